@@ -1,0 +1,125 @@
+//! Wiring: opens the database, prepares the first start, binds the listener, serves until told
+//! to stop. Tests start the real app exactly like `latchkey serve` does, on port 0.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::Validated;
+use crate::domain::PublicUrl;
+use crate::service::Core;
+use crate::store;
+use crate::web::{self, AppState};
+
+pub struct App {
+    listener: TcpListener,
+    core: Core,
+    setup_link: Option<String>,
+}
+
+impl App {
+    pub async fn build(config: Validated) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    pub async fn build_with_clock(
+        mut config: Validated,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {} (setting `listen`)", config.listen))?;
+        let addr = listener.local_addr()?;
+        if config.raw.public_url.is_none() {
+            // With port 0 the real port is known only now.
+            config.public_url =
+                PublicUrl::parse(&format!("http://{addr}")).map_err(anyhow::Error::msg)?;
+        }
+        let core = Core::open(config, clock).await?;
+        core.ensure_default_tenant().await?;
+        let setup_link = core.setup_link_if_needed().await?;
+        Ok(Self {
+            listener,
+            core,
+            setup_link,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    pub fn core(&self) -> &Core {
+        &self.core
+    }
+
+    /// The one-time link to create the first system admin, when none exists yet.
+    pub fn setup_link(&self) -> Option<&str> {
+        self.setup_link.as_deref()
+    }
+
+    /// Serves until SIGINT or SIGTERM, then finishes in-flight requests and returns.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_with_shutdown(shutdown_signal()).await
+    }
+
+    pub async fn run_with_shutdown(
+        self,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let janitor = tokio::spawn(janitor(self.core.clone()));
+        let router = web::router(AppState::new(self.core.clone()));
+        let result = axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(signal)
+        .await;
+        janitor.abort();
+        self.core.db.close().await;
+        result.context("the web server stopped with an error")
+    }
+}
+
+/// Removes expired sessions and old rate-limit counters every few minutes.
+async fn janitor(core: Core) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        let now = core.now();
+        let idle = core.config.session_idle.as_secs() as i64;
+        if let Err(e) = store::sessions::purge_expired(&core.db, now, idle).await {
+            tracing::warn!(error = %e, "could not purge expired sessions");
+        }
+        if let Err(e) = store::rate_limit::purge(&core.db, 24 * 3600, now).await {
+            tracing::warn!(error = %e, "could not purge rate-limit counters");
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,634 @@
+//! The `latchkey` command line: runs the server and covers what an operator scripts.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+use secrecy::SecretString;
+use serde::Serialize;
+
+use crate::clock::{format_utc, SystemClock};
+use crate::config::{Config, LogFormat, Overrides, Validated};
+use crate::domain::{
+    format_duration, parse_duration, parse_switch, AccountStatus, DisplayName, EmailAddress,
+    PublicUrl, Role, TenantSlug, Username,
+};
+use crate::service::{AccountChanges, Actor, Core, CreateAccount};
+use crate::store::{self, Account, Tenant};
+
+#[derive(Parser)]
+#[command(
+    name = "latchkey",
+    version,
+    about = "Latchkey: accounts, sign-in and password self-service for one or many tenants",
+    long_about = "Latchkey: accounts, sign-in and password self-service for one or many tenants.\n\n\
+        Start the server with `latchkey serve` (SQLite in ./latchkey-data, nothing else to set up), \
+        then open the setup link it prints to create the first administrator.\n\n\
+        Every setting can also come from latchkey.toml (--config) or a LATCHKEY_* environment variable; \
+        flags win over the environment, which wins over the file."
+)]
+struct Cli {
+    /// Configuration file (default: ./latchkey.toml when it exists).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Data directory for the SQLite database and other files [env: LATCHKEY_DATA_DIR] [default: ./latchkey-data].
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Database: postgres://user@host/db or sqlite://path [env: LATCHKEY_DATABASE_URL] [default: SQLite in the data directory].
+    #[arg(long, global = true, value_name = "URL")]
+    database_url: Option<String>,
+    /// Log format: text or json [env: LATCHKEY_LOG_FORMAT].
+    #[arg(long, global = true, value_name = "FORMAT", value_parser = ["text", "json"])]
+    log_format: Option<String>,
+    /// Print machine-readable JSON instead of text (list and show commands).
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (migrates the database first).
+    Serve {
+        /// Address to listen on [env: LATCHKEY_LISTEN] [default: 127.0.0.1:8080].
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+        /// Base URL people use to reach Latchkey; links in mail are built from it [env: LATCHKEY_PUBLIC_URL].
+        #[arg(long, value_name = "URL")]
+        public_url: Option<String>,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage tenants (organisations).
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Create a tenant. Its pages live under /t/SLUG/.
+    Create {
+        /// Short name used in addresses: lowercase letters, digits, dashes.
+        slug: String,
+        /// Display name (default: the slug).
+        #[arg(long)]
+        name: Option<String>,
+        /// Public URL for this tenant's links, if it differs from the system's.
+        #[arg(long, value_name = "URL")]
+        public_url: Option<String>,
+    },
+    /// List all tenants.
+    List,
+    /// Show a tenant and its settings.
+    Show { slug: String },
+    /// Change a tenant's name, public URL or settings.
+    Set(TenantSet),
+}
+
+#[derive(Args)]
+struct TenantSet {
+    slug: String,
+    #[arg(long)]
+    name: Option<String>,
+    /// Public URL for this tenant's links; "" removes it.
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
+    /// Self-service password reset: on or off.
+    #[arg(long, value_name = "on|off")]
+    password_reset: Option<String>,
+    /// How long a reset link stays valid, e.g. 30m (5m to 24h).
+    #[arg(long, value_name = "DURATION")]
+    reset_link_ttl: Option<String>,
+    /// Minimum password length (8 to 64).
+    #[arg(long, value_name = "N")]
+    min_password_length: Option<i64>,
+    /// Default delay for admin-triggered resets, e.g. 10m.
+    #[arg(long, value_name = "DURATION")]
+    admin_reset_delay: Option<String>,
+    /// Send reset links to the primary address when no reset address is set: on or off.
+    #[arg(long, value_name = "on|off")]
+    reset_fallback_to_primary: Option<String>,
+    /// Default language of pages and mail: en or de.
+    #[arg(long, value_name = "LANG")]
+    default_language: Option<String>,
+    /// Enable or disable the whole tenant: on or off.
+    #[arg(long, value_name = "on|off")]
+    enabled: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account.
+    Create {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        username: String,
+        /// Primary e-mail address.
+        #[arg(long)]
+        email: Option<String>,
+        /// E-mail address for password reset (may differ from the primary one).
+        #[arg(long)]
+        reset_email: Option<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Read the password from the first line of standard input. Without it the account has
+        /// no password until one is set.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Make the account a system administrator (Admin-Center; default tenant only).
+        #[arg(long, conflicts_with = "tenant_admin")]
+        system_admin: bool,
+        /// Make the account an administrator of its tenant.
+        #[arg(long)]
+        tenant_admin: bool,
+    },
+    /// List accounts, optionally filtered by a keyword (username, name or e-mail).
+    List {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        query: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+        #[arg(long, default_value_t = 0)]
+        offset: i64,
+    },
+    /// Show one account.
+    Show {
+        #[arg(long)]
+        tenant: String,
+        username: String,
+    },
+    /// Change an account's addresses, name, role or password.
+    Set {
+        #[arg(long)]
+        tenant: String,
+        username: String,
+        /// Primary e-mail address; "" removes it.
+        #[arg(long)]
+        email: Option<String>,
+        /// E-mail address for password reset; "" removes it.
+        #[arg(long)]
+        reset_email: Option<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// user, tenant-admin or system-admin.
+        #[arg(long)]
+        role: Option<String>,
+        /// Read a new password from standard input; ends the account's sessions.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Disable an account: it can't sign in and its sessions end.
+    Disable {
+        #[arg(long)]
+        tenant: String,
+        username: String,
+    },
+    /// Enable a disabled account.
+    Enable {
+        #[arg(long)]
+        tenant: String,
+        username: String,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(config: &Validated, serving: bool) {
+    let default = if serving {
+        config.raw.log_level.clone()
+    } else {
+        "warn".to_owned()
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match config.raw.log_format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init(),
+    };
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut overrides = Overrides {
+        data_dir: cli.data_dir.clone(),
+        database_url: cli.database_url.clone(),
+        log_format: cli.log_format.as_deref().map(|f| {
+            if f == "json" {
+                LogFormat::Json
+            } else {
+                LogFormat::Text
+            }
+        }),
+        ..Default::default()
+    };
+    if let Command::Serve { listen, public_url } = &cli.command {
+        overrides.listen = listen.clone();
+        overrides.public_url = public_url.clone();
+    }
+    let config = Config::load(cli.config.as_deref(), &overrides)?;
+    init_logging(&config, matches!(cli.command, Command::Serve { .. }));
+    let json = cli.json;
+    match cli.command {
+        Command::Serve { .. } => serve(config).await,
+        Command::Migrate => {
+            let core = Core::open(config, Arc::new(SystemClock)).await?;
+            println!("database is up to date");
+            core.db.close().await;
+            Ok(())
+        }
+        Command::Tenant(cmd) => {
+            let core = Core::open(config, Arc::new(SystemClock)).await?;
+            let r = tenant_command(&core, cmd, json).await;
+            core.db.close().await;
+            r
+        }
+        Command::User(cmd) => {
+            let core = Core::open(config, Arc::new(SystemClock)).await?;
+            let r = user_command(&core, cmd, json).await;
+            core.db.close().await;
+            r
+        }
+    }
+}
+
+async fn serve(config: Validated) -> anyhow::Result<()> {
+    let app = crate::App::build(config).await?;
+    let public = app.core().config.public_url.as_str().to_owned();
+    tracing::info!(listen = %app.core().config.listen, public_url = %public, "Latchkey is running");
+    if let Some(link) = app.setup_link() {
+        // Printed to the console on purpose, and never through the logger.
+        eprintln!(
+            "\nNo administrator exists yet. Open this one-time link within 24 hours to create one:\n\n    {link}\n\n\
+             (or run: latchkey user create --tenant {} --username admin --system-admin --password-stdin)\n",
+            app.core().config.raw.default_tenant
+        );
+    }
+    app.run_until_stopped().await
+}
+
+fn read_password_stdin() -> anyhow::Result<SecretString> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let pw = line.strip_suffix('\n').unwrap_or(&line);
+    let pw = pw.strip_suffix('\r').unwrap_or(pw);
+    if pw.is_empty() {
+        anyhow::bail!("--password-stdin: no password on standard input (pipe it in, e.g. `printf '%s' \"$PW\" | latchkey …`)");
+    }
+    Ok(SecretString::from(pw.to_owned()))
+}
+
+fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+fn onoff(b: bool) -> &'static str {
+    if b {
+        "on"
+    } else {
+        "off"
+    }
+}
+
+fn print_tenant(t: &Tenant) {
+    let s = &t.settings;
+    println!("tenant:                    {}", t.slug);
+    println!("name:                      {}", t.display_name);
+    println!(
+        "status:                    {}",
+        if t.enabled { "enabled" } else { "disabled" }
+    );
+    println!(
+        "public url:                {}",
+        t.public_url.as_deref().unwrap_or("(system public_url)")
+    );
+    println!(
+        "password reset:            {}",
+        onoff(s.password_reset_enabled)
+    );
+    println!(
+        "reset link ttl:            {}",
+        format_duration(s.reset_link_ttl_secs)
+    );
+    println!("min password length:       {}", s.password_min_length);
+    println!(
+        "admin reset delay:         {}",
+        format_duration(s.admin_reset_delay_secs)
+    );
+    println!(
+        "reset fallback to primary: {}",
+        onoff(s.reset_fallback_to_primary)
+    );
+    println!("default language:          {}", s.default_language.as_str());
+    println!("created:                   {}", format_utc(t.created_at));
+}
+
+async fn tenant_command(core: &Core, cmd: TenantCommand, json: bool) -> anyhow::Result<()> {
+    let actor = Actor::Cli;
+    match cmd {
+        TenantCommand::Create {
+            slug,
+            name,
+            public_url,
+        } => {
+            let slug = TenantSlug::parse(&slug)?;
+            let name = name.as_deref().map(DisplayName::parse).transpose()?;
+            let url = public_url.as_deref().map(PublicUrl::parse).transpose()?;
+            let t = core
+                .create_tenant(&actor, &slug, name.as_ref(), url.as_ref())
+                .await?;
+            if json {
+                return print_json(&t);
+            }
+            println!(
+                "created tenant `{}`: {}",
+                t.slug,
+                core.config.public_url.join(&format!("/t/{}/login", t.slug))
+            );
+        }
+        TenantCommand::List => {
+            let tenants = store::tenants::list(&core.db).await?;
+            if json {
+                return print_json(&tenants);
+            }
+            println!(
+                "{:<24} {:<8} {:<14} NAME",
+                "SLUG", "STATUS", "PASSWORD-RESET"
+            );
+            for t in tenants {
+                let status = if t.enabled { "enabled" } else { "disabled" };
+                println!(
+                    "{:<24} {:<8} {:<14} {}",
+                    t.slug,
+                    status,
+                    onoff(t.settings.password_reset_enabled),
+                    t.display_name
+                );
+            }
+        }
+        TenantCommand::Show { slug } => {
+            let t = core.tenant(&slug).await?;
+            if json {
+                return print_json(&t);
+            }
+            print_tenant(&t);
+        }
+        TenantCommand::Set(set) => {
+            let mut t = core.tenant(&set.slug).await?;
+            let before = t.settings.clone();
+            if let Some(n) = &set.name {
+                t.display_name = DisplayName::parse(n)?.as_str().to_owned();
+            }
+            if let Some(u) = &set.public_url {
+                t.public_url = if u.trim().is_empty() {
+                    None
+                } else {
+                    Some(PublicUrl::parse(u)?.as_str().to_owned())
+                };
+            }
+            let s = &mut t.settings;
+            if let Some(v) = &set.password_reset {
+                s.password_reset_enabled = parse_switch("--password-reset", v)?;
+            }
+            if let Some(v) = &set.reset_link_ttl {
+                s.reset_link_ttl_secs = parse_duration("--reset-link-ttl", v)?.as_secs() as i64;
+            }
+            if let Some(n) = set.min_password_length {
+                s.password_min_length = n;
+            }
+            if let Some(v) = &set.admin_reset_delay {
+                s.admin_reset_delay_secs =
+                    parse_duration("--admin-reset-delay", v)?.as_secs() as i64;
+            }
+            if let Some(v) = &set.reset_fallback_to_primary {
+                s.reset_fallback_to_primary = parse_switch("--reset-fallback-to-primary", v)?;
+            }
+            if let Some(v) = &set.default_language {
+                s.default_language = v.parse()?;
+            }
+            if let Some(v) = &set.enabled {
+                t.enabled = parse_switch("--enabled", v)?;
+            }
+            core.update_tenant(&actor, &t, &before).await?;
+            if json {
+                return print_json(&t);
+            }
+            print_tenant(&t);
+        }
+    }
+    Ok(())
+}
+
+fn print_account(a: &Account, tenant: &Tenant) {
+    println!("tenant:               {}", tenant.slug);
+    println!("username:             {}", a.username);
+    println!("name:                 {}", a.display_name);
+    println!(
+        "e-mail:               {}",
+        a.email.as_deref().unwrap_or("-")
+    );
+    println!(
+        "reset e-mail:         {}",
+        a.reset_email.as_deref().unwrap_or("-")
+    );
+    println!("role:                 {}", a.role.as_str());
+    println!("status:               {}", a.status.as_str());
+    println!(
+        "password:             {}",
+        if a.password_hash.is_some() {
+            "set"
+        } else {
+            "not set"
+        }
+    );
+    println!(
+        "must change password: {}",
+        if a.must_change_password { "yes" } else { "no" }
+    );
+    println!("created:              {}", format_utc(a.created_at));
+}
+
+/// `""` means "remove"; anything else must be a valid address.
+fn optional_email(raw: Option<&str>) -> anyhow::Result<Option<Option<EmailAddress>>> {
+    Ok(match raw {
+        None => None,
+        Some(s) if s.trim().is_empty() => Some(None),
+        Some(s) => Some(Some(EmailAddress::parse(s)?)),
+    })
+}
+
+async fn user_command(core: &Core, cmd: UserCommand, json: bool) -> anyhow::Result<()> {
+    let actor = Actor::Cli;
+    match cmd {
+        UserCommand::Create {
+            tenant,
+            username,
+            email,
+            reset_email,
+            display_name,
+            password_stdin,
+            system_admin,
+            tenant_admin,
+        } => {
+            let tenant = core.tenant(&tenant).await?;
+            let role = if system_admin {
+                Role::SystemAdmin
+            } else if tenant_admin {
+                Role::TenantAdmin
+            } else {
+                Role::User
+            };
+            let new = CreateAccount {
+                username: Username::parse(&username)?,
+                display_name: display_name
+                    .as_deref()
+                    .map(DisplayName::parse)
+                    .transpose()?,
+                email: optional_email(email.as_deref())?.flatten(),
+                reset_email: optional_email(reset_email.as_deref())?.flatten(),
+                password: if password_stdin {
+                    Some(read_password_stdin()?)
+                } else {
+                    None
+                },
+                role,
+            };
+            let a = core.create_account(&actor, &tenant, new).await?;
+            if json {
+                return print_json(&a);
+            }
+            println!(
+                "created {} `{}` in tenant `{}`",
+                a.role.as_str(),
+                a.username,
+                tenant.slug
+            );
+            if a.password_hash.is_none() {
+                println!("note: the account has no password yet; set one with `latchkey user set --tenant {} {} --password-stdin`", tenant.slug, a.username);
+            }
+        }
+        UserCommand::List {
+            tenant,
+            query,
+            limit,
+            offset,
+        } => {
+            let tenant = core.tenant(&tenant).await?;
+            let accounts = store::accounts::search(
+                &core.db,
+                tenant.id,
+                query.as_deref().unwrap_or(""),
+                limit.clamp(1, 10_000),
+                offset.max(0),
+            )
+            .await?;
+            if json {
+                return print_json(&accounts);
+            }
+            println!(
+                "{:<24} {:<13} {:<9} {:<32} RESET-EMAIL",
+                "USERNAME", "ROLE", "STATUS", "E-MAIL"
+            );
+            for a in accounts {
+                println!(
+                    "{:<24} {:<13} {:<9} {:<32} {}",
+                    a.username,
+                    a.role.as_str(),
+                    a.status.as_str(),
+                    a.email.as_deref().unwrap_or("-"),
+                    a.reset_email.as_deref().unwrap_or("-")
+                );
+            }
+        }
+        UserCommand::Show { tenant, username } => {
+            let tenant = core.tenant(&tenant).await?;
+            let a = core.account_by_username(&tenant, &username).await?;
+            if json {
+                return print_json(&a);
+            }
+            print_account(&a, &tenant);
+        }
+        UserCommand::Set {
+            tenant,
+            username,
+            email,
+            reset_email,
+            display_name,
+            role,
+            password_stdin,
+        } => {
+            let tenant = core.tenant(&tenant).await?;
+            let a = core.account_by_username(&tenant, &username).await?;
+            let changes = AccountChanges {
+                display_name: display_name
+                    .as_deref()
+                    .map(DisplayName::parse)
+                    .transpose()?,
+                email: optional_email(email.as_deref())?,
+                reset_email: optional_email(reset_email.as_deref())?,
+                role: role.as_deref().map(str::parse::<Role>).transpose()?,
+            };
+            let password = if password_stdin {
+                Some(read_password_stdin()?)
+            } else {
+                None
+            };
+            let a = core.update_account(&actor, &tenant, a, changes).await?;
+            if let Some(pw) = password {
+                core.admin_set_password(&actor, &tenant, &a, &pw).await?;
+            }
+            let a = core.account_by_username(&tenant, &username).await?;
+            if json {
+                return print_json(&a);
+            }
+            print_account(&a, &tenant);
+        }
+        UserCommand::Disable { tenant, username } => {
+            let tenant = core.tenant(&tenant).await?;
+            let a = core.account_by_username(&tenant, &username).await?;
+            core.set_account_status(&actor, &tenant, &a, AccountStatus::Disabled)
+                .await?;
+            println!("disabled `{}`; its sessions have ended", a.username);
+        }
+        UserCommand::Enable { tenant, username } => {
+            let tenant = core.tenant(&tenant).await?;
+            let a = core.account_by_username(&tenant, &username).await?;
+            core.set_account_status(&actor, &tenant, &a, AccountStatus::Active)
+                .await?;
+            println!("enabled `{}`", a.username);
+        }
+    }
+    Ok(())
+}

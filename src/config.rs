@@ -1,0 +1,374 @@
+//! Settings, layered: built-in defaults → `latchkey.toml` (`--config`) → `LATCHKEY_*`
+//! environment variables → command-line flags. Validated once at start; a bad value stops the
+//! program with a message naming the setting.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::PublicUrl;
+use crate::passwords::Argon2Settings;
+
+/// Every setting, with its default. The README lists the same table.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Directory for the SQLite database, the master key and mail logs.
+    pub data_dir: PathBuf,
+    /// Address the web server listens on.
+    pub listen: String,
+    /// Base URL people use to reach Latchkey; the only source of links in mail.
+    /// Default: `http://` + `listen`.
+    pub public_url: Option<String>,
+    /// `sqlite://…` or `postgres://…`. Default: SQLite in `data_dir`.
+    pub database_url: Option<String>,
+    /// Slug of the tenant `/` leads to; created on first start.
+    pub default_tenant: String,
+    /// `text` (default) or `json`.
+    pub log_format: LogFormat,
+    /// tracing filter, e.g. `info` or `latchkey=debug,info`; `RUST_LOG` wins when set.
+    pub log_level: String,
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+    /// A session ends after this long without a request.
+    pub session_idle_timeout: String,
+    /// A session ends this long after sign-in, whatever happens.
+    pub session_absolute_timeout: String,
+    /// Failed sign-ins allowed per account (or typed identifier) per hour.
+    pub login_failures_per_account_per_hour: u32,
+    /// Sign-in attempts allowed per client IP per hour.
+    pub login_attempts_per_ip_per_hour: u32,
+    /// Largest accepted request body in bytes.
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let a = Argon2Settings::default();
+        Self {
+            data_dir: PathBuf::from("./latchkey-data"),
+            listen: "127.0.0.1:8080".into(),
+            public_url: None,
+            database_url: None,
+            default_tenant: "default".into(),
+            log_format: LogFormat::Text,
+            log_level: "info".into(),
+            argon2_memory_kib: a.memory_kib,
+            argon2_iterations: a.iterations,
+            argon2_parallelism: a.parallelism,
+            session_idle_timeout: "30m".into(),
+            session_absolute_timeout: "12h".into(),
+            login_failures_per_account_per_hour: 100,
+            login_attempts_per_ip_per_hour: 1000,
+            max_body_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// The environment variables read, without the `LATCHKEY_` prefix (lowercase = setting name).
+const ENV_KEYS: &[&str] = &[
+    "data_dir",
+    "listen",
+    "public_url",
+    "database_url",
+    "default_tenant",
+    "log_format",
+    "log_level",
+    "argon2_memory_kib",
+    "argon2_iterations",
+    "argon2_parallelism",
+    "session_idle_timeout",
+    "session_absolute_timeout",
+    "login_failures_per_account_per_hour",
+    "login_attempts_per_ip_per_hour",
+    "max_body_bytes",
+];
+
+/// Flags given on the command line; `None` leaves the lower layers' value.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<LogFormat>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {0} does not exist")]
+    MissingFile(PathBuf),
+    #[error("configuration: {0}")]
+    Load(String),
+    #[error("configuration setting `{key}`: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+fn bad(key: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key,
+        message: message.into(),
+    }
+}
+
+impl Config {
+    /// Loads the layers and validates the result.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Validated, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) if !path.exists() => return Err(ConfigError::MissingFile(path.to_owned())),
+            Some(path) => fig = fig.merge(Toml::file(path)),
+            None if Path::new("latchkey.toml").exists() => {
+                fig = fig.merge(Toml::file("latchkey.toml"))
+            }
+            None => {}
+        }
+        let fig = fig
+            .merge(Env::prefixed("LATCHKEY_").only(ENV_KEYS))
+            .merge(Serialized::defaults(overrides));
+        let config: Config = fig
+            .extract()
+            .map_err(|e| ConfigError::Load(describe_figment_error(e)))?;
+        config.validate()
+    }
+
+    /// Checks every value and derives the typed settings the program uses.
+    pub fn validate(self) -> Result<Validated, ConfigError> {
+        let listen: SocketAddr = self.listen.parse().map_err(|_| {
+            bad(
+                "listen",
+                format!("`{}` is not an address like 127.0.0.1:8080", self.listen),
+            )
+        })?;
+        let public_url = match &self.public_url {
+            Some(u) => PublicUrl::parse(u).map_err(|e| bad("public_url", e.0))?,
+            None => {
+                PublicUrl::parse(&format!("http://{listen}")).map_err(|e| bad("listen", e.0))?
+            }
+        };
+        let database_url = match &self.database_url {
+            Some(u)
+                if u.starts_with("postgres://")
+                    || u.starts_with("postgresql://")
+                    || u.starts_with("sqlite:") =>
+            {
+                u.clone()
+            }
+            Some(u) => {
+                return Err(bad(
+                    "database_url",
+                    format!("`{}` must start with postgres:// or sqlite:", redact_url(u)),
+                ))
+            }
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("latchkey.db").display()
+            ),
+        };
+        crate::domain::TenantSlug::parse(&self.default_tenant)
+            .map_err(|e| bad("default_tenant", e.0))?;
+        let argon2 = Argon2Settings {
+            memory_kib: self.argon2_memory_kib,
+            iterations: self.argon2_iterations,
+            parallelism: self.argon2_parallelism,
+        };
+        argon2.params().map_err(|e| bad("argon2_memory_kib", e))?;
+        let idle = duration("session_idle_timeout", &self.session_idle_timeout)?;
+        let absolute = duration("session_absolute_timeout", &self.session_absolute_timeout)?;
+        if idle > absolute {
+            return Err(bad(
+                "session_idle_timeout",
+                "must not be longer than session_absolute_timeout",
+            ));
+        }
+        if self.login_failures_per_account_per_hour == 0
+            || self.login_failures_per_account_per_hour > 100
+        {
+            return Err(bad(
+                "login_failures_per_account_per_hour",
+                "must be between 1 and 100",
+            ));
+        }
+        if self.login_attempts_per_ip_per_hour == 0 {
+            return Err(bad("login_attempts_per_ip_per_hour", "must be at least 1"));
+        }
+        if self.max_body_bytes < 1024 {
+            return Err(bad("max_body_bytes", "must be at least 1024"));
+        }
+        tracing_subscriber::EnvFilter::try_new(&self.log_level)
+            .map_err(|e| bad("log_level", e.to_string()))?;
+        Ok(Validated {
+            listen,
+            public_url,
+            database_url,
+            argon2,
+            session_idle: idle,
+            session_absolute: absolute,
+            raw: self,
+        })
+    }
+}
+
+fn duration(key: &'static str, raw: &str) -> Result<Duration, ConfigError> {
+    let d = humantime::parse_duration(raw)
+        .map_err(|_| bad(key, format!("`{raw}` is not a duration like 30m or 12h")))?;
+    if d.is_zero() {
+        return Err(bad(key, "must be longer than zero"));
+    }
+    Ok(d)
+}
+
+fn describe_figment_error(e: figment::Error) -> String {
+    let mut parts = Vec::new();
+    for err in e {
+        let key = err.path.join(".");
+        let source = err
+            .metadata
+            .as_ref()
+            .map(|m| m.name.to_string())
+            .unwrap_or_default();
+        let mut msg = format!("{}", err.kind);
+        if !key.is_empty() {
+            msg = format!("setting `{key}`: {msg}");
+        }
+        if !source.is_empty() {
+            msg.push_str(&format!(" (from {source})"));
+        }
+        parts.push(msg);
+    }
+    parts.join("; ")
+}
+
+/// A database URL with any password replaced, for messages.
+pub fn redact_url(u: &str) -> String {
+    match url::Url::parse(u) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => u.to_owned(),
+    }
+}
+
+/// The checked configuration.
+#[derive(Debug, Clone)]
+pub struct Validated {
+    pub listen: SocketAddr,
+    pub public_url: PublicUrl,
+    pub database_url: String,
+    pub argon2: Argon2Settings,
+    pub session_idle: Duration,
+    pub session_absolute: Duration,
+    pub raw: Config,
+}
+
+impl Validated {
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        let v = Config::default().validate().unwrap();
+        assert_eq!(v.public_url.as_str(), "http://127.0.0.1:8080");
+        assert!(v.is_sqlite());
+        assert!(v.database_url.contains("latchkey-data"));
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        let c = Config {
+            listen: "nope".into(),
+            ..Config::default()
+        };
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("`listen`"), "{e}");
+        let c = Config {
+            session_idle_timeout: "soon".into(),
+            ..Config::default()
+        };
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("session_idle_timeout"));
+        let c = Config {
+            database_url: Some("mysql://u:secret@h/db".into()),
+            ..Config::default()
+        };
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("database_url") && !e.contains("secret"), "{e}");
+        let c = Config {
+            argon2_memory_kib: 1,
+            ..Config::default()
+        };
+        assert!(c.validate().unwrap_err().to_string().contains("argon2"));
+    }
+
+    #[test]
+    fn layers_file_then_env_then_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("latchkey.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:9000\"\npublic_url = \"https://id.example.org\"\n",
+        )
+        .unwrap();
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("LATCHKEY_PUBLIC_URL", "https://env.example.org");
+            let v = Config::load(Some(&file), &Overrides::default()).unwrap();
+            assert_eq!(v.listen.port(), 9000);
+            assert_eq!(v.public_url.as_str(), "https://env.example.org");
+            let flags = Overrides {
+                public_url: Some("https://flag.example.org".into()),
+                ..Default::default()
+            };
+            let v = Config::load(Some(&file), &flags).unwrap();
+            assert_eq!(v.public_url.as_str(), "https://flag.example.org");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_file_keys_and_bad_types_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("latchkey.toml");
+        std::fs::write(&file, "listne = \"x\"\n").unwrap();
+        let e = Config::load(Some(&file), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("listne"), "{e}");
+        std::fs::write(&file, "argon2_iterations = \"many\"\n").unwrap();
+        let e = Config::load(Some(&file), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("argon2_iterations"), "{e}");
+        let missing = dir.path().join("nope.toml");
+        assert!(matches!(
+            Config::load(Some(&missing), &Overrides::default()),
+            Err(ConfigError::MissingFile(_))
+        ));
+    }
+}

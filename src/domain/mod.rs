@@ -1,0 +1,11 @@
+//! Pure types and rules: no I/O, no framework types.
+//!
+//! Values from outside (forms, CLI arguments, API bodies) are parsed into these newtypes once,
+//! at the boundary, so the rest of the code never holds an unchecked value.
+
+pub mod policy;
+pub mod token;
+mod types;
+
+pub use policy::{PasswordPolicy, PolicyViolation};
+pub use types::*;

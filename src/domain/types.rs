@@ -1,0 +1,498 @@
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// Why a value from outside was refused. The message is safe to show to the person who typed it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidInput(pub String);
+
+fn invalid(msg: impl Into<String>) -> InvalidInput {
+    InvalidInput(msg.into())
+}
+
+/// Rejects the characters that must never reach a header, a log line or a single-line field.
+fn check_single_line(what: &str, value: &str) -> Result<(), InvalidInput> {
+    if value.chars().any(|c| c.is_control()) {
+        return Err(invalid(format!(
+            "{what} must not contain control characters or line breaks"
+        )));
+    }
+    Ok(())
+}
+
+/// A tenant's URL name: `acme`, `sales-eu`. Lowercase ASCII letters, digits and dashes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct TenantSlug(String);
+
+impl TenantSlug {
+    pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
+        let s = raw.trim();
+        let ok_chars = s
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if s.is_empty() || s.len() > 63 || !ok_chars || s.starts_with('-') || s.ends_with('-') {
+            return Err(invalid(format!(
+                "tenant name `{}` is not valid: use 1–63 lowercase letters, digits and dashes, not starting or ending with a dash",
+                s.escape_debug()
+            )));
+        }
+        Ok(Self(s.to_owned()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for TenantSlug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A sign-in name. Stored and compared in lowercase, so `Alice` and `alice` are one account.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
+        let s = raw.trim();
+        check_single_line("a username", s)?;
+        if s.is_empty() || s.chars().count() > 64 {
+            return Err(invalid("a username must be 1–64 characters"));
+        }
+        if s.chars().any(char::is_whitespace) || s.contains('@') {
+            return Err(invalid("a username must not contain spaces or `@`"));
+        }
+        Ok(Self(s.to_lowercase()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Username {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An e-mail address, normalised: trimmed, the domain lowercased, the local part kept as typed
+/// (RFC 5321 lets it be case-sensitive). Only plain ASCII addresses are accepted, so look-alike
+/// Unicode addresses can never match a stored one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct EmailAddress(String);
+
+impl EmailAddress {
+    pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
+        let s = raw.trim();
+        check_single_line("an e-mail address", s)?;
+        let bad = || {
+            invalid(format!(
+                "`{}` is not a valid e-mail address",
+                s.escape_debug()
+            ))
+        };
+        if s.len() > 254 || !s.is_ascii() {
+            return Err(bad());
+        }
+        let (local, domain) = s.rsplit_once('@').ok_or_else(bad)?;
+        let local_ok = !local.is_empty()
+            && local.len() <= 64
+            && !local.starts_with('.')
+            && !local.ends_with('.')
+            && !local.contains("..")
+            && local
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~.".contains(&b));
+        let labels: Vec<&str> = domain.split('.').collect();
+        let domain_ok = labels.len() >= 2
+            && labels.iter().all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+                    && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            });
+        if !local_ok || !domain_ok {
+            return Err(bad());
+        }
+        Ok(Self(format!("{local}@{}", domain.to_ascii_lowercase())))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    pub fn local_part(&self) -> &str {
+        self.0.rsplit_once('@').map_or("", |(l, _)| l)
+    }
+}
+
+impl fmt::Display for EmailAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A person's name as shown on pages and in mail greetings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
+        let s = raw.trim();
+        check_single_line("a name", s)?;
+        if s.chars().count() > 200 {
+            return Err(invalid("a name must be at most 200 characters"));
+        }
+        Ok(Self(s.to_owned()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    User,
+    TenantAdmin,
+    SystemAdmin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::TenantAdmin => "tenant-admin",
+            Role::SystemAdmin => "system-admin",
+        }
+    }
+    /// Whether this role may administer its own tenant.
+    pub fn is_tenant_admin(self) -> bool {
+        matches!(self, Role::TenantAdmin | Role::SystemAdmin)
+    }
+}
+
+impl FromStr for Role {
+    type Err = InvalidInput;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "user" => Ok(Role::User),
+            "tenant-admin" => Ok(Role::TenantAdmin),
+            "system-admin" => Ok(Role::SystemAdmin),
+            other => Err(invalid(format!(
+                "unknown role `{}`: use user, tenant-admin or system-admin",
+                other.escape_debug()
+            ))),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountStatus {
+    Active,
+    Disabled,
+}
+
+impl AccountStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountStatus::Active => "active",
+            AccountStatus::Disabled => "disabled",
+        }
+    }
+}
+
+impl FromStr for AccountStatus {
+    type Err = InvalidInput;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "active" => Ok(AccountStatus::Active),
+            "disabled" => Ok(AccountStatus::Disabled),
+            other => Err(invalid(format!(
+                "unknown account status `{}`",
+                other.escape_debug()
+            ))),
+        }
+    }
+}
+
+/// Languages with built-in texts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    En,
+    De,
+}
+
+impl Language {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Language::En => "en",
+            Language::De => "de",
+        }
+    }
+}
+
+impl FromStr for Language {
+    type Err = InvalidInput;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "en" => Ok(Language::En),
+            "de" => Ok(Language::De),
+            other => Err(invalid(format!(
+                "unknown language `{}`: use en or de",
+                other.escape_debug()
+            ))),
+        }
+    }
+}
+
+/// A public base URL such as `https://id.example.org` or `https://example.org/latchkey`.
+/// It is the only source of links in mail: never the request's Host header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct PublicUrl(String);
+
+impl PublicUrl {
+    pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
+        let s = raw.trim();
+        let url = url::Url::parse(s)
+            .map_err(|e| invalid(format!("`{}` is not a URL: {e}", s.escape_debug())))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+            return Err(invalid(format!(
+                "`{}` must be an http:// or https:// URL with a host",
+                s.escape_debug()
+            )));
+        }
+        if url.query().is_some()
+            || url.fragment().is_some()
+            || !url.username().is_empty()
+            || url.password().is_some()
+        {
+            return Err(invalid(format!(
+                "`{}` must not contain a query, fragment or user name",
+                s.escape_debug()
+            )));
+        }
+        Ok(Self(url.as_str().trim_end_matches('/').to_owned()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    pub fn is_https(&self) -> bool {
+        self.0.starts_with("https://")
+    }
+    /// `scheme://host[:port]`, as browsers send it in the `Origin` header.
+    pub fn origin(&self) -> String {
+        url::Url::parse(&self.0)
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_default()
+    }
+    /// Joins an absolute path (`/t/acme/login`) onto the base.
+    pub fn join(&self, path: &str) -> String {
+        format!("{}{}", self.0, path)
+    }
+}
+
+/// A duration typed by a person: `30m`, `24h`, `7days`.
+pub fn parse_duration(what: &str, raw: &str) -> Result<Duration, InvalidInput> {
+    humantime::parse_duration(raw.trim()).map_err(|_| {
+        invalid(format!(
+            "{what}: `{}` is not a duration like 30m, 24h or 7d",
+            raw.escape_debug()
+        ))
+    })
+}
+
+/// Formats seconds as `30m`, `1h 30m`, `7days` for forms and listings.
+pub fn format_duration(secs: i64) -> String {
+    humantime::format_duration(Duration::from_secs(secs.max(0) as u64)).to_string()
+}
+
+/// The per-tenant settings, with the defaults a new tenant gets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TenantSettings {
+    pub password_reset_enabled: bool,
+    pub reset_link_ttl_secs: i64,
+    pub password_min_length: i64,
+    pub admin_reset_delay_secs: i64,
+    pub reset_fallback_to_primary: bool,
+    pub default_language: Language,
+}
+
+impl Default for TenantSettings {
+    fn default() -> Self {
+        Self {
+            password_reset_enabled: false,
+            reset_link_ttl_secs: 30 * 60,
+            password_min_length: 15,
+            admin_reset_delay_secs: 10 * 60,
+            reset_fallback_to_primary: false,
+            default_language: Language::En,
+        }
+    }
+}
+
+/// The bounds a tenant's settings must stay within.
+pub mod bounds {
+    /// NIST SP 800-63B: never below 8; our default is 15.
+    pub const MIN_PASSWORD_LENGTH_FLOOR: i64 = 8;
+    pub const MIN_PASSWORD_LENGTH_CEILING: i64 = 64;
+    pub const RESET_LINK_TTL_MIN_SECS: i64 = 5 * 60;
+    pub const RESET_LINK_TTL_MAX_SECS: i64 = 24 * 3600;
+    pub const ADMIN_RESET_DELAY_MAX_SECS: i64 = 7 * 24 * 3600;
+}
+
+impl TenantSettings {
+    pub fn validate(&self) -> Result<(), InvalidInput> {
+        use bounds::*;
+        if !(MIN_PASSWORD_LENGTH_FLOOR..=MIN_PASSWORD_LENGTH_CEILING)
+            .contains(&self.password_min_length)
+        {
+            return Err(invalid(format!(
+                "minimum password length must be between {MIN_PASSWORD_LENGTH_FLOOR} and {MIN_PASSWORD_LENGTH_CEILING}"
+            )));
+        }
+        if !(RESET_LINK_TTL_MIN_SECS..=RESET_LINK_TTL_MAX_SECS).contains(&self.reset_link_ttl_secs)
+        {
+            return Err(invalid(
+                "reset link validity must be between 5 minutes and 24 hours",
+            ));
+        }
+        if !(0..=ADMIN_RESET_DELAY_MAX_SECS).contains(&self.admin_reset_delay_secs) {
+            return Err(invalid("admin reset delay must be between 0 and 7 days"));
+        }
+        Ok(())
+    }
+}
+
+/// `on`/`off` (and the usual synonyms) from a CLI flag or a form.
+pub fn parse_switch(what: &str, raw: &str) -> Result<bool, InvalidInput> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" | "yes" | "1" | "enabled" => Ok(true),
+        "off" | "false" | "no" | "0" | "disabled" => Ok(false),
+        _ => Err(invalid(format!(
+            "{what}: `{}` is not on or off",
+            raw.escape_debug()
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn email_normalises_domain_only() {
+        let e = EmailAddress::parse("  Alice.Smith@Example.ORG ").unwrap();
+        assert_eq!(e.as_str(), "Alice.Smith@example.org");
+        assert_eq!(e.local_part(), "Alice.Smith");
+    }
+
+    #[test]
+    fn email_rejects_lookalikes_lists_and_headers() {
+        for bad in [
+            "alice@exаmple.org", // Cyrillic а
+            "alice@example.org, bob@example.org",
+            "alice@example.org\r\nBcc: eve@example.org",
+            "alice@example.org\0",
+            "alice",
+            "@example.org",
+            "alice@localhost",
+            "alice@@example.org",
+            "al ice@example.org",
+            "alice.@example.org",
+        ] {
+            assert!(EmailAddress::parse(bad).is_err(), "accepted {bad:?}");
+        }
+    }
+
+    #[test]
+    fn slug_rules() {
+        assert_eq!(TenantSlug::parse("sales-eu").unwrap().as_str(), "sales-eu");
+        for bad in ["", "Sales", "-a", "a-", "a b", "a/b", &"a".repeat(64)] {
+            assert!(TenantSlug::parse(bad).is_err(), "accepted {bad:?}");
+        }
+    }
+
+    #[test]
+    fn username_is_lowercased_and_single_line() {
+        assert_eq!(Username::parse(" Alice ").unwrap().as_str(), "alice");
+        assert!(Username::parse("a\nb").is_err());
+        assert!(Username::parse("a@b").is_err());
+        assert!(Username::parse("").is_err());
+    }
+
+    #[test]
+    fn public_url_strips_trailing_slash_and_rejects_queries() {
+        let u = PublicUrl::parse("https://id.example.org/").unwrap();
+        assert_eq!(u.as_str(), "https://id.example.org");
+        assert_eq!(u.origin(), "https://id.example.org");
+        assert!(u.is_https());
+        assert_eq!(
+            PublicUrl::parse("http://127.0.0.1:8080").unwrap().origin(),
+            "http://127.0.0.1:8080"
+        );
+        assert!(PublicUrl::parse("https://x.org/?a=1").is_err());
+        assert!(PublicUrl::parse("ftp://x.org").is_err());
+        assert!(PublicUrl::parse("https://user@x.org").is_err());
+    }
+
+    #[test]
+    fn tenant_settings_bounds() {
+        let mut s = TenantSettings::default();
+        assert!(s.validate().is_ok());
+        s.password_min_length = 7;
+        assert!(s.validate().is_err());
+        s.password_min_length = 8;
+        assert!(s.validate().is_ok());
+        s.reset_link_ttl_secs = 60;
+        assert!(s.validate().is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn email_parse_never_panics_and_is_idempotent(s in "\\PC{0,80}") {
+            if let Ok(e) = EmailAddress::parse(&s) {
+                prop_assert_eq!(EmailAddress::parse(e.as_str()).unwrap(), e.clone());
+                prop_assert!(e.as_str().is_ascii());
+                prop_assert!(!e.as_str().contains(['\r', '\n', ',', ' ']));
+            }
+        }
+
+        #[test]
+        fn valid_emails_round_trip(local in "[a-z0-9][a-z0-9._+-]{0,20}[a-z0-9]", domain in "[a-z0-9]{1,10}\\.[a-z]{2,6}") {
+            let raw = format!("{local}@{}", domain.to_uppercase());
+            let parsed = EmailAddress::parse(&raw);
+            if local.contains("..") {
+                prop_assert!(parsed.is_err());
+            } else {
+                prop_assert_eq!(parsed.unwrap().as_str(), format!("{local}@{domain}"));
+            }
+        }
+
+        #[test]
+        fn slug_parse_accepts_only_its_alphabet(s in "\\PC{0,70}") {
+            if let Ok(slug) = TenantSlug::parse(&s) {
+                prop_assert!(slug.as_str().bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
+            }
+        }
+
+        #[test]
+        fn username_never_holds_control_chars(s in "\\PC{0,70}|[\\x00-\\x1f]{1,3}") {
+            if let Ok(u) = Username::parse(&s) {
+                prop_assert!(!u.as_str().chars().any(char::is_control));
+                prop_assert_eq!(u.as_str().to_lowercase(), u.as_str());
+            }
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! Password hashing with argon2id. Hashing is CPU-heavy, so it always runs on the blocking pool,
+//! never on the async runtime's threads.
+
+use std::sync::Arc;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use rand::rngs::OsRng;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::domain::policy::normalize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Argon2Settings {
+    /// Memory in KiB (OWASP: 19456 = 19 MiB).
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+impl Default for Argon2Settings {
+    fn default() -> Self {
+        Self {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+        }
+    }
+}
+
+impl Argon2Settings {
+    pub fn params(&self) -> Result<Params, String> {
+        Params::new(self.memory_kib, self.iterations, self.parallelism, None).map_err(|e| {
+            format!(
+                "argon2 parameters m={}, t={}, p={} are not valid: {e}",
+                self.memory_kib, self.iterations, self.parallelism
+            )
+        })
+    }
+}
+
+/// What a verification found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verified {
+    No,
+    Yes,
+    /// Correct, and the stored hash uses older parameters: store this new hash.
+    YesRehashed(String),
+}
+
+impl Verified {
+    pub fn ok(&self) -> bool {
+        !matches!(self, Verified::No)
+    }
+}
+
+#[derive(Clone)]
+pub struct Hasher {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    params: Params,
+    /// A real hash of a random password: unknown users are verified against it, so a sign-in
+    /// for a missing account costs the same as a wrong password (SECURITY.md "Enumeration").
+    dummy_hash: String,
+}
+
+impl Hasher {
+    pub fn new(settings: Argon2Settings) -> Result<Self, String> {
+        let params = settings.params()?;
+        let dummy_hash = hash_with(&params, &crate::domain::token::new_token().secret)?;
+        Ok(Self {
+            inner: Arc::new(Inner { params, dummy_hash }),
+        })
+    }
+
+    /// Hashes an already policy-checked (and so NFC-normalised) password.
+    pub async fn hash(&self, password: SecretString) -> anyhow::Result<String> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || hash_with(&inner.params, &password))
+            .await?
+            .map_err(anyhow::Error::msg)
+    }
+
+    /// Verifies a typed password against a stored hash, or against the dummy hash when there is
+    /// no account (`stored = None`), which always answers `No` after the same work.
+    pub async fn verify(
+        &self,
+        password: SecretString,
+        stored: Option<String>,
+    ) -> anyhow::Result<Verified> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || inner.verify_blocking(&password, stored.as_deref()))
+            .await?
+    }
+}
+
+impl Inner {
+    fn verify_blocking(
+        &self,
+        password: &SecretString,
+        stored: Option<&str>,
+    ) -> anyhow::Result<Verified> {
+        let is_real = stored.is_some();
+        let hash_str = stored.unwrap_or(&self.dummy_hash);
+        let Ok(parsed) = PasswordHash::new(hash_str) else {
+            // A corrupt stored hash must not become a way in; burn the same time and refuse.
+            let _ = verify_raw(&self.dummy_hash, password);
+            return Ok(Verified::No);
+        };
+        let normalized = normalize(password.expose_secret());
+        // argon2's verification compares in constant time.
+        let ok = Argon2::default()
+            .verify_password(normalized.expose_secret().as_bytes(), &parsed)
+            .is_ok();
+        if !ok || !is_real {
+            return Ok(Verified::No);
+        }
+        let current = Params::try_from(&parsed).ok();
+        let outdated = parsed.algorithm != argon2::ARGON2ID_IDENT
+            || current.as_ref().is_none_or(|p| {
+                p.m_cost() != self.params.m_cost()
+                    || p.t_cost() != self.params.t_cost()
+                    || p.p_cost() != self.params.p_cost()
+            });
+        if outdated {
+            let fresh = hash_with(&self.params, &normalized).map_err(anyhow::Error::msg)?;
+            return Ok(Verified::YesRehashed(fresh));
+        }
+        Ok(Verified::Yes)
+    }
+}
+
+fn verify_raw(hash: &str, password: &SecretString) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.expose_secret().as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+fn hash_with(params: &Params, password: &SecretString) -> Result<String, String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+        .hash_password(password.expose_secret().as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| format!("hashing failed: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cheap() -> Argon2Settings {
+        Argon2Settings {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        }
+    }
+
+    fn s(p: &str) -> SecretString {
+        SecretString::from(p.to_owned())
+    }
+
+    #[tokio::test]
+    async fn hash_verify_and_dummy() {
+        let h = Hasher::new(cheap()).unwrap();
+        let stored = h.hash(s("correct horse battery")).await.unwrap();
+        assert!(stored.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"));
+        assert_eq!(
+            h.verify(s("correct horse battery"), Some(stored.clone()))
+                .await
+                .unwrap(),
+            Verified::Yes
+        );
+        assert_eq!(
+            h.verify(s("correct horse batter"), Some(stored.clone()))
+                .await
+                .unwrap(),
+            Verified::No
+        );
+        assert_eq!(
+            h.verify(s("correct horse battery"), None).await.unwrap(),
+            Verified::No
+        );
+        assert_eq!(
+            h.verify(s("x"), Some("not a hash".into())).await.unwrap(),
+            Verified::No
+        );
+    }
+
+    #[tokio::test]
+    async fn nfd_typed_password_matches_nfc_stored() {
+        let h = Hasher::new(cheap()).unwrap();
+        let stored = h
+            .hash(normalize("caf\u{e9} au lait s'il vous pla\u{ee}t"))
+            .await
+            .unwrap();
+        let nfd = s("cafe\u{301} au lait s'il vous plai\u{302}t");
+        assert!(h.verify(nfd, Some(stored)).await.unwrap().ok());
+    }
+
+    #[tokio::test]
+    async fn rehash_when_parameters_change() {
+        let old = Hasher::new(cheap()).unwrap();
+        let stored = old.hash(s("correct horse battery")).await.unwrap();
+        let new = Hasher::new(Argon2Settings {
+            memory_kib: 2048,
+            ..cheap()
+        })
+        .unwrap();
+        match new
+            .verify(s("correct horse battery"), Some(stored))
+            .await
+            .unwrap()
+        {
+            Verified::YesRehashed(h) => assert!(h.contains("m=2048")),
+            other => panic!("expected a rehash, got {other:?}"),
+        }
+    }
+}

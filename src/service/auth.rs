@@ -1,0 +1,446 @@
+//! Sign-in, sessions, and the changes a signed-in person makes to their own password and
+//! reset address.
+
+use secrecy::{ExposeSecret, SecretString};
+
+use super::accounts::password_context;
+use super::{Actor, AuditEntry, Core, Result, ServiceError};
+use crate::domain::policy::{normalize, PolicyViolation};
+use crate::domain::token::{self, hash_presented, new_token, TokenHash};
+use crate::domain::{DisplayName, EmailAddress, Role, Username};
+use crate::passwords::Verified;
+use crate::store::{self, sessions::NewSession, Account, NewAccount, Session, Tenant};
+
+const HOUR: i64 = 3600;
+/// Sessions are not written back on every request, only when this much time has passed.
+const TOUCH_INTERVAL: i64 = 60;
+
+pub enum LoginOutcome {
+    /// Signed in: the cookie secret of the new session.
+    Success {
+        account: Account,
+        session_secret: SecretString,
+    },
+    /// Wrong identifier or password (deliberately not saying which).
+    Invalid,
+    /// Too many attempts; the message says so and what to do.
+    Throttled,
+}
+
+/// A live session with its account and tenant.
+#[derive(Debug, Clone)]
+pub struct SessionInfo {
+    pub session: Session,
+    pub account: Account,
+    pub tenant: Tenant,
+}
+
+impl SessionInfo {
+    pub fn actor(&self) -> Actor {
+        Actor::Account {
+            id: self.account.id,
+            label: format!("{}@{}", self.account.username, self.tenant.slug),
+        }
+    }
+}
+
+impl Core {
+    fn idle_secs(&self) -> i64 {
+        self.config.session_idle.as_secs() as i64
+    }
+
+    /// Finds the account a typed identifier (username or e-mail address) names, exactly.
+    pub async fn find_by_identifier(
+        &self,
+        tenant: &Tenant,
+        identifier: &str,
+    ) -> Result<Option<Account>> {
+        if identifier.contains('@') {
+            match EmailAddress::parse(identifier) {
+                Ok(e) => Ok(store::accounts::by_email(&self.db, tenant.id, e.as_str()).await?),
+                Err(_) => Ok(None),
+            }
+        } else {
+            match Username::parse(identifier) {
+                Ok(u) => Ok(store::accounts::by_username(&self.db, tenant.id, u.as_str()).await?),
+                Err(_) => Ok(None),
+            }
+        }
+    }
+
+    /// Checks a username/e-mail and password and, if right, opens a new session.
+    ///
+    /// Every path costs one argon2 verification (a dummy hash for unknown, disabled or
+    /// password-less accounts), and the per-identifier limit counts unknown identifiers just like
+    /// known ones, so neither timing nor throttling tells whether an account exists.
+    pub async fn login(
+        &self,
+        tenant: &Tenant,
+        identifier: &str,
+        password: SecretString,
+        ip: &str,
+        user_agent: &str,
+    ) -> Result<LoginOutcome> {
+        let now = self.now();
+        let limits = &self.config.raw;
+        let ip_key = format!("login-ip:{ip}");
+        let ip_count = store::rate_limit::hit(&self.db, &ip_key, HOUR, now).await?;
+        let account = self.find_by_identifier(tenant, identifier).await?;
+        let fail_key = match &account {
+            Some(a) => format!("login-fail:account:{}", a.id),
+            None => format!(
+                "login-fail:ident:{}:{}",
+                tenant.id,
+                identifier.trim().to_lowercase()
+            ),
+        };
+        let failures = store::rate_limit::peek(&self.db, &fail_key, HOUR, now).await?;
+        let target = account.as_ref().map(|a| a.username.clone());
+        if ip_count > i64::from(limits.login_attempts_per_ip_per_hour)
+            || failures >= i64::from(limits.login_failures_per_account_per_hour)
+        {
+            self.audit(AuditEntry {
+                tenant_id: Some(tenant.id),
+                actor: &Actor::Anonymous,
+                action: "login",
+                target: target.as_deref(),
+                ip: Some(ip),
+                outcome: "throttled",
+                detail: serde_json::json!({ "by": if failures >= i64::from(limits.login_failures_per_account_per_hour) { "account" } else { "ip" } }),
+            })
+            .await;
+            return Ok(LoginOutcome::Throttled);
+        }
+        let usable = account
+            .as_ref()
+            .filter(|a| a.is_active() && a.password_hash.is_some());
+        let verified = self
+            .hasher
+            .verify(password, usable.and_then(|a| a.password_hash.clone()))
+            .await?;
+        let (Some(account), true) = (usable.cloned(), verified.ok()) else {
+            store::rate_limit::hit(&self.db, &fail_key, HOUR, now).await?;
+            let reason = match &account {
+                None => "unknown_account",
+                Some(a) if !a.is_active() => "account_disabled",
+                Some(a) if a.password_hash.is_none() => "no_password",
+                Some(_) => "wrong_password",
+            };
+            self.audit(AuditEntry {
+                tenant_id: Some(tenant.id),
+                actor: &Actor::Anonymous,
+                action: "login",
+                target: target.as_deref(),
+                ip: Some(ip),
+                outcome: "failure",
+                detail: serde_json::json!({ "reason": reason }),
+            })
+            .await;
+            return Ok(LoginOutcome::Invalid);
+        };
+        if let (Verified::YesRehashed(fresh), Some(old)) = (&verified, &account.password_hash) {
+            store::accounts::upgrade_hash(&self.db, account.id, old, fresh).await?;
+        }
+        store::rate_limit::clear(&self.db, &fail_key).await?;
+        let token = new_token();
+        store::sessions::create(
+            &self.db,
+            &NewSession {
+                token_hash: &token.hash,
+                account_id: account.id,
+                expires_at: now + self.config.session_absolute.as_secs() as i64,
+                ip,
+                user_agent: &user_agent.chars().take(200).collect::<String>(),
+            },
+            now,
+        )
+        .await?;
+        self.audit(AuditEntry {
+            tenant_id: Some(tenant.id),
+            actor: &Actor::Account {
+                id: account.id,
+                label: format!("{}@{}", account.username, tenant.slug),
+            },
+            action: "login",
+            target: Some(&account.username),
+            ip: Some(ip),
+            outcome: "success",
+            detail: serde_json::json!({ "rehashed": matches!(verified, Verified::YesRehashed(_)) }),
+        })
+        .await;
+        Ok(LoginOutcome::Success {
+            account,
+            session_secret: token.secret,
+        })
+    }
+
+    /// The live session a cookie secret belongs to, with its (active) account and tenant.
+    pub async fn session(&self, secret: &SecretString) -> Result<Option<SessionInfo>> {
+        if !token::looks_like_token(secret.expose_secret()) {
+            return Ok(None);
+        }
+        let now = self.now();
+        let Some(session) =
+            store::sessions::find_live(&self.db, &hash_presented(secret), now, self.idle_secs())
+                .await?
+        else {
+            return Ok(None);
+        };
+        let Some(account) = store::accounts::by_id(&self.db, session.account_id)
+            .await?
+            .filter(Account::is_active)
+        else {
+            return Ok(None);
+        };
+        let Some(tenant) = store::tenants::by_id(&self.db, account.tenant_id).await? else {
+            return Ok(None);
+        };
+        if now - session.last_seen_at >= TOUCH_INTERVAL {
+            store::sessions::touch(&self.db, session.id, now).await?;
+        }
+        Ok(Some(SessionInfo {
+            session,
+            account,
+            tenant,
+        }))
+    }
+
+    pub async fn logout(
+        &self,
+        secret: &SecretString,
+        info: Option<&SessionInfo>,
+        ip: &str,
+    ) -> Result<()> {
+        store::sessions::delete_by_hash(&self.db, &TokenHash::of(secret.expose_secret())).await?;
+        if let Some(info) = info {
+            self.audit(AuditEntry {
+                tenant_id: Some(info.tenant.id),
+                actor: &info.actor(),
+                action: "logout",
+                target: Some(&info.account.username),
+                ip: Some(ip),
+                outcome: "success",
+                detail: serde_json::json!({}),
+            })
+            .await;
+        }
+        Ok(())
+    }
+
+    pub async fn sessions_of(&self, account_id: i64) -> Result<Vec<Session>> {
+        Ok(store::sessions::list_live(&self.db, account_id, self.now(), self.idle_secs()).await?)
+    }
+
+    /// Ends one of the signed-in person's sessions (`Some(id)`) or all but the current one.
+    pub async fn revoke_sessions(
+        &self,
+        info: &SessionInfo,
+        which: Option<i64>,
+        ip: &str,
+    ) -> Result<u64> {
+        let ended = match which {
+            Some(id) => u64::from(store::sessions::revoke(&self.db, info.account.id, id).await?),
+            None => {
+                store::sessions::revoke_all(&self.db, info.account.id, Some(info.session.id))
+                    .await?
+            }
+        };
+        self.audit(AuditEntry {
+            tenant_id: Some(info.tenant.id),
+            actor: &info.actor(),
+            action: "session.revoked",
+            target: Some(&info.account.username),
+            ip: Some(ip),
+            outcome: "success",
+            detail: serde_json::json!({ "ended": ended, "all_others": which.is_none() }),
+        })
+        .await;
+        Ok(ended)
+    }
+
+    async fn check_current_password(
+        &self,
+        info: &SessionInfo,
+        current: SecretString,
+        action: &str,
+        ip: &str,
+    ) -> Result<()> {
+        let verified = self
+            .hasher
+            .verify(current, info.account.password_hash.clone())
+            .await?;
+        if verified.ok() {
+            return Ok(());
+        }
+        self.audit(AuditEntry {
+            tenant_id: Some(info.tenant.id),
+            actor: &info.actor(),
+            action,
+            target: Some(&info.account.username),
+            ip: Some(ip),
+            outcome: "failure",
+            detail: serde_json::json!({ "reason": "wrong_current_password" }),
+        })
+        .await;
+        Err(ServiceError::WrongPassword)
+    }
+
+    /// Changes the signed-in person's password. Needs the current one; every other session of
+    /// the account ends.
+    pub async fn change_password(
+        &self,
+        info: &SessionInfo,
+        current: SecretString,
+        new: SecretString,
+        confirmation: SecretString,
+        ip: &str,
+    ) -> Result<()> {
+        let same = normalize(current.expose_secret()).expose_secret()
+            == normalize(new.expose_secret()).expose_secret();
+        self.check_current_password(info, current, "password.changed", ip)
+            .await?;
+        let a = &info.account;
+        let ctx = password_context(
+            &info.tenant,
+            &a.username,
+            &a.display_name,
+            a.email.as_deref(),
+        );
+        let normalized =
+            self.policy(&info.tenant)
+                .check_with_confirmation(&new, &confirmation, &ctx)?;
+        if same {
+            return Err(PolicyViolation::SameAsOld.into());
+        }
+        let hash = self.hasher.hash(normalized).await?;
+        store::accounts::set_password(
+            &self.db,
+            a.id,
+            &hash,
+            false,
+            Some(info.session.id),
+            self.now(),
+        )
+        .await?;
+        self.audit(AuditEntry {
+            tenant_id: Some(info.tenant.id),
+            actor: &info.actor(),
+            action: "password.changed",
+            target: Some(&a.username),
+            ip: Some(ip),
+            outcome: "success",
+            detail: serde_json::json!({}),
+        })
+        .await;
+        Ok(())
+    }
+
+    /// Sets (or clears, with `None`) the e-mail address for password reset. Needs the current
+    /// password, so a borrowed session can't redirect future reset mails.
+    pub async fn set_own_reset_email(
+        &self,
+        info: &SessionInfo,
+        current: SecretString,
+        address: Option<EmailAddress>,
+        ip: &str,
+    ) -> Result<()> {
+        self.check_current_password(info, current, "reset_email.changed", ip)
+            .await?;
+        let mut account = info.account.clone();
+        let old = account.reset_email.take();
+        account.reset_email = address.map(|a| a.as_str().to_owned());
+        store::accounts::update_profile(&self.db, &account, self.now()).await?;
+        self.audit(AuditEntry {
+            tenant_id: Some(info.tenant.id),
+            actor: &info.actor(),
+            action: "reset_email.changed",
+            target: Some(&account.username),
+            ip: Some(ip),
+            outcome: "success",
+            detail: serde_json::json!({ "had_address": old.is_some(), "has_address": account.reset_email.is_some() }),
+        })
+        .await;
+        Ok(())
+    }
+
+    /// On first start with no system admin: a one-time link (valid 24 hours) to create one.
+    pub async fn setup_link_if_needed(&self) -> Result<Option<String>> {
+        if store::accounts::count_system_admins(&self.db).await? > 0 {
+            return Ok(None);
+        }
+        let token = new_token();
+        store::setup::create_token(&self.db, &token.hash, self.now() + 24 * HOUR).await?;
+        Ok(Some(self.config.public_url.join(&format!(
+            "/setup?token={}",
+            token.secret.expose_secret()
+        ))))
+    }
+
+    pub async fn setup_token_usable(&self, secret: &SecretString) -> Result<bool> {
+        if !token::looks_like_token(secret.expose_secret()) {
+            return Ok(false);
+        }
+        Ok(store::setup::token_usable(&self.db, &hash_presented(secret), self.now()).await?)
+    }
+
+    /// Creates the first system admin with the setup link's token.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn complete_setup(
+        &self,
+        secret: &SecretString,
+        username: Username,
+        display_name: DisplayName,
+        email: Option<EmailAddress>,
+        password: SecretString,
+        confirmation: SecretString,
+        ip: &str,
+    ) -> Result<Account> {
+        if !self.setup_token_usable(secret).await? {
+            return Err(ServiceError::NotFound(
+                "This setup link has expired or was already used.".into(),
+            ));
+        }
+        let tenant = self.ensure_default_tenant().await?;
+        let ctx = password_context(
+            &tenant,
+            username.as_str(),
+            display_name.as_str(),
+            email.as_ref().map(|e| e.as_str()),
+        );
+        let normalized =
+            self.policy(&tenant)
+                .check_with_confirmation(&password, &confirmation, &ctx)?;
+        let hash = self.hasher.hash(normalized).await?;
+        let new = NewAccount {
+            tenant_id: tenant.id,
+            username: username.as_str(),
+            display_name: display_name.as_str(),
+            email: email.as_ref().map(|e| e.as_str()),
+            reset_email: None,
+            password_hash: Some(&hash),
+            role: Role::SystemAdmin,
+            must_change_password: false,
+        };
+        let account = store::setup::consume_and_create_admin(
+            &self.db,
+            &hash_presented(secret),
+            &new,
+            self.now(),
+        )
+        .await?
+        .ok_or_else(|| {
+            ServiceError::NotFound("This setup link has expired or was already used.".into())
+        })?;
+        self.audit(AuditEntry {
+            tenant_id: Some(tenant.id),
+            actor: &Actor::Anonymous,
+            action: "setup.admin_created",
+            target: Some(&account.username),
+            ip: Some(ip),
+            outcome: "success",
+            detail: serde_json::json!({}),
+        })
+        .await;
+        Ok(account)
+    }
+}

@@ -1,0 +1,152 @@
+//! The operations people and programs perform, shared by the web pages and the CLI: one copy of
+//! each rule. Functions here take parsed input, apply the domain rules, call the store, and
+//! write the audit trail. They never see HTTP or terminal types.
+
+mod accounts;
+mod auth;
+mod tenants;
+
+use std::sync::Arc;
+
+pub use accounts::{AccountChanges, CreateAccount};
+pub use auth::{LoginOutcome, SessionInfo};
+
+use crate::clock::{Clock, Timestamp};
+use crate::config::Validated;
+use crate::domain::policy::PolicyViolation;
+use crate::domain::InvalidInput;
+use crate::passwords::Hasher;
+use crate::store::{self, audit::NewEvent, Db, StoreError};
+
+/// What went wrong, split into what the person can fix (with a message for them) and what they
+/// can't (logged in full, shown as a generic error).
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Policy(#[from] PolicyViolation),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("The current password is not correct.")]
+    WrongPassword,
+    #[error("{0}")]
+    Throttled(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<InvalidInput> for ServiceError {
+    fn from(e: InvalidInput) -> Self {
+        ServiceError::Invalid(e.0)
+    }
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(m) => ServiceError::Conflict(m),
+            other => ServiceError::Internal(other.into()),
+        }
+    }
+}
+
+pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+/// Who is acting, for the audit trail: a signed-in account, the CLI, or Latchkey itself.
+#[derive(Debug, Clone)]
+pub enum Actor {
+    Account {
+        id: i64,
+        label: String,
+    },
+    Cli,
+    System,
+    /// Someone not signed in (a sign-in attempt, the setup page).
+    Anonymous,
+}
+
+impl Actor {
+    pub fn label(&self) -> String {
+        match self {
+            Actor::Account { label, .. } => label.clone(),
+            Actor::Cli => "cli".into(),
+            Actor::System => "system".into(),
+            Actor::Anonymous => "anonymous".into(),
+        }
+    }
+}
+
+/// Everything an operation needs: database, hasher, clock and settings.
+#[derive(Clone)]
+pub struct Core {
+    pub db: Db,
+    pub hasher: Hasher,
+    pub clock: Arc<dyn Clock>,
+    pub config: Arc<Validated>,
+}
+
+pub struct AuditEntry<'a> {
+    pub tenant_id: Option<i64>,
+    pub actor: &'a Actor,
+    pub action: &'a str,
+    pub target: Option<&'a str>,
+    pub ip: Option<&'a str>,
+    pub outcome: &'a str,
+    pub detail: serde_json::Value,
+}
+
+impl Core {
+    pub async fn open(config: Validated, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let db = Db::connect(&config.database_url).await.map_err(|e| {
+            anyhow::anyhow!(
+                "cannot open the database {}: {e}",
+                crate::config::redact_url(&config.database_url)
+            )
+        })?;
+        db.migrate().await?;
+        let hasher = Hasher::new(config.argon2).map_err(anyhow::Error::msg)?;
+        Ok(Self {
+            db,
+            hasher,
+            clock,
+            config: Arc::new(config),
+        })
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Records a security event in the audit table and the log. A failure to record is logged
+    /// and does not fail the operation it describes.
+    pub async fn audit(&self, e: AuditEntry<'_>) {
+        let actor = e.actor.label();
+        // Structured fields: user-supplied text can't forge log lines.
+        tracing::info!(
+            target: "latchkey::audit",
+            tenant_id = e.tenant_id,
+            actor = %actor,
+            action = e.action,
+            target_account = e.target,
+            ip = e.ip,
+            outcome = e.outcome,
+            detail = %e.detail,
+            "audit"
+        );
+        let row = NewEvent {
+            tenant_id: e.tenant_id,
+            actor: &actor,
+            action: e.action,
+            target: e.target,
+            ip: e.ip,
+            outcome: e.outcome,
+            detail: e.detail,
+        };
+        if let Err(err) = store::audit::record(&self.db, &row, self.now()).await {
+            tracing::error!(error = %err, action = e.action, "could not record audit event");
+        }
+    }
+}

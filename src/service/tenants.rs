@@ -1,0 +1,80 @@
+use super::{Actor, AuditEntry, Core, Result, ServiceError};
+use crate::domain::{DisplayName, PublicUrl, TenantSettings, TenantSlug};
+use crate::store::{self, Tenant};
+
+impl Core {
+    pub async fn tenant(&self, slug: &str) -> Result<Tenant> {
+        store::tenants::by_slug(&self.db, slug)
+            .await?
+            .ok_or_else(|| {
+                ServiceError::NotFound(format!("there is no tenant `{}`", slug.escape_debug()))
+            })
+    }
+
+    pub async fn create_tenant(
+        &self,
+        actor: &Actor,
+        slug: &TenantSlug,
+        display_name: Option<&DisplayName>,
+        public_url: Option<&PublicUrl>,
+    ) -> Result<Tenant> {
+        let name = display_name
+            .map(|n| n.as_str().to_owned())
+            .unwrap_or_else(|| slug.as_str().to_owned());
+        let t = store::tenants::create(
+            &self.db,
+            slug.as_str(),
+            &name,
+            public_url.map(|u| u.as_str()),
+            self.now(),
+        )
+        .await?;
+        self.audit(AuditEntry {
+            tenant_id: Some(t.id),
+            actor,
+            action: "tenant.created",
+            target: Some(slug.as_str()),
+            ip: None,
+            outcome: "success",
+            detail: serde_json::json!({}),
+        })
+        .await;
+        Ok(t)
+    }
+
+    /// Writes a tenant's name, public URL, enabled flag and settings after checking the bounds.
+    pub async fn update_tenant(
+        &self,
+        actor: &Actor,
+        tenant: &Tenant,
+        before: &TenantSettings,
+    ) -> Result<()> {
+        tenant.settings.validate()?;
+        store::tenants::update(&self.db, tenant, self.now()).await?;
+        self.audit(AuditEntry {
+            tenant_id: Some(tenant.id),
+            actor,
+            action: "tenant.updated",
+            target: Some(&tenant.slug),
+            ip: None,
+            outcome: "success",
+            detail: serde_json::json!({ "before": before, "after": tenant.settings, "enabled": tenant.enabled }),
+        })
+        .await;
+        Ok(())
+    }
+
+    /// Makes sure the default tenant exists (first start).
+    pub async fn ensure_default_tenant(&self) -> Result<Tenant> {
+        let slug = TenantSlug::parse(&self.config.raw.default_tenant)?;
+        if let Some(t) = store::tenants::by_slug(&self.db, slug.as_str()).await? {
+            return Ok(t);
+        }
+        match self.create_tenant(&Actor::System, &slug, None, None).await {
+            Ok(t) => Ok(t),
+            // Another instance created it at the same moment.
+            Err(ServiceError::Conflict(_)) => self.tenant(slug.as_str()).await,
+            Err(e) => Err(e),
+        }
+    }
+}

@@ -1,0 +1,283 @@
+use serde::Serialize;
+
+use super::{conflict_as, Db, Result};
+use crate::clock::Timestamp;
+use crate::domain::{AccountStatus, Role};
+
+#[derive(Clone, Serialize)]
+pub struct Account {
+    pub id: i64,
+    pub tenant_id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub reset_email: Option<String>,
+    #[serde(skip)]
+    pub password_hash: Option<String>,
+    pub status: AccountStatus,
+    pub must_change_password: bool,
+    pub role: Role,
+    pub password_changed_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl std::fmt::Debug for Account {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Account")
+            .field("id", &self.id)
+            .field("tenant_id", &self.tenant_id)
+            .field("username", &self.username)
+            .field("status", &self.status)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Account {
+    pub fn is_active(&self) -> bool {
+        self.status == AccountStatus::Active
+    }
+    /// The name to greet the person with.
+    pub fn name(&self) -> &str {
+        if self.display_name.is_empty() {
+            &self.username
+        } else {
+            &self.display_name
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    tenant_id: i64,
+    username: String,
+    display_name: String,
+    email: Option<String>,
+    reset_email: Option<String>,
+    password_hash: Option<String>,
+    status: String,
+    must_change_password: i64,
+    role: String,
+    password_changed_at: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl From<Row> for Account {
+    fn from(r: Row) -> Self {
+        Account {
+            id: r.id,
+            tenant_id: r.tenant_id,
+            username: r.username,
+            display_name: r.display_name,
+            email: r.email,
+            reset_email: r.reset_email,
+            password_hash: r.password_hash,
+            // Unknown values fail closed: a row we can't read is treated as disabled and plain user.
+            status: r.status.parse().unwrap_or(AccountStatus::Disabled),
+            must_change_password: r.must_change_password != 0,
+            role: r.role.parse().unwrap_or(Role::User),
+            password_changed_at: r.password_changed_at,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+pub(crate) const COLUMNS: &str =
+    "id, tenant_id, username, display_name, email, reset_email, password_hash, status, \
+     must_change_password, role, password_changed_at, created_at, updated_at";
+
+pub struct NewAccount<'a> {
+    pub tenant_id: i64,
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub email: Option<&'a str>,
+    pub reset_email: Option<&'a str>,
+    pub password_hash: Option<&'a str>,
+    pub role: Role,
+    pub must_change_password: bool,
+}
+
+fn duplicate_message(username: &str) -> String {
+    format!(
+        "this tenant already has an account with the username `{username}` or that e-mail address"
+    )
+}
+
+pub async fn create(db: &Db, new: &NewAccount<'_>, now: Timestamp) -> Result<Account> {
+    let sql = format!(
+        "INSERT INTO accounts (tenant_id, username, display_name, email, reset_email, password_hash, role, \
+         must_change_password, password_changed_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING {COLUMNS}"
+    );
+    let row: Row = sqlx::query_as(&sql)
+        .bind(new.tenant_id)
+        .bind(new.username)
+        .bind(new.display_name)
+        .bind(new.email)
+        .bind(new.reset_email)
+        .bind(new.password_hash)
+        .bind(new.role.as_str())
+        .bind(i64::from(new.must_change_password))
+        .bind(new.password_hash.map(|_| now))
+        .bind(now)
+        .fetch_one(&db.write)
+        .await
+        .map_err(conflict_as(duplicate_message(new.username)))?;
+    Ok(row.into())
+}
+
+pub async fn by_id(db: &Db, id: i64) -> Result<Option<Account>> {
+    let sql = format!("SELECT {COLUMNS} FROM accounts WHERE id = $1");
+    let row: Option<Row> = sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(&db.read)
+        .await?;
+    Ok(row.map(Into::into))
+}
+
+pub async fn by_username(db: &Db, tenant_id: i64, username: &str) -> Result<Option<Account>> {
+    let sql = format!("SELECT {COLUMNS} FROM accounts WHERE tenant_id = $1 AND username = $2");
+    let row: Option<Row> = sqlx::query_as(&sql)
+        .bind(tenant_id)
+        .bind(username)
+        .fetch_optional(&db.read)
+        .await?;
+    Ok(row.map(Into::into))
+}
+
+pub async fn by_email(db: &Db, tenant_id: i64, email: &str) -> Result<Option<Account>> {
+    let sql = format!("SELECT {COLUMNS} FROM accounts WHERE tenant_id = $1 AND email = $2");
+    let row: Option<Row> = sqlx::query_as(&sql)
+        .bind(tenant_id)
+        .bind(email)
+        .fetch_optional(&db.read)
+        .await?;
+    Ok(row.map(Into::into))
+}
+
+/// Accounts of a tenant whose username, name or either address contains `query`, by username.
+pub async fn search(
+    db: &Db,
+    tenant_id: i64,
+    query: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Account>> {
+    let pattern = format!(
+        "%{}%",
+        query
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let sql = format!(
+        "SELECT {COLUMNS} FROM accounts WHERE tenant_id = $1 AND ($2 = '%%' OR LOWER(username) LIKE $2 ESCAPE '\\' \
+         OR LOWER(display_name) LIKE $2 ESCAPE '\\' OR LOWER(COALESCE(email, '')) LIKE $2 ESCAPE '\\' \
+         OR LOWER(COALESCE(reset_email, '')) LIKE $2 ESCAPE '\\') ORDER BY username LIMIT $3 OFFSET $4"
+    );
+    let rows: Vec<Row> = sqlx::query_as(&sql)
+        .bind(tenant_id)
+        .bind(pattern)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&db.read)
+        .await?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
+pub async fn count_system_admins(db: &Db) -> Result<i64> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM accounts WHERE role = 'system-admin' AND status = 'active'",
+    )
+    .fetch_one(&db.read)
+    .await?;
+    Ok(n)
+}
+
+/// Writes the profile fields of `a` (name, addresses, role).
+pub async fn update_profile(db: &Db, a: &Account, now: Timestamp) -> Result<()> {
+    sqlx::query(
+        "UPDATE accounts SET display_name = $2, email = $3, reset_email = $4, role = $5, updated_at = $6 WHERE id = $1",
+    )
+    .bind(a.id)
+    .bind(&a.display_name)
+    .bind(a.email.as_deref())
+    .bind(a.reset_email.as_deref())
+    .bind(a.role.as_str())
+    .bind(now)
+    .execute(&db.write)
+    .await
+    .map_err(conflict_as(duplicate_message(&a.username)))?;
+    Ok(())
+}
+
+/// Stores a new password hash and ends the account's sessions, except `keep_session` (the one
+/// that made the change), in one transaction: there is no moment where the new password is set
+/// and an old session still works.
+pub async fn set_password(
+    db: &Db,
+    account_id: i64,
+    hash: &str,
+    must_change: bool,
+    keep_session: Option<i64>,
+    now: Timestamp,
+) -> Result<()> {
+    let mut tx = db.write.begin().await?;
+    sqlx::query(
+        "UPDATE accounts SET password_hash = $2, must_change_password = $3, password_changed_at = $4, updated_at = $4 WHERE id = $1",
+    )
+    .bind(account_id)
+    .bind(hash)
+    .bind(i64::from(must_change))
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id <> $2")
+        .bind(account_id)
+        .bind(keep_session.unwrap_or(-1))
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Replaces a hash after a successful sign-in with outdated argon2 parameters. Does not touch
+/// sessions or `password_changed_at`: the password is the same.
+pub async fn upgrade_hash(db: &Db, account_id: i64, old_hash: &str, new_hash: &str) -> Result<()> {
+    sqlx::query("UPDATE accounts SET password_hash = $3 WHERE id = $1 AND password_hash = $2")
+        .bind(account_id)
+        .bind(old_hash)
+        .bind(new_hash)
+        .execute(&db.write)
+        .await?;
+    Ok(())
+}
+
+/// Enables or disables an account; disabling ends all its sessions in the same transaction.
+pub async fn set_status(
+    db: &Db,
+    account_id: i64,
+    status: AccountStatus,
+    now: Timestamp,
+) -> Result<()> {
+    let mut tx = db.write.begin().await?;
+    sqlx::query("UPDATE accounts SET status = $2, updated_at = $3 WHERE id = $1")
+        .bind(account_id)
+        .bind(status.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    if status == AccountStatus::Disabled {
+        sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

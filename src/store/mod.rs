@@ -1,0 +1,151 @@
+//! Persistence: one set of queries over SQLite and PostgreSQL.
+//!
+//! Every query is written once, in SQL both backends accept (`$1` placeholders, `RETURNING`,
+//! `ON CONFLICT`), and runs through `sqlx::Any`, which picks the driver at run time. Column types
+//! stay within what `Any` maps the same way on both: 64-bit integers and text. Timestamps are epoch
+//! seconds; flags are 0/1 integers, because `Any` does not decode SQLite's booleans. The dialect differences live in the two migration folders and in
+//! [`Db::connect`]; nothing else here may branch on the backend.
+//!
+//! SQLite allows one writer at a time, so on SQLite all writes go through a pool of exactly one
+//! connection (`Db::write`) while reads use their own pool; that keeps concurrent requests from
+//! failing with "database is locked". On PostgreSQL both are the same pool.
+
+pub mod accounts;
+pub mod audit;
+pub mod rate_limit;
+pub mod sessions;
+pub mod setup;
+pub mod tenants;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor};
+
+pub use accounts::{Account, NewAccount};
+pub use audit::AuditEvent;
+pub use sessions::Session;
+pub use tenants::Tenant;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule was broken; the message says which, in words for people.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Turns a unique-constraint violation into a [`StoreError::Conflict`] with `message`.
+pub(crate) fn conflict_as(message: impl Into<String>) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |e| match e.as_database_error() {
+        Some(d) if d.is_unique_violation() => StoreError::Conflict(message.into()),
+        _ => StoreError::Db(e),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, Clone)]
+pub struct Db {
+    /// Reads. On SQLite a pool of several connections (WAL lets them run beside the writer).
+    pub(crate) read: AnyPool,
+    /// Writes and read-then-write transactions. On SQLite exactly one connection.
+    pub(crate) write: AnyPool,
+    pub backend: Backend,
+}
+
+impl Db {
+    /// Opens the database named by `url` (`sqlite://path?mode=rwc` or `postgres://…`).
+    pub async fn connect(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        if let Some(rest) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            let path = rest.split('?').next().unwrap_or(rest);
+            if let Some(parent) = Path::new(path)
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(parent).map_err(|e| StoreError::Db(sqlx::Error::Io(e)))?;
+            }
+            let options = AnyConnectOptions::from_str(url)?;
+            let pool = |max: u32| {
+                AnyPoolOptions::new()
+                    .max_connections(max)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute("PRAGMA synchronous = NORMAL").await?;
+                            conn.execute("PRAGMA foreign_keys = ON").await?;
+                            // Other processes (the CLI while `serve` runs) wait instead of failing.
+                            conn.execute("PRAGMA busy_timeout = 10000").await?;
+                            Ok(())
+                        })
+                    })
+            };
+            let write = pool(1).connect_with(options.clone()).await?;
+            let read = pool(4).connect_with(options).await?;
+            Ok(Self {
+                read,
+                write,
+                backend: Backend::Sqlite,
+            })
+        } else {
+            let pool = AnyPoolOptions::new()
+                .max_connections(10)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await?;
+            Ok(Self {
+                read: pool.clone(),
+                write: pool,
+                backend: Backend::Postgres,
+            })
+        }
+    }
+
+    fn migrator(&self) -> &'static Migrator {
+        match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        }
+    }
+
+    /// Applies pending migrations. Safe to run from several processes at once.
+    pub async fn migrate(&self) -> Result<()> {
+        self.migrator().run(&self.write).await?;
+        Ok(())
+    }
+
+    /// Whether the database answers and every migration this build knows is applied.
+    pub async fn ready(&self) -> Result<bool> {
+        let latest = self.migrator().iter().map(|m| m.version).max().unwrap_or(0);
+        let applied: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success = TRUE")
+                .fetch_one(&self.read)
+                .await?;
+        Ok(applied.unwrap_or(0) >= latest)
+    }
+
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+}

@@ -1,0 +1,126 @@
+use serde::Serialize;
+
+use super::{Db, Result};
+use crate::clock::Timestamp;
+use crate::domain::token::TokenHash;
+
+/// A signed-in browser. The cookie holds a random secret; the row holds only its hash.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Session {
+    pub id: i64,
+    pub account_id: i64,
+    pub created_at: Timestamp,
+    pub last_seen_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub ip: String,
+    pub user_agent: String,
+}
+
+pub struct NewSession<'a> {
+    pub token_hash: &'a TokenHash,
+    pub account_id: i64,
+    pub expires_at: Timestamp,
+    pub ip: &'a str,
+    pub user_agent: &'a str,
+}
+
+pub async fn create(db: &Db, new: &NewSession<'_>, now: Timestamp) -> Result<i64> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at, expires_at, ip, user_agent) \
+         VALUES ($1, $2, $3, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(new.token_hash.as_str())
+    .bind(new.account_id)
+    .bind(now)
+    .bind(new.expires_at)
+    .bind(new.ip)
+    .bind(new.user_agent)
+    .fetch_one(&db.write)
+    .await?;
+    Ok(id)
+}
+
+const COLUMNS: &str = "id, account_id, created_at, last_seen_at, expires_at, ip, user_agent";
+
+/// The live session with this token hash: not past its absolute expiry, and seen within the
+/// idle timeout.
+pub async fn find_live(
+    db: &Db,
+    hash: &TokenHash,
+    now: Timestamp,
+    idle_secs: i64,
+) -> Result<Option<Session>> {
+    let sql = format!("SELECT {COLUMNS} FROM sessions WHERE token_hash = $1 AND expires_at > $2 AND last_seen_at > $3");
+    let s = sqlx::query_as(&sql)
+        .bind(hash.as_str())
+        .bind(now)
+        .bind(now - idle_secs)
+        .fetch_optional(&db.read)
+        .await?;
+    Ok(s)
+}
+
+pub async fn touch(db: &Db, id: i64, now: Timestamp) -> Result<()> {
+    sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(now)
+        .execute(&db.write)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_by_hash(db: &Db, hash: &TokenHash) -> Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(hash.as_str())
+        .execute(&db.write)
+        .await?;
+    Ok(())
+}
+
+/// Ends one session of an account. Returns whether it existed (and belonged to the account).
+pub async fn revoke(db: &Db, account_id: i64, session_id: i64) -> Result<bool> {
+    let r = sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id = $2")
+        .bind(account_id)
+        .bind(session_id)
+        .execute(&db.write)
+        .await?;
+    Ok(r.rows_affected() > 0)
+}
+
+/// Ends every session of an account except `keep` (if given). Returns how many ended.
+pub async fn revoke_all(db: &Db, account_id: i64, keep: Option<i64>) -> Result<u64> {
+    let r = sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id <> $2")
+        .bind(account_id)
+        .bind(keep.unwrap_or(-1))
+        .execute(&db.write)
+        .await?;
+    Ok(r.rows_affected())
+}
+
+pub async fn list_live(
+    db: &Db,
+    account_id: i64,
+    now: Timestamp,
+    idle_secs: i64,
+) -> Result<Vec<Session>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM sessions WHERE account_id = $1 AND expires_at > $2 AND last_seen_at > $3 ORDER BY created_at DESC, id DESC"
+    );
+    let rows = sqlx::query_as(&sql)
+        .bind(account_id)
+        .bind(now)
+        .bind(now - idle_secs)
+        .fetch_all(&db.read)
+        .await?;
+    Ok(rows)
+}
+
+/// Removes sessions that can no longer be used.
+pub async fn purge_expired(db: &Db, now: Timestamp, idle_secs: i64) -> Result<u64> {
+    let r = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
+        .bind(now)
+        .bind(now - idle_secs)
+        .execute(&db.write)
+        .await?;
+    Ok(r.rows_affected())
+}

@@ -1,0 +1,130 @@
+use serde::Serialize;
+
+use super::{conflict_as, Db, Result};
+use crate::clock::Timestamp;
+use crate::domain::{Language, TenantSettings};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tenant {
+    pub id: i64,
+    pub slug: String,
+    pub display_name: String,
+    pub public_url: Option<String>,
+    pub enabled: bool,
+    pub settings: TenantSettings,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    slug: String,
+    display_name: String,
+    public_url: Option<String>,
+    status: String,
+    password_reset_enabled: i64,
+    reset_link_ttl_secs: i64,
+    password_min_length: i64,
+    admin_reset_delay_secs: i64,
+    reset_fallback_to_primary: i64,
+    default_language: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl From<Row> for Tenant {
+    fn from(r: Row) -> Self {
+        Tenant {
+            id: r.id,
+            slug: r.slug,
+            display_name: r.display_name,
+            public_url: r.public_url,
+            enabled: r.status == "active",
+            settings: TenantSettings {
+                password_reset_enabled: r.password_reset_enabled != 0,
+                reset_link_ttl_secs: r.reset_link_ttl_secs,
+                password_min_length: r.password_min_length,
+                admin_reset_delay_secs: r.admin_reset_delay_secs,
+                reset_fallback_to_primary: r.reset_fallback_to_primary != 0,
+                default_language: r.default_language.parse().unwrap_or(Language::En),
+            },
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+const COLUMNS: &str = "id, slug, display_name, public_url, status, password_reset_enabled, reset_link_ttl_secs, \
+     password_min_length, admin_reset_delay_secs, reset_fallback_to_primary, default_language, created_at, updated_at";
+
+pub async fn create(
+    db: &Db,
+    slug: &str,
+    display_name: &str,
+    public_url: Option<&str>,
+    now: Timestamp,
+) -> Result<Tenant> {
+    let sql = format!(
+        "INSERT INTO tenants (slug, display_name, public_url, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING {COLUMNS}"
+    );
+    let row: Row = sqlx::query_as(&sql)
+        .bind(slug)
+        .bind(display_name)
+        .bind(public_url)
+        .bind(now)
+        .fetch_one(&db.write)
+        .await
+        .map_err(conflict_as(format!(
+            "a tenant named `{slug}` already exists"
+        )))?;
+    Ok(row.into())
+}
+
+pub async fn by_slug(db: &Db, slug: &str) -> Result<Option<Tenant>> {
+    let sql = format!("SELECT {COLUMNS} FROM tenants WHERE slug = $1");
+    let row: Option<Row> = sqlx::query_as(&sql)
+        .bind(slug)
+        .fetch_optional(&db.read)
+        .await?;
+    Ok(row.map(Into::into))
+}
+
+pub async fn by_id(db: &Db, id: i64) -> Result<Option<Tenant>> {
+    let sql = format!("SELECT {COLUMNS} FROM tenants WHERE id = $1");
+    let row: Option<Row> = sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(&db.read)
+        .await?;
+    Ok(row.map(Into::into))
+}
+
+pub async fn list(db: &Db) -> Result<Vec<Tenant>> {
+    let sql = format!("SELECT {COLUMNS} FROM tenants ORDER BY slug");
+    let rows: Vec<Row> = sqlx::query_as(&sql).fetch_all(&db.read).await?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
+/// Writes name, public URL, status and settings of `t`.
+pub async fn update(db: &Db, t: &Tenant, now: Timestamp) -> Result<()> {
+    let s = &t.settings;
+    sqlx::query(
+        "UPDATE tenants SET display_name = $2, public_url = $3, status = $4, password_reset_enabled = $5, \
+         reset_link_ttl_secs = $6, password_min_length = $7, admin_reset_delay_secs = $8, \
+         reset_fallback_to_primary = $9, default_language = $10, updated_at = $11 WHERE id = $1",
+    )
+    .bind(t.id)
+    .bind(&t.display_name)
+    .bind(t.public_url.as_deref())
+    .bind(if t.enabled { "active" } else { "disabled" })
+    .bind(i64::from(s.password_reset_enabled))
+    .bind(s.reset_link_ttl_secs)
+    .bind(s.password_min_length)
+    .bind(s.admin_reset_delay_secs)
+    .bind(i64::from(s.reset_fallback_to_primary))
+    .bind(s.default_language.as_str())
+    .bind(now)
+    .execute(&db.write)
+    .await?;
+    Ok(())
+}

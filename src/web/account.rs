@@ -1,0 +1,258 @@
+//! "Password and login": the signed-in person changes their password, sets the e-mail address
+//! for password reset, and sees and ends their sessions.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use minijinja::context;
+use serde::Deserialize;
+
+use super::auth::tenant_or_404;
+use super::extract::{ClientIp, CsrfForm, CsrfToken, MaybeSession};
+use super::templates::render_status;
+use super::{AppState, WebError};
+use crate::domain::EmailAddress;
+use crate::service::{ServiceError, SessionInfo};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/t/{tenant}/account", get(page))
+        .route("/t/{tenant}/account/password", post(change_password))
+        .route("/t/{tenant}/account/reset-email", post(set_reset_email))
+        .route("/t/{tenant}/account/sessions/revoke", post(revoke_sessions))
+}
+
+/// The signed-in session for this tenant, or a redirect to its sign-in page.
+pub fn require_session(
+    session: MaybeSession,
+    slug: &str,
+    back_to: &str,
+) -> Result<SessionInfo, Response> {
+    match session.info {
+        Some(info) if info.tenant.slug == slug => Ok(info),
+        _ => Err(Redirect::to(&format!("/t/{slug}/login?next={back_to}")).into_response()),
+    }
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    notice: Option<String>,
+}
+
+fn notice_text(code: Option<&str>) -> Option<&'static str> {
+    match code? {
+        "password-changed" => {
+            Some("Your password was changed. Your other sessions have been signed out.")
+        }
+        "reset-email-saved" => Some("The e-mail address for password reset was saved."),
+        "sessions-ended" => Some("The selected sessions were signed out."),
+        "must-change" => Some("Please choose a new password before you continue."),
+        _ => None,
+    }
+}
+
+#[derive(Default)]
+struct Errors<'a> {
+    password: Option<&'a str>,
+    reset_email: Option<&'a str>,
+}
+
+async fn render(
+    state: &AppState,
+    info: &SessionInfo,
+    csrf: &CsrfToken,
+    notice: Option<&str>,
+    errors: Errors<'_>,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    let sessions = state.core.sessions_of(info.account.id).await?;
+    let sessions: Vec<_> = sessions
+        .iter()
+        .map(|s| {
+            context! {
+                id => s.id, created_at => s.created_at, last_seen_at => s.last_seen_at,
+                ip => s.ip, user_agent => s.user_agent, current => s.id == info.session.id,
+            }
+        })
+        .collect();
+    let policy = state.core.policy(&info.tenant);
+    render_status(
+        status,
+        "account.html",
+        context! {
+            title => "Password and login",
+            tenant => info.tenant,
+            user => info.account,
+            is_system_admin => info.account.role == crate::domain::Role::SystemAdmin,
+            csrf => csrf.0,
+            notice => notice,
+            must_change => info.account.must_change_password,
+            policy => policy.describe(),
+            min_length => policy.min_length,
+            sessions => sessions,
+            password_error => errors.password,
+            reset_email_error => errors.reset_email,
+        },
+    )
+}
+
+async fn page(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<PageQuery>,
+    session: MaybeSession,
+    csrf: CsrfToken,
+) -> Result<Response, WebError> {
+    tenant_or_404(&state, &slug).await?;
+    let info = match require_session(session, &slug, &format!("/t/{slug}/account")) {
+        Ok(i) => i,
+        Err(redirect) => return Ok(redirect),
+    };
+    render(
+        &state,
+        &info,
+        &csrf,
+        notice_text(q.notice.as_deref()),
+        Errors::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// A mistake the person can fix is shown on the page; anything else is an error page.
+fn user_message(e: ServiceError) -> Result<String, WebError> {
+    match e {
+        ServiceError::Internal(e) => Err(WebError::Internal(e)),
+        other => Ok(other.to_string()),
+    }
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    ClientIp(ip): ClientIp,
+    session: MaybeSession,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, WebError> {
+    let info = match require_session(session, &slug, &format!("/t/{slug}/account")) {
+        Ok(i) => i,
+        Err(redirect) => return Ok(redirect),
+    };
+    let result = state
+        .core
+        .change_password(
+            &info,
+            form.secret("current_password"),
+            form.secret("new_password"),
+            form.secret("confirm_password"),
+            &ip,
+        )
+        .await;
+    match result {
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/t/{slug}/account?notice=password-changed")).into_response())
+        }
+        Err(e) => {
+            let msg = user_message(e)?;
+            let errors = Errors {
+                password: Some(&msg),
+                ..Default::default()
+            };
+            render(
+                &state,
+                &info,
+                &csrf,
+                None,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+async fn set_reset_email(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    ClientIp(ip): ClientIp,
+    session: MaybeSession,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, WebError> {
+    let info = match require_session(session, &slug, &format!("/t/{slug}/account")) {
+        Ok(i) => i,
+        Err(redirect) => return Ok(redirect),
+    };
+    let address = match form
+        .optional("reset_email")
+        .map(EmailAddress::parse)
+        .transpose()
+    {
+        Ok(a) => a,
+        Err(e) => {
+            let errors = Errors {
+                reset_email: Some(&e.0),
+                ..Default::default()
+            };
+            return render(
+                &state,
+                &info,
+                &csrf,
+                None,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    match state
+        .core
+        .set_own_reset_email(&info, form.secret("current_password"), address, &ip)
+        .await
+    {
+        Ok(()) => Ok(
+            Redirect::to(&format!("/t/{slug}/account?notice=reset-email-saved")).into_response(),
+        ),
+        Err(e) => {
+            let msg = user_message(e)?;
+            let errors = Errors {
+                reset_email: Some(&msg),
+                ..Default::default()
+            };
+            render(
+                &state,
+                &info,
+                &csrf,
+                None,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+async fn revoke_sessions(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    ClientIp(ip): ClientIp,
+    session: MaybeSession,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, WebError> {
+    let info = match require_session(session, &slug, &format!("/t/{slug}/account")) {
+        Ok(i) => i,
+        Err(redirect) => return Ok(redirect),
+    };
+    let which = match form.text("session") {
+        "others" => None,
+        id => Some(
+            id.parse::<i64>()
+                .map_err(|_| WebError::BadRequest("Choose a session to sign out.".into()))?,
+        ),
+    };
+    state.core.revoke_sessions(&info, which, &ip).await?;
+    Ok(Redirect::to(&format!("/t/{slug}/account?notice=sessions-ended")).into_response())
+}

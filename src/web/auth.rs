@@ -1,0 +1,224 @@
+//! Sign-in and sign-out.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use axum_extra::extract::cookie::CookieJar;
+use minijinja::context;
+use serde::Deserialize;
+
+use super::extract::{ClientIp, CsrfForm, CsrfToken, MaybeSession, UserAgent};
+use super::templates::render_status;
+use super::{AppState, WebError};
+use crate::service::LoginOutcome;
+use crate::store::Tenant;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/t/{tenant}/login", get(login_page).post(login))
+        .route("/t/{tenant}/logout", post(logout))
+}
+
+/// The tenant named in the path, if it exists and is enabled.
+pub async fn tenant_or_404(state: &AppState, slug: &str) -> Result<Tenant, WebError> {
+    match crate::store::tenants::by_slug(&state.core.db, slug).await? {
+        Some(t) if t.enabled => Ok(t),
+        _ => Err(WebError::NotFoundMsg(
+            "There is no organisation at this address.".into(),
+        )),
+    }
+}
+
+/// Where to go after signing in: only paths inside this tenant or the Admin-Center, so the
+/// login form can't be turned into an open redirect.
+fn safe_next(next: Option<&str>, slug: &str) -> Option<String> {
+    let next = next?.trim();
+    let inside =
+        next.starts_with(&format!("/t/{slug}/")) || next == "/admin" || next.starts_with("/admin/");
+    let clean = !next.contains("//") && !next.contains('\\') && !next.chars().any(char::is_control);
+    (inside && clean).then(|| next.to_owned())
+}
+
+#[derive(Deserialize)]
+struct LoginQuery {
+    next: Option<String>,
+    notice: Option<String>,
+}
+
+fn notice_text(code: Option<&str>) -> Option<&'static str> {
+    match code? {
+        "signed-out" => Some("You have signed out."),
+        "setup-done" => Some("The administrator account was created. Sign in with it."),
+        "session-ended" => Some("Your session has ended. Please sign in again."),
+        _ => None,
+    }
+}
+
+async fn login_page(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<LoginQuery>,
+    session: MaybeSession,
+    csrf: CsrfToken,
+) -> Result<Response, WebError> {
+    let tenant = tenant_or_404(&state, &slug).await?;
+    let next = safe_next(q.next.as_deref(), &slug);
+    if session.for_tenant(&slug).is_some() {
+        return Ok(
+            Redirect::to(&next.unwrap_or_else(|| format!("/t/{slug}/account"))).into_response(),
+        );
+    }
+    render_login(
+        &tenant,
+        &csrf,
+        next.as_deref(),
+        "",
+        notice_text(q.notice.as_deref()),
+        None,
+        StatusCode::OK,
+    )
+}
+
+fn render_login(
+    tenant: &Tenant,
+    csrf: &CsrfToken,
+    next: Option<&str>,
+    identifier: &str,
+    notice: Option<&str>,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    render_status(
+        status,
+        "login.html",
+        context! {
+            title => "Sign in",
+            tenant => tenant,
+            csrf => csrf.0,
+            next => next,
+            identifier => identifier,
+            notice => notice,
+            error => error,
+        },
+    )
+}
+
+async fn login(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    ClientIp(ip): ClientIp,
+    UserAgent(ua): UserAgent,
+    session: MaybeSession,
+    jar: CookieJar,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, WebError> {
+    let tenant = tenant_or_404(&state, &slug).await?;
+    let identifier = form.text("identifier").trim().to_owned();
+    let next = safe_next(form.optional("next"), &slug);
+    if identifier.is_empty() || form.text("password").is_empty() {
+        let msg = "Enter your username or e-mail address and your password.";
+        return render_login(
+            &tenant,
+            &csrf,
+            next.as_deref(),
+            &identifier,
+            None,
+            Some(msg),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
+    match state
+        .core
+        .login(&tenant, &identifier, form.secret("password"), &ip, &ua)
+        .await?
+    {
+        LoginOutcome::Success {
+            account,
+            session_secret,
+        } => {
+            // A new session id at every sign-in; the old session (if any) ends.
+            if let Some(old) = &session.secret {
+                state.core.logout(old, None, &ip).await?;
+            }
+            let jar = jar.add(state.cookies.session_cookie(&session_secret));
+            let to = if account.must_change_password {
+                format!("/t/{slug}/account?notice=must-change")
+            } else {
+                next.unwrap_or_else(|| format!("/t/{slug}/account"))
+            };
+            Ok((jar, Redirect::to(&to)).into_response())
+        }
+        LoginOutcome::Invalid => {
+            let msg = "The username or password is not correct.";
+            render_login(
+                &tenant,
+                &csrf,
+                next.as_deref(),
+                &identifier,
+                None,
+                Some(msg),
+                StatusCode::UNAUTHORIZED,
+            )
+        }
+        LoginOutcome::Throttled => {
+            let msg = "Too many sign-in attempts. Wait an hour and try again, or ask your administrator for help.";
+            render_login(
+                &tenant,
+                &csrf,
+                next.as_deref(),
+                &identifier,
+                None,
+                Some(msg),
+                StatusCode::TOO_MANY_REQUESTS,
+            )
+        }
+    }
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    ClientIp(ip): ClientIp,
+    session: MaybeSession,
+    jar: CookieJar,
+    CsrfForm(_): CsrfForm,
+) -> Result<Response, WebError> {
+    if let Some(secret) = &session.secret {
+        state
+            .core
+            .logout(secret, session.info.as_ref(), &ip)
+            .await?;
+    }
+    let jar = jar.add(state.cookies.removal());
+    Ok((
+        jar,
+        Redirect::to(&format!("/t/{slug}/login?notice=signed-out")),
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_stays_inside() {
+        assert_eq!(
+            safe_next(Some("/t/acme/account"), "acme").as_deref(),
+            Some("/t/acme/account")
+        );
+        assert_eq!(safe_next(Some("/admin"), "acme").as_deref(), Some("/admin"));
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/t/other/account",
+            "/t/acme/..//evil",
+            "/\\evil",
+        ] {
+            assert_eq!(safe_next(Some(bad), "acme"), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! HTTP: server-rendered pages that work without JavaScript.
+//!
+//! Each area has its own `router()`; this module merges them and adds the layers every response
+//! passes through (security headers, request ids, body limits, the CSRF cookie). Handlers are
+//! short: extract, call a [`crate::service::Core`] operation, render. They never write SQL and
+//! never talk SMTP.
+
+mod account;
+mod admin;
+mod auth;
+mod error;
+mod extract;
+mod ops;
+mod setup;
+mod templates;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderName, HeaderValue, Request};
+use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+pub use error::WebError;
+
+use crate::service::Core;
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub core: Core,
+    pub cookies: Arc<extract::CookieNames>,
+}
+
+impl AppState {
+    pub fn new(core: Core) -> Self {
+        let secure = core.config.public_url.is_https();
+        Self {
+            core,
+            cookies: Arc::new(extract::CookieNames::new(secure)),
+        }
+    }
+}
+
+const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+                   form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
+pub fn router(state: AppState) -> Router {
+    let x_request_id = HeaderName::from_static("x-request-id");
+    let https = state.core.config.public_url.is_https();
+    let max_body = state.core.config.raw.max_body_bytes;
+    let mut app = Router::new()
+        .merge(ops::router())
+        .merge(auth::router())
+        .merge(account::router())
+        .merge(admin::router())
+        .merge(setup::router())
+        .fallback(|| async { WebError::NotFound })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            extract::csrf_cookie,
+        ))
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(header_layer(header::CONTENT_SECURITY_POLICY, CSP))
+        .layer(header_layer(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(header_layer(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(header_layer(header::REFERRER_POLICY, "no-referrer"))
+        .layer(header_layer(header::CACHE_CONTROL, "no-store"))
+        .layer(header_layer(
+            HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ));
+    if https {
+        app = app.layer(header_layer(
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=31536000; includeSubDomains",
+        ));
+    }
+    app.layer(
+        TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+            // The path only: query strings can carry one-time tokens and must not reach logs.
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }),
+    )
+    .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
+    .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
+    .with_state(state)
+}
+
+fn header_layer(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+}

@@ -1,0 +1,138 @@
+//! The first-start page: the one-time link printed by `latchkey serve` leads here, and the
+//! operator chooses the first system administrator's name and password.
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use minijinja::context;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use super::extract::{ClientIp, CsrfForm, CsrfToken};
+use super::templates::render_status;
+use super::{AppState, WebError};
+use crate::domain::{DisplayName, EmailAddress, InvalidInput, Username};
+use crate::service::ServiceError;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/setup", get(page).post(submit))
+}
+
+#[derive(Deserialize)]
+struct SetupQuery {
+    token: Option<String>,
+}
+
+const USED: &str = "This setup link has expired or was already used. If no administrator exists yet, restart \
+                    `latchkey serve` to get a new link, or create one with `latchkey user create --system-admin`.";
+
+async fn page(
+    State(state): State<AppState>,
+    Query(q): Query<SetupQuery>,
+    csrf: CsrfToken,
+) -> Result<Response, WebError> {
+    let token = SecretString::from(q.token.unwrap_or_default());
+    if !state.core.setup_token_usable(&token).await? {
+        return Err(WebError::NotFoundMsg(USED.into()));
+    }
+    show(
+        &state,
+        &csrf,
+        token.expose_secret(),
+        "",
+        "",
+        "",
+        None,
+        StatusCode::OK,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn show(
+    state: &AppState,
+    csrf: &CsrfToken,
+    token: &str,
+    username: &str,
+    display_name: &str,
+    email: &str,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    let min_length = crate::domain::TenantSettings::default().password_min_length;
+    render_status(
+        status,
+        "setup.html",
+        context! {
+            title => "Create the first administrator",
+            csrf => csrf.0,
+            token => token,
+            username => username,
+            display_name => display_name,
+            email => email,
+            error => error,
+            min_length => min_length,
+            default_tenant => state.core.config.raw.default_tenant,
+        },
+    )
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, WebError> {
+    let token = form.secret("token");
+    let (u, d, e) = (
+        form.text("username"),
+        form.text("display_name"),
+        form.text("email"),
+    );
+    let parsed = (|| -> Result<_, InvalidInput> {
+        Ok((
+            Username::parse(u)?,
+            DisplayName::parse(d)?,
+            form.optional("email")
+                .map(EmailAddress::parse)
+                .transpose()?,
+        ))
+    })();
+    let result = match parsed {
+        Ok((username, display_name, email)) => {
+            state
+                .core
+                .complete_setup(
+                    &token,
+                    username,
+                    display_name,
+                    email,
+                    form.secret("password"),
+                    form.secret("confirm_password"),
+                    &ip,
+                )
+                .await
+        }
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(account) => {
+            let tenant = crate::store::tenants::by_id(&state.core.db, account.tenant_id).await?;
+            let slug = tenant.map(|t| t.slug).unwrap_or_default();
+            Ok(Redirect::to(&format!("/t/{slug}/login?notice=setup-done")).into_response())
+        }
+        Err(ServiceError::NotFound(_)) => Err(WebError::NotFoundMsg(USED.into())),
+        Err(ServiceError::Internal(e)) => Err(WebError::Internal(e)),
+        Err(other) => show(
+            &state,
+            &csrf,
+            token.expose_secret(),
+            u,
+            d,
+            e,
+            Some(&other.to_string()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    }
+}

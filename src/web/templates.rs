@@ -1,0 +1,82 @@
+//! Page templates, compiled into the binary. HTML auto-escaping is on for every `.html`
+//! template, so user-supplied text can't inject markup.
+
+use std::sync::LazyLock;
+
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use minijinja::{context, Environment, Value};
+
+use super::WebError;
+
+macro_rules! templates {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("../../templates/", $name)))),*]
+    };
+}
+
+const TEMPLATES: &[(&str, &str)] = templates!(
+    "base.html",
+    "login.html",
+    "account.html",
+    "admin.html",
+    "setup.html",
+    "error.html",
+);
+
+static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
+    env.add_filter("datetime", |ts: i64| crate::clock::format_utc(ts));
+    for (name, source) in TEMPLATES {
+        env.add_template(name, source)
+            .expect("built-in template parses");
+    }
+    env
+});
+
+pub fn render(name: &str, ctx: Value) -> Result<Html<String>, WebError> {
+    let tmpl = ENV
+        .get_template(name)
+        .map_err(|e| WebError::Internal(e.into()))?;
+    tmpl.render(ctx)
+        .map(Html)
+        .map_err(|e| WebError::Internal(anyhow::anyhow!("rendering {name}: {e:#}")))
+}
+
+/// Renders with a status other than 200 (a form shown again with an error, say).
+pub fn render_status(status: StatusCode, name: &str, ctx: Value) -> Result<Response, WebError> {
+    Ok((status, render(name, ctx)?).into_response())
+}
+
+pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
+    match render(
+        "error.html",
+        context! { title, message, status => status.as_u16() },
+    ) {
+        Ok(html) => (status, html).into_response(),
+        Err(_) => (status, message.to_owned()).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_template_parses() {
+        for (name, _) in super::TEMPLATES {
+            assert!(super::ENV.get_template(name).is_ok(), "{name}");
+        }
+    }
+
+    #[test]
+    fn user_text_is_escaped() {
+        let html = super::render(
+            "error.html",
+            minijinja::context! { title => "t", message => "<script>x</script>", status => 400 },
+        )
+        .unwrap()
+        .0;
+        assert!(!html.contains("<script>x"));
+        assert!(html.contains("&lt;script&gt;"));
+    }
+}
