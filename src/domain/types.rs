@@ -476,7 +476,7 @@ mod tests {
             if local.contains("..") {
                 prop_assert!(parsed.is_err());
             } else {
-                prop_assert_eq!(parsed.unwrap().as_str(), format!("{local}@{domain}"));
+                prop_assert_eq!(parsed.unwrap().as_str().to_owned(), format!("{local}@{domain}"));
             }
         }
 

@@ -144,6 +144,11 @@ impl Db {
         Ok(applied.unwrap_or(0) >= latest)
     }
 
+    /// The read pool, for ad-hoc read-only queries in tests and diagnostics.
+    pub fn read_pool(&self) -> &AnyPool {
+        &self.read
+    }
+
     pub async fn close(&self) {
         self.write.close().await;
         self.read.close().await;

@@ -29,10 +29,10 @@ pub fn require_session(
     session: MaybeSession,
     slug: &str,
     back_to: &str,
-) -> Result<SessionInfo, Response> {
+) -> Result<SessionInfo, Redirect> {
     match session.info {
         Some(info) if info.tenant.slug == slug => Ok(info),
-        _ => Err(Redirect::to(&format!("/t/{slug}/login?next={back_to}")).into_response()),
+        _ => Err(Redirect::to(&format!("/t/{slug}/login?next={back_to}"))),
     }
 }
 
@@ -108,7 +108,7 @@ async fn page(
     tenant_or_404(&state, &slug).await?;
     let info = match require_session(session, &slug, &format!("/t/{slug}/account")) {
         Ok(i) => i,
-        Err(redirect) => return Ok(redirect),
+        Err(redirect) => return Ok(redirect.into_response()),
     };
     render(
         &state,
@@ -139,7 +139,7 @@ async fn change_password(
 ) -> Result<Response, WebError> {
     let info = match require_session(session, &slug, &format!("/t/{slug}/account")) {
         Ok(i) => i,
-        Err(redirect) => return Ok(redirect),
+        Err(redirect) => return Ok(redirect.into_response()),
     };
     let result = state
         .core
@@ -184,7 +184,7 @@ async fn set_reset_email(
 ) -> Result<Response, WebError> {
     let info = match require_session(session, &slug, &format!("/t/{slug}/account")) {
         Ok(i) => i,
-        Err(redirect) => return Ok(redirect),
+        Err(redirect) => return Ok(redirect.into_response()),
     };
     let address = match form
         .optional("reset_email")
@@ -244,7 +244,7 @@ async fn revoke_sessions(
 ) -> Result<Response, WebError> {
     let info = match require_session(session, &slug, &format!("/t/{slug}/account")) {
         Ok(i) => i,
-        Err(redirect) => return Ok(redirect),
+        Err(redirect) => return Ok(redirect.into_response()),
     };
     let which = match form.text("session") {
         "others" => None,

@@ -105,6 +105,8 @@ fn render_login(
     )
 }
 
+// Axum handlers take one argument per extractor.
+#[allow(clippy::too_many_arguments)]
 async fn login(
     State(state): State<AppState>,
     Path(slug): Path<String>,
