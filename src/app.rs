@@ -41,7 +41,6 @@ impl App {
                 PublicUrl::parse(&format!("http://{addr}")).map_err(anyhow::Error::msg)?;
         }
         let core = Core::open(config, clock).await?;
-        core.ensure_default_tenant().await?;
         let setup_link = core.setup_link_if_needed().await?;
         Ok(Self {
             listener,

@@ -108,12 +108,15 @@ impl Core {
         })?;
         db.migrate().await?;
         let hasher = Hasher::new(config.argon2).map_err(anyhow::Error::msg)?;
-        Ok(Self {
+        let core = Self {
             db,
             hasher,
             clock,
             config: Arc::new(config),
-        })
+        };
+        // Every entry point (server or CLI) finds the default tenant, even before the first serve.
+        core.ensure_default_tenant().await?;
+        Ok(core)
     }
 
     pub fn now(&self) -> Timestamp {

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Runs Latchkey's whole test suite on a fresh Debian machine: installs what is missing,
+# makes sure PostgreSQL answers, then checks formatting and lints and runs every test.
+#
+#   ./scripts/test.sh
+#
+# Environment:
+#   LATCHKEY_TEST_DATABASE_URL  PostgreSQL server for the tests; each test creates (and drops)
+#                               its own database there. Default: postgres://postgres@127.0.0.1:5432/test
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export LATCHKEY_TEST_DATABASE_URL="${LATCHKEY_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+say() { printf '\n== %s\n' "$*"; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    echo "need root for: $*" >&2; return 1; fi
+}
+
+apt_updated=""
+apt_install() {
+  command -v apt-get >/dev/null || { echo "cannot install $* (no apt-get): install it yourself" >&2; return 1; }
+  if [ -z "$apt_updated" ]; then as_root apt-get update -qq; apt_updated=1; fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
+}
+
+# --- tools ------------------------------------------------------------------------------------
+command -v cargo >/dev/null || { echo "Rust (cargo) is needed: https://rustup.rs" >&2; exit 1; }
+command -v cc >/dev/null || apt_install build-essential
+command -v pg_isready >/dev/null || apt_install postgresql-client
+
+# --- PostgreSQL ---------------------------------------------------------------------------------
+pg_host=$(python3 -c 'import sys,urllib.parse as u; p=u.urlparse(sys.argv[1]); print(p.hostname or "127.0.0.1", p.port or 5432)' "$LATCHKEY_TEST_DATABASE_URL" 2>/dev/null || echo "127.0.0.1 5432")
+read -r PGH PGP <<<"$pg_host"
+if ! pg_isready -q -h "$PGH" -p "$PGP"; then
+  say "PostgreSQL is not answering on $PGH:$PGP; starting it"
+  if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
+    apt_install postgresql
+    installed_pg=1
+  fi
+  ver=$(ls /etc/postgresql | sort -V | tail -n1)
+  if [ "${installed_pg:-}" = 1 ]; then
+    # A server this script installed: let local test connections in without a password.
+    hba="/etc/postgresql/$ver/main/pg_hba.conf"
+    as_root sed -i -E 's/^(host\s+all\s+all\s+127\.0\.0\.1\/32\s+)\S+/\1trust/; s/^(host\s+all\s+all\s+::1\/128\s+)\S+/\1trust/' "$hba"
+  fi
+  as_root pg_ctlcluster --skip-systemctl-redirect "$ver" main start || as_root pg_ctlcluster "$ver" main start
+  for _ in $(seq 1 30); do pg_isready -q -h "$PGH" -p "$PGP" && break; sleep 1; done
+  pg_isready -h "$PGH" -p "$PGP"
+  if [ "${installed_pg:-}" = 1 ]; then
+    as_root su postgres -c "psql -qc 'CREATE DATABASE test'" 2>/dev/null || true
+  fi
+fi
+
+# --- checks and tests ---------------------------------------------------------------------------
+if cargo fmt --version >/dev/null 2>&1; then
+  say "cargo fmt --check"
+  cargo fmt --all -- --check
+else
+  echo "rustfmt is not installed: skipping the formatting check"
+fi
+if cargo clippy --version >/dev/null 2>&1; then
+  say "cargo clippy"
+  cargo clippy --all-targets --locked -- -D warnings
+else
+  echo "clippy is not installed: skipping lints"
+fi
+
+say "cargo test (unit, integration and CLI tests on SQLite and PostgreSQL)"
+cargo test --locked --all-targets

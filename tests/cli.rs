@@ -1,0 +1,697 @@
+//! The `latchkey` binary as an operator uses it: every test runs the real executable as a
+//! subprocess against a fresh database of each backend, and one test starts `latchkey serve`
+//! and signs in through it.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{Backend, Browser, TestDb, GOOD_PASSWORD, OTHER_PASSWORD};
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_latchkey");
+
+/// How long one CLI call may take before it counts as hung.
+const CALL_TIMEOUT: Duration = Duration::from_secs(60);
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+/// `latchkey` with no inherited settings, cheap argon2, and no ./latchkey.toml to pick up.
+fn bare(dir: &std::path::Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("LATCHKEY_") {
+            cmd.env_remove(&key);
+        }
+    }
+    cmd.env_remove("RUST_LOG")
+        .env("LATCHKEY_ARGON2_MEMORY_KIB", "1024")
+        .env("LATCHKEY_ARGON2_ITERATIONS", "1")
+        .current_dir(dir);
+    cmd
+}
+
+/// `latchkey --database-url … --data-dir …` for this test's database.
+fn cli(db: &TestDb) -> Command {
+    let mut cmd = bare(db.dir.path());
+    cmd.arg("--database-url")
+        .arg(&db.url)
+        .arg("--data-dir")
+        .arg(db.dir.path());
+    cmd
+}
+
+/// What a finished call left behind.
+struct Output {
+    status: ExitStatus,
+    stdout: String,
+    stderr: String,
+}
+
+impl Output {
+    fn describe(&self) -> String {
+        format!(
+            "exit: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.status, self.stdout, self.stderr
+        )
+    }
+
+    /// Asserts success and returns stdout.
+    #[track_caller]
+    fn ok(self) -> String {
+        assert!(
+            self.status.success(),
+            "expected success\n{}",
+            self.describe()
+        );
+        self.stdout
+    }
+
+    /// Asserts failure and returns stderr.
+    #[track_caller]
+    fn fails(self) -> String {
+        assert!(
+            !self.status.success(),
+            "expected failure\n{}",
+            self.describe()
+        );
+        self.stderr
+    }
+}
+
+fn drain(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = pipe.read_to_end(&mut buf);
+        String::from_utf8_lossy(&buf).into_owned()
+    })
+}
+
+/// Runs `cmd` to completion, feeding it `stdin` (or nothing), and kills it if it hangs.
+fn run(cmd: &mut Command, stdin: Option<&str>) -> Output {
+    let mut child = cmd
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start latchkey");
+    if let Some(input) = stdin {
+        let mut pipe = child.stdin.take().expect("stdin pipe");
+        pipe.write_all(input.as_bytes()).expect("write stdin");
+        // Dropping the pipe closes it: the child sees end of input.
+    }
+    let out = drain(child.stdout.take().expect("stdout pipe"));
+    let err = drain(child.stderr.take().expect("stderr pipe"));
+    let deadline = Instant::now() + CALL_TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for latchkey") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "latchkey {:?} did not finish within {CALL_TIMEOUT:?}",
+                cmd.get_args().collect::<Vec<_>>()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    Output {
+        status,
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+    }
+}
+
+/// `latchkey <global flags> args…` against `db`, with no standard input.
+fn latchkey(db: &TestDb, args: &[&str]) -> Output {
+    run(cli(db).args(args), None)
+}
+
+/// `latchkey <global flags> args…` against `db`, with `stdin` piped in.
+fn latchkey_stdin(db: &TestDb, args: &[&str], stdin: &str) -> Output {
+    run(cli(db).args(args), Some(stdin))
+}
+
+#[track_caller]
+fn json(stdout: &str) -> Value {
+    serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}"))
+}
+
+fn tenant_json(db: &TestDb, slug: &str) -> Value {
+    json(&latchkey(db, &["tenant", "show", slug, "--json"]).ok())
+}
+
+fn user_json(db: &TestDb, tenant: &str, username: &str) -> Value {
+    json(
+        &latchkey(
+            db,
+            &["user", "show", "--tenant", tenant, username, "--json"],
+        )
+        .ok(),
+    )
+}
+
+/// The usernames in the first column of `user list`, without the header.
+fn listed_usernames(stdout: &str) -> Vec<String> {
+    stdout
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn create_acme(db: &TestDb) {
+    latchkey(db, &["tenant", "create", "acme", "--name", "Acme Corp"]).ok();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests
+// ---------------------------------------------------------------------------------------------
+
+async fn tenant_lifecycle(backend: Backend) {
+    let db = TestDb::new(backend).await;
+
+    let out = latchkey(&db, &["tenant", "create", "acme", "--name", "Acme Corp"]).ok();
+    assert!(out.contains("acme"), "{out}");
+
+    let list = latchkey(&db, &["tenant", "list"]).ok();
+    let row = list
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some("acme"))
+        .unwrap_or_else(|| panic!("acme is not listed:\n{list}"));
+    assert!(row.contains("Acme Corp"), "{row}");
+
+    let show = latchkey(&db, &["tenant", "show", "acme"]).ok();
+    assert!(show.contains("password reset:            off"), "{show}");
+    assert!(show.contains("min password length:       15"), "{show}");
+
+    latchkey(
+        &db,
+        &[
+            "tenant",
+            "set",
+            "acme",
+            "--password-reset",
+            "on",
+            "--min-password-length",
+            "12",
+            "--reset-link-ttl",
+            "45m",
+        ],
+    )
+    .ok();
+    let t = tenant_json(&db, "acme");
+    assert_eq!(t["slug"], "acme", "{t}");
+    assert_eq!(t["display_name"], "Acme Corp", "{t}");
+    assert_eq!(t["settings"]["password_reset_enabled"], true, "{t}");
+    assert_eq!(t["settings"]["password_min_length"], 12, "{t}");
+    assert_eq!(t["settings"]["reset_link_ttl_secs"], 2700, "{t}");
+
+    let err = latchkey(&db, &["tenant", "create", "acme"]).fails();
+    assert!(err.contains("already exists"), "{err}");
+
+    let err = latchkey(&db, &["tenant", "create", "Bad_Slug"]).fails();
+    assert!(err.contains("Bad_Slug"), "{err}");
+    assert!(
+        err.contains("lowercase letters, digits and dashes"),
+        "{err}"
+    );
+    let list = latchkey(&db, &["tenant", "list"]).ok();
+    assert!(!list.to_lowercase().contains("bad_slug"), "{list}");
+
+    // The floor is 8: refused, and nothing else in the same call was applied either.
+    let err = latchkey(
+        &db,
+        &[
+            "tenant",
+            "set",
+            "acme",
+            "--min-password-length",
+            "7",
+            "--password-reset",
+            "off",
+        ],
+    )
+    .fails();
+    assert!(err.contains("minimum password length"), "{err}");
+    assert!(err.contains('8'), "{err}");
+    let t = tenant_json(&db, "acme");
+    assert_eq!(t["settings"]["password_min_length"], 12, "{t}");
+    assert_eq!(t["settings"]["password_reset_enabled"], true, "{t}");
+}
+
+async fn user_lifecycle(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    create_acme(&db);
+
+    let out = latchkey_stdin(
+        &db,
+        &[
+            "user",
+            "create",
+            "--tenant",
+            "acme",
+            "--username",
+            "alice",
+            "--email",
+            "alice@example.org",
+            "--reset-email",
+            "a.reset@example.org",
+            "--display-name",
+            "Alice Smith",
+            "--password-stdin",
+        ],
+        &format!("{GOOD_PASSWORD}\n"),
+    )
+    .ok();
+    assert!(out.contains("alice"), "{out}");
+    assert!(!out.contains("no password yet"), "{out}");
+    // A second account without a password, so the search below has something to leave out.
+    let out = latchkey(
+        &db,
+        &["user", "create", "--tenant", "acme", "--username", "bob"],
+    )
+    .ok();
+    assert!(out.contains("no password yet"), "{out}");
+
+    let all = latchkey(&db, &["user", "list", "--tenant", "acme"]).ok();
+    assert_eq!(listed_usernames(&all), ["alice", "bob"], "{all}");
+    let found = latchkey(
+        &db,
+        &["user", "list", "--tenant", "acme", "--query", "reset"],
+    )
+    .ok();
+    assert_eq!(listed_usernames(&found), ["alice"], "{found}");
+
+    let show = latchkey(
+        &db,
+        &["user", "show", "--tenant", "acme", "alice", "--json"],
+    )
+    .ok();
+    assert!(!show.contains("argon2"), "the hash was printed:\n{show}");
+    let a = json(&show);
+    assert_eq!(a["username"], "alice", "{a}");
+    assert_eq!(a["display_name"], "Alice Smith", "{a}");
+    assert_eq!(a["email"], "alice@example.org", "{a}");
+    assert_eq!(a["reset_email"], "a.reset@example.org", "{a}");
+    assert_eq!(a["role"], "user", "{a}");
+    assert_eq!(a["status"], "active", "{a}");
+    let text = latchkey(&db, &["user", "show", "--tenant", "acme", "alice"]).ok();
+    assert!(!text.contains("argon2"), "the hash was printed:\n{text}");
+    assert!(text.contains("password:             set"), "{text}");
+    let list_json = latchkey(&db, &["user", "list", "--tenant", "acme", "--json"]).ok();
+    assert!(
+        !list_json.contains("argon2"),
+        "the hash was printed:\n{list_json}"
+    );
+
+    latchkey(
+        &db,
+        &[
+            "user",
+            "set",
+            "--tenant",
+            "acme",
+            "alice",
+            "--reset-email",
+            "",
+        ],
+    )
+    .ok();
+    let a = user_json(&db, "acme", "alice");
+    assert_eq!(a["reset_email"], Value::Null, "{a}");
+    assert_eq!(a["email"], "alice@example.org", "{a}");
+
+    latchkey(
+        &db,
+        &[
+            "user",
+            "set",
+            "--tenant",
+            "acme",
+            "alice",
+            "--role",
+            "tenant-admin",
+        ],
+    )
+    .ok();
+    assert_eq!(user_json(&db, "acme", "alice")["role"], "tenant-admin");
+
+    let out = latchkey(&db, &["user", "disable", "--tenant", "acme", "alice"]).ok();
+    assert!(out.contains("disabled"), "{out}");
+    assert_eq!(user_json(&db, "acme", "alice")["status"], "disabled");
+    let text = latchkey(&db, &["user", "show", "--tenant", "acme", "alice"]).ok();
+    assert!(text.contains("status:               disabled"), "{text}");
+
+    latchkey(&db, &["user", "enable", "--tenant", "acme", "alice"]).ok();
+    assert_eq!(user_json(&db, "acme", "alice")["status"], "active");
+}
+
+async fn password_policy_applies_to_cli(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    create_acme(&db);
+    let create = [
+        "user",
+        "create",
+        "--tenant",
+        "acme",
+        "--username",
+        "carol",
+        "--password-stdin",
+    ];
+
+    let err = latchkey_stdin(&db, &create, "1234567890qwerty\n").fails();
+    assert!(err.contains("most commonly used"), "{err}");
+
+    let err = latchkey_stdin(&db, &create, "short pass\n").fails();
+    assert!(err.contains("too short"), "{err}");
+    assert!(err.contains("15"), "the minimum is named: {err}");
+
+    for empty in ["", "\n"] {
+        let err = latchkey_stdin(&db, &create, empty).fails();
+        assert!(err.contains("standard input"), "{err}");
+    }
+
+    let err = latchkey(&db, &["user", "show", "--tenant", "acme", "carol"]).fails();
+    assert!(err.contains("has no user"), "{err}");
+    let list = latchkey(&db, &["user", "list", "--tenant", "acme"]).ok();
+    assert!(listed_usernames(&list).is_empty(), "{list}");
+
+    // The same password passes once it is long enough and uncommon.
+    latchkey_stdin(&db, &create, &format!("{GOOD_PASSWORD}\n")).ok();
+    latchkey(&db, &["user", "show", "--tenant", "acme", "carol"]).ok();
+}
+
+async fn system_admins_live_in_the_default_tenant(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    // The default tenant exists from the first command on, before any `serve`.
+    latchkey(&db, &["tenant", "show", "default"]).ok();
+    create_acme(&db);
+
+    latchkey_stdin(
+        &db,
+        &[
+            "user",
+            "create",
+            "--tenant",
+            "default",
+            "--username",
+            "root",
+            "--system-admin",
+            "--password-stdin",
+        ],
+        &format!("{GOOD_PASSWORD}\n"),
+    )
+    .ok();
+    assert_eq!(user_json(&db, "default", "root")["role"], "system-admin");
+
+    let err = latchkey_stdin(
+        &db,
+        &[
+            "user",
+            "create",
+            "--tenant",
+            "acme",
+            "--username",
+            "root",
+            "--system-admin",
+            "--password-stdin",
+        ],
+        &format!("{GOOD_PASSWORD}\n"),
+    )
+    .fails();
+    assert!(err.contains("default tenant"), "{err}");
+    let err = latchkey(&db, &["user", "show", "--tenant", "acme", "root"]).fails();
+    assert!(err.contains("has no user"), "{err}");
+
+    // Promoting an account elsewhere is refused the same way.
+    latchkey(
+        &db,
+        &["user", "create", "--tenant", "acme", "--username", "dave"],
+    )
+    .ok();
+    let err = latchkey(
+        &db,
+        &[
+            "user",
+            "set",
+            "--tenant",
+            "acme",
+            "dave",
+            "--role",
+            "system-admin",
+        ],
+    )
+    .fails();
+    assert!(err.contains("default tenant"), "{err}");
+    assert_eq!(user_json(&db, "acme", "dave")["role"], "user");
+}
+
+async fn config_errors_name_the_setting(backend: Backend) {
+    let db = TestDb::new(backend).await;
+
+    let err = run(
+        cli(&db)
+            .env("LATCHKEY_LISTEN", "not-an-address")
+            .arg("serve"),
+        None,
+    )
+    .fails();
+    assert!(err.contains("`listen`"), "{err}");
+    assert!(err.contains("not-an-address"), "{err}");
+
+    let missing = db.dir.path().join("nonexistent.toml");
+    let err = run(
+        cli(&db)
+            .arg("--config")
+            .arg(&missing)
+            .args(["tenant", "list"]),
+        None,
+    )
+    .fails();
+    assert!(err.contains("nonexistent.toml"), "{err}");
+    assert!(err.contains("does not exist"), "{err}");
+
+    let file: PathBuf = db.dir.path().join("latchkey.toml");
+    std::fs::write(&file, "listne = \"x\"\n").unwrap();
+    let err = run(
+        cli(&db).arg("--config").arg(&file).args(["tenant", "list"]),
+        None,
+    )
+    .fails();
+    assert!(err.contains("listne"), "{err}");
+}
+
+async fn migrate_is_idempotent(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    for _ in 0..2 {
+        let out = latchkey(&db, &["migrate"]).ok();
+        assert!(out.contains("database is up to date"), "{out}");
+    }
+    // The migrated database is usable.
+    create_acme(&db);
+}
+
+async fn help_is_available(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let top = run(bare(db.dir.path()).arg("--help"), None).ok();
+    assert!(top.contains("serve"), "{top}");
+    assert!(top.contains("tenant"), "{top}");
+    let create = run(bare(db.dir.path()).args(["user", "create", "--help"]), None).ok();
+    assert!(create.contains("--password-stdin"), "{create}");
+    assert!(create.contains("--tenant"), "{create}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// End to end: `latchkey serve` plus the CLI, as a newcomer would use them
+// ---------------------------------------------------------------------------------------------
+
+/// A running `latchkey serve`, killed when dropped (also when an assertion fails).
+struct Server {
+    child: Child,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Server {
+    fn start(db: &TestDb, port: u16) -> Self {
+        let mut child = cli(db)
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start latchkey serve");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut pipe = child.stderr.take().expect("stderr pipe");
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        Self { child, stderr }
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Panics, with the server's output, when it has exited.
+    fn assert_running(&mut self) {
+        if let Some(status) = self.child.try_wait().expect("check server") {
+            panic!("latchkey serve exited ({status}):\n{}", self.stderr());
+        }
+    }
+
+    async fn wait_ready(&mut self, base: &str) {
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            self.assert_running();
+            if let Ok(resp) = client.get(format!("{base}/readyz")).send().await {
+                if resp.status() == 200 {
+                    return;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "/readyz did not answer 200 within 30 s:\n{}",
+                self.stderr()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until the server has written `needle` to stderr.
+    async fn wait_for_stderr(&mut self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = self.stderr();
+            if text.contains(needle) {
+                return text;
+            }
+            self.assert_running();
+            assert!(
+                Instant::now() < deadline,
+                "server never printed {needle:?}:\n{text}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    listener.local_addr().expect("local addr").port()
+}
+
+async fn newcomer_end_to_end(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    // Declared after `db`, so it is dropped (killed) before the database goes away.
+    let mut server = Server::start(&db, port);
+    server.wait_ready(&base).await;
+
+    let banner = server.wait_for_stderr("/setup?token=").await;
+    assert!(banner.contains("No administrator exists yet"), "{banner}");
+    assert!(
+        banner.contains(&format!("{base}/setup?token=")),
+        "the link uses the listen address: {banner}"
+    );
+
+    // The operator sets up a tenant and an account while the server runs.
+    create_acme(&db);
+    latchkey_stdin(
+        &db,
+        &[
+            "user",
+            "create",
+            "--tenant",
+            "acme",
+            "--username",
+            "bob",
+            "--email",
+            "bob@example.org",
+            "--password-stdin",
+        ],
+        &format!("{GOOD_PASSWORD}\n"),
+    )
+    .ok();
+
+    let mut browser = Browser::new(&base);
+    let page = browser.login("acme", "bob", GOOD_PASSWORD).await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert_eq!(page.location(), "/t/acme/account");
+    let page = browser.get("/t/acme/account").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("bob"), "{}", page.body);
+
+    let page = browser
+        .post(
+            "/t/acme/account/password",
+            &[
+                ("current_password", GOOD_PASSWORD),
+                ("new_password", OTHER_PASSWORD),
+                ("confirm_password", OTHER_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert_eq!(page.location(), "/t/acme/account?notice=password-changed");
+
+    let page = Browser::new(&base)
+        .login("acme", "bob", GOOD_PASSWORD)
+        .await;
+    assert_eq!(
+        page.status, 401,
+        "the old password still works: {}",
+        page.body
+    );
+    let page = Browser::new(&base)
+        .login("acme", "bob", OTHER_PASSWORD)
+        .await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert_eq!(page.location(), "/t/acme/account");
+
+    server.assert_running();
+    drop(server);
+}
+
+on_both_backends!(
+    tenant_lifecycle,
+    user_lifecycle,
+    password_policy_applies_to_cli,
+    system_admins_live_in_the_default_tenant,
+    config_errors_name_the_setting,
+    migrate_is_idempotent,
+    help_is_available,
+    newcomer_end_to_end,
+);
