@@ -45,6 +45,9 @@ pub struct Config {
     pub login_attempts_per_ip_per_hour: u32,
     /// Largest accepted request body in bytes.
     pub max_body_bytes: usize,
+    /// The key that encrypts stored secrets. Default: `master.key` in `data_dir`, created on
+    /// first start. Several instances must share one file.
+    pub master_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,6 +76,7 @@ impl Default for Config {
             login_failures_per_account_per_hour: 100,
             login_attempts_per_ip_per_hour: 1000,
             max_body_bytes: 64 * 1024,
+            master_key_file: None,
         }
     }
 }
@@ -94,6 +98,7 @@ const ENV_KEYS: &[&str] = &[
     "login_failures_per_account_per_hour",
     "login_attempts_per_ip_per_hour",
     "max_body_bytes",
+    "master_key_file",
 ];
 
 /// Flags given on the command line; `None` leaves the lower layers' value.
@@ -280,6 +285,13 @@ pub struct Validated {
 }
 
 impl Validated {
+    pub fn master_key_path(&self) -> PathBuf {
+        self.raw
+            .master_key_file
+            .clone()
+            .unwrap_or_else(|| self.raw.data_dir.join("master.key"))
+    }
+
     pub fn is_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
     }

@@ -685,6 +685,93 @@ async fn newcomer_end_to_end(backend: Backend) {
     drop(server);
 }
 
+/// `latchkey smtp set / show / check` against a real SMTP server with STARTTLS and AUTH.
+async fn smtp_set_show_and_check(backend: Backend) {
+    use common::smtp::{SmtpOptions, SmtpServer, TlsMode};
+    let db = TestDb::new(backend).await;
+    let srv = SmtpServer::start(SmtpOptions {
+        tls: TlsMode::StartTls,
+        auth: Some(("mailer".into(), "smtp-secret-pw-42".into())),
+        ..SmtpOptions::default()
+    })
+    .await;
+    let ca = db.dir.path().join("ca.pem");
+    std::fs::write(&ca, srv.ca_pem()).unwrap();
+    let port = srv.port().to_string();
+    let ca_arg = ca.display().to_string();
+    let set = [
+        "smtp",
+        "set",
+        "--enabled",
+        "on",
+        "--host",
+        "localhost",
+        "--port",
+        &port,
+        "--security",
+        "starttls",
+        "--auth",
+        "on",
+        "--username",
+        "mailer",
+        "--from",
+        "noreply@example.org",
+        "--timeout",
+        "5s",
+        "--ca-file",
+        &ca_arg,
+        "--password-stdin",
+    ];
+    let out = latchkey_stdin(&db, &set, "smtp-secret-pw-42\n").ok();
+    assert!(out.contains("password:    set (encrypted)"), "{out}");
+    assert!(!out.contains("smtp-secret-pw-42"));
+
+    let shown = latchkey(&db, &["smtp", "show", "--json"]).ok();
+    let v = json(&shown);
+    assert_eq!(v["host"], "localhost");
+    assert_eq!(v["password"], "set (encrypted)");
+    assert_eq!(v["source"], "system");
+    assert!(
+        !shown.contains("smtp-secret-pw-42") && !shown.contains("enc:v1"),
+        "{shown}"
+    );
+
+    let out = latchkey(&db, &["smtp", "check", "--to", "ops@example.org"]).ok();
+    assert!(
+        out.contains("STARTTLS") && out.contains("AUTH") && out.contains("was accepted"),
+        "{out}"
+    );
+    assert!(!out.contains("smtp-secret-pw-42"));
+    assert_eq!(
+        srv.wait_for_messages(1, Duration::from_secs(5)).await.len(),
+        1
+    );
+
+    // Checking unsaved values: a wrong password fails at AUTH, exit status 1, nothing saved.
+    let check = ["smtp", "check", "--password-stdin"];
+    let out = latchkey_stdin(&db, &check, "not-the-password\n");
+    assert!(!out.status.success());
+    assert!(
+        out.stdout.contains("535")
+            && out
+                .stdout
+                .contains("hint: The server rejected the username or password"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("not-the-password") && !out.stderr.contains("not-the-password"));
+    assert!(out.stderr.contains("the SMTP check failed"));
+    assert!(
+        latchkey(&db, &["smtp", "check"]).status.success(),
+        "the saved settings still work"
+    );
+
+    // Moving to another port without the password is refused.
+    let err = latchkey(&db, &["smtp", "set", "--port", "2525"]).fails();
+    assert!(err.contains("enter the password again"), "{err}");
+    srv.stop().await;
+}
+
 on_both_backends!(
     tenant_lifecycle,
     user_lifecycle,
@@ -694,4 +781,5 @@ on_both_backends!(
     migrate_is_idempotent,
     help_is_available,
     newcomer_end_to_end,
+    smtp_set_show_and_check,
 );

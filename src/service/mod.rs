@@ -4,19 +4,24 @@
 
 mod accounts;
 mod auth;
+mod smtp;
 mod tenants;
 
 use std::sync::Arc;
 
 pub use accounts::{AccountChanges, CreateAccount};
 pub use auth::{LoginOutcome, SessionInfo};
+pub use smtp::{EffectiveSmtp, SmtpInput, SmtpSource};
 
 use crate::clock::{Clock, Timestamp};
 use crate::config::Validated;
 use crate::domain::policy::PolicyViolation;
 use crate::domain::InvalidInput;
+use crate::mail::SmtpSettings;
 use crate::passwords::Hasher;
+use crate::secrets::MasterKey;
 use crate::store::{self, audit::NewEvent, Db, StoreError};
+use secrecy::SecretString;
 
 /// What went wrong, split into what the person can fix (with a message for them) and what they
 /// can't (logged in full, shown as a generic error).
@@ -86,6 +91,9 @@ pub struct Core {
     pub hasher: Hasher,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<Validated>,
+    pub master_key: MasterKey,
+    /// SMTP settings from `LATCHKEY_SMTP_*`, when set: they replace the stored ones.
+    pub smtp_env: Option<Arc<(SmtpSettings, Option<SecretString>)>>,
 }
 
 pub struct AuditEntry<'a> {
@@ -108,11 +116,17 @@ impl Core {
         })?;
         db.migrate().await?;
         let hasher = Hasher::new(config.argon2).map_err(anyhow::Error::msg)?;
+        let master_key = MasterKey::load_or_create(&config.master_key_path())?;
+        let smtp_env = SmtpSettings::from_env()
+            .map_err(|e| anyhow::anyhow!("{}", e.0))?
+            .map(Arc::new);
         let core = Self {
             db,
             hasher,
             clock,
             config: Arc::new(config),
+            master_key,
+            smtp_env,
         };
         // Every entry point (server or CLI) finds the default tenant, even before the first serve.
         core.ensure_default_tenant().await?;

@@ -14,6 +14,7 @@ pub mod accounts;
 pub mod audit;
 pub mod rate_limit;
 pub mod sessions;
+pub mod settings;
 pub mod setup;
 pub mod tenants;
 

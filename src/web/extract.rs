@@ -177,6 +177,9 @@ impl MaybeSession {
     }
 }
 
+/// The only form fields that may span several lines (text areas). Every other field is one line.
+const MULTILINE_FIELDS: &[&str] = &["extra_ca_pem"];
+
 /// The fields of a submitted form, each exactly one value.
 ///
 /// SECURITY.md "Requests": a repeated parameter, a NUL, or a line break in a single-line field is
@@ -193,7 +196,11 @@ impl FormFields {
                     "The form has too many or too long fields.".into(),
                 ));
             }
-            if v.contains(['\0', '\r', '\n']) || k.contains(['\0', '\r', '\n']) {
+            let multiline = MULTILINE_FIELDS.contains(&k.as_ref());
+            if v.contains('\0')
+                || (!multiline && v.contains(['\r', '\n']))
+                || k.contains(['\0', '\r', '\n'])
+            {
                 return Err(WebError::BadRequest(format!(
                     "The field `{}` contains a line break or NUL character, which is not allowed.",
                     k.escape_debug()
@@ -287,6 +294,8 @@ mod tests {
         assert!(FormFields::parse(b"a=1&a=2").is_err());
         assert!(FormFields::parse(b"a=x%0D%0ABcc%3A+eve").is_err());
         assert!(FormFields::parse(b"a=x%00").is_err());
+        assert!(FormFields::parse(b"extra_ca_pem=a%0D%0Ab").is_ok());
+        assert!(FormFields::parse(b"extra_ca_pem=a%00b").is_err());
         let f = FormFields::parse(b"a=+x+&b=").unwrap();
         assert_eq!(f.optional("a"), Some("x"));
         assert_eq!(f.optional("b"), None);

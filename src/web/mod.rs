@@ -12,6 +12,7 @@ mod error;
 mod extract;
 mod ops;
 mod setup;
+mod smtp;
 mod templates;
 
 use std::sync::Arc;
@@ -59,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .merge(account::router())
         .merge(admin::router())
         .merge(setup::router())
+        .merge(smtp::router())
         .fallback(|| async { WebError::NotFound })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

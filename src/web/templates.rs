@@ -20,6 +20,8 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "login.html",
     "account.html",
     "admin.html",
+    "admin_nav.html",
+    "admin_smtp.html",
     "setup.html",
     "error.html",
 );

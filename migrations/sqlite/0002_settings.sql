@@ -1,0 +1,8 @@
+-- Settings documents by scope ('system', 'tenant:<id>') and key ('smtp', …), as JSON text.
+CREATE TABLE settings (
+    scope TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (scope, key)
+);

@@ -1,0 +1,960 @@
+//! A small SMTP client that records every step of the conversation.
+//!
+//! Delivery and "Check SMTP configuration" use this same code: the check is the real delivery
+//! path, not a look-alike. Each step (connect, TLS, greeting, EHLO, STARTTLS, AUTH, MAIL FROM,
+//! RCPT TO, DATA) is recorded with what was sent and what the server answered, and a failure
+//! names its step and suggests the likely fix. Credentials never enter the transcript.
+//!
+//! Messages themselves are built by `lettre` (see `message.rs`); this module only speaks the
+//! protocol. TLS certificates are always verified (system roots plus an optional extra CA), and
+//! with STARTTLS the upgrade is mandatory: there is no fallback to plain text.
+
+use std::io;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use secrecy::ExposeSecret;
+use serde::Serialize;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
+use tokio_rustls::rustls::{self, CertificateError, ClientConfig, RootCertStore};
+use tokio_rustls::TlsConnector;
+
+use super::settings::{ResolvedSmtp, Security};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Step {
+    Connect,
+    TlsHandshake,
+    Greeting,
+    Ehlo,
+    Starttls,
+    Auth,
+    MailFrom,
+    RcptTo,
+    Data,
+    Quit,
+}
+
+impl Step {
+    pub fn label(self) -> &'static str {
+        match self {
+            Step::Connect => "Connect",
+            Step::TlsHandshake => "TLS handshake",
+            Step::Greeting => "Greeting",
+            Step::Ehlo => "EHLO",
+            Step::Starttls => "STARTTLS",
+            Step::Auth => "AUTH",
+            Step::MailFrom => "MAIL FROM",
+            Step::RcptTo => "RCPT TO",
+            Step::Data => "DATA",
+            Step::Quit => "QUIT",
+        }
+    }
+}
+
+impl std::fmt::Display for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// One step as it happened.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepRecord {
+    pub step: Step,
+    pub label: &'static str,
+    pub ok: bool,
+    /// What the client sent (credentials replaced by `********`).
+    pub sent: Option<String>,
+    /// The server's answer, or what went wrong locally.
+    pub reply: String,
+    pub hint: Option<String>,
+    pub millis: u64,
+}
+
+/// The steps of one conversation, in order. Delivery passes a throwaway one.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Transcript {
+    pub steps: Vec<StepRecord>,
+}
+
+impl Transcript {
+    fn record(
+        &mut self,
+        step: Step,
+        ok: bool,
+        sent: Option<String>,
+        reply: String,
+        hint: Option<String>,
+        started: Instant,
+    ) {
+        self.steps.push(StepRecord {
+            step,
+            label: step.label(),
+            ok,
+            sent,
+            reply,
+            hint,
+            millis: started.elapsed().as_millis() as u64,
+        });
+    }
+}
+
+/// A failed step: which one, the server's code and text (if it answered), a hint, and whether
+/// trying again later may help.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{step}: {message}")]
+pub struct SmtpError {
+    pub step: Step,
+    pub code: Option<u16>,
+    pub message: String,
+    pub hint: Option<String>,
+    pub permanent: bool,
+}
+
+/// A server reply: the code and the text of all its lines.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub code: u16,
+    pub lines: Vec<String>,
+}
+
+impl Reply {
+    pub fn text(&self) -> String {
+        self.lines
+            .iter()
+            .map(|l| format!("{} {}", self.code, l))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+    fn is_positive(&self) -> bool {
+        (200..400).contains(&self.code)
+    }
+}
+
+trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+/// An open, greeted (and, as configured, encrypted and authenticated) connection.
+pub struct SmtpConnection {
+    io: BufReader<Box<dyn Io>>,
+    timeout: Duration,
+    pub features: Vec<String>,
+    pub encrypted: bool,
+    broken: bool,
+}
+
+const MAX_LINE: usize = 4096;
+const MAX_REPLY_LINES: usize = 100;
+
+fn system_roots() -> &'static [CertificateDer<'static>] {
+    static ROOTS: OnceLock<Vec<CertificateDer<'static>>> = OnceLock::new();
+    ROOTS.get_or_init(|| rustls_native_certs::load_native_certs().certs)
+}
+
+fn tls_connector(smtp: &ResolvedSmtp) -> Result<TlsConnector, String> {
+    let mut roots = RootCertStore::empty();
+    roots.add_parsable_certificates(system_roots().iter().cloned());
+    let extra = smtp.settings.extra_ca_pem.trim();
+    if !extra.is_empty() {
+        let mut added = 0;
+        for cert in CertificateDer::pem_slice_iter(extra.as_bytes()) {
+            let cert =
+                cert.map_err(|e| format!("the extra CA certificate is not valid PEM: {e}"))?;
+            roots
+                .add(cert)
+                .map_err(|e| format!("the extra CA certificate can't be used: {e}"))?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err("the extra CA certificate field holds no certificate".into());
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(TlsConnector::from(Arc::new(config)))
+}
+
+fn fail(
+    step: Step,
+    code: Option<u16>,
+    message: String,
+    hint: Option<String>,
+    permanent: bool,
+) -> SmtpError {
+    SmtpError {
+        step,
+        code,
+        message,
+        hint,
+        permanent,
+    }
+}
+
+/// Explains a TLS failure in words, from the rustls error inside the io::Error.
+fn tls_hint(e: &io::Error, smtp: &ResolvedSmtp, during: Step) -> (String, Option<String>) {
+    let host = &smtp.settings.host;
+    let port = smtp.settings.port;
+    let inner = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>());
+    let message = match inner {
+        Some(r) => r.to_string(),
+        None => e.to_string(),
+    };
+    let hint = match inner {
+        Some(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer | CertificateError::BadSignature)) => Some(
+            "The server's certificate is not signed by an authority this machine trusts. If the mail server uses an \
+             internal CA, paste its certificate into \"Extra CA certificate\"."
+                .to_owned(),
+        ),
+        Some(rustls::Error::InvalidCertificate(CertificateError::NotValidForName))
+        | Some(rustls::Error::InvalidCertificate(CertificateError::NotValidForNameContext { .. })) => Some(format!(
+            "The server's certificate is not valid for the name `{host}`. Use the host name the certificate was issued for."
+        )),
+        Some(rustls::Error::InvalidCertificate(CertificateError::Expired))
+        | Some(rustls::Error::InvalidCertificate(CertificateError::ExpiredContext { .. })) => {
+            Some("The server's certificate has expired; its administrator must renew it.".to_owned())
+        }
+        Some(rustls::Error::InvalidMessage(_)) if during == Step::TlsHandshake => Some(format!(
+            "The server did not answer with TLS. Port {port} probably expects STARTTLS: try security = starttls (usually port 587)."
+        )),
+        _ if during == Step::TlsHandshake && e.kind() == io::ErrorKind::UnexpectedEof => Some(format!(
+            "The server closed the connection during the TLS handshake. Check that port {port} really uses implicit TLS \
+             (usually 465), or try security = starttls."
+        )),
+        _ => None,
+    };
+    (message, hint)
+}
+
+impl SmtpConnection {
+    /// Connects, reads the greeting, says EHLO, upgrades with STARTTLS and authenticates, as
+    /// the settings say, recording each step in `t`.
+    pub async fn open(smtp: &ResolvedSmtp, t: &mut Transcript) -> Result<Self, SmtpError> {
+        let s = &smtp.settings;
+        let timeout = smtp.timeout();
+        let target = format!("{}:{}", s.host, s.port);
+
+        // Connect (DNS + TCP).
+        let started = Instant::now();
+        let addrs: Vec<_> = match tokio::time::timeout(
+            timeout,
+            tokio::net::lookup_host(target.clone()),
+        )
+        .await
+        {
+            Ok(Ok(a)) => a.collect(),
+            Ok(Err(e)) => {
+                let hint = format!("The host name `{}` could not be resolved. Check its spelling and this machine's DNS.", s.host);
+                t.record(
+                    Step::Connect,
+                    false,
+                    Some(target.clone()),
+                    e.to_string(),
+                    Some(hint.clone()),
+                    started,
+                );
+                return Err(fail(
+                    Step::Connect,
+                    None,
+                    format!("DNS lookup failed: {e}"),
+                    Some(hint),
+                    false,
+                ));
+            }
+            Err(_) => {
+                let hint =
+                    "The DNS lookup timed out. Check this machine's DNS settings.".to_owned();
+                t.record(
+                    Step::Connect,
+                    false,
+                    Some(target.clone()),
+                    "timed out".into(),
+                    Some(hint.clone()),
+                    started,
+                );
+                return Err(fail(
+                    Step::Connect,
+                    None,
+                    "DNS lookup timed out".into(),
+                    Some(hint),
+                    false,
+                ));
+            }
+        };
+        let tcp = match tokio::time::timeout(timeout, TcpStream::connect(&addrs[..])).await {
+            Ok(Ok(tcp)) => tcp,
+            Ok(Err(e)) => {
+                let hint = if e.kind() == io::ErrorKind::ConnectionRefused {
+                    format!("Nothing accepts connections at {target}. Check the host and port (587 for STARTTLS, 465 for TLS), and that the server runs.")
+                } else {
+                    format!("Could not reach {target}. A firewall may block the port.")
+                };
+                t.record(
+                    Step::Connect,
+                    false,
+                    Some(target.clone()),
+                    e.to_string(),
+                    Some(hint.clone()),
+                    started,
+                );
+                return Err(fail(
+                    Step::Connect,
+                    None,
+                    format!("connection failed: {e}"),
+                    Some(hint),
+                    false,
+                ));
+            }
+            Err(_) => {
+                let hint = format!(
+                    "No answer from {target} within {} s: a firewall may drop the traffic, or the host or port is wrong.",
+                    timeout.as_secs()
+                );
+                t.record(
+                    Step::Connect,
+                    false,
+                    Some(target.clone()),
+                    "timed out".into(),
+                    Some(hint.clone()),
+                    started,
+                );
+                return Err(fail(
+                    Step::Connect,
+                    None,
+                    "connection timed out".into(),
+                    Some(hint),
+                    false,
+                ));
+            }
+        };
+        let peer = tcp.peer_addr().map(|a| a.to_string()).unwrap_or_default();
+        t.record(
+            Step::Connect,
+            true,
+            Some(target.clone()),
+            format!("connected to {peer}"),
+            None,
+            started,
+        );
+
+        let mut io: Box<dyn Io> = Box::new(tcp);
+        let mut encrypted = false;
+        if s.security == Security::Tls {
+            io = Self::handshake(smtp, io, t, Step::TlsHandshake).await?;
+            encrypted = true;
+        }
+        let mut conn = SmtpConnection {
+            io: BufReader::new(io),
+            timeout,
+            features: Vec::new(),
+            encrypted,
+            broken: false,
+        };
+
+        // Greeting.
+        let started = Instant::now();
+        match conn.read_reply().await {
+            Ok(r) if r.code == 220 => t.record(Step::Greeting, true, None, r.text(), None, started),
+            Ok(r) => {
+                let hint = "The server does not accept mail from us right now.".to_owned();
+                t.record(
+                    Step::Greeting,
+                    false,
+                    None,
+                    r.text(),
+                    Some(hint.clone()),
+                    started,
+                );
+                return Err(fail(
+                    Step::Greeting,
+                    Some(r.code),
+                    r.text(),
+                    Some(hint),
+                    r.code >= 500,
+                ));
+            }
+            Err(e) => {
+                let hint = if s.security != Security::Tls && s.port == 465 {
+                    "Port 465 expects implicit TLS: try security = tls.".to_owned()
+                } else {
+                    "The server did not greet us. Is this an SMTP server, and is the security mode right for this port?".to_owned()
+                };
+                t.record(
+                    Step::Greeting,
+                    false,
+                    None,
+                    e.to_string(),
+                    Some(hint.clone()),
+                    started,
+                );
+                return Err(fail(Step::Greeting, None, e.to_string(), Some(hint), false));
+            }
+        }
+
+        conn.ehlo(smtp, t).await?;
+
+        if s.security == Security::Starttls {
+            let started = Instant::now();
+            if !conn.has_feature("STARTTLS") {
+                let hint = "The server does not offer STARTTLS, so the connection would not be encrypted. Use port 465 with \
+                            security = tls, or, only for a relay on a trusted network, security = none."
+                    .to_owned();
+                t.record(
+                    Step::Starttls,
+                    false,
+                    None,
+                    "STARTTLS not offered".into(),
+                    Some(hint.clone()),
+                    started,
+                );
+                return Err(fail(
+                    Step::Starttls,
+                    None,
+                    "the server does not offer STARTTLS".into(),
+                    Some(hint),
+                    true,
+                ));
+            }
+            let r = conn
+                .command(Step::Starttls, "STARTTLS", None, t, started)
+                .await?;
+            if r.code != 220 {
+                return Err(conn.refused(Step::Starttls, &r, t, started, None));
+            }
+            // Anything the server sent after its 220 would be read as if it came over TLS:
+            // refuse it (the STARTTLS command-injection class of bugs).
+            if !conn.io.buffer().is_empty() {
+                let msg = "the server sent data before the TLS handshake".to_owned();
+                t.record(Step::Starttls, false, None, msg.clone(), None, started);
+                return Err(fail(Step::Starttls, None, msg, None, true));
+            }
+            t.record(
+                Step::Starttls,
+                true,
+                Some("STARTTLS".into()),
+                r.text(),
+                None,
+                started,
+            );
+            let plain = std::mem::replace(
+                &mut conn.io,
+                BufReader::new(Box::new(tokio::io::duplex(1).0) as Box<dyn Io>),
+            );
+            let tls = Self::handshake(smtp, plain.into_inner(), t, Step::Starttls).await?;
+            conn.io = BufReader::new(tls);
+            conn.encrypted = true;
+            conn.ehlo(smtp, t).await?;
+        }
+
+        if s.auth {
+            conn.authenticate(smtp, t).await?;
+        }
+        Ok(conn)
+    }
+
+    async fn handshake(
+        smtp: &ResolvedSmtp,
+        io: Box<dyn Io>,
+        t: &mut Transcript,
+        step: Step,
+    ) -> Result<Box<dyn Io>, SmtpError> {
+        let started = Instant::now();
+        let host = smtp.settings.host.clone();
+        let connector = match tls_connector(smtp) {
+            Ok(c) => c,
+            Err(msg) => {
+                let hint = "Fix or remove the extra CA certificate.".to_owned();
+                t.record(step, false, None, msg.clone(), Some(hint.clone()), started);
+                return Err(fail(step, None, msg, Some(hint), true));
+            }
+        };
+        let name = match ServerName::try_from(host.clone()) {
+            Ok(n) => n,
+            Err(_) => {
+                let msg = format!("`{host}` is not a valid host name for TLS");
+                t.record(step, false, None, msg.clone(), None, started);
+                return Err(fail(step, None, msg, None, true));
+            }
+        };
+        match tokio::time::timeout(smtp.timeout(), connector.connect(name, io)).await {
+            Ok(Ok(tls)) => {
+                let (_, session) = tls.get_ref();
+                let version = session
+                    .protocol_version()
+                    .map(|v| format!("{v:?}"))
+                    .unwrap_or_default();
+                t.record(
+                    step,
+                    true,
+                    None,
+                    format!("TLS established ({version}), certificate verified for {host}"),
+                    None,
+                    started,
+                );
+                Ok(Box::new(tls))
+            }
+            Ok(Err(e)) => {
+                let (message, hint) = tls_hint(&e, smtp, step);
+                t.record(
+                    step,
+                    false,
+                    None,
+                    format!("TLS handshake failed: {message}"),
+                    hint.clone(),
+                    started,
+                );
+                Err(fail(
+                    step,
+                    None,
+                    format!("TLS handshake failed: {message}"),
+                    hint,
+                    false,
+                ))
+            }
+            Err(_) => {
+                let hint = Some(
+                    "The TLS handshake timed out. Check that the security mode matches the port."
+                        .to_owned(),
+                );
+                t.record(
+                    step,
+                    false,
+                    None,
+                    "TLS handshake timed out".into(),
+                    hint.clone(),
+                    started,
+                );
+                Err(fail(
+                    step,
+                    None,
+                    "TLS handshake timed out".into(),
+                    hint,
+                    false,
+                ))
+            }
+        }
+    }
+
+    fn has_feature(&self, name: &str) -> bool {
+        self.features.iter().any(|f| {
+            f.split_whitespace()
+                .next()
+                .is_some_and(|w| w.eq_ignore_ascii_case(name))
+        })
+    }
+
+    fn auth_mechanisms(&self) -> Vec<String> {
+        self.features
+            .iter()
+            .filter(|f| {
+                f.to_ascii_uppercase().starts_with("AUTH ")
+                    || f.to_ascii_uppercase().starts_with("AUTH=")
+            })
+            .flat_map(|f| {
+                f[5..]
+                    .split_whitespace()
+                    .map(|m| m.to_ascii_uppercase())
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    async fn ehlo(&mut self, smtp: &ResolvedSmtp, t: &mut Transcript) -> Result<(), SmtpError> {
+        let started = Instant::now();
+        let line = format!("EHLO {}", smtp.helo_name());
+        let r = self.command(Step::Ehlo, &line, None, t, started).await?;
+        if r.code != 250 {
+            return Err(self.refused(Step::Ehlo, &r, t, started, None));
+        }
+        self.features = r.lines.iter().skip(1).cloned().collect();
+        t.record(Step::Ehlo, true, Some(line), r.text(), None, started);
+        Ok(())
+    }
+
+    async fn authenticate(
+        &mut self,
+        smtp: &ResolvedSmtp,
+        t: &mut Transcript,
+    ) -> Result<(), SmtpError> {
+        let started = Instant::now();
+        let Some(password) = smtp.password.as_ref() else {
+            let hint = "Authentication is on but no password is set. Enter the password, or switch authentication off.".to_owned();
+            t.record(
+                Step::Auth,
+                false,
+                None,
+                "no password configured".into(),
+                Some(hint.clone()),
+                started,
+            );
+            return Err(fail(
+                Step::Auth,
+                None,
+                "no password configured".into(),
+                Some(hint),
+                true,
+            ));
+        };
+        let mechanisms = self.auth_mechanisms();
+        let user = smtp.settings.username.clone();
+        let plain_text_warning = (!self.encrypted).then(|| {
+            "Warning: credentials are sent without encryption (security = none).".to_owned()
+        });
+        let reply = if mechanisms.iter().any(|m| m == "PLAIN") {
+            let blob = STANDARD.encode(format!("\0{user}\0{}", password.expose_secret()));
+            self.command(
+                Step::Auth,
+                &format!("AUTH PLAIN {blob}"),
+                Some("AUTH PLAIN ********"),
+                t,
+                started,
+            )
+            .await?
+        } else if mechanisms.iter().any(|m| m == "LOGIN") {
+            let r = self
+                .command(Step::Auth, "AUTH LOGIN", None, t, started)
+                .await?;
+            if r.code != 334 {
+                return Err(self.refused(Step::Auth, &r, t, started, None));
+            }
+            let r = self
+                .command(
+                    Step::Auth,
+                    &STANDARD.encode(&user),
+                    Some("(username)"),
+                    t,
+                    started,
+                )
+                .await?;
+            if r.code != 334 {
+                return Err(self.refused(Step::Auth, &r, t, started, None));
+            }
+            self.command(
+                Step::Auth,
+                &STANDARD.encode(password.expose_secret()),
+                Some("********"),
+                t,
+                started,
+            )
+            .await?
+        } else {
+            let hint = if self.encrypted {
+                "The server offers no AUTH PLAIN or LOGIN. Switch authentication off if it relays without a login.".to_owned()
+            } else {
+                "The server offers no authentication on an unencrypted connection. Use security = starttls or tls.".to_owned()
+            };
+            let offered = if mechanisms.is_empty() {
+                "none".to_owned()
+            } else {
+                mechanisms.join(" ")
+            };
+            let msg = format!("no supported AUTH mechanism (offered: {offered})");
+            t.record(
+                Step::Auth,
+                false,
+                None,
+                msg.clone(),
+                Some(hint.clone()),
+                started,
+            );
+            return Err(fail(Step::Auth, None, msg, Some(hint), true));
+        };
+        if reply.code == 235 {
+            t.record(
+                Step::Auth,
+                true,
+                Some("AUTH ********".into()),
+                reply.text(),
+                plain_text_warning,
+                started,
+            );
+            return Ok(());
+        }
+        let hint = match reply.code {
+            535 => "The server rejected the username or password. Check both; some providers need an app password.",
+            534 => "The server wants a different sign-in method (often an app password or OAuth) for this account.",
+            538 => "The server requires encryption before authentication: use security = starttls or tls.",
+            454 => "Temporary authentication failure on the server; try again later.",
+            _ => "The server refused the sign-in.",
+        };
+        Err(self.refused(Step::Auth, &reply, t, started, Some(hint.to_owned())))
+    }
+
+    /// Sends one message. `data` is the complete message (headers and body, CRLF line ends).
+    pub async fn send(
+        &mut self,
+        from: &str,
+        to: &[&str],
+        data: &[u8],
+        t: &mut Transcript,
+    ) -> Result<Reply, SmtpError> {
+        let result = self.transaction(from, to, data, t).await;
+        if result.is_err() && !self.broken {
+            // Leave the connection clean for the next message.
+            let _ = self.write_line("RSET").await;
+            let _ = self.read_reply().await;
+        }
+        result
+    }
+
+    async fn transaction(
+        &mut self,
+        from: &str,
+        to: &[&str],
+        data: &[u8],
+        t: &mut Transcript,
+    ) -> Result<Reply, SmtpError> {
+        let started = Instant::now();
+        let line = format!("MAIL FROM:<{from}>");
+        let r = self
+            .command(Step::MailFrom, &line, None, t, started)
+            .await?;
+        if r.code != 250 {
+            let hint = match r.code {
+                530 => Some("The server requires authentication: switch authentication on and enter the credentials.".to_owned()),
+                550 | 553 | 554 => Some("The server refuses this sender address; use an address the account may send as.".to_owned()),
+                _ => None,
+            };
+            return Err(self.refused(Step::MailFrom, &r, t, started, hint));
+        }
+        t.record(Step::MailFrom, true, Some(line), r.text(), None, started);
+        for rcpt in to {
+            let started = Instant::now();
+            let line = format!("RCPT TO:<{rcpt}>");
+            let r = self.command(Step::RcptTo, &line, None, t, started).await?;
+            if r.code != 250 && r.code != 251 {
+                let hint = match r.code {
+                    550 | 551 | 553 => Some("The server refuses this recipient: check the address.".to_owned()),
+                    554 | 571 => Some("The server will not relay to this recipient for this sender.".to_owned()),
+                    400..=499 => Some("A temporary refusal (often greylisting or a rate limit); it will be retried.".to_owned()),
+                    _ => None,
+                };
+                return Err(self.refused(Step::RcptTo, &r, t, started, hint));
+            }
+            t.record(Step::RcptTo, true, Some(line), r.text(), None, started);
+        }
+        let started = Instant::now();
+        let r = self.command(Step::Data, "DATA", None, t, started).await?;
+        if r.code != 354 {
+            return Err(self.refused(Step::Data, &r, t, started, None));
+        }
+        let mut body = Vec::with_capacity(data.len() + 64);
+        for line in data.split_inclusive(|&b| b == b'\n') {
+            if line.first() == Some(&b'.') {
+                body.push(b'.');
+            }
+            body.extend_from_slice(line);
+        }
+        if !body.ends_with(b"\r\n") {
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(b".\r\n");
+        if let Err(e) = self.write_all(&body).await {
+            t.record(
+                Step::Data,
+                false,
+                Some("(message)".into()),
+                e.to_string(),
+                None,
+                started,
+            );
+            return Err(fail(Step::Data, None, e.to_string(), None, false));
+        }
+        let r = match self.read_reply().await {
+            Ok(r) => r,
+            Err(e) => {
+                t.record(
+                    Step::Data,
+                    false,
+                    Some("(message)".into()),
+                    e.to_string(),
+                    None,
+                    started,
+                );
+                return Err(fail(Step::Data, None, e.to_string(), None, false));
+            }
+        };
+        if r.code != 250 {
+            let hint = (r.code >= 500).then(|| {
+                "The server refused the message itself (content, size or policy).".to_owned()
+            });
+            return Err(self.refused(Step::Data, &r, t, started, hint));
+        }
+        t.record(
+            Step::Data,
+            true,
+            Some("(message)".into()),
+            r.text(),
+            None,
+            started,
+        );
+        Ok(r)
+    }
+
+    /// Says goodbye. Errors don't matter any more at this point.
+    pub async fn quit(mut self, t: &mut Transcript) {
+        let started = Instant::now();
+        if let Ok(r) = self.command(Step::Quit, "QUIT", None, t, started).await {
+            t.record(
+                Step::Quit,
+                r.is_positive(),
+                Some("QUIT".into()),
+                r.text(),
+                None,
+                started,
+            );
+        }
+    }
+
+    /// Whether the connection can carry another message.
+    pub fn is_usable(&self) -> bool {
+        !self.broken
+    }
+
+    /// Sends a command line and reads the reply. I/O errors and timeouts are recorded and
+    /// returned; a negative reply is returned as a reply for the caller to judge.
+    async fn command(
+        &mut self,
+        step: Step,
+        line: &str,
+        shown: Option<&str>,
+        t: &mut Transcript,
+        started: Instant,
+    ) -> Result<Reply, SmtpError> {
+        let shown = shown.unwrap_or(line).to_owned();
+        let result = match self.write_line(line).await {
+            Ok(()) => self.read_reply().await,
+            Err(e) => Err(e),
+        };
+        result.map_err(|e| {
+            self.broken = true;
+            let hint = if e.kind() == io::ErrorKind::TimedOut {
+                Some(format!(
+                    "The server did not answer within {} s.",
+                    self.timeout.as_secs()
+                ))
+            } else {
+                Some("The connection broke; it will be retried.".to_owned())
+            };
+            t.record(
+                step,
+                false,
+                Some(shown),
+                e.to_string(),
+                hint.clone(),
+                started,
+            );
+            fail(step, None, e.to_string(), hint, false)
+        })
+    }
+
+    fn refused(
+        &mut self,
+        step: Step,
+        r: &Reply,
+        t: &mut Transcript,
+        started: Instant,
+        hint: Option<String>,
+    ) -> SmtpError {
+        let hint = hint.or_else(|| {
+            (400..500)
+                .contains(&r.code)
+                .then(|| "A temporary refusal; it will be retried.".to_owned())
+        });
+        let sent = t
+            .steps
+            .last()
+            .filter(|s| s.step == step)
+            .and_then(|s| s.sent.clone());
+        t.record(step, false, sent, r.text(), hint.clone(), started);
+        if r.code == 421 {
+            self.broken = true;
+        }
+        fail(step, Some(r.code), r.text(), hint, r.code >= 500)
+    }
+
+    async fn write_line(&mut self, line: &str) -> io::Result<()> {
+        let mut buf = Vec::with_capacity(line.len() + 2);
+        buf.extend_from_slice(line.as_bytes());
+        buf.extend_from_slice(b"\r\n");
+        self.write_all(&buf).await
+    }
+
+    async fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let io = self.io.get_mut();
+        tokio::time::timeout(self.timeout, async {
+            io.write_all(bytes).await?;
+            io.flush().await
+        })
+        .await
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "timed out writing to the server"))?
+    }
+
+    async fn read_reply(&mut self) -> io::Result<Reply> {
+        tokio::time::timeout(self.timeout, self.read_reply_inner())
+            .await
+            .map_err(|_| {
+                io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "timed out waiting for the server's reply",
+                )
+            })?
+    }
+
+    async fn read_reply_inner(&mut self) -> io::Result<Reply> {
+        let mut lines = Vec::new();
+        loop {
+            let mut raw = Vec::new();
+            let n = (&mut self.io)
+                .take(MAX_LINE as u64)
+                .read_until(b'\n', &mut raw)
+                .await?;
+            if n == 0 {
+                self.broken = true;
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the server closed the connection",
+                ));
+            }
+            let line = String::from_utf8_lossy(&raw)
+                .trim_end_matches(['\r', '\n'])
+                .to_owned();
+            let bad = || {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "not an SMTP reply: {:?}",
+                        line.chars().take(80).collect::<String>()
+                    ),
+                )
+            };
+            if line.len() < 3 || !line.as_bytes()[..3].iter().all(u8::is_ascii_digit) {
+                self.broken = true;
+                return Err(bad());
+            }
+            let code: u16 = line[..3].parse().map_err(|_| bad())?;
+            let more = line.as_bytes().get(3) == Some(&b'-');
+            lines.push(line.get(4..).unwrap_or("").to_owned());
+            if !more {
+                return Ok(Reply { code, lines });
+            }
+            if lines.len() > MAX_REPLY_LINES {
+                self.broken = true;
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "the server's reply is too long",
+                ));
+            }
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! Mail: SMTP settings, the protocol client (shared by delivery and "Check SMTP
+//! configuration"), and message building.
+//!
+//! Request handlers never talk SMTP: they write a task, and the delivery worker sends it.
+
+pub mod check;
+pub mod client;
+pub mod message;
+pub mod settings;
+
+pub use client::{SmtpConnection, SmtpError, Step, StepRecord, Transcript};
+pub use settings::{ResolvedSmtp, Security, SmtpSettings};

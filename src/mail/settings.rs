@@ -1,0 +1,329 @@
+//! SMTP settings: what an admin types on `/admin/smtp` or `latchkey smtp set`, what
+//! `LATCHKEY_SMTP_*` variables say, and the resolved form the client connects with.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{EmailAddress, InvalidInput};
+use crate::secrets::{MasterKey, SecretError, StoredSecret};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Security {
+    /// Plain connection upgraded with STARTTLS (port 587). The upgrade is required: a server that
+    /// does not offer it is an error, never a silent fallback to plain text.
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption at all. Only for a relay on the same host or a trusted network.
+    None,
+}
+
+impl Security {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Security::Starttls => "starttls",
+            Security::Tls => "tls",
+            Security::None => "none",
+        }
+    }
+}
+
+impl FromStr for Security {
+    type Err = InvalidInput;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "starttls" => Ok(Security::Starttls),
+            "tls" | "ssl" | "implicit" => Ok(Security::Tls),
+            "none" | "plain" => Ok(Security::None),
+            other => Err(InvalidInput(format!(
+                "security `{}` is not starttls, tls or none",
+                other.escape_debug()
+            ))),
+        }
+    }
+}
+
+/// SMTP settings as stored (system-wide, or as a tenant's override). The password is kept as a
+/// [`StoredSecret`] string: encrypted, or a reference; it is never serialised in clear.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SmtpSettings {
+    pub enabled: bool,
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    pub auth: bool,
+    pub username: String,
+    /// `enc:v1:…`, `env:NAME` or `file:/path`; `None` when no password is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    pub from_address: String,
+    pub from_name: String,
+    pub reply_to: String,
+    pub helo_name: String,
+    pub timeout_secs: u64,
+    /// PEM of an extra CA to trust besides the system's (an internal mail server's CA).
+    pub extra_ca_pem: String,
+}
+
+impl Default for SmtpSettings {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            host: String::new(),
+            port: 587,
+            security: Security::Starttls,
+            auth: true,
+            username: String::new(),
+            password: None,
+            from_address: String::new(),
+            from_name: "Latchkey".into(),
+            reply_to: String::new(),
+            helo_name: String::new(),
+            timeout_secs: 30,
+            extra_ca_pem: String::new(),
+        }
+    }
+}
+
+impl SmtpSettings {
+    /// Checks the values an admin typed. Errors name the field.
+    pub fn validate(&self) -> Result<(), InvalidInput> {
+        let bad = |m: String| Err(InvalidInput(m));
+        let host = self.host.trim();
+        if self.enabled || !host.is_empty() {
+            if host.is_empty()
+                || host.len() > 253
+                || host
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control() || c == '/')
+            {
+                return bad(
+                    "host: enter the mail server's name or address, e.g. smtp.example.org".into(),
+                );
+            }
+            if self.port == 0 {
+                return bad("port: must be between 1 and 65535".into());
+            }
+        }
+        if self.enabled {
+            EmailAddress::parse(&self.from_address)
+                .map_err(|e| InvalidInput(format!("sender address: {}", e.0)))?;
+            if self.auth && self.username.trim().is_empty() {
+                return bad("username: authentication is on, so a username is needed".into());
+            }
+        }
+        if !self.reply_to.trim().is_empty() {
+            EmailAddress::parse(&self.reply_to)
+                .map_err(|e| InvalidInput(format!("reply-to: {}", e.0)))?;
+        }
+        for (what, v) in [
+            ("sender name", &self.from_name),
+            ("username", &self.username),
+            ("HELO name", &self.helo_name),
+        ] {
+            if v.chars().any(char::is_control) {
+                return bad(format!(
+                    "{what}: must not contain line breaks or control characters"
+                ));
+            }
+        }
+        if !(1..=300).contains(&self.timeout_secs) {
+            return bad("timeout: must be between 1 and 300 seconds".into());
+        }
+        if !self.extra_ca_pem.trim().is_empty()
+            && !self.extra_ca_pem.contains("-----BEGIN CERTIFICATE-----")
+        {
+            return bad(
+                "extra CA certificate: paste a PEM certificate (-----BEGIN CERTIFICATE-----…)"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// Resolves the password and returns what the client needs to connect.
+    pub fn resolve(&self, key: &MasterKey) -> Result<ResolvedSmtp, SecretError> {
+        let password = match (&self.password, self.auth) {
+            (Some(p), true) => Some(StoredSecret::from_stored(p).resolve(key)?),
+            _ => None,
+        };
+        Ok(ResolvedSmtp {
+            settings: self.clone(),
+            password,
+        })
+    }
+
+    /// How the password is kept, for display.
+    pub fn password_state(&self) -> String {
+        match &self.password {
+            Some(p) => StoredSecret::from_stored(p).describe(),
+            None => "not set".into(),
+        }
+    }
+
+    /// Reads `LATCHKEY_SMTP_*`. `None` when `LATCHKEY_SMTP_HOST` is not set; then the console
+    /// manages SMTP. When it is set, the environment is the whole configuration (read-only).
+    pub fn from_env() -> Result<Option<(Self, Option<SecretString>)>, InvalidInput> {
+        let var = |n: &str| {
+            std::env::var(format!("LATCHKEY_SMTP_{n}"))
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+        };
+        let Some(host) = var("HOST") else {
+            return Ok(None);
+        };
+        let mut s = SmtpSettings {
+            enabled: true,
+            host,
+            ..SmtpSettings::default()
+        };
+        let named = |n: &str, e: InvalidInput| InvalidInput(format!("LATCHKEY_SMTP_{n}: {}", e.0));
+        if let Some(v) = var("ENABLED") {
+            s.enabled = crate::domain::parse_switch("LATCHKEY_SMTP_ENABLED", &v)?;
+        }
+        if let Some(v) = var("PORT") {
+            s.port = v.trim().parse().map_err(|_| {
+                InvalidInput(format!("LATCHKEY_SMTP_PORT: `{v}` is not a port number"))
+            })?;
+        }
+        if let Some(v) = var("SECURITY") {
+            s.security = v.parse().map_err(|e| named("SECURITY", e))?;
+        }
+        if let Some(v) = var("USERNAME") {
+            s.username = v;
+        }
+        let password = var("PASSWORD").map(SecretString::from);
+        s.auth = match var("AUTH") {
+            Some(v) => crate::domain::parse_switch("LATCHKEY_SMTP_AUTH", &v)?,
+            None => !s.username.is_empty(),
+        };
+        if let Some(v) = var("FROM") {
+            s.from_address = v;
+        }
+        if let Some(v) = var("FROM_NAME") {
+            s.from_name = v;
+        }
+        if let Some(v) = var("REPLY_TO") {
+            s.reply_to = v;
+        }
+        if let Some(v) = var("HELO_NAME") {
+            s.helo_name = v;
+        }
+        if let Some(v) = var("TIMEOUT") {
+            s.timeout_secs = crate::domain::parse_duration("LATCHKEY_SMTP_TIMEOUT", &v)?.as_secs();
+        }
+        if let Some(path) = var("CA_FILE") {
+            s.extra_ca_pem = std::fs::read_to_string(&path).map_err(|e| {
+                InvalidInput(format!("LATCHKEY_SMTP_CA_FILE: cannot read {path}: {e}"))
+            })?;
+        }
+        s.validate()
+            .map_err(|e| InvalidInput(format!("LATCHKEY_SMTP_* settings: {}", e.0)))?;
+        Ok(Some((s, password)))
+    }
+}
+
+/// Settings with the password in hand, ready to connect. Exists only while it is used.
+#[derive(Clone)]
+pub struct ResolvedSmtp {
+    pub settings: SmtpSettings,
+    pub password: Option<SecretString>,
+}
+
+impl ResolvedSmtp {
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.settings.timeout_secs.max(1))
+    }
+    pub fn helo_name(&self) -> &str {
+        let h = self.settings.helo_name.trim();
+        if h.is_empty() {
+            "localhost"
+        } else {
+            h
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok() -> SmtpSettings {
+        SmtpSettings {
+            enabled: true,
+            host: "smtp.example.org".into(),
+            username: "mailer".into(),
+            from_address: "noreply@example.org".into(),
+            ..SmtpSettings::default()
+        }
+    }
+
+    #[test]
+    fn validation_names_the_field() {
+        assert!(ok().validate().is_ok());
+        let e = SmtpSettings {
+            host: "".into(),
+            ..ok()
+        }
+        .validate()
+        .unwrap_err();
+        assert!(e.0.starts_with("host"));
+        let e = SmtpSettings {
+            from_address: "nope".into(),
+            ..ok()
+        }
+        .validate()
+        .unwrap_err();
+        assert!(e.0.starts_with("sender address"));
+        let e = SmtpSettings {
+            from_name: "A\r\nBcc: x@y.org".into(),
+            ..ok()
+        }
+        .validate()
+        .unwrap_err();
+        assert!(e.0.starts_with("sender name"));
+        let e = SmtpSettings {
+            username: "".into(),
+            ..ok()
+        }
+        .validate()
+        .unwrap_err();
+        assert!(e.0.starts_with("username"));
+        assert!(SmtpSettings {
+            auth: false,
+            username: "".into(),
+            ..ok()
+        }
+        .validate()
+        .is_ok());
+        assert!("TLS".parse::<Security>().unwrap() == Security::Tls);
+        assert!("smtps?".parse::<Security>().is_err());
+    }
+
+    #[test]
+    fn password_is_never_serialised_in_clear() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = MasterKey::load_or_create(&dir.path().join("k")).unwrap();
+        let mut s = ok();
+        s.password = Some(
+            StoredSecret::from_input(&SecretString::from("s3cret-pw".to_owned()), &key).to_stored(),
+        );
+        let json = serde_json::to_string(&s).unwrap();
+        assert!(!json.contains("s3cret-pw"));
+        let back: SmtpSettings = serde_json::from_str(&json).unwrap();
+        use secrecy::ExposeSecret;
+        assert_eq!(
+            back.resolve(&key)
+                .unwrap()
+                .password
+                .unwrap()
+                .expose_secret(),
+            "s3cret-pw"
+        );
+    }
+}
