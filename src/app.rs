@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -72,6 +73,9 @@ impl App {
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let janitor = tokio::spawn(janitor(self.core.clone()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let worker = tokio::spawn(delivery_worker(self.core.clone(), stop.clone(), stop_rx));
         let router = web::router(AppState::new(self.core.clone()));
         let result = axum::serve(
             self.listener,
@@ -79,9 +83,52 @@ impl App {
         )
         .with_graceful_shutdown(signal)
         .await;
+        // Requests are finished; let the worker finish the mail in hand and hand back the rest.
+        stop.store(true, Ordering::SeqCst);
+        let _ = stop_tx.send(true);
+        if tokio::time::timeout(Duration::from_secs(60), worker)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the delivery worker did not stop in time; its claimed mail will be taken over when the lease ends");
+        }
         janitor.abort();
         self.core.db.close().await;
         result.context("the web server stopped with an error")
+    }
+}
+
+/// Sends due mail: wakes when mail is queued here, and polls for mail queued elsewhere (another
+/// instance, a scheduled time that has come, a retry that is due).
+async fn delivery_worker(
+    core: Core,
+    stop: Arc<AtomicBool>,
+    mut stop_rx: tokio::sync::watch::Receiver<bool>,
+) {
+    let owner = format!(
+        "worker-{}-{}",
+        std::process::id(),
+        crate::domain::token::new_token()
+            .hash
+            .as_str()
+            .get(..8)
+            .unwrap_or("")
+    );
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        match core.deliver_due(&owner, &stop).await {
+            // There may be more: go again at once.
+            Ok(n) if n > 0 => continue,
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = format!("{e:#}"), "mail delivery round failed"),
+        }
+        tokio::select! {
+            _ = core.mail_wakeup.notified() => {}
+            _ = tokio::time::sleep(core.config.mail_poll) => {}
+            _ = stop_rx.changed() => break,
+        }
     }
 }
 

@@ -48,6 +48,14 @@ pub struct Config {
     /// The key that encrypts stored secrets. Default: `master.key` in `data_dir`, created on
     /// first start. Several instances must share one file.
     pub master_key_file: Option<PathBuf>,
+    /// How often the delivery worker looks for due mail when nothing wakes it.
+    pub mail_poll_interval: String,
+    /// How long a worker may hold a claimed mail before another may take it over.
+    pub mail_lease: String,
+    /// Delivery attempts before a mail counts as failed.
+    pub mail_max_attempts: u32,
+    /// Wait before the first retry; it doubles with every attempt (capped at one hour).
+    pub mail_retry_delay: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,6 +85,10 @@ impl Default for Config {
             login_attempts_per_ip_per_hour: 1000,
             max_body_bytes: 64 * 1024,
             master_key_file: None,
+            mail_poll_interval: "2s".into(),
+            mail_lease: "2m".into(),
+            mail_max_attempts: 5,
+            mail_retry_delay: "30s".into(),
         }
     }
 }
@@ -99,6 +111,10 @@ const ENV_KEYS: &[&str] = &[
     "login_attempts_per_ip_per_hour",
     "max_body_bytes",
     "master_key_file",
+    "mail_poll_interval",
+    "mail_lease",
+    "mail_max_attempts",
+    "mail_retry_delay",
 ];
 
 /// Flags given on the command line; `None` leaves the lower layers' value.
@@ -217,6 +233,18 @@ impl Config {
         if self.max_body_bytes < 1024 {
             return Err(bad("max_body_bytes", "must be at least 1024"));
         }
+        let mail_poll = duration("mail_poll_interval", &self.mail_poll_interval)?;
+        let mail_lease = duration("mail_lease", &self.mail_lease)?;
+        let mail_retry = duration("mail_retry_delay", &self.mail_retry_delay)?;
+        if !(1..=50).contains(&self.mail_max_attempts) {
+            return Err(bad("mail_max_attempts", "must be between 1 and 50"));
+        }
+        if mail_lease < Duration::from_secs(10) {
+            return Err(bad(
+                "mail_lease",
+                "must be at least 10s (longer than one delivery)",
+            ));
+        }
         tracing_subscriber::EnvFilter::try_new(&self.log_level)
             .map_err(|e| bad("log_level", e.to_string()))?;
         Ok(Validated {
@@ -226,6 +254,9 @@ impl Config {
             argon2,
             session_idle: idle,
             session_absolute: absolute,
+            mail_poll,
+            mail_lease,
+            mail_retry,
             raw: self,
         })
     }
@@ -281,6 +312,9 @@ pub struct Validated {
     pub argon2: Argon2Settings,
     pub session_idle: Duration,
     pub session_absolute: Duration,
+    pub mail_poll: Duration,
+    pub mail_lease: Duration,
+    pub mail_retry: Duration,
     pub raw: Config,
 }
 

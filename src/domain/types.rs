@@ -225,7 +225,7 @@ impl FromStr for AccountStatus {
 }
 
 /// Languages with built-in texts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Language {
     En,

@@ -7,6 +7,7 @@ pub mod check;
 pub mod client;
 pub mod message;
 pub mod settings;
+pub mod templates;
 
 pub use client::{SmtpConnection, SmtpError, Step, StepRecord, Transcript};
 pub use settings::{ResolvedSmtp, Security, SmtpSettings};

@@ -68,6 +68,9 @@ pub struct SmtpSettings {
     pub timeout_secs: u64,
     /// PEM of an extra CA to trust besides the system's (an internal mail server's CA).
     pub extra_ca_pem: String,
+    /// At most this many mails per hour through this server (a provider's quota); 0 = no limit.
+    /// Mail over the limit waits for the next hour; it is not dropped.
+    pub max_per_hour: u32,
 }
 
 impl Default for SmtpSettings {
@@ -86,6 +89,7 @@ impl Default for SmtpSettings {
             helo_name: String::new(),
             timeout_secs: 30,
             extra_ca_pem: String::new(),
+            max_per_hour: 0,
         }
     }
 }
@@ -216,6 +220,11 @@ impl SmtpSettings {
         }
         if let Some(v) = var("TIMEOUT") {
             s.timeout_secs = crate::domain::parse_duration("LATCHKEY_SMTP_TIMEOUT", &v)?.as_secs();
+        }
+        if let Some(v) = var("MAX_PER_HOUR") {
+            s.max_per_hour = v.trim().parse().map_err(|_| {
+                InvalidInput(format!("LATCHKEY_SMTP_MAX_PER_HOUR: `{v}` is not a number"))
+            })?;
         }
         if let Some(path) = var("CA_FILE") {
             s.extra_ca_pem = std::fs::read_to_string(&path).map_err(|e| {

@@ -177,6 +177,7 @@ impl Core {
         let normalized = self.policy(tenant).check(password, &ctx)?;
         let hash = self.hasher.hash(normalized).await?;
         store::accounts::set_password(&self.db, account.id, &hash, false, None, self.now()).await?;
+        self.password_changed_notice(tenant, account, None).await;
         self.audit(AuditEntry {
             tenant_id: Some(tenant.id),
             actor,

@@ -8,6 +8,7 @@ use super::{Actor, AuditEntry, Core, Result, ServiceError};
 use crate::domain::policy::{normalize, PolicyViolation};
 use crate::domain::token::{self, hash_presented, new_token, TokenHash};
 use crate::domain::{DisplayName, EmailAddress, Role, Username};
+use crate::mail::templates::MailKind;
 use crate::passwords::Verified;
 use crate::store::{self, sessions::NewSession, Account, NewAccount, Session, Tenant};
 
@@ -322,6 +323,8 @@ impl Core {
             self.now(),
         )
         .await?;
+        self.password_changed_notice(&info.tenant, a, Some(ip))
+            .await;
         self.audit(AuditEntry {
             tenant_id: Some(info.tenant.id),
             actor: &info.actor(),
@@ -350,6 +353,26 @@ impl Core {
         let old = account.reset_email.take();
         account.reset_email = address.map(|a| a.as_str().to_owned());
         store::accounts::update_profile(&self.db, &account, self.now()).await?;
+        if old != account.reset_email {
+            // The old address hears of it: if the change wasn't its owner's doing, they know.
+            let data = serde_json::json!({
+                "changed_at": crate::clock::format_utc(self.now()),
+                "new_address": account.reset_email.as_deref().map(super::delivery::mask_address).unwrap_or_else(|| "(removed)".into()),
+            });
+            let to = [old.as_deref().or(account.email.as_deref())];
+            if let Err(e) = self
+                .notify_account(
+                    &info.tenant,
+                    &account,
+                    MailKind::ResetEmailChanged,
+                    data,
+                    &to,
+                )
+                .await
+            {
+                tracing::error!(error = %e, "could not queue the reset-address notice");
+            }
+        }
         self.audit(AuditEntry {
             tenant_id: Some(info.tenant.id),
             actor: &info.actor(),
@@ -361,6 +384,24 @@ impl Core {
         })
         .await;
         Ok(())
+    }
+
+    /// Queues "your password was changed" to the account's reset and primary addresses. A
+    /// failure to queue is logged: the password change itself has happened.
+    pub(crate) async fn password_changed_notice(
+        &self,
+        tenant: &Tenant,
+        account: &Account,
+        ip: Option<&str>,
+    ) {
+        let data = serde_json::json!({ "changed_at": crate::clock::format_utc(self.now()), "ip": ip.unwrap_or("") });
+        let to = [account.reset_email.as_deref(), account.email.as_deref()];
+        if let Err(e) = self
+            .notify_account(tenant, account, MailKind::PasswordChanged, data, &to)
+            .await
+        {
+            tracing::error!(error = %e, "could not queue the password-changed notice");
+        }
     }
 
     /// On first start with no system admin: a one-time link (valid 24 hours) to create one.

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod auth;
+mod delivery;
 mod smtp;
 mod tenants;
 
@@ -11,6 +12,7 @@ use std::sync::Arc;
 
 pub use accounts::{AccountChanges, CreateAccount};
 pub use auth::{LoginOutcome, SessionInfo};
+pub use delivery::NewMail;
 pub use smtp::{EffectiveSmtp, SmtpInput, SmtpSource};
 
 use crate::clock::{Clock, Timestamp};
@@ -94,6 +96,8 @@ pub struct Core {
     pub master_key: MasterKey,
     /// SMTP settings from `LATCHKEY_SMTP_*`, when set: they replace the stored ones.
     pub smtp_env: Option<Arc<(SmtpSettings, Option<SecretString>)>>,
+    /// Woken when mail is queued, so the local worker sends it without waiting for its poll.
+    pub mail_wakeup: Arc<tokio::sync::Notify>,
 }
 
 pub struct AuditEntry<'a> {
@@ -127,6 +131,7 @@ impl Core {
             config: Arc::new(config),
             master_key,
             smtp_env,
+            mail_wakeup: Arc::new(tokio::sync::Notify::new()),
         };
         // Every entry point (server or CLI) finds the default tenant, even before the first serve.
         core.ensure_default_tenant().await?;

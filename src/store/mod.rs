@@ -12,6 +12,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod mail;
 pub mod rate_limit;
 pub mod sessions;
 pub mod settings;

@@ -10,6 +10,7 @@ mod admin;
 mod auth;
 mod error;
 mod extract;
+mod mail_pages;
 mod ops;
 mod setup;
 mod smtp;
@@ -61,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::router())
         .merge(setup::router())
         .merge(smtp::router())
+        .merge(mail_pages::router())
         .fallback(|| async { WebError::NotFound })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -119,6 +119,12 @@ fn parse_form(form: &FormFields) -> Result<SmtpInput, InvalidInput> {
                 .map_err(|_| InvalidInput("timeout: enter seconds, e.g. 30".into()))?
         },
         extra_ca_pem: form.text("extra_ca_pem").trim().to_owned(),
+        max_per_hour: match form.text("max_per_hour").trim() {
+            "" => 0,
+            v => v.parse().map_err(|_| {
+                InvalidInput("mails per hour: enter a number (0 for no limit)".into())
+            })?,
+        },
     };
     Ok(SmtpInput {
         settings,

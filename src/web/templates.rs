@@ -22,6 +22,9 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "admin.html",
     "admin_nav.html",
     "admin_smtp.html",
+    "admin_tasks.html",
+    "admin_task.html",
+    "admin_mail_log.html",
     "setup.html",
     "error.html",
 );

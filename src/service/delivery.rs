@@ -1,0 +1,554 @@
+//! The outbox and its delivery: handlers and operations enqueue mail as tasks; the worker
+//! claims due tasks, renders and sends them through one reused SMTP connection per server,
+//! retries transient failures with backoff, and records every attempt in the mail log and in
+//! the daily `smtp-YYYY-MM-DD.log` file.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{json, Value};
+use tokio::io::AsyncWriteExt;
+
+use super::{Core, Result, ServiceError, SmtpSource};
+use crate::clock::{format_utc, Timestamp};
+use crate::domain::{EmailAddress, Language};
+use crate::mail::message::{build, Outgoing};
+use crate::mail::templates::{self, MailKind, Rendered, TemplateSource, MASK};
+use crate::mail::{SmtpConnection, SmtpError, Transcript};
+use crate::store::mail::{NewLogEntry, NewTask, Task};
+use crate::store::{self, Tenant};
+
+/// Tasks claimed per round.
+const BATCH: i64 = 50;
+/// Longest wait between retries.
+const MAX_BACKOFF_SECS: i64 = 3600;
+
+/// A mail to send to one recipient.
+pub struct NewMail<'a> {
+    pub tenant: Option<&'a Tenant>,
+    pub account_id: Option<i64>,
+    pub kind: MailKind,
+    pub to: &'a EmailAddress,
+    pub to_name: &'a str,
+    pub language: Language,
+    /// Template variables (no secrets); the common ones are added.
+    pub data: Value,
+    /// The value of the kind's secret variable (a reset link with its token, a temporary
+    /// password). Kept encrypted until the mail is accepted, then erased.
+    pub secret: Option<SecretString>,
+    /// When to send; `None` = now.
+    pub scheduled_at: Option<Timestamp>,
+    pub campaign_id: Option<i64>,
+    pub created_by: &'a str,
+    /// A template written for this mail (a campaign's text) instead of the kind's template.
+    pub template: Option<TemplateSource>,
+}
+
+impl Core {
+    /// The public base URL for a tenant's links: its own, or the system's.
+    pub fn public_url_for(&self, tenant: Option<&Tenant>) -> String {
+        tenant
+            .and_then(|t| t.public_url.clone())
+            .unwrap_or_else(|| self.config.public_url.as_str().to_owned())
+    }
+
+    /// Variables every mail has.
+    fn common_data(&self, tenant: Option<&Tenant>, to_name: &str) -> Value {
+        let base = self.public_url_for(tenant);
+        let slug = tenant
+            .map(|t| t.slug.as_str())
+            .unwrap_or(&self.config.raw.default_tenant);
+        json!({
+            "name": to_name,
+            "tenant_name": tenant.map(|t| t.display_name.as_str()).unwrap_or("Latchkey"),
+            "login_link": format!("{base}/t/{slug}/login"),
+            "forgot_link": format!("{base}/t/{slug}/forgot-password"),
+            "support": "",
+        })
+    }
+
+    /// The template a task is rendered with: its own (campaigns) or the kind's built-in one.
+    fn template_of(&self, kind: MailKind, lang: Language, data: &Value) -> TemplateSource {
+        match data
+            .get("_template")
+            .and_then(|t| serde_json::from_value::<TemplateSource>(t.clone()).ok())
+        {
+            Some(t) => t,
+            None => templates::builtin(kind, lang).clone(),
+        }
+    }
+
+    /// Renders a task. With `secret = None` the secret variable shows as a mask: that is the
+    /// form every page, listing and log sees.
+    fn render(
+        &self,
+        kind: MailKind,
+        lang: Language,
+        data: &Value,
+        secret: Option<&SecretString>,
+    ) -> Result<Rendered> {
+        let mut ctx = data.clone();
+        if let (Some(var), Some(obj)) = (kind.secret_variable(), ctx.as_object_mut()) {
+            let value = secret
+                .map(|s| s.expose_secret().to_owned())
+                .unwrap_or_else(|| MASK.to_owned());
+            obj.insert(var.to_owned(), Value::String(value));
+        }
+        let src = self.template_of(kind, lang, data);
+        templates::render(&src, &ctx).map_err(|e| ServiceError::Invalid(e.to_string()))
+    }
+
+    /// Queues a mail. Returns the task id. Wakes the local worker.
+    pub async fn enqueue_mail(&self, m: NewMail<'_>) -> Result<i64> {
+        let mut data = self.common_data(m.tenant, m.to_name);
+        if let (Some(obj), Some(extra)) = (data.as_object_mut(), m.data.as_object()) {
+            obj.extend(extra.clone());
+        }
+        if let (Some(t), Some(obj)) = (&m.template, data.as_object_mut()) {
+            obj.insert(
+                "_template".into(),
+                serde_json::to_value(t).map_err(anyhow::Error::from)?,
+            );
+        }
+        let masked = self.render(m.kind, m.language, &data, None)?;
+        let secret = m.secret.as_ref().map(|s| self.master_key.encrypt(s));
+        let now = self.now();
+        let id = store::mail::enqueue(
+            &self.db,
+            &NewTask {
+                tenant_id: m.tenant.map(|t| t.id),
+                account_id: m.account_id,
+                kind: m.kind.as_str(),
+                recipient: m.to.as_str(),
+                recipient_name: m.to_name,
+                language: m.language.as_str(),
+                data: &data,
+                secret: secret.as_deref(),
+                subject: &masked.subject,
+                campaign_id: m.campaign_id,
+                scheduled_at: m.scheduled_at.unwrap_or(now),
+                max_attempts: i64::from(self.config.raw.mail_max_attempts),
+                created_by: m.created_by,
+            },
+            now,
+        )
+        .await?;
+        self.mail_wakeup.notify_one();
+        Ok(id)
+    }
+
+    /// A task's message as pages show it: rendered, with the secret masked.
+    pub fn render_masked(&self, task: &Task) -> Result<Rendered> {
+        let kind: MailKind = task.kind.parse()?;
+        let lang: Language = task.language.parse().unwrap_or(Language::En);
+        let data: Value = serde_json::from_str(&task.data).map_err(anyhow::Error::from)?;
+        self.render(kind, lang, &data, None)
+    }
+
+    /// Claims due tasks for `owner` and delivers them. Returns how many were handled. Stops
+    /// between messages when `stop` is set, handing the rest back unsent.
+    pub async fn deliver_due(&self, owner: &str, stop: &AtomicBool) -> Result<usize> {
+        let lease = self.config.mail_lease.as_secs() as i64;
+        let tasks = store::mail::claim(&self.db, owner, BATCH, lease, self.now()).await?;
+        let count = tasks.len();
+        let mut tenants: HashMap<i64, Option<Tenant>> = HashMap::new();
+        let mut open: Option<(String, SmtpConnection)> = None;
+        for task in tasks {
+            if stop.load(Ordering::SeqCst) {
+                store::mail::release(&self.db, task.id, owner, self.now(), self.now()).await?;
+                continue;
+            }
+            let tenant = match task.tenant_id {
+                Some(id) => match tenants.get(&id) {
+                    Some(t) => t.clone(),
+                    None => {
+                        let t = store::tenants::by_id(&self.db, id).await?;
+                        tenants.insert(id, t.clone());
+                        t
+                    }
+                },
+                None => None,
+            };
+            self.deliver_one(owner, &task, tenant.as_ref(), &mut open)
+                .await?;
+        }
+        if let Some((_, conn)) = open {
+            conn.quit(&mut Transcript::default()).await;
+        }
+        Ok(count)
+    }
+
+    async fn deliver_one(
+        &self,
+        owner: &str,
+        task: &Task,
+        tenant: Option<&Tenant>,
+        open: &mut Option<(String, SmtpConnection)>,
+    ) -> Result<()> {
+        let started = Instant::now();
+        let effective = self.smtp_for(tenant).await?;
+        let settings = &effective.settings;
+        if !settings.enabled || settings.host.trim().is_empty() {
+            let e = SmtpError {
+                step: crate::mail::Step::Connect,
+                code: None,
+                message: "SMTP is not configured or switched off (Admin-Center → SMTP)".into(),
+                hint: None,
+                permanent: false,
+            };
+            return self.attempt_failed(owner, task, &e, started).await;
+        }
+        let scope = match effective.source {
+            SmtpSource::Tenant => format!("tenant:{}", task.tenant_id.unwrap_or_default()),
+            _ => "system".to_owned(),
+        };
+        if settings.max_per_hour > 0 {
+            let sent =
+                store::rate_limit::hit(&self.db, &format!("mail-rate:{scope}"), 3600, self.now())
+                    .await?;
+            if sent > i64::from(settings.max_per_hour) {
+                // Over the quota: wait, don't count an attempt, don't drop.
+                store::mail::release(&self.db, task.id, owner, self.now() + 60, self.now()).await?;
+                return Ok(());
+            }
+        }
+        let kind: MailKind = task.kind.parse()?;
+        let lang: Language = task.language.parse().unwrap_or(Language::En);
+        let prepared = (|| -> Result<_> {
+            let data: Value = serde_json::from_str(&task.data).map_err(anyhow::Error::from)?;
+            let secret =
+                match &task.secret {
+                    Some(enc) => Some(
+                        self.master_key
+                            .decrypt(enc)
+                            .map_err(|e| ServiceError::Invalid(e.to_string()))?,
+                    ),
+                    None if kind.secret_variable().is_some() => return Err(ServiceError::Invalid(
+                        "this mail's one-time secret is no longer stored; send a new one instead"
+                            .into(),
+                    )),
+                    None => None,
+                };
+            let rendered = self.render(kind, lang, &data, secret.as_ref())?;
+            let to = EmailAddress::parse(&task.recipient)?;
+            let outgoing = Outgoing {
+                to,
+                to_name: task.recipient_name.clone(),
+                subject: rendered.subject,
+                text: rendered.text,
+                html: rendered.html,
+            };
+            build(settings, &outgoing).map_err(|e| ServiceError::Invalid(e.to_string()))
+        })();
+        let built = match prepared {
+            Ok(b) => b,
+            Err(ServiceError::Internal(e)) => return Err(ServiceError::Internal(e)),
+            Err(e) => {
+                let e = SmtpError {
+                    step: crate::mail::Step::Data,
+                    code: None,
+                    message: e.to_string(),
+                    hint: None,
+                    permanent: true,
+                };
+                return self.attempt_failed(owner, task, &e, started).await;
+            }
+        };
+        let reuse = matches!(open, Some((s, c)) if *s == scope && c.is_usable());
+        if !reuse {
+            if let Some((_, old)) = open.take() {
+                old.quit(&mut Transcript::default()).await;
+            }
+            let resolved = match self.resolve_smtp(&effective) {
+                Ok(r) => r,
+                Err(e) => {
+                    let e = SmtpError {
+                        step: crate::mail::Step::Auth,
+                        code: None,
+                        message: e.to_string(),
+                        hint: None,
+                        permanent: false,
+                    };
+                    return self.attempt_failed(owner, task, &e, started).await;
+                }
+            };
+            match SmtpConnection::open(&resolved, &mut Transcript::default()).await {
+                Ok(conn) => *open = Some((scope.clone(), conn)),
+                Err(e) => return self.attempt_failed(owner, task, &e, started).await,
+            }
+        }
+        let Some((_, conn)) = open.as_mut() else {
+            return Ok(());
+        };
+        match conn
+            .send(
+                &built.from,
+                &[built.to.as_str()],
+                &built.bytes,
+                &mut Transcript::default(),
+            )
+            .await
+        {
+            Ok(reply) => {
+                let now = self.now();
+                self.record_attempt(
+                    task,
+                    true,
+                    Some(i64::from(reply.code)),
+                    &reply.text(),
+                    None,
+                    started,
+                )
+                .await;
+                if !store::mail::complete(&self.db, task.id, owner, now).await? {
+                    tracing::warn!(
+                        task = task.id,
+                        "delivered a mail whose lease had passed to another worker"
+                    );
+                }
+                Ok(())
+            }
+            Err(e) => {
+                if !conn.is_usable() {
+                    *open = None;
+                }
+                self.attempt_failed(owner, task, &e, started).await
+            }
+        }
+    }
+
+    /// Records a failed attempt and decides: retry later, or give up.
+    async fn attempt_failed(
+        &self,
+        owner: &str,
+        task: &Task,
+        e: &SmtpError,
+        started: Instant,
+    ) -> Result<()> {
+        let reply = match &e.hint {
+            Some(h) => format!("{} ({h})", e.message),
+            None => e.message.clone(),
+        };
+        self.record_attempt(
+            task,
+            false,
+            e.code.map(i64::from),
+            &reply,
+            Some(e.step.label()),
+            started,
+        )
+        .await;
+        let now = self.now();
+        let error = format!("{}: {}", e.step, e.message);
+        if e.permanent || task.attempts >= task.max_attempts {
+            store::mail::fail(&self.db, task.id, owner, &error, now).await?;
+        } else {
+            let base = self.config.mail_retry.as_secs() as i64;
+            let delay = (base << (task.attempts - 1).clamp(0, 20)).min(MAX_BACKOFF_SECS);
+            store::mail::retry_later(&self.db, task.id, owner, now + delay, &error, now).await?;
+        }
+        Ok(())
+    }
+
+    /// One mail-log row and one line in the daily file per attempt.
+    async fn record_attempt(
+        &self,
+        task: &Task,
+        success: bool,
+        code: Option<i64>,
+        reply: &str,
+        step: Option<&str>,
+        started: Instant,
+    ) {
+        let now = self.now();
+        let duration_ms = started.elapsed().as_millis() as i64;
+        let entry = NewLogEntry {
+            task_id: Some(task.id),
+            tenant_id: task.tenant_id,
+            kind: &task.kind,
+            recipient: &task.recipient,
+            subject: &task.subject,
+            success,
+            smtp_code: code,
+            smtp_reply: reply,
+            step,
+            duration_ms,
+            attempt: task.attempts,
+        };
+        if let Err(err) = store::mail::log(&self.db, &entry, now).await {
+            tracing::error!(error = %err, task = task.id, "could not write the mail log");
+        }
+        tracing::info!(
+            target: "latchkey::mail",
+            task = task.id,
+            tenant_id = task.tenant_id,
+            kind = %task.kind,
+            recipient = %task.recipient,
+            success,
+            code,
+            reply,
+            duration_ms,
+            "delivery attempt"
+        );
+        // Debug formatting quotes and escapes user text: a subject can't forge a line.
+        let line = format!(
+            "{} task={} tenant={} kind={} to={:?} subject={:?} result={} code={} step={} reply={:?} duration_ms={} attempt={}\n",
+            format_utc(now),
+            task.id,
+            task.tenant_id.map(|t| t.to_string()).unwrap_or_else(|| "-".into()),
+            task.kind,
+            task.recipient,
+            task.subject,
+            if success { "success" } else { "failure" },
+            code.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
+            step.unwrap_or("-"),
+            reply,
+            duration_ms,
+            task.attempts,
+        );
+        let day = time::OffsetDateTime::from_unix_timestamp(now)
+            .map(|t| format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day()))
+            .unwrap_or_else(|_| "unknown".into());
+        let path = self.config.raw.data_dir.join(format!("smtp-{day}.log"));
+        let written = async {
+            tokio::fs::create_dir_all(&self.config.raw.data_dir).await?;
+            let mut f = tokio::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .await?;
+            f.write_all(line.as_bytes()).await
+        }
+        .await;
+        if let Err(err) = written {
+            tracing::warn!(error = %err, path = %path.display(), "could not write the daily SMTP log");
+        }
+    }
+
+    /// Queues a failed or done task again (of `tenant`, when given).
+    pub async fn redo_task(
+        &self,
+        actor: &super::Actor,
+        tenant: Option<&Tenant>,
+        id: i64,
+        ip: Option<&str>,
+    ) -> Result<()> {
+        let task = self.task_in_scope(tenant, id).await?;
+        let kind: MailKind = task.kind.parse()?;
+        if task.status == "done" && kind.secret_variable().is_some() {
+            return Err(ServiceError::Invalid(
+                "This mail carried a one-time secret, which is erased once delivered. Send a new reset instead.".into(),
+            ));
+        }
+        if !store::mail::redo(&self.db, id, tenant.map(|t| t.id), self.now()).await? {
+            return Err(ServiceError::Invalid(
+                "Only failed or done mails can be redone.".into(),
+            ));
+        }
+        self.audit_task(actor, &task, "mail.redo", ip).await;
+        self.mail_wakeup.notify_one();
+        Ok(())
+    }
+
+    pub async fn cancel_task(
+        &self,
+        actor: &super::Actor,
+        tenant: Option<&Tenant>,
+        id: i64,
+        ip: Option<&str>,
+    ) -> Result<()> {
+        let task = self.task_in_scope(tenant, id).await?;
+        if !store::mail::cancel(&self.db, id, tenant.map(|t| t.id), self.now()).await? {
+            return Err(ServiceError::Invalid(
+                "Only waiting mails can be cancelled.".into(),
+            ));
+        }
+        self.audit_task(actor, &task, "mail.cancelled", ip).await;
+        Ok(())
+    }
+
+    /// A task, if it exists and (with `tenant`) belongs to that tenant.
+    pub async fn task_in_scope(&self, tenant: Option<&Tenant>, id: i64) -> Result<Task> {
+        match store::mail::get(&self.db, id).await? {
+            Some(t) if tenant.is_none_or(|tn| t.tenant_id == Some(tn.id)) => Ok(t),
+            _ => Err(ServiceError::NotFound(format!(
+                "there is no mail task {id}"
+            ))),
+        }
+    }
+
+    async fn audit_task(&self, actor: &super::Actor, task: &Task, action: &str, ip: Option<&str>) {
+        self.audit(super::AuditEntry {
+            tenant_id: task.tenant_id,
+            actor,
+            action,
+            target: Some(&task.recipient),
+            ip,
+            outcome: "success",
+            detail: json!({ "task": task.id, "kind": task.kind }),
+        })
+        .await;
+    }
+}
+
+/// `alice@example.org` → `a•••@example.org`: enough to recognise, not enough to harvest.
+pub fn mask_address(address: &str) -> String {
+    match address.split_once('@') {
+        Some((local, domain)) => format!("{}•••@{domain}", local.chars().next().unwrap_or('•')),
+        None => "•••".into(),
+    }
+}
+
+impl Core {
+    /// Sends a security notice about `account` to each distinct address in `to`.
+    pub async fn notify_account(
+        &self,
+        tenant: &Tenant,
+        account: &crate::store::Account,
+        kind: MailKind,
+        data: Value,
+        to: &[Option<&str>],
+    ) -> Result<()> {
+        let mut sent: Vec<String> = Vec::new();
+        for address in to.iter().flatten() {
+            let Ok(addr) = EmailAddress::parse(address) else {
+                continue;
+            };
+            if sent.iter().any(|s| s.eq_ignore_ascii_case(addr.as_str())) {
+                continue;
+            }
+            let mut d = data.clone();
+            if let Some(o) = d.as_object_mut() {
+                o.insert("username".into(), Value::String(account.username.clone()));
+            }
+            self.enqueue_mail(NewMail {
+                tenant: Some(tenant),
+                account_id: Some(account.id),
+                kind,
+                to: &addr,
+                to_name: account.name(),
+                language: tenant.settings.default_language,
+                data: d,
+                secret: None,
+                scheduled_at: None,
+                campaign_id: None,
+                created_by: "system",
+                template: None,
+            })
+            .await?;
+            sent.push(addr.as_str().to_owned());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn masks_addresses() {
+        assert_eq!(super::mask_address("alice@example.org"), "a•••@example.org");
+        assert_eq!(super::mask_address("nope"), "•••");
+    }
+}

@@ -1,0 +1,390 @@
+//! The outbox (`mail_tasks`) and the mail log (`mail_log`).
+//!
+//! A task is claimed by setting `status = 'executing'` with a lease (owner + expiry). Only the
+//! lease owner may finish it; a lease that expires (a crashed worker) makes the task due again.
+//! On PostgreSQL the claim skips rows another instance has locked (`FOR UPDATE SKIP LOCKED`), so
+//! two workers never take the same task; SQLite has a single writer, which serialises claims.
+
+use serde::Serialize;
+
+use super::{Backend, Db, Result};
+use crate::clock::Timestamp;
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Task {
+    pub id: i64,
+    pub tenant_id: Option<i64>,
+    pub account_id: Option<i64>,
+    pub kind: String,
+    pub recipient: String,
+    pub recipient_name: String,
+    pub language: String,
+    pub data: String,
+    #[serde(skip)]
+    pub secret: Option<String>,
+    pub subject: String,
+    pub campaign_id: Option<i64>,
+    pub status: String,
+    pub scheduled_at: Timestamp,
+    pub next_attempt_at: Timestamp,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub lease_owner: Option<String>,
+    pub lease_until: Option<Timestamp>,
+    pub last_error: Option<String>,
+    pub created_by: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub done_at: Option<Timestamp>,
+}
+
+const COLUMNS: &str = "id, tenant_id, account_id, kind, recipient, recipient_name, language, data, secret, subject, \
+     campaign_id, status, scheduled_at, next_attempt_at, attempts, max_attempts, lease_owner, lease_until, last_error, \
+     created_by, created_at, updated_at, done_at";
+
+pub struct NewTask<'a> {
+    pub tenant_id: Option<i64>,
+    pub account_id: Option<i64>,
+    pub kind: &'a str,
+    pub recipient: &'a str,
+    pub recipient_name: &'a str,
+    pub language: &'a str,
+    pub data: &'a serde_json::Value,
+    /// Already encrypted with the master key.
+    pub secret: Option<&'a str>,
+    pub subject: &'a str,
+    pub campaign_id: Option<i64>,
+    pub scheduled_at: Timestamp,
+    pub max_attempts: i64,
+    pub created_by: &'a str,
+}
+
+const INSERT: &str = "INSERT INTO mail_tasks (tenant_id, account_id, kind, recipient, recipient_name, language, data, secret, \
+     subject, campaign_id, status, scheduled_at, next_attempt_at, max_attempts, created_by, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'waiting', $11, $11, $12, $13, $14, $14) RETURNING id";
+
+fn bind_new<'q>(
+    q: sqlx::query::QueryScalar<'q, sqlx::Any, i64, sqlx::any::AnyArguments<'q>>,
+    t: &'q NewTask<'q>,
+    now: Timestamp,
+) -> sqlx::query::QueryScalar<'q, sqlx::Any, i64, sqlx::any::AnyArguments<'q>> {
+    q.bind(t.tenant_id)
+        .bind(t.account_id)
+        .bind(t.kind)
+        .bind(t.recipient)
+        .bind(t.recipient_name)
+        .bind(t.language)
+        .bind(t.data.to_string())
+        .bind(t.secret)
+        .bind(t.subject)
+        .bind(t.campaign_id)
+        .bind(t.scheduled_at)
+        .bind(t.max_attempts)
+        .bind(t.created_by)
+        .bind(now)
+}
+
+pub async fn enqueue(db: &Db, t: &NewTask<'_>, now: Timestamp) -> Result<i64> {
+    Ok(bind_new(sqlx::query_scalar(INSERT), t, now)
+        .fetch_one(&db.write)
+        .await?)
+}
+
+/// Enqueues many tasks in one transaction: all or none.
+pub async fn enqueue_many(db: &Db, tasks: &[NewTask<'_>], now: Timestamp) -> Result<Vec<i64>> {
+    let mut tx = db.write.begin().await?;
+    let mut ids = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        ids.push(
+            bind_new(sqlx::query_scalar(INSERT), t, now)
+                .fetch_one(&mut *tx)
+                .await?,
+        );
+    }
+    tx.commit().await?;
+    Ok(ids)
+}
+
+/// Claims up to `batch` due tasks for `owner` until `now + lease_secs`: waiting tasks whose
+/// time has come, and executing ones whose lease has expired. Counts the attempt.
+pub async fn claim(
+    db: &Db,
+    owner: &str,
+    batch: i64,
+    lease_secs: i64,
+    now: Timestamp,
+) -> Result<Vec<Task>> {
+    let lock = match db.backend {
+        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    let sql = format!(
+        "UPDATE mail_tasks SET status = 'executing', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3 \
+         WHERE id IN (SELECT id FROM mail_tasks WHERE (status = 'waiting' AND next_attempt_at <= $3) \
+                      OR (status = 'executing' AND lease_until < $3) ORDER BY next_attempt_at, id LIMIT $4 {lock}) \
+         RETURNING {COLUMNS}"
+    );
+    let mut tasks: Vec<Task> = sqlx::query_as(&sql)
+        .bind(owner)
+        .bind(now + lease_secs)
+        .bind(now)
+        .bind(batch)
+        .fetch_all(&db.write)
+        .await?;
+    tasks.sort_by_key(|t| (t.next_attempt_at, t.id));
+    Ok(tasks)
+}
+
+/// Marks a claimed task delivered and erases its secret. Returns false if the lease was lost.
+pub async fn complete(db: &Db, id: i64, owner: &str, now: Timestamp) -> Result<bool> {
+    let r = sqlx::query(
+        "UPDATE mail_tasks SET status = 'done', secret = NULL, lease_owner = NULL, lease_until = NULL, last_error = NULL, \
+         done_at = $3, updated_at = $3 WHERE id = $1 AND lease_owner = $2 AND status = 'executing'",
+    )
+    .bind(id)
+    .bind(owner)
+    .bind(now)
+    .execute(&db.write)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Puts a claimed task back to wait until `next_at` after a transient failure.
+pub async fn retry_later(
+    db: &Db,
+    id: i64,
+    owner: &str,
+    next_at: Timestamp,
+    error: &str,
+    now: Timestamp,
+) -> Result<bool> {
+    let r = sqlx::query(
+        "UPDATE mail_tasks SET status = 'waiting', next_attempt_at = $3, last_error = $4, lease_owner = NULL, lease_until = NULL, \
+         updated_at = $5 WHERE id = $1 AND lease_owner = $2 AND status = 'executing'",
+    )
+    .bind(id)
+    .bind(owner)
+    .bind(next_at)
+    .bind(error)
+    .bind(now)
+    .execute(&db.write)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Gives up on a claimed task.
+pub async fn fail(db: &Db, id: i64, owner: &str, error: &str, now: Timestamp) -> Result<bool> {
+    let r = sqlx::query(
+        "UPDATE mail_tasks SET status = 'failed', last_error = $3, lease_owner = NULL, lease_until = NULL, done_at = $4, updated_at = $4 \
+         WHERE id = $1 AND lease_owner = $2 AND status = 'executing'",
+    )
+    .bind(id)
+    .bind(owner)
+    .bind(error)
+    .bind(now)
+    .execute(&db.write)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Returns a claimed task unsent and uncounted (rate limit reached, or shutting down).
+pub async fn release(
+    db: &Db,
+    id: i64,
+    owner: &str,
+    next_at: Timestamp,
+    now: Timestamp,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE mail_tasks SET status = 'waiting', next_attempt_at = $3, attempts = attempts - 1, lease_owner = NULL, \
+         lease_until = NULL, updated_at = $4 WHERE id = $1 AND lease_owner = $2 AND status = 'executing'",
+    )
+    .bind(id)
+    .bind(owner)
+    .bind(next_at)
+    .bind(now)
+    .execute(&db.write)
+    .await?;
+    Ok(())
+}
+
+/// Cancels a waiting task (of `tenant_id`, when given). Returns whether it was cancelled.
+pub async fn cancel(db: &Db, id: i64, tenant_id: Option<i64>, now: Timestamp) -> Result<bool> {
+    let r = sqlx::query(
+        "UPDATE mail_tasks SET status = 'cancelled', secret = NULL, done_at = $3, updated_at = $3 \
+         WHERE id = $1 AND status = 'waiting' AND ($2 = -1 OR tenant_id = $2)",
+    )
+    .bind(id)
+    .bind(tenant_id.unwrap_or(-1))
+    .bind(now)
+    .execute(&db.write)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Queues a failed or done task again, due now, with a fresh attempt budget.
+pub async fn redo(db: &Db, id: i64, tenant_id: Option<i64>, now: Timestamp) -> Result<bool> {
+    let r = sqlx::query(
+        "UPDATE mail_tasks SET status = 'waiting', attempts = 0, next_attempt_at = $3, done_at = NULL, updated_at = $3 \
+         WHERE id = $1 AND status IN ('failed', 'done') AND ($2 = -1 OR tenant_id = $2)",
+    )
+    .bind(id)
+    .bind(tenant_id.unwrap_or(-1))
+    .bind(now)
+    .execute(&db.write)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub async fn get(db: &Db, id: i64) -> Result<Option<Task>> {
+    let sql = format!("SELECT {COLUMNS} FROM mail_tasks WHERE id = $1");
+    Ok(sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(&db.read)
+        .await?)
+}
+
+/// Filters for task and log listings; `None` means "any".
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    pub tenant_id: Option<i64>,
+    pub status: Option<String>,
+    pub kind: Option<String>,
+    /// A part of the recipient address.
+    pub recipient: Option<String>,
+    pub campaign_id: Option<i64>,
+    /// Log rows of one task.
+    pub task_id: Option<i64>,
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+fn like(s: &Option<String>) -> String {
+    match s {
+        Some(s) => format!(
+            "%{}%",
+            s.to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        ),
+        None => "%".into(),
+    }
+}
+
+/// Tasks, newest first.
+pub async fn list(db: &Db, f: &Filter) -> Result<Vec<Task>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM mail_tasks WHERE ($1 = -1 OR tenant_id = $1) AND ($2 = '' OR status = $2) \
+         AND ($3 = '' OR kind = $3) AND LOWER(recipient) LIKE $4 ESCAPE '\\' AND ($5 = -1 OR campaign_id = $5) \
+         AND created_at >= $6 AND created_at <= $7 ORDER BY id DESC LIMIT $8 OFFSET $9"
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(f.tenant_id.unwrap_or(-1))
+        .bind(f.status.clone().unwrap_or_default())
+        .bind(f.kind.clone().unwrap_or_default())
+        .bind(like(&f.recipient))
+        .bind(f.campaign_id.unwrap_or(-1))
+        .bind(f.since.unwrap_or(i64::MIN))
+        .bind(f.until.unwrap_or(i64::MAX))
+        .bind(f.limit)
+        .bind(f.offset)
+        .fetch_all(&db.read)
+        .await?)
+}
+
+/// How many tasks are in each status (of one tenant, or all).
+pub async fn counts(
+    db: &Db,
+    tenant_id: Option<i64>,
+    campaign_id: Option<i64>,
+) -> Result<Vec<(String, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT status, COUNT(*) FROM mail_tasks WHERE ($1 = -1 OR tenant_id = $1) AND ($2 = -1 OR campaign_id = $2) GROUP BY status",
+    )
+    .bind(tenant_id.unwrap_or(-1))
+    .bind(campaign_id.unwrap_or(-1))
+    .fetch_all(&db.read)
+    .await?)
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct LogEntry {
+    pub id: i64,
+    pub at: Timestamp,
+    pub task_id: Option<i64>,
+    pub tenant_id: Option<i64>,
+    pub kind: String,
+    pub recipient: String,
+    pub subject: String,
+    pub success: i64,
+    pub smtp_code: Option<i64>,
+    pub smtp_reply: String,
+    pub step: Option<String>,
+    pub duration_ms: i64,
+    pub attempt: i64,
+}
+
+pub struct NewLogEntry<'a> {
+    pub task_id: Option<i64>,
+    pub tenant_id: Option<i64>,
+    pub kind: &'a str,
+    pub recipient: &'a str,
+    pub subject: &'a str,
+    pub success: bool,
+    pub smtp_code: Option<i64>,
+    pub smtp_reply: &'a str,
+    pub step: Option<&'a str>,
+    pub duration_ms: i64,
+    pub attempt: i64,
+}
+
+pub async fn log(db: &Db, e: &NewLogEntry<'_>, now: Timestamp) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO mail_log (at, task_id, tenant_id, kind, recipient, subject, success, smtp_code, smtp_reply, step, duration_ms, attempt) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(now)
+    .bind(e.task_id)
+    .bind(e.tenant_id)
+    .bind(e.kind)
+    .bind(e.recipient)
+    .bind(e.subject)
+    .bind(i64::from(e.success))
+    .bind(e.smtp_code)
+    .bind(e.smtp_reply)
+    .bind(e.step)
+    .bind(e.duration_ms)
+    .bind(e.attempt)
+    .execute(&db.write)
+    .await?;
+    Ok(())
+}
+
+/// Log rows, newest first. `status` is `success` or `failure`.
+pub async fn log_list(db: &Db, f: &Filter) -> Result<Vec<LogEntry>> {
+    let success = match f.status.as_deref() {
+        Some("success") => 1,
+        Some("failure") => 0,
+        _ => -1,
+    };
+    Ok(sqlx::query_as(
+        "SELECT id, at, task_id, tenant_id, kind, recipient, subject, success, smtp_code, smtp_reply, step, duration_ms, attempt \
+         FROM mail_log WHERE ($1 = -1 OR tenant_id = $1) AND ($2 = -1 OR success = $2) AND ($3 = '' OR kind = $3) \
+         AND LOWER(recipient) LIKE $4 ESCAPE '\\' AND at >= $5 AND at <= $6 AND ($7 = -1 OR task_id = $7) \
+         ORDER BY id DESC LIMIT $8 OFFSET $9",
+    )
+    .bind(f.tenant_id.unwrap_or(-1))
+    .bind(success)
+    .bind(f.kind.clone().unwrap_or_default())
+    .bind(like(&f.recipient))
+    .bind(f.since.unwrap_or(i64::MIN))
+    .bind(f.until.unwrap_or(i64::MAX))
+    .bind(f.task_id.unwrap_or(-1))
+    .bind(f.limit)
+    .bind(f.offset)
+    .fetch_all(&db.read)
+    .await?)
+}

@@ -1,0 +1,425 @@
+//! Scheduled tasks and the mail log: `/admin/tasks`, `/admin/mail-log` for system
+//! administrators (all tenants), and `/t/{tenant}/admin/tasks`, `/t/{tenant}/admin/mail-log`
+//! for that tenant's administrators (only its own mail).
+
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use minijinja::context;
+use serde::Deserialize;
+
+use super::admin::{require_system_admin, Denied};
+use super::auth::tenant_or_404;
+use super::extract::{ClientIp, CsrfForm, CsrfToken, MaybeSession};
+use super::templates::render;
+use super::{AppState, WebError};
+use crate::domain::Role;
+use crate::mail::templates::MailKind;
+use crate::service::{ServiceError, SessionInfo};
+use crate::store::{self, Tenant};
+
+const PAGE_SIZE: i64 = 50;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/tasks", get(system_tasks))
+        .route("/admin/tasks/{id}", get(system_task))
+        .route("/admin/tasks/{id}/{action}", post(system_task_action))
+        .route("/admin/mail-log", get(system_log))
+        .route("/t/{tenant}/admin/tasks", get(tenant_tasks))
+        .route("/t/{tenant}/admin/tasks/{id}", get(tenant_task))
+        .route(
+            "/t/{tenant}/admin/tasks/{id}/{action}",
+            post(tenant_task_action),
+        )
+        .route("/t/{tenant}/admin/mail-log", get(tenant_log))
+}
+
+/// Whose mail a page shows.
+enum Scope {
+    System,
+    Tenant(Tenant),
+}
+
+impl Scope {
+    fn tenant(&self) -> Option<&Tenant> {
+        match self {
+            Scope::System => None,
+            Scope::Tenant(t) => Some(t),
+        }
+    }
+    fn base(&self) -> String {
+        match self {
+            Scope::System => "/admin".into(),
+            Scope::Tenant(t) => format!("/t/{}/admin", t.slug),
+        }
+    }
+}
+
+/// The administrator of `slug` (its tenant admins, or any system admin), or why not.
+pub async fn require_tenant_admin(
+    state: &AppState,
+    session: MaybeSession,
+    slug: &str,
+) -> Result<(SessionInfo, Tenant), Response> {
+    let tenant = tenant_or_404(state, slug)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    let Some(info) = session.info else {
+        return Err(
+            Redirect::to(&format!("/t/{slug}/login?next=/t/{slug}/admin/tasks")).into_response(),
+        );
+    };
+    let allowed = info.account.role == Role::SystemAdmin
+        || (info.account.role == Role::TenantAdmin && info.tenant.id == tenant.id);
+    if !allowed {
+        return Err(WebError::Forbidden(
+            "Only this organisation's administrators may open this page.".into(),
+        )
+        .into_response());
+    }
+    if info.account.must_change_password {
+        return Err(Redirect::to(&format!(
+            "/t/{}/account?notice=must-change",
+            info.tenant.slug
+        ))
+        .into_response());
+    }
+    Ok((info, tenant))
+}
+
+async fn system_scope(
+    state: &AppState,
+    session: MaybeSession,
+) -> Result<(SessionInfo, Scope), Response> {
+    require_system_admin(state, session)
+        .map(|i| (i, Scope::System))
+        .map_err(Denied::into_response)
+}
+
+async fn tenant_scope(
+    state: &AppState,
+    session: MaybeSession,
+    slug: &str,
+) -> Result<(SessionInfo, Scope), Response> {
+    require_tenant_admin(state, session, slug)
+        .await
+        .map(|(i, t)| (i, Scope::Tenant(t)))
+}
+
+#[derive(Deserialize, Default)]
+struct ListQuery {
+    status: Option<String>,
+    kind: Option<String>,
+    recipient: Option<String>,
+    /// YYYY-MM-DD, inclusive.
+    since: Option<String>,
+    until: Option<String>,
+    page: Option<i64>,
+    notice: Option<String>,
+}
+
+fn day_start(s: &str) -> Result<i64, WebError> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(s.trim(), &format)
+        .map(|d| d.midnight().assume_utc().unix_timestamp())
+        .map_err(|_| {
+            WebError::BadRequest(format!(
+                "`{}` is not a date like 2026-11-22",
+                s.escape_debug()
+            ))
+        })
+}
+
+impl ListQuery {
+    fn filter(&self, scope: &Scope) -> Result<store::mail::Filter, WebError> {
+        let blank = |o: &Option<String>| {
+            o.as_ref()
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+        };
+        let page = self.page.unwrap_or(1).max(1);
+        Ok(store::mail::Filter {
+            tenant_id: scope.tenant().map(|t| t.id),
+            status: blank(&self.status),
+            kind: blank(&self.kind),
+            recipient: blank(&self.recipient),
+            since: blank(&self.since).map(|s| day_start(&s)).transpose()?,
+            until: blank(&self.until)
+                .map(|s| day_start(&s).map(|t| t + 86_399))
+                .transpose()?,
+            limit: PAGE_SIZE + 1,
+            offset: (page - 1) * PAGE_SIZE,
+            ..Default::default()
+        })
+    }
+
+    /// The query string for another page with the same filters.
+    fn page_link(&self, page: i64) -> String {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("status", &self.status),
+            ("kind", &self.kind),
+            ("recipient", &self.recipient),
+            ("since", &self.since),
+            ("until", &self.until),
+        ] {
+            if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
+                q.append_pair(k, v);
+            }
+        }
+        q.append_pair("page", &page.to_string());
+        format!("?{}", q.finish())
+    }
+}
+
+fn notice_text(code: Option<&str>) -> Option<&'static str> {
+    match code? {
+        "redone" => Some("The mail is queued again."),
+        "cancelled" => Some("The mail was cancelled."),
+        _ => None,
+    }
+}
+
+fn kinds() -> Vec<minijinja::Value> {
+    MailKind::ALL
+        .iter()
+        .map(|k| context! { value => k.as_str(), label => k.label() })
+        .collect()
+}
+
+async fn list_tasks(
+    state: &AppState,
+    info: &SessionInfo,
+    scope: &Scope,
+    q: &ListQuery,
+    csrf: &CsrfToken,
+) -> Result<Response, WebError> {
+    let filter = q.filter(scope)?;
+    let mut tasks = store::mail::list(&state.core.db, &filter).await?;
+    let more = tasks.len() as i64 > PAGE_SIZE;
+    tasks.truncate(PAGE_SIZE as usize);
+    let counts = store::mail::counts(&state.core.db, scope.tenant().map(|t| t.id), None).await?;
+    let page = q.page.unwrap_or(1).max(1);
+    Ok(render(
+        "admin_tasks.html",
+        context! {
+            title => "Scheduled tasks",
+            tenant => info.tenant,
+            user => info.account,
+            is_system_admin => info.account.role == Role::SystemAdmin,
+            section => "tasks",
+            scope_tenant => scope.tenant(),
+            base => scope.base(),
+            csrf => csrf.0,
+            tasks => tasks,
+            counts => counts,
+            kinds => kinds(),
+            f => context! { status => q.status, kind => q.kind, recipient => q.recipient, since => q.since, until => q.until },
+            prev => (page > 1).then(|| q.page_link(page - 1)),
+            next => more.then(|| q.page_link(page + 1)),
+            notice => notice_text(q.notice.as_deref()),
+        },
+    )?
+    .into_response())
+}
+
+async fn show_task(
+    state: &AppState,
+    info: &SessionInfo,
+    scope: &Scope,
+    id: i64,
+    q: &ListQuery,
+    csrf: &CsrfToken,
+) -> Result<Response, WebError> {
+    let task = state.core.task_in_scope(scope.tenant(), id).await?;
+    let message = state.core.render_masked(&task)?;
+    let attempts = store::mail::log_list(
+        &state.core.db,
+        &store::mail::Filter {
+            task_id: Some(task.id),
+            limit: 200,
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(render(
+        "admin_task.html",
+        context! {
+            title => format!("Mail task {id}"),
+            tenant => info.tenant,
+            user => info.account,
+            is_system_admin => info.account.role == Role::SystemAdmin,
+            section => "tasks",
+            scope_tenant => scope.tenant(),
+            base => scope.base(),
+            csrf => csrf.0,
+            task => task,
+            kind_label => task.kind.parse::<MailKind>().map(|k| k.label()).unwrap_or("mail"),
+            message => message,
+            attempts => attempts,
+            notice => notice_text(q.notice.as_deref()),
+        },
+    )?
+    .into_response())
+}
+
+async fn task_action(
+    state: &AppState,
+    info: &SessionInfo,
+    scope: &Scope,
+    id: i64,
+    action: &str,
+    ip: &str,
+) -> Result<Response, WebError> {
+    let actor = info.actor();
+    let result = match action {
+        "redo" => state
+            .core
+            .redo_task(&actor, scope.tenant(), id, Some(ip))
+            .await
+            .map(|_| "redone"),
+        "cancel" => state
+            .core
+            .cancel_task(&actor, scope.tenant(), id, Some(ip))
+            .await
+            .map(|_| "cancelled"),
+        _ => return Err(WebError::NotFound),
+    };
+    match result {
+        Ok(notice) => Ok(
+            Redirect::to(&format!("{}/tasks/{id}?notice={notice}", scope.base())).into_response(),
+        ),
+        Err(ServiceError::Internal(e)) => Err(WebError::Internal(e)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn list_log(
+    state: &AppState,
+    info: &SessionInfo,
+    scope: &Scope,
+    q: &ListQuery,
+    csrf: &CsrfToken,
+) -> Result<Response, WebError> {
+    let filter = q.filter(scope)?;
+    let mut rows = store::mail::log_list(&state.core.db, &filter).await?;
+    let more = rows.len() as i64 > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE as usize);
+    let page = q.page.unwrap_or(1).max(1);
+    Ok(render(
+        "admin_mail_log.html",
+        context! {
+            title => "Mail log",
+            tenant => info.tenant,
+            user => info.account,
+            is_system_admin => info.account.role == Role::SystemAdmin,
+            section => "mail-log",
+            scope_tenant => scope.tenant(),
+            base => scope.base(),
+            csrf => csrf.0,
+            rows => rows,
+            kinds => kinds(),
+            f => context! { status => q.status, kind => q.kind, recipient => q.recipient, since => q.since, until => q.until },
+            prev => (page > 1).then(|| q.page_link(page - 1)),
+            next => more.then(|| q.page_link(page + 1)),
+        },
+    )?
+    .into_response())
+}
+
+macro_rules! or_return {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(r) => return Ok(r),
+        }
+    };
+}
+
+async fn system_tasks(
+    State(s): State<AppState>,
+    Query(q): Query<ListQuery>,
+    session: MaybeSession,
+    csrf: CsrfToken,
+) -> Result<Response, WebError> {
+    let (info, scope) = or_return!(system_scope(&s, session).await);
+    list_tasks(&s, &info, &scope, &q, &csrf).await
+}
+
+async fn system_task(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    Query(q): Query<ListQuery>,
+    session: MaybeSession,
+    csrf: CsrfToken,
+) -> Result<Response, WebError> {
+    let (info, scope) = or_return!(system_scope(&s, session).await);
+    show_task(&s, &info, &scope, id, &q, &csrf).await
+}
+
+async fn system_task_action(
+    State(s): State<AppState>,
+    Path((id, action)): Path<(i64, String)>,
+    ClientIp(ip): ClientIp,
+    session: MaybeSession,
+    CsrfForm(_): CsrfForm,
+) -> Result<Response, WebError> {
+    let (info, scope) = or_return!(system_scope(&s, session).await);
+    task_action(&s, &info, &scope, id, &action, &ip).await
+}
+
+async fn system_log(
+    State(s): State<AppState>,
+    Query(q): Query<ListQuery>,
+    session: MaybeSession,
+    csrf: CsrfToken,
+) -> Result<Response, WebError> {
+    let (info, scope) = or_return!(system_scope(&s, session).await);
+    list_log(&s, &info, &scope, &q, &csrf).await
+}
+
+async fn tenant_tasks(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<ListQuery>,
+    session: MaybeSession,
+    csrf: CsrfToken,
+) -> Result<Response, WebError> {
+    let (info, scope) = or_return!(tenant_scope(&s, session, &slug).await);
+    list_tasks(&s, &info, &scope, &q, &csrf).await
+}
+
+async fn tenant_task(
+    State(s): State<AppState>,
+    Path((slug, id)): Path<(String, i64)>,
+    Query(q): Query<ListQuery>,
+    session: MaybeSession,
+    csrf: CsrfToken,
+) -> Result<Response, WebError> {
+    let (info, scope) = or_return!(tenant_scope(&s, session, &slug).await);
+    show_task(&s, &info, &scope, id, &q, &csrf).await
+}
+
+async fn tenant_task_action(
+    State(s): State<AppState>,
+    Path((slug, id, action)): Path<(String, i64, String)>,
+    ClientIp(ip): ClientIp,
+    session: MaybeSession,
+    CsrfForm(_): CsrfForm,
+) -> Result<Response, WebError> {
+    let (info, scope) = or_return!(tenant_scope(&s, session, &slug).await);
+    task_action(&s, &info, &scope, id, &action, &ip).await
+}
+
+async fn tenant_log(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<ListQuery>,
+    session: MaybeSession,
+    csrf: CsrfToken,
+) -> Result<Response, WebError> {
+    let (info, scope) = or_return!(tenant_scope(&s, session, &slug).await);
+    list_log(&s, &info, &scope, &q, &csrf).await
+}

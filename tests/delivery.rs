@@ -1,0 +1,778 @@
+//! The outbox and its worker against a real SMTP server: notices reach the mailbox, 4xx is
+//! retried, 5xx fails at once, a dead server leads to retries and then failure, Redo re-sends,
+//! a crashed worker's mail is taken over, two workers never send one mail twice, connections are
+//! reused, quotas make mail wait, tenants only see their own mail, and no secret reaches a log.
+
+mod common;
+
+use std::io::Write;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, Once};
+use std::time::Duration;
+
+use common::smtp::{closed_port, SmtpOptions, SmtpServer, Step, TlsMode};
+use common::{Backend, TestApp, GOOD_PASSWORD, OTHER_PASSWORD};
+use latchkey::domain::{EmailAddress, Language, Role};
+use latchkey::mail::templates::MailKind;
+use latchkey::mail::{Security, SmtpSettings};
+use latchkey::service::{Actor, NewMail, SmtpInput};
+use latchkey::store;
+use secrecy::SecretString;
+
+const SMTP_USER: &str = "mailer";
+const SMTP_PASSWORD: &str = "Delivery-Smtp-Secret-77";
+const WAIT: Duration = Duration::from_secs(10);
+
+/// Every log line any test in this binary produces, to prove no secret is ever logged.
+static LOGS: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+
+struct Capture;
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        LOGS.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn capture_logs() {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("debug,sqlx=warn,hyper=warn,rustls=warn")
+            .with_writer(|| Capture)
+            .try_init();
+    });
+}
+
+async fn app(backend: Backend, tweak: impl FnOnce(&mut latchkey::Config)) -> TestApp {
+    capture_logs();
+    TestApp::spawn_with(backend, |c| {
+        c.mail_poll_interval = "100ms".into();
+        c.mail_retry_delay = "30s".into();
+        tweak(c);
+    })
+    .await
+}
+
+async fn smtp(tls: TlsMode) -> SmtpServer {
+    SmtpServer::start(SmtpOptions {
+        tls,
+        auth: Some((SMTP_USER.into(), SMTP_PASSWORD.into())),
+        ..SmtpOptions::default()
+    })
+    .await
+}
+
+async fn configure(app: &TestApp, srv: &SmtpServer, tweak: impl FnOnce(&mut SmtpSettings)) {
+    let mut s = SmtpSettings {
+        enabled: true,
+        host: "localhost".into(),
+        port: srv.port(),
+        security: Security::Starttls,
+        auth: true,
+        username: SMTP_USER.into(),
+        from_address: "noreply@example.org".into(),
+        from_name: "Latchkey".into(),
+        timeout_secs: 5,
+        extra_ca_pem: srv.ca_pem(),
+        ..SmtpSettings::default()
+    };
+    tweak(&mut s);
+    let input = SmtpInput {
+        settings: s,
+        new_password: Some(SecretString::from(SMTP_PASSWORD.to_owned())),
+    };
+    app.core
+        .save_smtp(&Actor::Cli, None, input, None)
+        .await
+        .unwrap();
+}
+
+/// Queues an SMTP-test mail to `to` (no secret, no account needed).
+async fn queue(app: &TestApp, to: &str) -> i64 {
+    let tenant = app.default_tenant().await;
+    let to = EmailAddress::parse(to).unwrap();
+    app.core
+        .enqueue_mail(NewMail {
+            tenant: Some(&tenant),
+            account_id: None,
+            kind: MailKind::SmtpTest,
+            to: &to,
+            to_name: "Test",
+            language: Language::En,
+            data: serde_json::json!({}),
+            secret: None,
+            scheduled_at: None,
+            campaign_id: None,
+            created_by: "test",
+            template: None,
+        })
+        .await
+        .unwrap()
+}
+
+/// Polls until the task reaches `status` (no fixed sleeps).
+async fn wait_status(app: &TestApp, id: i64, status: &str) -> store::mail::Task {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let t = store::mail::get(&app.core.db, id).await.unwrap().unwrap();
+        if t.status == status {
+            return t;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "task {id} stayed {} (wanted {status}): {t:?}",
+            t.status
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+async fn log_rows(app: &TestApp, task: i64) -> Vec<store::mail::LogEntry> {
+    let f = store::mail::Filter {
+        task_id: Some(task),
+        limit: 100,
+        ..Default::default()
+    };
+    let mut rows = store::mail::log_list(&app.core.db, &f).await.unwrap();
+    rows.reverse();
+    rows
+}
+
+on_both_backends!(
+    password_change_notice_reaches_both_addresses,
+    transient_4xx_is_retried_and_then_delivered,
+    permanent_5xx_fails_at_once_and_redo_resends,
+    server_down_retries_then_fails,
+    crashed_workers_mail_is_taken_over_once,
+    two_workers_never_send_one_mail_twice,
+    one_connection_carries_many_mails,
+    quota_makes_mail_wait_not_drop,
+    tenant_admins_see_only_their_own_mail,
+    mail_pages_show_log_and_allow_redo_and_cancel,
+    no_secret_in_logs_pages_or_files,
+);
+
+async fn password_change_notice_reaches_both_addresses(backend: Backend) {
+    let app = app(backend, |_| {}).await;
+    let srv = smtp(TlsMode::StartTls).await;
+    configure(&app, &srv, |_| {}).await;
+    let t = app.default_tenant().await;
+    app.user(&t, "alice", GOOD_PASSWORD).await;
+    let mut b = app.browser();
+    b.login("default", "alice", GOOD_PASSWORD).await;
+    b.post(
+        "/t/default/account/reset-email",
+        &[
+            ("reset_email", "alice.private@example.net"),
+            ("current_password", GOOD_PASSWORD),
+        ],
+    )
+    .await;
+    let r = b
+        .post(
+            "/t/default/account/password",
+            &[
+                ("current_password", GOOD_PASSWORD),
+                ("new_password", OTHER_PASSWORD),
+                ("confirm_password", OTHER_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    // One reset-address notice (to the primary address: there was no reset address before),
+    // and one password notice to each of the two addresses.
+    let mails = srv.wait_for_messages(3, WAIT).await;
+    assert_eq!(mails.len(), 3, "{mails:#?}");
+    let to = |m: &common::smtp::ReceivedMail| m.rcpt_to.join(",");
+    let changed: Vec<_> = mails
+        .iter()
+        .filter(|m| m.data.contains("Subject:") && !m.data.contains("a•••@"))
+        .collect();
+    assert!(mails.iter().any(|m| to(m) == "alice.private@example.net"));
+    assert_eq!(
+        mails
+            .iter()
+            .filter(|m| to(m) == "alice@example.org")
+            .count(),
+        2
+    );
+    for m in &mails {
+        assert!(m.tls && m.auth_user.as_deref() == Some(SMTP_USER));
+        assert_eq!(m.rcpt_to.len(), 1, "one recipient per message");
+        assert!(
+            !m.data.contains(GOOD_PASSWORD) && !m.data.contains(OTHER_PASSWORD),
+            "no password in any notice"
+        );
+        assert!(m.data.contains("Auto-Submitted: auto-generated"));
+    }
+    assert!(!changed.is_empty());
+    let tasks = store::mail::list(
+        &app.core.db,
+        &store::mail::Filter {
+            limit: 10,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(tasks.len(), 3);
+    for task in &tasks {
+        let done = wait_status(&app, task.id, "done").await;
+        let rows = log_rows(&app, done.id).await;
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].success, 1);
+        assert_eq!(rows[0].smtp_code, Some(250));
+        assert!(rows[0].smtp_reply.contains("Queued"));
+    }
+    // The daily file has a line per attempt.
+    let day = std::fs::read_dir(app.db.dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .find(|e| e.file_name().to_string_lossy().starts_with("smtp-"))
+        .expect("a daily smtp-YYYY-MM-DD.log");
+    let text = std::fs::read_to_string(day.path()).unwrap();
+    assert_eq!(text.lines().count(), 3, "{text}");
+    assert!(text.lines().all(|l| l.contains("result=success code=250")));
+    srv.stop().await;
+    app.stop().await;
+}
+
+async fn transient_4xx_is_retried_and_then_delivered(backend: Backend) {
+    let app = app(backend, |_| {}).await;
+    let srv = smtp(TlsMode::StartTls).await;
+    configure(&app, &srv, |_| {}).await;
+    srv.script(Step::RcptTo, "451 4.7.1 Greylisted, try again later", 1);
+    let id = queue(&app, "bob@example.org").await;
+    let waiting = wait_status(&app, id, "waiting").await;
+    // Wait for the first attempt to be recorded.
+    let deadline = std::time::Instant::now() + WAIT;
+    while log_rows(&app, id).await.is_empty() {
+        assert!(std::time::Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let t = store::mail::get(&app.core.db, id).await.unwrap().unwrap();
+    assert_eq!(
+        (t.status.as_str(), t.attempts),
+        ("waiting", 1),
+        "{waiting:?}"
+    );
+    assert!(t.last_error.as_deref().unwrap().contains("451"));
+    assert!(
+        t.next_attempt_at >= app.core.now() + 25,
+        "backs off about 30 s"
+    );
+    assert!(srv.messages().is_empty());
+    app.clock.advance(31);
+    let done = wait_status(&app, id, "done").await;
+    assert_eq!(done.attempts, 2);
+    let rows = log_rows(&app, id).await;
+    assert_eq!(rows.len(), 2);
+    assert_eq!((rows[0].success, rows[0].smtp_code), (0, Some(451)));
+    assert!(rows[0].smtp_reply.contains("Greylisted"));
+    assert_eq!(rows[0].step.as_deref(), Some("RCPT TO"));
+    assert_eq!((rows[1].success, rows[1].smtp_code), (1, Some(250)));
+    assert_eq!(srv.messages().len(), 1);
+    srv.stop().await;
+    app.stop().await;
+}
+
+async fn permanent_5xx_fails_at_once_and_redo_resends(backend: Backend) {
+    let app = app(backend, |_| {}).await;
+    let srv = smtp(TlsMode::StartTls).await;
+    configure(&app, &srv, |_| {}).await;
+    srv.script(Step::RcptTo, "550 5.1.1 No such user here", 1);
+    let id = queue(&app, "nobody@example.org").await;
+    let failed = wait_status(&app, id, "failed").await;
+    assert_eq!(failed.attempts, 1, "a 5xx is not retried");
+    assert!(failed
+        .last_error
+        .as_deref()
+        .unwrap()
+        .contains("550 5.1.1 No such user here"));
+    app.core
+        .redo_task(&Actor::Cli, None, id, None)
+        .await
+        .unwrap();
+    wait_status(&app, id, "done").await;
+    assert_eq!(srv.messages().len(), 1);
+    assert_eq!(log_rows(&app, id).await.len(), 2);
+    // Redo only applies to failed or done mail; cancel only to waiting mail.
+    assert!(app
+        .core
+        .cancel_task(&Actor::Cli, None, id, None)
+        .await
+        .is_err());
+    srv.stop().await;
+    app.stop().await;
+}
+
+async fn server_down_retries_then_fails(backend: Backend) {
+    let app = app(backend, |c| c.mail_max_attempts = 3).await;
+    let srv = smtp(TlsMode::StartTls).await;
+    configure(&app, &srv, |s| s.port = closed_port()).await;
+    let id = queue(&app, "carol@example.org").await;
+    for attempt in 1..=2 {
+        let deadline = std::time::Instant::now() + WAIT;
+        while log_rows(&app, id).await.len() < attempt {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "attempt {attempt} never happened"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        assert_eq!(
+            wait_status(&app, id, "waiting").await.attempts,
+            attempt as i64
+        );
+        app.clock.advance(3600);
+    }
+    let failed = wait_status(&app, id, "failed").await;
+    assert_eq!(failed.attempts, 3);
+    let rows = log_rows(&app, id).await;
+    assert_eq!(rows.len(), 3);
+    assert!(rows
+        .iter()
+        .all(|r| r.success == 0 && r.step.as_deref() == Some("Connect")));
+    assert!(rows[0].smtp_reply.contains("Nothing accepts connections"));
+    srv.stop().await;
+    app.stop().await;
+}
+
+async fn crashed_workers_mail_is_taken_over_once(backend: Backend) {
+    // A long poll: the app's worker only acts when woken, so the "crashed" worker claims first.
+    let app = app(backend, |c| c.mail_poll_interval = "1h".into()).await;
+    let srv = smtp(TlsMode::StartTls).await;
+    configure(&app, &srv, |_| {}).await;
+    let tenant = app.default_tenant().await;
+    let data = serde_json::json!({"name": "x"});
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let to = format!("user{i}@example.org");
+        let t = store::mail::NewTask {
+            tenant_id: Some(tenant.id),
+            account_id: None,
+            kind: "smtp_test",
+            recipient: &to,
+            recipient_name: "",
+            language: "en",
+            data: &data,
+            secret: None,
+            subject: "Latchkey SMTP test",
+            campaign_id: None,
+            scheduled_at: app.core.now(),
+            max_attempts: 5,
+            created_by: "test",
+        };
+        ids.push(
+            store::mail::enqueue(&app.core.db, &t, app.core.now())
+                .await
+                .unwrap(),
+        );
+    }
+    let claimed = store::mail::claim(&app.core.db, "crashed-worker", 50, 120, app.core.now())
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 5);
+    // The crashed worker never finishes. Before its lease ends, nobody else takes the mail.
+    app.core.mail_wakeup.notify_one();
+    assert_eq!(
+        app.core
+            .deliver_due("other", &AtomicBool::new(false))
+            .await
+            .unwrap(),
+        0
+    );
+    // After the lease, the mail is taken over and each is delivered exactly once.
+    app.clock.advance(121);
+    app.core.mail_wakeup.notify_one();
+    for id in &ids {
+        wait_status(&app, *id, "done").await;
+    }
+    let mails = srv.wait_for_messages(5, WAIT).await;
+    let mut to: Vec<_> = mails.iter().map(|m| m.rcpt_to[0].clone()).collect();
+    to.sort();
+    to.dedup();
+    assert_eq!(to.len(), 5);
+    assert_eq!(mails.len(), 5);
+    // The dead worker's late answer can't overwrite anything.
+    assert!(
+        !store::mail::complete(&app.core.db, ids[0], "crashed-worker", app.core.now())
+            .await
+            .unwrap()
+    );
+    srv.stop().await;
+    app.stop().await;
+}
+
+async fn two_workers_never_send_one_mail_twice(backend: Backend) {
+    let app = app(backend, |c| c.mail_poll_interval = "1h".into()).await;
+    let srv = SmtpServer::start(SmtpOptions::default()).await;
+    configure(&app, &srv, |s| {
+        s.security = Security::None;
+        s.auth = false;
+    })
+    .await;
+    let tenant = app.default_tenant().await;
+    let data = serde_json::json!({"name": "x"});
+    let recipients: Vec<String> = (0..120).map(|i| format!("r{i}@example.org")).collect();
+    let tasks: Vec<_> = recipients
+        .iter()
+        .map(|to| store::mail::NewTask {
+            tenant_id: Some(tenant.id),
+            account_id: None,
+            kind: "smtp_test",
+            recipient: to,
+            recipient_name: "",
+            language: "en",
+            data: &data,
+            secret: None,
+            subject: "Latchkey SMTP test",
+            campaign_id: None,
+            scheduled_at: app.core.now(),
+            max_attempts: 5,
+            created_by: "test",
+        })
+        .collect();
+    store::mail::enqueue_many(&app.core.db, &tasks, app.core.now())
+        .await
+        .unwrap();
+    // Two workers with separate database connections race for the same queue.
+    let second = latchkey::service::Core::open(
+        app.core.config.as_ref().clone(),
+        Arc::new(app.clock.clone()),
+    )
+    .await
+    .unwrap();
+    let run = |core: latchkey::service::Core, owner: &'static str| {
+        tokio::spawn(async move {
+            let stop = AtomicBool::new(false);
+            while core.deliver_due(owner, &stop).await.unwrap() > 0 {}
+        })
+    };
+    let (a, b) = (
+        run(app.core.clone(), "worker-a"),
+        run(second.clone(), "worker-b"),
+    );
+    a.await.unwrap();
+    b.await.unwrap();
+    let mails = srv.wait_for_messages(120, WAIT).await;
+    assert_eq!(mails.len(), 120);
+    let mut got: Vec<_> = mails.iter().map(|m| m.rcpt_to[0].clone()).collect();
+    got.sort();
+    got.dedup();
+    assert_eq!(got.len(), 120, "every mail exactly once");
+    let counts = store::mail::counts(&app.core.db, None, None).await.unwrap();
+    assert_eq!(counts, vec![("done".to_owned(), 120)]);
+    second.db.close().await;
+    srv.stop().await;
+    app.stop().await;
+}
+
+async fn one_connection_carries_many_mails(backend: Backend) {
+    let app = app(backend, |c| c.mail_poll_interval = "1h".into()).await;
+    let srv = smtp(TlsMode::StartTls).await;
+    configure(&app, &srv, |_| {}).await;
+    let before = srv.connections();
+    let tenant = app.default_tenant().await;
+    let data = serde_json::json!({});
+    let recipients: Vec<String> = (0..10).map(|i| format!("p{i}@example.org")).collect();
+    let tasks: Vec<_> = recipients
+        .iter()
+        .map(|to| store::mail::NewTask {
+            tenant_id: Some(tenant.id),
+            account_id: None,
+            kind: "smtp_test",
+            recipient: to,
+            recipient_name: "",
+            language: "en",
+            data: &data,
+            secret: None,
+            subject: "s",
+            campaign_id: None,
+            scheduled_at: app.core.now(),
+            max_attempts: 5,
+            created_by: "test",
+        })
+        .collect();
+    store::mail::enqueue_many(&app.core.db, &tasks, app.core.now())
+        .await
+        .unwrap();
+    assert_eq!(
+        app.core
+            .deliver_due("w", &AtomicBool::new(false))
+            .await
+            .unwrap(),
+        10
+    );
+    assert_eq!(srv.wait_for_messages(10, WAIT).await.len(), 10);
+    assert_eq!(
+        srv.connections() - before,
+        1,
+        "ten mails over one connection"
+    );
+    srv.stop().await;
+    app.stop().await;
+}
+
+async fn quota_makes_mail_wait_not_drop(backend: Backend) {
+    let app = app(backend, |_| {}).await;
+    let srv = smtp(TlsMode::StartTls).await;
+    configure(&app, &srv, |s| s.max_per_hour = 2).await;
+    let ids = [
+        queue(&app, "q1@example.org").await,
+        queue(&app, "q2@example.org").await,
+        queue(&app, "q3@example.org").await,
+    ];
+    assert_eq!(srv.wait_for_messages(2, WAIT).await.len(), 2);
+    // The third waits, uncounted.
+    let mut statuses = Vec::new();
+    for id in ids {
+        statuses.push(store::mail::get(&app.core.db, id).await.unwrap().unwrap());
+    }
+    let waiting: Vec<_> = statuses.iter().filter(|t| t.status == "waiting").collect();
+    assert_eq!(waiting.len(), 1, "{statuses:?}");
+    assert_eq!(waiting[0].attempts, 0);
+    app.clock.advance(3601);
+    wait_status(&app, waiting[0].id, "done").await;
+    assert_eq!(srv.messages().len(), 3);
+    srv.stop().await;
+    app.stop().await;
+}
+
+async fn tenant_admins_see_only_their_own_mail(backend: Backend) {
+    let app = app(backend, |c| c.mail_poll_interval = "1h".into()).await;
+    let core = &app.core;
+    let acme = core
+        .create_tenant(
+            &Actor::Cli,
+            &latchkey::domain::TenantSlug::parse("acme").unwrap(),
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    let other = core
+        .create_tenant(
+            &Actor::Cli,
+            &latchkey::domain::TenantSlug::parse("other").unwrap(),
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    app.user_with(&acme, "boss", GOOD_PASSWORD, Role::TenantAdmin)
+        .await;
+    app.user(&acme, "worker", GOOD_PASSWORD).await;
+    let to = EmailAddress::parse("x@example.org").unwrap();
+    fn mail<'a>(t: &'a latchkey::store::Tenant, to: &'a EmailAddress, at: i64) -> NewMail<'a> {
+        NewMail {
+            tenant: Some(t),
+            account_id: None,
+            kind: MailKind::SmtpTest,
+            to,
+            to_name: "",
+            language: Language::En,
+            data: serde_json::json!({}),
+            secret: None,
+            scheduled_at: Some(at),
+            campaign_id: None,
+            created_by: "test",
+            template: None,
+        }
+    }
+    let later = app.core.now() + 3600;
+    let acme_task = core.enqueue_mail(mail(&acme, &to, later)).await.unwrap();
+    let other_task = core.enqueue_mail(mail(&other, &to, later)).await.unwrap();
+
+    let mut b = app.browser();
+    b.login("acme", "boss", GOOD_PASSWORD).await;
+    let list = b.get("/t/acme/admin/tasks").await;
+    assert_eq!(list.status, 200);
+    assert!(list
+        .body
+        .contains(&format!("/t/acme/admin/tasks/{acme_task}")));
+    assert!(!list.body.contains(&format!("tasks/{other_task}\"")));
+    assert_eq!(
+        b.get(&format!("/t/acme/admin/tasks/{other_task}"))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        b.post(&format!("/t/acme/admin/tasks/{other_task}/cancel"), &[])
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        store::mail::get(&core.db, other_task)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        "waiting"
+    );
+    for path in [
+        "/t/other/admin/tasks",
+        "/t/other/admin/mail-log",
+        "/admin/tasks",
+        "/admin/mail-log",
+    ] {
+        assert_eq!(b.get(path).await.status, 403, "{path}");
+    }
+    // Plain users see no admin pages; anonymous visitors are sent to sign in.
+    let mut u = app.browser();
+    u.login("acme", "worker", GOOD_PASSWORD).await;
+    assert_eq!(u.get("/t/acme/admin/tasks").await.status, 403);
+    assert_eq!(
+        app.browser().get("/t/acme/admin/mail-log").await.status,
+        303
+    );
+    // Cancel needs the CSRF token.
+    assert_eq!(
+        b.post_raw(&format!("/t/acme/admin/tasks/{acme_task}/cancel"), &[])
+            .await
+            .status,
+        403
+    );
+    let r = b
+        .post(&format!("/t/acme/admin/tasks/{acme_task}/cancel"), &[])
+        .await;
+    assert_eq!(r.status, 303);
+    assert_eq!(
+        store::mail::get(&core.db, acme_task)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        "cancelled"
+    );
+    app.stop().await;
+}
+
+async fn mail_pages_show_log_and_allow_redo_and_cancel(backend: Backend) {
+    let app = app(backend, |_| {}).await;
+    let srv = smtp(TlsMode::StartTls).await;
+    configure(&app, &srv, |_| {}).await;
+    let t = app.default_tenant().await;
+    app.user_with(&t, "root", GOOD_PASSWORD, Role::SystemAdmin)
+        .await;
+    srv.script(Step::RcptTo, "550 5.7.1 Relaying denied", 1);
+    let id = queue(&app, "dave@example.org").await;
+    wait_status(&app, id, "failed").await;
+    let mut b = app.browser();
+    b.login("default", "root", GOOD_PASSWORD).await;
+    let list = b.get("/admin/tasks?status=failed").await;
+    assert!(list.body.contains("dave@example.org") && list.body.contains("Relaying denied"));
+    let filtered = b.get("/admin/tasks?status=done").await;
+    assert!(!filtered.body.contains("dave@example.org"));
+    let log = b.get("/admin/mail-log?status=failure").await;
+    assert!(
+        log.body.contains("550")
+            && log.body.contains("Relaying denied")
+            && log.body.contains("dave@example.org")
+    );
+    let detail = b.get(&format!("/admin/tasks/{id}")).await;
+    assert!(detail.body.contains("Redo") && detail.body.contains("RCPT TO"));
+    let r = b.post(&format!("/admin/tasks/{id}/redo"), &[]).await;
+    assert_eq!(
+        (r.status, r.location()),
+        (303, format!("/admin/tasks/{id}?notice=redone").as_str())
+    );
+    wait_status(&app, id, "done").await;
+    assert_eq!(srv.messages().len(), 1);
+    let log = b.get("/admin/mail-log?status=success").await;
+    assert!(log.body.contains("dave@example.org"));
+    // A mail scheduled for later can be cancelled, and is then never sent.
+    let tenant = app.default_tenant().await;
+    let to = EmailAddress::parse("later@example.org").unwrap();
+    let later = app
+        .core
+        .enqueue_mail(NewMail {
+            tenant: Some(&tenant),
+            account_id: None,
+            kind: MailKind::SmtpTest,
+            to: &to,
+            to_name: "",
+            language: Language::En,
+            data: serde_json::json!({}),
+            secret: None,
+            scheduled_at: Some(app.core.now() + 600),
+            campaign_id: None,
+            created_by: "test",
+            template: None,
+        })
+        .await
+        .unwrap();
+    let r = b.post(&format!("/admin/tasks/{later}/cancel"), &[]).await;
+    assert_eq!(r.status, 303);
+    app.clock.advance(601);
+    app.core.mail_wakeup.notify_one();
+    assert_eq!(
+        app.core
+            .deliver_due("x", &AtomicBool::new(false))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store::mail::get(&app.core.db, later)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        "cancelled"
+    );
+    assert_eq!(srv.messages().len(), 1);
+    srv.stop().await;
+    app.stop().await;
+}
+
+async fn no_secret_in_logs_pages_or_files(backend: Backend) {
+    let app = app(backend, |_| {}).await;
+    let srv = smtp(TlsMode::StartTls).await;
+    configure(&app, &srv, |_| {}).await;
+    let t = app.default_tenant().await;
+    app.user_with(&t, "root", GOOD_PASSWORD, Role::SystemAdmin)
+        .await;
+    let id = queue(&app, "erin@example.org").await;
+    wait_status(&app, id, "done").await;
+    let mut b = app.browser();
+    b.login("default", "root", GOOD_PASSWORD).await;
+    let mut seen = String::new();
+    for path in [
+        "/admin",
+        "/admin/smtp",
+        "/admin/tasks",
+        "/admin/mail-log",
+        &format!("/admin/tasks/{id}"),
+    ] {
+        let p = b.get(path).await;
+        assert_eq!(p.status, 200, "{path}");
+        seen.push_str(&p.body);
+    }
+    for entry in std::fs::read_dir(app.db.dir.path()).unwrap().flatten() {
+        if entry.file_name().to_string_lossy().ends_with(".log") {
+            seen.push_str(&std::fs::read_to_string(entry.path()).unwrap());
+        }
+    }
+    let events = store::audit::list(&app.core.db, None, 1000).await.unwrap();
+    seen.push_str(&serde_json::to_string(&events).unwrap());
+    seen.push_str(&String::from_utf8_lossy(&LOGS.lock().unwrap()));
+    let b64 = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        format!("\0{SMTP_USER}\0{SMTP_PASSWORD}"),
+    );
+    assert!(!seen.contains(SMTP_PASSWORD), "the SMTP password leaked");
+    assert!(
+        !seen.contains(&b64),
+        "the SMTP credentials leaked in base64"
+    );
+    assert!(!seen.contains(GOOD_PASSWORD), "a user's password leaked");
+    srv.stop().await;
+    app.stop().await;
+}
