@@ -772,6 +772,372 @@ async fn smtp_set_show_and_check(backend: Backend) {
     srv.stop().await;
 }
 
+/// The task with `id` as `task show --json` prints it.
+fn task_json(db: &TestDb, id: i64) -> Value {
+    json(&latchkey(db, &["task", "show", &id.to_string(), "--json"]).ok())
+}
+
+/// The ids of `password_changed` tasks to `recipient`, newest first.
+fn notice_ids(db: &TestDb, recipient: &str) -> Vec<i64> {
+    let list = json(
+        &latchkey(
+            db,
+            &[
+                "task",
+                "list",
+                "--kind",
+                "password_changed",
+                "--recipient",
+                recipient,
+                "--json",
+            ],
+        )
+        .ok(),
+    );
+    list.as_array()
+        .unwrap_or_else(|| panic!("not a list: {list}"))
+        .iter()
+        .map(|t| t["id"].as_i64().expect("task id"))
+        .collect()
+}
+
+/// Polls `task show` (every 100 ms, at most 20 s) until the task reaches `status`.
+async fn wait_for_task_status(db: &TestDb, server: &mut Server, id: i64, status: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        server.assert_running();
+        let t = task_json(db, id);
+        if t["status"] == status {
+            return t;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "task {id} did not become {status} within 20 s: {t:#}\n--- server ---\n{}",
+            server.stderr()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// `latchkey task …` and `latchkey mail-log` around a real delivery: a notice queued by the
+/// CLI waits (no worker), is cancelled; with `latchkey serve` running, the next one is refused
+/// by the SMTP server (failed, logged with the reply), redone and delivered.
+async fn task_and_mail_log_commands(backend: Backend) {
+    use common::smtp::{SmtpOptions, SmtpServer, Step, TlsMode};
+    let db = TestDb::new(backend).await;
+    let srv = SmtpServer::start(SmtpOptions {
+        tls: TlsMode::StartTls,
+        auth: Some(("mailer".into(), "smtp-secret-pw-42".into())),
+        ..SmtpOptions::default()
+    })
+    .await;
+    let ca = db.dir.path().join("ca.pem");
+    std::fs::write(&ca, srv.ca_pem()).unwrap();
+    let port = srv.port().to_string();
+    let ca_arg = ca.display().to_string();
+    latchkey_stdin(
+        &db,
+        &[
+            "smtp",
+            "set",
+            "--enabled",
+            "on",
+            "--host",
+            "localhost",
+            "--port",
+            &port,
+            "--security",
+            "starttls",
+            "--auth",
+            "on",
+            "--username",
+            "mailer",
+            "--from",
+            "noreply@example.org",
+            "--timeout",
+            "5s",
+            "--ca-file",
+            &ca_arg,
+            "--password-stdin",
+        ],
+        "smtp-secret-pw-42\n",
+    )
+    .ok();
+    srv.script(Step::RcptTo, "550 5.1.1 No such user", 1);
+
+    create_acme(&db);
+    latchkey_stdin(
+        &db,
+        &[
+            "user",
+            "create",
+            "--tenant",
+            "acme",
+            "--username",
+            "carol",
+            "--email",
+            "carol@example.org",
+            "--password-stdin",
+        ],
+        &format!("{GOOD_PASSWORD}\n"),
+    )
+    .ok();
+    let set_password = [
+        "user",
+        "set",
+        "--tenant",
+        "acme",
+        "carol",
+        "--password-stdin",
+    ];
+    assert!(notice_ids(&db, "carol@").is_empty());
+
+    // An operator-set password queues a notice; with no worker running, it waits.
+    latchkey_stdin(&db, &set_password, &format!("{OTHER_PASSWORD}\n")).ok();
+    let ids = notice_ids(&db, "carol@");
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    let first = ids[0];
+    let first_arg = first.to_string();
+    let list = json(&latchkey(&db, &["task", "list", "--json"]).ok());
+    let t = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == first)
+        .unwrap_or_else(|| panic!("task {first} is not listed: {list:#}"));
+    assert_eq!(t["status"], "waiting", "{t}");
+    assert_eq!(t["kind"], "password_changed", "{t}");
+    assert_eq!(t["recipient"], "carol@example.org", "{t}");
+    assert_eq!(t["attempts"], 0, "{t}");
+    assert!(t.get("secret").is_none(), "{t}");
+
+    let text = latchkey(&db, &["task", "list"]).ok();
+    let header = text.lines().next().unwrap_or_default();
+    for column in [
+        "ID",
+        "SCHEDULED",
+        "STATUS",
+        "ATTEMPTS",
+        "KIND",
+        "RECIPIENT",
+        "LAST-ERROR",
+    ] {
+        assert!(header.contains(column), "{text}");
+    }
+    let row = text
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(first_arg.as_str()))
+        .unwrap_or_else(|| panic!("task {first} is not listed:\n{text}"));
+    assert!(
+        row.contains("waiting")
+            && row.contains("0/5")
+            && row.contains("password_changed")
+            && row.contains("carol@example.org"),
+        "{row}"
+    );
+
+    // Filters, and values that are not allowed.
+    let waiting = latchkey(
+        &db,
+        &["task", "list", "--status", "waiting", "--tenant", "acme"],
+    )
+    .ok();
+    assert!(waiting.contains("carol@example.org"), "{waiting}");
+    let done = latchkey(&db, &["task", "list", "--status", "done", "--json"]).ok();
+    assert_eq!(json(&done), serde_json::json!([]), "{done}");
+    let elsewhere = latchkey(&db, &["task", "list", "--tenant", "default", "--json"]).ok();
+    assert_eq!(json(&elsewhere), serde_json::json!([]), "{elsewhere}");
+    let out = latchkey(&db, &["task", "list", "--status", "bogus"]);
+    assert_eq!(out.status.code(), Some(1), "{}", out.describe());
+    let err = out.stderr;
+    assert!(err.contains("bogus"), "{err}");
+    assert!(
+        err.contains("waiting, executing, done, failed, cancelled"),
+        "{err}"
+    );
+    let err = latchkey(&db, &["task", "list", "--kind", "nonsense"]).fails();
+    assert!(
+        err.contains("nonsense") && err.contains("password_changed"),
+        "{err}"
+    );
+    let out = latchkey(&db, &["mail-log", "--result", "bogus"]);
+    assert_eq!(out.status.code(), Some(1), "{}", out.describe());
+    assert!(
+        out.stderr.contains("bogus") && out.stderr.contains("success or failure"),
+        "{}",
+        out.stderr
+    );
+
+    // Show: the fields and the masked message, never the stored secret.
+    let show = latchkey(&db, &["task", "show", &first_arg]).ok();
+    assert!(show.contains("status:          waiting"), "{show}");
+    assert!(show.contains("password_changed"), "{show}");
+    assert!(show.contains("Subject: "), "{show}");
+    assert!(show.contains("carol"), "{show}");
+    assert!(show.contains("delivery attempts: none yet"), "{show}");
+    assert!(
+        !show.to_lowercase().contains("secret") && !show.contains("enc:v1"),
+        "{show}"
+    );
+    let v = task_json(&db, first);
+    assert_eq!(v["tenant"], "acme", "{v}");
+    assert!(
+        v["message"]["subject"]
+            .as_str()
+            .is_some_and(|s| !s.is_empty()),
+        "{v}"
+    );
+    assert!(v.get("secret").is_none(), "{v}");
+    let err = latchkey(&db, &["task", "show", &first_arg, "--tenant", "default"]).fails();
+    assert!(
+        err.contains(&format!("no mail task {first}")) && err.contains("default"),
+        "{err}"
+    );
+    let err = latchkey(&db, &["task", "show", "999999"]).fails();
+    assert!(err.contains("no mail task 999999"), "{err}");
+
+    // Cancel a waiting task; a cancelled one can be neither cancelled again nor redone.
+    let err = latchkey(&db, &["task", "cancel", &first_arg, "--tenant", "default"]).fails();
+    assert!(err.contains("no mail task"), "{err}");
+    let out = latchkey(&db, &["task", "cancel", &first_arg, "--tenant", "acme"]).ok();
+    assert_eq!(out.trim(), format!("cancelled task {first}"));
+    assert_eq!(task_json(&db, first)["status"], "cancelled");
+    let err = latchkey(&db, &["task", "cancel", &first_arg]).fails();
+    assert!(err.contains("Only waiting mails"), "{err}");
+    let out = latchkey(&db, &["task", "redo", &first_arg]);
+    assert_eq!(out.status.code(), Some(1), "{}", out.describe());
+    assert!(
+        out.stderr.contains("cancelled") && out.stderr.contains("Only failed or done"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(task_json(&db, first)["status"], "cancelled");
+
+    // With a worker: the next notice is refused by the mail server (550), so it fails at once.
+    let http_port = free_port();
+    let base = format!("http://127.0.0.1:{http_port}");
+    let mut server = Server::start(&db, http_port);
+    server.wait_ready(&base).await;
+    latchkey_stdin(&db, &set_password, &format!("{GOOD_PASSWORD}\n")).ok();
+    let ids = notice_ids(&db, "carol@");
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    let second = ids[0];
+    assert_ne!(second, first);
+    let second_arg = second.to_string();
+    let t = wait_for_task_status(&db, &mut server, second, "failed").await;
+    assert!(
+        t["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("No such user")),
+        "{t}"
+    );
+    let rows = json(
+        &latchkey(
+            &db,
+            &[
+                "mail-log",
+                "--task",
+                &second_arg,
+                "--result",
+                "failure",
+                "--json",
+            ],
+        )
+        .ok(),
+    );
+    let rows = rows.as_array().expect("a list");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let r = &rows[0];
+    assert_eq!(r["result"], "failure", "{r}");
+    assert_eq!(r["success"], 0, "{r}");
+    assert_eq!(r["smtp_code"], 550, "{r}");
+    assert_eq!(r["kind"], "password_changed", "{r}");
+    assert_eq!(r["recipient"], "carol@example.org", "{r}");
+    assert!(
+        r["smtp_reply"]
+            .as_str()
+            .is_some_and(|s| s.contains("No such user")),
+        "{r}"
+    );
+    let log = latchkey(&db, &["mail-log"]).ok();
+    let header = log.lines().next().unwrap_or_default();
+    for column in [
+        "TIME",
+        "RESULT",
+        "CODE",
+        "KIND",
+        "RECIPIENT",
+        "REPLY",
+        "TASK",
+    ] {
+        assert!(header.contains(column), "{log}");
+    }
+    let row = log
+        .lines()
+        .find(|l| l.contains("failure"))
+        .unwrap_or_else(|| panic!("no failure row:\n{log}"));
+    assert!(
+        row.contains("550") && row.contains("No such user") && row.ends_with(&second_arg),
+        "{row}"
+    );
+    let show = latchkey(&db, &["task", "show", &second_arg]).ok();
+    assert!(show.contains("status:          failed"), "{show}");
+    assert!(
+        show.contains("delivery attempts (newest first):")
+            && show.contains("failure")
+            && show.contains("550"),
+        "{show}"
+    );
+    assert!(!show.to_lowercase().contains("secret"), "{show}");
+    let v = task_json(&db, second);
+    assert_eq!(v["deliveries"][0]["smtp_code"], 550, "{v}");
+
+    // Redo: queued again and, with the scripted refusal used up, delivered.
+    let out = latchkey(&db, &["task", "redo", &second_arg, "--tenant", "acme"]).ok();
+    assert_eq!(out.trim(), format!("queued task {second} again"));
+    let t = wait_for_task_status(&db, &mut server, second, "done").await;
+    assert_eq!(t["last_error"], Value::Null, "{t}");
+    let received = srv.wait_for_messages(1, Duration::from_secs(20)).await;
+    assert_eq!(received.len(), 1, "the redone mail did not arrive");
+    assert_eq!(received[0].rcpt_to, ["carol@example.org"]);
+    assert!(received[0].tls, "sent without STARTTLS");
+    assert_eq!(received[0].auth_user.as_deref(), Some("mailer"));
+    let rows = json(
+        &latchkey(
+            &db,
+            &[
+                "mail-log",
+                "--task",
+                &second_arg,
+                "--result",
+                "success",
+                "--json",
+            ],
+        )
+        .ok(),
+    );
+    assert_eq!(rows.as_array().map(Vec::len), Some(1), "{rows}");
+    assert_eq!(rows[0]["result"], "success", "{rows}");
+    let all = json(&latchkey(&db, &["mail-log", "--task", &second_arg, "--json"]).ok());
+    assert_eq!(all.as_array().map(Vec::len), Some(2), "{all}");
+    // The cancelled notice was never sent.
+    assert_eq!(task_json(&db, first)["status"], "cancelled");
+    assert_eq!(srv.messages().len(), 1);
+    server.assert_running();
+    drop(server);
+
+    // The hourly quota.
+    let out = latchkey(&db, &["smtp", "set", "--max-per-hour", "100"]).ok();
+    assert!(out.contains("rate limit:  100 mails per hour"), "{out}");
+    let v = json(&latchkey(&db, &["smtp", "show", "--json"]).ok());
+    assert_eq!(v["max_per_hour"], 100, "{v}");
+    assert_eq!(v["password"], "set (encrypted)", "{v}");
+    latchkey(&db, &["smtp", "set", "--max-per-hour", "0"]).ok();
+    let out = latchkey(&db, &["smtp", "show"]).ok();
+    assert!(out.contains("rate limit:  none"), "{out}");
+    srv.stop().await;
+}
+
 on_both_backends!(
     tenant_lifecycle,
     user_lifecycle,
@@ -782,4 +1148,5 @@ on_both_backends!(
     help_is_available,
     newcomer_end_to_end,
     smtp_set_show_and_check,
+    task_and_mail_log_commands,
 );
