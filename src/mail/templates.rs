@@ -2,8 +2,35 @@
 //! (`templates/mail/en.toml`, `de.toml`), which a tenant may override.
 //!
 //! Rendering is sandboxed: the engine has no loader (no file access, no includes), a fuel limit
-//! bounds the work a template can do, the HTML part is auto-escaped, and the subject is forced
-//! onto one line.
+//! bounds the work a template can do, the HTML part is auto-escaped, the subject is forced onto
+//! one line, and rendering stops with an error once a part's output passes [`MAX_OUTPUT_BYTES`].
+//!
+//! # Templates written by administrators
+//!
+//! [`validate`] checks a template before it is saved. Fuel counts instructions, not bytes: one
+//! `{{ 'x' * 100000000 }}` is a handful of instructions yet allocates 100 MB (minijinja caps a
+//! single repetition at 100 MB, nothing more), and `~`, `+`, `set` and loops can double a value
+//! again and again for a few instructions each. So rather than trying to bound every way of
+//! building text, an administrator's template may only do what a mail needs:
+//!
+//! - print a variable: `{{ name }}`, optionally through the filters `upper`, `lower`, `title`,
+//!   `capitalize`, `trim` and `default` (`d`), whose arguments are literals or variables;
+//! - choose text: `{% if %}`, `{% elif %}`, `{% else %}`, `{% endif %}`, with comparisons
+//!   (`==`, `!=`, `<`, `>`, `<=`, `>=`), `and`, `or`, `not`, `in` and the tests `is defined`,
+//!   `is undefined`, `is none`;
+//! - comments: `{# … #}`.
+//!
+//! Everything else inside a tag is refused with the reason: other statements (`for`, `set`,
+//! `macro`, `call`, `filter`, `with`, `include`, `raw`, `autoescape`, …), other filters
+//! (notably `safe`, which would switch off HTML escaping), function calls, attribute access and
+//! every operator that computes (`*`, `~`, `+`, `-`, `/`, `%`, lists, dicts). Since nothing can
+//! repeat or grow, a rendered part is at most about as large as its source plus the variables
+//! it prints; the output cap stays as a second line of defence. Further rules: each part has a
+//! length limit ([`MAX_SUBJECT_CHARS`], [`MAX_BODY_CHARS`]); only the kind's variables may be
+//! used (the keys of [`sample_data`]); the text and HTML parts must each print the kind's
+//! required variable ([`MailKind::required_variables`]); the subject must not contain a secret;
+//! and the template must render with the sample data, so errors show when saving, not when
+//! sending.
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -65,14 +92,43 @@ impl MailKind {
         }
     }
 
-    /// The variable holding this kind's one-time secret, if it has one. Its value exists only
-    /// while the mail is rendered for sending; every displayed copy shows it masked.
+    /// The variable holding the one-time secret every mail of this kind carries, if it has one.
+    /// (A campaign carries one only when its text uses `{{ reset_link }}`; see
+    /// [`MailKind::secret_variables`].)
     pub fn secret_variable(self) -> Option<&'static str> {
         match self {
             MailKind::ResetLink | MailKind::AdminResetLink => Some("reset_link"),
             MailKind::TemporaryPassword => Some("temporary_password"),
             _ => None,
         }
+    }
+
+    /// The variables of this kind that hold a one-time secret when present. Their values exist
+    /// only while the mail is rendered for sending; every displayed copy (previews, task pages,
+    /// listings) shows [`MASK`] instead.
+    pub fn secret_variables(self) -> &'static [&'static str] {
+        match self {
+            MailKind::ResetLink | MailKind::AdminResetLink | MailKind::Campaign => &["reset_link"],
+            MailKind::TemporaryPassword => &["temporary_password"],
+            _ => &[],
+        }
+    }
+
+    /// The text and the HTML part of a template must each print at least one of these (a reset
+    /// mail without its link is useless). Empty: no requirement.
+    pub fn required_variables(self) -> &'static [&'static str] {
+        match self {
+            MailKind::ResetLink | MailKind::AdminResetLink => &["reset_link"],
+            MailKind::TemporaryPassword => &["temporary_password"],
+            MailKind::Campaign => &["reset_link", "request_link"],
+            _ => &[],
+        }
+    }
+
+    /// Whether a tenant administrator may write their own template for this kind (the SMTP
+    /// test mail stays as it is).
+    pub fn editable(self) -> bool {
+        self != MailKind::SmtpTest
     }
 }
 
@@ -145,6 +201,33 @@ pub fn builtin(kind: MailKind, lang: Language) -> &'static TemplateSource {
 /// Work a template may do before rendering stops (loops over huge ranges, say).
 const FUEL: u64 = 50_000;
 
+/// Longest subject an administrator may write, in characters.
+pub const MAX_SUBJECT_CHARS: usize = 300;
+/// Longest text or HTML part an administrator may write, in characters.
+pub const MAX_BODY_CHARS: usize = 20_000;
+/// Largest rendered part, in bytes. Rendering stops with an error beyond it.
+pub const MAX_OUTPUT_BYTES: usize = 100 * 1024;
+
+/// The filters an administrator's template may use: they only change letters or fill in a
+/// default, so none of them can make text grow.
+pub const ALLOWED_FILTERS: &[&str] = &[
+    "upper",
+    "lower",
+    "title",
+    "capitalize",
+    "trim",
+    "default",
+    "d",
+];
+/// The tests an administrator's template may use after `is` / `is not`.
+const ALLOWED_TESTS: &[&str] = &["defined", "undefined", "none"];
+/// The statements an administrator's template may use.
+const ALLOWED_STATEMENTS: &[&str] = &["if", "elif", "else", "endif"];
+/// Words inside an expression that are not variables.
+const KEYWORDS: &[&str] = &[
+    "and", "or", "not", "in", "is", "if", "else", "true", "false", "none", "True", "False", "None",
+];
+
 fn engine() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_fuel(Some(FUEL));
@@ -159,51 +242,382 @@ fn engine() -> Environment<'static> {
     env
 }
 
+/// An output buffer that refuses to grow past [`MAX_OUTPUT_BYTES`].
+#[derive(Default)]
+struct Capped {
+    buf: Vec<u8>,
+    overflowed: bool,
+}
+
+impl std::io::Write for Capped {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        if self.buf.len() + b.len() > MAX_OUTPUT_BYTES {
+            self.overflowed = true;
+            return Err(std::io::Error::other("rendered output too large"));
+        }
+        self.buf.extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn render_part(
+    env: &Environment<'static>,
+    part: &'static str,
+    name: &str,
+    source: &str,
+    ctx: &serde_json::Value,
+) -> Result<String, TemplateError> {
+    let err = |message: String| TemplateError { part, message };
+    let tmpl = env
+        .template_from_named_str(name, source)
+        .map_err(|e| err(e.to_string()))?;
+    let mut out = Capped::default();
+    if let Err(e) = tmpl.render_captured_to(ctx, &mut out) {
+        return Err(err(if out.overflowed {
+            format!(
+                "the rendered text is larger than {} KB",
+                MAX_OUTPUT_BYTES / 1024
+            )
+        } else {
+            e.to_string()
+        }));
+    }
+    String::from_utf8(out.buf).map_err(|e| err(e.to_string()))
+}
+
 /// Renders the three parts with `ctx`. User-supplied values are escaped in the HTML part, and
 /// the subject is collapsed onto one line.
 pub fn render(src: &TemplateSource, ctx: &serde_json::Value) -> Result<Rendered, TemplateError> {
     let env = engine();
-    let part = |part: &'static str, name: &str, source: &str| {
-        env.render_named_str(name, source, ctx)
-            .map_err(|e| TemplateError {
-                part,
-                message: e.to_string(),
-            })
-    };
-    let subject = part("subject", "subject.txt", &src.subject)?;
+    let subject = render_part(&env, "subject", "subject.txt", &src.subject, ctx)?;
     let subject = subject.split_whitespace().collect::<Vec<_>>().join(" ");
     Ok(Rendered {
         subject,
-        text: part("text", "body.txt", &src.text)?,
-        html: part("html", "body.html", &src.html)?,
+        text: render_part(&env, "text", "body.txt", &src.text, ctx)?,
+        html: render_part(&env, "html", "body.html", &src.html, ctx)?,
     })
 }
 
-/// Checks a template an administrator wrote: it must parse, and a kind with a secret must use
-/// its secret variable (a reset mail without the link is useless).
+/// The variables of `kind` a template may use, sorted.
+pub fn known_variables(kind: MailKind) -> Vec<String> {
+    let mut v: Vec<String> = sample_data(kind)
+        .as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// What a variable holds, in words for the template editor.
+pub fn describe_variable(name: &str) -> &'static str {
+    match name {
+        "name" => "the recipient's name",
+        "username" => "the recipient's username",
+        "tenant_name" => "the organisation's name",
+        "login_link" => "the sign-in page",
+        "forgot_link" => "the forgot-password page",
+        "support" => "the support contact (may be empty: wrap it in {% if support %})",
+        "reset_link" => "the personal reset link (one-time secret)",
+        "temporary_password" => "the temporary password (one-time secret)",
+        "valid_for" => "how long the link or password is valid, e.g. 30 minutes",
+        "changed_at" => "when the change happened",
+        "ip" => "the address the change came from (may be empty)",
+        "new_address" => "the new reset address, partly hidden",
+        "request_link" => {
+            "the forgot-password page with the recipient's address filled in (no secret)"
+        }
+        _ => "",
+    }
+}
+
+/// Whether `src` uses one of the kind's secret variables anywhere. A template that does not
+/// parse counts as using them.
+pub fn uses_secret(kind: MailKind, src: &TemplateSource) -> bool {
+    let vars = kind.secret_variables();
+    if vars.is_empty() {
+        return false;
+    }
+    let env = engine();
+    [&src.subject, &src.text, &src.html]
+        .iter()
+        .any(|source| match env.template_from_str(source) {
+            Ok(t) => {
+                let used = t.undeclared_variables(false);
+                vars.iter().any(|v| used.contains(*v))
+            }
+            Err(_) => true,
+        })
+}
+
+/// One token inside a `{{ … }}` or `{% … %}` tag.
+#[derive(Debug, Clone, PartialEq)]
+enum Tok<'a> {
+    Ident(&'a str),
+    Str,
+    Int,
+    /// `==`, `!=`, `<`, `>`, `<=`, `>=`, `(`, `)`, `,`, `|`.
+    Op(&'a str),
+}
+
+/// What [`scan`] found: the variables printed by `{{ … }}` tags.
+#[derive(Default)]
+struct Scanned {
+    printed: std::collections::HashSet<String>,
+}
+
+fn describe_char(c: char) -> String {
+    match c {
+        '*' | '~' | '+' | '-' | '/' | '%' => format!(
+            "the operator `{c}` is not allowed in mail templates: a template may only print \
+             variables and choose text with {{% if %}}"
+        ),
+        '.' | '[' => format!(
+            "`{c}` is not allowed in mail templates: print variables by name, e.g. {{{{ name }}}}"
+        ),
+        '=' => "`=` is not allowed in mail templates (to compare, use `==`)".into(),
+        c => format!(
+            "`{}` is not allowed inside a template tag",
+            c.escape_debug()
+        ),
+    }
+}
+
+/// Splits the inside of one tag into tokens; returns them and the rest after the closing
+/// delimiter (`}}` or `%}`, with an optional `-` or `+` before it).
+fn lex_tag(rest: &str, close: char) -> Result<(Vec<Tok<'_>>, &str), String> {
+    let mut toks = Vec::new();
+    let b = rest.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i] as char;
+        let closes_at = |j: usize| b.get(j) == Some(&(close as u8)) && b.get(j + 1) == Some(&b'}');
+        if c.is_ascii_whitespace() {
+            i += 1;
+        } else if closes_at(i) {
+            return Ok((toks, &rest[i + 2..]));
+        } else if (c == '-' || c == '+') && closes_at(i + 1) {
+            return Ok((toks, &rest[i + 3..]));
+        } else if c == '\'' || c == '"' {
+            let mut j = i + 1;
+            while j < b.len() && b[j] != c as u8 {
+                j += if b[j] == b'\\' { 2 } else { 1 };
+            }
+            if j >= b.len() {
+                return Err("unterminated string".into());
+            }
+            toks.push(Tok::Str);
+            i = j + 1;
+        } else if c.is_ascii_alphabetic() || c == '_' {
+            let start = i;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                i += 1;
+            }
+            toks.push(Tok::Ident(&rest[start..i]));
+        } else if c.is_ascii_digit() {
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            toks.push(Tok::Int);
+        } else {
+            let two = rest.get(i..i + 2).unwrap_or("");
+            if ["==", "!=", "<=", ">="].contains(&two) {
+                toks.push(Tok::Op(&rest[i..i + 2]));
+                i += 2;
+            } else if "<>(),|".contains(c) {
+                toks.push(Tok::Op(&rest[i..i + 1]));
+                i += 1;
+            } else {
+                let c = rest[i..].chars().next().unwrap_or(c);
+                return Err(describe_char(c));
+            }
+        }
+    }
+    Err("unclosed tag".into())
+}
+
+/// What the previous token of an expression was.
+#[derive(Clone, Copy, PartialEq)]
+enum Prev {
+    Start,
+    Operator,
+    Keyword,
+    Variable,
+    Literal,
+    Close,
+    Pipe,
+    Filter,
+    Is,
+    Test,
+}
+
+/// Checks the tokens of one expression; adds the variables it uses to `vars`.
+fn check_expression(toks: &[Tok<'_>], vars: &mut Vec<String>) -> Result<(), String> {
+    let mut prev = Prev::Start;
+    for tok in toks {
+        prev = match *tok {
+            Tok::Ident(word) => match prev {
+                Prev::Pipe if ALLOWED_FILTERS.contains(&word) => Prev::Filter,
+                Prev::Pipe => {
+                    return Err(format!(
+                        "the filter `{word}` is not allowed in mail templates (allowed: {})",
+                        ALLOWED_FILTERS.join(", ")
+                    ))
+                }
+                Prev::Is if word == "not" => Prev::Is,
+                Prev::Is if ALLOWED_TESTS.contains(&word) => Prev::Test,
+                Prev::Is => {
+                    return Err(format!(
+                        "the test `is {word}` is not allowed in mail templates (allowed: {})",
+                        ALLOWED_TESTS.join(", ")
+                    ))
+                }
+                _ if word == "is" => Prev::Is,
+                _ if KEYWORDS.contains(&word) => Prev::Keyword,
+                _ => {
+                    vars.push(word.to_owned());
+                    Prev::Variable
+                }
+            },
+            Tok::Str | Tok::Int => Prev::Literal,
+            Tok::Op("|") => Prev::Pipe,
+            // Arguments of an allowed filter, or grouping; anything else is a call.
+            Tok::Op("(") => match prev {
+                Prev::Filter | Prev::Start | Prev::Operator | Prev::Keyword => Prev::Operator,
+                _ => {
+                    return Err("calling functions is not allowed in mail templates: print \
+                                variables by name, e.g. {{ name }}"
+                        .into())
+                }
+            },
+            Tok::Op(")") => Prev::Close,
+            Tok::Op(_) => Prev::Operator,
+        };
+    }
+    Ok(())
+}
+
+/// Enforces the rules for administrators' templates (see the module documentation) on one
+/// part that already parses.
+fn scan(source: &str) -> Result<Scanned, String> {
+    let mut found = Scanned::default();
+    let mut rest = source;
+    loop {
+        let Some(at) = rest.find('{') else {
+            return Ok(found);
+        };
+        let after = &rest[at + 1..];
+        let (kind, inner) = match after.chars().next() {
+            Some(c @ ('{' | '%' | '#')) => (c, &after[1..]),
+            _ => {
+                rest = after;
+                continue;
+            }
+        };
+        let inner = inner
+            .strip_prefix('-')
+            .or_else(|| inner.strip_prefix('+'))
+            .unwrap_or(inner);
+        if kind == '#' {
+            let end = inner.find("#}").ok_or("unclosed comment")?;
+            rest = &inner[end + 2..];
+            continue;
+        }
+        let close = if kind == '{' { '}' } else { '%' };
+        let (toks, next) = lex_tag(inner, close)?;
+        rest = next;
+        if kind == '{' {
+            let mut vars = Vec::new();
+            check_expression(&toks, &mut vars)?;
+            found.printed.extend(vars);
+        } else {
+            let (first, expr) = match toks.split_first() {
+                Some((Tok::Ident(w), expr)) => (*w, expr),
+                _ => return Err("empty statement".into()),
+            };
+            if !ALLOWED_STATEMENTS.contains(&first) {
+                return Err(format!(
+                    "{{% {first} %}} is not allowed in mail templates: only {{% if %}}, {{% elif %}}, \
+                     {{% else %}} and {{% endif %}} are"
+                ));
+            }
+            check_expression(expr, &mut Vec::new())?;
+        }
+    }
+}
+
+/// Checks a template an administrator wrote before it is saved (see the module documentation
+/// for the rules): it must parse, stay within the limits and the allowed syntax, use only the
+/// kind's variables, print the kind's required variable in the text and the HTML part, keep
+/// secrets out of the subject, and render with the sample data.
 pub fn validate(kind: MailKind, src: &TemplateSource) -> Result<(), TemplateError> {
     let env = engine();
-    for (part, source) in [
-        ("subject", &src.subject),
-        ("text", &src.text),
-        ("html", &src.html),
-    ] {
-        env.template_from_str(source).map_err(|e| TemplateError {
+    let parts: [(&'static str, &String, usize); 3] = [
+        ("subject", &src.subject, MAX_SUBJECT_CHARS),
+        ("text", &src.text, MAX_BODY_CHARS),
+        ("html", &src.html, MAX_BODY_CHARS),
+    ];
+    let known = known_variables(kind);
+    let mut printed: HashMap<&'static str, std::collections::HashSet<String>> = HashMap::new();
+    for (part, source, max) in parts {
+        let err = |message: String| TemplateError { part, message };
+        let len = source.chars().count();
+        if len > max {
+            return Err(err(format!(
+                "is {len} characters long; at most {max} are allowed"
+            )));
+        }
+        let tmpl = env
+            .template_from_str(source)
+            .map_err(|e| err(e.to_string()))?;
+        let scanned = scan(source).map_err(err)?;
+        let mut used: Vec<String> = tmpl.undeclared_variables(true).into_iter().collect();
+        used.sort();
+        if let Some(unknown) = used.iter().find(|v| !known.contains(v)) {
+            return Err(err(format!(
+                "unknown variable `{unknown}`; this mail has: {}",
+                known.join(", ")
+            )));
+        }
+        // Printed in a `{{ … }}` tag and a real variable reference (not in a comment or text).
+        let plain = tmpl.undeclared_variables(false);
+        printed.insert(
             part,
-            message: e.to_string(),
-        })?;
+            scanned
+                .printed
+                .into_iter()
+                .filter(|v| plain.contains(v))
+                .collect(),
+        );
     }
-    if let Some(var) = kind.secret_variable() {
-        for (part, source) in [("text", &src.text), ("html", &src.html)] {
-            if !source.contains(var) {
+    if let Some(secret) = kind
+        .secret_variables()
+        .iter()
+        .find(|v| printed["subject"].contains(**v))
+    {
+        return Err(TemplateError {
+            part: "subject",
+            message: format!(
+                "must not contain {{{{ {secret} }}}}: subjects are shown in lists and logs"
+            ),
+        });
+    }
+    let required = kind.required_variables();
+    if !required.is_empty() {
+        for part in ["text", "html"] {
+            if !required.iter().any(|v| printed[part].contains(*v)) {
+                let names: Vec<String> =
+                    required.iter().map(|v| format!("{{{{ {v} }}}}")).collect();
                 return Err(TemplateError {
                     part,
-                    message: format!("must contain the placeholder {{{{ {var} }}}}"),
+                    message: format!("must contain the placeholder {}", names.join(" or ")),
                 });
             }
         }
     }
-    Ok(())
+    render(src, &sample_data(kind)).map(|_| ())
 }
 
 /// Example values for previews and test mails: every variable the kind's templates use.
@@ -231,9 +645,10 @@ pub fn sample_data(kind: MailKind) -> serde_json::Value {
         MailKind::ResetEmailChanged => {
             serde_json::json!({ "changed_at": "2026-11-22 08:00 UTC", "new_address": "a•••@example.net" })
         }
-        MailKind::Campaign => {
-            serde_json::json!({ "request_link": "https://id.example.org/t/example/forgot-password?identifier=alex" })
-        }
+        MailKind::Campaign => serde_json::json!({
+            "request_link": "https://id.example.org/t/example/forgot-password?identifier=alex",
+            "reset_link": "https://id.example.org/t/example/reset?token=EXAMPLE",
+        }),
         MailKind::SmtpTest => serde_json::json!({}),
     };
     if let (Some(base), Some(extra)) = (v.as_object_mut(), extra.as_object()) {
@@ -517,8 +932,9 @@ mod tests {
         let no_password = src("Password", "Hello {{ name }}", "<p>Hello {{ name }}</p>");
         assert!(validate(MailKind::TemporaryPassword, &no_password).is_err());
         // Kinds without a secret don't need one.
-        validate(MailKind::Campaign, &no_password).unwrap();
         validate(MailKind::PasswordChanged, &no_password).unwrap();
+        // A campaign needs a link: the recipient's own reset link or the request link.
+        assert!(validate(MailKind::Campaign, &no_password).is_err());
     }
 
     #[test]
@@ -864,5 +1280,286 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn secret_and_required_variables_are_consistent() {
+        for kind in MailKind::ALL {
+            let known = known_variables(kind);
+            for var in kind
+                .secret_variables()
+                .iter()
+                .chain(kind.required_variables())
+            {
+                assert!(
+                    known.iter().any(|k| k == var),
+                    "{}: `{var}` has no sample value",
+                    kind.as_str()
+                );
+                assert!(!describe_variable(var).is_empty(), "{var}: no description");
+            }
+            if let Some(var) = kind.secret_variable() {
+                assert!(kind.secret_variables().contains(&var), "{}", kind.as_str());
+                assert_eq!(kind.required_variables(), &[var], "{}", kind.as_str());
+            }
+            for var in &known {
+                assert!(!describe_variable(var).is_empty(), "{var}: no description");
+            }
+        }
+        assert_eq!(MailKind::Campaign.secret_variables(), &["reset_link"]);
+        assert!(!MailKind::SmtpTest.editable());
+        assert!(MailKind::ALL
+            .iter()
+            .filter(|k| **k != MailKind::SmtpTest)
+            .all(|k| k.editable()));
+    }
+
+    #[test]
+    fn campaigns_need_a_reset_link_or_a_request_link() {
+        for (text, html) in [
+            ("{{ reset_link }}", "<a href=\"{{ reset_link }}\">x</a>"),
+            ("{{ request_link }}", "<p>{{ request_link }}</p>"),
+            ("{{ reset_link }}", "<p>{{ request_link }}</p>"),
+        ] {
+            validate(MailKind::Campaign, &src("Hi {{ name }}", text, html))
+                .unwrap_or_else(|e| panic!("{text} / {html}: {e}"));
+        }
+        let e = validate(
+            MailKind::Campaign,
+            &src("Hi", "{{ login_link }}", "<p>{{ request_link }}</p>"),
+        )
+        .unwrap_err();
+        assert_eq!(e.part, "text");
+        assert!(
+            e.message.contains("{{ reset_link }}") && e.message.contains("{{ request_link }}"),
+            "{e}"
+        );
+        // A campaign's reset link is a secret: masked like the other kinds' secrets.
+        assert!(uses_secret(
+            MailKind::Campaign,
+            &src("x", "{{ reset_link }}", "{{ reset_link }}")
+        ));
+        assert!(!uses_secret(
+            MailKind::Campaign,
+            builtin(MailKind::Campaign, Language::En)
+        ));
+        assert!(uses_secret(
+            MailKind::ResetLink,
+            builtin(MailKind::ResetLink, Language::De)
+        ));
+        assert!(!uses_secret(
+            MailKind::PasswordChanged,
+            &src("x", "{{ reset_link }}", "x")
+        ));
+    }
+
+    #[test]
+    fn the_placeholder_must_really_be_printed() {
+        let html = "<a href=\"{{ reset_link }}\">reset</a>";
+        for text in [
+            "Open {# {{ reset_link }} #} the link",
+            "Open reset_link",
+            "Open {{ '{{ reset_link }}' }}",
+            "{% if reset_link %}Open the link{% endif %}",
+        ] {
+            let e = validate(MailKind::ResetLink, &src("Reset", text, html))
+                .expect_err(&format!("{text:?} was accepted"));
+            assert_eq!(e.part, "text", "{text:?}: {e}");
+        }
+        // A misspelt variable is unknown, not a placeholder.
+        let e = validate(
+            MailKind::ResetLink,
+            &src("Reset", "Open {{ reset_links }}", html),
+        )
+        .unwrap_err();
+        assert_eq!(e.part, "text");
+        assert!(e.message.contains("unknown variable `reset_links`"), "{e}");
+        // Filters and whitespace control are fine.
+        validate(
+            MailKind::ResetLink,
+            &src("Reset", "Open {{- reset_link|trim -}}", html),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn only_the_kinds_variables_may_be_used() {
+        let ok_html = "<p>{{ temporary_password }}</p>";
+        for (subject, text) in [
+            ("Hi {{ nmae }}", "{{ temporary_password }}"),
+            ("Hi", "{{ temporary_password }} {{ reset_link }}"),
+            (
+                "Hi",
+                "{{ temporary_password }} {% if request_link %}x{% endif %}",
+            ),
+            (
+                "Hi",
+                "{{ temporary_password }} {{ name|default(secret_value) }}",
+            ),
+        ] {
+            let e = validate(MailKind::TemporaryPassword, &src(subject, text, ok_html))
+                .expect_err(&format!("{subject:?} / {text:?} was accepted"));
+            assert!(e.message.contains("unknown variable"), "{e}");
+        }
+        validate(
+            MailKind::TemporaryPassword,
+            &src(
+                "Hi {{ name|default('there') }} ({{ tenant_name|upper }})",
+                "{{ temporary_password }} valid for {{ valid_for }}",
+                ok_html,
+            ),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn secrets_stay_out_of_the_subject() {
+        for (kind, var) in [
+            (MailKind::ResetLink, "reset_link"),
+            (MailKind::TemporaryPassword, "temporary_password"),
+            (MailKind::Campaign, "reset_link"),
+        ] {
+            let body = format!("{{{{ {var} }}}}");
+            let e = validate(kind, &src(&format!("Your {body}"), &body, &body)).unwrap_err();
+            assert_eq!(e.part, "subject", "{}: {e}", kind.as_str());
+        }
+    }
+
+    #[test]
+    fn parts_have_length_limits() {
+        let body = "{{ reset_link }}";
+        let long_subject = "x".repeat(MAX_SUBJECT_CHARS + 1);
+        let e = validate(MailKind::ResetLink, &src(&long_subject, body, body)).unwrap_err();
+        assert_eq!(e.part, "subject");
+        // Characters, not bytes.
+        validate(
+            MailKind::ResetLink,
+            &src(&"ü".repeat(MAX_SUBJECT_CHARS), body, body),
+        )
+        .unwrap();
+        let long_body = format!("{body}{}", "x".repeat(MAX_BODY_CHARS));
+        let e = validate(MailKind::ResetLink, &src("x", &long_body, body)).unwrap_err();
+        assert_eq!(e.part, "text");
+        let e = validate(MailKind::ResetLink, &src("x", body, &long_body)).unwrap_err();
+        assert_eq!(e.part, "html");
+        assert!(e.message.contains("20000"), "{e}");
+        let max_body = format!("{body}{}", "x".repeat(MAX_BODY_CHARS - body.len()));
+        validate(MailKind::ResetLink, &src("x", &max_body, &max_body)).unwrap();
+    }
+
+    #[test]
+    fn only_printing_and_if_are_allowed() {
+        let good = "{{ reset_link }}";
+        let refused = [
+            "{{ reset_link }}{{ 'x' * 100000000 }}",
+            "{{ reset_link }}{{ name * 3 }}",
+            "{{ reset_link ~ reset_link }}",
+            "{{ reset_link + name }}",
+            "{{ reset_link }}{{ 1 - 2 }}",
+            "{{ reset_link }}{{ 4 / 2 }}",
+            "{{ reset_link }}{{ '%s' % name }}",
+            "{{ reset_link }}{% for i in range(3) %}x{% endfor %}",
+            "{{ reset_link }}{% set x = name %}",
+            "{% set x %}{{ reset_link }}{% endset %}{{ reset_link }}",
+            "{{ reset_link }}{% macro m() %}x{% endmacro %}",
+            "{{ reset_link }}{% filter upper %}x{% endfilter %}",
+            "{{ reset_link }}{% with x = name %}{{ x }}{% endwith %}",
+            "{{ reset_link }}{% raw %}x{% endraw %}",
+            "{{ reset_link }}{% autoescape false %}{{ name }}{% endautoescape %}",
+            "{{ reset_link }}{% include 'x' %}",
+            "{{ reset_link }}{{ name|safe }}",
+            "{{ reset_link }}{{ name|replace('a', 'bbbbbbbb') }}",
+            "{{ reset_link }}{{ name|center(1000000) }}",
+            "{{ reset_link }}{{ range(10) }}",
+            "{{ reset_link }}{{ debug() }}",
+            "{{ reset_link }}{{ name() }}",
+            "{{ reset_link }}{{ name.upper() }}",
+            "{{ reset_link }}{{ name[0] }}",
+            "{{ reset_link }}{{ [name, name] }}",
+            "{{ reset_link }}{{ {'a': name} }}",
+            "{{ reset_link }}{% if name is divisibleby(3) %}x{% endif %}",
+            "{{ reset_link }}{% if name is startingwith('a') %}x{% endif %}",
+            "{{ reset_link }}{{ name|default(x=1) }}",
+            "{{ reset_link }}{% if name|length > 3 %}x{% endif %}",
+        ];
+        for source in refused {
+            for (template, part) in [
+                (src("x", source, good), "text"),
+                (src("x", good, source), "html"),
+            ] {
+                let e = validate(MailKind::ResetLink, &template)
+                    .expect_err(&format!("{source:?} was accepted"));
+                assert_eq!(e.part, part, "{source:?}: {e}");
+            }
+        }
+        let e = validate(MailKind::ResetLink, &src("{{ name * 2 }}", good, good)).unwrap_err();
+        assert_eq!(e.part, "subject");
+        assert!(e.message.contains("`*`"), "{e}");
+        let e = validate(
+            MailKind::ResetLink,
+            &src("x", "{{ reset_link|safe }}", good),
+        )
+        .unwrap_err();
+        assert!(e.message.contains("safe"), "{e}");
+        let e = validate(
+            MailKind::ResetLink,
+            &src("x", "{% for x in name %}{% endfor %}{{ reset_link }}", good),
+        )
+        .unwrap_err();
+        assert!(e.message.contains("{% for %}"), "{e}");
+
+        let allowed = [
+            "{{ reset_link }}",
+            "{# anything goes in a comment: {{ 'x' * 100000000 }} {% for %} #}{{ reset_link }}",
+            "{{ \"a }} b * c ~ d\" }}{{ reset_link }}",
+            "{{ 'it\\'s' }}{{ reset_link }}",
+            "{%- if support -%} {{ support }} {%- elif username %}{{ username }}{% else %}none{% endif %}{{ reset_link }}",
+            "{% if name == 'Alex' and not (valid_for != '1 hour') or username in name %}x{% endif %}{{ reset_link }}",
+            "{% if support is defined and support is not none %}x{% endif %}{{ reset_link }}",
+            "{{ name|default('friend', true)|title }}{{ reset_link }}",
+            "{{ name if support else username }}{{ reset_link }}",
+            "Braces { alone } and 100% are text.{{ reset_link }}",
+        ];
+        for source in allowed {
+            validate(MailKind::ResetLink, &src("x", source, source))
+                .unwrap_or_else(|e| panic!("{source:?} refused: {e}"));
+        }
+    }
+
+    #[test]
+    fn validate_renders_with_sample_data() {
+        // Parses and uses only allowed syntax, but fails when rendered: caught at save time.
+        let e = validate(
+            MailKind::ResetLink,
+            &src(
+                "x",
+                "{{ reset_link }}{{ name|title(1, 2) }}",
+                "{{ reset_link }}",
+            ),
+        )
+        .unwrap_err();
+        assert_eq!(e.part, "text");
+    }
+
+    #[test]
+    fn rendered_output_is_capped() {
+        // Built-in and campaign templates aren't restricted like saved ones, but their output is.
+        let big = format!("{{{{ 'x' * {} }}}}", MAX_OUTPUT_BYTES + 1);
+        for (source, part) in [
+            (src(&big, "x", "x"), "subject"),
+            (src("x", &big, "x"), "text"),
+            (src("x", "x", &big), "html"),
+        ] {
+            let e = render(&source, &serde_json::json!({})).unwrap_err();
+            assert_eq!(e.part, part);
+            assert!(e.message.contains("larger than 100 KB"), "{e}");
+        }
+        let just = format!("{{{{ 'x' * {} }}}}", MAX_OUTPUT_BYTES);
+        let r = render(&src("x", &just, "x"), &serde_json::json!({})).unwrap();
+        assert_eq!(r.text.len(), MAX_OUTPUT_BYTES);
+        // Doubling a value in a loop stops at the cap (or the fuel), not at the memory limit.
+        let doubling = "{% set s = namespace(v='xxxxxxxxxxxxxxxx') %}{% for i in range(64) %}\
+                        {% set s.v = s.v ~ s.v %}{{ s.v }}{% endfor %}";
+        assert!(render_within(src("x", doubling, "x"), 10).is_err());
     }
 }

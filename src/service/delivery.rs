@@ -69,35 +69,60 @@ impl Core {
         })
     }
 
-    /// The template a task is rendered with: its own (campaigns) or the kind's built-in one.
-    fn template_of(&self, kind: MailKind, lang: Language, data: &Value) -> TemplateSource {
-        match data
+    /// The template a task is rendered with: its own (a campaign's text), else the tenant's
+    /// template for the kind and language (Admin → Mail templates), else the built-in one.
+    async fn template_of(
+        &self,
+        tenant_id: Option<i64>,
+        kind: MailKind,
+        lang: Language,
+        data: &Value,
+    ) -> Result<TemplateSource> {
+        if let Some(t) = data
             .get("_template")
             .and_then(|t| serde_json::from_value::<TemplateSource>(t.clone()).ok())
         {
-            Some(t) => t,
-            None => templates::builtin(kind, lang).clone(),
+            return Ok(t);
         }
+        if let Some(tenant_id) = tenant_id.filter(|_| kind.editable()) {
+            if let Some(t) = store::templates::get(&self.db, tenant_id, kind, lang).await? {
+                return Ok(t);
+            }
+        }
+        Ok(templates::builtin(kind, lang).clone())
     }
 
-    /// Renders a task. With `secret = None` the secret variable shows as a mask: that is the
-    /// form every page, listing and log sees.
+    /// Renders a task with `src`. With `secret = None` the secret variables show as a mask: that
+    /// is the form every page, listing and log sees.
     fn render(
         &self,
         kind: MailKind,
-        lang: Language,
+        src: &TemplateSource,
         data: &Value,
         secret: Option<&SecretString>,
     ) -> Result<Rendered> {
         let mut ctx = data.clone();
-        if let (Some(var), Some(obj)) = (kind.secret_variable(), ctx.as_object_mut()) {
-            let value = secret
-                .map(|s| s.expose_secret().to_owned())
-                .unwrap_or_else(|| MASK.to_owned());
-            obj.insert(var.to_owned(), Value::String(value));
+        if let Some(obj) = ctx.as_object_mut() {
+            for var in kind.secret_variables() {
+                let value = secret
+                    .map(|s| s.expose_secret().to_owned())
+                    .unwrap_or_else(|| MASK.to_owned());
+                obj.insert((*var).to_owned(), Value::String(value));
+            }
         }
-        let src = self.template_of(kind, lang, data);
-        templates::render(&src, &ctx).map_err(|e| ServiceError::Invalid(e.to_string()))
+        templates::render(src, &ctx).map_err(|e| ServiceError::Invalid(e.to_string()))
+    }
+
+    /// Whether a task's message needs its one-time secret (it can't be sent again without).
+    async fn task_needs_secret(&self, task: &Task) -> Result<bool> {
+        let kind: MailKind = task.kind.parse()?;
+        if kind.secret_variables().is_empty() {
+            return Ok(false);
+        }
+        let lang: Language = task.language.parse().unwrap_or(Language::En);
+        let data: Value = serde_json::from_str(&task.data).map_err(anyhow::Error::from)?;
+        let src = self.template_of(task.tenant_id, kind, lang, &data).await?;
+        Ok(templates::uses_secret(kind, &src))
     }
 
     /// Queues a mail. Returns the task id. Wakes the local worker.
@@ -112,7 +137,10 @@ impl Core {
                 serde_json::to_value(t).map_err(anyhow::Error::from)?,
             );
         }
-        let masked = self.render(m.kind, m.language, &data, None)?;
+        let src = self
+            .template_of(m.tenant.map(|t| t.id), m.kind, m.language, &data)
+            .await?;
+        let masked = self.render(m.kind, &src, &data, None)?;
         let secret = m.secret.as_ref().map(|s| self.master_key.encrypt(s));
         let now = self.now();
         let id = store::mail::enqueue(
@@ -140,11 +168,12 @@ impl Core {
     }
 
     /// A task's message as pages show it: rendered, with the secret masked.
-    pub fn render_masked(&self, task: &Task) -> Result<Rendered> {
+    pub async fn render_masked(&self, task: &Task) -> Result<Rendered> {
         let kind: MailKind = task.kind.parse()?;
         let lang: Language = task.language.parse().unwrap_or(Language::En);
         let data: Value = serde_json::from_str(&task.data).map_err(anyhow::Error::from)?;
-        self.render(kind, lang, &data, None)
+        let src = self.template_of(task.tenant_id, kind, lang, &data).await?;
+        self.render(kind, &src, &data, None)
     }
 
     /// Claims due tasks for `owner` and delivers them. Returns how many were handled. Stops
@@ -216,22 +245,24 @@ impl Core {
         }
         let kind: MailKind = task.kind.parse()?;
         let lang: Language = task.language.parse().unwrap_or(Language::En);
+        let data: Value = serde_json::from_str(&task.data).map_err(anyhow::Error::from)?;
+        let src = self.template_of(task.tenant_id, kind, lang, &data).await?;
         let prepared = (|| -> Result<_> {
-            let data: Value = serde_json::from_str(&task.data).map_err(anyhow::Error::from)?;
-            let secret =
-                match &task.secret {
-                    Some(enc) => Some(
-                        self.master_key
-                            .decrypt(enc)
-                            .map_err(|e| ServiceError::Invalid(e.to_string()))?,
-                    ),
-                    None if kind.secret_variable().is_some() => return Err(ServiceError::Invalid(
+            let secret = match &task.secret {
+                Some(enc) => Some(
+                    self.master_key
+                        .decrypt(enc)
+                        .map_err(|e| ServiceError::Invalid(e.to_string()))?,
+                ),
+                None if templates::uses_secret(kind, &src) => {
+                    return Err(ServiceError::Invalid(
                         "this mail's one-time secret is no longer stored; send a new one instead"
                             .into(),
-                    )),
-                    None => None,
-                };
-            let rendered = self.render(kind, lang, &data, secret.as_ref())?;
+                    ))
+                }
+                None => None,
+            };
+            let rendered = self.render(kind, &src, &data, secret.as_ref())?;
             let to = EmailAddress::parse(&task.recipient)?;
             let outgoing = Outgoing {
                 to,
@@ -436,8 +467,7 @@ impl Core {
         ip: Option<&str>,
     ) -> Result<()> {
         let task = self.task_in_scope(tenant, id).await?;
-        let kind: MailKind = task.kind.parse()?;
-        if task.status == "done" && kind.secret_variable().is_some() {
+        if task.status == "done" && self.task_needs_secret(&task).await? {
             return Err(ServiceError::Invalid(
                 "This mail carried a one-time secret, which is erased once delivered. Send a new reset instead.".into(),
             ));

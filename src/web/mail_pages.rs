@@ -234,7 +234,7 @@ async fn show_task(
     csrf: &CsrfToken,
 ) -> Result<Response, WebError> {
     let task = state.core.task_in_scope(scope.tenant(), id).await?;
-    let message = state.core.render_masked(&task)?;
+    let message = state.core.render_masked(&task).await?;
     let attempts = store::mail::log_list(
         &state.core.db,
         &store::mail::Filter {

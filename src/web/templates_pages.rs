@@ -1,0 +1,333 @@
+//! Admin → Mail templates: `/t/{tenant}/admin/templates` lists every mail kind in every language
+//! (built-in or customised); `/t/{tenant}/admin/templates/{kind}/{lang}` edits one, previews it
+//! with sample data, sends a test to the administrator, and resets it to the built-in one.
+//! For that tenant's administrators and system administrators.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use minijinja::context;
+use serde::Deserialize;
+
+use super::extract::{ClientIp, CsrfForm, CsrfToken, FormFields, MaybeSession};
+use super::mail_pages::require_tenant_admin;
+use super::templates::{render, render_status};
+use super::{AppState, WebError};
+use crate::domain::{Language, Role};
+use crate::mail::templates::{self as mail_templates, MailKind, Rendered, TemplateSource};
+use crate::service::{ServiceError, SessionInfo};
+use crate::store::Tenant;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/t/{tenant}/admin/templates", get(list))
+        .route(
+            "/t/{tenant}/admin/templates/{kind}/{lang}",
+            get(edit).post(submit),
+        )
+        .route(
+            "/t/{tenant}/admin/templates/{kind}/{lang}/reset",
+            post(reset),
+        )
+}
+
+macro_rules! or_return {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(r) => return Ok(r),
+        }
+    };
+}
+
+fn language_label(lang: Language) -> &'static str {
+    match lang {
+        Language::En => "English",
+        Language::De => "German",
+    }
+}
+
+/// The kind and language from the path: editable kinds only, else "not found".
+fn parse_target(kind: &str, lang: &str) -> Result<(MailKind, Language), WebError> {
+    let kind: MailKind = kind.parse().map_err(|_| WebError::NotFound)?;
+    let lang: Language = lang.parse().map_err(|_| WebError::NotFound)?;
+    if !kind.editable() {
+        return Err(WebError::NotFound);
+    }
+    Ok((kind, lang))
+}
+
+fn base(tenant: &Tenant, kind: MailKind, lang: Language) -> String {
+    format!(
+        "/t/{}/admin/templates/{}/{}",
+        tenant.slug,
+        kind.as_str(),
+        lang.as_str()
+    )
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    notice: Option<String>,
+}
+
+fn notice_text(code: Option<&str>) -> Option<&'static str> {
+    match code? {
+        "saved" => Some("The template was saved. New mail of this kind uses it."),
+        "reset" => Some("The template is the built-in one again."),
+        _ => None,
+    }
+}
+
+async fn list(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<PageQuery>,
+    session: MaybeSession,
+    csrf: CsrfToken,
+) -> Result<Response, WebError> {
+    let (info, tenant) = or_return!(require_tenant_admin(&s, session, &slug).await);
+    let all = s.core.template_overview(&tenant).await?;
+    let rows: Vec<minijinja::Value> = MailKind::ALL
+        .into_iter()
+        .filter(|k| k.editable())
+        .map(|kind| {
+            let cells: Vec<minijinja::Value> = all
+                .iter()
+                .filter(|t| t.kind == kind)
+                .map(|t| {
+                    context! {
+                        lang => t.language.as_str(),
+                        customised => t.customised,
+                        updated_at => t.updated_at,
+                        updated_by => t.updated_by,
+                        href => base(&tenant, kind, t.language),
+                    }
+                })
+                .collect();
+            context! { kind => kind.as_str(), label => kind.label(), cells => cells }
+        })
+        .collect();
+    Ok(render(
+        "admin_templates.html",
+        context! {
+            title => "Mail templates",
+            tenant => info.tenant,
+            user => info.account,
+            is_system_admin => info.account.role == Role::SystemAdmin,
+            section => "templates",
+            scope_tenant => tenant,
+            csrf => csrf.0,
+            languages => [("en", language_label(Language::En)), ("de", language_label(Language::De))],
+            rows => rows,
+            notice => notice_text(q.notice.as_deref()),
+        },
+    )?
+    .into_response())
+}
+
+/// What the editor shows besides the template itself.
+#[derive(Default)]
+struct Extra<'a> {
+    notice: Option<&'a str>,
+    error: Option<&'a str>,
+    preview: Option<&'a Rendered>,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn editor(
+    s: &AppState,
+    info: &SessionInfo,
+    tenant: &Tenant,
+    csrf: &CsrfToken,
+    kind: MailKind,
+    lang: Language,
+    form: Option<&TemplateSource>,
+    extra: Extra<'_>,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    let current = s.core.effective_template(tenant, kind, lang).await?;
+    let shown = form.unwrap_or(&current.source);
+    let secrets = kind.secret_variables();
+    let required = kind.required_variables();
+    let variables: Vec<minijinja::Value> = mail_templates::known_variables(kind)
+        .into_iter()
+        .map(|name| {
+            context! {
+                placeholder => format!("{{{{ {name} }}}}"),
+                description => mail_templates::describe_variable(&name),
+                secret => secrets.contains(&name.as_str()),
+                required => required.contains(&name.as_str()),
+                name => name,
+            }
+        })
+        .collect();
+    let required_text = (!required.is_empty()).then(|| {
+        required
+            .iter()
+            .map(|v| format!("{{{{ {v} }}}}"))
+            .collect::<Vec<_>>()
+            .join(" or ")
+    });
+    let other = match lang {
+        Language::En => Language::De,
+        Language::De => Language::En,
+    };
+    render_status(
+        status,
+        "admin_template_edit.html",
+        context! {
+            title => format!("Mail template: {} ({})", kind.label(), language_label(lang)),
+            tenant => info.tenant,
+            user => info.account,
+            is_system_admin => info.account.role == Role::SystemAdmin,
+            section => "templates",
+            scope_tenant => tenant,
+            csrf => csrf.0,
+            kind => kind.as_str(),
+            kind_label => kind.label(),
+            lang => lang.as_str(),
+            lang_label => language_label(lang),
+            action => base(tenant, kind, lang),
+            list_href => format!("/t/{}/admin/templates", tenant.slug),
+            other_href => base(tenant, kind, other),
+            other_label => language_label(other),
+            customised => current.customised,
+            updated_at => current.updated_at,
+            updated_by => current.updated_by,
+            form => shown,
+            variables => variables,
+            required_text => required_text,
+            filters => mail_templates::ALLOWED_FILTERS.join(", "),
+            max_subject => mail_templates::MAX_SUBJECT_CHARS,
+            max_body => mail_templates::MAX_BODY_CHARS,
+            notice => extra.notice,
+            error => extra.error,
+            preview => extra.preview,
+        },
+    )
+}
+
+async fn edit(
+    State(s): State<AppState>,
+    Path((slug, kind, lang)): Path<(String, String, String)>,
+    Query(q): Query<PageQuery>,
+    session: MaybeSession,
+    csrf: CsrfToken,
+) -> Result<Response, WebError> {
+    let (info, tenant) = or_return!(require_tenant_admin(&s, session, &slug).await);
+    let (kind, lang) = parse_target(&kind, &lang)?;
+    let extra = Extra {
+        notice: notice_text(q.notice.as_deref()),
+        ..Extra::default()
+    };
+    editor(
+        &s,
+        &info,
+        &tenant,
+        &csrf,
+        kind,
+        lang,
+        None,
+        extra,
+        StatusCode::OK,
+    )
+    .await
+}
+
+fn typed(form: &FormFields) -> TemplateSource {
+    TemplateSource {
+        subject: form.text("subject").to_owned(),
+        text: form.text("text_body").to_owned(),
+        html: form.text("html_body").to_owned(),
+    }
+}
+
+async fn submit(
+    State(s): State<AppState>,
+    Path((slug, kind, lang)): Path<(String, String, String)>,
+    ClientIp(ip): ClientIp,
+    session: MaybeSession,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, WebError> {
+    let (info, tenant) = or_return!(require_tenant_admin(&s, session, &slug).await);
+    let (kind, lang) = parse_target(&kind, &lang)?;
+    let src = typed(&form);
+    let actor = info.actor();
+    let mut notice: Option<String> = None;
+    let mut preview: Option<Rendered> = None;
+    let outcome = match form.text("action") {
+        "preview" => s
+            .core
+            .preview_template(kind, &src)
+            .map(|p| preview = Some(p)),
+        "save" => match s
+            .core
+            .save_template(&actor, &tenant, kind, lang, &src, Some(&ip))
+            .await
+        {
+            Ok(()) => {
+                let to = format!("{}?notice=saved", base(&tenant, kind, lang));
+                return Ok(Redirect::to(&to).into_response());
+            }
+            Err(e) => Err(e),
+        },
+        "test" => s
+            .core
+            .send_template_test(&actor, &info.account, &tenant, kind, lang, &src, Some(&ip))
+            .await
+            .map(|(_, to)| {
+                notice = Some(format!(
+                    "A test mail to {to} is queued. Secrets in it show as {}.",
+                    mail_templates::MASK
+                ))
+            }),
+        _ => {
+            return Err(WebError::BadRequest(
+                "Choose Preview, Save or Send me a test.".into(),
+            ))
+        }
+    };
+    // Mistakes the administrator can fix are shown in the form, with what they typed.
+    let (error, status) = match outcome {
+        Ok(()) => (None, StatusCode::OK),
+        Err(ServiceError::Invalid(m)) => (Some(m), StatusCode::UNPROCESSABLE_ENTITY),
+        Err(ServiceError::Throttled(m)) => (Some(m), StatusCode::TOO_MANY_REQUESTS),
+        Err(e) => return Err(e.into()),
+    };
+    let extra = Extra {
+        notice: notice.as_deref(),
+        error: error.as_deref(),
+        preview: preview.as_ref(),
+    };
+    editor(
+        &s,
+        &info,
+        &tenant,
+        &csrf,
+        kind,
+        lang,
+        Some(&src),
+        extra,
+        status,
+    )
+    .await
+}
+
+async fn reset(
+    State(s): State<AppState>,
+    Path((slug, kind, lang)): Path<(String, String, String)>,
+    ClientIp(ip): ClientIp,
+    session: MaybeSession,
+    CsrfForm(_): CsrfForm,
+) -> Result<Response, WebError> {
+    let (info, tenant) = or_return!(require_tenant_admin(&s, session, &slug).await);
+    let (kind, lang) = parse_target(&kind, &lang)?;
+    s.core
+        .reset_template(&info.actor(), &tenant, kind, lang, Some(&ip))
+        .await?;
+    Ok(Redirect::to(&format!("{}?notice=reset", base(&tenant, kind, lang))).into_response())
+}
