@@ -75,7 +75,12 @@ impl App {
         let janitor = tokio::spawn(janitor(self.core.clone()));
         let stop = Arc::new(AtomicBool::new(false));
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let worker = tokio::spawn(delivery_worker(self.core.clone(), stop.clone(), stop_rx));
+        let worker = self
+            .core
+            .config
+            .raw
+            .mail_worker
+            .then(|| tokio::spawn(delivery_worker(self.core.clone(), stop.clone(), stop_rx)));
         let router = web::router(AppState::new(self.core.clone()));
         let result = axum::serve(
             self.listener,
@@ -86,11 +91,13 @@ impl App {
         // Requests are finished; let the worker finish the mail in hand and hand back the rest.
         stop.store(true, Ordering::SeqCst);
         let _ = stop_tx.send(true);
-        if tokio::time::timeout(Duration::from_secs(60), worker)
-            .await
-            .is_err()
-        {
-            tracing::warn!("the delivery worker did not stop in time; its claimed mail will be taken over when the lease ends");
+        if let Some(worker) = worker {
+            if tokio::time::timeout(Duration::from_secs(60), worker)
+                .await
+                .is_err()
+            {
+                tracing::warn!("the delivery worker did not stop in time; its claimed mail will be taken over when the lease ends");
+            }
         }
         janitor.abort();
         self.core.db.close().await;
@@ -118,6 +125,9 @@ async fn delivery_worker(
         if stop.load(Ordering::SeqCst) {
             break;
         }
+        if let Err(e) = core.process_reset_requests(&owner).await {
+            tracing::error!(error = format!("{e:#}"), "processing reset requests failed");
+        }
         match core.deliver_due(&owner, &stop).await {
             // There may be more: go again at once.
             Ok(n) if n > 0 => continue,
@@ -141,6 +151,9 @@ async fn janitor(core: Core) {
         let idle = core.config.session_idle.as_secs() as i64;
         if let Err(e) = store::sessions::purge_expired(&core.db, now, idle).await {
             tracing::warn!(error = %e, "could not purge expired sessions");
+        }
+        if let Err(e) = store::reset::purge(&core.db, now).await {
+            tracing::warn!(error = %e, "could not purge old reset tokens");
         }
         if let Err(e) = store::rate_limit::purge(&core.db, 24 * 3600, now).await {
             tracing::warn!(error = %e, "could not purge rate-limit counters");

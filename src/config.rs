@@ -48,6 +48,9 @@ pub struct Config {
     /// The key that encrypts stored secrets. Default: `master.key` in `data_dir`, created on
     /// first start. Several instances must share one file.
     pub master_key_file: Option<PathBuf>,
+    /// Whether this instance runs the delivery worker (sends mail, processes reset requests).
+    /// Turn it off for web-only instances; at least one instance must run it.
+    pub mail_worker: bool,
     /// How often the delivery worker looks for due mail when nothing wakes it.
     pub mail_poll_interval: String,
     /// How long a worker may hold a claimed mail before another may take it over.
@@ -56,6 +59,17 @@ pub struct Config {
     pub mail_max_attempts: u32,
     /// Wait before the first retry; it doubles with every attempt (capped at one hour).
     pub mail_retry_delay: String,
+    /// Proxies (addresses or CIDR ranges) whose `X-Forwarded-For` is believed. Empty: the
+    /// client address is always the socket's peer.
+    pub trusted_proxies: Vec<String>,
+    /// "Forgot password?" submissions allowed per client IP per hour.
+    pub forgot_password_per_ip_per_hour: u32,
+    /// "Forgot password?" submissions allowed per tenant per hour.
+    pub forgot_password_per_tenant_per_hour: u32,
+    /// Reset mails an account receives per hour at most (no mail bombing through the form).
+    pub reset_mails_per_account_per_hour: u32,
+    /// Reset-link openings and submissions per client IP per hour (throttles token guessing).
+    pub reset_attempts_per_ip_per_hour: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,10 +99,16 @@ impl Default for Config {
             login_attempts_per_ip_per_hour: 1000,
             max_body_bytes: 64 * 1024,
             master_key_file: None,
+            mail_worker: true,
             mail_poll_interval: "2s".into(),
             mail_lease: "2m".into(),
             mail_max_attempts: 5,
             mail_retry_delay: "30s".into(),
+            trusted_proxies: Vec::new(),
+            forgot_password_per_ip_per_hour: 20,
+            forgot_password_per_tenant_per_hour: 1000,
+            reset_mails_per_account_per_hour: 3,
+            reset_attempts_per_ip_per_hour: 60,
         }
     }
 }
@@ -111,10 +131,16 @@ const ENV_KEYS: &[&str] = &[
     "login_attempts_per_ip_per_hour",
     "max_body_bytes",
     "master_key_file",
+    "mail_worker",
     "mail_poll_interval",
     "mail_lease",
     "mail_max_attempts",
     "mail_retry_delay",
+    "trusted_proxies",
+    "forgot_password_per_ip_per_hour",
+    "forgot_password_per_tenant_per_hour",
+    "reset_mails_per_account_per_hour",
+    "reset_attempts_per_ip_per_hour",
 ];
 
 /// Flags given on the command line; `None` leaves the lower layers' value.
@@ -245,6 +271,41 @@ impl Config {
                 "must be at least 10s (longer than one delivery)",
             ));
         }
+        let mut trusted_proxies = Vec::new();
+        for p in &self.trusted_proxies {
+            let net = p
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    bad(
+                        "trusted_proxies",
+                        format!("`{p}` is not an IP address or CIDR range like 10.0.0.0/8"),
+                    )
+                })?;
+            trusted_proxies.push(net);
+        }
+        for (key, v) in [
+            (
+                "forgot_password_per_ip_per_hour",
+                self.forgot_password_per_ip_per_hour,
+            ),
+            (
+                "forgot_password_per_tenant_per_hour",
+                self.forgot_password_per_tenant_per_hour,
+            ),
+            (
+                "reset_mails_per_account_per_hour",
+                self.reset_mails_per_account_per_hour,
+            ),
+            (
+                "reset_attempts_per_ip_per_hour",
+                self.reset_attempts_per_ip_per_hour,
+            ),
+        ] {
+            if v == 0 {
+                return Err(bad(key, "must be at least 1"));
+            }
+        }
         tracing_subscriber::EnvFilter::try_new(&self.log_level)
             .map_err(|e| bad("log_level", e.to_string()))?;
         Ok(Validated {
@@ -257,6 +318,7 @@ impl Config {
             mail_poll,
             mail_lease,
             mail_retry,
+            trusted_proxies,
             raw: self,
         })
     }
@@ -315,6 +377,7 @@ pub struct Validated {
     pub mail_poll: Duration,
     pub mail_lease: Duration,
     pub mail_retry: Duration,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     pub raw: Config,
 }
 
@@ -394,6 +457,25 @@ mod tests {
             };
             let v = Config::load(Some(&file), &flags).unwrap();
             assert_eq!(v.public_url.as_str(), "https://flag.example.org");
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail's signature, not ours
+    fn trusted_proxies_from_env_and_file() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("LATCHKEY_TRUSTED_PROXIES", "[10.0.0.0/8, 192.168.1.1]");
+            let v = Config::load(None, &Overrides::default()).unwrap();
+            assert_eq!(v.trusted_proxies.len(), 2);
+            assert!(
+                v.trusted_proxies[1].contains(&"192.168.1.1".parse::<std::net::IpAddr>().unwrap())
+            );
+            jail.set_env("LATCHKEY_TRUSTED_PROXIES", "[not-an-ip]");
+            let e = Config::load(None, &Overrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("trusted_proxies"), "{e}");
             Ok(())
         });
     }

@@ -147,6 +147,10 @@ impl Core {
             changed.push("role");
         }
         store::accounts::update_profile(&self.db, &account, self.now()).await?;
+        if changed.contains(&"reset_email") || changed.contains(&"email") {
+            // Reset links are bound to the address they went to.
+            store::reset::cancel_tokens(&self.db, account.id, self.now()).await?;
+        }
         self.audit(AuditEntry {
             tenant_id: Some(tenant.id),
             actor,

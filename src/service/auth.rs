@@ -354,6 +354,8 @@ impl Core {
         account.reset_email = address.map(|a| a.as_str().to_owned());
         store::accounts::update_profile(&self.db, &account, self.now()).await?;
         if old != account.reset_email {
+            // Links already sent to the old address die with it.
+            store::reset::cancel_tokens(&self.db, account.id, self.now()).await?;
             // The old address hears of it: if the change wasn't its owner's doing, they know.
             let data = serde_json::json!({
                 "changed_at": crate::clock::format_utc(self.now()),

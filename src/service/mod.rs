@@ -5,7 +5,9 @@
 mod accounts;
 mod auth;
 mod delivery;
+pub mod reset;
 mod smtp;
+mod templates;
 mod tenants;
 
 use std::sync::Arc;

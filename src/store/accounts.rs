@@ -242,6 +242,8 @@ pub async fn set_password(
         .bind(keep_session.unwrap_or(-1))
         .execute(&mut *tx)
         .await?;
+    // A new password makes every outstanding reset link useless.
+    super::reset::cancel_for_account(&mut *tx, account_id, now).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -277,6 +279,7 @@ pub async fn set_status(
             .bind(account_id)
             .execute(&mut *tx)
             .await?;
+        super::reset::cancel_for_account(&mut *tx, account_id, now).await?;
     }
     tx.commit().await?;
     Ok(())

@@ -14,9 +14,11 @@ pub mod accounts;
 pub mod audit;
 pub mod mail;
 pub mod rate_limit;
+pub mod reset;
 pub mod sessions;
 pub mod settings;
 pub mod setup;
+pub mod templates;
 pub mod tenants;
 
 use std::path::Path;

@@ -108,19 +108,54 @@ impl<S: Send + Sync> FromRequestParts<S> for CsrfToken {
     }
 }
 
-/// The client's address, from the socket. (A trusted-proxy setting comes with the reset flow.)
+/// The client's address: the socket's peer, unless that peer is a configured trusted proxy, in
+/// which case the right-most address in `X-Forwarded-For` that is not itself a trusted proxy.
+/// A spoofed `X-Forwarded-For` from anyone else changes nothing (SECURITY.md "Abuse").
 #[derive(Clone, Debug)]
 pub struct ClientIp(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+pub fn client_ip(
+    peer: Option<std::net::IpAddr>,
+    headers: &HeaderMap,
+    trusted: &[ipnet::IpNet],
+) -> String {
+    let Some(peer) = peer else {
+        return "unknown".into();
+    };
+    let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !is_trusted(&peer) {
+        return peer.to_string();
+    }
+    let forwarded: Vec<std::net::IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|ip| !is_trusted(ip))
+        .unwrap_or(peer)
+        .to_string()
+}
+
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(a)| a.ip().to_string())
-            .unwrap_or_else(|| "unknown".into());
-        Ok(ClientIp(ip))
+            .map(|ConnectInfo(a)| a.ip());
+        Ok(ClientIp(client_ip(
+            peer,
+            &parts.headers,
+            &state.core.config.trusted_proxies,
+        )))
     }
 }
 
@@ -178,7 +213,7 @@ impl MaybeSession {
 }
 
 /// The only form fields that may span several lines (text areas). Every other field is one line.
-const MULTILINE_FIELDS: &[&str] = &["extra_ca_pem"];
+const MULTILINE_FIELDS: &[&str] = &["extra_ca_pem", "text_body", "html_body"];
 
 /// The fields of a submitted form, each exactly one value.
 ///
@@ -287,6 +322,27 @@ fn check_origin(headers: &HeaderMap, state: &AppState) -> Result<(), WebError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", "203.0.113.9, 10.0.0.5".parse().unwrap());
+        let trusted: Vec<ipnet::IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let peer = |s: &str| Some(s.parse().unwrap());
+        // From an untrusted peer the header is ignored.
+        assert_eq!(
+            client_ip(peer("198.51.100.1"), &h, &trusted),
+            "198.51.100.1"
+        );
+        assert_eq!(client_ip(peer("198.51.100.1"), &h, &[]), "198.51.100.1");
+        // From the trusted proxy, the right-most untrusted address counts.
+        assert_eq!(client_ip(peer("10.1.2.3"), &h, &trusted), "203.0.113.9");
+        // A proxy that sends nothing usable leaves the peer.
+        assert_eq!(
+            client_ip(peer("10.1.2.3"), &HeaderMap::new(), &trusted),
+            "10.1.2.3"
+        );
+    }
 
     #[test]
     fn repeated_and_multiline_fields_are_refused() {

@@ -12,9 +12,11 @@ mod error;
 mod extract;
 mod mail_pages;
 mod ops;
+mod reset;
 mod setup;
 mod smtp;
 mod templates;
+mod templates_pages;
 
 use std::sync::Arc;
 
@@ -61,8 +63,10 @@ pub fn router(state: AppState) -> Router {
         .merge(account::router())
         .merge(admin::router())
         .merge(setup::router())
+        .merge(reset::router())
         .merge(smtp::router())
         .merge(mail_pages::router())
+        .merge(templates_pages::router())
         .fallback(|| async { WebError::NotFound })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -25,8 +25,16 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "admin_tasks.html",
     "admin_task.html",
     "admin_mail_log.html",
+    "admin_templates.html",
+    "admin_template_edit.html",
     "setup.html",
     "error.html",
+    "forgot.html",
+    "forgot_sent.html",
+    "forgot_unavailable.html",
+    "reset_form.html",
+    "reset_invalid.html",
+    "reset_done.html",
 );
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

@@ -384,3 +384,49 @@ impl Browser {
 
 pub const GOOD_PASSWORD: &str = "correct horse battery staple";
 pub const OTHER_PASSWORD: &str = "purple elephant umbrella sky";
+
+/// The decoded text/plain part of a raw message (handles 7bit, quoted-printable and base64).
+pub fn mail_text(raw: &str) -> String {
+    let lower = raw.to_ascii_lowercase();
+    let Some(at) = lower.find("content-type: text/plain") else {
+        return raw.to_owned();
+    };
+    let part = &raw[at..];
+    let header_end = part.find("\r\n\r\n").map(|i| i + 4).unwrap_or(part.len());
+    let headers = part[..header_end].to_ascii_lowercase();
+    let body = &part[header_end..];
+    let body = &body[..body.find("\r\n--").unwrap_or(body.len())];
+    if headers.contains("content-transfer-encoding: base64") {
+        let compact: String = body.split_whitespace().collect();
+        let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, compact)
+            .unwrap_or_default();
+        String::from_utf8_lossy(&bytes).into_owned()
+    } else if headers.contains("content-transfer-encoding: quoted-printable") {
+        let joined = body.replace("=\r\n", "");
+        let mut out = Vec::new();
+        let bytes = joined.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'=' && i + 2 < bytes.len() {
+                if let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16) {
+                    out.push(b);
+                    i += 3;
+                    continue;
+                }
+            }
+            out.push(bytes[i]);
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    } else {
+        body.to_owned()
+    }
+}
+
+/// The first link in a message's text part that contains `needle`.
+pub fn link_in(raw: &str, needle: &str) -> Option<String> {
+    let text = mail_text(raw);
+    text.split_whitespace()
+        .find(|w| w.contains(needle))
+        .map(|w| w.trim_matches(|c: char| c == '<' || c == '>').to_owned())
+}

@@ -1,0 +1,509 @@
+//! Forgot password: the self-service reset journey (SECURITY.md "Reset tokens",
+//! "Enumeration and timing", "Abuse and rate limits").
+//!
+//! 1. The form records what was typed ([`Core::request_reset`]): the same single INSERT
+//!    whatever the account's state, so answer and timing say nothing.
+//! 2. The worker processes requests off the request path ([`Core::process_reset_requests`]):
+//!    exact lookup, per-account mail cap, a new token (older ones cancelled), the mail to the
+//!    stored reset address only.
+//! 3. Opening the link ([`Core::open_reset_link`]) changes nothing about the token: it only moves
+//!    it into a short-lived state so the token leaves the URL.
+//! 4. Submitting the new password ([`Core::complete_reset`]) uses the token atomically, sets the
+//!    password, ends every session and cancels other tokens. No sign-in follows.
+
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+
+use super::accounts::password_context;
+use super::delivery::NewMail;
+use super::{Actor, AuditEntry, Core, Result, ServiceError};
+use crate::clock::Timestamp;
+use crate::domain::token::{hash_presented, looks_like_token, new_token};
+use crate::domain::EmailAddress;
+use crate::mail::templates::MailKind;
+use crate::store::reset::Token;
+use crate::store::{self, Account, Tenant};
+
+const HOUR: i64 = 3600;
+/// How long the state behind an opened link lives (never longer than the token).
+const STATE_TTL: i64 = 15 * 60;
+
+/// Why a reset link (or the state it became) can't be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkProblem {
+    Unknown,
+    Expired,
+    Used,
+    Cancelled,
+    /// The account's reset address changed since the link was sent, or it is disabled.
+    AccountChanged,
+    /// The link belongs to another tenant.
+    WrongTenant,
+    /// Too many attempts from this address.
+    Throttled,
+}
+
+impl LinkProblem {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkProblem::Unknown => "unknown",
+            LinkProblem::Expired => "expired",
+            LinkProblem::Used => "used",
+            LinkProblem::Cancelled => "cancelled",
+            LinkProblem::AccountChanged => "account_changed",
+            LinkProblem::WrongTenant => "wrong_tenant",
+            LinkProblem::Throttled => "throttled",
+        }
+    }
+}
+
+/// A usable token with its account.
+pub struct ValidLink {
+    pub token: Token,
+    pub account: Account,
+}
+
+/// The answer to a "Forgot password?" submission, the same for every account.
+pub enum RequestOutcome {
+    Accepted,
+    /// This client or tenant sent too many requests.
+    Throttled,
+}
+
+/// "30 minutes", "1 hour", "7 days".
+pub fn human_duration(secs: i64) -> String {
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    match secs {
+        s if s % 86_400 == 0 && s >= 86_400 => plural(s / 86_400, "day"),
+        s if s % 3600 == 0 && s >= 3600 => plural(s / 3600, "hour"),
+        s => plural((s + 59) / 60, "minute"),
+    }
+}
+
+impl Core {
+    /// The address reset mail for `account` goes to: its reset address, or (if the tenant allows
+    /// it) its primary one. `None` means no mail can be sent.
+    pub fn reset_address(&self, tenant: &Tenant, account: &Account) -> Option<String> {
+        account.reset_email.clone().or_else(|| {
+            account
+                .email
+                .clone()
+                .filter(|_| tenant.settings.reset_fallback_to_primary)
+        })
+    }
+
+    /// Records a "Forgot password?" submission. Does the same work whatever was typed.
+    pub async fn request_reset(
+        &self,
+        tenant: &Tenant,
+        identifier: &str,
+        ip: &str,
+    ) -> Result<RequestOutcome> {
+        let now = self.now();
+        let limits = &self.config.raw;
+        let by_ip = store::rate_limit::hit(&self.db, &format!("forgot-ip:{ip}"), HOUR, now).await?;
+        let by_tenant =
+            store::rate_limit::hit(&self.db, &format!("forgot-tenant:{}", tenant.id), HOUR, now)
+                .await?;
+        if by_ip > i64::from(limits.forgot_password_per_ip_per_hour)
+            || by_tenant > i64::from(limits.forgot_password_per_tenant_per_hour)
+        {
+            self.audit(AuditEntry {
+                tenant_id: Some(tenant.id),
+                actor: &Actor::Anonymous,
+                action: "reset.requested",
+                target: None,
+                ip: Some(ip),
+                outcome: "throttled",
+                detail: json!({ "identifier": identifier, "by": if by_ip > i64::from(limits.forgot_password_per_ip_per_hour) { "ip" } else { "tenant" } }),
+            })
+            .await;
+            return Ok(RequestOutcome::Throttled);
+        }
+        let identifier: String = identifier.trim().chars().take(254).collect();
+        store::reset::add_request(&self.db, tenant.id, &identifier, ip, now).await?;
+        self.mail_wakeup.notify_one();
+        Ok(RequestOutcome::Accepted)
+    }
+
+    /// Records an attempt to use "Forgot password?" where it is switched off.
+    pub async fn reset_unavailable(&self, tenant: &Tenant, identifier: Option<&str>, ip: &str) {
+        let identifier: Option<String> = identifier.map(|i| i.chars().take(254).collect());
+        self.audit(AuditEntry {
+            tenant_id: Some(tenant.id),
+            actor: &Actor::Anonymous,
+            action: "reset.unavailable",
+            target: None,
+            ip: Some(ip),
+            outcome: "refused",
+            detail: json!({ "identifier": identifier, "reason": "password reset is switched off for this tenant" }),
+        })
+        .await;
+    }
+
+    /// Processes waiting "Forgot password?" requests (called by the delivery worker).
+    pub async fn process_reset_requests(&self, owner: &str) -> Result<usize> {
+        let requests = store::reset::claim_requests(&self.db, owner, 50, 120, self.now()).await?;
+        let n = requests.len();
+        for r in requests {
+            let outcome = self.process_one(&r).await;
+            if let Err(e) = outcome {
+                tracing::error!(
+                    error = format!("{e:#}"),
+                    request = r.id,
+                    "could not process a reset request"
+                );
+                continue; // the lease runs out and it is tried again
+            }
+            store::reset::finish_request(&self.db, r.id, owner).await?;
+        }
+        Ok(n)
+    }
+
+    async fn process_one(&self, r: &store::reset::Request) -> Result<()> {
+        let Some(tenant) = store::tenants::by_id(&self.db, r.tenant_id).await? else {
+            return Ok(());
+        };
+        let audit = |outcome: &'static str, target: Option<String>, why: &'static str| {
+            let tenant_id = tenant.id;
+            let identifier = r.identifier.clone();
+            let ip = r.ip.clone();
+            async move {
+                self.audit(AuditEntry {
+                    tenant_id: Some(tenant_id),
+                    actor: &Actor::Anonymous,
+                    action: "reset.requested",
+                    target: target.as_deref(),
+                    ip: Some(&ip),
+                    outcome,
+                    detail: json!({ "identifier": identifier, "reason": why }),
+                })
+                .await
+            }
+        };
+        if !tenant.enabled || !tenant.settings.password_reset_enabled {
+            audit("no_mail", None, "password reset is switched off").await;
+            return Ok(());
+        }
+        let Some(account) = self.find_by_identifier(&tenant, &r.identifier).await? else {
+            audit("no_mail", None, "no account matches").await;
+            return Ok(());
+        };
+        let target = Some(account.username.clone());
+        if !account.is_active() {
+            audit("no_mail", target, "the account is disabled").await;
+            return Ok(());
+        }
+        let Some(address) = self.reset_address(&tenant, &account) else {
+            audit(
+                "no_mail",
+                target,
+                "the account has no e-mail address for password reset",
+            )
+            .await;
+            return Ok(());
+        };
+        let Ok(to) = EmailAddress::parse(&address) else {
+            audit("no_mail", target, "the stored reset address is not valid").await;
+            return Ok(());
+        };
+        let sent = store::rate_limit::hit(
+            &self.db,
+            &format!("reset-mail:{}", account.id),
+            HOUR,
+            self.now(),
+        )
+        .await?;
+        if sent > i64::from(self.config.raw.reset_mails_per_account_per_hour) {
+            audit(
+                "throttled",
+                target,
+                "too many reset mails for this account this hour",
+            )
+            .await;
+            return Ok(());
+        }
+        let ttl = tenant.settings.reset_link_ttl_secs;
+        self.send_reset_link(
+            &tenant,
+            &account,
+            &to,
+            ttl,
+            "self",
+            MailKind::ResetLink,
+            None,
+            "system",
+        )
+        .await?;
+        audit(
+            "mailed",
+            target,
+            "reset link sent to the stored reset address",
+        )
+        .await;
+        Ok(())
+    }
+
+    /// Issues a token (cancelling older ones) and queues the mail with its link. Used by the
+    /// self-service flow and by admin-triggered resets.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn send_reset_link(
+        &self,
+        tenant: &Tenant,
+        account: &Account,
+        to: &EmailAddress,
+        ttl_secs: i64,
+        origin: &str,
+        kind: MailKind,
+        scheduled_at: Option<Timestamp>,
+        created_by: &str,
+    ) -> Result<i64> {
+        let now = self.now();
+        let token = new_token();
+        store::reset::issue_token(
+            &self.db,
+            &token.hash,
+            tenant.id,
+            account.id,
+            to.as_str(),
+            origin,
+            now + ttl_secs,
+            now,
+        )
+        .await?;
+        let base = self.public_url_for(Some(tenant));
+        let link = SecretString::from(format!(
+            "{base}/t/{}/reset?token={}",
+            tenant.slug,
+            token.secret.expose_secret()
+        ));
+        self.enqueue_mail(NewMail {
+            tenant: Some(tenant),
+            account_id: Some(account.id),
+            kind,
+            to,
+            to_name: account.name(),
+            language: tenant.settings.default_language,
+            data: json!({ "username": account.username, "valid_for": human_duration(ttl_secs) }),
+            secret: Some(link),
+            scheduled_at,
+            campaign_id: None,
+            created_by,
+            template: None,
+        })
+        .await
+    }
+
+    /// Checks a token (or the token behind a state) against everything it is bound to.
+    async fn check_token(
+        &self,
+        tenant: &Tenant,
+        token: Option<Token>,
+    ) -> Result<Result<ValidLink, LinkProblem>> {
+        let Some(token) = token else {
+            return Ok(Err(LinkProblem::Unknown));
+        };
+        let now = self.now();
+        if token.tenant_id != tenant.id {
+            return Ok(Err(LinkProblem::WrongTenant));
+        }
+        if token.used_at.is_some() {
+            return Ok(Err(LinkProblem::Used));
+        }
+        if token.cancelled_at.is_some() {
+            return Ok(Err(LinkProblem::Cancelled));
+        }
+        if token.expires_at <= now {
+            return Ok(Err(LinkProblem::Expired));
+        }
+        let account = store::accounts::by_id(&self.db, token.account_id).await?;
+        let Some(account) = account.filter(|a| a.is_active() && a.tenant_id == tenant.id) else {
+            return Ok(Err(LinkProblem::AccountChanged));
+        };
+        // Bound to the address it went to: if the reset address changed since, it's dead.
+        if self.reset_address(tenant, &account).as_deref() != Some(token.sent_to.as_str()) {
+            return Ok(Err(LinkProblem::AccountChanged));
+        }
+        Ok(Ok(ValidLink { token, account }))
+    }
+
+    async fn link_rejected(
+        &self,
+        tenant: &Tenant,
+        problem: LinkProblem,
+        step: &str,
+        account: Option<&str>,
+        ip: &str,
+    ) {
+        self.audit(AuditEntry {
+            tenant_id: Some(tenant.id),
+            actor: &Actor::Anonymous,
+            action: "reset.link_rejected",
+            target: account,
+            ip: Some(ip),
+            outcome: "failure",
+            detail: json!({ "reason": problem.as_str(), "step": step }),
+        })
+        .await;
+    }
+
+    /// Counts an attempt to use a link from `ip`; true when over the limit.
+    async fn link_attempts_exceeded(&self, ip: &str) -> Result<bool> {
+        let n = store::rate_limit::hit(&self.db, &format!("reset-link-ip:{ip}"), HOUR, self.now())
+            .await?;
+        Ok(n > i64::from(self.config.raw.reset_attempts_per_ip_per_hour))
+    }
+
+    /// Opening the link: the token is checked but not used. A valid one gets a short-lived state
+    /// whose secret goes into a cookie; the token itself leaves the URL.
+    pub async fn open_reset_link(
+        &self,
+        tenant: &Tenant,
+        token: &SecretString,
+        ip: &str,
+    ) -> Result<Result<SecretString, LinkProblem>> {
+        if self.link_attempts_exceeded(ip).await? {
+            self.link_rejected(tenant, LinkProblem::Throttled, "open", None, ip)
+                .await;
+            return Ok(Err(LinkProblem::Throttled));
+        }
+        let found = if looks_like_token(token.expose_secret()) {
+            store::reset::token_by_hash(&self.db, &hash_presented(token)).await?
+        } else {
+            None
+        };
+        let account_id = found.as_ref().map(|t| t.account_id);
+        let valid = match self.check_token(tenant, found).await? {
+            Ok(v) => v,
+            Err(problem) => {
+                let name = match account_id {
+                    Some(id) => store::accounts::by_id(&self.db, id)
+                        .await?
+                        .map(|a| a.username),
+                    None => None,
+                };
+                self.link_rejected(tenant, problem, "open", name.as_deref(), ip)
+                    .await;
+                return Ok(Err(problem));
+            }
+        };
+        let now = self.now();
+        let state = new_token();
+        let expires = (now + STATE_TTL).min(valid.token.expires_at);
+        store::reset::create_state(&self.db, &state.hash, valid.token.id, expires, now).await?;
+        self.audit(AuditEntry {
+            tenant_id: Some(tenant.id),
+            actor: &Actor::Anonymous,
+            action: "reset.link_opened",
+            target: Some(&valid.account.username),
+            ip: Some(ip),
+            outcome: "success",
+            detail: json!({ "origin": valid.token.origin }),
+        })
+        .await;
+        Ok(Ok(state.secret))
+    }
+
+    /// The usable link behind a state cookie.
+    pub async fn reset_state(
+        &self,
+        tenant: &Tenant,
+        state: &SecretString,
+    ) -> Result<Result<ValidLink, LinkProblem>> {
+        if !looks_like_token(state.expose_secret()) {
+            return Ok(Err(LinkProblem::Unknown));
+        }
+        let token =
+            store::reset::token_by_state(&self.db, &hash_presented(state), self.now()).await?;
+        self.check_token(tenant, token).await
+    }
+
+    /// Sets the new password with a state. On success the token is used up, every session of
+    /// the account ends, other links die, sign-in throttling clears, and a notice goes out.
+    pub async fn complete_reset(
+        &self,
+        tenant: &Tenant,
+        state: &SecretString,
+        password: SecretString,
+        confirmation: SecretString,
+        ip: &str,
+    ) -> Result<Result<Account, LinkProblem>> {
+        if self.link_attempts_exceeded(ip).await? {
+            self.link_rejected(tenant, LinkProblem::Throttled, "submit", None, ip)
+                .await;
+            return Ok(Err(LinkProblem::Throttled));
+        }
+        let link = match self.reset_state(tenant, state).await? {
+            Ok(l) => l,
+            Err(problem) => {
+                self.link_rejected(tenant, problem, "submit", None, ip)
+                    .await;
+                return Ok(Err(problem));
+            }
+        };
+        let a = &link.account;
+        let ctx = password_context(tenant, &a.username, &a.display_name, a.email.as_deref());
+        let normalized = match self.policy(tenant).check_with_confirmation(
+            &password,
+            &confirmation,
+            &ctx,
+        ) {
+            Ok(n) => n,
+            Err(violation) => {
+                self.audit(AuditEntry {
+                    tenant_id: Some(tenant.id),
+                    actor: &Actor::Anonymous,
+                    action: "reset.password_refused",
+                    target: Some(&a.username),
+                    ip: Some(ip),
+                    outcome: "failure",
+                    detail: json!({ "reason": format!("{violation:?}").split([' ', '{', '(']).next().unwrap_or("") }),
+                })
+                .await;
+                return Err(ServiceError::Policy(violation));
+            }
+        };
+        let hash = self.hasher.hash(normalized).await?;
+        if !store::reset::consume_and_set_password(&self.db, link.token.id, a.id, &hash, self.now())
+            .await?
+        {
+            // Another submission used the token a moment earlier.
+            self.link_rejected(tenant, LinkProblem::Used, "submit", Some(&a.username), ip)
+                .await;
+            return Ok(Err(LinkProblem::Used));
+        }
+        store::rate_limit::clear(&self.db, &format!("login-fail:account:{}", a.id)).await?;
+        self.password_changed_notice(tenant, a, Some(ip)).await;
+        self.audit(AuditEntry {
+            tenant_id: Some(tenant.id),
+            actor: &Actor::Anonymous,
+            action: "reset.completed",
+            target: Some(&a.username),
+            ip: Some(ip),
+            outcome: "success",
+            detail: json!({ "origin": link.token.origin, "sessions_ended": true }),
+        })
+        .await;
+        Ok(Ok(link.account))
+    }
+
+    /// "30 minutes": how long this tenant's self-service links are valid, for pages.
+    pub fn reset_validity(&self, tenant: &Tenant) -> String {
+        human_duration(tenant.settings.reset_link_ttl_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human_duration;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(human_duration(1800), "30 minutes");
+        assert_eq!(human_duration(60), "1 minute");
+        assert_eq!(human_duration(3600), "1 hour");
+        assert_eq!(human_duration(7200), "2 hours");
+        assert_eq!(human_duration(7 * 86_400), "7 days");
+        assert_eq!(human_duration(90 * 60), "90 minutes");
+    }
+}

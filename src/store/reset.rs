@@ -1,0 +1,247 @@
+//! Password reset: typed requests waiting to be processed, tokens (hashed), and the short-lived
+//! states a token moves into once its link is opened.
+
+use serde::Serialize;
+
+use super::{Backend, Db, Result};
+use crate::clock::Timestamp;
+use crate::domain::token::TokenHash;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Request {
+    pub id: i64,
+    pub tenant_id: i64,
+    pub identifier: String,
+    pub ip: String,
+    pub created_at: Timestamp,
+}
+
+/// Records a "Forgot password?" submission. The same single INSERT whatever was typed.
+pub async fn add_request(
+    db: &Db,
+    tenant_id: i64,
+    identifier: &str,
+    ip: &str,
+    now: Timestamp,
+) -> Result<()> {
+    sqlx::query("INSERT INTO reset_requests (tenant_id, identifier, ip, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(tenant_id)
+        .bind(identifier)
+        .bind(ip)
+        .bind(now)
+        .execute(&db.write)
+        .await?;
+    Ok(())
+}
+
+/// Claims unprocessed requests (or ones whose lease expired) for `owner`.
+pub async fn claim_requests(
+    db: &Db,
+    owner: &str,
+    batch: i64,
+    lease_secs: i64,
+    now: Timestamp,
+) -> Result<Vec<Request>> {
+    let lock = match db.backend {
+        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    let sql = format!(
+        "UPDATE reset_requests SET lease_owner = $1, lease_until = $2 WHERE id IN \
+         (SELECT id FROM reset_requests WHERE lease_until IS NULL OR lease_until < $3 ORDER BY id LIMIT $4 {lock}) \
+         RETURNING id, tenant_id, identifier, ip, created_at"
+    );
+    let mut rows: Vec<Request> = sqlx::query_as(&sql)
+        .bind(owner)
+        .bind(now + lease_secs)
+        .bind(now)
+        .bind(batch)
+        .fetch_all(&db.write)
+        .await?;
+    rows.sort_by_key(|r| r.id);
+    Ok(rows)
+}
+
+pub async fn finish_request(db: &Db, id: i64, owner: &str) -> Result<()> {
+    sqlx::query("DELETE FROM reset_requests WHERE id = $1 AND lease_owner = $2")
+        .bind(id)
+        .bind(owner)
+        .execute(&db.write)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Token {
+    pub id: i64,
+    pub tenant_id: i64,
+    pub account_id: i64,
+    pub sent_to: String,
+    pub origin: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub used_at: Option<Timestamp>,
+    pub cancelled_at: Option<Timestamp>,
+}
+
+const TOKEN_COLUMNS: &str =
+    "id, tenant_id, account_id, sent_to, origin, created_at, expires_at, used_at, cancelled_at";
+
+/// Issues a token: cancels the account's outstanding ones (a newer link replaces older ones)
+/// and stores the new one's hash, in one transaction.
+#[allow(clippy::too_many_arguments)]
+pub async fn issue_token(
+    db: &Db,
+    hash: &TokenHash,
+    tenant_id: i64,
+    account_id: i64,
+    sent_to: &str,
+    origin: &str,
+    expires_at: Timestamp,
+    now: Timestamp,
+) -> Result<i64> {
+    let mut tx = db.write.begin().await?;
+    sqlx::query("UPDATE reset_tokens SET cancelled_at = $2 WHERE account_id = $1 AND used_at IS NULL AND cancelled_at IS NULL")
+        .bind(account_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO reset_tokens (token_hash, tenant_id, account_id, sent_to, origin, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(hash.as_str())
+    .bind(tenant_id)
+    .bind(account_id)
+    .bind(sent_to)
+    .bind(origin)
+    .bind(now)
+    .bind(expires_at)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn token_by_hash(db: &Db, hash: &TokenHash) -> Result<Option<Token>> {
+    let sql = format!("SELECT {TOKEN_COLUMNS} FROM reset_tokens WHERE token_hash = $1");
+    Ok(sqlx::query_as(&sql)
+        .bind(hash.as_str())
+        .fetch_optional(&db.read)
+        .await?)
+}
+
+pub async fn token_by_id(db: &Db, id: i64) -> Result<Option<Token>> {
+    let sql = format!("SELECT {TOKEN_COLUMNS} FROM reset_tokens WHERE id = $1");
+    Ok(sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(&db.read)
+        .await?)
+}
+
+/// Cancels every outstanding token of an account (password or address changed, disabled…).
+pub async fn cancel_for_account<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    ex: E,
+    account_id: i64,
+    now: Timestamp,
+) -> Result<()> {
+    sqlx::query("UPDATE reset_tokens SET cancelled_at = $2 WHERE account_id = $1 AND used_at IS NULL AND cancelled_at IS NULL")
+        .bind(account_id)
+        .bind(now)
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
+/// [`cancel_for_account`] on its own.
+pub async fn cancel_tokens(db: &Db, account_id: i64, now: Timestamp) -> Result<()> {
+    cancel_for_account(&db.write, account_id, now).await
+}
+
+pub async fn create_state(
+    db: &Db,
+    hash: &TokenHash,
+    token_id: i64,
+    expires_at: Timestamp,
+    now: Timestamp,
+) -> Result<()> {
+    sqlx::query("INSERT INTO reset_states (state_hash, token_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+        .bind(hash.as_str())
+        .bind(token_id)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&db.write)
+        .await?;
+    Ok(())
+}
+
+/// The token behind a live state.
+pub async fn token_by_state(db: &Db, hash: &TokenHash, now: Timestamp) -> Result<Option<Token>> {
+    let sql = format!(
+        "SELECT {} FROM reset_tokens t JOIN reset_states s ON s.token_id = t.id WHERE s.state_hash = $1 AND s.expires_at > $2",
+        TOKEN_COLUMNS.split(", ").map(|c| format!("t.{c}")).collect::<Vec<_>>().join(", ")
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(hash.as_str())
+        .bind(now)
+        .fetch_optional(&db.read)
+        .await?)
+}
+
+/// Uses the token and sets the new password in one transaction: of many concurrent submissions
+/// exactly one finds the token unused and wins. Also ends every session, cancels the account's
+/// other tokens and removes the token's states. Returns whether this call won.
+pub async fn consume_and_set_password(
+    db: &Db,
+    token_id: i64,
+    account_id: i64,
+    hash: &str,
+    now: Timestamp,
+) -> Result<bool> {
+    let mut tx = db.write.begin().await?;
+    let won = sqlx::query(
+        "UPDATE reset_tokens SET used_at = $2 WHERE id = $1 AND used_at IS NULL AND cancelled_at IS NULL AND expires_at > $2",
+    )
+    .bind(token_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if !won {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    sqlx::query(
+        "UPDATE accounts SET password_hash = $2, must_change_password = 0, password_changed_at = $3, updated_at = $3 WHERE id = $1",
+    )
+    .bind(account_id)
+    .bind(hash)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
+    cancel_for_account(&mut *tx, account_id, now).await?;
+    sqlx::query("DELETE FROM reset_states WHERE token_id = $1")
+        .bind(token_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Drops expired states and old finished tokens.
+pub async fn purge(db: &Db, now: Timestamp) -> Result<()> {
+    sqlx::query("DELETE FROM reset_states WHERE expires_at <= $1")
+        .bind(now)
+        .execute(&db.write)
+        .await?;
+    sqlx::query("DELETE FROM reset_tokens WHERE expires_at <= $1")
+        .bind(now - 30 * 86_400)
+        .execute(&db.write)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,302 @@
+//! "Forgot password?" and the reset link's pages.
+//!
+//! The forgot-password answer is rendered from the tenant alone, never from the account, so it is
+//! byte-for-byte the same for every identifier (SECURITY.md "Enumeration"). The link's GET (and
+//! HEAD) never uses the token: a mail scanner opening it first changes nothing.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use minijinja::context;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use super::auth::tenant_or_404;
+use super::extract::{ClientIp, CsrfForm, CsrfToken};
+use super::templates::render_status;
+use super::{AppState, WebError};
+use crate::service::reset::{LinkProblem, RequestOutcome};
+use crate::service::ServiceError;
+use crate::store::Tenant;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/t/{tenant}/forgot-password",
+            get(forgot_page).post(forgot_submit),
+        )
+        .route(
+            "/t/{tenant}/reset",
+            get(reset_get).head(reset_head).post(reset_submit),
+        )
+        .route("/t/{tenant}/reset/done", get(reset_done))
+}
+
+fn state_cookie_name(state: &AppState) -> &'static str {
+    if state.cookies.secure {
+        "__Host-latchkey_reset"
+    } else {
+        "latchkey_reset"
+    }
+}
+
+fn state_cookie(state: &AppState, value: String) -> Cookie<'static> {
+    // Lax, not Strict: the link arrives from a mail client (a cross-site navigation), and the
+    // redirect that follows must carry the cookie.
+    state
+        .cookies
+        .build(state_cookie_name(state), value, SameSite::Lax)
+}
+
+#[derive(Deserialize)]
+struct ForgotQuery {
+    identifier: Option<String>,
+}
+
+fn unavailable(tenant: &Tenant) -> Result<Response, WebError> {
+    render_status(
+        StatusCode::OK,
+        "forgot_unavailable.html",
+        context! { title => "Password reset is not available", tenant => tenant },
+    )
+}
+
+fn forgot_form(
+    tenant: &Tenant,
+    csrf: &CsrfToken,
+    identifier: &str,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    render_status(
+        status,
+        "forgot.html",
+        context! { title => "Forgot password", tenant => tenant, csrf => csrf.0, identifier => identifier, error => error },
+    )
+}
+
+async fn forgot_page(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<ForgotQuery>,
+    ClientIp(ip): ClientIp,
+    csrf: CsrfToken,
+) -> Result<Response, WebError> {
+    let tenant = tenant_or_404(&state, &slug).await?;
+    let identifier = q.identifier.unwrap_or_default();
+    if !tenant.settings.password_reset_enabled {
+        let typed = Some(identifier.as_str()).filter(|i| !i.is_empty());
+        state.core.reset_unavailable(&tenant, typed, &ip).await;
+        return unavailable(&tenant);
+    }
+    let identifier: String = identifier
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(254)
+        .collect();
+    forgot_form(&tenant, &csrf, &identifier, None, StatusCode::OK)
+}
+
+async fn forgot_submit(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    ClientIp(ip): ClientIp,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, WebError> {
+    let tenant = tenant_or_404(&state, &slug).await?;
+    let identifier = form.text("identifier").trim().to_owned();
+    if !tenant.settings.password_reset_enabled {
+        state
+            .core
+            .reset_unavailable(&tenant, Some(&identifier), &ip)
+            .await;
+        return unavailable(&tenant);
+    }
+    if identifier.is_empty() || identifier.chars().count() > 254 {
+        let msg = "Enter your username or e-mail address.";
+        return forgot_form(
+            &tenant,
+            &csrf,
+            "",
+            Some(msg),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
+    match state.core.request_reset(&tenant, &identifier, &ip).await? {
+        // The answer depends on nothing but the tenant.
+        RequestOutcome::Accepted => render_status(
+            StatusCode::OK,
+            "forgot_sent.html",
+            context! { title => "Check your mail", tenant => tenant, validity => state.core.reset_validity(&tenant) },
+        ),
+        RequestOutcome::Throttled => Err(WebError::TooMany(
+            "Too many password reset requests from your network. Please wait an hour and try again.".into(),
+        )),
+    }
+}
+
+fn link_problem_page(tenant: &Tenant, problem: LinkProblem) -> Result<Response, WebError> {
+    if problem == LinkProblem::Throttled {
+        return Err(WebError::TooMany(
+            "Too many attempts. Please wait an hour and try again.".into(),
+        ));
+    }
+    render_status(
+        StatusCode::GONE,
+        "reset_invalid.html",
+        context! { title => "This link can't be used", tenant => tenant, expired => problem == LinkProblem::Expired },
+    )
+}
+
+#[derive(Deserialize)]
+struct ResetQuery {
+    token: Option<String>,
+}
+
+/// HEAD of the link: answers, looks at nothing, changes nothing.
+async fn reset_head(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Response, WebError> {
+    tenant_or_404(&state, &slug).await?;
+    Ok(StatusCode::OK.into_response())
+}
+
+async fn reset_get(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<ResetQuery>,
+    ClientIp(ip): ClientIp,
+    jar: CookieJar,
+    csrf: CsrfToken,
+) -> Result<Response, WebError> {
+    let tenant = tenant_or_404(&state, &slug).await?;
+    if let Some(token) = q.token {
+        // The link from the mail: check it, move it into a state, and leave the URL.
+        return match state
+            .core
+            .open_reset_link(&tenant, &SecretString::from(token), &ip)
+            .await?
+        {
+            Ok(state_secret) => {
+                let jar = jar.add(state_cookie(
+                    &state,
+                    secrecy::ExposeSecret::expose_secret(&state_secret).to_owned(),
+                ));
+                Ok((jar, Redirect::to(&format!("/t/{slug}/reset"))).into_response())
+            }
+            Err(problem) => link_problem_page(&tenant, problem),
+        };
+    }
+    let Some(secret) = jar
+        .get(state_cookie_name(&state))
+        .map(|c| SecretString::from(c.value().to_owned()))
+    else {
+        return link_problem_page(&tenant, LinkProblem::Unknown);
+    };
+    match state.core.reset_state(&tenant, &secret).await? {
+        Ok(link) => reset_form(
+            &state,
+            &tenant,
+            &csrf,
+            &link.account.username,
+            None,
+            StatusCode::OK,
+        ),
+        Err(problem) => link_problem_page(&tenant, problem),
+    }
+}
+
+fn reset_form(
+    state: &AppState,
+    tenant: &Tenant,
+    csrf: &CsrfToken,
+    username: &str,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    let policy = state.core.policy(tenant);
+    render_status(
+        status,
+        "reset_form.html",
+        context! {
+            title => "Choose a new password",
+            tenant => tenant,
+            csrf => csrf.0,
+            username => username,
+            policy => policy.describe(),
+            min_length => policy.min_length,
+            error => error,
+        },
+    )
+}
+
+async fn reset_submit(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    ClientIp(ip): ClientIp,
+    jar: CookieJar,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, WebError> {
+    let tenant = tenant_or_404(&state, &slug).await?;
+    let Some(secret) = jar
+        .get(state_cookie_name(&state))
+        .map(|c| SecretString::from(c.value().to_owned()))
+    else {
+        return link_problem_page(&tenant, LinkProblem::Unknown);
+    };
+    let result = state
+        .core
+        .complete_reset(
+            &tenant,
+            &secret,
+            form.secret("new_password"),
+            form.secret("confirm_password"),
+            &ip,
+        )
+        .await;
+    match result {
+        Ok(Ok(_)) => {
+            let mut removal = state_cookie(&state, String::new());
+            removal.make_removal();
+            Ok((
+                jar.add(removal),
+                Redirect::to(&format!("/t/{slug}/reset/done")),
+            )
+                .into_response())
+        }
+        Ok(Err(problem)) => link_problem_page(&tenant, problem),
+        Err(ServiceError::Policy(violation)) => {
+            let username = match state.core.reset_state(&tenant, &secret).await? {
+                Ok(link) => link.account.username,
+                Err(problem) => return link_problem_page(&tenant, problem),
+            };
+            reset_form(
+                &state,
+                &tenant,
+                &csrf,
+                &username,
+                Some(&violation.to_string()),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn reset_done(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Response, WebError> {
+    let tenant = tenant_or_404(&state, &slug).await?;
+    render_status(
+        StatusCode::OK,
+        "reset_done.html",
+        context! { title => "Password changed", tenant => tenant },
+    )
+}
