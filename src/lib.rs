@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod mail;
+pub mod metrics;
 pub mod passwords;
 pub mod secrets;
 pub mod service;

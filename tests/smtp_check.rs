@@ -108,7 +108,7 @@ async fn each_security_mode_delivers_a_test_message(backend: Backend) {
                 Step::Greeting,
                 Step::Ehlo,
                 Step::Starttls,
-                Step::Starttls,
+                Step::TlsHandshake,
                 Step::Ehlo,
                 Step::Auth,
             ],
@@ -150,7 +150,7 @@ async fn each_security_mode_delivers_a_test_message(backend: Backend) {
 async fn unknown_ca_fails_at_the_tls_step_with_a_hint(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     for (mode, security, step) in [
-        (TlsMode::StartTls, Security::Starttls, Step::Starttls),
+        (TlsMode::StartTls, Security::Starttls, Step::TlsHandshake),
         (TlsMode::Implicit, Security::Tls, Step::TlsHandshake),
     ] {
         let srv = server(mode, true).await;

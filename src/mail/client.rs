@@ -224,10 +224,10 @@ fn tls_hint(e: &io::Error, smtp: &ResolvedSmtp, during: Step) -> (String, Option
         | Some(rustls::Error::InvalidCertificate(CertificateError::ExpiredContext { .. })) => {
             Some("The server's certificate has expired; its administrator must renew it.".to_owned())
         }
-        Some(rustls::Error::InvalidMessage(_)) if during == Step::TlsHandshake => Some(format!(
+        Some(rustls::Error::InvalidMessage(_)) if during == Step::TlsHandshake && smtp.settings.security == Security::Tls => Some(format!(
             "The server did not answer with TLS. Port {port} probably expects STARTTLS: try security = starttls (usually port 587)."
         )),
-        _ if during == Step::TlsHandshake && e.kind() == io::ErrorKind::UnexpectedEof => Some(format!(
+        _ if during == Step::TlsHandshake && smtp.settings.security == Security::Tls && e.kind() == io::ErrorKind::UnexpectedEof => Some(format!(
             "The server closed the connection during the TLS handshake. Check that port {port} really uses implicit TLS \
              (usually 465), or try security = starttls."
         )),
@@ -450,7 +450,7 @@ impl SmtpConnection {
                 &mut conn.io,
                 BufReader::new(Box::new(tokio::io::duplex(1).0) as Box<dyn Io>),
             );
-            let tls = Self::handshake(smtp, plain.into_inner(), t, Step::Starttls).await?;
+            let tls = Self::handshake(smtp, plain.into_inner(), t, Step::TlsHandshake).await?;
             conn.io = BufReader::new(tls);
             conn.encrypted = true;
             conn.ehlo(smtp, t).await?;

@@ -23,6 +23,20 @@ pub struct AccountChanges {
     pub role: Option<Role>,
 }
 
+/// Whether `actor` is the signed-in owner of `account`.
+pub(crate) fn is_self(actor: &Actor, account: &Account) -> bool {
+    matches!(actor, Actor::Account { id, .. } if *id == account.id)
+}
+
+/// Roles ordered by power, to tell a promotion from a demotion.
+pub(crate) fn role_rank(role: Role) -> u8 {
+    match role {
+        Role::User => 0,
+        Role::TenantAdmin => 1,
+        Role::SystemAdmin => 2,
+    }
+}
+
 /// The words a password of this account must not contain.
 pub fn password_context(
     tenant: &Tenant,
@@ -54,6 +68,20 @@ impl Core {
         tenant: &Tenant,
         new: CreateAccount,
     ) -> Result<Account> {
+        self.create_account_with(actor, tenant, new, false, None)
+            .await
+    }
+
+    /// [`Core::create_account`], optionally making the person replace the initial password at
+    /// the first sign-in, and recording the client address in the audit trail.
+    pub async fn create_account_with(
+        &self,
+        actor: &Actor,
+        tenant: &Tenant,
+        new: CreateAccount,
+        must_change_password: bool,
+        ip: Option<&str>,
+    ) -> Result<Account> {
         if new.role == Role::SystemAdmin && tenant.slug != self.config.raw.default_tenant {
             return Err(ServiceError::Invalid(format!(
                 "system administrators belong to the default tenant `{}`",
@@ -84,7 +112,7 @@ impl Core {
                 reset_email: new.reset_email.as_ref().map(|e| e.as_str()),
                 password_hash: hash.as_deref(),
                 role: new.role,
-                must_change_password: false,
+                must_change_password: must_change_password && hash.is_some(),
             },
             self.now(),
         )
@@ -94,7 +122,7 @@ impl Core {
             actor,
             action: "account.created",
             target: Some(&account.username),
-            ip: None,
+            ip,
             outcome: "success",
             detail: serde_json::json!({ "role": account.role, "password_set": hash.is_some() }),
         })
@@ -119,9 +147,30 @@ impl Core {
         &self,
         actor: &Actor,
         tenant: &Tenant,
-        mut account: Account,
+        account: Account,
         changes: AccountChanges,
     ) -> Result<Account> {
+        self.update_account_from(actor, tenant, account, changes, None)
+            .await
+    }
+
+    /// [`Core::update_account`], recording the client address in the audit trail. Nobody can
+    /// lower their own role.
+    pub async fn update_account_from(
+        &self,
+        actor: &Actor,
+        tenant: &Tenant,
+        mut account: Account,
+        changes: AccountChanges,
+        ip: Option<&str>,
+    ) -> Result<Account> {
+        if let Some(role) = changes.role {
+            if is_self(actor, &account) && role_rank(role) < role_rank(account.role) {
+                return Err(ServiceError::Invalid(
+                    "You can't lower your own role. Ask another administrator.".into(),
+                ));
+            }
+        }
         if changes.role == Some(Role::SystemAdmin) && tenant.slug != self.config.raw.default_tenant
         {
             return Err(ServiceError::Invalid(format!(
@@ -156,7 +205,7 @@ impl Core {
             actor,
             action: "account.updated",
             target: Some(&account.username),
-            ip: None,
+            ip,
             outcome: "success",
             detail: serde_json::json!({ "changed": changed, "role": account.role }),
         })
@@ -203,6 +252,25 @@ impl Core {
         account: &Account,
         status: AccountStatus,
     ) -> Result<()> {
+        self.set_account_status_from(actor, tenant, account, status, None)
+            .await
+    }
+
+    /// [`Core::set_account_status`], recording the client address. Nobody can disable their
+    /// own account.
+    pub async fn set_account_status_from(
+        &self,
+        actor: &Actor,
+        tenant: &Tenant,
+        account: &Account,
+        status: AccountStatus,
+        ip: Option<&str>,
+    ) -> Result<()> {
+        if status == AccountStatus::Disabled && is_self(actor, account) {
+            return Err(ServiceError::Invalid(
+                "You can't disable your own account.".into(),
+            ));
+        }
         store::accounts::set_status(&self.db, account.id, status, self.now()).await?;
         self.audit(AuditEntry {
             tenant_id: Some(tenant.id),
@@ -213,7 +281,7 @@ impl Core {
                 "account.enabled"
             },
             target: Some(&account.username),
-            ip: None,
+            ip,
             outcome: "success",
             detail: serde_json::json!({}),
         })

@@ -19,13 +19,15 @@ const TOUCH_INTERVAL: i64 = 60;
 pub enum LoginOutcome {
     /// Signed in: the cookie secret of the new session.
     Success {
-        account: Account,
+        account: Box<Account>,
         session_secret: SecretString,
     },
     /// Wrong identifier or password (deliberately not saying which).
     Invalid,
     /// Too many attempts; the message says so and what to do.
     Throttled,
+    /// The right temporary password, but it has expired.
+    TemporaryPasswordExpired,
 }
 
 /// A live session with its account and tenant.
@@ -139,6 +141,19 @@ impl Core {
             .await;
             return Ok(LoginOutcome::Invalid);
         };
+        if account.temp_password_expires_at.is_some_and(|t| t <= now) {
+            self.audit(AuditEntry {
+                tenant_id: Some(tenant.id),
+                actor: &Actor::Anonymous,
+                action: "login",
+                target: Some(&account.username),
+                ip: Some(ip),
+                outcome: "failure",
+                detail: serde_json::json!({ "reason": "temporary_password_expired" }),
+            })
+            .await;
+            return Ok(LoginOutcome::TemporaryPasswordExpired);
+        }
         if let (Verified::YesRehashed(fresh), Some(old)) = (&verified, &account.password_hash) {
             store::accounts::upgrade_hash(&self.db, account.id, old, fresh).await?;
         }
@@ -170,7 +185,7 @@ impl Core {
         })
         .await;
         Ok(LoginOutcome::Success {
-            account,
+            account: Box::new(account),
             session_secret: token.secret,
         })
     }

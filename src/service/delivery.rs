@@ -55,7 +55,7 @@ impl Core {
     }
 
     /// Variables every mail has.
-    fn common_data(&self, tenant: Option<&Tenant>, to_name: &str) -> Value {
+    pub(crate) fn common_data(&self, tenant: Option<&Tenant>, to_name: &str) -> Value {
         let base = self.public_url_for(tenant);
         let slug = tenant
             .map(|t| t.slug.as_str())
@@ -71,7 +71,7 @@ impl Core {
 
     /// The template a task is rendered with: its own (a campaign's text), else the tenant's
     /// template for the kind and language (Admin → Mail templates), else the built-in one.
-    async fn template_of(
+    pub(crate) async fn template_of(
         &self,
         tenant_id: Option<i64>,
         kind: MailKind,
@@ -94,7 +94,7 @@ impl Core {
 
     /// Renders a task with `src`. With `secret = None` the secret variables show as a mask: that
     /// is the form every page, listing and log sees.
-    fn render(
+    pub(crate) fn render(
         &self,
         kind: MailKind,
         src: &TemplateSource,
@@ -243,12 +243,55 @@ impl Core {
                 return Ok(());
             }
         }
+        // Connect first: a server that can't be reached must not change any account.
+        let reuse = matches!(open, Some((s, c)) if *s == scope && c.is_usable());
+        if !reuse {
+            if let Some((_, old)) = open.take() {
+                old.quit(&mut Transcript::default()).await;
+            }
+            let resolved = match self.resolve_smtp(&effective) {
+                Ok(r) => r,
+                Err(e) => {
+                    let e = SmtpError {
+                        step: crate::mail::Step::Auth,
+                        code: None,
+                        message: e.to_string(),
+                        hint: None,
+                        permanent: false,
+                    };
+                    return self.attempt_failed(owner, task, &e, started).await;
+                }
+            };
+            match SmtpConnection::open(&resolved, &mut Transcript::default()).await {
+                Ok(conn) => *open = Some((scope.clone(), conn)),
+                Err(e) => return self.attempt_failed(owner, task, &e, started).await,
+            }
+        }
         let kind: MailKind = task.kind.parse()?;
         let lang: Language = task.language.parse().unwrap_or(Language::En);
         let data: Value = serde_json::from_str(&task.data).map_err(anyhow::Error::from)?;
         let src = self.template_of(task.tenant_id, kind, lang, &data).await?;
+        // Admin-triggered resets get their secret now, at send time (see admin_reset.rs).
+        let issued = match data.get("_issue").and_then(Value::as_str) {
+            Some(what) => match self.issue_admin_secret(task, tenant, what, &data).await {
+                Ok(secret) => Some(secret),
+                Err(ServiceError::Internal(e)) => return Err(ServiceError::Internal(e)),
+                Err(e) => {
+                    let e = SmtpError {
+                        step: crate::mail::Step::Connect,
+                        code: None,
+                        message: format!("not sent: {e}"),
+                        hint: None,
+                        permanent: true,
+                    };
+                    return self.attempt_failed(owner, task, &e, started).await;
+                }
+            },
+            None => None,
+        };
         let prepared = (|| -> Result<_> {
             let secret = match &task.secret {
+                _ if issued.is_some() => issued.clone(),
                 Some(enc) => Some(
                     self.master_key
                         .decrypt(enc)
@@ -287,29 +330,6 @@ impl Core {
                 return self.attempt_failed(owner, task, &e, started).await;
             }
         };
-        let reuse = matches!(open, Some((s, c)) if *s == scope && c.is_usable());
-        if !reuse {
-            if let Some((_, old)) = open.take() {
-                old.quit(&mut Transcript::default()).await;
-            }
-            let resolved = match self.resolve_smtp(&effective) {
-                Ok(r) => r,
-                Err(e) => {
-                    let e = SmtpError {
-                        step: crate::mail::Step::Auth,
-                        code: None,
-                        message: e.to_string(),
-                        hint: None,
-                        permanent: false,
-                    };
-                    return self.attempt_failed(owner, task, &e, started).await;
-                }
-            };
-            match SmtpConnection::open(&resolved, &mut Transcript::default()).await {
-                Ok(conn) => *open = Some((scope.clone(), conn)),
-                Err(e) => return self.attempt_failed(owner, task, &e, started).await,
-            }
-        }
         let Some((_, conn)) = open.as_mut() else {
             return Ok(());
         };
@@ -323,6 +343,7 @@ impl Core {
             .await
         {
             Ok(reply) => {
+                self.metrics.mail("sent");
                 let now = self.now();
                 self.record_attempt(
                     task,
@@ -374,10 +395,12 @@ impl Core {
         let now = self.now();
         let error = format!("{}: {}", e.step, e.message);
         if e.permanent || task.attempts >= task.max_attempts {
+            self.metrics.mail("failed");
             store::mail::fail(&self.db, task.id, owner, &error, now).await?;
         } else {
             let base = self.config.mail_retry.as_secs() as i64;
             let delay = (base << (task.attempts - 1).clamp(0, 20)).min(MAX_BACKOFF_SECS);
+            self.metrics.mail("retried");
             store::mail::retry_later(&self.db, task.id, owner, now + delay, &error, now).await?;
         }
         Ok(())

@@ -3,12 +3,14 @@
 //! write the audit trail. They never see HTTP or terminal types.
 
 mod accounts;
+pub mod admin_reset;
 mod auth;
 mod delivery;
 pub mod reset;
 mod smtp;
 mod templates;
 mod tenants;
+pub mod user_admin;
 
 use std::sync::Arc;
 
@@ -100,6 +102,7 @@ pub struct Core {
     pub smtp_env: Option<Arc<(SmtpSettings, Option<SecretString>)>>,
     /// Woken when mail is queued, so the local worker sends it without waiting for its poll.
     pub mail_wakeup: Arc<tokio::sync::Notify>,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 pub struct AuditEntry<'a> {
@@ -134,6 +137,7 @@ impl Core {
             master_key,
             smtp_env,
             mail_wakeup: Arc::new(tokio::sync::Notify::new()),
+            metrics: Arc::new(crate::metrics::Metrics::default()),
         };
         // Every entry point (server or CLI) finds the default tenant, even before the first serve.
         core.ensure_default_tenant().await?;

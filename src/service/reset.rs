@@ -122,6 +122,7 @@ impl Core {
         }
         let identifier: String = identifier.trim().chars().take(254).collect();
         store::reset::add_request(&self.db, tenant.id, &identifier, ip, now).await?;
+        self.metrics.reset("requested");
         self.mail_wakeup.notify_one();
         Ok(RequestOutcome::Accepted)
     }
@@ -235,6 +236,7 @@ impl Core {
             "system",
         )
         .await?;
+        self.metrics.reset("mailed");
         audit(
             "mailed",
             target,
@@ -320,8 +322,14 @@ impl Core {
         let Some(account) = account.filter(|a| a.is_active() && a.tenant_id == tenant.id) else {
             return Ok(Err(LinkProblem::AccountChanged));
         };
-        // Bound to the address it went to: if the reset address changed since, it's dead.
-        if self.reset_address(tenant, &account).as_deref() != Some(token.sent_to.as_str()) {
+        // Bound to the address it went to: if that address changed since, it's dead. Admin-sent
+        // links go to the reset address or, lacking one, the primary address.
+        let expected = if token.origin == "admin" {
+            super::admin_reset::admin_address(&account).map(str::to_owned)
+        } else {
+            self.reset_address(tenant, &account)
+        };
+        if expected.as_deref() != Some(token.sent_to.as_str()) {
             return Ok(Err(LinkProblem::AccountChanged));
         }
         Ok(Ok(ValidLink { token, account }))
@@ -335,6 +343,7 @@ impl Core {
         account: Option<&str>,
         ip: &str,
     ) {
+        self.metrics.reset("rejected");
         self.audit(AuditEntry {
             tenant_id: Some(tenant.id),
             actor: &Actor::Anonymous,
@@ -473,6 +482,7 @@ impl Core {
             return Ok(Err(LinkProblem::Used));
         }
         store::rate_limit::clear(&self.db, &format!("login-fail:account:{}", a.id)).await?;
+        self.metrics.reset("completed");
         self.password_changed_notice(tenant, a, Some(ip)).await;
         self.audit(AuditEntry {
             tenant_id: Some(tenant.id),

@@ -18,6 +18,19 @@ impl Core {
         display_name: Option<&DisplayName>,
         public_url: Option<&PublicUrl>,
     ) -> Result<Tenant> {
+        self.create_tenant_from(actor, slug, display_name, public_url, None)
+            .await
+    }
+
+    /// [`Core::create_tenant`], recording the client address in the audit trail.
+    pub async fn create_tenant_from(
+        &self,
+        actor: &Actor,
+        slug: &TenantSlug,
+        display_name: Option<&DisplayName>,
+        public_url: Option<&PublicUrl>,
+        ip: Option<&str>,
+    ) -> Result<Tenant> {
         let name = display_name
             .map(|n| n.as_str().to_owned())
             .unwrap_or_else(|| slug.as_str().to_owned());
@@ -34,7 +47,7 @@ impl Core {
             actor,
             action: "tenant.created",
             target: Some(slug.as_str()),
-            ip: None,
+            ip,
             outcome: "success",
             detail: serde_json::json!({}),
         })
@@ -49,14 +62,32 @@ impl Core {
         tenant: &Tenant,
         before: &TenantSettings,
     ) -> Result<()> {
+        self.update_tenant_from(actor, tenant, before, None).await
+    }
+
+    /// [`Core::update_tenant`], recording the client address in the audit trail. The default
+    /// tenant can't be disabled: system administrators sign in there.
+    pub async fn update_tenant_from(
+        &self,
+        actor: &Actor,
+        tenant: &Tenant,
+        before: &TenantSettings,
+        ip: Option<&str>,
+    ) -> Result<()> {
         tenant.settings.validate()?;
+        if !tenant.enabled && tenant.slug == self.config.raw.default_tenant {
+            return Err(ServiceError::Invalid(format!(
+                "the default tenant `{}` can't be disabled: system administrators sign in there",
+                tenant.slug
+            )));
+        }
         store::tenants::update(&self.db, tenant, self.now()).await?;
         self.audit(AuditEntry {
             tenant_id: Some(tenant.id),
             actor,
             action: "tenant.updated",
             target: Some(&tenant.slug),
-            ip: None,
+            ip,
             outcome: "success",
             detail: serde_json::json!({ "before": before, "after": tenant.settings, "enabled": tenant.enabled }),
         })

@@ -18,6 +18,8 @@ pub struct Account {
     pub must_change_password: bool,
     pub role: Role,
     pub password_changed_at: Option<Timestamp>,
+    /// Set while the password is a temporary one an administrator sent: it stops working then.
+    pub temp_password_expires_at: Option<Timestamp>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -61,6 +63,7 @@ struct Row {
     must_change_password: i64,
     role: String,
     password_changed_at: Option<i64>,
+    temp_password_expires_at: Option<i64>,
     created_at: i64,
     updated_at: i64,
 }
@@ -80,6 +83,7 @@ impl From<Row> for Account {
             must_change_password: r.must_change_password != 0,
             role: r.role.parse().unwrap_or(Role::User),
             password_changed_at: r.password_changed_at,
+            temp_password_expires_at: r.temp_password_expires_at,
             created_at: r.created_at,
             updated_at: r.updated_at,
         }
@@ -88,7 +92,7 @@ impl From<Row> for Account {
 
 pub(crate) const COLUMNS: &str =
     "id, tenant_id, username, display_name, email, reset_email, password_hash, status, \
-     must_change_password, role, password_changed_at, created_at, updated_at";
+     must_change_password, role, password_changed_at, temp_password_expires_at, created_at, updated_at";
 
 pub struct NewAccount<'a> {
     pub tenant_id: i64,
@@ -229,7 +233,7 @@ pub async fn set_password(
 ) -> Result<()> {
     let mut tx = db.write.begin().await?;
     sqlx::query(
-        "UPDATE accounts SET password_hash = $2, must_change_password = $3, password_changed_at = $4, updated_at = $4 WHERE id = $1",
+        "UPDATE accounts SET password_hash = $2, must_change_password = $3, password_changed_at = $4, temp_password_expires_at = NULL, updated_at = $4 WHERE id = $1",
     )
     .bind(account_id)
     .bind(hash)
@@ -281,6 +285,35 @@ pub async fn set_status(
             .await?;
         super::reset::cancel_for_account(&mut *tx, account_id, now).await?;
     }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Gives an account a temporary password an administrator sent: it must be changed at the next
+/// sign-in and stops working at `expires_at`. Ends every session and cancels outstanding reset
+/// links, in one transaction.
+pub async fn set_temporary_password(
+    db: &Db,
+    account_id: i64,
+    hash: &str,
+    expires_at: Timestamp,
+    now: Timestamp,
+) -> Result<()> {
+    let mut tx = db.write.begin().await?;
+    sqlx::query(
+        "UPDATE accounts SET password_hash = $2, must_change_password = 1, temp_password_expires_at = $3, updated_at = $4 WHERE id = $1",
+    )
+    .bind(account_id)
+    .bind(hash)
+    .bind(expires_at)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
+    super::reset::cancel_for_account(&mut *tx, account_id, now).await?;
     tx.commit().await?;
     Ok(())
 }

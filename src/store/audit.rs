@@ -57,3 +57,61 @@ pub async fn list(db: &Db, tenant_id: Option<i64>, limit: i64) -> Result<Vec<Aud
     .await?;
     Ok(rows)
 }
+
+/// What the audit log pages and filters ask for. Text filters are case-insensitive; empty ones
+/// match everything.
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    /// One tenant's events; `None` for every tenant's and the system's.
+    pub tenant_id: Option<i64>,
+    /// The action, or the start of it: `account` matches `account.created`, `account.deleted` ….
+    pub action: Option<String>,
+    /// A part of the actor (`alice@acme`, `cli`).
+    pub actor: Option<String>,
+    /// A part of the target (a username, a tenant).
+    pub target: Option<String>,
+    /// Exactly this outcome: `success`, `failure`, `refused`, `throttled`.
+    pub outcome: Option<String>,
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+fn escape_like(s: &str) -> String {
+    s.to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// Events matching `f`, newest first.
+pub async fn search(db: &Db, f: &Filter) -> Result<Vec<AuditEvent>> {
+    let contains = |s: &Option<String>| match s.as_deref().map(str::trim) {
+        Some(s) if !s.is_empty() => format!("%{}%", escape_like(s)),
+        _ => "%".to_owned(),
+    };
+    let action = match f.action.as_deref().map(str::trim) {
+        Some(s) if !s.is_empty() => format!("{}%", escape_like(s)),
+        _ => "%".to_owned(),
+    };
+    let rows = sqlx::query_as(
+        "SELECT id, at, tenant_id, actor, action, target, ip, outcome, detail FROM audit_events \
+         WHERE ($1 = -1 OR tenant_id = $1) AND LOWER(action) LIKE $2 ESCAPE '\\' \
+         AND LOWER(actor) LIKE $3 ESCAPE '\\' AND LOWER(COALESCE(target, '')) LIKE $4 ESCAPE '\\' \
+         AND ($5 = '' OR outcome = $5) AND at >= $6 AND at <= $7 \
+         ORDER BY id DESC LIMIT $8 OFFSET $9",
+    )
+    .bind(f.tenant_id.unwrap_or(-1))
+    .bind(action)
+    .bind(contains(&f.actor))
+    .bind(contains(&f.target))
+    .bind(f.outcome.as_deref().map(str::trim).unwrap_or(""))
+    .bind(f.since.unwrap_or(i64::MIN))
+    .bind(f.until.unwrap_or(i64::MAX))
+    .bind(f.limit)
+    .bind(f.offset)
+    .fetch_all(&db.read)
+    .await?;
+    Ok(rows)
+}

@@ -93,15 +93,25 @@ pub async fn enqueue(db: &Db, t: &NewTask<'_>, now: Timestamp) -> Result<i64> {
 /// Enqueues many tasks in one transaction: all or none.
 pub async fn enqueue_many(db: &Db, tasks: &[NewTask<'_>], now: Timestamp) -> Result<Vec<i64>> {
     let mut tx = db.write.begin().await?;
+    let ids = enqueue_in(&mut tx, tasks, now).await?;
+    tx.commit().await?;
+    Ok(ids)
+}
+
+/// Enqueues tasks inside a caller's transaction.
+pub(crate) async fn enqueue_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tasks: &[NewTask<'_>],
+    now: Timestamp,
+) -> Result<Vec<i64>> {
     let mut ids = Vec::with_capacity(tasks.len());
     for t in tasks {
         ids.push(
             bind_new(sqlx::query_scalar(INSERT), t, now)
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut **tx)
                 .await?,
         );
     }
-    tx.commit().await?;
     Ok(ids)
 }
 
@@ -387,4 +397,12 @@ pub async fn log_list(db: &Db, f: &Filter) -> Result<Vec<LogEntry>> {
     .bind(f.offset)
     .fetch_all(&db.read)
     .await?)
+}
+
+/// When the oldest mail that is due and still waiting became due.
+pub async fn oldest_due(db: &Db, now: Timestamp) -> Result<Option<Timestamp>> {
+    Ok(sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM mail_tasks WHERE status = 'waiting' AND next_attempt_at <= $1")
+        .bind(now)
+        .fetch_one(&db.read)
+        .await?)
 }

@@ -10,8 +10,10 @@
 //! connection (`Db::write`) while reads use their own pool; that keeps concurrent requests from
 //! failing with "database is locked". On PostgreSQL both are the same pool.
 
+pub mod account_admin;
 pub mod accounts;
 pub mod audit;
+pub mod campaigns;
 pub mod mail;
 pub mod rate_limit;
 pub mod reset;

@@ -213,7 +213,7 @@ pub async fn consume_and_set_password(
         return Ok(false);
     }
     sqlx::query(
-        "UPDATE accounts SET password_hash = $2, must_change_password = 0, password_changed_at = $3, updated_at = $3 WHERE id = $1",
+        "UPDATE accounts SET password_hash = $2, must_change_password = 0, temp_password_expires_at = NULL, password_changed_at = $3, updated_at = $3 WHERE id = $1",
     )
     .bind(account_id)
     .bind(hash)

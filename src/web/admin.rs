@@ -1,5 +1,6 @@
-//! The Admin-Center (`/admin`) for system administrators. For now it lists the tenants and the
-//! latest audit events; SMTP, tasks and user management come with their issues.
+//! The Admin-Center (`/admin`) for system administrators: the overview (SMTP status, the tenants
+//! with their password-reset switch, the latest audit events) and the guard every Admin-Center
+//! page uses. Tenants, SMTP, tasks and the audit log have their own modules.
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -42,10 +43,11 @@ pub fn require_system_admin(
     state: &AppState,
     session: MaybeSession,
 ) -> Result<SessionInfo, Denied> {
-    let Some(info) = session.info else {
+    let Some(info) = session.info.as_ref() else {
         let default = &state.core.config.raw.default_tenant;
-        return Err(Denied::Redirect(format!("/t/{default}/login?next=/admin")));
+        return Err(Denied::Redirect(session.login_redirect(default, "/admin")));
     };
+    let info = info.clone();
     if info.account.role != Role::SystemAdmin {
         return Err(Denied::Forbidden);
     }

@@ -165,6 +165,18 @@ async fn login(
                 StatusCode::UNAUTHORIZED,
             )
         }
+        LoginOutcome::TemporaryPasswordExpired => {
+            let msg = "Your temporary password has expired. Ask your administrator for a new one, or use \"Forgot password?\" if it is offered.";
+            render_login(
+                &tenant,
+                &csrf,
+                next.as_deref(),
+                &identifier,
+                None,
+                Some(msg),
+                StatusCode::UNAUTHORIZED,
+            )
+        }
         LoginOutcome::Throttled => {
             let msg = "Too many sign-in attempts. Wait an hour and try again, or ask your administrator for help.";
             render_login(

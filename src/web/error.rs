@@ -56,7 +56,7 @@ impl IntoResponse for WebError {
             WebError::NotFoundMsg(m) => (StatusCode::NOT_FOUND, "Not found", m.clone()),
             WebError::Forbidden(m) => (StatusCode::FORBIDDEN, "Not allowed", m.clone()),
             WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, "That did not work", m.clone()),
-            WebError::Csrf(m) => (StatusCode::FORBIDDEN, "Form expired", m.clone()),
+            WebError::Csrf(m) => (StatusCode::FORBIDDEN, "Form not accepted", m.clone()),
             WebError::TooMany(m) => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "Too many attempts",

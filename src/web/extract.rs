@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::Response;
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
@@ -179,6 +179,9 @@ impl<S: Send + Sync> FromRequestParts<S> for UserAgent {
 pub struct MaybeSession {
     pub info: Option<SessionInfo>,
     pub secret: Option<SecretString>,
+    /// The page asked for (path and query) when it was a GET or HEAD: where to come back to
+    /// after signing in.
+    pub requested: Option<String>,
 }
 
 impl FromRequestParts<AppState> for MaybeSession {
@@ -188,6 +191,9 @@ impl FromRequestParts<AppState> for MaybeSession {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let jar = CookieJar::from_headers(&parts.headers);
+        let requested = matches!(parts.method, Method::GET | Method::HEAD)
+            .then(|| parts.uri.path_and_query().map(|p| p.as_str().to_owned()))
+            .flatten();
         let Some(secret) = jar
             .get(state.cookies.session)
             .map(|c| SecretString::from(c.value().to_owned()))
@@ -195,17 +201,29 @@ impl FromRequestParts<AppState> for MaybeSession {
             return Ok(MaybeSession {
                 info: None,
                 secret: None,
+                requested,
             });
         };
         let info = state.core.session(&secret).await?;
         Ok(MaybeSession {
             info,
             secret: Some(secret),
+            requested,
         })
     }
 }
 
 impl MaybeSession {
+    /// The sign-in page of `slug`, coming back to the requested page (or `fallback`) afterwards.
+    pub fn login_redirect(&self, slug: &str, fallback: &str) -> String {
+        let back = self.requested.as_deref().unwrap_or(fallback);
+        // Encoded so a query string survives as one parameter; slashes stay readable.
+        let next = form_urlencoded::byte_serialize(back.as_bytes())
+            .collect::<String>()
+            .replace("%2F", "/");
+        format!("/t/{slug}/login?next={next}")
+    }
+
     /// The session if it belongs to `tenant_slug`.
     pub fn for_tenant(&self, tenant_slug: &str) -> Option<&SessionInfo> {
         self.info.as_ref().filter(|i| i.tenant.slug == tenant_slug)
@@ -213,7 +231,14 @@ impl MaybeSession {
 }
 
 /// The only form fields that may span several lines (text areas). Every other field is one line.
-const MULTILINE_FIELDS: &[&str] = &["extra_ca_pem", "text_body", "html_body"];
+const MULTILINE_FIELDS: &[&str] = &[
+    "extra_ca_pem",
+    "text_body",
+    "html_body",
+    "identifiers",
+    "custom_text",
+    "csv",
+];
 
 /// The fields of a submitted form, each exactly one value.
 ///
@@ -249,6 +274,11 @@ impl FormFields {
             }
         }
         Ok(Self(map))
+    }
+
+    /// The names of all fields.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
     }
 
     /// The field's value, or `""` when absent.
@@ -300,22 +330,20 @@ impl FromRequest<AppState> for CsrfForm {
 
 fn check_origin(headers: &HeaderMap, state: &AppState) -> Result<(), WebError> {
     let expected = state.core.config.public_url.origin();
+    let cross_site =
+        headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site");
     match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        Some(origin) if origin != expected => Err(WebError::Csrf(format!(
+        // Under `Referrer-Policy: no-referrer` browsers send `Origin: null` even for same-origin
+        // posts, so "null" says nothing; Sec-Fetch-Site (and the token) decide then.
+        Some(origin) if origin != "null" && origin != expected => Err(WebError::Csrf(format!(
             "This form was sent from {origin}, but Latchkey's public URL is {expected}. \
-             Open Latchkey at its public URL (setting `public_url`) and try again.",
+             Open Latchkey at its public URL (the public_url setting) and try again.",
             origin = origin.escape_debug()
         ))),
-        Some(_) => Ok(()),
-        None => {
-            // Browsers that omit Origin still send Sec-Fetch-Site.
-            match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-                Some("cross-site") => Err(WebError::Csrf(
-                    "This form was sent from another site.".into(),
-                )),
-                _ => Ok(()),
-            }
-        }
+        _ if cross_site => Err(WebError::Csrf(
+            "This form was sent from another site.".into(),
+        )),
+        _ => Ok(()),
     }
 }
 

@@ -66,11 +66,11 @@ pub async fn require_tenant_admin(
     let tenant = tenant_or_404(state, slug)
         .await
         .map_err(IntoResponse::into_response)?;
-    let Some(info) = session.info else {
-        return Err(
-            Redirect::to(&format!("/t/{slug}/login?next=/t/{slug}/admin/tasks")).into_response(),
-        );
+    let Some(info) = session.info.as_ref() else {
+        let to = session.login_redirect(slug, &format!("/t/{slug}/admin"));
+        return Err(Redirect::to(&to).into_response());
     };
+    let info = info.clone();
     let allowed = info.account.role == Role::SystemAdmin
         || (info.account.role == Role::TenantAdmin && info.tenant.id == tenant.id);
     if !allowed {

@@ -7,6 +7,8 @@
 
 mod account;
 mod admin;
+mod admin_reset;
+mod audit_pages;
 mod auth;
 mod error;
 mod extract;
@@ -17,6 +19,9 @@ mod setup;
 mod smtp;
 mod templates;
 mod templates_pages;
+mod tenant_admin;
+mod tenants_pages;
+mod users_pages;
 
 use std::sync::Arc;
 
@@ -62,12 +67,22 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::router())
         .merge(account::router())
         .merge(admin::router())
+        .merge(admin_reset::router())
         .merge(setup::router())
         .merge(reset::router())
         .merge(smtp::router())
         .merge(mail_pages::router())
         .merge(templates_pages::router())
+        .merge(tenant_admin::router())
+        .merge(users_pages::router())
+        .merge(audit_pages::router())
+        .merge(tenants_pages::router())
         .fallback(|| async { WebError::NotFound })
+        // Per route (after routing), so the route template is known.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            record_metrics,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             extract::csrf_cookie,
@@ -104,4 +119,31 @@ pub fn router(state: AppState) -> Router {
 
 fn header_layer(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
     SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+}
+
+/// Counts the request and its latency under its route template (never the raw path).
+async fn record_metrics(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    matched: Option<axum::extract::MatchedPath>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let route = matched
+        .map(|m| m.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let method = req.method().as_str().to_owned();
+    let started = std::time::Instant::now();
+    let res = next.run(req).await;
+    let m = &state.core.metrics;
+    m.http_requests
+        .get_or_create(&crate::metrics::HttpLabels {
+            method,
+            route: route.clone(),
+            status: res.status().as_u16(),
+        })
+        .inc();
+    m.http_duration
+        .get_or_create(&crate::metrics::RouteLabels { route })
+        .observe(started.elapsed().as_secs_f64());
+    res
 }

@@ -16,6 +16,7 @@ pub fn router() -> Router<AppState> {
         .route("/static/style.css", get(style))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
 }
 
 async fn root(State(state): State<AppState>) -> Redirect {
@@ -46,4 +47,26 @@ async fn readyz(State(state): State<AppState>) -> Response {
             (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
         }
     }
+}
+
+/// Prometheus text format. Counts only: no names, addresses or tokens.
+async fn metrics(State(state): State<AppState>) -> Response {
+    let core = &state.core;
+    let now = core.now();
+    let (queue, oldest) = match (
+        crate::store::mail::counts(&core.db, None, None).await,
+        crate::store::mail::oldest_due(&core.db, now).await,
+    ) {
+        (Ok(q), Ok(o)) => (q, o.map(|t| now - t).unwrap_or(0)),
+        _ => (Vec::new(), 0),
+    };
+    let body = core.metrics.render(&queue, oldest);
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
 }

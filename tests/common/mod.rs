@@ -2,6 +2,7 @@
 //! directory, or a fresh PostgreSQL database), and its own settable clock. Nothing is shared
 //! between tests, and nothing talks to anything but loopback.
 #![allow(dead_code)]
+pub mod browser;
 pub mod smtp;
 
 use std::sync::atomic::{AtomicU32, Ordering};

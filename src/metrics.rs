@@ -1,0 +1,165 @@
+//! Prometheus metrics, served at `/metrics` in the text format: HTTP requests by route and
+//! status with latency histograms, the reset journey's counters, mail delivery counters, and the
+//! outbox's depth and age (read from the database at scrape time).
+//!
+//! Labels only ever hold route templates (`/t/{tenant}/reset`), never the requested path: a
+//! path can carry a token.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HttpLabels {
+    pub method: String,
+    pub route: String,
+    pub status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    pub route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StageLabels {
+    pub stage: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ResultLabels {
+    pub result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StatusLabels {
+    pub status: String,
+}
+
+pub struct Metrics {
+    registry: Registry,
+    pub http_requests: Family<HttpLabels, Counter>,
+    pub http_duration: Family<RouteLabels, Histogram>,
+    /// Reset journey: requested, mailed, link_opened, completed, rejected.
+    pub resets: Family<StageLabels, Counter>,
+    /// Delivery attempts: sent, failed (gave up), retried.
+    pub mails: Family<ResultLabels, Counter>,
+    pub queue: Family<StatusLabels, Gauge>,
+    pub oldest_waiting_seconds: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("latchkey");
+        let http_requests = Family::<HttpLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests by route template and status",
+            http_requests.clone(),
+        );
+        let http_duration = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.0005, 2.0, 16))
+        });
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency by route template",
+            http_duration.clone(),
+        );
+        let resets = Family::<StageLabels, Counter>::default();
+        registry.register(
+            "resets",
+            "Password reset journey events by stage",
+            resets.clone(),
+        );
+        let mails = Family::<ResultLabels, Counter>::default();
+        registry.register(
+            "mails",
+            "Mail delivery attempts by result (sent, failed, retried)",
+            mails.clone(),
+        );
+        let queue = Family::<StatusLabels, Gauge>::default();
+        registry.register("mail_queue", "Mail tasks by status", queue.clone());
+        let oldest_waiting_seconds = Gauge::default();
+        registry.register(
+            "mail_oldest_due_seconds",
+            "Age of the oldest mail that is due and still waiting (0 when none)",
+            oldest_waiting_seconds.clone(),
+        );
+        Self {
+            registry,
+            http_requests,
+            http_duration,
+            resets,
+            mails,
+            queue,
+            oldest_waiting_seconds,
+        }
+    }
+}
+
+impl Metrics {
+    pub fn reset(&self, stage: &'static str) {
+        self.resets.get_or_create(&StageLabels { stage }).inc();
+    }
+
+    pub fn mail(&self, result: &'static str) {
+        self.mails.get_or_create(&ResultLabels { result }).inc();
+    }
+
+    /// The text exposition, after setting the queue gauges from `queue` (status, count) and the
+    /// age of the oldest due mail.
+    pub fn render(&self, queue: &[(String, i64)], oldest_due_seconds: i64) -> String {
+        for status in ["waiting", "executing", "done", "failed", "cancelled"] {
+            let n = queue
+                .iter()
+                .find(|(s, _)| s == status)
+                .map(|(_, n)| *n)
+                .unwrap_or(0);
+            self.queue
+                .get_or_create(&StatusLabels {
+                    status: status.to_owned(),
+                })
+                .set(n);
+        }
+        self.oldest_waiting_seconds.set(oldest_due_seconds.max(0));
+        let mut out = String::new();
+        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counters_and_gauges() {
+        let m = Metrics::default();
+        m.reset("requested");
+        m.reset("requested");
+        m.mail("sent");
+        m.http_requests
+            .get_or_create(&HttpLabels {
+                method: "GET".into(),
+                route: "/t/{tenant}/login".into(),
+                status: 200,
+            })
+            .inc();
+        let text = m.render(&[("waiting".into(), 3)], 42);
+        assert!(
+            text.contains("latchkey_resets_total{stage=\"requested\"} 2"),
+            "{text}"
+        );
+        assert!(text.contains("latchkey_mails_total{result=\"sent\"} 1"));
+        assert!(text.contains("latchkey_mail_queue{status=\"waiting\"} 3"));
+        assert!(text.contains("latchkey_mail_queue{status=\"failed\"} 0"));
+        assert!(text.contains("latchkey_mail_oldest_due_seconds 42"));
+        assert!(text.contains("route=\"/t/{tenant}/login\""));
+        assert!(text.ends_with("# EOF\n"));
+    }
+}

@@ -1,0 +1,550 @@
+//! Admin-triggered resets for one or many: a reset link, a temporary password, or an invitation
+//! to request one's own link, sent now, after the tenant's delay, or at a set time. Each request
+//! is a campaign: one mail task per recipient, plus the recipients that got none and why.
+//!
+//! The secret (token or temporary password) is made when the mail is *sent*, not when it is
+//! scheduled: only then do the account's sessions end and its older links die, and a link
+//! scheduled for tomorrow 08:00 is valid from 08:00 on (DESIGN.md §2, issue "admin console").
+
+use rand::rngs::OsRng;
+use rand::Rng;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{json, Value};
+
+use super::reset::human_duration;
+use super::{Actor, AuditEntry, Core, Result, ServiceError};
+use crate::clock::Timestamp;
+use crate::domain::{EmailAddress, Username};
+use crate::mail::templates::{self, MailKind, TemplateSource};
+use crate::store::campaigns::NewCampaign;
+use crate::store::mail::{NewTask, Task};
+use crate::store::{self, Account, Tenant};
+
+/// Bounds for the validity an administrator chooses.
+pub const MIN_VALIDITY_SECS: i64 = 30 * 60;
+pub const MAX_VALIDITY_SECS: i64 = 7 * 86_400;
+/// Most recipients in one campaign.
+pub const MAX_RECIPIENTS: usize = 20_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResetKind {
+    /// A personal reset link.
+    Link,
+    /// A random password that must be changed at the next sign-in.
+    TemporaryPassword,
+    /// A link to the forgot-password page with the username filled in: for mail read long after
+    /// it was sent, the recipient asks for their own short-lived link.
+    RequestLink,
+}
+
+impl ResetKind {
+    pub fn mail_kind(self) -> MailKind {
+        match self {
+            ResetKind::Link => MailKind::AdminResetLink,
+            ResetKind::TemporaryPassword => MailKind::TemporaryPassword,
+            ResetKind::RequestLink => MailKind::Campaign,
+        }
+    }
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "link" => Ok(ResetKind::Link),
+            "temporary-password" | "temporary_password" => Ok(ResetKind::TemporaryPassword),
+            "request-link" | "request_link" => Ok(ResetKind::RequestLink),
+            other => Err(ServiceError::Invalid(format!(
+                "kind `{}` is not link, temporary-password or request-link",
+                other.escape_debug()
+            ))),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum When {
+    Now,
+    /// After the tenant's admin reset delay.
+    AfterDelay,
+    At(Timestamp),
+}
+
+#[derive(Debug, Clone)]
+pub enum Recipients {
+    Accounts(Vec<i64>),
+    All,
+    /// Usernames or e-mail addresses, one per entry.
+    Identifiers(Vec<String>),
+}
+
+pub struct AdminReset {
+    pub kind: ResetKind,
+    pub when: When,
+    pub valid_for_secs: i64,
+    pub recipients: Recipients,
+    /// The administrator's own subject and text, with the kind's placeholder.
+    pub custom: Option<(String, String)>,
+}
+
+/// The address admin-sent mail goes to: the reset address, else the primary one.
+pub fn admin_address(account: &Account) -> Option<&str> {
+    account.reset_email.as_deref().or(account.email.as_deref())
+}
+
+/// `xxxxx-xxxxx-xxxxx-xxxxx` from 31 unambiguous characters: about 99 bits.
+fn temporary_password() -> SecretString {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut rng = OsRng;
+    let groups: Vec<String> = (0..4)
+        .map(|_| {
+            (0..5)
+                .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+                .collect()
+        })
+        .collect();
+    SecretString::from(groups.join("-"))
+}
+
+/// Turns an administrator's plain text into the HTML part: paragraphs and line breaks, with
+/// the literal text escaped and the template tags left alone.
+fn text_to_html(text: &str) -> String {
+    let mut out = String::from("<p>");
+    let mut rest = text;
+    while !rest.is_empty() {
+        let next_tag = ["{{", "{%", "{#"].iter().filter_map(|t| rest.find(t)).min();
+        let (literal, tail) = match next_tag {
+            Some(i) => rest.split_at(i),
+            None => (rest, ""),
+        };
+        for c in literal.chars() {
+            match c {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '"' => out.push_str("&quot;"),
+                '\n' => out.push_str("<br>\n"),
+                '\r' => {}
+                c => out.push(c),
+            }
+        }
+        if tail.is_empty() {
+            break;
+        }
+        let close = match &tail[..2] {
+            "{{" => "}}",
+            "{%" => "%}",
+            _ => "#}",
+        };
+        let end = tail.find(close).map(|i| i + 2).unwrap_or(tail.len());
+        out.push_str(&tail[..end]);
+        rest = &tail[end..];
+    }
+    out.push_str("</p>");
+    out.replace("<br>\n<br>\n", "</p>\n<p>")
+}
+
+impl Core {
+    /// Creates a campaign: resolves the recipients, skips (with the reason) those without a
+    /// usable address, and queues one personal mail per recipient. All or nothing.
+    pub async fn create_campaign(
+        &self,
+        actor: &Actor,
+        tenant: &Tenant,
+        req: AdminReset,
+        ip: Option<&str>,
+    ) -> Result<i64> {
+        let now = self.now();
+        if req.kind != ResetKind::RequestLink
+            && !(MIN_VALIDITY_SECS..=MAX_VALIDITY_SECS).contains(&req.valid_for_secs)
+        {
+            return Err(ServiceError::Invalid(
+                "validity: choose between 30 minutes and 7 days".into(),
+            ));
+        }
+        let scheduled_at = match req.when {
+            When::Now => now,
+            When::AfterDelay => now + tenant.settings.admin_reset_delay_secs,
+            When::At(t) if t < now - 60 => {
+                return Err(ServiceError::Invalid(
+                    "start time: that moment has passed; choose a time in the future".into(),
+                ))
+            }
+            When::At(t) if t > now + 366 * 86_400 => {
+                return Err(ServiceError::Invalid(
+                    "start time: choose a time within the next year".into(),
+                ))
+            }
+            When::At(t) => t.max(now),
+        };
+        let kind = req.kind.mail_kind();
+        let template = match &req.custom {
+            Some((subject, text)) => {
+                let src = TemplateSource {
+                    subject: subject.clone(),
+                    text: text.clone(),
+                    html: text_to_html(text),
+                };
+                templates::validate(kind, &src)
+                    .map_err(|e| ServiceError::Invalid(e.to_string()))?;
+                Some(src)
+            }
+            None => None,
+        };
+
+        // Who gets mail, and who doesn't and why.
+        let mut accounts: Vec<Account> = Vec::new();
+        let mut skipped: Vec<(String, String)> = Vec::new();
+        match &req.recipients {
+            Recipients::All => {
+                accounts =
+                    store::accounts::search(&self.db, tenant.id, "", MAX_RECIPIENTS as i64 + 1, 0)
+                        .await?
+            }
+            Recipients::Accounts(ids) => {
+                for id in ids {
+                    match store::accounts::by_id(&self.db, *id)
+                        .await?
+                        .filter(|a| a.tenant_id == tenant.id)
+                    {
+                        Some(a) => accounts.push(a),
+                        None => skipped
+                            .push((format!("#{id}"), "no such user in this organisation".into())),
+                    }
+                }
+            }
+            Recipients::Identifiers(list) => {
+                for raw in list.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+                    match self.find_by_identifier(tenant, raw).await? {
+                        Some(a) => accounts.push(a),
+                        None => {
+                            skipped.push((raw.chars().take(254).collect(), "no such user".into()))
+                        }
+                    }
+                }
+            }
+        }
+        accounts.sort_by_key(|a| a.id);
+        accounts.dedup_by_key(|a| a.id);
+        if accounts.len() > MAX_RECIPIENTS {
+            return Err(ServiceError::Invalid(format!(
+                "at most {MAX_RECIPIENTS} recipients per campaign"
+            )));
+        }
+        let mut recipients: Vec<(Account, EmailAddress)> = Vec::new();
+        for a in accounts {
+            if !a.is_active() {
+                skipped.push((a.username.clone(), "the account is disabled".into()));
+                continue;
+            }
+            match admin_address(&a).map(EmailAddress::parse) {
+                Some(Ok(to)) => recipients.push((a, to)),
+                Some(Err(_)) => skipped.push((
+                    a.username.clone(),
+                    "the stored e-mail address is not valid".into(),
+                )),
+                None => skipped.push((a.username.clone(), "no e-mail address".into())),
+            }
+        }
+        if recipients.is_empty() {
+            let why = skipped
+                .first()
+                .map(|(i, r)| format!(" ({i}: {r})"))
+                .unwrap_or_default();
+            return Err(ServiceError::Invalid(format!(
+                "No recipient has a usable e-mail address{why}."
+            )));
+        }
+
+        // One personal task per recipient; the secret is made at send time.
+        let base = self.public_url_for(Some(tenant));
+        let lang = tenant.settings.default_language;
+        let mut rendered: Vec<(Value, String, &Account, &EmailAddress)> =
+            Vec::with_capacity(recipients.len());
+        for (a, to) in &recipients {
+            let mut data = self.common_data(Some(tenant), a.name());
+            if let Some(o) = data.as_object_mut() {
+                o.insert("username".into(), json!(a.username));
+                o.insert(
+                    "valid_for".into(),
+                    json!(human_duration(req.valid_for_secs)),
+                );
+                o.insert("valid_for_secs".into(), json!(req.valid_for_secs));
+                match req.kind {
+                    ResetKind::Link => {
+                        o.insert("_issue".into(), json!("reset_link"));
+                    }
+                    ResetKind::TemporaryPassword => {
+                        o.insert("_issue".into(), json!("temporary_password"));
+                    }
+                    ResetKind::RequestLink => {
+                        let q: String = form_urlencoded::Serializer::new(String::new())
+                            .append_pair("identifier", &a.username)
+                            .finish();
+                        o.insert(
+                            "request_link".into(),
+                            json!(format!("{base}/t/{}/forgot-password?{q}", tenant.slug)),
+                        );
+                    }
+                }
+                if let Some(t) = &template {
+                    o.insert(
+                        "_template".into(),
+                        serde_json::to_value(t).map_err(anyhow::Error::from)?,
+                    );
+                }
+            }
+            let subject = self.render_subject(tenant, kind, lang, &data).await?;
+            rendered.push((data, subject, a, to));
+        }
+        let created_by = actor.label();
+        let mut tasks: Vec<NewTask<'_>> = rendered
+            .iter()
+            .map(|(data, subject, a, to)| NewTask {
+                tenant_id: Some(tenant.id),
+                account_id: Some(a.id),
+                kind: kind.as_str(),
+                recipient: to.as_str(),
+                recipient_name: a.name(),
+                language: lang.as_str(),
+                data,
+                secret: None,
+                subject,
+                campaign_id: None,
+                scheduled_at,
+                max_attempts: i64::from(self.config.raw.mail_max_attempts),
+                created_by: &created_by,
+            })
+            .collect();
+        let campaign = NewCampaign {
+            tenant_id: tenant.id,
+            kind: kind.as_str(),
+            valid_for_secs: req.valid_for_secs,
+            scheduled_at,
+            custom_subject: req.custom.as_ref().map(|(s, _)| s.as_str()),
+            created_by: &created_by,
+        };
+        let id = store::campaigns::create(&self.db, &campaign, &mut tasks, &skipped, now).await?;
+        self.audit(AuditEntry {
+            tenant_id: Some(tenant.id),
+            actor,
+            action: "campaign.created",
+            target: (recipients.len() == 1).then(|| recipients[0].0.username.as_str()),
+            ip,
+            outcome: "success",
+            detail: json!({
+                "campaign": id, "kind": kind.as_str(), "recipients": recipients.len(), "skipped": skipped.len(),
+                "scheduled_at": scheduled_at, "valid_for_secs": req.valid_for_secs, "custom_text": req.custom.is_some(),
+            }),
+        })
+        .await;
+        self.mail_wakeup.notify_one();
+        Ok(id)
+    }
+
+    /// The subject a task will have, for listings (secrets masked).
+    async fn render_subject(
+        &self,
+        tenant: &Tenant,
+        kind: MailKind,
+        lang: crate::domain::Language,
+        data: &Value,
+    ) -> Result<String> {
+        let src = self.template_of(Some(tenant.id), kind, lang, data).await?;
+        Ok(self.render(kind, &src, data, None)?.subject)
+    }
+
+    /// At send time: makes the secret an admin-triggered mail carries. For a reset link, issues
+    /// the token (older links die) and ends the account's sessions; for a temporary password,
+    /// sets it (must be changed at sign-in, expires) and ends sessions and links.
+    pub(crate) async fn issue_admin_secret(
+        &self,
+        task: &Task,
+        tenant: Option<&Tenant>,
+        what: &str,
+        data: &Value,
+    ) -> Result<SecretString> {
+        let tenant = tenant
+            .ok_or_else(|| ServiceError::Invalid("the organisation no longer exists".into()))?;
+        let account = match task.account_id {
+            Some(id) => store::accounts::by_id(&self.db, id).await?,
+            None => None,
+        };
+        let Some(account) = account.filter(|a| a.tenant_id == tenant.id) else {
+            return Err(ServiceError::Invalid("the account no longer exists".into()));
+        };
+        if !account.is_active() {
+            return Err(ServiceError::Invalid(
+                "the account was disabled after this mail was scheduled".into(),
+            ));
+        }
+        if admin_address(&account) != Some(task.recipient.as_str()) {
+            return Err(ServiceError::Invalid(
+                "the account's e-mail address changed after this mail was scheduled".into(),
+            ));
+        }
+        let now = self.now();
+        let valid_for = data
+            .get("valid_for_secs")
+            .and_then(Value::as_i64)
+            .unwrap_or(MIN_VALIDITY_SECS);
+        let secret = match what {
+            "reset_link" => {
+                let token = crate::domain::token::new_token();
+                store::reset::issue_token(
+                    &self.db,
+                    &token.hash,
+                    tenant.id,
+                    account.id,
+                    &task.recipient,
+                    "admin",
+                    now + valid_for,
+                    now,
+                )
+                .await?;
+                store::sessions::revoke_all(&self.db, account.id, None).await?;
+                let base = self.public_url_for(Some(tenant));
+                SecretString::from(format!(
+                    "{base}/t/{}/reset?token={}",
+                    tenant.slug,
+                    token.secret.expose_secret()
+                ))
+            }
+            "temporary_password" => {
+                let password = temporary_password();
+                let hash = self.hasher.hash(password.clone()).await?;
+                store::accounts::set_temporary_password(
+                    &self.db,
+                    account.id,
+                    &hash,
+                    now + valid_for,
+                    now,
+                )
+                .await?;
+                password
+            }
+            other => {
+                return Err(ServiceError::Invalid(format!(
+                    "unknown secret kind {other}"
+                )))
+            }
+        };
+        self.audit(AuditEntry {
+            tenant_id: Some(tenant.id),
+            actor: &Actor::System,
+            action: "reset.admin_sent",
+            target: Some(&account.username),
+            ip: None,
+            outcome: "success",
+            detail: json!({ "kind": what, "task": task.id, "campaign": task.campaign_id, "requested_by": task.created_by, "sessions_ended": true }),
+        })
+        .await;
+        Ok(secret)
+    }
+
+    /// A campaign of `tenant` (or of any tenant for `None`).
+    pub async fn campaign_in_scope(
+        &self,
+        tenant: Option<&Tenant>,
+        id: i64,
+    ) -> Result<store::campaigns::Campaign> {
+        match store::campaigns::get(&self.db, id).await? {
+            Some(c) if tenant.is_none_or(|t| t.id == c.tenant_id) => Ok(c),
+            _ => Err(ServiceError::NotFound(format!("there is no campaign {id}"))),
+        }
+    }
+
+    pub async fn cancel_campaign(
+        &self,
+        actor: &Actor,
+        tenant: &Tenant,
+        id: i64,
+        ip: Option<&str>,
+    ) -> Result<u64> {
+        let c = self.campaign_in_scope(Some(tenant), id).await?;
+        let n = store::campaigns::cancel_waiting(&self.db, c.id, self.now()).await?;
+        self.audit(AuditEntry {
+            tenant_id: Some(tenant.id),
+            actor,
+            action: "campaign.cancelled",
+            target: None,
+            ip,
+            outcome: "success",
+            detail: json!({ "campaign": c.id, "cancelled": n }),
+        })
+        .await;
+        Ok(n)
+    }
+
+    pub async fn redo_campaign_failures(
+        &self,
+        actor: &Actor,
+        tenant: &Tenant,
+        id: i64,
+        ip: Option<&str>,
+    ) -> Result<u64> {
+        let c = self.campaign_in_scope(Some(tenant), id).await?;
+        let n = store::campaigns::redo_failed(&self.db, c.id, self.now()).await?;
+        self.audit(AuditEntry {
+            tenant_id: Some(tenant.id),
+            actor,
+            action: "campaign.redo_failed",
+            target: None,
+            ip,
+            outcome: "success",
+            detail: json!({ "campaign": c.id, "queued": n }),
+        })
+        .await;
+        self.mail_wakeup.notify_one();
+        Ok(n)
+    }
+
+    /// Parses identifiers pasted or uploaded by an administrator: one per line (or separated by
+    /// commas or semicolons), blanks and duplicates dropped.
+    pub fn parse_identifiers(text: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for item in text
+            .split(['\n', '\r', ',', ';'])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            let key = match Username::parse(item) {
+                Ok(u) => u.as_str().to_owned(),
+                Err(_) => item.to_owned(),
+            };
+            if !out.contains(&key) {
+                out.push(key);
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temporary_passwords_are_long_random_and_unambiguous() {
+        let a = temporary_password();
+        let b = temporary_password();
+        assert_ne!(a.expose_secret(), b.expose_secret());
+        assert_eq!(a.expose_secret().len(), 23);
+        assert!(a
+            .expose_secret()
+            .chars()
+            .all(|c| c == '-' || "abcdefghjkmnpqrstuvwxyz23456789".contains(c)));
+    }
+
+    #[test]
+    fn text_becomes_escaped_html_with_tags_kept() {
+        let html = text_to_html("Hello <b>{{ name }}</b> & co\n\nClick {{ reset_link }}\nBye");
+        assert!(html.contains("Hello &lt;b&gt;{{ name }}&lt;/b&gt; &amp; co"));
+        assert!(
+            html.contains("</p>\n<p>Click {{ reset_link }}<br>\nBye</p>"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn identifiers_are_split_and_deduplicated() {
+        let ids = Core::parse_identifiers("alice\nBob, carol@example.org;alice\r\n\n  ");
+        assert_eq!(ids, vec!["alice", "bob", "carol@example.org"]);
+    }
+}

@@ -1,0 +1,70 @@
+//! Account administration beyond one-row changes: deleting an account, importing many in one
+//! transaction (all or nothing), and the names and addresses a tenant already uses.
+
+use super::accounts::NewAccount;
+use super::{conflict_as, Db, Result};
+use crate::clock::Timestamp;
+
+/// Deletes an account. Its sessions and reset links go with it (foreign keys cascade); mail
+/// already queued for it keeps its row with the account reference cleared. Returns whether a
+/// row was deleted.
+pub async fn delete(db: &Db, account_id: i64) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM accounts WHERE id = $1")
+        .bind(account_id)
+        .execute(&db.write)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Inserts every account in one transaction: either all are created or, on the first error
+/// (a username or address taken meanwhile, say), none. Returns how many were created.
+pub async fn create_many(db: &Db, accounts: &[NewAccount<'_>], now: Timestamp) -> Result<usize> {
+    let mut tx = db.write.begin().await?;
+    for a in accounts {
+        sqlx::query(
+            "INSERT INTO accounts (tenant_id, username, display_name, email, reset_email, password_hash, role, \
+             must_change_password, password_changed_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+        )
+        .bind(a.tenant_id)
+        .bind(a.username)
+        .bind(a.display_name)
+        .bind(a.email)
+        .bind(a.reset_email)
+        .bind(a.password_hash)
+        .bind(a.role.as_str())
+        .bind(i64::from(a.must_change_password))
+        .bind(a.password_hash.map(|_| now))
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(conflict_as(format!(
+            "the username `{}` or the e-mail address {} is already taken in this tenant",
+            a.username,
+            a.email.unwrap_or("(none)")
+        )))?;
+    }
+    tx.commit().await?;
+    Ok(accounts.len())
+}
+
+/// Every username and primary address (lowercased usernames, addresses as stored) in a tenant,
+/// to find import rows that would collide with existing accounts.
+pub async fn identities(db: &Db, tenant_id: i64) -> Result<Vec<(String, Option<String>)>> {
+    Ok(
+        sqlx::query_as("SELECT username, email FROM accounts WHERE tenant_id = $1")
+            .bind(tenant_id)
+            .fetch_all(&db.read)
+            .await?,
+    )
+}
+
+/// How many accounts a tenant has.
+pub async fn count(db: &Db, tenant_id: i64) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE tenant_id = $1")
+            .bind(tenant_id)
+            .fetch_one(&db.read)
+            .await?,
+    )
+}

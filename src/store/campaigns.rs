@@ -1,0 +1,131 @@
+//! Campaigns: admin-triggered resets for one or many recipients. Each recipient's mail is a
+//! task in `mail_tasks` with this campaign's id; recipients that got none are kept with the
+//! reason.
+
+use serde::Serialize;
+
+use super::mail::NewTask;
+use super::{Db, Result};
+use crate::clock::Timestamp;
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Campaign {
+    pub id: i64,
+    pub tenant_id: i64,
+    pub kind: String,
+    pub valid_for_secs: i64,
+    pub scheduled_at: Timestamp,
+    pub custom_subject: Option<String>,
+    pub created_by: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Skipped {
+    pub identifier: String,
+    pub reason: String,
+}
+
+pub struct NewCampaign<'a> {
+    pub tenant_id: i64,
+    pub kind: &'a str,
+    pub valid_for_secs: i64,
+    pub scheduled_at: Timestamp,
+    pub custom_subject: Option<&'a str>,
+    pub created_by: &'a str,
+}
+
+/// Creates the campaign, its tasks and its skipped list in one transaction: all or nothing.
+pub async fn create(
+    db: &Db,
+    c: &NewCampaign<'_>,
+    tasks: &mut [NewTask<'_>],
+    skipped: &[(String, String)],
+    now: Timestamp,
+) -> Result<i64> {
+    let mut tx = db.write.begin().await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO campaigns (tenant_id, kind, valid_for_secs, scheduled_at, custom_subject, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(c.tenant_id)
+    .bind(c.kind)
+    .bind(c.valid_for_secs)
+    .bind(c.scheduled_at)
+    .bind(c.custom_subject)
+    .bind(c.created_by)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    for t in tasks.iter_mut() {
+        t.campaign_id = Some(id);
+    }
+    super::mail::enqueue_in(&mut tx, tasks, now).await?;
+    for (identifier, reason) in skipped {
+        sqlx::query(
+            "INSERT INTO campaign_skipped (campaign_id, identifier, reason) VALUES ($1, $2, $3)",
+        )
+        .bind(id)
+        .bind(identifier)
+        .bind(reason)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn get(db: &Db, id: i64) -> Result<Option<Campaign>> {
+    Ok(sqlx::query_as(
+        "SELECT id, tenant_id, kind, valid_for_secs, scheduled_at, custom_subject, created_by, created_at FROM campaigns WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&db.read)
+    .await?)
+}
+
+pub async fn list(db: &Db, tenant_id: i64, limit: i64, offset: i64) -> Result<Vec<Campaign>> {
+    Ok(sqlx::query_as(
+        "SELECT id, tenant_id, kind, valid_for_secs, scheduled_at, custom_subject, created_by, created_at FROM campaigns \
+         WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3",
+    )
+    .bind(tenant_id)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(&db.read)
+    .await?)
+}
+
+pub async fn skipped(db: &Db, campaign_id: i64) -> Result<Vec<Skipped>> {
+    Ok(sqlx::query_as(
+        "SELECT identifier, reason FROM campaign_skipped WHERE campaign_id = $1 ORDER BY id",
+    )
+    .bind(campaign_id)
+    .fetch_all(&db.read)
+    .await?)
+}
+
+/// Cancels every waiting mail of a campaign. Returns how many.
+pub async fn cancel_waiting(db: &Db, campaign_id: i64, now: Timestamp) -> Result<u64> {
+    let r = sqlx::query(
+        "UPDATE mail_tasks SET status = 'cancelled', secret = NULL, done_at = $2, updated_at = $2 WHERE campaign_id = $1 AND status = 'waiting'",
+    )
+    .bind(campaign_id)
+    .bind(now)
+    .execute(&db.write)
+    .await?;
+    Ok(r.rows_affected())
+}
+
+/// Queues every failed mail of a campaign again. Returns how many.
+pub async fn redo_failed(db: &Db, campaign_id: i64, now: Timestamp) -> Result<u64> {
+    let r = sqlx::query(
+        "UPDATE mail_tasks SET status = 'waiting', attempts = 0, next_attempt_at = $2, done_at = NULL, updated_at = $2 \
+         WHERE campaign_id = $1 AND status = 'failed'",
+    )
+    .bind(campaign_id)
+    .bind(now)
+    .execute(&db.write)
+    .await?;
+    Ok(r.rows_affected())
+}

@@ -1,0 +1,444 @@
+//! Admin-triggered resets and campaigns: `/t/{tenant}/admin/resets/new` (compose, for one user,
+//! a selection from the user list, all users, or a pasted list) and
+//! `/t/{tenant}/admin/campaigns[/{id}]` (each recipient's status, Cancel, Redo).
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use minijinja::context;
+use serde::Deserialize;
+
+use super::extract::{ClientIp, CsrfForm, CsrfToken, FormFields, MaybeSession};
+use super::mail_pages::require_tenant_admin;
+use super::templates::{render, render_status};
+use super::{AppState, WebError};
+use crate::domain::{parse_duration, Role};
+use crate::service::admin_reset::{AdminReset, Recipients, ResetKind, When};
+use crate::service::{Core, ServiceError, SessionInfo};
+use crate::store::{self, Account, Tenant};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/t/{tenant}/admin/resets/new",
+            get(compose_get).post(compose_from_selection),
+        )
+        .route("/t/{tenant}/admin/resets", post(create))
+        .route("/t/{tenant}/admin/campaigns", get(list))
+        .route("/t/{tenant}/admin/campaigns/{id}", get(show))
+        .route(
+            "/t/{tenant}/admin/campaigns/{id}/{action}",
+            post(campaign_action),
+        )
+}
+
+macro_rules! or_return {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(r) => return Ok(r),
+        }
+    };
+}
+
+/// Who a compose form is for.
+struct Selection {
+    all: bool,
+    accounts: Vec<Account>,
+}
+
+/// The `user_<id>` fields of a form (the user list's checkboxes, or the compose form's hidden
+/// copies). Each is its own field name, because a repeated field is refused.
+async fn selected_accounts(
+    core: &Core,
+    tenant: &Tenant,
+    form: &FormFields,
+) -> Result<Vec<Account>, WebError> {
+    let mut out = Vec::new();
+    for id in form
+        .keys()
+        .filter_map(|k| k.strip_prefix("user_"))
+        .filter_map(|id| id.parse::<i64>().ok())
+    {
+        if let Some(a) = store::accounts::by_id(&core.db, id)
+            .await?
+            .filter(|a| a.tenant_id == tenant.id)
+        {
+            out.push(a);
+        }
+    }
+    out.sort_by(|a, b| a.username.cmp(&b.username));
+    Ok(out)
+}
+
+const OFFSETS: &[&str] = &[
+    "-12:00", "-11:00", "-10:00", "-09:30", "-09:00", "-08:00", "-07:00", "-06:00", "-05:00",
+    "-04:00", "-03:30", "-03:00", "-02:00", "-01:00", "+00:00", "+01:00", "+02:00", "+03:00",
+    "+03:30", "+04:00", "+04:30", "+05:00", "+05:30", "+05:45", "+06:00", "+06:30", "+07:00",
+    "+08:00", "+09:00", "+09:30", "+10:00", "+10:30", "+11:00", "+12:00", "+13:00", "+14:00",
+];
+
+#[allow(clippy::too_many_arguments)]
+fn compose_page(
+    state: &AppState,
+    info: &SessionInfo,
+    tenant: &Tenant,
+    csrf: &CsrfToken,
+    sel: &Selection,
+    total_users: i64,
+    form: Option<&FormFields>,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    let v = |k: &str, default: &str| {
+        form.map(|f| f.text(k).to_owned())
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| default.to_owned())
+    };
+    render_status(
+        status,
+        "admin_reset_new.html",
+        context! {
+            title => "Send a password reset",
+            tenant => info.tenant,
+            user => info.account,
+            is_system_admin => info.account.role == Role::SystemAdmin,
+            section => "campaigns",
+            scope_tenant => tenant,
+            csrf => csrf.0,
+            all => sel.all,
+            total_users => total_users,
+            selected => sel.accounts.iter().map(|a| context! { id => a.id, username => a.username, name => a.name(),
+                address => crate::service::admin_reset::admin_address(a) }).collect::<Vec<_>>(),
+            identifiers => v("identifiers", ""),
+            kind => v("kind", "link"),
+            valid_for => v("valid_for", "24h"),
+            when => v("when", "now"),
+            at => v("at", ""),
+            tz => v("tz", "+00:00"),
+            offsets => OFFSETS,
+            custom_subject => v("custom_subject", ""),
+            custom_text => v("custom_text", ""),
+            delay => crate::service::reset::human_duration(tenant.settings.admin_reset_delay_secs.max(60)),
+            error => error,
+            public_url => state.core.public_url_for(Some(tenant)),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct ComposeQuery {
+    all: Option<String>,
+    user: Option<String>,
+}
+
+async fn count_users(core: &Core, tenant: &Tenant) -> Result<i64, WebError> {
+    Ok(store::accounts::search(&core.db, tenant.id, "", 100_000, 0)
+        .await?
+        .len() as i64)
+}
+
+async fn compose_get(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<ComposeQuery>,
+    session: MaybeSession,
+    csrf: CsrfToken,
+) -> Result<Response, WebError> {
+    let (info, tenant) = or_return!(require_tenant_admin(&state, session, &slug).await);
+    let mut sel = Selection {
+        all: q.all.as_deref() == Some("1"),
+        accounts: Vec::new(),
+    };
+    if let Some(name) = q.user.as_deref().filter(|n| !n.is_empty()) {
+        sel.accounts
+            .push(state.core.account_by_username(&tenant, name).await?);
+    }
+    let total = count_users(&state.core, &tenant).await?;
+    compose_page(
+        &state,
+        &info,
+        &tenant,
+        &csrf,
+        &sel,
+        total,
+        None,
+        None,
+        StatusCode::OK,
+    )
+}
+
+/// The user list's "Reset selected…" button lands here with its checkboxes.
+async fn compose_from_selection(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    session: MaybeSession,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, WebError> {
+    let (info, tenant) = or_return!(require_tenant_admin(&state, session, &slug).await);
+    let sel = Selection {
+        all: false,
+        accounts: selected_accounts(&state.core, &tenant, &form).await?,
+    };
+    let total = count_users(&state.core, &tenant).await?;
+    let error = sel.accounts.is_empty().then_some(
+        "No users were selected. Select some in the user list, or paste usernames below.",
+    );
+    compose_page(
+        &state,
+        &info,
+        &tenant,
+        &csrf,
+        &sel,
+        total,
+        None,
+        error,
+        StatusCode::OK,
+    )
+}
+
+/// `2026-12-01T08:00` in the offset `+01:00` → Unix time.
+fn parse_local(at: &str, offset: &str) -> Result<i64, String> {
+    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    let local = time::PrimitiveDateTime::parse(at.trim(), &format).map_err(|_| {
+        format!(
+            "start time: `{}` is not a date and time like 2026-12-01T08:00",
+            at.escape_debug()
+        )
+    })?;
+    if !OFFSETS.contains(&offset) {
+        return Err("time zone: choose one from the list".into());
+    }
+    let sign = if offset.starts_with('-') { -1 } else { 1 };
+    let h: i8 = offset[1..3]
+        .parse()
+        .map_err(|_| "time zone: not valid".to_owned())?;
+    let m: i8 = offset[4..6]
+        .parse()
+        .map_err(|_| "time zone: not valid".to_owned())?;
+    let off = time::UtcOffset::from_hms(sign * h, sign * m, 0)
+        .map_err(|_| "time zone: not valid".to_owned())?;
+    Ok(local.assume_offset(off).unix_timestamp())
+}
+
+fn parse_request(form: &FormFields, sel: &Selection) -> Result<AdminReset, String> {
+    let kind = ResetKind::parse(form.text("kind")).map_err(|e| e.to_string())?;
+    let valid_for_secs = if kind == ResetKind::RequestLink {
+        0
+    } else {
+        parse_duration("validity", form.text("valid_for"))
+            .map_err(|e| e.0)?
+            .as_secs() as i64
+    };
+    let when = match form.text("when") {
+        "now" | "" => When::Now,
+        "delay" => When::AfterDelay,
+        "at" => When::At(parse_local(form.text("at"), form.text("tz"))?),
+        other => {
+            return Err(format!(
+                "when: `{}` is not now, delay or at",
+                other.escape_debug()
+            ))
+        }
+    };
+    let pasted = Core::parse_identifiers(form.text("identifiers"));
+    let recipients = if sel.all {
+        Recipients::All
+    } else if !sel.accounts.is_empty() {
+        if !pasted.is_empty() {
+            return Err("Choose either the selected users or a pasted list, not both.".into());
+        }
+        Recipients::Accounts(sel.accounts.iter().map(|a| a.id).collect())
+    } else if !pasted.is_empty() {
+        Recipients::Identifiers(pasted)
+    } else {
+        return Err("Choose who gets the mail: select users, choose all users, or paste usernames or e-mail addresses.".into());
+    };
+    let custom = match (form.optional("custom_subject"), form.optional("custom_text")) {
+        (None, None) => None,
+        (_, None) => return Err("custom text: write the text too, or leave both custom fields empty for the standard mail.".into()),
+        (subject, Some(_)) => Some((
+            subject.unwrap_or("{{ tenant_name }}: your password").to_owned(),
+            form.text("custom_text").replace("\r\n", "\n"),
+        )),
+    };
+    Ok(AdminReset {
+        kind,
+        when,
+        valid_for_secs,
+        recipients,
+        custom,
+    })
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    ClientIp(ip): ClientIp,
+    session: MaybeSession,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, WebError> {
+    let (info, tenant) = or_return!(require_tenant_admin(&state, session, &slug).await);
+    let sel = Selection {
+        all: form.text("all") == "1",
+        accounts: selected_accounts(&state.core, &tenant, &form).await?,
+    };
+    let total = count_users(&state.core, &tenant).await?;
+    let fail = |msg: String| {
+        compose_page(
+            &state,
+            &info,
+            &tenant,
+            &csrf,
+            &sel,
+            total,
+            Some(&form),
+            Some(&msg),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+    };
+    let request = match parse_request(&form, &sel) {
+        Ok(r) => r,
+        Err(msg) => return fail(msg),
+    };
+    match state
+        .core
+        .create_campaign(&info.actor(), &tenant, request, Some(&ip))
+        .await
+    {
+        Ok(id) => Ok(
+            Redirect::to(&format!("/t/{slug}/admin/campaigns/{id}?notice=created")).into_response(),
+        ),
+        Err(ServiceError::Internal(e)) => Err(WebError::Internal(e)),
+        Err(e) => fail(e.to_string()),
+    }
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    page: Option<i64>,
+    notice: Option<String>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<ListQuery>,
+    session: MaybeSession,
+    csrf: CsrfToken,
+) -> Result<Response, WebError> {
+    let (info, tenant) = or_return!(require_tenant_admin(&state, session, &slug).await);
+    let page = q.page.unwrap_or(1).max(1);
+    let mut campaigns =
+        store::campaigns::list(&state.core.db, tenant.id, 51, (page - 1) * 50).await?;
+    let more = campaigns.len() > 50;
+    campaigns.truncate(50);
+    let mut rows = Vec::new();
+    for c in &campaigns {
+        let counts = store::mail::counts(&state.core.db, Some(tenant.id), Some(c.id)).await?;
+        rows.push(context! { c => c, counts => counts, label => c.kind.parse::<crate::mail::templates::MailKind>().map(|k| k.label()).unwrap_or("") });
+    }
+    Ok(render(
+        "admin_campaigns.html",
+        context! {
+            title => "Campaigns",
+            tenant => info.tenant,
+            user => info.account,
+            is_system_admin => info.account.role == Role::SystemAdmin,
+            section => "campaigns",
+            scope_tenant => tenant,
+            csrf => csrf.0,
+            rows => rows,
+            prev => (page > 1).then(|| page - 1),
+            next => more.then(|| page + 1),
+        },
+    )?
+    .into_response())
+}
+
+async fn show(
+    State(state): State<AppState>,
+    Path((slug, id)): Path<(String, i64)>,
+    Query(q): Query<ListQuery>,
+    session: MaybeSession,
+    csrf: CsrfToken,
+) -> Result<Response, WebError> {
+    let (info, tenant) = or_return!(require_tenant_admin(&state, session, &slug).await);
+    let c = state.core.campaign_in_scope(Some(&tenant), id).await?;
+    let page = q.page.unwrap_or(1).max(1);
+    let filter = store::mail::Filter {
+        tenant_id: Some(tenant.id),
+        campaign_id: Some(c.id),
+        limit: 501,
+        offset: (page - 1) * 500,
+        ..Default::default()
+    };
+    let mut tasks = store::mail::list(&state.core.db, &filter).await?;
+    let more = tasks.len() > 500;
+    tasks.truncate(500);
+    tasks.reverse();
+    let counts = store::mail::counts(&state.core.db, Some(tenant.id), Some(c.id)).await?;
+    let skipped = store::campaigns::skipped(&state.core.db, c.id).await?;
+    let notice = match q.notice.as_deref() {
+        Some("created") => Some(
+            "The campaign was created. Each recipient gets a personal mail at the scheduled time.",
+        ),
+        Some("cancelled") => Some("The waiting mails were cancelled."),
+        Some("redone") => Some("The failed mails are queued again."),
+        _ => None,
+    };
+    Ok(render(
+        "admin_campaign.html",
+        context! {
+            title => format!("Campaign {id}"),
+            tenant => info.tenant,
+            user => info.account,
+            is_system_admin => info.account.role == Role::SystemAdmin,
+            section => "campaigns",
+            scope_tenant => tenant,
+            csrf => csrf.0,
+            c => c,
+            label => c.kind.parse::<crate::mail::templates::MailKind>().map(|k| k.label()).unwrap_or(""),
+            valid_for => crate::service::reset::human_duration(c.valid_for_secs.max(60)),
+            tasks => tasks,
+            counts => counts,
+            skipped => skipped,
+            notice => notice,
+            prev => (page > 1).then(|| page - 1),
+            next => more.then(|| page + 1),
+        },
+    )?
+    .into_response())
+}
+
+async fn campaign_action(
+    State(state): State<AppState>,
+    Path((slug, id, action)): Path<(String, i64, String)>,
+    ClientIp(ip): ClientIp,
+    session: MaybeSession,
+    CsrfForm(_): CsrfForm,
+) -> Result<Response, WebError> {
+    let (info, tenant) = or_return!(require_tenant_admin(&state, session, &slug).await);
+    let notice = match action.as_str() {
+        "cancel" => {
+            state
+                .core
+                .cancel_campaign(&info.actor(), &tenant, id, Some(&ip))
+                .await?;
+            "cancelled"
+        }
+        "redo-failed" => {
+            state
+                .core
+                .redo_campaign_failures(&info.actor(), &tenant, id, Some(&ip))
+                .await?;
+            "redone"
+        }
+        _ => return Err(WebError::NotFound),
+    };
+    Ok(Redirect::to(&format!("/t/{slug}/admin/campaigns/{id}?notice={notice}")).into_response())
+}

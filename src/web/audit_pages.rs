@@ -1,0 +1,213 @@
+//! The audit log: `/t/{tenant}/admin/audit` (one tenant's events, for its administrators and
+//! system administrators) and `/admin/audit` (every tenant's and the system's, for system
+//! administrators). Who did what to whom, when, from where, and how it ended; filtered by
+//! action, actor, target, outcome and dates; newest first, 50 per page.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use minijinja::{context, Value};
+use serde::Deserialize;
+
+use super::admin::require_system_admin;
+use super::extract::{CsrfToken, MaybeSession};
+use super::mail_pages::require_tenant_admin;
+use super::templates::render_status;
+use super::tenant_admin::console_context;
+use super::{AppState, WebError};
+use crate::store::{self, Tenant};
+
+const PAGE_SIZE: i64 = 50;
+const OUTCOMES: [&str; 4] = ["success", "failure", "refused", "throttled"];
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/audit", get(system))
+        .route("/t/{tenant}/admin/audit", get(tenant))
+}
+
+#[derive(Deserialize, Default)]
+struct AuditQuery {
+    action: Option<String>,
+    actor: Option<String>,
+    target: Option<String>,
+    outcome: Option<String>,
+    /// YYYY-MM-DD, inclusive.
+    since: Option<String>,
+    until: Option<String>,
+    /// System view only: one tenant's events (its slug).
+    tenant: Option<String>,
+    page: Option<i64>,
+}
+
+fn blank(o: &Option<String>) -> Option<String> {
+    o.as_ref()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+}
+
+fn day_start(s: &str) -> Result<i64, WebError> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(s.trim(), &format)
+        .map(|d| d.midnight().assume_utc().unix_timestamp())
+        .map_err(|_| {
+            WebError::BadRequest(format!(
+                "`{}` is not a date like 2026-11-22",
+                s.escape_debug()
+            ))
+        })
+}
+
+impl AuditQuery {
+    fn filter(&self, tenant_id: Option<i64>) -> Result<store::audit::Filter, WebError> {
+        let page = self.page.unwrap_or(1).max(1);
+        Ok(store::audit::Filter {
+            tenant_id,
+            action: blank(&self.action),
+            actor: blank(&self.actor),
+            target: blank(&self.target),
+            outcome: blank(&self.outcome),
+            since: blank(&self.since).map(|s| day_start(&s)).transpose()?,
+            until: blank(&self.until)
+                .map(|s| day_start(&s).map(|t| t + 86_399))
+                .transpose()?,
+            limit: PAGE_SIZE + 1,
+            offset: (page - 1).saturating_mul(PAGE_SIZE),
+        })
+    }
+
+    fn page_link(&self, page: i64) -> String {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("action", &self.action),
+            ("actor", &self.actor),
+            ("target", &self.target),
+            ("outcome", &self.outcome),
+            ("since", &self.since),
+            ("until", &self.until),
+            ("tenant", &self.tenant),
+        ] {
+            if let Some(v) = blank(v) {
+                q.append_pair(k, &v);
+            }
+        }
+        q.append_pair("page", &page.to_string());
+        format!("?{}", q.finish())
+    }
+
+    fn shown(&self) -> Value {
+        context! {
+            action => self.action, actor => self.actor, target => self.target,
+            outcome => self.outcome, since => self.since, until => self.until, tenant => self.tenant,
+        }
+    }
+}
+
+/// The events of one page with the names of their tenants, and the links to the pages around.
+async fn events(
+    s: &AppState,
+    q: &AuditQuery,
+    tenant_id: Option<i64>,
+    tenants: &[Tenant],
+) -> Result<Value, WebError> {
+    let mut rows = store::audit::search(&s.core.db, &q.filter(tenant_id)?).await?;
+    let more = rows.len() as i64 > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE as usize);
+    let names: HashMap<i64, &str> = tenants.iter().map(|t| (t.id, t.slug.as_str())).collect();
+    let rows: Vec<Value> = rows
+        .iter()
+        .map(|e| {
+            let detail = if e.detail == "{}" {
+                ""
+            } else {
+                e.detail.as_str()
+            };
+            context! {
+                at => e.at,
+                tenant => e.tenant_id.and_then(|id| names.get(&id).copied()),
+                actor => e.actor,
+                action => e.action,
+                target => e.target,
+                ip => e.ip,
+                outcome => e.outcome,
+                detail => detail.chars().take(400).collect::<String>(),
+            }
+        })
+        .collect();
+    let page = q.page.unwrap_or(1).max(1);
+    Ok(context! {
+        rows => rows,
+        f => q.shown(),
+        outcomes => OUTCOMES,
+        prev => (page > 1).then(|| q.page_link(page - 1)),
+        next => more.then(|| q.page_link(page + 1)),
+    })
+}
+
+async fn system(
+    State(s): State<AppState>,
+    Query(q): Query<AuditQuery>,
+    session: MaybeSession,
+    csrf: CsrfToken,
+) -> Result<Response, WebError> {
+    let info = match require_system_admin(&s, session) {
+        Ok(i) => i,
+        Err(denied) => return Ok(denied.into_response()),
+    };
+    let tenants = store::tenants::list(&s.core.db).await?;
+    let tenant_id = match blank(&q.tenant) {
+        None => None,
+        Some(slug) => Some(
+            tenants
+                .iter()
+                .find(|t| t.slug == slug)
+                .map(|t| t.id)
+                .ok_or_else(|| {
+                    WebError::BadRequest(format!("There is no tenant `{}`.", slug.escape_debug()))
+                })?,
+        ),
+    };
+    let page = events(&s, &q, tenant_id, &tenants).await?;
+    render_status(
+        StatusCode::OK,
+        "admin_audit.html",
+        context! {
+            title => "Audit log",
+            tenant => info.tenant,
+            user => info.account,
+            is_system_admin => true,
+            section => "audit",
+            base => "/admin",
+            csrf => csrf.0,
+            tenants => tenants,
+            system_view => true,
+            ..page
+        },
+    )
+}
+
+async fn tenant(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<AuditQuery>,
+    session: MaybeSession,
+    csrf: CsrfToken,
+) -> Result<Response, WebError> {
+    let (info, tenant) = match require_tenant_admin(&s, session, &slug).await {
+        Ok(v) => v,
+        Err(r) => return Ok(r),
+    };
+    let page = events(&s, &q, Some(tenant.id), std::slice::from_ref(&tenant)).await?;
+    render_status(
+        StatusCode::OK,
+        "admin_audit.html",
+        context! {
+            system_view => false,
+            ..context! { ..page, ..console_context(&info, &tenant, &csrf, "Audit log", "audit") }
+        },
+    )
+}

@@ -1,0 +1,268 @@
+//! Tenant administration: `/t/{tenant}/admin` (the home page of a tenant's console) and
+//! `/t/{tenant}/admin/settings` (password reset on/off, link validity, password length, admin
+//! reset delay, fallback address, language, public URL). For that tenant's administrators and
+//! system administrators; the other console pages live in `users_pages`, `audit_pages`,
+//! `mail_pages` and `templates_pages`.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use minijinja::{context, Value};
+use serde::{Deserialize, Serialize};
+
+use super::extract::{ClientIp, CsrfForm, CsrfToken, FormFields, MaybeSession};
+use super::mail_pages::require_tenant_admin;
+use super::templates::render_status;
+use super::{AppState, WebError};
+use crate::domain::{
+    format_duration, parse_duration, InvalidInput, Language, PublicUrl, Role, TenantSettings,
+};
+use crate::service::{ServiceError, SessionInfo};
+use crate::store::{self, Tenant};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/t/{tenant}/admin", get(home)).route(
+        "/t/{tenant}/admin/settings",
+        get(settings).post(save_settings),
+    )
+}
+
+macro_rules! or_return {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(r) => return Ok(r),
+        }
+    };
+}
+
+/// What every page of a tenant's console passes to its template (the header, the navigation).
+pub(super) fn console_context(
+    info: &SessionInfo,
+    tenant: &Tenant,
+    csrf: &CsrfToken,
+    title: &str,
+    section: &str,
+) -> Value {
+    context! {
+        title => title,
+        tenant => info.tenant,
+        user => info.account,
+        is_system_admin => info.account.role == Role::SystemAdmin,
+        section => section,
+        scope_tenant => tenant,
+        base => format!("/t/{}/admin", tenant.slug),
+        csrf => csrf.0,
+    }
+}
+
+/// A service error the administrator can fix, as a message for the form; anything else fails
+/// the request.
+pub(super) fn form_error(e: ServiceError) -> Result<String, WebError> {
+    match e {
+        ServiceError::Internal(e) => Err(WebError::Internal(e)),
+        ServiceError::NotFound(m) => Err(WebError::NotFoundMsg(m)),
+        other => Ok(other.to_string()),
+    }
+}
+
+#[derive(Deserialize)]
+struct NoticeQuery {
+    notice: Option<String>,
+}
+
+async fn home(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    session: MaybeSession,
+    csrf: CsrfToken,
+) -> Result<Response, WebError> {
+    let (info, tenant) = or_return!(require_tenant_admin(&s, session, &slug).await);
+    let users = store::account_admin::count(&s.core.db, tenant.id).await?;
+    let counts = store::mail::counts(&s.core.db, Some(tenant.id), None).await?;
+    let failed = counts
+        .iter()
+        .find(|(st, _)| st == "failed")
+        .map_or(0, |(_, n)| *n);
+    let waiting = counts
+        .iter()
+        .find(|(st, _)| st == "waiting")
+        .map_or(0, |(_, n)| *n);
+    render_status(
+        StatusCode::OK,
+        "admin_home.html",
+        context! {
+            users => users,
+            failed => failed,
+            waiting => waiting,
+            reset_ttl => format_duration(tenant.settings.reset_link_ttl_secs),
+            ..console_context(&info, &tenant, &csrf, "Administration", "home")
+        },
+    )
+}
+
+/// The settings form as typed (or as stored), so a refused form keeps what was entered.
+#[derive(Serialize)]
+struct SettingsForm {
+    password_reset: bool,
+    reset_link_ttl: String,
+    min_password_length: String,
+    admin_reset_delay: String,
+    reset_fallback_to_primary: bool,
+    default_language: String,
+    public_url: String,
+}
+
+impl SettingsForm {
+    fn from_tenant(t: &Tenant) -> Self {
+        let s = &t.settings;
+        Self {
+            password_reset: s.password_reset_enabled,
+            reset_link_ttl: format_duration(s.reset_link_ttl_secs),
+            min_password_length: s.password_min_length.to_string(),
+            admin_reset_delay: format_duration(s.admin_reset_delay_secs),
+            reset_fallback_to_primary: s.reset_fallback_to_primary,
+            default_language: s.default_language.as_str().to_owned(),
+            public_url: t.public_url.clone().unwrap_or_default(),
+        }
+    }
+
+    fn from_form(f: &FormFields) -> Self {
+        Self {
+            password_reset: f.text("password_reset") == "on",
+            reset_link_ttl: f.text("reset_link_ttl").trim().to_owned(),
+            min_password_length: f.text("min_password_length").trim().to_owned(),
+            admin_reset_delay: f.text("admin_reset_delay").trim().to_owned(),
+            reset_fallback_to_primary: f.text("reset_fallback_to_primary") == "on",
+            default_language: f.text("default_language").trim().to_owned(),
+            public_url: f.text("public_url").trim().to_owned(),
+        }
+    }
+
+    /// The settings and public URL this form asks for (bounds are checked by the service).
+    fn parse(&self) -> Result<(TenantSettings, Option<String>), InvalidInput> {
+        let secs = |what: &str, raw: &str| -> Result<i64, InvalidInput> {
+            if raw == "0" {
+                return Ok(0);
+            }
+            Ok(parse_duration(what, raw)?.as_secs().min(i64::MAX as u64) as i64)
+        };
+        let min_length = self.min_password_length.parse::<i64>().map_err(|_| {
+            InvalidInput(format!(
+                "Minimum password length: `{}` is not a whole number",
+                self.min_password_length.escape_debug()
+            ))
+        })?;
+        let public_url = if self.public_url.is_empty() {
+            None
+        } else {
+            Some(PublicUrl::parse(&self.public_url)?.as_str().to_owned())
+        };
+        Ok((
+            TenantSettings {
+                password_reset_enabled: self.password_reset,
+                reset_link_ttl_secs: secs("Reset link validity", &self.reset_link_ttl)?,
+                password_min_length: min_length,
+                admin_reset_delay_secs: secs("Admin reset delay", &self.admin_reset_delay)?,
+                reset_fallback_to_primary: self.reset_fallback_to_primary,
+                default_language: self.default_language.parse::<Language>()?,
+            },
+            public_url,
+        ))
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn settings_page(
+    s: &AppState,
+    info: &SessionInfo,
+    tenant: &Tenant,
+    csrf: &CsrfToken,
+    form: &SettingsForm,
+    notice: Option<&str>,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    use crate::domain::bounds::*;
+    render_status(
+        status,
+        "admin_settings.html",
+        context! {
+            f => form,
+            notice => notice,
+            error => error,
+            min_floor => MIN_PASSWORD_LENGTH_FLOOR,
+            min_ceiling => MIN_PASSWORD_LENGTH_CEILING,
+            system_public_url => s.core.config.public_url.as_str(),
+            ..console_context(info, tenant, csrf, "Settings", "settings")
+        },
+    )
+}
+
+async fn settings(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<NoticeQuery>,
+    session: MaybeSession,
+    csrf: CsrfToken,
+) -> Result<Response, WebError> {
+    let (info, tenant) = or_return!(require_tenant_admin(&s, session, &slug).await);
+    let notice = match q.notice.as_deref() {
+        Some("saved") => Some("The settings were saved."),
+        _ => None,
+    };
+    settings_page(
+        &s,
+        &info,
+        &tenant,
+        &csrf,
+        &SettingsForm::from_tenant(&tenant),
+        notice,
+        None,
+        StatusCode::OK,
+    )
+}
+
+async fn save_settings(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    ClientIp(ip): ClientIp,
+    session: MaybeSession,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, WebError> {
+    let (info, mut tenant) = or_return!(require_tenant_admin(&s, session, &slug).await);
+    let typed = SettingsForm::from_form(&form);
+    let refused = |tenant: &Tenant, msg: &str| {
+        settings_page(
+            &s,
+            &info,
+            tenant,
+            &csrf,
+            &typed,
+            None,
+            Some(msg),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+    };
+    let (settings, public_url) = match typed.parse() {
+        Ok(v) => v,
+        Err(e) => return refused(&tenant, &e.0),
+    };
+    let before = tenant.settings.clone();
+    let shown = tenant.clone();
+    tenant.settings = settings;
+    tenant.public_url = public_url;
+    match s
+        .core
+        .update_tenant_from(&info.actor(), &tenant, &before, Some(&ip))
+        .await
+    {
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/t/{slug}/admin/settings?notice=saved")).into_response())
+        }
+        Err(e) => refused(&shown, &form_error(e)?),
+    }
+}

@@ -1,0 +1,293 @@
+//! Admin-Center → Tenants (`/admin/tenants`): the list, creating one (`/admin/tenants/new`) and
+//! changing one's name, public URL and enabled flag (`/admin/tenants/{slug}`). For system
+//! administrators. A tenant's own settings (password reset and the rest) are on its console's
+//! settings page, `/t/{slug}/admin/settings`.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use minijinja::{context, Value};
+use serde::{Deserialize, Serialize};
+
+use super::admin::require_system_admin;
+use super::extract::{ClientIp, CsrfForm, CsrfToken, FormFields, MaybeSession};
+use super::templates::render_status;
+use super::tenant_admin::form_error;
+use super::{AppState, WebError};
+use crate::domain::{format_duration, DisplayName, PublicUrl, TenantSlug};
+use crate::service::SessionInfo;
+use crate::store::{self, Tenant};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/tenants", get(list))
+        .route("/admin/tenants/new", get(new_form).post(create))
+        .route("/admin/tenants/{slug}", get(edit).post(save))
+}
+
+macro_rules! or_return {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(denied) => return Ok(denied.into_response()),
+        }
+    };
+}
+
+/// The address of a tenant's page; a tenant called `new` gets its first letter encoded.
+pub fn tenant_href(slug: &str) -> String {
+    match slug {
+        "new" => "/admin/tenants/%6Eew".to_owned(),
+        other => format!("/admin/tenants/{other}"),
+    }
+}
+
+fn frame(info: &SessionInfo, csrf: &CsrfToken, title: &str) -> Value {
+    context! {
+        title => title,
+        tenant => info.tenant,
+        user => info.account,
+        is_system_admin => true,
+        section => "tenants",
+        csrf => csrf.0,
+    }
+}
+
+#[derive(Deserialize)]
+struct NoticeQuery {
+    notice: Option<String>,
+}
+
+async fn list(
+    State(s): State<AppState>,
+    session: MaybeSession,
+    csrf: CsrfToken,
+) -> Result<Response, WebError> {
+    let info = or_return!(require_system_admin(&s, session));
+    let tenants = store::tenants::list(&s.core.db).await?;
+    let mut rows = Vec::with_capacity(tenants.len());
+    for t in &tenants {
+        rows.push(context! {
+            t => t,
+            href => tenant_href(&t.slug),
+            users => store::account_admin::count(&s.core.db, t.id).await?,
+            is_default => t.slug == s.core.config.raw.default_tenant,
+        });
+    }
+    render_status(
+        StatusCode::OK,
+        "admin_tenants.html",
+        context! {
+            rows => rows,
+            ..frame(&info, &csrf, "Tenants")
+        },
+    )
+}
+
+/// The tenant form as typed.
+#[derive(Serialize, Default)]
+struct TenantForm {
+    slug: String,
+    name: String,
+    public_url: String,
+    enabled: bool,
+}
+
+impl TenantForm {
+    fn from_form(f: &FormFields) -> Self {
+        Self {
+            slug: f.text("slug").trim().to_owned(),
+            name: f.text("name").trim().to_owned(),
+            public_url: f.text("public_url").trim().to_owned(),
+            enabled: f.text("enabled") == "on",
+        }
+    }
+
+    fn name(&self) -> Result<Option<DisplayName>, String> {
+        if self.name.is_empty() {
+            return Ok(None);
+        }
+        DisplayName::parse(&self.name)
+            .map(Some)
+            .map_err(|e| format!("Name: {e}"))
+    }
+
+    fn public_url(&self) -> Result<Option<PublicUrl>, String> {
+        if self.public_url.is_empty() {
+            return Ok(None);
+        }
+        PublicUrl::parse(&self.public_url)
+            .map(Some)
+            .map_err(|e| format!("Public URL: {e}"))
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn form_page(
+    s: &AppState,
+    info: &SessionInfo,
+    csrf: &CsrfToken,
+    existing: Option<&Tenant>,
+    form: &TenantForm,
+    notice: Option<&str>,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    let title = match existing {
+        Some(t) => format!("Tenant {}", t.slug),
+        None => "Create tenant".to_owned(),
+    };
+    render_status(
+        status,
+        "admin_tenant.html",
+        context! {
+            existing => existing,
+            action => existing.map_or_else(|| "/admin/tenants/new".to_owned(), |t| tenant_href(&t.slug)),
+            f => form,
+            notice => notice,
+            error => error,
+            is_default => existing.is_some_and(|t| t.slug == s.core.config.raw.default_tenant),
+            reset_ttl => existing.map(|t| format_duration(t.settings.reset_link_ttl_secs)),
+            system_public_url => s.core.config.public_url.as_str(),
+            ..frame(info, csrf, &title)
+        },
+    )
+}
+
+async fn new_form(
+    State(s): State<AppState>,
+    session: MaybeSession,
+    csrf: CsrfToken,
+) -> Result<Response, WebError> {
+    let info = or_return!(require_system_admin(&s, session));
+    let form = TenantForm {
+        enabled: true,
+        ..TenantForm::default()
+    };
+    form_page(&s, &info, &csrf, None, &form, None, None, StatusCode::OK)
+}
+
+async fn create(
+    State(s): State<AppState>,
+    ClientIp(ip): ClientIp,
+    session: MaybeSession,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, WebError> {
+    let info = or_return!(require_system_admin(&s, session));
+    let typed = TenantForm::from_form(&form);
+    let refused = |msg: &str| {
+        form_page(
+            &s,
+            &info,
+            &csrf,
+            None,
+            &typed,
+            None,
+            Some(msg),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+    };
+    let parsed = TenantSlug::parse(&typed.slug)
+        .map_err(|e| format!("Short name: {e}"))
+        .and_then(|slug| Ok((slug, typed.name()?, typed.public_url()?)));
+    let (slug, name, url) = match parsed {
+        Ok(v) => v,
+        Err(m) => return refused(&m),
+    };
+    match s
+        .core
+        .create_tenant_from(&info.actor(), &slug, name.as_ref(), url.as_ref(), Some(&ip))
+        .await
+    {
+        Ok(t) => {
+            Ok(Redirect::to(&format!("{}?notice=created", tenant_href(&t.slug))).into_response())
+        }
+        Err(e) => refused(&form_error(e)?),
+    }
+}
+
+async fn find_tenant(s: &AppState, slug: &str) -> Result<Tenant, WebError> {
+    store::tenants::by_slug(&s.core.db, slug)
+        .await?
+        .ok_or_else(|| WebError::NotFoundMsg("There is no tenant with this name.".into()))
+}
+
+async fn edit(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<NoticeQuery>,
+    session: MaybeSession,
+    csrf: CsrfToken,
+) -> Result<Response, WebError> {
+    let info = or_return!(require_system_admin(&s, session));
+    let t = find_tenant(&s, &slug).await?;
+    let form = TenantForm {
+        slug: t.slug.clone(),
+        name: t.display_name.clone(),
+        public_url: t.public_url.clone().unwrap_or_default(),
+        enabled: t.enabled,
+    };
+    let notice = match q.notice.as_deref() {
+        Some("created") => Some("The tenant was created. Its password reset is off until you switch it on in its settings."),
+        Some("saved") => Some("The tenant was saved."),
+        _ => None,
+    };
+    form_page(
+        &s,
+        &info,
+        &csrf,
+        Some(&t),
+        &form,
+        notice,
+        None,
+        StatusCode::OK,
+    )
+}
+
+async fn save(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    ClientIp(ip): ClientIp,
+    session: MaybeSession,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, WebError> {
+    let info = or_return!(require_system_admin(&s, session));
+    let mut t = find_tenant(&s, &slug).await?;
+    let shown = t.clone();
+    let mut typed = TenantForm::from_form(&form);
+    typed.slug = t.slug.clone();
+    let refused = |msg: &str| {
+        form_page(
+            &s,
+            &info,
+            &csrf,
+            Some(&shown),
+            &typed,
+            None,
+            Some(msg),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+    };
+    let (name, url) = match typed.name().and_then(|n| Ok((n, typed.public_url()?))) {
+        Ok(v) => v,
+        Err(m) => return refused(&m),
+    };
+    let before = t.settings.clone();
+    t.display_name = name.map_or_else(|| t.slug.clone(), |n| n.as_str().to_owned());
+    t.public_url = url.map(|u| u.as_str().to_owned());
+    t.enabled = typed.enabled;
+    match s
+        .core
+        .update_tenant_from(&info.actor(), &t, &before, Some(&ip))
+        .await
+    {
+        Ok(()) => {
+            Ok(Redirect::to(&format!("{}?notice=saved", tenant_href(&t.slug))).into_response())
+        }
+        Err(e) => refused(&form_error(e)?),
+    }
+}

@@ -1,0 +1,767 @@
+//! Admin → Users: `/t/{tenant}/admin/users` (search, select for a reset, create, import,
+//! export) and `/t/{tenant}/admin/users/{username}` (edit, disable, enable, delete). For that
+//! tenant's administrators and system administrators.
+//!
+//! Who may do what is decided by the service (`may_manage`, `may_grant`, and the self-protection
+//! in `update_account`, `set_account_status` and `delete_account`); these handlers show the
+//! answers.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use minijinja::{context, Value};
+use serde::{Deserialize, Serialize};
+
+use super::extract::{ClientIp, CsrfForm, CsrfToken, FormFields, MaybeSession};
+use super::mail_pages::require_tenant_admin;
+use super::templates::render_status;
+use super::tenant_admin::{console_context, form_error};
+use super::{AppState, WebError};
+use crate::domain::{AccountStatus, DisplayName, EmailAddress, Role, Username};
+use crate::service::user_admin::{may_grant, may_manage, ImportReport, CSV_COLUMNS};
+use crate::service::{AccountChanges, CreateAccount, ServiceError, SessionInfo};
+use crate::store::{self, Account, Tenant};
+
+const PAGE_SIZE: i64 = 50;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/t/{tenant}/admin/users", get(list))
+        .route("/t/{tenant}/admin/users/new", get(new_form).post(create))
+        .route(
+            "/t/{tenant}/admin/users/import",
+            get(import_form).post(import),
+        )
+        .route("/t/{tenant}/admin/users/export.csv", get(export))
+        .route("/t/{tenant}/admin/users/{username}", get(edit).post(save))
+        .route("/t/{tenant}/admin/users/{username}/disable", post(disable))
+        .route("/t/{tenant}/admin/users/{username}/enable", post(enable))
+        .route(
+            "/t/{tenant}/admin/users/{username}/delete",
+            get(confirm_delete).post(delete),
+        )
+}
+
+macro_rules! or_return {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(r) => return Ok(r),
+        }
+    };
+}
+
+/// The address of a user's page. Every byte but unreserved ones is percent-encoded, and the
+/// names of the fixed pages beside it (`new`, `import`, `export.csv`) get their first letter
+/// encoded, so a user called `new` still has a page of their own.
+pub fn user_href(slug: &str, username: &str) -> String {
+    let mut enc = String::new();
+    for (i, b) in username.bytes().enumerate() {
+        let reserved_name = i == 0 && matches!(username, "new" | "import" | "export.csv");
+        if !reserved_name && (b.is_ascii_alphanumeric() || b"-._~".contains(&b)) {
+            enc.push(b as char);
+        } else {
+            enc.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("/t/{slug}/admin/users/{enc}")
+}
+
+fn role_label(r: Role) -> &'static str {
+    match r {
+        Role::User => "User",
+        Role::TenantAdmin => "Tenant administrator",
+        Role::SystemAdmin => "System administrator",
+    }
+}
+
+/// The roles the form offers: system-admin only to system administrators in the default tenant
+/// (or when the account already has it, to show the current value).
+fn role_options(s: &AppState, by: &Account, tenant: &Tenant, current: Option<Role>) -> Vec<Value> {
+    let mut roles = vec![Role::User, Role::TenantAdmin];
+    let may_grant_system =
+        by.role == Role::SystemAdmin && tenant.slug == s.core.config.raw.default_tenant;
+    if may_grant_system || current == Some(Role::SystemAdmin) {
+        roles.push(Role::SystemAdmin);
+    }
+    roles
+        .into_iter()
+        .map(|r| context! { value => r.as_str(), label => role_label(r) })
+        .collect()
+}
+
+/// The user named in the path, in this tenant, or "not found".
+async fn find_user(s: &AppState, tenant: &Tenant, username: &str) -> Result<Account, WebError> {
+    let Ok(u) = Username::parse(username) else {
+        return Err(WebError::NotFound);
+    };
+    store::accounts::by_username(&s.core.db, tenant.id, u.as_str())
+        .await?
+        .ok_or_else(|| WebError::NotFoundMsg(format!("There is no user `{}` here.", u.as_str())))
+}
+
+fn forbidden(e: ServiceError) -> WebError {
+    WebError::Forbidden(e.to_string())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The list
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+struct ListQuery {
+    q: Option<String>,
+    page: Option<i64>,
+    notice: Option<String>,
+}
+
+impl ListQuery {
+    fn page_link(&self, page: i64) -> String {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        if let Some(text) = self.q.as_deref().filter(|t| !t.trim().is_empty()) {
+            q.append_pair("q", text);
+        }
+        q.append_pair("page", &page.to_string());
+        format!("?{}", q.finish())
+    }
+}
+
+fn notice_text(code: Option<&str>) -> Option<&'static str> {
+    match code? {
+        "created" => Some("The user was created."),
+        "saved" => Some("The changes were saved."),
+        "unchanged" => Some("Nothing was changed."),
+        "disabled" => Some("The account is disabled; its sessions have ended."),
+        "enabled" => Some("The account is enabled again."),
+        "deleted" => Some("The user was deleted."),
+        _ => None,
+    }
+}
+
+async fn list(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<ListQuery>,
+    session: MaybeSession,
+    csrf: CsrfToken,
+) -> Result<Response, WebError> {
+    let (info, tenant) = or_return!(require_tenant_admin(&s, session, &slug).await);
+    let page = q.page.unwrap_or(1).max(1);
+    let text = q.q.as_deref().unwrap_or("").trim().to_owned();
+    let mut accounts = store::accounts::search(
+        &s.core.db,
+        tenant.id,
+        &text,
+        PAGE_SIZE + 1,
+        (page - 1).saturating_mul(PAGE_SIZE),
+    )
+    .await?;
+    let more = accounts.len() as i64 > PAGE_SIZE;
+    accounts.truncate(PAGE_SIZE as usize);
+    let total = store::account_admin::count(&s.core.db, tenant.id).await?;
+    let rows: Vec<Value> = accounts
+        .iter()
+        .map(|a| {
+            context! {
+                id => a.id,
+                username => a.username,
+                href => user_href(&tenant.slug, &a.username),
+                name => a.display_name,
+                email => a.email,
+                reset_email => a.reset_email,
+                role => a.role.as_str(),
+                role_label => role_label(a.role),
+                status => a.status.as_str(),
+                is_self => a.id == info.account.id,
+            }
+        })
+        .collect();
+    render_status(
+        StatusCode::OK,
+        "admin_users.html",
+        context! {
+            rows => rows,
+            total => total,
+            q => text,
+            prev => (page > 1).then(|| q.page_link(page - 1)),
+            next => more.then(|| q.page_link(page + 1)),
+            notice => notice_text(q.notice.as_deref()),
+            ..console_context(&info, &tenant, &csrf, "Users", "users")
+        },
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Create and edit
+// ---------------------------------------------------------------------------------------------
+
+/// The user form as typed, so a refused form keeps what was entered.
+#[derive(Serialize, Default)]
+struct UserForm {
+    username: String,
+    display_name: String,
+    email: String,
+    reset_email: String,
+    role: String,
+    must_change: bool,
+}
+
+impl UserForm {
+    fn from_account(a: &Account) -> Self {
+        Self {
+            username: a.username.clone(),
+            display_name: a.display_name.clone(),
+            email: a.email.clone().unwrap_or_default(),
+            reset_email: a.reset_email.clone().unwrap_or_default(),
+            role: a.role.as_str().to_owned(),
+            must_change: a.must_change_password,
+        }
+    }
+
+    fn from_form(f: &FormFields) -> Self {
+        Self {
+            username: f.text("username").trim().to_owned(),
+            display_name: f.text("display_name").trim().to_owned(),
+            email: f.text("email").trim().to_owned(),
+            reset_email: f.text("reset_email").trim().to_owned(),
+            role: f.text("role").trim().to_owned(),
+            must_change: f.text("must_change") == "on",
+        }
+    }
+
+    fn addresses(
+        &self,
+    ) -> Result<
+        (
+            DisplayName,
+            Option<EmailAddress>,
+            Option<EmailAddress>,
+            Role,
+        ),
+        String,
+    > {
+        let optional = |what: &str, raw: &str| -> Result<Option<EmailAddress>, String> {
+            if raw.is_empty() {
+                Ok(None)
+            } else {
+                EmailAddress::parse(raw)
+                    .map(Some)
+                    .map_err(|e| format!("{what}: {e}"))
+            }
+        };
+        Ok((
+            DisplayName::parse(&self.display_name).map_err(|e| format!("Name: {e}"))?,
+            optional("E-mail address", &self.email)?,
+            optional("E-mail address for password reset", &self.reset_email)?,
+            self.role
+                .parse::<Role>()
+                .map_err(|e| format!("Role: {e}"))?,
+        ))
+    }
+}
+
+fn new_page(
+    s: &AppState,
+    info: &SessionInfo,
+    tenant: &Tenant,
+    csrf: &CsrfToken,
+    form: &UserForm,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    let policy = s.core.policy(tenant);
+    render_status(
+        status,
+        "admin_user_new.html",
+        context! {
+            f => form,
+            error => error,
+            roles => role_options(s, &info.account, tenant, None),
+            policy => policy.describe(),
+            ..console_context(info, tenant, csrf, "Create user", "users")
+        },
+    )
+}
+
+async fn new_form(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    session: MaybeSession,
+    csrf: CsrfToken,
+) -> Result<Response, WebError> {
+    let (info, tenant) = or_return!(require_tenant_admin(&s, session, &slug).await);
+    let form = UserForm {
+        role: Role::User.as_str().into(),
+        must_change: true,
+        ..UserForm::default()
+    };
+    new_page(&s, &info, &tenant, &csrf, &form, None, StatusCode::OK)
+}
+
+async fn create(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    ClientIp(ip): ClientIp,
+    session: MaybeSession,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, WebError> {
+    let (info, tenant) = or_return!(require_tenant_admin(&s, session, &slug).await);
+    let typed = UserForm::from_form(&form);
+    let refused = |msg: &str| {
+        new_page(
+            &s,
+            &info,
+            &tenant,
+            &csrf,
+            &typed,
+            Some(msg),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+    };
+    let username = match Username::parse(&typed.username) {
+        Ok(u) => u,
+        Err(e) => return refused(&format!("Username: {e}")),
+    };
+    let (display_name, email, reset_email, role) = match typed.addresses() {
+        Ok(v) => v,
+        Err(m) => return refused(&m),
+    };
+    if let Err(e) = may_grant(&info.account, role) {
+        return refused(&e.to_string());
+    }
+    let password = form.text("password");
+    let password = if password.is_empty() && form.text("confirm_password").is_empty() {
+        None
+    } else if password != form.text("confirm_password") {
+        return refused("The two passwords do not match.");
+    } else {
+        Some(form.secret("password"))
+    };
+    let new = CreateAccount {
+        username,
+        display_name: Some(display_name),
+        email,
+        reset_email,
+        password,
+        role,
+    };
+    match s
+        .core
+        .create_account_with(&info.actor(), &tenant, new, typed.must_change, Some(&ip))
+        .await
+    {
+        Ok(a) => Ok(Redirect::to(&format!(
+            "{}?notice=created",
+            user_href(&tenant.slug, &a.username)
+        ))
+        .into_response()),
+        Err(e) => refused(&form_error(e)?),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn edit_page(
+    s: &AppState,
+    info: &SessionInfo,
+    tenant: &Tenant,
+    csrf: &CsrfToken,
+    target: &Account,
+    form: &UserForm,
+    notice: Option<&str>,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    render_status(
+        status,
+        "admin_user.html",
+        context! {
+            target => target,
+            href => user_href(&tenant.slug, &target.username),
+            f => form,
+            notice => notice,
+            error => error,
+            roles => role_options(s, &info.account, tenant, Some(target.role)),
+            role_label => role_label(target.role),
+            can_manage => may_manage(&info.account, target).is_ok(),
+            is_self => target.id == info.account.id,
+            has_password => target.password_hash.is_some(),
+            ..console_context(info, tenant, csrf, &format!("User {}", target.username), "users")
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct NoticeQuery {
+    notice: Option<String>,
+}
+
+async fn edit(
+    State(s): State<AppState>,
+    Path((slug, username)): Path<(String, String)>,
+    Query(q): Query<NoticeQuery>,
+    session: MaybeSession,
+    csrf: CsrfToken,
+) -> Result<Response, WebError> {
+    let (info, tenant) = or_return!(require_tenant_admin(&s, session, &slug).await);
+    let target = find_user(&s, &tenant, &username).await?;
+    edit_page(
+        &s,
+        &info,
+        &tenant,
+        &csrf,
+        &target,
+        &UserForm::from_account(&target),
+        notice_text(q.notice.as_deref()),
+        None,
+        StatusCode::OK,
+    )
+}
+
+async fn save(
+    State(s): State<AppState>,
+    Path((slug, username)): Path<(String, String)>,
+    ClientIp(ip): ClientIp,
+    session: MaybeSession,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, WebError> {
+    let (info, tenant) = or_return!(require_tenant_admin(&s, session, &slug).await);
+    let target = find_user(&s, &tenant, &username).await?;
+    may_manage(&info.account, &target).map_err(forbidden)?;
+    let mut typed = UserForm::from_form(&form);
+    typed.username = target.username.clone();
+    let refused = |msg: &str| {
+        edit_page(
+            &s,
+            &info,
+            &tenant,
+            &csrf,
+            &target,
+            &typed,
+            None,
+            Some(msg),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+    };
+    let (display_name, email, reset_email, role) = match typed.addresses() {
+        Ok(v) => v,
+        Err(m) => return refused(&m),
+    };
+    if role != target.role {
+        if let Err(e) = may_grant(&info.account, role) {
+            return refused(&e.to_string());
+        }
+    }
+    let as_str = |e: &Option<EmailAddress>| e.as_ref().map(|e| e.as_str().to_owned());
+    let changes = AccountChanges {
+        display_name: (display_name.as_str() != target.display_name).then_some(display_name),
+        email: (as_str(&email) != target.email).then_some(email),
+        reset_email: (as_str(&reset_email) != target.reset_email).then_some(reset_email),
+        role: (role != target.role).then_some(role),
+    };
+    let href = user_href(&tenant.slug, &target.username);
+    if changes.display_name.is_none()
+        && changes.email.is_none()
+        && changes.reset_email.is_none()
+        && changes.role.is_none()
+    {
+        return Ok(Redirect::to(&format!("{href}?notice=unchanged")).into_response());
+    }
+    match s
+        .core
+        .admin_update_account(&info.actor(), &tenant, target.clone(), changes, Some(&ip))
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("{href}?notice=saved")).into_response()),
+        Err(e) => refused(&form_error(e)?),
+    }
+}
+
+async fn change_status(
+    s: AppState,
+    slug: String,
+    username: String,
+    ip: String,
+    session: MaybeSession,
+    csrf: CsrfToken,
+    status: AccountStatus,
+) -> Result<Response, WebError> {
+    let (info, tenant) = or_return!(require_tenant_admin(&s, session, &slug).await);
+    let target = find_user(&s, &tenant, &username).await?;
+    may_manage(&info.account, &target).map_err(forbidden)?;
+    let href = user_href(&tenant.slug, &target.username);
+    match s
+        .core
+        .set_account_status_from(&info.actor(), &tenant, &target, status, Some(&ip))
+        .await
+    {
+        Ok(()) => {
+            let notice = match status {
+                AccountStatus::Active => "enabled",
+                AccountStatus::Disabled => "disabled",
+            };
+            Ok(Redirect::to(&format!("{href}?notice={notice}")).into_response())
+        }
+        Err(e) => {
+            let msg = form_error(e)?;
+            edit_page(
+                &s,
+                &info,
+                &tenant,
+                &csrf,
+                &target,
+                &UserForm::from_account(&target),
+                None,
+                Some(&msg),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+        }
+    }
+}
+
+async fn disable(
+    State(s): State<AppState>,
+    Path((slug, username)): Path<(String, String)>,
+    ClientIp(ip): ClientIp,
+    session: MaybeSession,
+    csrf: CsrfToken,
+    CsrfForm(_): CsrfForm,
+) -> Result<Response, WebError> {
+    change_status(
+        s,
+        slug,
+        username,
+        ip,
+        session,
+        csrf,
+        AccountStatus::Disabled,
+    )
+    .await
+}
+
+async fn enable(
+    State(s): State<AppState>,
+    Path((slug, username)): Path<(String, String)>,
+    ClientIp(ip): ClientIp,
+    session: MaybeSession,
+    csrf: CsrfToken,
+    CsrfForm(_): CsrfForm,
+) -> Result<Response, WebError> {
+    change_status(s, slug, username, ip, session, csrf, AccountStatus::Active).await
+}
+
+fn delete_page(
+    info: &SessionInfo,
+    tenant: &Tenant,
+    csrf: &CsrfToken,
+    target: &Account,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    render_status(
+        status,
+        "admin_user_delete.html",
+        context! {
+            target => target,
+            href => user_href(&tenant.slug, &target.username),
+            is_self => target.id == info.account.id,
+            error => error,
+            ..console_context(info, tenant, csrf, &format!("Delete user {}", target.username), "users")
+        },
+    )
+}
+
+async fn confirm_delete(
+    State(s): State<AppState>,
+    Path((slug, username)): Path<(String, String)>,
+    session: MaybeSession,
+    csrf: CsrfToken,
+) -> Result<Response, WebError> {
+    let (info, tenant) = or_return!(require_tenant_admin(&s, session, &slug).await);
+    let target = find_user(&s, &tenant, &username).await?;
+    may_manage(&info.account, &target).map_err(forbidden)?;
+    delete_page(&info, &tenant, &csrf, &target, None, StatusCode::OK)
+}
+
+async fn delete(
+    State(s): State<AppState>,
+    Path((slug, username)): Path<(String, String)>,
+    ClientIp(ip): ClientIp,
+    session: MaybeSession,
+    csrf: CsrfToken,
+    CsrfForm(_): CsrfForm,
+) -> Result<Response, WebError> {
+    let (info, tenant) = or_return!(require_tenant_admin(&s, session, &slug).await);
+    let target = find_user(&s, &tenant, &username).await?;
+    may_manage(&info.account, &target).map_err(forbidden)?;
+    match s
+        .core
+        .delete_account(&info.actor(), &tenant, &target, Some(&ip))
+        .await
+    {
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/t/{slug}/admin/users?notice=deleted")).into_response())
+        }
+        Err(e) => {
+            let msg = form_error(e)?;
+            delete_page(
+                &info,
+                &tenant,
+                &csrf,
+                &target,
+                Some(&msg),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Import and export
+// ---------------------------------------------------------------------------------------------
+
+#[allow(clippy::too_many_arguments)]
+fn import_page(
+    s: &AppState,
+    info: &SessionInfo,
+    tenant: &Tenant,
+    csrf: &CsrfToken,
+    csv: &str,
+    report: Option<&ImportReport>,
+    notice: Option<&str>,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    render_status(
+        status,
+        "admin_users_import.html",
+        context! {
+            csv => csv,
+            report => report,
+            bad_rows => report.map(ImportReport::bad_rows),
+            notice => notice,
+            error => error,
+            columns => CSV_COLUMNS.join(","),
+            max_rows => crate::service::user_admin::MAX_IMPORT_ROWS,
+            max_kb => s.core.config.raw.max_body_bytes / 1024,
+            ..console_context(info, tenant, csrf, "Import users", "users")
+        },
+    )
+}
+
+async fn import_form(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    session: MaybeSession,
+    csrf: CsrfToken,
+) -> Result<Response, WebError> {
+    let (info, tenant) = or_return!(require_tenant_admin(&s, session, &slug).await);
+    let example = format!(
+        "{}\nalice,alice@example.org,alice.private@example.net,Alice Smith,user\n",
+        CSV_COLUMNS.join(",")
+    );
+    import_page(
+        &s,
+        &info,
+        &tenant,
+        &csrf,
+        &example,
+        None,
+        None,
+        None,
+        StatusCode::OK,
+    )
+}
+
+async fn import(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    ClientIp(ip): ClientIp,
+    session: MaybeSession,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, WebError> {
+    let (info, tenant) = or_return!(require_tenant_admin(&s, session, &slug).await);
+    let csv = form.text("csv");
+    let dry_run = match form.text("action") {
+        "preview" => true,
+        "import" => false,
+        _ => {
+            return Err(WebError::BadRequest(
+                "Choose Preview (dry run) or Import.".into(),
+            ))
+        }
+    };
+    let report = s
+        .core
+        .import_users(&info.actor(), &tenant, csv, dry_run, Some(&ip))
+        .await?;
+    let rows = report.rows.len();
+    let (notice, error) = if let Some(e) = &report.error {
+        (None, Some(format!("Nothing was imported. {e}")))
+    } else if !report.ok() {
+        (
+            None,
+            Some(format!(
+                "Nothing was imported: {} of {rows} rows have errors. Correct them and try again.",
+                report.bad_rows()
+            )),
+        )
+    } else if dry_run {
+        (
+            Some(format!(
+                "All {rows} rows are fine. Nothing was changed yet: press Import to create them."
+            )),
+            None,
+        )
+    } else {
+        (
+            Some(format!(
+                "Imported {} users. They have no password yet: they use \"Forgot password?\" or get a reset from you.",
+                report.imported
+            )),
+            None,
+        )
+    };
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    import_page(
+        &s,
+        &info,
+        &tenant,
+        &csrf,
+        if dry_run || error.is_some() { csv } else { "" },
+        Some(&report),
+        notice.as_deref(),
+        error.as_deref(),
+        status,
+    )
+}
+
+async fn export(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    ClientIp(ip): ClientIp,
+    session: MaybeSession,
+) -> Result<Response, WebError> {
+    let (info, tenant) = or_return!(require_tenant_admin(&s, session, &slug).await);
+    let csv = s
+        .core
+        .export_users_csv(&info.actor(), &tenant, Some(&ip))
+        .await?;
+    let disposition = format!("attachment; filename=\"users-{}.csv\"", tenant.slug);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        csv,
+    )
+        .into_response())
+}
