@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs Latchkey's whole test suite on a fresh Debian machine: installs what is missing,
-# makes sure PostgreSQL answers, then checks formatting and lints and runs every test.
+# Runs Latchkey's whole test suite on a fresh Debian machine: installs what is missing
+# (C compiler, PostgreSQL, Chromium and ChromeDriver), makes sure PostgreSQL answers, then checks
+# formatting and lints and runs every test, the headless-Chromium journeys included.
 #
 #   ./scripts/test.sh
 #
@@ -31,6 +32,12 @@ apt_install() {
 command -v cargo >/dev/null || { echo "Rust (cargo) is needed: https://rustup.rs" >&2; exit 1; }
 command -v cc >/dev/null || apt_install build-essential
 command -v pg_isready >/dev/null || apt_install postgresql-client
+# The browser journeys (tests/browser.rs) drive Debian's Chromium through ChromeDriver; nothing
+# downloads a browser at run time.
+if [ ! -x /usr/bin/chromium ] || ! command -v chromedriver >/dev/null; then
+  say "installing Chromium and ChromeDriver for the browser tests"
+  apt_install chromium chromium-driver
+fi
 
 # --- PostgreSQL ---------------------------------------------------------------------------------
 pg_host=$(python3 -c 'import sys,urllib.parse as u; p=u.urlparse(sys.argv[1]); print(p.hostname or "127.0.0.1", p.port or 5432)' "$LATCHKEY_TEST_DATABASE_URL" 2>/dev/null || echo "127.0.0.1 5432")
@@ -69,5 +76,5 @@ else
   echo "clippy is not installed: skipping lints"
 fi
 
-say "cargo test (unit, integration and CLI tests on SQLite and PostgreSQL)"
+say "cargo test (unit, integration, CLI and browser tests on SQLite and PostgreSQL)"
 cargo test --locked --all-targets

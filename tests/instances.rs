@@ -1,0 +1,387 @@
+//! Several `latchkey serve` processes on one PostgreSQL behave as one system: sessions, reset
+//! links and rate limits hold across instances, settings changed on one apply on the others
+//! without a restart, and a campaign of 1,000 mails is delivered once per recipient while
+//! instances are killed (SIGKILL) and started during delivery.
+
+mod common;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::smtp::{SmtpOptions, SmtpServer, TlsMode};
+use common::{link_in, Browser, PgDatabase, GOOD_PASSWORD, OTHER_PASSWORD};
+use latchkey::domain::{EmailAddress, Role, Username};
+use latchkey::mail::{Security, SmtpSettings};
+use latchkey::service::{Actor, CreateAccount, SmtpInput};
+use latchkey::store;
+
+const BIN: &str = env!("CARGO_BIN_EXE_latchkey");
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One `latchkey serve` process. Killed with SIGKILL when dropped or `kill`ed.
+struct Instance {
+    child: Child,
+    base: String,
+}
+
+impl Instance {
+    fn start(db_url: &str, data: &Path, key: &Path, public_url: &str) -> Self {
+        let port = free_port();
+        let dir = data.join(format!("instance-{port}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut cmd = Command::new(BIN);
+        for (k, _) in std::env::vars_os() {
+            if k.to_string_lossy().starts_with("LATCHKEY_") {
+                cmd.env_remove(k);
+            }
+        }
+        let child = cmd
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--public-url",
+                public_url,
+            ])
+            .env("LATCHKEY_DATABASE_URL", db_url)
+            .env("LATCHKEY_DATA_DIR", &dir)
+            .env("LATCHKEY_MASTER_KEY_FILE", key)
+            .env("LATCHKEY_ARGON2_MEMORY_KIB", "1024")
+            .env("LATCHKEY_ARGON2_ITERATIONS", "1")
+            .env("LATCHKEY_MAIL_POLL_INTERVAL", "200ms")
+            .env("LATCHKEY_MAIL_LEASE", "10s")
+            .env("LATCHKEY_LOGIN_FAILURES_PER_ACCOUNT_PER_HOUR", "3")
+            .env("RUST_LOG", "warn")
+            .current_dir(&dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start latchkey serve");
+        Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    async fn ready(self) -> Self {
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(r) = client.get(format!("{}/readyz", self.base)).send().await {
+                if r.status() == 200 {
+                    return self;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "instance {} never became ready",
+                self.base
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn kill(mut self) {
+        let _ = self.child.kill(); // SIGKILL: no graceful shutdown, claimed mail is left behind
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn session_cookie(page: &common::Page) -> String {
+    page.set_cookies()
+        .into_iter()
+        .find(|c| c.starts_with("latchkey_session="))
+        .map(|c| c.split(';').next().unwrap().to_owned())
+        .expect("a session cookie")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_on_one_postgres_behave_as_one_system() {
+    let pg = PgDatabase::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    let key: PathBuf = dir.path().join("master.key");
+    // The "load balancer" address people use: links point here; the test picks instances.
+    let public = "http://latchkey.test";
+    let a = Instance::start(&pg.url, dir.path(), &key, public)
+        .ready()
+        .await;
+    let b = Instance::start(&pg.url, dir.path(), &key, public)
+        .ready()
+        .await;
+
+    // The test's own view of the database, for setup and checks.
+    let mut config = latchkey::Config {
+        database_url: Some(pg.url.clone()),
+        data_dir: dir.path().join("test-core"),
+        master_key_file: Some(key.clone()),
+        public_url: Some(public.into()),
+        argon2_memory_kib: 1024,
+        argon2_iterations: 1,
+        mail_worker: false,
+        ..latchkey::Config::default()
+    };
+    config.listen = "127.0.0.1:0".into();
+    let core = latchkey::service::Core::open(
+        config.validate().unwrap(),
+        std::sync::Arc::new(latchkey::clock::SystemClock),
+    )
+    .await
+    .unwrap();
+    let mut tenant = core.tenant("default").await.unwrap();
+    let new = |name: &str, role: Role, pw: Option<&str>| CreateAccount {
+        username: Username::parse(name).unwrap(),
+        display_name: None,
+        email: Some(EmailAddress::parse(&format!("{name}@example.org")).unwrap()),
+        reset_email: None,
+        password: pw.map(|p| secrecy::SecretString::from(p.to_owned())),
+        role,
+    };
+    core.create_account(
+        &Actor::Cli,
+        &tenant,
+        new("boss", Role::TenantAdmin, Some(GOOD_PASSWORD)),
+    )
+    .await
+    .unwrap();
+    core.create_account(
+        &Actor::Cli,
+        &tenant,
+        new("alice", Role::User, Some(GOOD_PASSWORD)),
+    )
+    .await
+    .unwrap();
+
+    // A session made on A is valid on B.
+    let mut on_a = Browser::new(&a.base);
+    let login = on_a.login("default", "alice", GOOD_PASSWORD).await;
+    assert_eq!(login.status, 303);
+    let cookie = session_cookie(&login);
+    let plain = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = plain
+        .get(format!("{}/t/default/account", b.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "the session from A works on B");
+
+    // Rate limits hold across instances: 3 failures spread over A and B lock the 4th try.
+    for base in [&a.base, &b.base, &a.base] {
+        assert_eq!(
+            Browser::new(base)
+                .login("default", "alice", "wrong wrong wrong wrong")
+                .await
+                .status,
+            401
+        );
+    }
+    assert_eq!(
+        Browser::new(&b.base)
+            .login("default", "alice", GOOD_PASSWORD)
+            .await
+            .status,
+        429
+    );
+    store::rate_limit::clear(
+        &core.db,
+        &format!(
+            "login-fail:account:{}",
+            core.account_by_username(&tenant, "alice").await.unwrap().id
+        ),
+    )
+    .await
+    .unwrap();
+
+    // Settings changed through one instance (here: the database) apply on all without restart.
+    let srv = SmtpServer::start(SmtpOptions {
+        tls: TlsMode::None,
+        ..SmtpOptions::default()
+    })
+    .await;
+    let smtp = SmtpSettings {
+        enabled: true,
+        host: "127.0.0.1".into(),
+        port: srv.port(),
+        security: Security::None,
+        auth: false,
+        from_address: "noreply@example.org".into(),
+        timeout_secs: 5,
+        ..SmtpSettings::default()
+    };
+    core.save_smtp(
+        &Actor::Cli,
+        None,
+        SmtpInput {
+            settings: smtp,
+            new_password: None,
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(!Browser::new(&b.base)
+        .get("/t/default/login")
+        .await
+        .body
+        .contains("Forgot password?"));
+    let mut boss = Browser::new(&a.base);
+    assert_eq!(
+        boss.login("default", "boss", GOOD_PASSWORD).await.status,
+        303
+    );
+    let before = tenant.settings.clone();
+    tenant.settings.password_reset_enabled = true;
+    tenant.settings.reset_fallback_to_primary = true;
+    core.update_tenant(&Actor::Cli, &tenant, &before)
+        .await
+        .unwrap();
+    for base in [&a.base, &b.base] {
+        assert!(
+            Browser::new(base)
+                .get("/t/default/login")
+                .await
+                .body
+                .contains("Forgot password?"),
+            "{base}"
+        );
+    }
+
+    // A reset link issued through A is used on B.
+    let mut asker = Browser::new(&a.base);
+    asker.get("/t/default/forgot-password").await;
+    assert_eq!(
+        asker
+            .post("/t/default/forgot-password", &[("identifier", "alice")])
+            .await
+            .status,
+        200
+    );
+    let mails = srv.wait_for_messages(1, Duration::from_secs(15)).await;
+    let link = link_in(&mails[0].data, "reset?token=").expect("a reset link");
+    let path = link.strip_prefix(public).unwrap().to_owned();
+    let mut on_b = Browser::new(&b.base);
+    assert_eq!(on_b.get(&path).await.status, 303);
+    assert_eq!(
+        on_b.post(
+            "/t/default/reset",
+            &[
+                ("new_password", OTHER_PASSWORD),
+                ("confirm_password", OTHER_PASSWORD)
+            ]
+        )
+        .await
+        .status,
+        303
+    );
+    assert_eq!(
+        Browser::new(&a.base)
+            .login("default", "alice", OTHER_PASSWORD)
+            .await
+            .status,
+        303
+    );
+    // …and the reset ended the session everywhere.
+    let r = plain
+        .get(format!("{}/t/default/account", a.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+
+    // A campaign of 1,000 personal mails, delivered while instances die and start.
+    let mut names = Vec::new();
+    for i in 0..1000 {
+        let name = format!("m{i:04}");
+        core.create_account(&Actor::Cli, &tenant, new(&name, Role::User, None))
+            .await
+            .unwrap();
+        names.push(name);
+    }
+    let already = srv.messages().len();
+    boss.get("/t/default/admin/resets/new").await;
+    let list = names.join("\n");
+    let r = boss
+        .post(
+            "/t/default/admin/resets",
+            &[
+                ("identifiers", &list),
+                ("kind", "request_link"),
+                ("when", "now"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let wait_for = |n: usize| {
+        let srv = &srv;
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(90);
+            while srv.messages().len() < already + n {
+                assert!(
+                    Instant::now() < deadline,
+                    "only {} of {n} campaign mails arrived",
+                    srv.messages().len() - already
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    };
+    wait_for(150).await;
+    a.kill();
+    let c = Instance::start(&pg.url, dir.path(), &key, public)
+        .ready()
+        .await;
+    wait_for(500).await;
+    b.kill();
+    let d = Instance::start(&pg.url, dir.path(), &key, public)
+        .ready()
+        .await;
+    // Everything arrives, including what the killed instances had claimed (after their lease).
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let counts = store::mail::counts(&core.db, Some(tenant.id), None)
+            .await
+            .unwrap();
+        let done = counts
+            .iter()
+            .find(|(s, _)| s == "done")
+            .map(|(_, n)| *n)
+            .unwrap_or(0);
+        if done >= 1000 + already as i64 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not all delivered: {counts:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let campaign: Vec<_> = srv.messages().into_iter().skip(already).collect();
+    let mut recipients: Vec<String> = campaign.iter().map(|m| m.rcpt_to[0].clone()).collect();
+    recipients.sort();
+    let total = recipients.len();
+    recipients.dedup();
+    assert_eq!(recipients.len(), 1000, "every recipient got their mail");
+    // At most the one mail each killed instance had in flight can arrive twice.
+    assert!(total - 1000 <= 2, "{} duplicates for 2 kills", total - 1000);
+    drop((c, d));
+    srv.stop().await;
+    core.db.close().await;
+}

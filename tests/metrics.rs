@@ -1,0 +1,152 @@
+//! `/metrics`: the reset and mail counters move during a real journey, the queue depth is
+//! read from the database, requests are counted by route template, and no path with a token
+//! ever becomes a label.
+
+mod common;
+
+use std::time::Duration;
+
+use common::smtp::{SmtpOptions, SmtpServer, Step, TlsMode};
+use common::{link_in, Backend, TestApp, GOOD_PASSWORD};
+use latchkey::domain::EmailAddress;
+use latchkey::mail::{Security, SmtpSettings};
+use latchkey::service::{AccountChanges, Actor, SmtpInput};
+
+on_both_backends!(counters_move_during_a_journey);
+
+fn value(metrics: &str, series: &str) -> f64 {
+    metrics
+        .lines()
+        .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
+
+async fn counters_move_during_a_journey(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| c.mail_poll_interval = "100ms".into()).await;
+    let srv = SmtpServer::start(SmtpOptions {
+        tls: TlsMode::None,
+        ..SmtpOptions::default()
+    })
+    .await;
+    let settings = SmtpSettings {
+        enabled: true,
+        host: "127.0.0.1".into(),
+        port: srv.port(),
+        security: Security::None,
+        auth: false,
+        from_address: "noreply@example.org".into(),
+        timeout_secs: 5,
+        ..SmtpSettings::default()
+    };
+    app.core
+        .save_smtp(
+            &Actor::Cli,
+            None,
+            SmtpInput {
+                settings,
+                new_password: None,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let mut t = app.default_tenant().await;
+    let before = t.settings.clone();
+    t.settings.password_reset_enabled = true;
+    app.core
+        .update_tenant(&Actor::Cli, &t, &before)
+        .await
+        .unwrap();
+    let alice = app.user(&t, "alice", GOOD_PASSWORD).await;
+    let changes = AccountChanges {
+        reset_email: Some(Some(
+            EmailAddress::parse("alice.reset@example.net").unwrap(),
+        )),
+        ..Default::default()
+    };
+    app.core
+        .update_account(&Actor::Cli, &t, alice, changes)
+        .await
+        .unwrap();
+
+    let mut b = app.browser();
+    let start = b.get("/metrics").await;
+    assert_eq!(start.status, 200);
+    assert!(start
+        .header("content-type")
+        .starts_with("application/openmetrics-text"));
+    assert_eq!(
+        value(&start.body, "latchkey_resets_total{stage=\"requested\"}"),
+        0.0
+    );
+
+    // One delivery fails and is retried: the first attempt gets a 451.
+    srv.script(Step::RcptTo, "451 4.3.0 Try later", 1);
+    b.get("/t/default/forgot-password").await;
+    b.post("/t/default/forgot-password", &[("identifier", "alice")])
+        .await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let m = b.get("/metrics").await.body;
+        if value(&m, "latchkey_mails_total{result=\"retried\"}") >= 1.0 {
+            assert_eq!(
+                value(&m, "latchkey_mail_queue{status=\"waiting\"}"),
+                1.0,
+                "{m}"
+            );
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no retry counted:\n{m}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    app.clock.advance(31);
+    let mails = srv.wait_for_messages(1, Duration::from_secs(10)).await;
+    let path = link_in(&mails[0].data, "reset?token=")
+        .unwrap()
+        .strip_prefix(&app.base)
+        .unwrap()
+        .to_owned();
+    assert_eq!(b.get(&path).await.status, 303);
+    assert_eq!(
+        b.post(
+            "/t/default/reset",
+            &[
+                ("new_password", "velvet thunder marmalade hill"),
+                ("confirm_password", "velvet thunder marmalade hill")
+            ]
+        )
+        .await
+        .status,
+        303
+    );
+    assert_eq!(
+        app.browser()
+            .get("/t/default/reset?token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+            .await
+            .status,
+        410
+    );
+
+    let m = b.get("/metrics").await.body;
+    assert_eq!(
+        value(&m, "latchkey_resets_total{stage=\"requested\"}"),
+        1.0,
+        "{m}"
+    );
+    assert_eq!(value(&m, "latchkey_resets_total{stage=\"mailed\"}"), 1.0);
+    assert_eq!(value(&m, "latchkey_resets_total{stage=\"completed\"}"), 1.0);
+    assert_eq!(value(&m, "latchkey_resets_total{stage=\"rejected\"}"), 1.0);
+    assert!(value(&m, "latchkey_mails_total{result=\"sent\"}") >= 1.0);
+    assert!(value(&m, "latchkey_http_requests_total{method=\"POST\",route=\"/t/{tenant}/forgot-password\",status=\"200\"}") >= 1.0, "{m}");
+    assert!(m.contains("latchkey_http_request_duration_seconds_bucket{le="));
+    assert!(m.contains("route=\"/t/{tenant}/reset\""));
+    assert!(!m.contains("token="), "no raw path with a token in a label");
+    assert!(!m.contains("alice"), "no names in metrics");
+    srv.stop().await;
+    app.stop().await;
+}
