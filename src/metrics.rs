@@ -43,7 +43,7 @@ pub struct Metrics {
     registry: Registry,
     pub http_requests: Family<HttpLabels, Counter>,
     pub http_duration: Family<RouteLabels, Histogram>,
-    /// Reset journey: requested, mailed, link_opened, completed, rejected.
+    /// Reset journey: requested, mailed, link_opened, rejected, completed.
     pub resets: Family<StageLabels, Counter>,
     /// Delivery attempts: sent, failed (gave up), retried.
     pub mails: Family<ResultLabels, Counter>,

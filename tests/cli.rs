@@ -1138,6 +1138,173 @@ async fn task_and_mail_log_commands(backend: Backend) {
     srv.stop().await;
 }
 
+/// `reset send`, `campaign list/show/cancel/redo-failed`, `backup`, `healthcheck`, and a
+/// graceful stop of `serve` on SIGTERM.
+async fn operations_commands(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    create_acme(&db);
+    latchkey(
+        &db,
+        &[
+            "user",
+            "create",
+            "--tenant",
+            "acme",
+            "--username",
+            "alice",
+            "--email",
+            "alice@example.org",
+        ],
+    )
+    .ok();
+    latchkey(
+        &db,
+        &["user", "create", "--tenant", "acme", "--username", "nomail"],
+    )
+    .ok();
+
+    // Campaigns from the CLI (no worker runs here, so the mail waits).
+    let out = latchkey(
+        &db,
+        &[
+            "reset", "send", "--tenant", "acme", "--user", "alice", "--user", "nomail", "--user",
+            "ghost", "--delay",
+        ],
+    )
+    .ok();
+    assert!(
+        out.contains("waiting: 1") && out.contains("skipped: 2"),
+        "{out}"
+    );
+    assert!(
+        out.contains("nomail") && out.contains("no e-mail address") && out.contains("no such user"),
+        "{out}"
+    );
+    let list = latchkey(&db, &["campaign", "list", "--tenant", "acme", "--json"]).ok();
+    let id = json(&list)[0]["id"].as_i64().expect("a campaign id");
+    let shown = json(
+        &latchkey(
+            &db,
+            &[
+                "campaign",
+                "show",
+                "--tenant",
+                "acme",
+                &id.to_string(),
+                "--json",
+            ],
+        )
+        .ok(),
+    );
+    assert_eq!(shown["counts"]["waiting"], 1);
+    assert_eq!(shown["recipients"][0]["recipient"], "alice@example.org");
+    let out = latchkey(
+        &db,
+        &["campaign", "cancel", "--tenant", "acme", &id.to_string()],
+    )
+    .ok();
+    assert!(out.contains("cancelled 1"), "{out}");
+    let err = latchkey(
+        &db,
+        &[
+            "reset",
+            "send",
+            "--tenant",
+            "acme",
+            "--user",
+            "alice",
+            "--kind",
+            "temporary-password",
+            "--valid-for",
+            "5m",
+        ],
+    )
+    .fails();
+    assert!(err.contains("between 30 minutes and 7 days"), "{err}");
+    let err = latchkey(
+        &db,
+        &[
+            "reset",
+            "send",
+            "--tenant",
+            "acme",
+            "--user",
+            "alice",
+            "--at",
+            "2020-01-01T08:00:00Z",
+        ],
+    )
+    .fails();
+    assert!(err.contains("has passed"), "{err}");
+    let err = latchkey(
+        &db,
+        &["campaign", "show", "--tenant", "default", &id.to_string()],
+    )
+    .fails();
+    assert!(
+        err.contains("no campaign"),
+        "another tenant's campaign is not found: {err}"
+    );
+
+    // Backup: a consistent SQLite snapshot that opens as a Latchkey database.
+    let snapshot = db.dir.path().join("snapshot.db");
+    let snap = snapshot.display().to_string();
+    match backend {
+        Backend::Sqlite => {
+            let out = latchkey(&db, &["backup", "--to", &snap]).ok();
+            assert!(out.contains("wrote a consistent snapshot"), "{out}");
+            let url = format!("sqlite://{snap}");
+            let out = run(
+                bare(db.dir.path()).args(["--database-url", &url, "tenant", "list"]),
+                None,
+            )
+            .ok();
+            assert!(out.contains("acme"), "the snapshot holds the data: {out}");
+            let err = latchkey(&db, &["backup", "--to", &snap]).fails();
+            assert!(err.contains("already exists"), "{err}");
+        }
+        Backend::Postgres => {
+            let err = latchkey(&db, &["backup", "--to", &snap]).fails();
+            assert!(err.contains("pg_dump"), "{err}");
+        }
+    }
+
+    // healthcheck against a running server, then SIGTERM: a clean exit.
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = Server::start(&db, port);
+    server.wait_ready(&base).await;
+    let out = latchkey(&db, &["healthcheck", "--url", &base]).ok();
+    assert!(out.contains("ready"));
+    let closed = format!("http://127.0.0.1:{}", free_port());
+    let err = latchkey(&db, &["healthcheck", "--url", &closed]).fails();
+    assert!(err.contains("/readyz"), "{err}");
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(
+        status.success(),
+        "serve exits 0 on SIGTERM: {status:?}\n{}",
+        server.stderr()
+    );
+    assert!(
+        server.stderr().contains("shutting down"),
+        "{}",
+        server.stderr()
+    );
+}
+
 on_both_backends!(
     tenant_lifecycle,
     user_lifecycle,
@@ -1148,5 +1315,6 @@ on_both_backends!(
     help_is_available,
     newcomer_end_to_end,
     smtp_set_show_and_check,
+    operations_commands,
     task_and_mail_log_commands,
 );

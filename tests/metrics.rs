@@ -140,6 +140,10 @@ async fn counters_move_during_a_journey(backend: Backend) {
     );
     assert_eq!(value(&m, "latchkey_resets_total{stage=\"mailed\"}"), 1.0);
     assert_eq!(value(&m, "latchkey_resets_total{stage=\"completed\"}"), 1.0);
+    assert_eq!(
+        value(&m, "latchkey_resets_total{stage=\"link_opened\"}"),
+        1.0
+    );
     assert_eq!(value(&m, "latchkey_resets_total{stage=\"rejected\"}"), 1.0);
     assert!(value(&m, "latchkey_mails_total{result=\"sent\"}") >= 1.0);
     assert!(value(&m, "latchkey_http_requests_total{method=\"POST\",route=\"/t/{tenant}/forgot-password\",status=\"200\"}") >= 1.0, "{m}");

@@ -400,6 +400,7 @@ impl Core {
         let state = new_token();
         let expires = (now + STATE_TTL).min(valid.token.expires_at);
         store::reset::create_state(&self.db, &state.hash, valid.token.id, expires, now).await?;
+        self.metrics.reset("link_opened");
         self.audit(AuditEntry {
             tenant_id: Some(tenant.id),
             actor: &Actor::Anonymous,

@@ -150,6 +150,26 @@ impl Db {
         Ok(applied.unwrap_or(0) >= latest)
     }
 
+    /// Writes a consistent snapshot of a SQLite database to `to` (`VACUUM INTO`), safe while
+    /// other connections write. PostgreSQL has its own tools (pg_dump).
+    pub async fn backup(&self, to: &Path) -> Result<()> {
+        if self.backend != Backend::Sqlite {
+            return Err(StoreError::Db(sqlx::Error::Configuration(
+                "backup works for SQLite; for PostgreSQL use pg_dump (see the README)".into(),
+            )));
+        }
+        if to.exists() {
+            return Err(StoreError::Db(sqlx::Error::Configuration(
+                format!("{} already exists", to.display()).into(),
+            )));
+        }
+        sqlx::query("VACUUM INTO $1")
+            .bind(to.to_string_lossy().into_owned())
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
     /// The read pool, for ad-hoc read-only queries in tests and diagnostics.
     pub fn read_pool(&self) -> &AnyPool {
         &self.read
