@@ -14,8 +14,7 @@ use common::smtp::{ReceivedMail, SmtpOptions, SmtpServer, TlsMode};
 use common::{link_in, mail_text, Backend, TestApp, GOOD_PASSWORD, OTHER_PASSWORD};
 use fantoccini::key::Key;
 use latchkey::domain::{EmailAddress, Role};
-use latchkey::mail::{Security, SmtpSettings};
-use latchkey::service::{AccountChanges, Actor, SmtpInput};
+use latchkey::service::{AccountChanges, Actor};
 
 const WAIT: Duration = Duration::from_secs(10);
 const NEW_PASSWORD: &str = "velvet thunder marmalade hill";
@@ -50,33 +49,7 @@ struct World {
 
 async fn world(backend: Backend) -> World {
     let app = TestApp::spawn_with(backend, |c| c.mail_poll_interval = "100ms".into()).await;
-    let srv = SmtpServer::start(SmtpOptions {
-        tls: TlsMode::None,
-        ..SmtpOptions::default()
-    })
-    .await;
-    let settings = SmtpSettings {
-        enabled: true,
-        host: "127.0.0.1".into(),
-        port: srv.port(),
-        security: Security::None,
-        auth: false,
-        from_address: "noreply@example.org".into(),
-        timeout_secs: 5,
-        ..SmtpSettings::default()
-    };
-    app.core
-        .save_smtp(
-            &Actor::Cli,
-            None,
-            SmtpInput {
-                settings,
-                new_password: None,
-            },
-            None,
-        )
-        .await
-        .unwrap();
+    let srv = common::plain_smtp(&app.core).await;
     let mut tenant = app.default_tenant().await;
     let before = tenant.settings.clone();
     tenant.settings.password_reset_enabled = true;

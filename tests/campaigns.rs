@@ -6,11 +6,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::smtp::{ReceivedMail, SmtpOptions, SmtpServer, Step, TlsMode};
+use common::smtp::{ReceivedMail, SmtpServer, Step};
 use common::{link_in, mail_text, Backend, Browser, TestApp, GOOD_PASSWORD, OTHER_PASSWORD};
 use latchkey::domain::{AccountStatus, DisplayName, EmailAddress, Role, Username};
-use latchkey::mail::{Security, SmtpSettings};
-use latchkey::service::{Actor, CreateAccount, SmtpInput};
+use latchkey::service::{Actor, CreateAccount};
 use latchkey::store::{self, Tenant};
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -24,33 +23,7 @@ struct World {
 
 async fn world(backend: Backend) -> World {
     let app = TestApp::spawn_with(backend, |c| c.mail_poll_interval = "100ms".into()).await;
-    let srv = SmtpServer::start(SmtpOptions {
-        tls: TlsMode::None,
-        ..SmtpOptions::default()
-    })
-    .await;
-    let settings = SmtpSettings {
-        enabled: true,
-        host: "127.0.0.1".into(),
-        port: srv.port(),
-        security: Security::None,
-        auth: false,
-        from_address: "noreply@example.org".into(),
-        timeout_secs: 5,
-        ..SmtpSettings::default()
-    };
-    app.core
-        .save_smtp(
-            &Actor::Cli,
-            None,
-            SmtpInput {
-                settings,
-                new_password: None,
-            },
-            None,
-        )
-        .await
-        .unwrap();
+    let srv = common::plain_smtp(&app.core).await;
     let tenant = app
         .core
         .create_tenant(

@@ -10,11 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::smtp::{SmtpOptions, SmtpServer, TlsMode};
 use common::{link_in, Browser, PgDatabase, GOOD_PASSWORD, OTHER_PASSWORD};
 use latchkey::domain::{EmailAddress, Role, Username};
-use latchkey::mail::{Security, SmtpSettings};
-use latchkey::service::{Actor, CreateAccount, SmtpInput};
+use latchkey::service::{Actor, CreateAccount};
 use latchkey::store;
 
 const BIN: &str = env!("CARGO_BIN_EXE_latchkey");
@@ -213,32 +211,7 @@ async fn instances_on_one_postgres_behave_as_one_system() {
     .unwrap();
 
     // Settings changed through one instance (here: the database) apply on all without restart.
-    let srv = SmtpServer::start(SmtpOptions {
-        tls: TlsMode::None,
-        ..SmtpOptions::default()
-    })
-    .await;
-    let smtp = SmtpSettings {
-        enabled: true,
-        host: "127.0.0.1".into(),
-        port: srv.port(),
-        security: Security::None,
-        auth: false,
-        from_address: "noreply@example.org".into(),
-        timeout_secs: 5,
-        ..SmtpSettings::default()
-    };
-    core.save_smtp(
-        &Actor::Cli,
-        None,
-        SmtpInput {
-            settings: smtp,
-            new_password: None,
-        },
-        None,
-    )
-    .await
-    .unwrap();
+    let srv = common::plain_smtp(&core).await;
     assert!(!Browser::new(&b.base)
         .get("/t/default/login")
         .await

@@ -6,11 +6,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::smtp::{SmtpOptions, SmtpServer, Step, TlsMode};
+use common::smtp::Step;
 use common::{link_in, Backend, TestApp, GOOD_PASSWORD};
 use latchkey::domain::EmailAddress;
-use latchkey::mail::{Security, SmtpSettings};
-use latchkey::service::{AccountChanges, Actor, SmtpInput};
+use latchkey::service::{AccountChanges, Actor};
 
 on_both_backends!(counters_move_during_a_journey);
 
@@ -25,33 +24,7 @@ fn value(metrics: &str, series: &str) -> f64 {
 
 async fn counters_move_during_a_journey(backend: Backend) {
     let app = TestApp::spawn_with(backend, |c| c.mail_poll_interval = "100ms".into()).await;
-    let srv = SmtpServer::start(SmtpOptions {
-        tls: TlsMode::None,
-        ..SmtpOptions::default()
-    })
-    .await;
-    let settings = SmtpSettings {
-        enabled: true,
-        host: "127.0.0.1".into(),
-        port: srv.port(),
-        security: Security::None,
-        auth: false,
-        from_address: "noreply@example.org".into(),
-        timeout_secs: 5,
-        ..SmtpSettings::default()
-    };
-    app.core
-        .save_smtp(
-            &Actor::Cli,
-            None,
-            SmtpInput {
-                settings,
-                new_password: None,
-            },
-            None,
-        )
-        .await
-        .unwrap();
+    let srv = common::plain_smtp(&app.core).await;
     let mut t = app.default_tenant().await;
     let before = t.settings.clone();
     t.settings.password_reset_enabled = true;

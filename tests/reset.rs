@@ -8,11 +8,10 @@ use std::io::Write;
 use std::sync::{Mutex, Once};
 use std::time::Duration;
 
-use common::smtp::{ReceivedMail, SmtpOptions, SmtpServer, TlsMode};
+use common::smtp::{ReceivedMail, SmtpServer};
 use common::{link_in, mail_text, Backend, Browser, Page, TestApp, GOOD_PASSWORD, OTHER_PASSWORD};
 use latchkey::domain::{AccountStatus, EmailAddress, Role};
-use latchkey::mail::{Security, SmtpSettings};
-use latchkey::service::{Actor, SmtpInput};
+use latchkey::service::Actor;
 use latchkey::store::{self, Account, Tenant};
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -47,33 +46,7 @@ async fn world_with(backend: Backend, tweak: impl FnOnce(&mut latchkey::Config))
         tweak(c);
     })
     .await;
-    let srv = SmtpServer::start(SmtpOptions {
-        tls: TlsMode::None,
-        ..SmtpOptions::default()
-    })
-    .await;
-    let settings = SmtpSettings {
-        enabled: true,
-        host: "127.0.0.1".into(),
-        port: srv.port(),
-        security: Security::None,
-        auth: false,
-        from_address: "noreply@example.org".into(),
-        timeout_secs: 5,
-        ..SmtpSettings::default()
-    };
-    app.core
-        .save_smtp(
-            &Actor::Cli,
-            None,
-            SmtpInput {
-                settings,
-                new_password: None,
-            },
-            None,
-        )
-        .await
-        .unwrap();
+    let srv = common::plain_smtp(&app.core).await;
     let mut tenant = app.default_tenant().await;
     let before = tenant.settings.clone();
     tenant.settings.password_reset_enabled = true;

@@ -431,3 +431,31 @@ pub fn link_in(raw: &str, needle: &str) -> Option<String> {
         .find(|w| w.contains(needle))
         .map(|w| w.trim_matches(|c: char| c == '<' || c == '>').to_owned())
 }
+
+/// Starts a plain SMTP server (no TLS, no AUTH) on loopback and makes it the system's SMTP
+/// settings, for tests about what is sent rather than how.
+pub async fn plain_smtp(core: &Core) -> smtp::SmtpServer {
+    let srv = smtp::SmtpServer::start(smtp::SmtpOptions {
+        tls: smtp::TlsMode::None,
+        ..smtp::SmtpOptions::default()
+    })
+    .await;
+    let settings = latchkey::mail::SmtpSettings {
+        enabled: true,
+        host: "127.0.0.1".into(),
+        port: srv.port(),
+        security: latchkey::mail::Security::None,
+        auth: false,
+        from_address: "noreply@example.org".into(),
+        timeout_secs: 5,
+        ..latchkey::mail::SmtpSettings::default()
+    };
+    let input = latchkey::service::SmtpInput {
+        settings,
+        new_password: None,
+    };
+    core.save_smtp(&Actor::Cli, None, input, None)
+        .await
+        .expect("save SMTP settings");
+    srv
+}
