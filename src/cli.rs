@@ -92,6 +92,9 @@ enum Command {
     /// List, show, cancel and redo campaigns (admin-triggered resets).
     #[command(subcommand)]
     Campaign(CampaignCommand),
+    /// Create, list and revoke API keys for /api/v1.
+    #[command(subcommand)]
+    ApiKey(ApiKeyCommand),
     /// Exit 0 when the server at --url answers /readyz with 200 (for container health checks).
     Healthcheck {
         /// Base URL of the server [default: http:// + the `listen` setting].
@@ -141,6 +144,35 @@ enum ResetCommand {
         #[arg(long, value_name = "FILE")]
         text_file: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum ApiKeyCommand {
+    /// Create a key. It is printed once; only its hash is stored.
+    Create {
+        /// The tenant the key may use.
+        #[arg(long, required_unless_present = "all_tenants")]
+        tenant: Option<String>,
+        /// A key for every tenant (as a system administrator would create it).
+        #[arg(long, conflicts_with = "tenant")]
+        all_tenants: bool,
+        /// What the key is for, e.g. "HR sync".
+        #[arg(long)]
+        name: String,
+        /// users:read, users:write, resets:send, mail:read or auth:check; repeat for several.
+        #[arg(long = "scope", value_name = "SCOPE", required = true)]
+        scopes: Vec<String>,
+        /// Stop working after this long, e.g. 90d.
+        #[arg(long, value_name = "DURATION")]
+        expires_in: Option<String>,
+    },
+    /// List keys (never the keys themselves): of one tenant, or all.
+    List {
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Revoke a key at once.
+    Revoke { id: i64 },
 }
 
 #[derive(Subcommand)]
@@ -657,6 +689,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Campaign(cmd) => {
             let core = Core::open(config, Arc::new(SystemClock)).await?;
             let r = campaign_command(&core, cmd, json).await;
+            core.db.close().await;
+            r
+        }
+        Command::ApiKey(cmd) => {
+            let core = Core::open(config, Arc::new(SystemClock)).await?;
+            let r = api_key_command(&core, cmd, json).await;
             core.db.close().await;
             r
         }
@@ -1799,6 +1837,86 @@ async fn mail_log_command(core: &Core, args: MailLogArgs, json: bool) -> anyhow:
                 .map(|t| t.to_string())
                 .unwrap_or_else(|| "-".into())
         );
+    }
+    Ok(())
+}
+
+async fn api_key_command(core: &Core, cmd: ApiKeyCommand, json: bool) -> anyhow::Result<()> {
+    match cmd {
+        ApiKeyCommand::Create {
+            tenant,
+            all_tenants: _,
+            name,
+            scopes,
+            expires_in,
+        } => {
+            let tenant = match tenant {
+                Some(t) => Some(core.tenant(&t).await?),
+                None => None,
+            };
+            let expires_at = expires_in
+                .map(|d| {
+                    parse_duration("--expires-in", &d).map(|d| core.now() + d.as_secs() as i64)
+                })
+                .transpose()?;
+            let (key, secret) = core
+                .create_api_key(&Actor::Cli, tenant.as_ref(), &name, &scopes, expires_at)
+                .await?;
+            if json {
+                let mut v = serde_json::to_value(&key)?;
+                v["key"] = serde_json::Value::String(
+                    secrecy::ExposeSecret::expose_secret(&secret).to_owned(),
+                );
+                return print_json(&v);
+            }
+            println!(
+                "created API key {} \"{}\" with scopes {}",
+                key.id, key.name, key.scopes
+            );
+            println!("the key (shown only now; store it safely):");
+            println!("{}", secrecy::ExposeSecret::expose_secret(&secret));
+        }
+        ApiKeyCommand::List { tenant } => {
+            let tenant = match tenant {
+                Some(t) => Some(core.tenant(&t).await?),
+                None => None,
+            };
+            let keys = store::api_keys::list(&core.db, tenant.as_ref().map(|t| t.id)).await?;
+            if json {
+                return print_json(&keys);
+            }
+            println!(
+                "{:<5} {:<12} {:<24} {:<10} {:<22} {:<22} SCOPES",
+                "ID", "PREFIX", "NAME", "STATE", "LAST USED", "EXPIRES"
+            );
+            for k in keys {
+                let state = if k.revoked_at.is_some() {
+                    "revoked"
+                } else if k.expires_at.is_some_and(|e| e <= core.now()) {
+                    "expired"
+                } else {
+                    "active"
+                };
+                println!(
+                    "{:<5} {:<12} {:<24} {:<10} {:<22} {:<22} {}",
+                    k.id,
+                    k.prefix,
+                    k.name,
+                    state,
+                    k.last_used_at
+                        .map(format_utc)
+                        .unwrap_or_else(|| "never".into()),
+                    k.expires_at
+                        .map(format_utc)
+                        .unwrap_or_else(|| "never".into()),
+                    k.scopes
+                );
+            }
+        }
+        ApiKeyCommand::Revoke { id } => {
+            core.revoke_api_key(&Actor::Cli, None, id).await?;
+            println!("revoked API key {id}");
+        }
     }
     Ok(())
 }

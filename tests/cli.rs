@@ -1276,6 +1276,63 @@ async fn operations_commands(backend: Backend) {
     server.wait_ready(&base).await;
     let out = latchkey(&db, &["healthcheck", "--url", &base]).ok();
     assert!(out.contains("ready"));
+    // An API key from the CLI works against the running server, then is revoked.
+    let created = latchkey(
+        &db,
+        &[
+            "api-key",
+            "create",
+            "--tenant",
+            "acme",
+            "--name",
+            "sync",
+            "--scope",
+            "users:read",
+            "--json",
+        ],
+    )
+    .ok();
+    let created = json(&created);
+    let key = created["key"].as_str().unwrap().to_owned();
+    let listed = latchkey(&db, &["api-key", "list"]).ok();
+    assert!(
+        listed.contains("sync") && listed.contains("users:read") && !listed.contains(&key),
+        "{listed}"
+    );
+    let client = reqwest::Client::new();
+    let url = format!("{base}/api/v1/tenants/acme/users");
+    let res = client
+        .get(&url)
+        .header("authorization", format!("Bearer {key}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("alice"));
+    let id = created["id"].as_i64().unwrap().to_string();
+    latchkey(&db, &["api-key", "revoke", &id]).ok();
+    let res = client
+        .get(&url)
+        .header("authorization", format!("Bearer {key}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    let err = latchkey(
+        &db,
+        &[
+            "api-key",
+            "create",
+            "--tenant",
+            "acme",
+            "--name",
+            "x",
+            "--scope",
+            "everything",
+        ],
+    )
+    .fails();
+    assert!(err.contains("unknown scope"), "{err}");
     let closed = format!("http://127.0.0.1:{}", free_port());
     let err = latchkey(&db, &["healthcheck", "--url", &closed]).fails();
     assert!(err.contains("/readyz"), "{err}");

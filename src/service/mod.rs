@@ -4,6 +4,7 @@
 
 mod accounts;
 pub mod admin_reset;
+pub mod api_keys;
 mod auth;
 mod delivery;
 pub mod reset;

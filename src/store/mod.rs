@@ -12,6 +12,7 @@
 
 pub mod account_admin;
 pub mod accounts;
+pub mod api_keys;
 pub mod audit;
 pub mod campaigns;
 pub mod mail;

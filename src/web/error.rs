@@ -24,6 +24,8 @@ pub enum WebError {
     Csrf(String),
     #[error("{0}")]
     TooMany(String),
+    #[error("{0}")]
+    TooLarge(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -57,6 +59,7 @@ impl IntoResponse for WebError {
             WebError::Forbidden(m) => (StatusCode::FORBIDDEN, "Not allowed", m.clone()),
             WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, "That did not work", m.clone()),
             WebError::Csrf(m) => (StatusCode::FORBIDDEN, "Form not accepted", m.clone()),
+            WebError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "Too large", m.clone()),
             WebError::TooMany(m) => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "Too many attempts",

@@ -316,7 +316,7 @@ impl FromRequest<AppState> for CsrfForm {
         }
         let bytes = axum::body::to_bytes(body, state.core.config.raw.max_body_bytes)
             .await
-            .map_err(|_| WebError::BadRequest("The form is too large.".into()))?;
+            .map_err(|_| WebError::TooLarge("The form is too large.".into()))?;
         let fields = FormFields::parse(&bytes)?;
         let sent = fields.text("csrf_token");
         if sent.is_empty() || !bool::from(sent.as_bytes().ct_eq(token.0.as_bytes())) {

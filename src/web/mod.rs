@@ -8,6 +8,7 @@
 mod account;
 mod admin;
 mod admin_reset;
+pub mod api;
 mod audit_pages;
 mod auth;
 mod error;
@@ -29,7 +30,6 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderName, HeaderValue, Request};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -68,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .merge(account::router())
         .merge(admin::router())
         .merge(admin_reset::router())
+        .merge(api::router())
         .merge(setup::router())
         .merge(reset::router())
         .merge(smtp::router())
@@ -88,7 +89,6 @@ pub fn router(state: AppState) -> Router {
             extract::csrf_cookie,
         ))
         .layer(DefaultBodyLimit::max(max_body))
-        .layer(RequestBodyLimitLayer::new(max_body))
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(header_layer(header::CONTENT_SECURITY_POLICY, CSP))
         .layer(header_layer(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))

@@ -1,0 +1,101 @@
+//! API keys, stored as hashes.
+
+use serde::Serialize;
+
+use super::{Db, Result};
+use crate::clock::Timestamp;
+use crate::domain::token::TokenHash;
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ApiKey {
+    pub id: i64,
+    pub tenant_id: Option<i64>,
+    pub name: String,
+    /// The first characters of the key, to recognise it in listings.
+    pub prefix: String,
+    /// Space-separated scopes.
+    pub scopes: String,
+    pub created_by: String,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub last_used_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+const COLUMNS: &str = "id, tenant_id, name, prefix, scopes, created_by, created_at, expires_at, last_used_at, revoked_at";
+
+pub struct NewKey<'a> {
+    pub tenant_id: Option<i64>,
+    pub name: &'a str,
+    pub hash: &'a TokenHash,
+    pub prefix: &'a str,
+    pub scopes: &'a str,
+    pub created_by: &'a str,
+    pub expires_at: Option<Timestamp>,
+}
+
+pub async fn create(db: &Db, k: &NewKey<'_>, now: Timestamp) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO api_keys (tenant_id, name, key_hash, prefix, scopes, created_by, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(k.tenant_id)
+    .bind(k.name)
+    .bind(k.hash.as_str())
+    .bind(k.prefix)
+    .bind(k.scopes)
+    .bind(k.created_by)
+    .bind(now)
+    .bind(k.expires_at)
+    .fetch_one(&db.write)
+    .await?)
+}
+
+/// The usable key with this hash: not revoked, not expired.
+pub async fn find_usable(db: &Db, hash: &TokenHash, now: Timestamp) -> Result<Option<ApiKey>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)"
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(hash.as_str())
+        .bind(now)
+        .fetch_optional(&db.read)
+        .await?)
+}
+
+pub async fn touch(db: &Db, id: i64, now: Timestamp) -> Result<()> {
+    sqlx::query("UPDATE api_keys SET last_used_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(now)
+        .execute(&db.write)
+        .await?;
+    Ok(())
+}
+
+/// Keys of one tenant (`Some`), or every key (`None`), newest first.
+pub async fn list(db: &Db, tenant_id: Option<i64>) -> Result<Vec<ApiKey>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM api_keys WHERE ($1 = -1 OR tenant_id = $1) ORDER BY id DESC"
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(tenant_id.unwrap_or(-1))
+        .fetch_all(&db.read)
+        .await?)
+}
+
+pub async fn get(db: &Db, id: i64) -> Result<Option<ApiKey>> {
+    let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE id = $1");
+    Ok(sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(&db.read)
+        .await?)
+}
+
+pub async fn revoke(db: &Db, id: i64, now: Timestamp) -> Result<bool> {
+    let r = sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+        .bind(id)
+        .bind(now)
+        .execute(&db.write)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
