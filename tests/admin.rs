@@ -61,6 +61,8 @@ const ADMIN_ROUTES: &[(&str, &str)] = &[
     ("GET", "/t/{tenant}/admin"),
     ("GET", "/t/{tenant}/admin/settings"),
     ("POST", "/t/{tenant}/admin/settings"),
+    ("GET", "/t/{tenant}/admin/smtp"),
+    ("POST", "/t/{tenant}/admin/smtp"),
     ("GET", "/t/{tenant}/admin/users"),
     ("GET", "/t/{tenant}/admin/users/new"),
     ("POST", "/t/{tenant}/admin/users/new"),

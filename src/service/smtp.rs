@@ -75,6 +75,13 @@ impl Core {
         })
     }
 
+    /// `tenant`'s own override as stored, switched on or not (`None` when it has none). The
+    /// password stays as stored: encrypted or a reference, never in clear.
+    pub async fn tenant_smtp(&self, tenant: &Tenant) -> Result<Option<SmtpSettings>> {
+        self.stored_smtp(&store::settings::tenant_scope(tenant.id))
+            .await
+    }
+
     /// The settings mail for `tenant` goes out with: its own override when it has an enabled
     /// one, otherwise the system's.
     pub async fn smtp_for(&self, tenant: Option<&Tenant>) -> Result<EffectiveSmtp> {
@@ -154,6 +161,23 @@ impl Core {
             return Err(ServiceError::Invalid(
                 "SMTP is set by environment variables (LATCHKEY_SMTP_*); change them there.".into(),
             ));
+        }
+        // `env:NAME` and `file:/path` read the server's environment and files and send them to
+        // the configured host: for a tenant's override only operators (the CLI) may set them,
+        // never someone signed in to the console (a tenant admin would point the host at their
+        // own server and read, say, the database URL from the AUTH line).
+        let by_operator = matches!(actor, Actor::Cli | Actor::System);
+        if let (Some(_), Some(pw), false) = (tenant, &input.new_password, by_operator) {
+            if !pw.expose_secret().is_empty()
+                && !matches!(
+                    StoredSecret::from_input(pw, &self.master_key),
+                    StoredSecret::Encrypted(_)
+                )
+            {
+                return Err(ServiceError::Invalid(
+                    "password: enter the password itself. References (env:…, file:…) for an organisation's own server can only be set on the server, with `latchkey smtp set --tenant`.".into(),
+                ));
+            }
         }
         let scope = tenant
             .map(|t| store::settings::tenant_scope(t.id))

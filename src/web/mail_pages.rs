@@ -36,20 +36,21 @@ pub fn router() -> Router<AppState> {
         .route("/t/{tenant}/admin/mail-log", get(tenant_log))
 }
 
-/// Whose mail a page shows.
-enum Scope {
+/// Whose mail (or mail settings) a page shows: the whole system's, or one tenant's.
+pub(super) enum Scope {
     System,
     Tenant(Tenant),
 }
 
 impl Scope {
-    fn tenant(&self) -> Option<&Tenant> {
+    pub(super) fn tenant(&self) -> Option<&Tenant> {
         match self {
             Scope::System => None,
             Scope::Tenant(t) => Some(t),
         }
     }
-    fn base(&self) -> String {
+    /// Where the scope's console lives: `/admin` or `/t/{tenant}/admin`.
+    pub(super) fn base(&self) -> String {
         match self {
             Scope::System => "/admin".into(),
             Scope::Tenant(t) => format!("/t/{}/admin", t.slug),
@@ -89,7 +90,7 @@ pub async fn require_tenant_admin(
     Ok((info, tenant))
 }
 
-async fn system_scope(
+pub(super) async fn system_scope(
     state: &AppState,
     session: MaybeSession,
 ) -> Result<(SessionInfo, Scope), Response> {
@@ -98,7 +99,7 @@ async fn system_scope(
         .map_err(Denied::into_response)
 }
 
-async fn tenant_scope(
+pub(super) async fn tenant_scope(
     state: &AppState,
     session: MaybeSession,
     slug: &str,

@@ -1,6 +1,10 @@
-//! Admin-Center → SMTP: the system's mail settings and "Check SMTP configuration".
+//! SMTP pages: Admin-Center → SMTP (`/admin/smtp`, the system's mail settings, for system
+//! administrators) and a tenant console's SMTP page (`/t/{tenant}/admin/smtp`, that tenant's own
+//! override, for its administrators and system administrators), each with "Check SMTP
+//! configuration". Both share the form, its parsing, the check and `admin_smtp.html`; they differ
+//! only in whose settings they edit ([`Scope`]).
 
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -8,17 +12,31 @@ use axum::Router;
 use minijinja::context;
 use serde::Deserialize;
 
-use super::admin::require_system_admin;
 use super::extract::{ClientIp, CsrfForm, CsrfToken, FormFields, MaybeSession};
+use super::mail_pages::{system_scope, tenant_scope, Scope};
 use super::templates::render_status;
 use super::{AppState, WebError};
-use crate::domain::{EmailAddress, InvalidInput};
+use crate::domain::{EmailAddress, InvalidInput, Role};
 use crate::mail::check::CheckReport;
 use crate::mail::SmtpSettings;
-use crate::service::{ServiceError, SessionInfo, SmtpInput, SmtpSource};
+use crate::service::{EffectiveSmtp, ServiceError, SessionInfo, SmtpInput, SmtpSource};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/admin/smtp", get(page).post(submit))
+    Router::new()
+        .route("/admin/smtp", get(system_page).post(system_submit))
+        .route(
+            "/t/{tenant}/admin/smtp",
+            get(tenant_page).post(tenant_submit),
+        )
+}
+
+macro_rules! or_return {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(r) => return Ok(r),
+        }
+    };
 }
 
 #[derive(Deserialize)]
@@ -26,9 +44,52 @@ struct PageQuery {
     notice: Option<String>,
 }
 
+/// What a page starts from.
+struct Current {
+    /// The settings the form edits: the system's (or the environment's), or the tenant's own
+    /// override (the defaults, switched off, when it has none).
+    settings: SmtpSettings,
+    /// `LATCHKEY_SMTP_*` is set: nothing can be changed here.
+    from_env: bool,
+    /// A tenant's page: its override is stored and switched on, so its mail goes through it.
+    override_active: bool,
+    /// A tenant's page: the system's settings (what applies without an override), shown
+    /// read-only.
+    system: Option<EffectiveSmtp>,
+}
+
+impl Current {
+    async fn load(state: &AppState, scope: &Scope) -> Result<Self, WebError> {
+        let system = state.core.system_smtp().await?;
+        let from_env = system.source == SmtpSource::Environment;
+        Ok(match scope.tenant() {
+            None => Current {
+                settings: system.settings,
+                from_env,
+                override_active: false,
+                system: None,
+            },
+            Some(t) => {
+                let settings = if from_env {
+                    system.settings.clone()
+                } else {
+                    state.core.tenant_smtp(t).await?.unwrap_or_default()
+                };
+                Current {
+                    override_active: !from_env && settings.enabled,
+                    settings,
+                    from_env,
+                    system: Some(system),
+                }
+            }
+        })
+    }
+}
+
 struct View<'a> {
+    current: &'a Current,
+    /// What the form shows: the stored settings, or the values just typed.
     settings: &'a SmtpSettings,
-    source: SmtpSource,
     test_to: &'a str,
     notice: Option<&'a str>,
     error: Option<&'a str>,
@@ -38,10 +99,18 @@ struct View<'a> {
 fn render(
     state: &AppState,
     info: &SessionInfo,
+    scope: &Scope,
     csrf: &CsrfToken,
     v: View<'_>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
+    let system = v.current.system.as_ref().map(|e| {
+        context! {
+            host => e.settings.host,
+            port => e.settings.port,
+            configured => e.settings.enabled && !e.settings.host.trim().is_empty(),
+        }
+    });
     render_status(
         status,
         "admin_smtp.html",
@@ -49,13 +118,18 @@ fn render(
             title => "SMTP",
             tenant => info.tenant,
             user => info.account,
-            is_system_admin => true,
+            is_system_admin => info.account.role == Role::SystemAdmin,
             section => "smtp",
+            scope_tenant => scope.tenant(),
+            base => scope.base(),
             csrf => csrf.0,
             s => v.settings,
             security => v.settings.security.as_str(),
             password_state => v.settings.password_state(),
-            from_env => v.source == SmtpSource::Environment,
+            from_env => v.current.from_env,
+            override_active => v.current.override_active,
+            own_smtp => context! { host => v.current.settings.host, port => v.current.settings.port },
+            system_smtp => system,
             test_to => v.test_to,
             notice => v.notice,
             error => v.error,
@@ -67,27 +141,68 @@ fn render(
     )
 }
 
-async fn page(
+async fn system_page(
     State(state): State<AppState>,
     Query(q): Query<PageQuery>,
     session: MaybeSession,
     csrf: CsrfToken,
 ) -> Result<Response, WebError> {
-    let info = match require_system_admin(&state, session) {
-        Ok(i) => i,
-        Err(denied) => return Ok(denied.into_response()),
-    };
-    let eff = state.core.system_smtp().await?;
+    let (info, scope) = or_return!(system_scope(&state, session).await);
+    page(&state, &info, &scope, &q, &csrf).await
+}
+
+async fn tenant_page(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<PageQuery>,
+    session: MaybeSession,
+    csrf: CsrfToken,
+) -> Result<Response, WebError> {
+    let (info, scope) = or_return!(tenant_scope(&state, session, &slug).await);
+    page(&state, &info, &scope, &q, &csrf).await
+}
+
+async fn system_submit(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    session: MaybeSession,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, WebError> {
+    let (info, scope) = or_return!(system_scope(&state, session).await);
+    submit(&state, &info, &scope, &ip, &csrf, &form).await
+}
+
+async fn tenant_submit(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    ClientIp(ip): ClientIp,
+    session: MaybeSession,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, WebError> {
+    let (info, scope) = or_return!(tenant_scope(&state, session, &slug).await);
+    submit(&state, &info, &scope, &ip, &csrf, &form).await
+}
+
+async fn page(
+    state: &AppState,
+    info: &SessionInfo,
+    scope: &Scope,
+    q: &PageQuery,
+    csrf: &CsrfToken,
+) -> Result<Response, WebError> {
+    let current = Current::load(state, scope).await?;
     let notice = (q.notice.as_deref() == Some("saved")).then_some("The SMTP settings were saved.");
     let view = View {
-        settings: &eff.settings,
-        source: eff.source,
+        current: &current,
+        settings: &current.settings,
         test_to: "",
         notice,
         error: None,
         report: None,
     };
-    render(&state, &info, &csrf, view, StatusCode::OK)
+    render(state, info, scope, csrf, view, StatusCode::OK)
 }
 
 /// The settings typed into the form (the password separately: empty means "keep").
@@ -135,46 +250,51 @@ fn parse_form(form: &FormFields) -> Result<SmtpInput, InvalidInput> {
 }
 
 async fn submit(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    session: MaybeSession,
-    csrf: CsrfToken,
-    CsrfForm(form): CsrfForm,
+    state: &AppState,
+    info: &SessionInfo,
+    scope: &Scope,
+    ip: &str,
+    csrf: &CsrfToken,
+    form: &FormFields,
 ) -> Result<Response, WebError> {
-    let info = match require_system_admin(&state, session) {
-        Ok(i) => i,
-        Err(denied) => return Ok(denied.into_response()),
-    };
     let actor = info.actor();
+    let tenant = scope.tenant();
     let test_to = form.text("test_to").trim().to_owned();
-    let eff = state.core.system_smtp().await?;
-    let from_env = eff.source == SmtpSource::Environment;
+    let current = Current::load(state, scope).await?;
+    let from_env = current.from_env;
     // What the form shows again: the typed values (never a password), or the environment's.
     let typed = if from_env {
         Ok(SmtpInput {
-            settings: eff.settings.clone(),
+            settings: current.settings.clone(),
             new_password: None,
         })
     } else {
-        parse_form(&form)
+        parse_form(form)
     };
     let shown = match &typed {
         Ok(i) => SmtpSettings {
-            password: eff.settings.password.clone(),
+            password: current.settings.password.clone(),
             ..i.settings.clone()
         },
-        Err(_) => eff.settings.clone(),
+        Err(_) => current.settings.clone(),
     };
     let fail = |msg: String| {
         let view = View {
+            current: &current,
             settings: &shown,
-            source: eff.source,
             test_to: &test_to,
             notice: None,
             error: Some(&msg),
             report: None,
         };
-        render(&state, &info, &csrf, view, StatusCode::UNPROCESSABLE_ENTITY)
+        render(
+            state,
+            info,
+            scope,
+            csrf,
+            view,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
     };
     let input = match typed {
         Ok(i) => i,
@@ -190,29 +310,33 @@ async fn submit(
                 Ok(to) => to,
                 Err(e) => return fail(format!("test address: {}", e.0)),
             };
+            // Environment-managed: the settings that apply (to this tenant); otherwise what was
+            // typed, unsaved.
             let input = if from_env { None } else { Some(input) };
             match state
                 .core
-                .check_smtp(&actor, None, input, to, Some(&ip))
+                .check_smtp(&actor, tenant, input, to, Some(ip))
                 .await
             {
                 Ok(report) => {
                     let view = View {
+                        current: &current,
                         settings: &shown,
-                        source: eff.source,
                         test_to: &test_to,
                         notice: None,
                         error: None,
                         report: Some(&report),
                     };
-                    render(&state, &info, &csrf, view, StatusCode::OK)
+                    render(state, info, scope, csrf, view, StatusCode::OK)
                 }
                 Err(ServiceError::Internal(e)) => Err(WebError::Internal(e)),
                 Err(e) => fail(e.to_string()),
             }
         }
-        "save" => match state.core.save_smtp(&actor, None, input, Some(&ip)).await {
-            Ok(_) => Ok(Redirect::to("/admin/smtp?notice=saved").into_response()),
+        "save" => match state.core.save_smtp(&actor, tenant, input, Some(ip)).await {
+            Ok(_) => {
+                Ok(Redirect::to(&format!("{}/smtp?notice=saved", scope.base())).into_response())
+            }
             Err(ServiceError::Internal(e)) => Err(WebError::Internal(e)),
             Err(e) => fail(e.to_string()),
         },
