@@ -10,10 +10,10 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::browser::Chrome;
-use common::smtp::{ReceivedMail, SmtpOptions, SmtpServer, TlsMode};
+use common::smtp::{ReceivedMail, SmtpOptions, SmtpServer, Step, TlsMode};
 use common::{link_in, mail_text, Backend, TestApp, GOOD_PASSWORD, OTHER_PASSWORD};
 use fantoccini::key::Key;
-use latchkey::domain::{EmailAddress, Role};
+use latchkey::domain::{DisplayName, EmailAddress, Role, TenantSlug};
 use latchkey::service::{AccountChanges, Actor};
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -29,6 +29,7 @@ on_both_backends!(
     smtp_check_journey,
     reset_address_journey,
     keyboard_and_labels,
+    campaign_journey,
 );
 
 /// `<test>_<backend>`: the name of the test's screenshot.
@@ -135,7 +136,12 @@ impl World {
 }
 
 async fn sign_in(c: &Chrome, username: &str, password: &str) {
-    c.goto("/t/default/login").await;
+    sign_in_at(c, "default", username, password).await;
+}
+
+/// Signs in at the sign-in page of the tenant `slug`, up to the account page.
+async fn sign_in_at(c: &Chrome, slug: &str, username: &str, password: &str) {
+    c.goto(&format!("/t/{slug}/login")).await;
     c.wait_for_text("Sign in").await;
     c.fill("Username or e-mail address", username).await;
     c.fill("Password", password).await;
@@ -409,4 +415,148 @@ async fn keyboard_and_labels(backend: Backend) {
     assert!(c.text().await.contains("Sign out (alice)"));
     c.finish().await;
     w.stop().await;
+}
+
+/// A tenant admin turns password reset on, picks three users in the user list, sends them
+/// reset links now, watches one fail at the mail server and redoes it.
+async fn campaign_journey(backend: Backend) {
+    const USERS: [&str; 3] = ["ann", "ben", "cat"];
+    let started = Instant::now();
+    let app = TestApp::spawn_with(backend, |c| c.mail_poll_interval = "100ms".into()).await;
+    let srv = common::plain_smtp(&app.core).await;
+    let tenant = app
+        .core
+        .create_tenant(
+            &Actor::Cli,
+            &TenantSlug::parse("acme").unwrap(),
+            Some(&DisplayName::parse("Acme").unwrap()),
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(!tenant.settings.password_reset_enabled, "off to begin with");
+    app.user_with(&tenant, "boss", GOOD_PASSWORD, Role::TenantAdmin)
+        .await;
+    for u in USERS {
+        app.user(&tenant, u, GOOD_PASSWORD).await; // <u>@example.org
+    }
+    // Whoever is sent first is refused by the mail server, once.
+    srv.script(Step::RcptTo, "550 5.1.1 Mailbox unavailable", 1);
+    let c = Chrome::start(&app.base, &shot("campaign_journey", backend)).await;
+
+    // Password reset is off: the sign-in page offers no "Forgot password?".
+    c.goto("/t/acme/login").await;
+    c.wait_for_text("Sign in").await;
+    assert!(!c.text().await.contains("Forgot password?"));
+    sign_in_at(&c, "acme", "boss", GOOD_PASSWORD).await;
+    c.click_link("Administration").await;
+    c.wait_for_text("Change in Settings").await;
+    assert_eq!(c.path().await, "/t/acme/admin");
+    assert!(c
+        .text()
+        .await
+        .contains("The sign-in page does not offer Forgot password?"));
+
+    // Settings: switch password reset on.
+    c.click_link_in("Administration", "Settings").await;
+    c.wait_for_text("Save settings").await;
+    assert_eq!(c.path().await, "/t/acme/admin/settings");
+    c.set_checkbox("Password reset", true).await;
+    c.click_button("Save settings").await;
+    c.wait_for_text("The settings were saved.").await;
+    c.click_link_in("Administration", "Acme").await;
+    c.wait_for_text("People can choose a new password with Forgot password?")
+        .await;
+    // What everyone sees: signed out, the sign-in page now offers it.
+    c.click_button("Sign out (boss)").await;
+    c.wait_for_url("the sign-in page", WAIT, |u| u.path() == "/t/acme/login")
+        .await;
+    c.wait_for_text("Sign in").await;
+    c.click_link("Forgot password?").await;
+    c.wait_for_text("Forgot your password?").await;
+    sign_in_at(&c, "acme", "boss", GOOD_PASSWORD).await;
+
+    // Users: tick three, "Reset selected…".
+    c.click_link("Administration").await;
+    c.wait_for_text("Change in Settings").await;
+    c.click_link_in("Administration", "Users").await;
+    c.wait_for_text("Reset selected…").await;
+    assert!(c.text().await.contains("4 accounts in this organisation"));
+    for u in USERS {
+        c.set_checkbox(&format!("Select {u}"), true).await;
+    }
+    c.click_button("Reset selected…").await;
+    c.wait_for_text("Send a password reset").await;
+    let text = c.text().await;
+    assert!(text.contains("3 selected:"), "{text}");
+    for u in USERS {
+        assert!(text.contains(&format!("{u} — {u}@example.org")), "{text}");
+    }
+    assert!(!text.contains("boss@example.org"), "{text}");
+    c.set_checkbox("A reset link", true).await;
+    c.fill("Valid for", "2h").await;
+    c.set_checkbox("Now", true).await;
+    c.click_button("Schedule the mail").await;
+    c.wait_for_text("The campaign was created.").await;
+    let path = c.path().await;
+    assert!(
+        path.starts_with("/t/acme/admin/campaigns/"),
+        "landed on {path}"
+    );
+    let text = c.text().await;
+    assert!(text.contains("2 hours from sending"), "{text}");
+    assert!(text.contains("by boss@acme"), "{text}");
+
+    // The statuses change: two delivered, one refused.
+    let took = c.refresh_until("Refresh", &["done: 2", "failed: 1"]).await;
+    eprintln!("two done and one failed after {took:?}");
+    let text = c.text().await;
+    assert!(!text.contains("waiting: "), "{text}");
+    assert!(text.contains("Mailbox unavailable"), "{text}");
+    assert!(c.has_button("Redo").await, "the failed row offers Redo");
+    c.save_screenshot(&format!("{}-failed-row", c.name)).await;
+
+    // Redo all failed: it goes out the second time.
+    c.click_button("Redo all failed").await;
+    c.wait_for_text("The failed mails are queued again.").await;
+    let took = c.refresh_until("Refresh", &["done: 3"]).await;
+    eprintln!("all three done {took:?} after the redo");
+    let text = c.text().await;
+    assert!(
+        !text.contains("failed: "),
+        "no failed count remains: {text}"
+    );
+    assert!(!text.contains("waiting: "), "{text}");
+    assert!(!c.has_button("Redo").await, "nothing left to redo");
+    for u in USERS {
+        assert!(text.contains(&format!("<{u}@example.org>")), "{text}");
+    }
+
+    // The mail server got exactly one reset mail per user: the refused attempt was never
+    // delivered, the redone one was.
+    let mails = srv.wait_for_messages(3, WAIT).await;
+    assert_eq!(
+        mails.len(),
+        3,
+        "{:?}",
+        mails.iter().map(|m| &m.rcpt_to).collect::<Vec<_>>()
+    );
+    let mut to: Vec<String> = mails.iter().map(|m| m.rcpt_to.join(",")).collect();
+    to.sort();
+    assert_eq!(
+        to,
+        USERS.map(|u| format!("{u}@example.org")).to_vec(),
+        "one message per recipient"
+    );
+    for m in &mails {
+        let link = link_in(&m.data, "reset?token=").expect("a reset link in the mail");
+        assert!(
+            link.starts_with(&format!("{}/t/acme/reset?token=", app.base)),
+            "{link}"
+        );
+    }
+    c.finish().await;
+    srv.stop().await;
+    app.stop().await;
+    eprintln!("campaign_journey took {:?}", started.elapsed());
 }

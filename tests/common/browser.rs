@@ -379,6 +379,17 @@ impl Chrome {
         let place = section
             .map(|s| format!(" in the section {s:?}"))
             .unwrap_or_default();
+        if labels.is_empty() {
+            // No `<label>`: a control named by its `aria-label` (e.g. a row's checkbox).
+            let named = self
+                .visible(&format!(
+                    "{scope}//*[self::input or self::select or self::textarea][@aria-label={lit}]"
+                ))
+                .await;
+            if named.len() == 1 {
+                return named.into_iter().next().unwrap();
+            }
+        }
         if labels.len() != 1 {
             let msg = self
                 .fail(format!(
@@ -511,6 +522,87 @@ impl Chrome {
             .click()
             .await
             .unwrap_or_else(|e| panic!("click link {text:?}: {e}"));
+    }
+
+    /// Clicks the one visible link `text` inside the element named `region` by its
+    /// `aria-label` (e.g. the "Administration" sub-navigation), for link texts that are on the
+    /// page more than once.
+    pub async fn click_link_in(&self, region: &str, text: &str) {
+        let found = self
+            .visible(&format!(
+                "//*[@aria-label={}]//a[normalize-space(.)={}]",
+                xpath_literal(region),
+                xpath_literal(text)
+            ))
+            .await;
+        if found.len() != 1 {
+            let msg = self
+                .fail(format!(
+                    "expected one visible link {text:?} in {region:?}, found {}",
+                    found.len()
+                ))
+                .await;
+            panic!("{msg}");
+        }
+        found[0]
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click link {text:?} in {region:?}: {e}"));
+    }
+
+    /// Clicks the link `text` and waits until the page it leads to has loaded (a new document,
+    /// even when it is the same address again, like a "Refresh" link).
+    pub async fn follow_link(&self, text: &str) {
+        self.js("window.__latchkey_old_page = true; return null;", vec![])
+            .await;
+        self.click_link(text).await;
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let fresh = self
+                .client
+                .execute(
+                    "return window.__latchkey_old_page === undefined \
+                            && document.readyState === 'complete';",
+                    vec![],
+                )
+                .await
+                .ok()
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false);
+            if fresh {
+                return;
+            }
+            if Instant::now() >= deadline {
+                let msg = self
+                    .fail(format!("the link {text:?} never led to a new page"))
+                    .await;
+                panic!("{msg}");
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Follows the link `link` (a "Refresh" link) again and again until the page shows every
+    /// one of `needles` (up to 10 s); returns how long that took.
+    pub async fn refresh_until(&self, link: &str, needles: &[&str]) -> Duration {
+        let start = Instant::now();
+        loop {
+            self.follow_link(link).await;
+            let text = self.text().await;
+            if needles.iter().all(|n| text.contains(n)) {
+                return start.elapsed();
+            }
+            if start.elapsed() >= WAIT {
+                let msg = self
+                    .fail(format!(
+                        "after following {link:?} for {WAIT:?}, the page still did not show \
+                         all of {needles:?}"
+                    ))
+                    .await;
+                panic!("{msg}");
+            }
+            tokio::time::sleep(POLL).await;
+        }
     }
 
     /// Presses keys on the keyboard, as a person would: to whatever has the focus.
