@@ -1415,7 +1415,8 @@ async fn smtp_command(core: &Core, cmd: SmtpCommand, json: bool) -> anyhow::Resu
                 None => None,
             };
             let current = match &tenant {
-                Some(t) => core.smtp_for(Some(t)).await?.settings,
+                // The tenant's own override (also when switched off), never the system's settings.
+                Some(t) => core.tenant_smtp(t).await?.unwrap_or_default(),
                 None => core.system_smtp().await?.settings,
             };
             let saved = core

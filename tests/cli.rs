@@ -766,6 +766,51 @@ async fn smtp_set_show_and_check(backend: Backend) {
         "the saved settings still work"
     );
 
+    // A tenant override that is switched off is edited as itself, not seeded from the system's.
+    latchkey(&db, &["tenant", "create", "acme"]).ok();
+    latchkey(
+        &db,
+        &[
+            "smtp",
+            "set",
+            "--tenant",
+            "acme",
+            "--host",
+            "mail.acme.example",
+            "--port",
+            "2525",
+            "--auth",
+            "off",
+            "--from",
+            "a@acme.example",
+        ],
+    )
+    .ok();
+    let t = json(
+        &latchkey(
+            &db,
+            &[
+                "smtp",
+                "set",
+                "--tenant",
+                "acme",
+                "--timeout",
+                "7s",
+                "--json",
+            ],
+        )
+        .ok(),
+    );
+    assert_eq!(
+        (
+            t["host"].as_str(),
+            t["port"].as_i64(),
+            t["timeout_secs"].as_i64()
+        ),
+        (Some("mail.acme.example"), Some(2525), Some(7)),
+        "{t}"
+    );
+
     // Moving to another port without the password is refused.
     let err = latchkey(&db, &["smtp", "set", "--port", "2525"]).fails();
     assert!(err.contains("enter the password again"), "{err}");

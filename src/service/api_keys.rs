@@ -206,6 +206,50 @@ impl Core {
     }
 }
 
+/// What a password change with credentials (no session) came to.
+pub enum PasswordChange {
+    Changed,
+    InvalidCredentials,
+    Throttled,
+}
+
+impl Core {
+    /// Changes a password for a client without a session: the current password proves who it
+    /// is (throttled like sign-in), then the same rules as the "Password and login" page apply.
+    pub async fn change_password_with_credentials(
+        &self,
+        tenant: &Tenant,
+        identifier: &str,
+        current: SecretString,
+        new: SecretString,
+        confirmation: SecretString,
+        ip: &str,
+    ) -> Result<PasswordChange> {
+        let session = match self
+            .login(tenant, identifier, current.clone(), ip, "api")
+            .await?
+        {
+            super::LoginOutcome::Success { session_secret, .. } => session_secret,
+            super::LoginOutcome::Throttled => return Ok(PasswordChange::Throttled),
+            _ => return Ok(PasswordChange::InvalidCredentials),
+        };
+        let info = self.session(&session).await?;
+        let result = match &info {
+            Some(info) => {
+                self.change_password(info, current, new, confirmation, ip)
+                    .await
+            }
+            None => Err(ServiceError::Internal(anyhow::anyhow!(
+                "the session just made is gone"
+            ))),
+        };
+        // The session existed only to reuse the page's rules.
+        store::sessions::delete_by_hash(&self.db, &crate::domain::token::hash_presented(&session))
+            .await?;
+        result.map(|_| PasswordChange::Changed)
+    }
+}
+
 pub enum CredentialCheck {
     Valid { must_change_password: bool },
     Invalid,

@@ -385,7 +385,7 @@ async fn show(
     let skipped = store::campaigns::skipped(&state.core.db, c.id).await?;
     let notice = match q.notice.as_deref() {
         Some("created") => Some(
-            "The campaign was created. Each recipient gets a personal mail at the scheduled time.",
+            "The campaign was created. Each recipient gets their own mail, sent at the time shown below.",
         ),
         Some("cancelled") => Some("The waiting mails were cancelled."),
         Some("redone") => Some("The failed mails are queued again."),
@@ -405,6 +405,8 @@ async fn show(
             label => c.kind.parse::<crate::mail::templates::MailKind>().map(|k| k.label()).unwrap_or(""),
             valid_for => crate::service::reset::human_duration(c.valid_for_secs.max(60)),
             tasks => tasks,
+            waiting => counts.iter().any(|(s, n)| (s == "waiting" || s == "executing") && *n > 0),
+            failed => counts.iter().any(|(s, n)| s == "failed" && *n > 0),
             counts => counts,
             skipped => skipped,
             notice => notice,

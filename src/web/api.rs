@@ -25,7 +25,8 @@ use super::extract::ClientIp;
 use super::AppState;
 use crate::domain::{DisplayName, EmailAddress, Role, Username};
 use crate::service::admin_reset::{AdminReset, Recipients, ResetKind, When};
-use crate::service::api_keys::{ApiPrincipal, CredentialCheck};
+use crate::service::api_keys::{ApiPrincipal, CredentialCheck, PasswordChange};
+use crate::service::reset::{LinkProblem, RequestOutcome};
 use crate::service::{CreateAccount, ServiceError};
 use crate::store::{self, Account, Tenant};
 
@@ -246,6 +247,9 @@ pub fn router() -> Router<AppState> {
         .routes(routes!(send_resets))
         .routes(routes!(get_campaign))
         .routes(routes!(authenticate))
+        .routes(routes!(forgot_password))
+        .routes(routes!(reset_password))
+        .routes(routes!(change_password))
         .split_for_parts();
     let json = spec.to_pretty_json().unwrap_or_default();
     router.route(
@@ -265,6 +269,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .routes(routes!(send_resets))
         .routes(routes!(get_campaign))
         .routes(routes!(authenticate))
+        .routes(routes!(forgot_password))
+        .routes(routes!(reset_password))
+        .routes(routes!(change_password))
         .into_openapi()
 }
 
@@ -632,6 +639,191 @@ async fn authenticate(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_requests",
             "too many attempts for this account or address; try later",
+        )),
+    }
+}
+
+/// A tenant for the self-service endpoints: exists and is enabled.
+async fn public_tenant(state: &AppState, slug: &str) -> Result<Tenant, ApiError> {
+    store::tenants::by_slug(&state.core.db, slug)
+        .await?
+        .filter(|t| t.enabled)
+        .ok_or_else(|| ApiError::not_found("there is no such tenant"))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Message {
+    message: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForgotPassword {
+    /// Username or e-mail address, as the person typed it.
+    identifier: String,
+}
+
+/// Self-service "Forgot password?" for single-page clients. No API key. The answer is the same
+/// whatever the account's state; the lookup and mail happen in the background.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/forgot-password", tag = "self-service", request_body = ForgotPassword, security(()),
+    params(("tenant" = String, Path, description = "tenant slug")),
+    responses((status = 202, body = Message), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody, description = "password reset is switched off"),
+               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn forgot_password(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Path(slug): Path<String>,
+    ApiJson(body): ApiJson<ForgotPassword>,
+) -> Result<(StatusCode, Json<Message>), ApiError> {
+    let tenant = public_tenant(&state, &slug).await?;
+    if !tenant.settings.password_reset_enabled {
+        state
+            .core
+            .reset_unavailable(&tenant, Some(&body.identifier), &ip)
+            .await;
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "reset_disabled",
+            "password reset is not available for this organisation",
+        ));
+    }
+    let identifier = body.identifier.trim();
+    if identifier.is_empty()
+        || identifier.chars().count() > 254
+        || identifier.chars().any(char::is_control)
+    {
+        return Err(ApiError::validation(
+            "identifier: a username or e-mail address on one line",
+        ));
+    }
+    match state.core.request_reset(&tenant, identifier, &ip).await? {
+        RequestOutcome::Accepted => Ok((
+            StatusCode::ACCEPTED,
+            Json(Message {
+                message: format!(
+                    "If an account matches, we've sent a link to its reset address. It is valid for {}.",
+                    state.core.reset_validity(&tenant)
+                ),
+            }),
+        )),
+        RequestOutcome::Throttled => Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", "too many requests; try again later")),
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetPassword {
+    /// The token from the reset link.
+    token: String,
+    new_password: String,
+    confirm_password: String,
+}
+
+fn link_error(problem: LinkProblem) -> ApiError {
+    match problem {
+        LinkProblem::Throttled => ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            "too many attempts; try again later",
+        ),
+        LinkProblem::Expired => ApiError::new(
+            StatusCode::GONE,
+            "link_expired",
+            "this reset link has expired; request a new one",
+        ),
+        _ => ApiError::new(
+            StatusCode::GONE,
+            "link_invalid",
+            "this reset link has expired, was already used, or was replaced by a newer one",
+        ),
+    }
+}
+
+/// Sets a new password with the token from a reset link. No API key. Same rules as the page:
+/// single use, every session ends, a notice is mailed, no sign-in follows.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/reset", tag = "self-service", request_body = ResetPassword, security(()),
+    params(("tenant" = String, Path, description = "tenant slug")),
+    responses((status = 200, body = Message), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+               (status = 410, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn reset_password(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Path(slug): Path<String>,
+    ApiJson(body): ApiJson<ResetPassword>,
+) -> Result<Json<Message>, ApiError> {
+    let tenant = public_tenant(&state, &slug).await?;
+    let core = &state.core;
+    let opened = core
+        .open_reset_link(&tenant, &SecretString::from(body.token), &ip)
+        .await?;
+    let state_secret = opened.map_err(link_error)?;
+    match core
+        .complete_reset(
+            &tenant,
+            &state_secret,
+            SecretString::from(body.new_password),
+            SecretString::from(body.confirm_password),
+            &ip,
+        )
+        .await?
+    {
+        Ok(_) => Ok(Json(Message {
+            message: "The password was changed; every session of the account has ended.".into(),
+        })),
+        Err(problem) => Err(link_error(problem)),
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePassword {
+    /// Username or e-mail address.
+    username: String,
+    current_password: String,
+    new_password: String,
+    confirm_password: String,
+}
+
+/// Changes a password with the current one. No API key; throttled like sign-in. The other
+/// sessions of the account end and a notice is mailed.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/password", tag = "self-service", request_body = ChangePassword, security(()),
+    params(("tenant" = String, Path, description = "tenant slug")),
+    responses((status = 200, body = Message), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody, description = "wrong username or current password"),
+               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn change_password(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Path(slug): Path<String>,
+    ApiJson(body): ApiJson<ChangePassword>,
+) -> Result<Json<Message>, ApiError> {
+    let tenant = public_tenant(&state, &slug).await?;
+    if body.username.len() > 254 || body.current_password.len() > 4096 {
+        return Err(ApiError::validation("username or password too long"));
+    }
+    let outcome = state
+        .core
+        .change_password_with_credentials(
+            &tenant,
+            &body.username,
+            SecretString::from(body.current_password),
+            SecretString::from(body.new_password),
+            SecretString::from(body.confirm_password),
+            &ip,
+        )
+        .await?;
+    match outcome {
+        PasswordChange::Changed => Ok(Json(Message {
+            message: "The password was changed.".into(),
+        })),
+        PasswordChange::InvalidCredentials => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "the username or current password is not correct",
+        )),
+        PasswordChange::Throttled => Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            "too many attempts; try again later",
         )),
     }
 }
