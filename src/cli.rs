@@ -815,6 +815,7 @@ async fn reset_command(core: &Core, cmd: ResetCommand, json: bool) -> anyhow::Re
         valid_for_secs,
         recipients,
         custom,
+        may_reset_system_admins: true,
     };
     let id = core
         .create_campaign(&Actor::Cli, &tenant, req, None)

@@ -59,6 +59,12 @@ pub struct Config {
     pub mail_max_attempts: u32,
     /// Wait before the first retry; it doubles with every attempt (capped at one hour).
     pub mail_retry_delay: String,
+    /// A bearer token Prometheus must send to read `/metrics`. Without it, `/metrics` answers
+    /// only direct requests from loopback (no `X-Forwarded-For`/`Forwarded` header).
+    pub metrics_token: Option<String>,
+    /// Let tenant administrators point their own SMTP server at loopback, private or link-local
+    /// addresses. Off: such hosts are refused, so the check can't probe the internal network.
+    pub tenant_smtp_allow_private_hosts: bool,
     /// Proxies (addresses or CIDR ranges) whose `X-Forwarded-For` is believed. Empty: the
     /// client address is always the socket's peer.
     pub trusted_proxies: Vec<String>,
@@ -104,6 +110,8 @@ impl Default for Config {
             mail_lease: "2m".into(),
             mail_max_attempts: 5,
             mail_retry_delay: "30s".into(),
+            metrics_token: None,
+            tenant_smtp_allow_private_hosts: false,
             trusted_proxies: Vec::new(),
             forgot_password_per_ip_per_hour: 20,
             forgot_password_per_tenant_per_hour: 1000,
@@ -137,6 +145,8 @@ const ENV_KEYS: &[&str] = &[
     "mail_max_attempts",
     "mail_retry_delay",
     "trusted_proxies",
+    "metrics_token",
+    "tenant_smtp_allow_private_hosts",
     "forgot_password_per_ip_per_hour",
     "forgot_password_per_tenant_per_hour",
     "reset_mails_per_account_per_hour",
@@ -270,6 +280,9 @@ impl Config {
                 "mail_lease",
                 "must be at least 10s (longer than one delivery)",
             ));
+        }
+        if self.metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+            return Err(bad("metrics_token", "use at least 16 characters"));
         }
         let mut trusted_proxies = Vec::new();
         for p in &self.trusted_proxies {

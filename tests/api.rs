@@ -600,7 +600,8 @@ async fn authenticate_endpoint(backend: Backend) {
         .await;
     assert_eq!(
         must,
-        json!({"authenticated": true, "must_change_password": true})
+        json!({"authenticated": false, "must_change_password": true}),
+        "a temporary password only serves to choose a new one"
     );
     a.app.stop().await;
 }

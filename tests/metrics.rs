@@ -45,6 +45,14 @@ async fn counters_move_during_a_journey(backend: Backend) {
         .unwrap();
 
     let mut b = app.browser();
+    // Not through a proxy without the token.
+    let proxied = reqwest::Client::new()
+        .get(format!("{}/metrics", app.base))
+        .header("x-forwarded-for", "203.0.113.5")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(proxied.status(), 403);
     let start = b.get("/metrics").await;
     assert_eq!(start.status, 200);
     assert!(start
@@ -125,5 +133,35 @@ async fn counters_move_during_a_journey(backend: Backend) {
     assert!(!m.contains("token="), "no raw path with a token in a label");
     assert!(!m.contains("alice"), "no names in metrics");
     srv.stop().await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_metrics_token_is_required_when_configured() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| {
+        c.metrics_token = Some("m3trics-t0ken-for-prometheus".into())
+    })
+    .await;
+    let client = reqwest::Client::new();
+    let url = format!("{}/metrics", app.base);
+    assert_eq!(client.get(&url).send().await.unwrap().status(), 403);
+    assert_eq!(
+        client
+            .get(&url)
+            .bearer_auth("wrong-token-wrong-token")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    let ok = client
+        .get(&url)
+        .bearer_auth("m3trics-t0ken-for-prometheus")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    assert!(ok.text().await.unwrap().contains("latchkey_mail_queue"));
     app.stop().await;
 }

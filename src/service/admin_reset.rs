@@ -81,6 +81,10 @@ pub struct AdminReset {
     pub recipients: Recipients,
     /// The administrator's own subject and text, with the kind's placeholder.
     pub custom: Option<(String, String)>,
+    /// Whether the sender may reset system administrators (a system administrator, the CLI, an
+    /// all-tenants API key). Otherwise they are skipped: a tenant administrator must not be able
+    /// to lock out or take over a system administrator.
+    pub may_reset_system_admins: bool,
 }
 
 /// The address admin-sent mail goes to: the reset address, else the primary one.
@@ -229,6 +233,13 @@ impl Core {
         }
         let mut recipients: Vec<(Account, EmailAddress)> = Vec::new();
         for a in accounts {
+            if a.role == crate::domain::Role::SystemAdmin && !req.may_reset_system_admins {
+                skipped.push((
+                    a.username.clone(),
+                    "only a system administrator may reset a system administrator".into(),
+                ));
+                continue;
+            }
             if !a.is_active() {
                 skipped.push((a.username.clone(), "the account is disabled".into()));
                 continue;

@@ -193,8 +193,11 @@ impl Core {
                         &crate::domain::token::hash_presented(&session_secret),
                     )
                     .await?;
-                    CredentialCheck::Valid {
-                        must_change_password: account.must_change_password,
+                    if account.must_change_password {
+                        // A temporary (or admin-set) password only serves to choose a new one.
+                        CredentialCheck::MustChange
+                    } else {
+                        CredentialCheck::Valid
                     }
                 }
                 super::LoginOutcome::Invalid | super::LoginOutcome::TemporaryPasswordExpired => {
@@ -251,7 +254,9 @@ impl Core {
 }
 
 pub enum CredentialCheck {
-    Valid { must_change_password: bool },
+    Valid,
+    /// The right password, but it must be changed before it counts.
+    MustChange,
     Invalid,
     Throttled,
 }

@@ -13,6 +13,20 @@ use crate::passwords::Verified;
 use crate::store::{self, sessions::NewSession, Account, NewAccount, Session, Tenant};
 
 const HOUR: i64 = 3600;
+
+/// The form an identifier has when it is looked up: a parsed e-mail address (domain lowercased)
+/// or a parsed username (lowercased); anything unparsable as typed.
+fn canonical_identifier(identifier: &str) -> String {
+    if identifier.contains('@') {
+        EmailAddress::parse(identifier)
+            .map(|e| e.as_str().to_owned())
+            .unwrap_or_else(|_| identifier.trim().to_owned())
+    } else {
+        Username::parse(identifier)
+            .map(|u| u.as_str().to_owned())
+            .unwrap_or_else(|_| identifier.trim().to_owned())
+    }
+}
 /// Sessions are not written back on every request, only when this much time has passed.
 const TOUCH_INTERVAL: i64 = 60;
 
@@ -91,13 +105,17 @@ impl Core {
         let account = self.find_by_identifier(tenant, identifier).await?;
         let fail_key = match &account {
             Some(a) => format!("login-fail:account:{}", a.id),
+            // Keyed by the identifier's canonical form, exactly as an account would be found,
+            // so an unknown identifier is throttled exactly like a known one.
             None => format!(
                 "login-fail:ident:{}:{}",
                 tenant.id,
-                identifier.trim().to_lowercase()
+                canonical_identifier(identifier)
             ),
         };
-        let failures = store::rate_limit::peek(&self.db, &fail_key, HOUR, now).await?;
+        // Counted before verifying, so parallel attempts can't exceed the limit; cleared on
+        // success.
+        let failures = store::rate_limit::hit(&self.db, &fail_key, HOUR, now).await? - 1;
         let target = account.as_ref().map(|a| a.username.clone());
         if ip_count > i64::from(limits.login_attempts_per_ip_per_hour)
             || failures >= i64::from(limits.login_failures_per_account_per_hour)
@@ -122,7 +140,6 @@ impl Core {
             .verify(password, usable.and_then(|a| a.password_hash.clone()))
             .await?;
         let (Some(account), true) = (usable.cloned(), verified.ok()) else {
-            store::rate_limit::hit(&self.db, &fail_key, HOUR, now).await?;
             let reason = match &account {
                 None => "unknown_account",
                 Some(a) if !a.is_active() => "account_disabled",
@@ -362,12 +379,22 @@ impl Core {
         address: Option<EmailAddress>,
         ip: &str,
     ) -> Result<()> {
+        if info.account.must_change_password {
+            // A temporary password only serves to choose a new one.
+            return Err(ServiceError::Invalid("Choose a new password first.".into()));
+        }
         self.check_current_password(info, current, "reset_email.changed", ip)
             .await?;
         let mut account = info.account.clone();
         let old = account.reset_email.take();
         account.reset_email = address.map(|a| a.as_str().to_owned());
-        store::accounts::update_profile(&self.db, &account, self.now()).await?;
+        store::accounts::set_reset_email(
+            &self.db,
+            account.id,
+            account.reset_email.as_deref(),
+            self.now(),
+        )
+        .await?;
         if old != account.reset_email {
             // Links already sent to the old address die with it.
             store::reset::cancel_tokens(&self.db, account.id, self.now()).await?;

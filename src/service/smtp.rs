@@ -14,6 +14,39 @@ use crate::store::{self, Tenant};
 
 const KEY: &str = "smtp";
 
+/// Addresses a tenant's own mail server may not have: this machine and internal networks.
+fn is_internal(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64 // 100.64.0.0/10
+        }
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            v6.is_loopback() || v6.is_unspecified() || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00 // unique local
+                || (first & 0xffc0) == 0xfe80 // link local
+                || v6.to_ipv4_mapped().is_some_and(|v4| is_internal(IpAddr::V4(v4)))
+        }
+    }
+}
+
+/// Whether new settings send the password where the stored ones did: same host, port, security
+/// mode and extra CA. Anything else needs the password typed again (SECURITY.md "Admin and
+/// secrets": a changed destination can't receive the stored credential).
+fn same_destination(old: &SmtpSettings, new: &SmtpSettings) -> bool {
+    old.host.trim().eq_ignore_ascii_case(new.host.trim())
+        && old.port == new.port
+        && old.security == new.security
+        && old.extra_ca_pem.trim() == new.extra_ca_pem.trim()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SmtpSource {
@@ -129,10 +162,10 @@ impl Core {
             (Some(pw), _) if !pw.expose_secret().is_empty() => {
                 Some(StoredSecret::from_input(pw, &self.master_key).to_stored())
             }
-            (_, Some(old)) if old.host.trim().eq_ignore_ascii_case(next.host.trim()) && old.port == next.port => old.password.clone(),
+            (_, Some(old)) if same_destination(old, &next) => old.password.clone(),
             (_, Some(old)) if old.password.is_some() && next.auth => {
                 return Err(ServiceError::Invalid(
-                    "The host or port changed: enter the password again, so the stored one is never sent to a new server.".into(),
+                    "The host, port, security mode or CA changed: enter the password again, so the stored one is never sent where it wasn't meant to go.".into(),
                 ))
             }
             _ => None,
@@ -149,6 +182,38 @@ impl Core {
         Ok(next)
     }
 
+    /// A tenant's own server set from the console must be on the internet: otherwise "Check
+    /// SMTP configuration" would let a tenant administrator probe this machine and the internal
+    /// network, and send the tenant's mail through an internal relay.
+    async fn refuse_internal_host(
+        &self,
+        actor: &Actor,
+        tenant: Option<&Tenant>,
+        host: &str,
+        port: u16,
+    ) -> Result<()> {
+        let operator = matches!(actor, Actor::Cli | Actor::System);
+        if tenant.is_none()
+            || operator
+            || self.config.raw.tenant_smtp_allow_private_hosts
+            || host.trim().is_empty()
+        {
+            return Ok(());
+        }
+        let Ok(addrs) = tokio::net::lookup_host((host.trim(), port)).await else {
+            return Ok(()); // the check reports the DNS failure itself
+        };
+        if let Some(addr) = addrs.into_iter().find(|a| is_internal(a.ip())) {
+            return Err(ServiceError::Invalid(format!(
+                "host: `{}` resolves to the internal address {}. An organisation's own mail server must be reachable on the internet \
+                 (an operator can allow internal hosts with the tenant_smtp_allow_private_hosts setting).",
+                host.trim().escape_debug(),
+                addr.ip()
+            )));
+        }
+        Ok(())
+    }
+
     /// Saves the system-wide settings (or, with `tenant`, that tenant's override).
     pub async fn save_smtp(
         &self,
@@ -163,11 +228,11 @@ impl Core {
             ));
         }
         // `env:NAME` and `file:/path` read the server's environment and files and send them to
-        // the configured host: for a tenant's override only operators (the CLI) may set them,
-        // never someone signed in to the console (a tenant admin would point the host at their
-        // own server and read, say, the database URL from the AUTH line).
+        // the configured host: only operators (the CLI) may set them, never someone signed in to
+        // the console (an admin would point the host at their own server and read, say, the
+        // master key or the database URL from the AUTH line).
         let by_operator = matches!(actor, Actor::Cli | Actor::System);
-        if let (Some(_), Some(pw), false) = (tenant, &input.new_password, by_operator) {
+        if let (Some(pw), false) = (&input.new_password, by_operator) {
             if !pw.expose_secret().is_empty()
                 && !matches!(
                     StoredSecret::from_input(pw, &self.master_key),
@@ -175,13 +240,15 @@ impl Core {
                 )
             {
                 return Err(ServiceError::Invalid(
-                    "password: enter the password itself. References (env:…, file:…) for an organisation's own server can only be set on the server, with `latchkey smtp set --tenant`.".into(),
+                    "password: enter the password itself. References (env:…, file:…) can only be set on the server, with `latchkey smtp set`.".into(),
                 ));
             }
         }
         let scope = tenant
             .map(|t| store::settings::tenant_scope(t.id))
             .unwrap_or_else(|| "system".into());
+        self.refuse_internal_host(actor, tenant, &input.settings.host, input.settings.port)
+            .await?;
         let stored = self.stored_smtp(&scope).await?;
         let next = self.merge_smtp(stored.as_ref(), &input)?;
         let json = serde_json::to_string(&next).map_err(anyhow::Error::from)?;
@@ -221,16 +288,15 @@ impl Core {
                 let scope = tenant
                     .map(|t| store::settings::tenant_scope(t.id))
                     .unwrap_or_else(|| "system".into());
+                self.refuse_internal_host(actor, tenant, &input.settings.host, input.settings.port)
+                    .await?;
                 let stored = self.stored_smtp(&scope).await?;
                 let mut settings = input.settings.clone();
                 settings.validate()?;
                 // Same rule as saving: the stored password only goes to the stored host and port.
                 let password = match (&input.new_password, &stored) {
                     (Some(pw), _) if !pw.expose_secret().is_empty() => Some(pw.clone()),
-                    (_, Some(old))
-                        if old.host.trim().eq_ignore_ascii_case(settings.host.trim())
-                            && old.port == settings.port =>
-                    {
+                    (_, Some(old)) if same_destination(old, &settings) => {
                         old.resolve(&self.master_key)
                             .map_err(|e| ServiceError::Invalid(e.to_string()))?
                             .password

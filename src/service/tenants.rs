@@ -89,7 +89,7 @@ impl Core {
             target: Some(&tenant.slug),
             ip,
             outcome: "success",
-            detail: serde_json::json!({ "before": before, "after": tenant.settings, "enabled": tenant.enabled }),
+            detail: serde_json::json!({ "before": before, "after": tenant.settings, "enabled": tenant.enabled, "public_url": tenant.public_url, "display_name": tenant.display_name }),
         })
         .await;
         Ok(())

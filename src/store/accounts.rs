@@ -317,3 +317,20 @@ pub async fn set_temporary_password(
     tx.commit().await?;
     Ok(())
 }
+
+/// Sets only the e-mail address for password reset (a concurrent change of role or name by an
+/// administrator is not overwritten).
+pub async fn set_reset_email(
+    db: &Db,
+    account_id: i64,
+    reset_email: Option<&str>,
+    now: Timestamp,
+) -> Result<()> {
+    sqlx::query("UPDATE accounts SET reset_email = $2, updated_at = $3 WHERE id = $1")
+        .bind(account_id)
+        .bind(reset_email)
+        .bind(now)
+        .execute(&db.write)
+        .await?;
+    Ok(())
+}

@@ -271,6 +271,7 @@ fn parse_request(form: &FormFields, sel: &Selection) -> Result<AdminReset, Strin
         valid_for_secs,
         recipients,
         custom,
+        may_reset_system_admins: false,
     })
 }
 
@@ -302,7 +303,10 @@ async fn create(
         )
     };
     let request = match parse_request(&form, &sel) {
-        Ok(r) => r,
+        Ok(r) => AdminReset {
+            may_reset_system_admins: info.account.role == Role::SystemAdmin,
+            ..r
+        },
         Err(msg) => return fail(msg),
     };
     match state
@@ -334,7 +338,8 @@ async fn list(
     let (info, tenant) = or_return!(require_tenant_admin(&state, session, &slug).await);
     let page = q.page.unwrap_or(1).max(1);
     let mut campaigns =
-        store::campaigns::list(&state.core.db, tenant.id, 51, (page - 1) * 50).await?;
+        store::campaigns::list(&state.core.db, tenant.id, 51, (page - 1).saturating_mul(50))
+            .await?;
     let more = campaigns.len() > 50;
     campaigns.truncate(50);
     let mut rows = Vec::new();
@@ -374,7 +379,7 @@ async fn show(
         tenant_id: Some(tenant.id),
         campaign_id: Some(c.id),
         limit: 501,
-        offset: (page - 1) * 500,
+        offset: (page - 1).saturating_mul(500),
         ..Default::default()
     };
     let mut tasks = store::mail::list(&state.core.db, &filter).await?;

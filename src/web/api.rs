@@ -562,6 +562,7 @@ async fn send_resets(
         valid_for_secs,
         recipients,
         custom: None,
+        may_reset_system_admins: auth.key.tenant_id.is_none(),
     };
     let id = state
         .core
@@ -595,8 +596,10 @@ pub struct Credentials {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CredentialsResult {
+    /// True only for a usable password: a temporary one (or one an administrator set) must be
+    /// changed first and is answered with `authenticated: false, must_change_password: true`.
     authenticated: bool,
-    /// The password is a temporary one (or was set by an administrator) and must be changed.
+    /// The password was right but must be changed (on the sign-in page) before it counts.
     must_change_password: bool,
 }
 
@@ -625,11 +628,13 @@ async fn authenticate(
         )
         .await?
     {
-        CredentialCheck::Valid {
-            must_change_password,
-        } => Ok(Json(CredentialsResult {
+        CredentialCheck::Valid => Ok(Json(CredentialsResult {
             authenticated: true,
-            must_change_password,
+            must_change_password: false,
+        })),
+        CredentialCheck::MustChange => Ok(Json(CredentialsResult {
+            authenticated: false,
+            must_change_password: true,
         })),
         CredentialCheck::Invalid => Ok(Json(CredentialsResult {
             authenticated: false,

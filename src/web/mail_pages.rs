@@ -151,7 +151,7 @@ impl ListQuery {
                 .map(|s| day_start(&s).map(|t| t + 86_399))
                 .transpose()?,
             limit: PAGE_SIZE + 1,
-            offset: (page - 1) * PAGE_SIZE,
+            offset: (page - 1).saturating_mul(PAGE_SIZE),
             ..Default::default()
         })
     }

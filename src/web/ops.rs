@@ -49,9 +49,42 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-/// Prometheus text format. Counts only: no names, addresses or tokens.
-async fn metrics(State(state): State<AppState>) -> Response {
+/// Prometheus text format. Counts only: no names, addresses or tokens. Served with the
+/// configured `metrics_token`, or else only to direct requests from loopback: counters that move
+/// with a reset request must not be readable by whoever sends one.
+async fn metrics(State(state): State<AppState>, req: axum::extract::Request) -> Response {
     let core = &state.core;
+    let headers = req.headers();
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
+    let allowed = match &core.config.raw.metrics_token {
+        Some(token) => {
+            let sent = headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "));
+            sent.is_some_and(|s| {
+                bool::from(subtle::ConstantTimeEq::ct_eq(
+                    s.as_bytes(),
+                    token.as_bytes(),
+                ))
+            })
+        }
+        None => {
+            let loopback = peer.is_some_and(|p| p.0.ip().is_loopback());
+            loopback
+                && !headers.contains_key("x-forwarded-for")
+                && !headers.contains_key("forwarded")
+        }
+    };
+    if !allowed {
+        return (
+            StatusCode::FORBIDDEN,
+            "metrics are served to loopback, or with the metrics_token setting as a bearer token\n",
+        )
+            .into_response();
+    }
     let now = core.now();
     let (queue, oldest) = match (
         crate::store::mail::counts(&core.db, None, None).await,

@@ -196,6 +196,7 @@ fn settings_page(
             min_floor => MIN_PASSWORD_LENGTH_FLOOR,
             min_ceiling => MIN_PASSWORD_LENGTH_CEILING,
             system_public_url => s.core.config.public_url.as_str(),
+            may_set_public_url => info.account.role == crate::domain::Role::SystemAdmin,
             ..console_context(info, tenant, csrf, "Settings", "settings")
         },
     )
@@ -254,7 +255,17 @@ async fn save_settings(
     let before = tenant.settings.clone();
     let shown = tenant.clone();
     tenant.settings = settings;
-    tenant.public_url = public_url;
+    // Links with one-time tokens are built from this URL: only a system administrator may
+    // change it, or a tenant administrator could send other people's reset links to a host of
+    // their own (SECURITY.md "Requests": links from configured public URLs only).
+    if info.account.role == crate::domain::Role::SystemAdmin {
+        tenant.public_url = public_url;
+    } else if public_url != tenant.public_url {
+        return refused(
+            &shown,
+            "Only a system administrator can change the public URL.",
+        );
+    }
     match s
         .core
         .update_tenant_from(&info.actor(), &tenant, &before, Some(&ip))

