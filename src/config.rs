@@ -41,8 +41,10 @@ pub struct Config {
     pub session_absolute_timeout: String,
     /// Failed sign-ins allowed per account (or typed identifier) per hour.
     pub login_failures_per_account_per_hour: u32,
-    /// Sign-in attempts allowed per client IP per hour.
+    /// Sign-in attempts allowed per client IP (IPv6: per /64) per hour.
     pub login_attempts_per_ip_per_hour: u32,
+    /// Sign-in attempts allowed per tenant per hour (all clients together).
+    pub login_attempts_per_tenant_per_hour: u32,
     /// Largest accepted request body in bytes.
     pub max_body_bytes: usize,
     /// The key that encrypts stored secrets. Default: `master.key` in `data_dir`, created on
@@ -76,6 +78,8 @@ pub struct Config {
     pub reset_mails_per_account_per_hour: u32,
     /// Reset-link openings and submissions per client IP per hour (throttles token guessing).
     pub reset_attempts_per_ip_per_hour: u32,
+    /// Reset-link openings and submissions per tenant per hour (all clients together).
+    pub reset_attempts_per_tenant_per_hour: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,6 +107,7 @@ impl Default for Config {
             session_absolute_timeout: "12h".into(),
             login_failures_per_account_per_hour: 100,
             login_attempts_per_ip_per_hour: 1000,
+            login_attempts_per_tenant_per_hour: 20_000,
             max_body_bytes: 64 * 1024,
             master_key_file: None,
             mail_worker: true,
@@ -117,6 +122,7 @@ impl Default for Config {
             forgot_password_per_tenant_per_hour: 1000,
             reset_mails_per_account_per_hour: 3,
             reset_attempts_per_ip_per_hour: 60,
+            reset_attempts_per_tenant_per_hour: 5000,
         }
     }
 }
@@ -137,6 +143,7 @@ const ENV_KEYS: &[&str] = &[
     "session_absolute_timeout",
     "login_failures_per_account_per_hour",
     "login_attempts_per_ip_per_hour",
+    "login_attempts_per_tenant_per_hour",
     "max_body_bytes",
     "master_key_file",
     "mail_worker",
@@ -151,6 +158,7 @@ const ENV_KEYS: &[&str] = &[
     "forgot_password_per_tenant_per_hour",
     "reset_mails_per_account_per_hour",
     "reset_attempts_per_ip_per_hour",
+    "reset_attempts_per_tenant_per_hour",
 ];
 
 /// Flags given on the command line; `None` leaves the lower layers' value.
@@ -313,6 +321,14 @@ impl Config {
             (
                 "reset_attempts_per_ip_per_hour",
                 self.reset_attempts_per_ip_per_hour,
+            ),
+            (
+                "reset_attempts_per_tenant_per_hour",
+                self.reset_attempts_per_tenant_per_hour,
+            ),
+            (
+                "login_attempts_per_tenant_per_hour",
+                self.login_attempts_per_tenant_per_hour,
             ),
         ] {
             if v == 0 {

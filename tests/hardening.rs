@@ -18,6 +18,7 @@ on_both_backends!(
     unknown_and_known_identifiers_are_throttled_alike,
     the_console_refuses_secret_references_and_silent_downgrades,
     tenant_smtp_cannot_target_internal_hosts,
+    per_tenant_caps_on_sign_in_and_reset_links,
 );
 
 async fn only_system_admins_change_a_tenants_public_url(backend: Backend) {
@@ -426,5 +427,64 @@ async fn tenant_smtp_cannot_target_internal_hosts(backend: Backend) {
         assert!(r.body.contains("internal address"), "{host}: {}", r.body);
     }
     assert!(app.core.tenant_smtp(&acme).await.unwrap().is_none());
+    app.stop().await;
+}
+
+async fn per_tenant_caps_on_sign_in_and_reset_links(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| {
+        c.login_attempts_per_tenant_per_hour = 3;
+        c.reset_attempts_per_tenant_per_hour = 2;
+    })
+    .await;
+    let t = app.default_tenant().await;
+    app.user(&t, "alice", GOOD_PASSWORD).await;
+    // Many identifiers, (here) one address: the tenant's cap applies to them all together.
+    for who in ["u1", "u2", "u3"] {
+        assert_eq!(
+            app.browser()
+                .login("default", who, "wrong wrong wrong wrong")
+                .await
+                .status,
+            401
+        );
+    }
+    assert_eq!(
+        app.browser()
+            .login("default", "alice", GOOD_PASSWORD)
+            .await
+            .status,
+        429
+    );
+    // Another tenant is not affected.
+    let acme = app
+        .core
+        .create_tenant(&Actor::Cli, &TenantSlug::parse("acme").unwrap(), None, None)
+        .await
+        .unwrap();
+    app.user(&acme, "bob", GOOD_PASSWORD).await;
+    assert_eq!(
+        app.browser()
+            .login("acme", "bob", GOOD_PASSWORD)
+            .await
+            .status,
+        303
+    );
+    // Reset-link attempts.
+    for _ in 0..2 {
+        assert_eq!(
+            app.browser()
+                .get("/t/default/reset?token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+                .await
+                .status,
+            410
+        );
+    }
+    assert_eq!(
+        app.browser()
+            .get("/t/default/reset?token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+            .await
+            .status,
+        429
+    );
     app.stop().await;
 }

@@ -100,8 +100,11 @@ impl Core {
     ) -> Result<LoginOutcome> {
         let now = self.now();
         let limits = &self.config.raw;
-        let ip_key = format!("login-ip:{ip}");
+        let ip_key = format!("login-ip:{}", super::ip_bucket(ip));
         let ip_count = store::rate_limit::hit(&self.db, &ip_key, HOUR, now).await?;
+        let tenant_count =
+            store::rate_limit::hit(&self.db, &format!("login-tenant:{}", tenant.id), HOUR, now)
+                .await?;
         let account = self.find_by_identifier(tenant, identifier).await?;
         let fail_key = match &account {
             Some(a) => format!("login-fail:account:{}", a.id),
@@ -118,6 +121,7 @@ impl Core {
         let failures = store::rate_limit::hit(&self.db, &fail_key, HOUR, now).await? - 1;
         let target = account.as_ref().map(|a| a.username.clone());
         if ip_count > i64::from(limits.login_attempts_per_ip_per_hour)
+            || tenant_count > i64::from(limits.login_attempts_per_tenant_per_hour)
             || failures >= i64::from(limits.login_failures_per_account_per_hour)
         {
             self.audit(AuditEntry {

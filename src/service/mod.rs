@@ -30,6 +30,22 @@ use crate::secrets::MasterKey;
 use crate::store::{self, audit::NewEvent, Db, StoreError};
 use secrecy::SecretString;
 
+/// The address a per-IP limit counts: IPv4 as is, IPv6 by its /64 (one subscriber usually has a
+/// whole /64, so counting single IPv6 addresses would let a client rotate freely).
+pub fn ip_bucket(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Ok(std::net::IpAddr::V6(v6)) => v6
+            .to_ipv4_mapped()
+            .map(|v4| v4.to_string())
+            .unwrap_or_default(),
+        _ => ip.to_owned(),
+    }
+}
+
 /// What went wrong, split into what the person can fix (with a message for them) and what they
 /// can't (logged in full, shown as a generic error).
 #[derive(Debug, thiserror::Error)]
@@ -177,5 +193,23 @@ impl Core {
         if let Err(err) = store::audit::record(&self.db, &row, self.now()).await {
             tracing::error!(error = %err, action = e.action, "could not record audit event");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ipv6_clients_are_counted_per_64() {
+        assert_eq!(
+            super::ip_bucket("2001:db8:1:2:aaaa::1"),
+            "2001:db8:1:2::/64"
+        );
+        assert_eq!(
+            super::ip_bucket("2001:db8:1:2:bbbb::9"),
+            "2001:db8:1:2::/64"
+        );
+        assert_eq!(super::ip_bucket("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(super::ip_bucket("192.0.2.7"), "192.0.2.7");
+        assert_eq!(super::ip_bucket("unknown"), "unknown");
     }
 }

@@ -101,7 +101,13 @@ impl Core {
     ) -> Result<RequestOutcome> {
         let now = self.now();
         let limits = &self.config.raw;
-        let by_ip = store::rate_limit::hit(&self.db, &format!("forgot-ip:{ip}"), HOUR, now).await?;
+        let by_ip = store::rate_limit::hit(
+            &self.db,
+            &format!("forgot-ip:{}", super::ip_bucket(ip)),
+            HOUR,
+            now,
+        )
+        .await?;
         let by_tenant =
             store::rate_limit::hit(&self.db, &format!("forgot-tenant:{}", tenant.id), HOUR, now)
                 .await?;
@@ -356,11 +362,26 @@ impl Core {
         .await;
     }
 
-    /// Counts an attempt to use a link from `ip`; true when over the limit.
-    async fn link_attempts_exceeded(&self, ip: &str) -> Result<bool> {
-        let n = store::rate_limit::hit(&self.db, &format!("reset-link-ip:{ip}"), HOUR, self.now())
-            .await?;
-        Ok(n > i64::from(self.config.raw.reset_attempts_per_ip_per_hour))
+    /// Counts an attempt to use a link from `ip` in `tenant`; true when over either limit.
+    async fn link_attempts_exceeded(&self, tenant: &Tenant, ip: &str) -> Result<bool> {
+        let now = self.now();
+        let by_ip = store::rate_limit::hit(
+            &self.db,
+            &format!("reset-link-ip:{}", super::ip_bucket(ip)),
+            HOUR,
+            now,
+        )
+        .await?;
+        let by_tenant = store::rate_limit::hit(
+            &self.db,
+            &format!("reset-link-tenant:{}", tenant.id),
+            HOUR,
+            now,
+        )
+        .await?;
+        let limits = &self.config.raw;
+        Ok(by_ip > i64::from(limits.reset_attempts_per_ip_per_hour)
+            || by_tenant > i64::from(limits.reset_attempts_per_tenant_per_hour))
     }
 
     /// Opening the link: the token is checked but not used. A valid one gets a short-lived state
@@ -371,7 +392,7 @@ impl Core {
         token: &SecretString,
         ip: &str,
     ) -> Result<Result<SecretString, LinkProblem>> {
-        if self.link_attempts_exceeded(ip).await? {
+        if self.link_attempts_exceeded(tenant, ip).await? {
             self.link_rejected(tenant, LinkProblem::Throttled, "open", None, ip)
                 .await;
             return Ok(Err(LinkProblem::Throttled));
@@ -438,7 +459,7 @@ impl Core {
         confirmation: SecretString,
         ip: &str,
     ) -> Result<Result<Account, LinkProblem>> {
-        if self.link_attempts_exceeded(ip).await? {
+        if self.link_attempts_exceeded(tenant, ip).await? {
             self.link_rejected(tenant, LinkProblem::Throttled, "submit", None, ip)
                 .await;
             return Ok(Err(LinkProblem::Throttled));

@@ -164,7 +164,7 @@ impl FromRequestParts<AppState> for ApiAuth {
             .await
             .unwrap_or(ClientIp("unknown".into()));
         let core = &state.core;
-        let key = format!("api-auth-ip:{ip}");
+        let key = format!("api-auth-ip:{}", crate::service::ip_bucket(&ip));
         let limit = i64::from(core.config.raw.login_attempts_per_ip_per_hour);
         if store::rate_limit::peek(&core.db, &key, 3600, core.now()).await? >= limit {
             return Err(ApiError::new(
