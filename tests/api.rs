@@ -133,6 +133,7 @@ on_both_backends!(
     random_json_never_breaks_anything,
     keys_are_hashed_revocable_and_expire,
     self_service_endpoints,
+    settings_tasks_and_mail_log_endpoints,
 );
 
 /// Every (method, path) the spec lists, with sample path values.
@@ -144,7 +145,8 @@ fn spec_operations(spec: &Value) -> Vec<(String, String)> {
                 let concrete = path
                     .replace("{tenant}", "acme")
                     .replace("{username}", "alice")
-                    .replace("{id}", "1");
+                    .replace("{id}", "1")
+                    .replace("{action}", "cancel");
                 ops.push((method.to_uppercase(), concrete));
             }
         }
@@ -184,6 +186,13 @@ async fn the_spec_describes_every_route(backend: Backend) {
         ("POST", "/api/v1/tenants/{tenant}/forgot-password"),
         ("POST", "/api/v1/tenants/{tenant}/reset"),
         ("POST", "/api/v1/tenants/{tenant}/password"),
+        ("GET", "/api/v1/tenants"),
+        ("GET", "/api/v1/tenants/{tenant}/settings"),
+        ("PUT", "/api/v1/tenants/{tenant}/settings"),
+        ("POST", "/api/v1/tenants/{tenant}/campaigns/{id}/{action}"),
+        ("GET", "/api/v1/tenants/{tenant}/tasks"),
+        ("POST", "/api/v1/tenants/{tenant}/tasks/{id}/{action}"),
+        ("GET", "/api/v1/tenants/{tenant}/mail-log"),
     ];
     let documented: Vec<(String, String)> = spec["paths"]
         .as_object()
@@ -920,6 +929,262 @@ async fn self_service_endpoints(backend: Backend) {
         a.app.browser().login("acme", "alice", other).await.status,
         303
     );
+    srv.stop().await;
+    a.app.stop().await;
+}
+
+async fn settings_tasks_and_mail_log_endpoints(backend: Backend) {
+    let a = api(backend).await;
+    let srv = plain_smtp(&a.app.core).await;
+    let all = [
+        "users:read",
+        "users:write",
+        "resets:send",
+        "mail:read",
+        "auth:check",
+        "settings:write",
+    ];
+    let key = a.key(Some(&a.acme), &all).await;
+    let reader = a.key(Some(&a.acme), &["mail:read"]).await;
+    let other = a
+        .key(Some(&a.app.core.tenant("other").await.unwrap()), &all)
+        .await;
+    let system = a.key(None, &["users:read"]).await;
+    // Tenants: a tenant key sees its own, an all-tenants key all.
+    let (_, mine) = a.call("GET", "/api/v1/tenants", Some(&key), None).await;
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+    assert_eq!(mine[0]["slug"], "acme");
+    let (_, every) = a.call("GET", "/api/v1/tenants", Some(&system), None).await;
+    assert_eq!(every.as_array().unwrap().len(), 3);
+    // Settings: switch reset on; bounds are enforced and a refusal changes nothing.
+    let path = "/api/v1/tenants/acme/settings";
+    let (status, s) = a
+        .call(
+            "PUT",
+            path,
+            Some(&key),
+            Some(&json!({"password_reset_enabled": true, "reset_link_ttl": "45m"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{s}");
+    assert_eq!(
+        (
+            s["password_reset_enabled"].as_bool(),
+            s["reset_link_ttl_secs"].as_i64()
+        ),
+        (Some(true), Some(2700))
+    );
+    for (bad, expected) in [
+        (json!({"password_min_length": 7}), "between 8 and 64"),
+        (
+            json!({"reset_link_ttl": "2d"}),
+            "between 5 minutes and 24 hours",
+        ),
+        (json!({"default_language": "fr"}), "en or de"),
+        (
+            json!({"public_url": "https://evil.example"}),
+            "unknown field",
+        ),
+    ] {
+        let (status, err) = a.call("PUT", path, Some(&key), Some(&bad)).await;
+        assert!(status == 422 || status == 400, "{bad}: {status}");
+        assert!(
+            err["error"]["message"].as_str().unwrap().contains(expected),
+            "{bad}: {err}"
+        );
+    }
+    let t = a.app.core.tenant("acme").await.unwrap();
+    assert_eq!(
+        (
+            t.settings.password_min_length,
+            t.settings.reset_link_ttl_secs,
+            t.public_url.clone()
+        ),
+        (15, 2700, None)
+    );
+    assert_eq!(
+        a.call(
+            "PUT",
+            path,
+            Some(&reader),
+            Some(&json!({"password_reset_enabled": false}))
+        )
+        .await
+        .0,
+        403
+    );
+    assert_eq!(
+        a.call(
+            "PUT",
+            path,
+            Some(&other),
+            Some(&json!({"password_reset_enabled": false}))
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(
+        a.call("GET", path, Some(&reader), None).await.1["password_reset_enabled"],
+        true
+    );
+    // A campaign for later, cancelled through the API; then one that fails and is redone.
+    let (_, c) = a
+        .call(
+            "POST",
+            "/api/v1/tenants/acme/resets",
+            Some(&key),
+            Some(&json!({"users": ["alice"], "delay": true})),
+        )
+        .await;
+    let id = c["id"].as_i64().unwrap();
+    let (status, c) = a
+        .call(
+            "POST",
+            &format!("/api/v1/tenants/acme/campaigns/{id}/cancel"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!((status, c["counts"]["cancelled"].as_i64()), (200, Some(1)));
+    assert_eq!(
+        a.call(
+            "POST",
+            &format!("/api/v1/tenants/acme/campaigns/{id}/explode"),
+            Some(&key),
+            None
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(
+        a.call(
+            "POST",
+            &format!("/api/v1/tenants/other/campaigns/{id}/cancel"),
+            Some(&other),
+            None
+        )
+        .await
+        .0,
+        404
+    );
+    srv.script(common::smtp::Step::RcptTo, "550 5.1.1 No such mailbox", 1);
+    let (_, c) = a
+        .call(
+            "POST",
+            "/api/v1/tenants/acme/resets",
+            Some(&key),
+            Some(&json!({"users": ["alice"]})),
+        )
+        .await;
+    let task = c["recipients"][0]["task"].as_i64().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, failed) = a
+            .call(
+                "GET",
+                "/api/v1/tenants/acme/tasks?status=failed",
+                Some(&reader),
+                None,
+            )
+            .await;
+        if failed.as_array().unwrap().iter().any(|t| t["id"] == task) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{failed}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (_, log) = a
+        .call(
+            "GET",
+            "/api/v1/tenants/acme/mail-log?status=failure",
+            Some(&reader),
+            None,
+        )
+        .await;
+    assert_eq!(log[0]["smtp_code"], 550);
+    assert!(log[0]["smtp_reply"]
+        .as_str()
+        .unwrap()
+        .contains("No such mailbox"));
+    assert!(!log.to_string().contains("token="), "no secret in the log");
+    assert_eq!(
+        a.call(
+            "POST",
+            &format!("/api/v1/tenants/acme/tasks/{task}/redo"),
+            Some(&reader),
+            None
+        )
+        .await
+        .0,
+        403
+    );
+    let (status, t) = a
+        .call(
+            "POST",
+            &format!("/api/v1/tenants/acme/tasks/{task}/redo"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!((status, t["status"].as_str()), (200, Some("waiting")));
+    srv.wait_for_messages(1, Duration::from_secs(10)).await;
+    assert_eq!(
+        a.call(
+            "POST",
+            &format!("/api/v1/tenants/acme/tasks/{task}/cancel"),
+            Some(&key),
+            None
+        )
+        .await
+        .0,
+        422
+    );
+    assert_eq!(
+        a.call(
+            "GET",
+            "/api/v1/tenants/acme/tasks?status=bogus",
+            Some(&reader),
+            None
+        )
+        .await
+        .0,
+        422
+    );
+    assert_eq!(
+        a.call(
+            "GET",
+            "/api/v1/tenants/acme/mail-log?limit=9999",
+            Some(&reader),
+            None
+        )
+        .await
+        .0,
+        422
+    );
+    assert_eq!(
+        a.call("GET", "/api/v1/tenants/acme/tasks", Some(&other), None)
+            .await
+            .0,
+        404
+    );
+    // Random JSON at the settings PUT never breaks anything either.
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    for _ in 0..80 {
+        let body = random_value(&mut rng, 0);
+        let before = a.app.core.tenant("acme").await.unwrap();
+        let (status, res) = a.call("PUT", path, Some(&key), Some(&body)).await;
+        assert_ne!(status, 500, "{body}: {res}");
+        if status >= 400 {
+            let after = a.app.core.tenant("acme").await.unwrap();
+            assert_eq!(
+                (after.settings, after.public_url),
+                (before.settings, before.public_url),
+                "{body}"
+            );
+        }
+    }
     srv.stop().await;
     a.app.stop().await;
 }

@@ -27,6 +27,10 @@ pub const SCOPES: &[(&str, &str)] = &[
         "auth:check",
         "check a username and password (POST …/authenticate)",
     ),
+    (
+        "settings:write",
+        "change tenant settings (switch password reset on or off, validity, …)",
+    ),
 ];
 
 const KEY_PREFIX: &str = "lk_";

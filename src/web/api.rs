@@ -250,6 +250,12 @@ pub fn router() -> Router<AppState> {
         .routes(routes!(forgot_password))
         .routes(routes!(reset_password))
         .routes(routes!(change_password))
+        .routes(routes!(list_tenants))
+        .routes(routes!(get_settings, put_settings))
+        .routes(routes!(campaign_action))
+        .routes(routes!(list_tasks))
+        .routes(routes!(task_action))
+        .routes(routes!(mail_log))
         .split_for_parts();
     let json = spec.to_pretty_json().unwrap_or_default();
     router.route(
@@ -272,6 +278,12 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .routes(routes!(forgot_password))
         .routes(routes!(reset_password))
         .routes(routes!(change_password))
+        .routes(routes!(list_tenants))
+        .routes(routes!(get_settings, put_settings))
+        .routes(routes!(campaign_action))
+        .routes(routes!(list_tasks))
+        .routes(routes!(task_action))
+        .routes(routes!(mail_log))
         .into_openapi()
 }
 
@@ -831,6 +843,348 @@ async fn change_password(
             "too many attempts; try again later",
         )),
     }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TenantInfo {
+    slug: String,
+    display_name: String,
+    enabled: bool,
+    password_reset_enabled: bool,
+}
+
+/// Tenants this key may use: its own, or all for an all-tenants key.
+#[utoipa::path(get, path = "/api/v1/tenants", tag = "tenants",
+    responses((status = 200, body = Vec<TenantInfo>), (status = 401, body = ErrorBody)))]
+async fn list_tenants(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+) -> Result<Json<Vec<TenantInfo>>, ApiError> {
+    let tenants = store::tenants::list(&state.core.db).await?;
+    Ok(Json(
+        tenants
+            .into_iter()
+            .filter(|t| auth.may_use(t))
+            .map(|t| TenantInfo {
+                slug: t.slug,
+                display_name: t.display_name,
+                enabled: t.enabled,
+                password_reset_enabled: t.settings.password_reset_enabled,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Settings {
+    password_reset_enabled: bool,
+    /// Seconds.
+    reset_link_ttl_secs: i64,
+    password_min_length: i64,
+    /// Seconds.
+    admin_reset_delay_secs: i64,
+    reset_fallback_to_primary: bool,
+    /// en or de
+    default_language: String,
+    public_url: Option<String>,
+}
+
+fn settings_of(t: &Tenant) -> Settings {
+    let s = &t.settings;
+    Settings {
+        password_reset_enabled: s.password_reset_enabled,
+        reset_link_ttl_secs: s.reset_link_ttl_secs,
+        password_min_length: s.password_min_length,
+        admin_reset_delay_secs: s.admin_reset_delay_secs,
+        reset_fallback_to_primary: s.reset_fallback_to_primary,
+        default_language: s.default_language.as_str().to_owned(),
+        public_url: t.public_url.clone(),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/settings", tag = "tenants",
+    params(("tenant" = String, Path, description = "tenant slug")),
+    responses((status = 200, body = Settings), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_settings(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Path(slug): Path<String>,
+) -> Result<Json<Settings>, ApiError> {
+    let tenant = tenant_for(
+        &state,
+        &auth,
+        &slug,
+        &["settings:write", "users:read", "mail:read"],
+    )
+    .await?;
+    Ok(Json(settings_of(&tenant)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsChange {
+    password_reset_enabled: Option<bool>,
+    /// e.g. 30m (5m to 24h)
+    reset_link_ttl: Option<String>,
+    /// 8 to 64
+    password_min_length: Option<i64>,
+    /// e.g. 10m (0 to 7d)
+    admin_reset_delay: Option<String>,
+    reset_fallback_to_primary: Option<bool>,
+    /// en or de
+    default_language: Option<String>,
+}
+
+/// Changes the fields given; the others keep their value. The public URL is not changeable
+/// here: reset links are built from it (an operator sets it with `latchkey tenant set`).
+#[utoipa::path(put, path = "/api/v1/tenants/{tenant}/settings", tag = "tenants", request_body = SettingsChange,
+    params(("tenant" = String, Path, description = "tenant slug")),
+    responses((status = 200, body = Settings), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn put_settings(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    ClientIp(ip): ClientIp,
+    Path(slug): Path<String>,
+    ApiJson(body): ApiJson<SettingsChange>,
+) -> Result<Json<Settings>, ApiError> {
+    let mut tenant = tenant_for(&state, &auth, &slug, &["settings:write"]).await?;
+    let before = tenant.settings.clone();
+    let s = &mut tenant.settings;
+    if let Some(v) = body.password_reset_enabled {
+        s.password_reset_enabled = v;
+    }
+    if let Some(v) = &body.reset_link_ttl {
+        s.reset_link_ttl_secs =
+            crate::domain::parse_duration("reset_link_ttl", v)?.as_secs() as i64;
+    }
+    if let Some(v) = body.password_min_length {
+        s.password_min_length = v;
+    }
+    if let Some(v) = &body.admin_reset_delay {
+        s.admin_reset_delay_secs =
+            crate::domain::parse_duration("admin_reset_delay", v)?.as_secs() as i64;
+    }
+    if let Some(v) = body.reset_fallback_to_primary {
+        s.reset_fallback_to_primary = v;
+    }
+    if let Some(v) = &body.default_language {
+        s.default_language = v.parse()?;
+    }
+    state
+        .core
+        .update_tenant_from(&auth.actor(), &tenant, &before, Some(&ip))
+        .await?;
+    Ok(Json(settings_of(&tenant)))
+}
+
+/// Cancels the waiting mail of a campaign (`cancel`) or queues its failed mail again
+/// (`redo-failed`).
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/campaigns/{id}/{action}", tag = "resets",
+    params(("tenant" = String, Path, description = "tenant slug"), ("id" = i64, Path), ("action" = String, Path, description = "cancel or redo-failed")),
+    responses((status = 200, body = Campaign), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn campaign_action(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    ClientIp(ip): ClientIp,
+    Path((slug, id, action)): Path<(String, i64, String)>,
+) -> Result<Json<Campaign>, ApiError> {
+    let tenant = tenant_for(&state, &auth, &slug, &["resets:send"]).await?;
+    match action.as_str() {
+        "cancel" => {
+            state
+                .core
+                .cancel_campaign(&auth.actor(), &tenant, id, Some(&ip))
+                .await?
+        }
+        "redo-failed" => {
+            state
+                .core
+                .redo_campaign_failures(&auth.actor(), &tenant, id, Some(&ip))
+                .await?
+        }
+        _ => return Err(ApiError::not_found("the action is cancel or redo-failed")),
+    };
+    Ok(Json(campaign_json(&state, &tenant, id).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct MailQuery {
+    /// Tasks: waiting, executing, done, failed, cancelled. Mail log: success or failure.
+    status: Option<String>,
+    /// A mail kind, e.g. reset_link.
+    kind: Option<String>,
+    /// Part of the recipient address.
+    recipient: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+impl MailQuery {
+    fn filter(&self, tenant: &Tenant, statuses: &[&str]) -> Result<store::mail::Filter, ApiError> {
+        let limit = self.limit.unwrap_or(50);
+        if !(1..=500).contains(&limit) || self.offset.is_some_and(|o| o < 0) {
+            return Err(ApiError::validation(
+                "limit must be 1–500 and offset at least 0",
+            ));
+        }
+        if let Some(s) = self.status.as_deref().filter(|s| !statuses.contains(s)) {
+            return Err(ApiError::validation(format!(
+                "status `{}` is not one of {}",
+                s.escape_debug(),
+                statuses.join(", ")
+            )));
+        }
+        if let Some(k) = &self.kind {
+            k.parse::<crate::mail::templates::MailKind>()?;
+        }
+        Ok(store::mail::Filter {
+            tenant_id: Some(tenant.id),
+            status: self.status.clone(),
+            kind: self.kind.clone(),
+            recipient: self.recipient.clone(),
+            limit,
+            offset: self.offset.unwrap_or(0),
+            ..Default::default()
+        })
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaskInfo {
+    id: i64,
+    kind: String,
+    recipient: String,
+    /// Never contains a secret.
+    subject: String,
+    status: String,
+    scheduled_at: i64,
+    next_attempt_at: i64,
+    attempts: i64,
+    max_attempts: i64,
+    last_error: Option<String>,
+    campaign_id: Option<i64>,
+}
+
+impl From<store::mail::Task> for TaskInfo {
+    fn from(t: store::mail::Task) -> Self {
+        TaskInfo {
+            id: t.id,
+            kind: t.kind,
+            recipient: t.recipient,
+            subject: t.subject,
+            status: t.status,
+            scheduled_at: t.scheduled_at,
+            next_attempt_at: t.next_attempt_at,
+            attempts: t.attempts,
+            max_attempts: t.max_attempts,
+            last_error: t.last_error,
+            campaign_id: t.campaign_id,
+        }
+    }
+}
+
+/// The tenant's scheduled mail, newest first.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/tasks", tag = "mail",
+    params(("tenant" = String, Path, description = "tenant slug"), MailQuery),
+    responses((status = 200, body = Vec<TaskInfo>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn list_tasks(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Path(slug): Path<String>,
+    query: Result<Query<MailQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<TaskInfo>>, ApiError> {
+    let Query(q) = query
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
+    let tenant = tenant_for(&state, &auth, &slug, &["mail:read"]).await?;
+    let filter = q.filter(
+        &tenant,
+        &["waiting", "executing", "done", "failed", "cancelled"],
+    )?;
+    let tasks = store::mail::list(&state.core.db, &filter).await?;
+    Ok(Json(tasks.into_iter().map(TaskInfo::from).collect()))
+}
+
+/// Queues a failed or done mail again (`redo`) or cancels a waiting one (`cancel`).
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/tasks/{id}/{action}", tag = "mail",
+    params(("tenant" = String, Path, description = "tenant slug"), ("id" = i64, Path), ("action" = String, Path, description = "redo or cancel")),
+    responses((status = 200, body = TaskInfo), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+               (status = 422, body = ErrorBody)))]
+async fn task_action(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    ClientIp(ip): ClientIp,
+    Path((slug, id, action)): Path<(String, i64, String)>,
+) -> Result<Json<TaskInfo>, ApiError> {
+    let tenant = tenant_for(&state, &auth, &slug, &["resets:send"]).await?;
+    match action.as_str() {
+        "redo" => {
+            state
+                .core
+                .redo_task(&auth.actor(), Some(&tenant), id, Some(&ip))
+                .await?
+        }
+        "cancel" => {
+            state
+                .core
+                .cancel_task(&auth.actor(), Some(&tenant), id, Some(&ip))
+                .await?
+        }
+        _ => return Err(ApiError::not_found("the action is redo or cancel")),
+    }
+    Ok(Json(TaskInfo::from(
+        state.core.task_in_scope(Some(&tenant), id).await?,
+    )))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Attempt {
+    at: i64,
+    task: Option<i64>,
+    kind: String,
+    recipient: String,
+    subject: String,
+    success: bool,
+    smtp_code: Option<i64>,
+    smtp_reply: String,
+    step: Option<String>,
+    duration_ms: i64,
+}
+
+/// The tenant's delivery attempts with the mail server's replies, newest first.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/mail-log", tag = "mail",
+    params(("tenant" = String, Path, description = "tenant slug"), MailQuery),
+    responses((status = 200, body = Vec<Attempt>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn mail_log(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Path(slug): Path<String>,
+    query: Result<Query<MailQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<Attempt>>, ApiError> {
+    let Query(q) = query
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
+    let tenant = tenant_for(&state, &auth, &slug, &["mail:read"]).await?;
+    let filter = q.filter(&tenant, &["success", "failure"])?;
+    let rows = store::mail::log_list(&state.core.db, &filter).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| Attempt {
+                at: r.at,
+                task: r.task_id,
+                kind: r.kind,
+                recipient: r.recipient,
+                subject: r.subject,
+                success: r.success != 0,
+                smtp_code: r.smtp_code,
+                smtp_reply: r.smtp_reply,
+                step: r.step,
+                duration_ms: r.duration_ms,
+            })
+            .collect(),
+    ))
 }
 
 #[cfg(test)]
