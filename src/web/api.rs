@@ -239,9 +239,9 @@ impl Modify for BearerScheme {
 )]
 struct ApiDoc;
 
-/// The API routes and the OpenAPI document describing exactly them.
-pub fn router() -> Router<AppState> {
-    let (router, spec) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+/// Every API route, registered together with its OpenAPI description (one list for both).
+fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(list_users, create_user))
         .routes(routes!(get_user))
         .routes(routes!(send_resets))
@@ -256,7 +256,11 @@ pub fn router() -> Router<AppState> {
         .routes(routes!(list_tasks))
         .routes(routes!(task_action))
         .routes(routes!(mail_log))
-        .split_for_parts();
+}
+
+/// The API routes and, at `/api/v1/openapi.json`, the OpenAPI document describing exactly them.
+pub fn router() -> Router<AppState> {
+    let (router, spec) = routes().split_for_parts();
     let json = spec.to_pretty_json().unwrap_or_default();
     router.route(
         "/api/v1/openapi.json",
@@ -269,22 +273,7 @@ pub fn router() -> Router<AppState> {
 
 /// The generated OpenAPI document (for tests and tooling).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
-        .routes(routes!(list_users, create_user))
-        .routes(routes!(get_user))
-        .routes(routes!(send_resets))
-        .routes(routes!(get_campaign))
-        .routes(routes!(authenticate))
-        .routes(routes!(forgot_password))
-        .routes(routes!(reset_password))
-        .routes(routes!(change_password))
-        .routes(routes!(list_tenants))
-        .routes(routes!(get_settings, put_settings))
-        .routes(routes!(campaign_action))
-        .routes(routes!(list_tasks))
-        .routes(routes!(task_action))
-        .routes(routes!(mail_log))
-        .into_openapi()
+    routes().into_openapi()
 }
 
 #[derive(Debug, Serialize, ToSchema)]
