@@ -1128,7 +1128,16 @@ async fn settings_tasks_and_mail_log_endpoints(backend: Backend) {
             None,
         )
         .await;
-    assert_eq!((status, t["status"].as_str()), (200, Some("waiting")));
+    // Queued again; the worker may already have picked it up by the time it is read back.
+    assert_eq!(status, 200);
+    assert!(
+        matches!(t["status"].as_str(), Some("waiting" | "executing" | "done")),
+        "{t}"
+    );
+    assert!(
+        t["attempts"].as_i64().unwrap() <= 1,
+        "a fresh attempt budget: {t}"
+    );
     srv.wait_for_messages(1, Duration::from_secs(10)).await;
     assert_eq!(
         a.call(
