@@ -125,14 +125,24 @@ async fn delivery_worker(
         if stop.load(Ordering::SeqCst) {
             break;
         }
-        if let Err(e) = core.process_reset_requests(&owner).await {
-            tracing::error!(error = format!("{e:#}"), "processing reset requests failed");
-        }
-        match core.deliver_due(&owner, &stop).await {
-            // There may be more: go again at once.
-            Ok(n) if n > 0 => continue,
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = format!("{e:#}"), "mail delivery round failed"),
+        let requests = match core.process_reset_requests(&owner).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::error!(error = format!("{e:#}"), "processing reset requests failed");
+                0
+            }
+        };
+        let sent = match core.deliver_due(&owner, &stop).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::error!(error = format!("{e:#}"), "mail delivery round failed");
+                0
+            }
+        };
+        // There may be more of either: go again at once. (Requests and mail that failed stay
+        // leased or wait for their retry, so this can't spin on them.)
+        if requests > 0 || sent > 0 {
+            continue;
         }
         tokio::select! {
             _ = core.mail_wakeup.notified() => {}

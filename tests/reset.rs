@@ -183,6 +183,7 @@ on_both_backends!(
     reset_off_means_not_available_and_is_logged,
     reset_pages_headers,
     no_secret_in_any_log,
+    a_burst_of_requests_is_processed_without_waiting_for_the_poll,
 );
 
 async fn the_whole_journey(backend: Backend) {
@@ -1066,5 +1067,29 @@ async fn no_secret_in_any_log(backend: Backend) {
     assert!(secrets.iter().all(Option::is_none));
     let _ = Role::User;
     w.srv.stop().await;
+    w.app.stop().await;
+}
+
+/// More requests than the worker claims in one round (50) are all processed at once, not one
+/// round per poll interval: under load a real user's link must not wait behind the backlog.
+async fn a_burst_of_requests_is_processed_without_waiting_for_the_poll(backend: Backend) {
+    let w = world_with(backend, |c| c.mail_poll_interval = "1h".into()).await;
+    // A backlog that came in while the worker was busy (written straight to the store, so
+    // nothing wakes the worker for it).
+    for i in 0..130 {
+        store::reset::add_request(
+            &w.app.core.db,
+            w.tenant.id,
+            &format!("nobody{i}@example.org"),
+            "10.0.0.1",
+            w.app.core.now(),
+        )
+        .await
+        .unwrap();
+    }
+    // The last one a real person sent: it is answered although the poll is an hour away.
+    assert_eq!(forgot(&mut w.app.browser(), "alice").await.status, 200);
+    wait_reset_mails(&w, 1).await;
+    settle(&w.app).await;
     w.app.stop().await;
 }
