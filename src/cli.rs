@@ -48,7 +48,9 @@ struct Cli {
     /// Log format: text or json [env: LATCHKEY_LOG_FORMAT].
     #[arg(long, global = true, value_name = "FORMAT", value_parser = ["text", "json"])]
     log_format: Option<String>,
-    /// Print machine-readable JSON instead of text (list and show commands).
+    /// Print one machine-readable JSON document on standard output instead of text (every
+    /// command that prints a result). Errors then go to standard error as
+    /// {"error": {"code": …, "message": …}}, still with exit status 1.
     #[arg(long, global = true)]
     json: bool,
     #[command(subcommand)]
@@ -95,6 +97,17 @@ enum Command {
     /// Create, list and revoke API keys for /api/v1.
     #[command(subcommand)]
     ApiKey(ApiKeyCommand),
+    /// Read the audit log, newest first: who did what to whom, when, from where, how it ended.
+    AuditLog(AuditLogArgs),
+    /// List, show, change, preview and reset a tenant's mail templates.
+    ///
+    /// Mail kinds: reset_link, admin_reset_link, temporary_password, password_changed,
+    /// reset_email_changed, campaign. Languages: en, de. Templates are checked as in the console:
+    /// variables only (optionally through upper, lower, title, capitalize, trim or default) and
+    /// {% if %} blocks; a reset or temporary-password template must print its secret in both
+    /// parts, and never in the subject.
+    #[command(subcommand)]
+    Template(TemplateCommand),
     /// Exit 0 when the server at --url answers /readyz with 200 (for container health checks).
     Healthcheck {
         /// Base URL of the server [default: http:// + the `listen` setting].
@@ -159,20 +172,126 @@ enum ApiKeyCommand {
         /// What the key is for, e.g. "HR sync".
         #[arg(long)]
         name: String,
-        /// users:read, users:write, resets:send, mail:read or auth:check; repeat for several.
+        /// users:read, users:write, resets:send, mail:read, auth:check, settings:write or
+        /// audit:read; repeat for several.
         #[arg(long = "scope", value_name = "SCOPE", required = true)]
         scopes: Vec<String>,
         /// Stop working after this long, e.g. 90d.
         #[arg(long, value_name = "DURATION")]
         expires_in: Option<String>,
     },
-    /// List keys (never the keys themselves): of one tenant, or all.
+    /// List keys (never the keys themselves) with their tenant, scopes, state and last use:
+    /// of one tenant, or every key (all-tenants keys and each tenant's).
     List {
         #[arg(long)]
         tenant: Option<String>,
     },
-    /// Revoke a key at once.
-    Revoke { id: i64 },
+    /// Revoke a key at once: applications using it are refused from then on.
+    Revoke {
+        /// The key's ID, as shown by `latchkey api-key list`.
+        id: i64,
+    },
+    /// List the scopes a key can have, with what each allows.
+    Scopes,
+}
+
+#[derive(Args)]
+struct AuditLogArgs {
+    /// Only this tenant's events (default: every tenant's and the system's).
+    #[arg(long, value_name = "SLUG")]
+    tenant: Option<String>,
+    /// Only actions starting with this text: `account` matches account.created, account.deleted ….
+    #[arg(long, value_name = "TEXT")]
+    action: Option<String>,
+    /// Only actors containing this text (case-insensitive), e.g. alice@acme, cli or api-key:3.
+    #[arg(long, value_name = "TEXT")]
+    actor: Option<String>,
+    /// Only targets containing this text (case-insensitive): a username, a tenant, a key's name.
+    #[arg(long, value_name = "TEXT")]
+    target: Option<String>,
+    /// Only this outcome: success, failure, refused or throttled.
+    #[arg(long)]
+    outcome: Option<String>,
+    /// Only events on or after this day (UTC), e.g. 2026-11-22.
+    #[arg(long, value_name = "DATE")]
+    since: Option<String>,
+    /// Only events on or before this day (UTC), e.g. 2026-11-30.
+    #[arg(long, value_name = "DATE")]
+    until: Option<String>,
+    /// Show at most this many events.
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    limit: i64,
+    /// Skip this many events first (to page through a long log).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    offset: i64,
+}
+
+#[derive(Subcommand)]
+enum TemplateCommand {
+    /// Every mail kind in every language, and whether the tenant has its own text.
+    List {
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Print a template: the tenant's own, or the built-in one its mail uses.
+    Show {
+        #[arg(long)]
+        tenant: String,
+        /// The mail kind, e.g. reset_link.
+        kind: String,
+        /// en or de.
+        #[arg(long, value_name = "LANG", default_value = "en")]
+        lang: String,
+    },
+    /// Save the tenant's own template; parts not given keep their current text. Checked first:
+    /// a refused template changes nothing.
+    Set {
+        #[arg(long)]
+        tenant: String,
+        /// The mail kind, e.g. reset_link.
+        kind: String,
+        /// en or de.
+        #[arg(long, value_name = "LANG")]
+        lang: String,
+        #[command(flatten)]
+        parts: TemplateParts,
+    },
+    /// Go back to the built-in template.
+    Reset {
+        #[arg(long)]
+        tenant: String,
+        /// The mail kind, e.g. reset_link.
+        kind: String,
+        /// en or de.
+        #[arg(long, value_name = "LANG")]
+        lang: String,
+    },
+    /// Render a template with sample data (reset links and temporary passwords masked): the
+    /// current one, or with the parts given here (nothing is saved).
+    Preview {
+        #[arg(long)]
+        tenant: String,
+        /// The mail kind, e.g. reset_link.
+        kind: String,
+        /// en or de.
+        #[arg(long, value_name = "LANG", default_value = "en")]
+        lang: String,
+        #[command(flatten)]
+        parts: TemplateParts,
+    },
+}
+
+#[derive(Args)]
+struct TemplateParts {
+    /// The subject (at most 300 characters).
+    #[arg(long)]
+    subject: Option<String>,
+    /// A file with the text part ("-" for standard input).
+    #[arg(long, value_name = "FILE")]
+    text_file: Option<PathBuf>,
+    /// A file with the HTML part ("-" for standard input).
+    #[arg(long, value_name = "FILE")]
+    html_file: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -219,6 +338,12 @@ enum TaskCommand {
         /// Only recipients whose address contains this text (case-insensitive).
         #[arg(long, value_name = "TEXT")]
         recipient: Option<String>,
+        /// Only tasks created on or after this day (UTC), e.g. 2026-11-22.
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+        /// Only tasks created on or before this day (UTC).
+        #[arg(long, value_name = "DATE")]
+        until: Option<String>,
         /// Show at most this many tasks.
         #[arg(long, value_name = "N", default_value_t = 50)]
         limit: i64,
@@ -272,6 +397,12 @@ struct MailLogArgs {
     /// Only attempts of this task (its ID from `latchkey task list`).
     #[arg(long, value_name = "ID")]
     task: Option<i64>,
+    /// Only attempts on or after this day (UTC), e.g. 2026-11-22.
+    #[arg(long, value_name = "DATE")]
+    since: Option<String>,
+    /// Only attempts on or before this day (UTC).
+    #[arg(long, value_name = "DATE")]
+    until: Option<String>,
     /// Show at most this many rows.
     #[arg(long, value_name = "N", default_value_t = 50)]
     limit: i64,
@@ -509,6 +640,9 @@ enum UserCommand {
         /// Make the account an administrator of its tenant.
         #[arg(long)]
         tenant_admin: bool,
+        /// With --password-stdin: the person must choose a new password at the first sign-in.
+        #[arg(long, requires = "password_stdin")]
+        must_change_password: bool,
     },
     /// List accounts, optionally filtered by a keyword (username, name or e-mail).
     List {
@@ -547,7 +681,8 @@ enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
-    /// Disable an account: it can't sign in and its sessions end.
+    /// Disable an account: it can't sign in, its sessions end and the API keys it made in the
+    /// console are revoked.
     Disable {
         #[arg(long)]
         tenant: String,
@@ -555,6 +690,13 @@ enum UserCommand {
     },
     /// Enable a disabled account.
     Enable {
+        #[arg(long)]
+        tenant: String,
+        username: String,
+    },
+    /// Delete an account for good: its sessions and reset links end with it and the API keys it
+    /// made in the console are revoked (the audit log keeps what happened). To stop sign-ins but keep the account, disable it instead.
+    Delete {
         #[arg(long)]
         tenant: String,
         username: String,
@@ -584,6 +726,7 @@ enum UserCommand {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let json = cli.json;
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -596,11 +739,30 @@ pub fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if json => {
+            eprintln!("{}", error_json(&e));
+            ExitCode::FAILURE
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// An error as `--json` reports it (on standard error): `{"error": {"code", "message"}}`, with
+/// the codes of the REST API where they fit.
+fn error_json(e: &anyhow::Error) -> serde_json::Value {
+    let code = match e.downcast_ref::<ServiceError>() {
+        Some(ServiceError::NotFound(_)) => "not_found",
+        Some(ServiceError::Conflict(_)) => "conflict",
+        Some(ServiceError::Throttled(_)) => "too_many_requests",
+        Some(ServiceError::Internal(_)) => "internal",
+        Some(_) => "validation_failed",
+        None if e.downcast_ref::<crate::domain::InvalidInput>().is_some() => "validation_failed",
+        None => "failed",
+    };
+    serde_json::json!({ "error": { "code": code, "message": format!("{e:#}") } })
 }
 
 fn init_logging(config: &Validated, serving: bool) {
@@ -646,9 +808,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { .. } => serve(config).await,
         Command::Migrate => {
             let core = Core::open(config, Arc::new(SystemClock)).await?;
-            println!("database is up to date");
             core.db.close().await;
+            if json {
+                return print_json(&serde_json::json!({ "database": "up to date" }));
+            }
+            println!("database is up to date");
             Ok(())
+        }
+        Command::AuditLog(args) => {
+            let core = Core::open(config, Arc::new(SystemClock)).await?;
+            let r = audit_log_command(&core, args, json).await;
+            core.db.close().await;
+            r
+        }
+        Command::Template(cmd) => {
+            let core = Core::open(config, Arc::new(SystemClock)).await?;
+            let r = template_command(&core, cmd, json).await;
+            core.db.close().await;
+            r
         }
         Command::Tenant(cmd) => {
             let core = Core::open(config, Arc::new(SystemClock)).await?;
@@ -708,13 +885,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 };
                 format!("http://{host}:{}", l.port())
             }))
-            .await
+            .await?;
+            if json {
+                return print_json(&serde_json::json!({ "ready": true }));
+            }
+            println!("ready");
+            Ok(())
         }
         Command::Backup { to } => {
             let core = Core::open(config, Arc::new(SystemClock)).await?;
             let r = core.db.backup(&to).await.map_err(anyhow::Error::from);
             core.db.close().await;
             r?;
+            if json {
+                return print_json(&serde_json::json!({ "snapshot": to }));
+            }
             println!("wrote a consistent snapshot to {}", to.display());
             Ok(())
         }
@@ -749,7 +934,6 @@ async fn healthcheck(base: String) -> anyhow::Result<()> {
         "{base}/readyz answered {status}: {}",
         answer.lines().last().unwrap_or("")
     );
-    println!("ready");
     Ok(())
 }
 
@@ -906,6 +1090,9 @@ async fn campaign_command(core: &Core, cmd: CampaignCommand, json: bool) -> anyh
         CampaignCommand::Cancel { tenant, id } => {
             let tenant = core.tenant(&tenant).await?;
             let n = core.cancel_campaign(&Actor::Cli, &tenant, id, None).await?;
+            if json {
+                return print_json(&serde_json::json!({ "campaign": id, "cancelled": n }));
+            }
             println!("cancelled {n} waiting mails of campaign {id}");
             Ok(())
         }
@@ -914,6 +1101,9 @@ async fn campaign_command(core: &Core, cmd: CampaignCommand, json: bool) -> anyh
             let n = core
                 .redo_campaign_failures(&Actor::Cli, &tenant, id, None)
                 .await?;
+            if json {
+                return print_json(&serde_json::json!({ "campaign": id, "queued": n }));
+            }
             println!("queued {n} failed mails of campaign {id} again");
             Ok(())
         }
@@ -1138,6 +1328,7 @@ async fn user_command(core: &Core, cmd: UserCommand, json: bool) -> anyhow::Resu
             password_stdin,
             system_admin,
             tenant_admin,
+            must_change_password,
         } => {
             let tenant = core.tenant(&tenant).await?;
             let role = if system_admin {
@@ -1162,7 +1353,9 @@ async fn user_command(core: &Core, cmd: UserCommand, json: bool) -> anyhow::Resu
                 },
                 role,
             };
-            let a = core.create_account(&actor, &tenant, new).await?;
+            let a = core
+                .create_account_with(&actor, &tenant, new, must_change_password, None)
+                .await?;
             if json {
                 return print_json(&a);
             }
@@ -1257,6 +1450,9 @@ async fn user_command(core: &Core, cmd: UserCommand, json: bool) -> anyhow::Resu
             let a = core.account_by_username(&tenant, &username).await?;
             core.set_account_status(&actor, &tenant, &a, AccountStatus::Disabled)
                 .await?;
+            if json {
+                return print_json(&core.account_by_username(&tenant, &a.username).await?);
+            }
             println!("disabled `{}`; its sessions have ended", a.username);
         }
         UserCommand::Import {
@@ -1266,6 +1462,9 @@ async fn user_command(core: &Core, cmd: UserCommand, json: bool) -> anyhow::Resu
         } => return user_import(core, &tenant, &file, dry_run, json).await,
         UserCommand::Export { tenant } => {
             let tenant = core.tenant(&tenant).await?;
+            if json {
+                return user_export_json(core, &tenant).await;
+            }
             let csv = core.export_users_csv(&actor, &tenant, None).await?;
             print!("{csv}");
         }
@@ -1274,10 +1473,63 @@ async fn user_command(core: &Core, cmd: UserCommand, json: bool) -> anyhow::Resu
             let a = core.account_by_username(&tenant, &username).await?;
             core.set_account_status(&actor, &tenant, &a, AccountStatus::Active)
                 .await?;
+            if json {
+                return print_json(&core.account_by_username(&tenant, &a.username).await?);
+            }
             println!("enabled `{}`", a.username);
+        }
+        UserCommand::Delete { tenant, username } => {
+            let tenant = core.tenant(&tenant).await?;
+            let a = core.account_by_username(&tenant, &username).await?;
+            core.delete_account(&actor, &tenant, &a, None).await?;
+            if json {
+                return print_json(&serde_json::json!({
+                    "deleted": true, "tenant": tenant.slug, "username": a.username,
+                }));
+            }
+            println!(
+                "deleted `{}` from tenant `{}`; its sessions and reset links have ended",
+                a.username, tenant.slug
+            );
         }
     }
     Ok(())
+}
+
+/// `latchkey user export --json`: the CSV's columns as one JSON array (values as stored: the
+/// spreadsheet-formula defusing of the CSV is not needed here). Audited like the CSV export.
+async fn user_export_json(core: &Core, tenant: &Tenant) -> anyhow::Result<()> {
+    const PAGE: i64 = 1000;
+    let mut rows = Vec::new();
+    loop {
+        let page =
+            store::accounts::search(&core.db, tenant.id, "", PAGE, rows.len() as i64).await?;
+        let n = page.len() as i64;
+        rows.extend(page.into_iter().map(|a| {
+            serde_json::json!({
+                "username": a.username,
+                "email": a.email,
+                "reset_email": a.reset_email,
+                "display_name": a.display_name,
+                "role": a.role.as_str(),
+                "status": a.status.as_str(),
+            })
+        }));
+        if n < PAGE {
+            break;
+        }
+    }
+    core.audit(crate::service::AuditEntry {
+        tenant_id: Some(tenant.id),
+        actor: &Actor::Cli,
+        action: "account.exported",
+        target: None,
+        ip: None,
+        outcome: "success",
+        detail: serde_json::json!({ "count": rows.len(), "format": "json" }),
+    })
+    .await;
+    print_json(&rows)
 }
 
 /// `latchkey user import`: the same check and all-or-nothing import as the console's page.
@@ -1519,6 +1771,22 @@ fn parse_kind(raw: Option<&str>) -> anyhow::Result<Option<String>> {
     }
 }
 
+/// A `YYYY-MM-DD` day (UTC) as its first second, or with `end` its last one.
+fn parse_day(flag: &str, raw: Option<&str>, end: bool) -> anyhow::Result<Option<i64>> {
+    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
+        return Ok(None);
+    };
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let day = time::Date::parse(raw, &format).map_err(|_| {
+        anyhow::anyhow!(
+            "{flag}: `{}` is not a date like 2026-11-22",
+            raw.escape_debug()
+        )
+    })?;
+    let start = day.midnight().assume_utc().unix_timestamp();
+    Ok(Some(if end { start + 86_399 } else { start }))
+}
+
 /// `--tenant SLUG` as the tenant, or `None` for "any tenant".
 async fn optional_tenant(core: &Core, slug: Option<&str>) -> anyhow::Result<Option<Tenant>> {
     Ok(match slug {
@@ -1621,6 +1889,8 @@ async fn task_command(core: &Core, cmd: TaskCommand, json: bool) -> anyhow::Resu
             status,
             kind,
             recipient,
+            since,
+            until,
             limit,
             offset,
         } => {
@@ -1631,6 +1901,8 @@ async fn task_command(core: &Core, cmd: TaskCommand, json: bool) -> anyhow::Resu
                     .await?
                     .map(|t| t.id),
                 recipient: recipient.filter(|r| !r.trim().is_empty()),
+                since: parse_day("--since", since.as_deref(), false)?,
+                until: parse_day("--until", until.as_deref(), true)?,
                 limit: limit.clamp(1, 10_000),
                 offset: offset.max(0),
                 ..Filter::default()
@@ -1812,6 +2084,8 @@ async fn mail_log_command(core: &Core, args: MailLogArgs, json: bool) -> anyhow:
             .map(|t| t.id),
         recipient: args.recipient.filter(|r| !r.trim().is_empty()),
         task_id: args.task,
+        since: parse_day("--since", args.since.as_deref(), false)?,
+        until: parse_day("--until", args.until.as_deref(), true)?,
         limit: args.limit.clamp(1, 10_000),
         offset: args.offset.max(0),
         ..Filter::default()
@@ -1843,6 +2117,18 @@ async fn mail_log_command(core: &Core, args: MailLogArgs, json: bool) -> anyhow:
     Ok(())
 }
 
+/// A key as the CLI shows it: the stored fields (never the key, only its hash is stored) plus
+/// its tenant's slug (`null` for an all-tenants key) and its state.
+async fn key_json(core: &Core, k: &store::api_keys::ApiKey) -> anyhow::Result<serde_json::Value> {
+    let mut v = serde_json::to_value(k)?;
+    v["tenant"] = match k.tenant_id {
+        Some(_) => serde_json::Value::String(tenant_slug(core, k.tenant_id).await?),
+        None => serde_json::Value::Null,
+    };
+    v["state"] = serde_json::Value::String(k.state(core.now()).to_owned());
+    Ok(v)
+}
+
 async fn api_key_command(core: &Core, cmd: ApiKeyCommand, json: bool) -> anyhow::Result<()> {
     match cmd {
         ApiKeyCommand::Create {
@@ -1852,59 +2138,64 @@ async fn api_key_command(core: &Core, cmd: ApiKeyCommand, json: bool) -> anyhow:
             scopes,
             expires_in,
         } => {
-            let tenant = match tenant {
-                Some(t) => Some(core.tenant(&t).await?),
-                None => None,
-            };
+            let tenant = optional_tenant(core, tenant.as_deref()).await?;
             let expires_at = expires_in
                 .map(|d| {
-                    parse_duration("--expires-in", &d).map(|d| core.now() + d.as_secs() as i64)
+                    parse_duration("--expires-in", &d).map(|d| {
+                        core.now()
+                            .saturating_add(i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+                    })
                 })
                 .transpose()?;
             let (key, secret) = core
                 .create_api_key(&Actor::Cli, tenant.as_ref(), &name, &scopes, expires_at)
                 .await?;
             if json {
-                let mut v = serde_json::to_value(&key)?;
+                let mut v = key_json(core, &key).await?;
                 v["key"] = serde_json::Value::String(
                     secrecy::ExposeSecret::expose_secret(&secret).to_owned(),
                 );
                 return print_json(&v);
             }
             println!(
-                "created API key {} \"{}\" with scopes {}",
-                key.id, key.name, key.scopes
+                "created API key {} \"{}\" for {} with scopes {}",
+                key.id,
+                key.name,
+                tenant
+                    .as_ref()
+                    .map(|t| format!("tenant `{}`", t.slug))
+                    .unwrap_or_else(|| "all tenants".into()),
+                key.scopes
             );
             println!("the key (shown only now; store it safely):");
             println!("{}", secrecy::ExposeSecret::expose_secret(&secret));
         }
         ApiKeyCommand::List { tenant } => {
-            let tenant = match tenant {
-                Some(t) => Some(core.tenant(&t).await?),
-                None => None,
-            };
+            let tenant = optional_tenant(core, tenant.as_deref()).await?;
             let keys = store::api_keys::list(&core.db, tenant.as_ref().map(|t| t.id)).await?;
             if json {
-                return print_json(&keys);
+                let mut all = Vec::with_capacity(keys.len());
+                for k in &keys {
+                    all.push(key_json(core, k).await?);
+                }
+                return print_json(&all);
             }
             println!(
-                "{:<5} {:<12} {:<24} {:<10} {:<22} {:<22} SCOPES",
-                "ID", "PREFIX", "NAME", "STATE", "LAST USED", "EXPIRES"
+                "{:<5} {:<12} {:<24} {:<16} {:<8} {:<20} {:<20} SCOPES",
+                "ID", "PREFIX", "NAME", "TENANT", "STATE", "LAST USED", "EXPIRES"
             );
             for k in keys {
-                let state = if k.revoked_at.is_some() {
-                    "revoked"
-                } else if k.expires_at.is_some_and(|e| e <= core.now()) {
-                    "expired"
-                } else {
-                    "active"
+                let tenant = match k.tenant_id {
+                    Some(_) => tenant_slug(core, k.tenant_id).await?,
+                    None => "(all tenants)".into(),
                 };
                 println!(
-                    "{:<5} {:<12} {:<24} {:<10} {:<22} {:<22} {}",
+                    "{:<5} {:<12} {:<24} {:<16} {:<8} {:<20} {:<20} {}",
                     k.id,
                     k.prefix,
                     k.name,
-                    state,
+                    tenant,
+                    k.state(core.now()),
                     k.last_used_at
                         .map(format_utc)
                         .unwrap_or_else(|| "never".into()),
@@ -1917,7 +2208,320 @@ async fn api_key_command(core: &Core, cmd: ApiKeyCommand, json: bool) -> anyhow:
         }
         ApiKeyCommand::Revoke { id } => {
             core.revoke_api_key(&Actor::Cli, None, id).await?;
+            if json {
+                let key = store::api_keys::get(&core.db, id)
+                    .await?
+                    .ok_or_else(|| anyhow::anyhow!("API key {id} vanished"))?;
+                return print_json(&key_json(core, &key).await?);
+            }
             println!("revoked API key {id}");
+        }
+        ApiKeyCommand::Scopes => {
+            let scopes = crate::service::api_keys::SCOPES;
+            if json {
+                let list: Vec<_> = scopes
+                    .iter()
+                    .map(|(s, d)| serde_json::json!({ "scope": s, "description": d }))
+                    .collect();
+                return print_json(&list);
+            }
+            for (s, d) in scopes {
+                println!("{s:<16} {d}");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The audit outcomes `--outcome` accepts.
+const AUDIT_OUTCOMES: [&str; 4] = ["success", "failure", "refused", "throttled"];
+
+async fn audit_log_command(core: &Core, args: AuditLogArgs, json: bool) -> anyhow::Result<()> {
+    let outcome = match args.outcome.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(o) => {
+            let o = o.to_ascii_lowercase();
+            anyhow::ensure!(
+                AUDIT_OUTCOMES.contains(&o.as_str()),
+                "--outcome: `{}` is not an outcome; use one of {}",
+                o.escape_debug(),
+                AUDIT_OUTCOMES.join(", ")
+            );
+            Some(o)
+        }
+    };
+    let filter = store::audit::Filter {
+        tenant_id: optional_tenant(core, args.tenant.as_deref())
+            .await?
+            .map(|t| t.id),
+        action: args.action,
+        actor: args.actor,
+        target: args.target,
+        outcome,
+        since: parse_day("--since", args.since.as_deref(), false)?,
+        until: parse_day("--until", args.until.as_deref(), true)?,
+        limit: args.limit.clamp(1, 10_000),
+        offset: args.offset.max(0),
+    };
+    let events = store::audit::search(&core.db, &filter).await?;
+    let tenants: std::collections::HashMap<i64, String> = store::tenants::list(&core.db)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t.slug))
+        .collect();
+    let slug = |id: Option<i64>| {
+        id.map(|id| {
+            tenants
+                .get(&id)
+                .cloned()
+                .unwrap_or_else(|| format!("#{id} (deleted)"))
+        })
+    };
+    if json {
+        let rows: Vec<serde_json::Value> = events
+            .iter()
+            .map(|e| {
+                let mut v = serde_json::to_value(e).unwrap_or_default();
+                v["tenant"] = slug(e.tenant_id).map_or(serde_json::Value::Null, Into::into);
+                // The detail is stored as JSON text; give it back as JSON.
+                v["detail"] = serde_json::from_str(&e.detail)
+                    .unwrap_or_else(|_| serde_json::Value::String(e.detail.clone()));
+                v
+            })
+            .collect();
+        return print_json(&rows);
+    }
+    println!(
+        "{:<20} {:<14} {:<24} {:<28} {:<20} {:<16} {:<9} DETAIL",
+        "TIME", "TENANT", "ACTOR", "ACTION", "TARGET", "FROM", "OUTCOME"
+    );
+    for e in &events {
+        let detail = if e.detail == "{}" { "" } else { &e.detail };
+        println!(
+            "{:<20} {:<14} {:<24} {:<28} {:<20} {:<16} {:<9} {}",
+            format_utc(e.at),
+            slug(e.tenant_id).unwrap_or_else(|| "-".into()),
+            e.actor,
+            e.action,
+            e.target.as_deref().unwrap_or("-"),
+            e.ip.as_deref().unwrap_or("-"),
+            e.outcome,
+            one_line(detail, LIST_TEXT_WIDTH)
+        );
+    }
+    Ok(())
+}
+
+/// `KIND` and `--lang` of a template command.
+fn template_target(kind: &str, lang: &str) -> anyhow::Result<(MailKind, crate::domain::Language)> {
+    let editable: Vec<&str> = MailKind::ALL
+        .into_iter()
+        .filter(|k| k.editable())
+        .map(MailKind::as_str)
+        .collect();
+    let kind = match MailKind::from_str(kind.trim()) {
+        Ok(k) if k.editable() => k,
+        _ => anyhow::bail!(
+            "`{}` is not a mail kind with a template; use one of {}",
+            kind.escape_debug(),
+            editable.join(", ")
+        ),
+    };
+    let lang = lang
+        .trim()
+        .parse::<crate::domain::Language>()
+        .map_err(|e| anyhow::anyhow!("--lang: {e}"))?;
+    Ok((kind, lang))
+}
+
+impl TemplateParts {
+    fn any(&self) -> bool {
+        self.subject.is_some() || self.text_file.is_some() || self.html_file.is_some()
+    }
+
+    /// These parts on top of `current`.
+    fn apply(
+        &self,
+        mut current: crate::mail::templates::TemplateSource,
+    ) -> anyhow::Result<crate::mail::templates::TemplateSource> {
+        anyhow::ensure!(
+            !(self.text_file.as_deref() == Some(std::path::Path::new("-"))
+                && self.html_file.as_deref() == Some(std::path::Path::new("-"))),
+            "only one of --text-file and --html-file can read standard input"
+        );
+        let read = |flag: &str, path: &std::path::Path| -> anyhow::Result<String> {
+            let text = if path.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin())?
+            } else {
+                std::fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("{flag} {}: {e}", path.display()))?
+            };
+            Ok(text.replace("\r\n", "\n"))
+        };
+        if let Some(s) = &self.subject {
+            current.subject = s.clone();
+        }
+        if let Some(p) = &self.text_file {
+            current.text = read("--text-file", p)?;
+        }
+        if let Some(p) = &self.html_file {
+            current.html = read("--html-file", p)?;
+        }
+        Ok(current)
+    }
+}
+
+/// A template for people: whose it is, then its three parts.
+fn print_template(
+    tenant: &Tenant,
+    kind: MailKind,
+    lang: crate::domain::Language,
+    saved: Option<(crate::clock::Timestamp, &str)>,
+    src: &crate::mail::templates::TemplateSource,
+) {
+    println!("tenant:    {}", tenant.slug);
+    println!("kind:      {} ({})", kind.as_str(), kind.label());
+    println!("language:  {}", lang.as_str());
+    match saved {
+        Some((at, by)) => println!(
+            "template:  the tenant's own, saved {} by {by}",
+            format_utc(at)
+        ),
+        None => println!("template:  built-in"),
+    }
+    println!("subject:   {}", src.subject);
+    println!();
+    println!("--- text part ---");
+    println!("{}", src.text.trim_end());
+    println!("--- HTML part ---");
+    println!("{}", src.html.trim_end());
+}
+
+async fn template_command(core: &Core, cmd: TemplateCommand, json: bool) -> anyhow::Result<()> {
+    let actor = Actor::Cli;
+    match cmd {
+        TemplateCommand::List { tenant } => {
+            let tenant = core.tenant(&tenant).await?;
+            let all = core.template_overview(&tenant).await?;
+            if json {
+                let rows: Vec<_> = all
+                    .iter()
+                    .map(|t| {
+                        serde_json::json!({
+                            "kind": t.kind.as_str(),
+                            "language": t.language.as_str(),
+                            "customised": t.customised,
+                            "updated_at": t.updated_at,
+                            "updated_by": t.updated_by,
+                        })
+                    })
+                    .collect();
+                return print_json(&rows);
+            }
+            println!(
+                "{:<20} {:<5} {:<9} {:<20} BY",
+                "KIND", "LANG", "TEMPLATE", "SAVED"
+            );
+            for t in &all {
+                println!(
+                    "{:<20} {:<5} {:<9} {:<20} {}",
+                    t.kind.as_str(),
+                    t.language.as_str(),
+                    if t.customised { "own" } else { "built-in" },
+                    opt_time(t.updated_at),
+                    t.updated_by.as_deref().unwrap_or("-")
+                );
+            }
+        }
+        TemplateCommand::Show { tenant, kind, lang } => {
+            let tenant = core.tenant(&tenant).await?;
+            let (kind, lang) = template_target(&kind, &lang)?;
+            let t = core.effective_template(&tenant, kind, lang).await?;
+            if json {
+                return print_json(&t);
+            }
+            let saved = match (t.customised, t.updated_at, t.updated_by.as_deref()) {
+                (true, Some(at), Some(by)) => Some((at, by)),
+                _ => None,
+            };
+            print_template(&tenant, kind, lang, saved, &t.source);
+        }
+        TemplateCommand::Set {
+            tenant,
+            kind,
+            lang,
+            parts,
+        } => {
+            let tenant = core.tenant(&tenant).await?;
+            let (kind, lang) = template_target(&kind, &lang)?;
+            anyhow::ensure!(
+                parts.any(),
+                "say what to change: --subject, --text-file and/or --html-file"
+            );
+            let current = core.effective_template(&tenant, kind, lang).await?;
+            let src = parts.apply(current.source)?;
+            core.save_template(&actor, &tenant, kind, lang, &src, None)
+                .await?;
+            let t = core.effective_template(&tenant, kind, lang).await?;
+            if json {
+                return print_json(&t);
+            }
+            println!(
+                "saved the {} ({}) template of tenant `{}`; new mail of this kind uses it",
+                kind.as_str(),
+                lang.as_str(),
+                tenant.slug
+            );
+        }
+        TemplateCommand::Reset { tenant, kind, lang } => {
+            let tenant = core.tenant(&tenant).await?;
+            let (kind, lang) = template_target(&kind, &lang)?;
+            let was_own = core
+                .effective_template(&tenant, kind, lang)
+                .await?
+                .customised;
+            core.reset_template(&actor, &tenant, kind, lang, None)
+                .await?;
+            let t = core.effective_template(&tenant, kind, lang).await?;
+            if json {
+                return print_json(&t);
+            }
+            if was_own {
+                println!(
+                    "the {} ({}) template of tenant `{}` is the built-in one again",
+                    kind.as_str(),
+                    lang.as_str(),
+                    tenant.slug
+                );
+            } else {
+                println!(
+                    "the {} ({}) template of tenant `{}` already was the built-in one",
+                    kind.as_str(),
+                    lang.as_str(),
+                    tenant.slug
+                );
+            }
+        }
+        TemplateCommand::Preview {
+            tenant,
+            kind,
+            lang,
+            parts,
+        } => {
+            let tenant = core.tenant(&tenant).await?;
+            let (kind, lang) = template_target(&kind, &lang)?;
+            let current = core.effective_template(&tenant, kind, lang).await?;
+            let src = parts.apply(current.source)?;
+            let rendered = core.preview_template(kind, &src)?;
+            if json {
+                return print_json(&rendered);
+            }
+            println!("Subject: {}", rendered.subject);
+            println!();
+            println!("--- text part ---");
+            println!("{}", rendered.text.trim_end());
+            println!("--- HTML part ---");
+            println!("{}", rendered.html.trim_end());
         }
     }
     Ok(())

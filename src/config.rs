@@ -80,6 +80,8 @@ pub struct Config {
     pub reset_attempts_per_ip_per_hour: u32,
     /// Reset-link openings and submissions per tenant per hour (all clients together).
     pub reset_attempts_per_tenant_per_hour: u32,
+    /// Requests one API key may make per minute (a fixed window); 0 = no limit.
+    pub api_requests_per_key_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -123,6 +125,7 @@ impl Default for Config {
             reset_mails_per_account_per_hour: 3,
             reset_attempts_per_ip_per_hour: 60,
             reset_attempts_per_tenant_per_hour: 5000,
+            api_requests_per_key_per_minute: 600,
         }
     }
 }
@@ -159,6 +162,7 @@ const ENV_KEYS: &[&str] = &[
     "reset_mails_per_account_per_hour",
     "reset_attempts_per_ip_per_hour",
     "reset_attempts_per_tenant_per_hour",
+    "api_requests_per_key_per_minute",
 ];
 
 /// Flags given on the command line; `None` leaves the lower layers' value.
@@ -505,6 +509,23 @@ mod tests {
                 .unwrap_err()
                 .to_string();
             assert!(e.contains("trusted_proxies"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail's signature, not ours
+    fn api_key_budget_from_env() {
+        assert_eq!(Config::default().api_requests_per_key_per_minute, 600);
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("LATCHKEY_API_REQUESTS_PER_KEY_PER_MINUTE", "0");
+            let v = Config::load(None, &Overrides::default()).unwrap();
+            assert_eq!(v.raw.api_requests_per_key_per_minute, 0, "0 = no limit");
+            jail.set_env("LATCHKEY_API_REQUESTS_PER_KEY_PER_MINUTE", "many");
+            let e = Config::load(None, &Overrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("api_requests_per_key_per_minute"), "{e}");
             Ok(())
         });
     }

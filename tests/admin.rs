@@ -57,6 +57,11 @@ const ADMIN_ROUTES: &[(&str, &str)] = &[
     ("POST", "/admin/tenants/new"),
     ("GET", "/admin/tenants/{slug}"),
     ("POST", "/admin/tenants/{slug}"),
+    ("GET", "/admin/api-keys"),
+    ("GET", "/admin/api-keys/new"),
+    ("POST", "/admin/api-keys/new"),
+    ("GET", "/admin/api-keys/{id}/revoke"),
+    ("POST", "/admin/api-keys/{id}/revoke"),
     // Tenant consoles: that tenant's administrators and system administrators.
     ("GET", "/t/{tenant}/admin"),
     ("GET", "/t/{tenant}/admin/settings"),
@@ -90,6 +95,11 @@ const ADMIN_ROUTES: &[(&str, &str)] = &[
     ("POST", "/t/{tenant}/admin/templates/{kind}/{lang}"),
     ("POST", "/t/{tenant}/admin/templates/{kind}/{lang}/reset"),
     ("GET", "/t/{tenant}/admin/audit"),
+    ("GET", "/t/{tenant}/admin/api-keys"),
+    ("GET", "/t/{tenant}/admin/api-keys/new"),
+    ("POST", "/t/{tenant}/admin/api-keys/new"),
+    ("GET", "/t/{tenant}/admin/api-keys/{id}/revoke"),
+    ("POST", "/t/{tenant}/admin/api-keys/{id}/revoke"),
 ];
 
 /// The (method, path) pairs of every `.route(…)` under an admin path in `src/web/*.rs`.
@@ -206,16 +216,24 @@ async fn fingerprint(app: &TestApp) -> String {
         .fetch_one(pool)
         .await
         .unwrap();
-    format!("{accounts:?}\n{tenants:?}\n{tasks:?}\n{templates}\n{settings:?}\n{sessions}")
+    let api_keys: Vec<(i64, Option<i64>, String, Option<i64>)> =
+        sqlx::query_as("SELECT id, tenant_id, scopes, revoked_at FROM api_keys ORDER BY id")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    format!(
+        "{accounts:?}\n{tenants:?}\n{tasks:?}\n{templates}\n{settings:?}\n{sessions}\n{api_keys:?}"
+    )
 }
 
-/// Two tenants with an administrator each, a user, a system administrator, and a waiting mail
-/// task in `acme`.
+/// Two tenants with an administrator each, a user, a system administrator, a waiting mail
+/// task and an API key in `acme`.
 struct World {
     app: TestApp,
     acme: Tenant,
     globex: Tenant,
     task_id: i64,
+    key_id: i64,
 }
 
 async fn world(backend: Backend) -> World {
@@ -262,11 +280,23 @@ async fn world_with(backend: Backend, tweak: impl FnOnce(&mut latchkey::Config))
         })
         .await
         .unwrap();
+    let (key, _) = app
+        .core
+        .create_api_key(
+            &Actor::Cli,
+            Some(&acme),
+            "acme sync",
+            &["users:read".to_owned()],
+            None,
+        )
+        .await
+        .unwrap();
     World {
         app,
         acme,
         globex,
         task_id,
+        key_id: key.id,
     }
 }
 
@@ -277,10 +307,13 @@ async fn signed_in(app: &TestApp, tenant: &str, username: &str) -> Browser {
     b
 }
 
-/// A concrete path for a route template, in tenant `tenant`.
-fn concrete(template: &str, tenant: &str, task_id: i64) -> String {
+/// A concrete path for a route template, in tenant `tenant`: `{id}` is the world's task for
+/// task routes, its API key (in `acme`) for API-key routes, and an unknown id otherwise.
+fn concrete(template: &str, tenant: &str, w: &World) -> String {
     let id = if template.contains("/tasks/") {
-        task_id.to_string()
+        w.task_id.to_string()
+    } else if template.contains("/api-keys/") {
+        w.key_id.to_string()
     } else {
         "999999".to_owned()
     };
@@ -320,7 +353,7 @@ async fn every_admin_route_is_guarded(backend: Backend) {
 
     for (method, template) in ADMIN_ROUTES {
         let system = template.starts_with("/admin");
-        let path = concrete(template, "acme", w.task_id);
+        let path = concrete(template, "acme", &w);
         let what = format!("{method} {path}");
 
         // Anonymous: GET goes to the sign-in page and comes back; POST without CSRF is refused.
@@ -384,8 +417,10 @@ async fn every_admin_route_is_guarded(backend: Backend) {
         ("POST", "/t/{tenant}/admin/users/{username}/delete"),
         ("GET", "/t/{tenant}/admin/tasks/{id}"),
         ("POST", "/t/{tenant}/admin/tasks/{id}/{action}"),
+        ("GET", "/t/{tenant}/admin/api-keys/{id}/revoke"),
+        ("POST", "/t/{tenant}/admin/api-keys/{id}/revoke"),
     ] {
-        let path = concrete(template, "globex", w.task_id);
+        let path = concrete(template, "globex", &w);
         let r = send(&mut gadmin, method, &path, true).await;
         assert_eq!(r.status, 404, "gadmin: {method} {path}\n{}", r.body);
     }

@@ -58,7 +58,7 @@ impl Api {
     }
 
     /// Rows that any API call could change, to prove a refused call changed nothing.
-    async fn state(&self) -> (usize, usize, usize, i64) {
+    async fn state(&self) -> (usize, usize, usize, i64, Vec<String>, Vec<String>) {
         let users = store::accounts::search(&self.app.core.db, self.acme.id, "", 10_000, 0)
             .await
             .unwrap()
@@ -81,7 +81,30 @@ impl Api {
             .fetch_one(self.app.core.db.read_pool())
             .await
             .unwrap();
-        (users, campaigns, tasks, sessions)
+        // Settings documents (SMTP, system-wide and per tenant).
+        let settings: Vec<String> = sqlx::query_scalar(
+            "SELECT scope || ' ' || key || ' ' || value FROM settings ORDER BY scope, key",
+        )
+        .fetch_all(self.app.core.db.read_pool())
+        .await
+        .unwrap();
+        // Every tenant, and every account's fields in every tenant.
+        let mut people: Vec<String> =
+            sqlx::query_scalar("SELECT slug || ' ' || display_name FROM tenants ORDER BY id")
+                .fetch_all(self.app.core.db.read_pool())
+                .await
+                .unwrap();
+        people.extend(
+            sqlx::query_scalar::<_, String>(
+                "SELECT t.slug || ' ' || a.username || ' ' || COALESCE(a.email, '-') || ' ' \
+                 || COALESCE(a.reset_email, '-') || ' ' || a.display_name || ' ' || a.role \
+                 || ' ' || a.status FROM accounts a JOIN tenants t ON t.id = a.tenant_id ORDER BY a.id",
+            )
+            .fetch_all(self.app.core.db.read_pool())
+            .await
+            .unwrap(),
+        );
+        (users, campaigns, tasks, sessions, settings, people)
     }
 }
 
@@ -134,6 +157,7 @@ on_both_backends!(
     keys_are_hashed_revocable_and_expire,
     self_service_endpoints,
     settings_tasks_and_mail_log_endpoints,
+    wrong_methods_and_non_object_bodies,
 );
 
 /// Every (method, path) the spec lists, with sample path values.
@@ -180,6 +204,12 @@ async fn the_spec_describes_every_route(backend: Backend) {
         ("GET", "/api/v1/tenants/{tenant}/users"),
         ("POST", "/api/v1/tenants/{tenant}/users"),
         ("GET", "/api/v1/tenants/{tenant}/users/{username}"),
+        ("PATCH", "/api/v1/tenants/{tenant}/users/{username}"),
+        ("DELETE", "/api/v1/tenants/{tenant}/users/{username}"),
+        ("POST", "/api/v1/tenants/{tenant}/users/import"),
+        ("POST", "/api/v1/tenants"),
+        ("GET", "/api/v1/tenants/{tenant}/audit-log"),
+        ("GET", "/api/v1/audit-log"),
         ("POST", "/api/v1/tenants/{tenant}/resets"),
         ("GET", "/api/v1/tenants/{tenant}/campaigns/{id}"),
         ("POST", "/api/v1/tenants/{tenant}/authenticate"),
@@ -193,6 +223,12 @@ async fn the_spec_describes_every_route(backend: Backend) {
         ("GET", "/api/v1/tenants/{tenant}/tasks"),
         ("POST", "/api/v1/tenants/{tenant}/tasks/{id}/{action}"),
         ("GET", "/api/v1/tenants/{tenant}/mail-log"),
+        ("GET", "/api/v1/tenants/{tenant}/smtp"),
+        ("PUT", "/api/v1/tenants/{tenant}/smtp"),
+        ("POST", "/api/v1/tenants/{tenant}/smtp/check"),
+        ("GET", "/api/v1/smtp"),
+        ("PUT", "/api/v1/smtp"),
+        ("POST", "/api/v1/smtp/check"),
     ];
     let documented: Vec<(String, String)> = spec["paths"]
         .as_object()
@@ -337,8 +373,31 @@ async fn every_endpoint_checks_key_scope_and_tenant(backend: Backend) {
 async fn users_endpoints(backend: Backend) {
     let a = api(backend).await;
     let key = a.key(Some(&a.acme), &["users:read", "users:write"]).await;
+    // A tenant administrator needs settings:write as well.
+    let bob = json!({"username": "Bob", "email": "bob@Example.ORG", "reset_email": "b@example.net", "role": "tenant-admin"});
+    let before = a.state().await;
+    let (status, err) = a
+        .call("POST", "/api/v1/tenants/acme/users", Some(&key), Some(&bob))
+        .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str().unwrap()),
+        (403, "insufficient_scope")
+    );
+    assert!(err["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("settings:write"));
+    assert_eq!(a.state().await, before);
+    let admin_key = a
+        .key(Some(&a.acme), &["users:write", "settings:write"])
+        .await;
     let (status, body) = a
-        .call("POST", "/api/v1/tenants/acme/users", Some(&key), Some(&json!({"username": "Bob", "email": "bob@Example.ORG", "reset_email": "b@example.net", "role": "tenant-admin"})))
+        .call(
+            "POST",
+            "/api/v1/tenants/acme/users",
+            Some(&admin_key),
+            Some(&bob),
+        )
         .await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["username"], "bob");
@@ -631,6 +690,11 @@ fn random_value(rng: &mut rand::rngs::StdRng, depth: u32) -> Value {
         "at",
         "delay",
         "password",
+        "csv",
+        "dry_run",
+        "disabled",
+        "slug",
+        "name",
         "x",
         "__proto__",
     ];
@@ -651,7 +715,9 @@ fn random_value(rng: &mut rand::rngs::StdRng, depth: u32) -> Value {
                 "../../etc",
                 "2030-01-01T00:00:00Z",
                 "🦀",
-            ][rng.gen_range(0..9)]
+                "tenant-admin",
+                "username,email,role\nzed,zed@example.org,tenant-admin\n",
+            ][rng.gen_range(0..11)]
             .to_owned(),
         ),
         6 => Value::Array(
@@ -697,6 +763,7 @@ async fn random_json_never_breaks_anything(backend: Backend) {
         .unwrap();
     for path in [
         "/api/v1/tenants/acme/users",
+        "/api/v1/tenants/acme/users/import",
         "/api/v1/tenants/acme/resets",
         "/api/v1/tenants/acme/authenticate",
         "/api/v1/tenants/acme/forgot-password",
@@ -741,6 +808,63 @@ async fn random_json_never_breaks_anything(backend: Backend) {
             .await
             .unwrap();
         assert_eq!(wrong_type.status(), 415);
+    }
+    // Changing a user (PATCH), importing with a key that may make administrators, and creating
+    // tenants with an all-tenants key.
+    let admin_key = a
+        .key(Some(&a.acme), &["users:write", "settings:write"])
+        .await;
+    let tenants_key = a.key(None, &["settings:write"]).await;
+    for (method, path, key) in [
+        ("PATCH", "/api/v1/tenants/acme/users/alice", &admin_key),
+        ("POST", "/api/v1/tenants/acme/users/import", &admin_key),
+        ("POST", "/api/v1/tenants", &tenants_key),
+    ] {
+        for _ in 0..100 {
+            let body = random_value(&mut rng, 0);
+            let before = a.state().await;
+            let (status, res) = a.call(method, path, Some(key), Some(&body)).await;
+            assert_ne!(status, 500, "{method} {path} with {body}: {res}");
+            assert!(
+                res["error"]["code"].is_string() || status < 300,
+                "{method} {path}: every error has the shape: {res}"
+            );
+            if status >= 400 {
+                assert_eq!(
+                    a.state().await,
+                    before,
+                    "{method} {path} answered {status} to {body} but changed something"
+                );
+            }
+        }
+    }
+    // The SMTP settings (PUT) and their check (POST), with a key that may use them. (No field
+    // above names a host, so no check ever connects anywhere.)
+    let smtp_key = a.key(Some(&a.acme), &["settings:write"]).await;
+    let system_key = a.key(None, &["settings:write"]).await;
+    for (method, path, key) in [
+        ("PUT", "/api/v1/tenants/acme/smtp", &smtp_key),
+        ("POST", "/api/v1/tenants/acme/smtp/check", &smtp_key),
+        ("PUT", "/api/v1/smtp", &system_key),
+        ("POST", "/api/v1/smtp/check", &system_key),
+    ] {
+        for _ in 0..60 {
+            let body = random_value(&mut rng, 0);
+            let before = a.state().await;
+            let (status, res) = a.call(method, path, Some(key), Some(&body)).await;
+            assert_ne!(status, 500, "{method} {path} with {body}: {res}");
+            assert!(
+                res["error"]["code"].is_string() || status < 300,
+                "{path}: every error has the shape: {res}"
+            );
+            if status >= 400 {
+                assert_eq!(
+                    a.state().await,
+                    before,
+                    "{method} {path} answered {status} to {body} but changed something"
+                );
+            }
+        }
     }
     a.app.stop().await;
 }
@@ -1195,5 +1319,112 @@ async fn settings_tasks_and_mail_log_endpoints(backend: Backend) {
         }
     }
     srv.stop().await;
+    a.app.stop().await;
+}
+
+/// A method a route doesn't take is 405 with the error shape and `Allow`, like every other API
+/// error; a body must be a JSON object (serde would fill a struct from an array).
+async fn wrong_methods_and_non_object_bodies(backend: Backend) {
+    let a = api(backend).await;
+    let key = a.key(Some(&a.acme), &["users:read", "users:write"]).await;
+    for (method, path, allowed) in [
+        ("PUT", "/api/v1/tenants/acme/users", "GET,POST"),
+        (
+            "POST",
+            "/api/v1/tenants/acme/users/alice",
+            "GET,PATCH,DELETE",
+        ),
+        ("DELETE", "/api/v1/smtp/check", "POST"),
+        ("POST", "/api/v1/openapi.json", "GET"),
+    ] {
+        for key in [None, Some(key.as_str())] {
+            let mut req = a
+                .client
+                .request(method.parse().unwrap(), format!("{}{path}", a.app.base));
+            if let Some(k) = key {
+                req = req.header("authorization", format!("Bearer {k}"));
+            }
+            let res = req.send().await.unwrap();
+            assert_eq!(res.status(), 405, "{method} {path}");
+            let allow = res.headers()["allow"].to_str().unwrap().replace(' ', "");
+            for m in allowed.split(',') {
+                assert!(
+                    allow.split(',').any(|x| x == m),
+                    "{method} {path}: Allow {allow}"
+                );
+            }
+            assert!(res.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json"));
+            let body: Value = res.json().await.unwrap();
+            assert_eq!(body["error"]["code"], "method_not_allowed", "{body}");
+            assert!(body["error"]["message"].as_str().unwrap().contains(method));
+        }
+    }
+    // Top-level arrays and scalars are refused, even one that lists a struct's fields in order.
+    let before = a.state().await;
+    for (method, path, body) in [
+        (
+            "POST",
+            "/api/v1/tenants/acme/users",
+            json!(["zed", null, null, null, null]),
+        ),
+        (
+            "PATCH",
+            "/api/v1/tenants/acme/users/alice",
+            json!([null, null, "Mallory", null, true]),
+        ),
+        ("POST", "/api/v1/tenants/acme/users", json!("zed")),
+        ("POST", "/api/v1/tenants/acme/users", json!(null)),
+        (
+            "POST",
+            "/api/v1/tenants/acme/forgot-password",
+            json!(["alice"]),
+        ),
+    ] {
+        let (status, err) = a.call(method, path, Some(&key), Some(&body)).await;
+        assert_eq!(
+            (status, err["error"]["code"].as_str()),
+            (400, Some("invalid_json")),
+            "{method} {path} {body}: {err}"
+        );
+        assert!(
+            err["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("expected a JSON object"),
+            "{err}"
+        );
+    }
+    assert_eq!(a.state().await, before, "a refused body changed something");
+    // Objects still work, with the same strictness.
+    let (status, _) = a
+        .call(
+            "POST",
+            "/api/v1/tenants/acme/users",
+            Some(&key),
+            Some(&json!({"username": "zed"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let repeated = a
+        .client
+        .post(format!("{}/api/v1/tenants/acme/users", a.app.base))
+        .header("authorization", format!("Bearer {key}"))
+        .header("content-type", "application/json")
+        .body(r#"{"username": "zoe", "username": "zack"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(repeated.status(), 400);
+    let err: Value = repeated.json().await.unwrap();
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("duplicate field `username`"),
+        "{err}"
+    );
     a.app.stop().await;
 }

@@ -511,6 +511,16 @@ async fn help_is_available(backend: Backend) {
     let top = run(bare(db.dir.path()).arg("--help"), None).ok();
     assert!(top.contains("serve"), "{top}");
     assert!(top.contains("tenant"), "{top}");
+    assert!(
+        top.contains("audit-log") && top.contains("template"),
+        "{top}"
+    );
+    let json_help = run(
+        bare(db.dir.path()).args(["api-key", "list", "--help"]),
+        None,
+    )
+    .ok();
+    assert!(json_help.contains("--json"), "{json_help}");
     let create = run(bare(db.dir.path()).args(["user", "create", "--help"]), None).ok();
     assert!(create.contains("--password-stdin"), "{create}");
     assert!(create.contains("--tenant"), "{create}");
@@ -1321,6 +1331,8 @@ async fn operations_commands(backend: Backend) {
     server.wait_ready(&base).await;
     let out = latchkey(&db, &["healthcheck", "--url", &base]).ok();
     assert!(out.contains("ready"));
+    let out = latchkey(&db, &["healthcheck", "--url", &base, "--json"]).ok();
+    assert_eq!(json(&out)["ready"], true, "{out}");
     // An API key from the CLI works against the running server, then is revoked.
     let created = latchkey(
         &db,
@@ -1407,6 +1419,876 @@ async fn operations_commands(backend: Backend) {
     );
 }
 
+// ---------------------------------------------------------------------------------------------
+// Console parity: the audit log, mail templates, user delete, and --json everywhere
+// ---------------------------------------------------------------------------------------------
+
+/// Runs `args` with `--json`, asserts success and parses standard output as one JSON document.
+#[track_caller]
+fn json_ok(db: &TestDb, args: &[&str]) -> Value {
+    let mut all = args.to_vec();
+    all.push("--json");
+    let out = latchkey(db, &all);
+    assert!(
+        out.status.success(),
+        "latchkey {all:?} failed\n{}",
+        out.describe()
+    );
+    serde_json::from_str(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "latchkey {all:?}: stdout is not one JSON document ({e}):\n{}",
+            out.stdout
+        )
+    })
+}
+
+/// Runs `args` with `--json`, asserts failure and returns the parsed `{"error": …}` from
+/// standard error.
+#[track_caller]
+fn json_fails(db: &TestDb, args: &[&str]) -> Value {
+    let mut all = args.to_vec();
+    all.push("--json");
+    let out = latchkey(db, &all);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "latchkey {all:?} should fail\n{}",
+        out.describe()
+    );
+    let err: Value = serde_json::from_str(out.stderr.trim()).unwrap_or_else(|e| {
+        panic!(
+            "latchkey {all:?}: stderr is not JSON ({e}):\n{}",
+            out.stderr
+        )
+    });
+    assert!(err["error"]["message"].is_string(), "{err}");
+    err
+}
+
+fn audit_actions(db: &TestDb, args: &[&str]) -> Vec<String> {
+    let mut all = vec!["audit-log"];
+    all.extend_from_slice(args);
+    json_ok(db, &all)
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn audit_log_command(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    create_acme(&db);
+    latchkey(&db, &["tenant", "create", "globex"]).ok();
+    for (tenant, user) in [("acme", "alice"), ("globex", "bob")] {
+        latchkey(
+            &db,
+            &["user", "create", "--tenant", tenant, "--username", user],
+        )
+        .ok();
+    }
+    latchkey(&db, &["user", "disable", "--tenant", "acme", "alice"]).ok();
+
+    // Text: a header and one line per event, newest first.
+    let out = latchkey(&db, &["audit-log", "--tenant", "acme"]).ok();
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with("TIME"), "{out}");
+    assert!(
+        lines[1].contains("account.disabled") && lines[1].contains("alice"),
+        "{out}"
+    );
+    assert!(out.contains("account.created"), "{out}");
+    assert!(!out.contains("bob"), "another tenant's events: {out}");
+
+    // JSON, with filters: the tenant's slug and the detail as JSON.
+    let events = json_ok(
+        &db,
+        &["audit-log", "--action", "account", "--target", "BOB"],
+    );
+    let events = events.as_array().unwrap();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["action"], "account.created");
+    assert_eq!(events[0]["tenant"], "globex");
+    assert_eq!(events[0]["actor"], "cli");
+    assert!(events[0]["detail"].is_object(), "{}", events[0]);
+    let all = audit_actions(&db, &[]);
+    assert!(all.len() >= 4, "{all:?}");
+    assert_eq!(audit_actions(&db, &["--limit", "1"]).len(), 1);
+    assert_eq!(
+        audit_actions(&db, &["--limit", "1", "--offset", "1"]),
+        all[1..2].to_vec()
+    );
+    assert!(audit_actions(&db, &["--until", "2000-01-01"]).is_empty());
+    assert_eq!(audit_actions(&db, &["--since", "2000-01-01"]), all);
+    assert!(audit_actions(&db, &["--outcome", "refused"]).is_empty());
+    let by_cli = json_ok(&db, &["audit-log"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["actor"] == "cli")
+        .count();
+    assert!(by_cli >= 4, "{by_cli}");
+    assert_eq!(
+        audit_actions(&db, &["--actor", "CLI", "--outcome", "success"]).len(),
+        by_cli
+    );
+
+    // Mistakes are named.
+    let err = latchkey(&db, &["audit-log", "--outcome", "maybe"]).fails();
+    assert!(
+        err.contains("--outcome") && err.contains("refused"),
+        "{err}"
+    );
+    let err = latchkey(&db, &["audit-log", "--since", "2026-13-01"]).fails();
+    assert!(
+        err.contains("--since") && err.contains("not a date"),
+        "{err}"
+    );
+    let err = latchkey(&db, &["audit-log", "--tenant", "initech"]).fails();
+    assert!(err.contains("no tenant `initech`"), "{err}");
+}
+
+async fn template_commands(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    create_acme(&db);
+
+    let list = latchkey(&db, &["template", "list", "--tenant", "acme"]).ok();
+    let row = list
+        .lines()
+        .find(|l| l.starts_with("reset_link") && l.contains(" de "))
+        .unwrap_or_else(|| panic!("{list}"));
+    assert!(row.contains("built-in"), "{row}");
+    assert!(!list.contains("smtp_test"), "{list}");
+    let builtin = json_ok(&db, &["template", "show", "--tenant", "acme", "reset_link"]);
+    assert_eq!(builtin["customised"], false);
+    assert_eq!(builtin["language"], "en");
+    let builtin_text = builtin["source"]["text"].as_str().unwrap().to_owned();
+    assert!(builtin_text.contains("{{ reset_link }}"), "{builtin}");
+    let shown = latchkey(
+        &db,
+        &[
+            "template",
+            "show",
+            "--tenant",
+            "acme",
+            "reset_link",
+            "--lang",
+            "de",
+        ],
+    )
+    .ok();
+    assert!(
+        shown.contains("template:  built-in") && shown.contains("--- HTML part ---"),
+        "{shown}"
+    );
+
+    // Only the subject: the parts not given keep their text.
+    let out = latchkey(
+        &db,
+        &[
+            "template",
+            "set",
+            "--tenant",
+            "acme",
+            "reset_link",
+            "--lang",
+            "en",
+            "--subject",
+            "Your {{ tenant_name }} link",
+        ],
+    )
+    .ok();
+    assert!(out.contains("saved the reset_link (en) template"), "{out}");
+    let own = json_ok(&db, &["template", "show", "--tenant", "acme", "reset_link"]);
+    assert_eq!(own["customised"], true);
+    assert_eq!(own["updated_by"], "cli");
+    assert_eq!(own["source"]["subject"], "Your {{ tenant_name }} link");
+    assert_eq!(own["source"]["text"], builtin_text.as_str());
+    let listed = json_ok(&db, &["template", "list", "--tenant", "acme"]);
+    let customised: Vec<_> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["customised"] == true)
+        .map(|t| {
+            format!(
+                "{}/{}",
+                t["kind"].as_str().unwrap(),
+                t["language"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(customised, ["reset_link/en"]);
+
+    // A text part from a file (and standard input), checked like in the console.
+    let text = db.dir.path().join("text.txt");
+    std::fs::write(
+        &text,
+        "Hello {{ name }},\r\nchoose a new password: {{ reset_link }}\r\n",
+    )
+    .unwrap();
+    let text = text.display().to_string();
+    latchkey(
+        &db,
+        &[
+            "template",
+            "set",
+            "--tenant",
+            "acme",
+            "reset_link",
+            "--lang",
+            "en",
+            "--text-file",
+            &text,
+        ],
+    )
+    .ok();
+    let own = json_ok(&db, &["template", "show", "--tenant", "acme", "reset_link"]);
+    assert_eq!(
+        own["source"]["text"],
+        "Hello {{ name }},\nchoose a new password: {{ reset_link }}\n"
+    );
+    let out = latchkey_stdin(
+        &db,
+        &[
+            "template",
+            "set",
+            "--tenant",
+            "acme",
+            "password_changed",
+            "--lang",
+            "de",
+            "--text-file",
+            "-",
+        ],
+        "Hallo {{ name }}, dein Passwort wurde geändert.\n",
+    )
+    .ok();
+    assert!(out.contains("password_changed (de)"), "{out}");
+
+    // Refused templates change nothing, and say why.
+    let before = json_ok(&db, &["template", "show", "--tenant", "acme", "reset_link"]);
+    let bad = db.dir.path().join("bad.txt");
+    std::fs::write(&bad, "No link here.\n").unwrap();
+    let bad = bad.display().to_string();
+    let err = latchkey(
+        &db,
+        &[
+            "template",
+            "set",
+            "--tenant",
+            "acme",
+            "reset_link",
+            "--lang",
+            "en",
+            "--text-file",
+            &bad,
+        ],
+    )
+    .fails();
+    assert!(err.contains("reset_link"), "{err}");
+    let err = latchkey(
+        &db,
+        &[
+            "template",
+            "set",
+            "--tenant",
+            "acme",
+            "reset_link",
+            "--lang",
+            "en",
+            "--subject",
+            "{% for x in y %}{% endfor %}",
+        ],
+    )
+    .fails();
+    assert!(err.contains("subject"), "{err}");
+    let err = latchkey(
+        &db,
+        &[
+            "template",
+            "set",
+            "--tenant",
+            "acme",
+            "reset_link",
+            "--lang",
+            "en",
+            "--subject",
+            "{{ reset_link }}",
+        ],
+    )
+    .fails();
+    assert!(err.contains("subject"), "{err}");
+    let err = latchkey(
+        &db,
+        &[
+            "template",
+            "set",
+            "--tenant",
+            "acme",
+            "reset_link",
+            "--lang",
+            "en",
+        ],
+    )
+    .fails();
+    assert!(err.contains("--subject"), "{err}");
+    let err = latchkey(&db, &["template", "show", "--tenant", "acme", "smtp_test"]).fails();
+    assert!(
+        err.contains("not a mail kind with a template") && err.contains("reset_link"),
+        "{err}"
+    );
+    let err = latchkey(
+        &db,
+        &[
+            "template",
+            "show",
+            "--tenant",
+            "acme",
+            "reset_link",
+            "--lang",
+            "fr",
+        ],
+    )
+    .fails();
+    assert!(err.contains("--lang"), "{err}");
+    let missing = db.dir.path().join("missing.txt").display().to_string();
+    let err = latchkey(
+        &db,
+        &[
+            "template",
+            "set",
+            "--tenant",
+            "acme",
+            "reset_link",
+            "--lang",
+            "en",
+            "--html-file",
+            &missing,
+        ],
+    )
+    .fails();
+    assert!(err.contains("--html-file"), "{err}");
+    assert_eq!(
+        json_ok(&db, &["template", "show", "--tenant", "acme", "reset_link"]),
+        before,
+        "a refused template changed something"
+    );
+
+    // Preview: sample data, secrets masked; with unsaved parts, nothing is saved.
+    let out = latchkey(
+        &db,
+        &["template", "preview", "--tenant", "acme", "reset_link"],
+    )
+    .ok();
+    // Sample data: the example organisation, not the tenant's own name.
+    assert!(out.contains("Subject: Your Example Corp link"), "{out}");
+    assert!(out.contains("••••••••"), "{out}");
+    assert!(out.contains("--- HTML part ---"), "{out}");
+    let p = json_ok(
+        &db,
+        &[
+            "template",
+            "preview",
+            "--tenant",
+            "acme",
+            "reset_link",
+            "--subject",
+            "Preview only",
+        ],
+    );
+    assert_eq!(p["subject"], "Preview only");
+    assert!(p["text"].as_str().unwrap().contains("••••••••"), "{p}");
+    let err = latchkey(
+        &db,
+        &[
+            "template",
+            "preview",
+            "--tenant",
+            "acme",
+            "reset_link",
+            "--text-file",
+            &bad,
+        ],
+    )
+    .fails();
+    assert!(err.contains("reset_link"), "{err}");
+    assert_eq!(
+        json_ok(&db, &["template", "show", "--tenant", "acme", "reset_link"]),
+        before
+    );
+
+    // Reset: the built-in one again; saying so when it already was.
+    let out = latchkey(
+        &db,
+        &[
+            "template",
+            "reset",
+            "--tenant",
+            "acme",
+            "reset_link",
+            "--lang",
+            "en",
+        ],
+    )
+    .ok();
+    assert!(out.contains("built-in one again"), "{out}");
+    let out = latchkey(
+        &db,
+        &[
+            "template",
+            "reset",
+            "--tenant",
+            "acme",
+            "reset_link",
+            "--lang",
+            "en",
+        ],
+    )
+    .ok();
+    assert!(out.contains("already was the built-in one"), "{out}");
+    let shown = json_ok(&db, &["template", "show", "--tenant", "acme", "reset_link"]);
+    assert_eq!(shown["customised"], false);
+    assert_eq!(shown["source"], builtin["source"]);
+
+    // Every change is in the audit log.
+    let actions = audit_actions(&db, &["--tenant", "acme", "--action", "template"]);
+    assert_eq!(
+        actions,
+        [
+            "template.reset",
+            "template.saved",
+            "template.saved",
+            "template.saved"
+        ],
+    );
+}
+
+async fn user_delete_and_must_change(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    create_acme(&db);
+    latchkey_stdin(
+        &db,
+        &[
+            "user",
+            "create",
+            "--tenant",
+            "acme",
+            "--username",
+            "alice",
+            "--email",
+            "alice@example.org",
+            "--password-stdin",
+            "--must-change-password",
+        ],
+        &format!("{GOOD_PASSWORD}\n"),
+    )
+    .ok();
+    assert_eq!(
+        user_json(&db, "acme", "alice")["must_change_password"],
+        true
+    );
+    // Without a password there is nothing to change.
+    let out = latchkey(
+        &db,
+        &[
+            "user",
+            "create",
+            "--tenant",
+            "acme",
+            "--username",
+            "bob",
+            "--must-change-password",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", out.describe());
+    assert!(out.stderr.contains("--password-stdin"), "{}", out.stderr);
+    latchkey(
+        &db,
+        &["user", "create", "--tenant", "acme", "--username", "bob"],
+    )
+    .ok();
+
+    // JSON export: the CSV's columns, never a hash; audited.
+    let export = json_ok(&db, &["user", "export", "--tenant", "acme"]);
+    let export = export.as_array().unwrap();
+    assert_eq!(export.len(), 2);
+    assert_eq!(export[0]["username"], "alice");
+    assert_eq!(export[0]["status"], "active");
+    assert!(!export[0].to_string().contains("argon2"), "{export:?}");
+    assert_eq!(
+        audit_actions(&db, &["--action", "account.exported"]).len(),
+        1
+    );
+
+    // Delete: gone, audited; unknown users and tenants are errors that change nothing.
+    let out = latchkey(&db, &["user", "delete", "--tenant", "acme", "bob"]).ok();
+    assert!(out.contains("deleted `bob`"), "{out}");
+    let err = latchkey(&db, &["user", "show", "--tenant", "acme", "bob"]).fails();
+    assert!(err.contains("no user `bob`"), "{err}");
+    let err = latchkey(&db, &["user", "delete", "--tenant", "acme", "bob"]).fails();
+    assert!(err.contains("no user `bob`"), "{err}");
+    let err = latchkey(&db, &["user", "delete", "--tenant", "initech", "alice"]).fails();
+    assert!(err.contains("no tenant"), "{err}");
+    let err = latchkey(&db, &["user", "delete", "--tenant", "acme", "Not A Name!"]).fails();
+    assert!(!err.is_empty());
+    let listed = listed_usernames(&latchkey(&db, &["user", "list", "--tenant", "acme"]).ok());
+    assert_eq!(listed, ["alice"]);
+    assert_eq!(
+        audit_actions(&db, &["--action", "account.deleted"]).len(),
+        1
+    );
+    let deleted = json_ok(&db, &["user", "delete", "--tenant", "acme", "alice"]);
+    assert_eq!(deleted["deleted"], true);
+    assert_eq!(deleted["username"], "alice");
+    let help = latchkey(&db, &["user", "delete", "--help"]).ok();
+    assert!(help.contains("disable it instead"), "{help}");
+}
+
+async fn every_command_speaks_json(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    assert_eq!(json_ok(&db, &["migrate"])["database"], "up to date");
+
+    // Tenants.
+    assert_eq!(json_ok(&db, &["tenant", "create", "acme"])["slug"], "acme");
+    assert!(json_ok(&db, &["tenant", "list"]).is_array());
+    assert_eq!(json_ok(&db, &["tenant", "show", "acme"])["slug"], "acme");
+    let t = json_ok(&db, &["tenant", "set", "acme", "--password-reset", "on"]);
+    assert_eq!(t["settings"]["password_reset_enabled"], true);
+
+    // Users.
+    let u = json_ok(
+        &db,
+        &[
+            "user",
+            "create",
+            "--tenant",
+            "acme",
+            "--username",
+            "alice",
+            "--email",
+            "alice@example.org",
+        ],
+    );
+    assert_eq!(u["username"], "alice");
+    assert!(u.get("password_hash").is_none(), "{u}");
+    json_ok(
+        &db,
+        &[
+            "user",
+            "create",
+            "--tenant",
+            "acme",
+            "--username",
+            "carol",
+            "--email",
+            "carol@example.org",
+        ],
+    );
+    assert_eq!(
+        json_ok(&db, &["user", "list", "--tenant", "acme"])
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        json_ok(&db, &["user", "show", "--tenant", "acme", "alice"])["email"],
+        "alice@example.org"
+    );
+    assert_eq!(
+        json_ok(
+            &db,
+            &[
+                "user",
+                "set",
+                "--tenant",
+                "acme",
+                "alice",
+                "--display-name",
+                "Alice"
+            ]
+        )["display_name"],
+        "Alice"
+    );
+    assert_eq!(
+        json_ok(&db, &["user", "disable", "--tenant", "acme", "carol"])["status"],
+        "disabled"
+    );
+    assert_eq!(
+        json_ok(&db, &["user", "enable", "--tenant", "acme", "carol"])["status"],
+        "active"
+    );
+    let csv = db.dir.path().join("users.csv");
+    std::fs::write(&csv, "username,email\ndave,dave@example.org\n").unwrap();
+    let report = json_ok(
+        &db,
+        &[
+            "user",
+            "import",
+            "--tenant",
+            "acme",
+            &csv.display().to_string(),
+            "--dry-run",
+        ],
+    );
+    assert!(report["rows"].is_array(), "{report}");
+    assert!(json_ok(&db, &["user", "export", "--tenant", "acme"]).is_array());
+
+    // Resets, campaigns and tasks (no worker runs: the mail waits).
+    let c = json_ok(
+        &db,
+        &[
+            "reset", "send", "--tenant", "acme", "--user", "alice", "--user", "carol", "--delay",
+        ],
+    );
+    let campaign = c["campaign"]["id"].as_i64().expect("a campaign id");
+    let campaign = campaign.to_string();
+    assert_eq!(c["counts"]["waiting"], 2);
+    assert!(json_ok(&db, &["campaign", "list", "--tenant", "acme"]).is_array());
+    assert_eq!(
+        json_ok(&db, &["campaign", "show", "--tenant", "acme", &campaign])["counts"]["waiting"],
+        2
+    );
+    let tasks = json_ok(
+        &db,
+        &["task", "list", "--tenant", "acme", "--status", "waiting"],
+    );
+    let task = tasks[0]["id"].as_i64().unwrap().to_string();
+    assert_eq!(json_ok(&db, &["task", "show", &task])["status"], "waiting");
+    assert_eq!(
+        json_ok(&db, &["task", "cancel", &task])["status"],
+        "cancelled"
+    );
+    let err = json_fails(&db, &["task", "cancel", &task]);
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot cancel"),
+        "{err}"
+    );
+    assert_eq!(
+        json_ok(&db, &["campaign", "cancel", "--tenant", "acme", &campaign]),
+        serde_json::json!({ "campaign": campaign.parse::<i64>().unwrap(), "cancelled": 1 })
+    );
+    assert_eq!(
+        json_ok(
+            &db,
+            &["campaign", "redo-failed", "--tenant", "acme", &campaign]
+        )["queued"],
+        0
+    );
+    assert!(json_ok(&db, &["mail-log"]).is_array());
+    assert!(json_ok(
+        &db,
+        &[
+            "task",
+            "list",
+            "--since",
+            "2000-01-01",
+            "--until",
+            "2999-12-31"
+        ]
+    )
+    .is_array());
+    assert!(json_ok(&db, &["mail-log", "--since", "2000-01-01"]).is_array());
+    let err = json_fails(&db, &["task", "list", "--since", "yesterday"]);
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a date"),
+        "{err}"
+    );
+
+    // API keys.
+    let scopes = json_ok(&db, &["api-key", "scopes"]);
+    assert!(
+        scopes
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["scope"] == "users:read"),
+        "{scopes}"
+    );
+    let k = json_ok(
+        &db,
+        &[
+            "api-key",
+            "create",
+            "--tenant",
+            "acme",
+            "--name",
+            "sync",
+            "--scope",
+            "users:read",
+            "--expires-in",
+            "90d",
+        ],
+    );
+    assert!(k["key"].as_str().unwrap().starts_with("lk_"), "{k}");
+    assert_eq!(k["tenant"], "acme");
+    assert_eq!(k["state"], "active");
+    let id = k["id"].as_i64().unwrap().to_string();
+    let all = json_ok(
+        &db,
+        &[
+            "api-key",
+            "create",
+            "--all-tenants",
+            "--name",
+            "all",
+            "--scope",
+            "users:read",
+        ],
+    );
+    assert_eq!(all["tenant"], Value::Null);
+    let listed = json_ok(&db, &["api-key", "list"]);
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    assert!(
+        !listed.to_string().contains(k["key"].as_str().unwrap()),
+        "{listed}"
+    );
+    let revoked = json_ok(&db, &["api-key", "revoke", &id]);
+    assert_eq!(revoked["state"], "revoked");
+    assert!(revoked.get("key").is_none(), "{revoked}");
+    let err = json_fails(&db, &["api-key", "revoke", &id]);
+    assert_eq!(err["error"]["code"], "validation_failed", "{err}");
+    let err = json_fails(&db, &["api-key", "revoke", "999999"]);
+    assert_eq!(err["error"]["code"], "not_found", "{err}");
+    let text = latchkey(&db, &["api-key", "list"]).ok();
+    assert!(
+        text.contains("(all tenants)") && text.contains("revoked"),
+        "{text}"
+    );
+
+    // Audit log and templates.
+    assert!(
+        json_ok(&db, &["audit-log", "--tenant", "acme"])
+            .as_array()
+            .unwrap()
+            .len()
+            > 5
+    );
+    assert!(json_ok(&db, &["template", "list", "--tenant", "acme"]).is_array());
+    assert_eq!(
+        json_ok(&db, &["template", "show", "--tenant", "acme", "campaign"])["kind"],
+        "campaign"
+    );
+    assert_eq!(
+        json_ok(
+            &db,
+            &[
+                "template",
+                "set",
+                "--tenant",
+                "acme",
+                "campaign",
+                "--lang",
+                "en",
+                "--subject",
+                "Hi"
+            ]
+        )["customised"],
+        true
+    );
+    assert!(json_ok(
+        &db,
+        &["template", "preview", "--tenant", "acme", "campaign"]
+    )["html"]
+        .is_string());
+    assert_eq!(
+        json_ok(
+            &db,
+            &["template", "reset", "--tenant", "acme", "campaign", "--lang", "en"]
+        )["customised"],
+        false
+    );
+
+    // SMTP: set and show; a failing check prints its report and a JSON error.
+    let s = json_ok(
+        &db,
+        &[
+            "smtp",
+            "set",
+            "--enabled",
+            "on",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &free_port().to_string(),
+            "--security",
+            "none",
+            "--auth",
+            "off",
+            "--from",
+            "noreply@example.org",
+            "--timeout",
+            "5s",
+        ],
+    );
+    assert_eq!(s["host"], "127.0.0.1");
+    assert_eq!(json_ok(&db, &["smtp", "show"])["host"], "127.0.0.1");
+    let mut args = vec!["smtp", "check"];
+    args.push("--json");
+    let out = latchkey(&db, &args);
+    assert_eq!(out.status.code(), Some(1), "{}", out.describe());
+    let report: Value =
+        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.stdout));
+    assert_eq!(report["ok"], false, "{report}");
+    let err: Value = serde_json::from_str(out.stderr.trim()).unwrap();
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("SMTP check failed"),
+        "{err}"
+    );
+
+    // Operations.
+    let snapshot = db.dir.path().join("snap.db").display().to_string();
+    match backend {
+        Backend::Sqlite => {
+            let b = json_ok(&db, &["backup", "--to", &snapshot]);
+            assert_eq!(b["snapshot"], snapshot.as_str());
+        }
+        Backend::Postgres => {
+            json_fails(&db, &["backup", "--to", &snapshot]);
+        }
+    }
+    let closed = format!("http://127.0.0.1:{}", free_port());
+    let err = json_fails(&db, &["healthcheck", "--url", &closed]);
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("/readyz"),
+        "{err}"
+    );
+
+    // Errors: nothing on standard output, the error as JSON on standard error.
+    let out = latchkey(&db, &["tenant", "show", "initech", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+    let err: Value = serde_json::from_str(out.stderr.trim()).unwrap();
+    assert_eq!(err["error"]["code"], "not_found", "{err}");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("initech"),
+        "{err}"
+    );
+    let err = json_fails(&db, &["tenant", "create", "Bad_Slug"]);
+    assert_eq!(err["error"]["code"], "validation_failed", "{err}");
+    let err = json_fails(&db, &["tenant", "create", "acme"]);
+    assert_eq!(err["error"]["code"], "conflict", "{err}");
+    // Without --json errors stay text.
+    let err = latchkey(&db, &["tenant", "show", "initech"]).fails();
+    assert!(err.starts_with("error: "), "{err}");
+}
+
 on_both_backends!(
     tenant_lifecycle,
     user_lifecycle,
@@ -1419,4 +2301,8 @@ on_both_backends!(
     smtp_set_show_and_check,
     operations_commands,
     task_and_mail_log_commands,
+    audit_log_command,
+    template_commands,
+    user_delete_and_must_change,
+    every_command_speaks_json,
 );

@@ -155,62 +155,152 @@ impl Core {
     }
 
     /// [`Core::update_account`], recording the client address in the audit trail. Nobody can
-    /// lower their own role.
+    /// lower their own role. An administrator who loses that role (tenant administrator to
+    /// user, system administrator to anything less) loses the API keys they created.
     pub async fn update_account_from(
         &self,
         actor: &Actor,
         tenant: &Tenant,
-        mut account: Account,
+        account: Account,
         changes: AccountChanges,
         ip: Option<&str>,
     ) -> Result<Account> {
-        if let Some(role) = changes.role {
+        self.change_account(actor, tenant, account, Some(changes), None, ip)
+            .await
+    }
+
+    /// Changes an account's profile and role (`changes`; `None` writes neither) and, with
+    /// `status`, enables or disables it — all checked first, then written in one transaction,
+    /// so a failure leaves the account as it was. Disabling ends its sessions and reset links;
+    /// disabling or lowering an administrator's role revokes the API keys the account created
+    /// in the console (each audited as `api_key.revoked` with the reason).
+    pub async fn change_account(
+        &self,
+        actor: &Actor,
+        tenant: &Tenant,
+        mut account: Account,
+        changes: Option<AccountChanges>,
+        status: Option<AccountStatus>,
+        ip: Option<&str>,
+    ) -> Result<Account> {
+        let role = changes.as_ref().and_then(|c| c.role);
+        if let Some(role) = role {
             if is_self(actor, &account) && role_rank(role) < role_rank(account.role) {
                 return Err(ServiceError::Invalid(
                     "You can't lower your own role. Ask another administrator.".into(),
                 ));
             }
         }
-        if changes.role == Some(Role::SystemAdmin) && tenant.slug != self.config.raw.default_tenant
-        {
+        if role == Some(Role::SystemAdmin) && tenant.slug != self.config.raw.default_tenant {
             return Err(ServiceError::Invalid(format!(
                 "system administrators belong to the default tenant `{}`",
                 self.config.raw.default_tenant
             )));
         }
+        if status == Some(AccountStatus::Disabled) && is_self(actor, &account) {
+            return Err(ServiceError::Invalid(
+                "You can't disable your own account.".into(),
+            ));
+        }
+        let demoted = role.is_some_and(|r| role_rank(r) < role_rank(account.role));
         let mut changed = Vec::new();
-        if let Some(d) = changes.display_name {
-            account.display_name = d.as_str().to_owned();
-            changed.push("display_name");
+        let profile = changes.is_some();
+        if let Some(changes) = changes {
+            if let Some(d) = changes.display_name {
+                account.display_name = d.as_str().to_owned();
+                changed.push("display_name");
+            }
+            if let Some(e) = changes.email {
+                account.email = e.map(|e| e.as_str().to_owned());
+                changed.push("email");
+            }
+            if let Some(e) = changes.reset_email {
+                account.reset_email = e.map(|e| e.as_str().to_owned());
+                changed.push("reset_email");
+            }
+            if let Some(r) = changes.role {
+                account.role = r;
+                changed.push("role");
+            }
         }
-        if let Some(e) = changes.email {
-            account.email = e.map(|e| e.as_str().to_owned());
-            changed.push("email");
+        let disabled = status == Some(AccountStatus::Disabled);
+        let revoked = store::accounts::update(
+            &self.db,
+            &store::accounts::AccountUpdate {
+                account: &account,
+                profile,
+                status,
+                // Reset links are bound to the address they went to.
+                cancel_links: changed.contains(&"reset_email") || changed.contains(&"email"),
+                revoke_keys: disabled || demoted,
+            },
+            self.now(),
+        )
+        .await?;
+        if profile {
+            self.audit(AuditEntry {
+                tenant_id: Some(tenant.id),
+                actor,
+                action: "account.updated",
+                target: Some(&account.username),
+                ip,
+                outcome: "success",
+                detail: serde_json::json!({ "changed": changed, "role": account.role }),
+            })
+            .await;
         }
-        if let Some(e) = changes.reset_email {
-            account.reset_email = e.map(|e| e.as_str().to_owned());
-            changed.push("reset_email");
+        if let Some(status) = status {
+            account.status = status;
+            self.audit(AuditEntry {
+                tenant_id: Some(tenant.id),
+                actor,
+                action: if disabled {
+                    "account.disabled"
+                } else {
+                    "account.enabled"
+                },
+                target: Some(&account.username),
+                ip,
+                outcome: "success",
+                detail: serde_json::json!({}),
+            })
+            .await;
         }
-        if let Some(r) = changes.role {
-            account.role = r;
-            changed.push("role");
-        }
-        store::accounts::update_profile(&self.db, &account, self.now()).await?;
-        if changed.contains(&"reset_email") || changed.contains(&"email") {
-            // Reset links are bound to the address they went to.
-            store::reset::cancel_tokens(&self.db, account.id, self.now()).await?;
-        }
-        self.audit(AuditEntry {
-            tenant_id: Some(tenant.id),
-            actor,
-            action: "account.updated",
-            target: Some(&account.username),
-            ip,
-            outcome: "success",
-            detail: serde_json::json!({ "changed": changed, "role": account.role }),
-        })
-        .await;
+        let reason = if disabled {
+            "creator_disabled"
+        } else {
+            "creator_demoted"
+        };
+        self.audit_keys_revoked(actor, &account, &revoked, reason, ip)
+            .await;
         Ok(account)
+    }
+
+    /// Audits `api_key.revoked` for each key revoked because of what happened to `creator`.
+    pub(crate) async fn audit_keys_revoked(
+        &self,
+        actor: &Actor,
+        creator: &Account,
+        keys: &[crate::store::api_keys::ApiKey],
+        reason: &str,
+        ip: Option<&str>,
+    ) {
+        for key in keys {
+            self.audit(AuditEntry {
+                tenant_id: key.tenant_id,
+                actor,
+                action: "api_key.revoked",
+                target: Some(&key.name),
+                ip,
+                outcome: "success",
+                detail: serde_json::json!({
+                    "key": key.id,
+                    "reason": reason,
+                    "created_by": creator.username,
+                }),
+            })
+            .await;
+        }
     }
 
     /// Sets a password chosen by an operator (CLI `user set --password-stdin`). Ends all sessions.
@@ -257,7 +347,7 @@ impl Core {
     }
 
     /// [`Core::set_account_status`], recording the client address. Nobody can disable their
-    /// own account.
+    /// own account. Disabling also revokes the API keys the account created in the console.
     pub async fn set_account_status_from(
         &self,
         actor: &Actor,
@@ -266,26 +356,8 @@ impl Core {
         status: AccountStatus,
         ip: Option<&str>,
     ) -> Result<()> {
-        if status == AccountStatus::Disabled && is_self(actor, account) {
-            return Err(ServiceError::Invalid(
-                "You can't disable your own account.".into(),
-            ));
-        }
-        store::accounts::set_status(&self.db, account.id, status, self.now()).await?;
-        self.audit(AuditEntry {
-            tenant_id: Some(tenant.id),
-            actor,
-            action: if status == AccountStatus::Disabled {
-                "account.disabled"
-            } else {
-                "account.enabled"
-            },
-            target: Some(&account.username),
-            ip,
-            outcome: "success",
-            detail: serde_json::json!({}),
-        })
-        .await;
+        self.change_account(actor, tenant, account.clone(), None, Some(status), ip)
+            .await?;
         Ok(())
     }
 }

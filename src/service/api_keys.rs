@@ -8,13 +8,17 @@ use serde_json::json;
 use super::{Actor, AuditEntry, Core, Result, ServiceError};
 use crate::clock::Timestamp;
 use crate::domain::token::{new_token, TokenHash};
+use crate::domain::Role;
 use crate::store::api_keys::{ApiKey, NewKey};
 use crate::store::{self, Tenant};
 
 /// What a key may do.
 pub const SCOPES: &[(&str, &str)] = &[
     ("users:read", "list, search and read users"),
-    ("users:write", "create and change users"),
+    (
+        "users:write",
+        "create, change, disable, delete and import users (tenant administrators also need settings:write)",
+    ),
     (
         "resets:send",
         "send reset links, temporary passwords and invitations; read campaigns",
@@ -29,8 +33,9 @@ pub const SCOPES: &[(&str, &str)] = &[
     ),
     (
         "settings:write",
-        "change tenant settings (switch password reset on or off, validity, …)",
+        "change tenant settings (switch password reset on or off, validity, …); with users:write, manage tenant administrators; with an all-tenants key, create tenants",
     ),
+    ("audit:read", "read the audit log"),
 ];
 
 const KEY_PREFIX: &str = "lk_";
@@ -55,10 +60,44 @@ impl ApiPrincipal {
             label: format!("api-key:{}:{}", self.key.id, self.key.name),
         }
     }
+    /// Whether this is an all-tenants key (the API's counterpart of a system administrator).
+    pub fn all_tenants(&self) -> bool {
+        self.key.tenant_id.is_none()
+    }
+    /// Whether this key (which has `users:write`) may create, change, disable or delete an
+    /// account that has — or would get — `role`. Tenant administrators need `settings:write`
+    /// as well: whoever controls an administrator's addresses controls its resets. System
+    /// administrators are handled only by all-tenants keys with `settings:write`, as only system
+    /// administrators handle them in the console. (No key grants `system-admin`: that is done in
+    /// the console or with the CLI.)
+    pub fn may_handle_role(&self, role: Role) -> std::result::Result<(), KeyRefusal> {
+        match role {
+            Role::User => Ok(()),
+            Role::SystemAdmin if !self.all_tenants() => Err(KeyRefusal::AllTenantsKeyRequired(
+                "only an all-tenants key may change or delete a system administrator's account",
+            )),
+            Role::TenantAdmin | Role::SystemAdmin if !self.has_scope("settings:write") => {
+                Err(KeyRefusal::MissingScope(
+                    "creating, changing or deleting an administrator's account needs the scope settings:write as well as users:write",
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Why a key may not do something it otherwise has the scope for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyRefusal {
+    /// The key lacks a further scope (the message names it).
+    MissingScope(&'static str),
+    /// Only a key for all tenants may do this.
+    AllTenantsKeyRequired(&'static str),
 }
 
 impl Core {
-    /// Creates a key. Returns the stored record and the key itself, which is never shown again.
+    /// Creates an operator's key (CLI): it belongs to no account. Returns the stored record and
+    /// the key itself, which is never shown again.
     pub async fn create_api_key(
         &self,
         actor: &Actor,
@@ -66,6 +105,24 @@ impl Core {
         name: &str,
         scopes: &[String],
         expires_at: Option<Timestamp>,
+    ) -> Result<(ApiKey, SecretString)> {
+        self.create_api_key_from(actor, tenant, name, scopes, expires_at, None, None)
+            .await
+    }
+
+    /// [`Core::create_api_key`] for the console: `creator` is the signed-in administrator's
+    /// account (the key is revoked when that account is disabled, deleted or loses its
+    /// administrator role), and the client address goes to the audit trail.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_api_key_from(
+        &self,
+        actor: &Actor,
+        tenant: Option<&Tenant>,
+        name: &str,
+        scopes: &[String],
+        expires_at: Option<Timestamp>,
+        creator: Option<i64>,
+        ip: Option<&str>,
     ) -> Result<(ApiKey, SecretString)> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
@@ -109,6 +166,7 @@ impl Core {
                 prefix: &prefix,
                 scopes: &sorted.join(" "),
                 created_by: &actor.label(),
+                created_by_account: creator,
                 expires_at,
             },
             self.now(),
@@ -119,7 +177,7 @@ impl Core {
             actor,
             action: "api_key.created",
             target: Some(name),
-            ip: None,
+            ip,
             outcome: "success",
             detail: json!({ "key": id, "scopes": sorted, "expires_at": expires_at }),
         })
@@ -153,6 +211,18 @@ impl Core {
         tenant: Option<&Tenant>,
         id: i64,
     ) -> Result<()> {
+        self.revoke_api_key_from(actor, tenant, id, None).await
+    }
+
+    /// Revokes key `id` at once; with `tenant`, only a key of that tenant (another tenant's key,
+    /// or an all-tenants key, is "not found"). Records the client address (console).
+    pub async fn revoke_api_key_from(
+        &self,
+        actor: &Actor,
+        tenant: Option<&Tenant>,
+        id: i64,
+        ip: Option<&str>,
+    ) -> Result<()> {
         let key = store::api_keys::get(&self.db, id).await?;
         let Some(key) = key.filter(|k| tenant.is_none_or(|t| k.tenant_id == Some(t.id))) else {
             return Err(ServiceError::NotFound(format!("there is no API key {id}")));
@@ -167,7 +237,7 @@ impl Core {
             actor,
             action: "api_key.revoked",
             target: Some(&key.name),
-            ip: None,
+            ip,
             outcome: "success",
             detail: json!({ "key": id }),
         })
@@ -263,4 +333,129 @@ pub enum CredentialCheck {
     MustChange,
     Invalid,
     Throttled,
+}
+
+/// The counter of failed API authentications from the address `ip` (IPv6: its /64).
+fn failed_auth_counter(ip: &str) -> String {
+    format!("api-auth-ip:{}", super::ip_bucket(ip))
+}
+
+/// Why a presented bearer token was refused, for the audit log: one of the documented reasons
+/// `unknown` (a key's form, but no such key), `malformed` (not a key's form), `revoked` or
+/// `expired`. A key that exists and isn't revoked was refused for its expiry (the only other
+/// condition of a usable key), even if the clock moved between the two looks.
+fn failure_reason(key_form: bool, key: Option<&ApiKey>) -> &'static str {
+    match key {
+        None if key_form => "unknown",
+        None => "malformed",
+        Some(k) if k.revoked_at.is_some() => "revoked",
+        Some(_) => "expired",
+    }
+}
+
+/// Whether `raw` has the form of a key (`lk_` and 43 URL-safe base64 characters): only then
+/// is its public prefix worth recording.
+fn looks_like_key(raw: &str) -> bool {
+    raw.len() == KEY_PREFIX.len() + 43
+        && raw.starts_with(KEY_PREFIX)
+        && raw[KEY_PREFIX.len()..]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+impl Core {
+    /// Whether `ip` has used up its failed API authentications for the hour
+    /// (`login_attempts_per_ip_per_hour`): then its requests are refused before any key is
+    /// looked at. A read; no write.
+    pub async fn api_auth_blocked(&self, ip: &str) -> Result<bool> {
+        let limit = i64::from(self.config.raw.login_attempts_per_ip_per_hour);
+        let count =
+            store::rate_limit::peek(&self.db, &failed_auth_counter(ip), 3600, self.now()).await?;
+        Ok(count >= limit)
+    }
+
+    /// Counts one request of `key` against its budget of `api_requests_per_key_per_minute`
+    /// (a fixed one-minute window; 0 = no limit). One upsert per request, none without a limit.
+    /// `Some(seconds)` when the budget is spent: the window ends that many seconds from now.
+    pub async fn api_key_budget(&self, key: &ApiKey) -> Result<Option<i64>> {
+        let limit = i64::from(self.config.raw.api_requests_per_key_per_minute);
+        if limit == 0 {
+            return Ok(None);
+        }
+        let now = self.now();
+        let counter = format!("api-key:{}", key.id);
+        let (count, start) = store::rate_limit::hit_window(&self.db, &counter, 60, now).await?;
+        Ok((count > limit).then(|| (start + 60 - now).max(1)))
+    }
+
+    /// Records a failed API authentication from `ip`: it counts against the address (see
+    /// [`Core::api_auth_blocked`]) and, when a bearer token was presented, is written to the
+    /// audit log as `api_key.auth_failed` with the reason (`unknown`, `revoked`, `expired`,
+    /// `malformed`), the key's public prefix when the token has a key's form, and the key's
+    /// tenant when it names a (revoked or expired) key. Never the token itself. Only failures
+    /// while the address is still under its limit are written, so a flood adds at most
+    /// `login_attempts_per_ip_per_hour` events per address and hour.
+    pub async fn api_auth_failed(&self, bearer: Option<&SecretString>, ip: &str) -> Result<()> {
+        let now = self.now();
+        let count = store::rate_limit::hit(&self.db, &failed_auth_counter(ip), 3600, now).await?;
+        let limit = i64::from(self.config.raw.login_attempts_per_ip_per_hour);
+        let Some(bearer) = bearer else {
+            return Ok(());
+        };
+        if count > limit {
+            return Ok(());
+        }
+        let raw = bearer.expose_secret();
+        let (prefix, key) = if looks_like_key(raw) {
+            let key = store::api_keys::find_by_hash(&self.db, &TokenHash::of(raw)).await?;
+            (Some(&raw[..10]), key)
+        } else {
+            (None, None)
+        };
+        let reason = failure_reason(prefix.is_some(), key.as_ref());
+        self.audit(AuditEntry {
+            tenant_id: key.as_ref().and_then(|k| k.tenant_id),
+            actor: &Actor::Anonymous,
+            action: "api_key.auth_failed",
+            target: prefix,
+            ip: Some(ip),
+            outcome: "failure",
+            detail: json!({ "reason": reason, "prefix": prefix, "key": key.map(|k| k.id) }),
+        })
+        .await;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every reason is one of the four the documentation lists.
+    #[test]
+    fn failure_reasons_are_the_documented_ones() {
+        let key = |revoked_at: Option<i64>, expires_at: Option<i64>| ApiKey {
+            id: 1,
+            tenant_id: None,
+            name: "k".into(),
+            prefix: "lk_AAAAAAA".into(),
+            scopes: "users:read".into(),
+            created_by: "cli".into(),
+            created_by_account: None,
+            created_at: 0,
+            expires_at,
+            last_used_at: None,
+            revoked_at,
+        };
+        assert_eq!(failure_reason(true, None), "unknown");
+        assert_eq!(failure_reason(false, None), "malformed");
+        assert_eq!(failure_reason(true, Some(&key(Some(5), None))), "revoked");
+        assert_eq!(failure_reason(true, Some(&key(None, Some(5)))), "expired");
+        // Neither revoked nor (any longer, by the record) expired: still a documented reason.
+        assert_eq!(failure_reason(true, Some(&key(None, None))), "expired");
+        assert_eq!(
+            failure_reason(true, Some(&key(None, Some(i64::MAX)))),
+            "expired"
+        );
+    }
 }

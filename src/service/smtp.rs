@@ -14,6 +14,10 @@ use crate::store::{self, Tenant};
 
 const KEY: &str = "smtp";
 
+/// Test messages "Check SMTP configuration" may send per tenant and hour for the tenant's
+/// administrators and keys (operators are not limited), as for template tests.
+const TESTS_PER_HOUR: i64 = 20;
+
 /// Addresses a tenant's own mail server may not have: this machine and internal networks.
 fn is_internal(ip: std::net::IpAddr) -> bool {
     use std::net::IpAddr;
@@ -274,7 +278,8 @@ impl Core {
     }
 
     /// Runs "Check SMTP configuration" with `input` (unsaved form values) or, with `None`, the
-    /// saved settings; sends a test message when `send_to` is given.
+    /// saved settings; sends a test message when `send_to` is given (for a tenant, at most
+    /// [`TESTS_PER_HOUR`] an hour unless an operator asks).
     pub async fn check_smtp(
         &self,
         actor: &Actor,
@@ -313,6 +318,19 @@ impl Core {
         };
         if resolved.settings.host.trim().is_empty() {
             return Err(ServiceError::Invalid("Enter the SMTP host first.".into()));
+        }
+        // A test message goes to any address: counted per tenant, so neither the page nor the
+        // API sends mail in bulk.
+        let operator = matches!(actor, Actor::Cli | Actor::System);
+        if let (Some(t), Some(_), false) = (tenant, &send_to, operator) {
+            let sent =
+                store::rate_limit::hit(&self.db, &format!("smtp-test:{}", t.id), 3600, self.now())
+                    .await?;
+            if sent > TESTS_PER_HOUR {
+                return Err(ServiceError::Throttled(format!(
+                    "At most {TESTS_PER_HOUR} SMTP test messages per organisation and hour; please wait a while, or check without a test address."
+                )));
+            }
         }
         let test = send_to.as_ref().map(|to| {
             (

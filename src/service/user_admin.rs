@@ -267,10 +267,25 @@ impl Core {
         changes: AccountChanges,
         ip: Option<&str>,
     ) -> Result<Account> {
+        self.admin_change_account(actor, tenant, account, Some(changes), None, ip)
+            .await
+    }
+
+    /// [`Core::admin_update_account`] together with enabling or disabling the account, in one
+    /// transaction ([`Core::change_account`]): a failure changes nothing.
+    pub async fn admin_change_account(
+        &self,
+        actor: &Actor,
+        tenant: &Tenant,
+        account: Account,
+        changes: Option<AccountChanges>,
+        status: Option<crate::domain::AccountStatus>,
+        ip: Option<&str>,
+    ) -> Result<Account> {
         let old_reset = account.reset_email.clone();
         let old_email = account.email.clone();
         let updated = self
-            .update_account_from(actor, tenant, account, changes, ip)
+            .change_account(actor, tenant, account, changes, status, ip)
             .await?;
         if updated.reset_email != old_reset {
             let data = serde_json::json!({
@@ -288,8 +303,8 @@ impl Core {
         Ok(updated)
     }
 
-    /// Deletes an account: its sessions and reset links end with it. Nobody can delete their
-    /// own account.
+    /// Deletes an account: its sessions and reset links end with it, and the API keys it
+    /// created in the console are revoked. Nobody can delete their own account.
     pub async fn delete_account(
         &self,
         actor: &Actor,
@@ -308,12 +323,13 @@ impl Core {
                 "You can't delete your own account.".into(),
             ));
         }
-        if !store::account_admin::delete(&self.db, account.id).await? {
+        let Some(revoked) = store::account_admin::delete(&self.db, account.id, self.now()).await?
+        else {
             return Err(ServiceError::NotFound(format!(
                 "tenant `{}` has no user `{}`",
                 tenant.slug, account.username
             )));
-        }
+        };
         self.audit(AuditEntry {
             tenant_id: Some(tenant.id),
             actor,
@@ -324,6 +340,8 @@ impl Core {
             detail: serde_json::json!({ "role": account.role, "email": account.email }),
         })
         .await;
+        self.audit_keys_revoked(actor, account, &revoked, "creator_deleted", ip)
+            .await;
         Ok(())
     }
 
@@ -338,6 +356,22 @@ impl Core {
         text: &str,
         dry_run: bool,
         ip: Option<&str>,
+    ) -> Result<ImportReport> {
+        self.import_users_with(actor, tenant, text, dry_run, ip, None)
+            .await
+    }
+
+    /// [`Core::import_users`] for a caller that may not create tenant administrators (an API
+    /// key without `settings:write`): when `refuse_admins` is given, each `tenant-admin` row
+    /// gets it as its error, so nothing is imported.
+    pub async fn import_users_with(
+        &self,
+        actor: &Actor,
+        tenant: &Tenant,
+        text: &str,
+        dry_run: bool,
+        ip: Option<&str>,
+        refuse_admins: Option<&str>,
     ) -> Result<ImportReport> {
         let mut report = ImportReport {
             dry_run,
@@ -359,6 +393,11 @@ impl Core {
         let mut rows = Vec::with_capacity(parsed.len());
         let mut accounts = Vec::with_capacity(parsed.len());
         for (mut row, checked) in parsed {
+            if let (Some(c), Some(why)) = (&checked, refuse_admins) {
+                if c.role == Role::TenantAdmin {
+                    row.errors.push(format!("role: {why}"));
+                }
+            }
             if let Some(c) = &checked {
                 let name = c.username.as_str();
                 if let Some(first) = seen_names.insert(name.to_owned(), row.line) {

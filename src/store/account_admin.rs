@@ -2,18 +2,27 @@
 //! transaction (all or nothing), and the names and addresses a tenant already uses.
 
 use super::accounts::NewAccount;
+use super::api_keys::ApiKey;
 use super::{conflict_as, Db, Result};
 use crate::clock::Timestamp;
 
 /// Deletes an account. Its sessions and reset links go with it (foreign keys cascade); mail
-/// already queued for it keeps its row with the account reference cleared. Returns whether a
-/// row was deleted.
-pub async fn delete(db: &Db, account_id: i64) -> Result<bool> {
+/// already queued for it keeps its row with the account reference cleared; the API keys it
+/// created are revoked in the same transaction. Returns the keys revoked, or `None` when there
+/// was no such account (and nothing changed).
+pub async fn delete(db: &Db, account_id: i64, now: Timestamp) -> Result<Option<Vec<ApiKey>>> {
+    let mut tx = db.write.begin().await?;
+    let revoked = super::api_keys::revoke_created_by(&mut *tx, account_id, now).await?;
     let done = sqlx::query("DELETE FROM accounts WHERE id = $1")
         .bind(account_id)
-        .execute(&db.write)
+        .execute(&mut *tx)
         .await?;
-    Ok(done.rows_affected() > 0)
+    if done.rows_affected() == 0 {
+        tx.rollback().await?;
+        return Ok(None);
+    }
+    tx.commit().await?;
+    Ok(Some(revoked))
 }
 
 /// Inserts every account in one transaction: either all are created or, on the first error

@@ -203,21 +203,68 @@ pub async fn count_system_admins(db: &Db) -> Result<i64> {
     Ok(n)
 }
 
-/// Writes the profile fields of `a` (name, addresses, role).
-pub async fn update_profile(db: &Db, a: &Account, now: Timestamp) -> Result<()> {
-    sqlx::query(
-        "UPDATE accounts SET display_name = $2, email = $3, reset_email = $4, role = $5, updated_at = $6 WHERE id = $1",
-    )
-    .bind(a.id)
-    .bind(&a.display_name)
-    .bind(a.email.as_deref())
-    .bind(a.reset_email.as_deref())
-    .bind(a.role.as_str())
-    .bind(now)
-    .execute(&db.write)
-    .await
-    .map_err(conflict_as(duplicate_message(&a.username)))?;
-    Ok(())
+/// One change to an account, written by [`update`] in one transaction.
+pub struct AccountUpdate<'a> {
+    /// The account, with the profile fields (name, addresses, role) as they should be.
+    pub account: &'a Account,
+    /// Write the profile fields of `account`.
+    pub profile: bool,
+    /// Enable or disable it; disabling ends its sessions and cancels its reset links.
+    pub status: Option<AccountStatus>,
+    /// Cancel outstanding reset links (an address changed: links are bound to it).
+    pub cancel_links: bool,
+    /// Revoke the API keys the account created (it was disabled or lost an administrator's
+    /// role).
+    pub revoke_keys: bool,
+}
+
+/// Writes `u` in one transaction: either all of it lands or, on any error, none. Returns the
+/// API keys it revoked.
+pub async fn update(
+    db: &Db,
+    u: &AccountUpdate<'_>,
+    now: Timestamp,
+) -> Result<Vec<super::api_keys::ApiKey>> {
+    let a = u.account;
+    let mut tx = db.write.begin().await?;
+    if u.profile {
+        sqlx::query(
+            "UPDATE accounts SET display_name = $2, email = $3, reset_email = $4, role = $5, updated_at = $6 WHERE id = $1",
+        )
+        .bind(a.id)
+        .bind(&a.display_name)
+        .bind(a.email.as_deref())
+        .bind(a.reset_email.as_deref())
+        .bind(a.role.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(conflict_as(duplicate_message(&a.username)))?;
+    }
+    if let Some(status) = u.status {
+        sqlx::query("UPDATE accounts SET status = $2, updated_at = $3 WHERE id = $1")
+            .bind(a.id)
+            .bind(status.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        if status == AccountStatus::Disabled {
+            sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+                .bind(a.id)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    if u.cancel_links || u.status == Some(AccountStatus::Disabled) {
+        super::reset::cancel_for_account(&mut *tx, a.id, now).await?;
+    }
+    let revoked = if u.revoke_keys {
+        super::api_keys::revoke_created_by(&mut *tx, a.id, now).await?
+    } else {
+        Vec::new()
+    };
+    tx.commit().await?;
+    Ok(revoked)
 }
 
 /// Stores a new password hash and ends the account's sessions, except `keep_session` (the one
@@ -261,31 +308,6 @@ pub async fn upgrade_hash(db: &Db, account_id: i64, old_hash: &str, new_hash: &s
         .bind(new_hash)
         .execute(&db.write)
         .await?;
-    Ok(())
-}
-
-/// Enables or disables an account; disabling ends all its sessions in the same transaction.
-pub async fn set_status(
-    db: &Db,
-    account_id: i64,
-    status: AccountStatus,
-    now: Timestamp,
-) -> Result<()> {
-    let mut tx = db.write.begin().await?;
-    sqlx::query("UPDATE accounts SET status = $2, updated_at = $3 WHERE id = $1")
-        .bind(account_id)
-        .bind(status.as_str())
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    if status == AccountStatus::Disabled {
-        sqlx::query("DELETE FROM sessions WHERE account_id = $1")
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await?;
-        super::reset::cancel_for_account(&mut *tx, account_id, now).await?;
-    }
-    tx.commit().await?;
     Ok(())
 }
 

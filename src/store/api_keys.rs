@@ -16,13 +16,34 @@ pub struct ApiKey {
     /// Space-separated scopes.
     pub scopes: String,
     pub created_by: String,
+    /// The account that created the key in the console; `None` for keys made with the CLI
+    /// (operators' keys). Revoked when that account is disabled, deleted or demoted.
+    pub created_by_account: Option<i64>,
     pub created_at: Timestamp,
     pub expires_at: Option<Timestamp>,
     pub last_used_at: Option<Timestamp>,
     pub revoked_at: Option<Timestamp>,
 }
 
-const COLUMNS: &str = "id, tenant_id, name, prefix, scopes, created_by, created_at, expires_at, last_used_at, revoked_at";
+impl ApiKey {
+    /// `revoked`, `expired` or `active` at `now`.
+    pub fn state(&self, now: Timestamp) -> &'static str {
+        if self.revoked_at.is_some() {
+            "revoked"
+        } else if self.expires_at.is_some_and(|e| e <= now) {
+            "expired"
+        } else {
+            "active"
+        }
+    }
+
+    /// The scopes as a list.
+    pub fn scope_list(&self) -> Vec<&str> {
+        self.scopes.split_whitespace().collect()
+    }
+}
+
+const COLUMNS: &str = "id, tenant_id, name, prefix, scopes, created_by, created_by_account, created_at, expires_at, last_used_at, revoked_at";
 
 pub struct NewKey<'a> {
     pub tenant_id: Option<i64>,
@@ -31,13 +52,14 @@ pub struct NewKey<'a> {
     pub prefix: &'a str,
     pub scopes: &'a str,
     pub created_by: &'a str,
+    pub created_by_account: Option<i64>,
     pub expires_at: Option<Timestamp>,
 }
 
 pub async fn create(db: &Db, k: &NewKey<'_>, now: Timestamp) -> Result<i64> {
     Ok(sqlx::query_scalar(
-        "INSERT INTO api_keys (tenant_id, name, key_hash, prefix, scopes, created_by, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        "INSERT INTO api_keys (tenant_id, name, key_hash, prefix, scopes, created_by, created_by_account, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
     .bind(k.tenant_id)
     .bind(k.name)
@@ -45,6 +67,7 @@ pub async fn create(db: &Db, k: &NewKey<'_>, now: Timestamp) -> Result<i64> {
     .bind(k.prefix)
     .bind(k.scopes)
     .bind(k.created_by)
+    .bind(k.created_by_account)
     .bind(now)
     .bind(k.expires_at)
     .fetch_one(&db.write)
@@ -98,4 +121,43 @@ pub async fn revoke(db: &Db, id: i64, now: Timestamp) -> Result<bool> {
         .execute(&db.write)
         .await?;
     Ok(r.rows_affected() == 1)
+}
+
+/// The key with this hash whatever its state (revoked, expired): to say in the audit log why a
+/// presented key was refused.
+pub async fn find_by_hash(db: &Db, hash: &TokenHash) -> Result<Option<ApiKey>> {
+    let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE key_hash = $1");
+    Ok(sqlx::query_as(&sql)
+        .bind(hash.as_str())
+        .fetch_optional(&db.read)
+        .await?)
+}
+
+/// Revokes every key the account `account_id` created (and that isn't revoked yet), in the
+/// caller's transaction. Returns the keys revoked, to audit each.
+pub async fn revoke_created_by<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    ex: E,
+    account_id: i64,
+    now: Timestamp,
+) -> Result<Vec<ApiKey>> {
+    let sql = format!(
+        "UPDATE api_keys SET revoked_at = $2 WHERE created_by_account = $1 AND revoked_at IS NULL RETURNING {COLUMNS}"
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(account_id)
+        .bind(now)
+        .fetch_all(ex)
+        .await?)
+}
+
+/// How many usable keys (not revoked, not expired) the account `account_id` created.
+pub async fn count_usable_created_by(db: &Db, account_id: i64, now: Timestamp) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM api_keys WHERE created_by_account = $1 AND revoked_at IS NULL \
+         AND (expires_at IS NULL OR expires_at > $2)",
+    )
+    .bind(account_id)
+    .bind(now)
+    .fetch_one(&db.read)
+    .await?)
 }

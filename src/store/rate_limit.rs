@@ -22,6 +22,69 @@ pub async fn hit(db: &Db, key: &str, window_secs: i64, now: Timestamp) -> Result
     Ok(count)
 }
 
+/// [`hit`] for several keys in one statement (one write instead of one per key: the per-IP,
+/// per-tenant and per-account counters of a form are counted together). Returns the counts in
+/// the order of `keys`; a key given twice is counted once.
+pub async fn hit_all(db: &Db, keys: &[&str], window_secs: i64, now: Timestamp) -> Result<Vec<i64>> {
+    let mut distinct: Vec<&str> = Vec::with_capacity(keys.len());
+    for k in keys {
+        if !distinct.contains(k) {
+            distinct.push(k);
+        }
+    }
+    // $1 = now, $2 = start of the current window, $3… = the keys.
+    let values: Vec<String> = (0..distinct.len())
+        .map(|i| format!("(${}, $1, 1)", i + 3))
+        .collect();
+    let sql = format!(
+        "INSERT INTO rate_limits (key, window_start, count) VALUES {} \
+         ON CONFLICT (key) DO UPDATE SET \
+           count = CASE WHEN rate_limits.window_start <= $2 THEN 1 ELSE rate_limits.count + 1 END, \
+           window_start = CASE WHEN rate_limits.window_start <= $2 THEN $1 ELSE rate_limits.window_start END \
+         RETURNING key, count",
+        values.join(", ")
+    );
+    let mut query = sqlx::query_as::<_, (String, i64)>(&sql)
+        .bind(now)
+        .bind(now - window_secs);
+    for k in &distinct {
+        query = query.bind(*k);
+    }
+    let rows = query.fetch_all(&db.write).await?;
+    Ok(keys
+        .iter()
+        .map(|key| {
+            rows.iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, n)| *n)
+                .unwrap_or(1)
+        })
+        .collect())
+}
+
+/// Like [`hit`], and also returns when the current window started (so a caller can say when it
+/// ends: `window_start + window_secs`). One statement, one write.
+pub async fn hit_window(
+    db: &Db,
+    key: &str,
+    window_secs: i64,
+    now: Timestamp,
+) -> Result<(i64, Timestamp)> {
+    let row: (i64, i64) = sqlx::query_as(
+        "INSERT INTO rate_limits (key, window_start, count) VALUES ($1, $2, 1) \
+         ON CONFLICT (key) DO UPDATE SET \
+           count = CASE WHEN rate_limits.window_start <= $3 THEN 1 ELSE rate_limits.count + 1 END, \
+           window_start = CASE WHEN rate_limits.window_start <= $3 THEN $2 ELSE rate_limits.window_start END \
+         RETURNING count, window_start",
+    )
+    .bind(key)
+    .bind(now)
+    .bind(now - window_secs)
+    .fetch_one(&db.write)
+    .await?;
+    Ok(row)
+}
+
 /// The count in the current window, without counting.
 pub async fn peek(db: &Db, key: &str, window_secs: i64, now: Timestamp) -> Result<i64> {
     let count: Option<i64> =

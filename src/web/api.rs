@@ -23,11 +23,12 @@ use utoipa_axum::routes;
 
 use super::extract::ClientIp;
 use super::AppState;
-use crate::domain::{DisplayName, EmailAddress, Role, Username};
+use crate::domain::{AccountStatus, DisplayName, EmailAddress, Role, TenantSlug, Username};
 use crate::service::admin_reset::{AdminReset, Recipients, ResetKind, When};
-use crate::service::api_keys::{ApiPrincipal, CredentialCheck, PasswordChange};
+use crate::service::api_keys::{ApiPrincipal, CredentialCheck, KeyRefusal, PasswordChange};
 use crate::service::reset::{LinkProblem, RequestOutcome};
-use crate::service::{CreateAccount, ServiceError};
+use crate::service::user_admin::{ImportReport, ImportRow};
+use crate::service::{AccountChanges, CreateAccount, ServiceError};
 use crate::store::{self, Account, Tenant};
 
 /// The error body of every failed API call.
@@ -38,8 +39,10 @@ pub struct ErrorBody {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// Machine-readable: unauthorized, insufficient_scope, not_found, invalid_json,
-    /// validation_failed, conflict, too_many_requests, internal.
+    /// Machine-readable: unauthorized, insufficient_scope, all_tenants_key_required, not_found,
+    /// method_not_allowed, invalid_json, invalid_query, validation_failed, conflict,
+    /// smtp_from_environment, no_tenant_smtp, too_many_requests (with `Retry-After` when a key's
+    /// budget is spent), internal.
     pub code: &'static str,
     /// For people.
     pub message: String,
@@ -50,6 +53,8 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    /// Seconds for a `Retry-After` header.
+    retry_after: Option<i64>,
 }
 
 impl ApiError {
@@ -58,6 +63,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
     }
     fn unauthorized() -> Self {
@@ -92,6 +98,10 @@ impl IntoResponse for ApiError {
                 header::WWW_AUTHENTICATE,
                 header::HeaderValue::from_static("Bearer"),
             );
+        }
+        if let Some(secs) = self.retry_after {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(secs.max(1)));
         }
         res
     }
@@ -130,15 +140,50 @@ impl From<crate::domain::InvalidInput> for ApiError {
     }
 }
 
-/// A JSON body, parsed strictly: unknown fields, wrong types and malformed JSON are a 400 with
-/// the reason, never a 500.
+impl From<KeyRefusal> for ApiError {
+    fn from(r: KeyRefusal) -> Self {
+        match r {
+            KeyRefusal::MissingScope(m) => {
+                ApiError::new(StatusCode::FORBIDDEN, "insufficient_scope", m)
+            }
+            KeyRefusal::AllTenantsKeyRequired(m) => {
+                ApiError::new(StatusCode::FORBIDDEN, "all_tenants_key_required", m)
+            }
+        }
+    }
+}
+
+/// A JSON body, parsed strictly: unknown fields, wrong types, malformed JSON and anything but
+/// an object at the top level are a 400 with the reason, never a 500.
 pub struct ApiJson<T>(pub T);
+
+/// `T` read only from a JSON object: serde would otherwise fill a struct from an array too
+/// (`["alice"]` as `{"username": "alice"}`). Everything else (unknown and repeated fields,
+/// types) is still `T`'s own deserialization.
+struct ObjectOnly<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for ObjectOnly<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Object<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Object<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        d.deserialize_map(Object(std::marker::PhantomData))
+            .map(ObjectOnly)
+    }
+}
 
 impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(ApiJson(v)),
+        match Json::<ObjectOnly<T>>::from_request(req, state).await {
+            Ok(Json(ObjectOnly(v))) => Ok(ApiJson(v)),
             Err(e) => {
                 let status = match &e {
                     JsonRejection::MissingJsonContentType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -151,7 +196,8 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<
     }
 }
 
-/// The caller's API key. Failed attempts count against the client IP like failed sign-ins.
+/// The caller's API key. Failed attempts count against the client IP like failed sign-ins (and
+/// are audited, boundedly); each accepted request counts against the key's per-minute budget.
 pub struct ApiAuth(pub ApiPrincipal);
 
 impl FromRequestParts<AppState> for ApiAuth {
@@ -164,9 +210,7 @@ impl FromRequestParts<AppState> for ApiAuth {
             .await
             .unwrap_or(ClientIp("unknown".into()));
         let core = &state.core;
-        let key = format!("api-auth-ip:{}", crate::service::ip_bucket(&ip));
-        let limit = i64::from(core.config.raw.login_attempts_per_ip_per_hour);
-        if store::rate_limit::peek(&core.db, &key, 3600, core.now()).await? >= limit {
+        if core.api_auth_blocked(&ip).await? {
             return Err(ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_requests",
@@ -179,14 +223,27 @@ impl FromRequestParts<AppState> for ApiAuth {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(|v| SecretString::from(v.trim().to_owned()));
-        let principal = match bearer {
-            Some(b) => core.api_principal(&b).await?,
+        let principal = match &bearer {
+            Some(b) => core.api_principal(b).await?,
             None => None,
         };
         match principal {
-            Some(p) => Ok(ApiAuth(p)),
+            Some(p) => match core.api_key_budget(&p.key).await? {
+                None => Ok(ApiAuth(p)),
+                Some(secs) => Err(ApiError {
+                    retry_after: Some(secs),
+                    ..ApiError::new(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "too_many_requests",
+                        format!(
+                            "this API key has used its {} requests for this minute; try again in {secs} s",
+                            core.config.raw.api_requests_per_key_per_minute
+                        ),
+                    )
+                }),
+            },
             None => {
-                store::rate_limit::hit(&core.db, &key, 3600, core.now()).await?;
+                core.api_auth_failed(bearer.as_ref(), &ip).await?;
                 Err(ApiError::unauthorized())
             }
         }
@@ -243,31 +300,49 @@ struct ApiDoc;
 fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(list_users, create_user))
-        .routes(routes!(get_user))
+        .routes(routes!(get_user, update_user, delete_user))
+        .routes(routes!(import_users))
         .routes(routes!(send_resets))
         .routes(routes!(get_campaign))
         .routes(routes!(authenticate))
         .routes(routes!(forgot_password))
         .routes(routes!(reset_password))
         .routes(routes!(change_password))
-        .routes(routes!(list_tenants))
+        .routes(routes!(list_tenants, create_tenant))
+        .routes(routes!(tenant_audit_log))
+        .routes(routes!(system_audit_log))
         .routes(routes!(get_settings, put_settings))
         .routes(routes!(campaign_action))
         .routes(routes!(list_tasks))
         .routes(routes!(task_action))
         .routes(routes!(mail_log))
+        .routes(routes!(get_tenant_smtp, put_tenant_smtp))
+        .routes(routes!(check_tenant_smtp))
+        .routes(routes!(get_system_smtp, put_system_smtp))
+        .routes(routes!(check_system_smtp))
 }
 
 /// The API routes and, at `/api/v1/openapi.json`, the OpenAPI document describing exactly them.
+/// A method a route lacks is answered 405 in the API's error shape (with `Allow`).
 pub fn router() -> Router<AppState> {
     let (router, spec) = routes().split_for_parts();
     let json = spec.to_pretty_json().unwrap_or_default();
-    router.route(
-        "/api/v1/openapi.json",
-        axum::routing::get(move || {
-            let json = json.clone();
-            async move { ([(header::CONTENT_TYPE, "application/json")], json) }
-        }),
+    router
+        .route(
+            "/api/v1/openapi.json",
+            axum::routing::get(move || {
+                let json = json.clone();
+                async move { ([(header::CONTENT_TYPE, "application/json")], json) }
+            }),
+        )
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+async fn method_not_allowed(method: axum::http::Method) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("this path doesn't take {method}; the Allow header lists the methods it takes"),
     )
 }
 
@@ -351,7 +426,7 @@ async fn list_users(
     found.truncate(limit as usize);
     Ok(Json(UserList {
         users: found.iter().map(User::from).collect(),
-        next_offset: more.then_some(offset + limit),
+        next_offset: more.then_some(offset.saturating_add(limit)),
     }))
 }
 
@@ -362,10 +437,25 @@ pub struct NewUser {
     email: Option<String>,
     reset_email: Option<String>,
     display_name: Option<String>,
-    /// user (default) or tenant-admin
+    /// user (default) or tenant-admin (which needs the scope settings:write as well)
     role: Option<String>,
 }
 
+/// A role the API may give: `user` or `tenant-admin` (system administrators are made in the
+/// console or with the CLI).
+fn api_role(raw: &str) -> Result<Role, ApiError> {
+    match raw {
+        "user" => Ok(Role::User),
+        "tenant-admin" => Ok(Role::TenantAdmin),
+        other => Err(ApiError::validation(format!(
+            "role `{}` is not user or tenant-admin",
+            other.escape_debug()
+        ))),
+    }
+}
+
+/// Creates a user without a password (they use "Forgot password?" or get a reset). Creating a
+/// tenant administrator needs the scope `settings:write` as well as `users:write`.
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/users", tag = "users", request_body = NewUser,
     params(("tenant" = String, Path, description = "tenant slug")),
     responses((status = 201, body = User), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -377,16 +467,8 @@ async fn create_user(
     ApiJson(body): ApiJson<NewUser>,
 ) -> Result<(StatusCode, Json<User>), ApiError> {
     let tenant = tenant_for(&state, &auth, &slug, &["users:write"]).await?;
-    let role = match body.role.as_deref() {
-        None | Some("user") => Role::User,
-        Some("tenant-admin") => Role::TenantAdmin,
-        Some(other) => {
-            return Err(ApiError::validation(format!(
-                "role `{}` is not user or tenant-admin",
-                other.escape_debug()
-            )))
-        }
-    };
+    let role = body.role.as_deref().map_or(Ok(Role::User), api_role)?;
+    auth.may_handle_role(role)?;
     let new = CreateAccount {
         username: Username::parse(&body.username)?,
         display_name: body
@@ -421,6 +503,276 @@ async fn get_user(
     let tenant = tenant_for(&state, &auth, &slug, &["users:read"]).await?;
     let account = state.core.account_by_username(&tenant, &username).await?;
     Ok(Json(User::from(&account)))
+}
+
+/// The user named in the path; a name that can't be a username is "not found" too.
+async fn user_in(state: &AppState, tenant: &Tenant, username: &str) -> Result<Account, ApiError> {
+    if Username::parse(username).is_err() {
+        return Err(ApiError::not_found("there is no such user"));
+    }
+    Ok(state.core.account_by_username(tenant, username).await?)
+}
+
+/// Deserializes a field that may be absent (`None`), `null` (`Some(None)`) or a value.
+fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Changes to a user: only the fields given change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserChange {
+    /// The primary e-mail address; `null` removes it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    email: Option<Option<String>>,
+    /// The e-mail address for password reset; `null` removes it. Its owner (at the old address,
+    /// or the primary one) is told, and outstanding reset links stop working.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    reset_email: Option<Option<String>>,
+    /// `null` or "" removes the name.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    display_name: Option<Option<String>>,
+    /// user or tenant-admin (tenant administrators need the scope settings:write as well)
+    role: Option<String>,
+    /// true disables the account (its sessions and reset links end); false enables it.
+    disabled: Option<bool>,
+}
+
+/// Changes a user. An administrator's account (tenant-admin, or becoming one) needs the scope
+/// `settings:write` as well; a system administrator's account only an all-tenants key with it.
+#[utoipa::path(patch, path = "/api/v1/tenants/{tenant}/users/{username}", tag = "users", request_body = UserChange,
+    params(("tenant" = String, Path, description = "tenant slug"), ("username" = String, Path)),
+    responses((status = 200, body = User), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update_user(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    ClientIp(ip): ClientIp,
+    Path((slug, username)): Path<(String, String)>,
+    ApiJson(body): ApiJson<UserChange>,
+) -> Result<Json<User>, ApiError> {
+    let tenant = tenant_for(&state, &auth, &slug, &["users:write"]).await?;
+    let target = user_in(&state, &tenant, &username).await?;
+    auth.may_handle_role(target.role)?;
+    // Everything is checked before anything changes.
+    let address = |what: &str, raw: &Option<String>| -> Result<Option<EmailAddress>, ApiError> {
+        raw.as_deref()
+            .map(EmailAddress::parse)
+            .transpose()
+            .map_err(|e| ApiError::validation(format!("{what}: {}", e.0)))
+    };
+    let email = body
+        .email
+        .as_ref()
+        .map(|e| address("email", e))
+        .transpose()?;
+    let reset_email = body
+        .reset_email
+        .as_ref()
+        .map(|e| address("reset_email", e))
+        .transpose()?;
+    let display_name = body
+        .display_name
+        .as_ref()
+        .map(|d| DisplayName::parse(d.as_deref().unwrap_or("")))
+        .transpose()
+        .map_err(|e| ApiError::validation(format!("display_name: {}", e.0)))?;
+    let role = match body.role.as_deref() {
+        Some(r) if r == target.role.as_str() => None,
+        Some(r) => Some(api_role(r)?),
+        None => None,
+    };
+    if let Some(r) = role {
+        auth.may_handle_role(r)?;
+    }
+    let status = body.disabled.map(|d| {
+        if d {
+            AccountStatus::Disabled
+        } else {
+            AccountStatus::Active
+        }
+    });
+    // Only what differs counts as a change (as on the console's page).
+    let as_str = |e: &Option<EmailAddress>| e.as_ref().map(|e| e.as_str().to_owned());
+    let changes = AccountChanges {
+        display_name: display_name.filter(|d| d.as_str() != target.display_name),
+        email: email.filter(|e| as_str(e) != target.email),
+        reset_email: reset_email.filter(|e| as_str(e) != target.reset_email),
+        role,
+    };
+    let status = status.filter(|s| *s != target.status);
+    let profile_changes = changes.display_name.is_some()
+        || changes.email.is_some()
+        || changes.reset_email.is_some()
+        || changes.role.is_some();
+    if !profile_changes && status.is_none() {
+        return Ok(Json(User::from(&target)));
+    }
+    // Profile, role and status in one transaction: all of it lands, or none.
+    let account = state
+        .core
+        .admin_change_account(
+            &auth.actor(),
+            &tenant,
+            target,
+            profile_changes.then_some(changes),
+            status,
+            Some(&ip),
+        )
+        .await?;
+    Ok(Json(User::from(&account)))
+}
+
+/// Deletes a user; their sessions and reset links end with the account. The same extra scope
+/// rules as for changes apply to administrators' accounts.
+#[utoipa::path(delete, path = "/api/v1/tenants/{tenant}/users/{username}", tag = "users",
+    params(("tenant" = String, Path, description = "tenant slug"), ("username" = String, Path)),
+    responses((status = 204, description = "deleted"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn delete_user(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    ClientIp(ip): ClientIp,
+    Path((slug, username)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let tenant = tenant_for(&state, &auth, &slug, &["users:write"]).await?;
+    let target = user_in(&state, &tenant, &username).await?;
+    auth.may_handle_role(target.role)?;
+    state
+        .core
+        .delete_account(&auth.actor(), &tenant, &target, Some(&ip))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserImport {
+    /// The CSV text: a header naming the columns (username, email, reset_email, display_name,
+    /// role — any order, only username required), then one user per line; at most 5000 rows
+    /// and the server's request size limit (`max_body_bytes`).
+    csv: String,
+    /// Only check the rows; create nothing.
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// What an import did or would do.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportResult {
+    dry_run: bool,
+    /// Accounts created: all rows, or none.
+    imported: usize,
+    /// A problem with the file as a whole (no header, an unknown column, too many rows).
+    file_error: Option<String>,
+    rows: Vec<ImportedRow>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportedRow {
+    /// The line in the file (the header is line 1).
+    line: u64,
+    username: String,
+    email: String,
+    reset_email: String,
+    display_name: String,
+    role: String,
+    /// Empty when the row is fine.
+    errors: Vec<String>,
+}
+
+impl From<ImportReport> for ImportResult {
+    fn from(r: ImportReport) -> Self {
+        ImportResult {
+            dry_run: r.dry_run,
+            imported: r.imported,
+            file_error: r.error,
+            rows: r
+                .rows
+                .into_iter()
+                .map(|row: ImportRow| ImportedRow {
+                    line: row.line,
+                    username: row.username,
+                    email: row.email,
+                    reset_email: row.reset_email,
+                    display_name: row.display_name,
+                    role: row.role,
+                    errors: row.errors,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A refused import: the error, and the report with each row's problems.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportRefused {
+    error: ErrorDetail,
+    report: ImportResult,
+}
+
+/// Imports users from CSV, like the console's import page and `latchkey user import`: every
+/// row is checked, and either all are created or — when any row is wrong — none (422 with the
+/// report). `dry_run` only checks. Imported users have no password. Rows with the role
+/// tenant-admin need the scope `settings:write` as well. (A user called `import` is reached at
+/// `…/users/%69mport`.)
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/users/import", tag = "users", request_body = UserImport,
+    params(("tenant" = String, Path, description = "tenant slug")),
+    responses((status = 200, body = ImportResult, description = "imported, or (dry run) every row is fine"), (status = 400, body = ErrorBody),
+               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
+               (status = 422, body = ImportRefused, description = "nothing was imported; see the rows' errors")))]
+async fn import_users(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    ClientIp(ip): ClientIp,
+    Path(slug): Path<String>,
+    ApiJson(body): ApiJson<UserImport>,
+) -> Result<Response, ApiError> {
+    let tenant = tenant_for(&state, &auth, &slug, &["users:write"]).await?;
+    let refuse_admins = auth
+        .may_handle_role(Role::TenantAdmin)
+        .err()
+        .map(|_| "a tenant administrator needs a key with the scope settings:write as well");
+    let report = state
+        .core
+        .import_users_with(
+            &auth.actor(),
+            &tenant,
+            &body.csv,
+            body.dry_run,
+            Some(&ip),
+            refuse_admins,
+        )
+        .await?;
+    let message = if let Some(e) = &report.error {
+        format!("Nothing was imported. {e}")
+    } else if !report.ok() {
+        format!(
+            "Nothing was imported: {} of {} rows have errors.",
+            report.bad_rows(),
+            report.rows.len()
+        )
+    } else {
+        return Ok(Json(ImportResult::from(report)).into_response());
+    };
+    Ok((
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Json(ImportRefused {
+            error: ErrorDetail {
+                code: "validation_failed",
+                message,
+            },
+            report: report.into(),
+        }),
+    )
+        .into_response())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -854,14 +1206,306 @@ async fn list_tenants(
         tenants
             .into_iter()
             .filter(|t| auth.may_use(t))
-            .map(|t| TenantInfo {
-                slug: t.slug,
-                display_name: t.display_name,
-                enabled: t.enabled,
-                password_reset_enabled: t.settings.password_reset_enabled,
-            })
+            .map(TenantInfo::from)
             .collect(),
     ))
+}
+
+impl From<Tenant> for TenantInfo {
+    fn from(t: Tenant) -> Self {
+        TenantInfo {
+            slug: t.slug,
+            display_name: t.display_name,
+            enabled: t.enabled,
+            password_reset_enabled: t.settings.password_reset_enabled,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTenant {
+    /// The short name in addresses: 1–63 lowercase letters, digits and dashes.
+    slug: String,
+    /// The name people see (default: the slug).
+    name: Option<String>,
+}
+
+/// The refusal for a tenant key calling an all-tenants operation.
+fn all_tenants_required(what: &'static str) -> ApiError {
+    KeyRefusal::AllTenantsKeyRequired(what).into()
+}
+
+/// The refusal for a key without `scope`.
+fn insufficient_scope(scope: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "insufficient_scope",
+        format!("this key lacks the scope {scope}"),
+    )
+}
+
+/// Creates a tenant (with default settings; its public URL is set with `latchkey tenant set`).
+/// Only an all-tenants key with the scope `settings:write`.
+#[utoipa::path(post, path = "/api/v1/tenants", tag = "tenants", request_body = NewTenant,
+    responses((status = 201, body = TenantInfo), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+               (status = 403, body = ErrorBody, description = "insufficient_scope, or all_tenants_key_required for a tenant's key"),
+               (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_tenant(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    ClientIp(ip): ClientIp,
+    ApiJson(body): ApiJson<NewTenant>,
+) -> Result<(StatusCode, Json<TenantInfo>), ApiError> {
+    if !auth.has_scope("settings:write") {
+        return Err(insufficient_scope("settings:write"));
+    }
+    if !auth.all_tenants() {
+        return Err(all_tenants_required(
+            "only a key for all tenants (`latchkey api-key create --all-tenants`) may create tenants",
+        ));
+    }
+    let slug = TenantSlug::parse(&body.slug)?;
+    let name = match body.name.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(n) => Some(
+            DisplayName::parse(n).map_err(|e| ApiError::validation(format!("name: {}", e.0)))?,
+        ),
+    };
+    let tenant = state
+        .core
+        .create_tenant_from(&auth.actor(), &slug, name.as_ref(), None, Some(&ip))
+        .await?;
+    Ok((StatusCode::CREATED, Json(TenantInfo::from(tenant))))
+}
+
+/// Outcomes an audit event can have.
+const AUDIT_OUTCOMES: [&str; 4] = ["success", "failure", "refused", "throttled"];
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// The action or its start: `account` matches account.created, account.deleted, ….
+    action: Option<String>,
+    /// Part of the actor (`alice@acme`, `cli`, `api-key:3:HR sync`).
+    actor: Option<String>,
+    /// Part of the target (a username, a tenant).
+    target: Option<String>,
+    /// success, failure, refused or throttled.
+    outcome: Option<String>,
+    /// From this day (YYYY-MM-DD, UTC, inclusive) or time (RFC 3339).
+    since: Option<String>,
+    /// Up to this day (YYYY-MM-DD, UTC, inclusive) or time (RFC 3339).
+    until: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SystemAuditQuery {
+    /// Only this tenant's events (its slug).
+    tenant: Option<String>,
+    /// The action or its start: `account` matches account.created, account.deleted, ….
+    action: Option<String>,
+    /// Part of the actor (`alice@acme`, `cli`, `api-key:3:HR sync`).
+    actor: Option<String>,
+    /// Part of the target (a username, a tenant).
+    target: Option<String>,
+    /// success, failure, refused or throttled.
+    outcome: Option<String>,
+    /// From this day (YYYY-MM-DD, UTC, inclusive) or time (RFC 3339).
+    since: Option<String>,
+    /// Up to this day (YYYY-MM-DD, UTC, inclusive) or time (RFC 3339).
+    until: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+/// A day (its first second, or with `end` its last) or an RFC 3339 time, as Unix time.
+fn audit_time(what: &str, raw: &str, end: bool) -> Result<i64, ApiError> {
+    let raw = raw.trim();
+    let day = time::macros::format_description!("[year]-[month]-[day]");
+    if let Ok(d) = time::Date::parse(raw, &day) {
+        let start = d.midnight().assume_utc().unix_timestamp();
+        return Ok(if end { start + 86_399 } else { start });
+    }
+    time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
+        .map(|t| t.unix_timestamp())
+        .map_err(|_| {
+            ApiError::validation(format!(
+                "{what}: `{}` is not a date like 2026-11-22 or an RFC 3339 time",
+                raw.escape_debug()
+            ))
+        })
+}
+
+impl AuditQuery {
+    fn filter(&self, tenant_id: Option<i64>) -> Result<store::audit::Filter, ApiError> {
+        let limit = self.limit.unwrap_or(50);
+        if !(1..=500).contains(&limit) || self.offset.is_some_and(|o| o < 0) {
+            return Err(ApiError::validation(
+                "limit must be 1–500 and offset at least 0",
+            ));
+        }
+        let blank = |o: &Option<String>| {
+            o.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        let outcome = blank(&self.outcome);
+        if let Some(o) = outcome.as_deref().filter(|o| !AUDIT_OUTCOMES.contains(o)) {
+            return Err(ApiError::validation(format!(
+                "outcome `{}` is not one of {}",
+                o.escape_debug(),
+                AUDIT_OUTCOMES.join(", ")
+            )));
+        }
+        Ok(store::audit::Filter {
+            tenant_id,
+            action: blank(&self.action),
+            actor: blank(&self.actor),
+            target: blank(&self.target),
+            outcome,
+            since: blank(&self.since)
+                .map(|s| audit_time("since", &s, false))
+                .transpose()?,
+            until: blank(&self.until)
+                .map(|s| audit_time("until", &s, true))
+                .transpose()?,
+            // One more, to tell whether there is a next page.
+            limit: limit + 1,
+            offset: self.offset.unwrap_or(0),
+        })
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEvent {
+    id: i64,
+    /// Unix time (UTC).
+    at: i64,
+    /// The tenant's slug; none for system events.
+    tenant: Option<String>,
+    actor: String,
+    action: String,
+    target: Option<String>,
+    ip: Option<String>,
+    /// success, failure, refused or throttled
+    outcome: String,
+    /// Details of the event (never a password, token or key).
+    #[schema(value_type = Object)]
+    detail: serde_json::Value,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditLog {
+    /// Newest first.
+    events: Vec<AuditEvent>,
+    /// The offset of the next page, when there is one.
+    next_offset: Option<i64>,
+}
+
+async fn audit_page(
+    state: &AppState,
+    filter: store::audit::Filter,
+    tenants: &[Tenant],
+) -> Result<AuditLog, ApiError> {
+    let mut rows = store::audit::search(&state.core.db, &filter).await?;
+    let limit = filter.limit - 1;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let slug = |id: Option<i64>| {
+        id.and_then(|id| tenants.iter().find(|t| t.id == id))
+            .map(|t| t.slug.clone())
+    };
+    Ok(AuditLog {
+        events: rows
+            .into_iter()
+            .map(|e| AuditEvent {
+                id: e.id,
+                at: e.at,
+                tenant: slug(e.tenant_id),
+                detail: serde_json::from_str(&e.detail)
+                    .unwrap_or(serde_json::Value::String(e.detail)),
+                actor: e.actor,
+                action: e.action,
+                target: e.target,
+                ip: e.ip,
+                outcome: e.outcome,
+            })
+            .collect(),
+        next_offset: more.then_some(filter.offset.saturating_add(limit)),
+    })
+}
+
+/// The tenant's audit log, newest first: who did what to whom, when, from where, and how it
+/// ended — with the console's filters.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/audit-log", tag = "audit",
+    params(("tenant" = String, Path, description = "tenant slug"), AuditQuery),
+    responses((status = 200, body = AuditLog), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn tenant_audit_log(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Path(slug): Path<String>,
+    query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<AuditLog>, ApiError> {
+    let Query(q) = query
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
+    let tenant = tenant_for(&state, &auth, &slug, &["audit:read"]).await?;
+    let filter = q.filter(Some(tenant.id))?;
+    Ok(Json(
+        audit_page(&state, filter, std::slice::from_ref(&tenant)).await?,
+    ))
+}
+
+/// Every tenant's and the system's audit log (or one tenant's with `tenant`), newest first.
+/// Only an all-tenants key with the scope `audit:read`.
+#[utoipa::path(get, path = "/api/v1/audit-log", tag = "audit",
+    params(SystemAuditQuery),
+    responses((status = 200, body = AuditLog), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+               (status = 403, body = ErrorBody, description = "insufficient_scope, or all_tenants_key_required for a tenant's key"),
+               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn system_audit_log(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    query: Result<Query<SystemAuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<AuditLog>, ApiError> {
+    let Query(q) = query
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
+    if !auth.has_scope("audit:read") {
+        return Err(insufficient_scope("audit:read"));
+    }
+    if !auth.all_tenants() {
+        return Err(all_tenants_required(
+            "the system-wide audit log is for keys for all tenants; use /api/v1/tenants/{tenant}/audit-log",
+        ));
+    }
+    let tenants = store::tenants::list(&state.core.db).await?;
+    let tenant_id = match q.tenant.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(slug) => Some(
+            tenants
+                .iter()
+                .find(|t| t.slug == slug)
+                .map(|t| t.id)
+                .ok_or_else(|| ApiError::not_found("there is no such tenant"))?,
+        ),
+    };
+    let q = AuditQuery {
+        action: q.action,
+        actor: q.actor,
+        target: q.target,
+        outcome: q.outcome,
+        since: q.since,
+        until: q.until,
+        limit: q.limit,
+        offset: q.offset,
+    };
+    let filter = q.filter(tenant_id)?;
+    Ok(Json(audit_page(&state, filter, &tenants).await?))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -1174,6 +1818,516 @@ async fn mail_log(
             })
             .collect(),
     ))
+}
+
+// SMTP settings: the same service operations as the SMTP pages and `latchkey smtp`.
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::OptionalFromRequest<S>
+    for ApiJson<T>
+{
+    type Rejection = ApiError;
+    /// No body at all (no `Content-Type`, no length, not chunked) is `None`; anything else is
+    /// parsed as strictly as a required body.
+    async fn from_request(req: Request, state: &S) -> Result<Option<Self>, Self::Rejection> {
+        let h = req.headers();
+        let empty = h.get(header::CONTENT_TYPE).is_none()
+            && h.get(header::TRANSFER_ENCODING).is_none()
+            && h.get(header::CONTENT_LENGTH)
+                .is_none_or(|v| v.as_bytes() == b"0");
+        if empty {
+            return Ok(None);
+        }
+        <ApiJson<T> as FromRequest<S>>::from_request(req, state)
+            .await
+            .map(Some)
+    }
+}
+
+/// SMTP settings as the API shows them. The password only as `set` or `not set`: never the
+/// password, its ciphertext or a reference.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SmtpView {
+    /// System settings: send mail at all. A tenant's own server: send this tenant's mail
+    /// through it instead of the system's server.
+    enabled: bool,
+    host: String,
+    port: u16,
+    /// starttls, tls (implicit, usually port 465) or none (unencrypted)
+    security: &'static str,
+    /// Sign in to the server.
+    auth: bool,
+    username: String,
+    /// `set` or `not set`.
+    password: &'static str,
+    from_address: String,
+    from_name: String,
+    reply_to: String,
+    /// Empty: `localhost`.
+    helo_name: String,
+    timeout_secs: u64,
+    /// PEM of an extra CA trusted for this server (an internal mail server's); empty when none.
+    extra_ca_pem: String,
+    /// Mails per hour at most through this server; 0 = no limit.
+    max_per_hour: u32,
+}
+
+fn smtp_view(s: &crate::mail::SmtpSettings, password_set: bool) -> SmtpView {
+    SmtpView {
+        enabled: s.enabled,
+        host: s.host.clone(),
+        port: s.port,
+        security: s.security.as_str(),
+        auth: s.auth,
+        username: s.username.clone(),
+        password: if password_set { "set" } else { "not set" },
+        from_address: s.from_address.clone(),
+        from_name: s.from_name.clone(),
+        reply_to: s.reply_to.clone(),
+        helo_name: s.helo_name.clone(),
+        timeout_secs: s.timeout_secs,
+        extra_ca_pem: s.extra_ca_pem.clone(),
+        max_per_hour: s.max_per_hour,
+    }
+}
+
+fn source_name(source: crate::service::SmtpSource) -> &'static str {
+    use crate::service::SmtpSource;
+    match source {
+        SmtpSource::Environment => "environment",
+        SmtpSource::System => "system",
+        SmtpSource::Tenant => "tenant",
+        SmtpSource::Unset => "unset",
+    }
+}
+
+/// The settings as the API shows them, with the password state of where they come from (the
+/// environment keeps its password outside the settings).
+fn effective_view(state: &AppState, e: &crate::service::EffectiveSmtp) -> SmtpView {
+    let password_set = match e.source {
+        crate::service::SmtpSource::Environment => state
+            .core
+            .smtp_env
+            .as_ref()
+            .is_some_and(|env| env.1.is_some()),
+        _ => e.settings.password.is_some(),
+    };
+    smtp_view(&e.settings, password_set)
+}
+
+/// `LATCHKEY_SMTP_*` is set: nothing can be changed through the API.
+fn smtp_from_environment() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "smtp_from_environment",
+        "SMTP is set by environment variables (LATCHKEY_SMTP_*) for the whole system; change them there. The check still works.",
+    )
+}
+
+/// A field-by-field change of SMTP settings: fields left out keep their value.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpChange {
+    /// System settings: send mail at all. A tenant's own server: on = send this tenant's mail
+    /// through it; off = use the system's server again (the settings stay saved).
+    enabled: Option<bool>,
+    host: Option<String>,
+    port: Option<u16>,
+    /// starttls, tls or none
+    security: Option<String>,
+    auth: Option<bool>,
+    username: Option<String>,
+    /// Write-only. Needed again when host, port, security or CA change (with `auth`); left out
+    /// or empty: keep the stored one. Only the password itself: `env:`/`file:` references are
+    /// set with the CLI.
+    password: Option<String>,
+    from_address: Option<String>,
+    from_name: Option<String>,
+    reply_to: Option<String>,
+    helo_name: Option<String>,
+    /// 1 to 300
+    timeout_secs: Option<u64>,
+    /// PEM; "" removes it.
+    extra_ca_pem: Option<String>,
+    /// 0 = no limit
+    max_per_hour: Option<u32>,
+}
+
+impl SmtpChange {
+    /// These fields on top of `s` (what is stored), as the pages' and the CLI's input.
+    fn apply(
+        self,
+        mut s: crate::mail::SmtpSettings,
+    ) -> Result<crate::service::SmtpInput, ApiError> {
+        let text = |v: String| v.trim().to_owned();
+        if let Some(v) = self.enabled {
+            s.enabled = v;
+        }
+        if let Some(v) = self.host {
+            s.host = text(v);
+        }
+        if let Some(v) = self.port {
+            s.port = v;
+        }
+        if let Some(v) = &self.security {
+            s.security = v.parse()?;
+        }
+        if let Some(v) = self.auth {
+            s.auth = v;
+        }
+        if let Some(v) = self.username {
+            s.username = text(v);
+        }
+        if let Some(v) = self.from_address {
+            s.from_address = text(v);
+        }
+        if let Some(v) = self.from_name {
+            s.from_name = text(v);
+        }
+        if let Some(v) = self.reply_to {
+            s.reply_to = text(v);
+        }
+        if let Some(v) = self.helo_name {
+            s.helo_name = text(v);
+        }
+        if let Some(v) = self.timeout_secs {
+            s.timeout_secs = v;
+        }
+        if let Some(v) = self.extra_ca_pem {
+            s.extra_ca_pem = text(v);
+        }
+        if let Some(v) = self.max_per_hour {
+            s.max_per_hour = v;
+        }
+        // What GET shows instead of the password is not a password: a client sending back what
+        // it read must not set one.
+        if matches!(self.password.as_deref(), Some("set" | "not set")) {
+            return Err(ApiError::validation(
+                "password: `set`/`not set` is how the password's state is shown; send the password itself, or leave the field out to keep the stored one",
+            ));
+        }
+        Ok(crate::service::SmtpInput {
+            settings: s,
+            new_password: self.password.map(SecretString::from),
+        })
+    }
+}
+
+/// A server's address, for what applies without a tenant's own server.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SmtpServerAddress {
+    host: String,
+    port: u16,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TenantSmtp {
+    /// Where this tenant's mail goes out: `tenant` (its own server), `system` (the system's
+    /// settings), `environment` (`LATCHKEY_SMTP_*`) or `unset` (nothing configured yet).
+    source: &'static str,
+    /// The tenant uses the system's mail server: it has no own server, or it is switched off.
+    inherits: bool,
+    /// `LATCHKEY_SMTP_*` is set: nothing can be changed (PUT answers 409), the check works.
+    read_only: bool,
+    /// The tenant's own server as saved (switched on or off); null when it has none.
+    own_server: Option<SmtpView>,
+    /// The system's server, used while the tenant has no own server switched on; null when
+    /// none is configured and switched on.
+    system_server: Option<SmtpServerAddress>,
+}
+
+async fn tenant_smtp_json(state: &AppState, tenant: &Tenant) -> Result<TenantSmtp, ApiError> {
+    let core = &state.core;
+    let system = core.system_smtp().await?;
+    let effective = core.smtp_for(Some(tenant)).await?;
+    let read_only = core.smtp_from_env();
+    let own = if read_only {
+        None
+    } else {
+        core.tenant_smtp(tenant).await?
+    };
+    let configured = system.settings.enabled && !system.settings.host.trim().is_empty();
+    Ok(TenantSmtp {
+        source: source_name(effective.source),
+        inherits: effective.source != crate::service::SmtpSource::Tenant,
+        read_only,
+        own_server: own.map(|s| smtp_view(&s, s.password.is_some())),
+        system_server: configured.then(|| SmtpServerAddress {
+            host: system.settings.host.clone(),
+            port: system.settings.port,
+        }),
+    })
+}
+
+/// The tenant's mail server: its own (if it has one) and whether it uses the system's.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/smtp", tag = "smtp",
+    params(("tenant" = String, Path, description = "tenant slug")),
+    responses((status = 200, body = TenantSmtp), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+               (status = 429, body = ErrorBody)))]
+async fn get_tenant_smtp(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Path(slug): Path<String>,
+) -> Result<Json<TenantSmtp>, ApiError> {
+    // Like the console, which shows the SMTP page to the tenant's administrators only.
+    let tenant = tenant_for(&state, &auth, &slug, &["settings:write"]).await?;
+    Ok(Json(tenant_smtp_json(&state, &tenant).await?))
+}
+
+/// Changes the tenant's own mail server with the rules of its SMTP page: fields left out keep
+/// their value; `enabled: false` goes back to the system's server (the settings stay saved);
+/// internal addresses are refused unless the operator allows them; a changed host, port,
+/// security mode or CA needs the password again. 409 `smtp_from_environment` while
+/// `LATCHKEY_SMTP_*` is set.
+#[utoipa::path(put, path = "/api/v1/tenants/{tenant}/smtp", tag = "smtp", request_body = SmtpChange,
+    params(("tenant" = String, Path, description = "tenant slug")),
+    responses((status = 200, body = TenantSmtp), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn put_tenant_smtp(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    ClientIp(ip): ClientIp,
+    Path(slug): Path<String>,
+    ApiJson(body): ApiJson<SmtpChange>,
+) -> Result<Json<TenantSmtp>, ApiError> {
+    let tenant = tenant_for(&state, &auth, &slug, &["settings:write"]).await?;
+    let core = &state.core;
+    if core.smtp_from_env() {
+        return Err(smtp_from_environment());
+    }
+    // The tenant's own settings (also when switched off), never the system's.
+    let current = core.tenant_smtp(&tenant).await?.unwrap_or_default();
+    let input = body.apply(current)?;
+    core.save_smtp(&auth.actor(), Some(&tenant), input, Some(&ip))
+        .await?;
+    Ok(Json(tenant_smtp_json(&state, &tenant).await?))
+}
+
+/// What "Check SMTP configuration" asks for.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpCheckRequest {
+    /// Also send a test message to this address (MAIL FROM, RCPT TO, DATA).
+    to: Option<String>,
+}
+
+/// One step of the conversation with the mail server.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SmtpCheckStep {
+    /// connect, tls-handshake, greeting, ehlo, starttls, auth, mail-from, rcpt-to, data, quit
+    step: String,
+    /// For people, e.g. `MAIL FROM`.
+    label: &'static str,
+    ok: bool,
+    /// What was sent (credentials replaced by `********`).
+    sent: Option<String>,
+    /// The server's reply, or what went wrong locally.
+    reply: String,
+    /// What to do about a failed step.
+    hint: Option<String>,
+    millis: u64,
+}
+
+/// The check's report. A failed check is a report too (200 with `ok: false`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SmtpCheckResult {
+    /// Every step worked (and the test message, if asked for, was accepted).
+    ok: bool,
+    /// One sentence: what worked, or which step failed.
+    summary: String,
+    /// Which settings were checked: `tenant` (the tenant's own server), `system` or
+    /// `environment`.
+    source: &'static str,
+    steps: Vec<SmtpCheckStep>,
+    /// Steps not tried because no `to` was given.
+    skipped: Vec<&'static str>,
+}
+
+fn check_result(
+    report: crate::mail::check::CheckReport,
+    source: crate::service::SmtpSource,
+) -> SmtpCheckResult {
+    SmtpCheckResult {
+        ok: report.ok,
+        summary: report.summary,
+        source: source_name(source),
+        steps: report
+            .steps
+            .into_iter()
+            .map(|s| SmtpCheckStep {
+                step: serde_json::to_value(s.step)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                label: s.label,
+                ok: s.ok,
+                sent: s.sent,
+                reply: s.reply,
+                hint: s.hint,
+                millis: s.millis,
+            })
+            .collect(),
+        skipped: report.skipped,
+    }
+}
+
+fn check_address(
+    body: Option<ApiJson<SmtpCheckRequest>>,
+) -> Result<Option<EmailAddress>, ApiError> {
+    let body = body.map(|ApiJson(b)| b).unwrap_or_default();
+    body.to
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(EmailAddress::parse)
+        .transpose()
+        .map_err(|e| ApiError::validation(format!("to: {}", e.0)))
+}
+
+/// Runs "Check SMTP configuration" with the tenant's own saved server (also while switched off,
+/// to try it before switching it on), as its SMTP page does. Without one, its mail goes through
+/// the system's server, which only a system-wide key checks (`/api/v1/smtp/check`): 422
+/// `no_tenant_smtp` — unless `LATCHKEY_SMTP_*` sets the server, which the page checks too.
+/// Each step with the server's reply and a hint; with `to`, a test message (at most 20 per
+/// tenant and hour). The body may be left out.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/smtp/check", tag = "smtp", request_body(content = Option<SmtpCheckRequest>, description = "optional"),
+    params(("tenant" = String, Path, description = "tenant slug")),
+    responses((status = 200, body = SmtpCheckResult, description = "the report, also of a failed check (`ok: false`)"), (status = 400, body = ErrorBody),
+               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+               (status = 422, body = ErrorBody, description = "no own server to check (`no_tenant_smtp`), an internal address, or a bad `to`"),
+               (status = 429, body = ErrorBody, description = "too many test messages for this tenant this hour")))]
+async fn check_tenant_smtp(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    ClientIp(ip): ClientIp,
+    Path(slug): Path<String>,
+    body: Option<ApiJson<SmtpCheckRequest>>,
+) -> Result<Json<SmtpCheckResult>, ApiError> {
+    let tenant = tenant_for(&state, &auth, &slug, &["settings:write"]).await?;
+    let to = check_address(body)?;
+    let core = &state.core;
+    let (source, input) = if core.smtp_from_env() {
+        // The environment's server: the tenant's page checks it too (read-only settings).
+        (crate::service::SmtpSource::Environment, None)
+    } else {
+        match core.tenant_smtp(&tenant).await? {
+            Some(settings) => (
+                crate::service::SmtpSource::Tenant,
+                Some(crate::service::SmtpInput {
+                    settings,
+                    new_password: None,
+                }),
+            ),
+            // Never the system's server with the system's password for a tenant's key.
+            None => {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "no_tenant_smtp",
+                    format!(
+                        "tenant `{}` has no mail server of its own: its mail goes through the system's server, which only a system-wide key can check, with POST /api/v1/smtp/check",
+                        tenant.slug
+                    ),
+                ))
+            }
+        }
+    };
+    let report = core
+        .check_smtp(&auth.actor(), Some(&tenant), input, to, Some(&ip))
+        .await?;
+    Ok(Json(check_result(report, source)))
+}
+
+/// The system's SMTP settings are for all-tenants keys with `settings:write` only.
+fn system_smtp_key(auth: &ApiPrincipal) -> Result<(), ApiError> {
+    if auth.key.tenant_id.is_some() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "all_tenants_key_required",
+            "only an all-tenants key (latchkey api-key create --all-tenants) may use the system's SMTP settings",
+        ));
+    }
+    if !auth.has_scope("settings:write") {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "insufficient_scope",
+            "this key lacks the scope settings:write",
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SystemSmtp {
+    /// `system`, `environment` (`LATCHKEY_SMTP_*`) or `unset` (nothing configured yet).
+    source: &'static str,
+    /// Set by `LATCHKEY_SMTP_*`: PUT answers 409 `smtp_from_environment`; the check works.
+    read_only: bool,
+    settings: SmtpView,
+}
+
+async fn system_smtp_json(state: &AppState) -> Result<SystemSmtp, ApiError> {
+    let effective = state.core.system_smtp().await?;
+    Ok(SystemSmtp {
+        source: source_name(effective.source),
+        read_only: effective.source == crate::service::SmtpSource::Environment,
+        settings: effective_view(state, &effective),
+    })
+}
+
+/// The system's SMTP settings (what every tenant without its own server uses). All-tenants keys
+/// with `settings:write` only.
+#[utoipa::path(get, path = "/api/v1/smtp", tag = "smtp",
+    responses((status = 200, body = SystemSmtp), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn get_system_smtp(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+) -> Result<Json<SystemSmtp>, ApiError> {
+    system_smtp_key(&auth)?;
+    Ok(Json(system_smtp_json(&state).await?))
+}
+
+/// Changes the system's SMTP settings with the rules of Admin-Center → SMTP: fields left out
+/// keep their value; a changed host, port, security mode or CA needs the password again. 409
+/// `smtp_from_environment` while `LATCHKEY_SMTP_*` is set. All-tenants keys only.
+#[utoipa::path(put, path = "/api/v1/smtp", tag = "smtp", request_body = SmtpChange,
+    responses((status = 200, body = SystemSmtp), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+               (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn put_system_smtp(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    ClientIp(ip): ClientIp,
+    ApiJson(body): ApiJson<SmtpChange>,
+) -> Result<Json<SystemSmtp>, ApiError> {
+    system_smtp_key(&auth)?;
+    let core = &state.core;
+    if core.smtp_from_env() {
+        return Err(smtp_from_environment());
+    }
+    let input = body.apply(core.system_smtp().await?.settings)?;
+    core.save_smtp(&auth.actor(), None, input, Some(&ip))
+        .await?;
+    Ok(Json(system_smtp_json(&state).await?))
+}
+
+/// Runs "Check SMTP configuration" with the system's saved settings (or the environment's).
+/// All-tenants keys only. The body may be left out.
+#[utoipa::path(post, path = "/api/v1/smtp/check", tag = "smtp", request_body(content = Option<SmtpCheckRequest>, description = "optional"),
+    responses((status = 200, body = SmtpCheckResult, description = "the report, also of a failed check (`ok: false`)"), (status = 400, body = ErrorBody),
+               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+               (status = 422, body = ErrorBody, description = "no server to check, or a bad `to`"), (status = 429, body = ErrorBody)))]
+async fn check_system_smtp(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    ClientIp(ip): ClientIp,
+    body: Option<ApiJson<SmtpCheckRequest>>,
+) -> Result<Json<SmtpCheckResult>, ApiError> {
+    system_smtp_key(&auth)?;
+    let to = check_address(body)?;
+    let core = &state.core;
+    let source = core.system_smtp().await?.source;
+    let report = core
+        .check_smtp(&auth.actor(), None, None, to, Some(&ip))
+        .await?;
+    Ok(Json(check_result(report, source)))
 }
 
 #[cfg(test)]

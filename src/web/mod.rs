@@ -9,6 +9,7 @@ mod account;
 mod admin;
 mod admin_reset;
 pub mod api;
+mod api_keys_pages;
 mod audit_pages;
 mod auth;
 mod error;
@@ -78,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         .merge(users_pages::router())
         .merge(audit_pages::router())
         .merge(tenants_pages::router())
+        .merge(api_keys_pages::router())
         .fallback(|| async { WebError::NotFound })
         // Per route (after routing), so the route template is known.
         .layer(axum::middleware::from_fn_with_state(

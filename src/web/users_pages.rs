@@ -553,7 +553,8 @@ async fn enable(
     change_status(s, slug, username, ip, session, csrf, AccountStatus::Active).await
 }
 
-fn delete_page(
+async fn delete_page(
+    s: &AppState,
     info: &SessionInfo,
     tenant: &Tenant,
     csrf: &CsrfToken,
@@ -561,6 +562,9 @@ fn delete_page(
     error: Option<&str>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
+    // Deleting the account revokes the API keys it created; say how many still work.
+    let keys =
+        store::api_keys::count_usable_created_by(&s.core.db, target.id, s.core.now()).await?;
     render_status(
         status,
         "admin_user_delete.html",
@@ -568,6 +572,7 @@ fn delete_page(
             target => target,
             href => user_href(&tenant.slug, &target.username),
             is_self => target.id == info.account.id,
+            api_keys => keys,
             error => error,
             ..console_context(info, tenant, csrf, &format!("Delete user {}", target.username), "users")
         },
@@ -583,7 +588,7 @@ async fn confirm_delete(
     let (info, tenant) = or_return!(require_tenant_admin(&s, session, &slug).await);
     let target = find_user(&s, &tenant, &username).await?;
     may_manage(&info.account, &target).map_err(forbidden)?;
-    delete_page(&info, &tenant, &csrf, &target, None, StatusCode::OK)
+    delete_page(&s, &info, &tenant, &csrf, &target, None, StatusCode::OK).await
 }
 
 async fn delete(
@@ -608,6 +613,7 @@ async fn delete(
         Err(e) => {
             let msg = form_error(e)?;
             delete_page(
+                &s,
                 &info,
                 &tenant,
                 &csrf,
@@ -615,6 +621,7 @@ async fn delete(
                 Some(&msg),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
+            .await
         }
     }
 }

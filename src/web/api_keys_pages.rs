@@ -1,0 +1,510 @@
+//! API keys in the console: `/t/{tenant}/admin/api-keys` (that tenant's keys, for its
+//! administrators and system administrators) and `/admin/api-keys` (every key — all-tenants keys
+//! and each tenant's — for system administrators). Each lists the keys (never the key itself),
+//! creates one (shown exactly once, on the answer to the form) and revokes one after asking.
+//!
+//! A tenant's console only ever sees, creates and revokes keys of that tenant; another tenant's
+//! key, or an all-tenants key, is "not found" there.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use minijinja::{context, Value};
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+
+use super::extract::{ClientIp, CsrfForm, CsrfToken, FormFields, MaybeSession};
+use super::mail_pages::{system_scope, tenant_scope, Scope};
+use super::templates::render_status;
+use super::tenant_admin::form_error;
+use super::{AppState, WebError};
+use crate::domain::{parse_duration, Role};
+use crate::service::api_keys::SCOPES;
+use crate::service::SessionInfo;
+use crate::store::api_keys::ApiKey;
+use crate::store::{self, Tenant};
+
+/// The longest expiry the form accepts: ten years.
+const MAX_EXPIRY_DAYS: u64 = 3650;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/api-keys", get(system_list))
+        .route("/admin/api-keys/new", get(system_new).post(system_create))
+        .route(
+            "/admin/api-keys/{id}/revoke",
+            get(system_confirm).post(system_revoke),
+        )
+        .route("/t/{tenant}/admin/api-keys", get(tenant_list))
+        .route(
+            "/t/{tenant}/admin/api-keys/new",
+            get(tenant_new).post(tenant_create),
+        )
+        .route(
+            "/t/{tenant}/admin/api-keys/{id}/revoke",
+            get(tenant_confirm).post(tenant_revoke),
+        )
+}
+
+macro_rules! or_return {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(r) => return Ok(r),
+        }
+    };
+}
+
+/// What every page here passes to its template (the header, the navigation).
+fn page_context(info: &SessionInfo, scope: &Scope, csrf: &CsrfToken, title: &str) -> Value {
+    context! {
+        title => title,
+        tenant => info.tenant,
+        user => info.account,
+        is_system_admin => info.account.role == Role::SystemAdmin,
+        section => "api-keys",
+        scope_tenant => scope.tenant(),
+        base => scope.base(),
+        csrf => csrf.0,
+    }
+}
+
+/// A key as the pages show it: never the key, only its first characters.
+fn key_row(k: &ApiKey, now: i64, tenants: &HashMap<i64, String>, scope: &Scope) -> Value {
+    context! {
+        id => k.id,
+        name => k.name,
+        prefix => k.prefix,
+        scopes => k.scope_list(),
+        created_at => k.created_at,
+        created_by => k.created_by,
+        expires_at => k.expires_at,
+        last_used_at => k.last_used_at,
+        revoked_at => k.revoked_at,
+        state => k.state(now),
+        tenant => k.tenant_id.map(|id| tenants.get(&id).cloned().unwrap_or_else(|| format!("#{id}"))),
+        revoke_href => format!("{}/api-keys/{}/revoke", scope.base(), k.id),
+    }
+}
+
+async fn tenant_names(s: &AppState) -> Result<HashMap<i64, String>, WebError> {
+    Ok(store::tenants::list(&s.core.db)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t.slug))
+        .collect())
+}
+
+/// The key `id` as this scope sees it: in a tenant's console only that tenant's keys exist.
+async fn find_key(s: &AppState, scope: &Scope, id: i64) -> Result<ApiKey, WebError> {
+    store::api_keys::get(&s.core.db, id)
+        .await?
+        .filter(|k| match scope.tenant() {
+            Some(t) => k.tenant_id == Some(t.id),
+            None => true,
+        })
+        .ok_or_else(|| WebError::NotFoundMsg(format!("There is no API key {id} here.")))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The list
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+struct NoticeQuery {
+    notice: Option<String>,
+}
+
+fn notice_text(code: Option<&str>) -> Option<&'static str> {
+    match code? {
+        "revoked" => Some("The API key is revoked. Applications using it are refused from now on."),
+        _ => None,
+    }
+}
+
+async fn list(
+    s: &AppState,
+    info: &SessionInfo,
+    scope: &Scope,
+    csrf: &CsrfToken,
+    q: &NoticeQuery,
+) -> Result<Response, WebError> {
+    let keys = store::api_keys::list(&s.core.db, scope.tenant().map(|t| t.id)).await?;
+    let names = tenant_names(s).await?;
+    let now = s.core.now();
+    let rows: Vec<Value> = keys
+        .iter()
+        .map(|k| key_row(k, now, &names, scope))
+        .collect();
+    render_status(
+        StatusCode::OK,
+        "admin_api_keys.html",
+        context! {
+            rows => rows,
+            system_view => scope.tenant().is_none(),
+            notice => notice_text(q.notice.as_deref()),
+            ..page_context(info, scope, csrf, "API keys")
+        },
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Create
+// ---------------------------------------------------------------------------------------------
+
+/// The form as typed, so a refused form keeps what was entered.
+#[derive(Serialize, Default)]
+struct KeyForm {
+    name: String,
+    expires_in: String,
+    /// System view: the tenant's slug, or "" for all tenants.
+    for_tenant: String,
+    scopes: Vec<String>,
+}
+
+impl KeyForm {
+    fn from_form(f: &FormFields) -> Self {
+        let mut scopes: Vec<String> = f
+            .keys()
+            .filter_map(|k| k.strip_prefix("scope_"))
+            .filter(|k| !k.is_empty())
+            .map(str::to_owned)
+            .collect();
+        scopes.sort();
+        Self {
+            name: f.text("name").trim().to_owned(),
+            expires_in: f.text("expires_in").trim().to_owned(),
+            for_tenant: f.text("tenant").trim().to_owned(),
+            scopes,
+        }
+    }
+
+    /// When the key stops working, from the "expires in" field (`None`: never).
+    fn expires_at(&self, now: i64) -> Result<Option<i64>, String> {
+        if self.expires_in.is_empty() {
+            return Ok(None);
+        }
+        let d = parse_duration("Expires in", &self.expires_in).map_err(|e| e.0)?;
+        if d.as_secs() < 60 {
+            return Err(format!(
+                "Expires in: `{}` is too short; give at least a minute, e.g. 90d, or leave it empty for a key that doesn't expire.",
+                self.expires_in.escape_debug()
+            ));
+        }
+        if d.as_secs() > MAX_EXPIRY_DAYS * 86_400 {
+            return Err(format!(
+                "Expires in: at most {MAX_EXPIRY_DAYS} days (ten years); leave it empty for a key that doesn't expire."
+            ));
+        }
+        Ok(Some(now.saturating_add(d.as_secs() as i64)))
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn new_page(
+    s: &AppState,
+    info: &SessionInfo,
+    scope: &Scope,
+    csrf: &CsrfToken,
+    form: &KeyForm,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    let scopes: Vec<Value> = SCOPES
+        .iter()
+        .map(|(name, description)| {
+            context! {
+                name => name,
+                description => description,
+                field => format!("scope_{name}"),
+                id => format!("scope-{}", name.replace(':', "-")),
+                checked => form.scopes.iter().any(|s| s == name),
+            }
+        })
+        .collect();
+    let tenants: Vec<Value> = if scope.tenant().is_none() {
+        store::tenants::list(&s.core.db)
+            .await?
+            .iter()
+            .map(|t| context! { slug => t.slug, name => t.display_name, enabled => t.enabled })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    render_status(
+        status,
+        "admin_api_key_new.html",
+        context! {
+            f => form,
+            error => error,
+            scopes => scopes,
+            tenants => tenants,
+            system_view => scope.tenant().is_none(),
+            ..page_context(info, scope, csrf, "Create API key")
+        },
+    )
+}
+
+async fn create(
+    s: &AppState,
+    info: &SessionInfo,
+    scope: &Scope,
+    csrf: &CsrfToken,
+    form: &FormFields,
+    ip: &str,
+) -> Result<Response, WebError> {
+    let typed = KeyForm::from_form(form);
+    let shown = &typed;
+    let refused = |msg: String| async move {
+        new_page(
+            s,
+            info,
+            scope,
+            csrf,
+            shown,
+            Some(&msg),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await
+    };
+    if typed.name.is_empty() {
+        return refused("Name: give the key a name that says what uses it, e.g. “HR sync”.".into())
+            .await;
+    }
+    if typed.scopes.is_empty() {
+        return refused("Scopes: tick at least one thing the key may do.".into()).await;
+    }
+    // In a tenant's console keys are always that tenant's; a system administrator's page makes
+    // all-tenants keys or, when one is chosen, a tenant's.
+    let for_tenant: Option<Tenant> = match scope {
+        Scope::Tenant(t) => Some(t.clone()),
+        Scope::System if typed.for_tenant.is_empty() => None,
+        Scope::System => match store::tenants::by_slug(&s.core.db, &typed.for_tenant).await? {
+            Some(t) => Some(t),
+            None => {
+                let msg = format!("There is no tenant `{}`.", typed.for_tenant.escape_debug());
+                return refused(msg).await;
+            }
+        },
+    };
+    let expires_at = match typed.expires_at(s.core.now()) {
+        Ok(e) => e,
+        Err(m) => return refused(m).await,
+    };
+    let created = s
+        .core
+        .create_api_key_from(
+            &info.actor(),
+            for_tenant.as_ref(),
+            &typed.name,
+            &typed.scopes,
+            expires_at,
+            // The key ends with this administrator's account or role.
+            Some(info.account.id),
+            Some(ip),
+        )
+        .await;
+    let (key, secret) = match created {
+        Ok(v) => v,
+        Err(e) => {
+            let msg = form_error(e)?;
+            // The service's messages start in lower case ("unknown scope …").
+            let mut chars = msg.chars();
+            let msg = match chars.next() {
+                Some(c) => c.to_uppercase().chain(chars).collect(),
+                None => msg,
+            };
+            return refused(msg).await;
+        }
+    };
+    let names = tenant_names(s).await?;
+    let page = render_status(
+        StatusCode::OK,
+        "admin_api_key_created.html",
+        context! {
+            key => key_row(&key, s.core.now(), &names, scope),
+            secret => secret.expose_secret(),
+            ..page_context(info, scope, csrf, "API key created")
+        },
+    )?;
+    // Shown once: no cache may keep it (every page is no-store; this one says so itself).
+    Ok(([(header::CACHE_CONTROL, "no-store")], page).into_response())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Revoke
+// ---------------------------------------------------------------------------------------------
+
+#[allow(clippy::too_many_arguments)]
+async fn confirm_page(
+    s: &AppState,
+    info: &SessionInfo,
+    scope: &Scope,
+    csrf: &CsrfToken,
+    key: &ApiKey,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    let names = tenant_names(s).await?;
+    render_status(
+        status,
+        "admin_api_key_revoke.html",
+        context! {
+            key => key_row(key, s.core.now(), &names, scope),
+            error => error,
+            ..page_context(info, scope, csrf, &format!("Revoke API key {}", key.name))
+        },
+    )
+}
+
+async fn revoke(
+    s: &AppState,
+    info: &SessionInfo,
+    scope: &Scope,
+    csrf: &CsrfToken,
+    id: i64,
+    ip: &str,
+) -> Result<Response, WebError> {
+    let key = find_key(s, scope, id).await?;
+    match s
+        .core
+        .revoke_api_key_from(&info.actor(), scope.tenant(), key.id, Some(ip))
+        .await
+    {
+        Ok(()) => {
+            Ok(Redirect::to(&format!("{}/api-keys?notice=revoked", scope.base())).into_response())
+        }
+        Err(e) => {
+            let msg = form_error(e)?;
+            confirm_page(
+                s,
+                info,
+                scope,
+                csrf,
+                &key,
+                Some(&msg),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handlers
+// ---------------------------------------------------------------------------------------------
+
+async fn system_list(
+    State(s): State<AppState>,
+    Query(q): Query<NoticeQuery>,
+    session: MaybeSession,
+    csrf: CsrfToken,
+) -> Result<Response, WebError> {
+    let (info, scope) = or_return!(system_scope(&s, session).await);
+    list(&s, &info, &scope, &csrf, &q).await
+}
+
+async fn tenant_list(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<NoticeQuery>,
+    session: MaybeSession,
+    csrf: CsrfToken,
+) -> Result<Response, WebError> {
+    let (info, scope) = or_return!(tenant_scope(&s, session, &slug).await);
+    list(&s, &info, &scope, &csrf, &q).await
+}
+
+async fn system_new(
+    State(s): State<AppState>,
+    session: MaybeSession,
+    csrf: CsrfToken,
+) -> Result<Response, WebError> {
+    let (info, scope) = or_return!(system_scope(&s, session).await);
+    let form = KeyForm::default();
+    new_page(&s, &info, &scope, &csrf, &form, None, StatusCode::OK).await
+}
+
+async fn tenant_new(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    session: MaybeSession,
+    csrf: CsrfToken,
+) -> Result<Response, WebError> {
+    let (info, scope) = or_return!(tenant_scope(&s, session, &slug).await);
+    let form = KeyForm::default();
+    new_page(&s, &info, &scope, &csrf, &form, None, StatusCode::OK).await
+}
+
+async fn system_create(
+    State(s): State<AppState>,
+    ClientIp(ip): ClientIp,
+    session: MaybeSession,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, WebError> {
+    let (info, scope) = or_return!(system_scope(&s, session).await);
+    create(&s, &info, &scope, &csrf, &form, &ip).await
+}
+
+async fn tenant_create(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    ClientIp(ip): ClientIp,
+    session: MaybeSession,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, WebError> {
+    let (info, scope) = or_return!(tenant_scope(&s, session, &slug).await);
+    create(&s, &info, &scope, &csrf, &form, &ip).await
+}
+
+async fn system_confirm(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    session: MaybeSession,
+    csrf: CsrfToken,
+) -> Result<Response, WebError> {
+    let (info, scope) = or_return!(system_scope(&s, session).await);
+    let key = find_key(&s, &scope, id).await?;
+    confirm_page(&s, &info, &scope, &csrf, &key, None, StatusCode::OK).await
+}
+
+async fn tenant_confirm(
+    State(s): State<AppState>,
+    Path((slug, id)): Path<(String, i64)>,
+    session: MaybeSession,
+    csrf: CsrfToken,
+) -> Result<Response, WebError> {
+    let (info, scope) = or_return!(tenant_scope(&s, session, &slug).await);
+    let key = find_key(&s, &scope, id).await?;
+    confirm_page(&s, &info, &scope, &csrf, &key, None, StatusCode::OK).await
+}
+
+async fn system_revoke(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    ClientIp(ip): ClientIp,
+    session: MaybeSession,
+    csrf: CsrfToken,
+    CsrfForm(_): CsrfForm,
+) -> Result<Response, WebError> {
+    let (info, scope) = or_return!(system_scope(&s, session).await);
+    revoke(&s, &info, &scope, &csrf, id, &ip).await
+}
+
+async fn tenant_revoke(
+    State(s): State<AppState>,
+    Path((slug, id)): Path<(String, i64)>,
+    ClientIp(ip): ClientIp,
+    session: MaybeSession,
+    csrf: CsrfToken,
+    CsrfForm(_): CsrfForm,
+) -> Result<Response, WebError> {
+    let (info, scope) = or_return!(tenant_scope(&s, session, &slug).await);
+    revoke(&s, &info, &scope, &csrf, id, &ip).await
+}

@@ -1,0 +1,763 @@
+//! API keys in the console, through real HTTP on SQLite and PostgreSQL: a key created on the page
+//! is shown once and works against `/api/v1`, is listed without its secret and stops working when
+//! revoked; tenant administrators see and touch only their own tenant's keys; system
+//! administrators see every key and make all-tenants keys; refused forms change nothing.
+//! (The authorisation table over every admin route, these included, is in `tests/admin.rs`.)
+
+mod common;
+
+use common::{Browser, Page, TestApp, GOOD_PASSWORD};
+use latchkey::domain::{DisplayName, Role, TenantSlug};
+use latchkey::service::{AccountChanges, Actor};
+use latchkey::store::{self, Tenant};
+
+on_both_backends!(
+    create_use_and_revoke_a_key_in_the_tenant_console,
+    tenant_admins_only_reach_their_own_tenants_keys,
+    refused_forms_create_nothing,
+    system_admins_manage_every_key,
+    keys_end_with_their_creators_account_or_role,
+);
+
+struct World {
+    app: TestApp,
+    acme: Tenant,
+    globex: Tenant,
+}
+
+async fn world(backend: common::Backend) -> World {
+    let app = TestApp::spawn(backend).await;
+    let default = app.default_tenant().await;
+    let mut tenants = Vec::new();
+    for slug in ["acme", "globex"] {
+        tenants.push(
+            app.core
+                .create_tenant(&Actor::Cli, &TenantSlug::parse(slug).unwrap(), None, None)
+                .await
+                .unwrap(),
+        );
+    }
+    let (acme, globex) = (tenants[0].clone(), tenants[1].clone());
+    app.user_with(&default, "root", GOOD_PASSWORD, Role::SystemAdmin)
+        .await;
+    app.user_with(&acme, "tadmin", GOOD_PASSWORD, Role::TenantAdmin)
+        .await;
+    app.user_with(&globex, "gadmin", GOOD_PASSWORD, Role::TenantAdmin)
+        .await;
+    app.user(&acme, "alice", GOOD_PASSWORD).await;
+    app.user(&globex, "bob", GOOD_PASSWORD).await;
+    World { app, acme, globex }
+}
+
+async fn signed_in(app: &TestApp, tenant: &str, username: &str) -> Browser {
+    let mut b = app.browser();
+    let r = b.login(tenant, username, GOOD_PASSWORD).await;
+    assert_eq!(r.status, 303, "{username} signs in at {tenant}");
+    b
+}
+
+/// The key on the "API key created" page.
+fn shown_key(page: &Page) -> String {
+    let marker = "id=\"api-key\" type=\"text\" value=\"";
+    let at = page
+        .body
+        .find(marker)
+        .unwrap_or_else(|| panic!("no key on the page:\n{}", page.body));
+    let rest = &page.body[at + marker.len()..];
+    rest[..rest.find('"').unwrap()].to_owned()
+}
+
+/// `GET path` on the API with `key`: the status and body.
+async fn api_get(app: &TestApp, key: &str, path: &str) -> (u16, String) {
+    let res = reqwest::Client::new()
+        .get(format!("{}{path}", app.base))
+        .header("authorization", format!("Bearer {key}"))
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+/// Every key row, for "nothing changed" checks.
+async fn keys(app: &TestApp) -> Vec<store::api_keys::ApiKey> {
+    store::api_keys::list(&app.core.db, None).await.unwrap()
+}
+
+async fn audit_actions(app: &TestApp, action: &str) -> Vec<store::audit::AuditEvent> {
+    store::audit::search(
+        &app.core.db,
+        &store::audit::Filter {
+            action: Some(action.to_owned()),
+            limit: 100,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+}
+
+async fn create_use_and_revoke_a_key_in_the_tenant_console(backend: common::Backend) {
+    let w = world(backend).await;
+    let app = &w.app;
+    let mut tadmin = signed_in(app, "acme", "tadmin").await;
+
+    // The console links to the page; the form offers every scope.
+    let home = tadmin.get("/t/acme/admin").await;
+    assert!(
+        home.body.contains("href=\"/t/acme/admin/api-keys\""),
+        "{}",
+        home.body
+    );
+    let empty = tadmin.get("/t/acme/admin/api-keys").await;
+    assert_eq!(empty.status, 200);
+    assert!(empty.body.contains("No API keys yet."), "{}", empty.body);
+    let form = tadmin.get("/t/acme/admin/api-keys/new").await;
+    assert_eq!(form.status, 200);
+    for (scope, _) in latchkey::service::api_keys::SCOPES {
+        assert!(
+            form.body.contains(&format!("name=\"scope_{scope}\"")),
+            "{scope} is offered:\n{}",
+            form.body
+        );
+    }
+    // Only a system administrator's page chooses the tenant.
+    assert!(!form.body.contains("All tenants"), "{}", form.body);
+
+    let created = tadmin
+        .post(
+            "/t/acme/admin/api-keys/new",
+            &[
+                ("name", "HR sync"),
+                ("scope_users:read", "on"),
+                ("scope_mail:read", "on"),
+                ("expires_in", "90d"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 200, "{}", created.body);
+    assert_eq!(created.header("cache-control"), "no-store");
+    assert!(
+        created.body.contains("won't be shown again"),
+        "{}",
+        created.body
+    );
+    let key = shown_key(&created);
+    assert!(key.starts_with("lk_"), "{key}");
+
+    // The key is acme's, with the scopes and expiry asked for.
+    let stored = keys(app).await;
+    assert_eq!(stored.len(), 1);
+    let k = &stored[0];
+    assert_eq!(k.tenant_id, Some(w.acme.id));
+    assert_eq!(k.name, "HR sync");
+    assert_eq!(k.scopes, "mail:read users:read");
+    let expires = k.expires_at.expect("an expiry");
+    assert!(
+        (expires - (app.core.now() + 90 * 86_400)).abs() < 120,
+        "{expires}"
+    );
+    assert!(k.created_by.contains("tadmin"), "{}", k.created_by);
+
+    // It works against the API, for acme only.
+    let (status, body) = api_get(app, &key, "/api/v1/tenants/acme/users").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("alice"), "{body}");
+    let (status, _) = api_get(app, &key, "/api/v1/tenants/globex/users").await;
+    assert_eq!(status, 404);
+
+    // Listed with name, prefix, scopes, state and last use — never the key.
+    let list = tadmin.get("/t/acme/admin/api-keys").await;
+    assert_eq!(list.status, 200);
+    assert!(list.body.contains("HR sync"), "{}", list.body);
+    assert!(list.body.contains(&k.prefix), "{}", list.body);
+    assert!(list.body.contains("users:read"), "{}", list.body);
+    assert!(list.body.contains(">active<"), "{}", list.body);
+    assert!(!list.body.contains(&key), "the list shows the key");
+    assert!(
+        !list.body.contains(&key[k.prefix.len()..]),
+        "the list shows the key"
+    );
+    let used = store::api_keys::get(&app.core.db, k.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(used.last_used_at.is_some(), "the key's use is recorded");
+    // Nor does any page show it again.
+    let confirm = tadmin
+        .get(&format!("/t/acme/admin/api-keys/{}/revoke", k.id))
+        .await;
+    assert_eq!(confirm.status, 200);
+    assert!(!confirm.body.contains(&key));
+    assert!(confirm.body.contains("Revoke HR sync"), "{}", confirm.body);
+
+    // The audit trail names who made it, from where; never the key.
+    let events = audit_actions(app, "api_key.created").await;
+    assert_eq!(events.len(), 1);
+    assert!(events[0].actor.contains("tadmin"), "{:?}", events[0]);
+    assert_eq!(events[0].tenant_id, Some(w.acme.id));
+    assert!(events[0].ip.is_some(), "{:?}", events[0]);
+    assert!(!events[0].detail.contains(&key));
+
+    // Revoked after the confirmation: the key gets 401 at once.
+    let r = tadmin
+        .post(&format!("/t/acme/admin/api-keys/{}/revoke", k.id), &[])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.location(), "/t/acme/admin/api-keys?notice=revoked");
+    let (status, _) = api_get(app, &key, "/api/v1/tenants/acme/users").await;
+    assert_eq!(status, 401);
+    let list = tadmin.get(r.location()).await;
+    assert!(list.body.contains("is revoked"), "{}", list.body);
+    assert!(list.body.contains(">revoked<"), "{}", list.body);
+    let events = audit_actions(app, "api_key.revoked").await;
+    assert_eq!(events.len(), 1);
+    assert!(events[0].actor.contains("tadmin"), "{:?}", events[0]);
+    assert!(events[0].ip.is_some(), "{:?}", events[0]);
+
+    // Revoking twice says so and changes nothing.
+    let before = keys(app).await[0].revoked_at;
+    let again = tadmin
+        .post(&format!("/t/acme/admin/api-keys/{}/revoke", k.id), &[])
+        .await;
+    assert_eq!(again.status, 422, "{}", again.body);
+    assert!(again.body.contains("already revoked"), "{}", again.body);
+    assert_eq!(keys(app).await[0].revoked_at, before);
+    w.app.stop().await;
+}
+
+async fn tenant_admins_only_reach_their_own_tenants_keys(backend: common::Backend) {
+    let w = world(backend).await;
+    let app = &w.app;
+    let scopes = ["users:read".to_owned()];
+    let (acme_key, acme_secret) = app
+        .core
+        .create_api_key(&Actor::Cli, Some(&w.acme), "acme only", &scopes, None)
+        .await
+        .unwrap();
+    let (global_key, _) = app
+        .core
+        .create_api_key(&Actor::Cli, None, "everywhere", &scopes, None)
+        .await
+        .unwrap();
+    let mut gadmin = signed_in(app, "globex", "gadmin").await;
+
+    // globex's list shows neither acme's key nor the all-tenants key.
+    let list = gadmin.get("/t/globex/admin/api-keys").await;
+    assert_eq!(list.status, 200);
+    assert!(!list.body.contains("acme only"), "{}", list.body);
+    assert!(!list.body.contains("everywhere"), "{}", list.body);
+    assert!(!list.body.contains(&acme_key.prefix), "{}", list.body);
+
+    // Through globex's console they are "not found"; through acme's, not allowed.
+    let before = keys(app).await;
+    for id in [acme_key.id, global_key.id] {
+        let path = format!("/t/globex/admin/api-keys/{id}/revoke");
+        assert_eq!(gadmin.get(&path).await.status, 404, "GET {path}");
+        let r = gadmin.post(&path, &[]).await;
+        assert_eq!(r.status, 404, "POST {path}\n{}", r.body);
+        let path = format!("/t/acme/admin/api-keys/{id}/revoke");
+        assert_eq!(gadmin.get(&path).await.status, 403, "GET {path}");
+        assert_eq!(gadmin.post(&path, &[]).await.status, 403, "POST {path}");
+    }
+    assert_eq!(gadmin.get("/t/acme/admin/api-keys").await.status, 403);
+    let r = gadmin
+        .post(
+            "/t/acme/admin/api-keys/new",
+            &[("name", "sneaky"), ("scope_users:read", "on")],
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    assert_eq!(gadmin.get("/admin/api-keys").await.status, 403);
+    let r = gadmin
+        .post(
+            "/admin/api-keys/new",
+            &[("name", "sneaky"), ("scope_users:read", "on")],
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    assert_eq!(
+        format!("{:?}", keys(app).await),
+        format!("{before:?}"),
+        "refused requests changed the keys"
+    );
+    let (status, _) = api_get(
+        app,
+        &acme_secret_str(&acme_secret),
+        "/api/v1/tenants/acme/users",
+    )
+    .await;
+    assert_eq!(status, 200, "acme's key still works");
+
+    // A key made in globex's console is globex's, whatever the form claims.
+    let created = gadmin
+        .post(
+            "/t/globex/admin/api-keys/new",
+            &[
+                ("name", "globex sync"),
+                ("scope_users:read", "on"),
+                ("tenant", "acme"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 200, "{}", created.body);
+    let key = shown_key(&created);
+    let made = keys(app)
+        .await
+        .into_iter()
+        .find(|k| k.name == "globex sync")
+        .unwrap();
+    assert_eq!(made.tenant_id, Some(w.globex.id));
+    let (status, body) = api_get(app, &key, "/api/v1/tenants/globex/users").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("bob"));
+    let (status, _) = api_get(app, &key, "/api/v1/tenants/acme/users").await;
+    assert_eq!(status, 404);
+
+    // acme's own administrator does reach acme's key.
+    let mut tadmin = signed_in(app, "acme", "tadmin").await;
+    let list = tadmin.get("/t/acme/admin/api-keys").await;
+    assert!(list.body.contains("acme only"), "{}", list.body);
+    assert!(!list.body.contains("globex sync"), "{}", list.body);
+    assert_eq!(
+        tadmin
+            .get(&format!("/t/acme/admin/api-keys/{}/revoke", acme_key.id))
+            .await
+            .status,
+        200
+    );
+    w.app.stop().await;
+}
+
+fn acme_secret_str(s: &secrecy::SecretString) -> String {
+    secrecy::ExposeSecret::expose_secret(s).to_owned()
+}
+
+async fn refused_forms_create_nothing(backend: common::Backend) {
+    let w = world(backend).await;
+    let app = &w.app;
+    let mut tadmin = signed_in(app, "acme", "tadmin").await;
+    tadmin.get("/t/acme/admin/api-keys/new").await;
+    let long_name = "n".repeat(101);
+    let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+        (
+            vec![("name", "no scope"), ("expires_in", "")],
+            "tick at least one",
+        ),
+        (
+            vec![("name", "unknown"), ("scope_everything", "on")],
+            "Unknown scope `everything`",
+        ),
+        (
+            vec![
+                ("name", "unknown too"),
+                ("scope_users:read", "on"),
+                ("scope_users:delete", "on"),
+            ],
+            "Unknown scope `users:delete`",
+        ),
+        (
+            vec![
+                ("name", "bad expiry"),
+                ("scope_users:read", "on"),
+                ("expires_in", "soon"),
+            ],
+            "is not a duration",
+        ),
+        (
+            vec![
+                ("name", "zero expiry"),
+                ("scope_users:read", "on"),
+                ("expires_in", "0s"),
+            ],
+            "too short",
+        ),
+        (
+            vec![
+                ("name", "forever"),
+                ("scope_users:read", "on"),
+                ("expires_in", "20000d"),
+            ],
+            "at most 3650 days",
+        ),
+        (
+            vec![("name", "   "), ("scope_users:read", "on")],
+            "give the key a name",
+        ),
+        (
+            vec![("name", long_name.as_str()), ("scope_users:read", "on")],
+            "1–100 characters",
+        ),
+    ];
+    for (fields, message) in cases {
+        let r = tadmin.post("/t/acme/admin/api-keys/new", &fields).await;
+        assert_eq!(r.status, 422, "{fields:?}\n{}", r.body);
+        assert!(
+            r.body.contains("id=\"api-key-error\"") && r.body.contains(message),
+            "{fields:?}: expected “{message}”\n{}",
+            r.body
+        );
+        assert!(!r.body.contains("id=\"api-key\""), "no key is shown");
+        // The form keeps what was typed.
+        let name = fields[0].1.trim();
+        if !name.is_empty() && name.len() < 100 {
+            assert!(r.body.contains(&format!("value=\"{name}\"")), "{}", r.body);
+        }
+    }
+    // A form without the CSRF token is refused.
+    let r = tadmin
+        .post_raw(
+            "/t/acme/admin/api-keys/new",
+            &[("name", "no csrf"), ("scope_users:read", "on")],
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    // A repeated field is refused too (one field per scope).
+    let r = tadmin
+        .post(
+            "/t/acme/admin/api-keys/new",
+            &[
+                ("name", "twice"),
+                ("name", "twice"),
+                ("scope_users:read", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert!(keys(app).await.is_empty(), "a refused form created a key");
+    assert!(audit_actions(app, "api_key").await.is_empty());
+
+    // A revoke without the CSRF token changes nothing.
+    let (k, _) = app
+        .core
+        .create_api_key(
+            &Actor::Cli,
+            Some(&w.acme),
+            "kept",
+            &["users:read".to_owned()],
+            None,
+        )
+        .await
+        .unwrap();
+    let r = tadmin
+        .post_raw(&format!("/t/acme/admin/api-keys/{}/revoke", k.id), &[])
+        .await;
+    assert_eq!(r.status, 403);
+    assert_eq!(keys(app).await[0].revoked_at, None);
+    let _ = &w.globex;
+    w.app.stop().await;
+}
+
+async fn system_admins_manage_every_key(backend: common::Backend) {
+    let w = world(backend).await;
+    let app = &w.app;
+    let scopes = ["users:read".to_owned()];
+    let (acme_key, acme_secret) = app
+        .core
+        .create_api_key(&Actor::Cli, Some(&w.acme), "acme only", &scopes, None)
+        .await
+        .unwrap();
+    let mut root = signed_in(app, "default", "root").await;
+
+    let center = root.get("/admin").await;
+    assert!(
+        center.body.contains("href=\"/admin/api-keys\""),
+        "{}",
+        center.body
+    );
+    let form = root.get("/admin/api-keys/new").await;
+    assert_eq!(form.status, 200);
+    assert!(form.body.contains("All tenants"), "{}", form.body);
+
+    // An all-tenants key works in every tenant.
+    let created = root
+        .post(
+            "/admin/api-keys/new",
+            &[
+                ("name", "directory"),
+                ("scope_users:read", "on"),
+                ("tenant", ""),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 200, "{}", created.body);
+    assert_eq!(created.header("cache-control"), "no-store");
+    let global = shown_key(&created);
+    for (slug, who) in [("acme", "alice"), ("globex", "bob")] {
+        let (status, body) = api_get(app, &global, &format!("/api/v1/tenants/{slug}/users")).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body.contains(who), "{body}");
+    }
+    let made = keys(app)
+        .await
+        .into_iter()
+        .find(|k| k.name == "directory")
+        .unwrap();
+    assert_eq!(made.tenant_id, None);
+
+    // One for a chosen tenant.
+    let created = root
+        .post(
+            "/admin/api-keys/new",
+            &[
+                ("name", "globex hr"),
+                ("scope_users:read", "on"),
+                ("tenant", "globex"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 200, "{}", created.body);
+    let made = keys(app)
+        .await
+        .into_iter()
+        .find(|k| k.name == "globex hr")
+        .unwrap();
+    assert_eq!(made.tenant_id, Some(w.globex.id));
+    let r = root
+        .post(
+            "/admin/api-keys/new",
+            &[
+                ("name", "nowhere"),
+                ("scope_users:read", "on"),
+                ("tenant", "initech"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(
+        r.body.contains("There is no tenant `initech`"),
+        "{}",
+        r.body
+    );
+
+    // The system list shows every key with its tenant; never a key.
+    let list = root.get("/admin/api-keys").await;
+    assert_eq!(list.status, 200);
+    for name in ["acme only", "directory", "globex hr"] {
+        assert!(list.body.contains(name), "{name}\n{}", list.body);
+    }
+    assert!(list.body.contains("all tenants"), "{}", list.body);
+    assert!(list.body.contains(">acme</a>"), "{}", list.body);
+    assert!(!list.body.contains(&global));
+
+    // A system administrator in acme's console sees acme's keys only.
+    let console = root.get("/t/acme/admin/api-keys").await;
+    assert!(console.body.contains("acme only"), "{}", console.body);
+    assert!(!console.body.contains("directory"), "{}", console.body);
+
+    // And revokes any key from the Admin-Center.
+    let path = format!("/admin/api-keys/{}/revoke", acme_key.id);
+    assert_eq!(root.get(&path).await.status, 200);
+    let r = root.post(&path, &[]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.location(), "/admin/api-keys?notice=revoked");
+    let (status, _) = api_get(
+        app,
+        &acme_secret_str(&acme_secret),
+        "/api/v1/tenants/acme/users",
+    )
+    .await;
+    assert_eq!(status, 401);
+    let event = &audit_actions(app, "api_key.revoked").await[0];
+    assert!(event.actor.contains("root"), "{event:?}");
+    assert_eq!(event.tenant_id, Some(w.acme.id));
+    assert_eq!(root.get("/admin/api-keys/999999/revoke").await.status, 404);
+    // The all-tenants key still works.
+    let (status, _) = api_get(app, &global, "/api/v1/tenants/acme/users").await;
+    assert_eq!(status, 200);
+    w.app.stop().await;
+}
+
+/// A key made in the console in `base` (`/t/{tenant}/admin` or `/admin`) by `username`.
+async fn console_key(
+    app: &TestApp,
+    tenant: &str,
+    username: &str,
+    base: &str,
+    name: &str,
+) -> String {
+    let mut b = signed_in(app, tenant, username).await;
+    let created = b
+        .post(
+            &format!("{base}/api-keys/new"),
+            &[("name", name), ("scope_users:read", "on")],
+        )
+        .await;
+    assert_eq!(created.status, 200, "{}", created.body);
+    shown_key(&created)
+}
+
+/// `api_key.revoked` events that name `reason`, as (key name, actor, tenant).
+async fn revocations(app: &TestApp, reason: &str) -> Vec<(String, String, Option<i64>)> {
+    audit_actions(app, "api_key.revoked")
+        .await
+        .into_iter()
+        .filter(|e| {
+            serde_json::from_str::<serde_json::Value>(&e.detail).unwrap()["reason"] == reason
+        })
+        .map(|e| (e.target.unwrap_or_default(), e.actor, e.tenant_id))
+        .collect()
+}
+
+/// A key made in the console is its creator's: disabling, deleting or demoting that account
+/// revokes it (through the console, the API and the CLI alike), audited with the reason.
+/// Operators' keys (CLI) and other administrators' keys keep working; other changes to the
+/// account revoke nothing.
+async fn keys_end_with_their_creators_account_or_role(backend: common::Backend) {
+    let w = world(backend).await;
+    let app = &w.app;
+    let default = app.default_tenant().await;
+    for name in ["ann", "ben", "cat", "dan"] {
+        app.user_with(&w.acme, name, GOOD_PASSWORD, Role::TenantAdmin)
+            .await;
+    }
+    let acme_users = "/api/v1/tenants/acme/users";
+    let mut by = std::collections::HashMap::new();
+    for name in ["ann", "ben", "cat", "dan"] {
+        let key = console_key(app, "acme", name, "/t/acme/admin", &format!("{name}'s key")).await;
+        by.insert(name, key);
+    }
+    let root_key = console_key(app, "default", "root", "/admin", "root's key").await;
+    let scopes: Vec<String> = ["users:read", "users:write", "settings:write"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let (_, ops) = app
+        .core
+        .create_api_key(&Actor::Cli, None, "operator", &scopes, None)
+        .await
+        .unwrap();
+    let ops = acme_secret_str(&ops);
+    let made = keys(app).await;
+    for k in &made {
+        let operator = k.name == "operator";
+        assert_eq!(k.created_by_account.is_none(), operator, "{k:?}");
+    }
+    for key in by.values().chain([&root_key, &ops]) {
+        assert_eq!(api_get(app, key, acme_users).await.0, 200);
+    }
+
+    // Disabled in the console by another administrator: ann's key stops at once, for good.
+    let mut tadmin = signed_in(app, "acme", "tadmin").await;
+    let page = tadmin.get("/t/acme/admin/users/ann").await;
+    assert!(
+        page.body.contains("revokes, for good, the API keys"),
+        "{}",
+        page.body
+    );
+    let r = tadmin.post("/t/acme/admin/users/ann/disable", &[]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(api_get(app, &by["ann"], acme_users).await.0, 401);
+    assert_eq!(
+        revocations(app, "creator_disabled").await,
+        vec![(
+            "ann's key".to_owned(),
+            "tadmin@acme".to_owned(),
+            Some(w.acme.id)
+        )]
+    );
+    let r = tadmin.post("/t/acme/admin/users/ann/enable", &[]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(api_get(app, &by["ann"], acme_users).await.0, 401);
+    for name in ["ben", "cat", "dan"] {
+        assert_eq!(api_get(app, &by[name], acme_users).await.0, 200, "{name}");
+    }
+
+    // Demoted through the API: ben's key goes.
+    let (status, body) = {
+        let res = reqwest::Client::new()
+            .patch(format!("{}/api/v1/tenants/acme/users/ben", app.base))
+            .header("authorization", format!("Bearer {ops}"))
+            .json(&serde_json::json!({"role": "user"}))
+            .send()
+            .await
+            .unwrap();
+        (res.status().as_u16(), res.text().await.unwrap())
+    };
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(api_get(app, &by["ben"], acme_users).await.0, 401);
+    let demoted = revocations(app, "creator_demoted").await;
+    assert_eq!(demoted.len(), 1, "{demoted:?}");
+    assert_eq!(demoted[0].0, "ben's key");
+
+    // Deleted with the CLI: the confirmation page says what goes with the account.
+    let confirm = tadmin.get("/t/acme/admin/users/cat/delete").await;
+    assert!(
+        confirm
+            .body
+            .contains("1 API key this person created is revoked"),
+        "{}",
+        confirm.body
+    );
+    let plain = tadmin.get("/t/acme/admin/users/alice/delete").await;
+    assert!(!plain.body.contains("api-keys-revoked"), "{}", plain.body);
+    let cat = app.core.account_by_username(&w.acme, "cat").await.unwrap();
+    app.core
+        .delete_account(&Actor::Cli, &w.acme, &cat, None)
+        .await
+        .unwrap();
+    assert_eq!(api_get(app, &by["cat"], acme_users).await.0, 401);
+    assert_eq!(
+        revocations(app, "creator_deleted").await,
+        vec![("cat's key".to_owned(), "cli".to_owned(), Some(w.acme.id))]
+    );
+
+    // Other changes revoke nothing: dan's new name, alice's promotion.
+    let dan = app.core.account_by_username(&w.acme, "dan").await.unwrap();
+    let changes = AccountChanges {
+        display_name: Some(DisplayName::parse("Dan D").unwrap()),
+        ..Default::default()
+    };
+    app.core
+        .update_account(&Actor::Cli, &w.acme, dan, changes)
+        .await
+        .unwrap();
+    let alice = app
+        .core
+        .account_by_username(&w.acme, "alice")
+        .await
+        .unwrap();
+    let changes = AccountChanges {
+        role: Some(Role::TenantAdmin),
+        ..Default::default()
+    };
+    app.core
+        .update_account(&Actor::Cli, &w.acme, alice, changes)
+        .await
+        .unwrap();
+    assert_eq!(api_get(app, &by["dan"], acme_users).await.0, 200);
+
+    // A system administrator made a tenant administrator (CLI): the all-tenants key goes.
+    let root = app
+        .core
+        .account_by_username(&default, "root")
+        .await
+        .unwrap();
+    let changes = AccountChanges {
+        role: Some(Role::TenantAdmin),
+        ..Default::default()
+    };
+    app.core
+        .update_account(&Actor::Cli, &default, root, changes)
+        .await
+        .unwrap();
+    assert_eq!(api_get(app, &root_key, acme_users).await.0, 401);
+    let demoted = revocations(app, "creator_demoted").await;
+    assert!(
+        demoted.contains(&("root's key".to_owned(), "cli".to_owned(), None)),
+        "{demoted:?}"
+    );
+
+    // The operator's key and dan's are untouched; the list shows the others revoked.
+    assert_eq!(api_get(app, &ops, acme_users).await.0, 200);
+    assert_eq!(api_get(app, &by["dan"], acme_users).await.0, 200);
+    let now = app.core.now();
+    for k in keys(app).await {
+        let expected = if ["operator", "dan's key"].contains(&k.name.as_str()) {
+            "active"
+        } else {
+            "revoked"
+        };
+        assert_eq!(k.state(now), expected, "{k:?}");
+    }
+    w.app.stop().await;
+}
