@@ -19,6 +19,7 @@ on_both_backends!(
     the_console_refuses_secret_references_and_silent_downgrades,
     tenant_smtp_cannot_target_internal_hosts,
     per_tenant_caps_on_sign_in_and_reset_links,
+    counters_counted_together_count_like_one_by_one,
 );
 
 async fn only_system_admins_change_a_tenants_public_url(backend: Backend) {
@@ -486,5 +487,37 @@ async fn per_tenant_caps_on_sign_in_and_reset_links(backend: Backend) {
             .status,
         429
     );
+    app.stop().await;
+}
+
+/// `hit_all` (several rate-limit counters in one write) counts exactly like `hit` per key:
+/// fresh keys start at 1, existing ones go up, a key given twice counts once, and a window that
+/// has ended starts again.
+async fn counters_counted_together_count_like_one_by_one(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let db = &app.core.db;
+    let now = app.core.now();
+    assert_eq!(store::rate_limit::hit(db, "a", 60, now).await.unwrap(), 1);
+    assert_eq!(
+        store::rate_limit::hit_all(db, &["a", "b"], 60, now)
+            .await
+            .unwrap(),
+        vec![2, 1]
+    );
+    assert_eq!(
+        store::rate_limit::hit_all(db, &["b", "c", "b"], 60, now)
+            .await
+            .unwrap(),
+        vec![2, 1, 2]
+    );
+    assert_eq!(store::rate_limit::peek(db, "a", 60, now).await.unwrap(), 2);
+    // A minute later the window has ended for both.
+    assert_eq!(
+        store::rate_limit::hit_all(db, &["a", "b"], 60, now + 61)
+            .await
+            .unwrap(),
+        vec![1, 1]
+    );
+    assert_eq!(store::rate_limit::hit(db, "c", 60, now).await.unwrap(), 2);
     app.stop().await;
 }

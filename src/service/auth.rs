@@ -101,10 +101,7 @@ impl Core {
         let now = self.now();
         let limits = &self.config.raw;
         let ip_key = format!("login-ip:{}", super::ip_bucket(ip));
-        let ip_count = store::rate_limit::hit(&self.db, &ip_key, HOUR, now).await?;
-        let tenant_count =
-            store::rate_limit::hit(&self.db, &format!("login-tenant:{}", tenant.id), HOUR, now)
-                .await?;
+        let tenant_key = format!("login-tenant:{}", tenant.id);
         let account = self.find_by_identifier(tenant, identifier).await?;
         let fail_key = match &account {
             Some(a) => format!("login-fail:account:{}", a.id),
@@ -116,9 +113,12 @@ impl Core {
                 canonical_identifier(identifier)
             ),
         };
-        // Counted before verifying, so parallel attempts can't exceed the limit; cleared on
-        // success.
-        let failures = store::rate_limit::hit(&self.db, &fail_key, HOUR, now).await? - 1;
+        // Counted before verifying (all three in one write), so parallel attempts can't exceed
+        // the limit; the failure count is cleared on success.
+        let counts =
+            store::rate_limit::hit_all(&self.db, &[&ip_key, &tenant_key, &fail_key], HOUR, now)
+                .await?;
+        let (ip_count, tenant_count, failures) = (counts[0], counts[1], counts[2] - 1);
         let target = account.as_ref().map(|a| a.username.clone());
         if ip_count > i64::from(limits.login_attempts_per_ip_per_hour)
             || tenant_count > i64::from(limits.login_attempts_per_tenant_per_hour)

@@ -101,16 +101,17 @@ impl Core {
     ) -> Result<RequestOutcome> {
         let now = self.now();
         let limits = &self.config.raw;
-        let by_ip = store::rate_limit::hit(
+        let counts = store::rate_limit::hit_all(
             &self.db,
-            &format!("forgot-ip:{}", super::ip_bucket(ip)),
+            &[
+                &format!("forgot-ip:{}", super::ip_bucket(ip)),
+                &format!("forgot-tenant:{}", tenant.id),
+            ],
             HOUR,
             now,
         )
         .await?;
-        let by_tenant =
-            store::rate_limit::hit(&self.db, &format!("forgot-tenant:{}", tenant.id), HOUR, now)
-                .await?;
+        let (by_ip, by_tenant) = (counts[0], counts[1]);
         if by_ip > i64::from(limits.forgot_password_per_ip_per_hour)
             || by_tenant > i64::from(limits.forgot_password_per_tenant_per_hour)
         {
@@ -365,20 +366,17 @@ impl Core {
     /// Counts an attempt to use a link from `ip` in `tenant`; true when over either limit.
     async fn link_attempts_exceeded(&self, tenant: &Tenant, ip: &str) -> Result<bool> {
         let now = self.now();
-        let by_ip = store::rate_limit::hit(
+        let counts = store::rate_limit::hit_all(
             &self.db,
-            &format!("reset-link-ip:{}", super::ip_bucket(ip)),
+            &[
+                &format!("reset-link-ip:{}", super::ip_bucket(ip)),
+                &format!("reset-link-tenant:{}", tenant.id),
+            ],
             HOUR,
             now,
         )
         .await?;
-        let by_tenant = store::rate_limit::hit(
-            &self.db,
-            &format!("reset-link-tenant:{}", tenant.id),
-            HOUR,
-            now,
-        )
-        .await?;
+        let (by_ip, by_tenant) = (counts[0], counts[1]);
         let limits = &self.config.raw;
         Ok(by_ip > i64::from(limits.reset_attempts_per_ip_per_hour)
             || by_tenant > i64::from(limits.reset_attempts_per_tenant_per_hour))
