@@ -1,7 +1,12 @@
 //! Password hashing with argon2id. Hashing is CPU-heavy, so it always runs on the blocking pool,
-//! never on the async runtime's threads.
+//! never on the async runtime's threads, and at most one hash per CPU runs at a time: each takes
+//! `argon2_memory_kib` of memory, and more hashes than cores only share the cores (and thrash the
+//! caches) while memory grows with every waiting sign-in.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+
+use tokio::sync::Semaphore;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -64,21 +69,51 @@ struct Inner {
     /// A real hash of a random password: unknown users are verified against it, so a sign-in
     /// for a missing account costs the same as a wrong password (SECURITY.md "Enumeration").
     dummy_hash: String,
+    /// One permit per CPU: a hash (or verification) runs only while holding one.
+    slots: Arc<Semaphore>,
+    /// Hashes running now, and the most there ever were (for the tests).
+    running: AtomicUsize,
+    peak: AtomicUsize,
 }
 
 impl Hasher {
     pub fn new(settings: Argon2Settings) -> Result<Self, String> {
         let params = settings.params()?;
         let dummy_hash = hash_with(&params, &crate::domain::token::new_token().secret)?;
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
         Ok(Self {
-            inner: Arc::new(Inner { params, dummy_hash }),
+            inner: Arc::new(Inner {
+                params,
+                dummy_hash,
+                slots: Arc::new(Semaphore::new(cpus)),
+                running: AtomicUsize::new(0),
+                peak: AtomicUsize::new(0),
+            }),
         })
+    }
+
+    /// Runs `work` on the blocking pool once a CPU slot is free. The slot goes with the work,
+    /// so it stays taken until the hash is done even if the request is abandoned.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Inner) -> T + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let permit = self.inner.slots.clone().acquire_owned().await?;
+        let inner = self.inner.clone();
+        Ok(tokio::task::spawn_blocking(move || {
+            let now = inner.running.fetch_add(1, Ordering::SeqCst) + 1;
+            inner.peak.fetch_max(now, Ordering::SeqCst);
+            let out = work(&inner);
+            inner.running.fetch_sub(1, Ordering::SeqCst);
+            drop(permit);
+            out
+        })
+        .await?)
     }
 
     /// Hashes an already policy-checked (and so NFC-normalised) password.
     pub async fn hash(&self, password: SecretString) -> anyhow::Result<String> {
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || hash_with(&inner.params, &password))
+        self.run(move |inner| hash_with(&inner.params, &password))
             .await?
             .map_err(anyhow::Error::msg)
     }
@@ -90,8 +125,7 @@ impl Hasher {
         password: SecretString,
         stored: Option<String>,
     ) -> anyhow::Result<Verified> {
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || inner.verify_blocking(&password, stored.as_deref()))
+        self.run(move |inner| inner.verify_blocking(&password, stored.as_deref()))
             .await?
     }
 }
@@ -164,6 +198,41 @@ mod tests {
 
     fn s(p: &str) -> SecretString {
         SecretString::from(p.to_owned())
+    }
+
+    /// However many sign-ins arrive at once, no more hashes run than there are CPUs (each holds
+    /// `memory_kib` of memory; more would only share the cores).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn no_more_hashes_at_once_than_cpus() {
+        let h = Hasher::new(Argon2Settings {
+            memory_kib: 8 * 1024,
+            iterations: 1,
+            parallelism: 1,
+        })
+        .unwrap();
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let tasks: Vec<_> = (0..cpus * 6)
+            .map(|i| {
+                let h = h.clone();
+                tokio::spawn(async move {
+                    if i % 2 == 0 {
+                        h.hash(s("correct horse battery")).await.map(|_| ())
+                    } else {
+                        h.verify(s("wrong"), None).await.map(|_| ())
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        let peak = h.inner.peak.load(Ordering::SeqCst);
+        assert!(
+            peak >= 1 && peak <= cpus,
+            "{peak} hashes ran at once on {cpus} CPUs"
+        );
+        assert_eq!(h.inner.running.load(Ordering::SeqCst), 0);
+        assert_eq!(h.inner.slots.available_permits(), cpus);
     }
 
     #[tokio::test]

@@ -96,6 +96,9 @@ impl Db {
                 AnyPoolOptions::new()
                     .max_connections(max)
                     .acquire_timeout(Duration::from_secs(10))
+                    // No ping before each use: for an in-process database it is only a round
+                    // trip to the connection's thread (two context switches per query).
+                    .test_before_acquire(false)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             conn.execute("PRAGMA journal_mode = WAL").await?;
@@ -118,6 +121,9 @@ impl Db {
             let pool = AnyPoolOptions::new()
                 .max_connections(10)
                 .acquire_timeout(Duration::from_secs(10))
+                // No ping round trip before each query; a connection the server dropped fails
+                // its next query and is discarded by the pool.
+                .test_before_acquire(false)
                 .connect(url)
                 .await?;
             Ok(Self {
