@@ -25,6 +25,15 @@ const BATCH: i64 = 50;
 /// Longest wait between retries.
 const MAX_BACKOFF_SECS: i64 = 3600;
 
+/// What one round of delivery looks up once rather than per mail: the SMTP settings in effect
+/// and the templates, per tenant (a round is at most [`BATCH`] mails, well under a second of
+/// staleness for a change made meanwhile).
+#[derive(Default)]
+struct Batch {
+    smtp: HashMap<Option<i64>, super::EffectiveSmtp>,
+    templates: HashMap<(Option<i64>, MailKind, Language), TemplateSource>,
+}
+
 /// A mail to send to one recipient.
 pub struct NewMail<'a> {
     pub tenant: Option<&'a Tenant>,
@@ -183,6 +192,7 @@ impl Core {
         let tasks = store::mail::claim(&self.db, owner, BATCH, lease, self.now()).await?;
         let count = tasks.len();
         let mut tenants: HashMap<i64, Option<Tenant>> = HashMap::new();
+        let mut batch = Batch::default();
         let mut open: Option<(String, SmtpConnection)> = None;
         for task in tasks {
             if stop.load(Ordering::SeqCst) {
@@ -200,7 +210,7 @@ impl Core {
                 },
                 None => None,
             };
-            self.deliver_one(owner, &task, tenant.as_ref(), &mut open)
+            self.deliver_one(owner, &task, tenant.as_ref(), &mut open, &mut batch)
                 .await?;
         }
         if let Some((_, conn)) = open {
@@ -215,9 +225,17 @@ impl Core {
         task: &Task,
         tenant: Option<&Tenant>,
         open: &mut Option<(String, SmtpConnection)>,
+        batch: &mut Batch,
     ) -> Result<()> {
         let started = Instant::now();
-        let effective = self.smtp_for(tenant).await?;
+        let effective = match batch.smtp.get(&task.tenant_id) {
+            Some(e) => e.clone(),
+            None => {
+                let e = self.smtp_for(tenant).await?;
+                batch.smtp.insert(task.tenant_id, e.clone());
+                e
+            }
+        };
         let settings = &effective.settings;
         if !settings.enabled || settings.host.trim().is_empty() {
             let e = SmtpError {
@@ -270,7 +288,19 @@ impl Core {
         let kind: MailKind = task.kind.parse()?;
         let lang: Language = task.language.parse().unwrap_or(Language::En);
         let data: Value = serde_json::from_str(&task.data).map_err(anyhow::Error::from)?;
-        let src = self.template_of(task.tenant_id, kind, lang, &data).await?;
+        let src = if data.get("_template").is_some() {
+            self.template_of(task.tenant_id, kind, lang, &data).await?
+        } else {
+            let key = (task.tenant_id, kind, lang);
+            match batch.templates.get(&key) {
+                Some(t) => t.clone(),
+                None => {
+                    let t = self.template_of(task.tenant_id, kind, lang, &data).await?;
+                    batch.templates.insert(key, t.clone());
+                    t
+                }
+            }
+        };
         // Admin-triggered resets get their secret now, at send time (see admin_reset.rs).
         let issued = match data.get("_issue").and_then(Value::as_str) {
             Some(what) => match self.issue_admin_secret(task, tenant, what, &data).await {
