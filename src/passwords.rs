@@ -1,12 +1,12 @@
-//! Password hashing with argon2id. Hashing is CPU-heavy, so it always runs on the blocking pool,
-//! never on the async runtime's threads, and at most one hash per CPU runs at a time: each takes
-//! `argon2_memory_kib` of memory, and more hashes than cores only share the cores (and thrash the
-//! caches) while memory grows with every waiting sign-in.
+//! Password hashing with argon2id. Hashing is CPU-heavy, so it runs on threads of its own, one
+//! per CPU, never on the async runtime's threads: each hash takes `argon2_memory_kib` of memory,
+//! and more hashes at once than cores would only share the cores (and thrash the caches). Waiting
+//! hashes queue without memory, and as only these few threads ever allocate hashing memory, the
+//! allocator keeps at most a few such blocks around (the blocking pool's many threads each kept
+//! their own: a gigabyte after a burst of sign-ins).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-
-use tokio::sync::Semaphore;
+use std::sync::{mpsc, Arc, Mutex};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -69,8 +69,8 @@ struct Inner {
     /// A real hash of a random password: unknown users are verified against it, so a sign-in
     /// for a missing account costs the same as a wrong password (SECURITY.md "Enumeration").
     dummy_hash: String,
-    /// One permit per CPU: a hash (or verification) runs only while holding one.
-    slots: Arc<Semaphore>,
+    /// Work for the hashing threads.
+    jobs: mpsc::Sender<Job>,
     /// Hashes running now, and the most there ever were (for the tests).
     running: AtomicUsize,
     peak: AtomicUsize,
@@ -85,30 +85,33 @@ impl Hasher {
             inner: Arc::new(Inner {
                 params,
                 dummy_hash,
-                slots: Arc::new(Semaphore::new(cpus)),
+                jobs: hashing_threads(cpus)?,
                 running: AtomicUsize::new(0),
                 peak: AtomicUsize::new(0),
             }),
         })
     }
 
-    /// Runs `work` on the blocking pool once a CPU slot is free. The slot goes with the work,
-    /// so it stays taken until the hash is done even if the request is abandoned.
+    /// Runs `work` on a hashing thread once one is free. It runs to the end even if the request
+    /// is abandoned meanwhile.
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce(&Inner) -> T + Send + 'static,
     ) -> anyhow::Result<T> {
-        let permit = self.inner.slots.clone().acquire_owned().await?;
+        let (done, result) = tokio::sync::oneshot::channel();
         let inner = self.inner.clone();
-        Ok(tokio::task::spawn_blocking(move || {
+        let job: Job = Box::new(move || {
             let now = inner.running.fetch_add(1, Ordering::SeqCst) + 1;
             inner.peak.fetch_max(now, Ordering::SeqCst);
             let out = work(&inner);
             inner.running.fetch_sub(1, Ordering::SeqCst);
-            drop(permit);
-            out
-        })
-        .await?)
+            let _ = done.send(out);
+        });
+        self.inner
+            .jobs
+            .send(job)
+            .map_err(|_| anyhow::anyhow!("the password hashing threads have stopped"))?;
+        Ok(result.await?)
     }
 
     /// Hashes an already policy-checked (and so NFC-normalised) password.
@@ -128,6 +131,31 @@ impl Hasher {
         self.run(move |inner| inner.verify_blocking(&password, stored.as_deref()))
             .await?
     }
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Starts `n` threads that run hashing jobs until every sender is gone.
+fn hashing_threads(n: usize) -> Result<mpsc::Sender<Job>, String> {
+    let (tx, rx) = mpsc::channel::<Job>();
+    let rx = Arc::new(Mutex::new(rx));
+    for i in 0..n {
+        let rx = rx.clone();
+        std::thread::Builder::new()
+            .name(format!("argon2-{i}"))
+            .spawn(move || loop {
+                // The lock is held only while waiting for the next job.
+                let job = match rx.lock() {
+                    Ok(jobs) => jobs.recv(),
+                    Err(_) => return,
+                };
+                let Ok(job) = job else { return };
+                // A panicking job must not take the thread with it (its caller gets an error).
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+            })
+            .map_err(|e| format!("cannot start a password hashing thread: {e}"))?;
+    }
+    Ok(tx)
 }
 
 impl Inner {
@@ -232,7 +260,6 @@ mod tests {
             "{peak} hashes ran at once on {cpus} CPUs"
         );
         assert_eq!(h.inner.running.load(Ordering::SeqCst), 0);
-        assert_eq!(h.inner.slots.available_permits(), cpus);
     }
 
     #[tokio::test]
