@@ -17,6 +17,7 @@ on_both_backends!(
     refused_forms_create_nothing,
     system_admins_manage_every_key,
     keys_end_with_their_creators_account_or_role,
+    resets_and_new_passwords_end_the_accounts_keys,
 );
 
 struct World {
@@ -759,5 +760,136 @@ async fn keys_end_with_their_creators_account_or_role(backend: common::Backend) 
         };
         assert_eq!(k.state(now), expected, "{k:?}");
     }
+    w.app.stop().await;
+}
+
+/// SECURITY.md: "A reset, an admin reset, a temporary password or disabling an account ends
+/// every session and API token of that account": a console key ends when its creator gets an
+/// admin reset link (at send time), a temporary password, completes a reset, or has a password
+/// set by an operator; each audited with the reason. Others' keys keep working.
+async fn resets_and_new_passwords_end_the_accounts_keys(backend: common::Backend) {
+    let w = world(backend).await;
+    let app = &w.app;
+    let srv = common::plain_smtp(&app.core).await;
+    for name in ["ann", "ben", "cat"] {
+        app.user_with(&w.acme, name, GOOD_PASSWORD, Role::TenantAdmin)
+            .await;
+        let a = store::accounts::by_username(&app.core.db, w.acme.id, name)
+            .await
+            .unwrap()
+            .unwrap();
+        let changes = AccountChanges {
+            email: Some(Some(
+                latchkey::domain::EmailAddress::parse(&format!("{name}@example.com")).unwrap(),
+            )),
+            ..Default::default()
+        };
+        app.core
+            .update_account(&Actor::Cli, &w.acme, a, changes)
+            .await
+            .unwrap();
+    }
+    let users = "/api/v1/tenants/acme/users";
+    let keys: Vec<String> = {
+        let mut v = Vec::new();
+        for name in ["ann", "ben", "cat"] {
+            v.push(console_key(app, "acme", name, "/t/acme/admin", &format!("{name}'s key")).await);
+        }
+        v
+    };
+    let bystander = console_key(app, "acme", "tadmin", "/t/acme/admin", "tadmin's key").await;
+    let (_, operator) = app
+        .core
+        .create_api_key(
+            &Actor::Cli,
+            Some(&w.acme),
+            "operator",
+            &["resets:send".to_owned()],
+            None,
+        )
+        .await
+        .unwrap();
+    let operator = acme_secret_str(&operator);
+    let send = |user: &'static str, kind: &'static str| {
+        let operator = operator.clone();
+        let base = app.base.clone();
+        async move {
+            let res = reqwest::Client::new()
+                .post(format!("{base}/api/v1/tenants/acme/resets"))
+                .bearer_auth(operator)
+                .json(&serde_json::json!({"users": [user], "kind": kind}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+        }
+    };
+    let ends = |key: String| async move {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            if api_get(app, &key, users).await.0 == 401 {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "the key still works");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    };
+    // An admin reset link: the key ends when the mail goes out.
+    assert_eq!(api_get(app, &keys[0], users).await.0, 200);
+    send("ann", "link").await;
+    ends(keys[0].clone()).await;
+    // A temporary password.
+    send("ben", "temporary-password").await;
+    ends(keys[1].clone()).await;
+    // Completing the reset link: ann's newer key ends as well.
+    let newer = console_key(app, "acme", "ann", "/t/acme/admin", "ann's newer key").await;
+    let mail = srv
+        .messages()
+        .into_iter()
+        .find(|m| m.data.contains("reset?token=") && m.data.contains("ann@example.com"))
+        .expect("ann's reset mail");
+    let link = common::link_in(&mail.data, "reset?token=").unwrap();
+    let path = link
+        .strip_prefix(app.core.config.public_url.as_str())
+        .unwrap()
+        .to_owned();
+    let mut b = app.browser();
+    b.get(&path).await;
+    let done = b
+        .post(
+            "/t/acme/reset",
+            &[
+                ("new_password", "velvet thunder marmalade hill"),
+                ("confirm_password", "velvet thunder marmalade hill"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(api_get(app, &newer, users).await.0, 401);
+    // An operator sets cat's password.
+    let cat = store::accounts::by_username(&app.core.db, w.acme.id, "cat")
+        .await
+        .unwrap()
+        .unwrap();
+    app.core
+        .admin_set_password(
+            &Actor::Cli,
+            &w.acme,
+            &cat,
+            &secrecy::SecretString::from("another long passphrase here".to_owned()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(api_get(app, &keys[2], users).await.0, 401);
+    // Each audited with its reason; the bystander's key works.
+    for reason in [
+        "creator_admin_reset",
+        "creator_temporary_password",
+        "creator_reset",
+        "creator_password_set",
+    ] {
+        assert_eq!(revocations(app, reason).await.len(), 1, "{reason}");
+    }
+    assert_eq!(api_get(app, &bystander, users).await.0, 200);
     w.app.stop().await;
 }

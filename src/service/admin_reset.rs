@@ -410,6 +410,8 @@ impl Core {
                 )
                 .await?;
                 store::sessions::revoke_all(&self.db, account.id, None).await?;
+                self.end_keys_of(&Actor::System, &account, "creator_admin_reset", None)
+                    .await?;
                 let base = self.public_url_for(Some(tenant));
                 SecretString::from(format!(
                     "{base}/t/{}/reset?token={}",
@@ -428,6 +430,8 @@ impl Core {
                     now,
                 )
                 .await?;
+                self.end_keys_of(&Actor::System, &account, "creator_temporary_password", None)
+                    .await?;
                 password
             }
             other => {

@@ -502,6 +502,8 @@ impl Core {
             return Ok(Err(LinkProblem::Used));
         }
         store::rate_limit::clear(&self.db, &format!("login-fail:account:{}", a.id)).await?;
+        self.end_keys_of(&Actor::Anonymous, a, "creator_reset", Some(ip))
+            .await?;
         self.metrics.reset("completed");
         self.password_changed_notice(tenant, a, Some(ip)).await;
         self.audit(AuditEntry {

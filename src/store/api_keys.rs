@@ -150,6 +150,15 @@ pub async fn revoke_created_by<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
         .await?)
 }
 
+/// [`revoke_created_by`] on its own (not inside a larger transaction).
+pub async fn revoke_all_created_by(
+    db: &Db,
+    account_id: i64,
+    now: Timestamp,
+) -> Result<Vec<ApiKey>> {
+    revoke_created_by(&db.write, account_id, now).await
+}
+
 /// How many usable keys (not revoked, not expired) the account `account_id` created.
 pub async fn count_usable_created_by(db: &Db, account_id: i64, now: Timestamp) -> Result<i64> {
     Ok(sqlx::query_scalar(
