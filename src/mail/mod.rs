@@ -6,6 +6,7 @@
 pub mod check;
 pub mod client;
 pub mod message;
+pub mod placement;
 pub mod settings;
 pub mod templates;
 

@@ -11,6 +11,7 @@ use rand::Rng;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
 
+use super::mail_route::MailRoute;
 use super::reset::human_duration;
 use super::{Actor, AuditEntry, Core, Result, ServiceError};
 use crate::clock::Timestamp;
@@ -266,6 +267,7 @@ impl Core {
         // One personal task per recipient; the secret is made at send time.
         let base = self.public_url_for(Some(tenant));
         let lang = tenant.settings.default_language;
+        let system_admins = self.system_admin_ids().await?;
         let mut rendered: Vec<(Value, String, &Account, &EmailAddress)> =
             Vec::with_capacity(recipients.len());
         for (a, to) in &recipients {
@@ -301,7 +303,15 @@ impl Core {
                     );
                 }
             }
-            let subject = self.render_subject(tenant, kind, lang, &data).await?;
+            let subject = self
+                .render_subject(
+                    tenant,
+                    MailRoute::for_recipient(Some(a.id), &system_admins),
+                    kind,
+                    lang,
+                    &data,
+                )
+                .await?;
             rendered.push((data, subject, a, to));
         }
         let created_by = actor.label();
@@ -353,11 +363,14 @@ impl Core {
     async fn render_subject(
         &self,
         tenant: &Tenant,
+        route: MailRoute,
         kind: MailKind,
         lang: crate::domain::Language,
         data: &Value,
     ) -> Result<String> {
-        let src = self.template_of(Some(tenant.id), kind, lang, data).await?;
+        let src = self
+            .template_of(Some(tenant.id), route, kind, lang, data)
+            .await?;
         Ok(self.render(kind, &src, data, None)?.subject)
     }
 

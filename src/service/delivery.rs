@@ -3,7 +3,7 @@
 //! retries transient failures with backoff, and records every attempt in the mail log and in
 //! the daily `smtp-YYYY-MM-DD.log` file.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
@@ -11,11 +11,12 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
 use tokio::io::AsyncWriteExt;
 
+use super::mail_route::MailRoute;
 use super::{Core, Result, ServiceError, SmtpSource};
 use crate::clock::{format_utc, Timestamp};
 use crate::domain::{EmailAddress, Language};
 use crate::mail::message::{build, Outgoing};
-use crate::mail::templates::{self, MailKind, Rendered, TemplateSource, MASK};
+use crate::mail::templates::{self, Fill, MailKind, Rendered, TemplateSource, MASK};
 use crate::mail::{SmtpConnection, SmtpError, Transcript};
 use crate::store::mail::{NewLogEntry, NewTask, Task};
 use crate::store::{self, Tenant};
@@ -31,7 +32,9 @@ const MAX_BACKOFF_SECS: i64 = 3600;
 #[derive(Default)]
 struct Batch {
     smtp: HashMap<Option<i64>, super::EffectiveSmtp>,
+    /// Keyed by the tenant whose templates apply (`None`: the built-in ones).
     templates: HashMap<(Option<i64>, MailKind, Language), TemplateSource>,
+    system_admins: Option<HashSet<i64>>,
 }
 
 /// A mail to send to one recipient.
@@ -78,15 +81,20 @@ impl Core {
         })
     }
 
-    /// The template a task is rendered with: its own (a campaign's text), else the tenant's
-    /// template for the kind and language (Admin → Mail templates), else the built-in one.
+    /// The template a task is rendered with: on the system's route the built-in one; else its
+    /// own (a campaign's text), else the tenant's template for the kind and language (Admin →
+    /// Mail templates), else the built-in one.
     pub(crate) async fn template_of(
         &self,
         tenant_id: Option<i64>,
+        route: MailRoute,
         kind: MailKind,
         lang: Language,
         data: &Value,
     ) -> Result<TemplateSource> {
+        if route == MailRoute::System {
+            return Ok(templates::builtin(kind, lang).clone());
+        }
         if let Some(t) = data
             .get("_template")
             .and_then(|t| serde_json::from_value::<TemplateSource>(t.clone()).ok())
@@ -101,8 +109,9 @@ impl Core {
         Ok(templates::builtin(kind, lang).clone())
     }
 
-    /// Renders a task with `src`. With `secret = None` the secret variables show as a mask: that
-    /// is the form every page, listing and log sees.
+    /// Renders a task with `src`. With `secret = None` (or a test mail's [`MASK`]) the secret
+    /// shows as a mask: that is the form every page, listing and log sees. The template never
+    /// sees the secret itself (see `mail::placement`).
     pub(crate) fn render(
         &self,
         kind: MailKind,
@@ -110,16 +119,12 @@ impl Core {
         data: &Value,
         secret: Option<&SecretString>,
     ) -> Result<Rendered> {
-        let mut ctx = data.clone();
-        if let Some(obj) = ctx.as_object_mut() {
-            for var in kind.secret_variables() {
-                let value = secret
-                    .map(|s| s.expose_secret().to_owned())
-                    .unwrap_or_else(|| MASK.to_owned());
-                obj.insert((*var).to_owned(), Value::String(value));
-            }
-        }
-        templates::render(src, &ctx).map_err(|e| ServiceError::Invalid(e.to_string()))
+        let fill = match secret.map(|s| s.expose_secret()) {
+            Some(value) if value != MASK => Fill::Secret(value),
+            _ => Fill::Masked,
+        };
+        templates::render_mail(kind, src, data, fill)
+            .map_err(|e| ServiceError::Invalid(e.to_string()))
     }
 
     /// Whether a task's message needs its one-time secret (it can't be sent again without).
@@ -130,7 +135,10 @@ impl Core {
         }
         let lang: Language = task.language.parse().unwrap_or(Language::En);
         let data: Value = serde_json::from_str(&task.data).map_err(anyhow::Error::from)?;
-        let src = self.template_of(task.tenant_id, kind, lang, &data).await?;
+        let route = self.mail_route(task.account_id).await?;
+        let src = self
+            .template_of(task.tenant_id, route, kind, lang, &data)
+            .await?;
         Ok(templates::uses_secret(kind, &src))
     }
 
@@ -146,8 +154,9 @@ impl Core {
                 serde_json::to_value(t).map_err(anyhow::Error::from)?,
             );
         }
+        let route = self.mail_route(m.account_id).await?;
         let src = self
-            .template_of(m.tenant.map(|t| t.id), m.kind, m.language, &data)
+            .template_of(m.tenant.map(|t| t.id), route, m.kind, m.language, &data)
             .await?;
         let masked = self.render(m.kind, &src, &data, None)?;
         let secret = m.secret.as_ref().map(|s| self.master_key.encrypt(s));
@@ -181,7 +190,10 @@ impl Core {
         let kind: MailKind = task.kind.parse()?;
         let lang: Language = task.language.parse().unwrap_or(Language::En);
         let data: Value = serde_json::from_str(&task.data).map_err(anyhow::Error::from)?;
-        let src = self.template_of(task.tenant_id, kind, lang, &data).await?;
+        let route = self.mail_route(task.account_id).await?;
+        let src = self
+            .template_of(task.tenant_id, route, kind, lang, &data)
+            .await?;
         self.render(kind, &src, &data, None)
     }
 
@@ -228,11 +240,21 @@ impl Core {
         batch: &mut Batch,
     ) -> Result<()> {
         let started = Instant::now();
-        let effective = match batch.smtp.get(&task.tenant_id) {
+        let system_admins = match &batch.system_admins {
+            Some(ids) => ids,
+            None => batch.system_admins.insert(self.system_admin_ids().await?),
+        };
+        let route = MailRoute::for_recipient(task.account_id, system_admins);
+        // The system's route ignores the tenant's own server (key `None`: the system's).
+        let smtp_key = match route {
+            MailRoute::System => None,
+            MailRoute::Tenant => task.tenant_id,
+        };
+        let effective = match batch.smtp.get(&smtp_key) {
             Some(e) => e.clone(),
             None => {
-                let e = self.smtp_for(tenant).await?;
-                batch.smtp.insert(task.tenant_id, e.clone());
+                let e = self.smtp_for(tenant.filter(|_| smtp_key.is_some())).await?;
+                batch.smtp.insert(smtp_key, e.clone());
                 e
             }
         };
@@ -289,13 +311,16 @@ impl Core {
         let lang: Language = task.language.parse().unwrap_or(Language::En);
         let data: Value = serde_json::from_str(&task.data).map_err(anyhow::Error::from)?;
         let src = if data.get("_template").is_some() {
-            self.template_of(task.tenant_id, kind, lang, &data).await?
+            self.template_of(task.tenant_id, route, kind, lang, &data)
+                .await?
         } else {
-            let key = (task.tenant_id, kind, lang);
+            let key = (smtp_key, kind, lang);
             match batch.templates.get(&key) {
                 Some(t) => t.clone(),
                 None => {
-                    let t = self.template_of(task.tenant_id, kind, lang, &data).await?;
+                    let t = self
+                        .template_of(task.tenant_id, route, kind, lang, &data)
+                        .await?;
                     batch.templates.insert(key, t.clone());
                     t
                 }

@@ -7,6 +7,7 @@ pub mod admin_reset;
 pub mod api_keys;
 mod auth;
 mod delivery;
+mod mail_route;
 pub mod reset;
 mod smtp;
 mod templates;

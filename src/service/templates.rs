@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use super::{Actor, AuditEntry, Core, NewMail, Result, ServiceError};
 use crate::clock::Timestamp;
 use crate::domain::{EmailAddress, Language};
-use crate::mail::templates::{self, MailKind, Rendered, TemplateSource, MASK};
+use crate::mail::templates::{self, Fill, MailKind, Rendered, TemplateSource, MASK};
 use crate::store::{self, Account, Tenant};
 
 /// Test mails one administrator may send per hour.
@@ -60,16 +60,6 @@ fn checked(kind: MailKind, src: &TemplateSource) -> Result<TemplateSource> {
 }
 
 /// `sample_data(kind)` with every secret variable masked.
-fn masked_sample(kind: MailKind) -> Value {
-    let mut data = templates::sample_data(kind);
-    if let Some(obj) = data.as_object_mut() {
-        for var in kind.secret_variables() {
-            obj.insert((*var).to_owned(), Value::String(MASK.to_owned()));
-        }
-    }
-    data
-}
-
 impl Core {
     /// The template mail of `kind` in `lang` is sent with for `tenant`.
     pub async fn effective_template(
@@ -170,7 +160,7 @@ impl Core {
     /// `src` rendered with sample data, after checking it; secrets show as [`MASK`].
     pub fn preview_template(&self, kind: MailKind, src: &TemplateSource) -> Result<Rendered> {
         let src = checked(kind, src)?;
-        templates::render(&src, &masked_sample(kind))
+        templates::render_mail(kind, &src, &templates::sample_data(kind), Fill::Masked)
             .map_err(|e| ServiceError::Invalid(e.to_string()))
     }
 

@@ -194,6 +194,14 @@ pub async fn search(
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
+/// The ids of every system administrator's account, whatever its status (a handful).
+pub async fn system_admin_ids(db: &Db) -> Result<Vec<i64>> {
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM accounts WHERE role = 'system-admin'")
+        .fetch_all(&db.read)
+        .await?;
+    Ok(ids)
+}
+
 pub async fn count_system_admins(db: &Db) -> Result<i64> {
     let n: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM accounts WHERE role = 'system-admin' AND status = 'active'",

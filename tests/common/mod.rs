@@ -388,10 +388,17 @@ pub const OTHER_PASSWORD: &str = "purple elephant umbrella sky";
 
 /// The decoded text/plain part of a raw message (handles 7bit, quoted-printable and base64).
 pub fn mail_text(raw: &str) -> String {
+    mail_part(raw, "text/plain").unwrap_or_else(|| raw.to_owned())
+}
+
+/// The decoded text/html part of a raw message.
+pub fn mail_html(raw: &str) -> String {
+    mail_part(raw, "text/html").expect("an HTML part")
+}
+
+fn mail_part(raw: &str, content_type: &str) -> Option<String> {
     let lower = raw.to_ascii_lowercase();
-    let Some(at) = lower.find("content-type: text/plain") else {
-        return raw.to_owned();
-    };
+    let at = lower.find(&format!("content-type: {content_type}"))?;
     let part = &raw[at..];
     let header_end = part.find("\r\n\r\n").map(|i| i + 4).unwrap_or(part.len());
     let headers = part[..header_end].to_ascii_lowercase();
@@ -401,7 +408,7 @@ pub fn mail_text(raw: &str) -> String {
         let compact: String = body.split_whitespace().collect();
         let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, compact)
             .unwrap_or_default();
-        String::from_utf8_lossy(&bytes).into_owned()
+        Some(String::from_utf8_lossy(&bytes).into_owned())
     } else if headers.contains("content-transfer-encoding: quoted-printable") {
         let joined = body.replace("=\r\n", "");
         let mut out = Vec::new();
@@ -418,9 +425,9 @@ pub fn mail_text(raw: &str) -> String {
             out.push(bytes[i]);
             i += 1;
         }
-        String::from_utf8_lossy(&out).into_owned()
+        Some(String::from_utf8_lossy(&out).into_owned())
     } else {
-        body.to_owned()
+        Some(body.to_owned())
     }
 }
 

