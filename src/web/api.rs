@@ -961,7 +961,8 @@ pub struct CredentialsResult {
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/authenticate", tag = "authentication", request_body = Credentials,
     params(("tenant" = String, Path, description = "tenant slug")),
     responses((status = 200, body = CredentialsResult, description = "checked; see `authenticated`"), (status = 400, body = ErrorBody),
-               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
+               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+               (status = 422, body = ErrorBody, description = "`username` empty, over 254 characters or not one line; `password` over 4096 bytes"), (status = 429, body = ErrorBody)))]
 async fn authenticate(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
