@@ -39,11 +39,14 @@ pub struct Config {
     pub session_idle_timeout: String,
     /// A session ends this long after sign-in, whatever happens.
     pub session_absolute_timeout: String,
-    /// Failed sign-ins allowed per account (or typed identifier) per hour.
+    /// Failed sign-ins allowed per typed identifier per hour (then 429 for the rest of the hour);
+    /// also the account's hidden limit, counted over all its names and wrong current passwords
+    /// (then its password isn't checked, and every attempt is answered as a wrong password).
     pub login_failures_per_account_per_hour: u32,
     /// Sign-in attempts allowed per client IP (IPv6: per /64) per hour.
     pub login_attempts_per_ip_per_hour: u32,
-    /// Sign-in attempts allowed per tenant per hour (all clients together).
+    /// Failed sign-ins per tenant per hour (all clients together) before every sign-in in the
+    /// tenant is slowed down (never refused: the right password still gets in).
     pub login_attempts_per_tenant_per_hour: u32,
     /// Largest accepted request body in bytes.
     pub max_body_bytes: usize,
@@ -78,7 +81,8 @@ pub struct Config {
     pub reset_mails_per_account_per_hour: u32,
     /// Reset-link openings and submissions per client IP per hour (throttles token guessing).
     pub reset_attempts_per_ip_per_hour: u32,
-    /// Reset-link openings and submissions per tenant per hour (all clients together).
+    /// Rejected reset links per tenant per hour (all clients together) before every use of a
+    /// link in the tenant is slowed down (never refused: a real link keeps working).
     pub reset_attempts_per_tenant_per_hour: u32,
     /// Requests one API key may make per minute (a fixed window); 0 = no limit.
     pub api_requests_per_key_per_minute: u32,

@@ -3,9 +3,11 @@
 //! Values from outside (forms, CLI arguments, API bodies) are parsed into these newtypes once,
 //! at the boundary, so the rest of the code never holds an unchecked value.
 
+mod identifier;
 pub mod policy;
 pub mod token;
 mod types;
 
+pub use identifier::{Identifier, IdentifierKind, MAX_IDENTIFIER_CHARS};
 pub use policy::{PasswordPolicy, PolicyViolation};
 pub use types::*;

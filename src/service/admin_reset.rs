@@ -15,7 +15,7 @@ use super::mail_route::MailRoute;
 use super::reset::human_duration;
 use super::{Actor, AuditEntry, Core, Result, ServiceError};
 use crate::clock::Timestamp;
-use crate::domain::{EmailAddress, Username};
+use crate::domain::{EmailAddress, Identifier, Username};
 use crate::mail::templates::{self, MailKind, TemplateSource};
 use crate::store::campaigns::NewCampaign;
 use crate::store::mail::{NewTask, Task};
@@ -216,11 +216,15 @@ impl Core {
             }
             Recipients::Identifiers(list) => {
                 for raw in list.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
-                    match self.find_by_identifier(tenant, raw).await? {
+                    // Text that can't be anyone's name (too long, control characters) is a
+                    // mistake to fix, not a user to skip.
+                    let id = Identifier::parse(raw).map_err(|e| {
+                        let start: String = raw.chars().take(20).collect();
+                        ServiceError::Invalid(format!("`{}…`: {e}", start.escape_debug()))
+                    })?;
+                    match self.find_account(tenant, &id).await? {
                         Some(a) => accounts.push(a),
-                        None => {
-                            skipped.push((raw.chars().take(254).collect(), "no such user".into()))
-                        }
+                        None => skipped.push((id.as_typed().to_owned(), "no such user".into())),
                     }
                 }
             }

@@ -251,7 +251,7 @@ impl Core {
     pub async fn check_credentials(
         &self,
         tenant: &Tenant,
-        identifier: &str,
+        identifier: &crate::domain::Identifier,
         password: SecretString,
         ip: &str,
     ) -> Result<CredentialCheck> {
@@ -296,7 +296,7 @@ impl Core {
     pub async fn change_password_with_credentials(
         &self,
         tenant: &Tenant,
-        identifier: &str,
+        identifier: &crate::domain::Identifier,
         current: SecretString,
         new: SecretString,
         confirmation: SecretString,

@@ -4,29 +4,17 @@
 use secrecy::{ExposeSecret, SecretString};
 
 use super::accounts::password_context;
+use super::login_limits::{self, TenantCap};
 use super::{Actor, AuditEntry, Core, Result, ServiceError};
 use crate::domain::policy::{normalize, PolicyViolation};
 use crate::domain::token::{self, hash_presented, new_token, TokenHash};
-use crate::domain::{DisplayName, EmailAddress, Role, Username};
+use crate::domain::{DisplayName, EmailAddress, Identifier, Role, Username};
 use crate::mail::templates::MailKind;
 use crate::passwords::Verified;
 use crate::store::{self, sessions::NewSession, Account, NewAccount, Session, Tenant};
 
 const HOUR: i64 = 3600;
 
-/// The form an identifier has when it is looked up: a parsed e-mail address (domain lowercased)
-/// or a parsed username (lowercased); anything unparsable as typed.
-fn canonical_identifier(identifier: &str) -> String {
-    if identifier.contains('@') {
-        EmailAddress::parse(identifier)
-            .map(|e| e.as_str().to_owned())
-            .unwrap_or_else(|_| identifier.trim().to_owned())
-    } else {
-        Username::parse(identifier)
-            .map(|u| u.as_str().to_owned())
-            .unwrap_or_else(|_| identifier.trim().to_owned())
-    }
-}
 /// Sessions are not written back on every request, only when this much time has passed.
 const TOUCH_INTERVAL: i64 = 60;
 
@@ -66,79 +54,79 @@ impl Core {
         self.config.session_idle.as_secs() as i64
     }
 
-    /// Finds the account a typed identifier (username or e-mail address) names, exactly.
+    /// Finds the account a typed identifier (username or e-mail address) names, exactly; text
+    /// that isn't an identifier (too long, several lines) names nobody.
     pub async fn find_by_identifier(
         &self,
         tenant: &Tenant,
         identifier: &str,
     ) -> Result<Option<Account>> {
-        if identifier.contains('@') {
-            match EmailAddress::parse(identifier) {
-                Ok(e) => Ok(store::accounts::by_email(&self.db, tenant.id, e.as_str()).await?),
-                Err(_) => Ok(None),
-            }
-        } else {
-            match Username::parse(identifier) {
-                Ok(u) => Ok(store::accounts::by_username(&self.db, tenant.id, u.as_str()).await?),
-                Err(_) => Ok(None),
-            }
+        match Identifier::parse(identifier) {
+            Ok(id) => self.find_account(tenant, &id).await,
+            Err(_) => Ok(None),
         }
     }
 
     /// Checks a username/e-mail and password and, if right, opens a new session.
     ///
     /// Every path costs one argon2 verification (a dummy hash for unknown, disabled or
-    /// password-less accounts), and the per-identifier limit counts unknown identifiers just like
-    /// known ones, so neither timing nor throttling tells whether an account exists.
+    /// password-less accounts, and for accounts over their hidden limit), and the answer for an
+    /// identifier depends on that identifier's own count only, so neither timing nor throttling
+    /// tells whether an account exists or which names belong to one (see `login_limits`).
     pub async fn login(
         &self,
         tenant: &Tenant,
-        identifier: &str,
+        identifier: &Identifier,
         password: SecretString,
         ip: &str,
         user_agent: &str,
     ) -> Result<LoginOutcome> {
         let now = self.now();
         let limits = &self.config.raw;
+        let ip_limit = i64::from(limits.login_attempts_per_ip_per_hour);
+        let failure_limit = i64::from(limits.login_failures_per_account_per_hour);
         let ip_key = format!("login-ip:{}", super::ip_bucket(ip));
-        let tenant_key = format!("login-tenant:{}", tenant.id);
-        let account = self.find_by_identifier(tenant, identifier).await?;
-        let fail_key = match &account {
-            Some(a) => format!("login-fail:account:{}", a.id),
-            // Keyed by the identifier's canonical form, exactly as an account would be found,
-            // so an unknown identifier is throttled exactly like a known one.
-            None => format!(
-                "login-fail:ident:{}:{}",
-                tenant.id,
-                canonical_identifier(identifier)
-            ),
-        };
-        // Counted before verifying (all three in one write), so parallel attempts can't exceed
-        // the limit; the failure count is cleared on success.
-        let counts =
-            store::rate_limit::hit_all(&self.db, &[&ip_key, &tenant_key, &fail_key], HOUR, now)
-                .await?;
-        let (ip_count, tenant_count, failures) = (counts[0], counts[1], counts[2] - 1);
+        let ident_key = login_limits::identifier_key(tenant.id, identifier);
+        let account = self.find_account(tenant, identifier).await?;
+        let account_key = account.as_ref().map(|a| login_limits::account_key(a.id));
+        // Counted before verifying (all in one write), so parallel attempts can't exceed the
+        // limits; the failure counts are cleared on success.
+        let mut keys = vec![ip_key.as_str(), ident_key.as_str()];
+        keys.extend(account_key.as_deref());
+        let counts = store::rate_limit::hit_all(&self.db, &keys, HOUR, now).await?;
+        let (ip_count, ident_failures) = (counts[0], counts[1] - 1);
+        let account_failures = counts.get(2).map_or(0, |n| n - 1);
         let target = account.as_ref().map(|a| a.username.clone());
-        if ip_count > i64::from(limits.login_attempts_per_ip_per_hour)
-            || tenant_count > i64::from(limits.login_attempts_per_tenant_per_hour)
-            || failures >= i64::from(limits.login_failures_per_account_per_hour)
-        {
-            self.audit(AuditEntry {
-                tenant_id: Some(tenant.id),
-                actor: &Actor::Anonymous,
-                action: "login",
-                target: target.as_deref(),
-                ip: Some(ip),
-                outcome: "throttled",
-                detail: serde_json::json!({ "by": if failures >= i64::from(limits.login_failures_per_account_per_hour) { "account" } else { "ip" } }),
-            })
-            .await;
+        let throttled_by = if ip_count > ip_limit {
+            Some(("ip", ip_count == ip_limit + 1))
+        } else if ident_failures >= failure_limit {
+            Some(("identifier", ident_failures == failure_limit))
+        } else {
+            None
+        };
+        if let Some((by, first)) = throttled_by {
+            // One row per counter and window: the attempt that reached the limit.
+            if first {
+                self.audit(AuditEntry {
+                    tenant_id: Some(tenant.id),
+                    actor: &Actor::Anonymous,
+                    action: "login",
+                    target: target.as_deref(),
+                    ip: Some(ip),
+                    outcome: "throttled",
+                    detail: serde_json::json!({ "by": by }),
+                })
+                .await;
+            }
             return Ok(LoginOutcome::Throttled);
         }
+        self.tenant_slowdown(tenant, TenantCap::SignIn).await?;
+        // Over the account's hidden limit the password is not checked: the answer is a wrong
+        // password's, as for a name nobody has.
+        let account_capped = account_failures >= failure_limit;
         let usable = account
             .as_ref()
-            .filter(|a| a.is_active() && a.password_hash.is_some());
+            .filter(|a| !account_capped && a.is_active() && a.password_hash.is_some());
         let verified = self
             .hasher
             .verify(password, usable.and_then(|a| a.password_hash.clone()))
@@ -146,6 +134,7 @@ impl Core {
         let (Some(account), true) = (usable.cloned(), verified.ok()) else {
             let reason = match &account {
                 None => "unknown_account",
+                Some(_) if account_capped => "too_many_failures_for_account",
                 Some(a) if !a.is_active() => "account_disabled",
                 Some(a) if a.password_hash.is_none() => "no_password",
                 Some(_) => "wrong_password",
@@ -160,6 +149,7 @@ impl Core {
                 detail: serde_json::json!({ "reason": reason }),
             })
             .await;
+            self.tenant_failure(tenant, TenantCap::SignIn, ip).await;
             return Ok(LoginOutcome::Invalid);
         };
         if account.temp_password_expires_at.is_some_and(|t| t <= now) {
@@ -178,7 +168,7 @@ impl Core {
         if let (Verified::YesRehashed(fresh), Some(old)) = (&verified, &account.password_hash) {
             store::accounts::upgrade_hash(&self.db, account.id, old, fresh).await?;
         }
-        store::rate_limit::clear(&self.db, &fail_key).await?;
+        store::rate_limit::clear_all(&self.db, &keys[1..]).await?;
         let token = new_token();
         store::sessions::create(
             &self.db,
@@ -293,33 +283,6 @@ impl Core {
         })
         .await;
         Ok(ended)
-    }
-
-    async fn check_current_password(
-        &self,
-        info: &SessionInfo,
-        current: SecretString,
-        action: &str,
-        ip: &str,
-    ) -> Result<()> {
-        let verified = self
-            .hasher
-            .verify(current, info.account.password_hash.clone())
-            .await?;
-        if verified.ok() {
-            return Ok(());
-        }
-        self.audit(AuditEntry {
-            tenant_id: Some(info.tenant.id),
-            actor: &info.actor(),
-            action,
-            target: Some(&info.account.username),
-            ip: Some(ip),
-            outcome: "failure",
-            detail: serde_json::json!({ "reason": "wrong_current_password" }),
-        })
-        .await;
-        Err(ServiceError::WrongPassword)
     }
 
     /// Changes the signed-in person's password. Needs the current one; every other session of

@@ -7,6 +7,7 @@ pub mod admin_reset;
 pub mod api_keys;
 mod auth;
 mod delivery;
+pub mod login_limits;
 mod mail_route;
 pub mod reset;
 mod smtp;
@@ -63,6 +64,9 @@ pub enum ServiceError {
     WrongPassword,
     #[error("{0}")]
     Throttled(String),
+    /// The session was ended (too many wrong current passwords); sign in again.
+    #[error("Your session was ended after too many wrong passwords. Please sign in again.")]
+    SessionEnded,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }

@@ -16,6 +16,7 @@ use serde_json::json;
 
 use super::accounts::password_context;
 use super::delivery::NewMail;
+use super::login_limits::TenantCap;
 use super::{Actor, AuditEntry, Core, Result, ServiceError};
 use crate::clock::Timestamp;
 use crate::domain::token::{hash_presented, looks_like_token, new_token};
@@ -351,6 +352,9 @@ impl Core {
         ip: &str,
     ) {
         self.metrics.reset("rejected");
+        if problem != LinkProblem::Throttled {
+            self.tenant_failure(tenant, TenantCap::ResetLinks, ip).await;
+        }
         self.audit(AuditEntry {
             tenant_id: Some(tenant.id),
             actor: &Actor::Anonymous,
@@ -363,23 +367,23 @@ impl Core {
         .await;
     }
 
-    /// Counts an attempt to use a link from `ip` in `tenant`; true when over either limit.
+    /// Counts an attempt to use a link from `ip`; true when the address is over its limit.
+    /// The tenant-wide cap counts rejected links only, and slows every use down rather than
+    /// refusing it (a real link keeps working however many made-up ones were tried; see
+    /// `login_limits`).
     async fn link_attempts_exceeded(&self, tenant: &Tenant, ip: &str) -> Result<bool> {
-        let now = self.now();
-        let counts = store::rate_limit::hit_all(
+        let by_ip = store::rate_limit::hit(
             &self.db,
-            &[
-                &format!("reset-link-ip:{}", super::ip_bucket(ip)),
-                &format!("reset-link-tenant:{}", tenant.id),
-            ],
+            &format!("reset-link-ip:{}", super::ip_bucket(ip)),
             HOUR,
-            now,
+            self.now(),
         )
         .await?;
-        let (by_ip, by_tenant) = (counts[0], counts[1]);
-        let limits = &self.config.raw;
-        Ok(by_ip > i64::from(limits.reset_attempts_per_ip_per_hour)
-            || by_tenant > i64::from(limits.reset_attempts_per_tenant_per_hour))
+        if by_ip > i64::from(self.config.raw.reset_attempts_per_ip_per_hour) {
+            return Ok(true);
+        }
+        self.tenant_slowdown(tenant, TenantCap::ResetLinks).await?;
+        Ok(false)
     }
 
     /// Opening the link: the token is checked but not used. A valid one gets a short-lived state
@@ -501,7 +505,7 @@ impl Core {
                 .await;
             return Ok(Err(LinkProblem::Used));
         }
-        store::rate_limit::clear(&self.db, &format!("login-fail:account:{}", a.id)).await?;
+        self.clear_login_failures(a).await?;
         self.end_keys_of(&Actor::Anonymous, a, "creator_reset", Some(ip))
             .await?;
         self.metrics.reset("completed");

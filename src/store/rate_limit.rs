@@ -104,6 +104,24 @@ pub async fn clear(db: &Db, key: &str) -> Result<()> {
     Ok(())
 }
 
+/// [`clear`] for several keys in one statement.
+pub async fn clear_all(db: &Db, keys: &[&str]) -> Result<()> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let marks: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "DELETE FROM rate_limits WHERE key IN ({})",
+        marks.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for k in keys {
+        query = query.bind(*k);
+    }
+    query.execute(&db.write).await?;
+    Ok(())
+}
+
 /// Drops counters whose window ended more than `max_window_secs` ago.
 pub async fn purge(db: &Db, max_window_secs: i64, now: Timestamp) -> Result<u64> {
     let r = sqlx::query("DELETE FROM rate_limits WHERE window_start <= $1")

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use axum_extra::extract::cookie::CookieJar;
 use minijinja::context;
 use serde::Deserialize;
 
@@ -121,12 +122,24 @@ async fn page(
     .await
 }
 
-/// A mistake the person can fix is shown on the page; anything else is an error page.
-fn user_message(e: ServiceError) -> Result<String, WebError> {
+/// A mistake the person can fix is shown on the page (with its status); anything else is an
+/// error page.
+fn user_message(e: ServiceError) -> Result<(String, StatusCode), WebError> {
     match e {
         ServiceError::Internal(e) => Err(WebError::Internal(e)),
-        other => Ok(other.to_string()),
+        ServiceError::Throttled(m) => Ok((m, StatusCode::TOO_MANY_REQUESTS)),
+        other => Ok((other.to_string(), StatusCode::UNPROCESSABLE_ENTITY)),
     }
+}
+
+/// After too many wrong current passwords the session is gone: to the sign-in page, and the
+/// browser forgets the cookie.
+fn session_ended(state: &AppState, slug: &str) -> Response {
+    (
+        CookieJar::new().add(state.cookies.removal()),
+        Redirect::to(&format!("/t/{slug}/login?notice=too-many-guesses")),
+    )
+        .into_response()
 }
 
 async fn change_password(
@@ -155,21 +168,14 @@ async fn change_password(
         Ok(()) => {
             Ok(Redirect::to(&format!("/t/{slug}/account?notice=password-changed")).into_response())
         }
+        Err(ServiceError::SessionEnded) => Ok(session_ended(&state, &slug)),
         Err(e) => {
-            let msg = user_message(e)?;
+            let (msg, status) = user_message(e)?;
             let errors = Errors {
                 password: Some(&msg),
                 ..Default::default()
             };
-            render(
-                &state,
-                &info,
-                &csrf,
-                None,
-                errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            render(&state, &info, &csrf, None, errors, status).await
         }
     }
 }
@@ -216,21 +222,14 @@ async fn set_reset_email(
         Ok(()) => Ok(
             Redirect::to(&format!("/t/{slug}/account?notice=reset-email-saved")).into_response(),
         ),
+        Err(ServiceError::SessionEnded) => Ok(session_ended(&state, &slug)),
         Err(e) => {
-            let msg = user_message(e)?;
+            let (msg, status) = user_message(e)?;
             let errors = Errors {
                 reset_email: Some(&msg),
                 ..Default::default()
             };
-            render(
-                &state,
-                &info,
-                &csrf,
-                None,
-                errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            render(&state, &info, &csrf, None, errors, status).await
         }
     }
 }

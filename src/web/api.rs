@@ -23,7 +23,9 @@ use utoipa_axum::routes;
 
 use super::extract::ClientIp;
 use super::AppState;
-use crate::domain::{AccountStatus, DisplayName, EmailAddress, Role, TenantSlug, Username};
+use crate::domain::{
+    AccountStatus, DisplayName, EmailAddress, Identifier, Role, TenantSlug, Username,
+};
 use crate::service::admin_reset::{AdminReset, Recipients, ResetKind, When};
 use crate::service::api_keys::{ApiPrincipal, CredentialCheck, KeyRefusal, PasswordChange};
 use crate::service::reset::{LinkProblem, RequestOutcome};
@@ -959,7 +961,8 @@ pub struct CredentialsResult {
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/authenticate", tag = "authentication", request_body = Credentials,
     params(("tenant" = String, Path, description = "tenant slug")),
     responses((status = 200, body = CredentialsResult, description = "checked; see `authenticated`"), (status = 400, body = ErrorBody),
-               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
+               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+               (status = 422, body = ErrorBody, description = "`username` empty, over 254 characters or not one line; `password` over 4096 bytes"), (status = 429, body = ErrorBody)))]
 async fn authenticate(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
@@ -968,17 +971,13 @@ async fn authenticate(
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<Json<CredentialsResult>, ApiError> {
     let tenant = tenant_for(&state, &auth, &slug, &["auth:check"]).await?;
-    if body.username.len() > 254 || body.password.len() > 4096 {
-        return Err(ApiError::validation("username or password too long"));
+    let identifier = api_identifier("username", &body.username)?;
+    if body.password.len() > 4096 {
+        return Err(ApiError::validation("password too long"));
     }
     match state
         .core
-        .check_credentials(
-            &tenant,
-            &body.username,
-            SecretString::from(body.password),
-            &ip,
-        )
+        .check_credentials(&tenant, &identifier, SecretString::from(body.password), &ip)
         .await?
     {
         CredentialCheck::Valid => Ok(Json(CredentialsResult {
@@ -999,6 +998,12 @@ async fn authenticate(
             "too many attempts for this account or address; try later",
         )),
     }
+}
+
+/// A username or e-mail address from a request body: refused (422, naming the field) when
+/// empty, over 254 characters or not on one line — for any text, whether an account has it or not.
+fn api_identifier(field: &str, raw: &str) -> Result<Identifier, ApiError> {
+    Identifier::parse(raw).map_err(|e| ApiError::validation(format!("{field}: {}", e.0)))
 }
 
 /// A tenant for the self-service endpoints: exists and is enabled.
@@ -1045,16 +1050,12 @@ async fn forgot_password(
             "password reset is not available for this organisation",
         ));
     }
-    let identifier = body.identifier.trim();
-    if identifier.is_empty()
-        || identifier.chars().count() > 254
-        || identifier.chars().any(char::is_control)
+    let identifier = api_identifier("identifier", &body.identifier)?;
+    match state
+        .core
+        .request_reset(&tenant, identifier.as_typed(), &ip)
+        .await?
     {
-        return Err(ApiError::validation(
-            "identifier: a username or e-mail address on one line",
-        ));
-    }
-    match state.core.request_reset(&tenant, identifier, &ip).await? {
         RequestOutcome::Accepted => Ok((
             StatusCode::ACCEPTED,
             Json(Message {
@@ -1155,14 +1156,15 @@ async fn change_password(
     ApiJson(body): ApiJson<ChangePassword>,
 ) -> Result<Json<Message>, ApiError> {
     let tenant = public_tenant(&state, &slug).await?;
-    if body.username.len() > 254 || body.current_password.len() > 4096 {
-        return Err(ApiError::validation("username or password too long"));
+    let identifier = api_identifier("username", &body.username)?;
+    if body.current_password.len() > 4096 {
+        return Err(ApiError::validation("current_password: too long"));
     }
     let outcome = state
         .core
         .change_password_with_credentials(
             &tenant,
-            &body.username,
+            &identifier,
             SecretString::from(body.current_password),
             SecretString::from(body.new_password),
             SecretString::from(body.confirm_password),

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use super::extract::{ClientIp, CsrfForm, CsrfToken, MaybeSession, UserAgent};
 use super::templates::render_status;
 use super::{AppState, WebError};
+use crate::domain::{Identifier, MAX_IDENTIFIER_CHARS};
 use crate::service::LoginOutcome;
 use crate::store::Tenant;
 
@@ -52,6 +53,9 @@ fn notice_text(code: Option<&str>) -> Option<&'static str> {
         "signed-out" => Some("You have signed out."),
         "setup-done" => Some("The administrator account was created. Sign in with it."),
         "session-ended" => Some("Your session has ended. Please sign in again."),
+        "too-many-guesses" => {
+            Some("You were signed out after too many wrong passwords. Please sign in again.")
+        }
         _ => None,
     }
 }
@@ -132,9 +136,25 @@ async fn login(
             StatusCode::UNPROCESSABLE_ENTITY,
         );
     }
+    let parsed = match Identifier::parse(&identifier) {
+        Ok(id) => id,
+        Err(e) => {
+            // Depends on the text alone (its length, a control character), never on an account.
+            let shown: String = identifier.chars().take(MAX_IDENTIFIER_CHARS).collect();
+            return render_login(
+                &tenant,
+                &csrf,
+                next.as_deref(),
+                &shown,
+                None,
+                Some(&e.0),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            );
+        }
+    };
     match state
         .core
-        .login(&tenant, &identifier, form.secret("password"), &ip, &ua)
+        .login(&tenant, &parsed, form.secret("password"), &ip, &ua)
         .await?
     {
         LoginOutcome::Success {

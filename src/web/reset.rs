@@ -18,6 +18,7 @@ use super::auth::tenant_or_404;
 use super::extract::{ClientIp, CsrfForm, CsrfToken};
 use super::templates::render_status;
 use super::{AppState, WebError};
+use crate::domain::Identifier;
 use crate::service::reset::{LinkProblem, RequestOutcome};
 use crate::service::ServiceError;
 use crate::store::Tenant;
@@ -116,17 +117,25 @@ async fn forgot_submit(
             .await;
         return unavailable(&tenant);
     }
-    if identifier.is_empty() || identifier.chars().count() > 254 {
-        let msg = "Enter your username or e-mail address.";
-        return forgot_form(
-            &tenant,
-            &csrf,
-            "",
-            Some(msg),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        );
-    }
-    match state.core.request_reset(&tenant, &identifier, &ip).await? {
+    // Refused for its text alone (empty, too long, control characters): every identifier
+    // within the limit gets the same answer.
+    let identifier = match Identifier::parse(&identifier) {
+        Ok(id) => id,
+        Err(e) => {
+            return forgot_form(
+                &tenant,
+                &csrf,
+                "",
+                Some(&e.0),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+        }
+    };
+    match state
+        .core
+        .request_reset(&tenant, identifier.as_typed(), &ip)
+        .await?
+    {
         // The answer depends on nothing but the tenant.
         RequestOutcome::Accepted => render_status(
             StatusCode::OK,
