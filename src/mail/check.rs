@@ -16,6 +16,10 @@ pub struct CheckReport {
     pub summary: String,
     /// Steps not tried because no test address was given.
     pub skipped: Vec<&'static str>,
+    /// The address policy refused the host: nothing was connected to (the caller turns this
+    /// into an error, like saving such a host).
+    #[serde(skip)]
+    pub refused: bool,
 }
 
 /// Connects with `smtp` and, when `send_to` is given, sends a test message there.
@@ -30,6 +34,7 @@ pub async fn run(smtp: &ResolvedSmtp, send_to: Option<(&EmailAddress, Outgoing)>
                 message: e.to_string(),
                 hint: None,
                 permanent: true,
+                refused: false,
             })?;
             conn.send(&built.from, &[to.as_str()], &built.bytes, &mut t)
                 .await?;
@@ -54,6 +59,7 @@ pub async fn run(smtp: &ResolvedSmtp, send_to: Option<(&EmailAddress, Outgoing)>
                 steps: t.steps,
                 summary,
                 skipped,
+                refused: false,
             }
         }
         Err(e) => CheckReport {
@@ -61,6 +67,7 @@ pub async fn run(smtp: &ResolvedSmtp, send_to: Option<(&EmailAddress, Outgoing)>
             steps: t.steps,
             summary: format!("Failed at {}: {}", e.step, e.message),
             skipped,
+            refused: e.refused,
         },
     }
 }

@@ -244,6 +244,7 @@ impl Core {
                 message: "SMTP is not configured or switched off (Admin-Center → SMTP)".into(),
                 hint: None,
                 permanent: false,
+                refused: false,
             };
             return self.attempt_failed(owner, task, &e, started).await;
         }
@@ -276,6 +277,7 @@ impl Core {
                         message: e.to_string(),
                         hint: None,
                         permanent: false,
+                        refused: false,
                     };
                     return self.attempt_failed(owner, task, &e, started).await;
                 }
@@ -313,6 +315,7 @@ impl Core {
                         message: format!("not sent: {e}"),
                         hint: None,
                         permanent: true,
+                        refused: false,
                     };
                     return self.attempt_failed(owner, task, &e, started).await;
                 }
@@ -356,6 +359,7 @@ impl Core {
                     message: e.to_string(),
                     hint: None,
                     permanent: true,
+                    refused: false,
                 };
                 return self.attempt_failed(owner, task, &e, started).await;
             }
