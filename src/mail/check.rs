@@ -22,6 +22,26 @@ pub struct CheckReport {
     pub refused: bool,
 }
 
+/// What worked, from the steps that actually ran: no claim of encryption without a TLS
+/// handshake, nor of a sign-in without AUTH.
+fn success_summary(steps: &[StepRecord], to: Option<&EmailAddress>) -> String {
+    let ran = |step: Step| steps.iter().any(|s| s.step == step && s.ok);
+    let what = match (ran(Step::TlsHandshake), ran(Step::Auth)) {
+        (true, true) => "Connection, encryption and sign-in work.",
+        (true, false) => {
+            "Connection and encryption work; no sign-in was tried (authentication is off)."
+        }
+        (false, true) => "Connection and sign-in work, without encryption (security = none).",
+        (false, false) => {
+            "Connection works, without encryption (security = none); no sign-in was tried (authentication is off)."
+        }
+    };
+    match to {
+        Some(to) => format!("{what} The test message to {to} was accepted by the server."),
+        None => format!("{what} Enter an address to also send a test message."),
+    }
+}
+
 /// Connects with `smtp` and, when `send_to` is given, sends a test message there.
 pub async fn run(smtp: &ResolvedSmtp, send_to: Option<(&EmailAddress, Outgoing)>) -> CheckReport {
     let mut t = Transcript::default();
@@ -49,19 +69,13 @@ pub async fn run(smtp: &ResolvedSmtp, send_to: Option<(&EmailAddress, Outgoing)>
         vec![]
     };
     match result {
-        Ok(()) => {
-            let summary = match &send_to {
-                Some((to, _)) => format!("The test message to {to} was accepted by the server."),
-                None => "Connection, encryption and sign-in work. Enter an address to also send a test message.".into(),
-            };
-            CheckReport {
-                ok: true,
-                steps: t.steps,
-                summary,
-                skipped,
-                refused: false,
-            }
-        }
+        Ok(()) => CheckReport {
+            ok: true,
+            summary: success_summary(&t.steps, send_to.as_ref().map(|(to, _)| *to)),
+            steps: t.steps,
+            skipped,
+            refused: false,
+        },
         Err(e) => CheckReport {
             ok: false,
             steps: t.steps,
