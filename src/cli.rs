@@ -428,7 +428,9 @@ enum SmtpCommand {
         values: SmtpArgs,
     },
     /// Connect, encrypt, sign in and (with --to) send a test message, showing each step.
-    /// Exits with status 1 when a step fails. Options check unsaved values.
+    /// Exits with status 1 when a step fails. Options check unsaved values on top of the
+    /// settings in effect (also those of LATCHKEY_SMTP_*); --enabled and --max-per-hour are
+    /// refused.
     Check {
         /// Send a test message to this address.
         #[arg(long, value_name = "ADDRESS")]
@@ -445,7 +447,8 @@ struct SmtpArgs {
     /// Send mail at all: on or off.
     #[arg(long, value_name = "on|off")]
     enabled: Option<String>,
-    /// Mail server host name.
+    /// Mail server host: a DNS name or an IP address (IPv6 without brackets; the port goes in
+    /// --port).
     #[arg(long)]
     host: Option<String>,
     /// Port: 587 for starttls, 465 for tls, 25 for a local relay.
@@ -1691,6 +1694,20 @@ async fn smtp_command(core: &Core, cmd: SmtpCommand, json: bool) -> anyhow::Resu
                 None => None,
             };
             let to = to.as_deref().map(EmailAddress::parse).transpose()?;
+            // A check connects whatever the switch or the quota says: refuse them rather than
+            // seem to apply them.
+            for (given, option) in [
+                (values.enabled.is_some(), "--enabled"),
+                (values.max_per_hour.is_some(), "--max-per-hour"),
+            ] {
+                if given {
+                    anyhow::bail!(
+                        "{option} has no effect on a check (it connects and signs in whatever that setting says); change it with `latchkey smtp set`"
+                    );
+                }
+            }
+            // Every other option applies on top of the settings in effect, `LATCHKEY_SMTP_*`
+            // included.
             let input = if values.any() {
                 Some(values.apply(core.smtp_for(tenant.as_ref()).await?.settings)?)
             } else {

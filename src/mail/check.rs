@@ -16,6 +16,30 @@ pub struct CheckReport {
     pub summary: String,
     /// Steps not tried because no test address was given.
     pub skipped: Vec<&'static str>,
+    /// The address policy refused the host: nothing was connected to (the caller turns this
+    /// into an error, like saving such a host).
+    #[serde(skip)]
+    pub refused: bool,
+}
+
+/// What worked, from the steps that actually ran: no claim of encryption without a TLS
+/// handshake, nor of a sign-in without AUTH.
+fn success_summary(steps: &[StepRecord], to: Option<&EmailAddress>) -> String {
+    let ran = |step: Step| steps.iter().any(|s| s.step == step && s.ok);
+    let what = match (ran(Step::TlsHandshake), ran(Step::Auth)) {
+        (true, true) => "Connection, encryption and sign-in work.",
+        (true, false) => {
+            "Connection and encryption work; no sign-in was tried (authentication is off)."
+        }
+        (false, true) => "Connection and sign-in work, without encryption (security = none).",
+        (false, false) => {
+            "Connection works, without encryption (security = none); no sign-in was tried (authentication is off)."
+        }
+    };
+    match to {
+        Some(to) => format!("{what} The test message to {to} was accepted by the server."),
+        None => format!("{what} Enter an address to also send a test message."),
+    }
 }
 
 /// Connects with `smtp` and, when `send_to` is given, sends a test message there.
@@ -30,6 +54,7 @@ pub async fn run(smtp: &ResolvedSmtp, send_to: Option<(&EmailAddress, Outgoing)>
                 message: e.to_string(),
                 hint: None,
                 permanent: true,
+                refused: false,
             })?;
             conn.send(&built.from, &[to.as_str()], &built.bytes, &mut t)
                 .await?;
@@ -44,23 +69,19 @@ pub async fn run(smtp: &ResolvedSmtp, send_to: Option<(&EmailAddress, Outgoing)>
         vec![]
     };
     match result {
-        Ok(()) => {
-            let summary = match &send_to {
-                Some((to, _)) => format!("The test message to {to} was accepted by the server."),
-                None => "Connection, encryption and sign-in work. Enter an address to also send a test message.".into(),
-            };
-            CheckReport {
-                ok: true,
-                steps: t.steps,
-                summary,
-                skipped,
-            }
-        }
+        Ok(()) => CheckReport {
+            ok: true,
+            summary: success_summary(&t.steps, send_to.as_ref().map(|(to, _)| *to)),
+            steps: t.steps,
+            skipped,
+            refused: false,
+        },
         Err(e) => CheckReport {
             ok: false,
             steps: t.steps,
             summary: format!("Failed at {}: {}", e.step, e.message),
             skipped,
+            refused: e.refused,
         },
     }
 }

@@ -24,6 +24,7 @@ use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
 use tokio_rustls::rustls::{self, CertificateError, ClientConfig, RootCertStore};
 use tokio_rustls::TlsConnector;
 
+use super::host::{self, HostError, SmtpHost};
 use super::settings::{ResolvedSmtp, Security};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -116,6 +117,9 @@ pub struct SmtpError {
     pub message: String,
     pub hint: Option<String>,
     pub permanent: bool,
+    /// The address policy refused the host before anything was connected to (an internal
+    /// address, or a name that can't be resolved and so can't be checked).
+    pub refused: bool,
 }
 
 /// A server reply: the code and the text of all its lines.
@@ -198,6 +202,7 @@ fn fail(
         message,
         hint,
         permanent,
+        refused: false,
     }
 }
 
@@ -242,53 +247,35 @@ impl SmtpConnection {
     pub async fn open(smtp: &ResolvedSmtp, t: &mut Transcript) -> Result<Self, SmtpError> {
         let s = &smtp.settings;
         let timeout = smtp.timeout();
-        let target = format!("{}:{}", s.host, s.port);
+        let target = if s.host.contains(':') {
+            format!("[{}]:{}", s.host.trim(), s.port)
+        } else {
+            format!("{}:{}", s.host.trim(), s.port)
+        };
 
-        // Connect (DNS + TCP).
+        // Connect: resolve once, check every address against the policy, and connect only to
+        // the addresses that passed (host.rs).
         let started = Instant::now();
-        let addrs: Vec<_> = match tokio::time::timeout(
-            timeout,
-            tokio::net::lookup_host(target.clone()),
-        )
-        .await
-        {
-            Ok(Ok(a)) => a.collect(),
-            Ok(Err(e)) => {
-                let hint = format!("The host name `{}` could not be resolved. Check its spelling and this machine's DNS.", s.host);
+        let resolved = match SmtpHost::parse(&s.host) {
+            Ok(h) => host::resolve(&h, s.port, smtp.destinations, timeout).await,
+            Err(e) => Err(HostError::Invalid(e.0)),
+        };
+        let addrs = match resolved {
+            Ok(a) => a,
+            Err(e) => {
+                let (message, hint) = host::explain(&s.host, &e, smtp.destinations);
                 t.record(
                     Step::Connect,
                     false,
                     Some(target.clone()),
-                    e.to_string(),
+                    message.clone(),
                     Some(hint.clone()),
                     started,
                 );
-                return Err(fail(
-                    Step::Connect,
-                    None,
-                    format!("DNS lookup failed: {e}"),
-                    Some(hint),
-                    false,
-                ));
-            }
-            Err(_) => {
-                let hint =
-                    "The DNS lookup timed out. Check this machine's DNS settings.".to_owned();
-                t.record(
-                    Step::Connect,
-                    false,
-                    Some(target.clone()),
-                    "timed out".into(),
-                    Some(hint.clone()),
-                    started,
-                );
-                return Err(fail(
-                    Step::Connect,
-                    None,
-                    "DNS lookup timed out".into(),
-                    Some(hint),
-                    false,
-                ));
+                return Err(SmtpError {
+                    refused: e.is_policy(smtp.destinations),
+                    ..fail(Step::Connect, None, message, Some(hint), false)
+                });
             }
         };
         let tcp = match tokio::time::timeout(timeout, TcpStream::connect(&addrs[..])).await {
@@ -469,7 +456,11 @@ impl SmtpConnection {
         step: Step,
     ) -> Result<Box<dyn Io>, SmtpError> {
         let started = Instant::now();
-        let host = smtp.settings.host.clone();
+        // The certificate must be valid for the host as configured (SNI), not for the address
+        // connected to.
+        let host = SmtpHost::parse(&smtp.settings.host)
+            .map(|h| h.tls_name())
+            .unwrap_or_else(|_| smtp.settings.host.clone());
         let connector = match tls_connector(smtp) {
             Ok(c) => c,
             Err(msg) => {

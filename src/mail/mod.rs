@@ -5,10 +5,12 @@
 
 pub mod check;
 pub mod client;
+pub mod host;
 pub mod message;
 pub mod placement;
 pub mod settings;
 pub mod templates;
 
 pub use client::{SmtpConnection, SmtpError, Step, StepRecord, Transcript};
+pub use host::{Destinations, SmtpHost};
 pub use settings::{ResolvedSmtp, Security, SmtpSettings};

@@ -7,6 +7,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
+use super::host::{Destinations, SmtpHost};
 use crate::domain::{EmailAddress, InvalidInput};
 use crate::secrets::{MasterKey, SecretError, StoredSecret};
 
@@ -71,6 +72,11 @@ pub struct SmtpSettings {
     /// At most this many mails per hour through this server (a provider's quota); 0 = no limit.
     /// Mail over the limit waits for the next hour; it is not dropped.
     pub max_per_hour: u32,
+    /// A tenant's own server saved by an operator (`latchkey smtp set --tenant`): its host may be
+    /// internal (a relay the operator chose). Set by the service on every save, never taken from
+    /// what was typed; settings saved before this existed count as not set.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub set_by_operator: bool,
 }
 
 impl Default for SmtpSettings {
@@ -90,6 +96,7 @@ impl Default for SmtpSettings {
             timeout_secs: 30,
             extra_ca_pem: String::new(),
             max_per_hour: 0,
+            set_by_operator: false,
         }
     }
 }
@@ -98,18 +105,8 @@ impl SmtpSettings {
     /// Checks the values an admin typed. Errors name the field.
     pub fn validate(&self) -> Result<(), InvalidInput> {
         let bad = |m: String| Err(InvalidInput(m));
-        let host = self.host.trim();
-        if self.enabled || !host.is_empty() {
-            if host.is_empty()
-                || host.len() > 253
-                || host
-                    .chars()
-                    .any(|c| c.is_whitespace() || c.is_control() || c == '/')
-            {
-                return bad(
-                    "host: enter the mail server's name or address, e.g. smtp.example.org".into(),
-                );
-            }
+        if self.enabled || !self.host.trim().is_empty() {
+            SmtpHost::parse(&self.host)?;
             if self.port == 0 {
                 return bad("port: must be between 1 and 65535".into());
             }
@@ -159,6 +156,8 @@ impl SmtpSettings {
         Ok(ResolvedSmtp {
             settings: self.clone(),
             password,
+            // Fail closed: the service widens this where its rule allows.
+            destinations: Destinations::PublicOnly,
         })
     }
 
@@ -242,6 +241,8 @@ impl SmtpSettings {
 pub struct ResolvedSmtp {
     pub settings: SmtpSettings,
     pub password: Option<SecretString>,
+    /// Where the connection may go; the client enforces it on every address it connects to.
+    pub destinations: Destinations,
 }
 
 impl ResolvedSmtp {

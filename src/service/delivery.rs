@@ -266,6 +266,7 @@ impl Core {
                 message: "SMTP is not configured or switched off (Admin-Center → SMTP)".into(),
                 hint: None,
                 permanent: false,
+                refused: false,
             };
             return self.attempt_failed(owner, task, &e, started).await;
         }
@@ -298,6 +299,7 @@ impl Core {
                         message: e.to_string(),
                         hint: None,
                         permanent: false,
+                        refused: false,
                     };
                     return self.attempt_failed(owner, task, &e, started).await;
                 }
@@ -338,6 +340,7 @@ impl Core {
                         message: format!("not sent: {e}"),
                         hint: None,
                         permanent: true,
+                        refused: false,
                     };
                     return self.attempt_failed(owner, task, &e, started).await;
                 }
@@ -381,6 +384,7 @@ impl Core {
                     message: e.to_string(),
                     hint: None,
                     permanent: true,
+                    refused: false,
                 };
                 return self.attempt_failed(owner, task, &e, started).await;
             }

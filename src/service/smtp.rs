@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::{Actor, AuditEntry, Core, Result, ServiceError};
 use crate::domain::EmailAddress;
 use crate::mail::check::{self, CheckReport};
+use crate::mail::host::{self, Destinations, SmtpHost};
 use crate::mail::message::Outgoing;
 use crate::mail::{ResolvedSmtp, SmtpSettings};
 use crate::secrets::StoredSecret;
@@ -17,29 +18,6 @@ const KEY: &str = "smtp";
 /// Test messages "Check SMTP configuration" may send per tenant and hour for the tenant's
 /// administrators and keys (operators are not limited), as for template tests.
 const TESTS_PER_HOUR: i64 = 20;
-
-/// Addresses a tenant's own mail server may not have: this machine and internal networks.
-fn is_internal(ip: std::net::IpAddr) -> bool {
-    use std::net::IpAddr;
-    match ip {
-        IpAddr::V4(v4) => {
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64 // 100.64.0.0/10
-        }
-        IpAddr::V6(v6) => {
-            let first = v6.segments()[0];
-            v6.is_loopback() || v6.is_unspecified() || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00 // unique local
-                || (first & 0xffc0) == 0xfe80 // link local
-                || v6.to_ipv4_mapped().is_some_and(|v4| is_internal(IpAddr::V4(v4)))
-        }
-    }
-}
 
 /// Whether new settings send the password where the stored ones did: same host, port, security
 /// mode and extra CA. Anything else needs the password typed again (SECURITY.md "Admin and
@@ -137,20 +115,44 @@ impl Core {
         self.system_smtp().await
     }
 
-    /// The password and everything else the client needs for `effective`.
+    /// THE rule for where an SMTP connection may go (SECURITY.md: "Any host a tenant
+    /// administrator may configure … is parsed strictly, resolved once per connection, every
+    /// address checked against all non-public ranges"). A tenant's own server, chosen by
+    /// someone other than an operator, must be on the internet unless the operator allows
+    /// internal hosts (`tenant_smtp_allow_private_hosts`): otherwise a tenant administrator
+    /// could probe this machine and the internal network, or send the tenant's mail through an
+    /// internal relay. The system's server (and `LATCHKEY_SMTP_*`) is the operator's, and may
+    /// well be a local relay. Saving, checking and delivery all ask here, and the client
+    /// enforces the answer on every address it connects to.
+    fn smtp_destinations(&self, tenant_own: bool, chosen_by_operator: bool) -> Destinations {
+        if tenant_own && !chosen_by_operator && !self.config.raw.tenant_smtp_allow_private_hosts {
+            Destinations::PublicOnly
+        } else {
+            Destinations::Any
+        }
+    }
+
+    /// The password and everything else the client needs for `effective`, with the address
+    /// policy for who chose these settings (delivery: an operator, if they saved them).
     pub fn resolve_smtp(&self, effective: &EffectiveSmtp) -> Result<ResolvedSmtp> {
         if effective.source == SmtpSource::Environment {
             if let Some(env) = &self.smtp_env {
                 return Ok(ResolvedSmtp {
                     settings: env.0.clone(),
                     password: env.1.clone(),
+                    destinations: Destinations::Any,
                 });
             }
         }
-        effective
+        let mut resolved = effective
             .settings
             .resolve(&self.master_key)
-            .map_err(|e| ServiceError::Invalid(e.to_string()))
+            .map_err(|e| ServiceError::Invalid(e.to_string()))?;
+        resolved.destinations = self.smtp_destinations(
+            effective.source == SmtpSource::Tenant,
+            effective.settings.set_by_operator,
+        );
+        Ok(resolved)
     }
 
     /// Merges a submitted form with the stored settings of `scope`. The stored password is kept
@@ -186,36 +188,26 @@ impl Core {
         Ok(next)
     }
 
-    /// A tenant's own server set from the console must be on the internet: otherwise "Check
-    /// SMTP configuration" would let a tenant administrator probe this machine and the internal
-    /// network, and send the tenant's mail through an internal relay.
+    /// Refuses `host` when `destinations` allows public addresses only and it is not one (or
+    /// can't be resolved, so can't be checked). Saving asks before storing; connections check
+    /// again on their own, whatever the name resolves to by then.
     async fn refuse_internal_host(
         &self,
-        actor: &Actor,
-        tenant: Option<&Tenant>,
-        host: &str,
-        port: u16,
+        destinations: Destinations,
+        settings: &SmtpSettings,
     ) -> Result<()> {
-        let operator = matches!(actor, Actor::Cli | Actor::System);
-        if tenant.is_none()
-            || operator
-            || self.config.raw.tenant_smtp_allow_private_hosts
-            || host.trim().is_empty()
-        {
+        if destinations == Destinations::Any || settings.host.trim().is_empty() {
             return Ok(());
         }
-        let Ok(addrs) = tokio::net::lookup_host((host.trim(), port)).await else {
-            return Ok(()); // the check reports the DNS failure itself
-        };
-        if let Some(addr) = addrs.into_iter().find(|a| is_internal(a.ip())) {
-            return Err(ServiceError::Invalid(format!(
-                "host: `{}` resolves to the internal address {}. An organisation's own mail server must be reachable on the internet \
-                 (an operator can allow internal hosts with the tenant_smtp_allow_private_hosts setting).",
-                host.trim().escape_debug(),
-                addr.ip()
-            )));
+        let host = SmtpHost::parse(&settings.host)?;
+        let timeout = std::time::Duration::from_secs(settings.timeout_secs.clamp(1, 300));
+        match host::resolve(&host, settings.port, destinations, timeout).await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let (message, hint) = host::explain(&settings.host, &e, destinations);
+                Err(ServiceError::Invalid(format!("host: {message}. {hint}")))
+            }
         }
-        Ok(())
     }
 
     /// Saves the system-wide settings (or, with `tenant`, that tenant's override).
@@ -251,10 +243,13 @@ impl Core {
         let scope = tenant
             .map(|t| store::settings::tenant_scope(t.id))
             .unwrap_or_else(|| "system".into());
-        self.refuse_internal_host(actor, tenant, &input.settings.host, input.settings.port)
+        let destinations = self.smtp_destinations(tenant.is_some(), by_operator);
+        self.refuse_internal_host(destinations, &input.settings)
             .await?;
         let stored = self.stored_smtp(&scope).await?;
-        let next = self.merge_smtp(stored.as_ref(), &input)?;
+        let mut next = self.merge_smtp(stored.as_ref(), &input)?;
+        // Who chose this host decides where delivery may connect (smtp_destinations).
+        next.set_by_operator = tenant.is_some() && by_operator;
         let json = serde_json::to_string(&next).map_err(anyhow::Error::from)?;
         store::settings::put(&self.db, &scope, KEY, &json, self.now()).await?;
         let changed_password = input
@@ -288,40 +283,67 @@ impl Core {
         send_to: Option<EmailAddress>,
         ip: Option<&str>,
     ) -> Result<CheckReport> {
-        let resolved = match input {
-            Some(input) if !self.smtp_from_env() => {
-                let scope = tenant
-                    .map(|t| store::settings::tenant_scope(t.id))
-                    .unwrap_or_else(|| "system".into());
-                self.refuse_internal_host(actor, tenant, &input.settings.host, input.settings.port)
-                    .await?;
-                let stored = self.stored_smtp(&scope).await?;
+        let operator = matches!(actor, Actor::Cli | Actor::System);
+        // `tenant_own`: the settings checked are a tenant's own — typed for a tenant (whatever
+        // `LATCHKEY_SMTP_*` says: the typer chose the host), or the tenant's saved override.
+        let (mut resolved, tenant_own) = match input {
+            Some(input) => {
+                // The typed values replace the environment's settings, or the stored ones of
+                // the scope; only the CLI passes values while `LATCHKEY_SMTP_*` is set.
+                let (base, env_password) = match &self.smtp_env {
+                    Some(env) => (Some(env.0.clone()), Some(env.1.clone())),
+                    None => {
+                        let scope = tenant
+                            .map(|t| store::settings::tenant_scope(t.id))
+                            .unwrap_or_else(|| "system".into());
+                        (self.stored_smtp(&scope).await?, None)
+                    }
+                };
                 let mut settings = input.settings.clone();
                 settings.validate()?;
                 // Same rule as saving: the stored password only goes to the stored host and port.
-                let password = match (&input.new_password, &stored) {
-                    (Some(pw), _) if !pw.expose_secret().is_empty() => Some(pw.clone()),
-                    (_, Some(old)) if same_destination(old, &settings) => {
-                        old.resolve(&self.master_key)
+                let password = match (&input.new_password, &base) {
+                    (Some(pw), _) if !pw.expose_secret().is_empty() => Some(if operator {
+                        // `env:NAME` and `file:/path` mean what they mean for `smtp set`.
+                        StoredSecret::from_input(pw, &self.master_key)
+                            .resolve(&self.master_key)
                             .map_err(|e| ServiceError::Invalid(e.to_string()))?
-                            .password
-                    }
+                    } else {
+                        pw.clone()
+                    }),
+                    (_, Some(old)) if same_destination(old, &settings) => match env_password {
+                        Some(pw) => pw,
+                        None => {
+                            old.resolve(&self.master_key)
+                                .map_err(|e| ServiceError::Invalid(e.to_string()))?
+                                .password
+                        }
+                    },
                     _ => None,
                 };
                 settings.password = None;
-                ResolvedSmtp {
+                let resolved = ResolvedSmtp {
                     settings,
                     password: password.filter(|_| input.settings.auth),
-                }
+                    destinations: Destinations::PublicOnly,
+                };
+                (resolved, tenant.is_some())
             }
-            _ => self.resolve_smtp(&self.smtp_for(tenant).await?)?,
+            None => {
+                let effective = self.smtp_for(tenant).await?;
+                let resolved = self.resolve_smtp(&effective)?;
+                (resolved, effective.source == SmtpSource::Tenant)
+            }
         };
+        // Whoever runs the check decides what it may connect to: a tenant administrator's or
+        // key's check of the tenant's own server goes to public addresses only, even where an
+        // operator saved an internal relay (the check would otherwise probe it for them).
+        resolved.destinations = self.smtp_destinations(tenant_own, operator);
         if resolved.settings.host.trim().is_empty() {
             return Err(ServiceError::Invalid("Enter the SMTP host first.".into()));
         }
         // A test message goes to any address: counted per tenant, so neither the page nor the
         // API sends mail in bulk.
-        let operator = matches!(actor, Actor::Cli | Actor::System);
         if let (Some(t), Some(_), false) = (tenant, &send_to, operator) {
             let sent =
                 store::rate_limit::hit(&self.db, &format!("smtp-test:{}", t.id), 3600, self.now())
@@ -351,10 +373,27 @@ impl Core {
             action: "smtp.checked",
             target: send_to.as_ref().map(|e| e.as_str()),
             ip,
-            outcome: if report.ok { "success" } else { "failure" },
+            outcome: match (report.ok, report.refused) {
+                (true, _) => "success",
+                (false, false) => "failure",
+                (false, true) => "refused",
+            },
             detail: serde_json::json!({ "host": resolved.settings.host, "port": resolved.settings.port, "summary": report.summary }),
         })
         .await;
+        if report.refused {
+            // Like saving such a host: an error, not a report of a connection never tried.
+            let why = match report.steps.last() {
+                Some(s) => format!("{}. {}", s.reply, s.hint.as_deref().unwrap_or_default()),
+                None => report.summary.clone(),
+            };
+            let why = why.trim();
+            return Err(ServiceError::Invalid(if why.starts_with("host:") {
+                why.to_owned()
+            } else {
+                format!("host: {why}")
+            }));
+        }
         Ok(report)
     }
 }

@@ -2195,7 +2195,7 @@ fn check_address(
     params(("tenant" = String, Path, description = "tenant slug")),
     responses((status = 200, body = SmtpCheckResult, description = "the report, also of a failed check (`ok: false`)"), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-               (status = 422, body = ErrorBody, description = "no own server to check (`no_tenant_smtp`), an internal address, or a bad `to`"),
+               (status = 422, body = ErrorBody, description = "no own server to check (`no_tenant_smtp`), a host that is or resolves to an internal address or can't be resolved, or a bad `to`"),
                (status = 429, body = ErrorBody, description = "too many test messages for this tenant this hour")))]
 async fn check_tenant_smtp(
     State(state): State<AppState>,

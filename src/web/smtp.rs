@@ -240,6 +240,7 @@ fn parse_form(form: &FormFields) -> Result<SmtpInput, InvalidInput> {
                 InvalidInput("mails per hour: enter a number (0 for no limit)".into())
             })?,
         },
+        set_by_operator: false,
     };
     Ok(SmtpInput {
         settings,

@@ -1,0 +1,418 @@
+//! The mail server's host and where a connection to it may go.
+//!
+//! A host is parsed strictly, once, for every face (pages, API, CLI, `LATCHKEY_SMTP_*`): a DNS
+//! name or an IP literal in its usual form, nothing a resolver might read another way (no
+//! brackets, ports, spaces, percent signs, non-ASCII, and no IPv4 address in the decimal, hex,
+//! octal or short forms `inet_aton` accepts — a name whose last label is numeric is an IPv4
+//! form, as in the WHATWG URL rules).
+//!
+//! [`resolve`] turns a host into the socket addresses a connection may use, resolving the name
+//! once; with [`Destinations::PublicOnly`] every address must be public (see [`non_public`]),
+//! and a failed lookup is a refusal. The client connects only to the addresses returned here,
+//! so what was checked is what is connected to (no second lookup for DNS rebinding to change).
+//! This module must never decide *when* internal hosts are allowed: the service does.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::Duration;
+
+use crate::domain::InvalidInput;
+
+/// A mail server's host, as typed and checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SmtpHost {
+    /// A DNS name: ASCII letters, digits and dashes in dot-separated labels, lowercased, without
+    /// a trailing dot (`absolute` says whether one was typed: then no search domain applies).
+    Name {
+        name: String,
+        absolute: bool,
+    },
+    Ip(IpAddr),
+}
+
+/// Where a connection may go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Destinations {
+    /// Anywhere the host resolves to (operators' choices: the system's server, a relay an
+    /// operator set for a tenant, or `tenant_smtp_allow_private_hosts`).
+    Any,
+    /// Only public internet addresses: every resolved address must pass [`non_public`].
+    PublicOnly,
+}
+
+fn invalid(host: &str, what: &str) -> InvalidInput {
+    InvalidInput(format!("host: `{}` {what}", host.escape_debug()))
+}
+
+/// Whether a label is a number as the WHATWG URL parser (and `inet_aton`) reads one: decimal
+/// digits, or `0x` followed by hex digits.
+fn is_numeric_label(label: &str) -> bool {
+    let hex = label
+        .strip_prefix("0x")
+        .or_else(|| label.strip_prefix("0X"));
+    match hex {
+        Some(h) => h.chars().all(|c| c.is_ascii_hexdigit()),
+        None => !label.is_empty() && label.chars().all(|c| c.is_ascii_digit()),
+    }
+}
+
+impl SmtpHost {
+    /// Parses the host field. Surrounding whitespace is ignored; errors start with `host:` and
+    /// say what to write instead.
+    pub fn parse(raw: &str) -> Result<SmtpHost, InvalidInput> {
+        let s = raw.trim();
+        if s.is_empty() {
+            return Err(InvalidInput(
+                "host: enter the mail server's name or address, e.g. smtp.example.org".into(),
+            ));
+        }
+        if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(invalid(s, "must not contain spaces or control characters"));
+        }
+        if !s.is_ascii() {
+            return Err(invalid(
+                s,
+                "contains characters other than ASCII letters, digits, dashes and dots; enter an \
+                 internationalised name in its ASCII form (xn--…)",
+            ));
+        }
+        if s.starts_with('[') || s.ends_with(']') {
+            return Err(invalid(
+                s,
+                "has brackets: write an IPv6 address without brackets (e.g. 2001:db8::25) and the port in the port field",
+            ));
+        }
+        if s.contains(':') {
+            if let Ok(ip) = s.parse::<Ipv6Addr>() {
+                return Ok(SmtpHost::Ip(IpAddr::V6(ip)));
+            }
+            let port_like = s
+                .rsplit_once(':')
+                .is_some_and(|(h, p)| !h.contains(':') && p.chars().all(|c| c.is_ascii_digit()));
+            return Err(if port_like {
+                invalid(s, "includes a port: put the port in the port field")
+            } else if s.contains('%') {
+                invalid(
+                    s,
+                    "has a zone index (%…), which a mail server address can't use",
+                )
+            } else if s.contains('/') {
+                invalid(s, "is not a host: enter only the server's name or address, without smtp:// or a path")
+            } else {
+                invalid(s, "is not a valid IPv6 address")
+            });
+        }
+        if s.len() > 254 || (s.len() == 254 && !s.ends_with('.')) {
+            return Err(invalid(s, "is too long (at most 253 characters)"));
+        }
+        let absolute = s.ends_with('.');
+        let name = s.strip_suffix('.').unwrap_or(s);
+        let labels: Vec<&str> = name.split('.').collect();
+        if labels.iter().any(|l| l.is_empty()) {
+            return Err(invalid(
+                s,
+                "has an empty label (two dots in a row, or a dot at the start)",
+            ));
+        }
+        if labels.last().is_some_and(|l| is_numeric_label(l)) {
+            // An IPv4 form: only the usual four decimal numbers, each written once.
+            return match name.parse::<Ipv4Addr>() {
+                Ok(ip) if !absolute && ip.to_string() == name => Ok(SmtpHost::Ip(IpAddr::V4(ip))),
+                _ => Err(invalid(
+                    s,
+                    "is not an IPv4 address in the usual form: write four decimal numbers from 0 to 255 without leading zeros, e.g. 192.0.2.25",
+                )),
+            };
+        }
+        for label in &labels {
+            let ok = label.len() <= 63
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !label.starts_with('-')
+                && !label.ends_with('-');
+            if !ok {
+                return Err(invalid(
+                    s,
+                    "is not a valid host name: use letters, digits and dashes between dots (a label can't start or end with a dash, or be longer than 63 characters)",
+                ));
+            }
+        }
+        Ok(SmtpHost::Name {
+            name: name.to_ascii_lowercase(),
+            absolute,
+        })
+    }
+
+    /// The name the TLS certificate must be valid for (SNI), or the IP address.
+    pub fn tls_name(&self) -> String {
+        match self {
+            SmtpHost::Name { name, .. } => name.clone(),
+            SmtpHost::Ip(ip) => ip.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for SmtpHost {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SmtpHost::Name { name, absolute } => {
+                write!(f, "{name}{}", if *absolute { "." } else { "" })
+            }
+            SmtpHost::Ip(ip) => write!(f, "{ip}"),
+        }
+    }
+}
+
+fn in_v4(ip: Ipv4Addr, net: [u8; 4], bits: u32) -> bool {
+    let mask = if bits == 0 {
+        0
+    } else {
+        u32::MAX << (32 - bits)
+    };
+    u32::from(ip) & mask == u32::from(Ipv4Addr::from(net)) & mask
+}
+
+fn in_v6(ip: Ipv6Addr, net: [u16; 8], bits: u32) -> bool {
+    let mask = if bits == 0 {
+        0
+    } else {
+        u128::MAX << (128 - bits)
+    };
+    u128::from(ip) & mask == u128::from(Ipv6Addr::from(net)) & mask
+}
+
+/// The IPv4 address in the low 32 bits of `ip`.
+fn low_v4(ip: Ipv6Addr) -> Ipv4Addr {
+    Ipv4Addr::from((u128::from(ip) & 0xffff_ffff) as u32)
+}
+
+/// Why `ip` is not a public internet address, or `None` when it is one. The IANA special-purpose
+/// registries, plus everything outside IPv6 global unicast (2000::/3); NAT64 (64:ff9b::/96) and
+/// 6to4 (2002::/16) addresses are judged by the IPv4 address they carry.
+pub fn non_public(ip: IpAddr) -> Option<&'static str> {
+    match ip {
+        IpAddr::V4(v4) => non_public_v4(v4),
+        IpAddr::V6(v6) => non_public_v6(v6),
+    }
+}
+
+fn non_public_v4(ip: Ipv4Addr) -> Option<&'static str> {
+    const RANGES: &[([u8; 4], u32, &str)] = &[
+        ([0, 0, 0, 0], 8, "\"this network\" (0.0.0.0/8)"),
+        ([10, 0, 0, 0], 8, "a private network (10.0.0.0/8)"),
+        (
+            [100, 64, 0, 0],
+            10,
+            "shared address space / CGNAT (100.64.0.0/10)",
+        ),
+        ([127, 0, 0, 0], 8, "loopback (this machine)"),
+        ([169, 254, 0, 0], 16, "link-local (169.254.0.0/16)"),
+        ([172, 16, 0, 0], 12, "a private network (172.16.0.0/12)"),
+        (
+            [192, 0, 0, 0],
+            24,
+            "IETF protocol assignments (192.0.0.0/24)",
+        ),
+        ([192, 0, 2, 0], 24, "documentation (192.0.2.0/24)"),
+        (
+            [192, 88, 99, 0],
+            24,
+            "the 6to4 relay anycast range (192.88.99.0/24)",
+        ),
+        ([192, 168, 0, 0], 16, "a private network (192.168.0.0/16)"),
+        ([198, 18, 0, 0], 15, "benchmarking (198.18.0.0/15)"),
+        ([198, 51, 100, 0], 24, "documentation (198.51.100.0/24)"),
+        ([203, 0, 113, 0], 24, "documentation (203.0.113.0/24)"),
+        ([224, 0, 0, 0], 4, "multicast (224.0.0.0/4)"),
+        ([255, 255, 255, 255], 32, "broadcast"),
+        ([240, 0, 0, 0], 4, "reserved (240.0.0.0/4)"),
+    ];
+    RANGES
+        .iter()
+        .find(|(net, bits, _)| in_v4(ip, *net, *bits))
+        .map(|(_, _, why)| *why)
+}
+
+fn non_public_v6(ip: Ipv6Addr) -> Option<&'static str> {
+    if ip.is_unspecified() {
+        return Some("unspecified (::)");
+    }
+    if ip.is_loopback() {
+        return Some("loopback (this machine)");
+    }
+    if in_v6(ip, [0, 0, 0, 0, 0, 0xffff, 0, 0], 96) {
+        return Some("an IPv4-mapped IPv6 address (::ffff:0:0/96; write the IPv4 address itself)");
+    }
+    if in_v6(ip, [0x64, 0xff9b, 0, 0, 0, 0, 0, 0], 96) {
+        // NAT64 with the well-known prefix: the IPv4 address it reaches decides.
+        return non_public_v4(low_v4(ip)).map(|_| "a NAT64 address of a non-public IPv4 address");
+    }
+    if in_v6(ip, [0x2002, 0, 0, 0, 0, 0, 0, 0], 16) {
+        let [_, a, b, ..] = ip.segments();
+        let v4 = Ipv4Addr::from((u32::from(a) << 16) | u32::from(b));
+        return non_public_v4(v4).map(|_| "a 6to4 address of a non-public IPv4 address");
+    }
+    const RANGES: &[([u16; 8], u32, &str)] = &[
+        (
+            [0, 0, 0, 0, 0, 0, 0, 0],
+            96,
+            "an IPv4-compatible IPv6 address (::/96)",
+        ),
+        (
+            [0, 0, 0, 0, 0xffff, 0, 0, 0],
+            96,
+            "an IPv4-translated IPv6 address (::ffff:0:0:0/96)",
+        ),
+        (
+            [0x64, 0xff9b, 1, 0, 0, 0, 0, 0],
+            48,
+            "local-use NAT64 (64:ff9b:1::/48)",
+        ),
+        ([0x100, 0, 0, 0, 0, 0, 0, 0], 64, "discard-only (100::/64)"),
+        ([0x2001, 0, 0, 0, 0, 0, 0, 0], 32, "Teredo (2001::/32)"),
+        (
+            [0x2001, 0xdb8, 0, 0, 0, 0, 0, 0],
+            32,
+            "documentation (2001:db8::/32)",
+        ),
+        (
+            [0x2001, 0, 0, 0, 0, 0, 0, 0],
+            23,
+            "IETF protocol assignments (2001::/23)",
+        ),
+        (
+            [0x3fff, 0, 0, 0, 0, 0, 0, 0],
+            20,
+            "documentation (3fff::/20)",
+        ),
+        (
+            [0x5f00, 0, 0, 0, 0, 0, 0, 0],
+            16,
+            "segment routing (5f00::/16)",
+        ),
+        (
+            [0xfc00, 0, 0, 0, 0, 0, 0, 0],
+            7,
+            "a unique-local network (fc00::/7)",
+        ),
+        ([0xfe80, 0, 0, 0, 0, 0, 0, 0], 10, "link-local (fe80::/10)"),
+        ([0xfec0, 0, 0, 0, 0, 0, 0, 0], 10, "site-local (fec0::/10)"),
+        ([0xff00, 0, 0, 0, 0, 0, 0, 0], 8, "multicast (ff00::/8)"),
+    ];
+    if let Some((_, _, why)) = RANGES.iter().find(|(net, bits, _)| in_v6(ip, *net, *bits)) {
+        return Some(why);
+    }
+    // Only 2000::/3 is allocated for global unicast; everything else is reserved.
+    if !in_v6(ip, [0x2000, 0, 0, 0, 0, 0, 0, 0], 3) {
+        return Some("reserved (outside the global unicast range 2000::/3)");
+    }
+    None
+}
+
+/// Why [`resolve`] gave no address to connect to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostError {
+    /// The host field itself is not a host (settings saved before the strict parsing).
+    Invalid(String),
+    /// The name could not be resolved.
+    Lookup(String),
+    TimedOut,
+    /// With [`Destinations::PublicOnly`]: an address is not public.
+    NotPublic {
+        ip: IpAddr,
+        why: &'static str,
+    },
+}
+
+impl HostError {
+    /// Whether the address policy refused the host (rather than, say, a DNS failure for
+    /// operators' settings, which the check reports as a failed step).
+    pub fn is_policy(&self, policy: Destinations) -> bool {
+        matches!(self, HostError::NotPublic { .. } | HostError::Invalid(_))
+            || policy == Destinations::PublicOnly
+    }
+}
+
+/// The addresses a connection to `host`:`port` may use: the literal, or the name resolved once
+/// (within `timeout`), each address checked against `policy`. One non-public address refuses
+/// the whole host: a name that resolves both ways is not a mail server's, it is a probe.
+pub async fn resolve(
+    host: &SmtpHost,
+    port: u16,
+    policy: Destinations,
+    timeout: Duration,
+) -> Result<Vec<SocketAddr>, HostError> {
+    let mut addrs: Vec<SocketAddr> = match host {
+        SmtpHost::Ip(ip) => vec![SocketAddr::new(*ip, port)],
+        SmtpHost::Name { name, .. } => {
+            // Special-use names (RFC 6761) never leave this machine: `invalid` names fail at
+            // once, and every `localhost` name is what the system calls `localhost`.
+            if name == "invalid" || name.ends_with(".invalid") {
+                return Err(HostError::Lookup(
+                    "names under .invalid never resolve (RFC 6761)".into(),
+                ));
+            }
+            let lookup = if name == "localhost" || name.ends_with(".localhost") {
+                "localhost".to_owned()
+            } else {
+                host.to_string()
+            };
+            let answer =
+                tokio::time::timeout(timeout, tokio::net::lookup_host((lookup.as_str(), port)))
+                    .await;
+            match answer {
+                Ok(Ok(a)) => a.collect(),
+                Ok(Err(e)) => return Err(HostError::Lookup(e.to_string())),
+                Err(_) => return Err(HostError::TimedOut),
+            }
+        }
+    };
+    addrs.dedup();
+    if addrs.is_empty() {
+        return Err(HostError::Lookup("no addresses".into()));
+    }
+    if policy == Destinations::PublicOnly {
+        if let Some((ip, why)) = addrs
+            .iter()
+            .find_map(|a| non_public(a.ip()).map(|why| (a.ip(), why)))
+        {
+            return Err(HostError::NotPublic { ip, why });
+        }
+    }
+    Ok(addrs)
+}
+
+/// The sentence for a host that `policy` refused or that could not be resolved, and a hint.
+pub fn explain(host: &str, e: &HostError, policy: Destinations) -> (String, String) {
+    let host = host.trim().escape_debug().to_string();
+    let internet = "An organisation's own mail server must be reachable on the internet (an operator can allow internal hosts with the tenant_smtp_allow_private_hosts setting).";
+    match e {
+        HostError::Invalid(m) => (
+            m.clone(),
+            "Correct the host in the SMTP settings.".to_owned(),
+        ),
+        HostError::NotPublic { ip, why } => {
+            let what = if host == ip.to_string() {
+                format!("`{host}` is the internal address {ip}: {why}")
+            } else {
+                format!("`{host}` resolves to the internal address {ip}: {why}")
+            };
+            (what, internet.to_owned())
+        }
+        HostError::Lookup(detail) => {
+            let hint = match policy {
+                Destinations::PublicOnly => format!(
+                    "Without an address it can't be checked. Check the name's spelling. {internet}"
+                ),
+                Destinations::Any => "Check its spelling and this machine's DNS.".to_owned(),
+            };
+            (
+                format!("the host name `{host}` could not be resolved: {detail}"),
+                hint,
+            )
+        }
+        HostError::TimedOut => (
+            format!("the host name `{host}` could not be resolved: the DNS lookup timed out"),
+            "Check this machine's DNS settings.".to_owned(),
+        ),
+    }
+}
