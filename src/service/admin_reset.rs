@@ -283,6 +283,11 @@ impl Core {
                     json!(human_duration(req.valid_for_secs)),
                 );
                 o.insert("valid_for_secs".into(), json!(req.valid_for_secs));
+                if req.may_reset_system_admins {
+                    // Checked again when the secret is made: the account may have been made
+                    // a system administrator meanwhile.
+                    o.insert("_system_admin_ok".into(), json!(true));
+                }
                 match req.kind {
                     ResetKind::Link => {
                         o.insert("_issue".into(), json!("reset_link"));
@@ -397,6 +402,13 @@ impl Core {
         let Some(account) = account.filter(|a| a.tenant_id == tenant.id) else {
             return Err(ServiceError::Invalid("the account no longer exists".into()));
         };
+        if account.role == crate::domain::Role::SystemAdmin
+            && data.get("_system_admin_ok") != Some(&json!(true))
+        {
+            return Err(ServiceError::Invalid(
+                "only a system administrator may reset a system administrator (the account became one after this mail was scheduled)".into(),
+            ));
+        }
         if !account.is_active() {
             return Err(ServiceError::Invalid(
                 "the account was disabled after this mail was scheduled".into(),
@@ -490,7 +502,8 @@ impl Core {
         ip: Option<&str>,
     ) -> Result<u64> {
         let c = self.campaign_in_scope(Some(tenant), id).await?;
-        let n = store::campaigns::cancel_waiting(&self.db, c.id, self.now()).await?;
+        let spare = !self.may_handle_system_admins(actor).await?;
+        let n = store::campaigns::cancel_waiting(&self.db, c.id, spare, self.now()).await?;
         self.audit(AuditEntry {
             tenant_id: Some(tenant.id),
             actor,
@@ -512,7 +525,8 @@ impl Core {
         ip: Option<&str>,
     ) -> Result<u64> {
         let c = self.campaign_in_scope(Some(tenant), id).await?;
-        let n = store::campaigns::redo_failed(&self.db, c.id, self.now()).await?;
+        let spare = !self.may_handle_system_admins(actor).await?;
+        let n = store::campaigns::redo_failed(&self.db, c.id, spare, self.now()).await?;
         self.audit(AuditEntry {
             tenant_id: Some(tenant.id),
             actor,

@@ -549,6 +549,7 @@ impl Core {
         ip: Option<&str>,
     ) -> Result<()> {
         let task = self.task_in_scope(tenant, id).await?;
+        self.may_handle_task(actor, &task).await?;
         if task.status == "done" && self.task_needs_secret(&task).await? {
             return Err(ServiceError::Invalid(
                 "This mail carried a one-time secret, which is erased once delivered. Send a new reset instead.".into(),
@@ -572,6 +573,7 @@ impl Core {
         ip: Option<&str>,
     ) -> Result<()> {
         let task = self.task_in_scope(tenant, id).await?;
+        self.may_handle_task(actor, &task).await?;
         if !store::mail::cancel(&self.db, id, tenant.map(|t| t.id), self.now()).await? {
             return Err(ServiceError::Invalid(
                 "Only waiting mails can be cancelled.".into(),

@@ -16,8 +16,9 @@
 
 use std::collections::HashSet;
 
-use super::{Core, Result};
-use crate::store;
+use super::{Actor, Core, Result, ServiceError};
+use crate::domain::Role;
+use crate::store::{self, mail::Task};
 
 /// The route of one mail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,5 +58,37 @@ impl Core {
             account_id,
             &self.system_admin_ids().await?,
         ))
+    }
+
+    /// Whether `actor` may handle a system administrator's mail (send, redo or cancel it): the
+    /// CLI, the system itself, a system administrator, an all-tenants API key. Tenant
+    /// administrators and tenant keys may not: redoing a failed reset of a system administrator
+    /// would lock them out, cancelling their notices would silence them.
+    pub(crate) async fn may_handle_system_admins(&self, actor: &Actor) -> Result<bool> {
+        Ok(match actor {
+            Actor::Cli | Actor::System => true,
+            Actor::Anonymous => false,
+            // API keys act with their id negated (see `ApiPrincipal::actor`).
+            Actor::Account { id, .. } if *id < 0 => store::api_keys::get(&self.db, -id)
+                .await?
+                .is_some_and(|k| k.tenant_id.is_none()),
+            Actor::Account { id, .. } => store::accounts::by_id(&self.db, *id)
+                .await?
+                .is_some_and(|a| a.role == Role::SystemAdmin),
+        })
+    }
+
+    /// Refuses a redo or cancel of a system administrator's mail by someone who may not handle
+    /// it.
+    pub(crate) async fn may_handle_task(&self, actor: &Actor, task: &Task) -> Result<()> {
+        if self.mail_route(task.account_id).await? == MailRoute::System
+            && !self.may_handle_system_admins(actor).await?
+        {
+            return Err(ServiceError::Invalid(
+                "Only a system administrator may redo or cancel a system administrator's mail."
+                    .into(),
+            ));
+        }
+        Ok(())
     }
 }

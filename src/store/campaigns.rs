@@ -106,10 +106,21 @@ pub async fn skipped(db: &Db, campaign_id: i64) -> Result<Vec<Skipped>> {
 }
 
 /// Cancels every waiting mail of a campaign. Returns how many.
-pub async fn cancel_waiting(db: &Db, campaign_id: i64, now: Timestamp) -> Result<u64> {
-    let r = sqlx::query(
-        "UPDATE mail_tasks SET status = 'cancelled', secret = NULL, done_at = $2, updated_at = $2 WHERE campaign_id = $1 AND status = 'waiting'",
-    )
+/// Leaves out mail to system administrators (for actors who may not handle it).
+const NOT_SYSTEM_ADMINS: &str = " AND (account_id IS NULL OR account_id NOT IN (SELECT id FROM accounts WHERE role = 'system-admin'))";
+
+/// Cancels every waiting mail of a campaign (with `spare_system_admins`, not those to a system
+/// administrator). Returns how many.
+pub async fn cancel_waiting(
+    db: &Db,
+    campaign_id: i64,
+    spare_system_admins: bool,
+    now: Timestamp,
+) -> Result<u64> {
+    let r = sqlx::query(&format!(
+        "UPDATE mail_tasks SET status = 'cancelled', secret = NULL, done_at = $2, updated_at = $2 WHERE campaign_id = $1 AND status = 'waiting'{}",
+        if spare_system_admins { NOT_SYSTEM_ADMINS } else { "" }
+    ))
     .bind(campaign_id)
     .bind(now)
     .execute(&db.write)
@@ -117,12 +128,19 @@ pub async fn cancel_waiting(db: &Db, campaign_id: i64, now: Timestamp) -> Result
     Ok(r.rows_affected())
 }
 
-/// Queues every failed mail of a campaign again. Returns how many.
-pub async fn redo_failed(db: &Db, campaign_id: i64, now: Timestamp) -> Result<u64> {
-    let r = sqlx::query(
+/// Queues every failed mail of a campaign again (with `spare_system_admins`, not those to a
+/// system administrator). Returns how many.
+pub async fn redo_failed(
+    db: &Db,
+    campaign_id: i64,
+    spare_system_admins: bool,
+    now: Timestamp,
+) -> Result<u64> {
+    let r = sqlx::query(&format!(
         "UPDATE mail_tasks SET status = 'waiting', attempts = 0, next_attempt_at = $2, done_at = NULL, updated_at = $2 \
-         WHERE campaign_id = $1 AND status = 'failed'",
-    )
+         WHERE campaign_id = $1 AND status = 'failed'{}",
+        if spare_system_admins { NOT_SYSTEM_ADMINS } else { "" }
+    ))
     .bind(campaign_id)
     .bind(now)
     .execute(&db.write)
