@@ -520,4 +520,20 @@ async fn metrics_are_closed_unless_configured() {
         "{body}"
     );
     app.stop().await;
+
+    // The operator may open it to direct loopback requests; proxied ones stay out.
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.metrics_allow_loopback = true).await;
+    let url = format!("{}/metrics", app.base);
+    let client = reqwest::Client::new();
+    let r = client.get(&url).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("latchkey_mail_queue"));
+    for (name, value) in [
+        ("x-forwarded-for", "203.0.113.5"),
+        ("forwarded", "for=203.0.113.5"),
+    ] {
+        let r = client.get(&url).header(name, value).send().await.unwrap();
+        assert_eq!(r.status(), 403, "{name}");
+    }
+    app.stop().await;
 }
