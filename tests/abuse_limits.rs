@@ -7,12 +7,14 @@ mod common;
 
 use std::time::Duration;
 
-use common::smtp::SmtpServer;
+use std::sync::atomic::AtomicBool;
+
+use common::smtp::{SmtpServer, Step};
 use common::{link_in, Backend, Browser, TestApp, GOOD_PASSWORD, OTHER_PASSWORD};
 use latchkey::domain::{EmailAddress, Role, TenantSlug};
 use latchkey::service::admin_reset::{AdminReset, Recipients, ResetKind, When};
 use latchkey::service::{AccountChanges, Actor};
-use latchkey::store::{Account, Tenant};
+use latchkey::store::{self, Account, Tenant};
 
 const WAIT: Duration = Duration::from_secs(10);
 const NEW_PASSWORD: &str = "velvet thunder marmalade hill";
@@ -21,6 +23,8 @@ on_both_backends!(
     anonymous_floods_add_few_audit_rows,
     switching_reset_off_ends_self_service_links,
     a_disabled_tenants_sessions_can_do_nothing,
+    records_past_their_retention_go,
+    retention_zero_keeps_everything,
 );
 
 async fn audit_rows(app: &TestApp) -> i64 {
@@ -535,5 +539,362 @@ async fn metrics_are_closed_unless_configured() {
         let r = client.get(&url).header(name, value).send().await.unwrap();
         assert_eq!(r.status(), 403, "{name}");
     }
+    app.stop().await;
+}
+
+const DAY: i64 = 86_400;
+
+async fn count(app: &TestApp, sql: &str, at: i64) -> i64 {
+    sqlx::query_scalar(sql)
+        .bind(at)
+        .fetch_one(app.core.db.read_pool())
+        .await
+        .unwrap()
+}
+
+/// A mail task as the delivery worker would find it (an SMTP test mail: no secret).
+fn task<'a>(
+    tenant: &Tenant,
+    to: &'a str,
+    data: &'a serde_json::Value,
+    at: i64,
+) -> store::mail::NewTask<'a> {
+    store::mail::NewTask {
+        tenant_id: Some(tenant.id),
+        account_id: None,
+        kind: "smtp_test",
+        recipient: to,
+        recipient_name: "",
+        language: "en",
+        data,
+        secret: None,
+        subject: "Latchkey SMTP test",
+        campaign_id: None,
+        scheduled_at: at,
+        max_attempts: 5,
+        created_by: "test",
+    }
+}
+
+async fn deliver(app: &TestApp) {
+    app.core
+        .deliver_due("test-worker", &AtomicBool::new(false))
+        .await
+        .unwrap();
+}
+
+async fn campaign(app: &TestApp, tenant: &Tenant, tasks: &mut [store::mail::NewTask<'_>]) -> i64 {
+    let now = app.core.now();
+    store::campaigns::create(
+        &app.core.db,
+        &store::campaigns::NewCampaign {
+            tenant_id: tenant.id,
+            kind: "admin_reset_link",
+            valid_for_secs: DAY,
+            scheduled_at: now,
+            custom_subject: None,
+            created_by: "test",
+        },
+        tasks,
+        &[("ghost".into(), "no account matches".into())],
+        now,
+    )
+    .await
+    .unwrap()
+}
+
+struct Old {
+    done: i64,
+    failed: i64,
+    cancelled: i64,
+    waiting: i64,
+    finishes_late: i64,
+    finished_campaign: i64,
+    unfinished_campaign: i64,
+}
+
+/// Old records of every kind, made now (the test then moves the clock on): audit events
+/// (2,500 more than the setup makes, so deleting takes several batches), mail log rows, tasks
+/// that are done, failed and cancelled, one waiting for a time far ahead, one that will finish
+/// only later, a finished campaign and one with a task still waiting.
+async fn old_records(app: &TestApp, srv: &SmtpServer, tenant: &Tenant) -> Old {
+    let data = serde_json::json!({});
+    let now = app.core.now();
+    sqlx::query(
+        "INSERT INTO audit_events (at, tenant_id, actor, action, outcome, detail) \
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500) \
+         SELECT $1, NULL, 'test', 'test.filler', 'success', '{}' FROM n",
+    )
+    .bind(now)
+    .execute(app.core.db.read_pool())
+    .await
+    .unwrap();
+    let db = &app.core.db;
+    let done = store::mail::enqueue(db, &task(tenant, "done@example.org", &data, now), now)
+        .await
+        .unwrap();
+    deliver(app).await;
+    srv.script(Step::RcptTo, "550 5.1.1 No such user", 1);
+    let failed = store::mail::enqueue(db, &task(tenant, "failed@example.org", &data, now), now)
+        .await
+        .unwrap();
+    deliver(app).await;
+    let later = task(tenant, "cancelled@example.org", &data, now + DAY);
+    let cancelled = store::mail::enqueue(db, &later, now).await.unwrap();
+    assert!(store::mail::cancel(db, cancelled, None, now).await.unwrap());
+    let far = task(tenant, "waiting@example.org", &data, now + 200 * DAY);
+    let waiting = store::mail::enqueue(db, &far, now).await.unwrap();
+    let soon = task(tenant, "late@example.org", &data, now + 10 * DAY);
+    let finishes_late = store::mail::enqueue(db, &soon, now).await.unwrap();
+    let finished_campaign = campaign(
+        app,
+        tenant,
+        &mut [
+            task(tenant, "c1@example.org", &data, now),
+            task(tenant, "c2@example.org", &data, now),
+        ],
+    )
+    .await;
+    let unfinished_campaign = campaign(
+        app,
+        tenant,
+        &mut [
+            task(tenant, "u1@example.org", &data, now),
+            task(tenant, "u2@example.org", &data, now + 200 * DAY),
+        ],
+    )
+    .await;
+    deliver(app).await;
+    let status = |id| async move { store::mail::get(db, id).await.unwrap().unwrap().status };
+    assert_eq!(status(done).await, "done");
+    assert_eq!(status(failed).await, "failed");
+    assert_eq!(status(cancelled).await, "cancelled");
+    Old {
+        done,
+        failed,
+        cancelled,
+        waiting,
+        finishes_late,
+        finished_campaign,
+        unfinished_campaign,
+    }
+}
+
+async fn campaign_tasks(app: &TestApp, id: i64) -> i64 {
+    count(
+        app,
+        "SELECT COUNT(*) FROM mail_tasks WHERE campaign_id = $1",
+        id,
+    )
+    .await
+}
+
+/// With 30 days for everything: after 31 days the janitor's round removes the old audit events,
+/// mail log rows and finished tasks (and the finished campaign with its tasks), and keeps the
+/// young ones, the waiting task, the task that finished late and the campaign still under way.
+async fn records_past_their_retention_go(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| {
+        c.mail_worker = false;
+        c.audit_retention_days = 30;
+        c.mail_log_retention_days = 30;
+        c.finished_task_retention_days = 30;
+    })
+    .await;
+    let srv = common::plain_smtp(&app.core).await;
+    let tenant = app.default_tenant().await;
+    let old = old_records(&app, &srv, &tenant).await;
+    let db = &app.core.db;
+
+    app.clock.advance(31 * DAY);
+    let now = app.core.now();
+    let cutoff = now - 30 * DAY;
+    // Young records: an audit event, a delivered mail, a finished campaign; and the old task
+    // that was due after ten days is delivered only now.
+    app.user(&tenant, "young", GOOD_PASSWORD).await;
+    let data = serde_json::json!({});
+    let young = store::mail::enqueue(db, &task(&tenant, "young@example.org", &data, now), now)
+        .await
+        .unwrap();
+    let young_campaign = campaign(
+        &app,
+        &tenant,
+        &mut [task(&tenant, "y1@example.org", &data, now)],
+    )
+    .await;
+    deliver(&app).await;
+    assert_eq!(
+        store::mail::get(db, old.finishes_late)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        "done"
+    );
+    let old_audit = count(
+        &app,
+        "SELECT COUNT(*) FROM audit_events WHERE at < $1",
+        cutoff,
+    )
+    .await;
+    let young_audit = count(
+        &app,
+        "SELECT COUNT(*) FROM audit_events WHERE at >= $1",
+        cutoff,
+    )
+    .await;
+    let old_log = count(&app, "SELECT COUNT(*) FROM mail_log WHERE at < $1", cutoff).await;
+    let young_log = count(&app, "SELECT COUNT(*) FROM mail_log WHERE at >= $1", cutoff).await;
+    assert!(
+        old_audit > 2500 && young_audit > 0,
+        "{old_audit} {young_audit}"
+    );
+    assert!(old_log >= 4 && young_log >= 3, "{old_log} {young_log}");
+
+    let purged = app.core.housekeeping().await;
+
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM audit_events WHERE at < $1",
+            cutoff
+        )
+        .await,
+        0,
+        "old audit events go (all of them, over several batches)"
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM audit_events WHERE at >= $1",
+            cutoff
+        )
+        .await,
+        young_audit,
+        "young audit events stay"
+    );
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM mail_log WHERE at < $1", cutoff).await,
+        0
+    );
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM mail_log WHERE at >= $1", cutoff).await,
+        young_log
+    );
+    for (what, id) in [
+        ("done", old.done),
+        ("failed", old.failed),
+        ("cancelled", old.cancelled),
+    ] {
+        assert!(
+            store::mail::get(db, id).await.unwrap().is_none(),
+            "the old {what} task goes"
+        );
+    }
+    for (what, id) in [
+        ("waiting", old.waiting),
+        ("finished late", old.finishes_late),
+        ("young", young),
+    ] {
+        assert!(
+            store::mail::get(db, id).await.unwrap().is_some(),
+            "the {what} task stays"
+        );
+    }
+    assert!(
+        store::campaigns::get(db, old.finished_campaign)
+            .await
+            .unwrap()
+            .is_none(),
+        "a finished campaign goes with its tasks"
+    );
+    assert_eq!(campaign_tasks(&app, old.finished_campaign).await, 0);
+    assert!(store::campaigns::skipped(db, old.finished_campaign)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store::campaigns::get(db, old.unfinished_campaign)
+        .await
+        .unwrap()
+        .is_some());
+    assert_eq!(
+        campaign_tasks(&app, old.unfinished_campaign).await,
+        2,
+        "a campaign under way keeps all its tasks, the finished ones too"
+    );
+    assert_eq!(
+        store::campaigns::skipped(db, old.unfinished_campaign)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(store::campaigns::get(db, young_campaign)
+        .await
+        .unwrap()
+        .is_some());
+    assert_eq!(campaign_tasks(&app, young_campaign).await, 1);
+    assert_eq!(purged.audit_events, old_audit as u64);
+    assert_eq!(purged.mail_log, old_log as u64);
+    assert_eq!(purged.mail_tasks, 5, "3 alone, 2 of the finished campaign");
+    assert_eq!(purged.campaigns, 1);
+    // Nothing more to do in the next round.
+    assert_eq!(
+        app.core.housekeeping().await,
+        latchkey::service::housekeeping::Purged::default()
+    );
+    srv.stop().await;
+    app.stop().await;
+}
+
+/// 0 days means keep forever: after 1,000 days nothing has gone.
+async fn retention_zero_keeps_everything(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| {
+        c.mail_worker = false;
+        c.audit_retention_days = 0;
+        c.mail_log_retention_days = 0;
+        c.finished_task_retention_days = 0;
+    })
+    .await;
+    let srv = common::plain_smtp(&app.core).await;
+    let tenant = app.default_tenant().await;
+    let old = old_records(&app, &srv, &tenant).await;
+    let rows = |table: &'static str| {
+        let app = &app;
+        async move {
+            count(
+                app,
+                &format!("SELECT COUNT(*) FROM {table} WHERE 0 <= $1"),
+                0,
+            )
+            .await
+        }
+    };
+    let before = (
+        rows("audit_events").await,
+        rows("mail_log").await,
+        rows("mail_tasks").await,
+        rows("campaigns").await,
+    );
+    app.clock.advance(1000 * DAY);
+    assert_eq!(
+        app.core.housekeeping().await,
+        latchkey::service::housekeeping::Purged::default()
+    );
+    let after = (
+        rows("audit_events").await,
+        rows("mail_log").await,
+        rows("mail_tasks").await,
+        rows("campaigns").await,
+    );
+    assert_eq!(before, after);
+    assert!(store::mail::get(&app.core.db, old.done)
+        .await
+        .unwrap()
+        .is_some());
+    assert!(store::campaigns::get(&app.core.db, old.finished_campaign)
+        .await
+        .unwrap()
+        .is_some());
+    srv.stop().await;
     app.stop().await;
 }
