@@ -318,6 +318,28 @@ async fn switching_reset_off_ends_self_service_links(backend: Backend) {
         .unwrap();
     assert_eq!(api.status(), 410);
 
+    // A link the worker issues in the same instant (it read the tenant just before the switch)
+    // is refused as well: opening and completing check the switch.
+    let dave = app.user(&tenant, "dave", GOOD_PASSWORD).await;
+    let dave = with_reset_email(&app, &tenant, dave, "dave.reset@example.net").await;
+    let mut as_read_before = app.core.tenant("default").await.unwrap();
+    as_read_before.settings.password_reset_enabled = true;
+    app.core
+        .send_reset_link(
+            &as_read_before,
+            &dave,
+            &EmailAddress::parse("dave.reset@example.net").unwrap(),
+            1800,
+            "self",
+            latchkey::mail::templates::MailKind::ResetLink,
+            None,
+            "system",
+        )
+        .await
+        .unwrap();
+    let dave_link = link_to(&srv, &app, "dave.reset@example.net").await;
+    assert_eq!(app.browser().get(&dave_link).await.status, 410);
+
     // Bob's link from an administrator still works while self-service is off.
     let mut bob_browser = app.browser();
     assert_eq!(bob_browser.get(&bob_link).await.status, 303);
@@ -338,6 +360,7 @@ async fn switching_reset_off_ends_self_service_links(backend: Backend) {
     // Switched on again, the old links stay dead.
     set_reset(&app, &tenant, true).await;
     assert_eq!(app.browser().get(&alice_link).await.status, 410);
+    assert_eq!(app.browser().get(&dave_link).await.status, 410);
     assert_eq!(
         choose_password(&mut carol_browser, NEW_PASSWORD)
             .await

@@ -404,6 +404,11 @@ impl Core {
         if token.expires_at <= now {
             return Ok(Err(LinkProblem::Expired));
         }
+        // A self-service link dies with the switch (switching reset off cancels them, and this
+        // covers one issued in the same instant). Admin-sent links don't depend on it.
+        if token.origin != "admin" && !tenant.settings.password_reset_enabled {
+            return Ok(Err(LinkProblem::Cancelled));
+        }
         let account = store::accounts::by_id(&self.db, token.account_id).await?;
         let Some(account) = account.filter(|a| a.is_active() && a.tenant_id == tenant.id) else {
             return Ok(Err(LinkProblem::AccountChanged));
