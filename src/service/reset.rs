@@ -621,7 +621,20 @@ impl Core {
 
 #[cfg(test)]
 mod tests {
-    use super::human_duration;
+    use super::{human_duration, throttled_by};
+
+    #[test]
+    fn only_the_request_crossing_a_limit_is_recorded() {
+        assert!(throttled_by(20, 20, 1000, 1000).is_none());
+        let t = throttled_by(21, 20, 50, 1000).unwrap();
+        assert_eq!((t.counter, t.record), ("ip", true));
+        assert!(!throttled_by(22, 20, 51, 1000).unwrap().record);
+        let t = throttled_by(5, 20, 1001, 1000).unwrap();
+        assert_eq!((t.counter, t.record), ("tenant", true));
+        // Once the tenant is over, an address crossing its own limit adds nothing.
+        let t = throttled_by(21, 20, 1002, 1000).unwrap();
+        assert_eq!((t.counter, t.record), ("tenant", false));
+    }
 
     #[test]
     fn durations_read_naturally() {
