@@ -14,7 +14,6 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Validated;
 use crate::domain::PublicUrl;
 use crate::service::Core;
-use crate::store;
 use crate::web::{self, AppState};
 
 pub struct App {
@@ -152,22 +151,13 @@ async fn delivery_worker(
     }
 }
 
-/// Removes expired sessions and old rate-limit counters every few minutes.
+/// Housekeeping every ten minutes (and once at start): expired sessions, old counters, and
+/// records past their retention ([`Core::housekeeping`]).
 async fn janitor(core: Core) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     loop {
         tick.tick().await;
-        let now = core.now();
-        let idle = core.config.session_idle.as_secs() as i64;
-        if let Err(e) = store::sessions::purge_expired(&core.db, now, idle).await {
-            tracing::warn!(error = %e, "could not purge expired sessions");
-        }
-        if let Err(e) = store::reset::purge(&core.db, now).await {
-            tracing::warn!(error = %e, "could not purge old reset tokens");
-        }
-        if let Err(e) = store::rate_limit::purge(&core.db, 24 * 3600, now).await {
-            tracing::warn!(error = %e, "could not purge rate-limit counters");
-        }
+        core.housekeeping().await;
     }
 }
 

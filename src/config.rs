@@ -64,9 +64,13 @@ pub struct Config {
     pub mail_max_attempts: u32,
     /// Wait before the first retry; it doubles with every attempt (capped at one hour).
     pub mail_retry_delay: String,
-    /// A bearer token Prometheus must send to read `/metrics`. Without it, `/metrics` answers
-    /// only direct requests from loopback (no `X-Forwarded-For`/`Forwarded` header).
+    /// A bearer token Prometheus must send to read `/metrics`. Without it (and without
+    /// `metrics_allow_loopback`), `/metrics` is closed.
     pub metrics_token: Option<String>,
+    /// Serve `/metrics` without the token to direct requests from loopback (no
+    /// `X-Forwarded-For`/`Forwarded` header). Off by default: behind a reverse proxy on the same
+    /// host that adds neither header, every request from outside arrives from loopback.
+    pub metrics_allow_loopback: bool,
     /// Let tenant administrators point their own SMTP server at loopback, private or link-local
     /// addresses. Off: such hosts are refused, so the check can't probe the internal network.
     pub tenant_smtp_allow_private_hosts: bool,
@@ -86,6 +90,14 @@ pub struct Config {
     pub reset_attempts_per_tenant_per_hour: u32,
     /// Requests one API key may make per minute (a fixed window); 0 = no limit.
     pub api_requests_per_key_per_minute: u32,
+    /// Audit events older than this many days are deleted; 0 = keep them forever.
+    pub audit_retention_days: u32,
+    /// Mail log rows (delivery attempts) older than this many days are deleted; 0 = keep.
+    pub mail_log_retention_days: u32,
+    /// Mail tasks that finished (sent, failed or cancelled) more than this many days ago are
+    /// deleted — a campaign's only once all of its mail finished that long ago, and then the
+    /// campaign with them; 0 = keep. Waiting and executing tasks are never deleted.
+    pub finished_task_retention_days: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,6 +134,7 @@ impl Default for Config {
             mail_max_attempts: 5,
             mail_retry_delay: "30s".into(),
             metrics_token: None,
+            metrics_allow_loopback: false,
             tenant_smtp_allow_private_hosts: false,
             trusted_proxies: Vec::new(),
             forgot_password_per_ip_per_hour: 20,
@@ -130,6 +143,9 @@ impl Default for Config {
             reset_attempts_per_ip_per_hour: 60,
             reset_attempts_per_tenant_per_hour: 5000,
             api_requests_per_key_per_minute: 600,
+            audit_retention_days: 400,
+            mail_log_retention_days: 90,
+            finished_task_retention_days: 90,
         }
     }
 }
@@ -160,6 +176,7 @@ const ENV_KEYS: &[&str] = &[
     "mail_retry_delay",
     "trusted_proxies",
     "metrics_token",
+    "metrics_allow_loopback",
     "tenant_smtp_allow_private_hosts",
     "forgot_password_per_ip_per_hour",
     "forgot_password_per_tenant_per_hour",
@@ -167,6 +184,9 @@ const ENV_KEYS: &[&str] = &[
     "reset_attempts_per_ip_per_hour",
     "reset_attempts_per_tenant_per_hour",
     "api_requests_per_key_per_minute",
+    "audit_retention_days",
+    "mail_log_retention_days",
+    "finished_task_retention_days",
 ];
 
 /// Flags given on the command line; `None` leaves the lower layers' value.
@@ -343,6 +363,21 @@ impl Config {
                 return Err(bad(key, "must be at least 1"));
             }
         }
+        for (key, days) in [
+            ("audit_retention_days", self.audit_retention_days),
+            ("mail_log_retention_days", self.mail_log_retention_days),
+            (
+                "finished_task_retention_days",
+                self.finished_task_retention_days,
+            ),
+        ] {
+            if days > MAX_RETENTION_DAYS {
+                return Err(bad(
+                    key,
+                    format!("at most {MAX_RETENTION_DAYS} days (100 years); 0 keeps forever"),
+                ));
+            }
+        }
         tracing_subscriber::EnvFilter::try_new(&self.log_level)
             .map_err(|e| bad("log_level", e.to_string()))?;
         Ok(Validated {
@@ -360,6 +395,9 @@ impl Config {
         })
     }
 }
+
+/// The longest retention that can be set (in days); 0 means "keep forever".
+pub const MAX_RETENTION_DAYS: u32 = 36_500;
 
 fn duration(key: &'static str, raw: &str) -> Result<Duration, ConfigError> {
     let d = humantime::parse_duration(raw)
@@ -530,6 +568,54 @@ mod tests {
                 .unwrap_err()
                 .to_string();
             assert!(e.contains("api_requests_per_key_per_minute"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail's signature, not ours
+    fn retention_and_metrics_access_from_file_and_env() {
+        let d = Config::default();
+        assert_eq!(
+            (
+                d.audit_retention_days,
+                d.mail_log_retention_days,
+                d.finished_task_retention_days
+            ),
+            (400, 90, 90)
+        );
+        assert!(
+            !d.metrics_allow_loopback,
+            "closed unless the operator opens it"
+        );
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "latchkey.toml",
+                "audit_retention_days = 30\nmetrics_allow_loopback = true\n",
+            )?;
+            jail.set_env("LATCHKEY_MAIL_LOG_RETENTION_DAYS", "0");
+            jail.set_env("LATCHKEY_FINISHED_TASK_RETENTION_DAYS", "7");
+            let v = Config::load(None, &Overrides::default()).unwrap();
+            assert_eq!(v.raw.audit_retention_days, 30);
+            assert_eq!(v.raw.mail_log_retention_days, 0, "0 = keep forever");
+            assert_eq!(v.raw.finished_task_retention_days, 7);
+            assert!(v.raw.metrics_allow_loopback);
+            jail.set_env("LATCHKEY_AUDIT_RETENTION_DAYS", "36501");
+            let e = Config::load(None, &Overrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("audit_retention_days"), "{e}");
+            jail.set_env("LATCHKEY_AUDIT_RETENTION_DAYS", "-1");
+            let e = Config::load(None, &Overrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("audit_retention_days"), "{e}");
+            jail.set_env("LATCHKEY_AUDIT_RETENTION_DAYS", "400");
+            jail.set_env("LATCHKEY_METRICS_ALLOW_LOOPBACK", "maybe");
+            let e = Config::load(None, &Overrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("metrics_allow_loopback"), "{e}");
             Ok(())
         });
     }

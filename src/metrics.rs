@@ -3,7 +3,9 @@
 //! outbox's depth and age (read from the database at scrape time).
 //!
 //! Labels only ever hold route templates (`/t/{tenant}/reset`), never the requested path: a
-//! path can carry a token.
+//! path can carry a token. Every label has a fixed set of values (route templates or
+//! `unmatched`, the standard methods or `other`), so no request can add series and grow the
+//! registry without bound.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -14,7 +16,7 @@ use prometheus_client::registry::Registry;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct HttpLabels {
-    pub method: String,
+    pub method: &'static str,
     pub route: String,
     pub status: u16,
 }
@@ -100,6 +102,24 @@ impl Default for Metrics {
     }
 }
 
+/// The method as a label: the methods of RFC 9110 (and PATCH), else `other`. Anyone can send
+/// `FOO123 / HTTP/1.1`; each made-up method would otherwise be a new series, forever.
+pub fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    }
+}
+
 impl Metrics {
     pub fn reset(&self, stage: &'static str) {
         self.resets.get_or_create(&StageLabels { stage }).inc();
@@ -145,7 +165,7 @@ mod tests {
         m.mail("sent");
         m.http_requests
             .get_or_create(&HttpLabels {
-                method: "GET".into(),
+                method: "GET",
                 route: "/t/{tenant}/login".into(),
                 status: 200,
             })
@@ -161,5 +181,14 @@ mod tests {
         assert!(text.contains("latchkey_mail_oldest_due_seconds 42"));
         assert!(text.contains("route=\"/t/{tenant}/login\""));
         assert!(text.ends_with("# EOF\n"));
+    }
+
+    #[test]
+    fn made_up_methods_are_other() {
+        assert_eq!(method_label(&axum::http::Method::POST), "POST");
+        let brew = axum::http::Method::from_bytes(b"BREW").unwrap();
+        assert_eq!(method_label(&brew), "other");
+        let get_lower = axum::http::Method::from_bytes(b"get").unwrap();
+        assert_eq!(method_label(&get_lower), "other");
     }
 }

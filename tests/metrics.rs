@@ -23,7 +23,11 @@ fn value(metrics: &str, series: &str) -> f64 {
 }
 
 async fn counters_move_during_a_journey(backend: Backend) {
-    let app = TestApp::spawn_with(backend, |c| c.mail_poll_interval = "100ms".into()).await;
+    let app = TestApp::spawn_with(backend, |c| {
+        c.mail_poll_interval = "100ms".into();
+        c.metrics_allow_loopback = true;
+    })
+    .await;
     let srv = common::plain_smtp(&app.core).await;
     let mut t = app.default_tenant().await;
     let before = t.settings.clone();

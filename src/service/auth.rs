@@ -201,7 +201,10 @@ impl Core {
         })
     }
 
-    /// The live session a cookie secret belongs to, with its (active) account and tenant.
+    /// The live session a cookie secret belongs to, with its (active) account and (enabled)
+    /// tenant. The one place sessions are resolved: a disabled tenant's sessions resolve to
+    /// nothing, so every page and form of it — account, console — treats them as signed out.
+    /// They are kept, and work again when the tenant is enabled.
     pub async fn session(&self, secret: &SecretString) -> Result<Option<SessionInfo>> {
         if !token::looks_like_token(secret.expose_secret()) {
             return Ok(None);
@@ -219,7 +222,10 @@ impl Core {
         else {
             return Ok(None);
         };
-        let Some(tenant) = store::tenants::by_id(&self.db, account.tenant_id).await? else {
+        let Some(tenant) = store::tenants::by_id(&self.db, account.tenant_id)
+            .await?
+            .filter(|t| t.enabled)
+        else {
             return Ok(None);
         };
         if now - session.last_seen_at >= TOUCH_INTERVAL {

@@ -7,6 +7,7 @@ pub mod admin_reset;
 pub mod api_keys;
 mod auth;
 mod delivery;
+pub mod housekeeping;
 pub mod login_limits;
 mod mail_route;
 pub mod reset;

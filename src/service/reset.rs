@@ -81,6 +81,42 @@ pub fn human_duration(secs: i64) -> String {
     }
 }
 
+/// Which counter of an anonymous request is over its limit, and whether this request is the
+/// one to record.
+struct Throttle {
+    counter: &'static str,
+    record: bool,
+}
+
+/// `None` while both counts are within their limits. Over a limit, only the request that
+/// crosses it is recorded (the counter's upsert hands out each count once, so exactly one
+/// request sees `limit + 1`): one audit row per counter and window instead of one per request
+/// (issue 12: anonymous traffic can't grow the audit log without bound). Once the tenant's
+/// counter is over, addresses crossing their own limit aren't recorded: the tenant's event
+/// stands for them, and an attacker with many addresses (IPv6 /64s) can't add a row for each.
+fn throttled_by(by_ip: i64, ip_limit: u32, by_tenant: i64, tenant_limit: u32) -> Option<Throttle> {
+    let (ip_limit, tenant_limit) = (i64::from(ip_limit), i64::from(tenant_limit));
+    let over_tenant = by_tenant > tenant_limit;
+    if over_tenant {
+        Some(Throttle {
+            counter: "tenant",
+            record: by_tenant == tenant_limit + 1,
+        })
+    } else if by_ip > ip_limit {
+        Some(Throttle {
+            counter: "ip",
+            record: by_ip == ip_limit + 1,
+        })
+    } else {
+        None
+    }
+}
+
+/// An identifier as typed, cut to the longest one that could name an account, for the audit log.
+fn clip(identifier: &str) -> String {
+    identifier.chars().take(254).collect()
+}
+
 impl Core {
     /// The address reset mail for `account` goes to: its reset address, or (if the tenant allows
     /// it) its primary one. `None` means no mail can be sent.
@@ -113,19 +149,23 @@ impl Core {
         )
         .await?;
         let (by_ip, by_tenant) = (counts[0], counts[1]);
-        if by_ip > i64::from(limits.forgot_password_per_ip_per_hour)
-            || by_tenant > i64::from(limits.forgot_password_per_tenant_per_hour)
-        {
-            self.audit(AuditEntry {
-                tenant_id: Some(tenant.id),
-                actor: &Actor::Anonymous,
-                action: "reset.requested",
-                target: None,
-                ip: Some(ip),
-                outcome: "throttled",
-                detail: json!({ "identifier": identifier, "by": if by_ip > i64::from(limits.forgot_password_per_ip_per_hour) { "ip" } else { "tenant" } }),
-            })
-            .await;
+        let (ip_limit, tenant_limit) = (
+            limits.forgot_password_per_ip_per_hour,
+            limits.forgot_password_per_tenant_per_hour,
+        );
+        if let Some(by) = throttled_by(by_ip, ip_limit, by_tenant, tenant_limit) {
+            if by.record {
+                self.audit(AuditEntry {
+                    tenant_id: Some(tenant.id),
+                    actor: &Actor::Anonymous,
+                    action: "reset.requested",
+                    target: None,
+                    ip: Some(ip),
+                    outcome: "throttled",
+                    detail: json!({ "identifier": clip(identifier), "by": by.counter, "recorded": "once per hour and counter" }),
+                })
+                .await;
+            }
             return Ok(RequestOutcome::Throttled);
         }
         let identifier: String = identifier.trim().chars().take(254).collect();
@@ -135,17 +175,56 @@ impl Core {
         Ok(RequestOutcome::Accepted)
     }
 
-    /// Records an attempt to use "Forgot password?" where it is switched off.
+    /// Records an attempt to use "Forgot password?" where it is switched off. Nothing is
+    /// refused for being over the limits (the answer is "not available" anyway), but only the
+    /// attempts under them are recorded, plus one event for going over: at most
+    /// `forgot_password_per_ip_per_hour` + 1 rows per address (IPv6: /64) and hour, and
+    /// `forgot_password_per_tenant_per_hour` + 1 per tenant, however many requests arrive.
+    /// Its own counters, so switching reset on within the hour starts with a full budget.
     pub async fn reset_unavailable(&self, tenant: &Tenant, identifier: Option<&str>, ip: &str) {
-        let identifier: Option<String> = identifier.map(|i| i.chars().take(254).collect());
+        let limits = &self.config.raw;
+        let counts = store::rate_limit::hit_all(
+            &self.db,
+            &[
+                &format!("forgot-off-ip:{}", super::ip_bucket(ip)),
+                &format!("forgot-off-tenant:{}", tenant.id),
+            ],
+            HOUR,
+            self.now(),
+        )
+        .await;
+        let counts = match counts {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not count an attempt to use a switched-off reset");
+                return;
+            }
+        };
+        let identifier = identifier.map(clip);
+        let (outcome, detail) = match throttled_by(
+            counts[0],
+            limits.forgot_password_per_ip_per_hour,
+            counts[1],
+            limits.forgot_password_per_tenant_per_hour,
+        ) {
+            None => (
+                "refused",
+                json!({ "identifier": identifier, "reason": "password reset is switched off for this tenant" }),
+            ),
+            Some(by) if by.record => (
+                "throttled",
+                json!({ "identifier": identifier, "by": by.counter, "reason": "password reset is switched off for this tenant; further attempts this hour are not recorded" }),
+            ),
+            Some(_) => return,
+        };
         self.audit(AuditEntry {
             tenant_id: Some(tenant.id),
             actor: &Actor::Anonymous,
             action: "reset.unavailable",
             target: None,
             ip: Some(ip),
-            outcome: "refused",
-            detail: json!({ "identifier": identifier, "reason": "password reset is switched off for this tenant" }),
+            outcome,
+            detail,
         })
         .await;
     }
@@ -326,6 +405,11 @@ impl Core {
         if token.expires_at <= now {
             return Ok(Err(LinkProblem::Expired));
         }
+        // A self-service link dies with the switch (switching reset off cancels them, and this
+        // covers one issued in the same instant). Admin-sent links don't depend on it.
+        if token.origin != "admin" && !tenant.settings.password_reset_enabled {
+            return Ok(Err(LinkProblem::Cancelled));
+        }
         let account = store::accounts::by_id(&self.db, token.account_id).await?;
         let Some(account) = account.filter(|a| a.is_active() && a.tenant_id == tenant.id) else {
             return Ok(Err(LinkProblem::AccountChanged));
@@ -367,11 +451,12 @@ impl Core {
         .await;
     }
 
-    /// Counts an attempt to use a link from `ip`; true when the address is over its limit.
-    /// The tenant-wide cap counts rejected links only, and slows every use down rather than
+    /// Counts an attempt to use a link from `ip`; true when the address is over its limit (the
+    /// refusal is recorded only for the attempt that crossed it, see [`throttled_by`]). The
+    /// tenant-wide cap counts rejected links only, and slows every use down rather than
     /// refusing it (a real link keeps working however many made-up ones were tried; see
     /// `login_limits`).
-    async fn link_attempts_exceeded(&self, tenant: &Tenant, ip: &str) -> Result<bool> {
+    async fn link_attempts_exceeded(&self, tenant: &Tenant, ip: &str, step: &str) -> Result<bool> {
         let by_ip = store::rate_limit::hit(
             &self.db,
             &format!("reset-link-ip:{}", super::ip_bucket(ip)),
@@ -379,7 +464,18 @@ impl Core {
             self.now(),
         )
         .await?;
-        if by_ip > i64::from(self.config.raw.reset_attempts_per_ip_per_hour) {
+        if let Some(by) = throttled_by(
+            by_ip,
+            self.config.raw.reset_attempts_per_ip_per_hour,
+            0,
+            u32::MAX,
+        ) {
+            if by.record {
+                self.link_rejected(tenant, LinkProblem::Throttled, step, None, ip)
+                    .await;
+            } else {
+                self.metrics.reset("rejected");
+            }
             return Ok(true);
         }
         self.tenant_slowdown(tenant, TenantCap::ResetLinks).await?;
@@ -394,9 +490,7 @@ impl Core {
         token: &SecretString,
         ip: &str,
     ) -> Result<Result<SecretString, LinkProblem>> {
-        if self.link_attempts_exceeded(tenant, ip).await? {
-            self.link_rejected(tenant, LinkProblem::Throttled, "open", None, ip)
-                .await;
+        if self.link_attempts_exceeded(tenant, ip, "open").await? {
             return Ok(Err(LinkProblem::Throttled));
         }
         let found = if looks_like_token(token.expose_secret()) {
@@ -461,9 +555,7 @@ impl Core {
         confirmation: SecretString,
         ip: &str,
     ) -> Result<Result<Account, LinkProblem>> {
-        if self.link_attempts_exceeded(tenant, ip).await? {
-            self.link_rejected(tenant, LinkProblem::Throttled, "submit", None, ip)
-                .await;
+        if self.link_attempts_exceeded(tenant, ip, "submit").await? {
             return Ok(Err(LinkProblem::Throttled));
         }
         let link = match self.reset_state(tenant, state).await? {
@@ -531,7 +623,20 @@ impl Core {
 
 #[cfg(test)]
 mod tests {
-    use super::human_duration;
+    use super::{human_duration, throttled_by};
+
+    #[test]
+    fn only_the_request_crossing_a_limit_is_recorded() {
+        assert!(throttled_by(20, 20, 1000, 1000).is_none());
+        let t = throttled_by(21, 20, 50, 1000).unwrap();
+        assert_eq!((t.counter, t.record), ("ip", true));
+        assert!(!throttled_by(22, 20, 51, 1000).unwrap().record);
+        let t = throttled_by(5, 20, 1001, 1000).unwrap();
+        assert_eq!((t.counter, t.record), ("tenant", true));
+        // Once the tenant is over, an address crossing its own limit adds nothing.
+        let t = throttled_by(21, 20, 1002, 1000).unwrap();
+        assert_eq!((t.counter, t.record), ("tenant", false));
+    }
 
     #[test]
     fn durations_read_naturally() {

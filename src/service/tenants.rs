@@ -81,7 +81,19 @@ impl Core {
                 tenant.slug
             )));
         }
+        let was_on = store::tenants::by_id(&self.db, tenant.id)
+            .await?
+            .is_some_and(|t| t.settings.password_reset_enabled);
         store::tenants::update(&self.db, tenant, self.now()).await?;
+        // "Forgot password?" off ends the links it sent, and so does switching it on again (a
+        // link issued in the instant of switching off, which opening and completing refuse
+        // while it is off, must not come back to life). Links an administrator sent keep
+        // working: the switch is about self-service.
+        let links_cancelled = if tenant.settings.password_reset_enabled && was_on {
+            None
+        } else {
+            Some(store::reset::cancel_self_service(&self.db, tenant.id, self.now()).await?)
+        };
         self.audit(AuditEntry {
             tenant_id: Some(tenant.id),
             actor,
@@ -89,7 +101,7 @@ impl Core {
             target: Some(&tenant.slug),
             ip,
             outcome: "success",
-            detail: serde_json::json!({ "before": before, "after": tenant.settings, "enabled": tenant.enabled, "public_url": tenant.public_url, "display_name": tenant.display_name }),
+            detail: serde_json::json!({ "before": before, "after": tenant.settings, "enabled": tenant.enabled, "public_url": tenant.public_url, "display_name": tenant.display_name, "self_service_links_cancelled": links_cancelled }),
         })
         .await;
         Ok(())

@@ -115,3 +115,16 @@ pub async fn search(db: &Db, f: &Filter) -> Result<Vec<AuditEvent>> {
     .await?;
     Ok(rows)
 }
+
+/// Deletes up to `batch` events older than `before`; returns how many. Callers repeat until
+/// fewer than `batch` went, so no single statement holds the writer for long.
+pub async fn purge_batch(db: &Db, before: Timestamp, batch: i64) -> Result<u64> {
+    let r = sqlx::query(
+        "DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < $1 LIMIT $2)",
+    )
+    .bind(before)
+    .bind(batch)
+    .execute(&db.write)
+    .await?;
+    Ok(r.rows_affected())
+}

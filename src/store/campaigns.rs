@@ -147,3 +147,66 @@ pub async fn redo_failed(
     .await?;
     Ok(r.rows_affected())
 }
+
+/// Up to `batch` campaigns whose mail all finished before `before` (none waiting or executing,
+/// none finished later), created before `before` too (a campaign where everyone was skipped has
+/// no tasks).
+pub async fn finished_before(db: &Db, before: Timestamp, batch: i64) -> Result<Vec<i64>> {
+    let sql = format!(
+        "SELECT c.id FROM campaigns c WHERE c.created_at < $1 AND NOT EXISTS \
+         (SELECT 1 FROM mail_tasks t WHERE t.campaign_id = c.id \
+          AND (t.status NOT IN {} OR t.done_at IS NULL OR t.done_at >= $1)) \
+         ORDER BY c.id LIMIT $2",
+        super::mail::FINISHED
+    );
+    Ok(sqlx::query_scalar(&sql)
+        .bind(before)
+        .bind(batch)
+        .fetch_all(&db.read)
+        .await?)
+}
+
+/// Deletes up to `batch` of a campaign's tasks that finished before `before`, and the campaign
+/// itself (with its skipped list) once it has no tasks left. Returns (tasks, campaigns)
+/// deleted. The conditions are checked again in each statement, so a task brought back by Redo
+/// meanwhile stays, and so does its campaign.
+pub async fn purge_finished(
+    db: &Db,
+    campaign_id: i64,
+    before: Timestamp,
+    batch: i64,
+) -> Result<(u64, u64)> {
+    let sql = format!(
+        "DELETE FROM mail_tasks WHERE id IN (SELECT id FROM mail_tasks WHERE campaign_id = $1 \
+         AND status IN {} AND done_at < $2 LIMIT $3)",
+        super::mail::FINISHED
+    );
+    let tasks = sqlx::query(&sql)
+        .bind(campaign_id)
+        .bind(before)
+        .bind(batch)
+        .execute(&db.write)
+        .await?
+        .rows_affected();
+    if tasks == batch as u64 {
+        return Ok((tasks, 0));
+    }
+    let mut tx = db.write.begin().await?;
+    sqlx::query("DELETE FROM campaign_skipped WHERE campaign_id = $1")
+        .bind(campaign_id)
+        .execute(&mut *tx)
+        .await?;
+    let campaigns = sqlx::query(
+        "DELETE FROM campaigns WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM mail_tasks WHERE campaign_id = $1)",
+    )
+    .bind(campaign_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if campaigns == 1 {
+        tx.commit().await?;
+    } else {
+        tx.rollback().await?;
+    }
+    Ok((tasks, campaigns))
+}

@@ -406,3 +406,34 @@ pub async fn oldest_due(db: &Db, now: Timestamp) -> Result<Option<Timestamp>> {
         .fetch_one(&db.read)
         .await?)
 }
+
+/// The statuses of a task that will not change by themselves (only Redo brings one back).
+pub const FINISHED: &str = "('done', 'failed', 'cancelled')";
+
+/// Deletes up to `batch` mail log rows older than `before`; returns how many.
+pub async fn purge_log_batch(db: &Db, before: Timestamp, batch: i64) -> Result<u64> {
+    let r = sqlx::query(
+        "DELETE FROM mail_log WHERE id IN (SELECT id FROM mail_log WHERE at < $1 LIMIT $2)",
+    )
+    .bind(before)
+    .bind(batch)
+    .execute(&db.write)
+    .await?;
+    Ok(r.rows_affected())
+}
+
+/// Deletes up to `batch` tasks outside campaigns that finished before `before`; returns how
+/// many. Waiting and executing tasks are never touched. (A campaign's tasks go only with the
+/// whole campaign: [`super::campaigns::purge_finished`].)
+pub async fn purge_finished_batch(db: &Db, before: Timestamp, batch: i64) -> Result<u64> {
+    let sql = format!(
+        "DELETE FROM mail_tasks WHERE id IN (SELECT id FROM mail_tasks WHERE done_at < $1 \
+         AND status IN {FINISHED} AND campaign_id IS NULL LIMIT $2)"
+    );
+    let r = sqlx::query(&sql)
+        .bind(before)
+        .bind(batch)
+        .execute(&db.write)
+        .await?;
+    Ok(r.rows_affected())
+}

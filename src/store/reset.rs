@@ -158,6 +158,32 @@ pub async fn cancel_tokens(db: &Db, account_id: i64, now: Timestamp) -> Result<(
     cancel_for_account(&db.write, account_id, now).await
 }
 
+/// Ends a tenant's self-service links ("Forgot password?" was switched off): cancels its
+/// outstanding self-service tokens and the self-service reset mails still waiting to go out
+/// (their links would be dead). Links an administrator sent stay. Returns the tokens cancelled.
+pub async fn cancel_self_service(db: &Db, tenant_id: i64, now: Timestamp) -> Result<u64> {
+    let mut tx = db.write.begin().await?;
+    let tokens = sqlx::query(
+        "UPDATE reset_tokens SET cancelled_at = $2 WHERE tenant_id = $1 AND origin = 'self' \
+         AND used_at IS NULL AND cancelled_at IS NULL AND expires_at > $2",
+    )
+    .bind(tenant_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    sqlx::query(
+        "UPDATE mail_tasks SET status = 'cancelled', secret = NULL, done_at = $2, updated_at = $2 \
+         WHERE tenant_id = $1 AND kind = 'reset_link' AND status = 'waiting'",
+    )
+    .bind(tenant_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(tokens)
+}
+
 pub async fn create_state(
     db: &Db,
     hash: &TokenHash,

@@ -123,7 +123,10 @@ fn header_layer(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer
     SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
 }
 
-/// Counts the request and its latency under its route template (never the raw path).
+/// Counts the request and its latency under its route template (never the raw path). Every
+/// label comes from a fixed set, so requests can't add series: the route is a template of the
+/// router or `unmatched`, the method one of the standard ones or `other`, the status one the
+/// server itself answered.
 async fn record_metrics(
     axum::extract::State(state): axum::extract::State<AppState>,
     matched: Option<axum::extract::MatchedPath>,
@@ -133,7 +136,7 @@ async fn record_metrics(
     let route = matched
         .map(|m| m.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".to_owned());
-    let method = req.method().as_str().to_owned();
+    let method = crate::metrics::method_label(req.method());
     let started = std::time::Instant::now();
     let res = next.run(req).await;
     let m = &state.core.metrics;

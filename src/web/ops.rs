@@ -50,40 +50,39 @@ async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 /// Prometheus text format. Counts only: no names, addresses or tokens. Served with the
-/// configured `metrics_token`, or else only to direct requests from loopback: counters that move
-/// with a reset request must not be readable by whoever sends one.
+/// configured `metrics_token`, and without it only to direct requests from loopback when the
+/// operator allows that (`metrics_allow_loopback`). Closed otherwise: counters that move with a
+/// reset request must not be readable by whoever sends one, and behind a reverse proxy on the
+/// same host that adds no `X-Forwarded-For`, every request from outside comes from loopback.
 async fn metrics(State(state): State<AppState>, req: axum::extract::Request) -> Response {
     let core = &state.core;
     let headers = req.headers();
     let peer = req
         .extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
-    let allowed = match &core.config.raw.metrics_token {
-        Some(token) => {
-            let sent = headers
-                .get(header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer "));
-            sent.is_some_and(|s| {
-                bool::from(subtle::ConstantTimeEq::ct_eq(
-                    s.as_bytes(),
-                    token.as_bytes(),
-                ))
-            })
-        }
-        None => {
-            let loopback = peer.is_some_and(|p| p.0.ip().is_loopback());
-            loopback
-                && !headers.contains_key("x-forwarded-for")
-                && !headers.contains_key("forwarded")
-        }
-    };
-    if !allowed {
-        return (
-            StatusCode::FORBIDDEN,
-            "metrics are served to loopback, or with the metrics_token setting as a bearer token\n",
-        )
-            .into_response();
+    let raw = &core.config.raw;
+    let token_ok = raw.metrics_token.as_ref().is_some_and(|token| {
+        let sent = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        sent.is_some_and(|s| {
+            bool::from(subtle::ConstantTimeEq::ct_eq(
+                s.as_bytes(),
+                token.as_bytes(),
+            ))
+        })
+    });
+    let loopback_ok = raw.metrics_allow_loopback
+        && peer.is_some_and(|p| p.0.ip().is_loopback())
+        && !headers.contains_key("x-forwarded-for")
+        && !headers.contains_key("forwarded");
+    if !(token_ok || loopback_ok) {
+        let why = match (&raw.metrics_token, raw.metrics_allow_loopback) {
+            (None, false) => "metrics are off: set metrics_token (then send it as a bearer token) or metrics_allow_loopback = true\n",
+            _ => "metrics need the metrics_token setting as a bearer token (or, when metrics_allow_loopback is on, a direct request from loopback)\n",
+        };
+        return (StatusCode::FORBIDDEN, why).into_response();
     }
     let now = core.now();
     let (queue, oldest) = match (
