@@ -17,6 +17,7 @@ use common::smtp::{ReceivedMail, SmtpOptions, SmtpServer, TlsMode};
 use common::{link_in, mail_html, mail_text, Backend, Browser, TestApp, GOOD_PASSWORD};
 use latchkey::domain::{EmailAddress, Language, Role};
 use latchkey::mail::templates::{MailKind, TemplateSource};
+use latchkey::service::admin_reset::{AdminReset, Recipients, ResetKind, When};
 use latchkey::service::{AccountChanges, Actor};
 use latchkey::store::{self, Account, Tenant};
 use secrecy::ExposeSecret;
@@ -201,6 +202,8 @@ on_both_backends!(
     tenant_admin_of_default_cannot_steer_a_system_admins_mail,
     tenant_key_of_default_cannot_steer_a_system_admins_mail,
     stored_templates_cannot_send_the_link_elsewhere,
+    tenant_keys_cannot_redo_or_cancel_a_system_admins_mail,
+    a_reset_queued_before_a_promotion_is_not_sent,
 );
 
 async fn tenant_admin_of_default_cannot_steer_a_system_admins_mail(backend: Backend) {
@@ -342,4 +345,182 @@ async fn stored_templates_cannot_send_the_link_elsewhere(backend: Backend) {
     }
     assert!(!html.contains("evil.example/?r=http") && !html.contains("evil.example/http"));
     assert!(!html.to_ascii_lowercase().contains("<image") && !html.contains("<img"));
+}
+
+async fn account(w: &World, username: &str) -> Account {
+    store::accounts::by_username(&w.app.core.db, w.tenant.id, username)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn key(w: &World, tenant: Option<&Tenant>) -> String {
+    let scopes = vec!["resets:send".to_owned(), "mail:read".to_owned()];
+    let (_, key) = w
+        .app
+        .core
+        .create_api_key(&Actor::Cli, tenant, "k", &scopes, None)
+        .await
+        .unwrap();
+    key.expose_secret().to_owned()
+}
+
+async fn post(w: &World, key: &str, path: &str) -> (u16, serde_json::Value) {
+    let r = reqwest::Client::new()
+        .post(format!("{}{path}", w.app.base))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or_default())
+}
+
+async fn status_of(w: &World, task: i64) -> String {
+    store::mail::get(&w.app.core.db, task)
+        .await
+        .unwrap()
+        .unwrap()
+        .status
+}
+
+/// A reset of `to` queued by `actor` to go out in an hour; its campaign and task ids.
+async fn scheduled_reset(w: &World, actor: &Actor, to: &Account, privileged: bool) -> (i64, i64) {
+    let campaign = w
+        .app
+        .core
+        .create_campaign(
+            actor,
+            &w.tenant,
+            AdminReset {
+                kind: ResetKind::Link,
+                when: When::At(w.app.core.now() + 3600),
+                valid_for_secs: 3600,
+                recipients: Recipients::Accounts(vec![to.id]),
+                custom: None,
+                may_reset_system_admins: privileged,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let task: i64 = sqlx::query_scalar("SELECT id FROM mail_tasks WHERE campaign_id = $1")
+        .bind(campaign)
+        .fetch_one(w.app.core.db.read_pool())
+        .await
+        .unwrap();
+    (campaign, task)
+}
+
+/// A tenant administrator (here: a tenant key) can't cancel a system administrator's waiting
+/// mail or redo a failed reset of theirs — one task at a time or a whole campaign; an
+/// all-tenants key can.
+async fn tenant_keys_cannot_redo_or_cancel_a_system_admins_mail(backend: Backend) {
+    let w = world(backend).await;
+    let root = account(&w, "root").await;
+    let tenant_key = key(&w, Some(&w.tenant)).await;
+    let all_key = key(&w, None).await;
+    let (campaign, task) = scheduled_reset(&w, &Actor::Cli, &root, true).await;
+    let base = "/api/v1/tenants/default";
+
+    let (status, body) = post(&w, &tenant_key, &format!("{base}/tasks/{task}/cancel")).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body.to_string().contains("Only a system administrator"),
+        "{body}"
+    );
+    let (status, _) = post(
+        &w,
+        &tenant_key,
+        &format!("{base}/campaigns/{campaign}/cancel"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(status_of(&w, task).await, "waiting");
+    let (status, body) = post(&w, &all_key, &format!("{base}/tasks/{task}/cancel")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(status_of(&w, task).await, "cancelled");
+
+    let (campaign, task) = scheduled_reset(&w, &Actor::Cli, &root, true).await;
+    sqlx::query("UPDATE mail_tasks SET status = 'failed' WHERE id = $1")
+        .bind(task)
+        .execute(w.app.core.db.read_pool())
+        .await
+        .unwrap();
+    let (status, body) = post(&w, &tenant_key, &format!("{base}/tasks/{task}/redo")).await;
+    assert_eq!(status, 422, "{body}");
+    let (status, _) = post(
+        &w,
+        &tenant_key,
+        &format!("{base}/campaigns/{campaign}/redo-failed"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(status_of(&w, task).await, "failed");
+    let (status, body) = post(&w, &all_key, &format!("{base}/tasks/{task}/redo")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_ne!(status_of(&w, task).await, "failed");
+}
+
+/// A tenant administrator schedules a reset link for bob, who is made a system administrator
+/// before it goes out: it isn't sent, and bob's sessions and password stay as they were.
+async fn a_reset_queued_before_a_promotion_is_not_sent(backend: Backend) {
+    let w = world(backend).await;
+    let tadmin = account(&w, "tadmin").await;
+    let bob = account(&w, "bob").await;
+    let actor = Actor::Account {
+        id: tadmin.id,
+        label: "tadmin@default".into(),
+    };
+    let (_, task) = scheduled_reset(&w, &actor, &bob, false).await;
+    let changes = AccountChanges {
+        role: Some(Role::SystemAdmin),
+        ..Default::default()
+    };
+    w.app
+        .core
+        .update_account(&Actor::Cli, &w.tenant, bob, changes)
+        .await
+        .unwrap();
+    w.app.clock.advance(3601);
+    let deadline = std::time::Instant::now() + WAIT;
+    while status_of(&w, task).await != "failed" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still {}",
+            status_of(&w, task).await
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let log: Vec<String> = sqlx::query_scalar("SELECT smtp_reply FROM mail_log WHERE task_id = $1")
+        .bind(task)
+        .fetch_all(w.app.core.db.read_pool())
+        .await
+        .unwrap();
+    assert!(
+        log.iter()
+            .any(|r| r.contains("only a system administrator may reset")),
+        "{log:?}"
+    );
+    assert!(w
+        .sys
+        .messages()
+        .iter()
+        .chain(w.evil.messages().iter())
+        .all(|m| !to(m, BOB_MAIL)));
+    // No link was made for bob, and his password is untouched.
+    let tokens: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reset_tokens WHERE account_id = $1")
+        .bind(account(&w, "bob").await.id)
+        .fetch_one(w.app.core.db.read_pool())
+        .await
+        .unwrap();
+    assert_eq!(tokens, 0);
+    assert_eq!(
+        w.app
+            .browser()
+            .login("default", "bob", GOOD_PASSWORD)
+            .await
+            .status,
+        303
+    );
 }

@@ -56,9 +56,34 @@ pub fn new_marker() -> String {
     format!("lksecret{tail}")
 }
 
-/// The text part with each marker replaced by the fill. Text right before it is set apart by
-/// a line break: otherwise `https://evil.example/?` before it would make the secret part of
-/// another address. (Text after it can only change our own URL, whose host comes first.)
+/// What has to stand between the text before a secret and the secret itself in a text part,
+/// and whether the template made that necessary. A mail client's link detector could otherwise
+/// make the secret part of an address that starts earlier: text glued to it
+/// (`https://evil.example/?{{ reset_link }}`), a Unicode space that the detector doesn't count as
+/// one, or an unclosed `<` or `"`, within which clients join lines into one address (RFC 3986,
+/// appendix C: `<https://evil.example/?u= {{ reset_link }}>`). So an unclosed `<` or `"` is
+/// closed, and the secret starts a line unless it follows an ASCII space or line break.
+fn text_separator(before: &str) -> (String, bool) {
+    let mut sep = String::new();
+    if before.rfind('<') > before.rfind('>') {
+        sep.push('>');
+    }
+    if before.matches('"').count() % 2 == 1 {
+        sep.push('"');
+    }
+    let spaced = before
+        .chars()
+        .last()
+        .is_none_or(|c| c.is_ascii_whitespace());
+    let needed = !sep.is_empty() || !spaced;
+    if needed {
+        sep.push('\n');
+    }
+    (sep, needed)
+}
+
+/// The text part with each marker replaced by the fill, set apart from the text before it (see
+/// [`text_separator`]). Text after it can only change our own URL, whose host comes first.
 pub fn place_text(text: &str, marker: &str, fill: Fill<'_>) -> String {
     let value = match fill {
         Fill::Masked => MASK,
@@ -66,30 +91,26 @@ pub fn place_text(text: &str, marker: &str, fill: Fill<'_>) -> String {
     };
     let mut out = String::with_capacity(text.len() + value.len());
     let mut rest = text;
+    let mut at_total = 0;
     while let Some(at) = rest.find(marker) {
         out.push_str(&rest[..at]);
-        if out.chars().last().is_some_and(|c| !c.is_whitespace()) {
-            out.push('\n');
-        }
+        let (sep, _) = text_separator(&text[..at_total + at]);
+        out.push_str(&sep);
         out.push_str(value);
         rest = &rest[at + marker.len()..];
+        at_total += at + marker.len();
     }
     out.push_str(rest);
     out
 }
 
-/// What [`place_text`] has to mend in a text part: a secret that doesn't follow whitespace.
+/// What [`place_text`] has to mend in a text part.
 pub fn text_problems(text: &str, marker: &str) -> Vec<String> {
     text.match_indices(marker)
-        .filter(|(at, _)| {
-            text[..*at]
-                .chars()
-                .last()
-                .is_some_and(|c| !c.is_whitespace())
-        })
+        .filter(|(at, _)| text_separator(&text[..*at]).1)
         .map(|_| {
-            "the secret must follow a space or a line break, so that nothing before it can \
-             become part of the link"
+            "the secret must follow a space or a line break, outside any unclosed < or \", so \
+             that nothing before it can become part of the link"
                 .to_owned()
         })
         .collect()
@@ -185,6 +206,10 @@ pub fn place_html(
         builder.attribute_filter(move |element, attribute, value| {
             // `<` and `>` never stand in an attribute we keep: the output can then be read tag
             // by tag without a parser (below).
+            if (element, attribute) == ("a", "rel") {
+                // The author's `rel` (say `opener`) never wins over ours.
+                return Some(Cow::Borrowed("noopener noreferrer"));
+            }
             let allowed = allowed_attribute(element, attribute) && !value.contains(['<', '>']);
             let Some(marker) = marker.as_deref() else {
                 return allowed.then_some(Cow::Borrowed(value));
@@ -254,7 +279,7 @@ pub fn place_html(
                     .push("the secret must not be the text of a link to somewhere else".to_owned());
             }
             let before = out.chars().last();
-            if before.is_some_and(|c| !c.is_whitespace() && c != '>') {
+            if before.is_some_and(|c| !c.is_ascii_whitespace() && c != '>') {
                 problems.push(
                     "the secret must follow a space, a line break or a tag, so that nothing \
                      before it can become part of the link"

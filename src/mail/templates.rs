@@ -307,6 +307,27 @@ pub fn render_mail(
     render_placed(kind, src, data, fill).map(|(r, _)| r)
 }
 
+/// The subject alone, as listings show it (a secret in it, which validation refuses, masked).
+pub fn render_subject(
+    kind: MailKind,
+    src: &TemplateSource,
+    data: &serde_json::Value,
+) -> Result<String, TemplateError> {
+    let marker = placement::new_marker();
+    let mut ctx = data.clone();
+    if let Some(obj) = ctx.as_object_mut() {
+        for var in kind.secret_variables() {
+            obj.insert((*var).to_owned(), serde_json::Value::String(marker.clone()));
+        }
+    }
+    let subject = render_part(&engine(), "subject", "subject.txt", &src.subject, &ctx)?;
+    Ok(subject
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace(&marker, MASK))
+}
+
 /// Something the server had to mend about a secret's place: the part, and what.
 type Problem = (&'static str, String);
 

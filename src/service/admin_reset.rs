@@ -272,6 +272,7 @@ impl Core {
         let base = self.public_url_for(Some(tenant));
         let lang = tenant.settings.default_language;
         let system_admins = self.system_admin_ids().await?;
+        let mut sources: Vec<(MailRoute, TemplateSource)> = Vec::with_capacity(2);
         let mut rendered: Vec<(Value, String, &Account, &EmailAddress)> =
             Vec::with_capacity(recipients.len());
         for (a, to) in &recipients {
@@ -312,15 +313,20 @@ impl Core {
                     );
                 }
             }
-            let subject = self
-                .render_subject(
-                    tenant,
-                    MailRoute::for_recipient(Some(a.id), &system_admins),
-                    kind,
-                    lang,
-                    &data,
-                )
-                .await?;
+            // One template per route for the whole campaign; only the subject is rendered.
+            let route = MailRoute::for_recipient(Some(a.id), &system_admins);
+            let src = match sources.iter().find(|(r, _)| *r == route) {
+                Some((_, src)) => src,
+                None => {
+                    let src = self
+                        .template_of(Some(tenant.id), route, kind, lang, &data)
+                        .await?;
+                    sources.push((route, src));
+                    &sources[sources.len() - 1].1
+                }
+            };
+            let subject = templates::render_subject(kind, src, &data)
+                .map_err(|e| ServiceError::Invalid(e.to_string()))?;
             rendered.push((data, subject, a, to));
         }
         let created_by = actor.label();
@@ -366,21 +372,6 @@ impl Core {
         .await;
         self.mail_wakeup.notify_one();
         Ok(id)
-    }
-
-    /// The subject a task will have, for listings (secrets masked).
-    async fn render_subject(
-        &self,
-        tenant: &Tenant,
-        route: MailRoute,
-        kind: MailKind,
-        lang: crate::domain::Language,
-        data: &Value,
-    ) -> Result<String> {
-        let src = self
-            .template_of(Some(tenant.id), route, kind, lang, data)
-            .await?;
-        Ok(self.render(kind, &src, data, None)?.subject)
     }
 
     /// At send time: makes the secret an admin-triggered mail carries. For a reset link, issues

