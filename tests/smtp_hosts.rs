@@ -285,6 +285,8 @@ on_both_backends!(
     delivery_never_connects_to_a_stored_internal_host,
     internal_hosts_work_where_the_operator_allows_them,
     tls_is_verified_for_the_name_not_the_address,
+    an_operators_partial_edit_does_not_approve_a_tenants_host,
+    an_unreachable_server_is_tried_once_per_round,
 );
 
 /// The tenant page, as the tenant's administrator: every spelling is refused on save (nothing
@@ -895,5 +897,101 @@ async fn tls_is_verified_for_the_name_not_the_address(backend: Backend) {
         report.summary
     );
     srv.stop().await;
+    app.stop().await;
+}
+
+/// A tenant administrator's host name that later resolves to this machine stays refused after
+/// an operator changes something else in the tenant's settings (`smtp set --tenant acme
+/// --max-per-hour 500`): only a host the operator chose is theirs. The refusal doesn't say which
+/// internal address the name has.
+async fn an_operators_partial_edit_does_not_approve_a_tenants_host(backend: Backend) {
+    let (app, acme) = app_with(backend, |_| {}).await;
+    let srv = loopback_server().await;
+    store_settings(&app, &acme, "localhost", srv.port()).await;
+    let mut settings = app.core.tenant_smtp(&acme).await.unwrap().unwrap();
+    settings.max_per_hour = 500;
+    app.core
+        .save_smtp(
+            &Actor::Cli,
+            Some(&acme),
+            SmtpInput {
+                settings,
+                new_password: None,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let stored = app.core.tenant_smtp(&acme).await.unwrap().unwrap();
+    assert_eq!(stored.max_per_hour, 500);
+    assert!(!stored.set_by_operator);
+    let id = queue(&app, &acme).await;
+    let row = first_attempt(&app, id).await;
+    assert_eq!(row.success, 0, "{row:?}");
+    assert!(
+        row.smtp_reply.contains("internal address"),
+        "{}",
+        row.smtp_reply
+    );
+    assert!(!row.smtp_reply.contains("127.0.0.1"), "{}", row.smtp_reply);
+    assert_eq!(srv.connections(), 0);
+    srv.stop().await;
+    app.stop().await;
+}
+
+/// A server that accepts connections but never answers: in one round of delivery it is tried
+/// once, and the round's other mails for it fail at once with the same reason instead of
+/// waiting for it again (one slow tenant server can't hold up everyone's mail).
+async fn an_unreachable_server_is_tried_once_per_round(backend: Backend) {
+    let (app, acme) = app_with(backend, |c| c.tenant_smtp_allow_private_hosts = true).await;
+    let trap = Trap::start().await;
+    let settings = SmtpSettings {
+        enabled: true,
+        host: "127.0.0.1".into(),
+        port: trap.port,
+        security: Security::None,
+        auth: false,
+        from_address: "noreply@acme.example".into(),
+        timeout_secs: 1,
+        ..SmtpSettings::default()
+    };
+    settings.validate().unwrap();
+    store::settings::put(
+        &app.core.db,
+        &store::settings::tenant_scope(acme.id),
+        "smtp",
+        &serde_json::to_string(&settings).unwrap(),
+        app.core.now(),
+    )
+    .await
+    .unwrap();
+    let to = EmailAddress::parse("someone@example.org").unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(
+            app.core
+                .enqueue_mail(NewMail {
+                    tenant: Some(&acme),
+                    account_id: None,
+                    kind: MailKind::SmtpTest,
+                    to: &to,
+                    to_name: "Someone",
+                    language: Language::En,
+                    data: json!({}),
+                    secret: None,
+                    scheduled_at: Some(app.core.now() + 60),
+                    campaign_id: None,
+                    created_by: "test",
+                    template: None,
+                })
+                .await
+                .unwrap(),
+        );
+    }
+    app.clock.advance(61);
+    for id in &ids {
+        assert_eq!(first_attempt(&app, *id).await.success, 0);
+    }
+    assert_eq!(trap.hits(), 1, "one connection for the round");
     app.stop().await;
 }

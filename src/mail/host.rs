@@ -308,6 +308,9 @@ fn non_public_v6(ip: Ipv6Addr) -> Option<&'static str> {
     None
 }
 
+/// The longest a name lookup may take, whatever the connection's timeout.
+const MAX_LOOKUP: Duration = Duration::from_secs(10);
+
 /// Why [`resolve`] gave no address to connect to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HostError {
@@ -353,12 +356,27 @@ pub async fn resolve(
             }
             let lookup = if name == "localhost" || name.ends_with(".localhost") {
                 "localhost".to_owned()
+            } else if policy == Destinations::PublicOnly {
+                // A name on the internet is looked up as it is, absolutely: search domains
+                // (`relay` → `relay.corp.internal`) are this network's names, not the internet's.
+                let bare = name.trim_end_matches('.');
+                if !bare.contains('.') {
+                    return Err(HostError::Lookup(
+                        "a mail server on the internet has a full name (like mail.example.org)"
+                            .into(),
+                    ));
+                }
+                format!("{bare}.")
             } else {
                 host.to_string()
             };
-            let answer =
-                tokio::time::timeout(timeout, tokio::net::lookup_host((lookup.as_str(), port)))
-                    .await;
+            // However long the connection may take, the lookup doesn't block the worker for
+            // long: a slow DNS server would otherwise hold up everyone's mail.
+            let answer = tokio::time::timeout(
+                timeout.min(MAX_LOOKUP),
+                tokio::net::lookup_host((lookup.as_str(), port)),
+            )
+            .await;
             match answer {
                 Ok(Ok(a)) => a.collect(),
                 Ok(Err(e)) => return Err(HostError::Lookup(e.to_string())),
@@ -390,14 +408,26 @@ pub fn explain(host: &str, e: &HostError, policy: Destinations) -> (String, Stri
             m.clone(),
             "Correct the host in the SMTP settings.".to_owned(),
         ),
-        HostError::NotPublic { ip, why } => {
-            let what = if host == ip.to_string() {
-                format!("`{host}` is the internal address {ip}: {why}")
-            } else {
-                format!("`{host}` resolves to the internal address {ip}: {why}")
-            };
-            (what, internet.to_owned())
+        HostError::NotPublic { ip, why } if host == ip.to_string() => (
+            format!("`{host}` is the internal address {ip}: {why}"),
+            internet.to_owned(),
+        ),
+        // For a name, one answer whatever the reason: saying which internal address a name
+        // has, or whether it exists, would let a tenant administrator map this network.
+        HostError::NotPublic { .. } | HostError::Lookup(_) | HostError::TimedOut
+            if policy == Destinations::PublicOnly =>
+        {
+            (
+                format!(
+                    "`{host}` is not a mail server on the internet: it resolves to an internal address, or could not be resolved"
+                ),
+                internet.to_owned(),
+            )
         }
+        HostError::NotPublic { ip, why } => (
+            format!("`{host}` resolves to the internal address {ip}: {why}"),
+            internet.to_owned(),
+        ),
         HostError::Lookup(detail) => {
             let hint = match policy {
                 Destinations::PublicOnly => format!(

@@ -35,6 +35,8 @@ struct Batch {
     /// Keyed by the tenant whose templates apply (`None`: the built-in ones).
     templates: HashMap<(Option<i64>, MailKind, Language), TemplateSource>,
     system_admins: Option<HashSet<i64>>,
+    /// Servers (by connection scope) that failed to connect in this round, and how.
+    unreachable: HashMap<String, SmtpError>,
 }
 
 /// A mail to send to one recipient.
@@ -290,6 +292,12 @@ impl Core {
             if let Some((_, old)) = open.take() {
                 old.quit(&mut Transcript::default()).await;
             }
+            // A server that couldn't be reached in this round isn't tried again for each of its
+            // mails: one unreachable (or slow) tenant server would hold up everyone's mail.
+            if let Some(e) = batch.unreachable.get(&scope) {
+                let e = e.clone();
+                return self.attempt_failed(owner, task, &e, started).await;
+            }
             let resolved = match self.resolve_smtp(&effective) {
                 Ok(r) => r,
                 Err(e) => {
@@ -306,7 +314,10 @@ impl Core {
             };
             match SmtpConnection::open(&resolved, &mut Transcript::default()).await {
                 Ok(conn) => *open = Some((scope.clone(), conn)),
-                Err(e) => return self.attempt_failed(owner, task, &e, started).await,
+                Err(e) => {
+                    batch.unreachable.insert(scope.clone(), e.clone());
+                    return self.attempt_failed(owner, task, &e, started).await;
+                }
             }
         }
         let kind: MailKind = task.kind.parse()?;

@@ -249,7 +249,14 @@ impl Core {
         let stored = self.stored_smtp(&scope).await?;
         let mut next = self.merge_smtp(stored.as_ref(), &input)?;
         // Who chose this host decides where delivery may connect (smtp_destinations).
-        next.set_by_operator = tenant.is_some() && by_operator;
+        // An operator's save approves the tenant's host only when the operator chose it (a new
+        // host) or it was approved already: a partial edit by an operator (`smtp set --tenant T
+        // --max-per-hour 500`) must not approve a host a tenant administrator typed.
+        next.set_by_operator = tenant.is_some()
+            && by_operator
+            && stored.as_ref().is_none_or(|old| {
+                old.set_by_operator || !old.host.trim().eq_ignore_ascii_case(next.host.trim())
+            });
         let json = serde_json::to_string(&next).map_err(anyhow::Error::from)?;
         store::settings::put(&self.db, &scope, KEY, &json, self.now()).await?;
         let changed_password = input
