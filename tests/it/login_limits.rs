@@ -10,7 +10,7 @@
 //! - the per-tenant caps on sign-in and reset links slow everyone down instead of locking the
 //!   right password out.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::time::{Duration, Instant};

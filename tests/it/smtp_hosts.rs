@@ -7,7 +7,7 @@
 //! internal hosts; the system's own server may always be a local relay. On SQLite and
 //! PostgreSQL.
 
-mod common;
+use crate::common;
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::atomic::{AtomicUsize, Ordering};

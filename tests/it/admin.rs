@@ -2,7 +2,7 @@
 //! table of every admin route with its authorisation checks, then the tenant administration
 //! pages (users, import/export, settings, audit log) and the Admin-Center's tenants.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

@@ -6,7 +6,7 @@
 //! references can't be set from the console, and with `LATCHKEY_SMTP_*` there is nothing to
 //! change. On SQLite and PostgreSQL.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
@@ -725,9 +725,10 @@ async fn env_managed_tenant_page_offers_no_form() {
     }
     let srv = SmtpServer::start(SmtpOptions::default()).await; // plain, no AUTH
     let port = srv.port().to_string();
+    let name = common::this_test(module_path!(), NAME);
     let out = tokio::task::spawn_blocking(move || {
         std::process::Command::new(std::env::current_exe().unwrap())
-            .args([NAME, "--exact", "--nocapture", "--test-threads=1"])
+            .args([name.as_str(), "--exact", "--nocapture", "--test-threads=1"])
             .env("LATCHKEY_SMTP_HOST", "127.0.0.1")
             .env("LATCHKEY_SMTP_PORT", port)
             .env("LATCHKEY_SMTP_SECURITY", "none")

@@ -3,7 +3,7 @@
 //! tenant; random hostile JSON never causes a 500 or a change; keys are hashed, revocable and
 //! expire; a reset sent through the API reaches the mailbox.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 //! administrators see every key and make all-tenants keys; refused forms change nothing.
 //! (The authorisation table over every admin route, these included, is in `tests/admin.rs`.)
 
-mod common;
+use crate::common;
 
 use common::{Browser, Page, TestApp, GOOD_PASSWORD};
 use latchkey::domain::{DisplayName, Role, TenantSlug};

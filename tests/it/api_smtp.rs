@@ -7,7 +7,7 @@
 //! messages are limited per tenant. Also the per-key request budget (429 with `Retry-After`)
 //! and the bounded audit of failed API authentications.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
@@ -1176,9 +1176,10 @@ async fn env_managed_smtp_is_read_only() {
     }
     let srv = SmtpServer::start(SmtpOptions::default()).await; // plain, no AUTH
     let port = srv.port().to_string();
+    let name = common::this_test(module_path!(), NAME);
     let out = tokio::task::spawn_blocking(move || {
         std::process::Command::new(std::env::current_exe().unwrap())
-            .args([NAME, "--exact", "--nocapture", "--test-threads=1"])
+            .args([name.as_str(), "--exact", "--nocapture", "--test-threads=1"])
             .env("LATCHKEY_SMTP_HOST", "127.0.0.1")
             .env("LATCHKEY_SMTP_PORT", port)
             .env("LATCHKEY_SMTP_SECURITY", "none")

@@ -3,7 +3,7 @@
 //! (with a clear message, nothing changed), unauthenticated, wrong scope and other tenant, and
 //! records its changes in the audit log. Administrators' accounts need more than `users:write`.
 
-mod common;
+use crate::common;
 
 use common::{Backend, TestApp, GOOD_PASSWORD};
 use latchkey::domain::{EmailAddress, Role, TenantSlug};
