@@ -2,9 +2,14 @@
 //! directory, or a fresh PostgreSQL database), and its own settable clock. Nothing is shared
 //! between tests, and nothing talks to anything but loopback.
 #![allow(dead_code)]
+pub mod api;
 pub mod browser;
 pub mod logs;
 pub mod smtp;
+pub mod world;
+
+pub use api::Api;
+pub use world::World;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -268,6 +273,11 @@ impl TestApp {
 
     pub fn browser(&self) -> Browser {
         Browser::new(&self.base)
+    }
+
+    /// A client for this app's `/api/v1`.
+    pub fn api(&self) -> Api {
+        Api::new(&self.base, &self.core)
     }
 }
 
