@@ -32,7 +32,7 @@ apt_install() {
 command -v cargo >/dev/null || { echo "Rust (cargo) is needed: https://rustup.rs" >&2; exit 1; }
 command -v cc >/dev/null || apt_install build-essential
 command -v pg_isready >/dev/null || apt_install postgresql-client
-# The browser journeys (tests/browser.rs) drive Debian's Chromium through ChromeDriver; nothing
+# The browser journeys (tests/it/browser.rs) drive Debian's Chromium through ChromeDriver; nothing
 # downloads a browser at run time.
 if [ ! -x /usr/bin/chromium ] || ! command -v chromedriver >/dev/null; then
   say "installing Chromium and ChromeDriver for the browser tests"

@@ -2,7 +2,7 @@
 //! every security mode, certificate problems, rejected credentials, a server that is down, and
 //! the rules that keep the password secret. On SQLite and PostgreSQL.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

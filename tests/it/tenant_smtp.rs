@@ -6,14 +6,14 @@
 //! references can't be set from the console, and with `LATCHKEY_SMTP_*` there is nothing to
 //! change. On SQLite and PostgreSQL.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
 use base64::Engine;
 use common::smtp::{SmtpOptions, SmtpServer, TlsMode};
-use common::{Backend, Browser, Page, TestApp, GOOD_PASSWORD, OTHER_PASSWORD};
-use latchkey::domain::{EmailAddress, Language, Role, TenantSlug};
+use common::{Backend, Browser, Page, TestApp, World, GOOD_PASSWORD, OTHER_PASSWORD};
+use latchkey::domain::{EmailAddress, Language, Role};
 use latchkey::mail::templates::MailKind;
 use latchkey::mail::{Security, SmtpSettings};
 use latchkey::service::{Actor, NewMail, SmtpInput, SmtpSource};
@@ -39,40 +39,22 @@ async fn server(user: &str, password: &str) -> SmtpServer {
 
 /// An app with tenants `acme` (administrator `tadmin`, user `alice`) and `globex`
 /// (administrator `gadmin`, user `gus`), and a system administrator `root`.
-struct World {
-    app: TestApp,
-    acme: Tenant,
-    globex: Tenant,
-}
-
 async fn world(backend: Backend) -> World {
-    let app = TestApp::spawn_with(backend, |c| {
-        c.mail_poll_interval = "100ms".into();
-        c.mail_retry_delay = "30s".into();
-        // The test SMTP servers live on loopback.
-        c.tenant_smtp_allow_private_hosts = true;
-    })
-    .await;
-    let default = app.default_tenant().await;
-    let mut tenants = Vec::new();
-    for slug in ["acme", "globex"] {
-        tenants.push(
-            app.core
-                .create_tenant(&Actor::Cli, &TenantSlug::parse(slug).unwrap(), None, None)
-                .await
-                .unwrap(),
-        );
-    }
-    let (acme, globex) = (tenants[0].clone(), tenants[1].clone());
-    app.user_with(&default, "root", GOOD_PASSWORD, Role::SystemAdmin)
-        .await;
-    app.user_with(&acme, "tadmin", GOOD_PASSWORD, Role::TenantAdmin)
-        .await;
-    app.user_with(&globex, "gadmin", GOOD_PASSWORD, Role::TenantAdmin)
-        .await;
-    app.user(&acme, "alice", GOOD_PASSWORD).await;
-    app.user(&globex, "gus", GOOD_PASSWORD).await;
-    World { app, acme, globex }
+    World::builder(backend)
+        .config(|c| {
+            c.mail_poll_interval = "100ms".into();
+            c.mail_retry_delay = "30s".into();
+            // The test SMTP servers live on loopback.
+            c.tenant_smtp_allow_private_hosts = true;
+        })
+        .other("globex")
+        .user("default", "root", Role::SystemAdmin)
+        .user("acme", "tadmin", Role::TenantAdmin)
+        .user("globex", "gadmin", Role::TenantAdmin)
+        .user("acme", "alice", Role::User)
+        .user("globex", "gus", Role::User)
+        .build()
+        .await
 }
 
 /// Makes `srv` the system's mail server, as an operator would.
@@ -325,7 +307,7 @@ async fn tenant_admin_checks_and_saves_an_override(backend: Backend) {
         sys.port()
     );
     assert_eq!(
-        app.core.smtp_for(Some(&w.globex)).await.unwrap().source,
+        app.core.smtp_for(Some(&w.other)).await.unwrap().source,
         SmtpSource::System
     );
     let page = b.get("/t/acme/admin/smtp?notice=saved").await;
@@ -392,7 +374,7 @@ async fn tenant_mail_uses_the_override_only_while_it_is_on(backend: Backend) {
         )
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
-    queue(app, &w.globex, "gus@example.org").await;
+    queue(app, &w.other, "gus@example.org").await;
     let mails = exactly(&own, 1).await;
     assert_eq!(rcpt(&mails[0]), "alice@example.org");
     assert_eq!(mails[0].auth_user.as_deref(), Some(OWN_USER));
@@ -502,7 +484,7 @@ async fn page_is_for_that_tenants_admins_and_system_admins(backend: Backend) {
         (303, "/t/globex/admin/smtp?notice=saved")
     );
     assert_eq!(
-        app.core.smtp_for(Some(&w.globex)).await.unwrap().source,
+        app.core.smtp_for(Some(&w.other)).await.unwrap().source,
         SmtpSource::Tenant
     );
     assert!(app.core.tenant_smtp(&w.acme).await.unwrap().is_none());
@@ -725,9 +707,10 @@ async fn env_managed_tenant_page_offers_no_form() {
     }
     let srv = SmtpServer::start(SmtpOptions::default()).await; // plain, no AUTH
     let port = srv.port().to_string();
+    let name = common::this_test(module_path!(), NAME);
     let out = tokio::task::spawn_blocking(move || {
         std::process::Command::new(std::env::current_exe().unwrap())
-            .args([NAME, "--exact", "--nocapture", "--test-threads=1"])
+            .args([name.as_str(), "--exact", "--nocapture", "--test-threads=1"])
             .env("LATCHKEY_SMTP_HOST", "127.0.0.1")
             .env("LATCHKEY_SMTP_PORT", port)
             .env("LATCHKEY_SMTP_SECURITY", "none")

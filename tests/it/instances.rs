@@ -3,7 +3,7 @@
 //! without a restart, and a campaign of 1,000 mails is delivered once per recipient while
 //! instances are killed (SIGKILL) and started during delivery.
 
-mod common;
+use crate::common;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

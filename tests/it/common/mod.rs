@@ -2,8 +2,14 @@
 //! directory, or a fresh PostgreSQL database), and its own settable clock. Nothing is shared
 //! between tests, and nothing talks to anything but loopback.
 #![allow(dead_code)]
+pub mod api;
 pub mod browser;
+pub mod logs;
 pub mod smtp;
+pub mod world;
+
+pub use api::Api;
+pub use world::World;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -45,6 +51,16 @@ macro_rules! on_both_backends {
             )*
         }
     };
+}
+
+/// The full name of a test in this binary, as `--exact` wants it: the module path without the
+/// crate's name, then the function (`this_test(module_path!(), "f")` in `api_smtp` is
+/// `api_smtp::f`). For a test that runs again in a child process of this binary.
+pub fn this_test(module_path: &str, function: &str) -> String {
+    match module_path.split_once("::") {
+        Some((_, module)) => format!("{module}::{function}"),
+        None => function.to_owned(),
+    }
 }
 
 pub fn pg_admin_url() -> String {
@@ -187,12 +203,7 @@ impl TestApp {
     }
 
     pub async fn start(db: TestDb, config: Validated) -> Self {
-        if std::env::var_os("TEST_LOG").is_some() {
-            let _ = tracing_subscriber::fmt()
-                .with_env_filter("info")
-                .with_test_writer()
-                .try_init();
-        }
+        logs::init();
         let clock = OffsetClock::default();
         let app = App::build_with_clock(config, Arc::new(clock.clone()))
             .await
@@ -262,6 +273,11 @@ impl TestApp {
 
     pub fn browser(&self) -> Browser {
         Browser::new(&self.base)
+    }
+
+    /// A client for this app's `/api/v1`.
+    pub fn api(&self) -> Api {
+        Api::new(&self.base, &self.core)
     }
 }
 

@@ -3,7 +3,7 @@
 //! summary only claims the steps that ran. The real binary against a real SMTP server on
 //! loopback that requires AUTH, on SQLite and PostgreSQL.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::process::{Command, ExitStatus, Stdio};

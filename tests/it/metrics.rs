@@ -2,7 +2,7 @@
 //! read from the database, requests are counted by route template, and no path with a token
 //! ever becomes a label.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

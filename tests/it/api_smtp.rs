@@ -7,17 +7,17 @@
 //! messages are limited per tenant. Also the per-key request budget (429 with `Retry-After`)
 //! and the bounded audit of failed API authentications.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
 use common::smtp::{SmtpOptions, SmtpServer, Step, TlsMode};
-use common::{Backend, TestApp, GOOD_PASSWORD};
+use common::{Backend, World, GOOD_PASSWORD};
 use latchkey::config::Config;
-use latchkey::domain::{EmailAddress, Role, TenantSlug};
+use latchkey::domain::{EmailAddress, Role};
 use latchkey::mail::{Security, SmtpSettings};
 use latchkey::service::{Actor, SmtpInput};
-use latchkey::store::{self, Tenant};
+use latchkey::store;
 use rand::{Rng, SeedableRng};
 use secrecy::ExposeSecret;
 use serde_json::{json, Value};
@@ -29,60 +29,13 @@ const SYS_USER: &str = "system-mailer";
 const SYS_PASSWORD: &str = "System-Api-Smtp-Secret-26";
 const ENV_PASSWORD: &str = "Env-Api-Smtp-Secret-71";
 
-struct World {
-    app: TestApp,
-    client: reqwest::Client,
-    acme: Tenant,
-    other: Tenant,
+/// What the SMTP API tests read besides the API.
+trait Rows {
+    async fn settings_rows(&self) -> Vec<String>;
+    async fn audit(&self, action: &str) -> Vec<store::audit::AuditEvent>;
 }
 
-impl World {
-    async fn call_full(
-        &self,
-        method: &str,
-        path: &str,
-        key: Option<&str>,
-        body: Option<&Value>,
-    ) -> (u16, reqwest::header::HeaderMap, Value) {
-        let mut req = self
-            .client
-            .request(method.parse().unwrap(), format!("{}{path}", self.app.base));
-        if let Some(k) = key {
-            req = req.header("authorization", format!("Bearer {k}"));
-        }
-        if let Some(b) = body {
-            req = req.json(b);
-        }
-        let res = req.send().await.unwrap();
-        let status = res.status().as_u16();
-        let headers = res.headers().clone();
-        let text = res.text().await.unwrap();
-        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        (status, headers, value)
-    }
-
-    async fn call(
-        &self,
-        method: &str,
-        path: &str,
-        key: Option<&str>,
-        body: Option<&Value>,
-    ) -> (u16, Value) {
-        let (status, _, value) = self.call_full(method, path, key, body).await;
-        (status, value)
-    }
-
-    async fn key(&self, tenant: Option<&Tenant>, scopes: &[&str]) -> String {
-        let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
-        let (_, secret) = self
-            .app
-            .core
-            .create_api_key(&Actor::Cli, tenant, "test", &scopes, None)
-            .await
-            .unwrap();
-        secret.expose_secret().to_owned()
-    }
-
+impl Rows for World {
     /// Every stored settings document: what an SMTP call could change.
     async fn settings_rows(&self) -> Vec<String> {
         sqlx::query_scalar(
@@ -106,27 +59,14 @@ impl World {
 /// An app with tenants `acme` and `other`. The test SMTP servers live on loopback, so tenants
 /// may use internal hosts unless `tweak` says otherwise.
 async fn world_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> World {
-    let app = TestApp::spawn_with(backend, |c| {
-        c.mail_poll_interval = "100ms".into();
-        c.tenant_smtp_allow_private_hosts = true;
-        tweak(c);
-    })
-    .await;
-    let mut tenants = Vec::new();
-    for slug in ["acme", "other"] {
-        tenants.push(
-            app.core
-                .create_tenant(&Actor::Cli, &TenantSlug::parse(slug).unwrap(), None, None)
-                .await
-                .unwrap(),
-        );
-    }
-    World {
-        app,
-        client: reqwest::Client::new(),
-        acme: tenants[0].clone(),
-        other: tenants[1].clone(),
-    }
+    World::builder(backend)
+        .config(|c| {
+            c.mail_poll_interval = "100ms".into();
+            c.tenant_smtp_allow_private_hosts = true;
+            tweak(c);
+        })
+        .build()
+        .await
 }
 
 async fn world(backend: Backend) -> World {
@@ -906,6 +846,7 @@ async fn random_json_at_the_smtp_endpoints(backend: Backend) {
         }
         // Not JSON, and not declared as JSON.
         let raw = w
+            .api
             .client
             .request(method.parse().unwrap(), format!("{}{path}", w.app.base))
             .header("authorization", format!("Bearer {key}"))
@@ -916,6 +857,7 @@ async fn random_json_at_the_smtp_endpoints(backend: Backend) {
             .unwrap();
         assert_eq!(raw.status(), 400, "{path}");
         let form = w
+            .api
             .client
             .request(method.parse().unwrap(), format!("{}{path}", w.app.base))
             .header("authorization", format!("Bearer {key}"))
@@ -1176,9 +1118,10 @@ async fn env_managed_smtp_is_read_only() {
     }
     let srv = SmtpServer::start(SmtpOptions::default()).await; // plain, no AUTH
     let port = srv.port().to_string();
+    let name = common::this_test(module_path!(), NAME);
     let out = tokio::task::spawn_blocking(move || {
         std::process::Command::new(std::env::current_exe().unwrap())
-            .args([NAME, "--exact", "--nocapture", "--test-threads=1"])
+            .args([name.as_str(), "--exact", "--nocapture", "--test-threads=1"])
             .env("LATCHKEY_SMTP_HOST", "127.0.0.1")
             .env("LATCHKEY_SMTP_PORT", port)
             .env("LATCHKEY_SMTP_SECURITY", "none")

@@ -3,11 +3,10 @@
 //! a crashed worker's mail is taken over, two workers never send one mail twice, connections are
 //! reused, quotas make mail wait, tenants only see their own mail, and no secret reaches a log.
 
-mod common;
+use crate::common;
 
-use std::io::Write;
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex, Once};
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::smtp::{closed_port, SmtpOptions, SmtpServer, Step, TlsMode};
@@ -23,32 +22,8 @@ const SMTP_USER: &str = "mailer";
 const SMTP_PASSWORD: &str = "Delivery-Smtp-Secret-77";
 const WAIT: Duration = Duration::from_secs(10);
 
-/// Every log line any test in this binary produces, to prove no secret is ever logged.
-static LOGS: Mutex<Vec<u8>> = Mutex::new(Vec::new());
-
-struct Capture;
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        LOGS.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn capture_logs() {
-    static INIT: Once = Once::new();
-    INIT.call_once(|| {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter("debug,sqlx=warn,hyper=warn,rustls=warn,cookie_store=warn,reqwest=warn,hyper_util=warn")
-            .with_writer(|| Capture)
-            .try_init();
-    });
-}
-
 async fn app(backend: Backend, tweak: impl FnOnce(&mut latchkey::Config)) -> TestApp {
-    capture_logs();
+    common::logs::init();
     TestApp::spawn_with(backend, |c| {
         c.mail_poll_interval = "100ms".into();
         c.mail_retry_delay = "30s".into();
@@ -785,7 +760,7 @@ async fn no_secret_in_logs_pages_or_files(backend: Backend) {
     }
     let events = store::audit::list(&app.core.db, None, 1000).await.unwrap();
     seen.push_str(&serde_json::to_string(&events).unwrap());
-    seen.push_str(&String::from_utf8_lossy(&LOGS.lock().unwrap()));
+    seen.push_str(&common::logs::captured());
     let b64 = base64::Engine::encode(
         &base64::engine::general_purpose::STANDARD,
         format!("\0{SMTP_USER}\0{SMTP_PASSWORD}"),

@@ -1,7 +1,7 @@
 //! Regressions for the findings of the first security review: each test fails if its fix is
 //! undone. On SQLite and PostgreSQL.
 
-mod common;
+use crate::common;
 
 use common::{Backend, TestApp, GOOD_PASSWORD, OTHER_PASSWORD};
 use latchkey::domain::{DisplayName, EmailAddress, Role, TenantSlug};

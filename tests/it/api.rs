@@ -3,60 +3,23 @@
 //! tenant; random hostile JSON never causes a 500 or a change; keys are hashed, revocable and
 //! expire; a reset sent through the API reaches the mailbox.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
-use common::{link_in, plain_smtp, Backend, TestApp, GOOD_PASSWORD};
-use latchkey::domain::{EmailAddress, Role};
-use latchkey::service::{AccountChanges, Actor};
-use latchkey::store::{self, Tenant};
+use common::{link_in, plain_smtp, Backend, World, GOOD_PASSWORD};
+use latchkey::domain::Role;
+use latchkey::service::Actor;
+use latchkey::store;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 
-struct Api {
-    app: TestApp,
-    client: reqwest::Client,
-    acme: Tenant,
+/// What the API tests read besides the API.
+trait Rows {
+    async fn state(&self) -> (usize, usize, usize, i64, Vec<String>, Vec<String>);
 }
 
-impl Api {
-    async fn call(
-        &self,
-        method: &str,
-        path: &str,
-        key: Option<&str>,
-        body: Option<&Value>,
-    ) -> (u16, Value) {
-        let mut req = self
-            .client
-            .request(method.parse().unwrap(), format!("{}{path}", self.app.base));
-        if let Some(k) = key {
-            req = req.header("authorization", format!("Bearer {k}"));
-        }
-        if let Some(b) = body {
-            req = req.json(b);
-        }
-        let res = req.send().await.unwrap();
-        let status = res.status().as_u16();
-        let text = res.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-
-    async fn key(&self, tenant: Option<&Tenant>, scopes: &[&str]) -> String {
-        let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
-        let (_, secret) = self
-            .app
-            .core
-            .create_api_key(&Actor::Cli, tenant, "test", &scopes, None)
-            .await
-            .unwrap();
-        secrecy::ExposeSecret::expose_secret(&secret).to_owned()
-    }
-
+impl Rows for World {
     /// Rows that any API call could change, to prove a refused call changed nothing.
     async fn state(&self) -> (usize, usize, usize, i64, Vec<String>, Vec<String>) {
         let users = store::accounts::search(&self.app.core.db, self.acme.id, "", 10_000, 0)
@@ -108,43 +71,14 @@ impl Api {
     }
 }
 
-async fn api(backend: Backend) -> Api {
-    let app = TestApp::spawn_with(backend, |c| c.mail_poll_interval = "100ms".into()).await;
-    let acme = app
-        .core
-        .create_tenant(
-            &Actor::Cli,
-            &latchkey::domain::TenantSlug::parse("acme").unwrap(),
-            None,
-            None,
-        )
+/// acme with alice (with a reset address), and the empty tenant other.
+async fn api(backend: Backend) -> World {
+    World::builder(backend)
+        .config(|c| c.mail_poll_interval = "100ms".into())
+        .user("acme", "alice", Role::User)
+        .reset_email("alice.reset@example.net")
+        .build()
         .await
-        .unwrap();
-    let alice = app.user(&acme, "alice", GOOD_PASSWORD).await;
-    let changes = AccountChanges {
-        reset_email: Some(Some(
-            EmailAddress::parse("alice.reset@example.net").unwrap(),
-        )),
-        ..Default::default()
-    };
-    app.core
-        .update_account(&Actor::Cli, &acme, alice, changes)
-        .await
-        .unwrap();
-    app.core
-        .create_tenant(
-            &Actor::Cli,
-            &latchkey::domain::TenantSlug::parse("other").unwrap(),
-            None,
-            None,
-        )
-        .await
-        .unwrap();
-    Api {
-        app,
-        client: reqwest::Client::new(),
-        acme,
-    }
 }
 
 on_both_backends!(
@@ -790,6 +724,7 @@ async fn random_json_never_breaks_anything(backend: Backend) {
         }
         // Not JSON at all.
         let raw = a
+            .api
             .client
             .post(format!("{}{path}", a.app.base))
             .header("authorization", format!("Bearer {key}"))
@@ -800,6 +735,7 @@ async fn random_json_never_breaks_anything(backend: Backend) {
             .unwrap();
         assert_eq!(raw.status(), 400);
         let wrong_type = a
+            .api
             .client
             .post(format!("{}{path}", a.app.base))
             .header("authorization", format!("Bearer {key}"))
@@ -1339,6 +1275,7 @@ async fn wrong_methods_and_non_object_bodies(backend: Backend) {
     ] {
         for key in [None, Some(key.as_str())] {
             let mut req = a
+                .api
                 .client
                 .request(method.parse().unwrap(), format!("{}{path}", a.app.base));
             if let Some(k) = key {
@@ -1409,6 +1346,7 @@ async fn wrong_methods_and_non_object_bodies(backend: Backend) {
         .await;
     assert_eq!(status, 201);
     let repeated = a
+        .api
         .client
         .post(format!("{}/api/v1/tenants/acme/users", a.app.base))
         .header("authorization", format!("Bearer {key}"))

@@ -1,7 +1,7 @@
 //! Sign-in, sessions, CSRF, headers, "Password and login" and first-start setup, through real
 //! HTTP against the real app, on SQLite and PostgreSQL.
 
-mod common;
+use crate::common;
 
 use common::{csrf_from, Backend, Browser, TestApp, GOOD_PASSWORD, OTHER_PASSWORD};
 use latchkey::domain::Role;

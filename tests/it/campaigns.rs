@@ -2,7 +2,7 @@
 //! link and a temporary password for one user, a campaign of 200 scheduled for later, cancel
 //! before the start, a failed recipient redone, skipped recipients, and the rules around them.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! Self-test of the SMTP test server (tests/common/smtp.rs) with a tiny raw client, without
 //! Latchkey's own SMTP client.
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -5,7 +5,7 @@
 //! built-in text; languages are independent; other tenants' admins and plain users are refused;
 //! HTML is escaped.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -3,66 +3,21 @@
 //! (with a clear message, nothing changed), unauthenticated, wrong scope and other tenant, and
 //! records its changes in the audit log. Administrators' accounts need more than `users:write`.
 
-mod common;
+use crate::common;
 
-use common::{Backend, TestApp, GOOD_PASSWORD};
-use latchkey::domain::{EmailAddress, Role, TenantSlug};
-use latchkey::service::{AccountChanges, Actor};
+use common::{Backend, World, GOOD_PASSWORD};
+use latchkey::domain::Role;
 use latchkey::store::{self, audit::AuditEvent, Tenant};
 use serde_json::{json, Value};
 
-struct Api {
-    app: TestApp,
-    client: reqwest::Client,
-    acme: Tenant,
-    other: Tenant,
+/// What the administration tests read besides the API.
+trait Rows {
+    async fn state(&self) -> Vec<String>;
+    async fn events(&self, tenant: Option<&Tenant>) -> Vec<AuditEvent>;
+    async fn sessions_of(&self, username: &str) -> i64;
 }
 
-impl Api {
-    async fn call(
-        &self,
-        method: &str,
-        path: &str,
-        key: Option<&str>,
-        body: Option<&Value>,
-    ) -> (u16, Value) {
-        let mut req = self
-            .client
-            .request(method.parse().unwrap(), format!("{}{path}", self.app.base));
-        if let Some(k) = key {
-            req = req.header("authorization", format!("Bearer {k}"));
-        }
-        if let Some(b) = body {
-            req = req.json(b);
-        }
-        let res = req.send().await.unwrap();
-        let status = res.status().as_u16();
-        let text = res.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-
-    /// A key and the actor label its changes are audited under.
-    async fn key_and_actor(&self, tenant: Option<&Tenant>, scopes: &[&str]) -> (String, String) {
-        let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
-        let (key, secret) = self
-            .app
-            .core
-            .create_api_key(&Actor::Cli, tenant, "test", &scopes, None)
-            .await
-            .unwrap();
-        (
-            secrecy::ExposeSecret::expose_secret(&secret).to_owned(),
-            format!("api-key:{}:test", key.id),
-        )
-    }
-
-    async fn key(&self, tenant: Option<&Tenant>, scopes: &[&str]) -> String {
-        self.key_and_actor(tenant, scopes).await.0
-    }
-
+impl Rows for World {
     /// Every tenant, and every account's fields: what a refused call must leave alone.
     async fn state(&self) -> Vec<String> {
         let pool = self.app.core.db.read_pool();
@@ -109,46 +64,15 @@ impl Api {
 
 /// acme with alice (user, with a reset address) and bob (tenant administrator); other with
 /// carol; the default tenant with root (system administrator).
-async fn api(backend: Backend) -> Api {
-    let app = TestApp::spawn(backend).await;
-    let acme = app
-        .core
-        .create_tenant(&Actor::Cli, &TenantSlug::parse("acme").unwrap(), None, None)
+async fn api(backend: Backend) -> World {
+    World::builder(backend)
+        .user("acme", "alice", Role::User)
+        .reset_email("alice.reset@example.net")
+        .user("acme", "bob", Role::TenantAdmin)
+        .user("other", "carol", Role::User)
+        .user("default", "root", Role::SystemAdmin)
+        .build()
         .await
-        .unwrap();
-    let other = app
-        .core
-        .create_tenant(
-            &Actor::Cli,
-            &TenantSlug::parse("other").unwrap(),
-            None,
-            None,
-        )
-        .await
-        .unwrap();
-    let alice = app.user(&acme, "alice", GOOD_PASSWORD).await;
-    let changes = AccountChanges {
-        reset_email: Some(Some(
-            EmailAddress::parse("alice.reset@example.net").unwrap(),
-        )),
-        ..Default::default()
-    };
-    app.core
-        .update_account(&Actor::Cli, &acme, alice, changes)
-        .await
-        .unwrap();
-    app.user_with(&acme, "bob", GOOD_PASSWORD, Role::TenantAdmin)
-        .await;
-    app.user(&other, "carol", GOOD_PASSWORD).await;
-    let default = app.default_tenant().await;
-    app.user_with(&default, "root", GOOD_PASSWORD, Role::SystemAdmin)
-        .await;
-    Api {
-        app,
-        client: reqwest::Client::new(),
-        acme,
-        other,
-    }
 }
 
 on_both_backends!(
@@ -172,7 +96,7 @@ fn message(body: &Value) -> &str {
 /// The checks every key-protected endpoint shares: no key, a made-up key, a key without the
 /// scope and another tenant's key are refused, and change nothing.
 async fn refused_without_the_right_key(
-    a: &Api,
+    a: &World,
     method: &str,
     path: &str,
     body: Option<&Value>,

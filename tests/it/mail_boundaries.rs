@@ -9,7 +9,7 @@
 //! - a template stored without the save-time checks (an old one, or written straight into the
 //!   database) still can't send the link anywhere but to the server's own URL.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //! reset off ends self-service links, a disabled tenant's sessions end, and `/metrics` is
 //! closed unless the operator opens it.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

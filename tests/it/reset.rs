@@ -2,10 +2,8 @@
 //! with a test for each SECURITY.md line it touches: tokens, enumeration, abuse limits,
 //! sessions, request handling and logging.
 
-mod common;
+use crate::common;
 
-use std::io::Write;
-use std::sync::{Mutex, Once};
 use std::time::Duration;
 
 use common::smtp::{ReceivedMail, SmtpServer};
@@ -17,18 +15,6 @@ use latchkey::store::{self, Account, Tenant};
 const WAIT: Duration = Duration::from_secs(10);
 const NEW_PASSWORD: &str = "velvet thunder marmalade hill";
 
-static LOGS: Mutex<Vec<u8>> = Mutex::new(Vec::new());
-struct Capture;
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        LOGS.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 struct World {
     app: TestApp,
     srv: SmtpServer,
@@ -37,10 +23,7 @@ struct World {
 }
 
 async fn world_with(backend: Backend, tweak: impl FnOnce(&mut latchkey::Config)) -> World {
-    static INIT: Once = Once::new();
-    INIT.call_once(|| {
-        let _ = tracing_subscriber::fmt().with_env_filter("debug,sqlx=warn,hyper=warn,rustls=warn,cookie_store=warn,reqwest=warn,hyper_util=warn").with_writer(|| Capture).try_init();
-    });
+    common::logs::init();
     let app = TestApp::spawn_with(backend, |c| {
         c.mail_poll_interval = "100ms".into();
         tweak(c);
@@ -1012,7 +995,7 @@ async fn no_secret_in_any_log(backend: Backend) {
         .unwrap()
         .to_owned();
     settle(&w.app).await;
-    let mut seen = String::from_utf8_lossy(&LOGS.lock().unwrap()).into_owned();
+    let mut seen = common::logs::captured();
     for entry in std::fs::read_dir(w.app.db.dir.path()).unwrap().flatten() {
         if entry.file_name().to_string_lossy().ends_with(".log") {
             seen.push_str(&std::fs::read_to_string(entry.path()).unwrap());

@@ -5,7 +5,7 @@
 //! Needs Debian's `chromium` and `chromium-driver`; `./scripts/test.sh` installs them. Without
 //! them these tests fail (they never skip).
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -7,7 +7,7 @@
 //! internal hosts; the system's own server may always be a local relay. On SQLite and
 //! PostgreSQL.
 
-mod common;
+use crate::common;
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -22,8 +22,7 @@ use latchkey::mail::templates::MailKind;
 use latchkey::mail::{Security, SmtpSettings};
 use latchkey::service::{Actor, NewMail, SmtpInput};
 use latchkey::store::{self, Tenant};
-use secrecy::ExposeSecret;
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio::net::TcpListener;
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -342,61 +341,21 @@ async fn page_refuses_every_spelling_on_save_and_check(backend: Backend) {
     app.stop().await;
 }
 
-async fn api(
-    client: &reqwest::Client,
-    app: &TestApp,
-    method: &str,
-    path: &str,
-    key: &str,
-    body: &Value,
-) -> (u16, Value) {
-    let res = client
-        .request(method.parse().unwrap(), format!("{}{path}", app.base))
-        .header("authorization", format!("Bearer {key}"))
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    let text = res.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
-
 /// `/api/v1/tenants/{t}/smtp` with a tenant key: PUT refuses every spelling; the check refuses
 /// every spelling found in the store (settings saved before the strict checks).
 async fn api_refuses_every_spelling_on_put_and_check(backend: Backend) {
     let (app, acme) = app_with(backend, |_| {}).await;
     let trap = Trap::start().await;
-    let (_, key) = app
-        .core
-        .create_api_key(
-            &Actor::Cli,
-            Some(&acme),
-            "test",
-            &["settings:write".to_owned()],
-            None,
-        )
-        .await
-        .unwrap();
-    let key = key.expose_secret().to_owned();
-    let client = reqwest::Client::new();
+    let api = app.api();
+    let key = api.key(Some(&acme), &["settings:write"]).await;
     for host in MALFORMED.iter().chain(INTERNAL) {
         let body = json!({
             "enabled": true, "host": host, "port": trap.port, "security": "none",
             "auth": false, "from_address": "noreply@acme.example", "timeout_secs": 3,
         });
-        let (status, err) = api(
-            &client,
-            &app,
-            "PUT",
-            "/api/v1/tenants/acme/smtp",
-            &key,
-            &body,
-        )
-        .await;
+        let (status, err) = api
+            .call("PUT", "/api/v1/tenants/acme/smtp", Some(&key), Some(&body))
+            .await;
         assert_eq!(status, 422, "PUT `{host}`: {err}");
         let msg = err["error"]["message"].as_str().unwrap_or_default();
         assert!(
@@ -408,15 +367,14 @@ async fn api_refuses_every_spelling_on_put_and_check(backend: Backend) {
         assert_eq!(stored(&app, &acme).await, None, "PUT `{host}` stored");
 
         store_settings(&app, &acme, host, trap.port).await;
-        let (status, r) = api(
-            &client,
-            &app,
-            "POST",
-            "/api/v1/tenants/acme/smtp/check",
-            &key,
-            &json!({}),
-        )
-        .await;
+        let (status, r) = api
+            .call(
+                "POST",
+                "/api/v1/tenants/acme/smtp/check",
+                Some(&key),
+                Some(&json!({})),
+            )
+            .await;
         assert!(
             status == 422 && r["error"]["message"].is_string(),
             "check of stored `{host}`: {status} {r}"
@@ -580,26 +538,16 @@ async fn internal_hosts_work_where_the_operator_allows_them(backend: Backend) {
     assert_eq!(srv.wait_for_messages(1, WAIT).await.len(), 1);
     assert_eq!(first_attempt(&app, id).await.success, 1);
     let connections = srv.connections();
-    let (_, key) = app
-        .core
-        .create_api_key(
-            &Actor::Cli,
-            Some(&acme),
-            "test",
-            &["settings:write".to_owned()],
-            None,
+    let api = app.api();
+    let key = api.key(Some(&acme), &["settings:write"]).await;
+    let (status, r) = api
+        .call(
+            "POST",
+            "/api/v1/tenants/acme/smtp/check",
+            Some(&key),
+            Some(&json!({})),
         )
-        .await
-        .unwrap();
-    let (status, r) = api(
-        &reqwest::Client::new(),
-        &app,
-        "POST",
-        "/api/v1/tenants/acme/smtp/check",
-        key.expose_secret(),
-        &json!({}),
-    )
-    .await;
+        .await;
     assert_eq!(status, 422, "{r}");
     assert_eq!(srv.connections(), connections);
     // The tenant administrator changes something else: the host is now the tenant's choice,

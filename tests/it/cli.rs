@@ -2,7 +2,7 @@
 //! subprocess against a fresh database of each backend, and one test starts `latchkey serve`
 //! and signs in through it.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;

@@ -4,12 +4,12 @@
 //! administrators see every key and make all-tenants keys; refused forms change nothing.
 //! (The authorisation table over every admin route, these included, is in `tests/admin.rs`.)
 
-mod common;
+use crate::common;
 
-use common::{Browser, Page, TestApp, GOOD_PASSWORD};
-use latchkey::domain::{DisplayName, Role, TenantSlug};
+use common::{Browser, Page, TestApp, World, GOOD_PASSWORD};
+use latchkey::domain::{DisplayName, Role};
 use latchkey::service::{AccountChanges, Actor};
-use latchkey::store::{self, Tenant};
+use latchkey::store;
 
 on_both_backends!(
     create_use_and_revoke_a_key_in_the_tenant_console,
@@ -20,34 +20,18 @@ on_both_backends!(
     resets_and_new_passwords_end_the_accounts_keys,
 );
 
-struct World {
-    app: TestApp,
-    acme: Tenant,
-    globex: Tenant,
-}
-
+/// acme with administrator tadmin and user alice, globex with administrator gadmin and user
+/// bob, and root, the system administrator.
 async fn world(backend: common::Backend) -> World {
-    let app = TestApp::spawn(backend).await;
-    let default = app.default_tenant().await;
-    let mut tenants = Vec::new();
-    for slug in ["acme", "globex"] {
-        tenants.push(
-            app.core
-                .create_tenant(&Actor::Cli, &TenantSlug::parse(slug).unwrap(), None, None)
-                .await
-                .unwrap(),
-        );
-    }
-    let (acme, globex) = (tenants[0].clone(), tenants[1].clone());
-    app.user_with(&default, "root", GOOD_PASSWORD, Role::SystemAdmin)
-        .await;
-    app.user_with(&acme, "tadmin", GOOD_PASSWORD, Role::TenantAdmin)
-        .await;
-    app.user_with(&globex, "gadmin", GOOD_PASSWORD, Role::TenantAdmin)
-        .await;
-    app.user(&acme, "alice", GOOD_PASSWORD).await;
-    app.user(&globex, "bob", GOOD_PASSWORD).await;
-    World { app, acme, globex }
+    World::builder(backend)
+        .other("globex")
+        .user("default", "root", Role::SystemAdmin)
+        .user("acme", "tadmin", Role::TenantAdmin)
+        .user("globex", "gadmin", Role::TenantAdmin)
+        .user("acme", "alice", Role::User)
+        .user("globex", "bob", Role::User)
+        .build()
+        .await
 }
 
 async fn signed_in(app: &TestApp, tenant: &str, username: &str) -> Browser {
@@ -307,7 +291,7 @@ async fn tenant_admins_only_reach_their_own_tenants_keys(backend: common::Backen
         .into_iter()
         .find(|k| k.name == "globex sync")
         .unwrap();
-    assert_eq!(made.tenant_id, Some(w.globex.id));
+    assert_eq!(made.tenant_id, Some(w.other.id));
     let (status, body) = api_get(app, &key, "/api/v1/tenants/globex/users").await;
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("bob"));
@@ -444,7 +428,7 @@ async fn refused_forms_create_nothing(backend: common::Backend) {
         .await;
     assert_eq!(r.status, 403);
     assert_eq!(keys(app).await[0].revoked_at, None);
-    let _ = &w.globex;
+    let _ = &w.other;
     w.app.stop().await;
 }
 
@@ -512,7 +496,7 @@ async fn system_admins_manage_every_key(backend: common::Backend) {
         .into_iter()
         .find(|k| k.name == "globex hr")
         .unwrap();
-    assert_eq!(made.tenant_id, Some(w.globex.id));
+    assert_eq!(made.tenant_id, Some(w.other.id));
     let r = root
         .post(
             "/admin/api-keys/new",

@@ -2,12 +2,12 @@
 //! table of every admin route with its authorisation checks, then the tenant administration
 //! pages (users, import/export, settings, audit log) and the Admin-Center's tenants.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 
 use common::{Backend, Browser, Page, TestApp, TestDb, GOOD_PASSWORD, OTHER_PASSWORD};
-use latchkey::domain::{EmailAddress, Language, Role, TenantSlug};
+use latchkey::domain::{EmailAddress, Language, Role};
 use latchkey::mail::templates::MailKind;
 use latchkey::service::{Actor, AuditEntry, NewMail};
 use latchkey::store::{self, Tenant};
@@ -241,25 +241,22 @@ async fn world(backend: Backend) -> World {
 }
 
 async fn world_with(backend: Backend, tweak: impl FnOnce(&mut latchkey::Config)) -> World {
-    let app = TestApp::spawn_with(backend, tweak).await;
-    let default = app.default_tenant().await;
-    let mut tenants = Vec::new();
-    for slug in ["acme", "globex"] {
-        tenants.push(
-            app.core
-                .create_tenant(&Actor::Cli, &TenantSlug::parse(slug).unwrap(), None, None)
-                .await
-                .unwrap(),
-        );
-    }
-    let (acme, globex) = (tenants[0].clone(), tenants[1].clone());
-    app.user_with(&default, "root", GOOD_PASSWORD, Role::SystemAdmin)
+    let w = common::World::builder(backend)
+        .config(tweak)
+        .other("globex")
+        .user("default", "root", Role::SystemAdmin)
+        .user("acme", "tadmin", Role::TenantAdmin)
+        .user("globex", "gadmin", Role::TenantAdmin)
+        .user("acme", "alice", Role::User)
+        .build()
         .await;
-    app.user_with(&acme, "tadmin", GOOD_PASSWORD, Role::TenantAdmin)
-        .await;
-    app.user_with(&globex, "gadmin", GOOD_PASSWORD, Role::TenantAdmin)
-        .await;
-    let alice = app.user(&acme, "alice", GOOD_PASSWORD).await;
+    let alice = w.account("alice").clone();
+    let common::World {
+        app,
+        acme,
+        other: globex,
+        ..
+    } = w;
     let to = EmailAddress::parse("alice@example.org").unwrap();
     let task_id = app
         .core

@@ -10,7 +10,7 @@
 //! - the per-tenant caps on sign-in and reset links slow everyone down instead of locking the
 //!   right password out.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -48,30 +48,12 @@ async fn enable_reset(app: &TestApp) -> Tenant {
 }
 
 async fn api_key(app: &TestApp, tenant: &Tenant, scopes: &[&str]) -> String {
-    let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
-    let (_, secret) = app
-        .core
-        .create_api_key(&Actor::Cli, Some(tenant), "test", &scopes, None)
-        .await
-        .unwrap();
-    secrecy::ExposeSecret::expose_secret(&secret).to_owned()
+    app.api().key(Some(tenant), scopes).await
 }
 
-/// One JSON call: status and body (as JSON, or as a string when it isn't JSON).
+/// One JSON POST: status and body (as JSON, or as a string when it isn't JSON).
 async fn call(app: &TestApp, path: &str, key: Option<&str>, body: &Value) -> (u16, Value) {
-    let mut req = reqwest::Client::new()
-        .post(format!("{}{path}", app.base))
-        .json(body);
-    if let Some(k) = key {
-        req = req.header("authorization", format!("Bearer {k}"));
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    let text = res.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    app.api().call("POST", path, key, Some(body)).await
 }
 
 async fn authenticate(app: &TestApp, key: &str, who: &str, password: &str) -> (u16, Value) {

@@ -1,0 +1,35 @@
+//! Latchkey's integration tests, in one test binary so `tests/common` and the library are
+//! compiled and linked once. Each module is one area; a test's name starts with its module, and
+//! tests that run on both databases go on with `sqlite::` or `postgres::` (for example
+//! `admin::sqlite::…`). Run one area with `cargo test --test it admin::`.
+//!
+//! Tests share this process: nothing here may change process-wide state (environment variables,
+//! the working directory). Logging is set up once, in `common::logs`. A test that needs its own
+//! environment runs again in a child process of this binary (see `common::this_test`).
+
+#[macro_use]
+mod common;
+
+mod abuse_limits;
+mod admin;
+mod api;
+mod api_admin;
+mod api_smtp;
+mod browser;
+mod campaigns;
+mod cli;
+mod cli_smtp_check;
+mod console_api_keys;
+mod delivery;
+mod hardening;
+mod instances;
+mod login_limits;
+mod mail_boundaries;
+mod metrics;
+mod reset;
+mod smtp_check;
+mod smtp_hosts;
+mod smtp_server;
+mod templates;
+mod tenant_smtp;
+mod web;
