@@ -1,9 +1,11 @@
 //! `latchkey api-key`: create, list and revoke keys for /api/v1.
 
+use std::fmt::Write as _;
+
 use clap::Subcommand;
 
 use super::input::{optional_tenant, tenant_slug};
-use super::output::print_json;
+use super::output::Out;
 use crate::clock::format_utc;
 use crate::domain::parse_duration;
 use crate::service::{Actor, Core};
@@ -47,20 +49,29 @@ pub(super) enum ApiKeyCommand {
 
 /// A key as the CLI shows it: the stored fields (never the key, only its hash is stored) plus
 /// its tenant's slug (`null` for an all-tenants key) and its state.
-async fn key_json(core: &Core, k: &store::api_keys::ApiKey) -> anyhow::Result<serde_json::Value> {
+fn key_json(
+    core: &Core,
+    k: &store::api_keys::ApiKey,
+    tenant: Option<String>,
+) -> anyhow::Result<serde_json::Value> {
     let mut v = serde_json::to_value(k)?;
-    v["tenant"] = match k.tenant_id {
-        Some(_) => serde_json::Value::String(tenant_slug(core, k.tenant_id).await?),
-        None => serde_json::Value::Null,
-    };
+    v["tenant"] = tenant.map_or(serde_json::Value::Null, serde_json::Value::String);
     v["state"] = serde_json::Value::String(k.state(core.now()).to_owned());
     Ok(v)
+}
+
+/// The slug of a key's tenant; `None` for an all-tenants key.
+async fn key_tenant(core: &Core, k: &store::api_keys::ApiKey) -> anyhow::Result<Option<String>> {
+    Ok(match k.tenant_id {
+        Some(_) => Some(tenant_slug(core, k.tenant_id).await?),
+        None => None,
+    })
 }
 
 pub(super) async fn api_key_command(
     core: &Core,
     cmd: ApiKeyCommand,
-    json: bool,
+    out: Out,
 ) -> anyhow::Result<()> {
     match cmd {
         ApiKeyCommand::Create {
@@ -82,85 +93,84 @@ pub(super) async fn api_key_command(
             let (key, secret) = core
                 .create_api_key(&Actor::Cli, tenant.as_ref(), &name, &scopes, expires_at)
                 .await?;
-            if json {
-                let mut v = key_json(core, &key).await?;
-                v["key"] = serde_json::Value::String(
-                    secrecy::ExposeSecret::expose_secret(&secret).to_owned(),
-                );
-                return print_json(&v);
-            }
-            println!(
-                "created API key {} \"{}\" for {} with scopes {}",
-                key.id,
-                key.name,
-                tenant
-                    .as_ref()
-                    .map(|t| format!("tenant `{}`", t.slug))
-                    .unwrap_or_else(|| "all tenants".into()),
-                key.scopes
-            );
-            println!("the key (shown only now; store it safely):");
-            println!("{}", secrecy::ExposeSecret::expose_secret(&secret));
+            let mut v = key_json(core, &key, key_tenant(core, &key).await?)?;
+            v["key"] =
+                serde_json::Value::String(secrecy::ExposeSecret::expose_secret(&secret).to_owned());
+            out.show(&v, |w| {
+                writeln!(
+                    w,
+                    "created API key {} \"{}\" for {} with scopes {}",
+                    key.id,
+                    key.name,
+                    tenant
+                        .as_ref()
+                        .map(|t| format!("tenant `{}`", t.slug))
+                        .unwrap_or_else(|| "all tenants".into()),
+                    key.scopes
+                )?;
+                writeln!(w, "the key (shown only now; store it safely):")?;
+                writeln!(w, "{}", secrecy::ExposeSecret::expose_secret(&secret))
+            })
         }
         ApiKeyCommand::List { tenant } => {
             let tenant = optional_tenant(core, tenant.as_deref()).await?;
             let keys = store::api_keys::list(&core.db, tenant.as_ref().map(|t| t.id)).await?;
-            if json {
-                let mut all = Vec::with_capacity(keys.len());
-                for k in &keys {
-                    all.push(key_json(core, k).await?);
+            let mut rows = Vec::with_capacity(keys.len());
+            for k in &keys {
+                rows.push((k, key_tenant(core, k).await?));
+            }
+            let all = rows
+                .iter()
+                .map(|(k, tenant)| key_json(core, k, tenant.clone()))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            out.show(&all, |w| {
+                writeln!(
+                    w,
+                    "{:<5} {:<12} {:<24} {:<16} {:<8} {:<20} {:<20} SCOPES",
+                    "ID", "PREFIX", "NAME", "TENANT", "STATE", "LAST USED", "EXPIRES"
+                )?;
+                for (k, tenant) in &rows {
+                    let tenant = tenant.as_deref().unwrap_or("(all tenants)");
+                    writeln!(
+                        w,
+                        "{:<5} {:<12} {:<24} {:<16} {:<8} {:<20} {:<20} {}",
+                        k.id,
+                        k.prefix,
+                        k.name,
+                        tenant,
+                        k.state(core.now()),
+                        k.last_used_at
+                            .map(format_utc)
+                            .unwrap_or_else(|| "never".into()),
+                        k.expires_at
+                            .map(format_utc)
+                            .unwrap_or_else(|| "never".into()),
+                        k.scopes
+                    )?;
                 }
-                return print_json(&all);
-            }
-            println!(
-                "{:<5} {:<12} {:<24} {:<16} {:<8} {:<20} {:<20} SCOPES",
-                "ID", "PREFIX", "NAME", "TENANT", "STATE", "LAST USED", "EXPIRES"
-            );
-            for k in keys {
-                let tenant = match k.tenant_id {
-                    Some(_) => tenant_slug(core, k.tenant_id).await?,
-                    None => "(all tenants)".into(),
-                };
-                println!(
-                    "{:<5} {:<12} {:<24} {:<16} {:<8} {:<20} {:<20} {}",
-                    k.id,
-                    k.prefix,
-                    k.name,
-                    tenant,
-                    k.state(core.now()),
-                    k.last_used_at
-                        .map(format_utc)
-                        .unwrap_or_else(|| "never".into()),
-                    k.expires_at
-                        .map(format_utc)
-                        .unwrap_or_else(|| "never".into()),
-                    k.scopes
-                );
-            }
+                Ok(())
+            })
         }
         ApiKeyCommand::Revoke { id } => {
             core.revoke_api_key(&Actor::Cli, None, id).await?;
-            if json {
-                let key = store::api_keys::get(&core.db, id)
-                    .await?
-                    .ok_or_else(|| anyhow::anyhow!("API key {id} vanished"))?;
-                return print_json(&key_json(core, &key).await?);
-            }
-            println!("revoked API key {id}");
+            let key = store::api_keys::get(&core.db, id)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("API key {id} vanished"))?;
+            let v = key_json(core, &key, key_tenant(core, &key).await?)?;
+            out.show(&v, |w| writeln!(w, "revoked API key {id}"))
         }
         ApiKeyCommand::Scopes => {
             let scopes = crate::service::api_keys::SCOPES;
-            if json {
-                let list: Vec<_> = scopes
-                    .iter()
-                    .map(|(s, d)| serde_json::json!({ "scope": s, "description": d }))
-                    .collect();
-                return print_json(&list);
-            }
-            for (s, d) in scopes {
-                println!("{s:<16} {d}");
-            }
+            let list: Vec<_> = scopes
+                .iter()
+                .map(|(s, d)| serde_json::json!({ "scope": s, "description": d }))
+                .collect();
+            out.show(&list, |w| {
+                for (s, d) in scopes {
+                    writeln!(w, "{s:<16} {d}")?;
+                }
+                Ok(())
+            })
         }
     }
-    Ok(())
 }

@@ -1,9 +1,11 @@
 //! `latchkey audit-log`: read the audit log.
 
+use std::fmt::Write as _;
+
 use clap::Args;
 
 use super::input::{optional_tenant, parse_day};
-use super::output::{one_line, print_json, LIST_TEXT_WIDTH};
+use super::output::{one_line, Out, LIST_TEXT_WIDTH};
 use crate::clock::format_utc;
 use crate::service::Core;
 use crate::store;
@@ -45,7 +47,7 @@ const AUDIT_OUTCOMES: [&str; 4] = ["success", "failure", "refused", "throttled"]
 pub(super) async fn audit_log_command(
     core: &Core,
     args: AuditLogArgs,
-    json: bool,
+    out: Out,
 ) -> anyhow::Result<()> {
     let outcome = match args.outcome.as_deref().map(str::trim) {
         None | Some("") => None,
@@ -87,37 +89,38 @@ pub(super) async fn audit_log_command(
                 .unwrap_or_else(|| format!("#{id} (deleted)"))
         })
     };
-    if json {
-        let rows: Vec<serde_json::Value> = events
-            .iter()
-            .map(|e| {
-                let mut v = serde_json::to_value(e).unwrap_or_default();
-                v["tenant"] = slug(e.tenant_id).map_or(serde_json::Value::Null, Into::into);
-                // The detail is stored as JSON text; give it back as JSON.
-                v["detail"] = serde_json::from_str(&e.detail)
-                    .unwrap_or_else(|_| serde_json::Value::String(e.detail.clone()));
-                v
-            })
-            .collect();
-        return print_json(&rows);
-    }
-    println!(
-        "{:<20} {:<14} {:<24} {:<28} {:<20} {:<16} {:<9} DETAIL",
-        "TIME", "TENANT", "ACTOR", "ACTION", "TARGET", "FROM", "OUTCOME"
-    );
-    for e in &events {
-        let detail = if e.detail == "{}" { "" } else { &e.detail };
-        println!(
-            "{:<20} {:<14} {:<24} {:<28} {:<20} {:<16} {:<9} {}",
-            format_utc(e.at),
-            slug(e.tenant_id).unwrap_or_else(|| "-".into()),
-            e.actor,
-            e.action,
-            e.target.as_deref().unwrap_or("-"),
-            e.ip.as_deref().unwrap_or("-"),
-            e.outcome,
-            one_line(detail, LIST_TEXT_WIDTH)
-        );
-    }
-    Ok(())
+    let rows: Vec<serde_json::Value> = events
+        .iter()
+        .map(|e| {
+            let mut v = serde_json::to_value(e).unwrap_or_default();
+            v["tenant"] = slug(e.tenant_id).map_or(serde_json::Value::Null, Into::into);
+            // The detail is stored as JSON text; give it back as JSON.
+            v["detail"] = serde_json::from_str(&e.detail)
+                .unwrap_or_else(|_| serde_json::Value::String(e.detail.clone()));
+            v
+        })
+        .collect();
+    out.show(&rows, |w| {
+        writeln!(
+            w,
+            "{:<20} {:<14} {:<24} {:<28} {:<20} {:<16} {:<9} DETAIL",
+            "TIME", "TENANT", "ACTOR", "ACTION", "TARGET", "FROM", "OUTCOME"
+        )?;
+        for e in &events {
+            let detail = if e.detail == "{}" { "" } else { &e.detail };
+            writeln!(
+                w,
+                "{:<20} {:<14} {:<24} {:<28} {:<20} {:<16} {:<9} {}",
+                format_utc(e.at),
+                slug(e.tenant_id).unwrap_or_else(|| "-".into()),
+                e.actor,
+                e.action,
+                e.target.as_deref().unwrap_or("-"),
+                e.ip.as_deref().unwrap_or("-"),
+                e.outcome,
+                one_line(detail, LIST_TEXT_WIDTH)
+            )?;
+        }
+        Ok(())
+    })
 }

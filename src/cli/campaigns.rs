@@ -1,10 +1,11 @@
 //! `latchkey reset send` and `latchkey campaign`: admin-triggered resets.
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use clap::Subcommand;
 
-use super::output::print_json;
+use super::output::Out;
 use crate::clock::format_utc;
 use crate::domain::parse_duration;
 use crate::service::{Actor, Core};
@@ -73,11 +74,7 @@ pub(super) enum CampaignCommand {
     },
 }
 
-pub(super) async fn reset_command(
-    core: &Core,
-    cmd: ResetCommand,
-    json: bool,
-) -> anyhow::Result<()> {
+pub(super) async fn reset_command(core: &Core, cmd: ResetCommand, out: Out) -> anyhow::Result<()> {
     use crate::service::admin_reset::{AdminReset, Recipients, ResetKind, When};
     let ResetCommand::Send {
         tenant,
@@ -144,11 +141,20 @@ pub(super) async fn reset_command(
     let id = core
         .create_campaign(&Actor::Cli, &tenant, req, None)
         .await?;
-    print_campaign(core, &tenant, id, json).await
+    show_campaign(core, &tenant, id, out).await
 }
 
-async fn print_campaign(core: &Core, tenant: &Tenant, id: i64, json: bool) -> anyhow::Result<()> {
-    let c = core.campaign_in_scope(Some(tenant), id).await?;
+/// A campaign with its status counts, its mails (oldest first) and the recipients it skipped.
+struct CampaignView {
+    campaign: store::campaigns::Campaign,
+    counts: Vec<(String, i64)>,
+    skipped: Vec<store::campaigns::Skipped>,
+    tasks: Vec<store::mail::Task>,
+}
+
+// TODO(issue 13): use Core::campaign_view
+async fn campaign_view(core: &Core, tenant: &Tenant, id: i64) -> anyhow::Result<CampaignView> {
+    let campaign = core.campaign_in_scope(Some(tenant), id).await?;
     let counts = store::mail::counts(&core.db, Some(tenant.id), Some(id)).await?;
     let skipped = store::campaigns::skipped(&core.db, id).await?;
     let tasks = store::mail::list(
@@ -161,95 +167,118 @@ async fn print_campaign(core: &Core, tenant: &Tenant, id: i64, json: bool) -> an
         },
     )
     .await?;
-    if json {
-        return print_json(&serde_json::json!({
-            "campaign": c,
-            "counts": counts.iter().map(|(s, n)| (s.clone(), *n)).collect::<std::collections::BTreeMap<_, _>>(),
-            "recipients": tasks.iter().map(|t| serde_json::json!({
-                "task": t.id, "recipient": t.recipient, "status": t.status, "attempts": t.attempts, "last_error": t.last_error,
-            })).collect::<Vec<_>>(),
-            "skipped": skipped,
-        }));
-    }
-    println!(
-        "campaign {} ({}), scheduled {}, by {}",
-        c.id,
-        c.kind,
-        format_utc(c.scheduled_at),
-        c.created_by
-    );
-    let summary: Vec<String> = counts.iter().map(|(s, n)| format!("{s}: {n}")).collect();
-    println!(
-        "status: {}{}",
-        summary.join(", "),
-        if skipped.is_empty() {
-            String::new()
-        } else {
-            format!(", skipped: {}", skipped.len())
+    Ok(CampaignView {
+        campaign,
+        counts,
+        skipped,
+        tasks,
+    })
+}
+
+/// `reset send` and `campaign show`: the campaign, each recipient's status and the skipped ones.
+async fn show_campaign(core: &Core, tenant: &Tenant, id: i64, out: Out) -> anyhow::Result<()> {
+    let CampaignView {
+        campaign: c,
+        counts,
+        skipped,
+        tasks,
+    } = campaign_view(core, tenant, id).await?;
+    let doc = serde_json::json!({
+        "campaign": c,
+        "counts": counts.iter().map(|(s, n)| (s.clone(), *n)).collect::<std::collections::BTreeMap<_, _>>(),
+        "recipients": tasks.iter().map(|t| serde_json::json!({
+            "task": t.id, "recipient": t.recipient, "status": t.status, "attempts": t.attempts, "last_error": t.last_error,
+        })).collect::<Vec<_>>(),
+        "skipped": skipped,
+    });
+    out.show(&doc, |w| {
+        writeln!(
+            w,
+            "campaign {} ({}), scheduled {}, by {}",
+            c.id,
+            c.kind,
+            format_utc(c.scheduled_at),
+            c.created_by
+        )?;
+        let summary: Vec<String> = counts.iter().map(|(s, n)| format!("{s}: {n}")).collect();
+        writeln!(
+            w,
+            "status: {}{}",
+            summary.join(", "),
+            if skipped.is_empty() {
+                String::new()
+            } else {
+                format!(", skipped: {}", skipped.len())
+            }
+        )?;
+        for t in tasks.iter().rev() {
+            writeln!(w, "  {:<8} {:<10} {}", t.id, t.status, t.recipient)?;
         }
-    );
-    for t in tasks.iter().rev() {
-        println!("  {:<8} {:<10} {}", t.id, t.status, t.recipient);
-    }
-    for s in &skipped {
-        println!("  skipped  {:<24} {}", s.identifier, s.reason);
-    }
-    Ok(())
+        for s in &skipped {
+            writeln!(w, "  skipped  {:<24} {}", s.identifier, s.reason)?;
+        }
+        Ok(())
+    })
 }
 
 pub(super) async fn campaign_command(
     core: &Core,
     cmd: CampaignCommand,
-    json: bool,
+    out: Out,
 ) -> anyhow::Result<()> {
     match cmd {
         CampaignCommand::List { tenant } => {
             let tenant = core.tenant(&tenant).await?;
             let list = store::campaigns::list(&core.db, tenant.id, 1000, 0).await?;
-            if json {
-                return print_json(&list);
+            // The status counts are only shown as text.
+            let mut counts = Vec::new();
+            if !out.json() {
+                for c in &list {
+                    counts.push(store::mail::counts(&core.db, Some(tenant.id), Some(c.id)).await?);
+                }
             }
-            println!(
-                "{:<6} {:<20} {:<22} {:<24} STATUS",
-                "ID", "KIND", "SCHEDULED", "BY"
-            );
-            for c in list {
-                let counts = store::mail::counts(&core.db, Some(tenant.id), Some(c.id)).await?;
-                let summary: Vec<String> = counts.iter().map(|(s, n)| format!("{s}:{n}")).collect();
-                println!(
-                    "{:<6} {:<20} {:<22} {:<24} {}",
-                    c.id,
-                    c.kind,
-                    format_utc(c.scheduled_at),
-                    c.created_by,
-                    summary.join(" ")
-                );
-            }
-            Ok(())
+            out.show(&list, |w| {
+                writeln!(
+                    w,
+                    "{:<6} {:<20} {:<22} {:<24} STATUS",
+                    "ID", "KIND", "SCHEDULED", "BY"
+                )?;
+                for (c, counts) in list.iter().zip(&counts) {
+                    let summary: Vec<String> =
+                        counts.iter().map(|(s, n)| format!("{s}:{n}")).collect();
+                    writeln!(
+                        w,
+                        "{:<6} {:<20} {:<22} {:<24} {}",
+                        c.id,
+                        c.kind,
+                        format_utc(c.scheduled_at),
+                        c.created_by,
+                        summary.join(" ")
+                    )?;
+                }
+                Ok(())
+            })
         }
         CampaignCommand::Show { tenant, id } => {
             let tenant = core.tenant(&tenant).await?;
-            print_campaign(core, &tenant, id, json).await
+            show_campaign(core, &tenant, id, out).await
         }
         CampaignCommand::Cancel { tenant, id } => {
             let tenant = core.tenant(&tenant).await?;
             let n = core.cancel_campaign(&Actor::Cli, &tenant, id, None).await?;
-            if json {
-                return print_json(&serde_json::json!({ "campaign": id, "cancelled": n }));
-            }
-            println!("cancelled {n} waiting mails of campaign {id}");
-            Ok(())
+            out.show(
+                &serde_json::json!({ "campaign": id, "cancelled": n }),
+                |w| writeln!(w, "cancelled {n} waiting mails of campaign {id}"),
+            )
         }
         CampaignCommand::RedoFailed { tenant, id } => {
             let tenant = core.tenant(&tenant).await?;
             let n = core
                 .redo_campaign_failures(&Actor::Cli, &tenant, id, None)
                 .await?;
-            if json {
-                return print_json(&serde_json::json!({ "campaign": id, "queued": n }));
-            }
-            println!("queued {n} failed mails of campaign {id} again");
-            Ok(())
+            out.show(&serde_json::json!({ "campaign": id, "queued": n }), |w| {
+                writeln!(w, "queued {n} failed mails of campaign {id} again")
+            })
         }
     }
 }

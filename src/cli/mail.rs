@@ -1,12 +1,13 @@
 //! `latchkey task` and `latchkey mail-log`: the outbox and the delivery attempts.
 
+use std::fmt::{self, Write as _};
 use std::str::FromStr;
 
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use super::input::{optional_tenant, parse_day, tenant_slug};
-use super::output::{one_line, opt_time, print_json, LIST_TEXT_WIDTH};
+use super::output::{one_line, opt_time, Out, Text, LIST_TEXT_WIDTH};
 use crate::clock::format_utc;
 use crate::mail::templates::MailKind;
 use crate::service::{Actor, Core, ServiceError};
@@ -202,7 +203,7 @@ struct MaskedMessage {
     text: String,
 }
 
-pub(super) async fn task_command(core: &Core, cmd: TaskCommand, json: bool) -> anyhow::Result<()> {
+pub(super) async fn task_command(core: &Core, cmd: TaskCommand, out: Out) -> anyhow::Result<()> {
     let actor = Actor::Cli;
     match cmd {
         TaskCommand::List {
@@ -229,28 +230,30 @@ pub(super) async fn task_command(core: &Core, cmd: TaskCommand, json: bool) -> a
                 ..Filter::default()
             };
             let tasks = store::mail::list(&core.db, &filter).await?;
-            if json {
-                return print_json(&tasks);
-            }
-            println!(
-                "{:<7} {:<20} {:<9} {:<8} {:<19} {:<32} LAST-ERROR",
-                "ID", "SCHEDULED", "STATUS", "ATTEMPTS", "KIND", "RECIPIENT"
-            );
-            for t in tasks {
-                println!(
-                    "{:<7} {:<20} {:<9} {:<8} {:<19} {:<32} {}",
-                    t.id,
-                    format_utc(t.scheduled_at),
-                    t.status,
-                    format!("{}/{}", t.attempts, t.max_attempts),
-                    t.kind,
-                    t.recipient,
-                    t.last_error
-                        .as_deref()
-                        .map(|e| one_line(e, LIST_TEXT_WIDTH))
-                        .unwrap_or_else(|| "-".into())
-                );
-            }
+            out.show(&tasks, |w| {
+                writeln!(
+                    w,
+                    "{:<7} {:<20} {:<9} {:<8} {:<19} {:<32} LAST-ERROR",
+                    "ID", "SCHEDULED", "STATUS", "ATTEMPTS", "KIND", "RECIPIENT"
+                )?;
+                for t in &tasks {
+                    writeln!(
+                        w,
+                        "{:<7} {:<20} {:<9} {:<8} {:<19} {:<32} {}",
+                        t.id,
+                        format_utc(t.scheduled_at),
+                        t.status,
+                        format!("{}/{}", t.attempts, t.max_attempts),
+                        t.kind,
+                        t.recipient,
+                        t.last_error
+                            .as_deref()
+                            .map(|e| one_line(e, LIST_TEXT_WIDTH))
+                            .unwrap_or_else(|| "-".into())
+                    )?;
+                }
+                Ok(())
+            })
         }
         TaskCommand::Show { id, tenant } => {
             let tenant = optional_tenant(core, tenant.as_deref()).await?;
@@ -278,57 +281,60 @@ pub(super) async fn task_command(core: &Core, cmd: TaskCommand, json: bool) -> a
                 },
             )
             .await?;
-            if json {
-                return print_json(&TaskDetails {
-                    task: &task,
-                    tenant: slug,
-                    message,
-                    render_error,
-                    deliveries: log_rows(&log),
-                });
-            }
-            print_task(&task, slug.as_deref());
-            println!();
-            match (&message, &render_error) {
-                (Some(m), _) => {
-                    println!("message (one-time links and passwords masked):");
-                    println!("  Subject: {}", m.subject);
-                    println!();
-                    for line in m.text.lines() {
-                        if line.trim().is_empty() {
-                            println!();
-                        } else {
-                            println!("  {line}");
+            let details = TaskDetails {
+                task: &task,
+                tenant: slug,
+                message,
+                render_error,
+                deliveries: log_rows(&log),
+            };
+            out.show(&details, |w| {
+                write_task(w, &task, details.tenant.as_deref())?;
+                writeln!(w)?;
+                match (&details.message, &details.render_error) {
+                    (Some(m), _) => {
+                        writeln!(w, "message (one-time links and passwords masked):")?;
+                        writeln!(w, "  Subject: {}", m.subject)?;
+                        writeln!(w)?;
+                        for line in m.text.lines() {
+                            if line.trim().is_empty() {
+                                writeln!(w)?;
+                            } else {
+                                writeln!(w, "  {line}")?;
+                            }
                         }
                     }
+                    (None, Some(e)) => writeln!(w, "message:         cannot be rendered: {e}")?,
+                    (None, None) => {}
                 }
-                (None, Some(e)) => println!("message:         cannot be rendered: {e}"),
-                (None, None) => {}
-            }
-            println!();
-            if log.is_empty() {
-                println!("delivery attempts: none yet");
-            } else {
-                println!("delivery attempts (newest first):");
-                println!(
-                    "  {:<20} {:<7} {:<7} {:<4} {:<13} {:>8}  REPLY",
-                    "TIME", "ATTEMPT", "RESULT", "CODE", "STEP", "DURATION"
-                );
-                for e in &log {
-                    println!(
-                        "  {:<20} {:<7} {:<7} {:<4} {:<13} {:>6}ms  {}",
-                        format_utc(e.at),
-                        e.attempt,
-                        log_result(e),
-                        e.smtp_code
-                            .map(|c| c.to_string())
-                            .unwrap_or_else(|| "-".into()),
-                        e.step.as_deref().unwrap_or("-"),
-                        e.duration_ms,
-                        one_line(&e.smtp_reply, usize::MAX)
-                    );
+                writeln!(w)?;
+                if log.is_empty() {
+                    writeln!(w, "delivery attempts: none yet")?;
+                } else {
+                    writeln!(w, "delivery attempts (newest first):")?;
+                    writeln!(
+                        w,
+                        "  {:<20} {:<7} {:<7} {:<4} {:<13} {:>8}  REPLY",
+                        "TIME", "ATTEMPT", "RESULT", "CODE", "STEP", "DURATION"
+                    )?;
+                    for e in &log {
+                        writeln!(
+                            w,
+                            "  {:<20} {:<7} {:<7} {:<4} {:<13} {:>6}ms  {}",
+                            format_utc(e.at),
+                            e.attempt,
+                            log_result(e),
+                            e.smtp_code
+                                .map(|c| c.to_string())
+                                .unwrap_or_else(|| "-".into()),
+                            e.step.as_deref().unwrap_or("-"),
+                            e.duration_ms,
+                            one_line(&e.smtp_reply, usize::MAX)
+                        )?;
+                    }
                 }
-            }
+                Ok(())
+            })
         }
         TaskCommand::Redo { id, tenant } => {
             let tenant = optional_tenant(core, tenant.as_deref()).await?;
@@ -336,10 +342,8 @@ pub(super) async fn task_command(core: &Core, cmd: TaskCommand, json: bool) -> a
             if let Err(e) = core.redo_task(&actor, tenant.as_ref(), id, None).await {
                 anyhow::bail!("cannot redo task {id} (it is {}): {e}", task.status);
             }
-            if json {
-                return print_json(&find_task(core, tenant.as_ref(), id).await?);
-            }
-            println!("queued task {id} again");
+            let task = find_task(core, tenant.as_ref(), id).await?;
+            out.show(&task, |w| writeln!(w, "queued task {id} again"))
         }
         TaskCommand::Cancel { id, tenant } => {
             let tenant = optional_tenant(core, tenant.as_deref()).await?;
@@ -347,59 +351,62 @@ pub(super) async fn task_command(core: &Core, cmd: TaskCommand, json: bool) -> a
             if let Err(e) = core.cancel_task(&actor, tenant.as_ref(), id, None).await {
                 anyhow::bail!("cannot cancel task {id} (it is {}): {e}", task.status);
             }
-            if json {
-                return print_json(&find_task(core, tenant.as_ref(), id).await?);
-            }
-            println!("cancelled task {id}");
+            let task = find_task(core, tenant.as_ref(), id).await?;
+            out.show(&task, |w| writeln!(w, "cancelled task {id}"))
         }
     }
-    Ok(())
 }
 
 /// A task's fields for people. The one-time secret is never shown.
-fn print_task(t: &Task, tenant: Option<&str>) {
+fn write_task(w: &mut Text, t: &Task, tenant: Option<&str>) -> fmt::Result {
     let kind = MailKind::from_str(&t.kind)
         .map(|k| format!("{} ({})", t.kind, k.label()))
         .unwrap_or_else(|_| t.kind.clone());
-    println!("task:            {}", t.id);
-    println!("tenant:          {}", tenant.unwrap_or("- (system mail)"));
-    println!("kind:            {kind}");
-    println!("status:          {}", t.status);
+    writeln!(w, "task:            {}", t.id)?;
+    writeln!(
+        w,
+        "tenant:          {}",
+        tenant.unwrap_or("- (system mail)")
+    )?;
+    writeln!(w, "kind:            {kind}")?;
+    writeln!(w, "status:          {}", t.status)?;
     if t.recipient_name.is_empty() {
-        println!("recipient:       {}", t.recipient);
+        writeln!(w, "recipient:       {}", t.recipient)?;
     } else {
-        println!("recipient:       {} <{}>", t.recipient_name, t.recipient);
+        writeln!(w, "recipient:       {} <{}>", t.recipient_name, t.recipient)?;
     }
-    println!("language:        {}", t.language);
-    println!("subject:         {}", t.subject);
-    println!("attempts:        {}/{}", t.attempts, t.max_attempts);
-    println!("scheduled:       {}", format_utc(t.scheduled_at));
+    writeln!(w, "language:        {}", t.language)?;
+    writeln!(w, "subject:         {}", t.subject)?;
+    writeln!(w, "attempts:        {}/{}", t.attempts, t.max_attempts)?;
+    writeln!(w, "scheduled:       {}", format_utc(t.scheduled_at))?;
     if t.status == "waiting" {
-        println!("next attempt:    {}", format_utc(t.next_attempt_at));
+        writeln!(w, "next attempt:    {}", format_utc(t.next_attempt_at))?;
     }
     if let (Some(owner), Some(until)) = (&t.lease_owner, t.lease_until) {
-        println!("claimed by:      {owner} until {}", format_utc(until));
+        writeln!(w, "claimed by:      {owner} until {}", format_utc(until))?;
     }
-    println!(
+    writeln!(
+        w,
         "last error:      {}",
         t.last_error.as_deref().unwrap_or("-")
-    );
+    )?;
     if let Some(c) = t.campaign_id {
-        println!("campaign:        {c}");
+        writeln!(w, "campaign:        {c}")?;
     }
     if let Some(a) = t.account_id {
-        println!("account id:      {a}");
+        writeln!(w, "account id:      {a}")?;
     }
-    println!("created by:      {}", t.created_by);
-    println!("created:         {}", format_utc(t.created_at));
-    println!("updated:         {}", format_utc(t.updated_at));
-    println!("finished:        {}", opt_time(t.done_at));
+    writeln!(w, "created by:      {}", t.created_by)?;
+    writeln!(w, "created:         {}", format_utc(t.created_at))?;
+    writeln!(w, "updated:         {}", format_utc(t.updated_at))?;
+    writeln!(w, "finished:        {}", opt_time(t.done_at))?;
+    Ok(())
 }
 
 pub(super) async fn mail_log_command(
     core: &Core,
     args: MailLogArgs,
-    json: bool,
+    out: Out,
 ) -> anyhow::Result<()> {
     let filter = Filter {
         status: parse_log_result(args.result.as_deref())?,
@@ -416,28 +423,29 @@ pub(super) async fn mail_log_command(
         ..Filter::default()
     };
     let entries = store::mail::log_list(&core.db, &filter).await?;
-    if json {
-        return print_json(&log_rows(&entries));
-    }
-    println!(
-        "{:<20} {:<7} {:<4} {:<19} {:<32} {:<60} TASK",
-        "TIME", "RESULT", "CODE", "KIND", "RECIPIENT", "REPLY"
-    );
-    for e in &entries {
-        println!(
-            "{:<20} {:<7} {:<4} {:<19} {:<32} {:<60} {}",
-            format_utc(e.at),
-            log_result(e),
-            e.smtp_code
-                .map(|c| c.to_string())
-                .unwrap_or_else(|| "-".into()),
-            e.kind,
-            e.recipient,
-            one_line(&e.smtp_reply, LIST_TEXT_WIDTH),
-            e.task_id
-                .map(|t| t.to_string())
-                .unwrap_or_else(|| "-".into())
-        );
-    }
-    Ok(())
+    out.show(&log_rows(&entries), |w| {
+        writeln!(
+            w,
+            "{:<20} {:<7} {:<4} {:<19} {:<32} {:<60} TASK",
+            "TIME", "RESULT", "CODE", "KIND", "RECIPIENT", "REPLY"
+        )?;
+        for e in &entries {
+            writeln!(
+                w,
+                "{:<20} {:<7} {:<4} {:<19} {:<32} {:<60} {}",
+                format_utc(e.at),
+                log_result(e),
+                e.smtp_code
+                    .map(|c| c.to_string())
+                    .unwrap_or_else(|| "-".into()),
+                e.kind,
+                e.recipient,
+                one_line(&e.smtp_reply, LIST_TEXT_WIDTH),
+                e.task_id
+                    .map(|t| t.to_string())
+                    .unwrap_or_else(|| "-".into())
+            )?;
+        }
+        Ok(())
+    })
 }

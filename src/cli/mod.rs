@@ -23,14 +23,13 @@ use clap::{Parser, Subcommand};
 
 use crate::clock::SystemClock;
 use crate::config::{Config, LogFormat, Overrides, Validated};
-use crate::service::{Core, ServiceError};
+use crate::service::Core;
 
 use api_keys::{api_key_command, ApiKeyCommand};
 use audit::{audit_log_command, AuditLogArgs};
 use campaigns::{campaign_command, reset_command, CampaignCommand, ResetCommand};
 use mail::{mail_log_command, task_command, MailLogArgs, TaskCommand};
-use output::print_json;
-use server::{healthcheck, serve};
+use output::Out;
 use smtp::{smtp_command, SmtpCommand};
 use templates::{template_command, TemplateCommand};
 use tenants::{tenant_command, TenantCommand};
@@ -137,7 +136,7 @@ enum Command {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let json = cli.json;
+    let out = Out::new(cli.json);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -148,32 +147,13 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    match runtime.block_on(run(cli, out)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) if json => {
-            eprintln!("{}", error_json(&e));
-            ExitCode::FAILURE
-        }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            out.error(&e);
             ExitCode::FAILURE
         }
     }
-}
-
-/// An error as `--json` reports it (on standard error): `{"error": {"code", "message"}}`, with
-/// the codes of the REST API where they fit.
-pub(super) fn error_json(e: &anyhow::Error) -> serde_json::Value {
-    let code = match e.downcast_ref::<ServiceError>() {
-        Some(ServiceError::NotFound(_)) => "not_found",
-        Some(ServiceError::Conflict(_)) => "conflict",
-        Some(ServiceError::Throttled(_)) => "too_many_requests",
-        Some(ServiceError::Internal(_)) => "internal",
-        Some(_) => "validation_failed",
-        None if e.downcast_ref::<crate::domain::InvalidInput>().is_some() => "validation_failed",
-        None => "failed",
-    };
-    serde_json::json!({ "error": { "code": code, "message": format!("{e:#}") } })
 }
 
 fn init_logging(config: &Validated, serving: bool) {
@@ -195,7 +175,7 @@ fn init_logging(config: &Validated, serving: bool) {
     };
 }
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
+async fn run(cli: Cli, out: Out) -> anyhow::Result<()> {
     let mut overrides = Overrides {
         data_dir: cli.data_dir.clone(),
         database_url: cli.database_url.clone(),
@@ -214,105 +194,46 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let config = Config::load(cli.config.as_deref(), &overrides)?;
     init_logging(&config, matches!(cli.command, Command::Serve { .. }));
-    let json = cli.json;
     match cli.command {
-        Command::Serve { .. } => serve(config).await,
-        Command::Migrate => {
-            let core = Core::open(config, Arc::new(SystemClock)).await?;
-            core.db.close().await;
-            if json {
-                return print_json(&serde_json::json!({ "database": "up to date" }));
-            }
-            println!("database is up to date");
-            Ok(())
-        }
-        Command::AuditLog(args) => {
-            let core = Core::open(config, Arc::new(SystemClock)).await?;
-            let r = audit_log_command(&core, args, json).await;
-            core.db.close().await;
-            r
-        }
-        Command::Template(cmd) => {
-            let core = Core::open(config, Arc::new(SystemClock)).await?;
-            let r = template_command(&core, cmd, json).await;
-            core.db.close().await;
-            r
+        Command::Serve { .. } => server::serve(config).await,
+        Command::Healthcheck { url } => server::healthcheck(&config, url, out).await,
+        Command::Migrate => with_core(config, async |_| server::migrated(out)).await,
+        Command::Backup { to } => {
+            with_core(config, async |c| server::backup(c, &to, out).await).await
         }
         Command::Tenant(cmd) => {
-            let core = Core::open(config, Arc::new(SystemClock)).await?;
-            let r = tenant_command(&core, cmd, json).await;
-            core.db.close().await;
-            r
+            with_core(config, async |c| tenant_command(c, cmd, out).await).await
         }
-        Command::User(cmd) => {
-            let core = Core::open(config, Arc::new(SystemClock)).await?;
-            let r = user_command(&core, cmd, json).await;
-            core.db.close().await;
-            r
-        }
-        Command::Smtp(cmd) => {
-            let core = Core::open(config, Arc::new(SystemClock)).await?;
-            let r = smtp_command(&core, cmd, json).await;
-            core.db.close().await;
-            r
-        }
-        Command::Task(cmd) => {
-            let core = Core::open(config, Arc::new(SystemClock)).await?;
-            let r = task_command(&core, cmd, json).await;
-            core.db.close().await;
-            r
-        }
+        Command::User(cmd) => with_core(config, async |c| user_command(c, cmd, out).await).await,
+        Command::Smtp(cmd) => with_core(config, async |c| smtp_command(c, cmd, out).await).await,
+        Command::Task(cmd) => with_core(config, async |c| task_command(c, cmd, out).await).await,
         Command::MailLog(args) => {
-            let core = Core::open(config, Arc::new(SystemClock)).await?;
-            let r = mail_log_command(&core, args, json).await;
-            core.db.close().await;
-            r
+            with_core(config, async |c| mail_log_command(c, args, out).await).await
         }
-        Command::Reset(cmd) => {
-            let core = Core::open(config, Arc::new(SystemClock)).await?;
-            let r = reset_command(&core, cmd, json).await;
-            core.db.close().await;
-            r
-        }
+        Command::Reset(cmd) => with_core(config, async |c| reset_command(c, cmd, out).await).await,
         Command::Campaign(cmd) => {
-            let core = Core::open(config, Arc::new(SystemClock)).await?;
-            let r = campaign_command(&core, cmd, json).await;
-            core.db.close().await;
-            r
+            with_core(config, async |c| campaign_command(c, cmd, out).await).await
         }
         Command::ApiKey(cmd) => {
-            let core = Core::open(config, Arc::new(SystemClock)).await?;
-            let r = api_key_command(&core, cmd, json).await;
-            core.db.close().await;
-            r
+            with_core(config, async |c| api_key_command(c, cmd, out).await).await
         }
-        Command::Healthcheck { url } => {
-            healthcheck(url.unwrap_or_else(|| {
-                let l = config.listen;
-                let host = if l.ip().is_unspecified() {
-                    "127.0.0.1".to_owned()
-                } else {
-                    l.ip().to_string()
-                };
-                format!("http://{host}:{}", l.port())
-            }))
-            .await?;
-            if json {
-                return print_json(&serde_json::json!({ "ready": true }));
-            }
-            println!("ready");
-            Ok(())
+        Command::AuditLog(args) => {
+            with_core(config, async |c| audit_log_command(c, args, out).await).await
         }
-        Command::Backup { to } => {
-            let core = Core::open(config, Arc::new(SystemClock)).await?;
-            let r = core.db.backup(&to).await.map_err(anyhow::Error::from);
-            core.db.close().await;
-            r?;
-            if json {
-                return print_json(&serde_json::json!({ "snapshot": to }));
-            }
-            println!("wrote a consistent snapshot to {}", to.display());
-            Ok(())
+        Command::Template(cmd) => {
+            with_core(config, async |c| template_command(c, cmd, out).await).await
         }
     }
+}
+
+/// Opens the database (migrating it), runs `command` and closes the database again, whatever
+/// the command's outcome.
+async fn with_core(
+    config: Validated,
+    command: impl AsyncFnOnce(&Core) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let core = Core::open(config, Arc::new(SystemClock)).await?;
+    let result = command(&core).await;
+    core.db.close().await;
+    result
 }

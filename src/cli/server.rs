@@ -1,9 +1,50 @@
-//! `latchkey serve` and `latchkey healthcheck`.
+//! `latchkey serve`, `migrate`, `backup` and `healthcheck`.
 
+use std::path::Path;
+
+use super::output::{line, Out};
 use crate::config::Validated;
+use crate::service::Core;
+
+/// `latchkey migrate`: `Core::open` has migrated the database.
+pub(super) fn migrated(out: Out) -> anyhow::Result<()> {
+    out.show(&serde_json::json!({ "database": "up to date" }), |t| {
+        line(t, "database is up to date")
+    })
+}
+
+/// `latchkey backup --to FILE`.
+pub(super) async fn backup(core: &Core, to: &Path, out: Out) -> anyhow::Result<()> {
+    core.db.backup(to).await?;
+    out.show(&serde_json::json!({ "snapshot": to }), |t| {
+        line(
+            t,
+            format_args!("wrote a consistent snapshot to {}", to.display()),
+        )
+    })
+}
+
+/// `latchkey healthcheck [--url URL]`: the server at `url`, by default the `listen` address.
+pub(super) async fn healthcheck(
+    config: &Validated,
+    url: Option<String>,
+    out: Out,
+) -> anyhow::Result<()> {
+    let base = url.unwrap_or_else(|| {
+        let l = config.listen;
+        let host = if l.ip().is_unspecified() {
+            "127.0.0.1".to_owned()
+        } else {
+            l.ip().to_string()
+        };
+        format!("http://{host}:{}", l.port())
+    });
+    ready(base).await?;
+    out.show(&serde_json::json!({ "ready": true }), |t| line(t, "ready"))
+}
 
 /// `GET {base}/readyz` over plain HTTP/1.1 on loopback or the listen address; no TLS.
-pub(super) async fn healthcheck(base: String) -> anyhow::Result<()> {
+async fn ready(base: String) -> anyhow::Result<()> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let url = url::Url::parse(&base).map_err(|e| anyhow::anyhow!("--url {base}: {e}"))?;
     anyhow::ensure!(

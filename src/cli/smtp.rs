@@ -1,11 +1,12 @@
 //! `latchkey smtp`: show, change and check the SMTP settings.
 
+use std::fmt::{self, Write as _};
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
 use super::input::read_password_stdin;
-use super::output::{onoff, print_json};
+use super::output::{onoff, Out, Text};
 use crate::domain::{parse_duration, parse_switch, EmailAddress};
 use crate::mail::SmtpSettings;
 use crate::service::{Actor, Core, SmtpInput, SmtpSource};
@@ -164,45 +165,53 @@ impl SmtpArgs {
     }
 }
 
-fn print_smtp(s: &SmtpSettings, source: SmtpSource) {
+fn write_smtp(w: &mut Text, s: &SmtpSettings, source: SmtpSource) -> fmt::Result {
     let source = match source {
         SmtpSource::Environment => "set by environment (LATCHKEY_SMTP_*)",
         SmtpSource::System => "system settings",
         SmtpSource::Tenant => "tenant override",
         SmtpSource::Unset => "not configured yet",
     };
-    println!("source:      {source}");
-    println!("enabled:     {}", onoff(s.enabled));
-    println!("host:        {}", s.host);
-    println!("port:        {}", s.port);
-    println!("security:    {}", s.security.as_str());
-    println!("auth:        {}", onoff(s.auth));
-    println!("username:    {}", s.username);
-    println!("password:    {}", s.password_state());
-    println!("from:        {} <{}>", s.from_name, s.from_address);
-    println!("reply-to:    {}", s.reply_to);
-    println!(
+    writeln!(w, "source:      {source}")?;
+    writeln!(w, "enabled:     {}", onoff(s.enabled))?;
+    writeln!(w, "host:        {}", s.host)?;
+    writeln!(w, "port:        {}", s.port)?;
+    writeln!(w, "security:    {}", s.security.as_str())?;
+    writeln!(w, "auth:        {}", onoff(s.auth))?;
+    writeln!(w, "username:    {}", s.username)?;
+    writeln!(w, "password:    {}", s.password_state())?;
+    writeln!(w, "from:        {} <{}>", s.from_name, s.from_address)?;
+    writeln!(w, "reply-to:    {}", s.reply_to)?;
+    writeln!(
+        w,
         "helo name:   {}",
         if s.helo_name.is_empty() {
             "localhost"
         } else {
             &s.helo_name
         }
-    );
-    println!("timeout:     {}s", s.timeout_secs);
+    )?;
+    writeln!(w, "timeout:     {}s", s.timeout_secs)?;
     if s.max_per_hour == 0 {
-        println!("rate limit:  none");
+        writeln!(w, "rate limit:  none")?;
     } else {
-        println!("rate limit:  {} mails per hour", s.max_per_hour);
+        writeln!(w, "rate limit:  {} mails per hour", s.max_per_hour)?;
     }
-    println!(
+    writeln!(
+        w,
         "extra CA:    {}",
         if s.extra_ca_pem.trim().is_empty() {
             "none"
         } else {
             "set"
         }
-    );
+    )?;
+    Ok(())
+}
+
+/// SMTP settings as the result of a command.
+fn show_smtp(out: Out, s: &SmtpSettings, source: SmtpSource) -> anyhow::Result<()> {
+    out.show(&smtp_json(s, source), |w| write_smtp(w, s, source))
 }
 
 /// The settings as shown to people: the password replaced by how it is kept.
@@ -221,7 +230,7 @@ fn smtp_json(s: &SmtpSettings, source: SmtpSource) -> serde_json::Value {
     v
 }
 
-pub(super) async fn smtp_command(core: &Core, cmd: SmtpCommand, json: bool) -> anyhow::Result<()> {
+pub(super) async fn smtp_command(core: &Core, cmd: SmtpCommand, out: Out) -> anyhow::Result<()> {
     let actor = Actor::Cli;
     match cmd {
         SmtpCommand::Show { tenant } => {
@@ -230,10 +239,7 @@ pub(super) async fn smtp_command(core: &Core, cmd: SmtpCommand, json: bool) -> a
                 None => None,
             };
             let eff = core.smtp_for(tenant.as_ref()).await?;
-            if json {
-                return print_json(&smtp_json(&eff.settings, eff.source));
-            }
-            print_smtp(&eff.settings, eff.source);
+            show_smtp(out, &eff.settings, eff.source)
         }
         SmtpCommand::Set { tenant, values } => {
             let tenant = match tenant {
@@ -253,10 +259,7 @@ pub(super) async fn smtp_command(core: &Core, cmd: SmtpCommand, json: bool) -> a
             } else {
                 SmtpSource::System
             };
-            if json {
-                return print_json(&smtp_json(&saved, source));
-            }
-            print_smtp(&saved, source);
+            show_smtp(out, &saved, source)
         }
         SmtpCommand::Check { to, tenant, values } => {
             let tenant = match tenant {
@@ -286,32 +289,31 @@ pub(super) async fn smtp_command(core: &Core, cmd: SmtpCommand, json: bool) -> a
             let report = core
                 .check_smtp(&actor, tenant.as_ref(), input, to, None)
                 .await?;
-            if json {
-                print_json(&report)?;
-            } else {
+            out.show(&report, |w| {
                 for s in &report.steps {
-                    println!(
+                    writeln!(
+                        w,
                         "{} {:<13} {}",
                         if s.ok { "ok  " } else { "FAIL" },
                         s.label,
                         s.sent.as_deref().unwrap_or("")
-                    );
+                    )?;
                     for line in s.reply.lines() {
-                        println!("                   {line}");
+                        writeln!(w, "                   {line}")?;
                     }
                     if let Some(h) = &s.hint {
-                        println!("     hint: {h}");
+                        writeln!(w, "     hint: {h}")?;
                     }
                 }
                 for skipped in &report.skipped {
-                    println!("--   {skipped:<13} skipped (no --to address)");
+                    writeln!(w, "--   {skipped:<13} skipped (no --to address)")?;
                 }
-                println!("{}", report.summary);
-            }
+                writeln!(w, "{}", report.summary)
+            })?;
             if !report.ok {
                 anyhow::bail!("the SMTP check failed");
             }
+            Ok(())
         }
     }
-    Ok(())
 }

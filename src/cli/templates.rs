@@ -1,11 +1,12 @@
 //! `latchkey template`: a tenant's mail templates.
 
+use std::fmt::{self, Write as _};
 use std::path::PathBuf;
 use std::str::FromStr;
 
 use clap::{Args, Subcommand};
 
-use super::output::{opt_time, print_json};
+use super::output::{opt_time, Out, Text};
 use crate::clock::format_utc;
 use crate::mail::templates::MailKind;
 use crate::service::{Actor, Core};
@@ -139,83 +140,87 @@ impl TemplateParts {
 }
 
 /// A template for people: whose it is, then its three parts.
-fn print_template(
+fn write_template(
+    w: &mut Text,
     tenant: &Tenant,
     kind: MailKind,
     lang: crate::domain::Language,
     saved: Option<(crate::clock::Timestamp, &str)>,
     src: &crate::mail::templates::TemplateSource,
-) {
-    println!("tenant:    {}", tenant.slug);
-    println!("kind:      {} ({})", kind.as_str(), kind.label());
-    println!("language:  {}", lang.as_str());
+) -> fmt::Result {
+    writeln!(w, "tenant:    {}", tenant.slug)?;
+    writeln!(w, "kind:      {} ({})", kind.as_str(), kind.label())?;
+    writeln!(w, "language:  {}", lang.as_str())?;
     match saved {
-        Some((at, by)) => println!(
+        Some((at, by)) => writeln!(
+            w,
             "template:  the tenant's own, saved {} by {by}",
             format_utc(at)
         ),
-        None => println!("template:  built-in"),
-    }
-    println!("subject:   {}", src.subject);
-    println!();
-    println!("--- text part ---");
-    println!("{}", src.text.trim_end());
-    println!("--- HTML part ---");
-    println!("{}", src.html.trim_end());
+        None => writeln!(w, "template:  built-in"),
+    }?;
+    writeln!(w, "subject:   {}", src.subject)?;
+    writeln!(w)?;
+    writeln!(w, "--- text part ---")?;
+    writeln!(w, "{}", src.text.trim_end())?;
+    writeln!(w, "--- HTML part ---")?;
+    writeln!(w, "{}", src.html.trim_end())?;
+    Ok(())
 }
 
 pub(super) async fn template_command(
     core: &Core,
     cmd: TemplateCommand,
-    json: bool,
+    out: Out,
 ) -> anyhow::Result<()> {
     let actor = Actor::Cli;
     match cmd {
         TemplateCommand::List { tenant } => {
             let tenant = core.tenant(&tenant).await?;
             let all = core.template_overview(&tenant).await?;
-            if json {
-                let rows: Vec<_> = all
-                    .iter()
-                    .map(|t| {
-                        serde_json::json!({
-                            "kind": t.kind.as_str(),
-                            "language": t.language.as_str(),
-                            "customised": t.customised,
-                            "updated_at": t.updated_at,
-                            "updated_by": t.updated_by,
-                        })
+            let rows: Vec<_> = all
+                .iter()
+                .map(|t| {
+                    serde_json::json!({
+                        "kind": t.kind.as_str(),
+                        "language": t.language.as_str(),
+                        "customised": t.customised,
+                        "updated_at": t.updated_at,
+                        "updated_by": t.updated_by,
                     })
-                    .collect();
-                return print_json(&rows);
-            }
-            println!(
-                "{:<20} {:<5} {:<9} {:<20} BY",
-                "KIND", "LANG", "TEMPLATE", "SAVED"
-            );
-            for t in &all {
-                println!(
-                    "{:<20} {:<5} {:<9} {:<20} {}",
-                    t.kind.as_str(),
-                    t.language.as_str(),
-                    if t.customised { "own" } else { "built-in" },
-                    opt_time(t.updated_at),
-                    t.updated_by.as_deref().unwrap_or("-")
-                );
-            }
+                })
+                .collect();
+            out.show(&rows, |w| {
+                writeln!(
+                    w,
+                    "{:<20} {:<5} {:<9} {:<20} BY",
+                    "KIND", "LANG", "TEMPLATE", "SAVED"
+                )?;
+                for t in &all {
+                    writeln!(
+                        w,
+                        "{:<20} {:<5} {:<9} {:<20} {}",
+                        t.kind.as_str(),
+                        t.language.as_str(),
+                        if t.customised { "own" } else { "built-in" },
+                        opt_time(t.updated_at),
+                        t.updated_by.as_deref().unwrap_or("-")
+                    )?;
+                }
+                Ok(())
+            })
         }
         TemplateCommand::Show { tenant, kind, lang } => {
             let tenant = core.tenant(&tenant).await?;
             let (kind, lang) = template_target(&kind, &lang)?;
             let t = core.effective_template(&tenant, kind, lang).await?;
-            if json {
-                return print_json(&t);
-            }
             let saved = match (t.customised, t.updated_at, t.updated_by.as_deref()) {
                 (true, Some(at), Some(by)) => Some((at, by)),
                 _ => None,
             };
-            print_template(&tenant, kind, lang, saved, &t.source);
+            out.show(&t, |w| {
+                write_template(w, &tenant, kind, lang, saved, &t.source)
+            })
         }
         TemplateCommand::Set {
             tenant,
@@ -234,15 +239,15 @@ pub(super) async fn template_command(
             core.save_template(&actor, &tenant, kind, lang, &src, None)
                 .await?;
             let t = core.effective_template(&tenant, kind, lang).await?;
-            if json {
-                return print_json(&t);
-            }
-            println!(
-                "saved the {} ({}) template of tenant `{}`; new mail of this kind uses it",
-                kind.as_str(),
-                lang.as_str(),
-                tenant.slug
-            );
+            out.show(&t, |w| {
+                writeln!(
+                    w,
+                    "saved the {} ({}) template of tenant `{}`; new mail of this kind uses it",
+                    kind.as_str(),
+                    lang.as_str(),
+                    tenant.slug
+                )
+            })
         }
         TemplateCommand::Reset { tenant, kind, lang } => {
             let tenant = core.tenant(&tenant).await?;
@@ -254,24 +259,25 @@ pub(super) async fn template_command(
             core.reset_template(&actor, &tenant, kind, lang, None)
                 .await?;
             let t = core.effective_template(&tenant, kind, lang).await?;
-            if json {
-                return print_json(&t);
-            }
-            if was_own {
-                println!(
-                    "the {} ({}) template of tenant `{}` is the built-in one again",
-                    kind.as_str(),
-                    lang.as_str(),
-                    tenant.slug
-                );
-            } else {
-                println!(
-                    "the {} ({}) template of tenant `{}` already was the built-in one",
-                    kind.as_str(),
-                    lang.as_str(),
-                    tenant.slug
-                );
-            }
+            out.show(&t, |w| {
+                if was_own {
+                    writeln!(
+                        w,
+                        "the {} ({}) template of tenant `{}` is the built-in one again",
+                        kind.as_str(),
+                        lang.as_str(),
+                        tenant.slug
+                    )
+                } else {
+                    writeln!(
+                        w,
+                        "the {} ({}) template of tenant `{}` already was the built-in one",
+                        kind.as_str(),
+                        lang.as_str(),
+                        tenant.slug
+                    )
+                }
+            })
         }
         TemplateCommand::Preview {
             tenant,
@@ -284,16 +290,14 @@ pub(super) async fn template_command(
             let current = core.effective_template(&tenant, kind, lang).await?;
             let src = parts.apply(current.source)?;
             let rendered = core.preview_template(kind, &src)?;
-            if json {
-                return print_json(&rendered);
-            }
-            println!("Subject: {}", rendered.subject);
-            println!();
-            println!("--- text part ---");
-            println!("{}", rendered.text.trim_end());
-            println!("--- HTML part ---");
-            println!("{}", rendered.html.trim_end());
+            out.show(&rendered, |w| {
+                writeln!(w, "Subject: {}", rendered.subject)?;
+                writeln!(w)?;
+                writeln!(w, "--- text part ---")?;
+                writeln!(w, "{}", rendered.text.trim_end())?;
+                writeln!(w, "--- HTML part ---")?;
+                writeln!(w, "{}", rendered.html.trim_end())
+            })
         }
     }
-    Ok(())
 }

@@ -1,8 +1,10 @@
 //! `latchkey tenant`: create, list, show and change tenants.
 
+use std::fmt::{self, Write as _};
+
 use clap::{Args, Subcommand};
 
-use super::output::{onoff, print_json};
+use super::output::{onoff, Out, Text};
 use crate::clock::format_utc;
 use crate::domain::{
     format_duration, parse_duration, parse_switch, DisplayName, PublicUrl, TenantSlug,
@@ -62,43 +64,54 @@ pub(super) struct TenantSet {
     enabled: Option<String>,
 }
 
-fn print_tenant(t: &Tenant) {
+fn write_tenant(w: &mut Text, t: &Tenant) -> fmt::Result {
     let s = &t.settings;
-    println!("tenant:                    {}", t.slug);
-    println!("name:                      {}", t.display_name);
-    println!(
+    writeln!(w, "tenant:                    {}", t.slug)?;
+    writeln!(w, "name:                      {}", t.display_name)?;
+    writeln!(
+        w,
         "status:                    {}",
         if t.enabled { "enabled" } else { "disabled" }
-    );
-    println!(
+    )?;
+    writeln!(
+        w,
         "public url:                {}",
         t.public_url.as_deref().unwrap_or("(system public_url)")
-    );
-    println!(
+    )?;
+    writeln!(
+        w,
         "password reset:            {}",
         onoff(s.password_reset_enabled)
-    );
-    println!(
+    )?;
+    writeln!(
+        w,
         "reset link ttl:            {}",
         format_duration(s.reset_link_ttl_secs)
-    );
-    println!("min password length:       {}", s.password_min_length);
-    println!(
+    )?;
+    writeln!(w, "min password length:       {}", s.password_min_length)?;
+    writeln!(
+        w,
         "admin reset delay:         {}",
         format_duration(s.admin_reset_delay_secs)
-    );
-    println!(
+    )?;
+    writeln!(
+        w,
         "reset fallback to primary: {}",
         onoff(s.reset_fallback_to_primary)
-    );
-    println!("default language:          {}", s.default_language.as_str());
-    println!("created:                   {}", format_utc(t.created_at));
+    )?;
+    writeln!(
+        w,
+        "default language:          {}",
+        s.default_language.as_str()
+    )?;
+    writeln!(w, "created:                   {}", format_utc(t.created_at))?;
+    Ok(())
 }
 
 pub(super) async fn tenant_command(
     core: &Core,
     cmd: TenantCommand,
-    json: bool,
+    out: Out,
 ) -> anyhow::Result<()> {
     let actor = Actor::Cli;
     match cmd {
@@ -113,41 +126,40 @@ pub(super) async fn tenant_command(
             let t = core
                 .create_tenant(&actor, &slug, name.as_ref(), url.as_ref())
                 .await?;
-            if json {
-                return print_json(&t);
-            }
-            println!(
-                "created tenant `{}`: {}",
-                t.slug,
-                core.config.public_url.join(&format!("/t/{}/login", t.slug))
-            );
+            out.show(&t, |w| {
+                writeln!(
+                    w,
+                    "created tenant `{}`: {}",
+                    t.slug,
+                    core.config.public_url.join(&format!("/t/{}/login", t.slug))
+                )
+            })
         }
         TenantCommand::List => {
             let tenants = store::tenants::list(&core.db).await?;
-            if json {
-                return print_json(&tenants);
-            }
-            println!(
-                "{:<24} {:<8} {:<14} NAME",
-                "SLUG", "STATUS", "PASSWORD-RESET"
-            );
-            for t in tenants {
-                let status = if t.enabled { "enabled" } else { "disabled" };
-                println!(
-                    "{:<24} {:<8} {:<14} {}",
-                    t.slug,
-                    status,
-                    onoff(t.settings.password_reset_enabled),
-                    t.display_name
-                );
-            }
+            out.show(&tenants, |w| {
+                writeln!(
+                    w,
+                    "{:<24} {:<8} {:<14} NAME",
+                    "SLUG", "STATUS", "PASSWORD-RESET"
+                )?;
+                for t in &tenants {
+                    let status = if t.enabled { "enabled" } else { "disabled" };
+                    writeln!(
+                        w,
+                        "{:<24} {:<8} {:<14} {}",
+                        t.slug,
+                        status,
+                        onoff(t.settings.password_reset_enabled),
+                        t.display_name
+                    )?;
+                }
+                Ok(())
+            })
         }
         TenantCommand::Show { slug } => {
             let t = core.tenant(&slug).await?;
-            if json {
-                return print_json(&t);
-            }
-            print_tenant(&t);
+            out.show(&t, |w| write_tenant(w, &t))
         }
         TenantCommand::Set(set) => {
             let mut t = core.tenant(&set.slug).await?;
@@ -186,11 +198,7 @@ pub(super) async fn tenant_command(
                 t.enabled = parse_switch("--enabled", v)?;
             }
             core.update_tenant(&actor, &t, &before).await?;
-            if json {
-                return print_json(&t);
-            }
-            print_tenant(&t);
+            out.show(&t, |w| write_tenant(w, &t))
         }
     }
-    Ok(())
 }

@@ -1,11 +1,12 @@
 //! `latchkey user`: accounts, and their CSV import and export.
 
+use std::fmt::{self, Write as _};
 use std::path::PathBuf;
 
 use clap::Subcommand;
 
 use super::input::read_password_stdin;
-use super::output::print_json;
+use super::output::{Out, Text};
 use crate::clock::format_utc;
 use crate::domain::{AccountStatus, DisplayName, EmailAddress, Role, Username};
 use crate::service::{AccountChanges, Actor, Core, CreateAccount};
@@ -121,33 +122,38 @@ pub(super) enum UserCommand {
     },
 }
 
-fn print_account(a: &Account, tenant: &Tenant) {
-    println!("tenant:               {}", tenant.slug);
-    println!("username:             {}", a.username);
-    println!("name:                 {}", a.display_name);
-    println!(
+fn write_account(w: &mut Text, a: &Account, tenant: &Tenant) -> fmt::Result {
+    writeln!(w, "tenant:               {}", tenant.slug)?;
+    writeln!(w, "username:             {}", a.username)?;
+    writeln!(w, "name:                 {}", a.display_name)?;
+    writeln!(
+        w,
         "e-mail:               {}",
         a.email.as_deref().unwrap_or("-")
-    );
-    println!(
+    )?;
+    writeln!(
+        w,
         "reset e-mail:         {}",
         a.reset_email.as_deref().unwrap_or("-")
-    );
-    println!("role:                 {}", a.role.as_str());
-    println!("status:               {}", a.status.as_str());
-    println!(
+    )?;
+    writeln!(w, "role:                 {}", a.role.as_str())?;
+    writeln!(w, "status:               {}", a.status.as_str())?;
+    writeln!(
+        w,
         "password:             {}",
         if a.password_hash.is_some() {
             "set"
         } else {
             "not set"
         }
-    );
-    println!(
+    )?;
+    writeln!(
+        w,
         "must change password: {}",
         if a.must_change_password { "yes" } else { "no" }
-    );
-    println!("created:              {}", format_utc(a.created_at));
+    )?;
+    writeln!(w, "created:              {}", format_utc(a.created_at))?;
+    Ok(())
 }
 
 /// `""` means "remove"; anything else must be a valid address.
@@ -159,7 +165,7 @@ fn optional_email(raw: Option<&str>) -> anyhow::Result<Option<Option<EmailAddres
     })
 }
 
-pub(super) async fn user_command(core: &Core, cmd: UserCommand, json: bool) -> anyhow::Result<()> {
+pub(super) async fn user_command(core: &Core, cmd: UserCommand, out: Out) -> anyhow::Result<()> {
     let actor = Actor::Cli;
     match cmd {
         UserCommand::Create {
@@ -199,18 +205,19 @@ pub(super) async fn user_command(core: &Core, cmd: UserCommand, json: bool) -> a
             let a = core
                 .create_account_with(&actor, &tenant, new, must_change_password, None)
                 .await?;
-            if json {
-                return print_json(&a);
-            }
-            println!(
-                "created {} `{}` in tenant `{}`",
-                a.role.as_str(),
-                a.username,
-                tenant.slug
-            );
-            if a.password_hash.is_none() {
-                println!("note: the account has no password yet; set one with `latchkey user set --tenant {} {} --password-stdin`", tenant.slug, a.username);
-            }
+            out.show(&a, |w| {
+                writeln!(
+                    w,
+                    "created {} `{}` in tenant `{}`",
+                    a.role.as_str(),
+                    a.username,
+                    tenant.slug
+                )?;
+                if a.password_hash.is_none() {
+                    writeln!(w, "note: the account has no password yet; set one with `latchkey user set --tenant {} {} --password-stdin`", tenant.slug, a.username)?;
+                }
+                Ok(())
+            })
         }
         UserCommand::List {
             tenant,
@@ -227,31 +234,30 @@ pub(super) async fn user_command(core: &Core, cmd: UserCommand, json: bool) -> a
                 offset.max(0),
             )
             .await?;
-            if json {
-                return print_json(&accounts);
-            }
-            println!(
-                "{:<24} {:<13} {:<9} {:<32} RESET-EMAIL",
-                "USERNAME", "ROLE", "STATUS", "E-MAIL"
-            );
-            for a in accounts {
-                println!(
-                    "{:<24} {:<13} {:<9} {:<32} {}",
-                    a.username,
-                    a.role.as_str(),
-                    a.status.as_str(),
-                    a.email.as_deref().unwrap_or("-"),
-                    a.reset_email.as_deref().unwrap_or("-")
-                );
-            }
+            out.show(&accounts, |w| {
+                writeln!(
+                    w,
+                    "{:<24} {:<13} {:<9} {:<32} RESET-EMAIL",
+                    "USERNAME", "ROLE", "STATUS", "E-MAIL"
+                )?;
+                for a in &accounts {
+                    writeln!(
+                        w,
+                        "{:<24} {:<13} {:<9} {:<32} {}",
+                        a.username,
+                        a.role.as_str(),
+                        a.status.as_str(),
+                        a.email.as_deref().unwrap_or("-"),
+                        a.reset_email.as_deref().unwrap_or("-")
+                    )?;
+                }
+                Ok(())
+            })
         }
         UserCommand::Show { tenant, username } => {
             let tenant = core.tenant(&tenant).await?;
             let a = core.account_by_username(&tenant, &username).await?;
-            if json {
-                return print_json(&a);
-            }
-            print_account(&a, &tenant);
+            out.show(&a, |w| write_account(w, &a, &tenant))
         }
         UserCommand::Set {
             tenant,
@@ -283,65 +289,62 @@ pub(super) async fn user_command(core: &Core, cmd: UserCommand, json: bool) -> a
                 core.admin_set_password(&actor, &tenant, &a, &pw).await?;
             }
             let a = core.account_by_username(&tenant, &username).await?;
-            if json {
-                return print_json(&a);
-            }
-            print_account(&a, &tenant);
+            out.show(&a, |w| write_account(w, &a, &tenant))
         }
         UserCommand::Disable { tenant, username } => {
             let tenant = core.tenant(&tenant).await?;
             let a = core.account_by_username(&tenant, &username).await?;
             core.set_account_status(&actor, &tenant, &a, AccountStatus::Disabled)
                 .await?;
-            if json {
-                return print_json(&core.account_by_username(&tenant, &a.username).await?);
-            }
-            println!("disabled `{}`; its sessions have ended", a.username);
+            let now = core.account_by_username(&tenant, &a.username).await?;
+            out.show(&now, |w| {
+                writeln!(w, "disabled `{}`; its sessions have ended", a.username)
+            })
         }
         UserCommand::Import {
             tenant,
             file,
             dry_run,
-        } => return user_import(core, &tenant, &file, dry_run, json).await,
+        } => user_import(core, &tenant, &file, dry_run, out).await,
         UserCommand::Export { tenant } => {
             let tenant = core.tenant(&tenant).await?;
-            if json {
-                return user_export_json(core, &tenant).await;
+            // Two different reads, each audited with its format.
+            if out.json() {
+                let rows = user_export_rows(core, &tenant).await?;
+                out.show(&rows, |_| Ok(()))
+            } else {
+                out.raw(&core.export_users_csv(&actor, &tenant, None).await?)
             }
-            let csv = core.export_users_csv(&actor, &tenant, None).await?;
-            print!("{csv}");
         }
         UserCommand::Enable { tenant, username } => {
             let tenant = core.tenant(&tenant).await?;
             let a = core.account_by_username(&tenant, &username).await?;
             core.set_account_status(&actor, &tenant, &a, AccountStatus::Active)
                 .await?;
-            if json {
-                return print_json(&core.account_by_username(&tenant, &a.username).await?);
-            }
-            println!("enabled `{}`", a.username);
+            let now = core.account_by_username(&tenant, &a.username).await?;
+            out.show(&now, |w| writeln!(w, "enabled `{}`", a.username))
         }
         UserCommand::Delete { tenant, username } => {
             let tenant = core.tenant(&tenant).await?;
             let a = core.account_by_username(&tenant, &username).await?;
             core.delete_account(&actor, &tenant, &a, None).await?;
-            if json {
-                return print_json(&serde_json::json!({
-                    "deleted": true, "tenant": tenant.slug, "username": a.username,
-                }));
-            }
-            println!(
-                "deleted `{}` from tenant `{}`; its sessions and reset links have ended",
-                a.username, tenant.slug
-            );
+            let deleted = serde_json::json!({
+                "deleted": true, "tenant": tenant.slug, "username": a.username,
+            });
+            out.show(&deleted, |w| {
+                writeln!(
+                    w,
+                    "deleted `{}` from tenant `{}`; its sessions and reset links have ended",
+                    a.username, tenant.slug
+                )
+            })
         }
     }
-    Ok(())
 }
 
 /// `latchkey user export --json`: the CSV's columns as one JSON array (values as stored: the
 /// spreadsheet-formula defusing of the CSV is not needed here). Audited like the CSV export.
-async fn user_export_json(core: &Core, tenant: &Tenant) -> anyhow::Result<()> {
+async fn user_export_rows(core: &Core, tenant: &Tenant) -> anyhow::Result<Vec<serde_json::Value>> {
     const PAGE: i64 = 1000;
     let mut rows = Vec::new();
     loop {
@@ -372,7 +375,7 @@ async fn user_export_json(core: &Core, tenant: &Tenant) -> anyhow::Result<()> {
         detail: serde_json::json!({ "count": rows.len(), "format": "json" }),
     })
     .await;
-    print_json(&rows)
+    Ok(rows)
 }
 
 /// `latchkey user import`: the same check and all-or-nothing import as the console's page.
@@ -381,7 +384,7 @@ async fn user_import(
     tenant: &str,
     file: &std::path::Path,
     dry_run: bool,
-    json: bool,
+    out: Out,
 ) -> anyhow::Result<()> {
     let tenant = core.tenant(tenant).await?;
     let bytes = if file.as_os_str() == "-" {
@@ -396,18 +399,17 @@ async fn user_import(
     let report = core
         .import_users(&Actor::Cli, &tenant, &text, dry_run, None)
         .await?;
-    if json {
-        print_json(&report)?;
-    } else {
+    out.show(&report, |w| {
         for r in &report.rows {
             let check = if r.errors.is_empty() {
                 "OK".to_owned()
             } else {
                 format!("error: {}", r.errors.join("; "))
             };
-            println!("line {:<6} {:<24} {check}", r.line, r.username);
+            writeln!(w, "line {:<6} {:<24} {check}", r.line, r.username)?;
         }
-    }
+        Ok(())
+    })?;
     if let Some(e) = &report.error {
         anyhow::bail!("nothing was imported: {e}");
     }
@@ -418,18 +420,19 @@ async fn user_import(
             report.rows.len()
         );
     }
-    if !json {
+    out.text(|w| {
         if dry_run {
-            println!(
+            writeln!(
+                w,
                 "dry run: all {} rows are fine; nothing was changed",
                 report.rows.len()
-            );
+            )
         } else {
-            println!(
+            writeln!(
+                w,
                 "imported {} users into tenant `{}` (without passwords)",
                 report.imported, tenant.slug
-            );
+            )
         }
-    }
-    Ok(())
+    })
 }
