@@ -8,8 +8,7 @@ use super::input::{optional_tenant, tenant_slug};
 use super::output::Out;
 use crate::clock::format_utc;
 use crate::domain::parse_duration;
-use crate::service::{Actor, Core};
-use crate::store;
+use crate::service::{Actor, ApiKey, Core};
 
 #[derive(Subcommand)]
 pub(super) enum ApiKeyCommand {
@@ -49,11 +48,7 @@ pub(super) enum ApiKeyCommand {
 
 /// A key as the CLI shows it: the stored fields (never the key, only its hash is stored) plus
 /// its tenant's slug (`null` for an all-tenants key) and its state.
-fn key_json(
-    core: &Core,
-    k: &store::api_keys::ApiKey,
-    tenant: Option<String>,
-) -> anyhow::Result<serde_json::Value> {
+fn key_json(core: &Core, k: &ApiKey, tenant: Option<String>) -> anyhow::Result<serde_json::Value> {
     let mut v = serde_json::to_value(k)?;
     v["tenant"] = tenant.map_or(serde_json::Value::Null, serde_json::Value::String);
     v["state"] = serde_json::Value::String(k.state(core.now()).to_owned());
@@ -61,7 +56,7 @@ fn key_json(
 }
 
 /// The slug of a key's tenant; `None` for an all-tenants key.
-async fn key_tenant(core: &Core, k: &store::api_keys::ApiKey) -> anyhow::Result<Option<String>> {
+async fn key_tenant(core: &Core, k: &ApiKey) -> anyhow::Result<Option<String>> {
     Ok(match k.tenant_id {
         Some(_) => Some(tenant_slug(core, k.tenant_id).await?),
         None => None,
@@ -114,7 +109,7 @@ pub(super) async fn api_key_command(
         }
         ApiKeyCommand::List { tenant } => {
             let tenant = optional_tenant(core, tenant.as_deref()).await?;
-            let keys = store::api_keys::list(&core.db, tenant.as_ref().map(|t| t.id)).await?;
+            let keys = core.api_keys(tenant.as_ref()).await?;
             let mut rows = Vec::with_capacity(keys.len());
             for k in &keys {
                 rows.push((k, key_tenant(core, k).await?));
@@ -153,7 +148,8 @@ pub(super) async fn api_key_command(
         }
         ApiKeyCommand::Revoke { id } => {
             core.revoke_api_key(&Actor::Cli, None, id).await?;
-            let key = store::api_keys::get(&core.db, id)
+            let key = core
+                .api_key(id)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("API key {id} vanished"))?;
             let v = key_json(core, &key, key_tenant(core, &key).await?)?;

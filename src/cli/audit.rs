@@ -7,8 +7,7 @@ use clap::Args;
 use super::input::{optional_tenant, parse_day};
 use super::output::{one_line, Out, LIST_TEXT_WIDTH};
 use crate::clock::format_utc;
-use crate::service::Core;
-use crate::store;
+use crate::service::{AuditFilter, Core};
 
 #[derive(Args)]
 pub(super) struct AuditLogArgs {
@@ -62,7 +61,7 @@ pub(super) async fn audit_log_command(
             Some(o)
         }
     };
-    let filter = store::audit::Filter {
+    let filter = AuditFilter {
         tenant_id: optional_tenant(core, args.tenant.as_deref())
             .await?
             .map(|t| t.id),
@@ -75,8 +74,9 @@ pub(super) async fn audit_log_command(
         limit: args.limit.clamp(1, 10_000),
         offset: args.offset.max(0),
     };
-    let events = store::audit::search(&core.db, &filter).await?;
-    let tenants: std::collections::HashMap<i64, String> = store::tenants::list(&core.db)
+    let events = core.audit_events(&filter).await?;
+    let tenants: std::collections::HashMap<i64, String> = core
+        .tenants()
         .await?
         .into_iter()
         .map(|t| (t.id, t.slug))

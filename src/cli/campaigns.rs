@@ -8,8 +8,8 @@ use clap::Subcommand;
 use super::output::Out;
 use crate::clock::format_utc;
 use crate::domain::parse_duration;
-use crate::service::{Actor, Core};
-use crate::store::{self, Tenant};
+use crate::service::{Actor, Campaign, Core, MailFilter, Skipped, Task, Tenant};
+use crate::store;
 
 #[derive(Subcommand)]
 pub(super) enum ResetCommand {
@@ -144,12 +144,12 @@ pub(super) async fn reset_command(core: &Core, cmd: ResetCommand, out: Out) -> a
     show_campaign(core, &tenant, id, out).await
 }
 
-/// A campaign with its status counts, its mails (oldest first) and the recipients it skipped.
+/// A campaign with its status counts, its mails (newest first) and the recipients it skipped.
 struct CampaignView {
-    campaign: store::campaigns::Campaign,
+    campaign: Campaign,
     counts: Vec<(String, i64)>,
-    skipped: Vec<store::campaigns::Skipped>,
-    tasks: Vec<store::mail::Task>,
+    skipped: Vec<Skipped>,
+    tasks: Vec<Task>,
 }
 
 // TODO(issue 13): use Core::campaign_view
@@ -159,7 +159,7 @@ async fn campaign_view(core: &Core, tenant: &Tenant, id: i64) -> anyhow::Result<
     let skipped = store::campaigns::skipped(&core.db, id).await?;
     let tasks = store::mail::list(
         &core.db,
-        &store::mail::Filter {
+        &MailFilter {
             tenant_id: Some(tenant.id),
             campaign_id: Some(id),
             limit: 100_000,
@@ -229,12 +229,12 @@ pub(super) async fn campaign_command(
     match cmd {
         CampaignCommand::List { tenant } => {
             let tenant = core.tenant(&tenant).await?;
-            let list = store::campaigns::list(&core.db, tenant.id, 1000, 0).await?;
+            let list = core.campaigns(&tenant, 1000, 0).await?;
             // The status counts are only shown as text.
             let mut counts = Vec::new();
             if !out.json() {
                 for c in &list {
-                    counts.push(store::mail::counts(&core.db, Some(tenant.id), Some(c.id)).await?);
+                    counts.push(core.campaign_counts(&tenant, c.id).await?);
                 }
             }
             out.show(&list, |w| {

@@ -4,8 +4,7 @@ use std::io::BufRead;
 
 use secrecy::SecretString;
 
-use crate::service::Core;
-use crate::store::{self, Tenant};
+use crate::service::{Core, Tenant};
 
 pub(super) fn read_password_stdin() -> anyhow::Result<SecretString> {
     let mut line = String::new();
@@ -48,7 +47,7 @@ pub(super) async fn optional_tenant(
 /// The tenant's slug for a task or log row, "-" for system mail (no tenant).
 pub(super) async fn tenant_slug(core: &Core, id: Option<i64>) -> anyhow::Result<String> {
     Ok(match id {
-        Some(id) => match store::tenants::by_id(&core.db, id).await? {
+        Some(id) => match core.tenant_by_id(id).await? {
             Some(t) => t.slug,
             None => format!("#{id} (deleted)"),
         },

@@ -10,9 +10,7 @@ use super::input::{optional_tenant, parse_day, tenant_slug};
 use super::output::{one_line, opt_time, Out, Text, LIST_TEXT_WIDTH};
 use crate::clock::format_utc;
 use crate::mail::templates::MailKind;
-use crate::service::{Actor, Core, ServiceError};
-use crate::store::mail::{Filter, LogEntry, Task};
-use crate::store::{self, Tenant};
+use crate::service::{Actor, Core, LogEntry, MailFilter as Filter, ServiceError, Task, Tenant};
 
 #[derive(Subcommand)]
 pub(super) enum TaskCommand {
@@ -229,7 +227,7 @@ pub(super) async fn task_command(core: &Core, cmd: TaskCommand, out: Out) -> any
                 offset: offset.max(0),
                 ..Filter::default()
             };
-            let tasks = store::mail::list(&core.db, &filter).await?;
+            let tasks = core.mail_tasks(&filter).await?;
             out.show(&tasks, |w| {
                 writeln!(
                     w,
@@ -272,15 +270,13 @@ pub(super) async fn task_command(core: &Core, cmd: TaskCommand, out: Out) -> any
                 ),
                 Err(e) => (None, Some(e.to_string())),
             };
-            let log = store::mail::log_list(
-                &core.db,
-                &Filter {
+            let log = core
+                .mail_log(&Filter {
                     task_id: Some(task.id),
                     limit: 1_000,
                     ..Filter::default()
-                },
-            )
-            .await?;
+                })
+                .await?;
             let details = TaskDetails {
                 task: &task,
                 tenant: slug,
@@ -422,7 +418,7 @@ pub(super) async fn mail_log_command(
         offset: args.offset.max(0),
         ..Filter::default()
     };
-    let entries = store::mail::log_list(&core.db, &filter).await?;
+    let entries = core.mail_log(&filter).await?;
     out.show(&log_rows(&entries), |w| {
         writeln!(
             w,

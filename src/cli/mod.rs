@@ -234,6 +234,6 @@ async fn with_core(
 ) -> anyhow::Result<()> {
     let core = Core::open(config, Arc::new(SystemClock)).await?;
     let result = command(&core).await;
-    core.db.close().await;
+    core.close().await;
     result
 }

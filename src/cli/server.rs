@@ -15,7 +15,7 @@ pub(super) fn migrated(out: Out) -> anyhow::Result<()> {
 
 /// `latchkey backup --to FILE`.
 pub(super) async fn backup(core: &Core, to: &Path, out: Out) -> anyhow::Result<()> {
-    core.db.backup(to).await?;
+    core.backup(to).await?;
     out.show(&serde_json::json!({ "snapshot": to }), |t| {
         line(
             t,

@@ -9,8 +9,8 @@ use clap::{Args, Subcommand};
 use super::output::{opt_time, Out, Text};
 use crate::clock::format_utc;
 use crate::mail::templates::MailKind;
+use crate::service::Tenant;
 use crate::service::{Actor, Core};
-use crate::store::Tenant;
 
 #[derive(Subcommand)]
 pub(super) enum TemplateCommand {

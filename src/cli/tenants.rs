@@ -9,8 +9,7 @@ use crate::clock::format_utc;
 use crate::domain::{
     format_duration, parse_duration, parse_switch, DisplayName, PublicUrl, TenantSlug,
 };
-use crate::service::{Actor, Core};
-use crate::store::{self, Tenant};
+use crate::service::{Actor, Core, Tenant};
 
 #[derive(Subcommand)]
 pub(super) enum TenantCommand {
@@ -136,7 +135,7 @@ pub(super) async fn tenant_command(
             })
         }
         TenantCommand::List => {
-            let tenants = store::tenants::list(&core.db).await?;
+            let tenants = core.tenants().await?;
             out.show(&tenants, |w| {
                 writeln!(
                     w,

@@ -9,8 +9,7 @@ use super::input::read_password_stdin;
 use super::output::{Out, Text};
 use crate::clock::format_utc;
 use crate::domain::{AccountStatus, DisplayName, EmailAddress, Role, Username};
-use crate::service::{AccountChanges, Actor, Core, CreateAccount};
-use crate::store::{self, Account, Tenant};
+use crate::service::{Account, AccountChanges, Actor, Core, CreateAccount, Tenant};
 
 #[derive(Subcommand)]
 pub(super) enum UserCommand {
@@ -226,14 +225,14 @@ pub(super) async fn user_command(core: &Core, cmd: UserCommand, out: Out) -> any
             offset,
         } => {
             let tenant = core.tenant(&tenant).await?;
-            let accounts = store::accounts::search(
-                &core.db,
-                tenant.id,
-                query.as_deref().unwrap_or(""),
-                limit.clamp(1, 10_000),
-                offset.max(0),
-            )
-            .await?;
+            let accounts = core
+                .search_accounts(
+                    &tenant,
+                    query.as_deref().unwrap_or(""),
+                    limit.clamp(1, 10_000),
+                    offset.max(0),
+                )
+                .await?;
             out.show(&accounts, |w| {
                 writeln!(
                     w,
@@ -348,8 +347,9 @@ async fn user_export_rows(core: &Core, tenant: &Tenant) -> anyhow::Result<Vec<se
     const PAGE: i64 = 1000;
     let mut rows = Vec::new();
     loop {
-        let page =
-            store::accounts::search(&core.db, tenant.id, "", PAGE, rows.len() as i64).await?;
+        let page = core
+            .search_accounts(tenant, "", PAGE, rows.len() as i64)
+            .await?;
         let n = page.len() as i64;
         rows.extend(page.into_iter().map(|a| {
             serde_json::json!({
