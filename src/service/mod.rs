@@ -6,6 +6,7 @@ mod accounts;
 pub mod admin_reset;
 pub mod api_keys;
 mod auth;
+mod cli_reads;
 mod delivery;
 pub mod housekeeping;
 pub mod login_limits;
@@ -20,6 +21,9 @@ use std::sync::Arc;
 
 pub use accounts::{AccountChanges, CreateAccount};
 pub use auth::{LoginOutcome, SessionInfo};
+pub use cli_reads::{
+    Account, ApiKey, AuditEvent, AuditFilter, Campaign, LogEntry, MailFilter, Skipped, Task, Tenant,
+};
 pub use delivery::NewMail;
 pub use smtp::{EffectiveSmtp, SmtpInput, SmtpSource};
 

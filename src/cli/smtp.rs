@@ -1,0 +1,319 @@
+//! `latchkey smtp`: show, change and check the SMTP settings.
+
+use std::fmt::{self, Write as _};
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+use super::input::read_password_stdin;
+use super::output::{onoff, Out, Text};
+use crate::domain::{parse_duration, parse_switch, EmailAddress};
+use crate::mail::SmtpSettings;
+use crate::service::{Actor, Core, SmtpInput, SmtpSource};
+
+#[derive(Subcommand)]
+pub(super) enum SmtpCommand {
+    /// Show the SMTP settings (the password only as "set"/"not set").
+    Show {
+        /// A tenant's own override instead of the system settings.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Change SMTP settings; options not given keep their value.
+    Set {
+        /// Change this tenant's override instead of the system settings.
+        #[arg(long)]
+        tenant: Option<String>,
+        #[command(flatten)]
+        values: SmtpArgs,
+    },
+    /// Connect, encrypt, sign in and (with --to) send a test message, showing each step.
+    /// Exits with status 1 when a step fails. Options check unsaved values on top of the
+    /// settings in effect (also those of LATCHKEY_SMTP_*); --enabled and --max-per-hour are
+    /// refused.
+    Check {
+        /// Send a test message to this address.
+        #[arg(long, value_name = "ADDRESS")]
+        to: Option<String>,
+        #[arg(long)]
+        tenant: Option<String>,
+        #[command(flatten)]
+        values: SmtpArgs,
+    },
+}
+
+#[derive(Args, Default)]
+pub(super) struct SmtpArgs {
+    /// Send mail at all: on or off.
+    #[arg(long, value_name = "on|off")]
+    enabled: Option<String>,
+    /// Mail server host: a DNS name or an IP address (IPv6 without brackets; the port goes in
+    /// --port).
+    #[arg(long)]
+    host: Option<String>,
+    /// Port: 587 for starttls, 465 for tls, 25 for a local relay.
+    #[arg(long)]
+    port: Option<u16>,
+    /// starttls (default), tls (implicit, port 465) or none (no encryption: trusted relays only).
+    #[arg(long, value_name = "MODE")]
+    security: Option<String>,
+    /// Sign in to the server: on or off.
+    #[arg(long, value_name = "on|off")]
+    auth: Option<String>,
+    #[arg(long)]
+    username: Option<String>,
+    /// Read the password from standard input. `env:NAME` or `file:/path` store a reference
+    /// instead of the password.
+    #[arg(long)]
+    password_stdin: bool,
+    /// Sender address.
+    #[arg(long, value_name = "ADDRESS")]
+    from: Option<String>,
+    /// Sender display name.
+    #[arg(long, value_name = "NAME")]
+    from_name: Option<String>,
+    #[arg(long, value_name = "ADDRESS")]
+    reply_to: Option<String>,
+    /// Name to introduce ourselves with (EHLO); default "localhost".
+    #[arg(long, value_name = "NAME")]
+    helo_name: Option<String>,
+    /// How long to wait for the server, e.g. 30s.
+    #[arg(long, value_name = "DURATION")]
+    timeout: Option<String>,
+    /// PEM file of an extra CA to trust (for an internal mail server); "" removes it.
+    #[arg(long, value_name = "FILE")]
+    ca_file: Option<PathBuf>,
+    /// At most N mails per hour through this server (a provider's quota); 0 = no limit.
+    /// Mail over the limit waits for the next hour; none is dropped.
+    #[arg(long, value_name = "N")]
+    max_per_hour: Option<u32>,
+}
+
+impl SmtpArgs {
+    fn any(&self) -> bool {
+        self.enabled.is_some()
+            || self.host.is_some()
+            || self.port.is_some()
+            || self.security.is_some()
+            || self.auth.is_some()
+            || self.username.is_some()
+            || self.password_stdin
+            || self.from.is_some()
+            || self.from_name.is_some()
+            || self.reply_to.is_some()
+            || self.helo_name.is_some()
+            || self.timeout.is_some()
+            || self.ca_file.is_some()
+            || self.max_per_hour.is_some()
+    }
+
+    /// These values on top of `base`.
+    fn apply(&self, mut s: SmtpSettings) -> anyhow::Result<SmtpInput> {
+        if let Some(v) = &self.enabled {
+            s.enabled = parse_switch("--enabled", v)?;
+        }
+        if let Some(v) = &self.host {
+            s.host = v.trim().to_owned();
+        }
+        if let Some(v) = self.port {
+            s.port = v;
+        }
+        if let Some(v) = &self.security {
+            s.security = v.parse()?;
+        }
+        if let Some(v) = &self.auth {
+            s.auth = parse_switch("--auth", v)?;
+        }
+        if let Some(v) = &self.username {
+            s.username = v.clone();
+        }
+        if let Some(v) = &self.from {
+            s.from_address = v.clone();
+        }
+        if let Some(v) = &self.from_name {
+            s.from_name = v.clone();
+        }
+        if let Some(v) = &self.reply_to {
+            s.reply_to = v.clone();
+        }
+        if let Some(v) = &self.helo_name {
+            s.helo_name = v.clone();
+        }
+        if let Some(v) = &self.timeout {
+            s.timeout_secs = parse_duration("--timeout", v)?.as_secs();
+        }
+        if let Some(p) = &self.ca_file {
+            s.extra_ca_pem = if p.as_os_str().is_empty() {
+                String::new()
+            } else {
+                std::fs::read_to_string(p)
+                    .map_err(|e| anyhow::anyhow!("--ca-file {}: {e}", p.display()))?
+            };
+        }
+        if let Some(n) = self.max_per_hour {
+            s.max_per_hour = n;
+        }
+        let new_password = if self.password_stdin {
+            Some(read_password_stdin()?)
+        } else {
+            None
+        };
+        Ok(SmtpInput {
+            settings: s,
+            new_password,
+        })
+    }
+}
+
+fn write_smtp(w: &mut Text, s: &SmtpSettings, source: SmtpSource) -> fmt::Result {
+    let source = match source {
+        SmtpSource::Environment => "set by environment (LATCHKEY_SMTP_*)",
+        SmtpSource::System => "system settings",
+        SmtpSource::Tenant => "tenant override",
+        SmtpSource::Unset => "not configured yet",
+    };
+    writeln!(w, "source:      {source}")?;
+    writeln!(w, "enabled:     {}", onoff(s.enabled))?;
+    writeln!(w, "host:        {}", s.host)?;
+    writeln!(w, "port:        {}", s.port)?;
+    writeln!(w, "security:    {}", s.security.as_str())?;
+    writeln!(w, "auth:        {}", onoff(s.auth))?;
+    writeln!(w, "username:    {}", s.username)?;
+    writeln!(w, "password:    {}", s.password_state())?;
+    writeln!(w, "from:        {} <{}>", s.from_name, s.from_address)?;
+    writeln!(w, "reply-to:    {}", s.reply_to)?;
+    writeln!(
+        w,
+        "helo name:   {}",
+        if s.helo_name.is_empty() {
+            "localhost"
+        } else {
+            &s.helo_name
+        }
+    )?;
+    writeln!(w, "timeout:     {}s", s.timeout_secs)?;
+    if s.max_per_hour == 0 {
+        writeln!(w, "rate limit:  none")?;
+    } else {
+        writeln!(w, "rate limit:  {} mails per hour", s.max_per_hour)?;
+    }
+    writeln!(
+        w,
+        "extra CA:    {}",
+        if s.extra_ca_pem.trim().is_empty() {
+            "none"
+        } else {
+            "set"
+        }
+    )?;
+    Ok(())
+}
+
+/// SMTP settings as the result of a command.
+fn show_smtp(out: Out, s: &SmtpSettings, source: SmtpSource) -> anyhow::Result<()> {
+    out.show(&smtp_json(s, source), |w| write_smtp(w, s, source))
+}
+
+/// The settings as shown to people: the password replaced by how it is kept.
+fn smtp_json(s: &SmtpSettings, source: SmtpSource) -> serde_json::Value {
+    let mut v = serde_json::to_value(s).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        o.insert(
+            "password".into(),
+            serde_json::Value::String(s.password_state()),
+        );
+        o.insert(
+            "source".into(),
+            serde_json::to_value(source).unwrap_or_default(),
+        );
+    }
+    v
+}
+
+pub(super) async fn smtp_command(core: &Core, cmd: SmtpCommand, out: Out) -> anyhow::Result<()> {
+    let actor = Actor::Cli;
+    match cmd {
+        SmtpCommand::Show { tenant } => {
+            let tenant = match tenant {
+                Some(t) => Some(core.tenant(&t).await?),
+                None => None,
+            };
+            let eff = core.smtp_for(tenant.as_ref()).await?;
+            show_smtp(out, &eff.settings, eff.source)
+        }
+        SmtpCommand::Set { tenant, values } => {
+            let tenant = match tenant {
+                Some(t) => Some(core.tenant(&t).await?),
+                None => None,
+            };
+            let current = match &tenant {
+                // The tenant's own override (also when switched off), never the system's settings.
+                Some(t) => core.tenant_smtp(t).await?.unwrap_or_default(),
+                None => core.system_smtp().await?.settings,
+            };
+            let saved = core
+                .save_smtp(&actor, tenant.as_ref(), values.apply(current)?, None)
+                .await?;
+            let source = if tenant.is_some() {
+                SmtpSource::Tenant
+            } else {
+                SmtpSource::System
+            };
+            show_smtp(out, &saved, source)
+        }
+        SmtpCommand::Check { to, tenant, values } => {
+            let tenant = match tenant {
+                Some(t) => Some(core.tenant(&t).await?),
+                None => None,
+            };
+            let to = to.as_deref().map(EmailAddress::parse).transpose()?;
+            // A check connects whatever the switch or the quota says: refuse them rather than
+            // seem to apply them.
+            for (given, option) in [
+                (values.enabled.is_some(), "--enabled"),
+                (values.max_per_hour.is_some(), "--max-per-hour"),
+            ] {
+                if given {
+                    anyhow::bail!(
+                        "{option} has no effect on a check (it connects and signs in whatever that setting says); change it with `latchkey smtp set`"
+                    );
+                }
+            }
+            // Every other option applies on top of the settings in effect, `LATCHKEY_SMTP_*`
+            // included.
+            let input = if values.any() {
+                Some(values.apply(core.smtp_for(tenant.as_ref()).await?.settings)?)
+            } else {
+                None
+            };
+            let report = core
+                .check_smtp(&actor, tenant.as_ref(), input, to, None)
+                .await?;
+            out.show(&report, |w| {
+                for s in &report.steps {
+                    writeln!(
+                        w,
+                        "{} {:<13} {}",
+                        if s.ok { "ok  " } else { "FAIL" },
+                        s.label,
+                        s.sent.as_deref().unwrap_or("")
+                    )?;
+                    for line in s.reply.lines() {
+                        writeln!(w, "                   {line}")?;
+                    }
+                    if let Some(h) = &s.hint {
+                        writeln!(w, "     hint: {h}")?;
+                    }
+                }
+                for skipped in &report.skipped {
+                    writeln!(w, "--   {skipped:<13} skipped (no --to address)")?;
+                }
+                writeln!(w, "{}", report.summary)
+            })?;
+            if !report.ok {
+                anyhow::bail!("the SMTP check failed");
+            }
+            Ok(())
+        }
+    }
+}
