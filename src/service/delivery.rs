@@ -413,7 +413,6 @@ impl Core {
             .await
         {
             Ok(reply) => {
-                self.metrics.mail("sent");
                 let now = self.now();
                 self.record_attempt(
                     task,
@@ -430,6 +429,7 @@ impl Core {
                         "delivered a mail whose lease had passed to another worker"
                     );
                 }
+                self.metrics.mail("sent");
                 Ok(())
             }
             Err(e) => {
@@ -465,13 +465,14 @@ impl Core {
         let now = self.now();
         let error = format!("{}: {}", e.step, e.message);
         if e.permanent || task.attempts >= task.max_attempts {
-            self.metrics.mail("failed");
             store::mail::fail(&self.db, task.id, owner, &error, now).await?;
+            // Counted once the task shows it: a scrape in between sees both or neither.
+            self.metrics.mail("failed");
         } else {
             let base = self.config.mail_retry.as_secs() as i64;
             let delay = (base << (task.attempts - 1).clamp(0, 20)).min(MAX_BACKOFF_SECS);
-            self.metrics.mail("retried");
             store::mail::retry_later(&self.db, task.id, owner, now + delay, &error, now).await?;
+            self.metrics.mail("retried");
         }
         Ok(())
     }
