@@ -1,0 +1,73 @@
+//! Request bodies and queries read strictly, refused in the API's error shape.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::{header, StatusCode};
+use axum::Json;
+use serde::Deserialize;
+
+use super::error::ApiError;
+
+/// A JSON body, parsed strictly: unknown fields, wrong types, malformed JSON and anything but
+/// an object at the top level are a 400 with the reason, never a 500.
+pub struct ApiJson<T>(pub T);
+
+/// `T` read only from a JSON object: serde would otherwise fill a struct from an array too
+/// (`["alice"]` as `{"username": "alice"}`). Everything else (unknown and repeated fields,
+/// types) is still `T`'s own deserialization.
+struct ObjectOnly<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for ObjectOnly<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Object<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Object<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        d.deserialize_map(Object(std::marker::PhantomData))
+            .map(ObjectOnly)
+    }
+}
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<ObjectOnly<T>>::from_request(req, state).await {
+            Ok(Json(ObjectOnly(v))) => Ok(ApiJson(v)),
+            Err(e) => {
+                let status = match &e {
+                    JsonRejection::MissingJsonContentType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    JsonRejection::BytesRejection(_) => StatusCode::PAYLOAD_TOO_LARGE,
+                    _ => StatusCode::BAD_REQUEST,
+                };
+                Err(ApiError::new(status, "invalid_json", e.body_text()))
+            }
+        }
+    }
+}
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::OptionalFromRequest<S>
+    for ApiJson<T>
+{
+    type Rejection = ApiError;
+    /// No body at all (no `Content-Type`, no length, not chunked) is `None`; anything else is
+    /// parsed as strictly as a required body.
+    async fn from_request(req: Request, state: &S) -> Result<Option<Self>, Self::Rejection> {
+        let h = req.headers();
+        let empty = h.get(header::CONTENT_TYPE).is_none()
+            && h.get(header::TRANSFER_ENCODING).is_none()
+            && h.get(header::CONTENT_LENGTH)
+                .is_none_or(|v| v.as_bytes() == b"0");
+        if empty {
+            return Ok(None);
+        }
+        <ApiJson<T> as FromRequest<S>>::from_request(req, state)
+            .await
+            .map(Some)
+    }
+}
