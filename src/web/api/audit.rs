@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use super::auth::{all_tenants_required, insufficient_scope, tenant_for, ApiAuth};
 use super::error::{ApiError, ErrorBody};
+use crate::service::api_keys::Scope;
 use crate::store::{self, Tenant};
 use crate::web::AppState;
 
@@ -186,7 +187,7 @@ pub(super) async fn tenant_audit_log(
 ) -> Result<Json<AuditLog>, ApiError> {
     let Query(q) = query
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
-    let tenant = tenant_for(&state, &auth, &slug, &["audit:read"]).await?;
+    let tenant = tenant_for(&state, &auth, &slug, &[Scope::AuditRead]).await?;
     let filter = q.filter(Some(tenant.id))?;
     Ok(Json(
         audit_page(&state, filter, std::slice::from_ref(&tenant)).await?,
@@ -207,8 +208,8 @@ pub(super) async fn system_audit_log(
 ) -> Result<Json<AuditLog>, ApiError> {
     let Query(q) = query
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
-    if !auth.has_scope("audit:read") {
-        return Err(insufficient_scope("audit:read"));
+    if !auth.has_scope(Scope::AuditRead) {
+        return Err(insufficient_scope(Scope::AuditRead));
     }
     if !auth.all_tenants() {
         return Err(all_tenants_required(

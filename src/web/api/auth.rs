@@ -6,7 +6,7 @@ use axum::http::{header, StatusCode};
 use secrecy::SecretString;
 
 use super::error::ApiError;
-use crate::service::api_keys::{ApiPrincipal, KeyRefusal};
+use crate::service::api_keys::{ApiPrincipal, KeyRefusal, Scope};
 use crate::store::{self, Tenant};
 use crate::web::extract::ClientIp;
 use crate::web::AppState;
@@ -70,17 +70,18 @@ pub(super) async fn tenant_for(
     state: &AppState,
     auth: &ApiPrincipal,
     slug: &str,
-    scopes: &[&str],
+    scopes: &[Scope],
 ) -> Result<Tenant, ApiError> {
     let tenant = store::tenants::by_slug(&state.core.db, slug)
         .await?
         .filter(|t| t.enabled && auth.may_use(t))
         .ok_or_else(|| ApiError::not_found("there is no such tenant for this key"))?;
-    if !scopes.iter().any(|s| auth.has_scope(s)) {
+    if !scopes.iter().any(|s| auth.has_scope(*s)) {
+        let names: Vec<_> = scopes.iter().map(|s| s.as_str()).collect();
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "insufficient_scope",
-            format!("this key lacks the scope {}", scopes.join(" or ")),
+            format!("this key lacks the scope {}", names.join(" or ")),
         ));
     }
     Ok(tenant)
@@ -92,7 +93,7 @@ pub(super) fn all_tenants_required(what: &'static str) -> ApiError {
 }
 
 /// The refusal for a key without `scope`.
-pub(super) fn insufficient_scope(scope: &str) -> ApiError {
+pub(super) fn insufficient_scope(scope: Scope) -> ApiError {
     ApiError::new(
         StatusCode::FORBIDDEN,
         "insufficient_scope",

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use super::auth::{tenant_for, ApiAuth};
 use super::error::{ApiError, ErrorBody};
+use crate::service::api_keys::Scope;
 use crate::store::{self, Tenant};
 use crate::web::extract::ClientIp;
 use crate::web::AppState;
@@ -102,7 +103,7 @@ pub(super) async fn list_tasks(
 ) -> Result<Json<Vec<TaskInfo>>, ApiError> {
     let Query(q) = query
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
-    let tenant = tenant_for(&state, &auth, &slug, &["mail:read"]).await?;
+    let tenant = tenant_for(&state, &auth, &slug, &[Scope::MailRead]).await?;
     let filter = q.filter(
         &tenant,
         &["waiting", "executing", "done", "failed", "cancelled"],
@@ -122,7 +123,7 @@ pub(super) async fn task_action(
     ClientIp(ip): ClientIp,
     Path((slug, id, action)): Path<(String, i64, String)>,
 ) -> Result<Json<TaskInfo>, ApiError> {
-    let tenant = tenant_for(&state, &auth, &slug, &["resets:send"]).await?;
+    let tenant = tenant_for(&state, &auth, &slug, &[Scope::ResetsSend]).await?;
     match action.as_str() {
         "redo" => {
             state
@@ -170,7 +171,7 @@ pub(super) async fn mail_log(
 ) -> Result<Json<Vec<Attempt>>, ApiError> {
     let Query(q) = query
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
-    let tenant = tenant_for(&state, &auth, &slug, &["mail:read"]).await?;
+    let tenant = tenant_for(&state, &auth, &slug, &[Scope::MailRead]).await?;
     let filter = q.filter(&tenant, &["success", "failure"])?;
     let rows = store::mail::log_list(&state.core.db, &filter).await?;
     Ok(Json(

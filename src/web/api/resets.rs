@@ -12,6 +12,7 @@ use super::auth::{tenant_for, ApiAuth};
 use super::error::{ApiError, ErrorBody};
 use super::extract::ApiJson;
 use crate::service::admin_reset::{AdminReset, Recipients, ResetKind, When};
+use crate::service::api_keys::Scope;
 use crate::store::{self, Tenant};
 use crate::web::extract::ClientIp;
 use crate::web::AppState;
@@ -117,7 +118,7 @@ pub(super) async fn send_resets(
     Path(slug): Path<String>,
     ApiJson(body): ApiJson<ResetRequest>,
 ) -> Result<(StatusCode, Json<Campaign>), ApiError> {
-    let tenant = tenant_for(&state, &auth, &slug, &["resets:send"]).await?;
+    let tenant = tenant_for(&state, &auth, &slug, &[Scope::ResetsSend]).await?;
     let kind = ResetKind::parse(body.kind.as_deref().unwrap_or("link"))?;
     let recipients = match (body.all, body.users) {
         (Some(true), None) => Recipients::All,
@@ -180,7 +181,7 @@ pub(super) async fn get_campaign(
     ApiAuth(auth): ApiAuth,
     Path((slug, id)): Path<(String, i64)>,
 ) -> Result<Json<Campaign>, ApiError> {
-    let tenant = tenant_for(&state, &auth, &slug, &["resets:send", "mail:read"]).await?;
+    let tenant = tenant_for(&state, &auth, &slug, &[Scope::ResetsSend, Scope::MailRead]).await?;
     Ok(Json(campaign_json(&state, &tenant, id).await?))
 }
 
@@ -195,7 +196,7 @@ pub(super) async fn campaign_action(
     ClientIp(ip): ClientIp,
     Path((slug, id, action)): Path<(String, i64, String)>,
 ) -> Result<Json<Campaign>, ApiError> {
-    let tenant = tenant_for(&state, &auth, &slug, &["resets:send"]).await?;
+    let tenant = tenant_for(&state, &auth, &slug, &[Scope::ResetsSend]).await?;
     match action.as_str() {
         "cancel" => {
             state

@@ -12,6 +12,7 @@ use super::auth::{tenant_for, ApiAuth};
 use super::error::{ApiError, ErrorBody};
 use super::extract::ApiJson;
 use crate::domain::Identifier;
+use crate::service::api_keys::Scope;
 use crate::service::api_keys::{CredentialCheck, PasswordChange};
 use crate::service::reset::{LinkProblem, RequestOutcome};
 use crate::store::{self, Tenant};
@@ -47,7 +48,7 @@ pub(super) async fn authenticate(
     Path(slug): Path<String>,
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<Json<CredentialsResult>, ApiError> {
-    let tenant = tenant_for(&state, &auth, &slug, &["auth:check"]).await?;
+    let tenant = tenant_for(&state, &auth, &slug, &[Scope::AuthCheck]).await?;
     let identifier = api_identifier("username", &body.username)?;
     if body.password.len() > 4096 {
         return Err(ApiError::validation("password too long"));

@@ -7,11 +7,12 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::auth::{tenant_for, ApiAuth};
+use super::auth::{insufficient_scope, tenant_for, ApiAuth};
 use super::error::{ApiError, ErrorBody};
 use super::extract::ApiJson;
 use crate::domain::EmailAddress;
 use crate::service::api_keys::ApiPrincipal;
+use crate::service::api_keys::Scope;
 use crate::store::Tenant;
 use crate::web::extract::ClientIp;
 use crate::web::AppState;
@@ -245,7 +246,7 @@ pub(super) async fn get_tenant_smtp(
     Path(slug): Path<String>,
 ) -> Result<Json<TenantSmtp>, ApiError> {
     // Like the console, which shows the SMTP page to the tenant's administrators only.
-    let tenant = tenant_for(&state, &auth, &slug, &["settings:write"]).await?;
+    let tenant = tenant_for(&state, &auth, &slug, &[Scope::SettingsWrite]).await?;
     Ok(Json(tenant_smtp_json(&state, &tenant).await?))
 }
 
@@ -265,7 +266,7 @@ pub(super) async fn put_tenant_smtp(
     Path(slug): Path<String>,
     ApiJson(body): ApiJson<SmtpChange>,
 ) -> Result<Json<TenantSmtp>, ApiError> {
-    let tenant = tenant_for(&state, &auth, &slug, &["settings:write"]).await?;
+    let tenant = tenant_for(&state, &auth, &slug, &[Scope::SettingsWrite]).await?;
     let core = &state.core;
     if core.smtp_from_env() {
         return Err(smtp_from_environment());
@@ -378,7 +379,7 @@ pub(super) async fn check_tenant_smtp(
     Path(slug): Path<String>,
     body: Option<ApiJson<SmtpCheckRequest>>,
 ) -> Result<Json<SmtpCheckResult>, ApiError> {
-    let tenant = tenant_for(&state, &auth, &slug, &["settings:write"]).await?;
+    let tenant = tenant_for(&state, &auth, &slug, &[Scope::SettingsWrite]).await?;
     let to = check_address(body)?;
     let core = &state.core;
     let (source, input) = if core.smtp_from_env() {
@@ -421,12 +422,8 @@ pub(super) fn system_smtp_key(auth: &ApiPrincipal) -> Result<(), ApiError> {
             "only an all-tenants key (latchkey api-key create --all-tenants) may use the system's SMTP settings",
         ));
     }
-    if !auth.has_scope("settings:write") {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "insufficient_scope",
-            "this key lacks the scope settings:write",
-        ));
+    if !auth.has_scope(Scope::SettingsWrite) {
+        return Err(insufficient_scope(Scope::SettingsWrite));
     }
     Ok(())
 }

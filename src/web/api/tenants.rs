@@ -10,6 +10,7 @@ use super::auth::{all_tenants_required, insufficient_scope, tenant_for, ApiAuth}
 use super::error::{ApiError, ErrorBody};
 use super::extract::ApiJson;
 use crate::domain::{DisplayName, TenantSlug};
+use crate::service::api_keys::Scope;
 use crate::store::{self, Tenant};
 use crate::web::extract::ClientIp;
 use crate::web::AppState;
@@ -71,8 +72,8 @@ pub(super) async fn create_tenant(
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<NewTenant>,
 ) -> Result<(StatusCode, Json<TenantInfo>), ApiError> {
-    if !auth.has_scope("settings:write") {
-        return Err(insufficient_scope("settings:write"));
+    if !auth.has_scope(Scope::SettingsWrite) {
+        return Err(insufficient_scope(Scope::SettingsWrite));
     }
     if !auth.all_tenants() {
         return Err(all_tenants_required(
@@ -132,7 +133,7 @@ pub(super) async fn get_settings(
         &state,
         &auth,
         &slug,
-        &["settings:write", "users:read", "mail:read"],
+        &[Scope::SettingsWrite, Scope::UsersRead, Scope::MailRead],
     )
     .await?;
     Ok(Json(settings_of(&tenant)))
@@ -166,7 +167,7 @@ pub(super) async fn put_settings(
     Path(slug): Path<String>,
     ApiJson(body): ApiJson<SettingsChange>,
 ) -> Result<Json<Settings>, ApiError> {
-    let mut tenant = tenant_for(&state, &auth, &slug, &["settings:write"]).await?;
+    let mut tenant = tenant_for(&state, &auth, &slug, &[Scope::SettingsWrite]).await?;
     let before = tenant.settings.clone();
     let s = &mut tenant.settings;
     if let Some(v) = body.password_reset_enabled {

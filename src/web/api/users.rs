@@ -11,6 +11,7 @@ use super::auth::{tenant_for, ApiAuth};
 use super::error::{ApiError, ErrorBody, ErrorDetail};
 use super::extract::ApiJson;
 use crate::domain::{AccountStatus, DisplayName, EmailAddress, Role, Username};
+use crate::service::api_keys::Scope;
 use crate::service::user_admin::{ImportReport, ImportRow};
 use crate::service::{AccountChanges, CreateAccount};
 use crate::store::{self, Account, Tenant};
@@ -72,7 +73,7 @@ pub(super) async fn list_users(
 ) -> Result<Json<UserList>, ApiError> {
     let Query(q) = query
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
-    let tenant = tenant_for(&state, &auth, &slug, &["users:read"]).await?;
+    let tenant = tenant_for(&state, &auth, &slug, &[Scope::UsersRead]).await?;
     let limit = q.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) || q.offset.is_some_and(|o| o < 0) {
         return Err(ApiError::validation(
@@ -132,7 +133,7 @@ pub(super) async fn create_user(
     Path(slug): Path<String>,
     ApiJson(body): ApiJson<NewUser>,
 ) -> Result<(StatusCode, Json<User>), ApiError> {
-    let tenant = tenant_for(&state, &auth, &slug, &["users:write"]).await?;
+    let tenant = tenant_for(&state, &auth, &slug, &[Scope::UsersWrite]).await?;
     let role = body.role.as_deref().map_or(Ok(Role::User), api_role)?;
     auth.may_handle_role(role)?;
     let new = CreateAccount {
@@ -166,7 +167,7 @@ pub(super) async fn get_user(
     ApiAuth(auth): ApiAuth,
     Path((slug, username)): Path<(String, String)>,
 ) -> Result<Json<User>, ApiError> {
-    let tenant = tenant_for(&state, &auth, &slug, &["users:read"]).await?;
+    let tenant = tenant_for(&state, &auth, &slug, &[Scope::UsersRead]).await?;
     let account = state.core.account_by_username(&tenant, &username).await?;
     Ok(Json(User::from(&account)))
 }
@@ -228,7 +229,7 @@ pub(super) async fn update_user(
     Path((slug, username)): Path<(String, String)>,
     ApiJson(body): ApiJson<UserChange>,
 ) -> Result<Json<User>, ApiError> {
-    let tenant = tenant_for(&state, &auth, &slug, &["users:write"]).await?;
+    let tenant = tenant_for(&state, &auth, &slug, &[Scope::UsersWrite]).await?;
     let target = user_in(&state, &tenant, &username).await?;
     auth.may_handle_role(target.role)?;
     // Everything is checked before anything changes.
@@ -312,7 +313,7 @@ pub(super) async fn delete_user(
     ClientIp(ip): ClientIp,
     Path((slug, username)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let tenant = tenant_for(&state, &auth, &slug, &["users:write"]).await?;
+    let tenant = tenant_for(&state, &auth, &slug, &[Scope::UsersWrite]).await?;
     let target = user_in(&state, &tenant, &username).await?;
     auth.may_handle_role(target.role)?;
     state
@@ -405,7 +406,7 @@ pub(super) async fn import_users(
     Path(slug): Path<String>,
     ApiJson(body): ApiJson<UserImport>,
 ) -> Result<Response, ApiError> {
-    let tenant = tenant_for(&state, &auth, &slug, &["users:write"]).await?;
+    let tenant = tenant_for(&state, &auth, &slug, &[Scope::UsersWrite]).await?;
     let refuse_admins = auth
         .may_handle_role(Role::TenantAdmin)
         .err()
