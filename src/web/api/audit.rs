@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use super::auth::{all_tenants_required, insufficient_scope, tenant_for, ApiAuth};
 use super::error::{ApiError, ErrorBody};
 use crate::service::api_keys::Scope;
-use crate::store::{self, Tenant};
+use crate::service::views::{AuditFilter, Tenant};
 use crate::web::AppState;
 
 /// Outcomes an audit event can have.
@@ -74,7 +74,7 @@ pub(super) fn audit_time(what: &str, raw: &str, end: bool) -> Result<i64, ApiErr
 }
 
 impl AuditQuery {
-    fn filter(&self, tenant_id: Option<i64>) -> Result<store::audit::Filter, ApiError> {
+    fn filter(&self, tenant_id: Option<i64>) -> Result<AuditFilter, ApiError> {
         let limit = self.limit.unwrap_or(50);
         if !(1..=500).contains(&limit) || self.offset.is_some_and(|o| o < 0) {
             return Err(ApiError::validation(
@@ -95,7 +95,7 @@ impl AuditQuery {
                 AUDIT_OUTCOMES.join(", ")
             )));
         }
-        Ok(store::audit::Filter {
+        Ok(AuditFilter {
             tenant_id,
             action: blank(&self.action),
             actor: blank(&self.actor),
@@ -142,10 +142,10 @@ pub struct AuditLog {
 
 pub(super) async fn audit_page(
     state: &AppState,
-    filter: store::audit::Filter,
+    filter: AuditFilter,
     tenants: &[Tenant],
 ) -> Result<AuditLog, ApiError> {
-    let mut rows = store::audit::search(&state.core.db, &filter).await?;
+    let mut rows = state.core.audit_events(&filter).await?;
     let limit = filter.limit - 1;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
@@ -216,7 +216,7 @@ pub(super) async fn system_audit_log(
             "the system-wide audit log is for keys for all tenants; use /api/v1/tenants/{tenant}/audit-log",
         ));
     }
-    let tenants = store::tenants::list(&state.core.db).await?;
+    let tenants = state.core.tenants().await?;
     let tenant_id = match q.tenant.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
         Some(slug) => Some(

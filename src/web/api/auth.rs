@@ -7,7 +7,7 @@ use secrecy::SecretString;
 
 use super::error::ApiError;
 use crate::service::api_keys::{ApiPrincipal, KeyRefusal, Scope};
-use crate::store::{self, Tenant};
+use crate::service::views::Tenant;
 use crate::web::extract::ClientIp;
 use crate::web::AppState;
 
@@ -72,9 +72,11 @@ pub(super) async fn tenant_for(
     slug: &str,
     scopes: &[Scope],
 ) -> Result<Tenant, ApiError> {
-    let tenant = store::tenants::by_slug(&state.core.db, slug)
+    let tenant = state
+        .core
+        .enabled_tenant(slug)
         .await?
-        .filter(|t| t.enabled && auth.may_use(t))
+        .filter(|t| auth.may_use(t))
         .ok_or_else(|| ApiError::not_found("there is no such tenant for this key"))?;
     if !scopes.iter().any(|s| auth.has_scope(*s)) {
         let names: Vec<_> = scopes.iter().map(|s| s.as_str()).collect();

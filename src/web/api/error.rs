@@ -8,7 +8,6 @@ use utoipa::ToSchema;
 
 use crate::service::api_keys::KeyRefusal;
 use crate::service::ServiceError;
-use crate::store;
 
 /// The error body of every failed API call.
 #[derive(Debug, Serialize, ToSchema)]
@@ -104,12 +103,6 @@ impl From<ServiceError> for ApiError {
             }
             other => ApiError::validation(other.to_string()),
         }
-    }
-}
-
-impl From<store::StoreError> for ApiError {
-    fn from(e: store::StoreError) -> Self {
-        ServiceError::from(e).into()
     }
 }
 

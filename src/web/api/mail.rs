@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use super::auth::{tenant_for, ApiAuth};
 use super::error::{ApiError, ErrorBody};
 use crate::service::api_keys::Scope;
-use crate::store::{self, Tenant};
+use crate::service::views::{MailFilter, Task, Tenant};
 use crate::web::extract::ClientIp;
 use crate::web::AppState;
 
@@ -27,7 +27,7 @@ pub struct MailQuery {
 }
 
 impl MailQuery {
-    fn filter(&self, tenant: &Tenant, statuses: &[&str]) -> Result<store::mail::Filter, ApiError> {
+    fn filter(&self, tenant: &Tenant, statuses: &[&str]) -> Result<MailFilter, ApiError> {
         let limit = self.limit.unwrap_or(50);
         if !(1..=500).contains(&limit) || self.offset.is_some_and(|o| o < 0) {
             return Err(ApiError::validation(
@@ -44,7 +44,7 @@ impl MailQuery {
         if let Some(k) = &self.kind {
             k.parse::<crate::mail::templates::MailKind>()?;
         }
-        Ok(store::mail::Filter {
+        Ok(MailFilter {
             tenant_id: Some(tenant.id),
             status: self.status.clone(),
             kind: self.kind.clone(),
@@ -72,8 +72,8 @@ pub struct TaskInfo {
     campaign_id: Option<i64>,
 }
 
-impl From<store::mail::Task> for TaskInfo {
-    fn from(t: store::mail::Task) -> Self {
+impl From<Task> for TaskInfo {
+    fn from(t: Task) -> Self {
         TaskInfo {
             id: t.id,
             kind: t.kind,
@@ -108,7 +108,7 @@ pub(super) async fn list_tasks(
         &tenant,
         &["waiting", "executing", "done", "failed", "cancelled"],
     )?;
-    let tasks = store::mail::list(&state.core.db, &filter).await?;
+    let tasks = state.core.mail_tasks(&filter).await?;
     Ok(Json(tasks.into_iter().map(TaskInfo::from).collect()))
 }
 
@@ -173,7 +173,7 @@ pub(super) async fn mail_log(
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
     let tenant = tenant_for(&state, &auth, &slug, &[Scope::MailRead]).await?;
     let filter = q.filter(&tenant, &["success", "failure"])?;
-    let rows = store::mail::log_list(&state.core.db, &filter).await?;
+    let rows = state.core.mail_log(&filter).await?;
     Ok(Json(
         rows.into_iter()
             .map(|r| Attempt {

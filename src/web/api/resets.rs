@@ -13,7 +13,7 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::ApiJson;
 use crate::service::admin_reset::{AdminReset, Recipients, ResetKind, When};
 use crate::service::api_keys::Scope;
-use crate::store::{self, Tenant};
+use crate::service::views::Tenant;
 use crate::web::extract::ClientIp;
 use crate::web::AppState;
 
@@ -67,28 +67,21 @@ pub(super) async fn campaign_json(
     tenant: &Tenant,
     id: i64,
 ) -> Result<Campaign, ApiError> {
-    let c = state.core.campaign_in_scope(Some(tenant), id).await?;
-    let counts = store::mail::counts(&state.core.db, Some(tenant.id), Some(id)).await?;
-    let tasks = store::mail::list(
-        &state.core.db,
-        &store::mail::Filter {
-            tenant_id: Some(tenant.id),
-            campaign_id: Some(id),
-            limit: 100_000,
-            ..Default::default()
-        },
-    )
-    .await?;
-    let skipped = store::campaigns::skipped(&state.core.db, id).await?;
+    // Every task: the API has no paging of a campaign's recipients.
+    let view = state
+        .core
+        .campaign_view(Some(tenant), id, 100_000, 0)
+        .await?;
+    let c = view.campaign;
     Ok(Campaign {
         id: c.id,
         kind: c.kind,
         scheduled_at: c.scheduled_at,
         valid_for_secs: c.valid_for_secs,
-        counts: counts.into_iter().collect(),
-        recipients: tasks
+        counts: view.counts.into_iter().collect(),
+        recipients: view
+            .tasks
             .into_iter()
-            .rev()
             .map(|t| Recipient {
                 task: t.id,
                 address: t.recipient,
@@ -97,7 +90,8 @@ pub(super) async fn campaign_json(
                 last_error: t.last_error,
             })
             .collect(),
-        skipped: skipped
+        skipped: view
+            .skipped
             .into_iter()
             .map(|s| Skipped {
                 identifier: s.identifier,

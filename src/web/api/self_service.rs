@@ -15,7 +15,7 @@ use crate::domain::Identifier;
 use crate::service::api_keys::Scope;
 use crate::service::api_keys::{CredentialCheck, PasswordChange};
 use crate::service::reset::{LinkProblem, RequestOutcome};
-use crate::store::{self, Tenant};
+use crate::service::views::Tenant;
 use crate::web::extract::ClientIp;
 use crate::web::AppState;
 
@@ -86,9 +86,10 @@ pub(super) fn api_identifier(field: &str, raw: &str) -> Result<Identifier, ApiEr
 
 /// A tenant for the self-service endpoints: exists and is enabled.
 pub(super) async fn public_tenant(state: &AppState, slug: &str) -> Result<Tenant, ApiError> {
-    store::tenants::by_slug(&state.core.db, slug)
+    state
+        .core
+        .enabled_tenant(slug)
         .await?
-        .filter(|t| t.enabled)
         .ok_or_else(|| ApiError::not_found("there is no such tenant"))
 }
 

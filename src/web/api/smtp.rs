@@ -13,7 +13,7 @@ use super::extract::ApiJson;
 use crate::domain::EmailAddress;
 use crate::service::api_keys::ApiPrincipal;
 use crate::service::api_keys::Scope;
-use crate::store::Tenant;
+use crate::service::views::Tenant;
 use crate::web::extract::ClientIp;
 use crate::web::AppState;
 

@@ -11,7 +11,7 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::ApiJson;
 use crate::domain::{DisplayName, TenantSlug};
 use crate::service::api_keys::Scope;
-use crate::store::{self, Tenant};
+use crate::service::views::Tenant;
 use crate::web::extract::ClientIp;
 use crate::web::AppState;
 
@@ -30,7 +30,7 @@ pub(super) async fn list_tenants(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
 ) -> Result<Json<Vec<TenantInfo>>, ApiError> {
-    let tenants = store::tenants::list(&state.core.db).await?;
+    let tenants = state.core.tenants().await?;
     Ok(Json(
         tenants
             .into_iter()

@@ -13,8 +13,8 @@ use super::extract::ApiJson;
 use crate::domain::{AccountStatus, DisplayName, EmailAddress, Role, Username};
 use crate::service::api_keys::Scope;
 use crate::service::user_admin::{ImportReport, ImportRow};
+use crate::service::views::{Account, Tenant};
 use crate::service::{AccountChanges, CreateAccount};
-use crate::store::{self, Account, Tenant};
 use crate::web::extract::ClientIp;
 use crate::web::AppState;
 
@@ -81,14 +81,10 @@ pub(super) async fn list_users(
         ));
     }
     let offset = q.offset.unwrap_or(0);
-    let mut found = store::accounts::search(
-        &state.core.db,
-        tenant.id,
-        q.query.as_deref().unwrap_or(""),
-        limit + 1,
-        offset,
-    )
-    .await?;
+    let mut found = state
+        .core
+        .search_accounts(&tenant, q.query.as_deref().unwrap_or(""), limit + 1, offset)
+        .await?;
     let more = found.len() as i64 > limit;
     found.truncate(limit as usize);
     Ok(Json(UserList {
