@@ -1,13 +1,13 @@
 //! The audit log of a tenant, or of the whole system.
 
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::extract::{Path, State};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::{all_tenants_required, insufficient_scope, tenant_for, ApiAuth};
 use super::error::{ApiError, ErrorBody};
+use super::extract::{page, ApiQuery};
 use crate::service::api_keys::Scope;
 use crate::service::views::{AuditFilter, Tenant};
 use crate::web::AppState;
@@ -75,12 +75,7 @@ pub(super) fn audit_time(what: &str, raw: &str, end: bool) -> Result<i64, ApiErr
 
 impl AuditQuery {
     fn filter(&self, tenant_id: Option<i64>) -> Result<AuditFilter, ApiError> {
-        let limit = self.limit.unwrap_or(50);
-        if !(1..=500).contains(&limit) || self.offset.is_some_and(|o| o < 0) {
-            return Err(ApiError::validation(
-                "limit must be 1–500 and offset at least 0",
-            ));
-        }
+        let (limit, offset) = page(self.limit, self.offset)?;
         let blank = |o: &Option<String>| {
             o.as_deref()
                 .map(str::trim)
@@ -109,7 +104,7 @@ impl AuditQuery {
                 .transpose()?,
             // One more, to tell whether there is a next page.
             limit: limit + 1,
-            offset: self.offset.unwrap_or(0),
+            offset,
         })
     }
 }
@@ -183,10 +178,8 @@ pub(super) async fn tenant_audit_log(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Path(slug): Path<String>,
-    query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<Json<AuditLog>, ApiError> {
-    let Query(q) = query
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
     let tenant = tenant_for(&state, &auth, &slug, &[Scope::AuditRead]).await?;
     let filter = q.filter(Some(tenant.id))?;
     Ok(Json(
@@ -204,10 +197,8 @@ pub(super) async fn tenant_audit_log(
 pub(super) async fn system_audit_log(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
-    query: Result<Query<SystemAuditQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(q): ApiQuery<SystemAuditQuery>,
 ) -> Result<Json<AuditLog>, ApiError> {
-    let Query(q) = query
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
     if !auth.has_scope(Scope::AuditRead) {
         return Err(insufficient_scope(Scope::AuditRead));
     }

@@ -1,7 +1,8 @@
 //! Request bodies and queries read strictly, refused in the API's error shape.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::Json;
 use serde::Deserialize;
@@ -70,4 +71,33 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::OptionalFrom
             .await
             .map(Some)
     }
+}
+
+/// A query string read into `T`: a malformed one, a wrong type or an unknown parameter is a 400
+/// `invalid_query` with the reason.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(v)) => Ok(ApiQuery(v)),
+            Err(e) => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                e.body_text(),
+            )),
+        }
+    }
+}
+
+/// A list's `limit` (1–500, default 50) and `offset` (at least 0, default 0).
+pub(super) fn page(limit: Option<i64>, offset: Option<i64>) -> Result<(i64, i64), ApiError> {
+    let limit = limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) || offset.is_some_and(|o| o < 0) {
+        return Err(ApiError::validation(
+            "limit must be 1–500 and offset at least 0",
+        ));
+    }
+    Ok((limit, offset.unwrap_or(0)))
 }

@@ -1,13 +1,13 @@
 //! Scheduled mail (tasks) and the mail log.
 
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::extract::{Path, State};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::{tenant_for, ApiAuth};
 use super::error::{ApiError, ErrorBody};
+use super::extract::{page, ApiQuery};
 use crate::service::api_keys::Scope;
 use crate::service::views::{MailFilter, Task, Tenant};
 use crate::web::extract::ClientIp;
@@ -28,12 +28,7 @@ pub struct MailQuery {
 
 impl MailQuery {
     fn filter(&self, tenant: &Tenant, statuses: &[&str]) -> Result<MailFilter, ApiError> {
-        let limit = self.limit.unwrap_or(50);
-        if !(1..=500).contains(&limit) || self.offset.is_some_and(|o| o < 0) {
-            return Err(ApiError::validation(
-                "limit must be 1–500 and offset at least 0",
-            ));
-        }
+        let (limit, offset) = page(self.limit, self.offset)?;
         if let Some(s) = self.status.as_deref().filter(|s| !statuses.contains(s)) {
             return Err(ApiError::validation(format!(
                 "status `{}` is not one of {}",
@@ -50,7 +45,7 @@ impl MailQuery {
             kind: self.kind.clone(),
             recipient: self.recipient.clone(),
             limit,
-            offset: self.offset.unwrap_or(0),
+            offset,
             ..Default::default()
         })
     }
@@ -99,10 +94,8 @@ pub(super) async fn list_tasks(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Path(slug): Path<String>,
-    query: Result<Query<MailQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(q): ApiQuery<MailQuery>,
 ) -> Result<Json<Vec<TaskInfo>>, ApiError> {
-    let Query(q) = query
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
     let tenant = tenant_for(&state, &auth, &slug, &[Scope::MailRead]).await?;
     let filter = q.filter(
         &tenant,
@@ -167,10 +160,8 @@ pub(super) async fn mail_log(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Path(slug): Path<String>,
-    query: Result<Query<MailQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(q): ApiQuery<MailQuery>,
 ) -> Result<Json<Vec<Attempt>>, ApiError> {
-    let Query(q) = query
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
     let tenant = tenant_for(&state, &auth, &slug, &[Scope::MailRead]).await?;
     let filter = q.filter(&tenant, &["success", "failure"])?;
     let rows = state.core.mail_log(&filter).await?;

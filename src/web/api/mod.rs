@@ -4,7 +4,12 @@
 //! `utoipa`, and the routes are registered from the same annotations (`utoipa-axum`), so a route
 //! can't exist without its description. Every error has one shape:
 //! `{"error": {"code": "…", "message": "…"}}`. Handlers call the same service operations as the
-//! pages; nothing here has rules of its own.
+//! pages; nothing here has rules of its own, and nothing here reads the store.
+//!
+//! Where things are: `error` (the error shape), `extract` (strict JSON bodies and queries),
+//! `auth` (the API key, its scopes and tenant), then one file per area of endpoints. A new
+//! endpoint is a handler with `#[utoipa::path]` in its area's file and one `routes!` line in
+//! [`routes`] below.
 
 use axum::http::{header, StatusCode};
 use axum::Router;
@@ -28,7 +33,7 @@ mod users;
 
 pub use auth::ApiAuth;
 pub use error::{ApiError, ErrorBody, ErrorDetail};
-pub use extract::ApiJson;
+pub use extract::{ApiJson, ApiQuery};
 
 struct BearerScheme;
 

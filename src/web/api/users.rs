@@ -1,6 +1,6 @@
 //! Users: list, read, create, change, delete, import.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use super::auth::{tenant_for, ApiAuth};
 use super::error::{ApiError, ErrorBody, ErrorDetail};
-use super::extract::ApiJson;
+use super::extract::{page, ApiJson, ApiQuery};
 use crate::domain::{AccountStatus, DisplayName, EmailAddress, Role, Username};
 use crate::service::api_keys::Scope;
 use crate::service::user_admin::{ImportReport, ImportRow};
@@ -69,18 +69,10 @@ pub(super) async fn list_users(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Path(slug): Path<String>,
-    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<UserList>, ApiError> {
-    let Query(q) = query
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
     let tenant = tenant_for(&state, &auth, &slug, &[Scope::UsersRead]).await?;
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=500).contains(&limit) || q.offset.is_some_and(|o| o < 0) {
-        return Err(ApiError::validation(
-            "limit must be 1–500 and offset at least 0",
-        ));
-    }
-    let offset = q.offset.unwrap_or(0);
+    let (limit, offset) = page(q.limit, q.offset)?;
     let mut found = state
         .core
         .search_accounts(&tenant, q.query.as_deref().unwrap_or(""), limit + 1, offset)
