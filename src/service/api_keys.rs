@@ -12,31 +12,96 @@ use crate::domain::Role;
 use crate::store::api_keys::{ApiKey, NewKey};
 use crate::store::{self, Tenant};
 
-/// What a key may do.
-pub const SCOPES: &[(&str, &str)] = &[
-    ("users:read", "list, search and read users"),
-    (
-        "users:write",
-        "create, change, disable, delete and import users (tenant administrators also need settings:write)",
-    ),
-    (
-        "resets:send",
-        "send reset links, temporary passwords and invitations; read campaigns",
-    ),
-    (
-        "mail:read",
-        "read campaigns, scheduled mail and the mail log",
-    ),
-    (
-        "auth:check",
-        "check a username and password (POST …/authenticate)",
-    ),
-    (
-        "settings:write",
-        "change tenant settings (switch password reset on or off, validity, …); with users:write, manage tenant administrators; with an all-tenants key, create tenants",
-    ),
-    ("audit:read", "read the audit log"),
-];
+/// What a key may do. The strings (`users:read`, …) are the wire format: stored with the key,
+/// given to `latchkey api-key create --scope` and the console's form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    UsersRead,
+    UsersWrite,
+    ResetsSend,
+    MailRead,
+    AuthCheck,
+    SettingsWrite,
+    AuditRead,
+}
+
+impl Scope {
+    /// Every scope, in the order the console and the CLI list them.
+    pub const ALL: [Scope; 7] = [
+        Scope::UsersRead,
+        Scope::UsersWrite,
+        Scope::ResetsSend,
+        Scope::MailRead,
+        Scope::AuthCheck,
+        Scope::SettingsWrite,
+        Scope::AuditRead,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Scope::UsersRead => "users:read",
+            Scope::UsersWrite => "users:write",
+            Scope::ResetsSend => "resets:send",
+            Scope::MailRead => "mail:read",
+            Scope::AuthCheck => "auth:check",
+            Scope::SettingsWrite => "settings:write",
+            Scope::AuditRead => "audit:read",
+        }
+    }
+
+    /// What the scope allows, for people.
+    pub const fn description(self) -> &'static str {
+        match self {
+            Scope::UsersRead => "list, search and read users",
+            Scope::UsersWrite => {
+                "create, change, disable, delete and import users (tenant administrators also need settings:write)"
+            }
+            Scope::ResetsSend => {
+                "send reset links, temporary passwords and invitations; read campaigns"
+            }
+            Scope::MailRead => "read campaigns, scheduled mail and the mail log",
+            Scope::AuthCheck => "check a username and password (POST …/authenticate)",
+            Scope::SettingsWrite => {
+                "change tenant settings (switch password reset on or off, validity, …); with users:write, manage tenant administrators; with an all-tenants key, create tenants"
+            }
+            Scope::AuditRead => "read the audit log",
+        }
+    }
+}
+
+impl std::fmt::Display for Scope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Scope {
+    type Err = ServiceError;
+    fn from_str(s: &str) -> Result<Self> {
+        Scope::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                let known: Vec<_> = Scope::ALL.iter().map(|k| k.as_str()).collect();
+                ServiceError::Invalid(format!(
+                    "unknown scope `{}`: use {}",
+                    s.escape_debug(),
+                    known.join(", ")
+                ))
+            })
+    }
+}
+
+/// Every scope as (name, description): [`Scope::ALL`] for forms and listings.
+pub const SCOPES: &[(&str, &str)] = &{
+    let mut out = [("", ""); Scope::ALL.len()];
+    let mut i = 0;
+    while i < Scope::ALL.len() {
+        out[i] = (Scope::ALL[i].as_str(), Scope::ALL[i].description());
+        i += 1;
+    }
+    out
+};
 
 const KEY_PREFIX: &str = "lk_";
 
@@ -47,8 +112,11 @@ pub struct ApiPrincipal {
 }
 
 impl ApiPrincipal {
-    pub fn has_scope(&self, scope: &str) -> bool {
-        self.key.scopes.split_whitespace().any(|s| s == scope)
+    pub fn has_scope(&self, scope: Scope) -> bool {
+        self.key
+            .scopes
+            .split_whitespace()
+            .any(|s| s == scope.as_str())
     }
     /// Whether the key may act on this tenant.
     pub fn may_use(&self, tenant: &Tenant) -> bool {
@@ -76,7 +144,7 @@ impl ApiPrincipal {
             Role::SystemAdmin if !self.all_tenants() => Err(KeyRefusal::AllTenantsKeyRequired(
                 "only an all-tenants key may change or delete a system administrator's account",
             )),
-            Role::TenantAdmin | Role::SystemAdmin if !self.has_scope("settings:write") => {
+            Role::TenantAdmin | Role::SystemAdmin if !self.has_scope(Scope::SettingsWrite) => {
                 Err(KeyRefusal::MissingScope(
                     "creating, changing or deleting an administrator's account needs the scope settings:write as well as users:write",
                 ))
@@ -136,14 +204,7 @@ impl Core {
             ));
         }
         for s in scopes {
-            if !SCOPES.iter().any(|(known, _)| known == s) {
-                let known: Vec<_> = SCOPES.iter().map(|(k, _)| *k).collect();
-                return Err(ServiceError::Invalid(format!(
-                    "unknown scope `{}`: use {}",
-                    s.escape_debug(),
-                    known.join(", ")
-                )));
-            }
+            s.parse::<Scope>()?;
         }
         if expires_at.is_some_and(|e| e <= self.now()) {
             return Err(ServiceError::Invalid(
@@ -430,6 +491,18 @@ impl Core {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The names are the wire format: each parses back to its scope, and nothing else parses.
+    #[test]
+    fn scope_names_round_trip() {
+        for (scope, (name, description)) in Scope::ALL.into_iter().zip(SCOPES) {
+            assert_eq!(scope.as_str(), *name);
+            assert_eq!(scope.description(), *description);
+            assert_eq!(name.parse::<Scope>().unwrap(), scope);
+        }
+        assert_eq!(SCOPES.len(), Scope::ALL.len());
+        assert!("users:Read".parse::<Scope>().is_err());
+    }
 
     /// Every reason is one of the four the documentation lists.
     #[test]

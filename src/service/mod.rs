@@ -16,6 +16,7 @@ mod smtp;
 mod templates;
 mod tenants;
 pub mod user_admin;
+pub mod views;
 
 use std::sync::Arc;
 

@@ -1,0 +1,110 @@
+//! Read operations that the pages, the API and the CLI share: one copy of each query, so an
+//! interface never assembles a view from the store itself. Nothing here writes or audits.
+//!
+//! The plain data records these functions hand out are re-exported here, so callers name them
+//! through the service layer (`service::views::Task`), not the store.
+
+use super::{Core, Result};
+use crate::store;
+
+pub use crate::store::audit::{AuditEvent, Filter as AuditFilter};
+pub use crate::store::campaigns::{Campaign, Skipped};
+pub use crate::store::mail::{Filter as MailFilter, LogEntry, Task};
+pub use crate::store::{Account, Tenant};
+
+/// A campaign with its progress: what the campaign pages, `GET …/campaigns/{id}` and
+/// `latchkey reset show` display.
+#[derive(Debug, Clone)]
+pub struct CampaignView {
+    pub campaign: Campaign,
+    /// The campaign's mail tasks by status: (status, count), one entry per status present.
+    pub counts: Vec<(String, i64)>,
+    /// Identifiers that got no mail, with the reason, in the order they were recorded.
+    pub skipped: Vec<Skipped>,
+    /// The page of the campaign's tasks asked for, oldest first. The page is counted from the
+    /// newest task: offset 0 is the newest `limit` tasks.
+    pub tasks: Vec<Task>,
+    /// There are older tasks than this page holds.
+    pub more: bool,
+}
+
+impl Core {
+    /// The tenant with this slug, if it exists and is enabled: what a public page, a
+    /// self-service endpoint or an API key may reach. `None` otherwise (the caller words the
+    /// "not found").
+    pub async fn enabled_tenant(&self, slug: &str) -> Result<Option<Tenant>> {
+        Ok(store::tenants::by_slug(&self.db, slug)
+            .await?
+            .filter(|t| t.enabled))
+    }
+
+    /// Every tenant (enabled or not), by slug.
+    pub async fn tenants(&self) -> Result<Vec<Tenant>> {
+        Ok(store::tenants::list(&self.db).await?)
+    }
+
+    /// A tenant's accounts whose username, name or an address contains `query` (all for ""), by
+    /// username.
+    pub async fn search_accounts(
+        &self,
+        tenant: &Tenant,
+        query: &str,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<Account>> {
+        Ok(store::accounts::search(&self.db, tenant.id, query, limit, offset).await?)
+    }
+
+    /// Campaign `id` with its counts, skipped identifiers and one page of its tasks (`limit`
+    /// tasks after skipping the `offset` newest). With `tenant`, only that tenant's campaign:
+    /// another's is "not found".
+    pub async fn campaign_view(
+        &self,
+        tenant: Option<&Tenant>,
+        id: i64,
+        limit: i64,
+        offset: i64,
+    ) -> Result<CampaignView> {
+        let campaign = self.campaign_in_scope(tenant, id).await?;
+        let tenant_id = Some(campaign.tenant_id);
+        let mut tasks = store::mail::list(
+            &self.db,
+            &MailFilter {
+                tenant_id,
+                campaign_id: Some(campaign.id),
+                // One more, to tell whether there is a next page.
+                limit: limit.saturating_add(1),
+                offset,
+                ..Default::default()
+            },
+        )
+        .await?;
+        let more = tasks.len() as i64 > limit;
+        tasks.truncate(limit.max(0) as usize);
+        tasks.reverse();
+        let counts = store::mail::counts(&self.db, tenant_id, Some(campaign.id)).await?;
+        let skipped = store::campaigns::skipped(&self.db, campaign.id).await?;
+        Ok(CampaignView {
+            campaign,
+            counts,
+            skipped,
+            tasks,
+            more,
+        })
+    }
+
+    /// Mail tasks matching `filter`, newest first.
+    pub async fn mail_tasks(&self, filter: &MailFilter) -> Result<Vec<Task>> {
+        Ok(store::mail::list(&self.db, filter).await?)
+    }
+
+    /// Delivery attempts matching `filter` (`status`: `success` or `failure`), newest first.
+    pub async fn mail_log(&self, filter: &MailFilter) -> Result<Vec<LogEntry>> {
+        Ok(store::mail::log_list(&self.db, filter).await?)
+    }
+
+    /// Audit events matching `filter`, newest first.
+    pub async fn audit_events(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>> {
+        Ok(store::audit::search(&self.db, filter).await?)
+    }
+}

@@ -1,0 +1,184 @@
+//! Scheduled mail (tasks) and the mail log.
+
+use axum::extract::{Path, State};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::auth::{tenant_for, ApiAuth};
+use super::error::{ApiError, ErrorBody};
+use super::extract::{page, ApiQuery};
+use crate::service::api_keys::Scope;
+use crate::service::views::{MailFilter, Task, Tenant};
+use crate::web::extract::ClientIp;
+use crate::web::AppState;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct MailQuery {
+    /// Tasks: waiting, executing, done, failed, cancelled. Mail log: success or failure.
+    status: Option<String>,
+    /// A mail kind, e.g. reset_link.
+    kind: Option<String>,
+    /// Part of the recipient address.
+    recipient: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+impl MailQuery {
+    fn filter(&self, tenant: &Tenant, statuses: &[&str]) -> Result<MailFilter, ApiError> {
+        let (limit, offset) = page(self.limit, self.offset)?;
+        if let Some(s) = self.status.as_deref().filter(|s| !statuses.contains(s)) {
+            return Err(ApiError::validation(format!(
+                "status `{}` is not one of {}",
+                s.escape_debug(),
+                statuses.join(", ")
+            )));
+        }
+        if let Some(k) = &self.kind {
+            k.parse::<crate::mail::templates::MailKind>()?;
+        }
+        Ok(MailFilter {
+            tenant_id: Some(tenant.id),
+            status: self.status.clone(),
+            kind: self.kind.clone(),
+            recipient: self.recipient.clone(),
+            limit,
+            offset,
+            ..Default::default()
+        })
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaskInfo {
+    id: i64,
+    kind: String,
+    recipient: String,
+    /// Never contains a secret.
+    subject: String,
+    status: String,
+    scheduled_at: i64,
+    next_attempt_at: i64,
+    attempts: i64,
+    max_attempts: i64,
+    last_error: Option<String>,
+    campaign_id: Option<i64>,
+}
+
+impl From<Task> for TaskInfo {
+    fn from(t: Task) -> Self {
+        TaskInfo {
+            id: t.id,
+            kind: t.kind,
+            recipient: t.recipient,
+            subject: t.subject,
+            status: t.status,
+            scheduled_at: t.scheduled_at,
+            next_attempt_at: t.next_attempt_at,
+            attempts: t.attempts,
+            max_attempts: t.max_attempts,
+            last_error: t.last_error,
+            campaign_id: t.campaign_id,
+        }
+    }
+}
+
+/// The tenant's scheduled mail, newest first.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/tasks", tag = "mail",
+    params(("tenant" = String, Path, description = "tenant slug"), MailQuery),
+    responses((status = 200, body = Vec<TaskInfo>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub(super) async fn list_tasks(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Path(slug): Path<String>,
+    ApiQuery(q): ApiQuery<MailQuery>,
+) -> Result<Json<Vec<TaskInfo>>, ApiError> {
+    let tenant = tenant_for(&state, &auth, &slug, &[Scope::MailRead]).await?;
+    let filter = q.filter(
+        &tenant,
+        &["waiting", "executing", "done", "failed", "cancelled"],
+    )?;
+    let tasks = state.core.mail_tasks(&filter).await?;
+    Ok(Json(tasks.into_iter().map(TaskInfo::from).collect()))
+}
+
+/// Queues a failed or done mail again (`redo`) or cancels a waiting one (`cancel`).
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/tasks/{id}/{action}", tag = "mail",
+    params(("tenant" = String, Path, description = "tenant slug"), ("id" = i64, Path), ("action" = String, Path, description = "redo or cancel")),
+    responses((status = 200, body = TaskInfo), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+               (status = 422, body = ErrorBody)))]
+pub(super) async fn task_action(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    ClientIp(ip): ClientIp,
+    Path((slug, id, action)): Path<(String, i64, String)>,
+) -> Result<Json<TaskInfo>, ApiError> {
+    let tenant = tenant_for(&state, &auth, &slug, &[Scope::ResetsSend]).await?;
+    match action.as_str() {
+        "redo" => {
+            state
+                .core
+                .redo_task(&auth.actor(), Some(&tenant), id, Some(&ip))
+                .await?
+        }
+        "cancel" => {
+            state
+                .core
+                .cancel_task(&auth.actor(), Some(&tenant), id, Some(&ip))
+                .await?
+        }
+        _ => return Err(ApiError::not_found("the action is redo or cancel")),
+    }
+    Ok(Json(TaskInfo::from(
+        state.core.task_in_scope(Some(&tenant), id).await?,
+    )))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Attempt {
+    at: i64,
+    task: Option<i64>,
+    kind: String,
+    recipient: String,
+    subject: String,
+    success: bool,
+    smtp_code: Option<i64>,
+    smtp_reply: String,
+    step: Option<String>,
+    duration_ms: i64,
+}
+
+/// The tenant's delivery attempts with the mail server's replies, newest first.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/mail-log", tag = "mail",
+    params(("tenant" = String, Path, description = "tenant slug"), MailQuery),
+    responses((status = 200, body = Vec<Attempt>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub(super) async fn mail_log(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Path(slug): Path<String>,
+    ApiQuery(q): ApiQuery<MailQuery>,
+) -> Result<Json<Vec<Attempt>>, ApiError> {
+    let tenant = tenant_for(&state, &auth, &slug, &[Scope::MailRead]).await?;
+    let filter = q.filter(&tenant, &["success", "failure"])?;
+    let rows = state.core.mail_log(&filter).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| Attempt {
+                at: r.at,
+                task: r.task_id,
+                kind: r.kind,
+                recipient: r.recipient,
+                subject: r.subject,
+                success: r.success != 0,
+                smtp_code: r.smtp_code,
+                smtp_reply: r.smtp_reply,
+                step: r.step,
+                duration_ms: r.duration_ms,
+            })
+            .collect(),
+    ))
+}

@@ -1,0 +1,143 @@
+//! `/api/v1`: JSON for other applications, authenticated with `Authorization: Bearer <api key>`.
+//!
+//! The OpenAPI 3.1 document (`/api/v1/openapi.json`) is generated from these handlers by
+//! `utoipa`, and the routes are registered from the same annotations (`utoipa-axum`), so a route
+//! can't exist without its description. Every error has one shape:
+//! `{"error": {"code": "…", "message": "…"}}`. Handlers call the same service operations as the
+//! pages; nothing here has rules of its own, and nothing here reads the store.
+//!
+//! Where things are: `error` (the error shape), `extract` (strict JSON bodies and queries),
+//! `auth` (the API key, its scopes and tenant), then one file per area of endpoints. A new
+//! endpoint is a handler with `#[utoipa::path]` in its area's file and one `routes!` line in
+//! [`routes`] below.
+
+use axum::http::{header, StatusCode};
+use axum::Router;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::AppState;
+
+mod audit;
+mod auth;
+mod error;
+mod extract;
+mod mail;
+mod resets;
+mod self_service;
+mod smtp;
+mod tenants;
+mod users;
+
+pub use auth::ApiAuth;
+pub use error::{ApiError, ErrorBody, ErrorDetail};
+pub use extract::{ApiJson, ApiQuery};
+
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("lk_…")
+                    .build(),
+            ),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Latchkey API", description = "Accounts and password self-service. Authenticate with `Authorization: Bearer <api key>` (create one with `latchkey api-key create`). Lists take `limit` (1–500, default 50) and `offset`. Errors: `{\"error\": {\"code\", \"message\"}}`."),
+    modifiers(&BearerScheme),
+    security(("api_key" = []))
+)]
+struct ApiDoc;
+
+/// Every API route, registered together with its OpenAPI description (one list for both).
+fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(users::list_users, users::create_user))
+        .routes(routes!(
+            users::get_user,
+            users::update_user,
+            users::delete_user
+        ))
+        .routes(routes!(users::import_users))
+        .routes(routes!(resets::send_resets))
+        .routes(routes!(resets::get_campaign))
+        .routes(routes!(self_service::authenticate))
+        .routes(routes!(self_service::forgot_password))
+        .routes(routes!(self_service::reset_password))
+        .routes(routes!(self_service::change_password))
+        .routes(routes!(tenants::list_tenants, tenants::create_tenant))
+        .routes(routes!(audit::tenant_audit_log))
+        .routes(routes!(audit::system_audit_log))
+        .routes(routes!(tenants::get_settings, tenants::put_settings))
+        .routes(routes!(resets::campaign_action))
+        .routes(routes!(mail::list_tasks))
+        .routes(routes!(mail::task_action))
+        .routes(routes!(mail::mail_log))
+        .routes(routes!(smtp::get_tenant_smtp, smtp::put_tenant_smtp))
+        .routes(routes!(smtp::check_tenant_smtp))
+        .routes(routes!(smtp::get_system_smtp, smtp::put_system_smtp))
+        .routes(routes!(smtp::check_system_smtp))
+}
+
+/// The API routes and, at `/api/v1/openapi.json`, the OpenAPI document describing exactly them.
+/// A method a route lacks is answered 405 in the API's error shape (with `Allow`).
+pub fn router() -> Router<AppState> {
+    let (router, spec) = routes().split_for_parts();
+    let json = spec.to_pretty_json().unwrap_or_default();
+    router
+        .route(
+            "/api/v1/openapi.json",
+            axum::routing::get(move || {
+                let json = json.clone();
+                async move { ([(header::CONTENT_TYPE, "application/json")], json) }
+            }),
+        )
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+async fn method_not_allowed(method: axum::http::Method) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("this path doesn't take {method}; the Allow header lists the methods it takes"),
+    )
+}
+
+/// The generated OpenAPI document (for tests and tooling).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().into_openapi()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_spec_is_openapi_3_1_with_every_route() {
+        let spec = super::openapi();
+        let json = serde_json::to_value(&spec).unwrap();
+        assert!(json["openapi"].as_str().unwrap().starts_with("3.1"));
+        let paths: Vec<&String> = spec.paths.paths.keys().collect();
+        for p in [
+            "/api/v1/tenants/{tenant}/users",
+            "/api/v1/tenants/{tenant}/users/{username}",
+            "/api/v1/tenants/{tenant}/resets",
+            "/api/v1/tenants/{tenant}/campaigns/{id}",
+            "/api/v1/tenants/{tenant}/authenticate",
+        ] {
+            assert!(
+                spec.paths.paths.contains_key(p),
+                "{p} missing from {paths:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! Admin resets: campaigns of reset mail, their progress, cancel and redo.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::auth::{tenant_for, ApiAuth};
+use super::error::{ApiError, ErrorBody};
+use super::extract::ApiJson;
+use crate::service::admin_reset::{AdminReset, Recipients, ResetKind, When};
+use crate::service::api_keys::Scope;
+use crate::service::views::Tenant;
+use crate::web::extract::ClientIp;
+use crate::web::AppState;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetRequest {
+    /// Usernames or e-mail addresses.
+    users: Option<Vec<String>>,
+    /// Every user of the tenant (instead of `users`).
+    all: Option<bool>,
+    /// link (default), temporary-password or request-link
+    kind: Option<String>,
+    /// Validity from sending, 30m to 7d (default 24h); not used for request-link.
+    valid_for: Option<String>,
+    /// Send at this time (RFC 3339); default now.
+    at: Option<String>,
+    /// Send after the tenant's admin reset delay.
+    delay: Option<bool>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Campaign {
+    id: i64,
+    kind: String,
+    /// Unix time (UTC).
+    scheduled_at: i64,
+    valid_for_secs: i64,
+    /// Mail tasks by status (waiting, executing, done, failed, cancelled).
+    counts: BTreeMap<String, i64>,
+    recipients: Vec<Recipient>,
+    skipped: Vec<Skipped>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Recipient {
+    task: i64,
+    address: String,
+    status: String,
+    attempts: i64,
+    last_error: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Skipped {
+    identifier: String,
+    reason: String,
+}
+
+pub(super) async fn campaign_json(
+    state: &AppState,
+    tenant: &Tenant,
+    id: i64,
+) -> Result<Campaign, ApiError> {
+    // Every task: the API has no paging of a campaign's recipients.
+    let view = state
+        .core
+        .campaign_view(Some(tenant), id, 100_000, 0)
+        .await?;
+    let c = view.campaign;
+    Ok(Campaign {
+        id: c.id,
+        kind: c.kind,
+        scheduled_at: c.scheduled_at,
+        valid_for_secs: c.valid_for_secs,
+        counts: view.counts.into_iter().collect(),
+        recipients: view
+            .tasks
+            .into_iter()
+            .map(|t| Recipient {
+                task: t.id,
+                address: t.recipient,
+                status: t.status,
+                attempts: t.attempts,
+                last_error: t.last_error,
+            })
+            .collect(),
+        skipped: view
+            .skipped
+            .into_iter()
+            .map(|s| Skipped {
+                identifier: s.identifier,
+                reason: s.reason,
+            })
+            .collect(),
+    })
+}
+
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/resets", tag = "resets", request_body = ResetRequest,
+    params(("tenant" = String, Path, description = "tenant slug")),
+    responses((status = 201, body = Campaign), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub(super) async fn send_resets(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    ClientIp(ip): ClientIp,
+    Path(slug): Path<String>,
+    ApiJson(body): ApiJson<ResetRequest>,
+) -> Result<(StatusCode, Json<Campaign>), ApiError> {
+    let tenant = tenant_for(&state, &auth, &slug, &[Scope::ResetsSend]).await?;
+    let kind = ResetKind::parse(body.kind.as_deref().unwrap_or("link"))?;
+    let recipients = match (body.all, body.users) {
+        (Some(true), None) => Recipients::All,
+        (None | Some(false), Some(users)) if !users.is_empty() => {
+            if users.len() > crate::service::admin_reset::MAX_RECIPIENTS {
+                return Err(ApiError::validation("too many users in one request"));
+            }
+            Recipients::Identifiers(users)
+        }
+        _ => {
+            return Err(ApiError::validation(
+                "give either `users` (a non-empty list) or `all: true`",
+            ))
+        }
+    };
+    let valid_for_secs =
+        crate::domain::parse_duration("valid_for", body.valid_for.as_deref().unwrap_or("24h"))?
+            .as_secs() as i64;
+    let when = match (body.at, body.delay) {
+        (Some(at), None | Some(false)) => {
+            let t =
+                time::OffsetDateTime::parse(&at, &time::format_description::well_known::Rfc3339)
+                    .map_err(|_| {
+                        ApiError::validation(format!(
+                            "at: `{}` is not an RFC 3339 time",
+                            at.escape_debug()
+                        ))
+                    })?;
+            When::At(t.unix_timestamp())
+        }
+        (None, Some(true)) => When::AfterDelay,
+        (None, None | Some(false)) => When::Now,
+        (Some(_), Some(true)) => {
+            return Err(ApiError::validation("give `at` or `delay`, not both"))
+        }
+    };
+    let request = AdminReset {
+        kind,
+        when,
+        valid_for_secs,
+        recipients,
+        custom: None,
+        may_reset_system_admins: auth.key.tenant_id.is_none(),
+    };
+    let id = state
+        .core
+        .create_campaign(&auth.actor(), &tenant, request, Some(&ip))
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(campaign_json(&state, &tenant, id).await?),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/campaigns/{id}", tag = "resets",
+    params(("tenant" = String, Path, description = "tenant slug"), ("id" = i64, Path)),
+    responses((status = 200, body = Campaign), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(super) async fn get_campaign(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Path((slug, id)): Path<(String, i64)>,
+) -> Result<Json<Campaign>, ApiError> {
+    let tenant = tenant_for(&state, &auth, &slug, &[Scope::ResetsSend, Scope::MailRead]).await?;
+    Ok(Json(campaign_json(&state, &tenant, id).await?))
+}
+
+/// Cancels the waiting mail of a campaign (`cancel`) or queues its failed mail again
+/// (`redo-failed`).
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/campaigns/{id}/{action}", tag = "resets",
+    params(("tenant" = String, Path, description = "tenant slug"), ("id" = i64, Path), ("action" = String, Path, description = "cancel or redo-failed")),
+    responses((status = 200, body = Campaign), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(super) async fn campaign_action(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    ClientIp(ip): ClientIp,
+    Path((slug, id, action)): Path<(String, i64, String)>,
+) -> Result<Json<Campaign>, ApiError> {
+    let tenant = tenant_for(&state, &auth, &slug, &[Scope::ResetsSend]).await?;
+    match action.as_str() {
+        "cancel" => {
+            state
+                .core
+                .cancel_campaign(&auth.actor(), &tenant, id, Some(&ip))
+                .await?
+        }
+        "redo-failed" => {
+            state
+                .core
+                .redo_campaign_failures(&auth.actor(), &tenant, id, Some(&ip))
+                .await?
+        }
+        _ => return Err(ApiError::not_found("the action is cancel or redo-failed")),
+    };
+    Ok(Json(campaign_json(&state, &tenant, id).await?))
+}

@@ -1,0 +1,198 @@
+//! Tenants and their settings.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::auth::{all_tenants_required, insufficient_scope, tenant_for, ApiAuth};
+use super::error::{ApiError, ErrorBody};
+use super::extract::ApiJson;
+use crate::domain::{DisplayName, TenantSlug};
+use crate::service::api_keys::Scope;
+use crate::service::views::Tenant;
+use crate::web::extract::ClientIp;
+use crate::web::AppState;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TenantInfo {
+    slug: String,
+    display_name: String,
+    enabled: bool,
+    password_reset_enabled: bool,
+}
+
+/// Tenants this key may use: its own, or all for an all-tenants key.
+#[utoipa::path(get, path = "/api/v1/tenants", tag = "tenants",
+    responses((status = 200, body = Vec<TenantInfo>), (status = 401, body = ErrorBody)))]
+pub(super) async fn list_tenants(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+) -> Result<Json<Vec<TenantInfo>>, ApiError> {
+    let tenants = state.core.tenants().await?;
+    Ok(Json(
+        tenants
+            .into_iter()
+            .filter(|t| auth.may_use(t))
+            .map(TenantInfo::from)
+            .collect(),
+    ))
+}
+
+impl From<Tenant> for TenantInfo {
+    fn from(t: Tenant) -> Self {
+        TenantInfo {
+            slug: t.slug,
+            display_name: t.display_name,
+            enabled: t.enabled,
+            password_reset_enabled: t.settings.password_reset_enabled,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTenant {
+    /// The short name in addresses: 1–63 lowercase letters, digits and dashes.
+    slug: String,
+    /// The name people see (default: the slug).
+    name: Option<String>,
+}
+
+/// Creates a tenant (with default settings; its public URL is set with `latchkey tenant set`).
+/// Only an all-tenants key with the scope `settings:write`.
+#[utoipa::path(post, path = "/api/v1/tenants", tag = "tenants", request_body = NewTenant,
+    responses((status = 201, body = TenantInfo), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+               (status = 403, body = ErrorBody, description = "insufficient_scope, or all_tenants_key_required for a tenant's key"),
+               (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub(super) async fn create_tenant(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    ClientIp(ip): ClientIp,
+    ApiJson(body): ApiJson<NewTenant>,
+) -> Result<(StatusCode, Json<TenantInfo>), ApiError> {
+    if !auth.has_scope(Scope::SettingsWrite) {
+        return Err(insufficient_scope(Scope::SettingsWrite));
+    }
+    if !auth.all_tenants() {
+        return Err(all_tenants_required(
+            "only a key for all tenants (`latchkey api-key create --all-tenants`) may create tenants",
+        ));
+    }
+    let slug = TenantSlug::parse(&body.slug)?;
+    let name = match body.name.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(n) => Some(
+            DisplayName::parse(n).map_err(|e| ApiError::validation(format!("name: {}", e.0)))?,
+        ),
+    };
+    let tenant = state
+        .core
+        .create_tenant_from(&auth.actor(), &slug, name.as_ref(), None, Some(&ip))
+        .await?;
+    Ok((StatusCode::CREATED, Json(TenantInfo::from(tenant))))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Settings {
+    password_reset_enabled: bool,
+    /// Seconds.
+    reset_link_ttl_secs: i64,
+    password_min_length: i64,
+    /// Seconds.
+    admin_reset_delay_secs: i64,
+    reset_fallback_to_primary: bool,
+    /// en or de
+    default_language: String,
+    public_url: Option<String>,
+}
+
+pub(super) fn settings_of(t: &Tenant) -> Settings {
+    let s = &t.settings;
+    Settings {
+        password_reset_enabled: s.password_reset_enabled,
+        reset_link_ttl_secs: s.reset_link_ttl_secs,
+        password_min_length: s.password_min_length,
+        admin_reset_delay_secs: s.admin_reset_delay_secs,
+        reset_fallback_to_primary: s.reset_fallback_to_primary,
+        default_language: s.default_language.as_str().to_owned(),
+        public_url: t.public_url.clone(),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/settings", tag = "tenants",
+    params(("tenant" = String, Path, description = "tenant slug")),
+    responses((status = 200, body = Settings), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(super) async fn get_settings(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Path(slug): Path<String>,
+) -> Result<Json<Settings>, ApiError> {
+    let tenant = tenant_for(
+        &state,
+        &auth,
+        &slug,
+        &[Scope::SettingsWrite, Scope::UsersRead, Scope::MailRead],
+    )
+    .await?;
+    Ok(Json(settings_of(&tenant)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsChange {
+    password_reset_enabled: Option<bool>,
+    /// e.g. 30m (5m to 24h)
+    reset_link_ttl: Option<String>,
+    /// 8 to 64
+    password_min_length: Option<i64>,
+    /// e.g. 10m (0 to 7d)
+    admin_reset_delay: Option<String>,
+    reset_fallback_to_primary: Option<bool>,
+    /// en or de
+    default_language: Option<String>,
+}
+
+/// Changes the fields given; the others keep their value. The public URL is not changeable
+/// here: reset links are built from it (an operator sets it with `latchkey tenant set`).
+#[utoipa::path(put, path = "/api/v1/tenants/{tenant}/settings", tag = "tenants", request_body = SettingsChange,
+    params(("tenant" = String, Path, description = "tenant slug")),
+    responses((status = 200, body = Settings), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub(super) async fn put_settings(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    ClientIp(ip): ClientIp,
+    Path(slug): Path<String>,
+    ApiJson(body): ApiJson<SettingsChange>,
+) -> Result<Json<Settings>, ApiError> {
+    let mut tenant = tenant_for(&state, &auth, &slug, &[Scope::SettingsWrite]).await?;
+    let before = tenant.settings.clone();
+    let s = &mut tenant.settings;
+    if let Some(v) = body.password_reset_enabled {
+        s.password_reset_enabled = v;
+    }
+    if let Some(v) = &body.reset_link_ttl {
+        s.reset_link_ttl_secs =
+            crate::domain::parse_duration("reset_link_ttl", v)?.as_secs() as i64;
+    }
+    if let Some(v) = body.password_min_length {
+        s.password_min_length = v;
+    }
+    if let Some(v) = &body.admin_reset_delay {
+        s.admin_reset_delay_secs =
+            crate::domain::parse_duration("admin_reset_delay", v)?.as_secs() as i64;
+    }
+    if let Some(v) = body.reset_fallback_to_primary {
+        s.reset_fallback_to_primary = v;
+    }
+    if let Some(v) = &body.default_language {
+        s.default_language = v.parse()?;
+    }
+    state
+        .core
+        .update_tenant_from(&auth.actor(), &tenant, &before, Some(&ip))
+        .await?;
+    Ok(Json(settings_of(&tenant)))
+}
