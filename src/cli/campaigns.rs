@@ -8,8 +8,8 @@ use clap::Subcommand;
 use super::output::Out;
 use crate::clock::format_utc;
 use crate::domain::parse_duration;
-use crate::service::{Actor, Campaign, Core, MailFilter, Skipped, Task, Tenant};
-use crate::store;
+use crate::service::views::CampaignView;
+use crate::service::{Actor, Core, Tenant};
 
 #[derive(Subcommand)]
 pub(super) enum ResetCommand {
@@ -143,46 +143,17 @@ pub(super) async fn reset_command(core: &Core, cmd: ResetCommand, out: Out) -> a
         .await?;
     show_campaign(core, &tenant, id, out).await
 }
-
-/// A campaign with its status counts, its mails (newest first) and the recipients it skipped.
-struct CampaignView {
-    campaign: Campaign,
-    counts: Vec<(String, i64)>,
-    skipped: Vec<Skipped>,
-    tasks: Vec<Task>,
-}
-
-// TODO(issue 13): use Core::campaign_view
-async fn campaign_view(core: &Core, tenant: &Tenant, id: i64) -> anyhow::Result<CampaignView> {
-    let campaign = core.campaign_in_scope(Some(tenant), id).await?;
-    let counts = store::mail::counts(&core.db, Some(tenant.id), Some(id)).await?;
-    let skipped = store::campaigns::skipped(&core.db, id).await?;
-    let tasks = store::mail::list(
-        &core.db,
-        &MailFilter {
-            tenant_id: Some(tenant.id),
-            campaign_id: Some(id),
-            limit: 100_000,
-            ..Default::default()
-        },
-    )
-    .await?;
-    Ok(CampaignView {
-        campaign,
-        counts,
-        skipped,
-        tasks,
-    })
-}
-
 /// `reset send` and `campaign show`: the campaign, each recipient's status and the skipped ones.
 async fn show_campaign(core: &Core, tenant: &Tenant, id: i64, out: Out) -> anyhow::Result<()> {
     let CampaignView {
         campaign: c,
         counts,
         skipped,
-        tasks,
-    } = campaign_view(core, tenant, id).await?;
+        mut tasks,
+        ..
+    } = core.campaign_view(Some(tenant), id, 100_000, 0).await?;
+    // Listed newest first, as always.
+    tasks.reverse();
     let doc = serde_json::json!({
         "campaign": c,
         "counts": counts.iter().map(|(s, n)| (s.clone(), *n)).collect::<std::collections::BTreeMap<_, _>>(),

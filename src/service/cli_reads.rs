@@ -1,5 +1,5 @@
-//! Reads the command line shows: lists of tenants, accounts, mail tasks, delivery attempts,
-//! campaigns, API keys and audit events, and the database's own chores (backup, close).
+//! Reads the command line shows besides the shared ones in `views.rs`: a tenant by id,
+//! campaigns, API keys, and the database's own chores (backup, close).
 //!
 //! They return `anyhow::Result` with the store's error inside, as the CLI reported these reads
 //! when it called the store itself (`--json` error code `failed`, same message).
@@ -10,42 +10,13 @@ use super::Core;
 
 use crate::store;
 pub use crate::store::api_keys::ApiKey;
-pub use crate::store::audit::{AuditEvent, Filter as AuditFilter};
-pub use crate::store::campaigns::{Campaign, Skipped};
-pub use crate::store::mail::{Filter as MailFilter, LogEntry, Task};
-pub use crate::store::{Account, Tenant};
+use crate::store::campaigns::Campaign;
+use crate::store::Tenant;
 
 impl Core {
-    /// Every tenant.
-    pub async fn tenants(&self) -> anyhow::Result<Vec<Tenant>> {
-        Ok(store::tenants::list(&self.db).await?)
-    }
-
     /// A tenant by its id; `None` when it was deleted.
     pub async fn tenant_by_id(&self, id: i64) -> anyhow::Result<Option<Tenant>> {
         Ok(store::tenants::by_id(&self.db, id).await?)
-    }
-
-    /// A page of a tenant's accounts whose username, name or either address contains `query`,
-    /// by username.
-    pub async fn search_accounts(
-        &self,
-        tenant: &Tenant,
-        query: &str,
-        limit: i64,
-        offset: i64,
-    ) -> anyhow::Result<Vec<Account>> {
-        Ok(store::accounts::search(&self.db, tenant.id, query, limit, offset).await?)
-    }
-
-    /// Mail tasks matching `filter`, newest first.
-    pub async fn mail_tasks(&self, filter: &MailFilter) -> anyhow::Result<Vec<Task>> {
-        Ok(store::mail::list(&self.db, filter).await?)
-    }
-
-    /// Delivery attempts matching `filter` (`status` is the result), newest first.
-    pub async fn mail_log(&self, filter: &MailFilter) -> anyhow::Result<Vec<LogEntry>> {
-        Ok(store::mail::log_list(&self.db, filter).await?)
     }
 
     /// A page of a tenant's campaigns, newest first.
@@ -76,11 +47,6 @@ impl Core {
     /// An API key by its id.
     pub async fn api_key(&self, id: i64) -> anyhow::Result<Option<ApiKey>> {
         Ok(store::api_keys::get(&self.db, id).await?)
-    }
-
-    /// Audit events matching `filter`, newest first.
-    pub async fn audit_events(&self, filter: &AuditFilter) -> anyhow::Result<Vec<AuditEvent>> {
-        Ok(store::audit::search(&self.db, filter).await?)
     }
 
     /// Writes a consistent snapshot of the SQLite database to `to`, which must not exist yet.

@@ -22,11 +22,12 @@ use std::sync::Arc;
 
 pub use accounts::{AccountChanges, CreateAccount};
 pub use auth::{LoginOutcome, SessionInfo};
-pub use cli_reads::{
-    Account, ApiKey, AuditEvent, AuditFilter, Campaign, LogEntry, MailFilter, Skipped, Task, Tenant,
-};
+pub use cli_reads::ApiKey;
 pub use delivery::NewMail;
 pub use smtp::{EffectiveSmtp, SmtpInput, SmtpSource};
+pub use views::{
+    Account, AuditEvent, AuditFilter, Campaign, LogEntry, MailFilter, Skipped, Task, Tenant,
+};
 
 use crate::clock::{Clock, Timestamp};
 use crate::config::Validated;
