@@ -251,9 +251,15 @@ pub(super) async fn smtp_command(core: &Core, cmd: SmtpCommand, out: Out) -> any
                 Some(t) => core.tenant_smtp(t).await?.unwrap_or_default(),
                 None => core.system_smtp().await?.settings,
             };
-            let saved = core
+            let host_given = values.host.is_some();
+            let mut saved = core
                 .save_smtp(&actor, tenant.as_ref(), values.apply(current)?, None)
                 .await?;
+            // A host the operator names is the operator's choice, also when it is the one
+            // stored: delivery may then reach it on an internal address.
+            if let (Some(t), true) = (&tenant, host_given) {
+                saved = core.approve_tenant_smtp_host(&actor, t, None).await?;
+            }
             let source = if tenant.is_some() {
                 SmtpSource::Tenant
             } else {

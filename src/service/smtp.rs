@@ -279,6 +279,42 @@ impl Core {
         Ok(next)
     }
 
+    /// Marks `tenant`'s stored host as an operator's choice (`latchkey smtp set --tenant T
+    /// --host H`): delivery may then connect to it on an internal address. Only operators may;
+    /// a later save by the tenant's administrators takes it back.
+    pub async fn approve_tenant_smtp_host(
+        &self,
+        actor: &Actor,
+        tenant: &Tenant,
+        ip: Option<&str>,
+    ) -> Result<SmtpSettings> {
+        if !matches!(actor, Actor::Cli | Actor::System) {
+            return Err(ServiceError::Invalid(
+                "Only an operator can approve a tenant's mail server.".into(),
+            ));
+        }
+        let scope = store::settings::tenant_scope(tenant.id);
+        let mut settings = self.stored_smtp(&scope).await?.ok_or_else(|| {
+            ServiceError::NotFound("this organisation has no mail server of its own".into())
+        })?;
+        if !settings.set_by_operator {
+            settings.set_by_operator = true;
+            let json = serde_json::to_string(&settings).map_err(anyhow::Error::from)?;
+            store::settings::put(&self.db, &scope, KEY, &json, self.now()).await?;
+            self.audit(AuditEntry {
+                tenant_id: Some(tenant.id),
+                actor,
+                action: "smtp.host_approved",
+                target: Some(&scope),
+                ip,
+                outcome: "success",
+                detail: serde_json::json!({ "host": settings.host, "port": settings.port }),
+            })
+            .await;
+        }
+        Ok(settings)
+    }
+
     /// Runs "Check SMTP configuration" with `input` (unsaved form values) or, with `None`, the
     /// saved settings; sends a test message when `send_to` is given (for a tenant, at most
     /// [`TESTS_PER_HOUR`] an hour unless an operator asks).

@@ -16,14 +16,14 @@ const BIN: &str = env!("CARGO_BIN_EXE_latchkey");
 const USER: &str = "mailer";
 const PASSWORD: &str = "Cli-Check-Smtp-Secret-17";
 
-struct Output {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Output {
+    pub(crate) status: ExitStatus,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl Output {
-    fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         format!(
             "exit: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
             self.status, self.stdout, self.stderr
@@ -33,7 +33,12 @@ impl Output {
 
 /// `latchkey --database-url … --data-dir … args…` with only this test's `LATCHKEY_SMTP_*`
 /// (and cheap argon2), fed `stdin`.
-fn latchkey(db: &TestDb, env: &[(&str, String)], args: &[&str], stdin: Option<&str>) -> Output {
+pub(crate) fn latchkey(
+    db: &TestDb,
+    env: &[(&str, String)],
+    args: &[&str],
+    stdin: Option<&str>,
+) -> Output {
     let mut cmd = Command::new(BIN);
     for (key, _) in std::env::vars_os() {
         if key.to_string_lossy().starts_with("LATCHKEY_") {

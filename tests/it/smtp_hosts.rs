@@ -286,6 +286,7 @@ on_both_backends!(
     tls_is_verified_for_the_name_not_the_address,
     an_operators_partial_edit_does_not_approve_a_tenants_host,
     an_unreachable_server_is_tried_once_per_round,
+    an_operator_approves_a_tenant_relay_by_naming_its_host,
 );
 
 /// The tenant page, as the tenant's administrator: every spelling is refused on save (nothing
@@ -941,5 +942,48 @@ async fn an_unreachable_server_is_tried_once_per_round(backend: Backend) {
         assert_eq!(first_attempt(&app, *id).await.success, 0);
     }
     assert_eq!(trap.hits(), 1, "one connection for the round");
+    app.stop().await;
+}
+
+/// `latchkey smtp set --tenant acme --host H` makes the host the operator's choice, also when it
+/// is the one stored (how an internal relay set before this release is approved again); a
+/// partial edit through the CLI doesn't.
+async fn an_operator_approves_a_tenant_relay_by_naming_its_host(backend: Backend) {
+    let (app, acme) = app_with(backend, |_| {}).await;
+    let srv = loopback_server().await;
+    store_settings(&app, &acme, "localhost", srv.port()).await;
+    let cli = |args: &[&str]| {
+        let out = crate::cli_smtp_check::latchkey(&app.db, &[], args, None);
+        assert!(out.status.success(), "{}", out.describe());
+    };
+    cli(&["smtp", "set", "--tenant", "acme", "--max-per-hour", "500"]);
+    assert!(
+        !app.core
+            .tenant_smtp(&acme)
+            .await
+            .unwrap()
+            .unwrap()
+            .set_by_operator
+    );
+    let id = queue(&app, &acme).await;
+    assert_eq!(first_attempt(&app, id).await.success, 0);
+    assert_eq!(srv.connections(), 0);
+    store::mail::cancel(&app.core.db, id, None, app.core.now())
+        .await
+        .unwrap();
+
+    cli(&["smtp", "set", "--tenant", "acme", "--host", "localhost"]);
+    assert!(
+        app.core
+            .tenant_smtp(&acme)
+            .await
+            .unwrap()
+            .unwrap()
+            .set_by_operator
+    );
+    let id = queue(&app, &acme).await;
+    assert_eq!(srv.wait_for_messages(1, WAIT).await.len(), 1);
+    assert_eq!(first_attempt(&app, id).await.success, 1);
+    srv.stop().await;
     app.stop().await;
 }
