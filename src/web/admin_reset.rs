@@ -10,8 +10,7 @@ use axum::Router;
 use minijinja::context;
 use serde::Deserialize;
 
-use super::extract::{ClientIp, CsrfForm, CsrfToken, FormFields, MaybeSession};
-use super::mail_pages::require_tenant_admin;
+use super::extract::{tenant_layout, ClientIp, CsrfToken, FormFields, GuardedForm, TenantAdmin};
 use super::templates::{render, render_status};
 use super::{AppState, WebError};
 use crate::domain::{parse_duration, Role};
@@ -32,15 +31,6 @@ pub fn router() -> Router<AppState> {
             "/t/{tenant}/admin/campaigns/{id}/{action}",
             post(campaign_action),
         )
-}
-
-macro_rules! or_return {
-    ($e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(r) => return Ok(r),
-        }
-    };
 }
 
 /// Who a compose form is for.
@@ -101,13 +91,6 @@ fn compose_page(
         status,
         "admin_reset_new.html",
         context! {
-            title => "Send a password reset",
-            tenant => info.tenant,
-            user => info.account,
-            is_system_admin => info.account.role == Role::SystemAdmin,
-            section => "campaigns",
-            scope_tenant => tenant,
-            csrf => csrf.0,
             all => sel.all,
             total_users => total_users,
             selected => sel.accounts.iter().map(|a| context! { id => a.id, username => a.username, name => a.name(),
@@ -124,6 +107,7 @@ fn compose_page(
             delay => crate::service::reset::human_duration(tenant.settings.admin_reset_delay_secs.max(60)),
             error => error,
             public_url => state.core.public_url_for(Some(tenant)),
+            ..tenant_layout(info, tenant, csrf, "Send a password reset", "campaigns")
         },
     )
 }
@@ -142,12 +126,11 @@ async fn count_users(core: &Core, tenant: &Tenant) -> Result<i64, WebError> {
 
 async fn compose_get(
     State(state): State<AppState>,
-    Path(slug): Path<String>,
     Query(q): Query<ComposeQuery>,
-    session: MaybeSession,
     csrf: CsrfToken,
+    admin: TenantAdmin,
 ) -> Result<Response, WebError> {
-    let (info, tenant) = or_return!(require_tenant_admin(&state, session, &slug).await);
+    let TenantAdmin { info, tenant } = admin;
     let mut sel = Selection {
         all: q.all.as_deref() == Some("1"),
         accounts: Vec::new(),
@@ -173,12 +156,10 @@ async fn compose_get(
 /// The user list's "Reset selected…" button lands here with its checkboxes.
 async fn compose_from_selection(
     State(state): State<AppState>,
-    Path(slug): Path<String>,
-    session: MaybeSession,
     csrf: CsrfToken,
-    CsrfForm(form): CsrfForm,
+    GuardedForm(admin, form): GuardedForm<TenantAdmin>,
 ) -> Result<Response, WebError> {
-    let (info, tenant) = or_return!(require_tenant_admin(&state, session, &slug).await);
+    let TenantAdmin { info, tenant } = admin;
     let sel = Selection {
         all: false,
         accounts: selected_accounts(&state.core, &tenant, &form).await?,
@@ -279,11 +260,10 @@ async fn create(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     ClientIp(ip): ClientIp,
-    session: MaybeSession,
     csrf: CsrfToken,
-    CsrfForm(form): CsrfForm,
+    GuardedForm(admin, form): GuardedForm<TenantAdmin>,
 ) -> Result<Response, WebError> {
-    let (info, tenant) = or_return!(require_tenant_admin(&state, session, &slug).await);
+    let TenantAdmin { info, tenant } = admin;
     let sel = Selection {
         all: form.text("all") == "1",
         accounts: selected_accounts(&state.core, &tenant, &form).await?,
@@ -330,12 +310,11 @@ struct ListQuery {
 
 async fn list(
     State(state): State<AppState>,
-    Path(slug): Path<String>,
     Query(q): Query<ListQuery>,
-    session: MaybeSession,
     csrf: CsrfToken,
+    admin: TenantAdmin,
 ) -> Result<Response, WebError> {
-    let (info, tenant) = or_return!(require_tenant_admin(&state, session, &slug).await);
+    let TenantAdmin { info, tenant } = admin;
     let page = q.page.unwrap_or(1).max(1);
     let mut campaigns =
         store::campaigns::list(&state.core.db, tenant.id, 51, (page - 1).saturating_mul(50))
@@ -350,16 +329,10 @@ async fn list(
     Ok(render(
         "admin_campaigns.html",
         context! {
-            title => "Campaigns",
-            tenant => info.tenant,
-            user => info.account,
-            is_system_admin => info.account.role == Role::SystemAdmin,
-            section => "campaigns",
-            scope_tenant => tenant,
-            csrf => csrf.0,
             rows => rows,
             prev => (page > 1).then(|| page - 1),
             next => more.then(|| page + 1),
+            ..tenant_layout(&info, &tenant, &csrf, "Campaigns", "campaigns")
         },
     )?
     .into_response())
@@ -367,12 +340,12 @@ async fn list(
 
 async fn show(
     State(state): State<AppState>,
-    Path((slug, id)): Path<(String, i64)>,
+    Path((_, id)): Path<(String, i64)>,
     Query(q): Query<ListQuery>,
-    session: MaybeSession,
     csrf: CsrfToken,
+    admin: TenantAdmin,
 ) -> Result<Response, WebError> {
-    let (info, tenant) = or_return!(require_tenant_admin(&state, session, &slug).await);
+    let TenantAdmin { info, tenant } = admin;
     let c = state.core.campaign_in_scope(Some(&tenant), id).await?;
     let page = q.page.unwrap_or(1).max(1);
     let filter = store::mail::Filter {
@@ -399,13 +372,6 @@ async fn show(
     Ok(render(
         "admin_campaign.html",
         context! {
-            title => format!("Campaign {id}"),
-            tenant => info.tenant,
-            user => info.account,
-            is_system_admin => info.account.role == Role::SystemAdmin,
-            section => "campaigns",
-            scope_tenant => tenant,
-            csrf => csrf.0,
             c => c,
             label => c.kind.parse::<crate::mail::templates::MailKind>().map(|k| k.label()).unwrap_or(""),
             valid_for => crate::service::reset::human_duration(c.valid_for_secs.max(60)),
@@ -417,6 +383,7 @@ async fn show(
             notice => notice,
             prev => (page > 1).then(|| page - 1),
             next => more.then(|| page + 1),
+            ..tenant_layout(&info, &tenant, &csrf, &format!("Campaign {id}"), "campaigns")
         },
     )?
     .into_response())
@@ -426,10 +393,9 @@ async fn campaign_action(
     State(state): State<AppState>,
     Path((slug, id, action)): Path<(String, i64, String)>,
     ClientIp(ip): ClientIp,
-    session: MaybeSession,
-    CsrfForm(_): CsrfForm,
+    GuardedForm(admin, _): GuardedForm<TenantAdmin>,
 ) -> Result<Response, WebError> {
-    let (info, tenant) = or_return!(require_tenant_admin(&state, session, &slug).await);
+    let TenantAdmin { info, tenant } = admin;
     let notice = match action.as_str() {
         "cancel" => {
             state

@@ -5,19 +5,16 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use minijinja::{context, Value};
 use serde::Deserialize;
 
-use super::admin::require_system_admin;
-use super::extract::{CsrfToken, MaybeSession};
-use super::mail_pages::require_tenant_admin;
+use super::extract::{CsrfToken, SystemAdmin, TenantAdmin};
 use super::templates::render_status;
-use super::tenant_admin::console_context;
 use super::{AppState, WebError};
 use crate::store::{self, Tenant};
 
@@ -151,13 +148,9 @@ async fn events(
 async fn system(
     State(s): State<AppState>,
     Query(q): Query<AuditQuery>,
-    session: MaybeSession,
     csrf: CsrfToken,
+    admin: SystemAdmin,
 ) -> Result<Response, WebError> {
-    let info = match require_system_admin(&s, session) {
-        Ok(i) => i,
-        Err(denied) => return Ok(denied.into_response()),
-    };
     let tenants = store::tenants::list(&s.core.db).await?;
     let tenant_id = match blank(&q.tenant) {
         None => None,
@@ -176,38 +169,27 @@ async fn system(
         StatusCode::OK,
         "admin_audit.html",
         context! {
-            title => "Audit log",
-            tenant => info.tenant,
-            user => info.account,
-            is_system_admin => true,
-            section => "audit",
-            base => "/admin",
-            csrf => csrf.0,
             tenants => tenants,
             system_view => true,
-            ..page
+            ..context! { ..page, ..admin.layout(&csrf, "Audit log", "audit") }
         },
     )
 }
 
 async fn tenant(
     State(s): State<AppState>,
-    Path(slug): Path<String>,
     Query(q): Query<AuditQuery>,
-    session: MaybeSession,
     csrf: CsrfToken,
+    admin: TenantAdmin,
 ) -> Result<Response, WebError> {
-    let (info, tenant) = match require_tenant_admin(&s, session, &slug).await {
-        Ok(v) => v,
-        Err(r) => return Ok(r),
-    };
-    let page = events(&s, &q, Some(tenant.id), std::slice::from_ref(&tenant)).await?;
+    let tenant = &admin.tenant;
+    let page = events(&s, &q, Some(tenant.id), std::slice::from_ref(tenant)).await?;
     render_status(
         StatusCode::OK,
         "admin_audit.html",
         context! {
             system_view => false,
-            ..context! { ..page, ..console_context(&info, &tenant, &csrf, "Audit log", "audit") }
+            ..context! { ..page, ..admin.layout(&csrf, "Audit log", "audit") }
         },
     )
 }

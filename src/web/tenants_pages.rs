@@ -11,8 +11,9 @@ use axum::Router;
 use minijinja::{context, Value};
 use serde::{Deserialize, Serialize};
 
-use super::admin::require_system_admin;
-use super::extract::{ClientIp, CsrfForm, CsrfToken, FormFields, MaybeSession};
+use super::extract::{
+    console_layout, ClientIp, ConsoleScope, CsrfToken, FormFields, GuardedForm, SystemAdmin,
+};
 use super::templates::render_status;
 use super::tenant_admin::form_error;
 use super::{AppState, WebError};
@@ -27,15 +28,6 @@ pub fn router() -> Router<AppState> {
         .route("/admin/tenants/{slug}", get(edit).post(save))
 }
 
-macro_rules! or_return {
-    ($e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(denied) => return Ok(denied.into_response()),
-        }
-    };
-}
-
 /// The address of a tenant's page; a tenant called `new` gets its first letter encoded.
 pub fn tenant_href(slug: &str) -> String {
     match slug {
@@ -45,14 +37,7 @@ pub fn tenant_href(slug: &str) -> String {
 }
 
 fn frame(info: &SessionInfo, csrf: &CsrfToken, title: &str) -> Value {
-    context! {
-        title => title,
-        tenant => info.tenant,
-        user => info.account,
-        is_system_admin => true,
-        section => "tenants",
-        csrf => csrf.0,
-    }
+    console_layout(info, &ConsoleScope::System, csrf, title, "tenants")
 }
 
 #[derive(Deserialize)]
@@ -62,10 +47,9 @@ struct NoticeQuery {
 
 async fn list(
     State(s): State<AppState>,
-    session: MaybeSession,
     csrf: CsrfToken,
+    SystemAdmin(info): SystemAdmin,
 ) -> Result<Response, WebError> {
-    let info = or_return!(require_system_admin(&s, session));
     let tenants = store::tenants::list(&s.core.db).await?;
     let mut rows = Vec::with_capacity(tenants.len());
     for t in &tenants {
@@ -158,10 +142,9 @@ fn form_page(
 
 async fn new_form(
     State(s): State<AppState>,
-    session: MaybeSession,
     csrf: CsrfToken,
+    SystemAdmin(info): SystemAdmin,
 ) -> Result<Response, WebError> {
-    let info = or_return!(require_system_admin(&s, session));
     let form = TenantForm {
         enabled: true,
         ..TenantForm::default()
@@ -172,11 +155,9 @@ async fn new_form(
 async fn create(
     State(s): State<AppState>,
     ClientIp(ip): ClientIp,
-    session: MaybeSession,
     csrf: CsrfToken,
-    CsrfForm(form): CsrfForm,
+    GuardedForm(SystemAdmin(info), form): GuardedForm<SystemAdmin>,
 ) -> Result<Response, WebError> {
-    let info = or_return!(require_system_admin(&s, session));
     let typed = TenantForm::from_form(&form);
     let refused = |msg: &str| {
         form_page(
@@ -219,10 +200,9 @@ async fn edit(
     State(s): State<AppState>,
     Path(slug): Path<String>,
     Query(q): Query<NoticeQuery>,
-    session: MaybeSession,
     csrf: CsrfToken,
+    SystemAdmin(info): SystemAdmin,
 ) -> Result<Response, WebError> {
-    let info = or_return!(require_system_admin(&s, session));
     let t = find_tenant(&s, &slug).await?;
     let form = TenantForm {
         slug: t.slug.clone(),
@@ -251,11 +231,9 @@ async fn save(
     State(s): State<AppState>,
     Path(slug): Path<String>,
     ClientIp(ip): ClientIp,
-    session: MaybeSession,
     csrf: CsrfToken,
-    CsrfForm(form): CsrfForm,
+    GuardedForm(SystemAdmin(info), form): GuardedForm<SystemAdmin>,
 ) -> Result<Response, WebError> {
-    let info = or_return!(require_system_admin(&s, session));
     let mut t = find_tenant(&s, &slug).await?;
     let shown = t.clone();
     let mut typed = TenantForm::from_form(&form);
