@@ -13,7 +13,7 @@ use axum::Router;
 use minijinja::{context, Value};
 use serde::Deserialize;
 
-use super::extract::{CsrfToken, SystemAdmin, TenantAdmin};
+use super::extract::{day, CsrfToken, SystemAdmin, TenantAdmin};
 use super::templates::render_status;
 use super::{AppState, WebError};
 use crate::store::{self, Tenant};
@@ -47,18 +47,6 @@ fn blank(o: &Option<String>) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-fn day_start(s: &str) -> Result<i64, WebError> {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(s.trim(), &format)
-        .map(|d| d.midnight().assume_utc().unix_timestamp())
-        .map_err(|_| {
-            WebError::BadRequest(format!(
-                "`{}` is not a date like 2026-11-22",
-                s.escape_debug()
-            ))
-        })
-}
-
 impl AuditQuery {
     fn filter(&self, tenant_id: Option<i64>) -> Result<store::audit::Filter, WebError> {
         let page = self.page.unwrap_or(1).max(1);
@@ -68,10 +56,8 @@ impl AuditQuery {
             actor: blank(&self.actor),
             target: blank(&self.target),
             outcome: blank(&self.outcome),
-            since: blank(&self.since).map(|s| day_start(&s)).transpose()?,
-            until: blank(&self.until)
-                .map(|s| day_start(&s).map(|t| t + 86_399))
-                .transpose()?,
+            since: blank(&self.since).map(|s| day(&s, false)).transpose()?,
+            until: blank(&self.until).map(|s| day(&s, true)).transpose()?,
             limit: PAGE_SIZE + 1,
             offset: (page - 1).saturating_mul(PAGE_SIZE),
         })

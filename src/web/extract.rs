@@ -347,6 +347,17 @@ async fn csrf_checked_form(
     }
 }
 
+/// A `YYYY-MM-DD` filter of a list page as Unix time: the day's first second, or with `end` its
+/// last one.
+pub fn day(raw: &str, end: bool) -> Result<i64, WebError> {
+    crate::clock::parse_day(raw, end).ok_or_else(|| {
+        WebError::BadRequest(format!(
+            "`{}` is not a date like 2026-11-22",
+            raw.escape_debug()
+        ))
+    })
+}
+
 /// A CSRF-checked form POST from someone the guard `G` lets in ([`TenantAdmin`],
 /// [`SystemAdmin`], [`ConsoleAdmin`]). The form is checked first and the guard second, so a
 /// form without its token is refused the same way whoever sends it.

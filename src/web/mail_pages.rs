@@ -9,7 +9,7 @@ use axum::Router;
 use minijinja::context;
 use serde::Deserialize;
 
-use super::extract::{ClientIp, ConsoleAdmin, ConsoleScope, CsrfToken, GuardedForm};
+use super::extract::{day, ClientIp, ConsoleAdmin, ConsoleScope, CsrfToken, GuardedForm};
 use super::templates::render;
 use super::{AppState, WebError};
 use crate::mail::templates::MailKind;
@@ -45,18 +45,6 @@ struct ListQuery {
     notice: Option<String>,
 }
 
-fn day_start(s: &str) -> Result<i64, WebError> {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(s.trim(), &format)
-        .map(|d| d.midnight().assume_utc().unix_timestamp())
-        .map_err(|_| {
-            WebError::BadRequest(format!(
-                "`{}` is not a date like 2026-11-22",
-                s.escape_debug()
-            ))
-        })
-}
-
 impl ListQuery {
     fn filter(&self, scope: &ConsoleScope) -> Result<store::mail::Filter, WebError> {
         let blank = |o: &Option<String>| {
@@ -70,10 +58,8 @@ impl ListQuery {
             status: blank(&self.status),
             kind: blank(&self.kind),
             recipient: blank(&self.recipient),
-            since: blank(&self.since).map(|s| day_start(&s)).transpose()?,
-            until: blank(&self.until)
-                .map(|s| day_start(&s).map(|t| t + 86_399))
-                .transpose()?,
+            since: blank(&self.since).map(|s| day(&s, false)).transpose()?,
+            until: blank(&self.until).map(|s| day(&s, true)).transpose()?,
             limit: PAGE_SIZE + 1,
             offset: (page - 1).saturating_mul(PAGE_SIZE),
             ..Default::default()
