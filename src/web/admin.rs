@@ -12,7 +12,6 @@ use minijinja::context;
 use super::extract::{CsrfToken, SystemAdmin};
 use super::templates::render;
 use super::{AppState, WebError};
-use crate::store;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/admin", get(home))
@@ -23,8 +22,8 @@ async fn home(
     csrf: CsrfToken,
     admin: SystemAdmin,
 ) -> Result<Response, WebError> {
-    let tenants = store::tenants::list(&state.core.db).await?;
-    let events = store::audit::list(&state.core.db, None, 50).await?;
+    let tenants = state.core.all_tenants().await?;
+    let events = state.core.recent_audit(50).await?;
     let smtp = state.core.system_smtp().await?;
     Ok(render(
         "admin.html",

@@ -15,8 +15,9 @@ use super::templates::{render, render_status};
 use super::{AppState, WebError};
 use crate::domain::{parse_duration, Role};
 use crate::service::admin_reset::{AdminReset, Recipients, ResetKind, When};
+use crate::service::pages::{Account, Campaign, Task, Tenant};
 use crate::service::{Core, ServiceError, SessionInfo};
-use crate::store::{self, Account, Tenant};
+use crate::store;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -52,10 +53,7 @@ async fn selected_accounts(
         .filter_map(|k| k.strip_prefix("user_"))
         .filter_map(|id| id.parse::<i64>().ok())
     {
-        if let Some(a) = store::accounts::by_id(&core.db, id)
-            .await?
-            .filter(|a| a.tenant_id == tenant.id)
-        {
+        if let Some(a) = core.account_in_tenant(tenant, id).await? {
             out.push(a);
         }
     }
@@ -118,12 +116,6 @@ struct ComposeQuery {
     user: Option<String>,
 }
 
-async fn count_users(core: &Core, tenant: &Tenant) -> Result<i64, WebError> {
-    Ok(store::accounts::search(&core.db, tenant.id, "", 100_000, 0)
-        .await?
-        .len() as i64)
-}
-
 async fn compose_get(
     State(state): State<AppState>,
     Query(q): Query<ComposeQuery>,
@@ -139,7 +131,7 @@ async fn compose_get(
         sel.accounts
             .push(state.core.account_by_username(&tenant, name).await?);
     }
-    let total = count_users(&state.core, &tenant).await?;
+    let total = state.core.account_count(&tenant).await?;
     compose_page(
         &state,
         &info,
@@ -164,7 +156,7 @@ async fn compose_from_selection(
         all: false,
         accounts: selected_accounts(&state.core, &tenant, &form).await?,
     };
-    let total = count_users(&state.core, &tenant).await?;
+    let total = state.core.account_count(&tenant).await?;
     let error = sel.accounts.is_empty().then_some(
         "No users were selected. Select some in the user list, or paste usernames below.",
     );
@@ -268,7 +260,7 @@ async fn create(
         all: form.text("all") == "1",
         accounts: selected_accounts(&state.core, &tenant, &form).await?,
     };
-    let total = count_users(&state.core, &tenant).await?;
+    let total = state.core.account_count(&tenant).await?;
     let fail = |msg: String| {
         compose_page(
             &state,
@@ -316,14 +308,12 @@ async fn list(
 ) -> Result<Response, WebError> {
     let TenantAdmin { info, tenant } = admin;
     let page = q.page.unwrap_or(1).max(1);
-    let mut campaigns =
-        store::campaigns::list(&state.core.db, tenant.id, 51, (page - 1).saturating_mul(50))
-            .await?;
-    let more = campaigns.len() > 50;
-    campaigns.truncate(50);
+    let (campaigns, more) = state
+        .core
+        .campaign_page(&tenant, 50, (page - 1).saturating_mul(50))
+        .await?;
     let mut rows = Vec::new();
-    for c in &campaigns {
-        let counts = store::mail::counts(&state.core.db, Some(tenant.id), Some(c.id)).await?;
+    for (c, counts) in &campaigns {
         rows.push(context! { c => c, counts => counts, label => c.kind.parse::<crate::mail::templates::MailKind>().map(|k| k.label()).unwrap_or("") });
     }
     Ok(render(
@@ -348,19 +338,12 @@ async fn show(
     let TenantAdmin { info, tenant } = admin;
     let c = state.core.campaign_in_scope(Some(&tenant), id).await?;
     let page = q.page.unwrap_or(1).max(1);
-    let filter = store::mail::Filter {
-        tenant_id: Some(tenant.id),
-        campaign_id: Some(c.id),
-        limit: 501,
-        offset: (page - 1).saturating_mul(500),
-        ..Default::default()
-    };
-    let mut tasks = store::mail::list(&state.core.db, &filter).await?;
-    let more = tasks.len() > 500;
-    tasks.truncate(500);
-    tasks.reverse();
-    let counts = store::mail::counts(&state.core.db, Some(tenant.id), Some(c.id)).await?;
-    let skipped = store::campaigns::skipped(&state.core.db, c.id).await?;
+    let CampaignView {
+        tasks,
+        more,
+        counts,
+        skipped,
+    } = campaign_view(&state.core, &tenant, &c, page).await?;
     let notice = match q.notice.as_deref() {
         Some("created") => Some(
             "The campaign was created. Each recipient gets their own mail, sent at the time shown below.",
@@ -387,6 +370,50 @@ async fn show(
         },
     )?
     .into_response())
+}
+
+/// A campaign's tasks (one page of 500, oldest first), its tasks per status and the
+/// recipients it skipped.
+struct CampaignView {
+    tasks: Vec<Task>,
+    more: bool,
+    counts: Vec<(String, i64)>,
+    skipped: Vec<store::campaigns::Skipped>,
+}
+
+// TODO(issue 13): use Core::campaign_view (helper D's, in src/service/views.rs) instead.
+async fn campaign_view(
+    core: &Core,
+    tenant: &Tenant,
+    c: &Campaign,
+    page: i64,
+) -> Result<CampaignView, WebError> {
+    let filter = store::mail::Filter {
+        tenant_id: Some(tenant.id),
+        campaign_id: Some(c.id),
+        limit: 501,
+        offset: (page - 1).saturating_mul(500),
+        ..Default::default()
+    };
+    let internal = |e: store::StoreError| WebError::Internal(e.into());
+    let mut tasks = store::mail::list(&core.db, &filter)
+        .await
+        .map_err(internal)?;
+    let more = tasks.len() > 500;
+    tasks.truncate(500);
+    tasks.reverse();
+    let counts = store::mail::counts(&core.db, Some(tenant.id), Some(c.id))
+        .await
+        .map_err(internal)?;
+    let skipped = store::campaigns::skipped(&core.db, c.id)
+        .await
+        .map_err(internal)?;
+    Ok(CampaignView {
+        tasks,
+        more,
+        counts,
+        skipped,
+    })
 }
 
 async fn campaign_action(

@@ -23,8 +23,7 @@ use super::tenant_admin::form_error;
 use super::{AppState, WebError};
 use crate::domain::parse_duration;
 use crate::service::api_keys::SCOPES;
-use crate::store::api_keys::ApiKey;
-use crate::store::{self, Tenant};
+use crate::service::pages::{ApiKey, Tenant};
 
 /// The longest expiry the form accepts: ten years.
 const MAX_EXPIRY_DAYS: u64 = 3650;
@@ -67,7 +66,8 @@ fn key_row(k: &ApiKey, now: i64, tenants: &HashMap<i64, String>, scope: &Console
 }
 
 async fn tenant_names(s: &AppState) -> Result<HashMap<i64, String>, WebError> {
-    Ok(store::tenants::list(&s.core.db)
+    Ok(s.core
+        .all_tenants()
         .await?
         .into_iter()
         .map(|t| (t.id, t.slug))
@@ -76,7 +76,8 @@ async fn tenant_names(s: &AppState) -> Result<HashMap<i64, String>, WebError> {
 
 /// The key `id` as this scope sees it: in a tenant's console only that tenant's keys exist.
 async fn find_key(s: &AppState, scope: &ConsoleScope, id: i64) -> Result<ApiKey, WebError> {
-    store::api_keys::get(&s.core.db, id)
+    s.core
+        .api_key(id)
         .await?
         .filter(|k| match scope.tenant() {
             Some(t) => k.tenant_id == Some(t.id),
@@ -108,7 +109,7 @@ async fn list(
     q: &NoticeQuery,
 ) -> Result<Response, WebError> {
     let scope = &admin.scope;
-    let keys = store::api_keys::list(&s.core.db, scope.tenant().map(|t| t.id)).await?;
+    let keys = s.core.api_keys(scope.tenant()).await?;
     let names = tenant_names(s).await?;
     let now = s.core.now();
     let rows: Vec<Value> = keys
@@ -202,7 +203,8 @@ async fn new_page(
         })
         .collect();
     let tenants: Vec<Value> = if scope.tenant().is_none() {
-        store::tenants::list(&s.core.db)
+        s.core
+            .all_tenants()
             .await?
             .iter()
             .map(|t| context! { slug => t.slug, name => t.display_name, enabled => t.enabled })
@@ -257,8 +259,7 @@ async fn create(
     let for_tenant: Option<Tenant> = match scope {
         ConsoleScope::Tenant(t) => Some(t.clone()),
         ConsoleScope::System if typed.for_tenant.is_empty() => None,
-        ConsoleScope::System => match store::tenants::by_slug(&s.core.db, &typed.for_tenant).await?
-        {
+        ConsoleScope::System => match s.core.find_tenant(&typed.for_tenant).await? {
             Some(t) => Some(t),
             None => {
                 let msg = format!("There is no tenant `{}`.", typed.for_tenant.escape_debug());

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use super::extract::{day, CsrfToken, SystemAdmin, TenantAdmin};
 use super::templates::render_status;
 use super::{AppState, WebError};
-use crate::store::{self, Tenant};
+use crate::service::pages::{AuditFilter, Tenant};
 
 const PAGE_SIZE: i64 = 50;
 const OUTCOMES: [&str; 4] = ["success", "failure", "refused", "throttled"];
@@ -48,9 +48,9 @@ fn blank(o: &Option<String>) -> Option<String> {
 }
 
 impl AuditQuery {
-    fn filter(&self, tenant_id: Option<i64>) -> Result<store::audit::Filter, WebError> {
+    fn filter(&self, tenant_id: Option<i64>) -> Result<AuditFilter, WebError> {
         let page = self.page.unwrap_or(1).max(1);
-        Ok(store::audit::Filter {
+        Ok(AuditFilter {
             tenant_id,
             action: blank(&self.action),
             actor: blank(&self.actor),
@@ -97,7 +97,7 @@ async fn events(
     tenant_id: Option<i64>,
     tenants: &[Tenant],
 ) -> Result<Value, WebError> {
-    let mut rows = store::audit::search(&s.core.db, &q.filter(tenant_id)?).await?;
+    let mut rows = s.core.search_audit(&q.filter(tenant_id)?).await?;
     let more = rows.len() as i64 > PAGE_SIZE;
     rows.truncate(PAGE_SIZE as usize);
     let names: HashMap<i64, &str> = tenants.iter().map(|t| (t.id, t.slug.as_str())).collect();
@@ -137,7 +137,7 @@ async fn system(
     csrf: CsrfToken,
     admin: SystemAdmin,
 ) -> Result<Response, WebError> {
-    let tenants = store::tenants::list(&s.core.db).await?;
+    let tenants = s.core.all_tenants().await?;
     let tenant_id = match blank(&q.tenant) {
         None => None,
         Some(slug) => Some(

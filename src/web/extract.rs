@@ -19,8 +19,8 @@ use super::auth::tenant_or_404;
 use super::{AppState, WebError};
 use crate::domain::token::{looks_like_token, new_token};
 use crate::domain::Role;
+use crate::service::pages::Tenant;
 use crate::service::SessionInfo;
-use crate::store::Tenant;
 
 /// Cookie names: with an https public URL they carry the `__Host-` prefix, which makes the
 /// browser insist on Secure, Path=/ and no Domain (SECURITY.md "Sessions").

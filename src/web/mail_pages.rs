@@ -13,8 +13,8 @@ use super::extract::{day, ClientIp, ConsoleAdmin, ConsoleScope, CsrfToken, Guard
 use super::templates::render;
 use super::{AppState, WebError};
 use crate::mail::templates::MailKind;
+use crate::service::pages::MailFilter;
 use crate::service::ServiceError;
-use crate::store;
 
 const PAGE_SIZE: i64 = 50;
 
@@ -46,14 +46,14 @@ struct ListQuery {
 }
 
 impl ListQuery {
-    fn filter(&self, scope: &ConsoleScope) -> Result<store::mail::Filter, WebError> {
+    fn filter(&self, scope: &ConsoleScope) -> Result<MailFilter, WebError> {
         let blank = |o: &Option<String>| {
             o.as_ref()
                 .map(|s| s.trim().to_owned())
                 .filter(|s| !s.is_empty())
         };
         let page = self.page.unwrap_or(1).max(1);
-        Ok(store::mail::Filter {
+        Ok(MailFilter {
             tenant_id: scope.tenant().map(|t| t.id),
             status: blank(&self.status),
             kind: blank(&self.kind),
@@ -108,10 +108,10 @@ async fn list_tasks(
 ) -> Result<Response, WebError> {
     let scope = &admin.scope;
     let filter = q.filter(scope)?;
-    let mut tasks = store::mail::list(&state.core.db, &filter).await?;
+    let mut tasks = state.core.mail_tasks(&filter).await?;
     let more = tasks.len() as i64 > PAGE_SIZE;
     tasks.truncate(PAGE_SIZE as usize);
-    let counts = store::mail::counts(&state.core.db, scope.tenant().map(|t| t.id), None).await?;
+    let counts = state.core.mail_counts(scope.tenant(), None).await?;
     let page = q.page.unwrap_or(1).max(1);
     Ok(render(
         "admin_tasks.html",
@@ -139,15 +139,14 @@ async fn show_task(
     let scope = &admin.scope;
     let task = state.core.task_in_scope(scope.tenant(), id).await?;
     let message = state.core.render_masked(&task).await?;
-    let attempts = store::mail::log_list(
-        &state.core.db,
-        &store::mail::Filter {
+    let attempts = state
+        .core
+        .mail_log(&MailFilter {
             task_id: Some(task.id),
             limit: 200,
             ..Default::default()
-        },
-    )
-    .await?;
+        })
+        .await?;
     Ok(render(
         "admin_task.html",
         context! {
@@ -201,7 +200,7 @@ async fn list_log(
 ) -> Result<Response, WebError> {
     let scope = &admin.scope;
     let filter = q.filter(scope)?;
-    let mut rows = store::mail::log_list(&state.core.db, &filter).await?;
+    let mut rows = state.core.mail_log(&filter).await?;
     let more = rows.len() as i64 > PAGE_SIZE;
     rows.truncate(PAGE_SIZE as usize);
     let page = q.page.unwrap_or(1).max(1);

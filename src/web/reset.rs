@@ -19,9 +19,9 @@ use super::extract::{ClientIp, CsrfForm, CsrfToken};
 use super::templates::render_status;
 use super::{AppState, WebError};
 use crate::domain::Identifier;
+use crate::service::pages::Tenant;
 use crate::service::reset::{LinkProblem, RequestOutcome};
 use crate::service::ServiceError;
-use crate::store::Tenant;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -118,7 +118,7 @@ async fn submit(
     };
     match result {
         Ok(account) => {
-            let tenant = crate::store::tenants::by_id(&state.core.db, account.tenant_id).await?;
+            let tenant = state.core.tenant_by_id(account.tenant_id).await?;
             let slug = tenant.map(|t| t.slug).unwrap_or_default();
             Ok(Redirect::to(&format!("/t/{slug}/login?notice=setup-done")).into_response())
         }

@@ -16,8 +16,8 @@ use super::templates::{render, render_status};
 use super::{AppState, WebError};
 use crate::domain::Language;
 use crate::mail::templates::{self as mail_templates, MailKind, Rendered, TemplateSource};
+use crate::service::pages::Tenant;
 use crate::service::{ServiceError, SessionInfo};
-use crate::store::Tenant;
 
 pub fn router() -> Router<AppState> {
     Router::new()

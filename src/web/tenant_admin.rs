@@ -18,8 +18,8 @@ use super::{AppState, WebError};
 use crate::domain::{
     format_duration, parse_duration, InvalidInput, Language, PublicUrl, TenantSettings,
 };
+use crate::service::pages::Tenant;
 use crate::service::{ServiceError, SessionInfo};
-use crate::store::{self, Tenant};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/t/{tenant}/admin", get(home)).route(
@@ -49,8 +49,8 @@ async fn home(
     admin: TenantAdmin,
 ) -> Result<Response, WebError> {
     let TenantAdmin { info, tenant } = admin;
-    let users = store::account_admin::count(&s.core.db, tenant.id).await?;
-    let counts = store::mail::counts(&s.core.db, Some(tenant.id), None).await?;
+    let users = s.core.account_count(&tenant).await?;
+    let counts = s.core.mail_counts(Some(&tenant), None).await?;
     let failed = counts
         .iter()
         .find(|(st, _)| st == "failed")

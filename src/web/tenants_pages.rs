@@ -18,8 +18,8 @@ use super::templates::render_status;
 use super::tenant_admin::form_error;
 use super::{AppState, WebError};
 use crate::domain::{format_duration, DisplayName, PublicUrl, TenantSlug};
+use crate::service::pages::Tenant;
 use crate::service::SessionInfo;
-use crate::store::{self, Tenant};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -50,13 +50,13 @@ async fn list(
     csrf: CsrfToken,
     SystemAdmin(info): SystemAdmin,
 ) -> Result<Response, WebError> {
-    let tenants = store::tenants::list(&s.core.db).await?;
+    let tenants = s.core.all_tenants().await?;
     let mut rows = Vec::with_capacity(tenants.len());
     for t in &tenants {
         rows.push(context! {
             t => t,
             href => tenant_href(&t.slug),
-            users => store::account_admin::count(&s.core.db, t.id).await?,
+            users => s.core.account_count(t).await?,
             is_default => t.slug == s.core.config.raw.default_tenant,
         });
     }
@@ -191,7 +191,8 @@ async fn create(
 }
 
 async fn find_tenant(s: &AppState, slug: &str) -> Result<Tenant, WebError> {
-    store::tenants::by_slug(&s.core.db, slug)
+    s.core
+        .find_tenant(slug)
         .await?
         .ok_or_else(|| WebError::NotFoundMsg("There is no tenant with this name.".into()))
 }

@@ -19,9 +19,9 @@ use super::templates::render_status;
 use super::tenant_admin::form_error;
 use super::{AppState, WebError};
 use crate::domain::{AccountStatus, DisplayName, EmailAddress, Role, Username};
+use crate::service::pages::{Account, Tenant};
 use crate::service::user_admin::{may_grant, may_manage, ImportReport, CSV_COLUMNS};
 use crate::service::{AccountChanges, CreateAccount, ServiceError, SessionInfo};
-use crate::store::{self, Account, Tenant};
 
 const PAGE_SIZE: i64 = 50;
 
@@ -87,7 +87,8 @@ async fn find_user(s: &AppState, tenant: &Tenant, username: &str) -> Result<Acco
     let Ok(u) = Username::parse(username) else {
         return Err(WebError::NotFound);
     };
-    store::accounts::by_username(&s.core.db, tenant.id, u.as_str())
+    s.core
+        .account_named(tenant, u.as_str())
         .await?
         .ok_or_else(|| WebError::NotFoundMsg(format!("There is no user `{}` here.", u.as_str())))
 }
@@ -139,17 +140,18 @@ async fn list(
     let TenantAdmin { info, tenant } = admin;
     let page = q.page.unwrap_or(1).max(1);
     let text = q.q.as_deref().unwrap_or("").trim().to_owned();
-    let mut accounts = store::accounts::search(
-        &s.core.db,
-        tenant.id,
-        &text,
-        PAGE_SIZE + 1,
-        (page - 1).saturating_mul(PAGE_SIZE),
-    )
-    .await?;
+    let mut accounts = s
+        .core
+        .search_accounts(
+            &tenant,
+            &text,
+            PAGE_SIZE + 1,
+            (page - 1).saturating_mul(PAGE_SIZE),
+        )
+        .await?;
     let more = accounts.len() as i64 > PAGE_SIZE;
     accounts.truncate(PAGE_SIZE as usize);
-    let total = store::account_admin::count(&s.core.db, tenant.id).await?;
+    let total = s.core.account_count(&tenant).await?;
     let rows: Vec<Value> = accounts
         .iter()
         .map(|a| {
@@ -536,8 +538,7 @@ async fn delete_page(
     status: StatusCode,
 ) -> Result<Response, WebError> {
     // Deleting the account revokes the API keys it created; say how many still work.
-    let keys =
-        store::api_keys::count_usable_created_by(&s.core.db, target.id, s.core.now()).await?;
+    let keys = s.core.usable_api_keys_created_by(target).await?;
     render_status(
         status,
         "admin_user_delete.html",
