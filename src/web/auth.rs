@@ -10,7 +10,7 @@ use minijinja::context;
 use serde::Deserialize;
 
 use super::extract::{ClientIp, CsrfForm, CsrfToken, MaybeSession, UserAgent};
-use super::templates::render_status;
+use super::templates::{public_layout, render_status};
 use super::{AppState, WebError};
 use crate::domain::{Identifier, MAX_IDENTIFIER_CHARS};
 use crate::service::pages::Tenant;
@@ -102,13 +102,12 @@ fn render_login(
         status,
         "login.html",
         context! {
-            title => "Sign in",
-            tenant => tenant,
             csrf => csrf.0,
             next => next,
             identifier => identifier,
             notice => notice,
             error => error,
+            ..public_layout("Sign in", Some(tenant))
         },
     )
 }

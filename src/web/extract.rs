@@ -632,6 +632,7 @@ pub fn console_layout(
         scope_tenant => scope.tenant(),
         base => scope.base(),
         csrf => csrf.0,
+        notice => (),
     }
 }
 
