@@ -11,6 +11,7 @@ mod delivery;
 pub mod housekeeping;
 pub mod login_limits;
 mod mail_route;
+pub mod pages;
 pub mod reset;
 mod smtp;
 mod templates;

@@ -10,14 +10,14 @@ use axum::Router;
 use minijinja::context;
 use serde::Deserialize;
 
-use super::extract::{ClientIp, CsrfForm, CsrfToken, FormFields, MaybeSession};
-use super::mail_pages::require_tenant_admin;
+use super::extract::{tenant_layout, ClientIp, CsrfToken, FormFields, GuardedForm, TenantAdmin};
 use super::templates::{render, render_status};
 use super::{AppState, WebError};
 use crate::domain::{parse_duration, Role};
 use crate::service::admin_reset::{AdminReset, Recipients, ResetKind, When};
+use crate::service::pages::{Account, Campaign, Task, Tenant};
 use crate::service::{Core, ServiceError, SessionInfo};
-use crate::store::{self, Account, Tenant};
+use crate::store;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -32,15 +32,6 @@ pub fn router() -> Router<AppState> {
             "/t/{tenant}/admin/campaigns/{id}/{action}",
             post(campaign_action),
         )
-}
-
-macro_rules! or_return {
-    ($e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(r) => return Ok(r),
-        }
-    };
 }
 
 /// Who a compose form is for.
@@ -62,10 +53,7 @@ async fn selected_accounts(
         .filter_map(|k| k.strip_prefix("user_"))
         .filter_map(|id| id.parse::<i64>().ok())
     {
-        if let Some(a) = store::accounts::by_id(&core.db, id)
-            .await?
-            .filter(|a| a.tenant_id == tenant.id)
-        {
+        if let Some(a) = core.account_in_tenant(tenant, id).await? {
             out.push(a);
         }
     }
@@ -101,13 +89,6 @@ fn compose_page(
         status,
         "admin_reset_new.html",
         context! {
-            title => "Send a password reset",
-            tenant => info.tenant,
-            user => info.account,
-            is_system_admin => info.account.role == Role::SystemAdmin,
-            section => "campaigns",
-            scope_tenant => tenant,
-            csrf => csrf.0,
             all => sel.all,
             total_users => total_users,
             selected => sel.accounts.iter().map(|a| context! { id => a.id, username => a.username, name => a.name(),
@@ -124,6 +105,7 @@ fn compose_page(
             delay => crate::service::reset::human_duration(tenant.settings.admin_reset_delay_secs.max(60)),
             error => error,
             public_url => state.core.public_url_for(Some(tenant)),
+            ..tenant_layout(info, tenant, csrf, "Send a password reset", "campaigns")
         },
     )
 }
@@ -134,20 +116,13 @@ struct ComposeQuery {
     user: Option<String>,
 }
 
-async fn count_users(core: &Core, tenant: &Tenant) -> Result<i64, WebError> {
-    Ok(store::accounts::search(&core.db, tenant.id, "", 100_000, 0)
-        .await?
-        .len() as i64)
-}
-
 async fn compose_get(
     State(state): State<AppState>,
-    Path(slug): Path<String>,
     Query(q): Query<ComposeQuery>,
-    session: MaybeSession,
     csrf: CsrfToken,
+    admin: TenantAdmin,
 ) -> Result<Response, WebError> {
-    let (info, tenant) = or_return!(require_tenant_admin(&state, session, &slug).await);
+    let TenantAdmin { info, tenant } = admin;
     let mut sel = Selection {
         all: q.all.as_deref() == Some("1"),
         accounts: Vec::new(),
@@ -156,7 +131,7 @@ async fn compose_get(
         sel.accounts
             .push(state.core.account_by_username(&tenant, name).await?);
     }
-    let total = count_users(&state.core, &tenant).await?;
+    let total = state.core.account_count(&tenant).await?;
     compose_page(
         &state,
         &info,
@@ -173,17 +148,15 @@ async fn compose_get(
 /// The user list's "Reset selected…" button lands here with its checkboxes.
 async fn compose_from_selection(
     State(state): State<AppState>,
-    Path(slug): Path<String>,
-    session: MaybeSession,
     csrf: CsrfToken,
-    CsrfForm(form): CsrfForm,
+    GuardedForm(admin, form): GuardedForm<TenantAdmin>,
 ) -> Result<Response, WebError> {
-    let (info, tenant) = or_return!(require_tenant_admin(&state, session, &slug).await);
+    let TenantAdmin { info, tenant } = admin;
     let sel = Selection {
         all: false,
         accounts: selected_accounts(&state.core, &tenant, &form).await?,
     };
-    let total = count_users(&state.core, &tenant).await?;
+    let total = state.core.account_count(&tenant).await?;
     let error = sel.accounts.is_empty().then_some(
         "No users were selected. Select some in the user list, or paste usernames below.",
     );
@@ -279,16 +252,15 @@ async fn create(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     ClientIp(ip): ClientIp,
-    session: MaybeSession,
     csrf: CsrfToken,
-    CsrfForm(form): CsrfForm,
+    GuardedForm(admin, form): GuardedForm<TenantAdmin>,
 ) -> Result<Response, WebError> {
-    let (info, tenant) = or_return!(require_tenant_admin(&state, session, &slug).await);
+    let TenantAdmin { info, tenant } = admin;
     let sel = Selection {
         all: form.text("all") == "1",
         accounts: selected_accounts(&state.core, &tenant, &form).await?,
     };
-    let total = count_users(&state.core, &tenant).await?;
+    let total = state.core.account_count(&tenant).await?;
     let fail = |msg: String| {
         compose_page(
             &state,
@@ -330,36 +302,27 @@ struct ListQuery {
 
 async fn list(
     State(state): State<AppState>,
-    Path(slug): Path<String>,
     Query(q): Query<ListQuery>,
-    session: MaybeSession,
     csrf: CsrfToken,
+    admin: TenantAdmin,
 ) -> Result<Response, WebError> {
-    let (info, tenant) = or_return!(require_tenant_admin(&state, session, &slug).await);
+    let TenantAdmin { info, tenant } = admin;
     let page = q.page.unwrap_or(1).max(1);
-    let mut campaigns =
-        store::campaigns::list(&state.core.db, tenant.id, 51, (page - 1).saturating_mul(50))
-            .await?;
-    let more = campaigns.len() > 50;
-    campaigns.truncate(50);
+    let (campaigns, more) = state
+        .core
+        .campaign_page(&tenant, 50, (page - 1).saturating_mul(50))
+        .await?;
     let mut rows = Vec::new();
-    for c in &campaigns {
-        let counts = store::mail::counts(&state.core.db, Some(tenant.id), Some(c.id)).await?;
+    for (c, counts) in &campaigns {
         rows.push(context! { c => c, counts => counts, label => c.kind.parse::<crate::mail::templates::MailKind>().map(|k| k.label()).unwrap_or("") });
     }
     Ok(render(
         "admin_campaigns.html",
         context! {
-            title => "Campaigns",
-            tenant => info.tenant,
-            user => info.account,
-            is_system_admin => info.account.role == Role::SystemAdmin,
-            section => "campaigns",
-            scope_tenant => tenant,
-            csrf => csrf.0,
             rows => rows,
             prev => (page > 1).then(|| page - 1),
             next => more.then(|| page + 1),
+            ..tenant_layout(&info, &tenant, &csrf, "Campaigns", "campaigns")
         },
     )?
     .into_response())
@@ -367,27 +330,20 @@ async fn list(
 
 async fn show(
     State(state): State<AppState>,
-    Path((slug, id)): Path<(String, i64)>,
+    Path((_, id)): Path<(String, i64)>,
     Query(q): Query<ListQuery>,
-    session: MaybeSession,
     csrf: CsrfToken,
+    admin: TenantAdmin,
 ) -> Result<Response, WebError> {
-    let (info, tenant) = or_return!(require_tenant_admin(&state, session, &slug).await);
+    let TenantAdmin { info, tenant } = admin;
     let c = state.core.campaign_in_scope(Some(&tenant), id).await?;
     let page = q.page.unwrap_or(1).max(1);
-    let filter = store::mail::Filter {
-        tenant_id: Some(tenant.id),
-        campaign_id: Some(c.id),
-        limit: 501,
-        offset: (page - 1).saturating_mul(500),
-        ..Default::default()
-    };
-    let mut tasks = store::mail::list(&state.core.db, &filter).await?;
-    let more = tasks.len() > 500;
-    tasks.truncate(500);
-    tasks.reverse();
-    let counts = store::mail::counts(&state.core.db, Some(tenant.id), Some(c.id)).await?;
-    let skipped = store::campaigns::skipped(&state.core.db, c.id).await?;
+    let CampaignView {
+        tasks,
+        more,
+        counts,
+        skipped,
+    } = campaign_view(&state.core, &tenant, &c, page).await?;
     let notice = match q.notice.as_deref() {
         Some("created") => Some(
             "The campaign was created. Each recipient gets their own mail, sent at the time shown below.",
@@ -399,13 +355,6 @@ async fn show(
     Ok(render(
         "admin_campaign.html",
         context! {
-            title => format!("Campaign {id}"),
-            tenant => info.tenant,
-            user => info.account,
-            is_system_admin => info.account.role == Role::SystemAdmin,
-            section => "campaigns",
-            scope_tenant => tenant,
-            csrf => csrf.0,
             c => c,
             label => c.kind.parse::<crate::mail::templates::MailKind>().map(|k| k.label()).unwrap_or(""),
             valid_for => crate::service::reset::human_duration(c.valid_for_secs.max(60)),
@@ -417,19 +366,63 @@ async fn show(
             notice => notice,
             prev => (page > 1).then(|| page - 1),
             next => more.then(|| page + 1),
+            ..tenant_layout(&info, &tenant, &csrf, &format!("Campaign {id}"), "campaigns")
         },
     )?
     .into_response())
+}
+
+/// A campaign's tasks (one page of 500, oldest first), its tasks per status and the
+/// recipients it skipped.
+struct CampaignView {
+    tasks: Vec<Task>,
+    more: bool,
+    counts: Vec<(String, i64)>,
+    skipped: Vec<store::campaigns::Skipped>,
+}
+
+// TODO(issue 13): use Core::campaign_view (helper D's, in src/service/views.rs) instead.
+async fn campaign_view(
+    core: &Core,
+    tenant: &Tenant,
+    c: &Campaign,
+    page: i64,
+) -> Result<CampaignView, WebError> {
+    let filter = store::mail::Filter {
+        tenant_id: Some(tenant.id),
+        campaign_id: Some(c.id),
+        limit: 501,
+        offset: (page - 1).saturating_mul(500),
+        ..Default::default()
+    };
+    let internal = |e: store::StoreError| WebError::Internal(e.into());
+    let mut tasks = store::mail::list(&core.db, &filter)
+        .await
+        .map_err(internal)?;
+    let more = tasks.len() > 500;
+    tasks.truncate(500);
+    tasks.reverse();
+    let counts = store::mail::counts(&core.db, Some(tenant.id), Some(c.id))
+        .await
+        .map_err(internal)?;
+    let skipped = store::campaigns::skipped(&core.db, c.id)
+        .await
+        .map_err(internal)?;
+    Ok(CampaignView {
+        tasks,
+        more,
+        counts,
+        skipped,
+    })
 }
 
 async fn campaign_action(
     State(state): State<AppState>,
     Path((slug, id, action)): Path<(String, i64, String)>,
     ClientIp(ip): ClientIp,
-    session: MaybeSession,
-    CsrfForm(_): CsrfForm,
+    GuardedForm(admin, _): GuardedForm<TenantAdmin>,
 ) -> Result<Response, WebError> {
-    let (info, tenant) = or_return!(require_tenant_admin(&state, session, &slug).await);
+    let TenantAdmin { info, tenant } = admin;
     let notice = match action.as_str() {
         "cancel" => {
             state

@@ -17,32 +17,29 @@ use minijinja::{context, Value};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
-use super::extract::{ClientIp, CsrfForm, CsrfToken, FormFields, MaybeSession};
-use super::mail_pages::{system_scope, tenant_scope, Scope};
+use super::extract::{ClientIp, ConsoleAdmin, ConsoleScope, CsrfToken, FormFields, GuardedForm};
 use super::templates::render_status;
 use super::tenant_admin::form_error;
 use super::{AppState, WebError};
-use crate::domain::{parse_duration, Role};
+use crate::domain::parse_duration;
 use crate::service::api_keys::SCOPES;
-use crate::service::SessionInfo;
-use crate::store::api_keys::ApiKey;
-use crate::store::{self, Tenant};
+use crate::service::pages::{ApiKey, Tenant};
 
 /// The longest expiry the form accepts: ten years.
 const MAX_EXPIRY_DAYS: u64 = 3650;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/admin/api-keys", get(system_list))
-        .route("/admin/api-keys/new", get(system_new).post(system_create))
+        .route("/admin/api-keys", get(list_page))
+        .route("/admin/api-keys/new", get(new_form).post(create_submitted))
         .route(
             "/admin/api-keys/{id}/revoke",
             get(system_confirm).post(system_revoke),
         )
-        .route("/t/{tenant}/admin/api-keys", get(tenant_list))
+        .route("/t/{tenant}/admin/api-keys", get(list_page))
         .route(
             "/t/{tenant}/admin/api-keys/new",
-            get(tenant_new).post(tenant_create),
+            get(new_form).post(create_submitted),
         )
         .route(
             "/t/{tenant}/admin/api-keys/{id}/revoke",
@@ -50,31 +47,8 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-macro_rules! or_return {
-    ($e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(r) => return Ok(r),
-        }
-    };
-}
-
-/// What every page here passes to its template (the header, the navigation).
-fn page_context(info: &SessionInfo, scope: &Scope, csrf: &CsrfToken, title: &str) -> Value {
-    context! {
-        title => title,
-        tenant => info.tenant,
-        user => info.account,
-        is_system_admin => info.account.role == Role::SystemAdmin,
-        section => "api-keys",
-        scope_tenant => scope.tenant(),
-        base => scope.base(),
-        csrf => csrf.0,
-    }
-}
-
 /// A key as the pages show it: never the key, only its first characters.
-fn key_row(k: &ApiKey, now: i64, tenants: &HashMap<i64, String>, scope: &Scope) -> Value {
+fn key_row(k: &ApiKey, now: i64, tenants: &HashMap<i64, String>, scope: &ConsoleScope) -> Value {
     context! {
         id => k.id,
         name => k.name,
@@ -92,7 +66,8 @@ fn key_row(k: &ApiKey, now: i64, tenants: &HashMap<i64, String>, scope: &Scope) 
 }
 
 async fn tenant_names(s: &AppState) -> Result<HashMap<i64, String>, WebError> {
-    Ok(store::tenants::list(&s.core.db)
+    Ok(s.core
+        .all_tenants()
         .await?
         .into_iter()
         .map(|t| (t.id, t.slug))
@@ -100,8 +75,9 @@ async fn tenant_names(s: &AppState) -> Result<HashMap<i64, String>, WebError> {
 }
 
 /// The key `id` as this scope sees it: in a tenant's console only that tenant's keys exist.
-async fn find_key(s: &AppState, scope: &Scope, id: i64) -> Result<ApiKey, WebError> {
-    store::api_keys::get(&s.core.db, id)
+async fn find_key(s: &AppState, scope: &ConsoleScope, id: i64) -> Result<ApiKey, WebError> {
+    s.core
+        .api_key(id)
         .await?
         .filter(|k| match scope.tenant() {
             Some(t) => k.tenant_id == Some(t.id),
@@ -128,12 +104,12 @@ fn notice_text(code: Option<&str>) -> Option<&'static str> {
 
 async fn list(
     s: &AppState,
-    info: &SessionInfo,
-    scope: &Scope,
+    admin: &ConsoleAdmin,
     csrf: &CsrfToken,
     q: &NoticeQuery,
 ) -> Result<Response, WebError> {
-    let keys = store::api_keys::list(&s.core.db, scope.tenant().map(|t| t.id)).await?;
+    let scope = &admin.scope;
+    let keys = s.core.api_keys(scope.tenant()).await?;
     let names = tenant_names(s).await?;
     let now = s.core.now();
     let rows: Vec<Value> = keys
@@ -147,7 +123,7 @@ async fn list(
             rows => rows,
             system_view => scope.tenant().is_none(),
             notice => notice_text(q.notice.as_deref()),
-            ..page_context(info, scope, csrf, "API keys")
+            ..admin.layout(csrf, "API keys", "api-keys")
         },
     )
 }
@@ -207,13 +183,13 @@ impl KeyForm {
 #[allow(clippy::too_many_arguments)]
 async fn new_page(
     s: &AppState,
-    info: &SessionInfo,
-    scope: &Scope,
+    admin: &ConsoleAdmin,
     csrf: &CsrfToken,
     form: &KeyForm,
     error: Option<&str>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
+    let scope = &admin.scope;
     let scopes: Vec<Value> = SCOPES
         .iter()
         .map(|(name, description)| {
@@ -227,7 +203,8 @@ async fn new_page(
         })
         .collect();
     let tenants: Vec<Value> = if scope.tenant().is_none() {
-        store::tenants::list(&s.core.db)
+        s.core
+            .all_tenants()
             .await?
             .iter()
             .map(|t| context! { slug => t.slug, name => t.display_name, enabled => t.enabled })
@@ -244,26 +221,25 @@ async fn new_page(
             scopes => scopes,
             tenants => tenants,
             system_view => scope.tenant().is_none(),
-            ..page_context(info, scope, csrf, "Create API key")
+            ..admin.layout(csrf, "Create API key", "api-keys")
         },
     )
 }
 
 async fn create(
     s: &AppState,
-    info: &SessionInfo,
-    scope: &Scope,
+    admin: &ConsoleAdmin,
     csrf: &CsrfToken,
     form: &FormFields,
     ip: &str,
 ) -> Result<Response, WebError> {
+    let scope = &admin.scope;
     let typed = KeyForm::from_form(form);
     let shown = &typed;
     let refused = |msg: String| async move {
         new_page(
             s,
-            info,
-            scope,
+            admin,
             csrf,
             shown,
             Some(&msg),
@@ -281,9 +257,9 @@ async fn create(
     // In a tenant's console keys are always that tenant's; a system administrator's page makes
     // all-tenants keys or, when one is chosen, a tenant's.
     let for_tenant: Option<Tenant> = match scope {
-        Scope::Tenant(t) => Some(t.clone()),
-        Scope::System if typed.for_tenant.is_empty() => None,
-        Scope::System => match store::tenants::by_slug(&s.core.db, &typed.for_tenant).await? {
+        ConsoleScope::Tenant(t) => Some(t.clone()),
+        ConsoleScope::System if typed.for_tenant.is_empty() => None,
+        ConsoleScope::System => match s.core.find_tenant(&typed.for_tenant).await? {
             Some(t) => Some(t),
             None => {
                 let msg = format!("There is no tenant `{}`.", typed.for_tenant.escape_debug());
@@ -298,13 +274,13 @@ async fn create(
     let created = s
         .core
         .create_api_key_from(
-            &info.actor(),
+            &admin.info.actor(),
             for_tenant.as_ref(),
             &typed.name,
             &typed.scopes,
             expires_at,
             // The key ends with this administrator's account or role.
-            Some(info.account.id),
+            Some(admin.info.account.id),
             Some(ip),
         )
         .await;
@@ -328,7 +304,7 @@ async fn create(
         context! {
             key => key_row(&key, s.core.now(), &names, scope),
             secret => secret.expose_secret(),
-            ..page_context(info, scope, csrf, "API key created")
+            ..admin.layout(csrf, "API key created", "api-keys")
         },
     )?;
     // Shown once: no cache may keep it (every page is no-store; this one says so itself).
@@ -342,13 +318,13 @@ async fn create(
 #[allow(clippy::too_many_arguments)]
 async fn confirm_page(
     s: &AppState,
-    info: &SessionInfo,
-    scope: &Scope,
+    admin: &ConsoleAdmin,
     csrf: &CsrfToken,
     key: &ApiKey,
     error: Option<&str>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
+    let scope = &admin.scope;
     let names = tenant_names(s).await?;
     render_status(
         status,
@@ -356,23 +332,23 @@ async fn confirm_page(
         context! {
             key => key_row(key, s.core.now(), &names, scope),
             error => error,
-            ..page_context(info, scope, csrf, &format!("Revoke API key {}", key.name))
+            ..admin.layout(csrf, &format!("Revoke API key {}", key.name), "api-keys")
         },
     )
 }
 
 async fn revoke(
     s: &AppState,
-    info: &SessionInfo,
-    scope: &Scope,
+    admin: &ConsoleAdmin,
     csrf: &CsrfToken,
     id: i64,
     ip: &str,
 ) -> Result<Response, WebError> {
+    let scope = &admin.scope;
     let key = find_key(s, scope, id).await?;
     match s
         .core
-        .revoke_api_key_from(&info.actor(), scope.tenant(), key.id, Some(ip))
+        .revoke_api_key_from(&admin.info.actor(), scope.tenant(), key.id, Some(ip))
         .await
     {
         Ok(()) => {
@@ -382,8 +358,7 @@ async fn revoke(
             let msg = form_error(e)?;
             confirm_page(
                 s,
-                info,
-                scope,
+                admin,
                 csrf,
                 &key,
                 Some(&msg),
@@ -398,113 +373,69 @@ async fn revoke(
 // Handlers
 // ---------------------------------------------------------------------------------------------
 
-async fn system_list(
+async fn list_page(
     State(s): State<AppState>,
     Query(q): Query<NoticeQuery>,
-    session: MaybeSession,
     csrf: CsrfToken,
+    admin: ConsoleAdmin,
 ) -> Result<Response, WebError> {
-    let (info, scope) = or_return!(system_scope(&s, session).await);
-    list(&s, &info, &scope, &csrf, &q).await
+    list(&s, &admin, &csrf, &q).await
 }
 
-async fn tenant_list(
+async fn new_form(
     State(s): State<AppState>,
-    Path(slug): Path<String>,
-    Query(q): Query<NoticeQuery>,
-    session: MaybeSession,
     csrf: CsrfToken,
+    admin: ConsoleAdmin,
 ) -> Result<Response, WebError> {
-    let (info, scope) = or_return!(tenant_scope(&s, session, &slug).await);
-    list(&s, &info, &scope, &csrf, &q).await
-}
-
-async fn system_new(
-    State(s): State<AppState>,
-    session: MaybeSession,
-    csrf: CsrfToken,
-) -> Result<Response, WebError> {
-    let (info, scope) = or_return!(system_scope(&s, session).await);
     let form = KeyForm::default();
-    new_page(&s, &info, &scope, &csrf, &form, None, StatusCode::OK).await
+    new_page(&s, &admin, &csrf, &form, None, StatusCode::OK).await
 }
 
-async fn tenant_new(
-    State(s): State<AppState>,
-    Path(slug): Path<String>,
-    session: MaybeSession,
-    csrf: CsrfToken,
-) -> Result<Response, WebError> {
-    let (info, scope) = or_return!(tenant_scope(&s, session, &slug).await);
-    let form = KeyForm::default();
-    new_page(&s, &info, &scope, &csrf, &form, None, StatusCode::OK).await
-}
-
-async fn system_create(
+async fn create_submitted(
     State(s): State<AppState>,
     ClientIp(ip): ClientIp,
-    session: MaybeSession,
     csrf: CsrfToken,
-    CsrfForm(form): CsrfForm,
+    GuardedForm(admin, form): GuardedForm<ConsoleAdmin>,
 ) -> Result<Response, WebError> {
-    let (info, scope) = or_return!(system_scope(&s, session).await);
-    create(&s, &info, &scope, &csrf, &form, &ip).await
-}
-
-async fn tenant_create(
-    State(s): State<AppState>,
-    Path(slug): Path<String>,
-    ClientIp(ip): ClientIp,
-    session: MaybeSession,
-    csrf: CsrfToken,
-    CsrfForm(form): CsrfForm,
-) -> Result<Response, WebError> {
-    let (info, scope) = or_return!(tenant_scope(&s, session, &slug).await);
-    create(&s, &info, &scope, &csrf, &form, &ip).await
+    create(&s, &admin, &csrf, &form, &ip).await
 }
 
 async fn system_confirm(
     State(s): State<AppState>,
     Path(id): Path<i64>,
-    session: MaybeSession,
     csrf: CsrfToken,
+    admin: ConsoleAdmin,
 ) -> Result<Response, WebError> {
-    let (info, scope) = or_return!(system_scope(&s, session).await);
-    let key = find_key(&s, &scope, id).await?;
-    confirm_page(&s, &info, &scope, &csrf, &key, None, StatusCode::OK).await
+    let key = find_key(&s, &admin.scope, id).await?;
+    confirm_page(&s, &admin, &csrf, &key, None, StatusCode::OK).await
 }
 
 async fn tenant_confirm(
     State(s): State<AppState>,
-    Path((slug, id)): Path<(String, i64)>,
-    session: MaybeSession,
+    Path((_, id)): Path<(String, i64)>,
     csrf: CsrfToken,
+    admin: ConsoleAdmin,
 ) -> Result<Response, WebError> {
-    let (info, scope) = or_return!(tenant_scope(&s, session, &slug).await);
-    let key = find_key(&s, &scope, id).await?;
-    confirm_page(&s, &info, &scope, &csrf, &key, None, StatusCode::OK).await
+    let key = find_key(&s, &admin.scope, id).await?;
+    confirm_page(&s, &admin, &csrf, &key, None, StatusCode::OK).await
 }
 
 async fn system_revoke(
     State(s): State<AppState>,
     Path(id): Path<i64>,
     ClientIp(ip): ClientIp,
-    session: MaybeSession,
     csrf: CsrfToken,
-    CsrfForm(_): CsrfForm,
+    GuardedForm(admin, _): GuardedForm<ConsoleAdmin>,
 ) -> Result<Response, WebError> {
-    let (info, scope) = or_return!(system_scope(&s, session).await);
-    revoke(&s, &info, &scope, &csrf, id, &ip).await
+    revoke(&s, &admin, &csrf, id, &ip).await
 }
 
 async fn tenant_revoke(
     State(s): State<AppState>,
-    Path((slug, id)): Path<(String, i64)>,
+    Path((_, id)): Path<(String, i64)>,
     ClientIp(ip): ClientIp,
-    session: MaybeSession,
     csrf: CsrfToken,
-    CsrfForm(_): CsrfForm,
+    GuardedForm(admin, _): GuardedForm<ConsoleAdmin>,
 ) -> Result<Response, WebError> {
-    let (info, scope) = or_return!(tenant_scope(&s, session, &slug).await);
-    revoke(&s, &info, &scope, &csrf, id, &ip).await
+    revoke(&s, &admin, &csrf, id, &ip).await
 }

@@ -5,21 +5,18 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use minijinja::{context, Value};
 use serde::Deserialize;
 
-use super::admin::require_system_admin;
-use super::extract::{CsrfToken, MaybeSession};
-use super::mail_pages::require_tenant_admin;
+use super::extract::{day, CsrfToken, SystemAdmin, TenantAdmin};
 use super::templates::render_status;
-use super::tenant_admin::console_context;
 use super::{AppState, WebError};
-use crate::store::{self, Tenant};
+use crate::service::pages::{AuditFilter, Tenant};
 
 const PAGE_SIZE: i64 = 50;
 const OUTCOMES: [&str; 4] = ["success", "failure", "refused", "throttled"];
@@ -50,31 +47,17 @@ fn blank(o: &Option<String>) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-fn day_start(s: &str) -> Result<i64, WebError> {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(s.trim(), &format)
-        .map(|d| d.midnight().assume_utc().unix_timestamp())
-        .map_err(|_| {
-            WebError::BadRequest(format!(
-                "`{}` is not a date like 2026-11-22",
-                s.escape_debug()
-            ))
-        })
-}
-
 impl AuditQuery {
-    fn filter(&self, tenant_id: Option<i64>) -> Result<store::audit::Filter, WebError> {
+    fn filter(&self, tenant_id: Option<i64>) -> Result<AuditFilter, WebError> {
         let page = self.page.unwrap_or(1).max(1);
-        Ok(store::audit::Filter {
+        Ok(AuditFilter {
             tenant_id,
             action: blank(&self.action),
             actor: blank(&self.actor),
             target: blank(&self.target),
             outcome: blank(&self.outcome),
-            since: blank(&self.since).map(|s| day_start(&s)).transpose()?,
-            until: blank(&self.until)
-                .map(|s| day_start(&s).map(|t| t + 86_399))
-                .transpose()?,
+            since: blank(&self.since).map(|s| day(&s, false)).transpose()?,
+            until: blank(&self.until).map(|s| day(&s, true)).transpose()?,
             limit: PAGE_SIZE + 1,
             offset: (page - 1).saturating_mul(PAGE_SIZE),
         })
@@ -114,7 +97,7 @@ async fn events(
     tenant_id: Option<i64>,
     tenants: &[Tenant],
 ) -> Result<Value, WebError> {
-    let mut rows = store::audit::search(&s.core.db, &q.filter(tenant_id)?).await?;
+    let mut rows = s.core.search_audit(&q.filter(tenant_id)?).await?;
     let more = rows.len() as i64 > PAGE_SIZE;
     rows.truncate(PAGE_SIZE as usize);
     let names: HashMap<i64, &str> = tenants.iter().map(|t| (t.id, t.slug.as_str())).collect();
@@ -151,14 +134,10 @@ async fn events(
 async fn system(
     State(s): State<AppState>,
     Query(q): Query<AuditQuery>,
-    session: MaybeSession,
     csrf: CsrfToken,
+    admin: SystemAdmin,
 ) -> Result<Response, WebError> {
-    let info = match require_system_admin(&s, session) {
-        Ok(i) => i,
-        Err(denied) => return Ok(denied.into_response()),
-    };
-    let tenants = store::tenants::list(&s.core.db).await?;
+    let tenants = s.core.all_tenants().await?;
     let tenant_id = match blank(&q.tenant) {
         None => None,
         Some(slug) => Some(
@@ -176,38 +155,27 @@ async fn system(
         StatusCode::OK,
         "admin_audit.html",
         context! {
-            title => "Audit log",
-            tenant => info.tenant,
-            user => info.account,
-            is_system_admin => true,
-            section => "audit",
-            base => "/admin",
-            csrf => csrf.0,
             tenants => tenants,
             system_view => true,
-            ..page
+            ..context! { ..page, ..admin.layout(&csrf, "Audit log", "audit") }
         },
     )
 }
 
 async fn tenant(
     State(s): State<AppState>,
-    Path(slug): Path<String>,
     Query(q): Query<AuditQuery>,
-    session: MaybeSession,
     csrf: CsrfToken,
+    admin: TenantAdmin,
 ) -> Result<Response, WebError> {
-    let (info, tenant) = match require_tenant_admin(&s, session, &slug).await {
-        Ok(v) => v,
-        Err(r) => return Ok(r),
-    };
-    let page = events(&s, &q, Some(tenant.id), std::slice::from_ref(&tenant)).await?;
+    let tenant = &admin.tenant;
+    let page = events(&s, &q, Some(tenant.id), std::slice::from_ref(tenant)).await?;
     render_status(
         StatusCode::OK,
         "admin_audit.html",
         context! {
             system_view => false,
-            ..context! { ..page, ..console_context(&info, &tenant, &csrf, "Audit log", "audit") }
+            ..context! { ..page, ..admin.layout(&csrf, "Audit log", "audit") }
         },
     )
 }

@@ -10,11 +10,11 @@ use minijinja::context;
 use serde::Deserialize;
 
 use super::extract::{ClientIp, CsrfForm, CsrfToken, MaybeSession, UserAgent};
-use super::templates::render_status;
+use super::templates::{public_layout, render_status};
 use super::{AppState, WebError};
 use crate::domain::{Identifier, MAX_IDENTIFIER_CHARS};
+use crate::service::pages::Tenant;
 use crate::service::LoginOutcome;
-use crate::store::Tenant;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -23,8 +23,12 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The tenant named in the path, if it exists and is enabled.
+// TODO(issue 13): use helper D's "tenant by slug, and enabled" service function instead.
 pub async fn tenant_or_404(state: &AppState, slug: &str) -> Result<Tenant, WebError> {
-    match crate::store::tenants::by_slug(&state.core.db, slug).await? {
+    let found = crate::store::tenants::by_slug(&state.core.db, slug)
+        .await
+        .map_err(|e| WebError::Internal(e.into()))?;
+    match found {
         Some(t) if t.enabled => Ok(t),
         _ => Err(WebError::NotFoundMsg(
             "There is no organisation at this address.".into(),
@@ -98,13 +102,12 @@ fn render_login(
         status,
         "login.html",
         context! {
-            title => "Sign in",
-            tenant => tenant,
             csrf => csrf.0,
             next => next,
             identifier => identifier,
             notice => notice,
             error => error,
+            ..public_layout("Sign in", Some(tenant))
         },
     )
 }

@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Response};
 
 use super::templates;
 use crate::service::ServiceError;
-use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
@@ -28,12 +27,6 @@ pub enum WebError {
     TooLarge(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
-}
-
-impl From<StoreError> for WebError {
-    fn from(e: StoreError) -> Self {
-        WebError::Internal(e.into())
-    }
 }
 
 impl From<ServiceError> for WebError {

@@ -1,19 +1,25 @@
-//! Request extractors: the client's IP, the signed-in session, and strict CSRF-checked forms.
+//! Request extractors: the client's IP, the signed-in session, strict CSRF-checked forms, and
+//! the console guards ([`SystemAdmin`], [`TenantAdmin`], [`ConsoleAdmin`]) with the one layout
+//! context their pages share.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, RawPathParams, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use minijinja::{context, Value};
 use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 
+use super::auth::tenant_or_404;
 use super::{AppState, WebError};
 use crate::domain::token::{looks_like_token, new_token};
+use crate::domain::Role;
+use crate::service::pages::Tenant;
 use crate::service::SessionInfo;
 
 /// Cookie names: with an https public URL they carry the `__Host-` prefix, which makes the
@@ -304,8 +310,21 @@ impl FromRequest<AppState> for CsrfForm {
     type Rejection = WebError;
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let (mut parts, body) = req.into_parts();
+        csrf_checked_form(&mut parts, body, state)
+            .await
+            .map(CsrfForm)
+    }
+}
+
+/// The checks of [`CsrfForm`] on a request taken apart (the parts stay usable afterwards).
+async fn csrf_checked_form(
+    parts: &mut Parts,
+    body: axum::body::Body,
+    state: &AppState,
+) -> Result<FormFields, WebError> {
+    {
         check_origin(&parts.headers, state)?;
-        let token = CsrfToken::from_request_parts(&mut parts, state).await?;
+        let token = CsrfToken::from_request_parts(parts, state).await?;
         let is_form = parts
             .headers
             .get(header::CONTENT_TYPE)
@@ -324,7 +343,41 @@ impl FromRequest<AppState> for CsrfForm {
                 "This form has expired or was not sent from this site. Go back, reload the page and try again.".into(),
             ));
         }
-        Ok(CsrfForm(fields))
+        Ok(fields)
+    }
+}
+
+/// A `YYYY-MM-DD` filter of a list page as Unix time: the day's first second, or with `end` its
+/// last one.
+pub fn day(raw: &str, end: bool) -> Result<i64, WebError> {
+    crate::clock::parse_day(raw, end).ok_or_else(|| {
+        WebError::BadRequest(format!(
+            "`{}` is not a date like 2026-11-22",
+            raw.escape_debug()
+        ))
+    })
+}
+
+/// A CSRF-checked form POST from someone the guard `G` lets in ([`TenantAdmin`],
+/// [`SystemAdmin`], [`ConsoleAdmin`]). The form is checked first and the guard second, so a
+/// form without its token is refused the same way whoever sends it.
+pub struct GuardedForm<G>(pub G, pub FormFields);
+
+impl<G> FromRequest<AppState> for GuardedForm<G>
+where
+    G: FromRequestParts<AppState> + Send,
+    G::Rejection: IntoResponse,
+{
+    type Rejection = Response;
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let fields = csrf_checked_form(&mut parts, body, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let guard = G::from_request_parts(&mut parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(GuardedForm(guard, fields))
     }
 }
 
@@ -344,6 +397,242 @@ fn check_origin(headers: &HeaderMap, state: &AppState) -> Result<(), WebError> {
             "This form was sent from another site.".into(),
         )),
         _ => Ok(()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Guards: who may open a console page. A handler that takes one can't forget to check.
+// ---------------------------------------------------------------------------------------------
+
+/// Whose console a page belongs to: the Admin-Center's (the whole system's) or one tenant's.
+/// (An API key's scopes are something else: [`crate::service::api_keys::SCOPES`].)
+#[derive(Clone)]
+pub enum ConsoleScope {
+    System,
+    Tenant(Tenant),
+}
+
+impl ConsoleScope {
+    pub fn tenant(&self) -> Option<&Tenant> {
+        match self {
+            ConsoleScope::System => None,
+            ConsoleScope::Tenant(t) => Some(t),
+        }
+    }
+
+    /// Where the scope's console lives: `/admin` or `/t/{tenant}/admin`.
+    pub fn base(&self) -> String {
+        match self {
+            ConsoleScope::System => "/admin".into(),
+            ConsoleScope::Tenant(t) => format!("/t/{}/admin", t.slug),
+        }
+    }
+}
+
+/// Why an Admin-Center page is not shown: not signed in, must change the password first, or
+/// not a system administrator.
+pub enum Denied {
+    Redirect(String),
+    Forbidden,
+}
+
+impl IntoResponse for Denied {
+    fn into_response(self) -> Response {
+        match self {
+            Denied::Redirect(to) => Redirect::to(&to).into_response(),
+            Denied::Forbidden => {
+                WebError::Forbidden("The Admin-Center is only for system administrators.".into())
+                    .into_response()
+            }
+        }
+    }
+}
+
+/// The signed-in system administrator: the guard of every Admin-Center page (`/admin/…`).
+pub struct SystemAdmin(pub SessionInfo);
+
+impl SystemAdmin {
+    fn check(state: &AppState, session: MaybeSession) -> Result<Self, Denied> {
+        let Some(info) = session.info.as_ref() else {
+            let default = &state.core.config.raw.default_tenant;
+            return Err(Denied::Redirect(session.login_redirect(default, "/admin")));
+        };
+        let info = info.clone();
+        if info.account.role != Role::SystemAdmin {
+            return Err(Denied::Forbidden);
+        }
+        if info.account.must_change_password {
+            return Err(Denied::Redirect(format!(
+                "/t/{}/account?notice=must-change",
+                info.tenant.slug
+            )));
+        }
+        Ok(SystemAdmin(info))
+    }
+
+    /// What an Admin-Center page passes to its template (the header, the navigation).
+    pub fn layout(&self, csrf: &CsrfToken, title: &str, section: &str) -> Value {
+        console_layout(&self.0, &ConsoleScope::System, csrf, title, section)
+    }
+}
+
+impl FromRequestParts<AppState> for SystemAdmin {
+    type Rejection = Response;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let session = MaybeSession::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Self::check(state, session).map_err(IntoResponse::into_response)
+    }
+}
+
+/// An administrator of the tenant named by the path's `{tenant}` (its tenant administrators, or
+/// any system administrator): the guard of every page of a tenant's console.
+pub struct TenantAdmin {
+    pub info: SessionInfo,
+    pub tenant: Tenant,
+}
+
+impl TenantAdmin {
+    async fn check(state: &AppState, session: MaybeSession, slug: &str) -> Result<Self, Response> {
+        let tenant = tenant_or_404(state, slug)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Some(info) = session.info.as_ref() else {
+            let to = session.login_redirect(slug, &format!("/t/{slug}/admin"));
+            return Err(Redirect::to(&to).into_response());
+        };
+        let info = info.clone();
+        let allowed = info.account.role == Role::SystemAdmin
+            || (info.account.role == Role::TenantAdmin && info.tenant.id == tenant.id);
+        if !allowed {
+            return Err(WebError::Forbidden(
+                "Only this organisation's administrators may open this page.".into(),
+            )
+            .into_response());
+        }
+        if info.account.must_change_password {
+            return Err(Redirect::to(&format!(
+                "/t/{}/account?notice=must-change",
+                info.tenant.slug
+            ))
+            .into_response());
+        }
+        Ok(TenantAdmin { info, tenant })
+    }
+
+    /// What a page of the tenant's console passes to its template (the header, the navigation).
+    pub fn layout(&self, csrf: &CsrfToken, title: &str, section: &str) -> Value {
+        tenant_layout(&self.info, &self.tenant, csrf, title, section)
+    }
+}
+
+/// The path's `{tenant}`, when the route has one.
+async fn tenant_param(parts: &mut Parts, state: &AppState) -> Result<Option<String>, Response> {
+    let params = RawPathParams::from_request_parts(parts, state)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    Ok(params
+        .iter()
+        .find(|(name, _)| *name == "tenant")
+        .map(|(_, value)| value.to_owned()))
+}
+
+impl FromRequestParts<AppState> for TenantAdmin {
+    type Rejection = Response;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(slug) = tenant_param(parts, state).await? else {
+            return Err(WebError::Internal(anyhow::anyhow!(
+                "TenantAdmin on a route without {{tenant}}"
+            ))
+            .into_response());
+        };
+        let session = MaybeSession::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Self::check(state, session, &slug).await
+    }
+}
+
+/// The administrator of whichever console the path is in, for pages both consoles have (SMTP,
+/// tasks, the mail log, API keys): `/t/{tenant}/admin/…` asks for a [`TenantAdmin`],
+/// `/admin/…` for a [`SystemAdmin`].
+pub struct ConsoleAdmin {
+    pub info: SessionInfo,
+    pub scope: ConsoleScope,
+}
+
+impl ConsoleAdmin {
+    /// What the page passes to its template (the header, the navigation).
+    pub fn layout(&self, csrf: &CsrfToken, title: &str, section: &str) -> Value {
+        console_layout(&self.info, &self.scope, csrf, title, section)
+    }
+}
+
+impl FromRequestParts<AppState> for ConsoleAdmin {
+    type Rejection = Response;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let slug = tenant_param(parts, state).await?;
+        let session = MaybeSession::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        match slug {
+            None => SystemAdmin::check(state, session)
+                .map(|SystemAdmin(info)| ConsoleAdmin {
+                    info,
+                    scope: ConsoleScope::System,
+                })
+                .map_err(IntoResponse::into_response),
+            Some(slug) => TenantAdmin::check(state, session, &slug).await.map(
+                |TenantAdmin { info, tenant }| ConsoleAdmin {
+                    info,
+                    scope: ConsoleScope::Tenant(tenant),
+                },
+            ),
+        }
+    }
+}
+
+/// [`console_layout`] for a page of `tenant`'s console.
+pub fn tenant_layout(
+    info: &SessionInfo,
+    tenant: &Tenant,
+    csrf: &CsrfToken,
+    title: &str,
+    section: &str,
+) -> Value {
+    let scope = ConsoleScope::Tenant(tenant.clone());
+    console_layout(info, &scope, csrf, title, section)
+}
+
+/// The one layout context of a console page: the header (who is signed in, the sign-out form)
+/// and the console's navigation. Pages add their own keys to it.
+pub fn console_layout(
+    info: &SessionInfo,
+    scope: &ConsoleScope,
+    csrf: &CsrfToken,
+    title: &str,
+    section: &str,
+) -> Value {
+    context! {
+        title => title,
+        tenant => info.tenant,
+        user => info.account,
+        is_system_admin => info.account.role == Role::SystemAdmin,
+        section => section,
+        scope_tenant => scope.tenant(),
+        base => scope.base(),
+        csrf => csrf.0,
+        notice => (),
     }
 }
 

@@ -9,104 +9,28 @@ use axum::Router;
 use minijinja::context;
 use serde::Deserialize;
 
-use super::admin::{require_system_admin, Denied};
-use super::auth::tenant_or_404;
-use super::extract::{ClientIp, CsrfForm, CsrfToken, MaybeSession};
+use super::extract::{day, ClientIp, ConsoleAdmin, ConsoleScope, CsrfToken, GuardedForm};
 use super::templates::render;
 use super::{AppState, WebError};
-use crate::domain::Role;
 use crate::mail::templates::MailKind;
-use crate::service::{ServiceError, SessionInfo};
-use crate::store::{self, Tenant};
+use crate::service::pages::MailFilter;
+use crate::service::ServiceError;
 
 const PAGE_SIZE: i64 = 50;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/admin/tasks", get(system_tasks))
+        .route("/admin/tasks", get(tasks))
         .route("/admin/tasks/{id}", get(system_task))
         .route("/admin/tasks/{id}/{action}", post(system_task_action))
-        .route("/admin/mail-log", get(system_log))
-        .route("/t/{tenant}/admin/tasks", get(tenant_tasks))
+        .route("/admin/mail-log", get(mail_log))
+        .route("/t/{tenant}/admin/tasks", get(tasks))
         .route("/t/{tenant}/admin/tasks/{id}", get(tenant_task))
         .route(
             "/t/{tenant}/admin/tasks/{id}/{action}",
             post(tenant_task_action),
         )
-        .route("/t/{tenant}/admin/mail-log", get(tenant_log))
-}
-
-/// Whose mail (or mail settings) a page shows: the whole system's, or one tenant's.
-pub(super) enum Scope {
-    System,
-    Tenant(Tenant),
-}
-
-impl Scope {
-    pub(super) fn tenant(&self) -> Option<&Tenant> {
-        match self {
-            Scope::System => None,
-            Scope::Tenant(t) => Some(t),
-        }
-    }
-    /// Where the scope's console lives: `/admin` or `/t/{tenant}/admin`.
-    pub(super) fn base(&self) -> String {
-        match self {
-            Scope::System => "/admin".into(),
-            Scope::Tenant(t) => format!("/t/{}/admin", t.slug),
-        }
-    }
-}
-
-/// The administrator of `slug` (its tenant admins, or any system admin), or why not.
-pub async fn require_tenant_admin(
-    state: &AppState,
-    session: MaybeSession,
-    slug: &str,
-) -> Result<(SessionInfo, Tenant), Response> {
-    let tenant = tenant_or_404(state, slug)
-        .await
-        .map_err(IntoResponse::into_response)?;
-    let Some(info) = session.info.as_ref() else {
-        let to = session.login_redirect(slug, &format!("/t/{slug}/admin"));
-        return Err(Redirect::to(&to).into_response());
-    };
-    let info = info.clone();
-    let allowed = info.account.role == Role::SystemAdmin
-        || (info.account.role == Role::TenantAdmin && info.tenant.id == tenant.id);
-    if !allowed {
-        return Err(WebError::Forbidden(
-            "Only this organisation's administrators may open this page.".into(),
-        )
-        .into_response());
-    }
-    if info.account.must_change_password {
-        return Err(Redirect::to(&format!(
-            "/t/{}/account?notice=must-change",
-            info.tenant.slug
-        ))
-        .into_response());
-    }
-    Ok((info, tenant))
-}
-
-pub(super) async fn system_scope(
-    state: &AppState,
-    session: MaybeSession,
-) -> Result<(SessionInfo, Scope), Response> {
-    require_system_admin(state, session)
-        .map(|i| (i, Scope::System))
-        .map_err(Denied::into_response)
-}
-
-pub(super) async fn tenant_scope(
-    state: &AppState,
-    session: MaybeSession,
-    slug: &str,
-) -> Result<(SessionInfo, Scope), Response> {
-    require_tenant_admin(state, session, slug)
-        .await
-        .map(|(i, t)| (i, Scope::Tenant(t)))
+        .route("/t/{tenant}/admin/mail-log", get(mail_log))
 }
 
 #[derive(Deserialize, Default)]
@@ -121,35 +45,21 @@ struct ListQuery {
     notice: Option<String>,
 }
 
-fn day_start(s: &str) -> Result<i64, WebError> {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(s.trim(), &format)
-        .map(|d| d.midnight().assume_utc().unix_timestamp())
-        .map_err(|_| {
-            WebError::BadRequest(format!(
-                "`{}` is not a date like 2026-11-22",
-                s.escape_debug()
-            ))
-        })
-}
-
 impl ListQuery {
-    fn filter(&self, scope: &Scope) -> Result<store::mail::Filter, WebError> {
+    fn filter(&self, scope: &ConsoleScope) -> Result<MailFilter, WebError> {
         let blank = |o: &Option<String>| {
             o.as_ref()
                 .map(|s| s.trim().to_owned())
                 .filter(|s| !s.is_empty())
         };
         let page = self.page.unwrap_or(1).max(1);
-        Ok(store::mail::Filter {
+        Ok(MailFilter {
             tenant_id: scope.tenant().map(|t| t.id),
             status: blank(&self.status),
             kind: blank(&self.kind),
             recipient: blank(&self.recipient),
-            since: blank(&self.since).map(|s| day_start(&s)).transpose()?,
-            until: blank(&self.until)
-                .map(|s| day_start(&s).map(|t| t + 86_399))
-                .transpose()?,
+            since: blank(&self.since).map(|s| day(&s, false)).transpose()?,
+            until: blank(&self.until).map(|s| day(&s, true)).transpose()?,
             limit: PAGE_SIZE + 1,
             offset: (page - 1).saturating_mul(PAGE_SIZE),
             ..Default::default()
@@ -192,28 +102,20 @@ fn kinds() -> Vec<minijinja::Value> {
 
 async fn list_tasks(
     state: &AppState,
-    info: &SessionInfo,
-    scope: &Scope,
+    admin: &ConsoleAdmin,
     q: &ListQuery,
     csrf: &CsrfToken,
 ) -> Result<Response, WebError> {
+    let scope = &admin.scope;
     let filter = q.filter(scope)?;
-    let mut tasks = store::mail::list(&state.core.db, &filter).await?;
+    let mut tasks = state.core.mail_tasks(&filter).await?;
     let more = tasks.len() as i64 > PAGE_SIZE;
     tasks.truncate(PAGE_SIZE as usize);
-    let counts = store::mail::counts(&state.core.db, scope.tenant().map(|t| t.id), None).await?;
+    let counts = state.core.mail_counts(scope.tenant(), None).await?;
     let page = q.page.unwrap_or(1).max(1);
     Ok(render(
         "admin_tasks.html",
         context! {
-            title => "Scheduled tasks",
-            tenant => info.tenant,
-            user => info.account,
-            is_system_admin => info.account.role == Role::SystemAdmin,
-            section => "tasks",
-            scope_tenant => scope.tenant(),
-            base => scope.base(),
-            csrf => csrf.0,
             tasks => tasks,
             counts => counts,
             kinds => kinds(),
@@ -221,6 +123,7 @@ async fn list_tasks(
             prev => (page > 1).then(|| q.page_link(page - 1)),
             next => more.then(|| q.page_link(page + 1)),
             notice => notice_text(q.notice.as_deref()),
+            ..admin.layout(csrf, "Scheduled tasks", "tasks")
         },
     )?
     .into_response())
@@ -228,39 +131,31 @@ async fn list_tasks(
 
 async fn show_task(
     state: &AppState,
-    info: &SessionInfo,
-    scope: &Scope,
+    admin: &ConsoleAdmin,
     id: i64,
     q: &ListQuery,
     csrf: &CsrfToken,
 ) -> Result<Response, WebError> {
+    let scope = &admin.scope;
     let task = state.core.task_in_scope(scope.tenant(), id).await?;
     let message = state.core.render_masked(&task).await?;
-    let attempts = store::mail::log_list(
-        &state.core.db,
-        &store::mail::Filter {
+    let attempts = state
+        .core
+        .mail_log(&MailFilter {
             task_id: Some(task.id),
             limit: 200,
             ..Default::default()
-        },
-    )
-    .await?;
+        })
+        .await?;
     Ok(render(
         "admin_task.html",
         context! {
-            title => format!("Mail task {id}"),
-            tenant => info.tenant,
-            user => info.account,
-            is_system_admin => info.account.role == Role::SystemAdmin,
-            section => "tasks",
-            scope_tenant => scope.tenant(),
-            base => scope.base(),
-            csrf => csrf.0,
             task => task,
             kind_label => task.kind.parse::<MailKind>().map(|k| k.label()).unwrap_or("mail"),
             message => message,
             attempts => attempts,
             notice => notice_text(q.notice.as_deref()),
+            ..admin.layout(csrf, &format!("Mail task {id}"), "tasks")
         },
     )?
     .into_response())
@@ -268,13 +163,13 @@ async fn show_task(
 
 async fn task_action(
     state: &AppState,
-    info: &SessionInfo,
-    scope: &Scope,
+    admin: &ConsoleAdmin,
     id: i64,
     action: &str,
     ip: &str,
 ) -> Result<Response, WebError> {
-    let actor = info.actor();
+    let scope = &admin.scope;
+    let actor = admin.info.actor();
     let result = match action {
         "redo" => state
             .core
@@ -299,128 +194,82 @@ async fn task_action(
 
 async fn list_log(
     state: &AppState,
-    info: &SessionInfo,
-    scope: &Scope,
+    admin: &ConsoleAdmin,
     q: &ListQuery,
     csrf: &CsrfToken,
 ) -> Result<Response, WebError> {
+    let scope = &admin.scope;
     let filter = q.filter(scope)?;
-    let mut rows = store::mail::log_list(&state.core.db, &filter).await?;
+    let mut rows = state.core.mail_log(&filter).await?;
     let more = rows.len() as i64 > PAGE_SIZE;
     rows.truncate(PAGE_SIZE as usize);
     let page = q.page.unwrap_or(1).max(1);
     Ok(render(
         "admin_mail_log.html",
         context! {
-            title => "Mail log",
-            tenant => info.tenant,
-            user => info.account,
-            is_system_admin => info.account.role == Role::SystemAdmin,
-            section => "mail-log",
-            scope_tenant => scope.tenant(),
-            base => scope.base(),
-            csrf => csrf.0,
             rows => rows,
             kinds => kinds(),
             f => context! { status => q.status, kind => q.kind, recipient => q.recipient, since => q.since, until => q.until },
             prev => (page > 1).then(|| q.page_link(page - 1)),
             next => more.then(|| q.page_link(page + 1)),
+            ..admin.layout(csrf, "Mail log", "mail-log")
         },
     )?
     .into_response())
 }
 
-macro_rules! or_return {
-    ($e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(r) => return Ok(r),
-        }
-    };
-}
-
-async fn system_tasks(
+async fn tasks(
     State(s): State<AppState>,
     Query(q): Query<ListQuery>,
-    session: MaybeSession,
     csrf: CsrfToken,
+    admin: ConsoleAdmin,
 ) -> Result<Response, WebError> {
-    let (info, scope) = or_return!(system_scope(&s, session).await);
-    list_tasks(&s, &info, &scope, &q, &csrf).await
+    list_tasks(&s, &admin, &q, &csrf).await
 }
 
 async fn system_task(
     State(s): State<AppState>,
     Path(id): Path<i64>,
     Query(q): Query<ListQuery>,
-    session: MaybeSession,
     csrf: CsrfToken,
+    admin: ConsoleAdmin,
 ) -> Result<Response, WebError> {
-    let (info, scope) = or_return!(system_scope(&s, session).await);
-    show_task(&s, &info, &scope, id, &q, &csrf).await
+    show_task(&s, &admin, id, &q, &csrf).await
+}
+
+async fn tenant_task(
+    State(s): State<AppState>,
+    Path((_, id)): Path<(String, i64)>,
+    Query(q): Query<ListQuery>,
+    csrf: CsrfToken,
+    admin: ConsoleAdmin,
+) -> Result<Response, WebError> {
+    show_task(&s, &admin, id, &q, &csrf).await
 }
 
 async fn system_task_action(
     State(s): State<AppState>,
     Path((id, action)): Path<(i64, String)>,
     ClientIp(ip): ClientIp,
-    session: MaybeSession,
-    CsrfForm(_): CsrfForm,
+    GuardedForm(admin, _): GuardedForm<ConsoleAdmin>,
 ) -> Result<Response, WebError> {
-    let (info, scope) = or_return!(system_scope(&s, session).await);
-    task_action(&s, &info, &scope, id, &action, &ip).await
-}
-
-async fn system_log(
-    State(s): State<AppState>,
-    Query(q): Query<ListQuery>,
-    session: MaybeSession,
-    csrf: CsrfToken,
-) -> Result<Response, WebError> {
-    let (info, scope) = or_return!(system_scope(&s, session).await);
-    list_log(&s, &info, &scope, &q, &csrf).await
-}
-
-async fn tenant_tasks(
-    State(s): State<AppState>,
-    Path(slug): Path<String>,
-    Query(q): Query<ListQuery>,
-    session: MaybeSession,
-    csrf: CsrfToken,
-) -> Result<Response, WebError> {
-    let (info, scope) = or_return!(tenant_scope(&s, session, &slug).await);
-    list_tasks(&s, &info, &scope, &q, &csrf).await
-}
-
-async fn tenant_task(
-    State(s): State<AppState>,
-    Path((slug, id)): Path<(String, i64)>,
-    Query(q): Query<ListQuery>,
-    session: MaybeSession,
-    csrf: CsrfToken,
-) -> Result<Response, WebError> {
-    let (info, scope) = or_return!(tenant_scope(&s, session, &slug).await);
-    show_task(&s, &info, &scope, id, &q, &csrf).await
+    task_action(&s, &admin, id, &action, &ip).await
 }
 
 async fn tenant_task_action(
     State(s): State<AppState>,
-    Path((slug, id, action)): Path<(String, i64, String)>,
+    Path((_, id, action)): Path<(String, i64, String)>,
     ClientIp(ip): ClientIp,
-    session: MaybeSession,
-    CsrfForm(_): CsrfForm,
+    GuardedForm(admin, _): GuardedForm<ConsoleAdmin>,
 ) -> Result<Response, WebError> {
-    let (info, scope) = or_return!(tenant_scope(&s, session, &slug).await);
-    task_action(&s, &info, &scope, id, &action, &ip).await
+    task_action(&s, &admin, id, &action, &ip).await
 }
 
-async fn tenant_log(
+async fn mail_log(
     State(s): State<AppState>,
-    Path(slug): Path<String>,
     Query(q): Query<ListQuery>,
-    session: MaybeSession,
     csrf: CsrfToken,
+    admin: ConsoleAdmin,
 ) -> Result<Response, WebError> {
-    let (info, scope) = or_return!(tenant_scope(&s, session, &slug).await);
-    list_log(&s, &info, &scope, &q, &csrf).await
+    list_log(&s, &admin, &q, &csrf).await
 }

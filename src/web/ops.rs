@@ -39,7 +39,7 @@ async fn style() -> Response {
 
 /// Ready when the database answers and every migration is applied.
 async fn readyz(State(state): State<AppState>) -> Response {
-    match state.core.db.ready().await {
+    match state.core.database_ready().await {
         Ok(true) => (StatusCode::OK, "ready").into_response(),
         Ok(false) => (StatusCode::SERVICE_UNAVAILABLE, "migrations pending").into_response(),
         Err(e) => {
@@ -84,14 +84,7 @@ async fn metrics(State(state): State<AppState>, req: axum::extract::Request) -> 
         };
         return (StatusCode::FORBIDDEN, why).into_response();
     }
-    let now = core.now();
-    let (queue, oldest) = match (
-        crate::store::mail::counts(&core.db, None, None).await,
-        crate::store::mail::oldest_due(&core.db, now).await,
-    ) {
-        (Ok(q), Ok(o)) => (q, o.map(|t| now - t).unwrap_or(0)),
-        _ => (Vec::new(), 0),
-    };
+    let (queue, oldest) = core.queue_gauges().await.unwrap_or_default();
     let body = core.metrics.render(&queue, oldest);
     (
         [(

@@ -16,12 +16,12 @@ use serde::Deserialize;
 
 use super::auth::tenant_or_404;
 use super::extract::{ClientIp, CsrfForm, CsrfToken};
-use super::templates::render_status;
+use super::templates::{public_layout, render_status};
 use super::{AppState, WebError};
 use crate::domain::Identifier;
+use crate::service::pages::Tenant;
 use crate::service::reset::{LinkProblem, RequestOutcome};
 use crate::service::ServiceError;
-use crate::store::Tenant;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -61,7 +61,7 @@ fn unavailable(tenant: &Tenant) -> Result<Response, WebError> {
     render_status(
         StatusCode::OK,
         "forgot_unavailable.html",
-        context! { title => "Password reset is not available", tenant => tenant },
+        public_layout("Password reset is not available", Some(tenant)),
     )
 }
 
@@ -75,7 +75,7 @@ fn forgot_form(
     render_status(
         status,
         "forgot.html",
-        context! { title => "Forgot password", tenant => tenant, csrf => csrf.0, identifier => identifier, error => error },
+        context! { csrf => csrf.0, identifier => identifier, error => error, ..public_layout("Forgot password", Some(tenant)) },
     )
 }
 
@@ -140,7 +140,7 @@ async fn forgot_submit(
         RequestOutcome::Accepted => render_status(
             StatusCode::OK,
             "forgot_sent.html",
-            context! { title => "Check your mail", tenant => tenant, validity => state.core.reset_validity(&tenant) },
+            context! { validity => state.core.reset_validity(&tenant), ..public_layout("Check your mail", Some(&tenant)) },
         ),
         RequestOutcome::Throttled => Err(WebError::TooMany(
             "Too many password reset requests from your network. Please wait an hour and try again.".into(),
@@ -157,7 +157,7 @@ fn link_problem_page(tenant: &Tenant, problem: LinkProblem) -> Result<Response, 
     render_status(
         StatusCode::GONE,
         "reset_invalid.html",
-        context! { title => "This link can't be used", tenant => tenant, expired => problem == LinkProblem::Expired },
+        context! { expired => problem == LinkProblem::Expired, ..public_layout("This link can't be used", Some(tenant)) },
     )
 }
 
@@ -233,13 +233,12 @@ fn reset_form(
         status,
         "reset_form.html",
         context! {
-            title => "Choose a new password",
-            tenant => tenant,
             csrf => csrf.0,
             username => username,
             policy => policy.describe(),
             min_length => policy.min_length,
             error => error,
+            ..public_layout("Choose a new password", Some(tenant))
         },
     )
 }
@@ -306,6 +305,6 @@ async fn reset_done(
     render_status(
         StatusCode::OK,
         "reset_done.html",
-        context! { title => "Password changed", tenant => tenant },
+        public_layout("Password changed", Some(&tenant)),
     )
 }

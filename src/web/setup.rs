@@ -11,7 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use super::extract::{ClientIp, CsrfForm, CsrfToken};
-use super::templates::render_status;
+use super::templates::{public_layout, render_status};
 use super::{AppState, WebError};
 use crate::domain::{DisplayName, EmailAddress, InvalidInput, Username};
 use crate::service::ServiceError;
@@ -65,7 +65,6 @@ fn show(
         status,
         "setup.html",
         context! {
-            title => "Create the first administrator",
             csrf => csrf.0,
             token => token,
             username => username,
@@ -74,6 +73,7 @@ fn show(
             error => error,
             min_length => min_length,
             default_tenant => state.core.config.raw.default_tenant,
+            ..public_layout("Create the first administrator", None)
         },
     )
 }
@@ -118,7 +118,7 @@ async fn submit(
     };
     match result {
         Ok(account) => {
-            let tenant = crate::store::tenants::by_id(&state.core.db, account.tenant_id).await?;
+            let tenant = state.core.tenant_by_id(account.tenant_id).await?;
             let slug = tenant.map(|t| t.slug).unwrap_or_default();
             Ok(Redirect::to(&format!("/t/{slug}/login?notice=setup-done")).into_response())
         }

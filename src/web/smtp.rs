@@ -2,9 +2,9 @@
 //! administrators) and a tenant console's SMTP page (`/t/{tenant}/admin/smtp`, that tenant's own
 //! override, for its administrators and system administrators), each with "Check SMTP
 //! configuration". Both share the form, its parsing, the check and `admin_smtp.html`; they differ
-//! only in whose settings they edit ([`Scope`]).
+//! only in whose settings they edit ([`ConsoleScope`]).
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -12,31 +12,18 @@ use axum::Router;
 use minijinja::context;
 use serde::Deserialize;
 
-use super::extract::{ClientIp, CsrfForm, CsrfToken, FormFields, MaybeSession};
-use super::mail_pages::{system_scope, tenant_scope, Scope};
+use super::extract::{ClientIp, ConsoleAdmin, ConsoleScope, CsrfToken, FormFields, GuardedForm};
 use super::templates::render_status;
 use super::{AppState, WebError};
-use crate::domain::{EmailAddress, InvalidInput, Role};
+use crate::domain::{EmailAddress, InvalidInput};
 use crate::mail::check::CheckReport;
 use crate::mail::SmtpSettings;
-use crate::service::{EffectiveSmtp, ServiceError, SessionInfo, SmtpInput, SmtpSource};
+use crate::service::{EffectiveSmtp, ServiceError, SmtpInput, SmtpSource};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/admin/smtp", get(system_page).post(system_submit))
-        .route(
-            "/t/{tenant}/admin/smtp",
-            get(tenant_page).post(tenant_submit),
-        )
-}
-
-macro_rules! or_return {
-    ($e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(r) => return Ok(r),
-        }
-    };
+        .route("/admin/smtp", get(show).post(submitted))
+        .route("/t/{tenant}/admin/smtp", get(show).post(submitted))
 }
 
 #[derive(Deserialize)]
@@ -59,7 +46,7 @@ struct Current {
 }
 
 impl Current {
-    async fn load(state: &AppState, scope: &Scope) -> Result<Self, WebError> {
+    async fn load(state: &AppState, scope: &ConsoleScope) -> Result<Self, WebError> {
         let system = state.core.system_smtp().await?;
         let from_env = system.source == SmtpSource::Environment;
         Ok(match scope.tenant() {
@@ -98,8 +85,7 @@ struct View<'a> {
 
 fn render(
     state: &AppState,
-    info: &SessionInfo,
-    scope: &Scope,
+    admin: &ConsoleAdmin,
     csrf: &CsrfToken,
     v: View<'_>,
     status: StatusCode,
@@ -115,14 +101,6 @@ fn render(
         status,
         "admin_smtp.html",
         context! {
-            title => "SMTP",
-            tenant => info.tenant,
-            user => info.account,
-            is_system_admin => info.account.role == Role::SystemAdmin,
-            section => "smtp",
-            scope_tenant => scope.tenant(),
-            base => scope.base(),
-            csrf => csrf.0,
             s => v.settings,
             security => v.settings.security.as_str(),
             password_state => v.settings.password_state(),
@@ -137,62 +115,36 @@ fn render(
             env_names => ["LATCHKEY_SMTP_HOST", "LATCHKEY_SMTP_PORT", "LATCHKEY_SMTP_SECURITY", "LATCHKEY_SMTP_USERNAME",
                           "LATCHKEY_SMTP_PASSWORD", "LATCHKEY_SMTP_FROM"],
             default_from => state.core.config.public_url.as_str(),
+            ..admin.layout(csrf, "SMTP", "smtp")
         },
     )
 }
 
-async fn system_page(
+async fn show(
     State(state): State<AppState>,
     Query(q): Query<PageQuery>,
-    session: MaybeSession,
     csrf: CsrfToken,
+    admin: ConsoleAdmin,
 ) -> Result<Response, WebError> {
-    let (info, scope) = or_return!(system_scope(&state, session).await);
-    page(&state, &info, &scope, &q, &csrf).await
+    page(&state, &admin, &q, &csrf).await
 }
 
-async fn tenant_page(
-    State(state): State<AppState>,
-    Path(slug): Path<String>,
-    Query(q): Query<PageQuery>,
-    session: MaybeSession,
-    csrf: CsrfToken,
-) -> Result<Response, WebError> {
-    let (info, scope) = or_return!(tenant_scope(&state, session, &slug).await);
-    page(&state, &info, &scope, &q, &csrf).await
-}
-
-async fn system_submit(
+async fn submitted(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    session: MaybeSession,
     csrf: CsrfToken,
-    CsrfForm(form): CsrfForm,
+    GuardedForm(admin, form): GuardedForm<ConsoleAdmin>,
 ) -> Result<Response, WebError> {
-    let (info, scope) = or_return!(system_scope(&state, session).await);
-    submit(&state, &info, &scope, &ip, &csrf, &form).await
-}
-
-async fn tenant_submit(
-    State(state): State<AppState>,
-    Path(slug): Path<String>,
-    ClientIp(ip): ClientIp,
-    session: MaybeSession,
-    csrf: CsrfToken,
-    CsrfForm(form): CsrfForm,
-) -> Result<Response, WebError> {
-    let (info, scope) = or_return!(tenant_scope(&state, session, &slug).await);
-    submit(&state, &info, &scope, &ip, &csrf, &form).await
+    submit(&state, &admin, &ip, &csrf, &form).await
 }
 
 async fn page(
     state: &AppState,
-    info: &SessionInfo,
-    scope: &Scope,
+    admin: &ConsoleAdmin,
     q: &PageQuery,
     csrf: &CsrfToken,
 ) -> Result<Response, WebError> {
-    let current = Current::load(state, scope).await?;
+    let current = Current::load(state, &admin.scope).await?;
     let notice = (q.notice.as_deref() == Some("saved")).then_some("The SMTP settings were saved.");
     let view = View {
         current: &current,
@@ -202,7 +154,7 @@ async fn page(
         error: None,
         report: None,
     };
-    render(state, info, scope, csrf, view, StatusCode::OK)
+    render(state, admin, csrf, view, StatusCode::OK)
 }
 
 /// The settings typed into the form (the password separately: empty means "keep").
@@ -252,16 +204,15 @@ fn parse_form(form: &FormFields) -> Result<SmtpInput, InvalidInput> {
 
 async fn submit(
     state: &AppState,
-    info: &SessionInfo,
-    scope: &Scope,
+    admin: &ConsoleAdmin,
     ip: &str,
     csrf: &CsrfToken,
     form: &FormFields,
 ) -> Result<Response, WebError> {
-    let actor = info.actor();
-    let tenant = scope.tenant();
+    let actor = admin.info.actor();
+    let tenant = admin.scope.tenant();
     let test_to = form.text("test_to").trim().to_owned();
-    let current = Current::load(state, scope).await?;
+    let current = Current::load(state, &admin.scope).await?;
     let from_env = current.from_env;
     // What the form shows again: the typed values (never a password), or the environment's.
     let typed = if from_env {
@@ -288,14 +239,7 @@ async fn submit(
             error: Some(&msg),
             report: None,
         };
-        render(
-            state,
-            info,
-            scope,
-            csrf,
-            view,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
+        render(state, admin, csrf, view, StatusCode::UNPROCESSABLE_ENTITY)
     };
     let input = match typed {
         Ok(i) => i,
@@ -328,16 +272,16 @@ async fn submit(
                         error: None,
                         report: Some(&report),
                     };
-                    render(state, info, scope, csrf, view, StatusCode::OK)
+                    render(state, admin, csrf, view, StatusCode::OK)
                 }
                 Err(ServiceError::Internal(e)) => Err(WebError::Internal(e)),
                 Err(e) => fail(e.to_string()),
             }
         }
         "save" => match state.core.save_smtp(&actor, tenant, input, Some(ip)).await {
-            Ok(_) => {
-                Ok(Redirect::to(&format!("{}/smtp?notice=saved", scope.base())).into_response())
-            }
+            Ok(_) => Ok(
+                Redirect::to(&format!("{}/smtp?notice=saved", admin.scope.base())).into_response(),
+            ),
             Err(ServiceError::Internal(e)) => Err(WebError::Internal(e)),
             Err(e) => fail(e.to_string()),
         },

@@ -8,6 +8,7 @@ use axum::response::{Html, IntoResponse, Response};
 use minijinja::{context, Environment, Value};
 
 use super::WebError;
+use crate::service::pages::Tenant;
 
 macro_rules! templates {
     ($($name:literal),* $(,)?) => {
@@ -56,7 +57,13 @@ const TEMPLATES: &[(&str, &str)] = templates!(
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
+    // In debug builds (and so in every test) a variable a template uses but the page didn't pass
+    // is an error, not an empty string; release builds stay lenient.
+    env.set_undefined_behavior(if cfg!(debug_assertions) {
+        minijinja::UndefinedBehavior::Strict
+    } else {
+        minijinja::UndefinedBehavior::Chainable
+    });
     env.add_filter("datetime", |ts: i64| crate::clock::format_utc(ts));
     for (name, source) in TEMPLATES {
         env.add_template(name, source)
@@ -64,6 +71,12 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     }
     env
 });
+
+/// The layout keys (`base.html`) of a page for someone not signed in: sign-in, password reset,
+/// setup and error pages. No notice unless the page sets one.
+pub fn public_layout(title: &str, tenant: Option<&Tenant>) -> Value {
+    context! { title => title, tenant => tenant, user => (), notice => () }
+}
 
 pub fn render(name: &str, ctx: Value) -> Result<Html<String>, WebError> {
     let tmpl = ENV
@@ -82,7 +95,7 @@ pub fn render_status(status: StatusCode, name: &str, ctx: Value) -> Result<Respo
 pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
     match render(
         "error.html",
-        context! { title, message, status => status.as_u16() },
+        context! { message, status => status.as_u16(), ..public_layout(title, None) },
     ) {
         Ok(html) => (status, html).into_response(),
         Err(_) => (status, message.to_owned()).into_response(),
@@ -102,7 +115,7 @@ mod tests {
     fn user_text_is_escaped() {
         let html = super::render(
             "error.html",
-            minijinja::context! { title => "t", message => "<script>x</script>", status => 400 },
+            minijinja::context! { message => "<script>x</script>", status => 400, ..super::public_layout("t", None) },
         )
         .unwrap()
         .0;

@@ -11,14 +11,13 @@ use axum::Router;
 use minijinja::context;
 use serde::Deserialize;
 
-use super::extract::{ClientIp, CsrfForm, CsrfToken, FormFields, MaybeSession};
-use super::mail_pages::require_tenant_admin;
+use super::extract::{tenant_layout, ClientIp, CsrfToken, FormFields, GuardedForm, TenantAdmin};
 use super::templates::{render, render_status};
 use super::{AppState, WebError};
-use crate::domain::{Language, Role};
+use crate::domain::Language;
 use crate::mail::templates::{self as mail_templates, MailKind, Rendered, TemplateSource};
+use crate::service::pages::Tenant;
 use crate::service::{ServiceError, SessionInfo};
-use crate::store::Tenant;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -31,15 +30,6 @@ pub fn router() -> Router<AppState> {
             "/t/{tenant}/admin/templates/{kind}/{lang}/reset",
             post(reset),
         )
-}
-
-macro_rules! or_return {
-    ($e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(r) => return Ok(r),
-        }
-    };
 }
 
 fn language_label(lang: Language) -> &'static str {
@@ -83,12 +73,11 @@ fn notice_text(code: Option<&str>) -> Option<&'static str> {
 
 async fn list(
     State(s): State<AppState>,
-    Path(slug): Path<String>,
     Query(q): Query<PageQuery>,
-    session: MaybeSession,
     csrf: CsrfToken,
+    admin: TenantAdmin,
 ) -> Result<Response, WebError> {
-    let (info, tenant) = or_return!(require_tenant_admin(&s, session, &slug).await);
+    let TenantAdmin { info, tenant } = admin;
     let all = s.core.template_overview(&tenant).await?;
     let rows: Vec<minijinja::Value> = MailKind::ALL
         .into_iter()
@@ -113,16 +102,10 @@ async fn list(
     Ok(render(
         "admin_templates.html",
         context! {
-            title => "Mail templates",
-            tenant => info.tenant,
-            user => info.account,
-            is_system_admin => info.account.role == Role::SystemAdmin,
-            section => "templates",
-            scope_tenant => tenant,
-            csrf => csrf.0,
             languages => [("en", language_label(Language::En)), ("de", language_label(Language::De))],
             rows => rows,
             notice => notice_text(q.notice.as_deref()),
+            ..tenant_layout(&info, &tenant, &csrf, "Mail templates", "templates")
         },
     )?
     .into_response())
@@ -179,13 +162,6 @@ async fn editor(
         status,
         "admin_template_edit.html",
         context! {
-            title => format!("Mail template: {} ({})", kind.label(), language_label(lang)),
-            tenant => info.tenant,
-            user => info.account,
-            is_system_admin => info.account.role == Role::SystemAdmin,
-            section => "templates",
-            scope_tenant => tenant,
-            csrf => csrf.0,
             kind => kind.as_str(),
             kind_label => kind.label(),
             lang => lang.as_str(),
@@ -206,18 +182,19 @@ async fn editor(
             notice => extra.notice,
             error => extra.error,
             preview => extra.preview,
+            ..tenant_layout(info, tenant, csrf, &format!("Mail template: {} ({})", kind.label(), language_label(lang)), "templates")
         },
     )
 }
 
 async fn edit(
     State(s): State<AppState>,
-    Path((slug, kind, lang)): Path<(String, String, String)>,
+    Path((_, kind, lang)): Path<(String, String, String)>,
     Query(q): Query<PageQuery>,
-    session: MaybeSession,
     csrf: CsrfToken,
+    admin: TenantAdmin,
 ) -> Result<Response, WebError> {
-    let (info, tenant) = or_return!(require_tenant_admin(&s, session, &slug).await);
+    let TenantAdmin { info, tenant } = admin;
     let (kind, lang) = parse_target(&kind, &lang)?;
     let extra = Extra {
         notice: notice_text(q.notice.as_deref()),
@@ -247,13 +224,12 @@ fn typed(form: &FormFields) -> TemplateSource {
 
 async fn submit(
     State(s): State<AppState>,
-    Path((slug, kind, lang)): Path<(String, String, String)>,
+    Path((_, kind, lang)): Path<(String, String, String)>,
     ClientIp(ip): ClientIp,
-    session: MaybeSession,
     csrf: CsrfToken,
-    CsrfForm(form): CsrfForm,
+    GuardedForm(admin, form): GuardedForm<TenantAdmin>,
 ) -> Result<Response, WebError> {
-    let (info, tenant) = or_return!(require_tenant_admin(&s, session, &slug).await);
+    let TenantAdmin { info, tenant } = admin;
     let (kind, lang) = parse_target(&kind, &lang)?;
     let src = typed(&form);
     let actor = info.actor();
@@ -319,12 +295,11 @@ async fn submit(
 
 async fn reset(
     State(s): State<AppState>,
-    Path((slug, kind, lang)): Path<(String, String, String)>,
+    Path((_, kind, lang)): Path<(String, String, String)>,
     ClientIp(ip): ClientIp,
-    session: MaybeSession,
-    CsrfForm(_): CsrfForm,
+    GuardedForm(admin, _): GuardedForm<TenantAdmin>,
 ) -> Result<Response, WebError> {
-    let (info, tenant) = or_return!(require_tenant_admin(&s, session, &slug).await);
+    let TenantAdmin { info, tenant } = admin;
     let (kind, lang) = parse_target(&kind, &lang)?;
     s.core
         .reset_template(&info.actor(), &tenant, kind, lang, Some(&ip))

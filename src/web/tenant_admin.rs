@@ -9,53 +9,23 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
-use minijinja::{context, Value};
+use minijinja::context;
 use serde::{Deserialize, Serialize};
 
-use super::extract::{ClientIp, CsrfForm, CsrfToken, FormFields, MaybeSession};
-use super::mail_pages::require_tenant_admin;
+use super::extract::{tenant_layout, ClientIp, CsrfToken, FormFields, GuardedForm, TenantAdmin};
 use super::templates::render_status;
 use super::{AppState, WebError};
 use crate::domain::{
-    format_duration, parse_duration, InvalidInput, Language, PublicUrl, Role, TenantSettings,
+    format_duration, parse_duration, InvalidInput, Language, PublicUrl, TenantSettings,
 };
+use crate::service::pages::Tenant;
 use crate::service::{ServiceError, SessionInfo};
-use crate::store::{self, Tenant};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/t/{tenant}/admin", get(home)).route(
         "/t/{tenant}/admin/settings",
         get(settings).post(save_settings),
     )
-}
-
-macro_rules! or_return {
-    ($e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(r) => return Ok(r),
-        }
-    };
-}
-
-/// What every page of a tenant's console passes to its template (the header, the navigation).
-pub(super) fn console_context(
-    info: &SessionInfo,
-    tenant: &Tenant,
-    csrf: &CsrfToken,
-    title: &str,
-    section: &str,
-) -> Value {
-    context! {
-        title => title,
-        tenant => info.tenant,
-        user => info.account,
-        is_system_admin => info.account.role == Role::SystemAdmin,
-        section => section,
-        scope_tenant => tenant,
-        base => format!("/t/{}/admin", tenant.slug),
-        csrf => csrf.0,
-    }
 }
 
 /// A service error the administrator can fix, as a message for the form; anything else fails
@@ -75,13 +45,12 @@ struct NoticeQuery {
 
 async fn home(
     State(s): State<AppState>,
-    Path(slug): Path<String>,
-    session: MaybeSession,
     csrf: CsrfToken,
+    admin: TenantAdmin,
 ) -> Result<Response, WebError> {
-    let (info, tenant) = or_return!(require_tenant_admin(&s, session, &slug).await);
-    let users = store::account_admin::count(&s.core.db, tenant.id).await?;
-    let counts = store::mail::counts(&s.core.db, Some(tenant.id), None).await?;
+    let TenantAdmin { info, tenant } = admin;
+    let users = s.core.account_count(&tenant).await?;
+    let counts = s.core.mail_counts(Some(&tenant), None).await?;
     let failed = counts
         .iter()
         .find(|(st, _)| st == "failed")
@@ -98,7 +67,7 @@ async fn home(
             failed => failed,
             waiting => waiting,
             reset_ttl => format_duration(tenant.settings.reset_link_ttl_secs),
-            ..console_context(&info, &tenant, &csrf, "Administration", "home")
+            ..tenant_layout(&info, &tenant, &csrf, "Administration", "home")
         },
     )
 }
@@ -197,19 +166,18 @@ fn settings_page(
             min_ceiling => MIN_PASSWORD_LENGTH_CEILING,
             system_public_url => s.core.config.public_url.as_str(),
             may_set_public_url => info.account.role == crate::domain::Role::SystemAdmin,
-            ..console_context(info, tenant, csrf, "Settings", "settings")
+            ..tenant_layout(info, tenant, csrf, "Settings", "settings")
         },
     )
 }
 
 async fn settings(
     State(s): State<AppState>,
-    Path(slug): Path<String>,
     Query(q): Query<NoticeQuery>,
-    session: MaybeSession,
     csrf: CsrfToken,
+    admin: TenantAdmin,
 ) -> Result<Response, WebError> {
-    let (info, tenant) = or_return!(require_tenant_admin(&s, session, &slug).await);
+    let TenantAdmin { info, tenant } = admin;
     let notice = match q.notice.as_deref() {
         Some("saved") => Some("The settings were saved."),
         _ => None,
@@ -230,11 +198,10 @@ async fn save_settings(
     State(s): State<AppState>,
     Path(slug): Path<String>,
     ClientIp(ip): ClientIp,
-    session: MaybeSession,
     csrf: CsrfToken,
-    CsrfForm(form): CsrfForm,
+    GuardedForm(admin, form): GuardedForm<TenantAdmin>,
 ) -> Result<Response, WebError> {
-    let (info, mut tenant) = or_return!(require_tenant_admin(&s, session, &slug).await);
+    let TenantAdmin { info, mut tenant } = admin;
     let typed = SettingsForm::from_form(&form);
     let refused = |tenant: &Tenant, msg: &str| {
         settings_page(

@@ -11,29 +11,21 @@ use axum::Router;
 use minijinja::{context, Value};
 use serde::{Deserialize, Serialize};
 
-use super::admin::require_system_admin;
-use super::extract::{ClientIp, CsrfForm, CsrfToken, FormFields, MaybeSession};
+use super::extract::{
+    console_layout, ClientIp, ConsoleScope, CsrfToken, FormFields, GuardedForm, SystemAdmin,
+};
 use super::templates::render_status;
 use super::tenant_admin::form_error;
 use super::{AppState, WebError};
 use crate::domain::{format_duration, DisplayName, PublicUrl, TenantSlug};
+use crate::service::pages::Tenant;
 use crate::service::SessionInfo;
-use crate::store::{self, Tenant};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/tenants", get(list))
         .route("/admin/tenants/new", get(new_form).post(create))
         .route("/admin/tenants/{slug}", get(edit).post(save))
-}
-
-macro_rules! or_return {
-    ($e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(denied) => return Ok(denied.into_response()),
-        }
-    };
 }
 
 /// The address of a tenant's page; a tenant called `new` gets its first letter encoded.
@@ -45,14 +37,7 @@ pub fn tenant_href(slug: &str) -> String {
 }
 
 fn frame(info: &SessionInfo, csrf: &CsrfToken, title: &str) -> Value {
-    context! {
-        title => title,
-        tenant => info.tenant,
-        user => info.account,
-        is_system_admin => true,
-        section => "tenants",
-        csrf => csrf.0,
-    }
+    console_layout(info, &ConsoleScope::System, csrf, title, "tenants")
 }
 
 #[derive(Deserialize)]
@@ -62,17 +47,16 @@ struct NoticeQuery {
 
 async fn list(
     State(s): State<AppState>,
-    session: MaybeSession,
     csrf: CsrfToken,
+    SystemAdmin(info): SystemAdmin,
 ) -> Result<Response, WebError> {
-    let info = or_return!(require_system_admin(&s, session));
-    let tenants = store::tenants::list(&s.core.db).await?;
+    let tenants = s.core.all_tenants().await?;
     let mut rows = Vec::with_capacity(tenants.len());
     for t in &tenants {
         rows.push(context! {
             t => t,
             href => tenant_href(&t.slug),
-            users => store::account_admin::count(&s.core.db, t.id).await?,
+            users => s.core.account_count(t).await?,
             is_default => t.slug == s.core.config.raw.default_tenant,
         });
     }
@@ -158,10 +142,9 @@ fn form_page(
 
 async fn new_form(
     State(s): State<AppState>,
-    session: MaybeSession,
     csrf: CsrfToken,
+    SystemAdmin(info): SystemAdmin,
 ) -> Result<Response, WebError> {
-    let info = or_return!(require_system_admin(&s, session));
     let form = TenantForm {
         enabled: true,
         ..TenantForm::default()
@@ -172,11 +155,9 @@ async fn new_form(
 async fn create(
     State(s): State<AppState>,
     ClientIp(ip): ClientIp,
-    session: MaybeSession,
     csrf: CsrfToken,
-    CsrfForm(form): CsrfForm,
+    GuardedForm(SystemAdmin(info), form): GuardedForm<SystemAdmin>,
 ) -> Result<Response, WebError> {
-    let info = or_return!(require_system_admin(&s, session));
     let typed = TenantForm::from_form(&form);
     let refused = |msg: &str| {
         form_page(
@@ -210,7 +191,8 @@ async fn create(
 }
 
 async fn find_tenant(s: &AppState, slug: &str) -> Result<Tenant, WebError> {
-    store::tenants::by_slug(&s.core.db, slug)
+    s.core
+        .find_tenant(slug)
         .await?
         .ok_or_else(|| WebError::NotFoundMsg("There is no tenant with this name.".into()))
 }
@@ -219,10 +201,9 @@ async fn edit(
     State(s): State<AppState>,
     Path(slug): Path<String>,
     Query(q): Query<NoticeQuery>,
-    session: MaybeSession,
     csrf: CsrfToken,
+    SystemAdmin(info): SystemAdmin,
 ) -> Result<Response, WebError> {
-    let info = or_return!(require_system_admin(&s, session));
     let t = find_tenant(&s, &slug).await?;
     let form = TenantForm {
         slug: t.slug.clone(),
@@ -251,11 +232,9 @@ async fn save(
     State(s): State<AppState>,
     Path(slug): Path<String>,
     ClientIp(ip): ClientIp,
-    session: MaybeSession,
     csrf: CsrfToken,
-    CsrfForm(form): CsrfForm,
+    GuardedForm(SystemAdmin(info), form): GuardedForm<SystemAdmin>,
 ) -> Result<Response, WebError> {
-    let info = or_return!(require_system_admin(&s, session));
     let mut t = find_tenant(&s, &slug).await?;
     let shown = t.clone();
     let mut typed = TenantForm::from_form(&form);

@@ -14,15 +14,14 @@ use axum::Router;
 use minijinja::{context, Value};
 use serde::{Deserialize, Serialize};
 
-use super::extract::{ClientIp, CsrfForm, CsrfToken, FormFields, MaybeSession};
-use super::mail_pages::require_tenant_admin;
+use super::extract::{tenant_layout, ClientIp, CsrfToken, FormFields, GuardedForm, TenantAdmin};
 use super::templates::render_status;
-use super::tenant_admin::{console_context, form_error};
+use super::tenant_admin::form_error;
 use super::{AppState, WebError};
 use crate::domain::{AccountStatus, DisplayName, EmailAddress, Role, Username};
+use crate::service::pages::{Account, Tenant};
 use crate::service::user_admin::{may_grant, may_manage, ImportReport, CSV_COLUMNS};
 use crate::service::{AccountChanges, CreateAccount, ServiceError, SessionInfo};
-use crate::store::{self, Account, Tenant};
 
 const PAGE_SIZE: i64 = 50;
 
@@ -42,15 +41,6 @@ pub fn router() -> Router<AppState> {
             "/t/{tenant}/admin/users/{username}/delete",
             get(confirm_delete).post(delete),
         )
-}
-
-macro_rules! or_return {
-    ($e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(r) => return Ok(r),
-        }
-    };
 }
 
 /// The address of a user's page. Every byte but unreserved ones is percent-encoded, and the
@@ -97,7 +87,8 @@ async fn find_user(s: &AppState, tenant: &Tenant, username: &str) -> Result<Acco
     let Ok(u) = Username::parse(username) else {
         return Err(WebError::NotFound);
     };
-    store::accounts::by_username(&s.core.db, tenant.id, u.as_str())
+    s.core
+        .account_named(tenant, u.as_str())
         .await?
         .ok_or_else(|| WebError::NotFoundMsg(format!("There is no user `{}` here.", u.as_str())))
 }
@@ -142,25 +133,25 @@ fn notice_text(code: Option<&str>) -> Option<&'static str> {
 
 async fn list(
     State(s): State<AppState>,
-    Path(slug): Path<String>,
     Query(q): Query<ListQuery>,
-    session: MaybeSession,
     csrf: CsrfToken,
+    admin: TenantAdmin,
 ) -> Result<Response, WebError> {
-    let (info, tenant) = or_return!(require_tenant_admin(&s, session, &slug).await);
+    let TenantAdmin { info, tenant } = admin;
     let page = q.page.unwrap_or(1).max(1);
     let text = q.q.as_deref().unwrap_or("").trim().to_owned();
-    let mut accounts = store::accounts::search(
-        &s.core.db,
-        tenant.id,
-        &text,
-        PAGE_SIZE + 1,
-        (page - 1).saturating_mul(PAGE_SIZE),
-    )
-    .await?;
+    let mut accounts = s
+        .core
+        .search_accounts(
+            &tenant,
+            &text,
+            PAGE_SIZE + 1,
+            (page - 1).saturating_mul(PAGE_SIZE),
+        )
+        .await?;
     let more = accounts.len() as i64 > PAGE_SIZE;
     accounts.truncate(PAGE_SIZE as usize);
-    let total = store::account_admin::count(&s.core.db, tenant.id).await?;
+    let total = s.core.account_count(&tenant).await?;
     let rows: Vec<Value> = accounts
         .iter()
         .map(|a| {
@@ -188,7 +179,7 @@ async fn list(
             prev => (page > 1).then(|| q.page_link(page - 1)),
             next => more.then(|| q.page_link(page + 1)),
             notice => notice_text(q.notice.as_deref()),
-            ..console_context(&info, &tenant, &csrf, "Users", "users")
+            ..tenant_layout(&info, &tenant, &csrf, "Users", "users")
         },
     )
 }
@@ -280,18 +271,17 @@ fn new_page(
             error => error,
             roles => role_options(s, &info.account, tenant, None),
             policy => policy.describe(),
-            ..console_context(info, tenant, csrf, "Create user", "users")
+            ..tenant_layout(info, tenant, csrf, "Create user", "users")
         },
     )
 }
 
 async fn new_form(
     State(s): State<AppState>,
-    Path(slug): Path<String>,
-    session: MaybeSession,
     csrf: CsrfToken,
+    admin: TenantAdmin,
 ) -> Result<Response, WebError> {
-    let (info, tenant) = or_return!(require_tenant_admin(&s, session, &slug).await);
+    let TenantAdmin { info, tenant } = admin;
     let form = UserForm {
         role: Role::User.as_str().into(),
         must_change: true,
@@ -302,13 +292,11 @@ async fn new_form(
 
 async fn create(
     State(s): State<AppState>,
-    Path(slug): Path<String>,
     ClientIp(ip): ClientIp,
-    session: MaybeSession,
     csrf: CsrfToken,
-    CsrfForm(form): CsrfForm,
+    GuardedForm(admin, form): GuardedForm<TenantAdmin>,
 ) -> Result<Response, WebError> {
-    let (info, tenant) = or_return!(require_tenant_admin(&s, session, &slug).await);
+    let TenantAdmin { info, tenant } = admin;
     let typed = UserForm::from_form(&form);
     let refused = |msg: &str| {
         new_page(
@@ -388,7 +376,7 @@ fn edit_page(
             can_manage => may_manage(&info.account, target).is_ok(),
             is_self => target.id == info.account.id,
             has_password => target.password_hash.is_some(),
-            ..console_context(info, tenant, csrf, &format!("User {}", target.username), "users")
+            ..tenant_layout(info, tenant, csrf, &format!("User {}", target.username), "users")
         },
     )
 }
@@ -400,12 +388,12 @@ struct NoticeQuery {
 
 async fn edit(
     State(s): State<AppState>,
-    Path((slug, username)): Path<(String, String)>,
+    Path((_, username)): Path<(String, String)>,
     Query(q): Query<NoticeQuery>,
-    session: MaybeSession,
     csrf: CsrfToken,
+    admin: TenantAdmin,
 ) -> Result<Response, WebError> {
-    let (info, tenant) = or_return!(require_tenant_admin(&s, session, &slug).await);
+    let TenantAdmin { info, tenant } = admin;
     let target = find_user(&s, &tenant, &username).await?;
     edit_page(
         &s,
@@ -422,13 +410,12 @@ async fn edit(
 
 async fn save(
     State(s): State<AppState>,
-    Path((slug, username)): Path<(String, String)>,
+    Path((_, username)): Path<(String, String)>,
     ClientIp(ip): ClientIp,
-    session: MaybeSession,
     csrf: CsrfToken,
-    CsrfForm(form): CsrfForm,
+    GuardedForm(admin, form): GuardedForm<TenantAdmin>,
 ) -> Result<Response, WebError> {
-    let (info, tenant) = or_return!(require_tenant_admin(&s, session, &slug).await);
+    let TenantAdmin { info, tenant } = admin;
     let target = find_user(&s, &tenant, &username).await?;
     may_manage(&info.account, &target).map_err(forbidden)?;
     let mut typed = UserForm::from_form(&form);
@@ -482,14 +469,13 @@ async fn save(
 
 async fn change_status(
     s: AppState,
-    slug: String,
+    admin: TenantAdmin,
     username: String,
     ip: String,
-    session: MaybeSession,
     csrf: CsrfToken,
     status: AccountStatus,
 ) -> Result<Response, WebError> {
-    let (info, tenant) = or_return!(require_tenant_admin(&s, session, &slug).await);
+    let TenantAdmin { info, tenant } = admin;
     let target = find_user(&s, &tenant, &username).await?;
     may_manage(&info.account, &target).map_err(forbidden)?;
     let href = user_href(&tenant.slug, &target.username);
@@ -524,33 +510,22 @@ async fn change_status(
 
 async fn disable(
     State(s): State<AppState>,
-    Path((slug, username)): Path<(String, String)>,
+    Path((_, username)): Path<(String, String)>,
     ClientIp(ip): ClientIp,
-    session: MaybeSession,
     csrf: CsrfToken,
-    CsrfForm(_): CsrfForm,
+    GuardedForm(admin, _): GuardedForm<TenantAdmin>,
 ) -> Result<Response, WebError> {
-    change_status(
-        s,
-        slug,
-        username,
-        ip,
-        session,
-        csrf,
-        AccountStatus::Disabled,
-    )
-    .await
+    change_status(s, admin, username, ip, csrf, AccountStatus::Disabled).await
 }
 
 async fn enable(
     State(s): State<AppState>,
-    Path((slug, username)): Path<(String, String)>,
+    Path((_, username)): Path<(String, String)>,
     ClientIp(ip): ClientIp,
-    session: MaybeSession,
     csrf: CsrfToken,
-    CsrfForm(_): CsrfForm,
+    GuardedForm(admin, _): GuardedForm<TenantAdmin>,
 ) -> Result<Response, WebError> {
-    change_status(s, slug, username, ip, session, csrf, AccountStatus::Active).await
+    change_status(s, admin, username, ip, csrf, AccountStatus::Active).await
 }
 
 async fn delete_page(
@@ -563,8 +538,7 @@ async fn delete_page(
     status: StatusCode,
 ) -> Result<Response, WebError> {
     // Deleting the account revokes the API keys it created; say how many still work.
-    let keys =
-        store::api_keys::count_usable_created_by(&s.core.db, target.id, s.core.now()).await?;
+    let keys = s.core.usable_api_keys_created_by(target).await?;
     render_status(
         status,
         "admin_user_delete.html",
@@ -574,18 +548,18 @@ async fn delete_page(
             is_self => target.id == info.account.id,
             api_keys => keys,
             error => error,
-            ..console_context(info, tenant, csrf, &format!("Delete user {}", target.username), "users")
+            ..tenant_layout(info, tenant, csrf, &format!("Delete user {}", target.username), "users")
         },
     )
 }
 
 async fn confirm_delete(
     State(s): State<AppState>,
-    Path((slug, username)): Path<(String, String)>,
-    session: MaybeSession,
+    Path((_, username)): Path<(String, String)>,
     csrf: CsrfToken,
+    admin: TenantAdmin,
 ) -> Result<Response, WebError> {
-    let (info, tenant) = or_return!(require_tenant_admin(&s, session, &slug).await);
+    let TenantAdmin { info, tenant } = admin;
     let target = find_user(&s, &tenant, &username).await?;
     may_manage(&info.account, &target).map_err(forbidden)?;
     delete_page(&s, &info, &tenant, &csrf, &target, None, StatusCode::OK).await
@@ -595,11 +569,10 @@ async fn delete(
     State(s): State<AppState>,
     Path((slug, username)): Path<(String, String)>,
     ClientIp(ip): ClientIp,
-    session: MaybeSession,
     csrf: CsrfToken,
-    CsrfForm(_): CsrfForm,
+    GuardedForm(admin, _): GuardedForm<TenantAdmin>,
 ) -> Result<Response, WebError> {
-    let (info, tenant) = or_return!(require_tenant_admin(&s, session, &slug).await);
+    let TenantAdmin { info, tenant } = admin;
     let target = find_user(&s, &tenant, &username).await?;
     may_manage(&info.account, &target).map_err(forbidden)?;
     match s
@@ -654,18 +627,17 @@ fn import_page(
             columns => CSV_COLUMNS.join(","),
             max_rows => crate::service::user_admin::MAX_IMPORT_ROWS,
             max_kb => s.core.config.raw.max_body_bytes / 1024,
-            ..console_context(info, tenant, csrf, "Import users", "users")
+            ..tenant_layout(info, tenant, csrf, "Import users", "users")
         },
     )
 }
 
 async fn import_form(
     State(s): State<AppState>,
-    Path(slug): Path<String>,
-    session: MaybeSession,
     csrf: CsrfToken,
+    admin: TenantAdmin,
 ) -> Result<Response, WebError> {
-    let (info, tenant) = or_return!(require_tenant_admin(&s, session, &slug).await);
+    let TenantAdmin { info, tenant } = admin;
     let example = format!(
         "{}\nalice,alice@example.org,alice.private@example.net,Alice Smith,user\n",
         CSV_COLUMNS.join(",")
@@ -685,13 +657,11 @@ async fn import_form(
 
 async fn import(
     State(s): State<AppState>,
-    Path(slug): Path<String>,
     ClientIp(ip): ClientIp,
-    session: MaybeSession,
     csrf: CsrfToken,
-    CsrfForm(form): CsrfForm,
+    GuardedForm(admin, form): GuardedForm<TenantAdmin>,
 ) -> Result<Response, WebError> {
-    let (info, tenant) = or_return!(require_tenant_admin(&s, session, &slug).await);
+    let TenantAdmin { info, tenant } = admin;
     let csv = form.text("csv");
     let dry_run = match form.text("action") {
         "preview" => true,
@@ -753,11 +723,10 @@ async fn import(
 
 async fn export(
     State(s): State<AppState>,
-    Path(slug): Path<String>,
     ClientIp(ip): ClientIp,
-    session: MaybeSession,
+    admin: TenantAdmin,
 ) -> Result<Response, WebError> {
-    let (info, tenant) = or_return!(require_tenant_admin(&s, session, &slug).await);
+    let TenantAdmin { info, tenant } = admin;
     let csv = s
         .core
         .export_users_csv(&info.actor(), &tenant, Some(&ip))
