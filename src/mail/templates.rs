@@ -811,4 +811,6 @@ pub fn sample_data(kind: MailKind) -> serde_json::Value {
 }
 
 #[cfg(test)]
+mod secret_tests;
+#[cfg(test)]
 mod tests;

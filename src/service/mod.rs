@@ -23,8 +23,8 @@ use std::sync::Arc;
 
 pub use accounts::{AccountChanges, CreateAccount};
 pub use auth::{LoginOutcome, SessionInfo};
-pub use cli_reads::ApiKey;
 pub use delivery::NewMail;
+pub use pages::ApiKey;
 pub use smtp::{EffectiveSmtp, SmtpInput, SmtpSource};
 pub use views::{
     Account, AuditEvent, AuditFilter, Campaign, LogEntry, MailFilter, Skipped, Task, Tenant,

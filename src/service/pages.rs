@@ -31,11 +31,6 @@ impl Core {
         Ok((counts, oldest.map(|t| now - t).unwrap_or(0)))
     }
 
-    /// Every tenant, enabled or not.
-    pub async fn all_tenants(&self) -> Result<Vec<Tenant>> {
-        Ok(store::tenants::list(&self.db).await?)
-    }
-
     /// The tenant called `slug`, enabled or not.
     pub async fn find_tenant(&self, slug: &str) -> Result<Option<Tenant>> {
         Ok(store::tenants::by_slug(&self.db, slug).await?)
@@ -48,18 +43,6 @@ impl Core {
     /// How many accounts a tenant has.
     pub async fn account_count(&self, tenant: &Tenant) -> Result<i64> {
         Ok(store::account_admin::count(&self.db, tenant.id).await?)
-    }
-
-    /// One page of a tenant's accounts whose username, name or addresses contain `text`, by
-    /// username.
-    pub async fn search_accounts(
-        &self,
-        tenant: &Tenant,
-        text: &str,
-        limit: i64,
-        offset: i64,
-    ) -> Result<Vec<Account>> {
-        Ok(store::accounts::search(&self.db, tenant.id, text, limit, offset).await?)
     }
 
     /// The account `username` of this tenant, if there is one.
@@ -91,20 +74,6 @@ impl Core {
     /// The latest audit events of every tenant and the system, newest first.
     pub async fn recent_audit(&self, limit: i64) -> Result<Vec<AuditEvent>> {
         Ok(store::audit::list(&self.db, None, limit).await?)
-    }
-
-    pub async fn search_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>> {
-        Ok(store::audit::search(&self.db, filter).await?)
-    }
-
-    /// Mail tasks, newest first.
-    pub async fn mail_tasks(&self, filter: &MailFilter) -> Result<Vec<Task>> {
-        Ok(store::mail::list(&self.db, filter).await?)
-    }
-
-    /// Delivery attempts, newest first.
-    pub async fn mail_log(&self, filter: &MailFilter) -> Result<Vec<LogEntry>> {
-        Ok(store::mail::log_list(&self.db, filter).await?)
     }
 
     /// How many tasks are in each status: of one tenant (or all), of one campaign (or all).

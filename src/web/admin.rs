@@ -22,7 +22,7 @@ async fn home(
     csrf: CsrfToken,
     admin: SystemAdmin,
 ) -> Result<Response, WebError> {
-    let tenants = state.core.all_tenants().await?;
+    let tenants = state.core.tenants().await?;
     let events = state.core.recent_audit(50).await?;
     let smtp = state.core.system_smtp().await?;
     Ok(render(

@@ -15,9 +15,9 @@ use super::templates::{render, render_status};
 use super::{AppState, WebError};
 use crate::domain::{parse_duration, Role};
 use crate::service::admin_reset::{AdminReset, Recipients, ResetKind, When};
-use crate::service::pages::{Account, Campaign, Task, Tenant};
+use crate::service::pages::{Account, Tenant};
+use crate::service::views::CampaignView;
 use crate::service::{Core, ServiceError, SessionInfo};
-use crate::store;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -336,14 +336,17 @@ async fn show(
     admin: TenantAdmin,
 ) -> Result<Response, WebError> {
     let TenantAdmin { info, tenant } = admin;
-    let c = state.core.campaign_in_scope(Some(&tenant), id).await?;
     let page = q.page.unwrap_or(1).max(1);
     let CampaignView {
+        campaign: c,
         tasks,
         more,
         counts,
         skipped,
-    } = campaign_view(&state.core, &tenant, &c, page).await?;
+    } = state
+        .core
+        .campaign_view(Some(&tenant), id, 500, (page - 1).saturating_mul(500))
+        .await?;
     let notice = match q.notice.as_deref() {
         Some("created") => Some(
             "The campaign was created. Each recipient gets their own mail, sent at the time shown below.",
@@ -371,51 +374,6 @@ async fn show(
     )?
     .into_response())
 }
-
-/// A campaign's tasks (one page of 500, oldest first), its tasks per status and the
-/// recipients it skipped.
-struct CampaignView {
-    tasks: Vec<Task>,
-    more: bool,
-    counts: Vec<(String, i64)>,
-    skipped: Vec<store::campaigns::Skipped>,
-}
-
-// TODO(issue 13): use Core::campaign_view (helper D's, in src/service/views.rs) instead.
-async fn campaign_view(
-    core: &Core,
-    tenant: &Tenant,
-    c: &Campaign,
-    page: i64,
-) -> Result<CampaignView, WebError> {
-    let filter = store::mail::Filter {
-        tenant_id: Some(tenant.id),
-        campaign_id: Some(c.id),
-        limit: 501,
-        offset: (page - 1).saturating_mul(500),
-        ..Default::default()
-    };
-    let internal = |e: store::StoreError| WebError::Internal(e.into());
-    let mut tasks = store::mail::list(&core.db, &filter)
-        .await
-        .map_err(internal)?;
-    let more = tasks.len() > 500;
-    tasks.truncate(500);
-    tasks.reverse();
-    let counts = store::mail::counts(&core.db, Some(tenant.id), Some(c.id))
-        .await
-        .map_err(internal)?;
-    let skipped = store::campaigns::skipped(&core.db, c.id)
-        .await
-        .map_err(internal)?;
-    Ok(CampaignView {
-        tasks,
-        more,
-        counts,
-        skipped,
-    })
-}
-
 async fn campaign_action(
     State(state): State<AppState>,
     Path((slug, id, action)): Path<(String, i64, String)>,

@@ -67,7 +67,7 @@ fn key_row(k: &ApiKey, now: i64, tenants: &HashMap<i64, String>, scope: &Console
 
 async fn tenant_names(s: &AppState) -> Result<HashMap<i64, String>, WebError> {
     Ok(s.core
-        .all_tenants()
+        .tenants()
         .await?
         .into_iter()
         .map(|t| (t.id, t.slug))
@@ -204,7 +204,7 @@ async fn new_page(
         .collect();
     let tenants: Vec<Value> = if scope.tenant().is_none() {
         s.core
-            .all_tenants()
+            .tenants()
             .await?
             .iter()
             .map(|t| context! { slug => t.slug, name => t.display_name, enabled => t.enabled })

@@ -97,7 +97,7 @@ async fn events(
     tenant_id: Option<i64>,
     tenants: &[Tenant],
 ) -> Result<Value, WebError> {
-    let mut rows = s.core.search_audit(&q.filter(tenant_id)?).await?;
+    let mut rows = s.core.audit_events(&q.filter(tenant_id)?).await?;
     let more = rows.len() as i64 > PAGE_SIZE;
     rows.truncate(PAGE_SIZE as usize);
     let names: HashMap<i64, &str> = tenants.iter().map(|t| (t.id, t.slug.as_str())).collect();
@@ -137,7 +137,7 @@ async fn system(
     csrf: CsrfToken,
     admin: SystemAdmin,
 ) -> Result<Response, WebError> {
-    let tenants = s.core.all_tenants().await?;
+    let tenants = s.core.tenants().await?;
     let tenant_id = match blank(&q.tenant) {
         None => None,
         Some(slug) => Some(

@@ -23,17 +23,12 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The tenant named in the path, if it exists and is enabled.
-// TODO(issue 13): use helper D's "tenant by slug, and enabled" service function instead.
 pub async fn tenant_or_404(state: &AppState, slug: &str) -> Result<Tenant, WebError> {
-    let found = crate::store::tenants::by_slug(&state.core.db, slug)
-        .await
-        .map_err(|e| WebError::Internal(e.into()))?;
-    match found {
-        Some(t) if t.enabled => Ok(t),
-        _ => Err(WebError::NotFoundMsg(
-            "There is no organisation at this address.".into(),
-        )),
-    }
+    state
+        .core
+        .enabled_tenant(slug)
+        .await?
+        .ok_or_else(|| WebError::NotFoundMsg("There is no organisation at this address.".into()))
 }
 
 /// Where to go after signing in: only paths inside this tenant or the Admin-Center, so the

@@ -50,7 +50,7 @@ async fn list(
     csrf: CsrfToken,
     SystemAdmin(info): SystemAdmin,
 ) -> Result<Response, WebError> {
-    let tenants = s.core.all_tenants().await?;
+    let tenants = s.core.tenants().await?;
     let mut rows = Vec::with_capacity(tenants.len());
     for t in &tenants {
         rows.push(context! {
