@@ -3,8 +3,10 @@
 //! Every query is written once, in SQL both backends accept (`$1` placeholders, `RETURNING`,
 //! `ON CONFLICT`), and runs through `sqlx::Any`, which picks the driver at run time. Column types
 //! stay within what `Any` maps the same way on both: 64-bit integers and text. Timestamps are epoch
-//! seconds; flags are 0/1 integers, because `Any` does not decode SQLite's booleans. The dialect differences live in the two migration folders and in
-//! [`Db::connect`]; nothing else here may branch on the backend.
+//! seconds; flags are 0/1 integers, because `Any` does not decode SQLite's booleans. The dialect
+//! differences live in the two migration folders, in [`Db::connect`] and in the two claim
+//! queries (`FOR UPDATE SKIP LOCKED` on PostgreSQL: `mail::claim`, `reset::claim_requests`);
+//! nothing else may branch on the backend.
 //!
 //! SQLite allows one writer at a time, so on SQLite all writes go through a pool of exactly one
 //! connection (`Db::write`) while reads use their own pool; that keeps concurrent requests from
