@@ -14,6 +14,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
+use crate::store::mail::TaskStatus;
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct HttpLabels {
     pub method: &'static str,
@@ -132,7 +134,7 @@ impl Metrics {
     /// The text exposition, after setting the queue gauges from `queue` (status, count) and the
     /// age of the oldest due mail.
     pub fn render(&self, queue: &[(String, i64)], oldest_due_seconds: i64) -> String {
-        for status in ["waiting", "executing", "done", "failed", "cancelled"] {
+        for status in TaskStatus::ALL.map(TaskStatus::as_str) {
             let n = queue
                 .iter()
                 .find(|(s, _)| s == status)

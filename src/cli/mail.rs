@@ -10,7 +10,9 @@ use super::input::{optional_tenant, parse_day, tenant_slug};
 use super::output::{one_line, opt_time, Out, Text, LIST_TEXT_WIDTH};
 use crate::clock::format_utc;
 use crate::mail::templates::MailKind;
-use crate::service::{Actor, Core, LogEntry, MailFilter as Filter, ServiceError, Task, Tenant};
+use crate::service::{
+    Actor, Core, LogEntry, MailFilter as Filter, ServiceError, Task, TaskStatus, Tenant,
+};
 
 #[derive(Subcommand)]
 pub(super) enum TaskCommand {
@@ -102,20 +104,15 @@ pub(super) struct MailLogArgs {
     offset: i64,
 }
 
-/// The task statuses `--status` accepts.
-const TASK_STATUSES: [&str; 5] = ["waiting", "executing", "done", "failed", "cancelled"];
-
 fn parse_task_status(raw: Option<&str>) -> anyhow::Result<Option<String>> {
     let Some(raw) = raw else { return Ok(None) };
-    let v = raw.trim().to_ascii_lowercase();
-    if TASK_STATUSES.contains(&v.as_str()) {
-        Ok(Some(v))
-    } else {
-        anyhow::bail!(
+    match raw.trim().to_ascii_lowercase().parse::<TaskStatus>() {
+        Ok(status) => Ok(Some(status.as_str().to_owned())),
+        Err(_) => anyhow::bail!(
             "--status: `{}` is not a task status; use one of {}",
             raw.escape_debug(),
-            TASK_STATUSES.join(", ")
-        )
+            TaskStatus::ALL.map(TaskStatus::as_str).join(", ")
+        ),
     }
 }
 
@@ -375,7 +372,7 @@ fn write_task(w: &mut Text, t: &Task, tenant: Option<&str>) -> fmt::Result {
     writeln!(w, "subject:         {}", t.subject)?;
     writeln!(w, "attempts:        {}/{}", t.attempts, t.max_attempts)?;
     writeln!(w, "scheduled:       {}", format_utc(t.scheduled_at))?;
-    if t.status == "waiting" {
+    if t.status == TaskStatus::Waiting {
         writeln!(w, "next attempt:    {}", format_utc(t.next_attempt_at))?;
     }
     if let (Some(owner), Some(until)) = (&t.lease_owner, t.lease_until) {

@@ -18,7 +18,7 @@ use crate::domain::{EmailAddress, Language};
 use crate::mail::message::{build, Outgoing};
 use crate::mail::templates::{self, Fill, MailKind, Rendered, TemplateSource, MASK};
 use crate::mail::{SmtpConnection, SmtpError, Transcript};
-use crate::store::mail::{NewLogEntry, NewTask, Task};
+use crate::store::mail::{NewLogEntry, NewTask, Task, TaskStatus};
 use crate::store::{self, Tenant};
 
 /// Tasks claimed per round.
@@ -562,7 +562,7 @@ impl Core {
     ) -> Result<()> {
         let task = self.task_in_scope(tenant, id).await?;
         self.may_handle_task(actor, &task).await?;
-        if task.status == "done" && self.task_needs_secret(&task).await? {
+        if task.status == TaskStatus::Done && self.task_needs_secret(&task).await? {
             return Err(ServiceError::Invalid(
                 "This mail carried a one-time secret, which is erased once delivered. Send a new reset instead.".into(),
             ));

@@ -27,7 +27,8 @@ pub use delivery::NewMail;
 pub use pages::ApiKey;
 pub use smtp::{EffectiveSmtp, SmtpInput, SmtpSource};
 pub use views::{
-    Account, AuditEvent, AuditFilter, Campaign, LogEntry, MailFilter, Skipped, Task, Tenant,
+    Account, AuditEvent, AuditFilter, Campaign, LogEntry, MailFilter, Skipped, Task, TaskStatus,
+    Tenant,
 };
 
 use crate::clock::{Clock, Timestamp};

@@ -9,7 +9,7 @@ use crate::store;
 
 pub use crate::store::audit::{AuditEvent, Filter as AuditFilter};
 pub use crate::store::campaigns::{Campaign, Skipped};
-pub use crate::store::mail::{Filter as MailFilter, LogEntry, Task};
+pub use crate::store::mail::{Filter as MailFilter, LogEntry, Task, TaskStatus};
 pub use crate::store::{Account, Tenant};
 
 /// A campaign with its progress: what the campaign pages, `GET …/campaigns/{id}` and

@@ -5,10 +5,103 @@
 //! On PostgreSQL the claim skips rows another instance has locked (`FOR UPDATE SKIP LOCKED`), so
 //! two workers never take the same task; SQLite has a single writer, which serialises claims.
 
-use serde::Serialize;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
 
 use super::{Backend, Db, Result};
 use crate::clock::Timestamp;
+use crate::domain::InvalidInput;
+
+/// Where a mail task is in its life. Stored, shown and sent over the wire as the lowercase name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TaskStatus {
+    /// Due at `next_attempt_at`.
+    Waiting,
+    /// Claimed by a worker (under a lease).
+    Executing,
+    Done,
+    Failed,
+    Cancelled,
+}
+
+impl TaskStatus {
+    pub const ALL: [TaskStatus; 5] = [
+        TaskStatus::Waiting,
+        TaskStatus::Executing,
+        TaskStatus::Done,
+        TaskStatus::Failed,
+        TaskStatus::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskStatus::Waiting => "waiting",
+            TaskStatus::Executing => "executing",
+            TaskStatus::Done => "done",
+            TaskStatus::Failed => "failed",
+            TaskStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// Waiting or executing: the task is not finished yet.
+    pub fn is_pending(self) -> bool {
+        matches!(self, TaskStatus::Waiting | TaskStatus::Executing)
+    }
+}
+
+impl fmt::Display for TaskStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `pad` so that width and alignment (`{:<10}`) apply as they do to a `&str`.
+        f.pad(self.as_str())
+    }
+}
+
+impl FromStr for TaskStatus {
+    type Err = InvalidInput;
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        TaskStatus::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| InvalidInput(format!("unknown task status `{}`", s.escape_debug())))
+    }
+}
+
+/// Compares with the stored/wire name, so tests and callers holding text can check a status.
+impl PartialEq<&str> for TaskStatus {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<str> for TaskStatus {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+// Read from the text column. A value this build doesn't know (written by a newer version, or by
+// hand) reads as `failed`: finished, never claimed by the worker (its SQL matches the text), and
+// shown to an administrator rather than hidden.
+impl sqlx::Type<sqlx::Any> for TaskStatus {
+    fn type_info() -> sqlx::any::AnyTypeInfo {
+        <String as sqlx::Type<sqlx::Any>>::type_info()
+    }
+    fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+        <String as sqlx::Type<sqlx::Any>>::compatible(ty)
+    }
+}
+
+impl<'r> sqlx::Decode<'r, sqlx::Any> for TaskStatus {
+    fn decode(
+        value: sqlx::any::AnyValueRef<'r>,
+    ) -> std::result::Result<Self, sqlx::error::BoxDynError> {
+        let s = <String as sqlx::Decode<'r, sqlx::Any>>::decode(value)?;
+        Ok(s.parse().unwrap_or(TaskStatus::Failed))
+    }
+}
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Task {
@@ -24,7 +117,7 @@ pub struct Task {
     pub secret: Option<String>,
     pub subject: String,
     pub campaign_id: Option<i64>,
-    pub status: String,
+    pub status: TaskStatus,
     pub scheduled_at: Timestamp,
     pub next_attempt_at: Timestamp,
     pub attempts: i64,

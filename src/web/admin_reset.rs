@@ -16,7 +16,7 @@ use super::{AppState, WebError};
 use crate::domain::{parse_duration, Role};
 use crate::service::admin_reset::{AdminReset, Recipients, ResetKind, When};
 use crate::service::pages::{Account, Tenant};
-use crate::service::views::CampaignView;
+use crate::service::views::{CampaignView, TaskStatus};
 use crate::service::{Core, ServiceError, SessionInfo};
 
 pub fn router() -> Router<AppState> {
@@ -362,8 +362,8 @@ async fn show(
             label => c.kind.parse::<crate::mail::templates::MailKind>().map(|k| k.label()).unwrap_or(""),
             valid_for => crate::service::reset::human_duration(c.valid_for_secs.max(60)),
             tasks => tasks,
-            waiting => counts.iter().any(|(s, n)| (s == "waiting" || s == "executing") && *n > 0),
-            failed => counts.iter().any(|(s, n)| s == "failed" && *n > 0),
+            waiting => counts.iter().any(|(s, n)| s.parse().is_ok_and(TaskStatus::is_pending) && *n > 0),
+            failed => counts.iter().any(|(s, n)| s == TaskStatus::Failed.as_str() && *n > 0),
             counts => counts,
             skipped => skipped,
             notice => notice,

@@ -14,7 +14,7 @@ use super::templates::render;
 use super::{AppState, WebError};
 use crate::mail::templates::MailKind;
 use crate::service::pages::MailFilter;
-use crate::service::ServiceError;
+use crate::service::{ServiceError, TaskStatus};
 
 const PAGE_SIZE: i64 = 50;
 
@@ -118,6 +118,7 @@ async fn list_tasks(
         context! {
             tasks => tasks,
             counts => counts,
+            statuses => TaskStatus::ALL,
             kinds => kinds(),
             f => context! { status => q.status, kind => q.kind, recipient => q.recipient, since => q.since, until => q.until },
             prev => (page > 1).then(|| q.page_link(page - 1)),

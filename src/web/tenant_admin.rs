@@ -19,6 +19,7 @@ use crate::domain::{
     format_duration, parse_duration, InvalidInput, Language, PublicUrl, TenantSettings,
 };
 use crate::service::pages::Tenant;
+use crate::service::views::TaskStatus;
 use crate::service::{ServiceError, SessionInfo};
 
 pub fn router() -> Router<AppState> {
@@ -53,11 +54,11 @@ async fn home(
     let counts = s.core.mail_counts(Some(&tenant), None).await?;
     let failed = counts
         .iter()
-        .find(|(st, _)| st == "failed")
+        .find(|(st, _)| st == TaskStatus::Failed.as_str())
         .map_or(0, |(_, n)| *n);
     let waiting = counts
         .iter()
-        .find(|(st, _)| st == "waiting")
+        .find(|(st, _)| st == TaskStatus::Waiting.as_str())
         .map_or(0, |(_, n)| *n);
     render_status(
         StatusCode::OK,

@@ -382,6 +382,7 @@ async fn status_of(w: &World, task: i64) -> String {
         .unwrap()
         .unwrap()
         .status
+        .to_string()
 }
 
 /// A reset of `to` queued by `actor` to go out in an hour; its campaign and task ids.

@@ -9,7 +9,7 @@ use super::auth::{tenant_for, ApiAuth};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{page, ApiQuery};
 use crate::service::api_keys::Scope;
-use crate::service::views::{MailFilter, Task, Tenant};
+use crate::service::views::{MailFilter, Task, TaskStatus, Tenant};
 use crate::web::extract::ClientIp;
 use crate::web::AppState;
 
@@ -58,7 +58,8 @@ pub struct TaskInfo {
     recipient: String,
     /// Never contains a secret.
     subject: String,
-    status: String,
+    #[schema(value_type = String)]
+    status: TaskStatus,
     scheduled_at: i64,
     next_attempt_at: i64,
     attempts: i64,
@@ -97,10 +98,7 @@ pub(super) async fn list_tasks(
     ApiQuery(q): ApiQuery<MailQuery>,
 ) -> Result<Json<Vec<TaskInfo>>, ApiError> {
     let tenant = tenant_for(&state, &auth, &slug, &[Scope::MailRead]).await?;
-    let filter = q.filter(
-        &tenant,
-        &["waiting", "executing", "done", "failed", "cancelled"],
-    )?;
+    let filter = q.filter(&tenant, &TaskStatus::ALL.map(TaskStatus::as_str))?;
     let tasks = state.core.mail_tasks(&filter).await?;
     Ok(Json(tasks.into_iter().map(TaskInfo::from).collect()))
 }

@@ -13,7 +13,7 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::ApiJson;
 use crate::service::admin_reset::{AdminReset, Recipients, ResetKind, When};
 use crate::service::api_keys::Scope;
-use crate::service::views::Tenant;
+use crate::service::views::{TaskStatus, Tenant};
 use crate::web::extract::ClientIp;
 use crate::web::AppState;
 
@@ -51,7 +51,8 @@ pub struct Campaign {
 pub struct Recipient {
     task: i64,
     address: String,
-    status: String,
+    #[schema(value_type = String)]
+    status: TaskStatus,
     attempts: i64,
     last_error: Option<String>,
 }
