@@ -261,7 +261,7 @@ async fn save(
     t.enabled = typed.enabled;
     match s
         .core
-        .update_tenant_from(&info.actor(), &t, &before, Some(&ip))
+        .update_tenant(info.actor().at(&ip), &t, &before)
         .await
     {
         Ok(()) => {

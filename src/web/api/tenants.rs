@@ -192,7 +192,7 @@ pub(super) async fn put_settings(
     }
     state
         .core
-        .update_tenant_from(&auth.actor(), &tenant, &before, Some(&ip))
+        .update_tenant(auth.actor().at(&ip), &tenant, &before)
         .await?;
     Ok(Json(settings_of(&tenant)))
 }
