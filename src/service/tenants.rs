@@ -11,26 +11,15 @@ impl Core {
             })
     }
 
+    /// Creates a tenant with the default settings; its display name defaults to the slug.
     pub async fn create_tenant(
         &self,
-        actor: &Actor,
+        by: impl Into<Caller<'_>>,
         slug: &TenantSlug,
         display_name: Option<&DisplayName>,
         public_url: Option<&PublicUrl>,
     ) -> Result<Tenant> {
-        self.create_tenant_from(actor, slug, display_name, public_url, None)
-            .await
-    }
-
-    /// [`Core::create_tenant`], recording the client address in the audit trail.
-    pub async fn create_tenant_from(
-        &self,
-        actor: &Actor,
-        slug: &TenantSlug,
-        display_name: Option<&DisplayName>,
-        public_url: Option<&PublicUrl>,
-        ip: Option<&str>,
-    ) -> Result<Tenant> {
+        let Caller { actor, ip } = by.into();
         let name = display_name
             .map(|n| n.as_str().to_owned())
             .unwrap_or_else(|| slug.as_str().to_owned());

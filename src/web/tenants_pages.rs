@@ -180,7 +180,7 @@ async fn create(
     };
     match s
         .core
-        .create_tenant_from(&info.actor(), &slug, name.as_ref(), url.as_ref(), Some(&ip))
+        .create_tenant(info.actor().at(&ip), &slug, name.as_ref(), url.as_ref())
         .await
     {
         Ok(t) => {
