@@ -3,11 +3,15 @@
 //! Values from outside (forms, CLI arguments, API bodies) are parsed into these newtypes once,
 //! at the boundary, so the rest of the code never holds an unchecked value.
 
+mod duration;
 mod identifier;
 pub mod policy;
+mod reset_address;
 pub mod token;
 mod types;
 
+pub use duration::{format_duration, human_duration, parse_duration};
 pub use identifier::{Identifier, IdentifierKind, MAX_IDENTIFIER_CHARS};
 pub use policy::{PasswordPolicy, PolicyViolation};
+pub use reset_address::{admin_address, reset_address};
 pub use types::*;

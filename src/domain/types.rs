@@ -1,6 +1,5 @@
 use std::fmt;
 use std::str::FromStr;
-use std::time::Duration;
 
 use serde::Serialize;
 
@@ -300,21 +299,6 @@ impl PublicUrl {
     pub fn join(&self, path: &str) -> String {
         format!("{}{}", self.0, path)
     }
-}
-
-/// A duration typed by a person: `30m`, `24h`, `7days`.
-pub fn parse_duration(what: &str, raw: &str) -> Result<Duration, InvalidInput> {
-    humantime::parse_duration(raw.trim()).map_err(|_| {
-        invalid(format!(
-            "{what}: `{}` is not a duration like 30m, 24h or 7d",
-            raw.escape_debug()
-        ))
-    })
-}
-
-/// Formats seconds as `30m`, `1h 30m`, `7days` for forms and listings.
-pub fn format_duration(secs: i64) -> String {
-    humantime::format_duration(Duration::from_secs(secs.max(0) as u64)).to_string()
 }
 
 /// The per-tenant settings, with the defaults a new tenant gets.

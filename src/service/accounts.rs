@@ -1,6 +1,6 @@
 use secrecy::SecretString;
 
-use super::{Actor, AuditEntry, Core, Result, ServiceError};
+use super::{Actor, AuditEntry, Caller, Core, Result, ServiceError};
 use crate::domain::policy::PasswordContext;
 use crate::domain::{AccountStatus, DisplayName, EmailAddress, PasswordPolicy, Role, Username};
 use crate::store::{self, Account, NewAccount, Tenant};
@@ -143,28 +143,17 @@ impl Core {
             })
     }
 
+    /// Changes an account's profile and role. Nobody can lower their own role. An
+    /// administrator who loses that role (tenant administrator to user, system administrator to
+    /// anything less) loses the API keys they created.
     pub async fn update_account(
         &self,
-        actor: &Actor,
+        by: impl Into<Caller<'_>>,
         tenant: &Tenant,
         account: Account,
         changes: AccountChanges,
     ) -> Result<Account> {
-        self.update_account_from(actor, tenant, account, changes, None)
-            .await
-    }
-
-    /// [`Core::update_account`], recording the client address in the audit trail. Nobody can
-    /// lower their own role. An administrator who loses that role (tenant administrator to
-    /// user, system administrator to anything less) loses the API keys they created.
-    pub async fn update_account_from(
-        &self,
-        actor: &Actor,
-        tenant: &Tenant,
-        account: Account,
-        changes: AccountChanges,
-        ip: Option<&str>,
-    ) -> Result<Account> {
+        let Caller { actor, ip } = by.into();
         self.change_account(actor, tenant, account, Some(changes), None, ip)
             .await
     }
@@ -353,28 +342,16 @@ impl Core {
         Ok(())
     }
 
-    /// Enables or disables an account. Disabling ends every session at once.
+    /// Enables or disables an account. Disabling ends every session at once and revokes the
+    /// API keys the account created in the console. Nobody can disable their own account.
     pub async fn set_account_status(
         &self,
-        actor: &Actor,
+        by: impl Into<Caller<'_>>,
         tenant: &Tenant,
         account: &Account,
         status: AccountStatus,
     ) -> Result<()> {
-        self.set_account_status_from(actor, tenant, account, status, None)
-            .await
-    }
-
-    /// [`Core::set_account_status`], recording the client address. Nobody can disable their
-    /// own account. Disabling also revokes the API keys the account created in the console.
-    pub async fn set_account_status_from(
-        &self,
-        actor: &Actor,
-        tenant: &Tenant,
-        account: &Account,
-        status: AccountStatus,
-        ip: Option<&str>,
-    ) -> Result<()> {
+        let Caller { actor, ip } = by.into();
         self.change_account(actor, tenant, account.clone(), None, Some(status), ip)
             .await?;
         Ok(())

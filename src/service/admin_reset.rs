@@ -12,10 +12,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
 
 use super::mail_route::MailRoute;
-use super::reset::human_duration;
 use super::{Actor, AuditEntry, Core, Result, ServiceError};
 use crate::clock::Timestamp;
-use crate::domain::{EmailAddress, Identifier, Username};
+use crate::domain::{admin_address, human_duration, EmailAddress, Identifier, Username};
 use crate::mail::templates::{self, MailKind, TemplateSource};
 use crate::store::campaigns::NewCampaign;
 use crate::store::mail::{NewTask, Task};
@@ -86,11 +85,6 @@ pub struct AdminReset {
     /// all-tenants API key). Otherwise they are skipped: a tenant administrator must not be able
     /// to lock out or take over a system administrator.
     pub may_reset_system_admins: bool,
-}
-
-/// The address admin-sent mail goes to: the reset address, else the primary one.
-pub fn admin_address(account: &Account) -> Option<&str> {
-    account.reset_email.as_deref().or(account.email.as_deref())
 }
 
 /// `xxxxx-xxxxx-xxxxx-xxxxx` from 31 unambiguous characters: about 99 bits.
@@ -249,7 +243,9 @@ impl Core {
                 skipped.push((a.username.clone(), "the account is disabled".into()));
                 continue;
             }
-            match admin_address(&a).map(EmailAddress::parse) {
+            match admin_address(a.reset_email.as_deref(), a.email.as_deref())
+                .map(EmailAddress::parse)
+            {
                 Some(Ok(to)) => recipients.push((a, to)),
                 Some(Err(_)) => skipped.push((
                     a.username.clone(),
@@ -405,7 +401,9 @@ impl Core {
                 "the account was disabled after this mail was scheduled".into(),
             ));
         }
-        if admin_address(&account) != Some(task.recipient.as_str()) {
+        if admin_address(account.reset_email.as_deref(), account.email.as_deref())
+            != Some(task.recipient.as_str())
+        {
             return Err(ServiceError::Invalid(
                 "the account's e-mail address changed after this mail was scheduled".into(),
             ));

@@ -5,7 +5,7 @@
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
-use super::{Actor, AuditEntry, Core, Result, ServiceError};
+use super::{Actor, AuditEntry, Caller, Core, Result, ServiceError};
 use crate::clock::Timestamp;
 use crate::domain::token::{new_token, TokenHash};
 use crate::domain::Role;
@@ -266,24 +266,15 @@ impl Core {
         Ok(Some(ApiPrincipal { key }))
     }
 
+    /// Revokes key `id` at once; with `tenant`, only a key of that tenant (another tenant's key,
+    /// or an all-tenants key, is "not found").
     pub async fn revoke_api_key(
         &self,
-        actor: &Actor,
+        by: impl Into<Caller<'_>>,
         tenant: Option<&Tenant>,
         id: i64,
     ) -> Result<()> {
-        self.revoke_api_key_from(actor, tenant, id, None).await
-    }
-
-    /// Revokes key `id` at once; with `tenant`, only a key of that tenant (another tenant's key,
-    /// or an all-tenants key, is "not found"). Records the client address (console).
-    pub async fn revoke_api_key_from(
-        &self,
-        actor: &Actor,
-        tenant: Option<&Tenant>,
-        id: i64,
-        ip: Option<&str>,
-    ) -> Result<()> {
+        let Caller { actor, ip } = by.into();
         let key = store::api_keys::get(&self.db, id).await?;
         let Some(key) = key.filter(|k| tenant.is_none_or(|t| k.tenant_id == Some(t.id))) else {
             return Err(ServiceError::NotFound(format!("there is no API key {id}")));

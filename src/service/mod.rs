@@ -121,6 +121,31 @@ impl Actor {
     }
 }
 
+/// Who calls an operation and from where, for the audit trail. Operations take
+/// `impl Into<Caller>`, so `&actor` alone means "no client address" (CLI, tests, Latchkey itself)
+/// and `actor.at(ip)` records the address a page or API request came from.
+#[derive(Debug, Clone, Copy)]
+pub struct Caller<'a> {
+    pub actor: &'a Actor,
+    pub ip: Option<&'a str>,
+}
+
+impl Actor {
+    /// This actor calling from `ip`.
+    pub fn at<'a>(&'a self, ip: &'a str) -> Caller<'a> {
+        Caller {
+            actor: self,
+            ip: Some(ip),
+        }
+    }
+}
+
+impl<'a> From<&'a Actor> for Caller<'a> {
+    fn from(actor: &'a Actor) -> Self {
+        Caller { actor, ip: None }
+    }
+}
+
 /// Everything an operation needs: database, hasher, clock and settings.
 #[derive(Clone)]
 pub struct Core {

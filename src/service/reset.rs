@@ -20,7 +20,7 @@ use super::login_limits::TenantCap;
 use super::{Actor, AuditEntry, Core, Result, ServiceError};
 use crate::clock::Timestamp;
 use crate::domain::token::{hash_presented, looks_like_token, new_token};
-use crate::domain::EmailAddress;
+use crate::domain::{self, human_duration, EmailAddress};
 use crate::mail::templates::MailKind;
 use crate::store::reset::Token;
 use crate::store::{self, Account, Tenant};
@@ -71,16 +71,6 @@ pub enum RequestOutcome {
     Throttled,
 }
 
-/// "30 minutes", "1 hour", "7 days".
-pub fn human_duration(secs: i64) -> String {
-    let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
-    match secs {
-        s if s % 86_400 == 0 && s >= 86_400 => plural(s / 86_400, "day"),
-        s if s % 3600 == 0 && s >= 3600 => plural(s / 3600, "hour"),
-        s => plural((s + 59) / 60, "minute"),
-    }
-}
-
 /// Which counter of an anonymous request is over its limit, and whether this request is the
 /// one to record.
 struct Throttle {
@@ -118,17 +108,6 @@ fn clip(identifier: &str) -> String {
 }
 
 impl Core {
-    /// The address reset mail for `account` goes to: its reset address, or (if the tenant allows
-    /// it) its primary one. `None` means no mail can be sent.
-    pub fn reset_address(&self, tenant: &Tenant, account: &Account) -> Option<String> {
-        account.reset_email.clone().or_else(|| {
-            account
-                .email
-                .clone()
-                .filter(|_| tenant.settings.reset_fallback_to_primary)
-        })
-    }
-
     /// Records a "Forgot password?" submission. Does the same work whatever was typed.
     pub async fn request_reset(
         &self,
@@ -282,7 +261,11 @@ impl Core {
             audit("no_mail", target, "the account is disabled").await;
             return Ok(());
         }
-        let Some(address) = self.reset_address(&tenant, &account) else {
+        let Some(address) = domain::reset_address(
+            account.reset_email.as_deref(),
+            account.email.as_deref(),
+            tenant.settings.reset_fallback_to_primary,
+        ) else {
             audit(
                 "no_mail",
                 target,
@@ -291,7 +274,7 @@ impl Core {
             .await;
             return Ok(());
         };
-        let Ok(to) = EmailAddress::parse(&address) else {
+        let Ok(to) = EmailAddress::parse(address) else {
             audit("no_mail", target, "the stored reset address is not valid").await;
             return Ok(());
         };
@@ -416,12 +399,17 @@ impl Core {
         };
         // Bound to the address it went to: if that address changed since, it's dead. Admin-sent
         // links go to the reset address or, lacking one, the primary address.
+        let (reset_email, email) = (account.reset_email.as_deref(), account.email.as_deref());
         let expected = if token.origin == "admin" {
-            super::admin_reset::admin_address(&account).map(str::to_owned)
+            domain::admin_address(reset_email, email)
         } else {
-            self.reset_address(tenant, &account)
+            domain::reset_address(
+                reset_email,
+                email,
+                tenant.settings.reset_fallback_to_primary,
+            )
         };
-        if expected.as_deref() != Some(token.sent_to.as_str()) {
+        if expected != Some(token.sent_to.as_str()) {
             return Ok(Err(LinkProblem::AccountChanged));
         }
         Ok(Ok(ValidLink { token, account }))
@@ -623,7 +611,7 @@ impl Core {
 
 #[cfg(test)]
 mod tests {
-    use super::{human_duration, throttled_by};
+    use super::throttled_by;
 
     #[test]
     fn only_the_request_crossing_a_limit_is_recorded() {
@@ -636,15 +624,5 @@ mod tests {
         // Once the tenant is over, an address crossing its own limit adds nothing.
         let t = throttled_by(21, 20, 1002, 1000).unwrap();
         assert_eq!((t.counter, t.record), ("tenant", false));
-    }
-
-    #[test]
-    fn durations_read_naturally() {
-        assert_eq!(human_duration(1800), "30 minutes");
-        assert_eq!(human_duration(60), "1 minute");
-        assert_eq!(human_duration(3600), "1 hour");
-        assert_eq!(human_duration(7200), "2 hours");
-        assert_eq!(human_duration(7 * 86_400), "7 days");
-        assert_eq!(human_duration(90 * 60), "90 minutes");
     }
 }

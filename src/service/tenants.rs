@@ -1,4 +1,4 @@
-use super::{Actor, AuditEntry, Core, Result, ServiceError};
+use super::{Actor, AuditEntry, Caller, Core, Result, ServiceError};
 use crate::domain::{DisplayName, PublicUrl, TenantSettings, TenantSlug};
 use crate::store::{self, Tenant};
 
@@ -11,26 +11,15 @@ impl Core {
             })
     }
 
+    /// Creates a tenant with the default settings; its display name defaults to the slug.
     pub async fn create_tenant(
         &self,
-        actor: &Actor,
+        by: impl Into<Caller<'_>>,
         slug: &TenantSlug,
         display_name: Option<&DisplayName>,
         public_url: Option<&PublicUrl>,
     ) -> Result<Tenant> {
-        self.create_tenant_from(actor, slug, display_name, public_url, None)
-            .await
-    }
-
-    /// [`Core::create_tenant`], recording the client address in the audit trail.
-    pub async fn create_tenant_from(
-        &self,
-        actor: &Actor,
-        slug: &TenantSlug,
-        display_name: Option<&DisplayName>,
-        public_url: Option<&PublicUrl>,
-        ip: Option<&str>,
-    ) -> Result<Tenant> {
+        let Caller { actor, ip } = by.into();
         let name = display_name
             .map(|n| n.as_str().to_owned())
             .unwrap_or_else(|| slug.as_str().to_owned());
@@ -56,24 +45,14 @@ impl Core {
     }
 
     /// Writes a tenant's name, public URL, enabled flag and settings after checking the bounds.
+    /// The default tenant can't be disabled: system administrators sign in there.
     pub async fn update_tenant(
         &self,
-        actor: &Actor,
+        by: impl Into<Caller<'_>>,
         tenant: &Tenant,
         before: &TenantSettings,
     ) -> Result<()> {
-        self.update_tenant_from(actor, tenant, before, None).await
-    }
-
-    /// [`Core::update_tenant`], recording the client address in the audit trail. The default
-    /// tenant can't be disabled: system administrators sign in there.
-    pub async fn update_tenant_from(
-        &self,
-        actor: &Actor,
-        tenant: &Tenant,
-        before: &TenantSettings,
-        ip: Option<&str>,
-    ) -> Result<()> {
+        let Caller { actor, ip } = by.into();
         tenant.settings.validate()?;
         if !tenant.enabled && tenant.slug == self.config.raw.default_tenant {
             return Err(ServiceError::Invalid(format!(

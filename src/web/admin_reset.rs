@@ -92,7 +92,7 @@ fn compose_page(
             all => sel.all,
             total_users => total_users,
             selected => sel.accounts.iter().map(|a| context! { id => a.id, username => a.username, name => a.name(),
-                address => crate::service::admin_reset::admin_address(a) }).collect::<Vec<_>>(),
+                address => crate::domain::admin_address(a.reset_email.as_deref(), a.email.as_deref()) }).collect::<Vec<_>>(),
             identifiers => v("identifiers", ""),
             kind => v("kind", "link"),
             valid_for => v("valid_for", "24h"),
@@ -102,7 +102,7 @@ fn compose_page(
             offsets => OFFSETS,
             custom_subject => v("custom_subject", ""),
             custom_text => v("custom_text", ""),
-            delay => crate::service::reset::human_duration(tenant.settings.admin_reset_delay_secs.max(60)),
+            delay => crate::domain::human_duration(tenant.settings.admin_reset_delay_secs.max(60)),
             error => error,
             public_url => state.core.public_url_for(Some(tenant)),
             ..tenant_layout(info, tenant, csrf, "Send a password reset", "campaigns")
@@ -360,7 +360,7 @@ async fn show(
         context! {
             c => c,
             label => c.kind.parse::<crate::mail::templates::MailKind>().map(|k| k.label()).unwrap_or(""),
-            valid_for => crate::service::reset::human_duration(c.valid_for_secs.max(60)),
+            valid_for => crate::domain::human_duration(c.valid_for_secs.max(60)),
             tasks => tasks,
             waiting => counts.iter().any(|(s, n)| s.parse().is_ok_and(TaskStatus::is_pending) && *n > 0),
             failed => counts.iter().any(|(s, n)| s == TaskStatus::Failed.as_str() && *n > 0),

@@ -348,7 +348,7 @@ async fn revoke(
     let key = find_key(s, scope, id).await?;
     match s
         .core
-        .revoke_api_key_from(&admin.info.actor(), scope.tenant(), key.id, Some(ip))
+        .revoke_api_key(admin.info.actor().at(ip), scope.tenant(), key.id)
         .await
     {
         Ok(()) => {

@@ -236,7 +236,7 @@ async fn save_settings(
     }
     match s
         .core
-        .update_tenant_from(&info.actor(), &tenant, &before, Some(&ip))
+        .update_tenant(info.actor().at(&ip), &tenant, &before)
         .await
     {
         Ok(()) => {

@@ -180,7 +180,7 @@ async fn create(
     };
     match s
         .core
-        .create_tenant_from(&info.actor(), &slug, name.as_ref(), url.as_ref(), Some(&ip))
+        .create_tenant(info.actor().at(&ip), &slug, name.as_ref(), url.as_ref())
         .await
     {
         Ok(t) => {
@@ -261,7 +261,7 @@ async fn save(
     t.enabled = typed.enabled;
     match s
         .core
-        .update_tenant_from(&info.actor(), &t, &before, Some(&ip))
+        .update_tenant(info.actor().at(&ip), &t, &before)
         .await
     {
         Ok(()) => {

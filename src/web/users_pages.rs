@@ -481,7 +481,7 @@ async fn change_status(
     let href = user_href(&tenant.slug, &target.username);
     match s
         .core
-        .set_account_status_from(&info.actor(), &tenant, &target, status, Some(&ip))
+        .set_account_status(info.actor().at(&ip), &tenant, &target, status)
         .await
     {
         Ok(()) => {

@@ -89,7 +89,7 @@ pub(super) async fn create_tenant(
     };
     let tenant = state
         .core
-        .create_tenant_from(&auth.actor(), &slug, name.as_ref(), None, Some(&ip))
+        .create_tenant(auth.actor().at(&ip), &slug, name.as_ref(), None)
         .await?;
     Ok((StatusCode::CREATED, Json(TenantInfo::from(tenant))))
 }
@@ -192,7 +192,7 @@ pub(super) async fn put_settings(
     }
     state
         .core
-        .update_tenant_from(&auth.actor(), &tenant, &before, Some(&ip))
+        .update_tenant(auth.actor().at(&ip), &tenant, &before)
         .await?;
     Ok(Json(settings_of(&tenant)))
 }

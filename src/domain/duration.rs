@@ -1,0 +1,67 @@
+//! Durations: read from a person (`30m`), written back for forms (`30m`), written for prose
+//! in mail and pages (`30 minutes`).
+
+use std::time::Duration;
+
+use super::InvalidInput;
+
+/// A duration typed by a person: `30m`, `24h`, `7days`.
+pub fn parse_duration(what: &str, raw: &str) -> Result<Duration, InvalidInput> {
+    humantime::parse_duration(raw.trim()).map_err(|_| {
+        InvalidInput(format!(
+            "{what}: `{}` is not a duration like 30m, 24h or 7d",
+            raw.escape_debug()
+        ))
+    })
+}
+
+/// Formats seconds as `30m`, `1h 30m`, `7days` for forms and listings (what
+/// [`parse_duration`] reads back).
+pub fn format_duration(secs: i64) -> String {
+    humantime::format_duration(Duration::from_secs(secs.max(0) as u64)).to_string()
+}
+
+/// Seconds as prose for mail and pages: "30 minutes", "1 hour", "7 days". Whole days or hours
+/// when they divide evenly, else minutes (rounded up).
+pub fn human_duration(secs: i64) -> String {
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    match secs {
+        s if s % 86_400 == 0 && s >= 86_400 => plural(s / 86_400, "day"),
+        s if s % 3600 == 0 && s >= 3600 => plural(s / 3600, "hour"),
+        s => plural((s + 59) / 60, "minute"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(human_duration(1800), "30 minutes");
+        assert_eq!(human_duration(60), "1 minute");
+        assert_eq!(human_duration(61), "2 minutes");
+        assert_eq!(human_duration(3600), "1 hour");
+        assert_eq!(human_duration(7200), "2 hours");
+        assert_eq!(human_duration(86_400), "1 day");
+        assert_eq!(human_duration(7 * 86_400), "7 days");
+        assert_eq!(human_duration(90 * 60), "90 minutes");
+        assert_eq!(human_duration(36 * 3600), "36 hours");
+    }
+
+    #[test]
+    fn form_durations_round_trip() {
+        assert_eq!(format_duration(1800), "30m");
+        assert_eq!(format_duration(5400), "1h 30m");
+        assert_eq!(format_duration(-5), "0s");
+        for secs in [60, 1800, 5400, 86_400, 7 * 86_400] {
+            let back = parse_duration("x", &format_duration(secs)).unwrap();
+            assert_eq!(back.as_secs() as i64, secs);
+        }
+        assert_eq!(parse_duration("x", " 24h ").unwrap().as_secs(), 86_400);
+        assert!(parse_duration("validity", "soon")
+            .unwrap_err()
+            .0
+            .contains("validity: `soon` is not a duration"));
+    }
+}
