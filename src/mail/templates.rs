@@ -307,12 +307,8 @@ pub fn render_mail(
     render_placed(kind, src, data, fill).map(|(r, _)| r)
 }
 
-/// The subject alone, as listings show it (a secret in it, which validation refuses, masked).
-pub fn render_subject(
-    kind: MailKind,
-    src: &TemplateSource,
-    data: &serde_json::Value,
-) -> Result<String, TemplateError> {
+/// `data` with a fresh marker in place of each of the kind's secret variables, and the marker.
+fn with_marker(kind: MailKind, data: &serde_json::Value) -> (String, serde_json::Value) {
     let marker = placement::new_marker();
     let mut ctx = data.clone();
     if let Some(obj) = ctx.as_object_mut() {
@@ -320,6 +316,16 @@ pub fn render_subject(
             obj.insert((*var).to_owned(), serde_json::Value::String(marker.clone()));
         }
     }
+    (marker, ctx)
+}
+
+/// The subject alone, as listings show it (a secret in it, which validation refuses, masked).
+pub fn render_subject(
+    kind: MailKind,
+    src: &TemplateSource,
+    data: &serde_json::Value,
+) -> Result<String, TemplateError> {
+    let (marker, ctx) = with_marker(kind, data);
     let subject = render_part(&engine(), "subject", "subject.txt", &src.subject, &ctx)?;
     Ok(subject
         .split_whitespace()
@@ -338,13 +344,7 @@ fn render_placed(
     data: &serde_json::Value,
     fill: Fill<'_>,
 ) -> Result<(Rendered, Vec<Problem>), TemplateError> {
-    let marker = placement::new_marker();
-    let mut ctx = data.clone();
-    if let Some(obj) = ctx.as_object_mut() {
-        for var in kind.secret_variables() {
-            obj.insert((*var).to_owned(), serde_json::Value::String(marker.clone()));
-        }
-    }
+    let (marker, ctx) = with_marker(kind, data);
     let raw = render(src, &ctx)?;
     let html = placement::place_html(&raw.html, Some(&marker), fill, kind.secret_kind());
     let mut problems: Vec<Problem> = placement::text_problems(&raw.text, &marker)

@@ -51,13 +51,14 @@ impl Core {
 
     /// The route of a mail to `account_id`.
     pub(crate) async fn mail_route(&self, account_id: Option<i64>) -> Result<MailRoute> {
-        if account_id.is_none() {
+        // One account's role, not every system administrator's id: this runs per queued mail.
+        let Some(id) = account_id else {
             return Ok(MailRoute::Tenant);
-        }
-        Ok(MailRoute::for_recipient(
-            account_id,
-            &self.system_admin_ids().await?,
-        ))
+        };
+        Ok(match store::accounts::by_id(&self.db, id).await? {
+            Some(a) if a.role == Role::SystemAdmin => MailRoute::System,
+            _ => MailRoute::Tenant,
+        })
     }
 
     /// Whether `actor` may handle a system administrator's mail (send, redo or cancel it): the
