@@ -9,6 +9,7 @@ pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod directory;
 pub mod domain;
 pub mod mail;
 pub mod metrics;

@@ -1,0 +1,215 @@
+//! A tenant's directory connection as stored (JSON in the settings table, key `directory`) and as
+//! resolved for the client (service password decrypted).
+
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::InvalidInput;
+use crate::secrets::{MasterKey, SecretError, StoredSecret};
+
+/// How the connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Security {
+    /// `ldap://` upgraded with the StartTLS extended operation; required, never a fallback.
+    Starttls,
+    /// `ldaps://`: TLS from the first byte.
+    Ldaps,
+    /// No encryption: passwords cross the network readable. Only when chosen explicitly.
+    None,
+}
+
+/// Which directory attribute holds what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Mapping {
+    /// The name people sign in with (`uid`).
+    pub username: String,
+    /// The primary e-mail address (`mail`).
+    pub email: String,
+    /// An attribute holding the address reset mail goes to; empty = kept in Latchkey (the
+    /// person sets it on "Password and login").
+    pub reset_email: String,
+    /// The name shown (`cn`, `displayName`).
+    pub display_name: String,
+    /// A value that never changes for a person, even when renamed or moved (`entryUUID`).
+    pub stable_id: String,
+    /// An attribute whose presence marks a disabled person (`pwdAccountLockedTime`); empty = none.
+    pub disabled: String,
+    /// When set, the person is disabled only when `disabled` holds this value (case-insensitive).
+    pub disabled_value: String,
+}
+
+impl Default for Mapping {
+    fn default() -> Self {
+        Self {
+            username: "uid".into(),
+            email: "mail".into(),
+            reset_email: String::new(),
+            display_name: "cn".into(),
+            stable_id: "entryUUID".into(),
+            disabled: "pwdAccountLockedTime".into(),
+            disabled_value: String::new(),
+        }
+    }
+}
+
+/// A tenant's directory connection as stored. The service password is a [`StoredSecret`]
+/// string (encrypted, or an `env:`/`file:` reference); never serialised in clear.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DirectorySettings {
+    /// `ldap://host:port` or `ldaps://host:port`.
+    pub url: String,
+    pub security: Security,
+    /// PEM of an extra CA to trust besides the system's.
+    pub extra_ca_pem: String,
+    /// The service account Latchkey binds as to search and to reset passwords.
+    pub bind_dn: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bind_password: Option<String>,
+    /// Where people are searched (subtree).
+    pub base_dn: String,
+    /// Which entries are people, e.g. `(objectClass=inetOrgPerson)`.
+    pub user_filter: String,
+    pub mapping: Mapping,
+    /// Members of this group (`member` / `uniqueMember`) are the tenant's administrators;
+    /// empty = roles are kept in Latchkey.
+    pub admin_group_dn: String,
+    /// Minutes between automatic syncs; 0 = only "Sync now".
+    pub sync_interval_mins: u32,
+    pub connect_timeout_secs: u64,
+    pub timeout_secs: u64,
+    /// Entries per page of a search (the server's size limit may be lower; paging goes past it).
+    pub page_size: u32,
+}
+
+impl Default for DirectorySettings {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            security: Security::Starttls,
+            extra_ca_pem: String::new(),
+            bind_dn: String::new(),
+            bind_password: None,
+            base_dn: String::new(),
+            user_filter: "(objectClass=inetOrgPerson)".into(),
+            mapping: Mapping::default(),
+            admin_group_dn: String::new(),
+            sync_interval_mins: 60,
+            connect_timeout_secs: 5,
+            timeout_secs: 15,
+            page_size: 500,
+        }
+    }
+}
+
+impl DirectorySettings {
+    /// Checks the values an admin typed. Errors name the field.
+    pub fn validate(&self) -> Result<(), InvalidInput> {
+        settings_rules::validate(self)
+    }
+
+    /// Resolves the service password and returns what the client needs.
+    pub fn resolve(&self, key: &MasterKey) -> Result<ResolvedDirectory, SecretError> {
+        let bind_password = match &self.bind_password {
+            Some(p) => Some(StoredSecret::from_stored(p).resolve(key)?),
+            None => None,
+        };
+        Ok(ResolvedDirectory {
+            settings: self.clone(),
+            bind_password,
+        })
+    }
+
+    /// How the service password is kept, for display.
+    pub fn password_state(&self) -> String {
+        match &self.bind_password {
+            Some(p) => StoredSecret::from_stored(p).describe(),
+            None => "not set".into(),
+        }
+    }
+}
+
+/// Settings with the service password in clear, for the client only.
+#[derive(Debug, Clone)]
+pub struct ResolvedDirectory {
+    pub settings: DirectorySettings,
+    pub bind_password: Option<SecretString>,
+}
+
+impl ResolvedDirectory {
+    pub fn connect_timeout(&self) -> Duration {
+        Duration::from_secs(self.settings.connect_timeout_secs.max(1))
+    }
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.settings.timeout_secs.max(1))
+    }
+}
+
+mod settings_rules {
+    use super::*;
+
+    pub fn validate(s: &DirectorySettings) -> Result<(), InvalidInput> {
+        let bad = |m: &str| Err(InvalidInput(m.to_string()));
+        let url = s.url.trim();
+        if !(url.starts_with("ldap://") || url.starts_with("ldaps://")) {
+            return bad("URL: must start with ldap:// or ldaps://");
+        }
+        if url.starts_with("ldaps://") != (s.security == Security::Ldaps) {
+            return bad(
+                "security: ldaps:// URLs use security ldaps, ldap:// URLs starttls or none",
+            );
+        }
+        if s.base_dn.trim().is_empty() {
+            return bad("base DN: needed (where people are searched)");
+        }
+        let f = s.user_filter.trim();
+        if !(f.starts_with('(') && f.ends_with(')')) {
+            return bad("user filter: must be an LDAP filter in parentheses, e.g. (objectClass=inetOrgPerson)");
+        }
+        for (what, v) in [
+            ("username attribute", &s.mapping.username),
+            ("e-mail attribute", &s.mapping.email),
+            ("stable id attribute", &s.mapping.stable_id),
+            ("display name attribute", &s.mapping.display_name),
+        ] {
+            if v.trim().is_empty() {
+                return Err(InvalidInput(format!("{what}: needed")));
+            }
+        }
+        for v in [
+            &s.url,
+            &s.bind_dn,
+            &s.base_dn,
+            &s.user_filter,
+            &s.admin_group_dn,
+            &s.mapping.username,
+            &s.mapping.email,
+            &s.mapping.reset_email,
+            &s.mapping.display_name,
+            &s.mapping.stable_id,
+            &s.mapping.disabled,
+        ] {
+            if v.chars().any(char::is_control) {
+                return bad("settings must not contain line breaks or control characters");
+            }
+        }
+        if !(1..=60).contains(&s.connect_timeout_secs) || !(1..=300).contains(&s.timeout_secs) {
+            return bad("timeouts: connect 1–60 seconds, operations 1–300 seconds");
+        }
+        if !(1..=5000).contains(&s.page_size) {
+            return bad("page size: between 1 and 5000");
+        }
+        if !s.extra_ca_pem.trim().is_empty()
+            && !s.extra_ca_pem.contains("-----BEGIN CERTIFICATE-----")
+        {
+            return bad(
+                "extra CA certificate: paste a PEM certificate (-----BEGIN CERTIFICATE-----…)",
+            );
+        }
+        Ok(())
+    }
+}
