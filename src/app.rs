@@ -72,6 +72,13 @@ impl App {
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let janitor = tokio::spawn(janitor(self.core.clone()));
+        // Directory syncs run where mail is sent: `mail_worker = false` instances only serve.
+        let syncer = self
+            .core
+            .config
+            .raw
+            .mail_worker
+            .then(|| tokio::spawn(directory_syncer(self.core.clone())));
         let stop = Arc::new(AtomicBool::new(false));
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let worker = self
@@ -99,6 +106,9 @@ impl App {
             }
         }
         janitor.abort();
+        if let Some(syncer) = syncer {
+            syncer.abort();
+        }
         self.core.db.close().await;
         result.context("the web server stopped with an error")
     }
@@ -147,6 +157,18 @@ async fn delivery_worker(
             _ = core.mail_wakeup.notified() => {}
             _ = tokio::time::sleep(core.config.mail_poll) => {}
             _ = stop_rx.changed() => break,
+        }
+    }
+}
+
+/// Directory syncs: once a minute, every connected directory whose interval has passed is synced
+/// (one instance per interval, see [`Core::sync_due_directories`]).
+async fn directory_syncer(core: Core) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        if let Err(e) = core.sync_due_directories().await {
+            tracing::error!(error = format!("{e:#}"), "directory syncs failed");
         }
     }
 }

@@ -82,6 +82,11 @@ impl Core {
         must_change_password: bool,
         ip: Option<&str>,
     ) -> Result<Account> {
+        if new.role != Role::SystemAdmin && self.directory_settings(tenant).await?.is_some() {
+            return Err(ServiceError::Invalid(
+                "This organisation's people come from its directory: add them there, and they appear here with the next sync (or when they first sign in).".into(),
+            ));
+        }
         if new.role == Role::SystemAdmin && tenant.slug != self.config.raw.default_tenant {
             return Err(ServiceError::Invalid(format!(
                 "system administrators belong to the default tenant `{}`",
@@ -172,6 +177,10 @@ impl Core {
         status: Option<AccountStatus>,
         ip: Option<&str>,
     ) -> Result<Account> {
+        if account.in_directory() {
+            self.refuse_directory_fields(tenant, &account, changes.as_ref(), status)
+                .await?;
+        }
         let role = changes.as_ref().and_then(|c| c.role);
         if let Some(role) = role {
             if is_self(actor, &account) && role_rank(role) < role_rank(account.role) {
@@ -324,8 +333,22 @@ impl Core {
             account.email.as_deref(),
         );
         let normalized = self.policy(tenant).check(password, &ctx)?;
-        let hash = self.hasher.hash(normalized).await?;
-        store::accounts::set_password(&self.db, account.id, &hash, false, None, self.now()).await?;
+        let hash = if account.in_directory() {
+            self.directory_set_password(account, &normalized, false)
+                .await?;
+            None
+        } else {
+            Some(self.hasher.hash(normalized).await?)
+        };
+        store::accounts::set_password(
+            &self.db,
+            account.id,
+            hash.as_deref(),
+            false,
+            None,
+            self.now(),
+        )
+        .await?;
         self.end_keys_of(actor, account, "creator_password_set", None)
             .await?;
         self.password_changed_notice(tenant, account, None).await;

@@ -439,11 +439,18 @@ impl Core {
             }
             "temporary_password" => {
                 let password = temporary_password();
-                let hash = self.hasher.hash(password.clone()).await?;
+                let hash = if account.in_directory() {
+                    // Marked "must change" in the directory too (ppolicy pwdReset).
+                    self.directory_set_password(&account, &password, true)
+                        .await?;
+                    None
+                } else {
+                    Some(self.hasher.hash(password.clone()).await?)
+                };
                 store::accounts::set_temporary_password(
                     &self.db,
                     account.id,
-                    &hash,
+                    hash.as_deref(),
                     now + valid_for,
                     now,
                 )

@@ -330,6 +330,11 @@ impl Core {
                     CredentialCheck::Invalid
                 }
                 super::LoginOutcome::Throttled => CredentialCheck::Throttled,
+                super::LoginOutcome::DirectoryUnavailable => {
+                    return Err(ServiceError::Unavailable(
+                        "The organisation's directory can't be reached; nothing was checked. Try again later.".into(),
+                    ))
+                }
             },
         )
     }
@@ -360,6 +365,11 @@ impl Core {
         {
             super::LoginOutcome::Success { session_secret, .. } => session_secret,
             super::LoginOutcome::Throttled => return Ok(PasswordChange::Throttled),
+            super::LoginOutcome::DirectoryUnavailable => {
+                return Err(ServiceError::Unavailable(
+                    "The organisation's directory can't be reached; nothing was changed. Try again later.".into(),
+                ))
+            }
             _ => return Ok(PasswordChange::InvalidCredentials),
         };
         let info = self.session(&session).await?;

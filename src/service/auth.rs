@@ -8,7 +8,8 @@ use super::login_limits::{self, TenantCap};
 use super::{Actor, AuditEntry, Core, Result, ServiceError};
 use crate::domain::policy::{normalize, PolicyViolation};
 use crate::domain::token::{self, hash_presented, new_token, TokenHash};
-use crate::domain::{DisplayName, EmailAddress, Identifier, Role, Username};
+use crate::directory::client::BindOutcome;
+use crate::domain::{DisplayName, EmailAddress, Identifier, IdentifierKind, Role, Username};
 use crate::mail::templates::MailKind;
 use crate::passwords::Verified;
 use crate::store::{self, sessions::NewSession, Account, NewAccount, Session, Tenant};
@@ -30,6 +31,8 @@ pub enum LoginOutcome {
     Throttled,
     /// The right temporary password, but it has expired.
     TemporaryPasswordExpired,
+    /// The tenant's directory can't be reached: nothing was checked; try again later.
+    DirectoryUnavailable,
 }
 
 /// A live session with its account and tenant.
@@ -87,7 +90,20 @@ impl Core {
         let failure_limit = i64::from(limits.login_failures_per_account_per_hour);
         let ip_key = format!("login-ip:{}", super::ip_bucket(ip));
         let ident_key = login_limits::identifier_key(tenant.id, identifier);
-        let account = self.find_account(tenant, identifier).await?;
+        let account = match self.find_account(tenant, identifier).await? {
+            Some(a) => Some(a),
+            // A directory person not synced yet signs in as well (taken over now).
+            None if !matches!(identifier.kind(), IdentifierKind::Unmatchable) => {
+                match self.directory_newcomer(tenant, identifier.canonical()).await {
+                    Ok(found) => found,
+                    Err(e) => {
+                        tracing::warn!(tenant = tenant.slug, error = %e, "directory lookup failed at sign-in");
+                        return Ok(LoginOutcome::DirectoryUnavailable);
+                    }
+                }
+            }
+            None => None,
+        };
         let account_key = account.as_ref().map(|a| login_limits::account_key(a.id));
         // Counted before verifying (all in one write), so parallel attempts can't exceed the
         // limits; the failure counts are cleared on success.
@@ -124,19 +140,40 @@ impl Core {
         // Over the account's hidden limit the password is not checked: the answer is a wrong
         // password's, as for a name nobody has.
         let account_capped = account_failures >= failure_limit;
-        let usable = account
-            .as_ref()
-            .filter(|a| !account_capped && a.is_active() && a.password_hash.is_some());
+        let usable = account.as_ref().filter(|a| {
+            !account_capped && a.is_active() && (a.password_hash.is_some() || a.in_directory())
+        });
+        // A directory account's password is checked by binding as the person; the argon2
+        // verification (of the dummy hash) still runs, so every path costs the same here.
+        let in_directory = usable.filter(|a| a.in_directory());
         let verified = self
             .hasher
-            .verify(password, usable.and_then(|a| a.password_hash.clone()))
+            .verify(
+                password.clone(),
+                usable.and_then(|a| a.password_hash.clone()),
+            )
             .await?;
-        let (Some(account), true) = (usable.cloned(), verified.ok()) else {
+        let bound = match in_directory {
+            Some(a) => match self.directory_verify(a, &password).await {
+                Ok(outcome) => Some(outcome),
+                Err(e) => {
+                    tracing::warn!(tenant = tenant.slug, error = %e, "directory bind failed at sign-in");
+                    return Ok(LoginOutcome::DirectoryUnavailable);
+                }
+            },
+            None => None,
+        };
+        let right = match bound {
+            Some(b) => matches!(b, BindOutcome::Ok | BindOutcome::MustChange),
+            None => verified.ok(),
+        };
+        let (Some(mut account), true) = (usable.cloned(), right) else {
             let reason = match &account {
                 None => "unknown_account",
                 Some(_) if account_capped => "too_many_failures_for_account",
                 Some(a) if !a.is_active() => "account_disabled",
-                Some(a) if a.password_hash.is_none() => "no_password",
+                Some(_) if bound == Some(BindOutcome::Locked) => "locked_in_directory",
+                Some(a) if a.password_hash.is_none() && !a.in_directory() => "no_password",
                 Some(_) => "wrong_password",
             };
             self.audit(AuditEntry {
@@ -164,6 +201,12 @@ impl Core {
             })
             .await;
             return Ok(LoginOutcome::TemporaryPasswordExpired);
+        }
+        if bound == Some(BindOutcome::MustChange) && !account.must_change_password {
+            // The directory wants a new password (expired, or set by an administrator): the
+            // person is sent to "Change password" like after a temporary password.
+            store::accounts::set_must_change(&self.db, account.id, true, now).await?;
+            account.must_change_password = true;
         }
         if let (Verified::YesRehashed(fresh), Some(old)) = (&verified, &account.password_hash) {
             store::accounts::upgrade_hash(&self.db, account.id, old, fresh).await?;
@@ -303,7 +346,7 @@ impl Core {
     ) -> Result<()> {
         let same = normalize(current.expose_secret()).expose_secret()
             == normalize(new.expose_secret()).expose_secret();
-        self.check_current_password(info, current, "password.changed", ip)
+        self.check_current_password(info, current.clone(), "password.changed", ip)
             .await?;
         let a = &info.account;
         let ctx = password_context(
@@ -318,11 +361,17 @@ impl Core {
         if same {
             return Err(PolicyViolation::SameAsOld.into());
         }
-        let hash = self.hasher.hash(normalized).await?;
+        let hash = if a.in_directory() {
+            // As the person, so the directory's own rules (history, minimum age) apply.
+            self.directory_change_own(a, &current, &normalized).await?;
+            None
+        } else {
+            Some(self.hasher.hash(normalized).await?)
+        };
         store::accounts::set_password(
             &self.db,
             a.id,
-            &hash,
+            hash.as_deref(),
             false,
             Some(info.session.id),
             self.now(),

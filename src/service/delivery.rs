@@ -345,12 +345,14 @@ impl Core {
                 Ok(secret) => Some(secret),
                 Err(ServiceError::Internal(e)) => return Err(ServiceError::Internal(e)),
                 Err(e) => {
+                    // The directory out of reach: the mail waits and is tried again, like an
+                    // SMTP outage; anything else can't get better by waiting.
                     let e = SmtpError {
                         step: crate::mail::Step::Connect,
                         code: None,
                         message: format!("not sent: {e}"),
                         hint: None,
-                        permanent: true,
+                        permanent: !matches!(e, ServiceError::Unavailable(_)),
                         refused: false,
                     };
                     return self.attempt_failed(owner, task, &e, started).await;

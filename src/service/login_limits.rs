@@ -180,9 +180,22 @@ impl Core {
         } else {
             let verified = self
                 .hasher
-                .verify(current, info.account.password_hash.clone())
+                .verify(current.clone(), info.account.password_hash.clone())
                 .await?;
-            (false, verified.ok())
+            if info.account.in_directory() {
+                use crate::directory::client::BindOutcome;
+                match self.directory_verify(&info.account, &current).await {
+                    Ok(b) => (false, matches!(b, BindOutcome::Ok | BindOutcome::MustChange)),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "directory bind failed checking a current password");
+                        return Err(ServiceError::Unavailable(
+                            "We can't reach the directory right now, so nothing was changed. Please try again in a few minutes.".into(),
+                        ));
+                    }
+                }
+            } else {
+                (false, verified.ok())
+            }
         };
         if right {
             store::rate_limit::clear_all(&self.db, &[&session_key, &account_key]).await?;

@@ -8,6 +8,8 @@ pub mod api_keys;
 mod auth;
 mod cli_reads;
 mod delivery;
+pub mod directory;
+pub mod directory_sync;
 pub mod housekeeping;
 pub mod login_limits;
 mod mail_route;
@@ -73,6 +75,13 @@ pub enum ServiceError {
     WrongPassword,
     #[error("{0}")]
     Throttled(String),
+    /// Something Latchkey depends on (the tenant's directory) can't be reached: try again later.
+    /// Nothing was changed.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The tenant's directory refused a new password (its own policy), in words.
+    #[error("{0}")]
+    DirectoryRefused(String),
     /// The session was ended (too many wrong current passwords); sign in again.
     #[error("Your session was ended after too many wrong passwords. Please sign in again.")]
     SessionEnded,

@@ -107,6 +107,10 @@ fn clip(identifier: &str) -> String {
     identifier.chars().take(254).collect()
 }
 
+/// How long a reset link is held while the directory is asked to take the new password (more
+/// than the longest directory timeout).
+const DIRECTORY_CLAIM_SECS: i64 = 330;
+
 impl Core {
     /// Records a "Forgot password?" submission. Does the same work whatever was typed.
     pub async fn request_reset(
@@ -252,10 +256,38 @@ impl Core {
             audit("no_mail", None, "password reset is switched off").await;
             return Ok(());
         }
-        let Some(account) = self.find_by_identifier(&tenant, &r.identifier).await? else {
+        let account = match self.find_by_identifier(&tenant, &r.identifier).await? {
+            Some(a) => Some(a),
+            // A person of the directory not synced yet (taken over now). The directory out of
+            // reach: the request waits and is tried again (never lost).
+            None => match crate::domain::Identifier::parse(&r.identifier) {
+                Ok(id) if !matches!(id.kind(), crate::domain::IdentifierKind::Unmatchable) => self
+                    .directory_newcomer(&tenant, id.canonical())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("directory lookup failed: {e}"))?,
+                _ => None,
+            },
+        };
+        let Some(mut account) = account else {
             audit("no_mail", None, "no account matches").await;
             return Ok(());
         };
+        if account.in_directory() {
+            // The directory's word on the person now, not at the last sync.
+            match self.directory_refresh(&tenant, &account).await {
+                Ok(Some(fresh)) => account = fresh,
+                Ok(None) => {
+                    audit(
+                        "no_mail",
+                        Some(account.username.clone()),
+                        "the person is no longer in the directory",
+                    )
+                    .await;
+                    return Ok(());
+                }
+                Err(e) => return Err(anyhow::anyhow!("directory lookup failed: {e}").into()),
+            }
+        }
         let target = Some(account.username.clone());
         if !account.is_active() {
             audit("no_mail", target, "the account is disabled").await;
@@ -576,9 +608,44 @@ impl Core {
                 return Err(ServiceError::Policy(violation));
             }
         };
-        let hash = self.hasher.hash(normalized).await?;
-        if !store::reset::consume_and_set_password(&self.db, link.token.id, a.id, &hash, self.now())
-            .await?
+        let (hash, claimed) = if a.in_directory() {
+            // Claim the token, let the directory take the password, then use the token up: a
+            // refusal or an outage gives the claim back (the link stays usable), and a crash in
+            // between leaves a claim that expires — never a used link with the old password.
+            if !store::reset::claim_token(&self.db, link.token.id, DIRECTORY_CLAIM_SECS, self.now())
+                .await?
+            {
+                self.link_rejected(tenant, LinkProblem::Used, "submit", Some(&a.username), ip)
+                    .await;
+                return Ok(Err(LinkProblem::Used));
+            }
+            if let Err(e) = self.directory_set_password(a, &normalized, false).await {
+                store::reset::release_claim(&self.db, link.token.id).await?;
+                self.audit(AuditEntry {
+                    tenant_id: Some(tenant.id),
+                    actor: &Actor::Anonymous,
+                    action: "reset.password_refused",
+                    target: Some(&a.username),
+                    ip: Some(ip),
+                    outcome: "failure",
+                    detail: json!({ "reason": match e { ServiceError::DirectoryRefused(_) => "directory_policy", _ => "directory_unavailable" }, "message": e.to_string() }),
+                })
+                .await;
+                return Err(e);
+            }
+            (None, true)
+        } else {
+            (Some(self.hasher.hash(normalized).await?), false)
+        };
+        if !store::reset::consume_and_set_password(
+            &self.db,
+            link.token.id,
+            a.id,
+            hash.as_deref(),
+            claimed,
+            self.now(),
+        )
+        .await?
         {
             // Another submission used the token a moment earlier.
             self.link_rejected(tenant, LinkProblem::Used, "submit", Some(&a.username), ip)

@@ -373,6 +373,11 @@ impl Core {
         ip: Option<&str>,
         refuse_admins: Option<&str>,
     ) -> Result<ImportReport> {
+        if self.directory_settings(tenant).await?.is_some() {
+            return Err(ServiceError::Invalid(
+                "This organisation's people come from its directory; import is not offered. Use \"Sync now\" on the directory page.".into(),
+            ));
+        }
         let mut report = ImportReport {
             dry_run,
             ..ImportReport::default()

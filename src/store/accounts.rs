@@ -20,6 +20,10 @@ pub struct Account {
     pub password_changed_at: Option<Timestamp>,
     /// Set while the password is a temporary one an administrator sent: it stops working then.
     pub temp_password_expires_at: Option<Timestamp>,
+    /// The person's stable id in the tenant's directory; `None` for a local account.
+    pub directory_id: Option<String>,
+    /// The person's DN as last seen (sign-in binds as it, password writes target it).
+    pub directory_dn: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -40,6 +44,10 @@ impl Account {
     pub fn is_active(&self) -> bool {
         self.status == AccountStatus::Active
     }
+    /// A person of the tenant's directory: the password lives there, not here.
+    pub fn in_directory(&self) -> bool {
+        self.directory_dn.is_some()
+    }
     /// The name to greet the person with.
     pub fn name(&self) -> &str {
         if self.display_name.is_empty() {
@@ -51,7 +59,7 @@ impl Account {
 }
 
 #[derive(sqlx::FromRow)]
-struct Row {
+pub(super) struct Row {
     id: i64,
     tenant_id: i64,
     username: String,
@@ -64,6 +72,8 @@ struct Row {
     role: String,
     password_changed_at: Option<i64>,
     temp_password_expires_at: Option<i64>,
+    directory_id: Option<String>,
+    directory_dn: Option<String>,
     created_at: i64,
     updated_at: i64,
 }
@@ -84,6 +94,8 @@ impl From<Row> for Account {
             role: r.role.parse().unwrap_or(Role::User),
             password_changed_at: r.password_changed_at,
             temp_password_expires_at: r.temp_password_expires_at,
+            directory_id: r.directory_id,
+            directory_dn: r.directory_dn,
             created_at: r.created_at,
             updated_at: r.updated_at,
         }
@@ -92,7 +104,8 @@ impl From<Row> for Account {
 
 pub(crate) const COLUMNS: &str =
     "id, tenant_id, username, display_name, email, reset_email, password_hash, status, \
-     must_change_password, role, password_changed_at, temp_password_expires_at, created_at, updated_at";
+     must_change_password, role, password_changed_at, temp_password_expires_at, directory_id, \
+     directory_dn, created_at, updated_at";
 
 pub struct NewAccount<'a> {
     pub tenant_id: i64,
@@ -278,10 +291,11 @@ pub async fn update(
 /// Stores a new password hash and ends the account's sessions, except `keep_session` (the one
 /// that made the change), in one transaction: there is no moment where the new password is set
 /// and an old session still works.
+/// `hash` is `None` for a directory account (the directory holds the password).
 pub async fn set_password(
     db: &Db,
     account_id: i64,
-    hash: &str,
+    hash: Option<&str>,
     must_change: bool,
     keep_session: Option<i64>,
     now: Timestamp,
@@ -307,6 +321,18 @@ pub async fn set_password(
     Ok(())
 }
 
+/// Marks (or clears) "must change the password at the next sign-in" without touching the
+/// password (a directory said so).
+pub async fn set_must_change(db: &Db, account_id: i64, must: bool, now: Timestamp) -> Result<()> {
+    sqlx::query("UPDATE accounts SET must_change_password = $2, updated_at = $3 WHERE id = $1")
+        .bind(account_id)
+        .bind(i64::from(must))
+        .bind(now)
+        .execute(&db.write)
+        .await?;
+    Ok(())
+}
+
 /// Replaces a hash after a successful sign-in with outdated argon2 parameters. Does not touch
 /// sessions or `password_changed_at`: the password is the same.
 pub async fn upgrade_hash(db: &Db, account_id: i64, old_hash: &str, new_hash: &str) -> Result<()> {
@@ -325,7 +351,7 @@ pub async fn upgrade_hash(db: &Db, account_id: i64, old_hash: &str, new_hash: &s
 pub async fn set_temporary_password(
     db: &Db,
     account_id: i64,
-    hash: &str,
+    hash: Option<&str>,
     expires_at: Timestamp,
     now: Timestamp,
 ) -> Result<()> {

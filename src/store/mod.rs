@@ -16,6 +16,7 @@ pub mod account_admin;
 pub mod accounts;
 pub mod api_keys;
 pub mod audit;
+pub mod directory;
 pub mod campaigns;
 pub mod mail;
 pub mod rate_limit;

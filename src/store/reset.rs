@@ -217,17 +217,54 @@ pub async fn token_by_state(db: &Db, hash: &TokenHash, now: Timestamp) -> Result
 /// Uses the token and sets the new password in one transaction: of many concurrent submissions
 /// exactly one finds the token unused and wins. Also ends every session, cancels the account's
 /// other tokens and removes the token's states. Returns whether this call won.
+/// Claims a usable token for `secs` while a directory is asked to set the password: only one
+/// submission wins, and a claim left by a crash expires. False when the token is used,
+/// cancelled, expired or claimed by another submission.
+pub async fn claim_token(db: &Db, token_id: i64, secs: i64, now: Timestamp) -> Result<bool> {
+    let won = sqlx::query(
+        "UPDATE reset_tokens SET claimed_until = $3 WHERE id = $1 AND used_at IS NULL AND cancelled_at IS NULL \
+         AND expires_at > $2 AND (claimed_until IS NULL OR claimed_until <= $2)",
+    )
+    .bind(token_id)
+    .bind(now)
+    .bind(now + secs)
+    .execute(&db.write)
+    .await?
+    .rows_affected()
+        == 1;
+    Ok(won)
+}
+
+/// Gives a claimed token back (the directory refused or could not be reached): usable again.
+pub async fn release_claim(db: &Db, token_id: i64) -> Result<()> {
+    sqlx::query("UPDATE reset_tokens SET claimed_until = NULL WHERE id = $1 AND used_at IS NULL")
+        .bind(token_id)
+        .execute(&db.write)
+        .await?;
+    Ok(())
+}
+
+/// Uses the token and records the new password (`hash`: `None` when a directory holds it) in
+/// one transaction. With `claimed`, the caller holds the token's claim and the directory has
+/// already taken the new password: the token is used up even if it was cancelled meanwhile.
 pub async fn consume_and_set_password(
     db: &Db,
     token_id: i64,
     account_id: i64,
-    hash: &str,
+    hash: Option<&str>,
+    claimed: bool,
     now: Timestamp,
 ) -> Result<bool> {
     let mut tx = db.write.begin().await?;
-    let won = sqlx::query(
-        "UPDATE reset_tokens SET used_at = $2 WHERE id = $1 AND used_at IS NULL AND cancelled_at IS NULL AND expires_at > $2",
-    )
+    let condition = if claimed {
+        "id = $1 AND used_at IS NULL AND $2 = $2"
+    } else {
+        "id = $1 AND used_at IS NULL AND cancelled_at IS NULL AND expires_at > $2 \
+         AND (claimed_until IS NULL OR claimed_until <= $2)"
+    };
+    let won = sqlx::query(&format!(
+        "UPDATE reset_tokens SET used_at = $2, claimed_until = NULL WHERE {condition}"
+    ))
     .bind(token_id)
     .bind(now)
     .execute(&mut *tx)

@@ -128,6 +128,7 @@ fn user_message(e: ServiceError) -> Result<(String, StatusCode), WebError> {
     match e {
         ServiceError::Internal(e) => Err(WebError::Internal(e)),
         ServiceError::Throttled(m) => Ok((m, StatusCode::TOO_MANY_REQUESTS)),
+        ServiceError::Unavailable(m) => Ok((m, StatusCode::SERVICE_UNAVAILABLE)),
         other => Ok((other.to_string(), StatusCode::UNPROCESSABLE_ENTITY)),
     }
 }

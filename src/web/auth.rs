@@ -195,6 +195,18 @@ async fn login(
                 StatusCode::UNAUTHORIZED,
             )
         }
+        LoginOutcome::DirectoryUnavailable => {
+            let msg = "We can't reach your organisation's directory right now, so your password could not be checked. Please try again in a few minutes.";
+            render_login(
+                &tenant,
+                &csrf,
+                next.as_deref(),
+                &identifier,
+                None,
+                Some(msg),
+                StatusCode::SERVICE_UNAVAILABLE,
+            )
+        }
         LoginOutcome::Throttled => {
             let msg = "Too many sign-in attempts. Wait an hour and try again, or ask your administrator for help.";
             render_login(

@@ -25,6 +25,8 @@ pub enum WebError {
     TooMany(String),
     #[error("{0}")]
     TooLarge(String),
+    #[error("{0}")]
+    Unavailable(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -35,6 +37,7 @@ impl From<ServiceError> for WebError {
             ServiceError::Internal(e) => WebError::Internal(e),
             ServiceError::NotFound(m) => WebError::NotFoundMsg(m),
             ServiceError::Throttled(m) => WebError::TooMany(m),
+            ServiceError::Unavailable(m) => WebError::Unavailable(m),
             other => WebError::BadRequest(other.to_string()),
         }
     }
@@ -53,6 +56,11 @@ impl IntoResponse for WebError {
             WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, "That did not work", m.clone()),
             WebError::Csrf(m) => (StatusCode::FORBIDDEN, "Form not accepted", m.clone()),
             WebError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "Too large", m.clone()),
+            WebError::Unavailable(m) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Please try again later",
+                m.clone(),
+            ),
             WebError::TooMany(m) => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "Too many attempts",

@@ -279,7 +279,17 @@ async fn reset_submit(
                 .into_response())
         }
         Ok(Err(problem)) => link_problem_page(&tenant, problem),
-        Err(ServiceError::Policy(violation)) => {
+        // Latchkey's policy, the directory's policy, or the directory out of reach: the form
+        // again with the reason; the link stays usable.
+        Err(
+            e @ (ServiceError::Policy(_)
+            | ServiceError::DirectoryRefused(_)
+            | ServiceError::Unavailable(_)),
+        ) => {
+            let status = match e {
+                ServiceError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
             let username = match state.core.reset_state(&tenant, &secret).await? {
                 Ok(link) => link.account.username,
                 Err(problem) => return link_problem_page(&tenant, problem),
@@ -289,8 +299,8 @@ async fn reset_submit(
                 &tenant,
                 &csrf,
                 &username,
-                Some(&violation.to_string()),
-                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(&e.to_string()),
+                status,
             )
         }
         Err(e) => Err(e.into()),

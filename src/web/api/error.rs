@@ -101,6 +101,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::Throttled(m) => {
                 ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", m)
             }
+            ServiceError::Unavailable(m) => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m)
+            }
             other => ApiError::validation(other.to_string()),
         }
     }

@@ -1,0 +1,532 @@
+//! Directory-backed tenants: a tenant's LDAP directory holds its people's passwords. System
+//! administrators and operators connect it (directories live on internal networks); tenant
+//! administrators see the settings and may run the check and a sync. Accounts linked to the
+//! directory (`Account::directory_dn`) sign in by binding as themselves and get new passwords
+//! written there; everything else about them (lists, campaigns, audit) is as for local accounts.
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+use super::{Actor, AuditEntry, Caller, Core, Result, ServiceError};
+use crate::directory::client::BindOutcome;
+use crate::directory::{
+    self, CheckReport, Directory, DirectoryError, DirectorySettings, PasswordRefusal, Person,
+};
+use crate::secrets::StoredSecret;
+use crate::store::{self, Account, Tenant};
+
+const KEY: &str = "directory";
+const SYNC_KEY: &str = "directory_sync";
+
+/// What an administrator submitted: the settings and a new service password if one was typed
+/// (`None` or empty keeps the stored one, where that is allowed).
+pub struct DirectoryInput {
+    pub settings: DirectorySettings,
+    pub new_bind_password: Option<SecretString>,
+}
+
+/// The outcome of one sync, kept for the page and written to the audit log.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SyncReport {
+    pub at: i64,
+    pub millis: u64,
+    /// People the directory has (matched by the filter).
+    pub people: usize,
+    pub added: usize,
+    pub changed: usize,
+    pub disabled: usize,
+    pub unchanged: usize,
+    /// One line per person that could not be taken over (at most 50 kept), or the reason the
+    /// whole sync failed.
+    pub errors: Vec<String>,
+    pub ok: bool,
+}
+
+/// Whether new settings send the stored service password where the old ones did: same URL,
+/// security and extra CA. Anything else needs the password typed again.
+fn same_destination(old: &DirectorySettings, new: &DirectorySettings) -> bool {
+    old.url.trim().eq_ignore_ascii_case(new.url.trim())
+        && old.security == new.security
+        && old.extra_ca_pem.trim() == new.extra_ca_pem.trim()
+}
+
+/// A directory failure that is not about the password: logged in full, shown as "try later".
+fn unavailable(e: &DirectoryError) -> ServiceError {
+    tracing::warn!(error = %e, "directory operation failed");
+    ServiceError::Unavailable(
+        "We can't reach the directory right now, so the password was not changed. Please try again in a few minutes.".into(),
+    )
+}
+
+impl Core {
+    /// The tenant's directory settings, if it is connected to one.
+    pub async fn directory_settings(&self, tenant: &Tenant) -> Result<Option<DirectorySettings>> {
+        let scope = store::settings::tenant_scope(tenant.id);
+        match store::settings::get(&self.db, &scope, KEY).await? {
+            Some(json) => Ok(Some(
+                serde_json::from_str(&json).map_err(anyhow::Error::from)?,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// The client for `tenant_id`'s directory, or `None` for a local tenant.
+    pub(crate) async fn directory_of(&self, tenant_id: i64) -> Result<Option<Directory>> {
+        let scope = store::settings::tenant_scope(tenant_id);
+        let Some(json) = store::settings::get(&self.db, &scope, KEY).await? else {
+            return Ok(None);
+        };
+        let settings: DirectorySettings =
+            serde_json::from_str(&json).map_err(anyhow::Error::from)?;
+        let resolved = settings
+            .resolve(&self.master_key)
+            .map_err(|e| ServiceError::Invalid(format!("directory service password: {e}")))?;
+        Ok(Some(Directory::new(resolved)))
+    }
+
+    /// The directory an account's password lives in (it must be a directory account).
+    pub(crate) async fn directory_for(&self, account: &Account) -> Result<Directory> {
+        self.directory_of(account.tenant_id).await?.ok_or_else(|| {
+            ServiceError::Unavailable(
+                "This account belongs to a directory that is no longer connected; ask an administrator.".into(),
+            )
+        })
+    }
+
+    async fn may_configure_directory(&self, actor: &Actor) -> Result<()> {
+        if self.may_handle_system_admins(actor).await? {
+            Ok(())
+        } else {
+            Err(ServiceError::Invalid(
+                "Only a system administrator or an operator can change a directory connection (directories are on internal networks)."
+                    .into(),
+            ))
+        }
+    }
+
+    /// Connects `tenant` to a directory, or changes the connection.
+    pub async fn save_directory<'a>(
+        &self,
+        caller: impl Into<Caller<'a>>,
+        tenant: &Tenant,
+        input: DirectoryInput,
+    ) -> Result<DirectorySettings> {
+        let Caller { actor, ip } = caller.into();
+        self.may_configure_directory(actor).await?;
+        let by_operator = matches!(actor, Actor::Cli | Actor::System);
+        if let (Some(pw), false) = (&input.new_bind_password, by_operator) {
+            if !pw.expose_secret().is_empty()
+                && !matches!(
+                    StoredSecret::from_input(pw, &self.master_key),
+                    StoredSecret::Encrypted(_)
+                )
+            {
+                return Err(ServiceError::Invalid(
+                    "service password: enter the password itself. References (env:…, file:…) can only be set on the server, with `latchkey directory set`.".into(),
+                ));
+            }
+        }
+        let stored = self.directory_settings(tenant).await?;
+        let mut next = input.settings.clone();
+        next.bind_password = match (&input.new_bind_password, &stored) {
+            (Some(pw), _) if !pw.expose_secret().is_empty() => {
+                Some(StoredSecret::from_input(pw, &self.master_key).to_stored())
+            }
+            (_, Some(old)) if same_destination(old, &next) => old.bind_password.clone(),
+            (_, Some(old)) if old.bind_password.is_some() => {
+                return Err(ServiceError::Invalid(
+                    "The URL, security mode or CA changed: enter the service password again, so the stored one is never sent where it wasn't meant to go.".into(),
+                ))
+            }
+            _ => None,
+        };
+        next.validate()?;
+        if next.bind_dn.trim().is_empty() || next.bind_password.is_none() {
+            return Err(ServiceError::Invalid(
+                "service account: a DN and a password are needed (Latchkey searches people and writes passwords as this account)."
+                    .into(),
+            ));
+        }
+        let json = serde_json::to_string(&next).map_err(anyhow::Error::from)?;
+        let scope = store::settings::tenant_scope(tenant.id);
+        store::settings::put(&self.db, &scope, KEY, &json, self.now()).await?;
+        self.audit(AuditEntry {
+            tenant_id: Some(tenant.id),
+            actor,
+            action: "directory.saved",
+            target: Some(&tenant.slug),
+            ip,
+            outcome: "success",
+            detail: serde_json::json!({
+                "url": next.url, "security": next.security, "base_dn": next.base_dn,
+                "bind_dn": next.bind_dn,
+                "password_changed": input.new_bind_password.as_ref().is_some_and(|p| !p.expose_secret().is_empty()),
+            }),
+        })
+        .await;
+        Ok(next)
+    }
+
+    /// Disconnects `tenant` from its directory. Its directory accounts stay (disabled, with
+    /// their audit trail); they can't sign in until a directory is connected again.
+    pub async fn remove_directory<'a>(
+        &self,
+        caller: impl Into<Caller<'a>>,
+        tenant: &Tenant,
+    ) -> Result<()> {
+        let Caller { actor, ip } = caller.into();
+        self.may_configure_directory(actor).await?;
+        let scope = store::settings::tenant_scope(tenant.id);
+        store::settings::delete(&self.db, &scope, KEY).await?;
+        self.audit(AuditEntry {
+            tenant_id: Some(tenant.id),
+            actor,
+            action: "directory.removed",
+            target: Some(&tenant.slug),
+            ip,
+            outcome: "success",
+            detail: serde_json::json!({}),
+        })
+        .await;
+        Ok(())
+    }
+
+    /// "Check directory connection", with the stored settings. Recorded in the audit log.
+    pub async fn check_directory<'a>(
+        &self,
+        caller: impl Into<Caller<'a>>,
+        tenant: &Tenant,
+        lookup: Option<&str>,
+        verify_write: bool,
+    ) -> Result<CheckReport> {
+        let Caller { actor, ip } = caller.into();
+        let dir = self.directory_of(tenant.id).await?.ok_or_else(|| {
+            ServiceError::NotFound("this organisation is not connected to a directory".into())
+        })?;
+        let lookup = lookup.map(str::trim).filter(|l| !l.is_empty());
+        let report = directory::check::run(&dir.resolved, lookup, verify_write).await;
+        self.audit(AuditEntry {
+            tenant_id: Some(tenant.id),
+            actor,
+            action: "directory.checked",
+            target: Some(&tenant.slug),
+            ip,
+            outcome: if report.ok { "success" } else { "failure" },
+            detail: serde_json::json!({ "summary": report.summary, "people": report.people }),
+        })
+        .await;
+        Ok(report)
+    }
+
+    /// The last sync's report, if any.
+    pub async fn last_directory_sync(&self, tenant: &Tenant) -> Result<Option<SyncReport>> {
+        let scope = store::settings::tenant_scope(tenant.id);
+        Ok(store::settings::get(&self.db, &scope, SYNC_KEY)
+            .await?
+            .and_then(|json| serde_json::from_str(&json).ok()))
+    }
+
+    /// "Sync now": reads every person of the directory and brings the tenant's directory
+    /// accounts in line (added, changed, disabled). The report is kept for the page and audited.
+    pub async fn sync_directory<'a>(
+        &self,
+        caller: impl Into<Caller<'a>>,
+        tenant: &Tenant,
+    ) -> Result<SyncReport> {
+        let Caller { actor, ip } = caller.into();
+        let dir = self.directory_of(tenant.id).await?.ok_or_else(|| {
+            ServiceError::NotFound("this organisation is not connected to a directory".into())
+        })?;
+        let started = std::time::Instant::now();
+        let now = self.now();
+        let mut report = match dir.all_people().await {
+            Ok(people) => {
+                let admin_group = !dir.resolved.settings.admin_group_dn.trim().is_empty();
+                let keeps_reset_email = dir.resolved.settings.mapping.reset_email.trim().is_empty();
+                let existing = store::directory::accounts_of(&self.db, tenant.id).await?;
+                let plan = super::directory_sync::plan(
+                    &existing,
+                    &people,
+                    super::directory_sync::Rules {
+                        full: true,
+                        admin_group,
+                        keeps_reset_email,
+                    },
+                );
+                store::directory::apply(&self.db, tenant.id, &plan.ops, now).await?;
+                plan.report
+            }
+            Err(e) => SyncReport {
+                errors: vec![e.to_string()],
+                ..SyncReport::default()
+            },
+        };
+        report.at = now;
+        report.millis = started.elapsed().as_millis() as u64;
+        let json = serde_json::to_string(&report).map_err(anyhow::Error::from)?;
+        let scope = store::settings::tenant_scope(tenant.id);
+        store::settings::put(&self.db, &scope, SYNC_KEY, &json, now).await?;
+        self.audit(AuditEntry {
+            tenant_id: Some(tenant.id),
+            actor,
+            action: "directory.synced",
+            target: Some(&tenant.slug),
+            ip,
+            outcome: if report.ok { "success" } else { "failure" },
+            detail: serde_json::json!({
+                "people": report.people, "added": report.added, "changed": report.changed,
+                "disabled": report.disabled, "errors": report.errors.len(),
+                "first_error": report.errors.first(),
+            }),
+        })
+        .await;
+        Ok(report)
+    }
+
+    /// Syncs every directory whose interval has passed (called by the delivery worker). A
+    /// counter per tenant and interval makes sure only one instance syncs.
+    pub async fn sync_due_directories(&self) -> Result<usize> {
+        let mut n = 0;
+        for tenant in store::tenants::list(&self.db).await? {
+            let Some(settings) = self.directory_settings(&tenant).await? else {
+                continue;
+            };
+            if settings.sync_interval_mins == 0 || !tenant.enabled {
+                continue;
+            }
+            let window = i64::from(settings.sync_interval_mins) * 60;
+            let key = format!("directory-sync:{}", tenant.id);
+            if store::rate_limit::hit(&self.db, &key, window, self.now()).await? != 1 {
+                continue;
+            }
+            if let Err(e) = self.sync_directory(&Actor::System, &tenant).await {
+                tracing::warn!(tenant = tenant.slug, error = %e, "directory sync failed");
+            }
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// A person of `tenant`'s directory not synced yet (a new hire signing in before the next
+    /// sync): looked up by username or address and taken over as an account. `Ok(None)` when the
+    /// tenant has no directory or the directory has no such person.
+    pub(crate) async fn directory_newcomer(
+        &self,
+        tenant: &Tenant,
+        identifier: &str,
+    ) -> Result<Option<Account>, DirectoryError> {
+        let dir = match self.directory_of(tenant.id).await {
+            Ok(Some(d)) => d,
+            Ok(None) => return Ok(None),
+            Err(e) => return Err(DirectoryError::Config(e.to_string())),
+        };
+        let Some(person) = dir.find_person(identifier).await? else {
+            return Ok(None);
+        };
+        self.take_over(tenant, &dir, person)
+            .await
+            .map_err(|e| DirectoryError::Config(e.to_string()))
+    }
+
+    async fn take_over(
+        &self,
+        tenant: &Tenant,
+        dir: &Directory,
+        person: Person,
+    ) -> Result<Option<Account>> {
+        let existing =
+            store::directory::candidates(
+            &self.db,
+            tenant.id,
+            &person.stable_id,
+            &person.username,
+            person.email.as_deref(),
+        )
+        .await?;
+        let plan = super::directory_sync::plan(
+            &existing,
+            std::slice::from_ref(&person),
+            super::directory_sync::Rules {
+                full: false,
+                admin_group: !dir.resolved.settings.admin_group_dn.trim().is_empty(),
+                keeps_reset_email: dir.resolved.settings.mapping.reset_email.trim().is_empty(),
+            },
+        );
+        if !plan.report.errors.is_empty() {
+            tracing::warn!(tenant = tenant.slug, errors = ?plan.report.errors, "directory person not taken over");
+            return Ok(None);
+        }
+        store::directory::apply(&self.db, tenant.id, &plan.ops, self.now()).await?;
+        Ok(store::directory::by_directory_id(&self.db, tenant.id, &person.stable_id).await?)
+    }
+}
+
+/// The directory's refusal of a new password, in words.
+pub fn refusal_text(r: &PasswordRefusal) -> String {
+    match r {
+        PasswordRefusal::TooShort => {
+            "The directory refused the new password: it is too short for the directory's password policy.".into()
+        }
+        PasswordRefusal::InHistory => {
+            "The directory refused the new password: it was used recently. Choose one you haven't used before.".into()
+        }
+        PasswordRefusal::InsufficientQuality => {
+            "The directory refused the new password: it does not meet the directory's quality rules.".into()
+        }
+        PasswordRefusal::TooYoung => {
+            "The directory refused the change: the password was changed too recently. Try again later.".into()
+        }
+        PasswordRefusal::Other(text) => format!("The directory refused the new password: {text}"),
+    }
+}
+
+impl Core {
+    /// Checks a directory account's password by binding as the person.
+    pub(crate) async fn directory_verify(
+        &self,
+        account: &Account,
+        password: &SecretString,
+    ) -> Result<BindOutcome, DirectoryError> {
+        let dn = account.directory_dn.as_deref().unwrap_or_default();
+        let dir = match self.directory_of(account.tenant_id).await {
+            Ok(Some(d)) => d,
+            Ok(None) => {
+                return Err(DirectoryError::Config(
+                    "the tenant is no longer connected to a directory".into(),
+                ))
+            }
+            Err(e) => return Err(DirectoryError::Config(e.to_string())),
+        };
+        dir.verify_password(dn, password).await
+    }
+
+    /// Writes a new password for a directory account as the service account (reset, admin
+    /// reset, temporary password). A refusal comes back in words; an outage as `Unavailable`.
+    pub(crate) async fn directory_set_password(
+        &self,
+        account: &Account,
+        new: &SecretString,
+        must_change: bool,
+    ) -> Result<()> {
+        let dir = self.directory_for(account).await?;
+        let dn = account.directory_dn.as_deref().unwrap_or_default();
+        dir.set_password(dn, new, must_change)
+            .await
+            .map_err(|e| directory_error(&e))
+    }
+
+    /// Changes a directory account's password as the person (old and new), so the directory's
+    /// own rules for people apply.
+    pub(crate) async fn directory_change_own(
+        &self,
+        account: &Account,
+        old: &SecretString,
+        new: &SecretString,
+    ) -> Result<()> {
+        let dir = self.directory_for(account).await?;
+        let dn = account.directory_dn.as_deref().unwrap_or_default();
+        dir.change_own_password(dn, old, new)
+            .await
+            .map_err(|e| directory_error(&e))
+    }
+}
+
+/// A directory error as the person should see it.
+pub(crate) fn directory_error(e: &DirectoryError) -> ServiceError {
+    match e {
+        DirectoryError::Refused(r) => ServiceError::DirectoryRefused(refusal_text(r)),
+        DirectoryError::WrongPassword => ServiceError::WrongPassword,
+        other => unavailable(other),
+    }
+}
+
+impl Core {
+    /// Refuses a console/API/CLI change of a field the directory owns (it would be overwritten
+    /// by the next sync): name, e-mail, status, the reset address when an attribute holds it, the
+    /// role when the admin group decides it. Unchanged values pass (forms send every field).
+    pub(crate) async fn refuse_directory_fields(
+        &self,
+        tenant: &Tenant,
+        account: &Account,
+        changes: Option<&super::AccountChanges>,
+        status: Option<crate::domain::AccountStatus>,
+    ) -> Result<()> {
+        let settings = self.directory_settings(tenant).await?.unwrap_or_default();
+        let mut owned = Vec::new();
+        if let Some(c) = changes {
+            if c.display_name.as_ref().is_some_and(|d| d.as_str() != account.display_name) {
+                owned.push("display name");
+            }
+            if c.email.as_ref().is_some_and(|e| {
+                e.as_ref().map(|e| e.as_str()) != account.email.as_deref()
+            }) {
+                owned.push("e-mail address");
+            }
+            if !settings.mapping.reset_email.trim().is_empty()
+                && c.reset_email.as_ref().is_some_and(|e| {
+                    e.as_ref().map(|e| e.as_str()) != account.reset_email.as_deref()
+                })
+            {
+                owned.push("reset address");
+            }
+            if !settings.admin_group_dn.trim().is_empty()
+                && c.role.is_some_and(|r| r != account.role)
+            {
+                owned.push("role (membership of the admin group)");
+            }
+        }
+        if status.is_some_and(|s| s != account.status) {
+            owned.push("status");
+        }
+        if owned.is_empty() {
+            return Ok(());
+        }
+        Err(ServiceError::Invalid(format!(
+            "{} come{} from the directory: change {} there (the next sync brings it here).",
+            owned.join(", "),
+            if owned.len() == 1 { "s" } else { "" },
+            if owned.len() == 1 { "it" } else { "them" },
+        )))
+    }
+}
+
+impl Core {
+    /// Reads a directory account's person again and brings the account in line (as a sync of
+    /// one would). `Ok(None)` when the person is gone (the account is then disabled).
+    pub(crate) async fn directory_refresh(
+        &self,
+        tenant: &Tenant,
+        account: &Account,
+    ) -> Result<Option<Account>, DirectoryError> {
+        let dir = match self.directory_of(tenant.id).await {
+            Ok(Some(d)) => d,
+            Ok(None) => return Ok(None),
+            Err(e) => return Err(DirectoryError::Config(e.to_string())),
+        };
+        let dn = account.directory_dn.as_deref().unwrap_or_default();
+        let internal = |e: ServiceError| DirectoryError::Config(e.to_string());
+        let person = match dir.person_at(dn).await? {
+            Some(p) => Some(p),
+            // Moved (a new DN): found again by name, if the stable id says it's them.
+            None => dir.find_person(&account.username).await?,
+        };
+        match person {
+            Some(person) if Some(&person.stable_id) == account.directory_id.as_ref() => {
+                let taken = self.take_over(tenant, &dir, person).await.map_err(internal)?;
+                Ok(taken.filter(|a| a.is_active()))
+            }
+            // Gone, or another person at that DN now: disabled until a sync finds them.
+            _ => {
+                store::directory::apply(
+                    &self.db,
+                    tenant.id,
+                    &[store::directory::SyncOp::Disable { id: account.id }],
+                    self.now(),
+                )
+                .await
+                .map_err(|e| internal(e.into()))?;
+                Ok(None)
+            }
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! Planning a sync: which accounts the directory's people become. Pure (no I/O), so the rules
+//! are tested without a server; `store::directory::apply` writes the plan in one transaction.
+//!
+//! Rules: a person is linked to an account by the stable id; the first time, by username to a
+//! local account that is not linked yet (never a system administrator: they stay local, so a
+//! directory can't lock out or take over the people who run Latchkey). Directory fields
+//! (username, name, addresses, DN, disabled state, and the role when an admin group is set) are
+//! copied over; linked accounts whose person is gone are disabled, never deleted.
+
+use std::collections::{HashMap, HashSet};
+
+use super::directory::SyncReport;
+use crate::directory::Person;
+use crate::domain::{AccountStatus, EmailAddress, Role, Username};
+pub use crate::store::directory::{Fields, SyncOp};
+use crate::store::Account;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Rules {
+    /// The people are the whole directory: linked accounts not among them are disabled.
+    pub full: bool,
+    /// An admin group is set: members are tenant administrators, others users.
+    pub admin_group: bool,
+    /// No reset-address attribute is mapped: the address stays Latchkey's (people set it).
+    pub keeps_reset_email: bool,
+}
+
+pub struct Plan {
+    pub ops: Vec<SyncOp>,
+    pub report: SyncReport,
+}
+
+const MAX_ERRORS: usize = 50;
+
+fn lower(s: &str) -> String {
+    s.to_lowercase()
+}
+
+pub fn plan(existing: &[Account], people: &[Person], rules: Rules) -> Plan {
+    let mut report = SyncReport {
+        people: people.len(),
+        ok: true,
+        ..SyncReport::default()
+    };
+    let mut errors = Vec::new();
+    let by_id: HashMap<&str, &Account> = existing
+        .iter()
+        .filter_map(|a| a.directory_id.as_deref().map(|d| (d, a)))
+        .collect();
+    let by_name: HashMap<&str, &Account> =
+        existing.iter().map(|a| (a.username.as_str(), a)).collect();
+    let mut emails: HashMap<String, i64> = existing
+        .iter()
+        .filter_map(|a| a.email.as_deref().map(|e| (lower(e), a.id)))
+        .collect();
+    let mut seen_ids: HashSet<String> = HashSet::new();
+    let mut seen_names: HashSet<String> = HashSet::new();
+    let mut matched: HashSet<i64> = HashSet::new();
+    let mut ops = Vec::new();
+    let mut next_new = -1i64;
+    for p in people {
+        let who = if p.username.is_empty() { &p.dn } else { &p.username };
+        if p.username.trim().is_empty() || p.stable_id.is_empty() {
+            errors.push(format!("{who}: no username or stable id in the directory"));
+            continue;
+        }
+        // Lookups use the canonical forms (usernames lowercased, address domains lowercased).
+        let Ok(username) = Username::parse(&p.username) else {
+            errors.push(format!(
+                "{who}: the username is not one Latchkey accepts (1–64 characters, no spaces or @)"
+            ));
+            continue;
+        };
+        let email = p
+            .email
+            .as_deref()
+            .and_then(|e| EmailAddress::parse(e).ok())
+            .map(|e| e.as_str().to_owned());
+        let reset_email = p
+            .reset_email
+            .as_deref()
+            .and_then(|e| EmailAddress::parse(e).ok())
+            .map(|e| e.as_str().to_owned());
+        let canonical = Person {
+            username: username.as_str().to_owned(),
+            email,
+            reset_email,
+            ..p.clone()
+        };
+        let p = &canonical;
+        if !seen_ids.insert(p.stable_id.clone()) || !seen_names.insert(p.username.clone()) {
+            errors.push(format!(
+                "{who}: another person of the directory has the same username or id"
+            ));
+            continue;
+        }
+        let account = match (by_id.get(p.stable_id.as_str()), by_name.get(p.username.as_str())) {
+            (Some(a), Some(b)) if a.id != b.id => {
+                errors.push(format!(
+                    "{who}: the username is used by another account ({})",
+                    b.username
+                ));
+                continue;
+            }
+            (Some(a), _) => Some(*a),
+            (None, Some(b)) if b.directory_id.is_some() => {
+                errors.push(format!(
+                    "{who}: the username belongs to another person of the directory (renamed?); it is taken over once that person's new name is synced"
+                ));
+                continue;
+            }
+            (None, Some(b)) if b.role == Role::SystemAdmin => {
+                errors.push(format!(
+                    "{who}: a system administrator has this username; system administrators stay local accounts"
+                ));
+                continue;
+            }
+            (None, Some(b)) => Some(*b),
+            (None, None) => None,
+        };
+        let own_id = account.map_or_else(
+            || {
+                next_new -= 1;
+                next_new
+            },
+            |a| a.id,
+        );
+        if let Some(email) = &p.email {
+            match emails.get(&lower(email)) {
+                Some(holder) if *holder != own_id => {
+                    errors.push(format!(
+                        "{who}: the e-mail address {email} is already another account's"
+                    ));
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        if let Some(a) = account {
+            if let Some(old) = &a.email {
+                if emails.get(&lower(old)) == Some(&a.id) {
+                    emails.remove(&lower(old));
+                }
+            }
+        }
+        if let Some(email) = &p.email {
+            emails.insert(lower(email), own_id);
+        }
+        let role = match (rules.admin_group, account) {
+            (true, _) if p.is_admin => Role::TenantAdmin,
+            (true, _) => Role::User,
+            (false, Some(a)) => a.role,
+            (false, None) => Role::User,
+        };
+        let fields = Fields {
+            username: p.username.clone(),
+            display_name: p.display_name.clone(),
+            email: p.email.clone(),
+            reset_email: (!rules.keeps_reset_email).then(|| p.reset_email.clone()),
+            directory_id: p.stable_id.clone(),
+            directory_dn: p.dn.clone(),
+            role,
+            status: if p.disabled {
+                AccountStatus::Disabled
+            } else {
+                AccountStatus::Active
+            },
+        };
+        match account {
+            None => {
+                report.added += 1;
+                ops.push(SyncOp::Insert(fields));
+            }
+            Some(a) => {
+                matched.insert(a.id);
+                let link = a.directory_id.is_none();
+                let address_changed = a.email != fields.email
+                    || fields.reset_email.as_ref().is_some_and(|r| *r != a.reset_email);
+                let differs = link
+                    || address_changed
+                    || a.username != fields.username
+                    || a.display_name != fields.display_name
+                    || a.directory_dn.as_deref() != Some(fields.directory_dn.as_str())
+                    || a.role != fields.role
+                    || a.status != fields.status;
+                if !differs {
+                    report.unchanged += 1;
+                    continue;
+                }
+                if a.status == AccountStatus::Active && fields.status == AccountStatus::Disabled {
+                    report.disabled += 1;
+                } else {
+                    report.changed += 1;
+                }
+                ops.push(SyncOp::Update {
+                    id: a.id,
+                    cancel_links: address_changed || fields.status == AccountStatus::Disabled,
+                    link,
+                    fields,
+                });
+            }
+        }
+    }
+    if rules.full {
+        for a in existing {
+            if a.directory_id.is_some()
+                && !matched.contains(&a.id)
+                && a.status == AccountStatus::Active
+            {
+                report.disabled += 1;
+                ops.push(SyncOp::Disable { id: a.id });
+            }
+        }
+    }
+    errors.truncate(MAX_ERRORS);
+    report.errors = errors;
+    // Disabling first frees nothing (usernames stay), but keeps a rename's update from racing
+    // an insert: updates before inserts.
+    ops.sort_by_key(|op| match op {
+        SyncOp::Disable { .. } => 0,
+        SyncOp::Update { .. } => 1,
+        SyncOp::Insert(_) => 2,
+    });
+    Plan { ops, report }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,162 @@
+//! Directory accounts: the rows a sync reads and the plan it writes (one transaction).
+
+use super::accounts::{Row, COLUMNS};
+use super::{Account, Db, Result};
+use crate::clock::Timestamp;
+use crate::domain::{AccountStatus, Role};
+
+/// An account's fields as the directory says they should be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fields {
+    pub username: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    /// `None`: keep the stored one.
+    pub reset_email: Option<Option<String>>,
+    pub directory_id: String,
+    pub directory_dn: String,
+    pub role: Role,
+    pub status: AccountStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncOp {
+    Insert(Fields),
+    Update {
+        id: i64,
+        fields: Fields,
+        /// Linked now: a local password hash is dropped (the directory holds the password).
+        link: bool,
+        /// An address changed or the account is disabled: outstanding reset links die.
+        cancel_links: bool,
+    },
+    Disable {
+        id: i64,
+    },
+}
+
+/// Every account of the tenant (a sync compares them all with the directory).
+pub async fn accounts_of(db: &Db, tenant_id: i64) -> Result<Vec<Account>> {
+    let sql = format!("SELECT {COLUMNS} FROM accounts WHERE tenant_id = $1 ORDER BY id");
+    let rows: Vec<Row> = sqlx::query_as(&sql)
+        .bind(tenant_id)
+        .fetch_all(&db.read)
+        .await?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
+/// The accounts one person could be or collide with: same stable id, username or address.
+pub async fn candidates(
+    db: &Db,
+    tenant_id: i64,
+    stable_id: &str,
+    username: &str,
+    email: Option<&str>,
+) -> Result<Vec<Account>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM accounts WHERE tenant_id = $1 AND (directory_id = $2 OR username = $3 OR LOWER(email) = LOWER($4))"
+    );
+    let rows: Vec<Row> = sqlx::query_as(&sql)
+        .bind(tenant_id)
+        .bind(stable_id)
+        .bind(username)
+        .bind(email.unwrap_or(""))
+        .fetch_all(&db.read)
+        .await?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
+pub async fn by_directory_id(db: &Db, tenant_id: i64, directory_id: &str) -> Result<Option<Account>> {
+    let sql = format!("SELECT {COLUMNS} FROM accounts WHERE tenant_id = $1 AND directory_id = $2");
+    let row: Option<Row> = sqlx::query_as(&sql)
+        .bind(tenant_id)
+        .bind(directory_id)
+        .fetch_optional(&db.read)
+        .await?;
+    Ok(row.map(Into::into))
+}
+
+/// Writes a sync plan in one transaction: all of it or, on any error, none.
+pub async fn apply(db: &Db, tenant_id: i64, ops: &[SyncOp], now: Timestamp) -> Result<()> {
+    if ops.is_empty() {
+        return Ok(());
+    }
+    let mut tx = db.write.begin().await?;
+    for op in ops {
+        match op {
+            SyncOp::Disable { id } => {
+                disable(&mut tx, *id, now).await?;
+            }
+            SyncOp::Update {
+                id,
+                fields,
+                link,
+                cancel_links,
+            } => {
+                let f: &Fields = fields;
+                sqlx::query(
+                    "UPDATE accounts SET username = $2, display_name = $3, email = $4, \
+                     reset_email = CASE WHEN $5 = 1 THEN $6 ELSE reset_email END, directory_id = $7, \
+                     directory_dn = $8, role = $9, status = $10, \
+                     password_hash = CASE WHEN $11 = 1 THEN NULL ELSE password_hash END, updated_at = $12 \
+                     WHERE id = $1",
+                )
+                .bind(id)
+                .bind(&f.username)
+                .bind(&f.display_name)
+                .bind(f.email.as_deref())
+                .bind(i64::from(f.reset_email.is_some()))
+                .bind(f.reset_email.clone().flatten())
+                .bind(&f.directory_id)
+                .bind(&f.directory_dn)
+                .bind(f.role.as_str())
+                .bind(f.status.as_str())
+                .bind(i64::from(*link))
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                if f.status == AccountStatus::Disabled {
+                    disable(&mut tx, *id, now).await?;
+                } else if *cancel_links {
+                    super::reset::cancel_for_account(&mut *tx, *id, now).await?;
+                }
+            }
+            SyncOp::Insert(f) => {
+                sqlx::query(
+                    "INSERT INTO accounts (tenant_id, username, display_name, email, reset_email, role, status, \
+                     directory_id, directory_dn, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+                )
+                .bind(tenant_id)
+                .bind(&f.username)
+                .bind(&f.display_name)
+                .bind(f.email.as_deref())
+                .bind(f.reset_email.clone().flatten())
+                .bind(f.role.as_str())
+                .bind(f.status.as_str())
+                .bind(&f.directory_id)
+                .bind(&f.directory_dn)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Disables an account: its sessions end and its reset links die.
+async fn disable(tx: &mut sqlx::Transaction<'_, sqlx::Any>, id: i64, now: Timestamp) -> Result<()> {
+    sqlx::query("UPDATE accounts SET status = 'disabled', updated_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    super::reset::cancel_for_account(&mut **tx, id, now).await?;
+    Ok(())
+}
