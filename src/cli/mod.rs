@@ -5,6 +5,7 @@
 mod api_keys;
 mod audit;
 mod campaigns;
+mod directory;
 mod input;
 mod mail;
 mod output;
@@ -28,6 +29,7 @@ use crate::service::Core;
 use api_keys::{api_key_command, ApiKeyCommand};
 use audit::{audit_log_command, AuditLogArgs};
 use campaigns::{campaign_command, reset_command, CampaignCommand, ResetCommand};
+use directory::{directory_command, DirectoryCommand};
 use mail::{mail_log_command, task_command, MailLogArgs, TaskCommand};
 use output::Out;
 use smtp::{smtp_command, SmtpCommand};
@@ -90,6 +92,10 @@ enum Command {
     /// Show, change and check the SMTP settings mail is sent with.
     #[command(subcommand)]
     Smtp(SmtpCommand),
+    /// Connect a tenant to an LDAP directory (its people's passwords live there), check the
+    /// connection and sync its people.
+    #[command(subcommand)]
+    Directory(DirectoryCommand),
     /// Look into the outbox: list, show, redo and cancel queued mail ("tasks").
     ///
     /// Every mail Latchkey sends is first queued as a task, then delivered by the worker of a
@@ -206,6 +212,9 @@ async fn run(cli: Cli, out: Out) -> anyhow::Result<()> {
         }
         Command::User(cmd) => with_core(config, async |c| user_command(c, cmd, out).await).await,
         Command::Smtp(cmd) => with_core(config, async |c| smtp_command(c, cmd, out).await).await,
+        Command::Directory(cmd) => {
+            with_core(config, async |c| directory_command(c, cmd, out).await).await
+        }
         Command::Task(cmd) => with_core(config, async |c| task_command(c, cmd, out).await).await,
         Command::MailLog(args) => {
             with_core(config, async |c| mail_log_command(c, args, out).await).await

@@ -6,9 +6,9 @@ use secrecy::{ExposeSecret, SecretString};
 use super::accounts::password_context;
 use super::login_limits::{self, TenantCap};
 use super::{Actor, AuditEntry, Core, Result, ServiceError};
+use crate::directory::client::BindOutcome;
 use crate::domain::policy::{normalize, PolicyViolation};
 use crate::domain::token::{self, hash_presented, new_token, TokenHash};
-use crate::directory::client::BindOutcome;
 use crate::domain::{DisplayName, EmailAddress, Identifier, IdentifierKind, Role, Username};
 use crate::mail::templates::MailKind;
 use crate::passwords::Verified;
@@ -94,7 +94,10 @@ impl Core {
             Some(a) => Some(a),
             // A directory person not synced yet signs in as well (taken over now).
             None if !matches!(identifier.kind(), IdentifierKind::Unmatchable) => {
-                match self.directory_newcomer(tenant, identifier.canonical()).await {
+                match self
+                    .directory_newcomer(tenant, identifier.canonical())
+                    .await
+                {
                     Ok(found) => found,
                     Err(e) => {
                         tracing::warn!(tenant = tenant.slug, error = %e, "directory lookup failed at sign-in");

@@ -334,8 +334,7 @@ impl Core {
         dir: &Directory,
         person: Person,
     ) -> Result<Option<Account>> {
-        let existing =
-            store::directory::candidates(
+        let existing = store::directory::candidates(
             &self.db,
             tenant.id,
             &person.stable_id,
@@ -454,12 +453,16 @@ impl Core {
         let settings = self.directory_settings(tenant).await?.unwrap_or_default();
         let mut owned = Vec::new();
         if let Some(c) = changes {
-            if c.display_name.as_ref().is_some_and(|d| d.as_str() != account.display_name) {
+            if c.display_name
+                .as_ref()
+                .is_some_and(|d| d.as_str() != account.display_name)
+            {
                 owned.push("display name");
             }
-            if c.email.as_ref().is_some_and(|e| {
-                e.as_ref().map(|e| e.as_str()) != account.email.as_deref()
-            }) {
+            if c.email
+                .as_ref()
+                .is_some_and(|e| e.as_ref().map(|e| e.as_str()) != account.email.as_deref())
+            {
                 owned.push("e-mail address");
             }
             if !settings.mapping.reset_email.trim().is_empty()
@@ -512,7 +515,10 @@ impl Core {
         };
         match person {
             Some(person) if Some(&person.stable_id) == account.directory_id.as_ref() => {
-                let taken = self.take_over(tenant, &dir, person).await.map_err(internal)?;
+                let taken = self
+                    .take_over(tenant, &dir, person)
+                    .await
+                    .map_err(internal)?;
                 Ok(taken.filter(|a| a.is_active()))
             }
             // Gone, or another person at that DN now: disabled until a sync finds them.

@@ -59,7 +59,11 @@ pub fn plan(existing: &[Account], people: &[Person], rules: Rules) -> Plan {
     let mut ops = Vec::new();
     let mut next_new = -1i64;
     for p in people {
-        let who = if p.username.is_empty() { &p.dn } else { &p.username };
+        let who = if p.username.is_empty() {
+            &p.dn
+        } else {
+            &p.username
+        };
         if p.username.trim().is_empty() || p.stable_id.is_empty() {
             errors.push(format!("{who}: no username or stable id in the directory"));
             continue;
@@ -94,7 +98,10 @@ pub fn plan(existing: &[Account], people: &[Person], rules: Rules) -> Plan {
             ));
             continue;
         }
-        let account = match (by_id.get(p.stable_id.as_str()), by_name.get(p.username.as_str())) {
+        let account = match (
+            by_id.get(p.stable_id.as_str()),
+            by_name.get(p.username.as_str()),
+        ) {
             (Some(a), Some(b)) if a.id != b.id => {
                 errors.push(format!(
                     "{who}: the username is used by another account ({})",
@@ -175,7 +182,10 @@ pub fn plan(existing: &[Account], people: &[Person], rules: Rules) -> Plan {
                 matched.insert(a.id);
                 let link = a.directory_id.is_none();
                 let address_changed = a.email != fields.email
-                    || fields.reset_email.as_ref().is_some_and(|r| *r != a.reset_email);
+                    || fields
+                        .reset_email
+                        .as_ref()
+                        .is_some_and(|r| *r != a.reset_email);
                 let differs = link
                     || address_changed
                     || a.username != fields.username

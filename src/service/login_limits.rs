@@ -185,7 +185,10 @@ impl Core {
             if info.account.in_directory() {
                 use crate::directory::client::BindOutcome;
                 match self.directory_verify(&info.account, &current).await {
-                    Ok(b) => (false, matches!(b, BindOutcome::Ok | BindOutcome::MustChange)),
+                    Ok(b) => (
+                        false,
+                        matches!(b, BindOutcome::Ok | BindOutcome::MustChange),
+                    ),
                     Err(e) => {
                         tracing::warn!(error = %e, "directory bind failed checking a current password");
                         return Err(ServiceError::Unavailable(

@@ -66,7 +66,11 @@ pub async fn candidates(
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
-pub async fn by_directory_id(db: &Db, tenant_id: i64, directory_id: &str) -> Result<Option<Account>> {
+pub async fn by_directory_id(
+    db: &Db,
+    tenant_id: i64,
+    directory_id: &str,
+) -> Result<Option<Account>> {
     let sql = format!("SELECT {COLUMNS} FROM accounts WHERE tenant_id = $1 AND directory_id = $2");
     let row: Option<Row> = sqlx::query_as(&sql)
         .bind(tenant_id)

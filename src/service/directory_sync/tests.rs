@@ -1,0 +1,226 @@
+use super::*;
+use crate::domain::{AccountStatus, Role};
+
+fn person(id: &str, uid: &str, mail: Option<&str>) -> Person {
+    Person {
+        dn: format!("uid={uid},ou=people,dc=example,dc=org"),
+        stable_id: id.into(),
+        username: uid.into(),
+        email: mail.map(Into::into),
+        reset_email: None,
+        display_name: uid.to_uppercase(),
+        disabled: false,
+        is_admin: false,
+    }
+}
+
+fn account(id: i64, uid: &str, mail: Option<&str>, dir: Option<&str>) -> Account {
+    Account {
+        id,
+        tenant_id: 1,
+        username: uid.into(),
+        display_name: uid.to_uppercase(),
+        email: mail.map(Into::into),
+        reset_email: None,
+        password_hash: dir.is_none().then(|| "$argon2id$x".into()),
+        status: AccountStatus::Active,
+        must_change_password: false,
+        role: Role::User,
+        password_changed_at: None,
+        temp_password_expires_at: None,
+        directory_id: dir.map(Into::into),
+        directory_dn: dir.map(|_| format!("uid={uid},ou=people,dc=example,dc=org")),
+        created_at: 0,
+        updated_at: 0,
+    }
+}
+
+const FULL: Rules = Rules {
+    full: true,
+    admin_group: false,
+    keeps_reset_email: true,
+};
+
+#[test]
+fn new_people_are_added_and_known_ones_left_alone() {
+    let existing = [account(1, "alice", Some("alice@example.org"), Some("u-1"))];
+    let people = [
+        person("u-1", "alice", Some("alice@example.org")),
+        person("u-2", "bob", Some("bob@example.org")),
+    ];
+    let plan = plan(&existing, &people, FULL);
+    assert_eq!(
+        (
+            plan.report.added,
+            plan.report.unchanged,
+            plan.report.changed
+        ),
+        (1, 1, 0)
+    );
+    assert!(
+        matches!(&plan.ops[..], [SyncOp::Insert(f)] if f.username == "bob" && f.directory_id == "u-2")
+    );
+}
+
+#[test]
+fn a_renamed_person_keeps_their_account_by_stable_id() {
+    let existing = [account(1, "alice", Some("alice@example.org"), Some("u-1"))];
+    let people = [person(
+        "u-1",
+        "alice.smith",
+        Some("alice.smith@example.org"),
+    )];
+    let plan = plan(&existing, &people, FULL);
+    assert_eq!(plan.report.changed, 1);
+    match &plan.ops[..] {
+        [SyncOp::Update {
+            id: 1,
+            fields,
+            link: false,
+            cancel_links: true,
+        }] => {
+            assert_eq!(fields.username, "alice.smith");
+            assert_eq!(fields.email.as_deref(), Some("alice.smith@example.org"));
+        }
+        other => panic!("unexpected plan {other:?}"),
+    }
+}
+
+#[test]
+fn people_gone_or_disabled_are_disabled_never_deleted() {
+    let existing = [
+        account(1, "alice", None, Some("u-1")),
+        account(2, "bob", None, Some("u-2")),
+        account(3, "local", None, None),
+    ];
+    let mut bob = person("u-2", "bob", None);
+    bob.disabled = true;
+    let plan = plan(&existing, &[bob], FULL);
+    assert_eq!(plan.report.disabled, 2, "{:?}", plan.ops);
+    assert!(plan.ops.contains(&SyncOp::Disable { id: 1 }));
+    assert!(plan.ops.iter().any(|op| matches!(op, SyncOp::Update { id: 2, fields, .. } if fields.status == AccountStatus::Disabled)));
+    // The local account is not the directory's to disable.
+    assert!(!plan
+        .ops
+        .iter()
+        .any(|op| matches!(op, SyncOp::Disable { id: 3 })));
+    // A partial plan (one person looked up) disables nobody else.
+    let partial = plan_partial(&existing);
+    assert_eq!(partial.report.disabled, 0);
+}
+
+fn plan_partial(existing: &[Account]) -> Plan {
+    plan(
+        existing,
+        &[person("u-2", "bob", None)],
+        Rules {
+            full: false,
+            ..FULL
+        },
+    )
+}
+
+#[test]
+fn a_local_account_is_linked_by_username_and_loses_its_local_hash() {
+    let existing = [account(7, "carol", Some("carol@example.org"), None)];
+    let plan = plan(
+        &existing,
+        &[person("u-3", "Carol", Some("carol@EXAMPLE.org"))],
+        FULL,
+    );
+    match &plan.ops[..] {
+        [SyncOp::Update {
+            id: 7,
+            link: true,
+            cancel_links: false,
+            fields,
+        }] => {
+            assert_eq!(
+                fields.username, "carol",
+                "usernames are canonical (lowercase)"
+            );
+            assert_eq!(fields.email.as_deref(), Some("carol@example.org"));
+        }
+        other => panic!("unexpected plan {other:?}"),
+    }
+}
+
+#[test]
+fn system_administrators_are_never_linked_or_disabled() {
+    let mut admin = account(1, "root", Some("root@example.org"), None);
+    admin.role = Role::SystemAdmin;
+    let plan = plan(&[admin], &[person("u-9", "root", None)], FULL);
+    assert!(plan.ops.is_empty(), "{:?}", plan.ops);
+    assert_eq!(plan.report.errors.len(), 1);
+    assert!(plan.report.errors[0].contains("system administrator"));
+}
+
+#[test]
+fn conflicts_are_reported_per_person_and_the_rest_goes_on() {
+    let existing = [account(1, "alice", Some("shared@example.org"), Some("u-1"))];
+    let people = [
+        person("u-1", "alice", Some("shared@example.org")),
+        person("u-2", "bob", Some("shared@example.org")),
+        person("u-3", "bob", None),
+        person("", "nobody", None),
+        person("u-5", "has space", None),
+        person("u-6", "dave", None),
+    ];
+    let plan = plan(&existing, &people, FULL);
+    assert_eq!(plan.report.errors.len(), 3, "{:?}", plan.report.errors);
+    assert!(plan
+        .report
+        .errors
+        .iter()
+        .any(|e| e.contains("shared@example.org")));
+    // bob's first entry failed on the address, so the second "bob" is added.
+    assert_eq!(plan.report.added, 2, "{:?}", plan.ops);
+    assert!(plan.report.ok, "the sync as a whole ran");
+}
+
+#[test]
+fn the_admin_group_decides_roles_when_set() {
+    let existing = [account(1, "alice", None, Some("u-1"))];
+    let mut alice = person("u-1", "alice", None);
+    alice.is_admin = true;
+    let rules = Rules {
+        admin_group: true,
+        ..FULL
+    };
+    let plan = plan(&existing, &[alice.clone()], rules);
+    assert!(
+        matches!(&plan.ops[..], [SyncOp::Update { fields, .. }] if fields.role == Role::TenantAdmin)
+    );
+    // Without a group the role stays Latchkey's.
+    let mut admin_acct = account(1, "alice", None, Some("u-1"));
+    admin_acct.role = Role::TenantAdmin;
+    alice.is_admin = false;
+    let plan = plan_with(&[admin_acct], &[alice], FULL);
+    assert!(plan.ops.is_empty(), "{:?}", plan.ops);
+}
+
+fn plan_with(existing: &[Account], people: &[Person], rules: Rules) -> Plan {
+    plan(existing, people, rules)
+}
+
+#[test]
+fn a_mapped_reset_address_is_copied_and_an_unmapped_one_kept() {
+    let mut existing = account(1, "alice", None, Some("u-1"));
+    existing.reset_email = Some("private@example.net".into());
+    let mut alice = person("u-1", "alice", None);
+    alice.reset_email = Some("other@example.net".into());
+    let kept = plan(&[existing.clone()], &[alice.clone()], FULL);
+    assert!(kept.ops.is_empty(), "unmapped: Latchkey's address stays");
+    let copied = plan(
+        &[existing],
+        &[alice],
+        Rules {
+            keeps_reset_email: false,
+            ..FULL
+        },
+    );
+    assert!(
+        matches!(&copied.ops[..], [SyncOp::Update { fields, cancel_links: true, .. }]
+        if fields.reset_email == Some(Some("other@example.net".into())))
+    );
+}
