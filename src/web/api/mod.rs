@@ -22,6 +22,7 @@ use super::AppState;
 
 mod audit;
 mod auth;
+mod directory;
 mod error;
 mod extract;
 mod mail;
@@ -88,6 +89,13 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(smtp::check_tenant_smtp))
         .routes(routes!(smtp::get_system_smtp, smtp::put_system_smtp))
         .routes(routes!(smtp::check_system_smtp))
+        .routes(routes!(
+            directory::get_directory,
+            directory::put_directory,
+            directory::delete_directory
+        ))
+        .routes(routes!(directory::check_directory))
+        .routes(routes!(directory::sync_directory))
 }
 
 /// The API routes and, at `/api/v1/openapi.json`, the OpenAPI document describing exactly them.
