@@ -12,6 +12,7 @@ pub mod api;
 mod api_keys_pages;
 mod audit_pages;
 mod auth;
+mod directory_pages;
 mod error;
 mod extract;
 mod mail_pages;
@@ -73,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .merge(setup::router())
         .merge(reset::router())
         .merge(smtp::router())
+        .merge(directory_pages::router())
         .merge(mail_pages::router())
         .merge(templates_pages::router())
         .merge(tenant_admin::router())

@@ -1,0 +1,305 @@
+//! A tenant console's Directory page (`/t/{tenant}/admin/directory`): the LDAP connection its
+//! people's passwords live in, "Check directory connection", "Sync now" and the last sync's
+//! report. System administrators change the connection; the tenant's administrators see it
+//! read-only and may check and sync (the service decides, this page only shows).
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use minijinja::context;
+use serde::Deserialize;
+
+use super::extract::{ClientIp, CsrfToken, FormFields, GuardedForm, TenantAdmin};
+use super::templates::render_status;
+use super::{AppState, WebError};
+use crate::directory::{CheckReport, DirectorySettings, Security};
+use crate::domain::{InvalidInput, Role};
+use crate::service::directory::{DirectoryInput, SyncReport};
+use crate::service::ServiceError;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/t/{tenant}/admin/directory", get(show).post(submitted))
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    notice: Option<String>,
+}
+
+#[derive(Default)]
+struct View<'a> {
+    settings: Option<&'a DirectorySettings>,
+    lookup: &'a str,
+    notice: Option<&'a str>,
+    error: Option<&'a str>,
+    report: Option<&'a CheckReport>,
+    synced: Option<&'a SyncReport>,
+}
+
+fn security_name(s: Security) -> &'static str {
+    match s {
+        Security::Starttls => "starttls",
+        Security::Ldaps => "ldaps",
+        Security::None => "none",
+    }
+}
+
+async fn render(
+    state: &AppState,
+    admin: &TenantAdmin,
+    csrf: &CsrfToken,
+    v: View<'_>,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    let stored = state.core.directory_settings(&admin.tenant).await?;
+    let last = state.core.last_directory_sync(&admin.tenant).await?;
+    let shown = v.settings.cloned().or(stored.clone()).unwrap_or_default();
+    render_status(
+        status,
+        "admin_directory.html",
+        context! {
+            connected => stored.is_some(),
+            may_edit => admin.info.account.role == Role::SystemAdmin,
+            s => shown,
+            security => security_name(shown.security),
+            password_state => shown.password_state(),
+            lookup => v.lookup,
+            notice => v.notice,
+            error => v.error,
+            report => v.report,
+            last_sync => v.synced.cloned().or(last),
+            ..admin.layout(csrf, "Directory", "directory")
+        },
+    )
+}
+
+async fn show(
+    State(state): State<AppState>,
+    Query(q): Query<PageQuery>,
+    csrf: CsrfToken,
+    admin: TenantAdmin,
+) -> Result<Response, WebError> {
+    let notice = match q.notice.as_deref() {
+        Some("saved") => Some("The directory connection was saved. Check it, then sync."),
+        Some("removed") => Some("The organisation is no longer connected to a directory."),
+        _ => None,
+    };
+    let view = View {
+        notice,
+        ..View::default()
+    };
+    render(&state, &admin, &csrf, view, StatusCode::OK).await
+}
+
+fn number<T: std::str::FromStr>(
+    form: &FormFields,
+    key: &str,
+    what: &str,
+    default: T,
+) -> Result<T, InvalidInput> {
+    match form.text(key).trim() {
+        "" => Ok(default),
+        v => v
+            .parse()
+            .map_err(|_| InvalidInput(format!("{what}: enter a whole number"))),
+    }
+}
+
+/// The settings typed into the form (the password separately: empty means "keep").
+fn parse_form(form: &FormFields) -> Result<DirectoryInput, InvalidInput> {
+    let d = DirectorySettings::default();
+    let text = |k: &str| form.text(k).trim().to_owned();
+    let mut s = DirectorySettings {
+        url: text("url"),
+        security: match form.text("security") {
+            "ldaps" => Security::Ldaps,
+            "none" => Security::None,
+            _ => Security::Starttls,
+        },
+        extra_ca_pem: text("extra_ca_pem"),
+        bind_dn: text("bind_dn"),
+        bind_password: None,
+        base_dn: text("base_dn"),
+        user_filter: text("user_filter"),
+        admin_group_dn: text("admin_group_dn"),
+        sync_interval_mins: number(
+            form,
+            "sync_interval_mins",
+            "sync interval",
+            d.sync_interval_mins,
+        )?,
+        connect_timeout_secs: number(
+            form,
+            "connect_timeout_secs",
+            "connect timeout",
+            d.connect_timeout_secs,
+        )?,
+        timeout_secs: number(form, "timeout_secs", "timeout", d.timeout_secs)?,
+        page_size: number(form, "page_size", "page size", d.page_size)?,
+        mapping: d.mapping.clone(),
+    };
+    s.mapping.username = text("attr_username");
+    s.mapping.email = text("attr_email");
+    s.mapping.reset_email = text("attr_reset_email");
+    s.mapping.display_name = text("attr_display_name");
+    s.mapping.stable_id = text("attr_stable_id");
+    s.mapping.disabled = text("attr_disabled");
+    s.mapping.disabled_value = text("attr_disabled_value");
+    Ok(DirectoryInput {
+        settings: s,
+        new_bind_password: form
+            .optional("bind_password")
+            .map(|p| secrecy::SecretString::from(p.to_owned())),
+    })
+}
+
+async fn submitted(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    csrf: CsrfToken,
+    GuardedForm(admin, form): GuardedForm<TenantAdmin>,
+) -> Result<Response, WebError> {
+    let actor = admin.info.actor();
+    let core = &state.core;
+    let tenant = &admin.tenant;
+    let base = format!("/t/{}/admin/directory", tenant.slug);
+    let lookup = form.text("lookup").trim().to_owned();
+    let failed = |e: ServiceError| -> Result<String, WebError> {
+        match e {
+            ServiceError::Internal(e) => Err(WebError::Internal(e)),
+            other => Ok(other.to_string()),
+        }
+    };
+    match form.text("action") {
+        "save" => {
+            let typed = match parse_form(&form) {
+                Ok(t) => t,
+                Err(e) => {
+                    let view = View {
+                        error: Some(&e.0),
+                        lookup: &lookup,
+                        ..View::default()
+                    };
+                    return render(
+                        &state,
+                        &admin,
+                        &csrf,
+                        view,
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                    )
+                    .await;
+                }
+            };
+            let shown = typed.settings.clone();
+            match core.save_directory(actor.at(&ip), tenant, typed).await {
+                Ok(_) => Ok(Redirect::to(&format!("{base}?notice=saved")).into_response()),
+                Err(e) => {
+                    let msg = failed(e)?;
+                    let view = View {
+                        settings: Some(&shown),
+                        error: Some(&msg),
+                        lookup: &lookup,
+                        ..View::default()
+                    };
+                    render(
+                        &state,
+                        &admin,
+                        &csrf,
+                        view,
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                    )
+                    .await
+                }
+            }
+        }
+        "remove" => match core.remove_directory(actor.at(&ip), tenant).await {
+            Ok(()) => Ok(Redirect::to(&format!("{base}?notice=removed")).into_response()),
+            Err(e) => {
+                let msg = failed(e)?;
+                let view = View {
+                    error: Some(&msg),
+                    ..View::default()
+                };
+                render(
+                    &state,
+                    &admin,
+                    &csrf,
+                    view,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await
+            }
+        },
+        "check" => {
+            let verify = form.optional("verify_write").is_some();
+            match core
+                .check_directory(actor.at(&ip), tenant, Some(&lookup), verify)
+                .await
+            {
+                Ok(report) => {
+                    let view = View {
+                        report: Some(&report),
+                        lookup: &lookup,
+                        ..View::default()
+                    };
+                    render(&state, &admin, &csrf, view, StatusCode::OK).await
+                }
+                Err(e) => {
+                    let msg = failed(e)?;
+                    let view = View {
+                        error: Some(&msg),
+                        lookup: &lookup,
+                        ..View::default()
+                    };
+                    render(
+                        &state,
+                        &admin,
+                        &csrf,
+                        view,
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                    )
+                    .await
+                }
+            }
+        }
+        "sync" => match core.sync_directory(actor.at(&ip), tenant).await {
+            Ok(report) => {
+                let notice = report.ok.then_some("Sync finished.");
+                let error =
+                    (!report.ok).then_some("The directory could not be read; see the report.");
+                let view = View {
+                    synced: Some(&report),
+                    notice,
+                    error,
+                    ..View::default()
+                };
+                let status = if report.ok {
+                    StatusCode::OK
+                } else {
+                    StatusCode::BAD_GATEWAY
+                };
+                render(&state, &admin, &csrf, view, status).await
+            }
+            Err(e) => {
+                let msg = failed(e)?;
+                let view = View {
+                    error: Some(&msg),
+                    ..View::default()
+                };
+                render(
+                    &state,
+                    &admin,
+                    &csrf,
+                    view,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await
+            }
+        },
+        _ => Err(WebError::BadRequest(
+            "Choose Save, Check directory connection or Sync now.".into(),
+        )),
+    }
+}
