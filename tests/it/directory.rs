@@ -1,0 +1,550 @@
+//! Directory-backed tenants against a real OpenLDAP server (tests/it/common/ldap.rs), a real
+//! SMTP server and both databases: connect, check, sync, sign in by bind, every way a password
+//! is set ending in the directory (proved by binding against slapd directly), outages, policy
+//! refusals and injection attempts.
+
+use crate::common;
+
+use std::time::Duration;
+
+use common::ldap::{self, Slapd, SlapdOptions};
+use common::smtp::SmtpServer;
+use common::{link_in, mail_text, Backend, Browser, TestApp};
+use latchkey::directory::DirectorySettings;
+use latchkey::domain::{AccountStatus, Role};
+use latchkey::service::admin_reset::{AdminReset, Recipients, ResetKind, When};
+use latchkey::service::directory::DirectoryInput;
+use latchkey::service::Actor;
+use latchkey::store::Tenant;
+use secrecy::SecretString;
+
+const WAIT: Duration = Duration::from_secs(20);
+const NEW_PASSWORD: &str = "velvet thunder marmalade hill";
+/// A seeded person's password that passes Latchkey's own policy (so the directory's history
+/// rule is what refuses it).
+const CAROL_PASSWORD: &str = "quiet orange bicycle lantern";
+
+struct World {
+    app: TestApp,
+    srv: SmtpServer,
+    slapd: Slapd,
+    tenant: Tenant,
+}
+
+async fn connect(app: &TestApp, tenant: &Tenant, settings: DirectorySettings) {
+    app.core
+        .save_directory(
+            &Actor::Cli,
+            tenant,
+            DirectoryInput {
+                settings,
+                new_bind_password: Some(SecretString::from(ldap::SERVICE_PASSWORD.to_owned())),
+            },
+        )
+        .await
+        .expect("connect the directory");
+}
+
+async fn world_with(backend: Backend, opts: SlapdOptions) -> World {
+    common::logs::init();
+    let slapd = Slapd::start_with(opts).await;
+    let app = TestApp::spawn_with(backend, |c| {
+        c.mail_poll_interval = "100ms".into();
+    })
+    .await;
+    let srv = common::plain_smtp(&app.core).await;
+    let tenant = app.default_tenant().await;
+    let mut on = tenant.settings.clone();
+    on.password_reset_enabled = true;
+    // Reset mail goes to the directory's `mail` address (no separate reset address).
+    on.reset_fallback_to_primary = true;
+    let mut t = tenant.clone();
+    t.settings = on;
+    app.core
+        .update_tenant(&Actor::Cli, &t, &tenant.settings)
+        .await
+        .unwrap();
+    let tenant = app.default_tenant().await;
+    slapd
+        .add_person("carol", "carol@example.org", CAROL_PASSWORD)
+        .await;
+    connect(&app, &tenant, slapd.settings()).await;
+    World {
+        app,
+        srv,
+        slapd,
+        tenant,
+    }
+}
+
+async fn world(backend: Backend) -> World {
+    world_with(backend, SlapdOptions::default()).await
+}
+
+async fn sync(w: &World) -> latchkey::service::directory::SyncReport {
+    w.app
+        .core
+        .sync_directory(&Actor::Cli, &w.tenant)
+        .await
+        .expect("sync")
+}
+
+/// Mails to `to` delivered so far.
+fn mails_to(srv: &SmtpServer, to: &str) -> Vec<String> {
+    srv.messages()
+        .into_iter()
+        .filter(|m| m.rcpt_to.iter().any(|r| r == to))
+        .map(|m| m.data)
+        .collect()
+}
+
+async fn wait_mail(srv: &SmtpServer, to: &str, n: usize) -> String {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let mails = mails_to(srv, to);
+        if mails.len() >= n {
+            return mails[n - 1].clone();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {} mails to {to} arrived",
+            mails.len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn link_path(w: &World, mail: &str) -> String {
+    let link = link_in(mail, "reset?token=").expect("a reset link in the mail");
+    link.strip_prefix(w.app.core.config.public_url.as_str())
+        .expect("link on the public URL")
+        .to_owned()
+}
+
+async fn forgot(b: &mut Browser, identifier: &str) -> u16 {
+    b.get("/t/default/forgot-password").await;
+    b.post("/t/default/forgot-password", &[("identifier", identifier)])
+        .await
+        .status
+}
+
+async fn choose(b: &mut Browser, pw: &str) -> common::Page {
+    b.post(
+        "/t/default/reset",
+        &[("new_password", pw), ("confirm_password", pw)],
+    )
+    .await
+}
+
+/// Asks for a link for `who`, waits for the mail to `to`, opens the link in a new browser.
+async fn open_link(w: &World, who: &str, to: &str) -> Browser {
+    let before = mails_to(&w.srv, to).len();
+    assert_eq!(forgot(&mut w.app.browser(), who).await, 200);
+    let mail = wait_mail(&w.srv, to, before + 1).await;
+    let mut b = w.app.browser();
+    assert_eq!(b.get(&link_path(w, &mail)).await.status, 303);
+    b
+}
+
+common::on_both_backends!(
+    check_sync_and_read_only_fields,
+    a_tenant_administrator_cannot_connect_a_directory,
+    sign_in_binds_as_the_person,
+    forgot_password_changes_the_directory_password,
+    the_directory_policy_refusal_is_shown_and_the_link_stays_usable,
+    directory_down_during_a_reset_changes_nothing,
+    directory_down_delays_a_forgot_request_without_losing_it,
+    temporary_passwords_go_to_the_directory_and_must_be_changed,
+    password_and_login_changes_the_password_as_the_person,
+    injection_attempts_match_nobody,
+);
+
+async fn check_sync_and_read_only_fields(backend: Backend) {
+    let w = world(backend).await;
+    let core = &w.app.core;
+    let report = core
+        .check_directory(&Actor::Cli, &w.tenant, Some("alice"), false)
+        .await
+        .unwrap();
+    assert!(report.ok, "{report:?}");
+    assert_eq!(report.person.as_ref().map(|p| p.username.as_str()), Some("alice"));
+
+    let first = sync(&w).await;
+    assert!(first.ok, "{first:?}");
+    assert_eq!((first.added, first.disabled), (3, 0), "{first:?}");
+    let alice = core.account_by_username(&w.tenant, "alice").await.unwrap();
+    assert!(alice.in_directory());
+    assert_eq!(alice.role, Role::TenantAdmin, "alice is in the admin group");
+    assert_eq!(alice.email.as_deref(), Some("alice@example.org"));
+    assert!(alice.password_hash.is_none(), "no local hash for a directory account");
+
+    // Changed, removed and disabled in the directory.
+    w.slapd.set_attr(&Slapd::dn("bob"), "cn", "Robert Example").await;
+    w.slapd.delete(&Slapd::dn("carol")).await;
+    w.slapd
+        .set_attr(&Slapd::dn("alice"), "pwdAccountLockedTime", "000001010000Z")
+        .await;
+    let second = sync(&w).await;
+    assert_eq!(
+        (second.added, second.changed, second.disabled),
+        (0, 1, 2),
+        "{second:?}"
+    );
+    let bob = core.account_by_username(&w.tenant, "bob").await.unwrap();
+    assert_eq!(bob.display_name, "Robert Example");
+    for gone in ["alice", "carol"] {
+        let a = core.account_by_username(&w.tenant, gone).await.unwrap();
+        assert_eq!(a.status, AccountStatus::Disabled, "{gone} is disabled, not deleted");
+    }
+    assert_eq!(
+        core.last_directory_sync(&w.tenant).await.unwrap().as_ref(),
+        Some(&second)
+    );
+
+    // Fields from the directory are read-only; creating users is not offered.
+    let changes = latchkey::service::AccountChanges {
+        display_name: Some(latchkey::domain::DisplayName::parse("Bobby").unwrap()),
+        ..Default::default()
+    };
+    let refused = core
+        .update_account(&Actor::Cli, &w.tenant, bob.clone(), changes)
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("from the directory"), "{refused}");
+    let created = core
+        .create_account(
+            &Actor::Cli,
+            &w.tenant,
+            latchkey::service::CreateAccount {
+                username: latchkey::domain::Username::parse("dave").unwrap(),
+                display_name: None,
+                email: None,
+                reset_email: None,
+                password: None,
+                role: Role::User,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(created.to_string().contains("directory"), "{created}");
+
+    // A failing check says which step and why.
+    let mut wrong = w.slapd.settings();
+    wrong.base_dn = "ou=nobody,dc=example,dc=org".into();
+    connect(&w.app, &w.tenant, wrong).await;
+    let failed = core
+        .check_directory(&Actor::Cli, &w.tenant, None, false)
+        .await
+        .unwrap();
+    assert!(!failed.ok);
+    assert!(
+        failed.steps.iter().any(|s| !s.ok && s.hint.as_deref().is_some_and(|h| h.contains("base DN"))),
+        "{failed:?}"
+    );
+}
+
+async fn a_tenant_administrator_cannot_connect_a_directory(backend: Backend) {
+    let w = world(backend).await;
+    let core = &w.app.core;
+    sync(&w).await;
+    // alice administers the tenant (admin group) but directories are for system administrators.
+    let alice = core.account_by_username(&w.tenant, "alice").await.unwrap();
+    let actor = Actor::Account {
+        id: alice.id,
+        label: "alice@default".into(),
+    };
+    let mut elsewhere = w.slapd.settings();
+    elsewhere.url = "ldap://127.0.0.1:1".into();
+    let refused = core
+        .save_directory(
+            &actor,
+            &w.tenant,
+            DirectoryInput {
+                settings: elsewhere,
+                new_bind_password: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("system administrator"), "{refused}");
+    assert!(core.remove_directory(&actor, &w.tenant).await.is_err());
+    // She may check and sync.
+    assert!(core
+        .check_directory(&actor, &w.tenant, None, false)
+        .await
+        .unwrap()
+        .ok);
+    // The stored service password never goes to a new URL without being typed again.
+    let mut moved = w.slapd.settings();
+    moved.url = "ldap://127.0.0.1:1".into();
+    let e = core
+        .save_directory(
+            &Actor::Cli,
+            &w.tenant,
+            DirectoryInput {
+                settings: moved,
+                new_bind_password: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("enter the service password again"), "{e}");
+}
+
+async fn sign_in_binds_as_the_person(backend: Backend) {
+    let w = world(backend).await;
+    // Not synced yet: the first sign-in takes the person over.
+    let ok = w
+        .app
+        .browser()
+        .login("default", "bob", ldap::BOB_PASSWORD)
+        .await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    let by_mail = w
+        .app
+        .browser()
+        .login("default", "bob@example.org", ldap::BOB_PASSWORD)
+        .await;
+    assert_eq!(by_mail.status, 303);
+    let wrong = w
+        .app
+        .browser()
+        .login("default", "bob", "not bob's password at all")
+        .await;
+    assert_eq!(wrong.status, 401);
+    // An empty password is never an (unauthenticated) bind that "succeeds".
+    let empty = w.app.browser().login("default", "bob", "").await;
+    assert_ne!(empty.status, 303);
+
+    // The directory down: said so, not "wrong password".
+    let mut w = w;
+    w.slapd.stop();
+    let down = w
+        .app
+        .browser()
+        .login("default", "bob", ldap::BOB_PASSWORD)
+        .await;
+    assert_eq!(down.status, 503, "{}", down.body);
+    assert!(down.body.contains("can't reach your organisation's directory"));
+    w.slapd.restart().await;
+    let again = w
+        .app
+        .browser()
+        .login("default", "bob", ldap::BOB_PASSWORD)
+        .await;
+    assert_eq!(again.status, 303);
+}
+
+async fn forgot_password_changes_the_directory_password(backend: Backend) {
+    let w = world(backend).await;
+    sync(&w).await;
+    let mut b = open_link(&w, "bob", "bob@example.org").await;
+    let done = choose(&mut b, NEW_PASSWORD).await;
+    assert_eq!((done.status, done.location()), (303, "/t/default/reset/done"), "{}", done.body);
+    // Directly against slapd: the new password opens the directory, the old one doesn't.
+    let dn = Slapd::dn("bob");
+    assert!(w.slapd.bind_ok(&dn, NEW_PASSWORD));
+    assert!(!w.slapd.bind_ok(&dn, ldap::BOB_PASSWORD));
+    // And Latchkey's sign-in agrees.
+    assert_eq!(
+        w.app.browser().login("default", "bob", NEW_PASSWORD).await.status,
+        303
+    );
+    // The link is used up.
+    assert_ne!(choose(&mut b, "another fine long passphrase").await.status, 303);
+    assert!(w.slapd.bind_ok(&dn, NEW_PASSWORD));
+}
+
+async fn the_directory_policy_refusal_is_shown_and_the_link_stays_usable(backend: Backend) {
+    let w = world(backend).await;
+    sync(&w).await;
+    let mut b = open_link(&w, "carol", "carol@example.org").await;
+    // Latchkey's policy accepts it; the directory's history (ppolicy) refuses it.
+    let refused = choose(&mut b, CAROL_PASSWORD).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused.body.contains("The directory refused the new password"),
+        "{}",
+        refused.body
+    );
+    let ok = choose(&mut b, NEW_PASSWORD).await;
+    assert_eq!(ok.status, 303, "the link stays usable: {}", ok.body);
+    assert!(w.slapd.bind_ok(&Slapd::dn("carol"), NEW_PASSWORD));
+}
+
+async fn directory_down_during_a_reset_changes_nothing(backend: Backend) {
+    let mut w = world(backend).await;
+    sync(&w).await;
+    let mut b = open_link(&w, "bob", "bob@example.org").await;
+    w.slapd.stop();
+    let down = choose(&mut b, NEW_PASSWORD).await;
+    assert_eq!(down.status, 503, "{}", down.body);
+    assert!(down.body.contains("can't reach the directory"), "{}", down.body);
+    w.slapd.restart().await;
+    let dn = Slapd::dn("bob");
+    assert!(w.slapd.bind_ok(&dn, ldap::BOB_PASSWORD), "the password is unchanged");
+    // The link was not used: it works now.
+    let ok = choose(&mut b, NEW_PASSWORD).await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    assert!(w.slapd.bind_ok(&dn, NEW_PASSWORD));
+}
+
+async fn directory_down_delays_a_forgot_request_without_losing_it(backend: Backend) {
+    let mut w = world(backend).await;
+    sync(&w).await;
+    w.slapd.stop();
+    assert_eq!(forgot(&mut w.app.browser(), "bob").await, 200, "the same answer");
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(mails_to(&w.srv, "bob@example.org").is_empty());
+    w.slapd.restart().await;
+    // The request waits for its lease (120 s) in production; the test moves the clock instead
+    // of waiting: a lease that ran out is taken over.
+    w.app.clock.advance(130);
+    let mail = wait_mail(&w.srv, "bob@example.org", 1).await;
+    assert!(mail_text(&mail).contains("reset?token="));
+}
+
+async fn temporary_passwords_go_to_the_directory_and_must_be_changed(backend: Backend) {
+    let mut w = world(backend).await;
+    sync(&w).await;
+    let core = &w.app.core;
+    let campaign = |who: Vec<String>| AdminReset {
+        kind: ResetKind::TemporaryPassword,
+        when: When::Now,
+        valid_for_secs: 86_400,
+        recipients: Recipients::Identifiers(who),
+        custom: None,
+        may_reset_system_admins: true,
+    };
+    // With the directory down, the mail waits and is tried again (not failed, not lost).
+    w.slapd.stop();
+    core.create_campaign(&Actor::Cli, &w.tenant, campaign(vec!["bob".into()]), None)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(mails_to(&w.srv, "bob@example.org").is_empty());
+    let tasks = core
+        .mail_tasks(&latchkey::service::views::MailFilter {
+            tenant_id: Some(w.tenant.id),
+            status: None,
+            kind: None,
+            recipient: None,
+            campaign_id: None,
+            task_id: None,
+            since: None,
+            until: None,
+            limit: 50,
+            offset: 0,
+        })
+        .await
+        .unwrap();
+    let bob_task = tasks
+        .iter()
+        .find(|t| t.recipient == "bob@example.org")
+        .expect("bob's task");
+    assert_eq!(bob_task.status.as_str(), "waiting", "{bob_task:?}");
+    w.slapd.restart().await;
+    w.app.clock.advance(3600);
+    let mail = wait_mail(&w.srv, "bob@example.org", 1).await;
+    let text = mail_text(&mail);
+    let temp = text
+        .split_whitespace()
+        .find(|t| t.len() == 23 && t.matches('-').count() == 3)
+        .unwrap_or_else(|| panic!("no temporary password in {text}"))
+        .to_owned();
+    let dn = Slapd::dn("bob");
+    assert!(w.slapd.bind_ok(&dn, &temp), "the temporary password opens the directory");
+    assert_eq!(w.slapd.attr(&dn, "pwdReset").await, vec!["TRUE".to_owned()]);
+    // Signing in with it leads to "change your password".
+    let mut b = w.app.browser();
+    let signed = b.login("default", "bob", &temp).await;
+    assert_eq!(signed.status, 303);
+    assert!(signed.location().contains("must-change"), "{}", signed.location());
+    let changed = b
+        .post(
+            "/t/default/account/password",
+            &[
+                ("current_password", temp.as_str()),
+                ("new_password", NEW_PASSWORD),
+                ("confirm_password", NEW_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status, 303, "{}", changed.body);
+    assert!(w.slapd.bind_ok(&dn, NEW_PASSWORD));
+    assert!(w.slapd.attr(&dn, "pwdReset").await.is_empty());
+    let _ = &mut w;
+}
+
+async fn password_and_login_changes_the_password_as_the_person(backend: Backend) {
+    let w = world(backend).await;
+    sync(&w).await;
+    let mut b = w.app.browser();
+    assert_eq!(b.login("default", "carol", CAROL_PASSWORD).await.status, 303);
+    b.get("/t/default/account").await;
+    let wrong = b
+        .post(
+            "/t/default/account/password",
+            &[
+                ("current_password", "not the password at all"),
+                ("new_password", NEW_PASSWORD),
+                ("confirm_password", NEW_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 422, "{}", wrong.body);
+    let ok = b
+        .post(
+            "/t/default/account/password",
+            &[
+                ("current_password", CAROL_PASSWORD),
+                ("new_password", NEW_PASSWORD),
+                ("confirm_password", NEW_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    let dn = Slapd::dn("carol");
+    assert!(w.slapd.bind_ok(&dn, NEW_PASSWORD));
+    assert!(!w.slapd.bind_ok(&dn, CAROL_PASSWORD));
+    // Back to the old one: the directory's history refuses it, in words.
+    let again = b
+        .post(
+            "/t/default/account/password",
+            &[
+                ("current_password", NEW_PASSWORD),
+                ("new_password", CAROL_PASSWORD),
+                ("confirm_password", CAROL_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(again.status, 422, "{}", again.body);
+    assert!(again.body.contains("The directory refused"), "{}", again.body);
+    assert!(w.slapd.bind_ok(&dn, NEW_PASSWORD));
+}
+
+async fn injection_attempts_match_nobody(backend: Backend) {
+    let w = world(backend).await;
+    for attempt in ["*", "b*", "bob)(uid=*", "*)(|(uid=*", "bob\\2a", "bob\u{0}", "bób", "(uid=bob)"] {
+        assert_eq!(forgot(&mut w.app.browser(), attempt).await, 200);
+        let signed = w
+            .app
+            .browser()
+            .login("default", attempt, ldap::BOB_PASSWORD)
+            .await;
+        assert_ne!(signed.status, 303, "{attempt:?} signed in");
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        w.srv.messages().is_empty(),
+        "no mail for an injection attempt"
+    );
+    // Nobody was taken over by a wildcard.
+    let accounts = w
+        .app
+        .core
+        .search_accounts(&w.tenant, "", 100, 0)
+        .await
+        .unwrap();
+    assert!(accounts.iter().all(|a| !a.in_directory()), "{accounts:?}");
+}
