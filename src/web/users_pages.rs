@@ -166,9 +166,11 @@ async fn list(
                 role_label => role_label(a.role),
                 status => a.status.as_str(),
                 is_self => a.id == info.account.id,
+                in_directory => a.in_directory(),
             }
         })
         .collect();
+    let directory = s.core.directory_settings(&tenant).await?.is_some();
     render_status(
         StatusCode::OK,
         "admin_users.html",
@@ -179,6 +181,7 @@ async fn list(
             prev => (page > 1).then(|| q.page_link(page - 1)),
             next => more.then(|| q.page_link(page + 1)),
             notice => notice_text(q.notice.as_deref()),
+            directory => directory,
             ..tenant_layout(&info, &tenant, &csrf, "Users", "users")
         },
     )
