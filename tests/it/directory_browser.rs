@@ -71,7 +71,8 @@ async fn directory_journey(backend: Backend) {
     c.click_link("Users").await;
     c.wait_for_text("People come from this organisation's").await;
     assert!(c.text().await.contains("bob@example.org"));
-    c.click_button("Sign out").await;
+    c.click_button("Sign out (root)").await;
+    c.wait_for_text("Sign in").await;
 
     // bob forgot his password.
     c.goto("/t/default/login").await;
