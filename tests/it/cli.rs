@@ -49,7 +49,7 @@ fn cli(db: &TestDb) -> Command {
 }
 
 /// What a finished call left behind.
-struct Output {
+pub(crate) struct Output {
     status: ExitStatus,
     stdout: String,
     stderr: String,
@@ -65,7 +65,7 @@ impl Output {
 
     /// Asserts success and returns stdout.
     #[track_caller]
-    fn ok(self) -> String {
+    pub(crate) fn ok(self) -> String {
         assert!(
             self.status.success(),
             "expected success\n{}",
@@ -76,7 +76,7 @@ impl Output {
 
     /// Asserts failure and returns stderr.
     #[track_caller]
-    fn fails(self) -> String {
+    pub(crate) fn fails(self) -> String {
         assert!(
             !self.status.success(),
             "expected failure\n{}",
@@ -136,17 +136,17 @@ fn run(cmd: &mut Command, stdin: Option<&str>) -> Output {
 }
 
 /// `latchkey <global flags> args…` against `db`, with no standard input.
-fn latchkey(db: &TestDb, args: &[&str]) -> Output {
+pub(crate) fn latchkey(db: &TestDb, args: &[&str]) -> Output {
     run(cli(db).args(args), None)
 }
 
 /// `latchkey <global flags> args…` against `db`, with `stdin` piped in.
-fn latchkey_stdin(db: &TestDb, args: &[&str], stdin: &str) -> Output {
+pub(crate) fn latchkey_stdin(db: &TestDb, args: &[&str], stdin: &str) -> Output {
     run(cli(db).args(args), Some(stdin))
 }
 
 #[track_caller]
-fn json(stdout: &str) -> Value {
+pub(crate) fn json(stdout: &str) -> Value {
     serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}"))
 }
 
