@@ -211,7 +211,15 @@ pub fn plan(existing: &[Account], people: &[Person], rules: Rules) -> Plan {
             }
         }
     }
-    if rules.full {
+    // A directory that answers with nobody is far more likely a wrong base DN or filter than
+    // an organisation that let everyone go: nobody is disabled on its word.
+    let nobody = people.is_empty() && existing.iter().any(|a| a.directory_id.is_some());
+    if rules.full && nobody {
+        errors.push(
+            "the directory returned no people, so nobody was disabled: check the base DN and the user filter".into(),
+        );
+    }
+    if rules.full && !nobody {
         for a in existing {
             if a.directory_id.is_some()
                 && !matched.contains(&a.id)

@@ -231,3 +231,11 @@ fn a_mapped_reset_address_is_copied_and_an_unmapped_one_kept() {
         if fields.reset_email == Some(Some("other@example.net".into())))
     );
 }
+
+#[test]
+fn an_empty_answer_disables_nobody() {
+    let existing = [account(1, "alice", None, Some("u-1"))];
+    let plan = plan(&existing, &[], FULL);
+    assert!(plan.ops.is_empty(), "{:?}", plan.ops);
+    assert!(plan.report.errors[0].contains("nobody was disabled"));
+}
