@@ -6,7 +6,7 @@
 //! `ppolicy.rs`, the attribute mapping in `people.rs`.
 
 mod conn;
-mod people;
+pub(crate) mod people;
 mod ppolicy;
 
 use std::collections::HashSet;
@@ -19,11 +19,10 @@ use ldap3::{ldap_escape, Mod, Scope, SearchEntry};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
-use self::conn::{op_error, result_error, server_text, Conn};
+use self::conn::result_error;
 use super::settings::ResolvedDirectory;
 
-pub(crate) use self::conn::{checked_url, describe_rustls, host_port, result_name, tls_config};
-pub(crate) use self::people::normalize_dn;
+pub(crate) use self::conn::{checked_url, host_port, op_error, result_name, server_text, Conn};
 
 /// One person as the directory describes them, mapped by the tenant's [`super::Mapping`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -53,7 +52,7 @@ pub enum PasswordRefusal {
     Other(String),
 }
 
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DirectoryError {
     /// No connection: refused, timed out, name not found.
     #[error("can't reach the directory: {0}")]
