@@ -3,6 +3,7 @@
 //! limit, the mapping, password checks and writes under the ppolicy overlay, and the directory
 //! being down; then "Check directory connection" (`check::run`), its success and each failure.
 
+use latchkey::directory::check::{self, CheckReport};
 use latchkey::directory::{
     BindOutcome, Directory, DirectoryError, Mapping, PasswordRefusal, Security,
 };
@@ -545,4 +546,215 @@ async fn a_stopped_server_is_unreachable_and_transient() {
     let err = nowhere.find_person("alice").await.unwrap_err();
     assert!(matches!(err, DirectoryError::Unreachable(_)), "{err:?}");
     assert!(!DirectoryError::WrongPassword.is_transient());
+}
+
+// --- "Check directory connection" ---------------------------------------------------------------
+
+fn labels(r: &CheckReport) -> Vec<&str> {
+    r.steps.iter().map(|s| s.label).collect()
+}
+
+/// The failed step (the last one) and its hint.
+fn failed(r: &CheckReport) -> (&str, &str, String) {
+    assert!(!r.ok, "the check should fail: {r:#?}");
+    let s = r.steps.last().expect("a step");
+    assert!(!s.ok, "the last step failed: {r:#?}");
+    assert!(r.summary.starts_with("Failed at"), "{}", r.summary);
+    (
+        s.label,
+        s.reply.as_str(),
+        s.hint.clone().unwrap_or_default(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_succeeds_step_by_step() {
+    let slapd = Slapd::start_with(SlapdOptions {
+        people: 60,
+        ..SlapdOptions::default()
+    })
+    .await;
+    let r = check::run(&slapd.resolved(), Some("alice@example.org"), true).await;
+    assert!(r.ok, "{r:#?}");
+    assert_eq!(
+        labels(&r),
+        vec![
+            "Connect",
+            "TLS (StartTLS)",
+            "Bind as service account",
+            "Read base DN",
+            "Find people",
+            "Read admin group",
+            "Look up person",
+            "May change passwords",
+        ]
+    );
+    assert_eq!(r.people, Some(62), "past the size limit of {SIZE_LIMIT}");
+    let alice = r.person.as_ref().expect("alice looked up");
+    assert_eq!(alice.username, "alice");
+    assert!(alice.is_admin);
+    let look = &r.steps[6].reply;
+    assert!(
+        look.contains("alice@example.org") && look.contains("administrator"),
+        "{look}"
+    );
+    let write = &r.steps[7].reply;
+    assert!(write.contains("may write userPassword"), "{write}");
+    assert!(
+        write.contains("Not verified"),
+        "says what it did not prove: {write}"
+    );
+    assert!(r.summary.contains("62 entries"), "{}", r.summary);
+    // The probe changed nothing: the password still opens the directory, no failure counted.
+    assert!(slapd.bind_ok(&Slapd::dn("alice"), ALICE_PASSWORD));
+    assert!(slapd
+        .attr(&Slapd::dn("alice"), "pwdFailureTime")
+        .await
+        .is_empty());
+
+    // Without a lookup nor the write check: those steps don't run, and the summary says so.
+    let r = check::run(&slapd.resolved(), None, false).await;
+    assert!(r.ok);
+    assert_eq!(r.steps.len(), 6);
+    assert!(r.person.is_none());
+    assert!(r.summary.contains("not checked"), "{}", r.summary);
+
+    // LDAPS, and none (which says it is unencrypted).
+    let mut ldaps = slapd.resolved();
+    ldaps.settings.url = slapd.ldaps_url();
+    ldaps.settings.security = Security::Ldaps;
+    let r = check::run(&ldaps, None, false).await;
+    assert!(r.ok, "{r:#?}");
+    assert_eq!(r.steps[1].label, "TLS (LDAPS)");
+    let mut plain = slapd.resolved();
+    plain.settings.security = Security::None;
+    let r = check::run(&plain, None, false).await;
+    assert!(r.ok);
+    assert!(r.summary.contains("without encryption"), "{}", r.summary);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_failures_have_hints() {
+    let mut slapd = Slapd::start().await;
+    let base = slapd.resolved();
+    let run = |f: &dyn Fn(&mut latchkey::directory::ResolvedDirectory)| {
+        let mut d = base.clone();
+        f(&mut d);
+        async move { check::run(&d, Some("alice"), true).await }
+    };
+
+    // Wrong service password: 49.
+    let r = run(&|d| d.bind_password = Some(secret("wrong"))).await;
+    let (label, reply, hint) = failed(&r);
+    assert_eq!(label, "Bind as service account");
+    assert!(reply.starts_with("result 49"), "{reply}");
+    assert!(hint.contains("bind DN or password"), "{hint}");
+    assert_eq!(r.steps.len(), 3);
+
+    // Wrong base DN: 32.
+    let r = run(&|d| d.settings.base_dn = "ou=nobody,dc=example,dc=org".into()).await;
+    let (label, reply, hint) = failed(&r);
+    assert_eq!(label, "Read base DN");
+    assert!(reply.starts_with("result 32"), "{reply}");
+    assert!(hint.contains("base DN"), "{hint}");
+
+    // A broken filter: 87.
+    let r = run(&|d| d.settings.user_filter = "(objectClass=inetOrgPerson".into()).await;
+    let (label, reply, hint) = failed(&r);
+    assert_eq!(label, "Find people");
+    assert!(reply.contains("87"), "{reply}");
+    assert!(hint.contains("user filter"), "{hint}");
+
+    // Certificate not trusted.
+    let r = run(&|d| d.settings.extra_ca_pem = TestCa::new().cert_pem).await;
+    let (label, reply, hint) = failed(&r);
+    assert_eq!(label, "TLS (StartTLS)");
+    assert!(reply.contains("not trusted"), "{reply}");
+    assert!(hint.contains("Extra CA certificate"), "{hint}");
+
+    // LDAPS against the plain port: the port doesn't speak TLS.
+    let r = run(&|d| {
+        d.settings.url = format!("ldaps://127.0.0.1:{}", slapd.port());
+        d.settings.security = Security::Ldaps;
+    })
+    .await;
+    let (label, _, hint) = failed(&r);
+    assert_eq!(label, "TLS (LDAPS)");
+    assert!(hint.contains("starttls"), "{hint}");
+
+    // An admin group that doesn't exist, and a person who doesn't.
+    let r =
+        run(&|d| d.settings.admin_group_dn = "cn=nope,ou=groups,dc=example,dc=org".into()).await;
+    let (label, _, hint) = failed(&r);
+    assert_eq!(label, "Read admin group");
+    assert!(hint.contains("admin group"), "{hint}");
+    let mut d = base.clone();
+    d.settings.admin_group_dn = String::new();
+    let r = check::run(&d, Some("nobody"), false).await;
+    let (label, _, _) = failed(&r);
+    assert_eq!(label, "Look up person");
+
+    // The size limit: a service account not allowed to page past it.
+    let limited = Slapd::start_with(SlapdOptions {
+        people: 55,
+        service_pages_unlimited: false,
+        ..SlapdOptions::default()
+    })
+    .await;
+    let mut d = limited.resolved();
+    d.settings.page_size = 20;
+    let r = check::run(&d, None, false).await;
+    let (label, reply, hint) = failed(&r);
+    assert_eq!(label, "Find people");
+    assert!(reply.starts_with("result 4"), "{reply}");
+    assert!(hint.contains("size limit"), "{hint}");
+
+    // StartTLS refused by a server without TLS.
+    let no_tls = Slapd::start_with(SlapdOptions {
+        tls: false,
+        ..SlapdOptions::default()
+    })
+    .await;
+    let r = check::run(&no_tls.resolved(), None, false).await;
+    let (label, reply, hint) = failed(&r);
+    assert_eq!(label, "TLS (StartTLS)");
+    assert!(reply.contains("refused StartTLS"), "{reply}");
+    assert!(hint.contains("ldaps://"), "{hint}");
+
+    // The server down: the first step fails.
+    slapd.stop();
+    let r = check::run(&base, None, false).await;
+    let (label, reply, hint) = failed(&r);
+    assert_eq!(label, "Connect");
+    assert!(reply.contains("can't connect"), "{reply}");
+    assert!(hint.contains("port"), "{hint}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_says_when_the_service_account_may_not_write_passwords() {
+    let slapd = Slapd::start_with(SlapdOptions {
+        service_writes_passwords: false,
+        ..SlapdOptions::default()
+    })
+    .await;
+    let r = check::run(&slapd.resolved(), Some("bob"), true).await;
+    let (label, reply, hint) = failed(&r);
+    assert_eq!(label, "May change passwords");
+    assert!(reply.starts_with("result 50"), "{reply}");
+    assert!(reply.contains(&Slapd::dn("bob")), "{reply}");
+    assert!(hint.contains("write access to userPassword"), "{hint}");
+    // Without a lookup the probe uses the first person found.
+    let r = check::run(&slapd.resolved(), None, true).await;
+    assert_eq!(failed(&r).0, "May change passwords");
+    // And the client's write fails the same way, changing nothing.
+    let bob = Slapd::dn("bob");
+    match slapd
+        .directory()
+        .set_password(&bob, &secret("a brand new password"), false)
+        .await
+    {
+        Err(DirectoryError::Ldap { code: 50, .. }) => {}
+        other => panic!("expected insufficient access (50), got {other:?}"),
+    }
+    assert!(slapd.bind_ok(&bob, BOB_PASSWORD));
 }

@@ -63,6 +63,8 @@ pub struct SlapdOptions {
     pub people: usize,
     /// The service account may page past the size limit (`limits … size.prtotal=unlimited`).
     pub service_pages_unlimited: bool,
+    /// The service account may write `userPassword` (false: it may only read it).
+    pub service_writes_passwords: bool,
 }
 
 impl Default for SlapdOptions {
@@ -71,6 +73,7 @@ impl Default for SlapdOptions {
             tls: true,
             people: 0,
             service_pages_unlimited: true,
+            service_writes_passwords: true,
         }
     }
 }
@@ -213,6 +216,11 @@ impl Slapd {
         } else {
             String::new()
         };
+        let service_password_access = if self.opts.service_writes_passwords {
+            "write"
+        } else {
+            "read"
+        };
         let conf = format!(
             r#"include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
@@ -242,7 +250,7 @@ ppolicy_hash_cleartext
 ppolicy_use_lockout
 
 access to attrs=userPassword
-  by dn.exact="{SERVICE_DN}" write
+  by dn.exact="{SERVICE_DN}" {service_password_access}
   by self write
   by anonymous auth
   by * none
