@@ -758,3 +758,53 @@ async fn check_says_when_the_service_account_may_not_write_passwords() {
     }
     assert!(slapd.bind_ok(&bob, BOB_PASSWORD));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_many_failures_lock_the_account() {
+    let slapd = Slapd::start().await;
+    let dir = slapd.directory();
+    let bob = Slapd::dn("bob");
+    // The policy: locked after 5 failures; then even the right password is refused as locked.
+    for _ in 0..5 {
+        assert_eq!(
+            dir.verify_password(&bob, &secret("guess")).await.unwrap(),
+            BindOutcome::Invalid
+        );
+    }
+    assert_eq!(
+        dir.verify_password(&bob, &secret(BOB_PASSWORD))
+            .await
+            .unwrap(),
+        BindOutcome::Locked
+    );
+    assert!(!slapd.attr(&bob, "pwdAccountLockedTime").await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_never_answers_times_out_as_unreachable() {
+    // Accepts TCP connections (the kernel's backlog) but never says a word.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let slapd = Slapd::start().await;
+    for security in [Security::Starttls, Security::None] {
+        let dir = with(&slapd, |s| {
+            s.url = format!("ldap://127.0.0.1:{port}");
+            s.security = security;
+            s.connect_timeout_secs = 1;
+            s.timeout_secs = 1;
+        });
+        let started = std::time::Instant::now();
+        let err = dir.find_person("alice").await.unwrap_err();
+        assert!(
+            matches!(err, DirectoryError::Unreachable(_)),
+            "{security:?}: {err:?}"
+        );
+        assert!(err.is_transient());
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "bounded by the timeouts: {:?}",
+            started.elapsed()
+        );
+    }
+    drop(silent);
+}
