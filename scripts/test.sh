@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs Latchkey's whole test suite on a fresh Debian machine: installs what is missing
-# (C compiler, PostgreSQL, Chromium and ChromeDriver), makes sure PostgreSQL answers, then checks
+# (C compiler, PostgreSQL, Chromium and ChromeDriver, OpenLDAP), makes sure PostgreSQL answers, then checks
 # formatting and lints and runs every test, the headless-Chromium journeys included.
 #
 #   ./scripts/test.sh
@@ -37,6 +37,13 @@ command -v pg_isready >/dev/null || apt_install postgresql-client
 if [ ! -x /usr/bin/chromium ] || ! command -v chromedriver >/dev/null; then
   say "installing Chromium and ChromeDriver for the browser tests"
   apt_install chromium chromium-driver
+fi
+# The directory tests (tests/it/directory_client.rs and the journeys of directory tenants) start
+# their own OpenLDAP per test on loopback ports (tests/it/common/ldap.rs); the package's own
+# service is not needed.
+if [ ! -x /usr/sbin/slapd ] || ! command -v ldapwhoami >/dev/null; then
+  say "installing OpenLDAP (slapd, ldap-utils) for the directory tests"
+  apt_install slapd ldap-utils
 fi
 
 # --- PostgreSQL ---------------------------------------------------------------------------------

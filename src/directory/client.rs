@@ -2,13 +2,27 @@
 //! always protected as the settings say, every value put into a filter or DN escaped
 //! (RFC 4515 / RFC 4514).
 //!
-//! SKELETON: the signatures are the contract the service codes against; the bodies are filled in
-//! by the directory-client work (see docs/decisions.md, "Directories").
+//! The connection (TLS, timeouts, error mapping) is in `conn.rs`, the password policy control in
+//! `ppolicy.rs`, the attribute mapping in `people.rs`.
 
-use secrecy::SecretString;
+mod conn;
+pub(crate) mod people;
+mod ppolicy;
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::time::Duration;
+
+use ldap3::adapters::PagedResults;
+use ldap3::exop::PasswordModify;
+use ldap3::{ldap_escape, Mod, Scope, SearchEntry};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
+use self::conn::result_error;
 use super::settings::ResolvedDirectory;
+
+pub(crate) use self::conn::{checked_url, host_port, op_error, result_name, server_text, Conn};
 
 /// One person as the directory describes them, mapped by the tenant's [`super::Mapping`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -38,7 +52,7 @@ pub enum PasswordRefusal {
     Other(String),
 }
 
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DirectoryError {
     /// No connection: refused, timed out, name not found.
     #[error("can't reach the directory: {0}")]
@@ -94,8 +108,85 @@ pub struct Directory {
     pub resolved: ResolvedDirectory,
 }
 
-fn not_yet() -> DirectoryError {
-    DirectoryError::Config("the directory client is not built yet".into())
+/// An attribute name as LDAP allows it (a descriptor or an OID, with options): anything else
+/// would change the meaning of a filter it is put in.
+pub(crate) fn valid_attribute(a: &str) -> bool {
+    let a = a.trim();
+    !a.is_empty()
+        && a.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | ';'))
+}
+
+/// The filter for "this identifier, as username or as e-mail address, among the people":
+/// `(&<user filter>(|(<username>=v)(<email>=v)))`, `v` escaped (RFC 4515).
+pub(crate) fn identifier_filter(dir: &ResolvedDirectory, identifier: &str) -> String {
+    let s = &dir.settings;
+    let v = ldap_escape(identifier);
+    format!(
+        "(&{}(|({}={v})({}={v})))",
+        s.user_filter.trim(),
+        s.mapping.username.trim(),
+        s.mapping.email.trim()
+    )
+}
+
+/// What the client needs of the settings before it connects: names that can go into a filter.
+pub(crate) fn check_settings(dir: &ResolvedDirectory) -> Result<(), DirectoryError> {
+    let s = &dir.settings;
+    let m = &s.mapping;
+    for (what, v, needed) in [
+        ("username attribute", &m.username, true),
+        ("e-mail attribute", &m.email, true),
+        ("stable id attribute", &m.stable_id, true),
+        ("display name attribute", &m.display_name, true),
+        ("reset address attribute", &m.reset_email, false),
+        ("disabled attribute", &m.disabled, false),
+    ] {
+        if (needed || !v.trim().is_empty()) && !valid_attribute(v) {
+            return Err(DirectoryError::Config(format!(
+                "the {what} `{v}` is not an attribute name"
+            )));
+        }
+    }
+    let f = s.user_filter.trim();
+    if ldap3::parse_filter(f).is_err() {
+        return Err(DirectoryError::Ldap {
+            code: 87,
+            text: format!("the user filter `{f}` is not a valid LDAP filter"),
+        });
+    }
+    if s.base_dn.trim().is_empty() {
+        return Err(DirectoryError::Config("no base DN is set".into()));
+    }
+    Ok(())
+}
+
+/// Entries of a search result (referrals and intermediate messages left out).
+fn entries(raw: Vec<ldap3::ResultEntry>) -> Vec<SearchEntry> {
+    raw.into_iter()
+        .filter(|e| !e.is_ref() && !e.is_intermediate())
+        .map(SearchEntry::construct)
+        .collect()
+}
+
+/// The new password's refusal from a Password Modify result, if it is one.
+fn refusal_in(res: &ldap3::LdapResult) -> Option<PasswordRefusal> {
+    let policy = ppolicy::error_in(res);
+    let is_policy = matches!(
+        policy,
+        Some(
+            ppolicy::PolicyError::PasswordTooShort
+                | ppolicy::PolicyError::PasswordInHistory
+                | ppolicy::PolicyError::InsufficientPasswordQuality
+                | ppolicy::PolicyError::PasswordTooYoung
+                | ppolicy::PolicyError::PasswordTooLong
+        )
+    );
+    if res.rc == 19 || is_policy {
+        Some(ppolicy::refusal(policy, &server_text(res)))
+    } else {
+        None
+    }
 }
 
 impl Directory {
@@ -103,53 +194,369 @@ impl Directory {
         Self { resolved }
     }
 
+    fn timeouts(&self) -> (Duration, Duration) {
+        (self.resolved.connect_timeout(), self.resolved.timeout())
+    }
+
+    /// Runs `work` on a fresh connection, the whole of it bounded by `budget`; the connection
+    /// is closed afterwards whatever the outcome.
+    async fn on_connection<T>(
+        &self,
+        budget: Duration,
+        work: impl AsyncFnOnce(&mut Conn) -> Result<T, DirectoryError>,
+    ) -> Result<T, DirectoryError> {
+        bounded(budget, async {
+            let mut conn = Conn::open(&self.resolved).await?;
+            let out = work(&mut conn).await;
+            conn.close().await;
+            out
+        })
+        .await
+    }
+
+    fn single_op_budget(&self) -> Duration {
+        let (c, t) = self.timeouts();
+        c + t * 3
+    }
+
+    /// The admin group's members (normalised DNs), when a group is set. A group that does not
+    /// exist has no members.
+    async fn admin_members(
+        &self,
+        conn: &mut Conn,
+    ) -> Result<Option<HashSet<String>>, DirectoryError> {
+        let group = self.resolved.settings.admin_group_dn.trim();
+        if group.is_empty() {
+            return Ok(None);
+        }
+        let res = conn
+            .op()
+            .search(
+                group,
+                Scope::Base,
+                "(objectClass=*)",
+                vec!["member", "uniqueMember"],
+            )
+            .await
+            .map_err(op_error)?;
+        match res.1.rc {
+            0 => Ok(Some(
+                entries(res.0)
+                    .first()
+                    .map(people::group_members)
+                    .unwrap_or_default(),
+            )),
+            32 => Ok(Some(HashSet::new())),
+            _ => Err(result_error(&res.1)),
+        }
+    }
+
     /// The person whose username attribute, or e-mail attribute, equals `identifier` (exactly one
     /// match; several = none). Binds as the service account.
-    pub async fn find_person(&self, _identifier: &str) -> Result<Option<Person>, DirectoryError> {
-        Err(not_yet())
+    pub async fn find_person(&self, identifier: &str) -> Result<Option<Person>, DirectoryError> {
+        check_settings(&self.resolved)?;
+        if identifier.is_empty() {
+            return Ok(None);
+        }
+        let filter = identifier_filter(&self.resolved, identifier);
+        let base = self.resolved.settings.base_dn.trim().to_owned();
+        let mapping = self.resolved.settings.mapping.clone();
+        self.on_connection(self.single_op_budget(), async |conn: &mut Conn| {
+            conn.bind_service(&self.resolved).await?;
+            let admins = self.admin_members(conn).await?;
+            let res = conn
+                .op()
+                .with_search_options(ldap3::SearchOptions::new().sizelimit(2))
+                .search(
+                    &base,
+                    Scope::Subtree,
+                    &filter,
+                    people::wanted_attributes(&mapping),
+                )
+                .await
+                .map_err(op_error)?;
+            // Two entries and "size limit exceeded" (4): several match, so none is chosen.
+            if res.1.rc != 0 && res.1.rc != 4 {
+                return Err(result_error(&res.1));
+            }
+            let found = entries(res.0);
+            if found.len() != 1 {
+                return Ok(None);
+            }
+            Ok(people::person_from(&found[0], &mapping, admins.as_ref()))
+        })
+        .await
     }
 
     /// The person at `dn` (re-read before a password write), or `None` when gone or no longer
     /// matched by the filter.
-    pub async fn person_at(&self, _dn: &str) -> Result<Option<Person>, DirectoryError> {
-        Err(not_yet())
+    pub async fn person_at(&self, dn: &str) -> Result<Option<Person>, DirectoryError> {
+        check_settings(&self.resolved)?;
+        if dn.trim().is_empty() {
+            return Ok(None);
+        }
+        let filter = self.resolved.settings.user_filter.trim().to_owned();
+        let mapping = self.resolved.settings.mapping.clone();
+        self.on_connection(self.single_op_budget(), async |conn: &mut Conn| {
+            conn.bind_service(&self.resolved).await?;
+            let admins = self.admin_members(conn).await?;
+            let res = conn
+                .op()
+                .search(
+                    dn,
+                    Scope::Base,
+                    &filter,
+                    people::wanted_attributes(&mapping),
+                )
+                .await
+                .map_err(op_error)?;
+            match res.1.rc {
+                0 => {}
+                // No such entry, or a DN that can't be one.
+                32 | 34 => return Ok(None),
+                _ => return Err(result_error(&res.1)),
+            }
+            Ok(entries(res.0)
+                .first()
+                .and_then(|e| people::person_from(e, &mapping, admins.as_ref())))
+        })
+        .await
     }
 
     /// Every person the filter matches under the base, read in pages (past the server's size
-    /// limit), with `is_admin` from the admin group.
+    /// limit), with `is_admin` from the admin group. Entries without the username or the stable
+    /// id attribute are left out (they can't sign in nor be linked). A search the server cuts
+    /// short (a size or time limit) is an error, never a partial list.
     pub async fn all_people(&self) -> Result<Vec<Person>, DirectoryError> {
-        Err(not_yet())
+        check_settings(&self.resolved)?;
+        let (c, t) = self.timeouts();
+        let mapping = self.resolved.settings.mapping.clone();
+        self.on_connection(c + t * 8, async |conn: &mut Conn| {
+            conn.bind_service(&self.resolved).await?;
+            let admins = self.admin_members(conn).await?;
+            let mut people = Vec::new();
+            paged_search(
+                conn,
+                &self.resolved,
+                people::wanted_attributes(&mapping),
+                |e| {
+                    if let Some(p) = people::person_from(&e, &mapping, admins.as_ref()) {
+                        people.push(p);
+                    }
+                },
+            )
+            .await?;
+            Ok(people)
+        })
+        .await
     }
 
     /// Binds as `dn` with `password`. An empty password is `Invalid` without any bind (an
     /// LDAP unauthenticated bind would succeed).
     pub async fn verify_password(
         &self,
-        _dn: &str,
-        _password: &SecretString,
+        dn: &str,
+        password: &SecretString,
     ) -> Result<BindOutcome, DirectoryError> {
-        Err(not_yet())
+        if password.expose_secret().is_empty() || dn.trim().is_empty() {
+            return Ok(BindOutcome::Invalid);
+        }
+        self.on_connection(self.single_op_budget(), async |conn: &mut Conn| {
+            let res = conn
+                .op()
+                .with_controls(ppolicy::request())
+                .simple_bind(dn, password.expose_secret())
+                .await
+                .map_err(op_error)?;
+            let policy = ppolicy::error_in(&res);
+            use ppolicy::PolicyError as P;
+            Ok(match (res.rc, policy) {
+                (0, Some(P::ChangeAfterReset | P::PasswordExpired)) => BindOutcome::MustChange,
+                (0, _) => BindOutcome::Ok,
+                (49, Some(P::AccountLocked)) => BindOutcome::Locked,
+                (49, Some(P::PasswordExpired)) => BindOutcome::MustChange,
+                // Wrong password or no such person; a DN that can't be one.
+                (49 | 34, _) => BindOutcome::Invalid,
+                _ => return Err(result_error(&res)),
+            })
+        })
+        .await
     }
 
     /// Sets `dn`'s password as the service account (Password Modify, RFC 3062). With
-    /// `must_change`, also marks it for change at next sign-in (ppolicy `pwdReset`).
+    /// `must_change`, also marks it for change at next sign-in (ppolicy `pwdReset`); without, a
+    /// mark left from before is cleared by the directory itself (OpenLDAP's ppolicy clears
+    /// `pwdReset` on every password change).
     pub async fn set_password(
         &self,
-        _dn: &str,
-        _new: &SecretString,
-        _must_change: bool,
+        dn: &str,
+        new: &SecretString,
+        must_change: bool,
     ) -> Result<(), DirectoryError> {
-        Err(not_yet())
+        if new.expose_secret().is_empty() {
+            return Err(DirectoryError::Refused(PasswordRefusal::Other(
+                "the new password is empty".into(),
+            )));
+        }
+        self.on_connection(self.single_op_budget(), async |conn: &mut Conn| {
+            conn.bind_service(&self.resolved).await?;
+            let res = conn
+                .op()
+                .with_controls(ppolicy::request())
+                .extended(PasswordModify {
+                    user_id: Some(dn),
+                    old_pass: None,
+                    new_pass: Some(new.expose_secret()),
+                })
+                .await
+                .map_err(op_error)?
+                .1;
+            if let Some(r) = refusal_in(&res) {
+                return Err(DirectoryError::Refused(r));
+            }
+            if res.rc != 0 {
+                return Err(result_error(&res));
+            }
+            if must_change {
+                let res = conn
+                    .op()
+                    .modify(dn, vec![Mod::Replace("pwdReset", HashSet::from(["TRUE"]))])
+                    .await
+                    .map_err(op_error)?;
+                if res.rc != 0 {
+                    return Err(DirectoryError::Ldap {
+                        code: res.rc,
+                        text: format!(
+                            "the password was set, but marking it for change (pwdReset) failed: {}",
+                            server_text(&res)
+                        ),
+                    });
+                }
+            }
+            Ok(())
+        })
+        .await
     }
 
     /// Changes `dn`'s password as the person (bind with `old`, then Password Modify with the old
     /// and new value), so the directory's own policy for users applies.
     pub async fn change_own_password(
         &self,
-        _dn: &str,
-        _old: &SecretString,
-        _new: &SecretString,
+        dn: &str,
+        old: &SecretString,
+        new: &SecretString,
     ) -> Result<(), DirectoryError> {
-        Err(not_yet())
+        if old.expose_secret().is_empty() || dn.trim().is_empty() {
+            return Err(DirectoryError::WrongPassword);
+        }
+        if new.expose_secret().is_empty() {
+            return Err(DirectoryError::Refused(PasswordRefusal::Other(
+                "the new password is empty".into(),
+            )));
+        }
+        self.on_connection(self.single_op_budget(), async |conn: &mut Conn| {
+            let res = conn
+                .op()
+                .with_controls(ppolicy::request())
+                .simple_bind(dn, old.expose_secret())
+                .await
+                .map_err(op_error)?;
+            use ppolicy::PolicyError as P;
+            match (res.rc, ppolicy::error_in(&res)) {
+                (0, _) => {}
+                (49, Some(P::AccountLocked)) => {
+                    return Err(DirectoryError::Ldap {
+                        code: 49,
+                        text: "the account is locked".into(),
+                    })
+                }
+                (49, Some(P::PasswordExpired)) => {
+                    return Err(DirectoryError::Ldap {
+                        code: 49,
+                        text: "the password has expired; an administrator must reset it".into(),
+                    })
+                }
+                (49 | 34, _) => return Err(DirectoryError::WrongPassword),
+                _ => return Err(result_error(&res)),
+            }
+            let res = conn
+                .op()
+                .with_controls(ppolicy::request())
+                .extended(PasswordModify {
+                    user_id: Some(dn),
+                    old_pass: Some(old.expose_secret()),
+                    new_pass: Some(new.expose_secret()),
+                })
+                .await
+                .map_err(op_error)?
+                .1;
+            if let Some(r) = refusal_in(&res) {
+                return Err(DirectoryError::Refused(r));
+            }
+            match res.rc {
+                0 => Ok(()),
+                49 => Err(DirectoryError::WrongPassword),
+                // OpenLDAP: "unwilling to verify old password" when it does not match.
+                53 if res.text.contains("old password") => Err(DirectoryError::WrongPassword),
+                _ => Err(result_error(&res)),
+            }
+        })
+        .await
     }
+}
+
+/// `fut` within `budget`, else "can't reach the directory".
+pub(crate) async fn bounded<T>(
+    budget: Duration,
+    fut: impl Future<Output = Result<T, DirectoryError>>,
+) -> Result<T, DirectoryError> {
+    match tokio::time::timeout(budget, fut).await {
+        Ok(r) => r,
+        Err(_) => Err(DirectoryError::Unreachable(format!(
+            "the directory did not answer within {} s",
+            budget.as_secs()
+        ))),
+    }
+}
+
+/// A paged subtree search of the people under the base; `each` gets every entry. The server
+/// cutting the search short (size or time limit, any error) is an error.
+pub(crate) async fn paged_search(
+    conn: &mut Conn,
+    dir: &ResolvedDirectory,
+    attrs: Vec<String>,
+    mut each: impl FnMut(SearchEntry),
+) -> Result<(), DirectoryError> {
+    let s = &dir.settings;
+    let page = s.page_size.clamp(1, 5000) as i32;
+    let mut stream = conn
+        .op()
+        .streaming_search_with(
+            PagedResults::new(page),
+            s.base_dn.trim(),
+            Scope::Subtree,
+            s.user_filter.trim(),
+            attrs,
+        )
+        .await
+        .map_err(op_error)?;
+    loop {
+        match stream.next().await {
+            Ok(Some(e)) => {
+                if !e.is_ref() && !e.is_intermediate() {
+                    each(SearchEntry::construct(e));
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                let _ = stream.finish().await;
+                return Err(op_error(e));
+            }
+        }
+    }
+    let res = stream.finish().await;
+    if res.rc != 0 {
+        return Err(result_error(&res));
+    }
+    Ok(())
 }

@@ -21,6 +21,7 @@ mod cli;
 mod cli_smtp_check;
 mod console_api_keys;
 mod delivery;
+mod directory_client;
 mod hardening;
 mod instances;
 mod login_limits;

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 pub mod api;
 pub mod browser;
+pub mod ldap;
 pub mod logs;
 pub mod smtp;
 pub mod world;
