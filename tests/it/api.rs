@@ -589,7 +589,7 @@ async fn authenticate_endpoint(backend: Backend) {
     store::accounts::set_temporary_password(
         &a.app.core.db,
         temp.id,
-        &hash,
+        Some(&hash),
         a.app.core.now() + 3600,
         a.app.core.now(),
     )

@@ -7,7 +7,7 @@ use crate::common;
 use common::ldap::{self, Slapd};
 use common::{Backend, TestDb};
 
-common::on_both_backends!(connect_check_and_sync_from_the_command_line);
+on_both_backends!(connect_check_and_sync_from_the_command_line);
 
 async fn connect_check_and_sync_from_the_command_line(backend: Backend) {
     let mut slapd = Slapd::start().await;

@@ -146,7 +146,7 @@ async fn open_link(w: &World, who: &str, to: &str) -> Browser {
     b
 }
 
-common::on_both_backends!(
+on_both_backends!(
     check_sync_and_read_only_fields,
     a_tenant_administrator_cannot_connect_a_directory,
     sign_in_binds_as_the_person,

@@ -15,7 +15,7 @@ use latchkey::service::Actor;
 
 const NEW_PASSWORD: &str = "velvet thunder marmalade hill";
 
-common::on_both_backends!(directory_journey);
+on_both_backends!(directory_journey);
 
 async fn directory_journey(backend: Backend) {
     let slapd = Slapd::start().await;

@@ -218,7 +218,7 @@ async fn a_temporary_password_only_chooses_a_new_one(backend: Backend) {
     store::accounts::set_temporary_password(
         &app.core.db,
         bob.id,
-        &hash,
+        Some(&hash),
         app.core.now() + 3600,
         app.core.now(),
     )

@@ -883,7 +883,7 @@ async fn outdated_hash_is_upgraded_at_login(backend: Backend) {
     store::accounts::set_password(
         &app.core.db,
         alice.id,
-        &old_hash,
+        Some(&old_hash),
         false,
         None,
         app.core.now(),
