@@ -52,6 +52,27 @@ pub enum PasswordRefusal {
     Other(String),
 }
 
+impl std::fmt::Display for PasswordRefusal {
+    /// In words for the person who chose the password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PasswordRefusal::TooShort => {
+                f.write_str("it is shorter than the directory's password policy allows")
+            }
+            PasswordRefusal::InHistory => f.write_str(
+                "it was used recently, and the directory's password policy does not allow using it again",
+            ),
+            PasswordRefusal::InsufficientQuality => {
+                f.write_str("it does not meet the directory's password quality rules")
+            }
+            PasswordRefusal::TooYoung => f.write_str(
+                "the password was changed too recently; the directory's policy allows the next change later",
+            ),
+            PasswordRefusal::Other(text) => write!(f, "the directory said: {text}"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DirectoryError {
     /// No connection: refused, timed out, name not found.
@@ -64,7 +85,7 @@ pub enum DirectoryError {
     #[error("the directory refused the service account ({code}): {text}")]
     ServiceBind { code: u32, text: String },
     /// The directory refused a new password (policy).
-    #[error("the directory refused the new password: {0:?}")]
+    #[error("the directory refused the new password: {0}")]
     Refused(PasswordRefusal),
     /// The person's own credentials were wrong (change as the person).
     #[error("the current password is not correct")]
