@@ -140,7 +140,7 @@ pub(crate) fn valid_attribute(a: &str) -> bool {
 
 /// The filter for "this identifier, as username or as e-mail address, among the people":
 /// `(&<user filter>(|(<username>=v)(<email>=v)))`, `v` escaped (RFC 4515).
-pub(crate) fn identifier_filter(dir: &ResolvedDirectory, identifier: &str) -> String {
+fn identifier_filter(dir: &ResolvedDirectory, identifier: &str) -> String {
     let s = &dir.settings;
     let v = ldap_escape(identifier);
     format!(
@@ -250,26 +250,7 @@ impl Directory {
         if group.is_empty() {
             return Ok(None);
         }
-        let res = conn
-            .op()
-            .search(
-                group,
-                Scope::Base,
-                "(objectClass=*)",
-                vec!["member", "uniqueMember"],
-            )
-            .await
-            .map_err(op_error)?;
-        match res.1.rc {
-            0 => Ok(Some(
-                entries(res.0)
-                    .first()
-                    .map(people::group_members)
-                    .unwrap_or_default(),
-            )),
-            32 => Ok(Some(HashSet::new())),
-            _ => Err(result_error(&res.1)),
-        }
+        Ok(Some(read_group(conn, group).await?.unwrap_or_default()))
     }
 
     /// The person whose username attribute, or e-mail attribute, equals `identifier` (exactly one
@@ -279,28 +260,11 @@ impl Directory {
         if identifier.is_empty() {
             return Ok(None);
         }
-        let filter = identifier_filter(&self.resolved, identifier);
-        let base = self.resolved.settings.base_dn.trim().to_owned();
         let mapping = self.resolved.settings.mapping.clone();
         self.on_connection(self.single_op_budget(), async |conn: &mut Conn| {
             conn.bind_service(&self.resolved).await?;
             let admins = self.admin_members(conn).await?;
-            let res = conn
-                .op()
-                .with_search_options(ldap3::SearchOptions::new().sizelimit(2))
-                .search(
-                    &base,
-                    Scope::Subtree,
-                    &filter,
-                    people::wanted_attributes(&mapping),
-                )
-                .await
-                .map_err(op_error)?;
-            // Two entries and "size limit exceeded" (4): several match, so none is chosen.
-            if res.1.rc != 0 && res.1.rc != 4 {
-                return Err(result_error(&res.1));
-            }
-            let found = entries(res.0);
+            let found = identifier_entries(conn, &self.resolved, identifier).await?;
             if found.len() != 1 {
                 return Ok(None);
             }
@@ -523,6 +487,58 @@ impl Directory {
             }
         })
         .await
+    }
+}
+
+/// The entries whose username or e-mail attribute equals `identifier` (escaped), at most two:
+/// the server stopping at two ("size limit exceeded", 4) means several match.
+pub(crate) async fn identifier_entries(
+    conn: &mut Conn,
+    dir: &ResolvedDirectory,
+    identifier: &str,
+) -> Result<Vec<SearchEntry>, DirectoryError> {
+    let res = conn
+        .op()
+        .with_search_options(ldap3::SearchOptions::new().sizelimit(2))
+        .search(
+            dir.settings.base_dn.trim(),
+            Scope::Subtree,
+            &identifier_filter(dir, identifier),
+            people::wanted_attributes(&dir.settings.mapping),
+        )
+        .await
+        .map_err(op_error)?;
+    if res.1.rc != 0 && res.1.rc != 4 {
+        return Err(result_error(&res.1));
+    }
+    Ok(entries(res.0))
+}
+
+/// A group's members (`member`, `uniqueMember`; normalised DNs), `None` when there is no such
+/// entry (32).
+pub(crate) async fn read_group(
+    conn: &mut Conn,
+    group: &str,
+) -> Result<Option<HashSet<String>>, DirectoryError> {
+    let res = conn
+        .op()
+        .search(
+            group,
+            Scope::Base,
+            "(objectClass=*)",
+            vec!["member", "uniqueMember"],
+        )
+        .await
+        .map_err(op_error)?;
+    match res.1.rc {
+        0 => Ok(Some(
+            entries(res.0)
+                .first()
+                .map(people::group_members)
+                .unwrap_or_default(),
+        )),
+        32 => Ok(None),
+        _ => Err(result_error(&res.1)),
     }
 }
 
