@@ -10,8 +10,8 @@ use ldap3::{Mod, Scope, SearchEntry};
 use serde::Serialize;
 
 use super::client::{
-    check_settings, checked_url, host_port, identifier_filter, paged_search, people, result_name,
-    server_text, Conn, DirectoryError, Person,
+    check_settings, checked_url, host_port, identifier_entries, paged_search, people, read_group,
+    result_name, server_text, Conn, DirectoryError, Person,
 };
 use super::settings::{ResolvedDirectory, Security};
 
@@ -389,33 +389,17 @@ async fn after_connect(
         admins = Some(
             run.step("Read admin group", async {
                 let group = s.admin_group_dn.trim();
-                let res = conn
-                    .op()
-                    .search(
-                        group,
-                        Scope::Base,
-                        "(objectClass=*)",
-                        vec!["member", "uniqueMember"],
-                    )
-                    .await
-                    .map_err(|e| failure(&super::client::op_error(e), dir, "group"))?;
-                if res.1.rc != 0 {
-                    return Err((
-                        reply_of(res.1.rc, &server_text(&res.1)),
-                        code_hint(res.1.rc, dir, "group"),
-                    ));
+                match read_group(conn, group).await {
+                    Ok(Some(members)) => {
+                        let n = members.len();
+                        Ok((
+                            members,
+                            format!("{group} has {n} members (member / uniqueMember)"),
+                        ))
+                    }
+                    Ok(None) => Err((reply_of(32, "noSuchObject"), code_hint(32, dir, "group"))),
+                    Err(e) => Err(failure(&e, dir, "group")),
                 }
-                let members = res
-                    .0
-                    .into_iter()
-                    .next()
-                    .map(|e| people::group_members(&SearchEntry::construct(e)))
-                    .unwrap_or_default();
-                let n = members.len();
-                Ok((
-                    members,
-                    format!("{group} has {n} members (member / uniqueMember)"),
-                ))
             })
             .await?,
         );
@@ -425,30 +409,9 @@ async fn after_connect(
         let label = "Look up person";
         let person = run
             .step(label, async {
-                let filter = identifier_filter(dir, identifier);
-                let res = conn
-                    .op()
-                    .with_search_options(ldap3::SearchOptions::new().sizelimit(2))
-                    .search(
-                        s.base_dn.trim(),
-                        Scope::Subtree,
-                        &filter,
-                        people::wanted_attributes(&s.mapping),
-                    )
+                let entries = identifier_entries(conn, dir, identifier)
                     .await
-                    .map_err(|e| failure(&super::client::op_error(e), dir, "lookup"))?;
-                if res.1.rc != 0 && res.1.rc != 4 {
-                    return Err((
-                        reply_of(res.1.rc, &server_text(&res.1)),
-                        code_hint(res.1.rc, dir, "lookup"),
-                    ));
-                }
-                let entries: Vec<SearchEntry> = res
-                    .0
-                    .into_iter()
-                    .filter(|e| !e.is_ref() && !e.is_intermediate())
-                    .map(SearchEntry::construct)
-                    .collect();
+                    .map_err(|e| failure(&e, dir, "lookup"))?;
                 match entries.len() {
                     0 => Err((
                         format!("no person has {} or {} equal to `{identifier}`", s.mapping.username, s.mapping.email),

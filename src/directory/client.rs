@@ -52,6 +52,27 @@ pub enum PasswordRefusal {
     Other(String),
 }
 
+impl std::fmt::Display for PasswordRefusal {
+    /// In words for the person who chose the password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PasswordRefusal::TooShort => {
+                f.write_str("it is shorter than the directory's password policy allows")
+            }
+            PasswordRefusal::InHistory => f.write_str(
+                "it was used recently, and the directory's password policy does not allow using it again",
+            ),
+            PasswordRefusal::InsufficientQuality => {
+                f.write_str("it does not meet the directory's password quality rules")
+            }
+            PasswordRefusal::TooYoung => f.write_str(
+                "the password was changed too recently; the directory's policy allows the next change later",
+            ),
+            PasswordRefusal::Other(text) => write!(f, "the directory said: {text}"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DirectoryError {
     /// No connection: refused, timed out, name not found.
@@ -64,7 +85,7 @@ pub enum DirectoryError {
     #[error("the directory refused the service account ({code}): {text}")]
     ServiceBind { code: u32, text: String },
     /// The directory refused a new password (policy).
-    #[error("the directory refused the new password: {0:?}")]
+    #[error("the directory refused the new password: {0}")]
     Refused(PasswordRefusal),
     /// The person's own credentials were wrong (change as the person).
     #[error("the current password is not correct")]
@@ -119,7 +140,7 @@ pub(crate) fn valid_attribute(a: &str) -> bool {
 
 /// The filter for "this identifier, as username or as e-mail address, among the people":
 /// `(&<user filter>(|(<username>=v)(<email>=v)))`, `v` escaped (RFC 4515).
-pub(crate) fn identifier_filter(dir: &ResolvedDirectory, identifier: &str) -> String {
+fn identifier_filter(dir: &ResolvedDirectory, identifier: &str) -> String {
     let s = &dir.settings;
     let v = ldap_escape(identifier);
     format!(
@@ -229,26 +250,7 @@ impl Directory {
         if group.is_empty() {
             return Ok(None);
         }
-        let res = conn
-            .op()
-            .search(
-                group,
-                Scope::Base,
-                "(objectClass=*)",
-                vec!["member", "uniqueMember"],
-            )
-            .await
-            .map_err(op_error)?;
-        match res.1.rc {
-            0 => Ok(Some(
-                entries(res.0)
-                    .first()
-                    .map(people::group_members)
-                    .unwrap_or_default(),
-            )),
-            32 => Ok(Some(HashSet::new())),
-            _ => Err(result_error(&res.1)),
-        }
+        Ok(Some(read_group(conn, group).await?.unwrap_or_default()))
     }
 
     /// The person whose username attribute, or e-mail attribute, equals `identifier` (exactly one
@@ -258,28 +260,11 @@ impl Directory {
         if identifier.is_empty() {
             return Ok(None);
         }
-        let filter = identifier_filter(&self.resolved, identifier);
-        let base = self.resolved.settings.base_dn.trim().to_owned();
         let mapping = self.resolved.settings.mapping.clone();
         self.on_connection(self.single_op_budget(), async |conn: &mut Conn| {
             conn.bind_service(&self.resolved).await?;
             let admins = self.admin_members(conn).await?;
-            let res = conn
-                .op()
-                .with_search_options(ldap3::SearchOptions::new().sizelimit(2))
-                .search(
-                    &base,
-                    Scope::Subtree,
-                    &filter,
-                    people::wanted_attributes(&mapping),
-                )
-                .await
-                .map_err(op_error)?;
-            // Two entries and "size limit exceeded" (4): several match, so none is chosen.
-            if res.1.rc != 0 && res.1.rc != 4 {
-                return Err(result_error(&res.1));
-            }
-            let found = entries(res.0);
+            let found = identifier_entries(conn, &self.resolved, identifier).await?;
             if found.len() != 1 {
                 return Ok(None);
             }
@@ -502,6 +487,58 @@ impl Directory {
             }
         })
         .await
+    }
+}
+
+/// The entries whose username or e-mail attribute equals `identifier` (escaped), at most two:
+/// the server stopping at two ("size limit exceeded", 4) means several match.
+pub(crate) async fn identifier_entries(
+    conn: &mut Conn,
+    dir: &ResolvedDirectory,
+    identifier: &str,
+) -> Result<Vec<SearchEntry>, DirectoryError> {
+    let res = conn
+        .op()
+        .with_search_options(ldap3::SearchOptions::new().sizelimit(2))
+        .search(
+            dir.settings.base_dn.trim(),
+            Scope::Subtree,
+            &identifier_filter(dir, identifier),
+            people::wanted_attributes(&dir.settings.mapping),
+        )
+        .await
+        .map_err(op_error)?;
+    if res.1.rc != 0 && res.1.rc != 4 {
+        return Err(result_error(&res.1));
+    }
+    Ok(entries(res.0))
+}
+
+/// A group's members (`member`, `uniqueMember`; normalised DNs), `None` when there is no such
+/// entry (32).
+pub(crate) async fn read_group(
+    conn: &mut Conn,
+    group: &str,
+) -> Result<Option<HashSet<String>>, DirectoryError> {
+    let res = conn
+        .op()
+        .search(
+            group,
+            Scope::Base,
+            "(objectClass=*)",
+            vec!["member", "uniqueMember"],
+        )
+        .await
+        .map_err(op_error)?;
+    match res.1.rc {
+        0 => Ok(Some(
+            entries(res.0)
+                .first()
+                .map(people::group_members)
+                .unwrap_or_default(),
+        )),
+        32 => Ok(None),
+        _ => Err(result_error(&res.1)),
     }
 }
 

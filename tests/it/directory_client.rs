@@ -433,6 +433,9 @@ async fn set_password_opens_the_directory_with_the_new_password() {
     );
     let refused = DirectoryError::Refused(PasswordRefusal::InHistory).to_string();
     assert!(refused.contains("refused the new password"), "{refused}");
+    assert!(refused.contains("used recently"), "in words: {refused}");
+    let short = DirectoryError::Refused(PasswordRefusal::TooShort).to_string();
+    assert!(short.contains("shorter than"), "in words: {short}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -807,4 +810,30 @@ async fn a_server_that_never_answers_times_out_as_unreachable() {
         );
     }
     drop(silent);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_password_must_be_changed() {
+    let slapd = Slapd::start().await;
+    let dir = slapd.directory();
+    let alice = Slapd::dn("alice");
+    // A fresh password (pwdChangedTime set), then a policy where it lives one second.
+    dir.set_password(&alice, &secret("fresh password 123"), false)
+        .await
+        .unwrap();
+    slapd.set_attr(ldap::POLICY_DN, "pwdMaxAge", "1").await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(
+        dir.verify_password(&alice, &secret("fresh password 123"))
+            .await
+            .unwrap(),
+        BindOutcome::MustChange
+    );
+    assert_eq!(
+        dir.verify_password(&alice, &secret("not the password"))
+            .await
+            .unwrap(),
+        BindOutcome::Invalid,
+        "a wrong password is still just wrong"
+    );
 }
