@@ -325,7 +325,7 @@ async fn sign_in_binds_as_the_person(backend: Backend) {
         .login("default", "bob", ldap::BOB_PASSWORD)
         .await;
     assert_eq!(down.status, 503, "{}", down.body);
-    assert!(down.body.contains("can't reach your organisation's directory"));
+    assert!(down.body.contains("reach your organisation&#x27;s directory"), "{}", down.body);
     w.slapd.restart().await;
     let again = w
         .app
@@ -379,7 +379,7 @@ async fn directory_down_during_a_reset_changes_nothing(backend: Backend) {
     w.slapd.stop();
     let down = choose(&mut b, NEW_PASSWORD).await;
     assert_eq!(down.status, 503, "{}", down.body);
-    assert!(down.body.contains("can't reach the directory"), "{}", down.body);
+    assert!(down.body.contains("reach the directory right now"), "{}", down.body);
     w.slapd.restart().await;
     let dn = Slapd::dn("bob");
     assert!(w.slapd.bind_ok(&dn, ldap::BOB_PASSWORD), "the password is unchanged");
@@ -526,7 +526,9 @@ async fn password_and_login_changes_the_password_as_the_person(backend: Backend)
 async fn injection_attempts_match_nobody(backend: Backend) {
     let w = world(backend).await;
     for attempt in ["*", "b*", "bob)(uid=*", "*)(|(uid=*", "bob\\2a", "bob\u{0}", "bób", "(uid=bob)"] {
-        assert_eq!(forgot(&mut w.app.browser(), attempt).await, 200);
+        // Accepted with the usual answer, or refused as input (NUL): never a match.
+        let answer = forgot(&mut w.app.browser(), attempt).await;
+        assert!(answer == 200 || (answer == 400 && attempt.contains('\u{0}')), "{attempt:?}: {answer}");
         let signed = w
             .app
             .browser()
