@@ -36,6 +36,7 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "admin_tenants.html",
     "admin_tenant.html",
     "admin_smtp.html",
+    "admin_directory.html",
     "admin_tasks.html",
     "admin_task.html",
     "admin_mail_log.html",

@@ -18,6 +18,7 @@ const NEW_PASSWORD: &str = "velvet thunder marmalade hill";
 on_both_backends!(directory_journey);
 
 async fn directory_journey(backend: Backend) {
+    common::logs::init();
     let slapd = Slapd::start().await;
     let app = TestApp::spawn_with(backend, |c| c.mail_poll_interval = "100ms".into()).await;
     let srv = common::plain_smtp(&app.core).await;
