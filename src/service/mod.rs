@@ -14,6 +14,7 @@ mod mail_route;
 pub mod pages;
 pub mod reset;
 mod smtp;
+mod task_data;
 mod templates;
 mod tenants;
 pub mod user_admin;

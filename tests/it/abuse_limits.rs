@@ -585,7 +585,7 @@ fn task<'a>(
     store::mail::NewTask {
         tenant_id: Some(tenant.id),
         account_id: None,
-        kind: "smtp_test",
+        kind: latchkey::mail::templates::MailKind::SmtpTest,
         recipient: to,
         recipient_name: "",
         language: "en",

@@ -333,7 +333,7 @@ async fn crashed_workers_mail_is_taken_over_once(backend: Backend) {
         let t = store::mail::NewTask {
             tenant_id: Some(tenant.id),
             account_id: None,
-            kind: "smtp_test",
+            kind: MailKind::SmtpTest,
             recipient: &to,
             recipient_name: "",
             language: "en",
@@ -413,7 +413,7 @@ async fn two_workers_never_send_one_mail_twice(backend: Backend) {
         .map(|to| store::mail::NewTask {
             tenant_id: Some(tenant.id),
             account_id: None,
-            kind: "smtp_test",
+            kind: MailKind::SmtpTest,
             recipient: to,
             recipient_name: "",
             language: "en",
@@ -476,7 +476,7 @@ async fn one_connection_carries_many_mails(backend: Backend) {
         .map(|to| store::mail::NewTask {
             tenant_id: Some(tenant.id),
             account_id: None,
-            kind: "smtp_test",
+            kind: MailKind::SmtpTest,
             recipient: to,
             recipient_name: "",
             language: "en",
