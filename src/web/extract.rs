@@ -282,6 +282,17 @@ impl FormFields {
         Ok(Self(map))
     }
 
+    /// The form as the struct `T` (see `web::form` for the field readers). Unknown fields are
+    /// ignored, absent ones are `T`'s defaults.
+    pub fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T, WebError> {
+        let fields = self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        T::deserialize(serde::de::value::MapDeserializer::<
+            _,
+            serde::de::value::Error,
+        >::new(fields))
+        .map_err(|e| WebError::BadRequest(format!("The form could not be read: {e}")))
+    }
+
     /// The names of all fields.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.0.keys().map(String::as_str)

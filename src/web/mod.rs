@@ -14,6 +14,7 @@ mod audit_pages;
 mod auth;
 mod error;
 mod extract;
+mod form;
 mod mail_pages;
 mod ops;
 mod reset;
