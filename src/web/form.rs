@@ -51,3 +51,21 @@ impl Secret {
         SecretString::from(self.0)
     }
 }
+
+/// A password change: the new password twice, and the current one where the page asks for it
+/// (the account page; a reset link or the setup page stands in for it elsewhere).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PasswordForm {
+    pub current_password: Secret,
+    pub new_password: Secret,
+    pub confirm_password: Secret,
+}
+
+/// A form whose one field is the username or e-mail address someone typed.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct IdentifierForm {
+    #[serde(deserialize_with = "trimmed")]
+    pub identifier: String,
+}
