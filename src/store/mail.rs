@@ -70,39 +70,50 @@ impl FromStr for TaskStatus {
     }
 }
 
-/// Compares with the stored/wire name, so tests and callers holding text can check a status.
-impl PartialEq<&str> for TaskStatus {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
-
 impl PartialEq<str> for TaskStatus {
     fn eq(&self, other: &str) -> bool {
         self.as_str() == other
     }
 }
 
-// Read from the text column. A value this build doesn't know (written by a newer version, or by
-// hand) reads as `failed`: finished, never claimed by the worker (its SQL matches the text), and
-// shown to an administrator rather than hidden.
-impl sqlx::Type<sqlx::Any> for TaskStatus {
-    fn type_info() -> sqlx::any::AnyTypeInfo {
-        <String as sqlx::Type<sqlx::Any>>::type_info()
-    }
-    fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
-        <String as sqlx::Type<sqlx::Any>>::compatible(ty)
-    }
+/// Reads `$t` from a text column with `$from_text` (`&str` → `$t`, never failing: a stored value
+/// this build doesn't know has a stand-in of the type's choosing).
+macro_rules! read_from_text {
+    ($t:ty, $from_text:expr) => {
+        impl sqlx::Type<sqlx::Any> for $t {
+            fn type_info() -> sqlx::any::AnyTypeInfo {
+                <String as sqlx::Type<sqlx::Any>>::type_info()
+            }
+            fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+                <String as sqlx::Type<sqlx::Any>>::compatible(ty)
+            }
+        }
+
+        impl<'r> sqlx::Decode<'r, sqlx::Any> for $t {
+            fn decode(
+                value: sqlx::any::AnyValueRef<'r>,
+            ) -> std::result::Result<Self, sqlx::error::BoxDynError> {
+                let s = <&str as sqlx::Decode<'r, sqlx::Any>>::decode(value)?;
+                Ok($from_text(s))
+            }
+        }
+
+        /// Compares with the stored/wire name, so tests and callers holding text can check it.
+        impl PartialEq<&str> for $t {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_str() == *other
+            }
+        }
+    };
 }
 
-impl<'r> sqlx::Decode<'r, sqlx::Any> for TaskStatus {
-    fn decode(
-        value: sqlx::any::AnyValueRef<'r>,
-    ) -> std::result::Result<Self, sqlx::error::BoxDynError> {
-        let s = <String as sqlx::Decode<'r, sqlx::Any>>::decode(value)?;
-        Ok(s.parse().unwrap_or(TaskStatus::Failed))
-    }
-}
+// A status this build doesn't know (written by a newer version, or by hand) reads as `failed`:
+// finished, never claimed by the worker (its SQL matches the text), and shown to an
+// administrator rather than hidden.
+read_from_text!(TaskStatus, |s: &str| s
+    .parse()
+    .unwrap_or(TaskStatus::Failed));
+read_from_text!(TaskKind, TaskKind::from);
 
 /// What a mail task sends: one of the mail kinds. Stored, shown and sent over the wire as the
 /// kind's name (`reset_link`, …). A stored name this build doesn't know (written by a newer
@@ -159,31 +170,6 @@ impl fmt::Display for TaskKind {
 impl Serialize for TaskKind {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
-    }
-}
-
-/// Compares with the stored/wire name, so tests and callers holding text can check a kind.
-impl PartialEq<&str> for TaskKind {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
-
-impl sqlx::Type<sqlx::Any> for TaskKind {
-    fn type_info() -> sqlx::any::AnyTypeInfo {
-        <String as sqlx::Type<sqlx::Any>>::type_info()
-    }
-    fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
-        <String as sqlx::Type<sqlx::Any>>::compatible(ty)
-    }
-}
-
-impl<'r> sqlx::Decode<'r, sqlx::Any> for TaskKind {
-    fn decode(
-        value: sqlx::any::AnyValueRef<'r>,
-    ) -> std::result::Result<Self, sqlx::error::BoxDynError> {
-        let s = <&str as sqlx::Decode<'r, sqlx::Any>>::decode(value)?;
-        Ok(TaskKind::from(s))
     }
 }
 
