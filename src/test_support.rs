@@ -109,17 +109,14 @@ impl<'a> TestStore<'a> {
         store::templates::get(self.db, tenant_id, kind, lang).await
     }
 
-    /// Stores a template as it is, past the checks the template editor makes.
+    /// Stores a template as it is, past the checks the template editor makes, by "test".
     pub async fn put_template(
         &self,
-        tenant_id: i64,
-        kind: MailKind,
-        lang: Language,
+        (tenant_id, kind, lang): (i64, MailKind, Language),
         src: &TemplateSource,
-        updated_by: &str,
         now: Timestamp,
     ) -> Result<()> {
-        store::templates::put(self.db, tenant_id, kind, lang, src, updated_by, now).await
+        store::templates::put(self.db, tenant_id, kind, lang, src, "test", now).await
     }
 
     pub async fn setting(&self, scope: &str, key: &str) -> Result<Option<String>> {
@@ -141,17 +138,15 @@ impl<'a> TestStore<'a> {
         store::settings::delete(self.db, scope, key).await
     }
 
-    /// Sets a password hash as it is (a hash made elsewhere, an old algorithm's).
-    pub async fn set_password(
+    /// Sets a password hash as it is (a hash made elsewhere, an old algorithm's); every session
+    /// ends.
+    pub async fn set_password_hash(
         &self,
         account_id: i64,
         hash: &str,
-        must_change: bool,
-        keep_session: Option<i64>,
         now: Timestamp,
     ) -> Result<()> {
-        store::accounts::set_password(self.db, account_id, hash, must_change, keep_session, now)
-            .await
+        store::accounts::set_password(self.db, account_id, hash, false, None, now).await
     }
 
     pub async fn set_temporary_password(

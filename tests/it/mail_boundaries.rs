@@ -312,11 +312,8 @@ async fn stored_templates_cannot_send_the_link_elsewhere(backend: Backend) {
         .core
         .test_store()
         .put_template(
-            w.tenant.id,
-            MailKind::ResetLink,
-            Language::En,
+            (w.tenant.id, MailKind::ResetLink, Language::En),
             &t,
-            "test",
             w.app.core.now(),
         )
         .await

@@ -883,7 +883,7 @@ async fn outdated_hash_is_upgraded_at_login(backend: Backend) {
         .unwrap();
     app.core
         .test_store()
-        .set_password(alice.id, &old_hash, false, None, app.core.now())
+        .set_password_hash(alice.id, &old_hash, app.core.now())
         .await
         .unwrap();
     assert_eq!(
