@@ -17,6 +17,9 @@ pub mod passwords;
 pub mod secrets;
 pub mod service;
 pub mod store;
+#[cfg(feature = "test-support")]
+#[doc(hidden)]
+pub mod test_support;
 pub mod web;
 
 pub use app::App;

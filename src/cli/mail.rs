@@ -352,9 +352,10 @@ pub(super) async fn task_command(core: &Core, cmd: TaskCommand, out: Out) -> any
 
 /// A task's fields for people. The one-time secret is never shown.
 fn write_task(w: &mut Text, t: &Task, tenant: Option<&str>) -> fmt::Result {
-    let kind = MailKind::from_str(&t.kind)
-        .map(|k| format!("{} ({})", t.kind, k.label()))
-        .unwrap_or_else(|_| t.kind.clone());
+    let kind = match t.kind.label() {
+        Some(label) => format!("{} ({label})", t.kind),
+        None => t.kind.to_string(),
+    };
     writeln!(w, "task:            {}", t.id)?;
     writeln!(
         w,

@@ -12,6 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
 
 use super::mail_route::MailRoute;
+use super::task_data::{IssueSecret, TaskControl};
 use super::{Actor, AuditEntry, Core, Result, ServiceError};
 use crate::clock::Timestamp;
 use crate::domain::{admin_address, human_duration, EmailAddress, Identifier, Username};
@@ -280,35 +281,28 @@ impl Core {
                     json!(human_duration(req.valid_for_secs)),
                 );
                 o.insert("valid_for_secs".into(), json!(req.valid_for_secs));
-                if req.may_reset_system_admins {
-                    // Checked again when the secret is made: the account may have been made
-                    // a system administrator meanwhile.
-                    o.insert("_system_admin_ok".into(), json!(true));
-                }
-                match req.kind {
-                    ResetKind::Link => {
-                        o.insert("_issue".into(), json!("reset_link"));
-                    }
-                    ResetKind::TemporaryPassword => {
-                        o.insert("_issue".into(), json!("temporary_password"));
-                    }
-                    ResetKind::RequestLink => {
-                        let q: String = form_urlencoded::Serializer::new(String::new())
-                            .append_pair("identifier", &a.username)
-                            .finish();
-                        o.insert(
-                            "request_link".into(),
-                            json!(format!("{base}/t/{}/forgot-password?{q}", tenant.slug)),
-                        );
-                    }
-                }
-                if let Some(t) = &template {
+                if let ResetKind::RequestLink = req.kind {
+                    let q: String = form_urlencoded::Serializer::new(String::new())
+                        .append_pair("identifier", &a.username)
+                        .finish();
                     o.insert(
-                        "_template".into(),
-                        serde_json::to_value(t).map_err(anyhow::Error::from)?,
+                        "request_link".into(),
+                        json!(format!("{base}/t/{}/forgot-password?{q}", tenant.slug)),
                     );
                 }
             }
+            TaskControl {
+                issue: match req.kind {
+                    ResetKind::Link => Some(IssueSecret::ResetLink),
+                    ResetKind::TemporaryPassword => Some(IssueSecret::TemporaryPassword),
+                    ResetKind::RequestLink => None,
+                },
+                template: template.clone(),
+                // Checked again when the secret is made: the account may have been made a
+                // system administrator meanwhile.
+                system_admin_ok: req.may_reset_system_admins,
+            }
+            .write_into(&mut data)?;
             // One template per route for the whole campaign; only the subject is rendered.
             let route = MailRoute::for_recipient(Some(a.id), &system_admins);
             let src = match sources.iter().find(|(r, _)| *r == route) {
@@ -331,7 +325,7 @@ impl Core {
             .map(|(data, subject, a, to)| NewTask {
                 tenant_id: Some(tenant.id),
                 account_id: Some(a.id),
-                kind: kind.as_str(),
+                kind,
                 recipient: to.as_str(),
                 recipient_name: a.name(),
                 language: lang.as_str(),
@@ -377,7 +371,8 @@ impl Core {
         &self,
         task: &Task,
         tenant: Option<&Tenant>,
-        what: &str,
+        what: IssueSecret,
+        control: &TaskControl,
         data: &Value,
     ) -> Result<SecretString> {
         let tenant = tenant
@@ -389,9 +384,7 @@ impl Core {
         let Some(account) = account.filter(|a| a.tenant_id == tenant.id) else {
             return Err(ServiceError::Invalid("the account no longer exists".into()));
         };
-        if account.role == crate::domain::Role::SystemAdmin
-            && data.get("_system_admin_ok") != Some(&json!(true))
-        {
+        if account.role == crate::domain::Role::SystemAdmin && !control.system_admin_ok {
             return Err(ServiceError::Invalid(
                 "only a system administrator may reset a system administrator (the account became one after this mail was scheduled)".into(),
             ));
@@ -414,7 +407,7 @@ impl Core {
             .and_then(Value::as_i64)
             .unwrap_or(MIN_VALIDITY_SECS);
         let secret = match what {
-            "reset_link" => {
+            IssueSecret::ResetLink => {
                 let token = crate::domain::token::new_token();
                 store::reset::issue_token(
                     &self.db,
@@ -437,7 +430,7 @@ impl Core {
                     token.secret.expose_secret()
                 ))
             }
-            "temporary_password" => {
+            IssueSecret::TemporaryPassword => {
                 let password = temporary_password();
                 let hash = if account.in_directory() {
                     // Marked "must change" in the directory too (ppolicy pwdReset).
@@ -459,11 +452,6 @@ impl Core {
                     .await?;
                 password
             }
-            other => {
-                return Err(ServiceError::Invalid(format!(
-                    "unknown secret kind {other}"
-                )))
-            }
         };
         self.audit(AuditEntry {
             tenant_id: Some(tenant.id),
@@ -472,7 +460,7 @@ impl Core {
             target: Some(&account.username),
             ip: None,
             outcome: "success",
-            detail: json!({ "kind": what, "task": task.id, "campaign": task.campaign_id, "requested_by": task.created_by, "sessions_ended": true }),
+            detail: json!({ "kind": what.as_str(), "task": task.id, "campaign": task.campaign_id, "requested_by": task.created_by, "sessions_ended": true }),
         })
         .await;
         Ok(secret)

@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use tokio::io::AsyncWriteExt;
 
 use super::mail_route::MailRoute;
+use super::task_data::TaskControl;
 use super::{Core, Result, ServiceError, SmtpSource};
 use crate::clock::{format_utc, Timestamp};
 use crate::domain::{EmailAddress, Language};
@@ -97,10 +98,7 @@ impl Core {
         if route == MailRoute::System {
             return Ok(templates::builtin(kind, lang).clone());
         }
-        if let Some(t) = data
-            .get("_template")
-            .and_then(|t| serde_json::from_value::<TemplateSource>(t.clone()).ok())
-        {
+        if let Some(t) = TaskControl::of(data).template {
             return Ok(t);
         }
         if let Some(tenant_id) = tenant_id.filter(|_| kind.editable()) {
@@ -131,7 +129,7 @@ impl Core {
 
     /// Whether a task's message needs its one-time secret (it can't be sent again without).
     async fn task_needs_secret(&self, task: &Task) -> Result<bool> {
-        let kind: MailKind = task.kind.parse()?;
+        let kind = task.kind.mail_kind()?;
         if kind.secret_variables().is_empty() {
             return Ok(false);
         }
@@ -150,12 +148,11 @@ impl Core {
         if let (Some(obj), Some(extra)) = (data.as_object_mut(), m.data.as_object()) {
             obj.extend(extra.clone());
         }
-        if let (Some(t), Some(obj)) = (&m.template, data.as_object_mut()) {
-            obj.insert(
-                "_template".into(),
-                serde_json::to_value(t).map_err(anyhow::Error::from)?,
-            );
+        TaskControl {
+            template: m.template,
+            ..TaskControl::default()
         }
+        .write_into(&mut data)?;
         let route = self.mail_route(m.account_id).await?;
         let src = self
             .template_of(m.tenant.map(|t| t.id), route, m.kind, m.language, &data)
@@ -168,7 +165,7 @@ impl Core {
             &NewTask {
                 tenant_id: m.tenant.map(|t| t.id),
                 account_id: m.account_id,
-                kind: m.kind.as_str(),
+                kind: m.kind,
                 recipient: m.to.as_str(),
                 recipient_name: m.to_name,
                 language: m.language.as_str(),
@@ -189,7 +186,7 @@ impl Core {
 
     /// A task's message as pages show it: rendered, with the secret masked.
     pub async fn render_masked(&self, task: &Task) -> Result<Rendered> {
-        let kind: MailKind = task.kind.parse()?;
+        let kind = task.kind.mail_kind()?;
         let lang: Language = task.language.parse().unwrap_or(Language::En);
         let data: Value = serde_json::from_str(&task.data).map_err(anyhow::Error::from)?;
         let route = self.mail_route(task.account_id).await?;
@@ -320,10 +317,11 @@ impl Core {
                 }
             }
         }
-        let kind: MailKind = task.kind.parse()?;
+        let kind = task.kind.mail_kind()?;
         let lang: Language = task.language.parse().unwrap_or(Language::En);
         let data: Value = serde_json::from_str(&task.data).map_err(anyhow::Error::from)?;
-        let src = if data.get("_template").is_some() {
+        let control = TaskControl::of(&data);
+        let src = if control.template.is_some() {
             self.template_of(task.tenant_id, route, kind, lang, &data)
                 .await?
         } else {
@@ -340,8 +338,11 @@ impl Core {
             }
         };
         // Admin-triggered resets get their secret now, at send time (see admin_reset.rs).
-        let issued = match data.get("_issue").and_then(Value::as_str) {
-            Some(what) => match self.issue_admin_secret(task, tenant, what, &data).await {
+        let issued = match control.issue {
+            Some(what) => match self
+                .issue_admin_secret(task, tenant, what, &control, &data)
+                .await
+            {
                 Ok(secret) => Some(secret),
                 Err(ServiceError::Internal(e)) => return Err(ServiceError::Internal(e)),
                 Err(e) => {
@@ -494,7 +495,7 @@ impl Core {
         let entry = NewLogEntry {
             task_id: Some(task.id),
             tenant_id: task.tenant_id,
-            kind: &task.kind,
+            kind: task.kind.as_str(),
             recipient: &task.recipient,
             subject: &task.subject,
             success,

@@ -16,6 +16,7 @@ mod mail_route;
 pub mod pages;
 pub mod reset;
 mod smtp;
+mod task_data;
 mod templates;
 mod tenants;
 pub mod user_admin;
@@ -158,7 +159,8 @@ impl<'a> From<&'a Actor> for Caller<'a> {
 /// Everything an operation needs: database, hasher, clock and settings.
 #[derive(Clone)]
 pub struct Core {
-    pub db: Db,
+    /// The store: the service layer's alone (tests reach it through `test_support`).
+    pub(crate) db: Db,
     pub hasher: Hasher,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<Validated>,

@@ -71,9 +71,14 @@ impl Core {
         Ok(store::api_keys::get(&self.db, id).await?)
     }
 
-    /// The latest audit events of every tenant and the system, newest first.
-    pub async fn recent_audit(&self, limit: i64) -> Result<Vec<AuditEvent>> {
-        Ok(store::audit::list(&self.db, None, limit).await?)
+    /// The latest audit events of one tenant, or with `None` of every tenant and the system,
+    /// newest first.
+    pub async fn recent_audit(
+        &self,
+        tenant: Option<&Tenant>,
+        limit: i64,
+    ) -> Result<Vec<AuditEvent>> {
+        Ok(store::audit::list(&self.db, tenant.map(|t| t.id), limit).await?)
     }
 
     /// How many tasks are in each status: of one tenant (or all), of one campaign (or all).

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::{Backend, Db, Result};
 use crate::clock::Timestamp;
 use crate::domain::InvalidInput;
+use crate::mail::templates::MailKind;
 
 /// Where a mail task is in its life. Stored, shown and sent over the wire as the lowercase name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -69,37 +70,106 @@ impl FromStr for TaskStatus {
     }
 }
 
-/// Compares with the stored/wire name, so tests and callers holding text can check a status.
-impl PartialEq<&str> for TaskStatus {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
-
 impl PartialEq<str> for TaskStatus {
     fn eq(&self, other: &str) -> bool {
         self.as_str() == other
     }
 }
 
-// Read from the text column. A value this build doesn't know (written by a newer version, or by
-// hand) reads as `failed`: finished, never claimed by the worker (its SQL matches the text), and
-// shown to an administrator rather than hidden.
-impl sqlx::Type<sqlx::Any> for TaskStatus {
-    fn type_info() -> sqlx::any::AnyTypeInfo {
-        <String as sqlx::Type<sqlx::Any>>::type_info()
+/// Reads `$t` from a text column with `$from_text` (`&str` → `$t`, never failing: a stored value
+/// this build doesn't know has a stand-in of the type's choosing).
+macro_rules! read_from_text {
+    ($t:ty, $from_text:expr) => {
+        impl sqlx::Type<sqlx::Any> for $t {
+            fn type_info() -> sqlx::any::AnyTypeInfo {
+                <String as sqlx::Type<sqlx::Any>>::type_info()
+            }
+            fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+                <String as sqlx::Type<sqlx::Any>>::compatible(ty)
+            }
+        }
+
+        impl<'r> sqlx::Decode<'r, sqlx::Any> for $t {
+            fn decode(
+                value: sqlx::any::AnyValueRef<'r>,
+            ) -> std::result::Result<Self, sqlx::error::BoxDynError> {
+                let s = <&str as sqlx::Decode<'r, sqlx::Any>>::decode(value)?;
+                Ok($from_text(s))
+            }
+        }
+
+        /// Compares with the stored/wire name, so tests and callers holding text can check it.
+        impl PartialEq<&str> for $t {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_str() == *other
+            }
+        }
+    };
+}
+
+// A status this build doesn't know (written by a newer version, or by hand) reads as `failed`:
+// finished, never claimed by the worker (its SQL matches the text), and shown to an
+// administrator rather than hidden.
+read_from_text!(TaskStatus, |s: &str| s
+    .parse()
+    .unwrap_or(TaskStatus::Failed));
+read_from_text!(TaskKind, TaskKind::from);
+
+/// What a mail task sends: one of the mail kinds. Stored, shown and sent over the wire as the
+/// kind's name (`reset_link`, …). A stored name this build doesn't know (written by a newer
+/// version, or by hand) is kept as it is in `Unknown`: there is no kind that could stand in for
+/// it, so it is shown as stored and delivery fails that task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaskKind {
+    Mail(MailKind),
+    Unknown(String),
+}
+
+impl TaskKind {
+    pub fn as_str(&self) -> &str {
+        match self {
+            TaskKind::Mail(k) => k.as_str(),
+            TaskKind::Unknown(s) => s,
+        }
     }
-    fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
-        <String as sqlx::Type<sqlx::Any>>::compatible(ty)
+
+    /// The mail kind, or why there is none.
+    pub fn mail_kind(&self) -> std::result::Result<MailKind, InvalidInput> {
+        match self {
+            TaskKind::Mail(k) => Ok(*k),
+            TaskKind::Unknown(s) => s.parse(),
+        }
+    }
+
+    /// A name for people, for a known kind.
+    pub fn label(&self) -> Option<&'static str> {
+        self.mail_kind().ok().map(MailKind::label)
     }
 }
 
-impl<'r> sqlx::Decode<'r, sqlx::Any> for TaskStatus {
-    fn decode(
-        value: sqlx::any::AnyValueRef<'r>,
-    ) -> std::result::Result<Self, sqlx::error::BoxDynError> {
-        let s = <String as sqlx::Decode<'r, sqlx::Any>>::decode(value)?;
-        Ok(s.parse().unwrap_or(TaskStatus::Failed))
+impl From<MailKind> for TaskKind {
+    fn from(k: MailKind) -> Self {
+        TaskKind::Mail(k)
+    }
+}
+
+impl From<&str> for TaskKind {
+    fn from(s: &str) -> Self {
+        s.parse()
+            .map(TaskKind::Mail)
+            .unwrap_or_else(|_| TaskKind::Unknown(s.to_owned()))
+    }
+}
+
+impl fmt::Display for TaskKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl Serialize for TaskKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
     }
 }
 
@@ -108,7 +178,7 @@ pub struct Task {
     pub id: i64,
     pub tenant_id: Option<i64>,
     pub account_id: Option<i64>,
-    pub kind: String,
+    pub kind: TaskKind,
     pub recipient: String,
     pub recipient_name: String,
     pub language: String,
@@ -138,7 +208,7 @@ const COLUMNS: &str = "id, tenant_id, account_id, kind, recipient, recipient_nam
 pub struct NewTask<'a> {
     pub tenant_id: Option<i64>,
     pub account_id: Option<i64>,
-    pub kind: &'a str,
+    pub kind: MailKind,
     pub recipient: &'a str,
     pub recipient_name: &'a str,
     pub language: &'a str,
@@ -163,7 +233,7 @@ fn bind_new<'q>(
 ) -> sqlx::query::QueryScalar<'q, sqlx::Any, i64, sqlx::any::AnyArguments<'q>> {
     q.bind(t.tenant_id)
         .bind(t.account_id)
-        .bind(t.kind)
+        .bind(t.kind.as_str())
         .bind(t.recipient)
         .bind(t.recipient_name)
         .bind(t.language)

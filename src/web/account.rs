@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use super::auth::tenant_or_404;
 use super::extract::{ClientIp, CsrfForm, CsrfToken, MaybeSession};
+use super::form::{PasswordForm, Secret};
 use super::templates::render_status;
 use super::{AppState, WebError};
 use crate::domain::EmailAddress;
@@ -155,13 +156,14 @@ async fn change_password(
         Ok(i) => i,
         Err(redirect) => return Ok(redirect.into_response()),
     };
+    let p: PasswordForm = form.decode()?;
     let result = state
         .core
         .change_password(
             &info,
-            form.secret("current_password"),
-            form.secret("new_password"),
-            form.secret("confirm_password"),
+            p.current_password.take(),
+            p.new_password.take(),
+            p.confirm_password.take(),
             &ip,
         )
         .await;
@@ -193,8 +195,10 @@ async fn set_reset_email(
         Ok(i) => i,
         Err(redirect) => return Ok(redirect.into_response()),
     };
-    let address = match form
-        .optional("reset_email")
+    let p: ResetEmailForm = form.decode()?;
+    let address = match p
+        .reset_email
+        .as_deref()
         .map(EmailAddress::parse)
         .transpose()
     {
@@ -217,7 +221,7 @@ async fn set_reset_email(
     };
     match state
         .core
-        .set_own_reset_email(&info, form.secret("current_password"), address, &ip)
+        .set_own_reset_email(&info, p.current_password.take(), address, &ip)
         .await
     {
         Ok(()) => Ok(
@@ -235,6 +239,22 @@ async fn set_reset_email(
     }
 }
 
+/// A new reset address (blank: none), confirmed with the current password.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ResetEmailForm {
+    #[serde(deserialize_with = "super::form::filled")]
+    reset_email: Option<String>,
+    current_password: Secret,
+}
+
+/// Which session to sign out: its id, or `others`.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SessionForm {
+    session: String,
+}
+
 async fn revoke_sessions(
     State(state): State<AppState>,
     Path(slug): Path<String>,
@@ -246,7 +266,8 @@ async fn revoke_sessions(
         Ok(i) => i,
         Err(redirect) => return Ok(redirect.into_response()),
     };
-    let which = match form.text("session") {
+    let SessionForm { session } = form.decode()?;
+    let which = match session.as_str() {
         "others" => None,
         id => Some(
             id.parse::<i64>()

@@ -23,7 +23,7 @@ async fn home(
     admin: SystemAdmin,
 ) -> Result<Response, WebError> {
     let tenants = state.core.tenants().await?;
-    let events = state.core.recent_audit(50).await?;
+    let events = state.core.recent_audit(None, 50).await?;
     let smtp = state.core.system_smtp().await?;
     Ok(render(
         "admin.html",

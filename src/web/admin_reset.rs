@@ -76,12 +76,13 @@ fn compose_page(
     csrf: &CsrfToken,
     sel: &Selection,
     total_users: i64,
-    form: Option<&FormFields>,
+    form: Option<&ResetForm>,
     error: Option<&str>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
-    let v = |k: &str, default: &str| {
-        form.map(|f| f.text(k).to_owned())
+    // What was typed, or the field's default where nothing was.
+    let v = |typed: fn(&ResetForm) -> &str, default: &str| {
+        form.map(|f| typed(f).to_owned())
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| default.to_owned())
     };
@@ -93,15 +94,15 @@ fn compose_page(
             total_users => total_users,
             selected => sel.accounts.iter().map(|a| context! { id => a.id, username => a.username, name => a.name(),
                 address => crate::domain::admin_address(a.reset_email.as_deref(), a.email.as_deref()) }).collect::<Vec<_>>(),
-            identifiers => v("identifiers", ""),
-            kind => v("kind", "link"),
-            valid_for => v("valid_for", "24h"),
-            when => v("when", "now"),
-            at => v("at", ""),
-            tz => v("tz", "+00:00"),
+            identifiers => v(|f| &f.identifiers, ""),
+            kind => v(|f| &f.kind, "link"),
+            valid_for => v(|f| &f.valid_for, "24h"),
+            when => v(|f| &f.when, "now"),
+            at => v(|f| &f.at, ""),
+            tz => v(|f| &f.tz, "+00:00"),
             offsets => OFFSETS,
-            custom_subject => v("custom_subject", ""),
-            custom_text => v("custom_text", ""),
+            custom_subject => v(|f| &f.custom_subject, ""),
+            custom_text => v(|f| &f.custom_text, ""),
             delay => crate::domain::human_duration(tenant.settings.admin_reset_delay_secs.max(60)),
             error => error,
             public_url => state.core.public_url_for(Some(tenant)),
@@ -197,19 +198,35 @@ fn parse_local(at: &str, offset: &str) -> Result<i64, String> {
     Ok(local.assume_offset(off).unix_timestamp())
 }
 
-fn parse_request(form: &FormFields, sel: &Selection) -> Result<AdminReset, String> {
-    let kind = ResetKind::parse(form.text("kind")).map_err(|e| e.to_string())?;
+/// The compose form as sent (the selected users are the `user_<id>` fields, read apart).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ResetForm {
+    identifiers: String,
+    kind: String,
+    valid_for: String,
+    when: String,
+    at: String,
+    tz: String,
+    custom_subject: String,
+    custom_text: String,
+    /// `1`: every user of the tenant.
+    all: String,
+}
+
+fn parse_request(form: &ResetForm, sel: &Selection) -> Result<AdminReset, String> {
+    let kind = ResetKind::parse(&form.kind).map_err(|e| e.to_string())?;
     let valid_for_secs = if kind == ResetKind::RequestLink {
         0
     } else {
-        parse_duration("validity", form.text("valid_for"))
+        parse_duration("validity", &form.valid_for)
             .map_err(|e| e.0)?
             .as_secs() as i64
     };
-    let when = match form.text("when") {
+    let when = match form.when.as_str() {
         "now" | "" => When::Now,
         "delay" => When::AfterDelay,
-        "at" => When::At(parse_local(form.text("at"), form.text("tz"))?),
+        "at" => When::At(parse_local(&form.at, &form.tz)?),
         other => {
             return Err(format!(
                 "when: `{}` is not now, delay or at",
@@ -217,7 +234,7 @@ fn parse_request(form: &FormFields, sel: &Selection) -> Result<AdminReset, Strin
             ))
         }
     };
-    let pasted = Core::parse_identifiers(form.text("identifiers"));
+    let pasted = Core::parse_identifiers(&form.identifiers);
     let recipients = if sel.all {
         Recipients::All
     } else if !sel.accounts.is_empty() {
@@ -230,12 +247,15 @@ fn parse_request(form: &FormFields, sel: &Selection) -> Result<AdminReset, Strin
     } else {
         return Err("Choose who gets the mail: select users, choose all users, or paste usernames or e-mail addresses.".into());
     };
-    let custom = match (form.optional("custom_subject"), form.optional("custom_text")) {
+    fn filled(s: &str) -> Option<&str> {
+        Some(s.trim()).filter(|s| !s.is_empty())
+    }
+    let custom = match (filled(&form.custom_subject), filled(&form.custom_text)) {
         (None, None) => None,
         (_, None) => return Err("custom text: write the text too, or leave both custom fields empty for the standard mail.".into()),
         (subject, Some(_)) => Some((
             subject.unwrap_or("{{ tenant_name }}: your password").to_owned(),
-            form.text("custom_text").replace("\r\n", "\n"),
+            form.custom_text.replace("\r\n", "\n"),
         )),
     };
     Ok(AdminReset {
@@ -256,8 +276,9 @@ async fn create(
     GuardedForm(admin, form): GuardedForm<TenantAdmin>,
 ) -> Result<Response, WebError> {
     let TenantAdmin { info, tenant } = admin;
+    let typed: ResetForm = form.decode()?;
     let sel = Selection {
-        all: form.text("all") == "1",
+        all: typed.all == "1",
         accounts: selected_accounts(&state.core, &tenant, &form).await?,
     };
     let total = state.core.account_count(&tenant).await?;
@@ -269,12 +290,12 @@ async fn create(
             &csrf,
             &sel,
             total,
-            Some(&form),
+            Some(&typed),
             Some(&msg),
             StatusCode::UNPROCESSABLE_ENTITY,
         )
     };
-    let request = match parse_request(&form, &sel) {
+    let request = match parse_request(&typed, &sel) {
         Ok(r) => AdminReset {
             may_reset_system_admins: info.account.role == Role::SystemAdmin,
             ..r

@@ -133,17 +133,26 @@ async fn list(
 // ---------------------------------------------------------------------------------------------
 
 /// The form as typed, so a refused form keeps what was entered.
-#[derive(Serialize, Default)]
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
 struct KeyForm {
+    #[serde(deserialize_with = "super::form::trimmed")]
     name: String,
+    #[serde(deserialize_with = "super::form::trimmed")]
     expires_in: String,
     /// System view: the tenant's slug, or "" for all tenants.
+    #[serde(
+        rename(deserialize = "tenant"),
+        deserialize_with = "super::form::trimmed"
+    )]
     for_tenant: String,
+    /// The ticked `scope_<name>` check boxes (read apart: their names vary).
+    #[serde(skip_deserializing)]
     scopes: Vec<String>,
 }
 
 impl KeyForm {
-    fn from_form(f: &FormFields) -> Self {
+    fn from_form(f: &FormFields) -> Result<Self, WebError> {
         let mut scopes: Vec<String> = f
             .keys()
             .filter_map(|k| k.strip_prefix("scope_"))
@@ -151,12 +160,10 @@ impl KeyForm {
             .map(str::to_owned)
             .collect();
         scopes.sort();
-        Self {
-            name: f.text("name").trim().to_owned(),
-            expires_in: f.text("expires_in").trim().to_owned(),
-            for_tenant: f.text("tenant").trim().to_owned(),
+        Ok(Self {
             scopes,
-        }
+            ..f.decode()?
+        })
     }
 
     /// When the key stops working, from the "expires in" field (`None`: never).
@@ -234,7 +241,7 @@ async fn create(
     ip: &str,
 ) -> Result<Response, WebError> {
     let scope = &admin.scope;
-    let typed = KeyForm::from_form(form);
+    let typed = KeyForm::from_form(form)?;
     let shown = &typed;
     let refused = |msg: String| async move {
         new_page(

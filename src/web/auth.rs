@@ -10,6 +10,19 @@ use minijinja::context;
 use serde::Deserialize;
 
 use super::extract::{ClientIp, CsrfForm, CsrfToken, MaybeSession, UserAgent};
+use super::form::{filled, trimmed, Secret};
+
+/// The sign-in form.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LoginForm {
+    #[serde(deserialize_with = "trimmed")]
+    identifier: String,
+    /// Where to go after signing in (checked by `safe_next`).
+    #[serde(deserialize_with = "filled")]
+    next: Option<String>,
+    password: Secret,
+}
 use super::templates::{public_layout, render_status};
 use super::{AppState, WebError};
 use crate::domain::{Identifier, MAX_IDENTIFIER_CHARS};
@@ -120,9 +133,13 @@ async fn login(
     CsrfForm(form): CsrfForm,
 ) -> Result<Response, WebError> {
     let tenant = tenant_or_404(&state, &slug).await?;
-    let identifier = form.text("identifier").trim().to_owned();
-    let next = safe_next(form.optional("next"), &slug);
-    if identifier.is_empty() || form.text("password").is_empty() {
+    let LoginForm {
+        identifier,
+        next,
+        password,
+    } = form.decode()?;
+    let next = safe_next(next.as_deref(), &slug);
+    if identifier.is_empty() || password.is_empty() {
         let msg = "Enter your username or e-mail address and your password.";
         return render_login(
             &tenant,
@@ -152,7 +169,7 @@ async fn login(
     };
     match state
         .core
-        .login(&tenant, &parsed, form.secret("password"), &ip, &ua)
+        .login(&tenant, &parsed, password.take(), &ip, &ua)
         .await?
     {
         LoginOutcome::Success {

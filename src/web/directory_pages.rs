@@ -11,7 +11,8 @@ use axum::Router;
 use minijinja::context;
 use serde::Deserialize;
 
-use super::extract::{ClientIp, CsrfToken, FormFields, GuardedForm, TenantAdmin};
+use super::extract::{ClientIp, CsrfToken, GuardedForm, TenantAdmin};
+use super::form::{ticked, trimmed, Secret};
 use super::templates::render_status;
 use super::{AppState, WebError};
 use crate::directory::{CheckReport, DirectorySettings, Security};
@@ -93,13 +94,56 @@ async fn show(
     render(&state, &admin, &csrf, view, StatusCode::OK).await
 }
 
-fn number<T: std::str::FromStr>(
-    form: &FormFields,
-    key: &str,
-    what: &str,
-    default: T,
-) -> Result<T, InvalidInput> {
-    match form.text(key).trim() {
+/// The Directory page's form: the connection's fields, the person to look up, the action.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DirectoryForm {
+    #[serde(deserialize_with = "trimmed")]
+    url: String,
+    security: String,
+    #[serde(deserialize_with = "trimmed")]
+    extra_ca_pem: String,
+    #[serde(deserialize_with = "trimmed")]
+    bind_dn: String,
+    /// Blank: keep the stored one.
+    bind_password: Secret,
+    #[serde(deserialize_with = "trimmed")]
+    base_dn: String,
+    #[serde(deserialize_with = "trimmed")]
+    user_filter: String,
+    #[serde(deserialize_with = "trimmed")]
+    attr_username: String,
+    #[serde(deserialize_with = "trimmed")]
+    attr_email: String,
+    #[serde(deserialize_with = "trimmed")]
+    attr_reset_email: String,
+    #[serde(deserialize_with = "trimmed")]
+    attr_display_name: String,
+    #[serde(deserialize_with = "trimmed")]
+    attr_stable_id: String,
+    #[serde(deserialize_with = "trimmed")]
+    attr_disabled: String,
+    #[serde(deserialize_with = "trimmed")]
+    attr_disabled_value: String,
+    #[serde(deserialize_with = "trimmed")]
+    admin_group_dn: String,
+    #[serde(deserialize_with = "trimmed")]
+    sync_interval_mins: String,
+    #[serde(deserialize_with = "trimmed")]
+    connect_timeout_secs: String,
+    #[serde(deserialize_with = "trimmed")]
+    timeout_secs: String,
+    #[serde(deserialize_with = "trimmed")]
+    page_size: String,
+    #[serde(deserialize_with = "trimmed")]
+    lookup: String,
+    #[serde(deserialize_with = "ticked")]
+    verify_write: bool,
+    action: String,
+}
+
+fn number<T: std::str::FromStr>(value: &str, what: &str, default: T) -> Result<T, InvalidInput> {
+    match value {
         "" => Ok(default),
         v => v
             .parse()
@@ -107,52 +151,50 @@ fn number<T: std::str::FromStr>(
     }
 }
 
-/// The settings typed into the form (the password separately: empty means "keep").
-fn parse_form(form: &FormFields) -> Result<DirectoryInput, InvalidInput> {
-    let d = DirectorySettings::default();
-    let text = |k: &str| form.text(k).trim().to_owned();
-    let mut s = DirectorySettings {
-        url: text("url"),
-        security: match form.text("security") {
-            "ldaps" => Security::Ldaps,
-            "none" => Security::None,
-            _ => Security::Starttls,
-        },
-        extra_ca_pem: text("extra_ca_pem"),
-        bind_dn: text("bind_dn"),
-        bind_password: None,
-        base_dn: text("base_dn"),
-        user_filter: text("user_filter"),
-        admin_group_dn: text("admin_group_dn"),
-        sync_interval_mins: number(
-            form,
-            "sync_interval_mins",
-            "sync interval",
-            d.sync_interval_mins,
-        )?,
-        connect_timeout_secs: number(
-            form,
-            "connect_timeout_secs",
-            "connect timeout",
-            d.connect_timeout_secs,
-        )?,
-        timeout_secs: number(form, "timeout_secs", "timeout", d.timeout_secs)?,
-        page_size: number(form, "page_size", "page size", d.page_size)?,
-        mapping: d.mapping.clone(),
-    };
-    s.mapping.username = text("attr_username");
-    s.mapping.email = text("attr_email");
-    s.mapping.reset_email = text("attr_reset_email");
-    s.mapping.display_name = text("attr_display_name");
-    s.mapping.stable_id = text("attr_stable_id");
-    s.mapping.disabled = text("attr_disabled");
-    s.mapping.disabled_value = text("attr_disabled_value");
-    Ok(DirectoryInput {
-        settings: s,
-        new_bind_password: form
-            .optional("bind_password")
-            .map(|p| secrecy::SecretString::from(p.to_owned())),
-    })
+impl DirectoryForm {
+    /// The settings typed into the form (the password separately: empty means "keep").
+    fn input(&mut self) -> Result<DirectoryInput, InvalidInput> {
+        let d = DirectorySettings::default();
+        let mut s = DirectorySettings {
+            url: self.url.clone(),
+            security: match self.security.as_str() {
+                "ldaps" => Security::Ldaps,
+                "none" => Security::None,
+                _ => Security::Starttls,
+            },
+            extra_ca_pem: self.extra_ca_pem.clone(),
+            bind_dn: self.bind_dn.clone(),
+            bind_password: None,
+            base_dn: self.base_dn.clone(),
+            user_filter: self.user_filter.clone(),
+            admin_group_dn: self.admin_group_dn.clone(),
+            sync_interval_mins: number(
+                &self.sync_interval_mins,
+                "sync interval",
+                d.sync_interval_mins,
+            )?,
+            connect_timeout_secs: number(
+                &self.connect_timeout_secs,
+                "connect timeout",
+                d.connect_timeout_secs,
+            )?,
+            timeout_secs: number(&self.timeout_secs, "timeout", d.timeout_secs)?,
+            page_size: number(&self.page_size, "page size", d.page_size)?,
+            mapping: d.mapping.clone(),
+        };
+        s.mapping.username = self.attr_username.clone();
+        s.mapping.email = self.attr_email.clone();
+        s.mapping.reset_email = self.attr_reset_email.clone();
+        s.mapping.display_name = self.attr_display_name.clone();
+        s.mapping.stable_id = self.attr_stable_id.clone();
+        s.mapping.disabled = self.attr_disabled.clone();
+        s.mapping.disabled_value = self.attr_disabled_value.clone();
+        let password = std::mem::take(&mut self.bind_password);
+        Ok(DirectoryInput {
+            settings: s,
+            new_bind_password: (!password.is_empty()).then(|| password.take()),
+        })
+    }
 }
 
 async fn submitted(
@@ -161,20 +203,21 @@ async fn submitted(
     csrf: CsrfToken,
     GuardedForm(admin, form): GuardedForm<TenantAdmin>,
 ) -> Result<Response, WebError> {
+    let mut form: DirectoryForm = form.decode()?;
     let actor = admin.info.actor();
     let core = &state.core;
     let tenant = &admin.tenant;
     let base = format!("/t/{}/admin/directory", tenant.slug);
-    let lookup = form.text("lookup").trim().to_owned();
+    let lookup = form.lookup.clone();
     let failed = |e: ServiceError| -> Result<String, WebError> {
         match e {
             ServiceError::Internal(e) => Err(WebError::Internal(e)),
             other => Ok(other.to_string()),
         }
     };
-    match form.text("action") {
+    match form.action.as_str() {
         "save" => {
-            let typed = match parse_form(&form) {
+            let typed = match form.input() {
                 Ok(t) => t,
                 Err(e) => {
                     let view = View {
@@ -233,7 +276,7 @@ async fn submitted(
             }
         },
         "check" => {
-            let verify = form.optional("verify_write").is_some();
+            let verify = form.verify_write;
             match core
                 .check_directory(actor.at(&ip), tenant, Some(&lookup), verify)
                 .await

@@ -282,23 +282,20 @@ impl FormFields {
         Ok(Self(map))
     }
 
+    /// The form as the struct `T` (see `web::form` for the field readers). Unknown fields are
+    /// ignored, absent ones are `T`'s defaults.
+    pub fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T, WebError> {
+        let fields = self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        T::deserialize(serde::de::value::MapDeserializer::<
+            _,
+            serde::de::value::Error,
+        >::new(fields))
+        .map_err(|e| WebError::BadRequest(format!("The form could not be read: {e}")))
+    }
+
     /// The names of all fields.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.0.keys().map(String::as_str)
-    }
-
-    /// The field's value, or `""` when absent.
-    pub fn text(&self, key: &str) -> &str {
-        self.0.get(key).map(String::as_str).unwrap_or("")
-    }
-
-    pub fn secret(&self, key: &str) -> SecretString {
-        SecretString::from(self.text(key).to_owned())
-    }
-
-    /// The trimmed value, or `None` when absent or blank.
-    pub fn optional(&self, key: &str) -> Option<&str> {
-        Some(self.text(key).trim()).filter(|s| !s.is_empty())
     }
 }
 
@@ -337,7 +334,13 @@ async fn csrf_checked_form(
             .await
             .map_err(|_| WebError::TooLarge("The form is too large.".into()))?;
         let fields = FormFields::parse(&bytes)?;
-        let sent = fields.text("csrf_token");
+        /// The hidden field every page form carries.
+        #[derive(serde::Deserialize, Default)]
+        #[serde(default)]
+        struct Csrf {
+            csrf_token: String,
+        }
+        let Csrf { csrf_token: sent } = fields.decode()?;
         if sent.is_empty() || !bool::from(sent.as_bytes().ct_eq(token.0.as_bytes())) {
             return Err(WebError::Csrf(
                 "This form has expired or was not sent from this site. Go back, reload the page and try again.".into(),
@@ -669,9 +672,18 @@ mod tests {
         assert!(FormFields::parse(b"a=x%00").is_err());
         assert!(FormFields::parse(b"extra_ca_pem=a%0D%0Ab").is_ok());
         assert!(FormFields::parse(b"extra_ca_pem=a%00b").is_err());
-        let f = FormFields::parse(b"a=+x+&b=").unwrap();
-        assert_eq!(f.optional("a"), Some("x"));
-        assert_eq!(f.optional("b"), None);
-        assert_eq!(f.text("missing"), "");
+        #[derive(serde::Deserialize)]
+        struct F {
+            #[serde(deserialize_with = "super::super::form::filled")]
+            a: Option<String>,
+            #[serde(deserialize_with = "super::super::form::filled")]
+            b: Option<String>,
+            #[serde(default)]
+            missing: String,
+        }
+        let f: F = FormFields::parse(b"a=+x+&b=").unwrap().decode().unwrap();
+        assert_eq!(f.a.as_deref(), Some("x"));
+        assert_eq!(f.b, None);
+        assert_eq!(f.missing, "");
     }
 }

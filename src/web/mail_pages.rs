@@ -152,7 +152,7 @@ async fn show_task(
         "admin_task.html",
         context! {
             task => task,
-            kind_label => task.kind.parse::<MailKind>().map(|k| k.label()).unwrap_or("mail"),
+            kind_label => task.kind.label().unwrap_or("mail"),
             message => message,
             attempts => attempts,
             notice => notice_text(q.notice.as_deref()),

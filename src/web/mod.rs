@@ -15,6 +15,7 @@ mod auth;
 mod directory_pages;
 mod error;
 mod extract;
+mod form;
 mod mail_pages;
 mod ops;
 mod reset;

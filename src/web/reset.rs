@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 use super::auth::tenant_or_404;
 use super::extract::{ClientIp, CsrfForm, CsrfToken};
+use super::form::{IdentifierForm, PasswordForm};
 use super::templates::{public_layout, render_status};
 use super::{AppState, WebError};
 use crate::domain::Identifier;
@@ -109,7 +110,7 @@ async fn forgot_submit(
     CsrfForm(form): CsrfForm,
 ) -> Result<Response, WebError> {
     let tenant = tenant_or_404(&state, &slug).await?;
-    let identifier = form.text("identifier").trim().to_owned();
+    let IdentifierForm { identifier } = form.decode()?;
     if !tenant.settings.password_reset_enabled {
         state
             .core
@@ -258,13 +259,14 @@ async fn reset_submit(
     else {
         return link_problem_page(&tenant, LinkProblem::Unknown);
     };
+    let p: PasswordForm = form.decode()?;
     let result = state
         .core
         .complete_reset(
             &tenant,
             &secret,
-            form.secret("new_password"),
-            form.secret("confirm_password"),
+            p.new_password.take(),
+            p.confirm_password.take(),
             &ip,
         )
         .await;

@@ -78,23 +78,37 @@ fn show(
     )
 }
 
+/// The first administrator, as typed on the setup page.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SetupForm {
+    token: String,
+    username: String,
+    display_name: String,
+    email: String,
+    password: String,
+    confirm_password: String,
+}
+
 async fn submit(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     csrf: CsrfToken,
     CsrfForm(form): CsrfForm,
 ) -> Result<Response, WebError> {
-    let token = form.secret("token");
+    let form: SetupForm = form.decode()?;
+    let token = SecretString::from(form.token.clone());
     let (u, d, e) = (
-        form.text("username"),
-        form.text("display_name"),
-        form.text("email"),
+        form.username.as_str(),
+        form.display_name.as_str(),
+        form.email.as_str(),
     );
     let parsed = (|| -> Result<_, InvalidInput> {
         Ok((
             Username::parse(u)?,
             DisplayName::parse(d)?,
-            form.optional("email")
+            Some(e.trim())
+                .filter(|e| !e.is_empty())
                 .map(EmailAddress::parse)
                 .transpose()?,
         ))
@@ -108,8 +122,8 @@ async fn submit(
                     username,
                     display_name,
                     email,
-                    form.secret("password"),
-                    form.secret("confirm_password"),
+                    SecretString::from(form.password.clone()),
+                    SecretString::from(form.confirm_password.clone()),
                     &ip,
                 )
                 .await

@@ -13,6 +13,7 @@ use minijinja::context;
 use serde::Deserialize;
 
 use super::extract::{ClientIp, ConsoleAdmin, ConsoleScope, CsrfToken, FormFields, GuardedForm};
+use super::form::{filled, present, trimmed};
 use super::templates::render_status;
 use super::{AppState, WebError};
 use crate::domain::{EmailAddress, InvalidInput};
@@ -157,27 +158,65 @@ async fn page(
     render(state, admin, csrf, view, StatusCode::OK)
 }
 
+/// The SMTP form as sent.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SmtpForm {
+    #[serde(deserialize_with = "present")]
+    enabled: bool,
+    #[serde(deserialize_with = "trimmed")]
+    host: String,
+    #[serde(deserialize_with = "trimmed")]
+    port: String,
+    security: String,
+    #[serde(deserialize_with = "present")]
+    auth: bool,
+    #[serde(deserialize_with = "trimmed")]
+    username: String,
+    /// Blank: keep the stored one.
+    #[serde(deserialize_with = "filled")]
+    password: Option<String>,
+    #[serde(deserialize_with = "trimmed")]
+    from_address: String,
+    #[serde(deserialize_with = "trimmed")]
+    from_name: String,
+    #[serde(deserialize_with = "trimmed")]
+    reply_to: String,
+    #[serde(deserialize_with = "trimmed")]
+    helo_name: String,
+    #[serde(deserialize_with = "trimmed")]
+    timeout_secs: String,
+    #[serde(deserialize_with = "trimmed")]
+    extra_ca_pem: String,
+    #[serde(deserialize_with = "trimmed")]
+    max_per_hour: String,
+    #[serde(deserialize_with = "trimmed")]
+    test_to: String,
+    /// The button pressed: `check` or `save`.
+    action: String,
+}
+
 /// The settings typed into the form (the password separately: empty means "keep").
-fn parse_form(form: &FormFields) -> Result<SmtpInput, InvalidInput> {
-    let port = form.text("port").trim();
-    let timeout = form.text("timeout_secs").trim();
+fn parse_form(form: &SmtpForm) -> Result<SmtpInput, InvalidInput> {
+    let port = form.port.as_str();
+    let timeout = form.timeout_secs.as_str();
     let settings = SmtpSettings {
-        enabled: form.optional("enabled").is_some(),
-        host: form.text("host").trim().to_owned(),
+        enabled: form.enabled,
+        host: form.host.clone(),
         port: if port.is_empty() {
             587
         } else {
             port.parse()
                 .map_err(|_| InvalidInput("port: enter a number from 1 to 65535".into()))?
         },
-        security: form.text("security").parse()?,
-        auth: form.optional("auth").is_some(),
-        username: form.text("username").trim().to_owned(),
+        security: form.security.parse()?,
+        auth: form.auth,
+        username: form.username.clone(),
         password: None,
-        from_address: form.text("from_address").trim().to_owned(),
-        from_name: form.text("from_name").trim().to_owned(),
-        reply_to: form.text("reply_to").trim().to_owned(),
-        helo_name: form.text("helo_name").trim().to_owned(),
+        from_address: form.from_address.clone(),
+        from_name: form.from_name.clone(),
+        reply_to: form.reply_to.clone(),
+        helo_name: form.helo_name.clone(),
         timeout_secs: if timeout.is_empty() {
             30
         } else {
@@ -185,8 +224,8 @@ fn parse_form(form: &FormFields) -> Result<SmtpInput, InvalidInput> {
                 .parse()
                 .map_err(|_| InvalidInput("timeout: enter seconds, e.g. 30".into()))?
         },
-        extra_ca_pem: form.text("extra_ca_pem").trim().to_owned(),
-        max_per_hour: match form.text("max_per_hour").trim() {
+        extra_ca_pem: form.extra_ca_pem.clone(),
+        max_per_hour: match form.max_per_hour.as_str() {
             "" => 0,
             v => v.parse().map_err(|_| {
                 InvalidInput("mails per hour: enter a number (0 for no limit)".into())
@@ -196,9 +235,7 @@ fn parse_form(form: &FormFields) -> Result<SmtpInput, InvalidInput> {
     };
     Ok(SmtpInput {
         settings,
-        new_password: form
-            .optional("password")
-            .map(|p| secrecy::SecretString::from(p.to_owned())),
+        new_password: form.password.clone().map(secrecy::SecretString::from),
     })
 }
 
@@ -211,7 +248,8 @@ async fn submit(
 ) -> Result<Response, WebError> {
     let actor = admin.info.actor();
     let tenant = admin.scope.tenant();
-    let test_to = form.text("test_to").trim().to_owned();
+    let form: SmtpForm = form.decode()?;
+    let test_to = form.test_to.clone();
     let current = Current::load(state, &admin.scope).await?;
     let from_env = current.from_env;
     // What the form shows again: the typed values (never a password), or the environment's.
@@ -221,7 +259,7 @@ async fn submit(
             new_password: None,
         })
     } else {
-        parse_form(form)
+        parse_form(&form)
     };
     let shown = match &typed {
         Ok(i) => SmtpSettings {
@@ -245,7 +283,7 @@ async fn submit(
         Ok(i) => i,
         Err(e) => return fail(e.0),
     };
-    match form.text("action") {
+    match form.action.as_str() {
         "check" => {
             let to = match Some(test_to.as_str())
                 .filter(|t| !t.is_empty())

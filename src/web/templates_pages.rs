@@ -11,7 +11,7 @@ use axum::Router;
 use minijinja::context;
 use serde::Deserialize;
 
-use super::extract::{tenant_layout, ClientIp, CsrfToken, FormFields, GuardedForm, TenantAdmin};
+use super::extract::{tenant_layout, ClientIp, CsrfToken, GuardedForm, TenantAdmin};
 use super::templates::{render, render_status};
 use super::{AppState, WebError};
 use crate::domain::Language;
@@ -214,11 +214,23 @@ async fn edit(
     .await
 }
 
-fn typed(form: &FormFields) -> TemplateSource {
-    TemplateSource {
-        subject: form.text("subject").to_owned(),
-        text: form.text("text_body").to_owned(),
-        html: form.text("html_body").to_owned(),
+/// The template editor as sent, and the button pressed.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct TemplateForm {
+    subject: String,
+    text_body: String,
+    html_body: String,
+    action: String,
+}
+
+impl TemplateForm {
+    fn source(&self) -> TemplateSource {
+        TemplateSource {
+            subject: self.subject.clone(),
+            text: self.text_body.clone(),
+            html: self.html_body.clone(),
+        }
     }
 }
 
@@ -231,11 +243,12 @@ async fn submit(
 ) -> Result<Response, WebError> {
     let TenantAdmin { info, tenant } = admin;
     let (kind, lang) = parse_target(&kind, &lang)?;
-    let src = typed(&form);
+    let form: TemplateForm = form.decode()?;
+    let src = form.source();
     let actor = info.actor();
     let mut notice: Option<String> = None;
     let mut preview: Option<Rendered> = None;
-    let outcome = match form.text("action") {
+    let outcome = match form.action.as_str() {
         "preview" => s
             .core
             .preview_template(kind, &src)

@@ -12,7 +12,7 @@ use axum::Router;
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
-use super::extract::{tenant_layout, ClientIp, CsrfToken, FormFields, GuardedForm, TenantAdmin};
+use super::extract::{tenant_layout, ClientIp, CsrfToken, GuardedForm, TenantAdmin};
 use super::templates::render_status;
 use super::{AppState, WebError};
 use crate::domain::{
@@ -74,14 +74,22 @@ async fn home(
 }
 
 /// The settings form as typed (or as stored), so a refused form keeps what was entered.
-#[derive(Serialize)]
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
 struct SettingsForm {
+    #[serde(deserialize_with = "super::form::ticked")]
     password_reset: bool,
+    #[serde(deserialize_with = "super::form::trimmed")]
     reset_link_ttl: String,
+    #[serde(deserialize_with = "super::form::trimmed")]
     min_password_length: String,
+    #[serde(deserialize_with = "super::form::trimmed")]
     admin_reset_delay: String,
+    #[serde(deserialize_with = "super::form::ticked")]
     reset_fallback_to_primary: bool,
+    #[serde(deserialize_with = "super::form::trimmed")]
     default_language: String,
+    #[serde(deserialize_with = "super::form::trimmed")]
     public_url: String,
 }
 
@@ -96,18 +104,6 @@ impl SettingsForm {
             reset_fallback_to_primary: s.reset_fallback_to_primary,
             default_language: s.default_language.as_str().to_owned(),
             public_url: t.public_url.clone().unwrap_or_default(),
-        }
-    }
-
-    fn from_form(f: &FormFields) -> Self {
-        Self {
-            password_reset: f.text("password_reset") == "on",
-            reset_link_ttl: f.text("reset_link_ttl").trim().to_owned(),
-            min_password_length: f.text("min_password_length").trim().to_owned(),
-            admin_reset_delay: f.text("admin_reset_delay").trim().to_owned(),
-            reset_fallback_to_primary: f.text("reset_fallback_to_primary") == "on",
-            default_language: f.text("default_language").trim().to_owned(),
-            public_url: f.text("public_url").trim().to_owned(),
         }
     }
 
@@ -203,7 +199,7 @@ async fn save_settings(
     GuardedForm(admin, form): GuardedForm<TenantAdmin>,
 ) -> Result<Response, WebError> {
     let TenantAdmin { info, mut tenant } = admin;
-    let typed = SettingsForm::from_form(&form);
+    let typed: SettingsForm = form.decode()?;
     let refused = |tenant: &Tenant, msg: &str| {
         settings_page(
             &s,

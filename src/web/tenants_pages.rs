@@ -11,9 +11,7 @@ use axum::Router;
 use minijinja::{context, Value};
 use serde::{Deserialize, Serialize};
 
-use super::extract::{
-    console_layout, ClientIp, ConsoleScope, CsrfToken, FormFields, GuardedForm, SystemAdmin,
-};
+use super::extract::{console_layout, ClientIp, ConsoleScope, CsrfToken, GuardedForm, SystemAdmin};
 use super::templates::render_status;
 use super::tenant_admin::form_error;
 use super::{AppState, WebError};
@@ -71,24 +69,20 @@ async fn list(
 }
 
 /// The tenant form as typed.
-#[derive(Serialize, Default)]
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
 struct TenantForm {
+    #[serde(deserialize_with = "super::form::trimmed")]
     slug: String,
+    #[serde(deserialize_with = "super::form::trimmed")]
     name: String,
+    #[serde(deserialize_with = "super::form::trimmed")]
     public_url: String,
+    #[serde(deserialize_with = "super::form::ticked")]
     enabled: bool,
 }
 
 impl TenantForm {
-    fn from_form(f: &FormFields) -> Self {
-        Self {
-            slug: f.text("slug").trim().to_owned(),
-            name: f.text("name").trim().to_owned(),
-            public_url: f.text("public_url").trim().to_owned(),
-            enabled: f.text("enabled") == "on",
-        }
-    }
-
     fn name(&self) -> Result<Option<DisplayName>, String> {
         if self.name.is_empty() {
             return Ok(None);
@@ -158,7 +152,7 @@ async fn create(
     csrf: CsrfToken,
     GuardedForm(SystemAdmin(info), form): GuardedForm<SystemAdmin>,
 ) -> Result<Response, WebError> {
-    let typed = TenantForm::from_form(&form);
+    let typed: TenantForm = form.decode()?;
     let refused = |msg: &str| {
         form_page(
             &s,
@@ -237,7 +231,7 @@ async fn save(
 ) -> Result<Response, WebError> {
     let mut t = find_tenant(&s, &slug).await?;
     let shown = t.clone();
-    let mut typed = TenantForm::from_form(&form);
+    let mut typed: TenantForm = form.decode()?;
     typed.slug = t.slug.clone();
     let refused = |msg: &str| {
         form_page(

@@ -14,7 +14,8 @@ use axum::Router;
 use minijinja::{context, Value};
 use serde::{Deserialize, Serialize};
 
-use super::extract::{tenant_layout, ClientIp, CsrfToken, FormFields, GuardedForm, TenantAdmin};
+use super::extract::{tenant_layout, ClientIp, CsrfToken, GuardedForm, TenantAdmin};
+use super::form::Secret;
 use super::templates::render_status;
 use super::tenant_admin::form_error;
 use super::{AppState, WebError};
@@ -191,14 +192,29 @@ async fn list(
 // Create and edit
 // ---------------------------------------------------------------------------------------------
 
+/// The password fields of the create form (both empty: the account gets none).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NewPassword {
+    password: Secret,
+    confirm_password: Secret,
+}
+
 /// The user form as typed, so a refused form keeps what was entered.
-#[derive(Serialize, Default)]
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
 struct UserForm {
+    #[serde(deserialize_with = "super::form::trimmed")]
     username: String,
+    #[serde(deserialize_with = "super::form::trimmed")]
     display_name: String,
+    #[serde(deserialize_with = "super::form::trimmed")]
     email: String,
+    #[serde(deserialize_with = "super::form::trimmed")]
     reset_email: String,
+    #[serde(deserialize_with = "super::form::trimmed")]
     role: String,
+    #[serde(deserialize_with = "super::form::ticked")]
     must_change: bool,
 }
 
@@ -211,17 +227,6 @@ impl UserForm {
             reset_email: a.reset_email.clone().unwrap_or_default(),
             role: a.role.as_str().to_owned(),
             must_change: a.must_change_password,
-        }
-    }
-
-    fn from_form(f: &FormFields) -> Self {
-        Self {
-            username: f.text("username").trim().to_owned(),
-            display_name: f.text("display_name").trim().to_owned(),
-            email: f.text("email").trim().to_owned(),
-            reset_email: f.text("reset_email").trim().to_owned(),
-            role: f.text("role").trim().to_owned(),
-            must_change: f.text("must_change") == "on",
         }
     }
 
@@ -300,7 +305,7 @@ async fn create(
     GuardedForm(admin, form): GuardedForm<TenantAdmin>,
 ) -> Result<Response, WebError> {
     let TenantAdmin { info, tenant } = admin;
-    let typed = UserForm::from_form(&form);
+    let typed: UserForm = form.decode()?;
     let refused = |msg: &str| {
         new_page(
             &s,
@@ -323,13 +328,16 @@ async fn create(
     if let Err(e) = may_grant(&info.account, role) {
         return refused(&e.to_string());
     }
-    let password = form.text("password");
-    let password = if password.is_empty() && form.text("confirm_password").is_empty() {
+    let NewPassword {
+        password,
+        confirm_password,
+    } = form.decode()?;
+    let password = if password.is_empty() && confirm_password.is_empty() {
         None
-    } else if password != form.text("confirm_password") {
+    } else if !password.matches(&confirm_password) {
         return refused("The two passwords do not match.");
     } else {
-        Some(form.secret("password"))
+        Some(password.take())
     };
     let new = CreateAccount {
         username,
@@ -421,7 +429,7 @@ async fn save(
     let TenantAdmin { info, tenant } = admin;
     let target = find_user(&s, &tenant, &username).await?;
     may_manage(&info.account, &target).map_err(forbidden)?;
-    let mut typed = UserForm::from_form(&form);
+    let mut typed: UserForm = form.decode()?;
     typed.username = target.username.clone();
     let refused = |msg: &str| {
         edit_page(
@@ -658,6 +666,14 @@ async fn import_form(
     )
 }
 
+/// The import form: the CSV text and the button pressed.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ImportForm {
+    csv: String,
+    action: String,
+}
+
 async fn import(
     State(s): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -665,8 +681,9 @@ async fn import(
     GuardedForm(admin, form): GuardedForm<TenantAdmin>,
 ) -> Result<Response, WebError> {
     let TenantAdmin { info, tenant } = admin;
-    let csv = form.text("csv");
-    let dry_run = match form.text("action") {
+    let ImportForm { csv, action } = form.decode()?;
+    let csv = csv.as_str();
+    let dry_run = match action.as_str() {
         "preview" => true,
         "import" => false,
         _ => {

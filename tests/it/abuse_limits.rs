@@ -29,7 +29,7 @@ on_both_backends!(
 
 async fn audit_rows(app: &TestApp) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM audit_events")
-        .fetch_one(app.core.db.read_pool())
+        .fetch_one(app.core.test_store().pool())
         .await
         .unwrap()
 }
@@ -38,7 +38,7 @@ async fn audit_rows_where(app: &TestApp, action: &str, outcome: &str) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE action = $1 AND outcome = $2")
         .bind(action)
         .bind(outcome)
-        .fetch_one(app.core.db.read_pool())
+        .fetch_one(app.core.test_store().pool())
         .await
         .unwrap()
 }
@@ -48,7 +48,7 @@ async fn settle_requests(app: &TestApp) {
     let deadline = std::time::Instant::now() + WAIT;
     loop {
         let waiting: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reset_requests")
-            .fetch_one(app.core.db.read_pool())
+            .fetch_one(app.core.test_store().pool())
             .await
             .unwrap();
         if waiting == 0 {
@@ -381,7 +381,7 @@ async fn switching_reset_off_ends_self_service_links(backend: Backend) {
 async fn password_hash_and_reset_email(app: &TestApp, id: i64) -> (Option<String>, Option<String>) {
     sqlx::query_as("SELECT password_hash, reset_email FROM accounts WHERE id = $1")
         .bind(id)
-        .fetch_one(app.core.db.read_pool())
+        .fetch_one(app.core.test_store().pool())
         .await
         .unwrap()
 }
@@ -570,7 +570,7 @@ const DAY: i64 = 86_400;
 async fn count(app: &TestApp, sql: &str, at: i64) -> i64 {
     sqlx::query_scalar(sql)
         .bind(at)
-        .fetch_one(app.core.db.read_pool())
+        .fetch_one(app.core.test_store().pool())
         .await
         .unwrap()
 }
@@ -585,7 +585,7 @@ fn task<'a>(
     store::mail::NewTask {
         tenant_id: Some(tenant.id),
         account_id: None,
-        kind: "smtp_test",
+        kind: latchkey::mail::templates::MailKind::SmtpTest,
         recipient: to,
         recipient_name: "",
         language: "en",
@@ -608,22 +608,23 @@ async fn deliver(app: &TestApp) {
 
 async fn campaign(app: &TestApp, tenant: &Tenant, tasks: &mut [store::mail::NewTask<'_>]) -> i64 {
     let now = app.core.now();
-    store::campaigns::create(
-        &app.core.db,
-        &store::campaigns::NewCampaign {
-            tenant_id: tenant.id,
-            kind: "admin_reset_link",
-            valid_for_secs: DAY,
-            scheduled_at: now,
-            custom_subject: None,
-            created_by: "test",
-        },
-        tasks,
-        &[("ghost".into(), "no account matches".into())],
-        now,
-    )
-    .await
-    .unwrap()
+    app.core
+        .test_store()
+        .create_campaign(
+            &store::campaigns::NewCampaign {
+                tenant_id: tenant.id,
+                kind: "admin_reset_link",
+                valid_for_secs: DAY,
+                scheduled_at: now,
+                custom_subject: None,
+                created_by: "test",
+            },
+            tasks,
+            &[("ghost".into(), "no account matches".into())],
+            now,
+        )
+        .await
+        .unwrap()
 }
 
 struct Old {
@@ -649,26 +650,28 @@ async fn old_records(app: &TestApp, srv: &SmtpServer, tenant: &Tenant) -> Old {
          SELECT $1, NULL, 'test', 'test.filler', 'success', '{}' FROM n",
     )
     .bind(now)
-    .execute(app.core.db.read_pool())
+    .execute(app.core.test_store().pool())
     .await
     .unwrap();
-    let db = &app.core.db;
-    let done = store::mail::enqueue(db, &task(tenant, "done@example.org", &data, now), now)
+    let db = app.core.test_store();
+    let done = db
+        .enqueue(&task(tenant, "done@example.org", &data, now), now)
         .await
         .unwrap();
     deliver(app).await;
     srv.script(Step::RcptTo, "550 5.1.1 No such user", 1);
-    let failed = store::mail::enqueue(db, &task(tenant, "failed@example.org", &data, now), now)
+    let failed = db
+        .enqueue(&task(tenant, "failed@example.org", &data, now), now)
         .await
         .unwrap();
     deliver(app).await;
     let later = task(tenant, "cancelled@example.org", &data, now + DAY);
-    let cancelled = store::mail::enqueue(db, &later, now).await.unwrap();
-    assert!(store::mail::cancel(db, cancelled, None, now).await.unwrap());
+    let cancelled = db.enqueue(&later, now).await.unwrap();
+    assert!(db.cancel(cancelled, None, now).await.unwrap());
     let far = task(tenant, "waiting@example.org", &data, now + 200 * DAY);
-    let waiting = store::mail::enqueue(db, &far, now).await.unwrap();
+    let waiting = db.enqueue(&far, now).await.unwrap();
     let soon = task(tenant, "late@example.org", &data, now + 10 * DAY);
-    let finishes_late = store::mail::enqueue(db, &soon, now).await.unwrap();
+    let finishes_late = db.enqueue(&soon, now).await.unwrap();
     let finished_campaign = campaign(
         app,
         tenant,
@@ -688,7 +691,7 @@ async fn old_records(app: &TestApp, srv: &SmtpServer, tenant: &Tenant) -> Old {
     )
     .await;
     deliver(app).await;
-    let status = |id| async move { store::mail::get(db, id).await.unwrap().unwrap().status };
+    let status = |id| async move { db.task(id).await.unwrap().unwrap().status };
     assert_eq!(status(done).await, "done");
     assert_eq!(status(failed).await, "failed");
     assert_eq!(status(cancelled).await, "cancelled");
@@ -726,7 +729,7 @@ async fn records_past_their_retention_go(backend: Backend) {
     let srv = common::plain_smtp(&app.core).await;
     let tenant = app.default_tenant().await;
     let old = old_records(&app, &srv, &tenant).await;
-    let db = &app.core.db;
+    let db = app.core.test_store();
 
     app.clock.advance(31 * DAY);
     let now = app.core.now();
@@ -735,7 +738,8 @@ async fn records_past_their_retention_go(backend: Backend) {
     // that was due after ten days is delivered only now.
     app.user(&tenant, "young", GOOD_PASSWORD).await;
     let data = serde_json::json!({});
-    let young = store::mail::enqueue(db, &task(&tenant, "young@example.org", &data, now), now)
+    let young = db
+        .enqueue(&task(&tenant, "young@example.org", &data, now), now)
         .await
         .unwrap();
     let young_campaign = campaign(
@@ -746,11 +750,7 @@ async fn records_past_their_retention_go(backend: Backend) {
     .await;
     deliver(&app).await;
     assert_eq!(
-        store::mail::get(db, old.finishes_late)
-            .await
-            .unwrap()
-            .unwrap()
-            .status,
+        db.task(old.finishes_late).await.unwrap().unwrap().status,
         "done"
     );
     let old_audit = count(
@@ -809,7 +809,7 @@ async fn records_past_their_retention_go(backend: Backend) {
         ("cancelled", old.cancelled),
     ] {
         assert!(
-            store::mail::get(db, id).await.unwrap().is_none(),
+            db.task(id).await.unwrap().is_none(),
             "the old {what} task goes"
         );
     }
@@ -819,23 +819,18 @@ async fn records_past_their_retention_go(backend: Backend) {
         ("young", young),
     ] {
         assert!(
-            store::mail::get(db, id).await.unwrap().is_some(),
+            db.task(id).await.unwrap().is_some(),
             "the {what} task stays"
         );
     }
     assert!(
-        store::campaigns::get(db, old.finished_campaign)
-            .await
-            .unwrap()
-            .is_none(),
+        db.campaign(old.finished_campaign).await.unwrap().is_none(),
         "a finished campaign goes with its tasks"
     );
     assert_eq!(campaign_tasks(&app, old.finished_campaign).await, 0);
-    assert!(store::campaigns::skipped(db, old.finished_campaign)
-        .await
-        .unwrap()
-        .is_empty());
-    assert!(store::campaigns::get(db, old.unfinished_campaign)
+    assert!(db.skipped(old.finished_campaign).await.unwrap().is_empty());
+    assert!(db
+        .campaign(old.unfinished_campaign)
         .await
         .unwrap()
         .is_some());
@@ -844,17 +839,8 @@ async fn records_past_their_retention_go(backend: Backend) {
         2,
         "a campaign under way keeps all its tasks, the finished ones too"
     );
-    assert_eq!(
-        store::campaigns::skipped(db, old.unfinished_campaign)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
-    assert!(store::campaigns::get(db, young_campaign)
-        .await
-        .unwrap()
-        .is_some());
+    assert_eq!(db.skipped(old.unfinished_campaign).await.unwrap().len(), 1);
+    assert!(db.campaign(young_campaign).await.unwrap().is_some());
     assert_eq!(campaign_tasks(&app, young_campaign).await, 1);
     assert_eq!(purged.audit_events, old_audit as u64);
     assert_eq!(purged.mail_log, old_log as u64);
@@ -910,11 +896,17 @@ async fn retention_zero_keeps_everything(backend: Backend) {
         rows("campaigns").await,
     );
     assert_eq!(before, after);
-    assert!(store::mail::get(&app.core.db, old.done)
+    assert!(app
+        .core
+        .test_store()
+        .task(old.done)
         .await
         .unwrap()
         .is_some());
-    assert!(store::campaigns::get(&app.core.db, old.finished_campaign)
+    assert!(app
+        .core
+        .test_store()
+        .campaign(old.finished_campaign)
         .await
         .unwrap()
         .is_some());

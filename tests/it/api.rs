@@ -22,39 +22,45 @@ trait Rows {
 impl Rows for World {
     /// Rows that any API call could change, to prove a refused call changed nothing.
     async fn state(&self) -> (usize, usize, usize, i64, Vec<String>, Vec<String>) {
-        let users = store::accounts::search(&self.app.core.db, self.acme.id, "", 10_000, 0)
+        let users = self
+            .app
+            .core
+            .search_accounts(&self.acme, "", 10_000, 0)
             .await
             .unwrap()
             .len();
-        let campaigns = store::campaigns::list(&self.app.core.db, self.acme.id, 10_000, 0)
+        let campaigns = self
+            .app
+            .core
+            .campaigns(&self.acme, 10_000, 0)
             .await
             .unwrap()
             .len();
-        let tasks = store::mail::list(
-            &self.app.core.db,
-            &store::mail::Filter {
+        let tasks = self
+            .app
+            .core
+            .mail_tasks(&store::mail::Filter {
                 limit: 100_000,
                 ..Default::default()
-            },
-        )
-        .await
-        .unwrap()
-        .len();
+            })
+            .await
+            .unwrap()
+            .len();
         let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
-            .fetch_one(self.app.core.db.read_pool())
+            .fetch_one(self.app.core.test_store().pool())
             .await
             .unwrap();
         // Settings documents (SMTP, system-wide and per tenant).
         let settings: Vec<String> = sqlx::query_scalar(
             "SELECT scope || ' ' || key || ' ' || value FROM settings ORDER BY scope, key",
         )
-        .fetch_all(self.app.core.db.read_pool())
+        .fetch_all(self.app.core.test_store().pool())
         .await
         .unwrap();
         // Every tenant, and every account's fields in every tenant.
         let mut people: Vec<String> =
             sqlx::query_scalar("SELECT slug || ' ' || display_name FROM tenants ORDER BY id")
-                .fetch_all(self.app.core.db.read_pool())
+                .fetch_all(self.app.core.test_store().pool())
                 .await
                 .unwrap();
         people.extend(
@@ -63,7 +69,7 @@ impl Rows for World {
                  || COALESCE(a.reset_email, '-') || ' ' || a.display_name || ' ' || a.role \
                  || ' ' || a.status FROM accounts a JOIN tenants t ON t.id = a.tenant_id ORDER BY a.id",
             )
-            .fetch_all(self.app.core.db.read_pool())
+            .fetch_all(self.app.core.test_store().pool())
             .await
             .unwrap(),
         );
@@ -280,10 +286,7 @@ async fn every_endpoint_checks_key_scope_and_tenant(backend: Backend) {
         .await;
     assert_eq!(status, 200);
     // Campaign reads: resets:send or mail:read, own tenant only.
-    let id = store::campaigns::list(&a.app.core.db, a.acme.id, 1, 0)
-        .await
-        .unwrap()[0]
-        .id;
+    let id = a.app.core.campaigns(&a.acme, 1, 0).await.unwrap()[0].id;
     let path = format!("/api/v1/tenants/acme/campaigns/{id}");
     assert_eq!(a.call("GET", &path, Some(&nothing), None).await.0, 200);
     assert_eq!(a.call("GET", &path, None, None).await.0, 401);
@@ -586,15 +589,12 @@ async fn authenticate_endpoint(backend: Backend) {
         .hash(secrecy::SecretString::from(GOOD_PASSWORD.to_owned()))
         .await
         .unwrap();
-    store::accounts::set_temporary_password(
-        &a.app.core.db,
-        temp.id,
-        Some(&hash),
-        a.app.core.now() + 3600,
-        a.app.core.now(),
-    )
-    .await
-    .unwrap();
+    a.app
+        .core
+        .test_store()
+        .set_temporary_password(temp.id, &hash, a.app.core.now() + 3600, a.app.core.now())
+        .await
+        .unwrap();
     let (_, must) = a
         .call(
             "POST",
@@ -825,7 +825,7 @@ async fn keys_are_hashed_revocable_and_expire(backend: Backend) {
     let secret = secrecy::ExposeSecret::expose_secret(&secret).to_owned();
     assert!(secret.starts_with("lk_") && secret.len() == 46);
     let stored: Vec<String> = sqlx::query_scalar("SELECT key_hash FROM api_keys")
-        .fetch_all(a.app.core.db.read_pool())
+        .fetch_all(a.app.core.test_store().pool())
         .await
         .unwrap();
     assert!(stored
@@ -833,10 +833,7 @@ async fn keys_are_hashed_revocable_and_expire(backend: Backend) {
         .all(|h| h.len() == 64 && !h.contains(&secret[3..])));
     let path = "/api/v1/tenants/acme/users";
     assert_eq!(a.call("GET", path, Some(&secret), None).await.0, 200);
-    let listed = store::api_keys::get(&a.app.core.db, key.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let listed = a.app.core.api_key(key.id).await.unwrap().unwrap();
     assert!(listed.last_used_at.is_some());
     // Bad requests for a key are refused clearly.
     assert!(a
@@ -857,17 +854,14 @@ async fn keys_are_hashed_revocable_and_expire(backend: Backend) {
     // Revocation.
     let fresh = a.key(Some(&a.acme), &["users:read"]).await;
     assert_eq!(a.call("GET", path, Some(&fresh), None).await.0, 200);
-    let id = store::api_keys::list(&a.app.core.db, Some(a.acme.id))
-        .await
-        .unwrap()[0]
-        .id;
+    let id = a.app.core.api_keys(Some(&a.acme)).await.unwrap()[0].id;
     a.app
         .core
         .revoke_api_key(&Actor::Cli, None, id)
         .await
         .unwrap();
     assert_eq!(a.call("GET", path, Some(&fresh), None).await.0, 401);
-    let events = store::audit::list(&a.app.core.db, None, 50).await.unwrap();
+    let events = a.app.core.recent_audit(None, 50).await.unwrap();
     assert!(events.iter().any(|e| e.action == "api_key.revoked"));
     assert!(
         events.iter().all(|e| !e.detail.contains(&fresh[3..])),

@@ -20,7 +20,7 @@ trait Rows {
 impl Rows for World {
     /// Every tenant, and every account's fields: what a refused call must leave alone.
     async fn state(&self) -> Vec<String> {
-        let pool = self.app.core.db.read_pool();
+        let pool = self.app.core.test_store().pool();
         let mut rows: Vec<String> =
             sqlx::query_scalar("SELECT slug || ' ' || display_name FROM tenants ORDER BY id")
                 .fetch_all(pool)
@@ -46,9 +46,7 @@ impl Rows for World {
 
     /// The newest audit events of a tenant (or every one).
     async fn events(&self, tenant: Option<&Tenant>) -> Vec<AuditEvent> {
-        store::audit::list(&self.app.core.db, tenant.map(|t| t.id), 500)
-            .await
-            .unwrap()
+        self.app.core.recent_audit(tenant, 500).await.unwrap()
     }
 
     async fn sessions_of(&self, username: &str) -> i64 {
@@ -56,7 +54,7 @@ impl Rows for World {
             "SELECT COUNT(*) FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE a.username = $1",
         )
         .bind(username)
-        .fetch_one(self.app.core.db.read_pool())
+        .fetch_one(self.app.core.test_store().pool())
         .await
         .unwrap()
     }
@@ -196,17 +194,17 @@ async fn change_a_user(backend: Backend) {
     let (_, read) = a.call("GET", path, Some(&reader), None).await;
     assert_eq!(read, user, "PATCH answers the user as GET does");
     // The old reset address is told, as when an administrator changes it in the console.
-    let notices = store::mail::list(
-        &a.app.core.db,
-        &store::mail::Filter {
+    let notices = a
+        .app
+        .core
+        .mail_tasks(&store::mail::Filter {
             tenant_id: Some(a.acme.id),
             recipient: Some("alice.reset@example.net".into()),
             limit: 10,
             ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+        })
+        .await
+        .unwrap();
     assert_eq!(notices.len(), 1, "{notices:?}");
     let (status, user) = a
         .call(
@@ -328,7 +326,7 @@ async fn change_a_user(backend: Backend) {
 async fn a_change_lands_whole_or_not_at_all(backend: Backend) {
     let a = api(backend).await;
     let key = a.key(Some(&a.acme), &["users:read", "users:write"]).await;
-    let pool = a.app.core.db.read_pool();
+    let pool = a.app.core.test_store().pool();
     let ddl: &[&str] = match backend {
         Backend::Sqlite => &["CREATE TRIGGER refuse_disable BEFORE UPDATE OF status ON accounts \
              WHEN NEW.status = 'disabled' BEGIN SELECT RAISE(ABORT, 'disabling refused by the test'); END"],

@@ -41,13 +41,15 @@ impl Rows for World {
         sqlx::query_scalar(
             "SELECT scope || ' ' || key || ' ' || value FROM settings ORDER BY scope, key",
         )
-        .fetch_all(self.app.core.db.read_pool())
+        .fetch_all(self.app.core.test_store().pool())
         .await
         .unwrap()
     }
 
     async fn audit(&self, action: &str) -> Vec<store::audit::AuditEvent> {
-        store::audit::list(&self.app.core.db, None, 1000)
+        self.app
+            .core
+            .recent_audit(None, 1000)
             .await
             .unwrap()
             .into_iter()

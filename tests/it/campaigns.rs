@@ -103,7 +103,10 @@ fn temp_password_in(mail: &ReceivedMail) -> String {
 }
 
 async fn counts(w: &World, campaign: i64) -> Vec<(String, i64)> {
-    let mut c = store::mail::counts(&w.app.core.db, Some(w.tenant.id), Some(campaign))
+    let mut c = w
+        .app
+        .core
+        .mail_counts(Some(&w.tenant), Some(campaign))
         .await
         .unwrap();
     c.sort();
@@ -179,9 +182,7 @@ async fn a_reset_link_for_one_user(backend: Backend) {
     // The campaign page shows the delivery, and the audit log who did it.
     let page = w.admin.get(&format!("/t/acme/admin/campaigns/{id}")).await;
     assert!(page.body.contains("done: 1"), "{}", page.body);
-    let events = store::audit::list(&w.app.core.db, Some(w.tenant.id), 50)
-        .await
-        .unwrap();
+    let events = w.app.core.recent_audit(Some(&w.tenant), 50).await.unwrap();
     let created = events
         .iter()
         .find(|e| e.action == "campaign.created")
@@ -213,16 +214,16 @@ async fn a_temporary_password_for_one_user(backend: Backend) {
     let mails = wait_mails(&w.srv, 1).await;
     let temp = temp_password_in(&mails[0]);
     // Nobody but the recipient sees it: not the task page, the campaign page, the mail log or the audit log.
-    let task = store::mail::list(
-        &w.app.core.db,
-        &store::mail::Filter {
+    let task = w
+        .app
+        .core
+        .mail_tasks(&store::mail::Filter {
             campaign_id: Some(id),
             limit: 5,
             ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+        })
+        .await
+        .unwrap();
     let task_page = w
         .admin
         .get(&format!("/t/acme/admin/tasks/{}", task[0].id))
@@ -237,8 +238,7 @@ async fn a_temporary_password_for_one_user(backend: Backend) {
     );
     seen.push_str(&w.admin.get("/t/acme/admin/mail-log").await.body);
     seen.push_str(
-        &serde_json::to_string(&store::audit::list(&w.app.core.db, None, 100).await.unwrap())
-            .unwrap(),
+        &serde_json::to_string(&w.app.core.recent_audit(None, 100).await.unwrap()).unwrap(),
     );
     assert!(!seen.contains(&temp), "the temporary password leaked");
     // The old password no longer works; the temporary one must be changed at once.
@@ -363,10 +363,7 @@ async fn a_campaign_of_200_for_later(backend: Backend) {
     )
     .await;
     let id = campaign_id(&page);
-    let c = store::campaigns::get(&w.app.core.db, id)
-        .await
-        .unwrap()
-        .unwrap();
+    let c = w.app.core.test_store().campaign(id).await.unwrap().unwrap();
     assert_eq!(c.scheduled_at, start, "stored in UTC");
     assert_eq!(counts(&w, id).await, vec![("waiting".to_owned(), 200)]);
     // Before the time, nothing goes out (the worker runs all along).
@@ -459,10 +456,7 @@ async fn cancel_before_the_start_sends_nothing(backend: Backend) {
     )
     .await;
     let id = campaign_id(&page);
-    let c = store::campaigns::get(&w.app.core.db, id)
-        .await
-        .unwrap()
-        .unwrap();
+    let c = w.app.core.test_store().campaign(id).await.unwrap().unwrap();
     assert_eq!(
         c.scheduled_at,
         c.created_at + 600,
@@ -480,7 +474,7 @@ async fn cancel_before_the_start_sends_nothing(backend: Backend) {
     assert!(w.srv.messages().is_empty());
     // No token was ever made.
     let tokens: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reset_tokens")
-        .fetch_one(w.app.core.db.read_pool())
+        .fetch_one(w.app.core.test_store().pool())
         .await
         .unwrap();
     assert_eq!(tokens, 0);
@@ -689,7 +683,10 @@ async fn bad_requests_are_refused_and_create_nothing(backend: Backend) {
             "{fields:?} should say {expected:?}"
         );
     }
-    assert!(store::campaigns::list(&w.app.core.db, w.tenant.id, 10, 0)
+    assert!(w
+        .app
+        .core
+        .campaigns(&w.tenant, 10, 0)
         .await
         .unwrap()
         .is_empty());
@@ -852,10 +849,7 @@ async fn other_tenants_cannot_see_or_touch_campaigns(backend: Backend) {
     );
     assert_eq!(counts(&w, id).await, vec![("waiting".to_owned(), 1)]);
     assert_eq!(
-        store::campaigns::list(&w.app.core.db, w.tenant.id, 10, 0)
-            .await
-            .unwrap()
-            .len(),
+        w.app.core.campaigns(&w.tenant, 10, 0).await.unwrap().len(),
         1
     );
     w.srv.stop().await;

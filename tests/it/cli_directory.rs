@@ -23,22 +23,46 @@ async fn connect_check_and_sync_from_the_command_line(backend: Backend) {
     let set = latchkey_stdin(
         &db,
         &[
-            "directory", "set", "--tenant", "acme", "--url", &url, "--security", "starttls",
-            "--ca-file", ca.to_str().unwrap(), "--bind-dn", ldap::SERVICE_DN,
-            "--bind-password-stdin", "--base-dn", ldap::PEOPLE_DN, "--admin-group",
-            ldap::ADMIN_GROUP_DN, "--json",
+            "directory",
+            "set",
+            "--tenant",
+            "acme",
+            "--url",
+            &url,
+            "--security",
+            "starttls",
+            "--ca-file",
+            ca.to_str().unwrap(),
+            "--bind-dn",
+            ldap::SERVICE_DN,
+            "--bind-password-stdin",
+            "--base-dn",
+            ldap::PEOPLE_DN,
+            "--admin-group",
+            ldap::ADMIN_GROUP_DN,
+            "--json",
         ],
         ldap::SERVICE_PASSWORD,
     )
     .ok();
-    assert!(!set.contains(ldap::SERVICE_PASSWORD), "the password is never printed");
+    assert!(
+        !set.contains(ldap::SERVICE_PASSWORD),
+        "the password is never printed"
+    );
     let shown = json(&set);
     assert_eq!(shown["bind_password"], "set (encrypted)", "{shown}");
     assert_eq!(shown["url"], url.as_str());
 
     let check = latchkey(
         &db,
-        &["directory", "check", "--tenant", "acme", "--lookup", "alice"],
+        &[
+            "directory",
+            "check",
+            "--tenant",
+            "acme",
+            "--lookup",
+            "alice",
+        ],
     )
     .ok();
     assert!(check.contains("alice@example.org"), "{check}");
@@ -47,16 +71,32 @@ async fn connect_check_and_sync_from_the_command_line(backend: Backend) {
     assert_eq!(synced["added"], 2, "{synced}");
     let users = latchkey(&db, &["user", "list", "--tenant", "acme"]).ok();
     assert!(users.contains("alice") && users.contains("bob"), "{users}");
-    let alice = json(&latchkey(&db, &["user", "show", "--tenant", "acme", "alice", "--json"]).ok());
+    let alice = json(
+        &latchkey(
+            &db,
+            &["user", "show", "--tenant", "acme", "alice", "--json"],
+        )
+        .ok(),
+    );
     assert_eq!(alice["role"], "tenant-admin", "{alice}");
 
     // A new URL needs the password again; nothing changed.
     let moved = latchkey(
         &db,
-        &["directory", "set", "--tenant", "acme", "--url", "ldap://127.0.0.1:1"],
+        &[
+            "directory",
+            "set",
+            "--tenant",
+            "acme",
+            "--url",
+            "ldap://127.0.0.1:1",
+        ],
     )
     .fails();
-    assert!(moved.contains("enter the service password again"), "{moved}");
+    assert!(
+        moved.contains("enter the service password again"),
+        "{moved}"
+    );
     let shown = json(&latchkey(&db, &["directory", "show", "--tenant", "acme", "--json"]).ok());
     assert_eq!(shown["url"], url.as_str());
     assert_eq!(shown["last_sync"]["added"], 2);
@@ -66,7 +106,13 @@ async fn connect_check_and_sync_from_the_command_line(backend: Backend) {
     let failed = latchkey(&db, &["directory", "check", "--tenant", "acme"]).fails();
     assert!(failed.contains("the directory check failed"), "{failed}");
     latchkey(&db, &["directory", "sync", "--tenant", "acme"]).fails();
-    let alice = json(&latchkey(&db, &["user", "show", "--tenant", "acme", "alice", "--json"]).ok());
+    let alice = json(
+        &latchkey(
+            &db,
+            &["user", "show", "--tenant", "acme", "alice", "--json"],
+        )
+        .ok(),
+    );
     assert_eq!(alice["status"], "active");
 
     latchkey(&db, &["directory", "remove", "--tenant", "acme"]).ok();

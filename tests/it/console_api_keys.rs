@@ -65,20 +65,18 @@ async fn api_get(app: &TestApp, key: &str, path: &str) -> (u16, String) {
 
 /// Every key row, for "nothing changed" checks.
 async fn keys(app: &TestApp) -> Vec<store::api_keys::ApiKey> {
-    store::api_keys::list(&app.core.db, None).await.unwrap()
+    app.core.api_keys(None).await.unwrap()
 }
 
 async fn audit_actions(app: &TestApp, action: &str) -> Vec<store::audit::AuditEvent> {
-    store::audit::search(
-        &app.core.db,
-        &store::audit::Filter {
+    app.core
+        .audit_events(&store::audit::Filter {
             action: Some(action.to_owned()),
             limit: 100,
             ..Default::default()
-        },
-    )
-    .await
-    .unwrap()
+        })
+        .await
+        .unwrap()
 }
 
 async fn create_use_and_revoke_a_key_in_the_tenant_console(backend: common::Backend) {
@@ -162,10 +160,7 @@ async fn create_use_and_revoke_a_key_in_the_tenant_console(backend: common::Back
         !list.body.contains(&key[k.prefix.len()..]),
         "the list shows the key"
     );
-    let used = store::api_keys::get(&app.core.db, k.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let used = app.core.api_key(k.id).await.unwrap().unwrap();
     assert!(used.last_used_at.is_some(), "the key's use is recorded");
     // Nor does any page show it again.
     let confirm = tadmin
@@ -758,7 +753,9 @@ async fn resets_and_new_passwords_end_the_accounts_keys(backend: common::Backend
     for name in ["ann", "ben", "cat"] {
         app.user_with(&w.acme, name, GOOD_PASSWORD, Role::TenantAdmin)
             .await;
-        let a = store::accounts::by_username(&app.core.db, w.acme.id, name)
+        let a = app
+            .core
+            .account_named(&w.acme, name)
             .await
             .unwrap()
             .unwrap();
@@ -851,7 +848,9 @@ async fn resets_and_new_passwords_end_the_accounts_keys(backend: common::Backend
     assert_eq!(done.status, 303, "{}", done.body);
     assert_eq!(api_get(app, &newer, users).await.0, 401);
     // An operator sets cat's password.
-    let cat = store::accounts::by_username(&app.core.db, w.acme.id, "cat")
+    let cat = app
+        .core
+        .account_named(&w.acme, "cat")
         .await
         .unwrap()
         .unwrap();

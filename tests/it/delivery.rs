@@ -93,7 +93,7 @@ async fn queue(app: &TestApp, to: &str) -> i64 {
 async fn wait_status(app: &TestApp, id: i64, status: &str) -> store::mail::Task {
     let deadline = std::time::Instant::now() + WAIT;
     loop {
-        let t = store::mail::get(&app.core.db, id).await.unwrap().unwrap();
+        let t = app.core.test_store().task(id).await.unwrap().unwrap();
         if t.status == status {
             return t;
         }
@@ -112,7 +112,7 @@ async fn log_rows(app: &TestApp, task: i64) -> Vec<store::mail::LogEntry> {
         limit: 100,
         ..Default::default()
     };
-    let mut rows = store::mail::log_list(&app.core.db, &f).await.unwrap();
+    let mut rows = app.core.mail_log(&f).await.unwrap();
     rows.reverse();
     rows
 }
@@ -185,15 +185,14 @@ async fn password_change_notice_reaches_both_addresses(backend: Backend) {
         assert!(m.data.contains("Auto-Submitted: auto-generated"));
     }
     assert!(!changed.is_empty());
-    let tasks = store::mail::list(
-        &app.core.db,
-        &store::mail::Filter {
+    let tasks = app
+        .core
+        .mail_tasks(&store::mail::Filter {
             limit: 10,
             ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+        })
+        .await
+        .unwrap();
     assert_eq!(tasks.len(), 3);
     for task in &tasks {
         let done = wait_status(&app, task.id, "done").await;
@@ -227,7 +226,7 @@ async fn transient_4xx_is_retried_and_then_delivered(backend: Backend) {
     // goes back to waiting, so wait for both.
     let deadline = std::time::Instant::now() + WAIT;
     let t = loop {
-        let t = store::mail::get(&app.core.db, id).await.unwrap().unwrap();
+        let t = app.core.test_store().task(id).await.unwrap().unwrap();
         if !log_rows(&app, id).await.is_empty() && t.status != "executing" {
             break t;
         }
@@ -334,7 +333,7 @@ async fn crashed_workers_mail_is_taken_over_once(backend: Backend) {
         let t = store::mail::NewTask {
             tenant_id: Some(tenant.id),
             account_id: None,
-            kind: "smtp_test",
+            kind: MailKind::SmtpTest,
             recipient: &to,
             recipient_name: "",
             language: "en",
@@ -347,12 +346,17 @@ async fn crashed_workers_mail_is_taken_over_once(backend: Backend) {
             created_by: "test",
         };
         ids.push(
-            store::mail::enqueue(&app.core.db, &t, app.core.now())
+            app.core
+                .test_store()
+                .enqueue(&t, app.core.now())
                 .await
                 .unwrap(),
         );
     }
-    let claimed = store::mail::claim(&app.core.db, "crashed-worker", 50, 120, app.core.now())
+    let claimed = app
+        .core
+        .test_store()
+        .claim("crashed-worker", 50, 120, app.core.now())
         .await
         .unwrap();
     assert_eq!(claimed.len(), 5);
@@ -383,11 +387,12 @@ async fn crashed_workers_mail_is_taken_over_once(backend: Backend) {
     assert_eq!(to.len(), 5);
     assert_eq!(mails.len(), 5);
     // The dead worker's late answer can't overwrite anything.
-    assert!(
-        !store::mail::complete(&app.core.db, ids[0], "crashed-worker", app.core.now())
-            .await
-            .unwrap()
-    );
+    assert!(!app
+        .core
+        .test_store()
+        .complete(ids[0], "crashed-worker", app.core.now())
+        .await
+        .unwrap());
     srv.stop().await;
     app.stop().await;
 }
@@ -408,7 +413,7 @@ async fn two_workers_never_send_one_mail_twice(backend: Backend) {
         .map(|to| store::mail::NewTask {
             tenant_id: Some(tenant.id),
             account_id: None,
-            kind: "smtp_test",
+            kind: MailKind::SmtpTest,
             recipient: to,
             recipient_name: "",
             language: "en",
@@ -421,7 +426,9 @@ async fn two_workers_never_send_one_mail_twice(backend: Backend) {
             created_by: "test",
         })
         .collect();
-    store::mail::enqueue_many(&app.core.db, &tasks, app.core.now())
+    app.core
+        .test_store()
+        .enqueue_many(&tasks, app.core.now())
         .await
         .unwrap();
     // Two workers with separate database connections race for the same queue.
@@ -449,9 +456,9 @@ async fn two_workers_never_send_one_mail_twice(backend: Backend) {
     got.sort();
     got.dedup();
     assert_eq!(got.len(), 120, "every mail exactly once");
-    let counts = store::mail::counts(&app.core.db, None, None).await.unwrap();
+    let counts = app.core.mail_counts(None, None).await.unwrap();
     assert_eq!(counts, vec![("done".to_owned(), 120)]);
-    second.db.close().await;
+    second.close().await;
     srv.stop().await;
     app.stop().await;
 }
@@ -469,7 +476,7 @@ async fn one_connection_carries_many_mails(backend: Backend) {
         .map(|to| store::mail::NewTask {
             tenant_id: Some(tenant.id),
             account_id: None,
-            kind: "smtp_test",
+            kind: MailKind::SmtpTest,
             recipient: to,
             recipient_name: "",
             language: "en",
@@ -482,7 +489,9 @@ async fn one_connection_carries_many_mails(backend: Backend) {
             created_by: "test",
         })
         .collect();
-    store::mail::enqueue_many(&app.core.db, &tasks, app.core.now())
+    app.core
+        .test_store()
+        .enqueue_many(&tasks, app.core.now())
         .await
         .unwrap();
     assert_eq!(
@@ -517,7 +526,7 @@ async fn quota_makes_mail_wait_not_drop(backend: Backend) {
     let waiting = loop {
         let mut statuses = Vec::new();
         for id in ids {
-            statuses.push(store::mail::get(&app.core.db, id).await.unwrap().unwrap());
+            statuses.push(app.core.test_store().task(id).await.unwrap().unwrap());
         }
         let done = statuses.iter().filter(|t| t.status == "done").count();
         let waiting: Vec<_> = statuses
@@ -607,7 +616,8 @@ async fn tenant_admins_see_only_their_own_mail(backend: Backend) {
         404
     );
     assert_eq!(
-        store::mail::get(&core.db, other_task)
+        core.test_store()
+            .task(other_task)
             .await
             .unwrap()
             .unwrap()
@@ -642,7 +652,8 @@ async fn tenant_admins_see_only_their_own_mail(backend: Backend) {
         .await;
     assert_eq!(r.status, 303);
     assert_eq!(
-        store::mail::get(&core.db, acme_task)
+        core.test_store()
+            .task(acme_task)
             .await
             .unwrap()
             .unwrap()
@@ -718,7 +729,9 @@ async fn mail_pages_show_log_and_allow_redo_and_cancel(backend: Backend) {
         0
     );
     assert_eq!(
-        store::mail::get(&app.core.db, later)
+        app.core
+            .test_store()
+            .task(later)
             .await
             .unwrap()
             .unwrap()
@@ -758,7 +771,7 @@ async fn no_secret_in_logs_pages_or_files(backend: Backend) {
             seen.push_str(&std::fs::read_to_string(entry.path()).unwrap());
         }
     }
-    let events = store::audit::list(&app.core.db, None, 1000).await.unwrap();
+    let events = app.core.recent_audit(None, 1000).await.unwrap();
     seen.push_str(&serde_json::to_string(&events).unwrap());
     seen.push_str(&common::logs::captured());
     let b64 = base64::Engine::encode(

@@ -167,7 +167,10 @@ async fn check_sync_and_read_only_fields(backend: Backend) {
         .await
         .unwrap();
     assert!(report.ok, "{report:?}");
-    assert_eq!(report.person.as_ref().map(|p| p.username.as_str()), Some("alice"));
+    assert_eq!(
+        report.person.as_ref().map(|p| p.username.as_str()),
+        Some("alice")
+    );
 
     let first = sync(&w).await;
     assert!(first.ok, "{first:?}");
@@ -176,10 +179,15 @@ async fn check_sync_and_read_only_fields(backend: Backend) {
     assert!(alice.in_directory());
     assert_eq!(alice.role, Role::TenantAdmin, "alice is in the admin group");
     assert_eq!(alice.email.as_deref(), Some("alice@example.org"));
-    assert!(alice.password_hash.is_none(), "no local hash for a directory account");
+    assert!(
+        alice.password_hash.is_none(),
+        "no local hash for a directory account"
+    );
 
     // Changed, removed and disabled in the directory.
-    w.slapd.set_attr(&Slapd::dn("bob"), "cn", "Robert Example").await;
+    w.slapd
+        .set_attr(&Slapd::dn("bob"), "cn", "Robert Example")
+        .await;
     w.slapd.delete(&Slapd::dn("carol")).await;
     w.slapd
         .set_attr(&Slapd::dn("alice"), "pwdAccountLockedTime", "000001010000Z")
@@ -194,7 +202,11 @@ async fn check_sync_and_read_only_fields(backend: Backend) {
     assert_eq!(bob.display_name, "Robert Example");
     for gone in ["alice", "carol"] {
         let a = core.account_by_username(&w.tenant, gone).await.unwrap();
-        assert_eq!(a.status, AccountStatus::Disabled, "{gone} is disabled, not deleted");
+        assert_eq!(
+            a.status,
+            AccountStatus::Disabled,
+            "{gone} is disabled, not deleted"
+        );
     }
     assert_eq!(
         core.last_directory_sync(&w.tenant).await.unwrap().as_ref(),
@@ -210,7 +222,10 @@ async fn check_sync_and_read_only_fields(backend: Backend) {
         .update_account(&Actor::Cli, &w.tenant, bob.clone(), changes)
         .await
         .unwrap_err();
-    assert!(refused.to_string().contains("from the directory"), "{refused}");
+    assert!(
+        refused.to_string().contains("from the directory"),
+        "{refused}"
+    );
     let created = core
         .create_account(
             &Actor::Cli,
@@ -238,7 +253,10 @@ async fn check_sync_and_read_only_fields(backend: Backend) {
         .unwrap();
     assert!(!failed.ok);
     assert!(
-        failed.steps.iter().any(|s| !s.ok && s.hint.as_deref().is_some_and(|h| h.contains("base DN"))),
+        failed
+            .steps
+            .iter()
+            .any(|s| !s.ok && s.hint.as_deref().is_some_and(|h| h.contains("base DN"))),
         "{failed:?}"
     );
 }
@@ -266,14 +284,18 @@ async fn a_tenant_administrator_cannot_connect_a_directory(backend: Backend) {
         )
         .await
         .unwrap_err();
-    assert!(refused.to_string().contains("system administrator"), "{refused}");
+    assert!(
+        refused.to_string().contains("system administrator"),
+        "{refused}"
+    );
     assert!(core.remove_directory(&actor, &w.tenant).await.is_err());
     // She may check and sync.
-    assert!(core
-        .check_directory(&actor, &w.tenant, None, false)
-        .await
-        .unwrap()
-        .ok);
+    assert!(
+        core.check_directory(&actor, &w.tenant, None, false)
+            .await
+            .unwrap()
+            .ok
+    );
     // The stored service password never goes to a new URL without being typed again.
     let mut moved = w.slapd.settings();
     moved.url = "ldap://127.0.0.1:1".into();
@@ -288,7 +310,10 @@ async fn a_tenant_administrator_cannot_connect_a_directory(backend: Backend) {
         )
         .await
         .unwrap_err();
-    assert!(e.to_string().contains("enter the service password again"), "{e}");
+    assert!(
+        e.to_string().contains("enter the service password again"),
+        "{e}"
+    );
 }
 
 async fn sign_in_binds_as_the_person(backend: Backend) {
@@ -325,7 +350,12 @@ async fn sign_in_binds_as_the_person(backend: Backend) {
         .login("default", "bob", ldap::BOB_PASSWORD)
         .await;
     assert_eq!(down.status, 503, "{}", down.body);
-    assert!(down.body.contains("reach your organisation&#x27;s directory"), "{}", down.body);
+    assert!(
+        down.body
+            .contains("reach your organisation&#x27;s directory"),
+        "{}",
+        down.body
+    );
     w.slapd.restart().await;
     let again = w
         .app
@@ -340,18 +370,30 @@ async fn forgot_password_changes_the_directory_password(backend: Backend) {
     sync(&w).await;
     let mut b = open_link(&w, "bob", "bob@example.org").await;
     let done = choose(&mut b, NEW_PASSWORD).await;
-    assert_eq!((done.status, done.location()), (303, "/t/default/reset/done"), "{}", done.body);
+    assert_eq!(
+        (done.status, done.location()),
+        (303, "/t/default/reset/done"),
+        "{}",
+        done.body
+    );
     // Directly against slapd: the new password opens the directory, the old one doesn't.
     let dn = Slapd::dn("bob");
     assert!(w.slapd.bind_ok(&dn, NEW_PASSWORD));
     assert!(!w.slapd.bind_ok(&dn, ldap::BOB_PASSWORD));
     // And Latchkey's sign-in agrees.
     assert_eq!(
-        w.app.browser().login("default", "bob", NEW_PASSWORD).await.status,
+        w.app
+            .browser()
+            .login("default", "bob", NEW_PASSWORD)
+            .await
+            .status,
         303
     );
     // The link is used up.
-    assert_ne!(choose(&mut b, "another fine long passphrase").await.status, 303);
+    assert_ne!(
+        choose(&mut b, "another fine long passphrase").await.status,
+        303
+    );
     assert!(w.slapd.bind_ok(&dn, NEW_PASSWORD));
 }
 
@@ -363,7 +405,9 @@ async fn the_directory_policy_refusal_is_shown_and_the_link_stays_usable(backend
     let refused = choose(&mut b, CAROL_PASSWORD).await;
     assert_eq!(refused.status, 422, "{}", refused.body);
     assert!(
-        refused.body.contains("The directory refused the new password"),
+        refused
+            .body
+            .contains("The directory refused the new password"),
         "{}",
         refused.body
     );
@@ -379,10 +423,17 @@ async fn directory_down_during_a_reset_changes_nothing(backend: Backend) {
     w.slapd.stop();
     let down = choose(&mut b, NEW_PASSWORD).await;
     assert_eq!(down.status, 503, "{}", down.body);
-    assert!(down.body.contains("reach the directory right now"), "{}", down.body);
+    assert!(
+        down.body.contains("reach the directory right now"),
+        "{}",
+        down.body
+    );
     w.slapd.restart().await;
     let dn = Slapd::dn("bob");
-    assert!(w.slapd.bind_ok(&dn, ldap::BOB_PASSWORD), "the password is unchanged");
+    assert!(
+        w.slapd.bind_ok(&dn, ldap::BOB_PASSWORD),
+        "the password is unchanged"
+    );
     // The link was not used: it works now.
     let ok = choose(&mut b, NEW_PASSWORD).await;
     assert_eq!(ok.status, 303, "{}", ok.body);
@@ -393,7 +444,11 @@ async fn directory_down_delays_a_forgot_request_without_losing_it(backend: Backe
     let mut w = world(backend).await;
     sync(&w).await;
     w.slapd.stop();
-    assert_eq!(forgot(&mut w.app.browser(), "bob").await, 200, "the same answer");
+    assert_eq!(
+        forgot(&mut w.app.browser(), "bob").await,
+        200,
+        "the same answer"
+    );
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert!(mails_to(&w.srv, "bob@example.org").is_empty());
     w.slapd.restart().await;
@@ -453,13 +508,20 @@ async fn temporary_passwords_go_to_the_directory_and_must_be_changed(backend: Ba
         .unwrap_or_else(|| panic!("no temporary password in {text}"))
         .to_owned();
     let dn = Slapd::dn("bob");
-    assert!(w.slapd.bind_ok(&dn, &temp), "the temporary password opens the directory");
+    assert!(
+        w.slapd.bind_ok(&dn, &temp),
+        "the temporary password opens the directory"
+    );
     assert_eq!(w.slapd.attr(&dn, "pwdReset").await, vec!["TRUE".to_owned()]);
     // Signing in with it leads to "change your password".
     let mut b = w.app.browser();
     let signed = b.login("default", "bob", &temp).await;
     assert_eq!(signed.status, 303);
-    assert!(signed.location().contains("must-change"), "{}", signed.location());
+    assert!(
+        signed.location().contains("must-change"),
+        "{}",
+        signed.location()
+    );
     let changed = b
         .post(
             "/t/default/account/password",
@@ -480,7 +542,10 @@ async fn password_and_login_changes_the_password_as_the_person(backend: Backend)
     let w = world(backend).await;
     sync(&w).await;
     let mut b = w.app.browser();
-    assert_eq!(b.login("default", "carol", CAROL_PASSWORD).await.status, 303);
+    assert_eq!(
+        b.login("default", "carol", CAROL_PASSWORD).await.status,
+        303
+    );
     b.get("/t/default/account").await;
     let wrong = b
         .post(
@@ -519,16 +584,32 @@ async fn password_and_login_changes_the_password_as_the_person(backend: Backend)
         )
         .await;
     assert_eq!(again.status, 422, "{}", again.body);
-    assert!(again.body.contains("The directory refused"), "{}", again.body);
+    assert!(
+        again.body.contains("The directory refused"),
+        "{}",
+        again.body
+    );
     assert!(w.slapd.bind_ok(&dn, NEW_PASSWORD));
 }
 
 async fn injection_attempts_match_nobody(backend: Backend) {
     let w = world(backend).await;
-    for attempt in ["*", "b*", "bob)(uid=*", "*)(|(uid=*", "bob\\2a", "bob\u{0}", "bób", "(uid=bob)"] {
+    for attempt in [
+        "*",
+        "b*",
+        "bob)(uid=*",
+        "*)(|(uid=*",
+        "bob\\2a",
+        "bob\u{0}",
+        "bób",
+        "(uid=bob)",
+    ] {
         // Accepted with the usual answer, or refused as input (NUL): never a match.
         let answer = forgot(&mut w.app.browser(), attempt).await;
-        assert!(answer == 200 || (answer == 400 && attempt.contains('\u{0}')), "{attempt:?}: {answer}");
+        assert!(
+            answer == 200 || (answer == 400 && attempt.contains('\u{0}')),
+            "{attempt:?}: {answer}"
+        );
         let signed = w
             .app
             .browser()

@@ -48,14 +48,18 @@ async fn directory_journey(backend: Backend) {
     c.goto("/t/default/admin/directory").await;
     c.wait_for_text("not connected").await;
     c.fill("URL", &slapd.url()).await;
-    c.select("Security", "StartTLS on ldap:// (required upgrade, recommended)")
-        .await;
+    c.select(
+        "Security",
+        "StartTLS on ldap:// (required upgrade, recommended)",
+    )
+    .await;
     c.fill("Extra CA certificate", &slapd.ca_pem()).await;
     c.fill("Service account DN", ldap::SERVICE_DN).await;
     c.fill("Service account password", ldap::SERVICE_PASSWORD)
         .await;
     c.fill("Base DN", ldap::PEOPLE_DN).await;
-    c.fill("Administrators group DN", ldap::ADMIN_GROUP_DN).await;
+    c.fill("Administrators group DN", ldap::ADMIN_GROUP_DN)
+        .await;
     c.click_button("Save").await;
     c.wait_for_text("The directory connection was saved").await;
 
@@ -70,7 +74,8 @@ async fn directory_journey(backend: Backend) {
     c.wait_for_text("Sync finished.").await;
     assert!(c.text().await.contains("2 added"), "{}", c.text().await);
     c.click_link("Users").await;
-    c.wait_for_text("People come from this organisation's").await;
+    c.wait_for_text("People come from this organisation's")
+        .await;
     assert!(c.text().await.contains("bob@example.org"));
     c.click_button("Sign out (root)").await;
     c.wait_for_text("Sign in").await;

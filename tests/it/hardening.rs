@@ -92,7 +92,7 @@ async fn only_system_admins_change_a_tenants_public_url(backend: Backend) {
             .as_deref(),
         Some("https://id.example.org")
     );
-    let events = store::audit::list(&app.core.db, None, 20).await.unwrap();
+    let events = app.core.recent_audit(None, 20).await.unwrap();
     assert!(
         events
             .iter()
@@ -126,15 +126,17 @@ async fn templates_cannot_send_secrets_elsewhere(backend: Backend) {
             )
             .await;
         assert_eq!(r.status, 422, "{html}");
-        assert!(store::templates::get(
-            &app.core.db,
-            t.id,
-            latchkey::mail::templates::MailKind::ResetLink,
-            latchkey::domain::Language::En
-        )
-        .await
-        .unwrap()
-        .is_none());
+        assert!(app
+            .core
+            .test_store()
+            .template(
+                t.id,
+                latchkey::mail::templates::MailKind::ResetLink,
+                latchkey::domain::Language::En
+            )
+            .await
+            .unwrap()
+            .is_none());
     }
     app.stop().await;
 }
@@ -180,25 +182,19 @@ async fn tenant_admins_cannot_reset_system_admins(backend: Backend) {
         )
         .await;
     assert_eq!(r.status, 303);
-    let campaign = store::campaigns::list(&app.core.db, t.id, 1, 0)
-        .await
-        .unwrap()[0]
-        .id;
-    let skipped = store::campaigns::skipped(&app.core.db, campaign)
-        .await
-        .unwrap();
+    let campaign = app.core.campaigns(&t, 1, 0).await.unwrap()[0].id;
+    let skipped = app.core.test_store().skipped(campaign).await.unwrap();
     assert_eq!(skipped.len(), 1);
     assert_eq!(skipped[0].identifier, "root");
-    let tasks = store::mail::list(
-        &app.core.db,
-        &store::mail::Filter {
+    let tasks = app
+        .core
+        .mail_tasks(&store::mail::Filter {
             campaign_id: Some(campaign),
             limit: 10,
             ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+        })
+        .await
+        .unwrap();
     assert_eq!(tasks.len(), 1);
     assert_eq!(tasks[0].recipient, "bob@example.org");
     app.stop().await;
@@ -215,15 +211,11 @@ async fn a_temporary_password_only_chooses_a_new_one(backend: Backend) {
         .hash(SecretString::from(temp.to_owned()))
         .await
         .unwrap();
-    store::accounts::set_temporary_password(
-        &app.core.db,
-        bob.id,
-        Some(&hash),
-        app.core.now() + 3600,
-        app.core.now(),
-    )
-    .await
-    .unwrap();
+    app.core
+        .test_store()
+        .set_temporary_password(bob.id, &hash, app.core.now() + 3600, app.core.now())
+        .await
+        .unwrap();
     let mut b = app.browser();
     assert_eq!(b.login("default", "bob", temp).await.status, 303);
     let r = b
@@ -520,29 +512,23 @@ async fn per_tenant_caps_on_sign_in_and_reset_links(backend: Backend) {
 /// has ended starts again.
 async fn counters_counted_together_count_like_one_by_one(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let db = &app.core.db;
+    let db = app.core.test_store();
     let now = app.core.now();
-    assert_eq!(store::rate_limit::hit(db, "a", 60, now).await.unwrap(), 1);
+    assert_eq!(db.hit_rate_limit("a", 60, now).await.unwrap(), 1);
     assert_eq!(
-        store::rate_limit::hit_all(db, &["a", "b"], 60, now)
-            .await
-            .unwrap(),
+        db.hit_rate_limits(&["a", "b"], 60, now).await.unwrap(),
         vec![2, 1]
     );
     assert_eq!(
-        store::rate_limit::hit_all(db, &["b", "c", "b"], 60, now)
-            .await
-            .unwrap(),
+        db.hit_rate_limits(&["b", "c", "b"], 60, now).await.unwrap(),
         vec![2, 1, 2]
     );
-    assert_eq!(store::rate_limit::peek(db, "a", 60, now).await.unwrap(), 2);
+    assert_eq!(db.peek_rate_limit("a", 60, now).await.unwrap(), 2);
     // A minute later the window has ended for both.
     assert_eq!(
-        store::rate_limit::hit_all(db, &["a", "b"], 60, now + 61)
-            .await
-            .unwrap(),
+        db.hit_rate_limits(&["a", "b"], 60, now + 61).await.unwrap(),
         vec![1, 1]
     );
-    assert_eq!(store::rate_limit::hit(db, "c", 60, now).await.unwrap(), 2);
+    assert_eq!(db.hit_rate_limit("c", 60, now).await.unwrap(), 2);
     app.stop().await;
 }

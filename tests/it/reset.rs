@@ -72,12 +72,12 @@ async fn settle(app: &TestApp) {
     let deadline = std::time::Instant::now() + WAIT;
     loop {
         let requests: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reset_requests")
-            .fetch_one(app.core.db.read_pool())
+            .fetch_one(app.core.test_store().pool())
             .await
             .unwrap();
         let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM mail_tasks WHERE status IN ('waiting', 'executing') AND scheduled_at <= $1")
             .bind(app.core.now())
-            .fetch_one(app.core.db.read_pool())
+            .fetch_one(app.core.test_store().pool())
             .await
             .unwrap();
         if requests == 0 && pending == 0 {
@@ -278,9 +278,7 @@ async fn the_whole_journey(backend: Backend) {
     assert_eq!(again.status, 410);
     assert!(again.body.contains("Request a new link"));
     // Audit trail of every step, without the token.
-    let events = store::audit::list(&w.app.core.db, Some(w.tenant.id), 100)
-        .await
-        .unwrap();
+    let events = w.app.core.recent_audit(Some(&w.tenant), 100).await.unwrap();
     let actions: Vec<_> = events
         .iter()
         .map(|e| format!("{}:{}", e.action, e.outcome))
@@ -358,9 +356,7 @@ async fn answers_are_identical_whatever_the_account(backend: Backend) {
         .iter()
         .all(|m| m.rcpt_to == vec!["alice.reset@example.net".to_owned()]));
     // The log says why the others got none.
-    let events = store::audit::list(&w.app.core.db, Some(t.id), 100)
-        .await
-        .unwrap();
+    let events = w.app.core.recent_audit(Some(t), 100).await.unwrap();
     let reasons: Vec<String> = events
         .iter()
         .filter(|e| e.action == "reset.requested")
@@ -667,7 +663,7 @@ async fn scanners_opening_the_link_change_nothing(backend: Backend) {
     assert_eq!(s.get(&path).await.status, 303);
     assert_eq!(s.get("/t/default/reset").await.status, 200);
     let used: Option<i64> = sqlx::query_scalar("SELECT used_at FROM reset_tokens")
-        .fetch_one(w.app.core.db.read_pool())
+        .fetch_one(w.app.core.test_store().pool())
         .await
         .unwrap();
     assert_eq!(used, None, "opening the link did not use the token");
@@ -910,9 +906,7 @@ async fn reset_off_means_not_available_and_is_logged(backend: Backend) {
     assert!(r.body.contains("Password reset is not available"));
     settle(&w.app).await;
     assert!(w.srv.messages().is_empty());
-    let events = store::audit::list(&w.app.core.db, Some(t.id), 20)
-        .await
-        .unwrap();
+    let events = w.app.core.recent_audit(Some(&t), 20).await.unwrap();
     let refused: Vec<_> = events
         .iter()
         .filter(|e| e.action == "reset.unavailable")
@@ -1001,29 +995,27 @@ async fn no_secret_in_any_log(backend: Backend) {
             seen.push_str(&std::fs::read_to_string(entry.path()).unwrap());
         }
     }
-    let events = store::audit::list(&w.app.core.db, None, 1000)
+    let events = w.app.core.recent_audit(None, 1000).await.unwrap();
+    seen.push_str(&serde_json::to_string(&events).unwrap());
+    let log = w
+        .app
+        .core
+        .mail_log(&store::mail::Filter {
+            limit: 1000,
+            ..Default::default()
+        })
         .await
         .unwrap();
-    seen.push_str(&serde_json::to_string(&events).unwrap());
-    let log = store::mail::log_list(
-        &w.app.core.db,
-        &store::mail::Filter {
-            limit: 1000,
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
     seen.push_str(&serde_json::to_string(&log).unwrap());
-    let tasks = store::mail::list(
-        &w.app.core.db,
-        &store::mail::Filter {
+    let tasks = w
+        .app
+        .core
+        .mail_tasks(&store::mail::Filter {
             limit: 1000,
             ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+        })
+        .await
+        .unwrap();
     seen.push_str(&serde_json::to_string(&tasks).unwrap());
     assert!(!seen.is_empty());
     for (what, secret) in [
@@ -1044,7 +1036,7 @@ async fn no_secret_in_any_log(backend: Backend) {
     // The delivered task no longer holds its (encrypted) secret either.
     let secrets: Vec<Option<String>> =
         sqlx::query_scalar("SELECT secret FROM mail_tasks WHERE kind = 'reset_link'")
-            .fetch_all(w.app.core.db.read_pool())
+            .fetch_all(w.app.core.test_store().pool())
             .await
             .unwrap();
     assert!(secrets.iter().all(Option::is_none));
@@ -1060,15 +1052,17 @@ async fn a_burst_of_requests_is_processed_without_waiting_for_the_poll(backend: 
     // A backlog that came in while the worker was busy (written straight to the store, so
     // nothing wakes the worker for it).
     for i in 0..130 {
-        store::reset::add_request(
-            &w.app.core.db,
-            w.tenant.id,
-            &format!("nobody{i}@example.org"),
-            "10.0.0.1",
-            w.app.core.now(),
-        )
-        .await
-        .unwrap();
+        w.app
+            .core
+            .test_store()
+            .add_reset_request(
+                w.tenant.id,
+                &format!("nobody{i}@example.org"),
+                "10.0.0.1",
+                w.app.core.now(),
+            )
+            .await
+            .unwrap();
     }
     // The last one a real person sent: it is answered although the poll is an hour away.
     assert_eq!(forgot(&mut w.app.browser(), "alice").await.status, 200);

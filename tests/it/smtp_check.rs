@@ -253,9 +253,7 @@ async fn rejected_credentials_show_535_and_no_password(backend: Backend) {
     ));
     assert!(srv.messages().is_empty());
     // The audit trail records the check without the secret.
-    let events = latchkey::store::audit::list(&app.core.db, None, 5)
-        .await
-        .unwrap();
+    let events = app.core.recent_audit(None, 5).await.unwrap();
     assert!(events
         .iter()
         .any(|e| e.action == "smtp.checked" && e.outcome == "failure"));
@@ -375,7 +373,7 @@ async fn saved_password_is_encrypted_write_only_and_bound_to_the_host(backend: B
     // Stored encrypted: the raw row holds no password.
     let raw: String =
         sqlx::query_scalar("SELECT value FROM settings WHERE scope = 'system' AND key = 'smtp'")
-            .fetch_one(app.core.db.read_pool())
+            .fetch_one(app.core.test_store().pool())
             .await
             .unwrap();
     assert!(raw.contains("enc:v1:"));

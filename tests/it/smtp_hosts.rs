@@ -215,13 +215,11 @@ async fn signed_in(app: &TestApp) -> Browser {
 
 /// The tenant's stored SMTP document, as the database holds it.
 async fn stored(app: &TestApp, tenant: &Tenant) -> Option<String> {
-    store::settings::get(
-        &app.core.db,
-        &store::settings::tenant_scope(tenant.id),
-        "smtp",
-    )
-    .await
-    .unwrap()
+    app.core
+        .test_store()
+        .setting(&store::settings::tenant_scope(tenant.id), "smtp")
+        .await
+        .unwrap()
 }
 
 /// Writes a tenant's SMTP settings straight into the store, as a version before the strict
@@ -237,15 +235,16 @@ async fn store_settings(app: &TestApp, tenant: &Tenant, host: &str, port: u16) {
         timeout_secs: 3,
         ..SmtpSettings::default()
     };
-    store::settings::put(
-        &app.core.db,
-        &store::settings::tenant_scope(tenant.id),
-        "smtp",
-        &serde_json::to_string(&settings).unwrap(),
-        app.core.now(),
-    )
-    .await
-    .unwrap();
+    app.core
+        .test_store()
+        .put_setting(
+            &store::settings::tenant_scope(tenant.id),
+            "smtp",
+            &serde_json::to_string(&settings).unwrap(),
+            app.core.now(),
+        )
+        .await
+        .unwrap();
 }
 
 fn page_form<'a>(host: &'a str, port: &'a str, action: &'a str) -> Vec<(&'a str, &'a str)> {
@@ -380,13 +379,11 @@ async fn api_refuses_every_spelling_on_put_and_check(backend: Backend) {
             status == 422 && r["error"]["message"].is_string(),
             "check of stored `{host}`: {status} {r}"
         );
-        store::settings::delete(
-            &app.core.db,
-            &store::settings::tenant_scope(acme.id),
-            "smtp",
-        )
-        .await
-        .unwrap();
+        app.core
+            .test_store()
+            .delete_setting(&store::settings::tenant_scope(acme.id), "smtp")
+            .await
+            .unwrap();
     }
     assert_eq!(trap.hits(), 0, "nothing connected to this machine");
     app.stop().await;
@@ -420,7 +417,7 @@ async fn log_rows(app: &TestApp, task: i64) -> Vec<store::mail::LogEntry> {
         limit: 100,
         ..Default::default()
     };
-    store::mail::log_list(&app.core.db, &f).await.unwrap()
+    app.core.mail_log(&f).await.unwrap()
 }
 
 /// Waits for the first attempt at `task` and returns its mail-log row.
@@ -473,9 +470,11 @@ async fn delivery_never_connects_to_a_stored_internal_host(backend: Backend) {
             "`{host}`: {}",
             row.smtp_reply
         );
-        let task = store::mail::get(&app.core.db, id).await.unwrap().unwrap();
+        let task = app.core.test_store().task(id).await.unwrap().unwrap();
         assert_ne!(task.status, "done", "`{host}`: {task:?}");
-        store::mail::cancel(&app.core.db, id, None, app.core.now())
+        app.core
+            .test_store()
+            .cancel(id, None, app.core.now())
             .await
             .unwrap();
     }
@@ -565,13 +564,11 @@ async fn internal_hosts_work_where_the_operator_allows_them(backend: Backend) {
 
     // The system's own server may be a local relay: a tenant without its own server sends
     // through it.
-    store::settings::delete(
-        &app.core.db,
-        &store::settings::tenant_scope(acme.id),
-        "smtp",
-    )
-    .await
-    .unwrap();
+    app.core
+        .test_store()
+        .delete_setting(&store::settings::tenant_scope(acme.id), "smtp")
+        .await
+        .unwrap();
     app.core
         .save_smtp(
             &Actor::Cli,
@@ -905,15 +902,16 @@ async fn an_unreachable_server_is_tried_once_per_round(backend: Backend) {
         ..SmtpSettings::default()
     };
     settings.validate().unwrap();
-    store::settings::put(
-        &app.core.db,
-        &store::settings::tenant_scope(acme.id),
-        "smtp",
-        &serde_json::to_string(&settings).unwrap(),
-        app.core.now(),
-    )
-    .await
-    .unwrap();
+    app.core
+        .test_store()
+        .put_setting(
+            &store::settings::tenant_scope(acme.id),
+            "smtp",
+            &serde_json::to_string(&settings).unwrap(),
+            app.core.now(),
+        )
+        .await
+        .unwrap();
     let to = EmailAddress::parse("someone@example.org").unwrap();
     let mut ids = Vec::new();
     for _ in 0..3 {
@@ -968,7 +966,9 @@ async fn an_operator_approves_a_tenant_relay_by_naming_its_host(backend: Backend
     let id = queue(&app, &acme).await;
     assert_eq!(first_attempt(&app, id).await.success, 0);
     assert_eq!(srv.connections(), 0);
-    store::mail::cancel(&app.core.db, id, None, app.core.now())
+    app.core
+        .test_store()
+        .cancel(id, None, app.core.now())
         .await
         .unwrap();
 

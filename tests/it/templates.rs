@@ -98,7 +98,9 @@ async fn save(app: &TestApp, kind: MailKind, lang: Language, t: &TemplateSource)
 
 async fn stored(app: &TestApp, kind: MailKind, lang: Language) -> Option<TemplateSource> {
     let tenant = app.default_tenant().await;
-    store::templates::get(&app.core.db, tenant.id, kind, lang)
+    app.core
+        .test_store()
+        .template(tenant.id, kind, lang)
         .await
         .unwrap()
 }
@@ -137,7 +139,7 @@ async fn queue(
 async fn wait_status(app: &TestApp, id: i64, status: &str) -> store::mail::Task {
     let deadline = std::time::Instant::now() + WAIT;
     loop {
-        let t = store::mail::get(&app.core.db, id).await.unwrap().unwrap();
+        let t = app.core.test_store().task(id).await.unwrap().unwrap();
         if t.status == status {
             return t;
         }
@@ -325,7 +327,7 @@ async fn admin_customises_previews_and_saves(backend: Backend) {
     let list = b.get("/t/default/admin/templates").await;
     assert!(list.body.contains("customised"));
 
-    let events = store::audit::list(&app.core.db, None, 100).await.unwrap();
+    let events = app.core.recent_audit(None, 100).await.unwrap();
     let e = events
         .iter()
         .find(|e| e.action == "template.saved")
@@ -426,17 +428,16 @@ async fn invalid_templates_are_refused_with_the_reason(backend: Backend) {
         }
     }
     assert_eq!(stored(&app, MailKind::ResetLink, Language::En).await, None);
-    let events = store::audit::list(&app.core.db, None, 100).await.unwrap();
+    let events = app.core.recent_audit(None, 100).await.unwrap();
     assert!(!events.iter().any(|e| e.action.starts_with("template.")));
-    let tasks = store::mail::list(
-        &app.core.db,
-        &store::mail::Filter {
+    let tasks = app
+        .core
+        .mail_tasks(&store::mail::Filter {
             limit: 10,
             ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+        })
+        .await
+        .unwrap();
     assert!(tasks.is_empty(), "no test mail for an invalid template");
     // Unknown action.
     let r = b.post(EDITOR, &[("action", "publish")]).await;
@@ -484,7 +485,7 @@ async fn override_is_used_for_real_mail_and_the_secret_stays_masked(backend: Bac
         serde_json::json!({ "valid_for": "30 minutes" }),
     )
     .await;
-    let task = store::mail::get(&app.core.db, id).await.unwrap().unwrap();
+    let task = app.core.test_store().task(id).await.unwrap().unwrap();
     assert_eq!(task.subject, "Custom reset for default");
     let mails = srv.wait_for_messages(1, WAIT).await;
     assert_eq!(mails.len(), 1);
@@ -504,7 +505,7 @@ async fn override_is_used_for_real_mail_and_the_secret_stays_masked(backend: Bac
     wait_status(&app, id, "done").await;
 
     // Everywhere else the secret is masked.
-    let task = store::mail::get(&app.core.db, id).await.unwrap().unwrap();
+    let task = app.core.test_store().task(id).await.unwrap().unwrap();
     let masked = app.core.render_masked(&task).await.unwrap();
     assert_eq!(masked.subject, "Custom reset for default");
     assert!(
@@ -563,7 +564,7 @@ async fn send_me_a_test_reaches_the_admin_with_the_mask(backend: Backend) {
     }
     // A test saves nothing, and no reset token exists for anyone.
     assert_eq!(stored(&app, MailKind::ResetLink, Language::En).await, None);
-    let events = store::audit::list(&app.core.db, None, 100).await.unwrap();
+    let events = app.core.recent_audit(None, 100).await.unwrap();
     assert!(events.iter().any(|e| e.action == "template.test_sent"));
 
     // An administrator without any address gets told so.
@@ -621,7 +622,7 @@ async fn reset_to_builtin_restores_the_original(backend: Backend) {
         serde_json::json!({}),
     )
     .await;
-    let task = store::mail::get(&app.core.db, id).await.unwrap().unwrap();
+    let task = app.core.test_store().task(id).await.unwrap().unwrap();
     assert_eq!(task.subject, "Custom subject");
 
     let page = b.get(EDITOR).await;
@@ -647,13 +648,13 @@ async fn reset_to_builtin_restores_the_original(backend: Backend) {
         serde_json::json!({}),
     )
     .await;
-    let task = store::mail::get(&app.core.db, id).await.unwrap().unwrap();
+    let task = app.core.test_store().task(id).await.unwrap().unwrap();
     assert!(
         task.subject.starts_with(BUILTIN_SUBJECT_EN),
         "{}",
         task.subject
     );
-    let events = store::audit::list(&app.core.db, None, 100).await.unwrap();
+    let events = app.core.recent_audit(None, 100).await.unwrap();
     assert!(events
         .iter()
         .any(|e| e.action == "template.reset" && e.actor == "boss@default"));
@@ -706,7 +707,9 @@ async fn languages_are_independent(backend: Backend) {
                 serde_json::json!({}),
             )
             .await;
-            store::mail::get(&app.core.db, id)
+            app.core
+                .test_store()
+                .task(id)
                 .await
                 .unwrap()
                 .unwrap()
@@ -770,7 +773,10 @@ async fn only_this_tenants_admins_may_edit(backend: Backend) {
     u.get("/t/acme/account").await;
     assert_eq!(u.post(acme_editor, &fields).await.status, 403);
     assert_eq!(app.browser().get(acme_editor).await.status, 303);
-    let none = store::templates::get(&app.core.db, acme.id, MailKind::ResetLink, Language::En)
+    let none = app
+        .core
+        .test_store()
+        .template(acme.id, MailKind::ResetLink, Language::En)
         .await
         .unwrap();
     assert_eq!(none, None);

@@ -333,9 +333,7 @@ async fn tenant_admin_checks_and_saves_an_override(backend: Backend) {
     exactly(&own, 2).await;
 
     // Both changes are in the tenant's audit log.
-    let events = latchkey::store::audit::list(&app.core.db, Some(w.acme.id), 20)
-        .await
-        .unwrap();
+    let events = app.core.recent_audit(Some(&w.acme), 20).await.unwrap();
     assert!(events.iter().any(|e| e.action == "smtp.saved"));
     assert!(events.iter().any(|e| e.action == "smtp.checked"));
     assert!(events.iter().all(|e| !e.detail.contains(OWN_PASSWORD)));
@@ -553,7 +551,7 @@ async fn password_is_write_only_and_bound_to_the_host(backend: Backend) {
     let raw: String =
         sqlx::query_scalar("SELECT value FROM settings WHERE scope = $1 AND key = 'smtp'")
             .bind(latchkey::store::settings::tenant_scope(w.acme.id))
-            .fetch_one(app.core.db.read_pool())
+            .fetch_one(app.core.test_store().pool())
             .await
             .unwrap();
     assert!(raw.contains("enc:v1:"));

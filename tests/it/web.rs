@@ -5,7 +5,6 @@ use crate::common;
 
 use common::{csrf_from, Backend, Browser, TestApp, GOOD_PASSWORD, OTHER_PASSWORD};
 use latchkey::domain::Role;
-use latchkey::store;
 
 on_both_backends!(
     sign_in_and_out,
@@ -86,9 +85,7 @@ async fn wrong_password_and_unknown_user_look_the_same(backend: Backend) {
     assert!(wrong
         .body
         .contains("The username or password is not correct."));
-    let events = store::audit::list(&app.core.db, Some(t.id), 10)
-        .await
-        .unwrap();
+    let events = app.core.recent_audit(Some(&t), 10).await.unwrap();
     let reasons: Vec<_> = events
         .iter()
         .filter(|e| e.action == "login")
@@ -369,7 +366,7 @@ async fn new_session_id_at_login_and_old_one_dies(backend: Backend) {
     assert_eq!(r.status(), 303);
     // Only the hash of a session secret is stored.
     let stored: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM sessions")
-        .fetch_all(app.core.db.read_pool())
+        .fetch_all(app.core.test_store().pool())
         .await
         .unwrap();
     assert!(!stored.is_empty());
@@ -391,7 +388,10 @@ async fn sessions_are_listed_and_revocable(backend: Backend) {
     let page = a.get("/t/default/account").await;
     assert!(page.body.contains("This browser"));
     assert!(page.body.contains("Sign out everywhere else"));
-    let sessions = store::sessions::list_live(&app.core.db, alice.id, app.core.now(), 1800)
+    let sessions = app
+        .core
+        .test_store()
+        .live_sessions(alice.id, app.core.now(), 1800)
         .await
         .unwrap();
     assert_eq!(sessions.len(), 3);
@@ -412,7 +412,10 @@ async fn sessions_are_listed_and_revocable(backend: Backend) {
     let bob = app.user(&t, "bob", GOOD_PASSWORD).await;
     let mut bb = app.browser();
     bb.login("default", "bob", GOOD_PASSWORD).await;
-    let bob_session = store::sessions::list_live(&app.core.db, bob.id, app.core.now(), 1800)
+    let bob_session = app
+        .core
+        .test_store()
+        .live_sessions(bob.id, app.core.now(), 1800)
         .await
         .unwrap()[0]
         .id
@@ -625,9 +628,7 @@ async fn set_reset_address_needs_current_password(backend: Backend) {
     // One field: the admin side (store/CLI) sees the same value.
     let acct = app.core.account_by_username(&t, "alice").await.unwrap();
     assert_eq!(acct.reset_email.as_deref(), Some("Private@example.net"));
-    let events = store::audit::list(&app.core.db, Some(t.id), 5)
-        .await
-        .unwrap();
+    let events = app.core.recent_audit(Some(&t), 5).await.unwrap();
     assert!(events
         .iter()
         .any(|e| e.action == "reset_email.changed" && e.outcome == "success"));
@@ -880,16 +881,11 @@ async fn outdated_hash_is_upgraded_at_login(backend: Backend) {
         .hash(secrecy::SecretString::from(GOOD_PASSWORD.to_owned()))
         .await
         .unwrap();
-    store::accounts::set_password(
-        &app.core.db,
-        alice.id,
-        Some(&old_hash),
-        false,
-        None,
-        app.core.now(),
-    )
-    .await
-    .unwrap();
+    app.core
+        .test_store()
+        .set_password_hash(alice.id, &old_hash, app.core.now())
+        .await
+        .unwrap();
     assert_eq!(
         app.browser()
             .login("default", "alice", GOOD_PASSWORD)
@@ -897,7 +893,9 @@ async fn outdated_hash_is_upgraded_at_login(backend: Backend) {
             .status,
         303
     );
-    let stored = store::accounts::by_id(&app.core.db, alice.id)
+    let stored = app
+        .core
+        .account_in_tenant(&t, alice.id)
         .await
         .unwrap()
         .unwrap()

@@ -72,7 +72,7 @@ impl From<Task> for TaskInfo {
     fn from(t: Task) -> Self {
         TaskInfo {
             id: t.id,
-            kind: t.kind,
+            kind: t.kind.to_string(),
             recipient: t.recipient,
             subject: t.subject,
             status: t.status,
