@@ -26,7 +26,7 @@ pub(super) enum DirectoryCommand {
         #[arg(long)]
         tenant: String,
         #[command(flatten)]
-        values: DirectoryArgs,
+        values: Box<DirectoryArgs>,
     },
     /// Disconnect a tenant from its directory. Its directory accounts stay (audit trail) but
     /// can't sign in.
