@@ -68,6 +68,8 @@ const ADMIN_ROUTES: &[(&str, &str)] = &[
     ("POST", "/t/{tenant}/admin/settings"),
     ("GET", "/t/{tenant}/admin/smtp"),
     ("POST", "/t/{tenant}/admin/smtp"),
+    ("GET", "/t/{tenant}/admin/directory"),
+    ("POST", "/t/{tenant}/admin/directory"),
     ("GET", "/t/{tenant}/admin/users"),
     ("GET", "/t/{tenant}/admin/users/new"),
     ("POST", "/t/{tenant}/admin/users/new"),

@@ -169,6 +169,11 @@ async fn the_spec_describes_every_route(backend: Backend) {
         ("GET", "/api/v1/smtp"),
         ("PUT", "/api/v1/smtp"),
         ("POST", "/api/v1/smtp/check"),
+        ("GET", "/api/v1/tenants/{tenant}/directory"),
+        ("PUT", "/api/v1/tenants/{tenant}/directory"),
+        ("DELETE", "/api/v1/tenants/{tenant}/directory"),
+        ("POST", "/api/v1/tenants/{tenant}/directory/check"),
+        ("POST", "/api/v1/tenants/{tenant}/directory/sync"),
     ];
     let documented: Vec<(String, String)> = spec["paths"]
         .as_object()

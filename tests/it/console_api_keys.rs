@@ -453,7 +453,7 @@ async fn system_admins_manage_every_key(backend: common::Backend) {
         .post(
             "/admin/api-keys/new",
             &[
-                ("name", "directory"),
+                ("name", "staff-list"),
                 ("scope_users:read", "on"),
                 ("tenant", ""),
             ],
@@ -470,7 +470,7 @@ async fn system_admins_manage_every_key(backend: common::Backend) {
     let made = keys(app)
         .await
         .into_iter()
-        .find(|k| k.name == "directory")
+        .find(|k| k.name == "staff-list")
         .unwrap();
     assert_eq!(made.tenant_id, None);
 
@@ -512,7 +512,7 @@ async fn system_admins_manage_every_key(backend: common::Backend) {
     // The system list shows every key with its tenant; never a key.
     let list = root.get("/admin/api-keys").await;
     assert_eq!(list.status, 200);
-    for name in ["acme only", "directory", "globex hr"] {
+    for name in ["acme only", "staff-list", "globex hr"] {
         assert!(list.body.contains(name), "{name}\n{}", list.body);
     }
     assert!(list.body.contains("all tenants"), "{}", list.body);
@@ -522,7 +522,7 @@ async fn system_admins_manage_every_key(backend: common::Backend) {
     // A system administrator in acme's console sees acme's keys only.
     let console = root.get("/t/acme/admin/api-keys").await;
     assert!(console.body.contains("acme only"), "{}", console.body);
-    assert!(!console.body.contains("directory"), "{}", console.body);
+    assert!(!console.body.contains("staff-list"), "{}", console.body);
 
     // And revokes any key from the Admin-Center.
     let path = format!("/admin/api-keys/{}/revoke", acme_key.id);
