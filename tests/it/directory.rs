@@ -157,6 +157,7 @@ on_both_backends!(
     temporary_passwords_go_to_the_directory_and_must_be_changed,
     password_and_login_changes_the_password_as_the_person,
     injection_attempts_match_nobody,
+    the_api_reads_checks_and_syncs_and_only_all_tenants_keys_connect,
 );
 
 async fn check_sync_and_read_only_fields(backend: Backend) {
@@ -630,4 +631,65 @@ async fn injection_attempts_match_nobody(backend: Backend) {
         .await
         .unwrap();
     assert!(accounts.iter().all(|a| !a.in_directory()), "{accounts:?}");
+}
+
+async fn the_api_reads_checks_and_syncs_and_only_all_tenants_keys_connect(backend: Backend) {
+    let w = world(backend).await;
+    let api = w.app.api();
+    let tenant_key = api.key(Some(&w.tenant), &["settings:write"]).await;
+    let global_key = api.key(None, &["settings:write"]).await;
+    let path = "/api/v1/tenants/default/directory";
+
+    let (status, shown) = api.call("GET", path, Some(&tenant_key), None).await;
+    assert_eq!(status, 200, "{shown}");
+    assert_eq!(shown["connected"], true);
+    assert_eq!(shown["bind_password"], "set (encrypted)");
+    assert!(!shown.to_string().contains(ldap::SERVICE_PASSWORD));
+
+    let (status, checked) = api
+        .call(
+            "POST",
+            &format!("{path}/check"),
+            Some(&tenant_key),
+            Some(&serde_json::json!({"lookup": "bob"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{checked}");
+    assert_eq!(checked["ok"], true, "{checked}");
+    assert_eq!(checked["person"]["email"], "bob@example.org");
+
+    let (status, synced) = api
+        .call("POST", &format!("{path}/sync"), Some(&tenant_key), None)
+        .await;
+    assert_eq!(
+        (status, synced["added"].clone()),
+        (200, serde_json::json!(3)),
+        "{synced}"
+    );
+
+    // A tenant's key may not point the directory (and its service password) elsewhere.
+    let change = serde_json::json!({"sync_interval_mins": 15});
+    let (status, refused) = api
+        .call("PUT", path, Some(&tenant_key), Some(&change))
+        .await;
+    assert_eq!(status, 422, "{refused}");
+    let (status, _) = api.call("DELETE", path, Some(&tenant_key), None).await;
+    assert_eq!(status, 422);
+    let (status, changed) = api
+        .call("PUT", path, Some(&global_key), Some(&change))
+        .await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(changed["sync_interval_mins"], 15);
+    assert_eq!(
+        changed["bind_password"], "set (encrypted)",
+        "kept: same URL"
+    );
+    let moved = serde_json::json!({"url": "ldap://127.0.0.1:1"});
+    let (status, e) = api.call("PUT", path, Some(&global_key), Some(&moved)).await;
+    assert_eq!(status, 422, "{e}");
+    assert!(e.to_string().contains("service password again"), "{e}");
+    let (status, _) = api.call("DELETE", path, Some(&global_key), None).await;
+    assert_eq!(status, 204);
+    let (_, gone) = api.call("GET", path, Some(&tenant_key), None).await;
+    assert_eq!(gone["connected"], false);
 }
