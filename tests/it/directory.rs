@@ -158,6 +158,7 @@ on_both_backends!(
     password_and_login_changes_the_password_as_the_person,
     injection_attempts_match_nobody,
     the_api_reads_checks_and_syncs_and_only_all_tenants_keys_connect,
+    a_campaign_of_reset_links_and_concurrent_submissions,
 );
 
 async fn check_sync_and_read_only_fields(backend: Backend) {
@@ -692,4 +693,85 @@ async fn the_api_reads_checks_and_syncs_and_only_all_tenants_keys_connect(backen
     assert_eq!(status, 204);
     let (_, gone) = api.call("GET", path, Some(&tenant_key), None).await;
     assert_eq!(gone["connected"], false);
+}
+
+async fn a_campaign_of_reset_links_and_concurrent_submissions(backend: Backend) {
+    let w = world(backend).await;
+    sync(&w).await;
+    let core = &w.app.core;
+    core.create_campaign(
+        &Actor::Cli,
+        &w.tenant,
+        AdminReset {
+            kind: ResetKind::Link,
+            when: When::Now,
+            valid_for_secs: 86_400,
+            recipients: Recipients::Identifiers(vec!["bob".into(), "carol".into()]),
+            custom: None,
+            may_reset_system_admins: true,
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    let bob_mail = wait_mail(&w.srv, "bob@example.org", 1).await;
+    let carol_mail = wait_mail(&w.srv, "carol@example.org", 1).await;
+
+    // Bob's link, submitted from four browsers at once: one new password reaches the directory.
+    let path = link_path(&w, &bob_mail);
+    let mut browsers = Vec::new();
+    for _ in 0..4 {
+        let mut b = w.app.browser();
+        assert_eq!(b.get(&path).await.status, 303);
+        browsers.push(b);
+    }
+    let passwords: Vec<String> = (0..4)
+        .map(|i| format!("{NEW_PASSWORD} number {i}"))
+        .collect();
+    let answers = futures_join(browsers, &passwords).await;
+    let winners: Vec<usize> = answers
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| **s == 303)
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(winners.len(), 1, "{answers:?}");
+    let dn = Slapd::dn("bob");
+    assert!(w.slapd.bind_ok(&dn, &passwords[winners[0]]));
+    for (i, p) in passwords.iter().enumerate() {
+        if i != winners[0] {
+            assert!(
+                !w.slapd.bind_ok(&dn, p),
+                "a losing submission reached the directory"
+            );
+        }
+    }
+    // The notice goes out as for a local account.
+    let notice = wait_mail(&w.srv, "bob@example.org", 2).await;
+    assert!(
+        mail_text(&notice).contains("was changed"),
+        "{}",
+        mail_text(&notice)
+    );
+
+    // Carol's link works too, and ends in the directory.
+    let mut b = w.app.browser();
+    assert_eq!(b.get(&link_path(&w, &carol_mail)).await.status, 303);
+    assert_eq!(choose(&mut b, NEW_PASSWORD).await.status, 303);
+    assert!(w.slapd.bind_ok(&Slapd::dn("carol"), NEW_PASSWORD));
+}
+
+/// Submits `passwords[i]` from `browsers[i]`, all at once; the status of each answer.
+async fn futures_join(browsers: Vec<Browser>, passwords: &[String]) -> Vec<u16> {
+    let mut tasks = Vec::new();
+    for (mut b, pw) in browsers.into_iter().zip(passwords.iter().cloned()) {
+        tasks.push(tokio::spawn(
+            async move { choose(&mut b, &pw).await.status },
+        ));
+    }
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
 }
