@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 
 from scipy import stats
 
+import directory
 import peer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -43,6 +44,7 @@ CAMPAIGN = 1000 if QUICK else 10000
 GAP_SAMPLES = 300 if QUICK else 2000
 COMPLETIONS = 60 if QUICK else 300  # per run
 LOGIN_USERS = 64
+DIRECTORY_PEOPLE = 2000 if QUICK else 20000
 PASSWORD = "Bench-Passw0rd-for-everyone"
 NEW_PASSWORD = "Another-Bench-Passw0rd-2026"
 
@@ -784,6 +786,8 @@ def report(R):
       f"`/readyz` answers 200. Release binary: {R['binary_bytes'] / 1e6:.1f} MB "
       f"({R['binary_stripped_bytes'] / 1e6:.1f} MB stripped).")
     w("")
+    if R.get("directory"):
+        L.extend(directory_report(R["directory"]))
     w("## Against the targets")
     w("")
     for line in R["verdicts"]:
@@ -831,7 +835,57 @@ def write_report(R):
     log(f"wrote {out}")
 
 
+def directory_syncs(latchkeys):
+    slapd = directory.Slapd(WORK, DIRECTORY_PEOPLE)
+    log(f"seeding slapd with {DIRECTORY_PEOPLE} people")
+    slapd.setup()
+    slapd.start()
+    try:
+        out = {"people": DIRECTORY_PEOPLE}
+        for s in latchkeys:
+            wait_idle()
+            out[s.name] = directory.sync_bench(s, BIN)
+            log(f"{s.name} directory sync: {out[s.name]}")
+        return out
+    finally:
+        slapd.stop()
+
+
+def directory_report(D):
+    L = []
+    w = L.append
+    w("## Directory sync")
+    w("")
+    w(f"`latchkey directory sync` of a tenant against OpenLDAP's `slapd` on loopback holding "
+      f"{D['people']:,} people (paged searches of 500; slapd's size limit 500): the first sync "
+      "adds everyone (a fresh tenant each run), the re-sync finds nothing changed. Wall time of "
+      "the CLI process, and its peak RSS (from `wait4`); `serve` keeps running beside it.")
+    w("")
+    w("| | first sync | re-sync | peak RSS (first / re-sync) |")
+    w("| --- | --- | --- | --- |")
+    for name in ("Latchkey/SQLite", "Latchkey/PostgreSQL"):
+        r = D.get(name)
+        if not r:
+            continue
+        f = summary([x["seconds"] for x in r["first"]])
+        a = summary([x["seconds"] for x in r["again"]])
+        pf = max(x["peak_kib"] for x in r["first"]) / 1024
+        pa = max(x["peak_kib"] for x in r["again"]) / 1024
+        w(f"| {name} | {fmt(f, 2, ' s')} | {fmt(a, 2, ' s')} | {pf:.0f} MiB / {pa:.0f} MiB |")
+    w("")
+    return L
+
+
 def main():
+    if sys.argv[1:] == ["--directory-only"]:
+        # Only the directory part, on fresh databases; prints its table (results.md untouched).
+        shutil.rmtree(WORK, ignore_errors=True)
+        os.makedirs(WORK)
+        systems = [Latchkey("sqlite"), Latchkey("postgres")]
+        for s in systems:
+            s.cli("migrate")
+        print("\n".join(directory_report(directory_syncs(systems))))
+        return
     if sys.argv[1:] == ["--report-only"]:
         # Rewrites the report from the last run's numbers (target/bench/results.json).
         with open(os.path.join(WORK, "results.json")) as f:
@@ -843,7 +897,7 @@ def main():
 
     R = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine_description(),
          "django": django.get_version(), "forgot": {}, "gap": {}, "completions": {}, "logins": {},
-         "campaign": {}, "memory": {}, "gap_n": GAP_SAMPLES}
+         "campaign": {}, "memory": {}, "directory": {}, "gap_n": GAP_SAMPLES}
     R["binary_bytes"] = os.path.getsize(BIN)
     stripped = os.path.join(WORK, "latchkey.stripped")
     sh("strip", "-o", stripped, BIN)
@@ -890,6 +944,8 @@ def main():
         # 4. Campaign.
         for s in systems[:2]:
             R["campaign"][s.name] = campaign(s)
+        # 5. Directory sync (the CLI process against slapd; the servers keep running).
+        R["directory"] = directory_syncs(systems[:2])
         R["mail_size"] = getattr(sink, "mail_size", 2000)
         R["smtp"] = smtp_ceiling(R["mail_size"])
         for s in systems:
