@@ -253,7 +253,9 @@ impl Core {
                         keeps_reset_email,
                     },
                 );
-                store::directory::apply(&self.db, tenant.id, &plan.ops, now).await?;
+                let revoked = store::directory::apply(&self.db, tenant.id, &plan.ops, now).await?;
+                self.audit_sync_revocations(actor, &existing, &revoked, ip)
+                    .await;
                 plan.report
             }
             Err(e) => SyncReport {
@@ -355,7 +357,9 @@ impl Core {
             tracing::warn!(tenant = tenant.slug, errors = ?plan.report.errors, "directory person not taken over");
             return Ok(None);
         }
-        store::directory::apply(&self.db, tenant.id, &plan.ops, self.now()).await?;
+        let revoked = store::directory::apply(&self.db, tenant.id, &plan.ops, self.now()).await?;
+        self.audit_sync_revocations(&Actor::System, &existing, &revoked, None)
+            .await;
         Ok(store::directory::by_directory_id(&self.db, tenant.id, &person.stable_id).await?)
     }
 }
@@ -523,7 +527,7 @@ impl Core {
             }
             // Gone, or another person at that DN now: disabled until a sync finds them.
             _ => {
-                store::directory::apply(
+                let revoked = store::directory::apply(
                     &self.db,
                     tenant.id,
                     &[store::directory::SyncOp::Disable { id: account.id }],
@@ -531,7 +535,38 @@ impl Core {
                 )
                 .await
                 .map_err(|e| internal(e.into()))?;
+                self.audit_sync_revocations(
+                    &Actor::System,
+                    std::slice::from_ref(account),
+                    &revoked,
+                    None,
+                )
+                .await;
                 Ok(None)
+            }
+        }
+    }
+}
+
+impl Core {
+    /// Audits the API keys a sync revoked (their makers were disabled or demoted by it).
+    async fn audit_sync_revocations(
+        &self,
+        actor: &Actor,
+        accounts: &[Account],
+        revoked: &[(i64, store::api_keys::ApiKey)],
+        ip: Option<&str>,
+    ) {
+        for (id, key) in revoked {
+            if let Some(maker) = accounts.iter().find(|a| a.id == *id) {
+                self.audit_keys_revoked(
+                    actor,
+                    maker,
+                    std::slice::from_ref(key),
+                    "directory_sync",
+                    ip,
+                )
+                .await;
             }
         }
     }

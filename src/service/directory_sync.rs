@@ -9,6 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::accounts::role_rank;
 use super::directory::SyncReport;
 use crate::directory::Person;
 use crate::domain::{AccountStatus, EmailAddress, Role, Username};
@@ -202,9 +203,11 @@ pub fn plan(existing: &[Account], people: &[Person], rules: Rules) -> Plan {
                 } else {
                     report.changed += 1;
                 }
+                let disabled = fields.status == AccountStatus::Disabled;
                 ops.push(SyncOp::Update {
                     id: a.id,
-                    cancel_links: address_changed || fields.status == AccountStatus::Disabled,
+                    cancel_links: address_changed || disabled,
+                    revoke_keys: disabled || role_rank(fields.role) < role_rank(a.role),
                     link,
                     fields,
                 });

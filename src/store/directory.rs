@@ -1,6 +1,7 @@
 //! Directory accounts: the rows a sync reads and the plan it writes (one transaction).
 
 use super::accounts::{Row, COLUMNS};
+use super::api_keys::ApiKey;
 use super::{Account, Db, Result};
 use crate::clock::Timestamp;
 use crate::domain::{AccountStatus, Role};
@@ -29,6 +30,8 @@ pub enum SyncOp {
         link: bool,
         /// An address changed or the account is disabled: outstanding reset links die.
         cancel_links: bool,
+        /// Disabled or demoted: the API keys the account made in the console are revoked.
+        revoke_keys: bool,
     },
     Disable {
         id: i64,
@@ -80,22 +83,33 @@ pub async fn by_directory_id(
     Ok(row.map(Into::into))
 }
 
-/// Writes a sync plan in one transaction: all of it or, on any error, none.
-pub async fn apply(db: &Db, tenant_id: i64, ops: &[SyncOp], now: Timestamp) -> Result<()> {
+/// Writes a sync plan in one transaction: all of it or, on any error, none. Returns the API
+/// keys it revoked, with the account that made each.
+pub async fn apply(
+    db: &Db,
+    tenant_id: i64,
+    ops: &[SyncOp],
+    now: Timestamp,
+) -> Result<Vec<(i64, ApiKey)>> {
+    let mut revoked = Vec::new();
     if ops.is_empty() {
-        return Ok(());
+        return Ok(revoked);
     }
     let mut tx = db.write.begin().await?;
     for op in ops {
         match op {
             SyncOp::Disable { id } => {
                 disable(&mut tx, *id, now).await?;
+                for key in super::api_keys::revoke_created_by(&mut *tx, *id, now).await? {
+                    revoked.push((*id, key));
+                }
             }
             SyncOp::Update {
                 id,
                 fields,
                 link,
                 cancel_links,
+                revoke_keys,
             } => {
                 let f: &Fields = fields;
                 sqlx::query(
@@ -124,6 +138,11 @@ pub async fn apply(db: &Db, tenant_id: i64, ops: &[SyncOp], now: Timestamp) -> R
                 } else if *cancel_links {
                     super::reset::cancel_for_account(&mut *tx, *id, now).await?;
                 }
+                if *revoke_keys {
+                    for key in super::api_keys::revoke_created_by(&mut *tx, *id, now).await? {
+                        revoked.push((*id, key));
+                    }
+                }
             }
             SyncOp::Insert(f) => {
                 sqlx::query(
@@ -147,7 +166,7 @@ pub async fn apply(db: &Db, tenant_id: i64, ops: &[SyncOp], now: Timestamp) -> R
         }
     }
     tx.commit().await?;
-    Ok(())
+    Ok(revoked)
 }
 
 /// Disables an account: its sessions end and its reset links die.

@@ -186,6 +186,34 @@ async fn check_sync_and_read_only_fields(backend: Backend) {
         "no local hash for a directory account"
     );
 
+    // alice, an administrator by the admin group, makes an API key in the console.
+    let alice_actor = Actor::Account {
+        id: alice.id,
+        label: "alice@default".into(),
+    };
+    let (_, alice_key) = core
+        .create_api_key_from(
+            &alice_actor,
+            Some(&w.tenant),
+            "alice's export",
+            &["users:read".to_owned()],
+            None,
+            Some(alice.id),
+            None,
+        )
+        .await
+        .unwrap();
+    let alice_key = secrecy::ExposeSecret::expose_secret(&alice_key).to_owned();
+    let users = "/api/v1/tenants/default/users";
+    assert_eq!(
+        w.app
+            .api()
+            .call("GET", users, Some(&alice_key), None)
+            .await
+            .0,
+        200
+    );
+
     // Changed, removed and disabled in the directory.
     w.slapd
         .set_attr(&Slapd::dn("bob"), "cn", "Robert Example")
@@ -202,6 +230,15 @@ async fn check_sync_and_read_only_fields(backend: Backend) {
     );
     let bob = core.account_by_username(&w.tenant, "bob").await.unwrap();
     assert_eq!(bob.display_name, "Robert Example");
+    // Disabled by the directory: the keys alice made stop working (audited).
+    assert_eq!(
+        w.app
+            .api()
+            .call("GET", users, Some(&alice_key), None)
+            .await
+            .0,
+        401
+    );
     for gone in ["alice", "carol"] {
         let a = core.account_by_username(&w.tenant, gone).await.unwrap();
         assert_eq!(

@@ -78,6 +78,7 @@ fn a_renamed_person_keeps_their_account_by_stable_id() {
             fields,
             link: false,
             cancel_links: true,
+            revoke_keys: false,
         }] => {
             assert_eq!(fields.username, "alice.smith");
             assert_eq!(fields.email.as_deref(), Some("alice.smith@example.org"));
@@ -133,6 +134,7 @@ fn a_local_account_is_linked_by_username_and_loses_its_local_hash() {
             id: 7,
             link: true,
             cancel_links: false,
+            revoke_keys: false,
             fields,
         }] => {
             assert_eq!(
