@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use super::input::read_password_stdin;
+use super::input::{password_if, read_ca_file};
 use super::output::{Out, Text};
 use crate::directory::{DirectorySettings, Security};
 use crate::service::directory::{DirectoryInput, SyncReport};
@@ -137,12 +137,7 @@ impl DirectoryArgs {
             s.security = Security::Ldaps;
         }
         if let Some(p) = self.ca_file {
-            s.extra_ca_pem = if p.as_os_str().is_empty() {
-                String::new()
-            } else {
-                std::fs::read_to_string(&p)
-                    .map_err(|e| anyhow::anyhow!("--ca-file {}: {e}", p.display()))?
-            };
+            s.extra_ca_pem = read_ca_file(&p)?;
         }
         set(&mut s.bind_dn, self.bind_dn);
         set(&mut s.base_dn, self.base_dn);
@@ -167,11 +162,7 @@ impl DirectoryArgs {
         if let Some(v) = self.page_size {
             s.page_size = v;
         }
-        let new_bind_password = if self.bind_password_stdin {
-            Some(read_password_stdin()?)
-        } else {
-            None
-        };
+        let new_bind_password = password_if(self.bind_password_stdin)?;
         Ok(DirectoryInput {
             settings: s,
             new_bind_password,

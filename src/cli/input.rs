@@ -54,3 +54,16 @@ pub(super) async fn tenant_slug(core: &Core, id: Option<i64>) -> anyhow::Result<
         None => "-".into(),
     })
 }
+
+/// `--ca-file FILE` as the PEM it holds; an empty path (`--ca-file ""`) removes the CA.
+pub(super) fn read_ca_file(path: &std::path::Path) -> anyhow::Result<String> {
+    if path.as_os_str().is_empty() {
+        return Ok(String::new());
+    }
+    std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("--ca-file {}: {e}", path.display()))
+}
+
+/// The password read from standard input when `wanted` (`--password-stdin` and kin).
+pub(super) fn password_if(wanted: bool) -> anyhow::Result<Option<secrecy::SecretString>> {
+    wanted.then(read_password_stdin).transpose()
+}

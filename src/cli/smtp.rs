@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use super::input::read_password_stdin;
+use super::input::{password_if, read_ca_file};
 use super::output::{onoff, Out, Text};
 use crate::domain::{parse_duration, parse_switch, EmailAddress};
 use crate::mail::SmtpSettings;
@@ -143,21 +143,12 @@ impl SmtpArgs {
             s.timeout_secs = parse_duration("--timeout", v)?.as_secs();
         }
         if let Some(p) = &self.ca_file {
-            s.extra_ca_pem = if p.as_os_str().is_empty() {
-                String::new()
-            } else {
-                std::fs::read_to_string(p)
-                    .map_err(|e| anyhow::anyhow!("--ca-file {}: {e}", p.display()))?
-            };
+            s.extra_ca_pem = read_ca_file(p)?;
         }
         if let Some(n) = self.max_per_hour {
             s.max_per_hour = n;
         }
-        let new_password = if self.password_stdin {
-            Some(read_password_stdin()?)
-        } else {
-            None
-        };
+        let new_password = password_if(self.password_stdin)?;
         Ok(SmtpInput {
             settings: s,
             new_password,

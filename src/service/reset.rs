@@ -588,26 +588,20 @@ impl Core {
         };
         let a = &link.account;
         let ctx = password_context(tenant, &a.username, &a.display_name, a.email.as_deref());
-        let normalized = match self.policy(tenant).check_with_confirmation(
-            &password,
-            &confirmation,
-            &ctx,
-        ) {
-            Ok(n) => n,
-            Err(violation) => {
-                self.audit(AuditEntry {
-                    tenant_id: Some(tenant.id),
-                    actor: &Actor::Anonymous,
-                    action: "reset.password_refused",
-                    target: Some(&a.username),
-                    ip: Some(ip),
-                    outcome: "failure",
-                    detail: json!({ "reason": format!("{violation:?}").split([' ', '{', '(']).next().unwrap_or("") }),
-                })
-                .await;
-                return Err(ServiceError::Policy(violation));
-            }
-        };
+        let normalized =
+            match self
+                .policy(tenant)
+                .check_with_confirmation(&password, &confirmation, &ctx)
+            {
+                Ok(n) => n,
+                Err(violation) => {
+                    let reason = format!("{violation:?}");
+                    let reason = reason.split([' ', '{', '(']).next().unwrap_or("");
+                    self.password_refused(tenant, a, ip, json!({ "reason": reason }))
+                        .await;
+                    return Err(ServiceError::Policy(violation));
+                }
+            };
         let (hash, claimed) = if a.in_directory() {
             // Claim the token, let the directory take the password, then use the token up: a
             // refusal or an outage gives the claim back (the link stays usable), and a crash in
@@ -621,16 +615,12 @@ impl Core {
             }
             if let Err(e) = self.directory_set_password(a, &normalized, false).await {
                 store::reset::release_claim(&self.db, link.token.id).await?;
-                self.audit(AuditEntry {
-                    tenant_id: Some(tenant.id),
-                    actor: &Actor::Anonymous,
-                    action: "reset.password_refused",
-                    target: Some(&a.username),
-                    ip: Some(ip),
-                    outcome: "failure",
-                    detail: json!({ "reason": match e { ServiceError::DirectoryRefused(_) => "directory_policy", _ => "directory_unavailable" }, "message": e.to_string() }),
-                })
-                .await;
+                let reason = match e {
+                    ServiceError::DirectoryRefused(_) => "directory_policy",
+                    _ => "directory_unavailable",
+                };
+                let detail = json!({ "reason": reason, "message": e.to_string() });
+                self.password_refused(tenant, a, ip, detail).await;
                 return Err(e);
             }
             (None, true)
@@ -668,6 +658,26 @@ impl Core {
         })
         .await;
         Ok(Ok(link.account))
+    }
+
+    /// `reset.password_refused`: the new password of a reset was not taken, and why.
+    async fn password_refused(
+        &self,
+        tenant: &Tenant,
+        account: &Account,
+        ip: &str,
+        detail: serde_json::Value,
+    ) {
+        self.audit(AuditEntry {
+            tenant_id: Some(tenant.id),
+            actor: &Actor::Anonymous,
+            action: "reset.password_refused",
+            target: Some(&account.username),
+            ip: Some(ip),
+            outcome: "failure",
+            detail,
+        })
+        .await;
     }
 
     /// "30 minutes": how long this tenant's self-service links are valid, for pages.

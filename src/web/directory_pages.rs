@@ -205,117 +205,48 @@ async fn submitted(
 ) -> Result<Response, WebError> {
     let mut form: DirectoryForm = form.decode()?;
     let actor = admin.info.actor();
+    let caller = actor.at(&ip);
     let core = &state.core;
     let tenant = &admin.tenant;
     let base = format!("/t/{}/admin/directory", tenant.slug);
     let lookup = form.lookup.clone();
-    let failed = |e: ServiceError| -> Result<String, WebError> {
-        match e {
-            ServiceError::Internal(e) => Err(WebError::Internal(e)),
-            other => Ok(other.to_string()),
-        }
-    };
-    match form.action.as_str() {
-        "save" => {
-            let typed = match form.input() {
-                Ok(t) => t,
-                Err(e) => {
-                    let view = View {
-                        error: Some(&e.0),
-                        lookup: &lookup,
-                        ..View::default()
-                    };
-                    return render(
-                        &state,
-                        &admin,
-                        &csrf,
-                        view,
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                    )
-                    .await;
-                }
-            };
-            let shown = typed.settings.clone();
-            match core.save_directory(actor.at(&ip), tenant, typed).await {
-                Ok(_) => Ok(Redirect::to(&format!("{base}?notice=saved")).into_response()),
-                Err(e) => {
-                    let msg = failed(e)?;
-                    let view = View {
-                        settings: Some(&shown),
-                        error: Some(&msg),
-                        lookup: &lookup,
-                        ..View::default()
-                    };
-                    render(
-                        &state,
-                        &admin,
-                        &csrf,
-                        view,
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                    )
+    // What the form showed, shown again with an error (the typed settings when saving).
+    let mut typed = None;
+    let outcome: Result<Response, ServiceError> = match form.action.as_str() {
+        "save" => match form.input() {
+            Err(e) => Err(e.into()),
+            Ok(input) => {
+                typed = Some(input.settings.clone());
+                core.save_directory(caller, tenant, input)
                     .await
-                }
-            }
-        }
-        "remove" => match core.remove_directory(actor.at(&ip), tenant).await {
-            Ok(()) => Ok(Redirect::to(&format!("{base}?notice=removed")).into_response()),
-            Err(e) => {
-                let msg = failed(e)?;
-                let view = View {
-                    error: Some(&msg),
-                    ..View::default()
-                };
-                render(
-                    &state,
-                    &admin,
-                    &csrf,
-                    view,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await
+                    .map(|_| Redirect::to(&format!("{base}?notice=saved")).into_response())
             }
         },
-        "check" => {
-            let verify = form.verify_write;
-            match core
-                .check_directory(actor.at(&ip), tenant, Some(&lookup), verify)
-                .await
-            {
-                Ok(report) => {
-                    let view = View {
-                        report: Some(&report),
-                        lookup: &lookup,
-                        ..View::default()
-                    };
-                    render(&state, &admin, &csrf, view, StatusCode::OK).await
-                }
-                Err(e) => {
-                    let msg = failed(e)?;
-                    let view = View {
-                        error: Some(&msg),
-                        lookup: &lookup,
-                        ..View::default()
-                    };
-                    render(
-                        &state,
-                        &admin,
-                        &csrf,
-                        view,
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                    )
-                    .await
-                }
-            }
-        }
-        "sync" => match core.sync_directory(actor.at(&ip), tenant).await {
+        "remove" => core
+            .remove_directory(caller, tenant)
+            .await
+            .map(|()| Redirect::to(&format!("{base}?notice=removed")).into_response()),
+        "check" => match core
+            .check_directory(caller, tenant, Some(&lookup), form.verify_write)
+            .await
+        {
             Ok(report) => {
-                let notice = report.ok.then_some("Sync finished.");
-                let error =
-                    (!report.ok).then_some("The directory could not be read; see the report.");
+                let view = View {
+                    report: Some(&report),
+                    lookup: &lookup,
+                    ..View::default()
+                };
+                return render(&state, &admin, &csrf, view, StatusCode::OK).await;
+            }
+            Err(e) => Err(e),
+        },
+        "sync" => match core.sync_directory(caller, tenant).await {
+            Ok(report) => {
                 let view = View {
                     synced: Some(&report),
-                    notice,
-                    error,
+                    notice: report.ok.then_some("Sync finished."),
+                    error: (!report.ok)
+                        .then_some("The directory could not be read; see the report."),
                     ..View::default()
                 };
                 let status = if report.ok {
@@ -323,26 +254,35 @@ async fn submitted(
                 } else {
                     StatusCode::BAD_GATEWAY
                 };
-                render(&state, &admin, &csrf, view, status).await
+                return render(&state, &admin, &csrf, view, status).await;
             }
-            Err(e) => {
-                let msg = failed(e)?;
-                let view = View {
-                    error: Some(&msg),
-                    ..View::default()
-                };
-                render(
-                    &state,
-                    &admin,
-                    &csrf,
-                    view,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await
-            }
+            Err(e) => Err(e),
         },
-        _ => Err(WebError::BadRequest(
-            "Choose Save, Check directory connection or Sync now.".into(),
-        )),
+        _ => {
+            return Err(WebError::BadRequest(
+                "Choose Save, Check directory connection or Sync now.".into(),
+            ))
+        }
+    };
+    match outcome {
+        Ok(response) => Ok(response),
+        Err(ServiceError::Internal(e)) => Err(WebError::Internal(e)),
+        Err(e) => {
+            let msg = e.to_string();
+            let view = View {
+                settings: typed.as_ref(),
+                error: Some(&msg),
+                lookup: &lookup,
+                ..View::default()
+            };
+            render(
+                &state,
+                &admin,
+                &csrf,
+                view,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
     }
 }
