@@ -812,3 +812,86 @@ async fn futures_join(browsers: Vec<Browser>, passwords: &[String]) -> Vec<u16> 
     }
     out
 }
+
+// ---- review-dir: proof tests (expected to FAIL on the current code) ----
+
+/// Anyone on the internet can type five wrong passwords for "bob" on the public sign-in page
+/// (Latchkey's own per-account limit is 100 an hour). Each is a real bind, so the directory's
+/// ppolicy locks bob (pwdAccountLockedTime), and the default mapping reads that attribute as
+/// "disabled": the next sync disables bob in Latchkey (sessions, links, API keys gone) and
+/// "Forgot password?" — the way to get unlocked — sends him nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn review_anonymous_failed_sign_ins_get_a_person_disabled() {
+    let w = world(Backend::Sqlite).await;
+    sync(&w).await;
+    for _ in 0..5 {
+        let r = w
+            .app
+            .browser()
+            .login("default", "bob", "not bob's password at all")
+            .await;
+        assert_eq!(r.status, 401);
+    }
+    let report = sync(&w).await;
+    let bob = w
+        .app
+        .core
+        .account_by_username(&w.tenant, "bob")
+        .await
+        .unwrap();
+    assert_eq!(
+        bob.status,
+        AccountStatus::Active,
+        "five anonymous wrong passwords disabled bob in Latchkey: {report:?}"
+    );
+}
+
+/// A DN reused before the next sync (bob left, a new "bob" was hired: same DN, new entryUUID).
+/// Sign-in binds to the stored DN without checking the stable id, so the new person's password
+/// opens the old person's Latchkey account (its role, API keys, reset address, audit identity).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn review_a_reused_dn_does_not_open_the_previous_persons_account() {
+    let w = world(Backend::Sqlite).await;
+    sync(&w).await;
+    let old = w
+        .app
+        .core
+        .account_by_username(&w.tenant, "bob")
+        .await
+        .unwrap();
+    let dn = Slapd::dn("bob");
+    w.slapd.delete(&dn).await;
+    w.slapd
+        .add_person("bob", "new.bob@example.org", "the new bob's own passphrase")
+        .await;
+    let r = w
+        .app
+        .browser()
+        .login("default", "bob", "the new bob's own passphrase")
+        .await;
+    assert_ne!(
+        r.status, 303,
+        "the new bob signed in to the old bob's account (id {}, directory id {:?})",
+        old.id, old.directory_id
+    );
+}
+
+/// Checked and fine (passes): a self-service reset written as the service account leaves no
+/// pwdReset mark on slapd even with `pwdMustChange: TRUE`, so the person is not asked to change
+/// the password they just chose.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn review_a_self_service_reset_leaves_no_must_change_mark() {
+    let w = world(Backend::Sqlite).await;
+    sync(&w).await;
+    let mut b = open_link(&w, "bob", "bob@example.org").await;
+    let done = choose(&mut b, NEW_PASSWORD).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let dn = Slapd::dn("bob");
+    let mark = w.slapd.attr(&dn, "pwdReset").await;
+    let login = w.app.browser().login("default", "bob", NEW_PASSWORD).await;
+    assert!(
+        mark.is_empty(),
+        "pwdReset after a self-service reset: {mark:?}; sign-in went to {:?}",
+        login.location()
+    );
+}

@@ -241,3 +241,77 @@ fn an_empty_answer_disables_nobody() {
     assert!(plan.ops.is_empty(), "{:?}", plan.ops);
     assert!(plan.report.errors[0].contains("nobody was disabled"));
 }
+
+// ---- review-dir: proof tests (expected to FAIL on the current code) ----
+
+/// "Per-person problems ... skip that person only": a linked person whose entry has a problem
+/// this sync (here a duplicate entry with the same uid that the server returned first) must not
+/// be disabled. Today the linked account is not `matched` and the full sync disables it.
+#[test]
+fn review_a_per_person_problem_does_not_disable_the_linked_account() {
+    let existing = [account(1, "alice", Some("alice@example.org"), Some("u-1"))];
+    // Someone able to add an entry under the base (another OU the filter matches) with alice's uid.
+    let impostor = person("u-evil", "alice", None);
+    let alice = person("u-1", "alice", Some("alice@example.org"));
+    let plan = plan(&existing, &[impostor, alice], FULL);
+    assert!(
+        !plan.ops.iter().any(|op| matches!(op, SyncOp::Disable { id: 1 })),
+        "alice was disabled because of a conflict: {:?} / {:?}",
+        plan.ops,
+        plan.report.errors
+    );
+}
+
+/// Same, with the linked person renamed in the directory to a name Latchkey can't take.
+#[test]
+fn review_an_unacceptable_new_username_does_not_disable_the_linked_account() {
+    let existing = [account(1, "alice", None, Some("u-1"))];
+    let plan = plan(&existing, &[person("u-1", "alice smith", None)], FULL);
+    assert!(
+        !plan.ops.iter().any(|op| matches!(op, SyncOp::Disable { id: 1 })),
+        "{:?}",
+        plan.ops
+    );
+}
+
+/// A local tenant administrator (the "break-glass" account the decisions mention) is linked by
+/// username to whichever directory person has that uid, and keeps its administrator role.
+#[test]
+fn review_linking_by_username_does_not_hand_over_an_administrator_role() {
+    let mut local_admin = account(1, "admin", Some("it@example.org"), None);
+    local_admin.role = Role::TenantAdmin;
+    let plan = plan(&[local_admin], &[person("u-7", "admin", None)], FULL);
+    assert!(
+        !plan.ops.iter().any(|op| matches!(op,
+            SyncOp::Update { id: 1, link: true, fields, .. } if fields.role == Role::TenantAdmin)),
+        "a directory person took over the local tenant administrator: {:?}",
+        plan.ops
+    );
+}
+
+/// A username reused in the directory (the old person gone, a new hire with the same uid) is
+/// never taken over: the old, disabled account keeps the name and every sync reports an error.
+#[test]
+fn review_a_reused_username_is_taken_over_eventually() {
+    let mut old = account(1, "alice", None, Some("u-old"));
+    old.status = AccountStatus::Disabled;
+    let plan = plan(&[old], &[person("u-new", "alice", None)], FULL);
+    assert!(
+        plan.report.errors.is_empty(),
+        "the new alice can never get an account: {:?}",
+        plan.report.errors
+    );
+}
+
+/// "System administrators are never linked, renamed, disabled or demoted by a sync": a linked
+/// account that became a system administrator (accounts.rs allows promoting a directory account
+/// in the default tenant) is disabled when the directory says so.
+#[test]
+fn review_a_linked_system_administrator_is_never_disabled_by_the_directory() {
+    let mut root = account(1, "root", None, Some("u-1"));
+    root.role = Role::SystemAdmin;
+    let mut p = person("u-1", "root", None);
+    p.disabled = true;
+    let plan = plan(&[root], &[p], FULL);
+    assert!(plan.ops.is_empty(), "{:?}", plan.ops);
+}
