@@ -94,11 +94,11 @@ pub(super) struct DirectoryArgs {
     /// Attribute that never changes for a person (default entryUUID).
     #[arg(long, value_name = "ATTR")]
     stable_id_attr: Option<String>,
-    /// Attribute whose presence marks a disabled person (default pwdAccountLockedTime); ""
-    /// for none.
+    /// Attribute that marks a disabled person (default pwdAccountLockedTime); "" for none.
     #[arg(long, value_name = "ATTR")]
     disabled_attr: Option<String>,
-    /// Only this value of the disabled attribute means disabled.
+    /// Only this value of the disabled attribute means disabled (default 000001010000Z,
+    /// ppolicy's permanent lock; "" = any value).
     #[arg(long, value_name = "VALUE")]
     disabled_value: Option<String>,
     /// Members of this group are the tenant's administrators; "" = roles kept in Latchkey.

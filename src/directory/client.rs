@@ -235,7 +235,9 @@ impl Directory {
         .await
     }
 
-    fn single_op_budget(&self) -> Duration {
+    /// The longest one operation (a lookup, a bind, a password write) may take, connection
+    /// included: callers that hold something while the directory works size their hold by it.
+    pub fn single_op_budget(&self) -> Duration {
         let (c, t) = self.timeouts();
         c + t * 3
     }

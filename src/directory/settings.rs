@@ -36,9 +36,10 @@ pub struct Mapping {
     pub display_name: String,
     /// A value that never changes for a person, even when renamed or moved (`entryUUID`).
     pub stable_id: String,
-    /// An attribute whose presence marks a disabled person (`pwdAccountLockedTime`); empty = none.
+    /// An attribute that marks a disabled person (`pwdAccountLockedTime`); empty = none.
     pub disabled: String,
-    /// When set, the person is disabled only when `disabled` holds this value (case-insensitive).
+    /// When set, the person is disabled only when `disabled` holds this value (case-insensitive;
+    /// default ppolicy's permanent lock `000001010000Z`); empty = any value.
     pub disabled_value: String,
 }
 
@@ -50,8 +51,11 @@ impl Default for Mapping {
             reset_email: String::new(),
             display_name: "cn".into(),
             stable_id: "entryUUID".into(),
+            // ppolicy's permanent, administrative lock only: a lockout after failed binds
+            // (a time stamp) must not disable the person, or anyone could, and "Forgot
+            // password?" is how a locked-out person gets back in.
             disabled: "pwdAccountLockedTime".into(),
-            disabled_value: String::new(),
+            disabled_value: "000001010000Z".into(),
         }
     }
 }

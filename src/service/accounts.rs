@@ -189,6 +189,11 @@ impl Core {
                 ));
             }
         }
+        if role == Some(Role::SystemAdmin) && account.in_directory() {
+            return Err(ServiceError::Invalid(
+                "A person of the directory can't be made a system administrator: system administrators are local accounts, out of the directory's reach.".into(),
+            ));
+        }
         if role == Some(Role::SystemAdmin) && tenant.slug != self.config.raw.default_tenant {
             return Err(ServiceError::Invalid(format!(
                 "system administrators belong to the default tenant `{}`",

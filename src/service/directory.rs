@@ -167,8 +167,8 @@ impl Core {
         Ok(next)
     }
 
-    /// Disconnects `tenant` from its directory. Its directory accounts stay (disabled, with
-    /// their audit trail); they can't sign in until a directory is connected again.
+    /// Disconnects `tenant` from its directory. Its directory accounts stay (with their audit
+    /// trail) but can't sign in or get a new password until a directory is connected again.
     pub async fn remove_directory<'a>(
         &self,
         caller: impl Into<Caller<'a>>,
@@ -400,7 +400,19 @@ impl Core {
             }
             Err(e) => return Err(DirectoryError::Config(e.to_string())),
         };
-        dir.verify_password(dn, password).await
+        let outcome = dir.verify_password(dn, password).await?;
+        if matches!(outcome, BindOutcome::Ok | BindOutcome::MustChange)
+            && !same_person(&dir, account).await?
+        {
+            // Someone else holds this DN now (the person left, a new one got the name): their
+            // password must not open the old person's account. A sync sorts the accounts out.
+            tracing::warn!(
+                account = account.id,
+                "the DN of a directory account belongs to another person now"
+            );
+            return Ok(BindOutcome::Invalid);
+        }
+        Ok(outcome)
     }
 
     /// Writes a new password for a directory account as the service account (reset, admin
@@ -412,6 +424,7 @@ impl Core {
         must_change: bool,
     ) -> Result<()> {
         let dir = self.directory_for(account).await?;
+        self.still_same_person(&dir, account).await?;
         let dn = account.directory_dn.as_deref().unwrap_or_default();
         dir.set_password(dn, new, must_change)
             .await
@@ -427,6 +440,7 @@ impl Core {
         new: &SecretString,
     ) -> Result<()> {
         let dir = self.directory_for(account).await?;
+        self.still_same_person(&dir, account).await?;
         let dn = account.directory_dn.as_deref().unwrap_or_default();
         dir.change_own_password(dn, old, new)
             .await
@@ -434,12 +448,41 @@ impl Core {
     }
 }
 
-/// A directory error as the person should see it.
+/// A directory error as the person should see it. Only an outage is worth waiting for
+/// (`Unavailable`: mail and requests retry); anything else the directory answered is final.
 pub(crate) fn directory_error(e: &DirectoryError) -> ServiceError {
     match e {
         DirectoryError::Refused(r) => ServiceError::DirectoryRefused(refusal_text(r)),
         DirectoryError::WrongPassword => ServiceError::WrongPassword,
-        other => unavailable(other),
+        other if other.is_transient() => unavailable(other),
+        other => {
+            tracing::warn!(error = %other, "the directory did not take a password");
+            ServiceError::Invalid(
+                "The directory did not take the new password (an administrator finds why in the log). Nothing else was changed.".into(),
+            )
+        }
+    }
+}
+
+/// Whether the entry at `account`'s DN is still the person the account was linked to.
+async fn same_person(dir: &Directory, account: &Account) -> Result<bool, DirectoryError> {
+    let dn = account.directory_dn.as_deref().unwrap_or_default();
+    Ok(dir
+        .person_at(dn)
+        .await?
+        .is_some_and(|p| Some(&p.stable_id) == account.directory_id.as_ref()))
+}
+
+impl Core {
+    /// Refuses to write a password to a DN another person holds now.
+    async fn still_same_person(&self, dir: &Directory, account: &Account) -> Result<()> {
+        match same_person(dir, account).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(ServiceError::Invalid(
+                "This person is no longer at the same place in the directory; the account is brought up to date by the next directory sync.".into(),
+            )),
+            Err(e) => Err(directory_error(&e)),
+        }
     }
 }
 

@@ -59,6 +59,19 @@ pub fn plan(existing: &[Account], people: &[Person], rules: Rules) -> Plan {
     let mut matched: HashSet<i64> = HashSet::new();
     let mut ops = Vec::new();
     let mut next_new = -1i64;
+    // An admin group with nobody in it is far more likely missing or unreadable than emptied on
+    // purpose: roles stay as they are rather than every administrator being demoted.
+    let group_empty = rules.admin_group
+        && !people.is_empty()
+        && !people.iter().any(|p| p.is_admin)
+        && existing
+            .iter()
+            .any(|a| a.directory_id.is_some() && a.role == Role::TenantAdmin);
+    if group_empty {
+        errors.push(
+            "the admin group has no members (missing, or not readable by the service account?), so no administrator was demoted".into(),
+        );
+    }
     for p in people {
         let who = if p.username.is_empty() {
             &p.dn
@@ -68,6 +81,17 @@ pub fn plan(existing: &[Account], people: &[Person], rules: Rules) -> Plan {
         if p.username.trim().is_empty() || p.stable_id.is_empty() {
             errors.push(format!("{who}: no username or stable id in the directory"));
             continue;
+        }
+        // The person is in the directory: whatever goes wrong below skips them, it never
+        // disables their account.
+        if let Some(a) = by_id.get(p.stable_id.as_str()) {
+            matched.insert(a.id);
+            if a.role == Role::SystemAdmin {
+                errors.push(format!(
+                    "{who}: linked to a system administrator, which the directory never changes"
+                ));
+                continue;
+            }
         }
         // Lookups use the canonical forms (usernames lowercased, address domains lowercased).
         let Ok(username) = Username::parse(&p.username) else {
@@ -111,6 +135,38 @@ pub fn plan(existing: &[Account], people: &[Person], rules: Rules) -> Plan {
                 continue;
             }
             (Some(a), _) => Some(*a),
+            // The name's holder left the directory (a full sync sees everyone): their account
+            // is retired under another name, disabled, and the name goes to the new person.
+            (None, Some(b))
+                if b.directory_id
+                    .as_deref()
+                    .is_some_and(|id| rules.full && !people.iter().any(|q| q.stable_id == id)) =>
+            {
+                if let Some(old) = &b.email {
+                    emails.remove(&lower(old));
+                }
+                if b.status == AccountStatus::Active {
+                    report.disabled += 1;
+                }
+                matched.insert(b.id);
+                ops.push(SyncOp::Update {
+                    id: b.id,
+                    fields: Fields {
+                        username: format!("{}~{}", b.username, b.id),
+                        display_name: b.display_name.clone(),
+                        email: None,
+                        reset_email: Some(None),
+                        directory_id: b.directory_id.clone().unwrap_or_default(),
+                        directory_dn: b.directory_dn.clone().unwrap_or_default(),
+                        role: b.role,
+                        status: AccountStatus::Disabled,
+                    },
+                    link: false,
+                    cancel_links: true,
+                    revoke_keys: true,
+                });
+                None
+            }
             (None, Some(b)) if b.directory_id.is_some() => {
                 errors.push(format!(
                     "{who}: the username belongs to another person of the directory (renamed?); it is taken over once that person's new name is synced"
@@ -120,6 +176,14 @@ pub fn plan(existing: &[Account], people: &[Person], rules: Rules) -> Plan {
             (None, Some(b)) if b.role == Role::SystemAdmin => {
                 errors.push(format!(
                     "{who}: a system administrator has this username; system administrators stay local accounts"
+                ));
+                continue;
+            }
+            // Only a plain user is linked by name: an administrator's account (a break-glass
+            // login) must not pass to whoever has that uid in the directory.
+            (None, Some(b)) if b.role != Role::User => {
+                errors.push(format!(
+                    "{who}: a local administrator has this username; administrators are not linked by name (rename the local account, or make it a user first)"
                 ));
                 continue;
             }
@@ -154,7 +218,7 @@ pub fn plan(existing: &[Account], people: &[Person], rules: Rules) -> Plan {
         if let Some(email) = &p.email {
             emails.insert(lower(email), own_id);
         }
-        let role = match (rules.admin_group, account) {
+        let role = match (rules.admin_group && !group_empty, account) {
             (true, _) if p.is_admin => Role::TenantAdmin,
             (true, _) => Role::User,
             (false, Some(a)) => a.role,

@@ -107,10 +107,6 @@ fn clip(identifier: &str) -> String {
     identifier.chars().take(254).collect()
 }
 
-/// How long a reset link is held while the directory is asked to take the new password (more
-/// than the longest directory timeout).
-const DIRECTORY_CLAIM_SECS: i64 = 330;
-
 impl Core {
     /// Records a "Forgot password?" submission. Does the same work whatever was typed.
     pub async fn request_reset(
@@ -606,15 +602,17 @@ impl Core {
             // Claim the token, let the directory take the password, then use the token up: a
             // refusal or an outage gives the claim back (the link stays usable), and a crash in
             // between leaves a claim that expires — never a used link with the old password.
-            if !store::reset::claim_token(&self.db, link.token.id, DIRECTORY_CLAIM_SECS, self.now())
-                .await?
-            {
+            // Held for longer than the directory may take (the identity check and the write).
+            let dir = self.directory_for(a).await?;
+            let hold = dir.single_op_budget() * 2 + std::time::Duration::from_secs(60);
+            let claim = self.now() + hold.as_secs() as i64;
+            if !store::reset::claim_token(&self.db, link.token.id, claim, self.now()).await? {
                 self.link_rejected(tenant, LinkProblem::Used, "submit", Some(&a.username), ip)
                     .await;
                 return Ok(Err(LinkProblem::Used));
             }
             if let Err(e) = self.directory_set_password(a, &normalized, false).await {
-                store::reset::release_claim(&self.db, link.token.id).await?;
+                store::reset::release_claim(&self.db, link.token.id, claim).await?;
                 let reason = match e {
                     ServiceError::DirectoryRefused(_) => "directory_policy",
                     _ => "directory_unavailable",
@@ -623,9 +621,9 @@ impl Core {
                 self.password_refused(tenant, a, ip, detail).await;
                 return Err(e);
             }
-            (None, true)
+            (None, Some(claim))
         } else {
-            (Some(self.hasher.hash(normalized).await?), false)
+            (Some(self.hasher.hash(normalized).await?), None)
         };
         if !store::reset::consume_and_set_password(
             &self.db,

@@ -217,17 +217,19 @@ pub async fn token_by_state(db: &Db, hash: &TokenHash, now: Timestamp) -> Result
 /// Uses the token and sets the new password in one transaction: of many concurrent submissions
 /// exactly one finds the token unused and wins. Also ends every session, cancels the account's
 /// other tokens and removes the token's states. Returns whether this call won.
-/// Claims a usable token for `secs` while a directory is asked to set the password: only one
-/// submission wins, and a claim left by a crash expires. False when the token is used,
-/// cancelled, expired or claimed by another submission.
-pub async fn claim_token(db: &Db, token_id: i64, secs: i64, now: Timestamp) -> Result<bool> {
+/// Claims a usable token until `until` while a directory is asked to set the password: only one
+/// submission wins, and a claim left by a crash expires. The claim is known by its `until`
+/// (a later claim can only be made after it passed, so it has another value): release and
+/// consume name it, so a late submission can't act on another's claim. False when the token is
+/// used, cancelled, expired or claimed by another submission.
+pub async fn claim_token(db: &Db, token_id: i64, until: Timestamp, now: Timestamp) -> Result<bool> {
     let won = sqlx::query(
         "UPDATE reset_tokens SET claimed_until = $3 WHERE id = $1 AND used_at IS NULL AND cancelled_at IS NULL \
          AND expires_at > $2 AND (claimed_until IS NULL OR claimed_until <= $2)",
     )
     .bind(token_id)
     .bind(now)
-    .bind(now + secs)
+    .bind(until)
     .execute(&db.write)
     .await?
     .rows_affected()
@@ -236,41 +238,43 @@ pub async fn claim_token(db: &Db, token_id: i64, secs: i64, now: Timestamp) -> R
 }
 
 /// Gives a claimed token back (the directory refused or could not be reached): usable again.
-pub async fn release_claim(db: &Db, token_id: i64) -> Result<()> {
-    sqlx::query("UPDATE reset_tokens SET claimed_until = NULL WHERE id = $1 AND used_at IS NULL")
-        .bind(token_id)
-        .execute(&db.write)
-        .await?;
+pub async fn release_claim(db: &Db, token_id: i64, claim: Timestamp) -> Result<()> {
+    sqlx::query(
+        "UPDATE reset_tokens SET claimed_until = NULL WHERE id = $1 AND used_at IS NULL AND claimed_until = $2",
+    )
+    .bind(token_id)
+    .bind(claim)
+    .execute(&db.write)
+    .await?;
     Ok(())
 }
 
 /// Uses the token and records the new password (`hash`: `None` when a directory holds it) in
-/// one transaction. With `claimed`, the caller holds the token's claim and the directory has
-/// already taken the new password: the token is used up even if it was cancelled meanwhile.
+/// one transaction. With `claim`, the caller holds that claim on the token and the directory
+/// has already taken the new password: the token is used up even if it was cancelled meanwhile
+/// (but not if the claim passed to another submission).
 pub async fn consume_and_set_password(
     db: &Db,
     token_id: i64,
     account_id: i64,
     hash: Option<&str>,
-    claimed: bool,
+    claim: Option<Timestamp>,
     now: Timestamp,
 ) -> Result<bool> {
     let mut tx = db.write.begin().await?;
-    let condition = if claimed {
-        "id = $1 AND used_at IS NULL AND $2 = $2"
+    let condition = if claim.is_some() {
+        "id = $1 AND used_at IS NULL AND $2 = $2 AND claimed_until = $3"
     } else {
         "id = $1 AND used_at IS NULL AND cancelled_at IS NULL AND expires_at > $2 \
          AND (claimed_until IS NULL OR claimed_until <= $2)"
     };
-    let won = sqlx::query(&format!(
-        "UPDATE reset_tokens SET used_at = $2, claimed_until = NULL WHERE {condition}"
-    ))
-    .bind(token_id)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected()
-        == 1;
+    let sql =
+        format!("UPDATE reset_tokens SET used_at = $2, claimed_until = NULL WHERE {condition}");
+    let mut query = sqlx::query(&sql).bind(token_id).bind(now);
+    if let Some(claim) = claim {
+        query = query.bind(claim);
+    }
+    let won = query.execute(&mut *tx).await?.rows_affected() == 1;
     if !won {
         tx.rollback().await?;
         return Ok(false);

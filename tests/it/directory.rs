@@ -813,7 +813,7 @@ async fn futures_join(browsers: Vec<Browser>, passwords: &[String]) -> Vec<u16> 
     out
 }
 
-// ---- review-dir: proof tests (expected to FAIL on the current code) ----
+// ---- Attacks found by a review (each failed before its fix) ----
 
 /// Anyone on the internet can type five wrong passwords for "bob" on the public sign-in page
 /// (Latchkey's own per-account limit is 100 an hour). Each is a real bind, so the directory's

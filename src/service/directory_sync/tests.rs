@@ -242,7 +242,7 @@ fn an_empty_answer_disables_nobody() {
     assert!(plan.report.errors[0].contains("nobody was disabled"));
 }
 
-// ---- review-dir: proof tests (expected to FAIL on the current code) ----
+// ---- Attacks found by a review (each failed before its fix) ----
 
 /// "Per-person problems ... skip that person only": a linked person whose entry has a problem
 /// this sync (here a duplicate entry with the same uid that the server returned first) must not
@@ -255,7 +255,10 @@ fn review_a_per_person_problem_does_not_disable_the_linked_account() {
     let alice = person("u-1", "alice", Some("alice@example.org"));
     let plan = plan(&existing, &[impostor, alice], FULL);
     assert!(
-        !plan.ops.iter().any(|op| matches!(op, SyncOp::Disable { id: 1 })),
+        !plan
+            .ops
+            .iter()
+            .any(|op| matches!(op, SyncOp::Disable { id: 1 })),
         "alice was disabled because of a conflict: {:?} / {:?}",
         plan.ops,
         plan.report.errors
@@ -268,7 +271,10 @@ fn review_an_unacceptable_new_username_does_not_disable_the_linked_account() {
     let existing = [account(1, "alice", None, Some("u-1"))];
     let plan = plan(&existing, &[person("u-1", "alice smith", None)], FULL);
     assert!(
-        !plan.ops.iter().any(|op| matches!(op, SyncOp::Disable { id: 1 })),
+        !plan
+            .ops
+            .iter()
+            .any(|op| matches!(op, SyncOp::Disable { id: 1 })),
         "{:?}",
         plan.ops
     );
