@@ -75,7 +75,11 @@ async fn counters_move_during_a_journey(backend: Backend) {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         let m = b.get("/metrics").await.body;
-        if value(&m, "latchkey_mails_total{result=\"retried\"}") >= 1.0 {
+        // A scrape reads the queue before the counters, so the retry may show in the counter
+        // while the queue still says "executing": wait until the scrape shows both.
+        if value(&m, "latchkey_mails_total{result=\"retried\"}") >= 1.0
+            && value(&m, "latchkey_mail_queue{status=\"executing\"}") == 0.0
+        {
             assert_eq!(
                 value(&m, "latchkey_mail_queue{status=\"waiting\"}"),
                 1.0,
