@@ -859,7 +859,7 @@ def directory_report(D):
     w(f"`latchkey directory sync` of a tenant against OpenLDAP's `slapd` on loopback holding "
       f"{D['people']:,} people (paged searches of 500; slapd's size limit 500): the first sync "
       "adds everyone (a fresh tenant each run), the re-sync finds nothing changed. Wall time of "
-      "the CLI process, and its peak RSS (from `wait4`); `serve` keeps running beside it.")
+      "the CLI process, and its peak RSS (its `VmHWM`, read while it runs); `serve` keeps running beside it.")
     w("")
     w("| | first sync | re-sync | peak RSS (first / re-sync) |")
     w("| --- | --- | --- | --- |")

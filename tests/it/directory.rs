@@ -159,6 +159,7 @@ on_both_backends!(
     injection_attempts_match_nobody,
     the_api_reads_checks_and_syncs_and_only_all_tenants_keys_connect,
     a_campaign_of_reset_links_and_concurrent_submissions,
+    sync_pages_past_the_size_limit,
 );
 
 async fn check_sync_and_read_only_fields(backend: Backend) {
@@ -893,5 +894,36 @@ async fn review_a_self_service_reset_leaves_no_must_change_mark() {
         mark.is_empty(),
         "pwdReset after a self-service reset: {mark:?}; sign-in went to {:?}",
         login.location()
+    );
+}
+
+async fn sync_pages_past_the_size_limit(backend: Backend) {
+    // 120 more people than alice, bob and carol, with slapd's size limit at 50 per search.
+    let w = world_with(
+        backend,
+        SlapdOptions {
+            people: 120,
+            ..SlapdOptions::default()
+        },
+    )
+    .await;
+    assert!(ldap::SIZE_LIMIT < 123);
+    let report = sync(&w).await;
+    assert!(report.ok, "{report:?}");
+    assert_eq!((report.people, report.added), (123, 123), "{report:?}");
+    let last = w
+        .app
+        .core
+        .account_by_username(&w.tenant, "person120")
+        .await
+        .unwrap();
+    assert!(last.in_directory());
+    // Removed from the directory past the first page: found missing, disabled.
+    w.slapd.delete(&Slapd::dn("person120")).await;
+    let again = sync(&w).await;
+    assert_eq!(
+        (again.people, again.disabled, again.unchanged),
+        (122, 1, 122),
+        "{again:?}"
     );
 }
