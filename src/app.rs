@@ -41,6 +41,9 @@ impl App {
                 PublicUrl::parse(&format!("http://{addr}")).map_err(anyhow::Error::msg)?;
         }
         let core = Core::open(config, clock).await?;
+        core.apply_configured_directories()
+            .await
+            .context("the directories in the configuration file")?;
         let setup_link = core.setup_link_if_needed().await?;
         Ok(Self {
             listener,

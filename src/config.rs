@@ -98,6 +98,11 @@ pub struct Config {
     /// deleted — a campaign's only once all of its mail finished that long ago, and then the
     /// campaign with them; 0 = keep. Waiting and executing tasks are never deleted.
     pub finished_task_retention_days: u32,
+    /// Directory connections an operator sets in `latchkey.toml`, by tenant slug
+    /// (`[directories.acme]`): applied when the server starts. The service password only as an
+    /// `env:NAME` or `file:/path` reference.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub directories: std::collections::BTreeMap<String, crate::directory::DirectorySettings>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,6 +151,7 @@ impl Default for Config {
             audit_retention_days: 400,
             mail_log_retention_days: 90,
             finished_task_retention_days: 90,
+            directories: Default::default(),
         }
     }
 }

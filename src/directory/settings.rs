@@ -23,7 +23,7 @@ pub enum Security {
 
 /// Which directory attribute holds what.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Mapping {
     /// The name people sign in with (`uid`).
     pub username: String,
@@ -63,7 +63,7 @@ impl Default for Mapping {
 /// A tenant's directory connection as stored. The service password is a [`StoredSecret`]
 /// string (encrypted, or an `env:`/`file:` reference); never serialised in clear.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct DirectorySettings {
     /// `ldap://host:port` or `ldaps://host:port`.
     pub url: String,

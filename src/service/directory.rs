@@ -253,10 +253,20 @@ impl Core {
                         keeps_reset_email,
                     },
                 );
-                let revoked = store::directory::apply(&self.db, tenant.id, &plan.ops, now).await?;
-                self.audit_sync_revocations(actor, &existing, &revoked, ip)
-                    .await;
-                plan.report
+                match store::directory::apply(&self.db, tenant.id, &plan.ops, now).await {
+                    Ok(revoked) => {
+                        self.audit_sync_revocations(actor, &existing, &revoked, ip)
+                            .await;
+                        plan.report
+                    }
+                    // Someone signed in for the first time while the sync ran.
+                    Err(store::StoreError::Conflict(m)) => SyncReport {
+                        people: plan.report.people,
+                        errors: vec![m],
+                        ..SyncReport::default()
+                    },
+                    Err(e) => return Err(e.into()),
+                }
             }
             Err(e) => SyncReport {
                 errors: vec![e.to_string()],
@@ -357,9 +367,15 @@ impl Core {
             tracing::warn!(tenant = tenant.slug, errors = ?plan.report.errors, "directory person not taken over");
             return Ok(None);
         }
-        let revoked = store::directory::apply(&self.db, tenant.id, &plan.ops, self.now()).await?;
-        self.audit_sync_revocations(&Actor::System, &existing, &revoked, None)
-            .await;
+        match store::directory::apply(&self.db, tenant.id, &plan.ops, self.now()).await {
+            Ok(revoked) => {
+                self.audit_sync_revocations(&Actor::System, &existing, &revoked, None)
+                    .await
+            }
+            // A sync (or another request) took the person over at the same moment: use theirs.
+            Err(store::StoreError::Conflict(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
         Ok(store::directory::by_directory_id(&self.db, tenant.id, &person.stable_id).await?)
     }
 }
@@ -612,5 +628,45 @@ impl Core {
                 .await;
             }
         }
+    }
+}
+
+impl Core {
+    /// Connects the tenants `latchkey.toml` names under `[directories.<slug>]` (an operator's
+    /// settings, applied at start): saved when they differ from what is stored, so a restart
+    /// changes nothing and the audit log records each real change (`directory.saved` by
+    /// `system`). The service password must be a reference (`env:NAME`, `file:/path`): a
+    /// configuration file is no place for it.
+    pub async fn apply_configured_directories(&self) -> Result<usize> {
+        let mut saved = 0;
+        for (slug, configured) in &self.config.raw.directories {
+            let tenant = self.tenant(slug).await.map_err(|_| {
+                ServiceError::Invalid(format!(
+                    "directories.{slug}: there is no tenant `{slug}` (create it first)"
+                ))
+            })?;
+            let reference = configured.bind_password.clone().unwrap_or_default();
+            if !(reference.starts_with("env:") || reference.starts_with("file:")) {
+                return Err(ServiceError::Invalid(format!(
+                    "directories.{slug}.bind_password: give a reference, env:NAME or file:/path (no password in the configuration file)"
+                )));
+            }
+            if self.directory_settings(&tenant).await?.as_ref() == Some(configured) {
+                continue;
+            }
+            let settings = DirectorySettings {
+                bind_password: None,
+                ..configured.clone()
+            };
+            let input = DirectoryInput {
+                settings,
+                new_bind_password: Some(SecretString::from(reference)),
+            };
+            self.save_directory(&Actor::System, &tenant, input)
+                .await
+                .map_err(|e| ServiceError::Invalid(format!("directories.{slug}: {e}")))?;
+            saved += 1;
+        }
+        Ok(saved)
     }
 }

@@ -2,6 +2,7 @@
 
 use super::accounts::{Row, COLUMNS};
 use super::api_keys::ApiKey;
+use super::conflict_as;
 use super::{Account, Db, Result};
 use crate::clock::Timestamp;
 use crate::domain::{AccountStatus, Role};
@@ -83,6 +84,9 @@ pub async fn by_directory_id(
     Ok(row.map(Into::into))
 }
 
+const CHANGED_MEANWHILE: &str =
+    "an account with this username or address appeared meanwhile; nothing was written, sync again";
+
 /// Writes a sync plan in one transaction: all of it or, on any error, none. Returns the API
 /// keys it revoked, with the account that made each.
 pub async fn apply(
@@ -132,7 +136,8 @@ pub async fn apply(
                 .bind(i64::from(*link))
                 .bind(now)
                 .execute(&mut *tx)
-                .await?;
+                .await
+                .map_err(conflict_as(CHANGED_MEANWHILE))?;
                 if f.status == AccountStatus::Disabled {
                     disable(&mut tx, *id, now).await?;
                 } else if *cancel_links {
@@ -161,7 +166,8 @@ pub async fn apply(
                 .bind(&f.directory_dn)
                 .bind(now)
                 .execute(&mut *tx)
-                .await?;
+                .await
+                .map_err(conflict_as(CHANGED_MEANWHILE))?;
             }
         }
     }

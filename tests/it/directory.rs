@@ -160,6 +160,7 @@ on_both_backends!(
     the_api_reads_checks_and_syncs_and_only_all_tenants_keys_connect,
     a_campaign_of_reset_links_and_concurrent_submissions,
     sync_pages_past_the_size_limit,
+    an_operator_connects_a_directory_in_the_configuration_file,
 );
 
 async fn check_sync_and_read_only_fields(backend: Backend) {
@@ -926,4 +927,84 @@ async fn sync_pages_past_the_size_limit(backend: Backend) {
         (122, 1, 122),
         "{again:?}"
     );
+}
+
+async fn an_operator_connects_a_directory_in_the_configuration_file(backend: Backend) {
+    common::logs::init();
+    let slapd = Slapd::start().await;
+    let db = common::TestDb::new(backend).await;
+    let secret = db.dir.path().join("ldap-service-password");
+    std::fs::write(&secret, ldap::SERVICE_PASSWORD).unwrap();
+    let ca = db.dir.path().join("ldap-ca.pem");
+    std::fs::write(&ca, slapd.ca_pem()).unwrap();
+    // latchkey.toml as an operator writes it (the CA inline, the password as a file reference).
+    let toml = format!(
+        r#"
+[directories.default]
+url = "{url}"
+security = "starttls"
+extra_ca_pem = """
+{ca}"""
+bind_dn = "{bind}"
+bind_password = "file:{secret}"
+base_dn = "{base}"
+admin_group_dn = "{group}"
+
+[directories.default.mapping]
+username = "uid"
+email = "mail"
+"#,
+        url = slapd.url(),
+        ca = slapd.ca_pem(),
+        bind = ldap::SERVICE_DN,
+        secret = secret.display(),
+        base = ldap::PEOPLE_DN,
+        group = ldap::ADMIN_GROUP_DN,
+    );
+    let file = db.dir.path().join("latchkey.toml");
+    std::fs::write(&file, toml).unwrap();
+    let loaded = latchkey::Config::load(Some(&file), &Default::default())
+        .expect("the configuration file loads");
+    let configured = loaded.raw.directories["default"].clone();
+    assert_eq!(configured.url, slapd.url());
+
+    let app = TestApp::spawn_with(backend, |c| {
+        c.directories = loaded.raw.directories.clone();
+    })
+    .await;
+    let tenant = app.default_tenant().await;
+    let stored = app.core.directory_settings(&tenant).await.unwrap().unwrap();
+    assert_eq!(
+        stored, configured,
+        "stored as configured (the reference, not the password)"
+    );
+    assert_eq!(
+        stored.password_state(),
+        format!("from file {}", secret.display())
+    );
+    // Applying again (a restart) changes nothing.
+    assert_eq!(app.core.apply_configured_directories().await.unwrap(), 0);
+    // It works: bob signs in with his directory password.
+    assert_eq!(
+        app.browser()
+            .login("default", "bob", ldap::BOB_PASSWORD)
+            .await
+            .status,
+        303
+    );
+
+    // A password written into the file itself is refused, and so is an unknown tenant.
+    for (slug, password) in [("default", "plain-secret"), ("nowhere", "env:X")] {
+        let db = common::TestDb::new(backend).await;
+        let mut config = common::test_config(&db);
+        let mut bad = configured.clone();
+        bad.bind_password = Some(password.into());
+        config.directories.insert(slug.into(), bad);
+        let err = latchkey::App::build(config.validate().unwrap())
+            .await
+            .err()
+            .expect("the server refuses to start");
+        let text = format!("{err:#}");
+        assert!(text.contains(&format!("directories.{slug}")), "{text}");
+    }
 }
