@@ -98,6 +98,15 @@ impl Core {
         Ok(store::mail::list(&self.db, filter).await?)
     }
 
+    /// "Forgot password?" requests not processed yet (normally for a moment; longer while a
+    /// tenant's directory can't be reached): how many, and when the oldest came in.
+    pub async fn waiting_reset_requests(
+        &self,
+        tenant: Option<&Tenant>,
+    ) -> Result<(i64, Option<crate::clock::Timestamp>)> {
+        Ok(store::reset::waiting_requests(&self.db, tenant.map(|t| t.id)).await?)
+    }
+
     /// Delivery attempts matching `filter` (`status`: `success` or `failure`), newest first.
     pub async fn mail_log(&self, filter: &MailFilter) -> Result<Vec<LogEntry>> {
         Ok(store::mail::log_list(&self.db, filter).await?)

@@ -62,6 +62,18 @@ pub async fn claim_requests(
     Ok(rows)
 }
 
+/// "Forgot password?" requests not processed yet (of one tenant, or all): how many, and when the
+/// oldest came in.
+pub async fn waiting_requests(db: &Db, tenant_id: Option<i64>) -> Result<(i64, Option<Timestamp>)> {
+    let row: (i64, Option<i64>) = sqlx::query_as(
+        "SELECT COUNT(*), MIN(created_at) FROM reset_requests WHERE ($1 = -1 OR tenant_id = $1)",
+    )
+    .bind(tenant_id.unwrap_or(-1))
+    .fetch_one(&db.read)
+    .await?;
+    Ok(row)
+}
+
 pub async fn finish_request(db: &Db, id: i64, owner: &str) -> Result<()> {
     sqlx::query("DELETE FROM reset_requests WHERE id = $1 AND lease_owner = $2")
         .bind(id)

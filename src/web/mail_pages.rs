@@ -112,12 +112,15 @@ async fn list_tasks(
     let more = tasks.len() as i64 > PAGE_SIZE;
     tasks.truncate(PAGE_SIZE as usize);
     let counts = state.core.mail_counts(scope.tenant(), None).await?;
+    let (requests, oldest_request) = state.core.waiting_reset_requests(scope.tenant()).await?;
     let page = q.page.unwrap_or(1).max(1);
     Ok(render(
         "admin_tasks.html",
         context! {
             tasks => tasks,
             counts => counts,
+            waiting_requests => requests,
+            oldest_request => oldest_request,
             statuses => TaskStatus::ALL,
             kinds => kinds(),
             f => context! { status => q.status, kind => q.kind, recipient => q.recipient, since => q.since, until => q.until },

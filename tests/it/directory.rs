@@ -492,6 +492,26 @@ async fn directory_down_delays_a_forgot_request_without_losing_it(backend: Backe
     );
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert!(mails_to(&w.srv, "bob@example.org").is_empty());
+    // The console's Scheduled tasks page shows the request waiting.
+    w.app
+        .user_with(&w.tenant, "root", common::GOOD_PASSWORD, Role::SystemAdmin)
+        .await;
+    let mut admin = w.app.browser();
+    assert_eq!(
+        admin
+            .login("default", "root", common::GOOD_PASSWORD)
+            .await
+            .status,
+        303
+    );
+    let tasks = admin.get("/t/default/admin/tasks").await;
+    assert!(
+        tasks
+            .body
+            .contains("id=\"waiting-requests\">1 \"Forgot password?\""),
+        "{}",
+        tasks.body
+    );
     w.slapd.restart().await;
     // The request waits for its lease (120 s) in production; the test moves the clock instead
     // of waiting: a lease that ran out is taken over.
