@@ -17,6 +17,21 @@ pub(super) fn read_password_stdin() -> anyhow::Result<SecretString> {
     Ok(SecretString::from(pw.to_owned()))
 }
 
+/// All of standard input as one secret (a PEM key, a JSON key file, or an `env:`/`file:`
+/// reference), trimmed.
+pub(super) fn read_secret_stdin(flag: &str) -> anyhow::Result<SecretString> {
+    use std::io::Read;
+    let mut all = String::new();
+    std::io::stdin().lock().read_to_string(&mut all)?;
+    let all = all.trim();
+    if all.is_empty() {
+        anyhow::bail!(
+            "{flag}: nothing on standard input (pipe it in, e.g. `latchkey … {flag} < key.json`)"
+        );
+    }
+    Ok(SecretString::from(all.to_owned()))
+}
+
 /// A `YYYY-MM-DD` day (UTC) as its first second, or with `end` its last one.
 pub(super) fn parse_day(flag: &str, raw: Option<&str>, end: bool) -> anyhow::Result<Option<i64>> {
     let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {

@@ -91,7 +91,7 @@ enum Command {
     User(UserCommand),
     /// Show, change and check the SMTP settings mail is sent with.
     #[command(subcommand)]
-    Smtp(SmtpCommand),
+    Smtp(Box<SmtpCommand>),
     /// Connect a tenant to an LDAP directory (its people's passwords live there), check the
     /// connection and sync its people.
     #[command(subcommand)]
@@ -211,7 +211,7 @@ async fn run(cli: Cli, out: Out) -> anyhow::Result<()> {
             with_core(config, async |c| tenant_command(c, cmd, out).await).await
         }
         Command::User(cmd) => with_core(config, async |c| user_command(c, cmd, out).await).await,
-        Command::Smtp(cmd) => with_core(config, async |c| smtp_command(c, cmd, out).await).await,
+        Command::Smtp(cmd) => with_core(config, async |c| smtp_command(c, *cmd, out).await).await,
         Command::Directory(cmd) => {
             with_core(config, async |c| directory_command(c, cmd, out).await).await
         }

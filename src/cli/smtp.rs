@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use super::input::{password_if, read_ca_file};
+use super::input::{password_if, read_ca_file, read_secret_stdin};
 use super::output::{onoff, Out, Text};
 use crate::domain::{parse_duration, parse_switch, EmailAddress};
 use crate::mail::SmtpSettings;
@@ -66,6 +66,42 @@ pub(super) struct SmtpArgs {
     /// instead of the password.
     #[arg(long)]
     password_stdin: bool,
+    /// How to sign in when --auth is on: password, microsoft (Microsoft 365 with an Entra app),
+    /// google (a Google Workspace service account) or oauth2 (any token endpoint, client
+    /// credentials). With OAuth, --username is the mailbox (default: the sender address).
+    #[arg(long, value_name = "METHOD")]
+    sign_in: Option<String>,
+    /// Microsoft: the Entra Directory (tenant) ID, or a domain like contoso.onmicrosoft.com.
+    #[arg(long, value_name = "TENANT")]
+    oauth_tenant: Option<String>,
+    /// Microsoft: the Application (client) ID. Google: the service account's e-mail address
+    /// (not needed with a JSON key). oauth2: the client id.
+    #[arg(long, value_name = "ID")]
+    oauth_client_id: Option<String>,
+    /// Read the OAuth client secret from standard input (one line); `env:NAME` or `file:/path`
+    /// store a reference instead.
+    #[arg(long)]
+    oauth_client_secret_stdin: bool,
+    /// Read a private key from standard input (all of it): Microsoft, the PEM key of the app's
+    /// certificate; Google, the service account's JSON key file. `env:NAME` or `file:/path`
+    /// store a reference instead.
+    #[arg(long)]
+    oauth_key_stdin: bool,
+    /// Microsoft with a certificate: the certificate uploaded to the app (PEM file).
+    #[arg(long, value_name = "FILE")]
+    oauth_certificate_file: Option<PathBuf>,
+    /// Microsoft: the login host (default https://login.microsoftonline.com; national clouds:
+    /// https://login.microsoftonline.us, https://login.partner.microsoftonline.cn). Google and
+    /// oauth2: the token URL. "" resets it to the provider's.
+    #[arg(long, value_name = "URL")]
+    oauth_authority: Option<String>,
+    /// The scope asked for; "" = the provider's (https://outlook.office365.com/.default,
+    /// https://mail.google.com/).
+    #[arg(long, value_name = "SCOPE")]
+    oauth_scope: Option<String>,
+    /// xoauth2 (default) or oauthbearer (RFC 7628).
+    #[arg(long, value_name = "MECHANISM")]
+    oauth_mechanism: Option<String>,
     /// Sender address.
     #[arg(long, value_name = "ADDRESS")]
     from: Option<String>,
@@ -98,6 +134,15 @@ impl SmtpArgs {
             || self.auth.is_some()
             || self.username.is_some()
             || self.password_stdin
+            || self.sign_in.is_some()
+            || self.oauth_tenant.is_some()
+            || self.oauth_client_id.is_some()
+            || self.oauth_client_secret_stdin
+            || self.oauth_key_stdin
+            || self.oauth_certificate_file.is_some()
+            || self.oauth_authority.is_some()
+            || self.oauth_scope.is_some()
+            || self.oauth_mechanism.is_some()
             || self.from.is_some()
             || self.from_name.is_some()
             || self.reply_to.is_some()
@@ -148,10 +193,47 @@ impl SmtpArgs {
         if let Some(n) = self.max_per_hour {
             s.max_per_hour = n;
         }
-        let new_password = password_if(self.password_stdin)?;
+        if let Some(v) = &self.sign_in {
+            s.sign_in = v.parse()?;
+        }
+        let o = &mut s.oauth;
+        for (given, field) in [
+            (&self.oauth_tenant, &mut o.tenant),
+            (&self.oauth_client_id, &mut o.client_id),
+            (&self.oauth_authority, &mut o.authority),
+            (&self.oauth_scope, &mut o.scope),
+        ] {
+            if let Some(v) = given {
+                *field = v.trim().to_owned();
+            }
+        }
+        if let Some(v) = &self.oauth_mechanism {
+            o.mechanism = v.parse()?;
+        }
+        if let Some(p) = &self.oauth_certificate_file {
+            o.certificate_pem = if p.as_os_str().is_empty() {
+                String::new()
+            } else {
+                std::fs::read_to_string(p)
+                    .map_err(|e| anyhow::anyhow!("--oauth-certificate-file {}: {e}", p.display()))?
+            };
+        }
+        let from_stdin = [
+            self.password_stdin,
+            self.oauth_client_secret_stdin,
+            self.oauth_key_stdin,
+        ];
+        if from_stdin.iter().filter(|x| **x).count() > 1 {
+            anyhow::bail!("only one of --password-stdin, --oauth-client-secret-stdin and --oauth-key-stdin at a time (standard input holds one secret)");
+        }
         Ok(SmtpInput {
             settings: s,
-            new_password,
+            new_password: password_if(self.password_stdin)?,
+            new_client_secret: password_if(self.oauth_client_secret_stdin)?,
+            new_private_key: self
+                .oauth_key_stdin
+                .then(|| read_secret_stdin("--oauth-key-stdin"))
+                .transpose()?,
         })
     }
 }
@@ -169,8 +251,29 @@ fn write_smtp(w: &mut Text, s: &SmtpSettings, source: SmtpSource) -> fmt::Result
     writeln!(w, "port:        {}", s.port)?;
     writeln!(w, "security:    {}", s.security.as_str())?;
     writeln!(w, "auth:        {}", onoff(s.auth))?;
+    writeln!(w, "sign-in:     {}", s.sign_in.as_str())?;
     writeln!(w, "username:    {}", s.username)?;
-    writeln!(w, "password:    {}", s.password_state())?;
+    if s.sign_in.is_oauth() {
+        let o = &s.oauth;
+        let (secret, key) = s.oauth_secret_state();
+        writeln!(w, "token URL:   {}", o.token_url(s.sign_in))?;
+        writeln!(w, "client id:   {}", o.client_id)?;
+        writeln!(w, "secret:      {secret}")?;
+        writeln!(w, "key:         {key}")?;
+        writeln!(
+            w,
+            "certificate: {}",
+            if o.certificate_pem.trim().is_empty() {
+                "none"
+            } else {
+                "set"
+            }
+        )?;
+        writeln!(w, "scope:       {}", o.scope(s.sign_in))?;
+        writeln!(w, "mechanism:   {}", o.mechanism.as_str())?;
+    } else {
+        writeln!(w, "password:    {}", s.password_state())?;
+    }
     writeln!(w, "from:        {} <{}>", s.from_name, s.from_address)?;
     writeln!(w, "reply-to:    {}", s.reply_to)?;
     writeln!(
@@ -217,6 +320,11 @@ fn smtp_json(s: &SmtpSettings, source: SmtpSource) -> serde_json::Value {
             "source".into(),
             serde_json::to_value(source).unwrap_or_default(),
         );
+        if let Some(oauth) = o.get_mut("oauth").and_then(|v| v.as_object_mut()) {
+            let (secret, key) = s.oauth_secret_state();
+            oauth.insert("client_secret".into(), secret.into());
+            oauth.insert("private_key".into(), key.into());
+        }
     }
     v
 }

@@ -24,6 +24,8 @@ use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
 use tokio_rustls::rustls::{self, CertificateError, ClientConfig, RootCertStore};
 use tokio_rustls::TlsConnector;
 
+mod oauth_auth;
+
 use super::host::{self, HostError, SmtpHost};
 use super::settings::{ResolvedSmtp, Security};
 
@@ -35,6 +37,8 @@ pub enum Step {
     Greeting,
     Ehlo,
     Starttls,
+    /// Getting an OAuth access token from the provider's token endpoint.
+    Token,
     Auth,
     MailFrom,
     RcptTo,
@@ -50,6 +54,7 @@ impl Step {
             Step::Greeting => "Greeting",
             Step::Ehlo => "EHLO",
             Step::Starttls => "STARTTLS",
+            Step::Token => "Token",
             Step::Auth => "AUTH",
             Step::MailFrom => "MAIL FROM",
             Step::RcptTo => "RCPT TO",
@@ -163,9 +168,17 @@ fn system_roots() -> &'static [CertificateDer<'static>] {
 }
 
 fn tls_connector(smtp: &ResolvedSmtp) -> Result<TlsConnector, String> {
+    Ok(TlsConnector::from(Arc::new(tls_client_config(
+        &smtp.settings.extra_ca_pem,
+    )?)))
+}
+
+/// Verifies servers against the system's roots plus `extra_ca_pem` (the mail server's and the
+/// token endpoint's connections alike).
+pub(crate) fn tls_client_config(extra_ca_pem: &str) -> Result<ClientConfig, String> {
     let mut roots = RootCertStore::empty();
     roots.add_parsable_certificates(system_roots().iter().cloned());
-    let extra = smtp.settings.extra_ca_pem.trim();
+    let extra = extra_ca_pem.trim();
     if !extra.is_empty() {
         let mut added = 0;
         for cert in CertificateDer::pem_slice_iter(extra.as_bytes()) {
@@ -186,7 +199,7 @@ fn tls_connector(smtp: &ResolvedSmtp) -> Result<TlsConnector, String> {
         .map_err(|e| e.to_string())?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    Ok(TlsConnector::from(Arc::new(config)))
+    Ok(config)
 }
 
 fn fail(
@@ -204,6 +217,12 @@ fn fail(
         permanent,
         refused: false,
     }
+}
+
+/// Microsoft's answer to a password sign-in where basic authentication is switched off.
+fn basic_auth_off(r: &Reply) -> bool {
+    let text = r.text();
+    text.contains("5.7.30") || text.contains("Basic authentication is not supported")
 }
 
 /// Explains a TLS failure in words, from the rustls error inside the io::Error.
@@ -577,6 +596,9 @@ impl SmtpConnection {
         smtp: &ResolvedSmtp,
         t: &mut Transcript,
     ) -> Result<(), SmtpError> {
+        if let Some(oauth) = &smtp.oauth {
+            return self.authenticate_oauth(smtp, oauth, t).await;
+        }
         let started = Instant::now();
         let Some(password) = smtp.password.as_ref() else {
             let hint = "Authentication is on but no password is set. Enter the password, or switch authentication off.".to_owned();
@@ -672,6 +694,7 @@ impl SmtpConnection {
             return Ok(());
         }
         let hint = match reply.code {
+            _ if basic_auth_off(&reply) => "The server no longer accepts a username and password (Microsoft 365 turned SMTP basic authentication off): choose Sign-in = Microsoft 365 (OAuth) and follow the README's guide.",
             535 => "The server rejected the username or password. Check both; some providers need an app password.",
             534 => "The server wants a different sign-in method (often an app password or OAuth) for this account.",
             538 => "The server requires encryption before authentication: use security = starttls or tls.",

@@ -7,6 +7,7 @@ pub mod check;
 pub mod client;
 pub mod host;
 pub mod message;
+pub mod oauth;
 pub mod placement;
 pub mod settings;
 pub mod templates;

@@ -8,6 +8,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 use super::host::{Destinations, SmtpHost};
+use super::oauth::{OAuthSettings, ResolvedOAuth, SignIn};
 use crate::domain::{EmailAddress, InvalidInput};
 use crate::secrets::{MasterKey, SecretError, StoredSecret};
 
@@ -58,6 +59,9 @@ pub struct SmtpSettings {
     pub port: u16,
     pub security: Security,
     pub auth: bool,
+    /// How to sign in when `auth` is on: a password, or an OAuth 2.0 token (`oauth`).
+    pub sign_in: SignIn,
+    /// The username; with OAuth, the mailbox the token is for (empty: the sender address).
     pub username: String,
     /// `enc:v1:…`, `env:NAME` or `file:/path`; `None` when no password is set.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -77,6 +81,13 @@ pub struct SmtpSettings {
     /// what was typed; settings saved before this existed count as not set.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub set_by_operator: bool,
+    /// Used when `sign_in` is an OAuth method.
+    #[serde(skip_serializing_if = "oauth_unset")]
+    pub oauth: OAuthSettings,
+}
+
+fn oauth_unset(o: &OAuthSettings) -> bool {
+    *o == OAuthSettings::default()
 }
 
 impl Default for SmtpSettings {
@@ -87,6 +98,7 @@ impl Default for SmtpSettings {
             port: 587,
             security: Security::Starttls,
             auth: true,
+            sign_in: SignIn::Password,
             username: String::new(),
             password: None,
             from_address: String::new(),
@@ -97,6 +109,7 @@ impl Default for SmtpSettings {
             extra_ca_pem: String::new(),
             max_per_hour: 0,
             set_by_operator: false,
+            oauth: OAuthSettings::default(),
         }
     }
 }
@@ -114,7 +127,7 @@ impl SmtpSettings {
         if self.enabled {
             EmailAddress::parse(&self.from_address)
                 .map_err(|e| InvalidInput(format!("sender address: {}", e.0)))?;
-            if self.auth && self.username.trim().is_empty() {
+            if self.auth && !self.sign_in.is_oauth() && self.username.trim().is_empty() {
                 return bad("username: authentication is on, so a username is needed".into());
             }
         }
@@ -133,6 +146,9 @@ impl SmtpSettings {
                 ));
             }
         }
+        if self.auth {
+            self.oauth.validate(self.sign_in)?;
+        }
         if !(1..=300).contains(&self.timeout_secs) {
             return bad("timeout: must be between 1 and 300 seconds".into());
         }
@@ -149,16 +165,62 @@ impl SmtpSettings {
 
     /// Resolves the password and returns what the client needs to connect.
     pub fn resolve(&self, key: &MasterKey) -> Result<ResolvedSmtp, SecretError> {
-        let password = match (&self.password, self.auth) {
+        let password = match (&self.password, self.auth && !self.sign_in.is_oauth()) {
             (Some(p), true) => Some(StoredSecret::from_stored(p).resolve(key)?),
             _ => None,
         };
         Ok(ResolvedSmtp {
             settings: self.clone(),
             password,
+            oauth: self.resolve_oauth(key)?,
+            fresh_token: false,
+            provider_endpoints_only: true,
             // Fail closed: the service widens this where its rule allows.
             destinations: Destinations::PublicOnly,
         })
+    }
+
+    /// The OAuth settings with their secrets, when sign-in is by OAuth.
+    pub fn resolve_oauth(&self, key: &MasterKey) -> Result<Option<ResolvedOAuth>, SecretError> {
+        if !self.auth || !self.sign_in.is_oauth() {
+            return Ok(None);
+        }
+        let secret = |s: &Option<String>| {
+            s.as_deref()
+                .map(|s| StoredSecret::from_stored(s).resolve(key))
+                .transpose()
+        };
+        Ok(Some(ResolvedOAuth {
+            method: self.sign_in,
+            settings: OAuthSettings {
+                client_secret: None,
+                private_key: None,
+                ..self.oauth.clone()
+            },
+            client_secret: secret(&self.oauth.client_secret)?,
+            private_key: secret(&self.oauth.private_key)?,
+            user: self.oauth_user(),
+        }))
+    }
+
+    /// The mailbox an OAuth token is for: the username, or else the sender address.
+    pub fn oauth_user(&self) -> String {
+        match self.username.trim() {
+            "" => self.from_address.trim().to_owned(),
+            u => u.to_owned(),
+        }
+    }
+
+    /// How the OAuth client secret and key are kept, for display.
+    pub fn oauth_secret_state(&self) -> (String, String) {
+        let state = |s: &Option<String>| match s {
+            Some(p) => StoredSecret::from_stored(p).describe(),
+            None => "not set".into(),
+        };
+        (
+            state(&self.oauth.client_secret),
+            state(&self.oauth.private_key),
+        )
     }
 
     /// How the password is kept, for display.
@@ -225,6 +287,13 @@ impl SmtpSettings {
                 InvalidInput(format!("LATCHKEY_SMTP_MAX_PER_HOUR: `{v}` is not a number"))
             })?;
         }
+        if let Some(v) = var("SIGN_IN") {
+            s.sign_in = v.parse().map_err(|e| named("SIGN_IN", e))?;
+            if s.sign_in.is_oauth() && var("AUTH").is_none() {
+                s.auth = true;
+            }
+        }
+        s.oauth = oauth_from_env(&var)?;
         if let Some(path) = var("CA_FILE") {
             s.extra_ca_pem = std::fs::read_to_string(&path).map_err(|e| {
                 InvalidInput(format!("LATCHKEY_SMTP_CA_FILE: cannot read {path}: {e}"))
@@ -236,11 +305,50 @@ impl SmtpSettings {
     }
 }
 
+/// `LATCHKEY_SMTP_OAUTH_*`: the secrets stay references to the variable or file (resolved when
+/// a token is requested, never copied).
+fn oauth_from_env(var: &dyn Fn(&str) -> Option<String>) -> Result<OAuthSettings, InvalidInput> {
+    let mut o = OAuthSettings {
+        tenant: var("OAUTH_TENANT").unwrap_or_default(),
+        client_id: var("OAUTH_CLIENT_ID").unwrap_or_default(),
+        authority: var("OAUTH_AUTHORITY").unwrap_or_default(),
+        scope: var("OAUTH_SCOPE").unwrap_or_default(),
+        ..OAuthSettings::default()
+    };
+    if let Some(v) = var("OAUTH_MECHANISM") {
+        o.mechanism = v.parse().map_err(|e: InvalidInput| {
+            InvalidInput(format!("LATCHKEY_SMTP_OAUTH_MECHANISM: {}", e.0))
+        })?;
+    }
+    if var("OAUTH_CLIENT_SECRET").is_some() {
+        o.client_secret = Some("env:LATCHKEY_SMTP_OAUTH_CLIENT_SECRET".into());
+    }
+    if let Some(path) = var("OAUTH_KEY_FILE") {
+        o.private_key = Some(format!("file:{path}"));
+    }
+    if let Some(path) = var("OAUTH_CERTIFICATE_FILE") {
+        o.certificate_pem = std::fs::read_to_string(&path).map_err(|e| {
+            InvalidInput(format!(
+                "LATCHKEY_SMTP_OAUTH_CERTIFICATE_FILE: cannot read {path}: {e}"
+            ))
+        })?;
+    }
+    Ok(o)
+}
+
 /// Settings with the password in hand, ready to connect. Exists only while it is used.
 #[derive(Clone)]
 pub struct ResolvedSmtp {
     pub settings: SmtpSettings,
     pub password: Option<SecretString>,
+    /// With OAuth sign-in: the token request's settings and secrets.
+    pub oauth: Option<ResolvedOAuth>,
+    /// Ask for a new token even when a cached one is good ("Check SMTP configuration": a
+    /// revoked secret must show at once).
+    pub fresh_token: bool,
+    /// OAuth tokens only from the providers' own endpoints (a tenant's own server set up by
+    /// someone other than an operator).
+    pub provider_endpoints_only: bool,
     /// Where the connection may go; the client enforces it on every address it connects to.
     pub destinations: Destinations,
 }

@@ -9,6 +9,7 @@ use crate::domain::EmailAddress;
 use crate::mail::check::{self, CheckReport};
 use crate::mail::host::{self, Destinations, SmtpHost};
 use crate::mail::message::Outgoing;
+use crate::mail::oauth::SignIn;
 use crate::mail::{ResolvedSmtp, SmtpSettings};
 use crate::secrets::StoredSecret;
 use crate::store::{self, Tenant};
@@ -27,6 +28,16 @@ fn same_destination(old: &SmtpSettings, new: &SmtpSettings) -> bool {
         && old.port == new.port
         && old.security == new.security
         && old.extra_ca_pem.trim() == new.extra_ca_pem.trim()
+}
+
+/// Whether the stored OAuth client secret and key may be used with the new settings: they go
+/// to the token endpoint (and the token they buy to the mail server), so both must be
+/// unchanged, and the method and client too.
+fn same_token_endpoint(old: &SmtpSettings, new: &SmtpSettings) -> bool {
+    same_destination(old, new)
+        && old.sign_in == new.sign_in
+        && old.oauth.token_url(old.sign_in) == new.oauth.token_url(new.sign_in)
+        && old.oauth.client_id.trim() == new.oauth.client_id.trim()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -49,9 +60,39 @@ pub struct EffectiveSmtp {
 
 /// What an admin submitted: the settings, and a new password if one was typed (`None` keeps
 /// the stored one, where that is allowed).
+#[derive(Default)]
 pub struct SmtpInput {
     pub settings: SmtpSettings,
     pub new_password: Option<SecretString>,
+    /// OAuth: a new client secret, and a new private key or service-account key (`None`
+    /// keeps the stored one where that is allowed).
+    pub new_client_secret: Option<SecretString>,
+    pub new_private_key: Option<SecretString>,
+}
+
+impl SmtpInput {
+    /// Settings with no new secrets typed.
+    pub fn keeping_secrets(settings: SmtpSettings) -> Self {
+        SmtpInput {
+            settings,
+            new_password: None,
+            new_client_secret: None,
+            new_private_key: None,
+        }
+    }
+
+    fn typed(&self) -> [(&'static str, &Option<SecretString>); 3] {
+        [
+            ("password", &self.new_password),
+            ("client secret", &self.new_client_secret),
+            ("private key", &self.new_private_key),
+        ]
+    }
+}
+
+/// A secret that was typed (not left empty).
+fn typed(s: &Option<SecretString>) -> Option<&SecretString> {
+    s.as_ref().filter(|p| !p.expose_secret().is_empty())
 }
 
 impl Core {
@@ -140,6 +181,12 @@ impl Core {
                 return Ok(ResolvedSmtp {
                     settings: env.0.clone(),
                     password: env.1.clone(),
+                    oauth: env
+                        .0
+                        .resolve_oauth(&self.master_key)
+                        .map_err(|e| ServiceError::Invalid(e.to_string()))?,
+                    fresh_token: false,
+                    provider_endpoints_only: false,
                     destinations: Destinations::Any,
                 });
             }
@@ -152,6 +199,8 @@ impl Core {
             effective.source == SmtpSource::Tenant,
             effective.settings.set_by_operator,
         );
+        resolved.provider_endpoints_only =
+            effective.source == SmtpSource::Tenant && !effective.settings.set_by_operator;
         Ok(resolved)
     }
 
@@ -164,6 +213,8 @@ impl Core {
         input: &SmtpInput,
     ) -> Result<SmtpSettings, ServiceError> {
         let mut next = input.settings.clone();
+        next.oauth.client_secret = None;
+        next.oauth.private_key = None;
         next.password = match (&input.new_password, stored) {
             (Some(pw), _) if !pw.expose_secret().is_empty() => {
                 Some(StoredSecret::from_input(pw, &self.master_key).to_stored())
@@ -176,16 +227,100 @@ impl Core {
             }
             _ => None,
         };
-        if !next.auth {
+        // The OAuth secrets: typed ones replace, stored ones stay only for the same token
+        // endpoint, client and mail server.
+        let keep = stored.filter(|old| same_token_endpoint(old, &next));
+        let merge = |new: &Option<SecretString>, old: fn(&SmtpSettings) -> &Option<String>| {
+            match (typed(new), keep) {
+                (Some(s), _) => Some(StoredSecret::from_input(s, &self.master_key).to_stored()),
+                (None, Some(k)) => old(k).clone(),
+                // Not kept: a changed destination must not receive it (asked for below).
+                (None, None) => None,
+            }
+        };
+        next.oauth.client_secret = merge(&input.new_client_secret, |s| &s.oauth.client_secret);
+        next.oauth.private_key = merge(&input.new_private_key, |s| &s.oauth.private_key);
+        // One credential per method: Microsoft's secret and certificate are alternatives (the
+        // one typed last wins), Google has only a key, a generic endpoint only a secret.
+        match next.sign_in {
+            SignIn::Microsoft
+                if typed(&input.new_client_secret).is_some()
+                    && typed(&input.new_private_key).is_none() =>
+            {
+                next.oauth.private_key = None;
+            }
+            SignIn::Microsoft
+                if typed(&input.new_private_key).is_some()
+                    && typed(&input.new_client_secret).is_none() =>
+            {
+                next.oauth.client_secret = None;
+            }
+            SignIn::Google => next.oauth.client_secret = None,
+            SignIn::Oauth2 => next.oauth.private_key = None,
+            _ => {}
+        }
+        if !next.auth || next.sign_in.is_oauth() {
             next.password = None;
         }
+        if !next.auth || !next.sign_in.is_oauth() {
+            next.oauth.client_secret = None;
+            next.oauth.private_key = None;
+        }
         next.validate()?;
-        if next.enabled && next.auth && next.password.is_none() {
-            return Err(ServiceError::Invalid(
-                "password: authentication is on, so enter the password.".into(),
-            ));
+        if next.enabled && next.auth {
+            let missing = match next.sign_in {
+                SignIn::Password if next.password.is_none() => {
+                    Some("password: authentication is on, so enter the password.")
+                }
+                SignIn::Microsoft
+                    if next.oauth.client_secret.is_none() && next.oauth.private_key.is_none() =>
+                {
+                    Some("client secret: enter the app's client secret (or its certificate and private key).")
+                }
+                SignIn::Microsoft
+                    if next.oauth.private_key.is_some() && next.oauth.certificate_pem.trim().is_empty() =>
+                {
+                    Some("certificate: paste the certificate uploaded to the app, to go with its private key.")
+                }
+                SignIn::Google if next.oauth.private_key.is_none() => {
+                    Some("service account key: paste the service account's JSON key file.")
+                }
+                SignIn::Oauth2 if next.oauth.client_secret.is_none() => {
+                    Some("client secret: enter the client secret.")
+                }
+                _ => None,
+            };
+            if let Some(m) = missing {
+                let changed = stored.is_some_and(|o| {
+                    (o.oauth.client_secret.is_some() || o.oauth.private_key.is_some())
+                        && keep.is_none()
+                });
+                return Err(ServiceError::Invalid(if changed {
+                    format!("{m} The mail server, sign-in method, token endpoint or client changed, so the stored one is not used: it is never sent where it wasn't meant to go.")
+                } else {
+                    m.to_owned()
+                }));
+            }
         }
         Ok(next)
+    }
+
+    /// Resolves a secret typed into a check: references mean what they mean for `smtp set`,
+    /// for operators only (others' input is the secret itself).
+    fn typed_for_check(
+        &self,
+        s: &Option<SecretString>,
+        operator: bool,
+    ) -> Result<Option<SecretString>> {
+        Ok(match typed(s) {
+            Some(pw) if operator => Some(
+                StoredSecret::from_input(pw, &self.master_key)
+                    .resolve(&self.master_key)
+                    .map_err(|e| ServiceError::Invalid(e.to_string()))?,
+            ),
+            Some(pw) => Some(pw.clone()),
+            None => None,
+        })
     }
 
     /// Refuses `host` when `destinations` allows public addresses only and it is not one (or
@@ -228,16 +363,16 @@ impl Core {
         // the console (an admin would point the host at their own server and read, say, the
         // master key or the database URL from the AUTH line).
         let by_operator = matches!(actor, Actor::Cli | Actor::System);
-        if let (Some(pw), false) = (&input.new_password, by_operator) {
-            if !pw.expose_secret().is_empty()
-                && !matches!(
+        for (what, secret) in input.typed() {
+            if let (Some(pw), false) = (typed(secret), by_operator) {
+                if !matches!(
                     StoredSecret::from_input(pw, &self.master_key),
                     StoredSecret::Encrypted(_)
-                )
-            {
-                return Err(ServiceError::Invalid(
-                    "password: enter the password itself. References (env:…, file:…) can only be set on the server, with `latchkey smtp set`.".into(),
-                ));
+                ) {
+                    return Err(ServiceError::Invalid(format!(
+                        "{what}: enter the {what} itself. References (env:…, file:…) can only be set on the server, with `latchkey smtp set`."
+                    )));
+                }
             }
         }
         let scope = tenant
@@ -246,6 +381,7 @@ impl Core {
         let destinations = self.smtp_destinations(tenant.is_some(), by_operator);
         self.refuse_internal_host(destinations, &input.settings)
             .await?;
+        refuse_free_authority(tenant.is_some() && !by_operator, &input.settings)?;
         let stored = self.stored_smtp(&scope).await?;
         let mut next = self.merge_smtp(stored.as_ref(), &input)?;
         // Who chose this host decides where delivery may connect (smtp_destinations).
@@ -259,10 +395,9 @@ impl Core {
             });
         let json = serde_json::to_string(&next).map_err(anyhow::Error::from)?;
         store::settings::put(&self.db, &scope, KEY, &json, self.now()).await?;
-        let changed_password = input
-            .new_password
-            .as_ref()
-            .is_some_and(|p| !p.expose_secret().is_empty());
+        let changed_password = typed(&input.new_password).is_some();
+        let changed_oauth =
+            typed(&input.new_client_secret).is_some() || typed(&input.new_private_key).is_some();
         self.audit(AuditEntry {
             tenant_id: tenant.map(|t| t.id),
             actor,
@@ -272,7 +407,8 @@ impl Core {
             outcome: "success",
             detail: serde_json::json!({
                 "enabled": next.enabled, "host": next.host, "port": next.port, "security": next.security,
-                "auth": next.auth, "password_changed": changed_password,
+                "auth": next.auth, "sign_in": next.sign_in, "password_changed": changed_password,
+                "oauth_secret_changed": changed_oauth,
             }),
         })
         .await;
@@ -344,16 +480,34 @@ impl Core {
                 };
                 let mut settings = input.settings.clone();
                 settings.validate()?;
-                // Same rule as saving: the stored password only goes to the stored host and port.
+                // Same rules as saving: the stored password only goes to the stored host and
+                // port, the stored OAuth secrets only to the stored token endpoint.
+                let keep_oauth = base
+                    .as_ref()
+                    .filter(|old| same_token_endpoint(old, &settings))
+                    .map(|old| old.resolve_oauth(&self.master_key))
+                    .transpose()
+                    .map_err(|e| ServiceError::Invalid(e.to_string()))?
+                    .flatten();
+                settings.oauth.client_secret = None;
+                settings.oauth.private_key = None;
+                let oauth = settings
+                    .resolve_oauth(&self.master_key)
+                    .map_err(|e| ServiceError::Invalid(e.to_string()))?
+                    .map(|mut o| -> Result<_> {
+                        o.client_secret = self
+                            .typed_for_check(&input.new_client_secret, operator)?
+                            .or_else(|| keep_oauth.as_ref().and_then(|k| k.client_secret.clone()));
+                        o.private_key = self
+                            .typed_for_check(&input.new_private_key, operator)?
+                            .or_else(|| keep_oauth.as_ref().and_then(|k| k.private_key.clone()));
+                        Ok(o)
+                    })
+                    .transpose()?;
                 let password = match (&input.new_password, &base) {
-                    (Some(pw), _) if !pw.expose_secret().is_empty() => Some(if operator {
-                        // `env:NAME` and `file:/path` mean what they mean for `smtp set`.
-                        StoredSecret::from_input(pw, &self.master_key)
-                            .resolve(&self.master_key)
-                            .map_err(|e| ServiceError::Invalid(e.to_string()))?
-                    } else {
-                        pw.clone()
-                    }),
+                    (Some(pw), _) if !pw.expose_secret().is_empty() => {
+                        self.typed_for_check(&input.new_password, operator)?
+                    }
                     (_, Some(old)) if same_destination(old, &settings) => match env_password {
                         Some(pw) => pw,
                         None => {
@@ -366,8 +520,11 @@ impl Core {
                 };
                 settings.password = None;
                 let resolved = ResolvedSmtp {
+                    password: password.filter(|_| settings.auth && !settings.sign_in.is_oauth()),
                     settings,
-                    password: password.filter(|_| input.settings.auth),
+                    oauth,
+                    fresh_token: true,
+                    provider_endpoints_only: true,
                     destinations: Destinations::PublicOnly,
                 };
                 (resolved, tenant.is_some())
@@ -382,6 +539,9 @@ impl Core {
         // key's check of the tenant's own server goes to public addresses only, even where an
         // operator saved an internal relay (the check would otherwise probe it for them).
         resolved.destinations = self.smtp_destinations(tenant_own, operator);
+        resolved.fresh_token = true;
+        resolved.provider_endpoints_only = tenant_own && !operator;
+        refuse_free_authority(resolved.provider_endpoints_only, &resolved.settings)?;
         if resolved.settings.host.trim().is_empty() {
             return Err(ServiceError::Invalid("Enter the SMTP host first.".into()));
         }
@@ -439,4 +599,18 @@ impl Core {
         }
         Ok(report)
     }
+}
+
+/// A tenant's own server set up by someone other than an operator may get tokens only from the
+/// providers' own endpoints (Microsoft's login hosts, Google's token URL): a free token URL
+/// would let whoever typed it make this server send requests anywhere, like a free SMTP host
+/// (and unlike the SMTP host, `tenant_smtp_allow_private_hosts` does not widen this).
+fn refuse_free_authority(providers_only: bool, settings: &SmtpSettings) -> Result<()> {
+    if !providers_only || !settings.auth || settings.oauth.fixed_authority(settings.sign_in) {
+        return Ok(());
+    }
+    Err(ServiceError::Invalid(match settings.sign_in {
+        SignIn::Oauth2 => "sign-in: a free OAuth 2.0 token endpoint can only be set by an operator (`latchkey smtp set`); choose Microsoft 365 or Google Workspace.".into(),
+        _ => "authority: only the provider's own login host can be chosen here (https://login.microsoftonline.com, .us or the China cloud's; Google's token URL); an operator can set another with `latchkey smtp set`.".into(),
+    }))
 }

@@ -18,6 +18,7 @@ use super::templates::render_status;
 use super::{AppState, WebError};
 use crate::domain::{EmailAddress, InvalidInput};
 use crate::mail::check::CheckReport;
+use crate::mail::oauth::OAuthSettings;
 use crate::mail::SmtpSettings;
 use crate::service::{EffectiveSmtp, ServiceError, SmtpInput, SmtpSource};
 
@@ -105,6 +106,11 @@ fn render(
             s => v.settings,
             security => v.settings.security.as_str(),
             password_state => v.settings.password_state(),
+            sign_in => v.settings.sign_in.as_str(),
+            oauth => v.settings.oauth,
+            mechanism => v.settings.oauth.mechanism.as_str(),
+            oauth_secret_state => v.settings.oauth_secret_state().0,
+            oauth_key_state => v.settings.oauth_secret_state().1,
             from_env => v.current.from_env,
             override_active => v.current.override_active,
             own_smtp => context! { host => v.current.settings.host, port => v.current.settings.port },
@@ -176,6 +182,24 @@ struct SmtpForm {
     /// Blank: keep the stored one.
     #[serde(deserialize_with = "filled")]
     password: Option<String>,
+    sign_in: String,
+    #[serde(deserialize_with = "trimmed")]
+    oauth_tenant: String,
+    #[serde(deserialize_with = "trimmed")]
+    oauth_client_id: String,
+    /// Blank: keep the stored one.
+    #[serde(deserialize_with = "filled")]
+    oauth_client_secret: Option<String>,
+    /// Blank: keep the stored one.
+    #[serde(deserialize_with = "filled")]
+    oauth_private_key: Option<String>,
+    #[serde(deserialize_with = "trimmed")]
+    oauth_certificate_pem: String,
+    #[serde(deserialize_with = "trimmed")]
+    oauth_authority: String,
+    #[serde(deserialize_with = "trimmed")]
+    oauth_scope: String,
+    oauth_mechanism: String,
     #[serde(deserialize_with = "trimmed")]
     from_address: String,
     #[serde(deserialize_with = "trimmed")]
@@ -232,10 +256,24 @@ fn parse_form(form: &SmtpForm) -> Result<SmtpInput, InvalidInput> {
             })?,
         },
         set_by_operator: false,
+        sign_in: form.sign_in.parse()?,
+        oauth: OAuthSettings {
+            tenant: form.oauth_tenant.clone(),
+            client_id: form.oauth_client_id.clone(),
+            client_secret: None,
+            private_key: None,
+            certificate_pem: form.oauth_certificate_pem.clone(),
+            authority: form.oauth_authority.clone(),
+            scope: form.oauth_scope.clone(),
+            mechanism: form.oauth_mechanism.parse()?,
+        },
     };
+    let secret = |s: &Option<String>| s.clone().map(secrecy::SecretString::from);
     Ok(SmtpInput {
         settings,
-        new_password: form.password.clone().map(secrecy::SecretString::from),
+        new_password: secret(&form.password),
+        new_client_secret: secret(&form.oauth_client_secret),
+        new_private_key: secret(&form.oauth_private_key),
     })
 }
 
@@ -257,15 +295,21 @@ async fn submit(
         Ok(SmtpInput {
             settings: current.settings.clone(),
             new_password: None,
+            ..Default::default()
         })
     } else {
         parse_form(&form)
     };
     let shown = match &typed {
-        Ok(i) => SmtpSettings {
-            password: current.settings.password.clone(),
-            ..i.settings.clone()
-        },
+        Ok(i) => {
+            let mut shown = SmtpSettings {
+                password: current.settings.password.clone(),
+                ..i.settings.clone()
+            };
+            shown.oauth.client_secret = current.settings.oauth.client_secret.clone();
+            shown.oauth.private_key = current.settings.oauth.private_key.clone();
+            shown
+        }
         Err(_) => current.settings.clone(),
     };
     let fail = |msg: String| {

@@ -505,6 +505,7 @@ async fn tenant_keys_cannot_use_internal_hosts(backend: Backend) {
             SmtpInput {
                 settings,
                 new_password: None,
+                ..Default::default()
             },
             None,
         )
@@ -892,6 +893,7 @@ async fn test_messages_are_throttled_per_tenant(backend: Backend) {
         let input = SmtpInput {
             settings: plain.clone(),
             new_password: None,
+            ..Default::default()
         };
         w.app
             .core

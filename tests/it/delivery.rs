@@ -59,6 +59,7 @@ async fn configure(app: &TestApp, srv: &SmtpServer, tweak: impl FnOnce(&mut Smtp
     let input = SmtpInput {
         settings: s,
         new_password: Some(SecretString::from(SMTP_PASSWORD.to_owned())),
+        ..Default::default()
     };
     app.core
         .save_smtp(&Actor::Cli, None, input, None)

@@ -317,6 +317,7 @@ async fn the_console_refuses_secret_references_and_silent_downgrades(backend: Ba
     let input = |s: &SmtpSettings, pw: Option<&str>| SmtpInput {
         settings: s.clone(),
         new_password: pw.map(|p| SecretString::from(p.to_owned())),
+        ..Default::default()
     };
     for reference in ["file:/etc/hostname", "env:LATCHKEY_TEST_DATABASE_URL"] {
         let err = app

@@ -33,6 +33,7 @@ mod metrics;
 mod reset;
 mod smtp_check;
 mod smtp_hosts;
+mod smtp_oauth;
 mod smtp_server;
 mod templates;
 mod tenant_smtp;

@@ -38,6 +38,7 @@ fn input(settings: SmtpSettings, password: Option<&str>) -> SmtpInput {
     SmtpInput {
         settings,
         new_password: password.map(|p| SecretString::from(p.to_owned())),
+        ..Default::default()
     }
 }
 

@@ -529,6 +529,7 @@ async fn internal_hosts_work_where_the_operator_allows_them(backend: Backend) {
             SmtpInput {
                 settings: settings.clone(),
                 new_password: None,
+                ..Default::default()
             },
             None,
         )
@@ -576,6 +577,7 @@ async fn internal_hosts_work_where_the_operator_allows_them(backend: Backend) {
             SmtpInput {
                 settings,
                 new_password: None,
+                ..Default::default()
             },
             None,
         )
@@ -815,6 +817,7 @@ async fn tls_is_verified_for_the_name_not_the_address(backend: Backend) {
                 Some(SmtpInput {
                     settings,
                     new_password: None,
+                    ..Default::default()
                 }),
                 None,
                 None,
@@ -863,6 +866,7 @@ async fn an_operators_partial_edit_does_not_approve_a_tenants_host(backend: Back
             SmtpInput {
                 settings,
                 new_password: None,
+                ..Default::default()
             },
             None,
         )

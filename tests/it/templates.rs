@@ -61,6 +61,7 @@ async fn mail_server(app: &TestApp) -> SmtpServer {
             SmtpInput {
                 settings,
                 new_password: Some(SecretString::from(SMTP_PASSWORD.to_owned())),
+                ..Default::default()
             },
             None,
         )

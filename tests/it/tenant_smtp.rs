@@ -74,6 +74,7 @@ async fn system_smtp(app: &TestApp, srv: &SmtpServer) {
     let input = SmtpInput {
         settings,
         new_password: Some(SecretString::from(SYS_PASSWORD.to_owned())),
+        ..Default::default()
     };
     app.core
         .save_smtp(&Actor::Cli, None, input, None)
@@ -677,6 +678,7 @@ async fn password_references_are_refused_from_the_console(backend: Backend) {
             SmtpInput {
                 settings,
                 new_password: Some(SecretString::from("env:ACME_SMTP_PASSWORD".to_owned())),
+                ..Default::default()
             },
             None,
         )

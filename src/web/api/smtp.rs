@@ -43,6 +43,54 @@ pub struct SmtpView {
     extra_ca_pem: String,
     /// Mails per hour at most through this server; 0 = no limit.
     max_per_hour: u32,
+    /// How Latchkey signs in when `auth` is on: password, microsoft, google or oauth2.
+    sign_in: &'static str,
+    /// The OAuth settings (used when `sign_in` is not `password`).
+    oauth: OAuthView,
+}
+
+/// OAuth sign-in as the API shows it: secrets only as `set` / `not set`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OAuthView {
+    /// Microsoft: the Directory (tenant) ID or domain.
+    tenant: String,
+    /// Microsoft: the Application (client) ID; Google: the service account's address; oauth2:
+    /// the client id.
+    client_id: String,
+    /// `set` or `not set`.
+    client_secret: &'static str,
+    /// `set` or `not set`: the certificate's private key (Microsoft) or the service account
+    /// key (Google).
+    private_key: &'static str,
+    /// Microsoft with a certificate: the certificate (PEM); empty when none.
+    certificate_pem: String,
+    /// As typed; empty = the provider's.
+    authority: String,
+    /// The token endpoint the settings lead to.
+    token_url: String,
+    /// As typed; empty = the provider's.
+    scope: String,
+    /// xoauth2 or oauthbearer
+    mechanism: &'static str,
+}
+
+/// A field-by-field change of the OAuth settings: fields left out keep their value.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OAuthChange {
+    tenant: Option<String>,
+    client_id: Option<String>,
+    /// Write-only; left out or empty: keep the stored one (where the token endpoint, client
+    /// and mail server are unchanged). Only the secret itself: references are set with the CLI.
+    client_secret: Option<String>,
+    /// Write-only: the certificate's private key (PEM) or the service account's JSON key file.
+    private_key: Option<String>,
+    certificate_pem: Option<String>,
+    /// Microsoft: the login host; Google, oauth2: the token URL; "" = the provider's.
+    authority: Option<String>,
+    scope: Option<String>,
+    /// xoauth2 or oauthbearer
+    mechanism: Option<String>,
 }
 
 pub(super) fn smtp_view(s: &crate::mail::SmtpSettings, password_set: bool) -> SmtpView {
@@ -61,6 +109,30 @@ pub(super) fn smtp_view(s: &crate::mail::SmtpSettings, password_set: bool) -> Sm
         timeout_secs: s.timeout_secs,
         extra_ca_pem: s.extra_ca_pem.clone(),
         max_per_hour: s.max_per_hour,
+        sign_in: s.sign_in.as_str(),
+        oauth: OAuthView {
+            tenant: s.oauth.tenant.clone(),
+            client_id: s.oauth.client_id.clone(),
+            client_secret: set(s.oauth.client_secret.is_some()),
+            private_key: set(s.oauth.private_key.is_some()),
+            certificate_pem: s.oauth.certificate_pem.clone(),
+            authority: s.oauth.authority.clone(),
+            token_url: if s.sign_in.is_oauth() {
+                s.oauth.token_url(s.sign_in)
+            } else {
+                String::new()
+            },
+            scope: s.oauth.scope.clone(),
+            mechanism: s.oauth.mechanism.as_str(),
+        },
+    }
+}
+
+fn set(yes: bool) -> &'static str {
+    if yes {
+        "set"
+    } else {
+        "not set"
     }
 }
 
@@ -124,6 +196,9 @@ pub struct SmtpChange {
     extra_ca_pem: Option<String>,
     /// 0 = no limit
     max_per_hour: Option<u32>,
+    /// password, microsoft, google or oauth2
+    sign_in: Option<String>,
+    oauth: Option<OAuthChange>,
 }
 
 impl SmtpChange {
@@ -179,10 +254,44 @@ impl SmtpChange {
                 "password: `set`/`not set` is how the password's state is shown; send the password itself, or leave the field out to keep the stored one",
             ));
         }
-        Ok(crate::service::SmtpInput {
-            settings: s,
+        if let Some(v) = self.sign_in {
+            s.sign_in = v
+                .parse()
+                .map_err(|e: crate::domain::InvalidInput| ApiError::validation(e.0))?;
+        }
+        let mut input = crate::service::SmtpInput {
             new_password: self.password.map(SecretString::from),
-        })
+            ..Default::default()
+        };
+        if let Some(o) = self.oauth {
+            for (given, field) in [
+                (o.tenant, &mut s.oauth.tenant),
+                (o.client_id, &mut s.oauth.client_id),
+                (o.certificate_pem, &mut s.oauth.certificate_pem),
+                (o.authority, &mut s.oauth.authority),
+                (o.scope, &mut s.oauth.scope),
+            ] {
+                if let Some(v) = given {
+                    *field = text(v);
+                }
+            }
+            if let Some(v) = o.mechanism {
+                s.oauth.mechanism = v
+                    .parse()
+                    .map_err(|e: crate::domain::InvalidInput| ApiError::validation(e.0))?;
+            }
+            for v in [&o.client_secret, &o.private_key] {
+                if matches!(v.as_deref(), Some("set" | "not set")) {
+                    return Err(ApiError::validation(
+                        "oauth: `set`/`not set` is how a secret's state is shown; send the secret itself, or leave the field out to keep the stored one",
+                    ));
+                }
+            }
+            input.new_client_secret = o.client_secret.map(SecretString::from);
+            input.new_private_key = o.private_key.map(SecretString::from);
+        }
+        input.settings = s;
+        Ok(input)
     }
 }
 
@@ -392,6 +501,7 @@ pub(super) async fn check_tenant_smtp(
                 Some(crate::service::SmtpInput {
                     settings,
                     new_password: None,
+                    ..Default::default()
                 }),
             ),
             // Never the system's server with the system's password for a tenant's key.

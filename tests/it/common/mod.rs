@@ -6,6 +6,7 @@ pub mod api;
 pub mod browser;
 pub mod ldap;
 pub mod logs;
+pub mod oauth;
 pub mod smtp;
 pub mod world;
 
@@ -477,6 +478,7 @@ pub async fn plain_smtp(core: &Core) -> smtp::SmtpServer {
     let input = latchkey::service::SmtpInput {
         settings,
         new_password: None,
+        ..Default::default()
     };
     core.save_smtp(&Actor::Cli, None, input, None)
         .await

@@ -1,6 +1,7 @@
 //! A real SMTP server for integration tests: it speaks (a subset of) RFC 5321 over TCP on a
 //! loopback port, optionally with STARTTLS or implicit TLS (certificates from a CA generated at
-//! test time), optionally with AUTH PLAIN/LOGIN, and with scriptable failures. Used to test
+//! test time), optionally with AUTH PLAIN/LOGIN and/or AUTH XOAUTH2/OAUTHBEARER (tokens checked
+//! by a [`TokenCheck`], the loopback token endpoint), and with scriptable failures. Used to test
 //! Latchkey's SMTP client and delivery worker against the real protocol.
 
 use std::net::Ipv4Addr;
@@ -130,12 +131,21 @@ impl Default for TestCa {
     }
 }
 
+/// Decides whether an OAuth access token presented for `user` is good (the token endpoint that
+/// issued it: known, not expired, allowed for this mailbox).
+pub trait TokenCheck: Send + Sync {
+    fn accepts(&self, user: &str, token: &str) -> bool;
+}
+
 pub struct SmtpOptions {
     /// StartTls: advertise STARTTLS after EHLO; Implicit: TLS handshake right after TCP accept.
     pub tls: TlsMode,
     /// If Some: advertise "AUTH PLAIN LOGIN" (only after TLS when tls != None) and accept exactly
     /// these credentials; MAIL FROM before a successful AUTH is refused with 530.
     pub auth: Option<(String, String)>,
+    /// If Some: advertise "AUTH XOAUTH2 OAUTHBEARER" and accept tokens this check accepts; a
+    /// refused token gets a 334 challenge with a JSON error, then `535 5.7.3`.
+    pub oauth: Option<Arc<dyn TokenCheck>>,
     /// Subject alt names of the server certificate (IP entries become IP SANs).
     pub cert_names: Vec<String>,
     /// CA that signs the server cert; default: a fresh TestCa.
@@ -148,6 +158,7 @@ impl Default for SmtpOptions {
         SmtpOptions {
             tls: TlsMode::None,
             auth: None,
+            oauth: None,
             cert_names: vec!["localhost".to_string(), "127.0.0.1".to_string()],
             ca: None,
             greeting: format!("220 {HOSTNAME} ESMTP ready"),
@@ -218,6 +229,7 @@ impl Shared {
 struct ServerConfigShared {
     tls: TlsMode,
     auth: Option<(String, String)>,
+    oauth: Option<Arc<dyn TokenCheck>>,
     greeting: String,
     acceptor: TlsAcceptor,
 }
@@ -242,6 +254,7 @@ impl SmtpServer {
         let config = Arc::new(ServerConfigShared {
             tls: opts.tls,
             auth: opts.auth,
+            oauth: opts.oauth,
             greeting: opts.greeting,
             acceptor: TlsAcceptor::from(Arc::new(tls_config)),
         });
@@ -542,7 +555,8 @@ impl Conn {
     }
 
     fn auth_advertised(&self) -> bool {
-        self.config.auth.is_some() && (self.config.tls == TlsMode::None || self.tls)
+        (self.config.auth.is_some() || self.config.oauth.is_some())
+            && (self.config.tls == TlsMode::None || self.tls)
     }
 
     async fn ehlo(&mut self, extended: bool) -> std::io::Result<Flow> {
@@ -568,7 +582,14 @@ impl Conn {
             lines.push("STARTTLS".to_string());
         }
         if self.auth_advertised() {
-            lines.push("AUTH PLAIN LOGIN".to_string());
+            let mut mechanisms = Vec::new();
+            if self.config.auth.is_some() {
+                mechanisms.push("PLAIN LOGIN");
+            }
+            if self.config.oauth.is_some() {
+                mechanisms.push("XOAUTH2 OAUTHBEARER");
+            }
+            lines.push(format!("AUTH {}", mechanisms.join(" ")));
         }
         let last = lines.len() - 1;
         let mut reply = String::new();
@@ -619,10 +640,10 @@ impl Conn {
     }
 
     async fn auth(&mut self, arg: &str) -> std::io::Result<Flow> {
-        let Some((user, pass)) = self.config.auth.clone() else {
+        if self.config.auth.is_none() && self.config.oauth.is_none() {
             self.reply("502 5.5.2 Command not recognized").await?;
             return Ok(Flow::Continue);
-        };
+        }
         if !self.auth_advertised() {
             self.reply("530 5.7.0 Must issue a STARTTLS command first")
                 .await?;
@@ -650,6 +671,16 @@ impl Conn {
         let mut parts = arg.split_whitespace();
         let mechanism = parts.next().unwrap_or("").to_ascii_uppercase();
         let initial = parts.next().map(str::to_string);
+        if let (Some(check), "XOAUTH2" | "OAUTHBEARER") =
+            (self.config.oauth.clone(), mechanism.as_str())
+        {
+            return self.auth_oauth(&mechanism, initial, check).await;
+        }
+        let Some((user, pass)) = self.config.auth.clone() else {
+            self.reply("504 5.5.4 Unrecognized authentication type")
+                .await?;
+            return Ok(Flow::Continue);
+        };
         let credentials = match mechanism.as_str() {
             "PLAIN" => {
                 let response = match initial {
@@ -725,6 +756,62 @@ impl Conn {
             _ => {
                 self.reply("535 5.7.8 Username and Password not accepted")
                     .await?;
+            }
+        }
+        Ok(Flow::Continue)
+    }
+
+    /// XOAUTH2 (`user=U^Aauth=Bearer T^A^A`) or OAUTHBEARER (`n,a=U,^Aauth=Bearer T^A^A`).
+    async fn auth_oauth(
+        &mut self,
+        mechanism: &str,
+        initial: Option<String>,
+        check: Arc<dyn TokenCheck>,
+    ) -> std::io::Result<Flow> {
+        let response = match initial {
+            Some(r) => r,
+            None => {
+                self.reply("334 ").await?;
+                match self.read_line().await? {
+                    Some(r) => r,
+                    None => return Ok(Flow::Close),
+                }
+            }
+        };
+        let parsed = decode(&response)
+            .and_then(|b| String::from_utf8(b).ok())
+            .and_then(|text| {
+                let mut user = None;
+                let mut token = None;
+                for (i, field) in text.split('\x01').enumerate() {
+                    if i == 0 && mechanism == "OAUTHBEARER" {
+                        // GS2 header: n,a=<name>,
+                        let name = field.strip_prefix("n,a=")?.strip_suffix(',')?;
+                        user = Some(name.replace("=2C", ",").replace("=3D", "="));
+                    } else if let Some(u) = field.strip_prefix("user=") {
+                        user = Some(u.to_owned());
+                    } else if let Some(t) = field.strip_prefix("auth=Bearer ") {
+                        token = Some(t.to_owned());
+                    }
+                }
+                Some((user?, token?))
+            });
+        match parsed {
+            Some((user, token)) if check.accepts(&user, &token) => {
+                self.authenticated = true;
+                self.auth_user = Some(user);
+                self.reply("235 2.7.0 Authentication successful").await?;
+            }
+            Some(_) => {
+                let detail = B64.encode(r#"{"status":"401","schemes":"bearer","scope":"https://outlook.office365.com/.default"}"#);
+                self.reply(&format!("334 {detail}")).await?;
+                if self.read_line().await?.is_none() {
+                    return Ok(Flow::Close);
+                }
+                self.reply("535 5.7.3 Authentication unsuccessful").await?;
+            }
+            None => {
+                self.reply("501 5.5.2 Cannot decode the response").await?;
             }
         }
         Ok(Flow::Continue)

@@ -1,0 +1,222 @@
+//! AUTH with an OAuth 2.0 access token: XOAUTH2 (Microsoft, Google) or OAUTHBEARER (RFC 7628).
+//! The token comes from the process's cache (one request per expiry); a cached token the server
+//! refuses is dropped and a new one fetched, once.
+
+use std::time::Instant;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use secrecy::{ExposeSecret, SecretString};
+
+use super::{fail, Reply, SmtpConnection, SmtpError, Step, Transcript};
+use crate::mail::oauth::{token, Mechanism, Origin, ResolvedOAuth, SignIn, TokenCache};
+use crate::mail::settings::ResolvedSmtp;
+
+/// The SASL initial response for `user` with `access`.
+fn initial_response(mechanism: Mechanism, user: &str, access: &SecretString) -> String {
+    let token = access.expose_secret();
+    STANDARD.encode(match mechanism {
+        Mechanism::Xoauth2 => format!("user={user}\x01auth=Bearer {token}\x01\x01"),
+        // RFC 7628 with the RFC 5801 GS2 header; `,` and `=` in the name are escaped.
+        Mechanism::Oauthbearer => {
+            let name = user.replace('=', "=3D").replace(',', "=2C");
+            format!("n,a={name},\x01auth=Bearer {token}\x01\x01")
+        }
+    })
+}
+
+/// The error the server put in a `334` challenge (base64 JSON), in words.
+fn challenge_detail(r: &Reply) -> Option<String> {
+    let raw = STANDARD.decode(r.lines.first()?.trim()).ok()?;
+    let text = String::from_utf8(raw).ok()?;
+    Some(text.chars().filter(|c| !c.is_control()).take(300).collect())
+}
+
+fn auth_hint(method: SignIn, r: &Reply) -> String {
+    let text = r.text();
+    if text.contains("5.7.3") && method == SignIn::Microsoft {
+        "Exchange Online refused the token for this mailbox: SMTP AUTH may be switched off for it (Set-CASMailbox -Identity <mailbox> -SmtpClientAuthenticationDisabled $false), or the app's service principal lacks permission on it (New-ServicePrincipal, then Add-MailboxPermission -User <service principal id> -AccessRights FullAccess). The username must be the mailbox the app may send as.".into()
+    } else if method == SignIn::Google {
+        "Gmail refused the token: the sender address must be a user of the Workspace domain and domain-wide delegation must grant https://mail.google.com/.".into()
+    } else if (400..500).contains(&r.code) {
+        "A temporary refusal; it will be retried.".into()
+    } else {
+        "The server refused the access token: check that the app may send as this mailbox.".into()
+    }
+}
+
+impl SmtpConnection {
+    pub(super) async fn authenticate_oauth(
+        &mut self,
+        smtp: &ResolvedSmtp,
+        o: &ResolvedOAuth,
+        t: &mut Transcript,
+    ) -> Result<(), SmtpError> {
+        let mechanism = o.settings.mechanism;
+        let name = match mechanism {
+            Mechanism::Xoauth2 => "XOAUTH2",
+            Mechanism::Oauthbearer => "OAUTHBEARER",
+        };
+        let offered = self.auth_mechanisms();
+        if !offered.iter().any(|m| m == name) {
+            let started = Instant::now();
+            let hint = format!(
+                "The server does not offer AUTH {name}{}. Microsoft 365 sends through smtp.office365.com, Google through smtp.gmail.com, both on port 587 with STARTTLS.",
+                if self.encrypted { "" } else { " on an unencrypted connection" }
+            );
+            let offered = if offered.is_empty() {
+                "none".to_owned()
+            } else {
+                offered.join(" ")
+            };
+            let msg = format!("AUTH {name} is not offered (offered: {offered})");
+            t.record(
+                Step::Auth,
+                false,
+                None,
+                msg.clone(),
+                Some(hint.clone()),
+                started,
+            );
+            return Err(fail(Step::Auth, None, msg, Some(hint), true));
+        }
+        if smtp.provider_endpoints_only && !o.settings.fixed_authority(o.method) {
+            // Saving refuses this already; settings stored by someone else are checked here.
+            let started = Instant::now();
+            let msg =
+                "only the provider's own token endpoint may be used for this server".to_owned();
+            let hint = "An operator must set a token endpoint other than Microsoft's or Google's (`latchkey smtp set`).".to_owned();
+            t.record(
+                Step::Token,
+                false,
+                None,
+                msg.clone(),
+                Some(hint.clone()),
+                started,
+            );
+            return Err(SmtpError {
+                refused: true,
+                ..fail(Step::Token, None, msg, Some(hint), true)
+            });
+        }
+        let cache = TokenCache::shared();
+        let mut fresh = smtp.fresh_token;
+        loop {
+            let started = Instant::now();
+            let described = token::describe(o);
+            let (access, origin) = match cache
+                .token(o, &smtp.settings.extra_ca_pem, smtp.timeout(), fresh)
+                .await
+            {
+                Ok(x) => x,
+                Err(e) => {
+                    t.record(
+                        Step::Token,
+                        false,
+                        Some(described),
+                        e.message.clone(),
+                        e.hint.clone(),
+                        started,
+                    );
+                    return Err(SmtpError {
+                        step: Step::Token,
+                        code: e.status,
+                        message: e.message,
+                        hint: e.hint,
+                        permanent: e.permanent,
+                        refused: false,
+                    });
+                }
+            };
+            let got = match origin {
+                Origin::Fetched(life) => {
+                    format!("access token received (valid for {} s)", life.as_secs())
+                }
+                Origin::Cached(left) => format!(
+                    "access token from the cache (good for another {} s)",
+                    left.as_secs()
+                ),
+            };
+            t.record(Step::Token, true, Some(described), got, None, started);
+
+            let started = Instant::now();
+            let shown = format!("AUTH {name} ********");
+            let line = format!(
+                "AUTH {name} {}",
+                initial_response(mechanism, &o.user, &access)
+            );
+            let mut r = self
+                .command(Step::Auth, &line, Some(&shown), t, started)
+                .await?;
+            let mut detail = None;
+            if r.code == 334 {
+                // The server explains the refusal in a challenge; the exchange ends with an
+                // empty (XOAUTH2) or a `%x01` (OAUTHBEARER) response, and then the final reply.
+                detail = challenge_detail(&r);
+                let end = match mechanism {
+                    Mechanism::Xoauth2 => "",
+                    Mechanism::Oauthbearer => "AQ==",
+                };
+                r = self
+                    .command(Step::Auth, end, Some(&shown), t, started)
+                    .await?;
+            }
+            if r.code == 235 {
+                let warn = (!self.encrypted).then(|| {
+                    "Warning: the access token is sent without encryption (security = none)."
+                        .to_owned()
+                });
+                t.record(Step::Auth, true, Some(shown), r.text(), warn, started);
+                return Ok(());
+            }
+            if let Some(d) = detail {
+                r.lines.push(format!("({d})"));
+            }
+            if matches!(origin, Origin::Cached(_)) && !fresh && r.code >= 500 {
+                // The server refused a token we thought good (revoked, or expired early):
+                // forget it and try once with a new one.
+                cache.forget(o, &access).await;
+                t.record(
+                    Step::Auth,
+                    false,
+                    Some(shown),
+                    r.text(),
+                    Some("The cached token was refused; getting a new one.".into()),
+                    started,
+                );
+                fresh = true;
+                continue;
+            }
+            let hint = auth_hint(o.method, &r);
+            return Err(self.refused(Step::Auth, &r, t, started, Some(hint)));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn initial_responses_follow_the_mechanisms() {
+        let token = SecretString::from("tok".to_owned());
+        let x = String::from_utf8(
+            STANDARD
+                .decode(initial_response(Mechanism::Xoauth2, "a@b.org", &token))
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(x, "user=a@b.org\x01auth=Bearer tok\x01\x01");
+        let o = String::from_utf8(
+            STANDARD
+                .decode(initial_response(
+                    Mechanism::Oauthbearer,
+                    "a=b,c@d.org",
+                    &token,
+                ))
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(o, "n,a=a=3Db=2Cc@d.org,\x01auth=Bearer tok\x01\x01");
+    }
+}

@@ -1,0 +1,129 @@
+//! Access tokens kept per configuration until shortly before they expire, shared by every
+//! connection of the process (delivery worker and checks): one token request per expiry, not
+//! per mail or per connection. Concurrent callers of one configuration wait for the one request
+//! in flight. Tokens live only in memory, as secrets.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
+
+use super::token::{self, ResolvedOAuth, TokenError};
+
+struct Cached {
+    access: SecretString,
+    good_until: Instant,
+}
+
+type Slot = Arc<tokio::sync::Mutex<Option<Cached>>>;
+
+#[derive(Default)]
+pub struct TokenCache {
+    slots: Mutex<HashMap<[u8; 32], Slot>>,
+}
+
+/// Where a token came from, for the transcript.
+#[derive(Debug, Clone, Copy)]
+pub enum Origin {
+    /// Just fetched; the endpoint said it lives this long.
+    Fetched(Duration),
+    /// From the cache; good for about this much longer.
+    Cached(Duration),
+}
+
+/// How long before its expiry a token is replaced: a tenth of its life, at most five minutes.
+fn margin(lifetime: Duration) -> Duration {
+    (lifetime / 10).min(Duration::from_secs(300))
+}
+
+impl TokenCache {
+    /// The process's cache.
+    pub fn shared() -> &'static TokenCache {
+        static CACHE: OnceLock<TokenCache> = OnceLock::new();
+        CACHE.get_or_init(TokenCache::default)
+    }
+
+    /// Everything that decides which token a request yields, secrets hashed: a changed secret
+    /// or key never reuses a token fetched with the old one.
+    fn key(o: &ResolvedOAuth) -> [u8; 32] {
+        let mut h = Sha256::new();
+        let s = &o.settings;
+        for part in [
+            o.method.as_str(),
+            &s.token_url(o.method),
+            s.client_id.trim(),
+            &s.scope(o.method),
+            &o.user,
+            s.certificate_pem.trim(),
+            o.client_secret
+                .as_ref()
+                .map(|x| x.expose_secret())
+                .unwrap_or(""),
+            o.private_key
+                .as_ref()
+                .map(|x| x.expose_secret())
+                .unwrap_or(""),
+        ] {
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part.as_bytes());
+        }
+        h.finalize().into()
+    }
+
+    fn slot(&self, key: [u8; 32]) -> Slot {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        slots.entry(key).or_default().clone()
+    }
+
+    /// A token for `o`: the cached one while it is good, otherwise a new one (`fresh`: always a
+    /// new one, as "Check SMTP configuration" wants, so a revoked secret shows at once).
+    pub async fn token(
+        &self,
+        o: &ResolvedOAuth,
+        extra_ca_pem: &str,
+        timeout: Duration,
+        fresh: bool,
+    ) -> Result<(SecretString, Origin), TokenError> {
+        let slot = self.slot(Self::key(o));
+        let mut cached = slot.lock().await;
+        let now = Instant::now();
+        if let (Some(c), false) = (cached.as_ref(), fresh) {
+            if c.good_until > now {
+                return Ok((c.access.clone(), Origin::Cached(c.good_until - now)));
+            }
+        }
+        *cached = None;
+        let t = token::request(o, extra_ca_pem, timeout).await?;
+        *cached = Some(Cached {
+            access: t.access.clone(),
+            good_until: now + t.lifetime.saturating_sub(margin(t.lifetime)),
+        });
+        Ok((t.access, Origin::Fetched(t.lifetime)))
+    }
+
+    /// Drops `access` if it is still the cached token of `o` (the server refused it: expired
+    /// or revoked early), so the next caller fetches a new one.
+    pub async fn forget(&self, o: &ResolvedOAuth, access: &SecretString) {
+        let slot = self.slot(Self::key(o));
+        let mut cached = slot.lock().await;
+        if cached
+            .as_ref()
+            .is_some_and(|c| c.access.expose_secret() == access.expose_secret())
+        {
+            *cached = None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_is_replaced_shortly_before_it_expires() {
+        assert_eq!(margin(Duration::from_secs(3599)), Duration::from_secs(300));
+        assert_eq!(margin(Duration::from_secs(20)), Duration::from_secs(2));
+    }
+}

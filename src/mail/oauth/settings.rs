@@ -1,0 +1,313 @@
+//! How Latchkey signs in to a mail server with OAuth 2.0: Microsoft 365 (Entra ID client
+//! credentials with a secret or a certificate), Google Workspace (a service account with
+//! domain-wide delegation) or any OAuth 2.0 token endpoint (client credentials).
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::InvalidInput;
+
+/// How Latchkey signs in when authentication is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignIn {
+    /// A username and password (AUTH PLAIN or LOGIN).
+    #[default]
+    Password,
+    /// Microsoft 365 / Exchange Online: an Entra ID app, client-credentials grant.
+    Microsoft,
+    /// Google Workspace: a service account with domain-wide delegation (JWT bearer grant).
+    Google,
+    /// Any OAuth 2.0 token endpoint, client-credentials grant with a client secret.
+    Oauth2,
+}
+
+impl SignIn {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignIn::Password => "password",
+            SignIn::Microsoft => "microsoft",
+            SignIn::Google => "google",
+            SignIn::Oauth2 => "oauth2",
+        }
+    }
+    pub fn is_oauth(self) -> bool {
+        self != SignIn::Password
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            SignIn::Password => "username and password",
+            SignIn::Microsoft => "Microsoft 365 (OAuth)",
+            SignIn::Google => "Google Workspace (OAuth)",
+            SignIn::Oauth2 => "OAuth 2.0 client credentials",
+        }
+    }
+}
+
+impl std::str::FromStr for SignIn {
+    type Err = InvalidInput;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "" | "password" => Ok(SignIn::Password),
+            "microsoft" | "microsoft365" | "m365" | "office365" => Ok(SignIn::Microsoft),
+            "google" | "gmail" | "workspace" => Ok(SignIn::Google),
+            "oauth2" | "oauth" => Ok(SignIn::Oauth2),
+            other => Err(InvalidInput(format!(
+                "sign-in method `{}` is not password, microsoft, google or oauth2",
+                other.escape_debug()
+            ))),
+        }
+    }
+}
+
+/// The SASL mechanism the token is presented with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mechanism {
+    /// `AUTH XOAUTH2` (Microsoft, Google).
+    #[default]
+    Xoauth2,
+    /// `AUTH OAUTHBEARER` (RFC 7628).
+    Oauthbearer,
+}
+
+impl std::str::FromStr for Mechanism {
+    type Err = InvalidInput;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "" | "xoauth2" => Ok(Mechanism::Xoauth2),
+            "oauthbearer" => Ok(Mechanism::Oauthbearer),
+            other => Err(InvalidInput(format!(
+                "mechanism `{}` is not xoauth2 or oauthbearer",
+                other.escape_debug()
+            ))),
+        }
+    }
+}
+
+impl Mechanism {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mechanism::Xoauth2 => "xoauth2",
+            Mechanism::Oauthbearer => "oauthbearer",
+        }
+    }
+}
+
+/// Microsoft's login hosts: worldwide, US Government, China (21Vianet).
+pub const MICROSOFT_AUTHORITIES: [&str; 3] = [
+    "https://login.microsoftonline.com",
+    "https://login.microsoftonline.us",
+    "https://login.partner.microsoftonline.cn",
+];
+pub const GOOGLE_TOKEN_URL: &str = "https://oauth2.googleapis.com/token";
+pub const MICROSOFT_SCOPE: &str = "https://outlook.office365.com/.default";
+pub const GOOGLE_SCOPE: &str = "https://mail.google.com/";
+
+/// The OAuth part of the SMTP settings. Secrets are [`crate::secrets::StoredSecret`] strings
+/// (encrypted, or an `env:`/`file:` reference set by an operator), never serialised in clear.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OAuthSettings {
+    /// Microsoft: the Entra tenant (directory) id, or a domain such as
+    /// `contoso.onmicrosoft.com`.
+    pub tenant: String,
+    /// Microsoft: the application (client) id. Google: the service account's e-mail address
+    /// (empty: taken from a pasted JSON key). OAuth 2.0: the client id.
+    pub client_id: String,
+    /// Microsoft and OAuth 2.0: the client secret.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// Microsoft: the private key of the app's certificate (PEM). Google: the service account's
+    /// JSON key file, or its private key (PEM).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub private_key: Option<String>,
+    /// Microsoft with a certificate: the certificate uploaded to the app (PEM), for its
+    /// thumbprint. Not secret.
+    pub certificate_pem: String,
+    /// Microsoft: the login host (empty: `https://login.microsoftonline.com`). Google: the token
+    /// URL (empty: Google's). OAuth 2.0: the token URL.
+    pub authority: String,
+    /// Empty: the provider's (`https://outlook.office365.com/.default`,
+    /// `https://mail.google.com/`).
+    pub scope: String,
+    pub mechanism: Mechanism,
+}
+
+impl OAuthSettings {
+    /// The token endpoint for `method`.
+    pub fn token_url(&self, method: SignIn) -> String {
+        let authority = self.authority.trim().trim_end_matches('/');
+        match method {
+            SignIn::Microsoft => {
+                let host = if authority.is_empty() {
+                    MICROSOFT_AUTHORITIES[0]
+                } else {
+                    authority
+                };
+                format!("{host}/{}/oauth2/v2.0/token", self.tenant.trim())
+            }
+            SignIn::Google if authority.is_empty() => GOOGLE_TOKEN_URL.to_owned(),
+            _ => self.authority.trim().to_owned(),
+        }
+    }
+
+    pub fn scope(&self, method: SignIn) -> String {
+        match (self.scope.trim(), method) {
+            ("", SignIn::Microsoft) => MICROSOFT_SCOPE.into(),
+            ("", SignIn::Google) => GOOGLE_SCOPE.into(),
+            (s, _) => s.to_owned(),
+        }
+    }
+
+    /// Whether the token endpoint is one of the providers' own (what a tenant administrator may
+    /// choose for the organisation's own server: a free URL would let them make the server
+    /// send requests anywhere).
+    pub fn fixed_authority(&self, method: SignIn) -> bool {
+        let authority = self.authority.trim().trim_end_matches('/');
+        match method {
+            SignIn::Password => true,
+            SignIn::Microsoft => {
+                authority.is_empty()
+                    || MICROSOFT_AUTHORITIES
+                        .iter()
+                        .any(|a| a.eq_ignore_ascii_case(authority))
+            }
+            SignIn::Google => authority.is_empty() || authority == GOOGLE_TOKEN_URL,
+            SignIn::Oauth2 => false,
+        }
+    }
+
+    /// Checks the values typed for `method`; errors name the field. Secrets are checked by the
+    /// service (they are kept separately while typed).
+    pub fn validate(&self, method: SignIn) -> Result<(), InvalidInput> {
+        let bad = |m: &str| Err(InvalidInput(m.to_owned()));
+        if !method.is_oauth() {
+            return Ok(());
+        }
+        for (what, v) in [
+            ("tenant", &self.tenant),
+            ("client id", &self.client_id),
+            ("authority", &self.authority),
+            ("scope", &self.scope),
+        ] {
+            if v.chars().any(char::is_control) {
+                return Err(InvalidInput(format!(
+                    "{what}: must not contain line breaks or control characters"
+                )));
+            }
+        }
+        if method == SignIn::Microsoft {
+            let t = self.tenant.trim();
+            // Part of the token URL's path: a directory id or a domain, nothing else.
+            if t.is_empty() {
+                return bad("tenant: enter the Directory (tenant) ID of the Entra app, or the organisation's domain");
+            }
+            if !t
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+                || t.starts_with('.')
+            {
+                return bad("tenant: a Directory (tenant) ID such as 72f988bf-86f1-41af-91ab-2d7cd011db47, or a domain such as contoso.onmicrosoft.com");
+            }
+        }
+        if method != SignIn::Google && self.client_id.trim().is_empty() {
+            return bad("client id: enter the application (client) ID");
+        }
+        let authority = self.authority.trim();
+        if method == SignIn::Oauth2 && authority.is_empty() {
+            return bad("token URL: enter the OAuth 2.0 token endpoint (https://…)");
+        }
+        if !authority.is_empty() {
+            let url = url::Url::parse(authority)
+                .map_err(|_| InvalidInput(format!("authority: `{authority}` is not a URL")))?;
+            if url.scheme() != "https" {
+                return bad("authority: must be an https:// URL (tokens and secrets never cross the network unencrypted)");
+            }
+            if url.host_str().is_none_or(str::is_empty)
+                || !url.username().is_empty()
+                || url.password().is_some()
+                || url.fragment().is_some()
+            {
+                return bad("authority: must be a plain https://host/path URL");
+            }
+        }
+        if !self.certificate_pem.trim().is_empty()
+            && !self.certificate_pem.contains("-----BEGIN CERTIFICATE-----")
+        {
+            return bad(
+                "certificate: paste the app's certificate as PEM (-----BEGIN CERTIFICATE-----…)",
+            );
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms() -> OAuthSettings {
+        OAuthSettings {
+            tenant: "contoso.onmicrosoft.com".into(),
+            client_id: "11111111-2222-3333-4444-555555555555".into(),
+            ..OAuthSettings::default()
+        }
+    }
+
+    #[test]
+    fn token_urls_and_scopes_per_provider() {
+        assert_eq!(
+            ms().token_url(SignIn::Microsoft),
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
+        );
+        let us = OAuthSettings {
+            authority: "https://login.microsoftonline.us/".into(),
+            ..ms()
+        };
+        assert_eq!(
+            us.token_url(SignIn::Microsoft),
+            "https://login.microsoftonline.us/contoso.onmicrosoft.com/oauth2/v2.0/token"
+        );
+        assert!(us.fixed_authority(SignIn::Microsoft));
+        assert_eq!(ms().scope(SignIn::Microsoft), MICROSOFT_SCOPE);
+        let g = OAuthSettings::default();
+        assert_eq!(g.token_url(SignIn::Google), GOOGLE_TOKEN_URL);
+        assert_eq!(g.scope(SignIn::Google), GOOGLE_SCOPE);
+        assert!(g.fixed_authority(SignIn::Google));
+        let local = OAuthSettings {
+            authority: "https://127.0.0.1:8443".into(),
+            ..ms()
+        };
+        assert!(!local.fixed_authority(SignIn::Microsoft));
+        assert!(!local.fixed_authority(SignIn::Oauth2));
+    }
+
+    #[test]
+    fn validation_names_the_field() {
+        assert!(ms().validate(SignIn::Microsoft).is_ok());
+        for tenant in ["", "../../evil", "a/b", "x?y=1", ".."] {
+            let e = OAuthSettings {
+                tenant: tenant.into(),
+                ..ms()
+            }
+            .validate(SignIn::Microsoft)
+            .unwrap_err();
+            assert!(e.0.starts_with("tenant"), "{tenant}: {e:?}");
+        }
+        let e = OAuthSettings {
+            authority: "http://login.example.org".into(),
+            ..ms()
+        }
+        .validate(SignIn::Microsoft)
+        .unwrap_err();
+        assert!(e.0.contains("https"));
+        let e = OAuthSettings::default()
+            .validate(SignIn::Oauth2)
+            .unwrap_err();
+        assert!(e.0.starts_with("client id"), "{e:?}");
+        // Google needs no client id: a pasted JSON key carries it.
+        assert!(OAuthSettings::default().validate(SignIn::Google).is_ok());
+        assert!("m365".parse::<SignIn>().unwrap() == SignIn::Microsoft);
+        assert!("smtp".parse::<SignIn>().is_err());
+    }
+}
