@@ -20,6 +20,7 @@ mod campaigns;
 mod cli;
 mod cli_directory;
 mod cli_smtp_check;
+mod cli_smtp_oauth;
 mod console_api_keys;
 mod delivery;
 mod directory;

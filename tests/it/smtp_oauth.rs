@@ -228,10 +228,7 @@ async fn a_reset_mail_goes_out_with_each_oauth_method(backend: Backend) {
     }
 }
 
-fn step(
-    report: &latchkey::mail::check::CheckReport,
-    s: Step,
-) -> &latchkey::mail::StepRecord {
+fn step(report: &latchkey::mail::check::CheckReport, s: Step) -> &latchkey::mail::StepRecord {
     report
         .steps
         .iter()
@@ -675,7 +672,105 @@ async fn a_changed_token_endpoint_needs_the_secret_again(backend: Backend) {
     r.app.stop().await;
 }
 
+/// A system administrator sets Microsoft 365 sign-in on Admin-Center → SMTP: the check of the
+/// unsaved form shows the Token step, saving keeps the secret write-only, and a tenant's
+/// administrator can't point their own server's token requests elsewhere.
+async fn the_console_form_checks_and_saves_oauth_sign_in(backend: Backend) {
+    let r = rig(backend).await;
+    let t = r.app.default_tenant().await;
+    r.app
+        .user_with(&t, "root", GOOD_PASSWORD, Role::SystemAdmin)
+        .await;
+    let mut b = r.app.browser();
+    b.login("default", "root", GOOD_PASSWORD).await;
+    let port = r.srv.port().to_string();
+    let authority = r.endpoint.authority();
+    let form = |action: &'static str, secret: &'static str| {
+        vec![
+            ("enabled", "on".to_owned()),
+            ("host", "localhost".to_owned()),
+            ("port", port.clone()),
+            ("security", "starttls".to_owned()),
+            ("auth", "on".to_owned()),
+            ("sign_in", "microsoft".to_owned()),
+            ("username", MAILBOX.to_owned()),
+            ("password", String::new()),
+            ("oauth_tenant", ep::MS_TENANT.to_owned()),
+            ("oauth_client_id", ep::MS_CLIENT_ID.to_owned()),
+            ("oauth_client_secret", secret.to_owned()),
+            ("oauth_private_key", String::new()),
+            ("oauth_certificate_pem", String::new()),
+            ("oauth_authority", authority.clone()),
+            ("oauth_scope", String::new()),
+            ("oauth_mechanism", "xoauth2".to_owned()),
+            ("from_address", MAILBOX.to_owned()),
+            ("from_name", "Latchkey".to_owned()),
+            ("timeout_secs", "5".to_owned()),
+            ("extra_ca_pem", r.ca.cert_pem.clone()),
+            ("test_to", "admin@example.org".to_owned()),
+            ("action", action.to_owned()),
+        ]
+    };
+    let send = |fields: Vec<(&'static str, String)>| fields;
+    let fields = send(form("check", ep::MS_SECRET));
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let page = b.post("/admin/smtp", &refs).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Token"), "{}", page.body);
+    assert!(page.body.contains("access token received"));
+    assert!(page.body.contains("AUTH XOAUTH2 ********"));
+    assert_eq!(r.srv.messages().len(), 1, "the test message went out");
+    assert!(!page.body.contains(ep::MS_SECRET));
+
+    let fields = send(form("check", "not-the-secret"));
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let page = b.post("/admin/smtp", &refs).await;
+    assert!(page.body.contains("AADSTS7000215"), "{}", page.body);
+    assert!(page.body.contains("Secret ID"));
+
+    let fields = send(form("save", ep::MS_SECRET));
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let page = b.post("/admin/smtp", &refs).await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    let page = b.get("/admin/smtp").await;
+    assert!(
+        page.body.contains("Currently: set (encrypted)"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(r#"<option value="microsoft" selected"#));
+    assert!(!page.body.contains(ep::MS_SECRET) && !page.body.contains("enc:v1:"));
+    let saved = r.app.core.system_smtp().await.unwrap().settings;
+    assert_eq!(saved.sign_in, SignIn::Microsoft);
+    assert!(
+        r.app
+            .core
+            .check_smtp(&Actor::Cli, None, None, None, None)
+            .await
+            .unwrap()
+            .ok
+    );
+
+    // A tenant administrator's own server: the loopback endpoint is a free authority.
+    r.app
+        .user_with(&t, "boss", GOOD_PASSWORD, Role::TenantAdmin)
+        .await;
+    let mut b = r.app.browser();
+    b.login("default", "boss", GOOD_PASSWORD).await;
+    let fields = send(form("save", ep::MS_SECRET));
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let page = b.post("/t/default/admin/smtp", &refs).await;
+    assert_eq!(page.status, 422, "{}", page.body);
+    assert!(
+        page.body.contains("host:") || page.body.contains("authority:"),
+        "{}",
+        page.body
+    );
+    r.app.stop().await;
+}
+
 on_both_backends!(
+    the_console_form_checks_and_saves_oauth_sign_in,
     a_reset_mail_goes_out_with_each_oauth_method,
     the_check_shows_the_token_step_and_the_providers_errors,
     many_mails_share_one_token_and_an_expired_token_is_refreshed_once,
