@@ -11,11 +11,13 @@ use std::time::Duration;
 use common::oauth::{self as ep, TokenEndpoint};
 use common::smtp::{SmtpOptions, SmtpServer, Step as SrvStep, TestCa, TlsMode};
 use common::{Backend, TestApp, GOOD_PASSWORD};
+use latchkey::domain::Username;
 use latchkey::domain::{EmailAddress, Language, Role};
 use latchkey::mail::oauth::{Mechanism, OAuthSettings, SignIn};
 use latchkey::mail::templates::MailKind;
 use latchkey::mail::{Security, SmtpSettings, Step};
-use latchkey::service::{AccountChanges, Actor, NewMail, ServiceError, SmtpInput};
+use latchkey::service::admin_reset::{AdminReset, Recipients, ResetKind, When};
+use latchkey::service::{AccountChanges, Actor, CreateAccount, NewMail, ServiceError, SmtpInput};
 use latchkey::store;
 use secrecy::SecretString;
 
@@ -422,39 +424,104 @@ async fn the_check_shows_the_token_step_and_the_providers_errors(backend: Backen
     }
 }
 
-/// Delivery shares one token per configuration: 500 mails, one token request. A token that
-/// expires mid-way (the server refuses it) is replaced once, and every mail still goes out once.
-async fn many_mails_share_one_token_and_an_expired_token_is_refreshed_once(backend: Backend) {
-    {
-        let r = rig(backend).await;
-        save(&r, input(&r, SignIn::Microsoft)).await;
-        let n = 500;
-        for i in 0..n {
-            queue(&r.app, &format!("person{i}@example.org")).await;
-        }
-        r.srv.wait_for_messages(n, Duration::from_secs(120)).await;
-        assert_eq!(r.srv.messages().len(), n);
-        assert_eq!(r.endpoint.requests(), 1, "one token request for {n} mails");
-
-        // The provider ends the token early: the next connection's AUTH is refused, the cached
-        // token dropped, a new one fetched once, and the mail goes out.
-        r.endpoint.expire_all();
-        for i in 0..20 {
-            queue(&r.app, &format!("late{i}@example.org")).await;
-        }
-        r.srv.wait_for_messages(n + 20, WAIT).await;
-        assert_eq!(r.endpoint.requests(), 2, "refreshed once");
-        let mut all: Vec<String> = r
-            .srv
-            .messages()
-            .iter()
-            .map(|m| m.rcpt_to[0].clone())
-            .collect();
-        all.sort();
-        all.dedup();
-        assert_eq!(all.len(), n + 20, "no mail twice, none dropped");
-        r.app.stop().await;
+/// Delivery shares one token per configuration: a campaign of 500 reset links makes one token
+/// request. A token the provider ends mid-campaign (the server refuses it) is replaced once, and
+/// the campaign finishes with every mail sent once.
+async fn a_campaign_shares_one_token_and_an_expired_token_is_refreshed_once(backend: Backend) {
+    let r = rig(backend).await;
+    save(&r, input(&r, SignIn::Microsoft)).await;
+    let mut tenant = r.app.default_tenant().await;
+    let before = tenant.settings.clone();
+    tenant.settings.reset_fallback_to_primary = true;
+    r.app
+        .core
+        .update_tenant(&Actor::Cli, &tenant, &before)
+        .await
+        .unwrap();
+    let tenant = r.app.default_tenant().await;
+    let n = 500;
+    for i in 0..n {
+        r.app
+            .core
+            .create_account(
+                &Actor::Cli,
+                &tenant,
+                CreateAccount {
+                    username: Username::parse(&format!("person{i}")).unwrap(),
+                    display_name: None,
+                    email: Some(EmailAddress::parse(&format!("person{i}@example.org")).unwrap()),
+                    reset_email: None,
+                    password: None,
+                    role: Role::User,
+                },
+            )
+            .await
+            .unwrap();
     }
+    // The server holds the 201st mail until the token has been ended.
+    r.srv.hold_after(200);
+    let campaign = r
+        .app
+        .core
+        .create_campaign(
+            &Actor::Cli,
+            &tenant,
+            AdminReset {
+                kind: ResetKind::Link,
+                when: When::Now,
+                valid_for_secs: 86_400,
+                recipients: Recipients::All,
+                custom: None,
+                may_reset_system_admins: true,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    r.srv.wait_for_messages(200, Duration::from_secs(120)).await;
+    assert_eq!(
+        r.endpoint.requests(),
+        1,
+        "one token request for the first 200 mails"
+    );
+    r.endpoint.expire_all();
+    r.srv.release();
+    r.srv.wait_for_messages(n, Duration::from_secs(120)).await;
+    assert_eq!(r.endpoint.requests(), 2, "refreshed once");
+    let mut to: Vec<String> = r
+        .srv
+        .messages()
+        .iter()
+        .map(|m| m.rcpt_to[0].clone())
+        .collect();
+    assert_eq!(to.len(), n);
+    to.sort();
+    to.dedup();
+    assert_eq!(to.len(), n, "no mail twice, none dropped");
+    assert!(r
+        .srv
+        .messages()
+        .iter()
+        .all(|m| m.data.contains("reset?token=")));
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let done: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM mail_tasks WHERE campaign_id = $1 AND status = 'done'",
+        )
+        .bind(campaign)
+        .fetch_one(r.app.core.test_store().pool())
+        .await
+        .unwrap();
+        if done == n as i64 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the campaign did not finish"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    r.app.stop().await;
 }
 
 /// A revoked client secret fails visibly: in the check, in the task list and in the mail log,
@@ -773,7 +840,7 @@ on_both_backends!(
     the_console_form_checks_and_saves_oauth_sign_in,
     a_reset_mail_goes_out_with_each_oauth_method,
     the_check_shows_the_token_step_and_the_providers_errors,
-    many_mails_share_one_token_and_an_expired_token_is_refreshed_once,
+    a_campaign_shares_one_token_and_an_expired_token_is_refreshed_once,
     a_revoked_secret_fails_visibly_everywhere,
     no_token_or_secret_is_shown_or_logged,
     tenant_admins_may_only_choose_the_providers_token_endpoints,

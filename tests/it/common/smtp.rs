@@ -206,6 +206,8 @@ struct Shared {
     connections: AtomicUsize,
     transcript: Mutex<Vec<String>>,
     next_id: AtomicUsize,
+    /// MAIL FROM waits while this many messages (or more) have arrived: see [`SmtpServer::hold_after`].
+    hold_after: AtomicUsize,
 }
 
 impl Shared {
@@ -262,7 +264,10 @@ impl SmtpServer {
             .await
             .expect("bind SMTP test server");
         let port = listener.local_addr().expect("local addr").port();
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(Shared {
+            hold_after: AtomicUsize::new(usize::MAX),
+            ..Shared::default()
+        });
         let task = tokio::spawn(accept_loop(listener, config, shared.clone()));
         SmtpServer {
             port,
@@ -316,6 +321,16 @@ impl SmtpServer {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+
+    /// From now on, MAIL FROM waits (the client sees a slow server) once `n` messages have
+    /// arrived, until [`SmtpServer::release`]: a test can act between two mails of one run.
+    pub fn hold_after(&self, n: usize) {
+        self.shared.hold_after.store(n, Ordering::SeqCst);
+    }
+
+    pub fn release(&self) {
+        self.shared.hold_after.store(usize::MAX, Ordering::SeqCst);
     }
 
     /// TCP connections accepted so far.
@@ -818,6 +833,11 @@ impl Conn {
     }
 
     async fn mail(&mut self, arg: &str) -> std::io::Result<Flow> {
+        while self.shared.messages.lock().unwrap().len()
+            >= self.shared.hold_after.load(Ordering::SeqCst)
+        {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         let Some(addr) = parse_path(arg, "FROM:") else {
             self.reply("501 5.5.4 Syntax error in parameters").await?;
             return Ok(Flow::Continue);
