@@ -424,6 +424,31 @@ mod tests {
     }
 
     #[test]
+    fn oauth_secrets_from_the_environment_stay_references() {
+        let env = |n: &str| -> Option<String> {
+            match n {
+                "OAUTH_TENANT" => Some("contoso.onmicrosoft.com".into()),
+                "OAUTH_CLIENT_ID" => Some("app".into()),
+                "OAUTH_CLIENT_SECRET" => Some("the-secret-itself".into()),
+                "OAUTH_KEY_FILE" => Some("/run/secrets/key.pem".into()),
+                "OAUTH_MECHANISM" => Some("oauthbearer".into()),
+                _ => None,
+            }
+        };
+        let o = oauth_from_env(&env).unwrap();
+        assert_eq!(o.tenant, "contoso.onmicrosoft.com");
+        assert_eq!(
+            o.client_secret.as_deref(),
+            Some("env:LATCHKEY_SMTP_OAUTH_CLIENT_SECRET")
+        );
+        assert_eq!(o.private_key.as_deref(), Some("file:/run/secrets/key.pem"));
+        assert_eq!(o.mechanism, super::super::oauth::Mechanism::Oauthbearer);
+        assert!(!format!("{o:?}").contains("the-secret-itself"));
+        let bad = |n: &str| (n == "OAUTH_MECHANISM").then(|| "plain".to_owned());
+        assert!(oauth_from_env(&bad).unwrap_err().0.contains("LATCHKEY_SMTP_OAUTH_MECHANISM"));
+    }
+
+    #[test]
     fn password_is_never_serialised_in_clear() {
         let dir = tempfile::tempdir().unwrap();
         let key = MasterKey::load_or_create(&dir.path().join("k")).unwrap();

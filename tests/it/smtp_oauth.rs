@@ -691,6 +691,29 @@ async fn tenant_admins_may_only_choose_the_providers_token_endpoints(backend: Ba
         0,
         "nothing was asked of the free endpoint"
     );
+    // Secrets typed in the console are the secrets themselves: a reference would make the
+    // server read its own environment or files and send them to the token endpoint.
+    for (what, mut i) in [
+        ("client secret", input(&r, SignIn::Microsoft)),
+        ("private key", certificate_input(&r)),
+    ] {
+        i.settings.oauth.authority = String::new();
+        if what == "client secret" {
+            i.new_client_secret = secret("env:LATCHKEY_TEST_DATABASE_URL");
+        } else {
+            i.new_private_key = secret("file:/etc/hostname");
+        }
+        let err = r
+            .app
+            .core
+            .save_smtp(&actor, Some(&acme), i, None)
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().starts_with(what) && err.to_string().contains("References"),
+            "{err}"
+        );
+    }
     // An operator may.
     let mut i = input(&r, SignIn::Microsoft);
     i.settings.enabled = true;
