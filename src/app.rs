@@ -90,6 +90,12 @@ impl App {
             .raw
             .mail_worker
             .then(|| tokio::spawn(delivery_worker(self.core.clone(), stop.clone(), stop_rx)));
+        // Mail queued by other processes (the CLI, other instances) wakes this worker at once
+        // on PostgreSQL.
+        let listener = worker.is_some().then(|| {
+            let core = self.core.clone();
+            tokio::spawn(async move { core.listen_for_mail().await })
+        });
         let router = web::router(AppState::new(self.core.clone()));
         let result = axum::serve(
             self.listener,
@@ -109,6 +115,9 @@ impl App {
             }
         }
         janitor.abort();
+        if let Some(listener) = listener {
+            listener.abort();
+        }
         if let Some(syncer) = syncer {
             syncer.abort();
         }

@@ -135,7 +135,7 @@ impl Default for Config {
             master_key_file: None,
             mail_worker: true,
             mail_poll_interval: "2s".into(),
-            mail_lease: "2m".into(),
+            mail_lease: "30s".into(),
             mail_max_attempts: 5,
             mail_retry_delay: "30s".into(),
             metrics_token: None,

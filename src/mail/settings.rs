@@ -445,7 +445,10 @@ mod tests {
         assert_eq!(o.mechanism, super::super::oauth::Mechanism::Oauthbearer);
         assert!(!format!("{o:?}").contains("the-secret-itself"));
         let bad = |n: &str| (n == "OAUTH_MECHANISM").then(|| "plain".to_owned());
-        assert!(oauth_from_env(&bad).unwrap_err().0.contains("LATCHKEY_SMTP_OAUTH_MECHANISM"));
+        assert!(oauth_from_env(&bad)
+            .unwrap_err()
+            .0
+            .contains("LATCHKEY_SMTP_OAUTH_MECHANISM"));
     }
 
     #[test]

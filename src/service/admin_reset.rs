@@ -360,7 +360,7 @@ impl Core {
             }),
         })
         .await;
-        self.mail_wakeup.notify_one();
+        self.wake_workers().await;
         Ok(id)
     }
 
@@ -521,7 +521,7 @@ impl Core {
             detail: json!({ "campaign": c.id, "queued": n }),
         })
         .await;
-        self.mail_wakeup.notify_one();
+        self.wake_workers().await;
         Ok(n)
     }
 

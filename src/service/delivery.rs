@@ -180,8 +180,33 @@ impl Core {
             now,
         )
         .await?;
-        self.mail_wakeup.notify_one();
+        self.wake_workers().await;
         Ok(id)
+    }
+
+    /// Wakes the delivery workers: this process's at once, other instances' through the
+    /// database (PostgreSQL `NOTIFY`; on SQLite they find the mail at their next poll).
+    pub async fn wake_workers(&self) {
+        self.mail_wakeup.notify_one();
+        if let Err(e) = store::mail::announce(&self.db).await {
+            tracing::warn!(error = %e, "could not announce queued mail to other instances");
+        }
+    }
+
+    /// Runs until dropped: calls [`Core::wake_workers`]' local half whenever another instance
+    /// announces mail (PostgreSQL; returns at once on SQLite).
+    pub async fn listen_for_mail(&self) {
+        if self.db.backend != store::Backend::Postgres {
+            return;
+        }
+        let url = self.config.database_url.clone();
+        let wakeup = self.mail_wakeup.clone();
+        loop {
+            if let Err(e) = store::mail::listen_for_mail(&url, || wakeup.notify_one()).await {
+                tracing::warn!(error = %e, "could not listen for queued mail; polling only, retrying in 30 s");
+                tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+            }
+        }
     }
 
     /// A task's message as pages show it: rendered, with the secret masked.
@@ -202,6 +227,9 @@ impl Core {
         let lease = self.config.mail_lease.as_secs() as i64;
         let tasks = store::mail::claim(&self.db, owner, BATCH, lease, self.now()).await?;
         let count = tasks.len();
+        // While this round runs, its leases are renewed: a short lease then only matters when
+        // the worker is gone.
+        let _heartbeat = (count > 0).then(|| Heartbeat::start(self.clone(), owner, lease));
         let mut tenants: HashMap<i64, Option<Tenant>> = HashMap::new();
         let mut batch = Batch::default();
         let mut open: Option<(String, SmtpConnection)> = None;
@@ -576,7 +604,7 @@ impl Core {
             ));
         }
         self.audit_task(actor, &task, "mail.redo", ip).await;
-        self.mail_wakeup.notify_one();
+        self.wake_workers().await;
         Ok(())
     }
 
@@ -679,5 +707,32 @@ mod tests {
     fn masks_addresses() {
         assert_eq!(super::mask_address("alice@example.org"), "a•••@example.org");
         assert_eq!(super::mask_address("nope"), "•••");
+    }
+}
+
+/// Renews a worker's mail leases every third of the lease while it lives; stops when dropped.
+struct Heartbeat(tokio::task::JoinHandle<()>);
+
+impl Heartbeat {
+    fn start(core: Core, owner: &str, lease_secs: i64) -> Self {
+        let owner = owner.to_owned();
+        let every = std::time::Duration::from_secs((lease_secs / 3).max(1) as u64);
+        Heartbeat(tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let now = core.now();
+                if let Err(e) =
+                    store::mail::renew_leases(&core.db, &owner, now + lease_secs, now).await
+                {
+                    tracing::warn!(error = %e, "renewing mail leases failed");
+                }
+            }
+        }))
+    }
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

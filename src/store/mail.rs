@@ -381,6 +381,55 @@ pub async fn release(
     Ok(())
 }
 
+/// Extends the leases of every task `owner` is delivering: the worker's heartbeat, so a lease
+/// can be short (a dead worker's mail is taken over soon) while a slow round still keeps it.
+pub async fn renew_leases(db: &Db, owner: &str, until: Timestamp, now: Timestamp) -> Result<u64> {
+    let r = sqlx::query(
+        "UPDATE mail_tasks SET lease_until = $2, updated_at = $3 \
+         WHERE lease_owner = $1 AND status = 'executing' AND lease_until < $2",
+    )
+    .bind(owner)
+    .bind(until)
+    .bind(now)
+    .execute(&db.write)
+    .await?;
+    Ok(r.rows_affected())
+}
+
+/// The channel workers of other processes listen on for new mail (PostgreSQL).
+const MAIL_CHANNEL: &str = "latchkey_mail";
+
+/// Tells the delivery workers of every instance that mail was queued (PostgreSQL `NOTIFY`;
+/// SQLite has no such thing: other processes find it at their next poll).
+pub async fn announce(db: &Db) -> Result<()> {
+    if db.backend == Backend::Postgres {
+        sqlx::query("SELECT pg_notify($1, '')")
+            .bind(MAIL_CHANNEL)
+            .execute(&db.write)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Calls `wake` whenever any instance announces mail ([`announce`]), for as long as the
+/// future runs (PostgreSQL only; a lost connection is re-established, and polling covers what
+/// was announced meanwhile).
+pub async fn listen_for_mail(url: &str, wake: impl Fn()) -> Result<()> {
+    let mut listener = sqlx::postgres::PgListener::connect(url).await?;
+    listener.listen(MAIL_CHANNEL).await?;
+    loop {
+        match listener.try_recv().await {
+            Ok(Some(_)) => wake(),
+            // Reconnected: anything announced meanwhile is found by polling, wake once anyway.
+            Ok(None) => wake(),
+            Err(e) => {
+                tracing::warn!(error = %e, "listening for queued mail failed; retrying");
+                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            }
+        }
+    }
+}
+
 /// Cancels a waiting task (of `tenant_id`, when given). Returns whether it was cancelled.
 pub async fn cancel(db: &Db, id: i64, tenant_id: Option<i64>, now: Timestamp) -> Result<bool> {
     let r = sqlx::query(

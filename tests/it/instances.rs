@@ -25,13 +25,25 @@ fn free_port() -> u16 {
 }
 
 /// One `latchkey serve` process. Killed with SIGKILL when dropped or `kill`ed.
-struct Instance {
+pub(crate) struct Instance {
     child: Child,
-    base: String,
+    pub(crate) base: String,
+    dir: PathBuf,
 }
 
 impl Instance {
     fn start(db_url: &str, data: &Path, key: &Path, public_url: &str) -> Self {
+        Self::start_with(db_url, data, key, public_url, &[])
+    }
+
+    /// As [`Instance::start`], with `env` on top of the test defaults.
+    pub(crate) fn start_with(
+        db_url: &str,
+        data: &Path,
+        key: &Path,
+        public_url: &str,
+        env: &[(&str, &str)],
+    ) -> Self {
         let port = free_port();
         let dir = data.join(format!("instance-{port}"));
         std::fs::create_dir_all(&dir).unwrap();
@@ -58,19 +70,21 @@ impl Instance {
             .env("LATCHKEY_MAIL_LEASE", "10s")
             .env("LATCHKEY_LOGIN_FAILURES_PER_ACCOUNT_PER_HOUR", "3")
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .current_dir(&dir)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(dir.join("stderr.log")).unwrap())
             .spawn()
             .expect("start latchkey serve");
         Self {
             child,
             base: format!("http://127.0.0.1:{port}"),
+            dir,
         }
     }
 
-    async fn ready(self) -> Self {
+    pub(crate) async fn ready(self) -> Self {
         let client = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
@@ -81,14 +95,15 @@ impl Instance {
             }
             assert!(
                 Instant::now() < deadline,
-                "instance {} never became ready",
-                self.base
+                "instance {} never became ready: {}",
+                self.base,
+                std::fs::read_to_string(self.dir.join("stderr.log")).unwrap_or_default()
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
-    fn kill(mut self) {
+    pub(crate) fn kill(mut self) {
         let _ = self.child.kill(); // SIGKILL: no graceful shutdown, claimed mail is left behind
         let _ = self.child.wait();
     }

@@ -31,6 +31,7 @@ mod instances;
 mod login_limits;
 mod mail_boundaries;
 mod metrics;
+mod recovery;
 mod reset;
 mod smtp_check;
 mod smtp_hosts;
