@@ -701,15 +701,6 @@ impl Core {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn masks_addresses() {
-        assert_eq!(super::mask_address("alice@example.org"), "a•••@example.org");
-        assert_eq!(super::mask_address("nope"), "•••");
-    }
-}
-
 /// Renews a worker's mail leases every third of the lease while it lives; stops when dropped.
 struct Heartbeat(tokio::task::JoinHandle<()>);
 
@@ -734,5 +725,14 @@ impl Heartbeat {
 impl Drop for Heartbeat {
     fn drop(&mut self) {
         self.0.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn masks_addresses() {
+        assert_eq!(super::mask_address("alice@example.org"), "a•••@example.org");
+        assert_eq!(super::mask_address("nope"), "•••");
     }
 }
