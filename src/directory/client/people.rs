@@ -88,6 +88,16 @@ fn is_disabled(e: &SearchEntry, m: &Mapping) -> bool {
     if attr.is_empty() {
         return false;
     }
+    if m.disabled_bits != 0 {
+        // A number of flags (AD's userAccountControl): disabled when one of the bits is set.
+        return text_values(e, attr).is_some_and(|values| {
+            values.iter().any(|v| {
+                v.trim()
+                    .parse::<i64>()
+                    .is_ok_and(|n| (n as u64) & u64::from(m.disabled_bits) != 0)
+            })
+        });
+    }
     let wanted = m.disabled_value.trim();
     if let Some(values) = text_values(e, attr) {
         if wanted.is_empty() {
@@ -269,6 +279,24 @@ mod tests {
         // No username or no stable id: not a person.
         assert!(person_from(&entry("uid=a", &[("entryUUID", &["1"])]), &m, None).is_none());
         assert!(person_from(&entry("uid=a", &[("uid", &["a"])]), &m, None).is_none());
+    }
+
+    #[test]
+    fn disabled_by_a_bit_of_user_account_control() {
+        let m = Mapping::active_directory();
+        let person = |uac: &str| {
+            let mut e = entry(
+                "CN=a,DC=x",
+                &[("sAMAccountName", &["a"]), ("userAccountControl", &[uac])],
+            );
+            e.bin_attrs.insert("objectGUID".into(), vec![vec![1; 16]]);
+            person_from(&e, &m, None).unwrap()
+        };
+        assert!(!person("512").disabled);
+        assert!(person("514").disabled);
+        // Locked out (16) or "password never expires" (65536) is not disabled.
+        assert!(!person("66064").disabled);
+        assert!(!person("not a number").disabled);
     }
 
     #[test]

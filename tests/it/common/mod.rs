@@ -6,6 +6,7 @@ pub mod api;
 pub mod browser;
 pub mod ldap;
 pub mod logs;
+pub mod samba;
 pub mod smtp;
 pub mod world;
 
