@@ -684,3 +684,140 @@ async fn active_directory_passwords_need_an_encrypted_connection() {
         .unwrap_err();
     assert_eq!(wrong, latchkey::directory::DirectoryError::WrongPassword);
 }
+
+/// The faces stay thin: the command line and the console's Directory page choose the type and
+/// the service fills in its presets; the check and a sync then work against the domain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_and_the_console_connect_an_active_directory() {
+    use crate::cli::{json, latchkey, latchkey_stdin};
+    common::logs::init();
+    let ou = TestOu::new().await;
+    ou.add_person("alice", ALICE_PASSWORD).await;
+    ou.add_person("bob", BOB_PASSWORD).await;
+
+    let db = common::TestDb::new(Backend::Sqlite).await;
+    latchkey(&db, &["migrate"]).ok();
+    latchkey(&db, &["tenant", "create", "acme"]).ok();
+    let ca = db.dir.path().join("dc-ca.pem");
+    std::fs::write(&ca, ou.dc().ca_pem()).unwrap();
+    let set = json(
+        &latchkey_stdin(
+            &db,
+            &[
+                "directory",
+                "set",
+                "--tenant",
+                "acme",
+                "--kind",
+                "active_directory",
+                "--url",
+                samba::URL,
+                "--ca-file",
+                ca.to_str().unwrap(),
+                "--bind-dn",
+                samba::SERVICE_DN,
+                "--bind-password-stdin",
+                "--base-dn",
+                &ou.dn,
+                "--unlock-on-reset",
+                "true",
+                "--json",
+            ],
+            samba::SERVICE_PASSWORD,
+        )
+        .ok(),
+    );
+    assert_eq!(set["kind"], "active_directory", "{set}");
+    assert_eq!(set["mapping"]["username"], "sAMAccountName", "{set}");
+    assert_eq!(set["unlock_on_reset"], true, "{set}");
+    let check = latchkey(
+        &db,
+        &[
+            "directory",
+            "check",
+            "--tenant",
+            "acme",
+            "--lookup",
+            &ou.upn("alice"),
+        ],
+    )
+    .ok();
+    for words in [
+        "Active Directory domain controller",
+        "at least 10 characters",
+        &ou.mail("alice"),
+    ] {
+        assert!(check.contains(words), "{words}: {check}");
+    }
+    let synced = json(&latchkey(&db, &["directory", "sync", "--tenant", "acme", "--json"]).ok());
+    assert_eq!(synced["added"], 2, "{synced}");
+
+    // The console: a system administrator picks the type and leaves the attributes as shown.
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let tenant = app.default_tenant().await;
+    app.user_with(&tenant, "root", common::GOOD_PASSWORD, Role::SystemAdmin)
+        .await;
+    let mut b = app.browser();
+    assert_eq!(
+        b.login("default", "root", common::GOOD_PASSWORD)
+            .await
+            .status,
+        303
+    );
+    let page = b.get("/t/default/admin/directory").await;
+    assert!(
+        page.body.contains("Active Directory (or Samba AD)"),
+        "{}",
+        page.body
+    );
+    let d = DirectorySettings::default();
+    let m = &d.mapping;
+    let ca_pem = ou.dc().ca_pem();
+    let saved = b
+        .post(
+            "/t/default/admin/directory",
+            &[
+                ("kind", "active_directory"),
+                ("url", samba::URL),
+                ("security", "starttls"),
+                ("extra_ca_pem", ca_pem.as_str()),
+                ("bind_dn", samba::SERVICE_DN),
+                ("bind_password", samba::SERVICE_PASSWORD),
+                ("base_dn", ou.dn.as_str()),
+                ("user_filter", d.user_filter.as_str()),
+                ("attr_username", m.username.as_str()),
+                ("attr_email", m.email.as_str()),
+                ("attr_reset_email", ""),
+                ("attr_display_name", m.display_name.as_str()),
+                ("attr_stable_id", m.stable_id.as_str()),
+                ("attr_disabled", m.disabled.as_str()),
+                ("attr_disabled_value", m.disabled_value.as_str()),
+                ("attr_disabled_bits", "0"),
+                ("attr_sign_in_also", ""),
+                ("admin_group_dn", ""),
+                ("sync_interval_mins", "60"),
+                ("page_size", "500"),
+                ("connect_timeout_secs", "5"),
+                ("timeout_secs", "15"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let stored = app.core.directory_settings(&tenant).await.unwrap().unwrap();
+    assert_eq!(stored.kind, DirectoryKind::ActiveDirectory);
+    assert_eq!(
+        stored.user_filter,
+        "(&(objectCategory=person)(objectClass=user))"
+    );
+    assert_eq!(stored.mapping.username, "sAMAccountName");
+    assert_eq!(stored.mapping.sign_in_also, "userPrincipalName");
+    let shown = b.get("/t/default/admin/directory").await;
+    assert!(
+        shown.body.contains("value=\"active_directory\" selected"),
+        "{}",
+        shown.body
+    );
+    let ok = b.login("default", &ou.upn("bob"), BOB_PASSWORD).await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+}
