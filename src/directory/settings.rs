@@ -354,3 +354,84 @@ mod settings_rules {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_stored_before_the_type_existed_are_openldap() {
+        let old = r#"{"url":"ldap://h","security":"starttls","extra_ca_pem":"","bind_dn":"cn=s",
+            "base_dn":"dc=x","user_filter":"(objectClass=inetOrgPerson)",
+            "mapping":{"username":"uid","email":"mail","reset_email":"","display_name":"cn",
+            "stable_id":"entryUUID","disabled":"pwdAccountLockedTime","disabled_value":"000001010000Z"},
+            "admin_group_dn":"","sync_interval_mins":60,"connect_timeout_secs":5,"timeout_secs":15,
+            "page_size":500}"#;
+        let s: DirectorySettings = serde_json::from_str(old).unwrap();
+        assert_eq!(s.kind, DirectoryKind::OpenLdap);
+        assert!(!s.unlock_on_reset);
+        assert_eq!(
+            (s.mapping.disabled_bits, s.mapping.sign_in_also.as_str()),
+            (0, "")
+        );
+        let json =
+            serde_json::to_string(&DirectorySettings::preset(DirectoryKind::ActiveDirectory))
+                .unwrap();
+        assert!(json.contains(r#""kind":"active_directory""#), "{json}");
+    }
+
+    #[test]
+    fn choosing_a_type_fills_in_what_was_left_as_the_other_types() {
+        let mut typed = DirectorySettings {
+            kind: DirectoryKind::ActiveDirectory,
+            ..DirectorySettings::default()
+        };
+        typed.mapping.email = "proxyAddresses".into();
+        let s = typed.with_kind_presets(DirectoryKind::OpenLdap);
+        assert_eq!(s.user_filter, AD_USER_FILTER);
+        assert_eq!(s.mapping.username, "sAMAccountName");
+        assert_eq!(s.mapping.stable_id, "objectGUID");
+        assert_eq!(
+            (
+                s.mapping.disabled.as_str(),
+                s.mapping.disabled_value.as_str(),
+                s.mapping.disabled_bits
+            ),
+            ("userAccountControl", "", AD_ACCOUNTDISABLE)
+        );
+        assert_eq!(s.mapping.email, "proxyAddresses", "a chosen value stays");
+        // Same type as stored: nothing is filled in (an emptied field stays empty).
+        let mut kept = s.clone();
+        kept.mapping.sign_in_also.clear();
+        assert_eq!(
+            kept.clone()
+                .with_kind_presets(DirectoryKind::ActiveDirectory),
+            kept
+        );
+        // And back.
+        let back = DirectorySettings {
+            kind: DirectoryKind::OpenLdap,
+            ..s
+        }
+        .with_kind_presets(DirectoryKind::ActiveDirectory);
+        assert_eq!(back.mapping.username, "uid");
+        assert_eq!(back.mapping.disabled_value, "000001010000Z");
+    }
+
+    #[test]
+    fn active_directory_pages_at_most_1000() {
+        let s = DirectorySettings {
+            url: "ldap://dc".into(),
+            base_dn: "DC=x".into(),
+            page_size: 1001,
+            ..DirectorySettings::preset(DirectoryKind::ActiveDirectory)
+        };
+        assert!(s.validate().unwrap_err().0.contains("1000"));
+        assert!(DirectorySettings {
+            page_size: 1000,
+            ..s
+        }
+        .validate()
+        .is_ok());
+    }
+}
