@@ -103,7 +103,12 @@ fn failure(e: &DirectoryError, dir: &ResolvedDirectory, step: &str) -> (String, 
     let s = &dir.settings;
     match e {
         DirectoryError::ServiceBind { code, text } | DirectoryError::Ldap { code, text } => {
-            (reply_of(*code, text), code_hint(*code, dir, step))
+            let hint = if s.is_active_directory() {
+                ad::hint(*code, text, dir, step).or_else(|| code_hint(*code, dir, step))
+            } else {
+                code_hint(*code, dir, step)
+            };
+            (reply_of(*code, text), hint)
         }
         DirectoryError::Tls(m) => (m.clone(), Some(tls_hint(m, dir))),
         DirectoryError::Unreachable(m) => (

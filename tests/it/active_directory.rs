@@ -661,6 +661,29 @@ async fn active_directory_passwords_need_an_encrypted_connection() {
             .is_some_and(|h| h.contains("encrypted connection")),
         "{report:#?}"
     );
+    // A service account locked out in the domain: the check reads the bind's sub-code.
+    ou.add_person("ivy", OTHER_PASSWORD).await;
+    ou.lock_out("ivy").await;
+    let mut settings = ou.settings();
+    settings.bind_dn = ou.dn_of("ivy");
+    let locked = latchkey::directory::check::run(
+        &latchkey::directory::ResolvedDirectory {
+            settings,
+            bind_password: Some(SecretString::from(OTHER_PASSWORD.to_owned())),
+        },
+        None,
+        false,
+    )
+    .await;
+    let failed = locked.steps.iter().find(|s| !s.ok).unwrap();
+    assert_eq!(failed.label, "Bind as service account");
+    assert!(
+        failed
+            .hint
+            .as_deref()
+            .is_some_and(|h| h.contains("is locked out")),
+        "{locked:#?}"
+    );
     // Over LDAPS all works, the person's own change included.
     let mut settings = ou.settings();
     settings.url = samba::LDAPS_URL.into();

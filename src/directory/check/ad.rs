@@ -130,6 +130,25 @@ pub(super) async fn policy(conn: &mut Conn, dir: &ResolvedDirectory) -> Outcome<
     }
 }
 
+/// Active Directory's own hint for a result, where it says more than the generic one: the
+/// service account's bind sub-code, rights named as Active Directory names them.
+pub(super) fn hint(code: u32, text: &str, dir: &ResolvedDirectory, step: &str) -> Option<String> {
+    let bind_dn = dir.settings.bind_dn.trim();
+    Some(match (code, step) {
+        (49, "bind") => match ad::bind_subcode(text) {
+            Some(0x775) => format!("The service account `{bind_dn}` is locked out after wrong passwords: wait for the domain's lockout duration or unlock it, and check the password stored here."),
+            Some(0x532 | 0x773) => format!("The service account's password has expired or must be changed: set a new one for `{bind_dn}` (and here), or mark it \"password never expires\"."),
+            Some(0x533 | 0x701) => format!("The service account `{bind_dn}` is disabled or expired in the domain: enable it."),
+            Some(0x530 | 0x531) => format!("The service account `{bind_dn}` may not sign in at this time or from this machine (logon hours, workstations)."),
+            _ => format!("Wrong bind DN or password: give the service account as its full DN (`CN=…,OU=…,DC=…`) or as user@domain (now `{bind_dn}`), and check its password."),
+        },
+        (8 | 13, _) => "Active Directory accepts simple binds and new passwords only over an encrypted connection: use security starttls (port 389) or ldaps (port 636).".into(),
+        (50, _) => format!("The service account `{bind_dn}` lacks the rights for this: it needs read access to the people's OU and, to change passwords, the Reset Password right (Delegate Control…)."),
+        (4 | 11, "find") => "Active Directory stops unpaged searches at 1000 entries and pages at most 1000 per page: keep the page size at 1000 or less.".into(),
+        _ => return None,
+    })
+}
+
 /// Hints every Active Directory check gives, whatever passed.
 pub(super) fn encryption_hint(dir: &ResolvedDirectory) -> Option<String> {
     (dir.settings.security == Security::None).then(|| {
@@ -149,6 +168,13 @@ pub(super) async fn may_write(
     target: Option<String>,
 ) -> Outcome<Option<String>> {
     let bind_dn = dir.settings.bind_dn.trim();
+    if let Some(h) = encryption_hint(dir) {
+        // Without encryption the domain refuses any unicodePwd write: the probe would say nothing.
+        return Err((
+            "not checked: unicodePwd can only be written over an encrypted connection".into(),
+            Some(h),
+        ));
+    }
     let Some(dn) = target else {
         return Ok((
             None,
