@@ -73,7 +73,27 @@ pub(crate) fn binary_id_text(b: &[u8]) -> String {
     }
 }
 
+/// Attributes that hold a GUID in binary (16 bytes), whatever bytes it has.
+fn is_binary_guid(attr: &str) -> bool {
+    ["objectGUID", "mS-DS-ConsistencyGuid"]
+        .iter()
+        .any(|a| a.eq_ignore_ascii_case(attr.trim()))
+}
+
 fn stable_id(e: &SearchEntry, attr: &str) -> Option<String> {
+    if is_binary_guid(attr) {
+        // ldap3 hands a value over as text when its bytes happen to be valid UTF-8 (one GUID in
+        // tens of thousands): the same bytes either way, so the same canonical form.
+        let text = text_values(e, attr)
+            .into_iter()
+            .flatten()
+            .map(|v| v.as_bytes().to_vec());
+        let binary = binary_values(e, attr).into_iter().flatten().cloned();
+        return text
+            .chain(binary)
+            .find(|v| !v.is_empty())
+            .map(|v| binary_id_text(&v));
+    }
     if let Some(t) = first_text(e, attr) {
         return Some(t);
     }
@@ -226,6 +246,20 @@ mod tests {
         let p = person_from(&e, &m, None).unwrap();
         assert_eq!(p.stable_id, "ffffffff-ffff-ffff-ffff-ffffffffffff");
         assert_eq!(p.display_name, "a");
+    }
+
+    #[test]
+    fn a_guid_that_happens_to_be_text_is_still_a_guid() {
+        // 16 ASCII bytes: ldap3 returns them as a text value.
+        let e = entry(
+            "CN=a,DC=x",
+            &[
+                ("sAMAccountName", &["a"]),
+                ("objectGUID", &["ABCDEFGHIJKLMNOP"]),
+            ],
+        );
+        let p = person_from(&e, &Mapping::active_directory(), None).unwrap();
+        assert_eq!(p.stable_id, "44434241-4645-4847-494a-4b4c4d4e4f50");
     }
 
     #[test]
