@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs Latchkey's whole test suite on a fresh Debian machine: installs what is missing
-# (C compiler, PostgreSQL, Chromium and ChromeDriver, OpenLDAP), makes sure PostgreSQL answers, then checks
+# (C compiler, PostgreSQL, Chromium and ChromeDriver, OpenLDAP, Samba's AD DC), makes sure PostgreSQL answers, then checks
 # formatting and lints and runs every test, the headless-Chromium journeys included.
 #
 #   ./scripts/test.sh
@@ -44,6 +44,26 @@ fi
 if [ ! -x /usr/sbin/slapd ] || ! command -v ldapwhoami >/dev/null; then
   say "installing OpenLDAP (slapd, ldap-utils) for the directory tests"
   apt_install slapd ldap-utils
+fi
+
+# The Active Directory tests (tests/it/active_directory.rs) provision Samba's AD DC once per test
+# process in a temporary directory and run it in the foreground on 127.0.0.1:389/636
+# (tests/it/common/samba.rs); Samba has no setting for other LDAP ports, so nothing else may
+# listen there. The packages' own services are not needed: with no systemd (containers) they
+# don't start; elsewhere they are stopped and disabled here, so they can't take the ports.
+if [ ! -x /usr/sbin/samba ] || ! command -v samba-tool >/dev/null; then
+  say "installing Samba's AD DC (samba, samba-ad-dc) for the Active Directory tests"
+  apt_install samba samba-ad-dc
+  if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+    for unit in samba-ad-dc smbd nmbd winbind; do
+      as_root systemctl disable --now "$unit" >/dev/null 2>&1 || true
+    done
+  fi
+fi
+# A DC left by an interrupted run stops by itself (its standard input closes with the test
+# process); one still holding the ports means another test run is going on.
+if command -v ss >/dev/null && ss -ltn 2>/dev/null | grep -qE '127\.0\.0\.1:(389|636)\b|\*:(389|636)\b|0\.0\.0\.0:(389|636)\b'; then
+  echo "warning: something listens on port 389 or 636; the Active Directory tests need them (another test run?)" >&2
 fi
 
 # --- PostgreSQL ---------------------------------------------------------------------------------

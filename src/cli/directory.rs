@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 
 use super::input::{password_if, read_ca_file};
 use super::output::{Out, Text};
-use crate::directory::{DirectorySettings, Security};
+use crate::directory::{DirectoryKind, DirectorySettings, Security};
 use crate::service::directory::{DirectoryInput, SyncReport};
 use crate::service::{Actor, Core};
 
@@ -56,6 +56,11 @@ pub(super) enum DirectoryCommand {
 
 #[derive(Args, Default)]
 pub(super) struct DirectoryArgs {
+    /// openldap (default) or active_directory. Choosing a type fills in its usual attributes
+    /// and filter where the other type's are still set (Active Directory: sAMAccountName,
+    /// also userPrincipalName, objectGUID, userAccountControl bit 2).
+    #[arg(long, value_name = "TYPE")]
+    kind: Option<String>,
     /// ldap://host:389 (with --security starttls or none) or ldaps://host:636.
     #[arg(long)]
     url: Option<String>,
@@ -101,6 +106,18 @@ pub(super) struct DirectoryArgs {
     /// ppolicy's permanent lock; "" = any value).
     #[arg(long, value_name = "VALUE")]
     disabled_value: Option<String>,
+    /// When not 0, the disabled attribute is a number and these bits mark a disabled person
+    /// (Active Directory: 2, ACCOUNTDISABLE of userAccountControl).
+    #[arg(long, value_name = "BITS")]
+    disabled_bits: Option<u32>,
+    /// One more attribute people may sign in with (Active Directory: userPrincipalName); ""
+    /// for none.
+    #[arg(long, value_name = "ATTR")]
+    sign_in_also_attr: Option<String>,
+    /// Active Directory: whether a reset also unlocks an account locked by wrong passwords
+    /// (lockoutTime = 0).
+    #[arg(long, value_name = "true|false")]
+    unlock_on_reset: Option<bool>,
     /// Members of this group are the tenant's administrators; "" = roles kept in Latchkey.
     #[arg(long, value_name = "DN")]
     admin_group: Option<String>,
@@ -125,6 +142,11 @@ impl DirectoryArgs {
                 *field = v.trim().to_owned();
             }
         };
+        if let Some(k) = self.kind {
+            s.kind = DirectoryKind::parse(&k).ok_or_else(|| {
+                anyhow::anyhow!("--kind `{k}` is not openldap or active_directory")
+            })?;
+        }
         set(&mut s.url, self.url);
         if let Some(v) = self.security {
             s.security = match v.trim().to_ascii_lowercase().as_str() {
@@ -149,6 +171,13 @@ impl DirectoryArgs {
         set(&mut s.mapping.stable_id, self.stable_id_attr);
         set(&mut s.mapping.disabled, self.disabled_attr);
         set(&mut s.mapping.disabled_value, self.disabled_value);
+        set(&mut s.mapping.sign_in_also, self.sign_in_also_attr);
+        if let Some(v) = self.disabled_bits {
+            s.mapping.disabled_bits = v;
+        }
+        if let Some(v) = self.unlock_on_reset {
+            s.unlock_on_reset = v;
+        }
         set(&mut s.admin_group_dn, self.admin_group);
         if let Some(v) = self.sync_interval {
             s.sync_interval_mins = v;
@@ -186,6 +215,7 @@ fn write_settings(w: &mut Text, s: &DirectorySettings) -> fmt::Result {
             v.to_owned()
         }
     };
+    writeln!(w, "type:           {}", s.kind.as_str())?;
     writeln!(w, "url:            {}", s.url)?;
     writeln!(w, "security:       {}", security_name(s.security))?;
     writeln!(
@@ -221,10 +251,23 @@ fn write_settings(w: &mut Text, s: &DirectorySettings) -> fmt::Result {
         "disabled when:  {}",
         match (m.disabled.trim(), m.disabled_value.trim()) {
             ("", _) => "never (no attribute)".to_owned(),
+            (a, _) if m.disabled_bits != 0 => format!("{a} has bits {} set", m.disabled_bits),
             (a, "") => format!("{a} is present"),
             (a, v) => format!("{a} = {v}"),
         }
     )?;
+    writeln!(w, "also sign in:   {}", or_none(&m.sign_in_also))?;
+    if s.is_active_directory() {
+        writeln!(
+            w,
+            "unlock:         {}",
+            if s.unlock_on_reset {
+                "a reset also unlocks a locked-out account"
+            } else {
+                "a reset leaves a lockout as it is"
+            }
+        )?;
+    }
     writeln!(w, "admin group:    {}", or_none(&s.admin_group_dn))?;
     writeln!(
         w,

@@ -14,6 +14,9 @@ use super::client::{
     result_name, server_text, Conn, DirectoryError, Person,
 };
 use super::settings::{ResolvedDirectory, Security};
+use super::DomainPolicy;
+
+mod ad;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckStep {
@@ -34,6 +37,8 @@ pub struct CheckReport {
     pub people: Option<usize>,
     /// The looked-up person with their mapped attributes (when one was asked for and found).
     pub person: Option<Person>,
+    /// Active Directory: the domain's password policy (when it was read).
+    pub domain_policy: Option<DomainPolicy>,
 }
 
 /// The Password Modify extended operation (RFC 3062) in the rootDSE's `supportedExtension`.
@@ -98,7 +103,12 @@ fn failure(e: &DirectoryError, dir: &ResolvedDirectory, step: &str) -> (String, 
     let s = &dir.settings;
     match e {
         DirectoryError::ServiceBind { code, text } | DirectoryError::Ldap { code, text } => {
-            (reply_of(*code, text), code_hint(*code, dir, step))
+            let hint = if s.is_active_directory() {
+                ad::hint(*code, text, dir, step).or_else(|| code_hint(*code, dir, step))
+            } else {
+                code_hint(*code, dir, step)
+            };
+            (reply_of(*code, text), hint)
         }
         DirectoryError::Tls(m) => (m.clone(), Some(tls_hint(m, dir))),
         DirectoryError::Unreachable(m) => (
@@ -188,16 +198,19 @@ pub async fn run(dir: &ResolvedDirectory, lookup: Option<&str>, verify_write: bo
         dir,
         steps: Vec::new(),
     };
-    let mut people_count = None;
-    let mut person = None;
+    let mut found = Found::default();
     let outcome = steps(
         &mut run,
         lookup.map(str::trim).filter(|l| !l.is_empty()),
         verify_write,
-        &mut people_count,
-        &mut person,
+        &mut found,
     )
     .await;
+    let Found {
+        people: people_count,
+        person,
+        policy,
+    } = found;
     let ok = outcome.is_some() && run.steps.iter().all(|s| s.ok);
     let summary = match run.steps.iter().find(|s| !s.ok) {
         Some(failed) => format!("Failed at \"{}\": {}", failed.label, failed.reply),
@@ -216,7 +229,11 @@ pub async fn run(dir: &ResolvedDirectory, lookup: Option<&str>, verify_write: bo
                 s.push_str(&format!(" {} was found.", p.username));
             }
             if verify_write {
-                s.push_str(" See \"May change passwords\" for what was verified.");
+                s.push_str(if dir.settings.is_active_directory() {
+                    " See \"May reset passwords\" for what was verified."
+                } else {
+                    " See \"May change passwords\" for what was verified."
+                });
             } else {
                 s.push_str(" Whether the service account may change passwords was not checked.");
             }
@@ -229,7 +246,16 @@ pub async fn run(dir: &ResolvedDirectory, lookup: Option<&str>, verify_write: bo
         summary,
         people: people_count,
         person,
+        domain_policy: policy,
     }
+}
+
+/// What the steps found on the way.
+#[derive(Default)]
+struct Found {
+    people: Option<usize>,
+    person: Option<Person>,
+    policy: Option<DomainPolicy>,
 }
 
 /// The steps; `None` at the first failure (already recorded).
@@ -237,8 +263,7 @@ async fn steps(
     run: &mut Run<'_>,
     lookup: Option<&str>,
     verify_write: bool,
-    people_count: &mut Option<usize>,
-    found: &mut Option<Person>,
+    found: &mut Found,
 ) -> Option<()> {
     let dir = run.dir;
     let s = &dir.settings;
@@ -299,7 +324,7 @@ async fn steps(
         run.note("Use starttls or ldaps unless the directory is on this machine.".into());
     }
 
-    let result = after_connect(run, &mut conn, lookup, verify_write, people_count, found).await;
+    let result = after_connect(run, &mut conn, lookup, verify_write, found).await;
     conn.close().await;
     result
 }
@@ -309,11 +334,11 @@ async fn after_connect(
     conn: &mut Conn,
     lookup: Option<&str>,
     verify_write: bool,
-    people_count: &mut Option<usize>,
-    found: &mut Option<Person>,
+    found: &mut Found,
 ) -> Option<()> {
     let dir = run.dir;
     let s = &dir.settings;
+    let people_count = &mut found.people;
 
     run.step("Bind as service account", async {
         conn.bind_service(dir)
@@ -322,6 +347,19 @@ async fn after_connect(
         Ok(((), format!("bound as {}", s.bind_dn.trim())))
     })
     .await?;
+
+    if s.is_active_directory() {
+        run.step("Directory type", ad::recognise(conn, dir)).await?;
+        if let Some(h) = ad::encryption_hint(dir) {
+            run.note(h);
+        }
+        found.policy = Some(
+            run.step("Domain password policy", ad::policy(conn, dir))
+                .await?,
+        );
+    } else if ad::root_dse(conn).await.is_ok_and(|r| r.is_ad) {
+        run.note("This server is Active Directory: choose the directory type Active Directory (its attributes, nested groups and password writes differ).".into());
+    }
 
     run.step("Read base DN", async {
         let res = conn
@@ -390,6 +428,18 @@ async fn after_connect(
             run.step("Read admin group", async {
                 let group = s.admin_group_dn.trim();
                 match read_group(conn, group).await {
+                    Ok(Some(_)) if s.is_active_directory() => {
+                        let members = super::client::ad::nested_members(conn, dir, group)
+                            .await
+                            .map_err(|e| failure(&e, dir, "group"))?;
+                        let n = members.len();
+                        Ok((
+                            members,
+                            format!(
+                                "{group} has {n} members under the base DN, nested groups included"
+                            ),
+                        ))
+                    }
                     Ok(Some(members)) => {
                         let n = members.len();
                         Ok((
@@ -434,13 +484,22 @@ async fn after_connect(
                 }
             })
             .await?;
-        *found = Some(person);
+        found.person = Some(person);
     }
 
     if verify_write {
-        let target = found.as_ref().map(|p| p.dn.clone()).or(first_dn);
-        run.step("May change passwords", may_write(conn, dir, target))
-            .await?;
+        let target = found.person.as_ref().map(|p| p.dn.clone()).or(first_dn);
+        if s.is_active_directory() {
+            if let Some(hint) = run
+                .step("May reset passwords", ad::may_write(conn, dir, target))
+                .await?
+            {
+                run.note(hint);
+            }
+        } else {
+            run.step("May change passwords", may_write(conn, dir, target))
+                .await?;
+        }
     }
     Some(())
 }

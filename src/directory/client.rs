@@ -5,6 +5,7 @@
 //! The connection (TLS, timeouts, error mapping) is in `conn.rs`, the password policy control in
 //! `ppolicy.rs`, the attribute mapping in `people.rs`.
 
+pub(crate) mod ad;
 mod conn;
 pub(crate) mod people;
 mod ppolicy;
@@ -22,6 +23,7 @@ use serde::Serialize;
 use self::conn::result_error;
 use super::settings::ResolvedDirectory;
 
+pub use self::ad::DomainPolicy;
 pub(crate) use self::conn::{checked_url, host_port, op_error, result_name, server_text, Conn};
 
 /// One person as the directory describes them, mapped by the tenant's [`super::Mapping`].
@@ -50,6 +52,12 @@ pub enum PasswordRefusal {
     TooYoung,
     /// Anything else the server said (its diagnostic text).
     Other(String),
+    /// Active Directory's refusal (`0000052D`): the reason when the server named it (else
+    /// `Other("")`), and the domain's policy when it could be read.
+    Domain {
+        reason: Box<PasswordRefusal>,
+        policy: Option<DomainPolicy>,
+    },
 }
 
 impl std::fmt::Display for PasswordRefusal {
@@ -69,6 +77,18 @@ impl std::fmt::Display for PasswordRefusal {
                 "the password was changed too recently; the directory's policy allows the next change later",
             ),
             PasswordRefusal::Other(text) => write!(f, "the directory said: {text}"),
+            PasswordRefusal::Domain { reason, policy } => {
+                match reason.as_ref() {
+                    PasswordRefusal::Other(t) if t.is_empty() => {
+                        f.write_str("it does not meet the domain's password policy")?
+                    }
+                    r => write!(f, "{r}")?,
+                }
+                if let Some(p) = policy {
+                    write!(f, " (the domain's policy: {})", p.rules())?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -119,8 +139,13 @@ pub enum BindOutcome {
     Invalid,
     /// The password was right but has expired or must be changed (ppolicy).
     MustChange,
-    /// The account is locked (ppolicy `pwdAccountLockedTime`).
+    /// The account is locked (ppolicy `pwdAccountLockedTime`; AD after wrong passwords).
     Locked,
+    /// Disabled in the directory (AD `data 533`).
+    Disabled,
+    /// Not allowed now (AD: account expired `701`, not at this time `530`, not from this
+    /// workstation `531`).
+    Restricted,
 }
 
 /// A tenant's directory.
@@ -143,8 +168,12 @@ pub(crate) fn valid_attribute(a: &str) -> bool {
 fn identifier_filter(dir: &ResolvedDirectory, identifier: &str) -> String {
     let s = &dir.settings;
     let v = ldap_escape(identifier);
+    let also = match s.mapping.sign_in_also.trim() {
+        "" => String::new(),
+        a => format!("({a}={v})"),
+    };
     format!(
-        "(&{}(|({}={v})({}={v})))",
+        "(&{}(|({}={v})({}={v}){also}))",
         s.user_filter.trim(),
         s.mapping.username.trim(),
         s.mapping.email.trim()
@@ -162,6 +191,7 @@ pub(crate) fn check_settings(dir: &ResolvedDirectory) -> Result<(), DirectoryErr
         ("display name attribute", &m.display_name, true),
         ("reset address attribute", &m.reset_email, false),
         ("disabled attribute", &m.disabled, false),
+        ("sign-in attribute", &m.sign_in_also, false),
     ] {
         if (needed || !v.trim().is_empty()) && !valid_attribute(v) {
             return Err(DirectoryError::Config(format!(
@@ -251,6 +281,10 @@ impl Directory {
         let group = self.resolved.settings.admin_group_dn.trim();
         if group.is_empty() {
             return Ok(None);
+        }
+        if self.resolved.settings.is_active_directory() {
+            // Nested groups count: the domain resolves membership through them.
+            return Ok(Some(ad::nested_members(conn, &self.resolved, group).await?));
         }
         Ok(Some(read_group(conn, group).await?.unwrap_or_default()))
     }
@@ -348,6 +382,15 @@ impl Directory {
         if password.expose_secret().is_empty() || dn.trim().is_empty() {
             return Ok(BindOutcome::Invalid);
         }
+        if self.resolved.settings.is_active_directory() {
+            return self
+                .on_connection(self.single_op_budget(), async |conn: &mut Conn| {
+                    Ok(ad::bind_person(conn, dn, password)
+                        .await?
+                        .unwrap_or(BindOutcome::Ok))
+                })
+                .await;
+        }
         self.on_connection(self.single_op_budget(), async |conn: &mut Conn| {
             let res = conn
                 .op()
@@ -384,6 +427,16 @@ impl Directory {
             return Err(DirectoryError::Refused(PasswordRefusal::Other(
                 "the new password is empty".into(),
             )));
+        }
+        if self.resolved.settings.is_active_directory() {
+            ad::require_encryption(&self.resolved)?;
+            let unlock = self.resolved.settings.unlock_on_reset;
+            return self
+                .on_connection(self.single_op_budget(), async |conn: &mut Conn| {
+                    conn.bind_service(&self.resolved).await?;
+                    ad::reset_password(conn, dn, new, must_change, unlock).await
+                })
+                .await;
         }
         self.on_connection(self.single_op_budget(), async |conn: &mut Conn| {
             conn.bind_service(&self.resolved).await?;
@@ -440,6 +493,28 @@ impl Directory {
             return Err(DirectoryError::Refused(PasswordRefusal::Other(
                 "the new password is empty".into(),
             )));
+        }
+        if self.resolved.settings.is_active_directory() {
+            ad::require_encryption(&self.resolved)?;
+            return self
+                .on_connection(self.single_op_budget(), async |conn: &mut Conn| {
+                    match ad::bind_person(conn, dn, old).await? {
+                        None => {}
+                        // Expired or "must change": the person can't bind, but may still
+                        // change it. The change is made on the service account's connection;
+                        // the domain checks the old password itself (delete of the old value).
+                        Some(BindOutcome::MustChange) => conn.bind_service(&self.resolved).await?,
+                        Some(BindOutcome::Locked) => {
+                            return Err(DirectoryError::Ldap {
+                                code: 49,
+                                text: "the account is locked".into(),
+                            })
+                        }
+                        Some(_) => return Err(DirectoryError::WrongPassword),
+                    }
+                    ad::change_password(conn, dn, old, new).await
+                })
+                .await;
         }
         self.on_connection(self.single_op_budget(), async |conn: &mut Conn| {
             let res = conn
@@ -564,17 +639,33 @@ pub(crate) async fn paged_search(
     conn: &mut Conn,
     dir: &ResolvedDirectory,
     attrs: Vec<String>,
+    each: impl FnMut(SearchEntry),
+) -> Result<(), DirectoryError> {
+    paged_search_with(conn, dir, dir.settings.user_filter.trim(), attrs, each).await
+}
+
+/// [`paged_search`] with another filter.
+pub(crate) async fn paged_search_with(
+    conn: &mut Conn,
+    dir: &ResolvedDirectory,
+    filter: &str,
+    attrs: Vec<String>,
     mut each: impl FnMut(SearchEntry),
 ) -> Result<(), DirectoryError> {
     let s = &dir.settings;
-    let page = s.page_size.clamp(1, 5000) as i32;
+    let most = if s.is_active_directory() {
+        super::settings::AD_MAX_PAGE_SIZE
+    } else {
+        5000
+    };
+    let page = s.page_size.clamp(1, most) as i32;
     let mut stream = conn
         .op()
         .streaming_search_with(
             PagedResults::new(page),
             s.base_dn.trim(),
             Scope::Subtree,
-            s.user_filter.trim(),
+            filter,
             attrs,
         )
         .await

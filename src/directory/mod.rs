@@ -8,5 +8,5 @@ pub mod client;
 pub mod settings;
 
 pub use check::{CheckReport, CheckStep};
-pub use client::{BindOutcome, Directory, DirectoryError, PasswordRefusal, Person};
-pub use settings::{DirectorySettings, Mapping, ResolvedDirectory, Security};
+pub use client::{BindOutcome, Directory, DirectoryError, DomainPolicy, PasswordRefusal, Person};
+pub use settings::{DirectoryKind, DirectorySettings, Mapping, ResolvedDirectory, Security};

@@ -21,6 +21,45 @@ pub enum Security {
     None,
 }
 
+/// What kind of directory it is: decides the presets (attributes, filter) and how passwords are
+/// written and bind failures read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum DirectoryKind {
+    /// OpenLDAP and other RFC directories: Password Modify (RFC 3062), the ppolicy control.
+    #[default]
+    #[serde(rename = "openldap")]
+    OpenLdap,
+    /// Microsoft Active Directory (and Samba's AD DC): `unicodePwd`, `userAccountControl`, the
+    /// bind error's `data` sub-code.
+    #[serde(rename = "active_directory")]
+    ActiveDirectory,
+}
+
+impl DirectoryKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DirectoryKind::OpenLdap => "openldap",
+            DirectoryKind::ActiveDirectory => "active_directory",
+        }
+    }
+
+    /// `openldap`, `active_directory` (also `ad`, `activedirectory`, `samba`).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s
+            .trim()
+            .to_ascii_lowercase()
+            .replace(['-', ' '], "_")
+            .as_str()
+        {
+            "openldap" | "ldap" => Some(DirectoryKind::OpenLdap),
+            "active_directory" | "activedirectory" | "ad" | "samba" => {
+                Some(DirectoryKind::ActiveDirectory)
+            }
+            _ => None,
+        }
+    }
+}
+
 /// Which directory attribute holds what.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -41,6 +80,13 @@ pub struct Mapping {
     /// When set, the person is disabled only when `disabled` holds this value (case-insensitive;
     /// default ppolicy's permanent lock `000001010000Z`); empty = any value.
     pub disabled_value: String,
+    /// When not 0, `disabled` holds a number and the person is disabled when any of these bits
+    /// is set (Active Directory: `userAccountControl` bit 2, ACCOUNTDISABLE); `disabled_value`
+    /// is then not used.
+    pub disabled_bits: u32,
+    /// One more attribute people may sign in with, besides the username and e-mail attributes
+    /// (Active Directory: `userPrincipalName`); empty = none.
+    pub sign_in_also: String,
 }
 
 impl Default for Mapping {
@@ -56,15 +102,46 @@ impl Default for Mapping {
             // password?" is how a locked-out person gets back in.
             disabled: "pwdAccountLockedTime".into(),
             disabled_value: "000001010000Z".into(),
+            disabled_bits: 0,
+            sign_in_also: String::new(),
         }
     }
 }
+
+impl Mapping {
+    /// Active Directory's attributes. Disabled is `userAccountControl`'s ACCOUNTDISABLE bit
+    /// only: a lockout after wrong passwords (`lockoutTime`) must not disable the person, as
+    /// anyone can cause one and "Forgot password?" is the way back in.
+    pub fn active_directory() -> Self {
+        Self {
+            username: "sAMAccountName".into(),
+            email: "mail".into(),
+            reset_email: String::new(),
+            display_name: "displayName".into(),
+            stable_id: "objectGUID".into(),
+            disabled: "userAccountControl".into(),
+            disabled_value: String::new(),
+            disabled_bits: AD_ACCOUNTDISABLE,
+            sign_in_also: "userPrincipalName".into(),
+        }
+    }
+}
+
+/// `userAccountControl`'s ACCOUNTDISABLE bit.
+pub const AD_ACCOUNTDISABLE: u32 = 0x2;
+/// Active Directory's people: users that are persons (computers are users too, but not persons).
+pub const AD_USER_FILTER: &str = "(&(objectCategory=person)(objectClass=user))";
+/// Active Directory answers at most this many entries per page (MaxPageSize).
+pub const AD_MAX_PAGE_SIZE: u32 = 1000;
 
 /// A tenant's directory connection as stored. The service password is a [`StoredSecret`]
 /// string (encrypted, or an `env:`/`file:` reference); never serialised in clear.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DirectorySettings {
+    /// OpenLDAP (default, so settings stored before there was a choice keep working) or
+    /// Active Directory.
+    pub kind: DirectoryKind,
     /// `ldap://host:port` or `ldaps://host:port`.
     pub url: String,
     pub security: Security,
@@ -88,11 +165,16 @@ pub struct DirectorySettings {
     pub timeout_secs: u64,
     /// Entries per page of a search (the server's size limit may be lower; paging goes past it).
     pub page_size: u32,
+    /// Active Directory: a reset by the service account ("Forgot password?", reset links,
+    /// temporary passwords) also unlocks an account locked by wrong passwords (`lockoutTime =
+    /// 0`). Off: the new password works once the domain's lockout duration has passed.
+    pub unlock_on_reset: bool,
 }
 
 impl Default for DirectorySettings {
     fn default() -> Self {
         Self {
+            kind: DirectoryKind::OpenLdap,
             url: String::new(),
             security: Security::Starttls,
             extra_ca_pem: String::new(),
@@ -106,11 +188,61 @@ impl Default for DirectorySettings {
             connect_timeout_secs: 5,
             timeout_secs: 15,
             page_size: 500,
+            unlock_on_reset: false,
         }
     }
 }
 
 impl DirectorySettings {
+    /// The defaults for a kind of directory (its attributes and people filter).
+    pub fn preset(kind: DirectoryKind) -> Self {
+        let base = Self::default();
+        match kind {
+            DirectoryKind::OpenLdap => base,
+            DirectoryKind::ActiveDirectory => Self {
+                kind,
+                user_filter: AD_USER_FILTER.into(),
+                mapping: Mapping::active_directory(),
+                ..base
+            },
+        }
+    }
+
+    /// Fills this kind's presets into the values that are still `from`'s presets (a form or a
+    /// configuration that named the kind but left the attributes as they were). Values someone
+    /// chose stay; nothing changes when `from` is this kind.
+    pub fn with_kind_presets(mut self, from: DirectoryKind) -> Self {
+        if from == self.kind {
+            return self;
+        }
+        let (old, new) = (Self::preset(from), Self::preset(self.kind));
+        fn take<T: PartialEq + Clone>(v: &mut T, old: &T, new: &T) {
+            if v == old {
+                *v = new.clone();
+            }
+        }
+        take(&mut self.user_filter, &old.user_filter, &new.user_filter);
+        let (m, o, n) = (&mut self.mapping, &old.mapping, &new.mapping);
+        take(&mut m.username, &o.username, &n.username);
+        take(&mut m.email, &o.email, &n.email);
+        take(&mut m.display_name, &o.display_name, &n.display_name);
+        take(&mut m.stable_id, &o.stable_id, &n.stable_id);
+        if m.disabled == o.disabled
+            && m.disabled_value == o.disabled_value
+            && m.disabled_bits == o.disabled_bits
+        {
+            m.disabled = n.disabled.clone();
+            m.disabled_value = n.disabled_value.clone();
+            m.disabled_bits = n.disabled_bits;
+        }
+        take(&mut m.sign_in_also, &o.sign_in_also, &n.sign_in_also);
+        self
+    }
+
+    pub fn is_active_directory(&self) -> bool {
+        self.kind == DirectoryKind::ActiveDirectory
+    }
+
     /// Checks the values an admin typed. Errors name the field.
     pub fn validate(&self) -> Result<(), InvalidInput> {
         settings_rules::validate(self)
@@ -196,6 +328,8 @@ mod settings_rules {
             &s.mapping.display_name,
             &s.mapping.stable_id,
             &s.mapping.disabled,
+            &s.mapping.disabled_value,
+            &s.mapping.sign_in_also,
         ] {
             if v.chars().any(char::is_control) {
                 return bad("settings must not contain line breaks or control characters");
@@ -207,6 +341,9 @@ mod settings_rules {
         if !(1..=5000).contains(&s.page_size) {
             return bad("page size: between 1 and 5000");
         }
+        if s.is_active_directory() && s.page_size > AD_MAX_PAGE_SIZE {
+            return bad("page size: Active Directory sends at most 1000 entries per page; choose 1000 or less");
+        }
         if !s.extra_ca_pem.trim().is_empty()
             && !s.extra_ca_pem.contains("-----BEGIN CERTIFICATE-----")
         {
@@ -215,5 +352,86 @@ mod settings_rules {
             );
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_stored_before_the_type_existed_are_openldap() {
+        let old = r#"{"url":"ldap://h","security":"starttls","extra_ca_pem":"","bind_dn":"cn=s",
+            "base_dn":"dc=x","user_filter":"(objectClass=inetOrgPerson)",
+            "mapping":{"username":"uid","email":"mail","reset_email":"","display_name":"cn",
+            "stable_id":"entryUUID","disabled":"pwdAccountLockedTime","disabled_value":"000001010000Z"},
+            "admin_group_dn":"","sync_interval_mins":60,"connect_timeout_secs":5,"timeout_secs":15,
+            "page_size":500}"#;
+        let s: DirectorySettings = serde_json::from_str(old).unwrap();
+        assert_eq!(s.kind, DirectoryKind::OpenLdap);
+        assert!(!s.unlock_on_reset);
+        assert_eq!(
+            (s.mapping.disabled_bits, s.mapping.sign_in_also.as_str()),
+            (0, "")
+        );
+        let json =
+            serde_json::to_string(&DirectorySettings::preset(DirectoryKind::ActiveDirectory))
+                .unwrap();
+        assert!(json.contains(r#""kind":"active_directory""#), "{json}");
+    }
+
+    #[test]
+    fn choosing_a_type_fills_in_what_was_left_as_the_other_types() {
+        let mut typed = DirectorySettings {
+            kind: DirectoryKind::ActiveDirectory,
+            ..DirectorySettings::default()
+        };
+        typed.mapping.email = "proxyAddresses".into();
+        let s = typed.with_kind_presets(DirectoryKind::OpenLdap);
+        assert_eq!(s.user_filter, AD_USER_FILTER);
+        assert_eq!(s.mapping.username, "sAMAccountName");
+        assert_eq!(s.mapping.stable_id, "objectGUID");
+        assert_eq!(
+            (
+                s.mapping.disabled.as_str(),
+                s.mapping.disabled_value.as_str(),
+                s.mapping.disabled_bits
+            ),
+            ("userAccountControl", "", AD_ACCOUNTDISABLE)
+        );
+        assert_eq!(s.mapping.email, "proxyAddresses", "a chosen value stays");
+        // Same type as stored: nothing is filled in (an emptied field stays empty).
+        let mut kept = s.clone();
+        kept.mapping.sign_in_also.clear();
+        assert_eq!(
+            kept.clone()
+                .with_kind_presets(DirectoryKind::ActiveDirectory),
+            kept
+        );
+        // And back.
+        let back = DirectorySettings {
+            kind: DirectoryKind::OpenLdap,
+            ..s
+        }
+        .with_kind_presets(DirectoryKind::ActiveDirectory);
+        assert_eq!(back.mapping.username, "uid");
+        assert_eq!(back.mapping.disabled_value, "000001010000Z");
+    }
+
+    #[test]
+    fn active_directory_pages_at_most_1000() {
+        let s = DirectorySettings {
+            url: "ldap://dc".into(),
+            base_dn: "DC=x".into(),
+            page_size: 1001,
+            ..DirectorySettings::preset(DirectoryKind::ActiveDirectory)
+        };
+        assert!(s.validate().unwrap_err().0.contains("1000"));
+        assert!(DirectorySettings {
+            page_size: 1000,
+            ..s
+        }
+        .validate()
+        .is_ok());
     }
 }

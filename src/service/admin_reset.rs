@@ -88,18 +88,25 @@ pub struct AdminReset {
     pub may_reset_system_admins: bool,
 }
 
-/// `xxxxx-xxxxx-xxxxx-xxxxx` from 31 unambiguous characters: about 99 bits.
+/// `xxxxx-xxxxx-xxxxx-xxxxx` from 31 unambiguous characters: about 99 bits. Always with a
+/// letter and a digit, so with the dashes it has three kinds of characters, as Active
+/// Directory's complexity rule wants (about one in 400 draws has no digit and is drawn again).
 fn temporary_password() -> SecretString {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
     let mut rng = OsRng;
-    let groups: Vec<String> = (0..4)
-        .map(|_| {
-            (0..5)
-                .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
-                .collect()
-        })
-        .collect();
-    SecretString::from(groups.join("-"))
+    loop {
+        let groups: Vec<String> = (0..4)
+            .map(|_| {
+                (0..5)
+                    .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+                    .collect()
+            })
+            .collect();
+        let p = groups.join("-");
+        if p.chars().any(|c| c.is_ascii_digit()) && p.chars().any(|c| c.is_ascii_lowercase()) {
+            return SecretString::from(p);
+        }
+    }
 }
 
 /// Turns an administrator's plain text into the HTML part: paragraphs and line breaks, with

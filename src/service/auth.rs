@@ -176,6 +176,8 @@ impl Core {
                 Some(_) if account_capped => "too_many_failures_for_account",
                 Some(a) if !a.is_active() => "account_disabled",
                 Some(_) if bound == Some(BindOutcome::Locked) => "locked_in_directory",
+                Some(_) if bound == Some(BindOutcome::Disabled) => "disabled_in_directory",
+                Some(_) if bound == Some(BindOutcome::Restricted) => "restricted_in_directory",
                 Some(a) if a.password_hash.is_none() && !a.in_directory() => "no_password",
                 Some(_) => "wrong_password",
             };

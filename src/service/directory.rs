@@ -127,7 +127,9 @@ impl Core {
             }
         }
         let stored = self.directory_settings(tenant).await?;
-        let mut next = input.settings.clone();
+        // A type chosen anew brings its attributes and filter where the old type's were kept.
+        let was = stored.as_ref().map(|s| s.kind).unwrap_or_default();
+        let mut next = input.settings.clone().with_kind_presets(was);
         next.bind_password = match (&input.new_bind_password, &stored) {
             (Some(pw), _) if !pw.expose_secret().is_empty() => {
                 Some(StoredSecret::from_input(pw, &self.master_key).to_stored())
@@ -158,7 +160,7 @@ impl Core {
             ip,
             outcome: "success",
             detail: serde_json::json!({
-                "url": next.url, "security": next.security, "base_dn": next.base_dn,
+                "kind": next.kind, "url": next.url, "security": next.security, "base_dn": next.base_dn,
                 "bind_dn": next.bind_dn,
                 "password_changed": input.new_bind_password.as_ref().is_some_and(|p| !p.expose_secret().is_empty()),
             }),
@@ -396,6 +398,18 @@ pub fn refusal_text(r: &PasswordRefusal) -> String {
             "The directory refused the change: the password was changed too recently. Try again later.".into()
         }
         PasswordRefusal::Other(text) => format!("The directory refused the new password: {text}"),
+        PasswordRefusal::Domain { reason, policy } => {
+            let mut out = match reason.as_ref() {
+                PasswordRefusal::Other(t) if t.is_empty() => {
+                    "The domain refused the new password: it does not meet the domain's password policy.".to_string()
+                }
+                r => refusal_text(r).replace("directory", "domain"),
+            };
+            if let Some(p) = policy {
+                out.push_str(&format!(" The domain's policy: {}.", p.rules()));
+            }
+            out
+        }
     }
 }
 
@@ -651,6 +665,10 @@ impl Core {
                     "directories.{slug}.bind_password: give a reference, env:NAME or file:/path (no password in the configuration file)"
                 )));
             }
+            // Attributes left out of the file are the default type's: the chosen type's presets.
+            let configured = &configured
+                .clone()
+                .with_kind_presets(crate::directory::DirectoryKind::OpenLdap);
             if self.directory_settings(&tenant).await?.as_ref() == Some(configured) {
                 continue;
             }

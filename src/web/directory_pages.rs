@@ -15,7 +15,7 @@ use super::extract::{ClientIp, CsrfToken, GuardedForm, TenantAdmin};
 use super::form::{ticked, trimmed, Secret};
 use super::templates::render_status;
 use super::{AppState, WebError};
-use crate::directory::{CheckReport, DirectorySettings, Security};
+use crate::directory::{CheckReport, DirectoryKind, DirectorySettings, Security};
 use crate::domain::{InvalidInput, Role};
 use crate::service::directory::{DirectoryInput, SyncReport};
 use crate::service::ServiceError;
@@ -65,6 +65,7 @@ async fn render(
             may_edit => admin.info.account.role == Role::SystemAdmin,
             s => shown,
             security => security_name(shown.security),
+            kind => shown.kind.as_str(),
             password_state => shown.password_state(),
             lookup => v.lookup,
             notice => v.notice,
@@ -98,6 +99,7 @@ async fn show(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct DirectoryForm {
+    kind: String,
     #[serde(deserialize_with = "trimmed")]
     url: String,
     security: String,
@@ -125,6 +127,12 @@ struct DirectoryForm {
     attr_disabled: String,
     #[serde(deserialize_with = "trimmed")]
     attr_disabled_value: String,
+    #[serde(deserialize_with = "trimmed")]
+    attr_disabled_bits: String,
+    #[serde(deserialize_with = "trimmed")]
+    attr_sign_in_also: String,
+    #[serde(deserialize_with = "ticked")]
+    unlock_on_reset: bool,
     #[serde(deserialize_with = "trimmed")]
     admin_group_dn: String,
     #[serde(deserialize_with = "trimmed")]
@@ -156,6 +164,12 @@ impl DirectoryForm {
     fn input(&mut self) -> Result<DirectoryInput, InvalidInput> {
         let d = DirectorySettings::default();
         let mut s = DirectorySettings {
+            kind: match self.kind.as_str() {
+                "" => DirectoryKind::OpenLdap,
+                k => DirectoryKind::parse(k)
+                    .ok_or_else(|| InvalidInput("directory type: choose one of the list".into()))?,
+            },
+            unlock_on_reset: self.unlock_on_reset,
             url: self.url.clone(),
             security: match self.security.as_str() {
                 "ldaps" => Security::Ldaps,
@@ -189,6 +203,8 @@ impl DirectoryForm {
         s.mapping.stable_id = self.attr_stable_id.clone();
         s.mapping.disabled = self.attr_disabled.clone();
         s.mapping.disabled_value = self.attr_disabled_value.clone();
+        s.mapping.disabled_bits = number(&self.attr_disabled_bits, "disabled bits", 0)?;
+        s.mapping.sign_in_also = self.attr_sign_in_also.clone();
         let password = std::mem::take(&mut self.bind_password);
         Ok(DirectoryInput {
             settings: s,

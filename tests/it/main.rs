@@ -11,6 +11,7 @@
 mod common;
 
 mod abuse_limits;
+mod active_directory;
 mod admin;
 mod api;
 mod api_admin;

@@ -73,7 +73,27 @@ pub(crate) fn binary_id_text(b: &[u8]) -> String {
     }
 }
 
+/// Attributes that hold a GUID in binary (16 bytes), whatever bytes it has.
+fn is_binary_guid(attr: &str) -> bool {
+    ["objectGUID", "mS-DS-ConsistencyGuid"]
+        .iter()
+        .any(|a| a.eq_ignore_ascii_case(attr.trim()))
+}
+
 fn stable_id(e: &SearchEntry, attr: &str) -> Option<String> {
+    if is_binary_guid(attr) {
+        // ldap3 hands a value over as text when its bytes happen to be valid UTF-8 (one GUID in
+        // tens of thousands): the same bytes either way, so the same canonical form.
+        let text = text_values(e, attr)
+            .into_iter()
+            .flatten()
+            .map(|v| v.as_bytes().to_vec());
+        let binary = binary_values(e, attr).into_iter().flatten().cloned();
+        return text
+            .chain(binary)
+            .find(|v| !v.is_empty())
+            .map(|v| binary_id_text(&v));
+    }
     if let Some(t) = first_text(e, attr) {
         return Some(t);
     }
@@ -87,6 +107,16 @@ fn is_disabled(e: &SearchEntry, m: &Mapping) -> bool {
     let attr = m.disabled.trim();
     if attr.is_empty() {
         return false;
+    }
+    if m.disabled_bits != 0 {
+        // A number of flags (AD's userAccountControl): disabled when one of the bits is set.
+        return text_values(e, attr).is_some_and(|values| {
+            values.iter().any(|v| {
+                v.trim()
+                    .parse::<i64>()
+                    .is_ok_and(|n| (n as u64) & u64::from(m.disabled_bits) != 0)
+            })
+        });
     }
     let wanted = m.disabled_value.trim();
     if let Some(values) = text_values(e, attr) {
@@ -219,6 +249,20 @@ mod tests {
     }
 
     #[test]
+    fn a_guid_that_happens_to_be_text_is_still_a_guid() {
+        // 16 ASCII bytes: ldap3 returns them as a text value.
+        let e = entry(
+            "CN=a,DC=x",
+            &[
+                ("sAMAccountName", &["a"]),
+                ("objectGUID", &["ABCDEFGHIJKLMNOP"]),
+            ],
+        );
+        let p = person_from(&e, &Mapping::active_directory(), None).unwrap();
+        assert_eq!(p.stable_id, "44434241-4645-4847-494a-4b4c4d4e4f50");
+    }
+
+    #[test]
     fn mapping_and_disabled() {
         let m = Mapping::default();
         let e = entry(
@@ -269,6 +313,24 @@ mod tests {
         // No username or no stable id: not a person.
         assert!(person_from(&entry("uid=a", &[("entryUUID", &["1"])]), &m, None).is_none());
         assert!(person_from(&entry("uid=a", &[("uid", &["a"])]), &m, None).is_none());
+    }
+
+    #[test]
+    fn disabled_by_a_bit_of_user_account_control() {
+        let m = Mapping::active_directory();
+        let person = |uac: &str| {
+            let mut e = entry(
+                "CN=a,DC=x",
+                &[("sAMAccountName", &["a"]), ("userAccountControl", &[uac])],
+            );
+            e.bin_attrs.insert("objectGUID".into(), vec![vec![1; 16]]);
+            person_from(&e, &m, None).unwrap()
+        };
+        assert!(!person("512").disabled);
+        assert!(person("514").disabled);
+        // Locked out (16) or "password never expires" (65536) is not disabled.
+        assert!(!person("66064").disabled);
+        assert!(!person("not a number").disabled);
     }
 
     #[test]

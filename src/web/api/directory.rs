@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use super::auth::{tenant_for, ApiAuth};
 use super::error::{ApiError, ErrorBody};
 use super::extract::ApiJson;
-use crate::directory::{DirectorySettings, Security};
+use crate::directory::{DirectoryKind, DirectorySettings, Security};
 use crate::service::api_keys::Scope;
 use crate::service::directory::{DirectoryInput, SyncReport};
 use crate::web::extract::ClientIp;
@@ -31,6 +31,10 @@ pub struct MappingView {
     /// Empty: nobody is disabled by the directory.
     disabled: Option<String>,
     disabled_value: Option<String>,
+    /// Not 0: `disabled` is a number and these bits mark a disabled person (AD: 2).
+    disabled_bits: Option<u32>,
+    /// One more attribute people sign in with (AD: userPrincipalName); empty: none.
+    sign_in_also: Option<String>,
 }
 
 /// A tenant's directory connection. The service password only as how it is kept.
@@ -38,6 +42,8 @@ pub struct MappingView {
 pub struct DirectoryView {
     /// `false`: a local tenant (the other fields are empty).
     connected: bool,
+    /// openldap or active_directory
+    kind: String,
     url: String,
     /// starttls, ldaps or none
     security: String,
@@ -53,6 +59,8 @@ pub struct DirectoryView {
     connect_timeout_secs: u64,
     timeout_secs: u64,
     page_size: u32,
+    /// Active Directory: a reset also unlocks a locked-out account (lockoutTime = 0).
+    unlock_on_reset: bool,
     #[schema(value_type = Option<Object>)]
     last_sync: Option<SyncReport>,
 }
@@ -71,6 +79,7 @@ fn view(s: Option<&DirectorySettings>, last_sync: Option<SyncReport>) -> Directo
     let m = &d.mapping;
     DirectoryView {
         connected,
+        kind: d.kind.as_str().into(),
         url: d.url.clone(),
         security: security_name(d.security).into(),
         extra_ca_pem: d.extra_ca_pem.clone(),
@@ -86,12 +95,15 @@ fn view(s: Option<&DirectorySettings>, last_sync: Option<SyncReport>) -> Directo
             stable_id: Some(m.stable_id.clone()),
             disabled: Some(m.disabled.clone()),
             disabled_value: Some(m.disabled_value.clone()),
+            disabled_bits: Some(m.disabled_bits),
+            sign_in_also: Some(m.sign_in_also.clone()),
         },
         admin_group_dn: d.admin_group_dn.clone(),
         sync_interval_mins: d.sync_interval_mins,
         connect_timeout_secs: d.connect_timeout_secs,
         timeout_secs: d.timeout_secs,
         page_size: d.page_size,
+        unlock_on_reset: d.unlock_on_reset,
         last_sync,
     }
 }
@@ -100,6 +112,9 @@ fn view(s: Option<&DirectorySettings>, last_sync: Option<SyncReport>) -> Directo
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DirectoryChange {
+    /// openldap or active_directory: a newly chosen type fills in its usual attributes and
+    /// filter where the other type's are still set.
+    kind: Option<String>,
     /// `ldap://host:389` or `ldaps://host:636`.
     url: Option<String>,
     /// starttls (default), ldaps, or none (passwords cross the network readable).
@@ -117,6 +132,7 @@ pub struct DirectoryChange {
     connect_timeout_secs: Option<u64>,
     timeout_secs: Option<u64>,
     page_size: Option<u32>,
+    unlock_on_reset: Option<bool>,
 }
 
 impl DirectoryChange {
@@ -125,6 +141,14 @@ impl DirectoryChange {
             if let Some(v) = v {
                 *field = v.trim().to_owned();
             }
+        }
+        if let Some(k) = self.kind {
+            s.kind = DirectoryKind::parse(&k).ok_or_else(|| {
+                ApiError::validation(format!(
+                    "kind: `{}` is not openldap or active_directory",
+                    k.escape_debug()
+                ))
+            })?;
         }
         set(&mut s.url, self.url);
         match self.security.as_deref().map(str::trim) {
@@ -152,6 +176,13 @@ impl DirectoryChange {
             set(&mut s.mapping.stable_id, m.stable_id);
             set(&mut s.mapping.disabled, m.disabled);
             set(&mut s.mapping.disabled_value, m.disabled_value);
+            set(&mut s.mapping.sign_in_also, m.sign_in_also);
+            if let Some(v) = m.disabled_bits {
+                s.mapping.disabled_bits = v;
+            }
+        }
+        if let Some(v) = self.unlock_on_reset {
+            s.unlock_on_reset = v;
         }
         set(&mut s.admin_group_dn, self.admin_group_dn);
         if let Some(v) = self.sync_interval_mins {

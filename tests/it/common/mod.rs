@@ -7,6 +7,7 @@ pub mod browser;
 pub mod ldap;
 pub mod logs;
 pub mod oauth;
+pub mod samba;
 pub mod smtp;
 pub mod world;
 
