@@ -84,6 +84,10 @@ pub struct SmtpSettings {
     /// Used when `sign_in` is an OAuth method.
     #[serde(skip_serializing_if = "oauth_unset")]
     pub oauth: OAuthSettings,
+    /// A tenant's own server whose token endpoint (not one of the providers' own) an operator
+    /// chose. Set by the service on every save, never taken from what was typed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub token_endpoint_by_operator: bool,
 }
 
 fn oauth_unset(o: &OAuthSettings) -> bool {
@@ -110,6 +114,7 @@ impl Default for SmtpSettings {
             max_per_hour: 0,
             set_by_operator: false,
             oauth: OAuthSettings::default(),
+            token_endpoint_by_operator: false,
         }
     }
 }
@@ -146,9 +151,9 @@ impl SmtpSettings {
                 ));
             }
         }
-        if self.auth {
-            self.oauth.validate(self.sign_in)?;
-        }
+        // Checked whether or not authentication is on: what is stored is what a later switch
+        // turns on.
+        self.oauth.validate(self.sign_in)?;
         if !(1..=300).contains(&self.timeout_secs) {
             return bad("timeout: must be between 1 and 300 seconds".into());
         }

@@ -20,6 +20,10 @@ const KEY: &str = "smtp";
 /// administrators and keys (operators are not limited), as for template tests.
 const TESTS_PER_HOUR: i64 = 20;
 
+/// Checks per tenant and hour for its administrators and keys: each may connect to a server and
+/// ask a token endpoint.
+const CHECKS_PER_HOUR: i64 = 120;
+
 /// Whether new settings send the password where the stored ones did: same host, port, security
 /// mode and extra CA. Anything else needs the password typed again (SECURITY.md "Admin and
 /// secrets": a changed destination can't receive the stored credential).
@@ -28,6 +32,16 @@ fn same_destination(old: &SmtpSettings, new: &SmtpSettings) -> bool {
         && old.port == new.port
         && old.security == new.security
         && old.extra_ca_pem.trim() == new.extra_ca_pem.trim()
+}
+
+/// Whether `new` gets its tokens where `old` did, and an operator chose that endpoint: a
+/// tenant's administrators may then keep it while they change other fields.
+fn endpoint_approved(old: Option<&SmtpSettings>, new: &SmtpSettings) -> bool {
+    old.is_some_and(|old| {
+        old.token_endpoint_by_operator
+            && old.sign_in == new.sign_in
+            && old.oauth.token_url(old.sign_in) == new.oauth.token_url(new.sign_in)
+    })
 }
 
 /// Whether the stored OAuth client secret and key may be used with the new settings: they go
@@ -199,8 +213,8 @@ impl Core {
             effective.source == SmtpSource::Tenant,
             effective.settings.set_by_operator,
         );
-        resolved.provider_endpoints_only =
-            effective.source == SmtpSource::Tenant && !effective.settings.set_by_operator;
+        resolved.provider_endpoints_only = effective.source == SmtpSource::Tenant
+            && !effective.settings.token_endpoint_by_operator;
         Ok(resolved)
     }
 
@@ -381,9 +395,14 @@ impl Core {
         let destinations = self.smtp_destinations(tenant.is_some(), by_operator);
         self.refuse_internal_host(destinations, &input.settings)
             .await?;
-        refuse_free_authority(tenant.is_some() && !by_operator, &input.settings)?;
         let stored = self.stored_smtp(&scope).await?;
+        let endpoint_ok = by_operator || endpoint_approved(stored.as_ref(), &input.settings);
+        refuse_free_authority(tenant.is_some() && !endpoint_ok, &input.settings)?;
         let mut next = self.merge_smtp(stored.as_ref(), &input)?;
+        // Who chose a token endpoint other than the providers' decides whether delivery may use
+        // it for a tenant's server (`provider_endpoints_only`), like the host above.
+        next.token_endpoint_by_operator =
+            tenant.is_some() && endpoint_ok && !next.oauth.fixed_authority(next.sign_in);
         // Who chose this host decides where delivery may connect (smtp_destinations).
         // An operator's save approves the tenant's host only when the operator chose it (a new
         // host) or it was approved already: a partial edit by an operator (`smtp set --tenant T
@@ -524,7 +543,10 @@ impl Core {
                     settings,
                     oauth,
                     fresh_token: true,
-                    provider_endpoints_only: true,
+                    // As saving would decide.
+                    provider_endpoints_only: tenant.is_some()
+                        && !operator
+                        && !endpoint_approved(base.as_ref(), &input.settings),
                     destinations: Destinations::PublicOnly,
                 };
                 (resolved, tenant.is_some())
@@ -539,9 +561,21 @@ impl Core {
         // key's check of the tenant's own server goes to public addresses only, even where an
         // operator saved an internal relay (the check would otherwise probe it for them).
         resolved.destinations = self.smtp_destinations(tenant_own, operator);
-        resolved.fresh_token = true;
-        resolved.provider_endpoints_only = tenant_own && !operator;
+        // A new token shows a revoked secret at once; but someone checking a server that isn't
+        // theirs (a tenant's administrator, the system's) gets the cached one, so checking
+        // can't make the operator's app ask for token after token.
+        resolved.fresh_token = operator || tenant_own || tenant.is_none();
         refuse_free_authority(resolved.provider_endpoints_only, &resolved.settings)?;
+        if let (Some(t), false) = (tenant, operator) {
+            let checks =
+                store::rate_limit::hit(&self.db, &format!("smtp-check:{}", t.id), 3600, self.now())
+                    .await?;
+            if checks > CHECKS_PER_HOUR {
+                return Err(ServiceError::Throttled(format!(
+                    "At most {CHECKS_PER_HOUR} SMTP checks per organisation and hour; please wait a while."
+                )));
+            }
+        }
         if resolved.settings.host.trim().is_empty() {
             return Err(ServiceError::Invalid("Enter the SMTP host first.".into()));
         }
@@ -606,7 +640,8 @@ impl Core {
 /// would let whoever typed it make this server send requests anywhere, like a free SMTP host
 /// (and unlike the SMTP host, `tenant_smtp_allow_private_hosts` does not widen this).
 fn refuse_free_authority(providers_only: bool, settings: &SmtpSettings) -> Result<()> {
-    if !providers_only || !settings.auth || settings.oauth.fixed_authority(settings.sign_in) {
+    // Whether authentication is on or not: what is stored is what a later switch turns on.
+    if !providers_only || settings.oauth.fixed_authority(settings.sign_in) {
         return Ok(());
     }
     Err(ServiceError::Invalid(match settings.sign_in {

@@ -239,6 +239,8 @@ impl MaybeSession {
 /// The only form fields that may span several lines (text areas). Every other field is one line.
 const MULTILINE_FIELDS: &[&str] = &[
     "extra_ca_pem",
+    "oauth_private_key",
+    "oauth_certificate_pem",
     "text_body",
     "html_body",
     "identifiers",

@@ -256,6 +256,7 @@ fn parse_form(form: &SmtpForm) -> Result<SmtpInput, InvalidInput> {
             })?,
         },
         set_by_operator: false,
+        token_endpoint_by_operator: false,
         sign_in: form.sign_in.parse()?,
         oauth: OAuthSettings {
             tenant: form.oauth_tenant.clone(),

@@ -37,6 +37,7 @@ mod reset;
 mod smtp_check;
 mod smtp_hosts;
 mod smtp_oauth;
+mod smtp_oauth_review;
 mod smtp_server;
 mod templates;
 mod tenant_smtp;

@@ -21,17 +21,17 @@ use latchkey::service::{AccountChanges, Actor, CreateAccount, NewMail, ServiceEr
 use latchkey::store;
 use secrecy::SecretString;
 
-const MAILBOX: &str = "noreply@contoso.com";
+pub(crate) const MAILBOX: &str = "noreply@contoso.com";
 const WAIT: Duration = Duration::from_secs(15);
 
-struct Rig {
-    app: TestApp,
-    endpoint: TokenEndpoint,
-    srv: SmtpServer,
-    ca: Arc<TestCa>,
+pub(crate) struct Rig {
+    pub(crate) app: TestApp,
+    pub(crate) endpoint: TokenEndpoint,
+    pub(crate) srv: SmtpServer,
+    pub(crate) ca: Arc<TestCa>,
 }
 
-async fn rig(backend: Backend) -> Rig {
+pub(crate) async fn rig(backend: Backend) -> Rig {
     common::logs::init();
     let app = TestApp::spawn_with(backend, |c| {
         c.mail_poll_interval = "100ms".into();
@@ -55,12 +55,12 @@ async fn rig(backend: Backend) -> Rig {
     }
 }
 
-fn secret(s: &str) -> Option<SecretString> {
+pub(crate) fn secret(s: &str) -> Option<SecretString> {
     Some(SecretString::from(s.to_owned()))
 }
 
 /// Settings for `method` against the rig, with the secrets each method needs.
-fn input(r: &Rig, method: SignIn) -> SmtpInput {
+pub(crate) fn input(r: &Rig, method: SignIn) -> SmtpInput {
     let mut s = SmtpSettings {
         enabled: true,
         host: "localhost".into(),
@@ -108,7 +108,7 @@ fn input(r: &Rig, method: SignIn) -> SmtpInput {
 }
 
 /// The Microsoft form with the app's certificate instead of a secret.
-fn certificate_input(r: &Rig) -> SmtpInput {
+pub(crate) fn certificate_input(r: &Rig) -> SmtpInput {
     let mut i = input(r, SignIn::Microsoft);
     i.new_client_secret = None;
     i.new_private_key = secret(ep::APP_KEY);
@@ -116,7 +116,7 @@ fn certificate_input(r: &Rig) -> SmtpInput {
     i
 }
 
-async fn save(r: &Rig, input: SmtpInput) {
+pub(crate) async fn save(r: &Rig, input: SmtpInput) {
     r.app
         .core
         .save_smtp(&Actor::Cli, None, input, None)
@@ -124,7 +124,7 @@ async fn save(r: &Rig, input: SmtpInput) {
         .expect("save SMTP settings");
 }
 
-async fn queue(app: &TestApp, to: &str) -> i64 {
+pub(crate) async fn queue(app: &TestApp, to: &str) -> i64 {
     let tenant = app.default_tenant().await;
     app.core
         .enqueue_mail(NewMail {
@@ -145,7 +145,7 @@ async fn queue(app: &TestApp, to: &str) -> i64 {
         .unwrap()
 }
 
-async fn wait_status(app: &TestApp, id: i64, status: &str) -> store::mail::Task {
+pub(crate) async fn wait_status(app: &TestApp, id: i64, status: &str) -> store::mail::Task {
     let deadline = std::time::Instant::now() + WAIT;
     loop {
         let t = app.core.test_store().task(id).await.unwrap().unwrap();
@@ -230,7 +230,10 @@ async fn a_reset_mail_goes_out_with_each_oauth_method(backend: Backend) {
     }
 }
 
-fn step(report: &latchkey::mail::check::CheckReport, s: Step) -> &latchkey::mail::StepRecord {
+pub(crate) fn step(
+    report: &latchkey::mail::check::CheckReport,
+    s: Step,
+) -> &latchkey::mail::StepRecord {
     report
         .steps
         .iter()

@@ -99,6 +99,21 @@ impl SmtpConnection {
                 ..fail(Step::Token, None, msg, Some(hint), true)
             });
         }
+        // `\x01` separates the SASL fields: a name carrying it would rewrite the message.
+        if o.user.is_empty() || o.user.chars().any(char::is_control) {
+            let started = Instant::now();
+            let msg = "no usable mailbox to sign in as".to_owned();
+            let hint = "Enter the mailbox as the username (or a sender address): one line, no control characters.".to_owned();
+            t.record(
+                Step::Auth,
+                false,
+                None,
+                msg.clone(),
+                Some(hint.clone()),
+                started,
+            );
+            return Err(fail(Step::Auth, None, msg, Some(hint), true));
+        }
         let cache = TokenCache::shared();
         let mut fresh = smtp.fresh_token;
         loop {
@@ -120,7 +135,8 @@ impl SmtpConnection {
                     );
                     return Err(SmtpError {
                         step: Step::Token,
-                        code: e.status,
+                        // An HTTP status is not an SMTP code; the message names it.
+                        code: None,
                         message: e.message,
                         hint: e.hint,
                         permanent: e.permanent,

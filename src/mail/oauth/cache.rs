@@ -19,6 +19,9 @@ struct Cached {
 
 type Slot = Arc<tokio::sync::Mutex<Option<Cached>>>;
 
+/// Configurations kept before unused ones are dropped.
+const MAX_SLOTS: usize = 64;
+
 #[derive(Default)]
 pub struct TokenCache {
     slots: Mutex<HashMap<[u8; 32], Slot>>,
@@ -74,6 +77,17 @@ impl TokenCache {
 
     fn slot(&self, key: [u8; 32]) -> Slot {
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        if slots.len() >= MAX_SLOTS && !slots.contains_key(&key) {
+            // Drop what nobody uses and holds no good token (failed, expired, or checks with
+            // secrets typed once).
+            let now = Instant::now();
+            slots.retain(|_, slot| {
+                Arc::strong_count(slot) > 1
+                    || slot
+                        .try_lock()
+                        .is_ok_and(|c| c.as_ref().is_some_and(|c| c.good_until > now))
+            });
+        }
         slots.entry(key).or_default().clone()
     }
 
@@ -94,12 +108,16 @@ impl TokenCache {
                 return Ok((c.access.clone(), Origin::Cached(c.good_until - now)));
             }
         }
-        *cached = None;
+        // A failed request leaves a good cached token in place: a check that fails (or is
+        // throttled) must not take delivery's token away.
         let t = token::request(o, extra_ca_pem, timeout).await?;
-        *cached = Some(Cached {
-            access: t.access.clone(),
-            good_until: now + t.lifetime.saturating_sub(margin(t.lifetime)),
-        });
+        *cached = now
+            .checked_add(t.lifetime.saturating_sub(margin(t.lifetime)))
+            .filter(|until| *until > now)
+            .map(|good_until| Cached {
+                access: t.access.clone(),
+                good_until,
+            });
         Ok((t.access, Origin::Fetched(t.lifetime)))
     }
 

@@ -152,7 +152,15 @@ impl OAuthSettings {
     }
 
     pub fn scope(&self, method: SignIn) -> String {
+        let authority = self.authority.trim().trim_end_matches('/');
         match (self.scope.trim(), method) {
+            // Exchange Online of the national clouds has its own resource.
+            ("", SignIn::Microsoft) if authority.eq_ignore_ascii_case(MICROSOFT_AUTHORITIES[1]) => {
+                "https://outlook.office365.us/.default".into()
+            }
+            ("", SignIn::Microsoft) if authority.eq_ignore_ascii_case(MICROSOFT_AUTHORITIES[2]) => {
+                "https://partner.outlook.cn/.default".into()
+            }
             ("", SignIn::Microsoft) => MICROSOFT_SCOPE.into(),
             ("", SignIn::Google) => GOOGLE_SCOPE.into(),
             (s, _) => s.to_owned(),
@@ -269,6 +277,10 @@ mod tests {
             "https://login.microsoftonline.us/contoso.onmicrosoft.com/oauth2/v2.0/token"
         );
         assert!(us.fixed_authority(SignIn::Microsoft));
+        assert_eq!(
+            us.scope(SignIn::Microsoft),
+            "https://outlook.office365.us/.default"
+        );
         assert_eq!(ms().scope(SignIn::Microsoft), MICROSOFT_SCOPE);
         let g = OAuthSettings::default();
         assert_eq!(g.token_url(SignIn::Google), GOOGLE_TOKEN_URL);

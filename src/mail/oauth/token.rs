@@ -313,25 +313,19 @@ pub async fn request(
             Some(serde_json::Value::String(s)) => s.parse().ok(),
             _ => None,
         }
-        .unwrap_or(3600);
+        .unwrap_or(3600)
+        // Nobody keeps a token for a day; an absurd answer must not overflow a clock.
+        .min(86_400);
         return Ok(Token {
             access: SecretString::from(access),
             lifetime: Duration::from_secs(secs),
         });
     }
-    let err: ErrorReply = serde_json::from_slice(&body).unwrap_or_default();
-    let mut description: String = err
-        .error_description
-        .lines()
-        .next()
-        .unwrap_or("")
-        .chars()
-        .take(300)
-        .collect();
+    let mut err: ErrorReply = serde_json::from_slice(&body).unwrap_or_default();
+    err.error = clean(&err.error, 60);
+    let mut description = clean(err.error_description.lines().next().unwrap_or(""), 300);
     if description.is_empty() && err.error.is_empty() {
-        description = String::from_utf8_lossy(&body[..body.len().min(200)])
-            .trim()
-            .to_owned();
+        description = clean(&String::from_utf8_lossy(&body[..body.len().min(200)]), 200);
     }
     let message = match (err.error.is_empty(), description.is_empty()) {
         (false, false) => format!("HTTP {status}: {}: {description}", err.error),
@@ -346,6 +340,17 @@ pub async fn request(
         // errors pass.
         permanent: matches!(status, 400 | 401 | 403 | 404),
     })
+}
+
+/// Text from the token endpoint as it may be shown and logged: one line, no control
+/// characters, at most `max` characters.
+fn clean(s: &str, max: usize) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(max)
+        .collect::<String>()
+        .trim()
+        .to_owned()
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

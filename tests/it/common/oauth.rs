@@ -104,6 +104,8 @@ struct EndpointState {
     refused: AtomicUsize,
     /// Answer 503 to everything (an outage).
     down: Mutex<bool>,
+    /// Say this `expires_in` instead of the real lifetime (a provider's odd answer).
+    expires_in: Mutex<Option<u64>>,
 }
 
 pub struct TokenEndpoint {
@@ -173,6 +175,7 @@ impl TokenEndpoint {
             requests: AtomicUsize::new(0),
             refused: AtomicUsize::new(0),
             down: Mutex::new(false),
+            expires_in: Mutex::new(None),
         });
         let app = Router::new()
             .route("/{tenant}/oauth2/v2.0/token", post(microsoft))
@@ -232,6 +235,10 @@ impl TokenEndpoint {
     pub fn revoke_secret(&self) {
         *self.state.ms_secret.lock().unwrap() = "revoked-".to_owned() + &random();
     }
+    /// Answer `expires_in` with this value (the tokens still live as long as set).
+    pub fn say_expires_in(&self, secs: Option<u64>) {
+        *self.state.expires_in.lock().unwrap() = secs;
+    }
     pub fn set_down(&self, down: bool) {
         *self.state.down.lock().unwrap() = down;
     }
@@ -281,9 +288,14 @@ fn issue(state: &EndpointState, holder: Holder) -> Response {
             expires: Instant::now() + lifetime,
         },
     );
+    let said = state
+        .expires_in
+        .lock()
+        .unwrap()
+        .unwrap_or(lifetime.as_secs());
     Json(json!({
         "token_type": "Bearer",
-        "expires_in": lifetime.as_secs(),
+        "expires_in": said,
         "ext_expires_in": lifetime.as_secs(),
         "access_token": token,
     }))

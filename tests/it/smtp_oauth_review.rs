@@ -1,0 +1,279 @@
+//! OAuth sign-in after an attack review: odd token answers don't stop delivery, checks by
+//! someone who doesn't own a configuration can't make its app ask for token after token (nor
+//! take delivery's token away), keys are pasted into the console as the multi-line text they
+//! are, an operator's token endpoint for a tenant means the same to the check and to delivery,
+//! and a control character can't rewrite the SASL message. On SQLite and PostgreSQL.
+
+use crate::common::oauth as ep;
+use crate::common::{Backend, TestApp, GOOD_PASSWORD};
+use crate::smtp_oauth::{input, queue, rig, save, secret, step, wait_status, Rig, MAILBOX};
+use latchkey::domain::{Role, TenantSlug};
+use latchkey::mail::oauth::SignIn;
+use latchkey::mail::Step;
+use latchkey::service::{Actor, ServiceError};
+
+async fn admin_of(r: &Rig, tenant: &latchkey::service::Tenant, name: &str) -> Actor {
+    let a = r
+        .app
+        .user_with(tenant, name, GOOD_PASSWORD, Role::TenantAdmin)
+        .await;
+    Actor::Account {
+        id: a.id,
+        label: name.into(),
+    }
+}
+
+/// A token endpoint that says a token lives "forever" (u64::MAX seconds) or not at all (0):
+/// the check and delivery go on.
+async fn odd_lifetimes_do_not_stop_delivery(backend: Backend) {
+    let r = rig(backend).await;
+    save(&r, input(&r, SignIn::Microsoft)).await;
+    r.endpoint.say_expires_in(Some(u64::MAX));
+    let report = r
+        .app
+        .core
+        .check_smtp(&Actor::Cli, None, None, None, None)
+        .await
+        .unwrap();
+    assert!(report.ok, "{:#?}", report.steps);
+    let id = queue(&r.app, "a@example.org").await;
+    wait_status(&r.app, id, "done").await;
+    r.endpoint.say_expires_in(Some(0));
+    for to in ["b@example.org", "c@example.org"] {
+        let id = queue(&r.app, to).await;
+        wait_status(&r.app, id, "done").await;
+    }
+    // The worker is alive and well after both.
+    let id = queue(&r.app, "d@example.org").await;
+    wait_status(&r.app, id, "done").await;
+    r.app.stop().await;
+}
+
+/// A tenant's administrator checking the system's server (their organisation has none of its
+/// own) uses the cached token; an operator's check that fails (the endpoint is down) leaves
+/// delivery's token in place.
+async fn checks_do_not_take_tokens_away(backend: Backend) {
+    let r = rig(backend).await;
+    save(&r, input(&r, SignIn::Microsoft)).await;
+    let id = queue(&r.app, "first@example.org").await;
+    wait_status(&r.app, id, "done").await;
+    assert_eq!(r.endpoint.requests(), 1);
+    let tenant = r.app.default_tenant().await;
+    let boss = admin_of(&r, &tenant, "boss").await;
+    for _ in 0..5 {
+        let report = r
+            .app
+            .core
+            .check_smtp(&boss, Some(&tenant), None, None, None)
+            .await
+            .unwrap();
+        assert!(
+            step(&report, Step::Token).reply.contains("from the cache"),
+            "{:#?}",
+            report.steps
+        );
+    }
+    assert_eq!(
+        r.endpoint.requests(),
+        1,
+        "no new token for someone else's server"
+    );
+
+    r.endpoint.set_down(true);
+    let report = r
+        .app
+        .core
+        .check_smtp(&Actor::Cli, None, None, None, None)
+        .await
+        .unwrap();
+    assert!(
+        !step(&report, Step::Token).ok,
+        "the operator's check asks anew"
+    );
+    let id = queue(&r.app, "second@example.org").await;
+    wait_status(&r.app, id, "done").await;
+    assert_eq!(r.srv.messages().len(), 2, "delivery kept its token");
+    r.app.stop().await;
+}
+
+/// The console takes a certificate and its private key, and a Google JSON key file, pasted as
+/// the multi-line text they are.
+async fn keys_are_pasted_into_the_console(backend: Backend) {
+    let r = rig(backend).await;
+    let t = r.app.default_tenant().await;
+    r.app
+        .user_with(&t, "root", GOOD_PASSWORD, Role::SystemAdmin)
+        .await;
+    let mut b = r.app.browser();
+    b.login("default", "root", GOOD_PASSWORD).await;
+    let port = r.srv.port().to_string();
+    let pretty_json = serde_json::to_string_pretty(
+        &serde_json::from_str::<serde_json::Value>(&ep::google_key_json()).unwrap(),
+    )
+    .unwrap();
+    for (method, fields) in [
+        (
+            "microsoft",
+            vec![
+                ("oauth_tenant", ep::MS_TENANT.to_owned()),
+                ("oauth_client_id", ep::MS_CLIENT_ID.to_owned()),
+                ("oauth_private_key", ep::APP_KEY.to_owned()),
+                ("oauth_certificate_pem", ep::APP_CERT.to_owned()),
+                ("oauth_authority", r.endpoint.authority()),
+            ],
+        ),
+        (
+            "google",
+            vec![
+                ("oauth_private_key", pretty_json.clone()),
+                ("oauth_authority", r.endpoint.google_token_url()),
+            ],
+        ),
+    ] {
+        let mut all = vec![
+            ("enabled", "on".to_owned()),
+            ("host", "localhost".to_owned()),
+            ("port", port.clone()),
+            ("security", "starttls".to_owned()),
+            ("auth", "on".to_owned()),
+            ("sign_in", method.to_owned()),
+            ("username", MAILBOX.to_owned()),
+            ("from_address", MAILBOX.to_owned()),
+            ("timeout_secs", "5".to_owned()),
+            ("extra_ca_pem", r.ca.cert_pem.clone()),
+            ("action", "check".to_owned()),
+        ];
+        all.extend(fields);
+        let refs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let page = b.post("/admin/smtp", &refs).await;
+        assert_eq!(page.status, 200, "{method}: {}", page.body);
+        assert!(
+            page.body.contains("access token received"),
+            "{method}: {}",
+            page.body
+        );
+        assert!(
+            !page.body.contains("BEGIN PRIVATE KEY"),
+            "{method}: the key came back"
+        );
+    }
+    r.app.stop().await;
+}
+
+/// An operator gives a tenant's server (whose host its administrator typed) a token endpoint of
+/// their choosing: the check and delivery agree it may be used, the administrator can still
+/// change other fields, but not point it elsewhere, also not with authentication off.
+async fn an_operators_token_endpoint_for_a_tenant(backend: Backend) {
+    let mut r = rig(backend).await;
+    r.app.stop().await;
+    r.app = TestApp::spawn_with(backend, |c| {
+        c.tenant_smtp_allow_private_hosts = true;
+        c.mail_poll_interval = "100ms".into();
+    })
+    .await;
+    let acme = r
+        .app
+        .core
+        .create_tenant(&Actor::Cli, &TenantSlug::parse("acme").unwrap(), None, None)
+        .await
+        .unwrap();
+    let boss = admin_of(&r, &acme, "boss").await;
+    let mut own = input(&r, SignIn::Microsoft);
+    own.settings.oauth.authority = String::new();
+    r.app
+        .core
+        .save_smtp(&boss, Some(&acme), own, None)
+        .await
+        .unwrap();
+    // The operator points it at their own endpoint (a partial edit: the host stays).
+    let mut by_operator = input(&r, SignIn::Microsoft);
+    by_operator.new_client_secret = secret(ep::MS_SECRET);
+    r.app
+        .core
+        .save_smtp(&Actor::Cli, Some(&acme), by_operator, None)
+        .await
+        .unwrap();
+    let check = r
+        .app
+        .core
+        .check_smtp(&Actor::Cli, Some(&acme), None, None, None)
+        .await
+        .unwrap();
+    assert!(check.ok, "{:#?}", check.steps);
+    let id = r
+        .app
+        .core
+        .enqueue_mail(latchkey::service::NewMail {
+            tenant: Some(&acme),
+            account_id: None,
+            kind: latchkey::mail::templates::MailKind::SmtpTest,
+            to: &latchkey::domain::EmailAddress::parse("x@example.org").unwrap(),
+            to_name: "X",
+            language: latchkey::domain::Language::En,
+            data: serde_json::json!({}),
+            secret: None,
+            scheduled_at: None,
+            campaign_id: None,
+            created_by: "test",
+            template: None,
+        })
+        .await
+        .unwrap();
+    wait_status(&r.app, id, "done").await;
+    // The administrator renames the sender: the operator's endpoint stays usable.
+    let mut rename = input(&r, SignIn::Microsoft);
+    rename.new_client_secret = None;
+    rename.settings.from_name = "Acme".into();
+    r.app
+        .core
+        .save_smtp(&boss, Some(&acme), rename, None)
+        .await
+        .expect("other fields may change");
+    // ... but can't point it elsewhere, nor store a free endpoint with authentication off.
+    for auth in [true, false] {
+        let mut elsewhere = input(&r, SignIn::Oauth2);
+        elsewhere.settings.auth = auth;
+        elsewhere.settings.oauth.authority = "https://attacker.example/token".into();
+        let err = r
+            .app
+            .core
+            .save_smtp(&boss, Some(&acme), elsewhere, None)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ServiceError::Invalid(_)), "{err:?}");
+    }
+    r.app.stop().await;
+}
+
+/// A sender address carrying `\x01` (the SASL field separator) with no username, in a check with
+/// sending switched off, is refused before any AUTH is sent.
+async fn a_control_character_cannot_rewrite_the_sasl_message(backend: Backend) {
+    let r = rig(backend).await;
+    let mut i = input(&r, SignIn::Microsoft);
+    i.settings.enabled = false;
+    i.settings.username = String::new();
+    i.settings.from_address = "a\u{1}auth=Bearer X\u{1}\u{1}@example.org".into();
+    let report = r
+        .app
+        .core
+        .check_smtp(&Actor::Cli, None, Some(i), None, None)
+        .await
+        .unwrap();
+    assert!(!report.ok);
+    let auth = step(&report, Step::Auth);
+    assert!(auth.reply.contains("no usable mailbox"), "{}", auth.reply);
+    assert!(!r
+        .srv
+        .transcript()
+        .iter()
+        .any(|l| l.to_ascii_uppercase().starts_with("AUTH")));
+    r.app.stop().await;
+}
+
+crate::on_both_backends!(
+    odd_lifetimes_do_not_stop_delivery,
+    checks_do_not_take_tokens_away,
+    keys_are_pasted_into_the_console,
+    an_operators_token_endpoint_for_a_tenant,
+    a_control_character_cannot_rewrite_the_sasl_message,
+);
