@@ -165,9 +165,11 @@ async fn delivery_worker(
         if requests > 0 || sent > 0 {
             continue;
         }
+        // Sleep until woken, until the next scheduled mail falls due, or one poll interval.
+        let sleep = core.until_mail_due(core.config.mail_poll).await;
         tokio::select! {
             _ = core.mail_wakeup.notified() => {}
-            _ = tokio::time::sleep(core.config.mail_poll) => {}
+            _ = tokio::time::sleep(sleep) => {}
             _ = stop_rx.changed() => break,
         }
     }

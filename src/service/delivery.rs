@@ -184,6 +184,19 @@ impl Core {
         Ok(id)
     }
 
+    /// How long the worker may sleep before the next waiting mail falls due: at most `poll`,
+    /// at least a tenth of a second (a campaign set for a time goes out within a second of it).
+    pub async fn until_mail_due(&self, poll: std::time::Duration) -> std::time::Duration {
+        let floor = std::time::Duration::from_millis(100);
+        match store::mail::next_due(&self.db).await {
+            Ok(Some(due)) => {
+                let wait = std::time::Duration::from_secs((due - self.now()).max(0) as u64);
+                wait.clamp(floor, poll.max(floor))
+            }
+            _ => poll,
+        }
+    }
+
     /// Wakes the delivery workers: this process's at once, other instances' through the
     /// database (PostgreSQL `NOTIFY`; on SQLite they find the mail at their next poll).
     pub async fn wake_workers(&self) {
@@ -701,11 +714,12 @@ impl Core {
     }
 }
 
-/// Renews a worker's mail leases every third of the lease while it lives; stops when dropped.
-struct Heartbeat(tokio::task::JoinHandle<()>);
+/// Renews a worker's leases (mail and "Forgot password?" requests) every third of the lease
+/// while it lives; stops when dropped.
+pub(super) struct Heartbeat(tokio::task::JoinHandle<()>);
 
 impl Heartbeat {
-    fn start(core: Core, owner: &str, lease_secs: i64) -> Self {
+    pub(super) fn start(core: Core, owner: &str, lease_secs: i64) -> Self {
         let owner = owner.to_owned();
         let every = std::time::Duration::from_secs((lease_secs / 3).max(1) as u64);
         Heartbeat(tokio::spawn(async move {

@@ -210,8 +210,13 @@ impl Core {
 
     /// Processes waiting "Forgot password?" requests (called by the delivery worker).
     pub async fn process_reset_requests(&self, owner: &str) -> Result<usize> {
-        let requests = store::reset::claim_requests(&self.db, owner, 50, 120, self.now()).await?;
+        // The mail lease: renewed while this round runs, so a dead worker's requests are taken
+        // over soon and a slow directory doesn't let two workers answer one request.
+        let lease = self.config.mail_lease.as_secs() as i64;
+        let requests = store::reset::claim_requests(&self.db, owner, 50, lease, self.now()).await?;
         let n = requests.len();
+        let _heartbeat =
+            (n > 0).then(|| super::delivery::Heartbeat::start(self.clone(), owner, lease));
         for r in requests {
             let outcome = self.process_one(&r).await;
             if let Err(e) = outcome {

@@ -396,6 +396,15 @@ pub async fn renew_leases(db: &Db, owner: &str, until: Timestamp, now: Timestamp
     Ok(r.rows_affected())
 }
 
+/// When the next waiting mail falls due (the earliest scheduled time or retry), if any.
+pub async fn next_due(db: &Db) -> Result<Option<Timestamp>> {
+    let (due,): (Option<i64>,) =
+        sqlx::query_as("SELECT MIN(next_attempt_at) FROM mail_tasks WHERE status = 'waiting'")
+            .fetch_one(&db.read)
+            .await?;
+    Ok(due)
+}
+
 /// The channel workers of other processes listen on for new mail (PostgreSQL).
 const MAIL_CHANNEL: &str = "latchkey_mail";
 

@@ -62,6 +62,18 @@ pub async fn claim_requests(
     Ok(rows)
 }
 
+/// Extends the leases of the requests `owner` is processing (the worker's heartbeat).
+pub async fn renew_leases(db: &Db, owner: &str, until: Timestamp) -> Result<u64> {
+    let r = sqlx::query(
+        "UPDATE reset_requests SET lease_until = $2 WHERE lease_owner = $1 AND lease_until < $2",
+    )
+    .bind(owner)
+    .bind(until)
+    .execute(&db.write)
+    .await?;
+    Ok(r.rows_affected())
+}
+
 /// "Forgot password?" requests not processed yet (of one tenant, or all): how many, and when the
 /// oldest came in.
 pub async fn waiting_requests(db: &Db, tenant_id: Option<i64>) -> Result<(i64, Option<Timestamp>)> {

@@ -214,7 +214,55 @@ async fn mail_queued_elsewhere_wakes_the_worker_on_postgres(backend: Backend) {
     instance.kill();
 }
 
-crate::on_both_backends!(a_killed_worker_loses_its_mail_for_one_lease_at_most);
+/// A campaign set for a time goes out when that time comes, not at the next poll: the worker
+/// sleeps until the next waiting mail falls due.
+async fn a_scheduled_campaign_goes_out_on_time(backend: Backend) {
+    common::logs::init();
+    let app = common::TestApp::spawn_with(backend, |c| c.mail_poll_interval = "60s".into()).await;
+    let srv = common::plain_smtp(&app.core).await;
+    let mut tenant = app.default_tenant().await;
+    let before = tenant.settings.clone();
+    tenant.settings.reset_fallback_to_primary = true;
+    app.core
+        .update_tenant(&Actor::Cli, &tenant, &before)
+        .await
+        .unwrap();
+    let tenant = app.default_tenant().await;
+    app.user(&tenant, "alice", common::GOOD_PASSWORD).await;
+    // Let the worker go to sleep with nothing to do.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let at = app.core.now() + 2;
+    app.core
+        .create_campaign(
+            &Actor::Cli,
+            &tenant,
+            AdminReset {
+                kind: ResetKind::Link,
+                when: When::At(at),
+                valid_for_secs: 86_400,
+                recipients: Recipients::All,
+                custom: None,
+                may_reset_system_admins: true,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let mails = srv.wait_for_messages(1, Duration::from_secs(15)).await;
+    assert_eq!(mails.len(), 1, "the scheduled mail went out");
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "it took {:?} (due in 2 s; the poll interval is 60 s)",
+        started.elapsed()
+    );
+    app.stop().await;
+}
+
+crate::on_both_backends!(
+    a_killed_worker_loses_its_mail_for_one_lease_at_most,
+    a_scheduled_campaign_goes_out_on_time,
+);
 
 mod postgres_only {
     use super::*;
