@@ -240,6 +240,12 @@ impl Core {
             let tenant_id = tenant.id;
             let identifier = r.identifier.clone();
             let ip = r.ip.clone();
+            // Repeats of one identifier are one event with a count, not a row each.
+            let detail = if r.repeats > 1 {
+                json!({ "identifier": identifier, "reason": why, "repeats": r.repeats })
+            } else {
+                json!({ "identifier": identifier, "reason": why })
+            };
             async move {
                 self.audit(AuditEntry {
                     tenant_id: Some(tenant_id),
@@ -248,7 +254,7 @@ impl Core {
                     target: target.as_deref(),
                     ip: Some(&ip),
                     outcome,
-                    detail: json!({ "identifier": identifier, "reason": why }),
+                    detail,
                 })
                 .await
             }

@@ -14,9 +14,13 @@ pub struct Request {
     pub identifier: String,
     pub ip: String,
     pub created_at: Timestamp,
+    /// How many submissions this row stands for (repeats of one identifier coalesce).
+    pub repeats: i64,
 }
 
-/// Records a "Forgot password?" submission. The same single INSERT whatever was typed.
+/// Records a "Forgot password?" submission: the same single statement whatever was typed. A
+/// repeat of an identifier that is still waiting (or being processed) only counts on that row:
+/// a flood of repeats can't grow the backlog.
 pub async fn add_request(
     db: &Db,
     tenant_id: i64,
@@ -24,7 +28,10 @@ pub async fn add_request(
     ip: &str,
     now: Timestamp,
 ) -> Result<()> {
-    sqlx::query("INSERT INTO reset_requests (tenant_id, identifier, ip, created_at) VALUES ($1, $2, $3, $4)")
+    sqlx::query(
+        "INSERT INTO reset_requests (tenant_id, identifier, ip, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (tenant_id, identifier) DO UPDATE SET repeats = reset_requests.repeats + 1",
+    )
         .bind(tenant_id)
         .bind(identifier)
         .bind(ip)
@@ -49,7 +56,7 @@ pub async fn claim_requests(
     let sql = format!(
         "UPDATE reset_requests SET lease_owner = $1, lease_until = $2 WHERE id IN \
          (SELECT id FROM reset_requests WHERE lease_until IS NULL OR lease_until < $3 ORDER BY id LIMIT $4 {lock}) \
-         RETURNING id, tenant_id, identifier, ip, created_at"
+         RETURNING id, tenant_id, identifier, ip, created_at, repeats"
     );
     let mut rows: Vec<Request> = sqlx::query_as(&sql)
         .bind(owner)

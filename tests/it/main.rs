@@ -34,6 +34,7 @@ mod mail_boundaries;
 mod metrics;
 mod recovery;
 mod reset;
+mod reset_flood;
 mod smtp_check;
 mod smtp_hosts;
 mod smtp_oauth;
