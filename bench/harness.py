@@ -877,6 +877,31 @@ def directory_report(D):
 
 
 def main():
+    if sys.argv[1:] == ["--flood-only"]:
+        # Only the flood (bench/flood.py), on fresh databases; prints its table.
+        import flood
+
+        shutil.rmtree(WORK, ignore_errors=True)
+        os.makedirs(WORK)
+        sink = Sink()
+        sink.start()
+        results = {}
+        try:
+            for backend in ("sqlite", "postgres"):
+                system = Latchkey(backend)
+                system.setup()
+                flood.add_real_person(system)
+                system.start()
+                try:
+                    wait_idle()
+                    results[system.name] = flood.flood(sys.modules[__name__], system, sink)
+                    log(f"{system.name}: {results[system.name]}")
+                finally:
+                    system.stop()
+        finally:
+            sink.stop()
+        print("\n".join(flood.report(results)))
+        return
     if sys.argv[1:] == ["--directory-only"]:
         # Only the directory part, on fresh databases; prints its table (results.md untouched).
         shutil.rmtree(WORK, ignore_errors=True)

@@ -270,7 +270,34 @@ async fn a_control_character_cannot_rewrite_the_sasl_message(backend: Backend) {
     r.app.stop().await;
 }
 
+/// The token endpoint down during delivery: the attempt fails as a temporary failure (the task
+/// waits for its retry, the error names the Token step and the HTTP status), like an SMTP 4xx.
+async fn a_token_endpoint_outage_is_retried(backend: Backend) {
+    let r = rig(backend).await;
+    save(&r, input(&r, SignIn::Microsoft)).await;
+    r.endpoint.set_down(true);
+    let id = queue(&r.app, "later@example.org").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let task = loop {
+        let t = r.app.core.test_store().task(id).await.unwrap().unwrap();
+        if t.attempts >= 1 && t.status == "waiting" && t.last_error.is_some() {
+            break t;
+        }
+        assert!(std::time::Instant::now() < deadline, "{t:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    };
+    let err = task.last_error.unwrap();
+    assert!(err.contains("Token") && err.contains("HTTP 503"), "{err}");
+    assert!(
+        task.next_attempt_at > r.app.core.now(),
+        "a retry is scheduled"
+    );
+    assert!(r.srv.messages().is_empty());
+    r.app.stop().await;
+}
+
 crate::on_both_backends!(
+    a_token_endpoint_outage_is_retried,
     odd_lifetimes_do_not_stop_delivery,
     checks_do_not_take_tokens_away,
     keys_are_pasted_into_the_console,
