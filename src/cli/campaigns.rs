@@ -32,9 +32,15 @@ pub(super) enum ResetCommand {
         /// How long the link or temporary password stays valid, from sending (30m to 7d).
         #[arg(long, value_name = "DURATION", default_value = "24h")]
         valid_for: String,
-        /// Send at this time (RFC 3339, e.g. 2026-12-01T08:00:00+01:00).
+        /// Send at this time: RFC 3339 with an offset (2026-12-01T08:00:00+01:00), or a local
+        /// date and time (2027-03-28T08:00) with --time-zone.
         #[arg(long, value_name = "TIME", conflicts_with = "delay")]
         at: Option<String>,
+        /// The time zone --at is in, by name (Europe/Berlin, America/New_York, UTC): daylight
+        /// saving time is taken into account; a time that doesn't exist or happens twice that
+        /// day is refused.
+        #[arg(long, value_name = "ZONE", requires = "at")]
+        time_zone: Option<String>,
         /// Send after the tenant's admin reset delay instead of now.
         #[arg(long)]
         delay: bool,
@@ -84,6 +90,7 @@ pub(super) async fn reset_command(core: &Core, cmd: ResetCommand, out: Out) -> a
         kind,
         valid_for,
         at,
+        time_zone,
         delay,
         subject,
         text_file,
@@ -106,11 +113,15 @@ pub(super) async fn reset_command(core: &Core, cmd: ResetCommand, out: Out) -> a
         anyhow::bail!("say who gets the mail: --user U (repeatable), --all or --from-file F");
     };
     let when = match (at, delay) {
+        (Some(t), _) if time_zone.is_some() => When::At(
+            crate::domain::local_time::local_to_unix(&t, time_zone.as_deref().unwrap_or("UTC"))
+                .map_err(|e| anyhow::anyhow!("--at/--time-zone: {}", e.0))?,
+        ),
         (Some(t), _) => {
             let parsed =
                 time::OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339)
                     .map_err(|_| {
-                        anyhow::anyhow!("--at: `{t}` is not a time like 2026-12-01T08:00:00+01:00")
+                        anyhow::anyhow!("--at: `{t}` is not a time like 2026-12-01T08:00:00+01:00 (or give a local time with --time-zone Europe/Berlin)")
                     })?;
             When::At(parsed.unix_timestamp())
         }

@@ -5,6 +5,7 @@
 
 mod duration;
 mod identifier;
+pub mod local_time;
 pub mod policy;
 mod reset_address;
 pub mod token;

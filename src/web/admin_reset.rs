@@ -61,13 +61,6 @@ async fn selected_accounts(
     Ok(out)
 }
 
-const OFFSETS: &[&str] = &[
-    "-12:00", "-11:00", "-10:00", "-09:30", "-09:00", "-08:00", "-07:00", "-06:00", "-05:00",
-    "-04:00", "-03:30", "-03:00", "-02:00", "-01:00", "+00:00", "+01:00", "+02:00", "+03:00",
-    "+03:30", "+04:00", "+04:30", "+05:00", "+05:30", "+05:45", "+06:00", "+06:30", "+07:00",
-    "+08:00", "+09:00", "+09:30", "+10:00", "+10:30", "+11:00", "+12:00", "+13:00", "+14:00",
-];
-
 #[allow(clippy::too_many_arguments)]
 fn compose_page(
     state: &AppState,
@@ -99,8 +92,8 @@ fn compose_page(
             valid_for => v(|f| &f.valid_for, "24h"),
             when => v(|f| &f.when, "now"),
             at => v(|f| &f.at, ""),
-            tz => v(|f| &f.tz, "+00:00"),
-            offsets => OFFSETS,
+            tz => v(|f| &f.tz, "UTC"),
+            zones => crate::domain::local_time::COMMON_ZONES,
             custom_subject => v(|f| &f.custom_subject, ""),
             custom_text => v(|f| &f.custom_text, ""),
             delay => crate::domain::human_duration(tenant.settings.admin_reset_delay_secs.max(60)),
@@ -175,27 +168,10 @@ async fn compose_from_selection(
 }
 
 /// `2026-12-01T08:00` in the offset `+01:00` → Unix time.
-fn parse_local(at: &str, offset: &str) -> Result<i64, String> {
-    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
-    let local = time::PrimitiveDateTime::parse(at.trim(), &format).map_err(|_| {
-        format!(
-            "start time: `{}` is not a date and time like 2026-12-01T08:00",
-            at.escape_debug()
-        )
-    })?;
-    if !OFFSETS.contains(&offset) {
-        return Err("time zone: choose one from the list".into());
-    }
-    let sign = if offset.starts_with('-') { -1 } else { 1 };
-    let h: i8 = offset[1..3]
-        .parse()
-        .map_err(|_| "time zone: not valid".to_owned())?;
-    let m: i8 = offset[4..6]
-        .parse()
-        .map_err(|_| "time zone: not valid".to_owned())?;
-    let off = time::UtcOffset::from_hms(sign * h, sign * m, 0)
-        .map_err(|_| "time zone: not valid".to_owned())?;
-    Ok(local.assume_offset(off).unix_timestamp())
+/// The form's local date and time in the chosen time zone (an IANA name): a time that doesn't
+/// exist or exists twice there (the clocks change that night) is refused, not guessed.
+fn parse_local(at: &str, zone: &str) -> Result<i64, String> {
+    crate::domain::local_time::local_to_unix(at, zone).map_err(|e| e.0)
 }
 
 /// The compose form as sent (the selected users are the `user_<id>` fields, read apart).

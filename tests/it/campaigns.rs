@@ -123,7 +123,135 @@ on_both_backends!(
     bad_requests_are_refused_and_create_nothing,
     selection_from_the_user_list,
     other_tenants_cannot_see_or_touch_campaigns,
+    scheduled_in_a_named_time_zone_across_daylight_saving,
 );
+
+/// The next last Sunday of `month` (March: summer time starts in Europe; October: it ends) at
+/// least two days from now, so the test holds whatever the date.
+fn next_last_sunday(now: i64, month: i8) -> jiff::civil::Date {
+    let today = jiff::Timestamp::from_second(now)
+        .unwrap()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date();
+    let mut year = today.year();
+    loop {
+        let last = jiff::civil::date(year, month, 1).last_of_month();
+        let sunday = last
+            .nth_weekday_of_month(-1, jiff::civil::Weekday::Sunday)
+            .unwrap();
+        if sunday > today.checked_add(jiff::Span::new().days(2)).unwrap() {
+            return sunday;
+        }
+        year += 1;
+    }
+}
+
+/// A campaign for 08:00 Europe/Berlin on the days the clocks change goes out at 06:00 UTC (summer
+/// time) and 07:00 UTC (winter time); 02:30 on those nights doesn't exist or happens twice and is
+/// refused in words; the CLI takes the same with --time-zone.
+async fn scheduled_in_a_named_time_zone_across_daylight_saving(backend: Backend) {
+    let mut w = world(backend).await;
+    member(&w, "ann", Some("ann@example.net")).await;
+    let now = w.app.core.now();
+    for (month, utc_hour) in [(3, 6), (10, 7)] {
+        let day = next_last_sunday(now, month);
+        let at = format!("{day}T08:00");
+        let page = compose(
+            &mut w,
+            &[
+                ("identifiers", "ann"),
+                ("kind", "link"),
+                ("valid_for", "24h"),
+                ("when", "at"),
+                ("at", &at),
+                ("tz", "Europe/Berlin"),
+            ],
+        )
+        .await;
+        let id = campaign_id(&page);
+        let c = w.app.core.test_store().campaign(id).await.unwrap().unwrap();
+        let expected = day
+            .at(utc_hour, 0, 0, 0)
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .unwrap()
+            .timestamp()
+            .as_second();
+        assert_eq!(c.scheduled_at, expected, "{at} Europe/Berlin");
+        let night = format!("{day}T02:30");
+        let page = compose(
+            &mut w,
+            &[
+                ("identifiers", "ann"),
+                ("kind", "link"),
+                ("valid_for", "24h"),
+                ("when", "at"),
+                ("at", &night),
+                ("tz", "Europe/Berlin"),
+            ],
+        )
+        .await;
+        assert_eq!(page.status, 422, "{night}");
+        let why = if month == 3 {
+            "does not exist"
+        } else {
+            "happens twice"
+        };
+        assert!(page.body.contains(why), "{night}: {}", page.body);
+        // The CLI: the same local time and zone name.
+        let out = crate::cli::latchkey(
+            &w.app.db,
+            &[
+                "--json",
+                "reset",
+                "send",
+                "--tenant",
+                "acme",
+                "--user",
+                "ann",
+                "--at",
+                &at,
+                "--time-zone",
+                "Europe/Berlin",
+            ],
+        )
+        .ok();
+        let id = crate::cli::json(&out)["campaign"]["id"].as_i64().unwrap();
+        let c = w.app.core.test_store().campaign(id).await.unwrap().unwrap();
+        assert_eq!(c.scheduled_at, expected, "CLI: {at} Europe/Berlin");
+        let err = crate::cli::latchkey(
+            &w.app.db,
+            &[
+                "reset",
+                "send",
+                "--tenant",
+                "acme",
+                "--user",
+                "ann",
+                "--at",
+                &night,
+                "--time-zone",
+                "Europe/Berlin",
+            ],
+        )
+        .fails();
+        assert!(err.contains(why), "CLI: {err}");
+    }
+    let page = compose(
+        &mut w,
+        &[
+            ("identifiers", "ann"),
+            ("kind", "link"),
+            ("valid_for", "24h"),
+            ("when", "at"),
+            ("at", "2030-01-01T08:00"),
+            ("tz", "Mars/Olympus_Mons"),
+        ],
+    )
+    .await;
+    assert_eq!(page.status, 422);
+    assert!(page.body.contains("not a time zone name"));
+    w.app.stop().await;
+}
 
 async fn a_reset_link_for_one_user(backend: Backend) {
     let mut w = world(backend).await;

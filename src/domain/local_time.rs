@@ -1,0 +1,197 @@
+//! A local date and time in a named time zone (IANA, e.g. `Europe/Berlin`) as the moment it
+//! means, with the time-zone database built in (jiff). A time that doesn't exist (clocks jump
+//! forward over it) or exists twice (clocks go back) is refused with the reason, never guessed.
+
+use jiff::civil::DateTime;
+use jiff::tz::{AmbiguousOffset, TimeZone};
+
+use super::InvalidInput;
+
+/// Time zones offered in forms, besides any IANA name typed.
+pub const COMMON_ZONES: &[&str] = &[
+    "UTC",
+    "Europe/London",
+    "Europe/Dublin",
+    "Europe/Lisbon",
+    "Europe/Berlin",
+    "Europe/Vienna",
+    "Europe/Zurich",
+    "Europe/Paris",
+    "Europe/Amsterdam",
+    "Europe/Brussels",
+    "Europe/Madrid",
+    "Europe/Rome",
+    "Europe/Stockholm",
+    "Europe/Warsaw",
+    "Europe/Prague",
+    "Europe/Helsinki",
+    "Europe/Athens",
+    "Europe/Istanbul",
+    "Europe/Moscow",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "America/Sao_Paulo",
+    "Asia/Dubai",
+    "Asia/Kolkata",
+    "Asia/Singapore",
+    "Asia/Shanghai",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "Pacific/Auckland",
+];
+
+/// A fixed offset such as `+01:00` or `-05:30` (forms made before zones had names).
+fn fixed_offset(name: &str) -> Option<TimeZone> {
+    let (sign, rest) = match name.as_bytes().first()? {
+        b'+' => (1, &name[1..]),
+        b'-' => (-1, &name[1..]),
+        _ => return None,
+    };
+    let (h, m) = rest.split_once(':')?;
+    if h.len() != 2 || m.len() != 2 {
+        return None;
+    }
+    let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
+    if h > 14 || m > 59 {
+        return None;
+    }
+    let offset = jiff::tz::Offset::from_seconds(sign * (h * 3600 + m * 60)).ok()?;
+    Some(TimeZone::fixed(offset))
+}
+
+/// The time zone named `name` (IANA, `UTC`, or a fixed offset like `+01:00`).
+pub fn zone(name: &str) -> Result<TimeZone, InvalidInput> {
+    let name = name.trim();
+    if let Some(tz) = fixed_offset(name) {
+        return Ok(tz);
+    }
+    if name.is_empty() || name.len() > 64 || name.chars().any(|c| c.is_control()) {
+        return Err(InvalidInput(
+            "time zone: enter a name such as Europe/Berlin or UTC".into(),
+        ));
+    }
+    TimeZone::get(name).map_err(|_| {
+        InvalidInput(format!(
+            "time zone: `{}` is not a time zone name (such as Europe/Berlin, America/New_York or UTC)",
+            name.escape_debug()
+        ))
+    })
+}
+
+/// `local` (`2027-03-28T08:00`, seconds optional, a space instead of `T` accepted) in the time
+/// zone `zone_name`, as Unix seconds.
+pub fn local_to_unix(local: &str, zone_name: &str) -> Result<i64, InvalidInput> {
+    let raw = local.trim();
+    let civil: DateTime = raw.replacen(' ', "T", 1).parse().map_err(|_| {
+        InvalidInput(format!(
+            "start time: `{}` is not a date and time like 2027-03-28T08:00",
+            raw.escape_debug()
+        ))
+    })?;
+    let tz = zone(zone_name)?;
+    let name = zone_name.trim();
+    let ambiguous = tz.to_ambiguous_zoned(civil);
+    match ambiguous.offset() {
+        AmbiguousOffset::Unambiguous { .. } => {}
+        AmbiguousOffset::Gap { before, after } => {
+            return Err(InvalidInput(format!(
+                "start time: {} does not exist in {name}: the clocks jump from UTC{before} to UTC{after} that night. Choose another time.",
+                civil.strftime("%Y-%m-%d %H:%M")
+            )))
+        }
+        AmbiguousOffset::Fold { before, after } => {
+            return Err(InvalidInput(format!(
+                "start time: {} happens twice in {name} (the clocks go back from UTC{before} to UTC{after} that night). Choose a time outside that hour.",
+                civil.strftime("%Y-%m-%d %H:%M")
+            )))
+        }
+    }
+    let zoned = ambiguous
+        .unambiguous()
+        .map_err(|e| InvalidInput(format!("start time: {e}")))?;
+    Ok(zoned.timestamp().as_second())
+}
+
+/// Unix seconds as a local date and time in `zone_name` with its abbreviation
+/// (`2027-03-28 08:00 CEST`); UTC when the zone is unknown.
+pub fn format_in(unix: i64, zone_name: &str) -> String {
+    let tz = zone(zone_name).unwrap_or(TimeZone::UTC);
+    match jiff::Timestamp::from_second(unix) {
+        Ok(ts) => ts.to_zoned(tz).strftime("%Y-%m-%d %H:%M %Z").to_string(),
+        Err(_) => unix.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> i64 {
+        s.parse::<jiff::Timestamp>().unwrap().as_second()
+    }
+
+    #[test]
+    fn eight_in_berlin_on_the_days_the_clocks_change() {
+        // Summer time starts on 2027-03-28 (02:00 → 03:00), ends on 2027-10-31 (03:00 → 02:00).
+        assert_eq!(
+            local_to_unix("2027-03-28T08:00", "Europe/Berlin").unwrap(),
+            utc("2027-03-28T06:00:00Z")
+        );
+        assert_eq!(
+            local_to_unix("2027-10-31 08:00", "Europe/Berlin").unwrap(),
+            utc("2027-10-31T07:00:00Z")
+        );
+        assert_eq!(
+            local_to_unix("2027-03-27T08:00:00", "Europe/Berlin").unwrap(),
+            utc("2027-03-27T07:00:00Z")
+        );
+        let gap = local_to_unix("2027-03-28T02:30", "Europe/Berlin").unwrap_err();
+        assert!(gap.0.contains("does not exist"), "{gap:?}");
+        let fold = local_to_unix("2027-10-31T02:30", "Europe/Berlin").unwrap_err();
+        assert!(fold.0.contains("happens twice"), "{fold:?}");
+        assert_eq!(
+            local_to_unix("2027-03-28T02:30", "UTC").unwrap(),
+            utc("2027-03-28T02:30:00Z")
+        );
+    }
+
+    #[test]
+    fn bad_input_names_the_field() {
+        assert!(local_to_unix("tomorrow", "UTC")
+            .unwrap_err()
+            .0
+            .starts_with("start time"));
+        assert!(local_to_unix("2027-02-30T08:00", "UTC").is_err());
+        for bad in ["", "Mars/Olympus", "Europe/Ber\u{0}lin", "../../etc/passwd"] {
+            assert!(
+                local_to_unix("2027-03-28T08:00", bad)
+                    .unwrap_err()
+                    .0
+                    .starts_with("time zone"),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            local_to_unix("2027-03-28T08:00", "+01:00").unwrap(),
+            utc("2027-03-28T07:00:00Z")
+        );
+        assert!(zone("+15:00").is_err() && zone("+1:00").is_err());
+        for z in COMMON_ZONES {
+            assert!(zone(z).is_ok(), "{z}");
+        }
+    }
+
+    #[test]
+    fn times_are_shown_in_the_zone() {
+        assert_eq!(
+            format_in(utc("2027-03-28T06:00:00Z"), "Europe/Berlin"),
+            "2027-03-28 08:00 CEST"
+        );
+        assert_eq!(
+            format_in(utc("2027-01-05T06:00:00Z"), "Nowhere/Else"),
+            "2027-01-05 06:00 UTC"
+        );
+    }
+}
