@@ -112,6 +112,31 @@ impl Transcript {
     }
 }
 
+impl Transcript {
+    /// Records a step that failed here, before the server was asked (nothing was sent), and
+    /// returns it as a permanent error.
+    fn refuse_locally(&mut self, step: Step, message: String, hint: String) -> SmtpError {
+        self.record(
+            step,
+            false,
+            None,
+            message.clone(),
+            Some(hint.clone()),
+            Instant::now(),
+        );
+        fail(step, None, message, Some(hint), true)
+    }
+}
+
+/// The mechanisms a server offers, for a message ("none" when it offers none).
+fn offered_list(mechanisms: &[String]) -> String {
+    if mechanisms.is_empty() {
+        "none".to_owned()
+    } else {
+        mechanisms.join(" ")
+    }
+}
+
 /// A failed step: which one, the server's code and text (if it answered), a hint, and whether
 /// trying again later may help.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -666,21 +691,11 @@ impl SmtpConnection {
             } else {
                 "The server offers no authentication on an unencrypted connection. Use security = starttls or tls.".to_owned()
             };
-            let offered = if mechanisms.is_empty() {
-                "none".to_owned()
-            } else {
-                mechanisms.join(" ")
-            };
-            let msg = format!("no supported AUTH mechanism (offered: {offered})");
-            t.record(
-                Step::Auth,
-                false,
-                None,
-                msg.clone(),
-                Some(hint.clone()),
-                started,
+            let msg = format!(
+                "no supported AUTH mechanism (offered: {})",
+                offered_list(&mechanisms)
             );
-            return Err(fail(Step::Auth, None, msg, Some(hint), true));
+            return Err(t.refuse_locally(Step::Auth, msg, hint));
         };
         if reply.code == 235 {
             t.record(

@@ -8,7 +8,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{fail, Reply, SmtpConnection, SmtpError, Step, Transcript};
+use super::{offered_list, Reply, SmtpConnection, SmtpError, Step, Transcript};
 use crate::mail::oauth::{token, Mechanism, Origin, ResolvedOAuth, SignIn, TokenCache};
 use crate::mail::settings::ResolvedSmtp;
 
@@ -59,60 +59,32 @@ impl SmtpConnection {
         };
         let offered = self.auth_mechanisms();
         if !offered.iter().any(|m| m == name) {
-            let started = Instant::now();
             let hint = format!(
                 "The server does not offer AUTH {name}{}. Microsoft 365 sends through smtp.office365.com, Google through smtp.gmail.com, both on port 587 with STARTTLS.",
                 if self.encrypted { "" } else { " on an unencrypted connection" }
             );
-            let offered = if offered.is_empty() {
-                "none".to_owned()
-            } else {
-                offered.join(" ")
-            };
-            let msg = format!("AUTH {name} is not offered (offered: {offered})");
-            t.record(
-                Step::Auth,
-                false,
-                None,
-                msg.clone(),
-                Some(hint.clone()),
-                started,
+            let msg = format!(
+                "AUTH {name} is not offered (offered: {})",
+                offered_list(&offered)
             );
-            return Err(fail(Step::Auth, None, msg, Some(hint), true));
+            return Err(t.refuse_locally(Step::Auth, msg, hint));
         }
         if smtp.provider_endpoints_only && !o.settings.fixed_authority(o.method) {
             // Saving refuses this already; settings stored by someone else are checked here.
-            let started = Instant::now();
-            let msg =
-                "only the provider's own token endpoint may be used for this server".to_owned();
-            let hint = "An operator must set a token endpoint other than Microsoft's or Google's (`latchkey smtp set`).".to_owned();
-            t.record(
+            let e = t.refuse_locally(
                 Step::Token,
-                false,
-                None,
-                msg.clone(),
-                Some(hint.clone()),
-                started,
+                "only the provider's own token endpoint may be used for this server".into(),
+                "An operator must set a token endpoint other than Microsoft's or Google's (`latchkey smtp set`).".into(),
             );
-            return Err(SmtpError {
-                refused: true,
-                ..fail(Step::Token, None, msg, Some(hint), true)
-            });
+            return Err(SmtpError { refused: true, ..e });
         }
         // `\x01` separates the SASL fields: a name carrying it would rewrite the message.
         if o.user.is_empty() || o.user.chars().any(char::is_control) {
-            let started = Instant::now();
-            let msg = "no usable mailbox to sign in as".to_owned();
-            let hint = "Enter the mailbox as the username (or a sender address): one line, no control characters.".to_owned();
-            t.record(
+            return Err(t.refuse_locally(
                 Step::Auth,
-                false,
-                None,
-                msg.clone(),
-                Some(hint.clone()),
-                started,
-            );
-            return Err(fail(Step::Auth, None, msg, Some(hint), true));
+                "no usable mailbox to sign in as".into(),
+                "Enter the mailbox as the username (or a sender address): one line, no control characters.".into(),
+            ));
         }
         let cache = TokenCache::shared();
         let mut fresh = smtp.fresh_token;
