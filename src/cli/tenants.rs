@@ -126,12 +126,23 @@ pub(super) async fn tenant_command(
                 .create_tenant(&actor, &slug, name.as_ref(), url.as_ref())
                 .await?;
             out.show(&t, |w| {
+                // The tenant's own public URL, else the configured one: where its links point.
                 writeln!(
                     w,
-                    "created tenant `{}`: {}",
+                    "created tenant `{}`: {}/t/{}/login",
                     t.slug,
-                    core.config.public_url.join(&format!("/t/{}/login", t.slug))
-                )
+                    core.public_url_for(Some(&t)).trim_end_matches('/'),
+                    t.slug
+                )?;
+                if t.public_url.is_none() && core.config.raw.public_url.is_none() {
+                    writeln!(
+                        w,
+                        "note: public_url is not set, so this address is made from `listen` ({}); \
+                         set public_url (latchkey.toml or LATCHKEY_PUBLIC_URL) to the address people open",
+                        core.config.listen
+                    )?;
+                }
+                Ok(())
             })
         }
         TenantCommand::List => {
