@@ -7,7 +7,8 @@ use clap::{Args, Subcommand};
 use super::output::{onoff, Out, Text};
 use crate::clock::format_utc;
 use crate::domain::{
-    format_duration, parse_duration, parse_switch, DisplayName, PublicUrl, TenantSlug,
+    format_duration, parse_duration, parse_switch, DisplayName, PublicUrl, SupportContact,
+    TenantSlug,
 };
 use crate::service::{Actor, Core, Tenant};
 
@@ -58,6 +59,10 @@ pub(super) struct TenantSet {
     /// Default language of pages and mail: en or de.
     #[arg(long, value_name = "LANG")]
     default_language: Option<String>,
+    /// Where mails tell people to turn with questions ({{ support }}): an e-mail address or an
+    /// https:// address; "" removes it.
+    #[arg(long, value_name = "ADDRESS|URL")]
+    support_contact: Option<String>,
     /// Enable or disable the whole tenant: on or off.
     #[arg(long, value_name = "on|off")]
     enabled: Option<String>,
@@ -102,6 +107,11 @@ fn write_tenant(w: &mut Text, t: &Tenant) -> fmt::Result {
         w,
         "default language:          {}",
         s.default_language.as_str()
+    )?;
+    writeln!(
+        w,
+        "support contact:           {}",
+        s.support_contact.as_ref().map_or("(none)", |c| c.as_str())
     )?;
     writeln!(w, "created:                   {}", format_utc(t.created_at))?;
     Ok(())
@@ -203,6 +213,12 @@ pub(super) async fn tenant_command(
             }
             if let Some(v) = &set.default_language {
                 s.default_language = v.parse()?;
+            }
+            if let Some(v) = &set.support_contact {
+                s.support_contact = match v.trim() {
+                    "" => None,
+                    raw => Some(SupportContact::parse(raw)?),
+                };
             }
             if let Some(v) = &set.enabled {
                 t.enabled = parse_switch("--enabled", v)?;

@@ -431,7 +431,9 @@ pub fn describe_variable(name: &str) -> &'static str {
         "tenant_name" => "the organisation's name",
         "login_link" => "the sign-in page",
         "forgot_link" => "the forgot-password page",
-        "support" => "the support contact (may be empty: wrap it in {% if support %})",
+        "support" => {
+            "the support contact from the settings (may be empty: wrap it in {% if support %})"
+        }
         "reset_link" => "the personal reset link (one-time secret)",
         "temporary_password" => "the temporary password (one-time secret)",
         "valid_for" => "how long the link or password is valid, e.g. 30 minutes",

@@ -312,6 +312,7 @@ impl Core {
             .write_into(&mut data)?;
             // One template per route for the whole campaign; only the subject is rendered.
             let route = MailRoute::for_recipient(Some(a.id), &system_admins);
+            route.keep_tenant_values_out(&mut data);
             let src = match sources.iter().find(|(r, _)| *r == route) {
                 Some((_, src)) => src,
                 None => {

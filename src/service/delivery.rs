@@ -80,7 +80,9 @@ impl Core {
             "tenant_name": tenant.map(|t| t.display_name.as_str()).unwrap_or("Latchkey"),
             "login_link": format!("{base}/t/{slug}/login"),
             "forgot_link": format!("{base}/t/{slug}/forgot-password"),
-            "support": "",
+            "support": tenant
+                .and_then(|t| t.settings.support_contact.as_ref())
+                .map_or("", |c| c.as_str()),
         })
     }
 
@@ -154,6 +156,7 @@ impl Core {
         }
         .write_into(&mut data)?;
         let route = self.mail_route(m.account_id).await?;
+        route.keep_tenant_values_out(&mut data);
         let src = self
             .template_of(m.tenant.map(|t| t.id), route, m.kind, m.language, &data)
             .await?;
@@ -226,8 +229,9 @@ impl Core {
     pub async fn render_masked(&self, task: &Task) -> Result<Rendered> {
         let kind = task.kind.mail_kind()?;
         let lang: Language = task.language.parse().unwrap_or(Language::En);
-        let data: Value = serde_json::from_str(&task.data).map_err(anyhow::Error::from)?;
+        let mut data: Value = serde_json::from_str(&task.data).map_err(anyhow::Error::from)?;
         let route = self.mail_route(task.account_id).await?;
+        route.keep_tenant_values_out(&mut data);
         let src = self
             .template_of(task.tenant_id, route, kind, lang, &data)
             .await?;
@@ -360,7 +364,8 @@ impl Core {
         }
         let kind = task.kind.mail_kind()?;
         let lang: Language = task.language.parse().unwrap_or(Language::En);
-        let data: Value = serde_json::from_str(&task.data).map_err(anyhow::Error::from)?;
+        let mut data: Value = serde_json::from_str(&task.data).map_err(anyhow::Error::from)?;
+        route.keep_tenant_values_out(&mut data);
         let control = TaskControl::of(&data);
         let src = if control.template.is_some() {
             self.template_of(task.tenant_id, route, kind, lang, &data)

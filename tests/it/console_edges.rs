@@ -4,15 +4,22 @@
 use crate::cli::latchkey;
 use crate::common;
 
+use std::time::Duration;
+
 use common::world::World;
-use common::{Backend, TestDb, GOOD_PASSWORD};
+use common::{mail_text, Backend, Browser, TestDb, GOOD_PASSWORD};
 use latchkey::domain::Role;
 use latchkey::service::Actor;
+use serde_json::json;
+
+const WAIT: Duration = Duration::from_secs(10);
 
 on_both_backends!(
     a_tenant_name_ending_in_a_full_stop_gets_no_second_one,
     tenant_create_prints_the_login_address_people_use,
     system_smtp_page_says_the_check_tries_the_form,
+    support_contact_is_set_on_the_settings_page_and_shown_in_mail,
+    support_contact_through_the_api_and_the_cli,
 );
 
 async fn a_tenant_name_ending_in_a_full_stop_gets_no_second_one(backend: Backend) {
@@ -102,4 +109,229 @@ async fn system_smtp_page_says_the_check_tries_the_form(backend: Backend) {
         page.body
     );
     w.app.stop().await;
+}
+
+/// The tenant settings form as an administrator sends it, with this support contact.
+fn settings_form(support: &str) -> Vec<(&'static str, &str)> {
+    vec![
+        ("password_reset", "on"),
+        ("reset_link_ttl", "30m"),
+        ("min_password_length", "15"),
+        ("admin_reset_delay", "10m"),
+        ("default_language", "en"),
+        ("public_url", ""),
+        ("support_contact", support),
+    ]
+}
+
+/// Asks for a reset link for `who` in `slug` and returns the text of the mail that arrives.
+async fn reset_mail_text(
+    b: &mut Browser,
+    srv: &common::smtp::SmtpServer,
+    slug: &str,
+    who: &str,
+) -> String {
+    let before = srv.messages().len();
+    b.get(&format!("/t/{slug}/forgot-password")).await;
+    let r = b
+        .post(
+            &format!("/t/{slug}/forgot-password"),
+            &[("identifier", who)],
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let mails = srv.wait_for_messages(before + 1, WAIT).await;
+    assert!(mails.len() > before, "no mail for {who}");
+    mail_text(&mails[before].data)
+}
+
+async fn support_contact_is_set_on_the_settings_page_and_shown_in_mail(backend: Backend) {
+    let w = World::builder(backend)
+        .config(|c| c.mail_poll_interval = "100ms".into())
+        .user("acme", "boss", Role::TenantAdmin)
+        .user("acme", "carol", Role::User)
+        .reset_email("carol.reset@example.net")
+        .user("default", "root", Role::SystemAdmin)
+        .reset_email("root.reset@example.net")
+        .user("default", "dora", Role::TenantAdmin)
+        .reset_email("dora.reset@example.net")
+        .build()
+        .await;
+    let srv = common::plain_smtp(&w.app.core).await;
+    let mut boss = w.app.browser();
+    assert_eq!(boss.login("acme", "boss", GOOD_PASSWORD).await.status, 303);
+    let page = boss.get("/t/acme/admin/settings").await;
+    assert!(page
+        .body
+        .contains("<label for=\"support_contact\">Support contact</label>"));
+
+    // Refused: not an address or an https URL, or more than one line; nothing is stored.
+    for (bad, message) in [
+        (
+            "call Bob on 555",
+            "is neither an e-mail address nor an https:",
+        ),
+        ("http://help.acme.example", "is not an https:"),
+    ] {
+        let r = boss
+            .post("/t/acme/admin/settings", &settings_form(bad))
+            .await;
+        assert_eq!(r.status, 422, "{bad}");
+        assert!(r.body.contains(message), "{bad}:\n{}", r.body);
+    }
+    // A line break is refused before the form is read (every form field is one line).
+    let r = boss
+        .post(
+            "/t/acme/admin/settings",
+            &settings_form("help@acme.example\r\nBcc: eve@example.org"),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        w.app
+            .core
+            .tenant("acme")
+            .await
+            .unwrap()
+            .settings
+            .support_contact,
+        None
+    );
+
+    let r = boss
+        .post(
+            "/t/acme/admin/settings",
+            &settings_form(" helpdesk@Acme.Example "),
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = boss.get("/t/acme/admin/settings").await;
+    assert!(
+        page.body.contains("value=\"helpdesk@acme.example\""),
+        "{}",
+        page.body
+    );
+
+    // The reset mail of one of its people names it.
+    let text = reset_mail_text(&mut w.app.browser(), &srv, "acme", "carol").await;
+    assert!(
+        text.contains("Questions? Contact helpdesk@acme.example."),
+        "{text}"
+    );
+
+    // The default tenant's administrator sets one too: its people see it, a system
+    // administrator's mail (the system's route) does not.
+    let mut dora = w.app.browser();
+    assert_eq!(
+        dora.login("default", "dora", GOOD_PASSWORD).await.status,
+        303
+    );
+    let r = dora
+        .post(
+            "/t/default/admin/settings",
+            &settings_form("https://help.evil.example/reset"),
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let text = reset_mail_text(&mut w.app.browser(), &srv, "default", "dora").await;
+    assert!(text.contains("https://help.evil.example/reset"), "{text}");
+    let text = reset_mail_text(&mut w.app.browser(), &srv, "default", "root").await;
+    assert!(text.contains("reset?token="), "{text}");
+    assert!(!text.contains("evil"), "{text}");
+    assert!(!text.contains("Questions?"), "{text}");
+
+    // Emptying the field removes it.
+    let r = boss
+        .post("/t/acme/admin/settings", &settings_form(""))
+        .await;
+    assert_eq!(r.status, 303);
+    assert_eq!(
+        w.app
+            .core
+            .tenant("acme")
+            .await
+            .unwrap()
+            .settings
+            .support_contact,
+        None
+    );
+    let text = reset_mail_text(&mut w.app.browser(), &srv, "acme", "carol").await;
+    assert!(!text.contains("Questions?"), "{text}");
+    w.app.stop().await;
+}
+
+async fn support_contact_through_the_api_and_the_cli(backend: Backend) {
+    let w = World::builder(backend).build().await;
+    let key = w.key(Some(&w.acme), &["settings:write"]).await;
+    let path = "/api/v1/tenants/acme/settings";
+    let (status, s) = w.call("GET", path, Some(&key), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(s["support_contact"], serde_json::Value::Null, "{s}");
+    let (status, s) = w
+        .call(
+            "PUT",
+            path,
+            Some(&key),
+            Some(&json!({"support_contact": "https://help.acme.example/it"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{s}");
+    assert_eq!(s["support_contact"], "https://help.acme.example/it");
+    for bad in [
+        json!({"support_contact": "not a contact"}),
+        json!({"support_contact": ["a@example.org", "b@example.org"]}),
+        json!({"support_contact": "a@example.org\nb@example.org"}),
+    ] {
+        let (status, err) = w.call("PUT", path, Some(&key), Some(&bad)).await;
+        assert!(status == 422 || status == 400, "{bad}: {status} {err}");
+    }
+    let (_, s) = w.call("GET", path, Some(&key), None).await;
+    assert_eq!(s["support_contact"], "https://help.acme.example/it");
+    let (status, s) = w
+        .call(
+            "PUT",
+            path,
+            Some(&key),
+            Some(&json!({"support_contact": ""})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(s["support_contact"], serde_json::Value::Null, "{s}");
+    w.app.stop().await;
+
+    let db = TestDb::new(backend).await;
+    latchkey(&db, &["tenant", "create", "acme"]).ok();
+    let show = latchkey(&db, &["tenant", "show", "acme"]).ok();
+    assert!(show.contains("support contact:           (none)"), "{show}");
+    latchkey(
+        &db,
+        &[
+            "tenant",
+            "set",
+            "acme",
+            "--support-contact",
+            "help@acme.example",
+        ],
+    )
+    .ok();
+    let show = latchkey(&db, &["tenant", "show", "acme"]).ok();
+    assert!(
+        show.contains("support contact:           help@acme.example"),
+        "{show}"
+    );
+    let err = latchkey(
+        &db,
+        &[
+            "tenant",
+            "set",
+            "acme",
+            "--support-contact",
+            "ftp://x.example",
+        ],
+    )
+    .fails();
+    assert!(err.contains("support contact"), "{err}");
+    latchkey(&db, &["tenant", "set", "acme", "--support-contact", ""]).ok();
+    let show = latchkey(&db, &["tenant", "show", "acme"]).ok();
+    assert!(show.contains("support contact:           (none)"), "{show}");
 }
