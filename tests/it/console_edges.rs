@@ -6,10 +6,11 @@ use crate::common;
 
 use std::time::Duration;
 
+use common::smtp::Step;
 use common::world::World;
 use common::{mail_text, Backend, Browser, TestDb, GOOD_PASSWORD};
-use latchkey::domain::Role;
-use latchkey::service::Actor;
+use latchkey::domain::{EmailAddress, Role};
+use latchkey::service::{AccountChanges, Actor, MailFilter, Task};
 use serde_json::json;
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -20,6 +21,7 @@ on_both_backends!(
     system_smtp_page_says_the_check_tries_the_form,
     support_contact_is_set_on_the_settings_page_and_shown_in_mail,
     support_contact_through_the_api_and_the_cli,
+    redo_sends_to_the_corrected_address,
 );
 
 async fn a_tenant_name_ending_in_a_full_stop_gets_no_second_one(backend: Backend) {
@@ -334,4 +336,180 @@ async fn support_contact_through_the_api_and_the_cli(backend: Backend) {
     latchkey(&db, &["tenant", "set", "acme", "--support-contact", ""]).ok();
     let show = latchkey(&db, &["tenant", "show", "acme"]).ok();
     assert!(show.contains("support contact:           (none)"), "{show}");
+}
+
+/// The tasks of a campaign, once each of them is in `status`.
+async fn campaign_tasks_when(w: &World, campaign: i64, status: &str) -> Vec<Task> {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let tasks = w
+            .app
+            .core
+            .mail_tasks(&MailFilter {
+                campaign_id: Some(campaign),
+                limit: 100,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        if !tasks.is_empty() && tasks.iter().all(|t| t.status.as_str() == status) {
+            return tasks;
+        }
+        let now: Vec<_> = tasks.iter().map(|t| t.status.as_str()).collect();
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not all {status}: {now:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Gives `username` of acme a new reset address, as an administrator does on the user's page.
+async fn correct_address(w: &World, username: &str, address: &str) {
+    let account = w
+        .app
+        .core
+        .account_by_username(&w.acme, username)
+        .await
+        .unwrap();
+    let changes = AccountChanges {
+        reset_email: Some(Some(EmailAddress::parse(address).unwrap())),
+        ..Default::default()
+    };
+    w.app
+        .core
+        .admin_update_account(&Actor::Cli, &w.acme, account, changes, None)
+        .await
+        .unwrap();
+}
+
+/// The "reset address changed" notices queued so far, by recipient.
+async fn address_notices(w: &World) -> Vec<String> {
+    let tasks = w
+        .app
+        .core
+        .mail_tasks(&MailFilter {
+            kind: Some("reset_email_changed".into()),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    tasks.into_iter().map(|t| t.recipient).collect()
+}
+
+async fn redo_sends_to_the_corrected_address(backend: Backend) {
+    let w = World::builder(backend)
+        .config(|c| c.mail_poll_interval = "100ms".into())
+        .user("acme", "boss", Role::TenantAdmin)
+        .user("acme", "carol", Role::User)
+        .reset_email("carol@exmaple.net")
+        .user("acme", "dan", Role::User)
+        .reset_email("dan@exmaple.net")
+        .user("acme", "erin", Role::User)
+        .reset_email("erin.old@example.net")
+        .build()
+        .await;
+    let srv = common::plain_smtp(&w.app.core).await;
+    let mut boss = w.app.browser();
+    assert_eq!(boss.login("acme", "boss", GOOD_PASSWORD).await.status, 303);
+
+    let mut acme = w.acme.clone();
+    let before = acme.settings.clone();
+    acme.settings.password_reset_enabled = true;
+    w.app
+        .core
+        .update_tenant(&Actor::Cli, &acme, &before)
+        .await
+        .unwrap();
+    // Mail to erin's old address arrives; the mistyped addresses bounce.
+    let text = reset_mail_text(&mut w.app.browser(), &srv, "acme", "erin").await;
+    assert!(text.contains("reset?token="), "{text}");
+    srv.script(Step::RcptTo, "550 5.1.1 No such user here", 2);
+    boss.get("/t/acme/admin/resets/new").await;
+    let page = boss
+        .post(
+            "/t/acme/admin/resets",
+            &[
+                ("identifiers", "carol\ndan"),
+                ("kind", "link"),
+                ("valid_for", "24h"),
+                ("when", "now"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    let campaign: i64 = page
+        .location()
+        .trim_start_matches("/t/acme/admin/campaigns/")
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let failed = campaign_tasks_when(&w, campaign, "failed").await;
+    assert_eq!(failed.len(), 2);
+
+    // The administrator corrects the addresses. The old ones bounced: no "address changed"
+    // notice goes there. Erin's old address did receive mail, so it is told.
+    correct_address(&w, "carol", "carol@example.net").await;
+    correct_address(&w, "dan", "dan@example.net").await;
+    correct_address(&w, "erin", "erin@example.net").await;
+    assert_eq!(
+        address_notices(&w).await,
+        vec!["erin.old@example.net".to_owned()]
+    );
+
+    // Redo of one task: it goes to the current address, and the page says so.
+    let carol_task = failed
+        .iter()
+        .find(|t| t.recipient == "carol@exmaple.net")
+        .unwrap();
+    let r = boss
+        .post(&format!("/t/acme/admin/tasks/{}/redo", carol_task.id), &[])
+        .await;
+    assert_eq!(r.status, 303);
+    assert!(
+        r.location().ends_with("?notice=redone-to-current"),
+        "{}",
+        r.location()
+    );
+    let page = boss.get(r.location()).await;
+    assert!(
+        page.body
+            .contains("queued again, to the account&#x27;s current e-mail address")
+            || page
+                .body
+                .contains("queued again, to the account's current e-mail address"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("carol@example.net"), "{}", page.body);
+
+    // Redo of the campaign's failures: dan's goes to his current address too.
+    let r = boss
+        .post(
+            &format!("/t/acme/admin/campaigns/{campaign}/redo-failed"),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    let done = campaign_tasks_when(&w, campaign, "done").await;
+    let mut to: Vec<_> = done.iter().map(|t| t.recipient.clone()).collect();
+    to.sort();
+    assert_eq!(to, vec!["carol@example.net", "dan@example.net"]);
+    for who in ["carol@example.net", "dan@example.net"] {
+        let mail = srv
+            .messages()
+            .into_iter()
+            .find(|m| m.rcpt_to == vec![who.to_owned()])
+            .unwrap_or_else(|| panic!("no mail to {who}"));
+        assert!(mail_text(&mail.data).contains("reset?token="), "{who}");
+    }
+    // Nothing more went to the mistyped addresses.
+    assert!(srv
+        .messages()
+        .iter()
+        .all(|m| !m.rcpt_to.iter().any(|r| r.contains("exmaple"))));
+    w.app.stop().await;
 }
