@@ -22,6 +22,7 @@ on_both_backends!(
     support_contact_is_set_on_the_settings_page_and_shown_in_mail,
     support_contact_through_the_api_and_the_cli,
     redo_sends_to_the_corrected_address,
+    audit_log_reads_as_fields_with_outcomes_by_meaning,
 );
 
 async fn a_tenant_name_ending_in_a_full_stop_gets_no_second_one(backend: Backend) {
@@ -512,4 +513,116 @@ async fn redo_sends_to_the_corrected_address(backend: Backend) {
         .iter()
         .all(|m| !m.rcpt_to.iter().any(|r| r.contains("exmaple"))));
     w.app.stop().await;
+}
+
+async fn audit_log_reads_as_fields_with_outcomes_by_meaning(backend: Backend) {
+    let w = World::builder(backend)
+        .config(|c| c.mail_poll_interval = "100ms".into())
+        .user("acme", "boss", Role::TenantAdmin)
+        .user("acme", "carol", Role::User)
+        .reset_email("carol.reset@example.net")
+        .build()
+        .await;
+    let srv = common::plain_smtp(&w.app.core).await;
+    let mut boss = w.app.browser();
+    assert_eq!(boss.login("acme", "boss", GOOD_PASSWORD).await.status, 303);
+    // A settings change in the console, one through an API key, a reset link mailed.
+    let mut form = settings_form("help@acme.example");
+    form.retain(|(k, _)| *k != "min_password_length");
+    form.push(("min_password_length", "12"));
+    assert_eq!(boss.post("/t/acme/admin/settings", &form).await.status, 303);
+    let key = w
+        .key(Some(&w.acme), &["settings:write", "auth:check"])
+        .await;
+    let (status, _) = w
+        .call(
+            "PUT",
+            "/api/v1/tenants/acme/settings",
+            Some(&key),
+            Some(&json!({"reset_link_ttl": "45m"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    // An application checks a password with the key: not a sign-in.
+    for password in [GOOD_PASSWORD, "not the password at all"] {
+        let (status, _) = w
+            .call(
+                "POST",
+                "/api/v1/tenants/acme/authenticate",
+                Some(&key),
+                Some(&json!({"username": "carol", "password": password})),
+            )
+            .await;
+        assert_eq!(status, 200);
+    }
+    reset_mail_text(&mut w.app.browser(), &srv, "acme", "carol").await;
+    // The "mailed" event is written once the mail is queued: wait for it.
+    let deadline = std::time::Instant::now() + WAIT;
+    let page = loop {
+        let page = boss.get("/t/acme/admin/audit").await;
+        if page.body.contains(">mailed<") || std::time::Instant::now() > deadline {
+            break page;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let body = &page.body;
+    assert_eq!(page.status, 200);
+    // Details are fields, not JSON; a change shows what it was and became.
+    assert!(!body.contains("{&quot;"), "raw JSON:\n{body}");
+    assert!(
+        body.contains("<dt>Password min length</dt><dd>15 → 12</dd>"),
+        "{body}"
+    );
+    assert!(
+        body.contains("<dt>Support contact</dt><dd>— → help@acme.example</dd>"),
+        "{body}"
+    );
+    // Outcomes are coloured by meaning: a mailed link is good news.
+    assert!(body.contains("class=\"badge tone-good\">mailed<"), "{body}");
+    assert!(!body.contains("status-failed"), "{body}");
+    // Times have seconds.
+    let seconds = regex_like_time(body);
+    assert!(seconds, "{body}");
+    // The API key's change names the key.
+    let k = w
+        .app
+        .core
+        .api_keys(Some(&w.acme))
+        .await
+        .unwrap()
+        .into_iter()
+        .next()
+        .unwrap();
+    let by_key = format!(
+        "<span class=\"badge api-key\">API key</span> {} ({}…)",
+        k.name, k.prefix
+    );
+    assert!(body.contains(&by_key), "{body}");
+    // The password checks are `login.api_check` by the key, one good and one bad.
+    let rows: Vec<&str> = body
+        .split("<tr>")
+        .filter(|r| r.contains("<td>login.api_check</td>"))
+        .collect();
+    assert_eq!(rows.len(), 2, "{body}");
+    assert!(rows
+        .iter()
+        .all(|r| r.contains(&by_key) && r.contains("<td>carol</td>")));
+    assert!(rows.iter().any(|r| r.contains("tone-good\">success<")));
+    assert!(rows
+        .iter()
+        .any(|r| r.contains("tone-bad\">failure<") && r.contains("<dd>wrong password</dd>")));
+    // Only boss's own sign-in is a plain `login`.
+    assert!(body
+        .split("<tr>")
+        .filter(|r| r.contains("<td>login</td>"))
+        .all(|r| r.contains("<td>boss</td>")));
+    w.app.stop().await;
+}
+
+/// Whether the page shows a time like `2026-11-22 08:00:05 UTC`.
+fn regex_like_time(body: &str) -> bool {
+    body.split("<td class=\"when\">").skip(1).any(|rest| {
+        let t: String = rest.chars().take(23).collect();
+        t.len() == 23 && t.ends_with(" UTC") && t.as_bytes()[13] == b':' && t.as_bytes()[16] == b':'
+    })
 }
