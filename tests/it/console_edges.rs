@@ -521,6 +521,7 @@ async fn audit_log_reads_as_fields_with_outcomes_by_meaning(backend: Backend) {
         .user("acme", "boss", Role::TenantAdmin)
         .user("acme", "carol", Role::User)
         .reset_email("carol.reset@example.net")
+        .user("default", "root", Role::SystemAdmin)
         .build()
         .await;
     let srv = common::plain_smtp(&w.app.core).await;
@@ -611,6 +612,19 @@ async fn audit_log_reads_as_fields_with_outcomes_by_meaning(backend: Backend) {
     assert!(rows
         .iter()
         .any(|r| r.contains("tone-bad\">failure<") && r.contains("<dd>wrong password</dd>")));
+    // The Admin-Center's latest events read the same way.
+    let mut root = w.app.browser();
+    assert_eq!(
+        root.login("default", "root", GOOD_PASSWORD).await.status,
+        303
+    );
+    let overview = root.get("/admin").await;
+    assert!(overview.body.contains(&by_key), "{}", overview.body);
+    assert!(
+        overview.body.contains("class=\"badge tone-good\">mailed<"),
+        "{}",
+        overview.body
+    );
     // Only boss's own sign-in is a plain `login`.
     assert!(body
         .split("<tr>")
