@@ -332,11 +332,18 @@ pub(super) async fn task_command(core: &Core, cmd: TaskCommand, out: Out) -> any
         TaskCommand::Redo { id, tenant } => {
             let tenant = optional_tenant(core, tenant.as_deref()).await?;
             let task = find_task(core, tenant.as_ref(), id).await?;
-            if let Err(e) = core.redo_task(&actor, tenant.as_ref(), id, None).await {
-                anyhow::bail!("cannot redo task {id} (it is {}): {e}", task.status);
-            }
+            let to = match core.redo_task(&actor, tenant.as_ref(), id, None).await {
+                Ok(to) => to,
+                Err(e) => anyhow::bail!("cannot redo task {id} (it is {}): {e}", task.status),
+            };
             let task = find_task(core, tenant.as_ref(), id).await?;
-            out.show(&task, |w| writeln!(w, "queued task {id} again"))
+            out.show(&task, |w| match &to {
+                Some(to) => writeln!(
+                    w,
+                    "queued task {id} again, to the account's current address {to}"
+                ),
+                None => writeln!(w, "queued task {id} again"),
+            })
         }
         TaskCommand::Cancel { id, tenant } => {
             let tenant = optional_tenant(core, tenant.as_deref()).await?;

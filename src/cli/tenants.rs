@@ -7,7 +7,8 @@ use clap::{Args, Subcommand};
 use super::output::{onoff, Out, Text};
 use crate::clock::format_utc;
 use crate::domain::{
-    format_duration, parse_duration, parse_switch, DisplayName, PublicUrl, TenantSlug,
+    format_duration, parse_duration, parse_switch, DisplayName, PublicUrl, SupportContact,
+    TenantSlug,
 };
 use crate::service::{Actor, Core, Tenant};
 
@@ -58,6 +59,10 @@ pub(super) struct TenantSet {
     /// Default language of pages and mail: en or de.
     #[arg(long, value_name = "LANG")]
     default_language: Option<String>,
+    /// Where mails tell people to turn with questions ({{ support }}): an e-mail address or an
+    /// https:// address; "" removes it.
+    #[arg(long, value_name = "ADDRESS|URL")]
+    support_contact: Option<String>,
     /// Enable or disable the whole tenant: on or off.
     #[arg(long, value_name = "on|off")]
     enabled: Option<String>,
@@ -103,6 +108,11 @@ fn write_tenant(w: &mut Text, t: &Tenant) -> fmt::Result {
         "default language:          {}",
         s.default_language.as_str()
     )?;
+    writeln!(
+        w,
+        "support contact:           {}",
+        s.support_contact.as_ref().map_or("(none)", |c| c.as_str())
+    )?;
     writeln!(w, "created:                   {}", format_utc(t.created_at))?;
     Ok(())
 }
@@ -126,12 +136,23 @@ pub(super) async fn tenant_command(
                 .create_tenant(&actor, &slug, name.as_ref(), url.as_ref())
                 .await?;
             out.show(&t, |w| {
+                // The tenant's own public URL, else the configured one: where its links point.
                 writeln!(
                     w,
-                    "created tenant `{}`: {}",
+                    "created tenant `{}`: {}/t/{}/login",
                     t.slug,
-                    core.config.public_url.join(&format!("/t/{}/login", t.slug))
-                )
+                    core.public_url_for(Some(&t)).trim_end_matches('/'),
+                    t.slug
+                )?;
+                if t.public_url.is_none() && core.config.raw.public_url.is_none() {
+                    writeln!(
+                        w,
+                        "note: public_url is not set, so this address is made from `listen` ({}); \
+                         set public_url (latchkey.toml or LATCHKEY_PUBLIC_URL) to the address people open",
+                        core.config.listen
+                    )?;
+                }
+                Ok(())
             })
         }
         TenantCommand::List => {
@@ -192,6 +213,12 @@ pub(super) async fn tenant_command(
             }
             if let Some(v) = &set.default_language {
                 s.default_language = v.parse()?;
+            }
+            if let Some(v) = &set.support_contact {
+                s.support_contact = match v.trim() {
+                    "" => None,
+                    raw => Some(SupportContact::parse(raw)?),
+                };
             }
             if let Some(v) = &set.enabled {
                 t.enabled = parse_switch("--enabled", v)?;

@@ -301,6 +301,60 @@ impl PublicUrl {
     }
 }
 
+/// How the people of a tenant reach its helpdesk, as mails show it (`{{ support }}`): an e-mail
+/// address or an https:// address, one line. Mail shows it as text; a tenant's administrators
+/// set it, so it never goes into a system administrator's mail (see `service::mail_route`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct SupportContact(String);
+
+impl SupportContact {
+    pub const MAX_CHARS: usize = 200;
+
+    pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
+        let s = raw.trim();
+        let what = "support contact";
+        if s.is_empty() {
+            return Err(invalid(format!("{what}: empty")));
+        }
+        if s.chars().any(char::is_control) {
+            return Err(invalid(format!("{what}: must be one line")));
+        }
+        if s.chars().count() > Self::MAX_CHARS {
+            return Err(invalid(format!(
+                "{what}: at most {} characters",
+                Self::MAX_CHARS
+            )));
+        }
+        if s.contains("://") {
+            let url = url::Url::parse(s).ok().filter(|u| {
+                u.scheme() == "https"
+                    && u.host().is_some()
+                    && u.username().is_empty()
+                    && u.password().is_none()
+                    && !s.contains(char::is_whitespace)
+            });
+            return match url {
+                Some(_) => Ok(Self(s.to_owned())),
+                None => Err(invalid(format!(
+                    "{what}: `{}` is not an https:// address with a host (no user name, no spaces)",
+                    s.escape_debug()
+                ))),
+            };
+        }
+        match EmailAddress::parse(s) {
+            Ok(e) => Ok(Self(e.as_str().to_owned())),
+            Err(_) => Err(invalid(format!(
+                "{what}: `{}` is neither an e-mail address nor an https:// address",
+                s.escape_debug()
+            ))),
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// The per-tenant settings, with the defaults a new tenant gets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TenantSettings {
@@ -310,6 +364,8 @@ pub struct TenantSettings {
     pub admin_reset_delay_secs: i64,
     pub reset_fallback_to_primary: bool,
     pub default_language: Language,
+    /// Shown in mail as `{{ support }}`; none = mails leave the line out.
+    pub support_contact: Option<SupportContact>,
 }
 
 impl Default for TenantSettings {
@@ -321,6 +377,7 @@ impl Default for TenantSettings {
             admin_reset_delay_secs: 10 * 60,
             reset_fallback_to_primary: false,
             default_language: Language::En,
+            support_contact: None,
         }
     }
 }
@@ -397,6 +454,30 @@ mod tests {
             "alice.@example.org",
         ] {
             assert!(EmailAddress::parse(bad).is_err(), "accepted {bad:?}");
+        }
+    }
+
+    #[test]
+    fn support_contact_is_an_address_or_an_https_url_on_one_line() {
+        let ok = |s: &str| SupportContact::parse(s).unwrap().as_str().to_owned();
+        assert_eq!(ok(" help@Example.ORG "), "help@example.org");
+        assert_eq!(
+            ok("https://help.example.org/it?x=1"),
+            "https://help.example.org/it?x=1"
+        );
+        for bad in [
+            "",
+            "call Bob",
+            "http://help.example.org",
+            "javascript://alert(1)",
+            "https://",
+            "https://user:pw@help.example.org",
+            "https://help.example.org/a b",
+            "help@example.org\nBcc: eve@example.org",
+            "a@example.org, b@example.org",
+            &format!("https://example.org/{}", "a".repeat(200)),
+        ] {
+            assert!(SupportContact::parse(bad).is_err(), "accepted {bad:?}");
         }
     }
 

@@ -369,11 +369,48 @@ pub fn render(src: &TemplateSource, ctx: &serde_json::Value) -> Result<Rendered,
     let env = engine();
     let subject = render_part(&env, "subject", "subject.txt", &src.subject, ctx)?;
     let subject = subject.split_whitespace().collect::<Vec<_>>().join(" ");
+    let stops = FullStops::of(ctx);
     Ok(Rendered {
-        subject,
-        text: render_part(&env, "text", "body.txt", &src.text, ctx)?,
-        html: render_part(&env, "html", "body.html", &src.html, ctx)?,
+        subject: stops.mend(subject, false),
+        text: stops.mend(
+            render_part(&env, "text", "body.txt", &src.text, ctx)?,
+            false,
+        ),
+        html: stops.mend(
+            render_part(&env, "html", "body.html", &src.html, ctx)?,
+            true,
+        ),
     })
+}
+
+/// A tenant name that ends in a full stop ("Corp Inc.") followed by the sentence's own full
+/// stop reads "Corp Inc.."; a template (built-in or an administrator's) can't know the name, so
+/// the rendered text is mended: the name and one more full stop become the name alone.
+struct FullStops {
+    /// The name as the text parts show it, and as the HTML part shows it (escaped).
+    name: Option<(String, String)>,
+}
+
+impl FullStops {
+    fn of(ctx: &serde_json::Value) -> Self {
+        let name = ctx
+            .get("tenant_name")
+            .and_then(|n| n.as_str())
+            .filter(|n| n.ends_with('.'))
+            // The HTML part has it escaped, exactly as auto-escaping writes it.
+            .map(|n| (n.to_owned(), minijinja::HtmlEscape(n).to_string()));
+        FullStops { name }
+    }
+
+    fn mend(&self, part: String, html: bool) -> String {
+        match &self.name {
+            Some((text, escaped)) => {
+                let name = if html { escaped } else { text };
+                part.replace(&format!("{name}."), name)
+            }
+            None => part,
+        }
+    }
 }
 
 /// The variables of `kind` a template may use, sorted.
@@ -394,7 +431,9 @@ pub fn describe_variable(name: &str) -> &'static str {
         "tenant_name" => "the organisation's name",
         "login_link" => "the sign-in page",
         "forgot_link" => "the forgot-password page",
-        "support" => "the support contact (may be empty: wrap it in {% if support %})",
+        "support" => {
+            "the support contact from the settings (may be empty: wrap it in {% if support %})"
+        }
         "reset_link" => "the personal reset link (one-time secret)",
         "temporary_password" => "the temporary password (one-time secret)",
         "valid_for" => "how long the link or password is valid, e.g. 30 minutes",

@@ -312,6 +312,7 @@ impl Core {
             .write_into(&mut data)?;
             // One template per route for the whole campaign; only the subject is rendered.
             let route = MailRoute::for_recipient(Some(a.id), &system_admins);
+            route.keep_tenant_values_out(&mut data);
             let src = match sources.iter().find(|(r, _)| *r == route) {
                 Some((_, src)) => src,
                 None => {
@@ -517,6 +518,30 @@ impl Core {
     ) -> Result<u64> {
         let c = self.campaign_in_scope(Some(tenant), id).await?;
         let spare = !self.may_handle_system_admins(actor).await?;
+        // A corrected address first: each failed mail goes to its account's current address.
+        let failed = store::mail::list(
+            &self.db,
+            &store::mail::Filter {
+                tenant_id: Some(tenant.id),
+                campaign_id: Some(c.id),
+                status: Some("failed".into()),
+                limit: i64::MAX,
+                ..Default::default()
+            },
+        )
+        .await?;
+        let system_admins = self.system_admin_ids().await?;
+        let mut readdressed = 0;
+        for task in failed {
+            if spare && task.account_id.is_some_and(|a| system_admins.contains(&a)) {
+                continue;
+            }
+            if let Some(to) = self.redo_address(&task).await? {
+                if store::mail::readdress_failed(&self.db, task.id, &to, self.now()).await? {
+                    readdressed += 1;
+                }
+            }
+        }
         let n = store::campaigns::redo_failed(&self.db, c.id, spare, self.now()).await?;
         self.audit(AuditEntry {
             tenant_id: Some(tenant.id),
@@ -525,7 +550,7 @@ impl Core {
             target: None,
             ip,
             outcome: "success",
-            detail: json!({ "campaign": c.id, "queued": n }),
+            detail: json!({ "campaign": c.id, "queued": n, "to_a_corrected_address": readdressed }),
         })
         .await;
         self.wake_workers().await;

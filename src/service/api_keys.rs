@@ -300,15 +300,20 @@ impl Core {
     /// Checks a username/e-mail and password for another application: the same timing-safe
     /// check and throttling as the sign-in page, but no session is made. Returns whether it
     /// matched and whether the password must be changed.
+    /// The audit log shows these as `login.api_check` by the key (`key`, its actor).
     pub async fn check_credentials(
         &self,
+        key: &Actor,
         tenant: &Tenant,
         identifier: &crate::domain::Identifier,
         password: SecretString,
         ip: &str,
     ) -> Result<CredentialCheck> {
         Ok(
-            match self.login(tenant, identifier, password, ip, "api").await? {
+            match self
+                .login_via(tenant, identifier, password, ip, "api", Some(key))
+                .await?
+            {
                 super::LoginOutcome::Success {
                     account,
                     session_secret,

@@ -80,7 +80,9 @@ impl Core {
             "tenant_name": tenant.map(|t| t.display_name.as_str()).unwrap_or("Latchkey"),
             "login_link": format!("{base}/t/{slug}/login"),
             "forgot_link": format!("{base}/t/{slug}/forgot-password"),
-            "support": "",
+            "support": tenant
+                .and_then(|t| t.settings.support_contact.as_ref())
+                .map_or("", |c| c.as_str()),
         })
     }
 
@@ -154,6 +156,7 @@ impl Core {
         }
         .write_into(&mut data)?;
         let route = self.mail_route(m.account_id).await?;
+        route.keep_tenant_values_out(&mut data);
         let src = self
             .template_of(m.tenant.map(|t| t.id), route, m.kind, m.language, &data)
             .await?;
@@ -226,8 +229,9 @@ impl Core {
     pub async fn render_masked(&self, task: &Task) -> Result<Rendered> {
         let kind = task.kind.mail_kind()?;
         let lang: Language = task.language.parse().unwrap_or(Language::En);
-        let data: Value = serde_json::from_str(&task.data).map_err(anyhow::Error::from)?;
+        let mut data: Value = serde_json::from_str(&task.data).map_err(anyhow::Error::from)?;
         let route = self.mail_route(task.account_id).await?;
+        route.keep_tenant_values_out(&mut data);
         let src = self
             .template_of(task.tenant_id, route, kind, lang, &data)
             .await?;
@@ -360,7 +364,8 @@ impl Core {
         }
         let kind = task.kind.mail_kind()?;
         let lang: Language = task.language.parse().unwrap_or(Language::En);
-        let data: Value = serde_json::from_str(&task.data).map_err(anyhow::Error::from)?;
+        let mut data: Value = serde_json::from_str(&task.data).map_err(anyhow::Error::from)?;
+        route.keep_tenant_values_out(&mut data);
         let control = TaskControl::of(&data);
         let src = if control.template.is_some() {
             self.template_of(task.tenant_id, route, kind, lang, &data)
@@ -596,14 +601,15 @@ impl Core {
         }
     }
 
-    /// Queues a failed or done task again (of `tenant`, when given).
+    /// Queues a failed or done task again (of `tenant`, when given). Returns the address it
+    /// goes to now when that is not the one it went to before (see [`Core::redo_address`]).
     pub async fn redo_task(
         &self,
         actor: &super::Actor,
         tenant: Option<&Tenant>,
         id: i64,
         ip: Option<&str>,
-    ) -> Result<()> {
+    ) -> Result<Option<String>> {
         let task = self.task_in_scope(tenant, id).await?;
         self.may_handle_task(actor, &task).await?;
         if task.status == TaskStatus::Done && self.task_needs_secret(&task).await? {
@@ -611,14 +617,58 @@ impl Core {
                 "This mail carried a one-time secret, which is erased once delivered. Send a new reset instead.".into(),
             ));
         }
-        if !store::mail::redo(&self.db, id, tenant.map(|t| t.id), self.now()).await? {
+        let to = self.redo_address(&task).await?;
+        if !store::mail::redo(
+            &self.db,
+            id,
+            tenant.map(|t| t.id),
+            to.as_deref(),
+            self.now(),
+        )
+        .await?
+        {
             return Err(ServiceError::Invalid(
                 "Only failed or done mails can be redone.".into(),
             ));
         }
-        self.audit_task(actor, &task, "mail.redo", ip).await;
+        self.audit(super::AuditEntry {
+            tenant_id: task.tenant_id,
+            actor,
+            action: "mail.redo",
+            target: Some(to.as_deref().unwrap_or(&task.recipient)),
+            ip,
+            outcome: "success",
+            detail: match &to {
+                Some(to) => json!({ "task": task.id, "kind": task.kind, "was_sent_to": task.recipient, "now_to": to }),
+                None => json!({ "task": task.id, "kind": task.kind }),
+            },
+        })
+        .await;
         self.wake_workers().await;
-        Ok(())
+        Ok(to)
+    }
+
+    /// Where Redo sends a mail an administrator triggered (a campaign's), if not where it went:
+    /// the account's current address (reset address, else primary), since the usual fix for a
+    /// failed mail is correcting a mistyped address. Such a mail gets its secret at send time,
+    /// bound to the address then, so nothing made for the old address goes to the new one.
+    /// Other mail keeps its address: a self-service link is bound to the address it was issued
+    /// for, and a notice goes to the address it is about.
+    pub(crate) async fn redo_address(&self, task: &Task) -> Result<Option<String>> {
+        let (Some(account_id), Some(_)) = (task.account_id, task.campaign_id) else {
+            return Ok(None);
+        };
+        let Some(account) = store::accounts::by_id(&self.db, account_id).await? else {
+            return Ok(None);
+        };
+        if Some(account.tenant_id) != task.tenant_id {
+            return Ok(None);
+        }
+        Ok(
+            crate::domain::admin_address(account.reset_email.as_deref(), account.email.as_deref())
+                .filter(|a| *a != task.recipient)
+                .map(str::to_owned),
+        )
     }
 
     pub async fn cancel_task(
@@ -687,6 +737,20 @@ impl Core {
                 continue;
             };
             if sent.iter().any(|s| s.eq_ignore_ascii_case(addr.as_str())) {
+                continue;
+            }
+            // "The reset address changed" goes to the old address. When the last mail there
+            // bounced (the usual reason to change it: a mistyped address), nobody reads it, and
+            // a mistyped address may belong to a stranger once it exists.
+            if kind == MailKind::ResetEmailChanged
+                && store::mail::last_attempt_bounced(&self.db, Some(tenant.id), addr.as_str())
+                    .await?
+            {
+                tracing::info!(
+                    tenant = %tenant.slug,
+                    account = %account.username,
+                    "no reset-address notice to the old address: its last mail bounced"
+                );
                 continue;
             }
             let mut d = data.clone();

@@ -30,6 +30,16 @@ pub(crate) enum MailRoute {
 }
 
 impl MailRoute {
+    /// On the system's route, the values a tenant's administrators set (the support contact)
+    /// are left out of the mail's data: they can't point a system administrator elsewhere.
+    pub(crate) fn keep_tenant_values_out(self, data: &mut serde_json::Value) {
+        if self == MailRoute::System {
+            if let Some(o) = data.as_object_mut().filter(|o| o.contains_key("support")) {
+                o.insert("support".into(), serde_json::Value::String(String::new()));
+            }
+        }
+    }
+
     /// The rule, given the recipient's account (if the mail is for one) and the ids of the system
     /// administrators' accounts.
     pub(crate) fn for_recipient(account_id: Option<i64>, system_admins: &HashSet<i64>) -> Self {

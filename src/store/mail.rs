@@ -454,17 +454,58 @@ pub async fn cancel(db: &Db, id: i64, tenant_id: Option<i64>, now: Timestamp) ->
 }
 
 /// Queues a failed or done task again, due now, with a fresh attempt budget.
-pub async fn redo(db: &Db, id: i64, tenant_id: Option<i64>, now: Timestamp) -> Result<bool> {
+/// Queues a failed or done task again; with `recipient`, to that address from now on.
+pub async fn redo(
+    db: &Db,
+    id: i64,
+    tenant_id: Option<i64>,
+    recipient: Option<&str>,
+    now: Timestamp,
+) -> Result<bool> {
     let r = sqlx::query(
-        "UPDATE mail_tasks SET status = 'waiting', attempts = 0, next_attempt_at = $3, done_at = NULL, updated_at = $3 \
+        "UPDATE mail_tasks SET status = 'waiting', attempts = 0, next_attempt_at = $3, done_at = NULL, updated_at = $3, \
+         recipient = COALESCE($4, recipient) \
          WHERE id = $1 AND status IN ('failed', 'done') AND ($2 = -1 OR tenant_id = $2)",
     )
     .bind(id)
     .bind(tenant_id.unwrap_or(-1))
     .bind(now)
+    .bind(recipient)
     .execute(&db.write)
     .await?;
     Ok(r.rows_affected() == 1)
+}
+
+/// Sends a failed task to another address when it is queued again (Redo of a campaign).
+pub async fn readdress_failed(db: &Db, id: i64, recipient: &str, now: Timestamp) -> Result<bool> {
+    let r = sqlx::query(
+        "UPDATE mail_tasks SET recipient = $2, updated_at = $3 WHERE id = $1 AND status = 'failed'",
+    )
+    .bind(id)
+    .bind(recipient)
+    .bind(now)
+    .execute(&db.write)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Whether the last delivery attempt to `recipient` (in the mail of `tenant_id`) bounced: the
+/// server refused the address for good (a 5xx answer to RCPT TO or DATA).
+pub async fn last_attempt_bounced(
+    db: &Db,
+    tenant_id: Option<i64>,
+    recipient: &str,
+) -> Result<bool> {
+    let last: Option<(i64, Option<i64>, Option<String>)> = sqlx::query_as(
+        "SELECT success, smtp_code, step FROM mail_log \
+         WHERE LOWER(recipient) = LOWER($1) AND ($2 = -1 OR tenant_id = $2) ORDER BY id DESC LIMIT 1",
+    )
+    .bind(recipient)
+    .bind(tenant_id.unwrap_or(-1))
+    .fetch_optional(&db.read)
+    .await?;
+    Ok(matches!(last, Some((0, Some(code), Some(step)))
+        if (500..600).contains(&code) && (step == "RCPT TO" || step == "DATA")))
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<Option<Task>> {

@@ -2,7 +2,7 @@ use serde::Serialize;
 
 use super::{conflict_as, Db, Result};
 use crate::clock::Timestamp;
-use crate::domain::{Language, TenantSettings};
+use crate::domain::{Language, SupportContact, TenantSettings};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Tenant {
@@ -29,6 +29,9 @@ struct Row {
     admin_reset_delay_secs: i64,
     reset_fallback_to_primary: i64,
     default_language: String,
+    /// The `support` settings document (a JSON string); absent from `RETURNING`.
+    #[sqlx(default)]
+    support_contact: Option<String>,
     created_at: i64,
     updated_at: i64,
 }
@@ -48,6 +51,10 @@ impl From<Row> for Tenant {
                 admin_reset_delay_secs: r.admin_reset_delay_secs,
                 reset_fallback_to_primary: r.reset_fallback_to_primary != 0,
                 default_language: r.default_language.parse().unwrap_or(Language::En),
+                support_contact: r
+                    .support_contact
+                    .and_then(|v| serde_json::from_str::<String>(&v).ok())
+                    .and_then(|v| SupportContact::parse(&v).ok()),
             },
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -57,6 +64,13 @@ impl From<Row> for Tenant {
 
 const COLUMNS: &str = "id, slug, display_name, public_url, status, password_reset_enabled, reset_link_ttl_secs, \
      password_min_length, admin_reset_delay_secs, reset_fallback_to_primary, default_language, created_at, updated_at";
+
+/// The settings that live as documents in `settings` (scope `tenant:<id>`) rather than as
+/// columns, read along with the row.
+const DOCUMENTS: &str = "(SELECT value FROM settings WHERE scope = 'tenant:' || tenants.id AND key = 'support') AS support_contact";
+
+/// The `settings` key of the support contact.
+const SUPPORT_KEY: &str = "support";
 
 pub async fn create(
     db: &Db,
@@ -82,7 +96,7 @@ pub async fn create(
 }
 
 pub async fn by_slug(db: &Db, slug: &str) -> Result<Option<Tenant>> {
-    let sql = format!("SELECT {COLUMNS} FROM tenants WHERE slug = $1");
+    let sql = format!("SELECT {COLUMNS}, {DOCUMENTS} FROM tenants WHERE slug = $1");
     let row: Option<Row> = sqlx::query_as(&sql)
         .bind(slug)
         .fetch_optional(&db.read)
@@ -91,7 +105,7 @@ pub async fn by_slug(db: &Db, slug: &str) -> Result<Option<Tenant>> {
 }
 
 pub async fn by_id(db: &Db, id: i64) -> Result<Option<Tenant>> {
-    let sql = format!("SELECT {COLUMNS} FROM tenants WHERE id = $1");
+    let sql = format!("SELECT {COLUMNS}, {DOCUMENTS} FROM tenants WHERE id = $1");
     let row: Option<Row> = sqlx::query_as(&sql)
         .bind(id)
         .fetch_optional(&db.read)
@@ -100,7 +114,7 @@ pub async fn by_id(db: &Db, id: i64) -> Result<Option<Tenant>> {
 }
 
 pub async fn list(db: &Db) -> Result<Vec<Tenant>> {
-    let sql = format!("SELECT {COLUMNS} FROM tenants ORDER BY slug");
+    let sql = format!("SELECT {COLUMNS}, {DOCUMENTS} FROM tenants ORDER BY slug");
     let rows: Vec<Row> = sqlx::query_as(&sql).fetch_all(&db.read).await?;
     Ok(rows.into_iter().map(Into::into).collect())
 }
@@ -108,6 +122,7 @@ pub async fn list(db: &Db) -> Result<Vec<Tenant>> {
 /// Writes name, public URL, status and settings of `t`.
 pub async fn update(db: &Db, t: &Tenant, now: Timestamp) -> Result<()> {
     let s = &t.settings;
+    let mut tx = db.write.begin().await?;
     sqlx::query(
         "UPDATE tenants SET display_name = $2, public_url = $3, status = $4, password_reset_enabled = $5, \
          reset_link_ttl_secs = $6, password_min_length = $7, admin_reset_delay_secs = $8, \
@@ -124,7 +139,31 @@ pub async fn update(db: &Db, t: &Tenant, now: Timestamp) -> Result<()> {
     .bind(i64::from(s.reset_fallback_to_primary))
     .bind(s.default_language.as_str())
     .bind(now)
-    .execute(&db.write)
+    .execute(&mut *tx)
     .await?;
+    let scope = super::settings::tenant_scope(t.id);
+    match &s.support_contact {
+        Some(c) => {
+            let value = serde_json::Value::String(c.as_str().to_owned()).to_string();
+            sqlx::query(
+                "INSERT INTO settings (scope, key, value, updated_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            )
+            .bind(&scope)
+            .bind(SUPPORT_KEY)
+            .bind(value)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        None => {
+            sqlx::query("DELETE FROM settings WHERE scope = $1 AND key = $2")
+                .bind(&scope)
+                .bind(SUPPORT_KEY)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    tx.commit().await?;
     Ok(())
 }

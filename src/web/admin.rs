@@ -23,7 +23,13 @@ async fn home(
     admin: SystemAdmin,
 ) -> Result<Response, WebError> {
     let tenants = state.core.tenants().await?;
-    let events = state.core.recent_audit(None, 50).await?;
+    let events = state
+        .core
+        .audit_rows(&crate::service::pages::AuditFilter {
+            limit: 50,
+            ..Default::default()
+        })
+        .await?;
     let smtp = state.core.system_smtp().await?;
     Ok(render(
         "admin.html",

@@ -349,7 +349,9 @@ async fn show(
             "The campaign was created. Each recipient gets their own mail, sent at the time shown below.",
         ),
         Some("cancelled") => Some("The waiting mails were cancelled."),
-        Some("redone") => Some("The failed mails are queued again."),
+        Some("redone") => Some(
+            "The failed mails are queued again, each to its account's current e-mail address.",
+        ),
         _ => None,
     };
     Ok(render(

@@ -97,28 +97,15 @@ async fn events(
     tenant_id: Option<i64>,
     tenants: &[Tenant],
 ) -> Result<Value, WebError> {
-    let mut rows = s.core.audit_events(&q.filter(tenant_id)?).await?;
+    let mut rows = s.core.audit_rows(&q.filter(tenant_id)?).await?;
     let more = rows.len() as i64 > PAGE_SIZE;
     rows.truncate(PAGE_SIZE as usize);
     let names: HashMap<i64, &str> = tenants.iter().map(|t| (t.id, t.slug.as_str())).collect();
     let rows: Vec<Value> = rows
-        .iter()
+        .into_iter()
         .map(|e| {
-            let detail = if e.detail == "{}" {
-                ""
-            } else {
-                e.detail.as_str()
-            };
-            context! {
-                at => e.at,
-                tenant => e.tenant_id.and_then(|id| names.get(&id).copied()),
-                actor => e.actor,
-                action => e.action,
-                target => e.target,
-                ip => e.ip,
-                outcome => e.outcome,
-                detail => detail.chars().take(400).collect::<String>(),
-            }
+            let tenant = e.tenant_id.and_then(|id| names.get(&id).copied());
+            context! { tenant => tenant, ..Value::from_serialize(&e) }
         })
         .collect();
     let page = q.page.unwrap_or(1).max(1);

@@ -63,6 +63,7 @@ struct LoginQuery {
 fn notice_text(code: Option<&str>) -> Option<&'static str> {
     match code? {
         "signed-out" => Some("You have signed out."),
+        "password-changed" => Some("Your password was changed. Sign in with the new one."),
         "setup-done" => Some("The administrator account was created. Sign in with it."),
         "session-ended" => Some("Your session has ended. Please sign in again."),
         "too-many-guesses" => {

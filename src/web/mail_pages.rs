@@ -88,6 +88,9 @@ impl ListQuery {
 fn notice_text(code: Option<&str>) -> Option<&'static str> {
     match code? {
         "redone" => Some("The mail is queued again."),
+        "redone-to-current" => Some(
+            "The mail is queued again, to the account's current e-mail address (shown below): it changed since the mail was first sent.",
+        ),
         "cancelled" => Some("The mail was cancelled."),
         _ => None,
     }
@@ -179,7 +182,10 @@ async fn task_action(
             .core
             .redo_task(&actor, scope.tenant(), id, Some(ip))
             .await
-            .map(|_| "redone"),
+            .map(|to| match to {
+                Some(_) => "redone-to-current",
+                None => "redone",
+            }),
         "cancel" => state
             .core
             .cancel_task(&actor, scope.tenant(), id, Some(ip))

@@ -66,12 +66,23 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         minijinja::UndefinedBehavior::Chainable
     });
     env.add_filter("datetime", |ts: i64| crate::clock::format_utc(ts));
+    env.add_filter("full_stop", full_stop);
     for (name, source) in TEMPLATES {
         env.add_template(name, source)
             .expect("built-in template parses");
     }
     env
 });
+
+/// A name at the end of a sentence, with the sentence's full stop unless the name already ends
+/// in one ("Corp Inc." must not read "Corp Inc..").
+fn full_stop(name: String) -> String {
+    if name.ends_with(['.', '!', '?']) {
+        name
+    } else {
+        name + "."
+    }
+}
 
 /// The layout keys (`base.html`) of a page for someone not signed in: sign-in, password reset,
 /// setup and error pages. No notice unless the page sets one.
@@ -110,6 +121,12 @@ mod tests {
         for (name, _) in super::TEMPLATES {
             assert!(super::ENV.get_template(name).is_ok(), "{name}");
         }
+    }
+
+    #[test]
+    fn full_stop_is_not_doubled() {
+        assert_eq!(super::full_stop("Corp Inc.".into()), "Corp Inc.");
+        assert_eq!(super::full_stop("Corp".into()), "Corp.");
     }
 
     #[test]

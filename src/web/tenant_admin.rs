@@ -1,6 +1,6 @@
 //! Tenant administration: `/t/{tenant}/admin` (the home page of a tenant's console) and
 //! `/t/{tenant}/admin/settings` (password reset on/off, link validity, password length, admin
-//! reset delay, fallback address, language, public URL). For that tenant's administrators and
+//! reset delay, fallback address, language, public URL, support contact). For that tenant's administrators and
 //! system administrators; the other console pages live in `users_pages`, `audit_pages`,
 //! `mail_pages` and `templates_pages`.
 
@@ -16,7 +16,8 @@ use super::extract::{tenant_layout, ClientIp, CsrfToken, GuardedForm, TenantAdmi
 use super::templates::render_status;
 use super::{AppState, WebError};
 use crate::domain::{
-    format_duration, parse_duration, InvalidInput, Language, PublicUrl, TenantSettings,
+    format_duration, parse_duration, InvalidInput, Language, PublicUrl, SupportContact,
+    TenantSettings,
 };
 use crate::service::pages::Tenant;
 use crate::service::views::TaskStatus;
@@ -91,6 +92,8 @@ struct SettingsForm {
     default_language: String,
     #[serde(deserialize_with = "super::form::trimmed")]
     public_url: String,
+    #[serde(deserialize_with = "super::form::trimmed")]
+    support_contact: String,
 }
 
 impl SettingsForm {
@@ -104,6 +107,11 @@ impl SettingsForm {
             reset_fallback_to_primary: s.reset_fallback_to_primary,
             default_language: s.default_language.as_str().to_owned(),
             public_url: t.public_url.clone().unwrap_or_default(),
+            support_contact: s
+                .support_contact
+                .as_ref()
+                .map(|c| c.as_str().to_owned())
+                .unwrap_or_default(),
         }
     }
 
@@ -134,6 +142,10 @@ impl SettingsForm {
                 admin_reset_delay_secs: secs("Admin reset delay", &self.admin_reset_delay)?,
                 reset_fallback_to_primary: self.reset_fallback_to_primary,
                 default_language: self.default_language.parse::<Language>()?,
+                support_contact: match self.support_contact.as_str() {
+                    "" => None,
+                    raw => Some(SupportContact::parse(raw)?),
+                },
             },
             public_url,
         ))

@@ -1398,7 +1398,8 @@ async fn audit_log_filters_and_pages(backend: Backend) {
     assert!(!r.body.contains(">login<"));
     let r = b.get("/t/acme/admin/audit?outcome=failure").await;
     assert_eq!(audit_rows(&r.body), 1);
-    assert!(r.body.contains("wrong_password"));
+    // The reason in words (issue 17), not the raw `wrong_password`.
+    assert!(r.body.contains("<dt>Reason</dt><dd>wrong password</dd>"));
     let r = b.get("/t/acme/admin/audit?actor=TADMIN").await;
     assert!(r.body.contains("account.disabled") && !r.body.contains("<td>anonymous</td>"));
     let r = b

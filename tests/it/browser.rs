@@ -518,7 +518,10 @@ async fn campaign_journey(backend: Backend) {
 
     // Redo all failed: it goes out the second time.
     c.click_button("Redo all failed").await;
-    c.wait_for_text("The failed mails are queued again.").await;
+    c.wait_for_text(
+        "The failed mails are queued again, each to its account's current e-mail address.",
+    )
+    .await;
     let took = c.refresh_until("Refresh", &["done: 3"]).await;
     eprintln!("all three done {took:?} after the redo");
     let text = c.text().await;

@@ -23,6 +23,7 @@ mod cli_directory;
 mod cli_smtp_check;
 mod cli_smtp_oauth;
 mod console_api_keys;
+mod console_edges;
 mod delivery;
 mod directory;
 mod directory_browser;

@@ -231,9 +231,21 @@ async fn the_whole_journey(backend: Backend) {
     );
     let done = b.get("/t/default/reset/done").await;
     assert!(done.body.contains("Password changed"));
+    assert!(done.body.contains(
+        "<meta http-equiv=\"refresh\" content=\"5;url=/t/default/login?notice=password-changed\">"
+    ));
+    // The sign-in page it leads to says what happened.
     assert!(done
         .body
-        .contains("<meta http-equiv=\"refresh\" content=\"5;url=/t/default/login\">"));
+        .contains("href=\"/t/default/login?notice=password-changed\">Sign in now"));
+    let signin = b.get("/t/default/login?notice=password-changed").await;
+    assert!(
+        signin
+            .body
+            .contains("Your password was changed. Sign in with the new one."),
+        "{}",
+        signin.body
+    );
     // No automatic sign-in.
     assert_eq!(b.get("/t/default/account").await.status, 303);
     // Every session of the account ended.

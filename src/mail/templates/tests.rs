@@ -563,6 +563,40 @@ fn support_line_appears_only_when_set() {
 }
 
 #[test]
+fn a_tenant_name_ending_in_a_full_stop_gets_no_second_one() {
+    for kind in MailKind::ALL {
+        for lang in LANGS {
+            let data = ctx(kind, &[("tenant_name", "Corp & Sons Inc.")]);
+            let r = render_builtin(kind, lang, &data);
+            for (part, out) in all_parts(&r) {
+                assert!(
+                    !out.contains(".."),
+                    "{} {lang:?} {part}:\n{out}",
+                    kind.as_str()
+                );
+            }
+        }
+    }
+    // Also in an administrator's template, which can't know the name.
+    let own = src(
+        "{{ tenant_name }}.",
+        "At {{ tenant_name }}. Hi.",
+        "<p>At {{ tenant_name }}.</p>",
+    );
+    let r = render(
+        &own,
+        &ctx(MailKind::Campaign, &[("tenant_name", "A&B Inc.")]),
+    )
+    .unwrap();
+    assert_eq!(r.subject, "A&B Inc.");
+    assert_eq!(r.text, "At A&B Inc. Hi.");
+    assert_eq!(r.html, "<p>At A&amp;B Inc.</p>");
+    // A name without one keeps the sentence's full stop.
+    let r = render(&own, &ctx(MailKind::Campaign, &[("tenant_name", "Corp")])).unwrap();
+    assert_eq!(r.text, "At Corp. Hi.");
+}
+
+#[test]
 fn builtin_html_is_plain_markup() {
     const ALLOWED: [&str; 5] = ["p", "a", "strong", "br", "small"];
     for kind in MailKind::ALL {

@@ -103,7 +103,8 @@ pub(super) async fn list_tasks(
     Ok(Json(tasks.into_iter().map(TaskInfo::from).collect()))
 }
 
-/// Queues a failed or done mail again (`redo`) or cancels a waiting one (`cancel`).
+/// Queues a failed or done mail again (`redo`) or cancels a waiting one (`cancel`). A mail an
+/// administrator sent goes again to its account's current address (`recipient` in the answer).
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/tasks/{id}/{action}", tag = "mail",
     params(("tenant" = String, Path, description = "tenant slug"), ("id" = i64, Path), ("action" = String, Path, description = "redo or cancel")),
     responses((status = 200, body = TaskInfo), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
@@ -120,7 +121,7 @@ pub(super) async fn task_action(
             state
                 .core
                 .redo_task(&auth.actor(), Some(&tenant), id, Some(&ip))
-                .await?
+                .await?;
         }
         "cancel" => {
             state

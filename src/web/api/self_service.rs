@@ -55,7 +55,13 @@ pub(super) async fn authenticate(
     }
     match state
         .core
-        .check_credentials(&tenant, &identifier, SecretString::from(body.password), &ip)
+        .check_credentials(
+            &auth.actor(),
+            &tenant,
+            &identifier,
+            SecretString::from(body.password),
+            &ip,
+        )
         .await?
     {
         CredentialCheck::Valid => Ok(Json(CredentialsResult {

@@ -106,6 +106,8 @@ pub struct Settings {
     /// en or de
     default_language: String,
     public_url: Option<String>,
+    /// Shown in mail as `{{ support }}`: an e-mail address or an https:// address.
+    support_contact: Option<String>,
 }
 
 pub(super) fn settings_of(t: &Tenant) -> Settings {
@@ -118,6 +120,7 @@ pub(super) fn settings_of(t: &Tenant) -> Settings {
         reset_fallback_to_primary: s.reset_fallback_to_primary,
         default_language: s.default_language.as_str().to_owned(),
         public_url: t.public_url.clone(),
+        support_contact: s.support_contact.as_ref().map(|c| c.as_str().to_owned()),
     }
 }
 
@@ -152,6 +155,8 @@ pub struct SettingsChange {
     reset_fallback_to_primary: Option<bool>,
     /// en or de
     default_language: Option<String>,
+    /// An e-mail address or an https:// address; "" removes it.
+    support_contact: Option<String>,
 }
 
 /// Changes the fields given; the others keep their value. The public URL is not changeable
@@ -189,6 +194,12 @@ pub(super) async fn put_settings(
     }
     if let Some(v) = &body.default_language {
         s.default_language = v.parse()?;
+    }
+    if let Some(v) = &body.support_contact {
+        s.support_contact = match v.trim() {
+            "" => None,
+            raw => Some(crate::domain::SupportContact::parse(raw)?),
+        };
     }
     state
         .core

@@ -1,0 +1,296 @@
+//! The audit log as people read it (the console's audit pages): times with seconds, outcomes
+//! with what they mean, details as named fields instead of JSON, and the API key an event came
+//! from. The stored events stay as they are (the API and the CLI hand them out raw); this only
+//! reads them.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{Core, Result};
+use crate::clock::Timestamp;
+use crate::store::{self, audit::Filter as AuditFilter};
+
+/// One event, ready to show.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditRow {
+    /// `2026-11-22 08:00:05 UTC`.
+    pub when: String,
+    pub tenant_id: Option<i64>,
+    pub actor: String,
+    /// The API key the event came from, as `name (prefix…)`, when it came from one.
+    pub api_key: Option<String>,
+    pub action: String,
+    pub target: Option<String>,
+    pub ip: Option<String>,
+    pub outcome: String,
+    /// What the outcome means: `good`, `bad`, `warn` or `neutral`.
+    pub tone: &'static str,
+    pub fields: Vec<Field>,
+}
+
+/// One detail of an event, in words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Field {
+    pub label: String,
+    pub value: String,
+}
+
+impl Core {
+    /// The events `filter` selects, newest first, readable.
+    pub async fn audit_rows(&self, filter: &AuditFilter) -> Result<Vec<AuditRow>> {
+        let events = store::audit::search(&self.db, filter).await?;
+        let mut keys: std::collections::HashMap<i64, Option<String>> = Default::default();
+        let mut rows = Vec::with_capacity(events.len());
+        for e in events {
+            let api_key = match api_key_id(&e.actor) {
+                Some(id) => {
+                    let shown = match keys.get(&id) {
+                        Some(shown) => shown.clone(),
+                        None => {
+                            let shown = store::api_keys::get(&self.db, id)
+                                .await?
+                                .map(|k| format!("{} ({}…)", k.name, k.prefix));
+                            keys.insert(id, shown.clone());
+                            shown
+                        }
+                    };
+                    shown.or_else(|| Some(format!("key {id} (deleted)")))
+                }
+                None => None,
+            };
+            let detail: Value = serde_json::from_str(&e.detail).unwrap_or(Value::Null);
+            rows.push(AuditRow {
+                when: format_seconds(e.at),
+                tenant_id: e.tenant_id,
+                actor: if api_key.is_some() {
+                    "API key".into()
+                } else {
+                    e.actor
+                },
+                api_key,
+                action: e.action,
+                target: e.target,
+                ip: e.ip,
+                tone: tone(&e.outcome),
+                outcome: words(&e.outcome),
+                fields: fields(&detail),
+            });
+        }
+        Ok(rows)
+    }
+}
+
+/// An API key's actor label is `api-key:<id>:<name>` (`ApiPrincipal::actor`).
+fn api_key_id(actor: &str) -> Option<i64> {
+    actor
+        .strip_prefix("api-key:")?
+        .split(':')
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// `2026-11-22 08:00:05 UTC`.
+pub fn format_seconds(ts: Timestamp) -> String {
+    let format =
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    time::OffsetDateTime::from_unix_timestamp(ts)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_else(|| ts.to_string())
+}
+
+/// What an outcome means for the person reading the log.
+pub fn tone(outcome: &str) -> &'static str {
+    match outcome {
+        "success" | "mailed" => "good",
+        "failure" | "error" => "bad",
+        "refused" | "throttled" | "no_mail" => "warn",
+        _ => "neutral",
+    }
+}
+
+/// `wrong_password`, `ConfirmationMismatch` → `wrong password`, `confirmation mismatch`.
+fn words(s: &str) -> String {
+    // Only enum and key names (`no_mail`, `ConfirmationMismatch`), not words like `Alice`.
+    let camel = s
+        .chars()
+        .zip(s.chars().skip(1))
+        .any(|(a, b)| a.is_ascii_lowercase() && b.is_ascii_uppercase());
+    let looks_like_a_name =
+        (s.contains('_') || camel) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !looks_like_a_name {
+        return s.to_owned();
+    }
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if c == '_' {
+            out.push(' ');
+        } else if c.is_ascii_uppercase() {
+            if i > 0 && !out.ends_with(' ') {
+                out.push(' ');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A key as a label: `sessions_ended` → `Sessions ended`.
+fn label(key: &str) -> String {
+    let w = words(key);
+    let mut c = w.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => w,
+    }
+}
+
+/// Seconds since 1970 between 2001 and 2100, under a key that names a time.
+fn is_time(key: &str, n: i64) -> bool {
+    (key == "at" || key.ends_with("_at") || key == "until" || key == "since")
+        && (1_000_000_000..4_102_444_800).contains(&n)
+}
+
+fn value(key: &str, v: &Value) -> Option<String> {
+    Some(match v {
+        Value::Null => return None,
+        Value::Bool(b) => if *b { "yes" } else { "no" }.into(),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) if is_time(key, i) => format_seconds(i),
+            _ => n.to_string(),
+        },
+        Value::String(s) => words(s),
+        Value::Array(a) => a
+            .iter()
+            .filter_map(|v| value(key, v))
+            .collect::<Vec<_>>()
+            .join(", "),
+        Value::Object(o) => o
+            .iter()
+            .filter_map(|(k, v)| value(k, v).map(|v| format!("{}: {v}", words(k))))
+            .collect::<Vec<_>>()
+            .join("; "),
+    })
+}
+
+/// The detail object as fields. A `before`/`after` pair becomes one field per changed value.
+pub fn fields(detail: &Value) -> Vec<Field> {
+    let Some(obj) = detail.as_object() else {
+        return match value("", detail) {
+            Some(v) if !v.is_empty() => vec![Field {
+                label: "Detail".into(),
+                value: v,
+            }],
+            _ => Vec::new(),
+        };
+    };
+    let mut out = Vec::new();
+    if let (Some(Value::Object(before)), Some(Value::Object(after))) =
+        (obj.get("before"), obj.get("after"))
+    {
+        for (k, new) in after {
+            let old = before.get(k).unwrap_or(&Value::Null);
+            if old != new {
+                let show = |v: &Value| value(k, v).unwrap_or_else(|| "—".into());
+                out.push(Field {
+                    label: label(k),
+                    value: format!("{} → {}", show(old), show(new)),
+                });
+            }
+        }
+    }
+    for (k, v) in obj {
+        let paired = (k == "before" || k == "after")
+            && obj.contains_key("before")
+            && obj.contains_key("after");
+        if paired {
+            continue;
+        }
+        if let Some(v) = value(k, v).filter(|v| !v.is_empty()) {
+            out.push(Field {
+                label: label(k),
+                value: v,
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn shown(detail: Value) -> Vec<(String, String)> {
+        fields(&detail)
+            .into_iter()
+            .map(|f| (f.label, f.value))
+            .collect()
+    }
+
+    #[test]
+    fn details_become_fields_in_words() {
+        assert_eq!(
+            shown(
+                json!({ "reason": "ConfirmationMismatch", "sessions_ended": 2, "rehashed": false })
+            ),
+            vec![
+                ("Reason".into(), "confirmation mismatch".into()),
+                ("Rehashed".into(), "no".into()),
+                ("Sessions ended".into(), "2".into()),
+            ]
+        );
+        assert_eq!(
+            shown(json!({ "expires_at": 1_795_305_605, "port": 587, "none": null })),
+            vec![
+                ("Expires at".into(), "2026-11-22 00:00:05 UTC".into()),
+                ("Port".into(), "587".into()),
+            ]
+        );
+        assert_eq!(
+            shown(json!({ "scopes": ["users:read", "mail:read"] })),
+            vec![("Scopes".into(), "users:read, mail:read".into())]
+        );
+        // Free text stays as written.
+        assert_eq!(
+            shown(json!({ "summary": "Mail goes out: the_server said OK." })),
+            vec![(
+                "Summary".into(),
+                "Mail goes out: the_server said OK.".into()
+            )]
+        );
+        assert!(shown(json!({})).is_empty());
+    }
+
+    #[test]
+    fn before_and_after_show_only_what_changed() {
+        let d = json!({
+            "before": { "password_min_length": 15, "support_contact": null },
+            "after": { "password_min_length": 12, "support_contact": "help@example.org" },
+            "enabled": true,
+        });
+        assert_eq!(
+            shown(d),
+            vec![
+                ("Password min length".into(), "15 → 12".into()),
+                ("Support contact".into(), "— → help@example.org".into()),
+                ("Enabled".into(), "yes".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn outcomes_by_meaning_and_api_keys_by_label() {
+        assert_eq!(tone("mailed"), "good");
+        assert_eq!(tone("success"), "good");
+        assert_eq!(tone("failure"), "bad");
+        assert_eq!(tone("throttled"), "warn");
+        assert_eq!(words("no_mail"), "no mail");
+        assert_eq!(words("Alice"), "Alice");
+        assert_eq!(api_key_id("api-key:7:deploy bot"), Some(7));
+        assert_eq!(api_key_id("alice@acme"), None);
+    }
+}
