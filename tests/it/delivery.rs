@@ -68,7 +68,7 @@ async fn configure(app: &TestApp, srv: &SmtpServer, tweak: impl FnOnce(&mut Smtp
 }
 
 /// Queues an SMTP-test mail to `to` (no secret, no account needed).
-async fn queue(app: &TestApp, to: &str) -> i64 {
+pub(crate) async fn queue(app: &TestApp, to: &str) -> i64 {
     let tenant = app.default_tenant().await;
     let to = EmailAddress::parse(to).unwrap();
     app.core
@@ -91,7 +91,7 @@ async fn queue(app: &TestApp, to: &str) -> i64 {
 }
 
 /// Polls until the task reaches `status` (no fixed sleeps).
-async fn wait_status(app: &TestApp, id: i64, status: &str) -> store::mail::Task {
+pub(crate) async fn wait_status(app: &TestApp, id: i64, status: &str) -> store::mail::Task {
     let deadline = std::time::Instant::now() + WAIT;
     loop {
         let t = app.core.test_store().task(id).await.unwrap().unwrap();

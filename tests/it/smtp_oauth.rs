@@ -12,12 +12,11 @@ use common::oauth::{self as ep, TokenEndpoint};
 use common::smtp::{SmtpOptions, SmtpServer, Step as SrvStep, TestCa, TlsMode};
 use common::{Backend, TestApp, GOOD_PASSWORD};
 use latchkey::domain::Username;
-use latchkey::domain::{EmailAddress, Language, Role};
+use latchkey::domain::{EmailAddress, Role};
 use latchkey::mail::oauth::{Mechanism, OAuthSettings, SignIn};
-use latchkey::mail::templates::MailKind;
 use latchkey::mail::{Security, SmtpSettings, Step};
 use latchkey::service::admin_reset::{AdminReset, Recipients, ResetKind, When};
-use latchkey::service::{AccountChanges, Actor, CreateAccount, NewMail, ServiceError, SmtpInput};
+use latchkey::service::{AccountChanges, Actor, CreateAccount, ServiceError, SmtpInput};
 use latchkey::store;
 use secrecy::SecretString;
 
@@ -124,42 +123,8 @@ pub(crate) async fn save(r: &Rig, input: SmtpInput) {
         .expect("save SMTP settings");
 }
 
-pub(crate) async fn queue(app: &TestApp, to: &str) -> i64 {
-    let tenant = app.default_tenant().await;
-    app.core
-        .enqueue_mail(NewMail {
-            tenant: Some(&tenant),
-            account_id: None,
-            kind: MailKind::SmtpTest,
-            to: &EmailAddress::parse(to).unwrap(),
-            to_name: "Test",
-            language: Language::En,
-            data: serde_json::json!({}),
-            secret: None,
-            scheduled_at: None,
-            campaign_id: None,
-            created_by: "test",
-            template: None,
-        })
-        .await
-        .unwrap()
-}
-
-pub(crate) async fn wait_status(app: &TestApp, id: i64, status: &str) -> store::mail::Task {
-    let deadline = std::time::Instant::now() + WAIT;
-    loop {
-        let t = app.core.test_store().task(id).await.unwrap().unwrap();
-        if t.status == status {
-            return t;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "task {id} stayed {} (wanted {status}): {t:?}",
-            t.status
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
+/// Queueing a test mail and waiting for its task: the delivery tests' own helpers.
+pub(crate) use crate::delivery::{queue, wait_status};
 
 /// A person asks for a reset link through "Forgot password?" and the link arrives, sent with
 /// each sign-in method in turn: Microsoft with a client secret and with a certificate, Google
