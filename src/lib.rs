@@ -11,6 +11,7 @@ pub mod clock;
 pub mod config;
 pub mod directory;
 pub mod domain;
+pub mod i18n;
 pub mod mail;
 pub mod metrics;
 pub mod passwords;

@@ -24,11 +24,30 @@ pub fn format_duration(secs: i64) -> String {
 /// Seconds as prose for mail and pages: "30 minutes", "1 hour", "7 days". Whole days or hours
 /// when they divide evenly, else minutes (rounded up).
 pub fn human_duration(secs: i64) -> String {
-    let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    let (n, unit) = duration_parts(secs);
+    let unit = match unit {
+        DurationUnit::Days => "day",
+        DurationUnit::Hours => "hour",
+        DurationUnit::Minutes => "minute",
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
+/// The unit a duration is said in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DurationUnit {
+    Minutes,
+    Hours,
+    Days,
+}
+
+/// How a duration is said: whole days or hours when they divide evenly, else minutes (rounded
+/// up). The words come from the reader's language.
+pub fn duration_parts(secs: i64) -> (i64, DurationUnit) {
     match secs {
-        s if s % 86_400 == 0 && s >= 86_400 => plural(s / 86_400, "day"),
-        s if s % 3600 == 0 && s >= 3600 => plural(s / 3600, "hour"),
-        s => plural((s + 59) / 60, "minute"),
+        s if s % 86_400 == 0 && s >= 86_400 => (s / 86_400, DurationUnit::Days),
+        s if s % 3600 == 0 && s >= 3600 => (s / 3600, DurationUnit::Hours),
+        s => ((s + 59) / 60, DurationUnit::Minutes),
     }
 }
 

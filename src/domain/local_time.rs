@@ -124,6 +124,27 @@ pub fn format_in(unix: i64, zone_name: &str) -> String {
     }
 }
 
+/// Unix seconds for a page: the date and time with seconds in `zone_name`, written the way
+/// `lang` writes dates (`2027-03-28 08:00:05 CEST`, `28.03.2027 08:00:05 CEST`).
+pub fn format_for(unix: i64, zone_name: &str, lang: super::Language) -> String {
+    let tz = zone(zone_name).unwrap_or(TimeZone::UTC);
+    let pattern = match lang {
+        super::Language::En => "%Y-%m-%d %H:%M:%S %Z",
+        super::Language::De => "%d.%m.%Y %H:%M:%S %Z",
+    };
+    match jiff::Timestamp::from_second(unix) {
+        Ok(ts) => ts.to_zoned(tz).strftime(pattern).to_string(),
+        Err(_) => unix.to_string(),
+    }
+}
+
+/// Unix seconds as RFC 3339 UTC (`2027-03-28T06:00:05Z`), for machines.
+pub fn rfc3339(unix: i64) -> String {
+    jiff::Timestamp::from_second(unix)
+        .map(|ts| ts.to_string())
+        .unwrap_or_else(|_| unix.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,5 +214,20 @@ mod tests {
             format_in(utc("2027-01-05T06:00:00Z"), "Nowhere/Else"),
             "2027-01-05 06:00 UTC"
         );
+        let t = utc("2027-03-28T06:00:05Z");
+        use crate::domain::Language;
+        assert_eq!(
+            format_for(t, "Europe/Berlin", Language::En),
+            "2027-03-28 08:00:05 CEST"
+        );
+        assert_eq!(
+            format_for(t, "Europe/Berlin", Language::De),
+            "28.03.2027 08:00:05 CEST"
+        );
+        assert_eq!(
+            format_for(t, "UTC", Language::En),
+            "2027-03-28 06:00:05 UTC"
+        );
+        assert_eq!(rfc3339(t), "2027-03-28T06:00:05Z");
     }
 }

@@ -11,7 +11,7 @@ mod reset_address;
 pub mod token;
 mod types;
 
-pub use duration::{format_duration, human_duration, parse_duration};
+pub use duration::{duration_parts, format_duration, human_duration, parse_duration, DurationUnit};
 pub use identifier::{Identifier, IdentifierKind, MAX_IDENTIFIER_CHARS};
 pub use policy::{PasswordPolicy, PolicyViolation};
 pub use reset_address::{admin_address, reset_address};

@@ -301,6 +301,25 @@ impl PublicUrl {
     }
 }
 
+/// A time zone by name: IANA (`Europe/Berlin`), `UTC`, or a fixed offset (`+01:00`), checked
+/// against the time-zone database built into the binary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct ZoneName(String);
+
+impl ZoneName {
+    pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
+        super::local_time::zone(raw)?;
+        Ok(Self(raw.trim().to_owned()))
+    }
+    pub fn utc() -> Self {
+        Self("UTC".into())
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// How the people of a tenant reach its helpdesk, as mails show it (`{{ support }}`): an e-mail
 /// address or an https:// address, one line. Mail shows it as text; a tenant's administrators
 /// set it, so it never goes into a system administrator's mail (see `service::mail_route`).
@@ -364,6 +383,8 @@ pub struct TenantSettings {
     pub admin_reset_delay_secs: i64,
     pub reset_fallback_to_primary: bool,
     pub default_language: Language,
+    /// The time zone times are shown in for the tenant's people, unless they chose their own.
+    pub time_zone: ZoneName,
     /// Shown in mail as `{{ support }}`; none = mails leave the line out.
     pub support_contact: Option<SupportContact>,
 }
@@ -377,6 +398,7 @@ impl Default for TenantSettings {
             admin_reset_delay_secs: 10 * 60,
             reset_fallback_to_primary: false,
             default_language: Language::En,
+            time_zone: ZoneName::utc(),
             support_contact: None,
         }
     }

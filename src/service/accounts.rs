@@ -58,6 +58,38 @@ pub fn password_context(
 }
 
 impl Core {
+    /// The signed-in person's own language and time zone (`None`: the organisation's). A
+    /// display preference: no password needed, and audited.
+    pub async fn set_preferences(
+        &self,
+        info: &super::SessionInfo,
+        language: Option<crate::domain::Language>,
+        time_zone: Option<crate::domain::ZoneName>,
+    ) -> Result<()> {
+        store::accounts::set_preferences(
+            &self.db,
+            info.account.id,
+            language,
+            time_zone.as_ref(),
+            self.now(),
+        )
+        .await?;
+        self.audit(AuditEntry {
+            tenant_id: Some(info.tenant.id),
+            actor: &info.actor(),
+            action: "preferences.changed",
+            target: Some(&info.account.username),
+            ip: None,
+            outcome: "success",
+            detail: serde_json::json!({
+                "language": language.map(|l| l.as_str()),
+                "time_zone": time_zone.as_ref().map(|z| z.as_str()),
+            }),
+        })
+        .await;
+        Ok(())
+    }
+
     pub fn policy(&self, tenant: &Tenant) -> PasswordPolicy {
         PasswordPolicy::new(tenant.settings.password_min_length)
     }

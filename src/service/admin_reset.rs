@@ -15,7 +15,7 @@ use super::mail_route::MailRoute;
 use super::task_data::{IssueSecret, TaskControl};
 use super::{Actor, AuditEntry, Core, Result, ServiceError};
 use crate::clock::Timestamp;
-use crate::domain::{admin_address, human_duration, EmailAddress, Identifier, Username};
+use crate::domain::{admin_address, EmailAddress, Identifier, Username};
 use crate::mail::templates::{self, MailKind, TemplateSource};
 use crate::store::campaigns::NewCampaign;
 use crate::store::mail::{NewTask, Task};
@@ -285,7 +285,7 @@ impl Core {
                 o.insert("username".into(), json!(a.username));
                 o.insert(
                     "valid_for".into(),
-                    json!(human_duration(req.valid_for_secs)),
+                    json!(crate::i18n::duration(req.valid_for_secs).in_lang(lang)),
                 );
                 o.insert("valid_for_secs".into(), json!(req.valid_for_secs));
                 if let ResetKind::RequestLink = req.kind {

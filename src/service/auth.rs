@@ -448,7 +448,6 @@ impl Core {
             store::reset::cancel_tokens(&self.db, account.id, self.now()).await?;
             // The old address hears of it: if the change wasn't its owner's doing, they know.
             let data = serde_json::json!({
-                "changed_at": crate::clock::format_utc(self.now()),
                 "new_address": account.reset_email.as_deref().map(super::delivery::mask_address).unwrap_or_else(|| "(removed)".into()),
             });
             let to = [old.as_deref().or(account.email.as_deref())];
@@ -486,7 +485,7 @@ impl Core {
         account: &Account,
         ip: Option<&str>,
     ) {
-        let data = serde_json::json!({ "changed_at": crate::clock::format_utc(self.now()), "ip": ip.unwrap_or("") });
+        let data = serde_json::json!({ "ip": ip.unwrap_or("") });
         let to = [account.reset_email.as_deref(), account.email.as_deref()];
         if let Err(e) = self
             .notify_account(tenant, account, MailKind::PasswordChanged, data, &to)

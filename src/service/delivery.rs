@@ -753,9 +753,19 @@ impl Core {
                 );
                 continue;
             }
+            let language = mail_language(tenant, account);
             let mut d = data.clone();
             if let Some(o) = d.as_object_mut() {
                 o.insert("username".into(), Value::String(account.username.clone()));
+                // When it happened, in the person's language and time zone.
+                o.insert(
+                    "changed_at".into(),
+                    Value::String(crate::domain::local_time::format_for(
+                        self.now(),
+                        mail_zone(tenant, account),
+                        language,
+                    )),
+                );
             }
             self.enqueue_mail(NewMail {
                 tenant: Some(tenant),
@@ -763,7 +773,7 @@ impl Core {
                 kind,
                 to: &addr,
                 to_name: account.name(),
-                language: tenant.settings.default_language,
+                language,
                 data: d,
                 secret: None,
                 scheduled_at: None,
@@ -776,6 +786,23 @@ impl Core {
         }
         Ok(())
     }
+}
+
+/// The language of mail to a person: their own choice, else their organisation's.
+pub(super) fn mail_language(
+    tenant: &Tenant,
+    account: &crate::store::Account,
+) -> crate::domain::Language {
+    account.language.unwrap_or(tenant.settings.default_language)
+}
+
+/// The time zone of times in mail to a person: their own, else their organisation's.
+pub(super) fn mail_zone<'a>(tenant: &'a Tenant, account: &'a crate::store::Account) -> &'a str {
+    account
+        .time_zone
+        .as_ref()
+        .unwrap_or(&tenant.settings.time_zone)
+        .as_str()
 }
 
 /// Renews a worker's leases (mail and "Forgot password?" requests) every third of the lease

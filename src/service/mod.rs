@@ -91,6 +91,19 @@ pub enum ServiceError {
     Internal(#[from] anyhow::Error),
 }
 
+impl ServiceError {
+    /// The message for a person, translated where a translation exists.
+    pub fn text(&self) -> crate::i18n::Text {
+        use crate::i18n::Msg;
+        match self {
+            ServiceError::Policy(v) => crate::i18n::policy_violation(v).into(),
+            ServiceError::WrongPassword => Msg::new("error-wrong-password").into(),
+            ServiceError::SessionEnded => Msg::new("error-session-ended").into(),
+            other => other.to_string().into(),
+        }
+    }
+}
+
 impl From<InvalidInput> for ServiceError {
     fn from(e: InvalidInput) -> Self {
         ServiceError::Invalid(e.0)

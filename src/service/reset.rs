@@ -394,8 +394,12 @@ impl Core {
             kind,
             to,
             to_name: account.name(),
-            language: tenant.settings.default_language,
-            data: json!({ "username": account.username, "valid_for": human_duration(ttl_secs) }),
+            language: super::delivery::mail_language(tenant, account),
+            data: json!({
+                "username": account.username,
+                "valid_for": crate::i18n::duration(ttl_secs)
+                    .in_lang(super::delivery::mail_language(tenant, account)),
+            }),
             secret: Some(link),
             scheduled_at,
             campaign_id: None,

@@ -289,7 +289,6 @@ impl Core {
             .await?;
         if updated.reset_email != old_reset {
             let data = serde_json::json!({
-                "changed_at": crate::clock::format_utc(self.now()),
                 "new_address": updated.reset_email.as_deref().map(super::delivery::mask_address).unwrap_or_else(|| "(removed)".into()),
             });
             let to = [old_reset.as_deref().or(old_email.as_deref())];

@@ -2,7 +2,7 @@ use serde::Serialize;
 
 use super::{conflict_as, Db, Result};
 use crate::clock::Timestamp;
-use crate::domain::{AccountStatus, Role};
+use crate::domain::{AccountStatus, Language, Role, ZoneName};
 
 #[derive(Clone, Serialize)]
 pub struct Account {
@@ -24,6 +24,10 @@ pub struct Account {
     pub directory_id: Option<String>,
     /// The person's DN as last seen (sign-in binds as it, password writes target it).
     pub directory_dn: Option<String>,
+    /// The person's own language for pages and mail; `None`: the tenant's.
+    pub language: Option<Language>,
+    /// The person's own time zone for times on pages; `None`: the tenant's.
+    pub time_zone: Option<ZoneName>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -74,6 +78,8 @@ pub(super) struct Row {
     temp_password_expires_at: Option<i64>,
     directory_id: Option<String>,
     directory_dn: Option<String>,
+    language: Option<String>,
+    time_zone: Option<String>,
     created_at: i64,
     updated_at: i64,
 }
@@ -96,6 +102,8 @@ impl From<Row> for Account {
             temp_password_expires_at: r.temp_password_expires_at,
             directory_id: r.directory_id,
             directory_dn: r.directory_dn,
+            language: r.language.and_then(|l| l.parse().ok()),
+            time_zone: r.time_zone.and_then(|z| ZoneName::parse(&z).ok()),
             created_at: r.created_at,
             updated_at: r.updated_at,
         }
@@ -105,7 +113,7 @@ impl From<Row> for Account {
 pub(crate) const COLUMNS: &str =
     "id, tenant_id, username, display_name, email, reset_email, password_hash, status, \
      must_change_password, role, password_changed_at, temp_password_expires_at, directory_id, \
-     directory_dn, created_at, updated_at";
+     directory_dn, language, time_zone, created_at, updated_at";
 
 pub struct NewAccount<'a> {
     pub tenant_id: i64,
@@ -376,6 +384,24 @@ pub async fn set_temporary_password(
 
 /// Sets only the e-mail address for password reset (a concurrent change of role or name by an
 /// administrator is not overwritten).
+/// The person's own language and time zone (`None`: the tenant's).
+pub async fn set_preferences(
+    db: &Db,
+    account_id: i64,
+    language: Option<Language>,
+    time_zone: Option<&ZoneName>,
+    now: Timestamp,
+) -> Result<()> {
+    sqlx::query("UPDATE accounts SET language = $2, time_zone = $3, updated_at = $4 WHERE id = $1")
+        .bind(account_id)
+        .bind(language.map(Language::as_str))
+        .bind(time_zone.map(ZoneName::as_str))
+        .bind(now)
+        .execute(&db.write)
+        .await?;
+    Ok(())
+}
+
 pub async fn set_reset_email(
     db: &Db,
     account_id: i64,

@@ -2,7 +2,7 @@ use serde::Serialize;
 
 use super::{conflict_as, Db, Result};
 use crate::clock::Timestamp;
-use crate::domain::{Language, SupportContact, TenantSettings};
+use crate::domain::{Language, SupportContact, TenantSettings, ZoneName};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Tenant {
@@ -29,6 +29,7 @@ struct Row {
     admin_reset_delay_secs: i64,
     reset_fallback_to_primary: i64,
     default_language: String,
+    time_zone: String,
     /// The `support` settings document (a JSON string); absent from `RETURNING`.
     #[sqlx(default)]
     support_contact: Option<String>,
@@ -51,6 +52,7 @@ impl From<Row> for Tenant {
                 admin_reset_delay_secs: r.admin_reset_delay_secs,
                 reset_fallback_to_primary: r.reset_fallback_to_primary != 0,
                 default_language: r.default_language.parse().unwrap_or(Language::En),
+                time_zone: ZoneName::parse(&r.time_zone).unwrap_or_else(|_| ZoneName::utc()),
                 support_contact: r
                     .support_contact
                     .and_then(|v| serde_json::from_str::<String>(&v).ok())
@@ -63,7 +65,7 @@ impl From<Row> for Tenant {
 }
 
 const COLUMNS: &str = "id, slug, display_name, public_url, status, password_reset_enabled, reset_link_ttl_secs, \
-     password_min_length, admin_reset_delay_secs, reset_fallback_to_primary, default_language, created_at, updated_at";
+     password_min_length, admin_reset_delay_secs, reset_fallback_to_primary, default_language, time_zone, created_at, updated_at";
 
 /// The settings that live as documents in `settings` (scope `tenant:<id>`) rather than as
 /// columns, read along with the row.
@@ -126,7 +128,7 @@ pub async fn update(db: &Db, t: &Tenant, now: Timestamp) -> Result<()> {
     sqlx::query(
         "UPDATE tenants SET display_name = $2, public_url = $3, status = $4, password_reset_enabled = $5, \
          reset_link_ttl_secs = $6, password_min_length = $7, admin_reset_delay_secs = $8, \
-         reset_fallback_to_primary = $9, default_language = $10, updated_at = $11 WHERE id = $1",
+         reset_fallback_to_primary = $9, default_language = $10, updated_at = $11, time_zone = $12 WHERE id = $1",
     )
     .bind(t.id)
     .bind(&t.display_name)
@@ -139,6 +141,7 @@ pub async fn update(db: &Db, t: &Tenant, now: Timestamp) -> Result<()> {
     .bind(i64::from(s.reset_fallback_to_primary))
     .bind(s.default_language.as_str())
     .bind(now)
+    .bind(s.time_zone.as_str())
     .execute(&mut *tx)
     .await?;
     let scope = super::settings::tenant_scope(t.id);

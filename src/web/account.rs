@@ -15,7 +15,8 @@ use super::extract::{ClientIp, CsrfForm, CsrfToken, MaybeSession};
 use super::form::{PasswordForm, Secret};
 use super::templates::render_status;
 use super::{AppState, WebError};
-use crate::domain::EmailAddress;
+use crate::domain::{EmailAddress, Language, ZoneName};
+use crate::i18n::{Msg, Text};
 use crate::service::{ServiceError, SessionInfo};
 
 pub fn router() -> Router<AppState> {
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/t/{tenant}/account/password", post(change_password))
         .route("/t/{tenant}/account/reset-email", post(set_reset_email))
         .route("/t/{tenant}/account/sessions/revoke", post(revoke_sessions))
+        .route("/t/{tenant}/account/preferences", post(set_preferences))
 }
 
 /// The signed-in session for this tenant, or a redirect to its sign-in page.
@@ -43,22 +45,23 @@ struct PageQuery {
     notice: Option<String>,
 }
 
+/// The message id of a notice named in the address.
 fn notice_text(code: Option<&str>) -> Option<&'static str> {
     match code? {
-        "password-changed" => {
-            Some("Your password was changed. Your other sessions have been signed out.")
-        }
-        "reset-email-saved" => Some("The e-mail address for password reset was saved."),
-        "sessions-ended" => Some("The selected sessions were signed out."),
-        "must-change" => Some("Please choose a new password before you continue."),
+        "password-changed" => Some("account-password-changed"),
+        "reset-email-saved" => Some("account-reset-email-saved"),
+        "sessions-ended" => Some("account-sessions-ended"),
+        "must-change" => Some("account-must-change-first"),
+        "preferences-saved" => Some("account-preferences-saved"),
         _ => None,
     }
 }
 
 #[derive(Default)]
-struct Errors<'a> {
-    password: Option<&'a str>,
-    reset_email: Option<&'a str>,
+struct Errors {
+    password: Option<Text>,
+    reset_email: Option<Text>,
+    preferences: Option<Text>,
 }
 
 async fn render(
@@ -66,7 +69,7 @@ async fn render(
     info: &SessionInfo,
     csrf: &CsrfToken,
     notice: Option<&str>,
-    errors: Errors<'_>,
+    errors: Errors,
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let sessions = state.core.sessions_of(info.account.id).await?;
@@ -84,18 +87,22 @@ async fn render(
         status,
         "account.html",
         context! {
-            title => "Password and login",
+            title => "account-title",
             tenant => info.tenant,
             user => info.account,
             is_system_admin => info.account.role == crate::domain::Role::SystemAdmin,
             csrf => csrf.0,
             notice => notice,
             must_change => info.account.must_change_password,
-            policy => policy.describe(),
+            policy => Msg::new("policy-hint").arg("min", policy.min_length),
             min_length => policy.min_length,
             sessions => sessions,
             password_error => errors.password,
             reset_email_error => errors.reset_email,
+            preferences_error => errors.preferences,
+            languages_offered => crate::i18n::LANGUAGES.iter().map(|l| l.as_str()).collect::<Vec<_>>(),
+            zones => crate::domain::local_time::COMMON_ZONES,
+            tenant_zone => info.tenant.settings.time_zone.as_str(),
         },
     )
 }
@@ -125,12 +132,12 @@ async fn page(
 
 /// A mistake the person can fix is shown on the page (with its status); anything else is an
 /// error page.
-fn user_message(e: ServiceError) -> Result<(String, StatusCode), WebError> {
+fn user_message(e: ServiceError) -> Result<(Text, StatusCode), WebError> {
     match e {
         ServiceError::Internal(e) => Err(WebError::Internal(e)),
-        ServiceError::Throttled(m) => Ok((m, StatusCode::TOO_MANY_REQUESTS)),
-        ServiceError::Unavailable(m) => Ok((m, StatusCode::SERVICE_UNAVAILABLE)),
-        other => Ok((other.to_string(), StatusCode::UNPROCESSABLE_ENTITY)),
+        ServiceError::Throttled(m) => Ok((m.into(), StatusCode::TOO_MANY_REQUESTS)),
+        ServiceError::Unavailable(m) => Ok((m.into(), StatusCode::SERVICE_UNAVAILABLE)),
+        other => Ok((other.text(), StatusCode::UNPROCESSABLE_ENTITY)),
     }
 }
 
@@ -175,7 +182,7 @@ async fn change_password(
         Err(e) => {
             let (msg, status) = user_message(e)?;
             let errors = Errors {
-                password: Some(&msg),
+                password: Some(msg),
                 ..Default::default()
             };
             render(&state, &info, &csrf, None, errors, status).await
@@ -205,7 +212,7 @@ async fn set_reset_email(
         Ok(a) => a,
         Err(e) => {
             let errors = Errors {
-                reset_email: Some(&e.0),
+                reset_email: Some(e.0.into()),
                 ..Default::default()
             };
             return render(
@@ -231,7 +238,7 @@ async fn set_reset_email(
         Err(e) => {
             let (msg, status) = user_message(e)?;
             let errors = Errors {
-                reset_email: Some(&msg),
+                reset_email: Some(msg),
                 ..Default::default()
             };
             render(&state, &info, &csrf, None, errors, status).await
@@ -271,9 +278,62 @@ async fn revoke_sessions(
         "others" => None,
         id => Some(
             id.parse::<i64>()
-                .map_err(|_| WebError::BadRequest("Choose a session to sign out.".into()))?,
+                .map_err(|_| WebError::BadRequest(Msg::new("account-choose-session").into()))?,
         ),
     };
     state.core.revoke_sessions(&info, which, &ip).await?;
     Ok(Redirect::to(&format!("/t/{slug}/account?notice=sessions-ended")).into_response())
+}
+
+/// The person's own language and time zone; blank: the organisation's.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PreferencesForm {
+    #[serde(deserialize_with = "super::form::filled")]
+    language: Option<String>,
+    #[serde(deserialize_with = "super::form::filled")]
+    time_zone: Option<String>,
+}
+
+async fn set_preferences(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    session: MaybeSession,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, WebError> {
+    let info = match require_session(session, &slug, &format!("/t/{slug}/account")) {
+        Ok(i) => i,
+        Err(redirect) => return Ok(redirect.into_response()),
+    };
+    let p: PreferencesForm = form.decode()?;
+    let parsed = (|| {
+        let language = p
+            .language
+            .as_deref()
+            .map(str::parse::<Language>)
+            .transpose()?;
+        let zone = p.time_zone.as_deref().map(ZoneName::parse).transpose()?;
+        Ok::<_, crate::domain::InvalidInput>((language, zone))
+    })();
+    let (language, zone) = match parsed {
+        Ok(v) => v,
+        Err(e) => {
+            let errors = Errors {
+                preferences: Some(e.0.into()),
+                ..Default::default()
+            };
+            return render(
+                &state,
+                &info,
+                &csrf,
+                None,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    state.core.set_preferences(&info, language, zone).await?;
+    Ok(Redirect::to(&format!("/t/{slug}/account?notice=preferences-saved")).into_response())
 }

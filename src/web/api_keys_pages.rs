@@ -83,7 +83,7 @@ async fn find_key(s: &AppState, scope: &ConsoleScope, id: i64) -> Result<ApiKey,
             Some(t) => k.tenant_id == Some(t.id),
             None => true,
         })
-        .ok_or_else(|| WebError::NotFoundMsg(format!("There is no API key {id} here.")))
+        .ok_or_else(|| WebError::NotFoundMsg(format!("There is no API key {id} here.").into()))
 }
 
 // ---------------------------------------------------------------------------------------------

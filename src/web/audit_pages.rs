@@ -133,7 +133,9 @@ async fn system(
                 .find(|t| t.slug == slug)
                 .map(|t| t.id)
                 .ok_or_else(|| {
-                    WebError::BadRequest(format!("There is no tenant `{}`.", slug.escape_debug()))
+                    WebError::BadRequest(
+                        format!("There is no tenant `{}`.", slug.escape_debug()).into(),
+                    )
                 })?,
         ),
     };

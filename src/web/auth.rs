@@ -26,6 +26,7 @@ struct LoginForm {
 use super::templates::{public_layout, render_status};
 use super::{AppState, WebError};
 use crate::domain::{Identifier, MAX_IDENTIFIER_CHARS};
+use crate::i18n::{Msg, Text};
 use crate::service::pages::Tenant;
 use crate::service::LoginOutcome;
 
@@ -37,11 +38,13 @@ pub fn router() -> Router<AppState> {
 
 /// The tenant named in the path, if it exists and is enabled.
 pub async fn tenant_or_404(state: &AppState, slug: &str) -> Result<Tenant, WebError> {
-    state
+    let tenant = state
         .core
         .enabled_tenant(slug)
         .await?
-        .ok_or_else(|| WebError::NotFoundMsg("There is no organisation at this address.".into()))
+        .ok_or_else(|| WebError::NotFoundMsg(Msg::new("error-no-tenant").into()))?;
+    super::locale::note_tenant(&tenant);
+    Ok(tenant)
 }
 
 /// Where to go after signing in: only paths inside this tenant or the Admin-Center, so the
@@ -62,13 +65,11 @@ struct LoginQuery {
 
 fn notice_text(code: Option<&str>) -> Option<&'static str> {
     match code? {
-        "signed-out" => Some("You have signed out."),
-        "password-changed" => Some("Your password was changed. Sign in with the new one."),
-        "setup-done" => Some("The administrator account was created. Sign in with it."),
-        "session-ended" => Some("Your session has ended. Please sign in again."),
-        "too-many-guesses" => {
-            Some("You were signed out after too many wrong passwords. Please sign in again.")
-        }
+        "signed-out" => Some("login-notice-signed-out"),
+        "password-changed" => Some("login-notice-password-changed"),
+        "setup-done" => Some("login-notice-setup-done"),
+        "session-ended" => Some("login-notice-session-ended"),
+        "too-many-guesses" => Some("login-notice-too-many-guesses"),
         _ => None,
     }
 }
@@ -107,6 +108,7 @@ fn render_login(
     error: Option<&str>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
+    let error = error.map(Text::from);
     render_status(
         status,
         "login.html",
@@ -116,7 +118,7 @@ fn render_login(
             identifier => identifier,
             notice => notice,
             error => error,
-            ..public_layout("Sign in", Some(tenant))
+            ..public_layout("login-title", Some(tenant))
         },
     )
 }
@@ -141,7 +143,7 @@ async fn login(
     } = form.decode()?;
     let next = safe_next(next.as_deref(), &slug);
     if identifier.is_empty() || password.is_empty() {
-        let msg = "Enter your username or e-mail address and your password.";
+        let msg = "login-enter-both";
         return render_login(
             &tenant,
             &csrf,
@@ -190,7 +192,7 @@ async fn login(
             Ok((jar, Redirect::to(&to)).into_response())
         }
         LoginOutcome::Invalid => {
-            let msg = "The username or password is not correct.";
+            let msg = "login-failed";
             render_login(
                 &tenant,
                 &csrf,
@@ -202,7 +204,7 @@ async fn login(
             )
         }
         LoginOutcome::TemporaryPasswordExpired => {
-            let msg = "Your temporary password has expired. Ask your administrator for a new one, or use \"Forgot password?\" if it is offered.";
+            let msg = "login-temporary-expired";
             render_login(
                 &tenant,
                 &csrf,
@@ -214,7 +216,7 @@ async fn login(
             )
         }
         LoginOutcome::DirectoryUnavailable => {
-            let msg = "We can't reach your organisation's directory right now, so your password could not be checked. Please try again in a few minutes.";
+            let msg = "login-directory-unavailable";
             render_login(
                 &tenant,
                 &csrf,
@@ -226,7 +228,7 @@ async fn login(
             )
         }
         LoginOutcome::Throttled => {
-            let msg = "Too many sign-in attempts. Wait an hour and try again, or ask your administrator for help.";
+            let msg = "login-throttled";
             render_login(
                 &tenant,
                 &csrf,

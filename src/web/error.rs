@@ -7,26 +7,29 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use super::templates;
+use crate::i18n::{Msg, Text};
 use crate::service::ServiceError;
 
+/// A page's error. The message is a [`Text`]: translated into the reader's language when the
+/// error page renders.
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
     #[error("not found")]
     NotFound,
     #[error("{0}")]
-    NotFoundMsg(String),
+    NotFoundMsg(Text),
     #[error("{0}")]
-    Forbidden(String),
+    Forbidden(Text),
     #[error("{0}")]
-    BadRequest(String),
+    BadRequest(Text),
     #[error("{0}")]
-    Csrf(String),
+    Csrf(Text),
     #[error("{0}")]
-    TooMany(String),
+    TooMany(Text),
     #[error("{0}")]
-    TooLarge(String),
+    TooLarge(Text),
     #[error("{0}")]
-    Unavailable(String),
+    Unavailable(Text),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -35,10 +38,10 @@ impl From<ServiceError> for WebError {
     fn from(e: ServiceError) -> Self {
         match e {
             ServiceError::Internal(e) => WebError::Internal(e),
-            ServiceError::NotFound(m) => WebError::NotFoundMsg(m),
-            ServiceError::Throttled(m) => WebError::TooMany(m),
-            ServiceError::Unavailable(m) => WebError::Unavailable(m),
-            other => WebError::BadRequest(other.to_string()),
+            ServiceError::NotFound(m) => WebError::NotFoundMsg(m.into()),
+            ServiceError::Throttled(m) => WebError::TooMany(m.into()),
+            ServiceError::Unavailable(m) => WebError::Unavailable(m.into()),
+            other => WebError::BadRequest(other.text()),
         }
     }
 }
@@ -48,30 +51,38 @@ impl IntoResponse for WebError {
         let (status, title, message) = match &self {
             WebError::NotFound => (
                 StatusCode::NOT_FOUND,
-                "Not found",
-                "There is no page at this address.".to_owned(),
+                "error-title-not-found",
+                Msg::new("error-no-page").into(),
             ),
-            WebError::NotFoundMsg(m) => (StatusCode::NOT_FOUND, "Not found", m.clone()),
-            WebError::Forbidden(m) => (StatusCode::FORBIDDEN, "Not allowed", m.clone()),
-            WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, "That did not work", m.clone()),
-            WebError::Csrf(m) => (StatusCode::FORBIDDEN, "Form not accepted", m.clone()),
-            WebError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "Too large", m.clone()),
+            WebError::NotFoundMsg(m) => (StatusCode::NOT_FOUND, "error-title-not-found", m.clone()),
+            WebError::Forbidden(m) => (StatusCode::FORBIDDEN, "error-title-forbidden", m.clone()),
+            WebError::BadRequest(m) => (
+                StatusCode::BAD_REQUEST,
+                "error-title-bad-request",
+                m.clone(),
+            ),
+            WebError::Csrf(m) => (StatusCode::FORBIDDEN, "error-title-csrf", m.clone()),
+            WebError::TooLarge(m) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "error-title-too-large",
+                m.clone(),
+            ),
             WebError::Unavailable(m) => (
                 StatusCode::SERVICE_UNAVAILABLE,
-                "Please try again later",
+                "error-title-unavailable",
                 m.clone(),
             ),
             WebError::TooMany(m) => (
                 StatusCode::TOO_MANY_REQUESTS,
-                "Too many attempts",
+                "error-title-too-many",
                 m.clone(),
             ),
             WebError::Internal(e) => {
                 tracing::error!(error = format!("{e:#}"), "internal error");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "Something went wrong",
-                    "Something went wrong on our side. It has been logged; please try again in a moment.".to_owned(),
+                    "error-title-internal",
+                    Msg::new("error-internal").into(),
                 )
             }
         };
@@ -84,7 +95,7 @@ pub fn panic_response(_err: Box<dyn Any + Send + 'static>) -> Response {
     tracing::error!("a request handler panicked");
     templates::error_page(
         StatusCode::INTERNAL_SERVER_ERROR,
-        "Something went wrong",
-        "Something went wrong on our side. It has been logged; please try again in a moment.",
+        "error-title-internal",
+        &Msg::new("error-internal").into(),
     )
 }

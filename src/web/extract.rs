@@ -211,6 +211,10 @@ impl FromRequestParts<AppState> for MaybeSession {
             });
         };
         let info = state.core.session(&secret).await?;
+        if let Some(info) = &info {
+            super::locale::note_tenant(&info.tenant);
+            super::locale::note_person(&info.account);
+        }
         Ok(MaybeSession {
             info,
             secret: Some(secret),
@@ -269,16 +273,22 @@ impl FormFields {
                 || (!multiline && v.contains(['\r', '\n']))
                 || k.contains(['\0', '\r', '\n'])
             {
-                return Err(WebError::BadRequest(format!(
+                return Err(WebError::BadRequest(
+                    format!(
                     "The field `{}` contains a line break or NUL character, which is not allowed.",
                     k.escape_debug()
-                )));
+                )
+                    .into(),
+                ));
             }
             if map.insert(k.to_string(), v.into_owned()).is_some() {
-                return Err(WebError::BadRequest(format!(
+                return Err(WebError::BadRequest(
+                    format!(
                     "The field `{}` was sent more than once; each field takes exactly one value.",
                     k.escape_debug()
-                )));
+                )
+                    .into(),
+                ));
             }
         }
         Ok(Self(map))
@@ -292,7 +302,7 @@ impl FormFields {
             _,
             serde::de::value::Error,
         >::new(fields))
-        .map_err(|e| WebError::BadRequest(format!("The form could not be read: {e}")))
+        .map_err(|e| WebError::BadRequest(format!("The form could not be read: {e}").into()))
     }
 
     /// The names of all fields.
@@ -356,10 +366,9 @@ async fn csrf_checked_form(
 /// last one.
 pub fn day(raw: &str, end: bool) -> Result<i64, WebError> {
     crate::clock::parse_day(raw, end).ok_or_else(|| {
-        WebError::BadRequest(format!(
-            "`{}` is not a date like 2026-11-22",
-            raw.escape_debug()
-        ))
+        WebError::BadRequest(
+            format!("`{}` is not a date like 2026-11-22", raw.escape_debug()).into(),
+        )
     })
 }
 
@@ -393,11 +402,14 @@ fn check_origin(headers: &HeaderMap, state: &AppState) -> Result<(), WebError> {
     match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
         // Under `Referrer-Policy: no-referrer` browsers send `Origin: null` even for same-origin
         // posts, so "null" says nothing; Sec-Fetch-Site (and the token) decide then.
-        Some(origin) if origin != "null" && origin != expected => Err(WebError::Csrf(format!(
-            "This form was sent from {origin}, but Latchkey's public URL is {expected}. \
+        Some(origin) if origin != "null" && origin != expected => Err(WebError::Csrf(
+            format!(
+                "This form was sent from {origin}, but Latchkey's public URL is {expected}. \
              Open Latchkey at its public URL (the public_url setting) and try again.",
-            origin = origin.escape_debug()
-        ))),
+                origin = origin.escape_debug()
+            )
+            .into(),
+        )),
         _ if cross_site => Err(WebError::Csrf(
             "This form was sent from another site.".into(),
         )),

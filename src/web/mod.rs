@@ -16,6 +16,7 @@ mod directory_pages;
 mod error;
 mod extract;
 mod form;
+mod locale;
 mod mail_pages;
 mod ops;
 mod reset;
@@ -83,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         .merge(audit_pages::router())
         .merge(tenants_pages::router())
         .merge(api_keys_pages::router())
+        .merge(locale::router())
         .fallback(|| async { WebError::NotFound })
         // Per route (after routing), so the route template is known.
         .layer(axum::middleware::from_fn_with_state(
@@ -95,6 +97,8 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(CatchPanicLayer::custom(error::panic_response))
+        // Outside the panic catcher, so even the panic page speaks the reader's language.
+        .layer(axum::middleware::from_fn(locale::scope))
         .layer(header_layer(header::CONTENT_SECURITY_POLICY, CSP))
         .layer(header_layer(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(header_layer(header::X_FRAME_OPTIONS, "DENY"))

@@ -20,6 +20,7 @@ use super::form::{IdentifierForm, PasswordForm};
 use super::templates::{public_layout, render_status};
 use super::{AppState, WebError};
 use crate::domain::Identifier;
+use crate::i18n::{Msg, Text};
 use crate::service::pages::Tenant;
 use crate::service::reset::{LinkProblem, RequestOutcome};
 use crate::service::ServiceError;
@@ -62,7 +63,7 @@ fn unavailable(tenant: &Tenant) -> Result<Response, WebError> {
     render_status(
         StatusCode::OK,
         "forgot_unavailable.html",
-        public_layout("Password reset is not available", Some(tenant)),
+        public_layout("reset-unavailable-title", Some(tenant)),
     )
 }
 
@@ -76,7 +77,7 @@ fn forgot_form(
     render_status(
         status,
         "forgot.html",
-        context! { csrf => csrf.0, identifier => identifier, error => error, ..public_layout("Forgot password", Some(tenant)) },
+        context! { csrf => csrf.0, identifier => identifier, error => error, ..public_layout("forgot-page-title", Some(tenant)) },
     )
 }
 
@@ -141,10 +142,10 @@ async fn forgot_submit(
         RequestOutcome::Accepted => render_status(
             StatusCode::OK,
             "forgot_sent.html",
-            context! { validity => state.core.reset_validity(&tenant), ..public_layout("Check your mail", Some(&tenant)) },
+            context! { validity => tenant.settings.reset_link_ttl_secs, ..public_layout("forgot-sent-title", Some(&tenant)) },
         ),
         RequestOutcome::Throttled => Err(WebError::TooMany(
-            "Too many password reset requests from your network. Please wait an hour and try again.".into(),
+            Msg::new("error-too-many-resets-network").into(),
         )),
     }
 }
@@ -152,13 +153,13 @@ async fn forgot_submit(
 fn link_problem_page(tenant: &Tenant, problem: LinkProblem) -> Result<Response, WebError> {
     if problem == LinkProblem::Throttled {
         return Err(WebError::TooMany(
-            "Too many attempts. Please wait an hour and try again.".into(),
+            Msg::new("error-too-many-attempts-hour").into(),
         ));
     }
     render_status(
         StatusCode::GONE,
         "reset_invalid.html",
-        context! { expired => problem == LinkProblem::Expired, ..public_layout("This link can't be used", Some(tenant)) },
+        context! { expired => problem == LinkProblem::Expired, ..public_layout("reset-invalid-title", Some(tenant)) },
     )
 }
 
@@ -209,14 +210,18 @@ async fn reset_get(
         return link_problem_page(&tenant, LinkProblem::Unknown);
     };
     match state.core.reset_state(&tenant, &secret).await? {
-        Ok(link) => reset_form(
-            &state,
-            &tenant,
-            &csrf,
-            &link.account.username,
-            None,
-            StatusCode::OK,
-        ),
+        // The page speaks the person's own language when they chose one.
+        Ok(link) => {
+            super::locale::note_person(&link.account);
+            reset_form(
+                &state,
+                &tenant,
+                &csrf,
+                &link.account.username,
+                None,
+                StatusCode::OK,
+            )
+        }
         Err(problem) => link_problem_page(&tenant, problem),
     }
 }
@@ -226,7 +231,7 @@ fn reset_form(
     tenant: &Tenant,
     csrf: &CsrfToken,
     username: &str,
-    error: Option<&str>,
+    error: Option<Text>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let policy = state.core.policy(tenant);
@@ -236,10 +241,10 @@ fn reset_form(
         context! {
             csrf => csrf.0,
             username => username,
-            policy => policy.describe(),
+            policy => Msg::new("policy-hint").arg("min", policy.min_length),
             min_length => policy.min_length,
             error => error,
-            ..public_layout("Choose a new password", Some(tenant))
+            ..public_layout("reset-form-title", Some(tenant))
         },
     )
 }
@@ -296,14 +301,7 @@ async fn reset_submit(
                 Ok(link) => link.account.username,
                 Err(problem) => return link_problem_page(&tenant, problem),
             };
-            reset_form(
-                &state,
-                &tenant,
-                &csrf,
-                &username,
-                Some(&e.to_string()),
-                status,
-            )
+            reset_form(&state, &tenant, &csrf, &username, Some(e.text()), status)
         }
         Err(e) => Err(e.into()),
     }
@@ -317,6 +315,6 @@ async fn reset_done(
     render_status(
         StatusCode::OK,
         "reset_done.html",
-        public_layout("Password changed", Some(&tenant)),
+        public_layout("reset-done-title", Some(&tenant)),
     )
 }

@@ -14,6 +14,7 @@ use super::extract::{ClientIp, CsrfForm, CsrfToken};
 use super::templates::{public_layout, render_status};
 use super::{AppState, WebError};
 use crate::domain::{DisplayName, EmailAddress, InvalidInput, Username};
+use crate::i18n::{Msg, Text};
 use crate::service::ServiceError;
 
 pub fn router() -> Router<AppState> {
@@ -25,8 +26,8 @@ struct SetupQuery {
     token: Option<String>,
 }
 
-const USED: &str = "This setup link has expired or was already used. If no administrator exists yet, restart \
-                    `latchkey serve` to get a new link, or create one with `latchkey user create --system-admin`.";
+/// The message id for a setup link that can't be used.
+const USED: &str = "setup-link-used";
 
 async fn page(
     State(state): State<AppState>,
@@ -35,7 +36,7 @@ async fn page(
 ) -> Result<Response, WebError> {
     let token = SecretString::from(q.token.unwrap_or_default());
     if !state.core.setup_token_usable(&token).await? {
-        return Err(WebError::NotFoundMsg(USED.into()));
+        return Err(WebError::NotFoundMsg(Msg::new(USED).into()));
     }
     show(
         &state,
@@ -57,7 +58,7 @@ fn show(
     username: &str,
     display_name: &str,
     email: &str,
-    error: Option<&str>,
+    error: Option<Text>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let min_length = crate::domain::TenantSettings::default().password_min_length;
@@ -73,7 +74,7 @@ fn show(
             error => error,
             min_length => min_length,
             default_tenant => state.core.config.raw.default_tenant,
-            ..public_layout("Create the first administrator", None)
+            ..public_layout("setup-title", None)
         },
     )
 }
@@ -136,7 +137,7 @@ async fn submit(
             let slug = tenant.map(|t| t.slug).unwrap_or_default();
             Ok(Redirect::to(&format!("/t/{slug}/login?notice=setup-done")).into_response())
         }
-        Err(ServiceError::NotFound(_)) => Err(WebError::NotFoundMsg(USED.into())),
+        Err(ServiceError::NotFound(_)) => Err(WebError::NotFoundMsg(Msg::new(USED).into())),
         Err(ServiceError::Internal(e)) => Err(WebError::Internal(e)),
         Err(other) => show(
             &state,
@@ -145,7 +146,7 @@ async fn submit(
             u,
             d,
             e,
-            Some(&other.to_string()),
+            Some(other.text()),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
     }

@@ -5,9 +5,12 @@ use std::sync::LazyLock;
 
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use minijinja::{context, Environment, Value};
+use minijinja::value::Kwargs;
+use minijinja::{context, Environment, State, Value};
 
-use super::WebError;
+use super::{locale, WebError};
+use crate::domain::Language;
+use crate::i18n::{self, Arg, Text};
 use crate::service::pages::Tenant;
 
 macro_rules! templates {
@@ -65,7 +68,9 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     } else {
         minijinja::UndefinedBehavior::Chainable
     });
-    env.add_filter("datetime", |ts: i64| crate::clock::format_utc(ts));
+    env.add_filter("datetime", datetime);
+    env.add_function("t", t);
+    env.add_filter("duration", duration);
     env.add_filter("full_stop", full_stop);
     for (name, source) in TEMPLATES {
         env.add_template(name, source)
@@ -84,6 +89,131 @@ fn full_stop(name: String) -> String {
     }
 }
 
+/// The page's language, as the layout put it into the context.
+fn page_language(state: &State) -> Language {
+    state
+        .lookup("lang")
+        .and_then(|v| v.as_str().and_then(|s| s.parse().ok()))
+        .unwrap_or(Language::En)
+}
+
+/// `t("login-title")`, `t("reset-form-account", username=name)`, or `t(text)` for a [`Text`]
+/// the handler passed (a message with its arguments, or plain words shown as they are).
+/// An id that names no message is an error in debug builds (every test), and shows as the id
+/// in release builds.
+///
+/// [`Text`]: crate::i18n::Text
+fn t(state: &State, value: &Value, kwargs: Kwargs) -> Result<Value, minijinja::Error> {
+    translate_for_page(state, value, kwargs).map(|text| Value::from_safe_string(escape_text(&text)))
+}
+
+/// Escapes text for element content and double-quoted attributes (the only places templates
+/// put `t(…)`; a unit test checks): `&`, `<`, `>` and `"`. An apostrophe stays one, so "we've"
+/// reads the same in the page source as on the screen.
+fn escape_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn translate_for_page(
+    state: &State,
+    value: &Value,
+    kwargs: Kwargs,
+) -> Result<String, minijinja::Error> {
+    let lang = page_language(state);
+    let mut args: Vec<(&str, Arg)> = vec![];
+    let (id, text) = if let Some(s) = value.as_str() {
+        (s.to_owned(), None)
+    } else if value.kind() == minijinja::value::ValueKind::Map {
+        let id = value.get_attr("id")?;
+        let id = id.as_str().unwrap_or_default().to_owned();
+        let given = value.get_attr("args")?;
+        if let Ok(keys) = given.try_iter() {
+            for key in keys {
+                let name = key.as_str().unwrap_or_default().to_owned();
+                let v = given.get_item(&key)?;
+                args.push((leak_name(name), arg(&v)));
+            }
+        }
+        (id, None)
+    } else if value.is_none() || value.is_undefined() {
+        (String::new(), Some(String::new()))
+    } else {
+        (String::new(), Some(value.to_string()))
+    };
+    if let Some(text) = text {
+        return Ok(text);
+    }
+    for name in kwargs.args() {
+        let v: Value = kwargs.get(name)?;
+        args.push((leak_name(name.to_owned()), arg(&v)));
+    }
+    if !i18n::is_message_id(&id) {
+        // Words, not a message id: a name, or a text with no translation yet.
+        return Ok(i18n::plain_in(lang, &id));
+    }
+    match i18n::translate(lang, &id, &args) {
+        Some(text) => Ok(text),
+        None if cfg!(debug_assertions) => Err(minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            format!("no message `{id}` in the catalogue"),
+        )),
+        None => Ok(id),
+    }
+}
+
+/// Argument names come from templates and messages, a small fixed set: interned once.
+fn leak_name(name: String) -> &'static str {
+    use std::collections::HashSet;
+    use std::sync::Mutex;
+    static NAMES: std::sync::LazyLock<Mutex<HashSet<&'static str>>> =
+        std::sync::LazyLock::new(Default::default);
+    let mut names = NAMES.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(n) = names.get(name.as_str()) {
+        return n;
+    }
+    let leaked: &'static str = Box::leak(name.into_boxed_str());
+    names.insert(leaked);
+    leaked
+}
+
+fn arg(v: &Value) -> Arg {
+    match v.as_i64() {
+        Some(n) if v.kind() == minijinja::value::ValueKind::Number => Arg::Num(n),
+        _ => Arg::Str(v.to_string()),
+    }
+}
+
+/// `{{ seconds | duration }}`: "30 minutes" / "30 Minuten".
+fn duration(state: &State, secs: i64) -> String {
+    i18n::duration(secs).in_lang(page_language(state))
+}
+
+/// `{{ ts | datetime }}`: the time in the reader's zone, written for their language, inside a
+/// `<time>` element that carries the UTC time as its tooltip.
+fn datetime(state: &State, ts: i64) -> Value {
+    let zone = state
+        .lookup("zone")
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| "UTC".into());
+    let lang = page_language(state);
+    let utc = crate::clock::format_utc(ts);
+    let local = crate::domain::local_time::format_for(ts, &zone, lang);
+    let iso = crate::domain::local_time::rfc3339(ts);
+    Value::from_safe_string(format!(
+        "<time datetime=\"{iso}\" title=\"{utc}\">{local}</time>"
+    ))
+}
+
 /// The layout keys (`base.html`) of a page for someone not signed in: sign-in, password reset,
 /// setup and error pages. No notice unless the page sets one.
 pub fn public_layout(title: &str, tenant: Option<&Tenant>) -> Value {
@@ -94,6 +224,19 @@ pub fn render(name: &str, ctx: Value) -> Result<Html<String>, WebError> {
     let tmpl = ENV
         .get_template(name)
         .map_err(|e| WebError::Internal(e.into()))?;
+    let loc = locale::current();
+    let languages: Vec<Value> = i18n::LANGUAGES
+        .iter()
+        .map(|l| context! { code => l.as_str(), current => *l == loc.language })
+        .collect();
+    let ctx = context! {
+        lang => loc.language.as_str(),
+        zone => loc.zone,
+        languages => languages,
+        // Encoded for the `next` parameter of the language links.
+        language_back => form_urlencoded::byte_serialize(loc.path.as_bytes()).collect::<String>(),
+        ..ctx
+    };
     tmpl.render(ctx)
         .map(Html)
         .map_err(|e| WebError::Internal(anyhow::anyhow!("rendering {name}: {e:#}")))
@@ -104,13 +247,14 @@ pub fn render_status(status: StatusCode, name: &str, ctx: Value) -> Result<Respo
     Ok((status, render(name, ctx)?).into_response())
 }
 
-pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
+/// The error page: `title` a message id, `message` in the reader's language.
+pub fn error_page(status: StatusCode, title: &str, message: &Text) -> Response {
     match render(
         "error.html",
         context! { message, status => status.as_u16(), ..public_layout(title, None) },
     ) {
         Ok(html) => (status, html).into_response(),
-        Err(_) => (status, message.to_owned()).into_response(),
+        Err(_) => (status, message.in_lang(locale::current().language)).into_response(),
     }
 }
 
@@ -121,6 +265,114 @@ mod tests {
         for (name, _) in super::TEMPLATES {
             assert!(super::ENV.get_template(name).is_ok(), "{name}");
         }
+    }
+
+    #[test]
+    fn translated_text_is_escaped_but_for_apostrophes() {
+        assert_eq!(
+            super::escape_text(r#"<b>"x" & we've</b>"#),
+            "&lt;b&gt;&quot;x&quot; &amp; we've&lt;/b&gt;"
+        );
+        // Never inside a single-quoted attribute, where an apostrophe would end it.
+        for (name, source) in super::TEMPLATES {
+            assert!(!source.contains("='{{ t("), "{name}");
+        }
+    }
+
+    #[test]
+    fn every_message_a_template_names_exists() {
+        let mut count = 0;
+        for (name, source) in super::TEMPLATES {
+            for (i, _) in source.match_indices("t(\"") {
+                let rest = &source[i + 3..];
+                let id = &rest[..rest.find('"').unwrap()];
+                if crate::i18n::is_message_id(id) {
+                    count += 1;
+                    assert!(
+                        crate::i18n::translate(crate::domain::Language::En, id, &[]).is_some(),
+                        "{name}: no message `{id}`"
+                    );
+                }
+            }
+        }
+        assert!(count > 50);
+    }
+
+    /// Templates whose every word comes from the catalogue. (Console pages join as they are
+    /// translated; see `docs/decisions.md`, "Pages in the reader's language".)
+    const TRANSLATED: &[&str] = &[
+        "base.html",
+        "error.html",
+        "login.html",
+        "forgot.html",
+        "forgot_sent.html",
+        "forgot_unavailable.html",
+        "reset_form.html",
+        "reset_invalid.html",
+        "reset_done.html",
+        "setup.html",
+        "account.html",
+    ];
+
+    /// The words of a template that are neither markup nor template code.
+    fn literal_words(source: &str) -> Vec<String> {
+        let mut rest = source.to_owned();
+        for (open, close) in [("{#", "#}"), ("{%", "%}"), ("{{", "}}")] {
+            while let Some(a) = rest.find(open) {
+                let b = rest[a..].find(close).map_or(rest.len(), |b| a + b + 2);
+                rest.replace_range(a..b, " ");
+            }
+        }
+        let mut words = vec![];
+        let mut text = String::new();
+        let mut in_tag = false;
+        for c in rest.chars() {
+            match c {
+                '<' => {
+                    in_tag = true;
+                    text.push(' ');
+                }
+                '>' => in_tag = false,
+                c if !in_tag => text.push(c),
+                _ => {}
+            }
+        }
+        words.extend(
+            text.split_whitespace()
+                .filter(|w| w.chars().any(char::is_alphabetic))
+                .map(str::to_owned),
+        );
+        // Attributes people read.
+        for attr in ["placeholder=\"", "aria-label=\"", "title=\"", "alt=\""] {
+            for (i, _) in rest.match_indices(attr) {
+                let v = &rest[i + attr.len()..];
+                let v = &v[..v.find('"').unwrap_or(v.len())];
+                if v.chars().any(char::is_alphabetic) {
+                    words.push(format!("{attr}{v}"));
+                }
+            }
+        }
+        words
+    }
+
+    #[test]
+    fn translated_templates_have_no_words_of_their_own() {
+        for (name, source) in super::TEMPLATES {
+            if !TRANSLATED.contains(name) {
+                continue;
+            }
+            let words = literal_words(source);
+            // The product's name is the same in every language.
+            let words: Vec<_> = words.into_iter().filter(|w| w != "Latchkey").collect();
+            assert!(
+                words.is_empty(),
+                "{name}: words not from the catalogue: {words:?}"
+            );
+        }
+        assert_eq!(
+            literal_words("<p title=\"x {{ a }}\">{{ t(\"k-k\") }} Hello</p>"),
+            vec!["Hello".to_owned(), "title=\"x  ".to_owned()]
+        );
     }
 
     #[test]

@@ -17,7 +17,7 @@ use super::templates::render_status;
 use super::{AppState, WebError};
 use crate::domain::{
     format_duration, parse_duration, InvalidInput, Language, PublicUrl, SupportContact,
-    TenantSettings,
+    TenantSettings, ZoneName,
 };
 use crate::service::pages::Tenant;
 use crate::service::views::TaskStatus;
@@ -35,7 +35,7 @@ pub fn router() -> Router<AppState> {
 pub(super) fn form_error(e: ServiceError) -> Result<String, WebError> {
     match e {
         ServiceError::Internal(e) => Err(WebError::Internal(e)),
-        ServiceError::NotFound(m) => Err(WebError::NotFoundMsg(m)),
+        ServiceError::NotFound(m) => Err(WebError::NotFoundMsg(m.into())),
         other => Ok(other.to_string()),
     }
 }
@@ -90,6 +90,9 @@ struct SettingsForm {
     reset_fallback_to_primary: bool,
     #[serde(deserialize_with = "super::form::trimmed")]
     default_language: String,
+    /// Absent from forms made before time zones: the tenant's zone stays.
+    #[serde(default, deserialize_with = "super::form::filled")]
+    time_zone: Option<String>,
     #[serde(deserialize_with = "super::form::trimmed")]
     public_url: String,
     #[serde(deserialize_with = "super::form::trimmed")]
@@ -106,6 +109,7 @@ impl SettingsForm {
             admin_reset_delay: format_duration(s.admin_reset_delay_secs),
             reset_fallback_to_primary: s.reset_fallback_to_primary,
             default_language: s.default_language.as_str().to_owned(),
+            time_zone: Some(s.time_zone.as_str().to_owned()),
             public_url: t.public_url.clone().unwrap_or_default(),
             support_contact: s
                 .support_contact
@@ -116,7 +120,10 @@ impl SettingsForm {
     }
 
     /// The settings and public URL this form asks for (bounds are checked by the service).
-    fn parse(&self) -> Result<(TenantSettings, Option<String>), InvalidInput> {
+    fn parse(
+        &self,
+        current: &TenantSettings,
+    ) -> Result<(TenantSettings, Option<String>), InvalidInput> {
         let secs = |what: &str, raw: &str| -> Result<i64, InvalidInput> {
             if raw == "0" {
                 return Ok(0);
@@ -142,6 +149,10 @@ impl SettingsForm {
                 admin_reset_delay_secs: secs("Admin reset delay", &self.admin_reset_delay)?,
                 reset_fallback_to_primary: self.reset_fallback_to_primary,
                 default_language: self.default_language.parse::<Language>()?,
+                time_zone: match &self.time_zone {
+                    Some(z) => ZoneName::parse(z)?,
+                    None => current.time_zone.clone(),
+                },
                 support_contact: match self.support_contact.as_str() {
                     "" => None,
                     raw => Some(SupportContact::parse(raw)?),
@@ -175,6 +186,7 @@ fn settings_page(
             min_ceiling => MIN_PASSWORD_LENGTH_CEILING,
             system_public_url => s.core.config.public_url.as_str(),
             may_set_public_url => info.account.role == crate::domain::Role::SystemAdmin,
+            zones => crate::domain::local_time::COMMON_ZONES,
             ..tenant_layout(info, tenant, csrf, "Settings", "settings")
         },
     )
@@ -224,7 +236,7 @@ async fn save_settings(
             StatusCode::UNPROCESSABLE_ENTITY,
         )
     };
-    let (settings, public_url) = match typed.parse() {
+    let (settings, public_url) = match typed.parse(&tenant.settings) {
         Ok(v) => v,
         Err(e) => return refused(&tenant, &e.0),
     };

@@ -91,11 +91,13 @@ async fn find_user(s: &AppState, tenant: &Tenant, username: &str) -> Result<Acco
     s.core
         .account_named(tenant, u.as_str())
         .await?
-        .ok_or_else(|| WebError::NotFoundMsg(format!("There is no user `{}` here.", u.as_str())))
+        .ok_or_else(|| {
+            WebError::NotFoundMsg(format!("There is no user `{}` here.", u.as_str()).into())
+        })
 }
 
 fn forbidden(e: ServiceError) -> WebError {
-    WebError::Forbidden(e.to_string())
+    WebError::Forbidden(e.to_string().into())
 }
 
 // ---------------------------------------------------------------------------------------------

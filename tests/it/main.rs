@@ -29,6 +29,7 @@ mod directory;
 mod directory_browser;
 mod directory_client;
 mod hardening;
+mod i18n;
 mod instances;
 mod login_limits;
 mod mail_boundaries;

@@ -15,14 +15,17 @@ use latchkey::store::{self, Account, Tenant};
 const WAIT: Duration = Duration::from_secs(10);
 const NEW_PASSWORD: &str = "velvet thunder marmalade hill";
 
-struct World {
-    app: TestApp,
-    srv: SmtpServer,
-    tenant: Tenant,
-    alice: Account,
+pub(crate) struct World {
+    pub(crate) app: TestApp,
+    pub(crate) srv: SmtpServer,
+    pub(crate) tenant: Tenant,
+    pub(crate) alice: Account,
 }
 
-async fn world_with(backend: Backend, tweak: impl FnOnce(&mut latchkey::Config)) -> World {
+pub(crate) async fn world_with(
+    backend: Backend,
+    tweak: impl FnOnce(&mut latchkey::Config),
+) -> World {
     common::logs::init();
     let app = TestApp::spawn_with(backend, |c| {
         c.mail_poll_interval = "100ms".into();
@@ -91,7 +94,7 @@ async fn settle(app: &TestApp) {
     }
 }
 
-async fn forgot(b: &mut Browser, identifier: &str) -> Page {
+pub(crate) async fn forgot(b: &mut Browser, identifier: &str) -> Page {
     b.get("/t/default/forgot-password").await;
     b.post("/t/default/forgot-password", &[("identifier", identifier)])
         .await
@@ -105,7 +108,7 @@ fn reset_mails(srv: &SmtpServer) -> Vec<ReceivedMail> {
         .collect()
 }
 
-async fn wait_reset_mails(w: &World, n: usize) -> Vec<ReceivedMail> {
+pub(crate) async fn wait_reset_mails(w: &World, n: usize) -> Vec<ReceivedMail> {
     let deadline = std::time::Instant::now() + WAIT;
     loop {
         let mails = reset_mails(&w.srv);
@@ -133,14 +136,14 @@ fn token_of(path: &str) -> String {
     path.split("token=").nth(1).unwrap().to_owned()
 }
 
-async fn request_link(w: &World) -> String {
+pub(crate) async fn request_link(w: &World) -> String {
     let before = reset_mails(&w.srv).len();
     assert_eq!(forgot(&mut w.app.browser(), "alice").await.status, 200);
     let mails = wait_reset_mails(w, before + 1).await;
     link_path(w, mails.last().unwrap())
 }
 
-async fn set_password(b: &mut Browser, pw: &str, confirm: &str) -> Page {
+pub(crate) async fn set_password(b: &mut Browser, pw: &str, confirm: &str) -> Page {
     b.post(
         "/t/default/reset",
         &[("new_password", pw), ("confirm_password", confirm)],

@@ -30,6 +30,8 @@ fn account(id: i64, uid: &str, mail: Option<&str>, dir: Option<&str>) -> Account
         temp_password_expires_at: None,
         directory_id: dir.map(Into::into),
         directory_dn: dir.map(|_| format!("uid={uid},ou=people,dc=example,dc=org")),
+        language: None,
+        time_zone: None,
         created_at: 0,
         updated_at: 0,
     }

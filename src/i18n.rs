@@ -1,0 +1,335 @@
+//! Translations: every text a person reads on a page, in their language.
+//!
+//! The texts live in Fluent files, one folder per language (`locales/en/`, `locales/de/`),
+//! compiled into the binary. Pages name a message by its id (`t("login-title")` in a template);
+//! code that produces a message for a page (a refusal, a notice) returns a [`Msg`] — an id and
+//! its arguments — and the page translates it when it renders, in the reader's language. A text
+//! that is not a message id (a name, or a message not yet translated) passes through unchanged:
+//! see [`Text`].
+//!
+//! To add a language: copy `locales/en/` to `locales/<code>/`, translate every file, add the
+//! variant to [`Language`] and its files to [`catalogue`]. The unit tests fail while a message
+//! exists in one language and not another.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::LazyLock;
+
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+use serde::Serialize;
+
+use crate::domain::Language;
+
+/// Every language with a complete catalogue, English first.
+pub const LANGUAGES: [Language; 2] = [Language::En, Language::De];
+
+macro_rules! ftl {
+    ($lang:literal: $($file:literal),* $(,)?) => {
+        &[$(($file, include_str!(concat!("../locales/", $lang, "/", $file)))),*]
+    };
+}
+
+/// The Fluent files of a language, by file name. Every language has the same files.
+pub fn catalogue(lang: Language) -> &'static [(&'static str, &'static str)] {
+    match lang {
+        Language::En => ftl!("en": "common.ftl", "pages.ftl", "account.ftl"),
+        Language::De => ftl!("de": "common.ftl", "pages.ftl", "account.ftl"),
+    }
+}
+
+type Bundle = FluentBundle<FluentResource>;
+
+static BUNDLES: LazyLock<HashMap<Language, Bundle>> = LazyLock::new(|| {
+    LANGUAGES
+        .iter()
+        .map(|&lang| {
+            let id = lang.as_str().parse().expect("language id parses");
+            let mut bundle = Bundle::new_concurrent(vec![id]);
+            // No Unicode isolation marks around arguments: the text goes into HTML and mail,
+            // where they would only get in the way of search and copy.
+            bundle.set_use_isolating(false);
+            for (file, source) in catalogue(lang) {
+                let resource = FluentResource::try_new((*source).to_owned())
+                    .unwrap_or_else(|(_, errors)| panic!("{lang:?}/{file}: {errors:?}"));
+                bundle
+                    .add_resource(resource)
+                    .unwrap_or_else(|errors| panic!("{lang:?}/{file}: {errors:?}"));
+            }
+            (lang, bundle)
+        })
+        .collect()
+});
+
+/// A value for a message's placeholder.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Arg {
+    Str(String),
+    Num(i64),
+}
+
+impl From<&str> for Arg {
+    fn from(s: &str) -> Self {
+        Arg::Str(s.to_owned())
+    }
+}
+impl From<String> for Arg {
+    fn from(s: String) -> Self {
+        Arg::Str(s)
+    }
+}
+impl From<i64> for Arg {
+    fn from(n: i64) -> Self {
+        Arg::Num(n)
+    }
+}
+impl From<usize> for Arg {
+    fn from(n: usize) -> Self {
+        Arg::Num(n as i64)
+    }
+}
+impl From<u32> for Arg {
+    fn from(n: u32) -> Self {
+        Arg::Num(n.into())
+    }
+}
+
+/// A message to show a person: its id in the catalogue and its arguments, translated when it is
+/// rendered (the language is the reader's, known only then).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Msg {
+    pub id: Cow<'static, str>,
+    pub args: BTreeMap<&'static str, Arg>,
+}
+
+impl Msg {
+    pub fn new(id: impl Into<Cow<'static, str>>) -> Self {
+        Msg {
+            id: id.into(),
+            args: BTreeMap::new(),
+        }
+    }
+
+    pub fn arg(mut self, name: &'static str, value: impl Into<Arg>) -> Self {
+        self.args.insert(name, value.into());
+        self
+    }
+
+    /// The message in `lang`.
+    pub fn in_lang(&self, lang: Language) -> String {
+        let args: Vec<(&str, Arg)> = self.args.iter().map(|(k, v)| (*k, v.clone())).collect();
+        translate(lang, &self.id, &args).unwrap_or_else(|| self.id.to_string())
+    }
+}
+
+/// Text for a page: a message to translate, or words that are shown as they are (a name, a
+/// directory's own answer, or a message that has no translation yet).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Text {
+    Plain(String),
+    Msg(Msg),
+}
+
+impl Text {
+    pub fn in_lang(&self, lang: Language) -> String {
+        match self {
+            Text::Plain(s) => plain_in(lang, s),
+            Text::Msg(m) => m.in_lang(lang),
+        }
+    }
+}
+
+/// Words shown as they are — unless they are, to the letter, an English message of the
+/// catalogue without placeholders (a refusal the domain words in English, say "Enter a username
+/// or e-mail address."): then that message in `lang`. This lets fixed English sentences from
+/// the layers below the pages reach a German reader in German without threading an id through
+/// every function; a sentence with values in it needs a [`Msg`].
+pub fn plain_in(lang: Language, s: &str) -> String {
+    if lang != Language::En {
+        if let Some(id) = ENGLISH_INDEX.get(s) {
+            return tr(lang, id);
+        }
+    }
+    s.to_owned()
+}
+
+/// The English catalogue's fixed sentences (no placeholders), by their text.
+static ENGLISH_INDEX: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
+    let bundle = &BUNDLES[&Language::En];
+    message_ids(Language::En)
+        .into_iter()
+        .filter_map(|id| {
+            let pattern = bundle.get_message(&id)?.value()?;
+            let fixed = pattern
+                .elements
+                .iter()
+                .all(|e| matches!(e, fluent_syntax::ast::PatternElement::TextElement { .. }));
+            let mut errors = vec![];
+            let text = bundle.format_pattern(pattern, None, &mut errors);
+            (fixed && errors.is_empty()).then(|| (text.into_owned(), id))
+        })
+        .collect()
+});
+
+impl From<Msg> for Text {
+    fn from(m: Msg) -> Self {
+        Text::Msg(m)
+    }
+}
+impl From<String> for Text {
+    fn from(s: String) -> Self {
+        Text::Plain(s)
+    }
+}
+impl From<&str> for Text {
+    fn from(s: &str) -> Self {
+        Text::Plain(s.to_owned())
+    }
+}
+
+impl std::fmt::Display for Text {
+    /// English, for logs and for faces that speak only English (the API, the CLI).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.in_lang(Language::En))
+    }
+}
+
+/// A duration in prose: "30 minutes", "30 Minuten".
+pub fn duration(secs: i64) -> Msg {
+    use crate::domain::{duration_parts, DurationUnit};
+    let (n, unit) = duration_parts(secs);
+    let id = match unit {
+        DurationUnit::Days => "duration-days",
+        DurationUnit::Hours => "duration-hours",
+        DurationUnit::Minutes => "duration-minutes",
+    };
+    Msg::new(id).arg("n", n)
+}
+
+/// Why a new password was refused, for the person choosing it.
+pub fn policy_violation(v: &crate::domain::PolicyViolation) -> Msg {
+    use crate::domain::PolicyViolation as P;
+    match v {
+        P::TooShort { min, actual } => Msg::new("policy-too-short")
+            .arg("min", *min)
+            .arg("actual", *actual),
+        P::TooLong => {
+            Msg::new("policy-too-long").arg("max", crate::domain::policy::MAX_PASSWORD_BYTES)
+        }
+        P::Common => Msg::new("policy-common"),
+        P::ContainsContext { what, word } => {
+            // The context words are named by the service (`PasswordContext::add`).
+            let what = match *what {
+                "the service name" => "service",
+                "your username" => "username",
+                "your name" => "name",
+                "your e-mail address" => "email",
+                "the organisation's name" => "tenant",
+                _ => "other",
+            };
+            Msg::new("policy-contains")
+                .arg("what", what)
+                .arg("word", word.as_str())
+        }
+        P::ConfirmationMismatch => Msg::new("policy-mismatch"),
+        P::SameAsOld => Msg::new("policy-same-as-old"),
+    }
+}
+
+/// Whether `s` has the shape of a message id (`login-title`, `error-not-found`): lowercase
+/// ASCII words joined by hyphens. Anything else is text to show as it is.
+pub fn is_message_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.split('-').all(|w| {
+            !w.is_empty()
+                && w.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+        && s.contains('-')
+}
+
+/// The message `id` in `lang` with `args`, falling back to English; `None` when no language has
+/// it.
+pub fn translate(lang: Language, id: &str, args: &[(&str, Arg)]) -> Option<String> {
+    let mut fluent_args = FluentArgs::new();
+    for (name, value) in args {
+        match value {
+            Arg::Str(s) => fluent_args.set(*name, FluentValue::from(s.as_str())),
+            Arg::Num(n) => fluent_args.set(*name, FluentValue::from(*n)),
+        }
+    }
+    [lang, Language::En].iter().find_map(|l| {
+        let bundle = &BUNDLES[l];
+        let pattern = bundle.get_message(id)?.value()?;
+        let mut errors = vec![];
+        let text = bundle.format_pattern(pattern, Some(&fluent_args), &mut errors);
+        if !errors.is_empty() {
+            tracing::warn!(id, lang = l.as_str(), ?errors, "translation with errors");
+        }
+        Some(text.into_owned())
+    })
+}
+
+/// The message `id` in `lang` (no arguments), or the id itself when it is unknown.
+pub fn tr(lang: Language, id: &str) -> String {
+    translate(lang, id, &[]).unwrap_or_else(|| id.to_owned())
+}
+
+/// The ids of all messages of a language (its whole catalogue).
+pub fn message_ids(lang: Language) -> Vec<String> {
+    catalogue(lang)
+        .iter()
+        .flat_map(|(file, source)| {
+            let resource = FluentResource::try_new((*source).to_owned())
+                .unwrap_or_else(|_| panic!("{file} parses"));
+            resource
+                .entries()
+                .filter_map(|e| match e {
+                    fluent_syntax::ast::Entry::Message(m) => Some(m.id.name.to_owned()),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// The best of our languages for an `Accept-Language` header, if any is acceptable.
+pub fn from_accept_language(header: &str) -> Option<Language> {
+    let mut choices: Vec<(f32, usize, Language)> = header
+        .split(',')
+        .enumerate()
+        .filter_map(|(i, part)| {
+            let mut pieces = part.split(';');
+            let tag = pieces.next()?.trim().to_ascii_lowercase();
+            let q = pieces
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .map_or(Some(1.0), |q| q.trim().parse::<f32>().ok())?;
+            let primary = tag.split('-').next()?;
+            let lang = primary.parse::<Language>().ok()?;
+            (q > 0.0).then_some((q, i, lang))
+        })
+        .collect();
+    // Highest quality first; among equals, the order the browser sent.
+    choices.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    choices.first().map(|c| c.2)
+}
+
+/// The language of a page: the person's saved choice, else the choice made on this browser with
+/// the language links, else the tenant's default, else the browser's preference, else English.
+pub fn page_language(
+    saved: Option<Language>,
+    browser_choice: Option<Language>,
+    tenant_default: Option<Language>,
+    accept: Option<Language>,
+) -> Language {
+    saved
+        .or(browser_choice)
+        .or(tenant_default)
+        .or(accept)
+        .unwrap_or(Language::En)
+}
+
+#[cfg(test)]
+mod tests;

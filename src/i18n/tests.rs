@@ -1,0 +1,134 @@
+use std::collections::BTreeSet;
+
+use super::*;
+
+fn ids(lang: Language) -> BTreeSet<String> {
+    message_ids(lang).into_iter().collect()
+}
+
+#[test]
+fn every_language_has_every_message() {
+    let english = ids(Language::En);
+    assert!(english.len() > 50, "the English catalogue loads");
+    for lang in LANGUAGES {
+        let other = ids(lang);
+        let missing: Vec<_> = english.difference(&other).collect();
+        let extra: Vec<_> = other.difference(&english).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "{lang:?}: missing {missing:?}, not in English {extra:?}"
+        );
+    }
+}
+
+#[test]
+fn no_message_id_is_defined_twice() {
+    for lang in LANGUAGES {
+        let all = message_ids(lang);
+        let unique: BTreeSet<_> = all.iter().collect();
+        assert_eq!(all.len(), unique.len(), "{lang:?} defines an id twice");
+    }
+}
+
+#[test]
+fn every_message_formats_without_errors_in_every_language() {
+    // Each message with plausible arguments: a placeholder one language uses and another
+    // doesn't know would show up here as a formatting error.
+    for lang in LANGUAGES {
+        let bundle = &BUNDLES[&lang];
+        for id in message_ids(lang) {
+            let msg = bundle.get_message(&id).unwrap();
+            let Some(pattern) = msg.value() else {
+                panic!("{lang:?}: `{id}` has no value")
+            };
+            let mut args = FluentArgs::new();
+            for name in [
+                "n", "min", "max", "actual", "word", "what", "username", "tenant", "validity",
+                "count", "name", "address", "when", "zone", "id", "kind", "language", "key",
+                "error", "host", "at", "by", "days", "since", "total", "done", "left",
+            ] {
+                args.set(name, FluentValue::from(2));
+            }
+            let mut errors = vec![];
+            bundle.format_pattern(pattern, Some(&args), &mut errors);
+            assert!(errors.is_empty(), "{lang:?} `{id}`: {errors:?}");
+        }
+    }
+}
+
+#[test]
+fn german_plurals_and_durations() {
+    assert_eq!(duration(60).in_lang(Language::De), "1 Minute");
+    assert_eq!(duration(1800).in_lang(Language::De), "30 Minuten");
+    assert_eq!(duration(86_400).in_lang(Language::De), "1 Tag");
+    assert_eq!(duration(7 * 86_400).in_lang(Language::De), "7 Tage");
+    assert_eq!(duration(7200).in_lang(Language::En), "2 hours");
+    // The English words are the domain's prose, from one rule.
+    for secs in [60, 61, 1800, 3600, 7200, 86_400, 90 * 60, 36 * 3600] {
+        assert_eq!(
+            duration(secs).in_lang(Language::En),
+            crate::domain::human_duration(secs)
+        );
+    }
+}
+
+#[test]
+fn a_missing_translation_falls_back_to_english_then_to_none() {
+    assert_eq!(tr(Language::De, "login-title"), "Anmelden");
+    assert_eq!(translate(Language::De, "no-such-message", &[]), None);
+    assert_eq!(tr(Language::De, "no-such-message"), "no-such-message");
+}
+
+#[test]
+fn message_ids_and_words_are_told_apart() {
+    assert!(is_message_id("login-title"));
+    assert!(is_message_id("duration-days"));
+    assert!(!is_message_id("Sign in"));
+    assert!(!is_message_id("acme"));
+    assert!(!is_message_id("Corp Inc."));
+    assert!(!is_message_id("-x"));
+    assert!(!is_message_id("a--b"));
+}
+
+#[test]
+fn accept_language_picks_the_best_we_have() {
+    assert_eq!(
+        from_accept_language("de-DE,de;q=0.9,en;q=0.8"),
+        Some(Language::De)
+    );
+    assert_eq!(
+        from_accept_language("fr-FR,fr;q=0.9,de;q=0.5,en;q=0.4"),
+        Some(Language::De)
+    );
+    assert_eq!(
+        from_accept_language("en;q=0.5, de;q=0.7"),
+        Some(Language::De)
+    );
+    assert_eq!(from_accept_language("fr, it"), None);
+    assert_eq!(from_accept_language("de;q=0, en"), Some(Language::En));
+    assert_eq!(from_accept_language(""), None);
+    assert_eq!(from_accept_language("*"), None);
+}
+
+#[test]
+fn the_page_language_follows_the_precedence() {
+    use Language::*;
+    assert_eq!(page_language(Some(De), Some(En), Some(En), Some(En)), De);
+    assert_eq!(page_language(None, Some(De), Some(En), Some(En)), De);
+    assert_eq!(page_language(None, None, Some(De), Some(En)), De);
+    assert_eq!(page_language(None, None, None, Some(De)), De);
+    assert_eq!(page_language(None, None, None, None), En);
+}
+
+#[test]
+fn messages_carry_their_arguments() {
+    let m = Msg::new("policy-too-short")
+        .arg("min", 15usize)
+        .arg("actual", 3usize);
+    assert_eq!(
+        m.in_lang(Language::De),
+        "Das Passwort ist zu kurz: Verwenden Sie mindestens 15 Zeichen (es hat 3)."
+    );
+    assert_eq!(Text::from(m.clone()).to_string(), m.in_lang(Language::En));
+    assert_eq!(Text::from("Corp").in_lang(Language::De), "Corp");
+}

@@ -1,0 +1,437 @@
+//! Pages in the reader's language and times in the reader's time zone (issue 18), through real
+//! HTTP on both databases: every page a person who is not signed in can reach, and "Password and
+//! login", read in German with no English left; the order in which a page's language is chosen;
+//! the language links; a person's own time zone; German mail with German durations and dates.
+
+use crate::common;
+use crate::reset::{forgot, request_link, set_password, wait_reset_mails, world_with, World};
+
+use common::{mail_text, Backend, Browser, Page, GOOD_PASSWORD};
+use latchkey::domain::{Language, ZoneName};
+use latchkey::i18n;
+use latchkey::service::Actor;
+
+on_both_backends!(
+    public_pages_in_german_have_no_english_left,
+    the_page_language_follows_the_precedence,
+    language_links_set_a_cookie_and_come_back_only_to_this_site,
+    a_person_reads_times_in_their_own_time_zone,
+    german_mail_says_durations_and_dates_in_german,
+);
+
+/// The visible text of a page: tags removed, the few entities templates produce decoded.
+fn visible_text(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&#x27;", "'")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+}
+
+/// Fails when the page shows a sentence of the English catalogue that German says otherwise,
+/// or common English words.
+fn assert_no_english(what: &str, page: &Page) {
+    assert!(
+        page.body.contains("<html lang=\"de\">"),
+        "{what}: not a German page"
+    );
+    let text = visible_text(&page.body);
+    for id in i18n::message_ids(Language::En) {
+        let en = i18n::tr(Language::En, &id);
+        let de = i18n::tr(Language::De, &id);
+        // Only whole sentences without placeholders can be looked for as they are.
+        if en == de || en.len() < 12 || en.contains('{') || !en.contains(' ') {
+            continue;
+        }
+        assert!(
+            !text.contains(&en),
+            "{what}: English message `{id}` ({en:?}) on the page:\n{text}"
+        );
+    }
+    let padded = format!(
+        " {} ",
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    );
+    for word in [
+        " the ",
+        " your ",
+        " you ",
+        " and ",
+        " with ",
+        " password ",
+        " sign in ",
+        " not ",
+        " to ",
+    ] {
+        assert!(
+            !padded.to_lowercase().contains(word),
+            "{what}: English word {word:?} on the page:\n{padded}"
+        );
+    }
+}
+
+async fn german_world(backend: Backend) -> World {
+    let w = world_with(backend, |_| {}).await;
+    let mut t = w.tenant.clone();
+    t.settings.default_language = Language::De;
+    t.display_name = "Beispiel GmbH".into();
+    w.app
+        .core
+        .update_tenant(&Actor::Cli, &t, &w.tenant.settings)
+        .await
+        .unwrap();
+    w
+}
+
+async fn public_pages_in_german_have_no_english_left(backend: Backend) {
+    let w = german_world(backend).await;
+    let mut b = w.app.browser();
+    let login = b.get("/t/default/login").await;
+    assert!(login.body.contains("Anmelden"), "{}", login.body);
+    assert_no_english("sign-in", &login);
+    assert_no_english(
+        "sign-in refused",
+        &b.login("default", "alice", "not the password at all").await,
+    );
+    assert_no_english(
+        "sign-in with an empty field",
+        &b.post(
+            "/t/default/login",
+            &[("identifier", "alice"), ("password", "")],
+        )
+        .await,
+    );
+    assert_no_english(
+        "notice after a reset",
+        &b.get("/t/default/login?notice=password-changed").await,
+    );
+    assert_no_english(
+        "forgot password",
+        &b.get("/t/default/forgot-password").await,
+    );
+    let refused = b
+        .post("/t/default/forgot-password", &[("identifier", " ")])
+        .await;
+    assert_eq!(refused.status, 422);
+    assert_no_english("forgot password refused", &refused);
+    let sent = forgot(&mut b, "alice").await;
+    assert!(sent.body.contains("30 Minuten"), "{}", sent.body);
+    assert_no_english("check your mail", &sent);
+    wait_reset_mails(&w, 1).await;
+
+    // The link, the form, a refusal of the policy, the success page, the used link.
+    let link = request_link(&w).await;
+    let mut person = w.app.browser();
+    let opened = person.get(&link).await;
+    assert_eq!(opened.status, 303);
+    let form = person.get("/t/default/reset").await;
+    assert!(form.body.contains("Neues Passwort wählen"), "{}", form.body);
+    assert_no_english("reset form", &form);
+    let short = set_password(&mut person, "short", "short").await;
+    assert!(short.body.contains("zu kurz"), "{}", short.body);
+    assert_no_english("reset form refused", &short);
+    let mismatch = set_password(&mut person, "velvet thunder marmalade", "other").await;
+    assert_no_english("reset confirmation mismatch", &mismatch);
+    let done = set_password(
+        &mut person,
+        "velvet thunder marmalade hill",
+        "velvet thunder marmalade hill",
+    )
+    .await;
+    assert_eq!(done.status, 303);
+    assert_no_english(
+        "password changed",
+        &person.get("/t/default/reset/done").await,
+    );
+    let used = w.app.browser().get(&link).await;
+    let used = if used.status == 303 {
+        w.app.browser().get(used.location()).await
+    } else {
+        used
+    };
+    assert_no_english("used link", &used);
+
+    // "Password and login" with its notices and a refusal.
+    let mut alice = w.app.browser();
+    alice
+        .login("default", "alice", "velvet thunder marmalade hill")
+        .await;
+    let account = alice.get("/t/default/account").await;
+    assert!(account.body.contains("Passwort und Anmeldung"));
+    assert_no_english("account", &account);
+    let wrong = alice
+        .post(
+            "/t/default/account/password",
+            &[
+                ("current_password", "not it at all"),
+                ("new_password", GOOD_PASSWORD),
+                ("confirm_password", GOOD_PASSWORD),
+            ],
+        )
+        .await;
+    assert_no_english("account: wrong current password", &wrong);
+
+    // Errors: an unknown tenant and page read in the language chosen with the links; reset
+    // switched off.
+    let mut stranger = w.app.browser();
+    stranger.get("/language/de?next=/").await;
+    assert_no_english("unknown tenant", &stranger.get("/t/nowhere/login").await);
+    assert_no_english("unknown page", &stranger.get("/no/such/page").await);
+    let mut t = w.tenant.clone();
+    let before = w
+        .app
+        .core
+        .tenant_by_id(t.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .settings;
+    t.settings = before.clone();
+    t.settings.password_reset_enabled = false;
+    t.display_name = "Beispiel GmbH".into();
+    w.app
+        .core
+        .update_tenant(&Actor::Cli, &t, &before)
+        .await
+        .unwrap();
+    assert_no_english(
+        "reset switched off",
+        &w.app.browser().get("/t/default/forgot-password").await,
+    );
+    w.app.stop().await;
+}
+
+async fn get_with_language(b: &Browser, path: &str, accept: &str) -> String {
+    reqwest::Client::new()
+        .get(format!("{}{path}", b_base(b)))
+        .header("accept-language", accept)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+fn b_base(b: &Browser) -> String {
+    b.base.clone()
+}
+
+async fn the_page_language_follows_the_precedence(backend: Backend) {
+    let w = world_with(backend, |_| {}).await;
+    let b = w.app.browser();
+    // The tenant's default (English) comes before the browser's preference.
+    let page = get_with_language(&b, "/t/default/login", "de-DE,de;q=0.9").await;
+    assert!(page.contains("<html lang=\"en\">") && page.contains("Sign in"));
+    // Where no tenant is known, the browser's preference counts.
+    let page = get_with_language(&b, "/no/such/page", "de-DE,de;q=0.9").await;
+    assert!(page.contains("<html lang=\"de\">"), "{page}");
+    let page = get_with_language(&b, "/no/such/page", "fr-FR, it;q=0.5").await;
+    assert!(page.contains("<html lang=\"en\">"));
+
+    // A tenant whose default is German.
+    let mut t = w.tenant.clone();
+    t.settings.default_language = Language::De;
+    w.app
+        .core
+        .update_tenant(&Actor::Cli, &t, &w.tenant.settings)
+        .await
+        .unwrap();
+    let page = get_with_language(&b, "/t/default/login", "en-GB,en;q=0.9").await;
+    assert!(page.contains("<html lang=\"de\">"));
+    // The choice made with the links beats the tenant's default.
+    let mut chooser = w.app.browser();
+    chooser.get("/language/en?next=/t/default/login").await;
+    let page = chooser.get("/t/default/login").await;
+    assert!(page.body.contains("<html lang=\"en\">"));
+    // The person's saved choice beats both.
+    chooser.login("default", "alice", GOOD_PASSWORD).await;
+    let saved = chooser
+        .post(
+            "/t/default/account/preferences",
+            &[("language", "de"), ("time_zone", "")],
+        )
+        .await;
+    assert_eq!(
+        (saved.status, saved.location()),
+        (303, "/t/default/account?notice=preferences-saved")
+    );
+    let account = chooser
+        .get("/t/default/account?notice=preferences-saved")
+        .await;
+    assert!(account.body.contains("<html lang=\"de\">"));
+    assert!(account
+        .body
+        .contains("Ihre Sprache und Zeitzone wurden gespeichert."));
+    // An unknown language is refused on the form, nothing saved.
+    let refused = chooser
+        .post(
+            "/t/default/account/preferences",
+            &[("language", "xx"), ("time_zone", "")],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    let alice = w
+        .app
+        .core
+        .account_named(&w.tenant, "alice")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(alice.language, Some(Language::De));
+    w.app.stop().await;
+}
+
+async fn language_links_set_a_cookie_and_come_back_only_to_this_site(backend: Backend) {
+    let w = world_with(backend, |_| {}).await;
+    let mut b = w.app.browser();
+    let login = b.get("/t/default/login").await;
+    assert!(
+        login
+            .body
+            .contains("href=\"/language/de?next=%2Ft%2Fdefault%2Flogin\""),
+        "{}",
+        login.body
+    );
+    let r = b.get("/language/de?next=/t/default/login").await;
+    assert_eq!((r.status, r.location()), (303, "/t/default/login"));
+    assert!(r
+        .set_cookies()
+        .iter()
+        .any(|c| c.starts_with("latchkey_lang=de") && c.contains("HttpOnly")));
+    assert!(b.get("/t/default/login").await.body.contains("Anmelden"));
+    for bad in [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example",
+        "javascript:alert(1)",
+    ] {
+        let path = format!(
+            "/language/de?next={}",
+            form_urlencoded::byte_serialize(bad.as_bytes()).collect::<String>()
+        );
+        let r = b.get(&path).await;
+        assert_eq!((r.status, r.location()), (303, "/"), "{bad}");
+    }
+    // An unknown language changes nothing.
+    let r = b.get("/language/xx?next=/t/default/login").await;
+    assert_eq!(r.status, 303);
+    assert!(r.set_cookies().is_empty());
+    assert!(b.get("/t/default/login").await.body.contains("Anmelden"));
+    w.app.stop().await;
+}
+
+async fn a_person_reads_times_in_their_own_time_zone(backend: Backend) {
+    let w = world_with(backend, |_| {}).await;
+    let mut b = w.app.browser();
+    b.login("default", "alice", GOOD_PASSWORD).await;
+    // The tenant's zone first.
+    let mut t = w.tenant.clone();
+    t.settings.time_zone = ZoneName::parse("America/New_York").unwrap();
+    w.app
+        .core
+        .update_tenant(&Actor::Cli, &t, &w.tenant.settings)
+        .await
+        .unwrap();
+    let page = b.get("/t/default/account").await;
+    assert!(
+        page.body.contains(" EST</time>") || page.body.contains(" EDT</time>"),
+        "{}",
+        page.body
+    );
+    // With the UTC time at hand.
+    assert!(page.body.contains(" UTC\">"));
+    // Then the person's own.
+    let saved = b
+        .post(
+            "/t/default/account/preferences",
+            &[("language", ""), ("time_zone", "Asia/Tokyo")],
+        )
+        .await;
+    assert_eq!(saved.status, 303);
+    let page = b.get("/t/default/account").await;
+    assert!(page.body.contains(" JST</time>"), "{}", page.body);
+    // A zone that doesn't exist is refused and changes nothing.
+    let refused = b
+        .post(
+            "/t/default/account/preferences",
+            &[("language", ""), ("time_zone", "Mars/Olympus")],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("Mars/Olympus"));
+    assert!(b
+        .get("/t/default/account")
+        .await
+        .body
+        .contains(" JST</time>"));
+    w.app.stop().await;
+}
+
+async fn german_mail_says_durations_and_dates_in_german(backend: Backend) {
+    let w = german_world(backend).await;
+    let mut t = w.app.core.tenant_by_id(w.tenant.id).await.unwrap().unwrap();
+    let before = t.settings.clone();
+    t.settings.time_zone = ZoneName::parse("Europe/Berlin").unwrap();
+    w.app
+        .core
+        .update_tenant(&Actor::Cli, &t, &before)
+        .await
+        .unwrap();
+    let link = request_link(&w).await;
+    let mail = mail_text(&w.srv.messages().last().unwrap().data);
+    assert!(mail.contains("30 Minuten"), "{mail}");
+    assert!(!mail.contains("minutes"), "{mail}");
+    // The password-changed notice: the time in German writing and the tenant's zone.
+    let mut person = w.app.browser();
+    person.get(&link).await;
+    person.get("/t/default/reset").await;
+    set_password(
+        &mut person,
+        "velvet thunder marmalade hill",
+        "velvet thunder marmalade hill",
+    )
+    .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let notice = loop {
+        let found = w
+            .srv
+            .messages()
+            .into_iter()
+            .map(|m| mail_text(&m.data))
+            .find(|m| m.contains("Zeitpunkt:"));
+        if let Some(m) = found {
+            break m;
+        }
+        assert!(std::time::Instant::now() < deadline, "no notice arrived");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let line = notice
+        .lines()
+        .find(|l| l.starts_with("Zeitpunkt:"))
+        .unwrap()
+        .to_owned();
+    // 02.12.2026 11:15:03 CET: day first, dots, the zone's abbreviation.
+    let when = line.trim_start_matches("Zeitpunkt:").trim();
+    let bytes = when.as_bytes();
+    assert!(
+        bytes.len() > 20 && bytes[2] == b'.' && bytes[5] == b'.' && bytes[10] == b' ',
+        "{line}"
+    );
+    assert!(when.ends_with("CET") || when.ends_with("CEST"), "{line}");
+    let _ = wait_reset_mails(&w, 1).await;
+    w.app.stop().await;
+}
