@@ -389,34 +389,16 @@ mod tests {
     #[test]
     fn validation_names_the_field() {
         assert!(ok().validate().is_ok());
-        let e = SmtpSettings {
-            host: "".into(),
-            ..ok()
-        }
-        .validate()
-        .unwrap_err();
-        assert!(e.0.starts_with("host"));
-        let e = SmtpSettings {
-            from_address: "nope".into(),
-            ..ok()
-        }
-        .validate()
-        .unwrap_err();
-        assert!(e.0.starts_with("sender address"));
-        let e = SmtpSettings {
-            from_name: "A\r\nBcc: x@y.org".into(),
-            ..ok()
-        }
-        .validate()
-        .unwrap_err();
-        assert!(e.0.starts_with("sender name"));
-        let e = SmtpSettings {
-            username: "".into(),
-            ..ok()
-        }
-        .validate()
-        .unwrap_err();
-        assert!(e.0.starts_with("username"));
+        // The error of `ok()` with one change.
+        let refused = |change: fn(&mut SmtpSettings)| {
+            let mut s = ok();
+            change(&mut s);
+            s.validate().unwrap_err().0
+        };
+        assert!(refused(|s| s.host = "".into()).starts_with("host"));
+        assert!(refused(|s| s.from_address = "nope".into()).starts_with("sender address"));
+        assert!(refused(|s| s.from_name = "A\r\nBcc: x@y.org".into()).starts_with("sender name"));
+        assert!(refused(|s| s.username = "".into()).starts_with("username"));
         assert!(SmtpSettings {
             auth: false,
             username: "".into(),
