@@ -264,26 +264,23 @@ impl SmtpSettings {
         if let Some(v) = var("SECURITY") {
             s.security = v.parse().map_err(|e| named("SECURITY", e))?;
         }
-        if let Some(v) = var("USERNAME") {
-            s.username = v;
+        // Text taken as it is.
+        for (name, field) in [
+            ("USERNAME", &mut s.username),
+            ("FROM", &mut s.from_address),
+            ("FROM_NAME", &mut s.from_name),
+            ("REPLY_TO", &mut s.reply_to),
+            ("HELO_NAME", &mut s.helo_name),
+        ] {
+            if let Some(v) = var(name) {
+                *field = v;
+            }
         }
         let password = var("PASSWORD").map(SecretString::from);
         s.auth = match var("AUTH") {
             Some(v) => crate::domain::parse_switch("LATCHKEY_SMTP_AUTH", &v)?,
             None => !s.username.is_empty(),
         };
-        if let Some(v) = var("FROM") {
-            s.from_address = v;
-        }
-        if let Some(v) = var("FROM_NAME") {
-            s.from_name = v;
-        }
-        if let Some(v) = var("REPLY_TO") {
-            s.reply_to = v;
-        }
-        if let Some(v) = var("HELO_NAME") {
-            s.helo_name = v;
-        }
         if let Some(v) = var("TIMEOUT") {
             s.timeout_secs = crate::domain::parse_duration("LATCHKEY_SMTP_TIMEOUT", &v)?.as_secs();
         }
