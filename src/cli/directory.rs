@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use super::input::{password_if, read_ca_file};
-use super::output::{Out, Text};
+use super::output::{set_or_none, Out, Text};
 use crate::directory::{DirectoryKind, DirectorySettings, Security};
 use crate::service::directory::{DirectoryInput, SyncReport};
 use crate::service::{Actor, Core};
@@ -218,15 +218,7 @@ fn write_settings(w: &mut Text, s: &DirectorySettings) -> fmt::Result {
     writeln!(w, "type:           {}", s.kind.as_str())?;
     writeln!(w, "url:            {}", s.url)?;
     writeln!(w, "security:       {}", security_name(s.security))?;
-    writeln!(
-        w,
-        "extra CA:       {}",
-        if s.extra_ca_pem.trim().is_empty() {
-            "none"
-        } else {
-            "set"
-        }
-    )?;
+    writeln!(w, "extra CA:       {}", set_or_none(&s.extra_ca_pem))?;
     writeln!(w, "bind DN:        {}", s.bind_dn)?;
     writeln!(w, "bind password:  {}", s.password_state())?;
     writeln!(w, "base DN:        {}", s.base_dn)?;

@@ -99,6 +99,15 @@ pub(super) fn onoff(b: bool) -> &'static str {
     }
 }
 
+/// Whether a certificate (or other PEM text) is given: "set", or "none" when it is empty.
+pub(super) fn set_or_none(pem: &str) -> &'static str {
+    if pem.trim().is_empty() {
+        "none"
+    } else {
+        "set"
+    }
+}
+
 /// Longest reply or error shown in a list row; `task show` prints them whole.
 pub(super) const LIST_TEXT_WIDTH: usize = 60;
 

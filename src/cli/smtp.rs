@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use super::input::{password_if, read_ca_file, read_secret_stdin};
-use super::output::{onoff, Out, Text};
+use super::output::{onoff, set_or_none, Out, Text};
 use crate::domain::{parse_duration, parse_switch, EmailAddress};
 use crate::mail::SmtpSettings;
 use crate::service::{Actor, Core, SmtpInput, SmtpSource};
@@ -260,15 +260,7 @@ fn write_smtp(w: &mut Text, s: &SmtpSettings, source: SmtpSource) -> fmt::Result
         writeln!(w, "client id:   {}", o.client_id)?;
         writeln!(w, "secret:      {secret}")?;
         writeln!(w, "key:         {key}")?;
-        writeln!(
-            w,
-            "certificate: {}",
-            if o.certificate_pem.trim().is_empty() {
-                "none"
-            } else {
-                "set"
-            }
-        )?;
+        writeln!(w, "certificate: {}", set_or_none(&o.certificate_pem))?;
         writeln!(w, "scope:       {}", o.scope(s.sign_in))?;
         writeln!(w, "mechanism:   {}", o.mechanism.as_str())?;
     } else {
@@ -291,15 +283,7 @@ fn write_smtp(w: &mut Text, s: &SmtpSettings, source: SmtpSource) -> fmt::Result
     } else {
         writeln!(w, "rate limit:  {} mails per hour", s.max_per_hour)?;
     }
-    writeln!(
-        w,
-        "extra CA:    {}",
-        if s.extra_ca_pem.trim().is_empty() {
-            "none"
-        } else {
-            "set"
-        }
-    )?;
+    writeln!(w, "extra CA:    {}", set_or_none(&s.extra_ca_pem))?;
     Ok(())
 }
 

@@ -81,6 +81,18 @@ pub(super) struct TemplateParts {
 }
 
 /// `KIND` and `--lang` of a template command.
+/// The tenant and the template a command names (the tenant checked first).
+async fn find_target(
+    core: &Core,
+    tenant: &str,
+    kind: &str,
+    lang: &str,
+) -> anyhow::Result<(Tenant, MailKind, crate::domain::Language)> {
+    let tenant = core.tenant(tenant).await?;
+    let (kind, lang) = template_target(kind, lang)?;
+    Ok((tenant, kind, lang))
+}
+
 fn template_target(kind: &str, lang: &str) -> anyhow::Result<(MailKind, crate::domain::Language)> {
     let editable: Vec<&str> = MailKind::ALL
         .into_iter()
@@ -211,8 +223,7 @@ pub(super) async fn template_command(
             })
         }
         TemplateCommand::Show { tenant, kind, lang } => {
-            let tenant = core.tenant(&tenant).await?;
-            let (kind, lang) = template_target(&kind, &lang)?;
+            let (tenant, kind, lang) = find_target(core, &tenant, &kind, &lang).await?;
             let t = core.effective_template(&tenant, kind, lang).await?;
             let saved = match (t.customised, t.updated_at, t.updated_by.as_deref()) {
                 (true, Some(at), Some(by)) => Some((at, by)),
@@ -228,8 +239,7 @@ pub(super) async fn template_command(
             lang,
             parts,
         } => {
-            let tenant = core.tenant(&tenant).await?;
-            let (kind, lang) = template_target(&kind, &lang)?;
+            let (tenant, kind, lang) = find_target(core, &tenant, &kind, &lang).await?;
             anyhow::ensure!(
                 parts.any(),
                 "say what to change: --subject, --text-file and/or --html-file"
@@ -250,8 +260,7 @@ pub(super) async fn template_command(
             })
         }
         TemplateCommand::Reset { tenant, kind, lang } => {
-            let tenant = core.tenant(&tenant).await?;
-            let (kind, lang) = template_target(&kind, &lang)?;
+            let (tenant, kind, lang) = find_target(core, &tenant, &kind, &lang).await?;
             let was_own = core
                 .effective_template(&tenant, kind, lang)
                 .await?
@@ -285,8 +294,7 @@ pub(super) async fn template_command(
             lang,
             parts,
         } => {
-            let tenant = core.tenant(&tenant).await?;
-            let (kind, lang) = template_target(&kind, &lang)?;
+            let (tenant, kind, lang) = find_target(core, &tenant, &kind, &lang).await?;
             let current = core.effective_template(&tenant, kind, lang).await?;
             let src = parts.apply(current.source)?;
             let rendered = core.preview_template(kind, &src)?;

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::client::{
     check_settings, checked_url, host_port, identifier_entries, paged_search, people, read_group,
-    result_name, server_text, Conn, DirectoryError, Person,
+    result_name, server_text, values, Conn, DirectoryError, Person,
 };
 use super::settings::{ResolvedDirectory, Security};
 use super::DomainPolicy;
@@ -514,22 +514,11 @@ async fn may_write(
     target: Option<String>,
 ) -> Outcome<()> {
     let res = conn
-        .op()
-        .search(
-            "",
-            Scope::Base,
-            "(objectClass=*)",
-            vec!["supportedExtension"],
-        )
+        .root_dse(vec!["supportedExtension"])
         .await
         .map_err(|e| failure(&super::client::op_error(e), dir, "write"))?;
     let offers = res.0.into_iter().next().is_some_and(|e| {
-        SearchEntry::construct(e)
-            .attrs
-            .iter()
-            .filter(|(k, _)| k.eq_ignore_ascii_case("supportedExtension"))
-            .flat_map(|(_, v)| v)
-            .any(|v| v == PASSWORD_MODIFY_OID)
+        values(&SearchEntry::construct(e), "supportedExtension").any(|v| v == PASSWORD_MODIFY_OID)
     });
     if !offers {
         return Err((

@@ -24,7 +24,9 @@ use self::conn::result_error;
 use super::settings::ResolvedDirectory;
 
 pub use self::ad::DomainPolicy;
-pub(crate) use self::conn::{checked_url, host_port, op_error, result_name, server_text, Conn};
+pub(crate) use self::conn::{
+    checked_url, host_port, op_error, result_name, server_text, values, Conn,
+};
 
 /// One person as the directory describes them, mapped by the tenant's [`super::Mapping`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -392,13 +394,7 @@ impl Directory {
                 .await;
         }
         self.on_connection(self.single_op_budget(), async |conn: &mut Conn| {
-            let res = conn
-                .op()
-                .with_controls(ppolicy::request())
-                .simple_bind(dn, password.expose_secret())
-                .await
-                .map_err(op_error)?;
-            let policy = ppolicy::error_in(&res);
+            let (res, policy) = bind_with_policy(conn, dn, password).await?;
             use ppolicy::PolicyError as P;
             Ok(match (res.rc, policy) {
                 (0, Some(P::ChangeAfterReset | P::PasswordExpired)) => BindOutcome::MustChange,
@@ -440,20 +436,7 @@ impl Directory {
         }
         self.on_connection(self.single_op_budget(), async |conn: &mut Conn| {
             conn.bind_service(&self.resolved).await?;
-            let res = conn
-                .op()
-                .with_controls(ppolicy::request())
-                .extended(PasswordModify {
-                    user_id: Some(dn),
-                    old_pass: None,
-                    new_pass: Some(new.expose_secret()),
-                })
-                .await
-                .map_err(op_error)?
-                .1;
-            if let Some(r) = refusal_in(&res) {
-                return Err(DirectoryError::Refused(r));
-            }
+            let res = password_modify(conn, dn, None, new).await?;
             if res.rc != 0 {
                 return Err(result_error(&res));
             }
@@ -517,14 +500,9 @@ impl Directory {
                 .await;
         }
         self.on_connection(self.single_op_budget(), async |conn: &mut Conn| {
-            let res = conn
-                .op()
-                .with_controls(ppolicy::request())
-                .simple_bind(dn, old.expose_secret())
-                .await
-                .map_err(op_error)?;
+            let (res, policy) = bind_with_policy(conn, dn, old).await?;
             use ppolicy::PolicyError as P;
-            match (res.rc, ppolicy::error_in(&res)) {
+            match (res.rc, policy) {
                 (0, _) => {}
                 (49, Some(P::AccountLocked)) => {
                     return Err(DirectoryError::Ldap {
@@ -541,20 +519,7 @@ impl Directory {
                 (49 | 34, _) => return Err(DirectoryError::WrongPassword),
                 _ => return Err(result_error(&res)),
             }
-            let res = conn
-                .op()
-                .with_controls(ppolicy::request())
-                .extended(PasswordModify {
-                    user_id: Some(dn),
-                    old_pass: Some(old.expose_secret()),
-                    new_pass: Some(new.expose_secret()),
-                })
-                .await
-                .map_err(op_error)?
-                .1;
-            if let Some(r) = refusal_in(&res) {
-                return Err(DirectoryError::Refused(r));
-            }
+            let res = password_modify(conn, dn, Some(old), new).await?;
             match res.rc {
                 0 => Ok(()),
                 49 => Err(DirectoryError::WrongPassword),
@@ -565,6 +530,49 @@ impl Directory {
         })
         .await
     }
+}
+
+/// Binds as `dn` asking for the password policy control (OpenLDAP's ppolicy): the result and
+/// the policy error the server sent with it.
+async fn bind_with_policy(
+    conn: &mut Conn,
+    dn: &str,
+    password: &SecretString,
+) -> Result<(ldap3::LdapResult, Option<ppolicy::PolicyError>), DirectoryError> {
+    let res = conn
+        .op()
+        .with_controls(ppolicy::request())
+        .simple_bind(dn, password.expose_secret())
+        .await
+        .map_err(op_error)?;
+    let policy = ppolicy::error_in(&res);
+    Ok((res, policy))
+}
+
+/// Sets `dn`'s password with Password Modify (RFC 3062; with `old` as the person, without as
+/// the service account), asking for the password policy control. A refusal of the new password
+/// is [`DirectoryError::Refused`]; any other result is the caller's to judge.
+async fn password_modify(
+    conn: &mut Conn,
+    dn: &str,
+    old: Option<&SecretString>,
+    new: &SecretString,
+) -> Result<ldap3::LdapResult, DirectoryError> {
+    let res = conn
+        .op()
+        .with_controls(ppolicy::request())
+        .extended(PasswordModify {
+            user_id: Some(dn),
+            old_pass: old.map(|o| o.expose_secret()),
+            new_pass: Some(new.expose_secret()),
+        })
+        .await
+        .map_err(op_error)?
+        .1;
+    if let Some(r) = refusal_in(&res) {
+        return Err(DirectoryError::Refused(r));
+    }
+    Ok(res)
 }
 
 /// The entries whose username or e-mail attribute equals `identifier` (escaped), at most two:

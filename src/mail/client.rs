@@ -113,18 +113,25 @@ impl Transcript {
 }
 
 impl Transcript {
+    /// Records a step that failed without an answer from the server (`message` is both what the
+    /// transcript shows and the error's message) and returns it as an error.
+    fn failed(
+        &mut self,
+        step: Step,
+        sent: Option<String>,
+        message: String,
+        hint: Option<String>,
+        permanent: bool,
+        started: Instant,
+    ) -> SmtpError {
+        self.record(step, false, sent, message.clone(), hint.clone(), started);
+        fail(step, None, message, hint, permanent)
+    }
+
     /// Records a step that failed here, before the server was asked (nothing was sent), and
     /// returns it as a permanent error.
     fn refuse_locally(&mut self, step: Step, message: String, hint: String) -> SmtpError {
-        self.record(
-            step,
-            false,
-            None,
-            message.clone(),
-            Some(hint.clone()),
-            Instant::now(),
-        );
-        fail(step, None, message, Some(hint), true)
+        self.failed(step, None, message, Some(hint), true, Instant::now())
     }
 }
 
@@ -308,17 +315,10 @@ impl SmtpConnection {
             Ok(a) => a,
             Err(e) => {
                 let (message, hint) = host::explain(&s.host, &e, smtp.destinations);
-                t.record(
-                    Step::Connect,
-                    false,
-                    Some(target.clone()),
-                    message.clone(),
-                    Some(hint.clone()),
-                    started,
-                );
+                let sent = Some(target.clone());
                 return Err(SmtpError {
                     refused: e.is_policy(smtp.destinations),
-                    ..fail(Step::Connect, None, message, Some(hint), false)
+                    ..t.failed(Step::Connect, sent, message, Some(hint), false, started)
                 });
             }
         };
@@ -330,42 +330,23 @@ impl SmtpConnection {
                 } else {
                     format!("Could not reach {target}. A firewall may block the port.")
                 };
-                t.record(
-                    Step::Connect,
-                    false,
-                    Some(target.clone()),
-                    e.to_string(),
-                    Some(hint.clone()),
-                    started,
-                );
-                return Err(fail(
-                    Step::Connect,
-                    None,
-                    format!("connection failed: {e}"),
-                    Some(hint),
-                    false,
-                ));
+                // The transcript shows the system's words; the error says what failed.
+                let (sent, shown) = (Some(target.clone()), e.to_string());
+                return Err(SmtpError {
+                    message: format!("connection failed: {e}"),
+                    ..t.failed(Step::Connect, sent, shown, Some(hint), false, started)
+                });
             }
             Err(_) => {
                 let hint = format!(
                     "No answer from {target} within {} s: a firewall may drop the traffic, or the host or port is wrong.",
                     timeout.as_secs()
                 );
-                t.record(
-                    Step::Connect,
-                    false,
-                    Some(target.clone()),
-                    "timed out".into(),
-                    Some(hint.clone()),
-                    started,
-                );
-                return Err(fail(
-                    Step::Connect,
-                    None,
-                    "connection timed out".into(),
-                    Some(hint),
-                    false,
-                ));
+                let (sent, shown) = (Some(target.clone()), "timed out".to_owned());
+                return Err(SmtpError {
+                    message: "connection timed out".into(),
+                    ..t.failed(Step::Connect, sent, shown, Some(hint), false, started)
+                });
             }
         };
         let peer = tcp.peer_addr().map(|a| a.to_string()).unwrap_or_default();
@@ -398,21 +379,7 @@ impl SmtpConnection {
             Ok(r) if r.code == 220 => t.record(Step::Greeting, true, None, r.text(), None, started),
             Ok(r) => {
                 let hint = "The server does not accept mail from us right now.".to_owned();
-                t.record(
-                    Step::Greeting,
-                    false,
-                    None,
-                    r.text(),
-                    Some(hint.clone()),
-                    started,
-                );
-                return Err(fail(
-                    Step::Greeting,
-                    Some(r.code),
-                    r.text(),
-                    Some(hint),
-                    r.code >= 500,
-                ));
+                return Err(conn.refused(Step::Greeting, &r, t, started, Some(hint)));
             }
             Err(e) => {
                 let hint = if s.security != Security::Tls && s.port == 465 {
@@ -420,15 +387,8 @@ impl SmtpConnection {
                 } else {
                     "The server did not greet us. Is this an SMTP server, and is the security mode right for this port?".to_owned()
                 };
-                t.record(
-                    Step::Greeting,
-                    false,
-                    None,
-                    e.to_string(),
-                    Some(hint.clone()),
-                    started,
-                );
-                return Err(fail(Step::Greeting, None, e.to_string(), Some(hint), false));
+                let message = e.to_string();
+                return Err(t.failed(Step::Greeting, None, message, Some(hint), false, started));
             }
         }
 
@@ -440,21 +400,11 @@ impl SmtpConnection {
                 let hint = "The server does not offer STARTTLS, so the connection would not be encrypted. Use port 465 with \
                             security = tls, or, only for a relay on a trusted network, security = none."
                     .to_owned();
-                t.record(
-                    Step::Starttls,
-                    false,
-                    None,
-                    "STARTTLS not offered".into(),
-                    Some(hint.clone()),
-                    started,
-                );
-                return Err(fail(
-                    Step::Starttls,
-                    None,
-                    "the server does not offer STARTTLS".into(),
-                    Some(hint),
-                    true,
-                ));
+                let shown = "STARTTLS not offered".to_owned();
+                return Err(SmtpError {
+                    message: "the server does not offer STARTTLS".into(),
+                    ..t.failed(Step::Starttls, None, shown, Some(hint), true, started)
+                });
             }
             let r = conn
                 .command(Step::Starttls, "STARTTLS", None, t, started)
@@ -466,8 +416,7 @@ impl SmtpConnection {
             // refuse it (the STARTTLS command-injection class of bugs).
             if !conn.io.buffer().is_empty() {
                 let msg = "the server sent data before the TLS handshake".to_owned();
-                t.record(Step::Starttls, false, None, msg.clone(), None, started);
-                return Err(fail(Step::Starttls, None, msg, None, true));
+                return Err(t.failed(Step::Starttls, None, msg, None, true, started));
             }
             t.record(
                 Step::Starttls,
@@ -509,16 +458,14 @@ impl SmtpConnection {
             Ok(c) => c,
             Err(msg) => {
                 let hint = "Fix or remove the extra CA certificate.".to_owned();
-                t.record(step, false, None, msg.clone(), Some(hint.clone()), started);
-                return Err(fail(step, None, msg, Some(hint), true));
+                return Err(t.failed(step, None, msg, Some(hint), true, started));
             }
         };
         let name = match ServerName::try_from(host.clone()) {
             Ok(n) => n,
             Err(_) => {
                 let msg = format!("`{host}` is not a valid host name for TLS");
-                t.record(step, false, None, msg.clone(), None, started);
-                return Err(fail(step, None, msg, None, true));
+                return Err(t.failed(step, None, msg, None, true, started));
             }
         };
         match tokio::time::timeout(smtp.timeout(), connector.connect(name, io)).await {
@@ -540,42 +487,16 @@ impl SmtpConnection {
             }
             Ok(Err(e)) => {
                 let (message, hint) = tls_hint(&e, smtp, step);
-                t.record(
-                    step,
-                    false,
-                    None,
-                    format!("TLS handshake failed: {message}"),
-                    hint.clone(),
-                    started,
-                );
-                Err(fail(
-                    step,
-                    None,
-                    format!("TLS handshake failed: {message}"),
-                    hint,
-                    false,
-                ))
+                let message = format!("TLS handshake failed: {message}");
+                Err(t.failed(step, None, message, hint, false, started))
             }
             Err(_) => {
                 let hint = Some(
                     "The TLS handshake timed out. Check that the security mode matches the port."
                         .to_owned(),
                 );
-                t.record(
-                    step,
-                    false,
-                    None,
-                    "TLS handshake timed out".into(),
-                    hint.clone(),
-                    started,
-                );
-                Err(fail(
-                    step,
-                    None,
-                    "TLS handshake timed out".into(),
-                    hint,
-                    false,
-                ))
+                let message = "TLS handshake timed out".to_owned();
+                Err(t.failed(step, None, message, hint, false, started))
             }
         }
     }
@@ -627,21 +548,8 @@ impl SmtpConnection {
         let started = Instant::now();
         let Some(password) = smtp.password.as_ref() else {
             let hint = "Authentication is on but no password is set. Enter the password, or switch authentication off.".to_owned();
-            t.record(
-                Step::Auth,
-                false,
-                None,
-                "no password configured".into(),
-                Some(hint.clone()),
-                started,
-            );
-            return Err(fail(
-                Step::Auth,
-                None,
-                "no password configured".into(),
-                Some(hint),
-                true,
-            ));
+            let message = "no password configured".to_owned();
+            return Err(t.failed(Step::Auth, None, message, Some(hint), true, started));
         };
         let mechanisms = self.auth_mechanisms();
         let user = smtp.settings.username.clone();
@@ -788,29 +696,14 @@ impl SmtpConnection {
             body.extend_from_slice(b"\r\n");
         }
         body.extend_from_slice(b".\r\n");
+        let sent = || Some("(message)".to_owned());
         if let Err(e) = self.write_all(&body).await {
-            t.record(
-                Step::Data,
-                false,
-                Some("(message)".into()),
-                e.to_string(),
-                None,
-                started,
-            );
-            return Err(fail(Step::Data, None, e.to_string(), None, false));
+            return Err(t.failed(Step::Data, sent(), e.to_string(), None, false, started));
         }
         let r = match self.read_reply().await {
             Ok(r) => r,
             Err(e) => {
-                t.record(
-                    Step::Data,
-                    false,
-                    Some("(message)".into()),
-                    e.to_string(),
-                    None,
-                    started,
-                );
-                return Err(fail(Step::Data, None, e.to_string(), None, false));
+                return Err(t.failed(Step::Data, sent(), e.to_string(), None, false, started));
             }
         };
         if r.code != 250 {
@@ -875,15 +768,7 @@ impl SmtpConnection {
             } else {
                 Some("The connection broke; it will be retried.".to_owned())
             };
-            t.record(
-                step,
-                false,
-                Some(shown),
-                e.to_string(),
-                hint.clone(),
-                started,
-            );
-            fail(step, None, e.to_string(), hint, false)
+            t.failed(step, Some(shown), e.to_string(), hint, false, started)
         })
     }
 

@@ -264,26 +264,23 @@ impl SmtpSettings {
         if let Some(v) = var("SECURITY") {
             s.security = v.parse().map_err(|e| named("SECURITY", e))?;
         }
-        if let Some(v) = var("USERNAME") {
-            s.username = v;
+        // Text taken as it is.
+        for (name, field) in [
+            ("USERNAME", &mut s.username),
+            ("FROM", &mut s.from_address),
+            ("FROM_NAME", &mut s.from_name),
+            ("REPLY_TO", &mut s.reply_to),
+            ("HELO_NAME", &mut s.helo_name),
+        ] {
+            if let Some(v) = var(name) {
+                *field = v;
+            }
         }
         let password = var("PASSWORD").map(SecretString::from);
         s.auth = match var("AUTH") {
             Some(v) => crate::domain::parse_switch("LATCHKEY_SMTP_AUTH", &v)?,
             None => !s.username.is_empty(),
         };
-        if let Some(v) = var("FROM") {
-            s.from_address = v;
-        }
-        if let Some(v) = var("FROM_NAME") {
-            s.from_name = v;
-        }
-        if let Some(v) = var("REPLY_TO") {
-            s.reply_to = v;
-        }
-        if let Some(v) = var("HELO_NAME") {
-            s.helo_name = v;
-        }
         if let Some(v) = var("TIMEOUT") {
             s.timeout_secs = crate::domain::parse_duration("LATCHKEY_SMTP_TIMEOUT", &v)?.as_secs();
         }
@@ -389,34 +386,16 @@ mod tests {
     #[test]
     fn validation_names_the_field() {
         assert!(ok().validate().is_ok());
-        let e = SmtpSettings {
-            host: "".into(),
-            ..ok()
-        }
-        .validate()
-        .unwrap_err();
-        assert!(e.0.starts_with("host"));
-        let e = SmtpSettings {
-            from_address: "nope".into(),
-            ..ok()
-        }
-        .validate()
-        .unwrap_err();
-        assert!(e.0.starts_with("sender address"));
-        let e = SmtpSettings {
-            from_name: "A\r\nBcc: x@y.org".into(),
-            ..ok()
-        }
-        .validate()
-        .unwrap_err();
-        assert!(e.0.starts_with("sender name"));
-        let e = SmtpSettings {
-            username: "".into(),
-            ..ok()
-        }
-        .validate()
-        .unwrap_err();
-        assert!(e.0.starts_with("username"));
+        // The error of `ok()` with one change.
+        let refused = |change: fn(&mut SmtpSettings)| {
+            let mut s = ok();
+            change(&mut s);
+            s.validate().unwrap_err().0
+        };
+        assert!(refused(|s| s.host = "".into()).starts_with("host"));
+        assert!(refused(|s| s.from_address = "nope".into()).starts_with("sender address"));
+        assert!(refused(|s| s.from_name = "A\r\nBcc: x@y.org".into()).starts_with("sender name"));
+        assert!(refused(|s| s.username = "".into()).starts_with("username"));
         assert!(SmtpSettings {
             auth: false,
             username: "".into(),

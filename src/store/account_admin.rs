@@ -30,28 +30,13 @@ pub async fn delete(db: &Db, account_id: i64, now: Timestamp) -> Result<Option<V
 pub async fn create_many(db: &Db, accounts: &[NewAccount<'_>], now: Timestamp) -> Result<usize> {
     let mut tx = db.write.begin().await?;
     for a in accounts {
-        sqlx::query(
-            "INSERT INTO accounts (tenant_id, username, display_name, email, reset_email, password_hash, role, \
-             must_change_password, password_changed_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
-        )
-        .bind(a.tenant_id)
-        .bind(a.username)
-        .bind(a.display_name)
-        .bind(a.email)
-        .bind(a.reset_email)
-        .bind(a.password_hash)
-        .bind(a.role.as_str())
-        .bind(i64::from(a.must_change_password))
-        .bind(a.password_hash.map(|_| now))
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(conflict_as(format!(
-            "the username `{}` or the e-mail address {} is already taken in this tenant",
-            a.username,
-            a.email.unwrap_or("(none)")
-        )))?;
+        super::accounts::insert(&mut *tx, a, now)
+            .await
+            .map_err(conflict_as(format!(
+                "the username `{}` or the e-mail address {} is already taken in this tenant",
+                a.username,
+                a.email.unwrap_or("(none)")
+            )))?;
     }
     tx.commit().await?;
     Ok(accounts.len())

@@ -133,6 +133,17 @@ fn duplicate_message(username: &str) -> String {
 }
 
 pub async fn create(db: &Db, new: &NewAccount<'_>, now: Timestamp) -> Result<Account> {
+    insert(&db.write, new, now)
+        .await
+        .map_err(conflict_as(duplicate_message(new.username)))
+}
+
+/// Inserts `new`; the caller words a conflict (one account, or one row of an import).
+pub(super) async fn insert<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    ex: E,
+    new: &NewAccount<'_>,
+    now: Timestamp,
+) -> std::result::Result<Account, sqlx::Error> {
     let sql = format!(
         "INSERT INTO accounts (tenant_id, username, display_name, email, reset_email, password_hash, role, \
          must_change_password, password_changed_at, created_at, updated_at) \
@@ -149,9 +160,8 @@ pub async fn create(db: &Db, new: &NewAccount<'_>, now: Timestamp) -> Result<Acc
         .bind(i64::from(new.must_change_password))
         .bind(new.password_hash.map(|_| now))
         .bind(now)
-        .fetch_one(&db.write)
-        .await
-        .map_err(conflict_as(duplicate_message(new.username)))?;
+        .fetch_one(ex)
+        .await?;
     Ok(row.into())
 }
 
@@ -192,14 +202,7 @@ pub async fn search(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<Account>> {
-    let pattern = format!(
-        "%{}%",
-        query
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
-    );
+    let pattern = super::contains_pattern(query);
     let sql = format!(
         "SELECT {COLUMNS} FROM accounts WHERE tenant_id = $1 AND ($2 = '%%' OR LOWER(username) LIKE $2 ESCAPE '\\' \
          OR LOWER(display_name) LIKE $2 ESCAPE '\\' OR LOWER(COALESCE(email, '')) LIKE $2 ESCAPE '\\' \
@@ -278,10 +281,7 @@ pub async fn update(
             .execute(&mut *tx)
             .await?;
         if status == AccountStatus::Disabled {
-            sqlx::query("DELETE FROM sessions WHERE account_id = $1")
-                .bind(a.id)
-                .execute(&mut *tx)
-                .await?;
+            super::sessions::end_all(&mut *tx, a.id, None).await?;
         }
     }
     if u.cancel_links || u.status == Some(AccountStatus::Disabled) {
@@ -318,13 +318,8 @@ pub async fn set_password(
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id <> $2")
-        .bind(account_id)
-        .bind(keep_session.unwrap_or(-1))
-        .execute(&mut *tx)
-        .await?;
     // A new password makes every outstanding reset link useless.
-    super::reset::cancel_for_account(&mut *tx, account_id, now).await?;
+    super::sessions::end_all_and_cancel_links(&mut tx, account_id, keep_session, now).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -373,11 +368,7 @@ pub async fn set_temporary_password(
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("DELETE FROM sessions WHERE account_id = $1")
-        .bind(account_id)
-        .execute(&mut *tx)
-        .await?;
-    super::reset::cancel_for_account(&mut *tx, account_id, now).await?;
+    super::sessions::end_all_and_cancel_links(&mut tx, account_id, None, now).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -1,6 +1,6 @@
 use serde::Serialize;
 
-use super::{Db, Result};
+use super::{contains_pattern, escape_like, Db, Result};
 use crate::clock::Timestamp;
 
 /// One security-relevant event: who did what to whom, when, from where, and how it ended.
@@ -78,17 +78,10 @@ pub struct Filter {
     pub offset: i64,
 }
 
-fn escape_like(s: &str) -> String {
-    s.to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
-}
-
 /// Events matching `f`, newest first.
 pub async fn search(db: &Db, f: &Filter) -> Result<Vec<AuditEvent>> {
     let contains = |s: &Option<String>| match s.as_deref().map(str::trim) {
-        Some(s) if !s.is_empty() => format!("%{}%", escape_like(s)),
+        Some(s) if !s.is_empty() => contains_pattern(s),
         _ => "%".to_owned(),
     };
     let action = match f.action.as_deref().map(str::trim) {

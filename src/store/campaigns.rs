@@ -75,25 +75,27 @@ pub async fn create(
     Ok(id)
 }
 
+const COLUMNS: &str =
+    "id, tenant_id, kind, valid_for_secs, scheduled_at, custom_subject, created_by, created_at";
+
 pub async fn get(db: &Db, id: i64) -> Result<Option<Campaign>> {
-    Ok(sqlx::query_as(
-        "SELECT id, tenant_id, kind, valid_for_secs, scheduled_at, custom_subject, created_by, created_at FROM campaigns WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&db.read)
-    .await?)
+    let sql = format!("SELECT {COLUMNS} FROM campaigns WHERE id = $1");
+    Ok(sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(&db.read)
+        .await?)
 }
 
 pub async fn list(db: &Db, tenant_id: i64, limit: i64, offset: i64) -> Result<Vec<Campaign>> {
-    Ok(sqlx::query_as(
-        "SELECT id, tenant_id, kind, valid_for_secs, scheduled_at, custom_subject, created_by, created_at FROM campaigns \
-         WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3",
-    )
-    .bind(tenant_id)
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(&db.read)
-    .await?)
+    let sql = format!(
+        "SELECT {COLUMNS} FROM campaigns WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3"
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(tenant_id)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&db.read)
+        .await?)
 }
 
 pub async fn skipped(db: &Db, campaign_id: i64) -> Result<Vec<Skipped>> {
@@ -105,7 +107,6 @@ pub async fn skipped(db: &Db, campaign_id: i64) -> Result<Vec<Skipped>> {
     .await?)
 }
 
-/// Cancels every waiting mail of a campaign. Returns how many.
 /// Leaves out mail to system administrators (for actors who may not handle it).
 const NOT_SYSTEM_ADMINS: &str = " AND (account_id IS NULL OR account_id NOT IN (SELECT id FROM accounts WHERE role = 'system-admin'))";
 
@@ -117,15 +118,8 @@ pub async fn cancel_waiting(
     spare_system_admins: bool,
     now: Timestamp,
 ) -> Result<u64> {
-    let r = sqlx::query(&format!(
-        "UPDATE mail_tasks SET status = 'cancelled', secret = NULL, done_at = $2, updated_at = $2 WHERE campaign_id = $1 AND status = 'waiting'{}",
-        if spare_system_admins { NOT_SYSTEM_ADMINS } else { "" }
-    ))
-    .bind(campaign_id)
-    .bind(now)
-    .execute(&db.write)
-    .await?;
-    Ok(r.rows_affected())
+    let set = "status = 'cancelled', secret = NULL, done_at = $2, updated_at = $2";
+    update_tasks(db, campaign_id, set, "waiting", spare_system_admins, now).await
 }
 
 /// Queues every failed mail of a campaign again (with `spare_system_admins`, not those to a
@@ -136,15 +130,34 @@ pub async fn redo_failed(
     spare_system_admins: bool,
     now: Timestamp,
 ) -> Result<u64> {
-    let r = sqlx::query(&format!(
-        "UPDATE mail_tasks SET status = 'waiting', attempts = 0, next_attempt_at = $2, done_at = NULL, updated_at = $2 \
-         WHERE campaign_id = $1 AND status = 'failed'{}",
-        if spare_system_admins { NOT_SYSTEM_ADMINS } else { "" }
-    ))
-    .bind(campaign_id)
-    .bind(now)
-    .execute(&db.write)
-    .await?;
+    let set =
+        "status = 'waiting', attempts = 0, next_attempt_at = $2, done_at = NULL, updated_at = $2";
+    update_tasks(db, campaign_id, set, "failed", spare_system_admins, now).await
+}
+
+/// Sets `set` (`$2` is now) on the campaign's tasks in `status`. Returns how many.
+async fn update_tasks(
+    db: &Db,
+    campaign_id: i64,
+    set: &str,
+    status: &str,
+    spare_system_admins: bool,
+    now: Timestamp,
+) -> Result<u64> {
+    let sql = format!(
+        "UPDATE mail_tasks SET {set} WHERE campaign_id = $1 AND status = $3{}",
+        if spare_system_admins {
+            NOT_SYSTEM_ADMINS
+        } else {
+            ""
+        }
+    );
+    let r = sqlx::query(&sql)
+        .bind(campaign_id)
+        .bind(now)
+        .bind(status)
+        .execute(&db.write)
+        .await?;
     Ok(r.rows_affected())
 }
 

@@ -287,23 +287,14 @@ pub async fn claim(
     lease_secs: i64,
     now: Timestamp,
 ) -> Result<Vec<Task>> {
-    let lock = match db.backend {
-        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-        Backend::Sqlite => "",
-    };
     let sql = format!(
         "UPDATE mail_tasks SET status = 'executing', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3 \
          WHERE id IN (SELECT id FROM mail_tasks WHERE (status = 'waiting' AND next_attempt_at <= $3) \
-                      OR (status = 'executing' AND lease_until < $3) ORDER BY next_attempt_at, id LIMIT $4 {lock}) \
-         RETURNING {COLUMNS}"
+                      OR (status = 'executing' AND lease_until < $3) ORDER BY next_attempt_at, id LIMIT $4 {}) \
+         RETURNING {COLUMNS}",
+        db.skip_locked()
     );
-    let mut tasks: Vec<Task> = sqlx::query_as(&sql)
-        .bind(owner)
-        .bind(now + lease_secs)
-        .bind(now)
-        .bind(batch)
-        .fetch_all(&db.write)
-        .await?;
+    let mut tasks: Vec<Task> = db.claim(&sql, owner, batch, lease_secs, now).await?;
     tasks.sort_by_key(|t| (t.next_attempt_at, t.id));
     Ok(tasks)
 }
@@ -535,13 +526,7 @@ pub struct Filter {
 
 fn like(s: &Option<String>) -> String {
     match s {
-        Some(s) => format!(
-            "%{}%",
-            s.to_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        ),
+        Some(s) => super::contains_pattern(s),
         None => "%".into(),
     }
 }

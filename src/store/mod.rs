@@ -4,9 +4,9 @@
 //! `ON CONFLICT`), and runs through `sqlx::Any`, which picks the driver at run time. Column types
 //! stay within what `Any` maps the same way on both: 64-bit integers and text. Timestamps are epoch
 //! seconds; flags are 0/1 integers, because `Any` does not decode SQLite's booleans. The dialect
-//! differences live in the two migration folders, in [`Db::connect`] and in the two claim
-//! queries (`FOR UPDATE SKIP LOCKED` on PostgreSQL: `mail::claim`, `reset::claim_requests`);
-//! nothing else may branch on the backend.
+//! differences live in the two migration folders, in [`Db::connect`] and in the row lock of the
+//! two claim queries ([`Db::skip_locked`]: `mail::claim`, `reset::claim_requests`); nothing else
+//! may branch on the backend.
 //!
 //! SQLite allows one writer at a time, so on SQLite all writes go through a pool of exactly one
 //! connection (`Db::write`) while reads use their own pool; that keeps concurrent requests from
@@ -35,6 +35,8 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
 
+use crate::clock;
+
 pub use accounts::{Account, NewAccount};
 pub use audit::AuditEvent;
 pub use sessions::Session;
@@ -62,6 +64,20 @@ pub(crate) fn conflict_as(message: impl Into<String>) -> impl FnOnce(sqlx::Error
         Some(d) if d.is_unique_violation() => StoreError::Conflict(message.into()),
         _ => StoreError::Db(e),
     }
+}
+
+/// `text` lowercased with the `LIKE` wildcards escaped (for `LOWER(column) LIKE … ESCAPE '\'`).
+pub(crate) fn escape_like(text: &str) -> String {
+    text.to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// A `LIKE` pattern matching every text that contains `text` (case-insensitively, see
+/// [`escape_like`]).
+pub(crate) fn contains_pattern(text: &str) -> String {
+    format!("%{}%", escape_like(text))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,6 +194,37 @@ impl Db {
             .execute(&self.write)
             .await?;
         Ok(())
+    }
+
+    /// The row lock of a claim query: on PostgreSQL rows another instance has locked are
+    /// skipped (`FOR UPDATE SKIP LOCKED`); SQLite has a single writer, which serialises claims.
+    pub(crate) fn skip_locked(&self) -> &'static str {
+        match self.backend {
+            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        }
+    }
+
+    /// Runs a claim query (`mail::claim`, `reset::claim_requests`): `$1` is the lease owner,
+    /// `$2` the lease's end, `$3` now and `$4` how many rows at most.
+    pub(crate) async fn claim<T>(
+        &self,
+        sql: &str,
+        owner: &str,
+        batch: i64,
+        lease_secs: i64,
+        now: clock::Timestamp,
+    ) -> Result<Vec<T>>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+    {
+        Ok(sqlx::query_as(sql)
+            .bind(owner)
+            .bind(now + lease_secs)
+            .bind(now)
+            .bind(batch)
+            .fetch_all(&self.write)
+            .await?)
     }
 
     /// The read pool, for ad-hoc read-only queries in tests and diagnostics.

@@ -4,22 +4,16 @@
 use super::{Db, Result};
 use crate::clock::Timestamp;
 
+/// How a counter counts one more event: `$1` is now, `$2` the start of the current window. A
+/// counter whose window has passed starts again at 1. Both SET expressions read the row's old
+/// values, on SQLite and PostgreSQL alike.
+const COUNT_ONE: &str = "ON CONFLICT (key) DO UPDATE SET \
+       count = CASE WHEN rate_limits.window_start <= $2 THEN 1 ELSE rate_limits.count + 1 END, \
+       window_start = CASE WHEN rate_limits.window_start <= $2 THEN $1 ELSE rate_limits.window_start END";
+
 /// Counts one event for `key` and returns the count in the current window (including this one).
 pub async fn hit(db: &Db, key: &str, window_secs: i64, now: Timestamp) -> Result<i64> {
-    // Both SET expressions read the row's old values, on SQLite and PostgreSQL alike.
-    let count: i64 = sqlx::query_scalar(
-        "INSERT INTO rate_limits (key, window_start, count) VALUES ($1, $2, 1) \
-         ON CONFLICT (key) DO UPDATE SET \
-           count = CASE WHEN rate_limits.window_start <= $3 THEN 1 ELSE rate_limits.count + 1 END, \
-           window_start = CASE WHEN rate_limits.window_start <= $3 THEN $2 ELSE rate_limits.window_start END \
-         RETURNING count",
-    )
-    .bind(key)
-    .bind(now)
-    .bind(now - window_secs)
-    .fetch_one(&db.write)
-    .await?;
-    Ok(count)
+    Ok(hit_window(db, key, window_secs, now).await?.0)
 }
 
 /// [`hit`] for several keys in one statement (one write instead of one per key: the per-IP,
@@ -37,11 +31,7 @@ pub async fn hit_all(db: &Db, keys: &[&str], window_secs: i64, now: Timestamp) -
         .map(|i| format!("(${}, $1, 1)", i + 3))
         .collect();
     let sql = format!(
-        "INSERT INTO rate_limits (key, window_start, count) VALUES {} \
-         ON CONFLICT (key) DO UPDATE SET \
-           count = CASE WHEN rate_limits.window_start <= $2 THEN 1 ELSE rate_limits.count + 1 END, \
-           window_start = CASE WHEN rate_limits.window_start <= $2 THEN $1 ELSE rate_limits.window_start END \
-         RETURNING key, count",
+        "INSERT INTO rate_limits (key, window_start, count) VALUES {} {COUNT_ONE} RETURNING key, count",
         values.join(", ")
     );
     let mut query = sqlx::query_as::<_, (String, i64)>(&sql)
@@ -70,18 +60,16 @@ pub async fn hit_window(
     window_secs: i64,
     now: Timestamp,
 ) -> Result<(i64, Timestamp)> {
-    let row: (i64, i64) = sqlx::query_as(
-        "INSERT INTO rate_limits (key, window_start, count) VALUES ($1, $2, 1) \
-         ON CONFLICT (key) DO UPDATE SET \
-           count = CASE WHEN rate_limits.window_start <= $3 THEN 1 ELSE rate_limits.count + 1 END, \
-           window_start = CASE WHEN rate_limits.window_start <= $3 THEN $2 ELSE rate_limits.window_start END \
-         RETURNING count, window_start",
-    )
-    .bind(key)
-    .bind(now)
-    .bind(now - window_secs)
-    .fetch_one(&db.write)
-    .await?;
+    let sql = format!(
+        "INSERT INTO rate_limits (key, window_start, count) VALUES ($3, $1, 1) {COUNT_ONE} \
+         RETURNING count, window_start"
+    );
+    let row: (i64, i64) = sqlx::query_as(&sql)
+        .bind(now)
+        .bind(now - window_secs)
+        .bind(key)
+        .fetch_one(&db.write)
+        .await?;
     Ok(row)
 }
 

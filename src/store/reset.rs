@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{Backend, Db, Result};
+use super::{Db, Result};
 use crate::clock::Timestamp;
 use crate::domain::token::TokenHash;
 
@@ -49,22 +49,13 @@ pub async fn claim_requests(
     lease_secs: i64,
     now: Timestamp,
 ) -> Result<Vec<Request>> {
-    let lock = match db.backend {
-        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-        Backend::Sqlite => "",
-    };
     let sql = format!(
         "UPDATE reset_requests SET lease_owner = $1, lease_until = $2 WHERE id IN \
-         (SELECT id FROM reset_requests WHERE lease_until IS NULL OR lease_until < $3 ORDER BY id LIMIT $4 {lock}) \
-         RETURNING id, tenant_id, identifier, ip, created_at, repeats"
+         (SELECT id FROM reset_requests WHERE lease_until IS NULL OR lease_until < $3 ORDER BY id LIMIT $4 {}) \
+         RETURNING id, tenant_id, identifier, ip, created_at, repeats",
+        db.skip_locked()
     );
-    let mut rows: Vec<Request> = sqlx::query_as(&sql)
-        .bind(owner)
-        .bind(now + lease_secs)
-        .bind(now)
-        .bind(batch)
-        .fetch_all(&db.write)
-        .await?;
+    let mut rows: Vec<Request> = db.claim(&sql, owner, batch, lease_secs, now).await?;
     rows.sort_by_key(|r| r.id);
     Ok(rows)
 }
@@ -132,11 +123,7 @@ pub async fn issue_token(
     now: Timestamp,
 ) -> Result<i64> {
     let mut tx = db.write.begin().await?;
-    sqlx::query("UPDATE reset_tokens SET cancelled_at = $2 WHERE account_id = $1 AND used_at IS NULL AND cancelled_at IS NULL")
-        .bind(account_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+    cancel_for_account(&mut *tx, account_id, now).await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO reset_tokens (token_hash, tenant_id, account_id, sent_to, origin, created_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -318,11 +305,7 @@ pub async fn consume_and_set_password(
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("DELETE FROM sessions WHERE account_id = $1")
-        .bind(account_id)
-        .execute(&mut *tx)
-        .await?;
-    cancel_for_account(&mut *tx, account_id, now).await?;
+    super::sessions::end_all_and_cancel_links(&mut tx, account_id, None, now).await?;
     sqlx::query("DELETE FROM reset_states WHERE token_id = $1")
         .bind(token_id)
         .execute(&mut *tx)

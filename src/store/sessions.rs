@@ -89,12 +89,33 @@ pub async fn revoke(db: &Db, account_id: i64, session_id: i64) -> Result<bool> {
 
 /// Ends every session of an account except `keep` (if given). Returns how many ended.
 pub async fn revoke_all(db: &Db, account_id: i64, keep: Option<i64>) -> Result<u64> {
+    end_all(&db.write, account_id, keep).await
+}
+
+/// [`revoke_all`] in the caller's transaction.
+pub(super) async fn end_all<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    ex: E,
+    account_id: i64,
+    keep: Option<i64>,
+) -> Result<u64> {
     let r = sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id <> $2")
         .bind(account_id)
         .bind(keep.unwrap_or(-1))
-        .execute(&db.write)
+        .execute(ex)
         .await?;
     Ok(r.rows_affected())
+}
+
+/// Ends every session of an account except `keep` and cancels its outstanding reset links, in
+/// the caller's transaction: after a password change nothing that worked before still does.
+pub(super) async fn end_all_and_cancel_links(
+    conn: &mut sqlx::AnyConnection,
+    account_id: i64,
+    keep: Option<i64>,
+    now: Timestamp,
+) -> Result<()> {
+    end_all(&mut *conn, account_id, keep).await?;
+    super::reset::cancel_for_account(&mut *conn, account_id, now).await
 }
 
 pub async fn list_live(

@@ -18,6 +18,17 @@ pub async fn get(db: &Db, scope: &str, key: &str) -> Result<Option<String>> {
 }
 
 pub async fn put(db: &Db, scope: &str, key: &str, value: &str, now: Timestamp) -> Result<()> {
+    put_in(&db.write, scope, key, value, now).await
+}
+
+/// [`put`] in the caller's transaction.
+pub(super) async fn put_in<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    ex: E,
+    scope: &str,
+    key: &str,
+    value: &str,
+    now: Timestamp,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO settings (scope, key, value, updated_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
@@ -26,16 +37,25 @@ pub async fn put(db: &Db, scope: &str, key: &str, value: &str, now: Timestamp) -
     .bind(key)
     .bind(value)
     .bind(now)
-    .execute(&db.write)
+    .execute(ex)
     .await?;
     Ok(())
 }
 
 pub async fn delete(db: &Db, scope: &str, key: &str) -> Result<()> {
+    delete_in(&db.write, scope, key).await
+}
+
+/// [`delete`] in the caller's transaction.
+pub(super) async fn delete_in<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    ex: E,
+    scope: &str,
+    key: &str,
+) -> Result<()> {
     sqlx::query("DELETE FROM settings WHERE scope = $1 AND key = $2")
         .bind(scope)
         .bind(key)
-        .execute(&db.write)
+        .execute(ex)
         .await?;
     Ok(())
 }

@@ -148,24 +148,9 @@ pub async fn update(db: &Db, t: &Tenant, now: Timestamp) -> Result<()> {
     match &s.support_contact {
         Some(c) => {
             let value = serde_json::Value::String(c.as_str().to_owned()).to_string();
-            sqlx::query(
-                "INSERT INTO settings (scope, key, value, updated_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-            )
-            .bind(&scope)
-            .bind(SUPPORT_KEY)
-            .bind(value)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            super::settings::put_in(&mut *tx, &scope, SUPPORT_KEY, &value, now).await?;
         }
-        None => {
-            sqlx::query("DELETE FROM settings WHERE scope = $1 AND key = $2")
-                .bind(&scope)
-                .bind(SUPPORT_KEY)
-                .execute(&mut *tx)
-                .await?;
-        }
+        None => super::settings::delete_in(&mut *tx, &scope, SUPPORT_KEY).await?,
     }
     tx.commit().await?;
     Ok(())

@@ -9,7 +9,7 @@ use ldap3::{Mod, Scope, SearchEntry};
 
 use super::{failure, reply_of, Outcome};
 use crate::directory::client::ad::{self, DomainPolicy, AD_CAPABILITY};
-use crate::directory::client::{op_error, server_text, Conn};
+use crate::directory::client::{op_error, server_text, values, Conn};
 use crate::directory::settings::{ResolvedDirectory, Security};
 
 /// What the rootDSE says about the server.
@@ -21,29 +21,20 @@ pub(super) struct RootDse {
 }
 
 fn first(e: &SearchEntry, attr: &str) -> Option<String> {
-    e.attrs
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(attr))
-        .and_then(|(_, v)| v.first().cloned())
+    values(e, attr).next().cloned()
 }
 
 /// Reads the rootDSE: Active Directory lists its capability OID in `supportedCapabilities`
 /// and has `forestFunctionality` and `isGlobalCatalogReady`.
 pub(super) async fn root_dse(conn: &mut Conn) -> Result<RootDse, crate::directory::DirectoryError> {
     let res = conn
-        .op()
-        .search(
-            "",
-            Scope::Base,
-            "(objectClass=*)",
-            vec![
-                "supportedCapabilities",
-                "forestFunctionality",
-                "isGlobalCatalogReady",
-                "dnsHostName",
-                "defaultNamingContext",
-            ],
-        )
+        .root_dse(vec![
+            "supportedCapabilities",
+            "forestFunctionality",
+            "isGlobalCatalogReady",
+            "dnsHostName",
+            "defaultNamingContext",
+        ])
         .await
         .map_err(op_error)?;
     let entry = res.0.into_iter().next().map(SearchEntry::construct);
@@ -55,12 +46,7 @@ pub(super) async fn root_dse(conn: &mut Conn) -> Result<RootDse, crate::director
             naming_context: None,
         });
     };
-    let capable = e
-        .attrs
-        .iter()
-        .filter(|(k, _)| k.eq_ignore_ascii_case("supportedCapabilities"))
-        .flat_map(|(_, v)| v)
-        .any(|v| v == AD_CAPABILITY);
+    let capable = values(&e, "supportedCapabilities").any(|v| v == AD_CAPABILITY);
     let forest_level = first(&e, "forestFunctionality");
     Ok(RootDse {
         is_ad: capable || (forest_level.is_some() && first(&e, "isGlobalCatalogReady").is_some()),
@@ -258,12 +244,10 @@ async fn allowed_attributes(conn: &mut Conn, dn: &str) -> Vec<String> {
     res.0
         .into_iter()
         .next()
-        .map(SearchEntry::construct)
-        .and_then(|e| {
-            e.attrs
-                .into_iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case("allowedAttributesEffective"))
-                .map(|(_, v)| v)
+        .map(|e| {
+            values(&SearchEntry::construct(e), "allowedAttributesEffective")
+                .cloned()
+                .collect()
         })
         .unwrap_or_default()
 }

@@ -11,7 +11,7 @@ use ldap3::{ldap_escape, Mod, Scope, SearchEntry};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
-use super::conn::{op_error, result_error, server_text, Conn};
+use super::conn::{op_error, result_error, server_text, values, Conn};
 use super::{entries, paged_search_with, people, BindOutcome, DirectoryError, PasswordRefusal};
 use crate::directory::settings::{ResolvedDirectory, Security};
 
@@ -105,13 +105,7 @@ fn duration_words(secs: u64) -> String {
 
 impl DomainPolicy {
     pub(crate) fn from_entry(e: &SearchEntry) -> Self {
-        let get = |a: &str| {
-            e.attrs
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(a))
-                .and_then(|(_, v)| v.first())
-                .map(String::as_str)
-        };
+        let get = |a: &str| values(e, a).next().map(String::as_str);
         let num = |a: &str| {
             get(a)
                 .and_then(|v| v.trim().parse::<u32>().ok())
@@ -188,24 +182,15 @@ impl DomainPolicy {
 /// The domain object's DN (`defaultNamingContext` of the rootDSE).
 pub(crate) async fn domain_dn(conn: &mut Conn) -> Result<Option<String>, DirectoryError> {
     let res = conn
-        .op()
-        .search(
-            "",
-            Scope::Base,
-            "(objectClass=*)",
-            vec!["defaultNamingContext"],
-        )
+        .root_dse(vec!["defaultNamingContext"])
         .await
         .map_err(op_error)?;
     if res.1.rc != 0 {
         return Err(result_error(&res.1));
     }
-    Ok(entries(res.0).first().and_then(|e| {
-        e.attrs
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("defaultNamingContext"))
-            .and_then(|(_, v)| v.first().cloned())
-    }))
+    Ok(entries(res.0)
+        .first()
+        .and_then(|e| values(e, "defaultNamingContext").next().cloned()))
 }
 
 /// The domain's password policy, `None` when it can't be read.

@@ -6,7 +6,7 @@ use std::io;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use ldap3::{Ldap, LdapConnAsync, LdapConnSettings, LdapError, LdapResult};
+use ldap3::{Ldap, LdapConnAsync, LdapConnSettings, LdapError, LdapResult, Scope, SearchEntry};
 use secrecy::ExposeSecret;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::CertificateDer;
@@ -135,6 +135,17 @@ impl Conn {
         self.ldap.with_timeout(self.timeout)
     }
 
+    /// Reads `attrs` of the rootDSE, the server's own entry (its extensions, capabilities and
+    /// naming contexts).
+    pub async fn root_dse(
+        &mut self,
+        attrs: Vec<&str>,
+    ) -> ldap3::result::Result<ldap3::SearchResult> {
+        self.op()
+            .search("", Scope::Base, "(objectClass=*)", attrs)
+            .await
+    }
+
     /// Binds as the service account. Result 49 is [`DirectoryError::ServiceBind`].
     pub async fn bind_service(&mut self, dir: &ResolvedDirectory) -> Result<(), DirectoryError> {
         let dn = dir.settings.bind_dn.trim();
@@ -172,6 +183,18 @@ impl Conn {
     pub async fn close(mut self) {
         let _ = tokio::time::timeout(Duration::from_secs(2), self.ldap.unbind()).await;
     }
+}
+
+/// The values of `attr` in `e` (attribute names compare case-insensitively); none when the
+/// entry has no such attribute.
+pub(crate) fn values<'e, 'a>(
+    e: &'e SearchEntry,
+    attr: &'a str,
+) -> impl Iterator<Item = &'e String> + use<'e, 'a> {
+    e.attrs
+        .iter()
+        .filter(move |(k, _)| k.eq_ignore_ascii_case(attr))
+        .flat_map(|(_, v)| v)
 }
 
 /// The server's diagnostic text, or the result's name when it sent none.

@@ -97,23 +97,10 @@ impl SmtpConnection {
             {
                 Ok(x) => x,
                 Err(e) => {
-                    t.record(
-                        Step::Token,
-                        false,
-                        Some(described),
-                        e.message.clone(),
-                        e.hint.clone(),
-                        started,
-                    );
-                    return Err(SmtpError {
-                        step: Step::Token,
-                        // An HTTP status is not an SMTP code; the message names it.
-                        code: None,
-                        message: e.message,
-                        hint: e.hint,
-                        permanent: e.permanent,
-                        refused: false,
-                    });
+                    // An HTTP status is not an SMTP code: the error has none, the message names
+                    // it.
+                    let (sent, message) = (Some(described), e.message);
+                    return Err(t.failed(Step::Token, sent, message, e.hint, e.permanent, started));
                 }
             };
             let got = match origin {

@@ -28,6 +28,13 @@ fn esc(s: &str) -> String {
     minijinja::HtmlEscape(s).to_string()
 }
 
+/// Every mail kind in every language, with a name for messages (`reset_link En`).
+fn every_kind_and_language() -> impl Iterator<Item = (MailKind, Language, String)> {
+    MailKind::ALL
+        .into_iter()
+        .flat_map(|kind| LANGS.map(|lang| (kind, lang, format!("{} {lang:?}", kind.as_str()))))
+}
+
 fn render_builtin(kind: MailKind, lang: Language, ctx: &serde_json::Value) -> Rendered {
     render(builtin(kind, lang), ctx).unwrap_or_else(|e| panic!("{} {lang:?}: {e}", kind.as_str()))
 }
@@ -111,34 +118,31 @@ fn every_kind_has_builtins_in_both_languages() {
 
 #[test]
 fn builtins_render_with_sample_data() {
-    for kind in MailKind::ALL {
-        for lang in LANGS {
-            let data = sample_data(kind);
-            let r = render_builtin(kind, lang, &data);
-            let what = format!("{} {lang:?}", kind.as_str());
-            assert!(!r.subject.is_empty(), "{what}: empty subject");
-            assert!(
-                !r.subject.contains(['\r', '\n']),
-                "{what}: subject is not one line"
-            );
-            for (part, out) in all_parts(&r) {
-                for marker in ["{{", "}}", "{%", "%}", "{#"] {
-                    assert!(
-                        !out.contains(marker),
-                        "{what} {part}: `{marker}` left in output:\n{out}"
-                    );
-                }
+    for (kind, lang, what) in every_kind_and_language() {
+        let data = sample_data(kind);
+        let r = render_builtin(kind, lang, &data);
+        assert!(!r.subject.is_empty(), "{what}: empty subject");
+        assert!(
+            !r.subject.contains(['\r', '\n']),
+            "{what}: subject is not one line"
+        );
+        for (part, out) in all_parts(&r) {
+            for marker in ["{{", "}}", "{%", "%}", "{#"] {
+                assert!(
+                    !out.contains(marker),
+                    "{what} {part}: `{marker}` left in output:\n{out}"
+                );
             }
-            let tenant = sample(kind, "tenant_name");
-            assert!(
-                r.text.contains(&tenant) && r.html.contains(&esc(&tenant)),
-                "{what}: no tenant name"
-            );
-            if let Some(var) = kind.secret_variable() {
-                let secret = sample(kind, var);
-                assert!(r.text.contains(&secret), "{what}: text lacks {var}");
-                assert!(r.html.contains(&esc(&secret)), "{what}: html lacks {var}");
-            }
+        }
+        let tenant = sample(kind, "tenant_name");
+        assert!(
+            r.text.contains(&tenant) && r.html.contains(&esc(&tenant)),
+            "{what}: no tenant name"
+        );
+        if let Some(var) = kind.secret_variable() {
+            let secret = sample(kind, var);
+            assert!(r.text.contains(&secret), "{what}: text lacks {var}");
+            assert!(r.html.contains(&esc(&secret)), "{what}: html lacks {var}");
         }
     }
 }
@@ -490,74 +494,67 @@ fn notices_say_what_to_do_and_carry_no_secrets() {
 
 #[test]
 fn only_the_temporary_password_mail_contains_a_password() {
-    for kind in MailKind::ALL {
-        for lang in LANGS {
-            let what = format!("{} {lang:?}", kind.as_str());
-            let data = ctx(
-                kind,
-                &[
-                    ("temporary_password", "EXAMPLE-PASSWORD"),
-                    (
-                        "reset_link",
-                        "https://id.example.org/t/example/reset?token=EXAMPLE",
-                    ),
-                    ("identifier", "TYPED-IDENTIFIER"),
-                    ("typed_identifier", "TYPED-IDENTIFIER"),
-                ],
+    for (kind, lang, what) in every_kind_and_language() {
+        let data = ctx(
+            kind,
+            &[
+                ("temporary_password", "EXAMPLE-PASSWORD"),
+                (
+                    "reset_link",
+                    "https://id.example.org/t/example/reset?token=EXAMPLE",
+                ),
+                ("identifier", "TYPED-IDENTIFIER"),
+                ("typed_identifier", "TYPED-IDENTIFIER"),
+            ],
+        );
+        let r = render_builtin(kind, lang, &data);
+        for (part, out) in all_parts(&r) {
+            assert_eq!(
+                out.contains("EXAMPLE-PASSWORD"),
+                kind == MailKind::TemporaryPassword && part != "subject",
+                "{what} {part}: password shown or missing"
             );
-            let r = render_builtin(kind, lang, &data);
-            for (part, out) in all_parts(&r) {
-                assert_eq!(
-                    out.contains("EXAMPLE-PASSWORD"),
-                    kind == MailKind::TemporaryPassword && part != "subject",
-                    "{what} {part}: password shown or missing"
-                );
-                if !matches!(kind, MailKind::ResetLink | MailKind::AdminResetLink)
-                    || part == "subject"
-                {
-                    assert!(
-                        !out.contains("token="),
-                        "{what} {part}: contains a reset token"
-                    );
-                }
+            if !matches!(kind, MailKind::ResetLink | MailKind::AdminResetLink) || part == "subject"
+            {
                 assert!(
-                    !out.contains("TYPED-IDENTIFIER"),
-                    "{what} {part}: contains the typed identifier"
+                    !out.contains("token="),
+                    "{what} {part}: contains a reset token"
                 );
             }
+            assert!(
+                !out.contains("TYPED-IDENTIFIER"),
+                "{what} {part}: contains the typed identifier"
+            );
         }
     }
 }
 
 #[test]
 fn support_line_appears_only_when_set() {
-    for kind in MailKind::ALL {
-        for lang in LANGS {
-            let what = format!("{} {lang:?}", kind.as_str());
-            let without = render_builtin(kind, lang, &ctx(kind, &[("support", ""), ("ip", "")]));
-            for (part, out) in all_parts(&without) {
-                assert!(
-                    !out.contains("()") && !out.contains(" .") && !out.contains(" ,"),
-                    "{what} {part}: empty value left a gap:\n{out}"
-                );
-                assert!(!out.contains("\n\n\n"), "{what} {part}: stray blank lines");
-            }
-            assert!(!without.text.contains("IP"), "{what}: empty IP line");
-            if kind != MailKind::SmtpTest {
-                let with = render_builtin(
-                    kind,
-                    lang,
-                    &ctx(kind, &[("support", "helpdesk@example.org")]),
-                );
-                assert!(
-                    with.text.contains("helpdesk@example.org"),
-                    "{what}: text lacks the support contact"
-                );
-                assert!(
-                    with.html.contains(&esc("helpdesk@example.org")),
-                    "{what}: html lacks the support contact"
-                );
-            }
+    for (kind, lang, what) in every_kind_and_language() {
+        let without = render_builtin(kind, lang, &ctx(kind, &[("support", ""), ("ip", "")]));
+        for (part, out) in all_parts(&without) {
+            assert!(
+                !out.contains("()") && !out.contains(" .") && !out.contains(" ,"),
+                "{what} {part}: empty value left a gap:\n{out}"
+            );
+            assert!(!out.contains("\n\n\n"), "{what} {part}: stray blank lines");
+        }
+        assert!(!without.text.contains("IP"), "{what}: empty IP line");
+        if kind != MailKind::SmtpTest {
+            let with = render_builtin(
+                kind,
+                lang,
+                &ctx(kind, &[("support", "helpdesk@example.org")]),
+            );
+            assert!(
+                with.text.contains("helpdesk@example.org"),
+                "{what}: text lacks the support contact"
+            );
+            assert!(
+                with.html.contains(&esc("helpdesk@example.org")),
+                "{what}: html lacks the support contact"
+            );
         }
     }
 }
@@ -599,57 +596,54 @@ fn a_tenant_name_ending_in_a_full_stop_gets_no_second_one() {
 #[test]
 fn builtin_html_is_plain_markup() {
     const ALLOWED: [&str; 5] = ["p", "a", "strong", "br", "small"];
-    for kind in MailKind::ALL {
-        for lang in LANGS {
-            let what = format!("{} {lang:?}", kind.as_str());
-            let t = builtin(kind, lang);
-            for (part, s) in [
-                ("subject", &t.subject),
-                ("text", &t.text),
-                ("html", &t.html),
-            ] {
-                assert!(
-                    !s.contains("|safe") && !s.contains("| safe"),
-                    "{what} {part}: bypasses escaping"
-                );
-                assert!(
-                    !s.contains("autoescape"),
-                    "{what} {part}: switches escaping"
-                );
-                assert!(
-                    !s.contains("http://") && !s.contains("https://"),
-                    "{what} {part}: hard-coded URL"
-                );
-            }
-            // Every tag is a bare allowed element; the only attribute is an `href` that
-            // points at a link variable (no style, class, src or event handlers).
-            let html = &t.html;
-            for tag in html.split('<').skip(1) {
-                let tag = tag.split('>').next().unwrap();
-                let (name, attrs) = tag
-                    .trim_start_matches('/')
-                    .split_once(' ')
-                    .unwrap_or((tag.trim_start_matches('/'), ""));
-                assert!(ALLOWED.contains(&name), "{what}: tag <{tag}> not allowed");
-                let links = [
-                    "{{ reset_link }}",
-                    "{{ login_link }}",
-                    "{{ forgot_link }}",
-                    "{{ request_link }}",
-                ];
-                let href_ok = name == "a" && links.iter().any(|l| attrs == format!("href=\"{l}\""));
-                assert!(attrs.is_empty() || href_ok, "{what}: attributes in <{tag}>");
-            }
-            if let Some(var) = kind.secret_variable().filter(|v| *v == "reset_link") {
-                // One link, plus the URL printed for clients that strip links.
-                assert_eq!(html.matches("<a ").count(), 1, "{what}: more than one link");
-                assert!(html.contains("<a href=\"{{ reset_link }}\">"), "{what}");
-                let r = render_builtin(kind, lang, &sample_data(kind));
-                assert!(
-                    r.html.matches(&esc(&sample(kind, var))).count() >= 2,
-                    "{what}: URL not printed as text"
-                );
-            }
+    for (kind, lang, what) in every_kind_and_language() {
+        let t = builtin(kind, lang);
+        for (part, s) in [
+            ("subject", &t.subject),
+            ("text", &t.text),
+            ("html", &t.html),
+        ] {
+            assert!(
+                !s.contains("|safe") && !s.contains("| safe"),
+                "{what} {part}: bypasses escaping"
+            );
+            assert!(
+                !s.contains("autoescape"),
+                "{what} {part}: switches escaping"
+            );
+            assert!(
+                !s.contains("http://") && !s.contains("https://"),
+                "{what} {part}: hard-coded URL"
+            );
+        }
+        // Every tag is a bare allowed element; the only attribute is an `href` that
+        // points at a link variable (no style, class, src or event handlers).
+        let html = &t.html;
+        for tag in html.split('<').skip(1) {
+            let tag = tag.split('>').next().unwrap();
+            let (name, attrs) = tag
+                .trim_start_matches('/')
+                .split_once(' ')
+                .unwrap_or((tag.trim_start_matches('/'), ""));
+            assert!(ALLOWED.contains(&name), "{what}: tag <{tag}> not allowed");
+            let links = [
+                "{{ reset_link }}",
+                "{{ login_link }}",
+                "{{ forgot_link }}",
+                "{{ request_link }}",
+            ];
+            let href_ok = name == "a" && links.iter().any(|l| attrs == format!("href=\"{l}\""));
+            assert!(attrs.is_empty() || href_ok, "{what}: attributes in <{tag}>");
+        }
+        if let Some(var) = kind.secret_variable().filter(|v| *v == "reset_link") {
+            // One link, plus the URL printed for clients that strip links.
+            assert_eq!(html.matches("<a ").count(), 1, "{what}: more than one link");
+            assert!(html.contains("<a href=\"{{ reset_link }}\">"), "{what}");
+            let r = render_builtin(kind, lang, &sample_data(kind));
+            assert!(
+                r.html.matches(&esc(&sample(kind, var))).count() >= 2,
+                "{what}: URL not printed as text"
+            );
         }
     }
 }
