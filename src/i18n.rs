@@ -189,6 +189,13 @@ impl From<&str> for Text {
     }
 }
 
+/// English, for the faces that speak only English (the API, the CLI).
+impl From<Text> for String {
+    fn from(t: Text) -> String {
+        t.to_string()
+    }
+}
+
 impl std::fmt::Display for Text {
     /// English, for logs and for faces that speak only English (the API, the CLI).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

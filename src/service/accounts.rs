@@ -120,10 +120,13 @@ impl Core {
             ));
         }
         if new.role == Role::SystemAdmin && tenant.slug != self.config.raw.default_tenant {
-            return Err(ServiceError::Invalid(format!(
-                "system administrators belong to the default tenant `{}`",
-                self.config.raw.default_tenant
-            )));
+            return Err(ServiceError::Invalid(
+                format!(
+                    "system administrators belong to the default tenant `{}`",
+                    self.config.raw.default_tenant
+                )
+                .into(),
+            ));
         }
         let display = new.display_name.as_ref().map(|d| d.as_str()).unwrap_or("");
         let hash = match &new.password {
@@ -172,11 +175,9 @@ impl Core {
         store::accounts::by_username(&self.db, tenant.id, u.as_str())
             .await?
             .ok_or_else(|| {
-                ServiceError::NotFound(format!(
-                    "tenant `{}` has no user `{}`",
-                    tenant.slug,
-                    u.as_str()
-                ))
+                ServiceError::NotFound(
+                    format!("tenant `{}` has no user `{}`", tenant.slug, u.as_str()).into(),
+                )
             })
     }
 
@@ -227,10 +228,13 @@ impl Core {
             ));
         }
         if role == Some(Role::SystemAdmin) && tenant.slug != self.config.raw.default_tenant {
-            return Err(ServiceError::Invalid(format!(
-                "system administrators belong to the default tenant `{}`",
-                self.config.raw.default_tenant
-            )));
+            return Err(ServiceError::Invalid(
+                format!(
+                    "system administrators belong to the default tenant `{}`",
+                    self.config.raw.default_tenant
+                )
+                .into(),
+            ));
         }
         if status == Some(AccountStatus::Disabled) && is_self(actor, &account) {
             return Err(ServiceError::Invalid(

@@ -51,10 +51,13 @@ impl ResetKind {
             "link" => Ok(ResetKind::Link),
             "temporary-password" | "temporary_password" => Ok(ResetKind::TemporaryPassword),
             "request-link" | "request_link" => Ok(ResetKind::RequestLink),
-            other => Err(ServiceError::Invalid(format!(
-                "kind `{}` is not link, temporary-password or request-link",
-                other.escape_debug()
-            ))),
+            other => Err(ServiceError::Invalid(
+                format!(
+                    "kind `{}` is not link, temporary-password or request-link",
+                    other.escape_debug()
+                )
+                .into(),
+            )),
         }
     }
 }
@@ -189,7 +192,7 @@ impl Core {
                     html: text_to_html(text),
                 };
                 templates::validate(kind, &src)
-                    .map_err(|e| ServiceError::Invalid(e.to_string()))?;
+                    .map_err(|e| ServiceError::Invalid(e.to_string().into()))?;
                 Some(src)
             }
             None => None,
@@ -222,7 +225,7 @@ impl Core {
                     // mistake to fix, not a user to skip.
                     let id = Identifier::parse(raw).map_err(|e| {
                         let start: String = raw.chars().take(20).collect();
-                        ServiceError::Invalid(format!("`{}…`: {e}", start.escape_debug()))
+                        ServiceError::Invalid(format!("`{}…`: {e}", start.escape_debug()).into())
                     })?;
                     match self.find_account(tenant, &id).await? {
                         Some(a) => accounts.push(a),
@@ -234,9 +237,9 @@ impl Core {
         accounts.sort_by_key(|a| a.id);
         accounts.dedup_by_key(|a| a.id);
         if accounts.len() > MAX_RECIPIENTS {
-            return Err(ServiceError::Invalid(format!(
-                "at most {MAX_RECIPIENTS} recipients per campaign"
-            )));
+            return Err(ServiceError::Invalid(
+                format!("at most {MAX_RECIPIENTS} recipients per campaign").into(),
+            ));
         }
         let mut recipients: Vec<(Account, EmailAddress)> = Vec::new();
         for a in accounts {
@@ -267,9 +270,9 @@ impl Core {
                 .first()
                 .map(|(i, r)| format!(" ({i}: {r})"))
                 .unwrap_or_default();
-            return Err(ServiceError::Invalid(format!(
-                "No recipient has a usable e-mail address{why}."
-            )));
+            return Err(ServiceError::Invalid(
+                format!("No recipient has a usable e-mail address{why}.").into(),
+            ));
         }
 
         // One personal task per recipient; the secret is made at send time.
@@ -324,7 +327,7 @@ impl Core {
                 }
             };
             let subject = templates::render_subject(kind, src, &data)
-                .map_err(|e| ServiceError::Invalid(e.to_string()))?;
+                .map_err(|e| ServiceError::Invalid(e.to_string().into()))?;
             rendered.push((data, subject, a, to));
         }
         let created_by = actor.label();
@@ -482,7 +485,9 @@ impl Core {
     ) -> Result<store::campaigns::Campaign> {
         match store::campaigns::get(&self.db, id).await? {
             Some(c) if tenant.is_none_or(|t| t.id == c.tenant_id) => Ok(c),
-            _ => Err(ServiceError::NotFound(format!("there is no campaign {id}"))),
+            _ => Err(ServiceError::NotFound(
+                format!("there is no campaign {id}").into(),
+            )),
         }
     }
 

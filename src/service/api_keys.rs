@@ -83,11 +83,14 @@ impl std::str::FromStr for Scope {
             .find(|k| k.as_str() == s)
             .ok_or_else(|| {
                 let known: Vec<_> = Scope::ALL.iter().map(|k| k.as_str()).collect();
-                ServiceError::Invalid(format!(
-                    "unknown scope `{}`: use {}",
-                    s.escape_debug(),
-                    known.join(", ")
-                ))
+                ServiceError::Invalid(
+                    format!(
+                        "unknown scope `{}`: use {}",
+                        s.escape_debug(),
+                        known.join(", ")
+                    )
+                    .into(),
+                )
             })
     }
 }
@@ -277,12 +280,14 @@ impl Core {
         let Caller { actor, ip } = by.into();
         let key = store::api_keys::get(&self.db, id).await?;
         let Some(key) = key.filter(|k| tenant.is_none_or(|t| k.tenant_id == Some(t.id))) else {
-            return Err(ServiceError::NotFound(format!("there is no API key {id}")));
+            return Err(ServiceError::NotFound(
+                format!("there is no API key {id}").into(),
+            ));
         };
         if !store::api_keys::revoke(&self.db, id, self.now()).await? {
-            return Err(ServiceError::Invalid(format!(
-                "API key {id} is already revoked"
-            )));
+            return Err(ServiceError::Invalid(
+                format!("API key {id} is already revoked").into(),
+            ));
         }
         self.audit(AuditEntry {
             tenant_id: key.tenant_id,

@@ -126,7 +126,7 @@ impl Core {
             _ => Fill::Masked,
         };
         templates::render_mail(kind, src, data, fill)
-            .map_err(|e| ServiceError::Invalid(e.to_string()))
+            .map_err(|e| ServiceError::Invalid(e.to_string().into()))
     }
 
     /// Whether a task's message needs its one-time secret (it can't be sent again without).
@@ -413,7 +413,7 @@ impl Core {
                 Some(enc) => Some(
                     self.master_key
                         .decrypt(enc)
-                        .map_err(|e| ServiceError::Invalid(e.to_string()))?,
+                        .map_err(|e| ServiceError::Invalid(e.to_string().into()))?,
                 ),
                 None if templates::uses_secret(kind, &src) => {
                     return Err(ServiceError::Invalid(
@@ -432,7 +432,7 @@ impl Core {
                 text: rendered.text,
                 html: rendered.html,
             };
-            build(settings, &outgoing).map_err(|e| ServiceError::Invalid(e.to_string()))
+            build(settings, &outgoing).map_err(|e| ServiceError::Invalid(e.to_string().into()))
         })();
         let built = match prepared {
             Ok(b) => b,
@@ -693,9 +693,9 @@ impl Core {
     pub async fn task_in_scope(&self, tenant: Option<&Tenant>, id: i64) -> Result<Task> {
         match store::mail::get(&self.db, id).await? {
             Some(t) if tenant.is_none_or(|tn| t.tenant_id == Some(tn.id)) => Ok(t),
-            _ => Err(ServiceError::NotFound(format!(
-                "there is no mail task {id}"
-            ))),
+            _ => Err(ServiceError::NotFound(
+                format!("there is no mail task {id}").into(),
+            )),
         }
     }
 

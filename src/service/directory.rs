@@ -78,9 +78,9 @@ impl Core {
         };
         let settings: DirectorySettings =
             serde_json::from_str(&json).map_err(anyhow::Error::from)?;
-        let resolved = settings
-            .resolve(&self.master_key)
-            .map_err(|e| ServiceError::Invalid(format!("directory service password: {e}")))?;
+        let resolved = settings.resolve(&self.master_key).map_err(|e| {
+            ServiceError::Invalid(format!("directory service password: {e}").into())
+        })?;
         Ok(Some(Directory::new(resolved)))
     }
 
@@ -561,12 +561,15 @@ impl Core {
         if owned.is_empty() {
             return Ok(());
         }
-        Err(ServiceError::Invalid(format!(
-            "{} come{} from the directory: change {} there (the next sync brings it here).",
-            owned.join(", "),
-            if owned.len() == 1 { "s" } else { "" },
-            if owned.len() == 1 { "it" } else { "them" },
-        )))
+        Err(ServiceError::Invalid(
+            format!(
+                "{} come{} from the directory: change {} there (the next sync brings it here).",
+                owned.join(", "),
+                if owned.len() == 1 { "s" } else { "" },
+                if owned.len() == 1 { "it" } else { "them" },
+            )
+            .into(),
+        ))
     }
 }
 
@@ -655,15 +658,16 @@ impl Core {
         let mut saved = 0;
         for (slug, configured) in &self.config.raw.directories {
             let tenant = self.tenant(slug).await.map_err(|_| {
-                ServiceError::Invalid(format!(
-                    "directories.{slug}: there is no tenant `{slug}` (create it first)"
-                ))
+                ServiceError::Invalid(
+                    format!("directories.{slug}: there is no tenant `{slug}` (create it first)")
+                        .into(),
+                )
             })?;
             let reference = configured.bind_password.clone().unwrap_or_default();
             if !(reference.starts_with("env:") || reference.starts_with("file:")) {
                 return Err(ServiceError::Invalid(format!(
                     "directories.{slug}.bind_password: give a reference, env:NAME or file:/path (no password in the configuration file)"
-                )));
+                ).into()));
             }
             // Attributes left out of the file are the default type's: the chosen type's presets.
             let configured = &configured
@@ -682,7 +686,7 @@ impl Core {
             };
             self.save_directory(&Actor::System, &tenant, input)
                 .await
-                .map_err(|e| ServiceError::Invalid(format!("directories.{slug}: {e}")))?;
+                .map_err(|e| ServiceError::Invalid(format!("directories.{slug}: {e}").into()))?;
             saved += 1;
         }
         Ok(saved)

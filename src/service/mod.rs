@@ -39,6 +39,7 @@ use crate::clock::{Clock, Timestamp};
 use crate::config::Validated;
 use crate::domain::policy::PolicyViolation;
 use crate::domain::InvalidInput;
+use crate::i18n::Text;
 use crate::mail::SmtpSettings;
 use crate::passwords::Hasher;
 use crate::secrets::MasterKey;
@@ -66,21 +67,21 @@ pub fn ip_bucket(ip: &str) -> String {
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
     #[error("{0}")]
-    Invalid(String),
+    Invalid(Text),
     #[error("{0}")]
     Policy(#[from] PolicyViolation),
     #[error("{0}")]
-    NotFound(String),
+    NotFound(Text),
     #[error("{0}")]
-    Conflict(String),
+    Conflict(Text),
     #[error("The current password is not correct.")]
     WrongPassword,
     #[error("{0}")]
-    Throttled(String),
+    Throttled(Text),
     /// Something Latchkey depends on (the tenant's directory) can't be reached: try again later.
     /// Nothing was changed.
     #[error("{0}")]
-    Unavailable(String),
+    Unavailable(Text),
     /// The tenant's directory refused a new password (its own policy), in words.
     #[error("{0}")]
     DirectoryRefused(String),
@@ -99,6 +100,11 @@ impl ServiceError {
             ServiceError::Policy(v) => crate::i18n::policy_violation(v).into(),
             ServiceError::WrongPassword => Msg::new("error-wrong-password").into(),
             ServiceError::SessionEnded => Msg::new("error-session-ended").into(),
+            ServiceError::Invalid(t)
+            | ServiceError::NotFound(t)
+            | ServiceError::Conflict(t)
+            | ServiceError::Throttled(t)
+            | ServiceError::Unavailable(t) => t.clone(),
             other => other.to_string().into(),
         }
     }
@@ -106,14 +112,14 @@ impl ServiceError {
 
 impl From<InvalidInput> for ServiceError {
     fn from(e: InvalidInput) -> Self {
-        ServiceError::Invalid(e.0)
+        ServiceError::Invalid(e.0.into())
     }
 }
 
 impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Conflict(m) => ServiceError::Conflict(m),
+            StoreError::Conflict(m) => ServiceError::Conflict(m.into()),
             other => ServiceError::Internal(other.into()),
         }
     }

@@ -198,7 +198,7 @@ impl Core {
                     oauth: env
                         .0
                         .resolve_oauth(&self.master_key)
-                        .map_err(|e| ServiceError::Invalid(e.to_string()))?,
+                        .map_err(|e| ServiceError::Invalid(e.to_string().into()))?,
                     fresh_token: false,
                     provider_endpoints_only: false,
                     destinations: Destinations::Any,
@@ -208,7 +208,7 @@ impl Core {
         let mut resolved = effective
             .settings
             .resolve(&self.master_key)
-            .map_err(|e| ServiceError::Invalid(e.to_string()))?;
+            .map_err(|e| ServiceError::Invalid(e.to_string().into()))?;
         resolved.destinations = self.smtp_destinations(
             effective.source == SmtpSource::Tenant,
             effective.settings.set_by_operator,
@@ -310,9 +310,9 @@ impl Core {
                         && keep.is_none()
                 });
                 return Err(ServiceError::Invalid(if changed {
-                    format!("{m} The mail server, sign-in method, token endpoint or client changed, so the stored one is not used: it is never sent where it wasn't meant to go.")
+                    format!("{m} The mail server, sign-in method, token endpoint or client changed, so the stored one is not used: it is never sent where it wasn't meant to go.").into()
                 } else {
-                    m.to_owned()
+                    m.to_owned().into()
                 }));
             }
         }
@@ -330,7 +330,7 @@ impl Core {
             Some(pw) if operator => Some(
                 StoredSecret::from_input(pw, &self.master_key)
                     .resolve(&self.master_key)
-                    .map_err(|e| ServiceError::Invalid(e.to_string()))?,
+                    .map_err(|e| ServiceError::Invalid(e.to_string().into()))?,
             ),
             Some(pw) => Some(pw.clone()),
             None => None,
@@ -354,7 +354,9 @@ impl Core {
             Ok(_) => Ok(()),
             Err(e) => {
                 let (message, hint) = host::explain(&settings.host, &e, destinations);
-                Err(ServiceError::Invalid(format!("host: {message}. {hint}")))
+                Err(ServiceError::Invalid(
+                    format!("host: {message}. {hint}").into(),
+                ))
             }
         }
     }
@@ -385,7 +387,7 @@ impl Core {
                 ) {
                     return Err(ServiceError::Invalid(format!(
                         "{what}: enter the {what} itself. References (env:…, file:…) can only be set on the server, with `latchkey smtp set`."
-                    )));
+                    ).into()));
                 }
             }
         }
@@ -506,13 +508,13 @@ impl Core {
                     .filter(|old| same_token_endpoint(old, &settings))
                     .map(|old| old.resolve_oauth(&self.master_key))
                     .transpose()
-                    .map_err(|e| ServiceError::Invalid(e.to_string()))?
+                    .map_err(|e| ServiceError::Invalid(e.to_string().into()))?
                     .flatten();
                 settings.oauth.client_secret = None;
                 settings.oauth.private_key = None;
                 let oauth = settings
                     .resolve_oauth(&self.master_key)
-                    .map_err(|e| ServiceError::Invalid(e.to_string()))?
+                    .map_err(|e| ServiceError::Invalid(e.to_string().into()))?
                     .map(|mut o| -> Result<_> {
                         o.client_secret = self
                             .typed_for_check(&input.new_client_secret, operator)?
@@ -531,7 +533,7 @@ impl Core {
                         Some(pw) => pw,
                         None => {
                             old.resolve(&self.master_key)
-                                .map_err(|e| ServiceError::Invalid(e.to_string()))?
+                                .map_err(|e| ServiceError::Invalid(e.to_string().into()))?
                                 .password
                         }
                     },
@@ -573,7 +575,7 @@ impl Core {
             if checks > CHECKS_PER_HOUR {
                 return Err(ServiceError::Throttled(format!(
                     "At most {CHECKS_PER_HOUR} SMTP checks per organisation and hour; please wait a while."
-                )));
+                ).into()));
             }
         }
         if resolved.settings.host.trim().is_empty() {
@@ -588,7 +590,7 @@ impl Core {
             if sent > TESTS_PER_HOUR {
                 return Err(ServiceError::Throttled(format!(
                     "At most {TESTS_PER_HOUR} SMTP test messages per organisation and hour; please wait a while, or check without a test address."
-                )));
+                ).into()));
             }
         }
         let test = send_to.as_ref().map(|to| {
@@ -626,9 +628,9 @@ impl Core {
             };
             let why = why.trim();
             return Err(ServiceError::Invalid(if why.starts_with("host:") {
-                why.to_owned()
+                why.to_owned().into()
             } else {
-                format!("host: {why}")
+                format!("host: {why}").into()
             }));
         }
         Ok(report)

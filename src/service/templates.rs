@@ -35,10 +35,13 @@ fn editable(kind: MailKind) -> Result<()> {
     if kind.editable() {
         Ok(())
     } else {
-        Err(ServiceError::NotFound(format!(
-            "The template of the mail kind `{}` can't be changed.",
-            kind.as_str()
-        )))
+        Err(ServiceError::NotFound(
+            format!(
+                "The template of the mail kind `{}` can't be changed.",
+                kind.as_str()
+            )
+            .into(),
+        ))
     }
 }
 
@@ -55,7 +58,7 @@ fn normalise(src: &TemplateSource) -> TemplateSource {
 fn checked(kind: MailKind, src: &TemplateSource) -> Result<TemplateSource> {
     editable(kind)?;
     let src = normalise(src);
-    templates::validate(kind, &src).map_err(|e| ServiceError::Invalid(e.to_string()))?;
+    templates::validate(kind, &src).map_err(|e| ServiceError::Invalid(e.to_string().into()))?;
     Ok(src)
 }
 
@@ -160,7 +163,7 @@ impl Core {
     pub fn preview_template(&self, kind: MailKind, src: &TemplateSource) -> Result<Rendered> {
         let src = checked(kind, src)?;
         templates::render_mail(kind, &src, &templates::sample_data(kind), Fill::Masked)
-            .map_err(|e| ServiceError::Invalid(e.to_string()))
+            .map_err(|e| ServiceError::Invalid(e.to_string().into()))
     }
 
     /// Queues `src` (checked first) as a test mail to the administrator's own address (their
@@ -200,9 +203,10 @@ impl Core {
         )
         .await?;
         if sent > TESTS_PER_HOUR {
-            return Err(ServiceError::Throttled(format!(
-                "At most {TESTS_PER_HOUR} test mails per hour; please wait a while."
-            )));
+            return Err(ServiceError::Throttled(
+                format!("At most {TESTS_PER_HOUR} test mails per hour; please wait a while.")
+                    .into(),
+            ));
         }
         // The kind's own sample values; the common ones (name, tenant, links) are the real ones.
         let mut data = templates::sample_data(kind);

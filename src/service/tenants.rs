@@ -7,7 +7,9 @@ impl Core {
         store::tenants::by_slug(&self.db, slug)
             .await?
             .ok_or_else(|| {
-                ServiceError::NotFound(format!("there is no tenant `{}`", slug.escape_debug()))
+                ServiceError::NotFound(
+                    format!("there is no tenant `{}`", slug.escape_debug()).into(),
+                )
             })
     }
 
@@ -55,10 +57,13 @@ impl Core {
         let Caller { actor, ip } = by.into();
         tenant.settings.validate()?;
         if !tenant.enabled && tenant.slug == self.config.raw.default_tenant {
-            return Err(ServiceError::Invalid(format!(
+            return Err(ServiceError::Invalid(
+                format!(
                 "the default tenant `{}` can't be disabled: system administrators sign in there",
                 tenant.slug
-            )));
+            )
+                .into(),
+            ));
         }
         let was_on = store::tenants::by_id(&self.db, tenant.id)
             .await?

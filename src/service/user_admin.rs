@@ -312,10 +312,13 @@ impl Core {
         ip: Option<&str>,
     ) -> Result<()> {
         if account.tenant_id != tenant.id {
-            return Err(ServiceError::NotFound(format!(
-                "tenant `{}` has no user `{}`",
-                tenant.slug, account.username
-            )));
+            return Err(ServiceError::NotFound(
+                format!(
+                    "tenant `{}` has no user `{}`",
+                    tenant.slug, account.username
+                )
+                .into(),
+            ));
         }
         if is_self(actor, account) {
             return Err(ServiceError::Invalid(
@@ -324,10 +327,13 @@ impl Core {
         }
         let Some(revoked) = store::account_admin::delete(&self.db, account.id, self.now()).await?
         else {
-            return Err(ServiceError::NotFound(format!(
-                "tenant `{}` has no user `{}`",
-                tenant.slug, account.username
-            )));
+            return Err(ServiceError::NotFound(
+                format!(
+                    "tenant `{}` has no user `{}`",
+                    tenant.slug, account.username
+                )
+                .into(),
+            ));
         };
         self.audit(AuditEntry {
             tenant_id: Some(tenant.id),

@@ -283,8 +283,8 @@ async fn submit(
     // Mistakes the administrator can fix are shown in the form, with what they typed.
     let (error, status) = match outcome {
         Ok(()) => (None, StatusCode::OK),
-        Err(ServiceError::Invalid(m)) => (Some(m), StatusCode::UNPROCESSABLE_ENTITY),
-        Err(ServiceError::Throttled(m)) => (Some(m), StatusCode::TOO_MANY_REQUESTS),
+        Err(ServiceError::Invalid(m)) => (Some(m.to_string()), StatusCode::UNPROCESSABLE_ENTITY),
+        Err(ServiceError::Throttled(m)) => (Some(m.to_string()), StatusCode::TOO_MANY_REQUESTS),
         Err(e) => return Err(e.into()),
     };
     let extra = Extra {

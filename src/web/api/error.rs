@@ -96,7 +96,7 @@ impl From<ServiceError> for ApiError {
                     "something went wrong on our side; it has been logged",
                 )
             }
-            ServiceError::NotFound(m) => ApiError::not_found(&m),
+            ServiceError::NotFound(m) => ApiError::not_found(&m.to_string()),
             ServiceError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
             ServiceError::Throttled(m) => {
                 ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", m)
