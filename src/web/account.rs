@@ -135,8 +135,8 @@ async fn page(
 fn user_message(e: ServiceError) -> Result<(Text, StatusCode), WebError> {
     match e {
         ServiceError::Internal(e) => Err(WebError::Internal(e)),
-        ServiceError::Throttled(m) => Ok((m.into(), StatusCode::TOO_MANY_REQUESTS)),
-        ServiceError::Unavailable(m) => Ok((m.into(), StatusCode::SERVICE_UNAVAILABLE)),
+        ServiceError::Throttled(m) => Ok((m, StatusCode::TOO_MANY_REQUESTS)),
+        ServiceError::Unavailable(m) => Ok((m, StatusCode::SERVICE_UNAVAILABLE)),
         other => Ok((other.text(), StatusCode::UNPROCESSABLE_ENTITY)),
     }
 }

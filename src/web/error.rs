@@ -38,9 +38,9 @@ impl From<ServiceError> for WebError {
     fn from(e: ServiceError) -> Self {
         match e {
             ServiceError::Internal(e) => WebError::Internal(e),
-            ServiceError::NotFound(m) => WebError::NotFoundMsg(m.into()),
-            ServiceError::Throttled(m) => WebError::TooMany(m.into()),
-            ServiceError::Unavailable(m) => WebError::Unavailable(m.into()),
+            ServiceError::NotFound(m) => WebError::NotFoundMsg(m),
+            ServiceError::Throttled(m) => WebError::TooMany(m),
+            ServiceError::Unavailable(m) => WebError::Unavailable(m),
             other => WebError::BadRequest(other.text()),
         }
     }

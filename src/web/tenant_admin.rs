@@ -35,7 +35,7 @@ pub fn router() -> Router<AppState> {
 pub(super) fn form_error(e: ServiceError) -> Result<String, WebError> {
     match e {
         ServiceError::Internal(e) => Err(WebError::Internal(e)),
-        ServiceError::NotFound(m) => Err(WebError::NotFoundMsg(m.into())),
+        ServiceError::NotFound(m) => Err(WebError::NotFoundMsg(m)),
         other => Ok(other.to_string()),
     }
 }
