@@ -33,8 +33,12 @@ macro_rules! ftl {
 /// The Fluent files of a language, by file name. Every language has the same files.
 pub fn catalogue(lang: Language) -> &'static [(&'static str, &'static str)] {
     match lang {
-        Language::En => ftl!("en": "common.ftl", "pages.ftl", "account.ftl"),
-        Language::De => ftl!("de": "common.ftl", "pages.ftl", "account.ftl"),
+        Language::En => {
+            ftl!("en": "common.ftl", "pages.ftl", "account.ftl", "console-people.ftl", "console-mail.ftl")
+        }
+        Language::De => {
+            ftl!("de": "common.ftl", "pages.ftl", "account.ftl", "console-people.ftl", "console-mail.ftl")
+        }
     }
 }
 

@@ -298,20 +298,37 @@ mod tests {
         assert!(count > 50);
     }
 
-    /// Templates whose every word comes from the catalogue. (Console pages join as they are
-    /// translated; see `docs/decisions.md`, "Pages in the reader's language".)
-    const TRANSLATED: &[&str] = &[
-        "base.html",
-        "error.html",
-        "login.html",
-        "forgot.html",
-        "forgot_sent.html",
-        "forgot_unavailable.html",
-        "reset_form.html",
-        "reset_invalid.html",
-        "reset_done.html",
-        "setup.html",
-        "account.html",
+    /// Templates not translated yet: every other template's words come from the catalogue.
+    /// (Remove a template here when its page is translated.)
+    const NOT_YET: &[&str] = &[
+        // people, tenants, settings, API keys, audit log
+        "admin.html",
+        "admin_nav.html",
+        "admin_home.html",
+        "admin_settings.html",
+        "admin_users.html",
+        "admin_user.html",
+        "admin_user_new.html",
+        "admin_user_delete.html",
+        "admin_users_import.html",
+        "admin_tenants.html",
+        "admin_tenant.html",
+        "admin_api_keys.html",
+        "admin_api_key_new.html",
+        "admin_api_key_created.html",
+        "admin_api_key_revoke.html",
+        "admin_audit.html",
+        // ---- mail: SMTP, directory, tasks, mail log, templates, resets and campaigns
+        "admin_smtp.html",
+        "admin_directory.html",
+        "admin_tasks.html",
+        "admin_task.html",
+        "admin_mail_log.html",
+        "admin_templates.html",
+        "admin_template_edit.html",
+        "admin_campaigns.html",
+        "admin_campaign.html",
+        "admin_reset_new.html",
     ];
 
     /// The words of a template that are neither markup nor template code.
@@ -358,7 +375,7 @@ mod tests {
     #[test]
     fn translated_templates_have_no_words_of_their_own() {
         for (name, source) in super::TEMPLATES {
-            if !TRANSLATED.contains(name) {
+            if NOT_YET.contains(name) {
                 continue;
             }
             let words = literal_words(source);

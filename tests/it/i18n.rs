@@ -20,7 +20,7 @@ on_both_backends!(
 );
 
 /// The visible text of a page: tags removed, the few entities templates produce decoded.
-fn visible_text(html: &str) -> String {
+pub(crate) fn visible_text(html: &str) -> String {
     let mut out = String::new();
     let mut in_tag = false;
     for c in html.chars() {
@@ -43,7 +43,7 @@ fn visible_text(html: &str) -> String {
 
 /// Fails when the page shows a sentence of the English catalogue that German says otherwise,
 /// or common English words.
-fn assert_no_english(what: &str, page: &Page) {
+pub(crate) fn assert_no_english(what: &str, page: &Page) {
     assert!(
         page.body.contains("<html lang=\"de\">"),
         "{what}: not a German page"

@@ -30,6 +30,9 @@ mod directory_browser;
 mod directory_client;
 mod hardening;
 mod i18n;
+mod i18n_console_mail;
+
+mod i18n_console_people;
 mod instances;
 mod login_limits;
 mod mail_boundaries;

@@ -1,0 +1,1 @@
+# The console: people, tenants, settings, API keys, audit log.
