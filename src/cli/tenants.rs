@@ -8,7 +8,7 @@ use super::output::{onoff, Out, Text};
 use crate::clock::format_utc;
 use crate::domain::{
     format_duration, parse_duration, parse_switch, DisplayName, PublicUrl, SupportContact,
-    TenantSlug,
+    TenantSlug, ZoneName,
 };
 use crate::service::{Actor, Core, Tenant};
 
@@ -59,6 +59,10 @@ pub(super) struct TenantSet {
     /// Default language of pages and mail: en or de.
     #[arg(long, value_name = "LANG")]
     default_language: Option<String>,
+    /// Time zone for times shown to the tenant's people (unless they chose their own) and in
+    /// their mail: an IANA name such as Europe/Berlin, or UTC.
+    #[arg(long, value_name = "ZONE")]
+    time_zone: Option<String>,
     /// Where mails tell people to turn with questions ({{ support }}): an e-mail address or an
     /// https:// address; "" removes it.
     #[arg(long, value_name = "ADDRESS|URL")]
@@ -108,6 +112,7 @@ fn write_tenant(w: &mut Text, t: &Tenant) -> fmt::Result {
         "default language:          {}",
         s.default_language.as_str()
     )?;
+    writeln!(w, "time zone:                 {}", s.time_zone.as_str())?;
     writeln!(
         w,
         "support contact:           {}",
@@ -213,6 +218,9 @@ pub(super) async fn tenant_command(
             }
             if let Some(v) = &set.default_language {
                 s.default_language = v.parse()?;
+            }
+            if let Some(v) = &set.time_zone {
+                s.time_zone = ZoneName::parse(v)?;
             }
             if let Some(v) = &set.support_contact {
                 s.support_contact = match v.trim() {

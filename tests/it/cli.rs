@@ -50,9 +50,9 @@ fn cli(db: &TestDb) -> Command {
 
 /// What a finished call left behind.
 pub(crate) struct Output {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
+    pub(crate) status: ExitStatus,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl Output {

@@ -17,6 +17,8 @@ on_both_backends!(
     language_links_set_a_cookie_and_come_back_only_to_this_site,
     a_person_reads_times_in_their_own_time_zone,
     german_mail_says_durations_and_dates_in_german,
+    the_cli_sets_a_tenants_time_zone,
+    an_administrator_reads_scheduled_times_in_their_zone,
 );
 
 /// The visible text of a page: tags removed, the few entities templates produce decoded.
@@ -433,5 +435,106 @@ async fn german_mail_says_durations_and_dates_in_german(backend: Backend) {
     );
     assert!(when.ends_with("CET") || when.ends_with("CEST"), "{line}");
     let _ = wait_reset_mails(&w, 1).await;
+    w.app.stop().await;
+}
+
+async fn the_cli_sets_a_tenants_time_zone(backend: Backend) {
+    use crate::cli::{json, latchkey};
+    let db = common::TestDb::new(backend).await;
+    assert!(latchkey(&db, &["tenant", "create", "acme"])
+        .status
+        .success());
+    let set = latchkey(
+        &db,
+        &[
+            "tenant",
+            "set",
+            "acme",
+            "--time-zone",
+            "Europe/Berlin",
+            "--json",
+        ],
+    );
+    assert!(set.status.success());
+    assert_eq!(json(&set.stdout)["settings"]["time_zone"], "Europe/Berlin");
+    let shown = latchkey(&db, &["tenant", "show", "acme"]);
+    assert!(shown
+        .stdout
+        .contains("time zone:                 Europe/Berlin"));
+    // A zone that doesn't exist: a clear error, nothing changed.
+    let bad = latchkey(
+        &db,
+        &["tenant", "set", "acme", "--time-zone", "Mars/Olympus"],
+    );
+    assert!(!bad.status.success());
+    assert!(bad.stderr.contains("Mars/Olympus"), "{}", bad.stderr);
+    let shown = latchkey(&db, &["tenant", "show", "acme", "--json"]);
+    assert_eq!(
+        json(&shown.stdout)["settings"]["time_zone"],
+        "Europe/Berlin"
+    );
+}
+
+/// A campaign scheduled for 08:00 in Tokyo reads 08:00 JST in the list of an administrator
+/// whose zone is Tokyo, and the evening before for one in New York.
+async fn an_administrator_reads_scheduled_times_in_their_zone(backend: Backend) {
+    let w = world_with(backend, |_| {}).await;
+    w.app
+        .user_with(
+            &w.tenant,
+            "boss",
+            GOOD_PASSWORD,
+            latchkey::domain::Role::TenantAdmin,
+        )
+        .await;
+    let day = jiff::Timestamp::from_second(w.app.core.now() + 10 * 86_400)
+        .unwrap()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date();
+    let at = format!("{day}T08:00");
+    let out = crate::cli::latchkey(
+        &w.app.db,
+        &[
+            "reset",
+            "send",
+            "--tenant",
+            "default",
+            "--user",
+            "alice",
+            "--at",
+            &at,
+            "--time-zone",
+            "Asia/Tokyo",
+        ],
+    );
+    assert!(out.status.success(), "{}", out.stderr);
+    let mut b = w.app.browser();
+    b.login("default", "boss", GOOD_PASSWORD).await;
+    b.post(
+        "/t/default/account/preferences",
+        &[("language", ""), ("time_zone", "Asia/Tokyo")],
+    )
+    .await;
+    let list = b.get("/t/default/admin/campaigns").await;
+    assert!(
+        list.body.contains(&format!("{day} 08:00:00 JST</time>")),
+        "{}",
+        list.body
+    );
+    // The same moment for an administrator in New York: the evening before (no DST in Tokyo;
+    // New York's offset is -5 or -4).
+    b.post(
+        "/t/default/account/preferences",
+        &[("language", ""), ("time_zone", "America/New_York")],
+    )
+    .await;
+    let list = b.get("/t/default/admin/campaigns").await;
+    let eve = day.yesterday().unwrap();
+    assert!(
+        list.body.contains(&format!("{eve} 18:00:00 E"))
+            || list.body.contains(&format!("{eve} 19:00:00 E")),
+        "{}",
+        list.body
+    );
     w.app.stop().await;
 }
