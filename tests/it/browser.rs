@@ -30,6 +30,7 @@ on_both_backends!(
     reset_address_journey,
     keyboard_and_labels,
     campaign_journey,
+    german_forgot_password_journey,
 );
 
 /// `<test>_<backend>`: the name of the test's screenshot.
@@ -209,6 +210,62 @@ async fn forgot_password_journey(backend: Backend) {
     c.wait_for_text("Password and login").await;
     assert_eq!(c.path().await, "/t/default/account");
     assert!(c.text().await.contains("Sign out (alice)"));
+    c.finish().await;
+    w.stop().await;
+}
+
+/// The same journey in German: chosen with the language link on the sign-in page (no
+/// JavaScript), then every page, refusal and mail in German.
+async fn german_forgot_password_journey(backend: Backend) {
+    let w = world(backend).await;
+    let c = Chrome::start(
+        &w.app.base,
+        &shot("german_forgot_password_journey", backend),
+    )
+    .await;
+
+    c.goto("/t/default/login").await;
+    c.wait_for_text("Sign in").await;
+    c.click_link("Deutsch").await;
+    c.wait_for_text("Anmelden").await;
+    assert_eq!(c.path().await, "/t/default/login");
+    c.click_link("Passwort vergessen?").await;
+    c.wait_for_text("Passwort vergessen?").await;
+    c.fill("Benutzername oder E-Mail-Adresse", "alice").await;
+    c.click_button("Link zum Zurücksetzen senden").await;
+    c.wait_for_text("Er ist 30 Minuten gültig.").await;
+
+    let link = w.reset_link(1).await;
+    c.goto(&link).await;
+    c.wait_for_text("Neues Passwort wählen").await;
+    for pw in [TOO_COMMON, NEW_PASSWORD] {
+        c.fill("Neues Passwort", pw).await;
+        c.fill("Neues Passwort wiederholen", pw).await;
+        c.click_button("Neues Passwort festlegen").await;
+        if pw == TOO_COMMON {
+            c.wait_for_text("am häufigsten verwendeten Passwörtern")
+                .await;
+        }
+    }
+    c.wait_for_text("Passwort geändert").await;
+    c.wait_for_url("the sign-in page", Duration::from_secs(8), |u| {
+        u.path().ends_with("/t/default/login")
+    })
+    .await;
+    c.wait_for_text("Ihr Passwort wurde geändert. Melden Sie sich mit dem neuen an.")
+        .await;
+    c.fill("Benutzername oder E-Mail-Adresse", "alice").await;
+    c.fill("Passwort", NEW_PASSWORD).await;
+    c.click_button("Anmelden").await;
+    c.wait_for_text("Passwort und Anmeldung").await;
+    let text = c.text().await;
+    assert!(text.contains("Abmelden (alice)"), "{text}");
+    for english in ["Sign in", "Password", "password", "Change", "your"] {
+        assert!(
+            !text.contains(english),
+            "{english:?} on the German page:\n{text}"
+        );
+    }
     c.finish().await;
     w.stop().await;
 }
