@@ -249,6 +249,19 @@ pub fn policy_violation(v: &crate::domain::PolicyViolation) -> Msg {
     }
 }
 
+/// The browser and system of a session, for a person: "Firefox on Windows".
+pub fn device(user_agent: &str) -> Msg {
+    let d = crate::domain::device::device(user_agent);
+    match (d.browser, d.os) {
+        (Some(b), Some(os)) => Msg::new("device-browser-on-os")
+            .arg("browser", b)
+            .arg("os", os),
+        (Some(b), None) => Msg::new("device-browser").arg("browser", b),
+        (None, Some(os)) => Msg::new("device-unknown-on-os").arg("os", os),
+        (None, None) => Msg::new("device-unknown"),
+    }
+}
+
 /// Whether `s` has the shape of a message id (`login-title`, `error-not-found`): lowercase
 /// ASCII words joined by hyphens. Anything else is text to show as it is.
 pub fn is_message_id(s: &str) -> bool {

@@ -34,3 +34,9 @@ account-reset-email-saved = Die E-Mail-Adresse für das Zurücksetzen des Passwo
 account-must-change-first = Bitte wählen Sie ein neues Passwort, bevor Sie fortfahren.
 account-choose-session = Wählen Sie eine Sitzung zum Abmelden.
 account-sessions-ended = Die ausgewählten Sitzungen wurden abgemeldet.
+
+# Browser und System einer Sitzung, aus ihrem User-Agent.
+device-browser-on-os = { $browser } unter { $os }
+device-browser = { $browser }
+device-unknown-on-os = Ein Browser unter { $os }
+device-unknown = Ein unbekannter Browser

@@ -34,3 +34,9 @@ account-reset-email-saved = The e-mail address for password reset was saved.
 account-must-change-first = Please choose a new password before you continue.
 account-choose-session = Choose a session to sign out.
 account-sessions-ended = The selected sessions were signed out.
+
+# A session's browser and system, from its User-Agent.
+device-browser-on-os = { $browser } on { $os }
+device-browser = { $browser }
+device-unknown-on-os = A browser on { $os }
+device-unknown = An unknown browser

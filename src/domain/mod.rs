@@ -3,6 +3,7 @@
 //! Values from outside (forms, CLI arguments, API bodies) are parsed into these newtypes once,
 //! at the boundary, so the rest of the code never holds an unchecked value.
 
+pub mod device;
 mod duration;
 mod identifier;
 pub mod local_time;

@@ -79,6 +79,7 @@ async fn render(
             context! {
                 id => s.id, created_at => s.created_at, last_seen_at => s.last_seen_at,
                 ip => s.ip, user_agent => s.user_agent, current => s.id == info.session.id,
+                device => crate::i18n::device(&s.user_agent),
             }
         })
         .collect();

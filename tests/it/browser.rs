@@ -270,6 +270,72 @@ async fn german_forgot_password_journey(backend: Backend) {
     w.stop().await;
 }
 
+/// The self-service pages on a phone (390 px wide), in English and German: nothing wider than
+/// the screen, so nobody scrolls sideways; a screenshot of each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn self_service_pages_fit_a_phone() {
+    let w = world(Backend::Sqlite).await;
+    // A second session with a long User-Agent, listed on "Password and login".
+    let mut other = w.app.browser();
+    other.login("default", "alice", GOOD_PASSWORD).await;
+    let c = Chrome::start(&w.app.base, "phone").await;
+    c.set_viewport_width(390).await;
+    let fits = |what: String| {
+        let c = &c;
+        async move {
+            let (by, over) = c.horizontal_overflow().await;
+            c.save_screenshot(&format!("phone_{what}")).await;
+            assert!(
+                by <= 0,
+                "{what}: {by} px wider than a 390 px screen: {over:?}"
+            );
+        }
+    };
+    for lang in ["en", "de"] {
+        c.goto(&format!("/language/{lang}?next=/t/default/login"))
+            .await;
+        c.wait_for_text("Latchkey").await;
+        fits(format!("{lang}_login")).await;
+        c.goto("/t/default/forgot-password").await;
+        fits(format!("{lang}_forgot")).await;
+        c.fill(
+            if lang == "en" {
+                "Username or e-mail address"
+            } else {
+                "Benutzername oder E-Mail-Adresse"
+            },
+            "alice",
+        )
+        .await;
+        c.click_button(if lang == "en" {
+            "Send reset link"
+        } else {
+            "Link zum Zurücksetzen senden"
+        })
+        .await;
+        c.wait_for_text("30").await;
+        fits(format!("{lang}_forgot_sent")).await;
+        let link = w.reset_link(if lang == "en" { 1 } else { 2 }).await;
+        c.goto(&link).await;
+        c.wait_for_text("alice").await;
+        fits(format!("{lang}_reset_form")).await;
+    }
+    // "Password and login", with the sessions list, in German and English.
+    c.goto("/t/default/login").await;
+    c.fill("Benutzername oder E-Mail-Adresse", "alice").await;
+    c.fill("Passwort", GOOD_PASSWORD).await;
+    c.click_button("Anmelden").await;
+    c.wait_for_text("Passwort und Anmeldung").await;
+    let text = c.text().await;
+    assert!(text.contains("Chrome unter Linux"), "{text}");
+    fits("de_account".into()).await;
+    c.goto("/language/en?next=/t/default/account").await;
+    c.wait_for_text("Password and login").await;
+    fits("en_account".into()).await;
+    c.finish().await;
+    w.stop().await;
+}
+
 async fn old_link_and_scanner_journey(backend: Backend) {
     let w = world(backend).await;
     let c = Chrome::start(&w.app.base, &shot("old_link_and_scanner_journey", backend)).await;

@@ -676,6 +676,50 @@ impl Chrome {
         (seen, bad)
     }
 
+    /// Makes the page area `width` CSS pixels wide (a phone: 390), the height unchanged.
+    pub async fn set_viewport_width(&self, width: u32) {
+        let chrome = self
+            .js("return window.outerWidth - window.innerWidth;", vec![])
+            .await
+            .as_u64()
+            .unwrap_or(0) as u32;
+        self.client
+            .set_window_size(width + chrome, HEIGHT)
+            .await
+            .expect("resize the window");
+        let inner = self.js("return window.innerWidth;", vec![]).await;
+        assert_eq!(
+            inner.as_u64(),
+            Some(width as u64),
+            "the viewport did not become {width} px"
+        );
+    }
+
+    /// How far the page is wider than the window (0 when it needs no horizontal scrolling),
+    /// and the widest elements that stick out.
+    pub async fn horizontal_overflow(&self) -> (i64, Vec<String>) {
+        let v = self
+            .js(
+                "const w = window.innerWidth; \
+                 const over = [...document.querySelectorAll('body *')] \
+                   .filter(e => e.getBoundingClientRect().right > w + 1) \
+                   .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)); \
+                 return [document.documentElement.scrollWidth - w, over];",
+                vec![],
+            )
+            .await;
+        let by = v[0].as_i64().unwrap_or(0);
+        let what = v[1]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|x| x.as_str().unwrap_or("").to_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        (by, what)
+    }
+
     /// Saves a screenshot of the whole page as `target/browser-artifacts/<file>.png`.
     pub async fn save_screenshot(&self, file: &str) -> PathBuf {
         let path = artifacts_dir().join(format!("{file}.png"));
@@ -684,16 +728,18 @@ impl Chrome {
             .client
             .execute(
                 "return [document.documentElement.scrollHeight, \
-                         window.outerHeight - window.innerHeight];",
+                         window.outerHeight - window.innerHeight, window.outerWidth];",
                 vec![],
             )
             .await
             .unwrap_or(Value::Null);
         let page = dims[0].as_u64().unwrap_or(0) as u32;
         let extra = dims[1].as_u64().unwrap_or(0) as u32;
+        // The width as it is (a phone-sized window stays phone-sized in the picture).
+        let width = dims[2].as_u64().map_or(WIDTH, |w| w as u32);
         let tall = (page + extra).clamp(HEIGHT, 8000);
         if tall > HEIGHT {
-            let _ = self.client.set_window_size(WIDTH, tall).await;
+            let _ = self.client.set_window_size(width, tall).await;
         }
         match self.client.screenshot().await {
             Ok(png) => std::fs::write(&path, png)
@@ -701,7 +747,7 @@ impl Chrome {
             Err(e) => eprintln!("no screenshot {}: {e}", path.display()),
         }
         if tall > HEIGHT {
-            let _ = self.client.set_window_size(WIDTH, HEIGHT).await;
+            let _ = self.client.set_window_size(width, HEIGHT).await;
         }
         path
     }
