@@ -30,7 +30,7 @@ pub(super) enum TenantCommand {
     /// Show a tenant and its settings.
     Show { slug: String },
     /// Change a tenant's name, public URL or settings.
-    Set(TenantSet),
+    Set(Box<TenantSet>),
 }
 
 #[derive(Args)]
