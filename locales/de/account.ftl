@@ -40,3 +40,8 @@ device-browser-on-os = { $browser } unter { $os }
 device-browser = { $browser }
 device-unknown-on-os = Ein Browser unter { $os }
 device-unknown = Ein unbekannter Browser
+
+# Die Seite nach der Anmeldung mit einem vorläufigen Passwort (oder wenn die Administration ein neues verlangt).
+new-password-title = Eigenes Passwort wählen
+new-password-temporary = Vorläufiges oder aktuelles Passwort
+new-password-submit = Mein Passwort speichern

@@ -40,3 +40,8 @@ device-browser-on-os = { $browser } on { $os }
 device-browser = { $browser }
 device-unknown-on-os = A browser on { $os }
 device-unknown = An unknown browser
+
+# The page after signing in with a temporary password (or when an administrator asked for a new one).
+new-password-title = Choose your own password
+new-password-temporary = Temporary or current password
+new-password-submit = Save my password

@@ -84,16 +84,24 @@ async fn render(
         })
         .collect();
     let policy = state.core.policy(&info.tenant);
+    // A temporary password (or an administrator's "must change"): a page of its own with just
+    // that form, until the person has chosen their own password.
+    let template = if info.account.must_change_password {
+        "new_password.html"
+    } else {
+        "account.html"
+    };
     render_status(
         status,
-        "account.html",
+        template,
         context! {
-            title => "account-title",
+            title => if info.account.must_change_password { "new-password-title" } else { "account-title" },
             tenant => info.tenant,
             user => info.account,
             is_system_admin => info.account.role == crate::domain::Role::SystemAdmin,
             csrf => csrf.0,
-            notice => notice,
+            // The page itself says why it is shown: no second banner.
+            notice => if info.account.must_change_password { None } else { notice },
             must_change => info.account.must_change_password,
             policy => Msg::new("policy-hint").arg("min", policy.min_length),
             min_length => policy.min_length,

@@ -23,6 +23,7 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "base.html",
     "login.html",
     "account.html",
+    "new_password.html",
     "admin.html",
     "admin_reset_new.html",
     "admin_campaigns.html",
@@ -71,6 +72,7 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     env.add_filter("datetime", datetime);
     env.add_function("t", t);
     env.add_filter("duration", duration);
+    env.add_filter("strong", strong);
     env.add_filter("full_stop", full_stop);
     for (name, source) in TEMPLATES {
         env.add_template(name, source)
@@ -92,7 +94,7 @@ fn full_stop(name: String) -> String {
 /// The page's language, as the layout put it into the context.
 fn page_language(state: &State) -> Language {
     state
-        .lookup("lang")
+        .lookup("page_lang")
         .and_then(|v| v.as_str().and_then(|s| s.parse().ok()))
         .unwrap_or(Language::En)
 }
@@ -104,7 +106,38 @@ fn page_language(state: &State) -> Language {
 ///
 /// [`Text`]: crate::i18n::Text
 fn t(state: &State, value: &Value, kwargs: Kwargs) -> Result<Value, minijinja::Error> {
-    translate_for_page(state, value, kwargs).map(|text| Value::from_safe_string(escape_text(&text)))
+    // Arguments that are already markup (`name|strong`) go in after escaping: each stands in
+    // the text as a marker from Unicode's private use area, replaced once the rest is escaped.
+    let mut markup = vec![];
+    let mut plain = vec![];
+    for name in kwargs.args() {
+        let v: Value = kwargs.get(name)?;
+        if v.is_safe() {
+            plain.push((
+                name,
+                Value::from(format!("\u{E000}{}\u{E001}", markup.len())),
+            ));
+            markup.push(v.to_string());
+        } else {
+            plain.push((name, v));
+        }
+    }
+    let kwargs = Kwargs::from_iter(plain);
+    let text = translate_for_page(state, value, kwargs)?;
+    let mut html = escape_text(&text);
+    for (i, m) in markup.iter().enumerate() {
+        html = html.replace(&format!("\u{E000}{i}\u{E001}"), m);
+    }
+    Ok(Value::from_safe_string(html))
+}
+
+/// `{{ name|strong }}`: the (escaped) value in bold, for `t(…)` arguments.
+fn strong(value: &Value) -> Value {
+    let text = value
+        .as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|| value.to_string());
+    Value::from_safe_string(format!("<strong>{}</strong>", escape_text(&text)))
 }
 
 /// Escapes text for element content and double-quoted attributes (the only places templates
@@ -202,7 +235,7 @@ fn duration(state: &State, secs: i64) -> String {
 /// `<time>` element that carries the UTC time as its tooltip.
 fn datetime(state: &State, ts: i64) -> Value {
     let zone = state
-        .lookup("zone")
+        .lookup("page_zone")
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_else(|| "UTC".into());
     let lang = page_language(state);
@@ -230,9 +263,9 @@ pub fn render(name: &str, ctx: Value) -> Result<Html<String>, WebError> {
         .map(|l| context! { code => l.as_str(), current => *l == loc.language })
         .collect();
     let ctx = context! {
-        lang => loc.language.as_str(),
-        zone => loc.zone,
-        languages => languages,
+        page_lang => loc.language.as_str(),
+        page_zone => loc.zone,
+        page_languages => languages,
         // Encoded for the `next` parameter of the language links.
         language_back => form_urlencoded::byte_serialize(loc.path.as_bytes()).collect::<String>(),
         ..ctx

@@ -1239,11 +1239,12 @@ async fn settings_switch_password_reset_on(backend: Backend) {
     assert_eq!(t.settings.admin_reset_delay_secs, 0);
     assert_eq!(t.settings.default_language, Language::De);
     assert_eq!(t.public_url, None);
+    // The tenant's default language is now German: so is its sign-in page (issue 18).
     assert!(anon
         .get("/t/acme/login")
         .await
         .body
-        .contains("Forgot password?"));
+        .contains("Passwort vergessen?"));
     let home = b.get("/t/acme/admin").await;
     assert!(home.body.contains("status-done\">on</span>"));
     // Switching off again (an unchecked box sends nothing).

@@ -23,6 +23,7 @@ on_both_backends!(
     support_contact_through_the_api_and_the_cli,
     redo_sends_to_the_corrected_address,
     audit_log_reads_as_fields_with_outcomes_by_meaning,
+    a_password_to_change_gets_a_page_of_its_own,
 );
 
 async fn a_tenant_name_ending_in_a_full_stop_gets_no_second_one(backend: Backend) {
@@ -639,4 +640,81 @@ fn regex_like_time(body: &str) -> bool {
         let t: String = rest.chars().take(23).collect();
         t.len() == 23 && t.ends_with(" UTC") && t.as_bytes()[13] == b':' && t.as_bytes()[16] == b':'
     })
+}
+
+/// After a temporary password (or "must change" set by an administrator) the person sees one
+/// form with one explanation — not the whole account page with two banners and a field that
+/// calls the temporary password "Current password"; afterwards, the account page as usual.
+async fn a_password_to_change_gets_a_page_of_its_own(backend: Backend) {
+    let w = World::builder(backend).build().await;
+    let out = crate::cli::latchkey_stdin(
+        &w.app.db,
+        &[
+            "user",
+            "create",
+            "--tenant",
+            "acme",
+            "--username",
+            "alice",
+            "--password-stdin",
+            "--must-change-password",
+        ],
+        &format!("{GOOD_PASSWORD}\n"),
+    );
+    assert!(out.status.success(), "{}", out.stderr);
+    let mut b = w.app.browser();
+    let r = b.login("acme", "alice", GOOD_PASSWORD).await;
+    assert_eq!(r.location(), "/t/acme/account?notice=must-change");
+    let page = b.get(r.location()).await;
+    assert!(page
+        .body
+        .contains("<h1 id=\"new-password-heading\">Choose your own password</h1>"));
+    assert!(page.body.contains(">Temporary or current password</label>"));
+    assert_eq!(
+        page.body.matches("role=\"status\"").count(),
+        1,
+        "{}",
+        page.body
+    );
+    for other_part in [
+        "Your account",
+        "Where you are signed in",
+        "E-mail address for password reset",
+        ">Current password<",
+    ] {
+        assert!(
+            !page.body.contains(other_part),
+            "{other_part}: {}",
+            page.body
+        );
+    }
+    // A refusal comes back on the same page.
+    let r = b
+        .post(
+            "/t/acme/account/password",
+            &[
+                ("current_password", GOOD_PASSWORD),
+                ("new_password", "short"),
+                ("confirm_password", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("Choose your own password") && r.body.contains("too short"));
+    let new = "velvet thunder marmalade hill";
+    let r = b
+        .post(
+            "/t/acme/account/password",
+            &[
+                ("current_password", GOOD_PASSWORD),
+                ("new_password", new),
+                ("confirm_password", new),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    let page = b.get(r.location()).await;
+    assert!(page.body.contains("Where you are signed in") && page.body.contains("Your account"));
+    assert!(!page.body.contains("Choose your own password"));
+    w.app.stop().await;
 }
