@@ -106,27 +106,79 @@ fn page_language(state: &State) -> Language {
 ///
 /// [`Text`]: crate::i18n::Text
 fn t(state: &State, value: &Value, kwargs: Kwargs) -> Result<Value, minijinja::Error> {
-    // Arguments that are already markup (`name|strong`) go in after escaping: each stands in
-    // the text as a marker from Unicode's private use area, replaced once the rest is escaped.
-    let mut markup = vec![];
-    let mut plain = vec![];
-    for name in kwargs.args() {
-        let v: Value = kwargs.get(name)?;
-        if v.is_safe() {
-            plain.push((
-                name,
-                Value::from(format!("\u{E000}{}\u{E001}", markup.len())),
-            ));
-            markup.push(v.to_string());
-        } else {
-            plain.push((name, v));
+    let lang = page_language(state);
+    let mut args: Vec<(String, Value)> = vec![];
+    let id = if let Some(s) = value.as_str() {
+        s.to_owned()
+    } else if value.kind() == minijinja::value::ValueKind::Map {
+        let given = value.get_attr("args")?;
+        if let Ok(keys) = given.try_iter() {
+            for key in keys {
+                let v = given.get_item(&key)?;
+                args.push((key.as_str().unwrap_or_default().to_owned(), v));
+            }
         }
+        value
+            .get_attr("id")?
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    } else if value.is_none() || value.is_undefined() {
+        return Ok(Value::from(""));
+    } else {
+        // Not text: shown as a value (escaped by the template engine).
+        return Ok(Value::from(value.to_string()));
+    };
+    for name in kwargs.args() {
+        args.push((name.to_owned(), kwargs.get(name)?));
     }
-    let kwargs = Kwargs::from_iter(plain);
-    let text = translate_for_page(state, value, kwargs)?;
+    if !i18n::is_message_id(&id) {
+        // Words, not a message id: a name, or a text with no translation yet. Escaped like any
+        // other value.
+        return Ok(Value::from(i18n::plain_in(lang, &id)));
+    }
+    // Values are escaped as the template engine escapes values; the catalogue's own text only
+    // for `& < > "` (so "we've" reads the same in the page source). Markup (`name|strong`) and
+    // escaped values go in after the catalogue text is escaped: each stands in the text as a
+    // marker from Unicode's private use area meanwhile. Plain words (and numbers) go in as
+    // they are, so Fluent selectors can match them.
+    let mut inserts: Vec<String> = vec![];
+    let mut fluent_args: Vec<(&str, Arg)> = vec![];
+    for (name, v) in &args {
+        let name = leak_name(name.clone());
+        let arg = if v.is_safe() {
+            inserts.push(v.to_string());
+            Arg::Str(format!("\u{E000}{}\u{E001}", inserts.len() - 1))
+        } else if let (Some(n), minijinja::value::ValueKind::Number) = (v.as_i64(), v.kind()) {
+            Arg::Num(n)
+        } else {
+            let text = v
+                .as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| v.to_string());
+            let escaped = escape_value(&text);
+            if escaped == text {
+                Arg::Str(text)
+            } else {
+                inserts.push(escaped);
+                Arg::Str(format!("\u{E000}{}\u{E001}", inserts.len() - 1))
+            }
+        };
+        fluent_args.push((name, arg));
+    }
+    let text = match i18n::translate(lang, &id, &fluent_args) {
+        Some(text) => text,
+        None if cfg!(debug_assertions) => {
+            return Err(minijinja::Error::new(
+                minijinja::ErrorKind::InvalidOperation,
+                format!("no message `{id}` in the catalogue"),
+            ))
+        }
+        None => id,
+    };
     let mut html = escape_text(&text);
-    for (i, m) in markup.iter().enumerate() {
-        html = html.replace(&format!("\u{E000}{i}\u{E001}"), m);
+    for (i, insert) in inserts.iter().enumerate() {
+        html = html.replace(&format!("\u{E000}{i}\u{E001}"), insert);
     }
     Ok(Value::from_safe_string(html))
 }
@@ -137,12 +189,11 @@ fn strong(value: &Value) -> Value {
         .as_str()
         .map(str::to_owned)
         .unwrap_or_else(|| value.to_string());
-    Value::from_safe_string(format!("<strong>{}</strong>", escape_text(&text)))
+    Value::from_safe_string(format!("<strong>{}</strong>", escape_value(&text)))
 }
 
-/// Escapes text for element content and double-quoted attributes (the only places templates
-/// put `t(…)`; a unit test checks): `&`, `<`, `>` and `"`. An apostrophe stays one, so "we've"
-/// reads the same in the page source as on the screen.
+/// Escapes the catalogue's own text for element content and double-quoted attributes (the
+/// only places templates put `t(…)`; a unit test checks): `&`, `<`, `>` and `"`.
 fn escape_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -157,51 +208,11 @@ fn escape_text(s: &str) -> String {
     out
 }
 
-fn translate_for_page(
-    state: &State,
-    value: &Value,
-    kwargs: Kwargs,
-) -> Result<String, minijinja::Error> {
-    let lang = page_language(state);
-    let mut args: Vec<(&str, Arg)> = vec![];
-    let (id, text) = if let Some(s) = value.as_str() {
-        (s.to_owned(), None)
-    } else if value.kind() == minijinja::value::ValueKind::Map {
-        let id = value.get_attr("id")?;
-        let id = id.as_str().unwrap_or_default().to_owned();
-        let given = value.get_attr("args")?;
-        if let Ok(keys) = given.try_iter() {
-            for key in keys {
-                let name = key.as_str().unwrap_or_default().to_owned();
-                let v = given.get_item(&key)?;
-                args.push((leak_name(name), arg(&v)));
-            }
-        }
-        (id, None)
-    } else if value.is_none() || value.is_undefined() {
-        (String::new(), Some(String::new()))
-    } else {
-        (String::new(), Some(value.to_string()))
-    };
-    if let Some(text) = text {
-        return Ok(text);
-    }
-    for name in kwargs.args() {
-        let v: Value = kwargs.get(name)?;
-        args.push((leak_name(name.to_owned()), arg(&v)));
-    }
-    if !i18n::is_message_id(&id) {
-        // Words, not a message id: a name, or a text with no translation yet.
-        return Ok(i18n::plain_in(lang, &id));
-    }
-    match i18n::translate(lang, &id, &args) {
-        Some(text) => Ok(text),
-        None if cfg!(debug_assertions) => Err(minijinja::Error::new(
-            minijinja::ErrorKind::InvalidOperation,
-            format!("no message `{id}` in the catalogue"),
-        )),
-        None => Ok(id),
-    }
+/// Escapes a value the way the template engine escapes every value it prints.
+fn escape_value(s: &str) -> String {
+    escape_text(s)
+        .replace('\'', "&#x27;")
+        .replace('/', "&#x2f;")
 }
 
 /// Argument names come from templates and messages, a small fixed set: interned once.
@@ -217,13 +228,6 @@ fn leak_name(name: String) -> &'static str {
     let leaked: &'static str = Box::leak(name.into_boxed_str());
     names.insert(leaked);
     leaked
-}
-
-fn arg(v: &Value) -> Arg {
-    match v.as_i64() {
-        Some(n) if v.kind() == minijinja::value::ValueKind::Number => Arg::Num(n),
-        _ => Arg::Str(v.to_string()),
-    }
 }
 
 /// `{{ seconds | duration }}`: "30 minutes" / "30 Minuten".
@@ -305,6 +309,10 @@ mod tests {
         assert_eq!(
             super::escape_text(r#"<b>"x" & we've</b>"#),
             "&lt;b&gt;&quot;x&quot; &amp; we've&lt;/b&gt;"
+        );
+        assert_eq!(
+            super::escape_value("O'Brien </b>"),
+            "O&#x27;Brien &lt;&#x2f;b&gt;"
         );
         // Never inside a single-quoted attribute, where an apostrophe would end it.
         for (name, source) in super::TEMPLATES {

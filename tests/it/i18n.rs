@@ -374,7 +374,7 @@ async fn a_person_reads_times_in_their_own_time_zone(backend: Backend) {
         )
         .await;
     assert_eq!(refused.status, 422);
-    assert!(refused.body.contains("Mars/Olympus"));
+    assert!(refused.body.replace("&#x2f;", "/").contains("Mars/Olympus"));
     assert!(b
         .get("/t/default/account")
         .await
