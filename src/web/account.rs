@@ -139,6 +139,24 @@ async fn page(
     .await
 }
 
+/// The page again with what was refused in a form (422).
+async fn refused(
+    state: &AppState,
+    info: &SessionInfo,
+    csrf: &CsrfToken,
+    errors: Errors,
+) -> Result<Response, WebError> {
+    render(
+        state,
+        info,
+        csrf,
+        None,
+        errors,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}
+
 /// A mistake the person can fix is shown on the page (with its status); anything else is an
 /// error page.
 fn user_message(e: ServiceError) -> Result<(Text, StatusCode), WebError> {
@@ -224,15 +242,7 @@ async fn set_reset_email(
                 reset_email: Some(e.0.into()),
                 ..Default::default()
             };
-            return render(
-                &state,
-                &info,
-                &csrf,
-                None,
-                errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
+            return refused(&state, &info, &csrf, errors).await;
         }
     };
     match state
@@ -332,15 +342,7 @@ async fn set_preferences(
                 preferences: Some(e.0.into()),
                 ..Default::default()
             };
-            return render(
-                &state,
-                &info,
-                &csrf,
-                None,
-                errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
+            return refused(&state, &info, &csrf, errors).await;
         }
     };
     state.core.set_preferences(&info, language, zone).await?;
