@@ -109,6 +109,7 @@ async fn openapi_contract_holds(backend: Backend) {
     let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/openapi-contract");
     std::fs::create_dir_all(&artifacts).expect("create target/openapi-contract");
     let har = artifacts.join(format!("{backend:?}.har").to_lowercase());
+    let run_dir = artifacts.clone();
     let base = w.app.base.clone();
     let args: Vec<String> = vec![
         "--config-file".into(),
@@ -138,6 +139,7 @@ async fn openapi_contract_holds(backend: Backend) {
     let out = tokio::task::spawn_blocking(move || {
         Command::new(&st)
             .args(&args)
+            .current_dir(&run_dir)
             .env("SCHEMATHESIS_HOOKS", "")
             .output()
             .unwrap_or_else(|e| panic!("cannot run {}: {e}", st.display()))

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use super::auth::{all_tenants_required, insufficient_scope, tenant_for, ApiAuth};
 use super::error::{ApiError, ErrorBody};
-use super::extract::{page, ApiPath, ApiQuery};
+use super::extract::{page, search_text, ApiPath, ApiQuery};
 use super::schemas;
 use crate::service::api_keys::Scope;
 use crate::service::views::{AuditFilter, Tenant};
@@ -23,10 +23,13 @@ const AUDIT_OUTCOMES: [&str; 4] = ["success", "failure", "refused", "throttled"]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// The action or its start: `account` matches account.created, account.deleted, ….
+    #[param(pattern = "^[^\\x00]*$")]
     action: Option<String>,
     /// Part of the actor (`alice@acme`, `cli`, `api-key:3:HR sync`).
+    #[param(pattern = "^[^\\x00]*$")]
     actor: Option<String>,
     /// Part of the target (a username, a tenant).
+    #[param(pattern = "^[^\\x00]*$")]
     target: Option<String>,
     /// success, failure, refused or throttled.
     #[param(schema_with = outcome)]
@@ -52,10 +55,13 @@ pub struct SystemAuditQuery {
     /// Only this tenant's events (its slug).
     tenant: Option<String>,
     /// The action or its start: `account` matches account.created, account.deleted, ….
+    #[param(pattern = "^[^\\x00]*$")]
     action: Option<String>,
     /// Part of the actor (`alice@acme`, `cli`, `api-key:3:HR sync`).
+    #[param(pattern = "^[^\\x00]*$")]
     actor: Option<String>,
     /// Part of the target (a username, a tenant).
+    #[param(pattern = "^[^\\x00]*$")]
     target: Option<String>,
     /// success, failure, refused or throttled.
     #[param(schema_with = outcome)]
@@ -99,6 +105,9 @@ pub(super) fn audit_time(what: &str, raw: &str, end: bool) -> Result<i64, ApiErr
 impl AuditQuery {
     fn filter(&self, tenant_id: Option<i64>) -> Result<AuditFilter, ApiError> {
         let (limit, offset) = page(self.limit, self.offset)?;
+        search_text("action", &self.action)?;
+        search_text("actor", &self.actor)?;
+        search_text("target", &self.target)?;
         let blank = |o: &Option<String>| {
             o.as_deref()
                 .map(str::trim)

@@ -109,6 +109,18 @@ impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> 
     }
 }
 
+/// A free text to search for in a query (`query`, `recipient`, `actor`, …): anything but a NUL
+/// character, which no stored text contains and PostgreSQL refuses to compare with (the document
+/// states it: `#[param(pattern = "^[^\\x00]*$")]`).
+pub(super) fn search_text(field: &str, text: &Option<String>) -> Result<(), ApiError> {
+    if text.as_deref().is_some_and(|t| t.contains('\0')) {
+        return Err(ApiError::validation(format!(
+            "{field}: a search text can't contain a NUL character"
+        )));
+    }
+    Ok(())
+}
+
 /// The largest `limit` of a list (the document states it: `#[param(maximum = 500)]`).
 pub(super) const LIMIT_MAX: i64 = 500;
 

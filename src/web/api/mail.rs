@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use super::auth::{tenant_for, ApiAuth};
 use super::error::{ApiError, ErrorBody};
-use super::extract::{page, ApiPath, ApiQuery};
+use super::extract::{page, search_text, ApiPath, ApiQuery};
 use super::schemas;
 use crate::mail::templates::MailKind;
 use crate::service::api_keys::Scope;
@@ -29,6 +29,7 @@ pub struct MailQuery {
     #[param(schema_with = mail_kind)]
     kind: Option<String>,
     /// Part of the recipient address.
+    #[param(pattern = "^[^\\x00]*$")]
     recipient: Option<String>,
     /// At most this many (default 50).
     #[param(minimum = 1, maximum = 500)]
@@ -50,6 +51,7 @@ const TASK_STATUS_PATTERN: &str = "^(waiting|executing|done|failed|cancelled)$";
 impl MailQuery {
     fn filter(&self, tenant: &Tenant, statuses: &[&str]) -> Result<MailFilter, ApiError> {
         let (limit, offset) = page(self.limit, self.offset)?;
+        search_text("recipient", &self.recipient)?;
         if let Some(s) = self.status.as_deref().filter(|s| !statuses.contains(s)) {
             return Err(ApiError::validation(format!(
                 "status `{}` is not one of {}",

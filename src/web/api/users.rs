@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use super::auth::{tenant_for, ApiAuth};
 use super::error::{ApiError, ErrorBody, ErrorDetail};
-use super::extract::{page, ApiJson, ApiPath, ApiQuery};
+use super::extract::{page, search_text, ApiJson, ApiPath, ApiQuery};
 use super::schemas;
 use crate::domain::{AccountStatus, DisplayName, EmailAddress, Role, Username};
 use crate::service::api_keys::Scope;
@@ -59,6 +59,7 @@ pub struct UserList {
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Part of a username, name or e-mail address.
+    #[param(pattern = "^[^\\x00]*$")]
     query: Option<String>,
     /// At most this many (default 50).
     #[param(minimum = 1, maximum = 500)]
@@ -79,6 +80,7 @@ pub(super) async fn list_users(
 ) -> Result<Json<UserList>, ApiError> {
     let tenant = tenant_for(&state, &auth, &slug, &[Scope::UsersRead]).await?;
     let (limit, offset) = page(q.limit, q.offset)?;
+    search_text("query", &q.query)?;
     let mut found = state
         .core
         .search_accounts(&tenant, q.query.as_deref().unwrap_or(""), limit + 1, offset)
