@@ -27,7 +27,10 @@ const IN_PATH: (&str, &str) = (
     "404",
     "`not_found`: no such tenant for this key (or no such item in it)",
 );
-const BAD_PATH: (&str, &str) = ("400", "`invalid_path`: a path segment of the wrong type");
+const BAD_PATH: (&str, &str) = (
+    "400",
+    "`invalid_path`: a path segment of the wrong type, or not UTF-8 once decoded",
+);
 const QUERY: [(&str, &str); 2] = [
     (
         "400",
@@ -54,6 +57,18 @@ const BODY: [(&str, &str); 4] = [
     (
         "422",
         "`validation_failed`: a value breaks a rule (the message says which)",
+    ),
+];
+
+/// What any operation may answer.
+const ALWAYS: [(&str, &str); 2] = [
+    (
+        "500",
+        "`internal`: something went wrong on the server's side (it is logged)",
+    ),
+    (
+        "503",
+        "`unavailable`: a directory (LDAP) the operation needs can't be reached",
     ),
 ];
 
@@ -103,7 +118,7 @@ fn complete_operation(path: &str, op: &mut Map<String, Value>) {
         .get("security")
         .and_then(Value::as_array)
         .is_some_and(|s| s.iter().all(|r| r.as_object().is_some_and(Map::is_empty)));
-    let mut add: Vec<(&str, &str)> = Vec::new();
+    let mut add: Vec<(&str, &str)> = ALWAYS.to_vec();
     if public {
         add.push(THROTTLED);
     } else {
@@ -135,9 +150,7 @@ fn complete_operation(path: &str, op: &mut Map<String, Value>) {
             }
             Some("path") => {
                 add.push(IN_PATH);
-                if p.pointer("/schema/type") == Some(&json!("integer")) {
-                    add.push(BAD_PATH);
-                }
+                add.push(BAD_PATH);
             }
             _ => {}
         }
