@@ -136,6 +136,45 @@ pub fn openapi() -> serde_json::Value {
 
 #[cfg(test)]
 mod tests {
+    /// The literals in attributes (`#[param(maximum = 500)]`, `#[schema(max_length = 4096)]`,
+    /// the search texts' pattern) are the constants the handlers check.
+    #[test]
+    fn the_documents_literals_are_the_servers_limits() {
+        let spec = super::openapi();
+        let mut limits = 0;
+        for (path, item) in spec["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                for p in op["parameters"].as_array().into_iter().flatten() {
+                    let name = p["name"].as_str().unwrap();
+                    if name == "limit" {
+                        limits += 1;
+                        assert_eq!(
+                            p["schema"]["maximum"],
+                            super::extract::LIMIT_MAX,
+                            "{method} {path}"
+                        );
+                        assert_eq!(p["schema"]["minimum"], 1, "{method} {path}");
+                    }
+                    let search = ["query", "recipient", "action", "actor", "target"];
+                    if p["in"] == "query" && search.contains(&name) {
+                        assert_eq!(p["schema"]["pattern"], "^[^\\x00]*$", "{method} {path}");
+                    }
+                }
+            }
+        }
+        assert_eq!(limits, 5, "users, tasks, mail log, both audit logs");
+        for (schema, field) in [
+            ("Credentials", "password"),
+            ("ChangePassword", "current_password"),
+        ] {
+            assert_eq!(
+                spec["components"]["schemas"][schema]["properties"][field]["maxLength"],
+                super::self_service::MAX_PASSWORD_CHARS,
+                "{schema}.{field}"
+            );
+        }
+    }
+
     #[test]
     fn the_spec_is_openapi_3_1_with_every_route() {
         let spec = super::openapi();

@@ -14,7 +14,7 @@ use super::extract::{ApiJson, ApiPath};
 use super::schemas;
 
 /// The longest password a check takes, in characters (the document says `maxLength: 4096`).
-const MAX_PASSWORD_CHARS: usize = 4096;
+pub(super) const MAX_PASSWORD_CHARS: usize = 4096;
 use crate::domain::Identifier;
 use crate::service::api_keys::Scope;
 use crate::service::api_keys::{CredentialCheck, PasswordChange};
