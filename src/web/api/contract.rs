@@ -181,10 +181,19 @@ fn complete_operation(path: &str, op: &mut Map<String, Value>) {
         .or_insert_with(|| json!({}))
         .as_object_mut()
         .expect("responses is an object");
+    // Reasons for one status are said together ("…; or …"), in the order found.
+    let mut reasons: Vec<(&str, Vec<&str>)> = Vec::new();
     for (status, why) in add {
+        match reasons.iter_mut().find(|(s, _)| *s == status) {
+            Some((_, whys)) if !whys.contains(&why) => whys.push(why),
+            Some(_) => {}
+            None => reasons.push((status, vec![why])),
+        }
+    }
+    for (status, whys) in reasons {
         responses
             .entry(status.to_owned())
-            .or_insert_with(|| error_response(why));
+            .or_insert_with(|| error_response(&whys.join("; or ")));
     }
 }
 
