@@ -1,9 +1,11 @@
 //! What the API's parsers accept, stated as JSON Schema for the OpenAPI document. Fields use
 //! these with `#[schema(schema_with = …)]` / `#[param(schema_with = …)]`, so the document's
-//! patterns and bounds are built from the same constants the domain's parsers check
-//! (`Username`, `EmailAddress`, `DisplayName`, `TenantSlug`, `Identifier`, the settings'
-//! bounds). The parsers trim surrounding whitespace, so every pattern allows it around the value.
-//! The unit tests below generate strings from each pattern and feed them to the parser.
+//! patterns and bounds are built from the constants the domain's parsers check where the domain
+//! has them (`MAX_IDENTIFIER_CHARS`, the settings' `bounds`), and from copies of its literals
+//! where it hasn't (usernames 64, names 200, slugs 63 characters). The parsers trim surrounding
+//! whitespace, so every pattern allows it around the value.
+//! The unit tests below generate strings from the patterns of names, addresses and slugs and from
+//! the number ranges, and feed them to the parsers.
 
 use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::RefOr;
