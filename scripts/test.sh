@@ -66,6 +66,20 @@ if command -v ss >/dev/null && ss -ltn 2>/dev/null | grep -qE '127\.0\.0\.1:(389
   echo "warning: something listens on port 389 or 636; the Active Directory tests need them (another test run?)" >&2
 fi
 
+# The OpenAPI contract test (tests/it/openapi_contract.rs) runs schemathesis, pinned, from a
+# virtualenv under target/ (made only when missing or holding another version); the test finds it
+# through LATCHKEY_SCHEMATHESIS and fails without it.
+SCHEMATHESIS_VERSION=4.32.5
+st_venv=target/schemathesis-venv
+if [ "$("$st_venv/bin/python" -c 'import importlib.metadata as m; print(m.version("schemathesis"))' 2>/dev/null)" != "$SCHEMATHESIS_VERSION" ]; then
+  say "installing schemathesis $SCHEMATHESIS_VERSION into $st_venv for the OpenAPI contract test"
+  python3 -m venv --help >/dev/null 2>&1 && python3 -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
+  rm -rf "$st_venv"
+  python3 -m venv "$st_venv"
+  "$st_venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+export LATCHKEY_SCHEMATHESIS="$PWD/$st_venv/bin/st"
+
 # --- PostgreSQL ---------------------------------------------------------------------------------
 pg_host=$(python3 -c 'import sys,urllib.parse as u; p=u.urlparse(sys.argv[1]); print(p.hostname or "127.0.0.1", p.port or 5432)' "$LATCHKEY_TEST_DATABASE_URL" 2>/dev/null || echo "127.0.0.1 5432")
 read -r PGH PGP <<<"$pg_host"

@@ -37,6 +37,7 @@ mod instances;
 mod login_limits;
 mod mail_boundaries;
 mod metrics;
+mod openapi_contract;
 mod recovery;
 mod reset;
 mod reset_flood;

@@ -1,58 +1,87 @@
 //! The audit log of a tenant, or of the whole system.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::{all_tenants_required, insufficient_scope, tenant_for, ApiAuth};
 use super::error::{ApiError, ErrorBody};
-use super::extract::{page, ApiQuery};
+use super::extract::{page, search_text, ApiPath, ApiQuery};
+use super::schemas;
 use crate::service::api_keys::Scope;
 use crate::service::views::{AuditFilter, Tenant};
 use crate::web::AppState;
+use utoipa::openapi::schema::Schema;
+use utoipa::openapi::RefOr;
 
 /// Outcomes an audit event can have.
 const AUDIT_OUTCOMES: [&str; 4] = ["success", "failure", "refused", "throttled"];
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// The action or its start: `account` matches account.created, account.deleted, ….
+    #[param(pattern = "^[^\\x00]*$")]
     action: Option<String>,
     /// Part of the actor (`alice@acme`, `cli`, `api-key:3:HR sync`).
+    #[param(pattern = "^[^\\x00]*$")]
     actor: Option<String>,
     /// Part of the target (a username, a tenant).
+    #[param(pattern = "^[^\\x00]*$")]
     target: Option<String>,
     /// success, failure, refused or throttled.
+    #[param(schema_with = outcome)]
     outcome: Option<String>,
     /// From this day (YYYY-MM-DD, UTC, inclusive) or time (RFC 3339).
+    #[param(schema_with = schemas::day_or_time)]
     since: Option<String>,
     /// Up to this day (YYYY-MM-DD, UTC, inclusive) or time (RFC 3339).
+    #[param(schema_with = schemas::day_or_time)]
     until: Option<String>,
+    /// At most this many (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
+    /// Skip this many (default 0).
+    #[param(minimum = 0)]
     offset: Option<i64>,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SystemAuditQuery {
     /// Only this tenant's events (its slug).
     tenant: Option<String>,
     /// The action or its start: `account` matches account.created, account.deleted, ….
+    #[param(pattern = "^[^\\x00]*$")]
     action: Option<String>,
     /// Part of the actor (`alice@acme`, `cli`, `api-key:3:HR sync`).
+    #[param(pattern = "^[^\\x00]*$")]
     actor: Option<String>,
     /// Part of the target (a username, a tenant).
+    #[param(pattern = "^[^\\x00]*$")]
     target: Option<String>,
     /// success, failure, refused or throttled.
+    #[param(schema_with = outcome)]
     outcome: Option<String>,
     /// From this day (YYYY-MM-DD, UTC, inclusive) or time (RFC 3339).
+    #[param(schema_with = schemas::day_or_time)]
     since: Option<String>,
     /// Up to this day (YYYY-MM-DD, UTC, inclusive) or time (RFC 3339).
+    #[param(schema_with = schemas::day_or_time)]
     until: Option<String>,
+    /// At most this many (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
+    /// Skip this many (default 0).
+    #[param(minimum = 0)]
     offset: Option<i64>,
+}
+
+fn outcome() -> RefOr<Schema> {
+    schemas::trimmed_choice(&AUDIT_OUTCOMES, "success, failure, refused or throttled")
 }
 
 /// A day (its first second, or with `end` its last) or an RFC 3339 time, as Unix time.
@@ -76,6 +105,9 @@ pub(super) fn audit_time(what: &str, raw: &str, end: bool) -> Result<i64, ApiErr
 impl AuditQuery {
     fn filter(&self, tenant_id: Option<i64>) -> Result<AuditFilter, ApiError> {
         let (limit, offset) = page(self.limit, self.offset)?;
+        search_text("action", &self.action)?;
+        search_text("actor", &self.actor)?;
+        search_text("target", &self.target)?;
         let blank = |o: &Option<String>| {
             o.as_deref()
                 .map(str::trim)
@@ -177,7 +209,7 @@ pub(super) async fn audit_page(
 pub(super) async fn tenant_audit_log(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<Json<AuditLog>, ApiError> {
     let tenant = tenant_for(&state, &auth, &slug, &[Scope::AuditRead]).await?;

@@ -2,7 +2,7 @@
 //! `latchkey directory`. Changing it needs a system-wide key (directories are on internal
 //! networks); a tenant's key with `settings:write` reads it, checks it and syncs.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use secrecy::SecretString;
@@ -11,12 +11,15 @@ use utoipa::ToSchema;
 
 use super::auth::{tenant_for, ApiAuth};
 use super::error::{ApiError, ErrorBody};
-use super::extract::ApiJson;
+use super::extract::{integral, ApiJson, ApiPath};
+use super::schemas;
 use crate::directory::{DirectoryKind, DirectorySettings, Security};
 use crate::service::api_keys::Scope;
 use crate::service::directory::{DirectoryInput, SyncReport};
 use crate::web::extract::ClientIp;
 use crate::web::AppState;
+use utoipa::openapi::schema::Schema;
+use utoipa::openapi::RefOr;
 
 /// Which attribute holds what.
 #[derive(Debug, Serialize, Deserialize, ToSchema, Default)]
@@ -32,6 +35,8 @@ pub struct MappingView {
     disabled: Option<String>,
     disabled_value: Option<String>,
     /// Not 0: `disabled` is a number and these bits mark a disabled person (AD: 2).
+    #[serde(default, deserialize_with = "integral")]
+    #[schema(schema_with = schemas::unsigned32)]
     disabled_bits: Option<u32>,
     /// One more attribute people sign in with (AD: userPrincipalName); empty: none.
     sign_in_also: Option<String>,
@@ -118,6 +123,7 @@ pub struct DirectoryChange {
     /// `ldap://host:389` or `ldaps://host:636`.
     url: Option<String>,
     /// starttls (default), ldaps, or none (passwords cross the network readable).
+    #[schema(schema_with = security)]
     security: Option<String>,
     extra_ca_pem: Option<String>,
     bind_dn: Option<String>,
@@ -128,11 +134,28 @@ pub struct DirectoryChange {
     user_filter: Option<String>,
     mapping: Option<MappingView>,
     admin_group_dn: Option<String>,
+    #[serde(default, deserialize_with = "integral")]
+    #[schema(schema_with = schemas::unsigned32)]
     sync_interval_mins: Option<u32>,
+    #[serde(default, deserialize_with = "integral")]
+    #[schema(schema_with = schemas::unsigned64)]
     connect_timeout_secs: Option<u64>,
+    #[serde(default, deserialize_with = "integral")]
+    #[schema(schema_with = schemas::unsigned64)]
     timeout_secs: Option<u64>,
+    #[serde(default, deserialize_with = "integral")]
+    #[schema(schema_with = schemas::unsigned32)]
     page_size: Option<u32>,
     unlock_on_reset: Option<bool>,
+}
+
+fn security() -> RefOr<Schema> {
+    schemas::word(
+        &["starttls", "ldaps", "none"],
+        false,
+        true,
+        "starttls (default), ldaps, or none (passwords cross the network readable)",
+    )
 }
 
 impl DirectoryChange {
@@ -212,7 +235,7 @@ impl DirectoryChange {
 pub(super) async fn get_directory(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
 ) -> Result<Json<DirectoryView>, ApiError> {
     let tenant = tenant_for(&state, &auth, &slug, &[Scope::SettingsWrite]).await?;
     let core = &state.core;
@@ -231,7 +254,7 @@ pub(super) async fn put_directory(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     ClientIp(ip): ClientIp,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
     ApiJson(body): ApiJson<DirectoryChange>,
 ) -> Result<Json<DirectoryView>, ApiError> {
     let tenant = tenant_for(&state, &auth, &slug, &[Scope::SettingsWrite]).await?;
@@ -255,7 +278,7 @@ pub(super) async fn delete_directory(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     ClientIp(ip): ClientIp,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let tenant = tenant_for(&state, &auth, &slug, &[Scope::SettingsWrite]).await?;
     let actor = auth.actor();
@@ -286,7 +309,7 @@ pub(super) async fn check_directory(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     ClientIp(ip): ClientIp,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
     body: Option<ApiJson<DirectoryCheckRequest>>,
 ) -> Result<Json<crate::directory::CheckReport>, ApiError> {
     let tenant = tenant_for(&state, &auth, &slug, &[Scope::SettingsWrite]).await?;
@@ -314,7 +337,7 @@ pub(super) async fn sync_directory(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     ClientIp(ip): ClientIp,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
 ) -> Result<Json<SyncReport>, ApiError> {
     let tenant = tenant_for(&state, &auth, &slug, &[Scope::SettingsWrite]).await?;
     let actor = auth.actor();

@@ -18,9 +18,9 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Machine-readable: unauthorized, insufficient_scope, all_tenants_key_required, not_found,
-    /// method_not_allowed, invalid_json, invalid_query, validation_failed, conflict,
+    /// method_not_allowed, invalid_json, invalid_query, invalid_path, validation_failed, conflict,
     /// smtp_from_environment, no_tenant_smtp, too_many_requests (with `Retry-After` when a key's
-    /// budget is spent), internal.
+    /// budget is spent), internal, unavailable.
     pub code: &'static str,
     /// For people.
     pub message: String,

@@ -1,34 +1,57 @@
 //! Scheduled mail (tasks) and the mail log.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::{tenant_for, ApiAuth};
 use super::error::{ApiError, ErrorBody};
-use super::extract::{page, ApiQuery};
+use super::extract::{page, search_text, ApiPath, ApiQuery};
+use super::schemas;
+use crate::mail::templates::MailKind;
 use crate::service::api_keys::Scope;
 use crate::service::views::{MailFilter, Task, TaskStatus, Tenant};
 use crate::web::extract::ClientIp;
 use crate::web::AppState;
+use utoipa::openapi::schema::Schema;
+use utoipa::openapi::RefOr;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MailQuery {
-    /// Tasks: waiting, executing, done, failed, cancelled. Mail log: success or failure.
+    /// Tasks: waiting, executing, done, failed, cancelled. Mail log: success or failure. (In
+    /// each operation's own parameters, with its choices.)
+    #[param(ignore)]
     status: Option<String>,
-    /// A mail kind, e.g. reset_link.
+    /// A mail kind.
+    #[param(schema_with = mail_kind)]
     kind: Option<String>,
     /// Part of the recipient address.
+    #[param(pattern = "^[^\\x00]*$")]
     recipient: Option<String>,
+    /// At most this many (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
+    /// Skip this many (default 0).
+    #[param(minimum = 0)]
     offset: Option<i64>,
 }
+
+fn mail_kind() -> RefOr<Schema> {
+    let kinds: Vec<&str> = MailKind::ALL.map(MailKind::as_str).to_vec();
+    schemas::choice(&kinds, "A mail kind", false)
+}
+
+/// The choices of `status` on the task list (the document's pattern; a test compares).
+#[cfg(test)]
+const TASK_STATUS_PATTERN: &str = "^(waiting|executing|done|failed|cancelled)$";
 
 impl MailQuery {
     fn filter(&self, tenant: &Tenant, statuses: &[&str]) -> Result<MailFilter, ApiError> {
         let (limit, offset) = page(self.limit, self.offset)?;
+        search_text("recipient", &self.recipient)?;
         if let Some(s) = self.status.as_deref().filter(|s| !statuses.contains(s)) {
             return Err(ApiError::validation(format!(
                 "status `{}` is not one of {}",
@@ -37,7 +60,7 @@ impl MailQuery {
             )));
         }
         if let Some(k) = &self.kind {
-            k.parse::<crate::mail::templates::MailKind>()?;
+            k.parse::<MailKind>()?;
         }
         Ok(MailFilter {
             tenant_id: Some(tenant.id),
@@ -88,13 +111,15 @@ impl From<Task> for TaskInfo {
 
 /// The tenant's scheduled mail, newest first.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/tasks", tag = "mail",
-    params(("tenant" = String, Path, description = "tenant slug"), MailQuery),
+    params(("tenant" = String, Path, description = "tenant slug"),
+        ("status" = Option<String>, Query, description = "waiting, executing, done, failed or cancelled", pattern = "^(waiting|executing|done|failed|cancelled)$"),
+        MailQuery),
     responses((status = 200, body = Vec<TaskInfo>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
                (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(super) async fn list_tasks(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
     ApiQuery(q): ApiQuery<MailQuery>,
 ) -> Result<Json<Vec<TaskInfo>>, ApiError> {
     let tenant = tenant_for(&state, &auth, &slug, &[Scope::MailRead]).await?;
@@ -106,14 +131,14 @@ pub(super) async fn list_tasks(
 /// Queues a failed or done mail again (`redo`) or cancels a waiting one (`cancel`). A mail an
 /// administrator sent goes again to its account's current address (`recipient` in the answer).
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/tasks/{id}/{action}", tag = "mail",
-    params(("tenant" = String, Path, description = "tenant slug"), ("id" = i64, Path), ("action" = String, Path, description = "redo or cancel")),
+    params(("tenant" = String, Path, description = "tenant slug"), ("id" = i64, Path), ("action" = String, Path, description = "redo or cancel", pattern = "^(redo|cancel)$")),
     responses((status = 200, body = TaskInfo), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
                (status = 422, body = ErrorBody)))]
 pub(super) async fn task_action(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     ClientIp(ip): ClientIp,
-    Path((slug, id, action)): Path<(String, i64, String)>,
+    ApiPath((slug, id, action)): ApiPath<(String, i64, String)>,
 ) -> Result<Json<TaskInfo>, ApiError> {
     let tenant = tenant_for(&state, &auth, &slug, &[Scope::ResetsSend]).await?;
     match action.as_str() {
@@ -152,13 +177,15 @@ pub struct Attempt {
 
 /// The tenant's delivery attempts with the mail server's replies, newest first.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/mail-log", tag = "mail",
-    params(("tenant" = String, Path, description = "tenant slug"), MailQuery),
+    params(("tenant" = String, Path, description = "tenant slug"),
+        ("status" = Option<String>, Query, description = "success or failure", pattern = "^(success|failure)$"),
+        MailQuery),
     responses((status = 200, body = Vec<Attempt>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
                (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(super) async fn mail_log(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
     ApiQuery(q): ApiQuery<MailQuery>,
 ) -> Result<Json<Vec<Attempt>>, ApiError> {
     let tenant = tenant_for(&state, &auth, &slug, &[Scope::MailRead]).await?;
@@ -180,4 +207,18 @@ pub(super) async fn mail_log(
             })
             .collect(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_documented_task_statuses_are_the_real_ones() {
+        let names: Vec<&str> = super::TaskStatus::ALL
+            .map(super::TaskStatus::as_str)
+            .to_vec();
+        assert_eq!(
+            super::TASK_STATUS_PATTERN,
+            format!("^({})$", names.join("|"))
+        );
+    }
 }

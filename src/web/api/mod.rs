@@ -22,11 +22,13 @@ use super::AppState;
 
 mod audit;
 mod auth;
+mod contract;
 mod directory;
 mod error;
 mod extract;
 mod mail;
 mod resets;
+mod schemas;
 mod self_service;
 mod smtp;
 mod tenants;
@@ -34,7 +36,7 @@ mod users;
 
 pub use auth::ApiAuth;
 pub use error::{ApiError, ErrorBody, ErrorDetail};
-pub use extract::{ApiJson, ApiQuery};
+pub use extract::{ApiJson, ApiPath, ApiQuery};
 
 struct BearerScheme;
 
@@ -55,7 +57,7 @@ impl Modify for BearerScheme {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Latchkey API", description = "Accounts and password self-service. Authenticate with `Authorization: Bearer <api key>` (create one with `latchkey api-key create`). Lists take `limit` (1–500, default 50) and `offset`. Errors: `{\"error\": {\"code\", \"message\"}}`."),
+    info(title = "Latchkey API", description = "Accounts and password self-service. Authenticate with `Authorization: Bearer <api key>` (create one with `latchkey api-key create`). Lists take `limit` (1–500, default 50) and `offset` (0 or more). Errors, whatever the status: `{\"error\": {\"code\", \"message\"}}`."),
     modifiers(&BearerScheme),
     security(("api_key" = []))
 )]
@@ -102,7 +104,7 @@ fn routes() -> OpenApiRouter<AppState> {
 /// A method a route lacks is answered 405 in the API's error shape (with `Allow`).
 pub fn router() -> Router<AppState> {
     let (router, spec) = routes().split_for_parts();
-    let json = spec.to_pretty_json().unwrap_or_default();
+    let json = serde_json::to_string_pretty(&document(&spec)).unwrap_or_default();
     router
         .route(
             "/api/v1/openapi.json",
@@ -122,19 +124,62 @@ async fn method_not_allowed(method: axum::http::Method) -> ApiError {
     )
 }
 
-/// The generated OpenAPI document (for tests and tooling).
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes().into_openapi()
+/// The document as served: generated from the routes, completed by [`contract::complete`].
+fn document(spec: &utoipa::openapi::OpenApi) -> serde_json::Value {
+    contract::complete(serde_json::to_value(spec).unwrap_or_default())
+}
+
+/// The OpenAPI document as served (for tests and tooling).
+pub fn openapi() -> serde_json::Value {
+    document(&routes().into_openapi())
 }
 
 #[cfg(test)]
 mod tests {
+    /// The literals in attributes (`#[param(maximum = 500)]`, `#[schema(max_length = 4096)]`,
+    /// the search texts' pattern) are the constants the handlers check.
+    #[test]
+    fn the_documents_literals_are_the_servers_limits() {
+        let spec = super::openapi();
+        let mut limits = 0;
+        for (path, item) in spec["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                for p in op["parameters"].as_array().into_iter().flatten() {
+                    let name = p["name"].as_str().unwrap();
+                    if name == "limit" {
+                        limits += 1;
+                        assert_eq!(
+                            p["schema"]["maximum"],
+                            super::extract::LIMIT_MAX,
+                            "{method} {path}"
+                        );
+                        assert_eq!(p["schema"]["minimum"], 1, "{method} {path}");
+                    }
+                    let search = ["query", "recipient", "action", "actor", "target"];
+                    if p["in"] == "query" && search.contains(&name) {
+                        assert_eq!(p["schema"]["pattern"], "^[^\\x00]*$", "{method} {path}");
+                    }
+                }
+            }
+        }
+        assert_eq!(limits, 5, "users, tasks, mail log, both audit logs");
+        for (schema, field) in [
+            ("Credentials", "password"),
+            ("ChangePassword", "current_password"),
+        ] {
+            assert_eq!(
+                spec["components"]["schemas"][schema]["properties"][field]["maxLength"],
+                super::self_service::MAX_PASSWORD_CHARS,
+                "{schema}.{field}"
+            );
+        }
+    }
+
     #[test]
     fn the_spec_is_openapi_3_1_with_every_route() {
         let spec = super::openapi();
-        let json = serde_json::to_value(&spec).unwrap();
-        assert!(json["openapi"].as_str().unwrap().starts_with("3.1"));
-        let paths: Vec<&String> = spec.paths.paths.keys().collect();
+        assert!(spec["openapi"].as_str().unwrap().starts_with("3.1"));
+        let paths: Vec<&String> = spec["paths"].as_object().unwrap().keys().collect();
         for p in [
             "/api/v1/tenants/{tenant}/users",
             "/api/v1/tenants/{tenant}/users/{username}",
@@ -142,10 +187,7 @@ mod tests {
             "/api/v1/tenants/{tenant}/campaigns/{id}",
             "/api/v1/tenants/{tenant}/authenticate",
         ] {
-            assert!(
-                spec.paths.paths.contains_key(p),
-                "{p} missing from {paths:?}"
-            );
+            assert!(spec["paths"].get(p).is_some(), "{p} missing from {paths:?}");
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -10,28 +10,87 @@ use utoipa::ToSchema;
 
 use super::auth::{tenant_for, ApiAuth};
 use super::error::{ApiError, ErrorBody};
-use super::extract::ApiJson;
-use crate::service::admin_reset::{AdminReset, Recipients, ResetKind, When};
+use super::extract::{ApiJson, ApiPath};
+use super::schemas;
+use crate::service::admin_reset::{
+    AdminReset, Recipients, ResetKind, When, MAX_VALIDITY_SECS, MIN_VALIDITY_SECS,
+};
 use crate::service::api_keys::Scope;
 use crate::service::views::{TaskStatus, Tenant};
 use crate::web::extract::ClientIp;
 use crate::web::AppState;
+use utoipa::openapi::schema::{ArrayBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::RefOr;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetRequest {
-    /// Usernames or e-mail addresses.
+    /// Usernames or e-mail addresses (blank entries are left out); the users who can't be
+    /// sent to are answered under `skipped`.
+    #[schema(schema_with = identifiers)]
     users: Option<Vec<String>>,
     /// Every user of the tenant (instead of `users`).
     all: Option<bool>,
-    /// link (default), temporary-password or request-link
+    #[schema(schema_with = reset_kind)]
     kind: Option<String>,
-    /// Validity from sending, 30m to 7d (default 24h); not used for request-link.
+    #[schema(schema_with = valid_for)]
     valid_for: Option<String>,
-    /// Send at this time (RFC 3339); default now.
+    /// Send at this time (RFC 3339, from a minute ago to a year ahead); default now.
+    #[schema(value_type = Option<String>, format = DateTime)]
     at: Option<String>,
-    /// Send after the tenant's admin reset delay.
+    /// Send after the tenant's admin reset delay (not with `at`).
     delay: Option<bool>,
+}
+
+fn identifiers() -> RefOr<Schema> {
+    ArrayBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
+        .items(schemas::identifier_or_blank())
+        .min_items(Some(1))
+        .description(Some(
+            "Usernames or e-mail addresses (blank entries are left out); at most 20000 people per campaign, and the body within `max_body_bytes`",
+        ))
+        .into()
+}
+
+fn reset_kind() -> RefOr<Schema> {
+    schemas::choice(
+        &[
+            "link",
+            "temporary-password",
+            "request-link",
+            "temporary_password",
+            "request_link",
+        ],
+        "link (default), temporary-password or request-link",
+        true,
+    )
+}
+
+fn valid_for() -> RefOr<Schema> {
+    schemas::duration(
+        MIN_VALIDITY_SECS as u64 / 60,
+        MAX_VALIDITY_SECS as u64 / 60,
+        true,
+        "Validity from sending, 30m to 7d (default 24h); not used for request-link",
+    )
+}
+
+/// What the fields alone can't say: `users` (a non-empty list) or `all: true`, and `at` or
+/// `delay: true`, not both. Added to the document's `ResetRequest` (`contract::complete`).
+pub(super) fn reset_request_rules() -> serde_json::Value {
+    serde_json::json!({
+        "oneOf": [
+            {"required": ["users"], "properties": {"users": {"type": "array"}, "all": {"enum": [false, null]}}},
+            {"required": ["all"], "properties": {"all": {"const": true}, "users": {"type": "null"}}}
+        ],
+        "anyOf": [
+            {"not": {"required": ["at"]}},
+            {"not": {"required": ["delay"]}},
+            {"properties": {"at": {"type": "null"}}},
+            {"properties": {"delay": {"enum": [false, null]}}}
+        ]
+    })
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -110,7 +169,7 @@ pub(super) async fn send_resets(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     ClientIp(ip): ClientIp,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
     ApiJson(body): ApiJson<ResetRequest>,
 ) -> Result<(StatusCode, Json<Campaign>), ApiError> {
     let tenant = tenant_for(&state, &auth, &slug, &[Scope::ResetsSend]).await?;
@@ -174,7 +233,7 @@ pub(super) async fn send_resets(
 pub(super) async fn get_campaign(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
-    Path((slug, id)): Path<(String, i64)>,
+    ApiPath((slug, id)): ApiPath<(String, i64)>,
 ) -> Result<Json<Campaign>, ApiError> {
     let tenant = tenant_for(&state, &auth, &slug, &[Scope::ResetsSend, Scope::MailRead]).await?;
     Ok(Json(campaign_json(&state, &tenant, id).await?))
@@ -183,13 +242,13 @@ pub(super) async fn get_campaign(
 /// Cancels the waiting mail of a campaign (`cancel`) or queues its failed mail again
 /// (`redo-failed`).
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/campaigns/{id}/{action}", tag = "resets",
-    params(("tenant" = String, Path, description = "tenant slug"), ("id" = i64, Path), ("action" = String, Path, description = "cancel or redo-failed")),
+    params(("tenant" = String, Path, description = "tenant slug"), ("id" = i64, Path), ("action" = String, Path, description = "cancel or redo-failed", pattern = "^(cancel|redo-failed)$")),
     responses((status = 200, body = Campaign), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(super) async fn campaign_action(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     ClientIp(ip): ClientIp,
-    Path((slug, id, action)): Path<(String, i64, String)>,
+    ApiPath((slug, id, action)): ApiPath<(String, i64, String)>,
 ) -> Result<Json<Campaign>, ApiError> {
     let tenant = tenant_for(&state, &auth, &slug, &[Scope::ResetsSend]).await?;
     match action.as_str() {

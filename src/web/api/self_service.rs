@@ -1,7 +1,7 @@
 //! Password checks for applications (`authenticate`) and the self-service endpoints without a
 //! key: forgot password, reset with a link's token, change with the current password.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use secrecy::SecretString;
@@ -10,7 +10,11 @@ use utoipa::ToSchema;
 
 use super::auth::{tenant_for, ApiAuth};
 use super::error::{ApiError, ErrorBody};
-use super::extract::ApiJson;
+use super::extract::{ApiJson, ApiPath};
+use super::schemas;
+
+/// The longest password a check takes, in characters (the document says `maxLength: 4096`).
+pub(super) const MAX_PASSWORD_CHARS: usize = 4096;
 use crate::domain::Identifier;
 use crate::service::api_keys::Scope;
 use crate::service::api_keys::{CredentialCheck, PasswordChange};
@@ -23,7 +27,9 @@ use crate::web::AppState;
 #[serde(deny_unknown_fields)]
 pub struct Credentials {
     /// Username or e-mail address.
+    #[schema(schema_with = schemas::identifier)]
     username: String,
+    #[schema(max_length = 4096)]
     password: String,
 }
 
@@ -40,17 +46,17 @@ pub struct CredentialsResult {
     params(("tenant" = String, Path, description = "tenant slug")),
     responses((status = 200, body = CredentialsResult, description = "checked; see `authenticated`"), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-               (status = 422, body = ErrorBody, description = "`username` empty, over 254 characters or not one line; `password` over 4096 bytes"), (status = 429, body = ErrorBody)))]
+               (status = 422, body = ErrorBody, description = "`username` empty, over 254 characters or not one line; `password` over 4096 characters"), (status = 429, body = ErrorBody)))]
 pub(super) async fn authenticate(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     ClientIp(ip): ClientIp,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<Json<CredentialsResult>, ApiError> {
     let tenant = tenant_for(&state, &auth, &slug, &[Scope::AuthCheck]).await?;
     let identifier = api_identifier("username", &body.username)?;
-    if body.password.len() > 4096 {
+    if body.password.chars().count() > MAX_PASSWORD_CHARS {
         return Err(ApiError::validation("password too long"));
     }
     match state
@@ -108,6 +114,7 @@ pub struct Message {
 #[serde(deny_unknown_fields)]
 pub struct ForgotPassword {
     /// Username or e-mail address, as the person typed it.
+    #[schema(schema_with = schemas::identifier)]
     identifier: String,
 }
 
@@ -120,7 +127,7 @@ pub struct ForgotPassword {
 pub(super) async fn forgot_password(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
     ApiJson(body): ApiJson<ForgotPassword>,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
     let tenant = public_tenant(&state, &slug).await?;
@@ -192,7 +199,7 @@ pub(super) fn link_error(problem: LinkProblem) -> ApiError {
 pub(super) async fn reset_password(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
     ApiJson(body): ApiJson<ResetPassword>,
 ) -> Result<Json<Message>, ApiError> {
     let tenant = public_tenant(&state, &slug).await?;
@@ -222,7 +229,9 @@ pub(super) async fn reset_password(
 #[serde(deny_unknown_fields)]
 pub struct ChangePassword {
     /// Username or e-mail address.
+    #[schema(schema_with = schemas::identifier)]
     username: String,
+    #[schema(max_length = 4096)]
     current_password: String,
     new_password: String,
     confirm_password: String,
@@ -237,12 +246,12 @@ pub struct ChangePassword {
 pub(super) async fn change_password(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
     ApiJson(body): ApiJson<ChangePassword>,
 ) -> Result<Json<Message>, ApiError> {
     let tenant = public_tenant(&state, &slug).await?;
     let identifier = api_identifier("username", &body.username)?;
-    if body.current_password.len() > 4096 {
+    if body.current_password.chars().count() > MAX_PASSWORD_CHARS {
         return Err(ApiError::validation("current_password: too long"));
     }
     let outcome = state

@@ -1,6 +1,6 @@
 //! SMTP settings: the same service operations as the SMTP pages and `latchkey smtp`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use secrecy::SecretString;
@@ -9,13 +9,16 @@ use utoipa::ToSchema;
 
 use super::auth::{insufficient_scope, tenant_for, ApiAuth};
 use super::error::{ApiError, ErrorBody};
-use super::extract::ApiJson;
+use super::extract::{integral, ApiJson, ApiPath};
+use super::schemas;
 use crate::domain::EmailAddress;
 use crate::service::api_keys::ApiPrincipal;
 use crate::service::api_keys::Scope;
 use crate::service::views::Tenant;
 use crate::web::extract::ClientIp;
 use crate::web::AppState;
+use utoipa::openapi::schema::Schema;
+use utoipa::openapi::RefOr;
 
 /// SMTP settings as the API shows them. The password only as `set` or `not set`: never the
 /// password, its ciphertext or a reference.
@@ -89,8 +92,60 @@ pub struct OAuthChange {
     /// Microsoft: the login host; Google, oauth2: the token URL; "" = the provider's.
     authority: Option<String>,
     scope: Option<String>,
-    /// xoauth2 or oauthbearer
+    #[schema(schema_with = mechanism)]
     mechanism: Option<String>,
+}
+
+fn mechanism() -> RefOr<Schema> {
+    schemas::word(
+        &["", "xoauth2", "oauthbearer"],
+        true,
+        true,
+        "xoauth2 (also \"\") or oauthbearer",
+    )
+}
+
+fn security() -> RefOr<Schema> {
+    schemas::word(
+        &["starttls", "tls", "ssl", "implicit", "none", "plain"],
+        true,
+        true,
+        "starttls, tls or none (ssl and implicit mean tls, plain none)",
+    )
+}
+
+fn sign_in() -> RefOr<Schema> {
+    schemas::word(
+        &[
+            "",
+            "password",
+            "microsoft",
+            "microsoft365",
+            "m365",
+            "office365",
+            "google",
+            "gmail",
+            "workspace",
+            "oauth2",
+            "oauth",
+        ],
+        true,
+        true,
+        "password (also \"\"), microsoft, google or oauth2",
+    )
+}
+
+fn port() -> RefOr<Schema> {
+    schemas::integer(
+        0,
+        u16::MAX.into(),
+        true,
+        "The server's port (1 to 65535 to be used)",
+    )
+}
+
+fn timeout_secs() -> RefOr<Schema> {
+    schemas::integer(1, 300, true, "Seconds, 1 to 300")
 }
 
 pub(super) fn smtp_view(s: &crate::mail::SmtpSettings, password_set: bool) -> SmtpView {
@@ -177,8 +232,10 @@ pub struct SmtpChange {
     /// through it; off = use the system's server again (the settings stay saved).
     enabled: Option<bool>,
     host: Option<String>,
+    #[serde(default, deserialize_with = "integral")]
+    #[schema(schema_with = port)]
     port: Option<u16>,
-    /// starttls, tls or none
+    #[schema(schema_with = security)]
     security: Option<String>,
     auth: Option<bool>,
     username: Option<String>,
@@ -190,13 +247,16 @@ pub struct SmtpChange {
     from_name: Option<String>,
     reply_to: Option<String>,
     helo_name: Option<String>,
-    /// 1 to 300
+    #[serde(default, deserialize_with = "integral")]
+    #[schema(schema_with = timeout_secs)]
     timeout_secs: Option<u64>,
     /// PEM; "" removes it.
     extra_ca_pem: Option<String>,
     /// 0 = no limit
+    #[serde(default, deserialize_with = "integral")]
+    #[schema(schema_with = schemas::unsigned32)]
     max_per_hour: Option<u32>,
-    /// password, microsoft, google or oauth2
+    #[schema(schema_with = sign_in)]
     sign_in: Option<String>,
     oauth: Option<OAuthChange>,
 }
@@ -352,7 +412,7 @@ pub(super) async fn tenant_smtp_json(
 pub(super) async fn get_tenant_smtp(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
 ) -> Result<Json<TenantSmtp>, ApiError> {
     // Like the console, which shows the SMTP page to the tenant's administrators only.
     let tenant = tenant_for(&state, &auth, &slug, &[Scope::SettingsWrite]).await?;
@@ -372,7 +432,7 @@ pub(super) async fn put_tenant_smtp(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     ClientIp(ip): ClientIp,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
     ApiJson(body): ApiJson<SmtpChange>,
 ) -> Result<Json<TenantSmtp>, ApiError> {
     let tenant = tenant_for(&state, &auth, &slug, &[Scope::SettingsWrite]).await?;
@@ -393,6 +453,7 @@ pub(super) async fn put_tenant_smtp(
 #[serde(deny_unknown_fields)]
 pub struct SmtpCheckRequest {
     /// Also send a test message to this address (MAIL FROM, RCPT TO, DATA).
+    #[schema(schema_with = schemas::email_or_blank)]
     to: Option<String>,
 }
 
@@ -485,7 +546,7 @@ pub(super) async fn check_tenant_smtp(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     ClientIp(ip): ClientIp,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
     body: Option<ApiJson<SmtpCheckRequest>>,
 ) -> Result<Json<SmtpCheckResult>, ApiError> {
     let tenant = tenant_for(&state, &auth, &slug, &[Scope::SettingsWrite]).await?;

@@ -1,6 +1,6 @@
 //! Tenants and their settings.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -8,12 +8,15 @@ use utoipa::ToSchema;
 
 use super::auth::{all_tenants_required, insufficient_scope, tenant_for, ApiAuth};
 use super::error::{ApiError, ErrorBody};
-use super::extract::ApiJson;
-use crate::domain::{DisplayName, TenantSlug};
+use super::extract::{integral, ApiJson, ApiPath};
+use super::schemas;
+use crate::domain::{bounds, DisplayName, TenantSlug};
 use crate::service::api_keys::Scope;
 use crate::service::views::Tenant;
 use crate::web::extract::ClientIp;
 use crate::web::AppState;
+use utoipa::openapi::schema::Schema;
+use utoipa::openapi::RefOr;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TenantInfo {
@@ -55,8 +58,10 @@ impl From<Tenant> for TenantInfo {
 #[serde(deny_unknown_fields)]
 pub struct NewTenant {
     /// The short name in addresses: 1–63 lowercase letters, digits and dashes.
+    #[schema(schema_with = schemas::slug)]
     slug: String,
     /// The name people see (default: the slug).
+    #[schema(schema_with = schemas::tenant_name)]
     name: Option<String>,
 }
 
@@ -130,7 +135,7 @@ pub(super) fn settings_of(t: &Tenant) -> Settings {
 pub(super) async fn get_settings(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
 ) -> Result<Json<Settings>, ApiError> {
     let tenant = tenant_for(
         &state,
@@ -146,17 +151,49 @@ pub(super) async fn get_settings(
 #[serde(deny_unknown_fields)]
 pub struct SettingsChange {
     password_reset_enabled: Option<bool>,
-    /// e.g. 30m (5m to 24h)
+    #[schema(schema_with = reset_link_ttl)]
     reset_link_ttl: Option<String>,
-    /// 8 to 64
+    #[serde(default, deserialize_with = "integral")]
+    #[schema(schema_with = password_min_length)]
     password_min_length: Option<i64>,
-    /// e.g. 10m (0 to 7d)
+    #[schema(schema_with = admin_reset_delay)]
     admin_reset_delay: Option<String>,
     reset_fallback_to_primary: Option<bool>,
-    /// en or de
+    #[schema(schema_with = language)]
     default_language: Option<String>,
-    /// An e-mail address or an https:// address; "" removes it.
+    #[schema(schema_with = schemas::support_contact)]
     support_contact: Option<String>,
+}
+
+fn reset_link_ttl() -> RefOr<Schema> {
+    schemas::duration(
+        bounds::RESET_LINK_TTL_MIN_SECS as u64 / 60,
+        bounds::RESET_LINK_TTL_MAX_SECS as u64 / 60,
+        true,
+        "How long a reset link works, e.g. 30m (5m to 24h)",
+    )
+}
+
+fn admin_reset_delay() -> RefOr<Schema> {
+    schemas::duration(
+        0,
+        bounds::ADMIN_RESET_DELAY_MAX_SECS as u64 / 60,
+        true,
+        "How long an administrator's delayed reset waits, e.g. 10m (0 to 7d)",
+    )
+}
+
+fn password_min_length() -> RefOr<Schema> {
+    schemas::integer(
+        bounds::MIN_PASSWORD_LENGTH_FLOOR,
+        bounds::MIN_PASSWORD_LENGTH_CEILING,
+        true,
+        "The shortest password allowed (8 to 64)",
+    )
+}
+
+fn language() -> RefOr<Schema> {
+    schemas::choice(&["en", "de"], "en or de", true)
 }
 
 /// Changes the fields given; the others keep their value. The public URL is not changeable
@@ -169,7 +206,7 @@ pub(super) async fn put_settings(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     ClientIp(ip): ClientIp,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
     ApiJson(body): ApiJson<SettingsChange>,
 ) -> Result<Json<Settings>, ApiError> {
     let mut tenant = tenant_for(&state, &auth, &slug, &[Scope::SettingsWrite]).await?;

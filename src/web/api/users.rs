@@ -1,6 +1,6 @@
 //! Users: list, read, create, change, delete, import.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -9,7 +9,8 @@ use utoipa::ToSchema;
 
 use super::auth::{tenant_for, ApiAuth};
 use super::error::{ApiError, ErrorBody, ErrorDetail};
-use super::extract::{page, ApiJson, ApiQuery};
+use super::extract::{page, search_text, ApiJson, ApiPath, ApiQuery};
+use super::schemas;
 use crate::domain::{AccountStatus, DisplayName, EmailAddress, Role, Username};
 use crate::service::api_keys::Scope;
 use crate::service::user_admin::{ImportReport, ImportRow};
@@ -54,11 +55,17 @@ pub struct UserList {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Part of a username, name or e-mail address.
+    #[param(pattern = "^[^\\x00]*$")]
     query: Option<String>,
+    /// At most this many (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
+    /// Skip this many (default 0).
+    #[param(minimum = 0)]
     offset: Option<i64>,
 }
 
@@ -68,11 +75,12 @@ pub struct ListQuery {
 pub(super) async fn list_users(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<UserList>, ApiError> {
     let tenant = tenant_for(&state, &auth, &slug, &[Scope::UsersRead]).await?;
     let (limit, offset) = page(q.limit, q.offset)?;
+    search_text("query", &q.query)?;
     let mut found = state
         .core
         .search_accounts(&tenant, q.query.as_deref().unwrap_or(""), limit + 1, offset)
@@ -88,12 +96,26 @@ pub(super) async fn list_users(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
+    #[schema(schema_with = schemas::username)]
     username: String,
+    #[schema(schema_with = schemas::email_nullable)]
     email: Option<String>,
+    /// The e-mail address for password reset.
+    #[schema(schema_with = schemas::email_nullable)]
     reset_email: Option<String>,
+    #[schema(schema_with = schemas::display_name_nullable)]
     display_name: Option<String>,
-    /// user (default) or tenant-admin (which needs the scope settings:write as well)
+    #[schema(schema_with = api_role_schema)]
     role: Option<String>,
+}
+
+/// The roles [`api_role`] takes.
+fn api_role_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    schemas::choice(
+        &["user", "tenant-admin"],
+        "user (default) or tenant-admin (which needs the scope settings:write as well)",
+        true,
+    )
 }
 
 /// A role the API may give: `user` or `tenant-admin` (system administrators are made in the
@@ -118,7 +140,7 @@ pub(super) fn api_role(raw: &str) -> Result<Role, ApiError> {
 pub(super) async fn create_user(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
     ApiJson(body): ApiJson<NewUser>,
 ) -> Result<(StatusCode, Json<User>), ApiError> {
     let tenant = tenant_for(&state, &auth, &slug, &[Scope::UsersWrite]).await?;
@@ -153,10 +175,10 @@ pub(super) async fn create_user(
 pub(super) async fn get_user(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
-    Path((slug, username)): Path<(String, String)>,
+    ApiPath((slug, username)): ApiPath<(String, String)>,
 ) -> Result<Json<User>, ApiError> {
     let tenant = tenant_for(&state, &auth, &slug, &[Scope::UsersRead]).await?;
-    let account = state.core.account_by_username(&tenant, &username).await?;
+    let account = user_in(&state, &tenant, &username).await?;
     Ok(Json(User::from(&account)))
 }
 
@@ -187,18 +209,19 @@ where
 pub struct UserChange {
     /// The primary e-mail address; `null` removes it.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = schemas::email_nullable)]
     email: Option<Option<String>>,
     /// The e-mail address for password reset; `null` removes it. Its owner (at the old address,
     /// or the primary one) is told, and outstanding reset links stop working.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = schemas::email_nullable)]
     reset_email: Option<Option<String>>,
     /// `null` or "" removes the name.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = schemas::display_name_nullable)]
     display_name: Option<Option<String>>,
     /// user or tenant-admin (tenant administrators need the scope settings:write as well)
+    #[schema(schema_with = api_role_schema)]
     role: Option<String>,
     /// true disables the account (its sessions and reset links end); false enables it.
     disabled: Option<bool>,
@@ -214,7 +237,7 @@ pub(super) async fn update_user(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     ClientIp(ip): ClientIp,
-    Path((slug, username)): Path<(String, String)>,
+    ApiPath((slug, username)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<UserChange>,
 ) -> Result<Json<User>, ApiError> {
     let tenant = tenant_for(&state, &auth, &slug, &[Scope::UsersWrite]).await?;
@@ -299,7 +322,7 @@ pub(super) async fn delete_user(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     ClientIp(ip): ClientIp,
-    Path((slug, username)): Path<(String, String)>,
+    ApiPath((slug, username)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let tenant = tenant_for(&state, &auth, &slug, &[Scope::UsersWrite]).await?;
     let target = user_in(&state, &tenant, &username).await?;
@@ -391,7 +414,7 @@ pub(super) async fn import_users(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     ClientIp(ip): ClientIp,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
     ApiJson(body): ApiJson<UserImport>,
 ) -> Result<Response, ApiError> {
     let tenant = tenant_for(&state, &auth, &slug, &[Scope::UsersWrite]).await?;
