@@ -42,6 +42,19 @@ pub const COMMON_ZONES: &[&str] = &[
     "Pacific/Auckland",
 ];
 
+/// Every zone name of the built-in database, sorted (for the API's list of accepted values).
+pub fn zone_names() -> &'static [String] {
+    static NAMES: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+        let mut names: Vec<String> = jiff::tz::db()
+            .available()
+            .map(|n| n.as_str().to_owned())
+            .collect();
+        names.sort();
+        names
+    });
+    &NAMES
+}
+
 /// A fixed offset such as `+01:00` or `-05:30` (forms made before zones had names).
 fn fixed_offset(name: &str) -> Option<TimeZone> {
     let (sign, rest) = match name.as_bytes().first()? {

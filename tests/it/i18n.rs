@@ -19,6 +19,7 @@ on_both_backends!(
     german_mail_says_durations_and_dates_in_german,
     the_cli_sets_a_tenants_time_zone,
     an_administrator_reads_scheduled_times_in_their_zone,
+    the_api_reads_and_sets_a_tenants_time_zone,
 );
 
 /// The visible text of a page: tags removed, the few entities templates produce decoded.
@@ -536,5 +537,49 @@ async fn an_administrator_reads_scheduled_times_in_their_zone(backend: Backend) 
         "{}",
         list.body
     );
+    w.app.stop().await;
+}
+
+async fn the_api_reads_and_sets_a_tenants_time_zone(backend: Backend) {
+    let w = common::world::World::builder(backend).build().await;
+    let key = w.api.key(Some(&w.acme), &["settings:write"]).await;
+    let path = "/api/v1/tenants/acme/settings";
+    let (status, s) = w.api.call("GET", path, Some(&key), None).await;
+    assert_eq!((status, s["time_zone"].as_str()), (200, Some("UTC")), "{s}");
+    let (status, s) = w
+        .api
+        .call(
+            "PUT",
+            path,
+            Some(&key),
+            Some(&serde_json::json!({"time_zone": "Europe/Berlin"})),
+        )
+        .await;
+    assert_eq!(
+        (status, s["time_zone"].as_str()),
+        (200, Some("Europe/Berlin")),
+        "{s}"
+    );
+    // Only the names the document lists, written exactly so; a refusal changes nothing.
+    for bad in ["Mars/Olympus", " UTC", "+01:00", ""] {
+        let (status, e) = w
+            .api
+            .call(
+                "PUT",
+                path,
+                Some(&key),
+                Some(&serde_json::json!({"time_zone": bad})),
+            )
+            .await;
+        assert_eq!(status, 422, "{bad:?}: {e}");
+    }
+    let (_, s) = w.api.call("GET", path, Some(&key), None).await;
+    assert_eq!(s["time_zone"], "Europe/Berlin");
+    // The document lists the zones.
+    let (_, doc) = w.api.call("GET", "/api/v1/openapi.json", None, None).await;
+    let zones = doc["components"]["schemas"]["SettingsChange"]["properties"]["time_zone"]["enum"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{}", doc["components"]["schemas"]["SettingsChange"]));
+    assert!(zones.iter().any(|z| z == "Europe/Berlin") && zones.len() > 300);
     w.app.stop().await;
 }

@@ -110,6 +110,9 @@ pub struct Settings {
     reset_fallback_to_primary: bool,
     /// en or de
     default_language: String,
+    /// The time zone the tenant's people see times in (unless they chose their own): an IANA
+    /// name such as Europe/Berlin, or UTC.
+    time_zone: String,
     public_url: Option<String>,
     /// Shown in mail as `{{ support }}`: an e-mail address or an https:// address.
     support_contact: Option<String>,
@@ -124,6 +127,7 @@ pub(super) fn settings_of(t: &Tenant) -> Settings {
         admin_reset_delay_secs: s.admin_reset_delay_secs,
         reset_fallback_to_primary: s.reset_fallback_to_primary,
         default_language: s.default_language.as_str().to_owned(),
+        time_zone: s.time_zone.as_str().to_owned(),
         public_url: t.public_url.clone(),
         support_contact: s.support_contact.as_ref().map(|c| c.as_str().to_owned()),
     }
@@ -161,6 +165,8 @@ pub struct SettingsChange {
     reset_fallback_to_primary: Option<bool>,
     #[schema(schema_with = language)]
     default_language: Option<String>,
+    #[schema(schema_with = time_zone)]
+    time_zone: Option<String>,
     #[schema(schema_with = schemas::support_contact)]
     support_contact: Option<String>,
 }
@@ -194,6 +200,19 @@ fn password_min_length() -> RefOr<Schema> {
 
 fn language() -> RefOr<Schema> {
     schemas::choice(&["en", "de"], "en or de", true)
+}
+
+/// A zone of the database built into the binary, written exactly so.
+fn time_zone() -> RefOr<Schema> {
+    let names: Vec<&str> = crate::domain::local_time::zone_names()
+        .iter()
+        .map(String::as_str)
+        .collect();
+    schemas::choice(
+        &names,
+        "an IANA time zone name such as Europe/Berlin, or UTC",
+        true,
+    )
 }
 
 /// Changes the fields given; the others keep their value. The public URL is not changeable
@@ -231,6 +250,20 @@ pub(super) async fn put_settings(
     }
     if let Some(v) = &body.default_language {
         s.default_language = v.parse()?;
+    }
+    if let Some(v) = &body.time_zone {
+        // Exactly one of the names the document lists (the pages also take offsets and blanks).
+        if !crate::domain::local_time::zone_names()
+            .iter()
+            .any(|n| n == v)
+        {
+            return Err(crate::domain::InvalidInput(format!(
+                "time_zone: `{}` is not a time zone name (such as Europe/Berlin or UTC)",
+                v.escape_debug()
+            ))
+            .into());
+        }
+        s.time_zone = crate::domain::ZoneName::parse(v)?;
     }
     if let Some(v) = &body.support_contact {
         s.support_contact = match v.trim() {
