@@ -284,3 +284,141 @@ console-task-only-failed-or-done = Nur fehlgeschlagene oder erledigte Mails kön
 console-task-only-waiting = Nur wartende Mails können abgebrochen werden.
 console-task-not-found = es gibt keine Mail-Aufgabe { $id }
 console-task-system-admins-mail = Nur ein Systemadministrator darf die Mail eines Systemadministrators erneut ausführen oder abbrechen.
+
+## SMTP (admin_smtp.html)
+
+console-smtp-title = SMTP
+console-smtp-in-use = Verwendeter Mailserver
+console-smtp-env-tenant = Die Mail-Einstellungen werden für jede Organisation durch die Umgebung festgelegt (Variablen { $variables }), daher kann diese Organisation hier keinen eigenen Mailserver haben.
+console-smtp-goes-through = Mails gehen über:
+console-smtp-can-check = Sie können die Einstellungen trotzdem prüfen.
+console-smtp-own-active = Diese Organisation sendet Mails über ihren eigenen Server (die Einstellungen unten), nicht über den Mailserver des Systems:
+console-smtp-uses-system-at = Diese Organisation verwendet den Mailserver des Systems:
+console-smtp-uses-system = Diese Organisation verwendet den Mailserver des Systems.
+console-smtp-no-system = Es ist noch kein Mailserver des Systems eingerichtet und eingeschaltet: Wenden Sie sich an einen Systemadministrator, oder richten Sie unten den eigenen Server dieser Organisation ein.
+console-smtp-own-hint = Schalten Sie „Mails über den eigenen Server dieser Organisation senden“ ein und speichern Sie: Ab dann gehen alle Mails dieser Organisation (Links zum Zurücksetzen des Passworts, Hinweise, Kampagnen) über den Server unten statt über den des Systems. Schalten Sie es aus und speichern Sie, um zum Mailserver des Systems zurückzukehren; die Einstellungen unten bleiben gespeichert. Mit „SMTP-Konfiguration prüfen“ probieren Sie die Werte im Formular vor dem Speichern aus: Die Prüfung verbindet sich genau wie die echte Zustellung und zeigt jeden Schritt mit der Antwort des Servers.
+console-smtp-system-hint = Latchkey sendet Links zum Zurücksetzen des Passworts und Hinweise über diesen Mailserver. Mit „SMTP-Konfiguration prüfen“ probieren Sie die Werte im Formular vor dem Speichern aus: Die Prüfung verbindet sich genau wie die echte Zustellung und zeigt jeden Schritt mit der Antwort des Servers.
+console-smtp-check-result = Ergebnis der Prüfung
+console-smtp-fields-empty = Aus Sicherheitsgründen sind die Felder für Passwort und Geheimnisse danach immer wieder leer: Um diese Einstellungen zu speichern, geben Sie sie erneut ein und klicken Sie auf Speichern.
+console-smtp-step = Schritt
+console-smtp-sent = Gesendet
+console-smtp-step-ok = erfolgreich
+console-smtp-step-failed = fehlgeschlagen
+console-smtp-what-to-do = Was zu tun ist:
+console-smtp-skipped = übersprungen: keine Testadresse angegeben
+console-smtp-check-heading = Mailserver prüfen
+console-smtp-test-to = Testnachricht senden an
+console-smtp-optional = (optional)
+console-smtp-check = SMTP-Konfiguration prüfen
+console-smtp-own-server = Eigener Mailserver dieser Organisation
+console-smtp-server = Mailserver
+console-smtp-env-system = Diese Einstellungen werden durch die Umgebung festgelegt (Variablen { $variables }) und können hier nicht geändert werden. Sie können sie trotzdem prüfen.
+console-smtp-settings = Einstellungen
+console-smtp-enable-own = Mails über den eigenen Server dieser Organisation senden
+console-smtp-enable = Mails senden
+console-smtp-enable-own-hint = Wenn dies aus ist, bleiben die Einstellungen unten erhalten, werden aber nicht verwendet: Die Mails dieser Organisation gehen über den Mailserver des Systems.
+console-smtp-host = Host
+console-smtp-port = Port
+console-smtp-security = Sicherheit
+console-smtp-starttls = STARTTLS (Port 587, empfohlen)
+console-smtp-tls = Implizites TLS (Port 465)
+console-smtp-none = Keine: unverschlüsselt (nur für ein Relay in einem vertrauenswürdigen Netz)
+console-smtp-security-hint = Zertifikate werden immer geprüft. Mit STARTTLS ist die Verschlüsselung Pflicht; Latchkey weicht nie auf Klartext aus.
+console-smtp-none-warning = Warnung: Mit der Sicherheit „keine“ gehen Mails und Zugangsdaten unverschlüsselt durch das Netz.
+console-smtp-auth = Am Server anmelden (Authentifizierung)
+console-smtp-sign-in = Anmeldeverfahren
+console-smtp-sign-in-password = Benutzername und Passwort
+console-smtp-sign-in-microsoft = Microsoft 365 (OAuth, Entra-App)
+console-smtp-sign-in-google = Google Workspace (OAuth, Dienstkonto)
+console-smtp-sign-in-oauth2 = Anderer OAuth-2.0-Token-Endpunkt (Client-Anmeldedaten)
+console-smtp-sign-in-hint = Microsoft 365 schaltet die SMTP-Anmeldung mit Passwort Ende Dezember 2026 ab; Google akzeptiert nur App-Passwörter. Mit OAuth holt Latchkey ein Zugriffstoken beim Anbieter und meldet sich mit AUTH XOAUTH2 an. Die README enthält für jeden Anbieter eine Schritt-für-Schritt-Anleitung.
+console-smtp-username = Benutzername
+console-smtp-username-hint = (mit OAuth: das Postfach, als das gesendet wird; leer = die Absenderadresse)
+console-smtp-password = Passwort
+console-smtp-currently = Derzeit: { $kind ->
+    [encrypted] gesetzt (verschlüsselt)
+    [env] aus der Umgebungsvariable { $value }
+    [file] aus der Datei { $value }
+   *[none] nicht gesetzt
+}.
+console-smtp-password-keep = Leer lassen, um es zu behalten (wer Host, Port, Sicherheit oder CA ändert, muss es erneut eingeben).
+console-smtp-password-elsewhere = Um es stattdessen aus einer Umgebungsvariable oder einer Datei zu lesen, setzt ein Betreiber einen dieser Werte mit dem gezeigten Befehl:
+console-smtp-oauth = OAuth-Anmeldung
+console-smtp-oauth-only = (nur für Microsoft 365, Google Workspace oder OAuth 2.0)
+console-smtp-oauth-hint-microsoft = Microsoft 365: die Verzeichnis-ID (Mandant), die Anwendungs-ID (Client) und ein geheimer Clientschlüssel, oder das Zertifikat der App und sein privater Schlüssel.
+console-smtp-oauth-hint-google = Google Workspace: die JSON-Schlüsseldatei des Dienstkontos (domänenweite Delegierung mit dem Bereich { $scope }).
+console-smtp-oauth-tenant = Verzeichnis-ID (Mandant)
+console-smtp-for-microsoft = (Microsoft)
+console-smtp-oauth-client-id = Anwendungs-ID (Client)
+console-smtp-oauth-secret = Geheimer Clientschlüssel
+console-smtp-for-microsoft-oauth2 = (Microsoft, OAuth 2.0)
+console-smtp-oauth-secret-keep = Leer lassen, um ihn zu behalten. Geben Sie den „Wert“ des Geheimnisses ein, nicht seine Geheimnis-ID.
+console-smtp-oauth-key = Privater Schlüssel oder JSON-Schlüsseldatei
+console-smtp-oauth-key-hint = (Microsoft: Zertifikatsschlüssel, PEM; Google: JSON des Dienstkontos)
+console-smtp-oauth-key-keep = Leer lassen, um ihn zu behalten; er wird verschlüsselt gespeichert und nie wieder angezeigt.
+console-smtp-oauth-certificate = Zertifikat
+console-smtp-oauth-certificate-hint = (Microsoft mit Zertifikat: das in der App hochgeladene, PEM)
+console-smtp-oauth-authority = Autorität oder Token-URL
+console-smtp-providers-default = (leer = die des Anbieters)
+console-smtp-oauth-scope = Bereich (Scope)
+console-smtp-oauth-mechanism = SASL-Verfahren
+console-smtp-xoauth2 = XOAUTH2 (Microsoft, Google)
+console-smtp-oauthbearer = OAUTHBEARER (RFC 7628)
+console-smtp-oauth-tenant-hosts = Für den eigenen Server einer Organisation können nur die Anmelde-Hosts von Microsoft und die Token-URL von Google verwendet werden; ein Betreiber kann eine andere festlegen.
+console-smtp-from-address = Absenderadresse
+console-smtp-from-name = Absendername
+console-smtp-reply-to = Antwortadresse
+console-smtp-helo = HELO-Name
+console-smtp-timeout = Zeitlimit (Sekunden)
+console-smtp-per-hour = Höchstens Mails pro Stunde
+console-smtp-per-hour-hint = (0 = keine Grenze; Mails über der Grenze warten)
+console-smtp-extra-ca = Zusätzliches CA-Zertifikat
+console-smtp-extra-ca-hint = (optional, PEM: für einen Mailserver mit interner CA)
+console-smtp-save = Speichern
+console-smtp-saved = Die SMTP-Einstellungen wurden gespeichert.
+console-smtp-choose-action = Wählen Sie Speichern oder SMTP-Konfiguration prüfen.
+console-smtp-bad-test-address = Testadresse: { $reason }
+console-smtp-bad-port = Port: Geben Sie eine Zahl von 1 bis 65535 ein
+console-smtp-bad-timeout = Zeitlimit: Geben Sie Sekunden ein, z. B. 30
+console-smtp-bad-per-hour = Mails pro Stunde: Geben Sie eine Zahl ein (0 für keine Grenze)
+console-smtp-step-name = { $step ->
+    [connect] Verbinden
+    [tls-handshake] TLS-Handshake
+    [greeting] Begrüßung
+    [ehlo] EHLO
+    [starttls] STARTTLS
+    [token] Token
+    [auth] AUTH
+    [mail-from] MAIL FROM
+    [rcpt-to] RCPT TO
+    [data] DATA
+    [quit] QUIT
+   *[other] { $step }
+}
+console-smtp-failed-at = Fehlgeschlagen bei { $step ->
+    [connect] Verbinden
+    [tls-handshake] TLS-Handshake
+    [greeting] Begrüßung
+    [ehlo] EHLO
+    [starttls] STARTTLS
+    [token] Token
+    [auth] AUTH
+    [mail-from] MAIL FROM
+    [rcpt-to] RCPT TO
+    [data] DATA
+    [quit] QUIT
+   *[other] { $step }
+}: { $error }
+console-smtp-worked = { $what ->
+    [encrypted-signed-in] Verbindung, Verschlüsselung und Anmeldung funktionieren.
+    [encrypted] Verbindung und Verschlüsselung funktionieren; eine Anmeldung wurde nicht versucht (Authentifizierung ist aus).
+    [signed-in] Verbindung und Anmeldung funktionieren, ohne Verschlüsselung (Sicherheit = keine).
+   *[plain] Die Verbindung funktioniert, ohne Verschlüsselung (Sicherheit = keine); eine Anmeldung wurde nicht versucht (Authentifizierung ist aus).
+} Geben Sie eine Adresse ein, um zusätzlich eine Testnachricht zu senden.
+console-smtp-worked-sent = { $what ->
+    [encrypted-signed-in] Verbindung, Verschlüsselung und Anmeldung funktionieren.
+    [encrypted] Verbindung und Verschlüsselung funktionieren; eine Anmeldung wurde nicht versucht (Authentifizierung ist aus).
+    [signed-in] Verbindung und Anmeldung funktionieren, ohne Verschlüsselung (Sicherheit = keine).
+   *[plain] Die Verbindung funktioniert, ohne Verschlüsselung (Sicherheit = keine); eine Anmeldung wurde nicht versucht (Authentifizierung ist aus).
+} Die Testnachricht an { $address } wurde vom Server angenommen.
+console-smtp-connected = verbunden mit { $address }

@@ -288,3 +288,141 @@ console-task-only-failed-or-done = Only failed or done mails can be redone.
 console-task-only-waiting = Only waiting mails can be cancelled.
 console-task-not-found = there is no mail task { $id }
 console-task-system-admins-mail = Only a system administrator may redo or cancel a system administrator's mail.
+
+## SMTP (admin_smtp.html)
+
+console-smtp-title = SMTP
+console-smtp-in-use = Mail server in use
+console-smtp-env-tenant = Mail settings are set by the environment ({ $variables } variables) for every organisation, so this organisation can't have its own mail server here.
+console-smtp-goes-through = Mail goes through:
+console-smtp-can-check = You can still check the settings.
+console-smtp-own-active = This organisation sends mail through its own server (the settings below), not through the system's mail server:
+console-smtp-uses-system-at = This organisation uses the system's mail server:
+console-smtp-uses-system = This organisation uses the system's mail server.
+console-smtp-no-system = No system mail server is set up and switched on yet: ask a system administrator, or set up this organisation's own server below.
+console-smtp-own-hint = Switch on "Send mail through this organisation's own server" and save: from then on all of this organisation's mail (password reset links, notices, campaigns) goes through the server below instead of the system's. Switch it off and save to go back to the system's mail server; the settings below stay saved. Press "Check SMTP configuration" to try the values in the form before saving: it connects exactly like real delivery does and shows every step with the server's answer.
+console-smtp-system-hint = Latchkey sends password reset links and notices through this mail server. Press "Check SMTP configuration" to try the values in the form before saving: it connects exactly like real delivery does and shows every step with the server's answer.
+console-smtp-check-result = Check result
+console-smtp-fields-empty = For safety the password and secret fields are always empty again: to save these settings, enter them once more and press Save.
+console-smtp-step = Step
+console-smtp-sent = Sent
+console-smtp-step-ok = succeeded
+console-smtp-step-failed = failed
+console-smtp-what-to-do = What to do:
+console-smtp-skipped = skipped: no test address given
+console-smtp-check-heading = Check the mail server
+console-smtp-test-to = Send a test message to
+console-smtp-optional = (optional)
+console-smtp-check = Check SMTP configuration
+console-smtp-own-server = This organisation's own mail server
+console-smtp-server = Mail server
+console-smtp-env-system = These settings are set by environment ({ $variables } variables) and can't be changed here. You can still check them.
+console-smtp-settings = Settings
+console-smtp-enable-own = Send mail through this organisation's own server
+console-smtp-enable = Send mail
+console-smtp-enable-own-hint = When this is off, the settings below are kept but not used: this organisation's mail goes through the system's mail server.
+console-smtp-host = Host
+console-smtp-port = Port
+console-smtp-security = Security
+console-smtp-starttls = STARTTLS (port 587, recommended)
+console-smtp-tls = Implicit TLS (port 465)
+console-smtp-none = None: unencrypted (only for a relay on a trusted network)
+console-smtp-security-hint = Certificates are always verified. With STARTTLS the upgrade is required; Latchkey never falls back to plain text.
+console-smtp-none-warning = Warning: with security "none", mail and credentials cross the network unencrypted.
+console-smtp-auth = Sign in to the server (authentication)
+console-smtp-sign-in = Sign-in method
+console-smtp-sign-in-password = Username and password
+console-smtp-sign-in-microsoft = Microsoft 365 (OAuth, Entra app)
+console-smtp-sign-in-google = Google Workspace (OAuth, service account)
+console-smtp-sign-in-oauth2 = Other OAuth 2.0 token endpoint (client credentials)
+console-smtp-sign-in-hint = Microsoft 365 turns off SMTP sign-in with a password at the end of December 2026; Google accepts only app passwords. With OAuth, Latchkey gets an access token from the provider and signs in with AUTH XOAUTH2. The README has a step-by-step guide for each provider.
+console-smtp-username = Username
+console-smtp-username-hint = (with OAuth: the mailbox to send as; empty = the sender address)
+console-smtp-password = Password
+console-smtp-currently = Currently: { $kind ->
+    [encrypted] set (encrypted)
+    [env] from environment variable { $value }
+    [file] from file { $value }
+   *[none] not set
+}.
+console-smtp-password-keep = Leave empty to keep it (changing the host, port, security mode or CA needs it again).
+console-smtp-password-elsewhere = To read it from an environment variable or a file instead, an operator sets one of these with the command shown:
+console-smtp-oauth = OAuth sign-in
+console-smtp-oauth-only = (only for Microsoft 365, Google Workspace or OAuth 2.0)
+console-smtp-oauth-hint-microsoft = Microsoft 365: the Directory (tenant) ID, the Application (client) ID and a client secret, or the app's certificate and its private key.
+console-smtp-oauth-hint-google = Google Workspace: the service account's JSON key file (domain-wide delegation with the scope { $scope }).
+console-smtp-oauth-tenant = Directory (tenant) ID
+console-smtp-for-microsoft = (Microsoft)
+console-smtp-oauth-client-id = Application (client) ID
+console-smtp-oauth-secret = Client secret
+console-smtp-for-microsoft-oauth2 = (Microsoft, OAuth 2.0)
+console-smtp-oauth-secret-keep = Leave empty to keep it. Enter the secret's "Value", not its Secret ID.
+console-smtp-oauth-key = Private key or JSON key file
+console-smtp-oauth-key-hint = (Microsoft certificate key, PEM; Google service account JSON)
+console-smtp-oauth-key-keep = Leave empty to keep it; it is stored encrypted and never shown again.
+console-smtp-oauth-certificate = Certificate
+console-smtp-oauth-certificate-hint = (Microsoft with a certificate: the one uploaded to the app, PEM)
+console-smtp-oauth-authority = Authority or token URL
+console-smtp-providers-default = (empty = the provider's)
+console-smtp-oauth-scope = Scope
+console-smtp-oauth-mechanism = SASL mechanism
+console-smtp-xoauth2 = XOAUTH2 (Microsoft, Google)
+console-smtp-oauthbearer = OAUTHBEARER (RFC 7628)
+console-smtp-oauth-tenant-hosts = For an organisation's own server only Microsoft's login hosts and Google's token URL can be used; an operator can set another.
+console-smtp-from-address = Sender address
+console-smtp-from-name = Sender name
+console-smtp-reply-to = Reply-to address
+console-smtp-helo = HELO name
+console-smtp-timeout = Timeout (seconds)
+console-smtp-per-hour = Mails per hour at most
+console-smtp-per-hour-hint = (0 = no limit; mail over the limit waits)
+console-smtp-extra-ca = Extra CA certificate
+console-smtp-extra-ca-hint = (optional, PEM: for a mail server with an internal CA)
+console-smtp-save = Save
+console-smtp-saved = The SMTP settings were saved.
+console-smtp-choose-action = Choose Save or Check SMTP configuration.
+console-smtp-bad-test-address = test address: { $reason }
+console-smtp-bad-port = port: enter a number from 1 to 65535
+console-smtp-bad-timeout = timeout: enter seconds, e.g. 30
+console-smtp-bad-per-hour = mails per hour: enter a number (0 for no limit)
+console-smtp-step-name = { $step ->
+    [connect] Connect
+    [tls-handshake] TLS handshake
+    [greeting] Greeting
+    [ehlo] EHLO
+    [starttls] STARTTLS
+    [token] Token
+    [auth] AUTH
+    [mail-from] MAIL FROM
+    [rcpt-to] RCPT TO
+    [data] DATA
+    [quit] QUIT
+   *[other] { $step }
+}
+console-smtp-failed-at = Failed at { $step ->
+    [connect] Connect
+    [tls-handshake] TLS handshake
+    [greeting] Greeting
+    [ehlo] EHLO
+    [starttls] STARTTLS
+    [token] Token
+    [auth] AUTH
+    [mail-from] MAIL FROM
+    [rcpt-to] RCPT TO
+    [data] DATA
+    [quit] QUIT
+   *[other] { $step }
+}: { $error }
+console-smtp-worked = { $what ->
+    [encrypted-signed-in] Connection, encryption and sign-in work.
+    [encrypted] Connection and encryption work; no sign-in was tried (authentication is off).
+    [signed-in] Connection and sign-in work, without encryption (security = none).
+   *[plain] Connection works, without encryption (security = none); no sign-in was tried (authentication is off).
+} Enter an address to also send a test message.
+console-smtp-worked-sent = { $what ->
+    [encrypted-signed-in] Connection, encryption and sign-in work.
+    [encrypted] Connection and encryption work; no sign-in was tried (authentication is off).
+    [signed-in] Connection and sign-in work, without encryption (security = none).
+   *[plain] Connection works, without encryption (security = none); no sign-in was tried (authentication is off).
+} The test message to { $address } was accepted by the server.
+console-smtp-connected = connected to { $address }

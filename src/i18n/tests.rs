@@ -68,6 +68,10 @@ fn every_message_formats_without_errors_in_every_language() {
                 "after",
                 "delay",
                 "duration",
+                "variables",
+                "server",
+                "scope",
+                "step",
             ] {
                 args.set(name, FluentValue::from(2));
             }

@@ -319,7 +319,6 @@ mod tests {
         "admin_api_key_revoke.html",
         "admin_audit.html",
         // ---- mail: SMTP, directory, tasks, mail log, templates, resets and campaigns
-        "admin_smtp.html",
         "admin_directory.html",
     ];
 
