@@ -15,11 +15,12 @@ on_both_backends!(
     resets_and_campaigns_in_german,
     tasks_and_mail_log_in_german,
     mail_templates_in_german,
+    smtp_in_german,
 );
 
 struct World {
     app: TestApp,
-    _srv: common::smtp::SmtpServer,
+    srv: common::smtp::SmtpServer,
     tenant: Tenant,
     admin: Browser,
 }
@@ -58,7 +59,7 @@ async fn world(backend: Backend) -> World {
     assert_eq!(saved.status, 303, "{}", saved.body);
     World {
         app,
-        _srv: srv,
+        srv,
         tenant,
         admin,
     }
@@ -84,11 +85,16 @@ async fn member(w: &World, name: &str) {
 }
 
 /// No English on the page, the console's menu (`admin_nav.html`, translated in its own area and
-/// checked there) left aside while it is still English on this branch.
+/// checked there) left aside while it is still English on this branch, and so are technical
+/// tokens in `<code>` (SMTP commands such as `RCPT TO`, `env:NAME`).
 fn assert_no_english(what: &str, page: &Page) {
     let mut body = page.body.clone();
     if let Some(a) = body.find("<nav class=\"subnav\"") {
         let b = body[a..].find("</nav>").map_or(body.len(), |b| a + b + 6);
+        body.replace_range(a..b, "");
+    }
+    while let Some(a) = body.find("<code>") {
+        let b = body[a..].find("</code>").map_or(body.len(), |b| a + b + 7);
         body.replace_range(a..b, "");
     }
     let page = Page {
@@ -464,4 +470,69 @@ async fn mail_templates_in_german(backend: Backend) {
     let reset = w.admin.post(&format!("{editor}/reset"), &[]).await;
     assert_eq!(reset.status, 303, "{}", reset.body);
     german(&mut w.admin, "template reset", reset.location()).await;
+}
+
+/// The tenant's SMTP page: as it is, a refused form, saved, and checked against a real server.
+async fn smtp_in_german(backend: Backend) {
+    let mut w = world(backend).await;
+    let page = german(&mut w.admin, "smtp", "/t/acme/admin/smtp").await;
+    assert!(
+        page.body.contains("Mailserver des Systems"),
+        "{}",
+        page.body
+    );
+    let form = |port: &str, action: &'static str| {
+        vec![
+            ("enabled", "on".to_owned()),
+            ("host", "127.0.0.1".to_owned()),
+            ("port", port.to_owned()),
+            ("security", "none".to_owned()),
+            ("sign_in", "password".to_owned()),
+            ("from_address", "noreply@acme.example".to_owned()),
+            ("from_name", "Beispiel".to_owned()),
+            ("timeout_secs", "5".to_owned()),
+            ("max_per_hour", "0".to_owned()),
+            ("oauth_mechanism", "xoauth2".to_owned()),
+            ("action", action.to_owned()),
+        ]
+    };
+    let post = |f: &Vec<(&'static str, String)>| {
+        f.iter()
+            .map(|(k, v)| (*k, v.clone()))
+            .collect::<Vec<(&str, String)>>()
+    };
+    let bad = post(&form("seventy", "save"));
+    let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let refused = w.admin.post("/t/acme/admin/smtp", &bad).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert_no_english("smtp refused", &refused);
+    german(
+        &mut w.admin,
+        "smtp saved",
+        "/t/acme/admin/smtp?notice=saved",
+    )
+    .await;
+
+    // A system administrator checks the system's server (the test server, on this machine).
+    let default = w.app.default_tenant().await;
+    w.app
+        .user_with(&default, "root", GOOD_PASSWORD, Role::SystemAdmin)
+        .await;
+    let mut root = w.app.browser();
+    assert_eq!(
+        root.login("default", "root", GOOD_PASSWORD).await.status,
+        303
+    );
+    root.get("/t/default/account").await;
+    let r = root
+        .post("/t/default/account/preferences", &[("language", "de")])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    german(&mut root, "system smtp", "/admin/smtp").await;
+    let port = w.srv.port().to_string();
+    let check = post(&form(&port, "check"));
+    let check: Vec<(&str, &str)> = check.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let checked = root.post("/admin/smtp", &check).await;
+    assert_eq!(checked.status, 200, "{}", checked.body);
+    assert_no_english("smtp checked", &checked);
 }
