@@ -1,1 +1,424 @@
 # The console: SMTP, directory, scheduled tasks, mail log, mail templates, resets and campaigns.
+
+## Gemeinsam für die Mail-Seiten
+
+console-mail-kind = { $kind ->
+    [reset_link] Link zum Zurücksetzen des Passworts
+    [admin_reset_link] Link zum Zurücksetzen, von einem Administrator gesendet
+    [temporary_password] Temporäres Passwort
+    [password_changed] Hinweis: Passwort geändert
+    [reset_email_changed] Hinweis: Adresse für das Zurücksetzen geändert
+    [campaign] Kampagne
+    [smtp_test] SMTP-Test
+   *[other] { $kind }
+}
+console-mail-status = { $status ->
+    [waiting] wartend
+    [executing] in Ausführung
+    [done] erledigt
+    [failed] fehlgeschlagen
+    [cancelled] abgebrochen
+    [skipped] übersprungen
+   *[other] { $status }
+}
+console-mail-status-count = { $status ->
+    [waiting] wartend
+    [executing] in Ausführung
+    [done] erledigt
+    [failed] fehlgeschlagen
+    [cancelled] abgebrochen
+    [skipped] übersprungen
+   *[other] { $status }
+}: { $n }
+console-mail-any = alle
+console-mail-success = Erfolg
+console-mail-failure = Fehler
+console-mail-filter = Filtern
+console-mail-result = Ergebnis
+console-mail-kind-heading = Art
+console-mail-status-heading = Status
+console-mail-recipient = Empfänger
+console-mail-subject = Betreff
+console-mail-from-date = Von (Datum)
+console-mail-to-date = Bis (Datum)
+console-mail-scheduled = Geplant
+console-mail-attempts = Versuche
+console-mail-last-error = Letzter Fehler
+console-mail-time = Zeit
+console-mail-code = Code
+console-mail-answer = Antwort des Servers
+console-mail-duration = Dauer
+console-mail-task = Aufgabe
+console-mail-ms = { $n } ms
+console-mail-newer = ← Neuere
+console-mail-older = Ältere →
+console-mail-redo = Erneut ausführen
+console-mail-cancel = Abbrechen
+console-mail-by = von { $who }
+
+## Geplante Aufgaben
+
+console-tasks-title = Geplante Aufgaben
+console-tasks-waiting-requests = { $n ->
+    [one] { $n } Anfrage „Passwort vergessen?“ wartet auf ihre Bearbeitung: Sie wird so bald wie möglich bearbeitet (das nicht erreichbare Verzeichnis einer Organisation hält deren Anfragen zurück); keine geht verloren.
+   *[other] { $n } Anfragen „Passwort vergessen?“ warten auf ihre Bearbeitung: Sie werden so bald wie möglich bearbeitet (das nicht erreichbare Verzeichnis einer Organisation hält deren Anfragen zurück); keine geht verloren.
+}
+console-tasks-oldest-request = Die älteste wartet seit:
+console-tasks-hint = Jede ausgehende Mail ist eine geplante Aufgabe: wartend bis zu ihrem Zeitpunkt, in Ausführung während des Versands, danach erledigt, nach ihren Wiederholungen fehlgeschlagen oder abgebrochen. Neueste zuerst.
+console-tasks-filter = Aufgaben filtern
+console-tasks-none = Keine Aufgaben gefunden.
+console-tasks-redone = Die Mail ist erneut eingeplant.
+console-tasks-redone-to-current = Die Mail ist erneut eingeplant, an die aktuelle E-Mail-Adresse des Kontos (unten angezeigt): Sie hat sich seit dem ersten Versand geändert.
+console-tasks-cancelled = Die Mail wurde abgebrochen.
+
+## Eine Aufgabe
+
+console-task-title = Mail-Aufgabe
+console-task-heading = Mail-Aufgabe { $id }
+console-task-to = { $kind ->
+    [reset_link] Link zum Zurücksetzen des Passworts
+    [admin_reset_link] Link zum Zurücksetzen, von einem Administrator gesendet
+    [temporary_password] Temporäres Passwort
+    [password_changed] Hinweis: Passwort geändert
+    [reset_email_changed] Hinweis: Adresse für das Zurücksetzen geändert
+    [campaign] Kampagne
+    [smtp_test] SMTP-Test
+   *[other] Mail
+} an { $recipient }
+console-task-next-attempt = Nächster Versuch
+console-task-attempts-of = { $n } von { $max }
+console-task-created = Erstellt
+console-task-delivery = Zustellversuche
+console-task-attempt = Versuch
+console-task-step = Schritt
+console-task-not-attempted = Noch kein Versuch.
+console-task-message = Nachricht
+console-task-masked = Links mit Einmal-Token und temporäre Passwörter sind hier maskiert.
+
+## Mail-Protokoll
+
+console-mail-log-title = Mail-Protokoll
+console-mail-log-hint = Eine Zeile pro Zustellversuch, mit der Antwort des Mailservers. Neueste zuerst.
+console-mail-log-filter = Mail-Protokoll filtern
+console-mail-log-none = Keine Zustellversuche gefunden.
+
+## Mail-Vorlagen, die Liste
+
+console-templates-title = Mail-Vorlagen
+console-templates-hint = Für jede Mail, die Latchkey sendet, gibt es einen eingebauten Text auf Englisch und Deutsch. Sie können für jede Art und Sprache eigenen Betreff, Text und HTML schreiben, mit Beispieldaten ansehen und sich selbst einen Test senden. Bis dahin wird der eingebaute Text verwendet.
+console-templates-mail = Mail
+console-templates-customised = angepasst
+console-templates-built-in = eingebaut
+console-templates-saved = Die Vorlage wurde gespeichert. Neue Mails dieser Art verwenden sie.
+console-templates-reset = Die Vorlage ist wieder die eingebaute.
+
+## Kampagnen
+
+console-campaigns-title = Kampagnen
+console-campaigns-send-reset = Zurücksetzen des Passworts senden…
+console-campaigns-by = Von
+console-campaigns-none = Noch keine Kampagnen.
+console-campaign-title = Kampagne
+console-campaign-heading = Kampagne { $id }
+console-campaign-valid-for = Gültig für
+console-campaign-valid-from-sending = { $duration } ab dem Versand
+console-campaign-custom-subject = Eigener Betreff
+console-campaign-skipped-count = übersprungen: { $n }
+console-campaign-cancel-waiting = Alle wartenden abbrechen
+console-campaign-redo-failed = Alle fehlgeschlagenen erneut ausführen
+console-campaign-refresh = Aktualisieren
+console-campaign-still-waiting = (Mails warten noch oder werden gerade gesendet; aktualisieren Sie, um den Fortschritt zu sehen)
+console-campaign-recipients = Empfänger
+console-campaign-actions = Aktionen
+console-campaign-earlier = ← Frühere
+console-campaign-more = Weitere →
+console-campaign-skipped = Übersprungen
+console-campaign-why-no-mail = Warum keine Mail
+console-campaign-created = Die Kampagne wurde erstellt. Jeder Empfänger erhält eine eigene Mail, gesendet zum unten angezeigten Zeitpunkt.
+console-campaign-cancelled = Die wartenden Mails wurden abgebrochen.
+console-campaign-redone = Die fehlgeschlagenen Mails sind erneut eingeplant, jede an die aktuelle E-Mail-Adresse ihres Kontos.
+console-templates-language = { $lang ->
+    [en] Englisch
+    [de] Deutsch
+   *[other] { $lang }
+}
+
+## Zurücksetzen des Passworts senden (admin_reset_new.html)
+
+console-reset-title = Zurücksetzen des Passworts senden
+console-reset-recipients = Empfänger
+# „Alle <strong>3</strong> Benutzer von …“: die Zahl steht fett zwischen beiden.
+console-reset-all-before = Alle
+console-reset-all-after = Benutzer von { $tenant } Deaktivierte Konten und Konten ohne E-Mail-Adresse werden als übersprungen aufgeführt.
+console-reset-selected = { $n } ausgewählt:
+console-reset-no-address = keine E-Mail-Adresse
+console-reset-identifiers = Benutzernamen oder E-Mail-Adressen, eine pro Zeile
+console-reset-other-ways = Oder:
+console-reset-select-in-list = Benutzer in der Benutzerliste auswählen
+console-reset-send-to-all = an alle Benutzer senden
+console-reset-address-hint = Die Mail geht an die Adresse für das Zurücksetzen jedes Kontos, oder an seine primäre Adresse, wenn es keine hat. Jeder Empfänger erhält eine eigene Nachricht.
+console-reset-what = Was gesendet wird
+console-reset-kind = Art
+console-reset-kind-link = Ein Link zum Zurücksetzen
+console-reset-kind-temporary = Ein temporäres Passwort (muss bei der ersten Anmeldung geändert werden; niemand außer dem Empfänger sieht es)
+console-reset-kind-request = Eine Einladung, selbst einen Link anzufordern (für Mails, die erst lange nach dem Versand gelesen werden)
+console-reset-valid-for = Gültig für
+console-reset-valid-for-hint = ({ $min } bis { $max }; für Einladungen nicht verwendet)
+console-reset-when = Wann
+console-reset-now = Jetzt
+console-reset-after-delay = In { $delay } (die Verzögerung dieser Organisation; Zeit, um einen Fehler abzubrechen)
+console-reset-at = Zu einem festgelegten Zeitpunkt
+console-reset-date-time = Datum und Uhrzeit
+console-reset-time-zone = Zeitzone
+console-reset-tz-hint = Die Zeitzone mit ihrem Namen (z. B. { $example }): Die Sommerzeit wird berücksichtigt, und eine Uhrzeit, die es an diesem Tag nicht oder doppelt gibt, wird abgelehnt.
+console-reset-validity-hint = Links und temporäre Passwörter werden erst beim Versand jeder Mail erzeugt; ihre Gültigkeit beginnt dann. Der Versand beendet außerdem die Sitzungen und älteren Links des Kontos.
+console-reset-own-text = Ihr eigener Text
+console-reset-optional = (optional)
+console-reset-own-text-hint = Leer lassen für die Standard-Mail. Ihr Text muss den Platzhalter der gesendeten Art enthalten:
+console-reset-needs-link = für einen Link zum Zurücksetzen
+console-reset-needs-temporary = für ein temporäres Passwort
+console-reset-needs-request = für eine Einladung
+console-reset-also-available = Außerdem verfügbar:
+console-reset-subject = Betreff
+console-reset-text = Text
+console-reset-schedule = Mail einplanen
+console-reset-none-selected = Es wurden keine Benutzer ausgewählt. Wählen Sie welche in der Benutzerliste aus, oder fügen Sie unten Benutzernamen ein.
+console-reset-both = Wählen Sie entweder die ausgewählten Benutzer oder eine eingefügte Liste, nicht beides.
+console-reset-choose-who = Wählen Sie, wer die Mail erhält: Benutzer auswählen, alle Benutzer wählen oder Benutzernamen bzw. E-Mail-Adressen einfügen.
+console-reset-text-missing = Eigener Text: Schreiben Sie auch den Text, oder lassen Sie beide eigenen Felder für die Standard-Mail leer.
+console-reset-bad-when = Zeitpunkt: `{ $when }` ist weder „now“, „delay“ noch „at“
+console-reset-bad-kind = Art `{ $kind }` ist weder „link“, „temporary-password“ noch „request-link“
+console-reset-bad-validity = Gültigkeit: `{ $value }` ist keine Dauer wie 30m, 24h oder 7d
+console-reset-validity-range = Gültigkeit: Wählen Sie zwischen 30 Minuten und 7 Tagen
+console-reset-in-the-past = Startzeit: Dieser Zeitpunkt ist vorbei; wählen Sie einen Zeitpunkt in der Zukunft
+console-reset-too-far = Startzeit: Wählen Sie einen Zeitpunkt innerhalb des nächsten Jahres
+console-reset-too-many = höchstens { $max } Empfänger pro Kampagne
+console-reset-bad-identifier = `{ $start }…`: { $reason }
+console-reset-no-recipient = Kein Empfänger hat eine verwendbare E-Mail-Adresse.
+console-reset-no-recipient-first = Kein Empfänger hat eine verwendbare E-Mail-Adresse ({ $who }: { $reason ->
+    [no-such-user-here] kein solcher Benutzer in dieser Organisation
+    [no-such-user] kein solcher Benutzer
+    [system-admin] nur ein Systemadministrator darf das Passwort eines Systemadministrators zurücksetzen
+    [disabled] das Konto ist deaktiviert
+    [bad-address] die gespeicherte E-Mail-Adresse ist ungültig
+   *[no-address] keine E-Mail-Adresse
+}).
+console-reset-bad-date = Startzeit: `{ $value }` ist kein Datum mit Uhrzeit wie { $example }
+console-reset-gap = Startzeit: { $time } gibt es in { $zone } nicht: Die Uhren springen in dieser Nacht von UTC{ $before } auf UTC{ $after }. Wählen Sie eine andere Uhrzeit.
+console-reset-fold = Startzeit: { $time } gibt es in { $zone } zweimal (die Uhren werden in dieser Nacht von UTC{ $before } auf UTC{ $after } zurückgestellt). Wählen Sie eine Uhrzeit außerhalb dieser Stunde.
+console-reset-no-zone = Zeitzone: Geben Sie einen Namen wie Europe/Berlin oder UTC ein
+console-reset-bad-zone = Zeitzone: `{ $zone }` ist kein Zeitzonenname (wie Europe/Berlin, America/New_York oder UTC)
+
+console-skip-no-such-user-here = kein solcher Benutzer in dieser Organisation
+console-skip-no-such-user = kein solcher Benutzer
+console-skip-system-admin = nur ein Systemadministrator darf das Passwort eines Systemadministrators zurücksetzen
+console-skip-disabled = das Konto ist deaktiviert
+console-skip-bad-address = die gespeicherte E-Mail-Adresse ist ungültig
+console-skip-no-address = keine E-Mail-Adresse
+console-campaign-not-found = es gibt keine Kampagne { $id }
+console-task-tenant-gone = die Organisation existiert nicht mehr
+console-task-account-gone = das Konto existiert nicht mehr
+console-task-became-system-admin = nur ein Systemadministrator darf das Passwort eines Systemadministrators zurücksetzen (das Konto wurde nach dem Einplanen dieser Mail zu einem)
+console-task-disabled-since = das Konto wurde nach dem Einplanen dieser Mail deaktiviert
+console-task-address-changed = die E-Mail-Adresse des Kontos hat sich nach dem Einplanen dieser Mail geändert
+
+## Der Vorlagen-Editor (admin_template_edit.html)
+
+console-template-title = Mail-Vorlage
+console-template-all = Alle Mail-Vorlagen
+console-template-other-version = { $lang ->
+    [en] Englische Fassung
+    [de] Deutsche Fassung
+   *[other] Fassung { $lang }
+}
+console-template-own = Diese Organisation verwendet eine eigene Vorlage.
+console-template-changed = Geändert:
+console-template-built-in = Dies ist die eingebaute Vorlage. Durch Speichern wird sie zur eigenen Vorlage dieser Organisation.
+console-template-preview = Vorschau mit Beispieldaten
+console-template-masked = Geheimnisse wie Links zum Zurücksetzen und temporäre Passwörter sind hier und in Testmails maskiert.
+console-template-subject = Betreff
+console-template-text-part = Textteil
+console-template-html-source = HTML-Teil (Quelltext)
+console-template-heading = Vorlage
+console-template-subject-hint = (eine Zeile, höchstens { $max } Zeichen)
+console-template-html-part = HTML-Teil
+console-template-html-hint = (Werte werden automatisch HTML-maskiert)
+console-template-do-preview = Vorschau
+console-template-save = Speichern
+console-template-send-test = Mir einen Test senden
+console-template-reset = Auf eingebaute Vorlage zurücksetzen
+console-template-variables = Verfügbare Variablen
+console-template-must-contain = Der Textteil und der HTML-Teil müssen jeweils einen dieser Platzhalter enthalten:
+console-template-placeholder = Platzhalter
+console-template-value = Wert
+console-template-secret = geheim
+console-template-required = erforderlich
+console-template-var = { $name ->
+    [name] der Name des Empfängers
+    [username] der Benutzername des Empfängers
+    [tenant_name] der Name der Organisation
+    [login_link] die Anmeldeseite
+    [forgot_link] die Seite „Passwort vergessen?“
+    [support] der Support-Kontakt aus den Einstellungen (kann leer sein: umschließen Sie ihn mit { $example })
+    [reset_link] der persönliche Link zum Zurücksetzen (einmaliges Geheimnis)
+    [temporary_password] das temporäre Passwort (einmaliges Geheimnis)
+    [valid_for] wie lange der Link oder das Passwort gültig ist, z. B. 30 Minuten
+    [changed_at] wann die Änderung geschah
+    [ip] die Adresse, von der die Änderung kam (kann leer sein)
+    [new_address] die neue Adresse für das Zurücksetzen, teilweise verborgen
+    [request_link] die Seite „Passwort vergessen?“ mit bereits eingetragener Adresse des Empfängers (kein Geheimnis)
+   *[other] { "" }
+}
+console-template-syntax-print = Eine Variable ausgeben, auch mit den Filtern { $filters }:
+console-template-syntax-choose = Text auswählen:
+console-template-syntax-comment = Kommentare:
+console-template-syntax-limits = Schleifen, set, Makros, Einbindungen, Funktionsaufrufe und Operatoren wie { $ops } sind nicht erlaubt. Geheimnisse dürfen nicht im Betreff stehen. Textteil und HTML-Teil dürfen jeweils höchstens { $max } Zeichen haben.
+console-template-test-queued = Eine Testmail an { $to } ist eingeplant. Geheimnisse darin erscheinen als { $mask }.
+console-template-choose-action = Wählen Sie Vorschau, Speichern oder Mir einen Test senden.
+console-template-not-editable = Die Vorlage der Mail-Art `{ $kind }` kann nicht geändert werden.
+console-template-no-address = Ihr Konto hat keine E-Mail-Adresse, an die der Test gehen könnte. Fügen Sie auf Ihrer Seite „Passwort und Anmeldung“ eine hinzu (Adresse für das Zurücksetzen) oder wenden Sie sich an einen Administrator.
+console-template-tests-per-hour = Höchstens { $max } Testmails pro Stunde; bitte warten Sie eine Weile.
+console-campaign-recipient = { $name } <{ $address }>
+console-task-secret-gone = Diese Mail enthielt ein einmaliges Geheimnis, das nach der Zustellung gelöscht wird. Senden Sie stattdessen ein neues Zurücksetzen.
+console-task-only-failed-or-done = Nur fehlgeschlagene oder erledigte Mails können erneut ausgeführt werden.
+console-task-only-waiting = Nur wartende Mails können abgebrochen werden.
+console-task-not-found = es gibt keine Mail-Aufgabe { $id }
+console-task-system-admins-mail = Nur ein Systemadministrator darf die Mail eines Systemadministrators erneut ausführen oder abbrechen.
+
+## SMTP (admin_smtp.html)
+
+console-smtp-title = SMTP
+console-smtp-in-use = Verwendeter Mailserver
+console-smtp-env-tenant = Die Mail-Einstellungen werden für jede Organisation durch die Umgebung festgelegt (Variablen { $variables }), daher kann diese Organisation hier keinen eigenen Mailserver haben.
+console-smtp-goes-through = Mails gehen über:
+console-smtp-can-check = Sie können die Einstellungen trotzdem prüfen.
+console-smtp-own-active = Diese Organisation sendet Mails über ihren eigenen Server (die Einstellungen unten), nicht über den Mailserver des Systems:
+console-smtp-uses-system-at = Diese Organisation verwendet den Mailserver des Systems:
+console-smtp-uses-system = Diese Organisation verwendet den Mailserver des Systems.
+console-smtp-no-system = Es ist noch kein Mailserver des Systems eingerichtet und eingeschaltet: Wenden Sie sich an einen Systemadministrator, oder richten Sie unten den eigenen Server dieser Organisation ein.
+console-smtp-own-hint = Schalten Sie „Mails über den eigenen Server dieser Organisation senden“ ein und speichern Sie: Ab dann gehen alle Mails dieser Organisation (Links zum Zurücksetzen des Passworts, Hinweise, Kampagnen) über den Server unten statt über den des Systems. Schalten Sie es aus und speichern Sie, um zum Mailserver des Systems zurückzukehren; die Einstellungen unten bleiben gespeichert. Mit „SMTP-Konfiguration prüfen“ probieren Sie die Werte im Formular vor dem Speichern aus: Die Prüfung verbindet sich genau wie die echte Zustellung und zeigt jeden Schritt mit der Antwort des Servers.
+console-smtp-system-hint = Latchkey sendet Links zum Zurücksetzen des Passworts und Hinweise über diesen Mailserver. Mit „SMTP-Konfiguration prüfen“ probieren Sie die Werte im Formular vor dem Speichern aus: Die Prüfung verbindet sich genau wie die echte Zustellung und zeigt jeden Schritt mit der Antwort des Servers.
+console-smtp-check-result = Ergebnis der Prüfung
+console-smtp-fields-empty = Aus Sicherheitsgründen sind die Felder für Passwort und Geheimnisse danach immer wieder leer: Um diese Einstellungen zu speichern, geben Sie sie erneut ein und klicken Sie auf Speichern.
+console-smtp-step = Schritt
+console-smtp-sent = Gesendet
+console-smtp-step-ok = erfolgreich
+console-smtp-step-failed = fehlgeschlagen
+console-smtp-what-to-do = Was zu tun ist:
+console-smtp-skipped = übersprungen: keine Testadresse angegeben
+console-smtp-check-heading = Mailserver prüfen
+console-smtp-test-to = Testnachricht senden an
+console-smtp-optional = (optional)
+console-smtp-check = SMTP-Konfiguration prüfen
+console-smtp-own-server = Eigener Mailserver dieser Organisation
+console-smtp-server = Mailserver
+console-smtp-env-system = Diese Einstellungen werden durch die Umgebung festgelegt (Variablen { $variables }) und können hier nicht geändert werden. Sie können sie trotzdem prüfen.
+console-smtp-settings = Einstellungen
+console-smtp-enable-own = Mails über den eigenen Server dieser Organisation senden
+console-smtp-enable = Mails senden
+console-smtp-enable-own-hint = Wenn dies aus ist, bleiben die Einstellungen unten erhalten, werden aber nicht verwendet: Die Mails dieser Organisation gehen über den Mailserver des Systems.
+console-smtp-host = Host
+console-smtp-port = Port
+console-smtp-security = Sicherheit
+console-smtp-starttls = STARTTLS (Port 587, empfohlen)
+console-smtp-tls = Implizites TLS (Port 465)
+console-smtp-none = Keine: unverschlüsselt (nur für ein Relay in einem vertrauenswürdigen Netz)
+console-smtp-security-hint = Zertifikate werden immer geprüft. Mit STARTTLS ist die Verschlüsselung Pflicht; Latchkey weicht nie auf Klartext aus.
+console-smtp-none-warning = Warnung: Mit der Sicherheit „keine“ gehen Mails und Zugangsdaten unverschlüsselt durch das Netz.
+console-smtp-auth = Am Server anmelden (Authentifizierung)
+console-smtp-sign-in = Anmeldeverfahren
+console-smtp-sign-in-password = Benutzername und Passwort
+console-smtp-sign-in-microsoft = Microsoft 365 (OAuth, Entra-App)
+console-smtp-sign-in-google = Google Workspace (OAuth, Dienstkonto)
+console-smtp-sign-in-oauth2 = Anderer OAuth-2.0-Token-Endpunkt (Client-Anmeldedaten)
+console-smtp-sign-in-hint = Microsoft 365 schaltet die SMTP-Anmeldung mit Passwort Ende Dezember 2026 ab; Google akzeptiert nur App-Passwörter. Mit OAuth holt Latchkey ein Zugriffstoken beim Anbieter und meldet sich mit AUTH XOAUTH2 an. Die README enthält für jeden Anbieter eine Schritt-für-Schritt-Anleitung.
+console-smtp-username = Benutzername
+console-smtp-username-hint = (mit OAuth: das Postfach, als das gesendet wird; leer = die Absenderadresse)
+console-smtp-password = Passwort
+console-smtp-currently = Derzeit: { $kind ->
+    [encrypted] gesetzt (verschlüsselt)
+    [env] aus der Umgebungsvariable { $value }
+    [file] aus der Datei { $value }
+   *[none] nicht gesetzt
+}.
+console-smtp-password-keep = Leer lassen, um es zu behalten (wer Host, Port, Sicherheit oder CA ändert, muss es erneut eingeben).
+console-smtp-password-elsewhere = Um es stattdessen aus einer Umgebungsvariable oder einer Datei zu lesen, setzt ein Betreiber einen dieser Werte mit dem gezeigten Befehl:
+console-smtp-oauth = OAuth-Anmeldung
+console-smtp-oauth-only = (nur für Microsoft 365, Google Workspace oder OAuth 2.0)
+console-smtp-oauth-hint-microsoft = Microsoft 365: die Verzeichnis-ID (Mandant), die Anwendungs-ID (Client) und ein geheimer Clientschlüssel, oder das Zertifikat der App und sein privater Schlüssel.
+console-smtp-oauth-hint-google = Google Workspace: die JSON-Schlüsseldatei des Dienstkontos (domänenweite Delegierung mit dem Bereich { $scope }).
+console-smtp-oauth-tenant = Verzeichnis-ID (Mandant)
+console-smtp-for-microsoft = (Microsoft)
+console-smtp-oauth-client-id = Anwendungs-ID (Client)
+console-smtp-oauth-secret = Geheimer Clientschlüssel
+console-smtp-for-microsoft-oauth2 = (Microsoft, OAuth 2.0)
+console-smtp-oauth-secret-keep = Leer lassen, um ihn zu behalten. Geben Sie den „Wert“ des Geheimnisses ein, nicht seine Geheimnis-ID.
+console-smtp-oauth-key = Privater Schlüssel oder JSON-Schlüsseldatei
+console-smtp-oauth-key-hint = (Microsoft: Zertifikatsschlüssel, PEM; Google: JSON des Dienstkontos)
+console-smtp-oauth-key-keep = Leer lassen, um ihn zu behalten; er wird verschlüsselt gespeichert und nie wieder angezeigt.
+console-smtp-oauth-certificate = Zertifikat
+console-smtp-oauth-certificate-hint = (Microsoft mit Zertifikat: das in der App hochgeladene, PEM)
+console-smtp-oauth-authority = Autorität oder Token-URL
+console-smtp-providers-default = (leer = die des Anbieters)
+console-smtp-oauth-scope = Bereich (Scope)
+console-smtp-oauth-mechanism = SASL-Verfahren
+console-smtp-xoauth2 = XOAUTH2 (Microsoft, Google)
+console-smtp-oauthbearer = OAUTHBEARER (RFC 7628)
+console-smtp-oauth-tenant-hosts = Für den eigenen Server einer Organisation können nur die Anmelde-Hosts von Microsoft und die Token-URL von Google verwendet werden; ein Betreiber kann eine andere festlegen.
+console-smtp-from-address = Absenderadresse
+console-smtp-from-name = Absendername
+console-smtp-reply-to = Antwortadresse
+console-smtp-helo = HELO-Name
+console-smtp-timeout = Zeitlimit (Sekunden)
+console-smtp-per-hour = Höchstens Mails pro Stunde
+console-smtp-per-hour-hint = (0 = keine Grenze; Mails über der Grenze warten)
+console-smtp-extra-ca = Zusätzliches CA-Zertifikat
+console-smtp-extra-ca-hint = (optional, PEM: für einen Mailserver mit interner CA)
+console-smtp-save = Speichern
+console-smtp-saved = Die SMTP-Einstellungen wurden gespeichert.
+console-smtp-choose-action = Wählen Sie Speichern oder SMTP-Konfiguration prüfen.
+console-smtp-bad-test-address = Testadresse: { $reason }
+console-smtp-bad-port = Port: Geben Sie eine Zahl von 1 bis 65535 ein
+console-smtp-bad-timeout = Zeitlimit: Geben Sie Sekunden ein, z. B. 30
+console-smtp-bad-per-hour = Mails pro Stunde: Geben Sie eine Zahl ein (0 für keine Grenze)
+console-smtp-step-name = { $step ->
+    [connect] Verbinden
+    [tls-handshake] TLS-Handshake
+    [greeting] Begrüßung
+    [ehlo] EHLO
+    [starttls] STARTTLS
+    [token] Token
+    [auth] AUTH
+    [mail-from] MAIL FROM
+    [rcpt-to] RCPT TO
+    [data] DATA
+    [quit] QUIT
+   *[other] { $step }
+}
+console-smtp-failed-at = Fehlgeschlagen bei { $step ->
+    [connect] Verbinden
+    [tls-handshake] TLS-Handshake
+    [greeting] Begrüßung
+    [ehlo] EHLO
+    [starttls] STARTTLS
+    [token] Token
+    [auth] AUTH
+    [mail-from] MAIL FROM
+    [rcpt-to] RCPT TO
+    [data] DATA
+    [quit] QUIT
+   *[other] { $step }
+}: { $error }
+console-smtp-worked = { $what ->
+    [encrypted-signed-in] Verbindung, Verschlüsselung und Anmeldung funktionieren.
+    [encrypted] Verbindung und Verschlüsselung funktionieren; eine Anmeldung wurde nicht versucht (Authentifizierung ist aus).
+    [signed-in] Verbindung und Anmeldung funktionieren, ohne Verschlüsselung (Sicherheit = keine).
+   *[plain] Die Verbindung funktioniert, ohne Verschlüsselung (Sicherheit = keine); eine Anmeldung wurde nicht versucht (Authentifizierung ist aus).
+} Geben Sie eine Adresse ein, um zusätzlich eine Testnachricht zu senden.
+console-smtp-worked-sent = { $what ->
+    [encrypted-signed-in] Verbindung, Verschlüsselung und Anmeldung funktionieren.
+    [encrypted] Verbindung und Verschlüsselung funktionieren; eine Anmeldung wurde nicht versucht (Authentifizierung ist aus).
+    [signed-in] Verbindung und Anmeldung funktionieren, ohne Verschlüsselung (Sicherheit = keine).
+   *[plain] Die Verbindung funktioniert, ohne Verschlüsselung (Sicherheit = keine); eine Anmeldung wurde nicht versucht (Authentifizierung ist aus).
+} Die Testnachricht an { $address } wurde vom Server angenommen.
+console-smtp-connected = verbunden mit { $address }

@@ -88,6 +88,32 @@ fn every_message_formats_without_errors_in_every_language() {
             for name in &english_vars[&id] {
                 args.set(name.clone(), FluentValue::from(2));
             }
+            // The mail console's (console-mail.ftl).
+            for name in [
+                "status",
+                "recipient",
+                "who",
+                "lang",
+                "example",
+                "filters",
+                "ops",
+                "mask",
+                "to",
+                "value",
+                "start",
+                "reason",
+                "time",
+                "before",
+                "after",
+                "delay",
+                "duration",
+                "variables",
+                "server",
+                "scope",
+                "step",
+            ] {
+                args.set(name, FluentValue::from(2));
+            }
             let mut errors = vec![];
             bundle.format_pattern(pattern, Some(&args), &mut errors);
             assert!(errors.is_empty(), "{lang:?} `{id}`: {errors:?}");

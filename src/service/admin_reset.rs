@@ -16,6 +16,7 @@ use super::task_data::{IssueSecret, TaskControl};
 use super::{Actor, AuditEntry, Core, Result, ServiceError};
 use crate::clock::Timestamp;
 use crate::domain::{admin_address, EmailAddress, Identifier, Username};
+use crate::i18n::Msg;
 use crate::mail::templates::{self, MailKind, TemplateSource};
 use crate::store::campaigns::NewCampaign;
 use crate::store::mail::{NewTask, Task};
@@ -52,11 +53,9 @@ impl ResetKind {
             "temporary-password" | "temporary_password" => Ok(ResetKind::TemporaryPassword),
             "request-link" | "request_link" => Ok(ResetKind::RequestLink),
             other => Err(ServiceError::Invalid(
-                format!(
-                    "kind `{}` is not link, temporary-password or request-link",
-                    other.escape_debug()
-                )
-                .into(),
+                Msg::new("console-reset-bad-kind")
+                    .arg("kind", other.escape_debug().to_string())
+                    .into(),
             )),
         }
     }
@@ -150,6 +149,18 @@ fn text_to_html(text: &str) -> String {
     out.replace("<br>\n<br>\n", "</p>\n<p>")
 }
 
+/// The catalogue's name for why a recipient was skipped (the reasons are stored in English).
+fn skip_code(reason: &str) -> &'static str {
+    match reason {
+        "no such user in this organisation" => "no-such-user-here",
+        "no such user" => "no-such-user",
+        "only a system administrator may reset a system administrator" => "system-admin",
+        "the account is disabled" => "disabled",
+        "the stored e-mail address is not valid" => "bad-address",
+        _ => "no-address",
+    }
+}
+
 impl Core {
     /// Creates a campaign: resolves the recipients, skips (with the reason) those without a
     /// usable address, and queues one personal mail per recipient. All or nothing.
@@ -165,7 +176,7 @@ impl Core {
             && !(MIN_VALIDITY_SECS..=MAX_VALIDITY_SECS).contains(&req.valid_for_secs)
         {
             return Err(ServiceError::Invalid(
-                "validity: choose between 30 minutes and 7 days".into(),
+                Msg::new("console-reset-validity-range").into(),
             ));
         }
         let scheduled_at = match req.when {
@@ -173,12 +184,12 @@ impl Core {
             When::AfterDelay => now + tenant.settings.admin_reset_delay_secs,
             When::At(t) if t < now - 60 => {
                 return Err(ServiceError::Invalid(
-                    "start time: that moment has passed; choose a time in the future".into(),
+                    Msg::new("console-reset-in-the-past").into(),
                 ))
             }
             When::At(t) if t > now + 366 * 86_400 => {
                 return Err(ServiceError::Invalid(
-                    "start time: choose a time within the next year".into(),
+                    Msg::new("console-reset-too-far").into(),
                 ))
             }
             When::At(t) => t.max(now),
@@ -225,7 +236,12 @@ impl Core {
                     // mistake to fix, not a user to skip.
                     let id = Identifier::parse(raw).map_err(|e| {
                         let start: String = raw.chars().take(20).collect();
-                        ServiceError::Invalid(format!("`{}…`: {e}", start.escape_debug()).into())
+                        ServiceError::Invalid(
+                            Msg::new("console-reset-bad-identifier")
+                                .arg("start", start.escape_debug().to_string())
+                                .arg("reason", e.0)
+                                .into(),
+                        )
                     })?;
                     match self.find_account(tenant, &id).await? {
                         Some(a) => accounts.push(a),
@@ -238,7 +254,9 @@ impl Core {
         accounts.dedup_by_key(|a| a.id);
         if accounts.len() > MAX_RECIPIENTS {
             return Err(ServiceError::Invalid(
-                format!("at most {MAX_RECIPIENTS} recipients per campaign").into(),
+                Msg::new("console-reset-too-many")
+                    .arg("max", MAX_RECIPIENTS)
+                    .into(),
             ));
         }
         let mut recipients: Vec<(Account, EmailAddress)> = Vec::new();
@@ -266,13 +284,13 @@ impl Core {
             }
         }
         if recipients.is_empty() {
-            let why = skipped
-                .first()
-                .map(|(i, r)| format!(" ({i}: {r})"))
-                .unwrap_or_default();
-            return Err(ServiceError::Invalid(
-                format!("No recipient has a usable e-mail address{why}.").into(),
-            ));
+            let msg = match skipped.first() {
+                Some((who, reason)) => Msg::new("console-reset-no-recipient-first")
+                    .arg("who", who.as_str())
+                    .arg("reason", skip_code(reason)),
+                None => Msg::new("console-reset-no-recipient"),
+            };
+            return Err(ServiceError::Invalid(msg.into()));
         }
 
         // One personal task per recipient; the secret is made at send time.
@@ -486,7 +504,7 @@ impl Core {
         match store::campaigns::get(&self.db, id).await? {
             Some(c) if tenant.is_none_or(|t| t.id == c.tenant_id) => Ok(c),
             _ => Err(ServiceError::NotFound(
-                format!("there is no campaign {id}").into(),
+                Msg::new("console-campaign-not-found").arg("id", id).into(),
             )),
         }
     }

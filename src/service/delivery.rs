@@ -614,7 +614,7 @@ impl Core {
         self.may_handle_task(actor, &task).await?;
         if task.status == TaskStatus::Done && self.task_needs_secret(&task).await? {
             return Err(ServiceError::Invalid(
-                "This mail carried a one-time secret, which is erased once delivered. Send a new reset instead.".into(),
+                crate::i18n::Msg::new("console-task-secret-gone").into(),
             ));
         }
         let to = self.redo_address(&task).await?;
@@ -628,7 +628,7 @@ impl Core {
         .await?
         {
             return Err(ServiceError::Invalid(
-                "Only failed or done mails can be redone.".into(),
+                crate::i18n::Msg::new("console-task-only-failed-or-done").into(),
             ));
         }
         self.audit(super::AuditEntry {
@@ -682,7 +682,7 @@ impl Core {
         self.may_handle_task(actor, &task).await?;
         if !store::mail::cancel(&self.db, id, tenant.map(|t| t.id), self.now()).await? {
             return Err(ServiceError::Invalid(
-                "Only waiting mails can be cancelled.".into(),
+                crate::i18n::Msg::new("console-task-only-waiting").into(),
             ));
         }
         self.audit_task(actor, &task, "mail.cancelled", ip).await;
@@ -694,7 +694,9 @@ impl Core {
         match store::mail::get(&self.db, id).await? {
             Some(t) if tenant.is_none_or(|tn| t.tenant_id == Some(tn.id)) => Ok(t),
             _ => Err(ServiceError::NotFound(
-                format!("there is no mail task {id}").into(),
+                crate::i18n::Msg::new("console-task-not-found")
+                    .arg("id", id)
+                    .into(),
             )),
         }
     }

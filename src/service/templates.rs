@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use super::{Actor, AuditEntry, Core, NewMail, Result, ServiceError};
 use crate::clock::Timestamp;
 use crate::domain::{EmailAddress, Language};
+use crate::i18n::Msg;
 use crate::mail::templates::{self, Fill, MailKind, Rendered, TemplateSource, MASK};
 use crate::store::{self, Account, Tenant};
 
@@ -36,11 +37,9 @@ fn editable(kind: MailKind) -> Result<()> {
         Ok(())
     } else {
         Err(ServiceError::NotFound(
-            format!(
-                "The template of the mail kind `{}` can't be changed.",
-                kind.as_str()
-            )
-            .into(),
+            Msg::new("console-template-not-editable")
+                .arg("kind", kind.as_str())
+                .into(),
         ))
     }
 }
@@ -187,13 +186,7 @@ impl Core {
             .as_deref()
             .or(admin.email.as_deref())
             .filter(|a| !a.trim().is_empty())
-            .ok_or_else(|| {
-                ServiceError::Invalid(
-                    "Your account has no e-mail address to send the test to. Add one on your \
-                     \"Password and login\" page (reset address) or ask an administrator."
-                        .into(),
-                )
-            })?;
+            .ok_or_else(|| ServiceError::Invalid(Msg::new("console-template-no-address").into()))?;
         let to = EmailAddress::parse(address)?;
         let sent = store::rate_limit::hit(
             &self.db,
@@ -204,7 +197,8 @@ impl Core {
         .await?;
         if sent > TESTS_PER_HOUR {
             return Err(ServiceError::Throttled(
-                format!("At most {TESTS_PER_HOUR} test mails per hour; please wait a while.")
+                Msg::new("console-template-tests-per-hour")
+                    .arg("max", TESTS_PER_HOUR)
                     .into(),
             ));
         }

@@ -13,7 +13,8 @@ use serde::Deserialize;
 use super::extract::{tenant_layout, ClientIp, CsrfToken, FormFields, GuardedForm, TenantAdmin};
 use super::templates::{render, render_status};
 use super::{AppState, WebError};
-use crate::domain::{parse_duration, Role};
+use crate::domain::Role;
+use crate::i18n::{Msg, Text};
 use crate::service::admin_reset::{AdminReset, Recipients, ResetKind, When};
 use crate::service::pages::{Account, Tenant};
 use crate::service::views::{CampaignView, TaskStatus};
@@ -70,7 +71,7 @@ fn compose_page(
     sel: &Selection,
     total_users: i64,
     form: Option<&ResetForm>,
-    error: Option<&str>,
+    error: Option<&Text>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
     // What was typed, or the field's default where nothing was.
@@ -96,10 +97,10 @@ fn compose_page(
             zones => crate::domain::local_time::COMMON_ZONES,
             custom_subject => v(|f| &f.custom_subject, ""),
             custom_text => v(|f| &f.custom_text, ""),
-            delay => crate::domain::human_duration(tenant.settings.admin_reset_delay_secs.max(60)),
+            delay => tenant.settings.admin_reset_delay_secs.max(60),
             error => error,
             public_url => state.core.public_url_for(Some(tenant)),
-            ..tenant_layout(info, tenant, csrf, "Send a password reset", "campaigns")
+            ..tenant_layout(info, tenant, csrf, "console-reset-title", "campaigns")
         },
     )
 }
@@ -151,9 +152,10 @@ async fn compose_from_selection(
         accounts: selected_accounts(&state.core, &tenant, &form).await?,
     };
     let total = state.core.account_count(&tenant).await?;
-    let error = sel.accounts.is_empty().then_some(
-        "No users were selected. Select some in the user list, or paste usernames below.",
-    );
+    let error = sel
+        .accounts
+        .is_empty()
+        .then(|| Msg::new("console-reset-none-selected").into());
     compose_page(
         &state,
         &info,
@@ -162,7 +164,7 @@ async fn compose_from_selection(
         &sel,
         total,
         None,
-        error,
+        error.as_ref(),
         StatusCode::OK,
     )
 }
@@ -170,8 +172,47 @@ async fn compose_from_selection(
 /// `2026-12-01T08:00` in the offset `+01:00` → Unix time.
 /// The form's local date and time in the chosen time zone (an IANA name): a time that doesn't
 /// exist or exists twice there (the clocks change that night) is refused, not guessed.
-fn parse_local(at: &str, zone: &str) -> Result<i64, String> {
-    crate::domain::local_time::local_to_unix(at, zone).map_err(|e| e.0)
+fn parse_local(at: &str, zone: &str) -> Result<i64, Text> {
+    crate::domain::local_time::local_to_unix(at, zone)
+        .map_err(|e| local_time_refusal(at, zone, e.0))
+}
+
+/// Why a local time was refused, in the reader's language: the same checks as
+/// [`crate::domain::local_time::local_to_unix`], which words its refusals in English.
+fn local_time_refusal(at: &str, zone: &str, english: String) -> Text {
+    use jiff::tz::AmbiguousOffset;
+    let raw = at.trim();
+    let Ok(civil) = raw.replacen(' ', "T", 1).parse::<jiff::civil::DateTime>() else {
+        return Msg::new("console-reset-bad-date")
+            .arg("value", raw.escape_debug().to_string())
+            .arg("example", "2027-03-28T08:00")
+            .into();
+    };
+    let name = zone.trim();
+    let Ok(tz) = crate::domain::local_time::zone(name) else {
+        if name.is_empty() || name.len() > 64 || name.chars().any(|c| c.is_control()) {
+            return Msg::new("console-reset-no-zone").into();
+        }
+        return Msg::new("console-reset-bad-zone")
+            .arg("zone", name.escape_debug().to_string())
+            .into();
+    };
+    let time = civil.strftime("%Y-%m-%d %H:%M").to_string();
+    match tz.to_ambiguous_zoned(civil).offset() {
+        AmbiguousOffset::Gap { before, after } => Msg::new("console-reset-gap")
+            .arg("time", time)
+            .arg("zone", name)
+            .arg("before", before.to_string())
+            .arg("after", after.to_string())
+            .into(),
+        AmbiguousOffset::Fold { before, after } => Msg::new("console-reset-fold")
+            .arg("time", time)
+            .arg("zone", name)
+            .arg("before", before.to_string())
+            .arg("after", after.to_string())
+            .into(),
+        AmbiguousOffset::Unambiguous { .. } => english.into(),
+    }
 }
 
 /// The compose form as sent (the selected users are the `user_<id>` fields, read apart).
@@ -190,13 +231,16 @@ struct ResetForm {
     all: String,
 }
 
-fn parse_request(form: &ResetForm, sel: &Selection) -> Result<AdminReset, String> {
-    let kind = ResetKind::parse(&form.kind).map_err(|e| e.to_string())?;
+fn parse_request(form: &ResetForm, sel: &Selection) -> Result<AdminReset, Text> {
+    let kind = ResetKind::parse(&form.kind).map_err(|e| e.text())?;
     let valid_for_secs = if kind == ResetKind::RequestLink {
         0
     } else {
-        parse_duration("validity", &form.valid_for)
-            .map_err(|e| e.0)?
+        humantime::parse_duration(form.valid_for.trim())
+            .map_err(|_| {
+                Msg::new("console-reset-bad-validity")
+                    .arg("value", form.valid_for.trim().escape_debug().to_string())
+            })?
             .as_secs() as i64
     };
     let when = match form.when.as_str() {
@@ -204,10 +248,9 @@ fn parse_request(form: &ResetForm, sel: &Selection) -> Result<AdminReset, String
         "delay" => When::AfterDelay,
         "at" => When::At(parse_local(&form.at, &form.tz)?),
         other => {
-            return Err(format!(
-                "when: `{}` is not now, delay or at",
-                other.escape_debug()
-            ))
+            return Err(Msg::new("console-reset-bad-when")
+                .arg("when", other.escape_debug().to_string())
+                .into())
         }
     };
     let pasted = Core::parse_identifiers(&form.identifiers);
@@ -215,22 +258,24 @@ fn parse_request(form: &ResetForm, sel: &Selection) -> Result<AdminReset, String
         Recipients::All
     } else if !sel.accounts.is_empty() {
         if !pasted.is_empty() {
-            return Err("Choose either the selected users or a pasted list, not both.".into());
+            return Err(Msg::new("console-reset-both").into());
         }
         Recipients::Accounts(sel.accounts.iter().map(|a| a.id).collect())
     } else if !pasted.is_empty() {
         Recipients::Identifiers(pasted)
     } else {
-        return Err("Choose who gets the mail: select users, choose all users, or paste usernames or e-mail addresses.".into());
+        return Err(Msg::new("console-reset-choose-who").into());
     };
     fn filled(s: &str) -> Option<&str> {
         Some(s.trim()).filter(|s| !s.is_empty())
     }
     let custom = match (filled(&form.custom_subject), filled(&form.custom_text)) {
         (None, None) => None,
-        (_, None) => return Err("custom text: write the text too, or leave both custom fields empty for the standard mail.".into()),
+        (_, None) => return Err(Msg::new("console-reset-text-missing").into()),
         (subject, Some(_)) => Some((
-            subject.unwrap_or("{{ tenant_name }}: your password").to_owned(),
+            subject
+                .unwrap_or("{{ tenant_name }}: your password")
+                .to_owned(),
             form.custom_text.replace("\r\n", "\n"),
         )),
     };
@@ -258,7 +303,7 @@ async fn create(
         accounts: selected_accounts(&state.core, &tenant, &form).await?,
     };
     let total = state.core.account_count(&tenant).await?;
-    let fail = |msg: String| {
+    let fail = |msg: Text| {
         compose_page(
             &state,
             &info,
@@ -287,7 +332,7 @@ async fn create(
             Redirect::to(&format!("/t/{slug}/admin/campaigns/{id}?notice=created")).into_response(),
         ),
         Err(ServiceError::Internal(e)) => Err(WebError::Internal(e)),
-        Err(e) => fail(e.to_string()),
+        Err(e) => fail(e.text()),
     }
 }
 
@@ -311,7 +356,7 @@ async fn list(
         .await?;
     let mut rows = Vec::new();
     for (c, counts) in &campaigns {
-        rows.push(context! { c => c, counts => counts, label => c.kind.parse::<crate::mail::templates::MailKind>().map(|k| k.label()).unwrap_or("") });
+        rows.push(context! { c => c, counts => counts });
     }
     Ok(render(
         "admin_campaigns.html",
@@ -319,7 +364,7 @@ async fn list(
             rows => rows,
             prev => (page > 1).then(|| page - 1),
             next => more.then(|| page + 1),
-            ..tenant_layout(&info, &tenant, &csrf, "Campaigns", "campaigns")
+            ..tenant_layout(&info, &tenant, &csrf, "console-campaigns-title", "campaigns")
         },
     )?
     .into_response())
@@ -345,21 +390,16 @@ async fn show(
         .campaign_view(Some(&tenant), id, 500, (page - 1).saturating_mul(500))
         .await?;
     let notice = match q.notice.as_deref() {
-        Some("created") => Some(
-            "The campaign was created. Each recipient gets their own mail, sent at the time shown below.",
-        ),
-        Some("cancelled") => Some("The waiting mails were cancelled."),
-        Some("redone") => Some(
-            "The failed mails are queued again, each to its account's current e-mail address.",
-        ),
+        Some("created") => Some("console-campaign-created"),
+        Some("cancelled") => Some("console-campaign-cancelled"),
+        Some("redone") => Some("console-campaign-redone"),
         _ => None,
     };
     Ok(render(
         "admin_campaign.html",
         context! {
             c => c,
-            label => c.kind.parse::<crate::mail::templates::MailKind>().map(|k| k.label()).unwrap_or(""),
-            valid_for => crate::domain::human_duration(c.valid_for_secs.max(60)),
+            valid_for => c.valid_for_secs.max(60),
             tasks => tasks,
             waiting => counts.iter().any(|(s, n)| s.parse().is_ok_and(TaskStatus::is_pending) && *n > 0),
             failed => counts.iter().any(|(s, n)| s == TaskStatus::Failed.as_str() && *n > 0),
@@ -368,7 +408,7 @@ async fn show(
             notice => notice,
             prev => (page > 1).then(|| page - 1),
             next => more.then(|| page + 1),
-            ..tenant_layout(&info, &tenant, &csrf, &format!("Campaign {id}"), "campaigns")
+            ..tenant_layout(&info, &tenant, &csrf, "console-campaign-title", "campaigns")
         },
     )?
     .into_response())

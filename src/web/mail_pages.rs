@@ -87,11 +87,9 @@ impl ListQuery {
 
 fn notice_text(code: Option<&str>) -> Option<&'static str> {
     match code? {
-        "redone" => Some("The mail is queued again."),
-        "redone-to-current" => Some(
-            "The mail is queued again, to the account's current e-mail address (shown below): it changed since the mail was first sent.",
-        ),
-        "cancelled" => Some("The mail was cancelled."),
+        "redone" => Some("console-tasks-redone"),
+        "redone-to-current" => Some("console-tasks-redone-to-current"),
+        "cancelled" => Some("console-tasks-cancelled"),
         _ => None,
     }
 }
@@ -99,7 +97,7 @@ fn notice_text(code: Option<&str>) -> Option<&'static str> {
 fn kinds() -> Vec<minijinja::Value> {
     MailKind::ALL
         .iter()
-        .map(|k| context! { value => k.as_str(), label => k.label() })
+        .map(|k| context! { value => k.as_str() })
         .collect()
 }
 
@@ -130,7 +128,7 @@ async fn list_tasks(
             prev => (page > 1).then(|| q.page_link(page - 1)),
             next => more.then(|| q.page_link(page + 1)),
             notice => notice_text(q.notice.as_deref()),
-            ..admin.layout(csrf, "Scheduled tasks", "tasks")
+            ..admin.layout(csrf, "console-tasks-title", "tasks")
         },
     )?
     .into_response())
@@ -158,11 +156,10 @@ async fn show_task(
         "admin_task.html",
         context! {
             task => task,
-            kind_label => task.kind.label().unwrap_or("mail"),
             message => message,
             attempts => attempts,
             notice => notice_text(q.notice.as_deref()),
-            ..admin.layout(csrf, &format!("Mail task {id}"), "tasks")
+            ..admin.layout(csrf, "console-task-title", "tasks")
         },
     )?
     .into_response())
@@ -222,7 +219,7 @@ async fn list_log(
             f => context! { status => q.status, kind => q.kind, recipient => q.recipient, since => q.since, until => q.until },
             prev => (page > 1).then(|| q.page_link(page - 1)),
             next => more.then(|| q.page_link(page + 1)),
-            ..admin.layout(csrf, "Mail log", "mail-log")
+            ..admin.layout(csrf, "console-mail-log-title", "mail-log")
         },
     )?
     .into_response())

@@ -17,6 +17,7 @@ use super::form::{filled, present, trimmed};
 use super::templates::render_status;
 use super::{AppState, WebError};
 use crate::domain::{EmailAddress, InvalidInput};
+use crate::i18n::{Msg, Text};
 use crate::mail::check::CheckReport;
 use crate::mail::oauth::OAuthSettings;
 use crate::mail::SmtpSettings;
@@ -81,7 +82,7 @@ struct View<'a> {
     settings: &'a SmtpSettings,
     test_to: &'a str,
     notice: Option<&'a str>,
-    error: Option<&'a str>,
+    error: Option<&'a Text>,
     report: Option<&'a CheckReport>,
 }
 
@@ -105,12 +106,24 @@ fn render(
         context! {
             s => v.settings,
             security => v.settings.security.as_str(),
-            password_state => v.settings.password_state(),
+            password_state => secret_state(v.settings.password.as_deref()),
             sign_in => v.settings.sign_in.as_str(),
             oauth => v.settings.oauth,
             mechanism => v.settings.oauth.mechanism.as_str(),
-            oauth_secret_state => v.settings.oauth_secret_state().0,
-            oauth_key_state => v.settings.oauth_secret_state().1,
+            oauth_secret_state => secret_state(v.settings.oauth.client_secret.as_deref()),
+            oauth_key_state => secret_state(v.settings.oauth.private_key.as_deref()),
+            // Technical examples, the same in every language.
+            examples => context! {
+                host => "smtp.example.org",
+                test_to => "you@example.org",
+                oauth_tenant => "contoso.onmicrosoft.com",
+                authority => "https://login.microsoftonline.com",
+                from => "noreply@example.org",
+                helo => "localhost",
+                env => "env:NAME",
+                file => "file:/path",
+                command => "latchkey smtp set --password-stdin",
+            },
             from_env => v.current.from_env,
             override_active => v.current.override_active,
             own_smtp => context! { host => v.current.settings.host, port => v.current.settings.port },
@@ -118,11 +131,12 @@ fn render(
             test_to => v.test_to,
             notice => v.notice,
             error => v.error,
+            summary => v.report.map(|r| check_summary(r, v.test_to)),
             report => v.report,
             env_names => ["LATCHKEY_SMTP_HOST", "LATCHKEY_SMTP_PORT", "LATCHKEY_SMTP_SECURITY", "LATCHKEY_SMTP_USERNAME",
                           "LATCHKEY_SMTP_PASSWORD", "LATCHKEY_SMTP_FROM"],
             default_from => state.core.config.public_url.as_str(),
-            ..admin.layout(csrf, "SMTP", "smtp")
+            ..admin.layout(csrf, "console-smtp-title", "smtp")
         },
     )
 }
@@ -152,7 +166,7 @@ async fn page(
     csrf: &CsrfToken,
 ) -> Result<Response, WebError> {
     let current = Current::load(state, &admin.scope).await?;
-    let notice = (q.notice.as_deref() == Some("saved")).then_some("The SMTP settings were saved.");
+    let notice = (q.notice.as_deref() == Some("saved")).then_some("console-smtp-saved");
     let view = View {
         current: &current,
         settings: &current.settings,
@@ -313,7 +327,7 @@ async fn submit(
         }
         Err(_) => current.settings.clone(),
     };
-    let fail = |msg: String| {
+    let fail = |msg: Text| {
         let view = View {
             current: &current,
             settings: &shown,
@@ -326,7 +340,7 @@ async fn submit(
     };
     let input = match typed {
         Ok(i) => i,
-        Err(e) => return fail(e.0),
+        Err(e) => return fail(e.0.into()),
     };
     match form.action.as_str() {
         "check" => {
@@ -336,7 +350,13 @@ async fn submit(
                 .transpose()
             {
                 Ok(to) => to,
-                Err(e) => return fail(format!("test address: {}", e.0)),
+                Err(e) => {
+                    return fail(
+                        Msg::new("console-smtp-bad-test-address")
+                            .arg("reason", e.0)
+                            .into(),
+                    )
+                }
             };
             // Environment-managed: the settings that apply (to this tenant); otherwise what was
             // typed, unsaved.
@@ -358,7 +378,7 @@ async fn submit(
                     render(state, admin, csrf, view, StatusCode::OK)
                 }
                 Err(ServiceError::Internal(e)) => Err(WebError::Internal(e)),
-                Err(e) => fail(e.to_string()),
+                Err(e) => fail(e.text()),
             }
         }
         "save" => match state.core.save_smtp(&actor, tenant, input, Some(ip)).await {
@@ -366,10 +386,65 @@ async fn submit(
                 Redirect::to(&format!("{}/smtp?notice=saved", admin.scope.base())).into_response(),
             ),
             Err(ServiceError::Internal(e)) => Err(WebError::Internal(e)),
-            Err(e) => fail(e.to_string()),
+            Err(e) => fail(e.text()),
         },
         _ => Err(WebError::BadRequest(
-            "Choose Save or Check SMTP configuration.".into(),
+            Msg::new("console-smtp-choose-action").into(),
         )),
+    }
+}
+
+/// How a stored secret is kept, for the page: `kind` (`encrypted`, `env`, `file`, `none`) and
+/// the variable's or file's name.
+fn secret_state(stored: Option<&str>) -> minijinja::Value {
+    use crate::secrets::StoredSecret;
+    let (kind, value) = match stored.map(StoredSecret::from_stored) {
+        Some(StoredSecret::Encrypted(_)) => ("encrypted", String::new()),
+        Some(StoredSecret::Env(n)) => ("env", n),
+        Some(StoredSecret::File(p)) => ("file", p),
+        None => ("none", String::new()),
+    };
+    context! { kind => kind, value => value }
+}
+
+/// The check's summary in the reader's language: what worked (from the steps that ran, as
+/// [`crate::mail::check`] words it in English), or the step that failed and why.
+fn check_summary(report: &CheckReport, test_to: &str) -> Text {
+    use crate::mail::client::Step;
+    if !report.ok {
+        let failed = report.steps.iter().rev().find(|s| !s.ok);
+        let detail = report
+            .summary
+            .split_once(": ")
+            .map_or(report.summary.as_str(), |(_, d)| d);
+        return match failed {
+            Some(s) => Msg::new("console-smtp-failed-at")
+                .arg(
+                    "step",
+                    serde_json::to_value(s.step)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default(),
+                )
+                .arg("error", detail)
+                .into(),
+            None => report.summary.clone().into(),
+        };
+    }
+    let ran = |step: Step| report.steps.iter().any(|s| s.step == step && s.ok);
+    let what = match (ran(Step::TlsHandshake), ran(Step::Auth)) {
+        (true, true) => "encrypted-signed-in",
+        (true, false) => "encrypted",
+        (false, true) => "signed-in",
+        (false, false) => "plain",
+    };
+    let test_to = test_to.trim();
+    if test_to.is_empty() {
+        Msg::new("console-smtp-worked").arg("what", what).into()
+    } else {
+        Msg::new("console-smtp-worked-sent")
+            .arg("what", what)
+            .arg("address", test_to)
+            .into()
     }
 }

@@ -15,6 +15,7 @@ use super::extract::{tenant_layout, ClientIp, CsrfToken, GuardedForm, TenantAdmi
 use super::templates::{render, render_status};
 use super::{AppState, WebError};
 use crate::domain::Language;
+use crate::i18n::{Msg, Text};
 use crate::mail::templates::{self as mail_templates, MailKind, Rendered, TemplateSource};
 use crate::service::pages::Tenant;
 use crate::service::{ServiceError, SessionInfo};
@@ -30,13 +31,6 @@ pub fn router() -> Router<AppState> {
             "/t/{tenant}/admin/templates/{kind}/{lang}/reset",
             post(reset),
         )
-}
-
-fn language_label(lang: Language) -> &'static str {
-    match lang {
-        Language::En => "English",
-        Language::De => "German",
-    }
 }
 
 /// The kind and language from the path: editable kinds only, else "not found".
@@ -65,8 +59,8 @@ struct PageQuery {
 
 fn notice_text(code: Option<&str>) -> Option<&'static str> {
     match code? {
-        "saved" => Some("The template was saved. New mail of this kind uses it."),
-        "reset" => Some("The template is the built-in one again."),
+        "saved" => Some("console-templates-saved"),
+        "reset" => Some("console-templates-reset"),
         _ => None,
     }
 }
@@ -96,16 +90,16 @@ async fn list(
                     }
                 })
                 .collect();
-            context! { kind => kind.as_str(), label => kind.label(), cells => cells }
+            context! { kind => kind.as_str(), cells => cells }
         })
         .collect();
     Ok(render(
         "admin_templates.html",
         context! {
-            languages => [("en", language_label(Language::En)), ("de", language_label(Language::De))],
+            languages => ["en", "de"],
             rows => rows,
             notice => notice_text(q.notice.as_deref()),
-            ..tenant_layout(&info, &tenant, &csrf, "Mail templates", "templates")
+            ..tenant_layout(&info, &tenant, &csrf, "console-templates-title", "templates")
         },
     )?
     .into_response())
@@ -114,8 +108,8 @@ async fn list(
 /// What the editor shows besides the template itself.
 #[derive(Default)]
 struct Extra<'a> {
-    notice: Option<&'a str>,
-    error: Option<&'a str>,
+    notice: Option<Text>,
+    error: Option<Text>,
     preview: Option<&'a Rendered>,
 }
 
@@ -140,20 +134,13 @@ async fn editor(
         .map(|name| {
             context! {
                 placeholder => format!("{{{{ {name} }}}}"),
-                description => mail_templates::describe_variable(&name),
                 secret => secrets.contains(&name.as_str()),
                 required => required.contains(&name.as_str()),
                 name => name,
             }
         })
         .collect();
-    let required_text = (!required.is_empty()).then(|| {
-        required
-            .iter()
-            .map(|v| format!("{{{{ {v} }}}}"))
-            .collect::<Vec<_>>()
-            .join(" or ")
-    });
+    let required_shown: Vec<String> = required.iter().map(|v| format!("{{{{ {v} }}}}")).collect();
     let other = match lang {
         Language::En => Language::De,
         Language::De => Language::En,
@@ -163,26 +150,24 @@ async fn editor(
         "admin_template_edit.html",
         context! {
             kind => kind.as_str(),
-            kind_label => kind.label(),
-            lang => lang.as_str(),
-            lang_label => language_label(lang),
+            tpl_lang => lang.as_str(),
             action => base(tenant, kind, lang),
             list_href => format!("/t/{}/admin/templates", tenant.slug),
             other_href => base(tenant, kind, other),
-            other_label => language_label(other),
+            other_lang => other.as_str(),
             customised => current.customised,
             updated_at => current.updated_at,
             updated_by => current.updated_by,
             form => shown,
             variables => variables,
-            required_text => required_text,
+            required => required_shown,
             filters => mail_templates::ALLOWED_FILTERS.join(", "),
             max_subject => mail_templates::MAX_SUBJECT_CHARS,
             max_body => mail_templates::MAX_BODY_CHARS,
             notice => extra.notice,
             error => extra.error,
             preview => extra.preview,
-            ..tenant_layout(info, tenant, csrf, &format!("Mail template: {} ({})", kind.label(), language_label(lang)), "templates")
+            ..tenant_layout(info, tenant, csrf, "console-template-title", "templates")
         },
     )
 }
@@ -197,7 +182,7 @@ async fn edit(
     let TenantAdmin { info, tenant } = admin;
     let (kind, lang) = parse_target(&kind, &lang)?;
     let extra = Extra {
-        notice: notice_text(q.notice.as_deref()),
+        notice: notice_text(q.notice.as_deref()).map(|id| Msg::new(id).into()),
         ..Extra::default()
     };
     editor(
@@ -246,7 +231,7 @@ async fn submit(
     let form: TemplateForm = form.decode()?;
     let src = form.source();
     let actor = info.actor();
-    let mut notice: Option<String> = None;
+    let mut notice: Option<Text> = None;
     let mut preview: Option<Rendered> = None;
     let outcome = match form.action.as_str() {
         "preview" => s
@@ -269,27 +254,29 @@ async fn submit(
             .send_template_test(&actor, &info.account, &tenant, kind, lang, &src, Some(&ip))
             .await
             .map(|(_, to)| {
-                notice = Some(format!(
-                    "A test mail to {to} is queued. Secrets in it show as {}.",
-                    mail_templates::MASK
-                ))
+                notice = Some(
+                    Msg::new("console-template-test-queued")
+                        .arg("to", to.to_string())
+                        .arg("mask", mail_templates::MASK)
+                        .into(),
+                )
             }),
         _ => {
             return Err(WebError::BadRequest(
-                "Choose Preview, Save or Send me a test.".into(),
+                Msg::new("console-template-choose-action").into(),
             ))
         }
     };
     // Mistakes the administrator can fix are shown in the form, with what they typed.
     let (error, status) = match outcome {
         Ok(()) => (None, StatusCode::OK),
-        Err(ServiceError::Invalid(m)) => (Some(m.to_string()), StatusCode::UNPROCESSABLE_ENTITY),
-        Err(ServiceError::Throttled(m)) => (Some(m.to_string()), StatusCode::TOO_MANY_REQUESTS),
+        Err(ServiceError::Invalid(m)) => (Some(m), StatusCode::UNPROCESSABLE_ENTITY),
+        Err(ServiceError::Throttled(m)) => (Some(m), StatusCode::TOO_MANY_REQUESTS),
         Err(e) => return Err(e.into()),
     };
     let extra = Extra {
-        notice: notice.as_deref(),
-        error: error.as_deref(),
+        notice,
+        error,
         preview: preview.as_ref(),
     };
     editor(
