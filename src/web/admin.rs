@@ -38,7 +38,7 @@ async fn home(
             events => events,
             smtp_configured => smtp.settings.enabled,
             smtp_host => smtp.settings.host,
-            ..admin.layout(&csrf, "Admin-Center", "overview")
+            ..admin.layout(&csrf, "nav-admin-center", "overview")
         },
     )?
     .into_response())

@@ -134,7 +134,9 @@ async fn system(
                 .map(|t| t.id)
                 .ok_or_else(|| {
                     WebError::BadRequest(
-                        format!("There is no tenant `{}`.", slug.escape_debug()).into(),
+                        crate::i18n::Msg::new("console-tenant-unknown")
+                            .arg("slug", slug.escape_debug().to_string())
+                            .into(),
                     )
                 })?,
         ),
@@ -146,7 +148,7 @@ async fn system(
         context! {
             tenants => tenants,
             system_view => true,
-            ..context! { ..page, ..admin.layout(&csrf, "Audit log", "audit") }
+            ..context! { ..page, ..admin.layout(&csrf, "console-audit-title", "audit") }
         },
     )
 }
@@ -164,7 +166,7 @@ async fn tenant(
         "admin_audit.html",
         context! {
             system_view => false,
-            ..context! { ..page, ..admin.layout(&csrf, "Audit log", "audit") }
+            ..context! { ..page, ..admin.layout(&csrf, "console-audit-title", "audit") }
         },
     )
 }

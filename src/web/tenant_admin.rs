@@ -19,6 +19,7 @@ use crate::domain::{
     format_duration, parse_duration, InvalidInput, Language, PublicUrl, SupportContact,
     TenantSettings, ZoneName,
 };
+use crate::i18n::{Msg, Text};
 use crate::service::pages::Tenant;
 use crate::service::views::TaskStatus;
 use crate::service::{ServiceError, SessionInfo};
@@ -32,12 +33,22 @@ pub fn router() -> Router<AppState> {
 
 /// A service error the administrator can fix, as a message for the form; anything else fails
 /// the request.
-pub(super) fn form_error(e: ServiceError) -> Result<String, WebError> {
+pub(super) fn form_error(e: ServiceError) -> Result<Text, WebError> {
     match e {
         ServiceError::Internal(e) => Err(WebError::Internal(e)),
         ServiceError::NotFound(m) => Err(WebError::NotFoundMsg(m)),
-        other => Ok(other.to_string()),
+        other => Ok(other.text()),
     }
+}
+
+/// A form field's value refused by the domain's rules: "Name: …", with the rule's words in the
+/// reader's language when the catalogue has them.
+pub(super) fn invalid_field(field: &'static str, e: impl std::fmt::Display) -> Text {
+    let lang = super::locale::current().language;
+    Msg::new("console-people-invalid-field")
+        .arg("field", field)
+        .arg("error", crate::i18n::plain_in(lang, &e.to_string()))
+        .into()
 }
 
 #[derive(Deserialize)]
@@ -68,8 +79,7 @@ async fn home(
             users => users,
             failed => failed,
             waiting => waiting,
-            reset_ttl => format_duration(tenant.settings.reset_link_ttl_secs),
-            ..tenant_layout(&info, &tenant, &csrf, "Administration", "home")
+            ..tenant_layout(&info, &tenant, &csrf, "console-home-title", "home")
         },
     )
 }
@@ -120,26 +130,30 @@ impl SettingsForm {
     }
 
     /// The settings and public URL this form asks for (bounds are checked by the service).
-    fn parse(
-        &self,
-        current: &TenantSettings,
-    ) -> Result<(TenantSettings, Option<String>), InvalidInput> {
-        let secs = |what: &str, raw: &str| -> Result<i64, InvalidInput> {
+    fn parse(&self, current: &TenantSettings) -> Result<(TenantSettings, Option<String>), Text> {
+        let inv = |e: InvalidInput| Text::from(e.0);
+        let secs = |what: &str, raw: &str| -> Result<i64, Text> {
             if raw == "0" {
                 return Ok(0);
             }
-            Ok(parse_duration(what, raw)?.as_secs().min(i64::MAX as u64) as i64)
+            Ok(parse_duration(what, raw)
+                .map_err(inv)?
+                .as_secs()
+                .min(i64::MAX as u64) as i64)
         };
         let min_length = self.min_password_length.parse::<i64>().map_err(|_| {
-            InvalidInput(format!(
-                "Minimum password length: `{}` is not a whole number",
-                self.min_password_length.escape_debug()
-            ))
+            Msg::new("console-settings-not-whole-number")
+                .arg("value", self.min_password_length.escape_debug().to_string())
         })?;
         let public_url = if self.public_url.is_empty() {
             None
         } else {
-            Some(PublicUrl::parse(&self.public_url)?.as_str().to_owned())
+            Some(
+                PublicUrl::parse(&self.public_url)
+                    .map_err(inv)?
+                    .as_str()
+                    .to_owned(),
+            )
         };
         Ok((
             TenantSettings {
@@ -148,14 +162,14 @@ impl SettingsForm {
                 password_min_length: min_length,
                 admin_reset_delay_secs: secs("Admin reset delay", &self.admin_reset_delay)?,
                 reset_fallback_to_primary: self.reset_fallback_to_primary,
-                default_language: self.default_language.parse::<Language>()?,
+                default_language: self.default_language.parse::<Language>().map_err(inv)?,
                 time_zone: match &self.time_zone {
-                    Some(z) => ZoneName::parse(z)?,
+                    Some(z) => ZoneName::parse(z).map_err(inv)?,
                     None => current.time_zone.clone(),
                 },
                 support_contact: match self.support_contact.as_str() {
                     "" => None,
-                    raw => Some(SupportContact::parse(raw)?),
+                    raw => Some(SupportContact::parse(raw).map_err(inv)?),
                 },
             },
             public_url,
@@ -170,8 +184,8 @@ fn settings_page(
     tenant: &Tenant,
     csrf: &CsrfToken,
     form: &SettingsForm,
-    notice: Option<&str>,
-    error: Option<&str>,
+    notice: Option<Msg>,
+    error: Option<&Text>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
     use crate::domain::bounds::*;
@@ -187,7 +201,7 @@ fn settings_page(
             system_public_url => s.core.config.public_url.as_str(),
             may_set_public_url => info.account.role == crate::domain::Role::SystemAdmin,
             zones => crate::domain::local_time::COMMON_ZONES,
-            ..tenant_layout(info, tenant, csrf, "Settings", "settings")
+            ..tenant_layout(info, tenant, csrf, "console-settings-title", "settings")
         },
     )
 }
@@ -200,7 +214,7 @@ async fn settings(
 ) -> Result<Response, WebError> {
     let TenantAdmin { info, tenant } = admin;
     let notice = match q.notice.as_deref() {
-        Some("saved") => Some("The settings were saved."),
+        Some("saved") => Some(Msg::new("console-settings-saved")),
         _ => None,
     };
     settings_page(
@@ -224,7 +238,7 @@ async fn save_settings(
 ) -> Result<Response, WebError> {
     let TenantAdmin { info, mut tenant } = admin;
     let typed: SettingsForm = form.decode()?;
-    let refused = |tenant: &Tenant, msg: &str| {
+    let refused = |tenant: &Tenant, msg: &Text| {
         settings_page(
             &s,
             &info,
@@ -238,7 +252,7 @@ async fn save_settings(
     };
     let (settings, public_url) = match typed.parse(&tenant.settings) {
         Ok(v) => v,
-        Err(e) => return refused(&tenant, &e.0),
+        Err(e) => return refused(&tenant, &e),
     };
     let before = tenant.settings.clone();
     let shown = tenant.clone();
@@ -249,10 +263,7 @@ async fn save_settings(
     if info.account.role == crate::domain::Role::SystemAdmin {
         tenant.public_url = public_url;
     } else if public_url != tenant.public_url {
-        return refused(
-            &shown,
-            "Only a system administrator can change the public URL.",
-        );
+        return refused(&shown, &Msg::new("console-settings-only-system-url").into());
     }
     match s
         .core
