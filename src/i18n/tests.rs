@@ -105,6 +105,7 @@ fn every_message_formats_without_errors_in_every_language() {
                 "waiting",
                 "who",
                 "zero",
+                "other",
             ] {
                 args.set(name, FluentValue::from(2));
             }

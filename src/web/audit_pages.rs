@@ -105,7 +105,7 @@ async fn events(
         .into_iter()
         .map(|e| {
             let tenant = e.tenant_id.and_then(|id| names.get(&id).copied());
-            context! { tenant => tenant, ..Value::from_serialize(&e) }
+            context! { tenant => tenant, ..Value::from_serialize(in_words(e)) }
         })
         .collect();
     let page = q.page.unwrap_or(1).max(1);
@@ -169,4 +169,19 @@ async fn tenant(
             ..context! { ..page, ..admin.layout(&csrf, "console-audit-title", "audit") }
         },
     )
+}
+
+/// An event's outcome and details in the reader's language where the catalogue has their words
+/// (the service writes them in English: `success`, `Password set`, `yes`). The action names
+/// (`account.created`) stay as they are: they are what the filter searches for.
+pub(super) fn in_words(
+    mut e: crate::service::audit_view::AuditRow,
+) -> crate::service::audit_view::AuditRow {
+    let lang = super::locale::current().language;
+    e.outcome = crate::i18n::plain_in(lang, &e.outcome);
+    for f in &mut e.fields {
+        f.label = crate::i18n::plain_in(lang, &f.label);
+        f.value = crate::i18n::plain_in(lang, &f.value);
+    }
+    e
 }

@@ -37,17 +37,83 @@ pub(super) fn form_error(e: ServiceError) -> Result<Text, WebError> {
     match e {
         ServiceError::Internal(e) => Err(WebError::Internal(e)),
         ServiceError::NotFound(m) => Err(WebError::NotFoundMsg(m)),
-        other => Ok(other.text()),
+        other => Ok(match other.text() {
+            Text::Plain(s) => Text::Plain(domain_words(&s)),
+            msg => msg,
+        }),
     }
+}
+
+/// The domain's refusals with a value in them (`crate::domain` words them in English): the
+/// catalogue messages whose English, with the value in `{ $value }`, is those words.
+const DOMAIN_MESSAGES: &[&str] = &[
+    "console-people-dom-slug",
+    "console-people-dom-email",
+    "console-people-dom-url-scheme",
+    "console-people-dom-url-extra",
+    "console-people-dom-support-https",
+    "console-people-dom-support-neither",
+    "console-people-dom-ttl",
+    "console-people-dom-delay",
+    "console-people-dom-expires",
+    "console-people-dom-zone",
+    "console-people-dom-import-fields",
+    "console-people-dom-import-name-twice",
+    "console-people-dom-import-name-taken",
+    "console-people-dom-import-email-twice",
+    "console-people-dom-import-email-taken",
+];
+
+/// A refusal in the domain's English words, in the reader's language when the catalogue has it:
+/// a fixed sentence through the English index, one with a value through [`DOMAIN_MESSAGES`].
+pub(super) fn domain_words(s: &str) -> String {
+    use crate::i18n::{plain_in, translate, Arg};
+    let lang = super::locale::current().language;
+    let fixed = plain_in(lang, s);
+    if lang == Language::En || fixed != s {
+        return fixed;
+    }
+    // The English with marks for the values (`{ $value }`, and `{ $other }` when there is a
+    // second), read back around the words given.
+    const MARK: &str = "\u{1}";
+    const MARK2: &str = "\u{2}";
+    for id in DOMAIN_MESSAGES {
+        let marks = [("value", Arg::from(MARK)), ("other", Arg::from(MARK2))];
+        let Some(en) = translate(Language::En, id, &marks) else {
+            continue;
+        };
+        let Some((before, rest)) = en.split_once(MARK) else {
+            continue;
+        };
+        let (between, after) = rest.split_once(MARK2).unwrap_or(("", rest));
+        let Some(middle) = s.strip_prefix(before).and_then(|m| m.strip_suffix(after)) else {
+            continue;
+        };
+        let values = if rest.contains(MARK2) {
+            match middle.split_once(between) {
+                Some((v, o)) if !between.is_empty() => (v, o),
+                _ => continue,
+            }
+        } else {
+            (middle, "")
+        };
+        let args = [
+            ("value", Arg::from(values.0)),
+            ("other", Arg::from(values.1)),
+        ];
+        if let Some(words) = translate(lang, id, &args) {
+            return words;
+        }
+    }
+    s.to_owned()
 }
 
 /// A form field's value refused by the domain's rules: "Name: …", with the rule's words in the
 /// reader's language when the catalogue has them.
 pub(super) fn invalid_field(field: &'static str, e: impl std::fmt::Display) -> Text {
-    let lang = super::locale::current().language;
     Msg::new("console-people-invalid-field")
         .arg("field", field)
-        .arg("error", crate::i18n::plain_in(lang, &e.to_string()))
+        .arg("error", domain_words(&e.to_string()))
         .into()
 }
 
@@ -131,7 +197,7 @@ impl SettingsForm {
 
     /// The settings and public URL this form asks for (bounds are checked by the service).
     fn parse(&self, current: &TenantSettings) -> Result<(TenantSettings, Option<String>), Text> {
-        let inv = |e: InvalidInput| Text::from(e.0);
+        let inv = |e: InvalidInput| Text::from(domain_words(&e.0));
         let secs = |what: &str, raw: &str| -> Result<i64, Text> {
             if raw == "0" {
                 return Ok(0);

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::extract::{tenant_layout, ClientIp, CsrfToken, GuardedForm, TenantAdmin};
 use super::form::Secret;
 use super::templates::render_status;
-use super::tenant_admin::{form_error, invalid_field};
+use super::tenant_admin::{domain_words, form_error, invalid_field};
 use super::{AppState, WebError};
 use crate::domain::{AccountStatus, DisplayName, EmailAddress, Role, Username};
 use crate::i18n::{Msg, Text};
@@ -712,16 +712,27 @@ async fn import(
             ))
         }
     };
-    let report = s
+    let mut report = s
         .core
         .import_users(&info.actor(), &tenant, csv, dry_run, Some(&ip))
         .await?;
+    // The rows' refusals, "column: why" in the service's English, in the reader's language.
+    for row in &mut report.rows {
+        for e in &mut row.errors {
+            *e = match e.split_once(": ") {
+                Some((column, why)) if CSV_COLUMNS.contains(&column) => {
+                    format!("{column}: {}", domain_words(why))
+                }
+                _ => domain_words(e),
+            };
+        }
+    }
     let rows = report.rows.len();
     let (notice, error) = if let Some(e) = &report.error {
         (
             None,
             Some(Text::from(
-                Msg::new("console-import-nothing").arg("error", e.to_string()),
+                Msg::new("console-import-nothing").arg("error", domain_words(e)),
             )),
         )
     } else if !report.ok() {
