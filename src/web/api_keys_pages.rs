@@ -225,7 +225,7 @@ async fn new_page(
         "admin_api_key_new.html",
         context! {
             f => form,
-            error => error,
+            error => error.map(super::tenant_admin::shown),
             scopes => scopes,
             tenants => tenants,
             system_view => scope.tenant().is_none(),
@@ -295,18 +295,14 @@ async fn create(
     let (key, secret) = match created {
         Ok(v) => v,
         Err(e) => {
-            let msg = match form_error(e)? {
-                // The service's plain messages start in lower case ("unknown scope …").
-                Text::Plain(msg) => {
-                    let mut chars = msg.chars();
-                    match chars.next() {
-                        Some(c) => c.to_uppercase().chain(chars).collect::<String>().into(),
-                        None => msg.into(),
-                    }
-                }
-                msg => msg,
+            // The service's messages start in lower case ("unknown scope …").
+            let msg = super::tenant_admin::shown(&form_error(e)?);
+            let mut chars = msg.chars();
+            let msg = match chars.next() {
+                Some(c) => c.to_uppercase().chain(chars).collect(),
+                None => msg,
             };
-            return refused(msg).await;
+            return refused(Text::Plain(msg)).await;
         }
     };
     let names = tenant_names(s).await?;
@@ -343,7 +339,7 @@ async fn confirm_page(
         "admin_api_key_revoke.html",
         context! {
             key => key_row(key, s.core.now(), &names, scope),
-            error => error,
+            error => error.map(super::tenant_admin::shown),
             ..admin.layout(
                 csrf,
                 Msg::new("console-key-revoke-title").arg("name", key.name.as_str()),

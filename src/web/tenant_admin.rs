@@ -108,6 +108,12 @@ pub(super) fn domain_words(s: &str) -> String {
     s.to_owned()
 }
 
+/// A form's refusal in the reader's language, as text the template escapes like any other
+/// value (so "can't" reads `can&#x27;t` in the page source, as everywhere else).
+pub(super) fn shown(error: &Text) -> String {
+    error.in_lang(super::locale::current().language)
+}
+
 /// A form field's value refused by the domain's rules: "Name: …", with the rule's words in the
 /// reader's language when the catalogue has them.
 pub(super) fn invalid_field(field: &'static str, e: impl std::fmt::Display) -> Text {
@@ -261,7 +267,7 @@ fn settings_page(
         context! {
             f => form,
             notice => notice,
-            error => error,
+            error => error.map(shown),
             min_floor => MIN_PASSWORD_LENGTH_FLOOR,
             min_ceiling => MIN_PASSWORD_LENGTH_CEILING,
             system_public_url => s.core.config.public_url.as_str(),

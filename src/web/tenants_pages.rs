@@ -15,7 +15,7 @@ use super::extract::{
     console_layout, ClientIp, ConsoleScope, CsrfToken, GuardedForm, IntoTitle, SystemAdmin,
 };
 use super::templates::render_status;
-use super::tenant_admin::{form_error, invalid_field};
+use super::tenant_admin::{form_error, invalid_field, shown};
 use super::{AppState, WebError};
 use crate::domain::{DisplayName, PublicUrl, TenantSlug};
 use crate::i18n::{Msg, Text};
@@ -128,7 +128,7 @@ fn form_page(
             action => existing.map_or_else(|| "/admin/tenants/new".to_owned(), |t| tenant_href(&t.slug)),
             f => form,
             notice => notice,
-            error => error,
+            error => error.map(shown),
             is_default => existing.is_some_and(|t| t.slug == s.core.config.raw.default_tenant),
             system_public_url => s.core.config.public_url.as_str(),
             ..frame(info, csrf, title)

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::extract::{tenant_layout, ClientIp, CsrfToken, GuardedForm, TenantAdmin};
 use super::form::Secret;
 use super::templates::render_status;
-use super::tenant_admin::{domain_words, form_error, invalid_field};
+use super::tenant_admin::{domain_words, form_error, invalid_field, shown};
 use super::{AppState, WebError};
 use crate::domain::{AccountStatus, DisplayName, EmailAddress, Role, Username};
 use crate::i18n::{Msg, Text};
@@ -284,7 +284,7 @@ fn new_page(
         "admin_user_new.html",
         context! {
             f => form,
-            error => error,
+            error => error.map(shown),
             roles => role_options(s, &info.account, tenant, None),
             policy => Msg::new("policy-hint").arg("min", policy.min_length),
             ..tenant_layout(info, tenant, csrf, "console-user-new-title", "users")
@@ -389,7 +389,7 @@ fn edit_page(
             href => user_href(&tenant.slug, &target.username),
             f => form,
             notice => notice,
-            error => error,
+            error => error.map(shown),
             roles => role_options(s, &info.account, tenant, Some(target.role)),
             role_label => role_label(target.role),
             can_manage => may_manage(&info.account, target).is_ok(),
@@ -572,7 +572,7 @@ async fn delete_page(
             href => user_href(&tenant.slug, &target.username),
             is_self => target.id == info.account.id,
             api_keys => keys,
-            error => error,
+            error => error.map(shown),
             ..tenant_layout(
                 info,
                 tenant,
@@ -654,7 +654,7 @@ fn import_page(
             report => report,
             bad_rows => report.map(ImportReport::bad_rows),
             notice => notice,
-            error => error,
+            error => error.map(shown),
             columns => CSV_COLUMNS.join(","),
             max_rows => crate::service::user_admin::MAX_IMPORT_ROWS,
             max_kb => s.core.config.raw.max_body_bytes / 1024,
