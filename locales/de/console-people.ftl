@@ -440,3 +440,10 @@ console-audit-field-password-reset-enabled = Zurücksetzen des Passworts an
 console-audit-field-reset-link-ttl = Gültigkeit des Links (Sekunden)
 console-audit-field-admin-reset-delay = Verzögerung durch Administratoren (Sekunden)
 console-audit-field-reset-fallback = Ausweichen auf Hauptadresse
+
+## Formulare, die vor jeder Seite abgewiesen werden.
+console-people-form-not-form = Erwartet wurde ein abgeschicktes Formular.
+console-people-form-too-large = Das Formular ist zu groß.
+console-people-form-expired = Dieses Formular ist abgelaufen oder wurde nicht von dieser Seite gesendet. Gehen Sie zurück, laden Sie die Seite neu und versuchen Sie es noch einmal.
+console-people-form-cross-site = Dieses Formular wurde von einer anderen Website gesendet.
+console-people-form-wrong-origin = Dieses Formular wurde von { $value } gesendet, die öffentliche URL von Latchkey ist aber { $url }. Öffnen Sie Latchkey unter seiner öffentlichen URL (Einstellung public_url) und versuchen Sie es noch einmal.

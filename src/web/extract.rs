@@ -406,12 +406,10 @@ fn check_origin(headers: &HeaderMap, state: &AppState) -> Result<(), WebError> {
         // Under `Referrer-Policy: no-referrer` browsers send `Origin: null` even for same-origin
         // posts, so "null" says nothing; Sec-Fetch-Site (and the token) decide then.
         Some(origin) if origin != "null" && origin != expected => Err(WebError::Csrf(
-            format!(
-                "This form was sent from {origin}, but Latchkey's public URL is {expected}. \
-             Open Latchkey at its public URL (the public_url setting) and try again.",
-                origin = origin.escape_debug()
-            )
-            .into(),
+            crate::i18n::Msg::new("console-people-form-wrong-origin")
+                .arg("value", origin.escape_debug().to_string())
+                .arg("url", expected)
+                .into(),
         )),
         _ if cross_site => Err(WebError::Csrf(
             "This form was sent from another site.".into(),
