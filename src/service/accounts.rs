@@ -116,16 +116,14 @@ impl Core {
     ) -> Result<Account> {
         if new.role != Role::SystemAdmin && self.directory_settings(tenant).await?.is_some() {
             return Err(ServiceError::Invalid(
-                "This organisation's people come from its directory: add them there, and they appear here with the next sync (or when they first sign in).".into(),
+                crate::i18n::Msg::new("console-people-err-create-directory").into(),
             ));
         }
         if new.role == Role::SystemAdmin && tenant.slug != self.config.raw.default_tenant {
             return Err(ServiceError::Invalid(
-                format!(
-                    "system administrators belong to the default tenant `{}`",
-                    self.config.raw.default_tenant
-                )
-                .into(),
+                crate::i18n::Msg::new("console-people-err-system-admin-tenant")
+                    .arg("tenant", self.config.raw.default_tenant.as_str())
+                    .into(),
             ));
         }
         let display = new.display_name.as_ref().map(|d| d.as_str()).unwrap_or("");
@@ -156,7 +154,15 @@ impl Core {
             },
             self.now(),
         )
-        .await?;
+        .await
+        .map_err(|e| match e {
+            store::StoreError::Conflict(_) => ServiceError::Conflict(
+                crate::i18n::Msg::new("console-people-err-account-taken")
+                    .arg("username", new.username.as_str())
+                    .into(),
+            ),
+            e => e.into(),
+        })?;
         self.audit(AuditEntry {
             tenant_id: Some(tenant.id),
             actor,
@@ -176,7 +182,10 @@ impl Core {
             .await?
             .ok_or_else(|| {
                 ServiceError::NotFound(
-                    format!("tenant `{}` has no user `{}`", tenant.slug, u.as_str()).into(),
+                    crate::i18n::Msg::new("console-people-err-no-user")
+                        .arg("tenant", tenant.slug.as_str())
+                        .arg("username", u.as_str())
+                        .into(),
                 )
             })
     }
@@ -218,27 +227,25 @@ impl Core {
         if let Some(role) = role {
             if is_self(actor, &account) && role_rank(role) < role_rank(account.role) {
                 return Err(ServiceError::Invalid(
-                    "You can't lower your own role. Ask another administrator.".into(),
+                    crate::i18n::Msg::new("console-people-err-lower-own-role").into(),
                 ));
             }
         }
         if role == Some(Role::SystemAdmin) && account.in_directory() {
             return Err(ServiceError::Invalid(
-                "A person of the directory can't be made a system administrator: system administrators are local accounts, out of the directory's reach.".into(),
+                crate::i18n::Msg::new("console-people-err-directory-system-admin").into(),
             ));
         }
         if role == Some(Role::SystemAdmin) && tenant.slug != self.config.raw.default_tenant {
             return Err(ServiceError::Invalid(
-                format!(
-                    "system administrators belong to the default tenant `{}`",
-                    self.config.raw.default_tenant
-                )
-                .into(),
+                crate::i18n::Msg::new("console-people-err-system-admin-tenant")
+                    .arg("tenant", self.config.raw.default_tenant.as_str())
+                    .into(),
             ));
         }
         if status == Some(AccountStatus::Disabled) && is_self(actor, &account) {
             return Err(ServiceError::Invalid(
-                "You can't disable your own account.".into(),
+                crate::i18n::Msg::new("console-people-err-disable-self").into(),
             ));
         }
         let demoted = role.is_some_and(|r| role_rank(r) < role_rank(account.role));

@@ -84,12 +84,10 @@ impl std::str::FromStr for Scope {
             .ok_or_else(|| {
                 let known: Vec<_> = Scope::ALL.iter().map(|k| k.as_str()).collect();
                 ServiceError::Invalid(
-                    format!(
-                        "unknown scope `{}`: use {}",
-                        s.escape_debug(),
-                        known.join(", ")
-                    )
-                    .into(),
+                    crate::i18n::Msg::new("console-people-err-unknown-scope")
+                        .arg("scope", s.escape_debug().to_string())
+                        .arg("known", known.join(", "))
+                        .into(),
                 )
             })
     }
@@ -198,12 +196,12 @@ impl Core {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
             return Err(ServiceError::Invalid(
-                "name: 1–100 characters on one line".into(),
+                crate::i18n::Msg::new("console-people-err-key-name").into(),
             ));
         }
         if scopes.is_empty() {
             return Err(ServiceError::Invalid(
-                "give the key at least one scope".into(),
+                crate::i18n::Msg::new("console-people-err-key-no-scope").into(),
             ));
         }
         for s in scopes {
@@ -211,7 +209,7 @@ impl Core {
         }
         if expires_at.is_some_and(|e| e <= self.now()) {
             return Err(ServiceError::Invalid(
-                "the expiry must be in the future".into(),
+                crate::i18n::Msg::new("console-people-err-key-expiry-past").into(),
             ));
         }
         let token = new_token();
@@ -281,12 +279,16 @@ impl Core {
         let key = store::api_keys::get(&self.db, id).await?;
         let Some(key) = key.filter(|k| tenant.is_none_or(|t| k.tenant_id == Some(t.id))) else {
             return Err(ServiceError::NotFound(
-                format!("there is no API key {id}").into(),
+                crate::i18n::Msg::new("console-people-err-no-key")
+                    .arg("id", id)
+                    .into(),
             ));
         };
         if !store::api_keys::revoke(&self.db, id, self.now()).await? {
             return Err(ServiceError::Invalid(
-                format!("API key {id} is already revoked").into(),
+                crate::i18n::Msg::new("console-people-err-key-revoked")
+                    .arg("id", id)
+                    .into(),
             ));
         }
         self.audit(AuditEntry {

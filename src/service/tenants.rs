@@ -8,7 +8,9 @@ impl Core {
             .await?
             .ok_or_else(|| {
                 ServiceError::NotFound(
-                    format!("there is no tenant `{}`", slug.escape_debug()).into(),
+                    crate::i18n::Msg::new("console-people-err-no-tenant")
+                        .arg("slug", slug.escape_debug().to_string())
+                        .into(),
                 )
             })
     }
@@ -32,7 +34,15 @@ impl Core {
             public_url.map(|u| u.as_str()),
             self.now(),
         )
-        .await?;
+        .await
+        .map_err(|e| match e {
+            store::StoreError::Conflict(_) => ServiceError::Conflict(
+                crate::i18n::Msg::new("console-people-err-tenant-taken")
+                    .arg("slug", slug.as_str())
+                    .into(),
+            ),
+            e => e.into(),
+        })?;
         self.audit(AuditEntry {
             tenant_id: Some(t.id),
             actor,
@@ -55,14 +65,15 @@ impl Core {
         before: &TenantSettings,
     ) -> Result<()> {
         let Caller { actor, ip } = by.into();
-        tenant.settings.validate()?;
+        tenant
+            .settings
+            .validate()
+            .map_err(|e| settings_refused(&tenant.settings, e))?;
         if !tenant.enabled && tenant.slug == self.config.raw.default_tenant {
             return Err(ServiceError::Invalid(
-                format!(
-                "the default tenant `{}` can't be disabled: system administrators sign in there",
-                tenant.slug
-            )
-                .into(),
+                crate::i18n::Msg::new("console-people-err-default-tenant-disabled")
+                    .arg("slug", tenant.slug.as_str())
+                    .into(),
             ));
         }
         let was_on = store::tenants::by_id(&self.db, tenant.id)
@@ -104,4 +115,26 @@ impl Core {
             Err(e) => Err(e),
         }
     }
+}
+
+/// Why settings are out of bounds, as a message for the reader ([`TenantSettings::validate`]
+/// says the same in English).
+fn settings_refused(s: &TenantSettings, e: crate::domain::InvalidInput) -> ServiceError {
+    use crate::domain::bounds::*;
+    use crate::i18n::Msg;
+    let msg = if !(MIN_PASSWORD_LENGTH_FLOOR..=MIN_PASSWORD_LENGTH_CEILING)
+        .contains(&s.password_min_length)
+    {
+        Msg::new("console-people-err-min-length-bounds")
+            .arg("min", MIN_PASSWORD_LENGTH_FLOOR)
+            .arg("max", MIN_PASSWORD_LENGTH_CEILING)
+    } else if !(RESET_LINK_TTL_MIN_SECS..=RESET_LINK_TTL_MAX_SECS).contains(&s.reset_link_ttl_secs)
+    {
+        Msg::new("console-people-err-ttl-bounds")
+    } else if !(0..=ADMIN_RESET_DELAY_MAX_SECS).contains(&s.admin_reset_delay_secs) {
+        Msg::new("console-people-err-delay-bounds")
+    } else {
+        return e.into();
+    };
+    ServiceError::Invalid(msg.into())
 }

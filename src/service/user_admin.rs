@@ -23,7 +23,7 @@ pub const CSV_COLUMNS: [&str; 5] = ["username", "email", "reset_email", "display
 pub fn may_manage(by: &Account, target: &Account) -> Result<()> {
     if target.role == Role::SystemAdmin && by.role != Role::SystemAdmin {
         return Err(ServiceError::Invalid(
-            "Only system administrators may change a system administrator's account.".into(),
+            crate::i18n::Msg::new("console-people-err-manage-system-admin").into(),
         ));
     }
     Ok(())
@@ -35,7 +35,7 @@ pub fn may_manage(by: &Account, target: &Account) -> Result<()> {
 pub fn may_grant(by: &Account, role: Role) -> Result<()> {
     if role == Role::SystemAdmin && by.role != Role::SystemAdmin {
         return Err(ServiceError::Invalid(
-            "Only system administrators may grant the system-admin role.".into(),
+            crate::i18n::Msg::new("console-people-err-grant-system-admin").into(),
         ));
     }
     Ok(())
@@ -313,26 +313,24 @@ impl Core {
     ) -> Result<()> {
         if account.tenant_id != tenant.id {
             return Err(ServiceError::NotFound(
-                format!(
-                    "tenant `{}` has no user `{}`",
-                    tenant.slug, account.username
-                )
-                .into(),
+                crate::i18n::Msg::new("console-people-err-no-user")
+                    .arg("tenant", tenant.slug.as_str())
+                    .arg("username", account.username.as_str())
+                    .into(),
             ));
         }
         if is_self(actor, account) {
             return Err(ServiceError::Invalid(
-                "You can't delete your own account.".into(),
+                crate::i18n::Msg::new("console-people-err-delete-self").into(),
             ));
         }
         let Some(revoked) = store::account_admin::delete(&self.db, account.id, self.now()).await?
         else {
             return Err(ServiceError::NotFound(
-                format!(
-                    "tenant `{}` has no user `{}`",
-                    tenant.slug, account.username
-                )
-                .into(),
+                crate::i18n::Msg::new("console-people-err-no-user")
+                    .arg("tenant", tenant.slug.as_str())
+                    .arg("username", account.username.as_str())
+                    .into(),
             ));
         };
         self.audit(AuditEntry {
@@ -380,7 +378,7 @@ impl Core {
     ) -> Result<ImportReport> {
         if self.directory_settings(tenant).await?.is_some() {
             return Err(ServiceError::Invalid(
-                "This organisation's people come from its directory; import is not offered. Use \"Sync now\" on the directory page.".into(),
+                crate::i18n::Msg::new("console-people-err-import-directory").into(),
             ));
         }
         let mut report = ImportReport {

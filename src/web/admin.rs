@@ -35,10 +35,10 @@ async fn home(
         "admin.html",
         context! {
             tenants => tenants,
-            events => events,
+            events => events.into_iter().map(super::audit_pages::in_words).collect::<Vec<_>>(),
             smtp_configured => smtp.settings.enabled,
             smtp_host => smtp.settings.host,
-            ..admin.layout(&csrf, "Admin-Center", "overview")
+            ..admin.layout(&csrf, "nav-admin-center", "overview")
         },
     )?
     .into_response())

@@ -19,9 +19,10 @@ use serde::{Deserialize, Serialize};
 
 use super::extract::{ClientIp, ConsoleAdmin, ConsoleScope, CsrfToken, FormFields, GuardedForm};
 use super::templates::render_status;
-use super::tenant_admin::form_error;
+use super::tenant_admin::{domain_words, form_error};
 use super::{AppState, WebError};
 use crate::domain::parse_duration;
+use crate::i18n::{Msg, Text};
 use crate::service::api_keys::SCOPES;
 use crate::service::pages::{ApiKey, Tenant};
 
@@ -83,7 +84,7 @@ async fn find_key(s: &AppState, scope: &ConsoleScope, id: i64) -> Result<ApiKey,
             Some(t) => k.tenant_id == Some(t.id),
             None => true,
         })
-        .ok_or_else(|| WebError::NotFoundMsg(format!("There is no API key {id} here.").into()))
+        .ok_or_else(|| WebError::NotFoundMsg(Msg::new("console-keys-no-such").arg("id", id).into()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -95,9 +96,9 @@ struct NoticeQuery {
     notice: Option<String>,
 }
 
-fn notice_text(code: Option<&str>) -> Option<&'static str> {
+fn notice_text(code: Option<&str>) -> Option<Msg> {
     match code? {
-        "revoked" => Some("The API key is revoked. Applications using it are refused from now on."),
+        "revoked" => Some(Msg::new("console-keys-revoked")),
         _ => None,
     }
 }
@@ -123,7 +124,7 @@ async fn list(
             rows => rows,
             system_view => scope.tenant().is_none(),
             notice => notice_text(q.notice.as_deref()),
-            ..admin.layout(csrf, "API keys", "api-keys")
+            ..admin.layout(csrf, "console-keys-title", "api-keys")
         },
     )
 }
@@ -167,21 +168,21 @@ impl KeyForm {
     }
 
     /// When the key stops working, from the "expires in" field (`None`: never).
-    fn expires_at(&self, now: i64) -> Result<Option<i64>, String> {
+    fn expires_at(&self, now: i64) -> Result<Option<i64>, Text> {
         if self.expires_in.is_empty() {
             return Ok(None);
         }
-        let d = parse_duration("Expires in", &self.expires_in).map_err(|e| e.0)?;
+        let d = parse_duration("Expires in", &self.expires_in)
+            .map_err(|e| Text::from(domain_words(&e.0)))?;
         if d.as_secs() < 60 {
-            return Err(format!(
-                "Expires in: `{}` is too short; give at least a minute, e.g. 90d, or leave it empty for a key that doesn't expire.",
-                self.expires_in.escape_debug()
-            ));
+            return Err(Msg::new("console-key-new-too-short")
+                .arg("value", self.expires_in.escape_debug().to_string())
+                .into());
         }
         if d.as_secs() > MAX_EXPIRY_DAYS * 86_400 {
-            return Err(format!(
-                "Expires in: at most {MAX_EXPIRY_DAYS} days (ten years); leave it empty for a key that doesn't expire."
-            ));
+            return Err(Msg::new("console-key-new-too-long")
+                .arg("days", MAX_EXPIRY_DAYS as i64)
+                .into());
         }
         Ok(Some(now.saturating_add(d.as_secs() as i64)))
     }
@@ -193,7 +194,7 @@ async fn new_page(
     admin: &ConsoleAdmin,
     csrf: &CsrfToken,
     form: &KeyForm,
-    error: Option<&str>,
+    error: Option<&Text>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let scope = &admin.scope;
@@ -224,11 +225,11 @@ async fn new_page(
         "admin_api_key_new.html",
         context! {
             f => form,
-            error => error,
+            error => error.map(super::tenant_admin::shown),
             scopes => scopes,
             tenants => tenants,
             system_view => scope.tenant().is_none(),
-            ..admin.layout(csrf, "Create API key", "api-keys")
+            ..admin.layout(csrf, "console-keys-create", "api-keys")
         },
     )
 }
@@ -243,7 +244,7 @@ async fn create(
     let scope = &admin.scope;
     let typed = KeyForm::from_form(form)?;
     let shown = &typed;
-    let refused = |msg: String| async move {
+    let refused = |msg: Text| async move {
         new_page(
             s,
             admin,
@@ -255,11 +256,10 @@ async fn create(
         .await
     };
     if typed.name.is_empty() {
-        return refused("Name: give the key a name that says what uses it, e.g. “HR sync”.".into())
-            .await;
+        return refused(Msg::new("console-key-new-no-name").into()).await;
     }
     if typed.scopes.is_empty() {
-        return refused("Scopes: tick at least one thing the key may do.".into()).await;
+        return refused(Msg::new("console-key-new-no-scope").into()).await;
     }
     // In a tenant's console keys are always that tenant's; a system administrator's page makes
     // all-tenants keys or, when one is chosen, a tenant's.
@@ -269,8 +269,9 @@ async fn create(
         ConsoleScope::System => match s.core.find_tenant(&typed.for_tenant).await? {
             Some(t) => Some(t),
             None => {
-                let msg = format!("There is no tenant `{}`.", typed.for_tenant.escape_debug());
-                return refused(msg).await;
+                let msg = Msg::new("console-tenant-unknown")
+                    .arg("slug", typed.for_tenant.escape_debug().to_string());
+                return refused(msg.into()).await;
             }
         },
     };
@@ -294,14 +295,14 @@ async fn create(
     let (key, secret) = match created {
         Ok(v) => v,
         Err(e) => {
-            let msg = form_error(e)?;
             // The service's messages start in lower case ("unknown scope …").
+            let msg = super::tenant_admin::shown(&form_error(e)?);
             let mut chars = msg.chars();
             let msg = match chars.next() {
                 Some(c) => c.to_uppercase().chain(chars).collect(),
                 None => msg,
             };
-            return refused(msg).await;
+            return refused(Text::Plain(msg)).await;
         }
     };
     let names = tenant_names(s).await?;
@@ -311,7 +312,7 @@ async fn create(
         context! {
             key => key_row(&key, s.core.now(), &names, scope),
             secret => secret.expose_secret(),
-            ..admin.layout(csrf, "API key created", "api-keys")
+            ..admin.layout(csrf, "console-key-created-title", "api-keys")
         },
     )?;
     // Shown once: no cache may keep it (every page is no-store; this one says so itself).
@@ -328,7 +329,7 @@ async fn confirm_page(
     admin: &ConsoleAdmin,
     csrf: &CsrfToken,
     key: &ApiKey,
-    error: Option<&str>,
+    error: Option<&Text>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let scope = &admin.scope;
@@ -338,8 +339,12 @@ async fn confirm_page(
         "admin_api_key_revoke.html",
         context! {
             key => key_row(key, s.core.now(), &names, scope),
-            error => error,
-            ..admin.layout(csrf, &format!("Revoke API key {}", key.name), "api-keys")
+            error => error.map(super::tenant_admin::shown),
+            ..admin.layout(
+                csrf,
+                Msg::new("console-key-revoke-title").arg("name", key.name.as_str()),
+                "api-keys",
+            )
         },
     )
 }

@@ -105,7 +105,7 @@ async fn events(
         .into_iter()
         .map(|e| {
             let tenant = e.tenant_id.and_then(|id| names.get(&id).copied());
-            context! { tenant => tenant, ..Value::from_serialize(&e) }
+            context! { tenant => tenant, ..Value::from_serialize(in_words(e)) }
         })
         .collect();
     let page = q.page.unwrap_or(1).max(1);
@@ -134,7 +134,9 @@ async fn system(
                 .map(|t| t.id)
                 .ok_or_else(|| {
                     WebError::BadRequest(
-                        format!("There is no tenant `{}`.", slug.escape_debug()).into(),
+                        crate::i18n::Msg::new("console-tenant-unknown")
+                            .arg("slug", slug.escape_debug().to_string())
+                            .into(),
                     )
                 })?,
         ),
@@ -146,7 +148,7 @@ async fn system(
         context! {
             tenants => tenants,
             system_view => true,
-            ..context! { ..page, ..admin.layout(&csrf, "Audit log", "audit") }
+            ..context! { ..page, ..admin.layout(&csrf, "console-audit-title", "audit") }
         },
     )
 }
@@ -164,7 +166,22 @@ async fn tenant(
         "admin_audit.html",
         context! {
             system_view => false,
-            ..context! { ..page, ..admin.layout(&csrf, "Audit log", "audit") }
+            ..context! { ..page, ..admin.layout(&csrf, "console-audit-title", "audit") }
         },
     )
+}
+
+/// An event's outcome and details in the reader's language where the catalogue has their words
+/// (the service writes them in English: `success`, `Password set`, `yes`). The action names
+/// (`account.created`) stay as they are: they are what the filter searches for.
+pub(super) fn in_words(
+    mut e: crate::service::audit_view::AuditRow,
+) -> crate::service::audit_view::AuditRow {
+    let lang = super::locale::current().language;
+    e.outcome = crate::i18n::plain_in(lang, &e.outcome);
+    for f in &mut e.fields {
+        f.label = crate::i18n::plain_in(lang, &f.label);
+        f.value = crate::i18n::plain_in(lang, &f.value);
+    }
+    e
 }

@@ -19,6 +19,7 @@ use super::auth::tenant_or_404;
 use super::{AppState, WebError};
 use crate::domain::token::{looks_like_token, new_token};
 use crate::domain::Role;
+use crate::i18n::Text;
 use crate::service::pages::Tenant;
 use crate::service::SessionInfo;
 
@@ -367,7 +368,9 @@ async fn csrf_checked_form(
 pub fn day(raw: &str, end: bool) -> Result<i64, WebError> {
     crate::clock::parse_day(raw, end).ok_or_else(|| {
         WebError::BadRequest(
-            format!("`{}` is not a date like 2026-11-22", raw.escape_debug()).into(),
+            crate::i18n::Msg::new("console-audit-bad-date")
+                .arg("value", raw.escape_debug().to_string())
+                .into(),
         )
     })
 }
@@ -403,12 +406,10 @@ fn check_origin(headers: &HeaderMap, state: &AppState) -> Result<(), WebError> {
         // Under `Referrer-Policy: no-referrer` browsers send `Origin: null` even for same-origin
         // posts, so "null" says nothing; Sec-Fetch-Site (and the token) decide then.
         Some(origin) if origin != "null" && origin != expected => Err(WebError::Csrf(
-            format!(
-                "This form was sent from {origin}, but Latchkey's public URL is {expected}. \
-             Open Latchkey at its public URL (the public_url setting) and try again.",
-                origin = origin.escape_debug()
-            )
-            .into(),
+            crate::i18n::Msg::new("console-people-form-wrong-origin")
+                .arg("value", origin.escape_debug().to_string())
+                .arg("url", expected)
+                .into(),
         )),
         _ if cross_site => Err(WebError::Csrf(
             "This form was sent from another site.".into(),
@@ -457,10 +458,10 @@ impl IntoResponse for Denied {
     fn into_response(self) -> Response {
         match self {
             Denied::Redirect(to) => Redirect::to(&to).into_response(),
-            Denied::Forbidden => {
-                WebError::Forbidden("The Admin-Center is only for system administrators.".into())
-                    .into_response()
-            }
+            Denied::Forbidden => WebError::Forbidden(
+                crate::i18n::Msg::new("console-people-only-system-admins").into(),
+            )
+            .into_response(),
         }
     }
 }
@@ -488,7 +489,7 @@ impl SystemAdmin {
     }
 
     /// What an Admin-Center page passes to its template (the header, the navigation).
-    pub fn layout(&self, csrf: &CsrfToken, title: &str, section: &str) -> Value {
+    pub fn layout(&self, csrf: &CsrfToken, title: impl IntoTitle, section: &str) -> Value {
         console_layout(&self.0, &ConsoleScope::System, csrf, title, section)
     }
 }
@@ -527,7 +528,7 @@ impl TenantAdmin {
             || (info.account.role == Role::TenantAdmin && info.tenant.id == tenant.id);
         if !allowed {
             return Err(WebError::Forbidden(
-                "Only this organisation's administrators may open this page.".into(),
+                crate::i18n::Msg::new("console-people-only-tenant-admins").into(),
             )
             .into_response());
         }
@@ -542,7 +543,7 @@ impl TenantAdmin {
     }
 
     /// What a page of the tenant's console passes to its template (the header, the navigation).
-    pub fn layout(&self, csrf: &CsrfToken, title: &str, section: &str) -> Value {
+    pub fn layout(&self, csrf: &CsrfToken, title: impl IntoTitle, section: &str) -> Value {
         tenant_layout(&self.info, &self.tenant, csrf, title, section)
     }
 }
@@ -587,7 +588,7 @@ pub struct ConsoleAdmin {
 
 impl ConsoleAdmin {
     /// What the page passes to its template (the header, the navigation).
-    pub fn layout(&self, csrf: &CsrfToken, title: &str, section: &str) -> Value {
+    pub fn layout(&self, csrf: &CsrfToken, title: impl IntoTitle, section: &str) -> Value {
         console_layout(&self.info, &self.scope, csrf, title, section)
     }
 }
@@ -619,12 +620,40 @@ impl FromRequestParts<AppState> for ConsoleAdmin {
     }
 }
 
+/// A console page's title: a message id (`"console-users-title"`), a [`Msg`] for a title with a
+/// value (`Msg::new("console-user-title").arg("username", name)`), or words shown as they are.
+///
+/// [`Msg`]: crate::i18n::Msg
+pub trait IntoTitle {
+    fn into_title(self) -> Text;
+}
+impl IntoTitle for &str {
+    fn into_title(self) -> Text {
+        self.into()
+    }
+}
+impl IntoTitle for &String {
+    fn into_title(self) -> Text {
+        self.as_str().into()
+    }
+}
+impl IntoTitle for crate::i18n::Msg {
+    fn into_title(self) -> Text {
+        self.into()
+    }
+}
+impl IntoTitle for Text {
+    fn into_title(self) -> Text {
+        self
+    }
+}
+
 /// [`console_layout`] for a page of `tenant`'s console.
 pub fn tenant_layout(
     info: &SessionInfo,
     tenant: &Tenant,
     csrf: &CsrfToken,
-    title: &str,
+    title: impl IntoTitle,
     section: &str,
 ) -> Value {
     let scope = ConsoleScope::Tenant(tenant.clone());
@@ -637,11 +666,11 @@ pub fn console_layout(
     info: &SessionInfo,
     scope: &ConsoleScope,
     csrf: &CsrfToken,
-    title: &str,
+    title: impl IntoTitle,
     section: &str,
 ) -> Value {
     context! {
-        title => title,
+        title => title.into_title(),
         tenant => info.tenant,
         user => info.account,
         is_system_admin => info.account.role == Role::SystemAdmin,

@@ -19,6 +19,7 @@ use crate::domain::{
     format_duration, parse_duration, InvalidInput, Language, PublicUrl, SupportContact,
     TenantSettings, ZoneName,
 };
+use crate::i18n::{Msg, Text};
 use crate::service::pages::Tenant;
 use crate::service::views::TaskStatus;
 use crate::service::{ServiceError, SessionInfo};
@@ -32,12 +33,94 @@ pub fn router() -> Router<AppState> {
 
 /// A service error the administrator can fix, as a message for the form; anything else fails
 /// the request.
-pub(super) fn form_error(e: ServiceError) -> Result<String, WebError> {
+pub(super) fn form_error(e: ServiceError) -> Result<Text, WebError> {
     match e {
         ServiceError::Internal(e) => Err(WebError::Internal(e)),
         ServiceError::NotFound(m) => Err(WebError::NotFoundMsg(m)),
-        other => Ok(other.to_string()),
+        other => Ok(match other.text() {
+            Text::Plain(s) => Text::Plain(domain_words(&s)),
+            msg => msg,
+        }),
     }
+}
+
+/// The domain's refusals with a value in them (`crate::domain` words them in English): the
+/// catalogue messages whose English, with the value in `{ $value }`, is those words.
+const DOMAIN_MESSAGES: &[&str] = &[
+    "console-people-dom-slug",
+    "console-people-dom-email",
+    "console-people-dom-url-scheme",
+    "console-people-dom-url-extra",
+    "console-people-dom-support-https",
+    "console-people-dom-support-neither",
+    "console-people-dom-ttl",
+    "console-people-dom-delay",
+    "console-people-dom-expires",
+    "console-people-dom-zone",
+    "console-people-dom-import-fields",
+    "console-people-dom-import-name-twice",
+    "console-people-dom-import-name-taken",
+    "console-people-dom-import-email-twice",
+    "console-people-dom-import-email-taken",
+];
+
+/// A refusal in the domain's English words, in the reader's language when the catalogue has it:
+/// a fixed sentence through the English index, one with a value through [`DOMAIN_MESSAGES`].
+pub(super) fn domain_words(s: &str) -> String {
+    use crate::i18n::{plain_in, translate, Arg};
+    let lang = super::locale::current().language;
+    let fixed = plain_in(lang, s);
+    if lang == Language::En || fixed != s {
+        return fixed;
+    }
+    // The English with marks for the values (`{ $value }`, and `{ $other }` when there is a
+    // second), read back around the words given.
+    const MARK: &str = "\u{1}";
+    const MARK2: &str = "\u{2}";
+    for id in DOMAIN_MESSAGES {
+        let marks = [("value", Arg::from(MARK)), ("other", Arg::from(MARK2))];
+        let Some(en) = translate(Language::En, id, &marks) else {
+            continue;
+        };
+        let Some((before, rest)) = en.split_once(MARK) else {
+            continue;
+        };
+        let (between, after) = rest.split_once(MARK2).unwrap_or(("", rest));
+        let Some(middle) = s.strip_prefix(before).and_then(|m| m.strip_suffix(after)) else {
+            continue;
+        };
+        let values = if rest.contains(MARK2) {
+            match middle.split_once(between) {
+                Some((v, o)) if !between.is_empty() => (v, o),
+                _ => continue,
+            }
+        } else {
+            (middle, "")
+        };
+        let args = [
+            ("value", Arg::from(values.0)),
+            ("other", Arg::from(values.1)),
+        ];
+        if let Some(words) = translate(lang, id, &args) {
+            return words;
+        }
+    }
+    s.to_owned()
+}
+
+/// A form's refusal in the reader's language, as text the template escapes like any other
+/// value (so "can't" reads `can&#x27;t` in the page source, as everywhere else).
+pub(super) fn shown(error: &Text) -> String {
+    error.in_lang(super::locale::current().language)
+}
+
+/// A form field's value refused by the domain's rules: "Name: …", with the rule's words in the
+/// reader's language when the catalogue has them.
+pub(super) fn invalid_field(field: &'static str, e: impl std::fmt::Display) -> Text {
+    Msg::new("console-people-invalid-field")
+        .arg("field", field)
+        .arg("error", domain_words(&e.to_string()))
+        .into()
 }
 
 #[derive(Deserialize)]
@@ -68,8 +151,7 @@ async fn home(
             users => users,
             failed => failed,
             waiting => waiting,
-            reset_ttl => format_duration(tenant.settings.reset_link_ttl_secs),
-            ..tenant_layout(&info, &tenant, &csrf, "Administration", "home")
+            ..tenant_layout(&info, &tenant, &csrf, "console-home-title", "home")
         },
     )
 }
@@ -120,26 +202,30 @@ impl SettingsForm {
     }
 
     /// The settings and public URL this form asks for (bounds are checked by the service).
-    fn parse(
-        &self,
-        current: &TenantSettings,
-    ) -> Result<(TenantSettings, Option<String>), InvalidInput> {
-        let secs = |what: &str, raw: &str| -> Result<i64, InvalidInput> {
+    fn parse(&self, current: &TenantSettings) -> Result<(TenantSettings, Option<String>), Text> {
+        let inv = |e: InvalidInput| Text::from(domain_words(&e.0));
+        let secs = |what: &str, raw: &str| -> Result<i64, Text> {
             if raw == "0" {
                 return Ok(0);
             }
-            Ok(parse_duration(what, raw)?.as_secs().min(i64::MAX as u64) as i64)
+            Ok(parse_duration(what, raw)
+                .map_err(inv)?
+                .as_secs()
+                .min(i64::MAX as u64) as i64)
         };
         let min_length = self.min_password_length.parse::<i64>().map_err(|_| {
-            InvalidInput(format!(
-                "Minimum password length: `{}` is not a whole number",
-                self.min_password_length.escape_debug()
-            ))
+            Msg::new("console-settings-not-whole-number")
+                .arg("value", self.min_password_length.escape_debug().to_string())
         })?;
         let public_url = if self.public_url.is_empty() {
             None
         } else {
-            Some(PublicUrl::parse(&self.public_url)?.as_str().to_owned())
+            Some(
+                PublicUrl::parse(&self.public_url)
+                    .map_err(inv)?
+                    .as_str()
+                    .to_owned(),
+            )
         };
         Ok((
             TenantSettings {
@@ -148,14 +234,14 @@ impl SettingsForm {
                 password_min_length: min_length,
                 admin_reset_delay_secs: secs("Admin reset delay", &self.admin_reset_delay)?,
                 reset_fallback_to_primary: self.reset_fallback_to_primary,
-                default_language: self.default_language.parse::<Language>()?,
+                default_language: self.default_language.parse::<Language>().map_err(inv)?,
                 time_zone: match &self.time_zone {
-                    Some(z) => ZoneName::parse(z)?,
+                    Some(z) => ZoneName::parse(z).map_err(inv)?,
                     None => current.time_zone.clone(),
                 },
                 support_contact: match self.support_contact.as_str() {
                     "" => None,
-                    raw => Some(SupportContact::parse(raw)?),
+                    raw => Some(SupportContact::parse(raw).map_err(inv)?),
                 },
             },
             public_url,
@@ -170,8 +256,8 @@ fn settings_page(
     tenant: &Tenant,
     csrf: &CsrfToken,
     form: &SettingsForm,
-    notice: Option<&str>,
-    error: Option<&str>,
+    notice: Option<Msg>,
+    error: Option<&Text>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
     use crate::domain::bounds::*;
@@ -181,13 +267,13 @@ fn settings_page(
         context! {
             f => form,
             notice => notice,
-            error => error,
+            error => error.map(shown),
             min_floor => MIN_PASSWORD_LENGTH_FLOOR,
             min_ceiling => MIN_PASSWORD_LENGTH_CEILING,
             system_public_url => s.core.config.public_url.as_str(),
             may_set_public_url => info.account.role == crate::domain::Role::SystemAdmin,
             zones => crate::domain::local_time::COMMON_ZONES,
-            ..tenant_layout(info, tenant, csrf, "Settings", "settings")
+            ..tenant_layout(info, tenant, csrf, "console-settings-title", "settings")
         },
     )
 }
@@ -200,7 +286,7 @@ async fn settings(
 ) -> Result<Response, WebError> {
     let TenantAdmin { info, tenant } = admin;
     let notice = match q.notice.as_deref() {
-        Some("saved") => Some("The settings were saved."),
+        Some("saved") => Some(Msg::new("console-settings-saved")),
         _ => None,
     };
     settings_page(
@@ -224,7 +310,7 @@ async fn save_settings(
 ) -> Result<Response, WebError> {
     let TenantAdmin { info, mut tenant } = admin;
     let typed: SettingsForm = form.decode()?;
-    let refused = |tenant: &Tenant, msg: &str| {
+    let refused = |tenant: &Tenant, msg: &Text| {
         settings_page(
             &s,
             &info,
@@ -238,7 +324,7 @@ async fn save_settings(
     };
     let (settings, public_url) = match typed.parse(&tenant.settings) {
         Ok(v) => v,
-        Err(e) => return refused(&tenant, &e.0),
+        Err(e) => return refused(&tenant, &e),
     };
     let before = tenant.settings.clone();
     let shown = tenant.clone();
@@ -249,10 +335,7 @@ async fn save_settings(
     if info.account.role == crate::domain::Role::SystemAdmin {
         tenant.public_url = public_url;
     } else if public_url != tenant.public_url {
-        return refused(
-            &shown,
-            "Only a system administrator can change the public URL.",
-        );
+        return refused(&shown, &Msg::new("console-settings-only-system-url").into());
     }
     match s
         .core

@@ -11,11 +11,14 @@ use axum::Router;
 use minijinja::{context, Value};
 use serde::{Deserialize, Serialize};
 
-use super::extract::{console_layout, ClientIp, ConsoleScope, CsrfToken, GuardedForm, SystemAdmin};
+use super::extract::{
+    console_layout, ClientIp, ConsoleScope, CsrfToken, GuardedForm, IntoTitle, SystemAdmin,
+};
 use super::templates::render_status;
-use super::tenant_admin::form_error;
+use super::tenant_admin::{form_error, invalid_field, shown};
 use super::{AppState, WebError};
-use crate::domain::{format_duration, DisplayName, PublicUrl, TenantSlug};
+use crate::domain::{DisplayName, PublicUrl, TenantSlug};
+use crate::i18n::{Msg, Text};
 use crate::service::pages::Tenant;
 use crate::service::SessionInfo;
 
@@ -34,7 +37,7 @@ pub fn tenant_href(slug: &str) -> String {
     }
 }
 
-fn frame(info: &SessionInfo, csrf: &CsrfToken, title: &str) -> Value {
+fn frame(info: &SessionInfo, csrf: &CsrfToken, title: impl IntoTitle) -> Value {
     console_layout(info, &ConsoleScope::System, csrf, title, "tenants")
 }
 
@@ -63,7 +66,7 @@ async fn list(
         "admin_tenants.html",
         context! {
             rows => rows,
-            ..frame(&info, &csrf, "Tenants")
+            ..frame(&info, &csrf, "console-tenants-title")
         },
     )
 }
@@ -83,22 +86,22 @@ struct TenantForm {
 }
 
 impl TenantForm {
-    fn name(&self) -> Result<Option<DisplayName>, String> {
+    fn name(&self) -> Result<Option<DisplayName>, Text> {
         if self.name.is_empty() {
             return Ok(None);
         }
         DisplayName::parse(&self.name)
             .map(Some)
-            .map_err(|e| format!("Name: {e}"))
+            .map_err(|e| invalid_field("name", e))
     }
 
-    fn public_url(&self) -> Result<Option<PublicUrl>, String> {
+    fn public_url(&self) -> Result<Option<PublicUrl>, Text> {
         if self.public_url.is_empty() {
             return Ok(None);
         }
         PublicUrl::parse(&self.public_url)
             .map(Some)
-            .map_err(|e| format!("Public URL: {e}"))
+            .map_err(|e| invalid_field("public-url", e))
     }
 }
 
@@ -109,13 +112,13 @@ fn form_page(
     csrf: &CsrfToken,
     existing: Option<&Tenant>,
     form: &TenantForm,
-    notice: Option<&str>,
-    error: Option<&str>,
+    notice: Option<Msg>,
+    error: Option<&Text>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let title = match existing {
-        Some(t) => format!("Tenant {}", t.slug),
-        None => "Create tenant".to_owned(),
+        Some(t) => Msg::new("console-tenant-title").arg("slug", t.slug.as_str()),
+        None => Msg::new("console-tenants-create"),
     };
     render_status(
         status,
@@ -125,11 +128,10 @@ fn form_page(
             action => existing.map_or_else(|| "/admin/tenants/new".to_owned(), |t| tenant_href(&t.slug)),
             f => form,
             notice => notice,
-            error => error,
+            error => error.map(shown),
             is_default => existing.is_some_and(|t| t.slug == s.core.config.raw.default_tenant),
-            reset_ttl => existing.map(|t| format_duration(t.settings.reset_link_ttl_secs)),
             system_public_url => s.core.config.public_url.as_str(),
-            ..frame(info, csrf, &title)
+            ..frame(info, csrf, title)
         },
     )
 }
@@ -153,7 +155,7 @@ async fn create(
     GuardedForm(SystemAdmin(info), form): GuardedForm<SystemAdmin>,
 ) -> Result<Response, WebError> {
     let typed: TenantForm = form.decode()?;
-    let refused = |msg: &str| {
+    let refused = |msg: &Text| {
         form_page(
             &s,
             &info,
@@ -166,7 +168,7 @@ async fn create(
         )
     };
     let parsed = TenantSlug::parse(&typed.slug)
-        .map_err(|e| format!("Short name: {e}"))
+        .map_err(|e| invalid_field("short-name", e))
         .and_then(|slug| Ok((slug, typed.name()?, typed.public_url()?)));
     let (slug, name, url) = match parsed {
         Ok(v) => v,
@@ -188,7 +190,7 @@ async fn find_tenant(s: &AppState, slug: &str) -> Result<Tenant, WebError> {
     s.core
         .find_tenant(slug)
         .await?
-        .ok_or_else(|| WebError::NotFoundMsg("There is no tenant with this name.".into()))
+        .ok_or_else(|| WebError::NotFoundMsg(Msg::new("console-tenant-no-such").into()))
 }
 
 async fn edit(
@@ -206,8 +208,8 @@ async fn edit(
         enabled: t.enabled,
     };
     let notice = match q.notice.as_deref() {
-        Some("created") => Some("The tenant was created. Its password reset is off until you switch it on in its settings."),
-        Some("saved") => Some("The tenant was saved."),
+        Some("created") => Some(Msg::new("console-tenant-created")),
+        Some("saved") => Some(Msg::new("console-tenant-saved")),
         _ => None,
     };
     form_page(
@@ -233,7 +235,7 @@ async fn save(
     let shown = t.clone();
     let mut typed: TenantForm = form.decode()?;
     typed.slug = t.slug.clone();
-    let refused = |msg: &str| {
+    let refused = |msg: &Text| {
         form_page(
             &s,
             &info,

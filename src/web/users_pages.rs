@@ -17,9 +17,10 @@ use serde::{Deserialize, Serialize};
 use super::extract::{tenant_layout, ClientIp, CsrfToken, GuardedForm, TenantAdmin};
 use super::form::Secret;
 use super::templates::render_status;
-use super::tenant_admin::form_error;
+use super::tenant_admin::{domain_words, form_error, invalid_field, shown};
 use super::{AppState, WebError};
 use crate::domain::{AccountStatus, DisplayName, EmailAddress, Role, Username};
+use crate::i18n::{Msg, Text};
 use crate::service::pages::{Account, Tenant};
 use crate::service::user_admin::{may_grant, may_manage, ImportReport, CSV_COLUMNS};
 use crate::service::{AccountChanges, CreateAccount, ServiceError, SessionInfo};
@@ -60,12 +61,12 @@ pub fn user_href(slug: &str, username: &str) -> String {
     format!("/t/{slug}/admin/users/{enc}")
 }
 
-fn role_label(r: Role) -> &'static str {
-    match r {
-        Role::User => "User",
-        Role::TenantAdmin => "Tenant administrator",
-        Role::SystemAdmin => "System administrator",
-    }
+fn role_label(r: Role) -> Msg {
+    Msg::new(match r {
+        Role::User => "console-people-role-user",
+        Role::TenantAdmin => "console-people-role-tenant-admin",
+        Role::SystemAdmin => "console-people-role-system-admin",
+    })
 }
 
 /// The roles the form offers: system-admin only to system administrators in the default tenant
@@ -92,12 +93,16 @@ async fn find_user(s: &AppState, tenant: &Tenant, username: &str) -> Result<Acco
         .account_named(tenant, u.as_str())
         .await?
         .ok_or_else(|| {
-            WebError::NotFoundMsg(format!("There is no user `{}` here.", u.as_str()).into())
+            WebError::NotFoundMsg(
+                Msg::new("console-users-no-such-user")
+                    .arg("username", u.as_str())
+                    .into(),
+            )
         })
 }
 
 fn forbidden(e: ServiceError) -> WebError {
-    WebError::Forbidden(e.to_string().into())
+    WebError::Forbidden(e.text())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -122,16 +127,17 @@ impl ListQuery {
     }
 }
 
-fn notice_text(code: Option<&str>) -> Option<&'static str> {
-    match code? {
-        "created" => Some("The user was created."),
-        "saved" => Some("The changes were saved."),
-        "unchanged" => Some("Nothing was changed."),
-        "disabled" => Some("The account is disabled; its sessions have ended."),
-        "enabled" => Some("The account is enabled again."),
-        "deleted" => Some("The user was deleted."),
-        _ => None,
-    }
+fn notice_text(code: Option<&str>) -> Option<Msg> {
+    let id = match code? {
+        "created" => "console-users-created",
+        "saved" => "console-users-saved",
+        "unchanged" => "console-users-unchanged",
+        "disabled" => "console-users-disabled",
+        "enabled" => "console-users-enabled",
+        "deleted" => "console-users-deleted",
+        _ => return None,
+    };
+    Some(Msg::new(id))
 }
 
 async fn list(
@@ -185,7 +191,7 @@ async fn list(
             next => more.then(|| q.page_link(page + 1)),
             notice => notice_text(q.notice.as_deref()),
             directory => directory,
-            ..tenant_layout(&info, &tenant, &csrf, "Users", "users")
+            ..tenant_layout(&info, &tenant, &csrf, "console-users-title", "users")
         },
     )
 }
@@ -241,24 +247,24 @@ impl UserForm {
             Option<EmailAddress>,
             Role,
         ),
-        String,
+        Text,
     > {
-        let optional = |what: &str, raw: &str| -> Result<Option<EmailAddress>, String> {
+        let optional = |what: &'static str, raw: &str| -> Result<Option<EmailAddress>, Text> {
             if raw.is_empty() {
                 Ok(None)
             } else {
                 EmailAddress::parse(raw)
                     .map(Some)
-                    .map_err(|e| format!("{what}: {e}"))
+                    .map_err(|e| invalid_field(what, e))
             }
         };
         Ok((
-            DisplayName::parse(&self.display_name).map_err(|e| format!("Name: {e}"))?,
-            optional("E-mail address", &self.email)?,
-            optional("E-mail address for password reset", &self.reset_email)?,
+            DisplayName::parse(&self.display_name).map_err(|e| invalid_field("name", e))?,
+            optional("email", &self.email)?,
+            optional("reset-email", &self.reset_email)?,
             self.role
                 .parse::<Role>()
-                .map_err(|e| format!("Role: {e}"))?,
+                .map_err(|e| invalid_field("role", e))?,
         ))
     }
 }
@@ -269,7 +275,7 @@ fn new_page(
     tenant: &Tenant,
     csrf: &CsrfToken,
     form: &UserForm,
-    error: Option<&str>,
+    error: Option<&Text>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let policy = s.core.policy(tenant);
@@ -278,10 +284,10 @@ fn new_page(
         "admin_user_new.html",
         context! {
             f => form,
-            error => error,
+            error => error.map(shown),
             roles => role_options(s, &info.account, tenant, None),
-            policy => policy.describe(),
-            ..tenant_layout(info, tenant, csrf, "Create user", "users")
+            policy => Msg::new("policy-hint").arg("min", policy.min_length),
+            ..tenant_layout(info, tenant, csrf, "console-user-new-title", "users")
         },
     )
 }
@@ -308,7 +314,7 @@ async fn create(
 ) -> Result<Response, WebError> {
     let TenantAdmin { info, tenant } = admin;
     let typed: UserForm = form.decode()?;
-    let refused = |msg: &str| {
+    let refused = |msg: &Text| {
         new_page(
             &s,
             &info,
@@ -321,14 +327,14 @@ async fn create(
     };
     let username = match Username::parse(&typed.username) {
         Ok(u) => u,
-        Err(e) => return refused(&format!("Username: {e}")),
+        Err(e) => return refused(&invalid_field("username", e)),
     };
     let (display_name, email, reset_email, role) = match typed.addresses() {
         Ok(v) => v,
         Err(m) => return refused(&m),
     };
     if let Err(e) = may_grant(&info.account, role) {
-        return refused(&e.to_string());
+        return refused(&e.text());
     }
     let NewPassword {
         password,
@@ -337,7 +343,7 @@ async fn create(
     let password = if password.is_empty() && confirm_password.is_empty() {
         None
     } else if !password.matches(&confirm_password) {
-        return refused("The two passwords do not match.");
+        return refused(&Msg::new("console-users-passwords-differ").into());
     } else {
         Some(password.take())
     };
@@ -371,8 +377,8 @@ fn edit_page(
     csrf: &CsrfToken,
     target: &Account,
     form: &UserForm,
-    notice: Option<&str>,
-    error: Option<&str>,
+    notice: Option<Msg>,
+    error: Option<&Text>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
     render_status(
@@ -383,13 +389,19 @@ fn edit_page(
             href => user_href(&tenant.slug, &target.username),
             f => form,
             notice => notice,
-            error => error,
+            error => error.map(shown),
             roles => role_options(s, &info.account, tenant, Some(target.role)),
             role_label => role_label(target.role),
             can_manage => may_manage(&info.account, target).is_ok(),
             is_self => target.id == info.account.id,
             has_password => target.password_hash.is_some(),
-            ..tenant_layout(info, tenant, csrf, &format!("User {}", target.username), "users")
+            ..tenant_layout(
+                info,
+                tenant,
+                csrf,
+                Msg::new("console-user-title").arg("username", target.username.as_str()),
+                "users",
+            )
         },
     )
 }
@@ -433,7 +445,7 @@ async fn save(
     may_manage(&info.account, &target).map_err(forbidden)?;
     let mut typed: UserForm = form.decode()?;
     typed.username = target.username.clone();
-    let refused = |msg: &str| {
+    let refused = |msg: &Text| {
         edit_page(
             &s,
             &info,
@@ -452,7 +464,7 @@ async fn save(
     };
     if role != target.role {
         if let Err(e) = may_grant(&info.account, role) {
-            return refused(&e.to_string());
+            return refused(&e.text());
         }
     }
     let as_str = |e: &Option<EmailAddress>| e.as_ref().map(|e| e.as_str().to_owned());
@@ -547,7 +559,7 @@ async fn delete_page(
     tenant: &Tenant,
     csrf: &CsrfToken,
     target: &Account,
-    error: Option<&str>,
+    error: Option<&Text>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
     // Deleting the account revokes the API keys it created; say how many still work.
@@ -560,8 +572,14 @@ async fn delete_page(
             href => user_href(&tenant.slug, &target.username),
             is_self => target.id == info.account.id,
             api_keys => keys,
-            error => error,
-            ..tenant_layout(info, tenant, csrf, &format!("Delete user {}", target.username), "users")
+            error => error.map(shown),
+            ..tenant_layout(
+                info,
+                tenant,
+                csrf,
+                Msg::new("console-user-delete-title").arg("username", target.username.as_str()),
+                "users",
+            )
         },
     )
 }
@@ -624,8 +642,8 @@ fn import_page(
     csrf: &CsrfToken,
     csv: &str,
     report: Option<&ImportReport>,
-    notice: Option<&str>,
-    error: Option<&str>,
+    notice: Option<Msg>,
+    error: Option<&Text>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
     render_status(
@@ -636,11 +654,11 @@ fn import_page(
             report => report,
             bad_rows => report.map(ImportReport::bad_rows),
             notice => notice,
-            error => error,
+            error => error.map(shown),
             columns => CSV_COLUMNS.join(","),
             max_rows => crate::service::user_admin::MAX_IMPORT_ROWS,
             max_kb => s.core.config.raw.max_body_bytes / 1024,
-            ..tenant_layout(info, tenant, csrf, "Import users", "users")
+            ..tenant_layout(info, tenant, csrf, "console-import-title", "users")
         },
     )
 }
@@ -690,38 +708,50 @@ async fn import(
         "import" => false,
         _ => {
             return Err(WebError::BadRequest(
-                "Choose Preview (dry run) or Import.".into(),
+                Msg::new("console-import-choose").into(),
             ))
         }
     };
-    let report = s
+    let mut report = s
         .core
         .import_users(&info.actor(), &tenant, csv, dry_run, Some(&ip))
         .await?;
+    // The rows' refusals, "column: why" in the service's English, in the reader's language.
+    for row in &mut report.rows {
+        for e in &mut row.errors {
+            *e = match e.split_once(": ") {
+                Some((column, why)) if CSV_COLUMNS.contains(&column) => {
+                    format!("{column}: {}", domain_words(why))
+                }
+                _ => domain_words(e),
+            };
+        }
+    }
     let rows = report.rows.len();
     let (notice, error) = if let Some(e) = &report.error {
-        (None, Some(format!("Nothing was imported. {e}")))
+        (
+            None,
+            Some(Text::from(
+                Msg::new("console-import-nothing").arg("error", domain_words(e)),
+            )),
+        )
     } else if !report.ok() {
         (
             None,
-            Some(format!(
-                "Nothing was imported: {} of {rows} rows have errors. Correct them and try again.",
-                report.bad_rows()
+            Some(Text::from(
+                Msg::new("console-import-bad-rows")
+                    .arg("bad", report.bad_rows())
+                    .arg("rows", rows),
             )),
         )
     } else if dry_run {
         (
-            Some(format!(
-                "All {rows} rows are fine. Nothing was changed yet: press Import to create them."
-            )),
+            Some(Msg::new("console-import-fine").arg("rows", rows)),
             None,
         )
     } else {
         (
-            Some(format!(
-                "Imported {} users. They have no password yet: they use \"Forgot password?\" or get a reset from you.",
-                report.imported
-            )),
+            Some(Msg::new("console-import-done").arg("n", report.imported)),
             None,
         )
     };
@@ -737,8 +767,8 @@ async fn import(
         &csrf,
         if dry_run || error.is_some() { csv } else { "" },
         Some(&report),
-        notice.as_deref(),
-        error.as_deref(),
+        notice,
+        error.as_ref(),
         status,
     )
 }
