@@ -93,7 +93,8 @@ fn compose_page(
             valid_for => v(|f| &f.valid_for, "24h"),
             when => v(|f| &f.when, "now"),
             at => v(|f| &f.at, ""),
-            tz => v(|f| &f.tz, "UTC"),
+            // The administrator's own zone (else the tenant's) until they choose another.
+            tz => v(|f| &f.tz, &super::locale::current().zone),
             zones => crate::domain::local_time::COMMON_ZONES,
             custom_subject => v(|f| &f.custom_subject, ""),
             custom_text => v(|f| &f.custom_text, ""),

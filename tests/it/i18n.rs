@@ -522,6 +522,15 @@ async fn an_administrator_reads_scheduled_times_in_their_zone(backend: Backend) 
         "{}",
         list.body
     );
+    // A new campaign is planned in the administrator's zone unless they choose another.
+    let form = b.get("/t/default/admin/resets/new").await;
+    assert!(
+        form.body
+            .replace("&#x2f;", "/")
+            .contains("value=\"Asia/Tokyo\""),
+        "{}",
+        form.body
+    );
     // The same moment for an administrator in New York: the evening before (no DST in Tokyo;
     // New York's offset is -5 or -4).
     b.post(
