@@ -45,6 +45,9 @@ impl App {
             .await
             .context("the directories in the configuration file")?;
         let setup_link = core.setup_link_if_needed().await?;
+        // The start's housekeeping pass, done before anything is served: the janitor's next
+        // pass is ten minutes later, never in the middle of what the first requests do.
+        core.housekeeping().await;
         Ok(Self {
             listener,
             core,
@@ -187,10 +190,11 @@ async fn directory_syncer(core: Core) {
     }
 }
 
-/// Housekeeping every ten minutes (and once at start): expired sessions, old counters, and
-/// records past their retention ([`Core::housekeeping`]).
+/// Housekeeping every ten minutes (the first pass ran in [`App::build_with_clock`]): expired
+/// sessions, old counters, and records past their retention ([`Core::housekeeping`]).
 async fn janitor(core: Core) {
-    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    let every = Duration::from_secs(600);
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     loop {
         tick.tick().await;
         core.housekeeping().await;
