@@ -8,6 +8,7 @@
 # Environment:
 #   LATCHKEY_TEST_DATABASE_URL  PostgreSQL server for the tests; each test creates (and drops)
 #                               its own database there. Default: postgres://postgres@127.0.0.1:5432/test
+#   RUST_TEST_THREADS           Tests run at once per test binary. Default: 4
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -117,5 +118,8 @@ else
   echo "clippy is not installed: skipping lints"
 fi
 
+# Four tests at a time even on two cores: most integration tests wait (on SMTP, LDAP and
+# Chromium round trips, on clocks), so two threads left the processors half idle.
+export RUST_TEST_THREADS="${RUST_TEST_THREADS:-4}"
 say "cargo test (unit, integration, CLI and browser tests on SQLite and PostgreSQL)"
 cargo test --locked --all-targets
