@@ -59,3 +59,7 @@ policy-contains = Das Passwort enthält { $what ->
 } („{ $word }“). Wählen Sie eines, das es nicht enthält.
 policy-mismatch = Das Passwort und seine Bestätigung stimmen nicht überein.
 policy-same-as-old = Das neue Passwort muss sich vom aktuellen unterscheiden.
+
+# Die Kopfzeile der Verwaltung: welcher Mandant verwaltet wird, und der Wechsel für Systemadministratoren.
+console-switch-label = Mandant
+console-switch-go = Öffnen

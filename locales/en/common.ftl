@@ -59,3 +59,7 @@ policy-contains = The password contains { $what ->
 } (“{ $word }”). Choose one that does not.
 policy-mismatch = The password and its confirmation do not match.
 policy-same-as-old = The new password must differ from the current one.
+
+# The console header: which tenant is managed, and the switcher of system administrators.
+console-switch-label = Tenant
+console-switch-go = Open

@@ -503,9 +503,35 @@ impl FromRequestParts<AppState> for SystemAdmin {
         let session = MaybeSession::from_request_parts(parts, state)
             .await
             .map_err(IntoResponse::into_response)?;
-        Self::check(state, session).map_err(IntoResponse::into_response)
+        let admin = Self::check(state, session).map_err(IntoResponse::into_response)?;
+        note_switcher(state, &admin.0).await;
+        Ok(admin)
     }
 }
+
+/// For a system administrator's console page: the tenants the header's switcher offers (at most
+/// [`SWITCHER_MAX`]; the Tenants page lists them all). A failed read only leaves the switcher out.
+async fn note_switcher(state: &AppState, info: &SessionInfo) {
+    if info.account.role != Role::SystemAdmin {
+        return;
+    }
+    match state.core.tenants().await {
+        Ok(tenants) => crate::web::locale::note_console_tenants(
+            tenants
+                .into_iter()
+                .take(SWITCHER_MAX)
+                .map(|t| crate::web::locale::TenantChoice {
+                    slug: t.slug.to_string(),
+                    name: t.display_name,
+                })
+                .collect(),
+        ),
+        Err(e) => tracing::warn!(error = %e, "listing tenants for the console header"),
+    }
+}
+
+/// The most tenants the header's switcher lists.
+const SWITCHER_MAX: usize = 200;
 
 /// An administrator of the tenant named by the path's `{tenant}` (its tenant administrators, or
 /// any system administrator): the guard of every page of a tenant's console.
@@ -539,6 +565,7 @@ impl TenantAdmin {
             ))
             .into_response());
         }
+        note_switcher(state, &info).await;
         Ok(TenantAdmin { info, tenant })
     }
 
@@ -604,12 +631,15 @@ impl FromRequestParts<AppState> for ConsoleAdmin {
             .await
             .map_err(IntoResponse::into_response)?;
         match slug {
-            None => SystemAdmin::check(state, session)
-                .map(|SystemAdmin(info)| ConsoleAdmin {
+            None => {
+                let SystemAdmin(info) =
+                    SystemAdmin::check(state, session).map_err(IntoResponse::into_response)?;
+                note_switcher(state, &info).await;
+                Ok(ConsoleAdmin {
                     info,
                     scope: ConsoleScope::System,
                 })
-                .map_err(IntoResponse::into_response),
+            }
             Some(slug) => TenantAdmin::check(state, session, &slug).await.map(
                 |TenantAdmin { info, tenant }| ConsoleAdmin {
                     info,

@@ -30,6 +30,15 @@ struct Noted {
     tenant_zone: Option<String>,
     person_language: Option<Language>,
     person_zone: Option<String>,
+    /// The tenants a system administrator can switch between, for the console's header.
+    console_tenants: Vec<TenantChoice>,
+}
+
+/// A tenant in the console header's switcher.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TenantChoice {
+    pub slug: String,
+    pub name: String,
 }
 
 struct RequestLocale {
@@ -85,6 +94,19 @@ pub fn note_person(account: &Account) {
         n.person_language = account.language;
         n.person_zone = account.time_zone.as_ref().map(|z| z.as_str().to_owned());
     });
+}
+
+/// Notes the tenants a system administrator's console header offers to switch to.
+pub fn note_console_tenants(tenants: Vec<TenantChoice>) {
+    let _ = REQUEST.try_with(|r| r.noted.borrow_mut().console_tenants = tenants);
+}
+
+/// The tenants noted for the header's switcher (none on pages that aren't a system
+/// administrator's console).
+pub fn console_tenants() -> Vec<TenantChoice> {
+    REQUEST
+        .try_with(|r| r.noted.borrow().console_tenants.clone())
+        .unwrap_or_default()
 }
 
 /// What a page needs to speak to its reader.

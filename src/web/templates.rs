@@ -272,6 +272,7 @@ pub fn render(name: &str, ctx: Value) -> Result<Html<String>, WebError> {
         page_languages => languages,
         // Encoded for the `next` parameter of the language links.
         language_back => form_urlencoded::byte_serialize(loc.path.as_bytes()).collect::<String>(),
+        switch_tenants => locale::console_tenants(),
         ..ctx
     };
     tmpl.render(ctx)

@@ -27,6 +27,30 @@ pub fn router() -> Router<AppState> {
         .route("/admin/tenants", get(list))
         .route("/admin/tenants/new", get(new_form).post(create))
         .route("/admin/tenants/{slug}", get(edit).post(save))
+        .route("/admin/switch", get(switch))
+}
+
+#[derive(Deserialize)]
+struct SwitchQuery {
+    #[serde(default)]
+    tenant: String,
+}
+
+/// The console header's tenant switcher (a GET form, no JavaScript): to the chosen tenant's
+/// console. Only to a tenant that exists, only ever to a path on this site.
+async fn switch(
+    State(s): State<AppState>,
+    _admin: SystemAdmin,
+    Query(q): Query<SwitchQuery>,
+) -> Result<Redirect, WebError> {
+    if q.tenant.trim().is_empty() {
+        return Ok(Redirect::to("/admin/tenants"));
+    }
+    let slug = TenantSlug::parse(&q.tenant).map_err(|_| WebError::NotFound)?;
+    match s.core.find_tenant(slug.as_str()).await? {
+        Some(t) => Ok(Redirect::to(&format!("/t/{}/admin", t.slug))),
+        None => Err(WebError::NotFound),
+    }
 }
 
 /// The address of a tenant's page; a tenant called `new` gets its first letter encoded.

@@ -24,6 +24,7 @@ mod cli_smtp_check;
 mod cli_smtp_oauth;
 mod console_api_keys;
 mod console_edges;
+mod console_header;
 mod delivery;
 mod directory;
 mod directory_browser;
