@@ -422,3 +422,6 @@ console-smtp-worked-sent = { $what ->
    *[plain] Die Verbindung funktioniert, ohne Verschlüsselung (Sicherheit = keine); eine Anmeldung wurde nicht versucht (Authentifizierung ist aus).
 } Die Testnachricht an { $address } wurde vom Server angenommen.
 console-smtp-connected = verbunden mit { $address }
+
+# Die Spalte der Zeilen-Schaltflächen einer Liste (für Bildschirmleser).
+console-actions = Aktionen

@@ -426,3 +426,6 @@ console-smtp-worked-sent = { $what ->
    *[plain] Connection works, without encryption (security = none); no sign-in was tried (authentication is off).
 } The test message to { $address } was accepted by the server.
 console-smtp-connected = connected to { $address }
+
+# A list's column of row buttons (read by screen readers).
+console-actions = Actions

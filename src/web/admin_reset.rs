@@ -357,12 +357,35 @@ async fn list(
         .await?;
     let mut rows = Vec::new();
     for (c, counts) in &campaigns {
-        rows.push(context! { c => c, counts => counts });
+        let has = |pending: bool, status: TaskStatus| {
+            counts.iter().any(|(s, n)| {
+                *n > 0
+                    && s.parse::<TaskStatus>().is_ok_and(|st| {
+                        if pending {
+                            st.is_pending()
+                        } else {
+                            st == status
+                        }
+                    })
+            })
+        };
+        rows.push(context! {
+            c => c,
+            counts => counts,
+            waiting => has(true, TaskStatus::Waiting),
+            failed => has(false, TaskStatus::Failed),
+        });
     }
     Ok(render(
         "admin_campaigns.html",
         context! {
             rows => rows,
+            here => format!("/t/{}/admin/campaigns?page={page}", tenant.slug),
+            notice => match q.notice.as_deref() {
+                Some("cancelled") => Some("console-campaign-cancelled"),
+                Some("redone") => Some("console-campaign-redone"),
+                _ => None,
+            },
             prev => (page > 1).then(|| page - 1),
             next => more.then(|| page + 1),
             ..tenant_layout(&info, &tenant, &csrf, "console-campaigns-title", "campaigns")
@@ -394,6 +417,10 @@ async fn show(
         Some("created") => Some("console-campaign-created"),
         Some("cancelled") => Some("console-campaign-cancelled"),
         Some("redone") => Some("console-campaign-redone"),
+        // A row's own Redo or Cancel (the task buttons come back here).
+        Some("task-redone") => Some("console-tasks-redone"),
+        Some("task-redone-to-current") => Some("console-tasks-redone-to-current"),
+        Some("task-cancelled") => Some("console-tasks-cancelled"),
         _ => None,
     };
     Ok(render(
@@ -407,6 +434,7 @@ async fn show(
             counts => counts,
             skipped => skipped,
             notice => notice,
+            page => (page > 1).then_some(page),
             prev => (page > 1).then(|| page - 1),
             next => more.then(|| page + 1),
             ..tenant_layout(&info, &tenant, &csrf, "console-campaign-title", "campaigns")
@@ -418,9 +446,17 @@ async fn campaign_action(
     State(state): State<AppState>,
     Path((slug, id, action)): Path<(String, i64, String)>,
     ClientIp(ip): ClientIp,
-    GuardedForm(admin, _): GuardedForm<TenantAdmin>,
+    GuardedForm(admin, form): GuardedForm<TenantAdmin>,
 ) -> Result<Response, WebError> {
     let TenantAdmin { info, tenant } = admin;
+    // From the campaigns list, back to it (its page only); else to the campaign's page.
+    let back = form.decode::<CampaignActionForm>()?.back;
+    let list = format!("/t/{}/admin/campaigns", tenant.slug);
+    let back = back
+        .strip_prefix(&list)
+        .and_then(|q| q.strip_prefix("?page="))
+        .and_then(|n| n.parse::<u32>().ok())
+        .map(|n| format!("{list}?page={n}"));
     let notice = match action.as_str() {
         "cancel" => {
             state
@@ -438,5 +474,15 @@ async fn campaign_action(
         }
         _ => return Err(WebError::NotFound),
     };
-    Ok(Redirect::to(&format!("/t/{slug}/admin/campaigns/{id}?notice={notice}")).into_response())
+    let to = match back {
+        Some(list) => format!("{list}&notice={notice}"),
+        None => format!("/t/{slug}/admin/campaigns/{id}?notice={notice}"),
+    };
+    Ok(Redirect::to(&to).into_response())
+}
+
+#[derive(Deserialize, Default)]
+struct CampaignActionForm {
+    #[serde(default)]
+    back: String,
 }

@@ -9,7 +9,9 @@ use axum::Router;
 use minijinja::context;
 use serde::Deserialize;
 
-use super::extract::{day, ClientIp, ConsoleAdmin, ConsoleScope, CsrfToken, GuardedForm};
+use super::extract::{
+    day, ClientIp, ConsoleAdmin, ConsoleScope, CsrfToken, FormFields, GuardedForm,
+};
 use super::templates::render;
 use super::{AppState, WebError};
 use crate::mail::templates::MailKind;
@@ -127,6 +129,8 @@ async fn list_tasks(
             f => context! { status => q.status, kind => q.kind, recipient => q.recipient, since => q.since, until => q.until },
             prev => (page > 1).then(|| q.page_link(page - 1)),
             next => more.then(|| q.page_link(page + 1)),
+            // This page's own address, for the rows' Redo and Cancel to come back to.
+            here => format!("{}/tasks{}", scope.base(), q.page_link(page)),
             notice => notice_text(q.notice.as_deref()),
             ..admin.layout(csrf, "console-tasks-title", "tasks")
         },
@@ -165,13 +169,49 @@ async fn show_task(
     .into_response())
 }
 
+/// Where a task's Redo or Cancel came from, when it was a list (the tasks list, a campaign's
+/// page): the form's `back`, kept only when it is a page of the same console, so the
+/// administrator stays where they were. Anything else leads to the task's own page.
+pub(super) fn back_to(scope: &ConsoleScope, back: &str) -> Option<String> {
+    let base = scope.base();
+    let rest = back.strip_prefix(&base)?;
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let page = path == "/tasks"
+        || path
+            .strip_prefix("/campaigns/")
+            .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()));
+    let safe_query = query
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"&=%+-_.:".contains(&b));
+    // Any earlier notice is dropped: the new one is added.
+    let query: Vec<&str> = query
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("notice="))
+        .collect();
+    (page && safe_query).then(|| {
+        if query.is_empty() {
+            format!("{base}{path}")
+        } else {
+            format!("{base}{path}?{}", query.join("&"))
+        }
+    })
+}
+
+#[derive(Deserialize, Default)]
+struct ActionForm {
+    #[serde(default)]
+    back: String,
+}
+
 async fn task_action(
     state: &AppState,
     admin: &ConsoleAdmin,
     id: i64,
     action: &str,
     ip: &str,
+    form: &FormFields,
 ) -> Result<Response, WebError> {
+    let back = back_to(&admin.scope, &form.decode::<ActionForm>()?.back);
     let scope = &admin.scope;
     let actor = admin.info.actor();
     let result = match action {
@@ -191,9 +231,20 @@ async fn task_action(
         _ => return Err(WebError::NotFound),
     };
     match result {
-        Ok(notice) => Ok(
-            Redirect::to(&format!("{}/tasks/{id}?notice={notice}", scope.base())).into_response(),
-        ),
+        Ok(notice) => Ok(Redirect::to(&match back {
+            // On a campaign's page the notices of its own buttons are about the campaign.
+            Some(to) => {
+                let sep = if to.contains('?') { '&' } else { '?' };
+                let task = if to.contains("/campaigns/") {
+                    "task-"
+                } else {
+                    ""
+                };
+                format!("{to}{sep}notice={task}{notice}")
+            }
+            None => format!("{}/tasks/{id}?notice={notice}", scope.base()),
+        })
+        .into_response()),
         Err(ServiceError::Internal(e)) => Err(WebError::Internal(e)),
         Err(e) => Err(e.into()),
     }
@@ -258,18 +309,18 @@ async fn system_task_action(
     State(s): State<AppState>,
     Path((id, action)): Path<(i64, String)>,
     ClientIp(ip): ClientIp,
-    GuardedForm(admin, _): GuardedForm<ConsoleAdmin>,
+    GuardedForm(admin, form): GuardedForm<ConsoleAdmin>,
 ) -> Result<Response, WebError> {
-    task_action(&s, &admin, id, &action, &ip).await
+    task_action(&s, &admin, id, &action, &ip, &form).await
 }
 
 async fn tenant_task_action(
     State(s): State<AppState>,
     Path((_, id, action)): Path<(String, i64, String)>,
     ClientIp(ip): ClientIp,
-    GuardedForm(admin, _): GuardedForm<ConsoleAdmin>,
+    GuardedForm(admin, form): GuardedForm<ConsoleAdmin>,
 ) -> Result<Response, WebError> {
-    task_action(&s, &admin, id, &action, &ip).await
+    task_action(&s, &admin, id, &action, &ip, &form).await
 }
 
 async fn mail_log(
@@ -279,4 +330,43 @@ async fn mail_log(
     admin: ConsoleAdmin,
 ) -> Result<Response, WebError> {
     list_log(&s, &admin, &q, &csrf).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{back_to, ConsoleScope};
+
+    #[test]
+    fn back_leads_only_to_a_list_of_the_same_console() {
+        let s = ConsoleScope::System;
+        assert_eq!(back_to(&s, "/admin/tasks").as_deref(), Some("/admin/tasks"));
+        assert_eq!(
+            back_to(&s, "/admin/tasks?status=failed&page=2&notice=redone").as_deref(),
+            Some("/admin/tasks?status=failed&page=2")
+        );
+        assert_eq!(
+            back_to(&s, "/admin/campaigns/12?page=3").as_deref(),
+            Some("/admin/campaigns/12?page=3")
+        );
+        for hostile in [
+            "",
+            "//evil.example/admin/tasks",
+            "https://evil.example/admin/tasks",
+            "/admin/tasks/../../evil",
+            "/admin/tasksX",
+            "/admin/tasks/",
+            "/admin/campaigns/",
+            "/admin/campaigns/1/../../users",
+            "/admin/campaigns/1x",
+            "/t/acme/admin/tasks",
+            "/admin/tasks?x=<script>",
+            "/admin/tasks?x=a\r\nLocation: //evil",
+            "/admin/tasks?x=a b",
+            "/admin/tasks?next=//evil#",
+            "/admin/users",
+            " /admin/tasks",
+        ] {
+            assert_eq!(back_to(&s, hostile), None, "{hostile:?}");
+        }
+    }
 }

@@ -25,6 +25,7 @@ mod cli_smtp_oauth;
 mod console_api_keys;
 mod console_edges;
 mod console_header;
+mod console_lists;
 mod delivery;
 mod directory;
 mod directory_browser;

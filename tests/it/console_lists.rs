@@ -1,0 +1,227 @@
+//! Redo and Cancel from the console's lists (issue 17): the tasks list and a campaign's page
+//! and the campaigns list act on a row and come back to the same list, with its filters; a
+//! `back` that isn't a list of the same console leads to the task's page instead. Date filters
+//! are real date inputs. On both backends.
+
+use crate::common;
+
+use std::time::Duration;
+
+use common::smtp::Step;
+use common::world::World;
+use common::{Backend, Browser, GOOD_PASSWORD};
+use latchkey::domain::Role;
+use latchkey::service::{Actor, MailFilter, Task};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+on_both_backends!(rows_are_redone_and_cancelled_in_place);
+
+async fn tasks_when(w: &World, campaign: i64, status: &str, n: usize) -> Vec<Task> {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let tasks = w
+            .app
+            .core
+            .mail_tasks(&MailFilter {
+                campaign_id: Some(campaign),
+                limit: 100,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let hit: Vec<Task> = tasks
+            .into_iter()
+            .filter(|t| t.status.as_str() == status)
+            .collect();
+        if hit.len() >= n {
+            return hit;
+        }
+        assert!(std::time::Instant::now() < deadline, "not {n} {status}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn compose(boss: &mut Browser, who: &str, when: &str) -> i64 {
+    boss.get("/t/acme/admin/resets/new").await;
+    let page = boss
+        .post(
+            "/t/acme/admin/resets",
+            &[
+                ("identifiers", who),
+                ("kind", "link"),
+                ("valid_for", "24h"),
+                ("when", when),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    page.location()
+        .trim_start_matches("/t/acme/admin/campaigns/")
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+async fn rows_are_redone_and_cancelled_in_place(backend: Backend) {
+    let w = World::builder(backend)
+        .config(|c| c.mail_poll_interval = "100ms".into())
+        .user("acme", "boss", Role::TenantAdmin)
+        .user("acme", "carol", Role::User)
+        .reset_email("carol@example.net")
+        .user("acme", "dan", Role::User)
+        .reset_email("dan@example.net")
+        .build()
+        .await;
+    let srv = common::plain_smtp(&w.app.core).await;
+    let mut acme = w.acme.clone();
+    let before = acme.settings.clone();
+    acme.settings.password_reset_enabled = true;
+    w.app
+        .core
+        .update_tenant(&Actor::Cli, &acme, &before)
+        .await
+        .unwrap();
+    let mut boss = w.app.browser();
+    assert_eq!(boss.login("acme", "boss", GOOD_PASSWORD).await.status, 303);
+
+    // carol's mail bounces for good; dan's waits for the tenant's delay.
+    srv.script(Step::RcptTo, "550 5.1.1 No such user here", 1);
+    let now = compose(&mut boss, "carol", "now").await;
+    let failed = tasks_when(&w, now, "failed", 1).await;
+    let later = compose(&mut boss, "dan", "delay").await;
+    let waiting = tasks_when(&w, later, "waiting", 1).await;
+
+    // The tasks list: real date inputs, and each row's own button with the list as `back`.
+    let list = "/t/acme/admin/tasks?kind=admin_reset_link&page=1";
+    let page = boss.get(list).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains(r#"name="since" type="date""#));
+    assert!(page.body.contains(r#"name="until" type="date""#));
+    for (task, action) in [(&failed[0], "redo"), (&waiting[0], "cancel")] {
+        let form = format!(r#"action="/t/acme/admin/tasks/{}/{action}""#, task.id);
+        assert!(page.body.contains(&form), "{form}\n{}", page.body);
+    }
+    // (The template engine escapes the slashes of a value.)
+    assert!(
+        page.body.contains(
+            r#"name="back" value="&#x2f;t&#x2f;acme&#x2f;admin&#x2f;tasks?kind=admin_reset_link&amp;page=1""#
+        ),
+        "{}",
+        page.body
+    );
+    // Redo from the list comes back to it, filters kept, saying what happened.
+    let r = boss
+        .post(
+            &format!("/t/acme/admin/tasks/{}/redo", failed[0].id),
+            &[("back", list)],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.location(), format!("{list}&notice=redone"));
+    let page = boss.get(r.location()).await;
+    assert!(page.body.contains("queued again"), "{}", page.body);
+    tasks_when(&w, now, "done", 1).await;
+
+    // Cancel from a campaign's page comes back to the campaign, with the task's own notice.
+    let back = format!("/t/acme/admin/campaigns/{later}");
+    let page = boss.get(&back).await;
+    assert!(
+        page.body
+            .contains(&format!(r#"name="back" value="{back}""#)),
+        "{}",
+        page.body
+    );
+    let r = boss
+        .post(
+            &format!("/t/acme/admin/tasks/{}/cancel", waiting[0].id),
+            &[("back", &back)],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.location(), format!("{back}?notice=task-cancelled"));
+    let page = boss.get(r.location()).await;
+    assert!(
+        page.body.contains("The mail was cancelled"),
+        "{}",
+        page.body
+    );
+    tasks_when(&w, later, "cancelled", 1).await;
+
+    // A `back` that is no list of this console: the task's own page, as before.
+    let other = compose(&mut boss, "dan", "delay").await;
+    let task = tasks_when(&w, other, "waiting", 1).await.remove(0);
+    for hostile in [
+        "//evil.example/t/acme/admin/tasks",
+        "https://evil.example/t/acme/admin/tasks",
+        "/t/acme/admin/tasks/../../../evil",
+        "/t/acme/admin/tasksX",
+        "/t/other/admin/tasks",
+        "/admin/tasks",
+        "/t/acme/admin/campaigns/1/../../users",
+        "/t/acme/admin/tasks?x=<script>",
+    ] {
+        let r = boss
+            .post(
+                &format!("/t/acme/admin/tasks/{}/cancel", task.id),
+                &[("back", hostile)],
+            )
+            .await;
+        // The first cancels; the later ones are refused (it is cancelled already), each
+        // without following the hostile `back`.
+        assert!(
+            [303, 400, 409].contains(&r.status),
+            "{hostile}: {} {}",
+            r.status,
+            r.body
+        );
+        if r.status == 303 {
+            assert_eq!(
+                r.location(),
+                format!("/t/acme/admin/tasks/{}?notice=cancelled", task.id),
+                "{hostile}"
+            );
+        }
+    }
+
+    // The campaigns list: a campaign's Cancel and Redo failed there, back to the list.
+    let third = compose(&mut boss, "carol\ndan", "delay").await;
+    tasks_when(&w, third, "waiting", 2).await;
+    let page = boss.get("/t/acme/admin/campaigns?page=1").await;
+    let cancel = format!(r#"action="/t/acme/admin/campaigns/{third}/cancel""#);
+    assert!(page.body.contains(&cancel), "{}", page.body);
+    let r = boss
+        .post(
+            &format!("/t/acme/admin/campaigns/{third}/cancel"),
+            &[("back", "/t/acme/admin/campaigns?page=1")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(
+        r.location(),
+        "/t/acme/admin/campaigns?page=1&notice=cancelled"
+    );
+    let page = boss.get(r.location()).await;
+    assert!(
+        page.body.contains(r#"<p class="notice" role="status">"#),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains(&cancel), "{}", page.body);
+    tasks_when(&w, third, "cancelled", 2).await;
+    // Anything else: the campaign's page.
+    let fourth = compose(&mut boss, "dan", "delay").await;
+    let r = boss
+        .post(
+            &format!("/t/acme/admin/campaigns/{fourth}/cancel"),
+            &[("back", "//evil.example/t/acme/admin/campaigns?page=1")],
+        )
+        .await;
+    assert_eq!(
+        r.location(),
+        format!("/t/acme/admin/campaigns/{fourth}?notice=cancelled")
+    );
+    w.app.stop().await;
+}
