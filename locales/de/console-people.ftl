@@ -138,10 +138,6 @@ console-users-count = { $n ->
     [one] { $n } Konto in dieser Organisation.
    *[other] { $n } Konten in dieser Organisation.
 }
-console-users-count-matching = { $n ->
-    [one] { $n } Konto in dieser Organisation; angezeigt werden die zu „{ $q }“ passenden.
-   *[other] { $n } Konten in dieser Organisation; angezeigt werden die zu „{ $q }“ passenden.
-}
 console-users-select = Auswählen
 console-users-select-one = { $username } auswählen
 console-users-in-directory = Verzeichnis
@@ -447,3 +443,26 @@ console-people-form-too-large = Das Formular ist zu groß.
 console-people-form-expired = Dieses Formular ist abgelaufen oder wurde nicht von dieser Seite gesendet. Gehen Sie zurück, laden Sie die Seite neu und versuchen Sie es noch einmal.
 console-people-form-cross-site = Dieses Formular wurde von einer anderen Website gesendet.
 console-people-form-wrong-origin = Dieses Formular wurde von { $value } gesendet, die öffentliche URL von Latchkey ist aber { $url }. Öffnen Sie Latchkey unter seiner öffentlichen URL (Einstellung public_url) und versuchen Sie es noch einmal.
+
+# Die Benutzerliste: Filter, Sortierung, Seiten und „alle Treffer auswählen“.
+console-users-any = Alle
+console-users-reset-yes = Vorhanden
+console-users-reset-no = Keine
+console-users-col-last-sign-in = Letzte Anmeldung
+console-users-signin-30d = In den letzten 30 Tagen
+console-users-signin-not-90d = Nicht in den letzten 90 Tagen
+console-users-signin-never = Nie
+console-users-signin-never-short = nie
+console-users-count-filtered = { $total ->
+    [one] { $n } von { $total } Konto in dieser Organisation passen.
+   *[other] { $n } von { $total } Konten in dieser Organisation passen.
+}
+console-users-select-all-matching = { $n ->
+    [one] Das { $n } passende Konto auswählen
+   *[other] Alle { $n } passenden Konten auswählen, nicht nur diese Seite
+}
+console-users-pages = Seiten
+console-users-first = « Erste
+console-users-last = Letzte »
+console-users-page-of = Seite { $page } von { $pages }
+console-users-too-many-matching = { $n } Konten passen, mehr als die { $max }, für die ein Zurücksetzen möglich ist. Grenzen Sie die Liste ein oder nutzen Sie „Für alle Benutzer zurücksetzen“.

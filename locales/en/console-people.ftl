@@ -138,10 +138,6 @@ console-users-count = { $n ->
     [one] { $n } account in this organisation.
    *[other] { $n } accounts in this organisation.
 }
-console-users-count-matching = { $n ->
-    [one] { $n } account in this organisation; showing those matching “{ $q }”.
-   *[other] { $n } accounts in this organisation; showing those matching “{ $q }”.
-}
 console-users-select = Select
 console-users-select-one = Select { $username }
 console-users-in-directory = directory
@@ -449,3 +445,26 @@ console-people-form-too-large = The form is too large.
 console-people-form-expired = This form has expired or was not sent from this site. Go back, reload the page and try again.
 console-people-form-cross-site = This form was sent from another site.
 console-people-form-wrong-origin = This form was sent from { $value }, but Latchkey's public URL is { $url }. Open Latchkey at its public URL (the public_url setting) and try again.
+
+# The users list: filters, sorting, pages and "select all that match".
+console-users-any = Any
+console-users-reset-yes = Has one
+console-users-reset-no = None
+console-users-col-last-sign-in = Last sign-in
+console-users-signin-30d = In the last 30 days
+console-users-signin-not-90d = Not in the last 90 days
+console-users-signin-never = Never
+console-users-signin-never-short = never
+console-users-count-filtered = { $total ->
+    [one] { $n } of { $total } account in this organisation match.
+   *[other] { $n } of { $total } accounts in this organisation match.
+}
+console-users-select-all-matching = { $n ->
+    [one] Select the { $n } account that matches
+   *[other] Select all { $n } accounts that match, not only this page
+}
+console-users-pages = Pages
+console-users-first = « First
+console-users-last = Last »
+console-users-page-of = Page { $page } of { $pages }
+console-users-too-many-matching = { $n } accounts match, more than the { $max } one reset can be for. Narrow the list, or use “Reset for all users”.

@@ -214,9 +214,14 @@ impl Core {
         let mut skipped: Vec<(String, String)> = Vec::new();
         match &req.recipients {
             Recipients::All => {
-                accounts =
-                    store::accounts::search(&self.db, tenant.id, "", MAX_RECIPIENTS as i64 + 1, 0)
-                        .await?
+                accounts = store::accounts::search(
+                    &self.db,
+                    tenant.id,
+                    &Default::default(),
+                    MAX_RECIPIENTS as i64 + 1,
+                    0,
+                )
+                .await?
             }
             Recipients::Accounts(ids) => {
                 for id in ids {

@@ -238,6 +238,7 @@ impl Core {
             store::accounts::upgrade_hash(&self.db, account.id, old, fresh).await?;
         }
         store::rate_limit::clear_all(&self.db, &keys[1..]).await?;
+        store::accounts::touch_login(&self.db, account.id, now).await?;
         let token = new_token();
         store::sessions::create(
             &self.db,

@@ -513,7 +513,14 @@ impl Core {
         const PAGE: i64 = 1000;
         let mut count = 0usize;
         loop {
-            let page = store::accounts::search(&self.db, tenant.id, "", PAGE, count as i64).await?;
+            let page = store::accounts::search(
+                &self.db,
+                tenant.id,
+                &Default::default(),
+                PAGE,
+                count as i64,
+            )
+            .await?;
             for a in &page {
                 out.write_record([
                     csv_safe(&a.username),

@@ -7,6 +7,7 @@
 use super::{Core, Result};
 use crate::store;
 
+pub use crate::store::account_query::{AccountQuery, SignedIn, SortBy};
 pub use crate::store::audit::{AuditEvent, Filter as AuditFilter};
 pub use crate::store::campaigns::{Campaign, Skipped};
 pub use crate::store::mail::{Filter as MailFilter, LogEntry, Task, TaskStatus};
@@ -52,7 +53,24 @@ impl Core {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<Account>> {
+        self.find_accounts(tenant, &AccountQuery::text(query), limit, offset)
+            .await
+    }
+
+    /// A tenant's accounts that `query` asks for, in its order: `limit` after skipping `offset`.
+    pub async fn find_accounts(
+        &self,
+        tenant: &Tenant,
+        query: &AccountQuery,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<Account>> {
         Ok(store::accounts::search(&self.db, tenant.id, query, limit, offset).await?)
+    }
+
+    /// How many of a tenant's accounts `query` finds.
+    pub async fn count_accounts(&self, tenant: &Tenant, query: &AccountQuery) -> Result<i64> {
+        Ok(store::accounts::count_matching(&self.db, tenant.id, query).await?)
     }
 
     /// Campaign `id` with its counts, skipped identifiers and one page of its tasks (`limit`

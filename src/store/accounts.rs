@@ -1,5 +1,6 @@
 use serde::Serialize;
 
+use super::account_query::AccountQuery;
 use super::{conflict_as, Db, Result};
 use crate::clock::Timestamp;
 use crate::domain::{AccountStatus, Language, Role, ZoneName};
@@ -30,6 +31,10 @@ pub struct Account {
     pub time_zone: Option<ZoneName>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// The last successful password check (sign-in page or an API key's check); `None`: never.
+    /// Not part of the API's user object (yet).
+    #[serde(skip)]
+    pub last_login_at: Option<Timestamp>,
 }
 
 impl std::fmt::Debug for Account {
@@ -82,6 +87,7 @@ pub(super) struct Row {
     time_zone: Option<String>,
     created_at: i64,
     updated_at: i64,
+    last_login_at: Option<i64>,
 }
 
 impl From<Row> for Account {
@@ -106,6 +112,7 @@ impl From<Row> for Account {
             time_zone: r.time_zone.and_then(|z| ZoneName::parse(&z).ok()),
             created_at: r.created_at,
             updated_at: r.updated_at,
+            last_login_at: r.last_login_at,
         }
     }
 }
@@ -113,7 +120,7 @@ impl From<Row> for Account {
 pub(crate) const COLUMNS: &str =
     "id, tenant_id, username, display_name, email, reset_email, password_hash, status, \
      must_change_password, role, password_changed_at, temp_password_expires_at, directory_id, \
-     directory_dn, language, time_zone, created_at, updated_at";
+     directory_dn, language, time_zone, created_at, updated_at, last_login_at";
 
 pub struct NewAccount<'a> {
     pub tenant_id: i64,
@@ -198,15 +205,15 @@ pub async fn by_email(db: &Db, tenant_id: i64, email: &str) -> Result<Option<Acc
 pub async fn search(
     db: &Db,
     tenant_id: i64,
-    query: &str,
+    query: &AccountQuery,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<Account>> {
-    let pattern = super::contains_pattern(query);
+    let (conditions, pattern) = query.conditions();
     let sql = format!(
-        "SELECT {COLUMNS} FROM accounts WHERE tenant_id = $1 AND ($2 = '%%' OR LOWER(username) LIKE $2 ESCAPE '\\' \
-         OR LOWER(display_name) LIKE $2 ESCAPE '\\' OR LOWER(COALESCE(email, '')) LIKE $2 ESCAPE '\\' \
-         OR LOWER(COALESCE(reset_email, '')) LIKE $2 ESCAPE '\\') ORDER BY username LIMIT $3 OFFSET $4"
+        "SELECT {COLUMNS} FROM accounts WHERE tenant_id = $1 AND {conditions} ORDER BY {} \
+         LIMIT $3 OFFSET $4",
+        query.order_by()
     );
     let rows: Vec<Row> = sqlx::query_as(&sql)
         .bind(tenant_id)
@@ -216,6 +223,28 @@ pub async fn search(
         .fetch_all(&db.read)
         .await?;
     Ok(rows.into_iter().map(Into::into).collect())
+}
+
+/// How many of a tenant's accounts [`search`] finds with `query` (all pages).
+pub async fn count_matching(db: &Db, tenant_id: i64, query: &AccountQuery) -> Result<i64> {
+    let (conditions, pattern) = query.conditions();
+    let sql = format!("SELECT COUNT(*) FROM accounts WHERE tenant_id = $1 AND {conditions}");
+    let n: i64 = sqlx::query_scalar(&sql)
+        .bind(tenant_id)
+        .bind(pattern)
+        .fetch_one(&db.read)
+        .await?;
+    Ok(n)
+}
+
+/// Notes a successful password check.
+pub async fn touch_login(db: &Db, id: i64, now: Timestamp) -> Result<()> {
+    sqlx::query("UPDATE accounts SET last_login_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(&db.write)
+        .await?;
+    Ok(())
 }
 
 /// The ids of every system administrator's account, whatever its status (a handful).

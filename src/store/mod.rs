@@ -13,6 +13,7 @@
 //! failing with "database is locked". On PostgreSQL both are the same pool.
 
 pub mod account_admin;
+pub mod account_query;
 pub mod accounts;
 pub mod api_keys;
 pub mod audit;

@@ -15,7 +15,7 @@ use super::templates::{render, render_status};
 use super::{AppState, WebError};
 use crate::domain::Role;
 use crate::i18n::{Msg, Text};
-use crate::service::admin_reset::{AdminReset, Recipients, ResetKind, When};
+use crate::service::admin_reset::{AdminReset, Recipients, ResetKind, When, MAX_RECIPIENTS};
 use crate::service::pages::{Account, Tenant};
 use crate::service::views::{CampaignView, TaskStatus};
 use crate::service::{Core, ServiceError, SessionInfo};
@@ -141,6 +141,15 @@ async fn compose_get(
     )
 }
 
+/// The users list's "select all that match" and the filter it was shown with.
+#[derive(Deserialize)]
+struct AllMatching {
+    #[serde(default)]
+    all_matching: String,
+    #[serde(flatten)]
+    filter: super::users_list::Filter,
+}
+
 /// The user list's "Reset selected…" button lands here with its checkboxes.
 async fn compose_from_selection(
     State(state): State<AppState>,
@@ -148,15 +157,38 @@ async fn compose_from_selection(
     GuardedForm(admin, form): GuardedForm<TenantAdmin>,
 ) -> Result<Response, WebError> {
     let TenantAdmin { info, tenant } = admin;
+    let matching: AllMatching = form.decode()?;
+    let mut error: Option<Text> = None;
+    let accounts = if matching.all_matching == "on" {
+        // "Select all that match": the list's filter, read as the list reads it.
+        let query = matching.filter.query(state.core.now());
+        let n = state.core.count_accounts(&tenant, &query).await?;
+        if n > MAX_RECIPIENTS as i64 {
+            error = Some(
+                Msg::new("console-users-too-many-matching")
+                    .arg("n", n)
+                    .arg("max", MAX_RECIPIENTS as i64)
+                    .into(),
+            );
+            Vec::new()
+        } else {
+            let mut found = state.core.find_accounts(&tenant, &query, n, 0).await?;
+            found.sort_by(|a, b| a.username.cmp(&b.username));
+            found
+        }
+    } else {
+        selected_accounts(&state.core, &tenant, &form).await?
+    };
     let sel = Selection {
         all: false,
-        accounts: selected_accounts(&state.core, &tenant, &form).await?,
+        accounts,
     };
     let total = state.core.account_count(&tenant).await?;
-    let error = sel
-        .accounts
-        .is_empty()
-        .then(|| Msg::new("console-reset-none-selected").into());
+    let error = error.or_else(|| {
+        sel.accounts
+            .is_empty()
+            .then(|| Msg::new("console-reset-none-selected").into())
+    });
     compose_page(
         &state,
         &info,

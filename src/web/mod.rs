@@ -26,6 +26,7 @@ mod templates;
 mod templates_pages;
 mod tenant_admin;
 mod tenants_pages;
+mod users_list;
 mod users_pages;
 
 use std::sync::Arc;

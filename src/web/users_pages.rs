@@ -25,11 +25,9 @@ use crate::service::pages::{Account, Tenant};
 use crate::service::user_admin::{may_grant, may_manage, ImportReport, CSV_COLUMNS};
 use crate::service::{AccountChanges, CreateAccount, ServiceError, SessionInfo};
 
-const PAGE_SIZE: i64 = 50;
-
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/t/{tenant}/admin/users", get(list))
+        .route("/t/{tenant}/admin/users", get(super::users_list::list))
         .route("/t/{tenant}/admin/users/new", get(new_form).post(create))
         .route(
             "/t/{tenant}/admin/users/import",
@@ -61,7 +59,7 @@ pub fn user_href(slug: &str, username: &str) -> String {
     format!("/t/{slug}/admin/users/{enc}")
 }
 
-fn role_label(r: Role) -> Msg {
+pub(super) fn role_label(r: Role) -> Msg {
     Msg::new(match r {
         Role::User => "console-people-role-user",
         Role::TenantAdmin => "console-people-role-tenant-admin",
@@ -109,25 +107,7 @@ fn forbidden(e: ServiceError) -> WebError {
 // The list
 // ---------------------------------------------------------------------------------------------
 
-#[derive(Deserialize, Default)]
-struct ListQuery {
-    q: Option<String>,
-    page: Option<i64>,
-    notice: Option<String>,
-}
-
-impl ListQuery {
-    fn page_link(&self, page: i64) -> String {
-        let mut q = form_urlencoded::Serializer::new(String::new());
-        if let Some(text) = self.q.as_deref().filter(|t| !t.trim().is_empty()) {
-            q.append_pair("q", text);
-        }
-        q.append_pair("page", &page.to_string());
-        format!("?{}", q.finish())
-    }
-}
-
-fn notice_text(code: Option<&str>) -> Option<Msg> {
+pub(super) fn notice_text(code: Option<&str>) -> Option<Msg> {
     let id = match code? {
         "created" => "console-users-created",
         "saved" => "console-users-saved",
@@ -138,62 +118,6 @@ fn notice_text(code: Option<&str>) -> Option<Msg> {
         _ => return None,
     };
     Some(Msg::new(id))
-}
-
-async fn list(
-    State(s): State<AppState>,
-    Query(q): Query<ListQuery>,
-    csrf: CsrfToken,
-    admin: TenantAdmin,
-) -> Result<Response, WebError> {
-    let TenantAdmin { info, tenant } = admin;
-    let page = q.page.unwrap_or(1).max(1);
-    let text = q.q.as_deref().unwrap_or("").trim().to_owned();
-    let mut accounts = s
-        .core
-        .search_accounts(
-            &tenant,
-            &text,
-            PAGE_SIZE + 1,
-            (page - 1).saturating_mul(PAGE_SIZE),
-        )
-        .await?;
-    let more = accounts.len() as i64 > PAGE_SIZE;
-    accounts.truncate(PAGE_SIZE as usize);
-    let total = s.core.account_count(&tenant).await?;
-    let rows: Vec<Value> = accounts
-        .iter()
-        .map(|a| {
-            context! {
-                id => a.id,
-                username => a.username,
-                href => user_href(&tenant.slug, &a.username),
-                name => a.display_name,
-                email => a.email,
-                reset_email => a.reset_email,
-                role => a.role.as_str(),
-                role_label => role_label(a.role),
-                status => a.status.as_str(),
-                is_self => a.id == info.account.id,
-                in_directory => a.in_directory(),
-            }
-        })
-        .collect();
-    let directory = s.core.directory_settings(&tenant).await?.is_some();
-    render_status(
-        StatusCode::OK,
-        "admin_users.html",
-        context! {
-            rows => rows,
-            total => total,
-            q => text,
-            prev => (page > 1).then(|| q.page_link(page - 1)),
-            next => more.then(|| q.page_link(page + 1)),
-            notice => notice_text(q.notice.as_deref()),
-            directory => directory,
-            ..tenant_layout(&info, &tenant, &csrf, "console-users-title", "users")
-        },
-    )
 }
 
 // ---------------------------------------------------------------------------------------------

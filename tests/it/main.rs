@@ -50,4 +50,5 @@ mod smtp_oauth_review;
 mod smtp_server;
 mod templates;
 mod tenant_smtp;
+mod users_list;
 mod web;

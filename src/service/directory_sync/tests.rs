@@ -34,6 +34,7 @@ fn account(id: i64, uid: &str, mail: Option<&str>, dir: Option<&str>) -> Account
         time_zone: None,
         created_at: 0,
         updated_at: 0,
+        last_login_at: None,
     }
 }
 
