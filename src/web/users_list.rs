@@ -187,7 +187,7 @@ pub async fn list(
             key => key,
             label => label,
             href => f.link(1, Some((by, desc))),
-            sorted => current.then(|| if query.descending { "descending" } else { "ascending" }),
+            sorted => current.then_some(if query.descending { "descending" } else { "ascending" }),
         }
     })
     .collect();
