@@ -98,11 +98,27 @@ pub struct Config {
     /// deleted — a campaign's only once all of its mail finished that long ago, and then the
     /// campaign with them; 0 = keep. Waiting and executing tasks are never deleted.
     pub finished_task_retention_days: u32,
+    /// Where the delivery worker posts an alert when mail delivery breaks and when it recovers
+    /// (an `http://` or `https://` URL, e.g. a chat tool's incoming webhook). Operator only:
+    /// never settable from the console or the API. Unset: no alerts.
+    pub alert_webhook_url: Option<String>,
+    /// The alert's body: `json` (Latchkey's own fields) or `text` (`{"text": "…"}`, what Slack,
+    /// Mattermost, Rocket.Chat, Google Chat and Teams connectors accept).
+    pub alert_webhook_format: AlertFormat,
     /// Directory connections an operator sets in `latchkey.toml`, by tenant slug
     /// (`[directories.acme]`): applied when the server starts. The service password only as an
     /// `env:NAME` or `file:/path` reference.
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub directories: std::collections::BTreeMap<String, crate::directory::DirectorySettings>,
+}
+
+/// The body of a delivery alert (`alert_webhook_format`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertFormat {
+    #[default]
+    Json,
+    Text,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -151,6 +167,8 @@ impl Default for Config {
             audit_retention_days: 400,
             mail_log_retention_days: 90,
             finished_task_retention_days: 90,
+            alert_webhook_url: None,
+            alert_webhook_format: AlertFormat::Json,
             directories: Default::default(),
         }
     }
@@ -193,6 +211,8 @@ const ENV_KEYS: &[&str] = &[
     "audit_retention_days",
     "mail_log_retention_days",
     "finished_task_retention_days",
+    "alert_webhook_url",
+    "alert_webhook_format",
 ];
 
 /// Flags given on the command line; `None` leaves the lower layers' value.
@@ -382,6 +402,18 @@ impl Config {
                     key,
                     format!("at most {MAX_RETENTION_DAYS} days (100 years); 0 keeps forever"),
                 ));
+            }
+        }
+        if let Some(u) = &self.alert_webhook_url {
+            match url::Url::parse(u) {
+                Ok(parsed)
+                    if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => {}
+                _ => {
+                    return Err(bad(
+                        "alert_webhook_url",
+                        "must be an http:// or https:// URL with a host",
+                    ))
+                }
             }
         }
         tracing_subscriber::EnvFilter::try_new(&self.log_level)

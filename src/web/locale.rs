@@ -30,6 +30,9 @@ struct Noted {
     tenant_zone: Option<String>,
     person_language: Option<Language>,
     person_zone: Option<String>,
+    /// Where the console's "mail delivery is failing" banner links to, when it shows (noted by
+    /// the console's guards; not a locale fact, but a fact of the page the same way).
+    mail_alarm: Option<String>,
 }
 
 struct RequestLocale {
@@ -85,6 +88,19 @@ pub fn note_person(account: &Account) {
         n.person_language = account.language;
         n.person_zone = account.time_zone.as_ref().map(|z| z.as_str().to_owned());
     });
+}
+
+/// Notes that the page's console banner says mail delivery is failing, linking to `link`.
+pub fn note_mail_alarm(link: String) {
+    let _ = REQUEST.try_with(|r| r.noted.borrow_mut().mail_alarm = Some(link));
+}
+
+/// The banner's link, when the page shows it.
+pub fn mail_alarm() -> Option<String> {
+    REQUEST
+        .try_with(|r| r.noted.borrow().mail_alarm.clone())
+        .ok()
+        .flatten()
 }
 
 /// What a page needs to speak to its reader.
