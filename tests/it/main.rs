@@ -35,6 +35,7 @@ mod i18n_console_mail;
 mod i18n_console_people;
 mod instances;
 mod login_limits;
+mod mail_health;
 mod mail_boundaries;
 mod metrics;
 mod openapi_contract;
