@@ -195,6 +195,13 @@ async fn smtp_saved_unticked_says_sending_is_off(backend: Backend) {
         assert!(!page.body.contains("No mail server is set up"), "{path}");
         assert!(page.body.contains("127.0.0.1:2525"), "{path}");
     }
+    let api = app.api();
+    let key = api.key(None, &["mail:read"]).await;
+    let (status, h) = api.call("GET", "/api/v1/mail-health", Some(&key), None).await;
+    assert_eq!(status, 200, "{h}");
+    assert_eq!(h["state"], "off");
+    assert_eq!(h["sending"], false);
+    assert_eq!(h["host"], "127.0.0.1");
     // In German too.
     let mut t = app.default_tenant().await;
     let before = t.settings.clone();
@@ -253,6 +260,25 @@ async fn broken_and_recovered(backend: Backend, format: AlertFormat) {
     assert!(users.body.contains("href=\"/t/default/admin#mail-health\""));
     // Not on the self-service pages.
     assert!(!tina.get("/t/default/account").await.body.contains("mail-alarm"));
+    // The API reads the same: system-wide with a key for all tenants, per tenant with any.
+    let api = app.api();
+    let all = api.key(None, &["mail:read"]).await;
+    let (status, h) = api.call("GET", "/api/v1/mail-health", Some(&all), None).await;
+    assert_eq!(status, 200, "{h}");
+    assert_eq!(h["state"], "broken");
+    assert_eq!(h["broken"], true);
+    assert_eq!(h["failed_attempts_24h"], 3);
+    assert_eq!(h["failed_mails_24h"], 3);
+    assert_eq!(h["route"], "system");
+    let t = app.default_tenant().await;
+    let own = api.key(Some(&t), &["mail:read"]).await;
+    let (status, _) = api.call("GET", "/api/v1/mail-health", Some(&own), None).await;
+    assert_eq!(status, 403, "the system's view needs a key for all tenants");
+    let (status, h) = api
+        .call("GET", "/api/v1/tenants/default/mail-health", Some(&own), None)
+        .await;
+    assert_eq!(status, 200, "{h}");
+    assert_eq!(h["state"], "broken");
 
     // One alert for the change, not one per failed mail.
     let bodies = hook.wait_for(1).await;
