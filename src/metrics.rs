@@ -166,7 +166,9 @@ impl Metrics {
     }
 
     pub fn alert(&self, event: &'static str, result: &'static str) {
-        self.alerts.get_or_create(&AlertLabels { event, result }).inc();
+        self.alerts
+            .get_or_create(&AlertLabels { event, result })
+            .inc();
     }
 
     /// Sets the health gauges from the database's view (read at scrape time, so every instance

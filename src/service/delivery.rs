@@ -540,6 +540,7 @@ impl Core {
     }
 
     /// One mail-log row and one line in the daily file per attempt.
+    #[allow(clippy::too_many_arguments)]
     async fn record_attempt(
         &self,
         task: &Task,

@@ -233,7 +233,10 @@ impl Core {
                 None => route.to_owned(),
             },
             at: now,
-            last_error: recent.first().filter(|_| broken).map(|a| a.smtp_reply.clone()),
+            last_error: recent
+                .first()
+                .filter(|_| broken)
+                .map(|a| a.smtp_reply.clone()),
             tasks_link: format!(
                 "{}{}",
                 self.config.public_url.as_str().trim_end_matches('/'),
@@ -383,13 +386,14 @@ mod tests {
             last_error: Some("connection refused".into()),
             tasks_link: "https://id.example.org/admin/tasks?status=failed".into(),
         };
-        let v: serde_json::Value =
-            serde_json::from_str(&a.body(AlertFormat::Text)).expect("json");
+        let v: serde_json::Value = serde_json::from_str(&a.body(AlertFormat::Text)).expect("json");
         let text = v["text"].as_str().expect("a text field");
-        assert!(text.contains("BROKEN") && text.contains("connection refused"), "{text}");
+        assert!(
+            text.contains("BROKEN") && text.contains("connection refused"),
+            "{text}"
+        );
         assert_eq!(v.as_object().map(|o| o.len()), Some(1));
-        let v: serde_json::Value =
-            serde_json::from_str(&a.body(AlertFormat::Json)).expect("json");
+        let v: serde_json::Value = serde_json::from_str(&a.body(AlertFormat::Json)).expect("json");
         assert_eq!(v["event"], "mail_delivery_broken");
         assert_eq!(v["route"], "system");
     }

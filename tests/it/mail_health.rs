@@ -137,9 +137,15 @@ async fn admins(app: &TestApp) -> (Browser, Browser) {
     app.user_with(&t, "tina", GOOD_PASSWORD, Role::TenantAdmin)
         .await;
     let mut root = app.browser();
-    assert_eq!(root.login("default", "root", GOOD_PASSWORD).await.status, 303);
+    assert_eq!(
+        root.login("default", "root", GOOD_PASSWORD).await.status,
+        303
+    );
     let mut tina = app.browser();
-    assert_eq!(tina.login("default", "tina", GOOD_PASSWORD).await.status, 303);
+    assert_eq!(
+        tina.login("default", "tina", GOOD_PASSWORD).await.status,
+        303
+    );
     (root, tina)
 }
 
@@ -157,10 +163,7 @@ async fn wait_broken(app: &TestApp, broken: bool) {
         if h.broken == broken {
             return;
         }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "health stayed {h:?}"
-        );
+        assert!(std::time::Instant::now() < deadline, "health stayed {h:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -179,7 +182,11 @@ async fn smtp_saved_unticked_says_sending_is_off(backend: Backend) {
     let page = root.get("/admin").await;
     assert_eq!(page.status, 200);
     assert_eq!(state_of(&page.body), "off");
-    assert!(page.body.contains("No mail server is set up"), "{}", page.body);
+    assert!(
+        page.body.contains("No mail server is set up"),
+        "{}",
+        page.body
+    );
 
     // Saved with "Send mail" unticked (the form's default): that, not "not configured".
     save_smtp(&app, false, 2525).await;
@@ -188,7 +195,8 @@ async fn smtp_saved_unticked_says_sending_is_off(backend: Backend) {
         assert_eq!(page.status, 200, "{path}");
         assert_eq!(state_of(&page.body), "off", "{path}");
         assert!(
-            page.body.contains("Sending is switched off: the server 127.0.0.1 is saved"),
+            page.body
+                .contains("Sending is switched off: the server 127.0.0.1 is saved"),
             "{path}: {}",
             page.body
         );
@@ -197,7 +205,9 @@ async fn smtp_saved_unticked_says_sending_is_off(backend: Backend) {
     }
     let api = app.api();
     let key = api.key(None, &["mail:read"]).await;
-    let (status, h) = api.call("GET", "/api/v1/mail-health", Some(&key), None).await;
+    let (status, h) = api
+        .call("GET", "/api/v1/mail-health", Some(&key), None)
+        .await;
     assert_eq!(status, 200, "{h}");
     assert_eq!(h["state"], "off");
     assert_eq!(h["sending"], false);
@@ -206,7 +216,10 @@ async fn smtp_saved_unticked_says_sending_is_off(backend: Backend) {
     let mut t = app.default_tenant().await;
     let before = t.settings.clone();
     t.settings.default_language = latchkey::domain::Language::De;
-    app.core.update_tenant(&Actor::Cli, &t, &before).await.unwrap();
+    app.core
+        .update_tenant(&Actor::Cli, &t, &before)
+        .await
+        .unwrap();
     let page = tina.get("/t/default/admin").await;
     assert!(
         page.body.contains("Der Versand ist ausgeschaltet"),
@@ -242,8 +255,14 @@ async fn broken_and_recovered(backend: Backend, format: AlertFormat) {
     let page = root.get("/admin").await;
     assert_eq!(state_of(&page.body), "broken", "{}", page.body);
     assert!(page.body.contains("the last 3 delivery attempts failed"));
-    assert!(page.body.contains("3 failed attempts, 3 mails given up"), "{}", page.body);
-    assert!(page.body.contains("href=\"/admin/tasks?status=failed\" id=\"mail-health-failing-link\""));
+    assert!(
+        page.body.contains("3 failed attempts, 3 mails given up"),
+        "{}",
+        page.body
+    );
+    assert!(page
+        .body
+        .contains("href=\"/admin/tasks?status=failed\" id=\"mail-health-failing-link\""));
     assert!(page.body.contains("id=\"mail-alarm\""), "the banner");
     // The link leads to the failing tasks.
     let tasks = root.get("/admin/tasks?status=failed").await;
@@ -251,19 +270,31 @@ async fn broken_and_recovered(backend: Backend, format: AlertFormat) {
     assert!(tasks.body.contains("p0@example.org") && tasks.body.contains("p2@example.org"));
     // The banner is on every console page, for the tenant's administrators too (their mail
     // goes through the system's server).
-    assert!(root.get("/admin/tenants").await.body.contains("id=\"mail-alarm\""));
+    assert!(root
+        .get("/admin/tenants")
+        .await
+        .body
+        .contains("id=\"mail-alarm\""));
     let page = tina.get("/t/default/admin").await;
     assert_eq!(state_of(&page.body), "broken");
-    assert!(page.body.contains("href=\"/t/default/admin/tasks?status=failed\""));
+    assert!(page
+        .body
+        .contains("href=\"/t/default/admin/tasks?status=failed\""));
     let users = tina.get("/t/default/admin/users").await;
     assert!(users.body.contains("id=\"mail-alarm\""));
     assert!(users.body.contains("href=\"/t/default/admin#mail-health\""));
     // Not on the self-service pages.
-    assert!(!tina.get("/t/default/account").await.body.contains("mail-alarm"));
+    assert!(!tina
+        .get("/t/default/account")
+        .await
+        .body
+        .contains("mail-alarm"));
     // The API reads the same: system-wide with a key for all tenants, per tenant with any.
     let api = app.api();
     let all = api.key(None, &["mail:read"]).await;
-    let (status, h) = api.call("GET", "/api/v1/mail-health", Some(&all), None).await;
+    let (status, h) = api
+        .call("GET", "/api/v1/mail-health", Some(&all), None)
+        .await;
     assert_eq!(status, 200, "{h}");
     assert_eq!(h["state"], "broken");
     assert_eq!(h["broken"], true);
@@ -272,10 +303,17 @@ async fn broken_and_recovered(backend: Backend, format: AlertFormat) {
     assert_eq!(h["route"], "system");
     let t = app.default_tenant().await;
     let own = api.key(Some(&t), &["mail:read"]).await;
-    let (status, _) = api.call("GET", "/api/v1/mail-health", Some(&own), None).await;
+    let (status, _) = api
+        .call("GET", "/api/v1/mail-health", Some(&own), None)
+        .await;
     assert_eq!(status, 403, "the system's view needs a key for all tenants");
     let (status, h) = api
-        .call("GET", "/api/v1/tenants/default/mail-health", Some(&own), None)
+        .call(
+            "GET",
+            "/api/v1/tenants/default/mail-health",
+            Some(&own),
+            None,
+        )
         .await;
     assert_eq!(status, 200, "{h}");
     assert_eq!(h["state"], "broken");
@@ -289,7 +327,10 @@ async fn broken_and_recovered(backend: Backend, format: AlertFormat) {
         "{metrics}"
     );
     assert_eq!(
-        metric(&metrics, "latchkey_mail_alerts_total{event=\"broken\",result=\"sent\"}"),
+        metric(
+            &metrics,
+            "latchkey_mail_alerts_total{event=\"broken\",result=\"sent\"}"
+        ),
         Some(1.0),
         "{metrics}"
     );
@@ -308,7 +349,11 @@ async fn broken_and_recovered(backend: Backend, format: AlertFormat) {
     let bodies_after = hook.wait_for(2).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let all = hook.bodies();
-    assert_eq!(all.len(), 2, "exactly one broken and one recovered alert: {all:?}");
+    assert_eq!(
+        all.len(),
+        2,
+        "exactly one broken and one recovered alert: {all:?}"
+    );
     assert_eq!(bodies_after[0], bodies[0]);
     let (broken, recovered) = (&all[0], &all[1]);
     match format {
@@ -317,8 +362,18 @@ async fn broken_and_recovered(backend: Backend, format: AlertFormat) {
             assert_eq!(b["event"], "mail_delivery_broken");
             assert_eq!(b["route"], "system");
             assert_eq!(b["failed_attempts"], 3);
-            assert!(b["last_error"].as_str().unwrap_or("").to_lowercase().contains("refused"), "{b}");
-            assert!(b["tasks"].as_str().unwrap().ends_with("/admin/tasks?status=failed"));
+            assert!(
+                b["last_error"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_lowercase()
+                    .contains("refused"),
+                "{b}"
+            );
+            assert!(b["tasks"]
+                .as_str()
+                .unwrap()
+                .ends_with("/admin/tasks?status=failed"));
             let r: serde_json::Value = serde_json::from_str(recovered).unwrap();
             assert_eq!(r["event"], "mail_delivery_recovered");
         }
@@ -335,14 +390,21 @@ async fn broken_and_recovered(backend: Backend, format: AlertFormat) {
     let page = root.get("/admin").await;
     assert_eq!(state_of(&page.body), "ok", "{}", page.body);
     assert!(!page.body.contains("id=\"mail-alarm\""));
-    assert!(!tina.get("/t/default/admin/users").await.body.contains("mail-alarm"));
+    assert!(!tina
+        .get("/t/default/admin/users")
+        .await
+        .body
+        .contains("mail-alarm"));
     let metrics = root.get("/metrics").await.body;
     assert_eq!(
         metric(&metrics, "latchkey_mail_delivery_healthy{route=\"system\"}"),
         Some(1.0)
     );
     assert_eq!(
-        metric(&metrics, "latchkey_mail_alerts_total{event=\"recovered\",result=\"sent\"}"),
+        metric(
+            &metrics,
+            "latchkey_mail_alerts_total{event=\"recovered\",result=\"sent\"}"
+        ),
         Some(1.0)
     );
     app.stop().await;
