@@ -22,6 +22,7 @@ on_both_backends!(
     broken_and_recovered_with_json_alerts,
     broken_and_recovered_with_text_alerts,
     refused_recipients_do_not_break_a_route,
+    a_tenants_own_server_is_judged_on_its_own,
     no_worker_shows_no_live_worker,
 );
 
@@ -459,5 +460,146 @@ async fn no_worker_shows_no_live_worker(backend: Backend) {
         assert!(std::time::Instant::now() < deadline, "no heartbeat");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    app.stop().await;
+}
+
+/// A mail to `to` in `tenant`'s mail (no account, no secret).
+async fn queue_in(app: &TestApp, tenant: &latchkey::service::Tenant, to: &str) -> i64 {
+    let to = latchkey::domain::EmailAddress::parse(to).unwrap();
+    app.core
+        .enqueue_mail(latchkey::service::NewMail {
+            tenant: Some(tenant),
+            account_id: None,
+            kind: latchkey::mail::templates::MailKind::SmtpTest,
+            to: &to,
+            to_name: "Test",
+            language: latchkey::domain::Language::En,
+            data: serde_json::json!({}),
+            secret: None,
+            scheduled_at: None,
+            campaign_id: None,
+            created_by: "test",
+            template: None,
+        })
+        .await
+        .unwrap()
+}
+
+async fn a_tenants_own_server_is_judged_on_its_own(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| {
+        c.mail_poll_interval = "100ms".into();
+        c.mail_max_attempts = 1;
+        c.metrics_allow_loopback = true;
+        c.tenant_smtp_allow_private_hosts = true;
+    })
+    .await;
+    let acme = app
+        .core
+        .create_tenant(
+            &Actor::Cli,
+            &latchkey::domain::TenantSlug::parse("acme").unwrap(),
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    let srv = plain_server().await;
+    let own = SmtpSettings {
+        enabled: true,
+        host: "127.0.0.1".into(),
+        port: srv.port(),
+        security: Security::None,
+        auth: false,
+        from_address: "noreply@acme.example".into(),
+        timeout_secs: 5,
+        ..SmtpSettings::default()
+    };
+    app.core
+        .save_smtp(
+            &Actor::Cli,
+            Some(&acme),
+            SmtpInput {
+                settings: own,
+                ..Default::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    app.user_with(&acme, "ada", GOOD_PASSWORD, Role::TenantAdmin)
+        .await;
+    let (mut root, _) = admins(&app).await;
+    let mut ada = app.browser();
+    assert_eq!(ada.login("acme", "ada", GOOD_PASSWORD).await.status, 303);
+
+    // The system's server is down; acme's own works.
+    save_smtp(&app, true, closed_port()).await;
+    for i in 0..3 {
+        let id = crate::delivery::queue(&app, &format!("p{i}@example.org")).await;
+        crate::delivery::wait_status(&app, id, "failed").await;
+    }
+    let id = queue_in(&app, &acme, "a@acme.example").await;
+    crate::delivery::wait_status(&app, id, "done").await;
+    wait_broken(&app, true).await;
+
+    let acme = app.core.tenant("acme").await.unwrap();
+    let h = app.core.mail_health(Some(&acme)).await.unwrap();
+    assert!(!h.broken, "{h:?}");
+    assert_eq!(h.source, "tenant");
+    assert_eq!(h.route, format!("tenant:{}", acme.id));
+    let page = ada.get("/t/acme/admin").await;
+    assert_eq!(state_of(&page.body), "ok", "{}", page.body);
+    assert!(page.body.contains("own server"));
+    assert!(
+        !page.body.contains("id=\"mail-alarm\""),
+        "acme's mail works"
+    );
+    // A system administrator sees the system's broken server from any console.
+    assert!(root
+        .get("/t/acme/admin")
+        .await
+        .body
+        .contains("id=\"mail-alarm\""));
+    let metrics = root.get("/metrics").await.body;
+    assert_eq!(
+        metric(
+            &metrics,
+            "latchkey_mail_delivery_healthy{route=\"tenant:acme\"}"
+        ),
+        Some(1.0),
+        "{metrics}"
+    );
+    assert_eq!(
+        metric(&metrics, "latchkey_mail_delivery_healthy{route=\"system\"}"),
+        Some(0.0)
+    );
+
+    // Saved but switched off: the overview says so, and the mail goes through the system's.
+    let mut off = app.core.tenant_smtp(&acme).await.unwrap().unwrap();
+    off.enabled = false;
+    app.core
+        .save_smtp(
+            &Actor::Cli,
+            Some(&acme),
+            SmtpInput {
+                settings: off,
+                ..Default::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let page = ada.get("/t/acme/admin").await;
+    assert!(
+        page.body.contains("own server is saved but switched off"),
+        "{}",
+        page.body
+    );
+    assert_eq!(
+        state_of(&page.body),
+        "broken",
+        "acme's mail now takes the broken route"
+    );
+    assert!(page.body.contains("id=\"mail-alarm\""));
     app.stop().await;
 }
