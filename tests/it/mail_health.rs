@@ -613,3 +613,55 @@ async fn a_tenants_own_server_is_judged_on_its_own(backend: Backend) {
     assert!(page.body.contains("id=\"mail-alarm\""));
     app.stop().await;
 }
+
+/// What an administrator sees in Chromium (SQLite; the data behaviour is tested on both above):
+/// the red block with its banner at 1366 px without sideways scrolling, and its link to the
+/// failed mail. Screenshot: `target/browser-artifacts/mail_health_*.png`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_health_in_chromium() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| {
+        c.mail_poll_interval = "100ms".into();
+        c.mail_max_attempts = 1;
+    })
+    .await;
+    let t = app.default_tenant().await;
+    app.user_with(&t, "root", GOOD_PASSWORD, Role::SystemAdmin)
+        .await;
+    save_smtp(&app, true, closed_port()).await;
+    for i in 0..3 {
+        let id = crate::delivery::queue(&app, &format!("p{i}@example.org")).await;
+        crate::delivery::wait_status(&app, id, "failed").await;
+    }
+    wait_broken(&app, true).await;
+    let c = common::browser::Chrome::start(&app.base, "mail_health").await;
+    c.goto("/t/default/login").await;
+    c.wait_for_text("Sign in").await;
+    c.fill("Username or e-mail address", "root").await;
+    c.fill("Password", GOOD_PASSWORD).await;
+    c.click_button("Sign in").await;
+    c.wait_for_text("Password and login").await;
+    c.goto("/admin").await;
+    c.wait_for_text("Mail delivery is failing").await;
+    let text = c.text().await;
+    assert!(
+        text.contains("the last 3 delivery attempts failed"),
+        "{text}"
+    );
+    assert!(
+        text.contains("3 failed attempts, 3 mails given up"),
+        "{text}"
+    );
+    let (by, over) = c.horizontal_overflow().await;
+    c.save_screenshot("mail_health_broken").await;
+    assert!(by <= 0, "{by} px wider than the screen: {over:?}");
+    // The red notice's link (the failures row has one with the same words).
+    c.js(
+        "document.getElementById('mail-health-failing-link').click(); return null;",
+        vec![],
+    )
+    .await;
+    c.wait_for_text("p2@example.org").await;
+    assert_eq!(c.path().await, "/admin/tasks?status=failed");
+    c.finish().await;
+    app.stop().await;
+}
