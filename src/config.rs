@@ -595,6 +595,39 @@ mod tests {
 
     #[test]
     #[allow(clippy::result_large_err)] // figment::Jail's signature, not ours
+    fn alert_webhook_from_env_and_checked() {
+        figment::Jail::expect_with(|jail| {
+            let v = Config::load(None, &Overrides::default()).unwrap();
+            assert_eq!(v.raw.alert_webhook_url, None);
+            assert_eq!(v.raw.alert_webhook_format, AlertFormat::Json);
+            jail.set_env(
+                "LATCHKEY_ALERT_WEBHOOK_URL",
+                "https://chat.example.org/hooks/abc",
+            );
+            jail.set_env("LATCHKEY_ALERT_WEBHOOK_FORMAT", "text");
+            let v = Config::load(None, &Overrides::default()).unwrap();
+            assert_eq!(v.raw.alert_webhook_format, AlertFormat::Text);
+            for bad in [
+                "ftp://chat.example.org/secret-token",
+                "not a url",
+                "https://",
+            ] {
+                jail.set_env("LATCHKEY_ALERT_WEBHOOK_URL", bad);
+                let e = Config::load(None, &Overrides::default())
+                    .unwrap_err()
+                    .to_string();
+                assert!(e.contains("`alert_webhook_url`"), "{bad}: {e}");
+                assert!(!e.contains("secret-token"), "the URL may hold a token: {e}");
+            }
+            jail.set_env("LATCHKEY_ALERT_WEBHOOK_URL", "https://chat.example.org/x");
+            jail.set_env("LATCHKEY_ALERT_WEBHOOK_FORMAT", "xml");
+            assert!(Config::load(None, &Overrides::default()).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail's signature, not ours
     fn api_key_budget_from_env() {
         assert_eq!(Config::default().api_requests_per_key_per_minute, 600);
         figment::Jail::expect_with(|jail| {
