@@ -24,6 +24,7 @@ on_both_backends!(
     refused_recipients_do_not_break_a_route,
     a_tenants_own_server_is_judged_on_its_own,
     no_worker_shows_no_live_worker,
+    a_dead_or_silent_webhook_never_holds_up_mail,
 );
 
 /// A loopback HTTP server that keeps the body of every POST and answers 200.
@@ -664,4 +665,65 @@ async fn mail_health_in_chromium() {
     assert_eq!(c.path().await, "/admin/tasks?status=failed");
     c.finish().await;
     app.stop().await;
+}
+
+/// The webhook's receiver is gone, or takes the connection and never answers: the alert is
+/// counted as failed (after its timeout), and mail keeps going out meanwhile.
+async fn a_dead_or_silent_webhook_never_holds_up_mail(backend: Backend) {
+    // Takes connections and never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_url = format!("http://{}/hook", silent.local_addr().unwrap());
+    let held = Arc::new(Mutex::new(Vec::new()));
+    let keep = held.clone();
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = silent.accept().await {
+            keep.lock().unwrap().push(sock);
+        }
+    });
+    for url in [
+        format!("http://127.0.0.1:{}/hook", closed_port()),
+        silent_url,
+    ] {
+        let app = TestApp::spawn_with(backend, |c| {
+            c.mail_poll_interval = "100ms".into();
+            c.mail_max_attempts = 1;
+            c.metrics_allow_loopback = true;
+            c.alert_webhook_url = Some(url.clone());
+        })
+        .await;
+        save_smtp(&app, true, closed_port()).await;
+        for i in 0..3 {
+            let id = crate::delivery::queue(&app, &format!("p{i}@example.org")).await;
+            crate::delivery::wait_status(&app, id, "failed").await;
+        }
+        wait_broken(&app, true).await;
+        // The alert is on its way (or stuck); the next mail goes out at once all the same.
+        let srv = plain_server().await;
+        save_smtp(&app, true, srv.port()).await;
+        let started = std::time::Instant::now();
+        let id = crate::delivery::queue(&app, "still@example.org").await;
+        crate::delivery::wait_status(&app, id, "done").await;
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{url}: delivery waited for the webhook"
+        );
+        let mut b = app.browser();
+        let deadline = std::time::Instant::now() + Duration::from_secs(25);
+        loop {
+            let m = b.get("/metrics").await.body;
+            if metric(
+                &m,
+                "latchkey_mail_alerts_total{event=\"broken\",result=\"failed\"}",
+            ) == Some(1.0)
+            {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{url}: the failed alert was not counted: {m}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        app.stop().await;
+    }
 }
