@@ -326,7 +326,9 @@ impl Core {
                 permanent: false,
                 refused: false,
             };
-            return self.attempt_failed(owner, task, scope, &e, started).await;
+            return self
+                .attempt_failed(owner, task, Some(scope), &e, started)
+                .await;
         }
         if settings.max_per_hour > 0 {
             let sent =
@@ -348,7 +350,9 @@ impl Core {
             // mails: one unreachable (or slow) tenant server would hold up everyone's mail.
             if let Some(e) = batch.unreachable.get(scope) {
                 let e = e.clone();
-                return self.attempt_failed(owner, task, scope, &e, started).await;
+                return self
+                    .attempt_failed(owner, task, Some(scope), &e, started)
+                    .await;
             }
             let resolved = match self.resolve_smtp(&effective) {
                 Ok(r) => r,
@@ -361,14 +365,18 @@ impl Core {
                         permanent: false,
                         refused: false,
                     };
-                    return self.attempt_failed(owner, task, scope, &e, started).await;
+                    return self
+                        .attempt_failed(owner, task, Some(scope), &e, started)
+                        .await;
                 }
             };
             match SmtpConnection::open(&resolved, &mut Transcript::default()).await {
                 Ok(conn) => *open = Some((scope.to_owned(), conn)),
                 Err(e) => {
                     batch.unreachable.insert(scope.to_owned(), e.clone());
-                    return self.attempt_failed(owner, task, scope, &e, started).await;
+                    return self
+                        .attempt_failed(owner, task, Some(scope), &e, started)
+                        .await;
                 }
             }
         }
@@ -412,7 +420,8 @@ impl Core {
                         permanent: !matches!(e, ServiceError::Unavailable(_)),
                         refused: false,
                     };
-                    return self.attempt_failed(owner, task, scope, &e, started).await;
+                    // Not the mail server's doing: no route (it doesn't count for its health).
+                    return self.attempt_failed(owner, task, None, &e, started).await;
                 }
             },
             None => None,
@@ -456,7 +465,8 @@ impl Core {
                     permanent: true,
                     refused: false,
                 };
-                return self.attempt_failed(owner, task, scope, &e, started).await;
+                // The message couldn't be made: not the server's doing, no route.
+                return self.attempt_failed(owner, task, None, &e, started).await;
             }
         };
         let Some((_, conn)) = open.as_mut() else {
@@ -479,7 +489,7 @@ impl Core {
                     Some(i64::from(reply.code)),
                     &reply.text(),
                     None,
-                    scope,
+                    Some(scope),
                     started,
                 )
                 .await;
@@ -496,7 +506,8 @@ impl Core {
                 if !conn.is_usable() {
                     *open = None;
                 }
-                self.attempt_failed(owner, task, scope, &e, started).await
+                self.attempt_failed(owner, task, Some(scope), &e, started)
+                    .await
             }
         }
     }
@@ -506,7 +517,7 @@ impl Core {
         &self,
         owner: &str,
         task: &Task,
-        route: &str,
+        route: Option<&str>,
         e: &SmtpError,
         started: Instant,
     ) -> Result<()> {
@@ -548,7 +559,7 @@ impl Core {
         code: Option<i64>,
         reply: &str,
         step: Option<&str>,
-        route: &str,
+        route: Option<&str>,
         started: Instant,
     ) {
         let now = self.now();
@@ -565,7 +576,7 @@ impl Core {
             step,
             duration_ms,
             attempt: task.attempts,
-            route: Some(route),
+            route,
         };
         if let Err(err) = store::mail::log(&self.db, &entry, now).await {
             tracing::error!(error = %err, task = task.id, "could not write the mail log");

@@ -10,7 +10,9 @@
 //! was no success since). Attempts the server refused for the recipient (a 5xx answer to
 //! `RCPT TO`: a mistyped address) don't count either way: they say nothing about the server.
 //! Attempts made while sending is switched off or no server is set count as failures: mail
-//! isn't going out. A route is healthy again with its first success.
+//! isn't going out. Attempts that failed before any server was involved (the directory out of
+//! reach, a message that can't be built) have no route. A route is healthy again with its first
+//! success.
 //!
 //! **Alerts.** After each round the worker judges the routes it used and stores the result per
 //! route; a stored state that changes (healthy → broken, broken → healthy) posts one alert to

@@ -596,7 +596,8 @@ pub struct NewLogEntry<'a> {
     pub step: Option<&'a str>,
     pub duration_ms: i64,
     pub attempt: i64,
-    /// The server the attempt went to (`system` or `tenant:{id}`), for the health view.
+    /// The server the attempt went to (`system` or `tenant:{id}`), for the health view; `None`
+    /// when it failed before any server was involved (the message couldn't be made).
     pub route: Option<&'a str>,
 }
 
