@@ -149,6 +149,8 @@ async fn delivery_worker(
         if stop.load(Ordering::SeqCst) {
             break;
         }
+        // The health view's heartbeat: this worker is alive (see service/mail_health.rs).
+        core.worker_alive(&owner).await;
         let requests = match core.process_reset_requests(&owner).await {
             Ok(n) => n,
             Err(e) => {
@@ -176,6 +178,7 @@ async fn delivery_worker(
             _ = stop_rx.changed() => break,
         }
     }
+    core.worker_stopped(&owner).await;
 }
 
 /// Directory syncs: once a minute, every connected directory whose interval has passed is synced

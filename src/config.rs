@@ -98,11 +98,27 @@ pub struct Config {
     /// deleted — a campaign's only once all of its mail finished that long ago, and then the
     /// campaign with them; 0 = keep. Waiting and executing tasks are never deleted.
     pub finished_task_retention_days: u32,
+    /// Where the delivery worker posts an alert when mail delivery breaks and when it recovers
+    /// (an `http://` or `https://` URL, e.g. a chat tool's incoming webhook). Operator only:
+    /// never settable from the console or the API. Unset: no alerts.
+    pub alert_webhook_url: Option<String>,
+    /// The alert's body: `json` (Latchkey's own fields) or `text` (`{"text": "…"}`, what Slack,
+    /// Mattermost, Rocket.Chat, Google Chat and Teams connectors accept).
+    pub alert_webhook_format: AlertFormat,
     /// Directory connections an operator sets in `latchkey.toml`, by tenant slug
     /// (`[directories.acme]`): applied when the server starts. The service password only as an
     /// `env:NAME` or `file:/path` reference.
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub directories: std::collections::BTreeMap<String, crate::directory::DirectorySettings>,
+}
+
+/// The body of a delivery alert (`alert_webhook_format`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertFormat {
+    #[default]
+    Json,
+    Text,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -151,6 +167,8 @@ impl Default for Config {
             audit_retention_days: 400,
             mail_log_retention_days: 90,
             finished_task_retention_days: 90,
+            alert_webhook_url: None,
+            alert_webhook_format: AlertFormat::Json,
             directories: Default::default(),
         }
     }
@@ -193,6 +211,8 @@ const ENV_KEYS: &[&str] = &[
     "audit_retention_days",
     "mail_log_retention_days",
     "finished_task_retention_days",
+    "alert_webhook_url",
+    "alert_webhook_format",
 ];
 
 /// Flags given on the command line; `None` leaves the lower layers' value.
@@ -384,6 +404,18 @@ impl Config {
                 ));
             }
         }
+        if let Some(u) = &self.alert_webhook_url {
+            match url::Url::parse(u) {
+                Ok(parsed)
+                    if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => {}
+                _ => {
+                    return Err(bad(
+                        "alert_webhook_url",
+                        "must be an http:// or https:// URL with a host",
+                    ))
+                }
+            }
+        }
         tracing_subscriber::EnvFilter::try_new(&self.log_level)
             .map_err(|e| bad("log_level", e.to_string()))?;
         Ok(Validated {
@@ -557,6 +589,39 @@ mod tests {
                 .unwrap_err()
                 .to_string();
             assert!(e.contains("trusted_proxies"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail's signature, not ours
+    fn alert_webhook_from_env_and_checked() {
+        figment::Jail::expect_with(|jail| {
+            let v = Config::load(None, &Overrides::default()).unwrap();
+            assert_eq!(v.raw.alert_webhook_url, None);
+            assert_eq!(v.raw.alert_webhook_format, AlertFormat::Json);
+            jail.set_env(
+                "LATCHKEY_ALERT_WEBHOOK_URL",
+                "https://chat.example.org/hooks/abc",
+            );
+            jail.set_env("LATCHKEY_ALERT_WEBHOOK_FORMAT", "text");
+            let v = Config::load(None, &Overrides::default()).unwrap();
+            assert_eq!(v.raw.alert_webhook_format, AlertFormat::Text);
+            for bad in [
+                "ftp://chat.example.org/secret-token",
+                "not a url",
+                "https://",
+            ] {
+                jail.set_env("LATCHKEY_ALERT_WEBHOOK_URL", bad);
+                let e = Config::load(None, &Overrides::default())
+                    .unwrap_err()
+                    .to_string();
+                assert!(e.contains("`alert_webhook_url`"), "{bad}: {e}");
+                assert!(!e.contains("secret-token"), "the URL may hold a token: {e}");
+            }
+            jail.set_env("LATCHKEY_ALERT_WEBHOOK_URL", "https://chat.example.org/x");
+            jail.set_env("LATCHKEY_ALERT_WEBHOOK_FORMAT", "xml");
+            assert!(Config::load(None, &Overrides::default()).is_err());
             Ok(())
         });
     }

@@ -43,6 +43,14 @@ pub struct StatusLabels {
     pub status: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct AlertLabels {
+    /// `broken` or `recovered`.
+    pub event: &'static str,
+    /// `sent` or `failed`.
+    pub result: &'static str,
+}
+
 pub struct Metrics {
     registry: Registry,
     pub http_requests: Family<HttpLabels, Counter>,
@@ -53,6 +61,11 @@ pub struct Metrics {
     pub mails: Family<ResultLabels, Counter>,
     pub queue: Family<StatusLabels, Gauge>,
     pub oldest_waiting_seconds: Gauge,
+    /// Per mail route (`system`, `tenant:{slug}`): 1 while delivery works, 0 while broken.
+    pub delivery_healthy: Family<RouteLabels, Gauge>,
+    /// Delivery alerts posted to the webhook, by event and result.
+    pub alerts: Family<AlertLabels, Counter>,
+    pub workers_alive: Gauge,
 }
 
 impl Default for Metrics {
@@ -92,8 +105,29 @@ impl Default for Metrics {
             "Age of the oldest mail that is due and still waiting (0 when none)",
             oldest_waiting_seconds.clone(),
         );
+        let delivery_healthy = Family::<RouteLabels, Gauge>::default();
+        registry.register(
+            "mail_delivery_healthy",
+            "Per mail route (system, tenant:<slug>): 1 while delivery works, 0 while it is broken",
+            delivery_healthy.clone(),
+        );
+        let alerts = Family::<AlertLabels, Counter>::default();
+        registry.register(
+            "mail_alerts",
+            "Delivery alerts posted to the webhook, by event (broken, recovered) and result (sent, failed)",
+            alerts.clone(),
+        );
+        let workers_alive = Gauge::default();
+        registry.register(
+            "mail_workers_alive",
+            "Delivery workers (all instances) seen alive recently",
+            workers_alive.clone(),
+        );
         Self {
             registry,
+            delivery_healthy,
+            alerts,
+            workers_alive,
             http_requests,
             http_duration,
             resets,
@@ -129,6 +163,26 @@ impl Metrics {
 
     pub fn mail(&self, result: &'static str) {
         self.mails.get_or_create(&ResultLabels { result }).inc();
+    }
+
+    pub fn alert(&self, event: &'static str, result: &'static str) {
+        self.alerts
+            .get_or_create(&AlertLabels { event, result })
+            .inc();
+    }
+
+    /// Sets the health gauges from the database's view (read at scrape time, so every instance
+    /// reports the same): each route with whether it works, and the live workers.
+    pub fn set_health(&self, routes: &[(String, bool)], workers_alive: i64) {
+        self.delivery_healthy.clear();
+        for (route, healthy) in routes {
+            self.delivery_healthy
+                .get_or_create(&RouteLabels {
+                    route: route.clone(),
+                })
+                .set(i64::from(*healthy));
+        }
+        self.workers_alive.set(workers_alive);
     }
 
     /// The text exposition, after setting the queue gauges from `queue` (status, count) and the

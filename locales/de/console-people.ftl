@@ -63,10 +63,7 @@ console-nav-overview = Übersicht
 console-nav-tenants = Mandanten
 
 ## Die Übersicht des Admin-Centers.
-console-center-smtp-heading = Mail (SMTP)
-console-center-smtp-via = Mails werden über { $host } versendet.
 console-center-smtp-link = SMTP-Einstellungen und „SMTP-Konfiguration prüfen“
-console-center-smtp-missing = SMTP ist noch nicht eingerichtet, daher können keine Mails versendet werden.
 console-center-smtp-configure = SMTP einrichten
 console-center-tenants-hint = Das Zurücksetzen des Passworts wird je Mandant in dessen Einstellungen ein- oder ausgeschaltet.
 console-center-manage-tenants = Mandanten verwalten

@@ -63,10 +63,7 @@ console-nav-overview = Overview
 console-nav-tenants = Tenants
 
 ## The Admin-Center's overview.
-console-center-smtp-heading = Mail (SMTP)
-console-center-smtp-via = Mail goes out through { $host }.
 console-center-smtp-link = SMTP settings and “Check SMTP configuration”
-console-center-smtp-missing = SMTP is not configured yet, so no mail can be sent.
 console-center-smtp-configure = Configure SMTP
 console-center-tenants-hint = Password reset is switched on or off per tenant, in its settings.
 console-center-manage-tenants = Manage tenants

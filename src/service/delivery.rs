@@ -38,6 +38,9 @@ struct Batch {
     system_admins: Option<HashSet<i64>>,
     /// Servers (by connection scope) that failed to connect in this round, and how.
     unreachable: HashMap<String, SmtpError>,
+    /// The routes (server scopes) attempts went to in this round, with their tenant: judged
+    /// after the round ([`Core::judge_routes`]).
+    routes: HashMap<String, Option<i64>>,
 }
 
 /// A mail to send to one recipient.
@@ -272,6 +275,7 @@ impl Core {
         if let Some((_, conn)) = open {
             conn.quit(&mut Transcript::default()).await;
         }
+        self.judge_routes(&batch.routes).await;
         Ok(count)
     }
 
@@ -303,6 +307,16 @@ impl Core {
             }
         };
         let settings = &effective.settings;
+        let scope = match effective.source {
+            SmtpSource::Tenant => format!("tenant:{}", task.tenant_id.unwrap_or_default()),
+            _ => "system".to_owned(),
+        };
+        let scope_tenant = match effective.source {
+            SmtpSource::Tenant => task.tenant_id,
+            _ => None,
+        };
+        batch.routes.insert(scope.clone(), scope_tenant);
+        let scope = scope.as_str();
         if !settings.enabled || settings.host.trim().is_empty() {
             let e = SmtpError {
                 step: crate::mail::Step::Connect,
@@ -312,12 +326,10 @@ impl Core {
                 permanent: false,
                 refused: false,
             };
-            return self.attempt_failed(owner, task, &e, started).await;
+            return self
+                .attempt_failed(owner, task, Some(scope), &e, started)
+                .await;
         }
-        let scope = match effective.source {
-            SmtpSource::Tenant => format!("tenant:{}", task.tenant_id.unwrap_or_default()),
-            _ => "system".to_owned(),
-        };
         if settings.max_per_hour > 0 {
             let sent =
                 store::rate_limit::hit(&self.db, &format!("mail-rate:{scope}"), 3600, self.now())
@@ -336,9 +348,11 @@ impl Core {
             }
             // A server that couldn't be reached in this round isn't tried again for each of its
             // mails: one unreachable (or slow) tenant server would hold up everyone's mail.
-            if let Some(e) = batch.unreachable.get(&scope) {
+            if let Some(e) = batch.unreachable.get(scope) {
                 let e = e.clone();
-                return self.attempt_failed(owner, task, &e, started).await;
+                return self
+                    .attempt_failed(owner, task, Some(scope), &e, started)
+                    .await;
             }
             let resolved = match self.resolve_smtp(&effective) {
                 Ok(r) => r,
@@ -351,14 +365,18 @@ impl Core {
                         permanent: false,
                         refused: false,
                     };
-                    return self.attempt_failed(owner, task, &e, started).await;
+                    return self
+                        .attempt_failed(owner, task, Some(scope), &e, started)
+                        .await;
                 }
             };
             match SmtpConnection::open(&resolved, &mut Transcript::default()).await {
-                Ok(conn) => *open = Some((scope.clone(), conn)),
+                Ok(conn) => *open = Some((scope.to_owned(), conn)),
                 Err(e) => {
-                    batch.unreachable.insert(scope.clone(), e.clone());
-                    return self.attempt_failed(owner, task, &e, started).await;
+                    batch.unreachable.insert(scope.to_owned(), e.clone());
+                    return self
+                        .attempt_failed(owner, task, Some(scope), &e, started)
+                        .await;
                 }
             }
         }
@@ -402,7 +420,8 @@ impl Core {
                         permanent: !matches!(e, ServiceError::Unavailable(_)),
                         refused: false,
                     };
-                    return self.attempt_failed(owner, task, &e, started).await;
+                    // Not the mail server's doing: no route (it doesn't count for its health).
+                    return self.attempt_failed(owner, task, None, &e, started).await;
                 }
             },
             None => None,
@@ -446,7 +465,8 @@ impl Core {
                     permanent: true,
                     refused: false,
                 };
-                return self.attempt_failed(owner, task, &e, started).await;
+                // The message couldn't be made: not the server's doing, no route.
+                return self.attempt_failed(owner, task, None, &e, started).await;
             }
         };
         let Some((_, conn)) = open.as_mut() else {
@@ -469,6 +489,7 @@ impl Core {
                     Some(i64::from(reply.code)),
                     &reply.text(),
                     None,
+                    Some(scope),
                     started,
                 )
                 .await;
@@ -485,7 +506,8 @@ impl Core {
                 if !conn.is_usable() {
                     *open = None;
                 }
-                self.attempt_failed(owner, task, &e, started).await
+                self.attempt_failed(owner, task, Some(scope), &e, started)
+                    .await
             }
         }
     }
@@ -495,6 +517,7 @@ impl Core {
         &self,
         owner: &str,
         task: &Task,
+        route: Option<&str>,
         e: &SmtpError,
         started: Instant,
     ) -> Result<()> {
@@ -508,6 +531,7 @@ impl Core {
             e.code.map(i64::from),
             &reply,
             Some(e.step.label()),
+            route,
             started,
         )
         .await;
@@ -527,6 +551,7 @@ impl Core {
     }
 
     /// One mail-log row and one line in the daily file per attempt.
+    #[allow(clippy::too_many_arguments)]
     async fn record_attempt(
         &self,
         task: &Task,
@@ -534,6 +559,7 @@ impl Core {
         code: Option<i64>,
         reply: &str,
         step: Option<&str>,
+        route: Option<&str>,
         started: Instant,
     ) {
         let now = self.now();
@@ -550,6 +576,7 @@ impl Core {
             step,
             duration_ms,
             attempt: task.attempts,
+            route,
         };
         if let Err(err) = store::mail::log(&self.db, &entry, now).await {
             tracing::error!(error = %err, task = task.id, "could not write the mail log");
@@ -824,6 +851,8 @@ impl Heartbeat {
                 {
                     tracing::warn!(error = %e, "renewing mail leases failed");
                 }
+                // A long round keeps the worker alive in the health view too.
+                core.worker_alive(&owner).await;
             }
         }))
     }

@@ -13,6 +13,7 @@ pub mod directory;
 pub mod directory_sync;
 pub mod housekeeping;
 pub mod login_limits;
+pub mod mail_health;
 mod mail_route;
 pub mod pages;
 pub mod reset;

@@ -596,12 +596,15 @@ pub struct NewLogEntry<'a> {
     pub step: Option<&'a str>,
     pub duration_ms: i64,
     pub attempt: i64,
+    /// The server the attempt went to (`system` or `tenant:{id}`), for the health view; `None`
+    /// when it failed before any server was involved (the message couldn't be made).
+    pub route: Option<&'a str>,
 }
 
 pub async fn log(db: &Db, e: &NewLogEntry<'_>, now: Timestamp) -> Result<()> {
     sqlx::query(
-        "INSERT INTO mail_log (at, task_id, tenant_id, kind, recipient, subject, success, smtp_code, smtp_reply, step, duration_ms, attempt) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        "INSERT INTO mail_log (at, task_id, tenant_id, kind, recipient, subject, success, smtp_code, smtp_reply, step, duration_ms, attempt, route) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(now)
     .bind(e.task_id)
@@ -615,6 +618,7 @@ pub async fn log(db: &Db, e: &NewLogEntry<'_>, now: Timestamp) -> Result<()> {
     .bind(e.step)
     .bind(e.duration_ms)
     .bind(e.attempt)
+    .bind(e.route)
     .execute(&db.write)
     .await?;
     Ok(())

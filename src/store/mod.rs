@@ -19,6 +19,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod campaigns;
 pub mod directory;
+pub mod health;
 pub mod mail;
 pub mod rate_limit;
 pub mod reset;

@@ -30,14 +30,16 @@ async fn home(
             ..Default::default()
         })
         .await?;
-    let smtp = state.core.system_smtp().await?;
+    let health = state.core.mail_health(None).await?;
     Ok(render(
         "admin.html",
         context! {
             tenants => tenants,
             events => events.into_iter().map(super::audit_pages::in_words).collect::<Vec<_>>(),
-            smtp_configured => smtp.settings.enabled,
-            smtp_host => smtp.settings.host,
+            health => health,
+            broken_after => crate::service::mail_health::BROKEN_AFTER,
+            tasks => "/admin/tasks",
+            smtp => "/admin/smtp",
             ..admin.layout(&csrf, "nav-admin-center", "overview")
         },
     )?

@@ -505,6 +505,7 @@ impl FromRequestParts<AppState> for SystemAdmin {
             .map_err(IntoResponse::into_response)?;
         let admin = Self::check(state, session).map_err(IntoResponse::into_response)?;
         note_switcher(state, &admin.0).await;
+        note_mail_alarm(state, None, true).await;
         Ok(admin)
     }
 }
@@ -566,12 +567,27 @@ impl TenantAdmin {
             .into_response());
         }
         note_switcher(state, &info).await;
+        let system_admin = info.account.role == Role::SystemAdmin;
+        note_mail_alarm(state, Some(&tenant), system_admin).await;
         Ok(TenantAdmin { info, tenant })
     }
 
     /// What a page of the tenant's console passes to its template (the header, the navigation).
     pub fn layout(&self, csrf: &CsrfToken, title: impl IntoTitle, section: &str) -> Value {
         tenant_layout(&self.info, &self.tenant, csrf, title, section)
+    }
+}
+
+/// The console banner while mail delivery is broken: for a system administrator when any route
+/// is, for a tenant administrator when the tenant's is (service/mail_health.rs).
+async fn note_mail_alarm(state: &AppState, tenant: Option<&Tenant>, system_admin: bool) {
+    match state.core.mail_alarm(tenant, system_admin).await {
+        Ok(true) => super::locale::note_mail_alarm(match tenant {
+            Some(t) if !system_admin => format!("/t/{}/admin#mail-health", t.slug),
+            _ => "/admin#mail-health".to_owned(),
+        }),
+        Ok(false) => {}
+        Err(e) => tracing::warn!(error = %e, "could not read the mail routes' health"),
     }
 }
 
@@ -635,6 +651,7 @@ impl FromRequestParts<AppState> for ConsoleAdmin {
                 let SystemAdmin(info) =
                     SystemAdmin::check(state, session).map_err(IntoResponse::into_response)?;
                 note_switcher(state, &info).await;
+                note_mail_alarm(state, None, true).await;
                 Ok(ConsoleAdmin {
                     info,
                     scope: ConsoleScope::System,

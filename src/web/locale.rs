@@ -32,6 +32,9 @@ struct Noted {
     person_zone: Option<String>,
     /// The tenants a system administrator can switch between, for the console's header.
     console_tenants: Vec<TenantChoice>,
+    /// Where the console's "mail delivery is failing" banner links to, when it shows (noted by
+    /// the console's guards; not a locale fact, but a fact of the page the same way).
+    mail_alarm: Option<String>,
 }
 
 /// A tenant in the console header's switcher.
@@ -107,6 +110,19 @@ pub fn console_tenants() -> Vec<TenantChoice> {
     REQUEST
         .try_with(|r| r.noted.borrow().console_tenants.clone())
         .unwrap_or_default()
+}
+
+/// Notes that the page's console banner says mail delivery is failing, linking to `link`.
+pub fn note_mail_alarm(link: String) {
+    let _ = REQUEST.try_with(|r| r.noted.borrow_mut().mail_alarm = Some(link));
+}
+
+/// The banner's link, when the page shows it.
+pub fn mail_alarm() -> Option<String> {
+    REQUEST
+        .try_with(|r| r.noted.borrow().mail_alarm.clone())
+        .ok()
+        .flatten()
 }
 
 /// What a page needs to speak to its reader.

@@ -85,6 +85,9 @@ async fn metrics(State(state): State<AppState>, req: axum::extract::Request) -> 
         return (StatusCode::FORBIDDEN, why).into_response();
     }
     let (queue, oldest) = core.queue_gauges().await.unwrap_or_default();
+    if let Ok((routes, workers)) = core.health_gauges().await {
+        core.metrics.set_health(&routes, workers);
+    }
     let body = core.metrics.render(&queue, oldest);
     (
         [(

@@ -30,6 +30,7 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "admin_campaign.html",
     "admin_nav.html",
     "admin_home.html",
+    "mail_health.html",
     "admin_settings.html",
     "admin_users.html",
     "admin_user.html",
@@ -270,6 +271,7 @@ pub fn render(name: &str, ctx: Value) -> Result<Html<String>, WebError> {
         page_lang => loc.language.as_str(),
         page_zone => loc.zone,
         page_languages => languages,
+        mail_alarm => locale::mail_alarm(),
         // Encoded for the `next` parameter of the language links.
         language_back => form_urlencoded::byte_serialize(loc.path.as_bytes()).collect::<String>(),
         switch_tenants => locale::console_tenants(),

@@ -135,6 +135,8 @@ async fn home(
 ) -> Result<Response, WebError> {
     let TenantAdmin { info, tenant } = admin;
     let users = s.core.account_count(&tenant).await?;
+    let health = s.core.mail_health(Some(&tenant)).await?;
+    let base = format!("/t/{}/admin", tenant.slug);
     let counts = s.core.mail_counts(Some(&tenant), None).await?;
     let failed = counts
         .iter()
@@ -151,6 +153,10 @@ async fn home(
             users => users,
             failed => failed,
             waiting => waiting,
+            health => health,
+            broken_after => crate::service::mail_health::BROKEN_AFTER,
+            tasks => format!("{base}/tasks"),
+            smtp => format!("{base}/smtp"),
             ..tenant_layout(&info, &tenant, &csrf, "console-home-title", "home")
         },
     )

@@ -163,6 +163,8 @@ async fn the_spec_describes_every_route(backend: Backend) {
         ("GET", "/api/v1/tenants/{tenant}/tasks"),
         ("POST", "/api/v1/tenants/{tenant}/tasks/{id}/{action}"),
         ("GET", "/api/v1/tenants/{tenant}/mail-log"),
+        ("GET", "/api/v1/tenants/{tenant}/mail-health"),
+        ("GET", "/api/v1/mail-health"),
         ("GET", "/api/v1/tenants/{tenant}/smtp"),
         ("PUT", "/api/v1/tenants/{tenant}/smtp"),
         ("POST", "/api/v1/tenants/{tenant}/smtp/check"),

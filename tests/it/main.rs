@@ -38,6 +38,7 @@ mod i18n_console_people;
 mod instances;
 mod login_limits;
 mod mail_boundaries;
+mod mail_health;
 mod metrics;
 mod openapi_contract;
 mod recovery;

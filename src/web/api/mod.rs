@@ -27,6 +27,7 @@ mod directory;
 mod error;
 mod extract;
 mod mail;
+mod mail_health;
 mod resets;
 mod schemas;
 mod self_service;
@@ -87,6 +88,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(mail::list_tasks))
         .routes(routes!(mail::task_action))
         .routes(routes!(mail::mail_log))
+        .routes(routes!(mail_health::system_mail_health))
+        .routes(routes!(mail_health::tenant_mail_health))
         .routes(routes!(smtp::get_tenant_smtp, smtp::put_tenant_smtp))
         .routes(routes!(smtp::check_tenant_smtp))
         .routes(routes!(smtp::get_system_smtp, smtp::put_system_smtp))
