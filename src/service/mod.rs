@@ -12,6 +12,7 @@ mod delivery;
 pub mod directory;
 pub mod directory_sync;
 pub mod housekeeping;
+pub mod link_life;
 pub mod login_limits;
 mod mail_route;
 pub mod pages;

@@ -18,6 +18,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod campaigns;
 pub mod directory;
+pub mod link_life;
 pub mod mail;
 pub mod rate_limit;
 pub mod reset;

@@ -30,6 +30,8 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "admin_campaign.html",
     "admin_nav.html",
     "admin_home.html",
+    "admin_unreachable.html",
+    "link_life.html",
     "admin_settings.html",
     "admin_users.html",
     "admin_user.html",

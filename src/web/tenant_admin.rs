@@ -149,6 +149,7 @@ async fn home(
         "admin_home.html",
         context! {
             users => users,
+            unreachable => s.core.unreachable_people(&tenant).await?,
             failed => failed,
             waiting => waiting,
             ..tenant_layout(&info, &tenant, &csrf, "console-home-title", "home")

@@ -19,9 +19,12 @@ use super::form::Secret;
 use super::templates::render_status;
 use super::tenant_admin::{domain_words, form_error, invalid_field, shown};
 use super::{AppState, WebError};
-use crate::domain::{AccountStatus, DisplayName, EmailAddress, Role, Username};
+use crate::domain::{
+    no_reset_mail, AccountStatus, DisplayName, EmailAddress, NoResetMail, Role, Username,
+};
 use crate::i18n::{Msg, Text};
 use crate::service::pages::{Account, Tenant};
+use crate::service::link_life::AccountLink;
 use crate::service::user_admin::{may_grant, may_manage, ImportReport, CSV_COLUMNS};
 use crate::service::{AccountChanges, CreateAccount, ServiceError, SessionInfo};
 
@@ -171,6 +174,8 @@ async fn list(
                 name => a.display_name,
                 email => a.email,
                 reset_email => a.reset_email,
+                no_reset_mail => no_reset_mail(a.reset_email.as_deref(), a.email.as_deref(),
+                    tenant.settings.reset_fallback_to_primary).map(NoResetMail::message_id),
                 role => a.role.as_str(),
                 role_label => role_label(a.role),
                 status => a.status.as_str(),
@@ -377,6 +382,7 @@ fn edit_page(
     csrf: &CsrfToken,
     target: &Account,
     form: &UserForm,
+    links: &[AccountLink],
     notice: Option<Msg>,
     error: Option<&Text>,
     status: StatusCode,
@@ -386,6 +392,10 @@ fn edit_page(
         "admin_user.html",
         context! {
             target => target,
+            links => links,
+            scanner_secs => crate::domain::link_life::SCANNER_WINDOW_SECS,
+            no_reset_mail => no_reset_mail(target.reset_email.as_deref(), target.email.as_deref(),
+                tenant.settings.reset_fallback_to_primary).map(NoResetMail::message_id),
             href => user_href(&tenant.slug, &target.username),
             f => form,
             notice => notice,
@@ -427,6 +437,7 @@ async fn edit(
         &csrf,
         &target,
         &UserForm::from_account(&target),
+        &s.core.account_links(&tenant, &target).await?,
         notice_text(q.notice.as_deref()),
         None,
         StatusCode::OK,
@@ -445,6 +456,7 @@ async fn save(
     may_manage(&info.account, &target).map_err(forbidden)?;
     let mut typed: UserForm = form.decode()?;
     typed.username = target.username.clone();
+    let links = s.core.account_links(&tenant, &target).await?;
     let refused = |msg: &Text| {
         edit_page(
             &s,
@@ -453,6 +465,7 @@ async fn save(
             &csrf,
             &target,
             &typed,
+            &links,
             None,
             Some(msg),
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -525,6 +538,7 @@ async fn change_status(
                 &csrf,
                 &target,
                 &UserForm::from_account(&target),
+                &s.core.account_links(&tenant, &target).await?,
                 None,
                 Some(&msg),
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -652,6 +666,10 @@ fn import_page(
         context! {
             csv => csv,
             report => report,
+            // Who "Forgot password?" couldn't reach once imported, row by row.
+            no_reset_mail => report.map(|r| r.rows.iter().map(|row| no_reset_mail(
+                Some(row.reset_email.as_str()), Some(row.email.as_str()),
+                tenant.settings.reset_fallback_to_primary).map(NoResetMail::message_id)).collect::<Vec<_>>()),
             bad_rows => report.map(ImportReport::bad_rows),
             notice => notice,
             error => error.map(shown),
