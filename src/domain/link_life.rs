@@ -214,7 +214,10 @@ mod tests {
         f.first_opened_at = Some(T + 1);
         assert!(link_life(&f, T + 60).likely_scanner);
         f.first_opened_at = Some(T - 1);
-        assert!(link_life(&f, T + 60).likely_scanner, "before the delivery was recorded");
+        assert!(
+            link_life(&f, T + 60).likely_scanner,
+            "before the delivery was recorded"
+        );
         f.first_opened_at = Some(T + SCANNER_WINDOW_SECS + 1);
         assert!(!link_life(&f, T + 60).likely_scanner);
         // The person set a password after all: not a scanner (or the scanner didn't matter).
@@ -252,7 +255,10 @@ mod tests {
             no_reset_mail(Some(""), p, false),
             Some(NoResetMail::NoResetAddress)
         );
-        assert_eq!(no_reset_mail(None, None, true), Some(NoResetMail::NoAddress));
+        assert_eq!(
+            no_reset_mail(None, None, true),
+            Some(NoResetMail::NoAddress)
+        );
         assert_eq!(
             no_reset_mail(Some(" "), Some(""), false),
             Some(NoResetMail::NoAddress)

@@ -145,7 +145,11 @@ impl Core {
 
     /// An account's latest reset links (its own and an administrator's) and temporary
     /// passwords, newest first, with their lives.
-    pub async fn account_links(&self, tenant: &Tenant, account: &Account) -> Result<Vec<AccountLink>> {
+    pub async fn account_links(
+        &self,
+        tenant: &Tenant,
+        account: &Account,
+    ) -> Result<Vec<AccountLink>> {
         if account.tenant_id != tenant.id {
             return Ok(Vec::new());
         }
@@ -182,7 +186,7 @@ impl Core {
                 });
             }
         }
-        out.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        out.sort_by_key(|l| std::cmp::Reverse(l.created_at));
         out.truncate(ACCOUNT_HISTORY as usize);
         Ok(out)
     }
@@ -210,15 +214,27 @@ mod tests {
     fn a_temporary_password_counts_as_set_only_before_the_next_one() {
         let delivered = [(1, 100), (2, 200)];
         assert_eq!(
-            temporary_life(1, &delivered, Some(150)).unwrap().password_set_at,
+            temporary_life(1, &delivered, Some(150))
+                .unwrap()
+                .password_set_at,
             Some(150)
         );
-        assert_eq!(temporary_life(1, &delivered, Some(250)).unwrap().password_set_at, None);
         assert_eq!(
-            temporary_life(2, &delivered, Some(250)).unwrap().password_set_at,
+            temporary_life(1, &delivered, Some(250))
+                .unwrap()
+                .password_set_at,
+            None
+        );
+        assert_eq!(
+            temporary_life(2, &delivered, Some(250))
+                .unwrap()
+                .password_set_at,
             Some(250)
         );
-        assert_eq!(temporary_life(2, &delivered, None).unwrap().password_set_at, None);
+        assert_eq!(
+            temporary_life(2, &delivered, None).unwrap().password_set_at,
+            None
+        );
         assert!(temporary_life(3, &delivered, None).is_none());
     }
 }

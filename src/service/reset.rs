@@ -389,25 +389,26 @@ impl Core {
             tenant.slug,
             token.secret.expose_secret()
         ));
-        let task_id = self.enqueue_mail(NewMail {
-            tenant: Some(tenant),
-            account_id: Some(account.id),
-            kind,
-            to,
-            to_name: account.name(),
-            language: super::delivery::mail_language(tenant, account),
-            data: json!({
-                "username": account.username,
-                "valid_for": crate::i18n::duration(ttl_secs)
-                    .in_lang(super::delivery::mail_language(tenant, account)),
-            }),
-            secret: Some(link),
-            scheduled_at,
-            campaign_id: None,
-            created_by,
-            template: None,
-        })
-        .await?;
+        let task_id = self
+            .enqueue_mail(NewMail {
+                tenant: Some(tenant),
+                account_id: Some(account.id),
+                kind,
+                to,
+                to_name: account.name(),
+                language: super::delivery::mail_language(tenant, account),
+                data: json!({
+                    "username": account.username,
+                    "valid_for": crate::i18n::duration(ttl_secs)
+                        .in_lang(super::delivery::mail_language(tenant, account)),
+                }),
+                secret: Some(link),
+                scheduled_at,
+                campaign_id: None,
+                created_by,
+                template: None,
+            })
+            .await?;
         // For the link's life in the console: its delivery is the task's.
         store::reset::set_token_task(&self.db, token_id, task_id).await?;
         Ok(task_id)

@@ -23,8 +23,8 @@ use crate::domain::{
     no_reset_mail, AccountStatus, DisplayName, EmailAddress, NoResetMail, Role, Username,
 };
 use crate::i18n::{Msg, Text};
-use crate::service::pages::{Account, Tenant};
 use crate::service::link_life::AccountLink;
+use crate::service::pages::{Account, Tenant};
 use crate::service::user_admin::{may_grant, may_manage, ImportReport, CSV_COLUMNS};
 use crate::service::{AccountChanges, CreateAccount, ServiceError, SessionInfo};
 

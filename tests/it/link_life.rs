@@ -97,7 +97,11 @@ async fn send(w: &mut World, who: &str, kind: &str, valid_for: &str) -> i64 {
 
 async fn wait_mails(srv: &SmtpServer, n: usize) -> Vec<ReceivedMail> {
     let mails = srv.wait_for_messages(n, WAIT).await;
-    assert!(mails.len() >= n, "only {} of {n} mails arrived", mails.len());
+    assert!(
+        mails.len() >= n,
+        "only {} of {n} mails arrived",
+        mails.len()
+    );
     mails
 }
 
@@ -235,7 +239,10 @@ async fn an_expired_link_shows_expired(backend: Backend) {
     w.app.clock.advance(31 * 60);
     // The administrator's session timed out meanwhile too.
     w.admin = w.app.browser();
-    assert_eq!(w.admin.login("acme", "boss", GOOD_PASSWORD).await.status, 303);
+    assert_eq!(
+        w.admin.login("acme", "boss", GOOD_PASSWORD).await.status,
+        303
+    );
     let body = campaign_page(&mut w, id).await;
     assert_eq!(state_of(&body), "expired", "{body}");
     w.srv.stop().await;
@@ -257,6 +264,28 @@ async fn an_opening_a_second_after_delivery_is_a_likely_scanner(backend: Backend
     assert_eq!(state_of(&body), "opened");
     assert!(body.contains("likely-scanner\""), "{body}");
     assert!(body.contains("likely a mail scanner"));
+    // The API's campaign view says the same.
+    let api = w.app.api();
+    let key = api.key(Some(&w.tenant), &["resets:send"]).await;
+    let (status, json) = api
+        .call(
+            "GET",
+            &format!("/api/v1/tenants/acme/campaigns/{quick}"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{json}");
+    let link = &json["recipients"][0]["link"];
+    assert_eq!(link["state"], "opened", "{json}");
+    assert_eq!(link["likely_scanner"], true);
+    assert_eq!(link["open_count"], 1);
+    assert!(link["sent_at"].as_i64().is_some() && link["first_opened_at"].as_i64().is_some());
+    let (_, doc) = api.call("GET", "/api/v1/openapi.json", None, None).await;
+    assert!(
+        doc["components"]["schemas"]["RecipientLink"]["properties"]["likely_scanner"].is_object(),
+        "the OpenAPI document describes the link"
+    );
     // The opening changed nothing: the person can still use the link afterwards.
     // Bob's is opened half a minute after delivery: a person.
     let later = send(&mut w, "bob", "link", "24h").await;
@@ -303,7 +332,13 @@ async fn self_service_links_and_temporary_passwords_have_a_life(backend: Backend
         .update_tenant(&Actor::Cli, &t, &before)
         .await
         .unwrap();
-    person(&w, "ann", Some("ann@acme.example"), Some("ann@home.example")).await;
+    person(
+        &w,
+        "ann",
+        Some("ann@acme.example"),
+        Some("ann@home.example"),
+    )
+    .await;
     // "Forgot password?": the self-service link is on her page, delivered.
     let mut b = w.app.browser();
     b.get("/t/acme/forgot-password").await;
@@ -358,7 +393,13 @@ async fn people_who_cannot_receive_reset_mail_are_flagged_with_the_reason(backen
     let mut w = world(backend).await;
     // The tenant doesn't fall back to the primary address (the default).
     assert!(!w.tenant.settings.reset_fallback_to_primary);
-    let ann = person(&w, "ann", Some("ann@acme.example"), Some("ann@home.example")).await;
+    let ann = person(
+        &w,
+        "ann",
+        Some("ann@acme.example"),
+        Some("ann@home.example"),
+    )
+    .await;
     let bob = person(&w, "bob", Some("bob@acme.example"), None).await;
     let carl = person(&w, "carl", None, None).await;
     const NO_RESET: &str = "No reset address, and this organisation sends";
@@ -366,13 +407,26 @@ async fn people_who_cannot_receive_reset_mail_are_flagged_with_the_reason(backen
     // The user list.
     let list = w.admin.get("/t/acme/admin/users").await;
     // boss (made by the test world with a primary address only) is one of them too.
-    assert_eq!(list.body.matches("no-reset-mail\"").count(), 3, "{}", list.body);
+    assert_eq!(
+        list.body.matches("no-reset-mail\"").count(),
+        3,
+        "{}",
+        list.body
+    );
     assert!(list.body.contains(NO_RESET) && list.body.contains(NO_ADDRESS));
     // The tenant overview: one without any address, one (bob; boss too) without a reset one.
     let home = w.admin.get("/t/acme/admin").await;
-    assert!(home.body.contains("id=\"unreachable-no-address\""), "{}", home.body);
+    assert!(
+        home.body.contains("id=\"unreachable-no-address\""),
+        "{}",
+        home.body
+    );
     assert!(home.body.contains("id=\"unreachable-no-reset-address\""));
-    assert!(home.body.contains("people have no reset address"), "{}", home.body);
+    assert!(
+        home.body.contains("people have no reset address"),
+        "{}",
+        home.body
+    );
     assert!(home.body.contains("person has no e-mail address at all"));
     // The compose form for a selection: how many of the chosen can't be reached, and why.
     w.admin.get("/t/acme/admin/users").await;
@@ -388,9 +442,21 @@ async fn people_who_cannot_receive_reset_mail_are_flagged_with_the_reason(backen
         )
         .await;
     assert_eq!(form.status, 200, "{}", form.body);
-    assert!(form.body.contains("2 of the chosen people"), "{}", form.body);
-    assert!(form.body.contains("one has no reset address"), "{}", form.body);
-    assert!(form.body.contains("one has no e-mail address at all"), "{}", form.body);
+    assert!(
+        form.body.contains("2 of the chosen people"),
+        "{}",
+        form.body
+    );
+    assert!(
+        form.body.contains("one has no reset address"),
+        "{}",
+        form.body
+    );
+    assert!(
+        form.body.contains("one has no e-mail address at all"),
+        "{}",
+        form.body
+    );
     // … and for everyone: boss has no reset address either.
     let all = w.admin.get("/t/acme/admin/resets/new?all=1").await;
     assert!(all.body.contains("3 of the chosen people"), "{}", all.body);
@@ -412,14 +478,27 @@ async fn people_who_cannot_receive_reset_mail_are_flagged_with_the_reason(backen
         )
         .await;
     assert_eq!(preview.status, 200, "{}", preview.body);
-    assert_eq!(preview.body.matches("no-reset-mail\"").count(), 1, "{}", preview.body);
+    assert_eq!(
+        preview.body.matches("no-reset-mail\"").count(),
+        1,
+        "{}",
+        preview.body
+    );
     assert!(preview.body.contains(NO_RESET));
     // In German.
     w.admin.get("/language/de?next=/").await;
     let home = w.admin.get("/t/acme/admin").await;
-    assert!(home.body.contains("Wer keine Rücksetz-Mail erhalten kann"), "{}", home.body);
+    assert!(
+        home.body.contains("Wer keine Rücksetz-Mail erhalten kann"),
+        "{}",
+        home.body
+    );
     let list = w.admin.get("/t/acme/admin/users").await;
-    assert!(list.body.contains("Keine Adresse zum Zurücksetzen"), "{}", list.body);
+    assert!(
+        list.body.contains("Keine Adresse zum Zurücksetzen"),
+        "{}",
+        list.body
+    );
     assert!(list.body.contains("Gar keine E-Mail-Adresse"));
     // With the fallback to the primary address, only carl is left.
     let mut t = w.app.core.tenant("acme").await.unwrap();
@@ -432,7 +511,12 @@ async fn people_who_cannot_receive_reset_mail_are_flagged_with_the_reason(backen
         .unwrap();
     w.admin.get("/language/en?next=/").await;
     let list = w.admin.get("/t/acme/admin/users").await;
-    assert_eq!(list.body.matches("no-reset-mail\"").count(), 1, "{}", list.body);
+    assert_eq!(
+        list.body.matches("no-reset-mail\"").count(),
+        1,
+        "{}",
+        list.body
+    );
     assert!(!list.body.contains(NO_RESET));
     let home = w.admin.get("/t/acme/admin").await;
     assert!(!home.body.contains("unreachable-no-reset-address"));
