@@ -27,6 +27,9 @@ links-col-life = Stand
 links-no-reset-mail = kann keine Rücksetz-Mail erhalten
 links-no-reset-mail-no-address = Gar keine E-Mail-Adresse: Keine Mail erreicht diese Person, auch keine von einem Administrator.
 links-no-reset-mail-no-reset-address = Keine Adresse zum Zurücksetzen, und diese Organisation schickt Mails von „Passwort vergessen?“ nur an diese Adressen: Mails eines Administrators gehen an die Hauptadresse, „Passwort vergessen?“ schickt aber nichts.
+# Kurzformen für Listen (die lange steht im Tooltip): die Kennungen oben mit „-short“.
+links-no-reset-mail-no-address-short = gar keine E-Mail-Adresse
+links-no-reset-mail-no-reset-address-short = keine Adresse zum Zurücksetzen, und „Passwort vergessen?“ nutzt hier die Hauptadresse nicht
 links-compose-unreachable = { $n ->
     [one] Eine der gewählten Personen kann keine Mail von „Passwort vergessen?“ erhalten:
    *[other] { $n } der gewählten Personen können keine Mail von „Passwort vergessen?“ erhalten:

@@ -27,6 +27,9 @@ links-col-life = State
 links-no-reset-mail = can't receive reset mail
 links-no-reset-mail-no-address = No e-mail address at all: no mail reaches this person, not even one from an administrator.
 links-no-reset-mail-no-reset-address = No reset address, and this organisation sends "Forgot password?" mail only to reset addresses: mail from an administrator goes to the primary address, but "Forgot password?" sends nothing.
+# Short forms for lists (the long one is the tooltip): the ids above with "-short".
+links-no-reset-mail-no-address-short = no e-mail address at all
+links-no-reset-mail-no-reset-address-short = no reset address, and "Forgot password?" doesn't use the primary one here
 links-compose-unreachable = { $n ->
     [one] One of the chosen people can't receive a "Forgot password?" mail:
    *[other] { $n } of the chosen people can't receive a "Forgot password?" mail:

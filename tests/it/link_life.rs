@@ -10,6 +10,7 @@ use crate::common;
 
 use std::time::Duration;
 
+use common::browser::Chrome;
 use common::smtp::{ReceivedMail, SmtpServer};
 use common::{link_in, Backend, Browser, TestApp, GOOD_PASSWORD, OTHER_PASSWORD};
 use latchkey::domain::{DisplayName, EmailAddress, Role, TenantSlug, Username};
@@ -160,6 +161,7 @@ on_both_backends!(
     an_opening_a_second_after_delivery_is_a_likely_scanner,
     self_service_links_and_temporary_passwords_have_a_life,
     people_who_cannot_receive_reset_mail_are_flagged_with_the_reason,
+    what_an_administrator_sees_in_chromium,
 );
 
 async fn a_recipient_goes_sent_opened_password_set(backend: Backend) {
@@ -521,6 +523,86 @@ async fn people_who_cannot_receive_reset_mail_are_flagged_with_the_reason(backen
     let home = w.admin.get("/t/acme/admin").await;
     assert!(!home.body.contains("unreachable-no-reset-address"));
     assert!(home.body.contains("unreachable-no-address"));
+    w.srv.stop().await;
+    w.app.stop().await;
+}
+
+/// In Chromium at 1366 px: the overview's block, the user list's flag, the compose form's count,
+/// and the campaign page with a link a scanner opened and one the person used — each page
+/// without sideways scrolling, with a screenshot (`target/browser-artifacts/link_life_*.png`).
+async fn what_an_administrator_sees_in_chromium(backend: Backend) {
+    let mut w = world(backend).await;
+    person(&w, "ann", Some("ann@acme.example"), None).await;
+    person(&w, "bob", Some("bob@acme.example"), None).await;
+    person(&w, "carl", None, None).await;
+    let b = match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    let c = Chrome::start(&w.app.base, &format!("link_life_{b}")).await;
+    c.goto("/t/acme/login").await;
+    c.wait_for_text("Sign in").await;
+    c.fill("Username or e-mail address", "boss").await;
+    c.fill("Password", GOOD_PASSWORD).await;
+    c.click_button("Sign in").await;
+    c.wait_for_text("Password and login").await;
+    let fits = |what: &'static str| {
+        let c = &c;
+        async move {
+            let (by, over) = c.horizontal_overflow().await;
+            assert!(by <= 0, "{what} is {by} px wider than the window: {over:?}");
+            c.save_screenshot(&format!("link_life_{what}_{b}")).await;
+        }
+    };
+    // The overview.
+    c.goto("/t/acme/admin").await;
+    c.wait_for_text("People who can't receive a reset mail")
+        .await;
+    let text = c.text().await;
+    assert!(
+        text.contains("person has no e-mail address at all"),
+        "{text}"
+    );
+    assert!(text.contains("people have no reset address"), "{text}");
+    fits("overview").await;
+    // The user list: ann, bob and boss lack a reset address, carl any address.
+    c.goto("/t/acme/admin/users").await;
+    c.wait_for_text("can't receive reset mail").await;
+    assert_eq!(
+        c.text().await.matches("can't receive reset mail").count(),
+        4
+    );
+    fits("users").await;
+    // Compose for ann and carl.
+    c.set_checkbox("Select ann", true).await;
+    c.set_checkbox("Select carl", true).await;
+    c.click_button("Reset selected…").await;
+    c.wait_for_text("2 of the chosen people").await;
+    fits("compose").await;
+    // ann's link: a scanner opens it at once; bob's: opened and used a minute later.
+    let ann = send(&mut w, "ann", "link", "24h").await;
+    let mails = wait_mails(&w.srv, 1).await;
+    campaign_page(&mut w, ann).await;
+    let path = link_path(&w, &mails[0]);
+    assert_eq!(w.app.browser().get(&path).await.status, 303);
+    let bob = send(&mut w, "bob", "link", "24h").await;
+    let mails = wait_mails(&w.srv, 2).await;
+    campaign_page(&mut w, bob).await;
+    w.app.clock.advance(60);
+    let mut person_b = w.app.browser();
+    assert_eq!(person_b.get(&link_path(&w, &mails[1])).await.status, 303);
+    assert_eq!(set_password(&mut person_b).await, 303);
+    c.goto(&format!("/t/acme/admin/campaigns/{ann}")).await;
+    c.wait_for_text("likely a mail scanner").await;
+    fits("campaign_scanner").await;
+    c.goto(&format!("/t/acme/admin/campaigns/{bob}")).await;
+    c.wait_for_text("password set").await;
+    fits("campaign_used").await;
+    c.goto("/t/acme/admin/users/ann").await;
+    c.wait_for_text("Reset links and temporary passwords").await;
+    assert!(c.text().await.contains("likely a mail scanner"));
+    fits("user").await;
+    drop(c);
     w.srv.stop().await;
     w.app.stop().await;
 }
