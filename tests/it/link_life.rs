@@ -115,7 +115,8 @@ fn link_path(w: &World, mail: &ReceivedMail) -> String {
 /// The campaign page once its one task is done (the worker marks it done just after the SMTP
 /// server took the mail).
 async fn campaign_page(w: &mut World, id: i64) -> String {
-    let deadline = tokio::time::Instant::now() + WAIT;
+    // Generous: under a full test run the worker may lag well behind the SMTP server.
+    let deadline = tokio::time::Instant::now() + 2 * WAIT;
     loop {
         let page = w.admin.get(&format!("/t/acme/admin/campaigns/{id}")).await;
         assert_eq!(page.status, 200);
