@@ -120,7 +120,9 @@ async fn campaign_page(w: &mut World, id: i64) -> String {
     loop {
         let page = w.admin.get(&format!("/t/acme/admin/campaigns/{id}")).await;
         assert_eq!(page.status, 200);
-        if page.body.contains("done: 1") || tokio::time::Instant::now() > deadline {
+        // The counts and the rows are read one after the other: wait for both to say delivered.
+        let delivered = page.body.contains("done: 1") && state_of(&page.body) != "none";
+        if delivered || tokio::time::Instant::now() > deadline {
             return page.body;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
