@@ -286,6 +286,28 @@ async fn an_opening_a_second_after_delivery_is_a_likely_scanner(backend: Backend
     assert_eq!(link["likely_scanner"], true);
     assert_eq!(link["open_count"], 1);
     assert!(link["sent_at"].as_i64().is_some() && link["first_opened_at"].as_i64().is_some());
+    // And the CLI's.
+    let out = crate::cli::latchkey(
+        &w.app.db,
+        &[
+            "--json",
+            "campaign",
+            "show",
+            "--tenant",
+            "acme",
+            &quick.to_string(),
+        ],
+    )
+    .ok();
+    let cli = crate::cli::json(&out);
+    assert_eq!(cli["recipients"][0]["link"]["state"], "opened", "{cli}");
+    assert_eq!(cli["recipients"][0]["link"]["likely_scanner"], true);
+    let text = crate::cli::latchkey(
+        &w.app.db,
+        &["campaign", "show", "--tenant", "acme", &quick.to_string()],
+    )
+    .ok();
+    assert!(text.contains("opened (likely a mail scanner)"), "{text}");
     let (_, doc) = api.call("GET", "/api/v1/openapi.json", None, None).await;
     assert!(
         doc["components"]["schemas"]["RecipientLink"]["properties"]["likely_scanner"].is_object(),
