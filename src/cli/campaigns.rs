@@ -160,16 +160,19 @@ async fn show_campaign(core: &Core, tenant: &Tenant, id: i64, out: Out) -> anyho
         campaign: c,
         counts,
         skipped,
-        mut tasks,
+        tasks,
+        lives,
         ..
     } = core.campaign_view(Some(tenant), id, 100_000, 0).await?;
-    // Listed newest first, as always.
+    // Listed newest first, as always, each with its link's life once delivered.
+    let mut tasks: Vec<_> = tasks.into_iter().zip(lives).collect();
     tasks.reverse();
     let doc = serde_json::json!({
         "campaign": c,
         "counts": counts.iter().map(|(s, n)| (s.clone(), *n)).collect::<std::collections::BTreeMap<_, _>>(),
-        "recipients": tasks.iter().map(|t| serde_json::json!({
+        "recipients": tasks.iter().map(|(t, life)| serde_json::json!({
             "task": t.id, "recipient": t.recipient, "status": t.status, "attempts": t.attempts, "last_error": t.last_error,
+            "link": life,
         })).collect::<Vec<_>>(),
         "skipped": skipped,
     });
@@ -193,8 +196,19 @@ async fn show_campaign(core: &Core, tenant: &Tenant, id: i64, out: Out) -> anyho
                 format!(", skipped: {}", skipped.len())
             }
         )?;
-        for t in tasks.iter().rev() {
-            writeln!(w, "  {:<8} {:<10} {}", t.id, t.status, t.recipient)?;
+        for (t, life) in tasks.iter().rev() {
+            let link = match life {
+                Some(l) if l.likely_scanner => {
+                    format!("{} (likely a mail scanner)", l.state.as_str())
+                }
+                Some(l) => l.state.as_str().to_owned(),
+                None => String::new(),
+            };
+            writeln!(
+                w,
+                "  {:<8} {:<10} {:<40} {link}",
+                t.id, t.status, t.recipient
+            )?;
         }
         for s in &skipped {
             writeln!(w, "  skipped  {:<24} {}", s.identifier, s.reason)?;

@@ -6,6 +6,7 @@
 pub mod device;
 mod duration;
 mod identifier;
+pub mod link_life;
 pub mod local_time;
 pub mod policy;
 mod reset_address;
@@ -14,6 +15,7 @@ mod types;
 
 pub use duration::{duration_parts, format_duration, human_duration, parse_duration, DurationUnit};
 pub use identifier::{Identifier, IdentifierKind, MAX_IDENTIFIER_CHARS};
+pub use link_life::{no_reset_mail, LinkLife, LinkState, NoResetMail};
 pub use policy::{PasswordPolicy, PolicyViolation};
 pub use reset_address::{admin_address, reset_address};
 pub use types::*;

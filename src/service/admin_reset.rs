@@ -450,6 +450,7 @@ impl Core {
                     account.id,
                     &task.recipient,
                     "admin",
+                    Some(task.id),
                     now + valid_for,
                     now,
                 )

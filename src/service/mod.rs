@@ -12,6 +12,7 @@ mod delivery;
 pub mod directory;
 pub mod directory_sync;
 pub mod housekeeping;
+pub mod link_life;
 pub mod login_limits;
 pub mod mail_health;
 mod mail_route;

@@ -371,13 +371,14 @@ impl Core {
     ) -> Result<i64> {
         let now = self.now();
         let token = new_token();
-        store::reset::issue_token(
+        let token_id = store::reset::issue_token(
             &self.db,
             &token.hash,
             tenant.id,
             account.id,
             to.as_str(),
             origin,
+            None,
             now + ttl_secs,
             now,
         )
@@ -388,25 +389,29 @@ impl Core {
             tenant.slug,
             token.secret.expose_secret()
         ));
-        self.enqueue_mail(NewMail {
-            tenant: Some(tenant),
-            account_id: Some(account.id),
-            kind,
-            to,
-            to_name: account.name(),
-            language: super::delivery::mail_language(tenant, account),
-            data: json!({
-                "username": account.username,
-                "valid_for": crate::i18n::duration(ttl_secs)
-                    .in_lang(super::delivery::mail_language(tenant, account)),
-            }),
-            secret: Some(link),
-            scheduled_at,
-            campaign_id: None,
-            created_by,
-            template: None,
-        })
-        .await
+        let task_id = self
+            .enqueue_mail(NewMail {
+                tenant: Some(tenant),
+                account_id: Some(account.id),
+                kind,
+                to,
+                to_name: account.name(),
+                language: super::delivery::mail_language(tenant, account),
+                data: json!({
+                    "username": account.username,
+                    "valid_for": crate::i18n::duration(ttl_secs)
+                        .in_lang(super::delivery::mail_language(tenant, account)),
+                }),
+                secret: Some(link),
+                scheduled_at,
+                campaign_id: None,
+                created_by,
+                template: None,
+            })
+            .await?;
+        // For the link's life in the console: its delivery is the task's.
+        store::reset::set_token_task(&self.db, token_id, task_id).await?;
+        Ok(task_id)
     }
 
     /// Checks a token (or the token behind a state) against everything it is bound to.
@@ -530,6 +535,12 @@ impl Core {
             None
         };
         let account_id = found.as_ref().map(|t| t.account_id);
+        // The console shows when a link was first opened and how often (a scanner's GET counts
+        // too; that is what the console wants to see). Whether it works is decided below as if
+        // this were not recorded.
+        if let Some(t) = found.as_ref().filter(|t| t.tenant_id == tenant.id) {
+            store::reset::record_opening(&self.db, t.id, self.now()).await?;
+        }
         let valid = match self.check_token(tenant, found).await? {
             Ok(v) => v,
             Err(problem) => {

@@ -27,6 +27,9 @@ pub struct CampaignView {
     pub tasks: Vec<Task>,
     /// There are older tasks than this page holds.
     pub more: bool,
+    /// For each task of `tasks` (same order): the life of the link or temporary password it
+    /// delivered (`None`: not delivered).
+    pub lives: Vec<Option<crate::domain::LinkLife>>,
 }
 
 impl Core {
@@ -102,12 +105,14 @@ impl Core {
         tasks.reverse();
         let counts = store::mail::counts(&self.db, tenant_id, Some(campaign.id)).await?;
         let skipped = store::campaigns::skipped(&self.db, campaign.id).await?;
+        let lives = self.campaign_lives(campaign.id, &tasks).await?;
         Ok(CampaignView {
             campaign,
             counts,
             skipped,
             tasks,
             more,
+            lives,
         })
     }
 

@@ -20,6 +20,7 @@ pub mod audit;
 pub mod campaigns;
 pub mod directory;
 pub mod health;
+pub mod link_life;
 pub mod mail;
 pub mod rate_limit;
 pub mod reset;

@@ -109,8 +109,9 @@ pub struct Token {
 const TOKEN_COLUMNS: &str =
     "id, tenant_id, account_id, sent_to, origin, created_at, expires_at, used_at, cancelled_at";
 
-/// Issues a token: cancels the account's outstanding ones (a newer link replaces older ones)
-/// and stores the new one's hash, in one transaction.
+/// Issues a token: cancels the account's outstanding ones (a newer link replaces older ones:
+/// those still usable are marked superseded) and stores the new one's hash, in one
+/// transaction. `task_id`: the mail task that carries it, when known already.
 #[allow(clippy::too_many_arguments)]
 pub async fn issue_token(
     db: &Db,
@@ -119,26 +120,61 @@ pub async fn issue_token(
     account_id: i64,
     sent_to: &str,
     origin: &str,
+    task_id: Option<i64>,
     expires_at: Timestamp,
     now: Timestamp,
 ) -> Result<i64> {
     let mut tx = db.write.begin().await?;
+    sqlx::query(
+        "UPDATE reset_tokens SET superseded_at = $2 WHERE account_id = $1 AND used_at IS NULL \
+         AND cancelled_at IS NULL AND expires_at > $2",
+    )
+    .bind(account_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
     cancel_for_account(&mut *tx, account_id, now).await?;
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO reset_tokens (token_hash, tenant_id, account_id, sent_to, origin, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        "INSERT INTO reset_tokens (token_hash, tenant_id, account_id, sent_to, origin, task_id, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(hash.as_str())
     .bind(tenant_id)
     .bind(account_id)
     .bind(sent_to)
     .bind(origin)
+    .bind(task_id)
     .bind(now)
     .bind(expires_at)
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// Notes the mail task that carries a token (a self-service link is issued before its mail is
+/// queued).
+pub async fn set_token_task(db: &Db, token_id: i64, task_id: i64) -> Result<()> {
+    sqlx::query("UPDATE reset_tokens SET task_id = $2 WHERE id = $1")
+        .bind(token_id)
+        .bind(task_id)
+        .execute(&db.write)
+        .await?;
+    Ok(())
+}
+
+/// Counts a GET of the token's link (the first one's time is kept). Only for the console's
+/// view of the link's life: nothing that decides whether the token works reads these columns.
+pub async fn record_opening(db: &Db, token_id: i64, now: Timestamp) -> Result<()> {
+    sqlx::query(
+        "UPDATE reset_tokens SET open_count = open_count + 1, \
+         first_opened_at = COALESCE(first_opened_at, $2) WHERE id = $1",
+    )
+    .bind(token_id)
+    .bind(now)
+    .execute(&db.write)
+    .await?;
+    Ok(())
 }
 
 pub async fn token_by_hash(db: &Db, hash: &TokenHash) -> Result<Option<Token>> {

@@ -13,9 +13,10 @@ use serde::Deserialize;
 use super::extract::{tenant_layout, ClientIp, CsrfToken, FormFields, GuardedForm, TenantAdmin};
 use super::templates::{render, render_status};
 use super::{AppState, WebError};
-use crate::domain::Role;
+use crate::domain::{no_reset_mail, NoResetMail, Role};
 use crate::i18n::{Msg, Text};
 use crate::service::admin_reset::{AdminReset, Recipients, ResetKind, When, MAX_RECIPIENTS};
+use crate::service::link_life::Unreachable;
 use crate::service::pages::{Account, Tenant};
 use crate::service::views::{CampaignView, TaskStatus};
 use crate::service::{Core, ServiceError, SessionInfo};
@@ -69,7 +70,7 @@ fn compose_page(
     tenant: &Tenant,
     csrf: &CsrfToken,
     sel: &Selection,
-    total_users: i64,
+    (total_users, unreachable_all): (i64, Unreachable),
     form: Option<&ResetForm>,
     error: Option<&Text>,
     status: StatusCode,
@@ -80,14 +81,36 @@ fn compose_page(
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| default.to_owned())
     };
+    let flag = |a: &Account| {
+        no_reset_mail(
+            a.reset_email.as_deref(),
+            a.email.as_deref(),
+            tenant.settings.reset_fallback_to_primary,
+        )
+    };
+    // How many of the chosen people "Forgot password?" can't reach (disabled ones get nothing
+    // anyway and are left out, as in the tenant's count).
+    let unreachable = if sel.all {
+        unreachable_all
+    } else {
+        let active = || sel.accounts.iter().filter(|a| a.is_active());
+        let count = |why| active().filter(|a| flag(a) == Some(why)).count() as i64;
+        Unreachable {
+            no_address: count(NoResetMail::NoAddress),
+            no_reset_address: count(NoResetMail::NoResetAddress),
+        }
+    };
     render_status(
         status,
         "admin_reset_new.html",
         context! {
             all => sel.all,
             total_users => total_users,
+            unreachable => unreachable,
+            unreachable_total => unreachable.total(),
             selected => sel.accounts.iter().map(|a| context! { id => a.id, username => a.username, name => a.name(),
-                address => crate::domain::admin_address(a.reset_email.as_deref(), a.email.as_deref()) }).collect::<Vec<_>>(),
+                address => crate::domain::admin_address(a.reset_email.as_deref(), a.email.as_deref()),
+                no_reset_mail => flag(a).map(NoResetMail::message_id) }).collect::<Vec<_>>(),
             identifiers => v(|f| &f.identifiers, ""),
             kind => v(|f| &f.kind, "link"),
             valid_for => v(|f| &f.valid_for, "24h"),
@@ -127,7 +150,10 @@ async fn compose_get(
         sel.accounts
             .push(state.core.account_by_username(&tenant, name).await?);
     }
-    let total = state.core.account_count(&tenant).await?;
+    let total = (
+        state.core.account_count(&tenant).await?,
+        state.core.unreachable_people(&tenant).await?,
+    );
     compose_page(
         &state,
         &info,
@@ -183,7 +209,10 @@ async fn compose_from_selection(
         all: false,
         accounts,
     };
-    let total = state.core.account_count(&tenant).await?;
+    let total = (
+        state.core.account_count(&tenant).await?,
+        state.core.unreachable_people(&tenant).await?,
+    );
     let error = error.or_else(|| {
         sel.accounts
             .is_empty()
@@ -335,7 +364,10 @@ async fn create(
         all: typed.all == "1",
         accounts: selected_accounts(&state.core, &tenant, &form).await?,
     };
-    let total = state.core.account_count(&tenant).await?;
+    let total = (
+        state.core.account_count(&tenant).await?,
+        state.core.unreachable_people(&tenant).await?,
+    );
     let fail = |msg: Text| {
         compose_page(
             &state,
@@ -441,6 +473,7 @@ async fn show(
         more,
         counts,
         skipped,
+        lives,
     } = state
         .core
         .campaign_view(Some(&tenant), id, 500, (page - 1).saturating_mul(500))
@@ -461,6 +494,8 @@ async fn show(
             c => c,
             valid_for => c.valid_for_secs.max(60),
             tasks => tasks,
+            lives => lives,
+            scanner_secs => crate::domain::link_life::SCANNER_WINDOW_SECS,
             waiting => counts.iter().any(|(s, n)| s.parse().is_ok_and(TaskStatus::is_pending) && *n > 0),
             failed => counts.iter().any(|(s, n)| s == TaskStatus::Failed.as_str() && *n > 0),
             counts => counts,

@@ -31,6 +31,8 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "admin_nav.html",
     "admin_home.html",
     "mail_health.html",
+    "admin_unreachable.html",
+    "link_life.html",
     "admin_settings.html",
     "admin_users.html",
     "admin_user.html",

@@ -151,6 +151,7 @@ async fn home(
         "admin_home.html",
         context! {
             users => users,
+            unreachable => s.core.unreachable_people(&tenant).await?,
             failed => failed,
             waiting => waiting,
             health => health,

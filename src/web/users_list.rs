@@ -14,7 +14,7 @@ use super::templates::render_status;
 use super::users_pages::{notice_text, role_label, user_href};
 use super::{AppState, WebError};
 use crate::clock::Timestamp;
-use crate::domain::{AccountStatus, Role};
+use crate::domain::{no_reset_mail, AccountStatus, NoResetMail, Role};
 use crate::service::views::{AccountQuery, SignedIn, SortBy};
 
 pub const PAGE_SIZE: i64 = 50;
@@ -158,6 +158,8 @@ pub async fn list(
                 name => a.display_name,
                 email => a.email,
                 reset_email => a.reset_email,
+                no_reset_mail => no_reset_mail(a.reset_email.as_deref(), a.email.as_deref(),
+                    tenant.settings.reset_fallback_to_primary).map(NoResetMail::message_id),
                 role => a.role.as_str(),
                 role_label => role_label(a.role),
                 status => a.status.as_str(),

@@ -19,8 +19,11 @@ use super::form::Secret;
 use super::templates::render_status;
 use super::tenant_admin::{domain_words, form_error, invalid_field, shown};
 use super::{AppState, WebError};
-use crate::domain::{AccountStatus, DisplayName, EmailAddress, Role, Username};
+use crate::domain::{
+    no_reset_mail, AccountStatus, DisplayName, EmailAddress, NoResetMail, Role, Username,
+};
 use crate::i18n::{Msg, Text};
+use crate::service::link_life::AccountLink;
 use crate::service::pages::{Account, Tenant};
 use crate::service::user_admin::{may_grant, may_manage, ImportReport, CSV_COLUMNS};
 use crate::service::{AccountChanges, CreateAccount, ServiceError, SessionInfo};
@@ -301,6 +304,7 @@ fn edit_page(
     csrf: &CsrfToken,
     target: &Account,
     form: &UserForm,
+    links: &[AccountLink],
     notice: Option<Msg>,
     error: Option<&Text>,
     status: StatusCode,
@@ -310,6 +314,10 @@ fn edit_page(
         "admin_user.html",
         context! {
             target => target,
+            links => links,
+            scanner_secs => crate::domain::link_life::SCANNER_WINDOW_SECS,
+            no_reset_mail => no_reset_mail(target.reset_email.as_deref(), target.email.as_deref(),
+                tenant.settings.reset_fallback_to_primary).map(NoResetMail::message_id),
             href => user_href(&tenant.slug, &target.username),
             f => form,
             notice => notice,
@@ -351,6 +359,7 @@ async fn edit(
         &csrf,
         &target,
         &UserForm::from_account(&target),
+        &s.core.account_links(&tenant, &target).await?,
         notice_text(q.notice.as_deref()),
         None,
         StatusCode::OK,
@@ -369,6 +378,7 @@ async fn save(
     may_manage(&info.account, &target).map_err(forbidden)?;
     let mut typed: UserForm = form.decode()?;
     typed.username = target.username.clone();
+    let links = s.core.account_links(&tenant, &target).await?;
     let refused = |msg: &Text| {
         edit_page(
             &s,
@@ -377,6 +387,7 @@ async fn save(
             &csrf,
             &target,
             &typed,
+            &links,
             None,
             Some(msg),
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -449,6 +460,7 @@ async fn change_status(
                 &csrf,
                 &target,
                 &UserForm::from_account(&target),
+                &s.core.account_links(&tenant, &target).await?,
                 None,
                 Some(&msg),
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -576,6 +588,10 @@ fn import_page(
         context! {
             csv => csv,
             report => report,
+            // Who "Forgot password?" couldn't reach once imported, row by row.
+            no_reset_mail => report.map(|r| r.rows.iter().map(|row| no_reset_mail(
+                Some(row.reset_email.as_str()), Some(row.email.as_str()),
+                tenant.settings.reset_fallback_to_primary).map(NoResetMail::message_id)).collect::<Vec<_>>()),
             bad_rows => report.map(ImportReport::bad_rows),
             notice => notice,
             error => error.map(shown),

@@ -36,6 +36,7 @@ mod i18n_console_mail;
 
 mod i18n_console_people;
 mod instances;
+mod link_life;
 mod login_limits;
 mod mail_boundaries;
 mod mail_health;

@@ -114,6 +114,55 @@ pub struct Recipient {
     status: TaskStatus,
     attempts: i64,
     last_error: Option<String>,
+    /// What became of the link or temporary password once delivered; null while not delivered.
+    link: Option<RecipientLink>,
+}
+
+/// A delivered link's (or temporary password's) life. Times are Unix time (UTC).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecipientLink {
+    #[schema(schema_with = link_state)]
+    state: &'static str,
+    /// When the mail server took the mail.
+    sent_at: Option<i64>,
+    /// The first GET of the link (HEAD requests are not counted).
+    first_opened_at: Option<i64>,
+    open_count: i64,
+    password_set_at: Option<i64>,
+    /// When it stops or stopped working (null for a temporary password or a used link).
+    ended_at: Option<i64>,
+    /// First opened within seconds of delivery and no password set with it: probably a mail
+    /// scanner, not the person.
+    likely_scanner: bool,
+}
+
+fn link_state() -> RefOr<Schema> {
+    schemas::choice(
+        &[
+            "sent",
+            "opened",
+            "password_set",
+            "expired",
+            "superseded",
+            "cancelled",
+        ],
+        "sent, opened, password_set, expired, superseded (a newer link replaced it) or cancelled",
+        false,
+    )
+}
+
+impl From<crate::domain::LinkLife> for RecipientLink {
+    fn from(l: crate::domain::LinkLife) -> Self {
+        RecipientLink {
+            state: l.state.as_str(),
+            sent_at: l.sent_at,
+            first_opened_at: l.first_opened_at,
+            open_count: l.open_count,
+            password_set_at: l.password_set_at,
+            ended_at: l.ended_at,
+            likely_scanner: l.likely_scanner,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -142,12 +191,14 @@ pub(super) async fn campaign_json(
         recipients: view
             .tasks
             .into_iter()
-            .map(|t| Recipient {
+            .zip(view.lives)
+            .map(|(t, life)| Recipient {
                 task: t.id,
                 address: t.recipient,
                 status: t.status,
                 attempts: t.attempts,
                 last_error: t.last_error,
+                link: life.map(RecipientLink::from),
             })
             .collect(),
         skipped: view
