@@ -59,3 +59,6 @@ policy-contains = Das Passwort enthält { $what ->
 } („{ $word }“). Wählen Sie eines, das es nicht enthält.
 policy-mismatch = Das Passwort und seine Bestätigung stimmen nicht überein.
 policy-same-as-old = Das neue Passwort muss sich vom aktuellen unterscheiden.
+
+# Two sentences in a row (a report built of sentences, each translated on its own).
+two-sentences = { $first } { $then }

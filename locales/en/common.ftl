@@ -59,3 +59,6 @@ policy-contains = The password contains { $what ->
 } (“{ $word }”). Choose one that does not.
 policy-mismatch = The password and its confirmation do not match.
 policy-same-as-old = The new password must differ from the current one.
+
+# Two sentences in a row (a report built of sentences, each translated on its own).
+two-sentences = { $first } { $then }

@@ -8,6 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use super::{Actor, AuditEntry, Caller, Core, Result, ServiceError};
+use crate::i18n::Msg;
 use crate::directory::client::BindOutcome;
 use crate::directory::{
     self, CheckReport, Directory, DirectoryError, DirectorySettings, PasswordRefusal, Person,
@@ -98,8 +99,7 @@ impl Core {
             Ok(())
         } else {
             Err(ServiceError::Invalid(
-                "Only a system administrator or an operator can change a directory connection (directories are on internal networks)."
-                    .into(),
+                Msg::new("dir-err-system-only").into(),
             ))
         }
     }
@@ -122,7 +122,7 @@ impl Core {
                 )
             {
                 return Err(ServiceError::Invalid(
-                    "service password: enter the password itself. References (env:…, file:…) can only be set on the server, with `latchkey directory set`.".into(),
+                    Msg::new("dir-err-password-reference").into(),
                 ));
             }
         }
@@ -137,7 +137,7 @@ impl Core {
             (_, Some(old)) if same_destination(old, &next) => old.bind_password.clone(),
             (_, Some(old)) if old.bind_password.is_some() => {
                 return Err(ServiceError::Invalid(
-                    "The URL, security mode or CA changed: enter the service password again, so the stored one is never sent where it wasn't meant to go.".into(),
+                    Msg::new("dir-err-password-again").into(),
                 ))
             }
             _ => None,
@@ -145,8 +145,7 @@ impl Core {
         next.validate()?;
         if next.bind_dn.trim().is_empty() || next.bind_password.is_none() {
             return Err(ServiceError::Invalid(
-                "service account: a DN and a password are needed (Latchkey searches people and writes passwords as this account)."
-                    .into(),
+                Msg::new("dir-err-service-account").into(),
             ));
         }
         let json = serde_json::to_string(&next).map_err(anyhow::Error::from)?;
@@ -203,7 +202,7 @@ impl Core {
     ) -> Result<CheckReport> {
         let Caller { actor, ip } = caller.into();
         let dir = self.directory_of(tenant.id).await?.ok_or_else(|| {
-            ServiceError::NotFound("this organisation is not connected to a directory".into())
+            ServiceError::NotFound(Msg::new("dir-err-not-connected").into())
         })?;
         let lookup = lookup.map(str::trim).filter(|l| !l.is_empty());
         let report = directory::check::run(&dir.resolved, lookup, verify_write).await;
@@ -237,7 +236,7 @@ impl Core {
     ) -> Result<SyncReport> {
         let Caller { actor, ip } = caller.into();
         let dir = self.directory_of(tenant.id).await?.ok_or_else(|| {
-            ServiceError::NotFound("this organisation is not connected to a directory".into())
+            ServiceError::NotFound(Msg::new("dir-err-not-connected").into())
         })?;
         let started = std::time::Instant::now();
         let now = self.now();

@@ -294,10 +294,10 @@ async fn check_sync_and_read_only_fields(backend: Backend) {
         .unwrap();
     assert!(!failed.ok);
     assert!(
-        failed
-            .steps
-            .iter()
-            .any(|s| !s.ok && s.hint.as_deref().is_some_and(|h| h.contains("base DN"))),
+        failed.steps.iter().any(|s| !s.ok
+            && s.hint
+                .as_ref()
+                .is_some_and(|h| h.to_string().contains("base DN"))),
         "{failed:?}"
     );
 }
