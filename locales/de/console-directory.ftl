@@ -130,8 +130,14 @@ dir-reply-found = { $n } Einträge passen zu { $filter } unter { $base }{ $unusa
         [0] {""}
        *[other] ; { $unusable } davon fehlt das Attribut für den Benutzernamen ({ $username }) oder die feste Kennung ({ $stable }), sie werden ausgelassen
     }
-dir-reply-group-nested = { $group } hat { $n } Mitglieder unter dem Basis-DN, verschachtelte Gruppen eingeschlossen
-dir-reply-group = { $group } hat { $n } Mitglieder (member / uniqueMember)
+dir-reply-group-nested = { $group } hat { $n } { $n ->
+        [one] Mitglied
+       *[other] Mitglieder
+    } unter dem Basis-DN, verschachtelte Gruppen eingeschlossen
+dir-reply-group = { $group } hat { $n } { $n ->
+        [one] Mitglied
+       *[other] Mitglieder
+    } (member / uniqueMember)
 dir-reply-no-person = keine Person hat { $username } oder { $email } gleich `{ $identifier }`
 dir-reply-no-attributes = { $dn } wurde gefunden, hat aber kein Attribut { $username } oder { $stable }
 dir-reply-several = mehrere Einträge passen zu `{ $identifier }`

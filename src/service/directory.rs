@@ -8,11 +8,11 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use super::{Actor, AuditEntry, Caller, Core, Result, ServiceError};
-use crate::i18n::Msg;
 use crate::directory::client::BindOutcome;
 use crate::directory::{
     self, CheckReport, Directory, DirectoryError, DirectorySettings, PasswordRefusal, Person,
 };
+use crate::i18n::Msg;
 use crate::secrets::StoredSecret;
 use crate::store::{self, Account, Tenant};
 
@@ -201,9 +201,10 @@ impl Core {
         verify_write: bool,
     ) -> Result<CheckReport> {
         let Caller { actor, ip } = caller.into();
-        let dir = self.directory_of(tenant.id).await?.ok_or_else(|| {
-            ServiceError::NotFound(Msg::new("dir-err-not-connected").into())
-        })?;
+        let dir = self
+            .directory_of(tenant.id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(Msg::new("dir-err-not-connected").into()))?;
         let lookup = lookup.map(str::trim).filter(|l| !l.is_empty());
         let report = directory::check::run(&dir.resolved, lookup, verify_write).await;
         self.audit(AuditEntry {
@@ -235,9 +236,10 @@ impl Core {
         tenant: &Tenant,
     ) -> Result<SyncReport> {
         let Caller { actor, ip } = caller.into();
-        let dir = self.directory_of(tenant.id).await?.ok_or_else(|| {
-            ServiceError::NotFound(Msg::new("dir-err-not-connected").into())
-        })?;
+        let dir = self
+            .directory_of(tenant.id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(Msg::new("dir-err-not-connected").into()))?;
         let started = std::time::Instant::now();
         let now = self.now();
         let mut report = match dir.all_people().await {

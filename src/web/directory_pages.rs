@@ -190,7 +190,11 @@ fn number<T: std::str::FromStr>(
     match value {
         "" => Ok(default),
         v => v.parse().map_err(|_| {
-            ServiceError::Invalid(Msg::new("console-dir-whole-number").arg("field", field).into())
+            ServiceError::Invalid(
+                Msg::new("console-dir-whole-number")
+                    .arg("field", field)
+                    .into(),
+            )
         }),
     }
 }
