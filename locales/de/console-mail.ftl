@@ -475,3 +475,33 @@ smtp-hint-correct-host = Berichtigen Sie den Host in den SMTP-Einstellungen.
 smtp-hint-lookup-internet = Ohne Adresse lässt er sich nicht prüfen. Prüfen Sie die Schreibweise des Namens. Der eigene Mailserver einer Organisation muss im Internet erreichbar sein (ein Betreiber kann interne Hosts mit der Einstellung tenant_smtp_allow_private_hosts erlauben).
 smtp-hint-lookup = Prüfen Sie die Schreibweise und das DNS dieses Rechners.
 smtp-hint-dns = Prüfen Sie die DNS-Einstellungen dieses Rechners.
+
+## A template refused (src/mail/templates.rs): Latchkey's sentence; the template engine's own
+## words (a syntax error) are shown as they came. Template syntax comes in as values.
+
+template-refused = Vorlage, { $part ->
+        [subject] Betreff
+        [text] Text
+       *[html] HTML
+    }: { $problem }
+template-too-large = Der erzeugte Text ist größer als { $kb } KB.
+template-operator = Der Operator `{ $char }` ist in Mail-Vorlagen nicht erlaubt: Eine Vorlage darf nur Variablen ausgeben und Text mit { $if } auswählen.
+template-access = `{ $char }` ist in Mail-Vorlagen nicht erlaubt: Geben Sie Variablen mit ihrem Namen aus, z. B. { $example }.
+template-assign = `=` ist in Mail-Vorlagen nicht erlaubt (zum Vergleichen `==` verwenden).
+template-character = `{ $char }` ist innerhalb eines Vorlagen-Tags nicht erlaubt.
+template-unterminated-string = Eine Zeichenkette ist nicht abgeschlossen.
+template-unclosed-tag = Ein Tag ist nicht geschlossen.
+template-unclosed-comment = Ein Kommentar ist nicht geschlossen.
+template-filter = Der Filter `{ $name }` ist in Mail-Vorlagen nicht erlaubt (erlaubt: { $allowed }).
+template-test = Der Test `is { $name }` ist in Mail-Vorlagen nicht erlaubt (erlaubt: { $allowed }).
+template-call = Funktionsaufrufe sind in Mail-Vorlagen nicht erlaubt: Geben Sie Variablen mit ihrem Namen aus, z. B. { $example }.
+template-secret-alone = Schreiben Sie { $placeholder } für sich allein: Der Server setzt dort das Geheimnis ein, es kann also nicht gefiltert, verglichen oder mit etwas verbunden werden.
+template-secret-in-statement = { $name } kann nicht in { $statement } verwendet werden: Der Server setzt das Geheimnis dort ein, wo { $placeholder } steht, und eine Vorlage kann es nicht ansehen.
+template-empty-statement = Leere Anweisung.
+template-statement = { $statement } ist in Mail-Vorlagen nicht erlaubt: Erlaubt sind nur { $allowed }.
+template-too-long = ist { $len } Zeichen lang; höchstens { $max } sind erlaubt.
+template-unknown-variable = Unbekannte Variable `{ $name }`; diese Mail kennt: { $known }.
+template-subject-secret = darf { $placeholder } nicht enthalten: Betreffzeilen erscheinen in Listen und Protokollen.
+template-must-contain = muss den Platzhalter { $placeholder } enthalten.
+template-must-contain-either = muss den Platzhalter { $first } oder { $second } enthalten.
+template-forbidden-element = darf keine { $element }-Elemente enthalten: Mails dürfen nur Text, Links und einfache Formatierung enthalten (sie würden beim Senden entfernt).

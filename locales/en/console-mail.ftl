@@ -479,3 +479,29 @@ smtp-hint-correct-host = Correct the host in the SMTP settings.
 smtp-hint-lookup-internet = Without an address it can't be checked. Check the name's spelling. An organisation's own mail server must be reachable on the internet (an operator can allow internal hosts with the tenant_smtp_allow_private_hosts setting).
 smtp-hint-lookup = Check its spelling and this machine's DNS.
 smtp-hint-dns = Check this machine's DNS settings.
+
+## A template refused (src/mail/templates.rs): Latchkey's sentence; the template engine's own
+## words (a syntax error) are shown as they came. Template syntax comes in as values.
+
+template-refused = template { $part }: { $problem }
+template-too-large = the rendered text is larger than { $kb } KB
+template-operator = the operator `{ $char }` is not allowed in mail templates: a template may only print variables and choose text with { $if }
+template-access = `{ $char }` is not allowed in mail templates: print variables by name, e.g. { $example }
+template-assign = `=` is not allowed in mail templates (to compare, use `==`)
+template-character = `{ $char }` is not allowed inside a template tag
+template-unterminated-string = unterminated string
+template-unclosed-tag = unclosed tag
+template-unclosed-comment = unclosed comment
+template-filter = the filter `{ $name }` is not allowed in mail templates (allowed: { $allowed })
+template-test = the test `is { $name }` is not allowed in mail templates (allowed: { $allowed })
+template-call = calling functions is not allowed in mail templates: print variables by name, e.g. { $example }
+template-secret-alone = write { $placeholder } on its own: the server puts the secret there, so it can't be filtered, compared or combined with anything
+template-secret-in-statement = { $name } can't be used in { $statement }: the server puts the secret where { $placeholder } stands, and a template can't look at it
+template-empty-statement = empty statement
+template-statement = { $statement } is not allowed in mail templates: only { $allowed } are
+template-too-long = is { $len } characters long; at most { $max } are allowed
+template-unknown-variable = unknown variable `{ $name }`; this mail has: { $known }
+template-subject-secret = must not contain { $placeholder }: subjects are shown in lists and logs
+template-must-contain = must contain the placeholder { $placeholder }
+template-must-contain-either = must contain the placeholder { $first } or { $second }
+template-forbidden-element = must not contain { $element } elements: mail may only hold text, links and simple formatting (they would be removed when sending)

@@ -589,3 +589,44 @@ async fn a_failing_smtp_check_in_german() {
         checked.body
     );
 }
+
+/// Templates refused in the editor, read in German: an unknown variable, a missing placeholder
+/// and a filter that isn't allowed, each Latchkey's sentence in German (the template syntax in
+/// it as written).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_templates_in_german() {
+    let mut w = world(Backend::Sqlite).await;
+    let editor = "/t/acme/admin/templates/reset_link/de";
+    w.admin.get(editor).await;
+    for (text, german) in [
+        (
+            "Hallo {{ name }}: {{ reset_link }} {{ kennwort }}",
+            "Unbekannte Variable `kennwort`",
+        ),
+        ("Hallo {{ name }}", "muss den Platzhalter"),
+        (
+            "{{ reset_link }} {{ name|urlencode }}",
+            "Der Filter `urlencode` ist in Mail-Vorlagen nicht erlaubt",
+        ),
+    ] {
+        let refused = w
+            .admin
+            .post(
+                editor,
+                &[
+                    ("subject", "Neues Passwort"),
+                    ("text_body", text),
+                    ("html_body", "<p>{{ reset_link }}</p>"),
+                    ("action", "save"),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status, 422, "{text}: {}", refused.body);
+        assert_no_english(text, &refused);
+        assert!(
+            refused.body.contains(german) && refused.body.contains("Vorlage, Text:"),
+            "{text}: {}",
+            refused.body
+        );
+    }
+}
