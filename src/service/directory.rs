@@ -214,7 +214,7 @@ impl Core {
             target: Some(&tenant.slug),
             ip,
             outcome: if report.ok { "success" } else { "failure" },
-            detail: serde_json::json!({ "summary": report.summary, "people": report.people }),
+            detail: serde_json::json!({ "summary": report.summary.to_string(), "people": report.people }),
         })
         .await;
         Ok(report)
