@@ -253,3 +253,29 @@ dir-invalid-timeouts = Zeitlimits: Verbindung 1–60 Sekunden, Operationen 1–3
 dir-invalid-page-size = Seitengröße: zwischen 1 und 5000.
 dir-invalid-page-size-ad = Seitengröße: Active Directory liefert höchstens 1000 Einträge pro Seite; wählen Sie 1000 oder weniger.
 dir-invalid-extra-ca = Zusätzliches CA-Zertifikat: Fügen Sie ein PEM-Zertifikat ein (-----BEGIN CERTIFICATE-----…).
+
+## A new password refused by the directory (self-service pages; `by`: directory or domain).
+## The directory's own words stay as they came ({ $text }).
+
+dir-refused-too-short = { $by ->
+    [domain] Die Domäne hat das neue Passwort abgelehnt: Es ist zu kurz für die Passwortrichtlinie der Domäne.
+   *[directory] Das Verzeichnis hat das neue Passwort abgelehnt: Es ist zu kurz für die Passwortrichtlinie des Verzeichnisses.
+}
+dir-refused-history = { $by ->
+    [domain] Die Domäne hat das neue Passwort abgelehnt: Es wurde kürzlich schon verwendet. Wählen Sie eines, das Sie noch nicht verwendet haben.
+   *[directory] Das Verzeichnis hat das neue Passwort abgelehnt: Es wurde kürzlich schon verwendet. Wählen Sie eines, das Sie noch nicht verwendet haben.
+}
+dir-refused-quality = { $by ->
+    [domain] Die Domäne hat das neue Passwort abgelehnt: Es erfüllt die Qualitätsregeln der Domäne nicht.
+   *[directory] Das Verzeichnis hat das neue Passwort abgelehnt: Es erfüllt die Qualitätsregeln des Verzeichnisses nicht.
+}
+dir-refused-too-young = { $by ->
+    [domain] Die Domäne hat die Änderung abgelehnt: Das Passwort wurde erst vor Kurzem geändert. Versuchen Sie es später noch einmal.
+   *[directory] Das Verzeichnis hat die Änderung abgelehnt: Das Passwort wurde erst vor Kurzem geändert. Versuchen Sie es später noch einmal.
+}
+dir-refused-other = { $by ->
+    [domain] Die Domäne hat das neue Passwort abgelehnt: { $text }
+   *[directory] Das Verzeichnis hat das neue Passwort abgelehnt: { $text }
+}
+dir-refused-domain-policy = Die Domäne hat das neue Passwort abgelehnt: Es erfüllt die Passwortrichtlinie der Domäne nicht.
+dir-refused-domain-rules = Die Richtlinie der Domäne: { $rules }.

@@ -247,3 +247,29 @@ dir-invalid-timeouts = timeouts: connect 1–60 seconds, operations 1–300 seco
 dir-invalid-page-size = page size: between 1 and 5000
 dir-invalid-page-size-ad = page size: Active Directory sends at most 1000 entries per page; choose 1000 or less
 dir-invalid-extra-ca = extra CA certificate: paste a PEM certificate (-----BEGIN CERTIFICATE-----…)
+
+## A new password refused by the directory (self-service pages; `by`: directory or domain).
+## The directory's own words stay as they came ({ $text }).
+
+dir-refused-too-short = { $by ->
+    [domain] The domain refused the new password: it is too short for the domain's password policy.
+   *[directory] The directory refused the new password: it is too short for the directory's password policy.
+}
+dir-refused-history = { $by ->
+    [domain] The domain refused the new password: it was used recently. Choose one you haven't used before.
+   *[directory] The directory refused the new password: it was used recently. Choose one you haven't used before.
+}
+dir-refused-quality = { $by ->
+    [domain] The domain refused the new password: it does not meet the domain's quality rules.
+   *[directory] The directory refused the new password: it does not meet the directory's quality rules.
+}
+dir-refused-too-young = { $by ->
+    [domain] The domain refused the change: the password was changed too recently. Try again later.
+   *[directory] The directory refused the change: the password was changed too recently. Try again later.
+}
+dir-refused-other = { $by ->
+    [domain] The domain refused the new password: { $text }
+   *[directory] The directory refused the new password: { $text }
+}
+dir-refused-domain-policy = The domain refused the new password: it does not meet the domain's password policy.
+dir-refused-domain-rules = The domain's policy: { $rules }.

@@ -384,34 +384,37 @@ impl Core {
 }
 
 /// The directory's refusal of a new password, in words.
-pub fn refusal_text(r: &PasswordRefusal) -> String {
-    match r {
-        PasswordRefusal::TooShort => {
-            "The directory refused the new password: it is too short for the directory's password policy.".into()
+pub fn refusal_text(r: &PasswordRefusal) -> Msg {
+    refusal_by(r, "directory")
+}
+
+/// [`refusal_text`], naming who refused: the `directory`, or the `domain` (Active Directory).
+fn refusal_by(r: &PasswordRefusal, by: &'static str) -> Msg {
+    let id = match r {
+        PasswordRefusal::TooShort => "dir-refused-too-short",
+        PasswordRefusal::InHistory => "dir-refused-history",
+        PasswordRefusal::InsufficientQuality => "dir-refused-quality",
+        PasswordRefusal::TooYoung => "dir-refused-too-young",
+        PasswordRefusal::Other(text) => {
+            // The directory's own words, quoted.
+            return Msg::new("dir-refused-other")
+                .arg("by", by)
+                .arg("text", text.as_str());
         }
-        PasswordRefusal::InHistory => {
-            "The directory refused the new password: it was used recently. Choose one you haven't used before.".into()
-        }
-        PasswordRefusal::InsufficientQuality => {
-            "The directory refused the new password: it does not meet the directory's quality rules.".into()
-        }
-        PasswordRefusal::TooYoung => {
-            "The directory refused the change: the password was changed too recently. Try again later.".into()
-        }
-        PasswordRefusal::Other(text) => format!("The directory refused the new password: {text}"),
         PasswordRefusal::Domain { reason, policy } => {
-            let mut out = match reason.as_ref() {
-                PasswordRefusal::Other(t) if t.is_empty() => {
-                    "The domain refused the new password: it does not meet the domain's password policy.".to_string()
-                }
-                r => refusal_text(r).replace("directory", "domain"),
+            let refused = match reason.as_ref() {
+                PasswordRefusal::Other(t) if t.is_empty() => Msg::new("dir-refused-domain-policy"),
+                r => refusal_by(r, "domain"),
             };
-            if let Some(p) = policy {
-                out.push_str(&format!(" The domain's policy: {}.", p.rules()));
-            }
-            out
+            // The policy's rules as the client words them (English).
+            let rules = policy
+                .as_ref()
+                .map(|p| Msg::new("dir-refused-domain-rules").arg("rules", p.rules()));
+            return crate::i18n::sentences([Some(refused), rules].into_iter().flatten())
+                .expect("at least one sentence");
         }
-    }
+    };
+    Msg::new(id).arg("by", by)
 }
 
 impl Core {

@@ -437,8 +437,8 @@ async fn forgot_password_ends_in_a_bind_against_the_domain(backend: Backend) {
     let simple = choose(&mut b, "only small letters and spaces").await;
     assert_eq!(simple.status, 422, "{}", simple.body);
     assert!(
-        simple.body.contains(
-            "The domain refused the new password: it does not meet the domain&#x27;s quality rules"
+        simple.body.replace("&#x27;", "'").contains(
+            "The domain refused the new password: it does not meet the domain's quality rules"
         ),
         "{}",
         simple.body
@@ -535,12 +535,14 @@ async fn a_change_refused_by_the_history_is_shown_in_words(backend: Backend) {
     // Back to the old one: the domain's history rule refuses it, shown in words with the policy.
     let again = change_own(&mut b, NEW_PASSWORD, ALICE_PASSWORD).await;
     assert_eq!(again.status, 422, "{}", again.body);
+    // The apostrophe reads either way (escaped as a value, or as the catalogue's own text).
+    let body = again.body.replace("&#x27;", "'");
     for words in [
         "The domain refused the new password: it was used recently",
-        "The domain&#x27;s policy: at least 10 characters",
+        "The domain's policy: at least 10 characters",
         "not one of the last 3 passwords",
     ] {
-        assert!(again.body.contains(words), "{words}: {}", again.body);
+        assert!(body.contains(words), "{words}: {}", again.body);
     }
     assert!(dc.bind_ok(&w.ou.upn("alice"), NEW_PASSWORD).await);
 }

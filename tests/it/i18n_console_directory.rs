@@ -240,3 +240,30 @@ async fn the_directory_page_in_german_has_no_english_left() {
     assert_no_english("directory, read-only", &page);
     assert!(page.body.contains("latchkey directory set"));
 }
+
+/// A new password the directory refuses (its password history), on the reset page of a German
+/// organisation: the refusal in German, no English left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_directorys_refusal_in_german() {
+    use crate::directory::{choose, open_link, sync, world, CAROL_PASSWORD};
+    let w = world(Backend::Sqlite).await;
+    let mut t = w.tenant.clone();
+    t.settings.default_language = Language::De;
+    w.app
+        .core
+        .update_tenant(&Actor::Cli, &t, &w.tenant.settings)
+        .await
+        .unwrap();
+    sync(&w).await;
+    let mut b = open_link(&w, "carol", "carol@example.org").await;
+    let refused = choose(&mut b, CAROL_PASSWORD).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    crate::i18n::assert_no_english("refused by the directory", &refused);
+    assert!(
+        refused
+            .body
+            .contains("Das Verzeichnis hat das neue Passwort abgelehnt: Es wurde kürzlich"),
+        "{}",
+        refused.body
+    );
+}
