@@ -488,5 +488,13 @@ console-audit-action-name = { $key ->
     [smtp-saved] SMTP-Einstellungen gespeichert
     [tenant-created] Organisation angelegt
     [tenant-updated] Organisation geändert
+    [account-disabled] Konto gesperrt
+    [account-enabled] Konto entsperrt
+    [login-api_check] Passwort über die API geprüft
+    [mail-cancelled] Mail abgebrochen
+    [template-reset] Mail-Vorlage auf die eingebaute zurückgesetzt
+    [template-saved] Mail-Vorlage gespeichert
+    [template-test_sent] Test einer Mail-Vorlage gesendet
+    [login] Anmeldung
    *[other] { $action }
 }

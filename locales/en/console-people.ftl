@@ -490,5 +490,13 @@ console-audit-action-name = { $key ->
     [smtp-saved] SMTP settings saved
     [tenant-created] Organisation created
     [tenant-updated] Organisation changed
+    [account-disabled] Account disabled
+    [account-enabled] Account enabled
+    [login-api_check] Password checked through the API
+    [mail-cancelled] Mail cancelled
+    [template-reset] Mail template reset to the built-in one
+    [template-saved] Mail template saved
+    [template-test_sent] Test of a mail template sent
+    [login] Sign-in
    *[other] { $action }
 }
