@@ -34,10 +34,10 @@ macro_rules! ftl {
 pub fn catalogue(lang: Language) -> &'static [(&'static str, &'static str)] {
     match lang {
         Language::En => {
-            ftl!("en": "common.ftl", "pages.ftl", "account.ftl", "console-people.ftl", "console-mail.ftl", "console-health.ftl", "console-links.ftl")
+            ftl!("en": "common.ftl", "pages.ftl", "account.ftl", "console-people.ftl", "console-mail.ftl", "console-health.ftl", "console-links.ftl", "console-directory.ftl")
         }
         Language::De => {
-            ftl!("de": "common.ftl", "pages.ftl", "account.ftl", "console-people.ftl", "console-mail.ftl", "console-health.ftl", "console-links.ftl")
+            ftl!("de": "common.ftl", "pages.ftl", "account.ftl", "console-people.ftl", "console-mail.ftl", "console-health.ftl", "console-links.ftl", "console-directory.ftl")
         }
     }
 }
@@ -71,6 +71,28 @@ static BUNDLES: LazyLock<HashMap<Language, Bundle>> = LazyLock::new(|| {
 pub enum Arg {
     Str(String),
     Num(i64),
+    /// A message of its own, translated into the same language first ("Failed at { $step }",
+    /// the step's name a message too).
+    Msg(Box<Msg>),
+}
+
+impl From<Msg> for Arg {
+    fn from(m: Msg) -> Self {
+        Arg::Msg(Box::new(m))
+    }
+}
+impl From<Text> for Arg {
+    fn from(t: Text) -> Self {
+        match t {
+            Text::Plain(s) => Arg::Str(s),
+            Text::Msg(m) => Arg::Msg(Box::new(m)),
+        }
+    }
+}
+impl From<&Text> for Arg {
+    fn from(t: &Text) -> Self {
+        t.clone().into()
+    }
 }
 
 impl From<&str> for Arg {
@@ -193,6 +215,41 @@ impl From<&str> for Text {
     }
 }
 
+/// Serializes a text as its English words: for reports the API returns and the audit log
+/// keeps (`#[serde(serialize_with = "crate::i18n::english")]`); pages take the text itself.
+pub fn english<S: serde::Serializer>(t: &impl std::fmt::Display, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&t.to_string())
+}
+
+/// [`english`] for an optional text.
+pub fn english_opt<S: serde::Serializer, T: std::fmt::Display>(
+    t: &Option<T>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_some(&t.to_string()),
+        None => s.serialize_none(),
+    }
+}
+
+/// Sentences in a row, each translated on its own: "Connection works. The filter matches 3
+/// entries." `None` for none.
+pub fn sentences(parts: impl IntoIterator<Item = Msg>) -> Option<Msg> {
+    let parts: Vec<Msg> = parts.into_iter().collect();
+    parts.into_iter().rev().reduce(|then, first| {
+        Msg::new("two-sentences")
+            .arg("first", first)
+            .arg("then", then)
+    })
+}
+
+impl std::fmt::Display for Msg {
+    /// English.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.in_lang(Language::En))
+    }
+}
+
 /// English, for the faces that speak only English (the API, the CLI).
 impl From<Text> for String {
     fn from(t: Text) -> String {
@@ -282,6 +339,7 @@ pub fn translate(lang: Language, id: &str, args: &[(&str, Arg)]) -> Option<Strin
         match value {
             Arg::Str(s) => fluent_args.set(*name, FluentValue::from(s.as_str())),
             Arg::Num(n) => fluent_args.set(*name, FluentValue::from(*n)),
+            Arg::Msg(m) => fluent_args.set(*name, FluentValue::from(m.in_lang(lang))),
         }
     }
     [lang, Language::En].iter().find_map(|l| {

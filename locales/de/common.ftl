@@ -63,3 +63,5 @@ policy-same-as-old = Das neue Passwort muss sich vom aktuellen unterscheiden.
 # Die Kopfzeile der Verwaltung: welcher Mandant verwaltet wird, und der Wechsel für Systemadministratoren.
 console-switch-label = Mandant
 console-switch-go = Öffnen
+# Two sentences in a row (a report built of sentences, each translated on its own).
+two-sentences = { $first } { $then }

@@ -425,3 +425,85 @@ console-smtp-connected = verbunden mit { $address }
 
 # Die Spalte der Zeilen-Schaltflächen einer Liste (für Bildschirmleser).
 console-actions = Aktionen
+## The SMTP check's hints (src/mail/client.rs, client/oauth_auth.rs, host.rs): what to do about
+## a step. The server's own answer is shown as it came.
+
+smtp-hint-untrusted = Das Zertifikat des Servers ist von keiner Stelle signiert, der dieser Rechner vertraut. Hat der Mailserver eine eigene CA, fügen Sie deren Zertifikat unter „Zusätzliches CA-Zertifikat“ ein.
+smtp-hint-wrong-name = Das Zertifikat des Servers gilt nicht für den Namen `{ $host }`. Verwenden Sie den Hostnamen, für den das Zertifikat ausgestellt wurde.
+smtp-hint-expired = Das Zertifikat des Servers ist abgelaufen; sein Administrator muss es erneuern.
+smtp-hint-not-tls = Der Server hat nicht mit TLS geantwortet. Port { $port } erwartet wahrscheinlich STARTTLS: Versuchen Sie Sicherheit = starttls (meist Port 587).
+smtp-hint-closed-in-handshake = Der Server hat die Verbindung während des TLS-Handshakes geschlossen. Prüfen Sie, ob Port { $port } wirklich implizites TLS verwendet (meist 465), oder versuchen Sie Sicherheit = starttls.
+smtp-hint-refused = Unter { $target } nimmt nichts Verbindungen an. Prüfen Sie Host und Port (587 für STARTTLS, 465 für TLS) und ob der Server läuft.
+smtp-hint-unreachable = { $target } ist nicht erreichbar. Vielleicht sperrt eine Firewall den Port.
+smtp-hint-connect-timeout = Keine Antwort von { $target } innerhalb von { $secs } s: Vielleicht verwirft eine Firewall den Verkehr, oder Host oder Port sind falsch.
+smtp-hint-not-accepting = Der Server nimmt derzeit keine Mails von uns an.
+smtp-hint-465-tls = Port 465 erwartet implizites TLS: Versuchen Sie Sicherheit = tls.
+smtp-hint-no-greeting = Der Server hat uns nicht begrüßt. Ist das ein SMTP-Server, und passt die Sicherheit zu diesem Port?
+smtp-hint-no-starttls = Der Server bietet kein STARTTLS an, die Verbindung wäre also unverschlüsselt. Verwenden Sie Port 465 mit Sicherheit = tls oder, nur für ein Relay in einem vertrauenswürdigen Netz, Sicherheit = none.
+smtp-hint-extra-ca = Berichtigen oder entfernen Sie das zusätzliche CA-Zertifikat.
+smtp-hint-handshake-timeout = Der TLS-Handshake hat zu lange gedauert. Prüfen Sie, ob die Sicherheit zum Port passt.
+smtp-hint-no-password = Die Anmeldung ist eingeschaltet, aber kein Passwort gesetzt. Geben Sie das Passwort ein, oder schalten Sie die Anmeldung aus.
+smtp-hint-plain-credentials = Warnung: Die Zugangsdaten werden unverschlüsselt gesendet (Sicherheit = none).
+smtp-hint-no-mechanism = Der Server bietet weder AUTH PLAIN noch LOGIN an. Schalten Sie die Anmeldung aus, wenn er ohne Anmeldung weiterleitet.
+smtp-hint-no-auth-unencrypted = Der Server bietet über eine unverschlüsselte Verbindung keine Anmeldung an. Verwenden Sie Sicherheit = starttls oder tls.
+smtp-hint-basic-auth-off = Der Server nimmt Benutzername und Passwort nicht mehr an (Microsoft 365 hat die SMTP-Standardauthentifizierung abgeschaltet): Wählen Sie als Anmeldeverfahren Microsoft 365 (OAuth) und folgen Sie der Anleitung im README.
+smtp-hint-535 = Der Server hat Benutzername oder Passwort abgelehnt. Prüfen Sie beides; manche Anbieter verlangen ein App-Passwort.
+smtp-hint-534 = Der Server verlangt für dieses Konto ein anderes Anmeldeverfahren (oft ein App-Passwort oder OAuth).
+smtp-hint-538 = Der Server verlangt Verschlüsselung vor der Anmeldung: Verwenden Sie Sicherheit = starttls oder tls.
+smtp-hint-454 = Vorübergehender Anmeldefehler auf dem Server; versuchen Sie es später noch einmal.
+smtp-hint-auth-refused = Der Server hat die Anmeldung abgelehnt.
+smtp-hint-530 = Der Server verlangt eine Anmeldung: Schalten Sie die Anmeldung ein und geben Sie die Zugangsdaten ein.
+smtp-hint-sender = Der Server lehnt diese Absenderadresse ab; verwenden Sie eine Adresse, mit der das Konto senden darf.
+smtp-hint-recipient = Der Server lehnt diesen Empfänger ab: Prüfen Sie die Adresse.
+smtp-hint-relay = Der Server leitet für diesen Absender nicht an diesen Empfänger weiter.
+smtp-hint-greylisting = Eine vorübergehende Ablehnung (oft Greylisting oder eine Ratenbegrenzung); es wird erneut versucht.
+smtp-hint-message-refused = Der Server hat die Nachricht selbst abgelehnt (Inhalt, Größe oder Richtlinie).
+smtp-hint-no-answer = Der Server hat nicht innerhalb von { $secs } s geantwortet.
+smtp-hint-broken = Die Verbindung ist abgebrochen; es wird erneut versucht.
+smtp-hint-temporary = Eine vorübergehende Ablehnung; es wird erneut versucht.
+smtp-hint-exchange-token = Exchange Online hat das Token für dieses Postfach abgelehnt: SMTP AUTH ist dafür vielleicht abgeschaltet (Set-CASMailbox -Identity <mailbox> -SmtpClientAuthenticationDisabled $false), oder dem Dienstprinzipal der App fehlt die Berechtigung darauf (New-ServicePrincipal, dann Add-MailboxPermission -User <service principal id> -AccessRights FullAccess). Der Benutzername muss das Postfach sein, als das die App senden darf.
+smtp-hint-gmail-token = Gmail hat das Token abgelehnt: Die Absenderadresse muss ein Benutzer der Workspace-Domäne sein, und die domänenweite Delegierung muss https://mail.google.com/ gewähren.
+smtp-hint-token-refused = Der Server hat das Zugriffstoken abgelehnt: Prüfen Sie, ob die App als dieses Postfach senden darf.
+smtp-hint-oauth-not-offered = Der Server bietet AUTH { $mechanism }{ $encrypted ->
+        [yes] {""}
+       *[no] {" "}über eine unverschlüsselte Verbindung
+    } nicht an. Microsoft 365 sendet über smtp.office365.com, Google über smtp.gmail.com, beide auf Port 587 mit STARTTLS.
+smtp-hint-operator-endpoint = Ein Betreiber muss einen anderen Token-Endpunkt als den von Microsoft oder Google setzen (`latchkey smtp set`).
+smtp-hint-oauth-mailbox = Geben Sie das Postfach als Benutzernamen ein (oder eine Absenderadresse): eine Zeile, keine Steuerzeichen.
+smtp-hint-plain-token = Warnung: Das Zugriffstoken wird unverschlüsselt gesendet (Sicherheit = none).
+smtp-hint-token-renewed = Das zwischengespeicherte Token wurde abgelehnt; ein neues wird geholt.
+smtp-hint-internet = Der eigene Mailserver einer Organisation muss im Internet erreichbar sein (ein Betreiber kann interne Hosts mit der Einstellung tenant_smtp_allow_private_hosts erlauben).
+smtp-hint-correct-host = Berichtigen Sie den Host in den SMTP-Einstellungen.
+smtp-hint-lookup-internet = Ohne Adresse lässt er sich nicht prüfen. Prüfen Sie die Schreibweise des Namens. Der eigene Mailserver einer Organisation muss im Internet erreichbar sein (ein Betreiber kann interne Hosts mit der Einstellung tenant_smtp_allow_private_hosts erlauben).
+smtp-hint-lookup = Prüfen Sie die Schreibweise und das DNS dieses Rechners.
+smtp-hint-dns = Prüfen Sie die DNS-Einstellungen dieses Rechners.
+
+## A template refused (src/mail/templates.rs): Latchkey's sentence; the template engine's own
+## words (a syntax error) are shown as they came. Template syntax comes in as values.
+
+template-refused = Vorlage, { $part ->
+        [subject] Betreff
+        [text] Text
+       *[html] HTML
+    }: { $problem }
+template-too-large = Der erzeugte Text ist größer als { $kb } KB.
+template-operator = Der Operator `{ $char }` ist in Mail-Vorlagen nicht erlaubt: Eine Vorlage darf nur Variablen ausgeben und Text mit { $if } auswählen.
+template-access = `{ $char }` ist in Mail-Vorlagen nicht erlaubt: Geben Sie Variablen mit ihrem Namen aus, z. B. { $example }.
+template-assign = `=` ist in Mail-Vorlagen nicht erlaubt (zum Vergleichen `==` verwenden).
+template-character = `{ $char }` ist innerhalb eines Vorlagen-Tags nicht erlaubt.
+template-unterminated-string = Eine Zeichenkette ist nicht abgeschlossen.
+template-unclosed-tag = Ein Tag ist nicht geschlossen.
+template-unclosed-comment = Ein Kommentar ist nicht geschlossen.
+template-filter = Der Filter `{ $name }` ist in Mail-Vorlagen nicht erlaubt (erlaubt: { $allowed }).
+template-test = Der Test `is { $name }` ist in Mail-Vorlagen nicht erlaubt (erlaubt: { $allowed }).
+template-call = Funktionsaufrufe sind in Mail-Vorlagen nicht erlaubt: Geben Sie Variablen mit ihrem Namen aus, z. B. { $example }.
+template-secret-alone = Schreiben Sie { $placeholder } für sich allein: Der Server setzt dort das Geheimnis ein, es kann also nicht gefiltert, verglichen oder mit etwas verbunden werden.
+template-secret-in-statement = { $name } kann nicht in { $statement } verwendet werden: Der Server setzt das Geheimnis dort ein, wo { $placeholder } steht, und eine Vorlage kann es nicht ansehen.
+template-empty-statement = Leere Anweisung.
+template-statement = { $statement } ist in Mail-Vorlagen nicht erlaubt: Erlaubt sind nur { $allowed }.
+template-too-long = ist { $len } Zeichen lang; höchstens { $max } sind erlaubt.
+template-unknown-variable = Unbekannte Variable `{ $name }`; diese Mail kennt: { $known }.
+template-subject-secret = darf { $placeholder } nicht enthalten: Betreffzeilen erscheinen in Listen und Protokollen.
+template-must-contain = muss den Platzhalter { $placeholder } enthalten.
+template-must-contain-either = muss den Platzhalter { $first } oder { $second } enthalten.
+template-forbidden-element = darf keine { $element }-Elemente enthalten: Mails dürfen nur Text, Links und einfache Formatierung enthalten (sie würden beim Senden entfernt).

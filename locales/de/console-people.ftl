@@ -463,3 +463,53 @@ console-users-first = « Erste
 console-users-last = Letzte »
 console-users-page-of = Seite { $page } von { $pages }
 console-users-too-many-matching = { $n } Konten passen, mehr als die { $max }, für die ein Zurücksetzen möglich ist. Grenzen Sie die Liste ein oder nutzen Sie „Für alle Benutzer zurücksetzen“.
+# An audit event's action for people (the stored name, e.g. `account.created`, with dots as
+# hyphens, is the key; an action this build doesn't name shows as stored).
+console-audit-action-name = { $key ->
+    [account-created] Konto angelegt
+    [account-deleted] Konto gelöscht
+    [account-exported] Konten exportiert
+    [account-imported] Konten importiert
+    [account-updated] Konto geändert
+    [api_key-auth_failed] API-Schlüssel abgewiesen
+    [api_key-created] API-Schlüssel erstellt
+    [api_key-revoked] API-Schlüssel widerrufen
+    [campaign-cancelled] Kampagne abgebrochen
+    [campaign-created] Kampagne angelegt
+    [campaign-redo_failed] Fehlgeschlagene Mails der Kampagne erneut gesendet
+    [directory-checked] Verzeichnisverbindung geprüft
+    [directory-removed] Verzeichnis getrennt
+    [directory-saved] Verzeichnisverbindung gespeichert
+    [directory-synced] Verzeichnis abgeglichen
+    [logout] Abgemeldet
+    [mail-redo] Mail erneut gesendet
+    [password-changed] Passwort geändert
+    [password-set_by_admin] Passwort von einem Administrator gesetzt
+    [preferences-changed] Einstellungen der Person geändert
+    [rate_limit-tenant_slowdown] Organisation gebremst (zu viele Anfragen)
+    [reset-admin_sent] Zurücksetzen von einem Administrator gesendet
+    [reset-completed] Passwort zurückgesetzt
+    [reset-link_opened] Link zum Zurücksetzen geöffnet
+    [reset-link_rejected] Link zum Zurücksetzen abgewiesen
+    [reset-password_refused] Neues Passwort abgelehnt
+    [reset-requested] Zurücksetzen des Passworts angefordert
+    [reset-unavailable] Zurücksetzen des Passworts nicht verfügbar
+    [reset_email-changed] Adresse zum Zurücksetzen geändert
+    [session-ended] Sitzung beendet
+    [session-revoked] Sitzung widerrufen
+    [setup-admin_created] Erster Administrator angelegt
+    [smtp-checked] SMTP-Konfiguration geprüft
+    [smtp-host_approved] Host des Mailservers freigegeben
+    [smtp-saved] SMTP-Einstellungen gespeichert
+    [tenant-created] Organisation angelegt
+    [tenant-updated] Organisation geändert
+    [account-disabled] Konto gesperrt
+    [account-enabled] Konto entsperrt
+    [login-api_check] Passwort über die API geprüft
+    [mail-cancelled] Mail abgebrochen
+    [template-reset] Mail-Vorlage auf die eingebaute zurückgesetzt
+    [template-saved] Mail-Vorlage gespeichert
+    [template-test_sent] Test einer Mail-Vorlage gesendet
+    [login] Anmeldung
+   *[other] { $action }
+}

@@ -63,3 +63,5 @@ policy-same-as-old = The new password must differ from the current one.
 # The console header: which tenant is managed, and the switcher of system administrators.
 console-switch-label = Tenant
 console-switch-go = Open
+# Two sentences in a row (a report built of sentences, each translated on its own).
+two-sentences = { $first } { $then }

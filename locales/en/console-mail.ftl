@@ -429,3 +429,81 @@ console-smtp-connected = connected to { $address }
 
 # A list's column of row buttons (read by screen readers).
 console-actions = Actions
+## The SMTP check's hints (src/mail/client.rs, client/oauth_auth.rs, host.rs): what to do about
+## a step. The server's own answer is shown as it came.
+
+smtp-hint-untrusted = The server's certificate is not signed by an authority this machine trusts. If the mail server uses an internal CA, paste its certificate into "Extra CA certificate".
+smtp-hint-wrong-name = The server's certificate is not valid for the name `{ $host }`. Use the host name the certificate was issued for.
+smtp-hint-expired = The server's certificate has expired; its administrator must renew it.
+smtp-hint-not-tls = The server did not answer with TLS. Port { $port } probably expects STARTTLS: try security = starttls (usually port 587).
+smtp-hint-closed-in-handshake = The server closed the connection during the TLS handshake. Check that port { $port } really uses implicit TLS (usually 465), or try security = starttls.
+smtp-hint-refused = Nothing accepts connections at { $target }. Check the host and port (587 for STARTTLS, 465 for TLS), and that the server runs.
+smtp-hint-unreachable = Could not reach { $target }. A firewall may block the port.
+smtp-hint-connect-timeout = No answer from { $target } within { $secs } s: a firewall may drop the traffic, or the host or port is wrong.
+smtp-hint-not-accepting = The server does not accept mail from us right now.
+smtp-hint-465-tls = Port 465 expects implicit TLS: try security = tls.
+smtp-hint-no-greeting = The server did not greet us. Is this an SMTP server, and is the security mode right for this port?
+smtp-hint-no-starttls = The server does not offer STARTTLS, so the connection would not be encrypted. Use port 465 with security = tls, or, only for a relay on a trusted network, security = none.
+smtp-hint-extra-ca = Fix or remove the extra CA certificate.
+smtp-hint-handshake-timeout = The TLS handshake timed out. Check that the security mode matches the port.
+smtp-hint-no-password = Authentication is on but no password is set. Enter the password, or switch authentication off.
+smtp-hint-plain-credentials = Warning: credentials are sent without encryption (security = none).
+smtp-hint-no-mechanism = The server offers no AUTH PLAIN or LOGIN. Switch authentication off if it relays without a login.
+smtp-hint-no-auth-unencrypted = The server offers no authentication on an unencrypted connection. Use security = starttls or tls.
+smtp-hint-basic-auth-off = The server no longer accepts a username and password (Microsoft 365 turned SMTP basic authentication off): choose Sign-in = Microsoft 365 (OAuth) and follow the README's guide.
+smtp-hint-535 = The server rejected the username or password. Check both; some providers need an app password.
+smtp-hint-534 = The server wants a different sign-in method (often an app password or OAuth) for this account.
+smtp-hint-538 = The server requires encryption before authentication: use security = starttls or tls.
+smtp-hint-454 = Temporary authentication failure on the server; try again later.
+smtp-hint-auth-refused = The server refused the sign-in.
+smtp-hint-530 = The server requires authentication: switch authentication on and enter the credentials.
+smtp-hint-sender = The server refuses this sender address; use an address the account may send as.
+smtp-hint-recipient = The server refuses this recipient: check the address.
+smtp-hint-relay = The server will not relay to this recipient for this sender.
+smtp-hint-greylisting = A temporary refusal (often greylisting or a rate limit); it will be retried.
+smtp-hint-message-refused = The server refused the message itself (content, size or policy).
+smtp-hint-no-answer = The server did not answer within { $secs } s.
+smtp-hint-broken = The connection broke; it will be retried.
+smtp-hint-temporary = A temporary refusal; it will be retried.
+smtp-hint-exchange-token = Exchange Online refused the token for this mailbox: SMTP AUTH may be switched off for it (Set-CASMailbox -Identity <mailbox> -SmtpClientAuthenticationDisabled $false), or the app's service principal lacks permission on it (New-ServicePrincipal, then Add-MailboxPermission -User <service principal id> -AccessRights FullAccess). The username must be the mailbox the app may send as.
+smtp-hint-gmail-token = Gmail refused the token: the sender address must be a user of the Workspace domain and domain-wide delegation must grant https://mail.google.com/.
+smtp-hint-token-refused = The server refused the access token: check that the app may send as this mailbox.
+smtp-hint-oauth-not-offered = The server does not offer AUTH { $mechanism }{ $encrypted ->
+        [yes] {""}
+       *[no] {" "}on an unencrypted connection
+    }. Microsoft 365 sends through smtp.office365.com, Google through smtp.gmail.com, both on port 587 with STARTTLS.
+smtp-hint-operator-endpoint = An operator must set a token endpoint other than Microsoft's or Google's (`latchkey smtp set`).
+smtp-hint-oauth-mailbox = Enter the mailbox as the username (or a sender address): one line, no control characters.
+smtp-hint-plain-token = Warning: the access token is sent without encryption (security = none).
+smtp-hint-token-renewed = The cached token was refused; getting a new one.
+smtp-hint-internet = An organisation's own mail server must be reachable on the internet (an operator can allow internal hosts with the tenant_smtp_allow_private_hosts setting).
+smtp-hint-correct-host = Correct the host in the SMTP settings.
+smtp-hint-lookup-internet = Without an address it can't be checked. Check the name's spelling. An organisation's own mail server must be reachable on the internet (an operator can allow internal hosts with the tenant_smtp_allow_private_hosts setting).
+smtp-hint-lookup = Check its spelling and this machine's DNS.
+smtp-hint-dns = Check this machine's DNS settings.
+
+## A template refused (src/mail/templates.rs): Latchkey's sentence; the template engine's own
+## words (a syntax error) are shown as they came. Template syntax comes in as values.
+
+template-refused = template { $part }: { $problem }
+template-too-large = the rendered text is larger than { $kb } KB
+template-operator = the operator `{ $char }` is not allowed in mail templates: a template may only print variables and choose text with { $if }
+template-access = `{ $char }` is not allowed in mail templates: print variables by name, e.g. { $example }
+template-assign = `=` is not allowed in mail templates (to compare, use `==`)
+template-character = `{ $char }` is not allowed inside a template tag
+template-unterminated-string = unterminated string
+template-unclosed-tag = unclosed tag
+template-unclosed-comment = unclosed comment
+template-filter = the filter `{ $name }` is not allowed in mail templates (allowed: { $allowed })
+template-test = the test `is { $name }` is not allowed in mail templates (allowed: { $allowed })
+template-call = calling functions is not allowed in mail templates: print variables by name, e.g. { $example }
+template-secret-alone = write { $placeholder } on its own: the server puts the secret there, so it can't be filtered, compared or combined with anything
+template-secret-in-statement = { $name } can't be used in { $statement }: the server puts the secret where { $placeholder } stands, and a template can't look at it
+template-empty-statement = empty statement
+template-statement = { $statement } is not allowed in mail templates: only { $allowed } are
+template-too-long = is { $len } characters long; at most { $max } are allowed
+template-unknown-variable = unknown variable `{ $name }`; this mail has: { $known }
+template-subject-secret = must not contain { $placeholder }: subjects are shown in lists and logs
+template-must-contain = must contain the placeholder { $placeholder }
+template-must-contain-either = must contain the placeholder { $first } or { $second }
+template-forbidden-element = must not contain { $element } elements: mail may only hold text, links and simple formatting (they would be removed when sending)

@@ -465,3 +465,53 @@ console-users-first = « First
 console-users-last = Last »
 console-users-page-of = Page { $page } of { $pages }
 console-users-too-many-matching = { $n } accounts match, more than the { $max } one reset can be for. Narrow the list, or use “Reset for all users”.
+# An audit event's action for people (the stored name, e.g. `account.created`, with dots as
+# hyphens, is the key; an action this build doesn't name shows as stored).
+console-audit-action-name = { $key ->
+    [account-created] Account created
+    [account-deleted] Account deleted
+    [account-exported] Accounts exported
+    [account-imported] Accounts imported
+    [account-updated] Account changed
+    [api_key-auth_failed] API key refused
+    [api_key-created] API key created
+    [api_key-revoked] API key revoked
+    [campaign-cancelled] Campaign cancelled
+    [campaign-created] Campaign created
+    [campaign-redo_failed] Campaign's failed mails sent again
+    [directory-checked] Directory connection checked
+    [directory-removed] Directory disconnected
+    [directory-saved] Directory connection saved
+    [directory-synced] Directory synced
+    [logout] Signed out
+    [mail-redo] Mail sent again
+    [password-changed] Password changed
+    [password-set_by_admin] Password set by an administrator
+    [preferences-changed] Preferences changed
+    [rate_limit-tenant_slowdown] Organisation slowed down (too many requests)
+    [reset-admin_sent] Reset sent by an administrator
+    [reset-completed] Password reset completed
+    [reset-link_opened] Reset link opened
+    [reset-link_rejected] Reset link rejected
+    [reset-password_refused] New password refused
+    [reset-requested] Password reset requested
+    [reset-unavailable] Password reset unavailable
+    [reset_email-changed] Reset address changed
+    [session-ended] Session ended
+    [session-revoked] Session revoked
+    [setup-admin_created] First administrator created
+    [smtp-checked] SMTP configuration checked
+    [smtp-host_approved] Mail server host approved
+    [smtp-saved] SMTP settings saved
+    [tenant-created] Organisation created
+    [tenant-updated] Organisation changed
+    [account-disabled] Account disabled
+    [account-enabled] Account enabled
+    [login-api_check] Password checked through the API
+    [mail-cancelled] Mail cancelled
+    [template-reset] Mail template reset to the built-in one
+    [template-saved] Mail template saved
+    [template-test_sent] Test of a mail template sent
+    [login] Sign-in
+   *[other] { $action }
+}

@@ -15,16 +15,22 @@ use super::client::{
 };
 use super::settings::{ResolvedDirectory, Security};
 use super::DomainPolicy;
+use crate::i18n::{english, english_opt, Msg, Text};
 
 mod ad;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckStep {
-    pub label: &'static str,
+    /// The step's name (English in JSON, like every text here; pages translate it).
+    #[serde(serialize_with = "english")]
+    pub label: Msg,
     pub ok: bool,
-    /// The server's answer (result code and text), or what went wrong locally.
-    pub reply: String,
-    pub hint: Option<String>,
+    /// The server's answer (result code and text, quoted as it came), or what was found or went
+    /// wrong, in Latchkey's words.
+    #[serde(serialize_with = "english")]
+    pub reply: Text,
+    #[serde(serialize_with = "english_opt")]
+    pub hint: Option<Text>,
     pub millis: u64,
 }
 
@@ -32,7 +38,8 @@ pub struct CheckStep {
 pub struct CheckReport {
     pub ok: bool,
     pub steps: Vec<CheckStep>,
-    pub summary: String,
+    #[serde(serialize_with = "english")]
+    pub summary: Msg,
     /// How many entries the filter matched under the base (when that step ran).
     pub people: Option<usize>,
     /// The looked-up person with their mapped attributes (when one was asked for and found).
@@ -45,7 +52,7 @@ pub struct CheckReport {
 const PASSWORD_MODIFY_OID: &str = "1.3.6.1.4.1.4203.1.11.1";
 
 /// What a step found: the reply, or the reply and a hint when it failed.
-type Outcome<T> = Result<(T, String), (String, Option<String>)>;
+type Outcome<T> = Result<(T, Text), (Text, Option<Text>)>;
 
 struct Run<'a> {
     dir: &'a ResolvedDirectory,
@@ -53,11 +60,7 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
-    async fn step<T>(
-        &mut self,
-        label: &'static str,
-        work: impl Future<Output = Outcome<T>>,
-    ) -> Option<T> {
+    async fn step<T>(&mut self, label: Msg, work: impl Future<Output = Outcome<T>>) -> Option<T> {
         let started = Instant::now();
         let outcome = work.await;
         let millis = started.elapsed().as_millis() as u64;
@@ -86,20 +89,28 @@ impl Run<'_> {
     }
 
     /// Adds a hint to the last step (a warning on a step that passed).
-    fn note(&mut self, hint: String) {
+    fn note(&mut self, hint: impl Into<Text>) {
         if let Some(s) = self.steps.last_mut() {
-            s.hint = Some(hint);
+            s.hint = Some(hint.into());
         }
     }
 }
 
-/// "result 49 (invalidCredentials): text".
-fn reply_of(code: u32, text: &str) -> String {
-    format!("result {code} ({}): {text}", result_name(code))
+/// "result 49 (invalidCredentials): text" (the server's text quoted as it came).
+fn reply_of(code: u32, text: &str) -> Msg {
+    Msg::new("dir-reply-result")
+        .arg("code", code)
+        .arg("name", result_name(code))
+        .arg("text", text)
+}
+
+/// A step's name: `dir-step-{name}`.
+fn step(name: &str) -> Msg {
+    Msg::new(format!("dir-step-{name}"))
 }
 
 /// The reply and hint for a client error during `step`.
-fn failure(e: &DirectoryError, dir: &ResolvedDirectory, step: &str) -> (String, Option<String>) {
+fn failure(e: &DirectoryError, dir: &ResolvedDirectory, step: &str) -> (Text, Option<Text>) {
     let s = &dir.settings;
     match e {
         DirectoryError::ServiceBind { code, text } | DirectoryError::Ldap { code, text } => {
@@ -108,87 +119,80 @@ fn failure(e: &DirectoryError, dir: &ResolvedDirectory, step: &str) -> (String, 
             } else {
                 code_hint(*code, dir, step)
             };
-            (reply_of(*code, text), hint)
+            (reply_of(*code, text).into(), hint.map(Text::from))
         }
-        DirectoryError::Tls(m) => (m.clone(), Some(tls_hint(m, dir))),
+        DirectoryError::Tls(m) => (m.clone().into(), Some(tls_hint(m, dir).into())),
         DirectoryError::Unreachable(m) => (
-            m.clone(),
-            Some(format!(
-                "Nothing answered at {}. Check the host name and port, that the directory server runs, and that no firewall is in between.",
-                s.url.trim()
-            )),
+            m.clone().into(),
+            Some(
+                Msg::new("dir-hint-unreachable")
+                    .arg("url", s.url.trim())
+                    .into(),
+            ),
         ),
-        DirectoryError::Config(m) => (m.clone(), Some("Correct the directory settings.".into())),
-        other => (other.to_string(), None),
+        DirectoryError::Config(m) => (m.clone().into(), Some(Msg::new("dir-hint-config").into())),
+        other => (other.to_string().into(), None),
     }
 }
 
-fn tls_hint(m: &str, dir: &ResolvedDirectory) -> String {
-    if m.contains("refused StartTLS") || m.contains("asked for StartTLS") {
-        "The server does not offer StartTLS. Use an ldaps:// URL with security ldaps, or enable TLS on the server (OpenLDAP: TLSCertificateFile and TLSCertificateKeyFile).".into()
-    } else if m.contains("not trusted") {
-        "The server's certificate is not signed by an authority this machine trusts. If the directory uses an internal CA, paste that CA's certificate (PEM) into \"Extra CA certificate\".".into()
-    } else if m.contains("host name") {
-        "Use the host name (or address) the server's certificate was issued for in the URL.".into()
-    } else if m.contains("expired") {
-        "The server's certificate has expired; its administrator must renew it.".into()
-    } else if dir.settings.security == Security::Ldaps {
-        "The port does not seem to speak TLS from the first byte. Port 636 usually does; for port 389 use an ldap:// URL with security starttls.".into()
-    } else {
-        "The secure connection could not be made; the server's log may say why.".into()
-    }
+fn tls_hint(m: &str, dir: &ResolvedDirectory) -> Msg {
+    Msg::new(
+        if m.contains("refused StartTLS") || m.contains("asked for StartTLS") {
+            "dir-hint-no-starttls"
+        } else if m.contains("not trusted") {
+            "dir-hint-untrusted"
+        } else if m.contains("host name") {
+            "dir-hint-host-name"
+        } else if m.contains("expired") {
+            "dir-hint-expired"
+        } else if dir.settings.security == Security::Ldaps {
+            "dir-hint-not-tls"
+        } else {
+            "dir-hint-tls-failed"
+        },
+    )
 }
 
-fn code_hint(code: u32, dir: &ResolvedDirectory, step: &str) -> Option<String> {
+fn code_hint(code: u32, dir: &ResolvedDirectory, step: &str) -> Option<Msg> {
     let s = &dir.settings;
     Some(match code {
-        49 => format!(
-            "Wrong bind DN or password: check the service account's full DN (now `{}`) and its password.",
-            s.bind_dn.trim()
-        ),
-        32 if step == "base" => format!(
-            "No such object: the base DN `{}` does not exist, or the service account may not see it. Check the base DN.",
-            s.base_dn.trim()
-        ),
-        32 if step == "group" => format!(
-            "No such object: the admin group `{}` does not exist. Check its DN, or leave it empty to keep roles in Latchkey.",
-            s.admin_group_dn.trim()
-        ),
-        32 => "No such object: check the base DN.".into(),
-        87 => format!(
-            "Filter syntax error: check the user filter (now `{}`), e.g. (objectClass=inetOrgPerson).",
-            s.user_filter.trim()
-        ),
-        4 => format!(
-            "The server's size limit cut the search short. Allow the service account to page past it (OpenLDAP: limits dn.exact=\"{}\" size.prtotal=unlimited), or narrow the base DN or filter.",
-            s.bind_dn.trim()
-        ),
-        11 => "The server's administrative limit stopped the search: ask its administrator to raise it for the service account.".into(),
-        3 => "The server's time limit stopped the search: raise it for the service account, or narrow the base DN or filter.".into(),
-        13 | 8 => "The server wants an encrypted connection: use security starttls or ldaps.".into(),
-        50 => "The service account lacks the rights for this: grant it read access to the people (and write access to userPassword to change passwords).".into(),
-        34 => "The DN is not valid LDAP syntax: check the bind DN, base DN and group DN.".into(),
-        51 | 52 => "The server is busy or unavailable: try again later.".into(),
+        49 => Msg::new("dir-hint-49").arg("dn", s.bind_dn.trim()),
+        32 if step == "base" => Msg::new("dir-hint-32-base").arg("dn", s.base_dn.trim()),
+        32 if step == "group" => Msg::new("dir-hint-32-group").arg("dn", s.admin_group_dn.trim()),
+        32 => Msg::new("dir-hint-32"),
+        87 => Msg::new("dir-hint-87").arg("filter", s.user_filter.trim()),
+        4 => Msg::new("dir-hint-4").arg("dn", s.bind_dn.trim()),
+        11 => Msg::new("dir-hint-11"),
+        3 => Msg::new("dir-hint-3"),
+        13 | 8 => Msg::new("dir-hint-encryption"),
+        50 => Msg::new("dir-hint-50"),
+        34 => Msg::new("dir-hint-34"),
+        51 | 52 => Msg::new("dir-hint-busy"),
         _ => return None,
     })
 }
 
-fn describe(p: &Person) -> String {
-    format!(
-        "{} — username {}, e-mail {}, reset address {}, name {}, stable id {}, {}, {}",
-        p.dn,
-        p.username,
-        p.email.as_deref().unwrap_or("(none)"),
-        p.reset_email.as_deref().unwrap_or("(kept in Latchkey)"),
-        p.display_name,
-        p.stable_id,
-        if p.disabled { "disabled" } else { "enabled" },
-        if p.is_admin {
-            "administrator"
-        } else {
-            "not an administrator"
-        }
-    )
+/// The value, or the message saying there is none.
+fn or_else(value: &Option<String>, none: &'static str) -> Text {
+    match value {
+        Some(v) => v.as_str().into(),
+        None => Msg::new(none).into(),
+    }
+}
+
+fn describe(p: &Person) -> Msg {
+    Msg::new("dir-reply-person")
+        .arg("dn", p.dn.as_str())
+        .arg("username", p.username.as_str())
+        .arg("email", or_else(&p.email, "dir-reply-person-no-email"))
+        .arg(
+            "reset",
+            or_else(&p.reset_email, "dir-reply-person-reset-kept"),
+        )
+        .arg("name", p.display_name.as_str())
+        .arg("stable", p.stable_id.as_str())
+        .arg("disabled", if p.disabled { "yes" } else { "no" })
+        .arg("admin", if p.is_admin { "yes" } else { "no" })
 }
 
 /// Runs the check. `lookup`: a username or address to look up; `verify_write`: also check that
@@ -213,31 +217,28 @@ pub async fn run(dir: &ResolvedDirectory, lookup: Option<&str>, verify_write: bo
     } = found;
     let ok = outcome.is_some() && run.steps.iter().all(|s| s.ok);
     let summary = match run.steps.iter().find(|s| !s.ok) {
-        Some(failed) => format!("Failed at \"{}\": {}", failed.label, failed.reply),
+        Some(failed) => Msg::new("dir-summary-failed")
+            .arg("step", failed.label.clone())
+            .arg("reply", &failed.reply),
         None => {
-            let mut s = match dir.settings.security {
-                Security::None => {
-                    "Connection and the service account work, without encryption (security = none)."
-                        .to_string()
-                }
-                _ => "Connection, encryption and the service account work.".to_string(),
-            };
+            let mut said = vec![Msg::new(match dir.settings.security {
+                Security::None => "dir-summary-works-plain",
+                _ => "dir-summary-works",
+            })];
             if let Some(n) = people_count {
-                s.push_str(&format!(" The filter matches {n} entries."));
+                said.push(Msg::new("dir-summary-matches").arg("n", n));
             }
             if let Some(p) = &person {
-                s.push_str(&format!(" {} was found.", p.username));
+                said.push(Msg::new("dir-summary-found").arg("username", p.username.as_str()));
             }
-            if verify_write {
-                s.push_str(if dir.settings.is_active_directory() {
-                    " See \"May reset passwords\" for what was verified."
-                } else {
-                    " See \"May change passwords\" for what was verified."
-                });
-            } else {
-                s.push_str(" Whether the service account may change passwords was not checked.");
-            }
-            s
+            said.push(match verify_write {
+                true if dir.settings.is_active_directory() => {
+                    Msg::new("dir-summary-see").arg("step", step("may-reset"))
+                }
+                true => Msg::new("dir-summary-see").arg("step", step("may-change")),
+                false => Msg::new("dir-summary-write-not-checked"),
+            });
+            crate::i18n::sentences(said).expect("at least one sentence")
         }
     };
     CheckReport {
@@ -269,7 +270,7 @@ async fn steps(
     let s = &dir.settings;
 
     // Connect: TCP alone, so a wrong host or port is told apart from TLS trouble.
-    run.step("Connect", async {
+    run.step(step("connect"), async {
         let url = checked_url(dir).map_err(|e| failure(&e, dir, "connect"))?;
         let (host, port) = host_port(&url);
         match tokio::time::timeout(
@@ -278,50 +279,57 @@ async fn steps(
         )
         .await
         {
-            Ok(Ok(_)) => Ok(((), format!("TCP connection to {host}:{port}"))),
+            Ok(Ok(_)) => Ok((
+                (),
+                Msg::new("dir-reply-tcp")
+                    .arg("address", format!("{host}:{port}"))
+                    .into(),
+            )),
             Ok(Err(e)) => {
                 let hint = match e.kind() {
-                    std::io::ErrorKind::ConnectionRefused => format!(
-                        "Nothing listens on {host}:{port}: check the port (389 for ldap://, 636 for ldaps://) and that the directory server runs."
-                    ),
-                    _ => format!(
-                        "Check the host name `{host}` (does it resolve from this machine?) and the network path to it."
-                    ),
+                    std::io::ErrorKind::ConnectionRefused => {
+                        Msg::new("dir-hint-refused").arg("address", format!("{host}:{port}"))
+                    }
+                    _ => Msg::new("dir-hint-host").arg("host", host.as_str()),
                 };
-                Err((format!("can't connect to {host}:{port}: {e}"), Some(hint)))
+                Err((
+                    Msg::new("dir-reply-cant-connect")
+                        .arg("address", format!("{host}:{port}"))
+                        .arg("error", e.to_string())
+                        .into(),
+                    Some(hint.into()),
+                ))
             }
             Err(_) => Err((
-                format!(
-                    "no connection to {host}:{port} within {} s",
-                    dir.connect_timeout().as_secs()
-                ),
-                Some("A firewall may drop the packets, or the host is down.".into()),
+                Msg::new("dir-reply-connect-timeout")
+                    .arg("address", format!("{host}:{port}"))
+                    .arg("secs", dir.connect_timeout().as_secs() as i64)
+                    .into(),
+                Some(Msg::new("dir-hint-timeout").into()),
             )),
         }
     })
     .await?;
 
     // TLS (StartTLS or LDAPS); with security none the connection is just opened.
-    let label = match s.security {
-        Security::Starttls => "TLS (StartTLS)",
-        Security::Ldaps => "TLS (LDAPS)",
-        Security::None => "Open connection (no encryption)",
-    };
+    let label = step(match s.security {
+        Security::Starttls => "starttls",
+        Security::Ldaps => "ldaps",
+        Security::None => "open",
+    });
     let mut conn = run
         .step(label, async {
             let conn = Conn::open(dir).await.map_err(|e| failure(&e, dir, "tls"))?;
             let reply = match s.security {
-                Security::Starttls => "StartTLS accepted; the server's certificate is trusted",
-                Security::Ldaps => "TLS handshake done; the server's certificate is trusted",
-                Security::None => {
-                    "connected without encryption: passwords cross the network readable"
-                }
+                Security::Starttls => "dir-reply-starttls",
+                Security::Ldaps => "dir-reply-ldaps",
+                Security::None => "dir-reply-plain",
             };
-            Ok((conn, reply.to_string()))
+            Ok((conn, Msg::new(reply).into()))
         })
         .await?;
     if s.security == Security::None {
-        run.note("Use starttls or ldaps unless the directory is on this machine.".into());
+        run.note(Msg::new("dir-hint-plain"));
     }
 
     let result = after_connect(run, &mut conn, lookup, verify_write, found).await;
@@ -340,28 +348,30 @@ async fn after_connect(
     let s = &dir.settings;
     let people_count = &mut found.people;
 
-    run.step("Bind as service account", async {
+    run.step(step("bind"), async {
         conn.bind_service(dir)
             .await
             .map_err(|e| failure(&e, dir, "bind"))?;
-        Ok(((), format!("bound as {}", s.bind_dn.trim())))
+        Ok((
+            (),
+            Msg::new("dir-reply-bound")
+                .arg("dn", s.bind_dn.trim())
+                .into(),
+        ))
     })
     .await?;
 
     if s.is_active_directory() {
-        run.step("Directory type", ad::recognise(conn, dir)).await?;
+        run.step(step("kind"), ad::recognise(conn, dir)).await?;
         if let Some(h) = ad::encryption_hint(dir) {
             run.note(h);
         }
-        found.policy = Some(
-            run.step("Domain password policy", ad::policy(conn, dir))
-                .await?,
-        );
+        found.policy = Some(run.step(step("policy"), ad::policy(conn, dir)).await?);
     } else if ad::root_dse(conn).await.is_ok_and(|r| r.is_ad) {
-        run.note("This server is Active Directory: choose the directory type Active Directory (its attributes, nested groups and password writes differ).".into());
+        run.note(Msg::new("dir-hint-is-ad"));
     }
 
-    run.step("Read base DN", async {
+    run.step(step("base"), async {
         let res = conn
             .op()
             .search(
@@ -374,17 +384,22 @@ async fn after_connect(
             .map_err(|e| failure(&super::client::op_error(e), dir, "base"))?;
         if res.1.rc != 0 {
             return Err((
-                reply_of(res.1.rc, &server_text(&res.1)),
-                code_hint(res.1.rc, dir, "base"),
+                reply_of(res.1.rc, &server_text(&res.1)).into(),
+                code_hint(res.1.rc, dir, "base").map(Text::from),
             ));
         }
-        Ok(((), format!("{} exists", s.base_dn.trim())))
+        Ok((
+            (),
+            Msg::new("dir-reply-base-exists")
+                .arg("dn", s.base_dn.trim())
+                .into(),
+        ))
     })
     .await?;
 
     // Count the people (paged, as the sync reads them), keeping one DN for the write probe.
     let mut first_dn: Option<String> = None;
-    run.step("Find people", async {
+    run.step(step("find"), async {
         check_settings(dir).map_err(|e| failure(&e, dir, "find"))?;
         let mut total = 0usize;
         let mut unusable = 0usize;
@@ -404,28 +419,31 @@ async fn after_connect(
         .await
         .map_err(|e| {
             let (reply, hint) = failure(&e, dir, "find");
-            (format!("{reply} (after {total} entries)"), hint)
+            let reply = Msg::new("dir-reply-after")
+                .arg("reply", reply)
+                .arg("n", total);
+            (reply.into(), hint)
         })?;
-        let mut reply = format!("{total} entries match {} under {}", s.user_filter.trim(), s.base_dn.trim());
-        if unusable > 0 {
-            reply.push_str(&format!(
-                "; {unusable} of them lack the username ({}) or stable id ({}) attribute and will be left out",
-                s.mapping.username, s.mapping.stable_id
-            ));
-        }
-        Ok((total, reply))
+        let reply = Msg::new("dir-reply-found")
+            .arg("n", total)
+            .arg("filter", s.user_filter.trim())
+            .arg("base", s.base_dn.trim())
+            .arg("unusable", unusable)
+            .arg("username", s.mapping.username.as_str())
+            .arg("stable", s.mapping.stable_id.as_str());
+        Ok((total, reply.into()))
     })
     .await
     .map(|n| *people_count = Some(n))?;
     if *people_count == Some(0) {
-        run.note("No entry matches: check the base DN and the user filter.".into());
+        run.note(Msg::new("dir-hint-no-match"));
     }
 
     // The admin group, when one is set.
     let mut admins: Option<HashSet<String>> = None;
     if !s.admin_group_dn.trim().is_empty() {
         admins = Some(
-            run.step("Read admin group", async {
+            run.step(step("group"), async {
                 let group = s.admin_group_dn.trim();
                 match read_group(conn, group).await {
                     Ok(Some(_)) if s.is_active_directory() => {
@@ -433,21 +451,20 @@ async fn after_connect(
                             .await
                             .map_err(|e| failure(&e, dir, "group"))?;
                         let n = members.len();
-                        Ok((
-                            members,
-                            format!(
-                                "{group} has {n} members under the base DN, nested groups included"
-                            ),
-                        ))
+                        let reply = Msg::new("dir-reply-group-nested")
+                            .arg("group", group)
+                            .arg("n", n);
+                        Ok((members, reply.into()))
                     }
                     Ok(Some(members)) => {
                         let n = members.len();
-                        Ok((
-                            members,
-                            format!("{group} has {n} members (member / uniqueMember)"),
-                        ))
+                        let reply = Msg::new("dir-reply-group").arg("group", group).arg("n", n);
+                        Ok((members, reply.into()))
                     }
-                    Ok(None) => Err((reply_of(32, "noSuchObject"), code_hint(32, dir, "group"))),
+                    Ok(None) => Err((
+                        reply_of(32, "noSuchObject").into(),
+                        code_hint(32, dir, "group").map(Text::from),
+                    )),
                     Err(e) => Err(failure(&e, dir, "group")),
                 }
             })
@@ -456,30 +473,39 @@ async fn after_connect(
     }
 
     if let Some(identifier) = lookup {
-        let label = "Look up person";
         let person = run
-            .step(label, async {
+            .step(step("lookup"), async {
                 let entries = identifier_entries(conn, dir, identifier)
                     .await
                     .map_err(|e| failure(&e, dir, "lookup"))?;
                 match entries.len() {
                     0 => Err((
-                        format!("no person has {} or {} equal to `{identifier}`", s.mapping.username, s.mapping.email),
-                        Some("Check the spelling, the base DN, the user filter and the username and e-mail attributes.".into()),
+                        Msg::new("dir-reply-no-person")
+                            .arg("username", s.mapping.username.as_str())
+                            .arg("email", s.mapping.email.as_str())
+                            .arg("identifier", identifier)
+                            .into(),
+                        Some(Msg::new("dir-hint-no-person").into()),
                     )),
                     1 => match people::person_from(&entries[0], &s.mapping, admins.as_ref()) {
                         Some(p) => {
                             let reply = describe(&p);
-                            Ok((p, reply))
+                            Ok((p, reply.into()))
                         }
                         None => Err((
-                            format!("{} was found but has no {} or no {} attribute", entries[0].dn, s.mapping.username, s.mapping.stable_id),
-                            Some("Check the attribute mapping (username and stable id).".into()),
+                            Msg::new("dir-reply-no-attributes")
+                                .arg("dn", entries[0].dn.as_str())
+                                .arg("username", s.mapping.username.as_str())
+                                .arg("stable", s.mapping.stable_id.as_str())
+                                .into(),
+                            Some(Msg::new("dir-hint-mapping").into()),
                         )),
                     },
                     _ => Err((
-                        format!("several entries match `{identifier}`"),
-                        Some("A sign-in name must match exactly one person: several share this username or address.".into()),
+                        Msg::new("dir-reply-several")
+                            .arg("identifier", identifier)
+                            .into(),
+                        Some(Msg::new("dir-hint-several").into()),
                     )),
                 }
             })
@@ -491,13 +517,13 @@ async fn after_connect(
         let target = found.person.as_ref().map(|p| p.dn.clone()).or(first_dn);
         if s.is_active_directory() {
             if let Some(hint) = run
-                .step("May reset passwords", ad::may_write(conn, dir, target))
+                .step(step("may-reset"), ad::may_write(conn, dir, target))
                 .await?
             {
                 run.note(hint);
             }
         } else {
-            run.step("May change passwords", may_write(conn, dir, target))
+            run.step(step("may-change"), may_write(conn, dir, target))
                 .await?;
         }
     }
@@ -522,15 +548,14 @@ async fn may_write(
     });
     if !offers {
         return Err((
-            format!("the server's rootDSE does not list Password Modify ({PASSWORD_MODIFY_OID}) in supportedExtension"),
-            Some("Latchkey changes passwords with the Password Modify extended operation (RFC 3062); this server does not offer it (or hides its rootDSE).".into()),
+            Msg::new("dir-reply-no-password-modify")
+                .arg("oid", PASSWORD_MODIFY_OID)
+                .into(),
+            Some(Msg::new("dir-hint-password-modify").into()),
         ));
     }
     let Some(dn) = target else {
-        return Ok((
-            (),
-            "Password Modify is offered. Not verified: write access, as no person was found to probe (enter a username to look up).".into(),
-        ));
+        return Ok(((), Msg::new("dir-reply-write-no-target").into()));
     };
     let probe = format!("latchkey-write-probe-{:032x}", rand::random::<u128>());
     let res = conn
@@ -541,34 +566,25 @@ async fn may_write(
         )
         .await
         .map_err(|e| failure(&super::client::op_error(e), dir, "write"))?;
-    let not_verified = "Not verified: that the password policy accepts a given new password, and write access to pwdReset (temporary passwords need it).";
+    let said = |id: &'static str| Msg::new(id).arg("dn", dn.as_str());
     match res.rc {
-        16 => Ok((
-            (),
-            format!(
-                "Password Modify is offered, and the service account may write userPassword of {dn} (probe: deleting a value that isn't there answered 16 noSuchAttribute; nothing was changed). {not_verified}"
-            ),
-        )),
+        16 => Ok(((), said("dir-reply-write-ok").into())),
         50 => Err((
-            format!(
-                "{} — the service account may not write userPassword of {dn}",
-                reply_of(50, &server_text(&res))
+            said("dir-reply-write-denied")
+                .arg("reply", reply_of(50, &server_text(&res)))
+                .into(),
+            Some(
+                Msg::new("dir-hint-grant-write")
+                    .arg("dn", dir.settings.bind_dn.trim())
+                    .into(),
             ),
-            Some(format!(
-                "Grant the service account write access to userPassword (OpenLDAP: access to attrs=userPassword by dn.exact=\"{}\" write …).",
-                dir.settings.bind_dn.trim()
-            )),
         )),
-        0 => Ok((
-            (),
-            format!("Password Modify is offered; the write probe on {dn} was accepted (the server reported success for deleting a value that wasn't there). {not_verified}"),
-        )),
+        0 => Ok(((), said("dir-reply-write-accepted").into())),
         rc => Ok((
             (),
-            format!(
-                "Password Modify is offered. Not verified: write access — the probe on {dn} answered {} (this server doesn't answer the probe the way OpenLDAP does). {not_verified}",
-                reply_of(rc, &server_text(&res))
-            ),
+            said("dir-reply-write-unknown")
+                .arg("reply", reply_of(rc, &server_text(&res)))
+                .into(),
         )),
     }
 }
@@ -595,9 +611,9 @@ mod tests {
         let r = run(&dir("ldaps://127.0.0.1:1"), None, false).await;
         assert!(!r.ok);
         assert_eq!(r.steps.len(), 1);
-        assert_eq!(r.steps[0].label, "Connect");
+        assert_eq!(r.steps[0].label.to_string(), "Connect");
         assert!(
-            r.summary.starts_with("Failed at \"Connect\""),
+            r.summary.to_string().starts_with("Failed at \"Connect\""),
             "{}",
             r.summary
         );
@@ -606,13 +622,19 @@ mod tests {
     #[test]
     fn hints_for_the_common_codes() {
         let d = dir("ldap://h");
+        let hint = |code| code_hint(code, &d, "find").unwrap().to_string();
         assert!(code_hint(49, &d, "bind")
             .unwrap()
+            .to_string()
             .contains("bind DN or password"));
-        assert!(code_hint(32, &d, "base").unwrap().contains("base DN"));
-        assert!(code_hint(87, &d, "find").unwrap().contains("user filter"));
-        assert!(code_hint(4, &d, "find").unwrap().contains("size limit"));
-        assert!(tls_hint("the server refused StartTLS (2): x", &d).contains("ldaps://"));
-        assert!(tls_hint("the server's certificate is not trusted (x)", &d).contains("Extra CA"));
+        assert!(code_hint(32, &d, "base")
+            .unwrap()
+            .to_string()
+            .contains("base DN"));
+        assert!(hint(87).contains("user filter"));
+        assert!(hint(4).contains("size limit"));
+        let tls = |m| tls_hint(m, &d).to_string();
+        assert!(tls("the server refused StartTLS (2): x").contains("ldaps://"));
+        assert!(tls("the server's certificate is not trusted (x)").contains("Extra CA"));
     }
 }

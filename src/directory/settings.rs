@@ -306,14 +306,15 @@ mod settings_rules {
         if !(f.starts_with('(') && f.ends_with(')')) {
             return bad("user filter: must be an LDAP filter in parentheses, e.g. (objectClass=inetOrgPerson)");
         }
-        for (what, v) in [
-            ("username attribute", &s.mapping.username),
-            ("e-mail attribute", &s.mapping.email),
-            ("stable id attribute", &s.mapping.stable_id),
-            ("display name attribute", &s.mapping.display_name),
+        // Whole sentences (each a message of the catalogue, so pages show them translated).
+        for (needed, v) in [
+            ("username attribute: needed", &s.mapping.username),
+            ("e-mail attribute: needed", &s.mapping.email),
+            ("stable id attribute: needed", &s.mapping.stable_id),
+            ("display name attribute: needed", &s.mapping.display_name),
         ] {
             if v.trim().is_empty() {
-                return Err(InvalidInput(format!("{what}: needed")));
+                return bad(needed);
             }
         }
         for v in [

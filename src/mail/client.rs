@@ -28,6 +28,7 @@ mod oauth_auth;
 
 use super::host::{self, HostError, SmtpHost};
 use super::settings::{ResolvedSmtp, Security};
+use crate::i18n::{Msg, Text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -80,7 +81,8 @@ pub struct StepRecord {
     pub sent: Option<String>,
     /// The server's answer, or what went wrong locally.
     pub reply: String,
-    pub hint: Option<String>,
+    /// What to do: a message, translated on the page (the API and the CLI give it in English).
+    pub hint: Option<Text>,
     pub millis: u64,
 }
 
@@ -97,7 +99,7 @@ impl Transcript {
         ok: bool,
         sent: Option<String>,
         reply: String,
-        hint: Option<String>,
+        hint: Option<Text>,
         started: Instant,
     ) {
         self.steps.push(StepRecord {
@@ -120,7 +122,7 @@ impl Transcript {
         step: Step,
         sent: Option<String>,
         message: String,
-        hint: Option<String>,
+        hint: Option<Text>,
         permanent: bool,
         started: Instant,
     ) -> SmtpError {
@@ -130,8 +132,8 @@ impl Transcript {
 
     /// Records a step that failed here, before the server was asked (nothing was sent), and
     /// returns it as a permanent error.
-    fn refuse_locally(&mut self, step: Step, message: String, hint: String) -> SmtpError {
-        self.failed(step, None, message, Some(hint), true, Instant::now())
+    fn refuse_locally(&mut self, step: Step, message: String, hint: impl Into<Text>) -> SmtpError {
+        self.failed(step, None, message, Some(hint.into()), true, Instant::now())
     }
 }
 
@@ -152,7 +154,7 @@ pub struct SmtpError {
     pub step: Step,
     pub code: Option<u16>,
     pub message: String,
-    pub hint: Option<String>,
+    pub hint: Option<Text>,
     pub permanent: bool,
     /// The address policy refused the host before anything was connected to (an internal
     /// address, or a name that can't be resolved and so can't be checked).
@@ -238,7 +240,7 @@ fn fail(
     step: Step,
     code: Option<u16>,
     message: String,
-    hint: Option<String>,
+    hint: Option<Text>,
     permanent: bool,
 ) -> SmtpError {
     SmtpError {
@@ -257,8 +259,13 @@ fn basic_auth_off(r: &Reply) -> bool {
     text.contains("5.7.30") || text.contains("Basic authentication is not supported")
 }
 
+/// A hint without values.
+fn hint(id: &'static str) -> Option<Text> {
+    Some(Msg::new(id).into())
+}
+
 /// Explains a TLS failure in words, from the rustls error inside the io::Error.
-fn tls_hint(e: &io::Error, smtp: &ResolvedSmtp, during: Step) -> (String, Option<String>) {
+fn tls_hint(e: &io::Error, smtp: &ResolvedSmtp, during: Step) -> (String, Option<Text>) {
     let host = &smtp.settings.host;
     let port = smtp.settings.port;
     let inner = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>());
@@ -267,26 +274,40 @@ fn tls_hint(e: &io::Error, smtp: &ResolvedSmtp, during: Step) -> (String, Option
         None => e.to_string(),
     };
     let hint = match inner {
-        Some(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer | CertificateError::BadSignature)) => Some(
-            "The server's certificate is not signed by an authority this machine trusts. If the mail server uses an \
-             internal CA, paste its certificate into \"Extra CA certificate\"."
-                .to_owned(),
-        ),
+        Some(rustls::Error::InvalidCertificate(
+            CertificateError::UnknownIssuer | CertificateError::BadSignature,
+        )) => hint("smtp-hint-untrusted"),
         Some(rustls::Error::InvalidCertificate(CertificateError::NotValidForName))
-        | Some(rustls::Error::InvalidCertificate(CertificateError::NotValidForNameContext { .. })) => Some(format!(
-            "The server's certificate is not valid for the name `{host}`. Use the host name the certificate was issued for."
-        )),
+        | Some(rustls::Error::InvalidCertificate(CertificateError::NotValidForNameContext {
+            ..
+        })) => Some(
+            Msg::new("smtp-hint-wrong-name")
+                .arg("host", host.as_str())
+                .into(),
+        ),
         Some(rustls::Error::InvalidCertificate(CertificateError::Expired))
         | Some(rustls::Error::InvalidCertificate(CertificateError::ExpiredContext { .. })) => {
-            Some("The server's certificate has expired; its administrator must renew it.".to_owned())
+            hint("smtp-hint-expired")
         }
-        Some(rustls::Error::InvalidMessage(_)) if during == Step::TlsHandshake && smtp.settings.security == Security::Tls => Some(format!(
-            "The server did not answer with TLS. Port {port} probably expects STARTTLS: try security = starttls (usually port 587)."
-        )),
-        _ if during == Step::TlsHandshake && smtp.settings.security == Security::Tls && e.kind() == io::ErrorKind::UnexpectedEof => Some(format!(
-            "The server closed the connection during the TLS handshake. Check that port {port} really uses implicit TLS \
-             (usually 465), or try security = starttls."
-        )),
+        Some(rustls::Error::InvalidMessage(_))
+            if during == Step::TlsHandshake && smtp.settings.security == Security::Tls =>
+        {
+            Some(
+                Msg::new("smtp-hint-not-tls")
+                    .arg("port", u32::from(port))
+                    .into(),
+            )
+        }
+        _ if during == Step::TlsHandshake
+            && smtp.settings.security == Security::Tls
+            && e.kind() == io::ErrorKind::UnexpectedEof =>
+        {
+            Some(
+                Msg::new("smtp-hint-closed-in-handshake")
+                    .arg("port", u32::from(port))
+                    .into(),
+            )
+        }
         _ => None,
     };
     (message, hint)
@@ -318,34 +339,55 @@ impl SmtpConnection {
                 let sent = Some(target.clone());
                 return Err(SmtpError {
                     refused: e.is_policy(smtp.destinations),
-                    ..t.failed(Step::Connect, sent, message, Some(hint), false, started)
+                    ..t.failed(
+                        Step::Connect,
+                        sent,
+                        message,
+                        Some(hint.into()),
+                        false,
+                        started,
+                    )
                 });
             }
         };
         let tcp = match tokio::time::timeout(timeout, TcpStream::connect(&addrs[..])).await {
             Ok(Ok(tcp)) => tcp,
             Ok(Err(e)) => {
-                let hint = if e.kind() == io::ErrorKind::ConnectionRefused {
-                    format!("Nothing accepts connections at {target}. Check the host and port (587 for STARTTLS, 465 for TLS), and that the server runs.")
+                let hint = Msg::new(if e.kind() == io::ErrorKind::ConnectionRefused {
+                    "smtp-hint-refused"
                 } else {
-                    format!("Could not reach {target}. A firewall may block the port.")
-                };
+                    "smtp-hint-unreachable"
+                })
+                .arg("target", target.as_str());
                 // The transcript shows the system's words; the error says what failed.
                 let (sent, shown) = (Some(target.clone()), e.to_string());
                 return Err(SmtpError {
                     message: format!("connection failed: {e}"),
-                    ..t.failed(Step::Connect, sent, shown, Some(hint), false, started)
+                    ..t.failed(
+                        Step::Connect,
+                        sent,
+                        shown,
+                        Some(hint.into()),
+                        false,
+                        started,
+                    )
                 });
             }
             Err(_) => {
-                let hint = format!(
-                    "No answer from {target} within {} s: a firewall may drop the traffic, or the host or port is wrong.",
-                    timeout.as_secs()
-                );
+                let hint = Msg::new("smtp-hint-connect-timeout")
+                    .arg("target", target.as_str())
+                    .arg("secs", timeout.as_secs() as i64);
                 let (sent, shown) = (Some(target.clone()), "timed out".to_owned());
                 return Err(SmtpError {
                     message: "connection timed out".into(),
-                    ..t.failed(Step::Connect, sent, shown, Some(hint), false, started)
+                    ..t.failed(
+                        Step::Connect,
+                        sent,
+                        shown,
+                        Some(hint.into()),
+                        false,
+                        started,
+                    )
                 });
             }
         };
@@ -378,17 +420,17 @@ impl SmtpConnection {
         match conn.read_reply().await {
             Ok(r) if r.code == 220 => t.record(Step::Greeting, true, None, r.text(), None, started),
             Ok(r) => {
-                let hint = "The server does not accept mail from us right now.".to_owned();
-                return Err(conn.refused(Step::Greeting, &r, t, started, Some(hint)));
+                let hint = hint("smtp-hint-not-accepting");
+                return Err(conn.refused(Step::Greeting, &r, t, started, hint));
             }
             Err(e) => {
-                let hint = if s.security != Security::Tls && s.port == 465 {
-                    "Port 465 expects implicit TLS: try security = tls.".to_owned()
+                let hint = hint(if s.security != Security::Tls && s.port == 465 {
+                    "smtp-hint-465-tls"
                 } else {
-                    "The server did not greet us. Is this an SMTP server, and is the security mode right for this port?".to_owned()
-                };
+                    "smtp-hint-no-greeting"
+                });
                 let message = e.to_string();
-                return Err(t.failed(Step::Greeting, None, message, Some(hint), false, started));
+                return Err(t.failed(Step::Greeting, None, message, hint, false, started));
             }
         }
 
@@ -397,13 +439,11 @@ impl SmtpConnection {
         if s.security == Security::Starttls {
             let started = Instant::now();
             if !conn.has_feature("STARTTLS") {
-                let hint = "The server does not offer STARTTLS, so the connection would not be encrypted. Use port 465 with \
-                            security = tls, or, only for a relay on a trusted network, security = none."
-                    .to_owned();
+                let hint = hint("smtp-hint-no-starttls");
                 let shown = "STARTTLS not offered".to_owned();
                 return Err(SmtpError {
                     message: "the server does not offer STARTTLS".into(),
-                    ..t.failed(Step::Starttls, None, shown, Some(hint), true, started)
+                    ..t.failed(Step::Starttls, None, shown, hint, true, started)
                 });
             }
             let r = conn
@@ -457,8 +497,8 @@ impl SmtpConnection {
         let connector = match tls_connector(smtp) {
             Ok(c) => c,
             Err(msg) => {
-                let hint = "Fix or remove the extra CA certificate.".to_owned();
-                return Err(t.failed(step, None, msg, Some(hint), true, started));
+                let hint = hint("smtp-hint-extra-ca");
+                return Err(t.failed(step, None, msg, hint, true, started));
             }
         };
         let name = match ServerName::try_from(host.clone()) {
@@ -491,10 +531,7 @@ impl SmtpConnection {
                 Err(t.failed(step, None, message, hint, false, started))
             }
             Err(_) => {
-                let hint = Some(
-                    "The TLS handshake timed out. Check that the security mode matches the port."
-                        .to_owned(),
-                );
+                let hint = hint("smtp-hint-handshake-timeout");
                 let message = "TLS handshake timed out".to_owned();
                 Err(t.failed(step, None, message, hint, false, started))
             }
@@ -547,15 +584,14 @@ impl SmtpConnection {
         }
         let started = Instant::now();
         let Some(password) = smtp.password.as_ref() else {
-            let hint = "Authentication is on but no password is set. Enter the password, or switch authentication off.".to_owned();
+            let hint = hint("smtp-hint-no-password");
             let message = "no password configured".to_owned();
-            return Err(t.failed(Step::Auth, None, message, Some(hint), true, started));
+            return Err(t.failed(Step::Auth, None, message, hint, true, started));
         };
         let mechanisms = self.auth_mechanisms();
         let user = smtp.settings.username.clone();
-        let plain_text_warning = (!self.encrypted).then(|| {
-            "Warning: credentials are sent without encryption (security = none).".to_owned()
-        });
+        let plain_text_warning =
+            (!self.encrypted).then(|| Msg::new("smtp-hint-plain-credentials").into());
         let reply = if mechanisms.iter().any(|m| m == "PLAIN") {
             let blob = STANDARD.encode(format!("\0{user}\0{}", password.expose_secret()));
             self.command(
@@ -594,11 +630,11 @@ impl SmtpConnection {
             )
             .await?
         } else {
-            let hint = if self.encrypted {
-                "The server offers no AUTH PLAIN or LOGIN. Switch authentication off if it relays without a login.".to_owned()
+            let hint = Msg::new(if self.encrypted {
+                "smtp-hint-no-mechanism"
             } else {
-                "The server offers no authentication on an unencrypted connection. Use security = starttls or tls.".to_owned()
-            };
+                "smtp-hint-no-auth-unencrypted"
+            });
             let msg = format!(
                 "no supported AUTH mechanism (offered: {})",
                 offered_list(&mechanisms)
@@ -616,15 +652,15 @@ impl SmtpConnection {
             );
             return Ok(());
         }
-        let hint = match reply.code {
-            _ if basic_auth_off(&reply) => "The server no longer accepts a username and password (Microsoft 365 turned SMTP basic authentication off): choose Sign-in = Microsoft 365 (OAuth) and follow the README's guide.",
-            535 => "The server rejected the username or password. Check both; some providers need an app password.",
-            534 => "The server wants a different sign-in method (often an app password or OAuth) for this account.",
-            538 => "The server requires encryption before authentication: use security = starttls or tls.",
-            454 => "Temporary authentication failure on the server; try again later.",
-            _ => "The server refused the sign-in.",
-        };
-        Err(self.refused(Step::Auth, &reply, t, started, Some(hint.to_owned())))
+        let hint = hint(match reply.code {
+            _ if basic_auth_off(&reply) => "smtp-hint-basic-auth-off",
+            535 => "smtp-hint-535",
+            534 => "smtp-hint-534",
+            538 => "smtp-hint-538",
+            454 => "smtp-hint-454",
+            _ => "smtp-hint-auth-refused",
+        });
+        Err(self.refused(Step::Auth, &reply, t, started, hint))
     }
 
     /// Sends one message. `data` is the complete message (headers and body, CRLF line ends).
@@ -658,8 +694,8 @@ impl SmtpConnection {
             .await?;
         if r.code != 250 {
             let hint = match r.code {
-                530 => Some("The server requires authentication: switch authentication on and enter the credentials.".to_owned()),
-                550 | 553 | 554 => Some("The server refuses this sender address; use an address the account may send as.".to_owned()),
+                530 => hint("smtp-hint-530"),
+                550 | 553 | 554 => hint("smtp-hint-sender"),
                 _ => None,
             };
             return Err(self.refused(Step::MailFrom, &r, t, started, hint));
@@ -671,9 +707,9 @@ impl SmtpConnection {
             let r = self.command(Step::RcptTo, &line, None, t, started).await?;
             if r.code != 250 && r.code != 251 {
                 let hint = match r.code {
-                    550 | 551 | 553 => Some("The server refuses this recipient: check the address.".to_owned()),
-                    554 | 571 => Some("The server will not relay to this recipient for this sender.".to_owned()),
-                    400..=499 => Some("A temporary refusal (often greylisting or a rate limit); it will be retried.".to_owned()),
+                    550 | 551 | 553 => hint("smtp-hint-recipient"),
+                    554 | 571 => hint("smtp-hint-relay"),
+                    400..=499 => hint("smtp-hint-greylisting"),
                     _ => None,
                 };
                 return Err(self.refused(Step::RcptTo, &r, t, started, hint));
@@ -707,9 +743,7 @@ impl SmtpConnection {
             }
         };
         if r.code != 250 {
-            let hint = (r.code >= 500).then(|| {
-                "The server refused the message itself (content, size or policy).".to_owned()
-            });
+            let hint = (r.code >= 500).then(|| Msg::new("smtp-hint-message-refused").into());
             return Err(self.refused(Step::Data, &r, t, started, hint));
         }
         t.record(
@@ -761,12 +795,13 @@ impl SmtpConnection {
         result.map_err(|e| {
             self.broken = true;
             let hint = if e.kind() == io::ErrorKind::TimedOut {
-                Some(format!(
-                    "The server did not answer within {} s.",
-                    self.timeout.as_secs()
-                ))
+                Some(
+                    Msg::new("smtp-hint-no-answer")
+                        .arg("secs", self.timeout.as_secs() as i64)
+                        .into(),
+                )
             } else {
-                Some("The connection broke; it will be retried.".to_owned())
+                hint("smtp-hint-broken")
             };
             t.failed(step, Some(shown), e.to_string(), hint, false, started)
         })
@@ -778,12 +813,12 @@ impl SmtpConnection {
         r: &Reply,
         t: &mut Transcript,
         started: Instant,
-        hint: Option<String>,
+        hint: Option<Text>,
     ) -> SmtpError {
         let hint = hint.or_else(|| {
             (400..500)
                 .contains(&r.code)
-                .then(|| "A temporary refusal; it will be retried.".to_owned())
+                .then(|| Msg::new("smtp-hint-temporary").into())
         });
         let sent = t
             .steps

@@ -17,6 +17,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use crate::domain::InvalidInput;
+use crate::i18n::Msg;
 
 /// A mail server's host, as typed and checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -400,17 +401,17 @@ pub async fn resolve(
 }
 
 /// The sentence for a host that `policy` refused or that could not be resolved, and a hint.
-pub fn explain(host: &str, e: &HostError, policy: Destinations) -> (String, String) {
+pub fn explain(host: &str, e: &HostError, policy: Destinations) -> (String, Msg) {
     let host = host.trim().escape_debug().to_string();
-    let internet = "An organisation's own mail server must be reachable on the internet (an operator can allow internal hosts with the tenant_smtp_allow_private_hosts setting).";
+    let internet = || Msg::new("smtp-hint-internet");
     match e {
         HostError::Invalid(m) => (
             m.clone(),
-            "Correct the host in the SMTP settings.".to_owned(),
+            Msg::new("smtp-hint-correct-host"),
         ),
         HostError::NotPublic { ip, why } if host == ip.to_string() => (
             format!("`{host}` is the internal address {ip}: {why}"),
-            internet.to_owned(),
+            internet(),
         ),
         // For a name, one answer whatever the reason: saying which internal address a name
         // has, or whether it exists, would let a tenant administrator map this network.
@@ -421,20 +422,18 @@ pub fn explain(host: &str, e: &HostError, policy: Destinations) -> (String, Stri
                 format!(
                     "`{host}` is not a mail server on the internet: it resolves to an internal address, or could not be resolved"
                 ),
-                internet.to_owned(),
+                internet(),
             )
         }
         HostError::NotPublic { ip, why } => (
             format!("`{host}` resolves to the internal address {ip}: {why}"),
-            internet.to_owned(),
+            internet(),
         ),
         HostError::Lookup(detail) => {
-            let hint = match policy {
-                Destinations::PublicOnly => format!(
-                    "Without an address it can't be checked. Check the name's spelling. {internet}"
-                ),
-                Destinations::Any => "Check its spelling and this machine's DNS.".to_owned(),
-            };
+            let hint = Msg::new(match policy {
+                Destinations::PublicOnly => "smtp-hint-lookup-internet",
+                Destinations::Any => "smtp-hint-lookup",
+            });
             (
                 format!("the host name `{host}` could not be resolved: {detail}"),
                 hint,
@@ -442,7 +441,7 @@ pub fn explain(host: &str, e: &HostError, policy: Destinations) -> (String, Stri
         }
         HostError::TimedOut => (
             format!("the host name `{host}` could not be resolved: the DNS lookup timed out"),
-            "Check this machine's DNS settings.".to_owned(),
+            Msg::new("smtp-hint-dns"),
         ),
     }
 }

@@ -42,6 +42,7 @@ use serde::{Deserialize, Serialize};
 use super::placement::{self, SecretKind};
 pub use super::placement::{Fill, MASK};
 use crate::domain::{InvalidInput, Language};
+use crate::i18n::{Msg, Text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -172,7 +173,22 @@ pub struct Rendered {
 #[error("template {part}: {message}")]
 pub struct TemplateError {
     pub part: &'static str,
-    pub message: String,
+    /// Latchkey's sentence (a message), or the template engine's own words.
+    pub message: Text,
+}
+
+impl TemplateError {
+    /// The refusal for a person: which part, and why ("template text: unknown variable …").
+    pub fn text(&self) -> Msg {
+        Msg::new("template-refused")
+            .arg("part", self.part)
+            .arg("problem", &self.message)
+    }
+}
+
+/// `{{ name }}`, as a template writes it.
+fn placeholder(name: &str) -> String {
+    format!("{{{{ {name} }}}}")
 }
 
 type Builtins = HashMap<(MailKind, Language), TemplateSource>;
@@ -277,22 +293,21 @@ fn render_part(
     source: &str,
     ctx: &serde_json::Value,
 ) -> Result<String, TemplateError> {
-    let err = |message: String| TemplateError { part, message };
+    let err = |message: Text| TemplateError { part, message };
     let tmpl = env
         .template_from_named_str(name, source)
-        .map_err(|e| err(e.to_string()))?;
+        .map_err(|e| err(e.to_string().into()))?;
     let mut out = Capped::default();
     if let Err(e) = tmpl.render_captured_to(ctx, &mut out) {
         return Err(err(if out.overflowed {
-            format!(
-                "the rendered text is larger than {} KB",
-                MAX_OUTPUT_BYTES / 1024
-            )
+            Msg::new("template-too-large")
+                .arg("kb", MAX_OUTPUT_BYTES / 1024)
+                .into()
         } else {
-            e.to_string()
+            e.to_string().into()
         }));
     }
-    String::from_utf8(out.buf).map_err(|e| err(e.to_string()))
+    String::from_utf8(out.buf).map_err(|e| err(e.to_string().into()))
 }
 
 /// Renders a mail of `kind`: the template sees a random marker instead of the secret, and the
@@ -482,26 +497,22 @@ struct Scanned {
     printed: std::collections::HashSet<String>,
 }
 
-fn describe_char(c: char) -> String {
-    match c {
-        '*' | '~' | '+' | '-' | '/' | '%' => format!(
-            "the operator `{c}` is not allowed in mail templates: a template may only print \
-             variables and choose text with {{% if %}}"
-        ),
-        '.' | '[' => format!(
-            "`{c}` is not allowed in mail templates: print variables by name, e.g. {{{{ name }}}}"
-        ),
-        '=' => "`=` is not allowed in mail templates (to compare, use `==`)".into(),
-        c => format!(
-            "`{}` is not allowed inside a template tag",
-            c.escape_debug()
-        ),
-    }
+fn describe_char(c: char) -> Msg {
+    let id = match c {
+        '*' | '~' | '+' | '-' | '/' | '%' => "template-operator",
+        '.' | '[' => "template-access",
+        '=' => "template-assign",
+        _ => "template-character",
+    };
+    Msg::new(id)
+        .arg("char", c.escape_debug().to_string())
+        .arg("if", "{% if %}")
+        .arg("example", placeholder("name"))
 }
 
 /// Splits the inside of one tag into tokens; returns them and the rest after the closing
 /// delimiter (`}}` or `%}`, with an optional `-` or `+` before it).
-fn lex_tag(rest: &str, close: char) -> Result<(Vec<Tok<'_>>, &str), String> {
+fn lex_tag(rest: &str, close: char) -> Result<(Vec<Tok<'_>>, &str), Msg> {
     let mut toks = Vec::new();
     let b = rest.as_bytes();
     let mut i = 0;
@@ -520,7 +531,7 @@ fn lex_tag(rest: &str, close: char) -> Result<(Vec<Tok<'_>>, &str), String> {
                 j += if b[j] == b'\\' { 2 } else { 1 };
             }
             if j >= b.len() {
-                return Err("unterminated string".into());
+                return Err(Msg::new("template-unterminated-string"));
             }
             toks.push(Tok::Str);
             i = j + 1;
@@ -549,7 +560,7 @@ fn lex_tag(rest: &str, close: char) -> Result<(Vec<Tok<'_>>, &str), String> {
             }
         }
     }
-    Err("unclosed tag".into())
+    Err(Msg::new("template-unclosed-tag"))
 }
 
 /// What the previous token of an expression was.
@@ -568,25 +579,23 @@ enum Prev {
 }
 
 /// Checks the tokens of one expression; adds the variables it uses to `vars`.
-fn check_expression(toks: &[Tok<'_>], vars: &mut Vec<String>) -> Result<(), String> {
+fn check_expression(toks: &[Tok<'_>], vars: &mut Vec<String>) -> Result<(), Msg> {
     let mut prev = Prev::Start;
     for tok in toks {
         prev = match *tok {
             Tok::Ident(word) => match prev {
                 Prev::Pipe if ALLOWED_FILTERS.contains(&word) => Prev::Filter,
                 Prev::Pipe => {
-                    return Err(format!(
-                        "the filter `{word}` is not allowed in mail templates (allowed: {})",
-                        ALLOWED_FILTERS.join(", ")
-                    ))
+                    return Err(Msg::new("template-filter")
+                        .arg("name", word)
+                        .arg("allowed", ALLOWED_FILTERS.join(", ")))
                 }
                 Prev::Is if word == "not" => Prev::Is,
                 Prev::Is if ALLOWED_TESTS.contains(&word) => Prev::Test,
                 Prev::Is => {
-                    return Err(format!(
-                        "the test `is {word}` is not allowed in mail templates (allowed: {})",
-                        ALLOWED_TESTS.join(", ")
-                    ))
+                    return Err(Msg::new("template-test")
+                        .arg("name", word)
+                        .arg("allowed", ALLOWED_TESTS.join(", ")))
                 }
                 _ if word == "is" => Prev::Is,
                 _ if KEYWORDS.contains(&word) => Prev::Keyword,
@@ -600,11 +609,7 @@ fn check_expression(toks: &[Tok<'_>], vars: &mut Vec<String>) -> Result<(), Stri
             // Arguments of an allowed filter, or grouping; anything else is a call.
             Tok::Op("(") => match prev {
                 Prev::Filter | Prev::Start | Prev::Operator | Prev::Keyword => Prev::Operator,
-                _ => {
-                    return Err("calling functions is not allowed in mail templates: print \
-                                variables by name, e.g. {{ name }}"
-                        .into())
-                }
+                _ => return Err(Msg::new("template-call").arg("example", placeholder("name"))),
             },
             Tok::Op(")") => Prev::Close,
             Tok::Op(_) => Prev::Operator,
@@ -615,7 +620,7 @@ fn check_expression(toks: &[Tok<'_>], vars: &mut Vec<String>) -> Result<(), Stri
 
 /// Enforces the rules for administrators' templates (see the module documentation) on one
 /// part that already parses.
-fn scan(source: &str, secrets: &[&str]) -> Result<Scanned, String> {
+fn scan(source: &str, secrets: &[&str]) -> Result<Scanned, Msg> {
     let mut found = Scanned::default();
     let mut rest = source;
     loop {
@@ -635,7 +640,9 @@ fn scan(source: &str, secrets: &[&str]) -> Result<Scanned, String> {
             .or_else(|| inner.strip_prefix('+'))
             .unwrap_or(inner);
         if kind == '#' {
-            let end = inner.find("#}").ok_or("unclosed comment")?;
+            let end = inner
+                .find("#}")
+                .ok_or_else(|| Msg::new("template-unclosed-comment"))?;
             rest = &inner[end + 2..];
             continue;
         }
@@ -650,30 +657,28 @@ fn scan(source: &str, secrets: &[&str]) -> Result<Scanned, String> {
             // The server puts the secret where the variable stands: it can only be printed as
             // it is, never filtered, compared or combined (its value isn't there to work on).
             if let (Some(secret), false) = (secret, toks.len() == 1) {
-                return Err(format!(
-                    "write {{{{ {secret} }}}} on its own: the server puts the secret there, so it \
-                     can't be filtered, compared or combined with anything"
-                ));
+                return Err(
+                    Msg::new("template-secret-alone").arg("placeholder", placeholder(secret))
+                );
             }
             let mut vars = Vec::new();
             check_expression(&toks, &mut vars)?;
             found.printed.extend(vars);
         } else {
             if let Some(secret) = secret {
-                return Err(format!(
-                    "{secret} can't be used in {{% … %}}: the server puts the secret where \
-                     {{{{ {secret} }}}} stands, and a template can't look at it"
-                ));
+                return Err(Msg::new("template-secret-in-statement")
+                    .arg("name", secret)
+                    .arg("statement", "{% … %}")
+                    .arg("placeholder", placeholder(secret)));
             }
             let (first, expr) = match toks.split_first() {
                 Some((Tok::Ident(w), expr)) => (*w, expr),
-                _ => return Err("empty statement".into()),
+                _ => return Err(Msg::new("template-empty-statement")),
             };
             if !ALLOWED_STATEMENTS.contains(&first) {
-                return Err(format!(
-                    "{{% {first} %}} is not allowed in mail templates: only {{% if %}}, {{% elif %}}, \
-                     {{% else %}} and {{% endif %}} are"
-                ));
+                return Err(Msg::new("template-statement")
+                    .arg("statement", format!("{{% {first} %}}"))
+                    .arg("allowed", "{% if %}, {% elif %}, {% else %}, {% endif %}"));
             }
             check_expression(expr, &mut Vec::new())?;
         }
@@ -694,24 +699,25 @@ pub fn validate(kind: MailKind, src: &TemplateSource) -> Result<(), TemplateErro
     let known = known_variables(kind);
     let mut printed: HashMap<&'static str, std::collections::HashSet<String>> = HashMap::new();
     for (part, source, max) in parts {
-        let err = |message: String| TemplateError { part, message };
+        let err = |message: Text| TemplateError { part, message };
         let len = source.chars().count();
         if len > max {
-            return Err(err(format!(
-                "is {len} characters long; at most {max} are allowed"
-            )));
+            return Err(err(Msg::new("template-too-long")
+                .arg("len", len)
+                .arg("max", max)
+                .into()));
         }
         let tmpl = env
             .template_from_str(source)
-            .map_err(|e| err(e.to_string()))?;
-        let scanned = scan(source, kind.secret_variables()).map_err(err)?;
+            .map_err(|e| err(e.to_string().into()))?;
+        let scanned = scan(source, kind.secret_variables()).map_err(|m| err(m.into()))?;
         let mut used: Vec<String> = tmpl.undeclared_variables(true).into_iter().collect();
         used.sort();
         if let Some(unknown) = used.iter().find(|v| !known.contains(v)) {
-            return Err(err(format!(
-                "unknown variable `{unknown}`; this mail has: {}",
-                known.join(", ")
-            )));
+            return Err(err(Msg::new("template-unknown-variable")
+                .arg("name", unknown.as_str())
+                .arg("known", known.join(", "))
+                .into()));
         }
         // Printed in a `{{ … }}` tag and a real variable reference (not in a comment or text).
         let plain = tmpl.undeclared_variables(false);
@@ -731,20 +737,26 @@ pub fn validate(kind: MailKind, src: &TemplateSource) -> Result<(), TemplateErro
     {
         return Err(TemplateError {
             part: "subject",
-            message: format!(
-                "must not contain {{{{ {secret} }}}}: subjects are shown in lists and logs"
-            ),
+            message: Msg::new("template-subject-secret")
+                .arg("placeholder", placeholder(secret))
+                .into(),
         });
     }
     let required = kind.required_variables();
     if !required.is_empty() {
         for part in ["text", "html"] {
             if !required.iter().any(|v| printed[part].contains(*v)) {
-                let names: Vec<String> =
-                    required.iter().map(|v| format!("{{{{ {v} }}}}")).collect();
+                let names: Vec<String> = required.iter().map(|v| placeholder(v)).collect();
+                let message = match &names[..] {
+                    [one] => Msg::new("template-must-contain").arg("placeholder", one.as_str()),
+                    [first, second, ..] => Msg::new("template-must-contain-either")
+                        .arg("first", first.as_str())
+                        .arg("second", second.as_str()),
+                    [] => unreachable!("required is not empty"),
+                };
                 return Err(TemplateError {
                     part,
-                    message: format!("must contain the placeholder {}", names.join(" or ")),
+                    message: message.into(),
                 });
             }
         }
@@ -792,10 +804,9 @@ fn check_secret_placement(kind: MailKind, src: &TemplateSource) -> Result<(), Te
     }) {
         return Err(TemplateError {
             part: "html",
-            message: format!(
-                "must not contain {el}> elements: mail may only hold text, links and simple \
-                 formatting (they would be removed when sending)"
-            ),
+            message: Msg::new("template-forbidden-element")
+                .arg("element", format!("{el}>"))
+                .into(),
         });
     }
     let sample = sample_data(kind);
@@ -807,7 +818,10 @@ fn check_secret_placement(kind: MailKind, src: &TemplateSource) -> Result<(), Te
         .map_or(Fill::Masked, Fill::Secret);
     let (_, problems) = render_placed(kind, src, &sample, fill)?;
     if let Some((part, message)) = problems.into_iter().next() {
-        return Err(TemplateError { part, message });
+        return Err(TemplateError {
+            part,
+            message: message.into(),
+        });
     }
     Ok(())
 }

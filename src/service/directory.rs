@@ -12,6 +12,7 @@ use crate::directory::client::BindOutcome;
 use crate::directory::{
     self, CheckReport, Directory, DirectoryError, DirectorySettings, PasswordRefusal, Person,
 };
+use crate::i18n::Msg;
 use crate::secrets::StoredSecret;
 use crate::store::{self, Account, Tenant};
 
@@ -98,8 +99,7 @@ impl Core {
             Ok(())
         } else {
             Err(ServiceError::Invalid(
-                "Only a system administrator or an operator can change a directory connection (directories are on internal networks)."
-                    .into(),
+                Msg::new("dir-err-system-only").into(),
             ))
         }
     }
@@ -122,7 +122,7 @@ impl Core {
                 )
             {
                 return Err(ServiceError::Invalid(
-                    "service password: enter the password itself. References (env:…, file:…) can only be set on the server, with `latchkey directory set`.".into(),
+                    Msg::new("dir-err-password-reference").into(),
                 ));
             }
         }
@@ -137,7 +137,7 @@ impl Core {
             (_, Some(old)) if same_destination(old, &next) => old.bind_password.clone(),
             (_, Some(old)) if old.bind_password.is_some() => {
                 return Err(ServiceError::Invalid(
-                    "The URL, security mode or CA changed: enter the service password again, so the stored one is never sent where it wasn't meant to go.".into(),
+                    Msg::new("dir-err-password-again").into(),
                 ))
             }
             _ => None,
@@ -145,8 +145,7 @@ impl Core {
         next.validate()?;
         if next.bind_dn.trim().is_empty() || next.bind_password.is_none() {
             return Err(ServiceError::Invalid(
-                "service account: a DN and a password are needed (Latchkey searches people and writes passwords as this account)."
-                    .into(),
+                Msg::new("dir-err-service-account").into(),
             ));
         }
         let json = serde_json::to_string(&next).map_err(anyhow::Error::from)?;
@@ -202,9 +201,10 @@ impl Core {
         verify_write: bool,
     ) -> Result<CheckReport> {
         let Caller { actor, ip } = caller.into();
-        let dir = self.directory_of(tenant.id).await?.ok_or_else(|| {
-            ServiceError::NotFound("this organisation is not connected to a directory".into())
-        })?;
+        let dir = self
+            .directory_of(tenant.id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(Msg::new("dir-err-not-connected").into()))?;
         let lookup = lookup.map(str::trim).filter(|l| !l.is_empty());
         let report = directory::check::run(&dir.resolved, lookup, verify_write).await;
         self.audit(AuditEntry {
@@ -214,7 +214,7 @@ impl Core {
             target: Some(&tenant.slug),
             ip,
             outcome: if report.ok { "success" } else { "failure" },
-            detail: serde_json::json!({ "summary": report.summary, "people": report.people }),
+            detail: serde_json::json!({ "summary": report.summary.to_string(), "people": report.people }),
         })
         .await;
         Ok(report)
@@ -236,9 +236,10 @@ impl Core {
         tenant: &Tenant,
     ) -> Result<SyncReport> {
         let Caller { actor, ip } = caller.into();
-        let dir = self.directory_of(tenant.id).await?.ok_or_else(|| {
-            ServiceError::NotFound("this organisation is not connected to a directory".into())
-        })?;
+        let dir = self
+            .directory_of(tenant.id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(Msg::new("dir-err-not-connected").into()))?;
         let started = std::time::Instant::now();
         let now = self.now();
         let mut report = match dir.all_people().await {
@@ -383,34 +384,37 @@ impl Core {
 }
 
 /// The directory's refusal of a new password, in words.
-pub fn refusal_text(r: &PasswordRefusal) -> String {
-    match r {
-        PasswordRefusal::TooShort => {
-            "The directory refused the new password: it is too short for the directory's password policy.".into()
+pub fn refusal_text(r: &PasswordRefusal) -> Msg {
+    refusal_by(r, "directory")
+}
+
+/// [`refusal_text`], naming who refused: the `directory`, or the `domain` (Active Directory).
+fn refusal_by(r: &PasswordRefusal, by: &'static str) -> Msg {
+    let id = match r {
+        PasswordRefusal::TooShort => "dir-refused-too-short",
+        PasswordRefusal::InHistory => "dir-refused-history",
+        PasswordRefusal::InsufficientQuality => "dir-refused-quality",
+        PasswordRefusal::TooYoung => "dir-refused-too-young",
+        PasswordRefusal::Other(text) => {
+            // The directory's own words, quoted.
+            return Msg::new("dir-refused-other")
+                .arg("by", by)
+                .arg("text", text.as_str());
         }
-        PasswordRefusal::InHistory => {
-            "The directory refused the new password: it was used recently. Choose one you haven't used before.".into()
-        }
-        PasswordRefusal::InsufficientQuality => {
-            "The directory refused the new password: it does not meet the directory's quality rules.".into()
-        }
-        PasswordRefusal::TooYoung => {
-            "The directory refused the change: the password was changed too recently. Try again later.".into()
-        }
-        PasswordRefusal::Other(text) => format!("The directory refused the new password: {text}"),
         PasswordRefusal::Domain { reason, policy } => {
-            let mut out = match reason.as_ref() {
-                PasswordRefusal::Other(t) if t.is_empty() => {
-                    "The domain refused the new password: it does not meet the domain's password policy.".to_string()
-                }
-                r => refusal_text(r).replace("directory", "domain"),
+            let refused = match reason.as_ref() {
+                PasswordRefusal::Other(t) if t.is_empty() => Msg::new("dir-refused-domain-policy"),
+                r => refusal_by(r, "domain"),
             };
-            if let Some(p) = policy {
-                out.push_str(&format!(" The domain's policy: {}.", p.rules()));
-            }
-            out
+            // The policy's rules as the client words them (English).
+            let rules = policy
+                .as_ref()
+                .map(|p| Msg::new("dir-refused-domain-rules").arg("rules", p.rules()));
+            return crate::i18n::sentences([Some(refused), rules].into_iter().flatten())
+                .expect("at least one sentence");
         }
-    }
+    };
+    Msg::new(id).arg("by", by)
 }
 
 impl Core {

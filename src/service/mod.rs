@@ -86,7 +86,7 @@ pub enum ServiceError {
     Unavailable(Text),
     /// The tenant's directory refused a new password (its own policy), in words.
     #[error("{0}")]
-    DirectoryRefused(String),
+    DirectoryRefused(crate::i18n::Msg),
     /// The session was ended (too many wrong current passwords); sign in again.
     #[error("Your session was ended after too many wrong passwords. Please sign in again.")]
     SessionEnded,
@@ -102,6 +102,7 @@ impl ServiceError {
             ServiceError::Policy(v) => crate::i18n::policy_violation(v).into(),
             ServiceError::WrongPassword => Msg::new("error-wrong-password").into(),
             ServiceError::SessionEnded => Msg::new("error-session-ended").into(),
+            ServiceError::DirectoryRefused(m) => m.clone().into(),
             ServiceError::Invalid(t)
             | ServiceError::NotFound(t)
             | ServiceError::Conflict(t)

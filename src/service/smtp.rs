@@ -623,7 +623,11 @@ impl Core {
         if report.refused {
             // Like saving such a host: an error, not a report of a connection never tried.
             let why = match report.steps.last() {
-                Some(s) => format!("{}. {}", s.reply, s.hint.as_deref().unwrap_or_default()),
+                Some(s) => format!(
+                    "{}. {}",
+                    s.reply,
+                    s.hint.as_ref().map(ToString::to_string).unwrap_or_default()
+                ),
                 None => report.summary.clone(),
             };
             let why = why.trim();

@@ -57,7 +57,7 @@ fn normalise(src: &TemplateSource) -> TemplateSource {
 fn checked(kind: MailKind, src: &TemplateSource) -> Result<TemplateSource> {
     editable(kind)?;
     let src = normalise(src);
-    templates::validate(kind, &src).map_err(|e| ServiceError::Invalid(e.to_string().into()))?;
+    templates::validate(kind, &src).map_err(|e| ServiceError::Invalid(e.text().into()))?;
     Ok(src)
 }
 
@@ -162,7 +162,7 @@ impl Core {
     pub fn preview_template(&self, kind: MailKind, src: &TemplateSource) -> Result<Rendered> {
         let src = checked(kind, src)?;
         templates::render_mail(kind, &src, &templates::sample_data(kind), Fill::Masked)
-            .map_err(|e| ServiceError::Invalid(e.to_string().into()))
+            .map_err(|e| ServiceError::Invalid(e.text().into()))
     }
 
     /// Queues `src` (checked first) as a test mail to the administrator's own address (their

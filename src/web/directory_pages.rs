@@ -16,7 +16,8 @@ use super::form::{ticked, trimmed, Secret};
 use super::templates::render_status;
 use super::{AppState, WebError};
 use crate::directory::{CheckReport, DirectoryKind, DirectorySettings, Security};
-use crate::domain::{InvalidInput, Role};
+use crate::domain::Role;
+use crate::i18n::{Msg, Text};
 use crate::service::directory::{DirectoryInput, SyncReport};
 use crate::service::ServiceError;
 
@@ -33,8 +34,9 @@ struct PageQuery {
 struct View<'a> {
     settings: Option<&'a DirectorySettings>,
     lookup: &'a str,
-    notice: Option<&'a str>,
-    error: Option<&'a str>,
+    /// A message id.
+    notice: Option<&'static str>,
+    error: Option<Text>,
     report: Option<&'a CheckReport>,
     synced: Option<&'a SyncReport>,
 }
@@ -57,6 +59,15 @@ async fn render(
     let stored = state.core.directory_settings(&admin.tenant).await?;
     let last = state.core.last_directory_sync(&admin.tenant).await?;
     let shown = v.settings.cloned().or(stored.clone()).unwrap_or_default();
+    // Technical examples, the same in every language.
+    let examples = context! {
+        url => "ldap://ldap.example.org:389",
+        bind_dn => "cn=latchkey,ou=services,dc=example,dc=org",
+        base_dn => "ou=people,dc=example,dc=org",
+        ad_attributes => "sAMAccountName, userPrincipalName, objectGUID, userAccountControl",
+        sign_in_also => "userPrincipalName",
+        unlock => "lockoutTime = 0",
+    };
     render_status(
         status,
         "admin_directory.html",
@@ -66,13 +77,14 @@ async fn render(
             s => shown,
             security => security_name(shown.security),
             kind => shown.kind.as_str(),
-            password_state => shown.password_state(),
+            password_state => super::smtp::secret_state(shown.bind_password.as_deref()),
+            examples,
             lookup => v.lookup,
             notice => v.notice,
             error => v.error,
-            report => v.report,
+            report => v.report.map(report_view),
             last_sync => v.synced.cloned().or(last),
-            ..admin.layout(csrf, "Directory", "directory")
+            ..admin.layout(csrf, "console-dir-title", "directory")
         },
     )
 }
@@ -84,8 +96,8 @@ async fn show(
     admin: TenantAdmin,
 ) -> Result<Response, WebError> {
     let notice = match q.notice.as_deref() {
-        Some("saved") => Some("The directory connection was saved. Check it, then sync."),
-        Some("removed") => Some("The organisation is no longer connected to a directory."),
+        Some("saved") => Some("console-dir-saved"),
+        Some("removed") => Some("console-dir-removed"),
         _ => None,
     };
     let view = View {
@@ -150,24 +162,53 @@ struct DirectoryForm {
     action: String,
 }
 
-fn number<T: std::str::FromStr>(value: &str, what: &str, default: T) -> Result<T, InvalidInput> {
+/// The check's report for the page: its texts as messages, translated when it renders (the
+/// report's JSON, for the API, is English).
+fn report_view(r: &CheckReport) -> minijinja::Value {
+    let steps: Vec<minijinja::Value> = r
+        .steps
+        .iter()
+        .map(|s| {
+            context! {
+                label => &s.label,
+                ok => s.ok,
+                reply => &s.reply,
+                hint => &s.hint,
+                millis => s.millis,
+            }
+        })
+        .collect();
+    context! { ok => r.ok, summary => &r.summary, steps, person => &r.person }
+}
+
+/// `field` names the number in `console-dir-whole-number`.
+fn number<T: std::str::FromStr>(
+    value: &str,
+    field: &'static str,
+    default: T,
+) -> Result<T, ServiceError> {
     match value {
         "" => Ok(default),
-        v => v
-            .parse()
-            .map_err(|_| InvalidInput(format!("{what}: enter a whole number"))),
+        v => v.parse().map_err(|_| {
+            ServiceError::Invalid(
+                Msg::new("console-dir-whole-number")
+                    .arg("field", field)
+                    .into(),
+            )
+        }),
     }
 }
 
 impl DirectoryForm {
     /// The settings typed into the form (the password separately: empty means "keep").
-    fn input(&mut self) -> Result<DirectoryInput, InvalidInput> {
+    fn input(&mut self) -> Result<DirectoryInput, ServiceError> {
         let d = DirectorySettings::default();
         let mut s = DirectorySettings {
             kind: match self.kind.as_str() {
                 "" => DirectoryKind::OpenLdap,
-                k => DirectoryKind::parse(k)
-                    .ok_or_else(|| InvalidInput("directory type: choose one of the list".into()))?,
+                k => DirectoryKind::parse(k).ok_or_else(|| {
+                    ServiceError::Invalid(Msg::new("console-dir-choose-kind").into())
+                })?,
             },
             unlock_on_reset: self.unlock_on_reset,
             url: self.url.clone(),
@@ -184,16 +225,16 @@ impl DirectoryForm {
             admin_group_dn: self.admin_group_dn.clone(),
             sync_interval_mins: number(
                 &self.sync_interval_mins,
-                "sync interval",
+                "sync_interval",
                 d.sync_interval_mins,
             )?,
             connect_timeout_secs: number(
                 &self.connect_timeout_secs,
-                "connect timeout",
+                "connect_timeout",
                 d.connect_timeout_secs,
             )?,
             timeout_secs: number(&self.timeout_secs, "timeout", d.timeout_secs)?,
-            page_size: number(&self.page_size, "page size", d.page_size)?,
+            page_size: number(&self.page_size, "page_size", d.page_size)?,
             mapping: d.mapping.clone(),
         };
         s.mapping.username = self.attr_username.clone();
@@ -203,7 +244,7 @@ impl DirectoryForm {
         s.mapping.stable_id = self.attr_stable_id.clone();
         s.mapping.disabled = self.attr_disabled.clone();
         s.mapping.disabled_value = self.attr_disabled_value.clone();
-        s.mapping.disabled_bits = number(&self.attr_disabled_bits, "disabled bits", 0)?;
+        s.mapping.disabled_bits = number(&self.attr_disabled_bits, "disabled_bits", 0)?;
         s.mapping.sign_in_also = self.attr_sign_in_also.clone();
         let password = std::mem::take(&mut self.bind_password);
         Ok(DirectoryInput {
@@ -230,7 +271,7 @@ async fn submitted(
     let mut typed = None;
     let outcome: Result<Response, ServiceError> = match form.action.as_str() {
         "save" => match form.input() {
-            Err(e) => Err(e.into()),
+            Err(e) => Err(e),
             Ok(input) => {
                 typed = Some(input.settings.clone());
                 core.save_directory(caller, tenant, input)
@@ -260,9 +301,8 @@ async fn submitted(
             Ok(report) => {
                 let view = View {
                     synced: Some(&report),
-                    notice: report.ok.then_some("Sync finished."),
-                    error: (!report.ok)
-                        .then_some("The directory could not be read; see the report."),
+                    notice: report.ok.then_some("console-dir-synced"),
+                    error: (!report.ok).then(|| Msg::new("console-dir-sync-failed").into()),
                     ..View::default()
                 };
                 let status = if report.ok {
@@ -276,7 +316,7 @@ async fn submitted(
         },
         _ => {
             return Err(WebError::BadRequest(
-                "Choose Save, Check directory connection or Sync now.".into(),
+                Msg::new("console-dir-choose-action").into(),
             ))
         }
     };
@@ -284,10 +324,9 @@ async fn submitted(
         Ok(response) => Ok(response),
         Err(ServiceError::Internal(e)) => Err(WebError::Internal(e)),
         Err(e) => {
-            let msg = e.to_string();
             let view = View {
                 settings: typed.as_ref(),
-                error: Some(&msg),
+                error: Some(e.text()),
                 lookup: &lookup,
                 ..View::default()
             };

@@ -396,7 +396,7 @@ async fn submit(
 
 /// How a stored secret is kept, for the page: `kind` (`encrypted`, `env`, `file`, `none`) and
 /// the variable's or file's name.
-fn secret_state(stored: Option<&str>) -> minijinja::Value {
+pub(super) fn secret_state(stored: Option<&str>) -> minijinja::Value {
     use crate::secrets::StoredSecret;
     let (kind, value) = match stored.map(StoredSecret::from_stored) {
         Some(StoredSecret::Encrypted(_)) => ("encrypted", String::new()),

@@ -223,18 +223,20 @@ async fn presets_check_and_the_domain_policy(backend: Backend) {
         report
             .steps
             .iter()
-            .find(|s| s.label == label)
+            .find(|s| s.label.to_string() == label)
             .unwrap_or_else(|| panic!("no step {label}: {report:#?}"))
     };
     assert!(
         step("Directory type")
             .reply
+            .to_string()
             .contains("Active Directory domain controller"),
         "{report:#?}"
     );
     assert!(
         step("Domain password policy")
             .reply
+            .to_string()
             .contains("at least 10 characters"),
         "{report:#?}"
     );
@@ -255,9 +257,9 @@ async fn presets_check_and_the_domain_policy(backend: Backend) {
     );
     let may = step("May reset passwords");
     assert!(
-        may.reply.contains("may reset the password")
-            && may.reply.contains("may write pwdLastSet")
-            && may.reply.contains("may write lockoutTime"),
+        may.reply.to_string().contains("may reset the password")
+            && may.reply.to_string().contains("may write pwdLastSet")
+            && may.reply.to_string().contains("may write lockoutTime"),
         "{may:?}"
     );
     let person = report.person.as_ref().expect("alice looked up");
@@ -290,12 +292,16 @@ async fn presets_check_and_the_domain_policy(backend: Backend) {
         .unwrap();
     assert!(!lacking.ok);
     let failed = lacking.steps.iter().find(|s| !s.ok).unwrap();
-    assert_eq!(failed.label, "May reset passwords", "{lacking:#?}");
+    assert_eq!(
+        failed.label.to_string(),
+        "May reset passwords",
+        "{lacking:#?}"
+    );
     assert!(
         failed
             .hint
-            .as_deref()
-            .is_some_and(|h| h.contains("Reset Password right")),
+            .as_ref()
+            .is_some_and(|h| h.to_string().contains("Reset Password right")),
         "{failed:?}"
     );
     // The same server set up as OpenLDAP: the check points at the type.
@@ -309,10 +315,12 @@ async fn presets_check_and_the_domain_policy(backend: Backend) {
         .await
         .unwrap();
     assert!(
-        wrong_type.steps.iter().any(|s| s
-            .hint
-            .as_deref()
-            .is_some_and(|h| h.contains("choose the directory type Active Directory"))),
+        wrong_type
+            .steps
+            .iter()
+            .any(|s| s.hint.as_ref().is_some_and(|h| h
+                .to_string()
+                .contains("choose the directory type Active Directory"))),
         "{wrong_type:#?}"
     );
 }
@@ -429,8 +437,8 @@ async fn forgot_password_ends_in_a_bind_against_the_domain(backend: Backend) {
     let simple = choose(&mut b, "only small letters and spaces").await;
     assert_eq!(simple.status, 422, "{}", simple.body);
     assert!(
-        simple.body.contains(
-            "The domain refused the new password: it does not meet the domain&#x27;s quality rules"
+        simple.body.replace("&#x27;", "'").contains(
+            "The domain refused the new password: it does not meet the domain's quality rules"
         ),
         "{}",
         simple.body
@@ -527,12 +535,14 @@ async fn a_change_refused_by_the_history_is_shown_in_words(backend: Backend) {
     // Back to the old one: the domain's history rule refuses it, shown in words with the policy.
     let again = change_own(&mut b, NEW_PASSWORD, ALICE_PASSWORD).await;
     assert_eq!(again.status, 422, "{}", again.body);
+    // The apostrophe reads either way (escaped as a value, or as the catalogue's own text).
+    let body = again.body.replace("&#x27;", "'");
     for words in [
         "The domain refused the new password: it was used recently",
-        "The domain&#x27;s policy: at least 10 characters",
+        "The domain's policy: at least 10 characters",
         "not one of the last 3 passwords",
     ] {
-        assert!(again.body.contains(words), "{words}: {}", again.body);
+        assert!(body.contains(words), "{words}: {}", again.body);
     }
     assert!(dc.bind_ok(&w.ou.upn("alice"), NEW_PASSWORD).await);
 }
@@ -657,8 +667,8 @@ async fn active_directory_passwords_need_an_encrypted_connection() {
     assert!(
         failed
             .hint
-            .as_deref()
-            .is_some_and(|h| h.contains("encrypted connection")),
+            .as_ref()
+            .is_some_and(|h| h.to_string().contains("encrypted connection")),
         "{report:#?}"
     );
     // A service account locked out in the domain: the check reads the bind's sub-code.
@@ -676,12 +686,12 @@ async fn active_directory_passwords_need_an_encrypted_connection() {
     )
     .await;
     let failed = locked.steps.iter().find(|s| !s.ok).unwrap();
-    assert_eq!(failed.label, "Bind as service account");
+    assert_eq!(failed.label.to_string(), "Bind as service account");
     assert!(
         failed
             .hint
-            .as_deref()
-            .is_some_and(|h| h.contains("is locked out")),
+            .as_ref()
+            .is_some_and(|h| h.to_string().contains("is locked out")),
         "{locked:#?}"
     );
     // Over LDAPS all works, the person's own change included.

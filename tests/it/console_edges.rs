@@ -603,7 +603,7 @@ async fn audit_log_reads_as_fields_with_outcomes_by_meaning(backend: Backend) {
     // The password checks are `login.api_check` by the key, one good and one bad.
     let rows: Vec<&str> = body
         .split("<tr>")
-        .filter(|r| r.contains("<td>login.api_check</td>"))
+        .filter(|r| r.contains("<code class=\"action\">login.api_check</code>"))
         .collect();
     assert_eq!(rows.len(), 2, "{body}");
     assert!(rows

@@ -553,20 +553,24 @@ async fn a_stopped_server_is_unreachable_and_transient() {
 
 // --- "Check directory connection" ---------------------------------------------------------------
 
-fn labels(r: &CheckReport) -> Vec<&str> {
-    r.steps.iter().map(|s| s.label).collect()
+fn labels(r: &CheckReport) -> Vec<String> {
+    r.steps.iter().map(|s| s.label.to_string()).collect()
 }
 
 /// The failed step (the last one) and its hint.
-fn failed(r: &CheckReport) -> (&str, &str, String) {
+fn failed(r: &CheckReport) -> (String, String, String) {
     assert!(!r.ok, "the check should fail: {r:#?}");
     let s = r.steps.last().expect("a step");
     assert!(!s.ok, "the last step failed: {r:#?}");
-    assert!(r.summary.starts_with("Failed at"), "{}", r.summary);
+    assert!(
+        r.summary.to_string().starts_with("Failed at"),
+        "{}",
+        r.summary
+    );
     (
-        s.label,
-        s.reply.as_str(),
-        s.hint.clone().unwrap_or_default(),
+        s.label.to_string(),
+        s.reply.to_string(),
+        s.hint.as_ref().map(ToString::to_string).unwrap_or_default(),
     )
 }
 
@@ -596,18 +600,22 @@ async fn check_succeeds_step_by_step() {
     let alice = r.person.as_ref().expect("alice looked up");
     assert_eq!(alice.username, "alice");
     assert!(alice.is_admin);
-    let look = &r.steps[6].reply;
+    let look = r.steps[6].reply.to_string();
     assert!(
         look.contains("alice@example.org") && look.contains("administrator"),
         "{look}"
     );
-    let write = &r.steps[7].reply;
+    let write = r.steps[7].reply.to_string();
     assert!(write.contains("may write userPassword"), "{write}");
     assert!(
         write.contains("Not verified"),
         "says what it did not prove: {write}"
     );
-    assert!(r.summary.contains("62 entries"), "{}", r.summary);
+    assert!(
+        r.summary.to_string().contains("62 entries"),
+        "{}",
+        r.summary
+    );
     // The probe changed nothing: the password still opens the directory, no failure counted.
     assert!(slapd.bind_ok(&Slapd::dn("alice"), ALICE_PASSWORD));
     assert!(slapd
@@ -620,7 +628,11 @@ async fn check_succeeds_step_by_step() {
     assert!(r.ok);
     assert_eq!(r.steps.len(), 6);
     assert!(r.person.is_none());
-    assert!(r.summary.contains("not checked"), "{}", r.summary);
+    assert!(
+        r.summary.to_string().contains("not checked"),
+        "{}",
+        r.summary
+    );
 
     // LDAPS, and none (which says it is unencrypted).
     let mut ldaps = slapd.resolved();
@@ -628,12 +640,16 @@ async fn check_succeeds_step_by_step() {
     ldaps.settings.security = Security::Ldaps;
     let r = check::run(&ldaps, None, false).await;
     assert!(r.ok, "{r:#?}");
-    assert_eq!(r.steps[1].label, "TLS (LDAPS)");
+    assert_eq!(r.steps[1].label.to_string(), "TLS (LDAPS)");
     let mut plain = slapd.resolved();
     plain.settings.security = Security::None;
     let r = check::run(&plain, None, false).await;
     assert!(r.ok);
-    assert!(r.summary.contains("without encryption"), "{}", r.summary);
+    assert!(
+        r.summary.to_string().contains("without encryption"),
+        "{}",
+        r.summary
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

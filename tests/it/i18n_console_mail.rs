@@ -538,3 +538,95 @@ async fn smtp_in_german(backend: Backend) {
     assert_eq!(checked.status, 200, "{}", checked.body);
     assert_no_english("smtp checked", &checked);
 }
+
+/// A failing SMTP check (nothing listens on the port) read by a German system administrator:
+/// the step's hint in German, the system's own words ("Connection refused") as they came.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_smtp_check_in_german() {
+    let w = world(Backend::Sqlite).await;
+    let default = w.app.default_tenant().await;
+    w.app
+        .user_with(&default, "root", GOOD_PASSWORD, Role::SystemAdmin)
+        .await;
+    let mut root = w.app.browser();
+    assert_eq!(
+        root.login("default", "root", GOOD_PASSWORD).await.status,
+        303
+    );
+    root.get("/t/default/account").await;
+    let r = root
+        .post("/t/default/account/preferences", &[("language", "de")])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    root.get("/admin/smtp").await;
+    // A port nothing listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port().to_string();
+    drop(closed);
+    let checked = root
+        .post(
+            "/admin/smtp",
+            &[
+                ("enabled", "on"),
+                ("host", "127.0.0.1"),
+                ("port", &port),
+                ("security", "none"),
+                ("sign_in", "password"),
+                ("from_address", "noreply@acme.example"),
+                ("from_name", "Beispiel"),
+                ("timeout_secs", "5"),
+                ("max_per_hour", "0"),
+                ("oauth_mechanism", "xoauth2"),
+                ("action", "check"),
+            ],
+        )
+        .await;
+    assert_eq!(checked.status, 200, "{}", checked.body);
+    assert_no_english("smtp check failed", &checked);
+    assert!(
+        checked.body.contains("nimmt nichts Verbindungen an"),
+        "{}",
+        checked.body
+    );
+}
+
+/// Templates refused in the editor, read in German: an unknown variable, a missing placeholder
+/// and a filter that isn't allowed, each Latchkey's sentence in German (the template syntax in
+/// it as written).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_templates_in_german() {
+    let mut w = world(Backend::Sqlite).await;
+    let editor = "/t/acme/admin/templates/reset_link/de";
+    w.admin.get(editor).await;
+    for (text, german) in [
+        (
+            "Hallo {{ name }}: {{ reset_link }} {{ kennwort }}",
+            "Unbekannte Variable `kennwort`",
+        ),
+        ("Hallo {{ name }}", "muss den Platzhalter"),
+        (
+            "{{ reset_link }} {{ name|urlencode }}",
+            "Der Filter `urlencode` ist in Mail-Vorlagen nicht erlaubt",
+        ),
+    ] {
+        let refused = w
+            .admin
+            .post(
+                editor,
+                &[
+                    ("subject", "Neues Passwort"),
+                    ("text_body", text),
+                    ("html_body", "<p>{{ reset_link }}</p>"),
+                    ("action", "save"),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status, 422, "{text}: {}", refused.body);
+        assert_no_english(text, &refused);
+        assert!(
+            refused.body.contains(german) && refused.body.contains("Vorlage, Text:"),
+            "{text}: {}",
+            refused.body
+        );
+    }
+}

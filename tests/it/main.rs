@@ -32,6 +32,7 @@ mod directory_browser;
 mod directory_client;
 mod hardening;
 mod i18n;
+mod i18n_console_directory;
 mod i18n_console_mail;
 
 mod i18n_console_people;

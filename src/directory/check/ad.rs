@@ -11,6 +11,7 @@ use super::{failure, reply_of, Outcome};
 use crate::directory::client::ad::{self, DomainPolicy, AD_CAPABILITY};
 use crate::directory::client::{op_error, server_text, values, Conn};
 use crate::directory::settings::{ResolvedDirectory, Security};
+use crate::i18n::{Msg, Text};
 
 /// What the rootDSE says about the server.
 pub(super) struct RootDse {
@@ -79,67 +80,78 @@ pub(super) async fn recognise(conn: &mut Conn, dir: &ResolvedDirectory) -> Outco
         .map_err(|e| failure(&e, dir, "rootdse"))?;
     if !root.is_ad {
         return Err((
-            "the rootDSE does not list the Active Directory capability (1.2.840.113556.1.4.800) in supportedCapabilities".into(),
-            Some("This server does not look like Active Directory: choose the directory type OpenLDAP, or check the URL.".into()),
+            Msg::new("dir-reply-not-ad")
+                .arg("oid", AD_CAPABILITY)
+                .into(),
+            Some(Msg::new("dir-hint-not-ad").into()),
         ));
     }
-    let mut reply = format!(
-        "Active Directory domain controller {}",
-        root.host.as_deref().unwrap_or("(no dnsHostName)")
-    );
-    if let Some(l) = &root.forest_level {
-        reply.push_str(&format!(
-            ", forest functional level {l} (Windows Server {})",
-            level_name(l)
-        ));
-    }
-    if let Some(nc) = &root.naming_context {
-        reply.push_str(&format!(", domain {nc}"));
-    }
-    Ok(((), reply))
+    // What the rootDSE didn't say is left out.
+    let host: Text = match root.host {
+        Some(h) => h.into(),
+        None => Msg::new("dir-reply-ad-no-host").into(),
+    };
+    let level: Text = match &root.forest_level {
+        Some(l) => Msg::new("dir-reply-ad-level")
+            .arg("level", l.as_str())
+            .arg("windows", level_name(l))
+            .into(),
+        None => "".into(),
+    };
+    let domain: Text = match &root.naming_context {
+        Some(nc) => Msg::new("dir-reply-ad-domain")
+            .arg("dn", nc.as_str())
+            .into(),
+        None => "".into(),
+    };
+    let reply = Msg::new("dir-reply-ad")
+        .arg("host", host)
+        .arg("level", level)
+        .arg("domain", domain);
+    Ok(((), reply.into()))
 }
 
 /// "Domain password policy": the domain object's rules, as new passwords will be checked.
 pub(super) async fn policy(conn: &mut Conn, dir: &ResolvedDirectory) -> Outcome<DomainPolicy> {
     match ad::domain_policy(conn).await {
         Some(p) => {
+            // The policy's rules as the client words them (English, also in refusals).
             let reply = p.describe();
-            Ok((p, reply))
+            Ok((p, reply.into()))
         }
         None => Err((
-            "the domain object's password policy could not be read".into(),
-            Some(format!(
-                "The service account `{}` may need read access to the domain object (Authenticated Users have it by default).",
-                dir.settings.bind_dn.trim()
-            )),
+            Msg::new("dir-reply-no-policy").into(),
+            Some(
+                Msg::new("dir-hint-policy")
+                    .arg("dn", dir.settings.bind_dn.trim())
+                    .into(),
+            ),
         )),
     }
 }
 
 /// Active Directory's own hint for a result, where it says more than the generic one: the
 /// service account's bind sub-code, rights named as Active Directory names them.
-pub(super) fn hint(code: u32, text: &str, dir: &ResolvedDirectory, step: &str) -> Option<String> {
-    let bind_dn = dir.settings.bind_dn.trim();
-    Some(match (code, step) {
+pub(super) fn hint(code: u32, text: &str, dir: &ResolvedDirectory, step: &str) -> Option<Msg> {
+    let id = match (code, step) {
         (49, "bind") => match ad::bind_subcode(text) {
-            Some(0x775) => format!("The service account `{bind_dn}` is locked out after wrong passwords: wait for the domain's lockout duration or unlock it, and check the password stored here."),
-            Some(0x532 | 0x773) => format!("The service account's password has expired or must be changed: set a new one for `{bind_dn}` (and here), or mark it \"password never expires\"."),
-            Some(0x533 | 0x701) => format!("The service account `{bind_dn}` is disabled or expired in the domain: enable it."),
-            Some(0x530 | 0x531) => format!("The service account `{bind_dn}` may not sign in at this time or from this machine (logon hours, workstations)."),
-            _ => format!("Wrong bind DN or password: give the service account as its full DN (`CN=…,OU=…,DC=…`) or as user@domain (now `{bind_dn}`), and check its password."),
+            Some(0x775) => "dir-hint-ad-locked",
+            Some(0x532 | 0x773) => "dir-hint-ad-expired-password",
+            Some(0x533 | 0x701) => "dir-hint-ad-disabled",
+            Some(0x530 | 0x531) => "dir-hint-ad-logon-hours",
+            _ => "dir-hint-ad-49",
         },
-        (8 | 13, _) => "Active Directory accepts simple binds and new passwords only over an encrypted connection: use security starttls (port 389) or ldaps (port 636).".into(),
-        (50, _) => format!("The service account `{bind_dn}` lacks the rights for this: it needs read access to the people's OU and, to change passwords, the Reset Password right (Delegate Control…)."),
-        (4 | 11, "find") => "Active Directory stops unpaged searches at 1000 entries and pages at most 1000 per page: keep the page size at 1000 or less.".into(),
+        (8 | 13, _) => "dir-hint-ad-encryption",
+        (50, _) => "dir-hint-ad-50",
+        (4 | 11, "find") => "dir-hint-ad-paging",
         _ => return None,
-    })
+    };
+    Some(Msg::new(id).arg("dn", dir.settings.bind_dn.trim()))
 }
 
 /// Hints every Active Directory check gives, whatever passed.
-pub(super) fn encryption_hint(dir: &ResolvedDirectory) -> Option<String> {
-    (dir.settings.security == Security::None).then(|| {
-        "Active Directory takes new passwords (unicodePwd) only over an encrypted connection, and refuses simple binds without one: use security starttls (port 389) or ldaps (port 636).".into()
-    })
+pub(super) fn encryption_hint(dir: &ResolvedDirectory) -> Option<Msg> {
+    (dir.settings.security == Security::None).then(|| Msg::new("dir-hint-ad-unencrypted"))
 }
 
 /// "May reset passwords" for Active Directory, changing nothing: a `unicodePwd` replace with a
@@ -152,20 +164,14 @@ pub(super) async fn may_write(
     conn: &mut Conn,
     dir: &ResolvedDirectory,
     target: Option<String>,
-) -> Outcome<Option<String>> {
+) -> Outcome<Option<Msg>> {
     let bind_dn = dir.settings.bind_dn.trim();
     if let Some(h) = encryption_hint(dir) {
         // Without encryption the domain refuses any unicodePwd write: the probe would say nothing.
-        return Err((
-            "not checked: unicodePwd can only be written over an encrypted connection".into(),
-            Some(h),
-        ));
+        return Err((Msg::new("dir-reply-ad-unencrypted").into(), Some(h.into())));
     }
     let Some(dn) = target else {
-        return Ok((
-            None,
-            "Not verified: no person was found to probe (enter a username to look up).".into(),
-        ));
+        return Ok((None, Msg::new("dir-reply-ad-no-target").into()));
     };
     let probe: Vec<Mod<Vec<u8>>> = vec![Mod::Replace(
         b"unicodePwd".to_vec(),
@@ -179,52 +185,51 @@ pub(super) async fn may_write(
     match res.rc {
         50 => {
             return Err((
-                format!(
-                    "{} — the service account may not reset the password of {dn}",
-                    reply_of(50, &server_text(&res))
+                Msg::new("dir-reply-ad-denied")
+                    .arg("reply", reply_of(50, &server_text(&res)))
+                    .arg("dn", dn.as_str())
+                    .into(),
+                Some(
+                    Msg::new("dir-hint-ad-reset-right")
+                        .arg("dn", bind_dn)
+                        .into(),
                 ),
-                Some(format!(
-                    "The service account lacks the Reset Password right on this OU: delegate \"Reset password\" (and write access to pwdLastSet and lockoutTime) on the people's OU to `{bind_dn}` (Active Directory Users and Computers: Delegate Control…)."
-                )),
             ))
         }
         // The probe value itself was accepted: nothing sensible can be said.
         0 => {
             return Err((
-                format!("the probe on {dn} was accepted; the password of {dn} must be reset"),
-                Some("This server does not behave like Active Directory for unicodePwd.".into()),
+                Msg::new("dir-reply-ad-accepted")
+                    .arg("dn", dn.as_str())
+                    .into(),
+                Some(Msg::new("dir-hint-ad-unlike").into()),
             ))
         }
         _ => {}
     }
     let allowed = allowed_attributes(conn, &dn).await;
     let may = |a: &str| allowed.iter().any(|x| x.eq_ignore_ascii_case(a));
-    let mut reply = format!(
-        "the service account may reset the password of {dn} (probe: a unicodePwd value that can't be a password was refused after the access check: {}; nothing was changed)",
-        reply_of(res.rc, &server_text(&res))
-    );
-    let mut missing = Vec::new();
-    for (attr, what) in [
-        (
-            "pwdLastSet",
-            "temporary passwords (must change at next logon)",
-        ),
-        ("lockoutTime", "unlock on reset"),
-    ] {
-        if may(attr) {
-            reply.push_str(&format!("; may write {attr} ({what})"));
-        } else {
-            reply.push_str(&format!("; may NOT write {attr} ({what})"));
-            missing.push(attr);
-        }
-    }
+    let yes_no = |a: &str| if may(a) { "yes" } else { "no" };
+    let reply = Msg::new("dir-reply-ad-may-reset")
+        .arg("dn", dn.as_str())
+        .arg("reply", reply_of(res.rc, &server_text(&res)))
+        .arg("pwdlastset", yes_no("pwdLastSet"))
+        .arg("lockouttime", yes_no("lockoutTime"));
+    let missing: Vec<&str> = ["pwdLastSet", "lockoutTime"]
+        .into_iter()
+        .filter(|a| !may(a))
+        .collect();
     let hint = (!missing.is_empty()).then(|| {
-        format!(
-            "Grant `{bind_dn}` write access to {} on the people's OU (Delegate Control…, or samba-tool dsacl), or temporary passwords and unlocking will fail.",
-            missing.join(" and ")
+        Msg::new("dir-hint-ad-grant").arg("dn", bind_dn).arg(
+            "missing",
+            if missing.len() == 2 {
+                "both"
+            } else {
+                missing[0]
+            },
         )
     });
-    Ok((hint, reply))
+    Ok((hint, reply.into()))
 }
 
 /// The attributes the bound account may write on `dn` (`allowedAttributesEffective`).

@@ -9,6 +9,7 @@ use base64::Engine;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{offered_list, Reply, SmtpConnection, SmtpError, Step, Transcript};
+use crate::i18n::{Msg, Text};
 use crate::mail::oauth::{token, Mechanism, Origin, ResolvedOAuth, SignIn, TokenCache};
 use crate::mail::settings::ResolvedSmtp;
 
@@ -32,17 +33,17 @@ fn challenge_detail(r: &Reply) -> Option<String> {
     Some(text.chars().filter(|c| !c.is_control()).take(300).collect())
 }
 
-fn auth_hint(method: SignIn, r: &Reply) -> String {
+fn auth_hint(method: SignIn, r: &Reply) -> Msg {
     let text = r.text();
-    if text.contains("5.7.3") && method == SignIn::Microsoft {
-        "Exchange Online refused the token for this mailbox: SMTP AUTH may be switched off for it (Set-CASMailbox -Identity <mailbox> -SmtpClientAuthenticationDisabled $false), or the app's service principal lacks permission on it (New-ServicePrincipal, then Add-MailboxPermission -User <service principal id> -AccessRights FullAccess). The username must be the mailbox the app may send as.".into()
+    Msg::new(if text.contains("5.7.3") && method == SignIn::Microsoft {
+        "smtp-hint-exchange-token"
     } else if method == SignIn::Google {
-        "Gmail refused the token: the sender address must be a user of the Workspace domain and domain-wide delegation must grant https://mail.google.com/.".into()
+        "smtp-hint-gmail-token"
     } else if (400..500).contains(&r.code) {
-        "A temporary refusal; it will be retried.".into()
+        "smtp-hint-temporary"
     } else {
-        "The server refused the access token: check that the app may send as this mailbox.".into()
-    }
+        "smtp-hint-token-refused"
+    })
 }
 
 impl SmtpConnection {
@@ -59,10 +60,9 @@ impl SmtpConnection {
         };
         let offered = self.auth_mechanisms();
         if !offered.iter().any(|m| m == name) {
-            let hint = format!(
-                "The server does not offer AUTH {name}{}. Microsoft 365 sends through smtp.office365.com, Google through smtp.gmail.com, both on port 587 with STARTTLS.",
-                if self.encrypted { "" } else { " on an unencrypted connection" }
-            );
+            let hint = Msg::new("smtp-hint-oauth-not-offered")
+                .arg("mechanism", name)
+                .arg("encrypted", if self.encrypted { "yes" } else { "no" });
             let msg = format!(
                 "AUTH {name} is not offered (offered: {})",
                 offered_list(&offered)
@@ -74,7 +74,7 @@ impl SmtpConnection {
             let e = t.refuse_locally(
                 Step::Token,
                 "only the provider's own token endpoint may be used for this server".into(),
-                "An operator must set a token endpoint other than Microsoft's or Google's (`latchkey smtp set`).".into(),
+                Msg::new("smtp-hint-operator-endpoint"),
             );
             return Err(SmtpError { refused: true, ..e });
         }
@@ -83,7 +83,7 @@ impl SmtpConnection {
             return Err(t.refuse_locally(
                 Step::Auth,
                 "no usable mailbox to sign in as".into(),
-                "Enter the mailbox as the username (or a sender address): one line, no control characters.".into(),
+                Msg::new("smtp-hint-oauth-mailbox"),
             ));
         }
         let cache = TokenCache::shared();
@@ -100,7 +100,14 @@ impl SmtpConnection {
                     // An HTTP status is not an SMTP code: the error has none, the message names
                     // it.
                     let (sent, message) = (Some(described), e.message);
-                    return Err(t.failed(Step::Token, sent, message, e.hint, e.permanent, started));
+                    return Err(t.failed(
+                        Step::Token,
+                        sent,
+                        message,
+                        e.hint.map(Text::from),
+                        e.permanent,
+                        started,
+                    ));
                 }
             };
             let got = match origin {
@@ -137,10 +144,7 @@ impl SmtpConnection {
                     .await?;
             }
             if r.code == 235 {
-                let warn = (!self.encrypted).then(|| {
-                    "Warning: the access token is sent without encryption (security = none)."
-                        .to_owned()
-                });
+                let warn = (!self.encrypted).then(|| Msg::new("smtp-hint-plain-token").into());
                 t.record(Step::Auth, true, Some(shown), r.text(), warn, started);
                 return Ok(());
             }
@@ -156,14 +160,14 @@ impl SmtpConnection {
                     false,
                     Some(shown),
                     r.text(),
-                    Some("The cached token was refused; getting a new one.".into()),
+                    Some(Msg::new("smtp-hint-token-renewed").into()),
                     started,
                 );
                 fresh = true;
                 continue;
             }
             let hint = auth_hint(o.method, &r);
-            return Err(self.refused(Step::Auth, &r, t, started, Some(hint)));
+            return Err(self.refused(Step::Auth, &r, t, started, Some(hint.into())));
         }
     }
 }

@@ -509,7 +509,7 @@ pub(super) fn check_result(
                 ok: s.ok,
                 sent: s.sent,
                 reply: s.reply,
-                hint: s.hint,
+                hint: s.hint.map(|h| h.to_string()),
                 millis: s.millis,
             })
             .collect(),
