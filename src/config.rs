@@ -692,23 +692,28 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail's signature, not ours
     fn unknown_file_keys_and_bad_types_are_named() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("latchkey.toml");
-        std::fs::write(&file, "listne = \"x\"\n").unwrap();
-        let e = Config::load(Some(&file), &Overrides::default())
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("listne"), "{e}");
-        std::fs::write(&file, "argon2_iterations = \"many\"\n").unwrap();
-        let e = Config::load(Some(&file), &Overrides::default())
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("argon2_iterations"), "{e}");
-        let missing = dir.path().join("nope.toml");
-        assert!(matches!(
-            Config::load(Some(&missing), &Overrides::default()),
-            Err(ConfigError::MissingFile(_))
-        ));
+        // Inside a jail, like every test that loads the configuration: `Config::load` reads the
+        // environment, and the jail's lock keeps other tests' variables out of it.
+        figment::Jail::expect_with(|jail| {
+            let file = jail.directory().join("latchkey.toml");
+            std::fs::write(&file, "listne = \"x\"\n").unwrap();
+            let e = Config::load(Some(&file), &Overrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("listne"), "{e}");
+            std::fs::write(&file, "argon2_iterations = \"many\"\n").unwrap();
+            let e = Config::load(Some(&file), &Overrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("argon2_iterations"), "{e}");
+            let missing = jail.directory().join("nope.toml");
+            assert!(matches!(
+                Config::load(Some(&missing), &Overrides::default()),
+                Err(ConfigError::MissingFile(_))
+            ));
+            Ok(())
+        });
     }
 }

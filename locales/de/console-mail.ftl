@@ -507,3 +507,6 @@ template-subject-secret = darf { $placeholder } nicht enthalten: Betreffzeilen e
 template-must-contain = muss den Platzhalter { $placeholder } enthalten.
 template-must-contain-either = muss den Platzhalter { $first } oder { $second } enthalten.
 template-forbidden-element = darf keine { $element }-Elemente enthalten: Mails dürfen nur Text, Links und einfache Formatierung enthalten (sie würden beim Senden entfernt).
+
+# Die Vorschau des HTML-Teils, wie ein Mailprogramm ihn zeigt (in einem abgeschotteten Rahmen).
+console-template-html-rendered = HTML-Teil, wie er angezeigt wird

@@ -513,3 +513,6 @@ console-audit-action-name = { $key ->
     [login] Anmeldung
    *[other] { $action }
 }
+
+# Die Dateiauswahl des CSV-Imports (sie füllt das Textfeld darunter).
+console-import-file = Oder eine CSV-Datei auswählen

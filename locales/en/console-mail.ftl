@@ -507,3 +507,6 @@ template-subject-secret = must not contain { $placeholder }: subjects are shown 
 template-must-contain = must contain the placeholder { $placeholder }
 template-must-contain-either = must contain the placeholder { $first } or { $second }
 template-forbidden-element = must not contain { $element } elements: mail may only hold text, links and simple formatting (they would be removed when sending)
+
+# The template editor's preview of the HTML part as a mail program shows it (in a sandboxed frame).
+console-template-html-rendered = HTML part, as shown

@@ -515,3 +515,6 @@ console-audit-action-name = { $key ->
     [login] Sign-in
    *[other] { $action }
 }
+
+# The CSV import's file picker (it fills the text field below).
+console-import-file = Or choose a CSV file

@@ -217,8 +217,12 @@ fn parse_csv(text: &str) -> std::result::Result<Vec<(ImportRow, Option<Checked>)
                     None
                 }
                 Ok(r) => Some(r),
-                Err(e) => {
-                    row.errors.push(format!("role: {e}"));
+                // Only the roles an import can give are suggested.
+                Err(_) => {
+                    row.errors.push(format!(
+                        "role: unknown role `{}`: use user or tenant-admin",
+                        raw.escape_debug()
+                    ));
                     None
                 }
             },
@@ -593,6 +597,10 @@ mod tests {
             .iter()
             .any(|e| e.contains("is not a valid e-mail address")));
         assert!(r[0].errors.iter().any(|e| e.starts_with("role:")));
+        // The import can't give the system administrator's role, so it doesn't suggest it.
+        let role = r[0].errors.iter().find(|e| e.starts_with("role:")).unwrap();
+        assert!(role.contains("use user or tenant-admin"), "{role}");
+        assert!(!role.contains("system-admin"), "{role}");
         assert!(r[1].errors.iter().any(|e| e.contains("can't be imported")));
     }
 

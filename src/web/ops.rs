@@ -9,11 +9,14 @@ use axum::Router;
 use super::AppState;
 
 const STYLE: &str = include_str!("../../static/style.css");
+/// The CSV import's file picker (the only script; the pages work without it).
+const IMPORT_JS: &str = include_str!("../../static/import.js");
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(root))
         .route("/static/style.css", get(style))
+        .route("/static/import.js", get(import_js))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -33,6 +36,17 @@ async fn style() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         STYLE,
+    )
+        .into_response()
+}
+
+async fn import_js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        IMPORT_JS,
     )
         .into_response()
 }

@@ -42,7 +42,7 @@ on_both_backends!(
 /// visitors are sent to sign in (GET) or refused (POST without CSRF), plain users and other
 /// tenants' administrators get 403 (404 for another tenant's objects), and a POST without the
 /// CSRF token is refused and changes nothing.
-const ADMIN_ROUTES: &[(&str, &str)] = &[
+pub(crate) const ADMIN_ROUTES: &[(&str, &str)] = &[
     // Admin-Center: system administrators only.
     ("GET", "/admin"),
     ("GET", "/admin/smtp"),

@@ -26,6 +26,7 @@ mod console_api_keys;
 mod console_edges;
 mod console_header;
 mod console_lists;
+mod console_screens;
 mod delivery;
 mod directory;
 mod directory_browser;
