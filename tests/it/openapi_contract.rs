@@ -92,6 +92,22 @@ async fn openapi_contract_holds(backend: Backend) {
         .build()
         .await;
     let key = w.key(None, &ALL_SCOPES).await;
+    // A tenant with password reset on whose settings no generated request changes:
+    // `fixtures/schemathesis.toml` sends "Forgot password?" there, so every run reaches it
+    // whatever the settings requests before it left `acme` with.
+    let open = w
+        .app
+        .core
+        .create_tenant(&Actor::Cli, &TenantSlug::parse("open").unwrap(), None, None)
+        .await
+        .unwrap();
+    let mut on = open.clone();
+    on.settings.password_reset_enabled = true;
+    w.app
+        .core
+        .update_tenant(&Actor::Cli, &on, &open.settings)
+        .await
+        .unwrap();
     // `other` and a third tenant get a directory (nothing listens there: checks and syncs answer
     // with the failed step); `fixtures/schemathesis.toml` sends the directory's operations there.
     let third = TenantSlug::parse("third").unwrap();
