@@ -245,3 +245,143 @@ async fn every_console_page_uses_the_screen() {
     srv.stop().await;
     w.app.stop().await;
 }
+
+/// What an administrator does with the console's lists, in Chromium: switch to a tenant from
+/// the header, filter and sort the users, select all that match for a reset, and redo a failed
+/// mail from the tasks list without leaving it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_works_the_lists_in_chromium() {
+    let w = World::builder(Backend::Sqlite)
+        .config(|c| c.mail_poll_interval = "100ms".into())
+        .user("default", "root", Role::SystemAdmin)
+        .user("acme", "alice", Role::User)
+        .reset_email("alice@home.example")
+        .build()
+        .await;
+    let srv = common::plain_smtp(&w.app.core).await;
+    let mut acme = w.acme.clone();
+    let before = acme.settings.clone();
+    acme.settings.password_reset_enabled = true;
+    w.app
+        .core
+        .update_tenant(&Actor::Cli, &acme, &before)
+        .await
+        .unwrap();
+    // 60 more people: more than one page; every third has a reset address.
+    for i in 0..60 {
+        let name = format!("p{i:02}");
+        w.app
+            .core
+            .create_account(
+                &Actor::Cli,
+                &w.acme,
+                latchkey::service::CreateAccount {
+                    username: latchkey::domain::Username::parse(&name).unwrap(),
+                    display_name: None,
+                    email: Some(
+                        latchkey::domain::EmailAddress::parse(&format!("{name}@example.org"))
+                            .unwrap(),
+                    ),
+                    reset_email: (i % 3 == 0).then(|| {
+                        latchkey::domain::EmailAddress::parse(&format!("{name}@home.example"))
+                            .unwrap()
+                    }),
+                    password: None,
+                    role: Role::User,
+                },
+            )
+            .await
+            .unwrap();
+    }
+    // A failed mail to redo.
+    srv.script(Step::RcptTo, "550 5.1.1 No such user here", 1);
+    let mut api = Browser::new(&w.app.base);
+    assert_eq!(
+        api.login("default", "root", GOOD_PASSWORD).await.status,
+        303
+    );
+    api.get("/t/acme/admin/resets/new").await;
+    let page = api
+        .post(
+            "/t/acme/admin/resets",
+            &[
+                ("identifiers", "alice"),
+                ("kind", "link"),
+                ("valid_for", "24h"),
+                ("when", "now"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 303, "{}", page.body);
+
+    let c = Chrome::start(&w.app.base, "console_lists").await;
+    c.set_viewport_width(1366).await;
+    c.goto("/t/default/login").await;
+    c.wait_for_text("Sign in").await;
+    c.fill("Username or e-mail address", "root").await;
+    c.fill("Password", GOOD_PASSWORD).await;
+    c.click_button("Sign in").await;
+    c.wait_for_text("Password and login").await;
+
+    // The header's switcher, from the Admin-Center to acme's console.
+    c.goto("/admin").await;
+    c.wait_for_text("Admin-Center").await;
+    c.select("Tenant", "acme").await;
+    c.click_button("Open").await;
+    c.wait_for_url("the console of acme", WAIT, |u| u.path() == "/t/acme/admin")
+        .await;
+    let name = c
+        .js(
+            "return document.getElementById('console-name').textContent;",
+            vec![],
+        )
+        .await;
+    assert_eq!(name.as_str(), Some("Administration"));
+
+    // Users: a filter, then sorting by a heading keeps it.
+    c.click_link_in("Administration", "Users").await;
+    c.wait_for_text("61 accounts in this organisation.").await;
+    c.select("Reset e-mail", "Has one").await;
+    c.click_button("Search").await;
+    c.wait_for_text("21 of 61 accounts in this organisation match.")
+        .await;
+    c.click_link("Username").await;
+    c.wait_for_url("the list the other way round", WAIT, |u| {
+        u.query().is_some_and(|q| q.contains("dir=desc"))
+    })
+    .await;
+    let first = c
+        .js(
+            "return document.querySelector('#users tbody td:nth-child(2) a').textContent;",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        first.as_str(),
+        Some("p57"),
+        "the last reset-address holder first"
+    );
+    assert!(c.text().await.contains("21 of 61"));
+
+    // All active accounts, more than a page: select all that match, to the reset form.
+    c.goto("/t/acme/admin/users?status=active").await;
+    c.wait_for_text("Page 1 of 2").await;
+    c.set_checkbox("Select all 61 accounts that match", true)
+        .await;
+    c.click_button("Reset selected…").await;
+    c.wait_for_text("61 selected:").await;
+    c.save_screenshot("console_lists_select_all").await;
+
+    // The failed mail's Redo in the tasks list: back on the same filtered list, with word.
+    c.goto("/t/acme/admin/tasks?status=failed").await;
+    c.wait_for_text("alice@home.example").await;
+    c.click_button("Redo").await;
+    c.wait_for_text("queued again").await;
+    let url = c.url().await;
+    assert_eq!(url.path(), "/t/acme/admin/tasks");
+    assert_eq!(url.query(), Some("status=failed&page=1&notice=redone"));
+    c.save_screenshot("console_lists_redone").await;
+    c.finish().await;
+    srv.stop().await;
+    w.app.stop().await;
+}
