@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use common::smtp::Step;
 use common::world::World;
-use common::{Backend, Browser, GOOD_PASSWORD};
+use common::{Backend, GOOD_PASSWORD};
 use latchkey::domain::Role;
-use latchkey::service::{Actor, MailFilter, Task};
+use latchkey::service::{MailFilter, Task};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -42,29 +42,6 @@ async fn tasks_when(w: &World, campaign: i64, status: &str, n: usize) -> Vec<Tas
     }
 }
 
-async fn compose(boss: &mut Browser, who: &str, when: &str) -> i64 {
-    boss.get("/t/acme/admin/resets/new").await;
-    let page = boss
-        .post(
-            "/t/acme/admin/resets",
-            &[
-                ("identifiers", who),
-                ("kind", "link"),
-                ("valid_for", "24h"),
-                ("when", when),
-            ],
-        )
-        .await;
-    assert_eq!(page.status, 303, "{}", page.body);
-    page.location()
-        .trim_start_matches("/t/acme/admin/campaigns/")
-        .split('?')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap()
-}
-
 async fn rows_are_redone_and_cancelled_in_place(backend: Backend) {
     let w = World::builder(backend)
         .config(|c| c.mail_poll_interval = "100ms".into())
@@ -76,22 +53,15 @@ async fn rows_are_redone_and_cancelled_in_place(backend: Backend) {
         .build()
         .await;
     let srv = common::plain_smtp(&w.app.core).await;
-    let mut acme = w.acme.clone();
-    let before = acme.settings.clone();
-    acme.settings.password_reset_enabled = true;
-    w.app
-        .core
-        .update_tenant(&Actor::Cli, &acme, &before)
-        .await
-        .unwrap();
+    w.reset_on().await;
     let mut boss = w.app.browser();
     assert_eq!(boss.login("acme", "boss", GOOD_PASSWORD).await.status, 303);
 
     // carol's mail bounces for good; dan's waits for the tenant's delay.
     srv.script(Step::RcptTo, "550 5.1.1 No such user here", 1);
-    let now = compose(&mut boss, "carol", "now").await;
+    let now = World::compose_links(&mut boss, "carol", "now").await;
     let failed = tasks_when(&w, now, "failed", 1).await;
-    let later = compose(&mut boss, "dan", "delay").await;
+    let later = World::compose_links(&mut boss, "dan", "delay").await;
     let waiting = tasks_when(&w, later, "waiting", 1).await;
 
     // The tasks list: real date inputs, and each row's own button with the list as `back`.
@@ -151,7 +121,7 @@ async fn rows_are_redone_and_cancelled_in_place(backend: Backend) {
     tasks_when(&w, later, "cancelled", 1).await;
 
     // A `back` that is no list of this console: the task's own page, as before.
-    let other = compose(&mut boss, "dan", "delay").await;
+    let other = World::compose_links(&mut boss, "dan", "delay").await;
     let task = tasks_when(&w, other, "waiting", 1).await.remove(0);
     for hostile in [
         "//evil.example/t/acme/admin/tasks",
@@ -187,7 +157,7 @@ async fn rows_are_redone_and_cancelled_in_place(backend: Backend) {
     }
 
     // The campaigns list: a campaign's Cancel and Redo failed there, back to the list.
-    let third = compose(&mut boss, "carol\ndan", "delay").await;
+    let third = World::compose_links(&mut boss, "carol\ndan", "delay").await;
     tasks_when(&w, third, "waiting", 2).await;
     let page = boss.get("/t/acme/admin/campaigns?page=1").await;
     let cancel = format!(r#"action="/t/acme/admin/campaigns/{third}/cancel""#);
@@ -212,7 +182,7 @@ async fn rows_are_redone_and_cancelled_in_place(backend: Backend) {
     assert!(!page.body.contains(&cancel), "{}", page.body);
     tasks_when(&w, third, "cancelled", 2).await;
     // Anything else: the campaign's page.
-    let fourth = compose(&mut boss, "dan", "delay").await;
+    let fourth = World::compose_links(&mut boss, "dan", "delay").await;
     let r = boss
         .post(
             &format!("/t/acme/admin/campaigns/{fourth}/cancel"),

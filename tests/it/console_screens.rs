@@ -29,14 +29,7 @@ async fn every_console_page_uses_the_screen() {
         .build()
         .await;
     let srv = common::plain_smtp(&w.app.core).await;
-    let mut acme = w.acme.clone();
-    let before = acme.settings.clone();
-    acme.settings.password_reset_enabled = true;
-    w.app
-        .core
-        .update_tenant(&Actor::Cli, &acme, &before)
-        .await
-        .unwrap();
+    w.reset_on().await;
     // A campaign whose mail failed with a long answer, for the "Last error" columns.
     srv.script(
         Step::RcptTo,
@@ -48,26 +41,9 @@ async fn every_console_page_uses_the_screen() {
         root.login("default", "root", GOOD_PASSWORD).await.status,
         303
     );
-    root.get("/t/acme/admin/resets/new").await;
-    let page = root
-        .post(
-            "/t/acme/admin/resets",
-            &[
-                ("identifiers", "alice"),
-                ("kind", "link"),
-                ("valid_for", "24h"),
-                ("when", "now"),
-            ],
-        )
-        .await;
-    assert_eq!(page.status, 303, "{}", page.body);
-    let campaign = page
-        .location()
-        .trim_start_matches("/t/acme/admin/campaigns/")
-        .split('?')
-        .next()
-        .unwrap()
-        .to_owned();
+    let campaign = World::compose_links(&mut root, "alice", "now")
+        .await
+        .to_string();
     let deadline = std::time::Instant::now() + WAIT;
     let task = loop {
         let tasks = w
@@ -259,14 +235,7 @@ async fn an_administrator_works_the_lists_in_chromium() {
         .build()
         .await;
     let srv = common::plain_smtp(&w.app.core).await;
-    let mut acme = w.acme.clone();
-    let before = acme.settings.clone();
-    acme.settings.password_reset_enabled = true;
-    w.app
-        .core
-        .update_tenant(&Actor::Cli, &acme, &before)
-        .await
-        .unwrap();
+    w.reset_on().await;
     // 60 more people: more than one page; every third has a reset address.
     for i in 0..60 {
         let name = format!("p{i:02}");
@@ -300,19 +269,7 @@ async fn an_administrator_works_the_lists_in_chromium() {
         api.login("default", "root", GOOD_PASSWORD).await.status,
         303
     );
-    api.get("/t/acme/admin/resets/new").await;
-    let page = api
-        .post(
-            "/t/acme/admin/resets",
-            &[
-                ("identifiers", "alice"),
-                ("kind", "link"),
-                ("valid_for", "24h"),
-                ("when", "now"),
-            ],
-        )
-        .await;
-    assert_eq!(page.status, 303, "{}", page.body);
+    World::compose_links(&mut api, "alice", "now").await;
 
     let c = Chrome::start(&w.app.base, "console_lists").await;
     c.set_viewport_width(1366).await;

@@ -18,7 +18,7 @@ use latchkey::store::{Account, Tenant};
 use serde_json::Value;
 
 use super::api::Api;
-use super::{Backend, TestApp, GOOD_PASSWORD};
+use super::{Backend, Browser, TestApp, GOOD_PASSWORD};
 
 /// An app, its tenants `acme` and `other` (whatever the second one's slug), and an API client.
 pub struct World {
@@ -88,6 +88,43 @@ impl World {
 
     pub async fn key(&self, tenant: Option<&Tenant>, scopes: &[&str]) -> String {
         self.api.key(tenant, scopes).await
+    }
+
+    /// Switches password reset on for acme (off by default).
+    pub async fn reset_on(&self) {
+        let mut acme = self.acme.clone();
+        let before = acme.settings.clone();
+        acme.settings.password_reset_enabled = true;
+        self.app
+            .core
+            .update_tenant(&Actor::Cli, &acme, &before)
+            .await
+            .unwrap();
+    }
+
+    /// Sends acme's reset links to `who` (usernames, one per line) as `admin` would with the
+    /// compose form (`when`: `now`, `delay`), and gives the new campaign's id.
+    pub async fn compose_links(admin: &mut Browser, who: &str, when: &str) -> i64 {
+        admin.get("/t/acme/admin/resets/new").await;
+        let page = admin
+            .post(
+                "/t/acme/admin/resets",
+                &[
+                    ("identifiers", who),
+                    ("kind", "link"),
+                    ("valid_for", "24h"),
+                    ("when", when),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 303, "{}", page.body);
+        page.location()
+            .trim_start_matches("/t/acme/admin/campaigns/")
+            .split('?')
+            .next()
+            .unwrap()
+            .parse()
+            .expect("the new campaign's id")
     }
 
     pub async fn key_and_actor(
