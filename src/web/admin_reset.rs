@@ -421,23 +421,19 @@ async fn list(
         .await?;
     let mut rows = Vec::new();
     for (c, counts) in &campaigns {
-        let has = |pending: bool, status: TaskStatus| {
-            counts.iter().any(|(s, n)| {
-                *n > 0
-                    && s.parse::<TaskStatus>().is_ok_and(|st| {
-                        if pending {
-                            st.is_pending()
-                        } else {
-                            st == status
-                        }
-                    })
-            })
+        let statuses = || {
+            counts
+                .iter()
+                .filter(|(_, n)| *n > 0)
+                .filter_map(|(s, _)| s.parse::<TaskStatus>().ok())
         };
+        let waiting = statuses().any(TaskStatus::is_pending);
+        let failed = statuses().any(|st| st == TaskStatus::Failed);
         rows.push(context! {
             c => c,
             counts => counts,
-            waiting => has(true, TaskStatus::Waiting),
-            failed => has(false, TaskStatus::Failed),
+            waiting => waiting,
+            failed => failed,
         });
     }
     Ok(render(

@@ -66,17 +66,18 @@ impl Filter {
             descending: self.dir == "desc",
         }
     }
+}
 
-    /// Whether anything but the order narrows the list.
-    fn narrows(&self, now: Timestamp) -> bool {
-        let q = self.query(now);
-        !q.text.is_empty()
-            || q.status.is_some()
-            || q.role.is_some()
-            || q.reset_address.is_some()
-            || q.signed_in.is_some()
-    }
+/// Whether anything but the order narrows the list.
+fn narrows(q: &AccountQuery) -> bool {
+    !q.text.is_empty()
+        || q.status.is_some()
+        || q.role.is_some()
+        || q.reset_address.is_some()
+        || q.signed_in.is_some()
+}
 
+impl Filter {
     /// The query string of this list with `page`, and with another order when given.
     fn link(&self, page: i64, sort: Option<(SortBy, bool)>) -> String {
         let mut s = form_urlencoded::Serializer::new(String::new());
@@ -143,7 +144,8 @@ pub async fn list(
         .core
         .find_accounts(&tenant, &query, PAGE_SIZE, (page - 1) * PAGE_SIZE)
         .await?;
-    let total = if f.narrows(now) {
+    let narrowed = narrows(&query);
+    let total = if narrowed {
         s.core.account_count(&tenant).await?
     } else {
         matching
@@ -202,7 +204,7 @@ pub async fn list(
             columns => columns,
             total => total,
             matching => matching,
-            narrowed => f.narrows(now),
+            narrowed => narrowed,
             f => context! {
                 q => f.q.trim(), status => f.status, role => f.role, reset => f.reset,
                 signin => f.signin, sort => f.sort, dir => f.dir,
