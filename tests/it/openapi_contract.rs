@@ -189,6 +189,13 @@ async fn openapi_contract_holds(backend: Backend) {
         text.contains("✅ Stateful"),
         "the stateful phase didn't pass:\n{text}"
     );
+    // The stateful phase followed every link of the document (a chain a client generator would
+    // offer is one the server really walks).
+    let links = stateful_links(&text);
+    assert!(
+        links.is_some_and(|(covered, total)| covered == total && total > 0),
+        "the stateful phase didn't follow every link ({links:?} covered/total):\n{text}"
+    );
     // Every operation was reached: answered at least once past the checks of the key, the
     // tenant, the path and the body's shape (what schemathesis calls "missing test data").
     let (_, spec) = w.call("GET", "/api/v1/openapi.json", None, None).await;
@@ -198,6 +205,19 @@ async fn openapi_contract_holds(backend: Backend) {
         "schemathesis never got past the first checks of {unreached:?}:\n{text}"
     );
     eprintln!("{text}");
+}
+
+/// `(covered, total)` from schemathesis' line "API Links: 18 covered / 18 selected / 18 total".
+fn stateful_links(text: &str) -> Option<(u32, u32)> {
+    let line = text.lines().find(|l| l.trim_start().starts_with("API Links:"))?;
+    let numbers: Vec<u32> = line
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    match numbers[..] {
+        [covered, _selected, total] => Some((covered, total)),
+        _ => None,
+    }
 }
 
 /// The document's operations (`METHOD /path`) that no request in the HAR file reached: every
