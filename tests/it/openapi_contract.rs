@@ -209,7 +209,9 @@ async fn openapi_contract_holds(backend: Backend) {
 
 /// `(covered, total)` from schemathesis' line "API Links: 18 covered / 18 selected / 18 total".
 fn stateful_links(text: &str) -> Option<(u32, u32)> {
-    let line = text.lines().find(|l| l.trim_start().starts_with("API Links:"))?;
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("API Links:"))?;
     let numbers: Vec<u32> = line
         .split_whitespace()
         .filter_map(|w| w.parse().ok())

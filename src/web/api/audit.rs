@@ -204,8 +204,7 @@ pub(super) async fn audit_page(
 /// ended — with the console's filters.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/audit-log", tag = "audit",
     params(("tenant" = String, Path, description = "tenant slug"), AuditQuery),
-    responses((status = 200, body = AuditLog), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = AuditLog)))]
 pub(super) async fn tenant_audit_log(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
@@ -223,9 +222,8 @@ pub(super) async fn tenant_audit_log(
 /// Only an all-tenants key with the scope `audit:read`.
 #[utoipa::path(get, path = "/api/v1/audit-log", tag = "audit",
     params(SystemAuditQuery),
-    responses((status = 200, body = AuditLog), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-               (status = 403, body = ErrorBody, description = "insufficient_scope, or all_tenants_key_required for a tenant's key"),
-               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = AuditLog), (status = 404, body = ErrorBody, description = "`not_found`: `tenant` names no tenant"),
+               (status = 403, body = ErrorBody, description = "insufficient_scope, or all_tenants_key_required for a tenant's key")))]
 pub(super) async fn system_audit_log(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,

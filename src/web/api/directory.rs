@@ -230,8 +230,7 @@ impl DirectoryChange {
 /// The tenant's directory connection and its last sync.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/directory", tag = "directory",
     params(("tenant" = String, Path, description = "tenant slug")),
-    responses((status = 200, body = DirectoryView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-               (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = DirectoryView)))]
 pub(super) async fn get_directory(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
@@ -248,8 +247,7 @@ pub(super) async fn get_directory(
 /// value). Only a system-wide key: 422 for a tenant's key.
 #[utoipa::path(put, path = "/api/v1/tenants/{tenant}/directory", tag = "directory", request_body = DirectoryChange,
     params(("tenant" = String, Path, description = "tenant slug")),
-    responses((status = 200, body = DirectoryView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-               (status = 404, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = DirectoryView)))]
 pub(super) async fn put_directory(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
@@ -272,8 +270,7 @@ pub(super) async fn put_directory(
 /// Only a system-wide key.
 #[utoipa::path(delete, path = "/api/v1/tenants/{tenant}/directory", tag = "directory",
     params(("tenant" = String, Path, description = "tenant slug")),
-    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 204), (status = 422, body = ErrorBody, description = "`validation_failed`: only an all-tenants key may disconnect a directory")))]
 pub(super) async fn delete_directory(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
@@ -302,9 +299,7 @@ pub struct DirectoryCheckRequest {
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/directory/check", tag = "directory",
     request_body(content = Option<DirectoryCheckRequest>, description = "optional"),
     params(("tenant" = String, Path, description = "tenant slug")),
-    responses((status = 200, body = Object, description = "the report, also of a failed check (`ok: false`)"), (status = 400, body = ErrorBody),
-               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-               (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = Object, description = "the report, also of a failed check (`ok: false`)")))]
 pub(super) async fn check_directory(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
@@ -331,8 +326,7 @@ pub(super) async fn check_directory(
 /// The report says what changed; `ok: false` when the directory could not be read.
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/directory/sync", tag = "directory",
     params(("tenant" = String, Path, description = "tenant slug")),
-    responses((status = 200, body = Object, description = "the sync report"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-               (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = Object, description = "the sync report")))]
 pub(super) async fn sync_directory(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,

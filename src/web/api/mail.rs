@@ -114,8 +114,7 @@ impl From<Task> for TaskInfo {
     params(("tenant" = String, Path, description = "tenant slug"),
         ("status" = Option<String>, Query, description = "waiting, executing, done, failed or cancelled", pattern = "^(waiting|executing|done|failed|cancelled)$"),
         MailQuery),
-    responses((status = 200, body = Vec<TaskInfo>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Vec<TaskInfo>)))]
 pub(super) async fn list_tasks(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
@@ -132,8 +131,7 @@ pub(super) async fn list_tasks(
 /// administrator sent goes again to its account's current address (`recipient` in the answer).
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/tasks/{id}/{action}", tag = "mail",
     params(("tenant" = String, Path, description = "tenant slug"), ("id" = i64, Path), ("action" = String, Path, description = "redo or cancel", pattern = "^(redo|cancel)$")),
-    responses((status = 200, body = TaskInfo), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-               (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = TaskInfo), (status = 422, body = ErrorBody, description = "`validation_failed`: the mail's status doesn't allow this action")))]
 pub(super) async fn task_action(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
@@ -180,8 +178,7 @@ pub struct Attempt {
     params(("tenant" = String, Path, description = "tenant slug"),
         ("status" = Option<String>, Query, description = "success or failure", pattern = "^(success|failure)$"),
         MailQuery),
-    responses((status = 200, body = Vec<Attempt>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Vec<Attempt>)))]
 pub(super) async fn mail_log(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,

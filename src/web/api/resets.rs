@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::{tenant_for, ApiAuth};
-use super::error::{ApiError, ErrorBody};
+use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath};
 use super::schemas;
 use crate::service::admin_reset::{
@@ -214,8 +214,7 @@ pub(super) async fn campaign_json(
 
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/resets", tag = "resets", request_body = ResetRequest,
     params(("tenant" = String, Path, description = "tenant slug")),
-    responses((status = 201, body = Campaign), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Campaign)))]
 pub(super) async fn send_resets(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
@@ -280,7 +279,7 @@ pub(super) async fn send_resets(
 
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/campaigns/{id}", tag = "resets",
     params(("tenant" = String, Path, description = "tenant slug"), ("id" = i64, Path)),
-    responses((status = 200, body = Campaign), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Campaign)))]
 pub(super) async fn get_campaign(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
@@ -294,7 +293,7 @@ pub(super) async fn get_campaign(
 /// (`redo-failed`).
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/campaigns/{id}/{action}", tag = "resets",
     params(("tenant" = String, Path, description = "tenant slug"), ("id" = i64, Path), ("action" = String, Path, description = "cancel or redo-failed", pattern = "^(cancel|redo-failed)$")),
-    responses((status = 200, body = Campaign), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Campaign)))]
 pub(super) async fn campaign_action(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,

@@ -407,8 +407,7 @@ pub(super) async fn tenant_smtp_json(
 /// The tenant's mail server: its own (if it has one) and whether it uses the system's.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/smtp", tag = "smtp",
     params(("tenant" = String, Path, description = "tenant slug")),
-    responses((status = 200, body = TenantSmtp), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-               (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = TenantSmtp)))]
 pub(super) async fn get_tenant_smtp(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
@@ -426,8 +425,7 @@ pub(super) async fn get_tenant_smtp(
 /// `LATCHKEY_SMTP_*` is set.
 #[utoipa::path(put, path = "/api/v1/tenants/{tenant}/smtp", tag = "smtp", request_body = SmtpChange,
     params(("tenant" = String, Path, description = "tenant slug")),
-    responses((status = 200, body = TenantSmtp), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = TenantSmtp), (status = 409, body = ErrorBody, description = "`smtp_from_environment`: the settings come from `LATCHKEY_SMTP_*`")))]
 pub(super) async fn put_tenant_smtp(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
@@ -538,8 +536,7 @@ pub(super) fn check_address(
 /// tenant and hour). The body may be left out.
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/smtp/check", tag = "smtp", request_body(content = Option<SmtpCheckRequest>, description = "optional"),
     params(("tenant" = String, Path, description = "tenant slug")),
-    responses((status = 200, body = SmtpCheckResult, description = "the report, also of a failed check (`ok: false`)"), (status = 400, body = ErrorBody),
-               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 200, body = SmtpCheckResult, description = "the report, also of a failed check (`ok: false`)"),
                (status = 422, body = ErrorBody, description = "no own server to check (`no_tenant_smtp`), a host that is or resolves to an internal address or can't be resolved, or a bad `to`"),
                (status = 429, body = ErrorBody, description = "too many test messages for this tenant this hour")))]
 pub(super) async fn check_tenant_smtp(
@@ -620,7 +617,7 @@ pub(super) async fn system_smtp_json(state: &AppState) -> Result<SystemSmtp, Api
 /// The system's SMTP settings (what every tenant without its own server uses). All-tenants keys
 /// with `settings:write` only.
 #[utoipa::path(get, path = "/api/v1/smtp", tag = "smtp",
-    responses((status = 200, body = SystemSmtp), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = SystemSmtp)))]
 pub(super) async fn get_system_smtp(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
@@ -633,8 +630,7 @@ pub(super) async fn get_system_smtp(
 /// keep their value; a changed host, port, security mode or CA needs the password again. 409
 /// `smtp_from_environment` while `LATCHKEY_SMTP_*` is set. All-tenants keys only.
 #[utoipa::path(put, path = "/api/v1/smtp", tag = "smtp", request_body = SmtpChange,
-    responses((status = 200, body = SystemSmtp), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-               (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = SystemSmtp), (status = 409, body = ErrorBody, description = "`smtp_from_environment`: the settings come from `LATCHKEY_SMTP_*`")))]
 pub(super) async fn put_system_smtp(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
@@ -655,9 +651,8 @@ pub(super) async fn put_system_smtp(
 /// Runs "Check SMTP configuration" with the system's saved settings (or the environment's).
 /// All-tenants keys only. The body may be left out.
 #[utoipa::path(post, path = "/api/v1/smtp/check", tag = "smtp", request_body(content = Option<SmtpCheckRequest>, description = "optional"),
-    responses((status = 200, body = SmtpCheckResult, description = "the report, also of a failed check (`ok: false`)"), (status = 400, body = ErrorBody),
-               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-               (status = 422, body = ErrorBody, description = "no server to check, or a bad `to`"), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = SmtpCheckResult, description = "the report, also of a failed check (`ok: false`)"),
+               (status = 422, body = ErrorBody, description = "no server to check, or a bad `to`")))]
 pub(super) async fn check_system_smtp(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,

@@ -28,7 +28,7 @@ pub struct TenantInfo {
 
 /// Tenants this key may use: its own, or all for an all-tenants key.
 #[utoipa::path(get, path = "/api/v1/tenants", tag = "tenants",
-    responses((status = 200, body = Vec<TenantInfo>), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Vec<TenantInfo>)))]
 pub(super) async fn list_tenants(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
@@ -68,9 +68,8 @@ pub struct NewTenant {
 /// Creates a tenant (with default settings; its public URL is set with `latchkey tenant set`).
 /// Only an all-tenants key with the scope `settings:write`.
 #[utoipa::path(post, path = "/api/v1/tenants", tag = "tenants", request_body = NewTenant,
-    responses((status = 201, body = TenantInfo), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-               (status = 403, body = ErrorBody, description = "insufficient_scope, or all_tenants_key_required for a tenant's key"),
-               (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = TenantInfo), (status = 409, body = ErrorBody, description = "`conflict`: a tenant with this slug exists"),
+               (status = 403, body = ErrorBody, description = "insufficient_scope, or all_tenants_key_required for a tenant's key")))]
 pub(super) async fn create_tenant(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
@@ -135,7 +134,7 @@ pub(super) fn settings_of(t: &Tenant) -> Settings {
 
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/settings", tag = "tenants",
     params(("tenant" = String, Path, description = "tenant slug")),
-    responses((status = 200, body = Settings), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Settings)))]
 pub(super) async fn get_settings(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
@@ -219,8 +218,7 @@ fn time_zone() -> RefOr<Schema> {
 /// here: reset links are built from it (an operator sets it with `latchkey tenant set`).
 #[utoipa::path(put, path = "/api/v1/tenants/{tenant}/settings", tag = "tenants", request_body = SettingsChange,
     params(("tenant" = String, Path, description = "tenant slug")),
-    responses((status = 200, body = Settings), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Settings)))]
 pub(super) async fn put_settings(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,

@@ -71,7 +71,7 @@ pub struct ListQuery {
 
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/users", tag = "users",
     params(("tenant" = String, Path, description = "tenant slug"), ListQuery),
-    responses((status = 200, body = UserList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = UserList)))]
 pub(super) async fn list_users(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
@@ -135,8 +135,7 @@ pub(super) fn api_role(raw: &str) -> Result<Role, ApiError> {
 /// tenant administrator needs the scope `settings:write` as well as `users:write`.
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/users", tag = "users", request_body = NewUser,
     params(("tenant" = String, Path, description = "tenant slug")),
-    responses((status = 201, body = User), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = User), (status = 409, body = ErrorBody, description = "`conflict`: the username or an address is taken")))]
 pub(super) async fn create_user(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
@@ -171,7 +170,7 @@ pub(super) async fn create_user(
 
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/users/{username}", tag = "users",
     params(("tenant" = String, Path, description = "tenant slug"), ("username" = String, Path)),
-    responses((status = 200, body = User), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = User)))]
 pub(super) async fn get_user(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
@@ -231,8 +230,7 @@ pub struct UserChange {
 /// `settings:write` as well; a system administrator's account only an all-tenants key with it.
 #[utoipa::path(patch, path = "/api/v1/tenants/{tenant}/users/{username}", tag = "users", request_body = UserChange,
     params(("tenant" = String, Path, description = "tenant slug"), ("username" = String, Path)),
-    responses((status = 200, body = User), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = User), (status = 409, body = ErrorBody, description = "`conflict`: an address is taken")))]
 pub(super) async fn update_user(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
@@ -316,8 +314,7 @@ pub(super) async fn update_user(
 /// rules as for changes apply to administrators' accounts.
 #[utoipa::path(delete, path = "/api/v1/tenants/{tenant}/users/{username}", tag = "users",
     params(("tenant" = String, Path, description = "tenant slug"), ("username" = String, Path)),
-    responses((status = 204, description = "deleted"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 204, description = "deleted"), (status = 422, body = ErrorBody, description = "`validation_failed`: nobody can delete their own account")))]
 pub(super) async fn delete_user(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
@@ -407,8 +404,7 @@ pub struct ImportRefused {
 /// `…/users/%69mport`.)
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/users/import", tag = "users", request_body = UserImport,
     params(("tenant" = String, Path, description = "tenant slug")),
-    responses((status = 200, body = ImportResult, description = "imported, or (dry run) every row is fine"), (status = 400, body = ErrorBody),
-               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
+    responses((status = 200, body = ImportResult, description = "imported, or (dry run) every row is fine"),
                (status = 422, body = ImportRefused, description = "nothing was imported; see the rows' errors")))]
 pub(super) async fn import_users(
     State(state): State<AppState>,
