@@ -786,15 +786,8 @@ impl SmtpConnection {
                 (None, _) => return self.message(data, t, started).await,
             }
         }
-        Err(refusal.unwrap_or_else(|| {
-            fail(
-                Step::Data,
-                None,
-                "no reply to DATA".to_owned(),
-                None,
-                false,
-            )
-        }))
+        Err(refusal
+            .unwrap_or_else(|| fail(Step::Data, None, "no reply to DATA".to_owned(), None, false)))
     }
 
     fn mail_from_refused(&mut self, r: &Reply, t: &mut Transcript, started: Instant) -> SmtpError {
@@ -917,7 +910,14 @@ impl SmtpConnection {
         } else {
             hint("smtp-hint-broken")
         };
-        t.failed(step, Some(shown.to_owned()), e.to_string(), hint, false, started)
+        t.failed(
+            step,
+            Some(shown.to_owned()),
+            e.to_string(),
+            hint,
+            false,
+            started,
+        )
     }
 
     fn refused(
