@@ -173,7 +173,7 @@ impl Default for Config {
             finished_task_retention_days: 90,
             alert_webhook_url: None,
             alert_webhook_format: AlertFormat::Json,
-            mail_connections_per_server: 4,
+            mail_connections_per_server: 1,
             directories: Default::default(),
         }
     }

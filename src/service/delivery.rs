@@ -43,9 +43,8 @@ struct Batch {
     /// The routes (server scopes) attempts went to in this round, with their tenant: judged
     /// after the round ([`Core::judge_routes`]).
     routes: HashMap<String, Option<i64>>,
-    /// Mails the server accepted whose task and log row are not written yet (see
-    /// `round::GROUP`).
-    accepted: Vec<round::Accepted>,
+    /// Where accepted mails are written, together with the other lanes' (see `round.rs`).
+    commits: std::sync::Arc<round::GroupCommit>,
 }
 
 /// A mail to send to one recipient.
@@ -449,20 +448,19 @@ impl Core {
             .await
         {
             Ok(reply) => {
-                // Written with the others of its group (one transaction): until then the task
-                // stays claimed, so a crash here means it is sent again, never lost.
-                batch.accepted.push(round::Accepted {
+                // Written before this lane sends its next mail, together with what the other
+                // lanes' servers accepted meanwhile: until then the task stays claimed, so a
+                // crash here means it is sent again, never lost.
+                let accepted = round::Accepted {
                     task: task.clone(),
                     code: i64::from(reply.code),
                     reply: reply.text(),
                     route: scope.to_owned(),
                     duration_ms: started.elapsed().as_millis() as i64,
                     at: self.now(),
-                });
-                if batch.accepted.len() >= round::GROUP {
-                    self.flush_accepted(owner, batch).await?;
-                }
-                Ok(())
+                };
+                let commits = batch.commits.clone();
+                commits.commit(self, owner, accepted).await
             }
             Err(e) => {
                 if !conn.is_usable() {

@@ -1,6 +1,7 @@
 //! One round of delivery: the due mail claimed at once, sent over up to
 //! `mail_connections_per_server` connections side by side (lanes), and the accepted mails'
-//! writes grouped into few transactions.
+//! writes grouped (a group commit: what the lanes' servers accepted while the previous write
+//! ran is written together).
 //!
 //! Each lane holds at most one SMTP connection at a time and takes the next claimed mail from
 //! the round's shared queue, so no server ever has more of this worker's connections than there
@@ -20,11 +21,54 @@ use crate::service::{Core, Result};
 use crate::store::mail::{NewLogEntry, Task};
 use crate::store::{self, Tenant};
 
-/// Accepted mails written together: one transaction per this many (and one at the end of a
-/// lane's round). A crash between the server's `250` and the write sends at most these mails
-/// again (they stay claimed until written, and a dead worker's claims are taken over), never
-/// loses one.
-pub(super) const GROUP: usize = 20;
+/// Writes accepted mails as done. A lane waits for its mail's write before it sends its next
+/// one, so a crash between a server's `250` and the write sends again at most one mail per
+/// lane (they stay claimed until written, and a dead worker's claims are taken over), never
+/// loses one. Lanes that finish a mail while another lane's write runs are written together
+/// by whichever of them gets to write next.
+#[derive(Default)]
+pub(super) struct GroupCommit {
+    /// The number given to the last mail added, and the mails not being written yet.
+    pending: Mutex<(u64, Vec<Accepted>)>,
+    /// Held while writing: the number up to which mails are written, and whether a write
+    /// failed (then nothing more is written in this round).
+    written: tokio::sync::Mutex<(u64, bool)>,
+}
+
+impl GroupCommit {
+    /// Adds `a` and returns once it is written (by this lane or another).
+    pub(super) async fn commit(&self, core: &Core, owner: &str, a: Accepted) -> Result<()> {
+        let seq = {
+            let mut p = self.pending.lock().map_err(|_| poisoned())?;
+            p.0 += 1;
+            p.1.push(a);
+            p.0
+        };
+        let mut written = self.written.lock().await;
+        if written.1 {
+            return Err(crate::service::ServiceError::Internal(anyhow::anyhow!(
+                "an earlier write of delivered mail failed in this round"
+            )));
+        }
+        if written.0 >= seq {
+            return Ok(());
+        }
+        let (upto, group) = {
+            let mut p = self.pending.lock().map_err(|_| poisoned())?;
+            (p.0, std::mem::take(&mut p.1))
+        };
+        match core.write_accepted(owner, group).await {
+            Ok(()) => {
+                written.0 = upto;
+                Ok(())
+            }
+            Err(e) => {
+                written.1 = true;
+                Err(e)
+            }
+        }
+    }
+}
 
 /// A mail the server accepted, waiting to be written as done with its mail-log row.
 pub(super) struct Accepted {
@@ -72,7 +116,8 @@ impl Core {
         // goes over one connection, as before.
         let lanes = lanes.min(count.div_ceil(4)).max(1);
         let queue = Mutex::new(VecDeque::from(tasks));
-        let results = join_all((0..lanes).map(|_| self.lane(owner, stop, &queue))).await;
+        let commits = std::sync::Arc::new(GroupCommit::default());
+        let results = join_all((0..lanes).map(|_| self.lane(owner, stop, &queue, &commits))).await;
         let mut routes = HashMap::new();
         let mut first_error = None;
         for r in results {
@@ -97,11 +142,15 @@ impl Core {
         owner: &str,
         stop: &AtomicBool,
         queue: &Mutex<VecDeque<Task>>,
+        commits: &std::sync::Arc<GroupCommit>,
     ) -> Result<HashMap<String, Option<i64>>> {
         let mut tenants: HashMap<i64, Option<Tenant>> = HashMap::new();
-        let mut batch = Batch::default();
+        let mut batch = Batch {
+            commits: commits.clone(),
+            ..Batch::default()
+        };
         let mut open = None;
-        let sent = async {
+        let sent: Result<()> = async {
             loop {
                 let Some(task) = queue.lock().map_err(|_| poisoned())?.pop_front() else {
                     return Ok(());
@@ -126,32 +175,22 @@ impl Core {
             }
         }
         .await;
-        // What the server accepted is written even when the round failed.
-        let written = self.flush_accepted(owner, &mut batch).await;
         if let Some((_, conn)) = open {
             conn.quit(&mut crate::mail::Transcript::default()).await;
         }
-        sent.and(written)?;
+        sent?;
         Ok(batch.routes)
     }
 
-    /// Writes the accepted mails of `batch` as done, with their mail-log rows, in one
-    /// transaction; then their lines in the application log and the daily file.
-    pub(super) async fn flush_accepted(&self, owner: &str, batch: &mut Batch) -> Result<()> {
-        let accepted = std::mem::take(&mut batch.accepted);
+    /// Writes accepted mails as done, with their mail-log rows, at once (one statement or
+    /// transaction); then their lines in the application log and the daily file.
+    async fn write_accepted(&self, owner: &str, accepted: Vec<Accepted>) -> Result<()> {
         if accepted.is_empty() {
             return Ok(());
         }
-        let entries: Vec<_> = accepted.iter().map(|a| (a.log_entry(), a.at)).collect();
-        let lost = store::mail::complete_many(&self.db, owner, &entries, self.now()).await?;
+        // The logs first, as for a single mail: once a task shows done, its lines are there.
         let mut lines = Vec::with_capacity(accepted.len());
         for a in &accepted {
-            if lost.contains(&a.task.id) {
-                tracing::warn!(
-                    task = a.task.id,
-                    "delivered a mail whose lease had passed to another worker"
-                );
-            }
             trace_attempt(&a.task, true, Some(a.code), &a.reply, a.duration_ms);
             let line = attempt_line(
                 a.at,
@@ -163,9 +202,20 @@ impl Core {
                 a.duration_ms,
             );
             lines.push((a.at, line));
-            self.metrics.mail("sent");
         }
         self.append_daily(&lines).await;
+        let entries: Vec<_> = accepted.iter().map(|a| (a.log_entry(), a.at)).collect();
+        let lost = store::mail::complete_many(&self.db, owner, &entries, self.now()).await?;
+        for a in &accepted {
+            if lost.contains(&a.task.id) {
+                tracing::warn!(
+                    task = a.task.id,
+                    "delivered a mail whose lease had passed to another worker"
+                );
+            }
+            // Counted once the task shows it: a scrape in between sees both or neither.
+            self.metrics.mail("sent");
+        }
         Ok(())
     }
 }
