@@ -33,7 +33,8 @@ PROBE = os.path.join(ROOT, "target", "release", "examples", "bench_probe")
 VENV_BIN = os.path.join(ROOT, "target", "bench-venv", "bin")
 LUA = os.path.join(ROOT, "bench", "form.lua")
 PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-PG_DB = "latchkey_bench"
+# Another run on the same machine (a second checkout) can use its own database and ports.
+PG_DB = os.environ.get("BENCH_PG_DB", "latchkey_bench")
 
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 RUNS = 3
@@ -51,7 +52,9 @@ DIRECTORY_PEOPLE = 2000 if QUICK else 20000
 PASSWORD = "Bench-Passw0rd-for-everyone"
 NEW_PASSWORD = "Another-Bench-Passw0rd-2026"
 
-PORTS = {"sink": 2525, "sqlite": 18080, "postgres": 18081, "peer": 18082, "probe": 18083}
+_OFFSET = int(os.environ.get("BENCH_PORT_OFFSET", "0"))
+PORTS = {k: v + _OFFSET for k, v in
+         {"sink": 2525, "sqlite": 18080, "postgres": 18081, "peer": 18082, "probe": 18083}.items()}
 
 LOG = []
 
