@@ -105,6 +105,10 @@ pub struct Config {
     /// The alert's body: `json` (Latchkey's own fields) or `text` (`{"text": "…"}`, what Slack,
     /// Mattermost, Rocket.Chat, Google Chat and Teams connectors accept).
     pub alert_webhook_format: AlertFormat,
+    /// SMTP connections the delivery worker opens to one mail server at the same time (each
+    /// carries one mail after another; the hourly quota counts them all). 1 sends one mail at a
+    /// time, as before this setting.
+    pub mail_connections_per_server: u32,
     /// Directory connections an operator sets in `latchkey.toml`, by tenant slug
     /// (`[directories.acme]`): applied when the server starts. The service password only as an
     /// `env:NAME` or `file:/path` reference.
@@ -169,6 +173,7 @@ impl Default for Config {
             finished_task_retention_days: 90,
             alert_webhook_url: None,
             alert_webhook_format: AlertFormat::Json,
+            mail_connections_per_server: 1,
             directories: Default::default(),
         }
     }
@@ -213,6 +218,7 @@ const ENV_KEYS: &[&str] = &[
     "finished_task_retention_days",
     "alert_webhook_url",
     "alert_webhook_format",
+    "mail_connections_per_server",
 ];
 
 /// Flags given on the command line; `None` leaves the lower layers' value.
@@ -341,6 +347,12 @@ impl Config {
             return Err(bad(
                 "mail_lease",
                 "must be at least 10s (longer than one delivery)",
+            ));
+        }
+        if !(1..=32).contains(&self.mail_connections_per_server) {
+            return Err(bad(
+                "mail_connections_per_server",
+                "must be between 1 and 32",
             ));
         }
         if self.metrics_token.as_ref().is_some_and(|t| t.len() < 16) {

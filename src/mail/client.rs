@@ -25,6 +25,7 @@ use tokio_rustls::rustls::{self, CertificateError, ClientConfig, RootCertStore};
 use tokio_rustls::TlsConnector;
 
 mod oauth_auth;
+mod transaction;
 
 use super::host::{self, HostError, SmtpHost};
 use super::settings::{ResolvedSmtp, Security};
@@ -680,83 +681,6 @@ impl SmtpConnection {
         result
     }
 
-    async fn transaction(
-        &mut self,
-        from: &str,
-        to: &[&str],
-        data: &[u8],
-        t: &mut Transcript,
-    ) -> Result<Reply, SmtpError> {
-        let started = Instant::now();
-        let line = format!("MAIL FROM:<{from}>");
-        let r = self
-            .command(Step::MailFrom, &line, None, t, started)
-            .await?;
-        if r.code != 250 {
-            let hint = match r.code {
-                530 => hint("smtp-hint-530"),
-                550 | 553 | 554 => hint("smtp-hint-sender"),
-                _ => None,
-            };
-            return Err(self.refused(Step::MailFrom, &r, t, started, hint));
-        }
-        t.record(Step::MailFrom, true, Some(line), r.text(), None, started);
-        for rcpt in to {
-            let started = Instant::now();
-            let line = format!("RCPT TO:<{rcpt}>");
-            let r = self.command(Step::RcptTo, &line, None, t, started).await?;
-            if r.code != 250 && r.code != 251 {
-                let hint = match r.code {
-                    550 | 551 | 553 => hint("smtp-hint-recipient"),
-                    554 | 571 => hint("smtp-hint-relay"),
-                    400..=499 => hint("smtp-hint-greylisting"),
-                    _ => None,
-                };
-                return Err(self.refused(Step::RcptTo, &r, t, started, hint));
-            }
-            t.record(Step::RcptTo, true, Some(line), r.text(), None, started);
-        }
-        let started = Instant::now();
-        let r = self.command(Step::Data, "DATA", None, t, started).await?;
-        if r.code != 354 {
-            return Err(self.refused(Step::Data, &r, t, started, None));
-        }
-        let mut body = Vec::with_capacity(data.len() + 64);
-        for line in data.split_inclusive(|&b| b == b'\n') {
-            if line.first() == Some(&b'.') {
-                body.push(b'.');
-            }
-            body.extend_from_slice(line);
-        }
-        if !body.ends_with(b"\r\n") {
-            body.extend_from_slice(b"\r\n");
-        }
-        body.extend_from_slice(b".\r\n");
-        let sent = || Some("(message)".to_owned());
-        if let Err(e) = self.write_all(&body).await {
-            return Err(t.failed(Step::Data, sent(), e.to_string(), None, false, started));
-        }
-        let r = match self.read_reply().await {
-            Ok(r) => r,
-            Err(e) => {
-                return Err(t.failed(Step::Data, sent(), e.to_string(), None, false, started));
-            }
-        };
-        if r.code != 250 {
-            let hint = (r.code >= 500).then(|| Msg::new("smtp-hint-message-refused").into());
-            return Err(self.refused(Step::Data, &r, t, started, hint));
-        }
-        t.record(
-            Step::Data,
-            true,
-            Some("(message)".into()),
-            r.text(),
-            None,
-            started,
-        );
-        Ok(r)
-    }
-
     /// Says goodbye. Errors don't matter any more at this point.
     pub async fn quit(mut self, t: &mut Transcript) {
         let started = Instant::now();
@@ -792,19 +716,37 @@ impl SmtpConnection {
             Ok(()) => self.read_reply().await,
             Err(e) => Err(e),
         };
-        result.map_err(|e| {
-            self.broken = true;
-            let hint = if e.kind() == io::ErrorKind::TimedOut {
-                Some(
-                    Msg::new("smtp-hint-no-answer")
-                        .arg("secs", self.timeout.as_secs() as i64)
-                        .into(),
-                )
-            } else {
-                hint("smtp-hint-broken")
-            };
-            t.failed(step, Some(shown), e.to_string(), hint, false, started)
-        })
+        result.map_err(|e| self.io_failed(step, &shown, e, t, started))
+    }
+
+    /// A command (`shown` as the transcript shows it) that got no answer: the connection is
+    /// done for.
+    fn io_failed(
+        &mut self,
+        step: Step,
+        shown: &str,
+        e: io::Error,
+        t: &mut Transcript,
+        started: Instant,
+    ) -> SmtpError {
+        self.broken = true;
+        let hint = if e.kind() == io::ErrorKind::TimedOut {
+            Some(
+                Msg::new("smtp-hint-no-answer")
+                    .arg("secs", self.timeout.as_secs() as i64)
+                    .into(),
+            )
+        } else {
+            hint("smtp-hint-broken")
+        };
+        t.failed(
+            step,
+            Some(shown.to_owned()),
+            e.to_string(),
+            hint,
+            false,
+            started,
+        )
     }
 
     fn refused(

@@ -1,10 +1,12 @@
 //! The outbox and its delivery: handlers and operations enqueue mail as tasks; the worker
-//! claims due tasks, renders and sends them through one reused SMTP connection per server,
-//! retries transient failures with backoff, and records every attempt in the mail log and in
-//! the daily `smtp-YYYY-MM-DD.log` file.
+//! claims due tasks, renders and sends them through reused SMTP connections (up to
+//! `mail_connections_per_server` at once, see `round.rs`), retries transient failures with
+//! backoff, and records every attempt in the mail log and in the daily `smtp-YYYY-MM-DD.log`
+//! file.
+
+mod round;
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use secrecy::{ExposeSecret, SecretString};
@@ -22,7 +24,7 @@ use crate::mail::{SmtpConnection, SmtpError, Transcript};
 use crate::store::mail::{NewLogEntry, NewTask, Task, TaskStatus};
 use crate::store::{self, Tenant};
 
-/// Tasks claimed per round.
+/// Tasks claimed per round and connection.
 const BATCH: i64 = 50;
 /// Longest wait between retries.
 const MAX_BACKOFF_SECS: i64 = 3600;
@@ -41,6 +43,8 @@ struct Batch {
     /// The routes (server scopes) attempts went to in this round, with their tenant: judged
     /// after the round ([`Core::judge_routes`]).
     routes: HashMap<String, Option<i64>>,
+    /// Where accepted mails are written, together with the other lanes' (see `round.rs`).
+    commits: std::sync::Arc<round::GroupCommit>,
 }
 
 /// A mail to send to one recipient.
@@ -239,44 +243,6 @@ impl Core {
             .template_of(task.tenant_id, route, kind, lang, &data)
             .await?;
         self.render(kind, &src, &data, None)
-    }
-
-    /// Claims due tasks for `owner` and delivers them. Returns how many were handled. Stops
-    /// between messages when `stop` is set, handing the rest back unsent.
-    pub async fn deliver_due(&self, owner: &str, stop: &AtomicBool) -> Result<usize> {
-        let lease = self.config.mail_lease.as_secs() as i64;
-        let tasks = store::mail::claim(&self.db, owner, BATCH, lease, self.now()).await?;
-        let count = tasks.len();
-        // While this round runs, its leases are renewed: a short lease then only matters when
-        // the worker is gone.
-        let _heartbeat = (count > 0).then(|| Heartbeat::start(self.clone(), owner, lease));
-        let mut tenants: HashMap<i64, Option<Tenant>> = HashMap::new();
-        let mut batch = Batch::default();
-        let mut open: Option<(String, SmtpConnection)> = None;
-        for task in tasks {
-            if stop.load(Ordering::SeqCst) {
-                store::mail::release(&self.db, task.id, owner, self.now(), self.now()).await?;
-                continue;
-            }
-            let tenant = match task.tenant_id {
-                Some(id) => match tenants.get(&id) {
-                    Some(t) => t.clone(),
-                    None => {
-                        let t = store::tenants::by_id(&self.db, id).await?;
-                        tenants.insert(id, t.clone());
-                        t
-                    }
-                },
-                None => None,
-            };
-            self.deliver_one(owner, &task, tenant.as_ref(), &mut open, &mut batch)
-                .await?;
-        }
-        if let Some((_, conn)) = open {
-            conn.quit(&mut Transcript::default()).await;
-        }
-        self.judge_routes(&batch.routes).await;
-        Ok(count)
     }
 
     async fn deliver_one(
@@ -482,25 +448,19 @@ impl Core {
             .await
         {
             Ok(reply) => {
-                let now = self.now();
-                self.record_attempt(
-                    task,
-                    true,
-                    Some(i64::from(reply.code)),
-                    &reply.text(),
-                    None,
-                    Some(scope),
-                    started,
-                )
-                .await;
-                if !store::mail::complete(&self.db, task.id, owner, now).await? {
-                    tracing::warn!(
-                        task = task.id,
-                        "delivered a mail whose lease had passed to another worker"
-                    );
-                }
-                self.metrics.mail("sent");
-                Ok(())
+                // Written before this lane sends its next mail, together with what the other
+                // lanes' servers accepted meanwhile: until then the task stays claimed, so a
+                // crash here means it is sent again, never lost.
+                let accepted = round::Accepted {
+                    task: task.clone(),
+                    code: i64::from(reply.code),
+                    reply: reply.text(),
+                    route: scope.to_owned(),
+                    duration_ms: started.elapsed().as_millis() as i64,
+                    at: self.now(),
+                };
+                let commits = batch.commits.clone();
+                commits.commit(self, owner, accepted).await
             }
             Err(e) => {
                 if !conn.is_usable() {
@@ -581,50 +541,36 @@ impl Core {
         if let Err(err) = store::mail::log(&self.db, &entry, now).await {
             tracing::error!(error = %err, task = task.id, "could not write the mail log");
         }
-        tracing::info!(
-            target: "latchkey::mail",
-            task = task.id,
-            tenant_id = task.tenant_id,
-            kind = %task.kind,
-            recipient = %task.recipient,
-            success,
-            code,
-            reply,
-            duration_ms,
-            "delivery attempt"
-        );
-        // Debug formatting quotes and escapes user text: a subject can't forge a line.
-        let line = format!(
-            "{} task={} tenant={} kind={} to={:?} subject={:?} result={} code={} step={} reply={:?} duration_ms={} attempt={}\n",
-            format_utc(now),
-            task.id,
-            task.tenant_id.map(|t| t.to_string()).unwrap_or_else(|| "-".into()),
-            task.kind,
-            task.recipient,
-            task.subject,
-            if success { "success" } else { "failure" },
-            code.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
-            step.unwrap_or("-"),
-            reply,
-            duration_ms,
-            task.attempts,
-        );
-        let day = time::OffsetDateTime::from_unix_timestamp(now)
-            .map(|t| format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day()))
-            .unwrap_or_else(|_| "unknown".into());
-        let path = self.config.raw.data_dir.join(format!("smtp-{day}.log"));
-        let written = async {
-            tokio::fs::create_dir_all(&self.config.raw.data_dir).await?;
-            let mut f = tokio::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&path)
-                .await?;
-            f.write_all(line.as_bytes()).await
-        }
-        .await;
-        if let Err(err) = written {
-            tracing::warn!(error = %err, path = %path.display(), "could not write the daily SMTP log");
+        trace_attempt(task, success, code, reply, duration_ms);
+        let line = attempt_line(now, task, success, code, step, reply, duration_ms);
+        self.append_daily(&[(now, line)]).await;
+    }
+
+    /// Appends lines (each with its time) to the daily `smtp-YYYY-MM-DD.log` files, one open
+    /// per day they fall on.
+    async fn append_daily(&self, lines: &[(Timestamp, String)]) {
+        let mut i = 0;
+        while i < lines.len() {
+            let day = day_of(lines[i].0);
+            let mut text = String::new();
+            while i < lines.len() && day_of(lines[i].0) == day {
+                text.push_str(&lines[i].1);
+                i += 1;
+            }
+            let path = self.config.raw.data_dir.join(format!("smtp-{day}.log"));
+            let written = async {
+                tokio::fs::create_dir_all(&self.config.raw.data_dir).await?;
+                let mut f = tokio::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)
+                    .await?;
+                f.write_all(text.as_bytes()).await
+            }
+            .await;
+            if let Err(err) = written {
+                tracing::warn!(error = %err, path = %path.display(), "could not write the daily SMTP log");
+            }
         }
     }
 
@@ -740,6 +686,57 @@ impl Core {
         })
         .await;
     }
+}
+
+/// The application log's line for a delivery attempt.
+fn trace_attempt(task: &Task, success: bool, code: Option<i64>, reply: &str, duration_ms: i64) {
+    tracing::info!(
+        target: "latchkey::mail",
+        task = task.id,
+        tenant_id = task.tenant_id,
+        kind = %task.kind,
+        recipient = %task.recipient,
+        success,
+        code,
+        reply,
+        duration_ms,
+        "delivery attempt"
+    );
+}
+
+/// The daily file's line for a delivery attempt. Debug formatting quotes and escapes user
+/// text: a subject can't forge a line.
+fn attempt_line(
+    at: Timestamp,
+    task: &Task,
+    success: bool,
+    code: Option<i64>,
+    step: Option<&str>,
+    reply: &str,
+    duration_ms: i64,
+) -> String {
+    format!(
+        "{} task={} tenant={} kind={} to={:?} subject={:?} result={} code={} step={} reply={:?} duration_ms={} attempt={}\n",
+        format_utc(at),
+        task.id,
+        task.tenant_id.map(|t| t.to_string()).unwrap_or_else(|| "-".into()),
+        task.kind,
+        task.recipient,
+        task.subject,
+        if success { "success" } else { "failure" },
+        code.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
+        step.unwrap_or("-"),
+        reply,
+        duration_ms,
+        task.attempts,
+    )
+}
+
+/// `YYYY-MM-DD` (UTC) of a moment, for the daily file's name.
+fn day_of(at: Timestamp) -> String {
+    time::OffsetDateTime::from_unix_timestamp(at)
+        .map(|t| format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day()))
+        .unwrap_or_else(|_| "unknown".into())
 }
 
 /// `alice@example.org` → `a•••@example.org`: enough to recognise, not enough to harvest.

@@ -313,6 +313,89 @@ pub async fn complete(db: &Db, id: i64, owner: &str, now: Timestamp) -> Result<b
     Ok(r.rows_affected() == 1)
 }
 
+/// Marks the claimed tasks of `accepted` delivered, erases their secrets and writes their
+/// mail-log rows, all at once: one statement on PostgreSQL (the update and the insert in one
+/// `WITH`), one transaction of two statements on SQLite, whatever the number of mails. The
+/// server took every one of these mails. Returns the ids whose lease had passed to another
+/// worker (not marked; their log rows are still written, as with [`complete`]).
+pub async fn complete_many(
+    db: &Db,
+    owner: &str,
+    accepted: &[(NewLogEntry<'_>, Timestamp)],
+    now: Timestamp,
+) -> Result<Vec<i64>> {
+    if accepted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = accepted.iter().filter_map(|(e, _)| e.task_id).collect();
+    let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 3)).collect();
+    let update = format!(
+        "UPDATE mail_tasks SET status = 'done', secret = NULL, lease_owner = NULL, lease_until = NULL, last_error = NULL, \
+         done_at = $2, updated_at = $2 WHERE lease_owner = $1 AND status = 'executing' AND id IN ({}) RETURNING id",
+        list.join(", ")
+    );
+    // The log rows' parameters follow the update's when both are one statement.
+    let offset = if db.backend == Backend::Postgres {
+        2 + ids.len()
+    } else {
+        0
+    };
+    let rows: Vec<String> = (0..accepted.len())
+        .map(|i| {
+            let b = offset + i * 13;
+            let p: Vec<String> = (1..=13).map(|k| format!("${}", b + k)).collect();
+            format!("({})", p.join(", "))
+        })
+        .collect();
+    let insert = format!(
+        "INSERT INTO mail_log (at, task_id, tenant_id, kind, recipient, subject, success, smtp_code, smtp_reply, step, duration_ms, attempt, route) \
+         VALUES {}",
+        rows.join(", ")
+    );
+    macro_rules! bind_rows {
+        ($q:expr) => {{
+            let mut q = $q;
+            for (e, at) in accepted {
+                q = q
+                    .bind(*at)
+                    .bind(e.task_id)
+                    .bind(e.tenant_id)
+                    .bind(e.kind)
+                    .bind(e.recipient)
+                    .bind(e.subject)
+                    .bind(i64::from(e.success))
+                    .bind(e.smtp_code)
+                    .bind(e.smtp_reply)
+                    .bind(e.step)
+                    .bind(e.duration_ms)
+                    .bind(e.attempt)
+                    .bind(e.route);
+            }
+            q
+        }};
+    }
+    let done: Vec<i64> = if db.backend == Backend::Postgres {
+        // Data-modifying `WITH` parts always run to completion, read or not.
+        let sql = format!("WITH done AS ({update}), logged AS ({insert}) SELECT id FROM done");
+        let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(owner).bind(now);
+        for id in &ids {
+            q = q.bind(*id);
+        }
+        bind_rows!(q).fetch_all(&db.write).await?
+    } else {
+        let mut tx = db.write.begin().await?;
+        let mut q = sqlx::query_scalar::<_, i64>(&update).bind(owner).bind(now);
+        for id in &ids {
+            q = q.bind(*id);
+        }
+        let done = q.fetch_all(&mut *tx).await?;
+        bind_rows!(sqlx::query(&insert)).execute(&mut *tx).await?;
+        tx.commit().await?;
+        done
+    };
+    Ok(ids.into_iter().filter(|id| !done.contains(id)).collect())
+}
+
 /// Puts a claimed task back to wait until `next_at` after a transient failure.
 pub async fn retry_later(
     db: &Db,

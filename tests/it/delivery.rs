@@ -130,6 +130,11 @@ on_both_backends!(
     tenant_admins_see_only_their_own_mail,
     mail_pages_show_log_and_allow_redo_and_cancel,
     no_secret_in_logs_pages_or_files,
+    pipelining_when_offered_one_command_at_a_time_when_not,
+    pipelined_refusals_read_as_one_at_a_time,
+    pipelined_refusal_keeps_the_connection_in_step,
+    several_connections_carry_a_round_each_mail_once,
+    a_broken_connection_loses_and_duplicates_nothing,
 );
 
 async fn password_change_notice_reaches_both_addresses(backend: Backend) {
@@ -465,7 +470,11 @@ async fn two_workers_never_send_one_mail_twice(backend: Backend) {
 }
 
 async fn one_connection_carries_many_mails(backend: Backend) {
-    let app = app(backend, |c| c.mail_worker = false).await;
+    let app = app(backend, |c| {
+        c.mail_worker = false;
+        c.mail_connections_per_server = 1;
+    })
+    .await;
     let srv = smtp(TlsMode::StartTls).await;
     configure(&app, &srv, |_| {}).await;
     let before = srv.connections();
@@ -785,6 +794,292 @@ async fn no_secret_in_logs_pages_or_files(backend: Backend) {
         "the SMTP credentials leaked in base64"
     );
     assert!(!seen.contains(GOOD_PASSWORD), "a user's password leaked");
+    srv.stop().await;
+    app.stop().await;
+}
+
+/// Queues `n` SMTP-test mails to `{prefix}{i}@example.org` in one go (no worker needed).
+async fn queue_many(app: &TestApp, prefix: &str, n: usize) -> Vec<String> {
+    let tenant = app.default_tenant().await;
+    let data = serde_json::json!({});
+    let recipients: Vec<String> = (0..n).map(|i| format!("{prefix}{i}@example.org")).collect();
+    let tasks: Vec<_> = recipients
+        .iter()
+        .map(|to| store::mail::NewTask {
+            tenant_id: Some(tenant.id),
+            account_id: None,
+            kind: MailKind::SmtpTest,
+            recipient: to,
+            recipient_name: "",
+            language: "en",
+            data: &data,
+            secret: None,
+            subject: "s",
+            campaign_id: None,
+            scheduled_at: app.core.now(),
+            max_attempts: 5,
+            created_by: "test",
+        })
+        .collect();
+    app.core
+        .test_store()
+        .enqueue_many(&tasks, app.core.now())
+        .await
+        .unwrap();
+    recipients
+}
+
+async fn all_tasks(app: &TestApp) -> Vec<store::mail::Task> {
+    let f = store::mail::Filter {
+        limit: 1000,
+        ..Default::default()
+    };
+    app.core.mail_tasks(&f).await.unwrap()
+}
+
+/// A plain-text server without sign-in, offering PIPELINING or not, and the app pointed at it.
+async fn plain_server(app: &TestApp, pipelining: bool) -> SmtpServer {
+    let srv = SmtpServer::start(SmtpOptions {
+        pipelining,
+        ..SmtpOptions::default()
+    })
+    .await;
+    configure(app, &srv, |s| {
+        s.security = Security::None;
+        s.auth = false;
+    })
+    .await;
+    srv
+}
+
+/// Every recipient of `mails`, sorted, each once; panics on a duplicate.
+fn each_once(mails: &[common::smtp::ReceivedMail]) -> Vec<String> {
+    let mut got: Vec<String> = mails.iter().map(|m| m.rcpt_to[0].clone()).collect();
+    got.sort();
+    let n = got.len();
+    got.dedup();
+    assert_eq!(got.len(), n, "a mail arrived twice");
+    got
+}
+
+async fn pipelining_when_offered_one_command_at_a_time_when_not(backend: Backend) {
+    let app = app(backend, |c| {
+        c.mail_worker = false;
+        c.mail_connections_per_server = 1;
+    })
+    .await;
+    for pipelining in [true, false] {
+        let srv = plain_server(&app, pipelining).await;
+        queue_many(&app, if pipelining { "p" } else { "n" }, 3).await;
+        let stop = AtomicBool::new(false);
+        assert_eq!(app.core.deliver_due("w", &stop).await.unwrap(), 3);
+        assert_eq!(srv.wait_for_messages(3, WAIT).await.len(), 3);
+        assert_eq!(
+            srv.mail_pipelined(),
+            vec![pipelining; 3],
+            "MAIL FROM, RCPT TO and DATA together exactly when the server offers PIPELINING"
+        );
+        assert_eq!(srv.connections(), 1);
+        srv.stop().await;
+    }
+    let counts = app.core.mail_counts(None, None).await.unwrap();
+    assert_eq!(counts, vec![("done".to_owned(), 6)]);
+    app.stop().await;
+}
+
+/// The SMTP check's transcript of a refusal is the same with and without PIPELINING: the same
+/// steps, what was sent, the server's words and the hints (only EHLO's list and the times
+/// differ).
+async fn pipelined_refusals_read_as_one_at_a_time(backend: Backend) {
+    let app = app(backend, |c| c.mail_worker = false).await;
+    let to = EmailAddress::parse("someone@example.org").unwrap();
+    for (step, reply) in [
+        (Step::MailFrom, "553 5.7.1 Sender address rejected"),
+        (Step::RcptTo, "550 5.1.1 No such user here"),
+        (Step::RcptTo, "451 4.7.1 Greylisted, try again later"),
+        (Step::RcptTo, "DROP"),
+        (Step::Data, "554 5.7.1 Not now"),
+        (Step::DataEnd, "552 5.3.4 Too big"),
+    ] {
+        let mut transcripts = Vec::new();
+        for pipelining in [true, false] {
+            let srv = SmtpServer::start(SmtpOptions {
+                pipelining,
+                ..SmtpOptions::default()
+            })
+            .await;
+            srv.script(step, reply, 1);
+            let settings = SmtpSettings {
+                enabled: true,
+                host: "localhost".into(),
+                port: srv.port(),
+                security: Security::None,
+                auth: false,
+                from_address: "noreply@example.org".into(),
+                timeout_secs: 5,
+                ..SmtpSettings::default()
+            };
+            let input = SmtpInput {
+                settings,
+                ..Default::default()
+            };
+            let report = app
+                .core
+                .check_smtp(&Actor::Cli, None, Some(input), Some(to.clone()), None)
+                .await
+                .unwrap();
+            assert!(!report.ok, "{step:?} {reply}: {report:#?}");
+            assert_eq!(srv.mail_pipelined(), vec![pipelining], "{step:?} {reply}");
+            let steps: Vec<String> = report
+                .steps
+                .iter()
+                .filter(|s| s.step != latchkey::mail::Step::Connect)
+                .map(|s| {
+                    let reply = if s.step == latchkey::mail::Step::Ehlo {
+                        String::new()
+                    } else {
+                        s.reply.clone()
+                    };
+                    format!("{:?} {} {:?} {reply:?} {:?}", s.step, s.ok, s.sent, s.hint)
+                })
+                .collect();
+            transcripts.push(steps);
+            assert!(srv.messages().is_empty());
+            srv.stop().await;
+        }
+        assert_eq!(transcripts[0], transcripts[1], "{step:?} {reply}");
+        assert!(
+            transcripts[0].last().unwrap().contains(" false "),
+            "the refused step is the last: {:#?}",
+            transcripts[0]
+        );
+    }
+    app.stop().await;
+}
+
+async fn pipelined_refusal_keeps_the_connection_in_step(backend: Backend) {
+    let app = app(backend, |c| {
+        c.mail_worker = false;
+        c.mail_connections_per_server = 1;
+    })
+    .await;
+    let srv = plain_server(&app, true).await;
+    srv.script(Step::RcptTo, "550 5.1.1 No such user here", 1);
+    // (After the refused RCPT the pipelined DATA is answered `554`; the next mail's message is
+    // refused after its final dot.)
+    srv.script(Step::DataEnd, "451 4.3.0 Try again later", 1);
+    queue_many(&app, "k", 4).await;
+    let stop = AtomicBool::new(false);
+    assert_eq!(app.core.deliver_due("w", &stop).await.unwrap(), 4);
+    let mails = srv.wait_for_messages(2, WAIT).await;
+    assert_eq!(each_once(&mails), vec!["k2@example.org", "k3@example.org"]);
+    assert_eq!(
+        srv.connections(),
+        1,
+        "the refusals didn't cost the connection"
+    );
+    let tasks = all_tasks(&app).await;
+    let by_to = |to: &str| tasks.iter().find(|t| t.recipient == to).unwrap().clone();
+    let first = by_to("k0@example.org");
+    assert_eq!(first.status, "failed", "a 5xx at RCPT TO fails at once");
+    let rows = log_rows(&app, first.id).await;
+    assert_eq!(
+        (rows[0].smtp_code, rows[0].step.as_deref()),
+        (Some(550), Some("RCPT TO"))
+    );
+    let second = by_to("k1@example.org");
+    assert_eq!(second.status, "waiting", "a 4xx at DATA is retried");
+    let rows = log_rows(&app, second.id).await;
+    assert_eq!(
+        (rows[0].smtp_code, rows[0].step.as_deref()),
+        (Some(451), Some("DATA"))
+    );
+    for to in ["k2@example.org", "k3@example.org"] {
+        let t = by_to(to);
+        assert_eq!(t.status, "done");
+        let rows = log_rows(&app, t.id).await;
+        assert_eq!((rows.len(), rows[0].success), (1, 1), "{rows:?}");
+    }
+    srv.stop().await;
+    app.stop().await;
+}
+
+async fn several_connections_carry_a_round_each_mail_once(backend: Backend) {
+    let app = app(backend, |c| {
+        c.mail_worker = false;
+        c.mail_connections_per_server = 3;
+    })
+    .await;
+    let srv = plain_server(&app, true).await;
+    let recipients = queue_many(&app, "c", 60).await;
+    // Every MAIL FROM waits until the test has seen three connections open at once.
+    srv.hold_after(0);
+    let core = app.core.clone();
+    let round = tokio::spawn(async move {
+        let stop = AtomicBool::new(false);
+        let mut n = 0;
+        loop {
+            match core.deliver_due("w", &stop).await.unwrap() {
+                0 => return n,
+                k => n += k,
+            }
+        }
+    });
+    let deadline = std::time::Instant::now() + WAIT;
+    while srv.max_simultaneous_connections() < 3 {
+        assert!(std::time::Instant::now() < deadline, "never three at once");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    srv.release();
+    assert_eq!(round.await.unwrap(), 60);
+    assert_eq!(
+        srv.max_simultaneous_connections(),
+        3,
+        "no more than the setting"
+    );
+    assert_eq!(srv.connections(), 3, "each connection carried many mails");
+    let mut expected = recipients.clone();
+    expected.sort();
+    assert_eq!(each_once(&srv.wait_for_messages(60, WAIT).await), expected);
+    let counts = app.core.mail_counts(None, None).await.unwrap();
+    assert_eq!(counts, vec![("done".to_owned(), 60)]);
+    let tasks = all_tasks(&app).await;
+    for t in &tasks {
+        let rows = log_rows(&app, t.id).await;
+        assert_eq!(rows.len(), 1, "one log row per mail: {rows:?}");
+        assert!(t.secret.is_none() && t.done_at.is_some());
+    }
+    srv.stop().await;
+    app.stop().await;
+}
+
+async fn a_broken_connection_loses_and_duplicates_nothing(backend: Backend) {
+    let app = app(backend, |c| {
+        c.mail_worker = false;
+        c.mail_connections_per_server = 3;
+    })
+    .await;
+    let srv = plain_server(&app, true).await;
+    let recipients = queue_many(&app, "b", 30).await;
+    // One connection dies after a message was sent but before the server said yes to it.
+    srv.script(Step::DataEnd, "DROP", 1);
+    let stop = AtomicBool::new(false);
+    assert_eq!(app.core.deliver_due("w", &stop).await.unwrap(), 30);
+    let mails = srv.wait_for_messages(29, WAIT).await;
+    assert_eq!(each_once(&mails).len(), 29);
+    let mut counts = app.core.mail_counts(None, None).await.unwrap();
+    counts.sort();
+    assert_eq!(
+        counts,
+        vec![("done".to_owned(), 29), ("waiting".to_owned(), 1)]
+    );
+    app.clock.advance(31);
+    assert_eq!(app.core.deliver_due("w", &stop).await.unwrap(), 1);
+    let mut expected = recipients.clone();
+    expected.sort();
+    assert_eq!(each_once(&srv.wait_for_messages(30, WAIT).await), expected);
+    let counts = app.core.mail_counts(None, None).await.unwrap();
+    assert_eq!(counts, vec![("done".to_owned(), 30)]);
     srv.stop().await;
     app.stop().await;
 }

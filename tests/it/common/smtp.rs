@@ -151,6 +151,8 @@ pub struct SmtpOptions {
     /// CA that signs the server cert; default: a fresh TestCa.
     pub ca: Option<Arc<TestCa>>,
     pub greeting: String,
+    /// Offer `PIPELINING` (RFC 2920) after EHLO; on by default, as most servers do.
+    pub pipelining: bool,
 }
 
 impl Default for SmtpOptions {
@@ -162,6 +164,7 @@ impl Default for SmtpOptions {
             cert_names: vec!["localhost".to_string(), "127.0.0.1".to_string()],
             ca: None,
             greeting: format!("220 {HOSTNAME} ESMTP ready"),
+            pipelining: true,
         }
     }
 }
@@ -208,6 +211,11 @@ struct Shared {
     next_id: AtomicUsize,
     /// MAIL FROM waits while this many messages (or more) have arrived: see [`SmtpServer::hold_after`].
     hold_after: AtomicUsize,
+    /// Per MAIL FROM: whether the next command had already arrived with it (pipelined).
+    pipelined: Mutex<Vec<bool>>,
+    /// Connections open now, and the most that were open at once.
+    open: AtomicUsize,
+    max_open: AtomicUsize,
 }
 
 impl Shared {
@@ -233,6 +241,7 @@ struct ServerConfigShared {
     auth: Option<(String, String)>,
     oauth: Option<Arc<dyn TokenCheck>>,
     greeting: String,
+    pipelining: bool,
     acceptor: TlsAcceptor,
 }
 
@@ -258,6 +267,7 @@ impl SmtpServer {
             auth: opts.auth,
             oauth: opts.oauth,
             greeting: opts.greeting,
+            pipelining: opts.pipelining,
             acceptor: TlsAcceptor::from(Arc::new(tls_config)),
         });
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
@@ -333,6 +343,17 @@ impl SmtpServer {
         self.shared.hold_after.store(usize::MAX, Ordering::SeqCst);
     }
 
+    /// For each MAIL FROM received, in order: whether the commands after it (RCPT TO, DATA)
+    /// had already arrived with it, i.e. the client pipelined them.
+    pub fn mail_pipelined(&self) -> Vec<bool> {
+        self.shared.pipelined.lock().unwrap().clone()
+    }
+
+    /// The most connections that were open at the same time.
+    pub fn max_simultaneous_connections(&self) -> usize {
+        self.shared.max_open.load(Ordering::SeqCst)
+    }
+
     /// TCP connections accepted so far.
     pub fn connections(&self) -> usize {
         self.shared.connections.load(Ordering::SeqCst)
@@ -397,6 +418,9 @@ async fn handle_connection(
     shared: Arc<Shared>,
 ) {
     let _ = stream.set_nodelay(true);
+    let open = shared.open.fetch_add(1, Ordering::SeqCst) + 1;
+    shared.max_open.fetch_max(open, Ordering::SeqCst);
+    let _open = OpenGuard(shared.clone());
     let (io, tls): (Box<dyn Io>, bool) = if config.tls == TlsMode::Implicit {
         match tokio::time::timeout(IDLE_TIMEOUT, config.acceptor.accept(stream)).await {
             Ok(Ok(tls)) => (Box::new(tls), true),
@@ -416,6 +440,15 @@ async fn handle_connection(
         rcpt_to: Vec::new(),
     };
     let _ = conn.run().await;
+}
+
+/// Counts a connection as closed when its task ends (or is aborted).
+struct OpenGuard(Arc<Shared>);
+
+impl Drop for OpenGuard {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 enum Flow {
@@ -593,6 +626,9 @@ impl Conn {
             "8BITMIME".to_string(),
             format!("SIZE {MAX_DATA}"),
         ];
+        if self.config.pipelining {
+            lines.push("PIPELINING".to_string());
+        }
         if self.config.tls == TlsMode::StartTls && !self.tls {
             lines.push("STARTTLS".to_string());
         }
@@ -833,6 +869,9 @@ impl Conn {
     }
 
     async fn mail(&mut self, arg: &str) -> std::io::Result<Flow> {
+        // Read before anything is answered: what is buffered came with the MAIL command.
+        let together = !self.io.buffer().is_empty();
+        self.shared.pipelined.lock().unwrap().push(together);
         while self.shared.messages.lock().unwrap().len()
             >= self.shared.hold_after.load(Ordering::SeqCst)
         {

@@ -1,0 +1,181 @@
+//! One message's transaction (`MAIL FROM`, `RCPT TO`, `DATA`, the message), one command at a
+//! time or, when the server offers it, pipelined (RFC 2920).
+
+use std::time::Instant;
+
+use super::{fail, hint, Reply, SmtpConnection, SmtpError, Step, Transcript};
+use crate::i18n::Msg;
+
+impl SmtpConnection {
+    pub(super) async fn transaction(
+        &mut self,
+        from: &str,
+        to: &[&str],
+        data: &[u8],
+        t: &mut Transcript,
+    ) -> Result<Reply, SmtpError> {
+        if self.has_feature("PIPELINING") {
+            return self.transaction_pipelined(from, to, data, t).await;
+        }
+        let started = Instant::now();
+        let line = format!("MAIL FROM:<{from}>");
+        let r = self
+            .command(Step::MailFrom, &line, None, t, started)
+            .await?;
+        if r.code != 250 {
+            return Err(self.mail_from_refused(&r, t, started));
+        }
+        t.record(Step::MailFrom, true, Some(line), r.text(), None, started);
+        for rcpt in to {
+            let started = Instant::now();
+            let line = format!("RCPT TO:<{rcpt}>");
+            let r = self.command(Step::RcptTo, &line, None, t, started).await?;
+            if r.code != 250 && r.code != 251 {
+                return Err(self.rcpt_refused(&r, t, started));
+            }
+            t.record(Step::RcptTo, true, Some(line), r.text(), None, started);
+        }
+        let started = Instant::now();
+        let r = self.command(Step::Data, "DATA", None, t, started).await?;
+        if r.code != 354 {
+            return Err(self.refused(Step::Data, &r, t, started, None));
+        }
+        self.message(data, t, started).await
+    }
+
+    /// The same transaction with `PIPELINING` (RFC 2920): `MAIL FROM`, every `RCPT TO` and
+    /// `DATA` in one write, then their replies read in order and judged exactly as one at a time
+    /// (the first refusal is the error, recorded as it would be). The replies after a refusal
+    /// are still read, so the connection stays in step; a `354` after a refusal (a server that
+    /// would take a message nobody asked for) leaves the connection unusable instead of
+    /// sending anything.
+    async fn transaction_pipelined(
+        &mut self,
+        from: &str,
+        to: &[&str],
+        data: &[u8],
+        t: &mut Transcript,
+    ) -> Result<Reply, SmtpError> {
+        let started = Instant::now();
+        let mail = format!("MAIL FROM:<{from}>");
+        let rcpts: Vec<String> = to.iter().map(|r| format!("RCPT TO:<{r}>")).collect();
+        let mut batch = String::with_capacity(mail.len() + 64 * rcpts.len() + 8);
+        for line in std::iter::once(&mail).chain(&rcpts) {
+            batch.push_str(line);
+            batch.push_str("\r\n");
+        }
+        batch.push_str("DATA\r\n");
+        if let Err(e) = self.write_all(batch.as_bytes()).await {
+            return Err(self.io_failed(Step::MailFrom, &mail, e, t, started));
+        }
+        let mut refusal: Option<SmtpError> = None;
+        let r = match self.read_reply().await {
+            Ok(r) => r,
+            Err(e) => return Err(self.io_failed(Step::MailFrom, &mail, e, t, started)),
+        };
+        if r.code != 250 {
+            refusal = Some(self.mail_from_refused(&r, t, started));
+        } else {
+            t.record(Step::MailFrom, true, Some(mail), r.text(), None, started);
+        }
+        for line in rcpts.into_iter().chain(std::iter::once("DATA".to_owned())) {
+            let step = if line == "DATA" {
+                Step::Data
+            } else {
+                Step::RcptTo
+            };
+            let started = Instant::now();
+            if refusal.is_some() && self.broken {
+                break;
+            }
+            let r = match self.read_reply().await {
+                Ok(r) => r,
+                Err(e) => {
+                    if let Some(refusal) = refusal {
+                        self.broken = true;
+                        return Err(refusal);
+                    }
+                    return Err(self.io_failed(step, &line, e, t, started));
+                }
+            };
+            match (&refusal, step) {
+                (Some(_), Step::Data) if r.code == 354 => self.broken = true,
+                (Some(_), _) => {}
+                (None, Step::RcptTo) if r.code != 250 && r.code != 251 => {
+                    refusal = Some(self.rcpt_refused(&r, t, started));
+                }
+                (None, Step::RcptTo) => {
+                    t.record(Step::RcptTo, true, Some(line), r.text(), None, started);
+                }
+                (None, _) if r.code != 354 => {
+                    refusal = Some(self.refused(Step::Data, &r, t, started, None));
+                }
+                (None, _) => return self.message(data, t, started).await,
+            }
+        }
+        Err(refusal
+            .unwrap_or_else(|| fail(Step::Data, None, "no reply to DATA".to_owned(), None, false)))
+    }
+
+    fn mail_from_refused(&mut self, r: &Reply, t: &mut Transcript, started: Instant) -> SmtpError {
+        let hint = match r.code {
+            530 => hint("smtp-hint-530"),
+            550 | 553 | 554 => hint("smtp-hint-sender"),
+            _ => None,
+        };
+        self.refused(Step::MailFrom, r, t, started, hint)
+    }
+
+    fn rcpt_refused(&mut self, r: &Reply, t: &mut Transcript, started: Instant) -> SmtpError {
+        let hint = match r.code {
+            550 | 551 | 553 => hint("smtp-hint-recipient"),
+            554 | 571 => hint("smtp-hint-relay"),
+            400..=499 => hint("smtp-hint-greylisting"),
+            _ => None,
+        };
+        self.refused(Step::RcptTo, r, t, started, hint)
+    }
+
+    /// After `354`: the message, dot-stuffed and ended, and the server's verdict on it.
+    async fn message(
+        &mut self,
+        data: &[u8],
+        t: &mut Transcript,
+        started: Instant,
+    ) -> Result<Reply, SmtpError> {
+        let mut body = Vec::with_capacity(data.len() + 64);
+        for line in data.split_inclusive(|&b| b == b'\n') {
+            if line.first() == Some(&b'.') {
+                body.push(b'.');
+            }
+            body.extend_from_slice(line);
+        }
+        if !body.ends_with(b"\r\n") {
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(b".\r\n");
+        let sent = || Some("(message)".to_owned());
+        if let Err(e) = self.write_all(&body).await {
+            return Err(t.failed(Step::Data, sent(), e.to_string(), None, false, started));
+        }
+        let r = match self.read_reply().await {
+            Ok(r) => r,
+            Err(e) => {
+                return Err(t.failed(Step::Data, sent(), e.to_string(), None, false, started));
+            }
+        };
+        if r.code != 250 {
+            let hint = (r.code >= 500).then(|| Msg::new("smtp-hint-message-refused").into());
+            return Err(self.refused(Step::Data, &r, t, started, hint));
+        }
+        t.record(
+            Step::Data,
+            true,
+            Some("(message)".into()),
+            r.text(),
+            None,
+            started,
+        );
+        Ok(r)
+    }
+}
