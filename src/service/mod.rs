@@ -32,6 +32,7 @@ pub use auth::{LoginOutcome, SessionInfo};
 pub use delivery::NewMail;
 pub use pages::ApiKey;
 pub use smtp::{EffectiveSmtp, SmtpInput, SmtpSource};
+pub use tenants::TENANT_CACHE_TTL;
 pub use views::{
     Account, AuditEvent, AuditFilter, Campaign, LogEntry, MailFilter, Skipped, Task, TaskStatus,
     Tenant,
@@ -193,6 +194,8 @@ pub struct Core {
     /// Woken when mail is queued, so the local worker sends it without waiting for its poll.
     pub mail_wakeup: Arc<tokio::sync::Notify>,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Tenants as the public pages and the worker read them (service/tenants.rs).
+    pub(crate) tenant_cache: Arc<tenants::TenantCache>,
 }
 
 pub struct AuditEntry<'a> {
@@ -228,6 +231,7 @@ impl Core {
             smtp_env,
             mail_wakeup: Arc::new(tokio::sync::Notify::new()),
             metrics: Arc::new(crate::metrics::Metrics::default()),
+            tenant_cache: Arc::default(),
         };
         // Every entry point (server or CLI) finds the default tenant, even before the first serve.
         core.ensure_default_tenant().await?;

@@ -233,7 +233,7 @@ impl Core {
     }
 
     async fn process_one(&self, r: &store::reset::Request) -> Result<()> {
-        let Some(tenant) = store::tenants::by_id(&self.db, r.tenant_id).await? else {
+        let Some(tenant) = self.cached_tenant_by_id(r.tenant_id).await? else {
             return Ok(());
         };
         let audit = |outcome: &'static str, target: Option<String>, why: &'static str| {
