@@ -245,6 +245,24 @@ impl Core {
     /// Records a security event in the audit table and the log. A failure to record is logged
     /// and does not fail the operation it describes.
     pub async fn audit(&self, e: AuditEntry<'_>) {
+        let actor = Self::log_audit(&e);
+        let row = NewEvent {
+            tenant_id: e.tenant_id,
+            actor: &actor,
+            action: e.action,
+            target: e.target,
+            ip: e.ip,
+            outcome: e.outcome,
+            detail: e.detail,
+        };
+        if let Err(err) = store::audit::record(&self.db, &row, self.now()).await {
+            tracing::error!(error = %err, action = e.action, "could not record audit event");
+        }
+    }
+
+    /// The log line of an audit event ([`Core::audit`]; the reset worker records its events
+    /// in batches). Returns the actor's label.
+    pub(crate) fn log_audit(e: &AuditEntry<'_>) -> String {
         let actor = e.actor.label();
         // Structured fields: user-supplied text can't forge log lines.
         tracing::info!(
@@ -258,18 +276,7 @@ impl Core {
             detail = %e.detail,
             "audit"
         );
-        let row = NewEvent {
-            tenant_id: e.tenant_id,
-            actor: &actor,
-            action: e.action,
-            target: e.target,
-            ip: e.ip,
-            outcome: e.outcome,
-            detail: e.detail,
-        };
-        if let Err(err) = store::audit::record(&self.db, &row, self.now()).await {
-            tracing::error!(error = %err, action = e.action, "could not record audit event");
-        }
+        actor
     }
 }
 
