@@ -833,8 +833,9 @@ ISSUE20 = {"Latchkey/SQLite": {"probe": 0.50, "argon2": 0.90},
 PEAK_RSS_TARGET_MB = 150
 
 
-def issue20_verdicts(R):
-    """One line per issue-20 target this run measured: met or missed, with the figure."""
+def issue20_verdicts(R, part=""):
+    """One line per issue-20 target this run measured: met or missed, with the figure. `part`:
+    what a partial run measured (its peak RSS is that part's only)."""
     out = []
     for name, t in ISSUE20.items():
         if R.get("probe") and name in R.get("forgot", {}):
@@ -851,7 +852,7 @@ def issue20_verdicts(R):
         peak = R.get("memory", {}).get(name, {}).get("peak_kib")
         if peak:
             mb = peak * 1.024 / 1000
-            out.append(f"Issue 20, {name} peak RSS: {mb:.0f} MB "
+            out.append(f"Issue 20, {name} peak RSS{part}: {mb:.0f} MB "
                        f"(target ≤ {PEAK_RSS_TARGET_MB} MB: {'met' if mb <= PEAK_RSS_TARGET_MB else 'missed'}).")
     return out
 
@@ -891,7 +892,7 @@ def targets_only(forgot, signin):
         sink.stop()
     with open(os.path.join(WORK, "targets.json"), "w") as f:
         json.dump(R, f, indent=2, default=str)
-    print("\n".join(issue20_verdicts(R)))
+    print("\n".join(issue20_verdicts(R, " (this part only)")))
 
 
 def write_report(R):
