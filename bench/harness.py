@@ -844,9 +844,9 @@ def issue20_verdicts(R, part=""):
             out.append(f"Issue 20, {name} forgot-password: {pct(own, probe)} of the probe "
                        f"(target ≥ {t['probe']:.0%}: {'met' if own >= t['probe'] * probe else 'missed'}).")
         ceil = R.get("argon2", {}).get("median")
-        for part, label in (("completions", "reset completions"), ("logins", "sign-ins")):
-            if ceil and name in R.get(part, {}):
-                v = R[part][name]["median"]
+        for what, label in (("completions", "reset completions"), ("logins", "sign-ins")):
+            if ceil and name in R.get(what, {}):
+                v = R[what][name]["median"]
                 out.append(f"Issue 20, {name} {label}: {pct(v, ceil)} of the argon2 ceiling "
                            f"(target ≥ {t['argon2']:.0%}: {'met' if v >= t['argon2'] * ceil else 'missed'}).")
         peak = R.get("memory", {}).get(name, {}).get("peak_kib")
