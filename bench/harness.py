@@ -861,6 +861,37 @@ def verdicts(R):
         out.append(campaign_verdict(R, name))
         idle = R["memory"][name]["idle_kib"] / 1024
         out.append(f"{name} idle RSS {idle:.1f} MiB (target ≤ 30 MB: {'met' if idle * 1.048576 <= 30 else 'missed'}).")
+    return out + issue20_verdicts(R)
+
+
+# Issue 20's targets for forgot-password (share of the probe), completions and sign-ins (share
+# of the argon2 ceiling), and peak RSS, per backend.
+ISSUE20 = {"Latchkey/SQLite": {"probe": 0.50, "argon2": 0.90},
+           "Latchkey/PostgreSQL": {"probe": 0.35, "argon2": 0.85}}
+PEAK_RSS_TARGET_MB = 150
+
+
+def issue20_verdicts(R, part=""):
+    """One line per issue-20 target this run measured: met or missed, with the figure. `part`:
+    what a partial run measured (its peak RSS is that part's only)."""
+    out = []
+    for name, t in ISSUE20.items():
+        if R.get("probe") and name in R.get("forgot", {}):
+            probe = statistics.median([r["rps"] for r in R["probe"]])
+            own = min(statistics.median([r["rps"] for r in v]) for v in R["forgot"][name].values())
+            out.append(f"Issue 20, {name} forgot-password: {pct(own, probe)} of the probe "
+                       f"(target ≥ {t['probe']:.0%}: {'met' if own >= t['probe'] * probe else 'missed'}).")
+        ceil = R.get("argon2", {}).get("median")
+        for what, label in (("completions", "reset completions"), ("logins", "sign-ins")):
+            if ceil and name in R.get(what, {}):
+                v = R[what][name]["median"]
+                out.append(f"Issue 20, {name} {label}: {pct(v, ceil)} of the argon2 ceiling "
+                           f"(target ≥ {t['argon2']:.0%}: {'met' if v >= t['argon2'] * ceil else 'missed'}).")
+        peak = R.get("memory", {}).get(name, {}).get("peak_kib")
+        if peak:
+            mb = peak * 1.024 / 1000
+            out.append(f"Issue 20, {name} peak RSS{part}: {mb:.0f} MB "
+                       f"(target ≤ {PEAK_RSS_TARGET_MB} MB: {'met' if mb <= PEAK_RSS_TARGET_MB else 'missed'}).")
     return out
 
 
@@ -906,6 +937,44 @@ def campaign_only():
     print("")
     for name in R["campaign"]:
         print("- " + campaign_verdict(R, name))
+
+
+def targets_only(forgot, signin):
+    """`--forgot-only` / `--signin-only`: only those measurements, on fresh databases, for both
+    Latchkey backends; prints the figures and issue 20's verdicts (results.md untouched)."""
+    shutil.rmtree(WORK, ignore_errors=True)
+    os.makedirs(WORK)
+    R = {"forgot": {}, "logins": {}, "memory": {}}
+    sink = Sink()
+    sink.start()
+    existing = [f"user{i:05d}@example.com" for i in range(USERS)]
+    unknown = [f"nobody{i:05d}@example.org" for i in range(USERS)]
+    try:
+        if signin:
+            R["argon2"] = argon2_ceiling()
+        for backend in ("sqlite", "postgres"):
+            system = Latchkey(backend)
+            system.setup()
+            system.start()
+            try:
+                if forgot:
+                    R["forgot"][system.name] = forgot_throughput(system, existing, unknown)
+                if signin:
+                    R["logins"][system.name] = logins(system)
+                R["memory"][system.name] = {"peak_kib": rss_kib(system.proc.pid, "VmHWM")}
+                log(f"{system.name} peak RSS {R['memory'][system.name]['peak_kib']} KiB")
+            finally:
+                system.stop()
+        if forgot:
+            probe = Probe()
+            probe.start()
+            R["probe"] = probe_throughput(probe, unknown)
+            probe.stop()
+    finally:
+        sink.stop()
+    with open(os.path.join(WORK, "targets.json"), "w") as f:
+        json.dump(R, f, indent=2, default=str)
+    print("\n".join(issue20_verdicts(R, " (this part only)")))
 
 
 def write_report(R):
@@ -995,6 +1064,9 @@ def main():
         return
     if sys.argv[1:] == ["--campaign-only"]:
         campaign_only()
+        return
+    if sys.argv[1:] in (["--forgot-only"], ["--signin-only"]):
+        targets_only(forgot=sys.argv[1] == "--forgot-only", signin=sys.argv[1] == "--signin-only")
         return
     if sys.argv[1:] == ["--report-only"]:
         # Rewrites the report from the last run's numbers (target/bench/results.json).

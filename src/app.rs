@@ -99,6 +99,11 @@ impl App {
             let core = self.core.clone();
             tokio::spawn(async move { core.listen_for_mail().await })
         });
+        // Tenants changed by other instances leave this one's cache at once on PostgreSQL.
+        let tenant_listener = {
+            let core = self.core.clone();
+            tokio::spawn(async move { core.listen_for_tenant_changes().await })
+        };
         let router = web::router(AppState::new(self.core.clone()));
         let result = axum::serve(
             self.listener,
@@ -118,6 +123,7 @@ impl App {
             }
         }
         janitor.abort();
+        tenant_listener.abort();
         if let Some(listener) = listener {
             listener.abort();
         }

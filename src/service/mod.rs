@@ -32,6 +32,7 @@ pub use auth::{LoginOutcome, SessionInfo};
 pub use delivery::NewMail;
 pub use pages::ApiKey;
 pub use smtp::{EffectiveSmtp, SmtpInput, SmtpSource};
+pub use tenants::TENANT_CACHE_TTL;
 pub use views::{
     Account, AuditEvent, AuditFilter, Campaign, LogEntry, MailFilter, Skipped, Task, TaskStatus,
     Tenant,
@@ -193,6 +194,8 @@ pub struct Core {
     /// Woken when mail is queued, so the local worker sends it without waiting for its poll.
     pub mail_wakeup: Arc<tokio::sync::Notify>,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Tenants as the public pages and the worker read them (service/tenants.rs).
+    pub(crate) tenant_cache: Arc<tenants::TenantCache>,
 }
 
 pub struct AuditEntry<'a> {
@@ -228,6 +231,7 @@ impl Core {
             smtp_env,
             mail_wakeup: Arc::new(tokio::sync::Notify::new()),
             metrics: Arc::new(crate::metrics::Metrics::default()),
+            tenant_cache: Arc::default(),
         };
         // Every entry point (server or CLI) finds the default tenant, even before the first serve.
         core.ensure_default_tenant().await?;
@@ -241,6 +245,24 @@ impl Core {
     /// Records a security event in the audit table and the log. A failure to record is logged
     /// and does not fail the operation it describes.
     pub async fn audit(&self, e: AuditEntry<'_>) {
+        let actor = Self::log_audit(&e);
+        let row = NewEvent {
+            tenant_id: e.tenant_id,
+            actor: &actor,
+            action: e.action,
+            target: e.target,
+            ip: e.ip,
+            outcome: e.outcome,
+            detail: e.detail,
+        };
+        if let Err(err) = store::audit::record(&self.db, &row, self.now()).await {
+            tracing::error!(error = %err, action = e.action, "could not record audit event");
+        }
+    }
+
+    /// The log line of an audit event ([`Core::audit`]; the reset worker records its events
+    /// in batches). Returns the actor's label.
+    pub(crate) fn log_audit(e: &AuditEntry<'_>) -> String {
         let actor = e.actor.label();
         // Structured fields: user-supplied text can't forge log lines.
         tracing::info!(
@@ -254,18 +276,7 @@ impl Core {
             detail = %e.detail,
             "audit"
         );
-        let row = NewEvent {
-            tenant_id: e.tenant_id,
-            actor: &actor,
-            action: e.action,
-            target: e.target,
-            ip: e.ip,
-            outcome: e.outcome,
-            detail: e.detail,
-        };
-        if let Err(err) = store::audit::record(&self.db, &row, self.now()).await {
-            tracing::error!(error = %err, action = e.action, "could not record audit event");
-        }
+        actor
     }
 }
 

@@ -102,6 +102,76 @@ fn throttled_by(by_ip: i64, ip_limit: u32, by_tenant: i64, tenant_limit: u32) ->
     }
 }
 
+/// What the worker decided about one "Forgot password?" request, for its audit event.
+struct Verdict {
+    outcome: &'static str,
+    /// The account's username, when one matched.
+    target: Option<String>,
+    why: &'static str,
+}
+
+/// Requests of a round that are handled and the audit events they left, not written yet.
+#[derive(Default)]
+struct Finished {
+    ids: Vec<i64>,
+    events: Vec<(i64, Option<String>, String, &'static str, serde_json::Value)>,
+}
+
+impl Finished {
+    fn add(&mut self, r: &store::reset::Request, verdict: Option<Verdict>) {
+        self.ids.push(r.id);
+        let Some(v) = verdict else { return };
+        // Repeats of one identifier are one event with a count, not a row each.
+        let detail = if r.repeats > 1 {
+            json!({ "identifier": r.identifier, "reason": v.why, "repeats": r.repeats })
+        } else {
+            json!({ "identifier": r.identifier, "reason": v.why })
+        };
+        self.events
+            .push((r.tenant_id, v.target, r.ip.clone(), v.outcome, detail));
+    }
+
+    /// Logs the events and writes them with the requests' deletion in one transaction.
+    async fn write(&mut self, core: &Core, owner: &str) -> Result<()> {
+        let actors: Vec<String> = self
+            .events
+            .iter()
+            .map(|(tenant_id, target, ip, outcome, detail)| {
+                Core::log_audit(&AuditEntry {
+                    tenant_id: Some(*tenant_id),
+                    actor: &Actor::Anonymous,
+                    action: "reset.requested",
+                    target: target.as_deref(),
+                    ip: Some(ip),
+                    outcome,
+                    detail: detail.clone(),
+                })
+            })
+            .collect();
+        let rows: Vec<store::audit::NewEvent<'_>> = self
+            .events
+            .iter()
+            .zip(&actors)
+            .map(
+                |((tenant_id, target, ip, outcome, detail), actor)| store::audit::NewEvent {
+                    tenant_id: Some(*tenant_id),
+                    actor,
+                    action: "reset.requested",
+                    target: target.as_deref(),
+                    ip: Some(ip),
+                    outcome,
+                    detail: detail.clone(),
+                },
+            )
+            .collect();
+        store::reset::finish_requests(&core.db, owner, &self.ids, &rows, core.now()).await?;
+        drop(rows);
+        self.ids.clear();
+        self.events.clear();
+        Ok(())
+    }
+}
+
 /// An identifier as typed, cut to the longest one that could name an account, for the audit log.
 fn clip(identifier: &str) -> String {
     identifier.chars().take(254).collect()
@@ -208,7 +278,10 @@ impl Core {
         .await;
     }
 
-    /// Processes waiting "Forgot password?" requests (called by the delivery worker).
+    /// Processes waiting "Forgot password?" requests (called by the delivery worker). The
+    /// round's audit events and deletions are written together, in one transaction
+    /// ([`store::reset::finish_requests`]): at once after a request that queued a mail (so a
+    /// crash can't make it send twice more than before), otherwise at the end of the round.
     pub async fn process_reset_requests(&self, owner: &str) -> Result<usize> {
         // The mail lease: renewed while this round runs, so a dead worker's requests are taken
         // over soon and a slow directory doesn't let two workers answer one request.
@@ -217,51 +290,45 @@ impl Core {
         let n = requests.len();
         let _heartbeat =
             (n > 0).then(|| super::delivery::Heartbeat::start(self.clone(), owner, lease));
-        for r in requests {
-            let outcome = self.process_one(&r).await;
-            if let Err(e) = outcome {
-                tracing::error!(
-                    error = format!("{e:#}"),
-                    request = r.id,
-                    "could not process a reset request"
-                );
-                continue; // the lease runs out and it is tried again
+        let mut done = Finished::default();
+        for r in &requests {
+            match self.process_one(r).await {
+                Ok(verdict) => {
+                    let mailed = verdict.as_ref().is_some_and(|v| v.outcome == "mailed");
+                    done.add(r, verdict);
+                    if mailed {
+                        done.write(self, owner).await?;
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(
+                        error = format!("{e:#}"),
+                        request = r.id,
+                        "could not process a reset request"
+                    );
+                    // the lease runs out and it is tried again
+                }
             }
-            store::reset::finish_request(&self.db, r.id, owner).await?;
         }
+        done.write(self, owner).await?;
         Ok(n)
     }
 
-    async fn process_one(&self, r: &store::reset::Request) -> Result<()> {
-        let Some(tenant) = store::tenants::by_id(&self.db, r.tenant_id).await? else {
-            return Ok(());
+    /// Decides and acts on one request; what to record about it (`None`: nothing, its tenant
+    /// is gone).
+    async fn process_one(&self, r: &store::reset::Request) -> Result<Option<Verdict>> {
+        let Some(tenant) = self.cached_tenant_by_id(r.tenant_id).await? else {
+            return Ok(None);
         };
-        let audit = |outcome: &'static str, target: Option<String>, why: &'static str| {
-            let tenant_id = tenant.id;
-            let identifier = r.identifier.clone();
-            let ip = r.ip.clone();
-            // Repeats of one identifier are one event with a count, not a row each.
-            let detail = if r.repeats > 1 {
-                json!({ "identifier": identifier, "reason": why, "repeats": r.repeats })
-            } else {
-                json!({ "identifier": identifier, "reason": why })
-            };
-            async move {
-                self.audit(AuditEntry {
-                    tenant_id: Some(tenant_id),
-                    actor: &Actor::Anonymous,
-                    action: "reset.requested",
-                    target: target.as_deref(),
-                    ip: Some(&ip),
-                    outcome,
-                    detail,
-                })
-                .await
-            }
+        let verdict = |outcome: &'static str, target: Option<String>, why: &'static str| {
+            Ok(Some(Verdict {
+                outcome,
+                target,
+                why,
+            }))
         };
         if !tenant.enabled || !tenant.settings.password_reset_enabled {
-            audit("no_mail", None, "password reset is switched off").await;
-            return Ok(());
+            return verdict("no_mail", None, "password reset is switched off");
         }
         let account = match self.find_by_identifier(&tenant, &r.identifier).await? {
             Some(a) => Some(a),
@@ -276,46 +343,39 @@ impl Core {
             },
         };
         let Some(mut account) = account else {
-            audit("no_mail", None, "no account matches").await;
-            return Ok(());
+            return verdict("no_mail", None, "no account matches");
         };
         if account.in_directory() {
             // The directory's word on the person now, not at the last sync.
             match self.directory_refresh(&tenant, &account).await {
                 Ok(Some(fresh)) => account = fresh,
                 Ok(None) => {
-                    audit(
+                    return verdict(
                         "no_mail",
                         Some(account.username.clone()),
                         "the person is no longer in the directory",
-                    )
-                    .await;
-                    return Ok(());
+                    );
                 }
                 Err(e) => return Err(anyhow::anyhow!("directory lookup failed: {e}").into()),
             }
         }
         let target = Some(account.username.clone());
         if !account.is_active() {
-            audit("no_mail", target, "the account is disabled").await;
-            return Ok(());
+            return verdict("no_mail", target, "the account is disabled");
         }
         let Some(address) = domain::reset_address(
             account.reset_email.as_deref(),
             account.email.as_deref(),
             tenant.settings.reset_fallback_to_primary,
         ) else {
-            audit(
+            return verdict(
                 "no_mail",
                 target,
                 "the account has no e-mail address for password reset",
-            )
-            .await;
-            return Ok(());
+            );
         };
         let Ok(to) = EmailAddress::parse(address) else {
-            audit("no_mail", target, "the stored reset address is not valid").await;
-            return Ok(());
+            return verdict("no_mail", target, "the stored reset address is not valid");
         };
         let sent = store::rate_limit::hit(
             &self.db,
@@ -325,13 +385,11 @@ impl Core {
         )
         .await?;
         if sent > i64::from(self.config.raw.reset_mails_per_account_per_hour) {
-            audit(
+            return verdict(
                 "throttled",
                 target,
                 "too many reset mails for this account this hour",
-            )
-            .await;
-            return Ok(());
+            );
         }
         let ttl = tenant.settings.reset_link_ttl_secs;
         self.send_reset_link(
@@ -346,13 +404,11 @@ impl Core {
         )
         .await?;
         self.metrics.reset("mailed");
-        audit(
+        verdict(
             "mailed",
             target,
             "reset link sent to the stored reset address",
         )
-        .await;
-        Ok(())
     }
 
     /// Issues a token (cancelling older ones) and queues the mail with its link. Used by the

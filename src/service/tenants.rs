@@ -1,8 +1,127 @@
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use super::{Actor, AuditEntry, Caller, Core, Result, ServiceError};
 use crate::domain::{DisplayName, PublicUrl, TenantSettings, TenantSlug};
 use crate::store::{self, Tenant};
 
+/// The longest a cached tenant is served: a change made by another process (another `serve`,
+/// the CLI) takes effect here within this bound at the latest, on both backends. PostgreSQL
+/// announces changes (`NOTIFY latchkey_tenants`), so there it is usually milliseconds; changes
+/// made through this process take effect at once. See docs/decisions.md (issue 20).
+pub const TENANT_CACHE_TTL: Duration = Duration::from_secs(1);
+
+/// Tenants as the request path reads them (the public pages, the self-service API, the
+/// console's guard, the reset worker): one database read per tenant and [`TENANT_CACHE_TTL`]
+/// instead of one per request. Entries are stamped with the moment their read *began*, so a
+/// read racing a change can't stretch the bound; a local change empties the cache and bumps
+/// the generation, so such a read isn't stored at all.
+#[derive(Default)]
+pub(crate) struct TenantCache {
+    inner: Mutex<CacheInner>,
+}
+
+#[derive(Default)]
+struct CacheInner {
+    generation: u64,
+    by_slug: HashMap<String, (Tenant, Instant)>,
+    by_id: HashMap<i64, (Tenant, Instant)>,
+}
+
+/// A key the cache finds a tenant by.
+enum Key<'a> {
+    Slug(&'a str),
+    Id(i64),
+}
+
+impl TenantCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, CacheInner> {
+        // A panic while holding the lock leaves plain maps behind: still usable.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A fresh entry, or the generation a read starting now belongs to.
+    fn get(&self, key: &Key<'_>) -> std::result::Result<Tenant, u64> {
+        let inner = self.lock();
+        let hit = match key {
+            Key::Slug(slug) => inner.by_slug.get(*slug),
+            Key::Id(id) => inner.by_id.get(id),
+        };
+        match hit {
+            Some((t, at)) if at.elapsed() < TENANT_CACHE_TTL => Ok(t.clone()),
+            _ => Err(inner.generation),
+        }
+    }
+
+    fn put(&self, t: &Tenant, generation: u64, read_began: Instant) {
+        let mut inner = self.lock();
+        if inner.generation != generation {
+            return; // changed while it was read: the next request reads again
+        }
+        inner.by_id.insert(t.id, (t.clone(), read_began));
+        inner
+            .by_slug
+            .insert(t.slug.clone(), (t.clone(), read_began));
+    }
+
+    /// Forgets every tenant (after a change here, or one another instance announced).
+    pub(crate) fn clear(&self) {
+        let mut inner = self.lock();
+        inner.generation += 1;
+        inner.by_slug.clear();
+        inner.by_id.clear();
+    }
+}
+
 impl Core {
+    /// The tenant called `slug`, enabled or not, as cached for the request path (at most
+    /// [`TENANT_CACHE_TTL`] old; never older than a change made through this process).
+    pub(crate) async fn cached_tenant(&self, slug: &str) -> Result<Option<Tenant>> {
+        self.cached(Key::Slug(slug)).await
+    }
+
+    /// [`Core::cached_tenant`] by id.
+    pub(crate) async fn cached_tenant_by_id(&self, id: i64) -> Result<Option<Tenant>> {
+        self.cached(Key::Id(id)).await
+    }
+
+    async fn cached(&self, key: Key<'_>) -> Result<Option<Tenant>> {
+        let generation = match self.tenant_cache.get(&key) {
+            Ok(t) => return Ok(Some(t)),
+            Err(generation) => generation,
+        };
+        let began = Instant::now();
+        let t = match key {
+            Key::Slug(slug) => store::tenants::by_slug(&self.db, slug).await?,
+            Key::Id(id) => store::tenants::by_id(&self.db, id).await?,
+        };
+        // Unknown tenants aren't remembered: one created elsewhere is found at once.
+        if let Some(t) = &t {
+            self.tenant_cache.put(t, generation, began);
+        }
+        Ok(t)
+    }
+
+    /// Runs until dropped: empties the tenant cache whenever another instance announces a
+    /// change to a tenant, and whenever the connection that listens was lost (what was
+    /// announced meanwhile is unknown). PostgreSQL only; returns at once on SQLite, where the
+    /// cache's TTL alone bounds how long another process's change takes.
+    pub async fn listen_for_tenant_changes(&self) {
+        if self.db.backend != store::Backend::Postgres {
+            return;
+        }
+        let url = self.config.database_url.clone();
+        let cache = self.tenant_cache.clone();
+        loop {
+            if let Err(e) = store::tenants::listen_for_changes(&url, || cache.clear()).await {
+                tracing::warn!(error = %e, "could not listen for tenant changes; retrying in 5 s");
+            }
+            cache.clear();
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        }
+    }
+
     pub async fn tenant(&self, slug: &str) -> Result<Tenant> {
         store::tenants::by_slug(&self.db, slug)
             .await?
@@ -79,7 +198,10 @@ impl Core {
         let was_on = store::tenants::by_id(&self.db, tenant.id)
             .await?
             .is_some_and(|t| t.settings.password_reset_enabled);
-        store::tenants::update(&self.db, tenant, self.now()).await?;
+        let updated = store::tenants::update(&self.db, tenant, self.now()).await;
+        // Emptied even when the write failed: it may have committed before the error.
+        self.tenant_cache.clear();
+        updated?;
         // "Forgot password?" off ends the links it sent, and so does switching it on again (a
         // link issued in the instant of switching off, which opening and completing refuse
         // while it is off, must not come back to life). Links an administrator sent keep

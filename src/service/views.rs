@@ -35,11 +35,10 @@ pub struct CampaignView {
 impl Core {
     /// The tenant with this slug, if it exists and is enabled: what a public page, a
     /// self-service endpoint or an API key may reach. `None` otherwise (the caller words the
-    /// "not found").
+    /// "not found"). Read through the tenant cache: a change made elsewhere shows within
+    /// `TENANT_CACHE_TTL` (service/tenants.rs).
     pub async fn enabled_tenant(&self, slug: &str) -> Result<Option<Tenant>> {
-        Ok(store::tenants::by_slug(&self.db, slug)
-            .await?
-            .filter(|t| t.enabled))
+        Ok(self.cached_tenant(slug).await?.filter(|t| t.enabled))
     }
 
     /// Every tenant (enabled or not), by slug.

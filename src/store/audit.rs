@@ -29,6 +29,15 @@ pub struct NewEvent<'a> {
 }
 
 pub async fn record(db: &Db, e: &NewEvent<'_>, now: Timestamp) -> Result<()> {
+    record_in(&db.write, e, now).await
+}
+
+/// [`record`] in the caller's transaction.
+pub(crate) async fn record_in<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    ex: E,
+    e: &NewEvent<'_>,
+    now: Timestamp,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO audit_events (at, tenant_id, actor, action, target, ip, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
@@ -40,7 +49,7 @@ pub async fn record(db: &Db, e: &NewEvent<'_>, now: Timestamp) -> Result<()> {
     .bind(e.ip)
     .bind(e.outcome)
     .bind(e.detail.to_string())
-    .execute(&db.write)
+    .execute(ex)
     .await?;
     Ok(())
 }

@@ -93,6 +93,39 @@ pub async fn finish_request(db: &Db, id: i64, owner: &str) -> Result<()> {
     Ok(())
 }
 
+/// Finishes the requests `ids` that `owner` handled and records their audit `events`, in one
+/// transaction: on a crash either all of them are done and recorded or none is (those are
+/// claimed again when the lease ends and handled once more, recorded once).
+pub async fn finish_requests(
+    db: &Db,
+    owner: &str,
+    ids: &[i64],
+    events: &[super::audit::NewEvent<'_>],
+    now: Timestamp,
+) -> Result<()> {
+    if ids.is_empty() && events.is_empty() {
+        return Ok(());
+    }
+    let mut tx = db.write.begin().await?;
+    for e in events {
+        super::audit::record_in(&mut *tx, e, now).await?;
+    }
+    for chunk in ids.chunks(100) {
+        let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "DELETE FROM reset_requests WHERE lease_owner = $1 AND id IN ({})",
+            marks.join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(owner);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Token {
     pub id: i64,

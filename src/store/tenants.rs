@@ -1,6 +1,6 @@
 use serde::Serialize;
 
-use super::{conflict_as, Db, Result};
+use super::{conflict_as, Backend, Db, Result};
 use crate::clock::Timestamp;
 use crate::domain::{Language, SupportContact, TenantSettings, ZoneName};
 
@@ -152,6 +152,31 @@ pub async fn update(db: &Db, t: &Tenant, now: Timestamp) -> Result<()> {
         }
         None => super::settings::delete_in(&mut *tx, &scope, SUPPORT_KEY).await?,
     }
+    if db.backend == Backend::Postgres {
+        // Delivered when the change commits, to every instance's cache (service/tenants.rs).
+        sqlx::query("SELECT pg_notify($1, '')")
+            .bind(CHANGES_CHANNEL)
+            .execute(&mut *tx)
+            .await?;
+    }
     tx.commit().await?;
     Ok(())
+}
+
+/// The channel changes to tenants are announced on (PostgreSQL).
+const CHANGES_CHANNEL: &str = "latchkey_tenants";
+
+/// Calls `changed` whenever any instance changes a tenant ([`update`]) and whenever the
+/// connection was lost and re-established (changes may have gone unheard), for as long as the
+/// future runs. PostgreSQL only.
+pub async fn listen_for_changes(url: &str, changed: impl Fn()) -> Result<()> {
+    let mut listener = sqlx::postgres::PgListener::connect(url).await?;
+    listener.listen(CHANGES_CHANNEL).await?;
+    // Anything changed before listening began is unheard: start from an empty cache.
+    changed();
+    loop {
+        // `None`: the connection was lost (the next call reconnects).
+        listener.try_recv().await?;
+        changed();
+    }
 }

@@ -240,15 +240,13 @@ async fn instances_on_one_postgres_behave_as_one_system() {
     core.update_tenant(&Actor::Cli, &tenant, &before)
         .await
         .unwrap();
+    // …within the tenant cache's bound (PostgreSQL: as soon as the NOTIFY arrives).
     for base in [&a.base, &b.base] {
-        assert!(
-            Browser::new(base)
-                .get("/t/default/login")
-                .await
-                .body
-                .contains("Forgot password?"),
-            "{base}"
-        );
+        let took = until_within_bound(base, "/t/default/login", |p| {
+            p.body.contains("Forgot password?")
+        })
+        .await;
+        assert!(took <= bound(), "{base}: {took:?}");
     }
 
     // A reset link issued through A is used on B.
@@ -367,4 +365,137 @@ async fn instances_on_one_postgres_behave_as_one_system() {
     drop((c, d));
     srv.stop().await;
     core.close().await;
+}
+
+/// How long a change made by another process may take to show: the tenant cache's bound, plus
+/// slack for a request on a busy machine.
+fn bound() -> Duration {
+    latchkey::service::TENANT_CACHE_TTL + Duration::from_millis(1500)
+}
+
+/// Asks `path` of `base` until `ok` holds; how long it took. Fails after 10 s.
+async fn until_within_bound(
+    base: &str,
+    path: &str,
+    ok: impl Fn(&common::Page) -> bool,
+) -> Duration {
+    let started = Instant::now();
+    loop {
+        let page = Browser::new(base).get(path).await;
+        if ok(&page) {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{base}{path} never changed: {} {}",
+            page.status,
+            page.body
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// Tenants are cached in memory (issue 20); a change made by another process — here the test's
+/// own, as the CLI would — takes away access on a running `serve` within the cache's bound, and
+/// on the process that made it at once.
+async fn tenant_changes_reach_other_processes(db_url: &str, dir: &Path) {
+    let key: PathBuf = dir.join("master.key");
+    let public = "http://latchkey.test";
+    let mut config = latchkey::Config {
+        database_url: Some(db_url.to_owned()),
+        data_dir: dir.join("test-core"),
+        master_key_file: Some(key.clone()),
+        public_url: Some(public.into()),
+        argon2_memory_kib: 1024,
+        argon2_iterations: 1,
+        mail_worker: false,
+        ..latchkey::Config::default()
+    };
+    config.listen = "127.0.0.1:0".into();
+    let core = latchkey::service::Core::open(
+        config.validate().unwrap(),
+        std::sync::Arc::new(latchkey::clock::SystemClock),
+    )
+    .await
+    .unwrap();
+    let slug = latchkey::domain::TenantSlug::parse("acme").unwrap();
+    core.create_tenant(&Actor::Cli, &slug, None, None)
+        .await
+        .unwrap();
+    async fn change(core: &latchkey::service::Core, f: impl Fn(&mut latchkey::store::Tenant)) {
+        let mut t = core.tenant("acme").await.unwrap();
+        let before = t.settings.clone();
+        f(&mut t);
+        core.update_tenant(&Actor::Cli, &t, &before).await.unwrap();
+    }
+    let set = |f: fn(&mut latchkey::store::Tenant)| change(&core, f);
+    set(|t| t.settings.password_reset_enabled = true).await;
+    let a = Instance::start(db_url, dir, &key, public).ready().await;
+    let login = "/t/acme/login";
+    let forgot = |p: &common::Page| p.body.contains("Forgot password?");
+    // Warm: the instance has acme, reset on, in its cache now.
+    until_within_bound(&a.base, login, forgot).await;
+    assert!(
+        core.enabled_tenant("acme")
+            .await
+            .unwrap()
+            .unwrap()
+            .settings
+            .password_reset_enabled
+    );
+
+    // Reset switched off: at once here, within the bound there.
+    set(|t| t.settings.password_reset_enabled = false).await;
+    assert!(
+        !core
+            .enabled_tenant("acme")
+            .await
+            .unwrap()
+            .unwrap()
+            .settings
+            .password_reset_enabled,
+        "the process that made the change sees it at once"
+    );
+    let took = until_within_bound(&a.base, login, |p| p.status == 200 && !forgot(p)).await;
+    assert!(took <= bound(), "reset off showed after {took:?}");
+    let took = until_within_bound(&a.base, "/t/acme/forgot-password", |p| {
+        !p.body.contains("name=\"identifier\"")
+    })
+    .await;
+    assert!(took <= bound(), "the form still offered after {took:?}");
+
+    // The tenant disabled: at once here, within the bound there.
+    until_within_bound(&a.base, login, |p| p.status == 200).await;
+    set(|t| t.enabled = false).await;
+    assert!(core.enabled_tenant("acme").await.unwrap().is_none());
+    let took = until_within_bound(&a.base, login, |p| p.status == 404).await;
+    assert!(took <= bound(), "the disabled tenant answered for {took:?}");
+
+    // And enabled again, with reset on (access given back also arrives).
+    set(|t| {
+        t.enabled = true;
+        t.settings.password_reset_enabled = true;
+    })
+    .await;
+    let took = until_within_bound(&a.base, login, forgot).await;
+    assert!(took <= bound(), "{took:?}");
+    drop(a);
+    core.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenant_changes_reach_other_processes_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("latchkey.db").display()
+    );
+    tenant_changes_reach_other_processes(&url, dir.path()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenant_changes_reach_other_processes_postgres() {
+    let pg = PgDatabase::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    tenant_changes_reach_other_processes(&pg.url, dir.path()).await;
 }

@@ -99,4 +99,83 @@ async fn repeats_of_one_identifier_coalesce(backend: Backend) {
     app.stop().await;
 }
 
-crate::on_both_backends!(repeats_of_one_identifier_coalesce);
+crate::on_both_backends!(
+    repeats_of_one_identifier_coalesce,
+    two_workers_handle_each_request_once
+);
+
+/// The worker writes a round's audit events and deletions together (issue 20): two workers
+/// racing over one backlog of people and unknown names still handle each request once — one
+/// event each, one mail per person — and leave nothing waiting.
+async fn two_workers_handle_each_request_once(backend: Backend) {
+    common::logs::init();
+    let app = TestApp::spawn_with(backend, |c| {
+        c.mail_worker = false;
+        c.forgot_password_per_ip_per_hour = 100_000;
+        c.forgot_password_per_tenant_per_hour = 100_000;
+    })
+    .await;
+    let mut tenant = app.default_tenant().await;
+    let before = tenant.settings.clone();
+    tenant.settings.password_reset_enabled = true;
+    tenant.settings.reset_fallback_to_primary = true;
+    app.core
+        .update_tenant(&Actor::Cli, &tenant, &before)
+        .await
+        .unwrap();
+    let tenant = app.default_tenant().await;
+    let mut people = Vec::new();
+    for i in 0..15 {
+        let name = format!("p{i:02}");
+        app.user(&tenant, &name, GOOD_PASSWORD).await;
+        people.push(name);
+    }
+    for i in 0..120 {
+        let who = if i % 4 == 0 {
+            people[i / 8].clone()
+        } else {
+            format!("nobody{i}")
+        };
+        app.core
+            .request_reset(&tenant, &who, "198.51.100.1")
+            .await
+            .unwrap();
+    }
+    let distinct = waiting(&app).await.len();
+    let (a, b) = (app.core.clone(), app.core.clone());
+    let work = |core: latchkey::service::Core, owner: &'static str| async move {
+        let mut n = 0;
+        loop {
+            let handled = core.process_reset_requests(owner).await.unwrap();
+            if handled == 0 {
+                return n;
+            }
+            n += handled;
+        }
+    };
+    let (na, nb) = tokio::join!(
+        tokio::spawn(work(a, "worker-a")),
+        tokio::spawn(work(b, "worker-b"))
+    );
+    assert_eq!(
+        na.unwrap() + nb.unwrap(),
+        distinct,
+        "each request claimed once"
+    );
+    assert!(waiting(&app).await.is_empty());
+    let events: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE action = 'reset.requested'")
+            .fetch_one(app.core.test_store().pool())
+            .await
+            .unwrap();
+    assert_eq!(events as usize, distinct, "one event per request");
+    let mails: Vec<String> =
+        sqlx::query_scalar("SELECT recipient FROM mail_tasks ORDER BY recipient")
+            .fetch_all(app.core.test_store().pool())
+            .await
+            .unwrap();
+    let mut expected: Vec<String> = people.iter().map(|p| format!("{p}@example.org")).collect();
+    expected.sort();
+    assert_eq!(mails, expected, "one mail per person");
+    app.stop().await;
+}
