@@ -42,7 +42,7 @@ pub enum Destinations {
 }
 
 fn invalid(host: &str, what: &str) -> InvalidInput {
-    InvalidInput(format!("host: `{}` {what}", host.escape_debug()))
+    InvalidInput(format!("host: `{}` {what}", host.escape_debug()).into())
 }
 
 /// Whether a label is a number as the WHATWG URL parser (and `inet_aton`) reads one: decimal
@@ -316,7 +316,7 @@ const MAX_LOOKUP: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HostError {
     /// The host field itself is not a host (settings saved before the strict parsing).
-    Invalid(String),
+    Invalid(crate::i18n::Text),
     /// The name could not be resolved.
     Lookup(String),
     TimedOut,
@@ -406,7 +406,7 @@ pub fn explain(host: &str, e: &HostError, policy: Destinations) -> (String, Msg)
     let internet = || Msg::new("smtp-hint-internet");
     match e {
         HostError::Invalid(m) => (
-            m.clone(),
+            m.to_string(),
             Msg::new("smtp-hint-correct-host"),
         ),
         HostError::NotPublic { ip, why } if host == ip.to_string() => (

@@ -115,7 +115,7 @@ impl ServiceError {
 
 impl From<InvalidInput> for ServiceError {
     fn from(e: InvalidInput) -> Self {
-        ServiceError::Invalid(e.0.into())
+        ServiceError::Invalid(e.0)
     }
 }
 

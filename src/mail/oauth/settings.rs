@@ -51,10 +51,13 @@ impl std::str::FromStr for SignIn {
             "microsoft" | "microsoft365" | "m365" | "office365" => Ok(SignIn::Microsoft),
             "google" | "gmail" | "workspace" => Ok(SignIn::Google),
             "oauth2" | "oauth" => Ok(SignIn::Oauth2),
-            other => Err(InvalidInput(format!(
-                "sign-in method `{}` is not password, microsoft, google or oauth2",
-                other.escape_debug()
-            ))),
+            other => Err(InvalidInput(
+                format!(
+                    "sign-in method `{}` is not password, microsoft, google or oauth2",
+                    other.escape_debug()
+                )
+                .into(),
+            )),
         }
     }
 }
@@ -76,10 +79,13 @@ impl std::str::FromStr for Mechanism {
         match s.trim().to_ascii_lowercase().as_str() {
             "" | "xoauth2" => Ok(Mechanism::Xoauth2),
             "oauthbearer" => Ok(Mechanism::Oauthbearer),
-            other => Err(InvalidInput(format!(
-                "mechanism `{}` is not xoauth2 or oauthbearer",
-                other.escape_debug()
-            ))),
+            other => Err(InvalidInput(
+                format!(
+                    "mechanism `{}` is not xoauth2 or oauthbearer",
+                    other.escape_debug()
+                )
+                .into(),
+            )),
         }
     }
 }
@@ -188,7 +194,7 @@ impl OAuthSettings {
     /// Checks the values typed for `method`; errors name the field. Secrets are checked by the
     /// service (they are kept separately while typed).
     pub fn validate(&self, method: SignIn) -> Result<(), InvalidInput> {
-        let bad = |m: &str| Err(InvalidInput(m.to_owned()));
+        let bad = |m: &str| Err(InvalidInput(m.to_owned().into()));
         if !method.is_oauth() {
             return Ok(());
         }
@@ -199,9 +205,9 @@ impl OAuthSettings {
             ("scope", &self.scope),
         ] {
             if v.chars().any(char::is_control) {
-                return Err(InvalidInput(format!(
-                    "{what}: must not contain line breaks or control characters"
-                )));
+                return Err(InvalidInput(
+                    format!("{what}: must not contain line breaks or control characters").into(),
+                ));
             }
         }
         if method == SignIn::Microsoft {
@@ -226,8 +232,9 @@ impl OAuthSettings {
             return bad("token URL: enter the OAuth 2.0 token endpoint (https://…)");
         }
         if !authority.is_empty() {
-            let url = url::Url::parse(authority)
-                .map_err(|_| InvalidInput(format!("authority: `{authority}` is not a URL")))?;
+            let url = url::Url::parse(authority).map_err(|_| {
+                InvalidInput(format!("authority: `{authority}` is not a URL").into())
+            })?;
             if url.scheme() != "https" {
                 return bad("authority: must be an https:// URL (tokens and secrets never cross the network unencrypted)");
             }
@@ -304,7 +311,7 @@ mod tests {
             }
             .validate(SignIn::Microsoft)
             .unwrap_err();
-            assert!(e.0.starts_with("tenant"), "{tenant}: {e:?}");
+            assert!(e.to_string().starts_with("tenant"), "{tenant}: {e:?}");
         }
         let e = OAuthSettings {
             authority: "http://login.example.org".into(),
@@ -312,11 +319,11 @@ mod tests {
         }
         .validate(SignIn::Microsoft)
         .unwrap_err();
-        assert!(e.0.contains("https"));
+        assert!(e.to_string().contains("https"));
         let e = OAuthSettings::default()
             .validate(SignIn::Oauth2)
             .unwrap_err();
-        assert!(e.0.starts_with("client id"), "{e:?}");
+        assert!(e.to_string().starts_with("client id"), "{e:?}");
         // Google needs no client id: a pasted JSON key carries it.
         assert!(OAuthSettings::default().validate(SignIn::Google).is_ok());
         assert!("m365".parse::<SignIn>().unwrap() == SignIn::Microsoft);
