@@ -9,7 +9,7 @@ use crate::i18n::assert_no_english;
 use common::{Backend, Browser, Page, World, GOOD_PASSWORD};
 use latchkey::domain::Role;
 
-on_both_backends!(domain_refusals_in_german);
+on_both_backends!(domain_refusals_in_german, smtp_refusals_in_german);
 
 async fn world(backend: Backend) -> World {
     World::builder(backend)
@@ -178,5 +178,47 @@ async fn domain_refusals_in_german(backend: Backend) {
     ] {
         assert!(page.body.contains(german), "{german}: {}", page.body);
     }
+    w.app.stop().await;
+}
+
+/// The SMTP settings' own refusals in German: a tenant's server on an internal address, saved
+/// and checked (the address as typed inside the German sentence), and a name that is no server
+/// on the internet.
+async fn smtp_refusals_in_german(backend: Backend) {
+    let w = world(backend).await;
+    let mut b = german_admin(&w, "tadmin").await;
+    let form = |host: &'static str, action: &'static str| {
+        vec![
+            ("enabled", "on"),
+            ("host", host),
+            ("port", "25"),
+            ("security", "none"),
+            ("sign_in", "password"),
+            ("from_address", "noreply@acme.example"),
+            ("from_name", "Beispiel"),
+            ("timeout_secs", "5"),
+            ("max_per_hour", "0"),
+            ("oauth_mechanism", "xoauth2"),
+            ("action", action),
+        ]
+    };
+    for action in ["save", "check"] {
+        refused(
+            &mut b,
+            &format!("tenant smtp on an internal address ({action})"),
+            "/t/acme/admin/smtp",
+            &form("127.0.0.1", action),
+            "ist die interne Adresse 127.0.0.1",
+        )
+        .await;
+    }
+    refused(
+        &mut b,
+        "tenant smtp: a name that is no server on the internet",
+        "/t/acme/admin/smtp",
+        &form("relay", "save"),
+        "ist kein Mailserver im Internet",
+    )
+    .await;
     w.app.stop().await;
 }

@@ -1,0 +1,26 @@
+# Die eigenen Sätze der SMTP-Einstellungen und der Prüfung (`src/service/smtp.rs`,
+# `src/mail/host.rs`). Was ein Resolver oder Mailserver gesagt hat, steht darin, wie es kam.
+
+smtp-host-refused = Host: { $message }. { $hint }
+smtp-host-internal-address = „{ $host }“ ist die interne Adresse { $ip } ({ $why })
+smtp-host-not-on-internet = „{ $host }“ ist kein Mailserver im Internet: Der Name führt zu einer internen Adresse oder ließ sich nicht auflösen
+smtp-host-resolves-internal = „{ $host }“ führt zur internen Adresse { $ip } ({ $why })
+smtp-host-lookup-failed = Der Hostname „{ $host }“ ließ sich nicht auflösen: { $detail }
+smtp-host-lookup-timed-out = Der Hostname „{ $host }“ ließ sich nicht auflösen: Die DNS-Abfrage dauerte zu lange
+smtp-password-again = Host, Port, Verschlüsselung oder CA wurden geändert: Geben Sie das Passwort erneut ein, damit das gespeicherte nie an ein Ziel geht, für das es nicht bestimmt war.
+smtp-oauth-secret-again = Mailserver, Anmeldeverfahren, Token-Endpunkt oder Client wurden geändert, deshalb wird das gespeicherte Geheimnis nicht verwendet: Es geht nie an ein Ziel, für das es nicht bestimmt war.
+smtp-missing-password = Passwort: Die Anmeldung ist eingeschaltet, geben Sie also das Passwort ein.
+smtp-missing-ms-secret = Client-Geheimnis: Geben Sie das Client-Geheimnis der App ein (oder ihr Zertifikat und ihren privaten Schlüssel).
+smtp-missing-certificate = Zertifikat: Fügen Sie das bei der App hinterlegte Zertifikat ein, passend zu ihrem privaten Schlüssel.
+smtp-missing-google-key = Dienstkonto-Schlüssel: Fügen Sie die JSON-Schlüsseldatei des Dienstkontos ein.
+smtp-missing-client-secret = Client-Geheimnis: Geben Sie das Client-Geheimnis ein.
+smtp-set-by-env = SMTP ist über Umgebungsvariablen (LATCHKEY_SMTP_*) festgelegt; ändern Sie es dort.
+smtp-no-references = { $what ->
+    [password] Passwort: Geben Sie das Passwort selbst ein.
+    [private-key] Privater Schlüssel: Geben Sie den privaten Schlüssel selbst ein.
+   *[other] Client-Geheimnis: Geben Sie das Client-Geheimnis selbst ein.
+} Verweise (env:…, file:…) lassen sich nur auf dem Server setzen, mit `latchkey smtp set`.
+smtp-approve-operator-only = Nur ein Betreiber kann den Mailserver einer Organisation freigeben.
+smtp-checks-throttled = Höchstens { $n } SMTP-Prüfungen je Organisation und Stunde; bitte warten Sie eine Weile.
+smtp-host-first = Geben Sie zuerst den SMTP-Host ein.
+smtp-tests-throttled = Höchstens { $n } SMTP-Testnachrichten je Organisation und Stunde; bitte warten Sie eine Weile oder prüfen Sie ohne Testadresse.
