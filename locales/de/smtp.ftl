@@ -24,3 +24,22 @@ smtp-approve-operator-only = Nur ein Betreiber kann den Mailserver einer Organis
 smtp-checks-throttled = Höchstens { $n } SMTP-Prüfungen je Organisation und Stunde; bitte warten Sie eine Weile.
 smtp-host-first = Geben Sie zuerst den SMTP-Host ein.
 smtp-tests-throttled = Höchstens { $n } SMTP-Testnachrichten je Organisation und Stunde; bitte warten Sie eine Weile oder prüfen Sie ohne Testadresse.
+
+## Einstellungen der Anmeldung mit OAuth 2.0 (`src/mail/oauth/settings.rs`).
+
+oauth-bad-sign-in = Anmeldeverfahren „{ $value }“ ist keines von password, microsoft, google oder oauth2
+oauth-bad-mechanism = Mechanismus „{ $value }“ ist weder xoauth2 noch oauthbearer
+oauth-control = { $what ->
+    [tenant] Mandant
+    [client-id] Client-ID
+    [authority] Token-Adresse
+   *[scope] Bereich (Scope)
+}: darf keine Zeilenumbrüche oder Steuerzeichen enthalten
+oauth-tenant-empty = Mandant: Geben Sie die Verzeichnis-ID (Mandanten-ID) der Entra-App oder die Domäne der Organisation ein
+oauth-tenant-bad = Mandant: eine Verzeichnis-ID (Mandanten-ID) wie 72f988bf-86f1-41af-91ab-2d7cd011db47 oder eine Domäne wie contoso.onmicrosoft.com
+oauth-client-id-empty = Client-ID: Geben Sie die Anwendungs-ID (Client-ID) ein
+oauth-token-url-empty = Token-Adresse: Geben Sie den Token-Endpunkt von OAuth 2.0 ein (https://…)
+oauth-authority-not-url = Token-Adresse: „{ $value }“ ist keine URL
+oauth-authority-https = Token-Adresse: muss eine https://-URL sein (Tokens und Geheimnisse gehen nie unverschlüsselt über das Netz)
+oauth-authority-plain = Token-Adresse: muss eine einfache URL der Form https://host/pfad sein
+oauth-certificate-pem = Zertifikat: Fügen Sie das Zertifikat der App als PEM ein (-----BEGIN CERTIFICATE-----…)

@@ -24,3 +24,22 @@ smtp-approve-operator-only = Only an operator can approve a tenant's mail server
 smtp-checks-throttled = At most { $n } SMTP checks per organisation and hour; please wait a while.
 smtp-host-first = Enter the SMTP host first.
 smtp-tests-throttled = At most { $n } SMTP test messages per organisation and hour; please wait a while, or check without a test address.
+
+## OAuth 2.0 sign-in settings (`src/mail/oauth/settings.rs`).
+
+oauth-bad-sign-in = sign-in method `{ $value }` is not password, microsoft, google or oauth2
+oauth-bad-mechanism = mechanism `{ $value }` is not xoauth2 or oauthbearer
+oauth-control = { $what ->
+    [tenant] tenant
+    [client-id] client id
+    [authority] authority
+   *[scope] scope
+}: must not contain line breaks or control characters
+oauth-tenant-empty = tenant: enter the Directory (tenant) ID of the Entra app, or the organisation's domain
+oauth-tenant-bad = tenant: a Directory (tenant) ID such as 72f988bf-86f1-41af-91ab-2d7cd011db47, or a domain such as contoso.onmicrosoft.com
+oauth-client-id-empty = client id: enter the application (client) ID
+oauth-token-url-empty = token URL: enter the OAuth 2.0 token endpoint (https://…)
+oauth-authority-not-url = authority: `{ $value }` is not a URL
+oauth-authority-https = authority: must be an https:// URL (tokens and secrets never cross the network unencrypted)
+oauth-authority-plain = authority: must be a plain https://host/path URL
+oauth-certificate-pem = certificate: paste the app's certificate as PEM (-----BEGIN CERTIFICATE-----…)

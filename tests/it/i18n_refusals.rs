@@ -182,8 +182,8 @@ async fn domain_refusals_in_german(backend: Backend) {
 }
 
 /// The SMTP settings' own refusals in German: a tenant's server on an internal address, saved
-/// and checked (the address as typed inside the German sentence), and a name that is no server
-/// on the internet.
+/// and checked (the address as typed inside the German sentence), a name that is no server on
+/// the internet, and an OAuth sign-in without its tenant.
 async fn smtp_refusals_in_german(backend: Backend) {
     let w = world(backend).await;
     let mut b = german_admin(&w, "tadmin").await;
@@ -218,6 +218,25 @@ async fn smtp_refusals_in_german(backend: Backend) {
         "/t/acme/admin/smtp",
         &form("relay", "save"),
         "ist kein Mailserver im Internet",
+    )
+    .await;
+    // OAuth sign-in with Microsoft, its tenant missing: the form's own refusal.
+    // (A public address as the host: it passes the address check without a DNS lookup.)
+    let mut oauth = form("1.1.1.1", "save");
+    oauth.retain(|(k, _)| *k != "sign_in");
+    oauth.extend([
+        ("sign_in", "microsoft"),
+        ("auth", "on"),
+        ("username", "mailer@contoso.example"),
+        ("oauth_tenant", ""),
+        ("oauth_client_id", "11111111-2222-3333-4444-555555555555"),
+    ]);
+    refused(
+        &mut b,
+        "tenant smtp: Microsoft sign-in without its tenant",
+        "/t/acme/admin/smtp",
+        &oauth,
+        "Verzeichnis-ID (Mandanten-ID)",
     )
     .await;
     w.app.stop().await;
