@@ -11,15 +11,12 @@
 //! variant to [`Language`] and its files to [`catalogue`]. The unit tests fail while a message
 //! exists in one language and not another.
 
-use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
+use crate::domain::Language;
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
-use serde::Serialize;
-
-use crate::domain::Language;
 
 /// Every language with a complete catalogue, English first.
 pub const LANGUAGES: [Language; 2] = [Language::En, Language::De];
@@ -34,10 +31,10 @@ macro_rules! ftl {
 pub fn catalogue(lang: Language) -> &'static [(&'static str, &'static str)] {
     match lang {
         Language::En => {
-            ftl!("en": "common.ftl", "pages.ftl", "account.ftl", "console-people.ftl", "console-mail.ftl", "console-health.ftl", "console-links.ftl", "console-directory.ftl")
+            ftl!("en": "common.ftl", "pages.ftl", "account.ftl", "console-people.ftl", "console-mail.ftl", "console-health.ftl", "console-links.ftl", "console-directory.ftl", "domain.ftl", "smtp.ftl")
         }
         Language::De => {
-            ftl!("de": "common.ftl", "pages.ftl", "account.ftl", "console-people.ftl", "console-mail.ftl", "console-health.ftl", "console-links.ftl", "console-directory.ftl")
+            ftl!("de": "common.ftl", "pages.ftl", "account.ftl", "console-people.ftl", "console-mail.ftl", "console-health.ftl", "console-links.ftl", "console-directory.ftl", "domain.ftl", "smtp.ftl")
         }
     }
 }
@@ -65,97 +62,14 @@ static BUNDLES: LazyLock<HashMap<Language, Bundle>> = LazyLock::new(|| {
         .collect()
 });
 
-/// A value for a message's placeholder.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-pub enum Arg {
-    Str(String),
-    Num(i64),
-    /// A message of its own, translated into the same language first ("Failed at { $step }",
-    /// the step's name a message too).
-    Msg(Box<Msg>),
-}
-
-impl From<Msg> for Arg {
-    fn from(m: Msg) -> Self {
-        Arg::Msg(Box::new(m))
-    }
-}
-impl From<Text> for Arg {
-    fn from(t: Text) -> Self {
-        match t {
-            Text::Plain(s) => Arg::Str(s),
-            Text::Msg(m) => Arg::Msg(Box::new(m)),
-        }
-    }
-}
-impl From<&Text> for Arg {
-    fn from(t: &Text) -> Self {
-        t.clone().into()
-    }
-}
-
-impl From<&str> for Arg {
-    fn from(s: &str) -> Self {
-        Arg::Str(s.to_owned())
-    }
-}
-impl From<String> for Arg {
-    fn from(s: String) -> Self {
-        Arg::Str(s)
-    }
-}
-impl From<i64> for Arg {
-    fn from(n: i64) -> Self {
-        Arg::Num(n)
-    }
-}
-impl From<usize> for Arg {
-    fn from(n: usize) -> Self {
-        Arg::Num(n as i64)
-    }
-}
-impl From<u32> for Arg {
-    fn from(n: u32) -> Self {
-        Arg::Num(n.into())
-    }
-}
-
-/// A message to show a person: its id in the catalogue and its arguments, translated when it is
-/// rendered (the language is the reader's, known only then).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Msg {
-    pub id: Cow<'static, str>,
-    pub args: BTreeMap<&'static str, Arg>,
-}
+pub use crate::domain::msg::{Arg, Msg, Text};
 
 impl Msg {
-    pub fn new(id: impl Into<Cow<'static, str>>) -> Self {
-        Msg {
-            id: id.into(),
-            args: BTreeMap::new(),
-        }
-    }
-
-    pub fn arg(mut self, name: &'static str, value: impl Into<Arg>) -> Self {
-        self.args.insert(name, value.into());
-        self
-    }
-
     /// The message in `lang`.
     pub fn in_lang(&self, lang: Language) -> String {
         let args: Vec<(&str, Arg)> = self.args.iter().map(|(k, v)| (*k, v.clone())).collect();
         translate(lang, &self.id, &args).unwrap_or_else(|| self.id.to_string())
     }
-}
-
-/// Text for a page: a message to translate, or words that are shown as they are (a name, a
-/// directory's own answer, or a message that has no translation yet).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-pub enum Text {
-    Plain(String),
-    Msg(Msg),
 }
 
 impl Text {
@@ -199,22 +113,6 @@ static ENGLISH_INDEX: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
         .collect()
 });
 
-impl From<Msg> for Text {
-    fn from(m: Msg) -> Self {
-        Text::Msg(m)
-    }
-}
-impl From<String> for Text {
-    fn from(s: String) -> Self {
-        Text::Plain(s)
-    }
-}
-impl From<&str> for Text {
-    fn from(s: &str) -> Self {
-        Text::Plain(s.to_owned())
-    }
-}
-
 /// Serializes a text as its English words: for reports the API returns and the audit log
 /// keeps (`#[serde(serialize_with = "crate::i18n::english")]`); pages take the text itself.
 pub fn english<S: serde::Serializer>(t: &impl std::fmt::Display, s: S) -> Result<S::Ok, S::Error> {
@@ -230,6 +128,14 @@ pub fn english_opt<S: serde::Serializer, T: std::fmt::Display>(
         Some(t) => s.serialize_some(&t.to_string()),
         None => s.serialize_none(),
     }
+}
+
+/// [`english`] for a list of texts.
+pub fn english_all<S: serde::Serializer, T: std::fmt::Display>(
+    t: &[T],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_seq(t.iter().map(ToString::to_string))
 }
 
 /// Sentences in a row, each translated on its own: "Connection works. The filter matches 3

@@ -279,3 +279,12 @@ dir-refused-other = { $by ->
 }
 dir-refused-domain-policy = Die Domäne hat das neue Passwort abgelehnt: Es erfüllt die Passwortrichtlinie der Domäne nicht.
 dir-refused-domain-rules = Die Richtlinie der Domäne: { $rules }.
+
+## Die Kennwortrichtlinie einer Domäne als Regeln (wenn Active Directory ein neues Passwort ablehnt).
+
+dir-rules-list = { $first }; { $then }
+dir-rule-none = keine Regeln
+dir-rule-min-length = mindestens { $n } Zeichen
+dir-rule-complexity = Zeichen aus drei Gruppen (Großbuchstaben, Kleinbuchstaben, Ziffern, Sonderzeichen) und nicht der Name des Kontos
+dir-rule-history = keines der letzten { $n } Passwörter
+dir-rule-min-age = höchstens eine Änderung je { $age }

@@ -273,3 +273,12 @@ dir-refused-other = { $by ->
 }
 dir-refused-domain-policy = The domain refused the new password: it does not meet the domain's password policy.
 dir-refused-domain-rules = The domain's policy: { $rules }.
+
+## A domain's password policy, as its rules (Active Directory's refusal of a new password).
+
+dir-rules-list = { $first }; { $then }
+dir-rule-none = no rules
+dir-rule-min-length = at least { $n } characters
+dir-rule-complexity = characters of three kinds (capital letters, small letters, digits, symbols) and not the account's name
+dir-rule-history = not one of the last { $n } passwords
+dir-rule-min-age = one change per { $age } at most

@@ -208,8 +208,6 @@ console-reset-no-recipient-first = No recipient has a usable e-mail address ({ $
 console-reset-bad-date = start time: `{ $value }` is not a date and time like { $example }
 console-reset-gap = start time: { $time } does not exist in { $zone }: the clocks jump from UTC{ $before } to UTC{ $after } that night. Choose another time.
 console-reset-fold = start time: { $time } happens twice in { $zone } (the clocks go back from UTC{ $before } to UTC{ $after } that night). Choose a time outside that hour.
-console-reset-no-zone = time zone: enter a name such as Europe/Berlin or UTC
-console-reset-bad-zone = time zone: `{ $zone }` is not a time zone name (such as Europe/Berlin, America/New_York or UTC)
 
 # Why a recipient of a campaign got no mail (stored with the campaign, in English).
 console-skip-no-such-user-here = no such user in this organisation

@@ -404,7 +404,8 @@ async fn user_import(
             let check = if r.errors.is_empty() {
                 "OK".to_owned()
             } else {
-                format!("error: {}", r.errors.join("; "))
+                let errors: Vec<String> = r.errors.iter().map(ToString::to_string).collect();
+                format!("error: {}", errors.join("; "))
             };
             writeln!(w, "line {:<6} {:<24} {check}", r.line, r.username)?;
         }

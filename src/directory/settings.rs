@@ -289,7 +289,7 @@ mod settings_rules {
     use super::*;
 
     pub fn validate(s: &DirectorySettings) -> Result<(), InvalidInput> {
-        let bad = |m: &str| Err(InvalidInput(m.to_string()));
+        let bad = |m: &str| Err(InvalidInput(m.to_string().into()));
         let url = s.url.trim();
         if !(url.starts_with("ldap://") || url.starts_with("ldaps://")) {
             return bad("URL: must start with ldap:// or ldaps://");
@@ -427,7 +427,7 @@ mod tests {
             page_size: 1001,
             ..DirectorySettings::preset(DirectoryKind::ActiveDirectory)
         };
-        assert!(s.validate().unwrap_err().0.contains("1000"));
+        assert!(s.validate().unwrap_err().to_string().contains("1000"));
         assert!(DirectorySettings {
             page_size: 1000,
             ..s

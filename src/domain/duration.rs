@@ -3,16 +3,20 @@
 
 use std::time::Duration;
 
-use super::InvalidInput;
+use super::{InvalidInput, Msg};
 
-/// A duration typed by a person: `30m`, `24h`, `7days`.
+/// A duration typed by a person: `30m`, `24h`, `7days`. `what` names the field as the caller
+/// shows it (`--valid-for`, `reset_link_ttl`): for the CLI and the API, whose names are not
+/// translated.
 pub fn parse_duration(what: &str, raw: &str) -> Result<Duration, InvalidInput> {
-    humantime::parse_duration(raw.trim()).map_err(|_| {
-        InvalidInput(format!(
-            "{what}: `{}` is not a duration like 30m, 24h or 7d",
-            raw.escape_debug()
-        ))
-    })
+    parse_duration_as(Msg::new("domain-duration").arg("what", what), raw)
+}
+
+/// [`parse_duration`] for a form field with its own refusal, `refusal` with the typed text as
+/// `value` ("Reset link validity: `…` is not a duration like 30m, 24h or 7d").
+pub fn parse_duration_as(refusal: Msg, raw: &str) -> Result<Duration, InvalidInput> {
+    humantime::parse_duration(raw.trim())
+        .map_err(|_| refusal.arg("value", raw.escape_debug().to_string()).into())
 }
 
 /// Formats seconds as `30m`, `1h 30m`, `7days` for forms and listings (what
@@ -80,7 +84,7 @@ mod tests {
         assert_eq!(parse_duration("x", " 24h ").unwrap().as_secs(), 86_400);
         assert!(parse_duration("validity", "soon")
             .unwrap_err()
-            .0
+            .to_string()
             .contains("validity: `soon` is not a duration"));
     }
 }

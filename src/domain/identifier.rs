@@ -7,6 +7,7 @@
 
 use std::fmt;
 
+use super::msg::Msg;
 use super::token::TokenHash;
 use super::types::{EmailAddress, InvalidInput, Username};
 
@@ -39,17 +40,15 @@ impl Identifier {
     pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
         let s = raw.trim();
         if s.is_empty() {
-            return Err(InvalidInput("Enter a username or e-mail address.".into()));
+            return Err(Msg::new("identifier-empty").into());
         }
         if s.chars().count() > MAX_IDENTIFIER_CHARS {
-            return Err(InvalidInput(format!(
-                "A username or e-mail address has at most {MAX_IDENTIFIER_CHARS} characters."
-            )));
+            return Err(Msg::new("identifier-too-long")
+                .arg("max", MAX_IDENTIFIER_CHARS)
+                .into());
         }
         if s.chars().any(char::is_control) {
-            return Err(InvalidInput(
-                "A username or e-mail address is one line without control characters.".into(),
-            ));
+            return Err(Msg::new("identifier-one-line").into());
         }
         let kind = if s.contains('@') {
             EmailAddress::parse(s).map_or(IdentifierKind::Unmatchable, IdentifierKind::Email)
@@ -126,7 +125,7 @@ mod tests {
     fn length_counts_characters() {
         assert!(Identifier::parse(&"é".repeat(254)).is_ok());
         let e = Identifier::parse(&"é".repeat(255)).unwrap_err();
-        assert!(e.0.contains("at most 254 characters"), "{e}");
+        assert!(e.to_string().contains("at most 254 characters"), "{e}");
         assert!(Identifier::parse(&format!("  {}  ", "a".repeat(254))).is_ok());
         for bad in ["", "   ", "ali\tce", "ali\r\nce", "a\0b"] {
             assert!(Identifier::parse(bad).is_err(), "{bad:?}");

@@ -5,7 +5,7 @@
 use jiff::civil::DateTime;
 use jiff::tz::{AmbiguousOffset, TimeZone};
 
-use super::InvalidInput;
+use super::{InvalidInput, Msg};
 
 /// Time zones offered in forms, besides any IANA name typed.
 pub const COMMON_ZONES: &[&str] = &[
@@ -81,15 +81,12 @@ pub fn zone(name: &str) -> Result<TimeZone, InvalidInput> {
         return Ok(tz);
     }
     if name.is_empty() || name.len() > 64 || name.chars().any(|c| c.is_control()) {
-        return Err(InvalidInput(
-            "time zone: enter a name such as Europe/Berlin or UTC".into(),
-        ));
+        return Err(Msg::new("console-people-dom-zone-empty").into());
     }
     TimeZone::get(name).map_err(|_| {
-        InvalidInput(format!(
-            "time zone: `{}` is not a time zone name (such as Europe/Berlin, America/New_York or UTC)",
-            name.escape_debug()
-        ))
+        Msg::new("console-people-dom-zone")
+            .arg("value", name.escape_debug().to_string())
+            .into()
     })
 }
 
@@ -98,10 +95,11 @@ pub fn zone(name: &str) -> Result<TimeZone, InvalidInput> {
 pub fn local_to_unix(local: &str, zone_name: &str) -> Result<i64, InvalidInput> {
     let raw = local.trim();
     let civil: DateTime = raw.replacen(' ', "T", 1).parse().map_err(|_| {
-        InvalidInput(format!(
-            "start time: `{}` is not a date and time like 2027-03-28T08:00",
-            raw.escape_debug()
-        ))
+        InvalidInput::from(
+            Msg::new("console-reset-bad-date")
+                .arg("value", raw.escape_debug().to_string())
+                .arg("example", "2027-03-28T08:00"),
+        )
     })?;
     let tz = zone(zone_name)?;
     let name = zone_name.trim();
@@ -109,21 +107,25 @@ pub fn local_to_unix(local: &str, zone_name: &str) -> Result<i64, InvalidInput> 
     match ambiguous.offset() {
         AmbiguousOffset::Unambiguous { .. } => {}
         AmbiguousOffset::Gap { before, after } => {
-            return Err(InvalidInput(format!(
-                "start time: {} does not exist in {name}: the clocks jump from UTC{before} to UTC{after} that night. Choose another time.",
-                civil.strftime("%Y-%m-%d %H:%M")
-            )))
+            return Err(Msg::new("console-reset-gap")
+                .arg("time", civil.strftime("%Y-%m-%d %H:%M").to_string())
+                .arg("zone", name)
+                .arg("before", before.to_string())
+                .arg("after", after.to_string())
+                .into())
         }
         AmbiguousOffset::Fold { before, after } => {
-            return Err(InvalidInput(format!(
-                "start time: {} happens twice in {name} (the clocks go back from UTC{before} to UTC{after} that night). Choose a time outside that hour.",
-                civil.strftime("%Y-%m-%d %H:%M")
-            )))
+            return Err(Msg::new("console-reset-fold")
+                .arg("time", civil.strftime("%Y-%m-%d %H:%M").to_string())
+                .arg("zone", name)
+                .arg("before", before.to_string())
+                .arg("after", after.to_string())
+                .into())
         }
     }
-    let zoned = ambiguous
-        .unambiguous()
-        .map_err(|e| InvalidInput(format!("start time: {e}")))?;
+    let zoned = ambiguous.unambiguous().map_err(|e| {
+        InvalidInput::from(Msg::new("domain-start-time").arg("error", e.to_string()))
+    })?;
     Ok(zoned.timestamp().as_second())
 }
 
@@ -182,9 +184,9 @@ mod tests {
             utc("2027-03-27T07:00:00Z")
         );
         let gap = local_to_unix("2027-03-28T02:30", "Europe/Berlin").unwrap_err();
-        assert!(gap.0.contains("does not exist"), "{gap:?}");
+        assert!(gap.to_string().contains("does not exist"), "{gap:?}");
         let fold = local_to_unix("2027-10-31T02:30", "Europe/Berlin").unwrap_err();
-        assert!(fold.0.contains("happens twice"), "{fold:?}");
+        assert!(fold.to_string().contains("happens twice"), "{fold:?}");
         assert_eq!(
             local_to_unix("2027-03-28T02:30", "UTC").unwrap(),
             utc("2027-03-28T02:30:00Z")
@@ -195,14 +197,14 @@ mod tests {
     fn bad_input_names_the_field() {
         assert!(local_to_unix("tomorrow", "UTC")
             .unwrap_err()
-            .0
+            .to_string()
             .starts_with("start time"));
         assert!(local_to_unix("2027-02-30T08:00", "UTC").is_err());
         for bad in ["", "Mars/Olympus", "Europe/Ber\u{0}lin", "../../etc/passwd"] {
             assert!(
                 local_to_unix("2027-03-28T08:00", bad)
                     .unwrap_err()
-                    .0
+                    .to_string()
                     .starts_with("time zone"),
                 "{bad:?}"
             );

@@ -3,21 +3,42 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-/// Why a value from outside was refused. The message is safe to show to the person who typed it.
+use super::msg::{Msg, Text};
+
+/// Why a value from outside was refused. The message is safe to show to the person who typed it:
+/// a [`Msg`] (an id and its values, so a page shows it in the reader's language; `Display` is
+/// the English) or, from code that has no message for it yet, plain words.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
-pub struct InvalidInput(pub String);
+pub struct InvalidInput(pub Text);
 
-fn invalid(msg: impl Into<String>) -> InvalidInput {
-    InvalidInput(msg.into())
+impl InvalidInput {
+    /// The refusal as a message for a person.
+    pub fn text(&self) -> &Text {
+        &self.0
+    }
+}
+
+impl From<Msg> for InvalidInput {
+    fn from(m: Msg) -> Self {
+        InvalidInput(Text::Msg(m))
+    }
+}
+
+fn invalid(msg: Msg) -> InvalidInput {
+    msg.into()
+}
+
+/// A value as a refusal quotes it: escaped like Rust's `escape_debug`, so a line break or a
+/// control character shows as `\n` instead of breaking the sentence.
+fn quoted(raw: &str) -> String {
+    raw.escape_debug().to_string()
 }
 
 /// Rejects the characters that must never reach a header, a log line or a single-line field.
 fn check_single_line(what: &str, value: &str) -> Result<(), InvalidInput> {
     if value.chars().any(|c| c.is_control()) {
-        return Err(invalid(format!(
-            "{what} must not contain control characters or line breaks"
-        )));
+        return Err(invalid(Msg::new("domain-single-line").arg("what", what)));
     }
     Ok(())
 }
@@ -34,10 +55,9 @@ impl TenantSlug {
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if s.is_empty() || s.len() > 63 || !ok_chars || s.starts_with('-') || s.ends_with('-') {
-            return Err(invalid(format!(
-                "tenant name `{}` is not valid: use 1–63 lowercase letters, digits and dashes, not starting or ending with a dash",
-                s.escape_debug()
-            )));
+            return Err(invalid(
+                Msg::new("console-people-dom-slug").arg("value", quoted(s)),
+            ));
         }
         Ok(Self(s.to_owned()))
     }
@@ -60,12 +80,12 @@ pub struct Username(String);
 impl Username {
     pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
         let s = raw.trim();
-        check_single_line("a username", s)?;
+        check_single_line("username", s)?;
         if s.is_empty() || s.chars().count() > 64 {
-            return Err(invalid("a username must be 1–64 characters"));
+            return Err(invalid(Msg::new("console-people-dom-username-length")));
         }
         if s.chars().any(char::is_whitespace) || s.contains('@') {
-            return Err(invalid("a username must not contain spaces or `@`"));
+            return Err(invalid(Msg::new("console-people-dom-username-chars")));
         }
         Ok(Self(s.to_lowercase()))
     }
@@ -90,13 +110,8 @@ pub struct EmailAddress(String);
 impl EmailAddress {
     pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
         let s = raw.trim();
-        check_single_line("an e-mail address", s)?;
-        let bad = || {
-            invalid(format!(
-                "`{}` is not a valid e-mail address",
-                s.escape_debug()
-            ))
-        };
+        check_single_line("email", s)?;
+        let bad = || invalid(Msg::new("console-people-dom-email").arg("value", quoted(s)));
         if s.len() > 254 || !s.is_ascii() {
             return Err(bad());
         }
@@ -145,9 +160,9 @@ pub struct DisplayName(String);
 impl DisplayName {
     pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
         let s = raw.trim();
-        check_single_line("a name", s)?;
+        check_single_line("name", s)?;
         if s.chars().count() > 200 {
-            return Err(invalid("a name must be at most 200 characters"));
+            return Err(invalid(Msg::new("console-people-dom-name-length")));
         }
         Ok(Self(s.to_owned()))
     }
@@ -185,10 +200,7 @@ impl FromStr for Role {
             "user" => Ok(Role::User),
             "tenant-admin" => Ok(Role::TenantAdmin),
             "system-admin" => Ok(Role::SystemAdmin),
-            other => Err(invalid(format!(
-                "unknown role `{}`: use user, tenant-admin or system-admin",
-                other.escape_debug()
-            ))),
+            other => Err(invalid(Msg::new("domain-role").arg("value", quoted(other)))),
         }
     }
 }
@@ -215,10 +227,9 @@ impl FromStr for AccountStatus {
         match s {
             "active" => Ok(AccountStatus::Active),
             "disabled" => Ok(AccountStatus::Disabled),
-            other => Err(invalid(format!(
-                "unknown account status `{}`",
-                other.escape_debug()
-            ))),
+            other => Err(invalid(
+                Msg::new("domain-account-status").arg("value", quoted(other)),
+            )),
         }
     }
 }
@@ -246,10 +257,9 @@ impl FromStr for Language {
         match s {
             "en" => Ok(Language::En),
             "de" => Ok(Language::De),
-            other => Err(invalid(format!(
-                "unknown language `{}`: use en or de",
-                other.escape_debug()
-            ))),
+            other => Err(invalid(
+                Msg::new("domain-language").arg("value", quoted(other)),
+            )),
         }
     }
 }
@@ -263,23 +273,26 @@ pub struct PublicUrl(String);
 impl PublicUrl {
     pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
         let s = raw.trim();
-        let url = url::Url::parse(s)
-            .map_err(|e| invalid(format!("`{}` is not a URL: {e}", s.escape_debug())))?;
+        let url = url::Url::parse(s).map_err(|e| {
+            invalid(
+                Msg::new("domain-url")
+                    .arg("value", quoted(s))
+                    .arg("error", e.to_string()),
+            )
+        })?;
         if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-            return Err(invalid(format!(
-                "`{}` must be an http:// or https:// URL with a host",
-                s.escape_debug()
-            )));
+            return Err(invalid(
+                Msg::new("console-people-dom-url-scheme").arg("value", quoted(s)),
+            ));
         }
         if url.query().is_some()
             || url.fragment().is_some()
             || !url.username().is_empty()
             || url.password().is_some()
         {
-            return Err(invalid(format!(
-                "`{}` must not contain a query, fragment or user name",
-                s.escape_debug()
-            )));
+            return Err(invalid(
+                Msg::new("console-people-dom-url-extra").arg("value", quoted(s)),
+            ));
         }
         Ok(Self(url.as_str().trim_end_matches('/').to_owned()))
     }
@@ -332,18 +345,14 @@ impl SupportContact {
 
     pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
         let s = raw.trim();
-        let what = "support contact";
         if s.is_empty() {
-            return Err(invalid(format!("{what}: empty")));
+            return Err(invalid(Msg::new("domain-support-empty")));
         }
         if s.chars().any(char::is_control) {
-            return Err(invalid(format!("{what}: must be one line")));
+            return Err(invalid(Msg::new("console-people-dom-support-line")));
         }
         if s.chars().count() > Self::MAX_CHARS {
-            return Err(invalid(format!(
-                "{what}: at most {} characters",
-                Self::MAX_CHARS
-            )));
+            return Err(invalid(Msg::new("console-people-dom-support-long")));
         }
         if s.contains("://") {
             let url = url::Url::parse(s).ok().filter(|u| {
@@ -355,18 +364,16 @@ impl SupportContact {
             });
             return match url {
                 Some(_) => Ok(Self(s.to_owned())),
-                None => Err(invalid(format!(
-                    "{what}: `{}` is not an https:// address with a host (no user name, no spaces)",
-                    s.escape_debug()
-                ))),
+                None => Err(invalid(
+                    Msg::new("console-people-dom-support-https").arg("value", quoted(s)),
+                )),
             };
         }
         match EmailAddress::parse(s) {
             Ok(e) => Ok(Self(e.as_str().to_owned())),
-            Err(_) => Err(invalid(format!(
-                "{what}: `{}` is neither an e-mail address nor an https:// address",
-                s.escape_debug()
-            ))),
+            Err(_) => Err(invalid(
+                Msg::new("console-people-dom-support-neither").arg("value", quoted(s)),
+            )),
         }
     }
     pub fn as_str(&self) -> &str {
@@ -420,18 +427,18 @@ impl TenantSettings {
         if !(MIN_PASSWORD_LENGTH_FLOOR..=MIN_PASSWORD_LENGTH_CEILING)
             .contains(&self.password_min_length)
         {
-            return Err(invalid(format!(
-                "minimum password length must be between {MIN_PASSWORD_LENGTH_FLOOR} and {MIN_PASSWORD_LENGTH_CEILING}"
-            )));
+            return Err(invalid(
+                Msg::new("console-people-err-min-length-bounds")
+                    .arg("min", MIN_PASSWORD_LENGTH_FLOOR)
+                    .arg("max", MIN_PASSWORD_LENGTH_CEILING),
+            ));
         }
         if !(RESET_LINK_TTL_MIN_SECS..=RESET_LINK_TTL_MAX_SECS).contains(&self.reset_link_ttl_secs)
         {
-            return Err(invalid(
-                "reset link validity must be between 5 minutes and 24 hours",
-            ));
+            return Err(invalid(Msg::new("console-people-err-ttl-bounds")));
         }
         if !(0..=ADMIN_RESET_DELAY_MAX_SECS).contains(&self.admin_reset_delay_secs) {
-            return Err(invalid("admin reset delay must be between 0 and 7 days"));
+            return Err(invalid(Msg::new("console-people-err-delay-bounds")));
         }
         Ok(())
     }
@@ -442,10 +449,11 @@ pub fn parse_switch(what: &str, raw: &str) -> Result<bool, InvalidInput> {
     match raw.trim().to_ascii_lowercase().as_str() {
         "on" | "true" | "yes" | "1" | "enabled" => Ok(true),
         "off" | "false" | "no" | "0" | "disabled" => Ok(false),
-        _ => Err(invalid(format!(
-            "{what}: `{}` is not on or off",
-            raw.escape_debug()
-        ))),
+        _ => Err(invalid(
+            Msg::new("domain-switch")
+                .arg("what", what)
+                .arg("value", quoted(raw)),
+        )),
     }
 }
 

@@ -197,3 +197,43 @@ fn messages_carry_their_arguments() {
     assert_eq!(Text::from(m.clone()).to_string(), m.in_lang(Language::En));
     assert_eq!(Text::from("Corp").in_lang(Language::De), "Corp");
 }
+
+/// Active Directory's refusal of a new password with the domain's rules: the rules are
+/// messages, so German reads German, and the English is the client's own wording.
+#[test]
+fn a_domain_policy_refusal_reads_in_german() {
+    use crate::directory::{DomainPolicy, PasswordRefusal};
+    let policy = DomainPolicy {
+        min_length: 12,
+        history: 24,
+        min_age_secs: 86_400,
+        complexity: true,
+        ..DomainPolicy::default()
+    };
+    let refusal = PasswordRefusal::Domain {
+        reason: Box::new(PasswordRefusal::Other(String::new())),
+        policy: Some(policy.clone()),
+    };
+    let msg = crate::service::directory::refusal_text(&refusal);
+    let en = msg.in_lang(Language::En);
+    assert!(en.contains(&policy.rules()), "{en}");
+    let de = msg.in_lang(Language::De);
+    for german in [
+        "mindestens 12 Zeichen",
+        "keines der letzten 24 Passwörter",
+        "höchstens eine Änderung je 1 Tag",
+        "Zeichen aus drei Gruppen",
+    ] {
+        assert!(de.contains(german), "{de}");
+    }
+    for english in ["at least", "characters", "passwords", "one change"] {
+        assert!(!de.contains(english), "{de}");
+    }
+    let none = PasswordRefusal::Domain {
+        reason: Box::new(PasswordRefusal::TooShort),
+        policy: Some(DomainPolicy::default()),
+    };
+    let none = crate::service::directory::refusal_text(&none);
+    assert!(none.to_string().contains("no rules"), "{none}");
+    assert!(none.in_lang(Language::De).contains("keine Regeln"));
+}

@@ -17,7 +17,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use crate::domain::InvalidInput;
-use crate::i18n::Msg;
+use crate::i18n::{Msg, Text};
 
 /// A mail server's host, as typed and checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,7 +42,7 @@ pub enum Destinations {
 }
 
 fn invalid(host: &str, what: &str) -> InvalidInput {
-    InvalidInput(format!("host: `{}` {what}", host.escape_debug()))
+    InvalidInput(format!("host: `{}` {what}", host.escape_debug()).into())
 }
 
 /// Whether a label is a number as the WHATWG URL parser (and `inet_aton`) reads one: decimal
@@ -316,7 +316,7 @@ const MAX_LOOKUP: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HostError {
     /// The host field itself is not a host (settings saved before the strict parsing).
-    Invalid(String),
+    Invalid(crate::i18n::Text),
     /// The name could not be resolved.
     Lookup(String),
     TimedOut,
@@ -400,17 +400,26 @@ pub async fn resolve(
     Ok(addrs)
 }
 
-/// The sentence for a host that `policy` refused or that could not be resolved, and a hint.
+/// The sentence for a host that `policy` refused or that could not be resolved, and a hint,
+/// in English (the transcript and the mail log keep it so).
 pub fn explain(host: &str, e: &HostError, policy: Destinations) -> (String, Msg) {
+    let (message, hint) = explain_msg(host, e, policy);
+    (message.to_string(), hint)
+}
+
+/// [`explain`] as messages, for a page in the reader's language: our sentence is translated,
+/// what the resolver said (`detail`) and the address range stay as they are.
+pub fn explain_msg(host: &str, e: &HostError, policy: Destinations) -> (Text, Msg) {
     let host = host.trim().escape_debug().to_string();
     let internet = || Msg::new("smtp-hint-internet");
     match e {
-        HostError::Invalid(m) => (
-            m.clone(),
-            Msg::new("smtp-hint-correct-host"),
-        ),
+        HostError::Invalid(m) => (m.clone(), Msg::new("smtp-hint-correct-host")),
         HostError::NotPublic { ip, why } if host == ip.to_string() => (
-            format!("`{host}` is the internal address {ip}: {why}"),
+            Msg::new("smtp-host-internal-address")
+                .arg("host", host)
+                .arg("ip", ip.to_string())
+                .arg("why", *why)
+                .into(),
             internet(),
         ),
         // For a name, one answer whatever the reason: saying which internal address a name
@@ -419,14 +428,18 @@ pub fn explain(host: &str, e: &HostError, policy: Destinations) -> (String, Msg)
             if policy == Destinations::PublicOnly =>
         {
             (
-                format!(
-                    "`{host}` is not a mail server on the internet: it resolves to an internal address, or could not be resolved"
-                ),
+                Msg::new("smtp-host-not-on-internet")
+                    .arg("host", host)
+                    .into(),
                 internet(),
             )
         }
         HostError::NotPublic { ip, why } => (
-            format!("`{host}` resolves to the internal address {ip}: {why}"),
+            Msg::new("smtp-host-resolves-internal")
+                .arg("host", host)
+                .arg("ip", ip.to_string())
+                .arg("why", *why)
+                .into(),
             internet(),
         ),
         HostError::Lookup(detail) => {
@@ -435,12 +448,17 @@ pub fn explain(host: &str, e: &HostError, policy: Destinations) -> (String, Msg)
                 Destinations::Any => "smtp-hint-lookup",
             });
             (
-                format!("the host name `{host}` could not be resolved: {detail}"),
+                Msg::new("smtp-host-lookup-failed")
+                    .arg("host", host)
+                    .arg("detail", detail.as_str())
+                    .into(),
                 hint,
             )
         }
         HostError::TimedOut => (
-            format!("the host name `{host}` could not be resolved: the DNS lookup timed out"),
+            Msg::new("smtp-host-lookup-timed-out")
+                .arg("host", host)
+                .into(),
             Msg::new("smtp-hint-dns"),
         ),
     }

@@ -41,10 +41,13 @@ impl FromStr for Security {
             "starttls" => Ok(Security::Starttls),
             "tls" | "ssl" | "implicit" => Ok(Security::Tls),
             "none" | "plain" => Ok(Security::None),
-            other => Err(InvalidInput(format!(
-                "security `{}` is not starttls, tls or none",
-                other.escape_debug()
-            ))),
+            other => Err(InvalidInput(
+                format!(
+                    "security `{}` is not starttls, tls or none",
+                    other.escape_debug()
+                )
+                .into(),
+            )),
         }
     }
 }
@@ -122,7 +125,7 @@ impl Default for SmtpSettings {
 impl SmtpSettings {
     /// Checks the values an admin typed. Errors name the field.
     pub fn validate(&self) -> Result<(), InvalidInput> {
-        let bad = |m: String| Err(InvalidInput(m));
+        let bad = |m: String| Err(InvalidInput(m.into()));
         if self.enabled || !self.host.trim().is_empty() {
             SmtpHost::parse(&self.host)?;
             if self.port == 0 {
@@ -131,14 +134,14 @@ impl SmtpSettings {
         }
         if self.enabled {
             EmailAddress::parse(&self.from_address)
-                .map_err(|e| InvalidInput(format!("sender address: {}", e.0)))?;
+                .map_err(|e| InvalidInput(format!("sender address: {}", e.0).into()))?;
             if self.auth && !self.sign_in.is_oauth() && self.username.trim().is_empty() {
                 return bad("username: authentication is on, so a username is needed".into());
             }
         }
         if !self.reply_to.trim().is_empty() {
             EmailAddress::parse(&self.reply_to)
-                .map_err(|e| InvalidInput(format!("reply-to: {}", e.0)))?;
+                .map_err(|e| InvalidInput(format!("reply-to: {}", e.0).into()))?;
         }
         for (what, v) in [
             ("sender name", &self.from_name),
@@ -252,13 +255,14 @@ impl SmtpSettings {
             host,
             ..SmtpSettings::default()
         };
-        let named = |n: &str, e: InvalidInput| InvalidInput(format!("LATCHKEY_SMTP_{n}: {}", e.0));
+        let named =
+            |n: &str, e: InvalidInput| InvalidInput(format!("LATCHKEY_SMTP_{n}: {}", e.0).into());
         if let Some(v) = var("ENABLED") {
             s.enabled = crate::domain::parse_switch("LATCHKEY_SMTP_ENABLED", &v)?;
         }
         if let Some(v) = var("PORT") {
             s.port = v.trim().parse().map_err(|_| {
-                InvalidInput(format!("LATCHKEY_SMTP_PORT: `{v}` is not a port number"))
+                InvalidInput(format!("LATCHKEY_SMTP_PORT: `{v}` is not a port number").into())
             })?;
         }
         if let Some(v) = var("SECURITY") {
@@ -286,7 +290,7 @@ impl SmtpSettings {
         }
         if let Some(v) = var("MAX_PER_HOUR") {
             s.max_per_hour = v.trim().parse().map_err(|_| {
-                InvalidInput(format!("LATCHKEY_SMTP_MAX_PER_HOUR: `{v}` is not a number"))
+                InvalidInput(format!("LATCHKEY_SMTP_MAX_PER_HOUR: `{v}` is not a number").into())
             })?;
         }
         if let Some(v) = var("SIGN_IN") {
@@ -298,11 +302,11 @@ impl SmtpSettings {
         s.oauth = oauth_from_env(&var)?;
         if let Some(path) = var("CA_FILE") {
             s.extra_ca_pem = std::fs::read_to_string(&path).map_err(|e| {
-                InvalidInput(format!("LATCHKEY_SMTP_CA_FILE: cannot read {path}: {e}"))
+                InvalidInput(format!("LATCHKEY_SMTP_CA_FILE: cannot read {path}: {e}").into())
             })?;
         }
         s.validate()
-            .map_err(|e| InvalidInput(format!("LATCHKEY_SMTP_* settings: {}", e.0)))?;
+            .map_err(|e| InvalidInput(format!("LATCHKEY_SMTP_* settings: {}", e.0).into()))?;
         Ok(Some((s, password)))
     }
 }
@@ -319,7 +323,7 @@ fn oauth_from_env(var: &dyn Fn(&str) -> Option<String>) -> Result<OAuthSettings,
     };
     if let Some(v) = var("OAUTH_MECHANISM") {
         o.mechanism = v.parse().map_err(|e: InvalidInput| {
-            InvalidInput(format!("LATCHKEY_SMTP_OAUTH_MECHANISM: {}", e.0))
+            InvalidInput(format!("LATCHKEY_SMTP_OAUTH_MECHANISM: {}", e.0).into())
         })?;
     }
     if var("OAUTH_CLIENT_SECRET").is_some() {
@@ -330,9 +334,9 @@ fn oauth_from_env(var: &dyn Fn(&str) -> Option<String>) -> Result<OAuthSettings,
     }
     if let Some(path) = var("OAUTH_CERTIFICATE_FILE") {
         o.certificate_pem = std::fs::read_to_string(&path).map_err(|e| {
-            InvalidInput(format!(
-                "LATCHKEY_SMTP_OAUTH_CERTIFICATE_FILE: cannot read {path}: {e}"
-            ))
+            InvalidInput(
+                format!("LATCHKEY_SMTP_OAUTH_CERTIFICATE_FILE: cannot read {path}: {e}").into(),
+            )
         })?;
     }
     Ok(o)
@@ -390,7 +394,7 @@ mod tests {
         let refused = |change: fn(&mut SmtpSettings)| {
             let mut s = ok();
             change(&mut s);
-            s.validate().unwrap_err().0
+            s.validate().unwrap_err().to_string()
         };
         assert!(refused(|s| s.host = "".into()).starts_with("host"));
         assert!(refused(|s| s.from_address = "nope".into()).starts_with("sender address"));
@@ -431,7 +435,7 @@ mod tests {
         let bad = |n: &str| (n == "OAUTH_MECHANISM").then(|| "plain".to_owned());
         assert!(oauth_from_env(&bad)
             .unwrap_err()
-            .0
+            .to_string()
             .contains("LATCHKEY_SMTP_OAUTH_MECHANISM"));
     }
 

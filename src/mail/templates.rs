@@ -149,7 +149,7 @@ impl FromStr for MailKind {
         MailKind::ALL
             .into_iter()
             .find(|k| k.as_str() == s)
-            .ok_or_else(|| InvalidInput(format!("unknown mail kind `{}`", s.escape_debug())))
+            .ok_or_else(|| InvalidInput(format!("unknown mail kind `{}`", s.escape_debug()).into()))
     }
 }
 

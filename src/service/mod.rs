@@ -116,7 +116,7 @@ impl ServiceError {
 
 impl From<InvalidInput> for ServiceError {
     fn from(e: InvalidInput) -> Self {
-        ServiceError::Invalid(e.0.into())
+        ServiceError::Invalid(e.0)
     }
 }
 

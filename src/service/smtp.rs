@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::{Actor, AuditEntry, Core, Result, ServiceError};
 use crate::domain::EmailAddress;
+use crate::i18n::Msg;
 use crate::mail::check::{self, CheckReport};
 use crate::mail::host::{self, Destinations, SmtpHost};
 use crate::mail::message::Outgoing;
@@ -98,8 +99,8 @@ impl SmtpInput {
     fn typed(&self) -> [(&'static str, &Option<SecretString>); 3] {
         [
             ("password", &self.new_password),
-            ("client secret", &self.new_client_secret),
-            ("private key", &self.new_private_key),
+            ("client-secret", &self.new_client_secret),
+            ("private-key", &self.new_private_key),
         ]
     }
 }
@@ -236,7 +237,7 @@ impl Core {
             (_, Some(old)) if same_destination(old, &next) => old.password.clone(),
             (_, Some(old)) if old.password.is_some() && next.auth => {
                 return Err(ServiceError::Invalid(
-                    "The host, port, security mode or CA changed: enter the password again, so the stored one is never sent where it wasn't meant to go.".into(),
+                    Msg::new("smtp-password-again").into(),
                 ))
             }
             _ => None,
@@ -283,24 +284,23 @@ impl Core {
         next.validate()?;
         if next.enabled && next.auth {
             let missing = match next.sign_in {
-                SignIn::Password if next.password.is_none() => {
-                    Some("password: authentication is on, so enter the password.")
-                }
+                SignIn::Password if next.password.is_none() => Some("smtp-missing-password"),
                 SignIn::Microsoft
                     if next.oauth.client_secret.is_none() && next.oauth.private_key.is_none() =>
                 {
-                    Some("client secret: enter the app's client secret (or its certificate and private key).")
+                    Some("smtp-missing-ms-secret")
                 }
                 SignIn::Microsoft
-                    if next.oauth.private_key.is_some() && next.oauth.certificate_pem.trim().is_empty() =>
+                    if next.oauth.private_key.is_some()
+                        && next.oauth.certificate_pem.trim().is_empty() =>
                 {
-                    Some("certificate: paste the certificate uploaded to the app, to go with its private key.")
+                    Some("smtp-missing-certificate")
                 }
                 SignIn::Google if next.oauth.private_key.is_none() => {
-                    Some("service account key: paste the service account's JSON key file.")
+                    Some("smtp-missing-google-key")
                 }
                 SignIn::Oauth2 if next.oauth.client_secret.is_none() => {
-                    Some("client secret: enter the client secret.")
+                    Some("smtp-missing-client-secret")
                 }
                 _ => None,
             };
@@ -310,9 +310,12 @@ impl Core {
                         && keep.is_none()
                 });
                 return Err(ServiceError::Invalid(if changed {
-                    format!("{m} The mail server, sign-in method, token endpoint or client changed, so the stored one is not used: it is never sent where it wasn't meant to go.").into()
+                    Msg::new("two-sentences")
+                        .arg("first", Msg::new(m))
+                        .arg("then", Msg::new("smtp-oauth-secret-again"))
+                        .into()
                 } else {
-                    m.to_owned().into()
+                    Msg::new(m).into()
                 }));
             }
         }
@@ -353,9 +356,12 @@ impl Core {
         match host::resolve(&host, settings.port, destinations, timeout).await {
             Ok(_) => Ok(()),
             Err(e) => {
-                let (message, hint) = host::explain(&settings.host, &e, destinations);
+                let (message, hint) = host::explain_msg(&settings.host, &e, destinations);
                 Err(ServiceError::Invalid(
-                    format!("host: {message}. {hint}").into(),
+                    Msg::new("smtp-host-refused")
+                        .arg("message", message)
+                        .arg("hint", hint)
+                        .into(),
                 ))
             }
         }
@@ -370,9 +376,7 @@ impl Core {
         ip: Option<&str>,
     ) -> Result<SmtpSettings> {
         if self.smtp_from_env() {
-            return Err(ServiceError::Invalid(
-                "SMTP is set by environment variables (LATCHKEY_SMTP_*); change them there.".into(),
-            ));
+            return Err(ServiceError::Invalid(Msg::new("smtp-set-by-env").into()));
         }
         // `env:NAME` and `file:/path` read the server's environment and files and send them to
         // the configured host: only operators (the CLI) may set them, never someone signed in to
@@ -385,9 +389,9 @@ impl Core {
                     StoredSecret::from_input(pw, &self.master_key),
                     StoredSecret::Encrypted(_)
                 ) {
-                    return Err(ServiceError::Invalid(format!(
-                        "{what}: enter the {what} itself. References (env:…, file:…) can only be set on the server, with `latchkey smtp set`."
-                    ).into()));
+                    return Err(ServiceError::Invalid(
+                        Msg::new("smtp-no-references").arg("what", what).into(),
+                    ));
                 }
             }
         }
@@ -447,7 +451,7 @@ impl Core {
     ) -> Result<SmtpSettings> {
         if !matches!(actor, Actor::Cli | Actor::System) {
             return Err(ServiceError::Invalid(
-                "Only an operator can approve a tenant's mail server.".into(),
+                Msg::new("smtp-approve-operator-only").into(),
             ));
         }
         let scope = store::settings::tenant_scope(tenant.id);
@@ -573,13 +577,15 @@ impl Core {
                 store::rate_limit::hit(&self.db, &format!("smtp-check:{}", t.id), 3600, self.now())
                     .await?;
             if checks > CHECKS_PER_HOUR {
-                return Err(ServiceError::Throttled(format!(
-                    "At most {CHECKS_PER_HOUR} SMTP checks per organisation and hour; please wait a while."
-                ).into()));
+                return Err(ServiceError::Throttled(
+                    Msg::new("smtp-checks-throttled")
+                        .arg("n", CHECKS_PER_HOUR)
+                        .into(),
+                ));
             }
         }
         if resolved.settings.host.trim().is_empty() {
-            return Err(ServiceError::Invalid("Enter the SMTP host first.".into()));
+            return Err(ServiceError::Invalid(Msg::new("smtp-host-first").into()));
         }
         // A test message goes to any address: counted per tenant, so neither the page nor the
         // API sends mail in bulk.
@@ -588,9 +594,11 @@ impl Core {
                 store::rate_limit::hit(&self.db, &format!("smtp-test:{}", t.id), 3600, self.now())
                     .await?;
             if sent > TESTS_PER_HOUR {
-                return Err(ServiceError::Throttled(format!(
-                    "At most {TESTS_PER_HOUR} SMTP test messages per organisation and hour; please wait a while, or check without a test address."
-                ).into()));
+                return Err(ServiceError::Throttled(
+                    Msg::new("smtp-tests-throttled")
+                        .arg("n", TESTS_PER_HOUR)
+                        .into(),
+                ));
             }
         }
         let test = send_to.as_ref().map(|to| {
@@ -621,7 +629,11 @@ impl Core {
         })
         .await;
         if report.refused {
-            // Like saving such a host: an error, not a report of a connection never tried.
+            // Like saving such a host: an error, not a report of a connection never tried. The
+            // same refusal as saving gives, in words a page translates (the host is looked up
+            // again; if it now passes, the transcript's English words are given instead).
+            self.refuse_internal_host(resolved.destinations, &resolved.settings)
+                .await?;
             let why = match report.steps.last() {
                 Some(s) => format!(
                     "{}. {}",

@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::accounts::is_self;
 use super::{AccountChanges, Actor, AuditEntry, Core, Result, ServiceError};
 use crate::domain::{DisplayName, EmailAddress, Role, Username};
+use crate::i18n::{Msg, Text};
 use crate::mail::templates::MailKind;
 use crate::store::{self, Account, NewAccount, Tenant};
 
@@ -52,7 +53,9 @@ pub struct ImportRow {
     pub reset_email: String,
     pub display_name: String,
     pub role: String,
-    pub errors: Vec<String>,
+    /// What is wrong, as messages (pages translate them; the API and the CLI give the English).
+    #[serde(serialize_with = "crate::i18n::english_all")]
+    pub errors: Vec<Text>,
 }
 
 /// The outcome of an import or its dry run.
@@ -60,7 +63,8 @@ pub struct ImportRow {
 pub struct ImportReport {
     pub dry_run: bool,
     /// A problem with the file as a whole: no header, an unknown column, too many rows.
-    pub error: Option<String>,
+    #[serde(serialize_with = "crate::i18n::english_opt")]
+    pub error: Option<Text>,
     pub rows: Vec<ImportRow>,
     /// How many accounts were created: all rows, or none.
     pub imported: usize,
@@ -105,10 +109,18 @@ fn line_at(text: &str, offset: u64) -> u64 {
     1 + bytes[..at].iter().filter(|b| **b == b'\n').count() as u64
 }
 
+/// A refusal of one column of a row: "username: a username must be 1–64 characters".
+fn column(name: &'static str, why: Text) -> Text {
+    Msg::new("import-column")
+        .arg("column", name)
+        .arg("error", why)
+        .into()
+}
+
 /// Reads an import file: a header row naming the columns (in any order), then one account per
 /// row. Handles quoting, a UTF-8 byte-order mark and CRLF line ends. Each row's own fields are
 /// checked here; duplicates are looked for by [`Core::import_users`].
-fn parse_csv(text: &str) -> std::result::Result<Vec<(ImportRow, Option<Checked>)>, String> {
+fn parse_csv(text: &str) -> std::result::Result<Vec<(ImportRow, Option<Checked>)>, Msg> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -116,15 +128,10 @@ fn parse_csv(text: &str) -> std::result::Result<Vec<(ImportRow, Option<Checked>)
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
     let mut records = reader.records();
-    let unreadable = |e: csv::Error| format!("The file is not readable as CSV: {e}");
+    let unreadable = |e: csv::Error| Msg::new("import-unreadable").arg("error", e.to_string());
     let header = loop {
         match records.next() {
-            None => {
-                return Err(format!(
-                    "The file is empty. Its first line must name the columns: {}.",
-                    CSV_COLUMNS.join(",")
-                ))
-            }
+            None => return Err(Msg::new("import-empty").arg("columns", CSV_COLUMNS.join(","))),
             Some(Err(e)) => return Err(unreadable(e)),
             Some(Ok(r)) if r.iter().all(str::is_empty) => continue,
             Some(Ok(r)) => break r,
@@ -137,23 +144,16 @@ fn parse_csv(text: &str) -> std::result::Result<Vec<(ImportRow, Option<Checked>)
             other => other.to_owned(),
         };
         let Some(known) = CSV_COLUMNS.iter().find(|c| **c == name) else {
-            return Err(format!(
-                "The first line must name the columns; `{}` is not one of {}.",
-                raw.escape_debug(),
-                CSV_COLUMNS.join(", ")
-            ));
+            return Err(Msg::new("import-unknown-column")
+                .arg("value", raw.escape_debug().to_string())
+                .arg("columns", CSV_COLUMNS.join(", ")));
         };
         if columns.insert(known, i).is_some() {
-            return Err(format!(
-                "The column `{known}` is named twice in the first line."
-            ));
+            return Err(Msg::new("import-column-twice").arg("column", *known));
         }
     }
     if !columns.contains_key("username") {
-        return Err(format!(
-            "The first line must name the columns and include `username` (columns: {}).",
-            CSV_COLUMNS.join(", ")
-        ));
+        return Err(Msg::new("import-no-username").arg("columns", CSV_COLUMNS.join(", ")));
     }
     let mut rows = Vec::new();
     for record in records {
@@ -162,9 +162,7 @@ fn parse_csv(text: &str) -> std::result::Result<Vec<(ImportRow, Option<Checked>)
             continue;
         }
         if rows.len() == MAX_IMPORT_ROWS {
-            return Err(format!(
-                "The file has more than {MAX_IMPORT_ROWS} rows. Split it into several imports."
-            ));
+            return Err(Msg::new("import-too-many").arg("max", MAX_IMPORT_ROWS));
         }
         let field = |name: &str| {
             columns
@@ -183,45 +181,48 @@ fn parse_csv(text: &str) -> std::result::Result<Vec<(ImportRow, Option<Checked>)
             errors: Vec::new(),
         };
         if record.len() > header.len() {
-            row.errors.push(format!(
-                "the row has {} fields but the header names {}",
-                record.len(),
-                header.len()
-            ));
+            row.errors.push(
+                Msg::new("console-people-dom-import-fields")
+                    .arg("value", record.len())
+                    .arg("other", header.len())
+                    .into(),
+            );
         }
         let username = Username::parse(&row.username)
-            .map_err(|e| row.errors.push(format!("username: {e}")))
+            .map_err(|e| row.errors.push(column("username", e.0)))
             .ok();
-        let mut address = |what: &str, raw: &str| -> Option<Option<EmailAddress>> {
+        let mut address = |what: &'static str, raw: &str| -> Option<Option<EmailAddress>> {
             if raw.is_empty() {
                 return Some(None);
             }
             EmailAddress::parse(raw)
                 .map(Some)
-                .map_err(|e| row.errors.push(format!("{what}: {e}")))
+                .map_err(|e| row.errors.push(column(what, e.0)))
                 .ok()
         };
         let email = address("email", &row.email.clone());
         let reset_email = address("reset_email", &row.reset_email.clone());
         let display_name = DisplayName::parse(&row.display_name)
-            .map_err(|e| row.errors.push(format!("display_name: {e}")))
+            .map_err(|e| row.errors.push(column("display_name", e.0)))
             .ok();
         let role = match row.role.to_lowercase().as_str() {
             "" => Some(Role::User),
             raw => match raw.parse::<Role>() {
                 Ok(Role::SystemAdmin) => {
-                    row.errors.push(
-                        "role: system administrators can't be imported; create them one at a time"
-                            .into(),
-                    );
+                    row.errors.push(column(
+                        "role",
+                        Msg::new("console-people-dom-import-admins").into(),
+                    ));
                     None
                 }
                 Ok(r) => Some(r),
                 // Only the roles an import can give are suggested.
                 Err(_) => {
-                    row.errors.push(format!(
-                        "role: unknown role `{}`: use user or tenant-admin",
-                        raw.escape_debug()
+                    row.errors.push(column(
+                        "role",
+                        Msg::new("import-unknown-role")
+                            .arg("value", raw.escape_debug().to_string())
+                            .into(),
                     ));
                     None
                 }
@@ -244,7 +245,7 @@ fn parse_csv(text: &str) -> std::result::Result<Vec<(ImportRow, Option<Checked>)
         rows.push((row, checked));
     }
     if rows.is_empty() {
-        return Err("The file has a header but no rows.".into());
+        return Err(Msg::new("import-no-rows"));
     }
     Ok(rows)
 }
@@ -392,7 +393,7 @@ impl Core {
         let parsed = match parse_csv(text) {
             Ok(p) => p,
             Err(e) => {
-                report.error = Some(e);
+                report.error = Some(e.into());
                 return self.import_audit(actor, tenant, report, ip).await;
             }
         };
@@ -407,31 +408,42 @@ impl Core {
         for (mut row, checked) in parsed {
             if let (Some(c), Some(why)) = (&checked, refuse_admins) {
                 if c.role == Role::TenantAdmin {
-                    row.errors.push(format!("role: {why}"));
+                    row.errors.push(column("role", why.into()));
                 }
             }
             if let Some(c) = &checked {
                 let name = c.username.as_str();
                 if let Some(first) = seen_names.insert(name.to_owned(), row.line) {
-                    row.errors.push(format!(
-                        "the username `{name}` is already on line {first} of the file"
-                    ));
+                    row.errors.push(
+                        Msg::new("console-people-dom-import-name-twice")
+                            .arg("value", name)
+                            .arg("other", first as i64)
+                            .into(),
+                    );
                     seen_names.insert(name.to_owned(), first);
                 } else if taken_names.contains(name) {
-                    row.errors
-                        .push(format!("a user `{name}` already exists in this tenant"));
+                    row.errors.push(
+                        Msg::new("console-people-dom-import-name-taken")
+                            .arg("value", name)
+                            .into(),
+                    );
                 }
                 if let Some(email) = &c.email {
                     let e = email.as_str();
                     if let Some(first) = seen_emails.insert(e.to_owned(), row.line) {
-                        row.errors.push(format!(
-                            "the e-mail address {e} is already on line {first} of the file"
-                        ));
+                        row.errors.push(
+                            Msg::new("console-people-dom-import-email-twice")
+                                .arg("value", e)
+                                .arg("other", first as i64)
+                                .into(),
+                        );
                         seen_emails.insert(e.to_owned(), first);
                     } else if taken_emails.contains(e) {
-                        row.errors.push(format!(
-                            "the e-mail address {e} already belongs to an account in this tenant"
-                        ));
+                        row.errors.push(
+                            Msg::new("console-people-dom-import-email-taken")
+                                .arg("value", e)
+                                .into(),
+                        );
                     }
                 }
             }
@@ -460,7 +472,7 @@ impl Core {
             Ok(n) => report.imported = n,
             // Someone created a clashing account between the check and the insert.
             Err(store::StoreError::Conflict(m)) => {
-                report.error = Some(format!("Nothing was imported: {m}."))
+                report.error = Some(Msg::new("import-conflict").arg("error", m).into())
             }
             Err(e) => return Err(e.into()),
         }
@@ -491,7 +503,7 @@ impl Core {
                     "count": report.imported,
                     "rows": report.rows.len(),
                     "bad_rows": report.bad_rows(),
-                    "error": report.error,
+                    "error": report.error.as_ref().map(ToString::to_string),
                 }),
             })
             .await;
@@ -591,36 +603,56 @@ mod tests {
     #[test]
     fn row_errors_name_the_field() {
         let r = rows("username,email,role\nal ice,not-an-address,boss\nbob,,system-admin\n");
-        assert!(r[0].errors.iter().any(|e| e.starts_with("username:")));
         assert!(r[0]
             .errors
             .iter()
-            .any(|e| e.contains("is not a valid e-mail address")));
-        assert!(r[0].errors.iter().any(|e| e.starts_with("role:")));
+            .any(|e| e.to_string().starts_with("username:")));
+        assert!(r[0]
+            .errors
+            .iter()
+            .any(|e| e.to_string().contains("is not a valid e-mail address")));
+        assert!(r[0]
+            .errors
+            .iter()
+            .any(|e| e.to_string().starts_with("role:")));
         // The import can't give the system administrator's role, so it doesn't suggest it.
-        let role = r[0].errors.iter().find(|e| e.starts_with("role:")).unwrap();
+        let role = r[0]
+            .errors
+            .iter()
+            .find(|e| e.to_string().starts_with("role:"))
+            .unwrap()
+            .to_string();
         assert!(role.contains("use user or tenant-admin"), "{role}");
         assert!(!role.contains("system-admin"), "{role}");
-        assert!(r[1].errors.iter().any(|e| e.contains("can't be imported")));
+        assert!(r[1]
+            .errors
+            .iter()
+            .any(|e| e.to_string().contains("can't be imported")));
     }
 
     #[test]
     fn file_errors() {
-        assert!(parse_csv("").unwrap_err().contains("empty"));
+        assert!(parse_csv("").unwrap_err().to_string().contains("empty"));
         assert!(parse_csv("username,email\n")
             .unwrap_err()
+            .to_string()
             .contains("no rows"));
         assert!(parse_csv("alice,alice@example.org\n")
             .unwrap_err()
+            .to_string()
             .contains("`alice`"));
         assert!(parse_csv("email\nalice@example.org\n")
             .unwrap_err()
+            .to_string()
             .contains("username"));
         let mut big = String::from("username\n");
         for i in 0..=MAX_IMPORT_ROWS {
             big.push_str(&format!("u{i}\n"));
         }
-        assert!(parse_csv(&big).unwrap_err().contains("more than 5000"));
+        assert!(parse_csv(&big)
+            .unwrap_err()
+            .to_string()
+            .contains("more than 5000"));
     }
 
     #[test]

@@ -66,7 +66,9 @@ impl FromStr for TaskStatus {
         TaskStatus::ALL
             .into_iter()
             .find(|st| st.as_str() == s)
-            .ok_or_else(|| InvalidInput(format!("unknown task status `{}`", s.escape_debug())))
+            .ok_or_else(|| {
+                InvalidInput(format!("unknown task status `{}`", s.escape_debug()).into())
+            })
     }
 }
 

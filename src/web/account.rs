@@ -239,7 +239,7 @@ async fn set_reset_email(
         Ok(a) => a,
         Err(e) => {
             let errors = Errors {
-                reset_email: Some(e.0.into()),
+                reset_email: Some(e.0),
                 ..Default::default()
             };
             return refused(&state, &info, &csrf, errors).await;
@@ -339,7 +339,7 @@ async fn set_preferences(
         Ok(v) => v,
         Err(e) => {
             let errors = Errors {
-                preferences: Some(e.0.into()),
+                preferences: Some(e.0),
                 ..Default::default()
             };
             return refused(&state, &info, &csrf, errors).await;

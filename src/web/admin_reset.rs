@@ -235,46 +235,7 @@ async fn compose_from_selection(
 /// The form's local date and time in the chosen time zone (an IANA name): a time that doesn't
 /// exist or exists twice there (the clocks change that night) is refused, not guessed.
 fn parse_local(at: &str, zone: &str) -> Result<i64, Text> {
-    crate::domain::local_time::local_to_unix(at, zone)
-        .map_err(|e| local_time_refusal(at, zone, e.0))
-}
-
-/// Why a local time was refused, in the reader's language: the same checks as
-/// [`crate::domain::local_time::local_to_unix`], which words its refusals in English.
-fn local_time_refusal(at: &str, zone: &str, english: String) -> Text {
-    use jiff::tz::AmbiguousOffset;
-    let raw = at.trim();
-    let Ok(civil) = raw.replacen(' ', "T", 1).parse::<jiff::civil::DateTime>() else {
-        return Msg::new("console-reset-bad-date")
-            .arg("value", raw.escape_debug().to_string())
-            .arg("example", "2027-03-28T08:00")
-            .into();
-    };
-    let name = zone.trim();
-    let Ok(tz) = crate::domain::local_time::zone(name) else {
-        if name.is_empty() || name.len() > 64 || name.chars().any(|c| c.is_control()) {
-            return Msg::new("console-reset-no-zone").into();
-        }
-        return Msg::new("console-reset-bad-zone")
-            .arg("zone", name.escape_debug().to_string())
-            .into();
-    };
-    let time = civil.strftime("%Y-%m-%d %H:%M").to_string();
-    match tz.to_ambiguous_zoned(civil).offset() {
-        AmbiguousOffset::Gap { before, after } => Msg::new("console-reset-gap")
-            .arg("time", time)
-            .arg("zone", name)
-            .arg("before", before.to_string())
-            .arg("after", after.to_string())
-            .into(),
-        AmbiguousOffset::Fold { before, after } => Msg::new("console-reset-fold")
-            .arg("time", time)
-            .arg("zone", name)
-            .arg("before", before.to_string())
-            .arg("after", after.to_string())
-            .into(),
-        AmbiguousOffset::Unambiguous { .. } => english.into(),
-    }
+    crate::domain::local_time::local_to_unix(at, zone).map_err(|e| e.0)
 }
 
 /// The compose form as sent (the selected users are the `user_<id>` fields, read apart).

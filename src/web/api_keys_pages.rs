@@ -19,9 +19,9 @@ use serde::{Deserialize, Serialize};
 
 use super::extract::{ClientIp, ConsoleAdmin, ConsoleScope, CsrfToken, FormFields, GuardedForm};
 use super::templates::render_status;
-use super::tenant_admin::{domain_words, form_error};
+use super::tenant_admin::form_error;
 use super::{AppState, WebError};
-use crate::domain::parse_duration;
+use crate::domain::parse_duration_as;
 use crate::i18n::{Msg, Text};
 use crate::service::api_keys::SCOPES;
 use crate::service::pages::{ApiKey, Tenant};
@@ -172,8 +172,8 @@ impl KeyForm {
         if self.expires_in.is_empty() {
             return Ok(None);
         }
-        let d = parse_duration("Expires in", &self.expires_in)
-            .map_err(|e| Text::from(domain_words(&e.0)))?;
+        let d = parse_duration_as(Msg::new("console-people-dom-expires"), &self.expires_in)
+            .map_err(|e| e.0)?;
         if d.as_secs() < 60 {
             return Err(Msg::new("console-key-new-too-short")
                 .arg("value", self.expires_in.escape_debug().to_string())

@@ -105,10 +105,9 @@ fn render_login(
     next: Option<&str>,
     identifier: &str,
     notice: Option<&str>,
-    error: Option<&str>,
+    error: Option<Text>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
-    let error = error.map(Text::from);
     render_status(
         status,
         "login.html",
@@ -150,7 +149,7 @@ async fn login(
             next.as_deref(),
             &identifier,
             None,
-            Some(msg),
+            Some(msg.into()),
             StatusCode::UNPROCESSABLE_ENTITY,
         );
     }
@@ -165,7 +164,7 @@ async fn login(
                 next.as_deref(),
                 &shown,
                 None,
-                Some(&e.0),
+                Some(e.0),
                 StatusCode::UNPROCESSABLE_ENTITY,
             );
         }
@@ -199,7 +198,7 @@ async fn login(
                 next.as_deref(),
                 &identifier,
                 None,
-                Some(msg),
+                Some(msg.into()),
                 StatusCode::UNAUTHORIZED,
             )
         }
@@ -211,7 +210,7 @@ async fn login(
                 next.as_deref(),
                 &identifier,
                 None,
-                Some(msg),
+                Some(msg.into()),
                 StatusCode::UNAUTHORIZED,
             )
         }
@@ -223,7 +222,7 @@ async fn login(
                 next.as_deref(),
                 &identifier,
                 None,
-                Some(msg),
+                Some(msg.into()),
                 StatusCode::SERVICE_UNAVAILABLE,
             )
         }
@@ -235,7 +234,7 @@ async fn login(
                 next.as_deref(),
                 &identifier,
                 None,
-                Some(msg),
+                Some(msg.into()),
                 StatusCode::TOO_MANY_REQUESTS,
             )
         }

@@ -71,7 +71,7 @@ fn forgot_form(
     tenant: &Tenant,
     csrf: &CsrfToken,
     identifier: &str,
-    error: Option<&str>,
+    error: Option<&Text>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
     render_status(

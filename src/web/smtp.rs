@@ -340,7 +340,7 @@ async fn submit(
     };
     let input = match typed {
         Ok(i) => i,
-        Err(e) => return fail(e.0.into()),
+        Err(e) => return fail(e.0),
     };
     match form.action.as_str() {
         "check" => {

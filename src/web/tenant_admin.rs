@@ -16,7 +16,7 @@ use super::extract::{tenant_layout, ClientIp, CsrfToken, GuardedForm, TenantAdmi
 use super::templates::render_status;
 use super::{AppState, WebError};
 use crate::domain::{
-    format_duration, parse_duration, InvalidInput, Language, PublicUrl, SupportContact,
+    format_duration, parse_duration_as, InvalidInput, Language, PublicUrl, SupportContact,
     TenantSettings, ZoneName,
 };
 use crate::i18n::{Msg, Text};
@@ -37,75 +37,8 @@ pub(super) fn form_error(e: ServiceError) -> Result<Text, WebError> {
     match e {
         ServiceError::Internal(e) => Err(WebError::Internal(e)),
         ServiceError::NotFound(m) => Err(WebError::NotFoundMsg(m)),
-        other => Ok(match other.text() {
-            Text::Plain(s) => Text::Plain(domain_words(&s)),
-            msg => msg,
-        }),
+        other => Ok(other.text()),
     }
-}
-
-/// The domain's refusals with a value in them (`crate::domain` words them in English): the
-/// catalogue messages whose English, with the value in `{ $value }`, is those words.
-const DOMAIN_MESSAGES: &[&str] = &[
-    "console-people-dom-slug",
-    "console-people-dom-email",
-    "console-people-dom-url-scheme",
-    "console-people-dom-url-extra",
-    "console-people-dom-support-https",
-    "console-people-dom-support-neither",
-    "console-people-dom-ttl",
-    "console-people-dom-delay",
-    "console-people-dom-expires",
-    "console-people-dom-zone",
-    "console-people-dom-import-fields",
-    "console-people-dom-import-name-twice",
-    "console-people-dom-import-name-taken",
-    "console-people-dom-import-email-twice",
-    "console-people-dom-import-email-taken",
-];
-
-/// A refusal in the domain's English words, in the reader's language when the catalogue has it:
-/// a fixed sentence through the English index, one with a value through [`DOMAIN_MESSAGES`].
-pub(super) fn domain_words(s: &str) -> String {
-    use crate::i18n::{plain_in, translate, Arg};
-    let lang = super::locale::current().language;
-    let fixed = plain_in(lang, s);
-    if lang == Language::En || fixed != s {
-        return fixed;
-    }
-    // The English with marks for the values (`{ $value }`, and `{ $other }` when there is a
-    // second), read back around the words given.
-    const MARK: &str = "\u{1}";
-    const MARK2: &str = "\u{2}";
-    for id in DOMAIN_MESSAGES {
-        let marks = [("value", Arg::from(MARK)), ("other", Arg::from(MARK2))];
-        let Some(en) = translate(Language::En, id, &marks) else {
-            continue;
-        };
-        let Some((before, rest)) = en.split_once(MARK) else {
-            continue;
-        };
-        let (between, after) = rest.split_once(MARK2).unwrap_or(("", rest));
-        let Some(middle) = s.strip_prefix(before).and_then(|m| m.strip_suffix(after)) else {
-            continue;
-        };
-        let values = if rest.contains(MARK2) {
-            match middle.split_once(between) {
-                Some((v, o)) if !between.is_empty() => (v, o),
-                _ => continue,
-            }
-        } else {
-            (middle, "")
-        };
-        let args = [
-            ("value", Arg::from(values.0)),
-            ("other", Arg::from(values.1)),
-        ];
-        if let Some(words) = translate(lang, id, &args) {
-            return words;
-        }
-    }
-    s.to_owned()
 }
 
 /// A form's refusal in the reader's language, as text the template escapes like any other
@@ -114,12 +47,11 @@ pub(super) fn shown(error: &Text) -> String {
     error.in_lang(super::locale::current().language)
 }
 
-/// A form field's value refused by the domain's rules: "Name: …", with the rule's words in the
-/// reader's language when the catalogue has them.
-pub(super) fn invalid_field(field: &'static str, e: impl std::fmt::Display) -> Text {
+/// A form field's value refused by the domain's rules: "Name: …", in the reader's language.
+pub(super) fn invalid_field(field: &'static str, e: InvalidInput) -> Text {
     Msg::new("console-people-invalid-field")
         .arg("field", field)
-        .arg("error", domain_words(&e.to_string()))
+        .arg("error", e.0)
         .into()
 }
 
@@ -210,12 +142,12 @@ impl SettingsForm {
 
     /// The settings and public URL this form asks for (bounds are checked by the service).
     fn parse(&self, current: &TenantSettings) -> Result<(TenantSettings, Option<String>), Text> {
-        let inv = |e: InvalidInput| Text::from(domain_words(&e.0));
-        let secs = |what: &str, raw: &str| -> Result<i64, Text> {
+        let inv = |e: InvalidInput| e.0;
+        let secs = |refusal: &'static str, raw: &str| -> Result<i64, Text> {
             if raw == "0" {
                 return Ok(0);
             }
-            Ok(parse_duration(what, raw)
+            Ok(parse_duration_as(Msg::new(refusal), raw)
                 .map_err(inv)?
                 .as_secs()
                 .min(i64::MAX as u64) as i64)
@@ -237,9 +169,9 @@ impl SettingsForm {
         Ok((
             TenantSettings {
                 password_reset_enabled: self.password_reset,
-                reset_link_ttl_secs: secs("Reset link validity", &self.reset_link_ttl)?,
+                reset_link_ttl_secs: secs("console-people-dom-ttl", &self.reset_link_ttl)?,
                 password_min_length: min_length,
-                admin_reset_delay_secs: secs("Admin reset delay", &self.admin_reset_delay)?,
+                admin_reset_delay_secs: secs("console-people-dom-delay", &self.admin_reset_delay)?,
                 reset_fallback_to_primary: self.reset_fallback_to_primary,
                 default_language: self.default_language.parse::<Language>().map_err(inv)?,
                 time_zone: match &self.time_zone {

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::extract::{tenant_layout, ClientIp, CsrfToken, GuardedForm, TenantAdmin};
 use super::form::Secret;
 use super::templates::render_status;
-use super::tenant_admin::{domain_words, form_error, invalid_field, shown};
+use super::tenant_admin::{form_error, invalid_field, shown};
 use super::{AppState, WebError};
 use crate::domain::{
     no_reset_mail, AccountStatus, DisplayName, EmailAddress, NoResetMail, Role, Username,
@@ -656,15 +656,11 @@ async fn import(
         .core
         .import_users(&info.actor(), &tenant, csv, dry_run, Some(&ip))
         .await?;
-    // The rows' refusals, "column: why" in the service's English, in the reader's language.
+    // The rows' refusals in the reader's language (the template shows them as words).
+    let lang = super::locale::current().language;
     for row in &mut report.rows {
         for e in &mut row.errors {
-            *e = match e.split_once(": ") {
-                Some((column, why)) if CSV_COLUMNS.contains(&column) => {
-                    format!("{column}: {}", domain_words(why))
-                }
-                _ => domain_words(e),
-            };
+            *e = Text::Plain(e.in_lang(lang));
         }
     }
     let rows = report.rows.len();
@@ -672,7 +668,7 @@ async fn import(
         (
             None,
             Some(Text::from(
-                Msg::new("console-import-nothing").arg("error", domain_words(e)),
+                Msg::new("console-import-nothing").arg("error", e),
             )),
         )
     } else if !report.ok() {

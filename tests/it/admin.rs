@@ -1125,7 +1125,11 @@ async fn csv_bad_row_aborts_the_whole_import(backend: Backend) {
         .import_users(&Actor::Cli, &w.acme, &big, false, None)
         .await
         .unwrap();
-    assert!(report.error.unwrap().contains("more than 5000 rows"));
+    assert!(report
+        .error
+        .unwrap()
+        .to_string()
+        .contains("more than 5000 rows"));
     assert_eq!(report.imported, 0);
     assert_eq!(fingerprint(app).await, before);
     w.app.stop().await;

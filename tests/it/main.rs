@@ -37,6 +37,7 @@ mod i18n_console_directory;
 mod i18n_console_mail;
 
 mod i18n_console_people;
+mod i18n_refusals;
 mod instances;
 mod link_life;
 mod login_limits;

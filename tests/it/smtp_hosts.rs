@@ -602,7 +602,7 @@ use std::net::IpAddr;
 fn malformed_hosts_are_refused_with_a_message_about_the_host_field() {
     for host in MALFORMED {
         let e = SmtpHost::parse(host).expect_err(host);
-        assert!(e.0.starts_with("host: "), "`{host}`: {}", e.0);
+        assert!(e.to_string().starts_with("host: "), "`{host}`: {}", e);
         // The settings' validation (every face: page, API, CLI, LATCHKEY_SMTP_*) says the same.
         let s = SmtpSettings {
             host: (*host).into(),

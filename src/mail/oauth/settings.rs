@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::InvalidInput;
+use crate::domain::{InvalidInput, Msg};
 
 /// How Latchkey signs in when authentication is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -51,10 +51,9 @@ impl std::str::FromStr for SignIn {
             "microsoft" | "microsoft365" | "m365" | "office365" => Ok(SignIn::Microsoft),
             "google" | "gmail" | "workspace" => Ok(SignIn::Google),
             "oauth2" | "oauth" => Ok(SignIn::Oauth2),
-            other => Err(InvalidInput(format!(
-                "sign-in method `{}` is not password, microsoft, google or oauth2",
-                other.escape_debug()
-            ))),
+            other => Err(Msg::new("oauth-bad-sign-in")
+                .arg("value", other.escape_debug().to_string())
+                .into()),
         }
     }
 }
@@ -76,10 +75,9 @@ impl std::str::FromStr for Mechanism {
         match s.trim().to_ascii_lowercase().as_str() {
             "" | "xoauth2" => Ok(Mechanism::Xoauth2),
             "oauthbearer" => Ok(Mechanism::Oauthbearer),
-            other => Err(InvalidInput(format!(
-                "mechanism `{}` is not xoauth2 or oauthbearer",
-                other.escape_debug()
-            ))),
+            other => Err(Msg::new("oauth-bad-mechanism")
+                .arg("value", other.escape_debug().to_string())
+                .into()),
         }
     }
 }
@@ -188,63 +186,60 @@ impl OAuthSettings {
     /// Checks the values typed for `method`; errors name the field. Secrets are checked by the
     /// service (they are kept separately while typed).
     pub fn validate(&self, method: SignIn) -> Result<(), InvalidInput> {
-        let bad = |m: &str| Err(InvalidInput(m.to_owned()));
+        let bad = |id: &'static str| Err(InvalidInput::from(Msg::new(id)));
         if !method.is_oauth() {
             return Ok(());
         }
         for (what, v) in [
             ("tenant", &self.tenant),
-            ("client id", &self.client_id),
+            ("client-id", &self.client_id),
             ("authority", &self.authority),
             ("scope", &self.scope),
         ] {
             if v.chars().any(char::is_control) {
-                return Err(InvalidInput(format!(
-                    "{what}: must not contain line breaks or control characters"
-                )));
+                return Err(Msg::new("oauth-control").arg("what", what).into());
             }
         }
         if method == SignIn::Microsoft {
             let t = self.tenant.trim();
             // Part of the token URL's path: a directory id or a domain, nothing else.
             if t.is_empty() {
-                return bad("tenant: enter the Directory (tenant) ID of the Entra app, or the organisation's domain");
+                return bad("oauth-tenant-empty");
             }
             if !t
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
                 || t.starts_with('.')
             {
-                return bad("tenant: a Directory (tenant) ID such as 72f988bf-86f1-41af-91ab-2d7cd011db47, or a domain such as contoso.onmicrosoft.com");
+                return bad("oauth-tenant-bad");
             }
         }
         if method != SignIn::Google && self.client_id.trim().is_empty() {
-            return bad("client id: enter the application (client) ID");
+            return bad("oauth-client-id-empty");
         }
         let authority = self.authority.trim();
         if method == SignIn::Oauth2 && authority.is_empty() {
-            return bad("token URL: enter the OAuth 2.0 token endpoint (https://…)");
+            return bad("oauth-token-url-empty");
         }
         if !authority.is_empty() {
-            let url = url::Url::parse(authority)
-                .map_err(|_| InvalidInput(format!("authority: `{authority}` is not a URL")))?;
+            let url = url::Url::parse(authority).map_err(|_| {
+                InvalidInput::from(Msg::new("oauth-authority-not-url").arg("value", authority))
+            })?;
             if url.scheme() != "https" {
-                return bad("authority: must be an https:// URL (tokens and secrets never cross the network unencrypted)");
+                return bad("oauth-authority-https");
             }
             if url.host_str().is_none_or(str::is_empty)
                 || !url.username().is_empty()
                 || url.password().is_some()
                 || url.fragment().is_some()
             {
-                return bad("authority: must be a plain https://host/path URL");
+                return bad("oauth-authority-plain");
             }
         }
         if !self.certificate_pem.trim().is_empty()
             && !self.certificate_pem.contains("-----BEGIN CERTIFICATE-----")
         {
-            return bad(
-                "certificate: paste the app's certificate as PEM (-----BEGIN CERTIFICATE-----…)",
-            );
+            return bad("oauth-certificate-pem");
         }
         Ok(())
     }
@@ -304,7 +299,7 @@ mod tests {
             }
             .validate(SignIn::Microsoft)
             .unwrap_err();
-            assert!(e.0.starts_with("tenant"), "{tenant}: {e:?}");
+            assert!(e.to_string().starts_with("tenant"), "{tenant}: {e:?}");
         }
         let e = OAuthSettings {
             authority: "http://login.example.org".into(),
@@ -312,11 +307,11 @@ mod tests {
         }
         .validate(SignIn::Microsoft)
         .unwrap_err();
-        assert!(e.0.contains("https"));
+        assert!(e.to_string().contains("https"));
         let e = OAuthSettings::default()
             .validate(SignIn::Oauth2)
             .unwrap_err();
-        assert!(e.0.starts_with("client id"), "{e:?}");
+        assert!(e.to_string().starts_with("client id"), "{e:?}");
         // Google needs no client id: a pasted JSON key carries it.
         assert!(OAuthSettings::default().validate(SignIn::Google).is_ok());
         assert!("m365".parse::<SignIn>().unwrap() == SignIn::Microsoft);

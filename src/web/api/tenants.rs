@@ -255,10 +255,13 @@ pub(super) async fn put_settings(
             .iter()
             .any(|n| n == v)
         {
-            return Err(crate::domain::InvalidInput(format!(
-                "time_zone: `{}` is not a time zone name (such as Europe/Berlin or UTC)",
-                v.escape_debug()
-            ))
+            return Err(crate::domain::InvalidInput(
+                format!(
+                    "time_zone: `{}` is not a time zone name (such as Europe/Berlin or UTC)",
+                    v.escape_debug()
+                )
+                .into(),
+            )
             .into());
         }
         s.time_zone = crate::domain::ZoneName::parse(v)?;

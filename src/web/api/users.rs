@@ -372,7 +372,7 @@ impl From<ImportReport> for ImportResult {
         ImportResult {
             dry_run: r.dry_run,
             imported: r.imported,
-            file_error: r.error,
+            file_error: r.error.map(|e| e.to_string()),
             rows: r
                 .rows
                 .into_iter()
@@ -383,7 +383,7 @@ impl From<ImportReport> for ImportResult {
                     reset_email: row.reset_email,
                     display_name: row.display_name,
                     role: row.role,
-                    errors: row.errors,
+                    errors: row.errors.iter().map(ToString::to_string).collect(),
                 })
                 .collect(),
         }

@@ -1,0 +1,45 @@
+# Die eigenen Sätze der SMTP-Einstellungen und der Prüfung (`src/service/smtp.rs`,
+# `src/mail/host.rs`). Was ein Resolver oder Mailserver gesagt hat, steht darin, wie es kam.
+
+smtp-host-refused = Host: { $message }. { $hint }
+smtp-host-internal-address = „{ $host }“ ist die interne Adresse { $ip } ({ $why })
+smtp-host-not-on-internet = „{ $host }“ ist kein Mailserver im Internet: Der Name führt zu einer internen Adresse oder ließ sich nicht auflösen
+smtp-host-resolves-internal = „{ $host }“ führt zur internen Adresse { $ip } ({ $why })
+smtp-host-lookup-failed = Der Hostname „{ $host }“ ließ sich nicht auflösen: { $detail }
+smtp-host-lookup-timed-out = Der Hostname „{ $host }“ ließ sich nicht auflösen: Die DNS-Abfrage dauerte zu lange
+smtp-password-again = Host, Port, Verschlüsselung oder CA wurden geändert: Geben Sie das Passwort erneut ein, damit das gespeicherte nie an ein Ziel geht, für das es nicht bestimmt war.
+smtp-oauth-secret-again = Mailserver, Anmeldeverfahren, Token-Endpunkt oder Client wurden geändert, deshalb wird das gespeicherte Geheimnis nicht verwendet: Es geht nie an ein Ziel, für das es nicht bestimmt war.
+smtp-missing-password = Passwort: Die Anmeldung ist eingeschaltet, geben Sie also das Passwort ein.
+smtp-missing-ms-secret = Client-Geheimnis: Geben Sie das Client-Geheimnis der App ein (oder ihr Zertifikat und ihren privaten Schlüssel).
+smtp-missing-certificate = Zertifikat: Fügen Sie das bei der App hinterlegte Zertifikat ein, passend zu ihrem privaten Schlüssel.
+smtp-missing-google-key = Dienstkonto-Schlüssel: Fügen Sie die JSON-Schlüsseldatei des Dienstkontos ein.
+smtp-missing-client-secret = Client-Geheimnis: Geben Sie das Client-Geheimnis ein.
+smtp-set-by-env = SMTP ist über Umgebungsvariablen (LATCHKEY_SMTP_*) festgelegt; ändern Sie es dort.
+smtp-no-references = { $what ->
+    [password] Passwort: Geben Sie das Passwort selbst ein.
+    [private-key] Privater Schlüssel: Geben Sie den privaten Schlüssel selbst ein.
+   *[other] Client-Geheimnis: Geben Sie das Client-Geheimnis selbst ein.
+} Verweise (env:…, file:…) lassen sich nur auf dem Server setzen, mit `latchkey smtp set`.
+smtp-approve-operator-only = Nur ein Betreiber kann den Mailserver einer Organisation freigeben.
+smtp-checks-throttled = Höchstens { $n } SMTP-Prüfungen je Organisation und Stunde; bitte warten Sie eine Weile.
+smtp-host-first = Geben Sie zuerst den SMTP-Host ein.
+smtp-tests-throttled = Höchstens { $n } SMTP-Testnachrichten je Organisation und Stunde; bitte warten Sie eine Weile oder prüfen Sie ohne Testadresse.
+
+## Einstellungen der Anmeldung mit OAuth 2.0 (`src/mail/oauth/settings.rs`).
+
+oauth-bad-sign-in = Anmeldeverfahren „{ $value }“ ist keines von password, microsoft, google oder oauth2
+oauth-bad-mechanism = Mechanismus „{ $value }“ ist weder xoauth2 noch oauthbearer
+oauth-control = { $what ->
+    [tenant] Mandant
+    [client-id] Client-ID
+    [authority] Token-Adresse
+   *[scope] Bereich (Scope)
+}: darf keine Zeilenumbrüche oder Steuerzeichen enthalten
+oauth-tenant-empty = Mandant: Geben Sie die Verzeichnis-ID (Mandanten-ID) der Entra-App oder die Domäne der Organisation ein
+oauth-tenant-bad = Mandant: eine Verzeichnis-ID (Mandanten-ID) wie 72f988bf-86f1-41af-91ab-2d7cd011db47 oder eine Domäne wie contoso.onmicrosoft.com
+oauth-client-id-empty = Client-ID: Geben Sie die Anwendungs-ID (Client-ID) ein
+oauth-token-url-empty = Token-Adresse: Geben Sie den Token-Endpunkt von OAuth 2.0 ein (https://…)
+oauth-authority-not-url = Token-Adresse: „{ $value }“ ist keine URL
+oauth-authority-https = Token-Adresse: muss eine https://-URL sein (Tokens und Geheimnisse gehen nie unverschlüsselt über das Netz)
+oauth-authority-plain = Token-Adresse: muss eine einfache URL der Form https://host/pfad sein
+oauth-certificate-pem = Zertifikat: Fügen Sie das Zertifikat der App als PEM ein (-----BEGIN CERTIFICATE-----…)

@@ -1,0 +1,45 @@
+# The SMTP settings' and check's own sentences (`src/service/smtp.rs`, `src/mail/host.rs`). What
+# a resolver or a mail server said is shown as it came, inside these sentences.
+
+smtp-host-refused = host: { $message }. { $hint }
+smtp-host-internal-address = `{ $host }` is the internal address { $ip }: { $why }
+smtp-host-not-on-internet = `{ $host }` is not a mail server on the internet: it resolves to an internal address, or could not be resolved
+smtp-host-resolves-internal = `{ $host }` resolves to the internal address { $ip }: { $why }
+smtp-host-lookup-failed = the host name `{ $host }` could not be resolved: { $detail }
+smtp-host-lookup-timed-out = the host name `{ $host }` could not be resolved: the DNS lookup timed out
+smtp-password-again = The host, port, security mode or CA changed: enter the password again, so the stored one is never sent where it wasn't meant to go.
+smtp-oauth-secret-again = The mail server, sign-in method, token endpoint or client changed, so the stored one is not used: it is never sent where it wasn't meant to go.
+smtp-missing-password = password: authentication is on, so enter the password.
+smtp-missing-ms-secret = client secret: enter the app's client secret (or its certificate and private key).
+smtp-missing-certificate = certificate: paste the certificate uploaded to the app, to go with its private key.
+smtp-missing-google-key = service account key: paste the service account's JSON key file.
+smtp-missing-client-secret = client secret: enter the client secret.
+smtp-set-by-env = SMTP is set by environment variables (LATCHKEY_SMTP_*); change them there.
+smtp-no-references = { $what ->
+    [password] password: enter the password itself.
+    [private-key] private key: enter the private key itself.
+   *[other] client secret: enter the client secret itself.
+} References (env:…, file:…) can only be set on the server, with `latchkey smtp set`.
+smtp-approve-operator-only = Only an operator can approve a tenant's mail server.
+smtp-checks-throttled = At most { $n } SMTP checks per organisation and hour; please wait a while.
+smtp-host-first = Enter the SMTP host first.
+smtp-tests-throttled = At most { $n } SMTP test messages per organisation and hour; please wait a while, or check without a test address.
+
+## OAuth 2.0 sign-in settings (`src/mail/oauth/settings.rs`).
+
+oauth-bad-sign-in = sign-in method `{ $value }` is not password, microsoft, google or oauth2
+oauth-bad-mechanism = mechanism `{ $value }` is not xoauth2 or oauthbearer
+oauth-control = { $what ->
+    [tenant] tenant
+    [client-id] client id
+    [authority] authority
+   *[scope] scope
+}: must not contain line breaks or control characters
+oauth-tenant-empty = tenant: enter the Directory (tenant) ID of the Entra app, or the organisation's domain
+oauth-tenant-bad = tenant: a Directory (tenant) ID such as 72f988bf-86f1-41af-91ab-2d7cd011db47, or a domain such as contoso.onmicrosoft.com
+oauth-client-id-empty = client id: enter the application (client) ID
+oauth-token-url-empty = token URL: enter the OAuth 2.0 token endpoint (https://…)
+oauth-authority-not-url = authority: `{ $value }` is not a URL
+oauth-authority-https = authority: must be an https:// URL (tokens and secrets never cross the network unencrypted)
+oauth-authority-plain = authority: must be a plain https://host/path URL
+oauth-certificate-pem = certificate: paste the app's certificate as PEM (-----BEGIN CERTIFICATE-----…)
