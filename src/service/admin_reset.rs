@@ -92,6 +92,20 @@ pub struct AdminReset {
 
 /// `xxxxx-xxxxx-xxxxx-xxxxx` from 31 unambiguous characters: about 99 bits. Always with a
 /// letter and a digit, so with the dashes it has three kinds of characters, as Active
+
+/// The audit event of an administrator's mail whose secret was just made.
+fn admin_sent<'a>(task: &'a Task, account: &'a Account, what: IssueSecret) -> AuditEntry<'a> {
+    AuditEntry {
+        tenant_id: Some(account.tenant_id),
+        actor: &Actor::System,
+        action: "reset.admin_sent",
+        target: Some(&account.username),
+        ip: None,
+        outcome: "success",
+        detail: json!({ "kind": what.as_str(), "task": task.id, "campaign": task.campaign_id, "requested_by": task.created_by, "sessions_ended": true }),
+    }
+}
+
 /// Directory's complexity rule wants (about one in 400 draws has no digit and is drawn again).
 fn temporary_password() -> SecretString {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
@@ -440,30 +454,38 @@ impl Core {
             .get("valid_for_secs")
             .and_then(Value::as_i64)
             .unwrap_or(MIN_VALIDITY_SECS);
-        let secret = match what {
+        let password = match what {
             IssueSecret::ResetLink => {
                 let token = crate::domain::token::new_token();
-                store::reset::issue_token(
-                    &self.db,
-                    &token.hash,
-                    tenant.id,
-                    account.id,
-                    &task.recipient,
-                    "admin",
-                    Some(task.id),
-                    now + valid_for,
-                    now,
+                let link = store::admin_secret::AdminLink {
+                    hash: &token.hash,
+                    tenant_id: tenant.id,
+                    account_id: account.id,
+                    sent_to: &task.recipient,
+                    task_id: task.id,
+                    expires_at: now + valid_for,
+                };
+                // The link, the sessions, the keys and the event in one commit (a campaign
+                // does this once per mail).
+                let entry = admin_sent(task, &account, what);
+                let actor = Core::log_audit(&entry);
+                let keys =
+                    store::admin_secret::issue_link(&self.db, &link, &entry.row(&actor), now)
+                        .await?;
+                self.audit_keys_revoked(
+                    &Actor::System,
+                    &account,
+                    &keys,
+                    "creator_admin_reset",
+                    None,
                 )
-                .await?;
-                store::sessions::revoke_all(&self.db, account.id, None).await?;
-                self.end_keys_of(&Actor::System, &account, "creator_admin_reset", None)
-                    .await?;
+                .await;
                 let base = self.public_url_for(Some(tenant));
-                SecretString::from(format!(
+                return Ok(SecretString::from(format!(
                     "{base}/t/{}/reset?token={}",
                     tenant.slug,
                     token.secret.expose_secret()
-                ))
+                )));
             }
             IssueSecret::TemporaryPassword => {
                 let password = temporary_password();
@@ -488,17 +510,8 @@ impl Core {
                 password
             }
         };
-        self.audit(AuditEntry {
-            tenant_id: Some(tenant.id),
-            actor: &Actor::System,
-            action: "reset.admin_sent",
-            target: Some(&account.username),
-            ip: None,
-            outcome: "success",
-            detail: json!({ "kind": what.as_str(), "task": task.id, "campaign": task.campaign_id, "requested_by": task.created_by, "sessions_ended": true }),
-        })
-        .await;
-        Ok(secret)
+        self.audit(admin_sent(task, &account, what)).await;
+        Ok(password)
     }
 
     /// A campaign of `tenant` (or of any tenant for `None`).

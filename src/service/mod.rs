@@ -208,6 +208,21 @@ pub struct AuditEntry<'a> {
     pub detail: serde_json::Value,
 }
 
+impl<'a> AuditEntry<'a> {
+    /// The stored row of this event, `actor` being its label ([`Core::log_audit`]).
+    pub(crate) fn row(self, actor: &'a str) -> NewEvent<'a> {
+        NewEvent {
+            tenant_id: self.tenant_id,
+            actor,
+            action: self.action,
+            target: self.target,
+            ip: self.ip,
+            outcome: self.outcome,
+            detail: self.detail,
+        }
+    }
+}
+
 impl Core {
     pub async fn open(config: Validated, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let db = Db::connect(&config.database_url).await.map_err(|e| {
@@ -246,17 +261,10 @@ impl Core {
     /// and does not fail the operation it describes.
     pub async fn audit(&self, e: AuditEntry<'_>) {
         let actor = Self::log_audit(&e);
-        let row = NewEvent {
-            tenant_id: e.tenant_id,
-            actor: &actor,
-            action: e.action,
-            target: e.target,
-            ip: e.ip,
-            outcome: e.outcome,
-            detail: e.detail,
-        };
+        let action = e.action;
+        let row = e.row(&actor);
         if let Err(err) = store::audit::record(&self.db, &row, self.now()).await {
-            tracing::error!(error = %err, action = e.action, "could not record audit event");
+            tracing::error!(error = %err, action, "could not record audit event");
         }
     }
 

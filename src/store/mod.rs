@@ -15,6 +15,7 @@
 pub mod account_admin;
 pub mod account_query;
 pub mod accounts;
+pub mod admin_secret;
 pub mod api_keys;
 pub mod audit;
 pub mod campaigns;

@@ -158,31 +158,60 @@ pub async fn issue_token(
     now: Timestamp,
 ) -> Result<i64> {
     let mut tx = db.write.begin().await?;
+    let token = NewToken {
+        hash,
+        tenant_id,
+        account_id,
+        sent_to,
+        origin,
+        task_id,
+        expires_at,
+    };
+    let id = issue_token_in(&mut tx, &token, now).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// A reset token to issue: [`issue_token`]'s arguments.
+pub(super) struct NewToken<'a> {
+    pub hash: &'a TokenHash,
+    pub tenant_id: i64,
+    pub account_id: i64,
+    pub sent_to: &'a str,
+    pub origin: &'a str,
+    pub task_id: Option<i64>,
+    pub expires_at: Timestamp,
+}
+
+/// [`issue_token`] in the caller's transaction.
+pub(super) async fn issue_token_in(
+    tx: &mut sqlx::AnyConnection,
+    t: &NewToken<'_>,
+    now: Timestamp,
+) -> Result<i64> {
     sqlx::query(
         "UPDATE reset_tokens SET superseded_at = $2 WHERE account_id = $1 AND used_at IS NULL \
          AND cancelled_at IS NULL AND expires_at > $2",
     )
-    .bind(account_id)
+    .bind(t.account_id)
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    cancel_for_account(&mut *tx, account_id, now).await?;
-    let id: i64 = sqlx::query_scalar(
+    cancel_for_account(&mut *tx, t.account_id, now).await?;
+    Ok(sqlx::query_scalar(
         "INSERT INTO reset_tokens (token_hash, tenant_id, account_id, sent_to, origin, task_id, created_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
-    .bind(hash.as_str())
-    .bind(tenant_id)
-    .bind(account_id)
-    .bind(sent_to)
-    .bind(origin)
-    .bind(task_id)
+    .bind(t.hash.as_str())
+    .bind(t.tenant_id)
+    .bind(t.account_id)
+    .bind(t.sent_to)
+    .bind(t.origin)
+    .bind(t.task_id)
     .bind(now)
-    .bind(expires_at)
+    .bind(t.expires_at)
     .fetch_one(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(id)
+    .await?)
 }
 
 /// Notes the mail task that carries a token (a self-service link is issued before its mail is
