@@ -22,6 +22,7 @@ mod cli;
 mod cli_directory;
 mod cli_smtp_check;
 mod cli_smtp_oauth;
+mod config_example;
 mod console_api_keys;
 mod console_edges;
 mod console_header;
