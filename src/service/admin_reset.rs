@@ -90,9 +90,6 @@ pub struct AdminReset {
     pub may_reset_system_admins: bool,
 }
 
-/// `xxxxx-xxxxx-xxxxx-xxxxx` from 31 unambiguous characters: about 99 bits. Always with a
-/// letter and a digit, so with the dashes it has three kinds of characters, as Active
-
 /// The audit event of an administrator's mail whose secret was just made.
 fn admin_sent<'a>(task: &'a Task, account: &'a Account, what: IssueSecret) -> AuditEntry<'a> {
     AuditEntry {
@@ -106,6 +103,8 @@ fn admin_sent<'a>(task: &'a Task, account: &'a Account, what: IssueSecret) -> Au
     }
 }
 
+/// `xxxxx-xxxxx-xxxxx-xxxxx` from 31 unambiguous characters: about 99 bits. Always with a
+/// letter and a digit, so with the dashes it has three kinds of characters, as Active
 /// Directory's complexity rule wants (about one in 400 draws has no digit and is drawn again).
 fn temporary_password() -> SecretString {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
