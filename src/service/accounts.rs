@@ -349,20 +349,13 @@ impl Core {
         ip: Option<&str>,
     ) {
         for key in keys {
-            self.audit(AuditEntry {
-                tenant_id: key.tenant_id,
-                actor,
-                action: "api_key.revoked",
-                target: Some(&key.name),
-                ip,
-                outcome: "success",
-                detail: serde_json::json!({
-                    "key": key.id,
-                    "reason": reason,
-                    "created_by": creator.username,
-                }),
-            })
-            .await;
+            let detail = serde_json::json!({
+                "key": key.id,
+                "reason": reason,
+                "created_by": creator.username,
+            });
+            self.audit(AuditEntry::key_revoked(key, actor, ip, detail))
+                .await;
         }
     }
 

@@ -164,6 +164,27 @@ pub enum KeyRefusal {
     AllTenantsKeyRequired(&'static str),
 }
 
+impl<'a> AuditEntry<'a> {
+    /// `api_key.revoked` for `key`: by an administrator, or because of what happened to the
+    /// account that created it (`detail` says which).
+    pub(crate) fn key_revoked(
+        key: &'a ApiKey,
+        actor: &'a Actor,
+        ip: Option<&'a str>,
+        detail: serde_json::Value,
+    ) -> Self {
+        Self {
+            tenant_id: key.tenant_id,
+            actor,
+            action: "api_key.revoked",
+            target: Some(&key.name),
+            ip,
+            outcome: "success",
+            detail,
+        }
+    }
+}
+
 impl Core {
     /// Creates an operator's key (CLI): it belongs to no account. Returns the stored record and
     /// the key itself, which is never shown again.
@@ -291,16 +312,9 @@ impl Core {
                     .into(),
             ));
         }
-        self.audit(AuditEntry {
-            tenant_id: key.tenant_id,
-            actor,
-            action: "api_key.revoked",
-            target: Some(&key.name),
-            ip,
-            outcome: "success",
-            detail: json!({ "key": id }),
-        })
-        .await;
+        let detail = json!({ "key": id });
+        self.audit(AuditEntry::key_revoked(&key, actor, ip, detail))
+            .await;
         Ok(())
     }
 

@@ -3,6 +3,7 @@
 
 use super::accounts::NewAccount;
 use super::api_keys::ApiKey;
+use super::sql;
 use super::{conflict_as, Db, Result};
 use crate::clock::Timestamp;
 
@@ -13,11 +14,13 @@ use crate::clock::Timestamp;
 pub async fn delete(db: &Db, account_id: i64, now: Timestamp) -> Result<Option<Vec<ApiKey>>> {
     let mut tx = db.write.begin().await?;
     let revoked = super::api_keys::revoke_created_by(&mut *tx, account_id, now).await?;
-    let done = sqlx::query("DELETE FROM accounts WHERE id = $1")
-        .bind(account_id)
-        .execute(&mut *tx)
-        .await?;
-    if done.rows_affected() == 0 {
+    let done = sql::execute(
+        &mut *tx,
+        "DELETE FROM accounts WHERE id = $1",
+        (account_id,),
+    )
+    .await?;
+    if done == 0 {
         tx.rollback().await?;
         return Ok(None);
     }
@@ -45,20 +48,20 @@ pub async fn create_many(db: &Db, accounts: &[NewAccount<'_>], now: Timestamp) -
 /// Every username and primary address (lowercased usernames, addresses as stored) in a tenant,
 /// to find import rows that would collide with existing accounts.
 pub async fn identities(db: &Db, tenant_id: i64) -> Result<Vec<(String, Option<String>)>> {
-    Ok(
-        sqlx::query_as("SELECT username, email FROM accounts WHERE tenant_id = $1")
-            .bind(tenant_id)
-            .fetch_all(&db.read)
-            .await?,
+    sql::fetch_all(
+        &db.read,
+        "SELECT username, email FROM accounts WHERE tenant_id = $1",
+        (tenant_id,),
     )
+    .await
 }
 
 /// How many accounts a tenant has.
 pub async fn count(db: &Db, tenant_id: i64) -> Result<i64> {
-    Ok(
-        sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE tenant_id = $1")
-            .bind(tenant_id)
-            .fetch_one(&db.read)
-            .await?,
+    sql::scalar(
+        &db.read,
+        "SELECT COUNT(*) FROM accounts WHERE tenant_id = $1",
+        (tenant_id,),
     )
+    .await
 }

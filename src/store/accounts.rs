@@ -1,6 +1,7 @@
 use serde::Serialize;
 
 use super::account_query::AccountQuery;
+use super::sql;
 use super::{conflict_as, Db, Result};
 use crate::clock::Timestamp;
 use crate::domain::{AccountStatus, Language, Role, ZoneName};
@@ -150,54 +151,47 @@ pub(super) async fn insert<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     ex: E,
     new: &NewAccount<'_>,
     now: Timestamp,
-) -> std::result::Result<Account, sqlx::Error> {
+) -> Result<Account> {
     let sql = format!(
         "INSERT INTO accounts (tenant_id, username, display_name, email, reset_email, password_hash, role, \
          must_change_password, password_changed_at, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING {COLUMNS}"
     );
-    let row: Row = sqlx::query_as(&sql)
-        .bind(new.tenant_id)
-        .bind(new.username)
-        .bind(new.display_name)
-        .bind(new.email)
-        .bind(new.reset_email)
-        .bind(new.password_hash)
-        .bind(new.role.as_str())
-        .bind(i64::from(new.must_change_password))
-        .bind(new.password_hash.map(|_| now))
-        .bind(now)
-        .fetch_one(ex)
-        .await?;
+    let row: Row = sql::fetch_one(
+        ex,
+        &sql,
+        (
+            new.tenant_id,
+            new.username,
+            new.display_name,
+            new.email,
+            new.reset_email,
+            new.password_hash,
+            new.role.as_str(),
+            i64::from(new.must_change_password),
+            new.password_hash.map(|_| now),
+            now,
+        ),
+    )
+    .await?;
     Ok(row.into())
 }
 
 pub async fn by_id(db: &Db, id: i64) -> Result<Option<Account>> {
     let sql = format!("SELECT {COLUMNS} FROM accounts WHERE id = $1");
-    let row: Option<Row> = sqlx::query_as(&sql)
-        .bind(id)
-        .fetch_optional(&db.read)
-        .await?;
+    let row: Option<Row> = sql::fetch_optional(&db.read, &sql, (id,)).await?;
     Ok(row.map(Into::into))
 }
 
 pub async fn by_username(db: &Db, tenant_id: i64, username: &str) -> Result<Option<Account>> {
     let sql = format!("SELECT {COLUMNS} FROM accounts WHERE tenant_id = $1 AND username = $2");
-    let row: Option<Row> = sqlx::query_as(&sql)
-        .bind(tenant_id)
-        .bind(username)
-        .fetch_optional(&db.read)
-        .await?;
+    let row: Option<Row> = sql::fetch_optional(&db.read, &sql, (tenant_id, username)).await?;
     Ok(row.map(Into::into))
 }
 
 pub async fn by_email(db: &Db, tenant_id: i64, email: &str) -> Result<Option<Account>> {
     let sql = format!("SELECT {COLUMNS} FROM accounts WHERE tenant_id = $1 AND email = $2");
-    let row: Option<Row> = sqlx::query_as(&sql)
-        .bind(tenant_id)
-        .bind(email)
-        .fetch_optional(&db.read)
-        .await?;
+    let row: Option<Row> = sql::fetch_optional(&db.read, &sql, (tenant_id, email)).await?;
     Ok(row.map(Into::into))
 }
 
@@ -215,13 +209,8 @@ pub async fn search(
          LIMIT $3 OFFSET $4",
         query.order_by()
     );
-    let rows: Vec<Row> = sqlx::query_as(&sql)
-        .bind(tenant_id)
-        .bind(pattern)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(&db.read)
-        .await?;
+    let rows: Vec<Row> =
+        sql::fetch_all(&db.read, &sql, (tenant_id, pattern, limit, offset)).await?;
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
@@ -229,37 +218,38 @@ pub async fn search(
 pub async fn count_matching(db: &Db, tenant_id: i64, query: &AccountQuery) -> Result<i64> {
     let (conditions, pattern) = query.conditions();
     let sql = format!("SELECT COUNT(*) FROM accounts WHERE tenant_id = $1 AND {conditions}");
-    let n: i64 = sqlx::query_scalar(&sql)
-        .bind(tenant_id)
-        .bind(pattern)
-        .fetch_one(&db.read)
-        .await?;
+    let n: i64 = sql::scalar(&db.read, &sql, (tenant_id, pattern)).await?;
     Ok(n)
 }
 
 /// Notes a successful password check.
 pub async fn touch_login(db: &Db, id: i64, now: Timestamp) -> Result<()> {
-    sqlx::query("UPDATE accounts SET last_login_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(id)
-        .execute(&db.write)
-        .await?;
+    sql::execute(
+        &db.write,
+        "UPDATE accounts SET last_login_at = $1 WHERE id = $2",
+        (now, id),
+    )
+    .await?;
     Ok(())
 }
 
 /// The ids of every system administrator's account, whatever its status (a handful).
 pub async fn system_admin_ids(db: &Db) -> Result<Vec<i64>> {
-    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM accounts WHERE role = 'system-admin'")
-        .fetch_all(&db.read)
-        .await?;
+    let ids: Vec<i64> = sql::scalars(
+        &db.read,
+        "SELECT id FROM accounts WHERE role = 'system-admin'",
+        (),
+    )
+    .await?;
     Ok(ids)
 }
 
 pub async fn count_system_admins(db: &Db) -> Result<i64> {
-    let n: i64 = sqlx::query_scalar(
+    let n: i64 = sql::scalar(
+        &db.read,
         "SELECT COUNT(*) FROM accounts WHERE role = 'system-admin' AND status = 'active'",
+        (),
     )
-    .fetch_one(&db.read)
     .await?;
     Ok(n)
 }
@@ -289,26 +279,28 @@ pub async fn update(
     let a = u.account;
     let mut tx = db.write.begin().await?;
     if u.profile {
-        sqlx::query(
+        sql::execute(
+            &mut *tx,
             "UPDATE accounts SET display_name = $2, email = $3, reset_email = $4, role = $5, updated_at = $6 WHERE id = $1",
+            (
+                a.id,
+                &a.display_name,
+                a.email.as_deref(),
+                a.reset_email.as_deref(),
+                a.role.as_str(),
+                now,
+            ),
         )
-        .bind(a.id)
-        .bind(&a.display_name)
-        .bind(a.email.as_deref())
-        .bind(a.reset_email.as_deref())
-        .bind(a.role.as_str())
-        .bind(now)
-        .execute(&mut *tx)
         .await
         .map_err(conflict_as(duplicate_message(&a.username)))?;
     }
     if let Some(status) = u.status {
-        sqlx::query("UPDATE accounts SET status = $2, updated_at = $3 WHERE id = $1")
-            .bind(a.id)
-            .bind(status.as_str())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        sql::execute(
+            &mut *tx,
+            "UPDATE accounts SET status = $2, updated_at = $3 WHERE id = $1",
+            (a.id, status.as_str(), now),
+        )
+        .await?;
         if status == AccountStatus::Disabled {
             super::sessions::end_all(&mut *tx, a.id, None).await?;
         }
@@ -338,14 +330,11 @@ pub async fn set_password(
     now: Timestamp,
 ) -> Result<()> {
     let mut tx = db.write.begin().await?;
-    sqlx::query(
+    sql::execute(
+        &mut *tx,
         "UPDATE accounts SET password_hash = $2, must_change_password = $3, password_changed_at = $4, temp_password_expires_at = NULL, updated_at = $4 WHERE id = $1",
+        (account_id, hash, i64::from(must_change), now),
     )
-    .bind(account_id)
-    .bind(hash)
-    .bind(i64::from(must_change))
-    .bind(now)
-    .execute(&mut *tx)
     .await?;
     // A new password makes every outstanding reset link useless.
     super::sessions::end_all_and_cancel_links(&mut tx, account_id, keep_session, now).await?;
@@ -356,24 +345,24 @@ pub async fn set_password(
 /// Marks (or clears) "must change the password at the next sign-in" without touching the
 /// password (a directory said so).
 pub async fn set_must_change(db: &Db, account_id: i64, must: bool, now: Timestamp) -> Result<()> {
-    sqlx::query("UPDATE accounts SET must_change_password = $2, updated_at = $3 WHERE id = $1")
-        .bind(account_id)
-        .bind(i64::from(must))
-        .bind(now)
-        .execute(&db.write)
-        .await?;
+    sql::execute(
+        &db.write,
+        "UPDATE accounts SET must_change_password = $2, updated_at = $3 WHERE id = $1",
+        (account_id, i64::from(must), now),
+    )
+    .await?;
     Ok(())
 }
 
 /// Replaces a hash after a successful sign-in with outdated argon2 parameters. Does not touch
 /// sessions or `password_changed_at`: the password is the same.
 pub async fn upgrade_hash(db: &Db, account_id: i64, old_hash: &str, new_hash: &str) -> Result<()> {
-    sqlx::query("UPDATE accounts SET password_hash = $3 WHERE id = $1 AND password_hash = $2")
-        .bind(account_id)
-        .bind(old_hash)
-        .bind(new_hash)
-        .execute(&db.write)
-        .await?;
+    sql::execute(
+        &db.write,
+        "UPDATE accounts SET password_hash = $3 WHERE id = $1 AND password_hash = $2",
+        (account_id, old_hash, new_hash),
+    )
+    .await?;
     Ok(())
 }
 
@@ -388,14 +377,11 @@ pub async fn set_temporary_password(
     now: Timestamp,
 ) -> Result<()> {
     let mut tx = db.write.begin().await?;
-    sqlx::query(
+    sql::execute(
+        &mut *tx,
         "UPDATE accounts SET password_hash = $2, must_change_password = 1, temp_password_expires_at = $3, updated_at = $4 WHERE id = $1",
+        (account_id, hash, expires_at, now),
     )
-    .bind(account_id)
-    .bind(hash)
-    .bind(expires_at)
-    .bind(now)
-    .execute(&mut *tx)
     .await?;
     super::sessions::end_all_and_cancel_links(&mut tx, account_id, None, now).await?;
     tx.commit().await?;
@@ -412,13 +398,17 @@ pub async fn set_preferences(
     time_zone: Option<&ZoneName>,
     now: Timestamp,
 ) -> Result<()> {
-    sqlx::query("UPDATE accounts SET language = $2, time_zone = $3, updated_at = $4 WHERE id = $1")
-        .bind(account_id)
-        .bind(language.map(Language::as_str))
-        .bind(time_zone.map(ZoneName::as_str))
-        .bind(now)
-        .execute(&db.write)
-        .await?;
+    sql::execute(
+        &db.write,
+        "UPDATE accounts SET language = $2, time_zone = $3, updated_at = $4 WHERE id = $1",
+        (
+            account_id,
+            language.map(Language::as_str),
+            time_zone.map(ZoneName::as_str),
+            now,
+        ),
+    )
+    .await?;
     Ok(())
 }
 
@@ -428,11 +418,11 @@ pub async fn set_reset_email(
     reset_email: Option<&str>,
     now: Timestamp,
 ) -> Result<()> {
-    sqlx::query("UPDATE accounts SET reset_email = $2, updated_at = $3 WHERE id = $1")
-        .bind(account_id)
-        .bind(reset_email)
-        .bind(now)
-        .execute(&db.write)
-        .await?;
+    sql::execute(
+        &db.write,
+        "UPDATE accounts SET reset_email = $2, updated_at = $3 WHERE id = $1",
+        (account_id, reset_email, now),
+    )
+    .await?;
     Ok(())
 }

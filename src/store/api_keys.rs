@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use super::sql;
 use super::{Db, Result};
 use crate::clock::Timestamp;
 use crate::domain::token::TokenHash;
@@ -57,21 +58,23 @@ pub struct NewKey<'a> {
 }
 
 pub async fn create(db: &Db, k: &NewKey<'_>, now: Timestamp) -> Result<i64> {
-    Ok(sqlx::query_scalar(
+    sql::scalar(
+        &db.write,
         "INSERT INTO api_keys (tenant_id, name, key_hash, prefix, scopes, created_by, created_by_account, created_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        (
+            k.tenant_id,
+            k.name,
+            k.hash.as_str(),
+            k.prefix,
+            k.scopes,
+            k.created_by,
+            k.created_by_account,
+            now,
+            k.expires_at,
+        ),
     )
-    .bind(k.tenant_id)
-    .bind(k.name)
-    .bind(k.hash.as_str())
-    .bind(k.prefix)
-    .bind(k.scopes)
-    .bind(k.created_by)
-    .bind(k.created_by_account)
-    .bind(now)
-    .bind(k.expires_at)
-    .fetch_one(&db.write)
-    .await?)
+    .await
 }
 
 /// The usable key with this hash: not revoked, not expired.
@@ -79,19 +82,16 @@ pub async fn find_usable(db: &Db, hash: &TokenHash, now: Timestamp) -> Result<Op
     let sql = format!(
         "SELECT {COLUMNS} FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)"
     );
-    Ok(sqlx::query_as(&sql)
-        .bind(hash.as_str())
-        .bind(now)
-        .fetch_optional(&db.read)
-        .await?)
+    sql::fetch_optional(&db.read, &sql, (hash.as_str(), now)).await
 }
 
 pub async fn touch(db: &Db, id: i64, now: Timestamp) -> Result<()> {
-    sqlx::query("UPDATE api_keys SET last_used_at = $2 WHERE id = $1")
-        .bind(id)
-        .bind(now)
-        .execute(&db.write)
-        .await?;
+    sql::execute(
+        &db.write,
+        "UPDATE api_keys SET last_used_at = $2 WHERE id = $1",
+        (id, now),
+    )
+    .await?;
     Ok(())
 }
 
@@ -100,37 +100,29 @@ pub async fn list(db: &Db, tenant_id: Option<i64>) -> Result<Vec<ApiKey>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM api_keys WHERE ($1 = -1 OR tenant_id = $1) ORDER BY id DESC"
     );
-    Ok(sqlx::query_as(&sql)
-        .bind(tenant_id.unwrap_or(-1))
-        .fetch_all(&db.read)
-        .await?)
+    sql::fetch_all(&db.read, &sql, (tenant_id.unwrap_or(-1),)).await
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<Option<ApiKey>> {
     let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE id = $1");
-    Ok(sqlx::query_as(&sql)
-        .bind(id)
-        .fetch_optional(&db.read)
-        .await?)
+    sql::fetch_optional(&db.read, &sql, (id,)).await
 }
 
 pub async fn revoke(db: &Db, id: i64, now: Timestamp) -> Result<bool> {
-    let r = sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
-        .bind(id)
-        .bind(now)
-        .execute(&db.write)
-        .await?;
-    Ok(r.rows_affected() == 1)
+    let changed = sql::execute(
+        &db.write,
+        "UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+        (id, now),
+    )
+    .await?;
+    Ok(changed == 1)
 }
 
 /// The key with this hash whatever its state (revoked, expired): to say in the audit log why a
 /// presented key was refused.
 pub async fn find_by_hash(db: &Db, hash: &TokenHash) -> Result<Option<ApiKey>> {
     let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE key_hash = $1");
-    Ok(sqlx::query_as(&sql)
-        .bind(hash.as_str())
-        .fetch_optional(&db.read)
-        .await?)
+    sql::fetch_optional(&db.read, &sql, (hash.as_str(),)).await
 }
 
 /// Revokes every key the account `account_id` created (and that isn't revoked yet), in the
@@ -143,11 +135,7 @@ pub async fn revoke_created_by<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     let sql = format!(
         "UPDATE api_keys SET revoked_at = $2 WHERE created_by_account = $1 AND revoked_at IS NULL RETURNING {COLUMNS}"
     );
-    Ok(sqlx::query_as(&sql)
-        .bind(account_id)
-        .bind(now)
-        .fetch_all(ex)
-        .await?)
+    sql::fetch_all(ex, &sql, (account_id, now)).await
 }
 
 /// [`revoke_created_by`] on its own (not inside a larger transaction).
@@ -161,12 +149,11 @@ pub async fn revoke_all_created_by(
 
 /// How many usable keys (not revoked, not expired) the account `account_id` created.
 pub async fn count_usable_created_by(db: &Db, account_id: i64, now: Timestamp) -> Result<i64> {
-    Ok(sqlx::query_scalar(
+    sql::scalar(
+        &db.read,
         "SELECT COUNT(*) FROM api_keys WHERE created_by_account = $1 AND revoked_at IS NULL \
          AND (expires_at IS NULL OR expires_at > $2)",
+        (account_id, now),
     )
-    .bind(account_id)
-    .bind(now)
-    .fetch_one(&db.read)
-    .await?)
+    .await
 }

@@ -1,5 +1,6 @@
 use serde::Serialize;
 
+use super::sql;
 use super::{contains_pattern, escape_like, Db, Result};
 use crate::clock::Timestamp;
 
@@ -38,31 +39,23 @@ pub(crate) async fn record_in<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     e: &NewEvent<'_>,
     now: Timestamp,
 ) -> Result<()> {
-    sqlx::query(
+    sql::execute(
+        ex,
         "INSERT INTO audit_events (at, tenant_id, actor, action, target, ip, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        (now, e.tenant_id, e.actor, e.action, e.target, e.ip, e.outcome, e.detail.to_string()),
     )
-    .bind(now)
-    .bind(e.tenant_id)
-    .bind(e.actor)
-    .bind(e.action)
-    .bind(e.target)
-    .bind(e.ip)
-    .bind(e.outcome)
-    .bind(e.detail.to_string())
-    .execute(ex)
     .await?;
     Ok(())
 }
 
 /// Newest first; `tenant_id = None` lists every tenant's events.
 pub async fn list(db: &Db, tenant_id: Option<i64>, limit: i64) -> Result<Vec<AuditEvent>> {
-    let rows = sqlx::query_as(
+    let rows = sql::fetch_all(
+        &db.read,
         "SELECT id, at, tenant_id, actor, action, target, ip, outcome, detail FROM audit_events \
          WHERE ($1 = -1 OR tenant_id = $1) ORDER BY id DESC LIMIT $2",
+        (tenant_id.unwrap_or(-1), limit),
     )
-    .bind(tenant_id.unwrap_or(-1))
-    .bind(limit)
-    .fetch_all(&db.read)
     .await?;
     Ok(rows)
 }
@@ -97,23 +90,25 @@ pub async fn search(db: &Db, f: &Filter) -> Result<Vec<AuditEvent>> {
         Some(s) if !s.is_empty() => format!("{}%", escape_like(s)),
         _ => "%".to_owned(),
     };
-    let rows = sqlx::query_as(
+    let rows = sql::fetch_all(
+        &db.read,
         "SELECT id, at, tenant_id, actor, action, target, ip, outcome, detail FROM audit_events \
          WHERE ($1 = -1 OR tenant_id = $1) AND LOWER(action) LIKE $2 ESCAPE '\\' \
          AND LOWER(actor) LIKE $3 ESCAPE '\\' AND LOWER(COALESCE(target, '')) LIKE $4 ESCAPE '\\' \
          AND ($5 = '' OR outcome = $5) AND at >= $6 AND at <= $7 \
          ORDER BY id DESC LIMIT $8 OFFSET $9",
+        (
+            f.tenant_id.unwrap_or(-1),
+            action,
+            contains(&f.actor),
+            contains(&f.target),
+            f.outcome.as_deref().map(str::trim).unwrap_or(""),
+            f.since.unwrap_or(i64::MIN),
+            f.until.unwrap_or(i64::MAX),
+            f.limit,
+            f.offset,
+        ),
     )
-    .bind(f.tenant_id.unwrap_or(-1))
-    .bind(action)
-    .bind(contains(&f.actor))
-    .bind(contains(&f.target))
-    .bind(f.outcome.as_deref().map(str::trim).unwrap_or(""))
-    .bind(f.since.unwrap_or(i64::MIN))
-    .bind(f.until.unwrap_or(i64::MAX))
-    .bind(f.limit)
-    .bind(f.offset)
-    .fetch_all(&db.read)
     .await?;
     Ok(rows)
 }
@@ -121,12 +116,10 @@ pub async fn search(db: &Db, f: &Filter) -> Result<Vec<AuditEvent>> {
 /// Deletes up to `batch` events older than `before`; returns how many. Callers repeat until
 /// fewer than `batch` went, so no single statement holds the writer for long.
 pub async fn purge_batch(db: &Db, before: Timestamp, batch: i64) -> Result<u64> {
-    let r = sqlx::query(
+    sql::execute(
+        &db.write,
         "DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < $1 LIMIT $2)",
+        (before, batch),
     )
-    .bind(before)
-    .bind(batch)
-    .execute(&db.write)
-    .await?;
-    Ok(r.rows_affected())
+    .await
 }

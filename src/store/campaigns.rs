@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use super::mail::NewTask;
+use super::sql;
 use super::{Db, Result};
 use crate::clock::Timestamp;
 
@@ -44,31 +45,31 @@ pub async fn create(
     now: Timestamp,
 ) -> Result<i64> {
     let mut tx = db.write.begin().await?;
-    let id: i64 = sqlx::query_scalar(
+    let id: i64 = sql::scalar(
+        &mut *tx,
         "INSERT INTO campaigns (tenant_id, kind, valid_for_secs, scheduled_at, custom_subject, created_by, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        (
+            c.tenant_id,
+            c.kind,
+            c.valid_for_secs,
+            c.scheduled_at,
+            c.custom_subject,
+            c.created_by,
+            now,
+        ),
     )
-    .bind(c.tenant_id)
-    .bind(c.kind)
-    .bind(c.valid_for_secs)
-    .bind(c.scheduled_at)
-    .bind(c.custom_subject)
-    .bind(c.created_by)
-    .bind(now)
-    .fetch_one(&mut *tx)
     .await?;
     for t in tasks.iter_mut() {
         t.campaign_id = Some(id);
     }
     super::mail::enqueue_in(&mut tx, tasks, now).await?;
     for (identifier, reason) in skipped {
-        sqlx::query(
+        sql::execute(
+            &mut *tx,
             "INSERT INTO campaign_skipped (campaign_id, identifier, reason) VALUES ($1, $2, $3)",
+            (id, identifier, reason),
         )
-        .bind(id)
-        .bind(identifier)
-        .bind(reason)
-        .execute(&mut *tx)
         .await?;
     }
     tx.commit().await?;
@@ -80,31 +81,23 @@ const COLUMNS: &str =
 
 pub async fn get(db: &Db, id: i64) -> Result<Option<Campaign>> {
     let sql = format!("SELECT {COLUMNS} FROM campaigns WHERE id = $1");
-    Ok(sqlx::query_as(&sql)
-        .bind(id)
-        .fetch_optional(&db.read)
-        .await?)
+    sql::fetch_optional(&db.read, &sql, (id,)).await
 }
 
 pub async fn list(db: &Db, tenant_id: i64, limit: i64, offset: i64) -> Result<Vec<Campaign>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM campaigns WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3"
     );
-    Ok(sqlx::query_as(&sql)
-        .bind(tenant_id)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(&db.read)
-        .await?)
+    sql::fetch_all(&db.read, &sql, (tenant_id, limit, offset)).await
 }
 
 pub async fn skipped(db: &Db, campaign_id: i64) -> Result<Vec<Skipped>> {
-    Ok(sqlx::query_as(
+    sql::fetch_all(
+        &db.read,
         "SELECT identifier, reason FROM campaign_skipped WHERE campaign_id = $1 ORDER BY id",
+        (campaign_id,),
     )
-    .bind(campaign_id)
-    .fetch_all(&db.read)
-    .await?)
+    .await
 }
 
 /// Leaves out mail to system administrators (for actors who may not handle it).
@@ -152,13 +145,7 @@ async fn update_tasks(
             ""
         }
     );
-    let r = sqlx::query(&sql)
-        .bind(campaign_id)
-        .bind(now)
-        .bind(status)
-        .execute(&db.write)
-        .await?;
-    Ok(r.rows_affected())
+    sql::execute(&db.write, &sql, (campaign_id, now, status)).await
 }
 
 /// Up to `batch` campaigns whose mail all finished before `before` (none waiting or executing,
@@ -172,11 +159,7 @@ pub async fn finished_before(db: &Db, before: Timestamp, batch: i64) -> Result<V
          ORDER BY c.id LIMIT $2",
         super::mail::FINISHED
     );
-    Ok(sqlx::query_scalar(&sql)
-        .bind(before)
-        .bind(batch)
-        .fetch_all(&db.read)
-        .await?)
+    sql::scalars(&db.read, &sql, (before, batch)).await
 }
 
 /// Deletes up to `batch` of a campaign's tasks that finished before `before`, and the campaign
@@ -194,28 +177,23 @@ pub async fn purge_finished(
          AND status IN {} AND done_at < $2 LIMIT $3)",
         super::mail::FINISHED
     );
-    let tasks = sqlx::query(&sql)
-        .bind(campaign_id)
-        .bind(before)
-        .bind(batch)
-        .execute(&db.write)
-        .await?
-        .rows_affected();
+    let tasks = sql::execute(&db.write, &sql, (campaign_id, before, batch)).await?;
     if tasks == batch as u64 {
         return Ok((tasks, 0));
     }
     let mut tx = db.write.begin().await?;
-    sqlx::query("DELETE FROM campaign_skipped WHERE campaign_id = $1")
-        .bind(campaign_id)
-        .execute(&mut *tx)
-        .await?;
-    let campaigns = sqlx::query(
-        "DELETE FROM campaigns WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM mail_tasks WHERE campaign_id = $1)",
+    sql::execute(
+        &mut *tx,
+        "DELETE FROM campaign_skipped WHERE campaign_id = $1",
+        (campaign_id,),
     )
-    .bind(campaign_id)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    .await?;
+    let campaigns = sql::execute(
+        &mut *tx,
+        "DELETE FROM campaigns WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM mail_tasks WHERE campaign_id = $1)",
+        (campaign_id,),
+    )
+    .await?;
     if campaigns == 1 {
         tx.commit().await?;
     } else {

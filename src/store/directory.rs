@@ -3,6 +3,7 @@
 use super::accounts::{Row, COLUMNS};
 use super::api_keys::ApiKey;
 use super::conflict_as;
+use super::sql;
 use super::{Account, Db, Result};
 use crate::clock::Timestamp;
 use crate::domain::{AccountStatus, Role};
@@ -42,10 +43,7 @@ pub enum SyncOp {
 /// Every account of the tenant (a sync compares them all with the directory).
 pub async fn accounts_of(db: &Db, tenant_id: i64) -> Result<Vec<Account>> {
     let sql = format!("SELECT {COLUMNS} FROM accounts WHERE tenant_id = $1 ORDER BY id");
-    let rows: Vec<Row> = sqlx::query_as(&sql)
-        .bind(tenant_id)
-        .fetch_all(&db.read)
-        .await?;
+    let rows: Vec<Row> = sql::fetch_all(&db.read, &sql, (tenant_id,)).await?;
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
@@ -60,13 +58,12 @@ pub async fn candidates(
     let sql = format!(
         "SELECT {COLUMNS} FROM accounts WHERE tenant_id = $1 AND (directory_id = $2 OR username = $3 OR LOWER(email) = LOWER($4))"
     );
-    let rows: Vec<Row> = sqlx::query_as(&sql)
-        .bind(tenant_id)
-        .bind(stable_id)
-        .bind(username)
-        .bind(email.unwrap_or(""))
-        .fetch_all(&db.read)
-        .await?;
+    let rows: Vec<Row> = sql::fetch_all(
+        &db.read,
+        &sql,
+        (tenant_id, stable_id, username, email.unwrap_or("")),
+    )
+    .await?;
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
@@ -76,11 +73,7 @@ pub async fn by_directory_id(
     directory_id: &str,
 ) -> Result<Option<Account>> {
     let sql = format!("SELECT {COLUMNS} FROM accounts WHERE tenant_id = $1 AND directory_id = $2");
-    let row: Option<Row> = sqlx::query_as(&sql)
-        .bind(tenant_id)
-        .bind(directory_id)
-        .fetch_optional(&db.read)
-        .await?;
+    let row: Option<Row> = sql::fetch_optional(&db.read, &sql, (tenant_id, directory_id)).await?;
     Ok(row.map(Into::into))
 }
 
@@ -116,26 +109,28 @@ pub async fn apply(
                 revoke_keys,
             } => {
                 let f: &Fields = fields;
-                sqlx::query(
+                sql::execute(
+                    &mut *tx,
                     "UPDATE accounts SET username = $2, display_name = $3, email = $4, \
                      reset_email = CASE WHEN $5 = 1 THEN $6 ELSE reset_email END, directory_id = $7, \
                      directory_dn = $8, role = $9, status = $10, \
                      password_hash = CASE WHEN $11 = 1 THEN NULL ELSE password_hash END, updated_at = $12 \
                      WHERE id = $1",
+                    (
+                        id,
+                        &f.username,
+                        &f.display_name,
+                        f.email.as_deref(),
+                        i64::from(f.reset_email.is_some()),
+                        f.reset_email.clone().flatten(),
+                        &f.directory_id,
+                        &f.directory_dn,
+                        f.role.as_str(),
+                        f.status.as_str(),
+                        i64::from(*link),
+                        now,
+                    ),
                 )
-                .bind(id)
-                .bind(&f.username)
-                .bind(&f.display_name)
-                .bind(f.email.as_deref())
-                .bind(i64::from(f.reset_email.is_some()))
-                .bind(f.reset_email.clone().flatten())
-                .bind(&f.directory_id)
-                .bind(&f.directory_dn)
-                .bind(f.role.as_str())
-                .bind(f.status.as_str())
-                .bind(i64::from(*link))
-                .bind(now)
-                .execute(&mut *tx)
                 .await
                 .map_err(conflict_as(CHANGED_MEANWHILE))?;
                 if f.status == AccountStatus::Disabled {
@@ -150,22 +145,24 @@ pub async fn apply(
                 }
             }
             SyncOp::Insert(f) => {
-                sqlx::query(
+                sql::execute(
+                    &mut *tx,
                     "INSERT INTO accounts (tenant_id, username, display_name, email, reset_email, role, status, \
                      directory_id, directory_dn, created_at, updated_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+                    (
+                        tenant_id,
+                        &f.username,
+                        &f.display_name,
+                        f.email.as_deref(),
+                        f.reset_email.clone().flatten(),
+                        f.role.as_str(),
+                        f.status.as_str(),
+                        &f.directory_id,
+                        &f.directory_dn,
+                        now,
+                    ),
                 )
-                .bind(tenant_id)
-                .bind(&f.username)
-                .bind(&f.display_name)
-                .bind(f.email.as_deref())
-                .bind(f.reset_email.clone().flatten())
-                .bind(f.role.as_str())
-                .bind(f.status.as_str())
-                .bind(&f.directory_id)
-                .bind(&f.directory_dn)
-                .bind(now)
-                .execute(&mut *tx)
                 .await
                 .map_err(conflict_as(CHANGED_MEANWHILE))?;
             }
@@ -177,15 +174,18 @@ pub async fn apply(
 
 /// Disables an account: its sessions end and its reset links die.
 async fn disable(tx: &mut sqlx::Transaction<'_, sqlx::Any>, id: i64, now: Timestamp) -> Result<()> {
-    sqlx::query("UPDATE accounts SET status = 'disabled', updated_at = $2 WHERE id = $1")
-        .bind(id)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("DELETE FROM sessions WHERE account_id = $1")
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+    sql::execute(
+        &mut **tx,
+        "UPDATE accounts SET status = 'disabled', updated_at = $2 WHERE id = $1",
+        (id, now),
+    )
+    .await?;
+    sql::execute(
+        &mut **tx,
+        "DELETE FROM sessions WHERE account_id = $1",
+        (id,),
+    )
+    .await?;
     super::reset::cancel_for_account(&mut **tx, id, now).await?;
     Ok(())
 }

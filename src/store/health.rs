@@ -2,40 +2,41 @@
 //! `route` of `mail_log`), each route's last judged state (`mail_route_health`), and the numbers
 //! of the health view.
 
+use super::sql;
 use super::{Db, Result};
 use crate::clock::Timestamp;
 
 /// Records that worker `id` is alive at `now` (first time: started now).
 pub async fn beat(db: &Db, id: &str, now: Timestamp) -> Result<()> {
-    sqlx::query(
+    sql::execute(
+        &db.write,
         "INSERT INTO workers (id, started_at, seen_at) VALUES ($1, $2, $2) \
          ON CONFLICT (id) DO UPDATE SET seen_at = $2",
+        (id, now),
     )
-    .bind(id)
-    .bind(now)
-    .execute(&db.write)
     .await?;
     Ok(())
 }
 
 /// A worker that stopped cleanly leaves; so do those not seen since `before` (crashed ones).
 pub async fn leave(db: &Db, id: &str, before: Timestamp) -> Result<()> {
-    sqlx::query("DELETE FROM workers WHERE id = $1 OR seen_at < $2")
-        .bind(id)
-        .bind(before)
-        .execute(&db.write)
-        .await?;
+    sql::execute(
+        &db.write,
+        "DELETE FROM workers WHERE id = $1 OR seen_at < $2",
+        (id, before),
+    )
+    .await?;
     Ok(())
 }
 
 /// How many workers were seen at or after `since`, and when any worker was last seen.
 pub async fn workers(db: &Db, since: Timestamp) -> Result<(i64, Option<Timestamp>)> {
-    Ok(sqlx::query_as(
+    sql::fetch_one(
+        &db.read,
         "SELECT (SELECT COUNT(*) FROM workers WHERE seen_at >= $1), (SELECT MAX(seen_at) FROM workers)",
+        (since,),
     )
-    .bind(since)
-    .fetch_one(&db.read)
-    .await?)
+    .await
 }
 
 /// One delivery attempt as the health rule reads it.
@@ -50,15 +51,14 @@ pub struct Attempt {
 /// The last `n` attempts on `route`, newest first, leaving out those the server refused for the
 /// recipient (a 5xx answer to RCPT TO): a mistyped address says nothing about the route.
 pub async fn recent_attempts(db: &Db, route: &str, n: i64) -> Result<Vec<Attempt>> {
-    Ok(sqlx::query_as(
+    sql::fetch_all(
+        &db.read,
         "SELECT at, success, smtp_reply, step FROM mail_log WHERE route = $1 \
          AND NOT (success = 0 AND COALESCE(step, '') = 'RCPT TO' AND COALESCE(smtp_code, 0) >= 500) \
          ORDER BY id DESC LIMIT $2",
+        (route, n),
     )
-    .bind(route)
-    .bind(n)
-    .fetch_all(&db.read)
-    .await?)
+    .await
 }
 
 /// A route's last judged state.
@@ -73,12 +73,13 @@ pub struct RouteState {
 }
 
 pub async fn route_states(db: &Db) -> Result<Vec<RouteState>> {
-    Ok(sqlx::query_as(
+    sql::fetch_all(
+        &db.read,
         "SELECT h.route, h.tenant_id, t.slug, h.broken, h.changed_at FROM mail_route_health h \
          LEFT JOIN tenants t ON t.id = h.tenant_id ORDER BY h.route",
+        (),
     )
-    .fetch_all(&db.read)
-    .await?)
+    .await
 }
 
 /// Sets `route`'s state; true when it changed (only one caller sees a given change, whichever
@@ -90,24 +91,20 @@ pub async fn set_state(
     broken: bool,
     now: Timestamp,
 ) -> Result<bool> {
-    sqlx::query(
+    sql::execute(
+        &db.write,
         "INSERT INTO mail_route_health (route, tenant_id, broken, changed_at) VALUES ($1, $2, 0, $3) \
          ON CONFLICT (route) DO NOTHING",
+        (route, tenant_id, now),
     )
-    .bind(route)
-    .bind(tenant_id)
-    .bind(now)
-    .execute(&db.write)
     .await?;
-    let r = sqlx::query(
+    let changed = sql::execute(
+        &db.write,
         "UPDATE mail_route_health SET broken = $2, changed_at = $3 WHERE route = $1 AND broken <> $2",
+        (route, i64::from(broken), now),
     )
-    .bind(route)
-    .bind(i64::from(broken))
-    .bind(now)
-    .execute(&db.write)
     .await?;
-    Ok(r.rows_affected() == 1)
+    Ok(changed == 1)
 }
 
 /// The numbers of the health view, of one tenant's mail or (`None`) all mail.
@@ -127,18 +124,12 @@ pub async fn numbers(
     since: Timestamp,
     now: Timestamp,
 ) -> Result<Numbers> {
-    Ok(sqlx::query_as(
-        "SELECT \
+    sql::fetch_one(&db.read, "SELECT \
            (SELECT MAX(at) FROM mail_log WHERE success = 1 AND ($1 = -1 OR tenant_id = $1)) AS last_success_at, \
            (SELECT COUNT(*) FROM mail_log WHERE success = 0 AND at >= $2 AND ($1 = -1 OR tenant_id = $1)) AS failed_attempts, \
            (SELECT COUNT(*) FROM mail_tasks WHERE status = 'failed' AND done_at >= $2 AND ($1 = -1 OR tenant_id = $1)) AS given_up, \
            (SELECT COUNT(*) FROM mail_tasks WHERE status IN ('waiting', 'executing') AND attempts > 0 AND ($1 = -1 OR tenant_id = $1)) AS retrying, \
            (SELECT COUNT(*) FROM mail_tasks WHERE status IN ('waiting', 'executing') AND scheduled_at <= $3 AND ($1 = -1 OR tenant_id = $1)) AS waiting, \
-           (SELECT MIN(scheduled_at) FROM mail_tasks WHERE status IN ('waiting', 'executing') AND scheduled_at <= $3 AND ($1 = -1 OR tenant_id = $1)) AS oldest_waiting_since",
-    )
-    .bind(tenant_id.unwrap_or(-1))
-    .bind(since)
-    .bind(now)
-    .fetch_one(&db.read)
-    .await?)
+           (SELECT MIN(scheduled_at) FROM mail_tasks WHERE status IN ('waiting', 'executing') AND scheduled_at <= $3 AND ($1 = -1 OR tenant_id = $1)) AS oldest_waiting_since", (tenant_id.unwrap_or(-1), since, now))
+    .await
 }

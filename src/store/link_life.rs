@@ -2,6 +2,7 @@
 //! that carried them, temporary passwords delivered, and when a person last chose a password.
 //! Read-only; for one account or for the accounts of one campaign.
 
+use super::sql;
 use super::{Db, Result};
 use crate::clock::Timestamp;
 
@@ -60,11 +61,7 @@ pub async fn tokens(db: &Db, scope: Scope, limit: i64) -> Result<Vec<TokenLife>>
          WHERE {} ORDER BY t.id DESC LIMIT $2",
         scope.accounts("t.account_id")
     );
-    Ok(sqlx::query_as(&sql)
-        .bind(scope.id())
-        .bind(limit)
-        .fetch_all(&db.read)
-        .await?)
+    sql::fetch_all(&db.read, &sql, (scope.id(), limit)).await
 }
 
 /// A temporary password that was delivered: (task, account, delivered at), newest first.
@@ -78,11 +75,7 @@ pub async fn temporary_passwords(
          AND status = 'done' AND done_at IS NOT NULL AND {} ORDER BY done_at DESC, id DESC LIMIT $2",
         scope.accounts("account_id")
     );
-    Ok(sqlx::query_as(&sql)
-        .bind(scope.id())
-        .bind(limit)
-        .fetch_all(&db.read)
-        .await?)
+    sql::fetch_all(&db.read, &sql, (scope.id(), limit)).await
 }
 
 /// For each account in `scope`: when the person last chose a password themselves (`None`
@@ -92,10 +85,7 @@ pub async fn own_password_set(db: &Db, scope: Scope) -> Result<Vec<(i64, Option<
         "SELECT id, CASE WHEN must_change_password = 0 THEN password_changed_at END FROM accounts WHERE {}",
         scope.accounts("id")
     );
-    Ok(sqlx::query_as(&sql)
-        .bind(scope.id())
-        .fetch_all(&db.read)
-        .await?)
+    sql::fetch_all(&db.read, &sql, (scope.id(),)).await
 }
 
 /// How many active accounts of a tenant can't receive a "Forgot password?" mail: (no address at
@@ -105,14 +95,10 @@ pub async fn unreachable_counts(
     tenant_id: i64,
     fallback_to_primary: bool,
 ) -> Result<(i64, i64)> {
-    let (none, no_reset): (i64, i64) = sqlx::query_as(
-        "SELECT \
+    let (none, no_reset): (i64, i64) = sql::fetch_one(&db.read, "SELECT \
          COALESCE(SUM(CASE WHEN COALESCE(reset_email, '') = '' AND COALESCE(email, '') = '' THEN 1 ELSE 0 END), 0), \
          COALESCE(SUM(CASE WHEN COALESCE(reset_email, '') = '' AND COALESCE(email, '') <> '' THEN 1 ELSE 0 END), 0) \
-         FROM accounts WHERE tenant_id = $1 AND status = 'active'",
-    )
-    .bind(tenant_id)
-    .fetch_one(&db.read)
+         FROM accounts WHERE tenant_id = $1 AND status = 'active'", (tenant_id,))
     .await?;
     Ok((none, if fallback_to_primary { 0 } else { no_reset }))
 }

@@ -10,6 +10,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use super::sql;
 use super::{Backend, Db, Result};
 use crate::clock::Timestamp;
 use crate::domain::InvalidInput;
@@ -303,16 +304,14 @@ pub async fn claim(
 
 /// Marks a claimed task delivered and erases its secret. Returns false if the lease was lost.
 pub async fn complete(db: &Db, id: i64, owner: &str, now: Timestamp) -> Result<bool> {
-    let r = sqlx::query(
+    let changed = sql::execute(
+        &db.write,
         "UPDATE mail_tasks SET status = 'done', secret = NULL, lease_owner = NULL, lease_until = NULL, last_error = NULL, \
          done_at = $3, updated_at = $3 WHERE id = $1 AND lease_owner = $2 AND status = 'executing'",
+        (id, owner, now),
     )
-    .bind(id)
-    .bind(owner)
-    .bind(now)
-    .execute(&db.write)
     .await?;
-    Ok(r.rows_affected() == 1)
+    Ok(changed == 1)
 }
 
 /// Marks the claimed tasks of `accepted` delivered, erases their secrets and writes their
@@ -407,33 +406,26 @@ pub async fn retry_later(
     error: &str,
     now: Timestamp,
 ) -> Result<bool> {
-    let r = sqlx::query(
+    let changed = sql::execute(
+        &db.write,
         "UPDATE mail_tasks SET status = 'waiting', next_attempt_at = $3, last_error = $4, lease_owner = NULL, lease_until = NULL, \
          updated_at = $5 WHERE id = $1 AND lease_owner = $2 AND status = 'executing'",
+        (id, owner, next_at, error, now),
     )
-    .bind(id)
-    .bind(owner)
-    .bind(next_at)
-    .bind(error)
-    .bind(now)
-    .execute(&db.write)
     .await?;
-    Ok(r.rows_affected() == 1)
+    Ok(changed == 1)
 }
 
 /// Gives up on a claimed task.
 pub async fn fail(db: &Db, id: i64, owner: &str, error: &str, now: Timestamp) -> Result<bool> {
-    let r = sqlx::query(
+    let changed = sql::execute(
+        &db.write,
         "UPDATE mail_tasks SET status = 'failed', last_error = $3, lease_owner = NULL, lease_until = NULL, done_at = $4, updated_at = $4 \
          WHERE id = $1 AND lease_owner = $2 AND status = 'executing'",
+        (id, owner, error, now),
     )
-    .bind(id)
-    .bind(owner)
-    .bind(error)
-    .bind(now)
-    .execute(&db.write)
     .await?;
-    Ok(r.rows_affected() == 1)
+    Ok(changed == 1)
 }
 
 /// Returns a claimed task unsent and uncounted (rate limit reached, or shutting down).
@@ -444,15 +436,12 @@ pub async fn release(
     next_at: Timestamp,
     now: Timestamp,
 ) -> Result<()> {
-    sqlx::query(
+    sql::execute(
+        &db.write,
         "UPDATE mail_tasks SET status = 'waiting', next_attempt_at = $3, attempts = attempts - 1, lease_owner = NULL, \
          lease_until = NULL, updated_at = $4 WHERE id = $1 AND lease_owner = $2 AND status = 'executing'",
+        (id, owner, next_at, now),
     )
-    .bind(id)
-    .bind(owner)
-    .bind(next_at)
-    .bind(now)
-    .execute(&db.write)
     .await?;
     Ok(())
 }
@@ -460,24 +449,23 @@ pub async fn release(
 /// Extends the leases of every task `owner` is delivering: the worker's heartbeat, so a lease
 /// can be short (a dead worker's mail is taken over soon) while a slow round still keeps it.
 pub async fn renew_leases(db: &Db, owner: &str, until: Timestamp, now: Timestamp) -> Result<u64> {
-    let r = sqlx::query(
+    sql::execute(
+        &db.write,
         "UPDATE mail_tasks SET lease_until = $2, updated_at = $3 \
          WHERE lease_owner = $1 AND status = 'executing' AND lease_until < $2",
+        (owner, until, now),
     )
-    .bind(owner)
-    .bind(until)
-    .bind(now)
-    .execute(&db.write)
-    .await?;
-    Ok(r.rows_affected())
+    .await
 }
 
 /// When the next waiting mail falls due (the earliest scheduled time or retry), if any.
 pub async fn next_due(db: &Db) -> Result<Option<Timestamp>> {
-    let (due,): (Option<i64>,) =
-        sqlx::query_as("SELECT MIN(next_attempt_at) FROM mail_tasks WHERE status = 'waiting'")
-            .fetch_one(&db.read)
-            .await?;
+    let (due,): (Option<i64>,) = sql::fetch_one(
+        &db.read,
+        "SELECT MIN(next_attempt_at) FROM mail_tasks WHERE status = 'waiting'",
+        (),
+    )
+    .await?;
     Ok(due)
 }
 
@@ -488,10 +476,7 @@ const MAIL_CHANNEL: &str = "latchkey_mail";
 /// SQLite has no such thing: other processes find it at their next poll).
 pub async fn announce(db: &Db) -> Result<()> {
     if db.backend == Backend::Postgres {
-        sqlx::query("SELECT pg_notify($1, '')")
-            .bind(MAIL_CHANNEL)
-            .execute(&db.write)
-            .await?;
+        sql::execute(&db.write, "SELECT pg_notify($1, '')", (MAIL_CHANNEL,)).await?;
     }
     Ok(())
 }
@@ -517,16 +502,14 @@ pub async fn listen_for_mail(url: &str, wake: impl Fn()) -> Result<()> {
 
 /// Cancels a waiting task (of `tenant_id`, when given). Returns whether it was cancelled.
 pub async fn cancel(db: &Db, id: i64, tenant_id: Option<i64>, now: Timestamp) -> Result<bool> {
-    let r = sqlx::query(
+    let changed = sql::execute(
+        &db.write,
         "UPDATE mail_tasks SET status = 'cancelled', secret = NULL, done_at = $3, updated_at = $3 \
          WHERE id = $1 AND status = 'waiting' AND ($2 = -1 OR tenant_id = $2)",
+        (id, tenant_id.unwrap_or(-1), now),
     )
-    .bind(id)
-    .bind(tenant_id.unwrap_or(-1))
-    .bind(now)
-    .execute(&db.write)
     .await?;
-    Ok(r.rows_affected() == 1)
+    Ok(changed == 1)
 }
 
 /// Queues a failed or done task again, due now, with a fresh attempt budget.
@@ -538,31 +521,26 @@ pub async fn redo(
     recipient: Option<&str>,
     now: Timestamp,
 ) -> Result<bool> {
-    let r = sqlx::query(
+    let changed = sql::execute(
+        &db.write,
         "UPDATE mail_tasks SET status = 'waiting', attempts = 0, next_attempt_at = $3, done_at = NULL, updated_at = $3, \
          recipient = COALESCE($4, recipient) \
          WHERE id = $1 AND status IN ('failed', 'done') AND ($2 = -1 OR tenant_id = $2)",
+        (id, tenant_id.unwrap_or(-1), now, recipient),
     )
-    .bind(id)
-    .bind(tenant_id.unwrap_or(-1))
-    .bind(now)
-    .bind(recipient)
-    .execute(&db.write)
     .await?;
-    Ok(r.rows_affected() == 1)
+    Ok(changed == 1)
 }
 
 /// Sends a failed task to another address when it is queued again (Redo of a campaign).
 pub async fn readdress_failed(db: &Db, id: i64, recipient: &str, now: Timestamp) -> Result<bool> {
-    let r = sqlx::query(
+    let changed = sql::execute(
+        &db.write,
         "UPDATE mail_tasks SET recipient = $2, updated_at = $3 WHERE id = $1 AND status = 'failed'",
+        (id, recipient, now),
     )
-    .bind(id)
-    .bind(recipient)
-    .bind(now)
-    .execute(&db.write)
     .await?;
-    Ok(r.rows_affected() == 1)
+    Ok(changed == 1)
 }
 
 /// Whether the last delivery attempt to `recipient` (in the mail of `tenant_id`) bounced: the
@@ -572,13 +550,12 @@ pub async fn last_attempt_bounced(
     tenant_id: Option<i64>,
     recipient: &str,
 ) -> Result<bool> {
-    let last: Option<(i64, Option<i64>, Option<String>)> = sqlx::query_as(
+    let last: Option<(i64, Option<i64>, Option<String>)> = sql::fetch_optional(
+        &db.read,
         "SELECT success, smtp_code, step FROM mail_log \
          WHERE LOWER(recipient) = LOWER($1) AND ($2 = -1 OR tenant_id = $2) ORDER BY id DESC LIMIT 1",
+        (recipient, tenant_id.unwrap_or(-1)),
     )
-    .bind(recipient)
-    .bind(tenant_id.unwrap_or(-1))
-    .fetch_optional(&db.read)
     .await?;
     Ok(matches!(last, Some((0, Some(code), Some(step)))
         if (500..600).contains(&code) && (step == "RCPT TO" || step == "DATA")))
@@ -586,10 +563,7 @@ pub async fn last_attempt_bounced(
 
 pub async fn get(db: &Db, id: i64) -> Result<Option<Task>> {
     let sql = format!("SELECT {COLUMNS} FROM mail_tasks WHERE id = $1");
-    Ok(sqlx::query_as(&sql)
-        .bind(id)
-        .fetch_optional(&db.read)
-        .await?)
+    sql::fetch_optional(&db.read, &sql, (id,)).await
 }
 
 /// Filters for task and log listings; `None` means "any".
@@ -623,18 +597,22 @@ pub async fn list(db: &Db, f: &Filter) -> Result<Vec<Task>> {
          AND ($3 = '' OR kind = $3) AND LOWER(recipient) LIKE $4 ESCAPE '\\' AND ($5 = -1 OR campaign_id = $5) \
          AND created_at >= $6 AND created_at <= $7 ORDER BY id DESC LIMIT $8 OFFSET $9"
     );
-    Ok(sqlx::query_as(&sql)
-        .bind(f.tenant_id.unwrap_or(-1))
-        .bind(f.status.clone().unwrap_or_default())
-        .bind(f.kind.clone().unwrap_or_default())
-        .bind(like(&f.recipient))
-        .bind(f.campaign_id.unwrap_or(-1))
-        .bind(f.since.unwrap_or(i64::MIN))
-        .bind(f.until.unwrap_or(i64::MAX))
-        .bind(f.limit)
-        .bind(f.offset)
-        .fetch_all(&db.read)
-        .await?)
+    sql::fetch_all(
+        &db.read,
+        &sql,
+        (
+            f.tenant_id.unwrap_or(-1),
+            f.status.clone().unwrap_or_default(),
+            f.kind.clone().unwrap_or_default(),
+            like(&f.recipient),
+            f.campaign_id.unwrap_or(-1),
+            f.since.unwrap_or(i64::MIN),
+            f.until.unwrap_or(i64::MAX),
+            f.limit,
+            f.offset,
+        ),
+    )
+    .await
 }
 
 /// How many tasks are in each status (of one tenant, or all).
@@ -643,13 +621,12 @@ pub async fn counts(
     tenant_id: Option<i64>,
     campaign_id: Option<i64>,
 ) -> Result<Vec<(String, i64)>> {
-    Ok(sqlx::query_as(
+    sql::fetch_all(
+        &db.read,
         "SELECT status, COUNT(*) FROM mail_tasks WHERE ($1 = -1 OR tenant_id = $1) AND ($2 = -1 OR campaign_id = $2) GROUP BY status",
+        (tenant_id.unwrap_or(-1), campaign_id.unwrap_or(-1)),
     )
-    .bind(tenant_id.unwrap_or(-1))
-    .bind(campaign_id.unwrap_or(-1))
-    .fetch_all(&db.read)
-    .await?)
+    .await
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -687,24 +664,26 @@ pub struct NewLogEntry<'a> {
 }
 
 pub async fn log(db: &Db, e: &NewLogEntry<'_>, now: Timestamp) -> Result<()> {
-    sqlx::query(
+    sql::execute(
+        &db.write,
         "INSERT INTO mail_log (at, task_id, tenant_id, kind, recipient, subject, success, smtp_code, smtp_reply, step, duration_ms, attempt, route) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        (
+            now,
+            e.task_id,
+            e.tenant_id,
+            e.kind,
+            e.recipient,
+            e.subject,
+            i64::from(e.success),
+            e.smtp_code,
+            e.smtp_reply,
+            e.step,
+            e.duration_ms,
+            e.attempt,
+            e.route,
+        ),
     )
-    .bind(now)
-    .bind(e.task_id)
-    .bind(e.tenant_id)
-    .bind(e.kind)
-    .bind(e.recipient)
-    .bind(e.subject)
-    .bind(i64::from(e.success))
-    .bind(e.smtp_code)
-    .bind(e.smtp_reply)
-    .bind(e.step)
-    .bind(e.duration_ms)
-    .bind(e.attempt)
-    .bind(e.route)
-    .execute(&db.write)
     .await?;
     Ok(())
 }
@@ -716,31 +695,35 @@ pub async fn log_list(db: &Db, f: &Filter) -> Result<Vec<LogEntry>> {
         Some("failure") => 0,
         _ => -1,
     };
-    Ok(sqlx::query_as(
+    sql::fetch_all(
+        &db.read,
         "SELECT id, at, task_id, tenant_id, kind, recipient, subject, success, smtp_code, smtp_reply, step, duration_ms, attempt \
          FROM mail_log WHERE ($1 = -1 OR tenant_id = $1) AND ($2 = -1 OR success = $2) AND ($3 = '' OR kind = $3) \
          AND LOWER(recipient) LIKE $4 ESCAPE '\\' AND at >= $5 AND at <= $6 AND ($7 = -1 OR task_id = $7) \
          ORDER BY id DESC LIMIT $8 OFFSET $9",
+        (
+            f.tenant_id.unwrap_or(-1),
+            success,
+            f.kind.clone().unwrap_or_default(),
+            like(&f.recipient),
+            f.since.unwrap_or(i64::MIN),
+            f.until.unwrap_or(i64::MAX),
+            f.task_id.unwrap_or(-1),
+            f.limit,
+            f.offset,
+        ),
     )
-    .bind(f.tenant_id.unwrap_or(-1))
-    .bind(success)
-    .bind(f.kind.clone().unwrap_or_default())
-    .bind(like(&f.recipient))
-    .bind(f.since.unwrap_or(i64::MIN))
-    .bind(f.until.unwrap_or(i64::MAX))
-    .bind(f.task_id.unwrap_or(-1))
-    .bind(f.limit)
-    .bind(f.offset)
-    .fetch_all(&db.read)
-    .await?)
+    .await
 }
 
 /// When the oldest mail that is due and still waiting became due.
 pub async fn oldest_due(db: &Db, now: Timestamp) -> Result<Option<Timestamp>> {
-    Ok(sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM mail_tasks WHERE status = 'waiting' AND next_attempt_at <= $1")
-        .bind(now)
-        .fetch_one(&db.read)
-        .await?)
+    sql::scalar(
+        &db.read,
+        "SELECT MIN(next_attempt_at) FROM mail_tasks WHERE status = 'waiting' AND next_attempt_at <= $1",
+        (now,),
+    )
+    .await
 }
 
 /// The statuses of a task that will not change by themselves (only Redo brings one back).
@@ -748,14 +731,12 @@ pub const FINISHED: &str = "('done', 'failed', 'cancelled')";
 
 /// Deletes up to `batch` mail log rows older than `before`; returns how many.
 pub async fn purge_log_batch(db: &Db, before: Timestamp, batch: i64) -> Result<u64> {
-    let r = sqlx::query(
+    sql::execute(
+        &db.write,
         "DELETE FROM mail_log WHERE id IN (SELECT id FROM mail_log WHERE at < $1 LIMIT $2)",
+        (before, batch),
     )
-    .bind(before)
-    .bind(batch)
-    .execute(&db.write)
-    .await?;
-    Ok(r.rows_affected())
+    .await
 }
 
 /// Deletes up to `batch` tasks outside campaigns that finished before `before`; returns how
@@ -766,10 +747,6 @@ pub async fn purge_finished_batch(db: &Db, before: Timestamp, batch: i64) -> Res
         "DELETE FROM mail_tasks WHERE id IN (SELECT id FROM mail_tasks WHERE done_at < $1 \
          AND status IN {FINISHED} AND campaign_id IS NULL LIMIT $2)"
     );
-    let r = sqlx::query(&sql)
-        .bind(before)
-        .bind(batch)
-        .execute(&db.write)
-        .await?;
-    Ok(r.rows_affected())
+    let changed = sql::execute(&db.write, &sql, (before, batch)).await?;
+    Ok(changed)
 }

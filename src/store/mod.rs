@@ -28,6 +28,7 @@ pub mod reset;
 pub mod sessions;
 pub mod settings;
 pub mod setup;
+pub(crate) mod sql;
 pub mod templates;
 pub mod tenants;
 
@@ -63,10 +64,17 @@ pub enum StoreError {
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Turns a unique-constraint violation into a [`StoreError::Conflict`] with `message`.
-pub(crate) fn conflict_as(message: impl Into<String>) -> impl FnOnce(sqlx::Error) -> StoreError {
-    move |e| match e.as_database_error() {
-        Some(d) if d.is_unique_violation() => StoreError::Conflict(message.into()),
-        _ => StoreError::Db(e),
+pub(crate) fn conflict_as<E: Into<StoreError>>(
+    message: impl Into<String>,
+) -> impl FnOnce(E) -> StoreError {
+    move |e| match e.into() {
+        StoreError::Db(d)
+            if d.as_database_error()
+                .is_some_and(|d| d.is_unique_violation()) =>
+        {
+            StoreError::Conflict(message.into())
+        }
+        other => other,
     }
 }
 
@@ -173,10 +181,12 @@ impl Db {
     /// Whether the database answers and every migration this build knows is applied.
     pub async fn ready(&self) -> Result<bool> {
         let latest = self.migrator().iter().map(|m| m.version).max().unwrap_or(0);
-        let applied: Option<i64> =
-            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success = TRUE")
-                .fetch_one(&self.read)
-                .await?;
+        let applied: Option<i64> = sql::scalar(
+            &self.read,
+            "SELECT MAX(version) FROM _sqlx_migrations WHERE success = TRUE",
+            (),
+        )
+        .await?;
         Ok(applied.unwrap_or(0) >= latest)
     }
 
@@ -193,10 +203,8 @@ impl Db {
                 format!("{} already exists", to.display()).into(),
             )));
         }
-        sqlx::query("VACUUM INTO $1")
-            .bind(to.to_string_lossy().into_owned())
-            .execute(&self.write)
-            .await?;
+        let to = to.to_string_lossy().into_owned();
+        sql::execute(&self.write, "VACUUM INTO $1", (to,)).await?;
         Ok(())
     }
 
@@ -222,13 +230,8 @@ impl Db {
     where
         T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
     {
-        Ok(sqlx::query_as(sql)
-            .bind(owner)
-            .bind(now + lease_secs)
-            .bind(now)
-            .bind(batch)
-            .fetch_all(&self.write)
-            .await?)
+        let args = (owner, now + lease_secs, now, batch);
+        sql::fetch_all(&self.write, sql, args).await
     }
 
     /// The read pool, for ad-hoc read-only queries in tests and diagnostics.

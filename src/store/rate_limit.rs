@@ -1,6 +1,7 @@
 //! Fixed-window counters kept in the database, so limits hold across restarts and across
 //! several instances sharing one PostgreSQL.
 
+use super::sql;
 use super::{Db, Result};
 use crate::clock::Timestamp;
 
@@ -64,31 +65,23 @@ pub async fn hit_window(
         "INSERT INTO rate_limits (key, window_start, count) VALUES ($3, $1, 1) {COUNT_ONE} \
          RETURNING count, window_start"
     );
-    let row: (i64, i64) = sqlx::query_as(&sql)
-        .bind(now)
-        .bind(now - window_secs)
-        .bind(key)
-        .fetch_one(&db.write)
-        .await?;
+    let row: (i64, i64) = sql::fetch_one(&db.write, &sql, (now, now - window_secs, key)).await?;
     Ok(row)
 }
 
 /// The count in the current window, without counting.
 pub async fn peek(db: &Db, key: &str, window_secs: i64, now: Timestamp) -> Result<i64> {
-    let count: Option<i64> =
-        sqlx::query_scalar("SELECT count FROM rate_limits WHERE key = $1 AND window_start > $2")
-            .bind(key)
-            .bind(now - window_secs)
-            .fetch_optional(&db.read)
-            .await?;
+    let count: Option<i64> = sql::scalar_optional(
+        &db.read,
+        "SELECT count FROM rate_limits WHERE key = $1 AND window_start > $2",
+        (key, now - window_secs),
+    )
+    .await?;
     Ok(count.unwrap_or(0))
 }
 
 pub async fn clear(db: &Db, key: &str) -> Result<()> {
-    sqlx::query("DELETE FROM rate_limits WHERE key = $1")
-        .bind(key)
-        .execute(&db.write)
-        .await?;
+    sql::execute(&db.write, "DELETE FROM rate_limits WHERE key = $1", (key,)).await?;
     Ok(())
 }
 
@@ -112,9 +105,10 @@ pub async fn clear_all(db: &Db, keys: &[&str]) -> Result<()> {
 
 /// Drops counters whose window ended more than `max_window_secs` ago.
 pub async fn purge(db: &Db, max_window_secs: i64, now: Timestamp) -> Result<u64> {
-    let r = sqlx::query("DELETE FROM rate_limits WHERE window_start <= $1")
-        .bind(now - max_window_secs)
-        .execute(&db.write)
-        .await?;
-    Ok(r.rows_affected())
+    sql::execute(
+        &db.write,
+        "DELETE FROM rate_limits WHERE window_start <= $1",
+        (now - max_window_secs,),
+    )
+    .await
 }

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::sql;
 use super::{Db, Result};
 use crate::clock::Timestamp;
 use crate::domain::token::TokenHash;
@@ -28,16 +29,13 @@ pub async fn add_request(
     ip: &str,
     now: Timestamp,
 ) -> Result<()> {
-    sqlx::query(
+    sql::execute(
+        &db.write,
         "INSERT INTO reset_requests (tenant_id, identifier, ip, created_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (tenant_id, identifier) DO UPDATE SET repeats = reset_requests.repeats + 1",
+        (tenant_id, identifier, ip, now),
     )
-        .bind(tenant_id)
-        .bind(identifier)
-        .bind(ip)
-        .bind(now)
-        .execute(&db.write)
-        .await?;
+    .await?;
     Ok(())
 }
 
@@ -62,34 +60,33 @@ pub async fn claim_requests(
 
 /// Extends the leases of the requests `owner` is processing (the worker's heartbeat).
 pub async fn renew_leases(db: &Db, owner: &str, until: Timestamp) -> Result<u64> {
-    let r = sqlx::query(
+    sql::execute(
+        &db.write,
         "UPDATE reset_requests SET lease_until = $2 WHERE lease_owner = $1 AND lease_until < $2",
+        (owner, until),
     )
-    .bind(owner)
-    .bind(until)
-    .execute(&db.write)
-    .await?;
-    Ok(r.rows_affected())
+    .await
 }
 
 /// "Forgot password?" requests not processed yet (of one tenant, or all): how many, and when the
 /// oldest came in.
 pub async fn waiting_requests(db: &Db, tenant_id: Option<i64>) -> Result<(i64, Option<Timestamp>)> {
-    let row: (i64, Option<i64>) = sqlx::query_as(
+    let row: (i64, Option<i64>) = sql::fetch_one(
+        &db.read,
         "SELECT COUNT(*), MIN(created_at) FROM reset_requests WHERE ($1 = -1 OR tenant_id = $1)",
+        (tenant_id.unwrap_or(-1),),
     )
-    .bind(tenant_id.unwrap_or(-1))
-    .fetch_one(&db.read)
     .await?;
     Ok(row)
 }
 
 pub async fn finish_request(db: &Db, id: i64, owner: &str) -> Result<()> {
-    sqlx::query("DELETE FROM reset_requests WHERE id = $1 AND lease_owner = $2")
-        .bind(id)
-        .bind(owner)
-        .execute(&db.write)
-        .await?;
+    sql::execute(
+        &db.write,
+        "DELETE FROM reset_requests WHERE id = $1 AND lease_owner = $2",
+        (id, owner),
+    )
+    .await?;
     Ok(())
 }
 
@@ -189,70 +186,56 @@ pub(super) async fn issue_token_in(
     t: &NewToken<'_>,
     now: Timestamp,
 ) -> Result<i64> {
-    sqlx::query(
+    sql::execute(
+        &mut *tx,
         "UPDATE reset_tokens SET superseded_at = $2 WHERE account_id = $1 AND used_at IS NULL \
          AND cancelled_at IS NULL AND expires_at > $2",
+        (t.account_id, now),
     )
-    .bind(t.account_id)
-    .bind(now)
-    .execute(&mut *tx)
     .await?;
     cancel_for_account(&mut *tx, t.account_id, now).await?;
-    Ok(sqlx::query_scalar(
+    sql::scalar(
+        &mut *tx,
         "INSERT INTO reset_tokens (token_hash, tenant_id, account_id, sent_to, origin, task_id, created_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        (t.hash.as_str(), t.tenant_id, t.account_id, t.sent_to, t.origin, t.task_id, now, t.expires_at),
     )
-    .bind(t.hash.as_str())
-    .bind(t.tenant_id)
-    .bind(t.account_id)
-    .bind(t.sent_to)
-    .bind(t.origin)
-    .bind(t.task_id)
-    .bind(now)
-    .bind(t.expires_at)
-    .fetch_one(&mut *tx)
-    .await?)
+    .await
 }
 
 /// Notes the mail task that carries a token (a self-service link is issued before its mail is
 /// queued).
 pub async fn set_token_task(db: &Db, token_id: i64, task_id: i64) -> Result<()> {
-    sqlx::query("UPDATE reset_tokens SET task_id = $2 WHERE id = $1")
-        .bind(token_id)
-        .bind(task_id)
-        .execute(&db.write)
-        .await?;
+    sql::execute(
+        &db.write,
+        "UPDATE reset_tokens SET task_id = $2 WHERE id = $1",
+        (token_id, task_id),
+    )
+    .await?;
     Ok(())
 }
 
 /// Counts a GET of the token's link (the first one's time is kept). Only for the console's
 /// view of the link's life: nothing that decides whether the token works reads these columns.
 pub async fn record_opening(db: &Db, token_id: i64, now: Timestamp) -> Result<()> {
-    sqlx::query(
+    sql::execute(
+        &db.write,
         "UPDATE reset_tokens SET open_count = open_count + 1, \
          first_opened_at = COALESCE(first_opened_at, $2) WHERE id = $1",
+        (token_id, now),
     )
-    .bind(token_id)
-    .bind(now)
-    .execute(&db.write)
     .await?;
     Ok(())
 }
 
 pub async fn token_by_hash(db: &Db, hash: &TokenHash) -> Result<Option<Token>> {
     let sql = format!("SELECT {TOKEN_COLUMNS} FROM reset_tokens WHERE token_hash = $1");
-    Ok(sqlx::query_as(&sql)
-        .bind(hash.as_str())
-        .fetch_optional(&db.read)
-        .await?)
+    sql::fetch_optional(&db.read, &sql, (hash.as_str(),)).await
 }
 
 pub async fn token_by_id(db: &Db, id: i64) -> Result<Option<Token>> {
     let sql = format!("SELECT {TOKEN_COLUMNS} FROM reset_tokens WHERE id = $1");
-    Ok(sqlx::query_as(&sql)
-        .bind(id)
-        .fetch_optional(&db.read)
-        .await?)
+    sql::fetch_optional(&db.read, &sql, (id,)).await
 }
 
 /// Cancels every outstanding token of an account (password or address changed, disabled…).
@@ -261,11 +244,12 @@ pub async fn cancel_for_account<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>
     account_id: i64,
     now: Timestamp,
 ) -> Result<()> {
-    sqlx::query("UPDATE reset_tokens SET cancelled_at = $2 WHERE account_id = $1 AND used_at IS NULL AND cancelled_at IS NULL")
-        .bind(account_id)
-        .bind(now)
-        .execute(ex)
-        .await?;
+    sql::execute(
+        ex,
+        "UPDATE reset_tokens SET cancelled_at = $2 WHERE account_id = $1 AND used_at IS NULL AND cancelled_at IS NULL",
+        (account_id, now),
+    )
+    .await?;
     Ok(())
 }
 
@@ -279,22 +263,19 @@ pub async fn cancel_tokens(db: &Db, account_id: i64, now: Timestamp) -> Result<(
 /// (their links would be dead). Links an administrator sent stay. Returns the tokens cancelled.
 pub async fn cancel_self_service(db: &Db, tenant_id: i64, now: Timestamp) -> Result<u64> {
     let mut tx = db.write.begin().await?;
-    let tokens = sqlx::query(
+    let tokens = sql::execute(
+        &mut *tx,
         "UPDATE reset_tokens SET cancelled_at = $2 WHERE tenant_id = $1 AND origin = 'self' \
          AND used_at IS NULL AND cancelled_at IS NULL AND expires_at > $2",
+        (tenant_id, now),
     )
-    .bind(tenant_id)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    sqlx::query(
+    .await?;
+    sql::execute(
+        &mut *tx,
         "UPDATE mail_tasks SET status = 'cancelled', secret = NULL, done_at = $2, updated_at = $2 \
          WHERE tenant_id = $1 AND kind = 'reset_link' AND status = 'waiting'",
+        (tenant_id, now),
     )
-    .bind(tenant_id)
-    .bind(now)
-    .execute(&mut *tx)
     .await?;
     tx.commit().await?;
     Ok(tokens)
@@ -307,13 +288,12 @@ pub async fn create_state(
     expires_at: Timestamp,
     now: Timestamp,
 ) -> Result<()> {
-    sqlx::query("INSERT INTO reset_states (state_hash, token_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-        .bind(hash.as_str())
-        .bind(token_id)
-        .bind(now)
-        .bind(expires_at)
-        .execute(&db.write)
-        .await?;
+    sql::execute(
+        &db.write,
+        "INSERT INTO reset_states (state_hash, token_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        (hash.as_str(), token_id, now, expires_at),
+    )
+    .await?;
     Ok(())
 }
 
@@ -323,11 +303,7 @@ pub async fn token_by_state(db: &Db, hash: &TokenHash, now: Timestamp) -> Result
         "SELECT {} FROM reset_tokens t JOIN reset_states s ON s.token_id = t.id WHERE s.state_hash = $1 AND s.expires_at > $2",
         TOKEN_COLUMNS.split(", ").map(|c| format!("t.{c}")).collect::<Vec<_>>().join(", ")
     );
-    Ok(sqlx::query_as(&sql)
-        .bind(hash.as_str())
-        .bind(now)
-        .fetch_optional(&db.read)
-        .await?)
+    sql::fetch_optional(&db.read, &sql, (hash.as_str(), now)).await
 }
 
 /// Uses the token and sets the new password in one transaction: of many concurrent submissions
@@ -339,28 +315,24 @@ pub async fn token_by_state(db: &Db, hash: &TokenHash, now: Timestamp) -> Result
 /// consume name it, so a late submission can't act on another's claim. False when the token is
 /// used, cancelled, expired or claimed by another submission.
 pub async fn claim_token(db: &Db, token_id: i64, until: Timestamp, now: Timestamp) -> Result<bool> {
-    let won = sqlx::query(
+    let won = sql::execute(
+        &db.write,
         "UPDATE reset_tokens SET claimed_until = $3 WHERE id = $1 AND used_at IS NULL AND cancelled_at IS NULL \
          AND expires_at > $2 AND (claimed_until IS NULL OR claimed_until <= $2)",
+        (token_id, now, until),
     )
-    .bind(token_id)
-    .bind(now)
-    .bind(until)
-    .execute(&db.write)
     .await?
-    .rows_affected()
         == 1;
     Ok(won)
 }
 
 /// Gives a claimed token back (the directory refused or could not be reached): usable again.
 pub async fn release_claim(db: &Db, token_id: i64, claim: Timestamp) -> Result<()> {
-    sqlx::query(
+    sql::execute(
+        &db.write,
         "UPDATE reset_tokens SET claimed_until = NULL WHERE id = $1 AND used_at IS NULL AND claimed_until = $2",
+        (token_id, claim),
     )
-    .bind(token_id)
-    .bind(claim)
-    .execute(&db.write)
     .await?;
     Ok(())
 }
@@ -395,32 +367,36 @@ pub async fn consume_and_set_password(
         tx.rollback().await?;
         return Ok(false);
     }
-    sqlx::query(
+    sql::execute(
+        &mut *tx,
         "UPDATE accounts SET password_hash = $2, must_change_password = 0, temp_password_expires_at = NULL, password_changed_at = $3, updated_at = $3 WHERE id = $1",
+        (account_id, hash, now),
     )
-    .bind(account_id)
-    .bind(hash)
-    .bind(now)
-    .execute(&mut *tx)
     .await?;
     super::sessions::end_all_and_cancel_links(&mut tx, account_id, None, now).await?;
-    sqlx::query("DELETE FROM reset_states WHERE token_id = $1")
-        .bind(token_id)
-        .execute(&mut *tx)
-        .await?;
+    sql::execute(
+        &mut *tx,
+        "DELETE FROM reset_states WHERE token_id = $1",
+        (token_id,),
+    )
+    .await?;
     tx.commit().await?;
     Ok(true)
 }
 
 /// Drops expired states and old finished tokens.
 pub async fn purge(db: &Db, now: Timestamp) -> Result<()> {
-    sqlx::query("DELETE FROM reset_states WHERE expires_at <= $1")
-        .bind(now)
-        .execute(&db.write)
-        .await?;
-    sqlx::query("DELETE FROM reset_tokens WHERE expires_at <= $1")
-        .bind(now - 30 * 86_400)
-        .execute(&db.write)
-        .await?;
+    sql::execute(
+        &db.write,
+        "DELETE FROM reset_states WHERE expires_at <= $1",
+        (now,),
+    )
+    .await?;
+    sql::execute(
+        &db.write,
+        "DELETE FROM reset_tokens WHERE expires_at <= $1",
+        (now - 30 * 86_400,),
+    )
+    .await?;
     Ok(())
 }

@@ -1,5 +1,6 @@
 use serde::Serialize;
 
+use super::sql;
 use super::{Db, Result};
 use crate::clock::Timestamp;
 use crate::domain::token::TokenHash;
@@ -25,17 +26,12 @@ pub struct NewSession<'a> {
 }
 
 pub async fn create(db: &Db, new: &NewSession<'_>, now: Timestamp) -> Result<i64> {
-    let id: i64 = sqlx::query_scalar(
+    let id: i64 = sql::scalar(
+        &db.write,
         "INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at, expires_at, ip, user_agent) \
          VALUES ($1, $2, $3, $3, $4, $5, $6) RETURNING id",
+        (new.token_hash.as_str(), new.account_id, now, new.expires_at, new.ip, new.user_agent),
     )
-    .bind(new.token_hash.as_str())
-    .bind(new.account_id)
-    .bind(now)
-    .bind(new.expires_at)
-    .bind(new.ip)
-    .bind(new.user_agent)
-    .fetch_one(&db.write)
     .await?;
     Ok(id)
 }
@@ -51,40 +47,39 @@ pub async fn find_live(
     idle_secs: i64,
 ) -> Result<Option<Session>> {
     let sql = format!("SELECT {COLUMNS} FROM sessions WHERE token_hash = $1 AND expires_at > $2 AND last_seen_at > $3");
-    let s = sqlx::query_as(&sql)
-        .bind(hash.as_str())
-        .bind(now)
-        .bind(now - idle_secs)
-        .fetch_optional(&db.read)
-        .await?;
+    let s = sql::fetch_optional(&db.read, &sql, (hash.as_str(), now, now - idle_secs)).await?;
     Ok(s)
 }
 
 pub async fn touch(db: &Db, id: i64, now: Timestamp) -> Result<()> {
-    sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id = $1")
-        .bind(id)
-        .bind(now)
-        .execute(&db.write)
-        .await?;
+    sql::execute(
+        &db.write,
+        "UPDATE sessions SET last_seen_at = $2 WHERE id = $1",
+        (id, now),
+    )
+    .await?;
     Ok(())
 }
 
 pub async fn delete_by_hash(db: &Db, hash: &TokenHash) -> Result<()> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-        .bind(hash.as_str())
-        .execute(&db.write)
-        .await?;
+    sql::execute(
+        &db.write,
+        "DELETE FROM sessions WHERE token_hash = $1",
+        (hash.as_str(),),
+    )
+    .await?;
     Ok(())
 }
 
 /// Ends one session of an account. Returns whether it existed (and belonged to the account).
 pub async fn revoke(db: &Db, account_id: i64, session_id: i64) -> Result<bool> {
-    let r = sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id = $2")
-        .bind(account_id)
-        .bind(session_id)
-        .execute(&db.write)
-        .await?;
-    Ok(r.rows_affected() > 0)
+    let changed = sql::execute(
+        &db.write,
+        "DELETE FROM sessions WHERE account_id = $1 AND id = $2",
+        (account_id, session_id),
+    )
+    .await?;
+    Ok(changed > 0)
 }
 
 /// Ends every session of an account except `keep` (if given). Returns how many ended.
@@ -98,12 +93,12 @@ pub(super) async fn end_all<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     account_id: i64,
     keep: Option<i64>,
 ) -> Result<u64> {
-    let r = sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id <> $2")
-        .bind(account_id)
-        .bind(keep.unwrap_or(-1))
-        .execute(ex)
-        .await?;
-    Ok(r.rows_affected())
+    sql::execute(
+        ex,
+        "DELETE FROM sessions WHERE account_id = $1 AND id <> $2",
+        (account_id, keep.unwrap_or(-1)),
+    )
+    .await
 }
 
 /// Ends every session of an account except `keep` and cancels its outstanding reset links, in
@@ -127,21 +122,16 @@ pub async fn list_live(
     let sql = format!(
         "SELECT {COLUMNS} FROM sessions WHERE account_id = $1 AND expires_at > $2 AND last_seen_at > $3 ORDER BY created_at DESC, id DESC"
     );
-    let rows = sqlx::query_as(&sql)
-        .bind(account_id)
-        .bind(now)
-        .bind(now - idle_secs)
-        .fetch_all(&db.read)
-        .await?;
+    let rows = sql::fetch_all(&db.read, &sql, (account_id, now, now - idle_secs)).await?;
     Ok(rows)
 }
 
 /// Removes sessions that can no longer be used.
 pub async fn purge_expired(db: &Db, now: Timestamp, idle_secs: i64) -> Result<u64> {
-    let r = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
-        .bind(now)
-        .bind(now - idle_secs)
-        .execute(&db.write)
-        .await?;
-    Ok(r.rows_affected())
+    sql::execute(
+        &db.write,
+        "DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2",
+        (now, now - idle_secs),
+    )
+    .await
 }

@@ -1,6 +1,7 @@
 //! Settings documents (JSON text) by scope and key: `("system", "smtp")`,
 //! `("tenant:7", "smtp")`. Secrets inside them are already encrypted or references.
 
+use super::sql;
 use super::{Db, Result};
 use crate::clock::Timestamp;
 
@@ -9,11 +10,12 @@ pub fn tenant_scope(tenant_id: i64) -> String {
 }
 
 pub async fn get(db: &Db, scope: &str, key: &str) -> Result<Option<String>> {
-    let v = sqlx::query_scalar("SELECT value FROM settings WHERE scope = $1 AND key = $2")
-        .bind(scope)
-        .bind(key)
-        .fetch_optional(&db.read)
-        .await?;
+    let v = sql::scalar_optional(
+        &db.read,
+        "SELECT value FROM settings WHERE scope = $1 AND key = $2",
+        (scope, key),
+    )
+    .await?;
     Ok(v)
 }
 
@@ -29,15 +31,8 @@ pub(super) async fn put_in<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     value: &str,
     now: Timestamp,
 ) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO settings (scope, key, value, updated_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-    )
-    .bind(scope)
-    .bind(key)
-    .bind(value)
-    .bind(now)
-    .execute(ex)
+    sql::execute(ex, "INSERT INTO settings (scope, key, value, updated_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at", (scope, key, value, now))
     .await?;
     Ok(())
 }
@@ -52,10 +47,11 @@ pub(super) async fn delete_in<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     scope: &str,
     key: &str,
 ) -> Result<()> {
-    sqlx::query("DELETE FROM settings WHERE scope = $1 AND key = $2")
-        .bind(scope)
-        .bind(key)
-        .execute(ex)
-        .await?;
+    sql::execute(
+        ex,
+        "DELETE FROM settings WHERE scope = $1 AND key = $2",
+        (scope, key),
+    )
+    .await?;
     Ok(())
 }

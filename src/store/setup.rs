@@ -2,27 +2,28 @@
 //! system administrator from the browser.
 
 use super::accounts::{self, Account, NewAccount};
+use super::sql;
 use super::{conflict_as, Db, Result, StoreError};
 use crate::clock::Timestamp;
 use crate::domain::token::TokenHash;
 
 pub async fn create_token(db: &Db, hash: &TokenHash, expires_at: Timestamp) -> Result<()> {
-    sqlx::query("INSERT INTO setup_tokens (token_hash, expires_at) VALUES ($1, $2)")
-        .bind(hash.as_str())
-        .bind(expires_at)
-        .execute(&db.write)
-        .await?;
+    sql::execute(
+        &db.write,
+        "INSERT INTO setup_tokens (token_hash, expires_at) VALUES ($1, $2)",
+        (hash.as_str(), expires_at),
+    )
+    .await?;
     Ok(())
 }
 
 /// Whether a setup token is unused, unexpired, and no system admin exists yet.
 pub async fn token_usable(db: &Db, hash: &TokenHash, now: Timestamp) -> Result<bool> {
-    let n: i64 = sqlx::query_scalar(
+    let n: i64 = sql::scalar(
+        &db.read,
         "SELECT COUNT(*) FROM setup_tokens WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+        (hash.as_str(), now),
     )
-    .bind(hash.as_str())
-    .bind(now)
-    .fetch_one(&db.read)
     .await?;
     Ok(n == 1 && accounts::count_system_admins(db).await? == 0)
 }
@@ -36,17 +37,19 @@ pub async fn consume_and_create_admin(
     now: Timestamp,
 ) -> Result<Option<Account>> {
     let mut tx = db.write.begin().await?;
-    let used = sqlx::query("UPDATE setup_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2")
-        .bind(hash.as_str())
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    let admins: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM accounts WHERE role = 'system-admin' AND status = 'active'",
+    let used = sql::execute(
+        &mut *tx,
+        "UPDATE setup_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+        (hash.as_str(), now),
     )
-    .fetch_one(&mut *tx)
     .await?;
-    if used.rows_affected() != 1 || admins > 0 {
+    let admins: i64 = sql::scalar(
+        &mut *tx,
+        "SELECT COUNT(*) FROM accounts WHERE role = 'system-admin' AND status = 'active'",
+        (),
+    )
+    .await?;
+    if used != 1 || admins > 0 {
         return Ok(None);
     }
     let sql = format!(

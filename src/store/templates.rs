@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use super::sql;
 use super::{Db, Result};
 use crate::clock::Timestamp;
 use crate::domain::Language;
@@ -42,15 +43,10 @@ pub async fn get_stored(
     kind: MailKind,
     lang: Language,
 ) -> Result<Option<StoredTemplate>> {
-    let row = sqlx::query_as::<_, StoredTemplate>(&format!(
+    let sql = format!(
         "SELECT {COLUMNS} FROM mail_templates WHERE tenant_id = $1 AND kind = $2 AND language = $3"
-    ))
-    .bind(tenant_id)
-    .bind(kind.as_str())
-    .bind(lang.as_str())
-    .fetch_optional(&db.read)
-    .await?;
-    Ok(row)
+    );
+    sql::fetch_optional(&db.read, &sql, (tenant_id, kind.as_str(), lang.as_str())).await
 }
 
 /// The tenant's template for `kind` in `lang`, if it has its own.
@@ -75,22 +71,24 @@ pub async fn put(
     updated_by: &str,
     now: Timestamp,
 ) -> Result<()> {
-    sqlx::query(
+    sql::execute(
+        &db.write,
         "INSERT INTO mail_templates (tenant_id, kind, language, subject, text_body, html_body, updated_at, updated_by) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
          ON CONFLICT (tenant_id, kind, language) DO UPDATE SET subject = excluded.subject, \
-           text_body = excluded.text_body, html_body = excluded.html_body, \
-           updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+         text_body = excluded.text_body, html_body = excluded.html_body, \
+         updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+        (
+            tenant_id,
+            kind.as_str(),
+            lang.as_str(),
+            &src.subject,
+            &src.text,
+            &src.html,
+            now,
+            updated_by,
+        ),
     )
-    .bind(tenant_id)
-    .bind(kind.as_str())
-    .bind(lang.as_str())
-    .bind(&src.subject)
-    .bind(&src.text)
-    .bind(&src.html)
-    .bind(now)
-    .bind(updated_by)
-    .execute(&db.write)
     .await?;
     Ok(())
 }
@@ -98,24 +96,19 @@ pub async fn put(
 /// Removes the tenant's template for `kind` in `lang` (back to the built-in one). Returns
 /// whether there was one.
 pub async fn delete(db: &Db, tenant_id: i64, kind: MailKind, lang: Language) -> Result<bool> {
-    let done = sqlx::query(
+    let done = sql::execute(
+        &db.write,
         "DELETE FROM mail_templates WHERE tenant_id = $1 AND kind = $2 AND language = $3",
+        (tenant_id, kind.as_str(), lang.as_str()),
     )
-    .bind(tenant_id)
-    .bind(kind.as_str())
-    .bind(lang.as_str())
-    .execute(&db.write)
     .await?;
-    Ok(done.rows_affected() > 0)
+    Ok(done > 0)
 }
 
 /// Every override the tenant has, by kind and language.
 pub async fn list_for_tenant(db: &Db, tenant_id: i64) -> Result<Vec<StoredTemplate>> {
-    let rows = sqlx::query_as::<_, StoredTemplate>(&format!(
+    let sql = format!(
         "SELECT {COLUMNS} FROM mail_templates WHERE tenant_id = $1 ORDER BY kind, language"
-    ))
-    .bind(tenant_id)
-    .fetch_all(&db.read)
-    .await?;
-    Ok(rows)
+    );
+    sql::fetch_all(&db.read, &sql, (tenant_id,)).await
 }

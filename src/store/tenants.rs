@@ -1,5 +1,6 @@
 use serde::Serialize;
 
+use super::sql;
 use super::{conflict_as, Backend, Db, Result};
 use crate::clock::Timestamp;
 use crate::domain::{Language, SupportContact, TenantSettings, ZoneName};
@@ -84,12 +85,7 @@ pub async fn create(
     let sql = format!(
         "INSERT INTO tenants (slug, display_name, public_url, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING {COLUMNS}"
     );
-    let row: Row = sqlx::query_as(&sql)
-        .bind(slug)
-        .bind(display_name)
-        .bind(public_url)
-        .bind(now)
-        .fetch_one(&db.write)
+    let row: Row = sql::fetch_one(&db.write, &sql, (slug, display_name, public_url, now))
         .await
         .map_err(conflict_as(format!(
             "a tenant named `{slug}` already exists"
@@ -99,25 +95,19 @@ pub async fn create(
 
 pub async fn by_slug(db: &Db, slug: &str) -> Result<Option<Tenant>> {
     let sql = format!("SELECT {COLUMNS}, {DOCUMENTS} FROM tenants WHERE slug = $1");
-    let row: Option<Row> = sqlx::query_as(&sql)
-        .bind(slug)
-        .fetch_optional(&db.read)
-        .await?;
+    let row: Option<Row> = sql::fetch_optional(&db.read, &sql, (slug,)).await?;
     Ok(row.map(Into::into))
 }
 
 pub async fn by_id(db: &Db, id: i64) -> Result<Option<Tenant>> {
     let sql = format!("SELECT {COLUMNS}, {DOCUMENTS} FROM tenants WHERE id = $1");
-    let row: Option<Row> = sqlx::query_as(&sql)
-        .bind(id)
-        .fetch_optional(&db.read)
-        .await?;
+    let row: Option<Row> = sql::fetch_optional(&db.read, &sql, (id,)).await?;
     Ok(row.map(Into::into))
 }
 
 pub async fn list(db: &Db) -> Result<Vec<Tenant>> {
     let sql = format!("SELECT {COLUMNS}, {DOCUMENTS} FROM tenants ORDER BY slug");
-    let rows: Vec<Row> = sqlx::query_as(&sql).fetch_all(&db.read).await?;
+    let rows: Vec<Row> = sql::fetch_all(&db.read, &sql, ()).await?;
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
@@ -125,24 +115,26 @@ pub async fn list(db: &Db) -> Result<Vec<Tenant>> {
 pub async fn update(db: &Db, t: &Tenant, now: Timestamp) -> Result<()> {
     let s = &t.settings;
     let mut tx = db.write.begin().await?;
-    sqlx::query(
+    sql::execute(
+        &mut *tx,
         "UPDATE tenants SET display_name = $2, public_url = $3, status = $4, password_reset_enabled = $5, \
          reset_link_ttl_secs = $6, password_min_length = $7, admin_reset_delay_secs = $8, \
          reset_fallback_to_primary = $9, default_language = $10, updated_at = $11, time_zone = $12 WHERE id = $1",
+        (
+            t.id,
+            &t.display_name,
+            t.public_url.as_deref(),
+            if t.enabled { "active" } else { "disabled" },
+            i64::from(s.password_reset_enabled),
+            s.reset_link_ttl_secs,
+            s.password_min_length,
+            s.admin_reset_delay_secs,
+            i64::from(s.reset_fallback_to_primary),
+            s.default_language.as_str(),
+            now,
+            s.time_zone.as_str(),
+        ),
     )
-    .bind(t.id)
-    .bind(&t.display_name)
-    .bind(t.public_url.as_deref())
-    .bind(if t.enabled { "active" } else { "disabled" })
-    .bind(i64::from(s.password_reset_enabled))
-    .bind(s.reset_link_ttl_secs)
-    .bind(s.password_min_length)
-    .bind(s.admin_reset_delay_secs)
-    .bind(i64::from(s.reset_fallback_to_primary))
-    .bind(s.default_language.as_str())
-    .bind(now)
-    .bind(s.time_zone.as_str())
-    .execute(&mut *tx)
     .await?;
     let scope = super::settings::tenant_scope(t.id);
     match &s.support_contact {
@@ -154,10 +146,7 @@ pub async fn update(db: &Db, t: &Tenant, now: Timestamp) -> Result<()> {
     }
     if db.backend == Backend::Postgres {
         // Delivered when the change commits, to every instance's cache (service/tenants.rs).
-        sqlx::query("SELECT pg_notify($1, '')")
-            .bind(CHANGES_CHANNEL)
-            .execute(&mut *tx)
-            .await?;
+        sql::execute(&mut *tx, "SELECT pg_notify($1, '')", (CHANGES_CHANNEL,)).await?;
     }
     tx.commit().await?;
     Ok(())

@@ -5,9 +5,9 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::auth::{all_tenants_required, insufficient_scope, tenant_for, ApiAuth};
+use super::auth::{all_tenants_required, insufficient_scope, ApiAuth, TenantKey};
 use super::error::{ApiError, ErrorBody};
-use super::extract::{page, search_text, ApiPath, ApiQuery};
+use super::extract::{page, search_text, ApiQuery};
 use super::schemas;
 use crate::service::api_keys::Scope;
 use crate::service::views::{AuditFilter, Tenant};
@@ -207,11 +207,10 @@ pub(super) async fn audit_page(
     responses((status = 200, body = AuditLog)))]
 pub(super) async fn tenant_audit_log(
     State(state): State<AppState>,
-    ApiAuth(auth): ApiAuth,
-    ApiPath(slug): ApiPath<String>,
+    key: TenantKey,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<Json<AuditLog>, ApiError> {
-    let tenant = tenant_for(&state, &auth, &slug, &[Scope::AuditRead]).await?;
+    let tenant = key.tenant(&state, &[Scope::AuditRead]).await?;
     let filter = q.filter(Some(tenant.id))?;
     Ok(Json(
         audit_page(&state, filter, std::slice::from_ref(&tenant)).await?,

@@ -1,11 +1,14 @@
 //! The caller's API key and the scope and tenant checks every endpoint starts with.
 
+use std::collections::HashMap;
+
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use secrecy::SecretString;
 
 use super::error::ApiError;
+use super::extract::ApiPath;
 use crate::service::api_keys::{ApiPrincipal, KeyRefusal, Scope};
 use crate::service::views::Tenant;
 use crate::web::extract::ClientIp;
@@ -65,28 +68,52 @@ impl FromRequestParts<AppState> for ApiAuth {
     }
 }
 
-/// The tenant in the path, if this key may use it and has `scope`.
-pub(super) async fn tenant_for(
-    state: &AppState,
-    auth: &ApiPrincipal,
-    slug: &str,
-    scopes: &[Scope],
-) -> Result<Tenant, ApiError> {
-    let tenant = state
-        .core
-        .enabled_tenant(slug)
-        .await?
-        .filter(|t| auth.may_use(t))
-        .ok_or_else(|| ApiError::not_found("there is no such tenant for this key"))?;
-    if !scopes.iter().any(|s| auth.has_scope(*s)) {
-        let names: Vec<_> = scopes.iter().map(|s| s.as_str()).collect();
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "insufficient_scope",
-            format!("this key lacks the scope {}", names.join(" or ")),
-        ));
+/// The caller's key and the tenant of a `/api/v1/tenants/{tenant}/…` path. The handler asks for
+/// the tenant with [`TenantKey::tenant`], naming the scopes it needs, after its other extractors
+/// have run: a malformed path, query or body is refused (400) before an unknown tenant (404) or
+/// a missing scope (403), as every such endpoint always answered.
+pub struct TenantKey {
+    pub auth: ApiPrincipal,
+    slug: String,
+}
+
+impl FromRequestParts<AppState> for TenantKey {
+    type Rejection = ApiError;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let ApiAuth(auth) = ApiAuth::from_request_parts(parts, state).await?;
+        let ApiPath(mut segments) =
+            ApiPath::<HashMap<String, String>>::from_request_parts(parts, state).await?;
+        let slug = segments.remove("tenant").unwrap_or_default();
+        Ok(Self { auth, slug })
     }
-    Ok(tenant)
+}
+
+impl TenantKey {
+    /// The path's tenant, if this key may use it and has one of `scopes`.
+    pub(super) async fn tenant(
+        &self,
+        state: &AppState,
+        scopes: &[Scope],
+    ) -> Result<Tenant, ApiError> {
+        let tenant = state
+            .core
+            .enabled_tenant(&self.slug)
+            .await?
+            .filter(|t| self.auth.may_use(t))
+            .ok_or_else(|| ApiError::not_found("there is no such tenant for this key"))?;
+        if !scopes.iter().any(|s| self.auth.has_scope(*s)) {
+            let names: Vec<_> = scopes.iter().map(|s| s.as_str()).collect();
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "insufficient_scope",
+                format!("this key lacks the scope {}", names.join(" or ")),
+            ));
+        }
+        Ok(tenant)
+    }
 }
 
 /// The refusal for a tenant key calling an all-tenants operation.

@@ -9,9 +9,9 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::auth::{tenant_for, ApiAuth};
+use super::auth::TenantKey;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{integral, ApiJson, ApiPath};
+use super::extract::{integral, ApiJson};
 use super::schemas;
 use crate::directory::{DirectoryKind, DirectorySettings, Security};
 use crate::service::api_keys::Scope;
@@ -233,10 +233,9 @@ impl DirectoryChange {
     responses((status = 200, body = DirectoryView)))]
 pub(super) async fn get_directory(
     State(state): State<AppState>,
-    ApiAuth(auth): ApiAuth,
-    ApiPath(slug): ApiPath<String>,
+    key: TenantKey,
 ) -> Result<Json<DirectoryView>, ApiError> {
-    let tenant = tenant_for(&state, &auth, &slug, &[Scope::SettingsWrite]).await?;
+    let tenant = key.tenant(&state, &[Scope::SettingsWrite]).await?;
     let core = &state.core;
     let settings = core.directory_settings(&tenant).await?;
     let last = core.last_directory_sync(&tenant).await?;
@@ -250,15 +249,14 @@ pub(super) async fn get_directory(
     responses((status = 200, body = DirectoryView)))]
 pub(super) async fn put_directory(
     State(state): State<AppState>,
-    ApiAuth(auth): ApiAuth,
+    key: TenantKey,
     ClientIp(ip): ClientIp,
-    ApiPath(slug): ApiPath<String>,
     ApiJson(body): ApiJson<DirectoryChange>,
 ) -> Result<Json<DirectoryView>, ApiError> {
-    let tenant = tenant_for(&state, &auth, &slug, &[Scope::SettingsWrite]).await?;
+    let tenant = key.tenant(&state, &[Scope::SettingsWrite]).await?;
     let core = &state.core;
     let current = core.directory_settings(&tenant).await?.unwrap_or_default();
-    let actor = auth.actor();
+    let actor = key.auth.actor();
     let saved = core
         .save_directory(actor.at(&ip), &tenant, body.apply(current)?)
         .await?;
@@ -273,12 +271,11 @@ pub(super) async fn put_directory(
     responses((status = 204), (status = 422, body = ErrorBody, description = "`validation_failed`: only an all-tenants key may disconnect a directory")))]
 pub(super) async fn delete_directory(
     State(state): State<AppState>,
-    ApiAuth(auth): ApiAuth,
+    key: TenantKey,
     ClientIp(ip): ClientIp,
-    ApiPath(slug): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    let tenant = tenant_for(&state, &auth, &slug, &[Scope::SettingsWrite]).await?;
-    let actor = auth.actor();
+    let tenant = key.tenant(&state, &[Scope::SettingsWrite]).await?;
+    let actor = key.auth.actor();
     state.core.remove_directory(actor.at(&ip), &tenant).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -302,14 +299,13 @@ pub struct DirectoryCheckRequest {
     responses((status = 200, body = Object, description = "the report, also of a failed check (`ok: false`)")))]
 pub(super) async fn check_directory(
     State(state): State<AppState>,
-    ApiAuth(auth): ApiAuth,
+    key: TenantKey,
     ClientIp(ip): ClientIp,
-    ApiPath(slug): ApiPath<String>,
     body: Option<ApiJson<DirectoryCheckRequest>>,
 ) -> Result<Json<crate::directory::CheckReport>, ApiError> {
-    let tenant = tenant_for(&state, &auth, &slug, &[Scope::SettingsWrite]).await?;
+    let tenant = key.tenant(&state, &[Scope::SettingsWrite]).await?;
     let body = body.map(|ApiJson(b)| b).unwrap_or_default();
-    let actor = auth.actor();
+    let actor = key.auth.actor();
     let report = state
         .core
         .check_directory(
@@ -329,12 +325,11 @@ pub(super) async fn check_directory(
     responses((status = 200, body = Object, description = "the sync report")))]
 pub(super) async fn sync_directory(
     State(state): State<AppState>,
-    ApiAuth(auth): ApiAuth,
+    key: TenantKey,
     ClientIp(ip): ClientIp,
-    ApiPath(slug): ApiPath<String>,
 ) -> Result<Json<SyncReport>, ApiError> {
-    let tenant = tenant_for(&state, &auth, &slug, &[Scope::SettingsWrite]).await?;
-    let actor = auth.actor();
+    let tenant = key.tenant(&state, &[Scope::SettingsWrite]).await?;
+    let actor = key.auth.actor();
     Ok(Json(
         state.core.sync_directory(actor.at(&ip), &tenant).await?,
     ))

@@ -5,7 +5,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::auth::{tenant_for, ApiAuth};
+use super::auth::TenantKey;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{page, search_text, ApiPath, ApiQuery};
 use super::schemas;
@@ -117,11 +117,10 @@ impl From<Task> for TaskInfo {
     responses((status = 200, body = Vec<TaskInfo>)))]
 pub(super) async fn list_tasks(
     State(state): State<AppState>,
-    ApiAuth(auth): ApiAuth,
-    ApiPath(slug): ApiPath<String>,
+    key: TenantKey,
     ApiQuery(q): ApiQuery<MailQuery>,
 ) -> Result<Json<Vec<TaskInfo>>, ApiError> {
-    let tenant = tenant_for(&state, &auth, &slug, &[Scope::MailRead]).await?;
+    let tenant = key.tenant(&state, &[Scope::MailRead]).await?;
     let filter = q.filter(&tenant, &TaskStatus::ALL.map(TaskStatus::as_str))?;
     let tasks = state.core.mail_tasks(&filter).await?;
     Ok(Json(tasks.into_iter().map(TaskInfo::from).collect()))
@@ -134,22 +133,22 @@ pub(super) async fn list_tasks(
     responses((status = 200, body = TaskInfo), (status = 422, body = ErrorBody, description = "`validation_failed`: the mail's status doesn't allow this action")))]
 pub(super) async fn task_action(
     State(state): State<AppState>,
-    ApiAuth(auth): ApiAuth,
+    key: TenantKey,
     ClientIp(ip): ClientIp,
-    ApiPath((slug, id, action)): ApiPath<(String, i64, String)>,
+    ApiPath((_slug, id, action)): ApiPath<(String, i64, String)>,
 ) -> Result<Json<TaskInfo>, ApiError> {
-    let tenant = tenant_for(&state, &auth, &slug, &[Scope::ResetsSend]).await?;
+    let tenant = key.tenant(&state, &[Scope::ResetsSend]).await?;
     match action.as_str() {
         "redo" => {
             state
                 .core
-                .redo_task(&auth.actor(), Some(&tenant), id, Some(&ip))
+                .redo_task(&key.auth.actor(), Some(&tenant), id, Some(&ip))
                 .await?;
         }
         "cancel" => {
             state
                 .core
-                .cancel_task(&auth.actor(), Some(&tenant), id, Some(&ip))
+                .cancel_task(&key.auth.actor(), Some(&tenant), id, Some(&ip))
                 .await?
         }
         _ => return Err(ApiError::not_found("the action is redo or cancel")),
@@ -181,11 +180,10 @@ pub struct Attempt {
     responses((status = 200, body = Vec<Attempt>)))]
 pub(super) async fn mail_log(
     State(state): State<AppState>,
-    ApiAuth(auth): ApiAuth,
-    ApiPath(slug): ApiPath<String>,
+    key: TenantKey,
     ApiQuery(q): ApiQuery<MailQuery>,
 ) -> Result<Json<Vec<Attempt>>, ApiError> {
-    let tenant = tenant_for(&state, &auth, &slug, &[Scope::MailRead]).await?;
+    let tenant = key.tenant(&state, &[Scope::MailRead]).await?;
     let filter = q.filter(&tenant, &["success", "failure"])?;
     let rows = state.core.mail_log(&filter).await?;
     Ok(Json(

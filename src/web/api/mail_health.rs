@@ -6,9 +6,8 @@ use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::auth::{all_tenants_required, insufficient_scope, tenant_for, ApiAuth};
+use super::auth::{all_tenants_required, insufficient_scope, ApiAuth, TenantKey};
 use super::error::{ApiError, ErrorBody};
-use super::extract::ApiPath;
 use crate::service::api_keys::Scope;
 use crate::service::mail_health::MailHealth;
 use crate::web::AppState;
@@ -101,9 +100,8 @@ pub(super) async fn system_mail_health(
     responses((status = 200, body = MailHealthInfo)))]
 pub(super) async fn tenant_mail_health(
     State(state): State<AppState>,
-    ApiAuth(auth): ApiAuth,
-    ApiPath(slug): ApiPath<String>,
+    key: TenantKey,
 ) -> Result<Json<MailHealthInfo>, ApiError> {
-    let tenant = tenant_for(&state, &auth, &slug, &[Scope::MailRead]).await?;
+    let tenant = key.tenant(&state, &[Scope::MailRead]).await?;
     Ok(Json(state.core.mail_health(Some(&tenant)).await?.into()))
 }

@@ -8,7 +8,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::auth::{tenant_for, ApiAuth};
+use super::auth::TenantKey;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath};
 use super::schemas;
@@ -217,12 +217,11 @@ pub(super) async fn campaign_json(
     responses((status = 201, body = Campaign)))]
 pub(super) async fn send_resets(
     State(state): State<AppState>,
-    ApiAuth(auth): ApiAuth,
+    key: TenantKey,
     ClientIp(ip): ClientIp,
-    ApiPath(slug): ApiPath<String>,
     ApiJson(body): ApiJson<ResetRequest>,
 ) -> Result<(StatusCode, Json<Campaign>), ApiError> {
-    let tenant = tenant_for(&state, &auth, &slug, &[Scope::ResetsSend]).await?;
+    let tenant = key.tenant(&state, &[Scope::ResetsSend]).await?;
     let kind = ResetKind::parse(body.kind.as_deref().unwrap_or("link"))?;
     let recipients = match (body.all, body.users) {
         (Some(true), None) => Recipients::All,
@@ -265,11 +264,11 @@ pub(super) async fn send_resets(
         valid_for_secs,
         recipients,
         custom: None,
-        may_reset_system_admins: auth.key.tenant_id.is_none(),
+        may_reset_system_admins: key.auth.key.tenant_id.is_none(),
     };
     let id = state
         .core
-        .create_campaign(&auth.actor(), &tenant, request, Some(&ip))
+        .create_campaign(&key.auth.actor(), &tenant, request, Some(&ip))
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -282,10 +281,12 @@ pub(super) async fn send_resets(
     responses((status = 200, body = Campaign)))]
 pub(super) async fn get_campaign(
     State(state): State<AppState>,
-    ApiAuth(auth): ApiAuth,
-    ApiPath((slug, id)): ApiPath<(String, i64)>,
+    key: TenantKey,
+    ApiPath((_slug, id)): ApiPath<(String, i64)>,
 ) -> Result<Json<Campaign>, ApiError> {
-    let tenant = tenant_for(&state, &auth, &slug, &[Scope::ResetsSend, Scope::MailRead]).await?;
+    let tenant = key
+        .tenant(&state, &[Scope::ResetsSend, Scope::MailRead])
+        .await?;
     Ok(Json(campaign_json(&state, &tenant, id).await?))
 }
 
@@ -296,22 +297,22 @@ pub(super) async fn get_campaign(
     responses((status = 200, body = Campaign)))]
 pub(super) async fn campaign_action(
     State(state): State<AppState>,
-    ApiAuth(auth): ApiAuth,
+    key: TenantKey,
     ClientIp(ip): ClientIp,
-    ApiPath((slug, id, action)): ApiPath<(String, i64, String)>,
+    ApiPath((_slug, id, action)): ApiPath<(String, i64, String)>,
 ) -> Result<Json<Campaign>, ApiError> {
-    let tenant = tenant_for(&state, &auth, &slug, &[Scope::ResetsSend]).await?;
+    let tenant = key.tenant(&state, &[Scope::ResetsSend]).await?;
     match action.as_str() {
         "cancel" => {
             state
                 .core
-                .cancel_campaign(&auth.actor(), &tenant, id, Some(&ip))
+                .cancel_campaign(&key.auth.actor(), &tenant, id, Some(&ip))
                 .await?
         }
         "redo-failed" => {
             state
                 .core
-                .redo_campaign_failures(&auth.actor(), &tenant, id, Some(&ip))
+                .redo_campaign_failures(&key.auth.actor(), &tenant, id, Some(&ip))
                 .await?
         }
         _ => return Err(ApiError::not_found("the action is cancel or redo-failed")),

@@ -8,7 +8,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::auth::{tenant_for, ApiAuth};
+use super::auth::TenantKey;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath};
 use super::schemas;
@@ -48,12 +48,11 @@ pub struct CredentialsResult {
                (status = 422, body = ErrorBody, description = "`username` empty, over 254 characters or not one line; `password` over 4096 characters")))]
 pub(super) async fn authenticate(
     State(state): State<AppState>,
-    ApiAuth(auth): ApiAuth,
+    key: TenantKey,
     ClientIp(ip): ClientIp,
-    ApiPath(slug): ApiPath<String>,
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<Json<CredentialsResult>, ApiError> {
-    let tenant = tenant_for(&state, &auth, &slug, &[Scope::AuthCheck]).await?;
+    let tenant = key.tenant(&state, &[Scope::AuthCheck]).await?;
     let identifier = api_identifier("username", &body.username)?;
     if body.password.chars().count() > MAX_PASSWORD_CHARS {
         return Err(ApiError::validation("password too long"));
@@ -61,7 +60,7 @@ pub(super) async fn authenticate(
     match state
         .core
         .check_credentials(
-            &auth.actor(),
+            &key.auth.actor(),
             &tenant,
             &identifier,
             SecretString::from(body.password),

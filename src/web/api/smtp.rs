@@ -7,9 +7,9 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::auth::{insufficient_scope, tenant_for, ApiAuth};
+use super::auth::{insufficient_scope, ApiAuth, TenantKey};
 use super::error::{ApiError, ErrorBody};
-use super::extract::{integral, ApiJson, ApiPath};
+use super::extract::{integral, ApiJson};
 use super::schemas;
 use crate::domain::EmailAddress;
 use crate::service::api_keys::ApiPrincipal;
@@ -410,11 +410,10 @@ pub(super) async fn tenant_smtp_json(
     responses((status = 200, body = TenantSmtp)))]
 pub(super) async fn get_tenant_smtp(
     State(state): State<AppState>,
-    ApiAuth(auth): ApiAuth,
-    ApiPath(slug): ApiPath<String>,
+    key: TenantKey,
 ) -> Result<Json<TenantSmtp>, ApiError> {
     // Like the console, which shows the SMTP page to the tenant's administrators only.
-    let tenant = tenant_for(&state, &auth, &slug, &[Scope::SettingsWrite]).await?;
+    let tenant = key.tenant(&state, &[Scope::SettingsWrite]).await?;
     Ok(Json(tenant_smtp_json(&state, &tenant).await?))
 }
 
@@ -428,12 +427,11 @@ pub(super) async fn get_tenant_smtp(
     responses((status = 200, body = TenantSmtp), (status = 409, body = ErrorBody, description = "`smtp_from_environment`: the settings come from `LATCHKEY_SMTP_*`")))]
 pub(super) async fn put_tenant_smtp(
     State(state): State<AppState>,
-    ApiAuth(auth): ApiAuth,
+    key: TenantKey,
     ClientIp(ip): ClientIp,
-    ApiPath(slug): ApiPath<String>,
     ApiJson(body): ApiJson<SmtpChange>,
 ) -> Result<Json<TenantSmtp>, ApiError> {
-    let tenant = tenant_for(&state, &auth, &slug, &[Scope::SettingsWrite]).await?;
+    let tenant = key.tenant(&state, &[Scope::SettingsWrite]).await?;
     let core = &state.core;
     if core.smtp_from_env() {
         return Err(smtp_from_environment());
@@ -441,7 +439,7 @@ pub(super) async fn put_tenant_smtp(
     // The tenant's own settings (also when switched off), never the system's.
     let current = core.tenant_smtp(&tenant).await?.unwrap_or_default();
     let input = body.apply(current)?;
-    core.save_smtp(&auth.actor(), Some(&tenant), input, Some(&ip))
+    core.save_smtp(&key.auth.actor(), Some(&tenant), input, Some(&ip))
         .await?;
     Ok(Json(tenant_smtp_json(&state, &tenant).await?))
 }
@@ -541,12 +539,11 @@ pub(super) fn check_address(
                (status = 429, body = ErrorBody, description = "too many test messages for this tenant this hour")))]
 pub(super) async fn check_tenant_smtp(
     State(state): State<AppState>,
-    ApiAuth(auth): ApiAuth,
+    key: TenantKey,
     ClientIp(ip): ClientIp,
-    ApiPath(slug): ApiPath<String>,
     body: Option<ApiJson<SmtpCheckRequest>>,
 ) -> Result<Json<SmtpCheckResult>, ApiError> {
-    let tenant = tenant_for(&state, &auth, &slug, &[Scope::SettingsWrite]).await?;
+    let tenant = key.tenant(&state, &[Scope::SettingsWrite]).await?;
     let to = check_address(body)?;
     let core = &state.core;
     let (source, input) = if core.smtp_from_env() {
@@ -576,7 +573,7 @@ pub(super) async fn check_tenant_smtp(
         }
     };
     let report = core
-        .check_smtp(&auth.actor(), Some(&tenant), input, to, Some(&ip))
+        .check_smtp(&key.auth.actor(), Some(&tenant), input, to, Some(&ip))
         .await?;
     Ok(Json(check_result(report, source)))
 }

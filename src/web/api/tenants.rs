@@ -6,9 +6,9 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::auth::{all_tenants_required, insufficient_scope, tenant_for, ApiAuth};
+use super::auth::{all_tenants_required, insufficient_scope, ApiAuth, TenantKey};
 use super::error::{ApiError, ErrorBody};
-use super::extract::{integral, ApiJson, ApiPath};
+use super::extract::{integral, ApiJson};
 use super::schemas;
 use crate::domain::{bounds, DisplayName, TenantSlug};
 use crate::service::api_keys::Scope;
@@ -137,16 +137,14 @@ pub(super) fn settings_of(t: &Tenant) -> Settings {
     responses((status = 200, body = Settings)))]
 pub(super) async fn get_settings(
     State(state): State<AppState>,
-    ApiAuth(auth): ApiAuth,
-    ApiPath(slug): ApiPath<String>,
+    key: TenantKey,
 ) -> Result<Json<Settings>, ApiError> {
-    let tenant = tenant_for(
-        &state,
-        &auth,
-        &slug,
-        &[Scope::SettingsWrite, Scope::UsersRead, Scope::MailRead],
-    )
-    .await?;
+    let tenant = key
+        .tenant(
+            &state,
+            &[Scope::SettingsWrite, Scope::UsersRead, Scope::MailRead],
+        )
+        .await?;
     Ok(Json(settings_of(&tenant)))
 }
 
@@ -221,12 +219,11 @@ fn time_zone() -> RefOr<Schema> {
     responses((status = 200, body = Settings)))]
 pub(super) async fn put_settings(
     State(state): State<AppState>,
-    ApiAuth(auth): ApiAuth,
+    key: TenantKey,
     ClientIp(ip): ClientIp,
-    ApiPath(slug): ApiPath<String>,
     ApiJson(body): ApiJson<SettingsChange>,
 ) -> Result<Json<Settings>, ApiError> {
-    let mut tenant = tenant_for(&state, &auth, &slug, &[Scope::SettingsWrite]).await?;
+    let mut tenant = key.tenant(&state, &[Scope::SettingsWrite]).await?;
     let before = tenant.settings.clone();
     let s = &mut tenant.settings;
     if let Some(v) = body.password_reset_enabled {
@@ -274,7 +271,7 @@ pub(super) async fn put_settings(
     }
     state
         .core
-        .update_tenant(auth.actor().at(&ip), &tenant, &before)
+        .update_tenant(key.auth.actor().at(&ip), &tenant, &before)
         .await?;
     Ok(Json(settings_of(&tenant)))
 }

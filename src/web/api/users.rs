@@ -7,7 +7,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::auth::{tenant_for, ApiAuth};
+use super::auth::TenantKey;
 use super::error::{ApiError, ErrorBody, ErrorDetail};
 use super::extract::{page, search_text, ApiJson, ApiPath, ApiQuery};
 use super::schemas;
@@ -74,11 +74,10 @@ pub struct ListQuery {
     responses((status = 200, body = UserList)))]
 pub(super) async fn list_users(
     State(state): State<AppState>,
-    ApiAuth(auth): ApiAuth,
-    ApiPath(slug): ApiPath<String>,
+    key: TenantKey,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<UserList>, ApiError> {
-    let tenant = tenant_for(&state, &auth, &slug, &[Scope::UsersRead]).await?;
+    let tenant = key.tenant(&state, &[Scope::UsersRead]).await?;
     let (limit, offset) = page(q.limit, q.offset)?;
     search_text("query", &q.query)?;
     let mut found = state
@@ -138,13 +137,12 @@ pub(super) fn api_role(raw: &str) -> Result<Role, ApiError> {
     responses((status = 201, body = User), (status = 409, body = ErrorBody, description = "`conflict`: the username or an address is taken")))]
 pub(super) async fn create_user(
     State(state): State<AppState>,
-    ApiAuth(auth): ApiAuth,
-    ApiPath(slug): ApiPath<String>,
+    key: TenantKey,
     ApiJson(body): ApiJson<NewUser>,
 ) -> Result<(StatusCode, Json<User>), ApiError> {
-    let tenant = tenant_for(&state, &auth, &slug, &[Scope::UsersWrite]).await?;
+    let tenant = key.tenant(&state, &[Scope::UsersWrite]).await?;
     let role = body.role.as_deref().map_or(Ok(Role::User), api_role)?;
-    auth.may_handle_role(role)?;
+    key.auth.may_handle_role(role)?;
     let new = CreateAccount {
         username: Username::parse(&body.username)?,
         display_name: body
@@ -163,7 +161,7 @@ pub(super) async fn create_user(
     };
     let account = state
         .core
-        .create_account(&auth.actor(), &tenant, new)
+        .create_account(&key.auth.actor(), &tenant, new)
         .await?;
     Ok((StatusCode::CREATED, Json(User::from(&account))))
 }
@@ -173,10 +171,10 @@ pub(super) async fn create_user(
     responses((status = 200, body = User)))]
 pub(super) async fn get_user(
     State(state): State<AppState>,
-    ApiAuth(auth): ApiAuth,
-    ApiPath((slug, username)): ApiPath<(String, String)>,
+    key: TenantKey,
+    ApiPath((_slug, username)): ApiPath<(String, String)>,
 ) -> Result<Json<User>, ApiError> {
-    let tenant = tenant_for(&state, &auth, &slug, &[Scope::UsersRead]).await?;
+    let tenant = key.tenant(&state, &[Scope::UsersRead]).await?;
     let account = user_in(&state, &tenant, &username).await?;
     Ok(Json(User::from(&account)))
 }
@@ -233,14 +231,14 @@ pub struct UserChange {
     responses((status = 200, body = User), (status = 409, body = ErrorBody, description = "`conflict`: an address is taken")))]
 pub(super) async fn update_user(
     State(state): State<AppState>,
-    ApiAuth(auth): ApiAuth,
+    key: TenantKey,
     ClientIp(ip): ClientIp,
-    ApiPath((slug, username)): ApiPath<(String, String)>,
+    ApiPath((_slug, username)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<UserChange>,
 ) -> Result<Json<User>, ApiError> {
-    let tenant = tenant_for(&state, &auth, &slug, &[Scope::UsersWrite]).await?;
+    let tenant = key.tenant(&state, &[Scope::UsersWrite]).await?;
     let target = user_in(&state, &tenant, &username).await?;
-    auth.may_handle_role(target.role)?;
+    key.auth.may_handle_role(target.role)?;
     // Everything is checked before anything changes.
     let address = |what: &str, raw: &Option<String>| -> Result<Option<EmailAddress>, ApiError> {
         raw.as_deref()
@@ -270,7 +268,7 @@ pub(super) async fn update_user(
         None => None,
     };
     if let Some(r) = role {
-        auth.may_handle_role(r)?;
+        key.auth.may_handle_role(r)?;
     }
     let status = body.disabled.map(|d| {
         if d {
@@ -299,7 +297,7 @@ pub(super) async fn update_user(
     let account = state
         .core
         .admin_change_account(
-            &auth.actor(),
+            &key.auth.actor(),
             &tenant,
             target,
             profile_changes.then_some(changes),
@@ -317,16 +315,16 @@ pub(super) async fn update_user(
     responses((status = 204, description = "deleted"), (status = 422, body = ErrorBody, description = "`validation_failed`: nobody can delete their own account")))]
 pub(super) async fn delete_user(
     State(state): State<AppState>,
-    ApiAuth(auth): ApiAuth,
+    key: TenantKey,
     ClientIp(ip): ClientIp,
-    ApiPath((slug, username)): ApiPath<(String, String)>,
+    ApiPath((_slug, username)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let tenant = tenant_for(&state, &auth, &slug, &[Scope::UsersWrite]).await?;
+    let tenant = key.tenant(&state, &[Scope::UsersWrite]).await?;
     let target = user_in(&state, &tenant, &username).await?;
-    auth.may_handle_role(target.role)?;
+    key.auth.may_handle_role(target.role)?;
     state
         .core
-        .delete_account(&auth.actor(), &tenant, &target, Some(&ip))
+        .delete_account(&key.auth.actor(), &tenant, &target, Some(&ip))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -408,20 +406,20 @@ pub struct ImportRefused {
                (status = 422, body = ImportRefused, description = "nothing was imported; see the rows' errors")))]
 pub(super) async fn import_users(
     State(state): State<AppState>,
-    ApiAuth(auth): ApiAuth,
+    key: TenantKey,
     ClientIp(ip): ClientIp,
-    ApiPath(slug): ApiPath<String>,
     ApiJson(body): ApiJson<UserImport>,
 ) -> Result<Response, ApiError> {
-    let tenant = tenant_for(&state, &auth, &slug, &[Scope::UsersWrite]).await?;
-    let refuse_admins = auth
+    let tenant = key.tenant(&state, &[Scope::UsersWrite]).await?;
+    let refuse_admins = key
+        .auth
         .may_handle_role(Role::TenantAdmin)
         .err()
         .map(|_| "a tenant administrator needs a key with the scope settings:write as well");
     let report = state
         .core
         .import_users_with(
-            &auth.actor(),
+            &key.auth.actor(),
             &tenant,
             &body.csv,
             body.dry_run,

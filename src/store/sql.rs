@@ -1,0 +1,146 @@
+//! One statement and its arguments, run on a pool or in a transaction.
+//!
+//! The store's functions hand a statement and a tuple of its arguments (`$1`, `$2`, … in order)
+//! to these helpers instead of spelling out `sqlx::query(…).bind(…).bind(…).execute(…)` each time:
+//! `sql::execute(&db.write, "UPDATE … WHERE id = $1", (id,))`. Reads name the read pool, writes
+//! and read-then-write transactions the write pool (see [`super::Db`]).
+
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::{Any, Arguments, Encode, Executor, FromRow, Type};
+
+use super::{Result, StoreError};
+
+/// The arguments of one statement, in the order of its placeholders: a tuple (`()`, `(id,)`,
+/// `(tenant_id, username)` …) of values both backends encode.
+pub(crate) trait Args<'q> {
+    fn into_arguments(self) -> Result<AnyArguments<'q>>;
+}
+
+macro_rules! tuple_args {
+    ($($name:ident),*) => {
+        impl<'q, $($name),*> Args<'q> for ($($name,)*)
+        where
+            $($name: 'q + Encode<'q, Any> + Type<Any>,)*
+        {
+            #[allow(non_snake_case, unused_mut)]
+            fn into_arguments(self) -> Result<AnyArguments<'q>> {
+                let ($($name,)*) = self;
+                let mut arguments = AnyArguments::default();
+                $(arguments.add($name).map_err(|e| StoreError::Db(sqlx::Error::Encode(e)))?;)*
+                Ok(arguments)
+            }
+        }
+    };
+}
+
+tuple_args!();
+tuple_args!(A);
+tuple_args!(A, B);
+tuple_args!(A, B, C);
+tuple_args!(A, B, C, D);
+tuple_args!(A, B, C, D, E);
+tuple_args!(A, B, C, D, E, F);
+tuple_args!(A, B, C, D, E, F, G);
+tuple_args!(A, B, C, D, E, F, G, H);
+tuple_args!(A, B, C, D, E, F, G, H, I);
+tuple_args!(A, B, C, D, E, F, G, H, I, J);
+tuple_args!(A, B, C, D, E, F, G, H, I, J, K);
+tuple_args!(A, B, C, D, E, F, G, H, I, J, K, L);
+tuple_args!(A, B, C, D, E, F, G, H, I, J, K, L, M);
+tuple_args!(A, B, C, D, E, F, G, H, I, J, K, L, M, N);
+
+/// Runs a statement that returns no rows; how many rows it changed.
+pub(crate) async fn execute<'q, 'c, X>(on: X, sql: &'q str, args: impl Args<'q>) -> Result<u64>
+where
+    X: Executor<'c, Database = Any>,
+{
+    let done = sqlx::query_with(sql, args.into_arguments()?)
+        .execute(on)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// The one row a query returns (an error when it returns none).
+pub(crate) async fn fetch_one<'q, 'c, T, X>(on: X, sql: &'q str, args: impl Args<'q>) -> Result<T>
+where
+    X: Executor<'c, Database = Any>,
+    T: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
+{
+    Ok(sqlx::query_as_with(sql, args.into_arguments()?)
+        .fetch_one(on)
+        .await?)
+}
+
+/// The first row a query returns, if any.
+pub(crate) async fn fetch_optional<'q, 'c, T, X>(
+    on: X,
+    sql: &'q str,
+    args: impl Args<'q>,
+) -> Result<Option<T>>
+where
+    X: Executor<'c, Database = Any>,
+    T: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
+{
+    Ok(sqlx::query_as_with(sql, args.into_arguments()?)
+        .fetch_optional(on)
+        .await?)
+}
+
+/// Every row a query returns.
+pub(crate) async fn fetch_all<'q, 'c, T, X>(
+    on: X,
+    sql: &'q str,
+    args: impl Args<'q>,
+) -> Result<Vec<T>>
+where
+    X: Executor<'c, Database = Any>,
+    T: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
+{
+    Ok(sqlx::query_as_with(sql, args.into_arguments()?)
+        .fetch_all(on)
+        .await?)
+}
+
+/// The first column of the one row a query returns.
+pub(crate) async fn scalar<'q, 'c, T, X>(on: X, sql: &'q str, args: impl Args<'q>) -> Result<T>
+where
+    X: Executor<'c, Database = Any>,
+    (T,): for<'r> FromRow<'r, AnyRow>,
+    T: Send + Unpin,
+{
+    Ok(sqlx::query_scalar_with(sql, args.into_arguments()?)
+        .fetch_one(on)
+        .await?)
+}
+
+/// The first column of the first row a query returns, if any.
+pub(crate) async fn scalar_optional<'q, 'c, T, X>(
+    on: X,
+    sql: &'q str,
+    args: impl Args<'q>,
+) -> Result<Option<T>>
+where
+    X: Executor<'c, Database = Any>,
+    (T,): for<'r> FromRow<'r, AnyRow>,
+    T: Send + Unpin,
+{
+    Ok(sqlx::query_scalar_with(sql, args.into_arguments()?)
+        .fetch_optional(on)
+        .await?)
+}
+
+/// The first column of every row a query returns.
+pub(crate) async fn scalars<'q, 'c, T, X>(
+    on: X,
+    sql: &'q str,
+    args: impl Args<'q>,
+) -> Result<Vec<T>>
+where
+    X: Executor<'c, Database = Any>,
+    (T,): for<'r> FromRow<'r, AnyRow>,
+    T: Send + Unpin,
+{
+    Ok(sqlx::query_scalar_with(sql, args.into_arguments()?)
+        .fetch_all(on)
+        .await?)
+}
