@@ -90,8 +90,19 @@ pub struct AdminReset {
     pub may_reset_system_admins: bool,
 }
 
+/// How long an administrator's secret stays valid, as the task says.
+pub(crate) fn valid_for(data: &Value) -> i64 {
+    data.get("valid_for_secs")
+        .and_then(Value::as_i64)
+        .unwrap_or(MIN_VALIDITY_SECS)
+}
+
 /// The audit event of an administrator's mail whose secret was just made.
-fn admin_sent<'a>(task: &'a Task, account: &'a Account, what: IssueSecret) -> AuditEntry<'a> {
+pub(crate) fn admin_sent<'a>(
+    task: &'a Task,
+    account: &'a Account,
+    what: IssueSecret,
+) -> AuditEntry<'a> {
     AuditEntry {
         tenant_id: Some(account.tenant_id),
         actor: &Actor::System,
@@ -411,17 +422,15 @@ impl Core {
         Ok(id)
     }
 
-    /// At send time: makes the secret an admin-triggered mail carries. For a reset link, issues
-    /// the token (older links die) and ends the account's sessions; for a temporary password,
-    /// sets it (must be changed at sign-in, expires) and ends sessions and links.
-    pub(crate) async fn issue_admin_secret(
+    /// The tenant and account an administrator's mail is for, if the account may still get its
+    /// secret: it exists in the tenant, is active, still has the address the mail goes to, and
+    /// is no system administrator unless the sender could reset one.
+    pub(crate) async fn admin_target<'t>(
         &self,
         task: &Task,
-        tenant: Option<&Tenant>,
-        what: IssueSecret,
+        tenant: Option<&'t Tenant>,
         control: &TaskControl,
-        data: &Value,
-    ) -> Result<SecretString> {
+    ) -> Result<(&'t Tenant, Account)> {
         let tenant = tenant
             .ok_or_else(|| ServiceError::Invalid("the organisation no longer exists".into()))?;
         let account = match task.account_id {
@@ -448,11 +457,37 @@ impl Core {
                 "the account's e-mail address changed after this mail was scheduled".into(),
             ));
         }
+        Ok((tenant, account))
+    }
+
+    /// The reset link an administrator's mail carries.
+    pub(crate) fn reset_url(
+        &self,
+        tenant: &Tenant,
+        token: &crate::domain::token::NewToken,
+    ) -> SecretString {
+        let base = self.public_url_for(Some(tenant));
+        SecretString::from(format!(
+            "{base}/t/{}/reset?token={}",
+            tenant.slug,
+            token.secret.expose_secret()
+        ))
+    }
+
+    /// At send time: makes the secret an admin-triggered mail carries. For a reset link, issues
+    /// the token (older links die) and ends the account's sessions; for a temporary password,
+    /// sets it (must be changed at sign-in, expires) and ends sessions and links.
+    pub(crate) async fn issue_admin_secret(
+        &self,
+        task: &Task,
+        tenant: Option<&Tenant>,
+        what: IssueSecret,
+        control: &TaskControl,
+        data: &Value,
+    ) -> Result<SecretString> {
+        let (tenant, account) = self.admin_target(task, tenant, control).await?;
         let now = self.now();
-        let valid_for = data
-            .get("valid_for_secs")
-            .and_then(Value::as_i64)
-            .unwrap_or(MIN_VALIDITY_SECS);
+        let valid_for = valid_for(data);
         let password = match what {
             IssueSecret::ResetLink => {
                 let token = crate::domain::token::new_token();
@@ -464,8 +499,7 @@ impl Core {
                     task_id: task.id,
                     expires_at: now + valid_for,
                 };
-                // The link, the sessions, the keys and the event in one commit (a campaign
-                // does this once per mail).
+                // The link, the sessions, the keys and the event in one commit.
                 let entry = admin_sent(task, &account, what);
                 let actor = Core::log_audit(&entry);
                 let keys =
@@ -479,12 +513,7 @@ impl Core {
                     None,
                 )
                 .await;
-                let base = self.public_url_for(Some(tenant));
-                return Ok(SecretString::from(format!(
-                    "{base}/t/{}/reset?token={}",
-                    tenant.slug,
-                    token.secret.expose_secret()
-                )));
+                return Ok(self.reset_url(tenant, &token));
             }
             IssueSecret::TemporaryPassword => {
                 let password = temporary_password();

@@ -4,6 +4,7 @@
 //! backoff, and records every attempt in the mail log and in the daily `smtp-YYYY-MM-DD.log`
 //! file.
 
+mod ahead;
 mod round;
 
 use std::collections::{HashMap, HashSet};
@@ -45,6 +46,8 @@ struct Batch {
     routes: HashMap<String, Option<i64>>,
     /// Where accepted mails are written, together with the other lanes' (see `round.rs`).
     commits: std::sync::Arc<round::GroupCommit>,
+    /// The round's reset links made ahead, by task id (see `ahead.rs`); a lane takes its mail's.
+    ahead: std::sync::Arc<std::sync::Mutex<HashMap<i64, SecretString>>>,
 }
 
 /// A mail to send to one recipient.
@@ -368,7 +371,12 @@ impl Core {
             }
         };
         // Admin-triggered resets get their secret now, at send time (see admin_reset.rs).
+        let made_ahead = match control.issue {
+            Some(_) => batch.ahead.lock().ok().and_then(|mut m| m.remove(&task.id)),
+            None => None,
+        };
         let issued = match control.issue {
+            Some(_) if made_ahead.is_some() => made_ahead,
             Some(what) => match self
                 .issue_admin_secret(task, tenant, what, &control, &data)
                 .await

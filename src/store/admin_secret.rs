@@ -28,20 +28,34 @@ pub async fn issue_link(
     event: &NewEvent<'_>,
     now: Timestamp,
 ) -> Result<Vec<ApiKey>> {
+    let mut keys = issue_links(db, std::slice::from_ref(&(link, event)), now).await?;
+    Ok(keys.pop().unwrap_or_default())
+}
+
+/// [`issue_link`] for several links, in one transaction (in order: a later link of the same
+/// account supersedes an earlier one). Returns each link's revoked keys.
+pub async fn issue_links(
+    db: &Db,
+    links: &[(&AdminLink<'_>, &NewEvent<'_>)],
+    now: Timestamp,
+) -> Result<Vec<Vec<ApiKey>>> {
     let mut tx = db.write.begin().await?;
-    let token = NewToken {
-        hash: link.hash,
-        tenant_id: link.tenant_id,
-        account_id: link.account_id,
-        sent_to: link.sent_to,
-        origin: "admin",
-        task_id: Some(link.task_id),
-        expires_at: link.expires_at,
-    };
-    issue_token_in(&mut tx, &token, now).await?;
-    super::sessions::end_all(&mut *tx, link.account_id, None).await?;
-    let keys = revoke_created_by(&mut *tx, link.account_id, now).await?;
-    record_in(&mut *tx, event, now).await?;
+    let mut revoked = Vec::with_capacity(links.len());
+    for (link, event) in links {
+        let token = NewToken {
+            hash: link.hash,
+            tenant_id: link.tenant_id,
+            account_id: link.account_id,
+            sent_to: link.sent_to,
+            origin: "admin",
+            task_id: Some(link.task_id),
+            expires_at: link.expires_at,
+        };
+        issue_token_in(&mut tx, &token, now).await?;
+        super::sessions::end_all(&mut *tx, link.account_id, None).await?;
+        revoked.push(revoke_created_by(&mut *tx, link.account_id, now).await?);
+        record_in(&mut *tx, event, now).await?;
+    }
     tx.commit().await?;
-    Ok(keys)
+    Ok(revoked)
 }

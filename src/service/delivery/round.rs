@@ -115,9 +115,11 @@ impl Core {
         // A lane per connection, but no lane without a few mails to carry: a handful of mails
         // goes over one connection, as before.
         let lanes = lanes.min(count.div_ceil(4)).max(1);
+        let ahead = std::sync::Arc::new(Mutex::new(self.issue_links_ahead(&tasks).await));
         let queue = Mutex::new(VecDeque::from(tasks));
         let commits = std::sync::Arc::new(GroupCommit::default());
-        let results = join_all((0..lanes).map(|_| self.lane(owner, stop, &queue, &commits))).await;
+        let results =
+            join_all((0..lanes).map(|_| self.lane(owner, stop, &queue, &commits, &ahead))).await;
         let mut routes = HashMap::new();
         let mut first_error = None;
         for r in results {
@@ -143,10 +145,12 @@ impl Core {
         stop: &AtomicBool,
         queue: &Mutex<VecDeque<Task>>,
         commits: &std::sync::Arc<GroupCommit>,
+        ahead: &std::sync::Arc<Mutex<HashMap<i64, secrecy::SecretString>>>,
     ) -> Result<HashMap<String, Option<i64>>> {
         let mut tenants: HashMap<i64, Option<Tenant>> = HashMap::new();
         let mut batch = Batch {
             commits: commits.clone(),
+            ahead: ahead.clone(),
             ..Batch::default()
         };
         let mut open = None;
