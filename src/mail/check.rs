@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::client::{SmtpConnection, Step, StepRecord, Transcript};
+use super::client::{SmtpConnection, SmtpError, Step, StepRecord, Transcript};
 use super::message::{build, Outgoing};
 use super::settings::ResolvedSmtp;
 use crate::domain::EmailAddress;
@@ -12,8 +12,12 @@ use crate::domain::EmailAddress;
 pub struct CheckReport {
     pub ok: bool,
     pub steps: Vec<StepRecord>,
-    /// One sentence: what worked, or which step failed.
+    /// One sentence: what worked, or which step failed (English: the API, the CLI and the audit
+    /// log keep it so; a page words it from the steps and `error`).
     pub summary: String,
+    /// Why the check failed, in words a page translates.
+    #[serde(skip)]
+    pub error: Option<SmtpError>,
     /// Steps not tried because no test address was given.
     pub skipped: Vec<&'static str>,
     /// The address policy refused the host: nothing was connected to (the caller turns this
@@ -51,7 +55,7 @@ pub async fn run(smtp: &ResolvedSmtp, send_to: Option<(&EmailAddress, Outgoing)>
             let built = build(&smtp.settings, mail).map_err(|e| super::SmtpError {
                 step: Step::Data,
                 code: None,
-                message: e.to_string(),
+                message: e.to_string().into(),
                 hint: None,
                 permanent: true,
                 refused: false,
@@ -72,6 +76,7 @@ pub async fn run(smtp: &ResolvedSmtp, send_to: Option<(&EmailAddress, Outgoing)>
         Ok(()) => CheckReport {
             ok: true,
             summary: success_summary(&t.steps, send_to.as_ref().map(|(to, _)| *to)),
+            error: None,
             steps: t.steps,
             skipped,
             refused: false,
@@ -82,6 +87,7 @@ pub async fn run(smtp: &ResolvedSmtp, send_to: Option<(&EmailAddress, Outgoing)>
             summary: format!("Failed at {}: {}", e.step, e.message),
             skipped,
             refused: e.refused,
+            error: Some(e),
         },
     }
 }

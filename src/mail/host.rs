@@ -400,15 +400,9 @@ pub async fn resolve(
     Ok(addrs)
 }
 
-/// The sentence for a host that `policy` refused or that could not be resolved, and a hint,
-/// in English (the transcript and the mail log keep it so).
-pub fn explain(host: &str, e: &HostError, policy: Destinations) -> (String, Msg) {
-    let (message, hint) = explain_msg(host, e, policy);
-    (message.to_string(), hint)
-}
-
-/// [`explain`] as messages, for a page in the reader's language: our sentence is translated,
-/// what the resolver said (`detail`) and the address range stay as they are.
+/// The sentence for a host that `policy` refused or that could not be resolved, and a hint, as
+/// messages (`Display` gives the English the mail log keeps): our sentence is translated, what
+/// the resolver said (`detail`) and the address range stay as they are.
 pub fn explain_msg(host: &str, e: &HostError, policy: Destinations) -> (Text, Msg) {
     let host = host.trim().escape_debug().to_string();
     let internet = || Msg::new("smtp-hint-internet");

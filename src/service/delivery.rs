@@ -326,7 +326,7 @@ impl Core {
                     let e = SmtpError {
                         step: crate::mail::Step::Auth,
                         code: None,
-                        message: e.to_string(),
+                        message: e.to_string().into(),
                         hint: None,
                         permanent: false,
                         refused: false,
@@ -381,7 +381,7 @@ impl Core {
                     let e = SmtpError {
                         step: crate::mail::Step::Connect,
                         code: None,
-                        message: format!("not sent: {e}"),
+                        message: format!("not sent: {e}").into(),
                         hint: None,
                         permanent: !matches!(e, ServiceError::Unavailable(_)),
                         refused: false,
@@ -426,7 +426,7 @@ impl Core {
                 let e = SmtpError {
                     step: crate::mail::Step::Data,
                     code: None,
-                    message: e.to_string(),
+                    message: e.to_string().into(),
                     hint: None,
                     permanent: true,
                     refused: false,
@@ -483,7 +483,7 @@ impl Core {
     ) -> Result<()> {
         let reply = match &e.hint {
             Some(h) => format!("{} ({h})", e.message),
-            None => e.message.clone(),
+            None => e.message.to_string(),
         };
         self.record_attempt(
             task,
