@@ -91,3 +91,37 @@ pub async fn run(smtp: &ResolvedSmtp, send_to: Option<(&EmailAddress, Outgoing)>
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Msg;
+
+    /// The CLI's `--json` gives the report as it is: its texts in English words, not message ids.
+    #[test]
+    fn the_report_serializes_its_messages_in_english() {
+        let report = CheckReport {
+            ok: false,
+            steps: vec![StepRecord {
+                step: Step::Starttls,
+                label: Step::Starttls.label(),
+                ok: false,
+                sent: None,
+                reply: Msg::new("smtp-reply-no-starttls").into(),
+                hint: Some(Msg::new("smtp-hint-no-starttls").into()),
+                millis: 1,
+            }],
+            summary: "Failed at STARTTLS: the server does not offer STARTTLS".into(),
+            error: None,
+            skipped: vec![],
+            refused: false,
+        };
+        let json = serde_json::to_value(&report).unwrap();
+        let step = &json["steps"][0];
+        assert_eq!(step["reply"], "STARTTLS not offered");
+        assert!(step["hint"]
+            .as_str()
+            .unwrap()
+            .starts_with("The server does not offer STARTTLS"));
+    }
+}

@@ -15,6 +15,7 @@ on_both_backends!(
     starttls_not_offered_in_german,
     refused_sign_in_in_german,
     oauth_token_errors_in_german,
+    settings_refused_in_german,
 );
 
 const SMTP_USER: &str = "mailer";
@@ -219,4 +220,45 @@ async fn oauth_token_errors_in_german(backend: Backend) {
         "{text}"
     );
     r.app.stop().await;
+}
+
+/// The SMTP settings' own refusals (the host field, the timeout's range, the username) in
+/// German.
+async fn settings_refused_in_german(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let srv = SmtpServer::start(SmtpOptions::default()).await;
+    let mut root = german_root(&app).await;
+    let cases: [(&str, &str, &str); 4] = [
+        ("host", "smtp.example.org:25", "enthält einen Port"),
+        ("host", "smtp..example.org", "hat einen leeren Namensteil"),
+        (
+            "timeout_secs",
+            "0",
+            "Zeitlimit: muss zwischen 1 und 300 Sekunden liegen",
+        ),
+        (
+            "username",
+            "",
+            "Benutzername: Die Authentifizierung ist eingeschaltet",
+        ),
+    ];
+    for (name, value, german) in cases {
+        let mut fields = password_form(&srv, "none", SMTP_PASSWORD);
+        for (k, v) in fields.iter_mut() {
+            if *k == name {
+                *v = value.to_owned();
+            }
+            if *k == "action" {
+                *v = "save".to_owned();
+            }
+        }
+        let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let page = root.post("/admin/smtp", &refs).await;
+        assert_eq!(page.status, 422, "{name}={value}: {}", page.body);
+        no_english_but(&format!("{name}={value}"), &page, &[]);
+        let text = crate::i18n::visible_text(&page.body);
+        assert!(text.contains(german), "{name}={value}: {text}");
+    }
+    srv.stop().await;
+    app.stop().await;
 }
