@@ -28,21 +28,21 @@ smtp-tests-throttled = Höchstens { $n } SMTP-Testnachrichten je Organisation un
 ## Das Feld Host (`src/mail/host.rs`).
 
 smtp-host-empty = Host: Geben Sie den Namen oder die Adresse des Mailservers ein, z. B. smtp.example.org
-smtp-host-spaces = Host: `{ $host }` darf keine Leerzeichen oder Steuerzeichen enthalten
-smtp-host-not-ascii = Host: `{ $host }` enthält andere Zeichen als ASCII-Buchstaben, Ziffern, Bindestriche und Punkte; geben Sie einen internationalisierten Namen in seiner ASCII-Form ein (xn--…)
-smtp-host-brackets = Host: `{ $host }` hat eckige Klammern: Schreiben Sie eine IPv6-Adresse ohne Klammern (z. B. 2001:db8::25) und den Port in das Feld Port
-smtp-host-port = Host: `{ $host }` enthält einen Port: Tragen Sie den Port in das Feld Port ein
-smtp-host-zone = Host: `{ $host }` hat einen Zonenindex (%…), den die Adresse eines Mailservers nicht haben kann
-smtp-host-url = Host: `{ $host }` ist kein Host: Geben Sie nur den Namen oder die Adresse des Servers ein, ohne smtp:// und ohne Pfad
-smtp-host-bad-ipv6 = Host: `{ $host }` ist keine gültige IPv6-Adresse
-smtp-host-too-long = Host: `{ $host }` ist zu lang (höchstens 253 Zeichen)
-smtp-host-empty-label = Host: `{ $host }` hat einen leeren Namensteil (zwei Punkte hintereinander oder ein Punkt am Anfang)
-smtp-host-bad-ipv4 = Host: `{ $host }` ist keine IPv4-Adresse in der üblichen Form: Schreiben Sie vier Dezimalzahlen von 0 bis 255 ohne führende Nullen, z. B. 192.0.2.25
-smtp-host-bad-name = Host: `{ $host }` ist kein gültiger Hostname: Verwenden Sie Buchstaben, Ziffern und Bindestriche zwischen Punkten (ein Namensteil darf nicht mit einem Bindestrich beginnen oder enden und höchstens 63 Zeichen lang sein)
+smtp-host-spaces = Host: „{ $host }“ darf keine Leerzeichen oder Steuerzeichen enthalten
+smtp-host-not-ascii = Host: „{ $host }“ enthält andere Zeichen als ASCII-Buchstaben, Ziffern, Bindestriche und Punkte; geben Sie einen internationalisierten Namen in seiner ASCII-Form ein (xn--…)
+smtp-host-brackets = Host: „{ $host }“ hat eckige Klammern: Schreiben Sie eine IPv6-Adresse ohne Klammern (z. B. 2001:db8::25) und den Port in das Feld Port
+smtp-host-port = Host: „{ $host }“ enthält einen Port: Tragen Sie den Port in das Feld Port ein
+smtp-host-zone = Host: „{ $host }“ hat einen Zonenindex (%…), den die Adresse eines Mailservers nicht haben kann
+smtp-host-url = Host: „{ $host }“ ist kein Host: Geben Sie nur den Namen oder die Adresse des Servers ein, ohne smtp:// und ohne Pfad
+smtp-host-bad-ipv6 = Host: „{ $host }“ ist keine gültige IPv6-Adresse
+smtp-host-too-long = Host: „{ $host }“ ist zu lang (höchstens 253 Zeichen)
+smtp-host-empty-label = Host: „{ $host }“ hat einen leeren Namensteil (zwei Punkte hintereinander oder ein Punkt am Anfang)
+smtp-host-bad-ipv4 = Host: „{ $host }“ ist keine IPv4-Adresse in der üblichen Form: Schreiben Sie vier Dezimalzahlen von 0 bis 255 ohne führende Nullen, z. B. 192.0.2.25
+smtp-host-bad-name = Host: „{ $host }“ ist kein gültiger Hostname: Verwenden Sie Buchstaben, Ziffern und Bindestriche zwischen Punkten (ein Namensteil darf nicht mit einem Bindestrich beginnen oder enden und höchstens 63 Zeichen lang sein)
 
 ## Die eigenen Prüfungen der SMTP-Einstellungen (`src/mail/settings.rs`).
 
-smtp-invalid-security = Sicherheit `{ $value }` ist weder starttls noch tls noch none
+smtp-invalid-security = Sicherheit „{ $value }“ ist weder starttls noch tls noch none
 smtp-invalid-port = Port: muss zwischen 1 und 65535 liegen
 smtp-invalid-sender = Absenderadresse: { $reason }
 smtp-invalid-username = Benutzername: Die Authentifizierung ist eingeschaltet, also wird ein Benutzername gebraucht

@@ -245,7 +245,7 @@ fn parse_form(form: &SmtpForm) -> Result<SmtpInput, InvalidInput> {
             587
         } else {
             port.parse()
-                .map_err(|_| InvalidInput("port: enter a number from 1 to 65535".into()))?
+                .map_err(|_| InvalidInput(Msg::new("console-smtp-bad-port").into()))?
         },
         security: form.security.parse()?,
         auth: form.auth,
@@ -260,14 +260,14 @@ fn parse_form(form: &SmtpForm) -> Result<SmtpInput, InvalidInput> {
         } else {
             timeout
                 .parse()
-                .map_err(|_| InvalidInput("timeout: enter seconds, e.g. 30".into()))?
+                .map_err(|_| InvalidInput(Msg::new("console-smtp-bad-timeout").into()))?
         },
         extra_ca_pem: form.extra_ca_pem.clone(),
         max_per_hour: match form.max_per_hour.as_str() {
             "" => 0,
-            v => v.parse().map_err(|_| {
-                InvalidInput("mails per hour: enter a number (0 for no limit)".into())
-            })?,
+            v => v
+                .parse()
+                .map_err(|_| InvalidInput(Msg::new("console-smtp-bad-per-hour").into()))?,
         },
         set_by_operator: false,
         token_endpoint_by_operator: false,

@@ -193,8 +193,7 @@ impl DomainPolicy {
             .unwrap_or_else(|| Msg::new("dir-rule-none"))
     }
 
-    /// [`Self::describe`] as a message, for "Check directory connection" in the reader's
-    /// language.
+    /// Everything, for "Check directory connection": the rules, expiry and lockout.
     pub fn describe_msg(&self) -> Msg {
         let expiry = match self.max_age_secs {
             Some(s) => Msg::new("dir-policy-expire-after").arg("age", duration(s)),
@@ -211,24 +210,6 @@ impl DomainPolicy {
             .arg("rules", self.rules_msg())
             .arg("expiry", expiry)
             .arg("lockout", lockout)
-    }
-
-    /// Everything, for "Check directory connection".
-    pub fn describe(&self) -> String {
-        let expiry = match self.max_age_secs {
-            Some(s) => format!("passwords expire after {}", duration_words(s)),
-            None => "passwords never expire".into(),
-        };
-        let lockout = if self.lockout_threshold == 0 {
-            "no lockout after wrong passwords".to_string()
-        } else {
-            format!(
-                "locked out for {} after {} wrong passwords",
-                duration_words(self.lockout_secs),
-                self.lockout_threshold
-            )
-        };
-        format!("{}; {expiry}; {lockout}", self.rules())
     }
 }
 
@@ -492,10 +473,9 @@ mod tests {
             }
         );
         assert_eq!(
-            p.describe(),
+            p.describe_msg().to_string(),
             "at least 10 characters; characters of three kinds (capital letters, small letters, digits, symbols) and not the account's name; not one of the last 3 passwords; one change per 1 day at most; passwords expire after 42 days; locked out for 30 minutes after 3 wrong passwords"
         );
-        assert_eq!(p.describe_msg().to_string(), p.describe());
         assert!(p
             .describe_msg()
             .in_lang(crate::domain::Language::De)
