@@ -254,7 +254,7 @@ pub(crate) fn tls_client_config(extra_ca_pem: &str) -> Result<ClientConfig, Text
         let mut added = 0;
         for cert in CertificateDer::pem_slice_iter(extra.as_bytes()) {
             let cert =
-                cert.map_err(|e| Msg::new("smtp-err-extra-ca-pem").arg("error", format!("{e}")))?;
+                cert.map_err(|e| Msg::new("smtp-err-extra-ca-pem").arg("error", e.to_string()))?;
             roots
                 .add(cert)
                 .map_err(|e| Msg::new("smtp-err-extra-ca-unusable").arg("error", e.to_string()))?;
@@ -867,5 +867,21 @@ impl SmtpConnection {
                 return Err(own_io_error(io::ErrorKind::InvalidData, "smtp-io-too-long"));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Our words inside an `io::Error` come back as their message (English in `Display`, as
+    /// before); the system's words stay as they are.
+    #[test]
+    fn io_errors_keep_our_words_as_messages() {
+        let closed = own_io_error(io::ErrorKind::UnexpectedEof, "smtp-io-closed");
+        assert_eq!(closed.to_string(), "the server closed the connection");
+        assert_eq!(io_text(&closed), Text::Msg(Msg::new("smtp-io-closed")));
+        let os = io::Error::from(io::ErrorKind::ConnectionReset);
+        assert_eq!(io_text(&os), Text::Plain(os.to_string()));
     }
 }
