@@ -28,6 +28,7 @@ smtp-err-tls-failed = TLS-Handshake fehlgeschlagen: { $error }
 smtp-err-tls-timed-out = Zeitüberschreitung beim TLS-Handshake
 smtp-err-no-password = kein Passwort eingerichtet
 smtp-err-no-mechanism = kein unterstütztes AUTH-Verfahren (angeboten: { $offered })
+smtp-err-build = die Nachricht konnte nicht erstellt werden: { $error }
 smtp-err-no-data-reply = keine Antwort auf DATA
 smtp-err-oauth-not-offered = AUTH { $mechanism } wird nicht angeboten (angeboten: { $offered })
 smtp-err-operator-endpoint = für diesen Server darf nur der Token-Endpunkt des Anbieters selbst verwendet werden

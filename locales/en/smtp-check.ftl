@@ -28,6 +28,7 @@ smtp-err-tls-failed = TLS handshake failed: { $error }
 smtp-err-tls-timed-out = TLS handshake timed out
 smtp-err-no-password = no password configured
 smtp-err-no-mechanism = no supported AUTH mechanism (offered: { $offered })
+smtp-err-build = the message could not be built: { $error }
 smtp-err-no-data-reply = no reply to DATA
 smtp-err-oauth-not-offered = AUTH { $mechanism } is not offered (offered: { $offered })
 smtp-err-operator-endpoint = only the provider's own token endpoint may be used for this server

@@ -55,7 +55,7 @@ pub async fn run(smtp: &ResolvedSmtp, send_to: Option<(&EmailAddress, Outgoing)>
             let built = build(&smtp.settings, mail).map_err(|e| super::SmtpError {
                 step: Step::Data,
                 code: None,
-                message: e.to_string().into(),
+                message: e.msg().into(),
                 hint: None,
                 permanent: true,
                 refused: false,

@@ -16,6 +16,7 @@ on_both_backends!(
     refused_sign_in_in_german,
     oauth_token_errors_in_german,
     settings_refused_in_german,
+    unbuildable_test_message_in_german,
 );
 
 const SMTP_USER: &str = "mailer";
@@ -259,6 +260,35 @@ async fn settings_refused_in_german(backend: Backend) {
         let text = crate::i18n::visible_text(&page.body);
         assert!(text.contains(german), "{name}={value}: {text}");
     }
+    srv.stop().await;
+    app.stop().await;
+}
+
+/// Settings switched off aren't checked for a sender, but the check's test message needs one:
+/// the failure's detail says so in German.
+async fn unbuildable_test_message_in_german(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let srv = SmtpServer::start(SmtpOptions::default()).await;
+    let mut root = german_root(&app).await;
+    let mut fields: Vec<(&'static str, String)> = password_form(&srv, "none", "")
+        .into_iter()
+        .filter(|(k, _)| !matches!(*k, "enabled" | "auth"))
+        .collect();
+    for (k, v) in fields.iter_mut() {
+        if *k == "from_address" {
+            v.clear();
+        }
+    }
+    fields.push(("test_to", "admin@example.org".to_owned()));
+    let page = check(&mut root, &fields).await;
+    let text = crate::i18n::visible_text(&page.body);
+    assert!(
+        text.contains(
+            "Fehlgeschlagen bei DATA: die Nachricht konnte nicht erstellt werden: Absenderadresse:"
+        ),
+        "{text}"
+    );
+    no_english_but("unbuildable", &page, &[]);
     srv.stop().await;
     app.stop().await;
 }
