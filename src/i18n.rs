@@ -31,10 +31,10 @@ macro_rules! ftl {
 pub fn catalogue(lang: Language) -> &'static [(&'static str, &'static str)] {
     match lang {
         Language::En => {
-            ftl!("en": "common.ftl", "pages.ftl", "account.ftl", "console-people.ftl", "console-mail.ftl", "console-health.ftl", "console-links.ftl", "console-directory.ftl", "domain.ftl", "smtp.ftl")
+            ftl!("en": "common.ftl", "pages.ftl", "account.ftl", "console-people.ftl", "console-mail.ftl", "console-health.ftl", "console-links.ftl", "console-directory.ftl", "domain.ftl", "smtp.ftl", "smtp-check.ftl")
         }
         Language::De => {
-            ftl!("de": "common.ftl", "pages.ftl", "account.ftl", "console-people.ftl", "console-mail.ftl", "console-health.ftl", "console-links.ftl", "console-directory.ftl", "domain.ftl", "smtp.ftl")
+            ftl!("de": "common.ftl", "pages.ftl", "account.ftl", "console-people.ftl", "console-mail.ftl", "console-health.ftl", "console-links.ftl", "console-directory.ftl", "domain.ftl", "smtp.ftl", "smtp-check.ftl")
         }
     }
 }

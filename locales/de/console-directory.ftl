@@ -288,3 +288,9 @@ dir-rule-min-length = mindestens { $n } Zeichen
 dir-rule-complexity = Zeichen aus drei Gruppen (Großbuchstaben, Kleinbuchstaben, Ziffern, Sonderzeichen) und nicht der Name des Kontos
 dir-rule-history = keines der letzten { $n } Passwörter
 dir-rule-min-age = höchstens eine Änderung je { $age }
+# The whole policy, as "Check directory connection" shows it.
+dir-policy-described = { $rules }; { $expiry }; { $lockout }
+dir-policy-expire-after = Passwörter gelten { $age }
+dir-policy-never-expire = Passwörter laufen nie ab
+dir-policy-no-lockout = keine Sperre nach falschen Passwörtern
+dir-policy-lockout = Sperre für { $time } nach { $n } falschen Passwörtern

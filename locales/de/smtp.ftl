@@ -25,6 +25,36 @@ smtp-checks-throttled = Höchstens { $n } SMTP-Prüfungen je Organisation und St
 smtp-host-first = Geben Sie zuerst den SMTP-Host ein.
 smtp-tests-throttled = Höchstens { $n } SMTP-Testnachrichten je Organisation und Stunde; bitte warten Sie eine Weile oder prüfen Sie ohne Testadresse.
 
+## Das Feld Host (`src/mail/host.rs`).
+
+smtp-host-empty = Host: Geben Sie den Namen oder die Adresse des Mailservers ein, z. B. smtp.example.org
+smtp-host-spaces = Host: „{ $host }“ darf keine Leerzeichen oder Steuerzeichen enthalten
+smtp-host-not-ascii = Host: „{ $host }“ enthält andere Zeichen als ASCII-Buchstaben, Ziffern, Bindestriche und Punkte; geben Sie einen internationalisierten Namen in seiner ASCII-Form ein (xn--…)
+smtp-host-brackets = Host: „{ $host }“ hat eckige Klammern: Schreiben Sie eine IPv6-Adresse ohne Klammern (z. B. 2001:db8::25) und den Port in das Feld Port
+smtp-host-port = Host: „{ $host }“ enthält einen Port: Tragen Sie den Port in das Feld Port ein
+smtp-host-zone = Host: „{ $host }“ hat einen Zonenindex (%…), den die Adresse eines Mailservers nicht haben kann
+smtp-host-url = Host: „{ $host }“ ist kein Host: Geben Sie nur den Namen oder die Adresse des Servers ein, ohne smtp:// und ohne Pfad
+smtp-host-bad-ipv6 = Host: „{ $host }“ ist keine gültige IPv6-Adresse
+smtp-host-too-long = Host: „{ $host }“ ist zu lang (höchstens 253 Zeichen)
+smtp-host-empty-label = Host: „{ $host }“ hat einen leeren Namensteil (zwei Punkte hintereinander oder ein Punkt am Anfang)
+smtp-host-bad-ipv4 = Host: „{ $host }“ ist keine IPv4-Adresse in der üblichen Form: Schreiben Sie vier Dezimalzahlen von 0 bis 255 ohne führende Nullen, z. B. 192.0.2.25
+smtp-host-bad-name = Host: „{ $host }“ ist kein gültiger Hostname: Verwenden Sie Buchstaben, Ziffern und Bindestriche zwischen Punkten (ein Namensteil darf nicht mit einem Bindestrich beginnen oder enden und höchstens 63 Zeichen lang sein)
+
+## Die eigenen Prüfungen der SMTP-Einstellungen (`src/mail/settings.rs`).
+
+smtp-invalid-security = Sicherheit „{ $value }“ ist weder starttls noch tls noch none
+smtp-invalid-port = Port: muss zwischen 1 und 65535 liegen
+smtp-invalid-sender = Absenderadresse: { $reason }
+smtp-invalid-username = Benutzername: Die Authentifizierung ist eingeschaltet, also wird ein Benutzername gebraucht
+smtp-invalid-reply-to = Antwortadresse: { $reason }
+smtp-invalid-control = { $what ->
+    [sender-name] Absendername
+    [username] Benutzername
+   *[helo] HELO-Name
+}: darf keine Zeilenumbrüche oder Steuerzeichen enthalten
+smtp-invalid-timeout = Zeitlimit: muss zwischen 1 und 300 Sekunden liegen
+smtp-invalid-extra-ca = Zusätzliches CA-Zertifikat: Fügen Sie ein PEM-Zertifikat ein (-----BEGIN CERTIFICATE-----…)
+
 ## Einstellungen der Anmeldung mit OAuth 2.0 (`src/mail/oauth/settings.rs`).
 
 oauth-bad-sign-in = Anmeldeverfahren „{ $value }“ ist keines von password, microsoft, google oder oauth2

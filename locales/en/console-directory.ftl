@@ -282,3 +282,9 @@ dir-rule-min-length = at least { $n } characters
 dir-rule-complexity = characters of three kinds (capital letters, small letters, digits, symbols) and not the account's name
 dir-rule-history = not one of the last { $n } passwords
 dir-rule-min-age = one change per { $age } at most
+# The whole policy, as "Check directory connection" shows it.
+dir-policy-described = { $rules }; { $expiry }; { $lockout }
+dir-policy-expire-after = passwords expire after { $age }
+dir-policy-never-expire = passwords never expire
+dir-policy-no-lockout = no lockout after wrong passwords
+dir-policy-lockout = locked out for { $time } after { $n } wrong passwords

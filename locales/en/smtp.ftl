@@ -25,6 +25,36 @@ smtp-checks-throttled = At most { $n } SMTP checks per organisation and hour; pl
 smtp-host-first = Enter the SMTP host first.
 smtp-tests-throttled = At most { $n } SMTP test messages per organisation and hour; please wait a while, or check without a test address.
 
+## The SMTP host field (`src/mail/host.rs`).
+
+smtp-host-empty = host: enter the mail server's name or address, e.g. smtp.example.org
+smtp-host-spaces = host: `{ $host }` must not contain spaces or control characters
+smtp-host-not-ascii = host: `{ $host }` contains characters other than ASCII letters, digits, dashes and dots; enter an internationalised name in its ASCII form (xn--…)
+smtp-host-brackets = host: `{ $host }` has brackets: write an IPv6 address without brackets (e.g. 2001:db8::25) and the port in the port field
+smtp-host-port = host: `{ $host }` includes a port: put the port in the port field
+smtp-host-zone = host: `{ $host }` has a zone index (%…), which a mail server address can't use
+smtp-host-url = host: `{ $host }` is not a host: enter only the server's name or address, without smtp:// or a path
+smtp-host-bad-ipv6 = host: `{ $host }` is not a valid IPv6 address
+smtp-host-too-long = host: `{ $host }` is too long (at most 253 characters)
+smtp-host-empty-label = host: `{ $host }` has an empty label (two dots in a row, or a dot at the start)
+smtp-host-bad-ipv4 = host: `{ $host }` is not an IPv4 address in the usual form: write four decimal numbers from 0 to 255 without leading zeros, e.g. 192.0.2.25
+smtp-host-bad-name = host: `{ $host }` is not a valid host name: use letters, digits and dashes between dots (a label can't start or end with a dash, or be longer than 63 characters)
+
+## The SMTP settings' own checks (`src/mail/settings.rs`).
+
+smtp-invalid-security = security `{ $value }` is not starttls, tls or none
+smtp-invalid-port = port: must be between 1 and 65535
+smtp-invalid-sender = sender address: { $reason }
+smtp-invalid-username = username: authentication is on, so a username is needed
+smtp-invalid-reply-to = reply-to: { $reason }
+smtp-invalid-control = { $what ->
+    [sender-name] sender name
+    [username] username
+   *[helo] HELO name
+}: must not contain line breaks or control characters
+smtp-invalid-timeout = timeout: must be between 1 and 300 seconds
+smtp-invalid-extra-ca = extra CA certificate: paste a PEM certificate (-----BEGIN CERTIFICATE-----…)
+
 ## OAuth 2.0 sign-in settings (`src/mail/oauth/settings.rs`).
 
 oauth-bad-sign-in = sign-in method `{ $value }` is not password, microsoft, google or oauth2

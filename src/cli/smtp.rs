@@ -387,7 +387,7 @@ pub(super) async fn smtp_command(core: &Core, cmd: SmtpCommand, out: Out) -> any
                         s.label,
                         s.sent.as_deref().unwrap_or("")
                     )?;
-                    for line in s.reply.lines() {
+                    for line in s.reply.to_string().lines() {
                         writeln!(w, "                   {line}")?;
                     }
                     if let Some(h) = &s.hint {

@@ -289,29 +289,26 @@ mod settings_rules {
     use super::*;
 
     pub fn validate(s: &DirectorySettings) -> Result<(), InvalidInput> {
-        let bad = |m: &str| Err(InvalidInput(m.to_string().into()));
+        let bad = |id: &'static str| Err(InvalidInput(crate::i18n::Msg::new(id).into()));
         let url = s.url.trim();
         if !(url.starts_with("ldap://") || url.starts_with("ldaps://")) {
-            return bad("URL: must start with ldap:// or ldaps://");
+            return bad("dir-invalid-url");
         }
         if url.starts_with("ldaps://") != (s.security == Security::Ldaps) {
-            return bad(
-                "security: ldaps:// URLs use security ldaps, ldap:// URLs starttls or none",
-            );
+            return bad("dir-invalid-security");
         }
         if s.base_dn.trim().is_empty() {
-            return bad("base DN: needed (where people are searched)");
+            return bad("dir-invalid-base-dn");
         }
         let f = s.user_filter.trim();
         if !(f.starts_with('(') && f.ends_with(')')) {
-            return bad("user filter: must be an LDAP filter in parentheses, e.g. (objectClass=inetOrgPerson)");
+            return bad("dir-invalid-filter");
         }
-        // Whole sentences (each a message of the catalogue, so pages show them translated).
         for (needed, v) in [
-            ("username attribute: needed", &s.mapping.username),
-            ("e-mail attribute: needed", &s.mapping.email),
-            ("stable id attribute: needed", &s.mapping.stable_id),
-            ("display name attribute: needed", &s.mapping.display_name),
+            ("dir-invalid-username", &s.mapping.username),
+            ("dir-invalid-email", &s.mapping.email),
+            ("dir-invalid-stable-id", &s.mapping.stable_id),
+            ("dir-invalid-display-name", &s.mapping.display_name),
         ] {
             if v.trim().is_empty() {
                 return bad(needed);
@@ -333,24 +330,22 @@ mod settings_rules {
             &s.mapping.sign_in_also,
         ] {
             if v.chars().any(char::is_control) {
-                return bad("settings must not contain line breaks or control characters");
+                return bad("dir-invalid-control");
             }
         }
         if !(1..=60).contains(&s.connect_timeout_secs) || !(1..=300).contains(&s.timeout_secs) {
-            return bad("timeouts: connect 1–60 seconds, operations 1–300 seconds");
+            return bad("dir-invalid-timeouts");
         }
         if !(1..=5000).contains(&s.page_size) {
-            return bad("page size: between 1 and 5000");
+            return bad("dir-invalid-page-size");
         }
         if s.is_active_directory() && s.page_size > AD_MAX_PAGE_SIZE {
-            return bad("page size: Active Directory sends at most 1000 entries per page; choose 1000 or less");
+            return bad("dir-invalid-page-size-ad");
         }
         if !s.extra_ca_pem.trim().is_empty()
             && !s.extra_ca_pem.contains("-----BEGIN CERTIFICATE-----")
         {
-            return bad(
-                "extra CA certificate: paste a PEM certificate (-----BEGIN CERTIFICATE-----…)",
-            );
+            return bad("dir-invalid-extra-ca");
         }
         Ok(())
     }

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::client::{SmtpConnection, Step, StepRecord, Transcript};
+use super::client::{SmtpConnection, SmtpError, Step, StepRecord, Transcript};
 use super::message::{build, Outgoing};
 use super::settings::ResolvedSmtp;
 use crate::domain::EmailAddress;
@@ -12,8 +12,12 @@ use crate::domain::EmailAddress;
 pub struct CheckReport {
     pub ok: bool,
     pub steps: Vec<StepRecord>,
-    /// One sentence: what worked, or which step failed.
+    /// One sentence: what worked, or which step failed (English: the API, the CLI and the audit
+    /// log keep it so; a page words it from the steps and `error`).
     pub summary: String,
+    /// Why the check failed, in words a page translates.
+    #[serde(skip)]
+    pub error: Option<SmtpError>,
     /// Steps not tried because no test address was given.
     pub skipped: Vec<&'static str>,
     /// The address policy refused the host: nothing was connected to (the caller turns this
@@ -51,7 +55,7 @@ pub async fn run(smtp: &ResolvedSmtp, send_to: Option<(&EmailAddress, Outgoing)>
             let built = build(&smtp.settings, mail).map_err(|e| super::SmtpError {
                 step: Step::Data,
                 code: None,
-                message: e.to_string(),
+                message: e.msg().into(),
                 hint: None,
                 permanent: true,
                 refused: false,
@@ -72,6 +76,7 @@ pub async fn run(smtp: &ResolvedSmtp, send_to: Option<(&EmailAddress, Outgoing)>
         Ok(()) => CheckReport {
             ok: true,
             summary: success_summary(&t.steps, send_to.as_ref().map(|(to, _)| *to)),
+            error: None,
             steps: t.steps,
             skipped,
             refused: false,
@@ -82,6 +87,41 @@ pub async fn run(smtp: &ResolvedSmtp, send_to: Option<(&EmailAddress, Outgoing)>
             summary: format!("Failed at {}: {}", e.step, e.message),
             skipped,
             refused: e.refused,
+            error: Some(e),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Msg;
+
+    /// The CLI's `--json` gives the report as it is: its texts in English words, not message ids.
+    #[test]
+    fn the_report_serializes_its_messages_in_english() {
+        let report = CheckReport {
+            ok: false,
+            steps: vec![StepRecord {
+                step: Step::Starttls,
+                label: Step::Starttls.label(),
+                ok: false,
+                sent: None,
+                reply: Msg::new("smtp-reply-no-starttls").into(),
+                hint: Some(Msg::new("smtp-hint-no-starttls").into()),
+                millis: 1,
+            }],
+            summary: "Failed at STARTTLS: the server does not offer STARTTLS".into(),
+            error: None,
+            skipped: vec![],
+            refused: false,
+        };
+        let json = serde_json::to_value(&report).unwrap();
+        let step = &json["steps"][0];
+        assert_eq!(step["reply"], "STARTTLS not offered");
+        assert!(step["hint"]
+            .as_str()
+            .unwrap()
+            .starts_with("The server does not offer STARTTLS"));
     }
 }

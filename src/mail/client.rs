@@ -29,7 +29,7 @@ mod transaction;
 
 use super::host::{self, HostError, SmtpHost};
 use super::settings::{ResolvedSmtp, Security};
-use crate::i18n::{Msg, Text};
+use crate::i18n::{english, english_opt, Msg, Text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -80,9 +80,12 @@ pub struct StepRecord {
     pub ok: bool,
     /// What the client sent (credentials replaced by `********`).
     pub sent: Option<String>,
-    /// The server's answer, or what went wrong locally.
-    pub reply: String,
+    /// The server's answer (quoted as it came), or what happened here, in Latchkey's words: a
+    /// message, translated on the page (the API and the CLI give it in English).
+    #[serde(serialize_with = "english")]
+    pub reply: Text,
     /// What to do: a message, translated on the page (the API and the CLI give it in English).
+    #[serde(serialize_with = "english_opt")]
     pub hint: Option<Text>,
     pub millis: u64,
 }
@@ -99,7 +102,7 @@ impl Transcript {
         step: Step,
         ok: bool,
         sent: Option<String>,
-        reply: String,
+        reply: impl Into<Text>,
         hint: Option<Text>,
         started: Instant,
     ) {
@@ -108,7 +111,7 @@ impl Transcript {
             label: step.label(),
             ok,
             sent,
-            reply,
+            reply: reply.into(),
             hint,
             millis: started.elapsed().as_millis() as u64,
         });
@@ -122,28 +125,59 @@ impl Transcript {
         &mut self,
         step: Step,
         sent: Option<String>,
-        message: String,
+        message: impl Into<Text>,
         hint: Option<Text>,
         permanent: bool,
         started: Instant,
     ) -> SmtpError {
+        let message = message.into();
         self.record(step, false, sent, message.clone(), hint.clone(), started);
         fail(step, None, message, hint, permanent)
     }
 
     /// Records a step that failed here, before the server was asked (nothing was sent), and
     /// returns it as a permanent error.
-    fn refuse_locally(&mut self, step: Step, message: String, hint: impl Into<Text>) -> SmtpError {
+    fn refuse_locally(
+        &mut self,
+        step: Step,
+        message: impl Into<Text>,
+        hint: impl Into<Text>,
+    ) -> SmtpError {
         self.failed(step, None, message, Some(hint.into()), true, Instant::now())
     }
 }
 
 /// The mechanisms a server offers, for a message ("none" when it offers none).
-fn offered_list(mechanisms: &[String]) -> String {
+fn offered_list(mechanisms: &[String]) -> Text {
     if mechanisms.is_empty() {
-        "none".to_owned()
+        Msg::new("smtp-offered-none").into()
     } else {
-        mechanisms.join(" ")
+        mechanisms.join(" ").into()
+    }
+}
+
+/// Latchkey's own words for a failed read or write, carried inside an `io::Error` so that
+/// [`io_text`] can give them as a message; `Display` is the English.
+#[derive(Debug)]
+struct OwnWords(&'static str);
+
+impl std::fmt::Display for OwnWords {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        Msg::new(self.0).fmt(f)
+    }
+}
+
+impl std::error::Error for OwnWords {}
+
+fn own_io_error(kind: io::ErrorKind, id: &'static str) -> io::Error {
+    io::Error::new(kind, OwnWords(id))
+}
+
+/// An I/O error in words: ours as a message, the operating system's as it came.
+fn io_text(e: &io::Error) -> Text {
+    match e.get_ref().and_then(|i| i.downcast_ref::<OwnWords>()) {
+        Some(own) => Msg::new(own.0).into(),
+        None => e.to_string().into(),
     }
 }
 
@@ -154,7 +188,9 @@ fn offered_list(mechanisms: &[String]) -> String {
 pub struct SmtpError {
     pub step: Step,
     pub code: Option<u16>,
-    pub message: String,
+    /// What went wrong: the server's reply as it came, or Latchkey's words as a message
+    /// (`Display` gives English, as logs and the mail log keep it).
+    pub message: Text,
     pub hint: Option<Text>,
     pub permanent: bool,
     /// The address policy refused the host before anything was connected to (an internal
@@ -202,7 +238,7 @@ fn system_roots() -> &'static [CertificateDer<'static>] {
     ROOTS.get_or_init(|| rustls_native_certs::load_native_certs().certs)
 }
 
-fn tls_connector(smtp: &ResolvedSmtp) -> Result<TlsConnector, String> {
+fn tls_connector(smtp: &ResolvedSmtp) -> Result<TlsConnector, Text> {
     Ok(TlsConnector::from(Arc::new(tls_client_config(
         &smtp.settings.extra_ca_pem,
     )?)))
@@ -210,7 +246,7 @@ fn tls_connector(smtp: &ResolvedSmtp) -> Result<TlsConnector, String> {
 
 /// Verifies servers against the system's roots plus `extra_ca_pem` (the mail server's and the
 /// token endpoint's connections alike).
-pub(crate) fn tls_client_config(extra_ca_pem: &str) -> Result<ClientConfig, String> {
+pub(crate) fn tls_client_config(extra_ca_pem: &str) -> Result<ClientConfig, Text> {
     let mut roots = RootCertStore::empty();
     roots.add_parsable_certificates(system_roots().iter().cloned());
     let extra = extra_ca_pem.trim();
@@ -218,20 +254,20 @@ pub(crate) fn tls_client_config(extra_ca_pem: &str) -> Result<ClientConfig, Stri
         let mut added = 0;
         for cert in CertificateDer::pem_slice_iter(extra.as_bytes()) {
             let cert =
-                cert.map_err(|e| format!("the extra CA certificate is not valid PEM: {e}"))?;
+                cert.map_err(|e| Msg::new("smtp-err-extra-ca-pem").arg("error", e.to_string()))?;
             roots
                 .add(cert)
-                .map_err(|e| format!("the extra CA certificate can't be used: {e}"))?;
+                .map_err(|e| Msg::new("smtp-err-extra-ca-unusable").arg("error", e.to_string()))?;
             added += 1;
         }
         if added == 0 {
-            return Err("the extra CA certificate field holds no certificate".into());
+            return Err(Msg::new("smtp-err-extra-ca-empty").into());
         }
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
+        .map_err(|e| Text::from(e.to_string()))?
         .with_root_certificates(roots)
         .with_no_client_auth();
     Ok(config)
@@ -240,7 +276,7 @@ pub(crate) fn tls_client_config(extra_ca_pem: &str) -> Result<ClientConfig, Stri
 fn fail(
     step: Step,
     code: Option<u16>,
-    message: String,
+    message: Text,
     hint: Option<Text>,
     permanent: bool,
 ) -> SmtpError {
@@ -266,13 +302,13 @@ fn hint(id: &'static str) -> Option<Text> {
 }
 
 /// Explains a TLS failure in words, from the rustls error inside the io::Error.
-fn tls_hint(e: &io::Error, smtp: &ResolvedSmtp, during: Step) -> (String, Option<Text>) {
+fn tls_hint(e: &io::Error, smtp: &ResolvedSmtp, during: Step) -> (Text, Option<Text>) {
     let host = &smtp.settings.host;
     let port = smtp.settings.port;
     let inner = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>());
     let message = match inner {
-        Some(r) => r.to_string(),
-        None => e.to_string(),
+        Some(r) => r.to_string().into(),
+        None => io_text(e),
     };
     let hint = match inner {
         Some(rustls::Error::InvalidCertificate(
@@ -336,7 +372,7 @@ impl SmtpConnection {
         let addrs = match resolved {
             Ok(a) => a,
             Err(e) => {
-                let (message, hint) = host::explain(&s.host, &e, smtp.destinations);
+                let (message, hint) = host::explain_msg(&s.host, &e, smtp.destinations);
                 let sent = Some(target.clone());
                 return Err(SmtpError {
                     refused: e.is_policy(smtp.destinations),
@@ -363,7 +399,9 @@ impl SmtpConnection {
                 // The transcript shows the system's words; the error says what failed.
                 let (sent, shown) = (Some(target.clone()), e.to_string());
                 return Err(SmtpError {
-                    message: format!("connection failed: {e}"),
+                    message: Msg::new("smtp-err-connection-failed")
+                        .arg("error", e.to_string())
+                        .into(),
                     ..t.failed(
                         Step::Connect,
                         sent,
@@ -378,9 +416,9 @@ impl SmtpConnection {
                 let hint = Msg::new("smtp-hint-connect-timeout")
                     .arg("target", target.as_str())
                     .arg("secs", timeout.as_secs() as i64);
-                let (sent, shown) = (Some(target.clone()), "timed out".to_owned());
+                let (sent, shown) = (Some(target.clone()), Msg::new("smtp-reply-timed-out"));
                 return Err(SmtpError {
-                    message: "connection timed out".into(),
+                    message: Msg::new("smtp-err-connect-timed-out").into(),
                     ..t.failed(
                         Step::Connect,
                         sent,
@@ -397,7 +435,7 @@ impl SmtpConnection {
             Step::Connect,
             true,
             Some(target.clone()),
-            format!("connected to {peer}"),
+            Msg::new("console-smtp-connected").arg("address", peer),
             None,
             started,
         );
@@ -430,7 +468,7 @@ impl SmtpConnection {
                 } else {
                     "smtp-hint-no-greeting"
                 });
-                let message = e.to_string();
+                let message = io_text(&e);
                 return Err(t.failed(Step::Greeting, None, message, hint, false, started));
             }
         }
@@ -441,9 +479,9 @@ impl SmtpConnection {
             let started = Instant::now();
             if !conn.has_feature("STARTTLS") {
                 let hint = hint("smtp-hint-no-starttls");
-                let shown = "STARTTLS not offered".to_owned();
+                let shown = Msg::new("smtp-reply-no-starttls");
                 return Err(SmtpError {
-                    message: "the server does not offer STARTTLS".into(),
+                    message: Msg::new("smtp-err-no-starttls").into(),
                     ..t.failed(Step::Starttls, None, shown, hint, true, started)
                 });
             }
@@ -456,7 +494,7 @@ impl SmtpConnection {
             // Anything the server sent after its 220 would be read as if it came over TLS:
             // refuse it (the STARTTLS command-injection class of bugs).
             if !conn.io.buffer().is_empty() {
-                let msg = "the server sent data before the TLS handshake".to_owned();
+                let msg = Msg::new("smtp-err-data-before-tls");
                 return Err(t.failed(Step::Starttls, None, msg, None, true, started));
             }
             t.record(
@@ -505,7 +543,7 @@ impl SmtpConnection {
         let name = match ServerName::try_from(host.clone()) {
             Ok(n) => n,
             Err(_) => {
-                let msg = format!("`{host}` is not a valid host name for TLS");
+                let msg = Msg::new("smtp-err-tls-name").arg("host", host.as_str());
                 return Err(t.failed(step, None, msg, None, true, started));
             }
         };
@@ -520,7 +558,9 @@ impl SmtpConnection {
                     step,
                     true,
                     None,
-                    format!("TLS established ({version}), certificate verified for {host}"),
+                    Msg::new("smtp-reply-tls-established")
+                        .arg("version", version)
+                        .arg("host", host.as_str()),
                     None,
                     started,
                 );
@@ -528,12 +568,12 @@ impl SmtpConnection {
             }
             Ok(Err(e)) => {
                 let (message, hint) = tls_hint(&e, smtp, step);
-                let message = format!("TLS handshake failed: {message}");
+                let message = Msg::new("smtp-err-tls-failed").arg("error", message);
                 Err(t.failed(step, None, message, hint, false, started))
             }
             Err(_) => {
                 let hint = hint("smtp-hint-handshake-timeout");
-                let message = "TLS handshake timed out".to_owned();
+                let message = Msg::new("smtp-err-tls-timed-out");
                 Err(t.failed(step, None, message, hint, false, started))
             }
         }
@@ -586,7 +626,7 @@ impl SmtpConnection {
         let started = Instant::now();
         let Some(password) = smtp.password.as_ref() else {
             let hint = hint("smtp-hint-no-password");
-            let message = "no password configured".to_owned();
+            let message = Msg::new("smtp-err-no-password");
             return Err(t.failed(Step::Auth, None, message, hint, true, started));
         };
         let mechanisms = self.auth_mechanisms();
@@ -636,10 +676,7 @@ impl SmtpConnection {
             } else {
                 "smtp-hint-no-auth-unencrypted"
             });
-            let msg = format!(
-                "no supported AUTH mechanism (offered: {})",
-                offered_list(&mechanisms)
-            );
+            let msg = Msg::new("smtp-err-no-mechanism").arg("offered", offered_list(&mechanisms));
             return Err(t.refuse_locally(Step::Auth, msg, hint));
         };
         if reply.code == 235 {
@@ -742,7 +779,7 @@ impl SmtpConnection {
         t.failed(
             step,
             Some(shown.to_owned()),
-            e.to_string(),
+            io_text(&e),
             hint,
             false,
             started,
@@ -771,7 +808,7 @@ impl SmtpConnection {
         if r.code == 421 {
             self.broken = true;
         }
-        fail(step, Some(r.code), r.text(), hint, r.code >= 500)
+        fail(step, Some(r.code), r.text().into(), hint, r.code >= 500)
     }
 
     async fn write_line(&mut self, line: &str) -> io::Result<()> {
@@ -788,18 +825,13 @@ impl SmtpConnection {
             io.flush().await
         })
         .await
-        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "timed out writing to the server"))?
+        .map_err(|_| own_io_error(io::ErrorKind::TimedOut, "smtp-io-write-timed-out"))?
     }
 
     async fn read_reply(&mut self) -> io::Result<Reply> {
         tokio::time::timeout(self.timeout, self.read_reply_inner())
             .await
-            .map_err(|_| {
-                io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    "timed out waiting for the server's reply",
-                )
-            })?
+            .map_err(|_| own_io_error(io::ErrorKind::TimedOut, "smtp-io-reply-timed-out"))?
     }
 
     async fn read_reply_inner(&mut self) -> io::Result<Reply> {
@@ -812,22 +844,14 @@ impl SmtpConnection {
                 .await?;
             if n == 0 {
                 self.broken = true;
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "the server closed the connection",
-                ));
+                return Err(own_io_error(io::ErrorKind::UnexpectedEof, "smtp-io-closed"));
             }
             let line = String::from_utf8_lossy(&raw)
                 .trim_end_matches(['\r', '\n'])
                 .to_owned();
             // What a non-SMTP service sent is not shown: the check must not become a way to
             // read banners of arbitrary services.
-            let bad = || {
-                io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    "the server's answer is not an SMTP reply (is this an SMTP port?)",
-                )
-            };
+            let bad = || own_io_error(io::ErrorKind::InvalidData, "smtp-io-not-smtp");
             if line.len() < 3 || !line.as_bytes()[..3].iter().all(u8::is_ascii_digit) {
                 self.broken = true;
                 return Err(bad());
@@ -840,11 +864,24 @@ impl SmtpConnection {
             }
             if lines.len() > MAX_REPLY_LINES {
                 self.broken = true;
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    "the server's reply is too long",
-                ));
+                return Err(own_io_error(io::ErrorKind::InvalidData, "smtp-io-too-long"));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Our words inside an `io::Error` come back as their message (English in `Display`, as
+    /// before); the system's words stay as they are.
+    #[test]
+    fn io_errors_keep_our_words_as_messages() {
+        let closed = own_io_error(io::ErrorKind::UnexpectedEof, "smtp-io-closed");
+        assert_eq!(closed.to_string(), "the server closed the connection");
+        assert_eq!(io_text(&closed), Text::Msg(Msg::new("smtp-io-closed")));
+        let os = io::Error::from(io::ErrorKind::ConnectionReset);
+        assert_eq!(io_text(&os), Text::Plain(os.to_string()));
     }
 }

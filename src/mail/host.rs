@@ -41,8 +41,13 @@ pub enum Destinations {
     PublicOnly,
 }
 
-fn invalid(host: &str, what: &str) -> InvalidInput {
-    InvalidInput(format!("host: `{}` {what}", host.escape_debug()).into())
+/// `id`: the message saying what is wrong with `host` ("host: `…` is too long").
+fn invalid(host: &str, id: &'static str) -> InvalidInput {
+    InvalidInput(
+        Msg::new(id)
+            .arg("host", host.escape_debug().to_string())
+            .into(),
+    )
 }
 
 /// Whether a label is a number as the WHATWG URL parser (and `inet_aton`) reads one: decimal
@@ -63,25 +68,16 @@ impl SmtpHost {
     pub fn parse(raw: &str) -> Result<SmtpHost, InvalidInput> {
         let s = raw.trim();
         if s.is_empty() {
-            return Err(InvalidInput(
-                "host: enter the mail server's name or address, e.g. smtp.example.org".into(),
-            ));
+            return Err(InvalidInput(Msg::new("smtp-host-empty").into()));
         }
         if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(invalid(s, "must not contain spaces or control characters"));
+            return Err(invalid(s, "smtp-host-spaces"));
         }
         if !s.is_ascii() {
-            return Err(invalid(
-                s,
-                "contains characters other than ASCII letters, digits, dashes and dots; enter an \
-                 internationalised name in its ASCII form (xn--…)",
-            ));
+            return Err(invalid(s, "smtp-host-not-ascii"));
         }
         if s.starts_with('[') || s.ends_with(']') {
-            return Err(invalid(
-                s,
-                "has brackets: write an IPv6 address without brackets (e.g. 2001:db8::25) and the port in the port field",
-            ));
+            return Err(invalid(s, "smtp-host-brackets"));
         }
         if s.contains(':') {
             if let Ok(ip) = s.parse::<Ipv6Addr>() {
@@ -91,38 +87,29 @@ impl SmtpHost {
                 .rsplit_once(':')
                 .is_some_and(|(h, p)| !h.contains(':') && p.chars().all(|c| c.is_ascii_digit()));
             return Err(if port_like {
-                invalid(s, "includes a port: put the port in the port field")
+                invalid(s, "smtp-host-port")
             } else if s.contains('%') {
-                invalid(
-                    s,
-                    "has a zone index (%…), which a mail server address can't use",
-                )
+                invalid(s, "smtp-host-zone")
             } else if s.contains('/') {
-                invalid(s, "is not a host: enter only the server's name or address, without smtp:// or a path")
+                invalid(s, "smtp-host-url")
             } else {
-                invalid(s, "is not a valid IPv6 address")
+                invalid(s, "smtp-host-bad-ipv6")
             });
         }
         if s.len() > 254 || (s.len() == 254 && !s.ends_with('.')) {
-            return Err(invalid(s, "is too long (at most 253 characters)"));
+            return Err(invalid(s, "smtp-host-too-long"));
         }
         let absolute = s.ends_with('.');
         let name = s.strip_suffix('.').unwrap_or(s);
         let labels: Vec<&str> = name.split('.').collect();
         if labels.iter().any(|l| l.is_empty()) {
-            return Err(invalid(
-                s,
-                "has an empty label (two dots in a row, or a dot at the start)",
-            ));
+            return Err(invalid(s, "smtp-host-empty-label"));
         }
         if labels.last().is_some_and(|l| is_numeric_label(l)) {
             // An IPv4 form: only the usual four decimal numbers, each written once.
             return match name.parse::<Ipv4Addr>() {
                 Ok(ip) if !absolute && ip.to_string() == name => Ok(SmtpHost::Ip(IpAddr::V4(ip))),
-                _ => Err(invalid(
-                    s,
-                    "is not an IPv4 address in the usual form: write four decimal numbers from 0 to 255 without leading zeros, e.g. 192.0.2.25",
-                )),
+                _ => Err(invalid(s, "smtp-host-bad-ipv4")),
             };
         }
         for label in &labels {
@@ -131,10 +118,7 @@ impl SmtpHost {
                 && !label.starts_with('-')
                 && !label.ends_with('-');
             if !ok {
-                return Err(invalid(
-                    s,
-                    "is not a valid host name: use letters, digits and dashes between dots (a label can't start or end with a dash, or be longer than 63 characters)",
-                ));
+                return Err(invalid(s, "smtp-host-bad-name"));
             }
         }
         Ok(SmtpHost::Name {
@@ -400,15 +384,9 @@ pub async fn resolve(
     Ok(addrs)
 }
 
-/// The sentence for a host that `policy` refused or that could not be resolved, and a hint,
-/// in English (the transcript and the mail log keep it so).
-pub fn explain(host: &str, e: &HostError, policy: Destinations) -> (String, Msg) {
-    let (message, hint) = explain_msg(host, e, policy);
-    (message.to_string(), hint)
-}
-
-/// [`explain`] as messages, for a page in the reader's language: our sentence is translated,
-/// what the resolver said (`detail`) and the address range stay as they are.
+/// The sentence for a host that `policy` refused or that could not be resolved, and a hint, as
+/// messages (`Display` gives the English the mail log keeps): our sentence is translated, what
+/// the resolver said (`detail`) and the address range stay as they are.
 pub fn explain_msg(host: &str, e: &HostError, policy: Destinations) -> (Text, Msg) {
     let host = host.trim().escape_debug().to_string();
     let internet = || Msg::new("smtp-hint-internet");

@@ -8,6 +8,7 @@ use rand::RngCore;
 
 use super::settings::SmtpSettings;
 use crate::domain::EmailAddress;
+use crate::i18n::{Msg, Text};
 
 /// One rendered message for one recipient.
 #[derive(Debug, Clone)]
@@ -21,7 +22,14 @@ pub struct Outgoing {
 
 #[derive(Debug, thiserror::Error)]
 #[error("the message could not be built: {0}")]
-pub struct BuildError(String);
+pub struct BuildError(Text);
+
+impl BuildError {
+    /// The error as a message, for a page in the reader's language (`Display` is English).
+    pub fn msg(&self) -> Msg {
+        Msg::new("smtp-err-build").arg("error", &self.0)
+    }
+}
 
 /// The envelope sender and the formatted message (CRLF line ends), ready for DATA.
 pub struct Built {
@@ -40,10 +48,10 @@ fn strip_controls(s: &str) -> String {
 
 pub fn build(settings: &SmtpSettings, mail: &Outgoing) -> Result<Built, BuildError> {
     let from_addr = EmailAddress::parse(&settings.from_address)
-        .map_err(|e| BuildError(format!("sender address: {}", e.0)))?;
+        .map_err(|e| BuildError(Msg::new("smtp-invalid-sender").arg("reason", e.0).into()))?;
     let parse = |a: &str| {
         a.parse::<lettre::Address>()
-            .map_err(|e| BuildError(e.to_string()))
+            .map_err(|e| BuildError(e.to_string().into()))
     };
     let name = |n: &str| Some(strip_controls(n)).filter(|n| !n.is_empty());
     let from = Mailbox::new(name(&settings.from_name), parse(from_addr.as_str())?);
@@ -64,7 +72,7 @@ pub fn build(settings: &SmtpSettings, mail: &Outgoing) -> Result<Built, BuildErr
         .date_now();
     if !settings.reply_to.trim().is_empty() {
         let reply_to = EmailAddress::parse(&settings.reply_to)
-            .map_err(|e| BuildError(format!("reply-to: {}", e.0)))?;
+            .map_err(|e| BuildError(Msg::new("smtp-invalid-reply-to").arg("reason", e.0).into()))?;
         builder = builder.reply_to(Mailbox::new(None, parse(reply_to.as_str())?));
     }
     let mut message = builder
@@ -81,7 +89,7 @@ pub fn build(settings: &SmtpSettings, mail: &Outgoing) -> Result<Built, BuildErr
                         .body(mail.html.clone()),
                 ),
         )
-        .map_err(|e| BuildError(e.to_string()))?;
+        .map_err(|e| BuildError(e.to_string().into()))?;
     // RFC 3834: tells auto-responders not to answer.
     message.headers_mut().insert_raw(HeaderValue::new(
         HeaderName::new_from_ascii_str("Auto-Submitted"),

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::host::{Destinations, SmtpHost};
 use super::oauth::{OAuthSettings, ResolvedOAuth, SignIn};
 use crate::domain::{EmailAddress, InvalidInput};
+use crate::i18n::Msg;
 use crate::secrets::{MasterKey, SecretError, StoredSecret};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,11 +43,9 @@ impl FromStr for Security {
             "tls" | "ssl" | "implicit" => Ok(Security::Tls),
             "none" | "plain" => Ok(Security::None),
             other => Err(InvalidInput(
-                format!(
-                    "security `{}` is not starttls, tls or none",
-                    other.escape_debug()
-                )
-                .into(),
+                Msg::new("smtp-invalid-security")
+                    .arg("value", other.escape_debug().to_string())
+                    .into(),
             )),
         }
     }
@@ -125,48 +124,45 @@ impl Default for SmtpSettings {
 impl SmtpSettings {
     /// Checks the values an admin typed. Errors name the field.
     pub fn validate(&self) -> Result<(), InvalidInput> {
-        let bad = |m: String| Err(InvalidInput(m.into()));
+        let bad = |m: Msg| Err(InvalidInput(m.into()));
         if self.enabled || !self.host.trim().is_empty() {
             SmtpHost::parse(&self.host)?;
             if self.port == 0 {
-                return bad("port: must be between 1 and 65535".into());
+                return bad(Msg::new("smtp-invalid-port"));
             }
         }
         if self.enabled {
-            EmailAddress::parse(&self.from_address)
-                .map_err(|e| InvalidInput(format!("sender address: {}", e.0).into()))?;
+            if let Err(e) = EmailAddress::parse(&self.from_address) {
+                return bad(Msg::new("smtp-invalid-sender").arg("reason", e.0));
+            }
             if self.auth && !self.sign_in.is_oauth() && self.username.trim().is_empty() {
-                return bad("username: authentication is on, so a username is needed".into());
+                return bad(Msg::new("smtp-invalid-username"));
             }
         }
         if !self.reply_to.trim().is_empty() {
-            EmailAddress::parse(&self.reply_to)
-                .map_err(|e| InvalidInput(format!("reply-to: {}", e.0).into()))?;
+            if let Err(e) = EmailAddress::parse(&self.reply_to) {
+                return bad(Msg::new("smtp-invalid-reply-to").arg("reason", e.0));
+            }
         }
         for (what, v) in [
-            ("sender name", &self.from_name),
+            ("sender-name", &self.from_name),
             ("username", &self.username),
-            ("HELO name", &self.helo_name),
+            ("helo", &self.helo_name),
         ] {
             if v.chars().any(char::is_control) {
-                return bad(format!(
-                    "{what}: must not contain line breaks or control characters"
-                ));
+                return bad(Msg::new("smtp-invalid-control").arg("what", what));
             }
         }
         // Checked whether or not authentication is on: what is stored is what a later switch
         // turns on.
         self.oauth.validate(self.sign_in)?;
         if !(1..=300).contains(&self.timeout_secs) {
-            return bad("timeout: must be between 1 and 300 seconds".into());
+            return bad(Msg::new("smtp-invalid-timeout"));
         }
         if !self.extra_ca_pem.trim().is_empty()
             && !self.extra_ca_pem.contains("-----BEGIN CERTIFICATE-----")
         {
-            return bad(
-                "extra CA certificate: paste a PEM certificate (-----BEGIN CERTIFICATE-----…)"
-                    .into(),
-            );
+            return bad(Msg::new("smtp-invalid-extra-ca"));
         }
         Ok(())
     }

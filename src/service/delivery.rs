@@ -329,7 +329,7 @@ impl Core {
                     let e = SmtpError {
                         step: crate::mail::Step::Auth,
                         code: None,
-                        message: e.to_string(),
+                        message: e.to_string().into(),
                         hint: None,
                         permanent: false,
                         refused: false,
@@ -389,7 +389,7 @@ impl Core {
                     let e = SmtpError {
                         step: crate::mail::Step::Connect,
                         code: None,
-                        message: format!("not sent: {e}"),
+                        message: format!("not sent: {e}").into(),
                         hint: None,
                         permanent: !matches!(e, ServiceError::Unavailable(_)),
                         refused: false,
@@ -434,7 +434,7 @@ impl Core {
                 let e = SmtpError {
                     step: crate::mail::Step::Data,
                     code: None,
-                    message: e.to_string(),
+                    message: e.to_string().into(),
                     hint: None,
                     permanent: true,
                     refused: false,
@@ -491,7 +491,7 @@ impl Core {
     ) -> Result<()> {
         let reply = match &e.hint {
             Some(h) => format!("{} ({h})", e.message),
-            None => e.message.clone(),
+            None => e.message.to_string(),
         };
         self.record_attempt(
             task,

@@ -421,29 +421,7 @@ fn refusal_by(r: &PasswordRefusal, by: &'static str) -> Msg {
 /// A domain's password policy as rules in a row: "at least 12 characters; not one of the last
 /// 24 passwords", or "no rules".
 fn policy_rules(p: &crate::directory::DomainPolicy) -> Msg {
-    let mut parts = Vec::new();
-    if p.min_length > 0 {
-        parts.push(Msg::new("dir-rule-min-length").arg("n", p.min_length));
-    }
-    if p.complexity {
-        parts.push(Msg::new("dir-rule-complexity"));
-    }
-    if p.history > 0 {
-        parts.push(Msg::new("dir-rule-history").arg("n", p.history));
-    }
-    if p.min_age_secs > 0 {
-        let age = crate::i18n::duration(p.min_age_secs.min(i64::MAX as u64) as i64);
-        parts.push(Msg::new("dir-rule-min-age").arg("age", age));
-    }
-    parts
-        .into_iter()
-        .rev()
-        .reduce(|then, first| {
-            Msg::new("dir-rules-list")
-                .arg("first", first)
-                .arg("then", then)
-        })
-        .unwrap_or_else(|| Msg::new("dir-rule-none"))
+    p.rules_msg()
 }
 
 impl Core {

@@ -132,7 +132,7 @@ fn render(
             notice => v.notice,
             error => v.error,
             summary => v.report.map(|r| check_summary(r, v.test_to)),
-            report => v.report,
+            report => v.report.map(report_view),
             env_names => ["LATCHKEY_SMTP_HOST", "LATCHKEY_SMTP_PORT", "LATCHKEY_SMTP_SECURITY", "LATCHKEY_SMTP_USERNAME",
                           "LATCHKEY_SMTP_PASSWORD", "LATCHKEY_SMTP_FROM"],
             default_from => state.core.config.public_url.as_str(),
@@ -245,7 +245,7 @@ fn parse_form(form: &SmtpForm) -> Result<SmtpInput, InvalidInput> {
             587
         } else {
             port.parse()
-                .map_err(|_| InvalidInput("port: enter a number from 1 to 65535".into()))?
+                .map_err(|_| InvalidInput(Msg::new("console-smtp-bad-port").into()))?
         },
         security: form.security.parse()?,
         auth: form.auth,
@@ -260,14 +260,14 @@ fn parse_form(form: &SmtpForm) -> Result<SmtpInput, InvalidInput> {
         } else {
             timeout
                 .parse()
-                .map_err(|_| InvalidInput("timeout: enter seconds, e.g. 30".into()))?
+                .map_err(|_| InvalidInput(Msg::new("console-smtp-bad-timeout").into()))?
         },
         extra_ca_pem: form.extra_ca_pem.clone(),
         max_per_hour: match form.max_per_hour.as_str() {
             "" => 0,
-            v => v.parse().map_err(|_| {
-                InvalidInput("mails per hour: enter a number (0 for no limit)".into())
-            })?,
+            v => v
+                .parse()
+                .map_err(|_| InvalidInput(Msg::new("console-smtp-bad-per-hour").into()))?,
         },
         set_by_operator: false,
         token_endpoint_by_operator: false,
@@ -407,26 +407,41 @@ pub(super) fn secret_state(stored: Option<&str>) -> minijinja::Value {
     context! { kind => kind, value => value }
 }
 
+/// The check's report for the page: its texts as messages, translated when it renders (the
+/// report's JSON, for the CLI, is English).
+fn report_view(r: &CheckReport) -> minijinja::Value {
+    let steps: Vec<minijinja::Value> = r
+        .steps
+        .iter()
+        .map(|s| {
+            context! {
+                step => s.step,
+                ok => s.ok,
+                sent => &s.sent,
+                reply => &s.reply,
+                hint => &s.hint,
+                millis => s.millis,
+            }
+        })
+        .collect();
+    context! { ok => r.ok, steps, skipped => &r.skipped }
+}
+
 /// The check's summary in the reader's language: what worked (from the steps that ran, as
 /// [`crate::mail::check`] words it in English), or the step that failed and why.
 fn check_summary(report: &CheckReport, test_to: &str) -> Text {
     use crate::mail::client::Step;
     if !report.ok {
-        let failed = report.steps.iter().rev().find(|s| !s.ok);
-        let detail = report
-            .summary
-            .split_once(": ")
-            .map_or(report.summary.as_str(), |(_, d)| d);
-        return match failed {
-            Some(s) => Msg::new("console-smtp-failed-at")
+        return match &report.error {
+            Some(e) => Msg::new("console-smtp-failed-at")
                 .arg(
                     "step",
-                    serde_json::to_value(s.step)
+                    serde_json::to_value(e.step)
                         .ok()
                         .and_then(|v| v.as_str().map(str::to_owned))
                         .unwrap_or_default(),
                 )
-                .arg("error", detail)
+                .arg("error", &e.message)
                 .into(),
             None => report.summary.clone().into(),
         };

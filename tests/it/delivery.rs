@@ -938,7 +938,7 @@ async fn pipelined_refusals_read_as_one_at_a_time(backend: Backend) {
                     let reply = if s.step == latchkey::mail::Step::Ehlo {
                         String::new()
                     } else {
-                        s.reply.clone()
+                        s.reply.to_string()
                     };
                     format!("{:?} {} {:?} {reply:?} {:?}", s.step, s.ok, s.sent, s.hint)
                 })

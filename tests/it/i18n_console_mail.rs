@@ -87,7 +87,7 @@ async fn member(w: &World, name: &str) {
 /// No English on the page, the console's menu (`admin_nav.html`, translated in its own area and
 /// checked there) left aside while it is still English on this branch, and so are technical
 /// tokens in `<code>` (SMTP commands such as `RCPT TO`, `env:NAME`).
-fn assert_no_english(what: &str, page: &Page) {
+pub(crate) fn assert_no_english(what: &str, page: &Page) {
     let mut body = page.body.clone();
     if let Some(a) = body.find("<nav class=\"subnav\"") {
         let b = body[a..].find("</nav>").map_or(body.len(), |b| a + b + 6);

@@ -133,7 +133,10 @@ async fn each_security_mode_delivers_a_test_message(backend: Backend) {
                 && steps.contains(&Step::Data)
         );
         // The server's own words are in the transcript.
-        assert!(report.steps.iter().any(|s| s.reply.contains("ESMTP ready")));
+        assert!(report
+            .steps
+            .iter()
+            .any(|s| s.reply.to_string().contains("ESMTP ready")));
         let mails = srv
             .wait_for_messages(1, std::time::Duration::from_secs(5))
             .await;
@@ -241,7 +244,11 @@ async fn rejected_credentials_show_535_and_no_password(backend: Backend) {
     let last = report.steps.last().unwrap();
     assert_eq!(last.step, Step::Auth);
     assert!(
-        last.reply.contains("535") && last.reply.contains("Username and Password not accepted"),
+        last.reply.to_string().contains("535")
+            && last
+                .reply
+                .to_string()
+                .contains("Username and Password not accepted"),
         "{last:?}"
     );
     assert!(last

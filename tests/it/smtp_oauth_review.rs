@@ -68,7 +68,10 @@ async fn checks_do_not_take_tokens_away(backend: Backend) {
             .await
             .unwrap();
         assert!(
-            step(&report, Step::Token).reply.contains("from the cache"),
+            step(&report, Step::Token)
+                .reply
+                .to_string()
+                .contains("from the cache"),
             "{:#?}",
             report.steps
         );
@@ -261,7 +264,11 @@ async fn a_control_character_cannot_rewrite_the_sasl_message(backend: Backend) {
         .unwrap();
     assert!(!report.ok);
     let auth = step(&report, Step::Auth);
-    assert!(auth.reply.contains("no usable mailbox"), "{}", auth.reply);
+    assert!(
+        auth.reply.to_string().contains("no usable mailbox"),
+        "{}",
+        auth.reply
+    );
     assert!(!r
         .srv
         .transcript()

@@ -115,8 +115,8 @@ pub(super) async fn recognise(conn: &mut Conn, dir: &ResolvedDirectory) -> Outco
 pub(super) async fn policy(conn: &mut Conn, dir: &ResolvedDirectory) -> Outcome<DomainPolicy> {
     match ad::domain_policy(conn).await {
         Some(p) => {
-            // The policy's rules as the client words them (English, also in refusals).
-            let reply = p.describe();
+            // The policy's rules as a message (the JSON for the API and CLI gives it in English).
+            let reply = p.describe_msg();
             Ok((p, reply.into()))
         }
         None => Err((

@@ -14,6 +14,7 @@ use serde::Serialize;
 use super::conn::{op_error, result_error, server_text, values, Conn};
 use super::{entries, paged_search_with, people, BindOutcome, DirectoryError, PasswordRefusal};
 use crate::directory::settings::{ResolvedDirectory, Security};
+use crate::i18n::Msg;
 
 /// LDAP_MATCHING_RULE_IN_CHAIN: membership through nested groups.
 pub(crate) const IN_CHAIN: &str = "1.2.840.113556.1.4.1941";
@@ -90,6 +91,11 @@ fn interval_secs(v: Option<&str>) -> Option<u64> {
     Some(n.unsigned_abs() / 10_000_000)
 }
 
+/// A duration as a message ("30 minutes", "30 Minuten").
+fn duration(secs: u64) -> Msg {
+    crate::i18n::duration(secs.min(i64::MAX as u64) as i64)
+}
+
 fn duration_words(secs: u64) -> String {
     let (n, unit) = if secs % 86_400 == 0 {
         (secs / 86_400, "day")
@@ -160,22 +166,50 @@ impl DomainPolicy {
         }
     }
 
-    /// Everything, for "Check directory connection".
-    pub fn describe(&self) -> String {
+    /// [`Self::rules`] as a message, for a page in the reader's language: "at least 12
+    /// characters; not one of the last 24 passwords", or "no rules".
+    pub fn rules_msg(&self) -> Msg {
+        let mut parts = Vec::new();
+        if self.min_length > 0 {
+            parts.push(Msg::new("dir-rule-min-length").arg("n", self.min_length));
+        }
+        if self.complexity {
+            parts.push(Msg::new("dir-rule-complexity"));
+        }
+        if self.history > 0 {
+            parts.push(Msg::new("dir-rule-history").arg("n", self.history));
+        }
+        if self.min_age_secs > 0 {
+            parts.push(Msg::new("dir-rule-min-age").arg("age", duration(self.min_age_secs)));
+        }
+        parts
+            .into_iter()
+            .rev()
+            .reduce(|then, first| {
+                Msg::new("dir-rules-list")
+                    .arg("first", first)
+                    .arg("then", then)
+            })
+            .unwrap_or_else(|| Msg::new("dir-rule-none"))
+    }
+
+    /// Everything, for "Check directory connection": the rules, expiry and lockout.
+    pub fn describe_msg(&self) -> Msg {
         let expiry = match self.max_age_secs {
-            Some(s) => format!("passwords expire after {}", duration_words(s)),
-            None => "passwords never expire".into(),
+            Some(s) => Msg::new("dir-policy-expire-after").arg("age", duration(s)),
+            None => Msg::new("dir-policy-never-expire"),
         };
         let lockout = if self.lockout_threshold == 0 {
-            "no lockout after wrong passwords".to_string()
+            Msg::new("dir-policy-no-lockout")
         } else {
-            format!(
-                "locked out for {} after {} wrong passwords",
-                duration_words(self.lockout_secs),
-                self.lockout_threshold
-            )
+            Msg::new("dir-policy-lockout")
+                .arg("time", duration(self.lockout_secs))
+                .arg("n", self.lockout_threshold)
         };
-        format!("{}; {expiry}; {lockout}", self.rules())
+        Msg::new("dir-policy-described")
+            .arg("rules", self.rules_msg())
+            .arg("expiry", expiry)
+            .arg("lockout", lockout)
     }
 }
 
@@ -439,9 +473,13 @@ mod tests {
             }
         );
         assert_eq!(
-            p.describe(),
+            p.describe_msg().to_string(),
             "at least 10 characters; characters of three kinds (capital letters, small letters, digits, symbols) and not the account's name; not one of the last 3 passwords; one change per 1 day at most; passwords expire after 42 days; locked out for 30 minutes after 3 wrong passwords"
         );
+        assert!(p
+            .describe_msg()
+            .in_lang(crate::domain::Language::De)
+            .contains("Sperre für 30 Minuten nach 3 falschen Passwörtern"));
         assert_eq!(interval_secs(Some("-9223372036854775808")), None);
     }
 }

@@ -9,7 +9,7 @@ use base64::Engine;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{offered_list, Reply, SmtpConnection, SmtpError, Step, Transcript};
-use crate::i18n::{Msg, Text};
+use crate::i18n::Msg;
 use crate::mail::oauth::{token, Mechanism, Origin, ResolvedOAuth, SignIn, TokenCache};
 use crate::mail::settings::ResolvedSmtp;
 
@@ -63,17 +63,16 @@ impl SmtpConnection {
             let hint = Msg::new("smtp-hint-oauth-not-offered")
                 .arg("mechanism", name)
                 .arg("encrypted", if self.encrypted { "yes" } else { "no" });
-            let msg = format!(
-                "AUTH {name} is not offered (offered: {})",
-                offered_list(&offered)
-            );
+            let msg = Msg::new("smtp-err-oauth-not-offered")
+                .arg("mechanism", name)
+                .arg("offered", offered_list(&offered));
             return Err(t.refuse_locally(Step::Auth, msg, hint));
         }
         if smtp.provider_endpoints_only && !o.settings.fixed_authority(o.method) {
             // Saving refuses this already; settings stored by someone else are checked here.
             let e = t.refuse_locally(
                 Step::Token,
-                "only the provider's own token endpoint may be used for this server".into(),
+                Msg::new("smtp-err-operator-endpoint"),
                 Msg::new("smtp-hint-operator-endpoint"),
             );
             return Err(SmtpError { refused: true, ..e });
@@ -82,7 +81,7 @@ impl SmtpConnection {
         if o.user.is_empty() || o.user.chars().any(char::is_control) {
             return Err(t.refuse_locally(
                 Step::Auth,
-                "no usable mailbox to sign in as".into(),
+                Msg::new("smtp-err-oauth-mailbox"),
                 Msg::new("smtp-hint-oauth-mailbox"),
             ));
         }
@@ -100,24 +99,16 @@ impl SmtpConnection {
                     // An HTTP status is not an SMTP code: the error has none, the message names
                     // it.
                     let (sent, message) = (Some(described), e.message);
-                    return Err(t.failed(
-                        Step::Token,
-                        sent,
-                        message,
-                        e.hint.map(Text::from),
-                        e.permanent,
-                        started,
-                    ));
+                    return Err(t.failed(Step::Token, sent, message, e.hint, e.permanent, started));
                 }
             };
             let got = match origin {
                 Origin::Fetched(life) => {
-                    format!("access token received (valid for {} s)", life.as_secs())
+                    Msg::new("smtp-reply-token-received").arg("secs", life.as_secs() as i64)
                 }
-                Origin::Cached(left) => format!(
-                    "access token from the cache (good for another {} s)",
-                    left.as_secs()
-                ),
+                Origin::Cached(left) => {
+                    Msg::new("smtp-reply-token-cached").arg("secs", left.as_secs() as i64)
+                }
             };
             t.record(Step::Token, true, Some(described), got, None, started);
 

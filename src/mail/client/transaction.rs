@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use super::{fail, hint, Reply, SmtpConnection, SmtpError, Step, Transcript};
+use super::{fail, hint, io_text, Reply, SmtpConnection, SmtpError, Step, Transcript};
 use crate::i18n::Msg;
 
 impl SmtpConnection {
@@ -113,8 +113,10 @@ impl SmtpConnection {
                 (None, _) => return self.message(data, t, started).await,
             }
         }
-        Err(refusal
-            .unwrap_or_else(|| fail(Step::Data, None, "no reply to DATA".to_owned(), None, false)))
+        Err(refusal.unwrap_or_else(|| {
+            let message = Msg::new("smtp-err-no-data-reply").into();
+            fail(Step::Data, None, message, None, false)
+        }))
     }
 
     fn mail_from_refused(&mut self, r: &Reply, t: &mut Transcript, started: Instant) -> SmtpError {
@@ -156,12 +158,12 @@ impl SmtpConnection {
         body.extend_from_slice(b".\r\n");
         let sent = || Some("(message)".to_owned());
         if let Err(e) = self.write_all(&body).await {
-            return Err(t.failed(Step::Data, sent(), e.to_string(), None, false, started));
+            return Err(t.failed(Step::Data, sent(), io_text(&e), None, false, started));
         }
         let r = match self.read_reply().await {
             Ok(r) => r,
             Err(e) => {
-                return Err(t.failed(Step::Data, sent(), e.to_string(), None, false, started));
+                return Err(t.failed(Step::Data, sent(), io_text(&e), None, false, started));
             }
         };
         if r.code != 250 {

@@ -15,6 +15,7 @@ use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::CertificateDer;
 
 use super::settings::{OAuthSettings, SignIn};
+use crate::i18n::{Msg, Text};
 
 /// The OAuth settings with their secrets in hand. Exists only while it is used.
 #[derive(Clone)]
@@ -38,18 +39,19 @@ pub struct Token {
 pub struct TokenError {
     /// HTTP status, when the endpoint answered.
     pub status: Option<u16>,
-    /// What went wrong, in one line: the provider's `error` and description, or the local cause.
-    pub message: String,
-    pub hint: Option<String>,
+    /// What went wrong, in one line: the provider's `error` and description (quoted as they
+    /// came), or the local cause, as a message (`Display` gives English).
+    pub message: Text,
+    pub hint: Option<Text>,
     /// Trying again later can't help (a refused secret, an unknown app).
     pub permanent: bool,
 }
 
-fn local(message: impl Into<String>, hint: &str) -> TokenError {
+fn local(message: impl Into<Text>, hint: Option<&'static str>) -> TokenError {
     TokenError {
         status: None,
         message: message.into(),
-        hint: Some(hint.to_owned()),
+        hint: hint.map(|id| Msg::new(id).into()),
         permanent: true,
     }
 }
@@ -102,11 +104,14 @@ fn random_id() -> String {
     URL_SAFE_NO_PAD.encode(b)
 }
 
-fn rsa_key(pem: &str, what: &str) -> Result<EncodingKey, TokenError> {
+/// `what`: `certificate-key` or `service-account-key`.
+fn rsa_key(pem: &str, what: &'static str) -> Result<EncodingKey, TokenError> {
     EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| {
         local(
-            format!("the {what} can't be used: {e}"),
-            "Paste the RSA private key in PEM form (-----BEGIN PRIVATE KEY-----…).",
+            Msg::new("oauth-err-key-unusable")
+                .arg("what", what)
+                .arg("error", e.to_string()),
+            Some("oauth-hint-rsa-pem"),
         )
     })
 }
@@ -118,7 +123,7 @@ fn request_form(o: &ResolvedOAuth, token_url: &str) -> Result<Vec<(String, Strin
     let now = now_secs();
     let mut form: Vec<(String, String)> = Vec::new();
     match o.method {
-        SignIn::Password => return Err(local("not an OAuth sign-in", "")),
+        SignIn::Password => return Err(local(Msg::new("oauth-err-not-oauth"), None)),
         SignIn::Microsoft | SignIn::Oauth2 => {
             form.push(("grant_type".into(), "client_credentials".into()));
             form.push(("client_id".into(), s.client_id.trim().into()));
@@ -132,8 +137,8 @@ fn request_form(o: &ResolvedOAuth, token_url: &str) -> Result<Vec<(String, Strin
                         .and_then(Result::ok)
                         .ok_or_else(|| {
                             local(
-                                "no certificate to go with the private key",
-                                "Paste the certificate you uploaded to the app (PEM) next to its private key.",
+                                Msg::new("oauth-err-no-certificate"),
+                                Some("oauth-hint-certificate"),
                             )
                         })?;
                     let mut header = Header::new(Algorithm::PS256);
@@ -151,9 +156,12 @@ fn request_form(o: &ResolvedOAuth, token_url: &str) -> Result<Vec<(String, Strin
                     let jwt = jsonwebtoken::encode(
                         &header,
                         &claims,
-                        &rsa_key(key.expose_secret(), "certificate's private key")?,
+                        &rsa_key(key.expose_secret(), "certificate-key")?,
                     )
-                    .map_err(|e| local(format!("signing the client assertion failed: {e}"), "Check the private key."))?;
+                    .map_err(|e| {
+                        let m = Msg::new("oauth-err-client-assertion").arg("error", e.to_string());
+                        local(m, Some("oauth-hint-check-key"))
+                    })?;
                     form.push((
                         "client_assertion_type".into(),
                         "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into(),
@@ -165,8 +173,8 @@ fn request_form(o: &ResolvedOAuth, token_url: &str) -> Result<Vec<(String, Strin
                 }
                 _ => {
                     return Err(local(
-                        "no client secret (or certificate key) is set",
-                        "Enter the client secret's value (or, for Microsoft, the certificate and its private key).",
+                        Msg::new("oauth-err-no-secret"),
+                        Some("oauth-hint-secret"),
                     ))
                 }
             }
@@ -174,16 +182,16 @@ fn request_form(o: &ResolvedOAuth, token_url: &str) -> Result<Vec<(String, Strin
         SignIn::Google => {
             let Some(key) = &o.private_key else {
                 return Err(local(
-                    "no service account key is set",
-                    "Paste the service account's JSON key file (or its private key).",
+                    Msg::new("oauth-err-no-service-key"),
+                    Some("oauth-hint-service-key"),
                 ));
             };
             let key = key.expose_secret().trim();
             let (iss, pem, kid) = if key.starts_with('{') {
                 let k: ServiceAccountKey = serde_json::from_str(key).map_err(|e| {
                     local(
-                        format!("the service account key is not a JSON key file: {e}"),
-                        "Paste the whole JSON key file downloaded from Google Cloud (IAM → Service accounts → Keys).",
+                        Msg::new("oauth-err-service-key-json").arg("error", e.to_string()),
+                        Some("oauth-hint-service-key-json"),
                     )
                 })?;
                 let iss = if s.client_id.trim().is_empty() {
@@ -197,8 +205,8 @@ fn request_form(o: &ResolvedOAuth, token_url: &str) -> Result<Vec<(String, Strin
             };
             if iss.is_empty() {
                 return Err(local(
-                    "the service account's e-mail address is not set",
-                    "Enter the service account's e-mail address as the client id, or paste the JSON key file.",
+                    Msg::new("oauth-err-no-service-address"),
+                    Some("oauth-hint-service-address"),
                 ));
             }
             let mut header = Header::new(Algorithm::RS256);
@@ -216,11 +224,11 @@ fn request_form(o: &ResolvedOAuth, token_url: &str) -> Result<Vec<(String, Strin
                 jti: None,
             };
             let jwt =
-                jsonwebtoken::encode(&header, &claims, &rsa_key(&pem, "service account key")?)
+                jsonwebtoken::encode(&header, &claims, &rsa_key(&pem, "service-account-key")?)
                     .map_err(|e| {
                         local(
-                            format!("signing the assertion failed: {e}"),
-                            "Check the service account key.",
+                            Msg::new("oauth-err-assertion").arg("error", e.to_string()),
+                            Some("oauth-hint-check-service-key"),
                         )
                     })?;
             form.push((
@@ -259,14 +267,19 @@ pub async fn request(
     let token_url = o.settings.token_url(o.method);
     let form = request_form(o, &token_url)?;
     let tls = crate::mail::client::tls_client_config(extra_ca_pem)
-        .map_err(|e| local(e, "Fix or remove the extra CA certificate."))?;
+        .map_err(|e| local(e, Some("oauth-hint-extra-ca")))?;
     let client = reqwest::Client::builder()
         .use_preconfigured_tls(tls)
         .redirect(reqwest::redirect::Policy::none())
         .timeout(timeout)
         .connect_timeout(timeout)
         .build()
-        .map_err(|e| local(format!("HTTP client: {e}"), ""))?;
+        .map_err(|e| {
+            local(
+                Msg::new("oauth-err-http-client").arg("error", e.to_string()),
+                None,
+            )
+        })?;
     let mut response = client
         .post(&token_url)
         .header("accept", "application/json")
@@ -275,11 +288,16 @@ pub async fn request(
         .await
         .map_err(|e| TokenError {
             status: None,
-            message: format!("the token endpoint could not be reached: {}", error_chain(&e)),
+            message: Msg::new("oauth-err-unreachable")
+                .arg("error", error_chain(&e))
+                .into(),
             hint: Some(if e.is_timeout() {
-                format!("No answer from {token_url} within {} s; Latchkey tries again later.", timeout.as_secs())
+                Msg::new("oauth-hint-timeout")
+                    .arg("url", token_url.as_str())
+                    .arg("secs", timeout.as_secs() as i64)
+                    .into()
             } else {
-                "Check the authority (login host) and that this server may reach it over HTTPS; if it uses an internal CA, add it as the extra CA certificate.".to_owned()
+                Msg::new("oauth-hint-unreachable").into()
             }),
             permanent: false,
         })?;
@@ -294,16 +312,18 @@ pub async fn request(
     if (200..300).contains(&status) {
         let reply: TokenReply = serde_json::from_slice(&body).map_err(|_| TokenError {
             status: Some(status),
-            message: format!("HTTP {status}, but the answer is not a token (JSON expected)"),
-            hint: Some(
-                "Check the token URL: it must be the provider's OAuth 2.0 token endpoint.".into(),
-            ),
+            message: Msg::new("oauth-err-not-json")
+                .arg("status", u32::from(status))
+                .into(),
+            hint: Some(Msg::new("oauth-hint-token-url").into()),
             permanent: true,
         })?;
         let Some(access) = reply.access_token.filter(|t| !t.is_empty()) else {
             return Err(TokenError {
                 status: Some(status),
-                message: format!("HTTP {status}, but the answer holds no access_token"),
+                message: Msg::new("oauth-err-no-access-token")
+                    .arg("status", u32::from(status))
+                    .into(),
                 hint: None,
                 permanent: true,
             });
@@ -327,6 +347,7 @@ pub async fn request(
     if description.is_empty() && err.error.is_empty() {
         description = clean(&String::from_utf8_lossy(&body[..body.len().min(200)]), 200);
     }
+    // The provider's words, quoted as they came.
     let message = match (err.error.is_empty(), description.is_empty()) {
         (false, false) => format!("HTTP {status}: {}: {description}", err.error),
         (false, true) => format!("HTTP {status}: {}", err.error),
@@ -334,8 +355,8 @@ pub async fn request(
     };
     Err(TokenError {
         status: Some(status),
-        hint: Some(hint(o.method, status, &err.error, &description)),
-        message,
+        hint: Some(hint(o.method, status, &err.error, &description).into()),
+        message: message.into(),
         // The provider refused what we sent: waiting won't change that. Throttling and server
         // errors pass.
         permanent: matches!(status, 400 | 401 | 403 | 404),
@@ -364,42 +385,42 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     s
 }
 
-/// What to do about a refused token request, in words.
-fn hint(method: SignIn, status: u16, error: &str, description: &str) -> String {
+/// What to do about a refused token request.
+fn hint(method: SignIn, status: u16, error: &str, description: &str) -> Msg {
     let has = |code: &str| description.contains(code);
-    let s = if has("AADSTS7000215") {
-        "The client secret is wrong. In the Entra admin center → App registrations → the app → Certificates & secrets, create a new client secret and enter its Value (not its Secret ID)."
+    let id = if has("AADSTS7000215") {
+        "oauth-hint-wrong-secret"
     } else if has("AADSTS7000222") {
-        "The client secret has expired. Create a new one under the app's Certificates & secrets and enter its Value."
+        "oauth-hint-expired-secret"
     } else if has("AADSTS700016") {
-        "No application with this Application (client) ID exists in this directory. Check the client ID, and that the app is registered in the tenant entered."
+        "oauth-hint-unknown-app"
     } else if has("AADSTS90002") || has("AADSTS900023") {
-        "This tenant does not exist. Enter the Directory (tenant) ID from the app's Overview page, or the organisation's domain."
+        "oauth-hint-unknown-tenant"
     } else if has("AADSTS700027") || has("AADSTS700024") {
-        "The client assertion was refused: upload this certificate to the app (Certificates & secrets → Certificates) and check that the private key belongs to it."
+        "oauth-hint-assertion-refused"
     } else if has("AADSTS70011") || has("AADSTS1002012") {
-        "The scope is invalid: for Exchange Online use https://outlook.office365.com/.default (leave the scope empty)."
+        "oauth-hint-bad-scope-exchange"
     } else if has("AADSTS7000112") || has("AADSTS7000113") {
-        "The application is disabled in this directory; an Entra administrator must enable it."
+        "oauth-hint-app-disabled"
     } else if method == SignIn::Google && error == "unauthorized_client" {
-        "Domain-wide delegation is not granted for this service account and scope. In the Google Admin console → Security → Access and data control → API controls → Manage domain-wide delegation, add the service account's client ID with the scope https://mail.google.com/."
+        "oauth-hint-google-delegation"
     } else if method == SignIn::Google
         && error == "invalid_grant"
         && description.contains("Signature")
     {
-        "Google does not accept the key's signature: the key was deleted or belongs to another service account. Create a new JSON key and paste it."
+        "oauth-hint-google-signature"
     } else if method == SignIn::Google && error == "invalid_grant" {
-        "Google refused the assertion: the sender address must be a user (or alias) in the Workspace domain, and the machine's clock must be right."
+        "oauth-hint-google-grant"
     } else if error == "invalid_client" {
-        "The client id or client secret is wrong, or the secret was revoked. Check both and enter the secret again."
+        "oauth-hint-invalid-client"
     } else if error == "invalid_scope" {
-        "The token endpoint does not know this scope. Check the scope, or leave it empty for the provider's default."
+        "oauth-hint-invalid-scope"
     } else if status == 429 || status >= 500 {
-        "The token endpoint is busy or failing; Latchkey tries again later."
+        "oauth-hint-busy"
     } else {
-        "The token endpoint refused the request: check the client id, the secret or key, and the tenant."
+        "oauth-hint-refused"
     };
-    s.to_owned()
+    Msg::new(id)
 }
 
 #[cfg(test)]
@@ -414,6 +435,7 @@ mod tests {
             "invalid_client",
             "AADSTS7000215: Invalid client secret provided."
         )
+        .to_string()
         .contains("Value"));
         assert!(hint(
             SignIn::Microsoft,
@@ -421,6 +443,7 @@ mod tests {
             "unauthorized_client",
             "AADSTS700016: Application with identifier 'x' was not found"
         )
+        .to_string()
         .contains("client ID"));
         assert!(hint(
             SignIn::Microsoft,
@@ -428,6 +451,7 @@ mod tests {
             "invalid_request",
             "AADSTS90002: Tenant 'x' not found."
         )
+        .to_string()
         .contains("tenant"));
         assert!(hint(
             SignIn::Google,
@@ -435,8 +459,11 @@ mod tests {
             "unauthorized_client",
             "Client is unauthorized to retrieve access tokens"
         )
+        .to_string()
         .contains("delegation"));
-        assert!(hint(SignIn::Oauth2, 503, "", "").contains("tries again"));
+        assert!(hint(SignIn::Oauth2, 503, "", "")
+            .to_string()
+            .contains("tries again"));
     }
 
     #[test]

@@ -504,7 +504,7 @@ pub(super) fn check_result(
                 label: s.label,
                 ok: s.ok,
                 sent: s.sent,
-                reply: s.reply,
+                reply: s.reply.to_string(),
                 hint: s.hint.map(|h| h.to_string()),
                 millis: s.millis,
             })
