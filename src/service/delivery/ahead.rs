@@ -52,9 +52,8 @@ impl Core {
             let Some(tenant_id) = task.tenant_id else {
                 continue;
             };
-            if !tenants.contains_key(&tenant_id) {
-                let tenant = store::tenants::by_id(&self.db, tenant_id).await?;
-                tenants.insert(tenant_id, tenant);
+            if let std::collections::hash_map::Entry::Vacant(e) = tenants.entry(tenant_id) {
+                e.insert(store::tenants::by_id(&self.db, tenant_id).await?);
             }
             let tenant = tenants.get(&tenant_id).and_then(Option::as_ref);
             match self.admin_target(task, tenant, &control).await {
