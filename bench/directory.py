@@ -144,3 +144,45 @@ def sync_bench(system, binary):
         seconds, peak, _ = _timed(cmd, system.env)
         again.append({"seconds": seconds, "peak_kib": peak})
     return {"first": first, "again": again}
+
+
+def syncs(h, latchkeys):
+    """The directory part of a run: `sync_bench` for each Latchkey, against one seeded slapd."""
+    slapd = Slapd(h.WORK, h.DIRECTORY_PEOPLE)
+    h.log(f"seeding slapd with {h.DIRECTORY_PEOPLE} people")
+    slapd.setup()
+    slapd.start()
+    try:
+        out = {"people": h.DIRECTORY_PEOPLE}
+        for s in latchkeys:
+            h.wait_idle()
+            out[s.name] = sync_bench(s, h.BIN)
+            h.log(f"{s.name} directory sync: {out[s.name]}")
+        return out
+    finally:
+        slapd.stop()
+
+
+def report(h, D):
+    L = []
+    w = L.append
+    w("## Directory sync")
+    w("")
+    w(f"`latchkey directory sync` of a tenant against OpenLDAP's `slapd` on loopback holding "
+      f"{D['people']:,} people (paged searches of 500; slapd's size limit 500): the first sync "
+      "adds everyone (a fresh tenant each run), the re-sync finds nothing changed. Wall time of "
+      "the CLI process, and its peak RSS (its `VmHWM`, read while it runs); `serve` keeps running beside it.")
+    w("")
+    w("| | first sync | re-sync | peak RSS (first / re-sync) |")
+    w("| --- | --- | --- | --- |")
+    for name in ("Latchkey/SQLite", "Latchkey/PostgreSQL"):
+        r = D.get(name)
+        if not r:
+            continue
+        f = h.summary([x["seconds"] for x in r["first"]])
+        a = h.summary([x["seconds"] for x in r["again"]])
+        pf = max(x["peak_kib"] for x in r["first"]) / 1024
+        pa = max(x["peak_kib"] for x in r["again"]) / 1024
+        w(f"| {name} | {h.fmt(f, 2, ' s')} | {h.fmt(a, 2, ' s')} | {pf:.0f} MiB / {pa:.0f} MiB |")
+    w("")
+    return L

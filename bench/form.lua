@@ -1,7 +1,8 @@
 -- wrk script: POSTs a form to BENCH_PATH with a fixed cookie and CSRF token (fetched once by
 -- the harness, as a browser would), taking the value of BENCH_FIELD from the lines of
 -- BENCH_VALUES in turn. BENCH_EXTRA is appended to every body (already URL-encoded).
--- At the end it prints one JSON line with the counts and latency percentiles (microseconds).
+-- BENCH_DELAY_MS, when set, makes each connection wait that long before each request (a paced
+-- load for the soak runs). At the end it prints one JSON line with the counts and latency percentiles (microseconds).
 
 local path = os.getenv("BENCH_PATH")
 local field = os.getenv("BENCH_FIELD")
@@ -25,6 +26,13 @@ request = function()
   i = i % #values + 1
   local body = field .. "=" .. urlencode(values[i]) .. extra
   return wrk.format("POST", path, headers, body)
+end
+
+local pause = tonumber(os.getenv("BENCH_DELAY_MS") or "")
+if pause then
+  delay = function()
+    return pause
+  end
 end
 
 done = function(summary, latency, requests)

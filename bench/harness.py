@@ -24,7 +24,10 @@ from datetime import datetime, timezone
 from scipy import stats
 
 import directory
+import flood
 import peer
+import scale
+import verdicts
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORK = os.path.join(ROOT, "target", "bench")
@@ -153,10 +156,15 @@ def wait_http(port, path, timeout=30):
 class Client:
     """One keep-alive connection with a cookie jar."""
 
-    def __init__(self, port):
+    def __init__(self, port, source=None):
         self.port = port
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        # `source`: another loopback address to come from (127.0.0.2: another client's IP).
+        self.source = (source, 0) if source else None
+        self.conn = self.connect()
         self.cookies = {}
+
+    def connect(self):
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=30, source_address=self.source)
 
     def request(self, method, path, form=None, headers=None):
         h = dict(headers or {})
@@ -174,7 +182,7 @@ class Client:
                 break
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
                 self.conn.close()
-                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                self.conn = self.connect()
                 if attempt:
                     raise
         for k, v in res.getheaders():
@@ -317,8 +325,8 @@ class Latchkey:
         log(f"{self.name}: work still queued after {timeout}s")
 
     # The forms, as a browser would get them.
-    def forgot_form(self):
-        c = Client(self.port)
+    def forgot_form(self, source=None):
+        c = Client(self.port, source)
         _, _, html = c.request("GET", "/t/acme/forgot-password")
         token = csrf_from(html, "csrf_token")
         cookie = "; ".join(f"{k}={v}" for k, v in c.cookies.items())
@@ -390,7 +398,7 @@ class Latchkey:
         sink.collect(1, r"(/t/big/reset\?token=[A-Za-z0-9_\-]+)")
         return sink.mail_size
 
-    def campaign(self):
+    def campaign(self, with_id=False):
         c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
         t0 = time.perf_counter()
         c.request("POST", "/api/v1/tenants/big/resets", body=json.dumps({"all": True, "kind": "link"}),
@@ -408,7 +416,7 @@ class Latchkey:
             time.sleep(0.02)
         elapsed = time.perf_counter() - t0
         done = self.sql(f"SELECT COUNT(*) FROM mail_tasks WHERE campaign_id = {cid} AND status = 'done'")
-        return elapsed, done
+        return (elapsed, done, cid) if with_id else (elapsed, done)
 
 
 class Peer:
@@ -448,8 +456,8 @@ class Peer:
     def drain(self):
         pass
 
-    def forgot_form(self):
-        c = Client(self.port)
+    def forgot_form(self, source=None):
+        c = Client(self.port, source)
         _, _, html = c.request("GET", "/accounts/password_reset/")
         token = csrf_from(html, "csrfmiddlewaretoken")
         cookie = "; ".join(f"{k}={v}" for k, v in c.cookies.items())
@@ -827,7 +835,21 @@ def report(R):
       f"({R['binary_stripped_bytes'] / 1e6:.1f} MB stripped).")
     w("")
     if R.get("directory"):
-        L.extend(directory_report(R["directory"]))
+        L.extend(directory.report(sys.modules[__name__], R["directory"]))
+    if R.get("soak"):
+        w("## Soak")
+        w("")
+        L.extend(scale.soak_report(R["soak"]))
+        w("")
+    if R.get("flood"):
+        w("## Floods")
+        w("")
+        L.extend(flood.report(R["flood"]))
+        w("")
+    if R.get("instances"):
+        w("## Several instances")
+        w("")
+        L.extend(scale.instances_report(sys.modules[__name__], R["instances"]))
     w("## Against the targets")
     w("")
     for line in R["verdicts"]:
@@ -836,145 +858,6 @@ def report(R):
     with open(os.path.join(ROOT, "bench", "notes.md")) as f:
         w(f.read())
     return "\n".join(L)
-
-
-def verdicts(R):
-    out = []
-    probe = statistics.median([r["rps"] for r in R["probe"]])
-    peer = {k: statistics.median([r["rps"] for r in v]) for k, v in R["forgot"]["Django (peer)"].items()}
-    for name in ("Latchkey/SQLite", "Latchkey/PostgreSQL"):
-        f = R["forgot"][name]
-        own = {k: statistics.median([r["rps"] for r in v]) for k, v in f.items()}
-        p99 = max(statistics.median([r["p99"] for r in v]) for v in f.values()) / 1000
-        worst = min(own["existing"] / peer["existing"], own["unknown"] / peer["unknown"])
-        out.append(f"{name} forgot-password: {worst:.0f}× the peer at worst (target ≥ 20×: "
-                   f"{'met' if worst >= 20 else 'missed'}); {pct(min(own.values()), probe)} of the probe "
-                   f"(target ≥ 50 %: {'met' if min(own.values()) >= probe / 2 else 'missed'}); "
-                   f"p99 {p99:.2f} ms (target ≤ 5 ms: {'met' if p99 <= 5 else 'missed'}).")
-        g = R["gap"][name]
-        out.append(f"{name} timing gap: {g['gap_us']:+.0f} µs, Mann–Whitney p = {g['mann_whitney_p']:.3g} "
-                   f"({'no measurable gap at the 1 % level' if g['mann_whitney_p'] >= 0.01 else 'MEASURABLE at the 1 % level'}).")
-        c, lg = R["completions"][name]["median"], R["logins"][name]["median"]
-        ceil = R["argon2"]["median"]
-        out.append(f"{name} completions {pct(c, ceil)} and sign-ins {pct(lg, ceil)} of the argon2 ceiling "
-                   f"(target ≥ 90 %: {'met' if min(c, lg) >= 0.9 * ceil else 'missed'}).")
-        out.append(campaign_verdict(R, name))
-        idle = R["memory"][name]["idle_kib"] / 1024
-        out.append(f"{name} idle RSS {idle:.1f} MiB (target ≤ 30 MB: {'met' if idle * 1.048576 <= 30 else 'missed'}).")
-    return out + issue20_verdicts(R)
-
-
-# Issue 20's targets for forgot-password (share of the probe), completions and sign-ins (share
-# of the argon2 ceiling), and peak RSS, per backend.
-ISSUE20 = {"Latchkey/SQLite": {"probe": 0.50, "argon2": 0.90},
-           "Latchkey/PostgreSQL": {"probe": 0.35, "argon2": 0.85}}
-PEAK_RSS_TARGET_MB = 150
-
-
-def issue20_verdicts(R, part=""):
-    """One line per issue-20 target this run measured: met or missed, with the figure. `part`:
-    what a partial run measured (its peak RSS is that part's only)."""
-    out = []
-    for name, t in ISSUE20.items():
-        if R.get("probe") and name in R.get("forgot", {}):
-            probe = statistics.median([r["rps"] for r in R["probe"]])
-            own = min(statistics.median([r["rps"] for r in v]) for v in R["forgot"][name].values())
-            out.append(f"Issue 20, {name} forgot-password: {pct(own, probe)} of the probe "
-                       f"(target ≥ {t['probe']:.0%}: {'met' if own >= t['probe'] * probe else 'missed'}).")
-        ceil = R.get("argon2", {}).get("median")
-        for what, label in (("completions", "reset completions"), ("logins", "sign-ins")):
-            if ceil and name in R.get(what, {}):
-                v = R[what][name]["median"]
-                out.append(f"Issue 20, {name} {label}: {pct(v, ceil)} of the argon2 ceiling "
-                           f"(target ≥ {t['argon2']:.0%}: {'met' if v >= t['argon2'] * ceil else 'missed'}).")
-        peak = R.get("memory", {}).get(name, {}).get("peak_kib")
-        if peak:
-            mb = peak * 1.024 / 1000
-            out.append(f"Issue 20, {name} peak RSS{part}: {mb:.0f} MB "
-                       f"(target ≤ {PEAK_RSS_TARGET_MB} MB: {'met' if mb <= PEAK_RSS_TARGET_MB else 'missed'}).")
-    return out
-
-
-def campaign_verdict(R, name):
-    """The campaign against its target: ≥ 30 % of the ceiling on SQLite, ≥ 20 % on PostgreSQL."""
-    m, ceiling = R["campaign"][name]["median"], R["smtp"]["median"]
-    target = 0.3 if name == "Latchkey/SQLite" else 0.2
-    return (f"{name} campaign {pct(m, ceiling)} of the smtp-sink ceiling "
-            f"(target ≥ {target * 100:.0f} %: {'met' if m >= target * ceiling else 'missed'}).")
-
-
-def campaign_only():
-    """`bench/run --campaign-only`: the campaign and its ceiling on fresh databases, both
-    backends; prints the table (results.md untouched)."""
-    shutil.rmtree(WORK, ignore_errors=True)
-    os.makedirs(WORK)
-    R = {"campaign": {}, "mail_connections": MAIL_CONNECTIONS}
-    sink = Sink()
-    sink.start()
-    try:
-        for backend in ("sqlite", "postgres"):
-            system = Latchkey(backend)
-            log(f"setting up {system.name}")
-            system.setup_campaign()
-            system.start()
-            try:
-                R["mail_size"] = system.campaign_mail_size(sink)
-                R["campaign"][system.name] = campaign(system)
-            finally:
-                system.stop()
-        R["smtp"] = smtp_ceiling(R["mail_size"])
-    finally:
-        sink.stop()
-    with open(os.path.join(WORK, "campaign.json"), "w") as f:
-        json.dump(R, f, indent=2, default=str)
-    print(f"\nA campaign of {CAMPAIGN:,} personal reset mails ({R['mail_size']:,} bytes each), "
-          f"{MAIL_CONNECTIONS} SMTP connection(s) on both sides; median of {RUNS} (min–max):\n")
-    print("| System | Mails/s | of ceiling |")
-    print("|---|---|---|")
-    for name, c in R["campaign"].items():
-        print(f"| {name} | {fmt(c)} | {pct(c['median'], R['smtp']['median'])} |")
-    print(f"| `smtp-source -s {MAIL_CONNECTIONS}` → `smtp-sink` (ceiling) | {fmt(R['smtp'])} | 100 % |")
-    print("")
-    for name in R["campaign"]:
-        print("- " + campaign_verdict(R, name))
-
-
-def targets_only(forgot, signin):
-    """`--forgot-only` / `--signin-only`: only those measurements, on fresh databases, for both
-    Latchkey backends; prints the figures and issue 20's verdicts (results.md untouched)."""
-    shutil.rmtree(WORK, ignore_errors=True)
-    os.makedirs(WORK)
-    R = {"forgot": {}, "logins": {}, "memory": {}}
-    sink = Sink()
-    sink.start()
-    existing = [f"user{i:05d}@example.com" for i in range(USERS)]
-    unknown = [f"nobody{i:05d}@example.org" for i in range(USERS)]
-    try:
-        if signin:
-            R["argon2"] = argon2_ceiling()
-        for backend in ("sqlite", "postgres"):
-            system = Latchkey(backend)
-            system.setup()
-            system.start()
-            try:
-                if forgot:
-                    R["forgot"][system.name] = forgot_throughput(system, existing, unknown)
-                if signin:
-                    R["logins"][system.name] = logins(system)
-                R["memory"][system.name] = {"peak_kib": rss_kib(system.proc.pid, "VmHWM")}
-                log(f"{system.name} peak RSS {R['memory'][system.name]['peak_kib']} KiB")
-            finally:
-                system.stop()
-        if forgot:
-            probe = Probe()
-            probe.start()
-            R["probe"] = probe_throughput(probe, unknown)
-            probe.stop()
-    finally:
-        sink.stop()
-    with open(os.path.join(WORK, "targets.json"), "w") as f:
-        json.dump(R, f, indent=2, default=str)
-    print("\n".join(issue20_verdicts(R, " (this part only)")))
 
 
 def write_report(R):
@@ -986,93 +869,12 @@ def write_report(R):
     log(f"wrote {out}")
 
 
-def directory_syncs(latchkeys):
-    slapd = directory.Slapd(WORK, DIRECTORY_PEOPLE)
-    log(f"seeding slapd with {DIRECTORY_PEOPLE} people")
-    slapd.setup()
-    slapd.start()
-    try:
-        out = {"people": DIRECTORY_PEOPLE}
-        for s in latchkeys:
-            wait_idle()
-            out[s.name] = directory.sync_bench(s, BIN)
-            log(f"{s.name} directory sync: {out[s.name]}")
-        return out
-    finally:
-        slapd.stop()
-
-
-def directory_report(D):
-    L = []
-    w = L.append
-    w("## Directory sync")
-    w("")
-    w(f"`latchkey directory sync` of a tenant against OpenLDAP's `slapd` on loopback holding "
-      f"{D['people']:,} people (paged searches of 500; slapd's size limit 500): the first sync "
-      "adds everyone (a fresh tenant each run), the re-sync finds nothing changed. Wall time of "
-      "the CLI process, and its peak RSS (its `VmHWM`, read while it runs); `serve` keeps running beside it.")
-    w("")
-    w("| | first sync | re-sync | peak RSS (first / re-sync) |")
-    w("| --- | --- | --- | --- |")
-    for name in ("Latchkey/SQLite", "Latchkey/PostgreSQL"):
-        r = D.get(name)
-        if not r:
-            continue
-        f = summary([x["seconds"] for x in r["first"]])
-        a = summary([x["seconds"] for x in r["again"]])
-        pf = max(x["peak_kib"] for x in r["first"]) / 1024
-        pa = max(x["peak_kib"] for x in r["again"]) / 1024
-        w(f"| {name} | {fmt(f, 2, ' s')} | {fmt(a, 2, ' s')} | {pf:.0f} MiB / {pa:.0f} MiB |")
-    w("")
-    return L
-
-
 def main():
-    if sys.argv[1:] == ["--flood-only"]:
-        # Only the flood (bench/flood.py), on fresh databases; prints its table.
-        import flood
+    if sys.argv[1:]:
+        # One part alone (bench/parts.py); results.md untouched.
+        import parts
 
-        shutil.rmtree(WORK, ignore_errors=True)
-        os.makedirs(WORK)
-        sink = Sink()
-        sink.start()
-        results = {}
-        try:
-            for backend in ("sqlite", "postgres"):
-                system = Latchkey(backend)
-                system.setup()
-                flood.add_real_person(system)
-                system.start()
-                try:
-                    wait_idle()
-                    results[system.name] = flood.flood(sys.modules[__name__], system, sink)
-                    log(f"{system.name}: {results[system.name]}")
-                finally:
-                    system.stop()
-        finally:
-            sink.stop()
-        print("\n".join(flood.report(results)))
-        return
-    if sys.argv[1:] == ["--directory-only"]:
-        # Only the directory part, on fresh databases; prints its table (results.md untouched).
-        shutil.rmtree(WORK, ignore_errors=True)
-        os.makedirs(WORK)
-        systems = [Latchkey("sqlite"), Latchkey("postgres")]
-        for s in systems:
-            s.cli("migrate")
-        print("\n".join(directory_report(directory_syncs(systems))))
-        return
-    if sys.argv[1:] == ["--campaign-only"]:
-        campaign_only()
-        return
-    if sys.argv[1:] in (["--forgot-only"], ["--signin-only"]):
-        targets_only(forgot=sys.argv[1] == "--forgot-only", signin=sys.argv[1] == "--signin-only")
-        return
-    if sys.argv[1:] == ["--report-only"]:
-        # Rewrites the report from the last run's numbers (target/bench/results.json).
-        with open(os.path.join(WORK, "results.json")) as f:
-            write_report(json.load(f))
-        return
+        return parts.run(sys.modules[__name__], sys.argv[1:])
     shutil.rmtree(WORK, ignore_errors=True)
     os.makedirs(WORK)
     import django
@@ -1128,9 +930,21 @@ def main():
         for s in systems[:2]:
             R["campaign"][s.name] = campaign(s)
         # 5. Directory sync (the CLI process against slapd; the servers keep running).
-        R["directory"] = directory_syncs(systems[:2])
+        R["directory"] = directory.syncs(sys.modules[__name__], systems[:2])
         R["mail_size"] = getattr(sink, "mail_size", 2000)
         R["smtp"] = smtp_ceiling(R["mail_size"])
+        # 6. A soak at half of section 1's capacity, then the floods (bench/scale.py, flood.py).
+        h = sys.modules[__name__]
+        R["soak"] = {"seconds": scale.SOAK_SECONDS}
+        for s in systems[:2]:
+            capacity = statistics.median(r["rps"] for r in R["forgot"][s.name]["existing"])
+            R["soak"][s.name] = scale.soak(h, s, capacity, existing)
+        R["flood"] = {}
+        for s in systems[:2]:
+            flood.add_real_person(s)
+            for kind in flood.KINDS:
+                wait_idle()
+                R["flood"][f"{s.name}|{kind}"] = flood.flood(h, s, sink, kind)
         for s in systems:
             R["memory"][s.name]["peak_kib"] = sum(rss_kib(p, "VmHWM") for p in s.pids())
     finally:
@@ -1139,8 +953,12 @@ def main():
                 s.stop()
             except Exception as e:  # noqa: BLE001
                 log(f"stopping {s.name}: {e}")
+    try:
+        # 7. Three instances on the PostgreSQL database (its tenant `big` holds the campaign).
+        R["instances"] = scale.instances(sys.modules[__name__], systems[1])
+    finally:
         sink.stop()
-    R["verdicts"] = verdicts(R)
+    R["verdicts"] = verdicts.all_verdicts(sys.modules[__name__], R)
     with open(os.path.join(WORK, "results.json"), "w") as f:
         json.dump(R, f, indent=2, default=str)
     write_report(R)

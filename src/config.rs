@@ -81,6 +81,11 @@ pub struct Config {
     pub forgot_password_per_ip_per_hour: u32,
     /// "Forgot password?" submissions allowed per tenant per hour.
     pub forgot_password_per_tenant_per_hour: u32,
+    /// "Forgot password?" requests from one client IP (IPv6: /64) that may wait for the worker
+    /// at once; beyond it a new one is not queued but counted on that address's waiting request
+    /// (its audit event shows how many): a flood from one address can't grow the backlog that
+    /// every other person's request waits behind.
+    pub forgot_password_waiting_per_ip: u32,
     /// Reset mails an account receives per hour at most (no mail bombing through the form).
     pub reset_mails_per_account_per_hour: u32,
     /// Reset-link openings and submissions per client IP per hour (throttles token guessing).
@@ -164,6 +169,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             forgot_password_per_ip_per_hour: 20,
             forgot_password_per_tenant_per_hour: 1000,
+            forgot_password_waiting_per_ip: 1000,
             reset_mails_per_account_per_hour: 3,
             reset_attempts_per_ip_per_hour: 60,
             reset_attempts_per_tenant_per_hour: 5000,
@@ -209,6 +215,7 @@ const ENV_KEYS: &[&str] = &[
     "tenant_smtp_allow_private_hosts",
     "forgot_password_per_ip_per_hour",
     "forgot_password_per_tenant_per_hour",
+    "forgot_password_waiting_per_ip",
     "reset_mails_per_account_per_hour",
     "reset_attempts_per_ip_per_hour",
     "reset_attempts_per_tenant_per_hour",
@@ -379,6 +386,10 @@ impl Config {
             (
                 "forgot_password_per_tenant_per_hour",
                 self.forgot_password_per_tenant_per_hour,
+            ),
+            (
+                "forgot_password_waiting_per_ip",
+                self.forgot_password_waiting_per_ip,
             ),
             (
                 "reset_mails_per_account_per_hour",

@@ -168,7 +168,10 @@ impl<'a> TestStore<'a> {
         ip: &str,
         now: Timestamp,
     ) -> Result<()> {
-        store::reset::add_request(self.db, tenant_id, identifier, ip, now).await
+        let source = crate::service::ip_bucket(ip);
+        store::reset::add_request(self.db, tenant_id, identifier, (ip, &source), 1000, now)
+            .await
+            .map(|_| ())
     }
 
     pub async fn clear_rate_limit(&self, key: &str) -> Result<()> {

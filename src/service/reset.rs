@@ -1,8 +1,10 @@
 //! Forgot password: the self-service reset journey (SECURITY.md "Reset tokens",
 //! "Enumeration and timing", "Abuse and rate limits").
 //!
-//! 1. The form records what was typed ([`Core::request_reset`]): the same single INSERT
-//!    whatever the account's state, so answer and timing say nothing.
+//! 1. The form records what was typed ([`Core::request_reset`]): the same statements whatever
+//!    the account's state, so answer and timing say nothing. One address can't have more than
+//!    `forgot_password_waiting_per_ip` requests waiting (the rest are counted, not queued), and
+//!    the worker takes turns between addresses, so a flood from one delays others by a round.
 //! 2. The worker processes requests off the request path ([`Core::process_reset_requests`]):
 //!    exact lookup, per-account mail cap, a new token (older ones cancelled), the mail to the
 //!    stored reset address only.
@@ -10,6 +12,8 @@
 //!    it into a short-lived state so the token leaves the URL.
 //! 4. Submitting the new password ([`Core::complete_reset`]) uses the token atomically, sets the
 //!    password, ends every session and cancels other tokens. No sign-in follows.
+
+use std::collections::HashMap;
 
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
@@ -115,18 +119,56 @@ struct Verdict {
 struct Finished {
     ids: Vec<i64>,
     events: Vec<(i64, Option<String>, String, &'static str, serde_json::Value)>,
+    /// The event of each tenant and source whose names matched no account in this round, by
+    /// index in `events`: the others fold into it.
+    unknown: HashMap<(i64, String), usize>,
 }
+
+/// Names listed in a folded event besides its own identifier; the rest are only counted.
+const FOLDED_NAMES: usize = 9;
+
+/// Why a request sent no mail when its name matched nobody (the reason its events fold on).
+const NO_ACCOUNT: &str = "no account matches";
 
 impl Finished {
     fn add(&mut self, r: &store::reset::Request, verdict: Option<Verdict>) {
         self.ids.push(r.id);
         let Some(v) = verdict else { return };
-        // Repeats of one identifier are one event with a count, not a row each.
-        let detail = if r.repeats > 1 {
-            json!({ "identifier": r.identifier, "reason": v.why, "repeats": r.repeats })
-        } else {
-            json!({ "identifier": r.identifier, "reason": v.why })
-        };
+        if v.target.is_none() && v.why == NO_ACCOUNT {
+            // A flood of different names from one address is one counted event per round:
+            // the first name, some more, and how many requests it stands for in all.
+            if let Some(&i) = self.unknown.get(&(r.tenant_id, r.source.clone())) {
+                let detail = &mut self.events[i].4;
+                let count = |d: &serde_json::Value, k: &str, or: i64| d[k].as_i64().unwrap_or(or);
+                if detail.get("other_identifiers").is_none() {
+                    // The first fold: the event stood for its own row until now.
+                    let own = count(detail, "repeats", 1) + count(detail, "not_queued", 0);
+                    detail["other_identifiers"] = 0.into();
+                    detail["other_names"] = json!([]);
+                    detail["requests"] = own.into();
+                }
+                detail["other_identifiers"] = (count(detail, "other_identifiers", 0) + 1).into();
+                detail["requests"] =
+                    (count(detail, "requests", 0) + r.repeats + r.not_queued).into();
+                if let Some(names) = detail["other_names"].as_array_mut() {
+                    if names.len() < FOLDED_NAMES {
+                        names.push(r.identifier.clone().into());
+                    }
+                }
+                return;
+            }
+            self.unknown
+                .insert((r.tenant_id, r.source.clone()), self.events.len());
+        }
+        // Repeats of one identifier are one event with a count, not a row each; so are the
+        // requests of its address that were not queued meanwhile.
+        let mut detail = json!({ "identifier": r.identifier, "reason": v.why });
+        if r.repeats > 1 {
+            detail["repeats"] = r.repeats.into();
+        }
+        if r.not_queued > 0 {
+            detail["not_queued"] = r.not_queued.into();
+        }
         self.events
             .push((r.tenant_id, v.target, r.ip.clone(), v.outcome, detail));
     }
@@ -168,6 +210,7 @@ impl Finished {
         drop(rows);
         self.ids.clear();
         self.events.clear();
+        self.unknown.clear();
         Ok(())
     }
 }
@@ -218,8 +261,21 @@ impl Core {
             return Ok(RequestOutcome::Throttled);
         }
         let identifier: String = identifier.trim().chars().take(254).collect();
-        store::reset::add_request(&self.db, tenant.id, &identifier, ip, now).await?;
-        self.metrics.reset("requested");
+        let source = super::ip_bucket(ip);
+        let waiting = i64::from(limits.forgot_password_waiting_per_ip);
+        let added = store::reset::add_request(
+            &self.db,
+            tenant.id,
+            &identifier,
+            (ip, &source),
+            waiting,
+            now,
+        )
+        .await?;
+        self.metrics.reset(match added {
+            store::reset::Added::Queued => "requested",
+            store::reset::Added::Counted => "not_queued",
+        });
         self.mail_wakeup.notify_one();
         Ok(RequestOutcome::Accepted)
     }
@@ -343,7 +399,7 @@ impl Core {
             },
         };
         let Some(mut account) = account else {
-            return verdict("no_mail", None, "no account matches");
+            return verdict("no_mail", None, NO_ACCOUNT);
         };
         if account.in_directory() {
             // The directory's word on the person now, not at the last sync.

@@ -14,32 +14,78 @@ pub struct Request {
     pub tenant_id: i64,
     pub identifier: String,
     pub ip: String,
+    /// The address as the per-IP limits count it (IPv6: its /64); '' for rows from before
+    /// migration 0016.
+    pub source: String,
     pub created_at: Timestamp,
     /// How many submissions this row stands for (repeats of one identifier coalesce).
     pub repeats: i64,
+    /// Requests from the same address (IPv6: /64) that were not queued while this one waited:
+    /// too many of that address's were waiting already.
+    pub not_queued: i64,
 }
 
-/// Records a "Forgot password?" submission: the same single statement whatever was typed. A
-/// repeat of an identifier that is still waiting (or being processed) only counts on that row:
-/// a flood of repeats can't grow the backlog.
+/// What became of a "Forgot password?" submission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Added {
+    /// Waiting for the worker (a new row, or counted on the row of the same identifier).
+    Queued,
+    /// Not queued: `waiting_per_source` requests of its address are waiting already; counted
+    /// on the newest of them.
+    Counted,
+}
+
+/// Records a "Forgot password?" submission from `ip` (counted by `source`, its per-IP bucket).
+/// A repeat of an identifier that is still waiting (or being processed) only counts on that
+/// row, so a flood of repeats can't grow the backlog; a new identifier is queued while fewer
+/// than `waiting_per_source` requests of its source wait, else counted on the newest of them
+/// that no worker holds yet (and queued after all when there is none: at most a round more).
+/// The same statements whatever was typed.
 pub async fn add_request(
     db: &Db,
     tenant_id: i64,
     identifier: &str,
-    ip: &str,
+    (ip, source): (&str, &str),
+    waiting_per_source: i64,
     now: Timestamp,
-) -> Result<()> {
-    sql::execute(
+) -> Result<Added> {
+    const CAPPED: &str =
+        "INSERT INTO reset_requests (tenant_id, identifier, ip, source, created_at) \
+         SELECT $1, $2, $3, $4, $5 \
+         WHERE (SELECT COUNT(*) FROM (SELECT 1 FROM reset_requests WHERE source = $4 LIMIT $6) AS w) < $6 \
+            OR EXISTS (SELECT 1 FROM reset_requests WHERE tenant_id = $1 AND identifier = $2) \
+         ON CONFLICT (tenant_id, identifier) DO UPDATE SET repeats = reset_requests.repeats + 1";
+    let args = (tenant_id, identifier, ip, source, now, waiting_per_source);
+    if sql::execute(&db.write, CAPPED, args).await? > 0 {
+        return Ok(Added::Queued);
+    }
+    let counted = sql::execute(
         &db.write,
-        "INSERT INTO reset_requests (tenant_id, identifier, ip, created_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (tenant_id, identifier) DO UPDATE SET repeats = reset_requests.repeats + 1",
-        (tenant_id, identifier, ip, now),
+        "UPDATE reset_requests SET not_queued = not_queued + 1 WHERE id = \
+         (SELECT MAX(id) FROM reset_requests WHERE source = $1 AND lease_until IS NULL)",
+        (source,),
     )
     .await?;
-    Ok(())
+    if counted > 0 {
+        return Ok(Added::Counted);
+    }
+    // Every waiting request of the source is in a worker's hands: queue this one after all.
+    sql::execute(
+        &db.write,
+        "INSERT INTO reset_requests (tenant_id, identifier, ip, source, created_at) \
+         VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (tenant_id, identifier) DO UPDATE SET repeats = reset_requests.repeats + 1",
+        (tenant_id, identifier, ip, source, now),
+    )
+    .await?;
+    Ok(Added::Queued)
 }
 
-/// Claims unprocessed requests (or ones whose lease expired) for `owner`.
+/// Claims unprocessed requests (or ones whose lease expired) for `owner`, taking turns between
+/// sources: every source's oldest waiting request before any source's second, and so on. A
+/// flood from one address (bounded by `forgot_password_waiting_per_ip`) then delays another
+/// address's request by at most a round, not by the whole flood. The window runs over what is
+/// waiting, which admission keeps small per source.
 pub async fn claim_requests(
     db: &Db,
     owner: &str,
@@ -47,10 +93,18 @@ pub async fn claim_requests(
     lease_secs: i64,
     now: Timestamp,
 ) -> Result<Vec<Request>> {
+    // PostgreSQL can't lock rows in a query with a window function: the turns are chosen in
+    // the inner query, the outer one locks them, skipping those another worker holds and
+    // checking the lease again on the row it locked (a worker that committed meanwhile).
     let sql = format!(
         "UPDATE reset_requests SET lease_owner = $1, lease_until = $2 WHERE id IN \
-         (SELECT id FROM reset_requests WHERE lease_until IS NULL OR lease_until < $3 ORDER BY id LIMIT $4 {}) \
-         RETURNING id, tenant_id, identifier, ip, created_at, repeats",
+         (SELECT id FROM reset_requests WHERE (lease_until IS NULL OR lease_until < $3) AND id IN \
+           (SELECT id FROM \
+             (SELECT id, ROW_NUMBER() OVER (PARTITION BY source ORDER BY id) AS turn \
+              FROM reset_requests WHERE lease_until IS NULL OR lease_until < $3) AS waiting \
+            ORDER BY turn, id LIMIT $4) \
+          {}) \
+         RETURNING id, tenant_id, identifier, ip, source, created_at, repeats, not_queued",
         db.skip_locked()
     );
     let mut rows: Vec<Request> = db.claim(&sql, owner, batch, lease_secs, now).await?;

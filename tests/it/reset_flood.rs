@@ -101,7 +101,8 @@ async fn repeats_of_one_identifier_coalesce(backend: Backend) {
 
 crate::on_both_backends!(
     repeats_of_one_identifier_coalesce,
-    two_workers_handle_each_request_once
+    two_workers_handle_each_request_once,
+    a_flood_of_new_names_from_one_address_stays_bounded
 );
 
 /// The worker writes a round's audit events and deletions together (issue 20): two workers
@@ -163,12 +164,22 @@ async fn two_workers_handle_each_request_once(backend: Backend) {
         "each request claimed once"
     );
     assert!(waiting(&app).await.is_empty());
-    let events: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE action = 'reset.requested'")
-            .fetch_one(app.core.test_store().pool())
+    // Each request recorded once: an event each, except that the unknown names of one address
+    // in one round fold into one event that counts the others.
+    let events: Vec<String> =
+        sqlx::query_scalar("SELECT detail FROM audit_events WHERE action = 'reset.requested'")
+            .fetch_all(app.core.test_store().pool())
             .await
             .unwrap();
-    assert_eq!(events as usize, distinct, "one event per request");
+    let recorded: usize = events
+        .iter()
+        .map(|e| {
+            let d: serde_json::Value = serde_json::from_str(e).unwrap();
+            1 + d["other_identifiers"].as_u64().unwrap_or(0) as usize
+        })
+        .sum();
+    assert_eq!(recorded, distinct, "one record per request: {events:?}");
+    assert!(events.len() < distinct, "unknown names folded: {events:?}");
     let mails: Vec<String> =
         sqlx::query_scalar("SELECT recipient FROM mail_tasks ORDER BY recipient")
             .fetch_all(app.core.test_store().pool())
@@ -177,5 +188,122 @@ async fn two_workers_handle_each_request_once(backend: Backend) {
     let mut expected: Vec<String> = people.iter().map(|p| format!("{p}@example.org")).collect();
     expected.sort();
     assert_eq!(mails, expected, "one mail per person");
+    app.stop().await;
+}
+
+/// Admission for floods of *different* identifiers (issue 20): one address (IPv6: its /64) has
+/// at most `forgot_password_waiting_per_ip` requests waiting; more new names from there are not
+/// queued but counted on its newest waiting request, whose audit event carries the count. A
+/// repeat of a waiting name still counts on its row; another address's person is queued and
+/// answered in the next round.
+async fn a_flood_of_new_names_from_one_address_stays_bounded(backend: Backend) {
+    common::logs::init();
+    let app = TestApp::spawn_with(backend, |c| {
+        c.mail_worker = false;
+        c.forgot_password_per_ip_per_hour = 100_000;
+        c.forgot_password_per_tenant_per_hour = 100_000;
+        c.forgot_password_waiting_per_ip = 5;
+    })
+    .await;
+    let mut tenant = app.default_tenant().await;
+    let before = tenant.settings.clone();
+    tenant.settings.password_reset_enabled = true;
+    tenant.settings.reset_fallback_to_primary = true;
+    app.core
+        .update_tenant(&Actor::Cli, &tenant, &before)
+        .await
+        .unwrap();
+    let tenant = app.default_tenant().await;
+    app.user(&tenant, "carol", GOOD_PASSWORD).await;
+    for i in 0..20 {
+        app.core
+            .request_reset(&tenant, &format!("flood{i:02}"), "198.51.100.1")
+            .await
+            .unwrap();
+    }
+    // Every address of one IPv6 /64 counts as one.
+    for i in 1..=10 {
+        app.core
+            .request_reset(
+                &tenant,
+                &format!("six{i:02}"),
+                &format!("2001:db8:1:2::{i:x}"),
+            )
+            .await
+            .unwrap();
+    }
+    // A repeat of a waiting name is counted on its row, even at the cap.
+    app.core
+        .request_reset(&tenant, "flood00", "198.51.100.1")
+        .await
+        .unwrap();
+    let rows = waiting(&app).await;
+    let names: Vec<&str> = rows.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        vec![
+            "flood00", "flood01", "flood02", "flood03", "flood04", "six01", "six02", "six03",
+            "six04", "six05"
+        ],
+        "five per address at most"
+    );
+    assert_eq!(rows[0].1, 2, "the repeat counted on its row");
+    // A real person from elsewhere is queued behind the flood and answered in the next round.
+    app.core
+        .request_reset(&tenant, "carol", "203.0.113.7")
+        .await
+        .unwrap();
+    let handled = app
+        .core
+        .process_reset_requests("test-worker")
+        .await
+        .unwrap();
+    assert_eq!(handled, 11);
+    assert!(waiting(&app).await.is_empty());
+    let mails: Vec<String> = sqlx::query_scalar("SELECT recipient FROM mail_tasks")
+        .fetch_all(app.core.test_store().pool())
+        .await
+        .unwrap();
+    assert_eq!(mails, vec!["carol@example.org"]);
+    // The flood is in the audit as counted events: the unknown names of one address in a round
+    // are one event (its first name, the others listed and counted), and the requests that were
+    // not queued are counted in it.
+    let events: Vec<serde_json::Value> = sqlx::query_scalar::<_, String>(
+        "SELECT detail FROM audit_events WHERE action = 'reset.requested' ORDER BY id",
+    )
+    .fetch_all(app.core.test_store().pool())
+    .await
+    .unwrap()
+    .iter()
+    .map(|e| serde_json::from_str(e).unwrap())
+    .collect();
+    assert_eq!(events.len(), 3, "{events:?}");
+    let event = |name: &str| {
+        events
+            .iter()
+            .find(|e| e["identifier"] == name)
+            .unwrap_or_else(|| panic!("{name}: {events:?}"))
+    };
+    let flood = event("flood00");
+    assert_eq!(flood["other_identifiers"], 4, "{flood}");
+    assert_eq!(
+        flood["other_names"],
+        serde_json::json!(["flood01", "flood02", "flood03", "flood04"])
+    );
+    // 5 names, one asked twice, and 15 not queued.
+    assert_eq!(flood["requests"], 21, "{flood}");
+    let six = event("six01");
+    assert_eq!(
+        (&six["other_identifiers"], &six["requests"]),
+        (&4.into(), &10.into())
+    );
+    let carol = event("carol");
+    assert!(carol.get("not_queued").is_none() && carol.get("requests").is_none());
+    // Once the backlog is handled, the address may queue again.
+    app.core
+        .request_reset(&tenant, "flood19", "198.51.100.1")
+        .await
+        .unwrap();
+    assert_eq!(waiting(&app).await, vec![("flood19".to_string(), 1)]);
     app.stop().await;
 }
