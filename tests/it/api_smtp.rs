@@ -478,11 +478,12 @@ async fn tenant_keys_cannot_use_internal_hosts(backend: Backend) {
         )
         .await;
     assert_eq!(status, 422, "{err}");
+    // The kind of address in English, as the API has always said it.
     assert!(
         err["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("internal address"),
+            .contains("internal address 127.0.0.1: loopback (this machine)"),
         "{err}"
     );
     assert_eq!(w.settings_rows().await, before);
