@@ -257,6 +257,8 @@ async fn tenant_smtp_endpoints(backend: Backend) {
         .unwrap()
         .starts_with("250"));
     assert!(r["skipped"].as_array().unwrap().is_empty());
+    // Latchkey's note for the message it sent, in English.
+    assert_eq!(step(&r, "data").unwrap()["sent"], "(message)", "{r}");
     assert_no_secret(&r);
     let mails = own.wait_for_messages(1, WAIT).await;
     assert_eq!(mails[0].rcpt_to, vec!["admin@acme.example".to_owned()]);
