@@ -433,6 +433,22 @@ console-audit-field-password-reset-enabled = Zurücksetzen des Passworts an
 console-audit-field-reset-link-ttl = Gültigkeit des Links (Sekunden)
 console-audit-field-admin-reset-delay = Verzögerung durch Administratoren (Sekunden)
 console-audit-field-reset-fallback = Ausweichen auf Hauptadresse
+console-audit-field-repeats = Wiederholungen
+console-audit-field-recorded = Aufgezeichnet
+console-audit-recorded-once = einmal je Stunde und Zähler
+
+## Gründe, die das Audit-Log als Code neben ihrem englischen Text speichert (`reason_code`,
+## `src/service/audit_reason.rs`): `audit-reason-<code>`.
+audit-reason-reset-switched-off = das Zurücksetzen von Passwörtern ist ausgeschaltet
+audit-reason-no-account = kein Konto passt
+audit-reason-left-directory = die Person ist nicht mehr im Verzeichnis
+audit-reason-account-disabled = das Konto ist deaktiviert
+audit-reason-no-reset-address = das Konto hat keine E-Mail-Adresse zum Zurücksetzen des Passworts
+audit-reason-invalid-reset-address = die gespeicherte Adresse zum Zurücksetzen ist ungültig
+audit-reason-too-many-reset-mails = zu viele Mails zum Zurücksetzen für dieses Konto in dieser Stunde
+audit-reason-reset-link-sent = Link zum Zurücksetzen an die gespeicherte Adresse gesendet
+audit-reason-tenant-reset-switched-off = das Zurücksetzen von Passwörtern ist für diesen Mandanten ausgeschaltet
+audit-reason-tenant-reset-switched-off-quiet = das Zurücksetzen von Passwörtern ist für diesen Mandanten ausgeschaltet; weitere Versuche in dieser Stunde werden nicht aufgezeichnet
 
 ## Formulare, die vor jeder Seite abgewiesen werden.
 console-people-form-not-form = Erwartet wurde ein abgeschicktes Formular.

@@ -435,6 +435,23 @@ console-audit-field-password-reset-enabled = Password reset enabled
 console-audit-field-reset-link-ttl = Reset link ttl secs
 console-audit-field-admin-reset-delay = Admin reset delay secs
 console-audit-field-reset-fallback = Reset fallback to primary
+console-audit-field-repeats = Repeats
+console-audit-field-recorded = Recorded
+console-audit-recorded-once = once per hour and counter
+
+## Reasons the audit log stores as a code beside their English (`reason_code`,
+## `src/service/audit_reason.rs`): `audit-reason-<code>`. The English is what the events store
+## in `reason`, to the letter.
+audit-reason-reset-switched-off = password reset is switched off
+audit-reason-no-account = no account matches
+audit-reason-left-directory = the person is no longer in the directory
+audit-reason-account-disabled = the account is disabled
+audit-reason-no-reset-address = the account has no e-mail address for password reset
+audit-reason-invalid-reset-address = the stored reset address is not valid
+audit-reason-too-many-reset-mails = too many reset mails for this account this hour
+audit-reason-reset-link-sent = reset link sent to the stored reset address
+audit-reason-tenant-reset-switched-off = password reset is switched off for this tenant
+audit-reason-tenant-reset-switched-off-quiet = password reset is switched off for this tenant; further attempts this hour are not recorded
 
 ## Forms refused before any page sees them (CSRF and size checks, for every console form).
 console-people-form-not-form = Expected a form submission.

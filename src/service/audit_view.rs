@@ -6,8 +6,9 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{Core, Result};
+use super::{audit_reason, Core, Result};
 use crate::clock::Timestamp;
+use crate::i18n::Text;
 use crate::store::{self, audit::Filter as AuditFilter};
 
 /// One event, ready to show.
@@ -32,7 +33,9 @@ pub struct AuditRow {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Field {
     pub label: String,
-    pub value: String,
+    /// The stored value in words, or the message for a reason stored with its code
+    /// ([`super::audit_reason`]).
+    pub value: Text,
 }
 
 impl Core {
@@ -182,7 +185,7 @@ pub fn fields(detail: &Value) -> Vec<Field> {
         return match value("", detail) {
             Some(v) if !v.is_empty() => vec![Field {
                 label: "Detail".into(),
-                value: v,
+                value: v.into(),
             }],
             _ => Vec::new(),
         };
@@ -197,22 +200,34 @@ pub fn fields(detail: &Value) -> Vec<Field> {
                 let show = |v: &Value| value(k, v).unwrap_or_else(|| "—".into());
                 out.push(Field {
                     label: label(k),
-                    value: format!("{} → {}", show(old), show(new)),
+                    value: format!("{} → {}", show(old), show(new)).into(),
                 });
             }
         }
     }
+    // A reason stored with its code reads as the code's message; the code itself is no field.
+    let coded = obj
+        .get("reason_code")
+        .and_then(Value::as_str)
+        .and_then(audit_reason::message);
     for (k, v) in obj {
         let paired = (k == "before" || k == "after")
             && obj.contains_key("before")
             && obj.contains_key("after");
-        if paired {
+        if paired || k == "reason_code" {
+            continue;
+        }
+        if let (Some(m), "reason") = (&coded, k.as_str()) {
+            out.push(Field {
+                label: label(k),
+                value: m.clone().into(),
+            });
             continue;
         }
         if let Some(v) = value(k, v).filter(|v| !v.is_empty()) {
             out.push(Field {
                 label: label(k),
-                value: v,
+                value: v.into(),
             });
         }
     }
@@ -227,8 +242,31 @@ mod tests {
     fn shown(detail: Value) -> Vec<(String, String)> {
         fields(&detail)
             .into_iter()
-            .map(|f| (f.label, f.value))
+            .map(|f| (f.label, f.value.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn a_reason_with_its_code_is_its_message_and_an_old_one_its_words() {
+        let coded = fields(&json!({
+            "identifier": "bob", "reason": "no account matches", "reason_code": "no_account"
+        }));
+        assert_eq!(coded.len(), 2, "{coded:?}");
+        assert_eq!(coded[1].label, "Reason");
+        assert_eq!(
+            coded[1].value,
+            Text::Msg(crate::i18n::Msg::new("audit-reason-no-account"))
+        );
+        assert_eq!(coded[1].value.to_string(), "no account matches");
+        // Stored before the codes, or with a code this build doesn't know: the words as stored.
+        for detail in [
+            json!({ "reason": "no account matches" }),
+            json!({ "reason": "no account matches", "reason_code": "from_the_future" }),
+        ] {
+            let old = fields(&detail);
+            assert_eq!(old.len(), 1, "{old:?}");
+            assert_eq!(old[0].value, Text::Plain("no account matches".into()));
+        }
     }
 
     #[test]
