@@ -450,6 +450,46 @@ audit-reason-reset-link-sent = Link zum Zurücksetzen an die gespeicherte Adress
 audit-reason-tenant-reset-switched-off = das Zurücksetzen von Passwörtern ist für diesen Mandanten ausgeschaltet
 audit-reason-tenant-reset-switched-off-quiet = das Zurücksetzen von Passwörtern ist für diesen Mandanten ausgeschaltet; weitere Versuche in dieser Stunde werden nicht aufgezeichnet
 
+## Gründe, die nur als Code gespeichert sind (fehlgeschlagene Anmeldungen, abgewiesene Links
+## und Passwörter, widerrufene API-Schlüssel): `audit-code-<code>`.
+audit-code-unknown-account = unbekanntes Konto
+audit-code-too-many-failures-for-account = zu viele Fehlversuche für das Konto
+audit-code-account-disabled = Konto deaktiviert
+audit-code-locked-in-directory = im Verzeichnis gesperrt
+audit-code-disabled-in-directory = im Verzeichnis deaktiviert
+audit-code-restricted-in-directory = im Verzeichnis eingeschränkt
+audit-code-no-password = kein Passwort
+audit-code-wrong-password = falsches Passwort
+audit-code-temporary-password-expired = vorläufiges Passwort abgelaufen
+audit-code-wrong-current-password = falsches aktuelles Passwort
+audit-code-unknown = unbekannt
+audit-code-expired = abgelaufen
+audit-code-used = schon benutzt
+audit-code-cancelled = aufgehoben
+audit-code-account-changed = Konto geändert
+audit-code-wrong-tenant = falscher Mandant
+audit-code-throttled = gebremst
+audit-code-too-short = zu kurz
+audit-code-too-long = zu lang
+audit-code-common = häufig verwendet
+audit-code-contains-context = enthält Wörter aus dem Umfeld
+audit-code-confirmation-mismatch = Bestätigung stimmt nicht überein
+audit-code-same-as-old = gleich dem bisherigen
+audit-code-directory-policy = Richtlinie des Verzeichnisses
+audit-code-directory-unavailable = Verzeichnis nicht erreichbar
+audit-code-malformed = fehlerhaft
+audit-code-revoked = widerrufen
+audit-code-creator-admin-reset = Ersteller von einem Administrator zurückgesetzt
+audit-code-creator-deleted = Ersteller gelöscht
+audit-code-creator-disabled = Ersteller deaktiviert
+audit-code-creator-demoted = Ersteller ist kein Administrator mehr
+audit-code-creator-password-set = Passwort des Erstellers gesetzt
+audit-code-creator-reset = Ersteller hat sein Passwort zurückgesetzt
+audit-code-creator-temporary-password = Ersteller hat ein vorläufiges Passwort bekommen
+audit-code-ip = IP-Adresse
+audit-code-identifier = Kennung
+audit-code-tenant = Mandant
+
 ## Formulare, die vor jeder Seite abgewiesen werden.
 console-people-form-not-form = Erwartet wurde ein abgeschicktes Formular.
 console-people-form-too-large = Das Formular ist zu groß.

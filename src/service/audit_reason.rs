@@ -7,6 +7,9 @@
 //! has one. Events stored before the code existed have only the English: they read as they
 //! were stored (or translated, where the English is, to the letter, a catalogue sentence).
 //! A code, once written, must never change its meaning: old rows keep it.
+//!
+//! Reasons that were always stored as a code alone (`wrong_password`) read through
+//! [`code_message`]: the same words in English as before, the reader's language elsewhere.
 
 use serde_json::{Map, Value};
 
@@ -94,6 +97,38 @@ pub fn message(code: &str) -> Option<Msg> {
     Some(Msg::new(id))
 }
 
+/// The message for a reason stored as a code alone (`wrong_password`, `ConfirmationMismatch`,
+/// as sign-in failures, refused links and refused passwords store theirs), when the catalogue
+/// has one (`audit-code-<code>`): its English is the words the page has always shown for the
+/// code ("wrong password"), so only other languages read differently. Anything with spaces or
+/// punctuation is words already, not a code.
+pub fn code_message(value: &str) -> Option<Msg> {
+    let shaped = !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && value.bytes().any(|b| b.is_ascii_alphabetic());
+    if !shaped {
+        return None;
+    }
+    // CamelCase (the policy's refusals) as snake case: `ConfirmationMismatch` →
+    // `confirmation_mismatch`.
+    let mut snake = String::new();
+    for (i, c) in value.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 && !snake.ends_with('_') {
+                snake.push('_');
+            }
+            snake.push(c.to_ascii_lowercase());
+        } else {
+            snake.push(c);
+        }
+    }
+    let id = format!("audit-code-{}", snake.replace('_', "-"));
+    crate::i18n::translate(crate::domain::Language::En, &id, &[])?;
+    Some(Msg::new(id))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,6 +166,24 @@ mod tests {
             d,
             json!({ "identifier": "bob", "reason": "no account matches", "reason_code": "no_account" })
         );
+    }
+
+    #[test]
+    fn codes_alone_read_as_the_words_they_always_did() {
+        for (code, english) in [
+            ("wrong_password", "wrong password"),
+            ("ConfirmationMismatch", "confirmation mismatch"),
+            ("TooShort", "too short"),
+            ("Common", "Common"),
+            ("account_disabled", "account disabled"),
+            ("creator_temporary_password", "creator temporary password"),
+        ] {
+            let m = code_message(code).unwrap_or_else(|| panic!("{code}"));
+            assert_eq!(m.to_string(), english, "{code}");
+        }
+        assert_eq!(code_message("no account matches"), None);
+        assert_eq!(code_message("never_heard_of_it"), None);
+        assert_eq!(code_message("42"), None);
     }
 
     #[test]

@@ -205,7 +205,9 @@ pub fn fields(detail: &Value) -> Vec<Field> {
             }
         }
     }
-    // A reason stored with its code reads as the code's message; the code itself is no field.
+    // A reason stored with its code reads as the code's message, the code itself no field; a
+    // reason (or a throttle's counter, `by`) stored as a code alone, as its message where the
+    // catalogue has one. Other values may be what someone typed: never read as codes.
     let coded = obj
         .get("reason_code")
         .and_then(Value::as_str)
@@ -217,12 +219,18 @@ pub fn fields(detail: &Value) -> Vec<Field> {
         if paired || k == "reason_code" {
             continue;
         }
-        if let (Some(m), "reason") = (&coded, k.as_str()) {
-            out.push(Field {
-                label: label(k),
-                value: m.clone().into(),
-            });
-            continue;
+        if k == "reason" || k == "by" {
+            let m = coded
+                .clone()
+                .filter(|_| k == "reason")
+                .or_else(|| v.as_str().and_then(audit_reason::code_message));
+            if let Some(m) = m {
+                out.push(Field {
+                    label: label(k),
+                    value: m.into(),
+                });
+                continue;
+            }
         }
         if let Some(v) = value(k, v).filter(|v| !v.is_empty()) {
             out.push(Field {
@@ -267,6 +275,22 @@ mod tests {
             assert_eq!(old.len(), 1, "{old:?}");
             assert_eq!(old[0].value, Text::Plain("no account matches".into()));
         }
+    }
+
+    #[test]
+    fn codes_alone_are_messages_only_under_reason_and_by() {
+        let f = fields(&json!({ "by": "tenant", "identifier": "expired", "reason": "expired" }));
+        let value = |label: &str| f.iter().find(|f| f.label == label).unwrap().value.clone();
+        assert_eq!(
+            value("By"),
+            Text::Msg(crate::i18n::Msg::new("audit-code-tenant"))
+        );
+        assert_eq!(
+            value("Reason"),
+            Text::Msg(crate::i18n::Msg::new("audit-code-expired"))
+        );
+        // What someone typed stays as typed.
+        assert_eq!(value("Identifier"), Text::Plain("expired".into()));
     }
 
     #[test]

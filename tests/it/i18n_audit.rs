@@ -1,7 +1,9 @@
 //! The audit log's reasons in the reader's language (issue 18): an event stores its reason's
 //! English and a stable code beside it (`reason_code`); the console's audit page shows the
 //! code's message in the reader's language, an event stored before the codes reads as it was
-//! stored, and the API hands out the stored JSON (English and code). On SQLite and PostgreSQL.
+//! stored, a reason stored as a code alone (a failed sign-in's) reads as its words in the
+//! reader's language, and the API hands out the stored JSON (English and code). On SQLite and
+//! PostgreSQL.
 
 use std::time::{Duration, Instant};
 
@@ -106,8 +108,25 @@ async fn audit_reasons_in_the_readers_language(backend: Backend) {
         .unwrap();
     }
 
+    // A failed sign-in: its reason is stored as a code alone (`wrong_password`).
+    let mut stranger = w.app.browser();
+    stranger
+        .login("acme", "tom", "not tom's password at all")
+        .await;
+
     // German: the reasons in German, the code no field of its own, the old words as stored.
     let mut de = signed_in(&w, "tadmin", "de").await;
+    let page = de
+        .get("/t/acme/admin/audit?action=login&outcome=failure")
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body
+            .contains("<dt>Grund</dt><dd>falsches Passwort</dd>"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("wrong password"), "{}", page.body);
     let page = de.get("/t/acme/admin/audit?action=reset").await;
     assert_eq!(page.status, 200, "{}", page.body);
     let text = visible_text(&page.body);
@@ -130,6 +149,14 @@ async fn audit_reasons_in_the_readers_language(backend: Backend) {
 
     // English: the same events in English.
     let mut en = signed_in(&w, "tom", "en").await;
+    let page = en
+        .get("/t/acme/admin/audit?action=login&outcome=failure")
+        .await;
+    assert!(
+        page.body.contains("<dt>Reason</dt><dd>wrong password</dd>"),
+        "{}",
+        page.body
+    );
     let page = en.get("/t/acme/admin/audit?action=reset").await;
     assert_eq!(page.status, 200, "{}", page.body);
     let text = visible_text(&page.body);
