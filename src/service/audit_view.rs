@@ -207,7 +207,8 @@ pub fn fields(detail: &Value) -> Vec<Field> {
     }
     // A reason stored with its code reads as the code's message, the code itself no field; a
     // reason (or a throttle's counter, `by`) stored as a code alone, as its message where the
-    // catalogue has one. Other values may be what someone typed: never read as codes.
+    // catalogue has one. Other values may be what someone typed: never read as codes. A value
+    // with its message beside it (`summary` and `summary_msg`) reads as the message.
     let coded = obj
         .get("reason_code")
         .and_then(Value::as_str)
@@ -216,7 +217,19 @@ pub fn fields(detail: &Value) -> Vec<Field> {
         let paired = (k == "before" || k == "after")
             && obj.contains_key("before")
             && obj.contains_key("after");
-        if paired || k == "reason_code" {
+        // `summary_msg` is the message of `summary` (written beside it), no field of its own.
+        let a_message_of = |k: &str| k.strip_suffix("_msg").is_some_and(|b| obj.contains_key(b));
+        if paired || k == "reason_code" || a_message_of(k) {
+            continue;
+        }
+        if let Some(m) = obj
+            .get(&format!("{k}_msg"))
+            .and_then(crate::i18n::Msg::from_json)
+        {
+            out.push(Field {
+                label: label(k),
+                value: m.into(),
+            });
             continue;
         }
         if k == "reason" || k == "by" {
@@ -274,6 +287,31 @@ mod tests {
             let old = fields(&detail);
             assert_eq!(old.len(), 1, "{old:?}");
             assert_eq!(old[0].value, Text::Plain("no account matches".into()));
+        }
+    }
+
+    #[test]
+    fn a_value_with_its_message_beside_it_reads_as_the_message() {
+        let m = crate::i18n::Msg::new("console-smtp-failed-at")
+            .arg("step", "starttls")
+            .arg("error", crate::i18n::Msg::new("smtp-err-no-starttls"));
+        let f = fields(&json!({
+            "summary": "Failed at STARTTLS: the server does not offer STARTTLS.",
+            "summary_msg": m,
+            "port": 25,
+        }));
+        assert_eq!(f.len(), 2, "{f:?}");
+        assert_eq!(f[1].label, "Summary");
+        assert_eq!(f[1].value, Text::Msg(m));
+        // A message this build doesn't know, or no message: the words as stored.
+        for detail in [
+            json!({ "summary": "Worked.", "summary_msg": { "id": "no-such-message", "args": {} } }),
+            json!({ "summary": "Worked.", "summary_msg": "Worked." }),
+            json!({ "summary": "Worked." }),
+        ] {
+            let f = fields(&detail);
+            assert_eq!(f.len(), 1, "{f:?}");
+            assert_eq!(f[0].value, Text::Plain("Worked.".into()));
         }
     }
 

@@ -115,6 +115,34 @@ async fn starttls_not_offered_in_german(backend: Backend) {
     // Connected, in German (the address as it is).
     assert!(text.contains("verbunden mit 127.0.0.1:"), "{text}");
     assert!(!text.contains("not offered") && !text.contains("does not offer"));
+    // The audit log keeps the summary in English and its message beside it: German on the page.
+    let audit = root.get("/admin/audit?action=smtp.checked").await;
+    assert_eq!(audit.status, 200, "{}", audit.body);
+    assert!(
+        audit.body.contains(
+            "<dt>Zusammenfassung</dt><dd>Fehlgeschlagen bei STARTTLS: der Server bietet kein STARTTLS an"
+        ),
+        "{}",
+        audit.body
+    );
+    assert!(!audit.body.contains("does not offer"), "{}", audit.body);
+    let stored: String = sqlx::query_scalar(
+        "SELECT detail FROM audit_events WHERE action = 'smtp.checked' ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(app.core.test_store().pool())
+    .await
+    .unwrap();
+    let stored: serde_json::Value = serde_json::from_str(&stored).unwrap();
+    assert!(
+        stored["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("does not offer STARTTLS")),
+        "{stored}"
+    );
+    assert_eq!(
+        stored["summary_msg"]["id"], "console-smtp-failed-at",
+        "{stored}"
+    );
     srv.stop().await;
     app.stop().await;
 }
