@@ -138,11 +138,17 @@ pub fn plain_in(lang: Language, s: &str) -> String {
     s.to_owned()
 }
 
+/// Messages the English index leaves out: single words that only ever reach a page as a
+/// [`Msg`] (a stored code's words, a kind of address). In the index they would translate
+/// anything that happens to read the same, such as an identifier someone typed ("expired").
+const NOT_INDEXED: [&str; 2] = ["audit-code-", "smtp-range-"];
+
 /// The English catalogue's fixed sentences (no placeholders), by their text.
 static ENGLISH_INDEX: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
     let bundle = &BUNDLES[&Language::En];
     message_ids(Language::En)
         .into_iter()
+        .filter(|id| !NOT_INDEXED.iter().any(|p| id.starts_with(p)))
         .filter_map(|id| {
             let pattern = bundle.get_message(&id)?.value()?;
             let fixed = pattern

@@ -55,11 +55,12 @@ async fn audit_reasons_in_the_readers_language(backend: Backend) {
     anon.get("/t/acme/login").await;
     anon.post("/t/acme/forgot-password", &[("identifier", "ghost")])
         .await;
-    // On: a request for nobody, which the worker answers with no mail.
+    // On: a request for nobody, which the worker answers with no mail. (Its identifier reads
+    // like a code's words: what someone typed is shown as typed.)
     w.reset_on().await;
     anon.get("/t/acme/forgot-password").await;
     let sent = anon
-        .post("/t/acme/forgot-password", &[("identifier", "nobody-here")])
+        .post("/t/acme/forgot-password", &[("identifier", "expired")])
         .await;
     assert_eq!(sent.status, 200, "{}", sent.body);
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -146,6 +147,11 @@ async fn audit_reasons_in_the_readers_language(backend: Backend) {
         assert!(!text.contains(english), "{english}: {text}");
     }
     assert!(text.contains("an account of long ago"), "{text}");
+    assert!(
+        page.body.contains("<dt>Kennung</dt><dd>expired</dd>"),
+        "{}",
+        page.body
+    );
 
     // English: the same events in English.
     let mut en = signed_in(&w, "tom", "en").await;
