@@ -33,8 +33,9 @@ pub struct AuditRow {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Field {
     pub label: String,
-    /// The stored value in words, or the message for a reason stored with its code
-    /// ([`super::audit_reason`]).
+    /// The stored value in words, or a message: a reason stored with its code or as a code
+    /// alone ([`super::audit_reason`]), a value stored with its message beside it
+    /// (`summary_msg`).
     pub value: Text,
 }
 
