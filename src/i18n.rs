@@ -72,6 +72,49 @@ impl Msg {
     }
 }
 
+impl Msg {
+    /// A message as it was stored (its `Serialize` form: `{"id": …, "args": {…}}`, an argument
+    /// a string, a number or a message of its own), when its id is in the catalogue; `None`
+    /// for anything else, which the caller then shows as stored.
+    pub fn from_json(v: &serde_json::Value) -> Option<Msg> {
+        let id = v.get("id")?.as_str()?;
+        is_message_id(id).then_some(())?;
+        BUNDLES[&Language::En].get_message(id)?;
+        let mut m = Msg::new(id.to_owned());
+        for (name, value) in v.get("args")?.as_object()? {
+            // Placeholder names, nothing else, are interned (the row could hold anything).
+            let plain = name.len() <= 40
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            plain.then_some(())?;
+            let arg = match value {
+                serde_json::Value::String(s) => Arg::Str(s.clone()),
+                serde_json::Value::Number(n) => Arg::Num(n.as_i64()?),
+                serde_json::Value::Object(_) => Arg::Msg(Box::new(Msg::from_json(value)?)),
+                _ => return None,
+            };
+            m.args.insert(intern(name), arg);
+        }
+        Some(m)
+    }
+}
+
+/// A placeholder's name as a `&'static str` (what `Msg` keeps), each name leaked once: names
+/// come from the catalogue's messages, a small fixed set.
+pub(crate) fn intern(name: &str) -> &'static str {
+    use std::collections::HashSet;
+    use std::sync::Mutex;
+    static NAMES: LazyLock<Mutex<HashSet<&'static str>>> = LazyLock::new(Default::default);
+    let mut names = NAMES.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(n) = names.get(name) {
+        return n;
+    }
+    let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
+    names.insert(leaked);
+    leaked
+}
+
 impl Text {
     pub fn in_lang(&self, lang: Language) -> String {
         match self {
@@ -95,11 +138,17 @@ pub fn plain_in(lang: Language, s: &str) -> String {
     s.to_owned()
 }
 
+/// Messages the English index leaves out: single words that only ever reach a page as a
+/// [`Msg`] (a stored code's words, a kind of address). In the index they would translate
+/// anything that happens to read the same, such as an identifier someone typed ("expired").
+const NOT_INDEXED: [&str; 2] = ["audit-code-", "smtp-range-"];
+
 /// The English catalogue's fixed sentences (no placeholders), by their text.
 static ENGLISH_INDEX: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
     let bundle = &BUNDLES[&Language::En];
     message_ids(Language::En)
         .into_iter()
+        .filter(|id| !NOT_INDEXED.iter().any(|p| id.starts_with(p)))
         .filter_map(|id| {
             let pattern = bundle.get_message(&id)?.value()?;
             let fixed = pattern

@@ -433,6 +433,62 @@ console-audit-field-password-reset-enabled = Zurücksetzen des Passworts an
 console-audit-field-reset-link-ttl = Gültigkeit des Links (Sekunden)
 console-audit-field-admin-reset-delay = Verzögerung durch Administratoren (Sekunden)
 console-audit-field-reset-fallback = Ausweichen auf Hauptadresse
+console-audit-field-repeats = Wiederholungen
+console-audit-field-recorded = Aufgezeichnet
+console-audit-recorded-once = einmal je Stunde und Zähler
+
+## Gründe, die das Audit-Log als Code neben ihrem englischen Text speichert (`reason_code`,
+## `src/service/audit_reason.rs`): `audit-reason-<code>`.
+audit-reason-reset-switched-off = das Zurücksetzen von Passwörtern ist ausgeschaltet
+audit-reason-no-account = kein Konto passt
+audit-reason-left-directory = die Person ist nicht mehr im Verzeichnis
+audit-reason-account-disabled = das Konto ist deaktiviert
+audit-reason-no-reset-address = das Konto hat keine E-Mail-Adresse zum Zurücksetzen des Passworts
+audit-reason-invalid-reset-address = die gespeicherte Adresse zum Zurücksetzen ist ungültig
+audit-reason-too-many-reset-mails = zu viele Mails zum Zurücksetzen für dieses Konto in dieser Stunde
+audit-reason-reset-link-sent = Link zum Zurücksetzen an die gespeicherte Adresse gesendet
+audit-reason-tenant-reset-switched-off = das Zurücksetzen von Passwörtern ist für diesen Mandanten ausgeschaltet
+audit-reason-tenant-reset-switched-off-quiet = das Zurücksetzen von Passwörtern ist für diesen Mandanten ausgeschaltet; weitere Versuche in dieser Stunde werden nicht aufgezeichnet
+
+## Gründe, die nur als Code gespeichert sind (fehlgeschlagene Anmeldungen, abgewiesene Links
+## und Passwörter, widerrufene API-Schlüssel): `audit-code-<code>`.
+audit-code-unknown-account = unbekanntes Konto
+audit-code-too-many-failures-for-account = zu viele Fehlversuche für das Konto
+audit-code-account-disabled = Konto deaktiviert
+audit-code-locked-in-directory = im Verzeichnis gesperrt
+audit-code-disabled-in-directory = im Verzeichnis deaktiviert
+audit-code-restricted-in-directory = im Verzeichnis eingeschränkt
+audit-code-no-password = kein Passwort
+audit-code-wrong-password = falsches Passwort
+audit-code-temporary-password-expired = vorläufiges Passwort abgelaufen
+audit-code-wrong-current-password = falsches aktuelles Passwort
+audit-code-unknown = unbekannt
+audit-code-expired = abgelaufen
+audit-code-used = schon benutzt
+audit-code-cancelled = aufgehoben
+audit-code-account-changed = Konto geändert
+audit-code-wrong-tenant = falscher Mandant
+audit-code-throttled = gebremst
+audit-code-too-short = zu kurz
+audit-code-too-long = zu lang
+audit-code-common = häufig verwendet
+audit-code-contains-context = enthält Wörter aus dem Umfeld
+audit-code-confirmation-mismatch = Bestätigung stimmt nicht überein
+audit-code-same-as-old = gleich dem bisherigen
+audit-code-directory-policy = Richtlinie des Verzeichnisses
+audit-code-directory-unavailable = Verzeichnis nicht erreichbar
+audit-code-malformed = fehlerhaft
+audit-code-revoked = widerrufen
+audit-code-creator-admin-reset = Ersteller von einem Administrator zurückgesetzt
+audit-code-creator-deleted = Ersteller gelöscht
+audit-code-creator-disabled = Ersteller deaktiviert
+audit-code-creator-demoted = Ersteller ist kein Administrator mehr
+audit-code-creator-password-set = Passwort des Erstellers gesetzt
+audit-code-creator-reset = Ersteller hat sein Passwort zurückgesetzt
+audit-code-creator-temporary-password = Ersteller hat ein vorläufiges Passwort bekommen
+audit-code-ip = IP-Adresse
+audit-code-identifier = Kennung
+audit-code-tenant = Mandant
 
 ## Formulare, die vor jeder Seite abgewiesen werden.
 console-people-form-not-form = Erwartet wurde ein abgeschicktes Formular.

@@ -78,3 +78,14 @@ oauth-hint-invalid-client = Client-ID oder Client-Geheimnis sind falsch, oder da
 oauth-hint-invalid-scope = Der Token-Endpunkt kennt diesen Scope nicht. Prüfen Sie den Scope, oder lassen Sie ihn leer für die Voreinstellung des Anbieters.
 oauth-hint-busy = Der Token-Endpunkt ist überlastet oder gestört; Latchkey versucht es später erneut.
 oauth-hint-refused = Der Token-Endpunkt hat die Anfrage abgelehnt: Prüfen Sie Client-ID, Geheimnis oder Schlüssel und den Mandanten.
+
+## Latchkeys Anmerkungen in der Spalte „Gesendet“, wo es sagt, was es gesendet hat, statt es
+## zu zitieren. Die Anfragezeile selbst (`POST { $url }`) steht so da, wie sie gesendet wurde.
+
+smtp-sent-message = (Nachricht)
+smtp-sent-token-request = POST { $url } ({ $how ->
+    [certificate] Client-Credentials, Zertifikat
+    [client-secret] Client-Credentials, Client-Geheimnis
+    [service-account] Dienstkonto, domänenweite Delegierung
+   *[other] {""}
+})

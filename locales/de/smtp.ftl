@@ -2,9 +2,9 @@
 # `src/mail/host.rs`). Was ein Resolver oder Mailserver gesagt hat, steht darin, wie es kam.
 
 smtp-host-refused = Host: { $message }. { $hint }
-smtp-host-internal-address = „{ $host }“ ist die interne Adresse { $ip } ({ $why })
+smtp-host-internal-address = „{ $host }“ ist die interne Adresse { $ip }: { $why }
 smtp-host-not-on-internet = „{ $host }“ ist kein Mailserver im Internet: Der Name führt zu einer internen Adresse oder ließ sich nicht auflösen
-smtp-host-resolves-internal = „{ $host }“ führt zur internen Adresse { $ip } ({ $why })
+smtp-host-resolves-internal = „{ $host }“ führt zur internen Adresse { $ip }: { $why }
 smtp-host-lookup-failed = Der Hostname „{ $host }“ ließ sich nicht auflösen: { $detail }
 smtp-host-lookup-timed-out = Der Hostname „{ $host }“ ließ sich nicht auflösen: Die DNS-Abfrage dauerte zu lange
 smtp-password-again = Host, Port, Verschlüsselung oder CA wurden geändert: Geben Sie das Passwort erneut ein, damit das gespeicherte nie an ein Ziel geht, für das es nicht bestimmt war.
@@ -73,3 +73,33 @@ oauth-authority-not-url = Token-Adresse: „{ $value }“ ist keine URL
 oauth-authority-https = Token-Adresse: muss eine https://-URL sein (Tokens und Geheimnisse gehen nie unverschlüsselt über das Netz)
 oauth-authority-plain = Token-Adresse: muss eine einfache URL der Form https://host/pfad sein
 oauth-certificate-pem = Zertifikat: Fügen Sie das Zertifikat der App als PEM ein (-----BEGIN CERTIFICATE-----…)
+
+## Die Arten von Adressen, auf denen der Mailserver eines Mandanten nicht liegen darf (`non_public`
+## in `src/mail/host.rs`), als `{ $why }` der Ablehnungen oben. `{ $range }` ist der Bereich, wie
+## ihn die Register schreiben.
+
+smtp-range-this-network = „dieses Netz“ ({ $range })
+smtp-range-private = ein privates Netz ({ $range })
+smtp-range-cgnat = gemeinsamer Adressraum / CGNAT ({ $range })
+smtp-range-loopback = Loopback (dieser Rechner)
+smtp-range-link-local = linklokal ({ $range })
+smtp-range-ietf = IETF-Protokollzuweisungen ({ $range })
+smtp-range-documentation = Dokumentationsbereich ({ $range })
+smtp-range-6to4-relay = der Anycast-Bereich der 6to4-Relays ({ $range })
+smtp-range-benchmarking = Bereich für Leistungsmessungen ({ $range })
+smtp-range-multicast = Multicast ({ $range })
+smtp-range-broadcast = Broadcast
+smtp-range-reserved = reserviert ({ $range })
+smtp-range-unspecified = unbestimmte Adresse (::)
+smtp-range-ipv4-mapped = eine IPv4-gemappte IPv6-Adresse (::ffff:0:0/96; geben Sie die IPv4-Adresse selbst ein)
+smtp-range-nat64-of-internal = eine NAT64-Adresse einer nicht öffentlichen IPv4-Adresse
+smtp-range-6to4-of-internal = eine 6to4-Adresse einer nicht öffentlichen IPv4-Adresse
+smtp-range-ipv4-compatible = eine IPv4-kompatible IPv6-Adresse ({ $range })
+smtp-range-ipv4-translated = eine IPv4-übersetzte IPv6-Adresse ({ $range })
+smtp-range-local-nat64 = lokal genutztes NAT64 ({ $range })
+smtp-range-discard = nur zum Verwerfen ({ $range })
+smtp-range-teredo = Teredo ({ $range })
+smtp-range-segment-routing = Segment Routing ({ $range })
+smtp-range-unique-local = ein Unique-Local-Netz ({ $range })
+smtp-range-site-local = sitelokal ({ $range })
+smtp-range-reserved-v6 = reserviert (außerhalb des Global-Unicast-Bereichs 2000::/3)

@@ -435,6 +435,64 @@ console-audit-field-password-reset-enabled = Password reset enabled
 console-audit-field-reset-link-ttl = Reset link ttl secs
 console-audit-field-admin-reset-delay = Admin reset delay secs
 console-audit-field-reset-fallback = Reset fallback to primary
+console-audit-field-repeats = Repeats
+console-audit-field-recorded = Recorded
+console-audit-recorded-once = once per hour and counter
+
+## Reasons the audit log stores as a code beside their English (`reason_code`,
+## `src/service/audit_reason.rs`): `audit-reason-<code>`. The English is what the events store
+## in `reason`, to the letter.
+audit-reason-reset-switched-off = password reset is switched off
+audit-reason-no-account = no account matches
+audit-reason-left-directory = the person is no longer in the directory
+audit-reason-account-disabled = the account is disabled
+audit-reason-no-reset-address = the account has no e-mail address for password reset
+audit-reason-invalid-reset-address = the stored reset address is not valid
+audit-reason-too-many-reset-mails = too many reset mails for this account this hour
+audit-reason-reset-link-sent = reset link sent to the stored reset address
+audit-reason-tenant-reset-switched-off = password reset is switched off for this tenant
+audit-reason-tenant-reset-switched-off-quiet = password reset is switched off for this tenant; further attempts this hour are not recorded
+
+## Reasons stored as a code alone (sign-in failures, refused links and passwords, revoked API
+## keys): `audit-code-<code>`. The English is the words the audit page always showed for the
+## code (`wrong_password` → "wrong password").
+audit-code-unknown-account = unknown account
+audit-code-too-many-failures-for-account = too many failures for account
+audit-code-account-disabled = account disabled
+audit-code-locked-in-directory = locked in directory
+audit-code-disabled-in-directory = disabled in directory
+audit-code-restricted-in-directory = restricted in directory
+audit-code-no-password = no password
+audit-code-wrong-password = wrong password
+audit-code-temporary-password-expired = temporary password expired
+audit-code-wrong-current-password = wrong current password
+audit-code-unknown = unknown
+audit-code-expired = expired
+audit-code-used = used
+audit-code-cancelled = cancelled
+audit-code-account-changed = account changed
+audit-code-wrong-tenant = wrong tenant
+audit-code-throttled = throttled
+audit-code-too-short = too short
+audit-code-too-long = too long
+audit-code-common = Common
+audit-code-contains-context = contains context
+audit-code-confirmation-mismatch = confirmation mismatch
+audit-code-same-as-old = same as old
+audit-code-directory-policy = directory policy
+audit-code-directory-unavailable = directory unavailable
+audit-code-malformed = malformed
+audit-code-revoked = revoked
+audit-code-creator-admin-reset = creator admin reset
+audit-code-creator-deleted = creator deleted
+audit-code-creator-disabled = creator disabled
+audit-code-creator-demoted = creator demoted
+audit-code-creator-password-set = creator password set
+audit-code-creator-reset = creator reset
+audit-code-creator-temporary-password = creator temporary password
+audit-code-ip = ip
+audit-code-identifier = identifier
+audit-code-tenant = tenant
 
 ## Forms refused before any page sees them (CSRF and size checks, for every console form).
 console-people-form-not-form = Expected a form submission.

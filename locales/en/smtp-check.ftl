@@ -78,3 +78,14 @@ oauth-hint-invalid-client = The client id or client secret is wrong, or the secr
 oauth-hint-invalid-scope = The token endpoint does not know this scope. Check the scope, or leave it empty for the provider's default.
 oauth-hint-busy = The token endpoint is busy or failing; Latchkey tries again later.
 oauth-hint-refused = The token endpoint refused the request: check the client id, the secret or key, and the tenant.
+
+## Latchkey's notes in the "Sent" column, where it says what it sent instead of quoting it.
+## The request line itself (`POST { $url }`) is as sent.
+
+smtp-sent-message = (message)
+smtp-sent-token-request = POST { $url } ({ $how ->
+    [certificate] client credentials, certificate
+    [client-secret] client credentials, client secret
+    [service-account] service account, domain-wide delegation
+   *[other] {""}
+})

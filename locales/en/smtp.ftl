@@ -73,3 +73,32 @@ oauth-authority-not-url = authority: `{ $value }` is not a URL
 oauth-authority-https = authority: must be an https:// URL (tokens and secrets never cross the network unencrypted)
 oauth-authority-plain = authority: must be a plain https://host/path URL
 oauth-certificate-pem = certificate: paste the app's certificate as PEM (-----BEGIN CERTIFICATE-----…)
+
+## The kinds of address a tenant's mail server can't be on (`non_public` in `src/mail/host.rs`),
+## as `{ $why }` of the refusals above. `{ $range }` is the range as the registries write it.
+
+smtp-range-this-network = "this network" ({ $range })
+smtp-range-private = a private network ({ $range })
+smtp-range-cgnat = shared address space / CGNAT ({ $range })
+smtp-range-loopback = loopback (this machine)
+smtp-range-link-local = link-local ({ $range })
+smtp-range-ietf = IETF protocol assignments ({ $range })
+smtp-range-documentation = documentation ({ $range })
+smtp-range-6to4-relay = the 6to4 relay anycast range ({ $range })
+smtp-range-benchmarking = benchmarking ({ $range })
+smtp-range-multicast = multicast ({ $range })
+smtp-range-broadcast = broadcast
+smtp-range-reserved = reserved ({ $range })
+smtp-range-unspecified = unspecified (::)
+smtp-range-ipv4-mapped = an IPv4-mapped IPv6 address (::ffff:0:0/96; write the IPv4 address itself)
+smtp-range-nat64-of-internal = a NAT64 address of a non-public IPv4 address
+smtp-range-6to4-of-internal = a 6to4 address of a non-public IPv4 address
+smtp-range-ipv4-compatible = an IPv4-compatible IPv6 address ({ $range })
+smtp-range-ipv4-translated = an IPv4-translated IPv6 address ({ $range })
+smtp-range-local-nat64 = local-use NAT64 ({ $range })
+smtp-range-discard = discard-only ({ $range })
+smtp-range-teredo = Teredo ({ $range })
+smtp-range-segment-routing = segment routing ({ $range })
+smtp-range-unique-local = a unique-local network ({ $range })
+smtp-range-site-local = site-local ({ $range })
+smtp-range-reserved-v6 = reserved (outside the global unicast range 2000::/3)

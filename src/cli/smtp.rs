@@ -385,7 +385,7 @@ pub(super) async fn smtp_command(core: &Core, cmd: SmtpCommand, out: Out) -> any
                         "{} {:<13} {}",
                         if s.ok { "ok  " } else { "FAIL" },
                         s.label,
-                        s.sent.as_deref().unwrap_or("")
+                        s.sent.as_ref().map(ToString::to_string).unwrap_or_default()
                     )?;
                     for line in s.reply.to_string().lines() {
                         writeln!(w, "                   {line}")?;

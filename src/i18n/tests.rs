@@ -145,6 +145,23 @@ fn a_missing_translation_falls_back_to_english_then_to_none() {
 }
 
 #[test]
+fn words_that_are_only_messages_are_not_translated_as_plain_text() {
+    // A stored code's words and the kinds of address reach pages as messages; as plain text
+    // (an identifier someone typed) they stay as they are.
+    assert_eq!(plain_in(Language::De, "expired"), "expired");
+    assert_eq!(plain_in(Language::De, "broadcast"), "broadcast");
+    assert_eq!(
+        Msg::new("audit-code-expired").in_lang(Language::De),
+        "abgelaufen"
+    );
+    // Fixed sentences still are (the audit log's values written before their codes).
+    assert_eq!(
+        plain_in(Language::De, "no account matches"),
+        "kein Konto passt"
+    );
+}
+
+#[test]
 fn message_ids_and_words_are_told_apart() {
     assert!(is_message_id("login-title"));
     assert!(is_message_id("duration-days"));

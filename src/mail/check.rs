@@ -7,6 +7,7 @@ use super::client::{SmtpConnection, SmtpError, Step, StepRecord, Transcript};
 use super::message::{build, Outgoing};
 use super::settings::ResolvedSmtp;
 use crate::domain::EmailAddress;
+use crate::i18n::{Msg, Text};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckReport {
@@ -24,6 +25,45 @@ pub struct CheckReport {
     /// into an error, like saving such a host).
     #[serde(skip)]
     pub refused: bool,
+}
+
+impl CheckReport {
+    /// The summary as a message, for pages and the audit log's `summary_msg`: what worked (from
+    /// the steps that ran, as [`CheckReport::summary`] words it in English), or the step that
+    /// failed and why (from `error`). `test_to`: the test address, if one was given.
+    pub fn summary_msg(&self, test_to: &str) -> Text {
+        if !self.ok {
+            return match &self.error {
+                Some(e) => Msg::new("console-smtp-failed-at")
+                    .arg(
+                        "step",
+                        serde_json::to_value(e.step)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_owned))
+                            .unwrap_or_default(),
+                    )
+                    .arg("error", &e.message)
+                    .into(),
+                None => self.summary.clone().into(),
+            };
+        }
+        let ran = |step: Step| self.steps.iter().any(|s| s.step == step && s.ok);
+        let what = match (ran(Step::TlsHandshake), ran(Step::Auth)) {
+            (true, true) => "encrypted-signed-in",
+            (true, false) => "encrypted",
+            (false, true) => "signed-in",
+            (false, false) => "plain",
+        };
+        let test_to = test_to.trim();
+        if test_to.is_empty() {
+            Msg::new("console-smtp-worked").arg("what", what).into()
+        } else {
+            Msg::new("console-smtp-worked-sent")
+                .arg("what", what)
+                .arg("address", test_to)
+                .into()
+        }
+    }
 }
 
 /// What worked, from the steps that actually ran: no claim of encryption without a TLS

@@ -78,8 +78,11 @@ pub struct StepRecord {
     pub step: Step,
     pub label: &'static str,
     pub ok: bool,
-    /// What the client sent (credentials replaced by `********`).
-    pub sent: Option<String>,
+    /// What the client sent (credentials replaced by `********`), as sent; where Latchkey says
+    /// what it sent instead ("(message)", the token request's kind), a message, translated on
+    /// the page (the API and the CLI give it in English).
+    #[serde(serialize_with = "english_opt")]
+    pub sent: Option<Text>,
     /// The server's answer (quoted as it came), or what happened here, in Latchkey's words: a
     /// message, translated on the page (the API and the CLI give it in English).
     #[serde(serialize_with = "english")]
@@ -101,7 +104,7 @@ impl Transcript {
         &mut self,
         step: Step,
         ok: bool,
-        sent: Option<String>,
+        sent: Option<Text>,
         reply: impl Into<Text>,
         hint: Option<Text>,
         started: Instant,
@@ -124,7 +127,7 @@ impl Transcript {
     fn failed(
         &mut self,
         step: Step,
-        sent: Option<String>,
+        sent: Option<Text>,
         message: impl Into<Text>,
         hint: Option<Text>,
         permanent: bool,
@@ -373,7 +376,7 @@ impl SmtpConnection {
             Ok(a) => a,
             Err(e) => {
                 let (message, hint) = host::explain_msg(&s.host, &e, smtp.destinations);
-                let sent = Some(target.clone());
+                let sent = Some(target.clone().into());
                 return Err(SmtpError {
                     refused: e.is_policy(smtp.destinations),
                     ..t.failed(
@@ -397,7 +400,7 @@ impl SmtpConnection {
                 })
                 .arg("target", target.as_str());
                 // The transcript shows the system's words; the error says what failed.
-                let (sent, shown) = (Some(target.clone()), e.to_string());
+                let (sent, shown) = (Some(target.clone().into()), e.to_string());
                 return Err(SmtpError {
                     message: Msg::new("smtp-err-connection-failed")
                         .arg("error", e.to_string())
@@ -416,7 +419,10 @@ impl SmtpConnection {
                 let hint = Msg::new("smtp-hint-connect-timeout")
                     .arg("target", target.as_str())
                     .arg("secs", timeout.as_secs() as i64);
-                let (sent, shown) = (Some(target.clone()), Msg::new("smtp-reply-timed-out"));
+                let (sent, shown) = (
+                    Some(target.clone().into()),
+                    Msg::new("smtp-reply-timed-out"),
+                );
                 return Err(SmtpError {
                     message: Msg::new("smtp-err-connect-timed-out").into(),
                     ..t.failed(
@@ -434,7 +440,7 @@ impl SmtpConnection {
         t.record(
             Step::Connect,
             true,
-            Some(target.clone()),
+            Some(target.clone().into()),
             Msg::new("console-smtp-connected").arg("address", peer),
             None,
             started,
@@ -611,7 +617,7 @@ impl SmtpConnection {
             return Err(self.refused(Step::Ehlo, &r, t, started, None));
         }
         self.features = r.lines.iter().skip(1).cloned().collect();
-        t.record(Step::Ehlo, true, Some(line), r.text(), None, started);
+        t.record(Step::Ehlo, true, Some(line.into()), r.text(), None, started);
         Ok(())
     }
 
@@ -776,14 +782,7 @@ impl SmtpConnection {
         } else {
             hint("smtp-hint-broken")
         };
-        t.failed(
-            step,
-            Some(shown.to_owned()),
-            io_text(&e),
-            hint,
-            false,
-            started,
-        )
+        t.failed(step, Some(shown.into()), io_text(&e), hint, false, started)
     }
 
     fn refused(

@@ -170,46 +170,132 @@ fn low_v4(ip: Ipv6Addr) -> Ipv4Addr {
     Ipv4Addr::from((u128::from(ip) & 0xffff_ffff) as u32)
 }
 
+/// A kind of address that is not on the public internet, as a refusal names it: the kind's
+/// name is a message (`smtp-range-loopback`: "loopback (this machine)"), so a page shows it in
+/// the reader's language; the range, as the registries write it, is a value. `Display` is the
+/// English the API, the CLI and the mail log keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Internal {
+    /// The message naming the kind of address.
+    pub id: &'static str,
+    /// The range it falls in (`10.0.0.0/8`), when the name says it.
+    pub range: Option<&'static str>,
+}
+
+impl Internal {
+    const fn named(id: &'static str) -> Internal {
+        Internal { id, range: None }
+    }
+
+    const fn range(id: &'static str, range: &'static str) -> Internal {
+        Internal {
+            id,
+            range: Some(range),
+        }
+    }
+
+    /// The kind's name as a message.
+    pub fn msg(self) -> Msg {
+        let m = Msg::new(self.id);
+        match self.range {
+            Some(r) => m.arg("range", r),
+            None => m,
+        }
+    }
+}
+
+impl fmt::Display for Internal {
+    /// English.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.msg().fmt(f)
+    }
+}
+
 /// Why `ip` is not a public internet address, or `None` when it is one. The IANA special-purpose
 /// registries, plus everything outside IPv6 global unicast (2000::/3); NAT64 (64:ff9b::/96) and
 /// 6to4 (2002::/16) addresses are judged by the IPv4 address they carry.
-pub fn non_public(ip: IpAddr) -> Option<&'static str> {
+pub fn non_public(ip: IpAddr) -> Option<Internal> {
     match ip {
         IpAddr::V4(v4) => non_public_v4(v4),
         IpAddr::V6(v6) => non_public_v6(v6),
     }
 }
 
-fn non_public_v4(ip: Ipv4Addr) -> Option<&'static str> {
-    const RANGES: &[([u8; 4], u32, &str)] = &[
-        ([0, 0, 0, 0], 8, "\"this network\" (0.0.0.0/8)"),
-        ([10, 0, 0, 0], 8, "a private network (10.0.0.0/8)"),
+fn non_public_v4(ip: Ipv4Addr) -> Option<Internal> {
+    use Internal as I;
+    const RANGES: &[([u8; 4], u32, Internal)] = &[
+        (
+            [0, 0, 0, 0],
+            8,
+            I::range("smtp-range-this-network", "0.0.0.0/8"),
+        ),
+        (
+            [10, 0, 0, 0],
+            8,
+            I::range("smtp-range-private", "10.0.0.0/8"),
+        ),
         (
             [100, 64, 0, 0],
             10,
-            "shared address space / CGNAT (100.64.0.0/10)",
+            I::range("smtp-range-cgnat", "100.64.0.0/10"),
         ),
-        ([127, 0, 0, 0], 8, "loopback (this machine)"),
-        ([169, 254, 0, 0], 16, "link-local (169.254.0.0/16)"),
-        ([172, 16, 0, 0], 12, "a private network (172.16.0.0/12)"),
+        ([127, 0, 0, 0], 8, I::named("smtp-range-loopback")),
+        (
+            [169, 254, 0, 0],
+            16,
+            I::range("smtp-range-link-local", "169.254.0.0/16"),
+        ),
+        (
+            [172, 16, 0, 0],
+            12,
+            I::range("smtp-range-private", "172.16.0.0/12"),
+        ),
         (
             [192, 0, 0, 0],
             24,
-            "IETF protocol assignments (192.0.0.0/24)",
+            I::range("smtp-range-ietf", "192.0.0.0/24"),
         ),
-        ([192, 0, 2, 0], 24, "documentation (192.0.2.0/24)"),
+        (
+            [192, 0, 2, 0],
+            24,
+            I::range("smtp-range-documentation", "192.0.2.0/24"),
+        ),
         (
             [192, 88, 99, 0],
             24,
-            "the 6to4 relay anycast range (192.88.99.0/24)",
+            I::range("smtp-range-6to4-relay", "192.88.99.0/24"),
         ),
-        ([192, 168, 0, 0], 16, "a private network (192.168.0.0/16)"),
-        ([198, 18, 0, 0], 15, "benchmarking (198.18.0.0/15)"),
-        ([198, 51, 100, 0], 24, "documentation (198.51.100.0/24)"),
-        ([203, 0, 113, 0], 24, "documentation (203.0.113.0/24)"),
-        ([224, 0, 0, 0], 4, "multicast (224.0.0.0/4)"),
-        ([255, 255, 255, 255], 32, "broadcast"),
-        ([240, 0, 0, 0], 4, "reserved (240.0.0.0/4)"),
+        (
+            [192, 168, 0, 0],
+            16,
+            I::range("smtp-range-private", "192.168.0.0/16"),
+        ),
+        (
+            [198, 18, 0, 0],
+            15,
+            I::range("smtp-range-benchmarking", "198.18.0.0/15"),
+        ),
+        (
+            [198, 51, 100, 0],
+            24,
+            I::range("smtp-range-documentation", "198.51.100.0/24"),
+        ),
+        (
+            [203, 0, 113, 0],
+            24,
+            I::range("smtp-range-documentation", "203.0.113.0/24"),
+        ),
+        (
+            [224, 0, 0, 0],
+            4,
+            I::range("smtp-range-multicast", "224.0.0.0/4"),
+        ),
+        ([255, 255, 255, 255], 32, I::named("smtp-range-broadcast")),
+        (
+            [240, 0, 0, 0],
+            4,
+            I::range("smtp-range-reserved", "240.0.0.0/4"),
+        ),
     ];
     RANGES
         .iter()
@@ -217,78 +303,99 @@ fn non_public_v4(ip: Ipv4Addr) -> Option<&'static str> {
         .map(|(_, _, why)| *why)
 }
 
-fn non_public_v6(ip: Ipv6Addr) -> Option<&'static str> {
+fn non_public_v6(ip: Ipv6Addr) -> Option<Internal> {
+    use Internal as I;
     if ip.is_unspecified() {
-        return Some("unspecified (::)");
+        return Some(I::named("smtp-range-unspecified"));
     }
     if ip.is_loopback() {
-        return Some("loopback (this machine)");
+        return Some(I::named("smtp-range-loopback"));
     }
     if in_v6(ip, [0, 0, 0, 0, 0, 0xffff, 0, 0], 96) {
-        return Some("an IPv4-mapped IPv6 address (::ffff:0:0/96; write the IPv4 address itself)");
+        return Some(I::named("smtp-range-ipv4-mapped"));
     }
     if in_v6(ip, [0x64, 0xff9b, 0, 0, 0, 0, 0, 0], 96) {
         // NAT64 with the well-known prefix: the IPv4 address it reaches decides.
-        return non_public_v4(low_v4(ip)).map(|_| "a NAT64 address of a non-public IPv4 address");
+        return non_public_v4(low_v4(ip)).map(|_| I::named("smtp-range-nat64-of-internal"));
     }
     if in_v6(ip, [0x2002, 0, 0, 0, 0, 0, 0, 0], 16) {
         let [_, a, b, ..] = ip.segments();
         let v4 = Ipv4Addr::from((u32::from(a) << 16) | u32::from(b));
-        return non_public_v4(v4).map(|_| "a 6to4 address of a non-public IPv4 address");
+        return non_public_v4(v4).map(|_| I::named("smtp-range-6to4-of-internal"));
     }
-    const RANGES: &[([u16; 8], u32, &str)] = &[
+    const RANGES: &[([u16; 8], u32, Internal)] = &[
         (
             [0, 0, 0, 0, 0, 0, 0, 0],
             96,
-            "an IPv4-compatible IPv6 address (::/96)",
+            I::range("smtp-range-ipv4-compatible", "::/96"),
         ),
         (
             [0, 0, 0, 0, 0xffff, 0, 0, 0],
             96,
-            "an IPv4-translated IPv6 address (::ffff:0:0:0/96)",
+            I::range("smtp-range-ipv4-translated", "::ffff:0:0:0/96"),
         ),
         (
             [0x64, 0xff9b, 1, 0, 0, 0, 0, 0],
             48,
-            "local-use NAT64 (64:ff9b:1::/48)",
+            I::range("smtp-range-local-nat64", "64:ff9b:1::/48"),
         ),
-        ([0x100, 0, 0, 0, 0, 0, 0, 0], 64, "discard-only (100::/64)"),
-        ([0x2001, 0, 0, 0, 0, 0, 0, 0], 32, "Teredo (2001::/32)"),
+        (
+            [0x100, 0, 0, 0, 0, 0, 0, 0],
+            64,
+            I::range("smtp-range-discard", "100::/64"),
+        ),
+        (
+            [0x2001, 0, 0, 0, 0, 0, 0, 0],
+            32,
+            I::range("smtp-range-teredo", "2001::/32"),
+        ),
         (
             [0x2001, 0xdb8, 0, 0, 0, 0, 0, 0],
             32,
-            "documentation (2001:db8::/32)",
+            I::range("smtp-range-documentation", "2001:db8::/32"),
         ),
         (
             [0x2001, 0, 0, 0, 0, 0, 0, 0],
             23,
-            "IETF protocol assignments (2001::/23)",
+            I::range("smtp-range-ietf", "2001::/23"),
         ),
         (
             [0x3fff, 0, 0, 0, 0, 0, 0, 0],
             20,
-            "documentation (3fff::/20)",
+            I::range("smtp-range-documentation", "3fff::/20"),
         ),
         (
             [0x5f00, 0, 0, 0, 0, 0, 0, 0],
             16,
-            "segment routing (5f00::/16)",
+            I::range("smtp-range-segment-routing", "5f00::/16"),
         ),
         (
             [0xfc00, 0, 0, 0, 0, 0, 0, 0],
             7,
-            "a unique-local network (fc00::/7)",
+            I::range("smtp-range-unique-local", "fc00::/7"),
         ),
-        ([0xfe80, 0, 0, 0, 0, 0, 0, 0], 10, "link-local (fe80::/10)"),
-        ([0xfec0, 0, 0, 0, 0, 0, 0, 0], 10, "site-local (fec0::/10)"),
-        ([0xff00, 0, 0, 0, 0, 0, 0, 0], 8, "multicast (ff00::/8)"),
+        (
+            [0xfe80, 0, 0, 0, 0, 0, 0, 0],
+            10,
+            I::range("smtp-range-link-local", "fe80::/10"),
+        ),
+        (
+            [0xfec0, 0, 0, 0, 0, 0, 0, 0],
+            10,
+            I::range("smtp-range-site-local", "fec0::/10"),
+        ),
+        (
+            [0xff00, 0, 0, 0, 0, 0, 0, 0],
+            8,
+            I::range("smtp-range-multicast", "ff00::/8"),
+        ),
     ];
     if let Some((_, _, why)) = RANGES.iter().find(|(net, bits, _)| in_v6(ip, *net, *bits)) {
-        return Some(why);
+        return Some(*why);
     }
     // Only 2000::/3 is allocated for global unicast; everything else is reserved.
     if !in_v6(ip, [0x2000, 0, 0, 0, 0, 0, 0, 0], 3) {
-        return Some("reserved (outside the global unicast range 2000::/3)");
+        return Some(I::named("smtp-range-reserved-v6"));
     }
     None
 }
@@ -307,7 +414,7 @@ pub enum HostError {
     /// With [`Destinations::PublicOnly`]: an address is not public.
     NotPublic {
         ip: IpAddr,
-        why: &'static str,
+        why: Internal,
     },
 }
 
@@ -385,8 +492,8 @@ pub async fn resolve(
 }
 
 /// The sentence for a host that `policy` refused or that could not be resolved, and a hint, as
-/// messages (`Display` gives the English the mail log keeps): our sentence is translated, what
-/// the resolver said (`detail`) and the address range stay as they are.
+/// messages (`Display` gives the English the mail log keeps): our sentence and the kind of
+/// internal address are translated, what the resolver said (`detail`) stays as it came.
 pub fn explain_msg(host: &str, e: &HostError, policy: Destinations) -> (Text, Msg) {
     let host = host.trim().escape_debug().to_string();
     let internet = || Msg::new("smtp-hint-internet");
@@ -396,7 +503,7 @@ pub fn explain_msg(host: &str, e: &HostError, policy: Destinations) -> (Text, Ms
             Msg::new("smtp-host-internal-address")
                 .arg("host", host)
                 .arg("ip", ip.to_string())
-                .arg("why", *why)
+                .arg("why", why.msg())
                 .into(),
             internet(),
         ),
@@ -416,7 +523,7 @@ pub fn explain_msg(host: &str, e: &HostError, policy: Destinations) -> (Text, Ms
             Msg::new("smtp-host-resolves-internal")
                 .arg("host", host)
                 .arg("ip", ip.to_string())
-                .arg("why", *why)
+                .arg("why", why.msg())
                 .into(),
             internet(),
         ),

@@ -6,8 +6,9 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{Core, Result};
+use super::{audit_reason, Core, Result};
 use crate::clock::Timestamp;
+use crate::i18n::Text;
 use crate::store::{self, audit::Filter as AuditFilter};
 
 /// One event, ready to show.
@@ -32,7 +33,10 @@ pub struct AuditRow {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Field {
     pub label: String,
-    pub value: String,
+    /// The stored value in words, or a message: a reason stored with its code or as a code
+    /// alone ([`super::audit_reason`]), a value stored with its message beside it
+    /// (`summary_msg`).
+    pub value: Text,
 }
 
 impl Core {
@@ -182,7 +186,7 @@ pub fn fields(detail: &Value) -> Vec<Field> {
         return match value("", detail) {
             Some(v) if !v.is_empty() => vec![Field {
                 label: "Detail".into(),
-                value: v,
+                value: v.into(),
             }],
             _ => Vec::new(),
         };
@@ -197,22 +201,55 @@ pub fn fields(detail: &Value) -> Vec<Field> {
                 let show = |v: &Value| value(k, v).unwrap_or_else(|| "—".into());
                 out.push(Field {
                     label: label(k),
-                    value: format!("{} → {}", show(old), show(new)),
+                    value: format!("{} → {}", show(old), show(new)).into(),
                 });
             }
         }
     }
+    // A reason stored with its code reads as the code's message, the code itself no field; a
+    // reason (or a throttle's counter, `by`) stored as a code alone, as its message where the
+    // catalogue has one. Other values may be what someone typed: never read as codes. A value
+    // with its message beside it (`summary` and `summary_msg`) reads as the message.
+    let coded = obj
+        .get("reason_code")
+        .and_then(Value::as_str)
+        .and_then(audit_reason::message);
     for (k, v) in obj {
         let paired = (k == "before" || k == "after")
             && obj.contains_key("before")
             && obj.contains_key("after");
-        if paired {
+        // `summary_msg` is the message of `summary` (written beside it), no field of its own.
+        let a_message_of = |k: &str| k.strip_suffix("_msg").is_some_and(|b| obj.contains_key(b));
+        if paired || k == "reason_code" || a_message_of(k) {
             continue;
+        }
+        if let Some(m) = obj
+            .get(&format!("{k}_msg"))
+            .and_then(crate::i18n::Msg::from_json)
+        {
+            out.push(Field {
+                label: label(k),
+                value: m.into(),
+            });
+            continue;
+        }
+        if k == "reason" || k == "by" {
+            let m = coded
+                .clone()
+                .filter(|_| k == "reason")
+                .or_else(|| v.as_str().and_then(audit_reason::code_message));
+            if let Some(m) = m {
+                out.push(Field {
+                    label: label(k),
+                    value: m.into(),
+                });
+                continue;
+            }
         }
         if let Some(v) = value(k, v).filter(|v| !v.is_empty()) {
             out.push(Field {
                 label: label(k),
-                value: v,
+                value: v.into(),
             });
         }
     }
@@ -227,8 +264,72 @@ mod tests {
     fn shown(detail: Value) -> Vec<(String, String)> {
         fields(&detail)
             .into_iter()
-            .map(|f| (f.label, f.value))
+            .map(|f| (f.label, f.value.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn a_reason_with_its_code_is_its_message_and_an_old_one_its_words() {
+        let coded = fields(&json!({
+            "identifier": "bob", "reason": "no account matches", "reason_code": "no_account"
+        }));
+        assert_eq!(coded.len(), 2, "{coded:?}");
+        assert_eq!(coded[1].label, "Reason");
+        assert_eq!(
+            coded[1].value,
+            Text::Msg(crate::i18n::Msg::new("audit-reason-no-account"))
+        );
+        assert_eq!(coded[1].value.to_string(), "no account matches");
+        // Stored before the codes, or with a code this build doesn't know: the words as stored.
+        for detail in [
+            json!({ "reason": "no account matches" }),
+            json!({ "reason": "no account matches", "reason_code": "from_the_future" }),
+        ] {
+            let old = fields(&detail);
+            assert_eq!(old.len(), 1, "{old:?}");
+            assert_eq!(old[0].value, Text::Plain("no account matches".into()));
+        }
+    }
+
+    #[test]
+    fn a_value_with_its_message_beside_it_reads_as_the_message() {
+        let m = crate::i18n::Msg::new("console-smtp-failed-at")
+            .arg("step", "starttls")
+            .arg("error", crate::i18n::Msg::new("smtp-err-no-starttls"));
+        let f = fields(&json!({
+            "summary": "Failed at STARTTLS: the server does not offer STARTTLS.",
+            "summary_msg": m,
+            "port": 25,
+        }));
+        assert_eq!(f.len(), 2, "{f:?}");
+        assert_eq!(f[1].label, "Summary");
+        assert_eq!(f[1].value, Text::Msg(m));
+        // A message this build doesn't know, or no message: the words as stored.
+        for detail in [
+            json!({ "summary": "Worked.", "summary_msg": { "id": "no-such-message", "args": {} } }),
+            json!({ "summary": "Worked.", "summary_msg": "Worked." }),
+            json!({ "summary": "Worked." }),
+        ] {
+            let f = fields(&detail);
+            assert_eq!(f.len(), 1, "{f:?}");
+            assert_eq!(f[0].value, Text::Plain("Worked.".into()));
+        }
+    }
+
+    #[test]
+    fn codes_alone_are_messages_only_under_reason_and_by() {
+        let f = fields(&json!({ "by": "tenant", "identifier": "expired", "reason": "expired" }));
+        let value = |label: &str| f.iter().find(|f| f.label == label).unwrap().value.clone();
+        assert_eq!(
+            value("By"),
+            Text::Msg(crate::i18n::Msg::new("audit-code-tenant"))
+        );
+        assert_eq!(
+            value("Reason"),
+            Text::Msg(crate::i18n::Msg::new("audit-code-expired"))
+        );
+        // What someone typed stays as typed.
+        assert_eq!(value("Identifier"), Text::Plain("expired".into()));
     }
 
     #[test]

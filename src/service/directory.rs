@@ -214,7 +214,12 @@ impl Core {
             target: Some(&tenant.slug),
             ip,
             outcome: if report.ok { "success" } else { "failure" },
-            detail: serde_json::json!({ "summary": report.summary.to_string(), "people": report.people }),
+            // The summary in English, and as a message for the console's audit page.
+            detail: serde_json::json!({
+                "summary": report.summary.to_string(),
+                "summary_msg": report.summary,
+                "people": report.people,
+            }),
         })
         .await;
         Ok(report)

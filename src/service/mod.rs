@@ -5,6 +5,7 @@
 mod accounts;
 pub mod admin_reset;
 pub mod api_keys;
+pub mod audit_reason;
 pub mod audit_view;
 mod auth;
 mod cli_reads;

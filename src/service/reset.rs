@@ -19,6 +19,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
 use super::accounts::password_context;
+use super::audit_reason::ResetReason;
 use super::delivery::NewMail;
 use super::login_limits::TenantCap;
 use super::{Actor, AuditEntry, Core, Result, ServiceError};
@@ -111,7 +112,7 @@ struct Verdict {
     outcome: &'static str,
     /// The account's username, when one matched.
     target: Option<String>,
-    why: &'static str,
+    why: ResetReason,
 }
 
 /// Requests of a round that are handled and the audit events they left, not written yet.
@@ -127,14 +128,11 @@ struct Finished {
 /// Names listed in a folded event besides its own identifier; the rest are only counted.
 const FOLDED_NAMES: usize = 9;
 
-/// Why a request sent no mail when its name matched nobody (the reason its events fold on).
-const NO_ACCOUNT: &str = "no account matches";
-
 impl Finished {
     fn add(&mut self, r: &store::reset::Request, verdict: Option<Verdict>) {
         self.ids.push(r.id);
         let Some(v) = verdict else { return };
-        if v.target.is_none() && v.why == NO_ACCOUNT {
+        if v.target.is_none() && v.why == ResetReason::NoAccount {
             // A flood of different names from one address is one counted event per round:
             // the first name, some more, and how many requests it stands for in all.
             if let Some(&i) = self.unknown.get(&(r.tenant_id, r.source.clone())) {
@@ -162,13 +160,14 @@ impl Finished {
         }
         // Repeats of one identifier are one event with a count, not a row each; so are the
         // requests of its address that were not queued meanwhile.
-        let mut detail = json!({ "identifier": r.identifier, "reason": v.why });
+        let mut detail = json!({ "identifier": r.identifier });
         if r.repeats > 1 {
             detail["repeats"] = r.repeats.into();
         }
         if r.not_queued > 0 {
             detail["not_queued"] = r.not_queued.into();
         }
+        let detail = v.why.into_detail(detail);
         self.events
             .push((r.tenant_id, v.target, r.ip.clone(), v.outcome, detail));
     }
@@ -314,11 +313,12 @@ impl Core {
         ) {
             None => (
                 "refused",
-                json!({ "identifier": identifier, "reason": "password reset is switched off for this tenant" }),
+                ResetReason::TenantSwitchedOff.into_detail(json!({ "identifier": identifier })),
             ),
             Some(by) if by.record => (
                 "throttled",
-                json!({ "identifier": identifier, "by": by.counter, "reason": "password reset is switched off for this tenant; further attempts this hour are not recorded" }),
+                ResetReason::TenantSwitchedOffQuiet
+                    .into_detail(json!({ "identifier": identifier, "by": by.counter })),
             ),
             Some(_) => return,
         };
@@ -376,7 +376,7 @@ impl Core {
         let Some(tenant) = self.cached_tenant_by_id(r.tenant_id).await? else {
             return Ok(None);
         };
-        let verdict = |outcome: &'static str, target: Option<String>, why: &'static str| {
+        let verdict = |outcome: &'static str, target: Option<String>, why: ResetReason| {
             Ok(Some(Verdict {
                 outcome,
                 target,
@@ -384,7 +384,7 @@ impl Core {
             }))
         };
         if !tenant.enabled || !tenant.settings.password_reset_enabled {
-            return verdict("no_mail", None, "password reset is switched off");
+            return verdict("no_mail", None, ResetReason::SwitchedOff);
         }
         let account = match self.find_by_identifier(&tenant, &r.identifier).await? {
             Some(a) => Some(a),
@@ -399,7 +399,7 @@ impl Core {
             },
         };
         let Some(mut account) = account else {
-            return verdict("no_mail", None, NO_ACCOUNT);
+            return verdict("no_mail", None, ResetReason::NoAccount);
         };
         if account.in_directory() {
             // The directory's word on the person now, not at the last sync.
@@ -409,7 +409,7 @@ impl Core {
                     return verdict(
                         "no_mail",
                         Some(account.username.clone()),
-                        "the person is no longer in the directory",
+                        ResetReason::LeftDirectory,
                     );
                 }
                 Err(e) => return Err(anyhow::anyhow!("directory lookup failed: {e}").into()),
@@ -417,21 +417,17 @@ impl Core {
         }
         let target = Some(account.username.clone());
         if !account.is_active() {
-            return verdict("no_mail", target, "the account is disabled");
+            return verdict("no_mail", target, ResetReason::AccountDisabled);
         }
         let Some(address) = domain::reset_address(
             account.reset_email.as_deref(),
             account.email.as_deref(),
             tenant.settings.reset_fallback_to_primary,
         ) else {
-            return verdict(
-                "no_mail",
-                target,
-                "the account has no e-mail address for password reset",
-            );
+            return verdict("no_mail", target, ResetReason::NoResetAddress);
         };
         let Ok(to) = EmailAddress::parse(address) else {
-            return verdict("no_mail", target, "the stored reset address is not valid");
+            return verdict("no_mail", target, ResetReason::InvalidResetAddress);
         };
         let sent = store::rate_limit::hit(
             &self.db,
@@ -441,11 +437,7 @@ impl Core {
         )
         .await?;
         if sent > i64::from(self.config.raw.reset_mails_per_account_per_hour) {
-            return verdict(
-                "throttled",
-                target,
-                "too many reset mails for this account this hour",
-            );
+            return verdict("throttled", target, ResetReason::TooManyMails);
         }
         let ttl = tenant.settings.reset_link_ttl_secs;
         self.send_reset_link(
@@ -460,11 +452,7 @@ impl Core {
         )
         .await?;
         self.metrics.reset("mailed");
-        verdict(
-            "mailed",
-            target,
-            "reset link sent to the stored reset address",
-        )
+        verdict("mailed", target, ResetReason::Mailed)
     }
 
     /// Issues a token (cancelling older ones) and queues the mail with its link. Used by the

@@ -625,7 +625,13 @@ impl Core {
                 (false, false) => "failure",
                 (false, true) => "refused",
             },
-            detail: serde_json::json!({ "host": resolved.settings.host, "port": resolved.settings.port, "summary": report.summary }),
+            // The summary in English, and as a message for the console's audit page.
+            detail: serde_json::json!({
+                "host": resolved.settings.host,
+                "port": resolved.settings.port,
+                "summary": report.summary,
+                "summary_msg": report.summary_msg(send_to.as_ref().map_or("", |e| e.as_str())),
+            }),
         })
         .await;
         if report.refused {

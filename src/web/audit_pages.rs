@@ -172,7 +172,8 @@ async fn tenant(
 }
 
 /// An event's outcome and details in the reader's language where the catalogue has their words
-/// (the service writes them in English: `success`, `Password set`, `yes`). The action names
+/// (the service writes them in English: `success`, `Password set`, `yes`; a reason stored with
+/// its code is its message). The action names
 /// (`account.created`) stay as they are: they are what the filter searches for.
 pub(super) fn in_words(
     mut e: crate::service::audit_view::AuditRow,
@@ -181,7 +182,7 @@ pub(super) fn in_words(
     e.outcome = crate::i18n::plain_in(lang, &e.outcome);
     for f in &mut e.fields {
         f.label = crate::i18n::plain_in(lang, &f.label);
-        f.value = crate::i18n::plain_in(lang, &f.value);
+        f.value = f.value.in_lang(lang).into();
     }
     e
 }

@@ -131,7 +131,7 @@ fn render(
             test_to => v.test_to,
             notice => v.notice,
             error => v.error,
-            summary => v.report.map(|r| check_summary(r, v.test_to)),
+            summary => v.report.map(|r| r.summary_msg(v.test_to)),
             report => v.report.map(report_view),
             env_names => ["LATCHKEY_SMTP_HOST", "LATCHKEY_SMTP_PORT", "LATCHKEY_SMTP_SECURITY", "LATCHKEY_SMTP_USERNAME",
                           "LATCHKEY_SMTP_PASSWORD", "LATCHKEY_SMTP_FROM"],
@@ -425,41 +425,4 @@ fn report_view(r: &CheckReport) -> minijinja::Value {
         })
         .collect();
     context! { ok => r.ok, steps, skipped => &r.skipped }
-}
-
-/// The check's summary in the reader's language: what worked (from the steps that ran, as
-/// [`crate::mail::check`] words it in English), or the step that failed and why.
-fn check_summary(report: &CheckReport, test_to: &str) -> Text {
-    use crate::mail::client::Step;
-    if !report.ok {
-        return match &report.error {
-            Some(e) => Msg::new("console-smtp-failed-at")
-                .arg(
-                    "step",
-                    serde_json::to_value(e.step)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default(),
-                )
-                .arg("error", &e.message)
-                .into(),
-            None => report.summary.clone().into(),
-        };
-    }
-    let ran = |step: Step| report.steps.iter().any(|s| s.step == step && s.ok);
-    let what = match (ran(Step::TlsHandshake), ran(Step::Auth)) {
-        (true, true) => "encrypted-signed-in",
-        (true, false) => "encrypted",
-        (false, true) => "signed-in",
-        (false, false) => "plain",
-    };
-    let test_to = test_to.trim();
-    if test_to.is_empty() {
-        Msg::new("console-smtp-worked").arg("what", what).into()
-    } else {
-        Msg::new("console-smtp-worked-sent")
-            .arg("what", what)
-            .arg("address", test_to)
-            .into()
-    }
 }

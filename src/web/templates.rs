@@ -231,17 +231,7 @@ fn escape_value(s: &str) -> String {
 
 /// Argument names come from templates and messages, a small fixed set: interned once.
 fn leak_name(name: String) -> &'static str {
-    use std::collections::HashSet;
-    use std::sync::Mutex;
-    static NAMES: std::sync::LazyLock<Mutex<HashSet<&'static str>>> =
-        std::sync::LazyLock::new(Default::default);
-    let mut names = NAMES.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(n) = names.get(name.as_str()) {
-        return n;
-    }
-    let leaked: &'static str = Box::leak(name.into_boxed_str());
-    names.insert(leaked);
-    leaked
+    i18n::intern(&name)
 }
 
 /// `{{ seconds | duration }}`: "30 minutes" / "30 Minuten".

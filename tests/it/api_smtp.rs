@@ -257,6 +257,8 @@ async fn tenant_smtp_endpoints(backend: Backend) {
         .unwrap()
         .starts_with("250"));
     assert!(r["skipped"].as_array().unwrap().is_empty());
+    // Latchkey's note for the message it sent, in English.
+    assert_eq!(step(&r, "data").unwrap()["sent"], "(message)", "{r}");
     assert_no_secret(&r);
     let mails = own.wait_for_messages(1, WAIT).await;
     assert_eq!(mails[0].rcpt_to, vec!["admin@acme.example".to_owned()]);
@@ -478,11 +480,12 @@ async fn tenant_keys_cannot_use_internal_hosts(backend: Backend) {
         )
         .await;
     assert_eq!(status, 422, "{err}");
+    // The kind of address in English, as the API has always said it.
     assert!(
         err["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("internal address"),
+            .contains("internal address 127.0.0.1: loopback (this machine)"),
         "{err}"
     );
     assert_eq!(w.settings_rows().await, before);

@@ -103,6 +103,13 @@ async fn cli_sets_and_checks_microsoft_sign_in(backend: Backend) {
     let out = run(&db, secret_env.clone(), args(&["smtp", "check"]), None).await;
     assert!(out.status.success(), "{}", out.describe());
     assert!(out.stdout.contains("Token"), "{}", out.stdout);
+    // The token request as sent, with Latchkey's note of its kind in English.
+    assert!(
+        out.stdout
+            .contains("/oauth2/v2.0/token (client credentials, client secret)"),
+        "{}",
+        out.stdout
+    );
     assert!(
         out.stdout.contains("AUTH XOAUTH2 ********"),
         "{}",

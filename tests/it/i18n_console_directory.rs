@@ -209,15 +209,18 @@ async fn the_directory_page_in_german_has_no_english_left() {
     );
 
     // The audit log names the actions in German (the stored name beside it, for the filter).
-    // The check's summary is kept in the log as English text (the API hands events out raw),
-    // so the details' values are left aside here; their labels are German.
+    // The check's summary is stored in English (the API hands events out raw) with its message
+    // beside it, so the page says it in German; the other values are left aside here.
     let mut audit = root.get("/t/default/admin/audit").await;
     assert_eq!(audit.status, 200, "{}", audit.body);
     assert!(
-        audit.body.contains("<dt>Zusammenfassung</dt>"),
+        audit
+            .body
+            .contains("<dt>Zusammenfassung</dt><dd>Fehlgeschlagen bei „Basis-DN lesen“"),
         "{}",
         audit.body
     );
+    assert!(!audit.body.contains("Failed at"), "{}", audit.body);
     while let Some(a) = audit.body.find("<dd>") {
         let b = audit.body[a..]
             .find("</dd>")

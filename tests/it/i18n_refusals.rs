@@ -182,8 +182,9 @@ async fn domain_refusals_in_german(backend: Backend) {
 }
 
 /// The SMTP settings' own refusals in German: a tenant's server on an internal address, saved
-/// and checked (the address as typed inside the German sentence), a name that is no server on
-/// the internet, and an OAuth sign-in without its tenant.
+/// and checked (the address as typed inside the German sentence, the kind of address in
+/// German), a name that is no server on the internet, and an OAuth sign-in without its tenant;
+/// an English reader reads the kind of address in English.
 async fn smtp_refusals_in_german(backend: Backend) {
     let w = world(backend).await;
     let mut b = german_admin(&w, "tadmin").await;
@@ -208,7 +209,7 @@ async fn smtp_refusals_in_german(backend: Backend) {
             &format!("tenant smtp on an internal address ({action})"),
             "/t/acme/admin/smtp",
             &form("127.0.0.1", action),
-            "ist die interne Adresse 127.0.0.1",
+            "ist die interne Adresse 127.0.0.1: Loopback (dieser Rechner)",
         )
         .await;
     }
@@ -239,5 +240,23 @@ async fn smtp_refusals_in_german(backend: Backend) {
         "Verzeichnis-ID (Mandanten-ID)",
     )
     .await;
+    // An English reader reads the kind in English.
+    let mut en = w.app.browser();
+    en.login("acme", "tadmin", GOOD_PASSWORD).await;
+    en.post(
+        "/t/acme/account/preferences",
+        &[("language", "en"), ("time_zone", "")],
+    )
+    .await;
+    let page = en
+        .post("/t/acme/admin/smtp", &form("127.0.0.1", "save"))
+        .await;
+    assert_eq!(page.status, 422, "{}", page.body);
+    assert!(
+        page.body
+            .contains("is the internal address 127.0.0.1: loopback (this machine)"),
+        "{}",
+        page.body
+    );
     w.app.stop().await;
 }

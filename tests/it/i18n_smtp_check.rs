@@ -17,6 +17,7 @@ on_both_backends!(
     oauth_token_errors_in_german,
     settings_refused_in_german,
     unbuildable_test_message_in_german,
+    sent_notes_in_german,
 );
 
 const SMTP_USER: &str = "mailer";
@@ -114,6 +115,34 @@ async fn starttls_not_offered_in_german(backend: Backend) {
     // Connected, in German (the address as it is).
     assert!(text.contains("verbunden mit 127.0.0.1:"), "{text}");
     assert!(!text.contains("not offered") && !text.contains("does not offer"));
+    // The audit log keeps the summary in English and its message beside it: German on the page.
+    let audit = root.get("/admin/audit?action=smtp.checked").await;
+    assert_eq!(audit.status, 200, "{}", audit.body);
+    assert!(
+        audit.body.contains(
+            "<dt>Zusammenfassung</dt><dd>Fehlgeschlagen bei STARTTLS: der Server bietet kein STARTTLS an"
+        ),
+        "{}",
+        audit.body
+    );
+    assert!(!audit.body.contains("does not offer"), "{}", audit.body);
+    let stored: String = sqlx::query_scalar(
+        "SELECT detail FROM audit_events WHERE action = 'smtp.checked' ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(app.core.test_store().pool())
+    .await
+    .unwrap();
+    let stored: serde_json::Value = serde_json::from_str(&stored).unwrap();
+    assert!(
+        stored["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("does not offer STARTTLS")),
+        "{stored}"
+    );
+    assert_eq!(
+        stored["summary_msg"]["id"], "console-smtp-failed-at",
+        "{stored}"
+    );
     srv.stop().await;
     app.stop().await;
 }
@@ -193,6 +222,12 @@ async fn oauth_token_errors_in_german(backend: Backend) {
         text.contains("Zugriffstoken erhalten (gültig für"),
         "{text}"
     );
+    // The token request as sent, Latchkey's note of its kind in German.
+    assert!(
+        text.contains("token (Client-Credentials, Client-Geheimnis)"),
+        "{text}"
+    );
+    assert!(!text.contains("client credentials"), "{text}");
     no_english_but("token received", &page, &[]);
 
     let page = check(&mut root, &form(r.endpoint.authority(), "not-the-secret")).await;
@@ -289,6 +324,40 @@ async fn unbuildable_test_message_in_german(backend: Backend) {
         "{text}"
     );
     no_english_but("unbuildable", &page, &[]);
+    srv.stop().await;
+    app.stop().await;
+}
+
+/// The "Sent" column: the commands as sent, and Latchkey's note for the test message it sent
+/// ("(message)") in German; the API and the CLI keep the English (tests/it/api_smtp.rs).
+async fn sent_notes_in_german(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let srv = SmtpServer::start(SmtpOptions {
+        tls: TlsMode::StartTls,
+        auth: Some((SMTP_USER.to_owned(), SMTP_PASSWORD.to_owned())),
+        ..SmtpOptions::default()
+    })
+    .await;
+    let mut root = german_root(&app).await;
+    let mut fields = password_form(&srv, "starttls", SMTP_PASSWORD);
+    fields.push(("test_to", "admin@example.org".to_owned()));
+    let page = check(&mut root, &fields).await;
+    // (The step's name `RCPT TO` is protocol.)
+    no_english_but("a test message sent", &page, &["RCPT TO"]);
+    assert!(
+        page.body.contains("<code>(Nachricht)</code>"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("(message)"), "{}", page.body);
+    // The commands themselves are protocol, as sent.
+    assert!(page.body.contains("<code>STARTTLS</code>"), "{}", page.body);
+    assert!(
+        page.body
+            .contains("<code>RCPT TO:&lt;admin@example.org&gt;</code>"),
+        "{}",
+        page.body
+    );
     srv.stop().await;
     app.stop().await;
 }

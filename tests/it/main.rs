@@ -34,6 +34,7 @@ mod directory_browser;
 mod directory_client;
 mod hardening;
 mod i18n;
+mod i18n_audit;
 mod i18n_console_directory;
 mod i18n_console_mail;
 

@@ -334,7 +334,7 @@ async fn page_refuses_every_spelling_on_save_and_check(backend: Backend) {
         .post("/t/acme/admin/smtp", &page_form("::1", &port, "check"))
         .await;
     assert!(
-        error_text(&r.body).contains("internal address"),
+        error_text(&r.body).contains("internal address ::1: loopback (this machine)"),
         "{}",
         r.body
     );
@@ -650,6 +650,38 @@ fn names_and_usual_literals_parse() {
         "over 253"
     );
     assert!(SmtpHost::parse("").is_err());
+}
+
+/// The kinds of internal address are messages: their English is what the API, the CLI and the
+/// mail log have always said, and a German page says them in German.
+#[test]
+fn internal_address_kinds_read_in_english_and_german() {
+    use latchkey::domain::Language;
+    for (ip, english, german) in [
+        ("127.0.0.1", "loopback (this machine)", "Loopback (dieser Rechner)"),
+        ("::1", "loopback (this machine)", "Loopback (dieser Rechner)"),
+        ("10.1.2.3", "a private network (10.0.0.0/8)", "ein privates Netz (10.0.0.0/8)"),
+        ("192.168.1.1", "a private network (192.168.0.0/16)", "ein privates Netz (192.168.0.0/16)"),
+        ("0.1.2.3", "\"this network\" (0.0.0.0/8)", "„dieses Netz“ (0.0.0.0/8)"),
+        ("255.255.255.255", "broadcast", "Broadcast"),
+        ("fe80::1", "link-local (fe80::/10)", "linklokal (fe80::/10)"),
+        ("::ffff:127.0.0.1", "an IPv4-mapped IPv6 address (::ffff:0:0/96; write the IPv4 address itself)", "eine IPv4-gemappte IPv6-Adresse (::ffff:0:0/96; geben Sie die IPv4-Adresse selbst ein)"),
+        ("64:ff9b::a00:1", "a NAT64 address of a non-public IPv4 address", "eine NAT64-Adresse einer nicht öffentlichen IPv4-Adresse"),
+        ("4000::1", "reserved (outside the global unicast range 2000::/3)", "reserviert (außerhalb des Global-Unicast-Bereichs 2000::/3)"),
+    ] {
+        let kind = non_public(ip.parse().unwrap()).expect(ip);
+        assert_eq!(kind.to_string(), english, "{ip}");
+        assert_eq!(kind.msg().in_lang(Language::De), german, "{ip}");
+    }
+    // Every kind has its words in both languages (no id shown as it is).
+    for host in INTERNAL {
+        if let Ok(SmtpHost::Ip(ip)) = SmtpHost::parse(host) {
+            let kind = non_public(ip).unwrap();
+            for lang in [Language::En, Language::De] {
+                assert!(!kind.msg().in_lang(lang).contains("smtp-range"), "{host}");
+            }
+        }
+    }
 }
 
 #[test]

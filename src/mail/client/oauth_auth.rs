@@ -98,7 +98,7 @@ impl SmtpConnection {
                 Err(e) => {
                     // An HTTP status is not an SMTP code: the error has none, the message names
                     // it.
-                    let (sent, message) = (Some(described), e.message);
+                    let (sent, message) = (Some(described.clone().into()), e.message);
                     return Err(t.failed(Step::Token, sent, message, e.hint, e.permanent, started));
                 }
             };
@@ -110,7 +110,14 @@ impl SmtpConnection {
                     Msg::new("smtp-reply-token-cached").arg("secs", left.as_secs() as i64)
                 }
             };
-            t.record(Step::Token, true, Some(described), got, None, started);
+            t.record(
+                Step::Token,
+                true,
+                Some(described.into()),
+                got,
+                None,
+                started,
+            );
 
             let started = Instant::now();
             let shown = format!("AUTH {name} ********");
@@ -136,7 +143,14 @@ impl SmtpConnection {
             }
             if r.code == 235 {
                 let warn = (!self.encrypted).then(|| Msg::new("smtp-hint-plain-token").into());
-                t.record(Step::Auth, true, Some(shown), r.text(), warn, started);
+                t.record(
+                    Step::Auth,
+                    true,
+                    Some(shown.into()),
+                    r.text(),
+                    warn,
+                    started,
+                );
                 return Ok(());
             }
             if let Some(d) = detail {
@@ -149,7 +163,7 @@ impl SmtpConnection {
                 t.record(
                     Step::Auth,
                     false,
-                    Some(shown),
+                    Some(shown.clone().into()),
                     r.text(),
                     Some(Msg::new("smtp-hint-token-renewed").into()),
                     started,

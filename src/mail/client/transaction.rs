@@ -25,7 +25,14 @@ impl SmtpConnection {
         if r.code != 250 {
             return Err(self.mail_from_refused(&r, t, started));
         }
-        t.record(Step::MailFrom, true, Some(line), r.text(), None, started);
+        t.record(
+            Step::MailFrom,
+            true,
+            Some(line.into()),
+            r.text(),
+            None,
+            started,
+        );
         for rcpt in to {
             let started = Instant::now();
             let line = format!("RCPT TO:<{rcpt}>");
@@ -33,7 +40,14 @@ impl SmtpConnection {
             if r.code != 250 && r.code != 251 {
                 return Err(self.rcpt_refused(&r, t, started));
             }
-            t.record(Step::RcptTo, true, Some(line), r.text(), None, started);
+            t.record(
+                Step::RcptTo,
+                true,
+                Some(line.into()),
+                r.text(),
+                None,
+                started,
+            );
         }
         let started = Instant::now();
         let r = self.command(Step::Data, "DATA", None, t, started).await?;
@@ -76,7 +90,14 @@ impl SmtpConnection {
         if r.code != 250 {
             refusal = Some(self.mail_from_refused(&r, t, started));
         } else {
-            t.record(Step::MailFrom, true, Some(mail), r.text(), None, started);
+            t.record(
+                Step::MailFrom,
+                true,
+                Some(mail.into()),
+                r.text(),
+                None,
+                started,
+            );
         }
         for line in rcpts.into_iter().chain(std::iter::once("DATA".to_owned())) {
             let step = if line == "DATA" {
@@ -105,7 +126,14 @@ impl SmtpConnection {
                     refusal = Some(self.rcpt_refused(&r, t, started));
                 }
                 (None, Step::RcptTo) => {
-                    t.record(Step::RcptTo, true, Some(line), r.text(), None, started);
+                    t.record(
+                        Step::RcptTo,
+                        true,
+                        Some(line.into()),
+                        r.text(),
+                        None,
+                        started,
+                    );
                 }
                 (None, _) if r.code != 354 => {
                     refusal = Some(self.refused(Step::Data, &r, t, started, None));
@@ -156,7 +184,8 @@ impl SmtpConnection {
             body.extend_from_slice(b"\r\n");
         }
         body.extend_from_slice(b".\r\n");
-        let sent = || Some("(message)".to_owned());
+        // Not the message itself (it may hold a reset link): Latchkey's note for it.
+        let sent = || Some(Msg::new("smtp-sent-message").into());
         if let Err(e) = self.write_all(&body).await {
             return Err(t.failed(Step::Data, sent(), io_text(&e), None, false, started));
         }
@@ -170,14 +199,7 @@ impl SmtpConnection {
             let hint = (r.code >= 500).then(|| Msg::new("smtp-hint-message-refused").into());
             return Err(self.refused(Step::Data, &r, t, started, hint));
         }
-        t.record(
-            Step::Data,
-            true,
-            Some("(message)".into()),
-            r.text(),
-            None,
-            started,
-        );
+        t.record(Step::Data, true, sent(), r.text(), None, started);
         Ok(r)
     }
 }

@@ -56,15 +56,18 @@ fn local(message: impl Into<Text>, hint: Option<&'static str>) -> TokenError {
     }
 }
 
-/// What the request is, for the transcript (never a secret).
-pub fn describe(o: &ResolvedOAuth) -> String {
+/// What the request is, for the transcript's "Sent" column (never a secret): the request line
+/// as sent, with Latchkey's note of its kind as a message (translated on the page).
+pub fn describe(o: &ResolvedOAuth) -> Msg {
     let how = match o.method {
-        SignIn::Microsoft if o.private_key.is_some() => "client credentials, certificate",
-        SignIn::Microsoft | SignIn::Oauth2 => "client credentials, client secret",
-        SignIn::Google => "service account, domain-wide delegation",
-        SignIn::Password => "",
+        SignIn::Microsoft if o.private_key.is_some() => "certificate",
+        SignIn::Microsoft | SignIn::Oauth2 => "client-secret",
+        SignIn::Google => "service-account",
+        SignIn::Password => "other",
     };
-    format!("POST {} ({how})", o.settings.token_url(o.method))
+    Msg::new("smtp-sent-token-request")
+        .arg("url", o.settings.token_url(o.method))
+        .arg("how", how)
 }
 
 #[derive(Serialize)]
@@ -479,7 +482,11 @@ mod tests {
             private_key: None,
             user: "noreply@contoso.com".into(),
         };
-        let d = describe(&o);
+        let d = describe(&o).to_string();
+        assert_eq!(
+            d,
+            "POST https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token (client credentials, client secret)"
+        );
         assert!(d.contains("login.microsoftonline.com/contoso.onmicrosoft.com"));
         assert!(!d.contains("very-secret"));
     }

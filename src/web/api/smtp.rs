@@ -503,7 +503,7 @@ pub(super) fn check_result(
                     .unwrap_or_default(),
                 label: s.label,
                 ok: s.ok,
-                sent: s.sent,
+                sent: s.sent.map(|t| t.to_string()),
                 reply: s.reply.to_string(),
                 hint: s.hint.map(|h| h.to_string()),
                 millis: s.millis,
