@@ -4,6 +4,7 @@
 
 mod accounts;
 pub mod admin_reset;
+mod admission;
 pub mod api_keys;
 pub mod audit_reason;
 pub mod audit_view;
@@ -197,6 +198,8 @@ pub struct Core {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Tenants as the public pages and the worker read them (service/tenants.rs).
     pub(crate) tenant_cache: Arc<tenants::TenantCache>,
+    /// "Forgot password?" submissions written together (service/admission.rs).
+    admissions: admission::Admissions,
 }
 
 pub struct AuditEntry<'a> {
@@ -248,6 +251,7 @@ impl Core {
             mail_wakeup: Arc::new(tokio::sync::Notify::new()),
             metrics: Arc::new(crate::metrics::Metrics::default()),
             tenant_cache: Arc::default(),
+            admissions: Default::default(),
         };
         // Every entry point (server or CLI) finds the default tenant, even before the first serve.
         core.ensure_default_tenant().await?;

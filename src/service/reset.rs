@@ -227,24 +227,35 @@ impl Core {
         identifier: &str,
         ip: &str,
     ) -> Result<RequestOutcome> {
-        let now = self.now();
         let limits = &self.config.raw;
-        let counts = store::rate_limit::hit_all(
-            &self.db,
-            &[
-                &format!("forgot-ip:{}", super::ip_bucket(ip)),
-                &format!("forgot-tenant:{}", tenant.id),
-            ],
-            HOUR,
-            now,
-        )
-        .await?;
-        let (by_ip, by_tenant) = (counts[0], counts[1]);
         let (ip_limit, tenant_limit) = (
             limits.forgot_password_per_ip_per_hour,
             limits.forgot_password_per_tenant_per_hour,
         );
-        if let Some(by) = throttled_by(by_ip, ip_limit, by_tenant, tenant_limit) {
+        let source = super::ip_bucket(ip);
+        let submission = store::reset::Submission {
+            tenant_id: tenant.id,
+            identifier: identifier.trim().chars().take(254).collect(),
+            ip: ip.to_owned(),
+            source: source.clone(),
+            counters: [
+                (format!("forgot-ip:{source}"), i64::from(ip_limit)),
+                (
+                    format!("forgot-tenant:{}", tenant.id),
+                    i64::from(tenant_limit),
+                ),
+            ],
+            waiting_per_source: i64::from(limits.forgot_password_waiting_per_ip),
+            now: self.now(),
+        };
+        let admitted = self.admissions.admit(&self.db, submission).await?;
+        let [by_ip, by_tenant] = admitted.counts;
+        let Some(added) = admitted.added else {
+            // Not queued means a count went over its limit: the same comparisons as here.
+            let by = throttled_by(by_ip, ip_limit, by_tenant, tenant_limit).unwrap_or(Throttle {
+                counter: "ip",
+                record: false,
+            });
             if by.record {
                 self.audit(AuditEntry {
                     tenant_id: Some(tenant.id),
@@ -258,19 +269,7 @@ impl Core {
                 .await;
             }
             return Ok(RequestOutcome::Throttled);
-        }
-        let identifier: String = identifier.trim().chars().take(254).collect();
-        let source = super::ip_bucket(ip);
-        let waiting = i64::from(limits.forgot_password_waiting_per_ip);
-        let added = store::reset::add_request(
-            &self.db,
-            tenant.id,
-            &identifier,
-            (ip, &source),
-            waiting,
-            now,
-        )
-        .await?;
+        };
         self.metrics.reset(match added {
             store::reset::Added::Queued => "requested",
             store::reset::Added::Counted => "not_queued",

@@ -1,6 +1,10 @@
 //! Fixed-window counters kept in the database, so limits hold across restarts and across
 //! several instances sharing one PostgreSQL.
 
+use std::collections::BTreeMap;
+
+use sqlx::{Any, Executor};
+
 use super::sql;
 use super::{Db, Result};
 use crate::clock::Timestamp;
@@ -51,6 +55,44 @@ pub async fn hit_all(db: &Db, keys: &[&str], window_secs: i64, now: Timestamp) -
                 .unwrap_or(1)
         })
         .collect())
+}
+
+/// Counts `n` events for each `(key, n)` of `hits` in one statement on `on` (inside a
+/// caller's transaction); the keys go in sorted order, so transactions of several instances
+/// lock the counters in the same order. Returns each key's count in its current window after
+/// these events.
+pub(crate) async fn hit_counts<'c, X>(
+    on: X,
+    hits: &BTreeMap<&str, i64>,
+    window_secs: i64,
+    now: Timestamp,
+) -> Result<BTreeMap<String, i64>>
+where
+    X: Executor<'c, Database = Any>,
+{
+    if hits.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    // $1 = now, $2 = start of the current window, then each key and its count.
+    let values: Vec<String> = (0..hits.len())
+        .map(|i| format!("(${}, $1, ${})", 2 * i + 3, 2 * i + 4))
+        .collect();
+    let sql = format!(
+        "INSERT INTO rate_limits (key, window_start, count) VALUES {} ON CONFLICT (key) DO UPDATE SET \
+           count = CASE WHEN rate_limits.window_start <= $2 THEN excluded.count \
+                        ELSE rate_limits.count + excluded.count END, \
+           window_start = CASE WHEN rate_limits.window_start <= $2 THEN $1 \
+                               ELSE rate_limits.window_start END \
+         RETURNING key, count",
+        values.join(", ")
+    );
+    let mut query = sqlx::query_as::<_, (String, i64)>(&sql)
+        .bind(now)
+        .bind(now - window_secs);
+    for (key, n) in hits {
+        query = query.bind(*key).bind(*n);
+    }
+    Ok(query.fetch_all(on).await?.into_iter().collect())
 }
 
 /// Like [`hit`], and also returns when the current window started (so a caller can say when it

@@ -1,7 +1,10 @@
 //! Password reset: typed requests waiting to be processed, tokens (hashed), and the short-lived
 //! states a token moves into once its link is opened.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
+use sqlx::{Any, Transaction};
 
 use super::sql;
 use super::{Db, Result};
@@ -35,12 +38,75 @@ pub enum Added {
     Counted,
 }
 
-/// Records a "Forgot password?" submission from `ip` (counted by `source`, its per-IP bucket).
-/// A repeat of an identifier that is still waiting (or being processed) only counts on that
-/// row, so a flood of repeats can't grow the backlog; a new identifier is queued while fewer
-/// than `waiting_per_source` requests of its source wait, else counted on the newest of them
-/// that no worker holds yet (and queued after all when there is none: at most a round more).
-/// The same statements whatever was typed.
+/// A "Forgot password?" submission to count and queue ([`admit`]).
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub tenant_id: i64,
+    pub identifier: String,
+    pub ip: String,
+    /// The address as the per-IP limits count it ([`Request::source`]).
+    pub source: String,
+    /// The rate-limit counters it counts on, each with the most it may reach in its window
+    /// (per address, per tenant).
+    pub counters: [(String, i64); 2],
+    /// At most this many requests of `source` wait at once (`forgot_password_waiting_per_ip`).
+    pub waiting_per_source: i64,
+    pub now: Timestamp,
+}
+
+/// What [`admit`] did with one submission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Admitted {
+    /// Its counters' counts in their window, itself included, in the order of `counters`.
+    pub counts: [i64; 2],
+    /// `None`: a counter went over its limit and nothing was queued.
+    pub added: Option<Added>,
+}
+
+/// Counts and queues several submissions in ONE transaction: the writes of concurrent
+/// "Forgot password?" submissions share a commit. Each is counted as if it came alone, in
+/// order; one whose counts are within their limits is queued ([`queue`]). All or nothing: on
+/// an error no submission is counted or queued.
+pub async fn admit(db: &Db, subs: &[Submission], window_secs: i64) -> Result<Vec<Admitted>> {
+    let now = subs.iter().map(|s| s.now).max().unwrap_or_default();
+    let mut tally: BTreeMap<&str, i64> = BTreeMap::new();
+    for s in subs {
+        for (key, _) in &s.counters {
+            *tally.entry(key.as_str()).or_default() += 1;
+        }
+    }
+    let mut tx = db.write.begin().await?;
+    let totals = super::rate_limit::hit_counts(&mut *tx, &tally, window_secs, now).await?;
+    let mut seen: BTreeMap<&str, i64> = BTreeMap::new();
+    let mut out = Vec::with_capacity(subs.len());
+    for s in subs {
+        let mut counts = [0; 2];
+        for (count, (key, _)) in counts.iter_mut().zip(&s.counters) {
+            let nth = seen.entry(key.as_str()).or_default();
+            *nth += 1;
+            // The batch counted `tally` at once; this one is the nth of them.
+            let total = totals
+                .get(key.as_str())
+                .copied()
+                .unwrap_or(tally[key.as_str()]);
+            *count = total - tally[key.as_str()] + *nth;
+        }
+        let within = counts
+            .iter()
+            .zip(&s.counters)
+            .all(|(count, (_, limit))| count <= limit);
+        let added = match within {
+            true => Some(queue(&mut tx, s).await?),
+            false => None,
+        };
+        out.push(Admitted { counts, added });
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Records a "Forgot password?" submission from `ip` (counted by `source`, its per-IP bucket),
+/// alone and without counting it on rate limits ([`queue`]).
 pub async fn add_request(
     db: &Db,
     tenant_id: i64,
@@ -49,18 +115,45 @@ pub async fn add_request(
     waiting_per_source: i64,
     now: Timestamp,
 ) -> Result<Added> {
+    let sub = Submission {
+        tenant_id,
+        identifier: identifier.to_owned(),
+        ip: ip.to_owned(),
+        source: source.to_owned(),
+        counters: Default::default(),
+        waiting_per_source,
+        now,
+    };
+    let mut tx = db.write.begin().await?;
+    let added = queue(&mut tx, &sub).await?;
+    tx.commit().await?;
+    Ok(added)
+}
+
+/// Queues a submission. A repeat of an identifier that is still waiting (or being processed)
+/// only counts on that row, so a flood of repeats can't grow the backlog; a new identifier is
+/// queued while fewer than `waiting_per_source` requests of its source wait, else counted on
+/// the newest of them that no worker holds yet (and queued after all when there is none: at
+/// most a round more). The same statements whatever was typed.
+async fn queue(tx: &mut Transaction<'_, Any>, s: &Submission) -> Result<Added> {
+    // The source's waiting rows are counted (up to the cap) only when the span of their ids
+    // says there may be as many as the cap: two index lookups in the usual case.
     const CAPPED: &str =
         "INSERT INTO reset_requests (tenant_id, identifier, ip, source, created_at) \
          SELECT $1, $2, $3, $4, $5 \
-         WHERE (SELECT COUNT(*) FROM (SELECT 1 FROM reset_requests WHERE source = $4 LIMIT $6) AS w) < $6 \
-            OR EXISTS (SELECT 1 FROM reset_requests WHERE tenant_id = $1 AND identifier = $2) \
+         WHERE EXISTS (SELECT 1 FROM reset_requests WHERE tenant_id = $1 AND identifier = $2) \
+            OR COALESCE((SELECT MAX(id) FROM reset_requests WHERE source = $4) \
+                      - (SELECT MIN(id) FROM reset_requests WHERE source = $4), -1) + 1 < $6 \
+            OR (SELECT COUNT(*) FROM (SELECT 1 FROM reset_requests WHERE source = $4 LIMIT $6) AS w) < $6 \
          ON CONFLICT (tenant_id, identifier) DO UPDATE SET repeats = reset_requests.repeats + 1";
-    let args = (tenant_id, identifier, ip, source, now, waiting_per_source);
-    if sql::execute(&db.write, CAPPED, args).await? > 0 {
+    let (tenant_id, identifier, ip, source, now) =
+        (s.tenant_id, &s.identifier, &s.ip, &s.source, s.now);
+    let args = (tenant_id, identifier, ip, source, now, s.waiting_per_source);
+    if sql::execute(&mut **tx, CAPPED, args).await? > 0 {
         return Ok(Added::Queued);
     }
     let counted = sql::execute(
-        &db.write,
+        &mut **tx,
         "UPDATE reset_requests SET not_queued = not_queued + 1 WHERE id = \
          (SELECT MAX(id) FROM reset_requests WHERE source = $1 AND lease_until IS NULL)",
         (source,),
@@ -71,7 +164,7 @@ pub async fn add_request(
     }
     // Every waiting request of the source is in a worker's hands: queue this one after all.
     sql::execute(
-        &db.write,
+        &mut **tx,
         "INSERT INTO reset_requests (tenant_id, identifier, ip, source, created_at) \
          VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (tenant_id, identifier) DO UPDATE SET repeats = reset_requests.repeats + 1",

@@ -100,6 +100,7 @@ async fn repeats_of_one_identifier_coalesce(backend: Backend) {
 }
 
 crate::on_both_backends!(
+    concurrent_submissions_are_counted_one_by_one,
     repeats_of_one_identifier_coalesce,
     two_workers_handle_each_request_once,
     a_flood_of_new_names_from_one_address_stays_bounded
@@ -305,5 +306,73 @@ async fn a_flood_of_new_names_from_one_address_stays_bounded(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(waiting(&app).await, vec![("flood19".to_string(), 1)]);
+    app.stop().await;
+}
+
+/// Submissions arriving together are written together (one transaction for a group): each is
+/// still counted as if alone. 100 at once from one address with a per-address limit of 30:
+/// exactly 30 accepted, the going-over recorded once; 20 at once for one name from another
+/// address: one waiting request counting 20. Through the API, from concurrent connections.
+async fn concurrent_submissions_are_counted_one_by_one(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| {
+        c.mail_worker = false;
+        c.forgot_password_per_ip_per_hour = 30;
+        c.forgot_password_per_tenant_per_hour = 100_000;
+    })
+    .await;
+    let mut tenant = app.default_tenant().await;
+    let before = tenant.settings.clone();
+    tenant.settings.password_reset_enabled = true;
+    app.core
+        .update_tenant(&Actor::Cli, &tenant, &before)
+        .await
+        .unwrap();
+    let url = format!("{}/api/v1/tenants/default/forgot-password", app.base);
+    let at_once = |names: Vec<String>, from: &'static str| {
+        let url = url.clone();
+        async move {
+            let client = reqwest::Client::builder()
+                .local_address(from.parse::<std::net::IpAddr>().ok())
+                .build()
+                .unwrap();
+            let sent: Vec<_> = names
+                .into_iter()
+                .map(|name| {
+                    let (client, url) = (client.clone(), url.clone());
+                    tokio::spawn(async move {
+                        let body = serde_json::json!({ "identifier": name });
+                        client.post(url).json(&body).send().await.unwrap().status()
+                    })
+                })
+                .collect();
+            let mut statuses = Vec::new();
+            for s in sent {
+                statuses.push(s.await.unwrap().as_u16());
+            }
+            statuses
+        }
+    };
+    let statuses = at_once((0..100).map(|i| format!("n{i:03}")).collect(), "127.0.0.1").await;
+    let accepted = statuses.iter().filter(|s| **s == 202).count();
+    let throttled = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((accepted, throttled), (30, 70), "{statuses:?}");
+    let rows = waiting(&app).await;
+    assert_eq!(rows.len(), 30, "{rows:?}");
+    let recorded: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_events WHERE action = 'reset.requested' AND outcome = 'throttled'",
+    )
+    .fetch_one(app.core.test_store().pool())
+    .await
+    .unwrap();
+    assert_eq!(recorded, 1, "going over the limit is recorded once");
+    let statuses = at_once(vec!["alice".to_string(); 20], "127.0.0.2").await;
+    assert!(statuses.iter().all(|s| *s == 202), "{statuses:?}");
+    let alice: Vec<i64> = waiting(&app)
+        .await
+        .into_iter()
+        .filter(|(name, _)| name == "alice")
+        .map(|(_, repeats)| repeats)
+        .collect();
+    assert_eq!(alice, vec![20], "one waiting request, counting all 20");
     app.stop().await;
 }
