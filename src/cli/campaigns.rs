@@ -8,7 +8,7 @@ use clap::Subcommand;
 use super::output::Out;
 use crate::clock::format_utc;
 use crate::domain::parse_duration;
-use crate::service::views::CampaignView;
+use crate::service::views::{CampaignView, TaskPage};
 use crate::service::{Actor, Core, Tenant};
 
 #[derive(Subcommand)]
@@ -163,7 +163,17 @@ async fn show_campaign(core: &Core, tenant: &Tenant, id: i64, out: Out) -> anyho
         tasks,
         lives,
         ..
-    } = core.campaign_view(Some(tenant), id, 100_000, 0).await?;
+    } = core
+        .campaign_view(
+            Some(tenant),
+            id,
+            TaskPage {
+                limit: 100_000,
+                offset: 0,
+                from_oldest: false,
+            },
+        )
+        .await?;
     // Listed newest first, as always, each with its link's life once delivered.
     let mut tasks: Vec<_> = tasks.into_iter().zip(lives).collect();
     tasks.reverse();

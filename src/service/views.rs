@@ -22,14 +22,24 @@ pub struct CampaignView {
     pub counts: Vec<(String, i64)>,
     /// Identifiers that got no mail, with the reason, in the order they were recorded.
     pub skipped: Vec<Skipped>,
-    /// The page of the campaign's tasks asked for, oldest first. The page is counted from the
-    /// newest task: offset 0 is the newest `limit` tasks.
+    /// The page of the campaign's tasks asked for ([`TaskPage`]), oldest first.
     pub tasks: Vec<Task>,
-    /// There are older tasks than this page holds.
+    /// There are tasks beyond this page (older ones, or newer ones when counted from the
+    /// oldest).
     pub more: bool,
     /// For each task of `tasks` (same order): the life of the link or temporary password it
     /// delivered (`None`: not delivered).
     pub lives: Vec<Option<crate::domain::LinkLife>>,
+}
+
+/// Which of a campaign's tasks a [`CampaignView`] holds: `limit` after skipping `offset`,
+/// counted from the newest task (the console: page 1 is the newest) or from the oldest (the
+/// API, the CLI: in the order they were queued).
+#[derive(Debug, Clone, Copy)]
+pub struct TaskPage {
+    pub limit: i64,
+    pub offset: i64,
+    pub from_oldest: bool,
 }
 
 impl Core {
@@ -75,16 +85,19 @@ impl Core {
         Ok(store::accounts::count_matching(&self.db, tenant.id, query).await?)
     }
 
-    /// Campaign `id` with its counts, skipped identifiers and one page of its tasks (`limit`
-    /// tasks after skipping the `offset` newest). With `tenant`, only that tenant's campaign:
-    /// another's is "not found".
+    /// Campaign `id` with its counts, skipped identifiers and one `page` of its tasks. With
+    /// `tenant`, only that tenant's campaign: another's is "not found".
     pub async fn campaign_view(
         &self,
         tenant: Option<&Tenant>,
         id: i64,
-        limit: i64,
-        offset: i64,
+        page: TaskPage,
     ) -> Result<CampaignView> {
+        let TaskPage {
+            limit,
+            offset,
+            from_oldest,
+        } = page;
         let campaign = self.campaign_in_scope(tenant, id).await?;
         let tenant_id = Some(campaign.tenant_id);
         let mut tasks = store::mail::list(
@@ -95,13 +108,16 @@ impl Core {
                 // One more, to tell whether there is a next page.
                 limit: limit.saturating_add(1),
                 offset,
+                oldest_first: from_oldest,
                 ..Default::default()
             },
         )
         .await?;
         let more = tasks.len() as i64 > limit;
         tasks.truncate(limit.max(0) as usize);
-        tasks.reverse();
+        if !from_oldest {
+            tasks.reverse();
+        }
         let counts = store::mail::counts(&self.db, tenant_id, Some(campaign.id)).await?;
         let skipped = store::campaigns::skipped(&self.db, campaign.id).await?;
         let lives = self.campaign_lives(campaign.id, &tasks).await?;

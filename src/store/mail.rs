@@ -581,6 +581,8 @@ pub struct Filter {
     pub until: Option<Timestamp>,
     pub limit: i64,
     pub offset: i64,
+    /// [`list`] from the oldest task instead of the newest.
+    pub oldest_first: bool,
 }
 
 fn like(s: &Option<String>) -> String {
@@ -590,12 +592,13 @@ fn like(s: &Option<String>) -> String {
     }
 }
 
-/// Tasks, newest first.
+/// Tasks, newest first (oldest first with `oldest_first`).
 pub async fn list(db: &Db, f: &Filter) -> Result<Vec<Task>> {
+    let order = if f.oldest_first { "ASC" } else { "DESC" };
     let sql = format!(
         "SELECT {COLUMNS} FROM mail_tasks WHERE ($1 = -1 OR tenant_id = $1) AND ($2 = '' OR status = $2) \
          AND ($3 = '' OR kind = $3) AND LOWER(recipient) LIKE $4 ESCAPE '\\' AND ($5 = -1 OR campaign_id = $5) \
-         AND created_at >= $6 AND created_at <= $7 ORDER BY id DESC LIMIT $8 OFFSET $9"
+         AND created_at >= $6 AND created_at <= $7 ORDER BY id {order} LIMIT $8 OFFSET $9"
     );
     sql::fetch_all(
         &db.read,

@@ -18,7 +18,7 @@ use crate::i18n::{Msg, Text};
 use crate::service::admin_reset::{AdminReset, Recipients, ResetKind, When, MAX_RECIPIENTS};
 use crate::service::link_life::Unreachable;
 use crate::service::pages::{Account, Tenant};
-use crate::service::views::{CampaignView, TaskStatus};
+use crate::service::views::{CampaignView, TaskPage, TaskStatus};
 use crate::service::{Core, ServiceError, SessionInfo};
 
 pub fn router() -> Router<AppState> {
@@ -433,7 +433,15 @@ async fn show(
         lives,
     } = state
         .core
-        .campaign_view(Some(&tenant), id, 500, (page - 1).saturating_mul(500))
+        .campaign_view(
+            Some(&tenant),
+            id,
+            TaskPage {
+                limit: 500,
+                offset: (page - 1).saturating_mul(500),
+                from_oldest: false,
+            },
+        )
         .await?;
     let notice = match q.notice.as_deref() {
         Some("created") => Some("console-campaign-created"),

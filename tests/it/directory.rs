@@ -555,6 +555,7 @@ async fn temporary_passwords_go_to_the_directory_and_must_be_changed(backend: Ba
             until: None,
             limit: 50,
             offset: 0,
+            oldest_first: false,
         })
         .await
         .unwrap();

@@ -15,6 +15,7 @@ mod active_directory;
 mod admin;
 mod api;
 mod api_admin;
+mod api_campaign_pages;
 mod api_smtp;
 mod browser;
 mod campaigns;

@@ -10,13 +10,13 @@ use utoipa::ToSchema;
 
 use super::auth::TenantKey;
 use super::error::ApiError;
-use super::extract::{ApiJson, ApiPath};
+use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::schemas;
 use crate::service::admin_reset::{
     AdminReset, Recipients, ResetKind, When, MAX_VALIDITY_SECS, MIN_VALIDITY_SECS,
 };
 use crate::service::api_keys::Scope;
-use crate::service::views::{TaskStatus, Tenant};
+use crate::service::views::{TaskPage, TaskStatus, Tenant};
 use crate::web::extract::ClientIp;
 use crate::web::AppState;
 use utoipa::openapi::schema::{ArrayBuilder, Schema, SchemaType, Type};
@@ -102,8 +102,45 @@ pub struct Campaign {
     valid_for_secs: i64,
     /// Mail tasks by status (waiting, executing, done, failed, cancelled).
     counts: BTreeMap<String, i64>,
+    /// One page of the recipients, in the order they were queued (`limit` and `offset` of the
+    /// campaign's GET; the first 1,000 in the answer to a POST).
     recipients: Vec<Recipient>,
+    /// The `offset` of the next page of recipients; null on the last page.
+    next_offset: Option<i64>,
     skipped: Vec<Skipped>,
+}
+
+/// A page of a campaign's recipients.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct RecipientPage {
+    /// At most this many recipients (default 1,000).
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<i64>,
+    /// Skip this many of the first-queued recipients (default 0).
+    #[param(minimum = 0)]
+    offset: Option<i64>,
+}
+
+/// The most recipients one answer lists.
+const RECIPIENTS_MAX: i64 = 1000;
+
+impl RecipientPage {
+    fn task_page(&self) -> Result<TaskPage, ApiError> {
+        let limit = self.limit.unwrap_or(RECIPIENTS_MAX);
+        let offset = self.offset.unwrap_or(0);
+        if !(1..=RECIPIENTS_MAX).contains(&limit) || offset < 0 {
+            return Err(ApiError::validation(
+                "limit must be 1–1000 and offset at least 0",
+            ));
+        }
+        Ok(TaskPage {
+            limit,
+            offset,
+            from_oldest: true,
+        })
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -175,12 +212,11 @@ pub(super) async fn campaign_json(
     state: &AppState,
     tenant: &Tenant,
     id: i64,
+    page: &RecipientPage,
 ) -> Result<Campaign, ApiError> {
-    // Every task: the API has no paging of a campaign's recipients.
-    let view = state
-        .core
-        .campaign_view(Some(tenant), id, 100_000, 0)
-        .await?;
+    let page = page.task_page()?;
+    let view = state.core.campaign_view(Some(tenant), id, page).await?;
+    let next_offset = view.more.then(|| page.offset.saturating_add(page.limit));
     let c = view.campaign;
     Ok(Campaign {
         id: c.id,
@@ -188,6 +224,7 @@ pub(super) async fn campaign_json(
         scheduled_at: c.scheduled_at,
         valid_for_secs: c.valid_for_secs,
         counts: view.counts.into_iter().collect(),
+        next_offset,
         recipients: view
             .tasks
             .into_iter()
@@ -272,22 +309,23 @@ pub(super) async fn send_resets(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(campaign_json(&state, &tenant, id).await?),
+        Json(campaign_json(&state, &tenant, id, &RecipientPage::default()).await?),
     ))
 }
 
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/campaigns/{id}", tag = "resets",
-    params(("tenant" = String, Path, description = "tenant slug"), ("id" = i64, Path)),
+    params(("tenant" = String, Path, description = "tenant slug"), ("id" = i64, Path), RecipientPage),
     responses((status = 200, body = Campaign)))]
 pub(super) async fn get_campaign(
     State(state): State<AppState>,
     key: TenantKey,
     ApiPath((_slug, id)): ApiPath<(String, i64)>,
+    ApiQuery(page): ApiQuery<RecipientPage>,
 ) -> Result<Json<Campaign>, ApiError> {
     let tenant = key
         .tenant(&state, &[Scope::ResetsSend, Scope::MailRead])
         .await?;
-    Ok(Json(campaign_json(&state, &tenant, id).await?))
+    Ok(Json(campaign_json(&state, &tenant, id, &page).await?))
 }
 
 /// Cancels the waiting mail of a campaign (`cancel`) or queues its failed mail again
@@ -317,5 +355,7 @@ pub(super) async fn campaign_action(
         }
         _ => return Err(ApiError::not_found("the action is cancel or redo-failed")),
     };
-    Ok(Json(campaign_json(&state, &tenant, id).await?))
+    Ok(Json(
+        campaign_json(&state, &tenant, id, &RecipientPage::default()).await?,
+    ))
 }

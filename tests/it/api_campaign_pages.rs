@@ -1,0 +1,98 @@
+//! A campaign's recipients through the API come in pages (issue 20: large answers paged): at
+//! most 1,000 a page, in the order they were queued, `next_offset` naming the next page.
+
+use crate::common;
+
+use common::{Backend, World};
+use latchkey::domain::Role;
+use serde_json::{json, Value};
+
+crate::on_both_backends!(a_campaigns_recipients_come_in_pages);
+
+async fn a_campaigns_recipients_come_in_pages(backend: Backend) {
+    let w = World::builder(backend)
+        .config(|c| c.mail_worker = false)
+        .user("acme", "alice", Role::User)
+        .build()
+        .await;
+    let names: Vec<String> = (0..25).map(|i| format!("p{i:02}")).collect();
+    for name in &names {
+        w.app.user(&w.acme, name, common::GOOD_PASSWORD).await;
+    }
+    let key = w.key(Some(&w.acme), &["resets:send"]).await;
+    let (status, created) = w
+        .call(
+            "POST",
+            "/api/v1/tenants/acme/resets",
+            Some(&key),
+            Some(&json!({ "users": names, "kind": "link" })),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    // Fewer than a page: all of them, and no next page.
+    assert_eq!(created["recipients"].as_array().unwrap().len(), 25);
+    assert_eq!(created["next_offset"], Value::Null);
+    let id = created["id"].as_i64().unwrap();
+    let path = format!("/api/v1/tenants/acme/campaigns/{id}");
+    let mut tasks = Vec::new();
+    let mut offsets = Vec::new();
+    let mut offset = Some(0);
+    while let Some(o) = offset {
+        let (status, page) = w
+            .call(
+                "GET",
+                &format!("{path}?limit=10&offset={o}"),
+                Some(&key),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{page}");
+        for r in page["recipients"].as_array().unwrap() {
+            tasks.push(r["task"].as_i64().unwrap());
+        }
+        assert_eq!(
+            page["counts"]["waiting"], 25,
+            "the counts are the whole campaign's"
+        );
+        offsets.push(o);
+        offset = page["next_offset"].as_i64();
+    }
+    assert_eq!(offsets, vec![0, 10, 20]);
+    let all: Vec<i64> = created["recipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["task"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        tasks, all,
+        "the pages together are every recipient once, in order"
+    );
+    let mut sorted = all.clone();
+    sorted.sort();
+    assert_eq!(all, sorted, "in the order they were queued");
+    // A page past the end is empty; a page size out of range is refused, a malformed one too.
+    let (_, past) = w
+        .call("GET", &format!("{path}?offset=25"), Some(&key), None)
+        .await;
+    assert_eq!(
+        (
+            past["recipients"].as_array().unwrap().len(),
+            &past["next_offset"]
+        ),
+        (0, &Value::Null)
+    );
+    for (query, expected) in [
+        ("limit=0", 422),
+        ("limit=1001", 422),
+        ("offset=-1", 422),
+        ("limit=ten", 400),
+        ("page=2", 400),
+    ] {
+        let (status, err) = w
+            .call("GET", &format!("{path}?{query}"), Some(&key), None)
+            .await;
+        assert_eq!(status, expected, "{query}: {err}");
+    }
+    w.app.stop().await;
+}
