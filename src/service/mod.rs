@@ -296,6 +296,28 @@ impl Core {
         }
     }
 
+    /// Records what a signed-in person did to their own account: they are both the actor and
+    /// the target.
+    pub(crate) async fn audit_own(
+        &self,
+        info: &SessionInfo,
+        action: &str,
+        ip: Option<&str>,
+        outcome: &str,
+        detail: serde_json::Value,
+    ) {
+        self.audit(AuditEntry {
+            tenant_id: Some(info.tenant.id),
+            actor: &info.actor(),
+            action,
+            target: Some(&info.account.username),
+            ip,
+            outcome,
+            detail,
+        })
+        .await;
+    }
+
     /// The log line of an audit event ([`Core::audit`]; the reset worker records its events
     /// in batches). Returns the actor's label.
     pub(crate) fn log_audit(e: &AuditEntry<'_>) -> String {
