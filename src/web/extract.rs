@@ -363,18 +363,6 @@ async fn csrf_checked_form(
     }
 }
 
-/// A `YYYY-MM-DD` filter of a list page as Unix time: the day's first second, or with `end` its
-/// last one.
-pub fn day(raw: &str, end: bool) -> Result<i64, WebError> {
-    crate::clock::parse_day(raw, end).ok_or_else(|| {
-        WebError::BadRequest(
-            crate::i18n::Msg::new("console-audit-bad-date")
-                .arg("value", raw.escape_debug().to_string())
-                .into(),
-        )
-    })
-}
-
 /// A CSRF-checked form POST from someone the guard `G` lets in ([`TenantAdmin`],
 /// [`SystemAdmin`], [`ConsoleAdmin`]). The form is checked first and the guard second, so a
 /// form without its token is refused the same way whoever sends it.

@@ -9,16 +9,13 @@ use axum::Router;
 use minijinja::context;
 use serde::Deserialize;
 
-use super::extract::{
-    day, ClientIp, ConsoleAdmin, ConsoleScope, CsrfToken, FormFields, GuardedForm,
-};
+use super::extract::{ClientIp, ConsoleAdmin, ConsoleScope, CsrfToken, FormFields, GuardedForm};
+use super::paging::{day, filled, shown, Paging};
 use super::templates::render;
 use super::{AppState, WebError};
 use crate::mail::templates::MailKind;
 use crate::service::pages::MailFilter;
 use crate::service::{ServiceError, TaskStatus};
-
-const PAGE_SIZE: i64 = 50;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -48,42 +45,29 @@ struct ListQuery {
 }
 
 impl ListQuery {
-    fn filter(&self, scope: &ConsoleScope) -> Result<MailFilter, WebError> {
-        let blank = |o: &Option<String>| {
-            o.as_ref()
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-        };
-        let page = self.page.unwrap_or(1).max(1);
+    fn filter(&self, scope: &ConsoleScope, paging: &Paging) -> Result<MailFilter, WebError> {
         Ok(MailFilter {
             tenant_id: scope.tenant().map(|t| t.id),
-            status: blank(&self.status),
-            kind: blank(&self.kind),
-            recipient: blank(&self.recipient),
-            since: blank(&self.since).map(|s| day(&s, false)).transpose()?,
-            until: blank(&self.until).map(|s| day(&s, true)).transpose()?,
-            limit: PAGE_SIZE + 1,
-            offset: (page - 1).saturating_mul(PAGE_SIZE),
+            status: filled(&self.status),
+            kind: filled(&self.kind),
+            recipient: filled(&self.recipient),
+            since: day(&self.since, false)?,
+            until: day(&self.until, true)?,
+            limit: paging.limit(),
+            offset: paging.offset(),
             ..Default::default()
         })
     }
 
-    /// The query string for another page with the same filters.
-    fn page_link(&self, page: i64) -> String {
-        let mut q = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [
+    /// The filters, as another page's link keeps them.
+    fn filters(&self) -> [(&str, &Option<String>); 5] {
+        [
             ("status", &self.status),
             ("kind", &self.kind),
             ("recipient", &self.recipient),
             ("since", &self.since),
             ("until", &self.until),
-        ] {
-            if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
-                q.append_pair(k, v);
-            }
-        }
-        q.append_pair("page", &page.to_string());
-        format!("?{}", q.finish())
+        ]
     }
 }
 
@@ -110,13 +94,11 @@ async fn list_tasks(
     csrf: &CsrfToken,
 ) -> Result<Response, WebError> {
     let scope = &admin.scope;
-    let filter = q.filter(scope)?;
-    let mut tasks = state.core.mail_tasks(&filter).await?;
-    let more = tasks.len() as i64 > PAGE_SIZE;
-    tasks.truncate(PAGE_SIZE as usize);
+    let paging = Paging::new(q.page);
+    let mut tasks = state.core.mail_tasks(&q.filter(scope, &paging)?).await?;
+    let (prev, next) = paging.cut(&mut tasks, &q.filters());
     let counts = state.core.mail_counts(scope.tenant(), None).await?;
     let (requests, oldest_request) = state.core.waiting_reset_requests(scope.tenant()).await?;
-    let page = q.page.unwrap_or(1).max(1);
     Ok(render(
         "admin_tasks.html",
         context! {
@@ -126,11 +108,11 @@ async fn list_tasks(
             oldest_request => oldest_request,
             statuses => TaskStatus::ALL,
             kinds => kinds(),
-            f => context! { status => q.status, kind => q.kind, recipient => q.recipient, since => q.since, until => q.until },
-            prev => (page > 1).then(|| q.page_link(page - 1)),
-            next => more.then(|| q.page_link(page + 1)),
+            f => shown(&q.filters()),
+            prev => prev,
+            next => next,
             // This page's own address, for the rows' Redo and Cancel to come back to.
-            here => format!("{}/tasks{}", scope.base(), q.page_link(page)),
+            here => format!("{}/tasks{}", scope.base(), paging.here(&q.filters())),
             notice => notice_text(q.notice.as_deref()),
             ..admin.layout(csrf, "console-tasks-title", "tasks")
         },
@@ -256,20 +238,18 @@ async fn list_log(
     q: &ListQuery,
     csrf: &CsrfToken,
 ) -> Result<Response, WebError> {
-    let scope = &admin.scope;
-    let filter = q.filter(scope)?;
+    let paging = Paging::new(q.page);
+    let filter = q.filter(&admin.scope, &paging)?;
     let mut rows = state.core.mail_log(&filter).await?;
-    let more = rows.len() as i64 > PAGE_SIZE;
-    rows.truncate(PAGE_SIZE as usize);
-    let page = q.page.unwrap_or(1).max(1);
+    let (prev, next) = paging.cut(&mut rows, &q.filters());
     Ok(render(
         "admin_mail_log.html",
         context! {
             rows => rows,
             kinds => kinds(),
-            f => context! { status => q.status, kind => q.kind, recipient => q.recipient, since => q.since, until => q.until },
-            prev => (page > 1).then(|| q.page_link(page - 1)),
-            next => more.then(|| q.page_link(page + 1)),
+            f => shown(&q.filters()),
+            prev => prev,
+            next => next,
             ..admin.layout(csrf, "console-mail-log-title", "mail-log")
         },
     )?
