@@ -13,7 +13,7 @@ use axum::Router;
 use minijinja::{context, Value};
 use serde::Deserialize;
 
-use super::extract::{CsrfToken, SystemAdmin, TenantAdmin};
+use super::extract::{CsrfToken, Guard, SystemAdmin, TenantAdmin};
 use super::paging::{day, filled, shown, Paging};
 use super::templates::render_status;
 use super::{AppState, WebError};

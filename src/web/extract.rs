@@ -475,9 +475,10 @@ impl SystemAdmin {
         }
         Ok(SystemAdmin(info))
     }
+}
 
-    /// What an Admin-Center page passes to its template (the header, the navigation).
-    pub fn layout(&self, csrf: &CsrfToken, title: impl IntoTitle, section: &str) -> Value {
+impl Guard for SystemAdmin {
+    fn layout(&self, csrf: &CsrfToken, title: impl IntoTitle, section: &str) -> Value {
         console_layout(&self.0, &ConsoleScope::System, csrf, title, section)
     }
 }
@@ -559,10 +560,12 @@ impl TenantAdmin {
         note_mail_alarm(state, Some(&tenant), system_admin).await;
         Ok(TenantAdmin { info, tenant })
     }
+}
 
-    /// What a page of the tenant's console passes to its template (the header, the navigation).
-    pub fn layout(&self, csrf: &CsrfToken, title: impl IntoTitle, section: &str) -> Value {
-        tenant_layout(&self.info, &self.tenant, csrf, title, section)
+impl Guard for TenantAdmin {
+    fn layout(&self, csrf: &CsrfToken, title: impl IntoTitle, section: &str) -> Value {
+        let scope = ConsoleScope::Tenant(self.tenant.clone());
+        console_layout(&self.info, &scope, csrf, title, section)
     }
 }
 
@@ -617,9 +620,8 @@ pub struct ConsoleAdmin {
     pub scope: ConsoleScope,
 }
 
-impl ConsoleAdmin {
-    /// What the page passes to its template (the header, the navigation).
-    pub fn layout(&self, csrf: &CsrfToken, title: impl IntoTitle, section: &str) -> Value {
+impl Guard for ConsoleAdmin {
+    fn layout(&self, csrf: &CsrfToken, title: impl IntoTitle, section: &str) -> Value {
         console_layout(&self.info, &self.scope, csrf, title, section)
     }
 }
@@ -655,6 +657,60 @@ impl FromRequestParts<AppState> for ConsoleAdmin {
     }
 }
 
+/// A console page's request as its handler needs it: the state, the administrator the guard
+/// `G` let in ([`TenantAdmin`], [`SystemAdmin`], [`ConsoleAdmin`]; also reached through
+/// `Deref`) and the browser's CSRF token, which the console layout puts into every form. A
+/// form is `GuardedForm<Console<G>>`.
+pub struct Console<G> {
+    pub state: AppState,
+    pub admin: G,
+    pub csrf: CsrfToken,
+}
+
+impl<G> std::ops::Deref for Console<G> {
+    type Target = G;
+    fn deref(&self) -> &G {
+        &self.admin
+    }
+}
+
+impl<G> FromRequestParts<AppState> for Console<G>
+where
+    G: FromRequestParts<AppState> + Send,
+    G::Rejection: IntoResponse,
+{
+    type Rejection = Response;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let csrf = CsrfToken::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let admin = G::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Console {
+            state: state.clone(),
+            admin,
+            csrf,
+        })
+    }
+}
+
+impl<G: Guard> Console<G> {
+    /// What the page passes to its template (the header, the navigation).
+    pub fn layout(&self, title: impl IntoTitle, section: &str) -> Value {
+        self.admin.layout(&self.csrf, title, section)
+    }
+}
+
+/// A guard of console pages: it knows the console layout of the pages it lets someone into.
+pub trait Guard {
+    /// What the page passes to its template (the header, the navigation).
+    fn layout(&self, csrf: &CsrfToken, title: impl IntoTitle, section: &str) -> Value;
+}
+
 /// A console page's title: a message id (`"console-users-title"`), a [`Msg`] for a title with a
 /// value (`Msg::new("console-user-title").arg("username", name)`), or words shown as they are.
 ///
@@ -683,21 +739,9 @@ impl IntoTitle for Text {
     }
 }
 
-/// [`console_layout`] for a page of `tenant`'s console.
-pub fn tenant_layout(
-    info: &SessionInfo,
-    tenant: &Tenant,
-    csrf: &CsrfToken,
-    title: impl IntoTitle,
-    section: &str,
-) -> Value {
-    let scope = ConsoleScope::Tenant(tenant.clone());
-    console_layout(info, &scope, csrf, title, section)
-}
-
 /// The one layout context of a console page: the header (who is signed in, the sign-out form)
 /// and the console's navigation. Pages add their own keys to it.
-pub fn console_layout(
+fn console_layout(
     info: &SessionInfo,
     scope: &ConsoleScope,
     csrf: &CsrfToken,

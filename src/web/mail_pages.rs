@@ -2,14 +2,14 @@
 //! administrators (all tenants), and `/t/{tenant}/admin/tasks`, `/t/{tenant}/admin/mail-log`
 //! for that tenant's administrators (only its own mail).
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use minijinja::context;
 use serde::Deserialize;
 
-use super::extract::{ClientIp, ConsoleAdmin, ConsoleScope, CsrfToken, FormFields, GuardedForm};
+use super::extract::{ClientIp, Console, ConsoleAdmin, ConsoleScope, FormFields, GuardedForm};
 use super::paging::{day, filled, shown, Paging};
 use super::templates::render;
 use super::{AppState, WebError};
@@ -87,13 +87,8 @@ fn kinds() -> Vec<minijinja::Value> {
         .collect()
 }
 
-async fn list_tasks(
-    state: &AppState,
-    admin: &ConsoleAdmin,
-    q: &ListQuery,
-    csrf: &CsrfToken,
-) -> Result<Response, WebError> {
-    let scope = &admin.scope;
+async fn list_tasks(console: &Console<ConsoleAdmin>, q: &ListQuery) -> Result<Response, WebError> {
+    let (state, scope) = (&console.state, &console.scope);
     let paging = Paging::new(q.page);
     let mut tasks = state.core.mail_tasks(&q.filter(scope, &paging)?).await?;
     let (prev, next) = paging.cut(&mut tasks, &q.filters());
@@ -114,20 +109,18 @@ async fn list_tasks(
             // This page's own address, for the rows' Redo and Cancel to come back to.
             here => format!("{}/tasks{}", scope.base(), paging.here(&q.filters())),
             notice => notice_text(q.notice.as_deref()),
-            ..admin.layout(csrf, "console-tasks-title", "tasks")
+            ..console.layout("console-tasks-title", "tasks")
         },
     )?
     .into_response())
 }
 
 async fn show_task(
-    state: &AppState,
-    admin: &ConsoleAdmin,
+    console: &Console<ConsoleAdmin>,
     id: i64,
     q: &ListQuery,
-    csrf: &CsrfToken,
 ) -> Result<Response, WebError> {
-    let scope = &admin.scope;
+    let (state, scope) = (&console.state, &console.scope);
     let task = state.core.task_in_scope(scope.tenant(), id).await?;
     let message = state.core.render_masked(&task).await?;
     let attempts = state
@@ -145,7 +138,7 @@ async fn show_task(
             message => message,
             attempts => attempts,
             notice => notice_text(q.notice.as_deref()),
-            ..admin.layout(csrf, "console-task-title", "tasks")
+            ..console.layout("console-task-title", "tasks")
         },
     )?
     .into_response())
@@ -186,16 +179,15 @@ struct ActionForm {
 }
 
 async fn task_action(
-    state: &AppState,
-    admin: &ConsoleAdmin,
+    console: &Console<ConsoleAdmin>,
     id: i64,
     action: &str,
     ip: &str,
     form: &FormFields,
 ) -> Result<Response, WebError> {
-    let back = back_to(&admin.scope, &form.decode::<ActionForm>()?.back);
-    let scope = &admin.scope;
-    let actor = admin.info.actor();
+    let (state, scope) = (&console.state, &console.scope);
+    let back = back_to(scope, &form.decode::<ActionForm>()?.back);
+    let actor = console.info.actor();
     let result = match action {
         "redo" => state
             .core
@@ -232,15 +224,10 @@ async fn task_action(
     }
 }
 
-async fn list_log(
-    state: &AppState,
-    admin: &ConsoleAdmin,
-    q: &ListQuery,
-    csrf: &CsrfToken,
-) -> Result<Response, WebError> {
+async fn list_log(console: &Console<ConsoleAdmin>, q: &ListQuery) -> Result<Response, WebError> {
     let paging = Paging::new(q.page);
-    let filter = q.filter(&admin.scope, &paging)?;
-    let mut rows = state.core.mail_log(&filter).await?;
+    let filter = q.filter(&console.scope, &paging)?;
+    let mut rows = console.state.core.mail_log(&filter).await?;
     let (prev, next) = paging.cut(&mut rows, &q.filters());
     Ok(render(
         "admin_mail_log.html",
@@ -250,66 +237,56 @@ async fn list_log(
             f => shown(&q.filters()),
             prev => prev,
             next => next,
-            ..admin.layout(csrf, "console-mail-log-title", "mail-log")
+            ..console.layout("console-mail-log-title", "mail-log")
         },
     )?
     .into_response())
 }
 
 async fn tasks(
-    State(s): State<AppState>,
     Query(q): Query<ListQuery>,
-    csrf: CsrfToken,
-    admin: ConsoleAdmin,
+    console: Console<ConsoleAdmin>,
 ) -> Result<Response, WebError> {
-    list_tasks(&s, &admin, &q, &csrf).await
+    list_tasks(&console, &q).await
 }
 
 async fn system_task(
-    State(s): State<AppState>,
     Path(id): Path<i64>,
     Query(q): Query<ListQuery>,
-    csrf: CsrfToken,
-    admin: ConsoleAdmin,
+    console: Console<ConsoleAdmin>,
 ) -> Result<Response, WebError> {
-    show_task(&s, &admin, id, &q, &csrf).await
+    show_task(&console, id, &q).await
 }
 
 async fn tenant_task(
-    State(s): State<AppState>,
     Path((_, id)): Path<(String, i64)>,
     Query(q): Query<ListQuery>,
-    csrf: CsrfToken,
-    admin: ConsoleAdmin,
+    console: Console<ConsoleAdmin>,
 ) -> Result<Response, WebError> {
-    show_task(&s, &admin, id, &q, &csrf).await
+    show_task(&console, id, &q).await
 }
 
 async fn system_task_action(
-    State(s): State<AppState>,
     Path((id, action)): Path<(i64, String)>,
     ClientIp(ip): ClientIp,
-    GuardedForm(admin, form): GuardedForm<ConsoleAdmin>,
+    GuardedForm(console, form): GuardedForm<Console<ConsoleAdmin>>,
 ) -> Result<Response, WebError> {
-    task_action(&s, &admin, id, &action, &ip, &form).await
+    task_action(&console, id, &action, &ip, &form).await
 }
 
 async fn tenant_task_action(
-    State(s): State<AppState>,
     Path((_, id, action)): Path<(String, i64, String)>,
     ClientIp(ip): ClientIp,
-    GuardedForm(admin, form): GuardedForm<ConsoleAdmin>,
+    GuardedForm(console, form): GuardedForm<Console<ConsoleAdmin>>,
 ) -> Result<Response, WebError> {
-    task_action(&s, &admin, id, &action, &ip, &form).await
+    task_action(&console, id, &action, &ip, &form).await
 }
 
 async fn mail_log(
-    State(s): State<AppState>,
     Query(q): Query<ListQuery>,
-    csrf: CsrfToken,
-    admin: ConsoleAdmin,
+    console: Console<ConsoleAdmin>,
 ) -> Result<Response, WebError> {
-    list_log(&s, &admin, &q, &csrf).await
+    list_log(&console, &q).await
 }
 
 #[cfg(test)]
