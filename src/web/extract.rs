@@ -632,27 +632,23 @@ impl FromRequestParts<AppState> for ConsoleAdmin {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let slug = tenant_param(parts, state).await?;
-        let session = MaybeSession::from_request_parts(parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        match slug {
+        // The path says which console: the guard of that console decides.
+        match tenant_param(parts, state).await? {
             None => {
-                let SystemAdmin(info) =
-                    SystemAdmin::check(state, session).map_err(IntoResponse::into_response)?;
-                note_switcher(state, &info).await;
-                note_mail_alarm(state, None, true).await;
+                let SystemAdmin(info) = SystemAdmin::from_request_parts(parts, state).await?;
                 Ok(ConsoleAdmin {
                     info,
                     scope: ConsoleScope::System,
                 })
             }
-            Some(slug) => TenantAdmin::check(state, session, &slug).await.map(
-                |TenantAdmin { info, tenant }| ConsoleAdmin {
+            Some(_) => {
+                let TenantAdmin { info, tenant } =
+                    TenantAdmin::from_request_parts(parts, state).await?;
+                Ok(ConsoleAdmin {
                     info,
                     scope: ConsoleScope::Tenant(tenant),
-                },
-            ),
+                })
+            }
         }
     }
 }
