@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use clap::Args;
 
-use super::input::{optional_tenant, parse_day};
+use super::input::{optional_tenant, Window};
 use super::output::{one_line, Out, LIST_TEXT_WIDTH};
 use crate::clock::format_utc;
 use crate::service::{AuditFilter, Core};
@@ -26,18 +26,8 @@ pub(super) struct AuditLogArgs {
     /// Only this outcome: success, failure, refused or throttled.
     #[arg(long)]
     outcome: Option<String>,
-    /// Only events on or after this day (UTC), e.g. 2026-11-22.
-    #[arg(long, value_name = "DATE")]
-    since: Option<String>,
-    /// Only events on or before this day (UTC), e.g. 2026-11-30.
-    #[arg(long, value_name = "DATE")]
-    until: Option<String>,
-    /// Show at most this many events.
-    #[arg(long, value_name = "N", default_value_t = 50)]
-    limit: i64,
-    /// Skip this many events first (to page through a long log).
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    offset: i64,
+    #[command(flatten)]
+    window: Window,
 }
 
 /// The audit outcomes `--outcome` accepts.
@@ -69,10 +59,10 @@ pub(super) async fn audit_log_command(
         actor: args.actor,
         target: args.target,
         outcome,
-        since: parse_day("--since", args.since.as_deref(), false)?,
-        until: parse_day("--until", args.until.as_deref(), true)?,
-        limit: args.limit.clamp(1, 10_000),
-        offset: args.offset.max(0),
+        since: args.window.since()?,
+        until: args.window.until()?,
+        limit: args.window.limit(),
+        offset: args.window.offset(),
     };
     let events = core.audit_events(&filter).await?;
     let tenants: std::collections::HashMap<i64, String> = core

@@ -2,6 +2,7 @@
 
 use std::io::BufRead;
 
+use clap::Args;
 use secrecy::SecretString;
 
 use crate::service::{Core, Tenant};
@@ -32,20 +33,58 @@ pub(super) fn read_secret_stdin(flag: &str) -> anyhow::Result<SecretString> {
     Ok(SecretString::from(all.to_owned()))
 }
 
+/// `--since`, `--until`, `--limit` and `--offset` of the commands that read a log, newest first
+/// (`task list`, `mail-log`, `audit-log`).
+#[derive(Args)]
+pub(super) struct Window {
+    /// Only rows of this day (UTC) or later, e.g. 2026-11-22 (for tasks: the day they were created).
+    #[arg(long, value_name = "DATE")]
+    since: Option<String>,
+    /// Only rows of this day (UTC) or earlier, e.g. 2026-11-30.
+    #[arg(long, value_name = "DATE")]
+    until: Option<String>,
+    /// Show at most this many rows.
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    limit: i64,
+    /// Skip this many rows first (to page through a long list).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    offset: i64,
+}
+
+impl Window {
+    /// `--since` as the day's first second.
+    pub(super) fn since(&self) -> anyhow::Result<Option<i64>> {
+        parse_day("--since", self.since.as_deref(), false)
+    }
+
+    /// `--until` as the day's last second.
+    pub(super) fn until(&self) -> anyhow::Result<Option<i64>> {
+        parse_day("--until", self.until.as_deref(), true)
+    }
+
+    /// `--limit`, between 1 and 10,000.
+    pub(super) fn limit(&self) -> i64 {
+        self.limit.clamp(1, 10_000)
+    }
+
+    /// `--offset`, at least 0.
+    pub(super) fn offset(&self) -> i64 {
+        self.offset.max(0)
+    }
+}
+
 /// A `YYYY-MM-DD` day (UTC) as its first second, or with `end` its last one.
-pub(super) fn parse_day(flag: &str, raw: Option<&str>, end: bool) -> anyhow::Result<Option<i64>> {
+fn parse_day(flag: &str, raw: Option<&str>, end: bool) -> anyhow::Result<Option<i64>> {
     let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
         return Ok(None);
     };
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    let day = time::Date::parse(raw, &format).map_err(|_| {
-        anyhow::anyhow!(
+    match crate::clock::parse_day(raw, end) {
+        Some(t) => Ok(Some(t)),
+        None => anyhow::bail!(
             "{flag}: `{}` is not a date like 2026-11-22",
             raw.escape_debug()
-        )
-    })?;
-    let start = day.midnight().assume_utc().unix_timestamp();
-    Ok(Some(if end { start + 86_399 } else { start }))
+        ),
+    }
 }
 
 /// `--tenant SLUG` as the tenant, or `None` for "any tenant".

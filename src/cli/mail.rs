@@ -6,7 +6,7 @@ use std::str::FromStr;
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
-use super::input::{optional_tenant, parse_day, tenant_slug};
+use super::input::{optional_tenant, tenant_slug, Window};
 use super::output::{one_line, opt_time, Out, Text, LIST_TEXT_WIDTH};
 use crate::clock::format_utc;
 use crate::mail::templates::MailKind;
@@ -24,25 +24,10 @@ pub(super) enum TaskCommand {
         /// Only tasks in this status: waiting, executing, done, failed or cancelled.
         #[arg(long)]
         status: Option<String>,
-        /// Only this kind of mail: reset_link, admin_reset_link, temporary_password,
-        /// password_changed, reset_email_changed, campaign or smtp_test.
-        #[arg(long)]
-        kind: Option<String>,
-        /// Only recipients whose address contains this text (case-insensitive).
-        #[arg(long, value_name = "TEXT")]
-        recipient: Option<String>,
-        /// Only tasks created on or after this day (UTC), e.g. 2026-11-22.
-        #[arg(long, value_name = "DATE")]
-        since: Option<String>,
-        /// Only tasks created on or before this day (UTC).
-        #[arg(long, value_name = "DATE")]
-        until: Option<String>,
-        /// Show at most this many tasks.
-        #[arg(long, value_name = "N", default_value_t = 50)]
-        limit: i64,
-        /// Skip this many tasks first (to page through long lists).
-        #[arg(long, value_name = "N", default_value_t = 0)]
-        offset: i64,
+        #[command(flatten)]
+        which: WhichMail,
+        #[command(flatten)]
+        window: Window,
     },
     /// Show one task: its fields, the message (one-time links and passwords masked) and
     /// every delivery attempt.
@@ -80,6 +65,18 @@ pub(super) struct MailLogArgs {
     /// Only attempts with this result: success or failure.
     #[arg(long)]
     result: Option<String>,
+    #[command(flatten)]
+    which: WhichMail,
+    /// Only attempts of this task (its ID from `latchkey task list`).
+    #[arg(long, value_name = "ID")]
+    task: Option<i64>,
+    #[command(flatten)]
+    window: Window,
+}
+
+/// `--kind` and `--recipient`, which `task list` and `mail-log` share.
+#[derive(Args)]
+pub(super) struct WhichMail {
     /// Only this kind of mail: reset_link, admin_reset_link, temporary_password,
     /// password_changed, reset_email_changed, campaign or smtp_test.
     #[arg(long)]
@@ -87,21 +84,28 @@ pub(super) struct MailLogArgs {
     /// Only recipients whose address contains this text (case-insensitive).
     #[arg(long, value_name = "TEXT")]
     recipient: Option<String>,
-    /// Only attempts of this task (its ID from `latchkey task list`).
-    #[arg(long, value_name = "ID")]
-    task: Option<i64>,
-    /// Only attempts on or after this day (UTC), e.g. 2026-11-22.
-    #[arg(long, value_name = "DATE")]
-    since: Option<String>,
-    /// Only attempts on or before this day (UTC).
-    #[arg(long, value_name = "DATE")]
-    until: Option<String>,
-    /// Show at most this many rows.
-    #[arg(long, value_name = "N", default_value_t = 50)]
-    limit: i64,
-    /// Skip this many rows first (to page through a long log).
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    offset: i64,
+}
+
+/// The filter of `task list` and `mail-log` from the flags they share (checked in the order
+/// they are listed) and the status or result the caller has already read.
+async fn list_filter(
+    core: &Core,
+    status: Option<String>,
+    tenant: Option<&str>,
+    which: WhichMail,
+    window: &Window,
+) -> anyhow::Result<Filter> {
+    Ok(Filter {
+        status,
+        kind: parse_kind(which.kind.as_deref())?,
+        tenant_id: optional_tenant(core, tenant).await?.map(|t| t.id),
+        recipient: which.recipient.filter(|r| !r.trim().is_empty()),
+        since: window.since()?,
+        until: window.until()?,
+        limit: window.limit(),
+        offset: window.offset(),
+        ..Filter::default()
+    })
 }
 
 fn parse_task_status(raw: Option<&str>) -> anyhow::Result<Option<String>> {
@@ -204,26 +208,11 @@ pub(super) async fn task_command(core: &Core, cmd: TaskCommand, out: Out) -> any
         TaskCommand::List {
             tenant,
             status,
-            kind,
-            recipient,
-            since,
-            until,
-            limit,
-            offset,
+            which,
+            window,
         } => {
-            let filter = Filter {
-                status: parse_task_status(status.as_deref())?,
-                kind: parse_kind(kind.as_deref())?,
-                tenant_id: optional_tenant(core, tenant.as_deref())
-                    .await?
-                    .map(|t| t.id),
-                recipient: recipient.filter(|r| !r.trim().is_empty()),
-                since: parse_day("--since", since.as_deref(), false)?,
-                until: parse_day("--until", until.as_deref(), true)?,
-                limit: limit.clamp(1, 10_000),
-                offset: offset.max(0),
-                ..Filter::default()
-            };
+            let status = parse_task_status(status.as_deref())?;
+            let filter = list_filter(core, status, tenant.as_deref(), which, &window).await?;
             let tasks = core.mail_tasks(&filter).await?;
             out.show(&tasks, |w| {
                 writeln!(
@@ -409,19 +398,17 @@ pub(super) async fn mail_log_command(
     args: MailLogArgs,
     out: Out,
 ) -> anyhow::Result<()> {
+    let status = parse_log_result(args.result.as_deref())?;
     let filter = Filter {
-        status: parse_log_result(args.result.as_deref())?,
-        kind: parse_kind(args.kind.as_deref())?,
-        tenant_id: optional_tenant(core, args.tenant.as_deref())
-            .await?
-            .map(|t| t.id),
-        recipient: args.recipient.filter(|r| !r.trim().is_empty()),
         task_id: args.task,
-        since: parse_day("--since", args.since.as_deref(), false)?,
-        until: parse_day("--until", args.until.as_deref(), true)?,
-        limit: args.limit.clamp(1, 10_000),
-        offset: args.offset.max(0),
-        ..Filter::default()
+        ..list_filter(
+            core,
+            status,
+            args.tenant.as_deref(),
+            args.which,
+            &args.window,
+        )
+        .await?
     };
     let entries = core.mail_log(&filter).await?;
     out.show(&log_rows(&entries), |w| {

@@ -5,6 +5,7 @@
 
 pub mod device;
 mod duration;
+pub mod html;
 mod identifier;
 pub mod link_life;
 pub mod local_time;

@@ -305,20 +305,9 @@ pub fn place_html(
     }
 }
 
-/// HTML-escapes text for an element's content or a double-quoted attribute.
+/// HTML-escapes text for an element's content or a double-quoted attribute (and `'`).
 fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::domain::html::escape(s).replace('\'', "&#39;")
 }
 
 #[cfg(test)]

@@ -74,18 +74,16 @@ impl Core {
             self.now(),
         )
         .await?;
-        self.audit(AuditEntry {
-            tenant_id: Some(info.tenant.id),
-            actor: &info.actor(),
-            action: "preferences.changed",
-            target: Some(&info.account.username),
-            ip: None,
-            outcome: "success",
-            detail: serde_json::json!({
+        self.audit_own(
+            info,
+            "preferences.changed",
+            None,
+            "success",
+            serde_json::json!({
                 "language": language.map(|l| l.as_str()),
                 "time_zone": time_zone.as_ref().map(|z| z.as_str()),
             }),
-        })
+        )
         .await;
         Ok(())
     }

@@ -146,17 +146,8 @@ fn text_to_html(text: &str) -> String {
             Some(i) => rest.split_at(i),
             None => (rest, ""),
         };
-        for c in literal.chars() {
-            match c {
-                '&' => out.push_str("&amp;"),
-                '<' => out.push_str("&lt;"),
-                '>' => out.push_str("&gt;"),
-                '"' => out.push_str("&quot;"),
-                '\n' => out.push_str("<br>\n"),
-                '\r' => {}
-                c => out.push(c),
-            }
-        }
+        let escaped = crate::domain::html::escape(literal);
+        out.push_str(&escaped.replace('\r', "").replace('\n', "<br>\n"));
         if tail.is_empty() {
             break;
         }

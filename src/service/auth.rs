@@ -316,16 +316,8 @@ impl Core {
     ) -> Result<()> {
         store::sessions::delete_by_hash(&self.db, &TokenHash::of(secret.expose_secret())).await?;
         if let Some(info) = info {
-            self.audit(AuditEntry {
-                tenant_id: Some(info.tenant.id),
-                actor: &info.actor(),
-                action: "logout",
-                target: Some(&info.account.username),
-                ip: Some(ip),
-                outcome: "success",
-                detail: serde_json::json!({}),
-            })
-            .await;
+            self.audit_own(info, "logout", Some(ip), "success", serde_json::json!({}))
+                .await;
         }
         Ok(())
     }
@@ -348,15 +340,13 @@ impl Core {
                     .await?
             }
         };
-        self.audit(AuditEntry {
-            tenant_id: Some(info.tenant.id),
-            actor: &info.actor(),
-            action: "session.revoked",
-            target: Some(&info.account.username),
-            ip: Some(ip),
-            outcome: "success",
-            detail: serde_json::json!({ "ended": ended, "all_others": which.is_none() }),
-        })
+        self.audit_own(
+            info,
+            "session.revoked",
+            Some(ip),
+            "success",
+            serde_json::json!({ "ended": ended, "all_others": which.is_none() }),
+        )
         .await;
         Ok(ended)
     }
@@ -406,15 +396,13 @@ impl Core {
         .await?;
         self.password_changed_notice(&info.tenant, a, Some(ip))
             .await;
-        self.audit(AuditEntry {
-            tenant_id: Some(info.tenant.id),
-            actor: &info.actor(),
-            action: "password.changed",
-            target: Some(&a.username),
-            ip: Some(ip),
-            outcome: "success",
-            detail: serde_json::json!({}),
-        })
+        self.audit_own(
+            info,
+            "password.changed",
+            Some(ip),
+            "success",
+            serde_json::json!({}),
+        )
         .await;
         Ok(())
     }
@@ -465,15 +453,13 @@ impl Core {
                 tracing::error!(error = %e, "could not queue the reset-address notice");
             }
         }
-        self.audit(AuditEntry {
-            tenant_id: Some(info.tenant.id),
-            actor: &info.actor(),
-            action: "reset_email.changed",
-            target: Some(&account.username),
-            ip: Some(ip),
-            outcome: "success",
-            detail: serde_json::json!({ "had_address": old.is_some(), "has_address": account.reset_email.is_some() }),
-        })
+        self.audit_own(
+            info,
+            "reset_email.changed",
+            Some(ip),
+            "success",
+            serde_json::json!({ "had_address": old.is_some(), "has_address": account.reset_email.is_some() }),
+        )
         .await;
         Ok(())
     }

@@ -222,17 +222,14 @@ impl Core {
     /// Runs until dropped: calls [`Core::wake_workers`]' local half whenever another instance
     /// announces mail (PostgreSQL; returns at once on SQLite).
     pub async fn listen_for_mail(&self) {
-        if self.db.backend != store::Backend::Postgres {
-            return;
-        }
-        let url = self.config.database_url.clone();
-        let wakeup = self.mail_wakeup.clone();
-        loop {
-            if let Err(e) = store::mail::listen_for_mail(&url, || wakeup.notify_one()).await {
-                tracing::warn!(error = %e, "could not listen for queued mail; polling only, retrying in 30 s");
-                tokio::time::sleep(std::time::Duration::from_secs(30)).await;
-            }
-        }
+        self.keep_listening(
+            store::mail::listen_for_mail,
+            || self.mail_wakeup.notify_one(),
+            || {},
+            std::time::Duration::from_secs(30),
+            "could not listen for queued mail; polling only, retrying in 30 s",
+        )
+        .await
     }
 
     /// A task's message as pages show it: rendered, with the secret masked.

@@ -204,15 +204,13 @@ impl Core {
             store::rate_limit::clear_all(&self.db, &[&session_key, &account_key]).await?;
             return Ok(());
         }
-        self.audit(AuditEntry {
-            tenant_id: Some(info.tenant.id),
-            actor: &info.actor(),
+        self.audit_own(
+            info,
             action,
-            target: Some(&info.account.username),
-            ip: Some(ip),
-            outcome: if throttled { "throttled" } else { "failure" },
-            detail: serde_json::json!({ "reason": if throttled { "too_many_failures_for_account" } else { "wrong_current_password" }, "try": tries }),
-        })
+            Some(ip),
+            if throttled { "throttled" } else { "failure" },
+            serde_json::json!({ "reason": if throttled { "too_many_failures_for_account" } else { "wrong_current_password" }, "try": tries }),
+        )
         .await;
         if tries >= CURRENT_PASSWORD_TRIES {
             return self.end_guessing_session(info, ip).await;
@@ -227,15 +225,13 @@ impl Core {
 
     async fn end_guessing_session(&self, info: &SessionInfo, ip: &str) -> Result<()> {
         if store::sessions::revoke(&self.db, info.account.id, info.session.id).await? {
-            self.audit(AuditEntry {
-                tenant_id: Some(info.tenant.id),
-                actor: &info.actor(),
-                action: "session.ended",
-                target: Some(&info.account.username),
-                ip: Some(ip),
-                outcome: "success",
-                detail: serde_json::json!({ "reason": "wrong_current_password", "tries": CURRENT_PASSWORD_TRIES }),
-            })
+            self.audit_own(
+                info,
+                "session.ended",
+                Some(ip),
+                "success",
+                serde_json::json!({ "reason": "wrong_current_password", "tries": CURRENT_PASSWORD_TRIES }),
+            )
             .await;
         }
         Err(ServiceError::SessionEnded)

@@ -262,6 +262,33 @@ impl Core {
         self.clock.now()
     }
 
+    /// Runs until dropped: `listen` on the database's notifications (PostgreSQL; returns at
+    /// once on SQLite), calling `heard` for each. When the connection is lost or cannot be made:
+    /// `lost`, a warning, and another try after `pause`.
+    async fn keep_listening<'a, H, F, Fut>(
+        &'a self,
+        listen: F,
+        heard: H,
+        lost: impl Fn(),
+        pause: std::time::Duration,
+        warning: &str,
+    ) where
+        H: Fn() + Clone,
+        F: Fn(&'a str, H) -> Fut,
+        Fut: std::future::Future<Output = std::result::Result<(), StoreError>>,
+    {
+        if self.db.backend != store::Backend::Postgres {
+            return;
+        }
+        loop {
+            if let Err(e) = listen(&self.config.database_url, heard.clone()).await {
+                tracing::warn!(error = %e, "{warning}");
+            }
+            lost();
+            tokio::time::sleep(pause).await;
+        }
+    }
+
     /// Records a security event in the audit table and the log. A failure to record is logged
     /// and does not fail the operation it describes.
     pub async fn audit(&self, e: AuditEntry<'_>) {
@@ -271,6 +298,28 @@ impl Core {
         if let Err(err) = store::audit::record(&self.db, &row, self.now()).await {
             tracing::error!(error = %err, action, "could not record audit event");
         }
+    }
+
+    /// Records what a signed-in person did to their own account: they are both the actor and
+    /// the target.
+    pub(crate) async fn audit_own(
+        &self,
+        info: &SessionInfo,
+        action: &str,
+        ip: Option<&str>,
+        outcome: &str,
+        detail: serde_json::Value,
+    ) {
+        self.audit(AuditEntry {
+            tenant_id: Some(info.tenant.id),
+            actor: &info.actor(),
+            action,
+            target: Some(&info.account.username),
+            ip,
+            outcome,
+            detail,
+        })
+        .await;
     }
 
     /// The log line of an audit event ([`Core::audit`]; the reset worker records its events

@@ -108,18 +108,15 @@ impl Core {
     /// announced meanwhile is unknown). PostgreSQL only; returns at once on SQLite, where the
     /// cache's TTL alone bounds how long another process's change takes.
     pub async fn listen_for_tenant_changes(&self) {
-        if self.db.backend != store::Backend::Postgres {
-            return;
-        }
-        let url = self.config.database_url.clone();
-        let cache = self.tenant_cache.clone();
-        loop {
-            if let Err(e) = store::tenants::listen_for_changes(&url, || cache.clear()).await {
-                tracing::warn!(error = %e, "could not listen for tenant changes; retrying in 5 s");
-            }
-            cache.clear();
-            tokio::time::sleep(Duration::from_secs(5)).await;
-        }
+        let clear = || self.tenant_cache.clear();
+        self.keep_listening(
+            store::tenants::listen_for_changes,
+            clear,
+            clear,
+            Duration::from_secs(5),
+            "could not listen for tenant changes; retrying in 5 s",
+        )
+        .await
     }
 
     pub async fn tenant(&self, slug: &str) -> Result<Tenant> {

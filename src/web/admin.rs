@@ -3,13 +3,12 @@
 //! log have their own modules; the guard every Admin-Center page uses is
 //! [`super::extract::SystemAdmin`].
 
-use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use minijinja::context;
 
-use super::extract::{CsrfToken, SystemAdmin};
+use super::extract::{Console, SystemAdmin};
 use super::templates::render;
 use super::{AppState, WebError};
 
@@ -17,11 +16,8 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/admin", get(home))
 }
 
-async fn home(
-    State(state): State<AppState>,
-    csrf: CsrfToken,
-    admin: SystemAdmin,
-) -> Result<Response, WebError> {
+async fn home(console: Console<SystemAdmin>) -> Result<Response, WebError> {
+    let state = &console.state;
     let tenants = state.core.tenants().await?;
     let events = state
         .core
@@ -40,7 +36,7 @@ async fn home(
             broken_after => crate::service::mail_health::BROKEN_AFTER,
             tasks => "/admin/tasks",
             smtp => "/admin/smtp",
-            ..admin.layout(&csrf, "nav-admin-center", "overview")
+            ..console.layout("nav-admin-center", "overview")
         },
     )?
     .into_response())

@@ -10,7 +10,7 @@ use axum::Router;
 use minijinja::context;
 use serde::Deserialize;
 
-use super::extract::{tenant_layout, ClientIp, CsrfToken, FormFields, GuardedForm, TenantAdmin};
+use super::extract::{ClientIp, Console, FormFields, GuardedForm, TenantAdmin};
 use super::templates::{render, render_status};
 use super::{AppState, WebError};
 use crate::domain::{no_reset_mail, NoResetMail, Role};
@@ -19,7 +19,7 @@ use crate::service::admin_reset::{AdminReset, Recipients, ResetKind, When, MAX_R
 use crate::service::link_life::Unreachable;
 use crate::service::pages::{Account, Tenant};
 use crate::service::views::{CampaignView, TaskPage, TaskStatus};
-use crate::service::{Core, ServiceError, SessionInfo};
+use crate::service::{Core, ServiceError};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -63,18 +63,15 @@ async fn selected_accounts(
     Ok(out)
 }
 
-#[allow(clippy::too_many_arguments)]
 fn compose_page(
-    state: &AppState,
-    info: &SessionInfo,
-    tenant: &Tenant,
-    csrf: &CsrfToken,
+    console: &Console<TenantAdmin>,
     sel: &Selection,
     (total_users, unreachable_all): (i64, Unreachable),
     form: Option<&ResetForm>,
     error: Option<&Text>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
+    let (state, tenant) = (&console.state, &console.tenant);
     // What was typed, or the field's default where nothing was.
     let v = |typed: fn(&ResetForm) -> &str, default: &str| {
         form.map(|f| typed(f).to_owned())
@@ -124,7 +121,7 @@ fn compose_page(
             delay => tenant.settings.admin_reset_delay_secs.max(60),
             error => error,
             public_url => state.core.public_url_for(Some(tenant)),
-            ..tenant_layout(info, tenant, csrf, "console-reset-title", "campaigns")
+            ..console.layout("console-reset-title", "campaigns")
         },
     )
 }
@@ -136,35 +133,23 @@ struct ComposeQuery {
 }
 
 async fn compose_get(
-    State(state): State<AppState>,
     Query(q): Query<ComposeQuery>,
-    csrf: CsrfToken,
-    admin: TenantAdmin,
+    console: Console<TenantAdmin>,
 ) -> Result<Response, WebError> {
-    let TenantAdmin { info, tenant } = admin;
+    let (state, tenant) = (&console.state, &console.tenant);
     let mut sel = Selection {
         all: q.all.as_deref() == Some("1"),
         accounts: Vec::new(),
     };
     if let Some(name) = q.user.as_deref().filter(|n| !n.is_empty()) {
         sel.accounts
-            .push(state.core.account_by_username(&tenant, name).await?);
+            .push(state.core.account_by_username(tenant, name).await?);
     }
     let total = (
-        state.core.account_count(&tenant).await?,
-        state.core.unreachable_people(&tenant).await?,
+        state.core.account_count(tenant).await?,
+        state.core.unreachable_people(tenant).await?,
     );
-    compose_page(
-        &state,
-        &info,
-        &tenant,
-        &csrf,
-        &sel,
-        total,
-        None,
-        None,
-        StatusCode::OK,
-    )
+    compose_page(&console, &sel, total, None, None, StatusCode::OK)
 }
 
 /// The users list's "select all that match" and the filter it was shown with.
@@ -178,17 +163,15 @@ struct AllMatching {
 
 /// The user list's "Reset selected…" button lands here with its checkboxes.
 async fn compose_from_selection(
-    State(state): State<AppState>,
-    csrf: CsrfToken,
-    GuardedForm(admin, form): GuardedForm<TenantAdmin>,
+    GuardedForm(console, form): GuardedForm<Console<TenantAdmin>>,
 ) -> Result<Response, WebError> {
-    let TenantAdmin { info, tenant } = admin;
+    let (state, tenant) = (&console.state, &console.tenant);
     let matching: AllMatching = form.decode()?;
     let mut error: Option<Text> = None;
     let accounts = if matching.all_matching == "on" {
         // "Select all that match": the list's filter, read as the list reads it.
         let query = matching.filter.query(state.core.now());
-        let n = state.core.count_accounts(&tenant, &query).await?;
+        let n = state.core.count_accounts(tenant, &query).await?;
         if n > MAX_RECIPIENTS as i64 {
             error = Some(
                 Msg::new("console-users-too-many-matching")
@@ -198,37 +181,27 @@ async fn compose_from_selection(
             );
             Vec::new()
         } else {
-            let mut found = state.core.find_accounts(&tenant, &query, n, 0).await?;
+            let mut found = state.core.find_accounts(tenant, &query, n, 0).await?;
             found.sort_by(|a, b| a.username.cmp(&b.username));
             found
         }
     } else {
-        selected_accounts(&state.core, &tenant, &form).await?
+        selected_accounts(&state.core, tenant, &form).await?
     };
     let sel = Selection {
         all: false,
         accounts,
     };
     let total = (
-        state.core.account_count(&tenant).await?,
-        state.core.unreachable_people(&tenant).await?,
+        state.core.account_count(tenant).await?,
+        state.core.unreachable_people(tenant).await?,
     );
     let error = error.or_else(|| {
         sel.accounts
             .is_empty()
             .then(|| Msg::new("console-reset-none-selected").into())
     });
-    compose_page(
-        &state,
-        &info,
-        &tenant,
-        &csrf,
-        &sel,
-        total,
-        None,
-        error.as_ref(),
-        StatusCode::OK,
-    )
+    compose_page(&console, &sel, total, None, error.as_ref(), StatusCode::OK)
 }
 
 /// `2026-12-01T08:00` in the offset `+01:00` → Unix time.
@@ -313,28 +286,23 @@ fn parse_request(form: &ResetForm, sel: &Selection) -> Result<AdminReset, Text> 
 }
 
 async fn create(
-    State(state): State<AppState>,
     Path(slug): Path<String>,
     ClientIp(ip): ClientIp,
-    csrf: CsrfToken,
-    GuardedForm(admin, form): GuardedForm<TenantAdmin>,
+    GuardedForm(console, form): GuardedForm<Console<TenantAdmin>>,
 ) -> Result<Response, WebError> {
-    let TenantAdmin { info, tenant } = admin;
+    let (state, info, tenant) = (&console.state, &console.info, &console.tenant);
     let typed: ResetForm = form.decode()?;
     let sel = Selection {
         all: typed.all == "1",
-        accounts: selected_accounts(&state.core, &tenant, &form).await?,
+        accounts: selected_accounts(&state.core, tenant, &form).await?,
     };
     let total = (
-        state.core.account_count(&tenant).await?,
-        state.core.unreachable_people(&tenant).await?,
+        state.core.account_count(tenant).await?,
+        state.core.unreachable_people(tenant).await?,
     );
     let fail = |msg: Text| {
         compose_page(
-            &state,
-            &info,
-            &tenant,
-            &csrf,
+            &console,
             &sel,
             total,
             Some(&typed),
@@ -351,7 +319,7 @@ async fn create(
     };
     match state
         .core
-        .create_campaign(&info.actor(), &tenant, request, Some(&ip))
+        .create_campaign(&info.actor(), tenant, request, Some(&ip))
         .await
     {
         Ok(id) => Ok(
@@ -369,16 +337,14 @@ struct ListQuery {
 }
 
 async fn list(
-    State(state): State<AppState>,
     Query(q): Query<ListQuery>,
-    csrf: CsrfToken,
-    admin: TenantAdmin,
+    console: Console<TenantAdmin>,
 ) -> Result<Response, WebError> {
-    let TenantAdmin { info, tenant } = admin;
+    let (state, tenant) = (&console.state, &console.tenant);
     let page = q.page.unwrap_or(1).max(1);
     let (campaigns, more) = state
         .core
-        .campaign_page(&tenant, 50, (page - 1).saturating_mul(50))
+        .campaign_page(tenant, 50, (page - 1).saturating_mul(50))
         .await?;
     let mut rows = Vec::new();
     for (c, counts) in &campaigns {
@@ -409,20 +375,18 @@ async fn list(
             },
             prev => (page > 1).then(|| page - 1),
             next => more.then(|| page + 1),
-            ..tenant_layout(&info, &tenant, &csrf, "console-campaigns-title", "campaigns")
+            ..console.layout("console-campaigns-title", "campaigns")
         },
     )?
     .into_response())
 }
 
 async fn show(
-    State(state): State<AppState>,
     Path((_, id)): Path<(String, i64)>,
     Query(q): Query<ListQuery>,
-    csrf: CsrfToken,
-    admin: TenantAdmin,
+    console: Console<TenantAdmin>,
 ) -> Result<Response, WebError> {
-    let TenantAdmin { info, tenant } = admin;
+    let (state, tenant) = (&console.state, &console.tenant);
     let page = q.page.unwrap_or(1).max(1);
     let CampaignView {
         campaign: c,
@@ -434,7 +398,7 @@ async fn show(
     } = state
         .core
         .campaign_view(
-            Some(&tenant),
+            Some(tenant),
             id,
             TaskPage {
                 limit: 500,
@@ -469,7 +433,7 @@ async fn show(
             page => (page > 1).then_some(page),
             prev => (page > 1).then(|| page - 1),
             next => more.then(|| page + 1),
-            ..tenant_layout(&info, &tenant, &csrf, "console-campaign-title", "campaigns")
+            ..console.layout("console-campaign-title", "campaigns")
         },
     )?
     .into_response())

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -17,7 +17,7 @@ use minijinja::{context, Value};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
-use super::extract::{ClientIp, ConsoleAdmin, ConsoleScope, CsrfToken, FormFields, GuardedForm};
+use super::extract::{ClientIp, Console, ConsoleAdmin, ConsoleScope, FormFields, GuardedForm};
 use super::templates::render_status;
 use super::tenant_admin::form_error;
 use super::{AppState, WebError};
@@ -103,16 +103,11 @@ fn notice_text(code: Option<&str>) -> Option<Msg> {
     }
 }
 
-async fn list(
-    s: &AppState,
-    admin: &ConsoleAdmin,
-    csrf: &CsrfToken,
-    q: &NoticeQuery,
-) -> Result<Response, WebError> {
-    let scope = &admin.scope;
-    let keys = s.core.api_keys(scope.tenant()).await?;
-    let names = tenant_names(s).await?;
-    let now = s.core.now();
+async fn list(console: &Console<ConsoleAdmin>, q: &NoticeQuery) -> Result<Response, WebError> {
+    let scope = &console.scope;
+    let keys = console.state.core.api_keys(scope.tenant()).await?;
+    let names = tenant_names(&console.state).await?;
+    let now = console.state.core.now();
     let rows: Vec<Value> = keys
         .iter()
         .map(|k| key_row(k, now, &names, scope))
@@ -124,7 +119,7 @@ async fn list(
             rows => rows,
             system_view => scope.tenant().is_none(),
             notice => notice_text(q.notice.as_deref()),
-            ..admin.layout(csrf, "console-keys-title", "api-keys")
+            ..console.layout("console-keys-title", "api-keys")
         },
     )
 }
@@ -188,16 +183,13 @@ impl KeyForm {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn new_page(
-    s: &AppState,
-    admin: &ConsoleAdmin,
-    csrf: &CsrfToken,
+    console: &Console<ConsoleAdmin>,
     form: &KeyForm,
     error: Option<&Text>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
-    let scope = &admin.scope;
+    let scope = &console.scope;
     let scopes: Vec<Value> = SCOPES
         .iter()
         .map(|(name, description)| {
@@ -211,7 +203,9 @@ async fn new_page(
         })
         .collect();
     let tenants: Vec<Value> = if scope.tenant().is_none() {
-        s.core
+        console
+            .state
+            .core
             .tenants()
             .await?
             .iter()
@@ -229,31 +223,21 @@ async fn new_page(
             scopes => scopes,
             tenants => tenants,
             system_view => scope.tenant().is_none(),
-            ..admin.layout(csrf, "console-keys-create", "api-keys")
+            ..console.layout("console-keys-create", "api-keys")
         },
     )
 }
 
 async fn create(
-    s: &AppState,
-    admin: &ConsoleAdmin,
-    csrf: &CsrfToken,
+    console: &Console<ConsoleAdmin>,
     form: &FormFields,
     ip: &str,
 ) -> Result<Response, WebError> {
-    let scope = &admin.scope;
+    let scope = &console.scope;
     let typed = KeyForm::from_form(form)?;
     let shown = &typed;
     let refused = |msg: Text| async move {
-        new_page(
-            s,
-            admin,
-            csrf,
-            shown,
-            Some(&msg),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await
+        new_page(console, shown, Some(&msg), StatusCode::UNPROCESSABLE_ENTITY).await
     };
     if typed.name.is_empty() {
         return refused(Msg::new("console-key-new-no-name").into()).await;
@@ -266,7 +250,7 @@ async fn create(
     let for_tenant: Option<Tenant> = match scope {
         ConsoleScope::Tenant(t) => Some(t.clone()),
         ConsoleScope::System if typed.for_tenant.is_empty() => None,
-        ConsoleScope::System => match s.core.find_tenant(&typed.for_tenant).await? {
+        ConsoleScope::System => match console.state.core.find_tenant(&typed.for_tenant).await? {
             Some(t) => Some(t),
             None => {
                 let msg = Msg::new("console-tenant-unknown")
@@ -275,20 +259,21 @@ async fn create(
             }
         },
     };
-    let expires_at = match typed.expires_at(s.core.now()) {
+    let expires_at = match typed.expires_at(console.state.core.now()) {
         Ok(e) => e,
         Err(m) => return refused(m).await,
     };
-    let created = s
+    let created = console
+        .state
         .core
         .create_api_key_from(
-            &admin.info.actor(),
+            &console.info.actor(),
             for_tenant.as_ref(),
             &typed.name,
             &typed.scopes,
             expires_at,
             // The key ends with this administrator's account or role.
-            Some(admin.info.account.id),
+            Some(console.info.account.id),
             Some(ip),
         )
         .await;
@@ -305,14 +290,14 @@ async fn create(
             return refused(Text::Plain(msg)).await;
         }
     };
-    let names = tenant_names(s).await?;
+    let names = tenant_names(&console.state).await?;
     let page = render_status(
         StatusCode::OK,
         "admin_api_key_created.html",
         context! {
-            key => key_row(&key, s.core.now(), &names, scope),
+            key => key_row(&key, console.state.core.now(), &names, scope),
             secret => secret.expose_secret(),
-            ..admin.layout(csrf, "console-key-created-title", "api-keys")
+            ..console.layout("console-key-created-title", "api-keys")
         },
     )?;
     // Shown once: no cache may keep it (every page is no-store; this one says so itself).
@@ -323,25 +308,21 @@ async fn create(
 // Revoke
 // ---------------------------------------------------------------------------------------------
 
-#[allow(clippy::too_many_arguments)]
 async fn confirm_page(
-    s: &AppState,
-    admin: &ConsoleAdmin,
-    csrf: &CsrfToken,
+    console: &Console<ConsoleAdmin>,
     key: &ApiKey,
     error: Option<&Text>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
-    let scope = &admin.scope;
-    let names = tenant_names(s).await?;
+    let scope = &console.scope;
+    let names = tenant_names(&console.state).await?;
     render_status(
         status,
         "admin_api_key_revoke.html",
         context! {
-            key => key_row(key, s.core.now(), &names, scope),
+            key => key_row(key, console.state.core.now(), &names, scope),
             error => error.map(super::tenant_admin::shown),
-            ..admin.layout(
-                csrf,
+            ..console.layout(
                 Msg::new("console-key-revoke-title").arg("name", key.name.as_str()),
                 "api-keys",
             )
@@ -349,18 +330,13 @@ async fn confirm_page(
     )
 }
 
-async fn revoke(
-    s: &AppState,
-    admin: &ConsoleAdmin,
-    csrf: &CsrfToken,
-    id: i64,
-    ip: &str,
-) -> Result<Response, WebError> {
-    let scope = &admin.scope;
-    let key = find_key(s, scope, id).await?;
-    match s
+async fn revoke(console: &Console<ConsoleAdmin>, id: i64, ip: &str) -> Result<Response, WebError> {
+    let scope = &console.scope;
+    let key = find_key(&console.state, scope, id).await?;
+    match console
+        .state
         .core
-        .revoke_api_key(admin.info.actor().at(ip), scope.tenant(), key.id)
+        .revoke_api_key(console.info.actor().at(ip), scope.tenant(), key.id)
         .await
     {
         Ok(()) => {
@@ -368,15 +344,7 @@ async fn revoke(
         }
         Err(e) => {
             let msg = form_error(e)?;
-            confirm_page(
-                s,
-                admin,
-                csrf,
-                &key,
-                Some(&msg),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            confirm_page(console, &key, Some(&msg), StatusCode::UNPROCESSABLE_ENTITY).await
         }
     }
 }
@@ -386,68 +354,51 @@ async fn revoke(
 // ---------------------------------------------------------------------------------------------
 
 async fn list_page(
-    State(s): State<AppState>,
     Query(q): Query<NoticeQuery>,
-    csrf: CsrfToken,
-    admin: ConsoleAdmin,
+    console: Console<ConsoleAdmin>,
 ) -> Result<Response, WebError> {
-    list(&s, &admin, &csrf, &q).await
+    list(&console, &q).await
 }
 
-async fn new_form(
-    State(s): State<AppState>,
-    csrf: CsrfToken,
-    admin: ConsoleAdmin,
-) -> Result<Response, WebError> {
-    let form = KeyForm::default();
-    new_page(&s, &admin, &csrf, &form, None, StatusCode::OK).await
+async fn new_form(console: Console<ConsoleAdmin>) -> Result<Response, WebError> {
+    new_page(&console, &KeyForm::default(), None, StatusCode::OK).await
 }
 
 async fn create_submitted(
-    State(s): State<AppState>,
     ClientIp(ip): ClientIp,
-    csrf: CsrfToken,
-    GuardedForm(admin, form): GuardedForm<ConsoleAdmin>,
+    GuardedForm(console, form): GuardedForm<Console<ConsoleAdmin>>,
 ) -> Result<Response, WebError> {
-    create(&s, &admin, &csrf, &form, &ip).await
+    create(&console, &form, &ip).await
 }
 
 async fn system_confirm(
-    State(s): State<AppState>,
     Path(id): Path<i64>,
-    csrf: CsrfToken,
-    admin: ConsoleAdmin,
+    console: Console<ConsoleAdmin>,
 ) -> Result<Response, WebError> {
-    let key = find_key(&s, &admin.scope, id).await?;
-    confirm_page(&s, &admin, &csrf, &key, None, StatusCode::OK).await
+    let key = find_key(&console.state, &console.scope, id).await?;
+    confirm_page(&console, &key, None, StatusCode::OK).await
 }
 
 async fn tenant_confirm(
-    State(s): State<AppState>,
     Path((_, id)): Path<(String, i64)>,
-    csrf: CsrfToken,
-    admin: ConsoleAdmin,
+    console: Console<ConsoleAdmin>,
 ) -> Result<Response, WebError> {
-    let key = find_key(&s, &admin.scope, id).await?;
-    confirm_page(&s, &admin, &csrf, &key, None, StatusCode::OK).await
+    let key = find_key(&console.state, &console.scope, id).await?;
+    confirm_page(&console, &key, None, StatusCode::OK).await
 }
 
 async fn system_revoke(
-    State(s): State<AppState>,
     Path(id): Path<i64>,
     ClientIp(ip): ClientIp,
-    csrf: CsrfToken,
-    GuardedForm(admin, _): GuardedForm<ConsoleAdmin>,
+    GuardedForm(console, _): GuardedForm<Console<ConsoleAdmin>>,
 ) -> Result<Response, WebError> {
-    revoke(&s, &admin, &csrf, id, &ip).await
+    revoke(&console, id, &ip).await
 }
 
 async fn tenant_revoke(
-    State(s): State<AppState>,
     Path((_, id)): Path<(String, i64)>,
     ClientIp(ip): ClientIp,
-    csrf: CsrfToken,
-    GuardedForm(admin, _): GuardedForm<ConsoleAdmin>,
+    GuardedForm(console, _): GuardedForm<Console<ConsoleAdmin>>,
 ) -> Result<Response, WebError> {
-    revoke(&s, &admin, &csrf, id, &ip).await
+    revoke(&console, id, &ip).await
 }

@@ -13,12 +13,12 @@ use axum::Router;
 use minijinja::{context, Value};
 use serde::Deserialize;
 
-use super::extract::{day, CsrfToken, SystemAdmin, TenantAdmin};
+use super::extract::{CsrfToken, Guard, SystemAdmin, TenantAdmin};
+use super::paging::{day, filled, shown, Paging};
 use super::templates::render_status;
 use super::{AppState, WebError};
 use crate::service::pages::{AuditFilter, Tenant};
 
-const PAGE_SIZE: i64 = 50;
 const OUTCOMES: [&str; 4] = ["success", "failure", "refused", "throttled"];
 
 pub fn router() -> Router<AppState> {
@@ -41,31 +41,24 @@ struct AuditQuery {
     page: Option<i64>,
 }
 
-fn blank(o: &Option<String>) -> Option<String> {
-    o.as_ref()
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-}
-
 impl AuditQuery {
-    fn filter(&self, tenant_id: Option<i64>) -> Result<AuditFilter, WebError> {
-        let page = self.page.unwrap_or(1).max(1);
+    fn filter(&self, tenant_id: Option<i64>, paging: &Paging) -> Result<AuditFilter, WebError> {
         Ok(AuditFilter {
             tenant_id,
-            action: blank(&self.action),
-            actor: blank(&self.actor),
-            target: blank(&self.target),
-            outcome: blank(&self.outcome),
-            since: blank(&self.since).map(|s| day(&s, false)).transpose()?,
-            until: blank(&self.until).map(|s| day(&s, true)).transpose()?,
-            limit: PAGE_SIZE + 1,
-            offset: (page - 1).saturating_mul(PAGE_SIZE),
+            action: filled(&self.action),
+            actor: filled(&self.actor),
+            target: filled(&self.target),
+            outcome: filled(&self.outcome),
+            since: day(&self.since, false)?,
+            until: day(&self.until, true)?,
+            limit: paging.limit(),
+            offset: paging.offset(),
         })
     }
 
-    fn page_link(&self, page: i64) -> String {
-        let mut q = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [
+    /// The filters, as the form shows them again and another page's link keeps them.
+    fn filters(&self) -> [(&str, &Option<String>); 7] {
+        [
             ("action", &self.action),
             ("actor", &self.actor),
             ("target", &self.target),
@@ -73,20 +66,7 @@ impl AuditQuery {
             ("since", &self.since),
             ("until", &self.until),
             ("tenant", &self.tenant),
-        ] {
-            if let Some(v) = blank(v) {
-                q.append_pair(k, &v);
-            }
-        }
-        q.append_pair("page", &page.to_string());
-        format!("?{}", q.finish())
-    }
-
-    fn shown(&self) -> Value {
-        context! {
-            action => self.action, actor => self.actor, target => self.target,
-            outcome => self.outcome, since => self.since, until => self.until, tenant => self.tenant,
-        }
+        ]
     }
 }
 
@@ -97,9 +77,9 @@ async fn events(
     tenant_id: Option<i64>,
     tenants: &[Tenant],
 ) -> Result<Value, WebError> {
-    let mut rows = s.core.audit_rows(&q.filter(tenant_id)?).await?;
-    let more = rows.len() as i64 > PAGE_SIZE;
-    rows.truncate(PAGE_SIZE as usize);
+    let paging = Paging::new(q.page);
+    let mut rows = s.core.audit_rows(&q.filter(tenant_id, &paging)?).await?;
+    let (prev, next) = paging.cut(&mut rows, &q.filters());
     let names: HashMap<i64, &str> = tenants.iter().map(|t| (t.id, t.slug.as_str())).collect();
     let rows: Vec<Value> = rows
         .into_iter()
@@ -108,13 +88,12 @@ async fn events(
             context! { tenant => tenant, ..Value::from_serialize(in_words(e)) }
         })
         .collect();
-    let page = q.page.unwrap_or(1).max(1);
     Ok(context! {
         rows => rows,
-        f => q.shown(),
+        f => shown(&q.filters()),
         outcomes => OUTCOMES,
-        prev => (page > 1).then(|| q.page_link(page - 1)),
-        next => more.then(|| q.page_link(page + 1)),
+        prev => prev,
+        next => next,
     })
 }
 
@@ -125,7 +104,7 @@ async fn system(
     admin: SystemAdmin,
 ) -> Result<Response, WebError> {
     let tenants = s.core.tenants().await?;
-    let tenant_id = match blank(&q.tenant) {
+    let tenant_id = match filled(&q.tenant) {
         None => None,
         Some(slug) => Some(
             tenants

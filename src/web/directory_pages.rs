@@ -3,7 +3,7 @@
 //! report. System administrators change the connection; the tenant's administrators see it
 //! read-only and may check and sync (the service decides, this page only shows).
 
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -11,7 +11,7 @@ use axum::Router;
 use minijinja::context;
 use serde::Deserialize;
 
-use super::extract::{ClientIp, CsrfToken, GuardedForm, TenantAdmin};
+use super::extract::{ClientIp, Console, GuardedForm, TenantAdmin};
 use super::form::{ticked, trimmed, Secret};
 use super::templates::render_status;
 use super::{AppState, WebError};
@@ -50,14 +50,13 @@ fn security_name(s: Security) -> &'static str {
 }
 
 async fn render(
-    state: &AppState,
-    admin: &TenantAdmin,
-    csrf: &CsrfToken,
+    console: &Console<TenantAdmin>,
     v: View<'_>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
-    let stored = state.core.directory_settings(&admin.tenant).await?;
-    let last = state.core.last_directory_sync(&admin.tenant).await?;
+    let core = &console.state.core;
+    let stored = core.directory_settings(&console.tenant).await?;
+    let last = core.last_directory_sync(&console.tenant).await?;
     let shown = v.settings.cloned().or(stored.clone()).unwrap_or_default();
     // Technical examples, the same in every language.
     let examples = context! {
@@ -73,7 +72,7 @@ async fn render(
         "admin_directory.html",
         context! {
             connected => stored.is_some(),
-            may_edit => admin.info.account.role == Role::SystemAdmin,
+            may_edit => console.info.account.role == Role::SystemAdmin,
             s => shown,
             security => security_name(shown.security),
             kind => shown.kind.as_str(),
@@ -84,16 +83,14 @@ async fn render(
             error => v.error,
             report => v.report.map(report_view),
             last_sync => v.synced.cloned().or(last),
-            ..admin.layout(csrf, "console-dir-title", "directory")
+            ..console.layout("console-dir-title", "directory")
         },
     )
 }
 
 async fn show(
-    State(state): State<AppState>,
     Query(q): Query<PageQuery>,
-    csrf: CsrfToken,
-    admin: TenantAdmin,
+    console: Console<TenantAdmin>,
 ) -> Result<Response, WebError> {
     let notice = match q.notice.as_deref() {
         Some("saved") => Some("console-dir-saved"),
@@ -104,7 +101,7 @@ async fn show(
         notice,
         ..View::default()
     };
-    render(&state, &admin, &csrf, view, StatusCode::OK).await
+    render(&console, view, StatusCode::OK).await
 }
 
 /// The Directory page's form: the connection's fields, the person to look up, the action.
@@ -255,16 +252,14 @@ impl DirectoryForm {
 }
 
 async fn submitted(
-    State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    csrf: CsrfToken,
-    GuardedForm(admin, form): GuardedForm<TenantAdmin>,
+    GuardedForm(console, form): GuardedForm<Console<TenantAdmin>>,
 ) -> Result<Response, WebError> {
     let mut form: DirectoryForm = form.decode()?;
-    let actor = admin.info.actor();
+    let actor = console.info.actor();
     let caller = actor.at(&ip);
-    let core = &state.core;
-    let tenant = &admin.tenant;
+    let core = &console.state.core;
+    let tenant = &console.tenant;
     let base = format!("/t/{}/admin/directory", tenant.slug);
     let lookup = form.lookup.clone();
     // What the form showed, shown again with an error (the typed settings when saving).
@@ -293,7 +288,7 @@ async fn submitted(
                     lookup: &lookup,
                     ..View::default()
                 };
-                return render(&state, &admin, &csrf, view, StatusCode::OK).await;
+                return render(&console, view, StatusCode::OK).await;
             }
             Err(e) => Err(e),
         },
@@ -310,7 +305,7 @@ async fn submitted(
                 } else {
                     StatusCode::BAD_GATEWAY
                 };
-                return render(&state, &admin, &csrf, view, status).await;
+                return render(&console, view, status).await;
             }
             Err(e) => Err(e),
         },
@@ -330,14 +325,7 @@ async fn submitted(
                 lookup: &lookup,
                 ..View::default()
             };
-            render(
-                &state,
-                &admin,
-                &csrf,
-                view,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            render(&console, view, StatusCode::UNPROCESSABLE_ENTITY).await
         }
     }
 }

@@ -363,18 +363,6 @@ async fn csrf_checked_form(
     }
 }
 
-/// A `YYYY-MM-DD` filter of a list page as Unix time: the day's first second, or with `end` its
-/// last one.
-pub fn day(raw: &str, end: bool) -> Result<i64, WebError> {
-    crate::clock::parse_day(raw, end).ok_or_else(|| {
-        WebError::BadRequest(
-            crate::i18n::Msg::new("console-audit-bad-date")
-                .arg("value", raw.escape_debug().to_string())
-                .into(),
-        )
-    })
-}
-
 /// A CSRF-checked form POST from someone the guard `G` lets in ([`TenantAdmin`],
 /// [`SystemAdmin`], [`ConsoleAdmin`]). The form is checked first and the guard second, so a
 /// form without its token is refused the same way whoever sends it.
@@ -487,9 +475,10 @@ impl SystemAdmin {
         }
         Ok(SystemAdmin(info))
     }
+}
 
-    /// What an Admin-Center page passes to its template (the header, the navigation).
-    pub fn layout(&self, csrf: &CsrfToken, title: impl IntoTitle, section: &str) -> Value {
+impl Guard for SystemAdmin {
+    fn layout(&self, csrf: &CsrfToken, title: impl IntoTitle, section: &str) -> Value {
         console_layout(&self.0, &ConsoleScope::System, csrf, title, section)
     }
 }
@@ -571,10 +560,12 @@ impl TenantAdmin {
         note_mail_alarm(state, Some(&tenant), system_admin).await;
         Ok(TenantAdmin { info, tenant })
     }
+}
 
-    /// What a page of the tenant's console passes to its template (the header, the navigation).
-    pub fn layout(&self, csrf: &CsrfToken, title: impl IntoTitle, section: &str) -> Value {
-        tenant_layout(&self.info, &self.tenant, csrf, title, section)
+impl Guard for TenantAdmin {
+    fn layout(&self, csrf: &CsrfToken, title: impl IntoTitle, section: &str) -> Value {
+        let scope = ConsoleScope::Tenant(self.tenant.clone());
+        console_layout(&self.info, &scope, csrf, title, section)
     }
 }
 
@@ -629,9 +620,8 @@ pub struct ConsoleAdmin {
     pub scope: ConsoleScope,
 }
 
-impl ConsoleAdmin {
-    /// What the page passes to its template (the header, the navigation).
-    pub fn layout(&self, csrf: &CsrfToken, title: impl IntoTitle, section: &str) -> Value {
+impl Guard for ConsoleAdmin {
+    fn layout(&self, csrf: &CsrfToken, title: impl IntoTitle, section: &str) -> Value {
         console_layout(&self.info, &self.scope, csrf, title, section)
     }
 }
@@ -642,29 +632,79 @@ impl FromRequestParts<AppState> for ConsoleAdmin {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let slug = tenant_param(parts, state).await?;
-        let session = MaybeSession::from_request_parts(parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        match slug {
+        // The path says which console: the guard of that console decides.
+        match tenant_param(parts, state).await? {
             None => {
-                let SystemAdmin(info) =
-                    SystemAdmin::check(state, session).map_err(IntoResponse::into_response)?;
-                note_switcher(state, &info).await;
-                note_mail_alarm(state, None, true).await;
+                let SystemAdmin(info) = SystemAdmin::from_request_parts(parts, state).await?;
                 Ok(ConsoleAdmin {
                     info,
                     scope: ConsoleScope::System,
                 })
             }
-            Some(slug) => TenantAdmin::check(state, session, &slug).await.map(
-                |TenantAdmin { info, tenant }| ConsoleAdmin {
+            Some(_) => {
+                let TenantAdmin { info, tenant } =
+                    TenantAdmin::from_request_parts(parts, state).await?;
+                Ok(ConsoleAdmin {
                     info,
                     scope: ConsoleScope::Tenant(tenant),
-                },
-            ),
+                })
+            }
         }
     }
+}
+
+/// A console page's request as its handler needs it: the state, the administrator the guard
+/// `G` let in ([`TenantAdmin`], [`SystemAdmin`], [`ConsoleAdmin`]; also reached through
+/// `Deref`) and the browser's CSRF token, which the console layout puts into every form. A
+/// form is `GuardedForm<Console<G>>`.
+pub struct Console<G> {
+    pub state: AppState,
+    pub admin: G,
+    pub csrf: CsrfToken,
+}
+
+impl<G> std::ops::Deref for Console<G> {
+    type Target = G;
+    fn deref(&self) -> &G {
+        &self.admin
+    }
+}
+
+impl<G> FromRequestParts<AppState> for Console<G>
+where
+    G: FromRequestParts<AppState> + Send,
+    G::Rejection: IntoResponse,
+{
+    type Rejection = Response;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let csrf = CsrfToken::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let admin = G::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Console {
+            state: state.clone(),
+            admin,
+            csrf,
+        })
+    }
+}
+
+impl<G: Guard> Console<G> {
+    /// What the page passes to its template (the header, the navigation).
+    pub fn layout(&self, title: impl IntoTitle, section: &str) -> Value {
+        self.admin.layout(&self.csrf, title, section)
+    }
+}
+
+/// A guard of console pages: it knows the console layout of the pages it lets someone into.
+pub trait Guard {
+    /// What the page passes to its template (the header, the navigation).
+    fn layout(&self, csrf: &CsrfToken, title: impl IntoTitle, section: &str) -> Value;
 }
 
 /// A console page's title: a message id (`"console-users-title"`), a [`Msg`] for a title with a
@@ -695,21 +735,9 @@ impl IntoTitle for Text {
     }
 }
 
-/// [`console_layout`] for a page of `tenant`'s console.
-pub fn tenant_layout(
-    info: &SessionInfo,
-    tenant: &Tenant,
-    csrf: &CsrfToken,
-    title: impl IntoTitle,
-    section: &str,
-) -> Value {
-    let scope = ConsoleScope::Tenant(tenant.clone());
-    console_layout(info, &scope, csrf, title, section)
-}
-
 /// The one layout context of a console page: the header (who is signed in, the sign-out form)
 /// and the console's navigation. Pages add their own keys to it.
-pub fn console_layout(
+fn console_layout(
     info: &SessionInfo,
     scope: &ConsoleScope,
     csrf: &CsrfToken,

@@ -2,23 +2,20 @@
 //! administrators (all tenants), and `/t/{tenant}/admin/tasks`, `/t/{tenant}/admin/mail-log`
 //! for that tenant's administrators (only its own mail).
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use minijinja::context;
 use serde::Deserialize;
 
-use super::extract::{
-    day, ClientIp, ConsoleAdmin, ConsoleScope, CsrfToken, FormFields, GuardedForm,
-};
+use super::extract::{ClientIp, Console, ConsoleAdmin, ConsoleScope, FormFields, GuardedForm};
+use super::paging::{day, filled, shown, Paging};
 use super::templates::render;
 use super::{AppState, WebError};
 use crate::mail::templates::MailKind;
 use crate::service::pages::MailFilter;
 use crate::service::{ServiceError, TaskStatus};
-
-const PAGE_SIZE: i64 = 50;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -48,42 +45,29 @@ struct ListQuery {
 }
 
 impl ListQuery {
-    fn filter(&self, scope: &ConsoleScope) -> Result<MailFilter, WebError> {
-        let blank = |o: &Option<String>| {
-            o.as_ref()
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-        };
-        let page = self.page.unwrap_or(1).max(1);
+    fn filter(&self, scope: &ConsoleScope, paging: &Paging) -> Result<MailFilter, WebError> {
         Ok(MailFilter {
             tenant_id: scope.tenant().map(|t| t.id),
-            status: blank(&self.status),
-            kind: blank(&self.kind),
-            recipient: blank(&self.recipient),
-            since: blank(&self.since).map(|s| day(&s, false)).transpose()?,
-            until: blank(&self.until).map(|s| day(&s, true)).transpose()?,
-            limit: PAGE_SIZE + 1,
-            offset: (page - 1).saturating_mul(PAGE_SIZE),
+            status: filled(&self.status),
+            kind: filled(&self.kind),
+            recipient: filled(&self.recipient),
+            since: day(&self.since, false)?,
+            until: day(&self.until, true)?,
+            limit: paging.limit(),
+            offset: paging.offset(),
             ..Default::default()
         })
     }
 
-    /// The query string for another page with the same filters.
-    fn page_link(&self, page: i64) -> String {
-        let mut q = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [
+    /// The filters, as another page's link keeps them.
+    fn filters(&self) -> [(&str, &Option<String>); 5] {
+        [
             ("status", &self.status),
             ("kind", &self.kind),
             ("recipient", &self.recipient),
             ("since", &self.since),
             ("until", &self.until),
-        ] {
-            if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
-                q.append_pair(k, v);
-            }
-        }
-        q.append_pair("page", &page.to_string());
-        format!("?{}", q.finish())
+        ]
     }
 }
 
@@ -103,20 +87,13 @@ fn kinds() -> Vec<minijinja::Value> {
         .collect()
 }
 
-async fn list_tasks(
-    state: &AppState,
-    admin: &ConsoleAdmin,
-    q: &ListQuery,
-    csrf: &CsrfToken,
-) -> Result<Response, WebError> {
-    let scope = &admin.scope;
-    let filter = q.filter(scope)?;
-    let mut tasks = state.core.mail_tasks(&filter).await?;
-    let more = tasks.len() as i64 > PAGE_SIZE;
-    tasks.truncate(PAGE_SIZE as usize);
+async fn list_tasks(console: &Console<ConsoleAdmin>, q: &ListQuery) -> Result<Response, WebError> {
+    let (state, scope) = (&console.state, &console.scope);
+    let paging = Paging::new(q.page);
+    let mut tasks = state.core.mail_tasks(&q.filter(scope, &paging)?).await?;
+    let (prev, next) = paging.cut(&mut tasks, &q.filters());
     let counts = state.core.mail_counts(scope.tenant(), None).await?;
     let (requests, oldest_request) = state.core.waiting_reset_requests(scope.tenant()).await?;
-    let page = q.page.unwrap_or(1).max(1);
     Ok(render(
         "admin_tasks.html",
         context! {
@@ -126,26 +103,24 @@ async fn list_tasks(
             oldest_request => oldest_request,
             statuses => TaskStatus::ALL,
             kinds => kinds(),
-            f => context! { status => q.status, kind => q.kind, recipient => q.recipient, since => q.since, until => q.until },
-            prev => (page > 1).then(|| q.page_link(page - 1)),
-            next => more.then(|| q.page_link(page + 1)),
+            f => shown(&q.filters()),
+            prev => prev,
+            next => next,
             // This page's own address, for the rows' Redo and Cancel to come back to.
-            here => format!("{}/tasks{}", scope.base(), q.page_link(page)),
+            here => format!("{}/tasks{}", scope.base(), paging.here(&q.filters())),
             notice => notice_text(q.notice.as_deref()),
-            ..admin.layout(csrf, "console-tasks-title", "tasks")
+            ..console.layout("console-tasks-title", "tasks")
         },
     )?
     .into_response())
 }
 
 async fn show_task(
-    state: &AppState,
-    admin: &ConsoleAdmin,
+    console: &Console<ConsoleAdmin>,
     id: i64,
     q: &ListQuery,
-    csrf: &CsrfToken,
 ) -> Result<Response, WebError> {
-    let scope = &admin.scope;
+    let (state, scope) = (&console.state, &console.scope);
     let task = state.core.task_in_scope(scope.tenant(), id).await?;
     let message = state.core.render_masked(&task).await?;
     let attempts = state
@@ -163,7 +138,7 @@ async fn show_task(
             message => message,
             attempts => attempts,
             notice => notice_text(q.notice.as_deref()),
-            ..admin.layout(csrf, "console-task-title", "tasks")
+            ..console.layout("console-task-title", "tasks")
         },
     )?
     .into_response())
@@ -204,16 +179,15 @@ struct ActionForm {
 }
 
 async fn task_action(
-    state: &AppState,
-    admin: &ConsoleAdmin,
+    console: &Console<ConsoleAdmin>,
     id: i64,
     action: &str,
     ip: &str,
     form: &FormFields,
 ) -> Result<Response, WebError> {
-    let back = back_to(&admin.scope, &form.decode::<ActionForm>()?.back);
-    let scope = &admin.scope;
-    let actor = admin.info.actor();
+    let (state, scope) = (&console.state, &console.scope);
+    let back = back_to(scope, &form.decode::<ActionForm>()?.back);
+    let actor = console.info.actor();
     let result = match action {
         "redo" => state
             .core
@@ -250,86 +224,69 @@ async fn task_action(
     }
 }
 
-async fn list_log(
-    state: &AppState,
-    admin: &ConsoleAdmin,
-    q: &ListQuery,
-    csrf: &CsrfToken,
-) -> Result<Response, WebError> {
-    let scope = &admin.scope;
-    let filter = q.filter(scope)?;
-    let mut rows = state.core.mail_log(&filter).await?;
-    let more = rows.len() as i64 > PAGE_SIZE;
-    rows.truncate(PAGE_SIZE as usize);
-    let page = q.page.unwrap_or(1).max(1);
+async fn list_log(console: &Console<ConsoleAdmin>, q: &ListQuery) -> Result<Response, WebError> {
+    let paging = Paging::new(q.page);
+    let filter = q.filter(&console.scope, &paging)?;
+    let mut rows = console.state.core.mail_log(&filter).await?;
+    let (prev, next) = paging.cut(&mut rows, &q.filters());
     Ok(render(
         "admin_mail_log.html",
         context! {
             rows => rows,
             kinds => kinds(),
-            f => context! { status => q.status, kind => q.kind, recipient => q.recipient, since => q.since, until => q.until },
-            prev => (page > 1).then(|| q.page_link(page - 1)),
-            next => more.then(|| q.page_link(page + 1)),
-            ..admin.layout(csrf, "console-mail-log-title", "mail-log")
+            f => shown(&q.filters()),
+            prev => prev,
+            next => next,
+            ..console.layout("console-mail-log-title", "mail-log")
         },
     )?
     .into_response())
 }
 
 async fn tasks(
-    State(s): State<AppState>,
     Query(q): Query<ListQuery>,
-    csrf: CsrfToken,
-    admin: ConsoleAdmin,
+    console: Console<ConsoleAdmin>,
 ) -> Result<Response, WebError> {
-    list_tasks(&s, &admin, &q, &csrf).await
+    list_tasks(&console, &q).await
 }
 
 async fn system_task(
-    State(s): State<AppState>,
     Path(id): Path<i64>,
     Query(q): Query<ListQuery>,
-    csrf: CsrfToken,
-    admin: ConsoleAdmin,
+    console: Console<ConsoleAdmin>,
 ) -> Result<Response, WebError> {
-    show_task(&s, &admin, id, &q, &csrf).await
+    show_task(&console, id, &q).await
 }
 
 async fn tenant_task(
-    State(s): State<AppState>,
     Path((_, id)): Path<(String, i64)>,
     Query(q): Query<ListQuery>,
-    csrf: CsrfToken,
-    admin: ConsoleAdmin,
+    console: Console<ConsoleAdmin>,
 ) -> Result<Response, WebError> {
-    show_task(&s, &admin, id, &q, &csrf).await
+    show_task(&console, id, &q).await
 }
 
 async fn system_task_action(
-    State(s): State<AppState>,
     Path((id, action)): Path<(i64, String)>,
     ClientIp(ip): ClientIp,
-    GuardedForm(admin, form): GuardedForm<ConsoleAdmin>,
+    GuardedForm(console, form): GuardedForm<Console<ConsoleAdmin>>,
 ) -> Result<Response, WebError> {
-    task_action(&s, &admin, id, &action, &ip, &form).await
+    task_action(&console, id, &action, &ip, &form).await
 }
 
 async fn tenant_task_action(
-    State(s): State<AppState>,
     Path((_, id, action)): Path<(String, i64, String)>,
     ClientIp(ip): ClientIp,
-    GuardedForm(admin, form): GuardedForm<ConsoleAdmin>,
+    GuardedForm(console, form): GuardedForm<Console<ConsoleAdmin>>,
 ) -> Result<Response, WebError> {
-    task_action(&s, &admin, id, &action, &ip, &form).await
+    task_action(&console, id, &action, &ip, &form).await
 }
 
 async fn mail_log(
-    State(s): State<AppState>,
     Query(q): Query<ListQuery>,
-    csrf: CsrfToken,
-    admin: ConsoleAdmin,
+    console: Console<ConsoleAdmin>,
 ) -> Result<Response, WebError> {
-    list_log(&s, &admin, &q, &csrf).await
+    list_log(&console, &q).await
 }
 
 #[cfg(test)]

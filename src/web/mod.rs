@@ -19,6 +19,7 @@ mod form;
 mod locale;
 mod mail_pages;
 mod ops;
+mod paging;
 mod reset;
 mod setup;
 mod smtp;

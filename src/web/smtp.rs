@@ -4,7 +4,7 @@
 //! configuration". Both share the form, its parsing, the check and `admin_smtp.html`; they differ
 //! only in whose settings they edit ([`ConsoleScope`]).
 
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -12,7 +12,7 @@ use axum::Router;
 use minijinja::context;
 use serde::Deserialize;
 
-use super::extract::{ClientIp, ConsoleAdmin, ConsoleScope, CsrfToken, FormFields, GuardedForm};
+use super::extract::{ClientIp, Console, ConsoleAdmin, ConsoleScope, FormFields, GuardedForm};
 use super::form::{filled, present, trimmed};
 use super::templates::render_status;
 use super::{AppState, WebError};
@@ -87,9 +87,7 @@ struct View<'a> {
 }
 
 fn render(
-    state: &AppState,
-    admin: &ConsoleAdmin,
-    csrf: &CsrfToken,
+    console: &Console<ConsoleAdmin>,
     v: View<'_>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
@@ -135,37 +133,28 @@ fn render(
             report => v.report.map(report_view),
             env_names => ["LATCHKEY_SMTP_HOST", "LATCHKEY_SMTP_PORT", "LATCHKEY_SMTP_SECURITY", "LATCHKEY_SMTP_USERNAME",
                           "LATCHKEY_SMTP_PASSWORD", "LATCHKEY_SMTP_FROM"],
-            default_from => state.core.config.public_url.as_str(),
-            ..admin.layout(csrf, "console-smtp-title", "smtp")
+            default_from => console.state.core.config.public_url.as_str(),
+            ..console.layout("console-smtp-title", "smtp")
         },
     )
 }
 
 async fn show(
-    State(state): State<AppState>,
     Query(q): Query<PageQuery>,
-    csrf: CsrfToken,
-    admin: ConsoleAdmin,
+    console: Console<ConsoleAdmin>,
 ) -> Result<Response, WebError> {
-    page(&state, &admin, &q, &csrf).await
+    page(&console, &q).await
 }
 
 async fn submitted(
-    State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    csrf: CsrfToken,
-    GuardedForm(admin, form): GuardedForm<ConsoleAdmin>,
+    GuardedForm(console, form): GuardedForm<Console<ConsoleAdmin>>,
 ) -> Result<Response, WebError> {
-    submit(&state, &admin, &ip, &csrf, &form).await
+    submit(&console, &ip, &form).await
 }
 
-async fn page(
-    state: &AppState,
-    admin: &ConsoleAdmin,
-    q: &PageQuery,
-    csrf: &CsrfToken,
-) -> Result<Response, WebError> {
-    let current = Current::load(state, &admin.scope).await?;
+async fn page(console: &Console<ConsoleAdmin>, q: &PageQuery) -> Result<Response, WebError> {
+    let current = Current::load(&console.state, &console.scope).await?;
     let notice = (q.notice.as_deref() == Some("saved")).then_some("console-smtp-saved");
     let view = View {
         current: &current,
@@ -175,7 +164,7 @@ async fn page(
         error: None,
         report: None,
     };
-    render(state, admin, csrf, view, StatusCode::OK)
+    render(console, view, StatusCode::OK)
 }
 
 /// The SMTP form as sent.
@@ -293,17 +282,16 @@ fn parse_form(form: &SmtpForm) -> Result<SmtpInput, InvalidInput> {
 }
 
 async fn submit(
-    state: &AppState,
-    admin: &ConsoleAdmin,
+    console: &Console<ConsoleAdmin>,
     ip: &str,
-    csrf: &CsrfToken,
     form: &FormFields,
 ) -> Result<Response, WebError> {
-    let actor = admin.info.actor();
-    let tenant = admin.scope.tenant();
+    let state = &console.state;
+    let actor = console.info.actor();
+    let tenant = console.scope.tenant();
     let form: SmtpForm = form.decode()?;
     let test_to = form.test_to.clone();
-    let current = Current::load(state, &admin.scope).await?;
+    let current = Current::load(state, &console.scope).await?;
     let from_env = current.from_env;
     // What the form shows again: the typed values (never a password), or the environment's.
     let typed = if from_env {
@@ -336,7 +324,7 @@ async fn submit(
             error: Some(&msg),
             report: None,
         };
-        render(state, admin, csrf, view, StatusCode::UNPROCESSABLE_ENTITY)
+        render(console, view, StatusCode::UNPROCESSABLE_ENTITY)
     };
     let input = match typed {
         Ok(i) => i,
@@ -375,7 +363,7 @@ async fn submit(
                         error: None,
                         report: Some(&report),
                     };
-                    render(state, admin, csrf, view, StatusCode::OK)
+                    render(console, view, StatusCode::OK)
                 }
                 Err(ServiceError::Internal(e)) => Err(WebError::Internal(e)),
                 Err(e) => fail(e.text()),
@@ -383,7 +371,8 @@ async fn submit(
         }
         "save" => match state.core.save_smtp(&actor, tenant, input, Some(ip)).await {
             Ok(_) => Ok(
-                Redirect::to(&format!("{}/smtp?notice=saved", admin.scope.base())).into_response(),
+                Redirect::to(&format!("{}/smtp?notice=saved", console.scope.base()))
+                    .into_response(),
             ),
             Err(ServiceError::Internal(e)) => Err(WebError::Internal(e)),
             Err(e) => fail(e.text()),

@@ -209,17 +209,7 @@ fn strong(value: &Value) -> Value {
 /// Escapes the catalogue's own text for element content and double-quoted attributes (the
 /// only places templates put `t(…)`; a unit test checks): `&`, `<`, `>` and `"`.
 fn escape_text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::domain::html::escape(s)
 }
 
 /// Escapes a value the way the template engine escapes every value it prints.

@@ -11,14 +11,14 @@ use axum::Router;
 use minijinja::context;
 use serde::Deserialize;
 
-use super::extract::{tenant_layout, ClientIp, CsrfToken, GuardedForm, TenantAdmin};
+use super::extract::{ClientIp, Console, GuardedForm, TenantAdmin};
 use super::templates::{render, render_status};
 use super::{AppState, WebError};
 use crate::domain::Language;
 use crate::i18n::{Msg, Text};
 use crate::mail::templates::{self as mail_templates, MailKind, Rendered, TemplateSource};
 use crate::service::pages::Tenant;
-use crate::service::{ServiceError, SessionInfo};
+use crate::service::ServiceError;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -66,13 +66,11 @@ fn notice_text(code: Option<&str>) -> Option<&'static str> {
 }
 
 async fn list(
-    State(s): State<AppState>,
     Query(q): Query<PageQuery>,
-    csrf: CsrfToken,
-    admin: TenantAdmin,
+    console: Console<TenantAdmin>,
 ) -> Result<Response, WebError> {
-    let TenantAdmin { info, tenant } = admin;
-    let all = s.core.template_overview(&tenant).await?;
+    let tenant = &console.tenant;
+    let all = console.state.core.template_overview(tenant).await?;
     let rows: Vec<minijinja::Value> = MailKind::ALL
         .into_iter()
         .filter(|k| k.editable())
@@ -86,7 +84,7 @@ async fn list(
                         customised => t.customised,
                         updated_at => t.updated_at,
                         updated_by => t.updated_by,
-                        href => base(&tenant, kind, t.language),
+                        href => base(tenant, kind, t.language),
                     }
                 })
                 .collect();
@@ -99,7 +97,7 @@ async fn list(
             languages => ["en", "de"],
             rows => rows,
             notice => notice_text(q.notice.as_deref()),
-            ..tenant_layout(&info, &tenant, &csrf, "console-templates-title", "templates")
+            ..console.layout("console-templates-title", "templates")
         },
     )?
     .into_response())
@@ -113,19 +111,20 @@ struct Extra<'a> {
     preview: Option<&'a Rendered>,
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn editor(
-    s: &AppState,
-    info: &SessionInfo,
-    tenant: &Tenant,
-    csrf: &CsrfToken,
+    console: &Console<TenantAdmin>,
     kind: MailKind,
     lang: Language,
     form: Option<&TemplateSource>,
     extra: Extra<'_>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
-    let current = s.core.effective_template(tenant, kind, lang).await?;
+    let tenant = &console.tenant;
+    let current = console
+        .state
+        .core
+        .effective_template(tenant, kind, lang)
+        .await?;
     let shown = form.unwrap_or(&current.source);
     let secrets = kind.secret_variables();
     let required = kind.required_variables();
@@ -167,36 +166,22 @@ async fn editor(
             notice => extra.notice,
             error => extra.error,
             preview => extra.preview,
-            ..tenant_layout(info, tenant, csrf, "console-template-title", "templates")
+            ..console.layout("console-template-title", "templates")
         },
     )
 }
 
 async fn edit(
-    State(s): State<AppState>,
     Path((_, kind, lang)): Path<(String, String, String)>,
     Query(q): Query<PageQuery>,
-    csrf: CsrfToken,
-    admin: TenantAdmin,
+    console: Console<TenantAdmin>,
 ) -> Result<Response, WebError> {
-    let TenantAdmin { info, tenant } = admin;
     let (kind, lang) = parse_target(&kind, &lang)?;
     let extra = Extra {
         notice: notice_text(q.notice.as_deref()).map(|id| Msg::new(id).into()),
         ..Extra::default()
     };
-    editor(
-        &s,
-        &info,
-        &tenant,
-        &csrf,
-        kind,
-        lang,
-        None,
-        extra,
-        StatusCode::OK,
-    )
-    .await
+    editor(&console, kind, lang, None, extra, StatusCode::OK).await
 }
 
 /// The template editor as sent, and the button pressed.
@@ -220,13 +205,11 @@ impl TemplateForm {
 }
 
 async fn submit(
-    State(s): State<AppState>,
     Path((_, kind, lang)): Path<(String, String, String)>,
     ClientIp(ip): ClientIp,
-    csrf: CsrfToken,
-    GuardedForm(admin, form): GuardedForm<TenantAdmin>,
+    GuardedForm(console, form): GuardedForm<Console<TenantAdmin>>,
 ) -> Result<Response, WebError> {
-    let TenantAdmin { info, tenant } = admin;
+    let (s, info, tenant) = (&console.state, &console.info, &console.tenant);
     let (kind, lang) = parse_target(&kind, &lang)?;
     let form: TemplateForm = form.decode()?;
     let src = form.source();
@@ -240,18 +223,18 @@ async fn submit(
             .map(|p| preview = Some(p)),
         "save" => match s
             .core
-            .save_template(&actor, &tenant, kind, lang, &src, Some(&ip))
+            .save_template(&actor, tenant, kind, lang, &src, Some(&ip))
             .await
         {
             Ok(()) => {
-                let to = format!("{}?notice=saved", base(&tenant, kind, lang));
+                let to = format!("{}?notice=saved", base(tenant, kind, lang));
                 return Ok(Redirect::to(&to).into_response());
             }
             Err(e) => Err(e),
         },
         "test" => s
             .core
-            .send_template_test(&actor, &info.account, &tenant, kind, lang, &src, Some(&ip))
+            .send_template_test(&actor, &info.account, tenant, kind, lang, &src, Some(&ip))
             .await
             .map(|(_, to)| {
                 notice = Some(
@@ -279,18 +262,7 @@ async fn submit(
         error,
         preview: preview.as_ref(),
     };
-    editor(
-        &s,
-        &info,
-        &tenant,
-        &csrf,
-        kind,
-        lang,
-        Some(&src),
-        extra,
-        status,
-    )
-    .await
+    editor(&console, kind, lang, Some(&src), extra, status).await
 }
 
 async fn reset(

@@ -4,7 +4,7 @@
 //! system administrators; the other console pages live in `users_pages`, `audit_pages`,
 //! `mail_pages` and `templates_pages`.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -12,7 +12,7 @@ use axum::Router;
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
-use super::extract::{tenant_layout, ClientIp, CsrfToken, GuardedForm, TenantAdmin};
+use super::extract::{ClientIp, Console, GuardedForm, TenantAdmin};
 use super::templates::render_status;
 use super::{AppState, WebError};
 use crate::domain::{
@@ -22,7 +22,7 @@ use crate::domain::{
 use crate::i18n::{Msg, Text};
 use crate::service::pages::Tenant;
 use crate::service::views::TaskStatus;
-use crate::service::{ServiceError, SessionInfo};
+use crate::service::ServiceError;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/t/{tenant}/admin", get(home)).route(
@@ -60,16 +60,12 @@ struct NoticeQuery {
     notice: Option<String>,
 }
 
-async fn home(
-    State(s): State<AppState>,
-    csrf: CsrfToken,
-    admin: TenantAdmin,
-) -> Result<Response, WebError> {
-    let TenantAdmin { info, tenant } = admin;
-    let users = s.core.account_count(&tenant).await?;
-    let health = s.core.mail_health(Some(&tenant)).await?;
+async fn home(console: Console<TenantAdmin>) -> Result<Response, WebError> {
+    let (core, tenant) = (&console.state.core, &console.tenant);
+    let users = core.account_count(tenant).await?;
+    let health = core.mail_health(Some(tenant)).await?;
     let base = format!("/t/{}/admin", tenant.slug);
-    let counts = s.core.mail_counts(Some(&tenant), None).await?;
+    let counts = core.mail_counts(Some(tenant), None).await?;
     let failed = counts
         .iter()
         .find(|(st, _)| st == TaskStatus::Failed.as_str())
@@ -83,14 +79,14 @@ async fn home(
         "admin_home.html",
         context! {
             users => users,
-            unreachable => s.core.unreachable_people(&tenant).await?,
+            unreachable => core.unreachable_people(tenant).await?,
             failed => failed,
             waiting => waiting,
             health => health,
             broken_after => crate::service::mail_health::BROKEN_AFTER,
             tasks => format!("{base}/tasks"),
             smtp => format!("{base}/smtp"),
-            ..tenant_layout(&info, &tenant, &csrf, "console-home-title", "home")
+            ..console.layout("console-home-title", "home")
         },
     )
 }
@@ -188,12 +184,8 @@ impl SettingsForm {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn settings_page(
-    s: &AppState,
-    info: &SessionInfo,
-    tenant: &Tenant,
-    csrf: &CsrfToken,
+    console: &Console<TenantAdmin>,
     form: &SettingsForm,
     notice: Option<Msg>,
     error: Option<&Text>,
@@ -209,64 +201,49 @@ fn settings_page(
             error => error.map(shown),
             min_floor => MIN_PASSWORD_LENGTH_FLOOR,
             min_ceiling => MIN_PASSWORD_LENGTH_CEILING,
-            system_public_url => s.core.config.public_url.as_str(),
-            may_set_public_url => info.account.role == crate::domain::Role::SystemAdmin,
+            system_public_url => console.state.core.config.public_url.as_str(),
+            may_set_public_url => console.info.account.role == crate::domain::Role::SystemAdmin,
             zones => crate::domain::local_time::COMMON_ZONES,
-            ..tenant_layout(info, tenant, csrf, "console-settings-title", "settings")
+            ..console.layout("console-settings-title", "settings")
         },
     )
 }
 
 async fn settings(
-    State(s): State<AppState>,
     Query(q): Query<NoticeQuery>,
-    csrf: CsrfToken,
-    admin: TenantAdmin,
+    console: Console<TenantAdmin>,
 ) -> Result<Response, WebError> {
-    let TenantAdmin { info, tenant } = admin;
     let notice = match q.notice.as_deref() {
         Some("saved") => Some(Msg::new("console-settings-saved")),
         _ => None,
     };
-    settings_page(
-        &s,
-        &info,
-        &tenant,
-        &csrf,
-        &SettingsForm::from_tenant(&tenant),
-        notice,
-        None,
-        StatusCode::OK,
-    )
+    let form = SettingsForm::from_tenant(&console.tenant);
+    settings_page(&console, &form, notice, None, StatusCode::OK)
 }
 
 async fn save_settings(
-    State(s): State<AppState>,
     Path(slug): Path<String>,
     ClientIp(ip): ClientIp,
-    csrf: CsrfToken,
-    GuardedForm(admin, form): GuardedForm<TenantAdmin>,
+    GuardedForm(console, form): GuardedForm<Console<TenantAdmin>>,
 ) -> Result<Response, WebError> {
-    let TenantAdmin { info, mut tenant } = admin;
+    let info = &console.info;
     let typed: SettingsForm = form.decode()?;
-    let refused = |tenant: &Tenant, msg: &Text| {
+    // The page shows the tenant as it was before this form.
+    let refused = |msg: &Text| {
         settings_page(
-            &s,
-            &info,
-            tenant,
-            &csrf,
+            &console,
             &typed,
             None,
             Some(msg),
             StatusCode::UNPROCESSABLE_ENTITY,
         )
     };
+    let mut tenant = console.tenant.clone();
     let (settings, public_url) = match typed.parse(&tenant.settings) {
         Ok(v) => v,
-        Err(e) => return refused(&tenant, &e),
+        Err(e) => return refused(&e),
     };
     let before = tenant.settings.clone();
-    let shown = tenant.clone();
     tenant.settings = settings;
     // Links with one-time tokens are built from this URL: only a system administrator may
     // change it, or a tenant administrator could send other people's reset links to a host of
@@ -274,9 +251,10 @@ async fn save_settings(
     if info.account.role == crate::domain::Role::SystemAdmin {
         tenant.public_url = public_url;
     } else if public_url != tenant.public_url {
-        return refused(&shown, &Msg::new("console-settings-only-system-url").into());
+        return refused(&Msg::new("console-settings-only-system-url").into());
     }
-    match s
+    match console
+        .state
         .core
         .update_tenant(info.actor().at(&ip), &tenant, &before)
         .await
@@ -284,6 +262,6 @@ async fn save_settings(
         Ok(()) => {
             Ok(Redirect::to(&format!("/t/{slug}/admin/settings?notice=saved")).into_response())
         }
-        Err(e) => refused(&shown, &form_error(e)?),
+        Err(e) => refused(&form_error(e)?),
     }
 }

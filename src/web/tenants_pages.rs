@@ -8,19 +8,16 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
-use minijinja::{context, Value};
+use minijinja::context;
 use serde::{Deserialize, Serialize};
 
-use super::extract::{
-    console_layout, ClientIp, ConsoleScope, CsrfToken, GuardedForm, IntoTitle, SystemAdmin,
-};
+use super::extract::{ClientIp, Console, GuardedForm, SystemAdmin};
 use super::templates::render_status;
 use super::tenant_admin::{form_error, invalid_field, shown};
 use super::{AppState, WebError};
 use crate::domain::{DisplayName, PublicUrl, TenantSlug};
 use crate::i18n::{Msg, Text};
 use crate::service::pages::Tenant;
-use crate::service::SessionInfo;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -61,20 +58,13 @@ pub fn tenant_href(slug: &str) -> String {
     }
 }
 
-fn frame(info: &SessionInfo, csrf: &CsrfToken, title: impl IntoTitle) -> Value {
-    console_layout(info, &ConsoleScope::System, csrf, title, "tenants")
-}
-
 #[derive(Deserialize)]
 struct NoticeQuery {
     notice: Option<String>,
 }
 
-async fn list(
-    State(s): State<AppState>,
-    csrf: CsrfToken,
-    SystemAdmin(info): SystemAdmin,
-) -> Result<Response, WebError> {
+async fn list(console: Console<SystemAdmin>) -> Result<Response, WebError> {
+    let s = &console.state;
     let tenants = s.core.tenants().await?;
     let mut rows = Vec::with_capacity(tenants.len());
     for t in &tenants {
@@ -90,7 +80,7 @@ async fn list(
         "admin_tenants.html",
         context! {
             rows => rows,
-            ..frame(&info, &csrf, "console-tenants-title")
+            ..console.layout("console-tenants-title", "tenants")
         },
     )
 }
@@ -129,11 +119,8 @@ impl TenantForm {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn form_page(
-    s: &AppState,
-    info: &SessionInfo,
-    csrf: &CsrfToken,
+    console: &Console<SystemAdmin>,
     existing: Option<&Tenant>,
     form: &TenantForm,
     notice: Option<Msg>,
@@ -144,6 +131,7 @@ fn form_page(
         Some(t) => Msg::new("console-tenant-title").arg("slug", t.slug.as_str()),
         None => Msg::new("console-tenants-create"),
     };
+    let core = &console.state.core;
     render_status(
         status,
         "admin_tenant.html",
@@ -153,37 +141,29 @@ fn form_page(
             f => form,
             notice => notice,
             error => error.map(shown),
-            is_default => existing.is_some_and(|t| t.slug == s.core.config.raw.default_tenant),
-            system_public_url => s.core.config.public_url.as_str(),
-            ..frame(info, csrf, title)
+            is_default => existing.is_some_and(|t| t.slug == core.config.raw.default_tenant),
+            system_public_url => core.config.public_url.as_str(),
+            ..console.layout(title, "tenants")
         },
     )
 }
 
-async fn new_form(
-    State(s): State<AppState>,
-    csrf: CsrfToken,
-    SystemAdmin(info): SystemAdmin,
-) -> Result<Response, WebError> {
+async fn new_form(console: Console<SystemAdmin>) -> Result<Response, WebError> {
     let form = TenantForm {
         enabled: true,
         ..TenantForm::default()
     };
-    form_page(&s, &info, &csrf, None, &form, None, None, StatusCode::OK)
+    form_page(&console, None, &form, None, None, StatusCode::OK)
 }
 
 async fn create(
-    State(s): State<AppState>,
     ClientIp(ip): ClientIp,
-    csrf: CsrfToken,
-    GuardedForm(SystemAdmin(info), form): GuardedForm<SystemAdmin>,
+    GuardedForm(console, form): GuardedForm<Console<SystemAdmin>>,
 ) -> Result<Response, WebError> {
     let typed: TenantForm = form.decode()?;
     let refused = |msg: &Text| {
         form_page(
-            &s,
-            &info,
-            &csrf,
+            &console,
             None,
             &typed,
             None,
@@ -198,9 +178,15 @@ async fn create(
         Ok(v) => v,
         Err(m) => return refused(&m),
     };
-    match s
+    match console
+        .state
         .core
-        .create_tenant(info.actor().at(&ip), &slug, name.as_ref(), url.as_ref())
+        .create_tenant(
+            console.0.actor().at(&ip),
+            &slug,
+            name.as_ref(),
+            url.as_ref(),
+        )
         .await
     {
         Ok(t) => {
@@ -218,13 +204,11 @@ async fn find_tenant(s: &AppState, slug: &str) -> Result<Tenant, WebError> {
 }
 
 async fn edit(
-    State(s): State<AppState>,
     Path(slug): Path<String>,
     Query(q): Query<NoticeQuery>,
-    csrf: CsrfToken,
-    SystemAdmin(info): SystemAdmin,
+    console: Console<SystemAdmin>,
 ) -> Result<Response, WebError> {
-    let t = find_tenant(&s, &slug).await?;
+    let t = find_tenant(&console.state, &slug).await?;
     let form = TenantForm {
         slug: t.slug.clone(),
         name: t.display_name.clone(),
@@ -236,34 +220,21 @@ async fn edit(
         Some("saved") => Some(Msg::new("console-tenant-saved")),
         _ => None,
     };
-    form_page(
-        &s,
-        &info,
-        &csrf,
-        Some(&t),
-        &form,
-        notice,
-        None,
-        StatusCode::OK,
-    )
+    form_page(&console, Some(&t), &form, notice, None, StatusCode::OK)
 }
 
 async fn save(
-    State(s): State<AppState>,
     Path(slug): Path<String>,
     ClientIp(ip): ClientIp,
-    csrf: CsrfToken,
-    GuardedForm(SystemAdmin(info), form): GuardedForm<SystemAdmin>,
+    GuardedForm(console, form): GuardedForm<Console<SystemAdmin>>,
 ) -> Result<Response, WebError> {
-    let mut t = find_tenant(&s, &slug).await?;
+    let mut t = find_tenant(&console.state, &slug).await?;
     let shown = t.clone();
     let mut typed: TenantForm = form.decode()?;
     typed.slug = t.slug.clone();
     let refused = |msg: &Text| {
         form_page(
-            &s,
-            &info,
-            &csrf,
+            &console,
             Some(&shown),
             &typed,
             None,
@@ -279,9 +250,10 @@ async fn save(
     t.display_name = name.map_or_else(|| t.slug.clone(), |n| n.as_str().to_owned());
     t.public_url = url.map(|u| u.as_str().to_owned());
     t.enabled = typed.enabled;
-    match s
+    match console
+        .state
         .core
-        .update_tenant(info.actor().at(&ip), &t, &before)
+        .update_tenant(console.0.actor().at(&ip), &t, &before)
         .await
     {
         Ok(()) => {

@@ -3,16 +3,16 @@
 //! The filter is read the same way here and by the compose form that "Reset selected…" opens
 //! ([`Filter::query`]).
 
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::Response;
 use minijinja::{context, Value};
 use serde::Deserialize;
 
-use super::extract::{tenant_layout, CsrfToken, TenantAdmin};
+use super::extract::{Console, TenantAdmin};
 use super::templates::render_status;
 use super::users_pages::{notice_text, role_label, user_href};
-use super::{AppState, WebError};
+use super::WebError;
 use crate::clock::Timestamp;
 use crate::domain::{no_reset_mail, AccountStatus, NoResetMail, Role};
 use crate::service::views::{AccountQuery, SignedIn, SortBy};
@@ -123,16 +123,14 @@ pub struct ListQuery {
 }
 
 pub async fn list(
-    State(s): State<AppState>,
     Query(q): Query<ListQuery>,
-    csrf: CsrfToken,
-    admin: TenantAdmin,
+    console: Console<TenantAdmin>,
 ) -> Result<Response, WebError> {
-    let TenantAdmin { info, tenant } = admin;
+    let (s, info, tenant) = (&console.state, &console.info, &console.tenant);
     let now = s.core.now();
     let f = &q.filter;
     let query = f.query(now);
-    let matching = s.core.count_accounts(&tenant, &query).await?;
+    let matching = s.core.count_accounts(tenant, &query).await?;
     let pages = ((matching + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
     let page = q
         .page
@@ -142,11 +140,11 @@ pub async fn list(
         .clamp(1, pages);
     let accounts = s
         .core
-        .find_accounts(&tenant, &query, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+        .find_accounts(tenant, &query, PAGE_SIZE, (page - 1) * PAGE_SIZE)
         .await?;
     let narrowed = narrows(&query);
     let total = if narrowed {
-        s.core.account_count(&tenant).await?
+        s.core.account_count(tenant).await?
     } else {
         matching
     };
@@ -195,7 +193,7 @@ pub async fn list(
         }
     })
     .collect();
-    let directory = s.core.directory_settings(&tenant).await?.is_some();
+    let directory = s.core.directory_settings(tenant).await?.is_some();
     render_status(
         StatusCode::OK,
         "admin_users.html",
@@ -222,7 +220,7 @@ pub async fn list(
             select_all => matching > rows.len() as i64,
             notice => notice_text(q.notice.as_deref()),
             directory => directory,
-            ..tenant_layout(&info, &tenant, &csrf, "console-users-title", "users")
+            ..console.layout("console-users-title", "users")
         },
     )
 }

@@ -14,7 +14,7 @@ use axum::Router;
 use minijinja::{context, Value};
 use serde::{Deserialize, Serialize};
 
-use super::extract::{tenant_layout, ClientIp, CsrfToken, GuardedForm, TenantAdmin};
+use super::extract::{ClientIp, Console, GuardedForm, TenantAdmin};
 use super::form::Secret;
 use super::templates::render_status;
 use super::tenant_admin::{form_error, invalid_field, shown};
@@ -26,7 +26,7 @@ use crate::i18n::{Msg, Text};
 use crate::service::link_life::AccountLink;
 use crate::service::pages::{Account, Tenant};
 use crate::service::user_admin::{may_grant, may_manage, ImportReport, CSV_COLUMNS};
-use crate::service::{AccountChanges, CreateAccount, ServiceError, SessionInfo};
+use crate::service::{AccountChanges, CreateAccount, ServiceError};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -197,14 +197,12 @@ impl UserForm {
 }
 
 fn new_page(
-    s: &AppState,
-    info: &SessionInfo,
-    tenant: &Tenant,
-    csrf: &CsrfToken,
+    console: &Console<TenantAdmin>,
     form: &UserForm,
     error: Option<&Text>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
+    let (s, info, tenant) = (&console.state, &console.info, &console.tenant);
     let policy = s.core.policy(tenant);
     render_status(
         status,
@@ -214,39 +212,29 @@ fn new_page(
             error => error.map(shown),
             roles => role_options(s, &info.account, tenant, None),
             policy => Msg::new("policy-hint").arg("min", policy.min_length),
-            ..tenant_layout(info, tenant, csrf, "console-user-new-title", "users")
+            ..console.layout("console-user-new-title", "users")
         },
     )
 }
 
-async fn new_form(
-    State(s): State<AppState>,
-    csrf: CsrfToken,
-    admin: TenantAdmin,
-) -> Result<Response, WebError> {
-    let TenantAdmin { info, tenant } = admin;
+async fn new_form(console: Console<TenantAdmin>) -> Result<Response, WebError> {
     let form = UserForm {
         role: Role::User.as_str().into(),
         must_change: true,
         ..UserForm::default()
     };
-    new_page(&s, &info, &tenant, &csrf, &form, None, StatusCode::OK)
+    new_page(&console, &form, None, StatusCode::OK)
 }
 
 async fn create(
-    State(s): State<AppState>,
     ClientIp(ip): ClientIp,
-    csrf: CsrfToken,
-    GuardedForm(admin, form): GuardedForm<TenantAdmin>,
+    GuardedForm(console, form): GuardedForm<Console<TenantAdmin>>,
 ) -> Result<Response, WebError> {
-    let TenantAdmin { info, tenant } = admin;
+    let (s, info, tenant) = (&console.state, &console.info, &console.tenant);
     let typed: UserForm = form.decode()?;
     let refused = |msg: &Text| {
         new_page(
-            &s,
-            &info,
-            &tenant,
-            &csrf,
+            &console,
             &typed,
             Some(msg),
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -284,7 +272,7 @@ async fn create(
     };
     match s
         .core
-        .create_account_with(&info.actor(), &tenant, new, typed.must_change, Some(&ip))
+        .create_account_with(&info.actor(), tenant, new, typed.must_change, Some(&ip))
         .await
     {
         Ok(a) => Ok(Redirect::to(&format!(
@@ -296,12 +284,8 @@ async fn create(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn edit_page(
-    s: &AppState,
-    info: &SessionInfo,
-    tenant: &Tenant,
-    csrf: &CsrfToken,
+    console: &Console<TenantAdmin>,
     target: &Account,
     form: &UserForm,
     links: &[AccountLink],
@@ -309,6 +293,7 @@ fn edit_page(
     error: Option<&Text>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
+    let (s, info, tenant) = (&console.state, &console.info, &console.tenant);
     render_status(
         status,
         "admin_user.html",
@@ -327,10 +312,7 @@ fn edit_page(
             can_manage => may_manage(&info.account, target).is_ok(),
             is_self => target.id == info.account.id,
             has_password => target.password_hash.is_some(),
-            ..tenant_layout(
-                info,
-                tenant,
-                csrf,
+            ..console.layout(
                 Msg::new("console-user-title").arg("username", target.username.as_str()),
                 "users",
             )
@@ -344,22 +326,17 @@ struct NoticeQuery {
 }
 
 async fn edit(
-    State(s): State<AppState>,
     Path((_, username)): Path<(String, String)>,
     Query(q): Query<NoticeQuery>,
-    csrf: CsrfToken,
-    admin: TenantAdmin,
+    console: Console<TenantAdmin>,
 ) -> Result<Response, WebError> {
-    let TenantAdmin { info, tenant } = admin;
-    let target = find_user(&s, &tenant, &username).await?;
+    let (s, tenant) = (&console.state, &console.tenant);
+    let target = find_user(s, tenant, &username).await?;
     edit_page(
-        &s,
-        &info,
-        &tenant,
-        &csrf,
+        &console,
         &target,
         &UserForm::from_account(&target),
-        &s.core.account_links(&tenant, &target).await?,
+        &s.core.account_links(tenant, &target).await?,
         notice_text(q.notice.as_deref()),
         None,
         StatusCode::OK,
@@ -367,24 +344,19 @@ async fn edit(
 }
 
 async fn save(
-    State(s): State<AppState>,
     Path((_, username)): Path<(String, String)>,
     ClientIp(ip): ClientIp,
-    csrf: CsrfToken,
-    GuardedForm(admin, form): GuardedForm<TenantAdmin>,
+    GuardedForm(console, form): GuardedForm<Console<TenantAdmin>>,
 ) -> Result<Response, WebError> {
-    let TenantAdmin { info, tenant } = admin;
-    let target = find_user(&s, &tenant, &username).await?;
+    let (s, info, tenant) = (&console.state, &console.info, &console.tenant);
+    let target = find_user(s, tenant, &username).await?;
     may_manage(&info.account, &target).map_err(forbidden)?;
     let mut typed: UserForm = form.decode()?;
     typed.username = target.username.clone();
-    let links = s.core.account_links(&tenant, &target).await?;
+    let links = s.core.account_links(tenant, &target).await?;
     let refused = |msg: &Text| {
         edit_page(
-            &s,
-            &info,
-            &tenant,
-            &csrf,
+            &console,
             &target,
             &typed,
             &links,
@@ -419,7 +391,7 @@ async fn save(
     }
     match s
         .core
-        .admin_update_account(&info.actor(), &tenant, target.clone(), changes, Some(&ip))
+        .admin_update_account(&info.actor(), tenant, target.clone(), changes, Some(&ip))
         .await
     {
         Ok(_) => Ok(Redirect::to(&format!("{href}?notice=saved")).into_response()),
@@ -428,20 +400,18 @@ async fn save(
 }
 
 async fn change_status(
-    s: AppState,
-    admin: TenantAdmin,
-    username: String,
-    ip: String,
-    csrf: CsrfToken,
+    console: &Console<TenantAdmin>,
+    username: &str,
+    ip: &str,
     status: AccountStatus,
 ) -> Result<Response, WebError> {
-    let TenantAdmin { info, tenant } = admin;
-    let target = find_user(&s, &tenant, &username).await?;
+    let (s, info, tenant) = (&console.state, &console.info, &console.tenant);
+    let target = find_user(s, tenant, username).await?;
     may_manage(&info.account, &target).map_err(forbidden)?;
     let href = user_href(&tenant.slug, &target.username);
     match s
         .core
-        .set_account_status(info.actor().at(&ip), &tenant, &target, status)
+        .set_account_status(info.actor().at(ip), tenant, &target, status)
         .await
     {
         Ok(()) => {
@@ -454,13 +424,10 @@ async fn change_status(
         Err(e) => {
             let msg = form_error(e)?;
             edit_page(
-                &s,
-                &info,
-                &tenant,
-                &csrf,
+                console,
                 &target,
                 &UserForm::from_account(&target),
-                &s.core.account_links(&tenant, &target).await?,
+                &s.core.account_links(tenant, &target).await?,
                 None,
                 Some(&msg),
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -470,34 +437,28 @@ async fn change_status(
 }
 
 async fn disable(
-    State(s): State<AppState>,
     Path((_, username)): Path<(String, String)>,
     ClientIp(ip): ClientIp,
-    csrf: CsrfToken,
-    GuardedForm(admin, _): GuardedForm<TenantAdmin>,
+    GuardedForm(console, _): GuardedForm<Console<TenantAdmin>>,
 ) -> Result<Response, WebError> {
-    change_status(s, admin, username, ip, csrf, AccountStatus::Disabled).await
+    change_status(&console, &username, &ip, AccountStatus::Disabled).await
 }
 
 async fn enable(
-    State(s): State<AppState>,
     Path((_, username)): Path<(String, String)>,
     ClientIp(ip): ClientIp,
-    csrf: CsrfToken,
-    GuardedForm(admin, _): GuardedForm<TenantAdmin>,
+    GuardedForm(console, _): GuardedForm<Console<TenantAdmin>>,
 ) -> Result<Response, WebError> {
-    change_status(s, admin, username, ip, csrf, AccountStatus::Active).await
+    change_status(&console, &username, &ip, AccountStatus::Active).await
 }
 
 async fn delete_page(
-    s: &AppState,
-    info: &SessionInfo,
-    tenant: &Tenant,
-    csrf: &CsrfToken,
+    console: &Console<TenantAdmin>,
     target: &Account,
     error: Option<&Text>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
+    let (s, info, tenant) = (&console.state, &console.info, &console.tenant);
     // Deleting the account revokes the API keys it created; say how many still work.
     let keys = s.core.usable_api_keys_created_by(target).await?;
     render_status(
@@ -509,10 +470,7 @@ async fn delete_page(
             is_self => target.id == info.account.id,
             api_keys => keys,
             error => error.map(shown),
-            ..tenant_layout(
-                info,
-                tenant,
-                csrf,
+            ..console.layout(
                 Msg::new("console-user-delete-title").arg("username", target.username.as_str()),
                 "users",
             )
@@ -521,30 +479,26 @@ async fn delete_page(
 }
 
 async fn confirm_delete(
-    State(s): State<AppState>,
     Path((_, username)): Path<(String, String)>,
-    csrf: CsrfToken,
-    admin: TenantAdmin,
+    console: Console<TenantAdmin>,
 ) -> Result<Response, WebError> {
-    let TenantAdmin { info, tenant } = admin;
-    let target = find_user(&s, &tenant, &username).await?;
+    let (s, info, tenant) = (&console.state, &console.info, &console.tenant);
+    let target = find_user(s, tenant, &username).await?;
     may_manage(&info.account, &target).map_err(forbidden)?;
-    delete_page(&s, &info, &tenant, &csrf, &target, None, StatusCode::OK).await
+    delete_page(&console, &target, None, StatusCode::OK).await
 }
 
 async fn delete(
-    State(s): State<AppState>,
     Path((slug, username)): Path<(String, String)>,
     ClientIp(ip): ClientIp,
-    csrf: CsrfToken,
-    GuardedForm(admin, _): GuardedForm<TenantAdmin>,
+    GuardedForm(console, _): GuardedForm<Console<TenantAdmin>>,
 ) -> Result<Response, WebError> {
-    let TenantAdmin { info, tenant } = admin;
-    let target = find_user(&s, &tenant, &username).await?;
+    let (s, info, tenant) = (&console.state, &console.info, &console.tenant);
+    let target = find_user(s, tenant, &username).await?;
     may_manage(&info.account, &target).map_err(forbidden)?;
     match s
         .core
-        .delete_account(&info.actor(), &tenant, &target, Some(&ip))
+        .delete_account(&info.actor(), tenant, &target, Some(&ip))
         .await
     {
         Ok(()) => {
@@ -553,10 +507,7 @@ async fn delete(
         Err(e) => {
             let msg = form_error(e)?;
             delete_page(
-                &s,
-                &info,
-                &tenant,
-                &csrf,
+                &console,
                 &target,
                 Some(&msg),
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -570,18 +521,15 @@ async fn delete(
 // Import and export
 // ---------------------------------------------------------------------------------------------
 
-#[allow(clippy::too_many_arguments)]
 fn import_page(
-    s: &AppState,
-    info: &SessionInfo,
-    tenant: &Tenant,
-    csrf: &CsrfToken,
+    console: &Console<TenantAdmin>,
     csv: &str,
     report: Option<&ImportReport>,
     notice: Option<Msg>,
     error: Option<&Text>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
+    let (s, tenant) = (&console.state, &console.tenant);
     render_status(
         status,
         "admin_users_import.html",
@@ -598,32 +546,17 @@ fn import_page(
             columns => CSV_COLUMNS.join(","),
             max_rows => crate::service::user_admin::MAX_IMPORT_ROWS,
             max_kb => s.core.config.raw.max_body_bytes / 1024,
-            ..tenant_layout(info, tenant, csrf, "console-import-title", "users")
+            ..console.layout("console-import-title", "users")
         },
     )
 }
 
-async fn import_form(
-    State(s): State<AppState>,
-    csrf: CsrfToken,
-    admin: TenantAdmin,
-) -> Result<Response, WebError> {
-    let TenantAdmin { info, tenant } = admin;
+async fn import_form(console: Console<TenantAdmin>) -> Result<Response, WebError> {
     let example = format!(
         "{}\nalice,alice@example.org,alice.private@example.net,Alice Smith,user\n",
         CSV_COLUMNS.join(",")
     );
-    import_page(
-        &s,
-        &info,
-        &tenant,
-        &csrf,
-        &example,
-        None,
-        None,
-        None,
-        StatusCode::OK,
-    )
+    import_page(&console, &example, None, None, None, StatusCode::OK)
 }
 
 /// The import form: the CSV text and the button pressed.
@@ -635,12 +568,10 @@ struct ImportForm {
 }
 
 async fn import(
-    State(s): State<AppState>,
     ClientIp(ip): ClientIp,
-    csrf: CsrfToken,
-    GuardedForm(admin, form): GuardedForm<TenantAdmin>,
+    GuardedForm(console, form): GuardedForm<Console<TenantAdmin>>,
 ) -> Result<Response, WebError> {
-    let TenantAdmin { info, tenant } = admin;
+    let (s, info, tenant) = (&console.state, &console.info, &console.tenant);
     let ImportForm { csv, action } = form.decode()?;
     let csv = csv.as_str();
     let dry_run = match action.as_str() {
@@ -654,7 +585,7 @@ async fn import(
     };
     let mut report = s
         .core
-        .import_users(&info.actor(), &tenant, csv, dry_run, Some(&ip))
+        .import_users(&info.actor(), tenant, csv, dry_run, Some(&ip))
         .await?;
     // The rows' refusals in the reader's language (the template shows them as words).
     let lang = super::locale::current().language;
@@ -697,10 +628,7 @@ async fn import(
         StatusCode::OK
     };
     import_page(
-        &s,
-        &info,
-        &tenant,
-        &csrf,
+        &console,
         if dry_run || error.is_some() { csv } else { "" },
         Some(&report),
         notice,

@@ -87,10 +87,8 @@ fn outcome() -> RefOr<Schema> {
 /// A day (its first second, or with `end` its last) or an RFC 3339 time, as Unix time.
 pub(super) fn audit_time(what: &str, raw: &str, end: bool) -> Result<i64, ApiError> {
     let raw = raw.trim();
-    let day = time::macros::format_description!("[year]-[month]-[day]");
-    if let Ok(d) = time::Date::parse(raw, &day) {
-        let start = d.midnight().assume_utc().unix_timestamp();
-        return Ok(if end { start + 86_399 } else { start });
+    if let Some(day) = crate::clock::parse_day(raw, end) {
+        return Ok(day);
     }
     time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
         .map(|t| t.unix_timestamp())

@@ -1,0 +1,114 @@
+//! The filtered lists of the console that read a log newest first (tasks, the mail log, the
+//! audit log): what the filters say, 50 rows a page, and the links to the pages around that
+//! keep the filters.
+
+use minijinja::Value;
+
+use super::WebError;
+
+/// Rows on one page.
+pub const PAGE_SIZE: i64 = 50;
+
+/// A list's filters by their names in the query string, as the person typed them.
+pub type Filters<'a> = [(&'a str, &'a Option<String>)];
+
+/// A filter's value: trimmed, and `None` when nothing is left.
+pub fn filled(o: &Option<String>) -> Option<String> {
+    o.as_ref()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+}
+
+/// A `YYYY-MM-DD` filter as Unix time: the day's first second, or with `end` its last one.
+pub fn day(o: &Option<String>, end: bool) -> Result<Option<i64>, WebError> {
+    let Some(raw) = filled(o) else {
+        return Ok(None);
+    };
+    match crate::clock::parse_day(&raw, end) {
+        Some(t) => Ok(Some(t)),
+        None => Err(WebError::BadRequest(
+            crate::i18n::Msg::new("console-audit-bad-date")
+                .arg("value", raw.escape_debug().to_string())
+                .into(),
+        )),
+    }
+}
+
+/// The filters as the page's form shows them again (`f.status`, `f.since`, …).
+pub fn shown(filters: &Filters) -> Value {
+    filters
+        .iter()
+        .map(|(k, v)| (*k, Value::from((*v).clone())))
+        .collect()
+}
+
+/// The page of a list that `?page=` asks for (the first when missing or less than 1).
+pub struct Paging {
+    page: i64,
+}
+
+impl Paging {
+    pub fn new(page: Option<i64>) -> Self {
+        Paging {
+            page: page.unwrap_or(1).max(1),
+        }
+    }
+
+    /// How many rows to read: one more than a page, which says whether another page follows.
+    pub fn limit(&self) -> i64 {
+        PAGE_SIZE + 1
+    }
+
+    /// How many rows the pages before this one hold.
+    pub fn offset(&self) -> i64 {
+        (self.page - 1).saturating_mul(PAGE_SIZE)
+    }
+
+    /// Cuts `rows` (read with [`Paging::limit`]) to this page. Returns the links to the previous
+    /// and the next page, where there are such pages.
+    pub fn cut<T>(&self, rows: &mut Vec<T>, filters: &Filters) -> (Option<String>, Option<String>) {
+        let more = rows.len() as i64 > PAGE_SIZE;
+        rows.truncate(PAGE_SIZE as usize);
+        (
+            (self.page > 1).then(|| link(filters, self.page - 1)),
+            more.then(|| link(filters, self.page + 1)),
+        )
+    }
+
+    /// The query string of this page.
+    pub fn here(&self, filters: &Filters) -> String {
+        link(filters, self.page)
+    }
+}
+
+/// The query string of `page` with the filters that are filled in.
+fn link(filters: &Filters, page: i64) -> String {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in filters {
+        if let Some(v) = filled(v) {
+            q.append_pair(k, &v);
+        }
+    }
+    q.append_pair("page", &page.to_string());
+    format!("?{}", q.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_keep_the_filled_filters() {
+        let (status, kind, since) = (Some("failed".to_owned()), Some(" ".to_owned()), None);
+        let filters = [("status", &status), ("kind", &kind), ("since", &since)];
+        let mut rows: Vec<i64> = (0..=PAGE_SIZE).collect();
+        let paging = Paging::new(Some(2));
+        assert_eq!((paging.limit(), paging.offset()), (51, 50));
+        let (prev, next) = paging.cut(&mut rows, &filters);
+        assert_eq!(rows.len() as i64, PAGE_SIZE);
+        assert_eq!(prev.as_deref(), Some("?status=failed&page=1"));
+        assert_eq!(next.as_deref(), Some("?status=failed&page=3"));
+        let (prev, next) = Paging::new(Some(-4)).cut(&mut rows, &filters);
+        assert_eq!((prev, next), (None, None));
+    }
+}
