@@ -124,7 +124,7 @@ pub struct RecipientPage {
 }
 
 /// The most recipients one answer lists.
-const RECIPIENTS_MAX: i64 = 1000;
+pub(super) const RECIPIENTS_MAX: i64 = 1000;
 
 impl RecipientPage {
     fn task_page(&self) -> Result<TaskPage, ApiError> {
