@@ -644,6 +644,10 @@ pub struct LogEntry {
     pub step: Option<String>,
     pub duration_ms: i64,
     pub attempt: i64,
+    /// The reply as a message where Latchkey worded it ([`NewLogEntry::smtp_reply_msg`]), for
+    /// the console; the API and the CLI keep `smtp_reply`'s English.
+    #[serde(skip)]
+    pub smtp_reply_msg: Option<String>,
 }
 
 pub struct NewLogEntry<'a> {
@@ -655,6 +659,10 @@ pub struct NewLogEntry<'a> {
     pub success: bool,
     pub smtp_code: Option<i64>,
     pub smtp_reply: &'a str,
+    /// The reply as a message (its JSON, `{"id", "args"}`) where Latchkey worded it (a failed
+    /// attempt's error or hint); `None` for what a server said. Not written by [`complete_many`]
+    /// (an accepted mail's reply is the server's).
+    pub smtp_reply_msg: Option<&'a str>,
     pub step: Option<&'a str>,
     pub duration_ms: i64,
     pub attempt: i64,
@@ -666,8 +674,8 @@ pub struct NewLogEntry<'a> {
 pub async fn log(db: &Db, e: &NewLogEntry<'_>, now: Timestamp) -> Result<()> {
     sql::execute(
         &db.write,
-        "INSERT INTO mail_log (at, task_id, tenant_id, kind, recipient, subject, success, smtp_code, smtp_reply, step, duration_ms, attempt, route) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        "INSERT INTO mail_log (at, task_id, tenant_id, kind, recipient, subject, success, smtp_code, smtp_reply, step, duration_ms, attempt, route, smtp_reply_msg) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         (
             now,
             e.task_id,
@@ -682,6 +690,7 @@ pub async fn log(db: &Db, e: &NewLogEntry<'_>, now: Timestamp) -> Result<()> {
             e.duration_ms,
             e.attempt,
             e.route,
+            e.smtp_reply_msg,
         ),
     )
     .await?;
@@ -697,7 +706,7 @@ pub async fn log_list(db: &Db, f: &Filter) -> Result<Vec<LogEntry>> {
     };
     sql::fetch_all(
         &db.read,
-        "SELECT id, at, task_id, tenant_id, kind, recipient, subject, success, smtp_code, smtp_reply, step, duration_ms, attempt \
+        "SELECT id, at, task_id, tenant_id, kind, recipient, subject, success, smtp_code, smtp_reply, step, duration_ms, attempt, smtp_reply_msg \
          FROM mail_log WHERE ($1 = -1 OR tenant_id = $1) AND ($2 = -1 OR success = $2) AND ($3 = '' OR kind = $3) \
          AND LOWER(recipient) LIKE $4 ESCAPE '\\' AND at >= $5 AND at <= $6 AND ($7 = -1 OR task_id = $7) \
          ORDER BY id DESC LIMIT $8 OFFSET $9",

@@ -161,7 +161,7 @@ async fn show_task(
         context! {
             task => task,
             message => message,
-            attempts => attempts,
+            attempts => log_view(attempts),
             notice => notice_text(q.notice.as_deref()),
             ..admin.layout(csrf, "console-task-title", "tasks")
         },
@@ -250,6 +250,22 @@ async fn task_action(
     }
 }
 
+/// Mail-log rows for a page: each reply in the reader's language where Latchkey worded it
+/// (`smtp_reply_msg`: an error of its own, a hint), else as stored (what a server said).
+fn log_view(rows: Vec<crate::service::LogEntry>) -> Vec<minijinja::Value> {
+    rows.into_iter()
+        .map(|r| {
+            let reply: crate::i18n::Text = r
+                .smtp_reply_msg
+                .as_deref()
+                .and_then(|json| serde_json::from_str(json).ok())
+                .and_then(|v| crate::i18n::Msg::from_json(&v))
+                .map_or_else(|| r.smtp_reply.clone().into(), Into::into);
+            context! { reply => reply, ..minijinja::Value::from_serialize(&r) }
+        })
+        .collect()
+}
+
 async fn list_log(
     state: &AppState,
     admin: &ConsoleAdmin,
@@ -265,7 +281,7 @@ async fn list_log(
     Ok(render(
         "admin_mail_log.html",
         context! {
-            rows => rows,
+            rows => log_view(rows),
             kinds => kinds(),
             f => context! { status => q.status, kind => q.kind, recipient => q.recipient, since => q.since, until => q.until },
             prev => (page > 1).then(|| q.page_link(page - 1)),
