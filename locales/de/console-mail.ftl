@@ -514,3 +514,4 @@ console-template-html-rendered = HTML-Teil, wie er angezeigt wird
 mail-log-reply-hint = { $reply } ({ $hint })
 mail-err-smtp-off = SMTP ist nicht eingerichtet oder ausgeschaltet (Admin-Center → SMTP)
 mail-err-not-sent = nicht gesendet: { $error }
+mail-task-last-error = { $step }: { $error }

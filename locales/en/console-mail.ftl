@@ -514,3 +514,4 @@ console-template-html-rendered = HTML part, as shown
 mail-log-reply-hint = { $reply } ({ $hint })
 mail-err-smtp-off = SMTP is not configured or switched off (Admin-Center → SMTP)
 mail-err-not-sent = not sent: { $error }
+mail-task-last-error = { $step }: { $error }

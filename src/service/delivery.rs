@@ -521,15 +521,33 @@ impl Core {
         )
         .await;
         let now = self.now();
-        let error = format!("{}: {}", e.step, e.message);
+        let english = format!("{}: {}", e.step, e.message);
+        // The step's name and the error as messages, kept where their English is `english`.
+        let msg = serde_json::to_value(e.step)
+            .ok()
+            .and_then(|step| step.as_str().map(str::to_owned))
+            .map(|step| {
+                crate::i18n::Msg::new("mail-task-last-error")
+                    .arg(
+                        "step",
+                        crate::i18n::Msg::new("console-smtp-step-name").arg("step", step),
+                    )
+                    .arg("error", &e.message)
+            })
+            .filter(|m| m.to_string() == english)
+            .and_then(|m| serde_json::to_string(&m).ok());
+        let error = store::mail::TaskError {
+            english: &english,
+            msg: msg.as_deref(),
+        };
         if e.permanent || task.attempts >= task.max_attempts {
-            store::mail::fail(&self.db, task.id, owner, &error, now).await?;
+            store::mail::fail(&self.db, task.id, owner, error, now).await?;
             // Counted once the task shows it: a scrape in between sees both or neither.
             self.metrics.mail("failed");
         } else {
             let base = self.config.mail_retry.as_secs() as i64;
             let delay = (base << (task.attempts - 1).clamp(0, 20)).min(MAX_BACKOFF_SECS);
-            store::mail::retry_later(&self.db, task.id, owner, now + delay, &error, now).await?;
+            store::mail::retry_later(&self.db, task.id, owner, now + delay, error, now).await?;
             self.metrics.mail("retried");
         }
         Ok(())

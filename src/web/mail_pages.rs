@@ -14,6 +14,7 @@ use super::extract::{
 };
 use super::templates::render;
 use super::{AppState, WebError};
+use crate::i18n::Text;
 use crate::mail::templates::MailKind;
 use crate::service::pages::MailFilter;
 use crate::service::{ServiceError, TaskStatus};
@@ -120,7 +121,7 @@ async fn list_tasks(
     Ok(render(
         "admin_tasks.html",
         context! {
-            tasks => tasks,
+            tasks => tasks.iter().map(task_view).collect::<Vec<_>>(),
             counts => counts,
             waiting_requests => requests,
             oldest_request => oldest_request,
@@ -159,7 +160,7 @@ async fn show_task(
     Ok(render(
         "admin_task.html",
         context! {
-            task => task,
+            task => task_view(&task),
             message => message,
             attempts => log_view(attempts),
             notice => notice_text(q.notice.as_deref()),
@@ -255,15 +256,20 @@ async fn task_action(
 fn log_view(rows: Vec<crate::service::LogEntry>) -> Vec<minijinja::Value> {
     rows.into_iter()
         .map(|r| {
-            let reply: crate::i18n::Text = r
-                .smtp_reply_msg
-                .as_deref()
-                .and_then(|json| serde_json::from_str(json).ok())
-                .and_then(|v| crate::i18n::Msg::from_json(&v))
-                .map_or_else(|| r.smtp_reply.clone().into(), Into::into);
+            let reply = Text::stored(&r.smtp_reply, r.smtp_reply_msg.as_deref());
             context! { reply => reply, ..minijinja::Value::from_serialize(&r) }
         })
         .collect()
+}
+
+/// A task for a page: its last error in the reader's language where Latchkey worded it
+/// (`last_error_msg`), else as stored.
+pub(super) fn task_view(t: &crate::service::Task) -> minijinja::Value {
+    let last_error = t
+        .last_error
+        .as_deref()
+        .map(|e| Text::stored(e, t.last_error_msg.as_deref()));
+    context! { last_error => last_error, ..minijinja::Value::from_serialize(t) }
 }
 
 async fn list_log(

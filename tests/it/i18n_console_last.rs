@@ -109,14 +109,14 @@ async fn a_flood_events_fields_in_german(backend: Backend) {
 async fn sync_errors_and_refused_passwords_in_german(backend: Backend) {
     let w = directory_world(backend).await;
     let app = &w.app;
-    // A local administrator has a directory person's name: the sync skips that person.
-    app.user_with(&w.tenant, "bob", GOOD_PASSWORD, Role::TenantAdmin)
+    // A system administrator has a directory person's name: the sync skips that person.
+    app.user_with(&w.tenant, "bob", GOOD_PASSWORD, Role::SystemAdmin)
         .await;
     let mut de = signed_in(app, &w.tenant, "root", Role::SystemAdmin, "de").await;
     let mut en = signed_in(app, &w.tenant, "rooten", Role::SystemAdmin, "en").await;
-    let english = "bob: a local administrator has this username; administrators are not linked \
-                   by name (rename the local account, or make it a user first)";
-    let german = "bob: ein lokaler Administrator hat diesen Benutzernamen";
+    let english =
+        "bob: a system administrator has this username; system administrators stay local accounts";
+    let german = "bob: ein Systemadministrator hat diesen Benutzernamen";
     let report = sync(&w).await;
     // The report keeps its English for the API and the CLI, and nothing more.
     assert_eq!(report.errors, vec![english.to_owned()]);
@@ -129,11 +129,11 @@ async fn sync_errors_and_refused_passwords_in_german(backend: Backend) {
     let page = de.get(PAGE).await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains(german), "{}", page.body);
-    assert!(!page.body.contains("a local administrator"), "{}", page.body);
+    assert!(!page.body.contains("a system administrator has"), "{}", page.body);
     let synced = de.post(PAGE, &[("action", "sync")]).await;
     assert_eq!(synced.status, 200, "{}", synced.body);
     assert!(synced.body.contains(german), "{}", synced.body);
-    assert!(!synced.body.contains("a local administrator"), "{}", synced.body);
+    assert!(!synced.body.contains("a system administrator has"), "{}", synced.body);
     assert!(en.get(PAGE).await.body.contains(english));
 
     // A new password the directory refuses (its history).
@@ -158,7 +158,7 @@ async fn sync_errors_and_refused_passwords_in_german(backend: Backend) {
         "{}",
         de_page.body
     );
-    assert!(!de_page.body.contains("a local administrator"), "{}", de_page.body);
+    assert!(!de_page.body.contains("a system administrator has"), "{}", de_page.body);
     assert!(
         en_page.body.contains(&format!("<dd>{english}</dd>")),
         "{}",
@@ -244,8 +244,6 @@ async fn failed_attempts_in_german(backend: Backend) {
     })
     .await;
     let tenant = app.default_tenant().await;
-    let mut de = signed_in(&app, &tenant, "root", Role::SystemAdmin, "de").await;
-    let mut en = signed_in(&app, &tenant, "rooten", Role::SystemAdmin, "en").await;
     // Nothing listens: the OS's words and Latchkey's hint. Then SMTP is off: Latchkey's words.
     smtp(&app, true, common::smtp::closed_port()).await;
     let id = crate::delivery::queue(&app, "carol@example.org").await;
@@ -253,6 +251,9 @@ async fn failed_attempts_in_german(backend: Backend) {
     smtp(&app, false, 2525).await;
     app.clock.advance(3600);
     let rows = attempts(&app, id, 2).await;
+    // Signed in after the clock moved on (an hour ends a session).
+    let mut de = signed_in(&app, &tenant, "root", Role::SystemAdmin, "de").await;
+    let mut en = signed_in(&app, &tenant, "rooten", Role::SystemAdmin, "en").await;
     // Stored (and so in the API and the CLI): the English as before.
     assert!(
         rows[0].smtp_reply.contains(" (Nothing accepts connections at "),
@@ -284,8 +285,27 @@ async fn failed_attempts_in_german(backend: Backend) {
             assert!(page.body.contains(words), "{path}: {words}: {}", page.body);
         }
     }
-    // The step of an attempt, on the task's page.
+    // The step of an attempt and the task's last error, on the task's page and in the list.
     let task = de.get(&format!("/admin/tasks/{id}")).await;
+    assert!(
+        task.body
+            .contains("<dd>Verbinden: SMTP ist nicht eingerichtet oder ausgeschaltet"),
+        "{}",
+        task.body
+    );
+    let list = de.get("/admin/tasks").await;
+    assert!(
+        list.body
+            .contains("Verbinden: SMTP ist nicht eingerichtet oder ausgeschaltet"),
+        "{}",
+        list.body
+    );
+    assert!(!list.body.contains("SMTP is not configured"), "{}", list.body);
+    let stored = app.core.test_store().task(id).await.unwrap().unwrap();
+    assert_eq!(
+        stored.last_error.as_deref(),
+        Some("Connect: SMTP is not configured or switched off (Admin-Center → SMTP)")
+    );
     assert!(task.body.contains("<td>Verbinden</td>"), "{}", task.body);
     assert!(!task.body.contains("<td>Connect</td>"), "{}", task.body);
     let task = en.get(&format!("/admin/tasks/{id}")).await;
