@@ -399,12 +399,41 @@ mod tests {
         // Keys the service writes into events' details: each needs its label in the catalogue
         // (`console-audit-field-…`, found by its English).
         for key in [
-            "reason", "identifier", "repeats", "not_queued", "other_identifiers", "other_names",
-            "requests", "added", "changed", "disabled", "errors", "first_error", "people",
-            "url", "base_dn", "bind_dn", "ended", "all_others", "had_address", "has_address",
-            "new_address", "created_by", "custom_text", "scheduled_at",
-            "to_a_corrected_address", "rows", "bad_rows", "error", "failures", "try", "auth",
-            "oauth_secret_changed", "now_to", "was_sent_to", "message",
+            "reason",
+            "identifier",
+            "repeats",
+            "not_queued",
+            "other_identifiers",
+            "other_names",
+            "requests",
+            "added",
+            "changed",
+            "disabled",
+            "errors",
+            "first_error",
+            "people",
+            "url",
+            "base_dn",
+            "bind_dn",
+            "ended",
+            "all_others",
+            "had_address",
+            "has_address",
+            "new_address",
+            "created_by",
+            "custom_text",
+            "scheduled_at",
+            "to_a_corrected_address",
+            "rows",
+            "bad_rows",
+            "error",
+            "failures",
+            "try",
+            "auth",
+            "oauth_secret_changed",
+            "now_to",
+            "was_sent_to",
+            "message",
         ] {
             let english = label(key);
             let german = crate::i18n::plain_in(crate::domain::Language::De, &english);
@@ -419,7 +448,10 @@ mod tests {
         assert_eq!(d, json!({ "message": "Refused." }));
         let m = crate::i18n::Msg::new("dir-sync-err-nobody");
         add_message(&mut d, "message", &m.clone().into());
-        assert_eq!(d["message_msg"], json!({ "id": "dir-sync-err-nobody", "args": {} }));
+        assert_eq!(
+            d["message_msg"],
+            json!({ "id": "dir-sync-err-nobody", "args": {} })
+        );
         assert_eq!(fields(&d)[0].value, Text::Msg(m));
     }
 

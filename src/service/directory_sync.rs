@@ -162,7 +162,8 @@ pub fn plan(existing: &[Account], people: &[Person], rules: Rules) -> Plan {
                 None
             }
             (None, Some(b)) if b.directory_id.is_some() => {
-                errors.push(Msg::new("dir-sync-err-name-of-another-person").arg("who", who.as_str()));
+                errors
+                    .push(Msg::new("dir-sync-err-name-of-another-person").arg("who", who.as_str()));
                 continue;
             }
             (None, Some(b)) if b.role == Role::SystemAdmin => {

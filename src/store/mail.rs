@@ -429,7 +429,13 @@ pub struct TaskError<'a> {
 }
 
 /// Gives up on a claimed task.
-pub async fn fail(db: &Db, id: i64, owner: &str, error: TaskError<'_>, now: Timestamp) -> Result<bool> {
+pub async fn fail(
+    db: &Db,
+    id: i64,
+    owner: &str,
+    error: TaskError<'_>,
+    now: Timestamp,
+) -> Result<bool> {
     let changed = sql::execute(
         &db.write,
         "UPDATE mail_tasks SET status = 'failed', last_error = $3, last_error_msg = $5, lease_owner = NULL, lease_until = NULL, \

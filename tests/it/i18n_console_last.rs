@@ -19,7 +19,13 @@ on_both_backends!(
 );
 
 /// A browser signed in as `username` of the default tenant, whose saved language is `lang`.
-async fn signed_in(app: &TestApp, tenant: &Tenant, username: &str, role: Role, lang: &str) -> Browser {
+async fn signed_in(
+    app: &TestApp,
+    tenant: &Tenant,
+    username: &str,
+    role: Role,
+    lang: &str,
+) -> Browser {
     app.user_with(tenant, username, GOOD_PASSWORD, role).await;
     let mut b = app.browser();
     assert_eq!(
@@ -129,11 +135,19 @@ async fn sync_errors_and_refused_passwords_in_german(backend: Backend) {
     let page = de.get(PAGE).await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains(german), "{}", page.body);
-    assert!(!page.body.contains("a system administrator has"), "{}", page.body);
+    assert!(
+        !page.body.contains("a system administrator has"),
+        "{}",
+        page.body
+    );
     let synced = de.post(PAGE, &[("action", "sync")]).await;
     assert_eq!(synced.status, 200, "{}", synced.body);
     assert!(synced.body.contains(german), "{}", synced.body);
-    assert!(!synced.body.contains("a system administrator has"), "{}", synced.body);
+    assert!(
+        !synced.body.contains("a system administrator has"),
+        "{}",
+        synced.body
+    );
     assert!(en.get(PAGE).await.body.contains(english));
 
     // A new password the directory refuses (its history).
@@ -158,7 +172,11 @@ async fn sync_errors_and_refused_passwords_in_german(backend: Backend) {
         "{}",
         de_page.body
     );
-    assert!(!de_page.body.contains("a system administrator has"), "{}", de_page.body);
+    assert!(
+        !de_page.body.contains("a system administrator has"),
+        "{}",
+        de_page.body
+    );
     assert!(
         en_page.body.contains(&format!("<dd>{english}</dd>")),
         "{}",
@@ -168,9 +186,9 @@ async fn sync_errors_and_refused_passwords_in_german(backend: Backend) {
     let (de_page, en_page) = (de.get(path).await, en.get(path).await);
     let refused_en = "The directory refused the new password: it was used recently.";
     assert!(
-        de_page.body.contains(
-            "<dd>Das Verzeichnis hat das neue Passwort abgelehnt: Es wurde kürzlich"
-        ),
+        de_page
+            .body
+            .contains("<dd>Das Verzeichnis hat das neue Passwort abgelehnt: Es wurde kürzlich"),
         "{}",
         de_page.body
     );
@@ -191,7 +209,10 @@ async fn sync_errors_and_refused_passwords_in_german(backend: Backend) {
             .is_some_and(|m| m.starts_with(refused_en)),
         "{stored}"
     );
-    assert_eq!(stored["message_msg"]["id"], "dir-refused-history", "{stored}");
+    assert_eq!(
+        stored["message_msg"]["id"], "dir-refused-history",
+        "{stored}"
+    );
     w.app.stop().await;
 }
 
@@ -256,7 +277,9 @@ async fn failed_attempts_in_german(backend: Backend) {
     let mut en = signed_in(&app, &tenant, "rooten", Role::SystemAdmin, "en").await;
     // Stored (and so in the API and the CLI): the English as before.
     assert!(
-        rows[0].smtp_reply.contains(" (Nothing accepts connections at "),
+        rows[0]
+            .smtp_reply
+            .contains(" (Nothing accepts connections at "),
         "{rows:?}"
     );
     assert_eq!(
@@ -300,7 +323,11 @@ async fn failed_attempts_in_german(backend: Backend) {
         "{}",
         list.body
     );
-    assert!(!list.body.contains("SMTP is not configured"), "{}", list.body);
+    assert!(
+        !list.body.contains("SMTP is not configured"),
+        "{}",
+        list.body
+    );
     let stored = app.core.test_store().task(id).await.unwrap().unwrap();
     assert_eq!(
         stored.last_error.as_deref(),
