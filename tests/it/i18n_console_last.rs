@@ -5,11 +5,11 @@
 
 use crate::common;
 use crate::directory::{choose, open_link, sync, world as directory_world, CAROL_PASSWORD};
+use crate::mail_health::save_smtp;
 
 use common::{Backend, Browser, TestApp, GOOD_PASSWORD};
 use latchkey::domain::Role;
-use latchkey::mail::{Security, SmtpSettings};
-use latchkey::service::{Actor, SmtpInput};
+use latchkey::service::Actor;
 use latchkey::store::{self, Tenant};
 
 on_both_backends!(
@@ -216,28 +216,6 @@ async fn sync_errors_and_refused_passwords_in_german(backend: Backend) {
     w.app.stop().await;
 }
 
-/// The system's SMTP server: on at `port` of this machine (where nothing listens), or off.
-async fn smtp(app: &TestApp, enabled: bool, port: u16) {
-    let settings = SmtpSettings {
-        enabled,
-        host: "127.0.0.1".into(),
-        port,
-        security: Security::None,
-        auth: false,
-        from_address: "noreply@example.org".into(),
-        timeout_secs: 5,
-        ..SmtpSettings::default()
-    };
-    let input = SmtpInput {
-        settings,
-        ..Default::default()
-    };
-    app.core
-        .save_smtp(&Actor::Cli, None, input, None)
-        .await
-        .unwrap();
-}
-
 /// The mail log's rows of task `id`, oldest first, once there are `n`.
 async fn attempts(app: &TestApp, id: i64, n: usize) -> Vec<store::mail::LogEntry> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
@@ -266,10 +244,10 @@ async fn failed_attempts_in_german(backend: Backend) {
     .await;
     let tenant = app.default_tenant().await;
     // Nothing listens: the OS's words and Latchkey's hint. Then SMTP is off: Latchkey's words.
-    smtp(&app, true, common::smtp::closed_port()).await;
+    save_smtp(&app, true, common::smtp::closed_port()).await;
     let id = crate::delivery::queue(&app, "carol@example.org").await;
     attempts(&app, id, 1).await;
-    smtp(&app, false, 2525).await;
+    save_smtp(&app, false, 2525).await;
     app.clock.advance(3600);
     let rows = attempts(&app, id, 2).await;
     // Signed in after the clock moved on (an hour ends a session).
