@@ -243,16 +243,40 @@ async fn failed_attempts_in_german(backend: Backend) {
     })
     .await;
     let tenant = app.default_tenant().await;
-    // Nothing listens: the OS's words and Latchkey's hint. Then SMTP is off: Latchkey's words.
+    // Nothing listens: the OS's words and Latchkey's hint, three times. Then SMTP is off:
+    // Latchkey's words.
     save_smtp(&app, true, common::smtp::closed_port()).await;
     let id = crate::delivery::queue(&app, "carol@example.org").await;
-    attempts(&app, id, 1).await;
-    save_smtp(&app, false, 2525).await;
-    app.clock.advance(3600);
-    let rows = attempts(&app, id, 2).await;
-    // Signed in after the clock moved on (an hour ends a session).
+    for n in 1..=3 {
+        attempts(&app, id, n).await;
+        if n < 3 {
+            app.clock.advance(3600);
+        }
+    }
+    // Three failures in a row: the route is broken, and the overview says its last error.
+    // (Signed in after the clock moved on: an hour ends a session.)
     let mut de = signed_in(&app, &tenant, "root", Role::SystemAdmin, "de").await;
     let mut en = signed_in(&app, &tenant, "rooten", Role::SystemAdmin, "en").await;
+    let health = de.get("/admin").await;
+    assert!(
+        health.body.contains("Letzter Fehler: Verbinden: ")
+            && health.body.contains("nimmt nichts Verbindungen an."),
+        "{}",
+        health.body
+    );
+    assert!(!health.body.contains("Nothing accepts"), "{}", health.body);
+    let health = en.get("/admin").await;
+    assert!(
+        health.body.contains("Last error: Connect: ")
+            && health.body.contains("(Nothing accepts connections at "),
+        "{}",
+        health.body
+    );
+    save_smtp(&app, false, 2525).await;
+    app.clock.advance(3600);
+    let rows = attempts(&app, id, 4).await;
+    let mut de = signed_in(&app, &tenant, "root2", Role::SystemAdmin, "de").await;
+    let mut en = signed_in(&app, &tenant, "rooten2", Role::SystemAdmin, "en").await;
     // Stored (and so in the API and the CLI): the English as before.
     assert!(
         rows[0]
@@ -261,7 +285,7 @@ async fn failed_attempts_in_german(backend: Backend) {
         "{rows:?}"
     );
     assert_eq!(
-        rows[1].smtp_reply,
+        rows[3].smtp_reply,
         "SMTP is not configured or switched off (Admin-Center → SMTP)"
     );
     let german = [
