@@ -116,6 +116,14 @@ pub(crate) fn intern(name: &str) -> &'static str {
 }
 
 impl Text {
+    /// Words stored in English with their message's JSON beside them (or none): the message
+    /// where this build knows it ([`Msg::from_json`]), else the words as stored.
+    pub fn stored(english: &str, msg: Option<&str>) -> Text {
+        msg.and_then(|json| serde_json::from_str(json).ok())
+            .and_then(|v| Msg::from_json(&v))
+            .map_or_else(|| english.into(), Text::Msg)
+    }
+
     pub fn in_lang(&self, lang: Language) -> String {
         match self {
             Text::Plain(s) => plain_in(lang, s),

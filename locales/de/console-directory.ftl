@@ -294,3 +294,17 @@ dir-policy-expire-after = Passwörter gelten { $age }
 dir-policy-never-expire = Passwörter laufen nie ab
 dir-policy-no-lockout = keine Sperre nach falschen Passwörtern
 dir-policy-lockout = Sperre für { $time } nach { $n } falschen Passwörtern
+
+## A sync's per-person errors (`service/directory_sync.rs`): the English is what the sync
+## report and the audit log store, to the letter.
+dir-sync-err-admin-group-empty = die Administratorgruppe hat keine Mitglieder (fehlt sie, oder darf das Dienstkonto sie nicht lesen?), daher wurde kein Administrator herabgestuft
+dir-sync-err-no-id = { $who }: kein Benutzername oder keine feste ID im Verzeichnis
+dir-sync-err-linked-system-admin = { $who }: mit einem Systemadministrator verknüpft, den das Verzeichnis nie ändert
+dir-sync-err-bad-username = { $who }: diesen Benutzernamen nimmt Latchkey nicht an (1–64 Zeichen, keine Leerzeichen und kein @)
+dir-sync-err-duplicate = { $who }: eine andere Person des Verzeichnisses hat denselben Benutzernamen oder dieselbe ID
+dir-sync-err-name-used = { $who }: der Benutzername gehört schon einem anderen Konto ({ $other })
+dir-sync-err-name-of-another-person = { $who }: der Benutzername gehört einer anderen Person des Verzeichnisses (umbenannt?); er wird übernommen, sobald der neue Name dieser Person abgeglichen ist
+dir-sync-err-name-system-admin = { $who }: ein Systemadministrator hat diesen Benutzernamen; Systemadministratoren bleiben lokale Konten
+dir-sync-err-name-local-admin = { $who }: ein lokaler Administrator hat diesen Benutzernamen; Administratoren werden nicht über den Namen verknüpft (benennen Sie das lokale Konto um oder machen Sie es zuerst zu einem Benutzer)
+dir-sync-err-email-taken = { $who }: die E-Mail-Adresse { $email } gehört bereits einem anderen Konto
+dir-sync-err-nobody = das Verzeichnis hat niemanden geliefert, daher wurde niemand deaktiviert: prüfen Sie die Basis-DN und den Benutzerfilter

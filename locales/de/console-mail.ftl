@@ -508,3 +508,10 @@ template-forbidden-element = darf keine { $element }-Elemente enthalten: Mails d
 
 # Die Vorschau des HTML-Teils, wie ein Mailprogramm ihn zeigt (in einem abgeschotteten Rahmen).
 console-template-html-rendered = HTML-Teil, wie er angezeigt wird
+
+## A failed delivery attempt in the mail log and on a task's page (`service/delivery.rs`): the
+## English is what the mail log stores in `smtp_reply`, to the letter.
+mail-log-reply-hint = { $reply } ({ $hint })
+mail-err-smtp-off = SMTP ist nicht eingerichtet oder ausgeschaltet (Admin-Center → SMTP)
+mail-err-not-sent = nicht gesendet: { $error }
+mail-task-last-error = { $step }: { $error }

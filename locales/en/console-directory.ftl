@@ -288,3 +288,17 @@ dir-policy-expire-after = passwords expire after { $age }
 dir-policy-never-expire = passwords never expire
 dir-policy-no-lockout = no lockout after wrong passwords
 dir-policy-lockout = locked out for { $time } after { $n } wrong passwords
+
+## A sync's per-person errors (`service/directory_sync.rs`): the English is what the sync
+## report and the audit log store, to the letter.
+dir-sync-err-admin-group-empty = the admin group has no members (missing, or not readable by the service account?), so no administrator was demoted
+dir-sync-err-no-id = { $who }: no username or stable id in the directory
+dir-sync-err-linked-system-admin = { $who }: linked to a system administrator, which the directory never changes
+dir-sync-err-bad-username = { $who }: the username is not one Latchkey accepts (1–64 characters, no spaces or @)
+dir-sync-err-duplicate = { $who }: another person of the directory has the same username or id
+dir-sync-err-name-used = { $who }: the username is used by another account ({ $other })
+dir-sync-err-name-of-another-person = { $who }: the username belongs to another person of the directory (renamed?); it is taken over once that person's new name is synced
+dir-sync-err-name-system-admin = { $who }: a system administrator has this username; system administrators stay local accounts
+dir-sync-err-name-local-admin = { $who }: a local administrator has this username; administrators are not linked by name (rename the local account, or make it a user first)
+dir-sync-err-email-taken = { $who }: the e-mail address { $email } is already another account's
+dir-sync-err-nobody = the directory returned no people, so nobody was disabled: check the base DN and the user filter

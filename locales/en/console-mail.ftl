@@ -508,3 +508,10 @@ template-forbidden-element = must not contain { $element } elements: mail may on
 
 # The template editor's preview of the HTML part as a mail program shows it (in a sandboxed frame).
 console-template-html-rendered = HTML part, as shown
+
+## A failed delivery attempt in the mail log and on a task's page (`service/delivery.rs`): the
+## English is what the mail log stores in `smtp_reply`, to the letter.
+mail-log-reply-hint = { $reply } ({ $hint })
+mail-err-smtp-off = SMTP is not configured or switched off (Admin-Center → SMTP)
+mail-err-not-sent = not sent: { $error }
+mail-task-last-error = { $step }: { $error }

@@ -180,6 +180,17 @@ fn value(key: &str, v: &Value) -> Option<String> {
     })
 }
 
+/// Stores a text's message beside its English under `key` (`<key>_msg`, which the audit page
+/// reads back in the reader's language); words that are no message (what a server said) add
+/// nothing: `key` holds them.
+pub fn add_message(detail: &mut Value, key: &str, text: &Text) {
+    if let (Text::Msg(m), Some(obj)) = (text, detail.as_object_mut()) {
+        if let Ok(m) = serde_json::to_value(m) {
+            obj.insert(format!("{key}_msg"), m);
+        }
+    }
+}
+
 /// The detail object as fields. A `before`/`after` pair becomes one field per changed value.
 pub fn fields(detail: &Value) -> Vec<Field> {
     let Some(obj) = detail.as_object() else {
@@ -381,6 +392,67 @@ mod tests {
                 ("Enabled".into(), "yes".into()),
             ]
         );
+    }
+
+    #[test]
+    fn the_keys_events_store_have_labels_in_german() {
+        // Keys the service writes into events' details: each needs its label in the catalogue
+        // (`console-audit-field-…`, found by its English).
+        for key in [
+            "reason",
+            "identifier",
+            "repeats",
+            "not_queued",
+            "other_identifiers",
+            "other_names",
+            "requests",
+            "added",
+            "changed",
+            "disabled",
+            "errors",
+            "first_error",
+            "people",
+            "url",
+            "base_dn",
+            "bind_dn",
+            "ended",
+            "all_others",
+            "had_address",
+            "has_address",
+            "new_address",
+            "created_by",
+            "custom_text",
+            "scheduled_at",
+            "to_a_corrected_address",
+            "rows",
+            "bad_rows",
+            "error",
+            "failures",
+            "try",
+            "auth",
+            "oauth_secret_changed",
+            "now_to",
+            "was_sent_to",
+            "message",
+        ] {
+            let english = label(key);
+            let german = crate::i18n::plain_in(crate::domain::Language::De, &english);
+            assert_ne!(german, english, "{key}");
+        }
+    }
+
+    #[test]
+    fn a_message_goes_beside_its_english_and_words_add_nothing() {
+        let mut d = json!({ "message": "Refused." });
+        add_message(&mut d, "message", &Text::Plain("Refused.".into()));
+        assert_eq!(d, json!({ "message": "Refused." }));
+        let m = crate::i18n::Msg::new("dir-sync-err-nobody");
+        add_message(&mut d, "message", &m.clone().into());
+        assert_eq!(
+            d["message_msg"],
+            json!({ "id": "dir-sync-err-nobody", "args": {} })
+        );
+        assert_eq!(fields(&d)[0].value, Text::Msg(m));
     }
 
     #[test]

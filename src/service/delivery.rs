@@ -71,6 +71,17 @@ pub struct NewMail<'a> {
     pub template: Option<TemplateSource>,
 }
 
+/// A service error as a failed attempt's words: its message where the message's English is the
+/// error's own words (what the mail log has always stored), else those words as they are.
+fn attempt_text(e: &ServiceError) -> crate::i18n::Text {
+    let text = e.text();
+    if text.to_string() == e.to_string() {
+        text
+    } else {
+        e.to_string().into()
+    }
+}
+
 impl Core {
     /// The public base URL for a tenant's links: its own, or the system's.
     pub fn public_url_for(&self, tenant: Option<&Tenant>) -> String {
@@ -287,7 +298,7 @@ impl Core {
             let e = SmtpError {
                 step: crate::mail::Step::Connect,
                 code: None,
-                message: "SMTP is not configured or switched off (Admin-Center → SMTP)".into(),
+                message: crate::i18n::Msg::new("mail-err-smtp-off").into(),
                 hint: None,
                 permanent: false,
                 refused: false,
@@ -326,7 +337,7 @@ impl Core {
                     let e = SmtpError {
                         step: crate::mail::Step::Auth,
                         code: None,
-                        message: e.to_string().into(),
+                        message: attempt_text(&e),
                         hint: None,
                         permanent: false,
                         refused: false,
@@ -386,7 +397,9 @@ impl Core {
                     let e = SmtpError {
                         step: crate::mail::Step::Connect,
                         code: None,
-                        message: format!("not sent: {e}").into(),
+                        message: crate::i18n::Msg::new("mail-err-not-sent")
+                            .arg("error", attempt_text(&e))
+                            .into(),
                         hint: None,
                         permanent: !matches!(e, ServiceError::Unavailable(_)),
                         refused: false,
@@ -431,7 +444,7 @@ impl Core {
                 let e = SmtpError {
                     step: crate::mail::Step::Data,
                     code: None,
-                    message: e.to_string().into(),
+                    message: attempt_text(&e),
                     hint: None,
                     permanent: true,
                     refused: false,
@@ -486,9 +499,13 @@ impl Core {
         e: &SmtpError,
         started: Instant,
     ) -> Result<()> {
-        let reply = match &e.hint {
-            Some(h) => format!("{} ({h})", e.message),
-            None => e.message.to_string(),
+        // The hint after the error, in parentheses ("…: connection refused (Nothing listens …)").
+        let reply: crate::i18n::Text = match &e.hint {
+            Some(h) => crate::i18n::Msg::new("mail-log-reply-hint")
+                .arg("reply", &e.message)
+                .arg("hint", h)
+                .into(),
+            None => e.message.clone(),
         };
         self.record_attempt(
             task,
@@ -501,15 +518,33 @@ impl Core {
         )
         .await;
         let now = self.now();
-        let error = format!("{}: {}", e.step, e.message);
+        let english = format!("{}: {}", e.step, e.message);
+        // The step's name and the error as messages, kept where their English is `english`.
+        let msg = serde_json::to_value(e.step)
+            .ok()
+            .and_then(|step| step.as_str().map(str::to_owned))
+            .map(|step| {
+                crate::i18n::Msg::new("mail-task-last-error")
+                    .arg(
+                        "step",
+                        crate::i18n::Msg::new("console-smtp-step-name").arg("step", step),
+                    )
+                    .arg("error", &e.message)
+            })
+            .filter(|m| m.to_string() == english)
+            .and_then(|m| serde_json::to_string(&m).ok());
+        let error = store::mail::TaskError {
+            english: &english,
+            msg: msg.as_deref(),
+        };
         if e.permanent || task.attempts >= task.max_attempts {
-            store::mail::fail(&self.db, task.id, owner, &error, now).await?;
+            store::mail::fail(&self.db, task.id, owner, error, now).await?;
             // Counted once the task shows it: a scrape in between sees both or neither.
             self.metrics.mail("failed");
         } else {
             let base = self.config.mail_retry.as_secs() as i64;
             let delay = (base << (task.attempts - 1).clamp(0, 20)).min(MAX_BACKOFF_SECS);
-            store::mail::retry_later(&self.db, task.id, owner, now + delay, &error, now).await?;
+            store::mail::retry_later(&self.db, task.id, owner, now + delay, error, now).await?;
             self.metrics.mail("retried");
         }
         Ok(())
@@ -522,11 +557,18 @@ impl Core {
         task: &Task,
         success: bool,
         code: Option<i64>,
-        reply: &str,
+        reply: &crate::i18n::Text,
         step: Option<&str>,
         route: Option<&str>,
         started: Instant,
     ) {
+        // The English for the log, the API and the CLI; the message, where Latchkey worded
+        // the reply, for the console.
+        let reply_msg = match reply {
+            crate::i18n::Text::Msg(m) => serde_json::to_string(m).ok(),
+            crate::i18n::Text::Plain(_) => None,
+        };
+        let reply = &reply.to_string();
         let now = self.now();
         let duration_ms = started.elapsed().as_millis() as i64;
         let entry = NewLogEntry {
@@ -538,6 +580,7 @@ impl Core {
             success,
             smtp_code: code,
             smtp_reply: reply,
+            smtp_reply_msg: reply_msg.as_deref(),
             step,
             duration_ms,
             attempt: task.attempts,

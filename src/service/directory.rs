@@ -38,9 +38,14 @@ pub struct SyncReport {
     pub disabled: usize,
     pub unchanged: usize,
     /// One line per person that could not be taken over (at most 50 kept), or the reason the
-    /// whole sync failed.
+    /// whole sync failed: English, for the API, the CLI and the audit log.
     pub errors: Vec<String>,
     pub ok: bool,
+    /// `errors` as the page shows them, in the reader's language: messages, or the words as
+    /// they came (a directory's own). Kept with the stored report, not handed out
+    /// ([`SyncReport::texts`]).
+    #[serde(skip)]
+    pub error_texts: Vec<crate::i18n::Text>,
 }
 
 /// Whether new settings send the stored service password where the old ones did: same URL,
@@ -230,7 +235,7 @@ impl Core {
         let scope = store::settings::tenant_scope(tenant.id);
         Ok(store::settings::get(&self.db, &scope, SYNC_KEY)
             .await?
-            .and_then(|json| serde_json::from_str(&json).ok()))
+            .and_then(|json| SyncReport::from_stored(&json)))
     }
 
     /// "Sync now": reads every person of the directory and brings the tenant's directory
@@ -283,9 +288,17 @@ impl Core {
         };
         report.at = now;
         report.millis = started.elapsed().as_millis() as u64;
-        let json = serde_json::to_string(&report).map_err(anyhow::Error::from)?;
+        let json = report.stored()?;
         let scope = store::settings::tenant_scope(tenant.id);
         store::settings::put(&self.db, &scope, SYNC_KEY, &json, now).await?;
+        let mut detail = serde_json::json!({
+            "people": report.people, "added": report.added, "changed": report.changed,
+            "disabled": report.disabled, "errors": report.errors.len(),
+            "first_error": report.errors.first(),
+        });
+        if let Some(first) = report.texts().first() {
+            super::audit_view::add_message(&mut detail, "first_error", first);
+        }
         self.audit(AuditEntry {
             tenant_id: Some(tenant.id),
             actor,
@@ -293,11 +306,7 @@ impl Core {
             target: Some(&tenant.slug),
             ip,
             outcome: if report.ok { "success" } else { "failure" },
-            detail: serde_json::json!({
-                "people": report.people, "added": report.added, "changed": report.changed,
-                "disabled": report.disabled, "errors": report.errors.len(),
-                "first_error": report.errors.first(),
-            }),
+            detail,
         })
         .await;
         Ok(report)

@@ -13,6 +13,7 @@ use super::accounts::role_rank;
 use super::directory::SyncReport;
 use crate::directory::Person;
 use crate::domain::{AccountStatus, EmailAddress, Role, Username};
+use crate::i18n::{Msg, Text};
 pub use crate::store::directory::{Fields, SyncOp};
 use crate::store::Account;
 
@@ -68,9 +69,7 @@ pub fn plan(existing: &[Account], people: &[Person], rules: Rules) -> Plan {
             .iter()
             .any(|a| a.directory_id.is_some() && a.role == Role::TenantAdmin);
     if group_empty {
-        errors.push(
-            "the admin group has no members (missing, or not readable by the service account?), so no administrator was demoted".into(),
-        );
+        errors.push(Msg::new("dir-sync-err-admin-group-empty"));
     }
     for p in people {
         let who = if p.username.is_empty() {
@@ -79,7 +78,7 @@ pub fn plan(existing: &[Account], people: &[Person], rules: Rules) -> Plan {
             &p.username
         };
         if p.username.trim().is_empty() || p.stable_id.is_empty() {
-            errors.push(format!("{who}: no username or stable id in the directory"));
+            errors.push(Msg::new("dir-sync-err-no-id").arg("who", who.as_str()));
             continue;
         }
         // The person is in the directory: whatever goes wrong below skips them, it never
@@ -87,17 +86,13 @@ pub fn plan(existing: &[Account], people: &[Person], rules: Rules) -> Plan {
         if let Some(a) = by_id.get(p.stable_id.as_str()) {
             matched.insert(a.id);
             if a.role == Role::SystemAdmin {
-                errors.push(format!(
-                    "{who}: linked to a system administrator, which the directory never changes"
-                ));
+                errors.push(Msg::new("dir-sync-err-linked-system-admin").arg("who", who.as_str()));
                 continue;
             }
         }
         // Lookups use the canonical forms (usernames lowercased, address domains lowercased).
         let Ok(username) = Username::parse(&p.username) else {
-            errors.push(format!(
-                "{who}: the username is not one Latchkey accepts (1–64 characters, no spaces or @)"
-            ));
+            errors.push(Msg::new("dir-sync-err-bad-username").arg("who", who.as_str()));
             continue;
         };
         let email = p
@@ -118,9 +113,7 @@ pub fn plan(existing: &[Account], people: &[Person], rules: Rules) -> Plan {
         };
         let p = &canonical;
         if !seen_ids.insert(p.stable_id.clone()) || !seen_names.insert(p.username.clone()) {
-            errors.push(format!(
-                "{who}: another person of the directory has the same username or id"
-            ));
+            errors.push(Msg::new("dir-sync-err-duplicate").arg("who", who.as_str()));
             continue;
         }
         let account = match (
@@ -128,10 +121,11 @@ pub fn plan(existing: &[Account], people: &[Person], rules: Rules) -> Plan {
             by_name.get(p.username.as_str()),
         ) {
             (Some(a), Some(b)) if a.id != b.id => {
-                errors.push(format!(
-                    "{who}: the username is used by another account ({})",
-                    b.username
-                ));
+                errors.push(
+                    Msg::new("dir-sync-err-name-used")
+                        .arg("who", who.as_str())
+                        .arg("other", b.username.as_str()),
+                );
                 continue;
             }
             (Some(a), _) => Some(*a),
@@ -168,23 +162,18 @@ pub fn plan(existing: &[Account], people: &[Person], rules: Rules) -> Plan {
                 None
             }
             (None, Some(b)) if b.directory_id.is_some() => {
-                errors.push(format!(
-                    "{who}: the username belongs to another person of the directory (renamed?); it is taken over once that person's new name is synced"
-                ));
+                errors
+                    .push(Msg::new("dir-sync-err-name-of-another-person").arg("who", who.as_str()));
                 continue;
             }
             (None, Some(b)) if b.role == Role::SystemAdmin => {
-                errors.push(format!(
-                    "{who}: a system administrator has this username; system administrators stay local accounts"
-                ));
+                errors.push(Msg::new("dir-sync-err-name-system-admin").arg("who", who.as_str()));
                 continue;
             }
             // Only a plain user is linked by name: an administrator's account (a break-glass
             // login) must not pass to whoever has that uid in the directory.
             (None, Some(b)) if b.role != Role::User => {
-                errors.push(format!(
-                    "{who}: a local administrator has this username; administrators are not linked by name (rename the local account, or make it a user first)"
-                ));
+                errors.push(Msg::new("dir-sync-err-name-local-admin").arg("who", who.as_str()));
                 continue;
             }
             (None, Some(b)) => Some(*b),
@@ -200,9 +189,11 @@ pub fn plan(existing: &[Account], people: &[Person], rules: Rules) -> Plan {
         if let Some(email) = &p.email {
             match emails.get(&lower(email)) {
                 Some(holder) if *holder != own_id => {
-                    errors.push(format!(
-                        "{who}: the e-mail address {email} is already another account's"
-                    ));
+                    errors.push(
+                        Msg::new("dir-sync-err-email-taken")
+                            .arg("who", who.as_str())
+                            .arg("email", email.as_str()),
+                    );
                     continue;
                 }
                 _ => {}
@@ -282,9 +273,7 @@ pub fn plan(existing: &[Account], people: &[Person], rules: Rules) -> Plan {
     // an organisation that let everyone go: nobody is disabled on its word.
     let nobody = people.is_empty() && existing.iter().any(|a| a.directory_id.is_some());
     if rules.full && nobody {
-        errors.push(
-            "the directory returned no people, so nobody was disabled: check the base DN and the user filter".into(),
-        );
+        errors.push(Msg::new("dir-sync-err-nobody"));
     }
     if rules.full && !nobody {
         for a in existing {
@@ -298,7 +287,9 @@ pub fn plan(existing: &[Account], people: &[Person], rules: Rules) -> Plan {
         }
     }
     errors.truncate(MAX_ERRORS);
-    report.errors = errors;
+    // The English for the API, the CLI and the audit log; the messages for the page.
+    report.errors = errors.iter().map(ToString::to_string).collect();
+    report.error_texts = errors.into_iter().map(Text::from).collect();
     // Disabling first frees nothing (usernames stay), but keeps a rename's update from racing
     // an insert: updates before inserts.
     ops.sort_by_key(|op| match op {
@@ -307,6 +298,61 @@ pub fn plan(existing: &[Account], people: &[Person], rules: Rules) -> Plan {
         SyncOp::Insert(_) => 2,
     });
     Plan { ops, report }
+}
+
+/// A report as it is stored for the page: the report's own fields, and its errors as messages
+/// beside them (`error_msgs`: `{id, args}`, or the words as they came).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Stored<R> {
+    #[serde(flatten)]
+    report: R,
+    #[serde(default)]
+    error_msgs: Vec<serde_json::Value>,
+}
+
+impl SyncReport {
+    /// The errors as a page shows them: their messages where the report has them (made by this
+    /// build, or stored with them), else the English words as stored.
+    pub fn texts(&self) -> Vec<Text> {
+        if self.error_texts.len() == self.errors.len() {
+            self.error_texts.clone()
+        } else {
+            self.errors.iter().map(|e| Text::from(e.as_str())).collect()
+        }
+    }
+
+    /// The stored form ([`Stored`]).
+    pub(super) fn stored(&self) -> anyhow::Result<String> {
+        let error_msgs = self
+            .texts()
+            .iter()
+            .map(serde_json::to_value)
+            .collect::<Result<_, _>>()?;
+        Ok(serde_json::to_string(&Stored {
+            report: self,
+            error_msgs,
+        })?)
+    }
+
+    /// A stored report, its errors' messages read back where this build knows them (else the
+    /// English words as stored); one stored before the messages reads as stored.
+    pub(super) fn from_stored(json: &str) -> Option<SyncReport> {
+        let Stored::<SyncReport> {
+            mut report,
+            error_msgs,
+        } = serde_json::from_str(json).ok()?;
+        if error_msgs.len() == report.errors.len() {
+            report.error_texts = error_msgs
+                .iter()
+                .zip(&report.errors)
+                .map(|(m, english)| match Msg::from_json(m) {
+                    Some(m) => Text::Msg(m),
+                    None => Text::from(m.as_str().unwrap_or(english)),
+                })
+                .collect();
+        }
+        Some(report)
+    }
 }
 
 #[cfg(test)]

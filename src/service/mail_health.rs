@@ -55,8 +55,10 @@ pub struct MailHealth {
     /// `system` or `tenant:{id}`.
     pub route: String,
     pub broken: bool,
-    /// The newest failed attempt on the route, when the route is broken.
+    /// The newest failed attempt on the route, when the route is broken: English (the API).
     pub last_error: Option<String>,
+    /// The same for the page, in the reader's language ([`attempt_words`]).
+    pub last_error_text: Option<crate::i18n::Text>,
     pub last_error_at: Option<Timestamp>,
     pub last_success_at: Option<Timestamp>,
     /// Failed delivery attempts in the last 24 hours.
@@ -157,6 +159,7 @@ impl Core {
                 Some(step) => format!("{step}: {}", a.smtp_reply),
                 None => a.smtp_reply.clone(),
             }),
+            last_error_text: newest_failure.map(attempt_words),
             last_error_at: newest_failure.map(|a| a.at),
             last_success_at: n.last_success_at,
             failed_attempts_24h: n.failed_attempts,
@@ -357,9 +360,53 @@ async fn post_alert(url: &str, body: String) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A failed attempt as a page shows it: the step's name and Latchkey's words in the reader's
+/// language (the reply's message, where the mail log kept it), what the server said as it came.
+/// Its English is `{step}: {reply}`, as the API has it.
+fn attempt_words(a: &Attempt) -> crate::i18n::Text {
+    use crate::i18n::{Msg, Text};
+    let reply = Text::stored(&a.smtp_reply, a.smtp_reply_msg.as_deref());
+    match &a.step {
+        // The stored step is its label ("TLS handshake"); the message names it by its id.
+        Some(step) => Msg::new("mail-task-last-error")
+            .arg(
+                "step",
+                Msg::new("console-smtp-step-name")
+                    .arg("step", step.to_lowercase().replace(' ', "-")),
+            )
+            .arg("error", reply)
+            .into(),
+        None => reply,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_attempt_reads_as_the_api_has_it_and_in_german() {
+        let mut a = attempt(0);
+        a.step = Some("TLS handshake".into());
+        a.smtp_reply = "SMTP is not configured or switched off (Admin-Center → SMTP)".into();
+        a.smtp_reply_msg = Some(r#"{"id":"mail-err-smtp-off","args":{}}"#.into());
+        let words = attempt_words(&a);
+        assert_eq!(
+            words.to_string(),
+            format!("TLS handshake: {}", a.smtp_reply)
+        );
+        assert_eq!(
+            words.in_lang(crate::domain::Language::De),
+            "TLS-Handshake: SMTP ist nicht eingerichtet oder ausgeschaltet (Admin-Center → SMTP)"
+        );
+        // What a server said, with no message beside it: as it came.
+        a.smtp_reply_msg = None;
+        a.smtp_reply = "421 4.7.0 Try again later".into();
+        assert_eq!(
+            attempt_words(&a).in_lang(crate::domain::Language::De),
+            "TLS-Handshake: 421 4.7.0 Try again later"
+        );
+    }
 
     fn attempt(success: i64) -> Attempt {
         Attempt {
@@ -367,6 +414,7 @@ mod tests {
             success,
             smtp_reply: String::new(),
             step: None,
+            smtp_reply_msg: None,
         }
     }
 

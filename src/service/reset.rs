@@ -742,7 +742,8 @@ impl Core {
                     ServiceError::DirectoryRefused(_) => "directory_policy",
                     _ => "directory_unavailable",
                 };
-                let detail = json!({ "reason": reason, "message": e.to_string() });
+                let mut detail = json!({ "reason": reason, "message": e.to_string() });
+                super::audit_view::add_message(&mut detail, "message", &e.text());
                 self.password_refused(tenant, a, ip, detail).await;
                 return Err(e);
             }

@@ -46,6 +46,8 @@ pub struct Attempt {
     pub success: i64,
     pub smtp_reply: String,
     pub step: Option<String>,
+    /// The reply's message where Latchkey worded it (`mail_log.smtp_reply_msg`).
+    pub smtp_reply_msg: Option<String>,
 }
 
 /// The last `n` attempts on `route`, newest first, leaving out those the server refused for the
@@ -53,7 +55,7 @@ pub struct Attempt {
 pub async fn recent_attempts(db: &Db, route: &str, n: i64) -> Result<Vec<Attempt>> {
     sql::fetch_all(
         &db.read,
-        "SELECT at, success, smtp_reply, step FROM mail_log WHERE route = $1 \
+        "SELECT at, success, smtp_reply, step, smtp_reply_msg FROM mail_log WHERE route = $1 \
          AND NOT (success = 0 AND COALESCE(step, '') = 'RCPT TO' AND COALESCE(smtp_code, 0) >= 500) \
          ORDER BY id DESC LIMIT $2",
         (route, n),

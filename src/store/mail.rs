@@ -198,6 +198,10 @@ pub struct Task {
     pub lease_owner: Option<String>,
     pub lease_until: Option<Timestamp>,
     pub last_error: Option<String>,
+    /// `last_error` as a message where Latchkey worded it (its JSON), for the console; the API
+    /// and the CLI keep the English.
+    #[serde(skip)]
+    pub last_error_msg: Option<String>,
     pub created_by: String,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -206,7 +210,7 @@ pub struct Task {
 
 const COLUMNS: &str = "id, tenant_id, account_id, kind, recipient, recipient_name, language, data, secret, subject, \
      campaign_id, status, scheduled_at, next_attempt_at, attempts, max_attempts, lease_owner, lease_until, last_error, \
-     created_by, created_at, updated_at, done_at";
+     last_error_msg, created_by, created_at, updated_at, done_at";
 
 pub struct NewTask<'a> {
     pub tenant_id: Option<i64>,
@@ -306,7 +310,7 @@ pub async fn claim(
 pub async fn complete(db: &Db, id: i64, owner: &str, now: Timestamp) -> Result<bool> {
     let changed = sql::execute(
         &db.write,
-        "UPDATE mail_tasks SET status = 'done', secret = NULL, lease_owner = NULL, lease_until = NULL, last_error = NULL, \
+        "UPDATE mail_tasks SET status = 'done', secret = NULL, lease_owner = NULL, lease_until = NULL, last_error = NULL, last_error_msg = NULL, \
          done_at = $3, updated_at = $3 WHERE id = $1 AND lease_owner = $2 AND status = 'executing'",
         (id, owner, now),
     )
@@ -331,7 +335,7 @@ pub async fn complete_many(
     let ids: Vec<i64> = accepted.iter().filter_map(|(e, _)| e.task_id).collect();
     let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 3)).collect();
     let update = format!(
-        "UPDATE mail_tasks SET status = 'done', secret = NULL, lease_owner = NULL, lease_until = NULL, last_error = NULL, \
+        "UPDATE mail_tasks SET status = 'done', secret = NULL, lease_owner = NULL, lease_until = NULL, last_error = NULL, last_error_msg = NULL, \
          done_at = $2, updated_at = $2 WHERE lease_owner = $1 AND status = 'executing' AND id IN ({}) RETURNING id",
         list.join(", ")
     );
@@ -403,26 +407,40 @@ pub async fn retry_later(
     id: i64,
     owner: &str,
     next_at: Timestamp,
-    error: &str,
+    error: TaskError<'_>,
     now: Timestamp,
 ) -> Result<bool> {
     let changed = sql::execute(
         &db.write,
-        "UPDATE mail_tasks SET status = 'waiting', next_attempt_at = $3, last_error = $4, lease_owner = NULL, lease_until = NULL, \
-         updated_at = $5 WHERE id = $1 AND lease_owner = $2 AND status = 'executing'",
-        (id, owner, next_at, error, now),
+        "UPDATE mail_tasks SET status = 'waiting', next_attempt_at = $3, last_error = $4, last_error_msg = $6, lease_owner = NULL, \
+         lease_until = NULL, updated_at = $5 WHERE id = $1 AND lease_owner = $2 AND status = 'executing'",
+        (id, owner, next_at, error.english, now, error.msg),
     )
     .await?;
     Ok(changed == 1)
 }
 
+/// Why a task's attempt failed: the English (`last_error`) and, where Latchkey worded it, the
+/// message's JSON (`last_error_msg`).
+#[derive(Debug, Clone, Copy)]
+pub struct TaskError<'a> {
+    pub english: &'a str,
+    pub msg: Option<&'a str>,
+}
+
 /// Gives up on a claimed task.
-pub async fn fail(db: &Db, id: i64, owner: &str, error: &str, now: Timestamp) -> Result<bool> {
+pub async fn fail(
+    db: &Db,
+    id: i64,
+    owner: &str,
+    error: TaskError<'_>,
+    now: Timestamp,
+) -> Result<bool> {
     let changed = sql::execute(
         &db.write,
-        "UPDATE mail_tasks SET status = 'failed', last_error = $3, lease_owner = NULL, lease_until = NULL, done_at = $4, updated_at = $4 \
-         WHERE id = $1 AND lease_owner = $2 AND status = 'executing'",
-        (id, owner, error, now),
+        "UPDATE mail_tasks SET status = 'failed', last_error = $3, last_error_msg = $5, lease_owner = NULL, lease_until = NULL, \
+         done_at = $4, updated_at = $4 WHERE id = $1 AND lease_owner = $2 AND status = 'executing'",
+        (id, owner, error.english, now, error.msg),
     )
     .await?;
     Ok(changed == 1)
@@ -647,6 +665,10 @@ pub struct LogEntry {
     pub step: Option<String>,
     pub duration_ms: i64,
     pub attempt: i64,
+    /// The reply as a message where Latchkey worded it ([`NewLogEntry::smtp_reply_msg`]), for
+    /// the console; the API and the CLI keep `smtp_reply`'s English.
+    #[serde(skip)]
+    pub smtp_reply_msg: Option<String>,
 }
 
 pub struct NewLogEntry<'a> {
@@ -658,6 +680,10 @@ pub struct NewLogEntry<'a> {
     pub success: bool,
     pub smtp_code: Option<i64>,
     pub smtp_reply: &'a str,
+    /// The reply as a message (its JSON, `{"id", "args"}`) where Latchkey worded it (a failed
+    /// attempt's error or hint); `None` for what a server said. Not written by [`complete_many`]
+    /// (an accepted mail's reply is the server's).
+    pub smtp_reply_msg: Option<&'a str>,
     pub step: Option<&'a str>,
     pub duration_ms: i64,
     pub attempt: i64,
@@ -669,8 +695,8 @@ pub struct NewLogEntry<'a> {
 pub async fn log(db: &Db, e: &NewLogEntry<'_>, now: Timestamp) -> Result<()> {
     sql::execute(
         &db.write,
-        "INSERT INTO mail_log (at, task_id, tenant_id, kind, recipient, subject, success, smtp_code, smtp_reply, step, duration_ms, attempt, route) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        "INSERT INTO mail_log (at, task_id, tenant_id, kind, recipient, subject, success, smtp_code, smtp_reply, step, duration_ms, attempt, route, smtp_reply_msg) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         (
             now,
             e.task_id,
@@ -685,6 +711,7 @@ pub async fn log(db: &Db, e: &NewLogEntry<'_>, now: Timestamp) -> Result<()> {
             e.duration_ms,
             e.attempt,
             e.route,
+            e.smtp_reply_msg,
         ),
     )
     .await?;
@@ -700,7 +727,7 @@ pub async fn log_list(db: &Db, f: &Filter) -> Result<Vec<LogEntry>> {
     };
     sql::fetch_all(
         &db.read,
-        "SELECT id, at, task_id, tenant_id, kind, recipient, subject, success, smtp_code, smtp_reply, step, duration_ms, attempt \
+        "SELECT id, at, task_id, tenant_id, kind, recipient, subject, success, smtp_code, smtp_reply, step, duration_ms, attempt, smtp_reply_msg \
          FROM mail_log WHERE ($1 = -1 OR tenant_id = $1) AND ($2 = -1 OR success = $2) AND ($3 = '' OR kind = $3) \
          AND LOWER(recipient) LIKE $4 ESCAPE '\\' AND at >= $5 AND at <= $6 AND ($7 = -1 OR task_id = $7) \
          ORDER BY id DESC LIMIT $8 OFFSET $9",

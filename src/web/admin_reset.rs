@@ -422,7 +422,7 @@ async fn show(
         context! {
             c => c,
             valid_for => c.valid_for_secs.max(60),
-            tasks => tasks,
+            tasks => tasks.iter().map(super::mail_pages::task_view).collect::<Vec<_>>(),
             lives => lives,
             scanner_secs => crate::domain::link_life::SCANNER_WINDOW_SECS,
             waiting => counts.iter().any(|(s, n)| s.parse().is_ok_and(TaskStatus::is_pending) && *n > 0),

@@ -82,7 +82,11 @@ async fn render(
             notice => v.notice,
             error => v.error,
             report => v.report.map(report_view),
-            last_sync => v.synced.cloned().or(last),
+            // The errors as messages, in the reader's language (the report's own are English).
+            last_sync => v.synced.cloned().or(last).map(|r| context! {
+                errors => r.texts(),
+                ..minijinja::Value::from_serialize(&r)
+            }),
             ..console.layout("console-dir-title", "directory")
         },
     )

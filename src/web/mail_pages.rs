@@ -13,6 +13,7 @@ use super::extract::{ClientIp, Console, ConsoleAdmin, ConsoleScope, FormFields, 
 use super::paging::{day, filled, shown, Paging};
 use super::templates::render;
 use super::{AppState, WebError};
+use crate::i18n::Text;
 use crate::mail::templates::MailKind;
 use crate::service::pages::MailFilter;
 use crate::service::{ServiceError, TaskStatus};
@@ -97,7 +98,7 @@ async fn list_tasks(console: &Console<ConsoleAdmin>, q: &ListQuery) -> Result<Re
     Ok(render(
         "admin_tasks.html",
         context! {
-            tasks => tasks,
+            tasks => tasks.iter().map(task_view).collect::<Vec<_>>(),
             counts => counts,
             waiting_requests => requests,
             oldest_request => oldest_request,
@@ -134,9 +135,9 @@ async fn show_task(
     Ok(render(
         "admin_task.html",
         context! {
-            task => task,
+            task => task_view(&task),
             message => message,
-            attempts => attempts,
+            attempts => log_view(attempts),
             notice => notice_text(q.notice.as_deref()),
             ..console.layout("console-task-title", "tasks")
         },
@@ -224,6 +225,27 @@ async fn task_action(
     }
 }
 
+/// Mail-log rows for a page: each reply in the reader's language where Latchkey worded it
+/// (`smtp_reply_msg`: an error of its own, a hint), else as stored (what a server said).
+fn log_view(rows: Vec<crate::service::LogEntry>) -> Vec<minijinja::Value> {
+    rows.into_iter()
+        .map(|r| {
+            let reply = Text::stored(&r.smtp_reply, r.smtp_reply_msg.as_deref());
+            context! { reply => reply, ..minijinja::Value::from_serialize(&r) }
+        })
+        .collect()
+}
+
+/// A task for a page: its last error in the reader's language where Latchkey worded it
+/// (`last_error_msg`), else as stored.
+pub(super) fn task_view(t: &crate::service::Task) -> minijinja::Value {
+    let last_error = t
+        .last_error
+        .as_deref()
+        .map(|e| Text::stored(e, t.last_error_msg.as_deref()));
+    context! { last_error => last_error, ..minijinja::Value::from_serialize(t) }
+}
+
 async fn list_log(console: &Console<ConsoleAdmin>, q: &ListQuery) -> Result<Response, WebError> {
     let paging = Paging::new(q.page);
     let filter = q.filter(&console.scope, &paging)?;
@@ -232,7 +254,7 @@ async fn list_log(console: &Console<ConsoleAdmin>, q: &ListQuery) -> Result<Resp
     Ok(render(
         "admin_mail_log.html",
         context! {
-            rows => rows,
+            rows => log_view(rows),
             kinds => kinds(),
             f => shown(&q.filters()),
             prev => prev,

@@ -98,7 +98,7 @@ impl Receiver {
     }
 }
 
-async fn save_smtp(app: &TestApp, enabled: bool, port: u16) {
+pub(crate) async fn save_smtp(app: &TestApp, enabled: bool, port: u16) {
     let settings = SmtpSettings {
         enabled,
         host: "127.0.0.1".into(),

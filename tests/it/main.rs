@@ -37,6 +37,7 @@ mod hardening;
 mod i18n;
 mod i18n_audit;
 mod i18n_console_directory;
+mod i18n_console_last;
 mod i18n_console_mail;
 
 mod i18n_console_people;

@@ -92,6 +92,7 @@ impl Accepted {
             success: true,
             smtp_code: Some(self.code),
             smtp_reply: &self.reply,
+            smtp_reply_msg: None,
             step: None,
             duration_ms: self.duration_ms,
             attempt: self.task.attempts,

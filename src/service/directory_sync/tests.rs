@@ -324,3 +324,40 @@ fn review_a_linked_system_administrator_is_never_disabled_by_the_directory() {
     let plan = plan(&[root], &[p], FULL);
     assert!(plan.ops.is_empty(), "{:?}", plan.ops);
 }
+
+#[test]
+fn errors_are_messages_kept_with_the_stored_report_and_english_elsewhere() {
+    let existing = [account(1, "alice", Some("shared@example.org"), Some("u-1"))];
+    let people = [
+        person("u-1", "alice", Some("shared@example.org")),
+        person("u-2", "bob", Some("shared@example.org")),
+    ];
+    let report = plan(&existing, &people, FULL).report;
+    let english = "bob: the e-mail address shared@example.org is already another account's";
+    assert_eq!(report.errors, vec![english.to_owned()]);
+    let Text::Msg(m) = &report.texts()[0] else {
+        panic!("{:?}", report.texts())
+    };
+    assert_eq!(m.id, "dir-sync-err-email-taken");
+    assert!(m
+        .in_lang(crate::domain::Language::De)
+        .starts_with("bob: die E-Mail-Adresse shared@example.org gehört"));
+    // The API and the CLI see the English only.
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["errors"], serde_json::json!([english]));
+    assert!(json.get("error_texts").is_none() && json.get("error_msgs").is_none());
+    // Stored and read back: the messages come back.
+    let back = SyncReport::from_stored(&report.stored().unwrap()).unwrap();
+    assert_eq!(back, report);
+    // A report stored before the messages, or with one this build doesn't know: its English.
+    let old = serde_json::to_string(&report).unwrap();
+    let unknown = old.replace(
+        "\"ok\":true",
+        "\"ok\":true,\"error_msgs\":[{\"id\":\"no-such-message\",\"args\":{}}]",
+    );
+    for stored in [old, unknown] {
+        let back = SyncReport::from_stored(&stored).unwrap();
+        assert_eq!(back.errors, vec![english.to_owned()]);
+        assert_eq!(back.texts(), vec![Text::from(english)], "{stored}");
+    }
+}
