@@ -82,6 +82,44 @@ fn attempt_text(e: &ServiceError) -> crate::i18n::Text {
     }
 }
 
+/// A mail task ready to be written ([`Core::prepare_mail`]).
+pub(crate) struct PreparedMail {
+    tenant_id: Option<i64>,
+    account_id: Option<i64>,
+    kind: MailKind,
+    recipient: String,
+    recipient_name: String,
+    language: Language,
+    data: Value,
+    /// Encrypted with the master key.
+    secret: Option<String>,
+    subject: String,
+    campaign_id: Option<i64>,
+    scheduled_at: Timestamp,
+    max_attempts: i64,
+    created_by: String,
+}
+
+impl PreparedMail {
+    pub(crate) fn task(&self) -> NewTask<'_> {
+        NewTask {
+            tenant_id: self.tenant_id,
+            account_id: self.account_id,
+            kind: self.kind,
+            recipient: &self.recipient,
+            recipient_name: &self.recipient_name,
+            language: self.language.as_str(),
+            data: &self.data,
+            secret: self.secret.as_deref(),
+            subject: &self.subject,
+            campaign_id: self.campaign_id,
+            scheduled_at: self.scheduled_at,
+            max_attempts: self.max_attempts,
+            created_by: &self.created_by,
+        }
+    }
+}
+
 impl Core {
     /// The public base URL for a tenant's links: its own, or the system's.
     pub fn public_url_for(&self, tenant: Option<&Tenant>) -> String {
@@ -167,6 +205,16 @@ impl Core {
 
     /// Queues a mail. Returns the task id. Wakes the local worker.
     pub async fn enqueue_mail(&self, m: NewMail<'_>) -> Result<i64> {
+        let mail = self.prepare_mail(m).await?;
+        let id = store::mail::enqueue(&self.db, &mail.task(), self.now()).await?;
+        self.wake_workers().await;
+        Ok(id)
+    }
+
+    /// Everything a mail task is made of, ready to be written (its subject rendered, its secret
+    /// encrypted): [`Core::enqueue_mail`] without the write, for a caller that writes several
+    /// things in one transaction.
+    pub(crate) async fn prepare_mail(&self, m: NewMail<'_>) -> Result<PreparedMail> {
         let mut data = self.common_data(m.tenant, m.to_name);
         if let (Some(obj), Some(extra)) = (data.as_object_mut(), m.data.as_object()) {
             obj.extend(extra.clone());
@@ -182,30 +230,21 @@ impl Core {
             .template_of(m.tenant.map(|t| t.id), route, m.kind, m.language, &data)
             .await?;
         let masked = self.render(m.kind, &src, &data, None)?;
-        let secret = m.secret.as_ref().map(|s| self.master_key.encrypt(s));
-        let now = self.now();
-        let id = store::mail::enqueue(
-            &self.db,
-            &NewTask {
-                tenant_id: m.tenant.map(|t| t.id),
-                account_id: m.account_id,
-                kind: m.kind,
-                recipient: m.to.as_str(),
-                recipient_name: m.to_name,
-                language: m.language.as_str(),
-                data: &data,
-                secret: secret.as_deref(),
-                subject: &masked.subject,
-                campaign_id: m.campaign_id,
-                scheduled_at: m.scheduled_at.unwrap_or(now),
-                max_attempts: i64::from(self.config.raw.mail_max_attempts),
-                created_by: m.created_by,
-            },
-            now,
-        )
-        .await?;
-        self.wake_workers().await;
-        Ok(id)
+        Ok(PreparedMail {
+            tenant_id: m.tenant.map(|t| t.id),
+            account_id: m.account_id,
+            kind: m.kind,
+            recipient: m.to.as_str().to_owned(),
+            recipient_name: m.to_name.to_owned(),
+            language: m.language,
+            data,
+            secret: m.secret.as_ref().map(|s| self.master_key.encrypt(s)),
+            subject: masked.subject,
+            campaign_id: m.campaign_id,
+            scheduled_at: m.scheduled_at.unwrap_or(self.now()),
+            max_attempts: i64::from(self.config.raw.mail_max_attempts),
+            created_by: m.created_by.to_owned(),
+        })
     }
 
     /// How long the worker may sleep before the next waiting mail falls due: at most `poll`,

@@ -123,6 +123,48 @@ struct Finished {
     /// The event of each tenant and source whose names matched no account in this round, by
     /// index in `events`: the others fold into it.
     unknown: HashMap<(i64, String), usize>,
+    /// The links the round sends, with their mails.
+    links: Vec<PreparedLink>,
+}
+
+/// What the worker decided about one request.
+enum Decision {
+    /// No mail; what to record (`None`: nothing, its tenant is gone).
+    Recorded(Option<Verdict>),
+    /// A link to send, if the account's mail counter (`counter`) allows another mail.
+    Link {
+        target: String,
+        counter: String,
+        link: Box<PreparedLink>,
+    },
+}
+
+/// A new reset link and the mail that carries it, ready to be written.
+pub(crate) struct PreparedLink {
+    hash: crate::domain::token::TokenHash,
+    tenant_id: i64,
+    account_id: i64,
+    sent_to: String,
+    origin: String,
+    expires_at: Timestamp,
+    mail: super::delivery::PreparedMail,
+}
+
+impl PreparedLink {
+    fn new_link(&self) -> store::reset::NewLink<'_> {
+        store::reset::NewLink {
+            token: store::reset::NewToken {
+                hash: &self.hash,
+                tenant_id: self.tenant_id,
+                account_id: self.account_id,
+                sent_to: &self.sent_to,
+                origin: &self.origin,
+                task_id: None,
+                expires_at: self.expires_at,
+            },
+            mail: self.mail.task(),
+        }
+    }
 }
 
 /// Names listed in a folded event besides its own identifier; the rest are only counted.
@@ -173,7 +215,7 @@ impl Finished {
     }
 
     /// Logs the events and writes them with the requests' deletion in one transaction.
-    async fn write(&mut self, core: &Core, owner: &str) -> Result<()> {
+    async fn write(self, core: &Core, owner: &str) -> Result<()> {
         let actors: Vec<String> = self
             .events
             .iter()
@@ -205,11 +247,14 @@ impl Finished {
                 },
             )
             .collect();
-        store::reset::finish_requests(&core.db, owner, &self.ids, &rows, core.now()).await?;
-        drop(rows);
-        self.ids.clear();
-        self.events.clear();
-        self.unknown.clear();
+        let links: Vec<_> = self.links.iter().map(PreparedLink::new_link).collect();
+        store::reset::finish_round(&core.db, owner, &links, &self.ids, &rows, core.now()).await?;
+        if !links.is_empty() {
+            core.wake_workers().await;
+            for _ in &links {
+                core.metrics.reset("mailed");
+            }
+        }
         Ok(())
     }
 }
@@ -345,16 +390,10 @@ impl Core {
         let n = requests.len();
         let _heartbeat =
             (n > 0).then(|| super::delivery::Heartbeat::start(self.clone(), owner, lease));
-        let mut done = Finished::default();
+        let mut decided = Vec::with_capacity(n);
         for r in &requests {
             match self.process_one(r).await {
-                Ok(verdict) => {
-                    let mailed = verdict.as_ref().is_some_and(|v| v.outcome == "mailed");
-                    done.add(r, verdict);
-                    if mailed {
-                        done.write(self, owner).await?;
-                    }
-                }
+                Ok(decision) => decided.push((r, decision)),
                 Err(e) => {
                     tracing::error!(
                         error = format!("{e:#}"),
@@ -365,22 +404,56 @@ impl Core {
                 }
             }
         }
+        // The accounts' mail counters, counted together (one write for the round).
+        let counters: Vec<&str> = decided
+            .iter()
+            .filter_map(|(_, d)| match d {
+                Decision::Link { counter, .. } => Some(counter.as_str()),
+                Decision::Recorded(_) => None,
+            })
+            .collect();
+        let mut sent = store::rate_limit::hit_each(&self.db, &counters, HOUR, self.now())
+            .await?
+            .into_iter();
+        let most = i64::from(self.config.raw.reset_mails_per_account_per_hour);
+        let mut done = Finished::default();
+        for (r, decision) in decided {
+            let verdict = match decision {
+                Decision::Recorded(verdict) => verdict,
+                Decision::Link { target, link, .. } => {
+                    let (outcome, why) = match sent.next() {
+                        Some(count) if count <= most => {
+                            done.links.push(*link);
+                            ("mailed", ResetReason::Mailed)
+                        }
+                        _ => ("throttled", ResetReason::TooManyMails),
+                    };
+                    Some(Verdict {
+                        outcome,
+                        target: Some(target),
+                        why,
+                    })
+                }
+            };
+            done.add(r, verdict);
+        }
+        // The links, their mails, the events and the requests' end: one transaction.
         done.write(self, owner).await?;
         Ok(n)
     }
 
     /// Decides and acts on one request; what to record about it (`None`: nothing, its tenant
     /// is gone).
-    async fn process_one(&self, r: &store::reset::Request) -> Result<Option<Verdict>> {
+    async fn process_one(&self, r: &store::reset::Request) -> Result<Decision> {
         let Some(tenant) = self.cached_tenant_by_id(r.tenant_id).await? else {
-            return Ok(None);
+            return Ok(Decision::Recorded(None));
         };
         let verdict = |outcome: &'static str, target: Option<String>, why: ResetReason| {
-            Ok(Some(Verdict {
+            Ok(Decision::Recorded(Some(Verdict {
                 outcome,
                 target,
                 why,
-            }))
+            })))
         };
         if !tenant.enabled || !tenant.settings.password_reset_enabled {
             return verdict("no_mail", None, ResetReason::SwitchedOff);
@@ -428,34 +501,28 @@ impl Core {
         let Ok(to) = EmailAddress::parse(address) else {
             return verdict("no_mail", target, ResetReason::InvalidResetAddress);
         };
-        let sent = store::rate_limit::hit(
-            &self.db,
-            &format!("reset-mail:{}", account.id),
-            HOUR,
-            self.now(),
-        )
-        .await?;
-        if sent > i64::from(self.config.raw.reset_mails_per_account_per_hour) {
-            return verdict("throttled", target, ResetReason::TooManyMails);
-        }
         let ttl = tenant.settings.reset_link_ttl_secs;
-        self.send_reset_link(
-            &tenant,
-            &account,
-            &to,
-            ttl,
-            "self",
-            MailKind::ResetLink,
-            None,
-            "system",
-        )
-        .await?;
-        self.metrics.reset("mailed");
-        verdict("mailed", target, ResetReason::Mailed)
+        let link = self
+            .prepare_reset_link(
+                &tenant,
+                &account,
+                &to,
+                ttl,
+                "self",
+                MailKind::ResetLink,
+                None,
+                "system",
+            )
+            .await?;
+        Ok(Decision::Link {
+            target: account.username.clone(),
+            counter: format!("reset-mail:{}", account.id),
+            link: Box::new(link),
+        })
     }
 
-    /// Issues a token (cancelling older ones) and queues the mail with its link. Used by the
-    /// self-service flow and by admin-triggered resets.
+    /// Issues a token (superseding older ones) and queues the mail with its link, in one
+    /// transaction. Returns the mail's task id.
     #[allow(clippy::too_many_arguments)]
     pub async fn send_reset_link(
         &self,
@@ -468,38 +535,55 @@ impl Core {
         scheduled_at: Option<Timestamp>,
         created_by: &str,
     ) -> Result<i64> {
-        let now = self.now();
+        let link = self
+            .prepare_reset_link(
+                tenant,
+                account,
+                to,
+                ttl_secs,
+                origin,
+                kind,
+                scheduled_at,
+                created_by,
+            )
+            .await?;
+        let ids = store::reset::queue_links(&self.db, &[link.new_link()], self.now()).await?;
+        self.wake_workers().await;
+        Ok(ids[0])
+    }
+
+    /// A new token and the mail with its link, ready to be written ([`PreparedLink`]).
+    #[allow(clippy::too_many_arguments)]
+    async fn prepare_reset_link(
+        &self,
+        tenant: &Tenant,
+        account: &Account,
+        to: &EmailAddress,
+        ttl_secs: i64,
+        origin: &str,
+        kind: MailKind,
+        scheduled_at: Option<Timestamp>,
+        created_by: &str,
+    ) -> Result<PreparedLink> {
         let token = new_token();
-        let token_id = store::reset::issue_token(
-            &self.db,
-            &token.hash,
-            tenant.id,
-            account.id,
-            to.as_str(),
-            origin,
-            None,
-            now + ttl_secs,
-            now,
-        )
-        .await?;
         let base = self.public_url_for(Some(tenant));
         let link = SecretString::from(format!(
             "{base}/t/{}/reset?token={}",
             tenant.slug,
             token.secret.expose_secret()
         ));
-        let task_id = self
-            .enqueue_mail(NewMail {
+        let language = super::delivery::mail_language(tenant, account);
+        let mail = self
+            .prepare_mail(NewMail {
                 tenant: Some(tenant),
                 account_id: Some(account.id),
                 kind,
                 to,
                 to_name: account.name(),
-                language: super::delivery::mail_language(tenant, account),
+                language,
                 data: json!({
                     "username": account.username,
-                    "valid_for": crate::i18n::duration(ttl_secs)
-                        .in_lang(super::delivery::mail_language(tenant, account)),
+                    "valid_for": crate::i18n::duration(ttl_secs).in_lang(language),
                 }),
                 secret: Some(link),
                 scheduled_at,
@@ -508,9 +592,15 @@ impl Core {
                 template: None,
             })
             .await?;
-        // For the link's life in the console: its delivery is the task's.
-        store::reset::set_token_task(&self.db, token_id, task_id).await?;
-        Ok(task_id)
+        Ok(PreparedLink {
+            hash: token.hash,
+            tenant_id: tenant.id,
+            account_id: account.id,
+            sent_to: to.as_str().to_owned(),
+            origin: origin.to_owned(),
+            expires_at: self.now() + ttl_secs,
+            mail,
+        })
     }
 
     /// Checks a token (or the token behind a state) against everything it is bound to.

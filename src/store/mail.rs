@@ -276,13 +276,20 @@ pub(crate) async fn enqueue_in(
 ) -> Result<Vec<i64>> {
     let mut ids = Vec::with_capacity(tasks.len());
     for t in tasks {
-        ids.push(
-            bind_new(sqlx::query_scalar(INSERT), t, now)
-                .fetch_one(&mut **tx)
-                .await?,
-        );
+        ids.push(insert_in(&mut **tx, t, now).await?);
     }
     Ok(ids)
+}
+
+/// Inserts one task on a caller's connection (inside its transaction); its id.
+pub(crate) async fn insert_in(
+    conn: &mut sqlx::AnyConnection,
+    t: &NewTask<'_>,
+    now: Timestamp,
+) -> Result<i64> {
+    Ok(bind_new(sqlx::query_scalar(INSERT), t, now)
+        .fetch_one(conn)
+        .await?)
 }
 
 /// Claims up to `batch` due tasks for `owner` until `now + lease_secs`: waiting tasks whose

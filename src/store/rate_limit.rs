@@ -57,6 +57,46 @@ pub async fn hit_all(db: &Db, keys: &[&str], window_secs: i64, now: Timestamp) -
         .collect())
 }
 
+/// Counts one event for each of `keys` (a key may come several times) in one statement; each
+/// one's count as if it had been counted alone, in order.
+pub async fn hit_each(
+    db: &Db,
+    keys: &[&str],
+    window_secs: i64,
+    now: Timestamp,
+) -> Result<Vec<i64>> {
+    let tally = tally(keys.iter().copied());
+    let totals = hit_counts(&db.write, &tally, window_secs, now).await?;
+    Ok(in_order(keys.iter().copied(), &tally, &totals))
+}
+
+/// How many times each key comes.
+pub(crate) fn tally<'k>(keys: impl Iterator<Item = &'k str>) -> BTreeMap<&'k str, i64> {
+    let mut tally = BTreeMap::new();
+    for key in keys {
+        *tally.entry(key).or_default() += 1;
+    }
+    tally
+}
+
+/// The count each of `keys` had when counted, given that [`hit_counts`] counted the `tally`
+/// of them at once and left the `totals`: the nth of a key's events is its total minus the
+/// events after it.
+pub(crate) fn in_order<'k>(
+    keys: impl Iterator<Item = &'k str>,
+    tally: &BTreeMap<&str, i64>,
+    totals: &BTreeMap<String, i64>,
+) -> Vec<i64> {
+    let mut seen: BTreeMap<&str, i64> = BTreeMap::new();
+    keys.map(|key| {
+        let nth = seen.entry(key).or_default();
+        *nth += 1;
+        let n = tally.get(key).copied().unwrap_or(1);
+        totals.get(key).copied().unwrap_or(n) - n + *nth
+    })
+    .collect()
+}
+
 /// Counts `n` events for each `(key, n)` of `hits` in one statement on `on` (inside a
 /// caller's transaction); the keys go in sorted order, so transactions of several instances
 /// lock the counters in the same order. Returns each key's count in its current window after

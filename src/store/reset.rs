@@ -1,8 +1,6 @@
 //! Password reset: typed requests waiting to be processed, tokens (hashed), and the short-lived
 //! states a token moves into once its link is opened.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 use sqlx::{Any, Transaction};
 
@@ -69,28 +67,17 @@ pub struct Admitted {
 /// an error no submission is counted or queued.
 pub async fn admit(db: &Db, subs: &[Submission], window_secs: i64) -> Result<Vec<Admitted>> {
     let now = subs.iter().map(|s| s.now).max().unwrap_or_default();
-    let mut tally: BTreeMap<&str, i64> = BTreeMap::new();
-    for s in subs {
-        for (key, _) in &s.counters {
-            *tally.entry(key.as_str()).or_default() += 1;
-        }
-    }
+    let keys = || {
+        subs.iter()
+            .flat_map(|s| s.counters.iter().map(|(k, _)| k.as_str()))
+    };
+    let tally = super::rate_limit::tally(keys());
     let mut tx = db.write.begin().await?;
     let totals = super::rate_limit::hit_counts(&mut *tx, &tally, window_secs, now).await?;
-    let mut seen: BTreeMap<&str, i64> = BTreeMap::new();
+    let all = super::rate_limit::in_order(keys(), &tally, &totals);
     let mut out = Vec::with_capacity(subs.len());
-    for s in subs {
-        let mut counts = [0; 2];
-        for (count, (key, _)) in counts.iter_mut().zip(&s.counters) {
-            let nth = seen.entry(key.as_str()).or_default();
-            *nth += 1;
-            // The batch counted `tally` at once; this one is the nth of them.
-            let total = totals
-                .get(key.as_str())
-                .copied()
-                .unwrap_or(tally[key.as_str()]);
-            *count = total - tally[key.as_str()] + *nth;
-        }
+    for (s, counted) in subs.iter().zip(all.chunks(2)) {
+        let counts = [counted[0], counted[1]];
         let within = counts
             .iter()
             .zip(&s.counters)
@@ -247,10 +234,64 @@ pub async fn finish_requests(
     events: &[super::audit::NewEvent<'_>],
     now: Timestamp,
 ) -> Result<()> {
-    if ids.is_empty() && events.is_empty() {
-        return Ok(());
+    finish_round(db, owner, &[], ids, events, now).await?;
+    Ok(())
+}
+
+/// A reset link to issue and the mail that carries it ([`queue_links`], [`finish_round`]).
+pub struct NewLink<'a> {
+    /// The token; its `task_id` is set to the mail's.
+    pub token: NewToken<'a>,
+    pub mail: super::mail::NewTask<'a>,
+}
+
+/// Issues links and queues their mails in one transaction ([`finish_round`] without requests).
+/// The mails' task ids, in order.
+pub async fn queue_links(db: &Db, links: &[NewLink<'_>], now: Timestamp) -> Result<Vec<i64>> {
+    let mut tx = db.write.begin().await?;
+    let ids = queue_links_in(&mut tx, links, now).await?;
+    tx.commit().await?;
+    Ok(ids)
+}
+
+async fn queue_links_in(
+    tx: &mut sqlx::AnyConnection,
+    links: &[NewLink<'_>],
+    now: Timestamp,
+) -> Result<Vec<i64>> {
+    let mut task_ids = Vec::with_capacity(links.len());
+    for link in links {
+        // The mail first, so the token names it from the start; neither is seen before the
+        // commit.
+        let task_id = super::mail::insert_in(&mut *tx, &link.mail, now).await?;
+        let token = NewToken {
+            task_id: Some(task_id),
+            ..link.token
+        };
+        issue_token_in(&mut *tx, &token, now).await?;
+        task_ids.push(task_id);
+    }
+    Ok(task_ids)
+}
+
+/// Writes a round of the reset worker in ONE transaction: the links it issues with their mails
+/// ([`queue_links`]), its audit `events`, and the deletion of the requests `ids` it handled.
+/// On a crash all of it is written or none (the requests are then claimed again when the lease
+/// ends and handled once more: no mail is queued twice, no event recorded twice). The mails'
+/// task ids, in order.
+pub async fn finish_round(
+    db: &Db,
+    owner: &str,
+    links: &[NewLink<'_>],
+    ids: &[i64],
+    events: &[super::audit::NewEvent<'_>],
+    now: Timestamp,
+) -> Result<Vec<i64>> {
+    if links.is_empty() && ids.is_empty() && events.is_empty() {
+        return Ok(Vec::new());
     }
     let mut tx = db.write.begin().await?;
+    let task_ids = queue_links_in(&mut tx, links, now).await?;
     for e in events {
         super::audit::record_in(&mut *tx, e, now).await?;
     }
@@ -267,7 +308,7 @@ pub async fn finish_requests(
         q.execute(&mut *tx).await?;
     }
     tx.commit().await?;
-    Ok(())
+    Ok(task_ids)
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -317,7 +358,8 @@ pub async fn issue_token(
 }
 
 /// A reset token to issue: [`issue_token`]'s arguments.
-pub(super) struct NewToken<'a> {
+#[derive(Clone, Copy)]
+pub struct NewToken<'a> {
     pub hash: &'a TokenHash,
     pub tenant_id: i64,
     pub account_id: i64,

@@ -100,6 +100,7 @@ async fn repeats_of_one_identifier_coalesce(backend: Backend) {
 }
 
 crate::on_both_backends!(
+    a_round_counts_each_accounts_mails_in_order,
     concurrent_submissions_are_counted_one_by_one,
     repeats_of_one_identifier_coalesce,
     two_workers_handle_each_request_once,
@@ -374,5 +375,76 @@ async fn concurrent_submissions_are_counted_one_by_one(backend: Backend) {
         .map(|(_, repeats)| repeats)
         .collect();
     assert_eq!(alice, vec![20], "one waiting request, counting all 20");
+    app.stop().await;
+}
+
+/// The worker writes a round at once — the accounts' mail counters in one statement, the links,
+/// their mails, the events and the requests' end in one transaction — and still counts each
+/// account's mails one by one: with one mail per account and hour, two requests for alice in
+/// one round (by name and by address) send her one link, the second is throttled; bob gets his.
+async fn a_round_counts_each_accounts_mails_in_order(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| {
+        c.mail_worker = false;
+        c.reset_mails_per_account_per_hour = 1;
+    })
+    .await;
+    let mut tenant = app.default_tenant().await;
+    let before = tenant.settings.clone();
+    tenant.settings.password_reset_enabled = true;
+    tenant.settings.reset_fallback_to_primary = true;
+    app.core
+        .update_tenant(&Actor::Cli, &tenant, &before)
+        .await
+        .unwrap();
+    let tenant = app.default_tenant().await;
+    for name in ["alice", "bob"] {
+        app.user(&tenant, name, GOOD_PASSWORD).await;
+    }
+    for who in ["alice", "alice@example.org", "bob"] {
+        app.core
+            .request_reset(&tenant, who, "203.0.113.5")
+            .await
+            .unwrap();
+    }
+    let handled = app.core.process_reset_requests("one-round").await.unwrap();
+    assert_eq!(handled, 3);
+    assert!(waiting(&app).await.is_empty());
+    let pool = app.core.test_store().pool();
+    let mails: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, recipient FROM mail_tasks ORDER BY recipient")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    let recipients: Vec<&str> = mails.iter().map(|(_, r)| r.as_str()).collect();
+    assert_eq!(recipients, vec!["alice@example.org", "bob@example.org"]);
+    // Each link names the mail that carries it.
+    let tokens: Vec<(Option<i64>, String)> =
+        sqlx::query_as("SELECT task_id, sent_to FROM reset_tokens ORDER BY sent_to")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        tokens,
+        mails
+            .iter()
+            .map(|(id, r)| (Some(*id), r.clone()))
+            .collect::<Vec<_>>()
+    );
+    let outcomes: Vec<(String, String)> = sqlx::query_as(
+        "SELECT outcome, detail FROM audit_events WHERE action = 'reset.requested' ORDER BY id",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let outcome = |name: &str| {
+        outcomes
+            .iter()
+            .find(|(_, d)| d.contains(&format!("\"identifier\":\"{name}\"")))
+            .map(|(o, _)| o.clone())
+            .unwrap_or_else(|| panic!("{name}: {outcomes:?}"))
+    };
+    assert_eq!(outcome("alice"), "mailed");
+    assert_eq!(outcome("alice@example.org"), "throttled");
+    assert_eq!(outcome("bob"), "mailed");
     app.stop().await;
 }
