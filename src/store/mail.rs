@@ -276,7 +276,7 @@ pub(crate) async fn enqueue_in(
 ) -> Result<Vec<i64>> {
     let mut ids = Vec::with_capacity(tasks.len());
     for t in tasks {
-        ids.push(insert_in(&mut **tx, t, now).await?);
+        ids.push(insert_in(tx, t, now).await?);
     }
     Ok(ids)
 }
