@@ -6,7 +6,25 @@
 use crate::common;
 
 use common::{Backend, TestApp, GOOD_PASSWORD};
+use latchkey::config::Config;
 use latchkey::service::Actor;
+use latchkey::store::Tenant;
+
+/// An app configured by `tweak` whose default tenant has reset switched on (sending to the
+/// primary address when there is no reset address), and that tenant.
+async fn flood_app(backend: Backend, tweak: impl FnOnce(&mut Config)) -> (TestApp, Tenant) {
+    let app = TestApp::spawn_with(backend, tweak).await;
+    let mut tenant = app.default_tenant().await;
+    let before = tenant.settings.clone();
+    tenant.settings.password_reset_enabled = true;
+    tenant.settings.reset_fallback_to_primary = true;
+    app.core
+        .update_tenant(&Actor::Cli, &tenant, &before)
+        .await
+        .unwrap();
+    let tenant = app.default_tenant().await;
+    (app, tenant)
+}
 
 async fn waiting(app: &TestApp) -> Vec<(String, i64)> {
     sqlx::query_as("SELECT identifier, repeats FROM reset_requests ORDER BY id")
@@ -18,21 +36,12 @@ async fn waiting(app: &TestApp) -> Vec<(String, i64)> {
 async fn repeats_of_one_identifier_coalesce(backend: Backend) {
     common::logs::init();
     // No worker: the test processes the requests itself, to see the backlog.
-    let app = TestApp::spawn_with(backend, |c| {
+    let (app, tenant) = flood_app(backend, |c| {
         c.mail_worker = false;
         c.forgot_password_per_ip_per_hour = 100_000;
         c.forgot_password_per_tenant_per_hour = 100_000;
     })
     .await;
-    let mut tenant = app.default_tenant().await;
-    let before = tenant.settings.clone();
-    tenant.settings.password_reset_enabled = true;
-    tenant.settings.reset_fallback_to_primary = true;
-    app.core
-        .update_tenant(&Actor::Cli, &tenant, &before)
-        .await
-        .unwrap();
-    let tenant = app.default_tenant().await;
     for name in ["alice", "bob", "carol"] {
         app.user(&tenant, name, GOOD_PASSWORD).await;
     }
@@ -112,21 +121,12 @@ crate::on_both_backends!(
 /// event each, one mail per person — and leave nothing waiting.
 async fn two_workers_handle_each_request_once(backend: Backend) {
     common::logs::init();
-    let app = TestApp::spawn_with(backend, |c| {
+    let (app, tenant) = flood_app(backend, |c| {
         c.mail_worker = false;
         c.forgot_password_per_ip_per_hour = 100_000;
         c.forgot_password_per_tenant_per_hour = 100_000;
     })
     .await;
-    let mut tenant = app.default_tenant().await;
-    let before = tenant.settings.clone();
-    tenant.settings.password_reset_enabled = true;
-    tenant.settings.reset_fallback_to_primary = true;
-    app.core
-        .update_tenant(&Actor::Cli, &tenant, &before)
-        .await
-        .unwrap();
-    let tenant = app.default_tenant().await;
     let mut people = Vec::new();
     for i in 0..15 {
         let name = format!("p{i:02}");
@@ -200,22 +200,13 @@ async fn two_workers_handle_each_request_once(backend: Backend) {
 /// answered in the next round.
 async fn a_flood_of_new_names_from_one_address_stays_bounded(backend: Backend) {
     common::logs::init();
-    let app = TestApp::spawn_with(backend, |c| {
+    let (app, tenant) = flood_app(backend, |c| {
         c.mail_worker = false;
         c.forgot_password_per_ip_per_hour = 100_000;
         c.forgot_password_per_tenant_per_hour = 100_000;
         c.forgot_password_waiting_per_ip = 5;
     })
     .await;
-    let mut tenant = app.default_tenant().await;
-    let before = tenant.settings.clone();
-    tenant.settings.password_reset_enabled = true;
-    tenant.settings.reset_fallback_to_primary = true;
-    app.core
-        .update_tenant(&Actor::Cli, &tenant, &before)
-        .await
-        .unwrap();
-    let tenant = app.default_tenant().await;
     app.user(&tenant, "carol", GOOD_PASSWORD).await;
     for i in 0..20 {
         app.core
@@ -315,19 +306,12 @@ async fn a_flood_of_new_names_from_one_address_stays_bounded(backend: Backend) {
 /// exactly 30 accepted, the going-over recorded once; 20 at once for one name from another
 /// address: one waiting request counting 20. Through the API, from concurrent connections.
 async fn concurrent_submissions_are_counted_one_by_one(backend: Backend) {
-    let app = TestApp::spawn_with(backend, |c| {
+    let (app, _) = flood_app(backend, |c| {
         c.mail_worker = false;
         c.forgot_password_per_ip_per_hour = 30;
         c.forgot_password_per_tenant_per_hour = 100_000;
     })
     .await;
-    let mut tenant = app.default_tenant().await;
-    let before = tenant.settings.clone();
-    tenant.settings.password_reset_enabled = true;
-    app.core
-        .update_tenant(&Actor::Cli, &tenant, &before)
-        .await
-        .unwrap();
     let url = format!("{}/api/v1/tenants/default/forgot-password", app.base);
     let at_once = |names: Vec<String>, from: &'static str| {
         let url = url.clone();
@@ -383,20 +367,11 @@ async fn concurrent_submissions_are_counted_one_by_one(backend: Backend) {
 /// account's mails one by one: with one mail per account and hour, two requests for alice in
 /// one round (by name and by address) send her one link, the second is throttled; bob gets his.
 async fn a_round_counts_each_accounts_mails_in_order(backend: Backend) {
-    let app = TestApp::spawn_with(backend, |c| {
+    let (app, tenant) = flood_app(backend, |c| {
         c.mail_worker = false;
         c.reset_mails_per_account_per_hour = 1;
     })
     .await;
-    let mut tenant = app.default_tenant().await;
-    let before = tenant.settings.clone();
-    tenant.settings.password_reset_enabled = true;
-    tenant.settings.reset_fallback_to_primary = true;
-    app.core
-        .update_tenant(&Actor::Cli, &tenant, &before)
-        .await
-        .unwrap();
-    let tenant = app.default_tenant().await;
     for name in ["alice", "bob"] {
         app.user(&tenant, name, GOOD_PASSWORD).await;
     }

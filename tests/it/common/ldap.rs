@@ -294,10 +294,10 @@ access to *
                 self.child = None;
                 return Err(format!("slapd exited ({status}): {}", self.log()));
             }
-            if tokio::net::TcpStream::connect((Ipv4Addr::LOCALHOST, self.port))
-                .await
-                .is_ok()
-            {
+            // Answering the root bind proves it is this slapd: a port that merely accepts a
+            // connection may be another test's listener that took it meanwhile (a free port
+            // chosen elsewhere at the same moment).
+            if self.answers_root_bind().await {
                 return Ok(());
             }
             if started.elapsed() > Duration::from_secs(20) {
@@ -306,6 +306,26 @@ access to *
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
+    }
+
+    /// Whether the server on this port takes this slapd's root password.
+    async fn answers_root_bind(&self) -> bool {
+        let attempt = async {
+            let (conn, mut ldap) = LdapConnAsync::new(&self.url()).await.ok()?;
+            ldap3::drive!(conn);
+            let ok = ldap
+                .simple_bind(ROOT_DN, ROOT_PASSWORD)
+                .await
+                .ok()?
+                .success()
+                .is_ok();
+            let _ = ldap.unbind().await;
+            Some(ok)
+        };
+        matches!(
+            tokio::time::timeout(Duration::from_secs(2), attempt).await,
+            Ok(Some(true))
+        )
     }
 
     /// What slapd wrote (configuration errors, failed binds of its ports).
