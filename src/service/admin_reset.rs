@@ -422,33 +422,11 @@ impl Core {
         tenant: Option<&'t Tenant>,
         control: &TaskControl,
     ) -> Result<(&'t Tenant, Account)> {
-        let tenant = tenant
-            .ok_or_else(|| ServiceError::Invalid("the organisation no longer exists".into()))?;
         let account = match task.account_id {
-            Some(id) => store::accounts::by_id(&self.db, id).await?,
-            None => None,
+            Some(id) if tenant.is_some() => store::accounts::by_id(&self.db, id).await?,
+            _ => None,
         };
-        let Some(account) = account.filter(|a| a.tenant_id == tenant.id) else {
-            return Err(ServiceError::Invalid("the account no longer exists".into()));
-        };
-        if account.role == crate::domain::Role::SystemAdmin && !control.system_admin_ok {
-            return Err(ServiceError::Invalid(
-                "only a system administrator may reset a system administrator (the account became one after this mail was scheduled)".into(),
-            ));
-        }
-        if !account.is_active() {
-            return Err(ServiceError::Invalid(
-                "the account was disabled after this mail was scheduled".into(),
-            ));
-        }
-        if admin_address(account.reset_email.as_deref(), account.email.as_deref())
-            != Some(task.recipient.as_str())
-        {
-            return Err(ServiceError::Invalid(
-                "the account's e-mail address changed after this mail was scheduled".into(),
-            ));
-        }
-        Ok((tenant, account))
+        admin_target_of(task, tenant, control, account)
     }
 
     /// The reset link an administrator's mail carries.
@@ -637,6 +615,38 @@ impl Core {
         }
         out
     }
+}
+
+/// [`Core::admin_target`]'s checks on an account already read (`None`: it doesn't exist).
+pub(crate) fn admin_target_of<'t>(
+    task: &Task,
+    tenant: Option<&'t Tenant>,
+    control: &TaskControl,
+    account: Option<Account>,
+) -> Result<(&'t Tenant, Account)> {
+    let tenant =
+        tenant.ok_or_else(|| ServiceError::Invalid("the organisation no longer exists".into()))?;
+    let Some(account) = account.filter(|a| a.tenant_id == tenant.id) else {
+        return Err(ServiceError::Invalid("the account no longer exists".into()));
+    };
+    if account.role == crate::domain::Role::SystemAdmin && !control.system_admin_ok {
+        return Err(ServiceError::Invalid(
+            "only a system administrator may reset a system administrator (the account became one after this mail was scheduled)".into(),
+        ));
+    }
+    if !account.is_active() {
+        return Err(ServiceError::Invalid(
+            "the account was disabled after this mail was scheduled".into(),
+        ));
+    }
+    if admin_address(account.reset_email.as_deref(), account.email.as_deref())
+        != Some(task.recipient.as_str())
+    {
+        return Err(ServiceError::Invalid(
+            "the account's e-mail address changed after this mail was scheduled".into(),
+        ));
+    }
+    Ok((tenant, account))
 }
 
 #[cfg(test)]

@@ -183,6 +183,22 @@ pub async fn by_id(db: &Db, id: i64) -> Result<Option<Account>> {
     Ok(row.map(Into::into))
 }
 
+/// The accounts of `ids` that exist, by id (one statement per 500 ids).
+pub async fn by_ids(db: &Db, ids: &[i64]) -> Result<std::collections::HashMap<i64, Account>> {
+    let mut found = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let mut b = sql::Binds::default();
+        let list = b.list(chunk.iter().copied())?;
+        let statement = format!("SELECT {COLUMNS} FROM accounts WHERE id IN ({list})");
+        let rows: Vec<Row> = sql::fetch_all(&db.read, &statement, b).await?;
+        for row in rows {
+            let account: Account = row.into();
+            found.insert(account.id, account);
+        }
+    }
+    Ok(found)
+}
+
 pub async fn by_username(db: &Db, tenant_id: i64, username: &str) -> Result<Option<Account>> {
     let sql = format!("SELECT {COLUMNS} FROM accounts WHERE tenant_id = $1 AND username = $2");
     let row: Option<Row> = sql::fetch_optional(&db.read, &sql, (tenant_id, username)).await?;

@@ -48,6 +48,37 @@ pub(crate) async fn record_in<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     Ok(())
 }
 
+/// [`record_in`] for several events: one multi-row statement per 500 events.
+pub(crate) async fn record_many_in(
+    conn: &mut sqlx::AnyConnection,
+    events: &[&NewEvent<'_>],
+    now: Timestamp,
+) -> Result<()> {
+    for chunk in events.chunks(500) {
+        let mut b = sql::Binds::default();
+        let mut rows = Vec::with_capacity(chunk.len());
+        for e in chunk {
+            rows.push(format!(
+                "({}, {}, {}, {}, {}, {}, {}, {})",
+                b.add(now)?,
+                b.add(e.tenant_id)?,
+                b.add(e.actor)?,
+                b.add(e.action)?,
+                b.add(e.target)?,
+                b.add(e.ip)?,
+                b.add(e.outcome)?,
+                b.add(e.detail.to_string())?,
+            ));
+        }
+        let statement = format!(
+            "INSERT INTO audit_events (at, tenant_id, actor, action, target, ip, outcome, detail) VALUES {}",
+            rows.join(", ")
+        );
+        sql::execute(&mut *conn, &statement, b).await?;
+    }
+    Ok(())
+}
+
 /// Newest first; `tenant_id = None` lists every tenant's events.
 pub async fn list(db: &Db, tenant_id: Option<i64>, limit: i64) -> Result<Vec<AuditEvent>> {
     let rows = sql::fetch_all(

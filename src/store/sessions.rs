@@ -101,6 +101,17 @@ pub(super) async fn end_all<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     .await
 }
 
+/// Ends every session of each of `accounts` (one statement per 500 accounts).
+pub(super) async fn end_all_of(conn: &mut sqlx::AnyConnection, accounts: &[i64]) -> Result<()> {
+    for chunk in accounts.chunks(500) {
+        let mut b = super::sql::Binds::default();
+        let list = b.list(chunk.iter().copied())?;
+        let statement = format!("DELETE FROM sessions WHERE account_id IN ({list})");
+        super::sql::execute(&mut *conn, &statement, b).await?;
+    }
+    Ok(())
+}
+
 /// Ends every session of an account except `keep` and cancels its outstanding reset links, in
 /// the caller's transaction: after a password change nothing that worked before still does.
 pub(super) async fn end_all_and_cancel_links(

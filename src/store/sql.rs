@@ -49,6 +49,44 @@ tuple_args!(A, B, C, D, E, F, G, H, I, J, K, L);
 tuple_args!(A, B, C, D, E, F, G, H, I, J, K, L, M);
 tuple_args!(A, B, C, D, E, F, G, H, I, J, K, L, M, N);
 
+/// Arguments gathered one at a time, for a statement whose number of placeholders follows the
+/// data (`IN (…)` lists, multi-row `INSERT`s): [`Binds::add`] binds a value and names its
+/// placeholder, so the statement's text is written in the same order as its arguments.
+#[derive(Default)]
+pub(crate) struct Binds<'q> {
+    arguments: AnyArguments<'q>,
+    count: usize,
+}
+
+impl<'q> Binds<'q> {
+    /// Binds `value`; its placeholder (`$n`).
+    pub(crate) fn add<T: 'q + Encode<'q, Any> + Type<Any>>(&mut self, value: T) -> Result<String> {
+        self.arguments
+            .add(value)
+            .map_err(|e| StoreError::Db(sqlx::Error::Encode(e)))?;
+        self.count += 1;
+        Ok(format!("${}", self.count))
+    }
+
+    /// Binds each of `values`; their placeholders, comma-separated (for `IN (…)`).
+    pub(crate) fn list<T: 'q + Encode<'q, Any> + Type<Any>>(
+        &mut self,
+        values: impl IntoIterator<Item = T>,
+    ) -> Result<String> {
+        let marks: Vec<String> = values
+            .into_iter()
+            .map(|v| self.add(v))
+            .collect::<Result<_>>()?;
+        Ok(marks.join(", "))
+    }
+}
+
+impl<'q> Args<'q> for Binds<'q> {
+    fn into_arguments(self) -> Result<AnyArguments<'q>> {
+        Ok(self.arguments)
+    }
+}
+
 /// Runs a statement that returns no rows; how many rows it changed.
 pub(crate) async fn execute<'q, 'c, X>(on: X, sql: &'q str, args: impl Args<'q>) -> Result<u64>
 where

@@ -18,6 +18,7 @@ on_both_backends!(
     system_admins_manage_every_key,
     keys_end_with_their_creators_account_or_role,
     resets_and_new_passwords_end_the_accounts_keys,
+    a_campaign_round_ends_each_accounts_own_keys_sessions_and_links,
 );
 
 /// acme with administrator tadmin and user alice, globex with administrator gadmin and user
@@ -750,26 +751,7 @@ async fn resets_and_new_passwords_end_the_accounts_keys(backend: common::Backend
     let w = world(backend).await;
     let app = &w.app;
     let srv = common::plain_smtp(&app.core).await;
-    for name in ["ann", "ben", "cat"] {
-        app.user_with(&w.acme, name, GOOD_PASSWORD, Role::TenantAdmin)
-            .await;
-        let a = app
-            .core
-            .account_named(&w.acme, name)
-            .await
-            .unwrap()
-            .unwrap();
-        let changes = AccountChanges {
-            email: Some(Some(
-                latchkey::domain::EmailAddress::parse(&format!("{name}@example.com")).unwrap(),
-            )),
-            ..Default::default()
-        };
-        app.core
-            .update_account(&Actor::Cli, &w.acme, a, changes)
-            .await
-            .unwrap();
-    }
+    admins_with_addresses(&w, &["ann", "ben", "cat"]).await;
     let users = "/api/v1/tenants/acme/users";
     let keys: Vec<String> = {
         let mut v = Vec::new();
@@ -779,32 +761,9 @@ async fn resets_and_new_passwords_end_the_accounts_keys(backend: common::Backend
         v
     };
     let bystander = console_key(app, "acme", "tadmin", "/t/acme/admin", "tadmin's key").await;
-    let (_, operator) = app
-        .core
-        .create_api_key(
-            &Actor::Cli,
-            Some(&w.acme),
-            "operator",
-            &["resets:send".to_owned()],
-            None,
-        )
-        .await
-        .unwrap();
-    let operator = acme_secret_str(&operator);
-    let send = |user: &'static str, kind: &'static str| {
-        let operator = operator.clone();
-        let base = app.base.clone();
-        async move {
-            let res = reqwest::Client::new()
-                .post(format!("{base}/api/v1/tenants/acme/resets"))
-                .bearer_auth(operator)
-                .json(&serde_json::json!({"users": [user], "kind": kind}))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
-        }
-    };
+    let operator = operator_key(&w).await;
+    let send =
+        |user: &'static str, kind: &'static str| send_resets(app, &operator, vec![user], kind);
     let ends = |key: String| async move {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         loop {
@@ -874,5 +833,136 @@ async fn resets_and_new_passwords_end_the_accounts_keys(backend: common::Backend
         assert_eq!(revocations(app, reason).await.len(), 1, "{reason}");
     }
     assert_eq!(api_get(app, &bystander, users).await.0, 200);
+    w.app.stop().await;
+}
+
+/// Tenant administrators `names` of acme, each with the address `{name}@example.com`.
+async fn admins_with_addresses(w: &World, names: &[&str]) {
+    for name in names {
+        w.app
+            .user_with(&w.acme, name, GOOD_PASSWORD, Role::TenantAdmin)
+            .await;
+        let a = w
+            .app
+            .core
+            .account_named(&w.acme, name)
+            .await
+            .unwrap()
+            .unwrap();
+        let changes = AccountChanges {
+            email: Some(Some(
+                latchkey::domain::EmailAddress::parse(&format!("{name}@example.com")).unwrap(),
+            )),
+            ..Default::default()
+        };
+        w.app
+            .core
+            .update_account(&Actor::Cli, &w.acme, a, changes)
+            .await
+            .unwrap();
+    }
+}
+
+/// An operator's key of acme that may send resets.
+async fn operator_key(w: &World) -> String {
+    let (_, operator) = w
+        .app
+        .core
+        .create_api_key(
+            &Actor::Cli,
+            Some(&w.acme),
+            "operator",
+            &["resets:send".to_owned()],
+            None,
+        )
+        .await
+        .unwrap();
+    acme_secret_str(&operator)
+}
+
+/// `POST /api/v1/tenants/acme/resets` for `users`; asserts it is accepted.
+async fn send_resets(app: &TestApp, operator: &str, users: Vec<&str>, kind: &str) {
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/tenants/acme/resets", app.base))
+        .bearer_auth(operator)
+        .json(&serde_json::json!({"users": users, "kind": kind}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+}
+
+/// A campaign's round makes its reset links together (one statement per step for every
+/// account): still each account's own older link dies, its own sessions end, its own console
+/// key is revoked (audited under its own name), and each mail carries a link that works.
+/// An administrator outside the campaign keeps everything.
+async fn a_campaign_round_ends_each_accounts_own_keys_sessions_and_links(backend: common::Backend) {
+    let w = world(backend).await;
+    let app = &w.app;
+    let srv = common::plain_smtp(&app.core).await;
+    let names = ["ann", "ben", "cat"];
+    admins_with_addresses(&w, &["ann", "ben", "cat", "dan"]).await;
+    let operator = operator_key(&w).await;
+    let users = "/api/v1/tenants/acme/users";
+    // A first campaign: its links are the "older links" the second one must end.
+    send_resets(app, &operator, names.to_vec(), "link").await;
+    let first = srv
+        .wait_for_messages(3, std::time::Duration::from_secs(10))
+        .await;
+    let mut keys = Vec::new();
+    let mut sessions = Vec::new();
+    for name in names.iter().chain(&["dan"]) {
+        keys.push(console_key(app, "acme", name, "/t/acme/admin", &format!("{name}'s key")).await);
+        sessions.push(signed_in(app, "acme", name).await);
+    }
+    send_resets(app, &operator, names.to_vec(), "link").await;
+    let all = srv
+        .wait_for_messages(6, std::time::Duration::from_secs(10))
+        .await;
+    let second = &all[first.len()..];
+    for (i, name) in names.iter().enumerate() {
+        assert_eq!(
+            api_get(app, &keys[i], users).await.0,
+            401,
+            "{name}'s key ended"
+        );
+        let page = sessions[i].get("/t/acme/account").await;
+        assert_eq!(page.status, 303, "{name}'s session ended");
+    }
+    // The bystander keeps their key and session.
+    assert_eq!(api_get(app, &keys[3], users).await.0, 200);
+    assert_eq!(sessions[3].get("/t/acme/account").await.status, 200);
+    let mut revoked: Vec<String> = revocations(app, "creator_admin_reset")
+        .await
+        .into_iter()
+        .map(|(name, _, _)| name)
+        .collect();
+    revoked.sort();
+    assert_eq!(revoked, ["ann's key", "ben's key", "cat's key"]);
+    let sent = audit_actions(app, "reset.admin_sent").await;
+    assert_eq!(sent.len(), 6, "one event per mail");
+    // Each older link is dead, each new one opens the reset form.
+    let open = |data: String| async move {
+        let link = common::link_in(&data, "reset?token=").unwrap();
+        let path = link
+            .strip_prefix(app.core.config.public_url.as_str())
+            .unwrap()
+            .to_owned();
+        let mut b = app.browser();
+        b.get(&path).await;
+        b.get("/t/acme/reset").await
+    };
+    for m in &first {
+        let page = open(m.data.clone()).await;
+        assert!(
+            !page.body.contains("new_password"),
+            "an older link still works"
+        );
+    }
+    for m in second {
+        let page = open(m.data.clone()).await;
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("new_password"), "{}", page.body);
+    }
     w.app.stop().await;
 }

@@ -18,7 +18,7 @@ use std::collections::{HashMap, HashSet};
 use secrecy::SecretString;
 use serde_json::Value;
 
-use crate::service::admin_reset::{admin_sent, valid_for};
+use crate::service::admin_reset::{admin_sent, admin_target_of, valid_for};
 use crate::service::task_data::{IssueSecret, TaskControl};
 use crate::service::{Actor, Core, Result, ServiceError};
 use crate::store::admin_secret::AdminLink;
@@ -41,6 +41,9 @@ impl Core {
         let mut tenants: HashMap<i64, Option<Tenant>> = HashMap::new();
         let mut accounts = HashSet::new();
         let mut ahead: Vec<(&Task, Tenant, Account, i64)> = Vec::new();
+        // Every account of the round in one read (the checks below as `admin_target`'s).
+        let ids: Vec<i64> = tasks.iter().filter_map(|t| t.account_id).collect();
+        let read = store::accounts::by_ids(&self.db, &ids).await?;
         for task in tasks {
             let Ok(data) = serde_json::from_str::<Value>(&task.data) else {
                 continue;
@@ -56,7 +59,8 @@ impl Core {
                 e.insert(store::tenants::by_id(&self.db, tenant_id).await?);
             }
             let tenant = tenants.get(&tenant_id).and_then(Option::as_ref);
-            match self.admin_target(task, tenant, &control).await {
+            let account = task.account_id.and_then(|id| read.get(&id).cloned());
+            match admin_target_of(task, tenant, &control, account) {
                 // One link per account and round: a second mail to the same account makes its
                 // own at send time, so it supersedes the first as it would one by one.
                 Ok((tenant, account)) if accounts.insert(account.id) => {
