@@ -48,6 +48,8 @@ CAMPAIGN = 1000 if QUICK else 10000
 # SMTP connections Latchkey opens to the sink (`mail_connections_per_server`), and so the
 # ceiling's `smtp-source -s`: the same number on both sides.
 MAIL_CONNECTIONS = int(os.environ.get("BENCH_MAIL_CONNECTIONS", "4"))
+# Mails a connection may send before their acceptance is recorded (Latchkey's default is 1).
+MAIL_UNRECORDED = int(os.environ.get("BENCH_MAIL_UNRECORDED", "50"))
 GAP_SAMPLES = 300 if QUICK else 2000
 COMPLETIONS = 60 if QUICK else 300  # per run
 LOGIN_USERS = 64
@@ -243,6 +245,7 @@ class Latchkey:
             LATCHKEY_API_REQUESTS_PER_KEY_PER_MINUTE="0",
             LATCHKEY_LOG_LEVEL="warn",
             LATCHKEY_MAIL_CONNECTIONS_PER_SERVER=str(MAIL_CONNECTIONS),
+            LATCHKEY_MAIL_UNRECORDED_PER_CONNECTION=str(MAIL_UNRECORDED),
         )
         self.env.pop("LATCHKEY_CONFIG", None)
         if backend == "postgres":

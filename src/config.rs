@@ -114,6 +114,12 @@ pub struct Config {
     /// carries one mail after another; the hourly quota counts them all). 1 sends one mail at a
     /// time, as before this setting.
     pub mail_connections_per_server: u32,
+    /// How many mails one SMTP connection may send before the server's acceptance of them is
+    /// recorded. 1: each accepted mail is recorded before the connection sends its next one, so
+    /// a crash can make at most one mail per connection go out twice. More lets the connections
+    /// keep sending while the accepted mails are recorded together, at the cost of up to that
+    /// many mails per connection sent twice after a crash.
+    pub mail_unrecorded_per_connection: u32,
     /// Directory connections an operator sets in `latchkey.toml`, by tenant slug
     /// (`[directories.acme]`): applied when the server starts. The service password only as an
     /// `env:NAME` or `file:/path` reference.
@@ -180,6 +186,7 @@ impl Default for Config {
             alert_webhook_url: None,
             alert_webhook_format: AlertFormat::Json,
             mail_connections_per_server: 1,
+            mail_unrecorded_per_connection: 1,
             directories: Default::default(),
         }
     }
@@ -226,6 +233,7 @@ const ENV_KEYS: &[&str] = &[
     "alert_webhook_url",
     "alert_webhook_format",
     "mail_connections_per_server",
+    "mail_unrecorded_per_connection",
 ];
 
 /// Flags given on the command line; `None` leaves the lower layers' value.
@@ -360,6 +368,12 @@ impl Config {
             return Err(bad(
                 "mail_connections_per_server",
                 "must be between 1 and 32",
+            ));
+        }
+        if !(1..=1000).contains(&self.mail_unrecorded_per_connection) {
+            return Err(bad(
+                "mail_unrecorded_per_connection",
+                "must be between 1 and 1000",
             ));
         }
         if self.metrics_token.as_ref().is_some_and(|t| t.len() < 16) {

@@ -46,6 +46,8 @@ struct Batch {
     routes: HashMap<String, Option<i64>>,
     /// Where accepted mails are written, together with the other lanes' (see `round.rs`).
     commits: std::sync::Arc<round::GroupCommit>,
+    /// This lane's accepted mails not known to be written yet (see `round.rs`).
+    unwritten: round::Unwritten,
     /// The round's reset links made ahead, by task id (see `ahead.rs`); a lane takes its mail's.
     ahead: std::sync::Arc<std::sync::Mutex<HashMap<i64, SecretString>>>,
 }
@@ -517,7 +519,7 @@ impl Core {
                     at: self.now(),
                 };
                 let commits = batch.commits.clone();
-                commits.commit(self, owner, accepted).await
+                commits.commit(accepted, &mut batch.unwritten).await
             }
             Err(e) => {
                 if !conn.is_usable() {

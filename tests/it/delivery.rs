@@ -22,7 +22,7 @@ const SMTP_USER: &str = "mailer";
 const SMTP_PASSWORD: &str = "Delivery-Smtp-Secret-77";
 const WAIT: Duration = Duration::from_secs(10);
 
-async fn app(backend: Backend, tweak: impl FnOnce(&mut latchkey::Config)) -> TestApp {
+pub(crate) async fn app(backend: Backend, tweak: impl FnOnce(&mut latchkey::Config)) -> TestApp {
     common::logs::init();
     TestApp::spawn_with(backend, |c| {
         c.mail_poll_interval = "100ms".into();
@@ -107,7 +107,7 @@ pub(crate) async fn wait_status(app: &TestApp, id: i64, status: &str) -> store::
     }
 }
 
-async fn log_rows(app: &TestApp, task: i64) -> Vec<store::mail::LogEntry> {
+pub(crate) async fn log_rows(app: &TestApp, task: i64) -> Vec<store::mail::LogEntry> {
     let f = store::mail::Filter {
         task_id: Some(task),
         limit: 100,
@@ -799,7 +799,7 @@ async fn no_secret_in_logs_pages_or_files(backend: Backend) {
 }
 
 /// Queues `n` SMTP-test mails to `{prefix}{i}@example.org` in one go (no worker needed).
-async fn queue_many(app: &TestApp, prefix: &str, n: usize) -> Vec<String> {
+pub(crate) async fn queue_many(app: &TestApp, prefix: &str, n: usize) -> Vec<String> {
     let tenant = app.default_tenant().await;
     let data = serde_json::json!({});
     let recipients: Vec<String> = (0..n).map(|i| format!("{prefix}{i}@example.org")).collect();
@@ -829,7 +829,7 @@ async fn queue_many(app: &TestApp, prefix: &str, n: usize) -> Vec<String> {
     recipients
 }
 
-async fn all_tasks(app: &TestApp) -> Vec<store::mail::Task> {
+pub(crate) async fn all_tasks(app: &TestApp) -> Vec<store::mail::Task> {
     let f = store::mail::Filter {
         limit: 1000,
         ..Default::default()
@@ -838,7 +838,7 @@ async fn all_tasks(app: &TestApp) -> Vec<store::mail::Task> {
 }
 
 /// A plain-text server without sign-in, offering PIPELINING or not, and the app pointed at it.
-async fn plain_server(app: &TestApp, pipelining: bool) -> SmtpServer {
+pub(crate) async fn plain_server(app: &TestApp, pipelining: bool) -> SmtpServer {
     let srv = SmtpServer::start(SmtpOptions {
         pipelining,
         ..SmtpOptions::default()
@@ -853,7 +853,7 @@ async fn plain_server(app: &TestApp, pipelining: bool) -> SmtpServer {
 }
 
 /// Every recipient of `mails`, sorted, each once; panics on a duplicate.
-fn each_once(mails: &[common::smtp::ReceivedMail]) -> Vec<String> {
+pub(crate) fn each_once(mails: &[common::smtp::ReceivedMail]) -> Vec<String> {
     let mut got: Vec<String> = mails.iter().map(|m| m.rcpt_to[0].clone()).collect();
     got.sort();
     let n = got.len();

@@ -30,6 +30,7 @@ mod console_header;
 mod console_lists;
 mod console_screens;
 mod delivery;
+mod delivery_window;
 mod directory;
 mod directory_browser;
 mod directory_client;

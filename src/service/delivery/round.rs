@@ -21,53 +21,122 @@ use crate::service::{Core, Result};
 use crate::store::mail::{NewLogEntry, Task};
 use crate::store::{self, Tenant};
 
-/// Writes accepted mails as done. A lane waits for its mail's write before it sends its next
-/// one, so a crash between a server's `250` and the write sends again at most one mail per
-/// lane (they stay claimed until written, and a dead worker's claims are taken over), never
-/// loses one. Lanes that finish a mail while another lane's write runs are written together
-/// by whichever of them gets to write next.
-#[derive(Default)]
+/// Writes accepted mails as done, on the round's writer ([`GroupCommit::run`]), while the lanes
+/// go on sending: what the lanes' servers accepted while the previous write ran is written
+/// together. A lane may have at most `mail_unrecorded_per_connection` accepted mails not written
+/// yet (its window); at 1 (the default) it waits for each mail's write before sending its next.
+/// Mails stay claimed until written (and a dead worker's claims are taken over), so a crash
+/// between a server's `250` and the write sends again at most a window of mails per lane, never
+/// loses one.
 pub(super) struct GroupCommit {
     /// The number given to the last mail added, and the mails not being written yet.
     pending: Mutex<(u64, Vec<Accepted>)>,
-    /// Held while writing: the number up to which mails are written, and whether a write
-    /// failed (then nothing more is written in this round).
-    written: tokio::sync::Mutex<(u64, bool)>,
+    /// The number up to which mails are written, and whether a write failed (then nothing more
+    /// is written in this round and every lane stops).
+    written: tokio::sync::watch::Sender<(u64, bool)>,
+    /// Wakes the writer: a mail was added, or a lane finished.
+    wake: tokio::sync::Notify,
+    /// Lanes still sending; the writer stops when none is left and nothing is pending.
+    lanes: std::sync::atomic::AtomicUsize,
+    /// Accepted mails a lane may have unwritten.
+    window: usize,
 }
 
+impl Default for GroupCommit {
+    /// One lane, each mail written before the next.
+    fn default() -> Self {
+        GroupCommit::new(1, 1)
+    }
+}
+
+/// A lane's mails added to the [`GroupCommit`] and not yet known to be written, oldest first.
+#[derive(Default)]
+pub(super) struct Unwritten(VecDeque<u64>);
+
 impl GroupCommit {
-    /// Adds `a` and returns once it is written (by this lane or another).
-    pub(super) async fn commit(&self, core: &Core, owner: &str, a: Accepted) -> Result<()> {
+    fn new(lanes: usize, window: usize) -> Self {
+        GroupCommit {
+            pending: Mutex::default(),
+            written: tokio::sync::watch::Sender::new((0, false)),
+            wake: tokio::sync::Notify::new(),
+            lanes: std::sync::atomic::AtomicUsize::new(lanes),
+            window: window.max(1),
+        }
+    }
+
+    /// Adds `a`; returns once the lane has fewer than its window of mails unwritten.
+    pub(super) async fn commit(&self, a: Accepted, mine: &mut Unwritten) -> Result<()> {
         let seq = {
             let mut p = self.pending.lock().map_err(|_| poisoned())?;
             p.0 += 1;
             p.1.push(a);
             p.0
         };
-        let mut written = self.written.lock().await;
-        if written.1 {
-            return Err(crate::service::ServiceError::Internal(anyhow::anyhow!(
-                "an earlier write of delivered mail failed in this round"
-            )));
+        self.wake.notify_one();
+        mine.0.push_back(seq);
+        while mine.0.len() >= self.window {
+            let oldest = mine.0.front().copied().unwrap_or_default();
+            self.written_up_to(oldest).await?;
+            mine.0.retain(|s| *s > oldest);
         }
-        if written.0 >= seq {
-            return Ok(());
+        Ok(())
+    }
+
+    /// Fails when an earlier write failed: a lane checks before each mail it sends.
+    pub(super) fn check(&self) -> Result<()> {
+        if self.written.borrow().1 {
+            return Err(write_failed());
         }
-        let (upto, group) = {
-            let mut p = self.pending.lock().map_err(|_| poisoned())?;
-            (p.0, std::mem::take(&mut p.1))
-        };
-        match core.write_accepted(owner, group).await {
-            Ok(()) => {
-                written.0 = upto;
-                Ok(())
-            }
-            Err(e) => {
-                written.1 = true;
-                Err(e)
-            }
+        Ok(())
+    }
+
+    async fn written_up_to(&self, seq: u64) -> Result<()> {
+        let mut rx = self.written.subscribe();
+        let state = *rx
+            .wait_for(|(w, failed)| *w >= seq || *failed)
+            .await
+            .map_err(|_| write_failed())?;
+        if state.0 >= seq {
+            Ok(())
+        } else {
+            Err(write_failed())
         }
     }
+
+    /// A lane is done sending.
+    fn lane_done(&self) {
+        self.lanes.fetch_sub(1, Ordering::SeqCst);
+        self.wake.notify_one();
+    }
+
+    /// The round's writer: writes whatever is pending, again and again, until every lane is
+    /// done and nothing is left.
+    async fn run(&self, core: &Core, owner: &str) -> Result<()> {
+        loop {
+            let (upto, group) = {
+                let mut p = self.pending.lock().map_err(|_| poisoned())?;
+                (p.0, std::mem::take(&mut p.1))
+            };
+            if group.is_empty() {
+                if self.lanes.load(Ordering::SeqCst) == 0 {
+                    return Ok(());
+                }
+                self.wake.notified().await;
+                continue;
+            }
+            if let Err(e) = core.write_accepted(owner, group).await {
+                self.written.send_modify(|w| w.1 = true);
+                return Err(e);
+            }
+            self.written.send_modify(|w| w.0 = upto);
+        }
+    }
+}
+
+fn write_failed() -> crate::service::ServiceError {
+    crate::service::ServiceError::Internal(anyhow::anyhow!(
+        "an earlier write of delivered mail failed in this round"
+    ))
 }
 
 /// A mail the server accepted, waiting to be written as done with its mail-log row.
@@ -118,9 +187,12 @@ impl Core {
         let lanes = lanes.min(count.div_ceil(4)).max(1);
         let ahead = std::sync::Arc::new(Mutex::new(self.issue_links_ahead(&tasks).await));
         let queue = Mutex::new(VecDeque::from(tasks));
-        let commits = std::sync::Arc::new(GroupCommit::default());
-        let results =
-            join_all((0..lanes).map(|_| self.lane(owner, stop, &queue, &commits, &ahead))).await;
+        let window = self.config.raw.mail_unrecorded_per_connection as usize;
+        let commits = std::sync::Arc::new(GroupCommit::new(lanes, window));
+        let (results, written) = tokio::join!(
+            join_all((0..lanes).map(|_| self.lane(owner, stop, &queue, &commits, &ahead))),
+            commits.run(self, owner)
+        );
         let mut routes = HashMap::new();
         let mut first_error = None;
         for r in results {
@@ -132,6 +204,9 @@ impl Core {
             }
         }
         self.judge_routes(&routes).await;
+        if let Err(e) = written {
+            first_error.get_or_insert(e);
+        }
         match first_error {
             Some(e) => Err(e),
             None => Ok(count),
@@ -160,6 +235,8 @@ impl Core {
                 let Some(task) = queue.lock().map_err(|_| poisoned())?.pop_front() else {
                     return Ok(());
                 };
+                // A failed write stops the lane: what it sends now couldn't be written either.
+                commits.check()?;
                 if stop.load(Ordering::SeqCst) {
                     store::mail::release(&self.db, task.id, owner, self.now(), self.now()).await?;
                     continue;
@@ -180,6 +257,7 @@ impl Core {
             }
         }
         .await;
+        commits.lane_done();
         if let Some((_, conn)) = open {
             conn.quit(&mut crate::mail::Transcript::default()).await;
         }
