@@ -120,6 +120,9 @@ impl Walk {
         let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             assert_no_english(what, &page)
         }));
+        if let Err(why) = english_fragments(&page) {
+            self.failures.push(format!("{what}: {why}"));
+        }
         if let Err(e) = checked {
             let why = e
                 .downcast_ref::<String>()
@@ -158,6 +161,52 @@ impl Walk {
             .filter(|r| !source.contains(*r))
             .collect();
         assert!(stale.is_empty(), "routes the routers don't have: {stale:?}");
+    }
+}
+
+/// Beyond `assert_no_english` (whole sentences, common words): a piece of text on its own
+/// between tags (a label, a value, a button) that is, to the letter, an English message German
+/// says otherwise.
+fn english_fragments(page: &Page) -> Result<(), String> {
+    use latchkey::i18n;
+    let english: std::collections::HashMap<String, String> = i18n::message_ids(Language::En)
+        .into_iter()
+        // Not a language's own name (the language links), nor the single words of stored codes
+        // (they read as typed where someone typed them: a role in a CSV file).
+        .filter(|id| {
+            !id.starts_with("console-settings-language-")
+                && !id.starts_with("audit-code-")
+                && !id.starts_with("audit-value-")
+        })
+        .filter_map(|id| {
+            let en = i18n::tr(Language::En, &id);
+            let de = i18n::tr(Language::De, &id);
+            (en != de && !en.contains('{') && en.chars().any(char::is_alphabetic))
+                .then_some((en, id))
+        })
+        .collect();
+    let mut found = Vec::new();
+    let mut in_tag = false;
+    let mut chunk = String::new();
+    for c in page.body.chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                let text = chunk.trim().replace("&#x27;", "'").replace("&quot;", "\"");
+                if let Some(id) = english.get(&text) {
+                    found.push(format!("{text:?} ({id})"));
+                }
+                chunk.clear();
+            }
+            '>' => in_tag = false,
+            c if !in_tag => chunk.push(c),
+            _ => {}
+        }
+    }
+    if found.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("English on the page: {}", found.join(", ")))
     }
 }
 
