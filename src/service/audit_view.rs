@@ -39,6 +39,10 @@ pub struct Field {
     /// alone ([`super::audit_reason`]), a value stored with its message beside it
     /// (`summary_msg`).
     pub value: Text,
+    /// A time (`expires_at`, `scheduled_at`): `value` has it in UTC; a page shows it in the
+    /// reader's zone.
+    #[serde(skip)]
+    pub at: Option<Timestamp>,
 }
 
 impl Core {
@@ -161,6 +165,11 @@ fn is_time(key: &str, n: i64) -> bool {
         && (1_000_000_000..4_102_444_800).contains(&n)
 }
 
+/// The time a value is, when it is one ([`is_time`]).
+fn time_of(key: &str, v: &Value) -> Option<Timestamp> {
+    v.as_i64().filter(|&n| is_time(key, n))
+}
+
 fn value(key: &str, v: &Value) -> Option<String> {
     Some(match v {
         Value::Null => return None,
@@ -242,6 +251,7 @@ pub fn fields(detail: &Value) -> Vec<Field> {
             Some(v) if !v.is_empty() => vec![Field {
                 label: "Detail".into(),
                 value: v.into(),
+                at: None,
             }],
             _ => Vec::new(),
         };
@@ -260,6 +270,7 @@ pub fn fields(detail: &Value) -> Vec<Field> {
                         .arg("old", show(old))
                         .arg("new", show(new))
                         .into(),
+                    at: None,
                 });
             }
         }
@@ -288,6 +299,7 @@ pub fn fields(detail: &Value) -> Vec<Field> {
             out.push(Field {
                 label: label(k),
                 value: m.into(),
+                at: None,
             });
             continue;
         }
@@ -300,14 +312,17 @@ pub fn fields(detail: &Value) -> Vec<Field> {
                 out.push(Field {
                     label: label(k),
                     value: m.into(),
+                    at: None,
                 });
                 continue;
             }
         }
+        let raw = v;
         if let Some(v) = value_text(k, v).filter(|v| *v != Text::Plain(String::new())) {
             out.push(Field {
                 label: label(k),
                 value: v,
+                at: time_of(k, raw),
             });
         }
     }
@@ -401,6 +416,10 @@ mod tests {
                 ("Rehashed".into(), "no".into()),
                 ("Sessions ended".into(), "2".into()),
             ]
+        );
+        assert_eq!(
+            fields(&json!({ "expires_at": 1_795_305_605 }))[0].at,
+            Some(1_795_305_605)
         );
         assert_eq!(
             shown(json!({ "expires_at": 1_795_305_605, "port": 587, "none": null })),

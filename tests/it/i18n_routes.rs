@@ -887,11 +887,21 @@ async fn audit_values_read_in_the_readers_language(backend: Backend) {
         .and_then(|(_, t)| t.split_once("</time>"))
         .map(|(t, _)| t.to_owned())
         .expect("a time in the list");
-    // 03.12.2026 11:20:05 CET: day first, the zone's abbreviation.
-    assert!(
-        when.as_bytes()[2] == b'.' && (when.ends_with(" CET") || when.ends_with(" CEST")),
-        "{when}"
-    );
+    // 03.12.2026 11:20:05 CET: day first, the zone's abbreviation; so is a time among the
+    // details (when the campaign goes out).
+    let scheduled = german_page
+        .body
+        .split("<dt>Geplant für</dt><dd>")
+        .nth(1)
+        .and_then(|t| t.split_once("</dd>"))
+        .map(|(t, _)| t.to_owned())
+        .expect("the campaign's time");
+    for time in [&when, &scheduled] {
+        assert!(
+            time.as_bytes()[2] == b'.' && (time.ends_with(" CET") || time.ends_with(" CEST")),
+            "{time}"
+        );
+    }
     let mut en = w.app.browser();
     en.login("acme", "tom", GOOD_PASSWORD).await;
     let english_page = en.get("/t/acme/admin/audit").await;
