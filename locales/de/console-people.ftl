@@ -521,6 +521,8 @@ audit-code-tenant = Mandant
 ## Werte, die Latchkey aus einer festen Menge in ein Feld eines Ereignisses schreibt
 ## (`audit-value-<Feld>-<Wert>`, `src/service/audit_view.rs`).
 audit-value-change = { $old } → { $new }
+# Ein API-Schlüssel, den das Prüfprotokoll nennt und den es nicht mehr gibt.
+audit-api-key-deleted = Schlüssel { $id } (gelöscht)
 audit-value-kind-reset-link = Link zum Zurücksetzen
 audit-value-kind-admin-reset-link = Link zum Zurücksetzen, von einem Administrator gesendet
 audit-value-kind-temporary-password = temporäres Passwort

@@ -525,6 +525,8 @@ audit-code-tenant = tenant
 ## Values Latchkey writes from a fixed set under a field of an event (`audit-value-<field>-
 ## <value>`, `src/service/audit_view.rs`). The English is the words the page always showed.
 audit-value-change = { $old } → { $new }
+# An API key the audit log names that no longer exists.
+audit-api-key-deleted = key { $id } (deleted)
 audit-value-kind-reset-link = reset link
 audit-value-kind-admin-reset-link = admin reset link
 audit-value-kind-temporary-password = temporary password

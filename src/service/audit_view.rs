@@ -21,7 +21,7 @@ pub struct AuditRow {
     pub tenant_id: Option<i64>,
     pub actor: String,
     /// The API key the event came from, as `name (prefix…)`, when it came from one.
-    pub api_key: Option<String>,
+    pub api_key: Option<Text>,
     pub action: String,
     pub target: Option<String>,
     pub ip: Option<String>,
@@ -64,7 +64,14 @@ impl Core {
                             shown
                         }
                     };
-                    shown.or_else(|| Some(format!("key {id} (deleted)")))
+                    Some(shown.map_or_else(
+                        || {
+                            crate::i18n::Msg::new("audit-api-key-deleted")
+                                .arg("id", id.to_string())
+                                .into()
+                        },
+                        Text::Plain,
+                    ))
                 }
                 None => None,
             };

@@ -160,6 +160,7 @@ pub(super) fn in_words(
     let locale = super::locale::current();
     let lang = locale.language;
     e.outcome = crate::i18n::plain_in(lang, &e.outcome);
+    e.api_key = e.api_key.map(|k| k.in_lang(lang).into());
     for f in &mut e.fields {
         f.label = crate::i18n::plain_in(lang, &f.label);
         f.value = match f.at {
