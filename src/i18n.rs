@@ -149,7 +149,7 @@ pub fn plain_in(lang: Language, s: &str) -> String {
 /// Messages the English index leaves out: single words that only ever reach a page as a
 /// [`Msg`] (a stored code's words, a kind of address). In the index they would translate
 /// anything that happens to read the same, such as an identifier someone typed ("expired").
-const NOT_INDEXED: [&str; 2] = ["audit-code-", "smtp-range-"];
+const NOT_INDEXED: [&str; 3] = ["audit-code-", "audit-value-", "smtp-range-"];
 
 /// The English catalogue's fixed sentences (no placeholders), by their text.
 static ENGLISH_INDEX: LazyLock<HashMap<String, String>> = LazyLock::new(|| {

@@ -65,3 +65,6 @@ console-switch-label = Mandant
 console-switch-go = Öffnen
 # Two sentences in a row (a report built of sentences, each translated on its own).
 two-sentences = { $first } { $then }
+
+# Eine entfernte Adresse für das Zurücksetzen, in der Mail an die alte Adresse.
+mail-address-removed = (entfernt)

@@ -518,6 +518,33 @@ audit-code-ip = IP-Adresse
 audit-code-identifier = Kennung
 audit-code-tenant = Mandant
 
+## Werte, die Latchkey aus einer festen Menge in ein Feld eines Ereignisses schreibt
+## (`audit-value-<Feld>-<Wert>`, `src/service/audit_view.rs`).
+audit-value-change = { $old } → { $new }
+# Ein API-Schlüssel, den das Prüfprotokoll nennt und den es nicht mehr gibt.
+audit-api-key-deleted = Schlüssel { $id } (gelöscht)
+audit-value-kind-reset-link = Link zum Zurücksetzen
+audit-value-kind-admin-reset-link = Link zum Zurücksetzen, von einem Administrator gesendet
+audit-value-kind-temporary-password = temporäres Passwort
+audit-value-kind-password-changed = Hinweis: Passwort geändert
+audit-value-kind-reset-email-changed = Hinweis: Adresse für das Zurücksetzen geändert
+audit-value-kind-campaign = Kampagne
+audit-value-kind-smtp-test = SMTP-Test
+audit-value-kind-link = Link zum Zurücksetzen
+audit-value-kind-request-link = Einladung, einen Link anzufordern
+audit-value-role-user = Benutzer
+audit-value-role-tenant-admin = Mandanten-Administrator
+audit-value-role-system-admin = System-Administrator
+audit-value-origin-self = selbst angefordert
+audit-value-origin-admin = von einem Administrator
+audit-value-step-open = Öffnen
+audit-value-step-submit = Absenden
+audit-value-what-sign-in = Anmeldung
+audit-value-what-reset-links = Links zum Zurücksetzen
+audit-value-recorded-once-per-hour-and-counter = einmal je Stunde und Zähler
+audit-value-security-none = keine
+audit-value-sign-in-password = Passwort
+
 ## Formulare, die vor jeder Seite abgewiesen werden.
 console-people-form-not-form = Erwartet wurde ein abgeschicktes Formular.
 console-people-form-too-large = Das Formular ist zu groß.

@@ -65,3 +65,6 @@ console-switch-label = Tenant
 console-switch-go = Open
 # Two sentences in a row (a report built of sentences, each translated on its own).
 two-sentences = { $first } { $then }
+
+# A reset address that was removed, in the mail that tells the old address of the change.
+mail-address-removed = (removed)

@@ -522,6 +522,33 @@ audit-code-ip = ip
 audit-code-identifier = identifier
 audit-code-tenant = tenant
 
+## Values Latchkey writes from a fixed set under a field of an event (`audit-value-<field>-
+## <value>`, `src/service/audit_view.rs`). The English is the words the page always showed.
+audit-value-change = { $old } → { $new }
+# An API key the audit log names that no longer exists.
+audit-api-key-deleted = key { $id } (deleted)
+audit-value-kind-reset-link = reset link
+audit-value-kind-admin-reset-link = admin reset link
+audit-value-kind-temporary-password = temporary password
+audit-value-kind-password-changed = password changed
+audit-value-kind-reset-email-changed = reset email changed
+audit-value-kind-campaign = campaign
+audit-value-kind-smtp-test = smtp test
+audit-value-kind-link = link
+audit-value-kind-request-link = request link
+audit-value-role-user = user
+audit-value-role-tenant-admin = tenant-admin
+audit-value-role-system-admin = system-admin
+audit-value-origin-self = self
+audit-value-origin-admin = admin
+audit-value-step-open = open
+audit-value-step-submit = submit
+audit-value-what-sign-in = sign-in
+audit-value-what-reset-links = reset links
+audit-value-recorded-once-per-hour-and-counter = once per hour and counter
+audit-value-security-none = none
+audit-value-sign-in-password = password
+
 ## Forms refused before any page sees them (CSRF and size checks, for every console form).
 console-people-form-not-form = Expected a form submission.
 console-people-form-too-large = The form is too large.

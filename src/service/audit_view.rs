@@ -16,10 +16,12 @@ use crate::store::{self, audit::Filter as AuditFilter};
 pub struct AuditRow {
     /// `2026-11-22 08:00:05 UTC`.
     pub when: String,
+    /// The same moment, for pages that show it in the reader's zone (`|datetime`).
+    pub at: Timestamp,
     pub tenant_id: Option<i64>,
     pub actor: String,
     /// The API key the event came from, as `name (prefix…)`, when it came from one.
-    pub api_key: Option<String>,
+    pub api_key: Option<Text>,
     pub action: String,
     pub target: Option<String>,
     pub ip: Option<String>,
@@ -37,6 +39,10 @@ pub struct Field {
     /// alone ([`super::audit_reason`]), a value stored with its message beside it
     /// (`summary_msg`).
     pub value: Text,
+    /// A time (`expires_at`, `scheduled_at`): `value` has it in UTC; a page shows it in the
+    /// reader's zone.
+    #[serde(skip)]
+    pub at: Option<Timestamp>,
 }
 
 impl Core {
@@ -58,13 +64,21 @@ impl Core {
                             shown
                         }
                     };
-                    shown.or_else(|| Some(format!("key {id} (deleted)")))
+                    Some(shown.map_or_else(
+                        || {
+                            crate::i18n::Msg::new("audit-api-key-deleted")
+                                .arg("id", id.to_string())
+                                .into()
+                        },
+                        Text::Plain,
+                    ))
                 }
                 None => None,
             };
             let detail: Value = serde_json::from_str(&e.detail).unwrap_or(Value::Null);
             rows.push(AuditRow {
                 when: format_seconds(e.at),
+                at: e.at,
                 tenant_id: e.tenant_id,
                 actor: if api_key.is_some() {
                     "API key".into()
@@ -158,6 +172,11 @@ fn is_time(key: &str, n: i64) -> bool {
         && (1_000_000_000..4_102_444_800).contains(&n)
 }
 
+/// The time a value is, when it is one ([`is_time`]).
+fn time_of(key: &str, v: &Value) -> Option<Timestamp> {
+    v.as_i64().filter(|&n| is_time(key, n))
+}
+
 fn value(key: &str, v: &Value) -> Option<String> {
     Some(match v {
         Value::Null => return None,
@@ -180,6 +199,47 @@ fn value(key: &str, v: &Value) -> Option<String> {
     })
 }
 
+/// A value Latchkey writes from a fixed set under `key` (a mail's `kind`, a token's `origin`,
+/// a role) as its message `audit-value-<key>-<value>`, where the
+/// catalogue has one; its English is the words the page always showed. Keyed by the field, so
+/// what someone typed (an `identifier`) never reads as one.
+fn value_message(key: &str, value: &str) -> Option<crate::i18n::Msg> {
+    let slug = |s: &str| {
+        s.to_ascii_lowercase()
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join("-")
+    };
+    if key.is_empty() || value.len() > 60 {
+        return None;
+    }
+    let id = format!("audit-value-{}-{}", slug(key), slug(value));
+    crate::i18n::translate(crate::domain::Language::En, &id, &[])?;
+    Some(crate::i18n::Msg::new(id))
+}
+
+/// A value as text: yes and no, and a value from a fixed set, as messages; anything else as its
+/// words ([`value`]).
+fn value_text(key: &str, v: &Value) -> Option<Text> {
+    match v {
+        Value::Bool(b) => Some(
+            crate::i18n::Msg::new(if *b {
+                "console-audit-yes"
+            } else {
+                "console-audit-no"
+            })
+            .into(),
+        ),
+        Value::String(s) => Some(
+            value_message(key, s)
+                .map(Text::Msg)
+                .unwrap_or_else(|| words(s).into()),
+        ),
+        _ => value(key, v).map(Text::Plain),
+    }
+}
+
 /// Stores a text's message beside its English under `key` (`<key>_msg`, which the audit page
 /// reads back in the reader's language); words that are no message (what a server said) add
 /// nothing: `key` holds them.
@@ -198,6 +258,7 @@ pub fn fields(detail: &Value) -> Vec<Field> {
             Some(v) if !v.is_empty() => vec![Field {
                 label: "Detail".into(),
                 value: v.into(),
+                at: None,
             }],
             _ => Vec::new(),
         };
@@ -209,10 +270,14 @@ pub fn fields(detail: &Value) -> Vec<Field> {
         for (k, new) in after {
             let old = before.get(k).unwrap_or(&Value::Null);
             if old != new {
-                let show = |v: &Value| value(k, v).unwrap_or_else(|| "—".into());
+                let show = |v: &Value| value_text(k, v).unwrap_or_else(|| "—".into());
                 out.push(Field {
                     label: label(k),
-                    value: format!("{} → {}", show(old), show(new)).into(),
+                    value: crate::i18n::Msg::new("audit-value-change")
+                        .arg("old", show(old))
+                        .arg("new", show(new))
+                        .into(),
+                    at: None,
                 });
             }
         }
@@ -241,6 +306,7 @@ pub fn fields(detail: &Value) -> Vec<Field> {
             out.push(Field {
                 label: label(k),
                 value: m.into(),
+                at: None,
             });
             continue;
         }
@@ -253,14 +319,17 @@ pub fn fields(detail: &Value) -> Vec<Field> {
                 out.push(Field {
                     label: label(k),
                     value: m.into(),
+                    at: None,
                 });
                 continue;
             }
         }
-        if let Some(v) = value(k, v).filter(|v| !v.is_empty()) {
+        let raw = v;
+        if let Some(v) = value_text(k, v).filter(|v| *v != Text::Plain(String::new())) {
             out.push(Field {
                 label: label(k),
-                value: v.into(),
+                value: v,
+                at: time_of(k, raw),
             });
         }
     }
@@ -356,6 +425,10 @@ mod tests {
             ]
         );
         assert_eq!(
+            fields(&json!({ "expires_at": 1_795_305_605 }))[0].at,
+            Some(1_795_305_605)
+        );
+        assert_eq!(
             shown(json!({ "expires_at": 1_795_305_605, "port": 587, "none": null })),
             vec![
                 ("Expires at".into(), "2026-11-22 00:00:05 UTC".into()),
@@ -375,6 +448,35 @@ mod tests {
             )]
         );
         assert!(shown(json!({})).is_empty());
+    }
+
+    #[test]
+    fn values_from_a_fixed_set_are_messages_under_their_field_only() {
+        use crate::domain::Language::{De, En};
+        let f = fields(&json!({
+            "kind": "reset_link",
+            "origin": "self",
+            "role": "tenant-admin",
+            "identifier": "reset_link",
+            "enabled": true,
+            "before": { "password_reset_enabled": false },
+            "after": { "password_reset_enabled": true },
+        }));
+        let value = |label: &str| f.iter().find(|f| f.label == label).unwrap().value.clone();
+        for (label, english, german) in [
+            ("Kind", "reset link", "Link zum Zurücksetzen"),
+            ("Origin", "self", "selbst angefordert"),
+            ("Role", "tenant-admin", "Mandanten-Administrator"),
+            ("Enabled", "yes", "ja"),
+            ("Password reset enabled", "no → yes", "nein → ja"),
+            // What someone typed reads as typed, in every language.
+            ("Identifier", "reset link", "reset link"),
+        ] {
+            assert_eq!(value(label).in_lang(En), english, "{label}");
+            assert_eq!(value(label).to_string(), english, "{label}");
+            assert_eq!(value(label).in_lang(De), german, "{label}");
+        }
+        assert_eq!(value_message("kind", "no_such_kind"), None);
     }
 
     #[test]

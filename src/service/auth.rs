@@ -437,7 +437,7 @@ impl Core {
             store::reset::cancel_tokens(&self.db, account.id, self.now()).await?;
             // The old address hears of it: if the change wasn't its owner's doing, they know.
             let data = serde_json::json!({
-                "new_address": account.reset_email.as_deref().map(super::delivery::mask_address).unwrap_or_else(|| "(removed)".into()),
+                "new_address": account.reset_email.as_deref().map(super::delivery::mask_address),
             });
             let to = [old.as_deref().or(account.email.as_deref())];
             if let Err(e) = self

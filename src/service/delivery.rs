@@ -872,6 +872,13 @@ impl Core {
             let mut d = data.clone();
             if let Some(o) = d.as_object_mut() {
                 o.insert("username".into(), Value::String(account.username.clone()));
+                // A reset address removed (`null`): said so in the person's language.
+                if o.get("new_address") == Some(&Value::Null) {
+                    o.insert(
+                        "new_address".into(),
+                        Value::String(crate::i18n::tr(language, "mail-address-removed")),
+                    );
+                }
                 // When it happened, in the person's language and time zone.
                 o.insert(
                     "changed_at".into(),

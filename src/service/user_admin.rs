@@ -294,7 +294,7 @@ impl Core {
             .await?;
         if updated.reset_email != old_reset {
             let data = serde_json::json!({
-                "new_address": updated.reset_email.as_deref().map(super::delivery::mask_address).unwrap_or_else(|| "(removed)".into()),
+                "new_address": updated.reset_email.as_deref().map(super::delivery::mask_address),
             });
             let to = [old_reset.as_deref().or(old_email.as_deref())];
             if let Err(e) = self

@@ -152,16 +152,23 @@ async fn tenant(
 
 /// An event's outcome and details in the reader's language where the catalogue has their words
 /// (the service writes them in English: `success`, `Password set`, `yes`; a reason stored with
-/// its code is its message). The action names
+/// its code is its message), and its times in the reader's zone. The action names
 /// (`account.created`) stay as they are: they are what the filter searches for.
 pub(super) fn in_words(
     mut e: crate::service::audit_view::AuditRow,
 ) -> crate::service::audit_view::AuditRow {
-    let lang = super::locale::current().language;
+    let locale = super::locale::current();
+    let lang = locale.language;
     e.outcome = crate::i18n::plain_in(lang, &e.outcome);
+    e.api_key = e.api_key.map(|k| k.in_lang(lang).into());
     for f in &mut e.fields {
         f.label = crate::i18n::plain_in(lang, &f.label);
-        f.value = f.value.in_lang(lang).into();
+        f.value = match f.at {
+            // A time in the reader's zone, written for their language.
+            Some(at) => crate::domain::local_time::format_for(at, &locale.zone, lang),
+            None => f.value.in_lang(lang),
+        }
+        .into();
     }
     e
 }

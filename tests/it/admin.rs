@@ -107,6 +107,15 @@ pub(crate) const ADMIN_ROUTES: &[(&str, &str)] = &[
 
 /// The (method, path) pairs of every `.route(…)` under an admin path in `src/web/*.rs`.
 fn admin_routes_in_source() -> BTreeSet<(String, String)> {
+    routes_in_source()
+        .into_iter()
+        .filter(|(_, route)| route.contains("/admin"))
+        .collect()
+}
+
+/// The (method, path) pairs of every `.route(…)` in `src/web/*.rs` (the pages; the API's
+/// routers are in `src/web/api/`).
+pub(crate) fn routes_in_source() -> BTreeSet<(String, String)> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/web");
     let mut found = BTreeSet::new();
     for entry in std::fs::read_dir(dir).expect("src/web") {
@@ -129,21 +138,19 @@ fn admin_routes_in_source() -> BTreeSet<(String, String)> {
                 .min()
                 .unwrap_or(tail.len());
             let handlers = &tail[..end];
-            if route.starts_with("/admin") || route.contains("/admin") {
-                for (method, call) in [
-                    ("GET", "get("),
-                    ("POST", "post("),
-                    ("PUT", "put("),
-                    ("DELETE", "delete("),
-                    ("PATCH", "patch("),
-                ] {
-                    let called = handlers.match_indices(call).any(|(i, _)| {
-                        // `get(` as a routing call, not the end of `forget(` or `budget(`.
-                        i == 0 || !handlers.as_bytes()[i - 1].is_ascii_alphanumeric()
-                    });
-                    if called {
-                        found.insert((method.to_owned(), route.to_owned()));
-                    }
+            for (method, call) in [
+                ("GET", "get("),
+                ("POST", "post("),
+                ("PUT", "put("),
+                ("DELETE", "delete("),
+                ("PATCH", "patch("),
+            ] {
+                let called = handlers.match_indices(call).any(|(i, _)| {
+                    // `get(` as a routing call, not the end of `forget(` or `budget(`.
+                    i == 0 || !handlers.as_bytes()[i - 1].is_ascii_alphanumeric()
+                });
+                if called {
+                    found.insert((method.to_owned(), route.to_owned()));
                 }
             }
             rest = tail;

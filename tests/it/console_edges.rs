@@ -634,9 +634,14 @@ async fn audit_log_reads_as_fields_with_outcomes_by_meaning(backend: Backend) {
     w.app.stop().await;
 }
 
-/// Whether the page shows a time like `2026-11-22 08:00:05 UTC`.
+/// Whether the page shows a time like `2026-11-22 08:00:05 UTC` (in a `<time>` element: the
+/// reader's zone, here UTC).
 fn regex_like_time(body: &str) -> bool {
     body.split("<td class=\"when\">").skip(1).any(|rest| {
+        let rest = match rest.strip_prefix("<time ") {
+            Some(time) => time.split_once('>').map_or("", |(_, t)| t),
+            None => rest,
+        };
         let t: String = rest.chars().take(23).collect();
         t.len() == 23 && t.ends_with(" UTC") && t.as_bytes()[13] == b':' && t.as_bytes()[16] == b':'
     })

@@ -435,6 +435,39 @@ async fn german_mail_says_durations_and_dates_in_german(backend: Backend) {
         "{line}"
     );
     assert!(when.ends_with("CET") || when.ends_with("CEST"), "{line}");
+    // The reset address removed: the old address reads so in German.
+    let mut alice = w.app.browser();
+    alice
+        .login("default", "alice", "velvet thunder marmalade hill")
+        .await;
+    let removed = alice
+        .post(
+            "/t/default/account/reset-email",
+            &[
+                ("reset_email", ""),
+                ("current_password", "velvet thunder marmalade hill"),
+            ],
+        )
+        .await;
+    assert_eq!(removed.status, 303, "{}", removed.body);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let notice = loop {
+        let found = w
+            .srv
+            .messages()
+            .into_iter()
+            .map(|m| mail_text(&m.data))
+            .find(|m| m.contains("Diese Links gehen jetzt an"));
+        if let Some(m) = found {
+            break m;
+        }
+        assert!(std::time::Instant::now() < deadline, "no notice arrived");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(
+        notice.contains("Diese Links gehen jetzt an (entfernt).") && !notice.contains("removed"),
+        "{notice}"
+    );
     let _ = wait_reset_mails(&w, 1).await;
     w.app.stop().await;
 }

@@ -43,6 +43,7 @@ mod i18n_console_mail;
 
 mod i18n_console_people;
 mod i18n_refusals;
+mod i18n_routes;
 mod i18n_smtp_check;
 mod instances;
 mod link_life;
