@@ -11,6 +11,22 @@ use crate::clock::Timestamp;
 use crate::i18n::Text;
 use crate::store::{self, audit::Filter as AuditFilter};
 
+/// The id of the tenant an audit filter names by its slug: `Ok(None)` when the slug is left
+/// out or blank, `Err` with the (trimmed) slug when no tenant has it.
+pub fn tenant_filter<'a>(
+    tenants: &[store::Tenant],
+    slug: Option<&'a str>,
+) -> std::result::Result<Option<i64>, &'a str> {
+    match slug.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(slug) => tenants
+            .iter()
+            .find(|t| t.slug == slug)
+            .map(|t| Some(t.id))
+            .ok_or(slug),
+    }
+}
+
 /// One event, ready to show.
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditRow {

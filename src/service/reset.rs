@@ -139,6 +139,20 @@ enum Decision {
     },
 }
 
+/// A reset link to issue: for whom, to which address, how long it lives, and its mail.
+pub struct LinkRequest<'a> {
+    pub tenant: &'a Tenant,
+    pub account: &'a Account,
+    pub to: &'a EmailAddress,
+    pub ttl_secs: i64,
+    /// Who asked for it (`self`, `admin`), stored with the token.
+    pub origin: &'a str,
+    pub kind: MailKind,
+    pub scheduled_at: Option<Timestamp>,
+    /// The mail task's `created_by`.
+    pub created_by: &'a str,
+}
+
 /// A new reset link and the mail that carries it, ready to be written.
 pub(crate) struct PreparedLink {
     hash: crate::domain::token::TokenHash,
@@ -216,36 +230,25 @@ impl Finished {
 
     /// Logs the events and writes them with the requests' deletion in one transaction.
     async fn write(self, core: &Core, owner: &str) -> Result<()> {
-        let actors: Vec<String> = self
+        let anonymous = Actor::Anonymous;
+        let entries: Vec<AuditEntry<'_>> = self
             .events
             .iter()
-            .map(|(tenant_id, target, ip, outcome, detail)| {
-                Core::log_audit(&AuditEntry {
-                    tenant_id: Some(*tenant_id),
-                    actor: &Actor::Anonymous,
-                    action: "reset.requested",
-                    target: target.as_deref(),
-                    ip: Some(ip),
-                    outcome,
-                    detail: detail.clone(),
-                })
+            .map(|(tenant_id, target, ip, outcome, detail)| AuditEntry {
+                tenant_id: Some(*tenant_id),
+                actor: &anonymous,
+                action: "reset.requested",
+                target: target.as_deref(),
+                ip: Some(ip),
+                outcome,
+                detail: detail.clone(),
             })
             .collect();
-        let rows: Vec<store::audit::NewEvent<'_>> = self
-            .events
-            .iter()
+        let actors: Vec<String> = entries.iter().map(Core::log_audit).collect();
+        let rows: Vec<store::audit::NewEvent<'_>> = entries
+            .into_iter()
             .zip(&actors)
-            .map(
-                |((tenant_id, target, ip, outcome, detail), actor)| store::audit::NewEvent {
-                    tenant_id: Some(*tenant_id),
-                    actor,
-                    action: "reset.requested",
-                    target: target.as_deref(),
-                    ip: Some(ip),
-                    outcome,
-                    detail: detail.clone(),
-                },
-            )
+            .map(|(e, actor)| e.row(actor))
             .collect();
         let links: Vec<_> = self.links.iter().map(PreparedLink::new_link).collect();
         store::reset::finish_round(&core.db, owner, &links, &self.ids, &rows, core.now()).await?;
@@ -503,16 +506,16 @@ impl Core {
         };
         let ttl = tenant.settings.reset_link_ttl_secs;
         let link = self
-            .prepare_reset_link(
-                &tenant,
-                &account,
-                &to,
-                ttl,
-                "self",
-                MailKind::ResetLink,
-                None,
-                "system",
-            )
+            .prepare_reset_link(LinkRequest {
+                tenant: &tenant,
+                account: &account,
+                to: &to,
+                ttl_secs: ttl,
+                origin: "self",
+                kind: MailKind::ResetLink,
+                scheduled_at: None,
+                created_by: "system",
+            })
             .await?;
         Ok(Decision::Link {
             target: account.username.clone(),
@@ -523,48 +526,25 @@ impl Core {
 
     /// Issues a token (superseding older ones) and queues the mail with its link, in one
     /// transaction. Returns the mail's task id.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn send_reset_link(
-        &self,
-        tenant: &Tenant,
-        account: &Account,
-        to: &EmailAddress,
-        ttl_secs: i64,
-        origin: &str,
-        kind: MailKind,
-        scheduled_at: Option<Timestamp>,
-        created_by: &str,
-    ) -> Result<i64> {
-        let link = self
-            .prepare_reset_link(
-                tenant,
-                account,
-                to,
-                ttl_secs,
-                origin,
-                kind,
-                scheduled_at,
-                created_by,
-            )
-            .await?;
+    pub async fn send_reset_link(&self, request: LinkRequest<'_>) -> Result<i64> {
+        let link = self.prepare_reset_link(request).await?;
         let ids = store::reset::queue_links(&self.db, &[link.new_link()], self.now()).await?;
         self.wake_workers().await;
         Ok(ids[0])
     }
 
     /// A new token and the mail with its link, ready to be written ([`PreparedLink`]).
-    #[allow(clippy::too_many_arguments)]
-    async fn prepare_reset_link(
-        &self,
-        tenant: &Tenant,
-        account: &Account,
-        to: &EmailAddress,
-        ttl_secs: i64,
-        origin: &str,
-        kind: MailKind,
-        scheduled_at: Option<Timestamp>,
-        created_by: &str,
-    ) -> Result<PreparedLink> {
+    async fn prepare_reset_link(&self, request: LinkRequest<'_>) -> Result<PreparedLink> {
+        let LinkRequest {
+            tenant,
+            account,
+            to,
+            ttl_secs,
+            origin,
+            kind,
+            scheduled_at,
+            created_by,
+        } = request;
         let token = new_token();
         let base = self.public_url_for(Some(tenant));
         let link = SecretString::from(format!(

@@ -110,6 +110,36 @@ fn line_at(text: &str, offset: u64) -> u64 {
 }
 
 /// A refusal of one column of a row: "username: a username must be 1–64 characters".
+/// A column of an import whose values must be unique, in the file and among the tenant's
+/// accounts.
+struct UniqueColumn<'a> {
+    /// The values the tenant's accounts hold.
+    taken: HashSet<&'a str>,
+    /// The values of the file so far, with the line each first stands on.
+    seen: HashMap<String, u64>,
+    /// Message ids: the value stands on an earlier line; an account holds it.
+    twice: &'static str,
+    held: &'static str,
+}
+
+impl UniqueColumn<'_> {
+    /// Why `value` on `line` can't be imported, if it can't.
+    fn refusal(&mut self, value: &str, line: u64) -> Option<Text> {
+        if let Some(&first) = self.seen.get(value) {
+            return Some(
+                Msg::new(self.twice)
+                    .arg("value", value)
+                    .arg("other", first as i64)
+                    .into(),
+            );
+        }
+        self.seen.insert(value.to_owned(), line);
+        self.taken
+            .contains(value)
+            .then(|| Msg::new(self.held).arg("value", value).into())
+    }
+}
+
 fn column(name: &'static str, why: Text) -> Text {
     Msg::new("import-column")
         .arg("column", name)
@@ -398,11 +428,18 @@ impl Core {
             }
         };
         let existing = store::account_admin::identities(&self.db, tenant.id).await?;
-        let taken_names: HashSet<&str> = existing.iter().map(|(u, _)| u.as_str()).collect();
-        let taken_emails: HashSet<&str> =
-            existing.iter().filter_map(|(_, e)| e.as_deref()).collect();
-        let mut seen_names: HashMap<String, u64> = HashMap::new();
-        let mut seen_emails: HashMap<String, u64> = HashMap::new();
+        let mut names = UniqueColumn {
+            taken: existing.iter().map(|(u, _)| u.as_str()).collect(),
+            seen: HashMap::new(),
+            twice: "console-people-dom-import-name-twice",
+            held: "console-people-dom-import-name-taken",
+        };
+        let mut emails = UniqueColumn {
+            taken: existing.iter().filter_map(|(_, e)| e.as_deref()).collect(),
+            seen: HashMap::new(),
+            twice: "console-people-dom-import-email-twice",
+            held: "console-people-dom-import-email-taken",
+        };
         let mut rows = Vec::with_capacity(parsed.len());
         let mut accounts = Vec::with_capacity(parsed.len());
         for (mut row, checked) in parsed {
@@ -412,39 +449,10 @@ impl Core {
                 }
             }
             if let Some(c) = &checked {
-                let name = c.username.as_str();
-                if let Some(first) = seen_names.insert(name.to_owned(), row.line) {
-                    row.errors.push(
-                        Msg::new("console-people-dom-import-name-twice")
-                            .arg("value", name)
-                            .arg("other", first as i64)
-                            .into(),
-                    );
-                    seen_names.insert(name.to_owned(), first);
-                } else if taken_names.contains(name) {
-                    row.errors.push(
-                        Msg::new("console-people-dom-import-name-taken")
-                            .arg("value", name)
-                            .into(),
-                    );
-                }
+                row.errors
+                    .extend(names.refusal(c.username.as_str(), row.line));
                 if let Some(email) = &c.email {
-                    let e = email.as_str();
-                    if let Some(first) = seen_emails.insert(e.to_owned(), row.line) {
-                        row.errors.push(
-                            Msg::new("console-people-dom-import-email-twice")
-                                .arg("value", e)
-                                .arg("other", first as i64)
-                                .into(),
-                        );
-                        seen_emails.insert(e.to_owned(), first);
-                    } else if taken_emails.contains(e) {
-                        row.errors.push(
-                            Msg::new("console-people-dom-import-email-taken")
-                                .arg("value", e)
-                                .into(),
-                        );
-                    }
+                    row.errors.extend(emails.refusal(email.as_str(), row.line));
                 }
             }
             rows.push(row);

@@ -17,6 +17,7 @@ use super::extract::{CsrfToken, Guard, SystemAdmin, TenantAdmin};
 use super::paging::{day, filled, shown, Paging};
 use super::templates::render_status;
 use super::{AppState, WebError};
+use crate::service::audit_view::tenant_filter;
 use crate::service::pages::{AuditFilter, Tenant};
 
 const OUTCOMES: [&str; 4] = ["success", "failure", "refused", "throttled"];
@@ -104,22 +105,13 @@ async fn system(
     admin: SystemAdmin,
 ) -> Result<Response, WebError> {
     let tenants = s.core.tenants().await?;
-    let tenant_id = match filled(&q.tenant) {
-        None => None,
-        Some(slug) => Some(
-            tenants
-                .iter()
-                .find(|t| t.slug == slug)
-                .map(|t| t.id)
-                .ok_or_else(|| {
-                    WebError::BadRequest(
-                        crate::i18n::Msg::new("console-tenant-unknown")
-                            .arg("slug", slug.escape_debug().to_string())
-                            .into(),
-                    )
-                })?,
-        ),
-    };
+    let tenant_id = tenant_filter(&tenants, q.tenant.as_deref()).map_err(|slug| {
+        WebError::BadRequest(
+            crate::i18n::Msg::new("console-tenant-unknown")
+                .arg("slug", slug.escape_debug().to_string())
+                .into(),
+        )
+    })?;
     let page = events(&s, &q, tenant_id, &tenants).await?;
     render_status(
         StatusCode::OK,

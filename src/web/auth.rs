@@ -141,32 +141,28 @@ async fn login(
         password,
     } = form.decode()?;
     let next = safe_next(next.as_deref(), &slug);
-    if identifier.is_empty() || password.is_empty() {
-        let msg = "login-enter-both";
-        return render_login(
+    // The form again, with what was typed (`shown`) and why it was refused.
+    let refused = |shown: &str, error: Text, status| {
+        render_login(
             &tenant,
             &csrf,
             next.as_deref(),
-            &identifier,
+            shown,
             None,
-            Some(msg.into()),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        );
+            Some(error),
+            status,
+        )
+    };
+    if identifier.is_empty() || password.is_empty() {
+        let msg = "login-enter-both".into();
+        return refused(&identifier, msg, StatusCode::UNPROCESSABLE_ENTITY);
     }
     let parsed = match Identifier::parse(&identifier) {
         Ok(id) => id,
         Err(e) => {
             // Depends on the text alone (its length, a control character), never on an account.
             let shown: String = identifier.chars().take(MAX_IDENTIFIER_CHARS).collect();
-            return render_login(
-                &tenant,
-                &csrf,
-                next.as_deref(),
-                &shown,
-                None,
-                Some(e.0),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            );
+            return refused(&shown, e.0, StatusCode::UNPROCESSABLE_ENTITY);
         }
     };
     match state
@@ -191,53 +187,23 @@ async fn login(
             Ok((jar, Redirect::to(&to)).into_response())
         }
         LoginOutcome::Invalid => {
-            let msg = "login-failed";
-            render_login(
-                &tenant,
-                &csrf,
-                next.as_deref(),
-                &identifier,
-                None,
-                Some(msg.into()),
-                StatusCode::UNAUTHORIZED,
-            )
+            refused(&identifier, "login-failed".into(), StatusCode::UNAUTHORIZED)
         }
-        LoginOutcome::TemporaryPasswordExpired => {
-            let msg = "login-temporary-expired";
-            render_login(
-                &tenant,
-                &csrf,
-                next.as_deref(),
-                &identifier,
-                None,
-                Some(msg.into()),
-                StatusCode::UNAUTHORIZED,
-            )
-        }
-        LoginOutcome::DirectoryUnavailable => {
-            let msg = "login-directory-unavailable";
-            render_login(
-                &tenant,
-                &csrf,
-                next.as_deref(),
-                &identifier,
-                None,
-                Some(msg.into()),
-                StatusCode::SERVICE_UNAVAILABLE,
-            )
-        }
-        LoginOutcome::Throttled => {
-            let msg = "login-throttled";
-            render_login(
-                &tenant,
-                &csrf,
-                next.as_deref(),
-                &identifier,
-                None,
-                Some(msg.into()),
-                StatusCode::TOO_MANY_REQUESTS,
-            )
-        }
+        LoginOutcome::TemporaryPasswordExpired => refused(
+            &identifier,
+            "login-temporary-expired".into(),
+            StatusCode::UNAUTHORIZED,
+        ),
+        LoginOutcome::DirectoryUnavailable => refused(
+            &identifier,
+            "login-directory-unavailable".into(),
+            StatusCode::SERVICE_UNAVAILABLE,
+        ),
+        LoginOutcome::Throttled => refused(
+            &identifier,
+            "login-throttled".into(),
+            StatusCode::TOO_MANY_REQUESTS,
+        ),
     }
 }
 

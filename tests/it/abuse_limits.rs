@@ -13,6 +13,7 @@ use common::smtp::{SmtpServer, Step};
 use common::{link_in, Backend, Browser, TestApp, GOOD_PASSWORD, OTHER_PASSWORD};
 use latchkey::domain::{EmailAddress, Role, TenantSlug};
 use latchkey::service::admin_reset::{AdminReset, Recipients, ResetKind, When};
+use latchkey::service::reset::LinkRequest;
 use latchkey::service::{AccountChanges, Actor};
 use latchkey::store::{self, Account, Tenant};
 
@@ -325,16 +326,16 @@ async fn switching_reset_off_ends_self_service_links(backend: Backend) {
     let mut as_read_before = app.core.tenant("default").await.unwrap();
     as_read_before.settings.password_reset_enabled = true;
     app.core
-        .send_reset_link(
-            &as_read_before,
-            &dave,
-            &EmailAddress::parse("dave.reset@example.net").unwrap(),
-            1800,
-            "self",
-            latchkey::mail::templates::MailKind::ResetLink,
-            None,
-            "system",
-        )
+        .send_reset_link(LinkRequest {
+            tenant: &as_read_before,
+            account: &dave,
+            to: &EmailAddress::parse("dave.reset@example.net").unwrap(),
+            ttl_secs: 1800,
+            origin: "self",
+            kind: latchkey::mail::templates::MailKind::ResetLink,
+            scheduled_at: None,
+            created_by: "system",
+        })
         .await
         .unwrap();
     let dave_link = link_to(&srv, &app, "dave.reset@example.net").await;

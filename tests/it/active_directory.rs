@@ -76,16 +76,8 @@ async fn world_with(backend: Backend, change: impl FnOnce(&mut DirectorySettings
     })
     .await;
     let srv = common::plain_smtp(&app.core).await;
-    let tenant = app.default_tenant().await;
-    let mut t = tenant.clone();
-    t.settings.password_reset_enabled = true;
     // Reset mail goes to the directory's `mail` address.
-    t.settings.reset_fallback_to_primary = true;
-    app.core
-        .update_tenant(&Actor::Cli, &t, &tenant.settings)
-        .await
-        .unwrap();
-    let tenant = app.default_tenant().await;
+    let tenant = app.enable_reset(true).await;
     ou.add_person("alice", ALICE_PASSWORD).await;
     ou.add_person("bob", BOB_PASSWORD).await;
     connect(&app, &tenant, &ou, change).await;

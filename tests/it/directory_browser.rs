@@ -11,7 +11,6 @@ use common::browser::Chrome;
 use common::ldap::{self, Slapd};
 use common::{link_in, mail_text, Backend, TestApp, GOOD_PASSWORD};
 use latchkey::domain::Role;
-use latchkey::service::Actor;
 
 const NEW_PASSWORD: &str = "velvet thunder marmalade hill";
 
@@ -22,14 +21,7 @@ async fn directory_journey(backend: Backend) {
     let slapd = Slapd::start().await;
     let app = TestApp::spawn_with(backend, |c| c.mail_poll_interval = "100ms".into()).await;
     let srv = common::plain_smtp(&app.core).await;
-    let tenant = app.default_tenant().await;
-    let mut t = tenant.clone();
-    t.settings.password_reset_enabled = true;
-    t.settings.reset_fallback_to_primary = true;
-    app.core
-        .update_tenant(&Actor::Cli, &t, &tenant.settings)
-        .await
-        .unwrap();
+    let tenant = app.enable_reset(true).await;
     // A local system administrator in the same tenant: a sync never touches them.
     app.user_with(&tenant, "root", GOOD_PASSWORD, Role::SystemAdmin)
         .await;

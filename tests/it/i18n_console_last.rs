@@ -9,7 +9,6 @@ use crate::mail_health::save_smtp;
 
 use common::{Backend, Browser, TestApp, GOOD_PASSWORD};
 use latchkey::domain::Role;
-use latchkey::service::Actor;
 use latchkey::store::{self, Tenant};
 
 on_both_backends!(
@@ -60,15 +59,7 @@ async fn a_flood_events_fields_in_german(backend: Backend) {
         c.forgot_password_waiting_per_ip = 2;
     })
     .await;
-    let mut tenant = app.default_tenant().await;
-    let before = tenant.settings.clone();
-    tenant.settings.password_reset_enabled = true;
-    tenant.settings.reset_fallback_to_primary = true;
-    app.core
-        .update_tenant(&Actor::Cli, &tenant, &before)
-        .await
-        .unwrap();
-    let tenant = app.default_tenant().await;
+    let tenant = app.enable_reset(true).await;
     let mut de = signed_in(&app, &tenant, "tadmin", Role::TenantAdmin, "de").await;
     let mut en = signed_in(&app, &tenant, "tom", Role::TenantAdmin, "en").await;
     app.user(&tenant, "carol", GOOD_PASSWORD).await;

@@ -35,18 +35,6 @@ const WRONG: &str = "wrong wrong wrong wrong";
 const NEW_PASSWORD: &str = "velvet thunder marmalade hill";
 const WAIT: Duration = Duration::from_secs(10);
 
-async fn enable_reset(app: &TestApp) -> Tenant {
-    let mut t = app.default_tenant().await;
-    let before = t.settings.clone();
-    t.settings.password_reset_enabled = true;
-    t.settings.reset_fallback_to_primary = true;
-    app.core
-        .update_tenant(&Actor::Cli, &t, &before)
-        .await
-        .unwrap();
-    t
-}
-
 async fn api_key(app: &TestApp, tenant: &Tenant, scopes: &[&str]) -> String {
     app.api().key(Some(tenant), scopes).await
 }
@@ -126,7 +114,7 @@ async fn reset_link_path(app: &TestApp, srv: &common::smtp::SmtpServer) -> Strin
 /// as characters, not bytes) are not.
 async fn overlong_identifiers_are_refused_on_every_face(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let t = enable_reset(&app).await;
+    let t = app.enable_reset(true).await;
     app.user(&t, "alice", GOOD_PASSWORD).await;
     let too_long = ["a".repeat(255), format!("{}@example.org", "b".repeat(243))];
     let at_limit = ["é".repeat(254), format!("{}@example.org", "c".repeat(242))];
@@ -542,7 +530,7 @@ async fn tenant_caps_slow_down_instead_of_locking_out_the_right_password(backend
     })
     .await;
     let srv = plain_smtp(&app.core).await;
-    let t = enable_reset(&app).await;
+    let t = app.enable_reset(true).await;
     let alice = app.user(&t, "alice", GOOD_PASSWORD).await;
     app.core
         .update_account(
@@ -653,7 +641,7 @@ async fn a_reset_lifts_the_lockout_of_every_name(backend: Backend) {
     })
     .await;
     let srv = plain_smtp(&app.core).await;
-    let t = enable_reset(&app).await;
+    let t = app.enable_reset(true).await;
     app.user(&t, "alice", GOOD_PASSWORD).await; // alice@example.org
     let mut b = app.browser();
     for who in ["alice", "alice@example.org"] {

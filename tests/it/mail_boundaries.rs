@@ -69,14 +69,7 @@ async fn world(backend: Backend) -> World {
     .await;
     let sys = common::plain_smtp(&app.core).await;
     let evil = plain_server().await;
-    let mut tenant = app.default_tenant().await;
-    let before = tenant.settings.clone();
-    tenant.settings.password_reset_enabled = true;
-    tenant.settings.reset_fallback_to_primary = true;
-    app.core
-        .update_tenant(&Actor::Cli, &tenant, &before)
-        .await
-        .unwrap();
+    let tenant = app.enable_reset(true).await;
     let root = app
         .user_with(&tenant, "root", GOOD_PASSWORD, Role::SystemAdmin)
         .await;

@@ -29,13 +29,7 @@ async fn counters_move_during_a_journey(backend: Backend) {
     })
     .await;
     let srv = common::plain_smtp(&app.core).await;
-    let mut t = app.default_tenant().await;
-    let before = t.settings.clone();
-    t.settings.password_reset_enabled = true;
-    app.core
-        .update_tenant(&Actor::Cli, &t, &before)
-        .await
-        .unwrap();
+    let t = app.enable_reset(false).await;
     let alice = app.user(&t, "alice", GOOD_PASSWORD).await;
     let changes = AccountChanges {
         reset_email: Some(Some(

@@ -77,13 +77,7 @@ async fn a_killed_worker_loses_its_mail_for_one_lease_at_most(backend: Backend) 
     let db = TestDb::new(backend).await;
     let srv = SmtpServer::start(SmtpOptions::default()).await;
     let (core, key) = setup(&db, &srv).await;
-    let mut tenant = core.tenant("default").await.unwrap();
-    let before = tenant.settings.clone();
-    tenant.settings.reset_fallback_to_primary = true;
-    core.update_tenant(&Actor::Cli, &tenant, &before)
-        .await
-        .unwrap();
-    let tenant = core.tenant("default").await.unwrap();
+    let tenant = common::change_default_tenant(&core, |s| s.reset_fallback_to_primary = true).await;
     let n = 200;
     for i in 0..n {
         core.create_account(
@@ -220,14 +214,8 @@ async fn a_scheduled_campaign_goes_out_on_time(backend: Backend) {
     common::logs::init();
     let app = common::TestApp::spawn_with(backend, |c| c.mail_poll_interval = "60s".into()).await;
     let srv = common::plain_smtp(&app.core).await;
-    let mut tenant = app.default_tenant().await;
-    let before = tenant.settings.clone();
-    tenant.settings.reset_fallback_to_primary = true;
-    app.core
-        .update_tenant(&Actor::Cli, &tenant, &before)
-        .await
-        .unwrap();
-    let tenant = app.default_tenant().await;
+    let tenant =
+        common::change_default_tenant(&app.core, |s| s.reset_fallback_to_primary = true).await;
     app.user(&tenant, "alice", common::GOOD_PASSWORD).await;
     // Let the worker go to sleep with nothing to do.
     tokio::time::sleep(Duration::from_millis(300)).await;

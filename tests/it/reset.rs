@@ -33,13 +33,7 @@ pub(crate) async fn world_with(
     })
     .await;
     let srv = common::plain_smtp(&app.core).await;
-    let mut tenant = app.default_tenant().await;
-    let before = tenant.settings.clone();
-    tenant.settings.password_reset_enabled = true;
-    app.core
-        .update_tenant(&Actor::Cli, &tenant, &before)
-        .await
-        .unwrap();
+    let tenant = app.enable_reset(false).await;
     let alice = app.user(&tenant, "alice", GOOD_PASSWORD).await;
     let alice = set_reset_email(&app, &tenant, alice, Some("alice.reset@example.net")).await;
     World {

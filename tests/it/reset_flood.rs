@@ -7,22 +7,13 @@ use crate::common;
 
 use common::{Backend, TestApp, GOOD_PASSWORD};
 use latchkey::config::Config;
-use latchkey::service::Actor;
 use latchkey::store::Tenant;
 
 /// An app configured by `tweak` whose default tenant has reset switched on (sending to the
 /// primary address when there is no reset address), and that tenant.
 async fn flood_app(backend: Backend, tweak: impl FnOnce(&mut Config)) -> (TestApp, Tenant) {
     let app = TestApp::spawn_with(backend, tweak).await;
-    let mut tenant = app.default_tenant().await;
-    let before = tenant.settings.clone();
-    tenant.settings.password_reset_enabled = true;
-    tenant.settings.reset_fallback_to_primary = true;
-    app.core
-        .update_tenant(&Actor::Cli, &tenant, &before)
-        .await
-        .unwrap();
-    let tenant = app.default_tenant().await;
+    let tenant = app.enable_reset(true).await;
     (app, tenant)
 }
 

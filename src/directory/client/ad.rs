@@ -361,11 +361,7 @@ pub(crate) async fn bind_person(
     dn: &str,
     password: &SecretString,
 ) -> Result<Option<BindOutcome>, DirectoryError> {
-    let res = conn
-        .op()
-        .simple_bind(dn, password.expose_secret())
-        .await
-        .map_err(op_error)?;
+    let res = conn.simple_bind(dn, password).await?;
     match res.rc {
         0 => Ok(None),
         49 => Ok(Some(bind_outcome(&res.text))),

@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use ldap3::{Ldap, LdapConnAsync, LdapConnSettings, LdapError, LdapResult, Scope, SearchEntry};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::CertificateDer;
 use tokio_rustls::rustls::{self, CertificateError, ClientConfig, RootCertStore};
@@ -135,6 +135,18 @@ impl Conn {
         self.ldap.with_timeout(self.timeout)
     }
 
+    /// A simple bind as `dn`: the server's result, whatever its code.
+    pub async fn simple_bind(
+        &mut self,
+        dn: &str,
+        password: &SecretString,
+    ) -> Result<LdapResult, DirectoryError> {
+        self.op()
+            .simple_bind(dn, password.expose_secret())
+            .await
+            .map_err(op_error)
+    }
+
     /// Reads `attrs` of the rootDSE, the server's own entry (its extensions, capabilities and
     /// naming contexts).
     pub async fn root_dse(
@@ -164,11 +176,7 @@ impl Conn {
                 "the service account password is empty".into(),
             ));
         }
-        let res = self
-            .op()
-            .simple_bind(dn, pw.expose_secret())
-            .await
-            .map_err(op_error)?;
+        let res = self.simple_bind(dn, pw).await?;
         match res.rc {
             0 => Ok(()),
             49 => Err(DirectoryError::ServiceBind {

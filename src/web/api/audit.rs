@@ -5,11 +5,12 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::auth::{all_tenants_required, insufficient_scope, ApiAuth, TenantKey};
+use super::auth::{all_tenants_key, ApiAuth, TenantKey};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{page, search_text, ApiQuery};
 use super::schemas;
 use crate::service::api_keys::Scope;
+use crate::service::audit_view::tenant_filter;
 use crate::service::views::{AuditFilter, Tenant};
 use crate::web::AppState;
 use utoipa::openapi::schema::Schema;
@@ -201,7 +202,7 @@ pub(super) async fn audit_page(
 /// The tenant's audit log, newest first: who did what to whom, when, from where, and how it
 /// ended — with the console's filters.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/audit-log", tag = "audit",
-    params(("tenant" = String, Path, description = "tenant slug"), AuditQuery),
+    params(AuditQuery),
     responses((status = 200, body = AuditLog)))]
 pub(super) async fn tenant_audit_log(
     State(state): State<AppState>,
@@ -226,25 +227,14 @@ pub(super) async fn system_audit_log(
     ApiAuth(auth): ApiAuth,
     ApiQuery(q): ApiQuery<SystemAuditQuery>,
 ) -> Result<Json<AuditLog>, ApiError> {
-    if !auth.has_scope(Scope::AuditRead) {
-        return Err(insufficient_scope(Scope::AuditRead));
-    }
-    if !auth.all_tenants() {
-        return Err(all_tenants_required(
-            "the system-wide audit log is for keys for all tenants; use /api/v1/tenants/{tenant}/audit-log",
-        ));
-    }
+    all_tenants_key(
+        &auth,
+        Scope::AuditRead,
+        "the system-wide audit log is for keys for all tenants; use /api/v1/tenants/{tenant}/audit-log",
+    )?;
     let tenants = state.core.tenants().await?;
-    let tenant_id = match q.tenant.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(slug) => Some(
-            tenants
-                .iter()
-                .find(|t| t.slug == slug)
-                .map(|t| t.id)
-                .ok_or_else(|| ApiError::not_found("there is no such tenant"))?,
-        ),
-    };
+    let tenant_id = tenant_filter(&tenants, q.tenant.as_deref())
+        .map_err(|_| ApiError::not_found("there is no such tenant"))?;
     let q = AuditQuery {
         action: q.action,
         actor: q.actor,

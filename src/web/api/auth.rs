@@ -121,6 +121,22 @@ pub(super) fn all_tenants_required(what: &'static str) -> ApiError {
     KeyRefusal::AllTenantsKeyRequired(what).into()
 }
 
+/// The check of a system-wide endpoint: a key with `scope` (else `insufficient_scope`) for all
+/// tenants (else `all_tenants_key_required`, saying `what`).
+pub(super) fn all_tenants_key(
+    auth: &ApiPrincipal,
+    scope: Scope,
+    what: &'static str,
+) -> Result<(), ApiError> {
+    if !auth.has_scope(scope) {
+        return Err(insufficient_scope(scope));
+    }
+    if !auth.all_tenants() {
+        return Err(all_tenants_required(what));
+    }
+    Ok(())
+}
+
 /// The refusal for a key without `scope`.
 pub(super) fn insufficient_scope(scope: Scope) -> ApiError {
     ApiError::new(

@@ -1,7 +1,8 @@
 //! The parts of the OpenAPI document that follow from how every endpoint is served rather than
-//! from one handler: the error answers the shared extractors give (authentication, the key's
-//! budget, strict bodies, queries and paths), query parameters as optional plain values, and the
-//! links that chain create → read → change → delete for testers and client generators.
+//! from one handler: the `{tenant}` path parameter (read by `TenantKey`), the error answers the
+//! shared extractors give (authentication, the key's budget, strict bodies, queries and paths),
+//! query parameters as optional plain values, and the links that chain create → read → change →
+//! delete for testers and client generators.
 //!
 //! Applied once to the generated document (`super::router`), so no handler can forget them.
 
@@ -72,6 +73,17 @@ const ALWAYS: [(&str, &str); 2] = [
     ),
 ];
 
+/// The `{tenant}` of `/api/v1/tenants/{tenant}/…`: first among an operation's parameters.
+fn tenant_parameter() -> Value {
+    json!({
+        "name": "tenant",
+        "in": "path",
+        "description": "tenant slug",
+        "required": true,
+        "schema": {"type": "string"}
+    })
+}
+
 fn error_response(description: &str) -> Value {
     json!({
         "description": description,
@@ -124,11 +136,14 @@ fn complete_operation(path: &str, op: &mut Map<String, Value>) {
     } else {
         add.extend(AUTH);
     }
-    let params = op
+    let mut params = op
         .get_mut("parameters")
         .and_then(Value::as_array_mut)
         .map(std::mem::take)
         .unwrap_or_default();
+    if path.contains("{tenant}") && !params.iter().any(|p| p["name"] == "tenant") {
+        params.insert(0, tenant_parameter());
+    }
     let mut kept = Vec::new();
     for mut p in params {
         match p.get("in").and_then(Value::as_str) {

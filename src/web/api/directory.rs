@@ -229,7 +229,6 @@ impl DirectoryChange {
 
 /// The tenant's directory connection and its last sync.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/directory", tag = "directory",
-    params(("tenant" = String, Path, description = "tenant slug")),
     responses((status = 200, body = DirectoryView)))]
 pub(super) async fn get_directory(
     State(state): State<AppState>,
@@ -245,7 +244,6 @@ pub(super) async fn get_directory(
 /// Connects the tenant to a directory or changes the connection (fields left out keep their
 /// value). Only a system-wide key: 422 for a tenant's key.
 #[utoipa::path(put, path = "/api/v1/tenants/{tenant}/directory", tag = "directory", request_body = DirectoryChange,
-    params(("tenant" = String, Path, description = "tenant slug")),
     responses((status = 200, body = DirectoryView)))]
 pub(super) async fn put_directory(
     State(state): State<AppState>,
@@ -267,7 +265,6 @@ pub(super) async fn put_directory(
 /// Disconnects the tenant from its directory (its directory accounts stay, unable to sign in).
 /// Only a system-wide key.
 #[utoipa::path(delete, path = "/api/v1/tenants/{tenant}/directory", tag = "directory",
-    params(("tenant" = String, Path, description = "tenant slug")),
     responses((status = 204), (status = 422, body = ErrorBody, description = "`validation_failed`: only an all-tenants key may disconnect a directory")))]
 pub(super) async fn delete_directory(
     State(state): State<AppState>,
@@ -295,7 +292,6 @@ pub struct DirectoryCheckRequest {
 /// body may be left out.
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/directory/check", tag = "directory",
     request_body(content = Option<DirectoryCheckRequest>, description = "optional"),
-    params(("tenant" = String, Path, description = "tenant slug")),
     responses((status = 200, body = Object, description = "the report, also of a failed check (`ok: false`)")))]
 pub(super) async fn check_directory(
     State(state): State<AppState>,
@@ -321,7 +317,6 @@ pub(super) async fn check_directory(
 /// "Sync now": reads every person of the directory and brings the tenant's accounts in line.
 /// The report says what changed; `ok: false` when the directory could not be read.
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/directory/sync", tag = "directory",
-    params(("tenant" = String, Path, description = "tenant slug")),
     responses((status = 200, body = Object, description = "the sync report")))]
 pub(super) async fn sync_directory(
     State(state): State<AppState>,

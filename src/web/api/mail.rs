@@ -111,8 +111,7 @@ impl From<Task> for TaskInfo {
 
 /// The tenant's scheduled mail, newest first.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/tasks", tag = "mail",
-    params(("tenant" = String, Path, description = "tenant slug"),
-        ("status" = Option<String>, Query, description = "waiting, executing, done, failed or cancelled", pattern = "^(waiting|executing|done|failed|cancelled)$"),
+    params(("status" = Option<String>, Query, description = "waiting, executing, done, failed or cancelled", pattern = "^(waiting|executing|done|failed|cancelled)$"),
         MailQuery),
     responses((status = 200, body = Vec<TaskInfo>)))]
 pub(super) async fn list_tasks(
@@ -129,7 +128,7 @@ pub(super) async fn list_tasks(
 /// Queues a failed or done mail again (`redo`) or cancels a waiting one (`cancel`). A mail an
 /// administrator sent goes again to its account's current address (`recipient` in the answer).
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/tasks/{id}/{action}", tag = "mail",
-    params(("tenant" = String, Path, description = "tenant slug"), ("id" = i64, Path), ("action" = String, Path, description = "redo or cancel", pattern = "^(redo|cancel)$")),
+    params(("id" = i64, Path), ("action" = String, Path, description = "redo or cancel", pattern = "^(redo|cancel)$")),
     responses((status = 200, body = TaskInfo), (status = 422, body = ErrorBody, description = "`validation_failed`: the mail's status doesn't allow this action")))]
 pub(super) async fn task_action(
     State(state): State<AppState>,
@@ -174,8 +173,7 @@ pub struct Attempt {
 
 /// The tenant's delivery attempts with the mail server's replies, newest first.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/mail-log", tag = "mail",
-    params(("tenant" = String, Path, description = "tenant slug"),
-        ("status" = Option<String>, Query, description = "success or failure", pattern = "^(success|failure)$"),
+    params(("status" = Option<String>, Query, description = "success or failure", pattern = "^(success|failure)$"),
         MailQuery),
     responses((status = 200, body = Vec<Attempt>)))]
 pub(super) async fn mail_log(

@@ -6,7 +6,7 @@ use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::auth::{all_tenants_required, insufficient_scope, ApiAuth, TenantKey};
+use super::auth::{all_tenants_key, ApiAuth, TenantKey};
 use super::error::{ApiError, ErrorBody};
 use crate::service::api_keys::Scope;
 use crate::service::mail_health::MailHealth;
@@ -83,20 +83,16 @@ pub(super) async fn system_mail_health(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
 ) -> Result<Json<MailHealthInfo>, ApiError> {
-    if !auth.has_scope(Scope::MailRead) {
-        return Err(insufficient_scope(Scope::MailRead));
-    }
-    if !auth.all_tenants() {
-        return Err(all_tenants_required(
-            "the system's mail health is for keys for all tenants; use /api/v1/tenants/{tenant}/mail-health",
-        ));
-    }
+    all_tenants_key(
+        &auth,
+        Scope::MailRead,
+        "the system's mail health is for keys for all tenants; use /api/v1/tenants/{tenant}/mail-health",
+    )?;
     Ok(Json(state.core.mail_health(None).await?.into()))
 }
 
 /// A tenant's mail: the server its mail goes through, and its own mail counted.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/mail-health", tag = "mail",
-    params(("tenant" = String, Path, description = "tenant slug")),
     responses((status = 200, body = MailHealthInfo)))]
 pub(super) async fn tenant_mail_health(
     State(state): State<AppState>,

@@ -250,7 +250,6 @@ pub(super) async fn campaign_json(
 }
 
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/resets", tag = "resets", request_body = ResetRequest,
-    params(("tenant" = String, Path, description = "tenant slug")),
     responses((status = 201, body = Campaign)))]
 pub(super) async fn send_resets(
     State(state): State<AppState>,
@@ -314,7 +313,7 @@ pub(super) async fn send_resets(
 }
 
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/campaigns/{id}", tag = "resets",
-    params(("tenant" = String, Path, description = "tenant slug"), ("id" = i64, Path), RecipientPage),
+    params(("id" = i64, Path), RecipientPage),
     responses((status = 200, body = Campaign)))]
 pub(super) async fn get_campaign(
     State(state): State<AppState>,
@@ -331,7 +330,7 @@ pub(super) async fn get_campaign(
 /// Cancels the waiting mail of a campaign (`cancel`) or queues its failed mail again
 /// (`redo-failed`).
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/campaigns/{id}/{action}", tag = "resets",
-    params(("tenant" = String, Path, description = "tenant slug"), ("id" = i64, Path), ("action" = String, Path, description = "cancel or redo-failed", pattern = "^(cancel|redo-failed)$")),
+    params(("id" = i64, Path), ("action" = String, Path, description = "cancel or redo-failed", pattern = "^(cancel|redo-failed)$")),
     responses((status = 200, body = Campaign)))]
 pub(super) async fn campaign_action(
     State(state): State<AppState>,

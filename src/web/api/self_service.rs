@@ -43,7 +43,6 @@ pub struct CredentialsResult {
 }
 
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/authenticate", tag = "authentication", request_body = Credentials,
-    params(("tenant" = String, Path, description = "tenant slug")),
     responses((status = 200, body = CredentialsResult, description = "checked; see `authenticated`"),
                (status = 422, body = ErrorBody, description = "`username` empty, over 254 characters or not one line; `password` over 4096 characters")))]
 pub(super) async fn authenticate(
@@ -119,7 +118,6 @@ pub struct ForgotPassword {
 /// Self-service "Forgot password?" for single-page clients. No API key. The answer is the same
 /// whatever the account's state; the lookup and mail happen in the background.
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/forgot-password", tag = "self-service", request_body = ForgotPassword, security(()),
-    params(("tenant" = String, Path, description = "tenant slug")),
     responses((status = 202, body = Message), (status = 403, body = ErrorBody, description = "password reset is switched off")))]
 pub(super) async fn forgot_password(
     State(state): State<AppState>,
@@ -190,7 +188,6 @@ pub(super) fn link_error(problem: LinkProblem) -> ApiError {
 /// Sets a new password with the token from a reset link. No API key. Same rules as the page:
 /// single use, every session ends, a notice is mailed, no sign-in follows.
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/reset", tag = "self-service", request_body = ResetPassword, security(()),
-    params(("tenant" = String, Path, description = "tenant slug")),
     responses((status = 200, body = Message), (status = 410, body = ErrorBody, description = "`link_invalid`: the link has expired, was used or was replaced")))]
 pub(super) async fn reset_password(
     State(state): State<AppState>,
@@ -236,7 +233,6 @@ pub struct ChangePassword {
 /// Changes a password with the current one. No API key; throttled like sign-in. The other
 /// sessions of the account end and a notice is mailed.
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/password", tag = "self-service", request_body = ChangePassword, security(()),
-    params(("tenant" = String, Path, description = "tenant slug")),
     responses((status = 200, body = Message), (status = 401, body = ErrorBody, description = "wrong username or current password")))]
 pub(super) async fn change_password(
     State(state): State<AppState>,

@@ -406,7 +406,6 @@ pub(super) async fn tenant_smtp_json(
 
 /// The tenant's mail server: its own (if it has one) and whether it uses the system's.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/smtp", tag = "smtp",
-    params(("tenant" = String, Path, description = "tenant slug")),
     responses((status = 200, body = TenantSmtp)))]
 pub(super) async fn get_tenant_smtp(
     State(state): State<AppState>,
@@ -423,7 +422,6 @@ pub(super) async fn get_tenant_smtp(
 /// security mode or CA needs the password again. 409 `smtp_from_environment` while
 /// `LATCHKEY_SMTP_*` is set.
 #[utoipa::path(put, path = "/api/v1/tenants/{tenant}/smtp", tag = "smtp", request_body = SmtpChange,
-    params(("tenant" = String, Path, description = "tenant slug")),
     responses((status = 200, body = TenantSmtp), (status = 409, body = ErrorBody, description = "`smtp_from_environment`: the settings come from `LATCHKEY_SMTP_*`")))]
 pub(super) async fn put_tenant_smtp(
     State(state): State<AppState>,
@@ -533,7 +531,6 @@ pub(super) fn check_address(
 /// Each step with the server's reply and a hint; with `to`, a test message (at most 20 per
 /// tenant and hour). The body may be left out.
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/smtp/check", tag = "smtp", request_body(content = Option<SmtpCheckRequest>, description = "optional"),
-    params(("tenant" = String, Path, description = "tenant slug")),
     responses((status = 200, body = SmtpCheckResult, description = "the report, also of a failed check (`ok: false`)"),
                (status = 422, body = ErrorBody, description = "no own server to check (`no_tenant_smtp`), a host that is or resolves to an internal address or can't be resolved, or a bad `to`"),
                (status = 429, body = ErrorBody, description = "too many test messages for this tenant this hour")))]

@@ -6,7 +6,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::auth::{all_tenants_required, insufficient_scope, ApiAuth, TenantKey};
+use super::auth::{all_tenants_key, ApiAuth, TenantKey};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{integral, ApiJson};
 use super::schemas;
@@ -76,14 +76,11 @@ pub(super) async fn create_tenant(
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<NewTenant>,
 ) -> Result<(StatusCode, Json<TenantInfo>), ApiError> {
-    if !auth.has_scope(Scope::SettingsWrite) {
-        return Err(insufficient_scope(Scope::SettingsWrite));
-    }
-    if !auth.all_tenants() {
-        return Err(all_tenants_required(
-            "only a key for all tenants (`latchkey api-key create --all-tenants`) may create tenants",
-        ));
-    }
+    all_tenants_key(
+        &auth,
+        Scope::SettingsWrite,
+        "only a key for all tenants (`latchkey api-key create --all-tenants`) may create tenants",
+    )?;
     let slug = TenantSlug::parse(&body.slug)?;
     let name = match body.name.as_deref().map(str::trim) {
         None | Some("") => None,
@@ -133,7 +130,6 @@ pub(super) fn settings_of(t: &Tenant) -> Settings {
 }
 
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/settings", tag = "tenants",
-    params(("tenant" = String, Path, description = "tenant slug")),
     responses((status = 200, body = Settings)))]
 pub(super) async fn get_settings(
     State(state): State<AppState>,
@@ -215,7 +211,6 @@ fn time_zone() -> RefOr<Schema> {
 /// Changes the fields given; the others keep their value. The public URL is not changeable
 /// here: reset links are built from it (an operator sets it with `latchkey tenant set`).
 #[utoipa::path(put, path = "/api/v1/tenants/{tenant}/settings", tag = "tenants", request_body = SettingsChange,
-    params(("tenant" = String, Path, description = "tenant slug")),
     responses((status = 200, body = Settings)))]
 pub(super) async fn put_settings(
     State(state): State<AppState>,

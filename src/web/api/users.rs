@@ -70,7 +70,7 @@ pub struct ListQuery {
 }
 
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/users", tag = "users",
-    params(("tenant" = String, Path, description = "tenant slug"), ListQuery),
+    params(ListQuery),
     responses((status = 200, body = UserList)))]
 pub(super) async fn list_users(
     State(state): State<AppState>,
@@ -133,7 +133,6 @@ pub(super) fn api_role(raw: &str) -> Result<Role, ApiError> {
 /// Creates a user without a password (they use "Forgot password?" or get a reset). Creating a
 /// tenant administrator needs the scope `settings:write` as well as `users:write`.
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/users", tag = "users", request_body = NewUser,
-    params(("tenant" = String, Path, description = "tenant slug")),
     responses((status = 201, body = User), (status = 409, body = ErrorBody, description = "`conflict`: the username or an address is taken")))]
 pub(super) async fn create_user(
     State(state): State<AppState>,
@@ -167,7 +166,7 @@ pub(super) async fn create_user(
 }
 
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/users/{username}", tag = "users",
-    params(("tenant" = String, Path, description = "tenant slug"), ("username" = String, Path)),
+    params(("username" = String, Path)),
     responses((status = 200, body = User)))]
 pub(super) async fn get_user(
     State(state): State<AppState>,
@@ -227,7 +226,7 @@ pub struct UserChange {
 /// Changes a user. An administrator's account (tenant-admin, or becoming one) needs the scope
 /// `settings:write` as well; a system administrator's account only an all-tenants key with it.
 #[utoipa::path(patch, path = "/api/v1/tenants/{tenant}/users/{username}", tag = "users", request_body = UserChange,
-    params(("tenant" = String, Path, description = "tenant slug"), ("username" = String, Path)),
+    params(("username" = String, Path)),
     responses((status = 200, body = User), (status = 409, body = ErrorBody, description = "`conflict`: an address is taken")))]
 pub(super) async fn update_user(
     State(state): State<AppState>,
@@ -311,7 +310,7 @@ pub(super) async fn update_user(
 /// Deletes a user; their sessions and reset links end with the account. The same extra scope
 /// rules as for changes apply to administrators' accounts.
 #[utoipa::path(delete, path = "/api/v1/tenants/{tenant}/users/{username}", tag = "users",
-    params(("tenant" = String, Path, description = "tenant slug"), ("username" = String, Path)),
+    params(("username" = String, Path)),
     responses((status = 204, description = "deleted"), (status = 422, body = ErrorBody, description = "`validation_failed`: nobody can delete their own account")))]
 pub(super) async fn delete_user(
     State(state): State<AppState>,
@@ -401,7 +400,6 @@ pub struct ImportRefused {
 /// tenant-admin need the scope `settings:write` as well. (A user called `import` is reached at
 /// `…/users/%69mport`.)
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/users/import", tag = "users", request_body = UserImport,
-    params(("tenant" = String, Path, description = "tenant slug")),
     responses((status = 200, body = ImportResult, description = "imported, or (dry run) every row is fine"),
                (status = 422, body = ImportRefused, description = "nothing was imported; see the rows' errors")))]
 pub(super) async fn import_users(

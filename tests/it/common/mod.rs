@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use latchkey::clock::OffsetClock;
 use latchkey::config::{Config, Validated};
-use latchkey::domain::{EmailAddress, Role, Username};
+use latchkey::domain::{EmailAddress, Role, TenantSettings, Username};
 use latchkey::service::{Actor, Core, CreateAccount};
 use latchkey::store::{Account, Tenant};
 use latchkey::App;
@@ -183,6 +183,21 @@ pub fn test_config(db: &TestDb) -> Config {
     }
 }
 
+/// Changes the default tenant's settings through the service, as the CLI would, and returns
+/// the tenant as stored afterwards.
+pub async fn change_default_tenant(
+    core: &Core,
+    change: impl FnOnce(&mut TenantSettings),
+) -> Tenant {
+    let mut tenant = core.tenant("default").await.expect("default tenant");
+    let before = tenant.settings.clone();
+    change(&mut tenant.settings);
+    core.update_tenant(&Actor::Cli, &tenant, &before)
+        .await
+        .expect("update the default tenant");
+    core.tenant("default").await.expect("default tenant")
+}
+
 pub struct TestApp {
     pub base: String,
     pub core: Core,
@@ -243,6 +258,17 @@ impl TestApp {
 
     pub async fn default_tenant(&self) -> Tenant {
         self.core.tenant("default").await.expect("default tenant")
+    }
+
+    /// Switches password reset on for the default tenant; with `fallback`, reset mail goes to
+    /// the primary address of an account that has no reset address. Returns the tenant as
+    /// stored afterwards.
+    pub async fn enable_reset(&self, fallback: bool) -> Tenant {
+        change_default_tenant(&self.core, |s| {
+            s.password_reset_enabled = true;
+            s.reset_fallback_to_primary = fallback;
+        })
+        .await
     }
 
     /// Creates an account in `tenant` with a password, through the same service the CLI uses.
