@@ -505,9 +505,19 @@ class Sink:
             os.makedirs(self.dump)
             os.chmod(self.dump, 0o777)
             args += ["-d", os.path.join(self.dump, "%H%M%S.")]
+        try:
+            http.client.socket.create_connection(("127.0.0.1", PORTS["sink"]), 0.2).close()
+            # Something else answers there (a stray smtp-sink of an aborted run would swallow
+            # the mail this run waits for).
+            raise RuntimeError(f"port {PORTS['sink']} is taken: stop what listens there "
+                               "(`ss -ltnp`) or set BENCH_PORT_OFFSET")
+        except OSError:
+            pass
         self.proc = subprocess.Popen(args + [f"127.0.0.1:{PORTS['sink']}", "1024"],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(200):
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"smtp-sink exited with {self.proc.returncode}")
             try:
                 http.client.socket.create_connection(("127.0.0.1", PORTS["sink"]), 0.2).close()
                 return
