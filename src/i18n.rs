@@ -146,6 +146,12 @@ pub fn plain_in(lang: Language, s: &str) -> String {
     s.to_owned()
 }
 
+/// The message whose English is, to the letter, `s` ([`plain_in`]'s index), for words that go
+/// into another message as an argument (an argument's words are not looked up again).
+pub fn message_for(s: &str) -> Option<Msg> {
+    ENGLISH_INDEX.get(s).map(|id| Msg::new(id.clone()))
+}
+
 /// Messages the English index leaves out: single words that only ever reach a page as a
 /// [`Msg`] (a stored code's words, a kind of address). In the index they would translate
 /// anything that happens to read the same, such as an identifier someone typed ("expired").

@@ -521,6 +521,11 @@ audit-code-tenant = Mandant
 ## Werte, die Latchkey aus einer festen Menge in ein Feld eines Ereignisses schreibt
 ## (`audit-value-<Feld>-<Wert>`, `src/service/audit_view.rs`).
 audit-value-change = { $old } → { $new }
+# An object in an event's detail: its members as key and value, one after another; a list's
+# items one after another.
+audit-value-pair = { $key }: { $value }
+audit-value-pairs = { $first }; { $then }
+audit-value-list = { $first }, { $then }
 # Ein API-Schlüssel, den das Prüfprotokoll nennt und den es nicht mehr gibt.
 audit-api-key-deleted = Schlüssel { $id } (gelöscht)
 audit-value-kind-reset-link = Link zum Zurücksetzen

@@ -525,6 +525,11 @@ audit-code-tenant = tenant
 ## Values Latchkey writes from a fixed set under a field of an event (`audit-value-<field>-
 ## <value>`, `src/service/audit_view.rs`). The English is the words the page always showed.
 audit-value-change = { $old } → { $new }
+# An object in an event's detail: its members as key and value, one after another; a list's
+# items one after another.
+audit-value-pair = { $key }: { $value }
+audit-value-pairs = { $first }; { $then }
+audit-value-list = { $first }, { $then }
 # An API key the audit log names that no longer exists.
 audit-api-key-deleted = key { $id } (deleted)
 audit-value-kind-reset-link = reset link

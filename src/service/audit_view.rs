@@ -8,7 +8,8 @@ use serde_json::Value;
 
 use super::{audit_reason, Core, Result};
 use crate::clock::Timestamp;
-use crate::i18n::Text;
+use crate::domain::Language;
+use crate::i18n::{Msg, Text};
 use crate::store::{self, audit::Filter as AuditFilter};
 
 /// The id of the tenant an audit filter names by its slug: `Ok(None)` when the slug is left
@@ -59,6 +60,33 @@ pub struct Field {
     /// reader's zone.
     #[serde(skip)]
     pub at: Option<Timestamp>,
+    /// An object's members, or a list's items (without labels), as fields of their own: `value`
+    /// has them joined, a page puts each in the reader's words and zone ([`Field::value_in`]).
+    #[serde(skip)]
+    pub parts: Vec<Field>,
+}
+
+impl Field {
+    /// The value in `lang`, its times (a member's too) in `zone`.
+    pub fn value_in(&self, lang: Language, zone: &str) -> String {
+        if let Some(at) = self.at {
+            return crate::domain::local_time::format_for(at, zone, lang);
+        }
+        if self.parts.is_empty() {
+            return self.value.in_lang(lang);
+        }
+        joined(
+            self.parts
+                .iter()
+                .map(|p| {
+                    let key = (!p.label.is_empty())
+                        .then(|| Text::Plain(crate::i18n::plain_in(lang, &p.label)));
+                    (key, Text::Plain(p.value_in(lang, zone)))
+                })
+                .collect(),
+        )
+        .in_lang(lang)
+    }
 }
 
 impl Core {
@@ -82,7 +110,7 @@ impl Core {
                     };
                     Some(shown.map_or_else(
                         || {
-                            crate::i18n::Msg::new("audit-api-key-deleted")
+                            Msg::new("audit-api-key-deleted")
                                 .arg("id", id.to_string())
                                 .into()
                         },
@@ -193,33 +221,11 @@ fn time_of(key: &str, v: &Value) -> Option<Timestamp> {
     v.as_i64().filter(|&n| is_time(key, n))
 }
 
-fn value(key: &str, v: &Value) -> Option<String> {
-    Some(match v {
-        Value::Null => return None,
-        Value::Bool(b) => if *b { "yes" } else { "no" }.into(),
-        Value::Number(n) => match n.as_i64() {
-            Some(i) if is_time(key, i) => format_seconds(i),
-            _ => n.to_string(),
-        },
-        Value::String(s) => words(s),
-        Value::Array(a) => a
-            .iter()
-            .filter_map(|v| value(key, v))
-            .collect::<Vec<_>>()
-            .join(", "),
-        Value::Object(o) => o
-            .iter()
-            .filter_map(|(k, v)| value(k, v).map(|v| format!("{}: {v}", words(k))))
-            .collect::<Vec<_>>()
-            .join("; "),
-    })
-}
-
 /// A value Latchkey writes from a fixed set under `key` (a mail's `kind`, a token's `origin`,
 /// a role) as its message `audit-value-<key>-<value>`, where the
 /// catalogue has one; its English is the words the page always showed. Keyed by the field, so
 /// what someone typed (an `identifier`) never reads as one.
-fn value_message(key: &str, value: &str) -> Option<crate::i18n::Msg> {
+fn value_message(key: &str, value: &str) -> Option<Msg> {
     let slug = |s: &str| {
         s.to_ascii_lowercase()
             .split(|c: char| !c.is_ascii_alphanumeric())
@@ -232,28 +238,109 @@ fn value_message(key: &str, value: &str) -> Option<crate::i18n::Msg> {
     }
     let id = format!("audit-value-{}-{}", slug(key), slug(value));
     crate::i18n::translate(crate::domain::Language::En, &id, &[])?;
-    Some(crate::i18n::Msg::new(id))
+    Some(Msg::new(id))
 }
 
-/// A value as text: yes and no, and a value from a fixed set, as messages; anything else as its
-/// words ([`value`]).
+/// A value as text: yes and no, and a value from a fixed set, as messages; a time as UTC (a
+/// page shows [`Field::at`] in the reader's zone); an object or a list as its parts joined
+/// ([`field`]); anything else as its words. `None` for null.
 fn value_text(key: &str, v: &Value) -> Option<Text> {
-    match v {
-        Value::Bool(b) => Some(
-            crate::i18n::Msg::new(if *b {
-                "console-audit-yes"
-            } else {
-                "console-audit-no"
+    Some(match v {
+        Value::Null => return None,
+        Value::Bool(b) => Msg::new(if *b {
+            "console-audit-yes"
+        } else {
+            "console-audit-no"
+        })
+        .into(),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) if is_time(key, i) => format_seconds(i),
+            _ => n.to_string(),
+        }
+        .into(),
+        Value::String(s) => value_message(key, s)
+            .map(Text::Msg)
+            .unwrap_or_else(|| words(s).into()),
+        Value::Array(_) | Value::Object(_) => return field(key, v).map(|f| f.value),
+    })
+}
+
+/// A value under `key` as a field: its label, its words ([`value_text`]), and an object's
+/// members (each under its own key, labelled like a detail's keys) or a list's items (under
+/// `key`) as its parts. `None` when there is nothing to show (null, "", [], {}).
+fn field(key: &str, v: &Value) -> Option<Field> {
+    let parts: Vec<Field> = match v {
+        Value::Object(o) => o.iter().filter_map(|(k, v)| field(k, v)).collect(),
+        Value::Array(a) => a
+            .iter()
+            .filter_map(|v| field(key, v))
+            .map(|f| Field {
+                label: String::new(),
+                ..f
             })
-            .into(),
-        ),
-        Value::String(s) => Some(
-            value_message(key, s)
-                .map(Text::Msg)
-                .unwrap_or_else(|| words(s).into()),
-        ),
-        _ => value(key, v).map(Text::Plain),
+            .collect(),
+        _ => {
+            let value = value_text(key, v).filter(|v| *v != Text::Plain(String::new()))?;
+            return Some(Field {
+                label: label(key),
+                value,
+                at: time_of(key, v),
+                parts: Vec::new(),
+            });
+        }
+    };
+    if parts.is_empty() {
+        return None;
     }
+    let value = joined(
+        parts
+            .iter()
+            .map(|p| {
+                // A label goes into the message as its own message: an argument's words are
+                // not looked up in the catalogue again.
+                let key = (!p.label.is_empty()).then(|| {
+                    crate::i18n::message_for(&p.label)
+                        .map_or_else(|| p.label.clone().into(), Text::Msg)
+                });
+                (key, p.value.clone())
+            })
+            .collect(),
+    );
+    Some(Field {
+        label: label(key),
+        value,
+        at: None,
+        parts,
+    })
+}
+
+/// Parts in words: an object's members (with their keys) as `key: value; key: value`, a list's
+/// items as `a, b`, with the catalogue's punctuation for the language (`audit-value-pair`,
+/// `audit-value-pairs`, `audit-value-list`).
+fn joined(parts: Vec<(Option<Text>, Text)>) -> Text {
+    let members = parts.iter().any(|(key, _)| key.is_some());
+    let between = if members {
+        "audit-value-pairs"
+    } else {
+        "audit-value-list"
+    };
+    parts
+        .into_iter()
+        .map(|(key, value)| match key {
+            Some(key) => Msg::new("audit-value-pair")
+                .arg("key", key)
+                .arg("value", value)
+                .into(),
+            None => value,
+        })
+        .rev()
+        .reduce(|then, first| {
+            Msg::new(between)
+                .arg("first", first)
+                .arg("then", then)
+                .into()
+        })
+        .unwrap_or_else(|| Text::Plain(String::new()))
 }
 
 /// Stores a text's message beside its English under `key` (`<key>_msg`, which the audit page
@@ -270,14 +357,7 @@ pub fn add_message(detail: &mut Value, key: &str, text: &Text) {
 /// The detail object as fields. A `before`/`after` pair becomes one field per changed value.
 pub fn fields(detail: &Value) -> Vec<Field> {
     let Some(obj) = detail.as_object() else {
-        return match value("", detail) {
-            Some(v) if !v.is_empty() => vec![Field {
-                label: "Detail".into(),
-                value: v.into(),
-                at: None,
-            }],
-            _ => Vec::new(),
-        };
+        return field("detail", detail).into_iter().collect();
     };
     let mut out = Vec::new();
     if let (Some(Value::Object(before)), Some(Value::Object(after))) =
@@ -289,11 +369,12 @@ pub fn fields(detail: &Value) -> Vec<Field> {
                 let show = |v: &Value| value_text(k, v).unwrap_or_else(|| "—".into());
                 out.push(Field {
                     label: label(k),
-                    value: crate::i18n::Msg::new("audit-value-change")
+                    value: Msg::new("audit-value-change")
                         .arg("old", show(old))
                         .arg("new", show(new))
                         .into(),
                     at: None,
+                    parts: Vec::new(),
                 });
             }
         }
@@ -315,14 +396,12 @@ pub fn fields(detail: &Value) -> Vec<Field> {
         if paired || k == "reason_code" || a_message_of(k) {
             continue;
         }
-        if let Some(m) = obj
-            .get(&format!("{k}_msg"))
-            .and_then(crate::i18n::Msg::from_json)
-        {
+        if let Some(m) = obj.get(&format!("{k}_msg")).and_then(Msg::from_json) {
             out.push(Field {
                 label: label(k),
                 value: m.into(),
                 at: None,
+                parts: Vec::new(),
             });
             continue;
         }
@@ -336,18 +415,12 @@ pub fn fields(detail: &Value) -> Vec<Field> {
                     label: label(k),
                     value: m.into(),
                     at: None,
+                    parts: Vec::new(),
                 });
                 continue;
             }
         }
-        let raw = v;
-        if let Some(v) = value_text(k, v).filter(|v| *v != Text::Plain(String::new())) {
-            out.push(Field {
-                label: label(k),
-                value: v,
-                at: time_of(k, raw),
-            });
-        }
+        out.extend(field(k, v));
     }
     out
 }
@@ -373,7 +446,7 @@ mod tests {
         assert_eq!(coded[1].label, "Reason");
         assert_eq!(
             coded[1].value,
-            Text::Msg(crate::i18n::Msg::new("audit-reason-no-account"))
+            Text::Msg(Msg::new("audit-reason-no-account"))
         );
         assert_eq!(coded[1].value.to_string(), "no account matches");
         // Stored before the codes, or with a code this build doesn't know: the words as stored.
@@ -389,9 +462,9 @@ mod tests {
 
     #[test]
     fn a_value_with_its_message_beside_it_reads_as_the_message() {
-        let m = crate::i18n::Msg::new("console-smtp-failed-at")
+        let m = Msg::new("console-smtp-failed-at")
             .arg("step", "starttls")
-            .arg("error", crate::i18n::Msg::new("smtp-err-no-starttls"));
+            .arg("error", Msg::new("smtp-err-no-starttls"));
         let f = fields(&json!({
             "summary": "Failed at STARTTLS: the server does not offer STARTTLS.",
             "summary_msg": m,
@@ -416,14 +489,8 @@ mod tests {
     fn codes_alone_are_messages_only_under_reason_and_by() {
         let f = fields(&json!({ "by": "tenant", "identifier": "expired", "reason": "expired" }));
         let value = |label: &str| f.iter().find(|f| f.label == label).unwrap().value.clone();
-        assert_eq!(
-            value("By"),
-            Text::Msg(crate::i18n::Msg::new("audit-code-tenant"))
-        );
-        assert_eq!(
-            value("Reason"),
-            Text::Msg(crate::i18n::Msg::new("audit-code-expired"))
-        );
+        assert_eq!(value("By"), Text::Msg(Msg::new("audit-code-tenant")));
+        assert_eq!(value("Reason"), Text::Msg(Msg::new("audit-code-expired")));
         // What someone typed stays as typed.
         assert_eq!(value("Identifier"), Text::Plain("expired".into()));
     }
@@ -496,6 +563,54 @@ mod tests {
     }
 
     #[test]
+    fn a_nested_object_reads_in_the_readers_words_and_zone() {
+        use crate::domain::Language::{De, En};
+        let f = fields(&json!({
+            "first_error": {
+                "kind": "reset_link", "queued": true, "scheduled_at": 1_795_305_605,
+                "step": "data_transfer", "port": 587, "none": null,
+            },
+            "scopes": ["users:read", "mail:read"],
+        }));
+        assert_eq!(f.len(), 2, "{f:?}");
+        assert_eq!(f[0].label, "First error");
+        let english = "Kind: reset link; Port: 587; Queued: yes; \
+                       Scheduled at: 2026-11-22 00:00:05 UTC; Step: data transfer";
+        assert_eq!(f[0].value.to_string(), english);
+        assert_eq!(f[0].value_in(En, "UTC"), english);
+        // Keys, yes and no and values from a fixed set in German, the time in the reader's
+        // zone; what is no message (a step's words) as stored.
+        assert_eq!(
+            f[0].value_in(De, "Europe/Berlin"),
+            "Art: Link zum Zurücksetzen; Port: 587; Eingereiht: ja; \
+             Geplant für: 22.11.2026 01:00:05 CET; Schritt: data transfer"
+        );
+        // Without the zone (the text alone) the words are German too, the time in UTC.
+        assert!(f[0]
+            .value
+            .in_lang(De)
+            .starts_with("Art: Link zum Zurücksetzen; Port"));
+        assert_eq!(f[1].value.to_string(), "users:read, mail:read");
+        assert_eq!(f[1].value_in(De, "UTC"), "users:read, mail:read");
+        // A list of objects; nothing to show is no field.
+        let f = fields(&json!({ "errors": [{ "port": 25 }, { "queued": false }], "people": {} }));
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].value_in(De, "UTC"), "Port: 25, Eingereiht: nein");
+    }
+
+    #[test]
+    fn the_settings_an_event_stores_as_objects_have_labels_in_german() {
+        // A tenant's settings are the objects events store (`before` and `after`): each key
+        // needs its label in the catalogue.
+        let settings = serde_json::to_value(crate::domain::TenantSettings::default()).unwrap();
+        for key in settings.as_object().unwrap().keys() {
+            let english = label(key);
+            let german = crate::i18n::plain_in(crate::domain::Language::De, &english);
+            assert_ne!(german, english, "{key}");
+        }
+    }
+
+    #[test]
     fn before_and_after_show_only_what_changed() {
         let d = json!({
             "before": { "password_min_length": 15, "support_contact": null },
@@ -564,7 +679,7 @@ mod tests {
         let mut d = json!({ "message": "Refused." });
         add_message(&mut d, "message", &Text::Plain("Refused.".into()));
         assert_eq!(d, json!({ "message": "Refused." }));
-        let m = crate::i18n::Msg::new("dir-sync-err-nobody");
+        let m = Msg::new("dir-sync-err-nobody");
         add_message(&mut d, "message", &m.clone().into());
         assert_eq!(
             d["message_msg"],

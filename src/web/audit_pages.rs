@@ -155,12 +155,8 @@ pub(super) fn in_words(
     e.api_key = e.api_key.map(|k| k.in_lang(lang).into());
     for f in &mut e.fields {
         f.label = crate::i18n::plain_in(lang, &f.label);
-        f.value = match f.at {
-            // A time in the reader's zone, written for their language.
-            Some(at) => crate::domain::local_time::format_for(at, &locale.zone, lang),
-            None => f.value.in_lang(lang),
-        }
-        .into();
+        // Times (a nested object's too) in the reader's zone, written for their language.
+        f.value = f.value_in(lang, &locale.zone).into();
     }
     e
 }
