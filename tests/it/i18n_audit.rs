@@ -2,8 +2,8 @@
 //! English and a stable code beside it (`reason_code`); the console's audit page shows the
 //! code's message in the reader's language, an event stored before the codes reads as it was
 //! stored, a reason stored as a code alone (a failed sign-in's) reads as its words in the
-//! reader's language, and the API hands out the stored JSON (English and code). On SQLite and
-//! PostgreSQL.
+//! reader's language, and the API hands out the stored JSON (English and code). An object
+//! nested in a detail reads in the reader's language and zone too. On SQLite and PostgreSQL.
 
 use std::time::{Duration, Instant};
 
@@ -14,16 +14,24 @@ use common::{Backend, Browser, World, GOOD_PASSWORD};
 use latchkey::domain::Role;
 use serde_json::Value;
 
-on_both_backends!(audit_reasons_in_the_readers_language);
+on_both_backends!(
+    audit_reasons_in_the_readers_language,
+    nested_details_in_the_readers_language
+);
 
 /// A browser signed in as acme's `username`, whose saved language is `lang`.
 async fn signed_in(w: &World, username: &str, lang: &str) -> Browser {
+    signed_in_zone(w, username, lang, "").await
+}
+
+/// [`signed_in`], the person's saved time zone `zone` (blank: the tenant's).
+async fn signed_in_zone(w: &World, username: &str, lang: &str, zone: &str) -> Browser {
     let mut b = w.app.browser();
     b.login("acme", username, GOOD_PASSWORD).await;
     let saved = b
         .post(
             "/t/acme/account/preferences",
-            &[("language", lang), ("time_zone", "")],
+            &[("language", lang), ("time_zone", zone)],
         )
         .await;
     assert_eq!(saved.status, 303, "{}", saved.body);
@@ -203,6 +211,66 @@ async fn audit_reasons_in_the_readers_language(backend: Backend) {
             .any(|e| e["detail"]["reason"] == "an account of long ago"
                 && e["detail"].get("reason_code").is_none()),
         "{log}"
+    );
+    w.app.stop().await;
+}
+
+/// An object inside an event's detail (its members under their own keys) reads like the
+/// detail's own keys: labels, yes and no and values from a fixed set in the reader's language,
+/// times in their zone.
+async fn nested_details_in_the_readers_language(backend: Backend) {
+    let w = World::builder(backend)
+        .user("acme", "tadmin", Role::TenantAdmin)
+        .user("acme", "tom", Role::TenantAdmin)
+        .build()
+        .await;
+    let detail = r#"{"people":3,"first_error":{"kind":"reset_link","queued":true,"scheduled_at":1795305605,"port":587,"step":"data_transfer"}}"#;
+    sqlx::query(
+        "INSERT INTO audit_events (at, tenant_id, actor, action, outcome, detail) \
+         VALUES ($1, $2, 'tadmin', 'directory.synced', 'failure', $3)",
+    )
+    .bind(w.app.core.now())
+    .bind(w.acme.id)
+    .bind(detail)
+    .execute(w.app.core.test_store().pool())
+    .await
+    .unwrap();
+
+    let mut de = signed_in_zone(&w, "tadmin", "de", "Europe/Berlin").await;
+    let page = de.get("/t/acme/admin/audit?action=directory").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains(
+            "<dt>Erster Fehler</dt><dd>Art: Link zum Zurücksetzen; Port: 587; Eingereiht: ja; \
+             Geplant für: 22.11.2026 01:00:05 CET; Schritt: data transfer</dd>"
+        ),
+        "{}",
+        page.body
+    );
+    let text = visible_text(&page.body);
+    for english in [
+        "First error",
+        "Kind",
+        "kind",
+        "reset link",
+        "Queued",
+        "queued",
+        "yes",
+        "Scheduled at",
+        "scheduled at",
+    ] {
+        assert!(!text.contains(english), "{english}: {text}");
+    }
+
+    let mut en = signed_in(&w, "tom", "en").await;
+    let page = en.get("/t/acme/admin/audit?action=directory").await;
+    assert!(
+        page.body.contains(
+            "<dt>First error</dt><dd>Kind: reset link; Port: 587; Queued: yes; \
+             Scheduled at: 2026-11-22 00:00:05 UTC; Step: data transfer</dd>"
+        ),
+        "{}",
+        page.body
     );
     w.app.stop().await;
 }
