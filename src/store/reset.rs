@@ -295,16 +295,13 @@ pub async fn finish_round(
     let events: Vec<_> = events.iter().collect();
     super::audit::record_many_in(&mut tx, &events, now).await?;
     for chunk in ids.chunks(100) {
-        let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+        let mut b = sql::Binds::default();
         let sql = format!(
-            "DELETE FROM reset_requests WHERE lease_owner = $1 AND id IN ({})",
-            marks.join(", ")
+            "DELETE FROM reset_requests WHERE lease_owner = {} AND id IN ({})",
+            b.add(owner)?,
+            b.list(chunk.iter().copied())?
         );
-        let mut q = sqlx::query(&sql).bind(owner);
-        for id in chunk {
-            q = q.bind(*id);
-        }
-        q.execute(&mut *tx).await?;
+        sql::execute(&mut *tx, &sql, b).await?;
     }
     tx.commit().await?;
     Ok(task_ids)
