@@ -397,17 +397,13 @@ pub(super) async fn issue_tokens_in(
     now: Timestamp,
 ) -> Result<()> {
     for chunk in tokens.chunks(200) {
-        let mut b = sql::Binds::default();
-        let at = b.add(now)?;
-        let accounts = b.list(chunk.iter().map(|t| t.account_id))?;
+        let (b, at, accounts) = at_and_accounts(now, chunk)?;
         let supersede = format!(
             "UPDATE reset_tokens SET superseded_at = {at} WHERE account_id IN ({accounts}) \
              AND used_at IS NULL AND cancelled_at IS NULL AND expires_at > {at}"
         );
         sql::execute(&mut *conn, &supersede, b).await?;
-        let mut b = sql::Binds::default();
-        let at = b.add(now)?;
-        let accounts = b.list(chunk.iter().map(|t| t.account_id))?;
+        let (b, at, accounts) = at_and_accounts(now, chunk)?;
         let cancel = format!(
             "UPDATE reset_tokens SET cancelled_at = {at} WHERE account_id IN ({accounts}) \
              AND used_at IS NULL AND cancelled_at IS NULL"
@@ -436,6 +432,18 @@ pub(super) async fn issue_tokens_in(
         sql::execute(&mut *conn, &insert, b).await?;
     }
     Ok(())
+}
+
+/// The arguments of a statement over the accounts of `tokens` at `now`: `now` and the account
+/// ids bound, and their placeholders (`$1` and `$2, $3, …`).
+fn at_and_accounts<'q>(
+    now: Timestamp,
+    tokens: &[NewToken<'_>],
+) -> Result<(sql::Binds<'q>, String, String)> {
+    let mut b = sql::Binds::default();
+    let at = b.add(now)?;
+    let accounts = b.list(tokens.iter().map(|t| t.account_id))?;
+    Ok((b, at, accounts))
 }
 
 /// Notes the mail task that carries a token (a self-service link is issued before its mail is
