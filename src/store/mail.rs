@@ -373,22 +373,21 @@ fn log_rows<'q>(
 ) -> Result<String> {
     let mut rows = Vec::with_capacity(accepted.len());
     for (e, at) in accepted {
-        rows.push(format!(
-            "({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
-            b.add(*at)?,
-            b.add(e.task_id)?,
-            b.add(e.tenant_id)?,
-            b.add(e.kind)?,
-            b.add(e.recipient)?,
-            b.add(e.subject)?,
-            b.add(i64::from(e.success))?,
-            b.add(e.smtp_code)?,
-            b.add(e.smtp_reply)?,
-            b.add(e.step)?,
-            b.add(e.duration_ms)?,
-            b.add(e.attempt)?,
-            b.add(e.route)?,
-        ));
+        rows.push(b.row((
+            *at,
+            e.task_id,
+            e.tenant_id,
+            e.kind,
+            e.recipient,
+            e.subject,
+            i64::from(e.success),
+            e.smtp_code,
+            e.smtp_reply,
+            e.step,
+            e.duration_ms,
+            e.attempt,
+            e.route,
+        ))?);
     }
     Ok(format!(
         "INSERT INTO mail_log (at, task_id, tenant_id, kind, recipient, subject, success, smtp_code, smtp_reply, step, duration_ms, attempt, route) \

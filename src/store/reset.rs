@@ -412,17 +412,16 @@ pub(super) async fn issue_tokens_in(
         let mut b = sql::Binds::default();
         let mut rows = Vec::with_capacity(chunk.len());
         for t in chunk {
-            rows.push(format!(
-                "({}, {}, {}, {}, {}, {}, {}, {})",
-                b.add(t.hash.as_str())?,
-                b.add(t.tenant_id)?,
-                b.add(t.account_id)?,
-                b.add(t.sent_to)?,
-                b.add(t.origin)?,
-                b.add(t.task_id)?,
-                b.add(now)?,
-                b.add(t.expires_at)?,
-            ));
+            rows.push(b.row((
+                t.hash.as_str(),
+                t.tenant_id,
+                t.account_id,
+                t.sent_to,
+                t.origin,
+                t.task_id,
+                now,
+                t.expires_at,
+            ))?);
         }
         let insert = format!(
             "INSERT INTO reset_tokens (token_hash, tenant_id, account_id, sent_to, origin, task_id, created_at, expires_at) \
