@@ -44,7 +44,7 @@ use crate::clock::{Clock, Timestamp};
 use crate::config::Validated;
 use crate::domain::policy::PolicyViolation;
 use crate::domain::InvalidInput;
-use crate::i18n::Text;
+use crate::i18n::{Msg, Text};
 use crate::mail::SmtpSettings;
 use crate::passwords::Hasher;
 use crate::secrets::MasterKey;
@@ -320,6 +320,21 @@ impl Core {
             detail,
         })
         .await;
+    }
+
+    /// Counts one use of `counter` in the hour; past `per_hour` uses the use is refused as
+    /// throttled, with `refusal` (which names the limit).
+    pub(crate) async fn hourly_quota(
+        &self,
+        counter: &str,
+        per_hour: i64,
+        refusal: Msg,
+    ) -> Result<()> {
+        let uses = store::rate_limit::hit(&self.db, counter, 3600, self.now()).await?;
+        if uses > per_hour {
+            return Err(ServiceError::Throttled(refusal.into()));
+        }
+        Ok(())
     }
 
     /// The log line of an audit event ([`Core::audit`]; the reset worker records its events

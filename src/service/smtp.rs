@@ -573,16 +573,9 @@ impl Core {
         resolved.fresh_token = operator || tenant_own || tenant.is_none();
         refuse_free_authority(resolved.provider_endpoints_only, &resolved.settings)?;
         if let (Some(t), false) = (tenant, operator) {
-            let checks =
-                store::rate_limit::hit(&self.db, &format!("smtp-check:{}", t.id), 3600, self.now())
-                    .await?;
-            if checks > CHECKS_PER_HOUR {
-                return Err(ServiceError::Throttled(
-                    Msg::new("smtp-checks-throttled")
-                        .arg("n", CHECKS_PER_HOUR)
-                        .into(),
-                ));
-            }
+            let refusal = Msg::new("smtp-checks-throttled").arg("n", CHECKS_PER_HOUR);
+            self.hourly_quota(&format!("smtp-check:{}", t.id), CHECKS_PER_HOUR, refusal)
+                .await?;
         }
         if resolved.settings.host.trim().is_empty() {
             return Err(ServiceError::Invalid(Msg::new("smtp-host-first").into()));
@@ -590,16 +583,9 @@ impl Core {
         // A test message goes to any address: counted per tenant, so neither the page nor the
         // API sends mail in bulk.
         if let (Some(t), Some(_), false) = (tenant, &send_to, operator) {
-            let sent =
-                store::rate_limit::hit(&self.db, &format!("smtp-test:{}", t.id), 3600, self.now())
-                    .await?;
-            if sent > TESTS_PER_HOUR {
-                return Err(ServiceError::Throttled(
-                    Msg::new("smtp-tests-throttled")
-                        .arg("n", TESTS_PER_HOUR)
-                        .into(),
-                ));
-            }
+            let refusal = Msg::new("smtp-tests-throttled").arg("n", TESTS_PER_HOUR);
+            self.hourly_quota(&format!("smtp-test:{}", t.id), TESTS_PER_HOUR, refusal)
+                .await?;
         }
         let test = send_to.as_ref().map(|to| {
             (

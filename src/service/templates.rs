@@ -188,20 +188,13 @@ impl Core {
             .filter(|a| !a.trim().is_empty())
             .ok_or_else(|| ServiceError::Invalid(Msg::new("console-template-no-address").into()))?;
         let to = EmailAddress::parse(address)?;
-        let sent = store::rate_limit::hit(
-            &self.db,
+        let refusal = Msg::new("console-template-tests-per-hour").arg("max", TESTS_PER_HOUR);
+        self.hourly_quota(
             &format!("template-test:{}", admin.id),
-            3600,
-            self.now(),
+            TESTS_PER_HOUR,
+            refusal,
         )
         .await?;
-        if sent > TESTS_PER_HOUR {
-            return Err(ServiceError::Throttled(
-                Msg::new("console-template-tests-per-hour")
-                    .arg("max", TESTS_PER_HOUR)
-                    .into(),
-            ));
-        }
         // The kind's own sample values; the common ones (name, tenant, links) are the real ones.
         let mut data = templates::sample_data(kind);
         if let Some(obj) = data.as_object_mut() {

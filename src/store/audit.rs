@@ -58,17 +58,16 @@ pub(crate) async fn record_many_in(
         let mut b = sql::Binds::default();
         let mut rows = Vec::with_capacity(chunk.len());
         for e in chunk {
-            rows.push(format!(
-                "({}, {}, {}, {}, {}, {}, {}, {})",
-                b.add(now)?,
-                b.add(e.tenant_id)?,
-                b.add(e.actor)?,
-                b.add(e.action)?,
-                b.add(e.target)?,
-                b.add(e.ip)?,
-                b.add(e.outcome)?,
-                b.add(e.detail.to_string())?,
-            ));
+            rows.push(b.row((
+                now,
+                e.tenant_id,
+                e.actor,
+                e.action,
+                e.target,
+                e.ip,
+                e.outcome,
+                e.detail.to_string(),
+            ))?);
         }
         let statement = format!(
             "INSERT INTO audit_events (at, tenant_id, actor, action, target, ip, outcome, detail) VALUES {}",

@@ -340,72 +340,60 @@ pub async fn complete_many(
         return Ok(Vec::new());
     }
     let ids: Vec<i64> = accepted.iter().filter_map(|(e, _)| e.task_id).collect();
-    let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 3)).collect();
+    let mut b = sql::Binds::default();
+    let (owner, at) = (b.add(owner)?, b.add(now)?);
     let update = format!(
         "UPDATE mail_tasks SET status = 'done', secret = NULL, lease_owner = NULL, lease_until = NULL, last_error = NULL, last_error_msg = NULL, \
-         done_at = $2, updated_at = $2 WHERE lease_owner = $1 AND status = 'executing' AND id IN ({}) RETURNING id",
-        list.join(", ")
+         done_at = {at}, updated_at = {at} WHERE lease_owner = {owner} AND status = 'executing' AND id IN ({}) RETURNING id",
+        b.list(ids.iter().copied())?
     );
-    // The log rows' parameters follow the update's when both are one statement.
-    let offset = if db.backend == Backend::Postgres {
-        2 + ids.len()
-    } else {
-        0
-    };
-    let rows: Vec<String> = (0..accepted.len())
-        .map(|i| {
-            let b = offset + i * 13;
-            let p: Vec<String> = (1..=13).map(|k| format!("${}", b + k)).collect();
-            format!("({})", p.join(", "))
-        })
-        .collect();
-    let insert = format!(
-        "INSERT INTO mail_log (at, task_id, tenant_id, kind, recipient, subject, success, smtp_code, smtp_reply, step, duration_ms, attempt, route) \
-         VALUES {}",
-        rows.join(", ")
-    );
-    macro_rules! bind_rows {
-        ($q:expr) => {{
-            let mut q = $q;
-            for (e, at) in accepted {
-                q = q
-                    .bind(*at)
-                    .bind(e.task_id)
-                    .bind(e.tenant_id)
-                    .bind(e.kind)
-                    .bind(e.recipient)
-                    .bind(e.subject)
-                    .bind(i64::from(e.success))
-                    .bind(e.smtp_code)
-                    .bind(e.smtp_reply)
-                    .bind(e.step)
-                    .bind(e.duration_ms)
-                    .bind(e.attempt)
-                    .bind(e.route);
-            }
-            q
-        }};
-    }
     let done: Vec<i64> = if db.backend == Backend::Postgres {
-        // Data-modifying `WITH` parts always run to completion, read or not.
+        // The log rows' arguments follow the update's: both are one statement. Data-modifying
+        // `WITH` parts always run to completion, read or not.
+        let insert = log_rows(&mut b, accepted)?;
         let sql = format!("WITH done AS ({update}), logged AS ({insert}) SELECT id FROM done");
-        let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(owner).bind(now);
-        for id in &ids {
-            q = q.bind(*id);
-        }
-        bind_rows!(q).fetch_all(&db.write).await?
+        sql::scalars(&db.write, &sql, b).await?
     } else {
         let mut tx = db.write.begin().await?;
-        let mut q = sqlx::query_scalar::<_, i64>(&update).bind(owner).bind(now);
-        for id in &ids {
-            q = q.bind(*id);
-        }
-        let done = q.fetch_all(&mut *tx).await?;
-        bind_rows!(sqlx::query(&insert)).execute(&mut *tx).await?;
+        let done = sql::scalars(&mut *tx, &update, b).await?;
+        let mut b = sql::Binds::default();
+        let insert = log_rows(&mut b, accepted)?;
+        sql::execute(&mut *tx, &insert, b).await?;
         tx.commit().await?;
         done
     };
     Ok(ids.into_iter().filter(|id| !done.contains(id)).collect())
+}
+
+/// [`complete_many`]'s mail-log rows (without `smtp_reply_msg`: an accepted mail's reply is the
+/// server's), their arguments bound to `b`.
+fn log_rows<'q>(
+    b: &mut sql::Binds<'q>,
+    accepted: &'q [(NewLogEntry<'_>, Timestamp)],
+) -> Result<String> {
+    let mut rows = Vec::with_capacity(accepted.len());
+    for (e, at) in accepted {
+        rows.push(b.row((
+            *at,
+            e.task_id,
+            e.tenant_id,
+            e.kind,
+            e.recipient,
+            e.subject,
+            i64::from(e.success),
+            e.smtp_code,
+            e.smtp_reply,
+            e.step,
+            e.duration_ms,
+            e.attempt,
+            e.route,
+        ))?);
+    }
+    Ok(format!(
+        "INSERT INTO mail_log (at, task_id, tenant_id, kind, recipient, subject, success, smtp_code, smtp_reply, step, duration_ms, attempt, route) \
+         VALUES {}",
+        rows.join(", ")
+    ))
 }
 
 /// Puts a claimed task back to wait until `next_at` after a transient failure.

@@ -31,21 +31,18 @@ pub async fn hit_all(db: &Db, keys: &[&str], window_secs: i64, now: Timestamp) -
             distinct.push(k);
         }
     }
-    // $1 = now, $2 = start of the current window, $3… = the keys.
-    let values: Vec<String> = (0..distinct.len())
-        .map(|i| format!("(${}, $1, 1)", i + 3))
-        .collect();
+    // Now and the start of the current window first: [`COUNT_ONE`]'s `$1` and `$2`.
+    let mut b = sql::Binds::default();
+    let (at, _start) = (b.add(now)?, b.add(now - window_secs)?);
+    let values: Vec<String> = distinct
+        .iter()
+        .map(|k| Ok(format!("({}, {at}, 1)", b.add(*k)?)))
+        .collect::<Result<_>>()?;
     let sql = format!(
         "INSERT INTO rate_limits (key, window_start, count) VALUES {} {COUNT_ONE} RETURNING key, count",
         values.join(", ")
     );
-    let mut query = sqlx::query_as::<_, (String, i64)>(&sql)
-        .bind(now)
-        .bind(now - window_secs);
-    for k in &distinct {
-        query = query.bind(*k);
-    }
-    let rows = query.fetch_all(&db.write).await?;
+    let rows: Vec<(String, i64)> = sql::fetch_all(&db.write, &sql, b).await?;
     Ok(keys
         .iter()
         .map(|key| {
@@ -113,26 +110,23 @@ where
     if hits.is_empty() {
         return Ok(BTreeMap::new());
     }
-    // $1 = now, $2 = start of the current window, then each key and its count.
-    let values: Vec<String> = (0..hits.len())
-        .map(|i| format!("(${}, $1, ${})", 2 * i + 3, 2 * i + 4))
-        .collect();
+    let mut b = sql::Binds::default();
+    let (at, start) = (b.add(now)?, b.add(now - window_secs)?);
+    let values: Vec<String> = hits
+        .iter()
+        .map(|(key, n)| Ok(format!("({}, {at}, {})", b.add(*key)?, b.add(*n)?)))
+        .collect::<Result<_>>()?;
     let sql = format!(
         "INSERT INTO rate_limits (key, window_start, count) VALUES {} ON CONFLICT (key) DO UPDATE SET \
-           count = CASE WHEN rate_limits.window_start <= $2 THEN excluded.count \
+           count = CASE WHEN rate_limits.window_start <= {start} THEN excluded.count \
                         ELSE rate_limits.count + excluded.count END, \
-           window_start = CASE WHEN rate_limits.window_start <= $2 THEN $1 \
+           window_start = CASE WHEN rate_limits.window_start <= {start} THEN {at} \
                                ELSE rate_limits.window_start END \
          RETURNING key, count",
         values.join(", ")
     );
-    let mut query = sqlx::query_as::<_, (String, i64)>(&sql)
-        .bind(now)
-        .bind(now - window_secs);
-    for (key, n) in hits {
-        query = query.bind(*key).bind(*n);
-    }
-    Ok(query.fetch_all(on).await?.into_iter().collect())
+    let rows: Vec<(String, i64)> = sql::fetch_all(on, &sql, b).await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// Like [`hit`], and also returns when the current window started (so a caller can say when it

@@ -295,16 +295,13 @@ pub async fn finish_round(
     let events: Vec<_> = events.iter().collect();
     super::audit::record_many_in(&mut tx, &events, now).await?;
     for chunk in ids.chunks(100) {
-        let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+        let mut b = sql::Binds::default();
         let sql = format!(
-            "DELETE FROM reset_requests WHERE lease_owner = $1 AND id IN ({})",
-            marks.join(", ")
+            "DELETE FROM reset_requests WHERE lease_owner = {} AND id IN ({})",
+            b.add(owner)?,
+            b.list(chunk.iter().copied())?
         );
-        let mut q = sqlx::query(&sql).bind(owner);
-        for id in chunk {
-            q = q.bind(*id);
-        }
-        q.execute(&mut *tx).await?;
+        sql::execute(&mut *tx, &sql, b).await?;
     }
     tx.commit().await?;
     Ok(task_ids)
@@ -400,17 +397,13 @@ pub(super) async fn issue_tokens_in(
     now: Timestamp,
 ) -> Result<()> {
     for chunk in tokens.chunks(200) {
-        let mut b = sql::Binds::default();
-        let at = b.add(now)?;
-        let accounts = b.list(chunk.iter().map(|t| t.account_id))?;
+        let (b, at, accounts) = at_and_accounts(now, chunk)?;
         let supersede = format!(
             "UPDATE reset_tokens SET superseded_at = {at} WHERE account_id IN ({accounts}) \
              AND used_at IS NULL AND cancelled_at IS NULL AND expires_at > {at}"
         );
         sql::execute(&mut *conn, &supersede, b).await?;
-        let mut b = sql::Binds::default();
-        let at = b.add(now)?;
-        let accounts = b.list(chunk.iter().map(|t| t.account_id))?;
+        let (b, at, accounts) = at_and_accounts(now, chunk)?;
         let cancel = format!(
             "UPDATE reset_tokens SET cancelled_at = {at} WHERE account_id IN ({accounts}) \
              AND used_at IS NULL AND cancelled_at IS NULL"
@@ -419,17 +412,16 @@ pub(super) async fn issue_tokens_in(
         let mut b = sql::Binds::default();
         let mut rows = Vec::with_capacity(chunk.len());
         for t in chunk {
-            rows.push(format!(
-                "({}, {}, {}, {}, {}, {}, {}, {})",
-                b.add(t.hash.as_str())?,
-                b.add(t.tenant_id)?,
-                b.add(t.account_id)?,
-                b.add(t.sent_to)?,
-                b.add(t.origin)?,
-                b.add(t.task_id)?,
-                b.add(now)?,
-                b.add(t.expires_at)?,
-            ));
+            rows.push(b.row((
+                t.hash.as_str(),
+                t.tenant_id,
+                t.account_id,
+                t.sent_to,
+                t.origin,
+                t.task_id,
+                now,
+                t.expires_at,
+            ))?);
         }
         let insert = format!(
             "INSERT INTO reset_tokens (token_hash, tenant_id, account_id, sent_to, origin, task_id, created_at, expires_at) \
@@ -439,6 +431,18 @@ pub(super) async fn issue_tokens_in(
         sql::execute(&mut *conn, &insert, b).await?;
     }
     Ok(())
+}
+
+/// The arguments of a statement over the accounts of `tokens` at `now`: `now` and the account
+/// ids bound, and their placeholders (`$1` and `$2, $3, …`).
+fn at_and_accounts<'q>(
+    now: Timestamp,
+    tokens: &[NewToken<'_>],
+) -> Result<(sql::Binds<'q>, String, String)> {
+    let mut b = sql::Binds::default();
+    let at = b.add(now)?;
+    let accounts = b.list(tokens.iter().map(|t| t.account_id))?;
+    Ok((b, at, accounts))
 }
 
 /// Notes the mail task that carries a token (a self-service link is issued before its mail is

@@ -30,7 +30,23 @@ macro_rules! tuple_args {
                 Ok(arguments)
             }
         }
+
+        impl<'q, $($name),*> Row<'q> for ($($name,)*)
+        where
+            $($name: 'q + Encode<'q, Any> + Type<Any>,)*
+        {
+            #[allow(non_snake_case, unused_variables)]
+            fn bind_to(self, binds: &mut Binds<'q>) -> Result<Vec<String>> {
+                let ($($name,)*) = self;
+                Ok(vec![$(binds.add($name)?),*])
+            }
+        }
     };
+}
+
+/// One row of a multi-row `INSERT … VALUES`: a tuple like [`Args`], bound by [`Binds::row`].
+pub(crate) trait Row<'q> {
+    fn bind_to(self, binds: &mut Binds<'q>) -> Result<Vec<String>>;
 }
 
 tuple_args!();
@@ -78,6 +94,12 @@ impl<'q> Binds<'q> {
             .map(|v| self.add(v))
             .collect::<Result<_>>()?;
         Ok(marks.join(", "))
+    }
+
+    /// Binds each value of the tuple `row`; their placeholders in parentheses (`($3, $4, $5)`),
+    /// one row of a multi-row `INSERT … VALUES`.
+    pub(crate) fn row(&mut self, row: impl Row<'q>) -> Result<String> {
+        Ok(format!("({})", row.bind_to(self)?.join(", ")))
     }
 }
 
