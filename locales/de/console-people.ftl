@@ -300,8 +300,8 @@ console-key-revoke-button = { $name } widerrufen
 
 ## Das Prüfprotokoll.
 console-audit-title = Prüfprotokoll
-console-audit-hint = Sicherheitsereignisse: wer was bei wem getan hat, wann, von welcher Adresse und wie es ausging (grün: hat geklappt, rot: fehlgeschlagen, gelb: abgewiesen oder zurückgehalten). Neueste zuerst. Zeiten in UTC.
-console-audit-hint-system = Sicherheitsereignisse aller Organisationen und des Systems: wer was bei wem getan hat, wann, von welcher Adresse und wie es ausging (grün: hat geklappt, rot: fehlgeschlagen, gelb: abgewiesen oder zurückgehalten). Neueste zuerst. Zeiten in UTC.
+console-audit-hint = Sicherheitsereignisse: wer was bei wem getan hat, wann, von welcher Adresse und wie es ausging (grün: hat geklappt, rot: fehlgeschlagen, gelb: abgewiesen oder zurückgehalten). Neueste zuerst. Zeiten in { $zone } (auch die Daten des Filters sind Tage dort); zeigt man mit der Maus auf eine Zeit, erscheint sie in UTC.
+console-audit-hint-system = Sicherheitsereignisse aller Organisationen und des Systems: wer was bei wem getan hat, wann, von welcher Adresse und wie es ausging (grün: hat geklappt, rot: fehlgeschlagen, gelb: abgewiesen oder zurückgehalten). Neueste zuerst. Zeiten in { $zone } (auch die Daten des Filters sind Tage dort); zeigt man mit der Maus auf eine Zeit, erscheint sie in UTC.
 console-audit-filter-label = Ereignisse filtern
 console-audit-any = alle
 console-audit-action = Aktion

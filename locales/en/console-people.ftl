@@ -300,8 +300,8 @@ console-key-revoke-button = Revoke { $name }
 
 ## The audit log.
 console-audit-title = Audit log
-console-audit-hint = Security events: who did what to whom, when, from which address, and how it ended (green: it worked, red: it failed, amber: refused or held back). Newest first. Times are UTC.
-console-audit-hint-system = Security events of every organisation and the system: who did what to whom, when, from which address, and how it ended (green: it worked, red: it failed, amber: refused or held back). Newest first. Times are UTC.
+console-audit-hint = Security events: who did what to whom, when, from which address, and how it ended (green: it worked, red: it failed, amber: refused or held back). Newest first. Times in { $zone } (the filter's dates are days there too); hover over a time for UTC.
+console-audit-hint-system = Security events of every organisation and the system: who did what to whom, when, from which address, and how it ended (green: it worked, red: it failed, amber: refused or held back). Newest first. Times in { $zone } (the filter's dates are days there too); hover over a time for UTC.
 console-audit-filter-label = Filter events
 console-audit-any = any
 console-audit-action = Action

@@ -153,6 +153,31 @@ pub fn format_for(unix: i64, zone_name: &str, lang: super::Language) -> String {
     }
 }
 
+/// A day written `YYYY-MM-DD` (the spelling [`crate::clock::parse_day`] accepts) as a day in
+/// the time zone `zone_name` (UTC when the zone is unknown): its first second there as Unix
+/// seconds, or with `end` its last one. A list that shows times in the reader's zone filters by
+/// the reader's days, so an event shown on the 4th is found from the 4th. Days the clocks change
+/// on have 23 or 25 hours. `None` when `raw` is no such date.
+pub fn day_in(raw: &str, zone_name: &str, end: bool) -> Option<i64> {
+    let utc_start = crate::clock::parse_day(raw, false)?;
+    let date = jiff::Timestamp::from_second(utc_start)
+        .ok()?
+        .to_zoned(TimeZone::UTC)
+        .date();
+    let tz = zone(zone_name).unwrap_or(TimeZone::UTC);
+    let start = |d: jiff::civil::Date| {
+        d.to_zoned(tz.clone())
+            .and_then(|z| z.start_of_day())
+            .ok()
+            .map(|z| z.timestamp().as_second())
+    };
+    if end {
+        Some(start(date.tomorrow().ok()?)? - 1)
+    } else {
+        start(date)
+    }
+}
+
 /// Unix seconds as RFC 3339 UTC (`2027-03-28T06:00:05Z`), for machines.
 pub fn rfc3339(unix: i64) -> String {
     jiff::Timestamp::from_second(unix)
@@ -216,6 +241,51 @@ mod tests {
         assert!(zone("+15:00").is_err() && zone("+1:00").is_err());
         for z in COMMON_ZONES {
             assert!(zone(z).is_ok(), "{z}");
+        }
+    }
+
+    #[test]
+    fn days_are_the_zones_days() {
+        // 00:30 on 4 December in Berlin is 23:30 UTC on the 3rd.
+        assert_eq!(
+            day_in("2026-12-04", "Europe/Berlin", false),
+            Some(utc("2026-12-03T23:00:00Z"))
+        );
+        assert_eq!(
+            day_in(" 2026-12-03 ", "Europe/Berlin", true),
+            Some(utc("2026-12-03T22:59:59Z"))
+        );
+        assert_eq!(
+            day_in("2026-12-04", "UTC", false),
+            crate::clock::parse_day("2026-12-04", false)
+        );
+        assert_eq!(
+            day_in("2026-12-04", "Nowhere/Else", true),
+            crate::clock::parse_day("2026-12-04", true)
+        );
+        // The day summer time starts has 23 hours, the day it ends 25.
+        let (from, to) = (
+            day_in("2027-03-28", "Europe/Berlin", false).unwrap(),
+            day_in("2027-03-28", "Europe/Berlin", true).unwrap(),
+        );
+        assert_eq!(
+            (from, to - from + 1),
+            (utc("2027-03-27T23:00:00Z"), 23 * 3600)
+        );
+        let (from, to) = (
+            day_in("2027-10-31", "Europe/Berlin", false).unwrap(),
+            day_in("2027-10-31", "Europe/Berlin", true).unwrap(),
+        );
+        assert_eq!(
+            (from, to - from + 1),
+            (utc("2027-10-30T22:00:00Z"), 25 * 3600)
+        );
+        assert_eq!(
+            day_in("2027-01-05", "America/New_York", false),
+            Some(utc("2027-01-05T05:00:00Z"))
+        );
+        for bad in ["", "2026-13-01", "22.11.2026", "tomorrow"] {
+            assert_eq!(day_in(bad, "Europe/Berlin", false), None, "{bad:?}");
         }
     }
 

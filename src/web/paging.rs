@@ -19,12 +19,15 @@ pub fn filled(o: &Option<String>) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-/// A `YYYY-MM-DD` filter as Unix time: the day's first second, or with `end` its last one.
+/// A `YYYY-MM-DD` filter as Unix time: the day's first second, or with `end` its last one. The
+/// day is the reader's, in the zone the page shows its times in ([`super::locale::current`]);
+/// the API and the command line keep UTC days.
 pub fn day(o: &Option<String>, end: bool) -> Result<Option<i64>, WebError> {
     let Some(raw) = filled(o) else {
         return Ok(None);
     };
-    match crate::clock::parse_day(&raw, end) {
+    let zone = super::locale::current().zone;
+    match crate::domain::local_time::day_in(&raw, &zone, end) {
         Some(t) => Ok(Some(t)),
         None => Err(WebError::BadRequest(
             crate::i18n::Msg::new("console-audit-bad-date")

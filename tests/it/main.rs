@@ -25,6 +25,7 @@ mod cli_smtp_check;
 mod cli_smtp_oauth;
 mod config_example;
 mod console_api_keys;
+mod console_days;
 mod console_edges;
 mod console_header;
 mod console_lists;

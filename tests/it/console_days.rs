@@ -1,0 +1,227 @@
+//! The console's date filters count the reader's days (issue 18): the audit log and the mail
+//! log show times in the reader's zone, so `since`/`until` are days in that zone too, and the
+//! audit page's hint names the zone. The API keeps UTC days. On SQLite and PostgreSQL.
+
+use crate::common;
+use crate::i18n::visible_text;
+
+use common::{Backend, Browser, World, GOOD_PASSWORD};
+use latchkey::domain::Role;
+
+on_both_backends!(
+    audit_days_are_the_readers,
+    mail_log_days_are_the_readers,
+    audit_hint_names_the_readers_zone
+);
+
+/// 2026-12-03T23:30:00Z: 00:30 on 4 December in Berlin.
+const NIGHT: i64 = 1_796_340_600;
+
+/// A browser signed in as `username` of `tenant`, with their saved language and time zone.
+async fn reader(w: &World, tenant: &str, username: &str, lang: &str, zone: &str) -> Browser {
+    let mut b = w.app.browser();
+    b.login(tenant, username, GOOD_PASSWORD).await;
+    let saved = b
+        .post(
+            &format!("/t/{tenant}/account/preferences"),
+            &[("language", lang), ("time_zone", zone)],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    b
+}
+
+/// A page's text as read (`/` is escaped in what the catalogue's messages are given).
+fn read(html: &str) -> String {
+    visible_text(html).replace("&#x2f;", "/")
+}
+
+/// Whether the page at `path` lists the row that shows `marker`.
+async fn lists(b: &mut Browser, path: &str, marker: &str) -> bool {
+    let page = b.get(path).await;
+    assert_eq!(page.status, 200, "{path}: {}", page.body);
+    page.body.contains(marker)
+}
+
+async fn audit_days_are_the_readers(backend: Backend) {
+    let w = World::builder(backend)
+        .user("default", "root", Role::SystemAdmin)
+        .user("acme", "tadmin", Role::TenantAdmin)
+        .build()
+        .await;
+    sqlx::query(
+        "INSERT INTO audit_events (at, tenant_id, actor, action, target, outcome, detail) \
+         VALUES ($1, $2, 'tadmin', 'account.created', 'night-owl', 'success', '{}')",
+    )
+    .bind(NIGHT)
+    .bind(w.acme.id)
+    .execute(w.app.core.test_store().pool())
+    .await
+    .unwrap();
+
+    let mut berlin = reader(&w, "acme", "tadmin", "en", "Europe/Berlin").await;
+    let list = "/t/acme/admin/audit?target=night-owl";
+    // Shown on the 4th, found from the 4th, not up to the 3rd.
+    let page = berlin.get(list).await;
+    assert!(
+        page.body.contains("2026-12-04 00:30:00 CET"),
+        "{}",
+        page.body
+    );
+    assert!(
+        lists(
+            &mut berlin,
+            &format!("{list}&since=2026-12-04"),
+            "<td>night-owl</td>"
+        )
+        .await
+    );
+    assert!(
+        lists(
+            &mut berlin,
+            &format!("{list}&until=2026-12-04"),
+            "<td>night-owl</td>"
+        )
+        .await
+    );
+    assert!(
+        !lists(
+            &mut berlin,
+            &format!("{list}&until=2026-12-03"),
+            "<td>night-owl</td>"
+        )
+        .await
+    );
+    assert!(
+        !lists(
+            &mut berlin,
+            &format!("{list}&since=2026-12-05"),
+            "<td>night-owl</td>"
+        )
+        .await
+    );
+
+    // The system's view of every tenant: the same days for a system administrator in Berlin.
+    let mut root = reader(&w, "default", "root", "de", "Europe/Berlin").await;
+    let all = "/admin/audit?target=night-owl";
+    assert!(
+        lists(
+            &mut root,
+            &format!("{all}&since=2026-12-04"),
+            "<td>night-owl</td>"
+        )
+        .await
+    );
+    assert!(
+        !lists(
+            &mut root,
+            &format!("{all}&until=2026-12-03"),
+            "<td>night-owl</td>"
+        )
+        .await
+    );
+
+    // A reader in UTC: it happened on the 3rd.
+    let mut utc = reader(&w, "acme", "tadmin", "en", "UTC").await;
+    assert!(
+        lists(
+            &mut utc,
+            &format!("{list}&until=2026-12-03"),
+            "<td>night-owl</td>"
+        )
+        .await
+    );
+    assert!(
+        !lists(
+            &mut utc,
+            &format!("{list}&since=2026-12-04"),
+            "<td>night-owl</td>"
+        )
+        .await
+    );
+
+    // The API counts UTC days, as documented.
+    let key = w.key(Some(&w.acme), &["audit:read"]).await;
+    let (status, log) = w
+        .call(
+            "GET",
+            "/api/v1/tenants/acme/audit-log?target=night-owl&since=2026-12-04",
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{log}");
+    assert!(log["events"].as_array().unwrap().is_empty(), "{log}");
+    let (_, log) = w
+        .call(
+            "GET",
+            "/api/v1/tenants/acme/audit-log?target=night-owl&until=2026-12-03",
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(log["events"].as_array().unwrap().len(), 1, "{log}");
+    w.app.stop().await;
+}
+
+async fn mail_log_days_are_the_readers(backend: Backend) {
+    let w = World::builder(backend)
+        .user("acme", "tadmin", Role::TenantAdmin)
+        .build()
+        .await;
+    sqlx::query(
+        "INSERT INTO mail_log (at, tenant_id, kind, recipient, subject, success) \
+         VALUES ($1, $2, 'reset_link', 'night-owl@example.org', 'Reset', 1)",
+    )
+    .bind(NIGHT)
+    .bind(w.acme.id)
+    .execute(w.app.core.test_store().pool())
+    .await
+    .unwrap();
+
+    let mut berlin = reader(&w, "acme", "tadmin", "de", "Europe/Berlin").await;
+    let list = "/t/acme/admin/mail-log?recipient=night-owl";
+    let page = berlin.get(list).await;
+    assert!(
+        page.body.contains("04.12.2026 00:30:00 CET"),
+        "{}",
+        page.body
+    );
+    assert!(
+        lists(
+            &mut berlin,
+            &format!("{list}&since=2026-12-04"),
+            "night-owl@"
+        )
+        .await
+    );
+    assert!(
+        !lists(
+            &mut berlin,
+            &format!("{list}&until=2026-12-03"),
+            "night-owl@"
+        )
+        .await
+    );
+    w.app.stop().await;
+}
+
+async fn audit_hint_names_the_readers_zone(backend: Backend) {
+    let w = World::builder(backend)
+        .user("default", "root", Role::SystemAdmin)
+        .user("acme", "tadmin", Role::TenantAdmin)
+        .build()
+        .await;
+    let mut en = reader(&w, "acme", "tadmin", "en", "Europe/Berlin").await;
+    let text = read(&en.get("/t/acme/admin/audit").await.body);
+    assert!(text.contains("Times in Europe/Berlin"), "{text}");
+    assert!(!text.contains("Times are UTC"), "{text}");
+
+    let mut de = reader(&w, "default", "root", "de", "America/New_York").await;
+    let text = read(&de.get("/admin/audit").await.body);
+    assert!(text.contains("Zeiten in America/New_York"), "{text}");
+    assert!(!text.contains("Zeiten in UTC"), "{text}");
+    let text = read(&de.get("/t/acme/admin/audit").await.body);
+    assert!(text.contains("Zeiten in America/New_York"), "{text}");
+    w.app.stop().await;
+}
