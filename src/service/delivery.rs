@@ -31,8 +31,8 @@ const BATCH: i64 = 50;
 const MAX_BACKOFF_SECS: i64 = 3600;
 
 /// What one round of delivery looks up once rather than per mail: the SMTP settings in effect
-/// and the templates, per tenant (a round is at most [`BATCH`] mails, well under a second of
-/// staleness for a change made meanwhile).
+/// and the templates, per tenant (a round claims for at most `round::REFILL_FOR`, about a
+/// second, which bounds the staleness for a change made meanwhile).
 #[derive(Default)]
 struct Batch {
     smtp: HashMap<Option<i64>, super::EffectiveSmtp>,

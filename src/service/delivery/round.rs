@@ -3,6 +3,9 @@
 //! writes grouped (a group commit: what the lanes' servers accepted while the previous write
 //! ran is written together).
 //!
+//! While the lanes send, the round claims the next mails (and makes their links ahead) as its
+//! queue runs low, for up to [`REFILL_FOR`]: no lane waits between rounds for a claim.
+//!
 //! Each lane holds at most one SMTP connection at a time and takes the next claimed mail from
 //! the round's shared queue, so no server ever has more of this worker's connections than there
 //! are lanes, and every mail is sent by exactly one lane. The hourly quota is counted per mail
@@ -103,6 +106,11 @@ impl GroupCommit {
         }
     }
 
+    /// Whether a lane is still sending.
+    fn sending(&self) -> bool {
+        self.lanes.load(Ordering::SeqCst) > 0
+    }
+
     /// A lane is done sending.
     fn lane_done(&self) {
         self.lanes.fetch_sub(1, Ordering::SeqCst);
@@ -170,14 +178,85 @@ impl Accepted {
     }
 }
 
+/// The round's mails, shared by its lanes: the first claim, and what the round claims more
+/// while its lanes send (see [`Core::refill`]). A lane waits for more while the round may still
+/// claim some, and stops when the queue is empty and the round claims no more.
+struct Feed {
+    queue: Mutex<VecDeque<Task>>,
+    /// Whether the round may still claim more (the lanes wait for it on an empty queue).
+    open: AtomicBool,
+    /// Wakes lanes (mails added, or no more coming) and the refill (a mail taken, a lane done).
+    changed: tokio::sync::Notify,
+}
+
+impl Feed {
+    fn new(tasks: Vec<Task>, open: bool) -> Self {
+        Feed {
+            queue: Mutex::new(VecDeque::from(tasks)),
+            open: AtomicBool::new(open),
+            changed: tokio::sync::Notify::new(),
+        }
+    }
+
+    /// The next mail for a lane; `None` once the queue is empty and no more are coming.
+    async fn next(&self) -> Result<Option<Task>> {
+        loop {
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            if let Some(task) = self.queue.lock().map_err(|_| poisoned())?.pop_front() {
+                self.changed.notify_waiters();
+                return Ok(Some(task));
+            }
+            if !self.open.load(Ordering::SeqCst) {
+                return Ok(None);
+            }
+            changed.await;
+        }
+    }
+
+    /// Waits until at most `low` mails are queued, or `done()` says to stop waiting.
+    async fn wait_low(&self, low: usize, done: impl Fn() -> bool) -> Result<()> {
+        loop {
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            if self.queue.lock().map_err(|_| poisoned())?.len() <= low || done() {
+                return Ok(());
+            }
+            changed.await;
+        }
+    }
+
+    fn push(&self, tasks: Vec<Task>) -> Result<()> {
+        self.queue.lock().map_err(|_| poisoned())?.extend(tasks);
+        self.changed.notify_waiters();
+        Ok(())
+    }
+
+    fn close(&self) {
+        self.open.store(false, Ordering::SeqCst);
+        self.changed.notify_waiters();
+    }
+}
+
+/// How long a round goes on claiming more mail while its lanes send. Its SMTP settings,
+/// templates and connections are looked up once per round, so this bounds how long a change
+/// to them waits (a round ends within about this time plus sending what it holds).
+const REFILL_FOR: std::time::Duration = std::time::Duration::from_secs(1);
+
 impl Core {
     /// Claims due tasks for `owner` and delivers them. Returns how many were handled. Stops
     /// between messages when `stop` is set, handing the rest back unsent.
+    ///
+    /// While the lanes send, the round claims the next mails (and makes their links) as soon as
+    /// its queue is down to half a claim, for up to [`REFILL_FOR`]: the lanes don't wait for
+    /// a claim, links made ahead or the last write of a round between rounds.
     pub async fn deliver_due(&self, owner: &str, stop: &AtomicBool) -> Result<usize> {
         let lease = self.config.mail_lease.as_secs() as i64;
         let lanes = self.config.raw.mail_connections_per_server.max(1) as usize;
-        let tasks =
-            store::mail::claim(&self.db, owner, BATCH * lanes as i64, lease, self.now()).await?;
+        let per_claim = BATCH * lanes as i64;
+        let tasks = store::mail::claim(&self.db, owner, per_claim, lease, self.now()).await?;
         let count = tasks.len();
         // While this round runs, its leases are renewed: a short lease then only matters when
         // the worker is gone.
@@ -186,12 +265,23 @@ impl Core {
         // goes over one connection, as before.
         let lanes = lanes.min(count.div_ceil(4)).max(1);
         let ahead = std::sync::Arc::new(Mutex::new(self.issue_links_ahead(&tasks).await));
-        let queue = Mutex::new(VecDeque::from(tasks));
+        let claimed: std::collections::HashSet<i64> = tasks.iter().map(|t| t.id).collect();
+        // A full claim: there may be more.
+        let feed = Feed::new(tasks, count as i64 == per_claim);
         let window = self.config.raw.mail_unrecorded_per_connection as usize;
         let commits = std::sync::Arc::new(GroupCommit::new(lanes, window));
-        let (results, written) = tokio::join!(
-            join_all((0..lanes).map(|_| self.lane(owner, stop, &queue, &commits, &ahead))),
-            commits.run(self, owner)
+        let (results, written, refilled) = tokio::join!(
+            join_all((0..lanes).map(|_| self.lane(owner, stop, &feed, &commits, &ahead))),
+            commits.run(self, owner),
+            self.refill(
+                owner,
+                stop,
+                &feed,
+                &commits,
+                &ahead,
+                claimed,
+                per_claim as usize
+            )
         );
         let mut routes = HashMap::new();
         let mut first_error = None;
@@ -207,10 +297,66 @@ impl Core {
         if let Err(e) = written {
             first_error.get_or_insert(e);
         }
+        let count = match refilled {
+            Ok(n) => count + n,
+            Err(e) => {
+                first_error.get_or_insert(e);
+                count
+            }
+        };
         match first_error {
             Some(e) => Err(e),
             None => Ok(count),
         }
+    }
+
+    /// Claims more mail for the round while its lanes send: whenever the queue is down to half
+    /// a claim, as long as the last claim was full, for up to [`REFILL_FOR`]. Returns how many
+    /// it added. The links of what it claims are made ahead before the lanes get them.
+    #[allow(clippy::too_many_arguments)]
+    async fn refill(
+        &self,
+        owner: &str,
+        stop: &AtomicBool,
+        feed: &Feed,
+        commits: &GroupCommit,
+        ahead: &std::sync::Arc<Mutex<HashMap<i64, secrecy::SecretString>>>,
+        mut claimed: std::collections::HashSet<i64>,
+        per_claim: usize,
+    ) -> Result<usize> {
+        let until = tokio::time::Instant::now() + REFILL_FOR;
+        let lease = self.config.mail_lease.as_secs() as i64;
+        let mut added = 0;
+        let result = async {
+            while feed.open.load(Ordering::SeqCst) {
+                feed.wait_low(per_claim / 2, || !commits.sending()).await?;
+                if stop.load(Ordering::SeqCst)
+                    || !commits.sending()
+                    || commits.check().is_err()
+                    || tokio::time::Instant::now() >= until
+                {
+                    break;
+                }
+                let tasks =
+                    store::mail::claim(&self.db, owner, per_claim as i64, lease, self.now())
+                        .await?;
+                let full = tasks.len() == per_claim;
+                // A mail of this round whose lease looks passed (only a clock jumping ahead
+                // does that) is still in a lane's hands: not a second time.
+                let tasks: Vec<Task> = tasks.into_iter().filter(|t| claimed.insert(t.id)).collect();
+                let made = self.issue_links_ahead(&tasks).await;
+                ahead.lock().map_err(|_| poisoned())?.extend(made);
+                added += tasks.len();
+                feed.push(tasks)?;
+                if !full {
+                    break;
+                }
+            }
+            Ok(())
+        }
+        .await;
+        feed.close();
+        result.map(|()| added)
     }
 
     /// One lane: takes mails from the round's queue until it is empty, over its own connection.
@@ -219,7 +365,7 @@ impl Core {
         &self,
         owner: &str,
         stop: &AtomicBool,
-        queue: &Mutex<VecDeque<Task>>,
+        feed: &Feed,
         commits: &std::sync::Arc<GroupCommit>,
         ahead: &std::sync::Arc<Mutex<HashMap<i64, secrecy::SecretString>>>,
     ) -> Result<HashMap<String, Option<i64>>> {
@@ -232,7 +378,7 @@ impl Core {
         let mut open = None;
         let sent: Result<()> = async {
             loop {
-                let Some(task) = queue.lock().map_err(|_| poisoned())?.pop_front() else {
+                let Some(task) = feed.next().await? else {
                     return Ok(());
                 };
                 // A failed write stops the lane: what it sends now couldn't be written either.
@@ -258,6 +404,7 @@ impl Core {
         }
         .await;
         commits.lane_done();
+        feed.changed.notify_waiters();
         if let Some((_, conn)) = open {
             conn.quit(&mut crate::mail::Transcript::default()).await;
         }

@@ -1,0 +1,96 @@
+//! A round goes on claiming while its connections send: when its queue is down to half a
+//! claim, the next mails are claimed (and their links made) without the lanes stopping, their
+//! connections closing or the last write of the round being waited for.
+
+use crate::common;
+
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use super::delivery::{all_tasks, app, each_once, log_rows, plain_server, queue_many};
+use common::Backend;
+
+on_both_backends!(
+    a_round_claims_more_while_its_connection_sends,
+    a_clock_jump_in_a_round_sends_nothing_twice,
+);
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// One connection: a claim is 50 mails.
+async fn one_lane(backend: Backend) -> common::TestApp {
+    app(backend, |c| {
+        c.mail_worker = false;
+        c.mail_connections_per_server = 1;
+        c.mail_unrecorded_per_connection = 8;
+    })
+    .await
+}
+
+async fn a_round_claims_more_while_its_connection_sends(backend: Backend) {
+    let app = one_lane(backend).await;
+    let srv = plain_server(&app, true).await;
+    let recipients = queue_many(&app, "r", 180).await;
+    let stop = AtomicBool::new(false);
+    let mut rounds = Vec::new();
+    loop {
+        match app.core.deliver_due("w", &stop).await.unwrap() {
+            0 => break,
+            n => rounds.push(n),
+        }
+    }
+    assert!(rounds[0] > 50, "the first round claimed more: {rounds:?}");
+    assert_eq!(rounds.iter().sum::<usize>(), 180, "{rounds:?}");
+    assert_eq!(
+        srv.connections(),
+        rounds.len(),
+        "one connection per round, kept across its claims"
+    );
+    let mut expected = recipients.clone();
+    expected.sort();
+    assert_eq!(each_once(&srv.wait_for_messages(180, WAIT).await), expected);
+    for t in all_tasks(&app).await {
+        assert_eq!(log_rows(&app, t.id).await.len(), 1, "one log row per mail");
+    }
+    srv.stop().await;
+    app.stop().await;
+}
+
+/// The round's own mails still queued look like a dead worker's to its next claim when the
+/// clock jumps past their lease: the round must not queue them a second time.
+async fn a_clock_jump_in_a_round_sends_nothing_twice(backend: Backend) {
+    let app = one_lane(backend).await;
+    let srv = plain_server(&app, true).await;
+    let recipients = queue_many(&app, "j", 120).await;
+    srv.hold_after(0);
+    let core = app.core.clone();
+    let round = tokio::spawn(async move {
+        let stop = AtomicBool::new(false);
+        let mut n = 0;
+        loop {
+            match core.deliver_due("w", &stop).await.unwrap() {
+                0 => return n,
+                k => n += k,
+            }
+        }
+    });
+    let deadline = std::time::Instant::now() + WAIT;
+    while srv.max_simultaneous_connections() < 1 {
+        assert!(std::time::Instant::now() < deadline, "never connected");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Every lease of the round has passed by the time the next claim runs.
+    app.clock
+        .advance(app.core.config.mail_lease.as_secs() as i64 * 4);
+    srv.release();
+    assert_eq!(round.await.unwrap(), 120);
+    let mut expected = recipients.clone();
+    expected.sort();
+    assert_eq!(each_once(&srv.wait_for_messages(120, WAIT).await), expected);
+    for t in all_tasks(&app).await {
+        assert_eq!(log_rows(&app, t.id).await.len(), 1, "one log row per mail");
+        assert!(t.done_at.is_some());
+    }
+    srv.stop().await;
+    app.stop().await;
+}
