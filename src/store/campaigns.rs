@@ -63,7 +63,7 @@ pub async fn create(
     for t in tasks.iter_mut() {
         t.campaign_id = Some(id);
     }
-    super::mail::enqueue_in(&mut tx, tasks, now).await?;
+    super::mail::enqueue_in(&mut tx, db.backend, tasks, now).await?;
     for (identifier, reason) in skipped {
         sql::execute(
             &mut *tx,

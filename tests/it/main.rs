@@ -52,6 +52,7 @@ mod link_life;
 mod login_limits;
 mod mail_boundaries;
 mod mail_health;
+mod mail_queue;
 mod metrics;
 mod openapi_contract;
 mod recovery;
