@@ -187,7 +187,7 @@ pub async fn by_id(db: &Db, id: i64) -> Result<Option<Account>> {
 pub async fn by_ids(db: &Db, ids: &[i64]) -> Result<std::collections::HashMap<i64, Account>> {
     let mut found = std::collections::HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
-        let mut b = sql::Binds::default();
+        let mut b = sql::Binds::once_each(db.backend);
         let list = b.list(chunk.iter().copied())?;
         let statement = format!("SELECT {COLUMNS} FROM accounts WHERE id IN ({list})");
         let rows: Vec<Row> = sql::fetch_all(&db.read, &statement, b).await?;

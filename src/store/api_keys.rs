@@ -147,7 +147,7 @@ pub(super) async fn revoke_created_by_each(
 ) -> Result<std::collections::HashMap<i64, Vec<ApiKey>>> {
     let mut by_account: std::collections::HashMap<i64, Vec<ApiKey>> = Default::default();
     for chunk in accounts.chunks(500) {
-        let mut b = sql::Binds::default();
+        let mut b = sql::Binds::once_each(sql::backend_of(conn));
         let at = b.add(now)?;
         let list = b.list(chunk.iter().copied())?;
         let statement = format!(

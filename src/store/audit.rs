@@ -55,7 +55,7 @@ pub(crate) async fn record_many_in(
     now: Timestamp,
 ) -> Result<()> {
     for chunk in events.chunks(500) {
-        let mut b = sql::Binds::default();
+        let mut b = sql::Binds::once_each(sql::backend_of(conn));
         let mut rows = Vec::with_capacity(chunk.len());
         for e in chunk {
             rows.push(b.row((

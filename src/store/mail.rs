@@ -268,12 +268,8 @@ pub async fn enqueue_many(db: &Db, tasks: &[NewTask<'_>], now: Timestamp) -> Res
     Ok(ids)
 }
 
-/// Enqueues tasks inside a caller's transaction; their ids in the order of `tasks`.
-///
-/// On PostgreSQL one statement per 500 tasks (each statement a round trip to the server: a
-/// campaign of 10,000 is 20, not 10,000). On SQLite, in the same process, one prepared statement
-/// per task is faster than a statement of thousands of arguments (measured: a 10,000-mail
-/// campaign's request 0.6 s against 1.6 s).
+/// Enqueues tasks inside a caller's transaction; their ids in the order of `tasks`. One
+/// statement per 500 tasks (a campaign of 10,000 is 20 statements, not 10,000 round trips).
 pub(crate) async fn enqueue_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     backend: Backend,
@@ -281,18 +277,11 @@ pub(crate) async fn enqueue_in(
     now: Timestamp,
 ) -> Result<Vec<i64>> {
     let mut ids = Vec::with_capacity(tasks.len());
-    if backend == Backend::Sqlite {
-        for t in tasks {
-            ids.push(insert_in(tx, t, now).await?);
-        }
-        return Ok(ids);
-    }
-    // 14 arguments a task: 7,000 a statement, well under PostgreSQL's 65,535.
+    // 17 arguments a task: 8,500 a statement, under SQLite's 32,766 and PostgreSQL's 65,535.
     for chunk in tasks.chunks(500) {
-        let mut b = sql::Binds::default();
+        let mut b = sql::Binds::once_each(backend);
         let mut rows = Vec::with_capacity(chunk.len());
         for t in chunk {
-            // Bound in the order the placeholders first appear.
             let mut marks = vec![
                 b.add(t.tenant_id)?,
                 b.add(t.account_id)?,
@@ -306,12 +295,14 @@ pub(crate) async fn enqueue_in(
                 b.add(t.campaign_id)?,
                 "'waiting'".to_owned(),
             ];
-            let at = b.add(t.scheduled_at)?;
-            marks.extend([at.clone(), at]);
-            marks.push(b.add(t.max_attempts)?);
-            marks.push(b.add(t.created_by)?);
-            let created = b.add(now)?;
-            marks.extend([created.clone(), created]);
+            marks.extend([
+                b.add(t.scheduled_at)?,
+                b.add(t.scheduled_at)?,
+                b.add(t.max_attempts)?,
+                b.add(t.created_by)?,
+                b.add(now)?,
+                b.add(now)?,
+            ]);
             rows.push(format!("({})", marks.join(", ")));
         }
         let statement = format!(
@@ -403,7 +394,7 @@ pub async fn complete_many(
     } else {
         let mut tx = db.write.begin().await?;
         let done = sql::scalars(&mut *tx, &update, b).await?;
-        let mut b = sql::Binds::default();
+        let mut b = sql::Binds::once_each(db.backend);
         let insert = log_rows(&mut b, accepted)?;
         sql::execute(&mut *tx, &insert, b).await?;
         tx.commit().await?;

@@ -295,7 +295,7 @@ pub async fn finish_round(
     let events: Vec<_> = events.iter().collect();
     super::audit::record_many_in(&mut tx, &events, now).await?;
     for chunk in ids.chunks(100) {
-        let mut b = sql::Binds::default();
+        let mut b = sql::Binds::once_each(db.backend);
         let sql = format!(
             "DELETE FROM reset_requests WHERE lease_owner = {} AND id IN ({})",
             b.add(owner)?,
@@ -409,7 +409,7 @@ pub(super) async fn issue_tokens_in(
              AND used_at IS NULL AND cancelled_at IS NULL"
         );
         sql::execute(&mut *conn, &cancel, b).await?;
-        let mut b = sql::Binds::default();
+        let mut b = sql::Binds::once_each(sql::backend_of(conn));
         let mut rows = Vec::with_capacity(chunk.len());
         for t in chunk {
             rows.push(b.row((

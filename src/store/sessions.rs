@@ -104,7 +104,7 @@ pub(super) async fn end_all<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
 /// Ends every session of each of `accounts` (one statement per 500 accounts).
 pub(super) async fn end_all_of(conn: &mut sqlx::AnyConnection, accounts: &[i64]) -> Result<()> {
     for chunk in accounts.chunks(500) {
-        let mut b = super::sql::Binds::default();
+        let mut b = super::sql::Binds::once_each(super::sql::backend_of(conn));
         let list = b.list(chunk.iter().copied())?;
         let statement = format!("DELETE FROM sessions WHERE account_id IN ({list})");
         super::sql::execute(&mut *conn, &statement, b).await?;

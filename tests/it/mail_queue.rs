@@ -1,5 +1,5 @@
-//! Many mails queued at once (a campaign): on PostgreSQL in statements of 500, on SQLite one
-//! by one — either way every mail is stored as given and the ids come back in its order.
+//! Many mails queued at once (a campaign), in statements of 500: every mail is stored as given
+//! and the ids come back in its order.
 
 use crate::common;
 
