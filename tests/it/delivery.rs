@@ -829,6 +829,34 @@ pub(crate) async fn queue_many(app: &TestApp, prefix: &str, n: usize) -> Vec<Str
     recipients
 }
 
+/// Delivery rounds as worker "w" until one finds nothing due, in the background; how many
+/// mails they handled.
+pub(crate) fn rounds_until_done(app: &TestApp) -> tokio::task::JoinHandle<usize> {
+    let core = app.core.clone();
+    tokio::spawn(async move {
+        let stop = AtomicBool::new(false);
+        let mut n = 0;
+        loop {
+            match core.deliver_due("w", &stop).await.unwrap() {
+                0 => return n,
+                k => n += k,
+            }
+        }
+    })
+}
+
+/// Waits until the server has seen `n` connections open at once.
+pub(crate) async fn connected(srv: &SmtpServer, n: usize) {
+    let deadline = std::time::Instant::now() + WAIT;
+    while srv.max_simultaneous_connections() < n {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never {n} connection(s) at once"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 pub(crate) async fn all_tasks(app: &TestApp) -> Vec<store::mail::Task> {
     let f = store::mail::Filter {
         limit: 1000,
@@ -1014,22 +1042,8 @@ async fn several_connections_carry_a_round_each_mail_once(backend: Backend) {
     let recipients = queue_many(&app, "c", 60).await;
     // Every MAIL FROM waits until the test has seen three connections open at once.
     srv.hold_after(0);
-    let core = app.core.clone();
-    let round = tokio::spawn(async move {
-        let stop = AtomicBool::new(false);
-        let mut n = 0;
-        loop {
-            match core.deliver_due("w", &stop).await.unwrap() {
-                0 => return n,
-                k => n += k,
-            }
-        }
-    });
-    let deadline = std::time::Instant::now() + WAIT;
-    while srv.max_simultaneous_connections() < 3 {
-        assert!(std::time::Instant::now() < deadline, "never three at once");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let round = rounds_until_done(&app);
+    connected(&srv, 3).await;
     srv.release();
     assert_eq!(round.await.unwrap(), 60);
     assert_eq!(

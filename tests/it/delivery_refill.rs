@@ -7,7 +7,9 @@ use crate::common;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use super::delivery::{all_tasks, app, each_once, log_rows, plain_server, queue_many};
+use super::delivery::{
+    all_tasks, app, connected, each_once, log_rows, plain_server, queue_many, rounds_until_done,
+};
 use common::Backend;
 
 on_both_backends!(
@@ -63,22 +65,8 @@ async fn a_clock_jump_in_a_round_sends_nothing_twice(backend: Backend) {
     let srv = plain_server(&app, true).await;
     let recipients = queue_many(&app, "j", 120).await;
     srv.hold_after(0);
-    let core = app.core.clone();
-    let round = tokio::spawn(async move {
-        let stop = AtomicBool::new(false);
-        let mut n = 0;
-        loop {
-            match core.deliver_due("w", &stop).await.unwrap() {
-                0 => return n,
-                k => n += k,
-            }
-        }
-    });
-    let deadline = std::time::Instant::now() + WAIT;
-    while srv.max_simultaneous_connections() < 1 {
-        assert!(std::time::Instant::now() < deadline, "never connected");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let round = rounds_until_done(&app);
+    connected(&srv, 1).await;
     // Every lease of the round has passed by the time the next claim runs.
     app.clock
         .advance(app.core.config.mail_lease.as_secs() as i64 * 4);

@@ -8,7 +8,7 @@ use crate::common;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use super::delivery::{all_tasks, app, each_once, log_rows, plain_server, queue_many};
+use super::delivery::{all_tasks, app, connected, each_once, log_rows, plain_server, queue_many};
 use common::Backend;
 use sqlx::Connection;
 
@@ -48,11 +48,7 @@ async fn a_connection_sends_up_to_its_window_while_the_record_waits(backend: Bac
             let stop = AtomicBool::new(false);
             core.deliver_due("w", &stop).await.unwrap()
         });
-        let deadline = std::time::Instant::now() + WAIT;
-        while srv.max_simultaneous_connections() < 1 {
-            assert!(std::time::Instant::now() < deadline, "never connected");
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        connected(&srv, 1).await;
         let held = hold_records(backend, &app.db.url).await;
         srv.release();
         srv.wait_for_messages(window, WAIT).await;
