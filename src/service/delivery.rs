@@ -266,7 +266,7 @@ impl Core {
     /// database (PostgreSQL `NOTIFY`; on SQLite they find the mail at their next poll).
     pub async fn wake_workers(&self) {
         self.mail_wakeup.notify_one();
-        if let Err(e) = store::mail::announce(&self.db).await {
+        if let Err(e) = store::mail::announce(&self.db, &self.instance).await {
             tracing::warn!(error = %e, "could not announce queued mail to other instances");
         }
     }
@@ -275,7 +275,7 @@ impl Core {
     /// announces mail (PostgreSQL; returns at once on SQLite).
     pub async fn listen_for_mail(&self) {
         self.keep_listening(
-            store::mail::listen_for_mail,
+            |url, wake| store::mail::listen_for_mail(url, &self.instance, wake),
             || self.mail_wakeup.notify_one(),
             || {},
             std::time::Duration::from_secs(30),

@@ -195,6 +195,8 @@ pub struct Core {
     pub smtp_env: Option<Arc<(SmtpSettings, Option<SecretString>)>>,
     /// Woken when mail is queued, so the local worker sends it without waiting for its poll.
     pub mail_wakeup: Arc<tokio::sync::Notify>,
+    /// This process's name in its announcements of queued mail, so it doesn't hear its own.
+    pub(crate) instance: Arc<str>,
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Tenants as the public pages and the worker read them (service/tenants.rs).
     pub(crate) tenant_cache: Arc<tenants::TenantCache>,
@@ -249,6 +251,7 @@ impl Core {
             master_key,
             smtp_env,
             mail_wakeup: Arc::new(tokio::sync::Notify::new()),
+            instance: crate::domain::token::new_token().hash.as_str().into(),
             metrics: Arc::new(crate::metrics::Metrics::default()),
             tenant_cache: Arc::default(),
             admissions: Default::default(),

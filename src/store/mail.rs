@@ -524,22 +524,25 @@ pub async fn next_due(db: &Db) -> Result<Option<Timestamp>> {
 const MAIL_CHANNEL: &str = "latchkey_mail";
 
 /// Tells the delivery workers of every instance that mail was queued (PostgreSQL `NOTIFY`;
-/// SQLite has no such thing: other processes find it at their next poll).
-pub async fn announce(db: &Db) -> Result<()> {
+/// SQLite has no such thing: other processes find it at their next poll). `from` names the
+/// announcing instance, whose own worker was woken directly.
+pub async fn announce(db: &Db, from: &str) -> Result<()> {
     if db.backend == Backend::Postgres {
-        sql::execute(&db.write, "SELECT pg_notify($1, '')", (MAIL_CHANNEL,)).await?;
+        sql::execute(&db.write, "SELECT pg_notify($1, $2)", (MAIL_CHANNEL, from)).await?;
     }
     Ok(())
 }
 
-/// Calls `wake` whenever any instance announces mail ([`announce`]), for as long as the
-/// future runs (PostgreSQL only; a lost connection is re-established, and polling covers what
-/// was announced meanwhile).
-pub async fn listen_for_mail(url: &str, wake: impl Fn()) -> Result<()> {
+/// Calls `wake` whenever another instance than `own` announces mail ([`announce`]), for as
+/// long as the future runs (PostgreSQL only; a lost connection is re-established, and polling
+/// covers what was announced meanwhile). Its own announcements would only wake the worker a
+/// second time for mail it already knows of: a whole idle round (issue 20's profile).
+pub async fn listen_for_mail(url: &str, own: &str, wake: impl Fn()) -> Result<()> {
     let mut listener = sqlx::postgres::PgListener::connect(url).await?;
     listener.listen(MAIL_CHANNEL).await?;
     loop {
         match listener.try_recv().await {
+            Ok(Some(n)) if n.payload() == own => {}
             Ok(Some(_)) => wake(),
             // Reconnected: anything announced meanwhile is found by polling, wake once anyway.
             Ok(None) => wake(),

@@ -499,3 +499,60 @@ async fn tenant_changes_reach_other_processes_postgres() {
     let dir = tempfile::tempdir().unwrap();
     tenant_changes_reach_other_processes(&pg.url, dir.path()).await;
 }
+
+/// An instance doesn't hear its own announcement of queued mail (it woke its worker directly;
+/// hearing it again cost a whole idle worker round per mail, issue 20's profile of reset
+/// completions), and still hears every other instance's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn own_mail_announcements_are_not_heard_back_postgres() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let pg = PgDatabase::create().await;
+    let db = latchkey::store::Db::connect(&pg.url).await.unwrap();
+    let heard = Arc::new(AtomicUsize::new(0));
+    let listening = {
+        let (url, heard) = (pg.url.clone(), heard.clone());
+        tokio::spawn(async move {
+            latchkey::store::mail::listen_for_mail(&url, "me", || {
+                heard.fetch_add(1, Ordering::SeqCst);
+            })
+            .await
+        })
+    };
+    let until = |n: usize| {
+        let heard = heard.clone();
+        async move {
+            let start = Instant::now();
+            while heard.load(Ordering::SeqCst) < n {
+                assert!(start.elapsed() < Duration::from_secs(10), "heard nothing");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    };
+    // Another instance is heard (announced until the listener is there).
+    let start = Instant::now();
+    while heard.load(Ordering::SeqCst) == 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "never heard another instance"
+        );
+        latchkey::store::mail::announce(&db, "other").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    until(1).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let before = heard.load(Ordering::SeqCst);
+    // Its own, then another's: notifications arrive in order, so once the other one is heard
+    // the own one has been passed over.
+    latchkey::store::mail::announce(&db, "me").await.unwrap();
+    latchkey::store::mail::announce(&db, "other").await.unwrap();
+    until(before + 1).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        heard.load(Ordering::SeqCst),
+        before + 1,
+        "heard its own announcement"
+    );
+    listening.abort();
+    db.close().await;
+}
