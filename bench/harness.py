@@ -221,6 +221,9 @@ def wrk(port, path, field, values, extra, cookie):
 # ---------------------------------------------------------------- the systems
 
 
+PSQL_LOCK = threading.Lock()
+
+
 class Latchkey:
     def __init__(self, backend):
         self.backend = backend
@@ -269,23 +272,27 @@ class Latchkey:
                 c.close()
         # One psql session for all of a run's queries: the campaign is polled every 20 ms, and a
         # psql process per poll cost about a tenth of the two cores while Latchkey sent.
-        if getattr(self, "psql", None) is None or self.psql.poll() is not None:
-            self.psql = subprocess.Popen(
-                ["psql", self.env["LATCHKEY_DATABASE_URL"], "-Atq"], stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
-        self.psql.stdin.write(query.rstrip().rstrip(";") + ";\n")
-        self.psql.stdin.flush()
-        line = self.psql.stdout.readline()
+        # A query and its answer under one lock: the several-instances part also asks from a
+        # watcher thread, and interleaved they would read each other's answers.
+        with PSQL_LOCK:
+            if getattr(self, "psql", None) is None or self.psql.poll() is not None:
+                self.psql = subprocess.Popen(
+                    ["psql", self.env["LATCHKEY_DATABASE_URL"], "-Atq"], stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+            self.psql.stdin.write(query.rstrip().rstrip(";") + ";\n")
+            self.psql.stdin.flush()
+            line = self.psql.stdout.readline()
         try:
             return int(line.strip())
         except ValueError:
             raise RuntimeError(f"psql: {line.strip()} (for {query})") from None
 
     def close_sql(self):
-        if getattr(self, "psql", None) is not None:
-            self.psql.stdin.close()
-            self.psql.wait(timeout=10)
-            self.psql = None
+        with PSQL_LOCK:
+            if getattr(self, "psql", None) is not None:
+                self.psql.stdin.close()
+                self.psql.wait(timeout=10)
+                self.psql = None
 
     def setup(self):
         self.cli("migrate")
