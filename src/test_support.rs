@@ -158,6 +158,7 @@ impl<'a> TestStore<'a> {
     ) -> Result<()> {
         store::accounts::set_temporary_password(self.db, account_id, Some(hash), expires_at, now)
             .await
+            .map(drop)
     }
 
     /// Records a reset request as the reset page would, without sending anything.

@@ -320,23 +320,6 @@ impl Core {
         Ok(account)
     }
 
-    /// Ends the API keys `account` made in the console, as a reset, an admin reset or a
-    /// temporary password must (SECURITY.md: they end "every session and API token of that
-    /// account"); each audited as `api_key.revoked` with `reason`.
-    pub(crate) async fn end_keys_of(
-        &self,
-        actor: &Actor,
-        account: &Account,
-        reason: &str,
-        ip: Option<&str>,
-    ) -> Result<()> {
-        let revoked =
-            crate::store::api_keys::revoke_all_created_by(&self.db, account.id, self.now()).await?;
-        self.audit_keys_revoked(actor, account, &revoked, reason, ip)
-            .await;
-        Ok(())
-    }
-
     /// Audits `api_key.revoked` for each key revoked because of what happened to `creator`.
     pub(crate) async fn audit_keys_revoked(
         &self,
@@ -379,17 +362,18 @@ impl Core {
         } else {
             Some(self.hasher.hash(normalized).await?)
         };
-        store::accounts::set_password(
+        let revoked = store::accounts::set_password_revoking(
             &self.db,
             account.id,
             hash.as_deref(),
             false,
             None,
+            true,
             self.now(),
         )
         .await?;
-        self.end_keys_of(actor, account, "creator_password_set", None)
-            .await?;
+        self.audit_keys_revoked(actor, account, &revoked, "creator_password_set", None)
+            .await;
         self.password_changed_notice(tenant, account, None).await;
         self.audit(AuditEntry {
             tenant_id: Some(tenant.id),

@@ -494,7 +494,7 @@ impl Core {
                 } else {
                     Some(self.hasher.hash(password.clone()).await?)
                 };
-                store::accounts::set_temporary_password(
+                let revoked = store::accounts::set_temporary_password(
                     &self.db,
                     account.id,
                     hash.as_deref(),
@@ -502,8 +502,14 @@ impl Core {
                     now,
                 )
                 .await?;
-                self.end_keys_of(&Actor::System, &account, "creator_temporary_password", None)
-                    .await?;
+                self.audit_keys_revoked(
+                    &Actor::System,
+                    &account,
+                    &revoked,
+                    "creator_temporary_password",
+                    None,
+                )
+                .await;
                 password
             }
         };

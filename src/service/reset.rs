@@ -821,7 +821,7 @@ impl Core {
         } else {
             (Some(self.hasher.hash(normalized).await?), None)
         };
-        if !store::reset::consume_and_set_password(
+        let Some(revoked) = store::reset::consume_and_set_password(
             &self.db,
             link.token.id,
             a.id,
@@ -830,15 +830,16 @@ impl Core {
             self.now(),
         )
         .await?
-        {
+        else {
             // Another submission used the token a moment earlier.
             self.link_rejected(tenant, LinkProblem::Used, "submit", Some(&a.username), ip)
                 .await;
             return Ok(Err(LinkProblem::Used));
-        }
+        };
+        // The keys were revoked with the password change; here only their audit events.
+        self.audit_keys_revoked(&Actor::Anonymous, a, &revoked, "creator_reset", Some(ip))
+            .await;
         self.clear_login_failures(a).await?;
-        self.end_keys_of(&Actor::Anonymous, a, "creator_reset", Some(ip))
-            .await?;
         self.metrics.reset("completed");
         self.password_changed_notice(tenant, a, Some(ip)).await;
         self.audit(AuditEntry {

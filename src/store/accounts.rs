@@ -345,6 +345,22 @@ pub async fn set_password(
     keep_session: Option<i64>,
     now: Timestamp,
 ) -> Result<()> {
+    set_password_revoking(db, account_id, hash, must_change, keep_session, false, now)
+        .await
+        .map(drop)
+}
+
+/// [`set_password`], and with `revoke_keys` the API keys the account created revoked in the same
+/// transaction (an administrator set the password: all or nothing). The keys revoked.
+pub async fn set_password_revoking(
+    db: &Db,
+    account_id: i64,
+    hash: Option<&str>,
+    must_change: bool,
+    keep_session: Option<i64>,
+    revoke_keys: bool,
+    now: Timestamp,
+) -> Result<Vec<super::api_keys::ApiKey>> {
     let mut tx = db.write.begin().await?;
     sql::execute(
         &mut *tx,
@@ -354,8 +370,13 @@ pub async fn set_password(
     .await?;
     // A new password makes every outstanding reset link useless.
     super::sessions::end_all_and_cancel_links(&mut tx, account_id, keep_session, now).await?;
+    let revoked = if revoke_keys {
+        super::api_keys::revoke_created_by(&mut *tx, account_id, now).await?
+    } else {
+        Vec::new()
+    };
     tx.commit().await?;
-    Ok(())
+    Ok(revoked)
 }
 
 /// Marks (or clears) "must change the password at the next sign-in" without touching the
@@ -391,7 +412,7 @@ pub async fn set_temporary_password(
     hash: Option<&str>,
     expires_at: Timestamp,
     now: Timestamp,
-) -> Result<()> {
+) -> Result<Vec<super::api_keys::ApiKey>> {
     let mut tx = db.write.begin().await?;
     sql::execute(
         &mut *tx,
@@ -400,8 +421,10 @@ pub async fn set_temporary_password(
     )
     .await?;
     super::sessions::end_all_and_cancel_links(&mut tx, account_id, None, now).await?;
+    // And the keys it created, in the same transaction (returned for their audit events).
+    let revoked = super::api_keys::revoke_created_by(&mut *tx, account_id, now).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(revoked)
 }
 
 /// Sets only the e-mail address for password reset (a concurrent change of role or name by an

@@ -166,15 +166,6 @@ pub(super) async fn revoke_created_by_each(
     Ok(by_account)
 }
 
-/// [`revoke_created_by`] on its own (not inside a larger transaction).
-pub async fn revoke_all_created_by(
-    db: &Db,
-    account_id: i64,
-    now: Timestamp,
-) -> Result<Vec<ApiKey>> {
-    revoke_created_by(&db.write, account_id, now).await
-}
-
 /// How many usable keys (not revoked, not expired) the account `account_id` created.
 pub async fn count_usable_created_by(db: &Db, account_id: i64, now: Timestamp) -> Result<i64> {
     sql::scalar(

@@ -582,7 +582,10 @@ pub async fn release_claim(db: &Db, token_id: i64, claim: Timestamp) -> Result<(
 /// Uses the token and records the new password (`hash`: `None` when a directory holds it) in
 /// one transaction. With `claim`, the caller holds that claim on the token and the directory
 /// has already taken the new password: the token is used up even if it was cancelled meanwhile
-/// (but not if the claim passed to another submission).
+/// (but not if the claim passed to another submission). The account's sessions end, its other
+/// links die and the API keys it created are revoked in the same transaction: a password is
+/// never changed while something that worked before still does. Returns the keys revoked, or
+/// `None` when the token was no longer usable (nothing changed).
 pub async fn consume_and_set_password(
     db: &Db,
     token_id: i64,
@@ -590,7 +593,7 @@ pub async fn consume_and_set_password(
     hash: Option<&str>,
     claim: Option<Timestamp>,
     now: Timestamp,
-) -> Result<bool> {
+) -> Result<Option<Vec<super::api_keys::ApiKey>>> {
     let mut tx = db.write.begin().await?;
     let condition = if claim.is_some() {
         "id = $1 AND used_at IS NULL AND $2 = $2 AND claimed_until = $3"
@@ -607,7 +610,7 @@ pub async fn consume_and_set_password(
     let won = query.execute(&mut *tx).await?.rows_affected() == 1;
     if !won {
         tx.rollback().await?;
-        return Ok(false);
+        return Ok(None);
     }
     sql::execute(
         &mut *tx,
@@ -616,6 +619,7 @@ pub async fn consume_and_set_password(
     )
     .await?;
     super::sessions::end_all_and_cancel_links(&mut tx, account_id, None, now).await?;
+    let revoked = super::api_keys::revoke_created_by(&mut *tx, account_id, now).await?;
     sql::execute(
         &mut *tx,
         "DELETE FROM reset_states WHERE token_id = $1",
@@ -623,7 +627,7 @@ pub async fn consume_and_set_password(
     )
     .await?;
     tx.commit().await?;
-    Ok(true)
+    Ok(Some(revoked))
 }
 
 /// Drops expired states and old finished tokens.

@@ -23,7 +23,7 @@ on_both_backends!(
 
 /// acme with administrator tadmin and user alice, globex with administrator gadmin and user
 /// bob, and root, the system administrator.
-async fn world(backend: common::Backend) -> World {
+pub(crate) async fn world(backend: common::Backend) -> World {
     World::builder(backend)
         .other("globex")
         .user("default", "root", Role::SystemAdmin)
@@ -35,7 +35,7 @@ async fn world(backend: common::Backend) -> World {
         .await
 }
 
-async fn signed_in(app: &TestApp, tenant: &str, username: &str) -> Browser {
+pub(crate) async fn signed_in(app: &TestApp, tenant: &str, username: &str) -> Browser {
     let mut b = app.browser();
     let r = b.login(tenant, username, GOOD_PASSWORD).await;
     assert_eq!(r.status, 303, "{username} signs in at {tenant}");
@@ -54,7 +54,7 @@ fn shown_key(page: &Page) -> String {
 }
 
 /// `GET path` on the API with `key`: the status and body.
-async fn api_get(app: &TestApp, key: &str, path: &str) -> (u16, String) {
+pub(crate) async fn api_get(app: &TestApp, key: &str, path: &str) -> (u16, String) {
     let res = reqwest::Client::new()
         .get(format!("{}{path}", app.base))
         .header("authorization", format!("Bearer {key}"))
@@ -549,7 +549,7 @@ async fn system_admins_manage_every_key(backend: common::Backend) {
 }
 
 /// A key made in the console in `base` (`/t/{tenant}/admin` or `/admin`) by `username`.
-async fn console_key(
+pub(crate) async fn console_key(
     app: &TestApp,
     tenant: &str,
     username: &str,
@@ -837,7 +837,7 @@ async fn resets_and_new_passwords_end_the_accounts_keys(backend: common::Backend
 }
 
 /// Tenant administrators `names` of acme, each with the address `{name}@example.com`.
-async fn admins_with_addresses(w: &World, names: &[&str]) {
+pub(crate) async fn admins_with_addresses(w: &World, names: &[&str]) {
     for name in names {
         w.app
             .user_with(&w.acme, name, GOOD_PASSWORD, Role::TenantAdmin)
@@ -864,7 +864,7 @@ async fn admins_with_addresses(w: &World, names: &[&str]) {
 }
 
 /// An operator's key of acme that may send resets.
-async fn operator_key(w: &World) -> String {
+pub(crate) async fn operator_key(w: &World) -> String {
     let (_, operator) = w
         .app
         .core
@@ -881,7 +881,7 @@ async fn operator_key(w: &World) -> String {
 }
 
 /// `POST /api/v1/tenants/acme/resets` for `users`; asserts it is accepted.
-async fn send_resets(app: &TestApp, operator: &str, users: Vec<&str>, kind: &str) {
+pub(crate) async fn send_resets(app: &TestApp, operator: &str, users: Vec<&str>, kind: &str) {
     let res = reqwest::Client::new()
         .post(format!("{}/api/v1/tenants/acme/resets", app.base))
         .bearer_auth(operator)

@@ -57,6 +57,7 @@ mod metrics;
 mod openapi_contract;
 mod recovery;
 mod reset;
+mod reset_atomic;
 mod reset_flood;
 mod smtp_check;
 mod smtp_hosts;
