@@ -6,7 +6,8 @@
 //!   (WAL, `synchronous = NORMAL`, one writer connection, as Latchkey runs SQLite), then answers
 //!   with a short page. Nothing else: no CSRF, no limits, no templates.
 //! - `bench_probe argon2 SECONDS THREADS` — the hashing ceiling: argon2id hashes per second with
-//!   Latchkey's default parameters (m = 19456 KiB, t = 2, p = 1) on THREADS threads. Prints JSON.
+//!   Latchkey's default parameters (m = 19456 KiB, t = 2, p = 1) on THREADS threads, each keeping
+//!   one memory block from hash to hash as Latchkey's hashing threads do. Prints JSON.
 //! - `bench_probe argon2-rss fresh|kept THREADS HASHES` — the memory side of hashing: HASHES
 //!   hashes on each of THREADS threads, each hash with a freshly allocated block (`fresh`, what
 //!   the crate's `hash_password` does) or in one block the thread keeps (`kept`, what Latchkey's
@@ -76,15 +77,26 @@ fn argon2_ceiling(seconds: f64, threads: usize) -> anyhow::Result<()> {
         .map(|_| {
             let (stop, count, params) = (stop.clone(), count.clone(), params.clone());
             std::thread::spawn(move || {
+                // One memory block per thread, kept from hash to hash, as Latchkey's hashing
+                // threads do: the ceiling is the hashing itself, not the allocator.
+                let mut blocks = vec![argon2::Block::default(); params.block_count()];
                 let hasher = argon2::Argon2::new(
                     argon2::Algorithm::Argon2id,
                     argon2::Version::V0x13,
                     params,
                 );
+                let mut out = [0u8; 32];
                 while !stop.load(Ordering::Relaxed) {
                     let salt = SaltString::generate(&mut OsRng);
+                    let mut salt_bytes = [0u8; 64];
+                    let salt_bytes = salt.as_salt().decode_b64(&mut salt_bytes).expect("salt");
                     hasher
-                        .hash_password(b"correct horse battery staple", &salt)
+                        .hash_password_into_with_memory(
+                            b"correct horse battery staple",
+                            salt_bytes,
+                            &mut out,
+                            &mut blocks,
+                        )
                         .expect("hash");
                     count.fetch_add(1, Ordering::Relaxed);
                 }
