@@ -231,6 +231,18 @@ pub struct SmtpConnection {
     pub features: Vec<String>,
     pub encrypted: bool,
     broken: bool,
+    /// The envelope (`MAIL FROM`, `RCPT TO`, `DATA`) of the next message, written after the
+    /// last message's end with its replies not read yet ([`SmtpConnection::send_priming`]).
+    primed: Option<Envelope>,
+    /// How many times an envelope went ahead on this connection.
+    primings: u64,
+}
+
+/// A message's sender and recipients as the envelope gives them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    pub from: String,
+    pub to: Vec<String>,
 }
 
 const MAX_LINE: usize = 4096;
@@ -391,7 +403,12 @@ impl SmtpConnection {
             }
         };
         let tcp = match tokio::time::timeout(timeout, TcpStream::connect(&addrs[..])).await {
-            Ok(Ok(tcp)) => tcp,
+            // Every write is a whole command, a pipelined group or a whole message, followed by
+            // reading the reply: Nagle's algorithm could only hold it back.
+            Ok(Ok(tcp)) => {
+                let _ = tcp.set_nodelay(true);
+                tcp
+            }
             Ok(Err(e)) => {
                 let hint = Msg::new(if e.kind() == io::ErrorKind::ConnectionRefused {
                     "smtp-hint-refused"
@@ -458,6 +475,8 @@ impl SmtpConnection {
             features: Vec::new(),
             encrypted,
             broken: false,
+            primed: None,
+            primings: 0,
         };
 
         // Greeting.
@@ -715,8 +734,27 @@ impl SmtpConnection {
         data: &[u8],
         t: &mut Transcript,
     ) -> Result<Reply, SmtpError> {
-        let result = self.transaction(from, to, data, t).await;
-        if result.is_err() && !self.broken {
+        self.send_priming(from, to, data, None, t).await
+    }
+
+    /// [`send`](Self::send), and with `next` (when the server offers `PIPELINING`) the next
+    /// message's envelope written right after this message's end, in the same write (RFC 2920
+    /// lets the message's content open a group): the next message then costs one round trip
+    /// instead of two. Its replies are read when that message is sent; until then the
+    /// connection carries nothing else ([`is_primed`](Self::is_primed)). A connection whose
+    /// primed envelope is not followed by its message must be dropped, not quit: the server
+    /// is waiting for the message's content, and closing the connection abandons it.
+    pub async fn send_priming(
+        &mut self,
+        from: &str,
+        to: &[&str],
+        data: &[u8],
+        next: Option<&Envelope>,
+        t: &mut Transcript,
+    ) -> Result<Reply, SmtpError> {
+        let next = next.filter(|_| self.has_feature("PIPELINING"));
+        let result = self.transaction(from, to, data, next, t).await;
+        if result.is_err() && !self.broken && self.primed.is_none() {
             // Leave the connection clean for the next message.
             let _ = self.write_line("RSET").await;
             let _ = self.read_reply().await;
@@ -726,6 +764,10 @@ impl SmtpConnection {
 
     /// Says goodbye. Errors don't matter any more at this point.
     pub async fn quit(mut self, t: &mut Transcript) {
+        if self.primed.is_some() {
+            // The server waits for a message's content: "QUIT" would be taken for it.
+            return;
+        }
         let started = Instant::now();
         if let Ok(r) = self.command(Step::Quit, "QUIT", None, t, started).await {
             t.record(
@@ -742,6 +784,17 @@ impl SmtpConnection {
     /// Whether the connection can carry another message.
     pub fn is_usable(&self) -> bool {
         !self.broken
+    }
+
+    /// Whether the next message's envelope was written ahead ([`send_priming`](Self::send_priming)).
+    pub fn is_primed(&self) -> bool {
+        self.primed.is_some()
+    }
+
+    /// How many times an envelope went ahead on this connection: a caller compares it before
+    /// and after a message to tell a fresh priming from one still waiting for its message.
+    pub fn primings(&self) -> u64 {
+        self.primings
     }
 
     /// Sends a command line and reads the reply. I/O errors and timeouts are recorded and

@@ -304,18 +304,22 @@ impl Core {
         tenant: Option<&Tenant>,
         open: &mut Option<(String, SmtpConnection)>,
         batch: &mut Batch,
+        next: Option<&Task>,
     ) -> Result<()> {
         let started = Instant::now();
         let system_admins = match &batch.system_admins {
             Some(ids) => ids,
             None => batch.system_admins.insert(self.system_admin_ids().await?),
         };
-        let route = MailRoute::for_recipient(task.account_id, system_admins);
         // The system's route ignores the tenant's own server (key `None`: the system's).
-        let smtp_key = match route {
+        let smtp_key_of = |t: &Task| match MailRoute::for_recipient(t.account_id, system_admins) {
             MailRoute::System => None,
-            MailRoute::Tenant => task.tenant_id,
+            MailRoute::Tenant => t.tenant_id,
         };
+        let route = MailRoute::for_recipient(task.account_id, system_admins);
+        let smtp_key = smtp_key_of(task);
+        // The lane's next mail, when it goes to the same server: its envelope can go ahead.
+        let next = next.filter(|n| smtp_key_of(n) == smtp_key);
         let effective = match batch.smtp.get(&smtp_key) {
             Some(e) => e.clone(),
             None => {
@@ -497,11 +501,20 @@ impl Core {
         let Some((_, conn)) = open.as_mut() else {
             return Ok(());
         };
+        // Not under an hourly quota: the next mail may have to wait for it.
+        let next = next
+            .filter(|_| settings.max_per_hour == 0)
+            .and_then(|n| EmailAddress::parse(&n.recipient).ok())
+            .map(|to| crate::mail::client::Envelope {
+                from: built.from.clone(),
+                to: vec![to.as_str().to_owned()],
+            });
         match conn
-            .send(
+            .send_priming(
                 &built.from,
                 &[built.to.as_str()],
                 &built.bytes,
+                next.as_ref(),
                 &mut Transcript::default(),
             )
             .await

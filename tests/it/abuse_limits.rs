@@ -7,8 +7,6 @@ use crate::common;
 
 use std::time::Duration;
 
-use std::sync::atomic::AtomicBool;
-
 use common::smtp::{SmtpServer, Step};
 use common::{link_in, Backend, Browser, TestApp, GOOD_PASSWORD, OTHER_PASSWORD};
 use latchkey::domain::{EmailAddress, Role, TenantSlug};
@@ -602,7 +600,7 @@ fn task<'a>(
 
 async fn deliver(app: &TestApp) {
     app.core
-        .deliver_due("test-worker", &AtomicBool::new(false))
+        .deliver_due("test-worker", &Default::default())
         .await
         .unwrap();
 }

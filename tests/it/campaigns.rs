@@ -496,7 +496,7 @@ async fn a_campaign_of_200_for_later(backend: Backend) {
     assert_eq!(counts(&w, id).await, vec![("waiting".to_owned(), 200)]);
     // Before the time, nothing goes out (the worker runs all along).
     w.app.clock.advance(30);
-    let stop = std::sync::atomic::AtomicBool::new(false);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     assert_eq!(w.app.core.deliver_due("probe", &stop).await.unwrap(), 0);
     assert!(w.srv.messages().is_empty());
     let page = w.admin.get(&format!("/t/acme/admin/campaigns/{id}")).await;
@@ -597,7 +597,7 @@ async fn cancel_before_the_start_sends_nothing(backend: Backend) {
     assert_eq!(r.status, 303);
     assert_eq!(counts(&w, id).await, vec![("cancelled".to_owned(), 3)]);
     w.app.clock.advance(601);
-    let stop = std::sync::atomic::AtomicBool::new(false);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     assert_eq!(w.app.core.deliver_due("probe", &stop).await.unwrap(), 0);
     assert!(w.srv.messages().is_empty());
     // No token was ever made.

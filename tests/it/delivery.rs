@@ -369,7 +369,7 @@ async fn crashed_workers_mail_is_taken_over_once(backend: Backend) {
     // The crashed worker never finishes. Before its lease ends, nobody else takes the mail.
     assert_eq!(
         app.core
-            .deliver_due("other", &AtomicBool::new(false))
+            .deliver_due("other", &Default::default())
             .await
             .unwrap(),
         0
@@ -378,7 +378,7 @@ async fn crashed_workers_mail_is_taken_over_once(backend: Backend) {
     app.clock.advance(121);
     assert_eq!(
         app.core
-            .deliver_due("other", &AtomicBool::new(false))
+            .deliver_due("other", &Default::default())
             .await
             .unwrap(),
         5
@@ -446,7 +446,7 @@ async fn two_workers_never_send_one_mail_twice(backend: Backend) {
     .unwrap();
     let run = |core: latchkey::service::Core, owner: &'static str| {
         tokio::spawn(async move {
-            let stop = AtomicBool::new(false);
+            let stop = std::sync::Arc::new(AtomicBool::new(false));
             while core.deliver_due(owner, &stop).await.unwrap() > 0 {}
         })
     };
@@ -506,7 +506,7 @@ async fn one_connection_carries_many_mails(backend: Backend) {
         .unwrap();
     assert_eq!(
         app.core
-            .deliver_due("w", &AtomicBool::new(false))
+            .deliver_due("w", &Default::default())
             .await
             .unwrap(),
         10
@@ -733,7 +733,7 @@ async fn mail_pages_show_log_and_allow_redo_and_cancel(backend: Backend) {
     app.core.mail_wakeup.notify_one();
     assert_eq!(
         app.core
-            .deliver_due("x", &AtomicBool::new(false))
+            .deliver_due("x", &Default::default())
             .await
             .unwrap(),
         0
@@ -834,7 +834,7 @@ pub(crate) async fn queue_many(app: &TestApp, prefix: &str, n: usize) -> Vec<Str
 pub(crate) fn rounds_until_done(app: &TestApp) -> tokio::task::JoinHandle<usize> {
     let core = app.core.clone();
     tokio::spawn(async move {
-        let stop = AtomicBool::new(false);
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
         let mut n = 0;
         loop {
             match core.deliver_due("w", &stop).await.unwrap() {
@@ -899,7 +899,7 @@ async fn pipelining_when_offered_one_command_at_a_time_when_not(backend: Backend
     for pipelining in [true, false] {
         let srv = plain_server(&app, pipelining).await;
         queue_many(&app, if pipelining { "p" } else { "n" }, 3).await;
-        let stop = AtomicBool::new(false);
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
         assert_eq!(app.core.deliver_due("w", &stop).await.unwrap(), 3);
         assert_eq!(srv.wait_for_messages(3, WAIT).await.len(), 3);
         assert_eq!(
@@ -997,7 +997,7 @@ async fn pipelined_refusal_keeps_the_connection_in_step(backend: Backend) {
     // refused after its final dot.)
     srv.script(Step::DataEnd, "451 4.3.0 Try again later", 1);
     queue_many(&app, "k", 4).await;
-    let stop = AtomicBool::new(false);
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
     assert_eq!(app.core.deliver_due("w", &stop).await.unwrap(), 4);
     let mails = srv.wait_for_messages(2, WAIT).await;
     assert_eq!(each_once(&mails), vec!["k2@example.org", "k3@example.org"]);
@@ -1077,7 +1077,7 @@ async fn a_broken_connection_loses_and_duplicates_nothing(backend: Backend) {
     let recipients = queue_many(&app, "b", 30).await;
     // One connection dies after a message was sent but before the server said yes to it.
     srv.script(Step::DataEnd, "DROP", 1);
-    let stop = AtomicBool::new(false);
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
     assert_eq!(app.core.deliver_due("w", &stop).await.unwrap(), 30);
     let mails = srv.wait_for_messages(29, WAIT).await;
     assert_eq!(each_once(&mails).len(), 29);

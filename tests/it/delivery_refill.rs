@@ -33,7 +33,7 @@ async fn a_round_claims_more_while_its_connection_sends(backend: Backend) {
     let app = one_lane(backend).await;
     let srv = plain_server(&app, true).await;
     let recipients = queue_many(&app, "r", 180).await;
-    let stop = AtomicBool::new(false);
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
     let mut rounds = Vec::new();
     loop {
         match app.core.deliver_due("w", &stop).await.unwrap() {

@@ -45,7 +45,7 @@ async fn a_connection_sends_up_to_its_window_while_the_record_waits(backend: Bac
         srv.hold_after(0);
         let core = app.core.clone();
         let round = tokio::spawn(async move {
-            let stop = AtomicBool::new(false);
+            let stop = std::sync::Arc::new(AtomicBool::new(false));
             core.deliver_due("w", &stop).await.unwrap()
         });
         connected(&srv, 1).await;

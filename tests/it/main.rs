@@ -31,6 +31,7 @@ mod console_header;
 mod console_lists;
 mod console_screens;
 mod delivery;
+mod delivery_pipelining;
 mod delivery_refill;
 mod delivery_window;
 mod directory;

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use super::{fail, hint, io_text, Reply, SmtpConnection, SmtpError, Step, Transcript};
+use super::{fail, hint, io_text, Envelope, Reply, SmtpConnection, SmtpError, Step, Transcript};
 use crate::i18n::Msg;
 
 impl SmtpConnection {
@@ -12,10 +12,24 @@ impl SmtpConnection {
         from: &str,
         to: &[&str],
         data: &[u8],
+        next: Option<&Envelope>,
         t: &mut Transcript,
     ) -> Result<Reply, SmtpError> {
+        if let Some(primed) = self.primed.take() {
+            if primed.from != from || primed.to.iter().map(String::as_str).ne(to.iter().copied()) {
+                // Not the message whose envelope went ahead: the connection is out of step.
+                self.broken = true;
+                let message = Msg::new("smtp-err-no-data-reply").into();
+                return Err(fail(Step::MailFrom, None, message, None, false));
+            }
+            return self
+                .transaction_pipelined(from, to, data, next, true, t)
+                .await;
+        }
         if self.has_feature("PIPELINING") {
-            return self.transaction_pipelined(from, to, data, t).await;
+            return self
+                .transaction_pipelined(from, to, data, next, false, t)
+                .await;
         }
         let started = Instant::now();
         let line = format!("MAIL FROM:<{from}>");
@@ -54,7 +68,7 @@ impl SmtpConnection {
         if r.code != 354 {
             return Err(self.refused(Step::Data, &r, t, started, None));
         }
-        self.message(data, t, started).await
+        self.message(data, None, t, started).await
     }
 
     /// The same transaction with `PIPELINING` (RFC 2920): `MAIL FROM`, every `RCPT TO` and
@@ -63,24 +77,26 @@ impl SmtpConnection {
     /// are still read, so the connection stays in step; a `354` after a refusal (a server that
     /// would take a message nobody asked for) leaves the connection unusable instead of
     /// sending anything.
+    ///
+    /// With `written`, the group went out already, after the previous message's end
+    /// ([`SmtpConnection::send_priming`]): only the replies are read.
     async fn transaction_pipelined(
         &mut self,
         from: &str,
         to: &[&str],
         data: &[u8],
+        next: Option<&Envelope>,
+        written: bool,
         t: &mut Transcript,
     ) -> Result<Reply, SmtpError> {
         let started = Instant::now();
         let mail = format!("MAIL FROM:<{from}>");
         let rcpts: Vec<String> = to.iter().map(|r| format!("RCPT TO:<{r}>")).collect();
-        let mut batch = String::with_capacity(mail.len() + 64 * rcpts.len() + 8);
-        for line in std::iter::once(&mail).chain(&rcpts) {
-            batch.push_str(line);
-            batch.push_str("\r\n");
-        }
-        batch.push_str("DATA\r\n");
-        if let Err(e) = self.write_all(batch.as_bytes()).await {
-            return Err(self.io_failed(Step::MailFrom, &mail, e, t, started));
+        if !written {
+            let batch = envelope_group(from, to);
+            if let Err(e) = self.write_all(batch.as_bytes()).await {
+                return Err(self.io_failed(Step::MailFrom, &mail, e, t, started));
+            }
         }
         let mut refusal: Option<SmtpError> = None;
         let r = match self.read_reply().await {
@@ -138,7 +154,7 @@ impl SmtpConnection {
                 (None, _) if r.code != 354 => {
                     refusal = Some(self.refused(Step::Data, &r, t, started, None));
                 }
-                (None, _) => return self.message(data, t, started).await,
+                (None, _) => return self.message(data, next, t, started).await,
             }
         }
         Err(refusal.unwrap_or_else(|| {
@@ -166,10 +182,12 @@ impl SmtpConnection {
         self.refused(Step::RcptTo, r, t, started, hint)
     }
 
-    /// After `354`: the message, dot-stuffed and ended, and the server's verdict on it.
+    /// After `354`: the message, dot-stuffed and ended, and the server's verdict on it. With
+    /// `next`, the next message's envelope follows the end in the same write (primed).
     async fn message(
         &mut self,
         data: &[u8],
+        next: Option<&Envelope>,
         t: &mut Transcript,
         started: Instant,
     ) -> Result<Reply, SmtpError> {
@@ -184,6 +202,10 @@ impl SmtpConnection {
             body.extend_from_slice(b"\r\n");
         }
         body.extend_from_slice(b".\r\n");
+        if let Some(next) = next {
+            let to: Vec<&str> = next.to.iter().map(String::as_str).collect();
+            body.extend_from_slice(envelope_group(&next.from, &to).as_bytes());
+        }
         // Not the message itself (it may hold a reset link): Latchkey's note for it.
         let sent = || Some(Msg::new("smtp-sent-message").into());
         if let Err(e) = self.write_all(&body).await {
@@ -195,6 +217,18 @@ impl SmtpConnection {
                 return Err(t.failed(Step::Data, sent(), io_text(&e), None, false, started));
             }
         };
+        if next.is_some() {
+            if r.code == 421 {
+                // The server is closing the connection: the envelope that went ahead is lost
+                // with it.
+                self.broken = true;
+            } else {
+                // Accepted or refused, this message's transaction is over and the server goes
+                // on with the envelope that followed it: its replies are the next message's.
+                self.primed = next.cloned();
+                self.primings += 1;
+            }
+        }
         if r.code != 250 {
             let hint = (r.code >= 500).then(|| Msg::new("smtp-hint-message-refused").into());
             return Err(self.refused(Step::Data, &r, t, started, hint));
@@ -202,4 +236,15 @@ impl SmtpConnection {
         t.record(Step::Data, true, sent(), r.text(), None, started);
         Ok(r)
     }
+}
+
+/// `MAIL FROM`, every `RCPT TO` and `DATA` as one pipelined group.
+fn envelope_group(from: &str, to: &[&str]) -> String {
+    let mut group = String::with_capacity(from.len() + 16 + to.len() * 64);
+    group.push_str(&format!("MAIL FROM:<{from}>\r\n"));
+    for rcpt in to {
+        group.push_str(&format!("RCPT TO:<{rcpt}>\r\n"));
+    }
+    group.push_str("DATA\r\n");
+    group
 }

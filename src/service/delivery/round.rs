@@ -12,11 +12,8 @@
 //! as before (one atomic counter in the database), so lanes can't overrun it together.
 
 use std::collections::{HashMap, VecDeque};
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
-use std::task::Poll;
+use std::sync::{Arc, Mutex};
 
 use super::{attempt_line, trace_attempt, Batch, Heartbeat, BATCH};
 use crate::clock::Timestamp;
@@ -228,6 +225,22 @@ impl Feed {
         }
     }
 
+    /// The next mail if one is queued now, without waiting.
+    fn try_next(&self) -> Result<Option<Task>> {
+        let task = self.queue.lock().map_err(|_| poisoned())?.pop_front();
+        if task.is_some() {
+            self.changed.notify_waiters();
+        }
+        Ok(task)
+    }
+
+    /// Gives back a mail a lane took and can't send (it stops).
+    fn give_back(&self, task: Task) -> Result<()> {
+        self.queue.lock().map_err(|_| poisoned())?.push_front(task);
+        self.changed.notify_waiters();
+        Ok(())
+    }
+
     fn push(&self, tasks: Vec<Task>) -> Result<()> {
         self.queue.lock().map_err(|_| poisoned())?.extend(tasks);
         self.changed.notify_waiters();
@@ -252,7 +265,11 @@ impl Core {
     /// While the lanes send, the round claims the next mails (and makes their links) as soon as
     /// its queue is down to half a claim, for up to [`REFILL_FOR`]: the lanes don't wait for
     /// a claim, links made ahead or the last write of a round between rounds.
-    pub async fn deliver_due(&self, owner: &str, stop: &AtomicBool) -> Result<usize> {
+    ///
+    /// Each lane runs as a task of its own (rendering and the socket writes of several lanes
+    /// go on side by side on the runtime's threads); the claims and the writes stay on this
+    /// task.
+    pub async fn deliver_due(&self, owner: &str, stop: &Arc<AtomicBool>) -> Result<usize> {
         let lease = self.config.mail_lease.as_secs() as i64;
         let lanes = self.config.raw.mail_connections_per_server.max(1) as usize;
         let per_claim = BATCH * lanes as i64;
@@ -264,14 +281,21 @@ impl Core {
         // A lane per connection, but no lane without a few mails to carry: a handful of mails
         // goes over one connection, as before.
         let lanes = lanes.min(count.div_ceil(4)).max(1);
-        let ahead = std::sync::Arc::new(Mutex::new(self.issue_links_ahead(&tasks).await));
+        let ahead = Arc::new(Mutex::new(self.issue_links_ahead(&tasks).await));
         let claimed: std::collections::HashSet<i64> = tasks.iter().map(|t| t.id).collect();
         // A full claim: there may be more.
-        let feed = Feed::new(tasks, count as i64 == per_claim);
+        let feed = Arc::new(Feed::new(tasks, count as i64 == per_claim));
         let window = self.config.raw.mail_unrecorded_per_connection as usize;
-        let commits = std::sync::Arc::new(GroupCommit::new(lanes, window));
+        let commits = Arc::new(GroupCommit::new(lanes, window));
+        // Dropped with this round (it is never, but then no lane outlives it).
+        let mut running = tokio::task::JoinSet::new();
+        for _ in 0..lanes {
+            let (core, owner, stop) = (self.clone(), owner.to_owned(), stop.clone());
+            let (feed, commits, ahead) = (feed.clone(), commits.clone(), ahead.clone());
+            running.spawn(async move { core.lane(&owner, &stop, &feed, &commits, &ahead).await });
+        }
         let (results, written, refilled) = tokio::join!(
-            join_all((0..lanes).map(|_| self.lane(owner, stop, &feed, &commits, &ahead))),
+            join_lanes(running),
             commits.run(self, owner),
             self.refill(
                 owner,
@@ -320,7 +344,7 @@ impl Core {
         stop: &AtomicBool,
         feed: &Feed,
         commits: &GroupCommit,
-        ahead: &std::sync::Arc<Mutex<HashMap<i64, secrecy::SecretString>>>,
+        ahead: &Arc<Mutex<HashMap<i64, secrecy::SecretString>>>,
         mut claimed: std::collections::HashSet<i64>,
         per_claim: usize,
     ) -> Result<usize> {
@@ -366,8 +390,8 @@ impl Core {
         owner: &str,
         stop: &AtomicBool,
         feed: &Feed,
-        commits: &std::sync::Arc<GroupCommit>,
-        ahead: &std::sync::Arc<Mutex<HashMap<i64, secrecy::SecretString>>>,
+        commits: &Arc<GroupCommit>,
+        ahead: &Arc<Mutex<HashMap<i64, secrecy::SecretString>>>,
     ) -> Result<HashMap<String, Option<i64>>> {
         let mut tenants: HashMap<i64, Option<Tenant>> = HashMap::new();
         let mut batch = Batch {
@@ -375,34 +399,59 @@ impl Core {
             ahead: ahead.clone(),
             ..Batch::default()
         };
-        let mut open = None;
+        let mut open: Option<(String, crate::mail::SmtpConnection)> = None;
+        // The lane's next mail, taken early so its envelope can go ahead of it on the
+        // connection (SMTP pipelining across messages, see `SmtpConnection::send_priming`).
+        let mut held: Option<Task> = None;
         let sent: Result<()> = async {
             loop {
-                let Some(task) = feed.next().await? else {
-                    return Ok(());
+                let task = match held.take() {
+                    Some(task) => task,
+                    None => match feed.next().await? {
+                        Some(task) => task,
+                        None => return Ok(()),
+                    },
                 };
+                let primings = open.as_ref().map(|(_, c)| c.primings());
                 // A failed write stops the lane: what it sends now couldn't be written either.
-                commits.check()?;
+                if let Err(e) = commits.check() {
+                    held = Some(task);
+                    return Err(e);
+                }
                 if stop.load(Ordering::SeqCst) {
                     store::mail::release(&self.db, task.id, owner, self.now(), self.now()).await?;
-                    continue;
+                } else {
+                    let tenant = match task.tenant_id {
+                        Some(id) => match tenants.get(&id) {
+                            Some(t) => t.clone(),
+                            None => {
+                                let t = store::tenants::by_id(&self.db, id).await?;
+                                tenants.insert(id, t.clone());
+                                t
+                            }
+                        },
+                        None => None,
+                    };
+                    held = feed.try_next()?;
+                    let next = held.as_ref();
+                    self.deliver_one(owner, &task, tenant.as_ref(), &mut open, &mut batch, next)
+                        .await?;
                 }
-                let tenant = match task.tenant_id {
-                    Some(id) => match tenants.get(&id) {
-                        Some(t) => t.clone(),
-                        None => {
-                            let t = store::tenants::by_id(&self.db, id).await?;
-                            tenants.insert(id, t.clone());
-                            t
-                        }
-                    },
-                    None => None,
-                };
-                self.deliver_one(owner, &task, tenant.as_ref(), &mut open, &mut batch)
-                    .await?;
+                // An envelope that went ahead for this mail and wasn't followed by it (the
+                // mail failed before sending, or the lane stops): the server waits for content
+                // that won't come, so the connection is given up (closing it abandons that).
+                if open
+                    .as_ref()
+                    .is_some_and(|(_, c)| c.is_primed() && Some(c.primings()) == primings)
+                {
+                    open = None;
+                }
             }
         }
         .await;
+        if let Some(task) = held.take() {
+            feed.give_back(task)?;
+        }
         commits.lane_done();
         feed.changed.notify_waiters();
         if let Some((_, conn)) = open {
@@ -454,26 +503,15 @@ fn poisoned() -> crate::service::ServiceError {
     crate::service::ServiceError::Internal(anyhow::anyhow!("the round's mail queue is poisoned"))
 }
 
-/// Runs the futures side by side on this task until all are done; their outputs in order.
-async fn join_all<F: Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
-    let mut futures: Vec<Pin<Box<F>>> = futures.map(Box::pin).collect();
-    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (f, out) in futures.iter_mut().zip(outputs.iter_mut()) {
-            if out.is_none() {
-                match f.as_mut().poll(cx) {
-                    Poll::Ready(v) => *out = Some(v),
-                    Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            Poll::Pending
-        } else {
-            Poll::Ready(())
-        }
-    })
-    .await;
-    outputs.into_iter().flatten().collect()
+/// The lanes' outcomes, in the order they finish; a lane that panicked is an error.
+async fn join_lanes<T: 'static>(mut lanes: tokio::task::JoinSet<Result<T>>) -> Vec<Result<T>> {
+    let mut out = Vec::with_capacity(lanes.len());
+    while let Some(joined) = lanes.join_next().await {
+        out.push(joined.unwrap_or_else(|e| {
+            Err(crate::service::ServiceError::Internal(anyhow::anyhow!(
+                "a delivery lane stopped: {e}"
+            )))
+        }));
+    }
+    out
 }

@@ -213,6 +213,9 @@ struct Shared {
     hold_after: AtomicUsize,
     /// Per MAIL FROM: whether the next command had already arrived with it (pipelined).
     pipelined: Mutex<Vec<bool>>,
+    /// Per message end ("."): whether the client's next command had already arrived with it
+    /// (the next message's envelope went ahead, RFC 2920 across messages).
+    after_message: Mutex<Vec<bool>>,
     /// Connections open now, and the most that were open at once.
     open: AtomicUsize,
     max_open: AtomicUsize,
@@ -347,6 +350,12 @@ impl SmtpServer {
     /// had already arrived with it, i.e. the client pipelined them.
     pub fn mail_pipelined(&self) -> Vec<bool> {
         self.shared.pipelined.lock().unwrap().clone()
+    }
+
+    /// For each message's end (the final "."), in order: whether the client's next command
+    /// had already arrived with it.
+    pub fn envelope_after_message(&self) -> Vec<bool> {
+        self.shared.after_message.lock().unwrap().clone()
     }
 
     /// The most connections that were open at the same time.
@@ -941,6 +950,8 @@ impl Conn {
             self.shared
                 .log(String::from_utf8_lossy(strip_eol(&raw)).into_owned());
             if strip_eol(&raw) == b"." {
+                let together = !self.io.buffer().is_empty();
+                self.shared.after_message.lock().unwrap().push(together);
                 break;
             }
             let line = raw.strip_prefix(b".").unwrap_or(&raw);

@@ -1,0 +1,166 @@
+//! SMTP pipelining across messages (RFC 2920): when the server offers `PIPELINING`, a lane
+//! writes its next mail's envelope (`MAIL FROM`, `RCPT TO`, `DATA`) right after the current
+//! message's end, so each further mail costs one round trip instead of two. An envelope that
+//! went ahead and isn't followed by its message leaves the connection given up (the server
+//! abandons that transaction): nothing is sent empty, twice or lost.
+
+use crate::common;
+
+use std::time::Duration;
+
+use latchkey::mail::templates::MailKind;
+use latchkey::store;
+
+use super::delivery::{all_tasks, app, each_once, plain_server, queue_many, rounds_until_done};
+use common::smtp::Step;
+use common::{Backend, TestApp};
+
+on_both_backends!(
+    the_next_envelope_goes_out_with_the_message_end,
+    a_refused_message_keeps_the_envelope_that_went_ahead,
+    a_mail_that_cannot_be_made_after_its_envelope_went_ahead,
+);
+
+const WAIT: Duration = Duration::from_secs(10);
+
+async fn one_lane(backend: Backend) -> TestApp {
+    app(backend, |c| {
+        c.mail_worker = false;
+        c.mail_connections_per_server = 1;
+    })
+    .await
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+async fn the_next_envelope_goes_out_with_the_message_end(backend: Backend) {
+    let app = one_lane(backend).await;
+    for (pipelining, prefix) in [(true, "p"), (false, "q")] {
+        let srv = plain_server(&app, pipelining).await;
+        let recipients = queue_many(&app, prefix, 5).await;
+        assert_eq!(rounds_until_done(&app).await.unwrap(), 5);
+        let mails = srv.wait_for_messages(5, WAIT).await;
+        assert_eq!(each_once(&mails), sorted(recipients));
+        assert!(
+            mails.iter().all(|m| m.data.contains("Subject:")),
+            "no empty message"
+        );
+        assert_eq!(srv.connections(), 1, "one connection for the round");
+        let expected = match pipelining {
+            // Every message but the last carried the next envelope with its end.
+            true => vec![true, true, true, true, false],
+            // A server without PIPELINING gets one command at a time.
+            false => vec![false; 5],
+        };
+        assert_eq!(
+            srv.envelope_after_message(),
+            expected,
+            "pipelining {pipelining}"
+        );
+        srv.stop().await;
+    }
+    app.stop().await;
+}
+
+/// The server refuses a message whose end carried the next envelope: that envelope's replies
+/// are the next mail's, so the connection stays in step and carries the rest, each once.
+async fn a_refused_message_keeps_the_envelope_that_went_ahead(backend: Backend) {
+    let app = one_lane(backend).await;
+    let srv = plain_server(&app, true).await;
+    srv.script(Step::DataEnd, "554 5.6.0 Refused by the test", 1);
+    let recipients = queue_many(&app, "r", 4).await;
+    assert_eq!(rounds_until_done(&app).await.unwrap(), 4);
+    let mails = srv.wait_for_messages(3, WAIT).await;
+    let refused = recipients[0].clone();
+    let rest: Vec<String> = recipients[1..].to_vec();
+    assert_eq!(each_once(&mails), sorted(rest));
+    assert_eq!(
+        srv.connections(),
+        1,
+        "the refusal didn't cost the connection"
+    );
+    assert_eq!(srv.envelope_after_message(), vec![true, true, true, false]);
+    let tasks = all_tasks(&app).await;
+    let first = tasks.iter().find(|t| t.recipient == refused).unwrap();
+    assert_eq!(first.status.as_str(), "failed", "a 5xx is final");
+    for t in tasks.iter().filter(|t| t.recipient != refused) {
+        assert_eq!(t.status.as_str(), "done", "{}", t.recipient);
+        assert_eq!(t.attempts, 1, "{} was tried once", t.recipient);
+    }
+    srv.stop().await;
+    app.stop().await;
+}
+
+/// The second mail's envelope went ahead with the first message's end, but the second can't be
+/// made (its one-time secret is no longer stored): the server must not get an empty or
+/// half message for it, and the third mail still goes out, once.
+async fn a_mail_that_cannot_be_made_after_its_envelope_went_ahead(backend: Backend) {
+    let app = one_lane(backend).await;
+    let srv = plain_server(&app, true).await;
+    let tenant = app.default_tenant().await;
+    let data = serde_json::json!({});
+    let recipients = ["a@example.org", "b@example.org", "c@example.org"];
+    let tasks: Vec<_> = recipients
+        .iter()
+        .map(|to| store::mail::NewTask {
+            tenant_id: Some(tenant.id),
+            account_id: None,
+            // The middle one is a reset link without its secret.
+            kind: match *to {
+                "b@example.org" => MailKind::ResetLink,
+                _ => MailKind::SmtpTest,
+            },
+            recipient: to,
+            recipient_name: "",
+            language: "en",
+            data: &data,
+            secret: None,
+            subject: "s",
+            campaign_id: None,
+            scheduled_at: app.core.now(),
+            max_attempts: 5,
+            created_by: "test",
+        })
+        .collect();
+    app.core
+        .test_store()
+        .enqueue_many(&tasks, app.core.now())
+        .await
+        .unwrap();
+    assert_eq!(rounds_until_done(&app).await.unwrap(), 3);
+    let mails = srv.wait_for_messages(2, WAIT).await;
+    assert_eq!(
+        each_once(&mails),
+        vec!["a@example.org".to_owned(), "c@example.org".to_owned()]
+    );
+    assert!(
+        mails.iter().all(|m| m.data.contains("Subject:")),
+        "no empty message"
+    );
+    assert_eq!(
+        srv.envelope_after_message(),
+        vec![true, false],
+        "b's envelope went ahead of it with a's end"
+    );
+    assert_eq!(
+        srv.connections(),
+        2,
+        "the connection waiting for b's content was given up"
+    );
+    let tasks = all_tasks(&app).await;
+    let b = tasks
+        .iter()
+        .find(|t| t.recipient == "b@example.org")
+        .unwrap();
+    assert_eq!(b.status.as_str(), "failed");
+    let c = tasks
+        .iter()
+        .find(|t| t.recipient == "c@example.org")
+        .unwrap();
+    assert_eq!((c.status.as_str(), c.attempts), ("done", 1));
+    srv.stop().await;
+    app.stop().await;
+}
