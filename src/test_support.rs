@@ -156,9 +156,16 @@ impl<'a> TestStore<'a> {
         expires_at: Timestamp,
         now: Timestamp,
     ) -> Result<()> {
-        store::accounts::set_temporary_password(self.db, account_id, Some(hash), expires_at, now)
-            .await
-            .map(drop)
+        store::accounts::set_temporary_password(
+            self.db,
+            account_id,
+            Some(hash),
+            expires_at,
+            |_| Vec::new(),
+            now,
+        )
+        .await
+        .map(drop)
     }
 
     /// Records a reset request as the reset page would, without sending anything.

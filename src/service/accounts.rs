@@ -329,14 +329,15 @@ impl Core {
         reason: &str,
         ip: Option<&str>,
     ) {
-        for key in keys {
-            let detail = serde_json::json!({
-                "key": key.id,
-                "reason": reason,
-                "created_by": creator.username,
-            });
-            self.audit(AuditEntry::key_revoked(key, actor, ip, detail))
-                .await;
+        for entry in keys_revoked(actor, creator, keys, reason, ip) {
+            self.audit(entry).await;
+        }
+    }
+
+    /// Logs the events a store function wrote in its transaction, once it committed.
+    pub(crate) fn log_committed(entries: &[AuditEntry<'_>]) {
+        for e in entries {
+            Self::log_audit(e);
         }
     }
 
@@ -362,6 +363,10 @@ impl Core {
         } else {
             Some(self.hasher.hash(normalized).await?)
         };
+        // The keys' events and the password's, written with the password (one transaction).
+        let events = |keys: &[crate::store::api_keys::ApiKey]| {
+            AuditEntry::owned_rows(password_set_events(actor, tenant, account, keys))
+        };
         let revoked = store::accounts::set_password_revoking(
             &self.db,
             account.id,
@@ -369,22 +374,12 @@ impl Core {
             false,
             None,
             true,
+            events,
             self.now(),
         )
         .await?;
-        self.audit_keys_revoked(actor, account, &revoked, "creator_password_set", None)
-            .await;
+        Self::log_committed(&password_set_events(actor, tenant, account, &revoked));
         self.password_changed_notice(tenant, account, None).await;
-        self.audit(AuditEntry {
-            tenant_id: Some(tenant.id),
-            actor,
-            action: "password.set_by_admin",
-            target: Some(&account.username),
-            ip: None,
-            outcome: "success",
-            detail: serde_json::json!({}),
-        })
-        .await;
         Ok(())
     }
 
@@ -402,4 +397,45 @@ impl Core {
             .await?;
         Ok(())
     }
+}
+
+/// `api_key.revoked` for each key revoked because of what happened to `creator`.
+pub(crate) fn keys_revoked<'a>(
+    actor: &'a Actor,
+    creator: &Account,
+    keys: &'a [crate::store::api_keys::ApiKey],
+    reason: &str,
+    ip: Option<&'a str>,
+) -> Vec<AuditEntry<'a>> {
+    keys.iter()
+        .map(|key| {
+            let detail = serde_json::json!({
+                "key": key.id,
+                "reason": reason,
+                "created_by": creator.username,
+            });
+            AuditEntry::key_revoked(key, actor, ip, detail)
+        })
+        .collect()
+}
+
+/// The events of an operator's setting `account`'s password: its keys revoked, then
+/// `password.set_by_admin`.
+fn password_set_events<'a>(
+    actor: &'a Actor,
+    tenant: &Tenant,
+    account: &'a Account,
+    keys: &'a [crate::store::api_keys::ApiKey],
+) -> Vec<AuditEntry<'a>> {
+    let mut entries = keys_revoked(actor, account, keys, "creator_password_set", None);
+    entries.push(AuditEntry {
+        tenant_id: Some(tenant.id),
+        actor,
+        action: "password.set_by_admin",
+        target: Some(&account.username),
+        ip: None,
+        outcome: "success",
+        detail: serde_json::json!({}),
+    });
+    entries
 }

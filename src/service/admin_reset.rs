@@ -114,6 +114,19 @@ pub(crate) fn admin_sent<'a>(
     }
 }
 
+/// The events of a temporary password: the account's keys revoked, then its mail's
+/// `reset.admin_sent`.
+fn temporary_password_events<'a>(
+    task: &'a Task,
+    account: &'a Account,
+    keys: &'a [store::api_keys::ApiKey],
+) -> Vec<AuditEntry<'a>> {
+    let reason = "creator_temporary_password";
+    let mut entries = super::accounts::keys_revoked(&Actor::System, account, keys, reason, None);
+    entries.push(admin_sent(task, account, IssueSecret::TemporaryPassword));
+    entries
+}
+
 /// `xxxxx-xxxxx-xxxxx-xxxxx` from 31 unambiguous characters: about 99 bits. Always with a
 /// letter and a digit, so with the dashes it has three kinds of characters, as Active
 /// Directory's complexity rule wants (about one in 400 draws has no digit and is drawn again).
@@ -494,26 +507,24 @@ impl Core {
                 } else {
                     Some(self.hasher.hash(password.clone()).await?)
                 };
+                // The password, the sessions, the keys and the events in one commit: the mail
+                // never carries a password that isn't set, nor one set without its audit trail.
+                let events = |keys: &[store::api_keys::ApiKey]| {
+                    AuditEntry::owned_rows(temporary_password_events(task, &account, keys))
+                };
                 let revoked = store::accounts::set_temporary_password(
                     &self.db,
                     account.id,
                     hash.as_deref(),
                     now + valid_for,
+                    events,
                     now,
                 )
                 .await?;
-                self.audit_keys_revoked(
-                    &Actor::System,
-                    &account,
-                    &revoked,
-                    "creator_temporary_password",
-                    None,
-                )
-                .await;
+                Self::log_committed(&temporary_password_events(task, &account, &revoked));
                 password
             }
         };
-        self.audit(admin_sent(task, &account, what)).await;
         Ok(password)
     }
 

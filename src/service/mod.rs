@@ -219,13 +219,26 @@ impl<'a> AuditEntry<'a> {
     pub(crate) fn row(self, actor: &'a str) -> NewEvent<'a> {
         NewEvent {
             tenant_id: self.tenant_id,
-            actor,
-            action: self.action,
-            target: self.target,
-            ip: self.ip,
-            outcome: self.outcome,
+            actor: actor.into(),
+            action: self.action.into(),
+            target: self.target.map(Into::into),
+            ip: self.ip.map(Into::into),
+            outcome: self.outcome.into(),
             detail: self.detail,
         }
+    }
+
+    /// The stored rows of `entries`, owning their text: for events a store function writes in
+    /// the transaction of what they record, made from rows that transaction read (the keys it
+    /// revoked). Their log lines ([`Core::log_audit`]) come once the transaction committed.
+    pub(crate) fn owned_rows(entries: Vec<AuditEntry<'_>>) -> Vec<NewEvent<'static>> {
+        entries
+            .into_iter()
+            .map(|e| {
+                let actor = e.actor.label();
+                e.row(&actor).into_owned()
+            })
+            .collect()
     }
 }
 

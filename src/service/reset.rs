@@ -262,6 +262,28 @@ impl Finished {
     }
 }
 
+/// The events of a completed reset: the account's keys revoked, then `reset.completed`.
+fn completion_events<'a>(
+    tenant: &Tenant,
+    link: &'a ValidLink,
+    ip: &'a str,
+    keys: &'a [store::api_keys::ApiKey],
+) -> Vec<AuditEntry<'a>> {
+    let a = &link.account;
+    let anonymous = &Actor::Anonymous;
+    let mut entries = super::accounts::keys_revoked(anonymous, a, keys, "creator_reset", Some(ip));
+    entries.push(AuditEntry {
+        tenant_id: Some(tenant.id),
+        actor: anonymous,
+        action: "reset.completed",
+        target: Some(&a.username),
+        ip: Some(ip),
+        outcome: "success",
+        detail: json!({ "origin": link.token.origin, "sessions_ended": true }),
+    });
+    entries
+}
+
 /// An identifier as typed, cut to the longest one that could name an account, for the audit log.
 fn clip(identifier: &str) -> String {
     identifier.chars().take(254).collect()
@@ -821,12 +843,18 @@ impl Core {
         } else {
             (Some(self.hasher.hash(normalized).await?), None)
         };
+        // The keys are revoked with the password change, and the events of both written in its
+        // transaction: a completion is never without its audit trail.
+        let events = |keys: &[store::api_keys::ApiKey]| {
+            AuditEntry::owned_rows(completion_events(tenant, &link, ip, keys))
+        };
         let Some(revoked) = store::reset::consume_and_set_password(
             &self.db,
             link.token.id,
             a.id,
             hash.as_deref(),
             claimed,
+            events,
             self.now(),
         )
         .await?
@@ -836,22 +864,10 @@ impl Core {
                 .await;
             return Ok(Err(LinkProblem::Used));
         };
-        // The keys were revoked with the password change; here only their audit events.
-        self.audit_keys_revoked(&Actor::Anonymous, a, &revoked, "creator_reset", Some(ip))
-            .await;
+        Self::log_committed(&completion_events(tenant, &link, ip, &revoked));
         self.clear_login_failures(a).await?;
         self.metrics.reset("completed");
         self.password_changed_notice(tenant, a, Some(ip)).await;
-        self.audit(AuditEntry {
-            tenant_id: Some(tenant.id),
-            actor: &Actor::Anonymous,
-            action: "reset.completed",
-            target: Some(&a.username),
-            ip: Some(ip),
-            outcome: "success",
-            detail: json!({ "origin": link.token.origin, "sessions_ended": true }),
-        })
-        .await;
         Ok(Ok(link.account))
     }
 

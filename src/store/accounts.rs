@@ -345,13 +345,24 @@ pub async fn set_password(
     keep_session: Option<i64>,
     now: Timestamp,
 ) -> Result<()> {
-    set_password_revoking(db, account_id, hash, must_change, keep_session, false, now)
-        .await
-        .map(drop)
+    set_password_revoking(
+        db,
+        account_id,
+        hash,
+        must_change,
+        keep_session,
+        false,
+        |_| Vec::new(),
+        now,
+    )
+    .await
+    .map(drop)
 }
 
 /// [`set_password`], and with `revoke_keys` the API keys the account created revoked in the same
-/// transaction (an administrator set the password: all or nothing). The keys revoked.
+/// transaction (an administrator set the password: all or nothing), with the audit events
+/// `events` makes of the keys revoked. The keys revoked.
+#[allow(clippy::too_many_arguments)]
 pub async fn set_password_revoking(
     db: &Db,
     account_id: i64,
@@ -359,6 +370,7 @@ pub async fn set_password_revoking(
     must_change: bool,
     keep_session: Option<i64>,
     revoke_keys: bool,
+    events: impl FnOnce(&[super::api_keys::ApiKey]) -> Vec<super::audit::NewEvent<'static>>,
     now: Timestamp,
 ) -> Result<Vec<super::api_keys::ApiKey>> {
     let mut tx = db.write.begin().await?;
@@ -375,8 +387,19 @@ pub async fn set_password_revoking(
     } else {
         Vec::new()
     };
+    record_events_in(&mut tx, events(&revoked), now).await?;
     tx.commit().await?;
     Ok(revoked)
+}
+
+/// Writes `events` in the caller's transaction.
+async fn record_events_in(
+    conn: &mut sqlx::AnyConnection,
+    events: Vec<super::audit::NewEvent<'static>>,
+    now: Timestamp,
+) -> Result<()> {
+    let events: Vec<_> = events.iter().collect();
+    super::audit::record_many_in(conn, &events, now).await
 }
 
 /// Marks (or clears) "must change the password at the next sign-in" without touching the
@@ -404,13 +427,15 @@ pub async fn upgrade_hash(db: &Db, account_id: i64, old_hash: &str, new_hash: &s
 }
 
 /// Gives an account a temporary password an administrator sent: it must be changed at the next
-/// sign-in and stops working at `expires_at`. Ends every session and cancels outstanding reset
-/// links, in one transaction.
+/// sign-in and stops working at `expires_at`. Ends every session, cancels outstanding reset
+/// links and revokes the API keys the account created, and writes the audit events `events`
+/// makes of the keys revoked, in one transaction.
 pub async fn set_temporary_password(
     db: &Db,
     account_id: i64,
     hash: Option<&str>,
     expires_at: Timestamp,
+    events: impl FnOnce(&[super::api_keys::ApiKey]) -> Vec<super::audit::NewEvent<'static>>,
     now: Timestamp,
 ) -> Result<Vec<super::api_keys::ApiKey>> {
     let mut tx = db.write.begin().await?;
@@ -423,6 +448,7 @@ pub async fn set_temporary_password(
     super::sessions::end_all_and_cancel_links(&mut tx, account_id, None, now).await?;
     // And the keys it created, in the same transaction (returned for their audit events).
     let revoked = super::api_keys::revoke_created_by(&mut *tx, account_id, now).await?;
+    record_events_in(&mut tx, events(&revoked), now).await?;
     tx.commit().await?;
     Ok(revoked)
 }

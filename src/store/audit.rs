@@ -1,3 +1,5 @@
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use super::sql;
@@ -19,14 +21,31 @@ pub struct AuditEvent {
     pub detail: String,
 }
 
+/// An event to store. Its text is borrowed, or owned by an event made inside a transaction
+/// from rows the transaction read ([`NewEvent::into_owned`]).
 pub struct NewEvent<'a> {
     pub tenant_id: Option<i64>,
-    pub actor: &'a str,
-    pub action: &'a str,
-    pub target: Option<&'a str>,
-    pub ip: Option<&'a str>,
-    pub outcome: &'a str,
+    pub actor: Cow<'a, str>,
+    pub action: Cow<'a, str>,
+    pub target: Option<Cow<'a, str>>,
+    pub ip: Option<Cow<'a, str>>,
+    pub outcome: Cow<'a, str>,
     pub detail: serde_json::Value,
+}
+
+impl NewEvent<'_> {
+    /// The same event, owning its text.
+    pub fn into_owned(self) -> NewEvent<'static> {
+        NewEvent {
+            tenant_id: self.tenant_id,
+            actor: Cow::Owned(self.actor.into_owned()),
+            action: Cow::Owned(self.action.into_owned()),
+            target: self.target.map(|t| Cow::Owned(t.into_owned())),
+            ip: self.ip.map(|i| Cow::Owned(i.into_owned())),
+            outcome: Cow::Owned(self.outcome.into_owned()),
+            detail: self.detail,
+        }
+    }
 }
 
 pub async fn record(db: &Db, e: &NewEvent<'_>, now: Timestamp) -> Result<()> {
@@ -42,7 +61,16 @@ pub(crate) async fn record_in<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     sql::execute(
         ex,
         "INSERT INTO audit_events (at, tenant_id, actor, action, target, ip, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        (now, e.tenant_id, e.actor, e.action, e.target, e.ip, e.outcome, e.detail.to_string()),
+        (
+            now,
+            e.tenant_id,
+            &*e.actor,
+            &*e.action,
+            e.target.as_deref(),
+            e.ip.as_deref(),
+            &*e.outcome,
+            e.detail.to_string(),
+        ),
     )
     .await?;
     Ok(())
@@ -61,11 +89,11 @@ pub(crate) async fn record_many_in(
             rows.push(b.row((
                 now,
                 e.tenant_id,
-                e.actor,
-                e.action,
-                e.target,
-                e.ip,
-                e.outcome,
+                &*e.actor,
+                &*e.action,
+                e.target.as_deref(),
+                e.ip.as_deref(),
+                &*e.outcome,
                 e.detail.to_string(),
             ))?);
         }

@@ -584,14 +584,17 @@ pub async fn release_claim(db: &Db, token_id: i64, claim: Timestamp) -> Result<(
 /// has already taken the new password: the token is used up even if it was cancelled meanwhile
 /// (but not if the claim passed to another submission). The account's sessions end, its other
 /// links die and the API keys it created are revoked in the same transaction: a password is
-/// never changed while something that worked before still does. Returns the keys revoked, or
-/// `None` when the token was no longer usable (nothing changed).
+/// never changed while something that worked before still does. The audit events `events`
+/// makes of the keys revoked are written in the same transaction too: no change without its
+/// audit trail. Returns the keys revoked, or `None` when the token was no longer usable
+/// (nothing changed).
 pub async fn consume_and_set_password(
     db: &Db,
     token_id: i64,
     account_id: i64,
     hash: Option<&str>,
     claim: Option<Timestamp>,
+    events: impl FnOnce(&[super::api_keys::ApiKey]) -> Vec<super::audit::NewEvent<'static>>,
     now: Timestamp,
 ) -> Result<Option<Vec<super::api_keys::ApiKey>>> {
     let mut tx = db.write.begin().await?;
@@ -626,6 +629,9 @@ pub async fn consume_and_set_password(
         (token_id,),
     )
     .await?;
+    let events = events(&revoked);
+    let events: Vec<_> = events.iter().collect();
+    super::audit::record_many_in(&mut tx, &events, now).await?;
     tx.commit().await?;
     Ok(Some(revoked))
 }

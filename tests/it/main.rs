@@ -56,6 +56,7 @@ mod mail_health;
 mod mail_queue;
 mod metrics;
 mod openapi_contract;
+mod password_audit;
 mod recovery;
 mod reset;
 mod reset_atomic;

@@ -1,0 +1,289 @@
+//! A password change and its audit events commit together or not at all: completing a reset
+//! link, an operator's `user set --password-stdin` and a temporary password write their events
+//! (`api_key.revoked` for each key ended, then `reset.completed`, `password.set_by_admin` or
+//! `reset.admin_sent`) in the password's transaction. When an event can't be written, nothing
+//! of the change happens — the old password, the sessions and the keys still work — and once
+//! the fault is gone the same request goes through, with its events.
+
+use crate::common;
+
+use super::console_api_keys::{
+    admins_with_addresses, api_get, console_key, operator_key, send_resets, signed_in,
+};
+use common::{mail_text, Backend, Browser, TestApp, World, GOOD_PASSWORD};
+use latchkey::domain::Role;
+use latchkey::service::Actor;
+use latchkey::store::{self, mail::TaskStatus};
+use sqlx::Connection;
+use std::time::{Duration, Instant};
+
+on_both_backends!(
+    a_reset_whose_audit_event_fails_changes_nothing,
+    a_password_set_whose_audit_event_fails_changes_nothing,
+    a_temporary_password_whose_audit_event_fails_is_neither_set_nor_sent,
+);
+
+const NEW_PASSWORD: &str = "velvet thunder marmalade hill";
+const USERS: &str = "/api/v1/tenants/acme/users";
+
+async fn world(backend: Backend) -> World {
+    World::builder(backend)
+        .config(|c| c.mail_poll_interval = "100ms".into())
+        .user("acme", "tadmin", Role::TenantAdmin)
+        .build()
+        .await
+}
+
+/// Makes (`on`) or drops writing the audit events of `action` fail in the database itself, as
+/// a lost connection or a full disk would at that moment. The error names the app (its port),
+/// so a test can find it in the log shared by every test.
+async fn audit_fails(app: &TestApp, backend: Backend, action: &str, on: bool) -> String {
+    let port = app.base.rsplit(':').next().unwrap();
+    let message = format!("audit refused by the test {port}");
+    let mut conn = sqlx::AnyConnection::connect(&app.db.url).await.unwrap();
+    let statements: Vec<String> = match (backend, on) {
+        (Backend::Sqlite, true) => vec![format!(
+            "CREATE TRIGGER no_audit BEFORE INSERT ON audit_events WHEN NEW.action = '{action}' \
+             BEGIN SELECT RAISE(ABORT, '{message}'); END"
+        )],
+        (Backend::Postgres, true) => vec![
+            format!(
+                "CREATE FUNCTION no_audit() RETURNS trigger AS $$ BEGIN \
+                 RAISE EXCEPTION '{message}'; END $$ LANGUAGE plpgsql"
+            ),
+            format!(
+                "CREATE TRIGGER no_audit BEFORE INSERT ON audit_events FOR EACH ROW \
+                 WHEN (NEW.action = '{action}') EXECUTE FUNCTION no_audit()"
+            ),
+        ],
+        (Backend::Sqlite, false) => vec!["DROP TRIGGER no_audit".into()],
+        (Backend::Postgres, false) => vec!["DROP TRIGGER no_audit ON audit_events".into()],
+    };
+    for s in &statements {
+        sqlx::query(s).execute(&mut conn).await.unwrap();
+    }
+    conn.close().await.unwrap();
+    message
+}
+
+/// The audit events of `action` about `target` (for `api_key.revoked`: with `reason`).
+async fn events(app: &TestApp, action: &str, target: &str, reason: Option<&str>) -> usize {
+    app.core
+        .audit_events(&store::audit::Filter {
+            action: Some(action.to_owned()),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == action)
+        .filter(|e| match reason {
+            Some(reason) => {
+                let detail: serde_json::Value = serde_json::from_str(&e.detail).unwrap();
+                detail["reason"] == reason && detail["created_by"] == target
+            }
+            None => e.target.as_deref() == Some(target),
+        })
+        .count()
+}
+
+/// Whether `b`'s session still works.
+async fn session_works(b: &mut Browser) -> bool {
+    b.get("/t/acme/account").await.status == 200
+}
+
+async fn login_status(app: &TestApp, password: &str) -> u16 {
+    app.browser().login("acme", "ann", password).await.status
+}
+
+async fn a_reset_whose_audit_event_fails_changes_nothing(backend: Backend) {
+    let w = world(backend).await;
+    let app = &w.app;
+    let srv = common::plain_smtp(&app.core).await;
+    admins_with_addresses(&w, &["ann"]).await;
+    let operator = operator_key(&w).await;
+    send_resets(app, &operator, vec!["ann"], "link").await;
+    let mail = srv
+        .wait_for_messages(1, Duration::from_secs(10))
+        .await
+        .into_iter()
+        .find(|m| m.data.contains("reset?token="))
+        .expect("ann's reset mail");
+    let path = common::link_in(&mail.data, "reset?token=")
+        .unwrap()
+        .strip_prefix(app.core.config.public_url.as_str())
+        .unwrap()
+        .to_owned();
+    // A key and a session made after the link was sent (sending it ended the older ones).
+    let key = console_key(app, "acme", "ann", "/t/acme/admin", "ann's key").await;
+    let mut session = signed_in(app, "acme", "ann").await;
+    let fields = [
+        ("new_password", NEW_PASSWORD),
+        ("confirm_password", NEW_PASSWORD),
+    ];
+    audit_fails(app, backend, "reset.completed", true).await;
+    let mut b = app.browser();
+    b.get(&path).await;
+    let failed = b.post("/t/acme/reset", &fields).await;
+    assert_ne!(failed.status, 303, "the reset can't have gone through");
+    // Nothing of it happened: the old password, the session, the key and the link still work.
+    assert_eq!(
+        login_status(app, NEW_PASSWORD).await,
+        401,
+        "no new password"
+    );
+    signed_in(app, "acme", "ann").await;
+    assert!(session_works(&mut session).await, "the session still works");
+    assert_eq!(
+        api_get(app, &key, USERS).await.0,
+        200,
+        "the key still works"
+    );
+    assert_eq!(events(app, "reset.completed", "ann", None).await, 0);
+    let revoked = events(app, "api_key.revoked", "ann", Some("creator_reset")).await;
+    assert_eq!(revoked, 0, "no key was revoked");
+    audit_fails(app, backend, "reset.completed", false).await;
+    let mut b = app.browser();
+    b.get(&path).await;
+    let done = b.post("/t/acme/reset", &fields).await;
+    assert_eq!(
+        done.status, 303,
+        "the same link works once the fault is gone: {}",
+        done.body
+    );
+    assert_eq!(login_status(app, GOOD_PASSWORD).await, 401);
+    assert_eq!(login_status(app, NEW_PASSWORD).await, 303);
+    assert!(!session_works(&mut session).await, "the session ended");
+    assert_eq!(api_get(app, &key, USERS).await.0, 401, "the key ended");
+    // And its events are there, with the change.
+    assert_eq!(events(app, "reset.completed", "ann", None).await, 1);
+    let revoked = events(app, "api_key.revoked", "ann", Some("creator_reset")).await;
+    assert_eq!(revoked, 1);
+    w.app.stop().await;
+}
+
+/// The same for a password an operator sets (`latchkey user set --password-stdin`).
+async fn a_password_set_whose_audit_event_fails_changes_nothing(backend: Backend) {
+    let w = world(backend).await;
+    let app = &w.app;
+    admins_with_addresses(&w, &["ann"]).await;
+    let key = console_key(app, "acme", "ann", "/t/acme/admin", "ann's key").await;
+    let mut session = signed_in(app, "acme", "ann").await;
+    let ann = app
+        .core
+        .account_named(&w.acme, "ann")
+        .await
+        .unwrap()
+        .unwrap();
+    audit_fails(app, backend, "password.set_by_admin", true).await;
+    let new = secrecy::SecretString::from(NEW_PASSWORD.to_owned());
+    assert!(app
+        .core
+        .admin_set_password(&Actor::Cli, &w.acme, &ann, &new)
+        .await
+        .is_err());
+    assert_eq!(
+        login_status(app, NEW_PASSWORD).await,
+        401,
+        "no new password"
+    );
+    signed_in(app, "acme", "ann").await;
+    assert!(session_works(&mut session).await, "the session still works");
+    assert_eq!(
+        api_get(app, &key, USERS).await.0,
+        200,
+        "the key still works"
+    );
+    assert_eq!(events(app, "password.set_by_admin", "ann", None).await, 0);
+    let revoked = events(app, "api_key.revoked", "ann", Some("creator_password_set")).await;
+    assert_eq!(revoked, 0, "no key was revoked");
+    audit_fails(app, backend, "password.set_by_admin", false).await;
+    app.core
+        .admin_set_password(&Actor::Cli, &w.acme, &ann, &new)
+        .await
+        .unwrap();
+    assert_eq!(login_status(app, NEW_PASSWORD).await, 303);
+    assert!(!session_works(&mut session).await, "the session ended");
+    assert_eq!(api_get(app, &key, USERS).await.0, 401, "the key ended");
+    assert_eq!(events(app, "password.set_by_admin", "ann", None).await, 1);
+    let revoked = events(app, "api_key.revoked", "ann", Some("creator_password_set")).await;
+    assert_eq!(revoked, 1);
+    w.app.stop().await;
+}
+
+/// A temporary password is set by the delivery worker just before its mail goes out. When its
+/// transaction fails (here its `reset.admin_sent` event), the password isn't set and the mail
+/// isn't sent: the task stays claimed and is tried again once its lease has passed, like any
+/// mail whose round failed to write; by then the fault is gone, the password is set, with its
+/// events, and the mail carries it.
+async fn a_temporary_password_whose_audit_event_fails_is_neither_set_nor_sent(backend: Backend) {
+    let w = world(backend).await;
+    let app = &w.app;
+    let srv = common::plain_smtp(&app.core).await;
+    admins_with_addresses(&w, &["ann"]).await;
+    let operator = operator_key(&w).await;
+    let key = console_key(app, "acme", "ann", "/t/acme/admin", "ann's key").await;
+    let mut session = signed_in(app, "acme", "ann").await;
+    let refused = audit_fails(app, backend, "reset.admin_sent", true).await;
+    send_resets(app, &operator, vec!["ann"], "temporary-password").await;
+    // The worker tries: the password's transaction fails.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !common::logs::captured().contains(&refused) {
+        assert!(Instant::now() < deadline, "the worker never tried");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(srv.messages().is_empty(), "no mail with a password not set");
+    let tasks = app
+        .core
+        .mail_tasks(&store::mail::Filter {
+            tenant_id: Some(w.acme.id),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(tasks.len(), 1);
+    assert_eq!(
+        (tasks[0].status, tasks[0].attempts),
+        (TaskStatus::Executing, 1),
+        "the task waits for its lease to pass"
+    );
+    assert_eq!(
+        login_status(app, GOOD_PASSWORD).await,
+        303,
+        "the old password"
+    );
+    assert!(session_works(&mut session).await, "the session still works");
+    assert_eq!(
+        api_get(app, &key, USERS).await.0,
+        200,
+        "the key still works"
+    );
+    assert_eq!(events(app, "reset.admin_sent", "ann", None).await, 0);
+    let reason = Some("creator_temporary_password");
+    assert_eq!(events(app, "api_key.revoked", "ann", reason).await, 0);
+    // The fault gone and the lease passed, the worker tries again.
+    audit_fails(app, backend, "reset.admin_sent", false).await;
+    app.clock
+        .advance(app.core.config.mail_lease.as_secs() as i64 + 1);
+    let mails = srv.wait_for_messages(1, Duration::from_secs(10)).await;
+    let temp = mail_text(&mails[0].data)
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '-'))
+        .find(|w| w.len() == 23 && w.matches('-').count() == 3)
+        .expect("the temporary password in the mail")
+        .to_owned();
+    assert_eq!(
+        login_status(app, &temp).await,
+        303,
+        "the mail's password works"
+    );
+    assert_eq!(login_status(app, GOOD_PASSWORD).await, 401);
+    assert!(!session_works(&mut session).await, "the session ended");
+    assert_eq!(api_get(app, &key, USERS).await.0, 401, "the key ended");
+    assert_eq!(events(app, "reset.admin_sent", "ann", None).await, 1);
+    assert_eq!(events(app, "api_key.revoked", "ann", reason).await, 1);
+    w.app.stop().await;
+}
