@@ -474,7 +474,6 @@ class Peer:
         return time.perf_counter() - t0
 
     def stop(self):
-        self.close_sql()
         if self.proc:
             self.proc.send_signal(signal.SIGTERM)
             self.proc.wait(timeout=60)
