@@ -449,15 +449,20 @@ impl Core {
             }
         }
         .await;
-        if let Some(task) = held.take() {
-            feed.give_back(task)?;
-        }
+        // A mail taken early and not sent goes back for another lane (else it waits, claimed,
+        // for its lease like the rest of a failed round's queue).
+        let given_back = match held.take() {
+            Some(task) => feed.give_back(task),
+            None => Ok(()),
+        };
+        // Whatever happened above: the writer must not wait for this lane.
         commits.lane_done();
         feed.changed.notify_waiters();
         if let Some((_, conn)) = open {
             conn.quit(&mut crate::mail::Transcript::default()).await;
         }
         sent?;
+        given_back?;
         Ok(batch.routes)
     }
 
