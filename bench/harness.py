@@ -832,7 +832,7 @@ def report(R):
     w("## 3. Reset completions and sign-ins against the argon2 ceiling")
     w("")
     w(f"Ceiling: argon2id hashes/s with the same parameters on {os.cpu_count()} threads, measured by "
-      f"`bench_probe argon2` (the same `argon2` crate) in this run: **{fmt(R['argon2'], 1)}**. A "
+      f"`bench_probe argon2` (the same `argon2` crate, one memory block kept per thread as Latchkey's hashing threads do) in this run: **{fmt(R['argon2'], 1)}**. A "
       "completion opens the link, loads the form and submits a new password (8 clients at once; "
       "each needs one hash); a sign-in is one form POST (wrk, "
       f"{CONNECTIONS} connections, {LOGIN_USERS} users in turn; each needs one verification).")
