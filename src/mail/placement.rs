@@ -18,8 +18,8 @@
 //! goes ahead with the sanitised, safe result.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
 
 use rand::distributions::Alphanumeric;
 use rand::Rng;
@@ -178,17 +178,22 @@ pub fn sanitise(html: &str) -> String {
     place_html(html, None, Fill::Masked, SecretKind::Link).html
 }
 
-/// Sanitises `html` and puts the fill where `marker` stands (see the module documentation).
-pub fn place_html(
-    html: &str,
-    marker: Option<&str>,
-    fill: Fill<'_>,
+/// What the attribute filter of one [`place_html`] call needs: set before the cleaner runs.
+struct Placing {
+    marker: Option<String>,
+    href_marker: String,
     kind: SecretKind,
-) -> PlacedHtml {
-    let problems: Arc<Mutex<Vec<String>>> = Arc::default();
-    // The whole href of a link becomes a second marker the author can't know either, so that
-    // after serialising it can only be the attribute the filter kept.
-    let href_marker = new_marker();
+    problems: Vec<String>,
+}
+
+thread_local! {
+    static PLACING: RefCell<Option<Placing>> = const { RefCell::new(None) };
+    /// The sanitiser, built once per thread (building one costs about as much as cleaning a
+    /// mail); its attribute filter reads the call's [`PLACING`].
+    static CLEANER: ammonia::Builder<'static> = cleaner();
+}
+
+fn cleaner() -> ammonia::Builder<'static> {
     let mut builder = ammonia::Builder::empty();
     builder
         .tags(ALLOWED_TAGS.iter().copied().collect())
@@ -198,44 +203,70 @@ pub fn place_html(
         .generic_attribute_prefixes(HashSet::from([""]))
         .url_schemes(HashSet::from(["http", "https", "mailto"]))
         .link_rel(Some("noopener noreferrer"))
-        .strip_comments(true);
-    {
-        let marker = marker.map(str::to_owned);
-        let href_marker = href_marker.clone();
-        let problems = problems.clone();
-        builder.attribute_filter(move |element, attribute, value| {
-            // `<` and `>` never stand in an attribute we keep: the output can then be read tag
-            // by tag without a parser (below).
-            if (element, attribute) == ("a", "rel") {
-                // The author's `rel` (say `opener`) never wins over ours.
-                return Some(Cow::Borrowed("noopener noreferrer"));
-            }
-            let allowed = allowed_attribute(element, attribute) && !value.contains(['<', '>']);
-            let Some(marker) = marker.as_deref() else {
-                return allowed.then_some(Cow::Borrowed(value));
-            };
-            if !value.to_ascii_lowercase().contains(marker) {
-                return allowed.then_some(Cow::Borrowed(value));
-            }
-            if allowed
-                && kind == SecretKind::Link
-                && element == "a"
-                && attribute == "href"
-                && value == marker
-            {
-                return Some(Cow::Owned(href_marker.clone()));
-            }
-            if let Ok(mut p) = problems.lock() {
-                p.push(format!(
-                    "the secret may appear only as text or as the whole href of a link \
-                     (href=\"{{{{ …}}}}\"), not in the attribute `{attribute}` of <{element}>"
-                ));
-            }
-            None
+        .strip_comments(true)
+        .attribute_filter(|element, attribute, value| {
+            PLACING.with_borrow_mut(|placing| match placing {
+                Some(p) => filter_attribute(p, element, attribute, value),
+                // Not reached: every clean runs within a placing.
+                None => None,
+            })
         });
+    builder
+}
+
+/// The attribute filter (see the module documentation).
+fn filter_attribute<'u>(
+    p: &mut Placing,
+    element: &str,
+    attribute: &str,
+    value: &'u str,
+) -> Option<Cow<'u, str>> {
+    // `<` and `>` never stand in an attribute we keep: the output can then be read tag by tag
+    // without a parser (below).
+    if (element, attribute) == ("a", "rel") {
+        // The author's `rel` (say `opener`) never wins over ours.
+        return Some(Cow::Borrowed("noopener noreferrer"));
     }
-    let clean = builder.clean(html).to_string();
-    let mut problems = problems.lock().map(|p| p.clone()).unwrap_or_default();
+    let allowed = allowed_attribute(element, attribute) && !value.contains(['<', '>']);
+    let Some(marker) = p.marker.as_deref() else {
+        return allowed.then_some(Cow::Borrowed(value));
+    };
+    if !value.to_ascii_lowercase().contains(marker) {
+        return allowed.then_some(Cow::Borrowed(value));
+    }
+    if allowed
+        && p.kind == SecretKind::Link
+        && element == "a"
+        && attribute == "href"
+        && value == marker
+    {
+        return Some(Cow::Owned(p.href_marker.clone()));
+    }
+    p.problems.push(format!(
+        "the secret may appear only as text or as the whole href of a link \
+         (href=\"{{{{ …}}}}\"), not in the attribute `{attribute}` of <{element}>"
+    ));
+    None
+}
+
+/// Sanitises `html` and puts the fill where `marker` stands (see the module documentation).
+pub fn place_html(
+    html: &str,
+    marker: Option<&str>,
+    fill: Fill<'_>,
+    kind: SecretKind,
+) -> PlacedHtml {
+    // The whole href of a link becomes a second marker the author can't know either, so that
+    // after serialising it can only be the attribute the filter kept.
+    let href_marker = new_marker();
+    PLACING.set(Some(Placing {
+        marker: marker.map(str::to_owned),
+        href_marker: href_marker.clone(),
+        kind,
+        problems: Vec::new(),
+    }));
+    let clean = CLEANER.with(|c| c.clean(html).to_string());
+    let mut problems = PLACING.take().map(|p| p.problems).unwrap_or_default();
     let Some(marker) = marker else {
         return PlacedHtml {
             html: clean,

@@ -154,7 +154,7 @@ impl FromStr for MailKind {
 }
 
 /// The three parts of a template, as written.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TemplateSource {
     pub subject: String,
     pub text: String,
@@ -286,16 +286,16 @@ impl std::io::Write for Capped {
     }
 }
 
+/// Renders one part of a compiled template (`which`: the part's name and file name).
 fn render_part(
-    env: &Environment<'static>,
-    part: &'static str,
-    name: &str,
-    source: &str,
-    ctx: &serde_json::Value,
+    compiled: &compiled::Part,
+    (part, name): (&'static str, &str),
+    ctx: &minijinja::Value,
 ) -> Result<String, TemplateError> {
     let err = |message: Text| TemplateError { part, message };
+    let env = compiled.as_ref().map_err(|e| err(e.clone().into()))?;
     let tmpl = env
-        .template_from_named_str(name, source)
+        .get_template(name)
         .map_err(|e| err(e.to_string().into()))?;
     let mut out = Capped::default();
     if let Err(e) = tmpl.render_captured_to(ctx, &mut out) {
@@ -341,7 +341,8 @@ pub fn render_subject(
     data: &serde_json::Value,
 ) -> Result<String, TemplateError> {
     let (marker, ctx) = with_marker(kind, data);
-    let subject = render_part(&engine(), "subject", "subject.txt", &src.subject, &ctx)?;
+    let ctx = minijinja::Value::from_serialize(&ctx);
+    let subject = render_part(&compiled::compiled(src).subject, compiled::SUBJECT, &ctx)?;
     Ok(subject
         .split_whitespace()
         .collect::<Vec<_>>()
@@ -381,20 +382,16 @@ fn render_placed(
 /// secrets (use [`render_mail`] for mail). User-supplied values are escaped in the HTML part,
 /// and the subject is collapsed onto one line.
 pub fn render(src: &TemplateSource, ctx: &serde_json::Value) -> Result<Rendered, TemplateError> {
-    let env = engine();
-    let subject = render_part(&env, "subject", "subject.txt", &src.subject, ctx)?;
-    let subject = subject.split_whitespace().collect::<Vec<_>>().join(" ");
+    let c = compiled::compiled(src);
     let stops = FullStops::of(ctx);
+    // Converted once for the three parts.
+    let ctx = minijinja::Value::from_serialize(ctx);
+    let subject = render_part(&c.subject, compiled::SUBJECT, &ctx)?;
+    let subject = subject.split_whitespace().collect::<Vec<_>>().join(" ");
     Ok(Rendered {
         subject: stops.mend(subject, false),
-        text: stops.mend(
-            render_part(&env, "text", "body.txt", &src.text, ctx)?,
-            false,
-        ),
-        html: stops.mend(
-            render_part(&env, "html", "body.html", &src.html, ctx)?,
-            true,
-        ),
+        text: stops.mend(render_part(&c.text, compiled::TEXT, &ctx)?, false),
+        html: stops.mend(render_part(&c.html, compiled::HTML, &ctx)?, true),
     })
 }
 
@@ -863,6 +860,7 @@ pub fn sample_data(kind: MailKind) -> serde_json::Value {
     v
 }
 
+mod compiled;
 #[cfg(test)]
 mod secret_tests;
 #[cfg(test)]
