@@ -124,6 +124,7 @@ on_both_backends!(
     permanent_5xx_fails_at_once_and_redo_resends,
     server_down_retries_then_fails,
     crashed_workers_mail_is_taken_over_once,
+    crashed_workers_last_attempt_fails_and_is_not_taken_over,
     two_workers_never_send_one_mail_twice,
     one_connection_carries_many_mails,
     quota_makes_mail_wait_not_drop,
@@ -399,6 +400,71 @@ async fn crashed_workers_mail_is_taken_over_once(backend: Backend) {
         .complete(ids[0], "crashed-worker", app.core.now())
         .await
         .unwrap());
+    srv.stop().await;
+    app.stop().await;
+}
+
+/// A worker that stops during a mail's last attempt leaves it `failed` with the reason, not
+/// claimed again and again past `mail_max_attempts`; its mail with attempts left is taken over.
+async fn crashed_workers_last_attempt_fails_and_is_not_taken_over(backend: Backend) {
+    let app = app(backend, |c| c.mail_worker = false).await;
+    let srv = smtp(TlsMode::StartTls).await;
+    configure(&app, &srv, |_| {}).await;
+    let tenant = app.default_tenant().await;
+    let data = serde_json::json!({"name": "x"});
+    let mut ids = Vec::new();
+    // The first has one attempt (the crashed one), the second two.
+    for max_attempts in [1, 2] {
+        let to = format!("last{max_attempts}@example.org");
+        let t = store::mail::NewTask {
+            tenant_id: Some(tenant.id),
+            account_id: None,
+            kind: MailKind::SmtpTest,
+            recipient: &to,
+            recipient_name: "",
+            language: "en",
+            data: &data,
+            secret: None,
+            subject: "Latchkey SMTP test",
+            campaign_id: None,
+            scheduled_at: app.core.now(),
+            max_attempts,
+            created_by: "test",
+        };
+        let store = app.core.test_store();
+        ids.push(store.enqueue(&t, app.core.now()).await.unwrap());
+    }
+    let claimed = app
+        .core
+        .test_store()
+        .claim("crashed-worker", 50, 120, app.core.now())
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 2);
+    app.clock.advance(121);
+    let stop = Arc::new(AtomicBool::new(false));
+    let other = || app.core.deliver_due("other", &stop);
+    assert_eq!(other().await.unwrap(), 1, "only the mail with attempts left");
+    wait_status(&app, ids[1], "done").await;
+    let failed = wait_status(&app, ids[0], "failed").await;
+    assert_eq!(failed.attempts, 1);
+    assert_eq!(failed.lease_owner, None);
+    assert_eq!(
+        failed.last_error.as_deref(),
+        Some(
+            "the delivery worker stopped during the last attempt this mail had \
+             (it may or may not have gone out)"
+        )
+    );
+    assert!(failed.last_error_msg.is_some());
+    // Never taken again, however much time passes.
+    app.clock.advance(3600);
+    assert_eq!(other().await.unwrap(), 0);
+    let mails = srv.wait_for_messages(1, WAIT).await;
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].rcpt_to, ["last2@example.org"]);
+    let task = app.core.test_store().task(ids[0]).await.unwrap().unwrap();
+    assert_eq!((task.status, task.attempts), (store::mail::TaskStatus::Failed, 1));
     srv.stop().await;
     app.stop().await;
 }
