@@ -12,6 +12,7 @@ use crate::common;
 use super::console_api_keys::{
     admins_with_addresses, api_get, console_key, operator_key, send_resets, signed_in,
 };
+use super::delivery::log_rows;
 use common::{mail_text, Backend, Browser, TestApp, World, GOOD_PASSWORD};
 use latchkey::domain::Role;
 use latchkey::service::Actor;
@@ -274,7 +275,7 @@ async fn a_temporary_password_whose_audit_event_fails_is_neither_set_nor_sent(ba
         error.starts_with("Prepare: could not be made: ") && error.contains(&refused),
         "{error}"
     );
-    let rows = attempts(app, task.id).await;
+    let rows = log_rows(app, task.id).await;
     assert_eq!(rows.len(), 1, "one row in the mail log");
     assert_eq!(
         (rows[0].success, rows[0].step.as_deref(), rows[0].attempt),
@@ -322,9 +323,7 @@ async fn a_temporary_password_whose_audit_event_fails_is_neither_set_nor_sent(ba
 /// `mail_max_attempts`, each attempt in the mail log and the reason in the task's last error,
 /// never claimed again. The other mails of its round go out at once: they don't wait for a
 /// lease behind it.
-async fn a_temporary_password_that_keeps_failing_fails_after_its_attempts_alone(
-    backend: Backend,
-) {
+async fn a_temporary_password_that_keeps_failing_fails_after_its_attempts_alone(backend: Backend) {
     let w = World::builder(backend)
         .config(|c| {
             c.mail_poll_interval = "100ms".into();
@@ -372,8 +371,11 @@ async fn a_temporary_password_that_keeps_failing_fails_after_its_attempts_alone(
     let error = task.last_error.as_deref().unwrap_or_default();
     assert!(error.starts_with("Prepare: could not be made: "), "{error}");
     assert!(error.contains(&refused), "{error}");
-    assert!(task.last_error_msg.is_some(), "the console's words are kept");
-    let rows = attempts(app, id).await;
+    assert!(
+        task.last_error_msg.is_some(),
+        "the console's words are kept"
+    );
+    let rows = log_rows(app, id).await;
     let steps: Vec<_> = rows
         .iter()
         .map(|r| (r.success, r.step.as_deref(), r.attempt))
@@ -384,9 +386,13 @@ async fn a_temporary_password_that_keeps_failing_fails_after_its_attempts_alone(
     tokio::time::sleep(Duration::from_millis(500)).await;
     let task = app.core.test_store().task(id).await.unwrap().unwrap();
     assert_eq!((task.status, task.attempts), (TaskStatus::Failed, 2));
-    assert_eq!(attempts(app, id).await.len(), 2);
+    assert_eq!(log_rows(app, id).await.len(), 2);
     assert_eq!(srv.messages().len(), 3, "nothing for ann");
-    assert_eq!(login_status(app, GOOD_PASSWORD).await, 303, "ann's password");
+    assert_eq!(
+        login_status(app, GOOD_PASSWORD).await,
+        303,
+        "ann's password"
+    );
     w.app.stop().await;
 }
 
@@ -396,25 +402,13 @@ async fn wait_for_attempts(app: &TestApp, id: i64, n: usize) -> store::mail::Tas
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let task = app.core.test_store().task(id).await.unwrap().unwrap();
-        if attempts(app, id).await.len() >= n && task.status != TaskStatus::Executing {
+        if log_rows(app, id).await.len() >= n && task.status != TaskStatus::Executing {
             return task;
         }
-        assert!(Instant::now() < deadline, "attempt {n} never ended: {task:?}");
+        assert!(
+            Instant::now() < deadline,
+            "attempt {n} never ended: {task:?}"
+        );
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-}
-
-/// The mail log's rows of a task, oldest first.
-async fn attempts(app: &TestApp, id: i64) -> Vec<store::mail::LogEntry> {
-    let mut rows = app
-        .core
-        .mail_log(&store::mail::Filter {
-            task_id: Some(id),
-            limit: 100,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    rows.reverse();
-    rows
 }

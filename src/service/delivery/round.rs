@@ -489,7 +489,11 @@ impl Core {
         e: &ServiceError,
         started: std::time::Instant,
     ) -> Result<()> {
-        tracing::error!(error = format!("{e:#}"), task = task.id, "could not make a mail");
+        tracing::error!(
+            error = format!("{e:#}"),
+            task = task.id,
+            "could not make a mail"
+        );
         let error: crate::i18n::Text = match e {
             // The whole chain: the outermost context alone rarely says what went wrong.
             ServiceError::Internal(e) => format!("{e:#}").into(),
