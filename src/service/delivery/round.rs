@@ -480,8 +480,7 @@ impl Core {
     /// A mail that couldn't be made or handed to its server for an internal reason (its
     /// temporary password's transaction failed, a read failed): a failed attempt at the step
     /// "Prepare", tried again with backoff like a temporary SMTP failure and failed after its
-    /// attempts. Before, such a mail stayed claimed and was tried again every lease, forever,
-    /// with nothing in the mail log, and its lane's other mails waited for the lease too.
+    /// attempts; its lane goes on with the other mails (see `docs/decisions.md`).
     async fn not_made(
         &self,
         owner: &str,
