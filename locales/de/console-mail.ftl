@@ -391,6 +391,7 @@ console-smtp-step-name = { $step ->
     [rcpt-to] RCPT TO
     [data] DATA
     [quit] QUIT
+    [prepare] Vorbereiten
    *[other] { $step }
 }
 console-smtp-failed-at = Fehlgeschlagen bei { $step ->
@@ -515,3 +516,5 @@ mail-log-reply-hint = { $reply } ({ $hint })
 mail-err-smtp-off = SMTP ist nicht eingerichtet oder ausgeschaltet (Admin-Center → SMTP)
 mail-err-not-sent = nicht gesendet: { $error }
 mail-task-last-error = { $step }: { $error }
+mail-err-not-made = konnte nicht erstellt werden: { $error }
+mail-err-worker-stopped = der Zustellprozess hat während des letzten Versuchs dieser Mail angehalten (sie ist vielleicht schon hinausgegangen, vielleicht nicht)

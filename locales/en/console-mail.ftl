@@ -395,6 +395,7 @@ console-smtp-step-name = { $step ->
     [rcpt-to] RCPT TO
     [data] DATA
     [quit] QUIT
+    [prepare] Prepare
    *[other] { $step }
 }
 console-smtp-failed-at = Failed at { $step ->
@@ -515,3 +516,5 @@ mail-log-reply-hint = { $reply } ({ $hint })
 mail-err-smtp-off = SMTP is not configured or switched off (Admin-Center → SMTP)
 mail-err-not-sent = not sent: { $error }
 mail-task-last-error = { $step }: { $error }
+mail-err-not-made = could not be made: { $error }
+mail-err-worker-stopped = the delivery worker stopped during the last attempt this mail had (it may or may not have gone out)

@@ -46,6 +46,9 @@ pub enum Step {
     RcptTo,
     Data,
     Quit,
+    /// Not a step of the conversation: making the message (its secret, its text) failed for
+    /// an internal reason. The SMTP client never reports it; the delivery worker's mail log does.
+    Prepare,
 }
 
 impl Step {
@@ -62,6 +65,7 @@ impl Step {
             Step::RcptTo => "RCPT TO",
             Step::Data => "DATA",
             Step::Quit => "QUIT",
+            Step::Prepare => "Prepare",
         }
     }
 }

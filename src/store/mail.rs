@@ -1,7 +1,8 @@
 //! The outbox (`mail_tasks`) and the mail log (`mail_log`).
 //!
 //! A task is claimed by setting `status = 'executing'` with a lease (owner + expiry). Only the
-//! lease owner may finish it; a lease that expires (a crashed worker) makes the task due again.
+//! lease owner may finish it; a lease that expires (a crashed worker) makes the task due again,
+//! or failed when that was its last attempt.
 //! On PostgreSQL the claim skips rows another instance has locked (`FOR UPDATE SKIP LOCKED`), so
 //! two workers never take the same task; SQLite has a single writer, which serialises claims.
 
@@ -331,7 +332,8 @@ pub(crate) async fn insert_in(
 }
 
 /// Claims up to `batch` due tasks for `owner` until `now + lease_secs`: waiting tasks whose
-/// time has come, and executing ones whose lease has expired. Counts the attempt.
+/// time has come, and executing ones whose lease has expired with attempts left (those without
+/// are [`fail_abandoned`]'s). Counts the attempt.
 pub async fn claim(
     db: &Db,
     owner: &str,
@@ -342,13 +344,32 @@ pub async fn claim(
     let sql = format!(
         "UPDATE mail_tasks SET status = 'executing', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3 \
          WHERE id IN (SELECT id FROM mail_tasks WHERE (status = 'waiting' AND next_attempt_at <= $3) \
-                      OR (status = 'executing' AND lease_until < $3) ORDER BY next_attempt_at, id LIMIT $4 {}) \
+                      OR (status = 'executing' AND lease_until < $3 AND attempts < max_attempts) ORDER BY next_attempt_at, id LIMIT $4 {}) \
          RETURNING {COLUMNS}",
         db.skip_locked()
     );
     let mut tasks: Vec<Task> = db.claim(&sql, owner, batch, lease_secs, now).await?;
     tasks.sort_by_key(|t| (t.next_attempt_at, t.id));
     Ok(tasks)
+}
+
+/// Gives up on tasks whose worker stopped during their last attempt: executing, the lease
+/// expired, no attempts left. Another worker's only (`owner`'s own lease looks expired only when
+/// the clock jumps, and then the mail is still in its hands). Returns how many.
+pub async fn fail_abandoned(
+    db: &Db,
+    owner: &str,
+    error: TaskError<'_>,
+    now: Timestamp,
+) -> Result<u64> {
+    sql::execute(
+        &db.write,
+        "UPDATE mail_tasks SET status = 'failed', last_error = $2, last_error_msg = $3, lease_owner = NULL, lease_until = NULL, \
+         done_at = $4, updated_at = $4 WHERE status = 'executing' AND lease_until < $4 AND attempts >= max_attempts \
+         AND (lease_owner IS NULL OR lease_owner <> $1)",
+        (owner, error.english, error.msg, now),
+    )
+    .await
 }
 
 /// Marks a claimed task delivered and erases its secret. Returns false if the lease was lost.

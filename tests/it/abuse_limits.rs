@@ -575,7 +575,7 @@ async fn count(app: &TestApp, sql: &str, at: i64) -> i64 {
 }
 
 /// A mail task as the delivery worker would find it (an SMTP test mail: no secret).
-fn task<'a>(
+pub(crate) fn task<'a>(
     tenant: &Tenant,
     to: &'a str,
     data: &'a serde_json::Value,

@@ -124,6 +124,7 @@ on_both_backends!(
     permanent_5xx_fails_at_once_and_redo_resends,
     server_down_retries_then_fails,
     crashed_workers_mail_is_taken_over_once,
+    crashed_workers_last_attempt_fails_and_is_not_taken_over,
     two_workers_never_send_one_mail_twice,
     one_connection_carries_many_mails,
     quota_makes_mail_wait_not_drop,
@@ -331,41 +332,11 @@ async fn crashed_workers_mail_is_taken_over_once(backend: Backend) {
     let app = app(backend, |c| c.mail_worker = false).await;
     let srv = smtp(TlsMode::StartTls).await;
     configure(&app, &srv, |_| {}).await;
-    let tenant = app.default_tenant().await;
-    let data = serde_json::json!({"name": "x"});
     let mut ids = Vec::new();
     for i in 0..5 {
-        let to = format!("user{i}@example.org");
-        let t = store::mail::NewTask {
-            tenant_id: Some(tenant.id),
-            account_id: None,
-            kind: MailKind::SmtpTest,
-            recipient: &to,
-            recipient_name: "",
-            language: "en",
-            data: &data,
-            secret: None,
-            subject: "Latchkey SMTP test",
-            campaign_id: None,
-            scheduled_at: app.core.now(),
-            max_attempts: 5,
-            created_by: "test",
-        };
-        ids.push(
-            app.core
-                .test_store()
-                .enqueue(&t, app.core.now())
-                .await
-                .unwrap(),
-        );
+        ids.push(store_task(&app, &format!("user{i}@example.org"), 5).await);
     }
-    let claimed = app
-        .core
-        .test_store()
-        .claim("crashed-worker", 50, 120, app.core.now())
-        .await
-        .unwrap();
-    assert_eq!(claimed.len(), 5);
+    assert_eq!(claim_and_crash(&app).await, 5);
     // The crashed worker never finishes. Before its lease ends, nobody else takes the mail.
     assert_eq!(
         app.core
@@ -401,6 +372,70 @@ async fn crashed_workers_mail_is_taken_over_once(backend: Backend) {
         .unwrap());
     srv.stop().await;
     app.stop().await;
+}
+
+/// A worker that stops during a mail's last attempt leaves it `failed` with the reason, not
+/// claimed again and again past `mail_max_attempts`; its mail with attempts left is taken over.
+async fn crashed_workers_last_attempt_fails_and_is_not_taken_over(backend: Backend) {
+    let app = app(backend, |c| c.mail_worker = false).await;
+    let srv = smtp(TlsMode::StartTls).await;
+    configure(&app, &srv, |_| {}).await;
+    // The first has one attempt (the crashed one), the second two.
+    let ids = [
+        store_task(&app, "last1@example.org", 1).await,
+        store_task(&app, "last2@example.org", 2).await,
+    ];
+    assert_eq!(claim_and_crash(&app).await, 2);
+    app.clock.advance(121);
+    let stop = Arc::new(AtomicBool::new(false));
+    let other = || app.core.deliver_due("other", &stop);
+    assert_eq!(
+        other().await.unwrap(),
+        1,
+        "only the mail with attempts left"
+    );
+    wait_status(&app, ids[1], "done").await;
+    let failed = wait_status(&app, ids[0], "failed").await;
+    assert_eq!(failed.attempts, 1);
+    assert_eq!(failed.lease_owner, None);
+    assert_eq!(
+        failed.last_error.as_deref(),
+        Some(
+            "the delivery worker stopped during the last attempt this mail had \
+             (it may or may not have gone out)"
+        )
+    );
+    assert!(failed.last_error_msg.is_some());
+    // Never taken again, however much time passes.
+    app.clock.advance(3600);
+    assert_eq!(other().await.unwrap(), 0);
+    let mails = srv.wait_for_messages(1, WAIT).await;
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].rcpt_to, ["last2@example.org"]);
+    let task = app.core.test_store().task(ids[0]).await.unwrap().unwrap();
+    assert_eq!(
+        (task.status, task.attempts),
+        (store::mail::TaskStatus::Failed, 1)
+    );
+    srv.stop().await;
+    app.stop().await;
+}
+
+/// Claims every due mail for a worker that then stops (its lease: 120 s); how many.
+async fn claim_and_crash(app: &TestApp) -> usize {
+    let store = app.core.test_store();
+    let claimed = store.claim("crashed-worker", 50, 120, app.core.now()).await;
+    claimed.unwrap().len()
+}
+
+/// Queues an SMTP-test mail to `to` in the store itself (no worker is woken): its id.
+async fn store_task(app: &TestApp, to: &str, max_attempts: i64) -> i64 {
+    let tenant = app.default_tenant().await;
+    let data = serde_json::json!({"name": "x"});
+    let mut t = super::abuse_limits::task(&tenant, to, &data, app.core.now());
+    t.max_attempts = max_attempts;
+    let store = app.core.test_store();
+    store.enqueue(&t, app.core.now()).await.unwrap()
 }
 
 async fn two_workers_never_send_one_mail_twice(backend: Backend) {

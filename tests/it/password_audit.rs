@@ -3,13 +3,16 @@
 //! (`api_key.revoked` for each key ended, then `reset.completed`, `password.set_by_admin` or
 //! `reset.admin_sent`) in the password's transaction. When an event can't be written, nothing
 //! of the change happens — the old password, the sessions and the keys still work — and once
-//! the fault is gone the same request goes through, with its events.
+//! the fault is gone the same request goes through, with its events. A temporary password's
+//! mail that can't be made so is a failed attempt like any other (mail log, last error, retry
+//! with backoff, failed after its attempts) and holds up none of the other mails.
 
 use crate::common;
 
 use super::console_api_keys::{
     admins_with_addresses, api_get, console_key, operator_key, send_resets, signed_in,
 };
+use super::delivery::log_rows;
 use common::{mail_text, Backend, Browser, TestApp, World, GOOD_PASSWORD};
 use latchkey::domain::Role;
 use latchkey::service::Actor;
@@ -21,6 +24,7 @@ on_both_backends!(
     a_reset_whose_audit_event_fails_changes_nothing,
     a_password_set_whose_audit_event_fails_changes_nothing,
     a_temporary_password_whose_audit_event_fails_is_neither_set_nor_sent,
+    a_temporary_password_that_keeps_failing_fails_after_its_attempts_alone,
 );
 
 const NEW_PASSWORD: &str = "velvet thunder marmalade hill";
@@ -38,9 +42,24 @@ async fn world(backend: Backend) -> World {
 /// a lost connection or a full disk would at that moment. The error names the app (its port),
 /// so a test can find it in the log shared by every test.
 async fn audit_fails(app: &TestApp, backend: Backend, action: &str, on: bool) -> String {
+    audit_fails_about(app, backend, action, None, on).await
+}
+
+/// [`audit_fails`], with `target`: only for the events about that username.
+async fn audit_fails_about(
+    app: &TestApp,
+    backend: Backend,
+    action: &str,
+    target: Option<&str>,
+    on: bool,
+) -> String {
     let port = app.base.rsplit(':').next().unwrap();
     let message = format!("audit refused by the test {port}");
     let mut conn = sqlx::AnyConnection::connect(&app.db.url).await.unwrap();
+    let action = match target {
+        Some(target) => format!("{action}' AND NEW.target = '{target}"),
+        None => action.to_owned(),
+    };
     let statements: Vec<String> = match (backend, on) {
         (Backend::Sqlite, true) => vec![format!(
             "CREATE TRIGGER no_audit BEFORE INSERT ON audit_events WHEN NEW.action = '{action}' \
@@ -214,9 +233,9 @@ async fn a_password_set_whose_audit_event_fails_changes_nothing(backend: Backend
 
 /// A temporary password is set by the delivery worker just before its mail goes out. When its
 /// transaction fails (here its `reset.admin_sent` event), the password isn't set and the mail
-/// isn't sent: the task stays claimed and is tried again once its lease has passed, like any
-/// mail whose round failed to write; by then the fault is gone, the password is set, with its
-/// events, and the mail carries it.
+/// isn't sent: a failed attempt at the step "Prepare" (in the mail log and the task's last
+/// error), tried again after the retry delay like a temporary SMTP failure; by then the fault
+/// is gone, the password is set, with its events, and the mail carries it.
 async fn a_temporary_password_whose_audit_event_fails_is_neither_set_nor_sent(backend: Backend) {
     let w = world(backend).await;
     let app = &w.app;
@@ -245,10 +264,22 @@ async fn a_temporary_password_whose_audit_event_fails_is_neither_set_nor_sent(ba
         .await
         .unwrap();
     assert_eq!(tasks.len(), 1);
+    let task = wait_for_attempts(app, tasks[0].id, 1).await;
     assert_eq!(
-        (tasks[0].status, tasks[0].attempts),
-        (TaskStatus::Executing, 1),
-        "the task waits for its lease to pass"
+        (task.status, task.attempts),
+        (TaskStatus::Waiting, 1),
+        "the task waits for its retry"
+    );
+    let error = task.last_error.as_deref().unwrap_or_default();
+    assert!(
+        error.starts_with("Prepare: could not be made: ") && error.contains(&refused),
+        "{error}"
+    );
+    let rows = log_rows(app, task.id).await;
+    assert_eq!(rows.len(), 1, "one row in the mail log");
+    assert_eq!(
+        (rows[0].success, rows[0].step.as_deref(), rows[0].attempt),
+        (0, Some("Prepare"), 1)
     );
     assert_eq!(
         login_status(app, GOOD_PASSWORD).await,
@@ -264,10 +295,10 @@ async fn a_temporary_password_whose_audit_event_fails_is_neither_set_nor_sent(ba
     assert_eq!(events(app, "reset.admin_sent", "ann", None).await, 0);
     let reason = Some("creator_temporary_password");
     assert_eq!(events(app, "api_key.revoked", "ann", reason).await, 0);
-    // The fault gone and the lease passed, the worker tries again.
+    // The fault gone and the retry due, the worker tries again.
     audit_fails(app, backend, "reset.admin_sent", false).await;
     app.clock
-        .advance(app.core.config.mail_lease.as_secs() as i64 + 1);
+        .advance(app.core.config.mail_retry.as_secs() as i64 + 1);
     let mails = srv.wait_for_messages(1, Duration::from_secs(10)).await;
     let temp = mail_text(&mails[0].data)
         .split_whitespace()
@@ -286,4 +317,98 @@ async fn a_temporary_password_whose_audit_event_fails_is_neither_set_nor_sent(ba
     assert_eq!(events(app, "reset.admin_sent", "ann", None).await, 1);
     assert_eq!(events(app, "api_key.revoked", "ann", reason).await, 1);
     w.app.stop().await;
+}
+
+/// A temporary password that can't be set, attempt after attempt, ends its mail `failed` after
+/// `mail_max_attempts`, each attempt in the mail log and the reason in the task's last error,
+/// never claimed again. The other mails of its round go out at once: they don't wait for a
+/// lease behind it.
+async fn a_temporary_password_that_keeps_failing_fails_after_its_attempts_alone(backend: Backend) {
+    let w = World::builder(backend)
+        .config(|c| {
+            c.mail_poll_interval = "100ms".into();
+            c.mail_max_attempts = 2;
+        })
+        .user("acme", "tadmin", Role::TenantAdmin)
+        .build()
+        .await;
+    let app = &w.app;
+    let srv = common::plain_smtp(&app.core).await;
+    let names = ["ann", "ben", "cat", "dan"];
+    admins_with_addresses(&w, &names).await;
+    let operator = operator_key(&w).await;
+    let refused = audit_fails_about(app, backend, "reset.admin_sent", Some("ann"), true).await;
+    // One round, one lane (four mails), ann's first.
+    send_resets(app, &operator, names.to_vec(), "temporary-password").await;
+    let mails = srv.wait_for_messages(3, Duration::from_secs(10)).await;
+    let mut to: Vec<String> = mails.iter().map(|m| m.rcpt_to[0].clone()).collect();
+    to.sort();
+    assert_eq!(
+        to,
+        ["ben@example.com", "cat@example.com", "dan@example.com"],
+        "the others' mails went out without waiting for a lease"
+    );
+    let tasks = app
+        .core
+        .mail_tasks(&store::mail::Filter {
+            tenant_id: Some(w.acme.id),
+            recipient: Some("ann@".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(tasks.len(), 1);
+    let id = tasks[0].id;
+    assert_eq!(
+        wait_for_attempts(app, id, 1).await.status,
+        TaskStatus::Waiting
+    );
+    // The retry, failing again: the last attempt.
+    app.clock.advance(3600);
+    let task = wait_for_attempts(app, id, 2).await;
+    assert_eq!((task.status, task.attempts), (TaskStatus::Failed, 2));
+    let error = task.last_error.as_deref().unwrap_or_default();
+    assert!(error.starts_with("Prepare: could not be made: "), "{error}");
+    assert!(error.contains(&refused), "{error}");
+    assert!(
+        task.last_error_msg.is_some(),
+        "the console's words are kept"
+    );
+    let rows = log_rows(app, id).await;
+    let steps: Vec<_> = rows
+        .iter()
+        .map(|r| (r.success, r.step.as_deref(), r.attempt))
+        .collect();
+    assert_eq!(steps, [(0, Some("Prepare"), 1), (0, Some("Prepare"), 2)]);
+    // Failed stays failed: not claimed again, not even once its lease would have passed.
+    app.clock.advance(3600);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let task = app.core.test_store().task(id).await.unwrap().unwrap();
+    assert_eq!((task.status, task.attempts), (TaskStatus::Failed, 2));
+    assert_eq!(log_rows(app, id).await.len(), 2);
+    assert_eq!(srv.messages().len(), 3, "nothing for ann");
+    assert_eq!(
+        login_status(app, GOOD_PASSWORD).await,
+        303,
+        "ann's password"
+    );
+    w.app.stop().await;
+}
+
+/// The task once its mail log has `n` attempts (their rows are written before the task changes,
+/// so the task is read until it shows them too).
+async fn wait_for_attempts(app: &TestApp, id: i64, n: usize) -> store::mail::Task {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let task = app.core.test_store().task(id).await.unwrap().unwrap();
+        if log_rows(app, id).await.len() >= n && task.status != TaskStatus::Executing {
+            return task;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "attempt {n} never ended: {task:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
 }

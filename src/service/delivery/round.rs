@@ -15,9 +15,11 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::{attempt_line, trace_attempt, Batch, Heartbeat, BATCH};
+use super::{attempt_line, attempt_text, trace_attempt, Batch, Heartbeat, BATCH};
 use crate::clock::Timestamp;
-use crate::service::{Core, Result};
+use crate::i18n::Msg;
+use crate::mail::{SmtpError, Step};
+use crate::service::{Core, Result, ServiceError};
 use crate::store::mail::{NewLogEntry, Task};
 use crate::store::{self, Tenant};
 
@@ -273,6 +275,7 @@ impl Core {
         let lease = self.config.mail_lease.as_secs() as i64;
         let lanes = self.config.raw.mail_connections_per_server.max(1) as usize;
         let per_claim = BATCH * lanes as i64;
+        self.fail_abandoned(owner).await?;
         let tasks = store::mail::claim(&self.db, owner, per_claim, lease, self.now()).await?;
         let count = tasks.len();
         // While this round runs, its leases are renewed: a short lease then only matters when
@@ -434,8 +437,16 @@ impl Core {
                     };
                     held = feed.try_next()?;
                     let next = held.as_ref();
-                    self.deliver_one(owner, &task, tenant.as_ref(), &mut open, &mut batch, next)
-                        .await?;
+                    let started = std::time::Instant::now();
+                    let delivered = self
+                        .deliver_one(owner, &task, tenant.as_ref(), &mut open, &mut batch, next)
+                        .await;
+                    if let Err(e) = delivered {
+                        // A failed write of accepted mail stops the lane (above); any other
+                        // error is this mail's, and the lane goes on with the rest.
+                        commits.check()?;
+                        self.not_made(owner, &task, &e, started).await?;
+                    }
                 }
                 // An envelope that went ahead for this mail and wasn't followed by it (the
                 // mail failed before sending, or the lane stops): the server waits for content
@@ -464,6 +475,61 @@ impl Core {
         sent?;
         given_back?;
         Ok(batch.routes)
+    }
+
+    /// A mail that couldn't be made or handed to its server for an internal reason (its
+    /// temporary password's transaction failed, a read failed): a failed attempt at the step
+    /// "Prepare", tried again with backoff like a temporary SMTP failure and failed after its
+    /// attempts; its lane goes on with the other mails (see `docs/decisions.md`).
+    async fn not_made(
+        &self,
+        owner: &str,
+        task: &Task,
+        e: &ServiceError,
+        started: std::time::Instant,
+    ) -> Result<()> {
+        tracing::error!(
+            error = format!("{e:#}"),
+            task = task.id,
+            "could not make a mail"
+        );
+        let error: crate::i18n::Text = match e {
+            // The whole chain: the outermost context alone rarely says what went wrong.
+            ServiceError::Internal(e) => format!("{e:#}").into(),
+            e => attempt_text(e),
+        };
+        let e = SmtpError {
+            step: Step::Prepare,
+            code: None,
+            message: Msg::new("mail-err-not-made").arg("error", error).into(),
+            hint: None,
+            permanent: false,
+            refused: false,
+        };
+        // Not the mail server's doing: no route (it doesn't count for its health).
+        self.attempt_failed(owner, task, None, &e, started).await
+    }
+
+    /// Gives up on the mail of workers that stopped during its last attempt (see
+    /// `docs/decisions.md`): taking it again would retry it past `mail_max_attempts`, forever.
+    async fn fail_abandoned(&self, owner: &str) -> Result<()> {
+        let msg = Msg::new("mail-err-worker-stopped");
+        let (english, json) = (msg.to_string(), serde_json::to_string(&msg).ok());
+        let error = store::mail::TaskError {
+            english: &english,
+            msg: json.as_deref(),
+        };
+        let failed = store::mail::fail_abandoned(&self.db, owner, error, self.now()).await?;
+        if failed > 0 {
+            tracing::warn!(
+                tasks = failed,
+                "gave up on mail whose worker stopped during its last attempt"
+            );
+        }
+        for _ in 0..failed {
+            self.metrics.mail("failed");
+        }
+        Ok(())
     }
 
     /// Writes accepted mails as done, with their mail-log rows, at once (one statement or
