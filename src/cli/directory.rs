@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use super::input::{password_if, read_ca_file};
 use super::output::{set_or_none, Out, Text};
 use crate::directory::{DirectoryKind, DirectorySettings, Security};
-use crate::service::directory::{DirectoryInput, SyncReport};
+use crate::service::directory::{DirectoryInput, DirectoryPatch, MappingPatch, SyncReport};
 use crate::service::{Actor, Core};
 
 #[derive(Subcommand)]
@@ -136,65 +136,48 @@ pub(super) struct DirectoryArgs {
 }
 
 impl DirectoryArgs {
-    fn apply(self, mut s: DirectorySettings) -> anyhow::Result<DirectoryInput> {
-        let set = |field: &mut String, v: Option<String>| {
-            if let Some(v) = v {
-                *field = v.trim().to_owned();
-            }
-        };
-        if let Some(k) = self.kind {
-            s.kind = DirectoryKind::parse(&k).ok_or_else(|| {
-                anyhow::anyhow!("--kind `{k}` is not openldap or active_directory")
-            })?;
-        }
-        set(&mut s.url, self.url);
-        if let Some(v) = self.security {
-            s.security = match v.trim().to_ascii_lowercase().as_str() {
+    fn apply(self, s: DirectorySettings) -> anyhow::Result<DirectoryInput> {
+        let kind = self.kind.map(|k| {
+            DirectoryKind::parse(&k)
+                .ok_or_else(|| anyhow::anyhow!("--kind `{k}` is not openldap or active_directory"))
+        });
+        let security = self.security.map(|v| {
+            Ok(match v.trim().to_ascii_lowercase().as_str() {
                 "starttls" => Security::Starttls,
                 "ldaps" | "tls" => Security::Ldaps,
                 "none" => Security::None,
                 other => anyhow::bail!("--security `{other}` is not starttls, ldaps or none"),
-            };
-        } else if s.url.starts_with("ldaps://") {
-            s.security = Security::Ldaps;
-        }
-        if let Some(p) = self.ca_file {
-            s.extra_ca_pem = read_ca_file(&p)?;
-        }
-        set(&mut s.bind_dn, self.bind_dn);
-        set(&mut s.base_dn, self.base_dn);
-        set(&mut s.user_filter, self.user_filter);
-        set(&mut s.mapping.username, self.username_attr);
-        set(&mut s.mapping.email, self.email_attr);
-        set(&mut s.mapping.reset_email, self.reset_email_attr);
-        set(&mut s.mapping.display_name, self.display_name_attr);
-        set(&mut s.mapping.stable_id, self.stable_id_attr);
-        set(&mut s.mapping.disabled, self.disabled_attr);
-        set(&mut s.mapping.disabled_value, self.disabled_value);
-        set(&mut s.mapping.sign_in_also, self.sign_in_also_attr);
-        if let Some(v) = self.disabled_bits {
-            s.mapping.disabled_bits = v;
-        }
-        if let Some(v) = self.unlock_on_reset {
-            s.unlock_on_reset = v;
-        }
-        set(&mut s.admin_group_dn, self.admin_group);
-        if let Some(v) = self.sync_interval {
-            s.sync_interval_mins = v;
-        }
-        if let Some(v) = self.connect_timeout {
-            s.connect_timeout_secs = v;
-        }
-        if let Some(v) = self.timeout {
-            s.timeout_secs = v;
-        }
-        if let Some(v) = self.page_size {
-            s.page_size = v;
-        }
-        let new_bind_password = password_if(self.bind_password_stdin)?;
+            })
+        });
+        let patch = DirectoryPatch {
+            kind: kind.transpose()?,
+            url: self.url,
+            security: security.transpose()?,
+            extra_ca_pem: self.ca_file.map(|p| read_ca_file(&p)).transpose()?,
+            bind_dn: self.bind_dn,
+            base_dn: self.base_dn,
+            user_filter: self.user_filter,
+            mapping: MappingPatch {
+                username: self.username_attr,
+                email: self.email_attr,
+                reset_email: self.reset_email_attr,
+                display_name: self.display_name_attr,
+                stable_id: self.stable_id_attr,
+                disabled: self.disabled_attr,
+                disabled_value: self.disabled_value,
+                disabled_bits: self.disabled_bits,
+                sign_in_also: self.sign_in_also_attr,
+            },
+            admin_group_dn: self.admin_group,
+            unlock_on_reset: self.unlock_on_reset,
+            sync_interval_mins: self.sync_interval,
+            connect_timeout_secs: self.connect_timeout,
+            timeout_secs: self.timeout,
+            page_size: self.page_size,
+        };
         Ok(DirectoryInput {
-            settings: s,
-            new_bind_password,
+            settings: patch.apply(s),
+            new_bind_password: password_if(self.bind_password_stdin)?,
         })
     }
 }

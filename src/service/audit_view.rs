@@ -67,6 +67,16 @@ pub struct Field {
 }
 
 impl Field {
+    /// `key`'s value in words, without a time or parts.
+    fn words(key: &str, value: impl Into<Text>) -> Self {
+        Field {
+            label: label(key),
+            value: value.into(),
+            at: None,
+            parts: Vec::new(),
+        }
+    }
+
     /// The value in `lang`, its times (a member's too) in `zone`.
     pub fn value_in(&self, lang: Language, zone: &str) -> String {
         if let Some(at) = self.at {
@@ -367,15 +377,10 @@ pub fn fields(detail: &Value) -> Vec<Field> {
             let old = before.get(k).unwrap_or(&Value::Null);
             if old != new {
                 let show = |v: &Value| value_text(k, v).unwrap_or_else(|| "—".into());
-                out.push(Field {
-                    label: label(k),
-                    value: Msg::new("audit-value-change")
-                        .arg("old", show(old))
-                        .arg("new", show(new))
-                        .into(),
-                    at: None,
-                    parts: Vec::new(),
-                });
+                let change = Msg::new("audit-value-change")
+                    .arg("old", show(old))
+                    .arg("new", show(new));
+                out.push(Field::words(k, change));
             }
         }
     }
@@ -397,12 +402,7 @@ pub fn fields(detail: &Value) -> Vec<Field> {
             continue;
         }
         if let Some(m) = obj.get(&format!("{k}_msg")).and_then(Msg::from_json) {
-            out.push(Field {
-                label: label(k),
-                value: m.into(),
-                at: None,
-                parts: Vec::new(),
-            });
+            out.push(Field::words(k, m));
             continue;
         }
         if k == "reason" || k == "by" {
@@ -411,12 +411,7 @@ pub fn fields(detail: &Value) -> Vec<Field> {
                 .filter(|_| k == "reason")
                 .or_else(|| v.as_str().and_then(audit_reason::code_message));
             if let Some(m) = m {
-                out.push(Field {
-                    label: label(k),
-                    value: m.into(),
-                    at: None,
-                    parts: Vec::new(),
-                });
+                out.push(Field::words(k, m));
                 continue;
             }
         }

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use super::{Actor, AuditEntry, Caller, Core, Result, ServiceError};
 use crate::directory::client::BindOutcome;
 use crate::directory::{
-    self, CheckReport, Directory, DirectoryError, DirectorySettings, PasswordRefusal, Person,
+    self, CheckReport, Directory, DirectoryError, DirectoryKind, DirectorySettings,
+    PasswordRefusal, Person, Security,
 };
 use crate::i18n::Msg;
 use crate::secrets::StoredSecret;
@@ -24,6 +25,86 @@ const SYNC_KEY: &str = "directory_sync";
 pub struct DirectoryInput {
     pub settings: DirectorySettings,
     pub new_bind_password: Option<SecretString>,
+}
+
+/// A change to a directory connection, field by field, as the API and `latchkey directory
+/// set` take it: `None` keeps the value; text is trimmed (a CA's PEM is taken as given). Each
+/// face parses its own words for the type and the security into it.
+#[derive(Debug, Default)]
+pub struct DirectoryPatch {
+    pub kind: Option<DirectoryKind>,
+    pub url: Option<String>,
+    /// `None` keeps the security, but an `ldaps://` URL means LDAPS.
+    pub security: Option<Security>,
+    pub extra_ca_pem: Option<String>,
+    pub bind_dn: Option<String>,
+    pub base_dn: Option<String>,
+    pub user_filter: Option<String>,
+    pub mapping: MappingPatch,
+    pub admin_group_dn: Option<String>,
+    pub unlock_on_reset: Option<bool>,
+    pub sync_interval_mins: Option<u32>,
+    pub connect_timeout_secs: Option<u64>,
+    pub timeout_secs: Option<u64>,
+    pub page_size: Option<u32>,
+}
+
+/// [`DirectoryPatch`]'s attributes.
+#[derive(Debug, Default)]
+pub struct MappingPatch {
+    pub username: Option<String>,
+    pub email: Option<String>,
+    pub reset_email: Option<String>,
+    pub display_name: Option<String>,
+    pub stable_id: Option<String>,
+    pub disabled: Option<String>,
+    pub disabled_value: Option<String>,
+    pub disabled_bits: Option<u32>,
+    pub sign_in_also: Option<String>,
+}
+
+impl DirectoryPatch {
+    /// `s` with the change made.
+    pub fn apply(self, mut s: DirectorySettings) -> DirectorySettings {
+        fn set(field: &mut String, v: Option<String>) {
+            if let Some(v) = v {
+                *field = v.trim().to_owned();
+            }
+        }
+        fn keep_or<T>(field: &mut T, v: Option<T>) {
+            if let Some(v) = v {
+                *field = v;
+            }
+        }
+        keep_or(&mut s.kind, self.kind);
+        set(&mut s.url, self.url);
+        match self.security {
+            Some(v) => s.security = v,
+            None if s.url.starts_with("ldaps://") => s.security = Security::Ldaps,
+            None => {}
+        }
+        keep_or(&mut s.extra_ca_pem, self.extra_ca_pem);
+        set(&mut s.bind_dn, self.bind_dn);
+        set(&mut s.base_dn, self.base_dn);
+        set(&mut s.user_filter, self.user_filter);
+        let (m, to) = (self.mapping, &mut s.mapping);
+        set(&mut to.username, m.username);
+        set(&mut to.email, m.email);
+        set(&mut to.reset_email, m.reset_email);
+        set(&mut to.display_name, m.display_name);
+        set(&mut to.stable_id, m.stable_id);
+        set(&mut to.disabled, m.disabled);
+        set(&mut to.disabled_value, m.disabled_value);
+        set(&mut to.sign_in_also, m.sign_in_also);
+        keep_or(&mut to.disabled_bits, m.disabled_bits);
+        keep_or(&mut s.unlock_on_reset, self.unlock_on_reset);
+        set(&mut s.admin_group_dn, self.admin_group_dn);
+        keep_or(&mut s.sync_interval_mins, self.sync_interval_mins);
+        keep_or(&mut s.connect_timeout_secs, self.connect_timeout_secs);
+        keep_or(&mut s.timeout_secs, self.timeout_secs);
+        keep_or(&mut s.page_size, self.page_size);
+        s
+    }
 }
 
 /// The outcome of one sync, kept for the page and written to the audit log.

@@ -58,21 +58,9 @@ pub(crate) async fn record_in<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     e: &NewEvent<'_>,
     now: Timestamp,
 ) -> Result<()> {
-    sql::execute(
-        ex,
-        "INSERT INTO audit_events (at, tenant_id, actor, action, target, ip, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        (
-            now,
-            e.tenant_id,
-            &*e.actor,
-            &*e.action,
-            e.target.as_deref(),
-            e.ip.as_deref(),
-            &*e.outcome,
-            e.detail.to_string(),
-        ),
-    )
-    .await?;
+    let mut b = sql::Binds::default();
+    let row = b.row(e.values(now))?;
+    sql::execute(ex, &format!("{INSERT} {row}"), b).await?;
     Ok(())
 }
 
@@ -86,24 +74,45 @@ pub(crate) async fn record_many_in(
         let mut b = sql::Binds::once_each(sql::backend_of(conn));
         let mut rows = Vec::with_capacity(chunk.len());
         for e in chunk {
-            rows.push(b.row((
-                now,
-                e.tenant_id,
-                &*e.actor,
-                &*e.action,
-                e.target.as_deref(),
-                e.ip.as_deref(),
-                &*e.outcome,
-                e.detail.to_string(),
-            ))?);
+            rows.push(b.row(e.values(now))?);
         }
-        let statement = format!(
-            "INSERT INTO audit_events (at, tenant_id, actor, action, target, ip, outcome, detail) VALUES {}",
-            rows.join(", ")
-        );
+        let statement = format!("{INSERT} {}", rows.join(", "));
         sql::execute(&mut *conn, &statement, b).await?;
     }
     Ok(())
+}
+
+/// The start of an `INSERT` of events; [`NewEvent::values`] are their rows.
+const INSERT: &str =
+    "INSERT INTO audit_events (at, tenant_id, actor, action, target, ip, outcome, detail) VALUES";
+
+impl NewEvent<'_> {
+    /// The event's row, in [`INSERT`]'s order.
+    #[allow(clippy::type_complexity)]
+    fn values(
+        &self,
+        now: Timestamp,
+    ) -> (
+        Timestamp,
+        Option<i64>,
+        &str,
+        &str,
+        Option<&str>,
+        Option<&str>,
+        &str,
+        String,
+    ) {
+        (
+            now,
+            self.tenant_id,
+            &self.actor,
+            &self.action,
+            self.target.as_deref(),
+            self.ip.as_deref(),
+            &self.outcome,
+            self.detail.to_string(),
+        )
+    }
 }
 
 /// Newest first; `tenant_id = None` lists every tenant's events.

@@ -432,27 +432,9 @@ fn log_rows<'q>(
 ) -> Result<String> {
     let mut rows = Vec::with_capacity(accepted.len());
     for (e, at) in accepted {
-        rows.push(b.row((
-            *at,
-            e.task_id,
-            e.tenant_id,
-            e.kind,
-            e.recipient,
-            e.subject,
-            i64::from(e.success),
-            e.smtp_code,
-            e.smtp_reply,
-            e.step,
-            e.duration_ms,
-            e.attempt,
-            e.route,
-        ))?);
+        rows.push(b.row(e.values(*at))?);
     }
-    Ok(format!(
-        "INSERT INTO mail_log (at, task_id, tenant_id, kind, recipient, subject, success, smtp_code, smtp_reply, step, duration_ms, attempt, route) \
-         VALUES {}",
-        rows.join(", ")
-    ))
+    Ok(format!("{LOG_INSERT}) VALUES {}", rows.join(", ")))
 }
 
 /// Puts a claimed task back to wait until `next_at` after a transient failure.
@@ -749,29 +731,58 @@ pub struct NewLogEntry<'a> {
     pub route: Option<&'a str>,
 }
 
-pub async fn log(db: &Db, e: &NewLogEntry<'_>, now: Timestamp) -> Result<()> {
-    sql::execute(
-        &db.write,
-        "INSERT INTO mail_log (at, task_id, tenant_id, kind, recipient, subject, success, smtp_code, smtp_reply, step, duration_ms, attempt, route, smtp_reply_msg) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+/// The start of an `INSERT` of mail-log rows, its column list left open; [`NewLogEntry::values`]
+/// are their rows.
+const LOG_INSERT: &str = "INSERT INTO mail_log (at, task_id, tenant_id, kind, recipient, subject, success, smtp_code, smtp_reply, step, duration_ms, attempt, route";
+
+impl NewLogEntry<'_> {
+    /// The entry's row at `at` in [`LOG_INSERT`]'s order (without `smtp_reply_msg`).
+    #[allow(clippy::type_complexity)]
+    fn values(
+        &self,
+        at: Timestamp,
+    ) -> (
+        Timestamp,
+        Option<i64>,
+        Option<i64>,
+        &str,
+        &str,
+        &str,
+        i64,
+        Option<i64>,
+        &str,
+        Option<&str>,
+        i64,
+        i64,
+        Option<&str>,
+    ) {
         (
-            now,
-            e.task_id,
-            e.tenant_id,
-            e.kind,
-            e.recipient,
-            e.subject,
-            i64::from(e.success),
-            e.smtp_code,
-            e.smtp_reply,
-            e.step,
-            e.duration_ms,
-            e.attempt,
-            e.route,
-            e.smtp_reply_msg,
-        ),
-    )
-    .await?;
+            at,
+            self.task_id,
+            self.tenant_id,
+            self.kind,
+            self.recipient,
+            self.subject,
+            i64::from(self.success),
+            self.smtp_code,
+            self.smtp_reply,
+            self.step,
+            self.duration_ms,
+            self.attempt,
+            self.route,
+        )
+    }
+}
+
+pub async fn log(db: &Db, e: &NewLogEntry<'_>, now: Timestamp) -> Result<()> {
+    let mut b = sql::Binds::default();
+    let mut marks = sql::Row::bind_to(e.values(now), &mut b)?;
+    marks.push(b.add(e.smtp_reply_msg)?);
+    let statement = format!(
+        "{LOG_INSERT}, smtp_reply_msg) VALUES ({})",
+        marks.join(", ")
+    );
+    sql::execute(&db.write, &statement, b).await?;
     Ok(())
 }
 

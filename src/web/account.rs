@@ -57,63 +57,102 @@ fn notice_text(code: Option<&str>) -> Option<&'static str> {
     }
 }
 
-#[derive(Default)]
-struct Errors {
-    password: Option<Text>,
-    reset_email: Option<Text>,
-    preferences: Option<Text>,
+/// Where on the page a refusal shows: by the form it refuses.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Password,
+    ResetEmail,
+    Preferences,
 }
 
-async fn render(
-    state: &AppState,
-    info: &SessionInfo,
-    csrf: &CsrfToken,
-    notice: Option<&str>,
-    errors: Errors,
-    status: StatusCode,
-) -> Result<Response, WebError> {
-    let sessions = state.core.sessions_of(info.account.id).await?;
-    let sessions: Vec<_> = sessions
-        .iter()
-        .map(|s| {
+/// The page of the signed-in person, for one request.
+struct AccountPage<'a> {
+    state: &'a AppState,
+    info: &'a SessionInfo,
+    csrf: &'a CsrfToken,
+}
+
+impl AccountPage<'_> {
+    /// The page, with `notice` or the refusal of one of its forms.
+    async fn render(
+        &self,
+        notice: Option<&str>,
+        refusal: Option<(Field, Text)>,
+        status: StatusCode,
+    ) -> Result<Response, WebError> {
+        let AccountPage { state, info, csrf } = self;
+        let error_at = |f: Field| refusal.as_ref().filter(|r| r.0 == f).map(|r| &r.1);
+        let sessions = state.core.sessions_of(info.account.id).await?;
+        let sessions: Vec<_> = sessions
+            .iter()
+            .map(|s| {
+                context! {
+                    id => s.id, created_at => s.created_at, last_seen_at => s.last_seen_at,
+                    ip => s.ip, user_agent => s.user_agent, current => s.id == info.session.id,
+                    device => crate::i18n::device(&s.user_agent),
+                }
+            })
+            .collect();
+        let policy = state.core.policy(&info.tenant);
+        // A temporary password (or an administrator's "must change"): a page of its own with just
+        // that form, until the person has chosen their own password.
+        let template = if info.account.must_change_password {
+            "new_password.html"
+        } else {
+            "account.html"
+        };
+        render_status(
+            status,
+            template,
             context! {
-                id => s.id, created_at => s.created_at, last_seen_at => s.last_seen_at,
-                ip => s.ip, user_agent => s.user_agent, current => s.id == info.session.id,
-                device => crate::i18n::device(&s.user_agent),
+                title => if info.account.must_change_password { "new-password-title" } else { "account-title" },
+                tenant => info.tenant,
+                user => info.account,
+                is_system_admin => info.account.role == crate::domain::Role::SystemAdmin,
+                csrf => csrf.0,
+                // The page itself says why it is shown: no second banner.
+                notice => if info.account.must_change_password { None } else { notice },
+                must_change => info.account.must_change_password,
+                policy => Msg::new("policy-hint").arg("min", policy.min_length),
+                min_length => policy.min_length,
+                sessions => sessions,
+                password_error => error_at(Field::Password),
+                reset_email_error => error_at(Field::ResetEmail),
+                preferences_error => error_at(Field::Preferences),
+                languages_offered => crate::i18n::LANGUAGES.iter().map(|l| l.as_str()).collect::<Vec<_>>(),
+                zones => crate::domain::local_time::COMMON_ZONES,
+                tenant_zone => info.tenant.settings.time_zone.as_str(),
+            },
+        )
+    }
+
+    /// The page again with what was refused in a form (422).
+    async fn refused(&self, field: Field, msg: Text) -> Result<Response, WebError> {
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        self.render(None, Some((field, msg)), status).await
+    }
+
+    /// The answer to a form a service operation answered: to the page with `notice` (its code
+    /// in the address) when `result` is fine; to the sign-in page when the session ended
+    /// meanwhile; else the page again with the refusal by `field`.
+    async fn answer(
+        &self,
+        result: Result<(), ServiceError>,
+        notice: &str,
+        field: Field,
+    ) -> Result<Response, WebError> {
+        let slug = &self.info.tenant.slug;
+        match result {
+            Ok(()) => {
+                Ok(Redirect::to(&format!("/t/{slug}/account?notice={notice}")).into_response())
             }
-        })
-        .collect();
-    let policy = state.core.policy(&info.tenant);
-    // A temporary password (or an administrator's "must change"): a page of its own with just
-    // that form, until the person has chosen their own password.
-    let template = if info.account.must_change_password {
-        "new_password.html"
-    } else {
-        "account.html"
-    };
-    render_status(
-        status,
-        template,
-        context! {
-            title => if info.account.must_change_password { "new-password-title" } else { "account-title" },
-            tenant => info.tenant,
-            user => info.account,
-            is_system_admin => info.account.role == crate::domain::Role::SystemAdmin,
-            csrf => csrf.0,
-            // The page itself says why it is shown: no second banner.
-            notice => if info.account.must_change_password { None } else { notice },
-            must_change => info.account.must_change_password,
-            policy => Msg::new("policy-hint").arg("min", policy.min_length),
-            min_length => policy.min_length,
-            sessions => sessions,
-            password_error => errors.password,
-            reset_email_error => errors.reset_email,
-            preferences_error => errors.preferences,
-            languages_offered => crate::i18n::LANGUAGES.iter().map(|l| l.as_str()).collect::<Vec<_>>(),
-            zones => crate::domain::local_time::COMMON_ZONES,
-            tenant_zone => info.tenant.settings.time_zone.as_str(),
-        },
-    )
+            Err(ServiceError::SessionEnded) => Ok(session_ended(self.state, slug)),
+            Err(e) => {
+                let (msg, status) = user_message(e)?;
+                self.render(None, Some((field, msg)), status).await
+            }
+        }
+    }
 }
 
 async fn page(
@@ -128,33 +167,13 @@ async fn page(
         Ok(i) => i,
         Err(redirect) => return Ok(redirect.into_response()),
     };
-    render(
-        &state,
-        &info,
-        &csrf,
-        notice_text(q.notice.as_deref()),
-        Errors::default(),
-        StatusCode::OK,
-    )
-    .await
-}
-
-/// The page again with what was refused in a form (422).
-async fn refused(
-    state: &AppState,
-    info: &SessionInfo,
-    csrf: &CsrfToken,
-    errors: Errors,
-) -> Result<Response, WebError> {
-    render(
-        state,
-        info,
-        csrf,
-        None,
-        errors,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await
+    let view = AccountPage {
+        state: &state,
+        info: &info,
+        csrf: &csrf,
+    };
+    view.render(notice_text(q.notice.as_deref()), None, StatusCode::OK)
+        .await
 }
 
 /// A mistake the person can fix is shown on the page (with its status); anything else is an
@@ -201,20 +220,13 @@ async fn change_password(
             &ip,
         )
         .await;
-    match result {
-        Ok(()) => {
-            Ok(Redirect::to(&format!("/t/{slug}/account?notice=password-changed")).into_response())
-        }
-        Err(ServiceError::SessionEnded) => Ok(session_ended(&state, &slug)),
-        Err(e) => {
-            let (msg, status) = user_message(e)?;
-            let errors = Errors {
-                password: Some(msg),
-                ..Default::default()
-            };
-            render(&state, &info, &csrf, None, errors, status).await
-        }
-    }
+    let view = AccountPage {
+        state: &state,
+        info: &info,
+        csrf: &csrf,
+    };
+    view.answer(result, "password-changed", Field::Password)
+        .await
 }
 
 async fn set_reset_email(
@@ -230,6 +242,11 @@ async fn set_reset_email(
         Err(redirect) => return Ok(redirect.into_response()),
     };
     let p: ResetEmailForm = form.decode()?;
+    let view = AccountPage {
+        state: &state,
+        info: &info,
+        csrf: &csrf,
+    };
     let address = match p
         .reset_email
         .as_deref()
@@ -237,32 +254,14 @@ async fn set_reset_email(
         .transpose()
     {
         Ok(a) => a,
-        Err(e) => {
-            let errors = Errors {
-                reset_email: Some(e.0),
-                ..Default::default()
-            };
-            return refused(&state, &info, &csrf, errors).await;
-        }
+        Err(e) => return view.refused(Field::ResetEmail, e.0).await,
     };
-    match state
+    let result = state
         .core
         .set_own_reset_email(&info, p.current_password.take(), address, &ip)
+        .await;
+    view.answer(result, "reset-email-saved", Field::ResetEmail)
         .await
-    {
-        Ok(()) => Ok(
-            Redirect::to(&format!("/t/{slug}/account?notice=reset-email-saved")).into_response(),
-        ),
-        Err(ServiceError::SessionEnded) => Ok(session_ended(&state, &slug)),
-        Err(e) => {
-            let (msg, status) = user_message(e)?;
-            let errors = Errors {
-                reset_email: Some(msg),
-                ..Default::default()
-            };
-            render(&state, &info, &csrf, None, errors, status).await
-        }
-    }
 }
 
 /// A new reset address (blank: none), confirmed with the current password.
@@ -326,6 +325,11 @@ async fn set_preferences(
         Err(redirect) => return Ok(redirect.into_response()),
     };
     let p: PreferencesForm = form.decode()?;
+    let view = AccountPage {
+        state: &state,
+        info: &info,
+        csrf: &csrf,
+    };
     let parsed = (|| {
         let language = p
             .language
@@ -337,13 +341,7 @@ async fn set_preferences(
     })();
     let (language, zone) = match parsed {
         Ok(v) => v,
-        Err(e) => {
-            let errors = Errors {
-                preferences: Some(e.0),
-                ..Default::default()
-            };
-            return refused(&state, &info, &csrf, errors).await;
-        }
+        Err(e) => return view.refused(Field::Preferences, e.0).await,
     };
     state.core.set_preferences(&info, language, zone).await?;
     Ok(Redirect::to(&format!("/t/{slug}/account?notice=preferences-saved")).into_response())

@@ -6,7 +6,7 @@
 
 use crate::common;
 
-use common::{Browser, Page, TestApp, World, GOOD_PASSWORD};
+use common::{api_get, signed_in, Page, TestApp, World, GOOD_PASSWORD};
 use latchkey::domain::{DisplayName, Role};
 use latchkey::service::{AccountChanges, Actor};
 use latchkey::store;
@@ -35,13 +35,6 @@ pub(crate) async fn world(backend: common::Backend) -> World {
         .await
 }
 
-pub(crate) async fn signed_in(app: &TestApp, tenant: &str, username: &str) -> Browser {
-    let mut b = app.browser();
-    let r = b.login(tenant, username, GOOD_PASSWORD).await;
-    assert_eq!(r.status, 303, "{username} signs in at {tenant}");
-    b
-}
-
 /// The key on the "API key created" page.
 fn shown_key(page: &Page) -> String {
     let marker = "id=\"api-key\" type=\"text\" value=\"";
@@ -51,17 +44,6 @@ fn shown_key(page: &Page) -> String {
         .unwrap_or_else(|| panic!("no key on the page:\n{}", page.body));
     let rest = &page.body[at + marker.len()..];
     rest[..rest.find('"').unwrap()].to_owned()
-}
-
-/// `GET path` on the API with `key`: the status and body.
-pub(crate) async fn api_get(app: &TestApp, key: &str, path: &str) -> (u16, String) {
-    let res = reqwest::Client::new()
-        .get(format!("{}{path}", app.base))
-        .header("authorization", format!("Bearer {key}"))
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.text().await.unwrap())
 }
 
 /// Every key row, for "nothing changed" checks.

@@ -513,32 +513,7 @@ async fn one_connection_carries_many_mails(backend: Backend) {
     let srv = smtp(TlsMode::StartTls).await;
     configure(&app, &srv, |_| {}).await;
     let before = srv.connections();
-    let tenant = app.default_tenant().await;
-    let data = serde_json::json!({});
-    let recipients: Vec<String> = (0..10).map(|i| format!("p{i}@example.org")).collect();
-    let tasks: Vec<_> = recipients
-        .iter()
-        .map(|to| store::mail::NewTask {
-            tenant_id: Some(tenant.id),
-            account_id: None,
-            kind: MailKind::SmtpTest,
-            recipient: to,
-            recipient_name: "",
-            language: "en",
-            data: &data,
-            secret: None,
-            subject: "s",
-            campaign_id: None,
-            scheduled_at: app.core.now(),
-            max_attempts: 5,
-            created_by: "test",
-        })
-        .collect();
-    app.core
-        .test_store()
-        .enqueue_many(&tasks, app.core.now())
-        .await
-        .unwrap();
+    queue_many(&app, "p", 10).await;
     assert_eq!(
         app.core
             .deliver_due("w", &Default::default())
@@ -835,15 +810,26 @@ async fn no_secret_in_logs_pages_or_files(backend: Backend) {
 
 /// Queues `n` SMTP-test mails to `{prefix}{i}@example.org` in one go (no worker needed).
 pub(crate) async fn queue_many(app: &TestApp, prefix: &str, n: usize) -> Vec<String> {
+    let recipients: Vec<String> = (0..n).map(|i| format!("{prefix}{i}@example.org")).collect();
+    let mails: Vec<_> = recipients
+        .iter()
+        .map(|to| (to.as_str(), MailKind::SmtpTest))
+        .collect();
+    queue_kinds(app, &mails).await;
+    recipients
+}
+
+/// Queues a mail of each kind to each recipient, in this order, in one go (no worker needed),
+/// with no data and no secret.
+pub(crate) async fn queue_kinds(app: &TestApp, mails: &[(&str, MailKind)]) {
     let tenant = app.default_tenant().await;
     let data = serde_json::json!({});
-    let recipients: Vec<String> = (0..n).map(|i| format!("{prefix}{i}@example.org")).collect();
-    let tasks: Vec<_> = recipients
+    let tasks: Vec<_> = mails
         .iter()
-        .map(|to| store::mail::NewTask {
+        .map(|&(to, kind)| store::mail::NewTask {
             tenant_id: Some(tenant.id),
             account_id: None,
-            kind: MailKind::SmtpTest,
+            kind,
             recipient: to,
             recipient_name: "",
             language: "en",
@@ -861,7 +847,6 @@ pub(crate) async fn queue_many(app: &TestApp, prefix: &str, n: usize) -> Vec<Str
         .enqueue_many(&tasks, app.core.now())
         .await
         .unwrap();
-    recipients
 }
 
 /// Delivery rounds as worker "w" until one finds nothing due, in the background; how many

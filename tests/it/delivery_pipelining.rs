@@ -9,9 +9,10 @@ use crate::common;
 use std::time::Duration;
 
 use latchkey::mail::templates::MailKind;
-use latchkey::store;
 
-use super::delivery::{all_tasks, app, each_once, plain_server, queue_many, rounds_until_done};
+use super::delivery::{
+    all_tasks, app, each_once, plain_server, queue_kinds, queue_many, rounds_until_done,
+};
 use common::smtp::Step;
 use common::{Backend, TestApp};
 
@@ -100,36 +101,13 @@ async fn a_refused_message_keeps_the_envelope_that_went_ahead(backend: Backend) 
 async fn a_mail_that_cannot_be_made_after_its_envelope_went_ahead(backend: Backend) {
     let app = one_lane(backend).await;
     let srv = plain_server(&app, true).await;
-    let tenant = app.default_tenant().await;
-    let data = serde_json::json!({});
-    let recipients = ["a@example.org", "b@example.org", "c@example.org"];
-    let tasks: Vec<_> = recipients
-        .iter()
-        .map(|to| store::mail::NewTask {
-            tenant_id: Some(tenant.id),
-            account_id: None,
-            // The middle one is a reset link without its secret.
-            kind: match *to {
-                "b@example.org" => MailKind::ResetLink,
-                _ => MailKind::SmtpTest,
-            },
-            recipient: to,
-            recipient_name: "",
-            language: "en",
-            data: &data,
-            secret: None,
-            subject: "s",
-            campaign_id: None,
-            scheduled_at: app.core.now(),
-            max_attempts: 5,
-            created_by: "test",
-        })
-        .collect();
-    app.core
-        .test_store()
-        .enqueue_many(&tasks, app.core.now())
-        .await
-        .unwrap();
+    // The middle one is a reset link without its secret.
+    let mails = [
+        ("a@example.org", MailKind::SmtpTest),
+        ("b@example.org", MailKind::ResetLink),
+        ("c@example.org", MailKind::SmtpTest),
+    ];
+    queue_kinds(&app, &mails).await;
     assert_eq!(rounds_until_done(&app).await.unwrap(), 3);
     let mails = srv.wait_for_messages(2, WAIT).await;
     assert_eq!(

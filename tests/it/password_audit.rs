@@ -9,15 +9,15 @@
 
 use crate::common;
 
-use super::console_api_keys::{
-    admins_with_addresses, api_get, console_key, operator_key, send_resets, signed_in,
-};
+use super::console_api_keys::{admins_with_addresses, console_key, operator_key, send_resets};
 use super::delivery::log_rows;
-use common::{mail_text, Backend, Browser, TestApp, World, GOOD_PASSWORD};
+use common::atomic::{
+    complete_reset, old_credentials_work, refuse, reset_link_path, session_works, Refusal,
+};
+use common::{api_get, mail_text, signed_in, Backend, TestApp, World, GOOD_PASSWORD};
 use latchkey::domain::Role;
 use latchkey::service::Actor;
 use latchkey::store::{self, mail::TaskStatus};
-use sqlx::Connection;
 use std::time::{Duration, Instant};
 
 on_both_backends!(
@@ -55,33 +55,18 @@ async fn audit_fails_about(
 ) -> String {
     let port = app.base.rsplit(':').next().unwrap();
     let message = format!("audit refused by the test {port}");
-    let mut conn = sqlx::AnyConnection::connect(&app.db.url).await.unwrap();
-    let action = match target {
-        Some(target) => format!("{action}' AND NEW.target = '{target}"),
-        None => action.to_owned(),
+    let when = match target {
+        Some(target) => format!("NEW.action = '{action}' AND NEW.target = '{target}'"),
+        None => format!("NEW.action = '{action}'"),
     };
-    let statements: Vec<String> = match (backend, on) {
-        (Backend::Sqlite, true) => vec![format!(
-            "CREATE TRIGGER no_audit BEFORE INSERT ON audit_events WHEN NEW.action = '{action}' \
-             BEGIN SELECT RAISE(ABORT, '{message}'); END"
-        )],
-        (Backend::Postgres, true) => vec![
-            format!(
-                "CREATE FUNCTION no_audit() RETURNS trigger AS $$ BEGIN \
-                 RAISE EXCEPTION '{message}'; END $$ LANGUAGE plpgsql"
-            ),
-            format!(
-                "CREATE TRIGGER no_audit BEFORE INSERT ON audit_events FOR EACH ROW \
-                 WHEN (NEW.action = '{action}') EXECUTE FUNCTION no_audit()"
-            ),
-        ],
-        (Backend::Sqlite, false) => vec!["DROP TRIGGER no_audit".into()],
-        (Backend::Postgres, false) => vec!["DROP TRIGGER no_audit ON audit_events".into()],
+    let refusal = Refusal {
+        name: "no_audit",
+        event: "INSERT",
+        table: "audit_events",
+        when: Some(&when),
+        message: &message,
     };
-    for s in &statements {
-        sqlx::query(s).execute(&mut conn).await.unwrap();
-    }
-    conn.close().await.unwrap();
+    refuse(app, backend, &refusal, on).await;
     message
 }
 
@@ -107,11 +92,6 @@ async fn events(app: &TestApp, action: &str, target: &str, reason: Option<&str>)
         .count()
 }
 
-/// Whether `b`'s session still works.
-async fn session_works(b: &mut Browser) -> bool {
-    b.get("/t/acme/account").await.status == 200
-}
-
 async fn login_status(app: &TestApp, password: &str) -> u16 {
     app.browser().login("acme", "ann", password).await.status
 }
@@ -123,28 +103,12 @@ async fn a_reset_whose_audit_event_fails_changes_nothing(backend: Backend) {
     admins_with_addresses(&w, &["ann"]).await;
     let operator = operator_key(&w).await;
     send_resets(app, &operator, vec!["ann"], "link").await;
-    let mail = srv
-        .wait_for_messages(1, Duration::from_secs(10))
-        .await
-        .into_iter()
-        .find(|m| m.data.contains("reset?token="))
-        .expect("ann's reset mail");
-    let path = common::link_in(&mail.data, "reset?token=")
-        .unwrap()
-        .strip_prefix(app.core.config.public_url.as_str())
-        .unwrap()
-        .to_owned();
+    let path = reset_link_path(app, &srv).await;
     // A key and a session made after the link was sent (sending it ended the older ones).
     let key = console_key(app, "acme", "ann", "/t/acme/admin", "ann's key").await;
     let mut session = signed_in(app, "acme", "ann").await;
-    let fields = [
-        ("new_password", NEW_PASSWORD),
-        ("confirm_password", NEW_PASSWORD),
-    ];
     audit_fails(app, backend, "reset.completed", true).await;
-    let mut b = app.browser();
-    b.get(&path).await;
-    let failed = b.post("/t/acme/reset", &fields).await;
+    let failed = complete_reset(app, "acme", &path, NEW_PASSWORD).await;
     assert_ne!(failed.status, 303, "the reset can't have gone through");
     // Nothing of it happened: the old password, the session, the key and the link still work.
     assert_eq!(
@@ -152,20 +116,12 @@ async fn a_reset_whose_audit_event_fails_changes_nothing(backend: Backend) {
         401,
         "no new password"
     );
-    signed_in(app, "acme", "ann").await;
-    assert!(session_works(&mut session).await, "the session still works");
-    assert_eq!(
-        api_get(app, &key, USERS).await.0,
-        200,
-        "the key still works"
-    );
+    old_credentials_work(app, "acme", "ann", Some(&mut session), &key, USERS).await;
     assert_eq!(events(app, "reset.completed", "ann", None).await, 0);
     let revoked = events(app, "api_key.revoked", "ann", Some("creator_reset")).await;
     assert_eq!(revoked, 0, "no key was revoked");
     audit_fails(app, backend, "reset.completed", false).await;
-    let mut b = app.browser();
-    b.get(&path).await;
-    let done = b.post("/t/acme/reset", &fields).await;
+    let done = complete_reset(app, "acme", &path, NEW_PASSWORD).await;
     assert_eq!(
         done.status, 303,
         "the same link works once the fault is gone: {}",
@@ -173,7 +129,10 @@ async fn a_reset_whose_audit_event_fails_changes_nothing(backend: Backend) {
     );
     assert_eq!(login_status(app, GOOD_PASSWORD).await, 401);
     assert_eq!(login_status(app, NEW_PASSWORD).await, 303);
-    assert!(!session_works(&mut session).await, "the session ended");
+    assert!(
+        !session_works(&mut session, "acme").await,
+        "the session ended"
+    );
     assert_eq!(api_get(app, &key, USERS).await.0, 401, "the key ended");
     // And its events are there, with the change.
     assert_eq!(events(app, "reset.completed", "ann", None).await, 1);
@@ -207,13 +166,7 @@ async fn a_password_set_whose_audit_event_fails_changes_nothing(backend: Backend
         401,
         "no new password"
     );
-    signed_in(app, "acme", "ann").await;
-    assert!(session_works(&mut session).await, "the session still works");
-    assert_eq!(
-        api_get(app, &key, USERS).await.0,
-        200,
-        "the key still works"
-    );
+    old_credentials_work(app, "acme", "ann", Some(&mut session), &key, USERS).await;
     assert_eq!(events(app, "password.set_by_admin", "ann", None).await, 0);
     let revoked = events(app, "api_key.revoked", "ann", Some("creator_password_set")).await;
     assert_eq!(revoked, 0, "no key was revoked");
@@ -223,7 +176,10 @@ async fn a_password_set_whose_audit_event_fails_changes_nothing(backend: Backend
         .await
         .unwrap();
     assert_eq!(login_status(app, NEW_PASSWORD).await, 303);
-    assert!(!session_works(&mut session).await, "the session ended");
+    assert!(
+        !session_works(&mut session, "acme").await,
+        "the session ended"
+    );
     assert_eq!(api_get(app, &key, USERS).await.0, 401, "the key ended");
     assert_eq!(events(app, "password.set_by_admin", "ann", None).await, 1);
     let revoked = events(app, "api_key.revoked", "ann", Some("creator_password_set")).await;
@@ -281,17 +237,7 @@ async fn a_temporary_password_whose_audit_event_fails_is_neither_set_nor_sent(ba
         (rows[0].success, rows[0].step.as_deref(), rows[0].attempt),
         (0, Some("Prepare"), 1)
     );
-    assert_eq!(
-        login_status(app, GOOD_PASSWORD).await,
-        303,
-        "the old password"
-    );
-    assert!(session_works(&mut session).await, "the session still works");
-    assert_eq!(
-        api_get(app, &key, USERS).await.0,
-        200,
-        "the key still works"
-    );
+    old_credentials_work(app, "acme", "ann", Some(&mut session), &key, USERS).await;
     assert_eq!(events(app, "reset.admin_sent", "ann", None).await, 0);
     let reason = Some("creator_temporary_password");
     assert_eq!(events(app, "api_key.revoked", "ann", reason).await, 0);
@@ -312,7 +258,10 @@ async fn a_temporary_password_whose_audit_event_fails_is_neither_set_nor_sent(ba
         "the mail's password works"
     );
     assert_eq!(login_status(app, GOOD_PASSWORD).await, 401);
-    assert!(!session_works(&mut session).await, "the session ended");
+    assert!(
+        !session_works(&mut session, "acme").await,
+        "the session ended"
+    );
     assert_eq!(api_get(app, &key, USERS).await.0, 401, "the key ended");
     assert_eq!(events(app, "reset.admin_sent", "ann", None).await, 1);
     assert_eq!(events(app, "api_key.revoked", "ann", reason).await, 1);

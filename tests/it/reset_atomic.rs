@@ -6,11 +6,11 @@
 use crate::common;
 
 use super::console_api_keys::{
-    admins_with_addresses, api_get, console_key, operator_key, send_resets, signed_in, world,
+    admins_with_addresses, console_key, operator_key, send_resets, world,
 };
-use common::{Backend, GOOD_PASSWORD};
+use common::atomic::{complete_reset, old_credentials_work, refuse, reset_link_path, Refusal};
+use common::{api_get, Backend, GOOD_PASSWORD};
 use latchkey::service::Actor;
-use sqlx::Connection;
 
 on_both_backends!(
     a_reset_whose_key_revocation_fails_changes_nothing,
@@ -22,25 +22,14 @@ const NEW_PASSWORD: &str = "velvet thunder marmalade hill";
 /// Makes (`on`) or drops revoking API keys fail in the database itself, as a lost connection
 /// or a full disk would at that moment.
 async fn revocation_fails(app: &common::TestApp, backend: Backend, on: bool) {
-    let mut conn = sqlx::AnyConnection::connect(&app.db.url).await.unwrap();
-    let statements: &[&str] = match (backend, on) {
-        (Backend::Sqlite, true) => &[
-            "CREATE TRIGGER no_revoke BEFORE UPDATE OF revoked_at ON api_keys \
-             BEGIN SELECT RAISE(ABORT, 'revoking refused by the test'); END",
-        ],
-        (Backend::Postgres, true) => &[
-            "CREATE FUNCTION no_revoke() RETURNS trigger AS $$ BEGIN \
-             RAISE EXCEPTION 'revoking refused by the test'; END $$ LANGUAGE plpgsql",
-            "CREATE TRIGGER no_revoke BEFORE UPDATE OF revoked_at ON api_keys \
-             FOR EACH ROW EXECUTE FUNCTION no_revoke()",
-        ],
-        (Backend::Sqlite, false) => &["DROP TRIGGER no_revoke"],
-        (Backend::Postgres, false) => &["DROP TRIGGER no_revoke ON api_keys"],
+    let refusal = Refusal {
+        name: "no_revoke",
+        event: "UPDATE OF revoked_at",
+        table: "api_keys",
+        when: None,
+        message: "revoking refused by the test",
     };
-    for s in statements {
-        sqlx::query(s).execute(&mut conn).await.unwrap();
-    }
-    conn.close().await.unwrap();
+    refuse(app, backend, &refusal, on).await;
 }
 
 async fn a_reset_whose_key_revocation_fails_changes_nothing(backend: Backend) {
@@ -51,36 +40,15 @@ async fn a_reset_whose_key_revocation_fails_changes_nothing(backend: Backend) {
     let operator = operator_key(&w).await;
     let users = "/api/v1/tenants/acme/users";
     send_resets(app, &operator, vec!["ann"], "link").await;
-    let mail = srv
-        .wait_for_messages(1, std::time::Duration::from_secs(10))
-        .await
-        .into_iter()
-        .find(|m| m.data.contains("reset?token="))
-        .expect("ann's reset mail");
-    let path = common::link_in(&mail.data, "reset?token=")
-        .unwrap()
-        .strip_prefix(app.core.config.public_url.as_str())
-        .unwrap()
-        .to_owned();
+    let path = reset_link_path(app, &srv).await;
     // A key made after the link was sent (sending it ended the older ones).
     let key = console_key(app, "acme", "ann", "/t/acme/admin", "ann's key").await;
     assert_eq!(api_get(app, &key, users).await.0, 200);
-    let fields = [
-        ("new_password", NEW_PASSWORD),
-        ("confirm_password", NEW_PASSWORD),
-    ];
     revocation_fails(app, backend, true).await;
-    let mut b = app.browser();
-    b.get(&path).await;
-    let failed = b.post("/t/acme/reset", &fields).await;
+    let failed = complete_reset(app, "acme", &path, NEW_PASSWORD).await;
     assert_ne!(failed.status, 303, "the reset can't have gone through");
     // Nothing of it happened: the old password, the key and the link still work.
-    signed_in(app, "acme", "ann").await;
-    assert_eq!(
-        api_get(app, &key, users).await.0,
-        200,
-        "the key still works"
-    );
+    old_credentials_work(app, "acme", "ann", None, &key, users).await;
     assert_eq!(
         app.browser()
             .login("acme", "ann", NEW_PASSWORD)
@@ -90,9 +58,7 @@ async fn a_reset_whose_key_revocation_fails_changes_nothing(backend: Backend) {
         "the new password was not set"
     );
     revocation_fails(app, backend, false).await;
-    let mut b = app.browser();
-    b.get(&path).await;
-    let done = b.post("/t/acme/reset", &fields).await;
+    let done = complete_reset(app, "acme", &path, NEW_PASSWORD).await;
     assert_eq!(
         done.status, 303,
         "the same link works once the fault is gone: {}",
@@ -140,12 +106,7 @@ async fn a_password_set_whose_key_revocation_fails_changes_nothing(backend: Back
         .admin_set_password(&Actor::Cli, &w.acme, &ann, &new)
         .await
         .is_err());
-    signed_in(app, "acme", "ann").await;
-    assert_eq!(
-        api_get(app, &key, users).await.0,
-        200,
-        "the key still works"
-    );
+    old_credentials_work(app, "acme", "ann", None, &key, users).await;
     revocation_fails(app, backend, false).await;
     app.core
         .admin_set_password(&Actor::Cli, &w.acme, &ann, &new)

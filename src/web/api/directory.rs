@@ -15,7 +15,7 @@ use super::extract::{integral, ApiJson};
 use super::schemas;
 use crate::directory::{DirectoryKind, DirectorySettings, Security};
 use crate::service::api_keys::Scope;
-use crate::service::directory::{DirectoryInput, SyncReport};
+use crate::service::directory::{DirectoryInput, DirectoryPatch, MappingPatch, SyncReport};
 use crate::web::extract::ClientIp;
 use crate::web::AppState;
 use utoipa::openapi::schema::Schema;
@@ -159,69 +159,53 @@ fn security() -> RefOr<Schema> {
 }
 
 impl DirectoryChange {
-    fn apply(self, mut s: DirectorySettings) -> Result<DirectoryInput, ApiError> {
-        fn set(field: &mut String, v: Option<String>) {
-            if let Some(v) = v {
-                *field = v.trim().to_owned();
-            }
-        }
-        if let Some(k) = self.kind {
-            s.kind = DirectoryKind::parse(&k).ok_or_else(|| {
+    fn apply(self, s: DirectorySettings) -> Result<DirectoryInput, ApiError> {
+        let kind = self.kind.map(|k| {
+            DirectoryKind::parse(&k).ok_or_else(|| {
                 ApiError::validation(format!(
                     "kind: `{}` is not openldap or active_directory",
                     k.escape_debug()
                 ))
-            })?;
-        }
-        set(&mut s.url, self.url);
-        match self.security.as_deref().map(str::trim) {
-            Some("starttls") => s.security = Security::Starttls,
-            Some("ldaps") => s.security = Security::Ldaps,
-            Some("none") => s.security = Security::None,
-            Some(other) => {
-                return Err(ApiError::validation(format!(
-                    "security: `{}` is not starttls, ldaps or none",
-                    other.escape_debug()
-                )))
-            }
-            None if s.url.starts_with("ldaps://") => s.security = Security::Ldaps,
-            None => {}
-        }
-        set(&mut s.extra_ca_pem, self.extra_ca_pem);
-        set(&mut s.bind_dn, self.bind_dn);
-        set(&mut s.base_dn, self.base_dn);
-        set(&mut s.user_filter, self.user_filter);
-        if let Some(m) = self.mapping {
-            set(&mut s.mapping.username, m.username);
-            set(&mut s.mapping.email, m.email);
-            set(&mut s.mapping.reset_email, m.reset_email);
-            set(&mut s.mapping.display_name, m.display_name);
-            set(&mut s.mapping.stable_id, m.stable_id);
-            set(&mut s.mapping.disabled, m.disabled);
-            set(&mut s.mapping.disabled_value, m.disabled_value);
-            set(&mut s.mapping.sign_in_also, m.sign_in_also);
-            if let Some(v) = m.disabled_bits {
-                s.mapping.disabled_bits = v;
-            }
-        }
-        if let Some(v) = self.unlock_on_reset {
-            s.unlock_on_reset = v;
-        }
-        set(&mut s.admin_group_dn, self.admin_group_dn);
-        if let Some(v) = self.sync_interval_mins {
-            s.sync_interval_mins = v;
-        }
-        if let Some(v) = self.connect_timeout_secs {
-            s.connect_timeout_secs = v;
-        }
-        if let Some(v) = self.timeout_secs {
-            s.timeout_secs = v;
-        }
-        if let Some(v) = self.page_size {
-            s.page_size = v;
-        }
+            })
+        });
+        let security = self.security.map(|v| match v.trim() {
+            "starttls" => Ok(Security::Starttls),
+            "ldaps" => Ok(Security::Ldaps),
+            "none" => Ok(Security::None),
+            other => Err(ApiError::validation(format!(
+                "security: `{}` is not starttls, ldaps or none",
+                other.escape_debug()
+            ))),
+        });
+        let m = self.mapping.unwrap_or_default();
+        let patch = DirectoryPatch {
+            kind: kind.transpose()?,
+            url: self.url,
+            security: security.transpose()?,
+            extra_ca_pem: self.extra_ca_pem.map(|v| v.trim().to_owned()),
+            bind_dn: self.bind_dn,
+            base_dn: self.base_dn,
+            user_filter: self.user_filter,
+            mapping: MappingPatch {
+                username: m.username,
+                email: m.email,
+                reset_email: m.reset_email,
+                display_name: m.display_name,
+                stable_id: m.stable_id,
+                disabled: m.disabled,
+                disabled_value: m.disabled_value,
+                disabled_bits: m.disabled_bits,
+                sign_in_also: m.sign_in_also,
+            },
+            admin_group_dn: self.admin_group_dn,
+            unlock_on_reset: self.unlock_on_reset,
+            sync_interval_mins: self.sync_interval_mins,
+            connect_timeout_secs: self.connect_timeout_secs,
+            timeout_secs: self.timeout_secs,
+            page_size: self.page_size,
+        };
         Ok(DirectoryInput {
-            settings: s,
+            settings: patch.apply(s),
             new_bind_password: self.bind_password.map(SecretString::from),
         })
     }

@@ -3,6 +3,7 @@
 //! between tests, and nothing talks to anything but loopback.
 #![allow(dead_code)]
 pub mod api;
+pub mod atomic;
 pub mod browser;
 pub mod ldap;
 pub mod logs;
@@ -482,6 +483,25 @@ pub fn link_in(raw: &str, needle: &str) -> Option<String> {
     text.split_whitespace()
         .find(|w| w.contains(needle))
         .map(|w| w.trim_matches(|c: char| c == '<' || c == '>').to_owned())
+}
+
+/// A browser signed in as `username` at `tenant` with [`GOOD_PASSWORD`].
+pub async fn signed_in(app: &TestApp, tenant: &str, username: &str) -> Browser {
+    let mut b = app.browser();
+    let r = b.login(tenant, username, GOOD_PASSWORD).await;
+    assert_eq!(r.status, 303, "{username} signs in at {tenant}");
+    b
+}
+
+/// `GET path` on the API with `key`: the status and body.
+pub async fn api_get(app: &TestApp, key: &str, path: &str) -> (u16, String) {
+    let res = reqwest::Client::new()
+        .get(format!("{}{path}", app.base))
+        .header("authorization", format!("Bearer {key}"))
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
 }
 
 /// Starts a plain SMTP server (no TLS, no AUTH) on loopback and makes it the system's SMTP
