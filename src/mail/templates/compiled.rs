@@ -120,7 +120,9 @@ mod tests {
     #[test]
     fn a_part_that_does_not_compile_keeps_the_engines_words() {
         let c = Cache::default().get(&source("{{ name"));
-        let err = c.subject.as_ref().err().expect("subject does not compile");
+        let Err(err) = c.subject.as_ref() else {
+            panic!("the subject does not compile")
+        };
         assert!(err.contains("subject.txt"), "{err}");
         assert!(c.text.is_ok() && c.html.is_ok());
     }
