@@ -333,7 +333,9 @@ pub(crate) async fn insert_in(
 
 /// Claims up to `batch` due tasks for `owner` until `now + lease_secs`: waiting tasks whose
 /// time has come, and executing ones whose lease has expired with attempts left (those without
-/// are [`fail_abandoned`]'s). Counts the attempt.
+/// are [`fail_abandoned`]'s), or whose lease is `owner`'s own: left over from a round of its
+/// that failed, never in flight when it claims again (its rounds follow one another). Counts
+/// the attempt.
 pub async fn claim(
     db: &Db,
     owner: &str,
@@ -344,7 +346,7 @@ pub async fn claim(
     let sql = format!(
         "UPDATE mail_tasks SET status = 'executing', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3 \
          WHERE id IN (SELECT id FROM mail_tasks WHERE (status = 'waiting' AND next_attempt_at <= $3) \
-                      OR (status = 'executing' AND lease_until < $3 AND attempts < max_attempts) ORDER BY next_attempt_at, id LIMIT $4 {}) \
+                      OR (status = 'executing' AND lease_until < $3 AND (attempts < max_attempts OR lease_owner = $1)) ORDER BY next_attempt_at, id LIMIT $4 {}) \
          RETURNING {COLUMNS}",
         db.skip_locked()
     );
@@ -354,8 +356,8 @@ pub async fn claim(
 }
 
 /// Gives up on tasks whose worker stopped during their last attempt: executing, the lease
-/// expired, no attempts left. Another worker's only (`owner`'s own lease looks expired only when
-/// the clock jumps, and then the mail is still in its hands). Returns how many.
+/// expired, no attempts left. Another worker's only: `owner`'s own are the rest of a round of
+/// its that failed, and [`claim`] takes them again. Returns how many.
 pub async fn fail_abandoned(
     db: &Db,
     owner: &str,

@@ -125,6 +125,7 @@ on_both_backends!(
     server_down_retries_then_fails,
     crashed_workers_mail_is_taken_over_once,
     crashed_workers_last_attempt_fails_and_is_not_taken_over,
+    a_failed_rounds_last_attempt_is_taken_again_by_its_own_worker,
     two_workers_never_send_one_mail_twice,
     one_connection_carries_many_mails,
     quota_makes_mail_wait_not_drop,
@@ -417,6 +418,27 @@ async fn crashed_workers_last_attempt_fails_and_is_not_taken_over(backend: Backe
         (task.status, task.attempts),
         (store::mail::TaskStatus::Failed, 1)
     );
+    srv.stop().await;
+    app.stop().await;
+}
+
+/// A round that fails leaves the rest of its queue claimed by its worker, which lives on: its
+/// next round takes them again, also a mail on its last attempt (it was never tried).
+async fn a_failed_rounds_last_attempt_is_taken_again_by_its_own_worker(backend: Backend) {
+    let app = app(backend, |c| c.mail_worker = false).await;
+    let srv = smtp(TlsMode::StartTls).await;
+    configure(&app, &srv, |_| {}).await;
+    let id = store_task(&app, "left@example.org", 1).await;
+    let store = app.core.test_store();
+    let claimed = store.claim("worker-a", 50, 120, app.core.now()).await;
+    assert_eq!(claimed.unwrap().len(), 1);
+    app.clock.advance(121);
+    let stop = Arc::new(AtomicBool::new(false));
+    assert_eq!(app.core.deliver_due("worker-a", &stop).await.unwrap(), 1);
+    let done = wait_status(&app, id, "done").await;
+    assert_eq!(done.lease_owner, None);
+    let mails = srv.wait_for_messages(1, WAIT).await;
+    assert_eq!(mails[0].rcpt_to, ["left@example.org"]);
     srv.stop().await;
     app.stop().await;
 }
