@@ -140,8 +140,9 @@ def campaign_only(h):
 
 
 def targets_only(h, forgot, signin):
-    """`--forgot-only` / `--signin-only`: only those measurements."""
-    R = {"forgot": {}, "logins": {}, "memory": {}}
+    """`--forgot-only` / `--signin-only` (reset completions and sign-ins): only those
+    measurements."""
+    R = {"forgot": {}, "completions": {}, "logins": {}, "memory": {}}
     sink = h.Sink()
     sink.start()
     existing = [f"user{i:05d}@example.com" for i in range(h.USERS)]
@@ -157,6 +158,7 @@ def targets_only(h, forgot, signin):
                 if forgot:
                     R["forgot"][system.name] = h.forgot_throughput(system, existing, unknown)
                 if signin:
+                    R["completions"][system.name] = h.completions(system, sink, h.LOGIN_USERS)
                     R["logins"][system.name] = h.logins(system)
                 R["memory"][system.name] = {"peak_kib": h.rss_kib(system.proc.pid, "VmHWM")}
                 h.log(f"{system.name} peak RSS {R['memory'][system.name]['peak_kib']} KiB")

@@ -151,12 +151,26 @@ async fn delivery_worker(
             .get(..8)
             .unwrap_or("")
     );
+    // The second (by the core's clock) of the last heartbeat.
+    let mut beaten = None;
     loop {
         if stop.load(Ordering::SeqCst) {
             break;
         }
-        // The health view's heartbeat: this worker is alive (see service/mail_health.rs).
-        core.worker_alive(&owner).await;
+        // The health view's heartbeat: this worker is alive (see service/mail_health.rs). At
+        // most once a second: a busy worker goes round many times a second.
+        let now = core.now();
+        if beaten != Some(now) {
+            core.worker_alive(&owner).await;
+            beaten = Some(now);
+        }
+        // A wake-up from before this pass is answered by it: the claims below see that mail.
+        // (One that comes later stays, and wakes the sleep below at once.)
+        tokio::select! {
+            biased;
+            _ = core.mail_wakeup.notified() => {}
+            _ = std::future::ready(()) => {}
+        }
         let requests = match core.process_reset_requests(&owner).await {
             Ok(n) => n,
             Err(e) => {
@@ -171,9 +185,10 @@ async fn delivery_worker(
                 0
             }
         };
-        // There may be more of either: go again at once. (Requests and mail that failed stay
-        // leased or wait for their retry, so this can't spin on them.)
-        if requests > 0 || sent > 0 {
+        // A full claim of either: there may be more, go again at once. (Requests and mail that
+        // failed stay leased or wait for their retry, so this can't spin on them.) A smaller
+        // one found the queue empty when it claimed; what came since has woken the worker.
+        if requests >= crate::service::reset::REQUEST_CLAIM || sent >= core.mail_claim_size() {
             continue;
         }
         // Sleep until woken, until the next scheduled mail falls due, or one poll interval.

@@ -518,3 +518,4 @@ mail-err-not-sent = nicht gesendet: { $error }
 mail-task-last-error = { $step }: { $error }
 mail-err-not-made = konnte nicht erstellt werden: { $error }
 mail-err-worker-stopped = der Zustellprozess hat während des letzten Versuchs dieser Mail angehalten (sie ist vielleicht schon hinausgegangen, vielleicht nicht)
+mail-err-internal = ein interner Fehler; Einzelheiten stehen im Protokoll des Servers (Aufgabe { $task })

@@ -518,3 +518,4 @@ mail-err-not-sent = not sent: { $error }
 mail-task-last-error = { $step }: { $error }
 mail-err-not-made = could not be made: { $error }
 mail-err-worker-stopped = the delivery worker stopped during the last attempt this mail had (it may or may not have gone out)
+mail-err-internal = an internal error; the server log has the details (task { $task })

@@ -41,15 +41,48 @@ struct Batch {
     system_admins: Option<HashSet<i64>>,
     /// Servers (by connection scope) that failed to connect in this round, and how.
     unreachable: HashMap<String, SmtpError>,
-    /// The routes (server scopes) attempts went to in this round, with their tenant: judged
-    /// after the round ([`Core::judge_routes`]).
-    routes: HashMap<String, Option<i64>>,
+    /// The routes (server scopes) attempts went to in this round, with their tenant and
+    /// whether one failed: judged after the round ([`Core::judge_routes`]).
+    routes: HashMap<String, super::mail_health::RouteUse>,
     /// Where accepted mails are written, together with the other lanes' (see `round.rs`).
     commits: std::sync::Arc<round::GroupCommit>,
     /// This lane's accepted mails not known to be written yet (see `round.rs`).
     unwritten: round::Unwritten,
     /// The round's reset links made ahead, by task id (see `ahead.rs`); a lane takes its mail's.
     ahead: std::sync::Arc<std::sync::Mutex<HashMap<i64, SecretString>>>,
+}
+
+/// What the delivery worker remembers between rounds, so that a round of one mail (a notice,
+/// a link someone asked for) doesn't repeat statements that can't find anything new.
+#[derive(Default)]
+pub(crate) struct WorkerMemo {
+    /// Routes whose health row this process has seen written (see `Core::judge_routes`).
+    routes: std::sync::Mutex<HashSet<String>>,
+    /// The second (by the core's clock) abandoned leases were last looked for.
+    abandoned_checked: std::sync::atomic::AtomicI64,
+}
+
+impl WorkerMemo {
+    fn routes(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        // A panic while holding the lock leaves a plain set behind: still usable.
+        self.routes.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether `route`'s health row is known to exist.
+    pub(super) fn route_known(&self, route: &str) -> bool {
+        self.routes().contains(route)
+    }
+
+    pub(super) fn remember_route(&self, route: &str) {
+        self.routes().insert(route.to_owned());
+    }
+
+    /// True at most once per second of `now`: whether to look for abandoned leases again
+    /// (they appear when a lease runs out, tens of seconds after their worker died).
+    pub(super) fn look_for_abandoned(&self, now: Timestamp) -> bool {
+        use std::sync::atomic::Ordering;
+        self.abandoned_checked.swap(now, Ordering::Relaxed) != now
+    }
 }
 
 /// A mail to send to one recipient.
@@ -337,7 +370,13 @@ impl Core {
             SmtpSource::Tenant => task.tenant_id,
             _ => None,
         };
-        batch.routes.insert(scope.clone(), scope_tenant);
+        batch
+            .routes
+            .entry(scope.clone())
+            .or_insert(super::mail_health::RouteUse {
+                tenant_id: scope_tenant,
+                failed: false,
+            });
         let scope = scope.as_str();
         if !settings.enabled || settings.host.trim().is_empty() {
             let e = SmtpError {
@@ -349,7 +388,7 @@ impl Core {
                 refused: false,
             };
             return self
-                .attempt_failed(owner, task, Some(scope), &e, started)
+                .failed_on_route(batch, owner, task, scope, &e, started)
                 .await;
         }
         if settings.max_per_hour > 0 {
@@ -373,7 +412,7 @@ impl Core {
             if let Some(e) = batch.unreachable.get(scope) {
                 let e = e.clone();
                 return self
-                    .attempt_failed(owner, task, Some(scope), &e, started)
+                    .failed_on_route(batch, owner, task, scope, &e, started)
                     .await;
             }
             let resolved = match self.resolve_smtp(&effective) {
@@ -388,7 +427,7 @@ impl Core {
                         refused: false,
                     };
                     return self
-                        .attempt_failed(owner, task, Some(scope), &e, started)
+                        .failed_on_route(batch, owner, task, scope, &e, started)
                         .await;
                 }
             };
@@ -397,7 +436,7 @@ impl Core {
                 Err(e) => {
                     batch.unreachable.insert(scope.to_owned(), e.clone());
                     return self
-                        .attempt_failed(owner, task, Some(scope), &e, started)
+                        .failed_on_route(batch, owner, task, scope, &e, started)
                         .await;
                 }
             }
@@ -538,10 +577,28 @@ impl Core {
                 if !conn.is_usable() {
                     *open = None;
                 }
-                self.attempt_failed(owner, task, Some(scope), &e, started)
+                self.failed_on_route(batch, owner, task, scope, &e, started)
                     .await
             }
         }
+    }
+
+    /// [`Core::attempt_failed`] of an attempt on `route`, which the round remembers (a route
+    /// with a failed attempt in the round is judged from its recent attempts).
+    async fn failed_on_route(
+        &self,
+        batch: &mut Batch,
+        owner: &str,
+        task: &Task,
+        route: &str,
+        e: &SmtpError,
+        started: Instant,
+    ) -> Result<()> {
+        if let Some(used) = batch.routes.get_mut(route) {
+            used.failed = true;
+        }
+        self.attempt_failed(owner, task, Some(route), e, started)
+            .await
     }
 
     /// Records a failed attempt and decides: retry later, or give up.

@@ -81,6 +81,13 @@ pub fn is_broken(recent: &[Attempt]) -> bool {
     recent.len() as i64 >= BROKEN_AFTER && recent.iter().all(|a| a.success == 0)
 }
 
+/// How a delivery round used a route: for whom, and whether an attempt on it failed.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteUse {
+    pub tenant_id: Option<i64>,
+    pub failed: bool,
+}
+
 /// The route a mail to `tenant`'s people takes (the system's for a system administrator).
 fn route_of(source: SmtpSource, tenant: Option<&Tenant>) -> String {
     match (source, tenant) {
@@ -212,21 +219,33 @@ impl Core {
 
     /// After a delivery round: judges each route it used, stores the result, and alerts on a
     /// change. Errors are logged: the judgement never stops delivery.
-    pub(super) async fn judge_routes(&self, routes: &HashMap<String, Option<i64>>) {
-        for (route, tenant_id) in routes {
-            if let Err(e) = self.judge_route(route, *tenant_id).await {
+    pub(super) async fn judge_routes(&self, routes: &HashMap<String, RouteUse>) {
+        for (route, used) in routes {
+            if let Err(e) = self.judge_route(route, *used).await {
                 tracing::warn!(error = %e, route, "could not judge the mail route's health");
             }
         }
     }
 
-    async fn judge_route(&self, route: &str, tenant_id: Option<i64>) -> Result<()> {
-        let recent = store::health::recent_attempts(&self.db, route, BROKEN_AFTER).await?;
-        let broken = is_broken(&recent);
+    async fn judge_route(&self, route: &str, used: RouteUse) -> Result<()> {
         let now = self.now();
-        if !store::health::set_state(&self.db, route, tenant_id, broken, now).await? {
+        let tenant_id = used.tenant_id;
+        // A round whose attempts on the route all got through: it works (its newest attempts
+        // are successes), so only a stored "broken" changes — one statement, no read.
+        let (changed, recent) = if !used.failed && self.worker_memo.route_known(route) {
+            let changed = store::health::set_working(&self.db, route, now).await?;
+            (changed, Vec::new())
+        } else {
+            let recent = store::health::recent_attempts(&self.db, route, BROKEN_AFTER).await?;
+            let broken = is_broken(&recent);
+            let changed = store::health::set_state(&self.db, route, tenant_id, broken, now).await?;
+            self.worker_memo.remember_route(route);
+            (changed, recent)
+        };
+        if !changed {
             return Ok(());
         }
+        let broken = is_broken(&recent);
         let tenant = match tenant_id {
             Some(id) => store::tenants::by_id(&self.db, id).await?,
             None => None,

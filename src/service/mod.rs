@@ -202,6 +202,8 @@ pub struct Core {
     pub(crate) tenant_cache: Arc<tenants::TenantCache>,
     /// "Forgot password?" submissions written together (service/admission.rs).
     admissions: admission::Admissions,
+    /// What the delivery worker remembers between rounds (service/delivery.rs).
+    pub(crate) worker_memo: Arc<delivery::WorkerMemo>,
 }
 
 pub struct AuditEntry<'a> {
@@ -268,6 +270,7 @@ impl Core {
             metrics: Arc::new(crate::metrics::Metrics::default()),
             tenant_cache: Arc::default(),
             admissions: Default::default(),
+            worker_memo: Arc::default(),
         };
         // Every entry point (server or CLI) finds the default tenant, even before the first serve.
         core.ensure_default_tenant().await?;

@@ -289,6 +289,10 @@ fn clip(identifier: &str) -> String {
     identifier.chars().take(254).collect()
 }
 
+/// How many "Forgot password?" requests the worker claims at once: a round that processed
+/// fewer found no more waiting when it claimed.
+pub const REQUEST_CLAIM: usize = 50;
+
 impl Core {
     /// Records a "Forgot password?" submission. Does the same work whatever was typed.
     pub async fn request_reset(
@@ -411,7 +415,9 @@ impl Core {
         // The mail lease: renewed while this round runs, so a dead worker's requests are taken
         // over soon and a slow directory doesn't let two workers answer one request.
         let lease = self.config.mail_lease.as_secs() as i64;
-        let requests = store::reset::claim_requests(&self.db, owner, 50, lease, self.now()).await?;
+        let requests =
+            store::reset::claim_requests(&self.db, owner, REQUEST_CLAIM as i64, lease, self.now())
+                .await?;
         let n = requests.len();
         let _heartbeat =
             (n > 0).then(|| super::delivery::Heartbeat::start(self.clone(), owner, lease));

@@ -109,6 +109,18 @@ pub async fn set_state(
     Ok(changed == 1)
 }
 
+/// Marks `route` working if its stored state says broken; true when it did (the change is
+/// seen by one caller only, as with [`set_state`]). One statement, for a route whose row exists.
+pub async fn set_working(db: &Db, route: &str, now: Timestamp) -> Result<bool> {
+    let changed = sql::execute(
+        &db.write,
+        "UPDATE mail_route_health SET broken = 0, changed_at = $2 WHERE route = $1 AND broken <> 0",
+        (route, now),
+    )
+    .await?;
+    Ok(changed == 1)
+}
+
 /// The numbers of the health view, of one tenant's mail or (`None`) all mail.
 #[derive(Debug, Clone, Default, sqlx::FromRow)]
 pub struct Numbers {

@@ -41,17 +41,23 @@ impl Core {
         let mut tenants: HashMap<i64, Option<Tenant>> = HashMap::new();
         let mut accounts = HashSet::new();
         let mut ahead: Vec<(&Task, Tenant, Account, i64)> = Vec::new();
-        // Every account of the round in one read (the checks below as `admin_target`'s).
-        let ids: Vec<i64> = tasks.iter().filter_map(|t| t.account_id).collect();
+        // The mails that carry a reset link (a round of notices has none: no read at all).
+        let linked: Vec<(&Task, Value)> = tasks
+            .iter()
+            .filter_map(|task| {
+                let data = serde_json::from_str::<Value>(&task.data).ok()?;
+                (TaskControl::of(&data).issue == Some(IssueSecret::ResetLink))
+                    .then_some((task, data))
+            })
+            .collect();
+        if linked.is_empty() {
+            return Ok(HashMap::new());
+        }
+        // Their accounts in one read (the checks below as `admin_target`'s).
+        let ids: Vec<i64> = linked.iter().filter_map(|(t, _)| t.account_id).collect();
         let read = store::accounts::by_ids(&self.db, &ids).await?;
-        for task in tasks {
-            let Ok(data) = serde_json::from_str::<Value>(&task.data) else {
-                continue;
-            };
+        for (task, data) in linked {
             let control = TaskControl::of(&data);
-            if control.issue != Some(IssueSecret::ResetLink) {
-                continue;
-            }
             let Some(tenant_id) = task.tenant_id else {
                 continue;
             };

@@ -19,6 +19,7 @@ use super::{attempt_line, attempt_text, trace_attempt, Batch, Heartbeat, BATCH};
 use crate::clock::Timestamp;
 use crate::i18n::Msg;
 use crate::mail::{SmtpError, Step};
+use crate::service::mail_health::RouteUse;
 use crate::service::{Core, Result, ServiceError};
 use crate::store::mail::{NewLogEntry, Task};
 use crate::store::{self, Tenant};
@@ -261,6 +262,12 @@ impl Feed {
 const REFILL_FOR: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl Core {
+    /// How many tasks a round claims at once: a round that handled fewer found the queue
+    /// empty (of due mail) when it claimed.
+    pub fn mail_claim_size(&self) -> usize {
+        BATCH as usize * self.config.raw.mail_connections_per_server.max(1) as usize
+    }
+
     /// Claims due tasks for `owner` and delivers them. Returns how many were handled. Stops
     /// between messages when `stop` is set, handing the rest back unsent.
     ///
@@ -274,8 +281,10 @@ impl Core {
     pub async fn deliver_due(&self, owner: &str, stop: &Arc<AtomicBool>) -> Result<usize> {
         let lease = self.config.mail_lease.as_secs() as i64;
         let lanes = self.config.raw.mail_connections_per_server.max(1) as usize;
-        let per_claim = BATCH * lanes as i64;
-        self.fail_abandoned(owner).await?;
+        let per_claim = self.mail_claim_size() as i64;
+        if self.worker_memo.look_for_abandoned(self.now()) {
+            self.fail_abandoned(owner).await?;
+        }
         let tasks = store::mail::claim(&self.db, owner, per_claim, lease, self.now()).await?;
         let count = tasks.len();
         // While this round runs, its leases are renewed: a short lease then only matters when
@@ -314,7 +323,14 @@ impl Core {
         let mut first_error = None;
         for r in results {
             match r {
-                Ok(lane_routes) => routes.extend(lane_routes),
+                Ok(lane_routes) => {
+                    for (route, used) in lane_routes {
+                        routes
+                            .entry(route)
+                            .and_modify(|u: &mut RouteUse| u.failed |= used.failed)
+                            .or_insert(used);
+                    }
+                }
                 Err(e) => {
                     first_error.get_or_insert(e);
                 }
@@ -395,7 +411,7 @@ impl Core {
         feed: &Feed,
         commits: &Arc<GroupCommit>,
         ahead: &Arc<Mutex<HashMap<i64, secrecy::SecretString>>>,
-    ) -> Result<HashMap<String, Option<i64>>> {
+    ) -> Result<HashMap<String, RouteUse>> {
         let mut tenants: HashMap<i64, Option<Tenant>> = HashMap::new();
         let mut batch = Batch {
             commits: commits.clone(),
@@ -428,7 +444,7 @@ impl Core {
                         Some(id) => match tenants.get(&id) {
                             Some(t) => t.clone(),
                             None => {
-                                let t = store::tenants::by_id(&self.db, id).await?;
+                                let t = self.cached_tenant_by_id(id).await?;
                                 tenants.insert(id, t.clone());
                                 t
                             }
@@ -494,8 +510,9 @@ impl Core {
             "could not make a mail"
         );
         let error: crate::i18n::Text = match e {
-            // The whole chain: the outermost context alone rarely says what went wrong.
-            ServiceError::Internal(e) => format!("{e:#}").into(),
+            // The chain (database or directory wording, table and constraint names) is for the
+            // operator's log above, not for the tenant administrators who read the mail log.
+            ServiceError::Internal(_) => Msg::new("mail-err-internal").arg("task", task.id).into(),
             e => attempt_text(e),
         };
         let e = SmtpError {
