@@ -52,6 +52,13 @@ struct Batch {
     ahead: std::sync::Arc<std::sync::Mutex<HashMap<i64, SecretString>>>,
 }
 
+/// Templates looked up while preparing several mails at once (a round of "Forgot password?"
+/// requests): one read per tenant, route, kind and language.
+#[derive(Default)]
+pub(crate) struct TemplateMemo(
+    HashMap<(Option<i64>, MailRoute, MailKind, Language), TemplateSource>,
+);
+
 /// What the delivery worker remembers between rounds, so that a round of one mail (a notice,
 /// a link someone asked for) doesn't repeat statements that can't find anything new.
 #[derive(Default)]
@@ -250,6 +257,24 @@ impl Core {
     /// encrypted): [`Core::enqueue_mail`] without the write, for a caller that writes several
     /// things in one transaction.
     pub(crate) async fn prepare_mail(&self, m: NewMail<'_>) -> Result<PreparedMail> {
+        let route = self.mail_route(m.account_id).await?;
+        self.prepare_mail_on(m, route, &mut TemplateMemo::default())
+            .await
+    }
+
+    /// [`Core::prepare_mail`] with the route already known (from the recipient's account as
+    /// just read), and the templates looked up once for several mails (`memo`).
+    pub(crate) async fn prepare_mail_on(
+        &self,
+        m: NewMail<'_>,
+        route: MailRoute,
+        memo: &mut TemplateMemo,
+    ) -> Result<PreparedMail> {
+        // A mail with a template of its own looks nothing up.
+        let key = m
+            .template
+            .is_none()
+            .then(|| (m.tenant.map(|t| t.id), route, m.kind, m.language));
         let mut data = self.common_data(m.tenant, m.to_name);
         if let (Some(obj), Some(extra)) = (data.as_object_mut(), m.data.as_object()) {
             obj.extend(extra.clone());
@@ -259,11 +284,19 @@ impl Core {
             ..TaskControl::default()
         }
         .write_into(&mut data)?;
-        let route = self.mail_route(m.account_id).await?;
         route.keep_tenant_values_out(&mut data);
-        let src = self
-            .template_of(m.tenant.map(|t| t.id), route, m.kind, m.language, &data)
-            .await?;
+        let src = match key.and_then(|k| memo.0.get(&k)) {
+            Some(src) => src.clone(),
+            None => {
+                let src = self
+                    .template_of(m.tenant.map(|t| t.id), route, m.kind, m.language, &data)
+                    .await?;
+                if let Some(k) = key {
+                    memo.0.insert(k, src.clone());
+                }
+                src
+            }
+        };
         let masked = self.render(m.kind, &src, &data, None)?;
         Ok(PreparedMail {
             tenant_id: m.tenant.map(|t| t.id),

@@ -21,7 +21,7 @@ use crate::domain::Role;
 use crate::store::{self, mail::Task};
 
 /// The route of one mail.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum MailRoute {
     /// The tenant's own server and templates where it has them, else the system's.
     Tenant,
@@ -37,6 +37,14 @@ impl MailRoute {
             if let Some(o) = data.as_object_mut().filter(|o| o.contains_key("support")) {
                 o.insert("support".into(), serde_json::Value::String(String::new()));
             }
+        }
+    }
+
+    /// The rule, given the recipient's account as just read.
+    pub(crate) fn of_account(account: &crate::store::Account) -> Self {
+        match account.role {
+            Role::SystemAdmin => MailRoute::System,
+            _ => MailRoute::Tenant,
         }
     }
 
@@ -66,8 +74,8 @@ impl Core {
             return Ok(MailRoute::Tenant);
         };
         Ok(match store::accounts::by_id(&self.db, id).await? {
-            Some(a) if a.role == Role::SystemAdmin => MailRoute::System,
-            _ => MailRoute::Tenant,
+            Some(a) => MailRoute::of_account(&a),
+            None => MailRoute::Tenant,
         })
     }
 

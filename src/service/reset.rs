@@ -422,8 +422,9 @@ impl Core {
         let _heartbeat =
             (n > 0).then(|| super::delivery::Heartbeat::start(self.clone(), owner, lease));
         let mut decided = Vec::with_capacity(n);
+        let mut templates = super::delivery::TemplateMemo::default();
         for r in &requests {
-            match self.process_one(r).await {
+            match self.process_one(r, &mut templates).await {
                 Ok(decision) => decided.push((r, decision)),
                 Err(e) => {
                     tracing::error!(
@@ -475,7 +476,11 @@ impl Core {
 
     /// Decides and acts on one request; what to record about it (`None`: nothing, its tenant
     /// is gone).
-    async fn process_one(&self, r: &store::reset::Request) -> Result<Decision> {
+    async fn process_one(
+        &self,
+        r: &store::reset::Request,
+        templates: &mut super::delivery::TemplateMemo,
+    ) -> Result<Decision> {
         let Some(tenant) = self.cached_tenant_by_id(r.tenant_id).await? else {
             return Ok(Decision::Recorded(None));
         };
@@ -534,16 +539,19 @@ impl Core {
         };
         let ttl = tenant.settings.reset_link_ttl_secs;
         let link = self
-            .prepare_reset_link(LinkRequest {
-                tenant: &tenant,
-                account: &account,
-                to: &to,
-                ttl_secs: ttl,
-                origin: "self",
-                kind: MailKind::ResetLink,
-                scheduled_at: None,
-                created_by: "system",
-            })
+            .prepare_reset_link(
+                LinkRequest {
+                    tenant: &tenant,
+                    account: &account,
+                    to: &to,
+                    ttl_secs: ttl,
+                    origin: "self",
+                    kind: MailKind::ResetLink,
+                    scheduled_at: None,
+                    created_by: "system",
+                },
+                templates,
+            )
             .await?;
         Ok(Decision::Link {
             target: account.username.clone(),
@@ -555,14 +563,20 @@ impl Core {
     /// Issues a token (superseding older ones) and queues the mail with its link, in one
     /// transaction. Returns the mail's task id.
     pub async fn send_reset_link(&self, request: LinkRequest<'_>) -> Result<i64> {
-        let link = self.prepare_reset_link(request).await?;
+        let link = self
+            .prepare_reset_link(request, &mut Default::default())
+            .await?;
         let ids = store::reset::queue_links(&self.db, &[link.new_link()], self.now()).await?;
         self.wake_workers().await;
         Ok(ids[0])
     }
 
     /// A new token and the mail with its link, ready to be written ([`PreparedLink`]).
-    async fn prepare_reset_link(&self, request: LinkRequest<'_>) -> Result<PreparedLink> {
+    async fn prepare_reset_link(
+        &self,
+        request: LinkRequest<'_>,
+        templates: &mut super::delivery::TemplateMemo,
+    ) -> Result<PreparedLink> {
         let LinkRequest {
             tenant,
             account,
@@ -581,24 +595,30 @@ impl Core {
             token.secret.expose_secret()
         ));
         let language = super::delivery::mail_language(tenant, account);
+        // The route from the account as just read (no second read of it).
+        let route = super::mail_route::MailRoute::of_account(account);
         let mail = self
-            .prepare_mail(NewMail {
-                tenant: Some(tenant),
-                account_id: Some(account.id),
-                kind,
-                to,
-                to_name: account.name(),
-                language,
-                data: json!({
-                    "username": account.username,
-                    "valid_for": crate::i18n::duration(ttl_secs).in_lang(language),
-                }),
-                secret: Some(link),
-                scheduled_at,
-                campaign_id: None,
-                created_by,
-                template: None,
-            })
+            .prepare_mail_on(
+                NewMail {
+                    tenant: Some(tenant),
+                    account_id: Some(account.id),
+                    kind,
+                    to,
+                    to_name: account.name(),
+                    language,
+                    data: json!({
+                        "username": account.username,
+                        "valid_for": crate::i18n::duration(ttl_secs).in_lang(language),
+                    }),
+                    secret: Some(link),
+                    scheduled_at,
+                    campaign_id: None,
+                    created_by,
+                    template: None,
+                },
+                route,
+                templates,
+            )
             .await?;
         Ok(PreparedLink {
             hash: token.hash,

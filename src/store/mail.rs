@@ -277,6 +277,17 @@ pub(crate) async fn enqueue_in(
     tasks: &[NewTask<'_>],
     now: Timestamp,
 ) -> Result<Vec<i64>> {
+    let tasks: Vec<&NewTask<'_>> = tasks.iter().collect();
+    enqueue_on(&mut **tx, backend, &tasks, now).await
+}
+
+/// [`enqueue_in`] on a caller's connection (inside its transaction).
+pub(crate) async fn enqueue_on(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    tasks: &[&NewTask<'_>],
+    now: Timestamp,
+) -> Result<Vec<i64>> {
     let mut ids = Vec::with_capacity(tasks.len());
     // 17 arguments a task: 8,500 a statement, under SQLite's 32,766 and PostgreSQL's 65,535.
     for chunk in tasks.chunks(500) {
@@ -312,23 +323,12 @@ pub(crate) async fn enqueue_in(
              VALUES {} RETURNING id",
             rows.join(", ")
         );
-        let mut made: Vec<i64> = sql::scalars(&mut **tx, &statement, b).await?;
+        let mut made: Vec<i64> = sql::scalars(&mut *conn, &statement, b).await?;
         // Ids are given in the order of the rows (RETURNING itself promises no order).
         made.sort_unstable();
         ids.extend(made);
     }
     Ok(ids)
-}
-
-/// Inserts one task on a caller's connection (inside its transaction); its id.
-pub(crate) async fn insert_in(
-    conn: &mut sqlx::AnyConnection,
-    t: &NewTask<'_>,
-    now: Timestamp,
-) -> Result<i64> {
-    Ok(bind_new(sqlx::query_scalar(INSERT), t, now)
-        .fetch_one(conn)
-        .await?)
 }
 
 /// Claims up to `batch` due tasks for `owner` until `now + lease_secs`: waiting tasks whose

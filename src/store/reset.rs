@@ -259,17 +259,31 @@ async fn queue_links_in(
     links: &[NewLink<'_>],
     now: Timestamp,
 ) -> Result<Vec<i64>> {
-    let mut task_ids = Vec::with_capacity(links.len());
-    for link in links {
-        // The mail first, so the token names it from the start; neither is seen before the
-        // commit.
-        let task_id = super::mail::insert_in(&mut *tx, &link.mail, now).await?;
-        let token = NewToken {
-            task_id: Some(task_id),
+    // The mails first, so the tokens name them from the start; nothing is seen before the
+    // commit. A handful of statements for a round's links, not four per link.
+    let mails: Vec<_> = links.iter().map(|l| &l.mail).collect();
+    let backend = sql::backend_of(tx);
+    let task_ids = super::mail::enqueue_on(&mut *tx, backend, &mails, now).await?;
+    let tokens: Vec<NewToken> = links
+        .iter()
+        .zip(&task_ids)
+        .map(|(link, id)| NewToken {
+            task_id: Some(*id),
             ..link.token
-        };
-        issue_token_in(&mut *tx, &token, now).await?;
-        task_ids.push(task_id);
+        })
+        .collect();
+    // In groups of distinct accounts, in order: a second link for an account in the same
+    // round supersedes the first, as it would one by one.
+    let mut rest = &tokens[..];
+    while !rest.is_empty() {
+        let mut accounts = std::collections::HashSet::new();
+        let n = rest
+            .iter()
+            .take_while(|t| accounts.insert(t.account_id))
+            .count();
+        let (group, next) = rest.split_at(n);
+        issue_tokens_in(&mut *tx, group, now).await?;
+        rest = next;
     }
     Ok(task_ids)
 }
