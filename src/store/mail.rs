@@ -278,7 +278,7 @@ pub(crate) async fn enqueue_in(
     now: Timestamp,
 ) -> Result<Vec<i64>> {
     let tasks: Vec<&NewTask<'_>> = tasks.iter().collect();
-    enqueue_on(&mut **tx, backend, &tasks, now).await
+    enqueue_on(tx, backend, &tasks, now).await
 }
 
 /// [`enqueue_in`] on a caller's connection (inside its transaction).
