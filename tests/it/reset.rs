@@ -154,6 +154,7 @@ on_both_backends!(
     foreign_tenant_and_changed_address_links_are_refused,
     twenty_concurrent_submissions_one_winner,
     newer_link_cancels_older_and_password_change_cancels_all,
+    two_requests_for_one_account_in_one_round_leave_the_later_link,
     disabling_the_account_cancels_links,
     scanners_opening_the_link_change_nothing,
     links_use_the_public_url_whatever_the_headers,
@@ -631,6 +632,68 @@ async fn newer_link_cancels_older_and_password_change_cancels_all(backend: Backe
         410
     );
     assert_eq!(w.app.browser().get(&second).await.status, 410);
+    w.srv.stop().await;
+    w.app.stop().await;
+}
+
+/// The worker writes a round's links together: two requests for one account (by name and by
+/// address) in the same round still leave only the later link alive, as one by one; another
+/// account's link in that round is untouched.
+async fn two_requests_for_one_account_in_one_round_leave_the_later_link(backend: Backend) {
+    let w = world_with(backend, |c| c.mail_worker = false).await;
+    let bob = w.app.user(&w.tenant, "bob", GOOD_PASSWORD).await;
+    set_reset_email(&w.app, &w.tenant, bob, Some("bob.reset@example.net")).await;
+    for identifier in ["alice", "bob", "alice@example.org"] {
+        assert_eq!(forgot(&mut w.app.browser(), identifier).await.status, 200);
+    }
+    // One round of the worker, by hand: all three requests at once.
+    let deadline = std::time::Instant::now() + WAIT;
+    let mut processed = 0;
+    while processed < 3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{processed} processed"
+        );
+        processed += w
+            .app
+            .core
+            .process_reset_requests("test-worker")
+            .await
+            .unwrap();
+    }
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    w.app.core.deliver_due("test-worker", &stop).await.unwrap();
+    let mails = wait_reset_mails(&w, 3).await;
+    let to_alice: Vec<String> = mails
+        .iter()
+        .filter(|m| m.rcpt_to.iter().any(|r| r.contains("alice.reset@")))
+        .map(|m| link_path(&w, m))
+        .collect();
+    let to_bob: Vec<String> = mails
+        .iter()
+        .filter(|m| m.rcpt_to.iter().any(|r| r.contains("bob.reset@")))
+        .map(|m| link_path(&w, m))
+        .collect();
+    assert_eq!((to_alice.len(), to_bob.len()), (2, 1));
+    // Which of alice's two came later: the one whose token is alive.
+    let answers = [
+        w.app.browser().get(&to_alice[0]).await.status,
+        w.app.browser().get(&to_alice[1]).await.status,
+    ];
+    let mut sorted = answers;
+    sorted.sort_unstable();
+    assert_eq!(sorted, [303, 410], "one of alice's links is superseded");
+    assert_eq!(w.app.browser().get(&to_bob[0]).await.status, 303);
+    // The later request's link is the one alive: its token was issued after the other's.
+    let tokens: Vec<(String, Option<i64>)> = sqlx::query_as(
+        "SELECT token_hash, superseded_at FROM reset_tokens WHERE account_id = $1 ORDER BY id",
+    )
+    .bind(w.alice.id)
+    .fetch_all(w.app.core.test_store().pool())
+    .await
+    .unwrap();
+    assert_eq!(tokens.len(), 2);
+    assert!(tokens[0].1.is_some() && tokens[1].1.is_none(), "{tokens:?}");
     w.srv.stop().await;
     w.app.stop().await;
 }
