@@ -21,6 +21,8 @@
 //! - **In a session.** [`CURRENT_PASSWORD_TRIES`] wrong current passwords in a row end the
 //!   session, so a stolen session can't be used to find the password.
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::SecretString;
@@ -153,6 +155,39 @@ impl Core {
         })
     }
 
+    /// [`Core::find_account`] for many identifiers at once (a round of "Forgot password?"
+    /// requests): what each would find, read in one statement per tenant.
+    pub(super) async fn find_accounts_by_name<'i>(
+        &self,
+        wanted: impl Iterator<Item = (i64, &'i str)>,
+    ) -> Result<FoundAccounts> {
+        let mut names: HashMap<i64, (Vec<String>, Vec<String>)> = HashMap::new();
+        for (tenant_id, typed) in wanted {
+            let Ok(id) = Identifier::parse(typed) else {
+                continue;
+            };
+            let (usernames, emails) = names.entry(tenant_id).or_default();
+            match id.kind() {
+                IdentifierKind::Email(e) => emails.push(e.as_str().to_owned()),
+                IdentifierKind::Username(u) => usernames.push(u.as_str().to_owned()),
+                IdentifierKind::Unmatchable => {}
+            }
+        }
+        let mut found = FoundAccounts::default();
+        for (tenant_id, (usernames, emails)) in names {
+            let u: Vec<&str> = usernames.iter().map(String::as_str).collect();
+            let e: Vec<&str> = emails.iter().map(String::as_str).collect();
+            for a in store::accounts::by_names(&self.db, tenant_id, &u, &e).await? {
+                let a = Arc::new(a);
+                if let Some(email) = &a.email {
+                    found.by_email.insert((tenant_id, email.clone()), a.clone());
+                }
+                found.by_username.insert((tenant_id, a.username.clone()), a);
+            }
+        }
+        Ok(found)
+    }
+
     /// Checks the current password a signed-in person gave to change something. Counted before
     /// the check (so parallel guesses can't slip past): per session, where the
     /// [`CURRENT_PASSWORD_TRIES`]th wrong one in a row ends the session (audited), and per
@@ -235,5 +270,27 @@ impl Core {
             .await;
         }
         Err(ServiceError::SessionEnded)
+    }
+}
+
+/// Accounts read ahead for several identifiers ([`Core::find_accounts_by_name`]).
+#[derive(Default)]
+pub(super) struct FoundAccounts {
+    by_username: HashMap<(i64, String), Arc<Account>>,
+    by_email: HashMap<(i64, String), Arc<Account>>,
+}
+
+impl FoundAccounts {
+    /// What [`Core::find_by_identifier`] would have found in `tenant_id` for `typed`, as read.
+    pub(super) fn find(&self, tenant_id: i64, typed: &str) -> Option<Account> {
+        let id = Identifier::parse(typed).ok()?;
+        let found = match id.kind() {
+            IdentifierKind::Email(e) => self.by_email.get(&(tenant_id, e.as_str().to_owned())),
+            IdentifierKind::Username(u) => {
+                self.by_username.get(&(tenant_id, u.as_str().to_owned()))
+            }
+            IdentifierKind::Unmatchable => None,
+        };
+        found.map(|a| Account::clone(a))
     }
 }

@@ -423,8 +423,23 @@ impl Core {
             (n > 0).then(|| super::delivery::Heartbeat::start(self.clone(), owner, lease));
         let mut decided = Vec::with_capacity(n);
         let mut templates = super::delivery::TemplateMemo::default();
+        // The round's accounts in one read per tenant (else one per request, as before).
+        let found = match self
+            .find_accounts_by_name(
+                requests
+                    .iter()
+                    .map(|r| (r.tenant_id, r.identifier.as_str())),
+            )
+            .await
+        {
+            Ok(found) => Some(found),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the round's accounts at once; reading them one by one");
+                None
+            }
+        };
         for r in &requests {
-            match self.process_one(r, &mut templates).await {
+            match self.process_one(r, found.as_ref(), &mut templates).await {
                 Ok(decision) => decided.push((r, decision)),
                 Err(e) => {
                     tracing::error!(
@@ -479,6 +494,7 @@ impl Core {
     async fn process_one(
         &self,
         r: &store::reset::Request,
+        found: Option<&super::login_limits::FoundAccounts>,
         templates: &mut super::delivery::TemplateMemo,
     ) -> Result<Decision> {
         let Some(tenant) = self.cached_tenant_by_id(r.tenant_id).await? else {
@@ -494,7 +510,13 @@ impl Core {
         if !tenant.enabled || !tenant.settings.password_reset_enabled {
             return verdict("no_mail", None, ResetReason::SwitchedOff);
         }
-        let account = match self.find_by_identifier(&tenant, &r.identifier).await? {
+        // Read ahead with the round's other accounts; one not found then is looked for again
+        // (an earlier request of this round may have taken it over from the directory).
+        let account = match found.and_then(|f| f.find(tenant.id, &r.identifier)) {
+            Some(a) => Some(a),
+            None => self.find_by_identifier(&tenant, &r.identifier).await?,
+        };
+        let account = match account {
             Some(a) => Some(a),
             // A person of the directory not synced yet (taken over now). The directory out of
             // reach: the request waits and is tried again (never lost).

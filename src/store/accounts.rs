@@ -211,6 +211,42 @@ pub async fn by_email(db: &Db, tenant_id: i64, email: &str) -> Result<Option<Acc
     Ok(row.map(Into::into))
 }
 
+/// The accounts of a tenant with one of `usernames` or one of `emails` (canonical forms): one
+/// statement per 250 names of each, for a round of "Forgot password?" requests.
+pub async fn by_names(
+    db: &Db,
+    tenant_id: i64,
+    usernames: &[&str],
+    emails: &[&str],
+) -> Result<Vec<Account>> {
+    let mut found = Vec::new();
+    let (mut names, mut addresses) = (usernames.chunks(250), emails.chunks(250));
+    loop {
+        let (u, e) = (
+            names.next().unwrap_or_default(),
+            addresses.next().unwrap_or_default(),
+        );
+        if u.is_empty() && e.is_empty() {
+            return Ok(found);
+        }
+        let mut b = sql::Binds::once_each(db.backend);
+        let tenant = b.add(tenant_id)?;
+        let mut either = Vec::with_capacity(2);
+        if !u.is_empty() {
+            either.push(format!("username IN ({})", b.list(u.iter().copied())?));
+        }
+        if !e.is_empty() {
+            either.push(format!("email IN ({})", b.list(e.iter().copied())?));
+        }
+        let statement = format!(
+            "SELECT {COLUMNS} FROM accounts WHERE tenant_id = {tenant} AND ({})",
+            either.join(" OR ")
+        );
+        let rows: Vec<Row> = sql::fetch_all(&db.read, &statement, b).await?;
+        found.extend(rows.into_iter().map(Account::from));
+    }
+}
+
 /// Accounts of a tenant whose username, name or either address contains `query`, by username.
 pub async fn search(
     db: &Db,
