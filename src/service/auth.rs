@@ -237,11 +237,10 @@ impl Core {
         if let (Verified::YesRehashed(fresh), Some(old)) = (&verified, &account.password_hash) {
             store::accounts::upgrade_hash(&self.db, account.id, old, fresh).await?;
         }
-        store::rate_limit::clear_all(&self.db, &keys[1..]).await?;
-        store::accounts::touch_login(&self.db, account.id, now).await?;
         let token = new_token();
-        store::sessions::create(
+        store::sessions::open_after_sign_in(
             &self.db,
+            &keys[1..],
             &NewSession {
                 token_hash: &token.hash,
                 account_id: account.id,

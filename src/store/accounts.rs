@@ -274,17 +274,6 @@ pub async fn count_matching(db: &Db, tenant_id: i64, query: &AccountQuery) -> Re
     Ok(n)
 }
 
-/// Notes a successful password check.
-pub async fn touch_login(db: &Db, id: i64, now: Timestamp) -> Result<()> {
-    sql::execute(
-        &db.write,
-        "UPDATE accounts SET last_login_at = $1 WHERE id = $2",
-        (now, id),
-    )
-    .await?;
-    Ok(())
-}
-
 /// The ids of every system administrator's account, whatever its status (a handful).
 pub async fn system_admin_ids(db: &Db) -> Result<Vec<i64>> {
     let ids: Vec<i64> = sql::scalars(

@@ -26,8 +26,41 @@ pub struct NewSession<'a> {
 }
 
 pub async fn create(db: &Db, new: &NewSession<'_>, now: Timestamp) -> Result<i64> {
+    insert(&db.write, new, now).await
+}
+
+/// A successful sign-in's writes in one transaction (one commit, not three): the failure
+/// counters `clear` dropped, the account's last sign-in time, the new session. Its id.
+pub async fn open_after_sign_in(
+    db: &Db,
+    clear: &[&str],
+    new: &NewSession<'_>,
+    now: Timestamp,
+) -> Result<i64> {
+    let mut tx = db.write.begin().await?;
+    if !clear.is_empty() {
+        let mut b = sql::Binds::default();
+        let keys = b.list(clear.iter().copied())?;
+        let statement = format!("DELETE FROM rate_limits WHERE key IN ({keys})");
+        sql::execute(&mut *tx, &statement, b).await?;
+    }
+    sql::execute(
+        &mut *tx,
+        "UPDATE accounts SET last_login_at = $1 WHERE id = $2",
+        (now, new.account_id),
+    )
+    .await?;
+    let id = insert(&mut *tx, new, now).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+async fn insert<'c, X>(on: X, new: &NewSession<'_>, now: Timestamp) -> Result<i64>
+where
+    X: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     let id: i64 = sql::scalar(
-        &db.write,
+        on,
         "INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at, expires_at, ip, user_agent) \
          VALUES ($1, $2, $3, $3, $4, $5, $6) RETURNING id",
         (new.token_hash.as_str(), new.account_id, now, new.expires_at, new.ip, new.user_agent),

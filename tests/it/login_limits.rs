@@ -29,6 +29,7 @@ on_both_backends!(
     tenant_caps_slow_down_instead_of_locking_out_the_right_password,
     a_reset_lifts_the_lockout_of_every_name,
     overlong_identifiers_are_refused_by_the_cli,
+    a_sign_in_whose_session_cant_be_written_changes_nothing,
 );
 
 const WRONG: &str = "wrong wrong wrong wrong";
@@ -739,4 +740,57 @@ async fn overlong_identifiers_are_refused_by_the_cli(backend: Backend) {
         out.contains("skipped: 1") && out.contains("no such user"),
         "{out}"
     );
+}
+
+/// A right password whose session can't be written (the database refuses it, as a full disk
+/// would): the sign-in fails and leaves the account as it was — its failure counters still
+/// count, its last sign-in time is unchanged — because the three writes of a sign-in are one
+/// transaction.
+async fn a_sign_in_whose_session_cant_be_written_changes_nothing(backend: Backend) {
+    use common::atomic::{refuse, Refusal};
+    let app = TestApp::spawn(backend).await;
+    let tenant = app.default_tenant().await;
+    let ann = app.user(&tenant, "ann", GOOD_PASSWORD).await;
+    for _ in 0..2 {
+        let page = app.browser().login("default", "ann", WRONG).await;
+        assert_ne!(page.status, 303);
+    }
+    let state = || async {
+        let failures: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM rate_limits WHERE key LIKE 'login-fail:%'")
+                .fetch_one(app.core.test_store().pool())
+                .await
+                .unwrap();
+        let last: Option<i64> =
+            sqlx::query_scalar("SELECT last_login_at FROM accounts WHERE id = $1")
+                .bind(ann.id)
+                .fetch_one(app.core.test_store().pool())
+                .await
+                .unwrap();
+        (failures, last)
+    };
+    let before = state().await;
+    assert_eq!(
+        before,
+        (2, None),
+        "the name's and the account's failure counters"
+    );
+    let refusal = Refusal {
+        name: "refuse_sessions",
+        event: "INSERT",
+        table: "sessions",
+        when: None,
+        message: "no session today",
+    };
+    refuse(&app, backend, &refusal, true).await;
+    let page = app.browser().login("default", "ann", GOOD_PASSWORD).await;
+    assert_ne!(page.status, 303, "no session, no sign-in");
+    assert_eq!(state().await, before, "nothing of the sign-in was written");
+    refuse(&app, backend, &refusal, false).await;
+    let page = app.browser().login("default", "ann", GOOD_PASSWORD).await;
+    assert_eq!(page.status, 303);
+    let (failures, last) = state().await;
+    assert_eq!(failures, 0, "a sign-in clears the failures");
+    assert!(last.is_some());
+    app.stop().await;
 }
