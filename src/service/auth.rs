@@ -463,6 +463,29 @@ impl Core {
         Ok(())
     }
 
+    /// "Your password was changed" to the account's reset and primary addresses, made ready
+    /// to be written with the change. A notice that can't be made (a broken template) is
+    /// logged and left out: it mustn't stop the password change.
+    pub(crate) async fn password_changed_notices(
+        &self,
+        tenant: &Tenant,
+        account: &Account,
+        ip: Option<&str>,
+    ) -> Vec<super::delivery::PreparedMail> {
+        let data = serde_json::json!({ "ip": ip.unwrap_or("") });
+        let to = [account.reset_email.as_deref(), account.email.as_deref()];
+        match self
+            .prepare_notices(tenant, account, MailKind::PasswordChanged, data, &to)
+            .await
+        {
+            Ok(notices) => notices,
+            Err(e) => {
+                tracing::error!(error = %e, "could not make the password-changed notice");
+                Vec::new()
+            }
+        }
+    }
+
     /// Queues "your password was changed" to the account's reset and primary addresses. A
     /// failure to queue is logged: the password change itself has happened.
     pub(crate) async fn password_changed_notice(

@@ -949,6 +949,28 @@ impl Core {
         data: Value,
         to: &[Option<&str>],
     ) -> Result<()> {
+        let notices = self
+            .prepare_notices(tenant, account, kind, data, to)
+            .await?;
+        for notice in &notices {
+            store::mail::enqueue(&self.db, &notice.task(), self.now()).await?;
+        }
+        if !notices.is_empty() {
+            self.wake_workers().await;
+        }
+        Ok(())
+    }
+
+    /// The mails of [`Core::notify_account`], ready to be written (in the caller's transaction).
+    pub(crate) async fn prepare_notices(
+        &self,
+        tenant: &Tenant,
+        account: &crate::store::Account,
+        kind: MailKind,
+        data: Value,
+        to: &[Option<&str>],
+    ) -> Result<Vec<PreparedMail>> {
+        let mut prepared = Vec::new();
         let mut sent: Vec<String> = Vec::new();
         for address in to.iter().flatten() {
             let Ok(addr) = EmailAddress::parse(address) else {
@@ -992,24 +1014,26 @@ impl Core {
                     )),
                 );
             }
-            self.enqueue_mail(NewMail {
-                tenant: Some(tenant),
-                account_id: Some(account.id),
-                kind,
-                to: &addr,
-                to_name: account.name(),
-                language,
-                data: d,
-                secret: None,
-                scheduled_at: None,
-                campaign_id: None,
-                created_by: "system",
-                template: None,
-            })
-            .await?;
+            prepared.push(
+                self.prepare_mail(NewMail {
+                    tenant: Some(tenant),
+                    account_id: Some(account.id),
+                    kind,
+                    to: &addr,
+                    to_name: account.name(),
+                    language,
+                    data: d,
+                    secret: None,
+                    scheduled_at: None,
+                    campaign_id: None,
+                    created_by: "system",
+                    template: None,
+                })
+                .await?,
+            );
             sent.push(addr.as_str().to_owned());
         }
-        Ok(())
+        Ok(prepared)
     }
 }
 

@@ -125,19 +125,6 @@ impl Core {
         }
     }
 
-    /// Clears the sign-in failures of an account and of the names that find it (its username and
-    /// primary address): after a reset its owner can sign in at once.
-    pub(super) async fn clear_login_failures(&self, account: &Account) -> Result<()> {
-        let mut keys = vec![account_key(account.id)];
-        for name in std::iter::once(account.username.as_str()).chain(account.email.as_deref()) {
-            if let Ok(id) = Identifier::parse(name) {
-                keys.push(identifier_key(account.tenant_id, &id));
-            }
-        }
-        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-        Ok(store::rate_limit::clear_all(&self.db, &keys).await?)
-    }
-
     /// Finds the account an identifier names, exactly.
     pub async fn find_account(
         &self,
@@ -271,6 +258,19 @@ impl Core {
         }
         Err(ServiceError::SessionEnded)
     }
+}
+
+/// The counters of an account's sign-in failures: its own and those of the names that find it
+/// (its username and primary address). A completed reset clears them: its owner can sign in
+/// at once.
+pub(super) fn login_failure_keys(account: &Account) -> Vec<String> {
+    let mut keys = vec![account_key(account.id)];
+    for name in std::iter::once(account.username.as_str()).chain(account.email.as_deref()) {
+        if let Ok(id) = Identifier::parse(name) {
+            keys.push(identifier_key(account.tenant_id, &id));
+        }
+    }
+    keys
 }
 
 /// Accounts read ahead for several identifiers ([`Core::find_accounts_by_name`]).

@@ -896,13 +896,23 @@ impl Core {
         let events = |keys: &[store::api_keys::ApiKey]| {
             AuditEntry::owned_rows(completion_events(tenant, &link, ip, keys))
         };
+        // The sign-in failures cleared and the notice queued in the same transaction: a reset
+        // never goes through without them.
+        let notices = self.password_changed_notices(tenant, a, Some(ip)).await;
+        let mails: Vec<_> = notices.iter().map(|n| n.task()).collect();
+        let clear = super::login_limits::login_failure_keys(a);
+        let clear: Vec<&str> = clear.iter().map(String::as_str).collect();
         let Some(revoked) = store::reset::consume_and_set_password(
             &self.db,
             link.token.id,
             a.id,
             hash.as_deref(),
             claimed,
-            events,
+            store::reset::WithPassword {
+                events: &events,
+                clear: &clear,
+                mails: &mails,
+            },
             self.now(),
         )
         .await?
@@ -913,9 +923,10 @@ impl Core {
             return Ok(Err(LinkProblem::Used));
         };
         Self::log_committed(&completion_events(tenant, &link, ip, &revoked));
-        self.clear_login_failures(a).await?;
         self.metrics.reset("completed");
-        self.password_changed_notice(tenant, a, Some(ip)).await;
+        if !mails.is_empty() {
+            self.wake_workers().await;
+        }
         Ok(Ok(link.account))
     }
 

@@ -608,7 +608,7 @@ pub async fn consume_and_set_password(
     account_id: i64,
     hash: Option<&str>,
     claim: Option<Timestamp>,
-    events: impl FnOnce(&[super::api_keys::ApiKey]) -> Vec<super::audit::NewEvent<'static>>,
+    with: WithPassword<'_>,
     now: Timestamp,
 ) -> Result<Option<Vec<super::api_keys::ApiKey>>> {
     let mut tx = db.write.begin().await?;
@@ -643,11 +643,32 @@ pub async fn consume_and_set_password(
         (token_id,),
     )
     .await?;
-    let events = events(&revoked);
+    let events = (with.events)(&revoked);
     let events: Vec<_> = events.iter().collect();
     super::audit::record_many_in(&mut tx, &events, now).await?;
+    if !with.clear.is_empty() {
+        let mut b = sql::Binds::default();
+        let keys = b.list(with.clear.iter().copied())?;
+        let statement = format!("DELETE FROM rate_limits WHERE key IN ({keys})");
+        sql::execute(&mut *tx, &statement, b).await?;
+    }
+    if !with.mails.is_empty() {
+        let mails: Vec<_> = with.mails.iter().collect();
+        super::mail::enqueue_on(&mut tx, db.backend, &mails, now).await?;
+    }
     tx.commit().await?;
     Ok(Some(revoked))
+}
+
+/// What a completed reset writes with the new password ([`consume_and_set_password`]): its
+/// audit events (made from the API keys it revoked), the sign-in failure counters it clears,
+/// the notices it queues.
+pub struct WithPassword<'a> {
+    #[allow(clippy::type_complexity)]
+    pub events:
+        &'a (dyn Fn(&[super::api_keys::ApiKey]) -> Vec<super::audit::NewEvent<'static>> + Sync),
+    pub clear: &'a [&'a str],
+    pub mails: &'a [super::mail::NewTask<'a>],
 }
 
 /// Drops expired states and old finished tokens.

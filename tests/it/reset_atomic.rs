@@ -15,6 +15,7 @@ use latchkey::service::Actor;
 on_both_backends!(
     a_reset_whose_key_revocation_fails_changes_nothing,
     a_password_set_whose_key_revocation_fails_changes_nothing,
+    a_reset_whose_notice_cant_be_queued_changes_nothing,
 );
 
 const NEW_PASSWORD: &str = "velvet thunder marmalade hill";
@@ -120,5 +121,43 @@ async fn a_password_set_whose_key_revocation_fails_changes_nothing(backend: Back
             .status,
         303
     );
+    w.app.stop().await;
+}
+
+/// The "your password was changed" notice is queued in the reset's transaction: when it can't
+/// be (the database refuses it), the reset doesn't happen either — never a changed password
+/// without its notice. Once the fault is gone, the same link works and the notice goes out.
+async fn a_reset_whose_notice_cant_be_queued_changes_nothing(backend: Backend) {
+    let w = world(backend).await;
+    let app = &w.app;
+    let srv = common::plain_smtp(&app.core).await;
+    admins_with_addresses(&w, &["ann"]).await;
+    let operator = operator_key(&w).await;
+    let users = "/api/v1/tenants/acme/users";
+    send_resets(app, &operator, vec!["ann"], "link").await;
+    let path = reset_link_path(app, &srv).await;
+    let key = console_key(app, "acme", "ann", "/t/acme/admin", "ann's key").await;
+    let refusal = Refusal {
+        name: "no_notice",
+        event: "INSERT",
+        table: "mail_tasks",
+        when: Some("NEW.kind = 'password_changed'"),
+        message: "notice refused by the test",
+    };
+    refuse(app, backend, &refusal, true).await;
+    let failed = complete_reset(app, "acme", &path, NEW_PASSWORD).await;
+    assert_ne!(failed.status, 303, "the reset can't have gone through");
+    old_credentials_work(app, "acme", "ann", None, &key, users).await;
+    refuse(app, backend, &refusal, false).await;
+    let done = complete_reset(app, "acme", &path, NEW_PASSWORD).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let notices = srv
+        .wait_for_messages(2, std::time::Duration::from_secs(10))
+        .await
+        .into_iter()
+        .filter(|m| !m.data.contains("reset?token="))
+        .count();
+    assert_eq!(notices, 1, "the notice went out with the reset");
+    assert_eq!(api_get(app, &key, users).await.0, 401, "the key ended");
     w.app.stop().await;
 }
