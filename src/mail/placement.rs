@@ -21,6 +21,7 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashSet;
 
+use memchr::memmem::Finder;
 use rand::distributions::Alphanumeric;
 use rand::Rng;
 
@@ -90,9 +91,10 @@ pub fn place_text(text: &str, marker: &str, fill: Fill<'_>) -> String {
         Fill::Secret(s) => s,
     };
     let mut out = String::with_capacity(text.len() + value.len());
+    let finder = Finder::new(marker);
     let mut rest = text;
     let mut at_total = 0;
-    while let Some(at) = rest.find(marker) {
+    while let Some(at) = finder.find(rest.as_bytes()) {
         out.push_str(&rest[..at]);
         let (sep, _) = text_separator(&text[..at_total + at]);
         out.push_str(&sep);
@@ -277,6 +279,8 @@ pub fn place_html(
         Fill::Masked => ("#".to_owned(), escape(MASK)),
         Fill::Secret(s) => (escape(s), escape(s)),
     };
+    // One searcher for every text run (`str::find` would build one per run).
+    let finder = Finder::new(marker);
     let mut out = String::with_capacity(clean.len() + 256);
     // Links the output is inside of, innermost last: whether each is the server's own.
     let mut links: Vec<bool> = Vec::new();
@@ -302,7 +306,7 @@ pub fn place_html(
         let text = &rest[..end];
         rest = &rest[end..];
         let mut t = text;
-        while let Some(at) = t.find(marker) {
+        while let Some(at) = finder.find(t.as_bytes()) {
             out.push_str(&t[..at]);
             let inside_link = !links.is_empty();
             if inside_link && !links.iter().all(|ours| *ours) {

@@ -350,6 +350,31 @@ pub fn render_subject(
         .replace(&marker, MASK))
 }
 
+/// [`render_subject`] once for many mails: the subject every data holding `shared`'s values
+/// gets, when the subject reads no variable but those; `None` when it reads another one (a
+/// recipient's own, a secret, a global such as `debug()`) or doesn't compile, and each mail's
+/// subject has to be rendered with its own data.
+pub fn render_shared_subject(
+    kind: MailKind,
+    src: &TemplateSource,
+    shared: &serde_json::Value,
+) -> Result<Option<String>, TemplateError> {
+    let reads_only_shared = compiled::compiled(src)
+        .subject
+        .as_ref()
+        .ok()
+        .and_then(|env| env.get_template(compiled::SUBJECT.1).ok())
+        .is_some_and(|t| {
+            t.undeclared_variables(false)
+                .iter()
+                .all(|v| shared.get(v.as_str()).is_some())
+        });
+    if !reads_only_shared {
+        return Ok(None);
+    }
+    render_subject(kind, src, shared).map(Some)
+}
+
 /// Something the server had to mend about a secret's place: the part, and what.
 type Problem = (&'static str, String);
 

@@ -18,6 +18,7 @@ use crate::clock::Timestamp;
 use crate::domain::{admin_address, EmailAddress, Identifier, Username};
 use crate::i18n::Msg;
 use crate::mail::templates::{self, MailKind, TemplateSource};
+use crate::store::accounts::Addressee;
 use crate::store::campaigns::NewCampaign;
 use crate::store::mail::{NewTask, Task};
 use crate::store::{self, Account, Tenant};
@@ -177,6 +178,15 @@ fn text_to_html(text: &str) -> String {
     out.replace("<br>\n<br>\n", "</p>\n<p>")
 }
 
+/// What a campaign's mails on one route share: their data but the recipient's own values, the
+/// template, and the subject when it is the same for everyone.
+struct RouteShared {
+    route: MailRoute,
+    data: Value,
+    src: TemplateSource,
+    subject: Option<String>,
+}
+
 /// The catalogue's name for why a recipient was skipped (the reasons are stored in English).
 fn skip_code(reason: &str) -> &'static str {
     match reason {
@@ -238,18 +248,13 @@ impl Core {
         };
 
         // Who gets mail, and who doesn't and why.
-        let mut accounts: Vec<Account> = Vec::new();
+        let mut accounts: Vec<Addressee> = Vec::new();
         let mut skipped: Vec<(String, String)> = Vec::new();
         match &req.recipients {
             Recipients::All => {
-                accounts = store::accounts::search(
-                    &self.db,
-                    tenant.id,
-                    &Default::default(),
-                    MAX_RECIPIENTS as i64 + 1,
-                    0,
-                )
-                .await?
+                accounts =
+                    store::accounts::addressees(&self.db, tenant.id, MAX_RECIPIENTS as i64 + 1)
+                        .await?
             }
             Recipients::Accounts(ids) => {
                 for id in ids {
@@ -257,7 +262,7 @@ impl Core {
                         .await?
                         .filter(|a| a.tenant_id == tenant.id)
                     {
-                        Some(a) => accounts.push(a),
+                        Some(a) => accounts.push(a.into()),
                         None => skipped
                             .push((format!("#{id}"), "no such user in this organisation".into())),
                     }
@@ -277,7 +282,7 @@ impl Core {
                         )
                     })?;
                     match self.find_account(tenant, &id).await? {
-                        Some(a) => accounts.push(a),
+                        Some(a) => accounts.push(a.into()),
                         None => skipped.push((id.as_typed().to_owned(), "no such user".into())),
                     }
                 }
@@ -292,7 +297,7 @@ impl Core {
                     .into(),
             ));
         }
-        let mut recipients: Vec<(Account, EmailAddress)> = Vec::new();
+        let mut recipients: Vec<(Addressee, EmailAddress)> = Vec::new();
         for a in accounts {
             if a.role == crate::domain::Role::SystemAdmin && !req.may_reset_system_admins {
                 skipped.push((
@@ -326,22 +331,63 @@ impl Core {
             return Err(ServiceError::Invalid(msg.into()));
         }
 
-        // One personal task per recipient; the secret is made at send time.
+        // One personal task per recipient; the secret is made at send time. What the tasks'
+        // data share is made once, and once per route the template and, when it reads nothing
+        // of a recipient's own, the subject: 10,000 recipients differ only in their name,
+        // username (and request link).
         let base = self.public_url_for(Some(tenant));
         let lang = tenant.settings.default_language;
         let system_admins = self.system_admin_ids().await?;
-        let mut sources: Vec<(MailRoute, TemplateSource)> = Vec::with_capacity(2);
-        let mut rendered: Vec<(Value, String, &Account, &EmailAddress)> =
+        let mut shared = self.common_data(Some(tenant), "");
+        if let Some(o) = shared.as_object_mut() {
+            o.remove("name");
+            o.insert(
+                "valid_for".into(),
+                json!(crate::i18n::duration(req.valid_for_secs).in_lang(lang)),
+            );
+            o.insert("valid_for_secs".into(), json!(req.valid_for_secs));
+        }
+        TaskControl {
+            issue: match req.kind {
+                ResetKind::Link => Some(IssueSecret::ResetLink),
+                ResetKind::TemporaryPassword => Some(IssueSecret::TemporaryPassword),
+                ResetKind::RequestLink => None,
+            },
+            template: template.clone(),
+            // Checked again when the secret is made: the account may have been made a
+            // system administrator meanwhile.
+            system_admin_ok: req.may_reset_system_admins,
+        }
+        .write_into(&mut shared)?;
+        // One template per route for the whole campaign.
+        let mut routes: Vec<RouteShared> = Vec::with_capacity(2);
+        let mut rendered: Vec<(Value, String, &Addressee, &EmailAddress)> =
             Vec::with_capacity(recipients.len());
         for (a, to) in &recipients {
-            let mut data = self.common_data(Some(tenant), a.name());
+            let route = MailRoute::for_recipient(Some(a.id), &system_admins);
+            let r = match routes.iter().position(|r| r.route == route) {
+                Some(i) => &routes[i],
+                None => {
+                    let mut data = shared.clone();
+                    route.keep_tenant_values_out(&mut data);
+                    let src = self
+                        .template_of(Some(tenant.id), route, kind, lang, &data)
+                        .await?;
+                    let subject = templates::render_shared_subject(kind, &src, &data)
+                        .map_err(|e| ServiceError::Invalid(e.to_string().into()))?;
+                    routes.push(RouteShared {
+                        route,
+                        data,
+                        src,
+                        subject,
+                    });
+                    &routes[routes.len() - 1]
+                }
+            };
+            let mut data = r.data.clone();
             if let Some(o) = data.as_object_mut() {
+                o.insert("name".into(), json!(a.name()));
                 o.insert("username".into(), json!(a.username));
-                o.insert(
-                    "valid_for".into(),
-                    json!(crate::i18n::duration(req.valid_for_secs).in_lang(lang)),
-                );
-                o.insert("valid_for_secs".into(), json!(req.valid_for_secs));
                 if let ResetKind::RequestLink = req.kind {
                     let q: String = form_urlencoded::Serializer::new(String::new())
                         .append_pair("identifier", &a.username)
@@ -352,33 +398,11 @@ impl Core {
                     );
                 }
             }
-            TaskControl {
-                issue: match req.kind {
-                    ResetKind::Link => Some(IssueSecret::ResetLink),
-                    ResetKind::TemporaryPassword => Some(IssueSecret::TemporaryPassword),
-                    ResetKind::RequestLink => None,
-                },
-                template: template.clone(),
-                // Checked again when the secret is made: the account may have been made a
-                // system administrator meanwhile.
-                system_admin_ok: req.may_reset_system_admins,
-            }
-            .write_into(&mut data)?;
-            // One template per route for the whole campaign; only the subject is rendered.
-            let route = MailRoute::for_recipient(Some(a.id), &system_admins);
-            route.keep_tenant_values_out(&mut data);
-            let src = match sources.iter().find(|(r, _)| *r == route) {
-                Some((_, src)) => src,
-                None => {
-                    let src = self
-                        .template_of(Some(tenant.id), route, kind, lang, &data)
-                        .await?;
-                    sources.push((route, src));
-                    &sources[sources.len() - 1].1
-                }
+            let subject = match &r.subject {
+                Some(subject) => subject.clone(),
+                None => templates::render_subject(kind, &r.src, &data)
+                    .map_err(|e| ServiceError::Invalid(e.to_string().into()))?,
             };
-            let subject = templates::render_subject(kind, src, &data)
-                .map_err(|e| ServiceError::Invalid(e.to_string().into()))?;
             rendered.push((data, subject, a, to));
         }
         let created_by = actor.label();

@@ -99,16 +99,35 @@ impl Core {
         tasks: &[Task],
     ) -> Result<Vec<Option<LinkLife>>> {
         let scope = Scope::Campaign(campaign_id);
+        // Only what the delivered tasks of the page need is read: a campaign just created (the
+        // answer to its POST) has none, and reading every recipient's account for nothing was
+        // a tenth of that request.
+        let delivered = |kinds: &[MailKind]| {
+            tasks.iter().any(|t| {
+                t.status == TaskStatus::Done
+                    && t.done_at.is_some()
+                    && t.account_id.is_some()
+                    && matches!(&t.kind, TaskKind::Mail(k) if kinds.contains(k))
+            })
+        };
         // Every token of these accounts, with room for a few per recipient.
         let limit = (tasks.len() as i64 + 1).saturating_mul(20);
-        let tokens = store::link_life::tokens(&self.db, scope, limit).await?;
-        let temporary = store::link_life::temporary_passwords(&self.db, scope, limit).await?;
-        let temporary = by_account(&temporary);
-        let own: HashMap<i64, Option<Timestamp>> =
-            store::link_life::own_password_set(&self.db, scope)
-                .await?
-                .into_iter()
-                .collect();
+        let tokens = if delivered(&[MailKind::AdminResetLink, MailKind::Campaign]) {
+            store::link_life::tokens(&self.db, scope, limit).await?
+        } else {
+            Vec::new()
+        };
+        let (temporary, own) = if delivered(&[MailKind::TemporaryPassword]) {
+            let temporary = store::link_life::temporary_passwords(&self.db, scope, limit).await?;
+            let own: HashMap<i64, Option<Timestamp>> =
+                store::link_life::own_password_set(&self.db, scope)
+                    .await?
+                    .into_iter()
+                    .collect();
+            (by_account(&temporary), own)
+        } else {
+            (HashMap::new(), HashMap::new())
+        };
         let now = self.now();
         Ok(tasks
             .iter()

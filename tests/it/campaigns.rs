@@ -124,6 +124,7 @@ on_both_backends!(
     selection_from_the_user_list,
     other_tenants_cannot_see_or_touch_campaigns,
     scheduled_in_a_named_time_zone_across_daylight_saving,
+    a_subject_that_names_the_recipient_is_each_ones_own,
 );
 
 /// The next last Sunday of `month` (March: summer time starts in Europe; October: it ends) at
@@ -979,6 +980,60 @@ async fn other_tenants_cannot_see_or_touch_campaigns(backend: Backend) {
     assert_eq!(
         w.app.core.campaigns(&w.tenant, 10, 0).await.unwrap().len(),
         1
+    );
+    w.srv.stop().await;
+    w.app.stop().await;
+}
+
+/// A campaign renders a subject once when it reads only what every recipient shares; one that
+/// names the recipient is still each one's own, in the mail and in the task listings.
+async fn a_subject_that_names_the_recipient_is_each_ones_own(backend: Backend) {
+    let mut w = world(backend).await;
+    member(&w, "ann", None).await;
+    member(&w, "ben", None).await;
+    let r = compose(
+        &mut w,
+        &[
+            ("identifiers", "ann\nben"),
+            ("kind", "link"),
+            ("valid_for", "1h"),
+            ("when", "now"),
+            ("custom_subject", "For {{ name }} at {{ tenant_name }}"),
+            ("custom_text", "Set your password: {{ reset_link }}"),
+        ],
+    )
+    .await;
+    let id = campaign_id(&r);
+    let mails = wait_mails(&w.srv, 2).await;
+    for who in ["ann", "ben"] {
+        let subject = format!("Subject: For {who} at Acme");
+        assert_eq!(
+            mails.iter().filter(|m| m.data.contains(&subject)).count(),
+            1,
+            "{who}"
+        );
+    }
+    let tasks = w
+        .app
+        .core
+        .mail_tasks(&store::mail::Filter {
+            campaign_id: Some(id),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut subjects: Vec<(String, String)> = tasks
+        .into_iter()
+        .map(|t| (t.recipient, t.subject))
+        .collect();
+    subjects.sort();
+    assert_eq!(
+        subjects,
+        vec![
+            ("ann@acme.example".to_owned(), "For ann at Acme".to_owned()),
+            ("ben@acme.example".to_owned(), "For ben at Acme".to_owned()),
+        ]
     );
     w.srv.stop().await;
     w.app.stop().await;

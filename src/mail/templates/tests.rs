@@ -978,3 +978,44 @@ fn secrets_can_not_be_sent_elsewhere_from_the_html_part() {
     };
     assert!(validate(MailKind::TemporaryPassword, &temp_bad).is_err());
 }
+
+/// A campaign renders a subject once for everyone only when it reads nothing but the values
+/// every recipient shares; a recipient's own value, a secret or a global such as `debug()`
+/// (which prints the whole context) keeps it per mail.
+#[test]
+fn a_subject_is_shared_only_when_it_reads_nothing_but_the_shared_values() {
+    let kind = MailKind::AdminResetLink;
+    let shared = serde_json::json!({ "tenant_name": "Acme", "valid_for": "1 day" });
+    let mut full = shared.clone();
+    full["name"] = "Ann".into();
+    let src = |subject: &str| TemplateSource {
+        subject: subject.into(),
+        text: "t".into(),
+        html: "<p>h</p>".into(),
+    };
+    for subject in [
+        "Reset for {{ tenant_name }} ({{ valid_for }})",
+        "Plain",
+        "{% if tenant_name %}{{ tenant_name|upper }}{% endif %}",
+    ] {
+        let once = render_shared_subject(kind, &src(subject), &shared).unwrap();
+        let own = render_subject(kind, &src(subject), &full).unwrap();
+        assert_eq!(once, Some(own), "{subject}");
+    }
+    for personal in [
+        "Hi {{ name }}",
+        "{{ tenant_name ~ name }}",
+        "{% set x = name %}{{ x }}",
+        "{% if username is defined %}x{% endif %}",
+        "{{ reset_link }}",
+        "{{ debug() }}",
+        // Doesn't compile: each mail's rendering says so.
+        "{{ tenant_name",
+    ] {
+        assert_eq!(
+            render_shared_subject(kind, &src(personal), &shared).unwrap(),
+            None,
+            "{personal}"
+        );
+    }
+}
