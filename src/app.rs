@@ -185,10 +185,12 @@ async fn delivery_worker(
                 0
             }
         };
-        // A full claim of either: there may be more, go again at once. (Requests and mail that
-        // failed stay leased or wait for their retry, so this can't spin on them.) A smaller
-        // one found the queue empty when it claimed; what came since has woken the worker.
-        if requests >= crate::service::reset::REQUEST_CLAIM || sent >= core.mail_claim_size() {
+        // Any request, or a full claim of mail: there may be more, go again at once. (Requests
+        // and mail that failed stay leased or wait for their retry, so this can't spin on
+        // them.) A smaller claim of mail found its queue empty when it claimed; what came since
+        // has woken the worker. Requests go round again whatever their number: another
+        // instance's claim at the same moment can leave this one short while more wait.
+        if requests > 0 || sent >= core.mail_claim_size() {
             continue;
         }
         // Sleep until woken, until the next scheduled mail falls due, or one poll interval.

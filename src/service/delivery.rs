@@ -408,6 +408,7 @@ impl Core {
             .entry(scope.clone())
             .or_insert(super::mail_health::RouteUse {
                 tenant_id: scope_tenant,
+                succeeded: false,
                 failed: false,
             });
         let scope = scope.as_str();
@@ -592,6 +593,9 @@ impl Core {
             .await
         {
             Ok(reply) => {
+                if let Some(used) = batch.routes.get_mut(scope) {
+                    used.succeeded = true;
+                }
                 // Written before this lane sends its next mail, together with what the other
                 // lanes' servers accepted meanwhile: until then the task stays claimed, so a
                 // crash here means it is sent again, never lost.

@@ -85,7 +85,18 @@ pub fn is_broken(recent: &[Attempt]) -> bool {
 #[derive(Debug, Clone, Copy)]
 pub struct RouteUse {
     pub tenant_id: Option<i64>,
+    /// A mail of the round was accepted on it.
+    pub succeeded: bool,
+    /// An attempt of the round on it failed.
     pub failed: bool,
+}
+
+impl RouteUse {
+    /// The round's use of a route with another lane's.
+    pub fn merge(&mut self, other: RouteUse) {
+        self.succeeded |= other.succeeded;
+        self.failed |= other.failed;
+    }
 }
 
 /// The route a mail to `tenant`'s people takes (the system's for a system administrator).
@@ -230,9 +241,12 @@ impl Core {
     async fn judge_route(&self, route: &str, used: RouteUse) -> Result<()> {
         let now = self.now();
         let tenant_id = used.tenant_id;
-        // A round whose attempts on the route all got through: it works (its newest attempts
-        // are successes), so only a stored "broken" changes — one statement, no read.
-        let (changed, recent) = if !used.failed && self.worker_memo.route_known(route) {
+        // A round whose attempts on the route all got through (at least one did, none failed):
+        // it works (its newest attempts are successes), so only a stored "broken" changes — one
+        // statement, no read. A round that reached no server on it (mail put back for the hourly
+        // quota, mails that couldn't be made) judges from the recent attempts, as any other.
+        let fast = used.succeeded && !used.failed && self.worker_memo.route_known(route);
+        let (changed, recent) = if fast {
             let changed = store::health::set_working(&self.db, route, now).await?;
             (changed, Vec::new())
         } else {

@@ -289,9 +289,8 @@ fn clip(identifier: &str) -> String {
     identifier.chars().take(254).collect()
 }
 
-/// How many "Forgot password?" requests the worker claims at once: a round that processed
-/// fewer found no more waiting when it claimed.
-pub const REQUEST_CLAIM: usize = 50;
+/// How many "Forgot password?" requests the worker claims at once.
+const REQUEST_CLAIM: usize = 50;
 
 impl Core {
     /// Records a "Forgot password?" submission. Does the same work whatever was typed.

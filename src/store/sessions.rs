@@ -38,18 +38,20 @@ pub async fn open_after_sign_in(
     now: Timestamp,
 ) -> Result<i64> {
     let mut tx = db.write.begin().await?;
-    if !clear.is_empty() {
-        let mut b = sql::Binds::default();
-        let keys = b.list(clear.iter().copied())?;
-        let statement = format!("DELETE FROM rate_limits WHERE key IN ({keys})");
-        sql::execute(&mut *tx, &statement, b).await?;
-    }
+    // The account before the counters, as a completed reset takes them: two transactions that
+    // lock both in the same order can't deadlock each other.
     sql::execute(
         &mut *tx,
         "UPDATE accounts SET last_login_at = $1 WHERE id = $2",
         (now, new.account_id),
     )
     .await?;
+    if !clear.is_empty() {
+        let mut b = sql::Binds::default();
+        let keys = b.list(clear.iter().copied())?;
+        let statement = format!("DELETE FROM rate_limits WHERE key IN ({keys})");
+        sql::execute(&mut *tx, &statement, b).await?;
+    }
     let id = insert(&mut *tx, new, now).await?;
     tx.commit().await?;
     Ok(id)

@@ -25,6 +25,7 @@ on_both_backends!(
     a_tenants_own_server_is_judged_on_its_own,
     no_worker_shows_no_live_worker,
     a_dead_or_silent_webhook_never_holds_up_mail,
+    a_round_that_reaches_no_server_leaves_a_broken_route_broken,
 );
 
 /// A loopback HTTP server that keeps the body of every POST and answers 200.
@@ -726,4 +727,73 @@ async fn a_dead_or_silent_webhook_never_holds_up_mail(backend: Backend) {
         }
         app.stop().await;
     }
+}
+
+/// A round that sends nothing on a broken route (its mail put back for the hourly quota) says
+/// nothing about the server: the route stays broken, and no "recovered" alert goes out.
+async fn a_round_that_reaches_no_server_leaves_a_broken_route_broken(backend: Backend) {
+    let (hook, url) = Receiver::start().await;
+    let app = TestApp::spawn_with(backend, |c| {
+        c.mail_poll_interval = "100ms".into();
+        c.mail_max_attempts = 1;
+        c.alert_webhook_url = Some(url.clone());
+    })
+    .await;
+    let settings = SmtpSettings {
+        enabled: true,
+        host: "127.0.0.1".into(),
+        port: closed_port(),
+        security: Security::None,
+        auth: false,
+        from_address: "noreply@example.org".into(),
+        timeout_secs: 5,
+        max_per_hour: 3,
+        ..SmtpSettings::default()
+    };
+    app.core
+        .save_smtp(
+            &Actor::Cli,
+            None,
+            SmtpInput {
+                settings,
+                ..Default::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    // Three attempts fail: broken, and the hour's quota of three is spent.
+    for i in 0..3 {
+        let id = crate::delivery::queue(&app, &format!("p{i}@example.org")).await;
+        crate::delivery::wait_status(&app, id, "failed").await;
+    }
+    wait_broken(&app, true).await;
+    hook.wait_for(1).await;
+    // The fourth waits for the quota: put back without an attempt.
+    let id = crate::delivery::queue(&app, "p3@example.org").await;
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let t = app.core.test_store().task(id).await.unwrap().unwrap();
+        if t.next_attempt_at > app.core.now() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never put back: {t:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Past the round's judgement (it follows the round at once).
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        app.core.mail_alarm(None, true).await.unwrap(),
+        "still broken"
+    );
+    assert_eq!(
+        hook.bodies().len(),
+        1,
+        "no recovery alert: {:?}",
+        hook.bodies()
+    );
+    app.stop().await;
 }

@@ -327,7 +327,7 @@ impl Core {
                     for (route, used) in lane_routes {
                         routes
                             .entry(route)
-                            .and_modify(|u: &mut RouteUse| u.failed |= used.failed)
+                            .and_modify(|u: &mut RouteUse| u.merge(used))
                             .or_insert(used);
                     }
                 }
