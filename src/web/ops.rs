@@ -98,10 +98,21 @@ async fn metrics(State(state): State<AppState>, req: axum::extract::Request) -> 
         };
         return (StatusCode::FORBIDDEN, why).into_response();
     }
-    let (queue, oldest) = core.queue_gauges().await.unwrap_or_default();
-    if let Ok((routes, workers)) = core.health_gauges().await {
-        core.metrics.set_health(&routes, workers);
-    }
+    // A queue or a health that can't be read fails the scrape (Prometheus records it as down)
+    // rather than reporting an empty queue and no live worker.
+    let gauges = match (core.queue_gauges().await, core.health_gauges().await) {
+        (Ok(queue), Ok(health)) => (queue, health),
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::warn!(error = %e, "metrics: the mail queue or its health could not be read");
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the mail queue could not be read from the database; the server log has the details\n",
+            )
+                .into_response();
+        }
+    };
+    let ((queue, oldest), (routes, workers)) = gauges;
+    core.metrics.set_health(&routes, workers);
     let body = core.metrics.render(&queue, oldest);
     (
         [(

@@ -6,12 +6,17 @@ use crate::common;
 
 use std::time::Duration;
 
+use sqlx::Connection;
+
 use common::smtp::Step;
 use common::{link_in, Backend, TestApp, GOOD_PASSWORD};
 use latchkey::domain::EmailAddress;
 use latchkey::service::{AccountChanges, Actor};
 
-on_both_backends!(counters_move_during_a_journey);
+on_both_backends!(
+    counters_move_during_a_journey,
+    a_queue_that_cant_be_read_fails_the_scrape
+);
 
 fn value(metrics: &str, series: &str) -> f64 {
     metrics
@@ -66,7 +71,7 @@ async fn counters_move_during_a_journey(backend: Backend) {
     b.get("/t/default/forgot-password").await;
     b.post("/t/default/forgot-password", &[("identifier", "alice")])
         .await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
         let m = b.get("/metrics").await.body;
         // A scrape reads the queue before the counters, so the retry may show in the counter
@@ -88,7 +93,7 @@ async fn counters_move_during_a_journey(backend: Backend) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     app.clock.advance(31);
-    let mails = srv.wait_for_messages(1, Duration::from_secs(10)).await;
+    let mails = srv.wait_for_messages(1, Duration::from_secs(20)).await;
     let path = link_in(&mails[0].data, "reset?token=")
         .unwrap()
         .strip_prefix(&app.base)
@@ -121,20 +126,60 @@ async fn counters_move_during_a_journey(backend: Backend) {
         1.0,
         "{m}"
     );
-    assert_eq!(value(&m, "latchkey_resets_total{stage=\"mailed\"}"), 1.0);
-    assert_eq!(value(&m, "latchkey_resets_total{stage=\"completed\"}"), 1.0);
-    assert_eq!(
-        value(&m, "latchkey_resets_total{stage=\"link_opened\"}"),
-        1.0
+    for (stage, n) in [
+        ("mailed", 1.0),
+        ("completed", 1.0),
+        ("link_opened", 1.0),
+        ("rejected", 1.0),
+    ] {
+        let series = format!("latchkey_resets_total{{stage=\"{stage}\"}}");
+        assert_eq!(value(&m, &series), n, "{series} in\n{m}");
+    }
+    assert!(
+        value(&m, "latchkey_mails_total{result=\"sent\"}") >= 1.0,
+        "{m}"
     );
-    assert_eq!(value(&m, "latchkey_resets_total{stage=\"rejected\"}"), 1.0);
-    assert!(value(&m, "latchkey_mails_total{result=\"sent\"}") >= 1.0);
     assert!(value(&m, "latchkey_http_requests_total{method=\"POST\",route=\"/t/{tenant}/forgot-password\",status=\"200\"}") >= 1.0, "{m}");
     assert!(m.contains("latchkey_http_request_duration_seconds_bucket{le="));
     assert!(m.contains("route=\"/t/{tenant}/reset\""));
     assert!(!m.contains("token="), "no raw path with a token in a label");
     assert!(!m.contains("alice"), "no names in metrics");
     srv.stop().await;
+    app.stop().await;
+}
+
+/// A scrape that can't read the queue fails (503): zeros would read as an empty queue and no
+/// live worker, and an alert on the queue's depth would never fire during an outage.
+async fn a_queue_that_cant_be_read_fails_the_scrape(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| c.metrics_allow_loopback = true).await;
+    let mut b = app.browser();
+    assert_eq!(b.get("/metrics").await.status, 200);
+    let rename = |from: &'static str, to: &'static str| {
+        let url = app.db.url.clone();
+        async move {
+            let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+            sqlx::query(&format!("ALTER TABLE {from} RENAME TO {to}"))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            conn.close().await.unwrap();
+        }
+    };
+    rename("mail_tasks", "mail_tasks_away").await;
+    let failed = b.get("/metrics").await;
+    assert_eq!(failed.status, 503, "{}", failed.body);
+    assert!(failed.body.contains("could not be read"), "{}", failed.body);
+    assert!(
+        !failed.body.contains("latchkey_mail_queue"),
+        "{}",
+        failed.body
+    );
+    rename("mail_tasks_away", "mail_tasks").await;
+    let back = b.get("/metrics").await;
+    assert_eq!(back.status, 200);
+    assert!(back
+        .body
+        .contains("latchkey_mail_queue{status=\"waiting\"} 0"));
     app.stop().await;
 }
 
