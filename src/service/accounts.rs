@@ -363,23 +363,26 @@ impl Core {
         } else {
             Some(self.hasher.hash(normalized).await?)
         };
-        // The keys' events and the password's, written with the password (one transaction).
+        // The keys' events, the password's and its notices, written with the password (one
+        // transaction): no password changed without its owner being told.
         let events = |keys: &[crate::store::api_keys::ApiKey]| {
             AuditEntry::owned_rows(password_set_events(actor, tenant, account, keys))
         };
-        let revoked = store::accounts::set_password_revoking(
-            &self.db,
-            account.id,
-            hash.as_deref(),
-            false,
-            None,
-            true,
-            events,
-            self.now(),
-        )
-        .await?;
+        let notices = self.password_changed_notices(tenant, account, None).await;
+        let mails: Vec<_> = notices.iter().map(|n| n.task()).collect();
+        let password = store::accounts::NewPassword {
+            hash: hash.as_deref(),
+            revoke_keys: true,
+            mails: &mails,
+            ..Default::default()
+        };
+        let revoked =
+            store::accounts::set_password_with(&self.db, account.id, &password, events, self.now())
+                .await?;
         Self::log_committed(&password_set_events(actor, tenant, account, &revoked));
-        self.password_changed_notice(tenant, account, None).await;
+        if !mails.is_empty() {
+            self.wake_workers().await;
+        }
         Ok(())
     }
 

@@ -384,17 +384,23 @@ impl Core {
         } else {
             Some(self.hasher.hash(normalized).await?)
         };
-        store::accounts::set_password(
-            &self.db,
-            a.id,
-            hash.as_deref(),
-            false,
-            Some(info.session.id),
-            self.now(),
-        )
-        .await?;
-        self.password_changed_notice(&info.tenant, a, Some(ip))
+        // The notices are queued with the password (one transaction): no password changed
+        // without its owner being told.
+        let notices = self
+            .password_changed_notices(&info.tenant, a, Some(ip))
             .await;
+        let mails: Vec<_> = notices.iter().map(|n| n.task()).collect();
+        let password = store::accounts::NewPassword {
+            hash: hash.as_deref(),
+            keep_session: Some(info.session.id),
+            mails: &mails,
+            ..Default::default()
+        };
+        store::accounts::set_password_with(&self.db, a.id, &password, |_| Vec::new(), self.now())
+            .await?;
+        if !mails.is_empty() {
+            self.wake_workers().await;
+        }
         self.audit_own(
             info,
             "password.changed",
@@ -483,24 +489,6 @@ impl Core {
                 tracing::error!(error = %e, "could not make the password-changed notice");
                 Vec::new()
             }
-        }
-    }
-
-    /// Queues "your password was changed" to the account's reset and primary addresses. A
-    /// failure to queue is logged: the password change itself has happened.
-    pub(crate) async fn password_changed_notice(
-        &self,
-        tenant: &Tenant,
-        account: &Account,
-        ip: Option<&str>,
-    ) {
-        let data = serde_json::json!({ "ip": ip.unwrap_or("") });
-        let to = [account.reset_email.as_deref(), account.email.as_deref()];
-        if let Err(e) = self
-            .notify_account(tenant, account, MailKind::PasswordChanged, data, &to)
-            .await
-        {
-            tracing::error!(error = %e, "could not queue the password-changed notice");
         }
     }
 

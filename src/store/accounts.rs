@@ -448,31 +448,38 @@ pub async fn set_password(
     keep_session: Option<i64>,
     now: Timestamp,
 ) -> Result<()> {
-    set_password_revoking(
-        db,
-        account_id,
+    let password = NewPassword {
         hash,
         must_change,
         keep_session,
-        false,
-        |_| Vec::new(),
-        now,
-    )
-    .await
-    .map(drop)
+        ..NewPassword::default()
+    };
+    set_password_with(db, account_id, &password, |_| Vec::new(), now)
+        .await
+        .map(drop)
 }
 
-/// [`set_password`], and with `revoke_keys` the API keys the account created revoked in the same
-/// transaction (an administrator set the password: all or nothing), with the audit events
-/// `events` makes of the keys revoked. The keys revoked.
-#[allow(clippy::too_many_arguments)]
-pub async fn set_password_revoking(
+/// A new password and what is written with it ([`set_password_with`]).
+#[derive(Default)]
+pub struct NewPassword<'a> {
+    /// `None` for a directory account (the directory holds the password).
+    pub hash: Option<&'a str>,
+    pub must_change: bool,
+    /// The session that made the change, which stays; every other one ends.
+    pub keep_session: Option<i64>,
+    /// Revoke the API keys the account created (an administrator set the password).
+    pub revoke_keys: bool,
+    /// The notices of the change ("your password was changed"), queued with it.
+    pub mails: &'a [super::mail::NewTask<'a>],
+}
+
+/// [`set_password`], all or nothing with what comes with it: with `revoke_keys` the API keys
+/// the account created revoked, the audit events `events` makes of the keys revoked, and the
+/// notices `mails` queued. The keys revoked.
+pub async fn set_password_with(
     db: &Db,
     account_id: i64,
-    hash: Option<&str>,
-    must_change: bool,
-    keep_session: Option<i64>,
-    revoke_keys: bool,
+    p: &NewPassword<'_>,
     events: impl FnOnce(&[super::api_keys::ApiKey]) -> Vec<super::audit::NewEvent<'static>>,
     now: Timestamp,
 ) -> Result<Vec<super::api_keys::ApiKey>> {
@@ -480,17 +487,21 @@ pub async fn set_password_revoking(
     sql::execute(
         &mut *tx,
         "UPDATE accounts SET password_hash = $2, must_change_password = $3, password_changed_at = $4, temp_password_expires_at = NULL, updated_at = $4 WHERE id = $1",
-        (account_id, hash, i64::from(must_change), now),
+        (account_id, p.hash, i64::from(p.must_change), now),
     )
     .await?;
     // A new password makes every outstanding reset link useless.
-    super::sessions::end_all_and_cancel_links(&mut tx, account_id, keep_session, now).await?;
-    let revoked = if revoke_keys {
+    super::sessions::end_all_and_cancel_links(&mut tx, account_id, p.keep_session, now).await?;
+    let revoked = if p.revoke_keys {
         super::api_keys::revoke_created_by(&mut *tx, account_id, now).await?
     } else {
         Vec::new()
     };
     record_events_in(&mut tx, events(&revoked), now).await?;
+    if !p.mails.is_empty() {
+        let mails: Vec<_> = p.mails.iter().collect();
+        super::mail::enqueue_on(&mut tx, db.backend, &mails, now).await?;
+    }
     tx.commit().await?;
     Ok(revoked)
 }

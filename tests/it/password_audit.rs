@@ -25,6 +25,7 @@ on_both_backends!(
     a_password_set_whose_audit_event_fails_changes_nothing,
     a_temporary_password_whose_audit_event_fails_is_neither_set_nor_sent,
     a_temporary_password_that_keeps_failing_fails_after_its_attempts_alone,
+    own_and_operator_password_changes_whose_notice_cant_be_queued_change_nothing,
 );
 
 const NEW_PASSWORD: &str = "velvet thunder marmalade hill";
@@ -90,6 +91,28 @@ async fn events(app: &TestApp, action: &str, target: &str, reason: Option<&str>)
             None => e.target.as_deref() == Some(target),
         })
         .count()
+}
+
+/// Makes (`on`) or drops queuing "your password was changed" fail in the database itself.
+/// `name` names the trigger (on PostgreSQL its function stays behind: one name per use).
+async fn notice_fails(app: &TestApp, backend: Backend, name: &str, on: bool) {
+    let refusal = Refusal {
+        name,
+        event: "INSERT",
+        table: "mail_tasks",
+        when: Some("NEW.kind = 'password_changed'"),
+        message: "notice refused by the test",
+    };
+    refuse(app, backend, &refusal, on).await;
+}
+
+/// The password-changed notices that reached `srv` (no others are sent in these tests).
+async fn notices_for(srv: &common::smtp::SmtpServer, n: usize) -> Vec<String> {
+    srv.wait_for_messages(n, Duration::from_secs(10))
+        .await
+        .into_iter()
+        .map(|m| m.rcpt_to.join(","))
+        .collect()
 }
 
 async fn login_status(app: &TestApp, password: &str) -> u16 {
@@ -375,4 +398,99 @@ async fn wait_for_attempts(app: &TestApp, id: i64, n: usize) -> store::mail::Tas
         );
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
+}
+
+/// The person's own change on the account page and an operator's `user set --password-stdin`
+/// queue "your password was changed" in the password's transaction: when the notice can't be
+/// queued, the password stays as it was (and the session and the keys with it); once the fault
+/// is gone the same change goes through and the notice goes out. Never a changed password its
+/// owner isn't told about.
+async fn own_and_operator_password_changes_whose_notice_cant_be_queued_change_nothing(
+    backend: Backend,
+) {
+    let w = world(backend).await;
+    let app = &w.app;
+    let srv = common::plain_smtp(&app.core).await;
+    admins_with_addresses(&w, &["ann"]).await;
+    let key = console_key(app, "acme", "ann", "/t/acme/admin", "ann's key").await;
+    let mut session = signed_in(app, "acme", "ann").await;
+    let form = |current: &'static str, new: &'static str| {
+        [
+            ("current_password", current),
+            ("new_password", new),
+            ("confirm_password", new),
+        ]
+    };
+
+    // The person's own change.
+    notice_fails(app, backend, "no_notice_own", true).await;
+    let mut own = signed_in(app, "acme", "ann").await;
+    let r = own
+        .post(
+            "/t/acme/account/password",
+            &form(GOOD_PASSWORD, NEW_PASSWORD),
+        )
+        .await;
+    assert!(r.status >= 500, "the change can't go through: {}", r.status);
+    assert_eq!(
+        login_status(app, NEW_PASSWORD).await,
+        401,
+        "no new password"
+    );
+    old_credentials_work(app, "acme", "ann", Some(&mut session), &key, USERS).await;
+    notice_fails(app, backend, "no_notice_own", false).await;
+    let r = own
+        .post(
+            "/t/acme/account/password",
+            &form(GOOD_PASSWORD, NEW_PASSWORD),
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(login_status(app, NEW_PASSWORD).await, 303);
+    assert_eq!(notices_for(&srv, 1).await, ["ann@example.com"]);
+    assert!(
+        !session_works(&mut session, "acme").await,
+        "the other session ended"
+    );
+
+    // An operator's.
+    let ann = app
+        .core
+        .account_named(&w.acme, "ann")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        api_get(app, &key, USERS).await.0,
+        200,
+        "their own change ends no key"
+    );
+    notice_fails(app, backend, "no_notice_set", true).await;
+    let set = secrecy::SecretString::from(GOOD_PASSWORD.to_owned());
+    assert!(app
+        .core
+        .admin_set_password(&Actor::Cli, &w.acme, &ann, &set)
+        .await
+        .is_err());
+    assert_eq!(
+        login_status(app, NEW_PASSWORD).await,
+        303,
+        "still the new one"
+    );
+    assert_eq!(login_status(app, GOOD_PASSWORD).await, 401);
+    assert_eq!(
+        api_get(app, &key, USERS).await.0,
+        200,
+        "the key still works"
+    );
+    assert_eq!(events(app, "password.set_by_admin", "ann", None).await, 0);
+    notice_fails(app, backend, "no_notice_set", false).await;
+    app.core
+        .admin_set_password(&Actor::Cli, &w.acme, &ann, &set)
+        .await
+        .unwrap();
+    assert_eq!(login_status(app, GOOD_PASSWORD).await, 303);
+    assert_eq!(api_get(app, &key, USERS).await.0, 401, "the key ended");
+    assert_eq!(notices_for(&srv, 2).await.len(), 2);
+    w.app.stop().await;
 }
