@@ -449,7 +449,15 @@ fn mail_part(raw: &str, content_type: &str) -> Option<String> {
     let header_end = part.find("\r\n\r\n").map(|i| i + 4).unwrap_or(part.len());
     let headers = part[..header_end].to_ascii_lowercase();
     let body = &part[header_end..];
-    let body = &body[..body.find("\r\n--").unwrap_or(body.len())];
+    // The part ends at the next boundary line. In a quoted-printable part a soft break (`=` at
+    // a line's end) followed by a line starting `--` (a token's base64url `-`) is not one.
+    let qp = headers.contains("content-transfer-encoding: quoted-printable");
+    let end = body
+        .match_indices("\r\n--")
+        .map(|(i, _)| i)
+        .find(|&i| !(qp && body[..i].ends_with('=')))
+        .unwrap_or(body.len());
+    let body = &body[..end];
     if headers.contains("content-transfer-encoding: base64") {
         let compact: String = body.split_whitespace().collect();
         let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, compact)
