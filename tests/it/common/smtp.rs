@@ -395,10 +395,18 @@ impl Drop for SmtpServer {
     }
 }
 
-/// A loopback port where nothing listens.
+/// A loopback port where nothing listens, for as long as this test process runs.
+///
+/// The port stays bound (a socket that never listens, so connecting is refused) and is never
+/// given back: a port merely closed again could be handed to another test's server running
+/// beside this one, and a test expecting "nothing accepts connections" would then meet it.
 pub fn closed_port() -> u16 {
-    let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind");
-    listener.local_addr().expect("local addr").port()
+    static HELD: std::sync::Mutex<Vec<tokio::net::TcpSocket>> = std::sync::Mutex::new(Vec::new());
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.bind((Ipv4Addr::LOCALHOST, 0).into()).expect("bind");
+    let port = socket.local_addr().expect("local addr").port();
+    HELD.lock().unwrap_or_else(|e| e.into_inner()).push(socket);
+    port
 }
 
 /// Owns the listener and every connection task: aborting it closes them all.
