@@ -439,6 +439,7 @@ console-audit-field-not-queued = Nicht eingereiht
 console-audit-field-other-identifiers = Weitere Kennungen
 console-audit-field-other-names = Weitere Namen
 console-audit-field-requests = Anfragen
+console-audit-field-same-this-hour = Gleicher Ausgang in dieser Stunde
 console-audit-field-added = Hinzugefügt
 console-audit-field-disabled = Deaktiviert
 console-audit-field-errors = Fehler
@@ -547,6 +548,7 @@ audit-value-step-submit = Absenden
 audit-value-what-sign-in = Anmeldung
 audit-value-what-reset-links = Links zum Zurücksetzen
 audit-value-recorded-once-per-hour-and-counter = einmal je Stunde und Zähler
+audit-value-recorded-first-three-then-each-tenfold = die ersten drei, dann jede Verzehnfachung
 audit-value-security-none = keine
 audit-value-sign-in-password = Passwort
 

@@ -441,6 +441,7 @@ console-audit-field-not-queued = Not queued
 console-audit-field-other-identifiers = Other identifiers
 console-audit-field-other-names = Other names
 console-audit-field-requests = Requests
+console-audit-field-same-this-hour = Same this hour
 console-audit-field-added = Added
 console-audit-field-disabled = Disabled
 console-audit-field-errors = Errors
@@ -551,6 +552,7 @@ audit-value-step-submit = submit
 audit-value-what-sign-in = sign-in
 audit-value-what-reset-links = reset links
 audit-value-recorded-once-per-hour-and-counter = once per hour and counter
+audit-value-recorded-first-three-then-each-tenfold = first three, then each tenfold
 audit-value-security-none = none
 audit-value-sign-in-password = password
 

@@ -536,6 +536,7 @@ mod tests {
             "origin": "self",
             "role": "tenant-admin",
             "identifier": "reset_link",
+            "recorded": "first three, then each tenfold",
             "enabled": true,
             "before": { "password_reset_enabled": false },
             "after": { "password_reset_enabled": true },
@@ -546,6 +547,11 @@ mod tests {
             ("Origin", "self", "selbst angefordert"),
             ("Role", "tenant-admin", "Mandanten-Administrator"),
             ("Enabled", "yes", "ja"),
+            (
+                "Recorded",
+                "first three, then each tenfold",
+                "die ersten drei, dann jede Verzehnfachung",
+            ),
             ("Password reset enabled", "no → yes", "nein → ja"),
             // What someone typed reads as typed, in every language.
             ("Identifier", "reset link", "reset link"),
@@ -634,6 +640,7 @@ mod tests {
             "other_identifiers",
             "other_names",
             "requests",
+            "same_this_hour",
             "added",
             "changed",
             "disabled",

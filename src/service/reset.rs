@@ -13,10 +13,10 @@
 //! 4. Submitting the new password ([`Core::complete_reset`]) uses the token atomically, sets the
 //!    password, ends every session and cancels other tokens. No sign-in follows.
 
-use std::collections::HashMap;
-
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
+
+mod round;
 
 use super::accounts::password_context;
 use super::audit_reason::ResetReason;
@@ -29,6 +29,7 @@ use crate::domain::{self, human_duration, EmailAddress};
 use crate::mail::templates::MailKind;
 use crate::store::reset::Token;
 use crate::store::{self, Account, Tenant};
+use round::{Finished, Verdict};
 
 const HOUR: i64 = 3600;
 /// How long the state behind an opened link lives (never longer than the token).
@@ -107,26 +108,6 @@ fn throttled_by(by_ip: i64, ip_limit: u32, by_tenant: i64, tenant_limit: u32) ->
     }
 }
 
-/// What the worker decided about one "Forgot password?" request, for its audit event.
-struct Verdict {
-    outcome: &'static str,
-    /// The account's username, when one matched.
-    target: Option<String>,
-    why: ResetReason,
-}
-
-/// Requests of a round that are handled and the audit events they left, not written yet.
-#[derive(Default)]
-struct Finished {
-    ids: Vec<i64>,
-    events: Vec<(i64, Option<String>, String, &'static str, serde_json::Value)>,
-    /// The event of each tenant and source whose names matched no account in this round, by
-    /// index in `events`: the others fold into it.
-    unknown: HashMap<(i64, String), usize>,
-    /// The links the round sends, with their mails.
-    links: Vec<PreparedLink>,
-}
-
 /// What the worker decided about one request.
 enum Decision {
     /// No mail; what to record (`None`: nothing, its tenant is gone).
@@ -178,87 +159,6 @@ impl PreparedLink {
             },
             mail: self.mail.task(),
         }
-    }
-}
-
-/// Names listed in a folded event besides its own identifier; the rest are only counted.
-const FOLDED_NAMES: usize = 9;
-
-impl Finished {
-    fn add(&mut self, r: &store::reset::Request, verdict: Option<Verdict>) {
-        self.ids.push(r.id);
-        let Some(v) = verdict else { return };
-        if v.target.is_none() && v.why == ResetReason::NoAccount {
-            // A flood of different names from one address is one counted event per round:
-            // the first name, some more, and how many requests it stands for in all.
-            if let Some(&i) = self.unknown.get(&(r.tenant_id, r.source.clone())) {
-                let detail = &mut self.events[i].4;
-                let count = |d: &serde_json::Value, k: &str, or: i64| d[k].as_i64().unwrap_or(or);
-                if detail.get("other_identifiers").is_none() {
-                    // The first fold: the event stood for its own row until now.
-                    let own = count(detail, "repeats", 1) + count(detail, "not_queued", 0);
-                    detail["other_identifiers"] = 0.into();
-                    detail["other_names"] = json!([]);
-                    detail["requests"] = own.into();
-                }
-                detail["other_identifiers"] = (count(detail, "other_identifiers", 0) + 1).into();
-                detail["requests"] =
-                    (count(detail, "requests", 0) + r.repeats + r.not_queued).into();
-                if let Some(names) = detail["other_names"].as_array_mut() {
-                    if names.len() < FOLDED_NAMES {
-                        names.push(r.identifier.clone().into());
-                    }
-                }
-                return;
-            }
-            self.unknown
-                .insert((r.tenant_id, r.source.clone()), self.events.len());
-        }
-        // Repeats of one identifier are one event with a count, not a row each; so are the
-        // requests of its address that were not queued meanwhile.
-        let mut detail = json!({ "identifier": r.identifier });
-        if r.repeats > 1 {
-            detail["repeats"] = r.repeats.into();
-        }
-        if r.not_queued > 0 {
-            detail["not_queued"] = r.not_queued.into();
-        }
-        let detail = v.why.into_detail(detail);
-        self.events
-            .push((r.tenant_id, v.target, r.ip.clone(), v.outcome, detail));
-    }
-
-    /// Logs the events and writes them with the requests' deletion in one transaction.
-    async fn write(self, core: &Core, owner: &str) -> Result<()> {
-        let anonymous = Actor::Anonymous;
-        let entries: Vec<AuditEntry<'_>> = self
-            .events
-            .iter()
-            .map(|(tenant_id, target, ip, outcome, detail)| AuditEntry {
-                tenant_id: Some(*tenant_id),
-                actor: &anonymous,
-                action: "reset.requested",
-                target: target.as_deref(),
-                ip: Some(ip),
-                outcome,
-                detail: detail.clone(),
-            })
-            .collect();
-        let actors: Vec<String> = entries.iter().map(Core::log_audit).collect();
-        let rows: Vec<store::audit::NewEvent<'_>> = entries
-            .into_iter()
-            .zip(&actors)
-            .map(|(e, actor)| e.row(actor))
-            .collect();
-        let links: Vec<_> = self.links.iter().map(PreparedLink::new_link).collect();
-        store::reset::finish_round(&core.db, owner, &links, &self.ids, &rows, core.now()).await?;
-        if !links.is_empty() {
-            core.wake_workers().await;
-            for _ in &links {
-                core.metrics.reset("mailed");
-            }
-        }
-        Ok(())
     }
 }
 
@@ -450,34 +350,46 @@ impl Core {
                 }
             }
         }
-        // The accounts' mail counters, counted together (one write for the round).
-        let counters: Vec<&str> = decided
+        // The accounts' counters, counted together (one write for the round): a link counts on
+        // its account's mails; a request that ended without mail for a reason of its account's
+        // counts on that account's quiet requests (so a flood of them is counted, not listed).
+        let keys: Vec<Option<String>> = decided
             .iter()
-            .filter_map(|(_, d)| match d {
-                Decision::Link { counter, .. } => Some(counter.as_str()),
+            .map(|(r, d)| match d {
+                Decision::Link { counter, .. } => Some(counter.clone()),
+                Decision::Recorded(Some(v)) if v.outcome == "no_mail" => v
+                    .target
+                    .as_ref()
+                    .map(|t| format!("reset-quiet:{}:{t}", r.tenant_id)),
                 Decision::Recorded(_) => None,
             })
             .collect();
-        let mut sent = store::rate_limit::hit_each(&self.db, &counters, HOUR, self.now())
+        let hits: Vec<&str> = keys.iter().flatten().map(String::as_str).collect();
+        let mut counts = store::rate_limit::hit_each(&self.db, &hits, HOUR, self.now())
             .await?
             .into_iter();
         let most = i64::from(self.config.raw.reset_mails_per_account_per_hour);
         let mut done = Finished::default();
-        for (r, decision) in decided {
+        for ((r, decision), key) in decided.into_iter().zip(&keys) {
+            let count = key.as_ref().and_then(|_| counts.next());
             let verdict = match decision {
-                Decision::Recorded(verdict) => verdict,
+                Decision::Recorded(verdict) => verdict.map(|v| Verdict {
+                    same_this_hour: count,
+                    ..v
+                }),
                 Decision::Link { target, link, .. } => {
-                    let (outcome, why) = match sent.next() {
-                        Some(count) if count <= most => {
+                    let (outcome, why, same) = match count {
+                        Some(n) if n <= most => {
                             done.links.push(*link);
-                            ("mailed", ResetReason::Mailed)
+                            ("mailed", ResetReason::Mailed, None)
                         }
-                        _ => ("throttled", ResetReason::TooManyMails),
+                        n => ("throttled", ResetReason::TooManyMails, n.map(|n| n - most)),
                     };
                     Some(Verdict {
                         outcome,
                         target: Some(target),
                         why,
+                        same_this_hour: same,
                     })
                 }
             };
@@ -504,6 +416,7 @@ impl Core {
                 outcome,
                 target,
                 why,
+                same_this_hour: None,
             })))
         };
         if !tenant.enabled || !tenant.settings.password_reset_enabled {

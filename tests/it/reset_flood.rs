@@ -7,7 +7,10 @@ use crate::common;
 
 use common::{Backend, TestApp, GOOD_PASSWORD};
 use latchkey::config::Config;
+use latchkey::domain::AccountStatus;
+use latchkey::service::Actor;
 use latchkey::store::Tenant;
+use serde_json::json;
 
 /// An app configured by `tweak` whose default tenant has reset switched on (sending to the
 /// primary address when there is no reset address), and that tenant.
@@ -101,6 +104,7 @@ async fn repeats_of_one_identifier_coalesce(backend: Backend) {
 
 crate::on_both_backends!(
     a_round_counts_each_accounts_mails_in_order,
+    a_flood_of_repeats_is_a_few_counted_events,
     concurrent_submissions_are_counted_one_by_one,
     repeats_of_one_identifier_coalesce,
     two_workers_handle_each_request_once,
@@ -412,5 +416,112 @@ async fn a_round_counts_each_accounts_mails_in_order(backend: Backend) {
     assert_eq!(outcome("alice"), "mailed");
     assert_eq!(outcome("alice@example.org"), "throttled");
     assert_eq!(outcome("bob"), "mailed");
+    app.stop().await;
+}
+
+/// A flood of repeats that the worker keeps pace with (each request decided in a round of its
+/// own, so nothing coalesces while waiting) is still a few counted events per account and hour,
+/// not a row per request: over the mail limit (alice) and without mail for the account's own
+/// reason (dora is disabled), the first three are recorded, then the 10th, 100th …, each with
+/// its count. The next hour starts again; the mail limit still holds throughout.
+async fn a_flood_of_repeats_is_a_few_counted_events(backend: Backend) {
+    let (app, tenant) = flood_app(backend, |c| {
+        c.mail_worker = false;
+        c.reset_mails_per_account_per_hour = 2;
+        c.forgot_password_per_ip_per_hour = 100_000;
+        c.forgot_password_per_tenant_per_hour = 100_000;
+    })
+    .await;
+    app.user(&tenant, "alice", GOOD_PASSWORD).await;
+    let dora = app.user(&tenant, "dora", GOOD_PASSWORD).await;
+    app.core
+        .set_account_status(&Actor::Cli, &tenant, &dora, AccountStatus::Disabled)
+        .await
+        .unwrap();
+    let round = |who: &'static str| {
+        let (app, tenant) = (&app, &tenant);
+        async move {
+            app.core
+                .request_reset(tenant, who, "198.51.100.7")
+                .await
+                .unwrap();
+            assert_eq!(app.core.process_reset_requests("w").await.unwrap(), 1);
+        }
+    };
+    for _ in 0..120 {
+        round("alice").await;
+        round("dora").await;
+    }
+    let pool = app.core.test_store().pool();
+    let events = |who: &'static str| async move {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT outcome, detail FROM audit_events WHERE action = 'reset.requested' ORDER BY id",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        rows.into_iter()
+            .filter(|(_, d)| d.contains(&format!("\"identifier\":\"{who}\"")))
+            .map(|(o, d)| {
+                let d: serde_json::Value = serde_json::from_str(&d).unwrap();
+                (o, d["same_this_hour"].as_i64(), d["recorded"].clone())
+            })
+            .collect::<Vec<_>>()
+    };
+    let tenfold = json!("first three, then each tenfold");
+    let throttled = |n: Option<i64>| {
+        let recorded = if n.is_some() {
+            tenfold.clone()
+        } else {
+            json!(null)
+        };
+        ("throttled".to_string(), n, recorded)
+    };
+    let mailed = ("mailed".to_string(), None, json!(null));
+    // Two mails, then 118 over the limit: recorded at 1, 2, 3, 10 and 100.
+    assert_eq!(
+        events("alice").await,
+        vec![
+            mailed.clone(),
+            mailed.clone(),
+            throttled(None),
+            throttled(Some(2)),
+            throttled(Some(3)),
+            throttled(Some(10)),
+            throttled(Some(100)),
+        ]
+    );
+    let no_mail = |n: Option<i64>| {
+        let recorded = if n.is_some() {
+            tenfold.clone()
+        } else {
+            json!(null)
+        };
+        ("no_mail".to_string(), n, recorded)
+    };
+    let dora_events = vec![
+        no_mail(None),
+        no_mail(Some(2)),
+        no_mail(Some(3)),
+        no_mail(Some(10)),
+        no_mail(Some(100)),
+    ];
+    assert_eq!(events("dora").await, dora_events);
+    let mails: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM mail_tasks")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(mails, 2, "the mail limit holds");
+    assert!(waiting(&app).await.is_empty());
+    // An hour later the counts start again: alice gets a mail, dora's request is recorded.
+    app.clock.advance(3601);
+    round("alice").await;
+    round("dora").await;
+    let alice = events("alice").await;
+    assert_eq!(alice.len(), 8, "{alice:?}");
+    assert_eq!(alice[7], mailed);
+    let dora_now = events("dora").await;
+    assert_eq!(dora_now.len(), 6, "{dora_now:?}");
+    assert_eq!(dora_now[5], no_mail(None));
     app.stop().await;
 }
