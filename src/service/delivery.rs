@@ -658,6 +658,9 @@ impl Core {
                 .into(),
             None => e.message.clone(),
         };
+        // The retry counts from the attempt, read before its log row is written: whoever sees
+        // the row (a test moving its clock on) finds the retry already due from that moment.
+        let now = self.now();
         self.record_attempt(
             task,
             false,
@@ -668,7 +671,6 @@ impl Core {
             started,
         )
         .await;
-        let now = self.now();
         let english = format!("{}: {}", e.step, e.message);
         // The step's name and the error as messages, kept where their English is `english`.
         let msg = serde_json::to_value(e.step)
