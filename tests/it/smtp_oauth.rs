@@ -414,9 +414,11 @@ async fn the_check_shows_the_token_step_and_the_providers_errors(backend: Backen
     }
 }
 
-/// Delivery shares one token per configuration: a campaign of 500 reset links makes one token
-/// request. A token the provider ends mid-campaign (the server refuses it) is replaced once, and
-/// the campaign finishes with every mail sent once.
+/// Delivery shares one token per configuration: two campaigns of 100 reset links, each over a
+/// connection of its own, make one token request — until the provider ends the token: the
+/// server then refuses it, it is replaced once, and a third campaign of 300 finishes with every
+/// mail sent once. (Separate campaigns, so that each one's connection is a new one that must
+/// sign in: within one round a connection signed in once stays signed in.)
 async fn a_campaign_shares_one_token_and_an_expired_token_is_refreshed_once(backend: Backend) {
     let r = rig(backend).await;
     save(&r, input(&r, SignIn::Microsoft)).await;
@@ -430,8 +432,10 @@ async fn a_campaign_shares_one_token_and_an_expired_token_is_refreshed_once(back
         .unwrap();
     let tenant = r.app.default_tenant().await;
     let n = 500;
+    let mut ids = Vec::new();
     for i in 0..n {
-        r.app
+        let account = r
+            .app
             .core
             .create_account(
                 &Actor::Cli,
@@ -447,37 +451,51 @@ async fn a_campaign_shares_one_token_and_an_expired_token_is_refreshed_once(back
             )
             .await
             .unwrap();
+        ids.push(account.id);
     }
-    // The server holds the 201st mail until the token has been ended.
-    r.srv.hold_after(200);
-    let campaign = r
-        .app
-        .core
-        .create_campaign(
-            &Actor::Cli,
-            &tenant,
-            AdminReset {
-                kind: ResetKind::Link,
-                when: When::Now,
-                valid_for_secs: 86_400,
-                recipients: Recipients::All,
-                custom: None,
-                may_reset_system_admins: true,
-            },
-            None,
-        )
-        .await
-        .unwrap();
-    r.srv.wait_for_messages(200, Duration::from_secs(120)).await;
+    let campaign = |ids: Vec<i64>| {
+        let (app, tenant) = (&r.app, &tenant);
+        async move {
+            app.core
+                .create_campaign(
+                    &Actor::Cli,
+                    tenant,
+                    AdminReset {
+                        kind: ResetKind::Link,
+                        when: When::Now,
+                        valid_for_secs: 86_400,
+                        recipients: Recipients::Accounts(ids),
+                        custom: None,
+                        may_reset_system_admins: true,
+                    },
+                    None,
+                )
+                .await
+                .unwrap()
+        }
+    };
+    // Two campaigns of 100, each in a round and over a connection of its own: one token.
+    for (k, part) in [&ids[..100], &ids[100..200]].into_iter().enumerate() {
+        let id = campaign(part.to_vec()).await;
+        campaign_done(&r, id, 100).await;
+        // The round's connection says goodbye once its queue is empty.
+        let deadline = std::time::Instant::now() + WAIT;
+        while r.srv.transcript().iter().filter(|l| *l == "QUIT").count() < k + 1 {
+            assert!(std::time::Instant::now() < deadline, "no QUIT");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    assert_eq!(r.srv.connections(), 2);
     assert_eq!(
         r.endpoint.requests(),
         1,
-        "one token request for the first 200 mails"
+        "one token request for the first 200 mails, over two connections"
     );
     r.endpoint.expire_all();
-    r.srv.release();
+    let second = campaign(ids[200..].to_vec()).await;
     r.srv.wait_for_messages(n, Duration::from_secs(120)).await;
     assert_eq!(r.endpoint.requests(), 2, "refreshed once");
+    assert!(r.srv.connections() >= 3, "{}", r.srv.connections());
     let mut to: Vec<String> = r
         .srv
         .messages()
@@ -493,6 +511,12 @@ async fn a_campaign_shares_one_token_and_an_expired_token_is_refreshed_once(back
         .messages()
         .iter()
         .all(|m| m.data.contains("reset?token=")));
+    campaign_done(&r, second, 300).await;
+    r.app.stop().await;
+}
+
+/// Waits until all `n` mails of `campaign` are done.
+async fn campaign_done(r: &Rig, campaign: i64, n: i64) {
     let deadline = std::time::Instant::now() + WAIT;
     loop {
         let done: i64 = sqlx::query_scalar(
@@ -502,8 +526,8 @@ async fn a_campaign_shares_one_token_and_an_expired_token_is_refreshed_once(back
         .fetch_one(r.app.core.test_store().pool())
         .await
         .unwrap();
-        if done == n as i64 {
-            break;
+        if done == n {
+            return;
         }
         assert!(
             std::time::Instant::now() < deadline,
@@ -511,7 +535,6 @@ async fn a_campaign_shares_one_token_and_an_expired_token_is_refreshed_once(back
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    r.app.stop().await;
 }
 
 /// A revoked client secret fails visibly: in the check, in the task list and in the mail log,
