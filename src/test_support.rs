@@ -34,6 +34,15 @@ impl<'a> TestStore<'a> {
         self.db.read_pool()
     }
 
+    /// Counts and queues "Forgot password?" submissions as one group, as the admission writer
+    /// does with submissions that arrive together.
+    pub async fn admit(
+        &self,
+        subs: &[store::reset::Submission],
+    ) -> Result<Vec<store::reset::Admitted>> {
+        store::reset::admit(self.db, subs, 3600).await
+    }
+
     /// Mail task `id`, any tenant's.
     pub async fn task(&self, id: i64) -> Result<Option<store::mail::Task>> {
         store::mail::get(self.db, id).await

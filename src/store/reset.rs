@@ -82,13 +82,114 @@ pub async fn admit(db: &Db, subs: &[Submission], window_secs: i64) -> Result<Vec
             .iter()
             .zip(&s.counters)
             .all(|(count, (_, limit))| count <= limit);
-        let added = match within {
-            true => Some(queue(&mut tx, s).await?),
-            false => None,
-        };
-        out.push(Admitted { counts, added });
+        out.push(Admitted {
+            counts,
+            added: None,
+        });
+        if within && subs.len() == 1 {
+            out[0].added = Some(queue(&mut tx, s).await?);
+        }
+    }
+    if subs.len() > 1 {
+        let within: Vec<usize> = (0..subs.len())
+            .filter(|&i| {
+                out[i]
+                    .counts
+                    .iter()
+                    .zip(&subs[i].counters)
+                    .all(|(count, (_, limit))| count <= limit)
+            })
+            .collect();
+        let queued = queue_group(&mut tx, subs, &within).await?;
+        for (i, added) in within.into_iter().zip(queued) {
+            out[i].added = Some(added);
+        }
     }
     tx.commit().await?;
+    Ok(out)
+}
+
+/// Queues the submissions `subs[i]` for each `i` of `which` as [`queue`] does one, with one
+/// statement for the group: repeats of a name within the group are one row counting them, and
+/// every name that may be queued (a repeat of a waiting one, or its address under the cap) is
+/// inserted or counted at once. The statement sees the waiting rows from before it, not the
+/// group's own, so an address can pass `waiting_per_source` by at most a group
+/// ([`crate::service`]'s admission writes up to 128 together). The names it didn't queue (their
+/// address at the cap) go through [`queue`] one submission at a time, as before.
+async fn queue_group(
+    tx: &mut Transaction<'_, Any>,
+    subs: &[Submission],
+    which: &[usize],
+) -> Result<Vec<Added>> {
+    let Some(&first) = which.first() else {
+        return Ok(Vec::new());
+    };
+    let cap = subs[first].waiting_per_source;
+    // One row per name (the first submission's address and time), with how many it stands for.
+    let mut names: Vec<(usize, i64)> = Vec::new();
+    let mut of = std::collections::HashMap::new();
+    for &i in which.iter().filter(|&&i| subs[i].waiting_per_source == cap) {
+        let s = &subs[i];
+        let n = *of
+            .entry((s.tenant_id, s.identifier.as_str()))
+            .or_insert_with(|| {
+                names.push((i, 0));
+                names.len() - 1
+            });
+        names[n].1 += 1;
+    }
+    // In the order of the unique index, as another instance's group takes them: two groups
+    // with names in common wait for each other instead of deadlocking.
+    names.sort_by(|a, b| {
+        let key = |&(i, _): &(usize, i64)| (subs[i].tenant_id, subs[i].identifier.as_str());
+        key(a).cmp(&key(b))
+    });
+    let mut b = sql::Binds::once_each(sql::backend_of(tx));
+    let rows: Vec<String> = names
+        .iter()
+        .map(|&(i, repeats)| {
+            let s = &subs[i];
+            b.row((
+                s.tenant_id,
+                s.identifier.as_str(),
+                s.ip.as_str(),
+                s.source.as_str(),
+                s.now,
+                repeats,
+            ))
+        })
+        .collect::<Result<_>>()?;
+    let caps = [b.add(cap)?, b.add(cap)?, b.add(cap)?];
+    let sql = format!(
+        "INSERT INTO reset_requests (tenant_id, identifier, ip, source, created_at, repeats) \
+         SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6 \
+         FROM (VALUES {}) AS v \
+         WHERE EXISTS (SELECT 1 FROM reset_requests q \
+                       WHERE q.tenant_id = v.column1 AND q.identifier = v.column2) \
+            OR COALESCE((SELECT MAX(id) FROM reset_requests WHERE source = v.column4) \
+                      - (SELECT MIN(id) FROM reset_requests WHERE source = v.column4), -1) + 1 < {} \
+            OR (SELECT COUNT(*) FROM (SELECT 1 FROM reset_requests WHERE source = v.column4 LIMIT {}) AS w) < {} \
+         ON CONFLICT (tenant_id, identifier) DO UPDATE SET repeats = reset_requests.repeats + excluded.repeats \
+         RETURNING tenant_id, identifier",
+        rows.join(", "),
+        caps[0],
+        caps[1],
+        caps[2]
+    );
+    let done: Vec<(i64, String)> = sql::fetch_all(&mut **tx, &sql, b).await?;
+    let done: std::collections::HashSet<(i64, &str)> =
+        done.iter().map(|(t, id)| (*t, id.as_str())).collect();
+    let mut out = Vec::with_capacity(which.len());
+    for &i in which {
+        let s = &subs[i];
+        let batched = s.waiting_per_source == cap;
+        out.push(
+            match batched && done.contains(&(s.tenant_id, s.identifier.as_str())) {
+                true => Added::Queued,
+                false => queue(tx, s).await?,
+            },
+        );
+    }
     Ok(out)
 }
 

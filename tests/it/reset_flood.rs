@@ -103,6 +103,7 @@ async fn repeats_of_one_identifier_coalesce(backend: Backend) {
 }
 
 crate::on_both_backends!(
+    a_group_of_submissions_is_queued_as_each_alone,
     a_round_counts_each_accounts_mails_in_order,
     a_flood_of_repeats_is_a_few_counted_events,
     concurrent_submissions_are_counted_one_by_one,
@@ -523,5 +524,78 @@ async fn a_flood_of_repeats_is_a_few_counted_events(backend: Backend) {
     let dora_now = events("dora").await;
     assert_eq!(dora_now.len(), 6, "{dora_now:?}");
     assert_eq!(dora_now[5], no_mail(None));
+    app.stop().await;
+}
+
+/// Submissions that arrive together are queued with one statement for the group (issue 20):
+/// repeats of a name within the group and of a waiting name count on one row; new names of an
+/// address under its cap are queued, those of an address at its cap are counted on its newest
+/// waiting request; one over its rate limit is neither.
+async fn a_group_of_submissions_is_queued_as_each_alone(backend: Backend) {
+    use latchkey::store::reset::{Added, Admitted, Submission};
+    let (app, tenant) = flood_app(backend, |c| c.mail_worker = false).await;
+    let store = app.core.test_store();
+    let now = latchkey::clock::Clock::now(&app.clock);
+    let sub = |name: &str, source: &str, limit: i64| Submission {
+        tenant_id: tenant.id,
+        identifier: name.to_string(),
+        ip: source.to_string(),
+        source: source.to_string(),
+        counters: [
+            (format!("forgot-ip:{source}"), limit),
+            (format!("forgot-tenant:{}", tenant.id), 1000),
+        ],
+        waiting_per_source: 3,
+        now,
+    };
+    // Before: "alice" waits (from A), and address C has its three waiting already.
+    let before = [
+        sub("alice", "A", 100),
+        sub("c1", "C", 100),
+        sub("c2", "C", 100),
+        sub("c3", "C", 100),
+    ];
+    for s in &before {
+        store.admit(std::slice::from_ref(s)).await.unwrap();
+    }
+    let group = [
+        sub("alice", "B", 100),
+        sub("bob", "B", 100),
+        sub("bob", "B", 100),
+        sub("c4", "C", 100),
+        sub("alice", "B", 100),
+        sub("c5", "C", 100),
+        sub("dave", "D", 0),
+    ];
+    let admitted = store.admit(&group).await.unwrap();
+    let added: Vec<Option<Added>> = admitted.iter().map(|a| a.added).collect();
+    let q = Some(Added::Queued);
+    let c = Some(Added::Counted);
+    assert_eq!(added, vec![q, q, q, c, q, c, None]);
+    // Each counted as if alone, in order.
+    assert_eq!(
+        admitted.iter().map(|a| a.counts).collect::<Vec<_>>(),
+        vec![[1, 5], [2, 6], [3, 7], [4, 8], [4, 9], [5, 10], [1, 11]]
+    );
+    assert!(matches!(admitted[6], Admitted { added: None, .. }));
+    let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
+        "SELECT identifier, source, repeats, not_queued FROM reset_requests ORDER BY id",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    let row = |name: &str, source: &str, repeats: i64, not_queued: i64| {
+        (name.to_string(), source.to_string(), repeats, not_queued)
+    };
+    assert_eq!(
+        rows,
+        vec![
+            row("alice", "A", 3, 0),
+            row("c1", "C", 1, 0),
+            row("c2", "C", 1, 0),
+            row("c3", "C", 1, 2),
+            row("bob", "B", 2, 0),
+        ]
+    );
     app.stop().await;
 }
