@@ -109,88 +109,111 @@ pub async fn admit(db: &Db, subs: &[Submission], window_secs: i64) -> Result<Vec
     Ok(out)
 }
 
-/// Queues the submissions `subs[i]` for each `i` of `which` as [`queue`] does one, with one
-/// statement for the group: repeats of a name within the group are one row counting them, and
-/// every name that may be queued (a repeat of a waiting one, or its address under the cap) is
-/// inserted or counted at once. The statement sees the waiting rows from before it, not the
-/// group's own, so an address can pass `waiting_per_source` by at most a group
-/// ([`crate::service`]'s admission writes up to 128 together). The names it didn't queue (their
-/// address at the cap) go through [`queue`] one submission at a time, as before.
+/// Queues the submissions `subs[i]` for each `i` of `which` as [`queue`] does one, in a few
+/// statements for the group: whether each address is under its cap of waiting requests is
+/// read once per address (not once per submission: on PostgreSQL those index probes over a
+/// churning table were most of a group's time), then the names of the addresses under it —
+/// one row per name, counting its repeats within the group — are inserted or counted on their
+/// waiting row at once. The caps see the rows that waited before the group, not the group's
+/// own, so an address can pass `waiting_per_source` by at most a group (the admission writes
+/// up to 128 together). Names of an address at its cap go through [`queue`] one submission at a
+/// time, as before (a repeat of a waiting name still counts on its row).
 async fn queue_group(
     tx: &mut Transaction<'_, Any>,
     subs: &[Submission],
     which: &[usize],
 ) -> Result<Vec<Added>> {
+    use std::collections::{BTreeSet, HashMap};
     let Some(&first) = which.first() else {
         return Ok(Vec::new());
     };
     let cap = subs[first].waiting_per_source;
-    // One row per name (the first submission's address and time), with how many it stands for.
-    let mut names: Vec<(usize, i64)> = Vec::new();
-    let mut of = std::collections::HashMap::new();
-    for &i in which.iter().filter(|&&i| subs[i].waiting_per_source == cap) {
-        let s = &subs[i];
-        let n = *of
-            .entry((s.tenant_id, s.identifier.as_str()))
-            .or_insert_with(|| {
-                names.push((i, 0));
-                names.len() - 1
-            });
-        names[n].1 += 1;
-    }
-    // In the order of the unique index, as another instance's group takes them: two groups
+    let sources: BTreeSet<&str> = which.iter().map(|&i| subs[i].source.as_str()).collect();
+    let under = sources_under_cap(tx, &sources, cap).await?;
+    let batched = |s: &Submission| s.waiting_per_source == cap && under.contains(s.source.as_str());
+    // One row per name (the first submission's address and time), with how many it stands for,
+    // in the order of the unique index, as another instance's group takes them: two groups
     // with names in common wait for each other instead of deadlocking.
-    names.sort_by(|a, b| {
-        let key = |&(i, _): &(usize, i64)| (subs[i].tenant_id, subs[i].identifier.as_str());
-        key(a).cmp(&key(b))
-    });
-    let mut b = sql::Binds::once_each(sql::backend_of(tx));
-    let rows: Vec<String> = names
-        .iter()
-        .map(|&(i, repeats)| {
-            let s = &subs[i];
-            b.row((
-                s.tenant_id,
-                s.identifier.as_str(),
-                s.ip.as_str(),
-                s.source.as_str(),
-                s.now,
-                repeats,
-            ))
-        })
-        .collect::<Result<_>>()?;
-    let caps = [b.add(cap)?, b.add(cap)?, b.add(cap)?];
-    let sql = format!(
-        "INSERT INTO reset_requests (tenant_id, identifier, ip, source, created_at, repeats) \
-         SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6 \
-         FROM (VALUES {}) AS v \
-         WHERE EXISTS (SELECT 1 FROM reset_requests q \
-                       WHERE q.tenant_id = v.column1 AND q.identifier = v.column2) \
-            OR COALESCE((SELECT MAX(id) FROM reset_requests WHERE source = v.column4) \
-                      - (SELECT MIN(id) FROM reset_requests WHERE source = v.column4), -1) + 1 < {} \
-            OR (SELECT COUNT(*) FROM (SELECT 1 FROM reset_requests WHERE source = v.column4 LIMIT {}) AS w) < {} \
-         ON CONFLICT (tenant_id, identifier) DO UPDATE SET repeats = reset_requests.repeats + excluded.repeats \
-         RETURNING tenant_id, identifier",
-        rows.join(", "),
-        caps[0],
-        caps[1],
-        caps[2]
-    );
-    let done: Vec<(i64, String)> = sql::fetch_all(&mut **tx, &sql, b).await?;
-    let done: std::collections::HashSet<(i64, &str)> =
-        done.iter().map(|(t, id)| (*t, id.as_str())).collect();
+    let mut names: HashMap<(i64, &str), (usize, i64)> = HashMap::new();
+    for &i in which.iter().filter(|&&i| batched(&subs[i])) {
+        let s = &subs[i];
+        names
+            .entry((s.tenant_id, s.identifier.as_str()))
+            .or_insert((i, 0))
+            .1 += 1;
+    }
+    let mut names: Vec<_> = names.into_iter().collect();
+    names.sort_by(|a, b| a.0.cmp(&b.0));
+    if !names.is_empty() {
+        let mut b = sql::Binds::once_each(sql::backend_of(tx));
+        let rows: Vec<String> = names
+            .iter()
+            .map(|(_, (i, repeats))| {
+                let s = &subs[*i];
+                b.row((
+                    s.tenant_id,
+                    s.identifier.as_str(),
+                    s.ip.as_str(),
+                    s.source.as_str(),
+                    s.now,
+                    *repeats,
+                ))
+            })
+            .collect::<Result<_>>()?;
+        let sql = format!(
+            "INSERT INTO reset_requests (tenant_id, identifier, ip, source, created_at, repeats) \
+             VALUES {} \
+             ON CONFLICT (tenant_id, identifier) DO UPDATE SET repeats = reset_requests.repeats + excluded.repeats",
+            rows.join(", ")
+        );
+        sql::execute(&mut **tx, &sql, b).await?;
+    }
     let mut out = Vec::with_capacity(which.len());
     for &i in which {
         let s = &subs[i];
-        let batched = s.waiting_per_source == cap;
-        out.push(
-            match batched && done.contains(&(s.tenant_id, s.identifier.as_str())) {
-                true => Added::Queued,
-                false => queue(tx, s).await?,
-            },
-        );
+        out.push(match batched(s) {
+            true => Added::Queued,
+            false => queue(tx, s).await?,
+        });
     }
     Ok(out)
+}
+
+/// Which of `sources` have fewer than `cap` requests waiting: [`queue`]'s test, once per
+/// address — the span of their ids first (two index probes), and a count (up to the cap) only
+/// when the span says there may be as many as the cap.
+async fn sources_under_cap<'s>(
+    tx: &mut Transaction<'_, Any>,
+    sources: &std::collections::BTreeSet<&'s str>,
+    cap: i64,
+) -> Result<std::collections::HashSet<&'s str>> {
+    let mut under = std::collections::HashSet::new();
+    for &source in sources {
+        let span: Option<i64> = sql::scalar(
+            &mut **tx,
+            "SELECT (SELECT MAX(id) FROM reset_requests WHERE source = $1) \
+                  - (SELECT MIN(id) FROM reset_requests WHERE source = $1)",
+            (source,),
+        )
+        .await?;
+        let room = match span {
+            None => true,
+            Some(span) if span + 1 < cap => true,
+            Some(_) => {
+                let waiting: i64 = sql::scalar(
+                    &mut **tx,
+                    "SELECT COUNT(*) FROM (SELECT 1 FROM reset_requests WHERE source = $1 LIMIT $2) AS w",
+                    (source, cap),
+                )
+                .await?;
+                waiting < cap
+            }
+        };
+        if room {
+            under.insert(source);
+        }
+    }
+    Ok(under)
 }
 
 /// Records a "Forgot password?" submission from `ip` (counted by `source`, its per-IP bucket),
