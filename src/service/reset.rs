@@ -360,7 +360,7 @@ impl Core {
                 Decision::Recorded(Some(v)) if v.outcome == "no_mail" => v
                     .target
                     .as_ref()
-                    .map(|t| format!("reset-quiet:{}:{t}", r.tenant_id)),
+                    .map(|t| format!("reset-quiet:{}:{}:{t}", r.tenant_id, v.why.code())),
                 Decision::Recorded(_) => None,
             })
             .collect();

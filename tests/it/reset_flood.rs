@@ -449,9 +449,23 @@ async fn a_flood_of_repeats_is_a_few_counted_events(backend: Backend) {
             assert_eq!(app.core.process_reset_requests("w").await.unwrap(), 1);
         }
     };
-    for _ in 0..120 {
+    // Each round also decides a name without an account first (no counter): the counts must
+    // still go to the right requests.
+    let round3 = || async {
+        for who in ["nobody", "alice", "dora"] {
+            app.core
+                .request_reset(&tenant, who, "198.51.100.7")
+                .await
+                .unwrap();
+        }
+        assert_eq!(app.core.process_reset_requests("w").await.unwrap(), 3);
+    };
+    for _ in 0..60 {
         round("alice").await;
         round("dora").await;
+    }
+    for _ in 0..60 {
+        round3().await;
     }
     let pool = app.core.test_store().pool();
     let events = |who: &'static str| async move {

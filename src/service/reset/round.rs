@@ -17,8 +17,9 @@ pub(super) struct Verdict {
     /// The account's username, when one matched.
     pub(super) target: Option<String>,
     pub(super) why: ResetReason,
-    /// How many requests for this account ended this way in the hour, this one included (for
-    /// the quiet ends a flood repeats: over the mail limit, or no mail for the account's reason).
+    /// How many of this account's requests ended this way in the hour, this one included (for
+    /// the quiet ends a flood repeats: over the mail limit, or no mail for one of the account's
+    /// reasons). Counted per decided request: one that coalesced repeats counts once.
     pub(super) same_this_hour: Option<i64>,
 }
 
@@ -59,7 +60,9 @@ impl Finished {
         self.ids.push(r.id);
         let Some(v) = verdict else { return };
         let same = v.same_this_hour.filter(|n| *n > 1);
-        if same.is_some_and(|n| !recorded(n)) {
+        // A row that counts requests of other names (`not_queued`) is always written: they are
+        // counted nowhere else.
+        if same.is_some_and(|n| !recorded(n)) && r.not_queued == 0 {
             return;
         }
         if v.target.is_none() && v.why == ResetReason::NoAccount {
@@ -142,7 +145,53 @@ impl Finished {
 
 #[cfg(test)]
 mod tests {
-    use super::recorded;
+    use super::{recorded, Finished, Verdict};
+    use crate::service::audit_reason::ResetReason;
+    use crate::store::reset::Request;
+
+    fn request(id: i64, not_queued: i64) -> Request {
+        Request {
+            id,
+            tenant_id: 1,
+            identifier: "alice".into(),
+            ip: "198.51.100.7".into(),
+            source: "198.51.100.7".into(),
+            created_at: 0,
+            repeats: 1,
+            not_queued,
+        }
+    }
+
+    fn over_the_limit(n: i64) -> Option<Verdict> {
+        Some(Verdict {
+            outcome: "throttled",
+            target: Some("alice".into()),
+            why: ResetReason::TooManyMails,
+            same_this_hour: Some(n),
+        })
+    }
+
+    #[test]
+    fn a_quiet_repeat_between_the_steps_is_handled_but_not_written_unless_it_counts_others() {
+        let mut done = Finished::default();
+        done.add(&request(1, 0), over_the_limit(3));
+        done.add(&request(2, 0), over_the_limit(4));
+        // The 5th, carrying requests of other names that were not queued: written.
+        done.add(&request(3, 7), over_the_limit(5));
+        done.add(&request(4, 0), over_the_limit(10));
+        assert_eq!(done.ids, vec![1, 2, 3, 4]);
+        let written: Vec<(i64, i64)> = done
+            .events
+            .iter()
+            .map(|e| {
+                (
+                    e.4["same_this_hour"].as_i64().unwrap(),
+                    e.4["not_queued"].as_i64().unwrap_or(0),
+                )
+            })
+            .collect();
+        assert_eq!(written, vec![(3, 0), (5, 7), (10, 0)]);
+    }
 
     #[test]
     fn the_first_three_then_each_tenfold_are_recorded() {
