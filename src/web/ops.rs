@@ -99,10 +99,12 @@ async fn metrics(State(state): State<AppState>, req: axum::extract::Request) -> 
         return (StatusCode::FORBIDDEN, why).into_response();
     }
     // A queue or a health that can't be read fails the scrape (Prometheus records it as down)
-    // rather than reporting an empty queue and no live worker.
-    let gauges = match (core.queue_gauges().await, core.health_gauges().await) {
-        (Ok(queue), Ok(health)) => (queue, health),
-        (Err(e), _) | (_, Err(e)) => {
+    // rather than reporting an empty queue and no live worker. The health is read only once
+    // the queue was: a database that doesn't answer costs the scrape one wait, not two.
+    let read = async { Ok((core.queue_gauges().await?, core.health_gauges().await?)) };
+    let gauges = match read.await {
+        Ok(gauges) => gauges,
+        Err::<_, crate::service::ServiceError>(e) => {
             tracing::warn!(error = %e, "metrics: the mail queue or its health could not be read");
             return (
                 StatusCode::SERVICE_UNAVAILABLE,

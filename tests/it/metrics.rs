@@ -175,6 +175,12 @@ async fn a_queue_that_cant_be_read_fails_the_scrape(backend: Backend) {
         failed.body
     );
     rename("mail_tasks_away", "mail_tasks").await;
+    // The routes' health that can't be read fails it too.
+    rename("mail_route_health", "mail_route_health_away").await;
+    let failed = b.get("/metrics").await;
+    assert_eq!(failed.status, 503, "{}", failed.body);
+    assert!(failed.body.contains("could not be read"), "{}", failed.body);
+    rename("mail_route_health_away", "mail_route_health").await;
     let back = b.get("/metrics").await;
     assert_eq!(back.status, 200);
     assert!(back
