@@ -396,19 +396,26 @@ impl Core {
             mails: &mails,
             ..Default::default()
         };
-        store::accounts::set_password_with(&self.db, a.id, &password, |_| Vec::new(), self.now())
-            .await?;
+        // Its audit event too, as an operator's and a reset's are: no password changed
+        // without its record.
+        let actor = info.actor();
+        let changed = || {
+            vec![AuditEntry {
+                tenant_id: Some(info.tenant.id),
+                actor: &actor,
+                action: "password.changed",
+                target: Some(&info.account.username),
+                ip: Some(ip),
+                outcome: "success",
+                detail: serde_json::json!({}),
+            }]
+        };
+        let events = |_: &[store::api_keys::ApiKey]| AuditEntry::owned_rows(changed());
+        store::accounts::set_password_with(&self.db, a.id, &password, events, self.now()).await?;
+        Self::log_committed(&changed());
         if !mails.is_empty() {
             self.wake_workers().await;
         }
-        self.audit_own(
-            info,
-            "password.changed",
-            Some(ip),
-            "success",
-            serde_json::json!({}),
-        )
-        .await;
         Ok(())
     }
 

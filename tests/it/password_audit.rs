@@ -26,6 +26,7 @@ on_both_backends!(
     a_temporary_password_whose_audit_event_fails_is_neither_set_nor_sent,
     a_temporary_password_that_keeps_failing_fails_after_its_attempts_alone,
     own_and_operator_password_changes_whose_notice_cant_be_queued_change_nothing,
+    an_own_password_change_whose_audit_event_fails_changes_nothing,
 );
 
 const NEW_PASSWORD: &str = "velvet thunder marmalade hill";
@@ -492,5 +493,46 @@ async fn own_and_operator_password_changes_whose_notice_cant_be_queued_change_no
     assert_eq!(login_status(app, GOOD_PASSWORD).await, 303);
     assert_eq!(api_get(app, &key, USERS).await.0, 401, "the key ended");
     assert_eq!(notices_for(&srv, 2).await.len(), 2);
+    w.app.stop().await;
+}
+
+/// A person's own password change writes its audit event in the change's transaction: when the
+/// event can't be written the change fails whole (the old password and the other session
+/// stay); once it can, the change goes through with one event.
+async fn an_own_password_change_whose_audit_event_fails_changes_nothing(backend: Backend) {
+    let w = world(backend).await;
+    let app = &w.app;
+    let _srv = common::plain_smtp(&app.core).await;
+    admins_with_addresses(&w, &["ann"]).await;
+    let mut other = signed_in(app, "acme", "ann").await;
+    let mut own = signed_in(app, "acme", "ann").await;
+    let form = [
+        ("current_password", GOOD_PASSWORD),
+        ("new_password", NEW_PASSWORD),
+        ("confirm_password", NEW_PASSWORD),
+    ];
+    audit_fails(app, backend, "password.changed", true).await;
+    let r = own.post("/t/acme/account/password", &form).await;
+    assert!(r.status >= 500, "the change can't go through: {}", r.status);
+    assert_eq!(
+        login_status(app, NEW_PASSWORD).await,
+        401,
+        "no new password"
+    );
+    assert_eq!(login_status(app, GOOD_PASSWORD).await, 303);
+    assert!(
+        session_works(&mut other, "acme").await,
+        "the other session stays"
+    );
+    assert_eq!(events(app, "password.changed", "ann", None).await, 0);
+    audit_fails(app, backend, "password.changed", false).await;
+    let r = own.post("/t/acme/account/password", &form).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(login_status(app, NEW_PASSWORD).await, 303);
+    assert!(
+        !session_works(&mut other, "acme").await,
+        "the other session ended"
+    );
+    assert_eq!(events(app, "password.changed", "ann", None).await, 1);
     w.app.stop().await;
 }
