@@ -76,34 +76,28 @@ pub async fn admit(db: &Db, subs: &[Submission], window_secs: i64) -> Result<Vec
     let totals = super::rate_limit::hit_counts(&mut *tx, &tally, window_secs, now).await?;
     let all = super::rate_limit::in_order(keys(), &tally, &totals);
     let mut out = Vec::with_capacity(subs.len());
-    for (s, counted) in subs.iter().zip(all.chunks(2)) {
+    // The submissions within their limits, by index: only those are queued.
+    let mut within = Vec::with_capacity(subs.len());
+    for (i, (s, counted)) in subs.iter().zip(all.chunks(2)).enumerate() {
         let counts = [counted[0], counted[1]];
-        let within = counts
+        if counts
             .iter()
             .zip(&s.counters)
-            .all(|(count, (_, limit))| count <= limit);
+            .all(|(count, (_, limit))| count <= limit)
+        {
+            within.push(i);
+        }
         out.push(Admitted {
             counts,
             added: None,
         });
-        if within && subs.len() == 1 {
-            out[0].added = Some(queue(&mut tx, s).await?);
-        }
     }
-    if subs.len() > 1 {
-        let within: Vec<usize> = (0..subs.len())
-            .filter(|&i| {
-                out[i]
-                    .counts
-                    .iter()
-                    .zip(&subs[i].counters)
-                    .all(|(count, (_, limit))| count <= limit)
-            })
-            .collect();
-        let queued = queue_group(&mut tx, subs, &within).await?;
-        for (i, added) in within.into_iter().zip(queued) {
-            out[i].added = Some(added);
-        }
+    let added = match subs {
+        [one] if !within.is_empty() => vec![queue(&mut tx, one).await?],
+        _ => queue_group(&mut tx, subs, &within).await?,
+    };
+    for (i, added) in within.into_iter().zip(added) {
+        out[i].added = Some(added);
     }
     tx.commit().await?;
     Ok(out)

@@ -116,6 +116,15 @@ async fn notices_for(srv: &common::smtp::SmtpServer, n: usize) -> Vec<String> {
         .collect()
 }
 
+/// The account page's "change password" form.
+fn form(current: &'static str, new: &'static str) -> [(&'static str, &'static str); 3] {
+    [
+        ("current_password", current),
+        ("new_password", new),
+        ("confirm_password", new),
+    ]
+}
+
 async fn login_status(app: &TestApp, password: &str) -> u16 {
     app.browser().login("acme", "ann", password).await.status
 }
@@ -415,13 +424,6 @@ async fn own_and_operator_password_changes_whose_notice_cant_be_queued_change_no
     admins_with_addresses(&w, &["ann"]).await;
     let key = console_key(app, "acme", "ann", "/t/acme/admin", "ann's key").await;
     let mut session = signed_in(app, "acme", "ann").await;
-    let form = |current: &'static str, new: &'static str| {
-        [
-            ("current_password", current),
-            ("new_password", new),
-            ("confirm_password", new),
-        ]
-    };
 
     // The person's own change.
     notice_fails(app, backend, "no_notice_own", true).await;
@@ -506,11 +508,7 @@ async fn an_own_password_change_whose_audit_event_fails_changes_nothing(backend:
     admins_with_addresses(&w, &["ann"]).await;
     let mut other = signed_in(app, "acme", "ann").await;
     let mut own = signed_in(app, "acme", "ann").await;
-    let form = [
-        ("current_password", GOOD_PASSWORD),
-        ("new_password", NEW_PASSWORD),
-        ("confirm_password", NEW_PASSWORD),
-    ];
+    let form = form(GOOD_PASSWORD, NEW_PASSWORD);
     audit_fails(app, backend, "password.changed", true).await;
     let r = own.post("/t/acme/account/password", &form).await;
     assert!(r.status >= 500, "the change can't go through: {}", r.status);

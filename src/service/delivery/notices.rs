@@ -24,10 +24,10 @@ impl Core {
         let notices = self
             .prepare_notices(tenant, account, kind, data, to)
             .await?;
-        for notice in &notices {
-            store::mail::enqueue(&self.db, &notice.task(), self.now()).await?;
-        }
         if !notices.is_empty() {
+            // All of them or none, in one statement.
+            let tasks: Vec<_> = notices.iter().map(PreparedMail::task).collect();
+            store::mail::enqueue_many(&self.db, &tasks, self.now()).await?;
             self.wake_workers().await;
         }
         Ok(())
