@@ -351,6 +351,9 @@ impl Core {
                     Ok(revoked) => {
                         self.audit_sync_revocations(actor, &existing, &revoked, ip)
                             .await;
+                        let r = &plan.report;
+                        self.accounts_written((r.added + r.changed + r.disabled) as u64)
+                            .await;
                         plan.report
                     }
                     // Someone signed in for the first time while the sync ran.

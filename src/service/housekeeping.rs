@@ -58,6 +58,18 @@ where
 }
 
 impl Core {
+    /// After an import or a sync wrote `rows` accounts: their statistics are taken again
+    /// ([`store::Db::refresh_statistics`]) when that is many (100 or more). Best effort: the
+    /// accounts are written; a failure is logged.
+    pub(super) async fn accounts_written(&self, rows: u64) {
+        if rows < 100 {
+            return;
+        }
+        if let Err(e) = self.db.refresh_statistics(store::Table::Accounts).await {
+            tracing::warn!(error = %e, "could not refresh the accounts' statistics");
+        }
+    }
+
     /// One round of housekeeping. Each step's failure is logged and the others still run.
     pub async fn housekeeping(&self) -> Purged {
         let now = self.now();

@@ -477,7 +477,10 @@ impl Core {
             })
             .collect();
         match store::account_admin::create_many(&self.db, &new, self.now()).await {
-            Ok(n) => report.imported = n,
+            Ok(n) => {
+                report.imported = n;
+                self.accounts_written(n as u64).await;
+            }
             // Someone created a clashing account between the check and the insert.
             Err(store::StoreError::Conflict(m)) => {
                 report.error = Some(Msg::new("import-conflict").arg("error", m).into())

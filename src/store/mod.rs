@@ -4,9 +4,9 @@
 //! `ON CONFLICT`), and runs through `sqlx::Any`, which picks the driver at run time. Column types
 //! stay within what `Any` maps the same way on both: 64-bit integers and text. Timestamps are epoch
 //! seconds; flags are 0/1 integers, because `Any` does not decode SQLite's booleans. The dialect
-//! differences live in the two migration folders, in [`Db::connect`] and in the row lock of the
-//! two claim queries ([`Db::skip_locked`]: `mail::claim`, `reset::claim_requests`); nothing else
-//! may branch on the backend.
+//! differences live in the two migration folders, in [`Db::connect`], in the row lock of the
+//! two claim queries ([`Db::skip_locked`]: `mail::claim`, `reset::claim_requests`) and in
+//! [`Db::refresh_statistics`]; nothing else may branch on the backend.
 //!
 //! SQLite allows one writer at a time, so on SQLite all writes go through a pool of exactly one
 //! connection (`Db::write`) while reads use their own pool; that keeps concurrent requests from
@@ -90,6 +90,20 @@ pub(crate) fn escape_like(text: &str) -> String {
 /// [`escape_like`]).
 pub(crate) fn contains_pattern(text: &str) -> String {
     format!("%{}%", escape_like(text))
+}
+
+/// A table whose statistics [`Db::refresh_statistics`] takes again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Table {
+    Accounts,
+}
+
+impl Table {
+    fn name(self) -> &'static str {
+        match self {
+            Table::Accounts => "accounts",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -232,6 +246,21 @@ impl Db {
     {
         let args = (owner, now + lease_secs, now, batch);
         sql::fetch_all(&self.write, sql, args).await
+    }
+
+    /// After many rows of `table` were written at once (an import, a directory sync): on
+    /// PostgreSQL its planner statistics are taken again (`ANALYZE`), so that the next queries
+    /// are planned for the rows that are there — not for the empty table of the last analysis,
+    /// which had the reset worker's account lookup filter a whole tenant's accounts instead of
+    /// probing two indexes. Autovacuum would do it later, or never where it is turned off.
+    /// SQLite plans from its indexes without statistics: nothing to do.
+    pub async fn refresh_statistics(&self, table: Table) -> Result<()> {
+        if self.backend == Backend::Postgres {
+            sqlx::raw_sql(&format!("ANALYZE {}", table.name()))
+                .execute(&self.write)
+                .await?;
+        }
+        Ok(())
     }
 
     /// The read pool, for ad-hoc read-only queries in tests and diagnostics.

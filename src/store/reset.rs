@@ -104,37 +104,81 @@ pub async fn admit(db: &Db, subs: &[Submission], window_secs: i64) -> Result<Vec
 }
 
 /// Queues the submissions `subs[i]` for each `i` of `which` as [`queue`] does one, in a few
-/// statements for the group: whether each address is under its cap of waiting requests is
-/// read once per address (not once per submission: on PostgreSQL those index probes over a
-/// churning table were most of a group's time), then the names of the addresses under it —
-/// one row per name, counting its repeats within the group — are inserted or counted on their
-/// waiting row at once. The caps see the rows that waited before the group, not the group's
-/// own, so an address can pass `waiting_per_source` by at most a group (the admission writes
-/// up to 128 together). Names of an address at its cap go through [`queue`] one submission at a
-/// time, as before (a repeat of a waiting name still counts on its row).
+/// statements for the group rather than two or three per submission:
+///
+/// - whether each address is under its cap of waiting requests is read once per address (on
+///   PostgreSQL those index probes over a churning table were most of a group's time);
+/// - for the addresses at their cap, which of their names wait already is read once per
+///   tenant, and the submissions of the other names are counted on the newest waiting request
+///   of their address in one statement per address (or queued after all where a worker holds
+///   every one of them);
+/// - then every name to queue — one row per name, counting its repeats within the group — is
+///   inserted or counted on its waiting row at once.
+///
+/// The caps see the rows that waited before the group, not the group's own, so an address can
+/// pass `waiting_per_source` by at most a group (the admission writes up to 128 together).
 async fn queue_group(
     tx: &mut Transaction<'_, Any>,
     subs: &[Submission],
     which: &[usize],
 ) -> Result<Vec<Added>> {
-    use std::collections::{BTreeSet, HashMap};
+    use std::collections::{BTreeMap, BTreeSet, HashMap};
     let Some(&first) = which.first() else {
         return Ok(Vec::new());
     };
     let cap = subs[first].waiting_per_source;
     let sources: BTreeSet<&str> = which.iter().map(|&i| subs[i].source.as_str()).collect();
     let under = sources_under_cap(tx, &sources, cap).await?;
-    let batched = |s: &Submission| s.waiting_per_source == cap && under.contains(s.source.as_str());
-    // One row per name (the first submission's address and time), with how many it stands for,
-    // in the order of the unique index, as another instance's group takes them: two groups
-    // with names in common wait for each other instead of deadlocking.
+    let mut added: HashMap<usize, Added> = HashMap::new();
+    // At their address's cap: a name that waits already is counted on its row (queued with
+    // the others below); the others are counted on the address's newest waiting request.
+    let capped: Vec<usize> = which
+        .iter()
+        .copied()
+        .filter(|&i| subs[i].waiting_per_source == cap && !under.contains(subs[i].source.as_str()))
+        .collect();
+    let waiting = waiting_names(tx, subs, &capped).await?;
+    let mut not_queued: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for &i in &capped {
+        let s = &subs[i];
+        if !waiting.contains(&(s.tenant_id, s.identifier.as_str())) {
+            not_queued.entry(s.source.as_str()).or_default().push(i);
+        }
+    }
+    for (source, group) in not_queued {
+        let counted = sql::execute(
+            &mut **tx,
+            "UPDATE reset_requests SET not_queued = not_queued + $2 WHERE id = \
+             (SELECT MAX(id) FROM reset_requests WHERE source = $1 AND lease_until IS NULL)",
+            (source, group.len() as i64),
+        )
+        .await?;
+        if counted > 0 {
+            added.extend(group.into_iter().map(|i| (i, Added::Counted)));
+        }
+    }
+    // A submission of another cap than the group's (none today: the cap is one setting) goes
+    // alone, as before.
+    for &i in which.iter().filter(|&&i| subs[i].waiting_per_source != cap) {
+        added.insert(i, queue(tx, &subs[i]).await?);
+    }
+    // Everything else is queued: one row per name (the first submission's address and time),
+    // with how many it stands for, in the order of the unique index, as another instance's
+    // group takes them: two groups with names in common wait for each other instead of
+    // deadlocking.
+    let rest: Vec<usize> = which
+        .iter()
+        .copied()
+        .filter(|i| !added.contains_key(i))
+        .collect();
     let mut names: HashMap<(i64, &str), (usize, i64)> = HashMap::new();
-    for &i in which.iter().filter(|&&i| batched(&subs[i])) {
+    for i in rest {
         let s = &subs[i];
         names
             .entry((s.tenant_id, s.identifier.as_str()))
             .or_insert((i, 0))
             .1 += 1;
+        added.insert(i, Added::Queued);
     }
     let mut names: Vec<_> = names.into_iter().collect();
     names.sort_by(|a, b| a.0.cmp(&b.0));
@@ -162,15 +206,42 @@ async fn queue_group(
         );
         sql::execute(&mut **tx, &sql, b).await?;
     }
-    let mut out = Vec::with_capacity(which.len());
+    Ok(which.iter().map(|i| added[i]).collect())
+}
+
+/// Which names of the submissions `subs[i]` (`i` of `which`) have a request waiting (or being
+/// processed): one statement per tenant.
+async fn waiting_names<'s>(
+    tx: &mut Transaction<'_, Any>,
+    subs: &'s [Submission],
+    which: &[usize],
+) -> Result<std::collections::HashSet<(i64, &'s str)>> {
+    use std::collections::{BTreeMap, BTreeSet, HashSet};
+    let mut by_tenant: BTreeMap<i64, BTreeSet<&str>> = BTreeMap::new();
     for &i in which {
-        let s = &subs[i];
-        out.push(match batched(s) {
-            true => Added::Queued,
-            false => queue(tx, s).await?,
-        });
+        by_tenant
+            .entry(subs[i].tenant_id)
+            .or_default()
+            .insert(subs[i].identifier.as_str());
     }
-    Ok(out)
+    let mut waiting = HashSet::new();
+    for (tenant_id, names) in by_tenant {
+        let mut b = sql::Binds::once_each(sql::backend_of(tx));
+        let sql = format!(
+            "SELECT identifier FROM reset_requests WHERE tenant_id = {} AND identifier IN ({})",
+            b.add(tenant_id)?,
+            b.list(names.iter().copied())?
+        );
+        let found: Vec<String> = sql::scalars(&mut **tx, &sql, b).await?;
+        // The submissions' own text for each name found (the set borrows from them).
+        waiting.extend(
+            names
+                .into_iter()
+                .filter(|n| found.iter().any(|f| f == n))
+                .map(|n| (tenant_id, n)),
+        );
+    }
+    Ok(waiting)
 }
 
 /// Which of `sources` have fewer than `cap` requests waiting: [`queue`]'s test, once per

@@ -30,6 +30,7 @@ mod console_edges;
 mod console_header;
 mod console_lists;
 mod console_screens;
+mod db_upkeep;
 mod delivery;
 mod delivery_pipelining;
 mod delivery_refill;

@@ -580,16 +580,27 @@ async fn a_group_of_submissions_is_queued_as_each_alone(backend: Backend) {
         sub("alice", "B", 100),
         sub("c5", "C", 100),
         sub("dave", "D", 0),
+        // A name of C that waits already: counted on its own row, though C is at its cap.
+        sub("c1", "C", 100),
     ];
     let admitted = store.admit(&group).await.unwrap();
     let added: Vec<Option<Added>> = admitted.iter().map(|a| a.added).collect();
     let q = Some(Added::Queued);
     let c = Some(Added::Counted);
-    assert_eq!(added, vec![q, q, q, c, q, c, None]);
+    assert_eq!(added, vec![q, q, q, c, q, c, None, q]);
     // Each counted as if alone, in order.
     assert_eq!(
         admitted.iter().map(|a| a.counts).collect::<Vec<_>>(),
-        vec![[1, 5], [2, 6], [3, 7], [4, 8], [4, 9], [5, 10], [1, 11]]
+        vec![
+            [1, 5],
+            [2, 6],
+            [3, 7],
+            [4, 8],
+            [4, 9],
+            [5, 10],
+            [1, 11],
+            [6, 12]
+        ]
     );
     assert!(matches!(admitted[6], Admitted { added: None, .. }));
     let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
@@ -605,11 +616,33 @@ async fn a_group_of_submissions_is_queued_as_each_alone(backend: Backend) {
         rows,
         vec![
             row("alice", "A", 3, 0),
-            row("c1", "C", 1, 0),
+            row("c1", "C", 2, 0),
             row("c2", "C", 1, 0),
             row("c3", "C", 1, 2),
             row("bob", "B", 2, 0),
         ]
     );
+    // Every waiting request of C in a worker's hands: C's new names are queued after all.
+    sqlx::query("UPDATE reset_requests SET lease_owner = 'w', lease_until = $1 WHERE source = 'C'")
+        .bind(now + 60)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let late = [
+        sub("c6", "C", 100),
+        sub("c7", "C", 100),
+        sub("c6", "C", 100),
+    ];
+    let admitted = store.admit(&late).await.unwrap();
+    let added: Vec<Option<Added>> = admitted.iter().map(|a| a.added).collect();
+    assert_eq!(added, vec![q, q, q]);
+    let waiting: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT identifier, repeats FROM reset_requests WHERE lease_until IS NULL AND source = 'C' \
+         ORDER BY identifier",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(waiting, vec![("c6".to_string(), 2), ("c7".to_string(), 1)]);
     app.stop().await;
 }

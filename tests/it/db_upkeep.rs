@@ -1,0 +1,67 @@
+//! PostgreSQL upkeep Latchkey does itself rather than wait for autovacuum (issue 20): the
+//! accounts' planner statistics after an import. SQLite has nothing to do, so this runs on
+//! PostgreSQL only.
+
+use crate::common;
+
+use common::{Backend, TestApp};
+use latchkey::service::Actor;
+
+async fn scalar(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sql)
+        .fetch_one(app.core.test_store().pool())
+        .await
+        .unwrap()
+}
+
+/// The planner's row count for `accounts`: -1 while it was never analysed.
+async fn planned_accounts(app: &TestApp) -> i64 {
+    scalar(
+        app,
+        "SELECT CAST(reltuples AS BIGINT) FROM pg_class WHERE oid = 'accounts'::regclass",
+    )
+    .await
+}
+
+/// Autovacuum kept away from `table`, so that what is counted is Latchkey's own doing.
+async fn without_autovacuum(app: &TestApp, table: &str) {
+    sqlx::query(&format!(
+        "ALTER TABLE {table} SET (autovacuum_enabled = false)"
+    ))
+    .execute(app.core.test_store().pool())
+    .await
+    .unwrap();
+}
+
+fn csv(prefix: &str, n: usize) -> String {
+    let mut csv = String::from("username,email\n");
+    for i in 0..n {
+        csv.push_str(&format!("{prefix}{i},{prefix}{i}@example.org\n"));
+    }
+    csv
+}
+
+/// A large import is analysed at once, so the reset worker's lookups of many names probe the
+/// indexes instead of filtering the whole tenant (the plan for an "empty" table); a small one
+/// leaves that to autovacuum.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_of_many_accounts_refreshes_their_statistics() {
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let tenant = app.enable_reset(true).await;
+    without_autovacuum(&app, "accounts").await;
+    let small = app
+        .core
+        .import_users(&Actor::Cli, &tenant, &csv("few", 99), false, None)
+        .await
+        .unwrap();
+    assert_eq!(small.imported, 99);
+    assert_eq!(planned_accounts(&app).await, -1, "99 rows: not analysed");
+    let large = app
+        .core
+        .import_users(&Actor::Cli, &tenant, &csv("many", 150), false, None)
+        .await
+        .unwrap();
+    assert_eq!(large.imported, 150);
+    assert_eq!(planned_accounts(&app).await, 249, "analysed after 150 rows");
+    app.stop().await;
+}
