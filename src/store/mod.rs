@@ -231,7 +231,7 @@ impl Db {
         }
     }
 
-    /// Runs a claim query (`mail::claim`, `reset::claim_requests`): `$1` is the lease owner,
+    /// Runs the outbox's claim query (`mail::claim`): `$1` is the lease owner,
     /// `$2` the lease's end, `$3` now and `$4` how many rows at most.
     pub(crate) async fn claim<T>(
         &self,

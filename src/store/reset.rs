@@ -355,6 +355,14 @@ async fn queue(tx: &mut Transaction<'_, Any>, s: &Submission) -> Result<Added> {
 /// flood from one address (bounded by `forgot_password_waiting_per_ip`) then delays another
 /// address's request by at most a round, not by the whole flood. The window runs over what is
 /// waiting, which admission keeps small per source.
+///
+/// Two statements: the turns are chosen first (PostgreSQL can't lock rows in a query with a
+/// window function), then those rows are leased — skipping any another worker holds, checking
+/// the lease again on the row locked (a worker that committed meanwhile) — by their ids. As one
+/// statement, with the turns as a subquery of the locking one, the plan depended on the
+/// table's statistics: after a vacuum of the empty queue PostgreSQL took it for empty and ran
+/// the subquery again for each row it locked, which stalled a flood for seconds. By their ids
+/// every step is an index lookup of at most `batch` rows, whatever the statistics say.
 pub async fn claim_requests(
     db: &Db,
     owner: &str,
@@ -362,21 +370,32 @@ pub async fn claim_requests(
     lease_secs: i64,
     now: Timestamp,
 ) -> Result<Vec<Request>> {
-    // PostgreSQL can't lock rows in a query with a window function: the turns are chosen in
-    // the inner query, the outer one locks them, skipping those another worker holds and
-    // checking the lease again on the row it locked (a worker that committed meanwhile).
+    let turns: Vec<i64> = sql::scalars(
+        &db.write,
+        "SELECT id FROM \
+           (SELECT id, ROW_NUMBER() OVER (PARTITION BY source ORDER BY id) AS turn \
+            FROM reset_requests WHERE lease_until IS NULL OR lease_until < $1) AS waiting \
+         ORDER BY turn, id LIMIT $2",
+        (now, batch),
+    )
+    .await?;
+    if turns.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut b = sql::Binds::once_each(db.backend);
+    let (owner, until) = (b.add(owner)?, b.add(now + lease_secs)?);
+    let outer = b.list(turns.iter().copied())?;
+    let inner = b.list(turns.iter().copied())?;
+    let now = b.add(now)?;
     let sql = format!(
-        "UPDATE reset_requests SET lease_owner = $1, lease_until = $2 WHERE id IN \
-         (SELECT id FROM reset_requests WHERE (lease_until IS NULL OR lease_until < $3) AND id IN \
-           (SELECT id FROM \
-             (SELECT id, ROW_NUMBER() OVER (PARTITION BY source ORDER BY id) AS turn \
-              FROM reset_requests WHERE lease_until IS NULL OR lease_until < $3) AS waiting \
-            ORDER BY turn, id LIMIT $4) \
-          {}) \
+        "UPDATE reset_requests SET lease_owner = {owner}, lease_until = {until} \
+         WHERE id IN ({outer}) AND id IN \
+           (SELECT id FROM reset_requests WHERE id IN ({inner}) \
+              AND (lease_until IS NULL OR lease_until < {now}) {}) \
          RETURNING id, tenant_id, identifier, ip, source, created_at, repeats, not_queued",
         db.skip_locked()
     );
-    let mut rows: Vec<Request> = db.claim(&sql, owner, batch, lease_secs, now).await?;
+    let mut rows: Vec<Request> = sql::fetch_all(&db.write, &sql, b).await?;
     rows.sort_by_key(|r| r.id);
     Ok(rows)
 }
