@@ -103,7 +103,18 @@ fn require_tools() {
     }
 }
 
+/// A free loopback port below the range the kernel gives outgoing connections (32768 and up on
+/// Linux, which is also where port 0 lands): while a test has slapd stopped, a client
+/// connection of another test (to PostgreSQL, say) could take its port as its own end, and
+/// [`Slapd::restart`] could not bind it again (seen in CI: "slapd did not restart").
 fn free_port() -> u16 {
+    use rand::Rng;
+    let mut rng = rand::thread_rng();
+    for _ in 0..1000 {
+        if let Ok(l) = TcpListener::bind((Ipv4Addr::LOCALHOST, rng.gen_range(20_000..32_000))) {
+            return l.local_addr().expect("local address").port();
+        }
+    }
     TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .expect("a free loopback port")
         .local_addr()
