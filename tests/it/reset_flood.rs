@@ -622,7 +622,9 @@ async fn a_group_of_submissions_is_queued_as_each_alone(backend: Backend) {
             row("bob", "B", 2, 0),
         ]
     );
-    // Every waiting request of C in a worker's hands: C's new names are queued after all.
+    // Every waiting request of C in a worker's hands: C's new names are queued after all — in a
+    // group each gets its row (alone, c7 would be counted on c6's new row; docs/decisions.md,
+    // session 19: the group caveat, an address passes its cap by at most a group).
     sqlx::query("UPDATE reset_requests SET lease_owner = 'w', lease_until = $1 WHERE source = 'C'")
         .bind(now + 60)
         .execute(store.pool())
