@@ -33,12 +33,18 @@ async fn without_autovacuum(app: &TestApp, table: &str) {
     .unwrap();
 }
 
-fn csv(prefix: &str, n: usize) -> String {
+/// Imports `n` accounts named `prefix0`, `prefix1` … into `tenant`; how many were imported.
+async fn import(app: &TestApp, tenant: &latchkey::store::Tenant, prefix: &str, n: usize) -> usize {
     let mut csv = String::from("username,email\n");
     for i in 0..n {
         csv.push_str(&format!("{prefix}{i},{prefix}{i}@example.org\n"));
     }
-    csv
+    let report = app
+        .core
+        .import_users(&Actor::Cli, tenant, &csv, false, None)
+        .await
+        .unwrap();
+    report.imported
 }
 
 /// A large import is analysed at once, so the reset worker's lookups of many names probe the
@@ -49,19 +55,9 @@ async fn an_import_of_many_accounts_refreshes_their_statistics() {
     let app = TestApp::spawn(Backend::Postgres).await;
     let tenant = app.enable_reset(true).await;
     without_autovacuum(&app, "accounts").await;
-    let small = app
-        .core
-        .import_users(&Actor::Cli, &tenant, &csv("few", 99), false, None)
-        .await
-        .unwrap();
-    assert_eq!(small.imported, 99);
+    assert_eq!(import(&app, &tenant, "few", 99).await, 99);
     assert_eq!(planned_accounts(&app).await, -1, "99 rows: not analysed");
-    let large = app
-        .core
-        .import_users(&Actor::Cli, &tenant, &csv("many", 150), false, None)
-        .await
-        .unwrap();
-    assert_eq!(large.imported, 150);
+    assert_eq!(import(&app, &tenant, "many", 150).await, 150);
     assert_eq!(planned_accounts(&app).await, 249, "analysed after 150 rows");
     app.stop().await;
 }
