@@ -103,16 +103,20 @@ pub async fn admit(db: &Db, subs: &[Submission], window_secs: i64) -> Result<Vec
     Ok(out)
 }
 
-/// Queues the submissions `subs[i]` for each `i` of `which` as [`queue`] does one, in a few
-/// statements for the group rather than two or three per submission:
+/// Queues the submissions `subs[i]` for each `i` of `which` as [`queue`] would one at a time,
+/// in order, but in a few statements for the group rather than two or three per submission:
 ///
-/// - whether each address is under its cap of waiting requests is read once per address (on
-///   PostgreSQL those index probes over a churning table were most of a group's time);
+/// - whether each address is under its cap of waiting requests, and for one at its cap
+///   whether a worker holds every one of them, is read once per address (on PostgreSQL those
+///   index probes over a churning table were most of a group's time);
 /// - for the addresses at their cap, which of their names wait already is read once per
-///   tenant, and the submissions of the other names are counted on the newest waiting request
-///   of their address in one statement per address (or queued after all where a worker holds
-///   every one of them);
-/// - then every name to queue — one row per name, counting its repeats within the group — is
+///   tenant;
+/// - then each submission is decided in order against what waited before and what the group
+///   queued so far: a name that waits (or that an earlier submission queued) is a repeat; a new
+///   name at a capped address is counted on the address's newest waiting request — one
+///   statement per address — or, where a worker holds every one of them, the first such name
+///   is queued and the next are counted on its row;
+/// - every name to queue — one row per name, with its repeats and counts from the group — is
 ///   inserted or counted on its waiting row at once.
 ///
 /// The caps see the rows that waited before the group, not the group's own, so an address can
@@ -128,51 +132,78 @@ async fn queue_group(
     };
     let cap = subs[first].waiting_per_source;
     let sources: BTreeSet<&str> = which.iter().map(|&i| subs[i].source.as_str()).collect();
-    let under = sources_under_cap(tx, &sources, cap).await?;
-    let mut added: HashMap<usize, Added> = HashMap::new();
-    // At their address's cap: a name that waits already is counted on its row (queued with
-    // the others below); the others are counted on the address's newest waiting request.
+    let rooms = source_rooms(tx, &sources, cap).await?;
+    let room = |i: usize| rooms.get(subs[i].source.as_str()).copied();
     let capped: Vec<usize> = which
         .iter()
         .copied()
-        .filter(|&i| subs[i].waiting_per_source == cap && !under.contains(subs[i].source.as_str()))
+        .filter(|&i| subs[i].waiting_per_source == cap && room(i) != Some(Room::Under))
         .collect();
-    let waiting = waiting_names(tx, subs, &capped).await?;
-    let mut not_queued: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for &i in &capped {
+    // The names that wait: before the group, then also those the group queues, in order.
+    let mut known = waiting_names(tx, subs, &capped).await?;
+    let mut added: HashMap<usize, Added> = HashMap::new();
+    let mut queued: Vec<usize> = Vec::with_capacity(which.len());
+    // Per capped address with a request no worker holds: the submissions counted on it.
+    let mut counted: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    // Per capped address whose requests a worker holds: the name queued after all, and how
+    // many of its next new names are counted on that name's row.
+    let mut first_new: HashMap<&str, (i64, &str)> = HashMap::new();
+    let mut counted_on_name: HashMap<(i64, &str), i64> = HashMap::new();
+    // A submission of another cap than the group's (none today: the cap is one setting) goes
+    // alone, as before.
+    let mut alone = Vec::new();
+    for &i in which {
         let s = &subs[i];
-        if !waiting.contains(&(s.tenant_id, s.identifier.as_str())) {
-            not_queued.entry(s.source.as_str()).or_default().push(i);
+        let name = (s.tenant_id, s.identifier.as_str());
+        if s.waiting_per_source != cap {
+            alone.push(i);
+            continue;
         }
+        match room(i).unwrap_or(Room::Under) {
+            Room::Under => {}
+            _ if known.contains(&name) => {}
+            Room::Capped { free: true } => {
+                counted.entry(s.source.as_str()).or_default().push(i);
+                continue;
+            }
+            Room::Capped { free: false } => match first_new.get(s.source.as_str()) {
+                Some(on) => {
+                    *counted_on_name.entry(*on).or_default() += 1;
+                    added.insert(i, Added::Counted);
+                    continue;
+                }
+                None => {
+                    first_new.insert(s.source.as_str(), name);
+                }
+            },
+        }
+        known.insert(name);
+        queued.push(i);
     }
-    for (source, group) in not_queued {
-        let counted = sql::execute(
+    for (source, group) in counted {
+        let n = sql::execute(
             &mut **tx,
             "UPDATE reset_requests SET not_queued = not_queued + $2 WHERE id = \
              (SELECT MAX(id) FROM reset_requests WHERE source = $1 AND lease_until IS NULL)",
             (source, group.len() as i64),
         )
         .await?;
-        if counted > 0 {
+        if n > 0 {
             added.extend(group.into_iter().map(|i| (i, Added::Counted)));
+        } else {
+            // A worker took the address's last free request since it was read: queued after
+            // all, as alone (a race between transactions; at most a group more).
+            queued.extend(group);
         }
     }
-    // A submission of another cap than the group's (none today: the cap is one setting) goes
-    // alone, as before.
-    for &i in which.iter().filter(|&&i| subs[i].waiting_per_source != cap) {
+    for i in alone {
         added.insert(i, queue(tx, &subs[i]).await?);
     }
-    // Everything else is queued: one row per name (the first submission's address and time),
-    // with how many it stands for, in the order of the unique index, as another instance's
-    // group takes them: two groups with names in common wait for each other instead of
-    // deadlocking.
-    let rest: Vec<usize> = which
-        .iter()
-        .copied()
-        .filter(|i| !added.contains_key(i))
-        .collect();
+    // One row per name (the first submission's address and time), with how many it stands
+    // for, in the order of the unique index, as another instance's group takes them: two
+    // groups with names in common wait for each other instead of deadlocking.
     let mut names: HashMap<(i64, &str), (usize, i64)> = HashMap::new();
-    for i in rest {
+    for i in queued {
         let s = &subs[i];
         names
             .entry((s.tenant_id, s.identifier.as_str()))
@@ -186,7 +217,7 @@ async fn queue_group(
         let mut b = sql::Binds::once_each(sql::backend_of(tx));
         let rows: Vec<String> = names
             .iter()
-            .map(|(_, (i, repeats))| {
+            .map(|(name, (i, repeats))| {
                 let s = &subs[*i];
                 b.row((
                     s.tenant_id,
@@ -195,13 +226,17 @@ async fn queue_group(
                     s.source.as_str(),
                     s.now,
                     *repeats,
+                    counted_on_name.get(name).copied().unwrap_or(0),
                 ))
             })
             .collect::<Result<_>>()?;
         let sql = format!(
-            "INSERT INTO reset_requests (tenant_id, identifier, ip, source, created_at, repeats) \
+            "INSERT INTO reset_requests \
+               (tenant_id, identifier, ip, source, created_at, repeats, not_queued) \
              VALUES {} \
-             ON CONFLICT (tenant_id, identifier) DO UPDATE SET repeats = reset_requests.repeats + excluded.repeats",
+             ON CONFLICT (tenant_id, identifier) DO UPDATE SET \
+               repeats = reset_requests.repeats + excluded.repeats, \
+               not_queued = reset_requests.not_queued + excluded.not_queued",
             rows.join(", ")
         );
         sql::execute(&mut **tx, &sql, b).await?;
@@ -244,15 +279,24 @@ async fn waiting_names<'s>(
     Ok(waiting)
 }
 
-/// Which of `sources` have fewer than `cap` requests waiting: [`queue`]'s test, once per
-/// address — the span of their ids first (two index probes), and a count (up to the cap) only
+/// Whether an address may have another request waiting ([`source_rooms`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Room {
+    /// Fewer than the cap wait.
+    Under,
+    /// The cap is reached; `free`: at least one of them is not in a worker's hands.
+    Capped { free: bool },
+}
+
+/// [`queue`]'s test for each of `sources`, once per address — the span of their ids first (two
+/// index probes), and a count (up to the cap), with whether any waiting request is free, only
 /// when the span says there may be as many as the cap.
-async fn sources_under_cap<'s>(
+async fn source_rooms<'s>(
     tx: &mut Transaction<'_, Any>,
     sources: &std::collections::BTreeSet<&'s str>,
     cap: i64,
-) -> Result<std::collections::HashSet<&'s str>> {
-    let mut under = std::collections::HashSet::new();
+) -> Result<std::collections::HashMap<&'s str, Room>> {
+    let mut rooms = std::collections::HashMap::new();
     for &source in sources {
         let span: Option<i64> = sql::scalar(
             &mut **tx,
@@ -262,23 +306,28 @@ async fn sources_under_cap<'s>(
         )
         .await?;
         let room = match span {
-            None => true,
-            Some(span) if span + 1 < cap => true,
+            None => Room::Under,
+            Some(span) if span + 1 < cap => Room::Under,
             Some(_) => {
-                let waiting: i64 = sql::scalar(
+                let (waiting, free): (i64, i64) = sql::fetch_one(
                     &mut **tx,
-                    "SELECT COUNT(*) FROM (SELECT 1 FROM reset_requests WHERE source = $1 LIMIT $2) AS w",
+                    "SELECT \
+                       (SELECT COUNT(*) FROM (SELECT 1 FROM reset_requests WHERE source = $1 LIMIT $2) AS w), \
+                       (SELECT COUNT(*) FROM (SELECT 1 FROM reset_requests \
+                          WHERE source = $1 AND lease_until IS NULL LIMIT 1) AS f)",
                     (source, cap),
                 )
                 .await?;
-                waiting < cap
+                if waiting < cap {
+                    Room::Under
+                } else {
+                    Room::Capped { free: free > 0 }
+                }
             }
         };
-        if room {
-            under.insert(source);
-        }
+        rooms.insert(source, room);
     }
-    Ok(under)
+    Ok(rooms)
 }
 
 /// Records a "Forgot password?" submission from `ip` (counted by `source`, its per-IP bucket),

@@ -541,56 +541,104 @@ async fn a_flood_of_repeats_is_a_few_counted_events(backend: Backend) {
     app.stop().await;
 }
 
-/// Submissions that arrive together are queued with one statement for the group (issue 20):
-/// repeats of a name within the group and of a waiting name count on one row; new names of an
-/// address under its cap are queued, those of an address at its cap are counted on its newest
-/// waiting request; one over its rate limit is neither.
+/// Submissions that arrive together are queued with a few statements for the group (issue 20),
+/// each ending as it would alone, in order: repeats of a name within the group and of a waiting
+/// name count on one row; new names of an address under its cap are queued, those of an
+/// address at its cap are counted on its newest waiting request — or, while a worker holds
+/// every one of them, the first is queued and the next counted on it; one over its rate limit
+/// is neither. The same submissions one at a time give the same outcomes and rows.
 async fn a_group_of_submissions_is_queued_as_each_alone(backend: Backend) {
     use latchkey::store::reset::{Added, Admitted, Submission};
     let (app, tenant) = flood_app(backend, |c| c.mail_worker = false).await;
     let store = app.core.test_store();
     let now = latchkey::clock::Clock::now(&app.clock);
-    let sub = |name: &str, source: &str, limit: i64| Submission {
+    // Each run (grouped "g", alone "a") has its own names and addresses.
+    let sub = |run: &str, name: &str, source: &str, limit: i64| Submission {
         tenant_id: tenant.id,
-        identifier: name.to_string(),
-        ip: source.to_string(),
-        source: source.to_string(),
+        identifier: format!("{run}{name}"),
+        ip: format!("{run}{source}"),
+        source: format!("{run}{source}"),
         counters: [
-            (format!("forgot-ip:{source}"), limit),
-            (format!("forgot-tenant:{}", tenant.id), 1000),
+            (format!("forgot-ip:{run}{source}"), limit),
+            (format!("forgot-tenant:{run}"), 1000),
         ],
         waiting_per_source: 3,
         now,
     };
-    // Before: "alice" waits (from A), and address C has its three waiting already.
-    let before = [
-        sub("alice", "A", 100),
-        sub("c1", "C", 100),
-        sub("c2", "C", 100),
-        sub("c3", "C", 100),
-    ];
-    for s in &before {
-        store.admit(std::slice::from_ref(s)).await.unwrap();
-    }
-    let group = [
-        sub("alice", "B", 100),
-        sub("bob", "B", 100),
-        sub("bob", "B", 100),
-        sub("c4", "C", 100),
-        sub("alice", "B", 100),
-        sub("c5", "C", 100),
-        sub("dave", "D", 0),
-        // A name of C that waits already: counted on its own row, though C is at its cap.
-        sub("c1", "C", 100),
-    ];
-    let admitted = store.admit(&group).await.unwrap();
-    let added: Vec<Option<Added>> = admitted.iter().map(|a| a.added).collect();
     let q = Some(Added::Queued);
     let c = Some(Added::Counted);
-    assert_eq!(added, vec![q, q, q, c, q, c, None, q]);
+    type Rows = Vec<(String, String, i64, i64)>;
+    let run = |run: &'static str| {
+        let store = &store;
+        async move {
+            let admit = |subs: Vec<Submission>| async move {
+                if run == "g" {
+                    store.admit(&subs).await.unwrap()
+                } else {
+                    let mut out = Vec::new();
+                    for s in &subs {
+                        out.extend(store.admit(std::slice::from_ref(s)).await.unwrap());
+                    }
+                    out
+                }
+            };
+            // Before, one at a time: "alice" waits (from A), and C has its three waiting.
+            for (name, source) in [("alice", "A"), ("c1", "C"), ("c2", "C"), ("c3", "C")] {
+                store.admit(&[sub(run, name, source, 100)]).await.unwrap();
+            }
+            let first = admit(vec![
+                sub(run, "alice", "B", 100),
+                sub(run, "bob", "B", 100),
+                sub(run, "bob", "B", 100),
+                sub(run, "c4", "C", 100),
+                sub(run, "alice", "B", 100),
+                sub(run, "c5", "C", 100),
+                sub(run, "dave", "D", 0),
+                // A name of C that waits already: counted on its own row, though C is at its cap.
+                sub(run, "c1", "C", 100),
+                // Queued from B (under its cap), then asked from C: a repeat, not counted on C.
+                sub(run, "erin", "B", 100),
+                sub(run, "erin", "C", 100),
+            ])
+            .await;
+            // Every waiting request of C in a worker's hands: C's first new name is queued
+            // after all, the next new ones are counted on its row, a repeat counts as one.
+            sqlx::query(
+                "UPDATE reset_requests SET lease_owner = 'w', lease_until = $1 WHERE source = $2",
+            )
+            .bind(now + 60)
+            .bind(format!("{run}C"))
+            .execute(store.pool())
+            .await
+            .unwrap();
+            let late = admit(vec![
+                sub(run, "c6", "C", 100),
+                sub(run, "c7", "C", 100),
+                sub(run, "c6", "C", 100),
+                sub(run, "c8", "C", 100),
+            ])
+            .await;
+            let rows: Rows = sqlx::query_as(
+                "SELECT identifier, source, repeats, not_queued FROM reset_requests \
+                 WHERE source LIKE $1 ORDER BY identifier",
+            )
+            .bind(format!("{run}%"))
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+            let rows: Rows = rows
+                .into_iter()
+                .map(|(n, s, r, q)| (n[1..].to_string(), s[1..].to_string(), r, q))
+                .collect();
+            (first, late, rows)
+        }
+    };
+    let (first, late, rows) = run("g").await;
+    let added = |a: &[Admitted]| a.iter().map(|a| a.added).collect::<Vec<_>>();
+    assert_eq!(added(&first), vec![q, q, q, c, q, c, None, q, q, q]);
     // Each counted as if alone, in order.
     assert_eq!(
-        admitted.iter().map(|a| a.counts).collect::<Vec<_>>(),
+        first.iter().map(|a| a.counts).collect::<Vec<_>>(),
         vec![
             [1, 5],
             [2, 6],
@@ -599,16 +647,13 @@ async fn a_group_of_submissions_is_queued_as_each_alone(backend: Backend) {
             [4, 9],
             [5, 10],
             [1, 11],
-            [6, 12]
+            [6, 12],
+            [5, 13],
+            [7, 14]
         ]
     );
-    assert!(matches!(admitted[6], Admitted { added: None, .. }));
-    let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
-        "SELECT identifier, source, repeats, not_queued FROM reset_requests ORDER BY id",
-    )
-    .fetch_all(store.pool())
-    .await
-    .unwrap();
+    assert!(matches!(first[6], Admitted { added: None, .. }));
+    assert_eq!(added(&late), vec![q, c, q, c]);
     let row = |name: &str, source: &str, repeats: i64, not_queued: i64| {
         (name.to_string(), source.to_string(), repeats, not_queued)
     };
@@ -616,35 +661,19 @@ async fn a_group_of_submissions_is_queued_as_each_alone(backend: Backend) {
         rows,
         vec![
             row("alice", "A", 3, 0),
+            row("bob", "B", 2, 0),
             row("c1", "C", 2, 0),
             row("c2", "C", 1, 0),
             row("c3", "C", 1, 2),
-            row("bob", "B", 2, 0),
+            row("c6", "C", 2, 2),
+            row("erin", "B", 2, 0),
         ]
     );
-    // Every waiting request of C in a worker's hands: C's new names are queued after all — in a
-    // group each gets its row (alone, c7 would be counted on c6's new row; docs/decisions.md,
-    // session 19: the group caveat, an address passes its cap by at most a group).
-    sqlx::query("UPDATE reset_requests SET lease_owner = 'w', lease_until = $1 WHERE source = 'C'")
-        .bind(now + 60)
-        .execute(store.pool())
-        .await
-        .unwrap();
-    let late = [
-        sub("c6", "C", 100),
-        sub("c7", "C", 100),
-        sub("c6", "C", 100),
-    ];
-    let admitted = store.admit(&late).await.unwrap();
-    let added: Vec<Option<Added>> = admitted.iter().map(|a| a.added).collect();
-    assert_eq!(added, vec![q, q, q]);
-    let waiting: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT identifier, repeats FROM reset_requests WHERE lease_until IS NULL AND source = 'C' \
-         ORDER BY identifier",
-    )
-    .fetch_all(store.pool())
-    .await
-    .unwrap();
-    assert_eq!(waiting, vec![("c6".to_string(), 2), ("c7".to_string(), 1)]);
+    // One at a time: the same.
+    let alone = run("a").await;
+    assert_eq!(
+        (added(&alone.0), added(&alone.1), alone.2),
+        (added(&first), added(&late), rows)
+    );
     app.stop().await;
 }
