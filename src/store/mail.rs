@@ -336,6 +336,12 @@ pub(crate) async fn enqueue_on(
 /// are [`fail_abandoned`]'s), or whose lease is `owner`'s own: left over from a round of its
 /// that failed, never in flight when it claims again (its rounds follow one another). Counts
 /// the attempt.
+///
+/// The two kinds are taken apart, each in the order of the `mail_tasks_due` index (status,
+/// next_attempt_at, id), so each is an index scan that stops after a batch; as one condition
+/// with `OR` every due task — a whole campaign's — was read and sorted on every claim. The
+/// first `batch` of both, in that order, are leased; on PostgreSQL by their ids (`= ANY` of an
+/// array taken once), so no plan joins the whole table, whatever its statistics say.
 pub async fn claim(
     db: &Db,
     owner: &str,
@@ -343,12 +349,24 @@ pub async fn claim(
     lease_secs: i64,
     now: Timestamp,
 ) -> Result<Vec<Task>> {
+    let lock = db.skip_locked();
+    let chosen = "SELECT id FROM (SELECT id, next_attempt_at FROM due_waiting \
+                  UNION ALL SELECT id, next_attempt_at FROM due_again) AS due \
+                  ORDER BY next_attempt_at, id LIMIT $4";
+    let which = match db.backend {
+        Backend::Postgres => format!("id = ANY (ARRAY({chosen}))"),
+        Backend::Sqlite => format!("id IN ({chosen})"),
+    };
     let sql = format!(
-        "UPDATE mail_tasks SET status = 'executing', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3 \
-         WHERE id IN (SELECT id FROM mail_tasks WHERE (status = 'waiting' AND next_attempt_at <= $3) \
-                      OR (status = 'executing' AND lease_until < $3 AND (attempts < max_attempts OR lease_owner = $1)) ORDER BY next_attempt_at, id LIMIT $4 {}) \
-         RETURNING {COLUMNS}",
-        db.skip_locked()
+        "WITH due_waiting AS (SELECT id, next_attempt_at FROM mail_tasks \
+           WHERE status = 'waiting' AND next_attempt_at <= $3 \
+           ORDER BY next_attempt_at, id LIMIT $4 {lock}), \
+         due_again AS (SELECT id, next_attempt_at FROM mail_tasks \
+           WHERE status = 'executing' AND lease_until < $3 AND (attempts < max_attempts OR lease_owner = $1) \
+           ORDER BY next_attempt_at, id LIMIT $4 {lock}) \
+         UPDATE mail_tasks SET status = 'executing', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3 \
+         WHERE {which} \
+         RETURNING {COLUMNS}"
     );
     let mut tasks: Vec<Task> = db.claim(&sql, owner, batch, lease_secs, now).await?;
     tasks.sort_by_key(|t| (t.next_attempt_at, t.id));

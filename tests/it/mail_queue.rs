@@ -1,5 +1,6 @@
 //! Many mails queued at once (a campaign), in statements of 500: every mail is stored as given
-//! and the ids come back in its order.
+//! and the ids come back in its order. The worker's claim takes due mails oldest first, those
+//! of an expired lease among them, never more than its batch.
 
 use crate::common;
 
@@ -9,7 +10,10 @@ use latchkey::store;
 
 use super::delivery::{all_tasks, app};
 
-on_both_backends!(mails_queued_at_once_keep_their_fields_and_order,);
+on_both_backends!(
+    mails_queued_at_once_keep_their_fields_and_order,
+    the_claim_takes_due_mails_oldest_first_within_its_batch,
+);
 
 async fn mails_queued_at_once_keep_their_fields_and_order(backend: Backend) {
     let app = app(backend, |c| c.mail_worker = false).await;
@@ -64,5 +68,75 @@ async fn mails_queued_at_once_keep_their_fields_and_order(backend: Backend) {
         );
         assert_eq!((t.created_at, t.attempts), (now, 0));
     }
+    app.stop().await;
+}
+
+/// Waiting mails and those whose worker's lease expired are taken together, in the order they
+/// became due (then by id), at most a batch; mails not due yet stay.
+async fn the_claim_takes_due_mails_oldest_first_within_its_batch(backend: Backend) {
+    let app = app(backend, |c| c.mail_worker = false).await;
+    let tenant = app.default_tenant().await;
+    let now = app.core.now();
+    let data = serde_json::json!({});
+    // Due 60, 50, 40, 40 and 20 s ago, the last one in 1,000 s.
+    let due = [-60, -50, -40, -40, -20, 1000];
+    let recipients: Vec<String> = (0..due.len())
+        .map(|i| format!("c{i}@example.org"))
+        .collect();
+    let tasks: Vec<_> = due
+        .iter()
+        .zip(&recipients)
+        .map(|(at, to)| store::mail::NewTask {
+            tenant_id: Some(tenant.id),
+            account_id: None,
+            kind: MailKind::SmtpTest,
+            recipient: to,
+            recipient_name: "",
+            language: "en",
+            data: &data,
+            secret: None,
+            subject: "claim",
+            campaign_id: None,
+            scheduled_at: now + at,
+            max_attempts: 3,
+            created_by: "test",
+        })
+        .collect();
+    let store = app.core.test_store();
+    let ids = store.enqueue_many(&tasks, now).await.unwrap();
+    let claim = |owner: &'static str, batch: i64| {
+        let store = &store;
+        let app = &app;
+        async move {
+            let got = store
+                .claim(owner, batch, 120, app.core.now())
+                .await
+                .unwrap();
+            got.iter()
+                .map(|t| (t.id, t.attempts, t.lease_owner.clone().unwrap()))
+                .collect::<Vec<_>>()
+        }
+    };
+    let ours = |which: &[usize], attempts: i64, owner: &str| {
+        which
+            .iter()
+            .map(|&i| (ids[i], attempts, owner.to_string()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(claim("crashed", 2).await, ours(&[0, 1], 1, "crashed"));
+    // The crashed worker's lease runs out: its two come first again, then the oldest waiting
+    // one; the batch of three leaves the rest waiting.
+    app.clock.advance(121);
+    assert_eq!(
+        claim("worker", 3).await,
+        [ours(&[0, 1], 2, "worker"), ours(&[2], 1, "worker")].concat()
+    );
+    assert_eq!(claim("worker", 10).await, ours(&[3, 4], 1, "worker"));
+    assert_eq!(claim("worker", 10).await, vec![]);
+    let left = store.task(ids[5]).await.unwrap().unwrap();
+    assert_eq!(
+        (left.status, left.attempts),
+        (store::mail::TaskStatus::Waiting, 0)
+    );
     app.stop().await;
 }
