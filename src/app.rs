@@ -78,6 +78,7 @@ impl App {
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let janitor = tokio::spawn(janitor(self.core.clone()));
+        let statistics = tokio::spawn(statistics_keeper(self.core.clone()));
         // Directory syncs run where mail is sent: `mail_worker = false` instances only serve.
         let syncer = self
             .core
@@ -123,6 +124,7 @@ impl App {
             }
         }
         janitor.abort();
+        statistics.abort();
         tenant_listener.abort();
         if let Some(listener) = listener {
             listener.abort();
@@ -224,6 +226,18 @@ async fn janitor(core: Core) {
     loop {
         tick.tick().await;
         core.housekeeping().await;
+    }
+}
+
+/// The planner statistics of tables that changed much, taken again every ten seconds
+/// ([`Core::refresh_stale_statistics`]): on PostgreSQL where autovacuum is off or lags, a
+/// busy table would otherwise be planned from statistics of when it was empty.
+async fn statistics_keeper(core: Core) {
+    let every = Duration::from_secs(10);
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    loop {
+        tick.tick().await;
+        core.refresh_stale_statistics().await;
     }
 }
 

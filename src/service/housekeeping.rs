@@ -70,6 +70,25 @@ impl Core {
         }
     }
 
+    /// The planner statistics of the tables that changed much since their last analysis,
+    /// taken again ([`store::Db::refresh_stale_statistics`]; PostgreSQL only), every ten
+    /// seconds by `serve`. Returns the tables analysed; a failure is logged (nothing else
+    /// depends on it).
+    pub async fn refresh_stale_statistics(&self) -> Vec<String> {
+        match self.db.refresh_stale_statistics().await {
+            Ok(tables) => {
+                if !tables.is_empty() {
+                    tracing::debug!(?tables, "took the planner statistics again");
+                }
+                tables
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not refresh the planner statistics");
+                Vec::new()
+            }
+        }
+    }
+
     /// One round of housekeeping. Each step's failure is logged and the others still run.
     pub async fn housekeeping(&self) -> Purged {
         let now = self.now();

@@ -263,6 +263,39 @@ impl Db {
         Ok(())
     }
 
+    /// PostgreSQL: takes the planner statistics again (`ANALYZE`) of each table of Latchkey's
+    /// schema whose rows changed by more than autovacuum's default threshold for an analysis
+    /// (50 rows and 10 % of the rows at the last one) since its last analysis, whoever made
+    /// it; returns those tables. Where autovacuum runs and keeps up, that is rarely any. Where
+    /// it is off or lags, a table written since its creation was never analysed: the planner
+    /// then has no column statistics, takes the default selectivity for `account_id IN (…)` of
+    /// a campaign's 200 accounts, and scans every token there is instead of probing the index
+    /// (14 ms instead of 0.5 ms per statement after a few campaigns; bench/notes.md, session
+    /// 20). The changed rows are PostgreSQL's own count, which a backend reports at the end
+    /// of a transaction at most once a second (or after ten idle seconds). SQLite: nothing to
+    /// do.
+    pub async fn refresh_stale_statistics(&self) -> Result<Vec<String>> {
+        if self.backend != Backend::Postgres {
+            return Ok(Vec::new());
+        }
+        let stale: Vec<String> = sql::scalars(
+            &self.write,
+            "SELECT quote_ident(s.relname) FROM pg_stat_user_tables s \
+             JOIN pg_class c ON c.oid = s.relid \
+             WHERE s.schemaname = current_schema() \
+               AND s.n_mod_since_analyze > 50 + 0.1 * GREATEST(c.reltuples, 0) \
+             ORDER BY s.relname",
+            (),
+        )
+        .await?;
+        for table in &stale {
+            sqlx::raw_sql(&format!("ANALYZE {table}"))
+                .execute(&self.write)
+                .await?;
+        }
+        Ok(stale)
+    }
+
     /// The read pool, for ad-hoc read-only queries in tests and diagnostics.
     pub fn read_pool(&self) -> &AnyPool {
         &self.read

@@ -1,6 +1,6 @@
 //! PostgreSQL upkeep Latchkey does itself rather than wait for autovacuum (issue 20): the
-//! accounts' planner statistics after an import. SQLite has nothing to do, so this runs on
-//! PostgreSQL only.
+//! accounts' planner statistics after an import, and those of any table that changed much
+//! since its last analysis. SQLite has nothing to do, so this runs on PostgreSQL only.
 
 use crate::common;
 
@@ -59,5 +59,57 @@ async fn an_import_of_many_accounts_refreshes_their_statistics() {
     assert_eq!(planned_accounts(&app).await, -1, "99 rows: not analysed");
     assert_eq!(import(&app, &tenant, "many", 150).await, 150);
     assert_eq!(planned_accounts(&app).await, 249, "analysed after 150 rows");
+    app.stop().await;
+}
+
+/// Rows written to a table of Latchkey's schema by a connection that reports them to
+/// PostgreSQL's statistics at once (a backend otherwise reports at most once a second).
+async fn write_rows(app: &TestApp, n: i64) {
+    let mut conn = app.core.test_store().pool().acquire().await.unwrap();
+    sqlx::query("INSERT INTO upkeep_probe (n) SELECT g FROM generate_series(1, $1) AS g")
+        .bind(n)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    sqlx::query("SELECT pg_stat_force_next_flush()")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+}
+
+/// A table that changed by more than 50 rows and a tenth of its rows since its last analysis
+/// is analysed again by the upkeep `serve` runs every ten seconds; one that changed less is
+/// left to autovacuum.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tables_that_changed_much_are_analysed_again() {
+    let app = TestApp::spawn(Backend::Postgres).await;
+    sqlx::query("CREATE TABLE upkeep_probe (n BIGINT) WITH (autovacuum_enabled = false)")
+        .execute(app.core.test_store().pool())
+        .await
+        .unwrap();
+    let planned = || {
+        scalar(
+            &app,
+            "SELECT CAST(reltuples AS BIGINT) FROM pg_class WHERE oid = 'upkeep_probe'::regclass",
+        )
+    };
+    let analysed = || async {
+        app.core
+            .refresh_stale_statistics()
+            .await
+            .contains(&"upkeep_probe".to_string())
+    };
+    write_rows(&app, 40).await;
+    assert!(!analysed().await, "40 rows: under the threshold");
+    assert_eq!(planned().await, -1);
+    write_rows(&app, 200).await;
+    assert!(analysed().await, "240 changed rows since never");
+    assert_eq!(planned().await, 240);
+    write_rows(&app, 60).await;
+    assert!(!analysed().await, "60 rows: under 50 + 24");
+    assert_eq!(planned().await, 240);
+    write_rows(&app, 20).await;
+    assert!(analysed().await, "80 rows since the last analysis");
+    assert_eq!(planned().await, 320);
     app.stop().await;
 }
