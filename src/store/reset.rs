@@ -642,14 +642,7 @@ pub(super) async fn issue_token_in(
     t: &NewToken<'_>,
     now: Timestamp,
 ) -> Result<i64> {
-    sql::execute(
-        &mut *tx,
-        "UPDATE reset_tokens SET superseded_at = $2 WHERE account_id = $1 AND used_at IS NULL \
-         AND cancelled_at IS NULL AND expires_at > $2",
-        (t.account_id, now),
-    )
-    .await?;
-    cancel_for_account(&mut *tx, t.account_id, now).await?;
+    sql::execute(&mut *tx, &end_links("$2"), (now, t.account_id)).await?;
     sql::scalar(
         &mut *tx,
         "INSERT INTO reset_tokens (token_hash, tenant_id, account_id, sent_to, origin, task_id, created_at, expires_at) \
@@ -659,27 +652,32 @@ pub(super) async fn issue_token_in(
     .await
 }
 
-/// [`issue_token_in`] for several tokens of DIFFERENT accounts at once: every live link of
-/// those accounts superseded or cancelled, then the new ones inserted, in three statements
-/// (per 200 tokens) whatever their number.
+/// The statement that ends every outstanding link of the accounts `accounts` (their
+/// placeholders) at `$1` before a new one is issued: each is cancelled, and marked superseded
+/// too where it was still live (not expired). One statement, so each old link is written once
+/// (as two statements every old link was updated twice — two new row versions and index
+/// entries each, about a sixth of PostgreSQL's time in a campaign to accounts that had links).
+fn end_links(accounts: &str) -> String {
+    format!(
+        "UPDATE reset_tokens SET cancelled_at = $1, \
+           superseded_at = CASE WHEN expires_at > $1 THEN $1 ELSE superseded_at END \
+         WHERE account_id IN ({accounts}) AND used_at IS NULL AND cancelled_at IS NULL"
+    )
+}
+
+/// [`issue_token_in`] for several tokens of DIFFERENT accounts at once: every outstanding link
+/// of those accounts ended, then the new ones inserted, in two statements (per 200 tokens)
+/// whatever their number.
 pub(super) async fn issue_tokens_in(
     conn: &mut sqlx::AnyConnection,
     tokens: &[NewToken<'_>],
     now: Timestamp,
 ) -> Result<()> {
     for chunk in tokens.chunks(200) {
-        let (b, at, accounts) = at_and_accounts(now, chunk)?;
-        let supersede = format!(
-            "UPDATE reset_tokens SET superseded_at = {at} WHERE account_id IN ({accounts}) \
-             AND used_at IS NULL AND cancelled_at IS NULL AND expires_at > {at}"
-        );
-        sql::execute(&mut *conn, &supersede, b).await?;
-        let (b, at, accounts) = at_and_accounts(now, chunk)?;
-        let cancel = format!(
-            "UPDATE reset_tokens SET cancelled_at = {at} WHERE account_id IN ({accounts}) \
-             AND used_at IS NULL AND cancelled_at IS NULL"
-        );
-        sql::execute(&mut *conn, &cancel, b).await?;
+        let mut b = sql::Binds::default();
+        b.add(now)?;
+        let accounts = b.list(chunk.iter().map(|t| t.account_id))?;
+        sql::execute(&mut *conn, &end_links(&accounts), b).await?;
         let mut b = sql::Binds::once_each(sql::backend_of(conn));
         let mut rows = Vec::with_capacity(chunk.len());
         for t in chunk {
@@ -702,18 +700,6 @@ pub(super) async fn issue_tokens_in(
         sql::execute(&mut *conn, &insert, b).await?;
     }
     Ok(())
-}
-
-/// The arguments of a statement over the accounts of `tokens` at `now`: `now` and the account
-/// ids bound, and their placeholders (`$1` and `$2, $3, …`).
-fn at_and_accounts<'q>(
-    now: Timestamp,
-    tokens: &[NewToken<'_>],
-) -> Result<(sql::Binds<'q>, String, String)> {
-    let mut b = sql::Binds::default();
-    let at = b.add(now)?;
-    let accounts = b.list(tokens.iter().map(|t| t.account_id))?;
-    Ok((b, at, accounts))
 }
 
 /// Notes the mail task that carries a token (a self-service link is issued before its mail is

@@ -250,6 +250,20 @@ async fn an_expired_link_shows_expired(backend: Backend) {
     );
     let body = campaign_page(&mut w, id).await;
     assert_eq!(state_of(&body), "expired", "{body}");
+    // A new link then ends the expired one without calling it superseded: it had run out.
+    let again = send(&mut w, "ann", "link", "30m").await;
+    wait_mails(&w.srv, 2).await;
+    assert_eq!(state_of(&campaign_page(&mut w, again).await), "sent");
+    assert_eq!(state_of(&campaign_page(&mut w, id).await), "expired");
+    let ended: Vec<(Option<i64>, Option<i64>)> =
+        sqlx::query_as("SELECT superseded_at, cancelled_at FROM reset_tokens ORDER BY id")
+            .fetch_all(w.app.core.test_store().pool())
+            .await
+            .unwrap();
+    assert!(
+        matches!(ended[..], [(None, Some(_)), (None, None)]),
+        "{ended:?}"
+    );
     w.srv.stop().await;
     w.app.stop().await;
 }
