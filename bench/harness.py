@@ -270,7 +270,7 @@ class Latchkey:
                 return c.execute(query).fetchone()[0]
             finally:
                 c.close()
-        # One psql session for all of a run's queries: the campaign is polled every 20 ms, and a
+        # One psql session for all of a run's queries: the campaign is polled often, and a
         # psql process per poll cost about a tenth of the two cores while Latchkey sent.
         # A query and its answer under one lock: the several-instances part also asks from a
         # watcher thread, and interleaved they would read each other's answers.
@@ -858,7 +858,8 @@ def report(R):
     w("")
     w("From the API call that starts the campaign (`POST /api/v1/tenants/big/resets` with "
       "`all: true`) until the last mail is accepted by `smtp-sink` (a task is marked done right "
-      "after the sink's `250` to its message; the harness polls for that every 20 ms). Ceiling: "
+      "after the sink's `250` to its message; the harness polls for that, every 20 ms near the "
+      "end and less often while much is left). Ceiling: "
       "`smtp-source` sending "
       f"the same number of messages of the same size ({R['mail_size']:,} bytes) over "
       f"{R.get('mail_connections', 1)} reused connection(s) to the same sink, as many as Latchkey's "

@@ -272,8 +272,9 @@ impl Db {
     /// a campaign's 200 accounts, and scans every token there is instead of probing the index
     /// (14 ms instead of 0.5 ms per statement after a few campaigns; bench/notes.md, session
     /// 20). The changed rows are PostgreSQL's own count, which a backend reports at the end
-    /// of a transaction at most once a second (or after ten idle seconds). SQLite: nothing to
-    /// do.
+    /// of a transaction at most once a second (or after ten idle seconds). Only tables this
+    /// role may analyse (it owns them or the database, or is a superuser): another's `ANALYZE`
+    /// would be skipped with a warning in PostgreSQL's log every time. SQLite: nothing to do.
     pub async fn refresh_stale_statistics(&self) -> Result<Vec<String>> {
         if self.backend != Backend::Postgres {
             return Ok(Vec::new());
@@ -284,6 +285,8 @@ impl Db {
              JOIN pg_class c ON c.oid = s.relid \
              WHERE s.schemaname = current_schema() \
                AND s.n_mod_since_analyze > 50 + 0.1 * GREATEST(c.reltuples, 0) \
+               AND (pg_has_role(c.relowner, 'USAGE') OR pg_has_role( \
+                     (SELECT datdba FROM pg_database WHERE datname = current_database()), 'USAGE')) \
              ORDER BY s.relname",
             (),
         )

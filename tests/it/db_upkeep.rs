@@ -111,5 +111,33 @@ async fn tables_that_changed_much_are_analysed_again() {
     write_rows(&app, 20).await;
     assert!(analysed().await, "80 rows since the last analysis");
     assert_eq!(planned().await, 320);
+    // A role that may not analyse the table (it owns neither the table nor the database) leaves
+    // it alone: PostgreSQL would only skip its ANALYZE with a warning, every ten seconds.
+    write_rows(&app, 100).await;
+    let guest = as_guest(&app).await;
+    let tables = guest.refresh_stale_statistics().await.unwrap();
+    guest.close().await;
+    assert!(!tables.contains(&"upkeep_probe".to_string()), "{tables:?}");
+    assert_eq!(planned().await, 320);
+    assert!(analysed().await, "the owner's role still does");
     app.stop().await;
+}
+
+/// The test's database as a role of its own that owns nothing there.
+async fn as_guest(app: &TestApp) -> latchkey::store::Db {
+    // The role outlives the test (roles belong to the server): made once, then reused.
+    let made = sqlx::query("CREATE ROLE upkeep_guest LOGIN")
+        .execute(app.core.test_store().pool())
+        .await;
+    if let Err(e) = made {
+        // Or another run's test made it at the same moment.
+        let e = e.to_string();
+        assert!(
+            e.contains("already exists") || e.contains("duplicate key"),
+            "{e}"
+        );
+    }
+    let mut url = url::Url::parse(&app.core.config.database_url).unwrap();
+    url.set_username("upkeep_guest").unwrap();
+    latchkey::store::Db::connect(url.as_str()).await.unwrap()
 }
