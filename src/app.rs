@@ -77,8 +77,29 @@ impl App {
         self,
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let janitor = tokio::spawn(janitor(self.core.clone()));
-        let statistics = tokio::spawn(statistics_keeper(self.core.clone()));
+        // Housekeeping every ten minutes (the first pass ran in [`App::build_with_clock`]):
+        // expired sessions, old counters, and records past their retention.
+        let janitor = {
+            let core = self.core.clone();
+            tokio::spawn(every(Duration::from_secs(600), move || {
+                let core = core.clone();
+                async move {
+                    core.housekeeping().await;
+                }
+            }))
+        };
+        // PostgreSQL: the tables' vacuum and planner statistics every ten seconds, as
+        // autovacuum would (where it is off or lags, the queues' dead rows pile up and busy
+        // tables are planned from statistics of when they were empty). SQLite needs none.
+        let upkeep = self.core.db.wants_table_upkeep().then(|| {
+            let core = self.core.clone();
+            tokio::spawn(every(Duration::from_secs(10), move || {
+                let core = core.clone();
+                async move {
+                    core.table_upkeep().await;
+                }
+            }))
+        });
         // Directory syncs run where mail is sent: `mail_worker = false` instances only serve.
         let syncer = self
             .core
@@ -124,7 +145,9 @@ impl App {
             }
         }
         janitor.abort();
-        statistics.abort();
+        if let Some(upkeep) = upkeep {
+            upkeep.abort();
+        }
         tenant_listener.abort();
         if let Some(listener) = listener {
             listener.abort();
@@ -218,26 +241,16 @@ async fn directory_syncer(core: Core) {
     }
 }
 
-/// Housekeeping every ten minutes (the first pass ran in [`App::build_with_clock`]): expired
-/// sessions, old counters, and records past their retention ([`Core::housekeeping`]).
-async fn janitor(core: Core) {
-    let every = Duration::from_secs(600);
-    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+/// Runs `f` every `period`, the first time one period from now, until dropped.
+async fn every<F, Fut>(period: Duration, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     loop {
         tick.tick().await;
-        core.housekeeping().await;
-    }
-}
-
-/// The planner statistics of tables that changed much, taken again every ten seconds
-/// ([`Core::refresh_stale_statistics`]): on PostgreSQL where autovacuum is off or lags, a
-/// busy table would otherwise be planned from statistics of when it was empty.
-async fn statistics_keeper(core: Core) {
-    let every = Duration::from_secs(10);
-    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-    loop {
-        tick.tick().await;
-        core.refresh_stale_statistics().await;
+        f().await;
     }
 }
 

@@ -70,21 +70,21 @@ impl Core {
         }
     }
 
-    /// The planner statistics of the tables that changed much since their last analysis,
-    /// taken again ([`store::Db::refresh_stale_statistics`]; PostgreSQL only), every ten
-    /// seconds by `serve`. Returns the tables analysed; a failure is logged (nothing else
+    /// PostgreSQL's upkeep of the tables with many dead rows or changed much since their last
+    /// analysis ([`store::Db::table_upkeep`]: `VACUUM` and `ANALYZE` as autovacuum would), run
+    /// every ten seconds by `serve`. Returns what was done; a failure is logged (nothing else
     /// depends on it).
-    pub async fn refresh_stale_statistics(&self) -> Vec<String> {
-        match self.db.refresh_stale_statistics().await {
-            Ok(tables) => {
-                if !tables.is_empty() {
-                    tracing::debug!(?tables, "took the planner statistics again");
+    pub async fn table_upkeep(&self) -> store::TableUpkeep {
+        match self.db.table_upkeep().await {
+            Ok(done) => {
+                if done != store::TableUpkeep::default() {
+                    tracing::debug!(vacuumed = ?done.vacuumed, analysed = ?done.analysed, "table upkeep");
                 }
-                tables
+                done
             }
             Err(e) => {
-                tracing::warn!(error = %e, "could not refresh the planner statistics");
-                Vec::new()
+                tracing::warn!(error = %e, "could not vacuum or analyse the tables");
+                store::TableUpkeep::default()
             }
         }
     }

@@ -6,7 +6,8 @@
 //! seconds; flags are 0/1 integers, because `Any` does not decode SQLite's booleans. The dialect
 //! differences live in the two migration folders, in [`Db::connect`], in the row lock of the
 //! two claim queries ([`Db::skip_locked`]: `mail::claim`, `reset::claim_requests`) and in
-//! [`Db::refresh_statistics`]; nothing else may branch on the backend.
+//! PostgreSQL's table upkeep ([`Db::refresh_statistics`], [`Db::table_upkeep`]); nothing else
+//! may branch on the backend.
 //!
 //! SQLite allows one writer at a time, so on SQLite all writes go through a pool of exactly one
 //! connection (`Db::write`) while reads use their own pool; that keeps concurrent requests from
@@ -263,40 +264,74 @@ impl Db {
         Ok(())
     }
 
-    /// PostgreSQL: takes the planner statistics again (`ANALYZE`) of each table of Latchkey's
-    /// schema whose rows changed by more than autovacuum's default threshold for an analysis
-    /// (50 rows and 10 % of the rows at the last one) since its last analysis, whoever made
-    /// it; returns those tables. Where autovacuum runs and keeps up, that is rarely any. Where
-    /// it is off or lags, a table written since its creation was never analysed: the planner
-    /// then has no column statistics, takes the default selectivity for `account_id IN (…)` of
-    /// a campaign's 200 accounts, and scans every token there is instead of probing the index
-    /// (14 ms instead of 0.5 ms per statement after a few campaigns; bench/notes.md, session
-    /// 20). The changed rows are PostgreSQL's own count, which a backend reports at the end
-    /// of a transaction at most once a second (or after ten idle seconds). Only tables this
-    /// role may analyse (it owns them or the database, or is a superuser): another's `ANALYZE`
-    /// would be skipped with a warning in PostgreSQL's log every time. SQLite: nothing to do.
-    pub async fn refresh_stale_statistics(&self) -> Result<Vec<String>> {
-        if self.backend != Backend::Postgres {
-            return Ok(Vec::new());
+    /// Whether [`Db::table_upkeep`] has anything to do on this backend (PostgreSQL).
+    pub fn wants_table_upkeep(&self) -> bool {
+        self.backend == Backend::Postgres
+    }
+
+    /// PostgreSQL: the upkeep autovacuum would do, for Latchkey's own tables, done here every
+    /// few seconds by `serve` so that it happens where autovacuum is off or lags. Returns the
+    /// tables it vacuumed and those it analysed. SQLite: nothing to do.
+    ///
+    /// - **`VACUUM`** of each table with more dead rows than autovacuum's default threshold
+    ///   (50 and a fifth of its rows). The request queue and the outbox insert and delete
+    ///   thousands of rows a second under load; with nobody vacuuming, their dead rows pile up
+    ///   and every claim and count wades through them: a "Forgot password?" soak on a server
+    ///   with autovacuum off fell from 2,077 to 1,763 requests/s in six minutes, p99 15 → 22 ms,
+    ///   and stayed flat with a `VACUUM` every ten seconds (bench/notes.md, session 21).
+    ///   Autovacuum itself visits a database once a minute and throttles its reads.
+    /// - **`ANALYZE`** of each table whose rows changed by more than autovacuum's default
+    ///   threshold for an analysis (50 and a tenth of its rows) since its last analysis, whoever
+    ///   made it. A table written since its creation and never analysed has no column
+    ///   statistics: the planner then takes the default selectivity for `account_id IN (…)` of
+    ///   a campaign's 200 accounts and scans every token there is instead of probing the index
+    ///   (14 ms instead of 0.5 ms per statement after a few campaigns; bench/notes.md, session
+    ///   20).
+    ///
+    /// The counts are PostgreSQL's own, which a backend reports at the end of a transaction at
+    /// most once a second (or after ten idle seconds). Both skip a table another vacuum or
+    /// analysis holds (`SKIP_LOCKED`, PostgreSQL 12 or later) rather than wait for it. Only
+    /// tables this role may vacuum and analyse (it owns them or the database, or is a
+    /// superuser): another's would be skipped with a warning in PostgreSQL's log every time.
+    pub async fn table_upkeep(&self) -> Result<TableUpkeep> {
+        if !self.wants_table_upkeep() {
+            return Ok(TableUpkeep::default());
         }
-        let stale: Vec<String> = sql::scalars(
+        let due: Vec<(String, bool, bool)> = sql::fetch_all(
             &self.write,
-            "SELECT quote_ident(s.relname) FROM pg_stat_user_tables s \
+            "SELECT quote_ident(s.relname), \
+                    s.n_dead_tup > 50 + 0.2 * GREATEST(c.reltuples, 0), \
+                    s.n_mod_since_analyze > 50 + 0.1 * GREATEST(c.reltuples, 0) \
+             FROM pg_stat_user_tables s \
              JOIN pg_class c ON c.oid = s.relid \
              WHERE s.schemaname = current_schema() \
-               AND s.n_mod_since_analyze > 50 + 0.1 * GREATEST(c.reltuples, 0) \
+               AND (s.n_dead_tup > 50 + 0.2 * GREATEST(c.reltuples, 0) \
+                    OR s.n_mod_since_analyze > 50 + 0.1 * GREATEST(c.reltuples, 0)) \
                AND (pg_has_role(c.relowner, 'USAGE') OR pg_has_role( \
                      (SELECT datdba FROM pg_database WHERE datname = current_database()), 'USAGE')) \
              ORDER BY s.relname",
             (),
         )
         .await?;
-        for table in &stale {
-            sqlx::raw_sql(&format!("ANALYZE {table}"))
-                .execute(&self.write)
-                .await?;
+        let mut done = TableUpkeep::default();
+        for (table, vacuum, analyse) in due {
+            if vacuum {
+                done.vacuumed.push(table.clone());
+            }
+            if analyse {
+                done.analysed.push(table);
+            }
         }
-        Ok(stale)
+        // One statement each (VACUUM can't run in a transaction, and doesn't here: a plain
+        // query on a pooled connection).
+        for (verb, tables) in [("VACUUM", &done.vacuumed), ("ANALYZE", &done.analysed)] {
+            if !tables.is_empty() {
+                sqlx::raw_sql(&format!("{verb} (SKIP_LOCKED) {}", tables.join(", ")))
+                    .execute(&self.write)
+                    .await?;
+            }
+        }
+        Ok(done)
     }
 
     /// The read pool, for ad-hoc read-only queries in tests and diagnostics.
@@ -308,4 +343,11 @@ impl Db {
         self.write.close().await;
         self.read.close().await;
     }
+}
+
+/// What [`Db::table_upkeep`] did: the tables (quoted as in SQL) it vacuumed and analysed.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct TableUpkeep {
+    pub vacuumed: Vec<String>,
+    pub analysed: Vec<String>,
 }

@@ -1,6 +1,6 @@
 //! PostgreSQL upkeep Latchkey does itself rather than wait for autovacuum (issue 20): the
-//! accounts' planner statistics after an import, and those of any table that changed much
-//! since its last analysis. SQLite has nothing to do, so this runs on PostgreSQL only.
+//! accounts' planner statistics after an import, those of any table that changed much since its
+//! last analysis, and the vacuum of tables with many dead rows. SQLite has nothing to do, so this runs on PostgreSQL only.
 
 use crate::common;
 
@@ -65,12 +65,17 @@ async fn an_import_of_many_accounts_refreshes_their_statistics() {
 /// Rows written to a table of Latchkey's schema by a connection that reports them to
 /// PostgreSQL's statistics at once (a backend otherwise reports at most once a second).
 async fn write_rows(app: &TestApp, n: i64) {
+    run_reported(
+        app,
+        &format!("INSERT INTO upkeep_probe (n) SELECT g FROM generate_series(1, {n}) AS g"),
+    )
+    .await;
+}
+
+/// Runs `statement` on a connection that reports what it did to PostgreSQL's statistics at once.
+async fn run_reported(app: &TestApp, statement: &str) {
     let mut conn = app.core.test_store().pool().acquire().await.unwrap();
-    sqlx::query("INSERT INTO upkeep_probe (n) SELECT g FROM generate_series(1, $1) AS g")
-        .bind(n)
-        .execute(&mut *conn)
-        .await
-        .unwrap();
+    sqlx::query(statement).execute(&mut *conn).await.unwrap();
     sqlx::query("SELECT pg_stat_force_next_flush()")
         .execute(&mut *conn)
         .await
@@ -95,8 +100,9 @@ async fn tables_that_changed_much_are_analysed_again() {
     };
     let analysed = || async {
         app.core
-            .refresh_stale_statistics()
+            .table_upkeep()
             .await
+            .analysed
             .contains(&"upkeep_probe".to_string())
     };
     write_rows(&app, 40).await;
@@ -115,11 +121,61 @@ async fn tables_that_changed_much_are_analysed_again() {
     // it alone: PostgreSQL would only skip its ANALYZE with a warning, every ten seconds.
     write_rows(&app, 100).await;
     let guest = as_guest(&app).await;
-    let tables = guest.refresh_stale_statistics().await.unwrap();
+    let tables = guest.table_upkeep().await.unwrap().analysed;
     guest.close().await;
     assert!(!tables.contains(&"upkeep_probe".to_string()), "{tables:?}");
     assert_eq!(planned().await, 320);
     assert!(analysed().await, "the owner's role still does");
+    app.stop().await;
+}
+
+/// A table with more dead rows than 50 and a fifth of its rows is vacuumed by the same upkeep
+/// (the request queue and the outbox delete rows all the time); one with fewer is left to
+/// autovacuum, and so is one the role may not vacuum.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tables_with_many_dead_rows_are_vacuumed() {
+    let app = TestApp::spawn(Backend::Postgres).await;
+    sqlx::query("CREATE TABLE upkeep_probe (n BIGINT) WITH (autovacuum_enabled = false)")
+        .execute(app.core.test_store().pool())
+        .await
+        .unwrap();
+    let dead = || {
+        scalar(
+            &app,
+            "SELECT n_dead_tup FROM pg_stat_user_tables WHERE relname = 'upkeep_probe'",
+        )
+    };
+    let vacuumed = || async {
+        app.core
+            .table_upkeep()
+            .await
+            .vacuumed
+            .contains(&"upkeep_probe".to_string())
+    };
+    write_rows(&app, 500).await;
+    assert!(!vacuumed().await, "no dead rows");
+    // Analysed now: 500 rows, so the threshold is 50 + 100 dead rows.
+    run_reported(&app, "DELETE FROM upkeep_probe WHERE n <= 100").await;
+    assert_eq!(dead().await, 100);
+    assert!(!vacuumed().await, "100 dead rows: under 150");
+    assert_eq!(dead().await, 100);
+    // A role that may not vacuum the table leaves it alone.
+    run_reported(&app, "DELETE FROM upkeep_probe WHERE n <= 200").await;
+    let guest = as_guest(&app).await;
+    let tables = guest.table_upkeep().await.unwrap().vacuumed;
+    guest.close().await;
+    assert!(!tables.contains(&"upkeep_probe".to_string()), "{tables:?}");
+    assert_eq!(dead().await, 200);
+    assert!(vacuumed().await, "200 dead rows");
+    assert_eq!(dead().await, 0, "the dead rows are taken back");
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'upkeep_probe'"
+        )
+        .await,
+        1
+    );
     app.stop().await;
 }
 
