@@ -133,7 +133,14 @@ impl Core {
         // limits; the failure counts are cleared on success.
         let mut keys = vec![ip_key.as_str(), ident_key.as_str()];
         keys.extend(account_key.as_deref());
-        let counts = store::rate_limit::hit_all(&self.db, &keys, HOUR, now).await?;
+        let (counts, tenant_failures) = store::rate_limit::hit_all_and_peek(
+            &self.db,
+            &keys,
+            &TenantCap::SignIn.key(tenant.id),
+            HOUR,
+            now,
+        )
+        .await?;
         let (ip_count, ident_failures) = (counts[0], counts[1] - 1);
         let account_failures = counts.get(2).map_or(0, |n| n - 1);
         let target = account.as_ref().map(|a| a.username.clone());
@@ -160,7 +167,8 @@ impl Core {
             }
             return Ok(LoginOutcome::Throttled);
         }
-        self.tenant_slowdown(tenant, TenantCap::SignIn).await?;
+        self.tenant_slowdown(TenantCap::SignIn, tenant_failures)
+            .await;
         // Over the account's hidden limit the password is not checked: the answer is a wrong
         // password's, as for a name nobody has.
         let account_capped = account_failures >= failure_limit;
@@ -238,6 +246,21 @@ impl Core {
             store::accounts::upgrade_hash(&self.db, account.id, old, fresh).await?;
         }
         let token = new_token();
+        let owner = Actor::Account {
+            id: account.id,
+            label: format!("{}@{}", account.username, tenant.slug),
+        };
+        let success = AuditEntry {
+            tenant_id: Some(tenant.id),
+            actor: via.unwrap_or(&owner),
+            action,
+            target: Some(&account.username),
+            ip: Some(ip),
+            outcome: "success",
+            detail: serde_json::json!({ "rehashed": matches!(verified, Verified::YesRehashed(_)) }),
+        };
+        // The sign-in's audit event in its transaction (one commit, and no session without it).
+        let actor = success.actor.label();
         store::sessions::open_after_sign_in(
             &self.db,
             &keys[1..],
@@ -248,22 +271,11 @@ impl Core {
                 ip,
                 user_agent: &user_agent.chars().take(200).collect::<String>(),
             },
+            &success.clone().row(&actor),
             now,
         )
         .await?;
-        self.audit(AuditEntry {
-            tenant_id: Some(tenant.id),
-            actor: via.unwrap_or(&Actor::Account {
-                id: account.id,
-                label: format!("{}@{}", account.username, tenant.slug),
-            }),
-            action,
-            target: Some(&account.username),
-            ip: Some(ip),
-            outcome: "success",
-            detail: serde_json::json!({ "rehashed": matches!(verified, Verified::YesRehashed(_)) }),
-        })
-        .await;
+        Self::log_committed(&[success]);
         Ok(LoginOutcome::Success {
             account: Box::new(account),
             session_secret: token.secret,

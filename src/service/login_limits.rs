@@ -67,7 +67,8 @@ pub(super) enum TenantCap {
 }
 
 impl TenantCap {
-    fn key(self, tenant_id: i64) -> String {
+    /// The counter of the tenant's failures for this cap.
+    pub(super) fn key(self, tenant_id: i64) -> String {
         match self {
             TenantCap::SignIn => format!("login-tenant-fail:{tenant_id}"),
             TenantCap::ResetLinks => format!("reset-link-tenant-fail:{tenant_id}"),
@@ -90,16 +91,14 @@ impl Core {
         })
     }
 
-    /// Waits [`TENANT_SLOWDOWN`] when the tenant has used up its failures for the hour. Called
-    /// before the check, for right and wrong attempts alike, so the wait says nothing about the
-    /// answer (and an attacker can't cut it short).
-    pub(super) async fn tenant_slowdown(&self, tenant: &Tenant, cap: TenantCap) -> Result<()> {
-        let failures =
-            store::rate_limit::peek(&self.db, &cap.key(tenant.id), HOUR, self.now()).await?;
+    /// Waits [`TENANT_SLOWDOWN`] when the tenant has used up its failures for the hour
+    /// (`failures`: the count of [`TenantCap::key`] in the window, read with the request's own
+    /// counters). Called before the check, for right and wrong attempts alike, so the wait says
+    /// nothing about the answer (and an attacker can't cut it short).
+    pub(super) async fn tenant_slowdown(&self, cap: TenantCap, failures: i64) {
         if failures >= self.tenant_cap(cap) {
             tokio::time::sleep(TENANT_SLOWDOWN).await;
         }
-        Ok(())
     }
 
     /// Counts a failure against the tenant's cap; the failure that reaches it is audited (once

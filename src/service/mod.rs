@@ -206,6 +206,7 @@ pub struct Core {
     pub(crate) worker_memo: Arc<delivery::WorkerMemo>,
 }
 
+#[derive(Clone)]
 pub struct AuditEntry<'a> {
     pub tenant_id: Option<i64>,
     pub actor: &'a Actor,

@@ -644,13 +644,15 @@ impl Core {
     /// refusing it (a real link keeps working however many made-up ones were tried; see
     /// `login_limits`).
     async fn link_attempts_exceeded(&self, tenant: &Tenant, ip: &str, step: &str) -> Result<bool> {
-        let by_ip = store::rate_limit::hit(
+        let (counts, tenant_failures) = store::rate_limit::hit_all_and_peek(
             &self.db,
-            &format!("reset-link-ip:{}", super::ip_bucket(ip)),
+            &[&format!("reset-link-ip:{}", super::ip_bucket(ip))],
+            &TenantCap::ResetLinks.key(tenant.id),
             HOUR,
             self.now(),
         )
         .await?;
+        let by_ip = counts[0];
         if let Some(by) = throttled_by(
             by_ip,
             self.config.raw.reset_attempts_per_ip_per_hour,
@@ -665,7 +667,8 @@ impl Core {
             }
             return Ok(true);
         }
-        self.tenant_slowdown(tenant, TenantCap::ResetLinks).await?;
+        self.tenant_slowdown(TenantCap::ResetLinks, tenant_failures)
+            .await;
         Ok(false)
     }
 
@@ -688,13 +691,18 @@ impl Core {
         let account_id = found.as_ref().map(|t| t.account_id);
         // The console shows when a link was first opened and how often (a scanner's GET counts
         // too; that is what the console wants to see). Whether it works is decided below as if
-        // this were not recorded.
-        if let Some(t) = found.as_ref().filter(|t| t.tenant_id == tenant.id) {
-            store::reset::record_opening(&self.db, t.id, self.now()).await?;
-        }
+        // this were not recorded; a link that works records it with its state, in one
+        // transaction.
+        let opened = found
+            .as_ref()
+            .filter(|t| t.tenant_id == tenant.id)
+            .map(|t| t.id);
         let valid = match self.check_token(tenant, found).await? {
             Ok(v) => v,
             Err(problem) => {
+                if let Some(id) = opened {
+                    store::reset::record_opening(&self.db, id, self.now()).await?;
+                }
                 let name = match account_id {
                     Some(id) => store::accounts::by_id(&self.db, id)
                         .await?
@@ -709,9 +717,7 @@ impl Core {
         let now = self.now();
         let state = new_token();
         let expires = (now + STATE_TTL).min(valid.token.expires_at);
-        store::reset::create_state(&self.db, &state.hash, valid.token.id, expires, now).await?;
-        self.metrics.reset("link_opened");
-        self.audit(AuditEntry {
+        let entry = AuditEntry {
             tenant_id: Some(tenant.id),
             actor: &Actor::Anonymous,
             action: "reset.link_opened",
@@ -719,8 +725,21 @@ impl Core {
             ip: Some(ip),
             outcome: "success",
             detail: json!({ "origin": valid.token.origin }),
-        })
-        .await;
+        };
+        let actor = entry.actor.label();
+        store::reset::open_link(
+            &self.db,
+            valid.token.id,
+            store::reset::NewState {
+                hash: &state.hash,
+                expires_at: expires,
+            },
+            &entry.clone().row(&actor),
+            now,
+        )
+        .await?;
+        Self::log_committed(&[entry]);
+        self.metrics.reset("link_opened");
         Ok(Ok(state.secret))
     }
 

@@ -25,6 +25,29 @@ pub async fn hit(db: &Db, key: &str, window_secs: i64, now: Timestamp) -> Result
 /// per-tenant and per-account counters of a form are counted together). Returns the counts in
 /// the order of `keys`; a key given twice is counted once.
 pub async fn hit_all(db: &Db, keys: &[&str], window_secs: i64, now: Timestamp) -> Result<Vec<i64>> {
+    Ok(hit_all_peeking(db, keys, None, window_secs, now).await?.0)
+}
+
+/// [`hit_all`], and in the same statement the count in the current window of `peek`, a key it
+/// doesn't count (0 if none): the tenant-wide failures a form looks at before its work, read
+/// without a statement of their own. `peek` must not be one of `keys`.
+pub async fn hit_all_and_peek(
+    db: &Db,
+    keys: &[&str],
+    peek: &str,
+    window_secs: i64,
+    now: Timestamp,
+) -> Result<(Vec<i64>, i64)> {
+    hit_all_peeking(db, keys, Some(peek), window_secs, now).await
+}
+
+async fn hit_all_peeking(
+    db: &Db,
+    keys: &[&str],
+    peek: Option<&str>,
+    window_secs: i64,
+    now: Timestamp,
+) -> Result<(Vec<i64>, i64)> {
     let mut distinct: Vec<&str> = Vec::with_capacity(keys.len());
     for k in keys {
         if !distinct.contains(k) {
@@ -33,25 +56,37 @@ pub async fn hit_all(db: &Db, keys: &[&str], window_secs: i64, now: Timestamp) -
     }
     // Now and the start of the current window first: [`COUNT_ONE`]'s `$1` and `$2`.
     let mut b = sql::Binds::default();
-    let (at, _start) = (b.add(now)?, b.add(now - window_secs)?);
+    let (at, start) = (b.add(now)?, b.add(now - window_secs)?);
     let values: Vec<String> = distinct
         .iter()
         .map(|k| Ok(format!("({}, {at}, 1)", b.add(*k)?)))
         .collect::<Result<_>>()?;
+    // The peeked count as a column of every returned row (a scalar subquery: both backends
+    // take one in `RETURNING`; it reads a row this statement doesn't write).
+    let peeked = match peek {
+        Some(key) => format!(
+            "(SELECT p.count FROM rate_limits p WHERE p.key = {} AND p.window_start > {start})",
+            b.add(key)?
+        ),
+        None => "NULL".to_owned(),
+    };
     let sql = format!(
-        "INSERT INTO rate_limits (key, window_start, count) VALUES {} {COUNT_ONE} RETURNING key, count",
+        "INSERT INTO rate_limits (key, window_start, count) VALUES {} {COUNT_ONE} \
+         RETURNING key, count, {peeked}",
         values.join(", ")
     );
-    let rows: Vec<(String, i64)> = sql::fetch_all(&db.write, &sql, b).await?;
-    Ok(keys
+    let rows: Vec<(String, i64, Option<i64>)> = sql::fetch_all(&db.write, &sql, b).await?;
+    let peeked = rows.first().and_then(|r| r.2).unwrap_or(0);
+    let counts = keys
         .iter()
         .map(|key| {
             rows.iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, n)| *n)
+                .find(|(k, _, _)| k == key)
+                .map(|(_, n, _)| *n)
                 .unwrap_or(1)
         })
-        .collect())
+        .collect();
+    Ok((counts, peeked))
 }
 
 /// Counts one event for each of `keys` (a key may come several times) in one statement; each

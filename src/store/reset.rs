@@ -717,8 +717,16 @@ pub async fn set_token_task(db: &Db, token_id: i64, task_id: i64) -> Result<()> 
 /// Counts a GET of the token's link (the first one's time is kept). Only for the console's
 /// view of the link's life: nothing that decides whether the token works reads these columns.
 pub async fn record_opening(db: &Db, token_id: i64, now: Timestamp) -> Result<()> {
+    record_opening_in(&db.write, token_id, now).await
+}
+
+async fn record_opening_in<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    ex: E,
+    token_id: i64,
+    now: Timestamp,
+) -> Result<()> {
     sql::execute(
-        &db.write,
+        ex,
         "UPDATE reset_tokens SET open_count = open_count + 1, \
          first_opened_at = COALESCE(first_opened_at, $2) WHERE id = $1",
         (token_id, now),
@@ -780,19 +788,31 @@ pub async fn cancel_self_service(db: &Db, tenant_id: i64, now: Timestamp) -> Res
     Ok(tokens)
 }
 
-pub async fn create_state(
+/// A state made for an opened link: its secret's hash and when it ends.
+pub struct NewState<'a> {
+    pub hash: &'a TokenHash,
+    pub expires_at: Timestamp,
+}
+
+/// A usable link opened, in one transaction: the opening counted ([`record_opening`]), its
+/// state made, and the audit `event` written.
+pub async fn open_link(
     db: &Db,
-    hash: &TokenHash,
     token_id: i64,
-    expires_at: Timestamp,
+    state: NewState<'_>,
+    event: &super::audit::NewEvent<'_>,
     now: Timestamp,
 ) -> Result<()> {
+    let mut tx = db.write.begin().await?;
+    record_opening_in(&mut *tx, token_id, now).await?;
     sql::execute(
-        &db.write,
+        &mut *tx,
         "INSERT INTO reset_states (state_hash, token_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
-        (hash.as_str(), token_id, now, expires_at),
+        (state.hash.as_str(), token_id, now, state.expires_at),
     )
     .await?;
+    super::audit::record_in(&mut *tx, event, now).await?;
+    tx.commit().await?;
     Ok(())
 }
 

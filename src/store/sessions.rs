@@ -29,12 +29,14 @@ pub async fn create(db: &Db, new: &NewSession<'_>, now: Timestamp) -> Result<i64
     insert(&db.write, new, now).await
 }
 
-/// A successful sign-in's writes in one transaction (one commit, not three): the failure
-/// counters `clear` dropped, the account's last sign-in time, the new session. Its id.
+/// A successful sign-in's writes in one transaction (one commit, not four): the failure
+/// counters `clear` dropped, the account's last sign-in time, the new session and its audit
+/// `event`. Its id.
 pub async fn open_after_sign_in(
     db: &Db,
     clear: &[&str],
     new: &NewSession<'_>,
+    event: &super::audit::NewEvent<'_>,
     now: Timestamp,
 ) -> Result<i64> {
     let mut tx = db.write.begin().await?;
@@ -53,6 +55,7 @@ pub async fn open_after_sign_in(
         sql::execute(&mut *tx, &statement, b).await?;
     }
     let id = insert(&mut *tx, new, now).await?;
+    super::audit::record_in(&mut *tx, event, now).await?;
     tx.commit().await?;
     Ok(id)
 }

@@ -27,6 +27,8 @@ on_both_backends!(
     a_temporary_password_that_keeps_failing_fails_after_its_attempts_alone,
     own_and_operator_password_changes_whose_notice_cant_be_queued_change_nothing,
     an_own_password_change_whose_audit_event_fails_changes_nothing,
+    a_sign_in_whose_audit_event_fails_opens_no_session,
+    an_opened_link_whose_audit_event_fails_leaves_no_state,
 );
 
 const NEW_PASSWORD: &str = "velvet thunder marmalade hill";
@@ -129,14 +131,20 @@ async fn login_status(app: &TestApp, password: &str) -> u16 {
     app.browser().login("acme", "ann", password).await.status
 }
 
-async fn a_reset_whose_audit_event_fails_changes_nothing(backend: Backend) {
+/// The world, with a reset link sent to ann by an operator: its path.
+async fn ann_with_a_link(backend: Backend) -> (World, common::smtp::SmtpServer, String) {
     let w = world(backend).await;
-    let app = &w.app;
-    let srv = common::plain_smtp(&app.core).await;
+    let srv = common::plain_smtp(&w.app.core).await;
     admins_with_addresses(&w, &["ann"]).await;
     let operator = operator_key(&w).await;
-    send_resets(app, &operator, vec!["ann"], "link").await;
-    let path = reset_link_path(app, &srv).await;
+    send_resets(&w.app, &operator, vec!["ann"], "link").await;
+    let path = reset_link_path(&w.app, &srv).await;
+    (w, srv, path)
+}
+
+async fn a_reset_whose_audit_event_fails_changes_nothing(backend: Backend) {
+    let (w, _srv, path) = ann_with_a_link(backend).await;
+    let app = &w.app;
     // A key and a session made after the link was sent (sending it ended the older ones).
     let key = console_key(app, "acme", "ann", "/t/acme/admin", "ann's key").await;
     let mut session = signed_in(app, "acme", "ann").await;
@@ -532,5 +540,69 @@ async fn an_own_password_change_whose_audit_event_fails_changes_nothing(backend:
         "the other session ended"
     );
     assert_eq!(events(app, "password.changed", "ann", None).await, 1);
+    w.app.stop().await;
+}
+
+/// One row's number from the test's database.
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sql)
+        .fetch_one(app.core.test_store().pool())
+        .await
+        .unwrap()
+}
+
+const ANNS_SESSIONS: &str =
+    "SELECT COUNT(*) FROM sessions s JOIN accounts a ON a.id = s.account_id \
+     WHERE a.username = 'ann'";
+
+/// A sign-in writes its audit event in the transaction that opens the session: when the event
+/// can't be written there is no session and no last sign-in time; once it can, the same
+/// password signs in, with one event.
+async fn a_sign_in_whose_audit_event_fails_opens_no_session(backend: Backend) {
+    let w = world(backend).await;
+    let app = &w.app;
+    admins_with_addresses(&w, &["ann"]).await;
+    audit_fails_about(app, backend, "login", Some("ann"), true).await;
+    let status = login_status(app, GOOD_PASSWORD).await;
+    assert!(status >= 500, "no sign-in without its event: {status}");
+    assert_eq!(count(app, ANNS_SESSIONS).await, 0, "no session");
+    let signed_in_at =
+        "SELECT COUNT(*) FROM accounts WHERE username = 'ann' AND last_login_at IS NOT NULL";
+    assert_eq!(count(app, signed_in_at).await, 0, "no last sign-in time");
+    assert_eq!(events(app, "login", "ann", None).await, 0);
+    audit_fails_about(app, backend, "login", Some("ann"), false).await;
+    assert_eq!(login_status(app, GOOD_PASSWORD).await, 303);
+    assert_eq!(count(app, ANNS_SESSIONS).await, 1);
+    assert_eq!(count(app, signed_in_at).await, 1);
+    assert_eq!(events(app, "login", "ann", None).await, 1);
+    w.app.stop().await;
+}
+
+/// Opening a reset link counts the opening, makes the link's state and writes
+/// `reset.link_opened` in one transaction: when the event can't be written none of it is there
+/// (no state to carry on with); once it can, the same link opens and resets, with one event.
+async fn an_opened_link_whose_audit_event_fails_leaves_no_state(backend: Backend) {
+    let (w, _srv, path) = ann_with_a_link(backend).await;
+    let app = &w.app;
+    audit_fails(app, backend, "reset.link_opened", true).await;
+    let page = app.browser().get(&path).await;
+    assert!(
+        page.status >= 500,
+        "no opening without its event: {}",
+        page.status
+    );
+    assert_eq!(count(app, "SELECT COUNT(*) FROM reset_states").await, 0);
+    let opened = "SELECT CAST(COALESCE(SUM(open_count), 0) AS BIGINT) FROM reset_tokens";
+    assert_eq!(
+        count(app, opened).await,
+        0,
+        "the opening isn't counted either"
+    );
+    assert_eq!(events(app, "reset.link_opened", "ann", None).await, 0);
+    audit_fails(app, backend, "reset.link_opened", false).await;
+    let done = complete_reset(app, "acme", &path, NEW_PASSWORD).await;
+    assert_eq!(done.status, 303, "the link still works: {}", done.body);
+    assert_eq!(count(app, opened).await, 1);
+    assert_eq!(events(app, "reset.link_opened", "ann", None).await, 1);
     w.app.stop().await;
 }
