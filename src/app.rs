@@ -88,18 +88,22 @@ impl App {
                 }
             }))
         };
-        // PostgreSQL: the tables' vacuum and planner statistics every ten seconds, as
-        // autovacuum would (where it is off or lags, the queues' dead rows pile up and busy
-        // tables are planned from statistics of when they were empty). SQLite needs none.
-        let upkeep = self.core.db.wants_table_upkeep().then(|| {
-            let core = self.core.clone();
-            tokio::spawn(every(Duration::from_secs(10), move || {
-                let core = core.clone();
-                async move {
-                    core.table_upkeep().await;
-                }
-            }))
-        });
+        // PostgreSQL: the queues' vacuum and the tables' planner statistics every ten seconds
+        // (`table_upkeep_interval`), as autovacuum would (where it is off or lags, the queues'
+        // dead rows pile up and busy tables are planned from statistics of when they were
+        // empty). SQLite needs none.
+        let upkeep = match self.core.config.table_upkeep {
+            Some(period) if self.core.db.wants_table_upkeep() => {
+                let core = self.core.clone();
+                Some(tokio::spawn(every(period, move || {
+                    let core = core.clone();
+                    async move {
+                        core.table_upkeep().await;
+                    }
+                })))
+            }
+            _ => None,
+        };
         // Directory syncs run where mail is sent: `mail_worker = false` instances only serve.
         let syncer = self
             .core
@@ -241,13 +245,15 @@ async fn directory_syncer(core: Core) {
     }
 }
 
-/// Runs `f` every `period`, the first time one period from now, until dropped.
+/// Runs `f` every `period`, the first time one period from now, until dropped. A run that took
+/// longer than the period is followed by a full period, not by the ticks it missed.
 async fn every<F, Fut>(period: Duration, mut f: F)
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = ()>,
 {
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
         f().await;

@@ -62,6 +62,9 @@ pub struct Config {
     pub mail_lease: String,
     /// Delivery attempts before a mail counts as failed.
     pub mail_max_attempts: u32,
+    /// PostgreSQL: how often `serve` vacuums its queue tables and analyses its tables that
+    /// changed much (`Db::table_upkeep`); `0s` turns it off.
+    pub table_upkeep_interval: String,
     /// Wait before the first retry; it doubles with every attempt (capped at one hour).
     pub mail_retry_delay: String,
     /// A bearer token Prometheus must send to read `/metrics`. Without it (and without
@@ -166,6 +169,7 @@ impl Default for Config {
             master_key_file: None,
             mail_worker: true,
             mail_poll_interval: "2s".into(),
+            table_upkeep_interval: "10s".into(),
             mail_lease: "30s".into(),
             mail_max_attempts: 5,
             mail_retry_delay: "30s".into(),
@@ -216,6 +220,7 @@ const ENV_KEYS: &[&str] = &[
     "mail_lease",
     "mail_max_attempts",
     "mail_retry_delay",
+    "table_upkeep_interval",
     "trusted_proxies",
     "metrics_token",
     "metrics_allow_loopback",
@@ -355,6 +360,16 @@ impl Config {
         let mail_poll = duration("mail_poll_interval", &self.mail_poll_interval)?;
         let mail_lease = duration("mail_lease", &self.mail_lease)?;
         let mail_retry = duration("mail_retry_delay", &self.mail_retry_delay)?;
+        let table_upkeep = match humantime::parse_duration(&self.table_upkeep_interval) {
+            Ok(d) if d.is_zero() => None,
+            Ok(d) if d >= Duration::from_secs(1) => Some(d),
+            _ => {
+                return Err(bad(
+                    "table_upkeep_interval",
+                    "must be 0s (off) or a duration of at least 1s, like 10s",
+                ))
+            }
+        };
         if !(1..=50).contains(&self.mail_max_attempts) {
             return Err(bad("mail_max_attempts", "must be between 1 and 50"));
         }
@@ -465,6 +480,7 @@ impl Config {
             mail_poll,
             mail_lease,
             mail_retry,
+            table_upkeep,
             trusted_proxies,
             raw: self,
         })
@@ -527,6 +543,8 @@ pub struct Validated {
     pub mail_poll: Duration,
     pub mail_lease: Duration,
     pub mail_retry: Duration,
+    /// `None`: the table upkeep is off.
+    pub table_upkeep: Option<Duration>,
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub raw: Config,
 }
@@ -554,6 +572,30 @@ mod tests {
         assert_eq!(v.public_url.as_str(), "http://127.0.0.1:8080");
         assert!(v.is_sqlite());
         assert!(v.database_url.contains("latchkey-data"));
+    }
+
+    #[test]
+    fn the_table_upkeep_is_on_every_ten_seconds_or_off() {
+        let with = |interval: &str| {
+            Config {
+                table_upkeep_interval: interval.into(),
+                ..Config::default()
+            }
+            .validate()
+        };
+        assert_eq!(
+            Config::default().validate().unwrap().table_upkeep,
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(with("0s").unwrap().table_upkeep, None);
+        assert_eq!(
+            with("1m").unwrap().table_upkeep,
+            Some(Duration::from_secs(60))
+        );
+        for bad in ["500ms", "often", ""] {
+            let e = with(bad).unwrap_err().to_string();
+            assert!(e.contains("`table_upkeep_interval`"), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -269,17 +269,21 @@ impl Db {
         self.backend == Backend::Postgres
     }
 
-    /// PostgreSQL: the upkeep autovacuum would do, for Latchkey's own tables, done here every
-    /// few seconds by `serve` so that it happens where autovacuum is off or lags. Returns the
-    /// tables it vacuumed and those it analysed. SQLite: nothing to do.
+    /// PostgreSQL: the upkeep autovacuum would do, done here every few seconds by `serve` so
+    /// that it happens where autovacuum is off or lags. Returns the tables it vacuumed and those
+    /// it analysed. SQLite: nothing to do.
     ///
-    /// - **`VACUUM`** of each table with more dead rows than autovacuum's default threshold
-    ///   (50 and a fifth of its rows). The request queue and the outbox insert and delete
-    ///   thousands of rows a second under load; with nobody vacuuming, their dead rows pile up
-    ///   and every claim and count wades through them: a "Forgot password?" soak on a server
-    ///   with autovacuum off fell from 2,077 to 1,763 requests/s in six minutes, p99 15 → 22 ms,
-    ///   and stayed flat with a `VACUUM` every ten seconds (bench/notes.md, session 21).
-    ///   Autovacuum itself visits a database once a minute and throttles its reads.
+    /// - **`VACUUM`** of each of the tables that churn ([`CHURNING_TABLES`]: the request queue,
+    ///   the outbox, the counters, link states, sessions) with more dead rows than autovacuum's
+    ///   default threshold (50 and a fifth of its rows). The queues insert and delete thousands
+    ///   of rows a second under load; with nobody vacuuming, their dead rows pile up and every
+    ///   claim and count wades through them: a "Forgot password?" soak on a server with
+    ///   autovacuum off fell from 1,955 to 1,763 requests/s in six minutes, p99 15 → 22 ms, and
+    ///   stayed flat with a `VACUUM` every ten seconds (bench/notes.md, session 21). Autovacuum
+    ///   itself visits a database once a minute and throttles itself. Other tables (the audit
+    ///   log after a purge, say) are left to autovacuum: this one runs at full speed. Without
+    ///   `TRUNCATE`: cutting a queue's empty tail would take its strongest lock every time it
+    ///   drains.
     /// - **`ANALYZE`** of each table whose rows changed by more than autovacuum's default
     ///   threshold for an analysis (50 and a tenth of its rows) since its last analysis, whoever
     ///   made it. A table written since its creation and never analysed has no column
@@ -300,17 +304,17 @@ impl Db {
         let due: Vec<(String, bool, bool)> = sql::fetch_all(
             &self.write,
             "SELECT quote_ident(s.relname), \
-                    s.n_dead_tup > 50 + 0.2 * GREATEST(c.reltuples, 0), \
+                    s.relname = ANY(string_to_array($1, ',')) AND s.n_dead_tup > 50 + 0.2 * GREATEST(c.reltuples, 0), \
                     s.n_mod_since_analyze > 50 + 0.1 * GREATEST(c.reltuples, 0) \
              FROM pg_stat_user_tables s \
              JOIN pg_class c ON c.oid = s.relid \
              WHERE s.schemaname = current_schema() \
-               AND (s.n_dead_tup > 50 + 0.2 * GREATEST(c.reltuples, 0) \
+               AND ((s.relname = ANY(string_to_array($1, ',')) AND s.n_dead_tup > 50 + 0.2 * GREATEST(c.reltuples, 0)) \
                     OR s.n_mod_since_analyze > 50 + 0.1 * GREATEST(c.reltuples, 0)) \
                AND (pg_has_role(c.relowner, 'USAGE') OR pg_has_role( \
                      (SELECT datdba FROM pg_database WHERE datname = current_database()), 'USAGE')) \
              ORDER BY s.relname",
-            (),
+            (CHURNING_TABLES.join(","),),
         )
         .await?;
         let mut done = TableUpkeep::default();
@@ -324,9 +328,12 @@ impl Db {
         }
         // One statement each (VACUUM can't run in a transaction, and doesn't here: a plain
         // query on a pooled connection).
-        for (verb, tables) in [("VACUUM", &done.vacuumed), ("ANALYZE", &done.analysed)] {
+        for (verb, tables) in [
+            ("VACUUM (SKIP_LOCKED, TRUNCATE false)", &done.vacuumed),
+            ("ANALYZE (SKIP_LOCKED)", &done.analysed),
+        ] {
             if !tables.is_empty() {
-                sqlx::raw_sql(&format!("{verb} (SKIP_LOCKED) {}", tables.join(", ")))
+                sqlx::raw_sql(&format!("{verb} {}", tables.join(", ")))
                     .execute(&self.write)
                     .await?;
             }
@@ -344,6 +351,16 @@ impl Db {
         self.read.close().await;
     }
 }
+
+/// The tables [`Db::table_upkeep`] vacuums when they have many dead rows: those whose rows
+/// come and go all the time.
+pub const CHURNING_TABLES: &[&str] = &[
+    "reset_requests",
+    "mail_tasks",
+    "rate_limits",
+    "reset_states",
+    "sessions",
+];
 
 /// What [`Db::table_upkeep`] did: the tables (quoted as in SQL) it vacuumed and analysed.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
