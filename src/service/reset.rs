@@ -306,10 +306,10 @@ impl Core {
         .await;
     }
 
-    /// Processes waiting "Forgot password?" requests (called by the delivery worker). The
-    /// round's audit events and deletions are written together, in one transaction
-    /// ([`store::reset::finish_requests`]): at once after a request that queued a mail (so a
-    /// crash can't make it send twice more than before), otherwise at the end of the round.
+    /// Processes waiting "Forgot password?" requests (called by the delivery worker). What a
+    /// round writes — the accounts' counters, the links and their mails, the audit events and
+    /// the requests' end — is one transaction ([`store::reset::Round`]): a round that fails
+    /// leaves nothing, and is done again when its lease ends.
     pub async fn process_reset_requests(&self, owner: &str) -> Result<usize> {
         // The mail lease: renewed while this round runs, so a dead worker's requests are taken
         // over soon and a slow directory doesn't let two workers answer one request.
@@ -365,9 +365,11 @@ impl Core {
             })
             .collect();
         let hits: Vec<&str> = keys.iter().flatten().map(String::as_str).collect();
-        let mut counts = store::rate_limit::hit_each(&self.db, &hits, HOUR, self.now())
-            .await?
-            .into_iter();
+        if decided.is_empty() {
+            return Ok(n);
+        }
+        let mut round = store::reset::Round::begin(&self.db).await?;
+        let mut counts = round.count(&hits, HOUR, self.now()).await?.into_iter();
         let most = i64::from(self.config.raw.reset_mails_per_account_per_hour);
         let mut done = Finished::default();
         for ((r, decision), key) in decided.into_iter().zip(&keys) {
@@ -395,8 +397,9 @@ impl Core {
             };
             done.add(r, verdict);
         }
-        // The links, their mails, the events and the requests' end: one transaction.
-        done.write(self, owner).await?;
+        // The counters, the links, their mails, the events and the requests' end: one
+        // transaction.
+        done.write(self, round, owner).await?;
         Ok(n)
     }
 

@@ -89,16 +89,20 @@ async fn hit_all_peeking(
     Ok((counts, peeked))
 }
 
-/// Counts one event for each of `keys` (a key may come several times) in one statement; each
-/// one's count as if it had been counted alone, in order.
-pub async fn hit_each(
-    db: &Db,
+/// Counts one event for each of `keys` (a key may come several times) in one statement on `on`
+/// (a pool, or a caller's transaction); each one's count as if it had been counted alone, in
+/// order.
+pub async fn hit_each<'c, X>(
+    on: X,
     keys: &[&str],
     window_secs: i64,
     now: Timestamp,
-) -> Result<Vec<i64>> {
+) -> Result<Vec<i64>>
+where
+    X: Executor<'c, Database = Any>,
+{
     let tally = tally(keys.iter().copied());
-    let totals = hit_counts(&db.write, &tally, window_secs, now).await?;
+    let totals = hit_counts(on, &tally, window_secs, now).await?;
     Ok(in_order(keys.iter().copied(), &tally, &totals))
 }
 

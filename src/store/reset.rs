@@ -481,20 +481,6 @@ pub async fn finish_request(db: &Db, id: i64, owner: &str) -> Result<()> {
     Ok(())
 }
 
-/// Finishes the requests `ids` that `owner` handled and records their audit `events`, in one
-/// transaction: on a crash either all of them are done and recorded or none is (those are
-/// claimed again when the lease ends and handled once more, recorded once).
-pub async fn finish_requests(
-    db: &Db,
-    owner: &str,
-    ids: &[i64],
-    events: &[super::audit::NewEvent<'_>],
-    now: Timestamp,
-) -> Result<()> {
-    finish_round(db, owner, &[], ids, events, now).await?;
-    Ok(())
-}
-
 /// A reset link to issue and the mail that carries it ([`queue_links`], [`finish_round`]).
 pub struct NewLink<'a> {
     /// The token; its `task_id` is set to the mail's.
@@ -502,7 +488,7 @@ pub struct NewLink<'a> {
     pub mail: super::mail::NewTask<'a>,
 }
 
-/// Issues links and queues their mails in one transaction ([`finish_round`] without requests).
+/// Issues links and queues their mails in one transaction ([`Round::finish`] without requests).
 /// The mails' task ids, in order.
 pub async fn queue_links(db: &Db, links: &[NewLink<'_>], now: Timestamp) -> Result<Vec<i64>> {
     let mut tx = db.write.begin().await?;
@@ -545,37 +531,58 @@ async fn queue_links_in(
     Ok(task_ids)
 }
 
-/// Writes a round of the reset worker in ONE transaction: the links it issues with their mails
-/// ([`queue_links`]), its audit `events`, and the deletion of the requests `ids` it handled.
-/// On a crash all of it is written or none (the requests are then claimed again when the lease
-/// ends and handled once more: no mail is queued twice, no event recorded twice). The mails'
-/// task ids, in order.
-pub async fn finish_round(
-    db: &Db,
-    owner: &str,
-    links: &[NewLink<'_>],
-    ids: &[i64],
-    events: &[super::audit::NewEvent<'_>],
-    now: Timestamp,
-) -> Result<Vec<i64>> {
-    if links.is_empty() && ids.is_empty() && events.is_empty() {
-        return Ok(Vec::new());
+/// A round of the reset worker, written in ONE transaction: the accounts' counters it counts
+/// ([`Round::count`]), then the links it issues with their mails ([`queue_links`]), its audit
+/// events and the deletion of the requests it handled ([`Round::finish`]). On a crash or an
+/// error all of it is written or none: the requests are then claimed again when the lease ends
+/// and handled once more — no mail is queued twice, no event recorded twice, and no counter
+/// counts a request twice (a retried round would otherwise find an account one mail further
+/// on its hourly limit, and could refuse the link it had decided to send). Dropped without
+/// [`Round::finish`], nothing is written.
+pub struct Round(Transaction<'static, Any>);
+
+impl Round {
+    pub async fn begin(db: &Db) -> Result<Self> {
+        Ok(Self(db.write.begin().await?))
     }
-    let mut tx = db.write.begin().await?;
-    let task_ids = queue_links_in(&mut tx, links, now).await?;
-    let events: Vec<_> = events.iter().collect();
-    super::audit::record_many_in(&mut tx, &events, now).await?;
-    for chunk in ids.chunks(100) {
-        let mut b = sql::Binds::once_each(db.backend);
-        let sql = format!(
-            "DELETE FROM reset_requests WHERE lease_owner = {} AND id IN ({})",
-            b.add(owner)?,
-            b.list(chunk.iter().copied())?
-        );
-        sql::execute(&mut *tx, &sql, b).await?;
+
+    /// Counts one event on each of `keys` in the round's transaction (see
+    /// [`super::rate_limit::hit_each`]): each one's count in its window, in order.
+    pub async fn count(
+        &mut self,
+        keys: &[&str],
+        window_secs: i64,
+        now: Timestamp,
+    ) -> Result<Vec<i64>> {
+        super::rate_limit::hit_each(&mut *self.0, keys, window_secs, now).await
     }
-    tx.commit().await?;
-    Ok(task_ids)
+
+    /// Writes the round's `links` (with their mails), its audit `events` and the deletion of the
+    /// requests `ids` that `owner` handled, and commits. The mails' task ids, in order.
+    pub async fn finish(
+        mut self,
+        owner: &str,
+        links: &[NewLink<'_>],
+        ids: &[i64],
+        events: &[super::audit::NewEvent<'_>],
+        now: Timestamp,
+    ) -> Result<Vec<i64>> {
+        let tx = &mut self.0;
+        let task_ids = queue_links_in(tx, links, now).await?;
+        let events: Vec<_> = events.iter().collect();
+        super::audit::record_many_in(tx, &events, now).await?;
+        for chunk in ids.chunks(100) {
+            let mut b = sql::Binds::once_each(sql::backend_of(tx));
+            let sql = format!(
+                "DELETE FROM reset_requests WHERE lease_owner = {} AND id IN ({})",
+                b.add(owner)?,
+                b.list(chunk.iter().copied())?
+            );
+            sql::execute(&mut **tx, &sql, b).await?;
+        }
+        self.0.commit().await?;
+        Ok(task_ids)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]

@@ -105,6 +105,7 @@ async fn repeats_of_one_identifier_coalesce(backend: Backend) {
 crate::on_both_backends!(
     a_group_of_submissions_is_queued_as_each_alone,
     a_round_counts_each_accounts_mails_in_order,
+    a_round_that_cant_be_written_counts_no_mail,
     a_flood_of_repeats_is_a_few_counted_events,
     concurrent_submissions_are_counted_one_by_one,
     repeats_of_one_identifier_coalesce,
@@ -417,6 +418,72 @@ async fn a_round_counts_each_accounts_mails_in_order(backend: Backend) {
     assert_eq!(outcome("alice"), "mailed");
     assert_eq!(outcome("alice@example.org"), "throttled");
     assert_eq!(outcome("bob"), "mailed");
+    app.stop().await;
+}
+
+/// A round whose transaction fails writes nothing — not even the account's mail counter: with
+/// one mail per account and hour, the round done again after the lease still sends alice her
+/// link (counted before the round's transaction, the failed round had used up her hour, and
+/// the second round throttled the link: a mail lost to a database fault).
+async fn a_round_that_cant_be_written_counts_no_mail(backend: Backend) {
+    use common::atomic::{refuse, Refusal};
+    let (app, tenant) = flood_app(backend, |c| {
+        c.mail_worker = false;
+        c.reset_mails_per_account_per_hour = 1;
+    })
+    .await;
+    let alice = app.user(&tenant, "alice", GOOD_PASSWORD).await;
+    app.core
+        .request_reset(&tenant, "alice", "203.0.113.5")
+        .await
+        .unwrap();
+    let refusal = Refusal {
+        name: "round_refused",
+        event: "INSERT",
+        table: "audit_events",
+        when: None,
+        message: "audit refused by the test",
+    };
+    refuse(&app, backend, &refusal, true).await;
+    assert!(app.core.process_reset_requests("first").await.is_err());
+    refuse(&app, backend, &refusal, false).await;
+    let pool = app.core.test_store().pool();
+    let counted: Vec<(String, i64)> = sqlx::query_as("SELECT key, count FROM rate_limits")
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    let key = format!("reset-mail:{}", alice.id);
+    assert!(
+        counted.iter().all(|(k, _)| *k != key),
+        "the failed round counted a mail: {counted:?}"
+    );
+    let tasks: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM mail_tasks")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(tasks, 0, "the failed round queued a mail");
+    assert_eq!(waiting(&app).await, vec![("alice".to_string(), 1)]);
+    // The first worker's lease runs out; another takes the request.
+    app.clock
+        .advance(app.core.config.mail_lease.as_secs() as i64 + 1);
+    assert_eq!(app.core.process_reset_requests("second").await.unwrap(), 1);
+    let recipients: Vec<String> = sqlx::query_scalar("SELECT recipient FROM mail_tasks")
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    assert_eq!(recipients, vec!["alice@example.org".to_string()]);
+    let outcomes: Vec<String> =
+        sqlx::query_scalar("SELECT outcome FROM audit_events WHERE action = 'reset.requested'")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    assert_eq!(outcomes, vec!["mailed".to_string()]);
+    let count: i64 = sqlx::query_scalar("SELECT count FROM rate_limits WHERE key = $1")
+        .bind(&key)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(count, 1);
     app.stop().await;
 }
 

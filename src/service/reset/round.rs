@@ -109,8 +109,14 @@ impl Finished {
             .push((r.tenant_id, v.target, r.ip.clone(), v.outcome, detail));
     }
 
-    /// Logs the events and writes them with the requests' deletion in one transaction.
-    pub(super) async fn write(self, core: &Core, owner: &str) -> Result<()> {
+    /// Logs the events and writes them with the links and the requests' deletion in the
+    /// `round`'s transaction, and commits it.
+    pub(super) async fn write(
+        self,
+        core: &Core,
+        round: store::reset::Round,
+        owner: &str,
+    ) -> Result<()> {
         let anonymous = Actor::Anonymous;
         let entries: Vec<AuditEntry<'_>> = self
             .events
@@ -132,7 +138,9 @@ impl Finished {
             .map(|(e, actor)| e.row(actor))
             .collect();
         let links: Vec<_> = self.links.iter().map(PreparedLink::new_link).collect();
-        store::reset::finish_round(&core.db, owner, &links, &self.ids, &rows, core.now()).await?;
+        round
+            .finish(owner, &links, &self.ids, &rows, core.now())
+            .await?;
         if !links.is_empty() {
             core.wake_workers().await;
             for _ in &links {
