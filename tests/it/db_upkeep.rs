@@ -62,6 +62,44 @@ async fn an_import_of_many_accounts_refreshes_their_statistics() {
     app.stop().await;
 }
 
+/// A directory sync that wrote many accounts has them analysed at once too, as a large import
+/// does (the reset worker then finds the people by index from the first request).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_of_many_people_refreshes_the_accounts_statistics() {
+    use common::ldap::Slapd;
+    common::logs::init();
+    let slapd = Slapd::start().await;
+    let app = quiet_app().await;
+    let tenant = app.default_tenant().await;
+    without_autovacuum(&app, "accounts").await;
+    for i in 0..120 {
+        let uid = format!("person{i:03}");
+        slapd
+            .add_person(
+                &uid,
+                &format!("{uid}@example.org"),
+                "quiet orange bicycle lantern",
+            )
+            .await;
+    }
+    crate::directory::connect(&app, &tenant, slapd.settings()).await;
+    let tenant = app.default_tenant().await;
+    assert_eq!(
+        planned_accounts(&app).await,
+        -1,
+        "not analysed before the sync"
+    );
+    let report = app.core.sync_directory(&Actor::Cli, &tenant).await.unwrap();
+    // The 120 and the people slapd is seeded with.
+    assert!(
+        report.added >= 120 && report.errors.is_empty(),
+        "{report:?}"
+    );
+    let planned = planned_accounts(&app).await;
+    assert!(planned >= 120, "analysed after the sync: {planned}");
+    app.stop().await;
+}
+
 /// Rows written to a table of Latchkey's schema by a connection that reports them to
 /// PostgreSQL's statistics at once (a backend otherwise reports at most once a second).
 async fn write_rows(app: &TestApp, n: i64) {
@@ -120,9 +158,7 @@ async fn tables_that_changed_much_are_analysed_again() {
     // A role that may not analyse the table (it owns neither the table nor the database) leaves
     // it alone: PostgreSQL would only skip its ANALYZE with a warning, every ten seconds.
     write_rows(&app, 100).await;
-    let guest = as_guest(&app).await;
-    let tables = guest.table_upkeep().await.unwrap().analysed;
-    guest.close().await;
+    let tables = guest_upkeep(&app).await.analysed;
     assert!(!tables.contains(&"upkeep_probe".to_string()), "{tables:?}");
     assert_eq!(planned().await, 320);
     assert!(analysed().await, "the owner's role still does");
@@ -166,9 +202,7 @@ async fn churning_tables_with_many_dead_rows_are_vacuumed() {
     assert_eq!(dead().await, 100);
     // A role that may not vacuum the table leaves it alone.
     run_reported(&app, &delete(200)).await;
-    let guest = as_guest(&app).await;
-    let tables = guest.table_upkeep().await.unwrap().vacuumed;
-    guest.close().await;
+    let tables = guest_upkeep(&app).await.vacuumed;
     assert!(!tables.contains(&"rate_limits".to_string()), "{tables:?}");
     assert_eq!(dead().await, 200);
     assert!(vacuumed().await, "200 dead rows");
@@ -196,6 +230,14 @@ async fn churning_tables_with_many_dead_rows_are_vacuumed() {
 /// do (a tick of its own between a test's writes and its call would find nothing left).
 async fn quiet_app() -> TestApp {
     TestApp::spawn_with(Backend::Postgres, |c| c.table_upkeep_interval = "0s".into()).await
+}
+
+/// What the upkeep does when run as a role of its own that owns nothing in the test's database.
+async fn guest_upkeep(app: &TestApp) -> latchkey::store::TableUpkeep {
+    let guest = as_guest(app).await;
+    let done = guest.table_upkeep().await.unwrap();
+    guest.close().await;
+    done
 }
 
 /// The test's database as a role of its own that owns nothing there.

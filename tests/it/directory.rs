@@ -31,7 +31,7 @@ pub(crate) struct World {
     pub(crate) tenant: Tenant,
 }
 
-async fn connect(app: &TestApp, tenant: &Tenant, settings: DirectorySettings) {
+pub(crate) async fn connect(app: &TestApp, tenant: &Tenant, settings: DirectorySettings) {
     app.core
         .save_directory(
             &Actor::Cli,
