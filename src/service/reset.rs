@@ -318,8 +318,11 @@ impl Core {
             store::reset::claim_requests(&self.db, owner, REQUEST_CLAIM as i64, lease, self.now())
                 .await?;
         let n = requests.len();
-        let _heartbeat =
-            (n > 0).then(|| super::delivery::Heartbeat::start(self.clone(), owner, lease));
+        let _heartbeat = (n > 0).then(|| {
+            let ids = requests.iter().map(|r| r.id).collect();
+            use super::delivery::{Heartbeat, Leases};
+            Heartbeat::start(self.clone(), owner, lease, Leases::Requests(ids))
+        });
         let mut decided = Vec::with_capacity(n);
         let mut templates = super::delivery::TemplateMemo::default();
         // The round's accounts in one read per tenant (else one per request, as before).
@@ -568,37 +571,37 @@ impl Core {
         })
     }
 
-    /// Checks a token (or the token behind a state) against everything it is bound to.
-    async fn check_token(
+    /// Checks a link (a token, or the token behind a state, with its account) against
+    /// everything it is bound to.
+    fn check_link(
         &self,
         tenant: &Tenant,
-        token: Option<Token>,
-    ) -> Result<Result<ValidLink, LinkProblem>> {
-        let Some(token) = token else {
-            return Ok(Err(LinkProblem::Unknown));
+        link: Option<store::reset::Link>,
+    ) -> Result<ValidLink, LinkProblem> {
+        let Some(store::reset::Link { token, account }) = link else {
+            return Err(LinkProblem::Unknown);
         };
         let now = self.now();
         if token.tenant_id != tenant.id {
-            return Ok(Err(LinkProblem::WrongTenant));
+            return Err(LinkProblem::WrongTenant);
         }
         if token.used_at.is_some() {
-            return Ok(Err(LinkProblem::Used));
+            return Err(LinkProblem::Used);
         }
         if token.cancelled_at.is_some() {
-            return Ok(Err(LinkProblem::Cancelled));
+            return Err(LinkProblem::Cancelled);
         }
         if token.expires_at <= now {
-            return Ok(Err(LinkProblem::Expired));
+            return Err(LinkProblem::Expired);
         }
         // A self-service link dies with the switch (switching reset off cancels them, and this
         // covers one issued in the same instant). Admin-sent links don't depend on it.
         if token.origin != "admin" && !tenant.settings.password_reset_enabled {
-            return Ok(Err(LinkProblem::Cancelled));
+            return Err(LinkProblem::Cancelled);
         }
-        let account = store::accounts::by_id(&self.db, token.account_id).await?;
-        let Some(account) = account.filter(|a| a.is_active() && a.tenant_id == tenant.id) else {
-            return Ok(Err(LinkProblem::AccountChanged));
-        };
+        if !(account.is_active() && account.tenant_id == tenant.id) {
+            return Err(LinkProblem::AccountChanged);
+        }
         // Bound to the address it went to: if that address changed since, it's dead. Admin-sent
         // links go to the reset address or, lacking one, the primary address.
         let (reset_email, email) = (account.reset_email.as_deref(), account.email.as_deref());
@@ -612,9 +615,9 @@ impl Core {
             )
         };
         if expected != Some(token.sent_to.as_str()) {
-            return Ok(Err(LinkProblem::AccountChanged));
+            return Err(LinkProblem::AccountChanged);
         }
-        Ok(Ok(ValidLink { token, account }))
+        Ok(ValidLink { token, account })
     }
 
     async fn link_rejected(
@@ -687,31 +690,30 @@ impl Core {
             return Ok(Err(LinkProblem::Throttled));
         }
         let found = if looks_like_token(token.expose_secret()) {
-            store::reset::token_by_hash(&self.db, &hash_presented(token)).await?
+            store::reset::link_by_hash(&self.db, &hash_presented(token)).await?
         } else {
             None
         };
-        let account_id = found.as_ref().map(|t| t.account_id);
+        // The refusal's audit event names the account only in its own tenant (a link of
+        // another tenant tells this one's log nothing about who it was for).
+        let name = found
+            .as_ref()
+            .filter(|l| l.token.tenant_id == tenant.id)
+            .map(|l| l.account.username.clone());
         // The console shows when a link was first opened and how often (a scanner's GET counts
         // too; that is what the console wants to see). Whether it works is decided below as if
         // this were not recorded; a link that works records it with its state, in one
         // transaction.
         let opened = found
             .as_ref()
-            .filter(|t| t.tenant_id == tenant.id)
-            .map(|t| t.id);
-        let valid = match self.check_token(tenant, found).await? {
+            .filter(|l| l.token.tenant_id == tenant.id)
+            .map(|l| l.token.id);
+        let valid = match self.check_link(tenant, found) {
             Ok(v) => v,
             Err(problem) => {
                 if let Some(id) = opened {
                     store::reset::record_opening(&self.db, id, self.now()).await?;
                 }
-                let name = match account_id {
-                    Some(id) => store::accounts::by_id(&self.db, id)
-                        .await?
-                        .map(|a| a.username),
-                    None => None,
-                };
                 self.link_rejected(tenant, problem, "open", name.as_deref(), ip)
                     .await;
                 return Ok(Err(problem));
@@ -755,9 +757,9 @@ impl Core {
         if !looks_like_token(state.expose_secret()) {
             return Ok(Err(LinkProblem::Unknown));
         }
-        let token =
-            store::reset::token_by_state(&self.db, &hash_presented(state), self.now()).await?;
-        self.check_token(tenant, token).await
+        let link =
+            store::reset::link_by_state(&self.db, &hash_presented(state), self.now()).await?;
+        Ok(self.check_link(tenant, link))
     }
 
     /// Sets the new password with a state. On success the token is used up, every session of

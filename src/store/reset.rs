@@ -449,14 +449,23 @@ pub async fn claim_requests(
     Ok(rows)
 }
 
-/// Extends the leases of the requests `owner` is processing (the worker's heartbeat).
-pub async fn renew_leases(db: &Db, owner: &str, until: Timestamp) -> Result<u64> {
-    sql::execute(
-        &db.write,
-        "UPDATE reset_requests SET lease_until = $2 WHERE lease_owner = $1 AND lease_until < $2",
-        (owner, until),
-    )
-    .await
+/// Extends the leases of the requests `ids` while `owner` still holds them (the worker's
+/// heartbeat during a round). By id, not by owner: requests a failed round of the same worker
+/// left behind are not kept from the next worker this way.
+pub async fn renew_leases(db: &Db, owner: &str, ids: &[i64], until: Timestamp) -> Result<u64> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let mut b = sql::Binds::once_each(db.backend);
+    let sql = format!(
+        "UPDATE reset_requests SET lease_until = {} WHERE lease_owner = {} AND id IN ({}) \
+         AND lease_until < {}",
+        b.add(until)?,
+        b.add(owner)?,
+        b.list(ids.iter().copied())?,
+        b.add(until)?
+    );
+    sql::execute(&db.write, &sql, b).await
 }
 
 /// "Forgot password?" requests not processed yet (of one tenant, or all): how many, and when the
@@ -568,9 +577,10 @@ impl Round {
         now: Timestamp,
     ) -> Result<Vec<i64>> {
         let tx = &mut self.0;
-        let task_ids = queue_links_in(tx, links, now).await?;
-        let events: Vec<_> = events.iter().collect();
-        super::audit::record_many_in(tx, &events, now).await?;
+        // The requests' end first: a round that no longer holds all of them (its lease ran out
+        // and another worker took them: a stalled process, a heartbeat that couldn't write)
+        // writes nothing, so that only one worker answers each request.
+        let mut ended = 0;
         for chunk in ids.chunks(100) {
             let mut b = sql::Binds::once_each(sql::backend_of(tx));
             let sql = format!(
@@ -578,8 +588,18 @@ impl Round {
                 b.add(owner)?,
                 b.list(chunk.iter().copied())?
             );
-            sql::execute(&mut **tx, &sql, b).await?;
+            ended += sql::execute(&mut **tx, &sql, b).await?;
         }
+        if ended != ids.len() as u64 {
+            return Err(super::StoreError::Conflict(format!(
+                "{} of the round's {} requests are no longer this worker's; the round is not written",
+                ids.len() as u64 - ended,
+                ids.len()
+            )));
+        }
+        let task_ids = queue_links_in(tx, links, now).await?;
+        let events: Vec<_> = events.iter().collect();
+        super::audit::record_many_in(tx, &events, now).await?;
         self.0.commit().await?;
         Ok(task_ids)
     }
@@ -742,9 +762,69 @@ async fn record_opening_in<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     Ok(())
 }
 
-pub async fn token_by_hash(db: &Db, hash: &TokenHash) -> Result<Option<Token>> {
-    let sql = format!("SELECT {TOKEN_COLUMNS} FROM reset_tokens WHERE token_hash = $1");
-    sql::fetch_optional(&db.read, &sql, (hash.as_str(),)).await
+/// A token with its account (the account of a token is always there: deleting an account
+/// deletes its tokens).
+#[derive(Debug, Clone)]
+pub struct Link {
+    pub token: Token,
+    pub account: super::accounts::Account,
+}
+
+/// A [`Link`] as one row: the account's columns as [`super::accounts::Row`] reads them, the
+/// token's with a `token_` prefix.
+#[derive(sqlx::FromRow)]
+struct LinkRow {
+    #[sqlx(flatten)]
+    account: super::accounts::Row,
+    token_id: i64,
+    token_tenant_id: i64,
+    token_account_id: i64,
+    token_sent_to: String,
+    token_origin: String,
+    token_created_at: Timestamp,
+    token_expires_at: Timestamp,
+    token_used_at: Option<Timestamp>,
+    token_cancelled_at: Option<Timestamp>,
+}
+
+impl From<LinkRow> for Link {
+    fn from(r: LinkRow) -> Self {
+        Link {
+            token: Token {
+                id: r.token_id,
+                tenant_id: r.token_tenant_id,
+                account_id: r.token_account_id,
+                sent_to: r.token_sent_to,
+                origin: r.token_origin,
+                created_at: r.token_created_at,
+                expires_at: r.token_expires_at,
+                used_at: r.token_used_at,
+                cancelled_at: r.token_cancelled_at,
+            },
+            account: r.account.into(),
+        }
+    }
+}
+
+/// `SELECT … FROM reset_tokens t JOIN accounts a …` for a [`LinkRow`], then `rest`.
+fn link_query(rest: &str) -> String {
+    let account = super::accounts::COLUMNS
+        .split(", ")
+        .map(|c| format!("a.{}", c.trim()));
+    let token = TOKEN_COLUMNS
+        .split(", ")
+        .map(|c| format!("t.{c} AS token_{c}"));
+    format!(
+        "SELECT {} FROM reset_tokens t JOIN accounts a ON a.id = t.account_id {rest}",
+        account.chain(token).collect::<Vec<_>>().join(", ")
+    )
+}
+
+/// The link a token hash names, with its account: one read where the link's checks need both.
+pub async fn link_by_hash(db: &Db, hash: &TokenHash) -> Result<Option<Link>> {
+    let sql = link_query("WHERE t.token_hash = $1");
+    let row: Option<LinkRow> = sql::fetch_optional(&db.read, &sql, (hash.as_str(),)).await?;
+    Ok(row.map(Into::into))
 }
 
 pub async fn token_by_id(db: &Db, id: i64) -> Result<Option<Token>> {
@@ -823,13 +903,13 @@ pub async fn open_link(
     Ok(())
 }
 
-/// The token behind a live state.
-pub async fn token_by_state(db: &Db, hash: &TokenHash, now: Timestamp) -> Result<Option<Token>> {
-    let sql = format!(
-        "SELECT {} FROM reset_tokens t JOIN reset_states s ON s.token_id = t.id WHERE s.state_hash = $1 AND s.expires_at > $2",
-        TOKEN_COLUMNS.split(", ").map(|c| format!("t.{c}")).collect::<Vec<_>>().join(", ")
+/// The link behind a live state, with its account.
+pub async fn link_by_state(db: &Db, hash: &TokenHash, now: Timestamp) -> Result<Option<Link>> {
+    let sql = link_query(
+        "JOIN reset_states s ON s.token_id = t.id WHERE s.state_hash = $1 AND s.expires_at > $2",
     );
-    sql::fetch_optional(&db.read, &sql, (hash.as_str(), now)).await
+    let row: Option<LinkRow> = sql::fetch_optional(&db.read, &sql, (hash.as_str(), now)).await?;
+    Ok(row.map(Into::into))
 }
 
 /// Uses the token and sets the new password in one transaction: of many concurrent submissions

@@ -59,6 +59,7 @@ mod metrics;
 mod openapi_contract;
 mod password_audit;
 mod recovery;
+mod request_leases;
 mod reset;
 mod reset_atomic;
 mod reset_flood;

@@ -486,6 +486,17 @@ async fn foreign_tenant_and_changed_address_links_are_refused(backend: Backend) 
     let path = request_link(&w).await;
     let foreign = path.replace("/t/default/", "/t/acme/");
     assert_eq!(w.app.browser().get(&foreign).await.status, 410);
+    // Acme's audit log records the refusal without naming default's account.
+    let refused: Vec<(Option<String>, String)> = sqlx::query_as(
+        "SELECT target, detail FROM audit_events WHERE tenant_id = $1 AND action = 'reset.link_rejected'",
+    )
+    .bind(acme.id)
+    .fetch_all(w.app.core.test_store().pool())
+    .await
+    .unwrap();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(refused[0].0, None, "{refused:?}");
+    assert!(refused[0].1.contains("wrong_tenant"), "{refused:?}");
     // A state of tenant default is useless under acme as well.
     let mut b = w.app.browser();
     b.get(&path).await;

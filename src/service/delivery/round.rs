@@ -15,7 +15,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::{attempt_line, attempt_text, trace_attempt, Batch, Heartbeat, BATCH};
+use super::{attempt_line, attempt_text, trace_attempt, Batch, Heartbeat, Leases, BATCH};
 use crate::clock::Timestamp;
 use crate::i18n::Msg;
 use crate::mail::{SmtpError, Step};
@@ -289,7 +289,8 @@ impl Core {
         let count = tasks.len();
         // While this round runs, its leases are renewed: a short lease then only matters when
         // the worker is gone.
-        let _heartbeat = (count > 0).then(|| Heartbeat::start(self.clone(), owner, lease));
+        let _heartbeat =
+            (count > 0).then(|| Heartbeat::start(self.clone(), owner, lease, Leases::Mail));
         // A lane per connection, but no lane without a few mails to carry: a handful of mails
         // goes over one connection, as before.
         let lanes = lanes.min(count.div_ceil(4)).max(1);

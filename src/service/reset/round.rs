@@ -131,9 +131,11 @@ impl Finished {
                 detail: detail.clone(),
             })
             .collect();
-        let actors: Vec<String> = entries.iter().map(Core::log_audit).collect();
+        // Logged once written (a round that can't be written is done again, and logged then).
+        let actors: Vec<String> = entries.iter().map(|e| e.actor.label()).collect();
         let rows: Vec<store::audit::NewEvent<'_>> = entries
-            .into_iter()
+            .iter()
+            .cloned()
             .zip(&actors)
             .map(|(e, actor)| e.row(actor))
             .collect();
@@ -141,6 +143,7 @@ impl Finished {
         round
             .finish(owner, &links, &self.ids, &rows, core.now())
             .await?;
+        Core::log_committed(&entries);
         if !links.is_empty() {
             core.wake_workers().await;
             for _ in &links {

@@ -351,6 +351,18 @@ access to *
         }
     }
 
+    /// Freezes (`SIGSTOP`) or thaws (`SIGCONT`) the server: while frozen the kernel still
+    /// accepts connections on its ports, and nothing is answered — a directory that hangs.
+    pub fn pause(&self, frozen: bool) {
+        let pid = self.child.as_ref().expect("slapd runs").id();
+        let signal = if frozen { "-STOP" } else { "-CONT" };
+        let status = Command::new("kill")
+            .args([signal, &pid.to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill {signal} {pid}");
+    }
+
     /// Stops the server (the data stays; [`Slapd::restart`] brings it back on the same ports).
     pub fn stop(&mut self) {
         self.kill();
