@@ -378,6 +378,8 @@ pub(super) async fn smtp_command(core: &Core, cmd: SmtpCommand, out: Out) -> any
             let report = core
                 .check_smtp(&actor, tenant.as_ref(), input, to, None)
                 .await?;
+            // The system's server checked while sending is off: it works, and sends nothing.
+            let switched_off = tenant.is_none() && !core.smtp_for(None).await?.settings.enabled;
             out.show(&report, |w| {
                 for s in &report.steps {
                     writeln!(
@@ -397,7 +399,14 @@ pub(super) async fn smtp_command(core: &Core, cmd: SmtpCommand, out: Out) -> any
                 for skipped in &report.skipped {
                     writeln!(w, "--   {skipped:<13} skipped (no --to address)")?;
                 }
-                writeln!(w, "{}", report.summary)
+                writeln!(w, "{}", report.summary)?;
+                if switched_off {
+                    writeln!(
+                        w,
+                        "note: sending is switched off: no mail goes out until `latchkey smtp set --enabled on`"
+                    )?;
+                }
+                Ok(())
             })?;
             if !report.ok {
                 anyhow::bail!("the SMTP check failed");

@@ -428,16 +428,25 @@ impl Core {
                 .failed_on_route(batch, owner, task, scope, &e, started)
                 .await;
         }
-        if settings.max_per_hour > 0 {
-            let sent =
-                store::rate_limit::hit(&self.db, &format!("mail-rate:{scope}"), 3600, self.now())
-                    .await?;
+        let quota = format!("mail-rate:{scope}");
+        let counted = settings.max_per_hour > 0;
+        if counted {
+            let sent = store::rate_limit::hit(&self.db, &quota, 3600, self.now()).await?;
             if sent > i64::from(settings.max_per_hour) {
                 // Over the quota: wait, don't count an attempt, don't drop.
                 store::mail::release(&self.db, task.id, owner, self.now() + 60, self.now()).await?;
                 return Ok(());
             }
         }
+        // A mail that never reaches its server (unreachable, or its route unusable) is not one
+        // the server counts: its share of the quota is given back, so an outage doesn't use up
+        // the hour's mails before the server is back.
+        let unsent = || async {
+            if counted {
+                store::rate_limit::give_back(&self.db, &quota, 3600, self.now()).await?;
+            }
+            Ok::<_, ServiceError>(())
+        };
         // Connect first: a server that can't be reached must not change any account.
         let reuse = matches!(open, Some((s, c)) if *s == scope && c.is_usable());
         if !reuse {
@@ -448,6 +457,7 @@ impl Core {
             // mails: one unreachable (or slow) tenant server would hold up everyone's mail.
             if let Some(e) = batch.unreachable.get(scope) {
                 let e = e.clone();
+                unsent().await?;
                 return self
                     .failed_on_route(batch, owner, task, scope, &e, started)
                     .await;
@@ -463,6 +473,7 @@ impl Core {
                         permanent: false,
                         refused: false,
                     };
+                    unsent().await?;
                     return self
                         .failed_on_route(batch, owner, task, scope, &e, started)
                         .await;
@@ -472,6 +483,7 @@ impl Core {
                 Ok(conn) => *open = Some((scope.to_owned(), conn)),
                 Err(e) => {
                     batch.unreachable.insert(scope.to_owned(), e.clone());
+                    unsent().await?;
                     return self
                         .failed_on_route(batch, owner, task, scope, &e, started)
                         .await;

@@ -21,6 +21,18 @@ pub async fn hit(db: &Db, key: &str, window_secs: i64, now: Timestamp) -> Result
     Ok(hit_window(db, key, window_secs, now).await?.0)
 }
 
+/// Takes back one event [`hit`] counted on `key` in its current window (an attempt that, as it
+/// turned out, doesn't count). Nothing when the window has passed meanwhile.
+pub async fn give_back(db: &Db, key: &str, window_secs: i64, now: Timestamp) -> Result<()> {
+    sql::execute(
+        &db.write,
+        "UPDATE rate_limits SET count = count - 1 WHERE key = $1 AND count > 0 AND window_start > $2",
+        (key, now - window_secs),
+    )
+    .await?;
+    Ok(())
+}
+
 /// [`hit`] for several keys in one statement (one write instead of one per key: the per-IP,
 /// per-tenant and per-account counters of a form are counted together). Returns the counts in
 /// the order of `keys`; a key given twice is counted once.

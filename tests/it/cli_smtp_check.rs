@@ -114,6 +114,7 @@ on_both_backends!(
     every_option_applies_over_the_environment,
     summary_claims_only_the_steps_that_ran,
     malformed_hosts_are_refused_by_the_cli_and_the_environment,
+    a_check_while_sending_is_off_says_so,
 );
 
 /// A plain-text server (security = none keeps the test free of certificates) that advertises
@@ -324,4 +325,38 @@ async fn malformed_hosts_are_refused_by_the_cli_and_the_environment(backend: Bac
     let out = latchkey(&db, &[], &set("::1"), None);
     assert!(out.status.success(), "{}", out.describe());
     assert!(out.stdout.contains("::1"), "{}", out.describe());
+}
+
+/// The system's server set but not switched on: the check connects (it works) and says that
+/// nothing is sent until sending is switched on; once it is, no such note.
+async fn a_check_while_sending_is_off_says_so(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let srv = server().await;
+    let port = srv.port().to_string();
+    let set = [
+        "smtp",
+        "set",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--security",
+        "none",
+        "--auth",
+        "off",
+        "--from",
+        "noreply@example.org",
+    ];
+    let out = latchkey(&db, &[], &set, None);
+    assert!(out.status.success(), "{}", out.describe());
+    let note = "note: sending is switched off";
+    let out = latchkey(&db, &[], &["smtp", "check"], None);
+    assert!(out.status.success(), "{}", out.describe());
+    assert!(out.stdout.contains(note), "{}", out.describe());
+    let out = latchkey(&db, &[], &["smtp", "set", "--enabled", "on"], None);
+    assert!(out.status.success(), "{}", out.describe());
+    let out = latchkey(&db, &[], &["smtp", "check"], None);
+    assert!(out.status.success(), "{}", out.describe());
+    assert!(!out.stdout.contains(note), "{}", out.describe());
+    srv.stop().await;
 }

@@ -33,6 +33,7 @@ mod console_screens;
 mod db_upkeep;
 mod delivery;
 mod delivery_pipelining;
+mod delivery_quota;
 mod delivery_refill;
 mod delivery_window;
 mod directory;

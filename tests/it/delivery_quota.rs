@@ -1,0 +1,100 @@
+//! The hourly mail quota of a route (`max_per_hour`): mail over it waits rather than being
+//! dropped, and only mail that reaches its server uses it up — an outage doesn't spend the
+//! hour's quota on attempts that never got through. Both databases, a real SMTP server.
+
+use crate::common;
+
+use std::time::Duration;
+
+use super::delivery::{app, configure, queue, smtp, wait_status};
+use common::smtp::{closed_port, TlsMode};
+use common::Backend;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+crate::on_both_backends!(
+    quota_makes_mail_wait_not_drop,
+    an_unreachable_server_uses_none_of_the_quota
+);
+
+async fn quota_makes_mail_wait_not_drop(backend: Backend) {
+    let app = app(backend, |_| {}).await;
+    let srv = smtp(TlsMode::StartTls).await;
+    configure(&app, &srv, |s| s.max_per_hour = 2).await;
+    let ids = [
+        queue(&app, "q1@example.org").await,
+        queue(&app, "q2@example.org").await,
+        queue(&app, "q3@example.org").await,
+    ];
+    assert_eq!(srv.wait_for_messages(2, WAIT).await.len(), 2);
+    // The third waits, uncounted (poll: the worker may still be handing it back).
+    let deadline = std::time::Instant::now() + WAIT;
+    let waiting = loop {
+        let mut statuses = Vec::new();
+        for id in ids {
+            statuses.push(app.core.test_store().task(id).await.unwrap().unwrap());
+        }
+        let done = statuses.iter().filter(|t| t.status == "done").count();
+        let waiting: Vec<_> = statuses
+            .into_iter()
+            .filter(|t| t.status == "waiting")
+            .collect();
+        if done == 2 && waiting.len() == 1 {
+            break waiting;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "done {done}, waiting {waiting:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    };
+    assert_eq!(waiting[0].attempts, 0);
+    app.clock.advance(3601);
+    wait_status(&app, waiting[0].id, "done").await;
+    assert_eq!(srv.messages().len(), 3);
+    srv.stop().await;
+    app.stop().await;
+}
+
+/// Two mails, two an hour, and the server down for two rounds: four attempts that never reached
+/// it. Once it is back both go out in the same hour (before, those attempts had spent the
+/// quota and the mails waited out the hour), and the quota counts the two that were sent.
+async fn an_unreachable_server_uses_none_of_the_quota(backend: Backend) {
+    let app = app(backend, |c| c.mail_worker = false).await;
+    let srv = smtp(TlsMode::StartTls).await;
+    let down = closed_port();
+    configure(&app, &srv, |s| {
+        s.max_per_hour = 2;
+        s.port = down;
+    })
+    .await;
+    let ids = [
+        queue(&app, "q1@example.org").await,
+        queue(&app, "q2@example.org").await,
+    ];
+    let stop = Default::default();
+    let deliver = || app.core.deliver_due("w", &stop);
+    assert_eq!(deliver().await.unwrap(), 2);
+    app.clock.advance(31);
+    assert_eq!(deliver().await.unwrap(), 2);
+    for id in ids {
+        let task = app.core.test_store().task(id).await.unwrap().unwrap();
+        assert_eq!((task.status.as_str(), task.attempts), ("waiting", 2));
+    }
+    // The server is back (the same settings, its real port).
+    configure(&app, &srv, |s| s.max_per_hour = 2).await;
+    app.clock.advance(61);
+    assert_eq!(deliver().await.unwrap(), 2);
+    for id in ids {
+        wait_status(&app, id, "done").await;
+    }
+    assert_eq!(srv.wait_for_messages(2, WAIT).await.len(), 2);
+    let used: i64 =
+        sqlx::query_scalar("SELECT count FROM rate_limits WHERE key = 'mail-rate:system'")
+            .fetch_one(app.core.test_store().pool())
+            .await
+            .unwrap();
+    assert_eq!(used, 2);
+    srv.stop().await;
+    app.stop().await;
+}
