@@ -146,14 +146,17 @@ fn parse_kind(raw: Option<&str>) -> anyhow::Result<Option<String>> {
 async fn find_task(core: &Core, tenant: Option<&Tenant>, id: i64) -> anyhow::Result<Task> {
     match core.task_in_scope(tenant, id).await {
         Ok(t) => Ok(t),
-        Err(ServiceError::NotFound(_)) => match tenant {
-            Some(t) => anyhow::bail!(
-                "there is no mail task {id} in tenant `{}` (see `latchkey task list --tenant {}`)",
-                t.slug,
-                t.slug
-            ),
-            None => anyhow::bail!("there is no mail task {id} (see `latchkey task list`)"),
-        },
+        Err(ServiceError::NotFound(_)) => {
+            let said = match tenant {
+                Some(t) => format!(
+                    "there is no mail task {id} in tenant `{}` (see `latchkey task list --tenant {}`)",
+                    t.slug, t.slug
+                ),
+                None => format!("there is no mail task {id} (see `latchkey task list`)"),
+            };
+            // `not_found` under --json, like the other commands' missing things.
+            Err(ServiceError::NotFound(said.into()).into())
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -66,7 +66,7 @@ impl Out {
         if self.json {
             eprintln!("{}", error_json(e));
         } else {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", chain_text(e));
         }
     }
 }
@@ -83,7 +83,25 @@ fn error_json(e: &anyhow::Error) -> serde_json::Value {
         None if e.downcast_ref::<crate::domain::InvalidInput>().is_some() => "validation_failed",
         None => "failed",
     };
-    serde_json::json!({ "error": { "code": code, "message": format!("{e:#}") } })
+    serde_json::json!({ "error": { "code": code, "message": chain_text(e) } })
+}
+
+/// An error and its causes in one line (`{e:#}`), each cause once: a message that already
+/// says its cause's words (`database error: …` over the database's error, a refused password
+/// over its policy rule) doesn't repeat them.
+fn chain_text(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let said = cause.to_string();
+        if said.is_empty() || text.contains(&said) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&said);
+    }
+    text
 }
 
 /// One line of text (for short results).

@@ -380,6 +380,7 @@ async fn password_policy_applies_to_cli(backend: Backend) {
     let err = latchkey_stdin(&db, &create, "short pass\n").fails();
     assert!(err.contains("too short"), "{err}");
     assert!(err.contains("15"), "the minimum is named: {err}");
+    assert_eq!(err.matches("too short").count(), 1, "said once: {err}");
 
     for empty in ["", "\n"] {
         let err = latchkey_stdin(&db, &create, empty).fails();
@@ -1050,6 +1051,9 @@ async fn task_and_mail_log_commands(backend: Backend) {
     );
     let err = latchkey(&db, &["task", "show", "999999"]).fails();
     assert!(err.contains("no mail task 999999"), "{err}");
+    // Under --json a missing task is `not_found`, as a missing campaign or key is.
+    let err = json_fails(&db, &["task", "show", "999999"]);
+    assert_eq!(err["error"]["code"], "not_found", "{err}");
 
     // Cancel a waiting task; a cancelled one can be neither cancelled again nor redone.
     let err = latchkey(&db, &["task", "cancel", &first_arg, "--tenant", "default"]).fails();
@@ -1316,7 +1320,7 @@ async fn operations_commands(backend: Backend) {
             .ok();
             assert!(out.contains("acme"), "the snapshot holds the data: {out}");
             let err = latchkey(&db, &["backup", "--to", &snap]).fails();
-            assert!(err.contains("already exists"), "{err}");
+            assert_eq!(err.matches("already exists").count(), 1, "said once: {err}");
         }
         Backend::Postgres => {
             let err = latchkey(&db, &["backup", "--to", &snap]).fails();
