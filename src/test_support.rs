@@ -144,7 +144,8 @@ impl<'a> TestStore<'a> {
     }
 
     pub async fn delete_setting(&self, scope: &str, key: &str) -> Result<()> {
-        store::settings::delete(self.db, scope, key).await
+        store::settings::delete(self.db, scope, key).await?;
+        Ok(())
     }
 
     /// Sets a password hash as it is (a hash made elsewhere, an old algorithm's); every session

@@ -324,13 +324,21 @@ pub(super) async fn directory_command(
         }
         DirectoryCommand::Remove { tenant } => {
             let tenant = core.tenant(&tenant).await?;
-            core.remove_directory(&actor, &tenant).await?;
-            out.show(&serde_json::json!({ "removed": true }), |w| {
-                writeln!(
-                    w,
-                    "tenant `{}` is no longer connected to a directory",
-                    tenant.slug
-                )
+            let removed = core.remove_directory(&actor, &tenant).await?;
+            out.show(&serde_json::json!({ "removed": removed }), |w| {
+                if removed {
+                    writeln!(
+                        w,
+                        "tenant `{}` is no longer connected to a directory",
+                        tenant.slug
+                    )
+                } else {
+                    writeln!(
+                        w,
+                        "tenant `{}` was not connected to a directory; nothing changed",
+                        tenant.slug
+                    )
+                }
             })
         }
         DirectoryCommand::Check {

@@ -37,7 +37,8 @@ pub(super) fn read_secret_stdin(flag: &str) -> anyhow::Result<SecretString> {
 /// (`task list`, `mail-log`, `audit-log`).
 #[derive(Args)]
 pub(super) struct Window {
-    /// Only rows of this day (UTC) or later, e.g. 2026-11-22 (for tasks: the day they were created).
+    /// Only rows of this day (UTC) or later, e.g. 2026-11-22 (a log row by its time, a task by
+    /// the day it was created).
     #[arg(long, value_name = "DATE")]
     since: Option<String>,
     /// Only rows of this day (UTC) or earlier, e.g. 2026-11-30.

@@ -260,11 +260,14 @@ impl Core {
         &self,
         caller: impl Into<Caller<'a>>,
         tenant: &Tenant,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let Caller { actor, ip } = caller.into();
         self.may_configure_directory(actor).await?;
         let scope = store::settings::tenant_scope(tenant.id);
-        store::settings::delete(&self.db, &scope, KEY).await?;
+        if !store::settings::delete(&self.db, &scope, KEY).await? {
+            // Nothing was connected: nothing changed, nothing to record.
+            return Ok(false);
+        }
         self.audit(AuditEntry {
             tenant_id: Some(tenant.id),
             actor,
@@ -275,7 +278,7 @@ impl Core {
             detail: serde_json::json!({}),
         })
         .await;
-        Ok(())
+        Ok(true)
     }
 
     /// "Check directory connection", with the stored settings. Recorded in the audit log.

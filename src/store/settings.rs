@@ -37,7 +37,8 @@ pub(super) async fn put_in<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     Ok(())
 }
 
-pub async fn delete(db: &Db, scope: &str, key: &str) -> Result<()> {
+/// Deletes a setting; whether there was one.
+pub async fn delete(db: &Db, scope: &str, key: &str) -> Result<bool> {
     delete_in(&db.write, scope, key).await
 }
 
@@ -46,12 +47,12 @@ pub(super) async fn delete_in<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     ex: E,
     scope: &str,
     key: &str,
-) -> Result<()> {
-    sql::execute(
+) -> Result<bool> {
+    let deleted = sql::execute(
         ex,
         "DELETE FROM settings WHERE scope = $1 AND key = $2",
         (scope, key),
     )
     .await?;
-    Ok(())
+    Ok(deleted > 0)
 }

@@ -142,7 +142,9 @@ pub async fn update(db: &Db, t: &Tenant, now: Timestamp) -> Result<()> {
             let value = serde_json::Value::String(c.as_str().to_owned()).to_string();
             super::settings::put_in(&mut *tx, &scope, SUPPORT_KEY, &value, now).await?;
         }
-        None => super::settings::delete_in(&mut *tx, &scope, SUPPORT_KEY).await?,
+        None => {
+            super::settings::delete_in(&mut *tx, &scope, SUPPORT_KEY).await?;
+        }
     }
     if db.backend == Backend::Postgres {
         // Delivered when the change commits, to every instance's cache (service/tenants.rs).

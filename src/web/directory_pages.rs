@@ -281,7 +281,7 @@ async fn submitted(
         "remove" => core
             .remove_directory(caller, tenant)
             .await
-            .map(|()| Redirect::to(&format!("{base}?notice=removed")).into_response()),
+            .map(|_| Redirect::to(&format!("{base}?notice=removed")).into_response()),
         "check" => match core
             .check_directory(caller, tenant, Some(&lookup), form.verify_write)
             .await

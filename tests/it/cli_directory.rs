@@ -115,6 +115,25 @@ async fn connect_check_and_sync_from_the_command_line(backend: Backend) {
     );
     assert_eq!(alice["status"], "active");
 
-    latchkey(&db, &["directory", "remove", "--tenant", "acme"]).ok();
+    let removed = latchkey(&db, &["directory", "remove", "--tenant", "acme"]).ok();
+    assert!(removed.contains("no longer connected"), "{removed}");
     latchkey(&db, &["directory", "show", "--tenant", "acme"]).fails();
+    // Removing it again changes nothing, says so, and records nothing.
+    let again = latchkey(&db, &["directory", "remove", "--tenant", "acme", "--json"]).ok();
+    assert_eq!(json(&again)["removed"], false, "{again}");
+    let events = json(
+        &latchkey(
+            &db,
+            &[
+                "audit-log",
+                "--tenant",
+                "acme",
+                "--action",
+                "directory.removed",
+                "--json",
+            ],
+        )
+        .ok(),
+    );
+    assert_eq!(events.as_array().map(Vec::len), Some(1), "{events}");
 }
