@@ -78,7 +78,9 @@ pub struct Config {
     /// addresses. Off: such hosts are refused, so the check can't probe the internal network.
     pub tenant_smtp_allow_private_hosts: bool,
     /// Proxies (addresses or CIDR ranges) whose `X-Forwarded-For` is believed. Empty: the
-    /// client address is always the socket's peer.
+    /// client address is always the socket's peer. A list, or (in the environment) one text
+    /// with commas between the entries.
+    #[serde(deserialize_with = "list_or_commas")]
     pub trusted_proxies: Vec<String>,
     /// "Forgot password?" submissions allowed per client IP per hour.
     pub forgot_password_per_ip_per_hour: u32,
@@ -499,6 +501,26 @@ fn duration(key: &'static str, raw: &str) -> Result<Duration, ConfigError> {
     Ok(d)
 }
 
+/// A list, or one text with its entries between commas (`10.0.0.0/8, 192.168.1.1`: how an
+/// environment variable is most naturally written).
+fn list_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrText {
+        List(Vec<String>),
+        Text(String),
+    }
+    Ok(match ListOrText::deserialize(d)? {
+        ListOrText::List(list) => list,
+        ListOrText::Text(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
+}
+
 fn describe_figment_error(e: figment::Error) -> String {
     let mut parts = Vec::new();
     for err in e {
@@ -508,7 +530,13 @@ fn describe_figment_error(e: figment::Error) -> String {
             .as_ref()
             .map(|m| m.name.to_string())
             .unwrap_or_default();
-        let mut msg = format!("{}", err.kind);
+        // Rust's type names mean nothing to whoever wrote the setting.
+        let mut msg = format!("{}", err.kind)
+            .replace("expected u32", "expected a whole number")
+            .replace("expected u64", "expected a whole number")
+            .replace("expected u16", "expected a whole number")
+            .replace("expected i64", "expected a whole number")
+            .replace("expected a boolean", "expected true or false");
         if !key.is_empty() {
             msg = format!("setting `{key}`: {msg}");
         }
@@ -663,6 +691,22 @@ mod tests {
             assert!(
                 v.trusted_proxies[1].contains(&"192.168.1.1".parse::<std::net::IpAddr>().unwrap())
             );
+            // As the environment is usually written: commas, no brackets.
+            jail.set_env("LATCHKEY_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.1");
+            let v = Config::load(None, &Overrides::default()).unwrap();
+            assert_eq!(v.trusted_proxies.len(), 2);
+            jail.set_env("LATCHKEY_TRUSTED_PROXIES", "10.0.0.0/8");
+            let v = Config::load(None, &Overrides::default()).unwrap();
+            assert_eq!(v.trusted_proxies.len(), 1);
+            jail.set_env("LATCHKEY_FORGOT_PASSWORD_PER_IP_PER_HOUR", "lots");
+            let e = Config::load(None, &Overrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("forgot_password_per_ip_per_hour") && e.contains("a whole number"),
+                "{e}"
+            );
+            jail.set_env("LATCHKEY_FORGOT_PASSWORD_PER_IP_PER_HOUR", "20");
             jail.set_env("LATCHKEY_TRUSTED_PROXIES", "[not-an-ip]");
             let e = Config::load(None, &Overrides::default())
                 .unwrap_err()

@@ -121,6 +121,33 @@ impl Default for SmtpSettings {
     }
 }
 
+/// The `LATCHKEY_SMTP_*` variables [`SmtpSettings::from_env`] reads, without the prefix.
+const ENV_NAMES: &[&str] = &[
+    "HOST",
+    "PORT",
+    "SECURITY",
+    "AUTH",
+    "USERNAME",
+    "PASSWORD",
+    "FROM",
+    "FROM_NAME",
+    "REPLY_TO",
+    "HELO_NAME",
+    "TIMEOUT",
+    "CA_FILE",
+    "MAX_PER_HOUR",
+    "ENABLED",
+    "SIGN_IN",
+    "OAUTH_TENANT",
+    "OAUTH_CLIENT_ID",
+    "OAUTH_CLIENT_SECRET",
+    "OAUTH_KEY_FILE",
+    "OAUTH_CERTIFICATE_FILE",
+    "OAUTH_AUTHORITY",
+    "OAUTH_SCOPE",
+    "OAUTH_MECHANISM",
+];
+
 impl SmtpSettings {
     /// Checks the values an admin typed. Errors name the field.
     pub fn validate(&self) -> Result<(), InvalidInput> {
@@ -246,6 +273,27 @@ impl SmtpSettings {
         let Some(host) = var("HOST") else {
             return Ok(None);
         };
+        // A misspelt name would otherwise be ignored without a word.
+        if let Some(unknown) = std::env::vars_os()
+            .filter_map(|(k, _)| k.into_string().ok())
+            .filter_map(|k| k.strip_prefix("LATCHKEY_SMTP_").map(str::to_owned))
+            .find(|n| !ENV_NAMES.contains(&n.as_str()))
+        {
+            return Err(InvalidInput(
+                format!(
+                    "LATCHKEY_SMTP_{unknown} is not a setting (the README's \"Mail\" section lists \
+                     the LATCHKEY_SMTP_* variables)"
+                )
+                .into(),
+            ));
+        }
+        if var("FROM").is_none() {
+            return Err(InvalidInput(
+                "LATCHKEY_SMTP_FROM is not set: with LATCHKEY_SMTP_HOST the sender address is \
+                 needed too"
+                    .into(),
+            ));
+        }
         let mut s = SmtpSettings {
             enabled: true,
             host,

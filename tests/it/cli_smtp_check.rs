@@ -115,6 +115,7 @@ on_both_backends!(
     summary_claims_only_the_steps_that_ran,
     malformed_hosts_are_refused_by_the_cli_and_the_environment,
     a_check_while_sending_is_off_says_so,
+    the_environment_names_a_missing_sender_and_a_misspelt_variable,
 );
 
 /// A plain-text server (security = none keeps the test free of certificates) that advertises
@@ -312,7 +313,10 @@ async fn malformed_hosts_are_refused_by_the_cli_and_the_environment(backend: Bac
         let out = latchkey(&db, &[], &["smtp", "check", "--host", host], None);
         assert!(!out.status.success(), "{host}: {}", out.describe());
         assert!(out.stderr.contains("host:"), "{host}: {}", out.describe());
-        let env = [("LATCHKEY_SMTP_HOST", host.to_owned())];
+        let env = [
+            ("LATCHKEY_SMTP_HOST", host.to_owned()),
+            ("LATCHKEY_SMTP_FROM", "noreply@example.org".to_owned()),
+        ];
         let out = latchkey(&db, &env, &["smtp", "show"], None);
         assert!(!out.status.success(), "{host}: {}", out.describe());
         assert!(
@@ -358,5 +362,36 @@ async fn a_check_while_sending_is_off_says_so(backend: Backend) {
     let out = latchkey(&db, &[], &["smtp", "check"], None);
     assert!(out.status.success(), "{}", out.describe());
     assert!(!out.stdout.contains(note), "{}", out.describe());
+    srv.stop().await;
+}
+
+/// `LATCHKEY_SMTP_HOST` without `LATCHKEY_SMTP_FROM` names the missing variable (it said "sender
+/// address: `` is not a valid e-mail address"); a misspelt `LATCHKEY_SMTP_*` name is refused by
+/// name instead of being ignored.
+async fn the_environment_names_a_missing_sender_and_a_misspelt_variable(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let srv = server().await;
+    let mut env = environment(&srv);
+    env.retain(|(k, _)| *k != "LATCHKEY_SMTP_FROM");
+    let out = latchkey(&db, &env, &["smtp", "show"], None);
+    assert!(!out.status.success(), "{}", out.describe());
+    assert!(
+        out.stderr.contains("LATCHKEY_SMTP_FROM is not set"),
+        "{}",
+        out.describe()
+    );
+    let mut env = environment(&srv);
+    env.push(("LATCHKEY_SMTP_PASWORD", "typo".into()));
+    let out = latchkey(&db, &env, &["smtp", "show"], None);
+    assert!(!out.status.success(), "{}", out.describe());
+    assert!(
+        out.stderr
+            .contains("LATCHKEY_SMTP_PASWORD is not a setting"),
+        "{}",
+        out.describe()
+    );
+    // Spelt right, it is taken.
+    let out = latchkey(&db, &environment(&srv), &["smtp", "show"], None);
+    assert!(out.status.success(), "{}", out.describe());
     srv.stop().await;
 }
