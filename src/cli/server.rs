@@ -79,12 +79,18 @@ pub(super) async fn serve(config: Validated) -> anyhow::Result<()> {
     let public = app.core().config.public_url.as_str().to_owned();
     tracing::info!(listen = %app.core().config.listen, public_url = %public, "Latchkey is running");
     if let Some(link) = app.setup_link() {
-        // Printed to the console on purpose, and never through the logger.
-        eprintln!(
+        // Printed to the console on purpose, and never through the logger (logs don't carry
+        // tokens). With JSON logs on standard error it goes to standard output, so that the
+        // log stays one JSON object a line.
+        let banner = format!(
             "\nNo administrator exists yet. Open this one-time link within 24 hours to create one:\n\n    {link}\n\n\
              (or run: latchkey user create --tenant {} --username admin --system-admin --password-stdin)\n",
             app.core().config.raw.default_tenant
         );
+        match app.core().config.raw.log_format {
+            crate::config::LogFormat::Json => println!("{banner}"),
+            crate::config::LogFormat::Text => eprintln!("{banner}"),
+        }
     }
     app.run_until_stopped().await
 }

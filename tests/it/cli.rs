@@ -534,33 +534,54 @@ async fn help_is_available(backend: Backend) {
 /// A running `latchkey serve`, killed when dropped (also when an assertion fails).
 struct Server {
     child: Child,
+    stdout: Arc<Mutex<String>>,
     stderr: Arc<Mutex<String>>,
+}
+
+/// Collects what `pipe` says into a shared text, on a thread of its own.
+fn collect(mut pipe: impl Read + Send + 'static) -> Arc<Mutex<String>> {
+    let text = Arc::new(Mutex::new(String::new()));
+    let sink = text.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = pipe.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    text
 }
 
 impl Server {
     fn start(db: &TestDb, port: u16) -> Self {
+        Self::start_with(db, port, &[])
+    }
+
+    /// `latchkey [global] serve --listen 127.0.0.1:port`.
+    fn start_with(db: &TestDb, port: u16, global: &[&str]) -> Self {
         let mut child = cli(db)
+            .args(global)
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("start latchkey serve");
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let mut pipe = child.stderr.take().expect("stderr pipe");
-        let sink = stderr.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = pipe.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
-        Self { child, stderr }
+        let stdout = collect(child.stdout.take().expect("stdout pipe"));
+        let stderr = collect(child.stderr.take().expect("stderr pipe"));
+        Self {
+            child,
+            stdout,
+            stderr,
+        }
+    }
+
+    fn stdout(&self) -> String {
+        self.stdout.lock().unwrap().clone()
     }
 
     fn stderr(&self) -> String {
@@ -697,6 +718,34 @@ async fn newcomer_end_to_end(backend: Backend) {
 }
 
 /// `latchkey smtp set / show / check` against a real SMTP server with STARTTLS and AUTH.
+/// With JSON logs the first start's setup link goes to standard output, and standard error is
+/// one JSON object a line (the link with its token is in no log line).
+async fn json_logs_stay_json_on_the_first_start(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = Server::start_with(&db, port, &["--log-format", "json"]);
+    server.wait_ready(&base).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !server.stdout().contains("/setup?token=") {
+        server.assert_running();
+        assert!(
+            Instant::now() < deadline,
+            "no setup link:\n{}",
+            server.stdout()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(server.stdout().contains("No administrator exists yet"));
+    let log = server.stderr();
+    assert!(log.contains("Latchkey is running"), "{log}");
+    for line in log.lines().filter(|l| !l.trim().is_empty()) {
+        let parsed: Result<Value, _> = serde_json::from_str(line);
+        assert!(parsed.is_ok(), "not JSON: {line}");
+        assert!(!line.contains("setup?token="), "{line}");
+    }
+}
+
 async fn smtp_set_show_and_check(backend: Backend) {
     use common::smtp::{SmtpOptions, SmtpServer, TlsMode};
     let db = TestDb::new(backend).await;
@@ -2302,6 +2351,7 @@ on_both_backends!(
     migrate_is_idempotent,
     help_is_available,
     newcomer_end_to_end,
+    json_logs_stay_json_on_the_first_start,
     smtp_set_show_and_check,
     operations_commands,
     task_and_mail_log_commands,
