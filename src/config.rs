@@ -324,10 +324,7 @@ impl Config {
                     format!("`{}` must start with postgres:// or sqlite:", redact_url(u)),
                 ))
             }
-            None => format!(
-                "sqlite://{}?mode=rwc",
-                self.data_dir.join("latchkey.db").display()
-            ),
+            None => sqlite_url(&self.data_dir.join("latchkey.db")),
         };
         crate::domain::TenantSlug::parse(&self.default_tenant)
             .map_err(|e| bad("default_tenant", e.0))?;
@@ -546,6 +543,20 @@ fn describe_figment_error(e: figment::Error) -> String {
         parts.push(msg);
     }
     parts.join("; ")
+}
+
+/// `sqlite:///absolute/path?mode=rwc` for a database file: the path made absolute (a relative
+/// one would be read as the URL's host, `@` in it as a user name) and `%`, `?` and `#`
+/// percent-encoded (SQLite's URL decodes them again), so any directory name works.
+fn sqlite_url(path: &Path) -> String {
+    const IN_PATH: &percent_encoding::AsciiSet =
+        &percent_encoding::CONTROLS.add(b'%').add(b'?').add(b'#');
+    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    let path = path.to_string_lossy();
+    format!(
+        "sqlite://{}?mode=rwc",
+        percent_encoding::utf8_percent_encode(&path, IN_PATH)
+    )
 }
 
 /// A database URL with any password replaced, for messages.

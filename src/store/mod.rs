@@ -131,7 +131,9 @@ impl Db {
             .or_else(|| url.strip_prefix("sqlite:"))
         {
             let path = rest.split('?').next().unwrap_or(rest);
-            if let Some(parent) = Path::new(path)
+            // As SQLite's URL reads it: percent-encoded `?`, `#` and `%` in a name.
+            let path = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+            if let Some(parent) = Path::new(&*path)
                 .parent()
                 .filter(|p| !p.as_os_str().is_empty())
             {

@@ -497,6 +497,31 @@ async fn config_errors_name_the_setting(backend: Backend) {
     assert!(err.contains("listne"), "{err}");
 }
 
+/// The default SQLite database in a data directory of any name — relative, with `@`, `?`, `#`
+/// or `%` in it (they were read as parts of a URL: "empty host", a database cut at `?`).
+#[test]
+fn any_data_directory_name_works() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["plain", "@@at@@", "what?mode=ro", "hash#tag", "100%"] {
+        let out = run(
+            bare(dir.path()).args(["--data-dir", name, "tenant", "create", "acme"]),
+            None,
+        )
+        .ok();
+        assert!(out.contains("acme"), "{name}: {out}");
+        let list = run(
+            bare(dir.path()).args(["--data-dir", name, "tenant", "list"]),
+            None,
+        )
+        .ok();
+        assert!(list.contains("acme"), "{name}: {list}");
+        assert!(
+            dir.path().join(name).join("latchkey.db").exists(),
+            "{name}: the database is in the directory"
+        );
+    }
+}
+
 async fn migrate_is_idempotent(backend: Backend) {
     let db = TestDb::new(backend).await;
     for _ in 0..2 {
