@@ -168,6 +168,13 @@ fn init_logging(config: &Validated, serving: bool) {
     } else {
         "warn".to_owned()
     };
+    // PostgreSQL's notices (`relation "_sqlx_migrations" already exists, skipping` at every
+    // start) are not news; a filter that names sqlx itself decides for itself.
+    let default = if default.contains("sqlx") {
+        default
+    } else {
+        format!("{default},sqlx::postgres::notice=warn")
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
