@@ -547,7 +547,8 @@ fn describe_figment_error(e: figment::Error) -> String {
 
 /// `sqlite:///absolute/path?mode=rwc` for a database file: the path made absolute (a relative
 /// one would be read as the URL's host, `@` in it as a user name) and `%`, `?` and `#`
-/// percent-encoded (SQLite's URL decodes them again), so any directory name works.
+/// percent-encoded (SQLite's URL decodes them again), so that names with those work. (`..` is
+/// still taken by the URL's rules, not the file system's.)
 fn sqlite_url(path: &Path) -> String {
     const IN_PATH: &percent_encoding::AsciiSet =
         &percent_encoding::CONTROLS.add(b'%').add(b'?').add(b'#');

@@ -96,6 +96,11 @@ fn chain_text(e: &anyhow::Error) -> String {
         if said.is_empty() || text.contains(&said) {
             continue;
         }
+        if said.contains(&text) {
+            // A cause that says all of it and more.
+            text = said;
+            continue;
+        }
         if !text.is_empty() {
             text.push_str(": ");
         }

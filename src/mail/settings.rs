@@ -273,19 +273,18 @@ impl SmtpSettings {
         let Some(host) = var("HOST") else {
             return Ok(None);
         };
-        // A misspelt name would otherwise be ignored without a word.
-        if let Some(unknown) = std::env::vars_os()
+        // A misspelt name would otherwise be ignored without a word. Only a warning: an
+        // operator may keep a variable of their own under this prefix (a secret that an
+        // `env:` reference names).
+        for unknown in std::env::vars_os()
             .filter_map(|(k, _)| k.into_string().ok())
             .filter_map(|k| k.strip_prefix("LATCHKEY_SMTP_").map(str::to_owned))
-            .find(|n| !ENV_NAMES.contains(&n.as_str()))
+            .filter(|n| !ENV_NAMES.contains(&n.as_str()))
         {
-            return Err(InvalidInput(
-                format!(
-                    "LATCHKEY_SMTP_{unknown} is not a setting (the README's \"Mail\" section lists \
-                     the LATCHKEY_SMTP_* variables)"
-                )
-                .into(),
-            ));
+            tracing::warn!(
+                "LATCHKEY_SMTP_{unknown} is not a setting and is ignored (the README's \"Mail\" \
+                 section lists the LATCHKEY_SMTP_* variables)"
+            );
         }
         if var("FROM").is_none() {
             return Err(InvalidInput(

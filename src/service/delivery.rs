@@ -429,21 +429,24 @@ impl Core {
                 .await;
         }
         let quota = format!("mail-rate:{scope}");
-        let counted = settings.max_per_hour > 0;
-        if counted {
-            let sent = store::rate_limit::hit(&self.db, &quota, 3600, self.now()).await?;
+        // The quota's window this mail was counted in, if there is a quota.
+        let mut counted_in = None;
+        if settings.max_per_hour > 0 {
+            let (sent, window) =
+                store::rate_limit::hit_window(&self.db, &quota, 3600, self.now()).await?;
             if sent > i64::from(settings.max_per_hour) {
                 // Over the quota: wait, don't count an attempt, don't drop.
                 store::mail::release(&self.db, task.id, owner, self.now() + 60, self.now()).await?;
                 return Ok(());
             }
+            counted_in = Some(window);
         }
         // A mail that never reaches its server (unreachable, or its route unusable) is not one
         // the server counts: its share of the quota is given back, so an outage doesn't use up
         // the hour's mails before the server is back.
         let unsent = || async {
-            if counted {
-                store::rate_limit::give_back(&self.db, &quota, 3600, self.now()).await?;
+            if let Some(window) = counted_in {
+                store::rate_limit::give_back(&self.db, &quota, window).await?;
             }
             Ok::<_, ServiceError>(())
         };

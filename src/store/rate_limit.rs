@@ -21,13 +21,14 @@ pub async fn hit(db: &Db, key: &str, window_secs: i64, now: Timestamp) -> Result
     Ok(hit_window(db, key, window_secs, now).await?.0)
 }
 
-/// Takes back one event [`hit`] counted on `key` in its current window (an attempt that, as it
-/// turned out, doesn't count). Nothing when the window has passed meanwhile.
-pub async fn give_back(db: &Db, key: &str, window_secs: i64, now: Timestamp) -> Result<()> {
+/// Takes back one event [`hit_window`] counted on `key` in the window that started at
+/// `window_start` (an attempt that, as it turned out, doesn't count). Nothing when another
+/// window has begun meanwhile: its count is not this event's to take back.
+pub async fn give_back(db: &Db, key: &str, window_start: Timestamp) -> Result<()> {
     sql::execute(
         &db.write,
-        "UPDATE rate_limits SET count = count - 1 WHERE key = $1 AND count > 0 AND window_start > $2",
-        (key, now - window_secs),
+        "UPDATE rate_limits SET count = count - 1 WHERE key = $1 AND window_start = $2 AND count > 0",
+        (key, window_start),
     )
     .await?;
     Ok(())

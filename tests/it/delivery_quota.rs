@@ -14,7 +14,8 @@ const WAIT: Duration = Duration::from_secs(10);
 
 crate::on_both_backends!(
     quota_makes_mail_wait_not_drop,
-    an_unreachable_server_uses_none_of_the_quota
+    an_unreachable_server_uses_none_of_the_quota,
+    a_count_given_back_leaves_a_later_window_alone
 );
 
 async fn quota_makes_mail_wait_not_drop(backend: Backend) {
@@ -96,5 +97,33 @@ async fn an_unreachable_server_uses_none_of_the_quota(backend: Backend) {
             .unwrap();
     assert_eq!(used, 2);
     srv.stop().await;
+    app.stop().await;
+}
+
+/// A count is given back to the window it was counted in: when a new window has begun since (an
+/// attempt that failed across the hour's start), the new window's count stays.
+async fn a_count_given_back_leaves_a_later_window_alone(backend: Backend) {
+    use latchkey::store::rate_limit::{give_back, hit_window, peek};
+    let app = app(backend, |c| c.mail_worker = false).await;
+    let db = latchkey::store::Db::connect(&app.core.config.database_url)
+        .await
+        .unwrap();
+    let t = 1_000_000;
+    let (_, first) = hit_window(&db, "mail-rate:probe", 3600, t).await.unwrap();
+    let (n, second) = hit_window(&db, "mail-rate:probe", 3600, t + 3601)
+        .await
+        .unwrap();
+    assert_eq!((n, second), (1, t + 3601));
+    give_back(&db, "mail-rate:probe", first).await.unwrap();
+    assert_eq!(
+        peek(&db, "mail-rate:probe", 3600, t + 3602).await.unwrap(),
+        1
+    );
+    give_back(&db, "mail-rate:probe", second).await.unwrap();
+    assert_eq!(
+        peek(&db, "mail-rate:probe", 3600, t + 3602).await.unwrap(),
+        0
+    );
+    db.close().await;
     app.stop().await;
 }
