@@ -71,6 +71,11 @@ impl<'a> TestStore<'a> {
         store::mail::claim(self.db, owner, batch, lease_secs, now).await
     }
 
+    /// Worker `owner` beginning the last attempt of task `id`, as just before handing it over.
+    pub async fn begin_last_attempt(&self, id: i64, owner: &str, now: Timestamp) -> Result<bool> {
+        store::mail::begin_last_attempt(self.db, id, owner, now).await
+    }
+
     /// Worker `owner`'s report that task `id` was delivered.
     pub async fn complete(&self, id: i64, owner: &str, now: Timestamp) -> Result<bool> {
         store::mail::complete(self.db, id, owner, now).await

@@ -594,6 +594,15 @@ impl Core {
         let Some((_, conn)) = open.as_mut() else {
             return Ok(());
         };
+        // Its last attempt: marked as begun first, so that a worker stopping from here leaves
+        // it failed, and one stopping before puts it back untried (`store::mail::return_untried`).
+        if task.attempts >= task.max_attempts
+            && !store::mail::begin_last_attempt(&self.db, task.id, owner, self.now()).await?
+        {
+            // The lease is gone: the mail is another worker's now.
+            unsent().await?;
+            return Ok(());
+        }
         // Not under an hourly quota: the next mail may have to wait for it.
         let next = next
             .filter(|_| settings.max_per_hour == 0)

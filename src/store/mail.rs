@@ -364,7 +364,8 @@ pub async fn claim(
          due_again AS (SELECT id, next_attempt_at FROM mail_tasks \
            WHERE status = 'executing' AND lease_until < $3 AND (attempts < max_attempts OR lease_owner = $1) \
            ORDER BY next_attempt_at, id LIMIT $4 {lock}) \
-         UPDATE mail_tasks SET status = 'executing', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3 \
+         UPDATE mail_tasks SET status = 'executing', lease_owner = $1, lease_until = $2, attempts = attempts + 1, \
+           last_attempt_begun = 0, updated_at = $3 \
          WHERE {which} \
          RETURNING {COLUMNS}"
     );
@@ -374,8 +375,9 @@ pub async fn claim(
 }
 
 /// Gives up on tasks whose worker stopped during their last attempt: executing, the lease
-/// expired, no attempts left. Another worker's only: `owner`'s own are the rest of a round of
-/// its that failed, and [`claim`] takes them again. Returns how many.
+/// expired, no attempts left, the attempt begun ([`begin_last_attempt`]). Another worker's
+/// only: `owner`'s own are the rest of a round of its that failed, and [`claim`] takes them
+/// again. Returns how many.
 pub async fn fail_abandoned(
     db: &Db,
     owner: &str,
@@ -386,10 +388,38 @@ pub async fn fail_abandoned(
         &db.write,
         "UPDATE mail_tasks SET status = 'failed', last_error = $2, last_error_msg = $3, lease_owner = NULL, lease_until = NULL, \
          done_at = $4, updated_at = $4 WHERE status = 'executing' AND lease_until < $4 AND attempts >= max_attempts \
-         AND (lease_owner IS NULL OR lease_owner <> $1)",
+         AND last_attempt_begun = 1 AND (lease_owner IS NULL OR lease_owner <> $1)",
         (owner, error.english, error.msg, now),
     )
     .await
+}
+
+/// Puts back the tasks a stopped worker had claimed for their last attempt but not begun
+/// (the claim counts an attempt for a whole batch): waiting again, that count undone, in their
+/// place in the queue. Another worker's only, as [`fail_abandoned`]. Returns how many.
+pub async fn return_untried(db: &Db, owner: &str, now: Timestamp) -> Result<u64> {
+    sql::execute(
+        &db.write,
+        "UPDATE mail_tasks SET status = 'waiting', attempts = attempts - 1, lease_owner = NULL, lease_until = NULL, \
+         updated_at = $2 WHERE status = 'executing' AND lease_until < $2 AND attempts >= max_attempts \
+         AND last_attempt_begun = 0 AND (lease_owner IS NULL OR lease_owner <> $1)",
+        (owner, now),
+    )
+    .await
+}
+
+/// Marks the last attempt of a claimed task as begun, just before it is handed to its server:
+/// from here a worker that stops leaves it failed (it may have gone out), not tried again.
+/// Returns false if the lease was lost (the mail is another worker's now: not to be sent).
+pub async fn begin_last_attempt(db: &Db, id: i64, owner: &str, now: Timestamp) -> Result<bool> {
+    let changed = sql::execute(
+        &db.write,
+        "UPDATE mail_tasks SET last_attempt_begun = 1, updated_at = $3 \
+         WHERE id = $1 AND lease_owner = $2 AND status = 'executing'",
+        (id, owner, now),
+    )
+    .await?;
+    Ok(changed == 1)
 }
 
 /// Marks a claimed task delivered and erases its secret. Returns false if the lease was lost.

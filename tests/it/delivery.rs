@@ -129,6 +129,7 @@ on_both_backends!(
     server_down_retries_then_fails,
     crashed_workers_mail_is_taken_over_once,
     crashed_workers_last_attempt_fails_and_is_not_taken_over,
+    crashed_workers_untried_last_attempts_are_sent_by_another,
     a_failed_rounds_last_attempt_is_taken_again_by_its_own_worker,
     two_workers_never_send_one_mail_twice,
     one_connection_carries_many_mails,
@@ -390,6 +391,10 @@ async fn crashed_workers_last_attempt_fails_and_is_not_taken_over(backend: Backe
         store_task(&app, "last2@example.org", 2).await,
     ];
     assert_eq!(claim_and_crash(&app).await, 2);
+    // It stopped while handing over the first.
+    let store = app.core.test_store();
+    let began = store.begin_last_attempt(ids[0], "crashed-worker", app.core.now());
+    assert!(began.await.unwrap());
     app.clock.advance(121);
     let stop = Arc::new(AtomicBool::new(false));
     let other = || app.core.deliver_due("other", &stop);
@@ -421,6 +426,46 @@ async fn crashed_workers_last_attempt_fails_and_is_not_taken_over(backend: Backe
         (task.status, task.attempts),
         (store::mail::TaskStatus::Failed, 1)
     );
+    srv.stop().await;
+    app.stop().await;
+}
+
+/// A worker that stops with mail claimed for its last attempt but not yet begun (the claim
+/// counts an attempt for a whole batch; with `mail_max_attempts` 1 every mail is on its last)
+/// leaves it to be sent by another, once, its attempts counted once.
+async fn crashed_workers_untried_last_attempts_are_sent_by_another(backend: Backend) {
+    let app = app(backend, |c| c.mail_worker = false).await;
+    let srv = smtp(TlsMode::StartTls).await;
+    configure(&app, &srv, |_| {}).await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        ids.push(store_task(&app, &format!("once{i}@example.org"), 1).await);
+    }
+    assert_eq!(claim_and_crash(&app).await, 3);
+    let store = app.core.test_store();
+    let before = store.task(ids[0]).await.unwrap().unwrap();
+    assert_eq!(before.attempts, 1, "the claim counted the attempt");
+    app.clock.advance(121);
+    let stop = Arc::new(AtomicBool::new(false));
+    assert_eq!(app.core.deliver_due("other", &stop).await.unwrap(), 3);
+    for id in &ids {
+        let done = wait_status(&app, *id, "done").await;
+        assert_eq!((done.attempts, done.last_error), (1, None));
+    }
+    let mails = srv.wait_for_messages(3, WAIT).await;
+    let mut to: Vec<_> = mails.iter().map(|m| m.rcpt_to[0].clone()).collect();
+    to.sort();
+    assert_eq!(
+        to,
+        [
+            "once0@example.org",
+            "once1@example.org",
+            "once2@example.org"
+        ]
+    );
+    // The stopped worker, were it to come back, can no longer begin them.
+    let late = store.begin_last_attempt(ids[0], "crashed-worker", app.core.now());
+    assert!(!late.await.unwrap());
     srv.stop().await;
     app.stop().await;
 }

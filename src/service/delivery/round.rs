@@ -530,7 +530,15 @@ impl Core {
 
     /// Gives up on the mail of workers that stopped during its last attempt (see
     /// `docs/decisions.md`): taking it again would retry it past `mail_max_attempts`, forever.
+    /// Mail they had claimed for its last attempt but not begun goes back to the queue.
     async fn fail_abandoned(&self, owner: &str) -> Result<()> {
+        let returned = store::mail::return_untried(&self.db, owner, self.now()).await?;
+        if returned > 0 {
+            tracing::info!(
+                tasks = returned,
+                "took back mail a stopped worker had claimed for its last attempt and not tried"
+            );
+        }
         let msg = Msg::new("mail-err-worker-stopped");
         let (english, json) = (msg.to_string(), serde_json::to_string(&msg).ok());
         let error = store::mail::TaskError {
