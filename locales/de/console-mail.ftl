@@ -347,6 +347,7 @@ console-smtp-oauth-hint-microsoft = Microsoft 365: die Verzeichnis-ID (Mandant),
 console-smtp-oauth-hint-google = Google Workspace: die JSON-Schlüsseldatei des Dienstkontos (domänenweite Delegierung mit dem Bereich { $scope }).
 console-smtp-oauth-tenant = Verzeichnis-ID (Mandant)
 console-smtp-for-microsoft = (Microsoft)
+console-smtp-oauth-client-id-hint = (Google: bei einem JSON-Schlüssel leer lassen)
 console-smtp-oauth-client-id = Anwendungs-ID (Client)
 console-smtp-oauth-secret = Geheimer Clientschlüssel
 console-smtp-for-microsoft-oauth2 = (Microsoft, OAuth 2.0)

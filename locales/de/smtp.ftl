@@ -14,6 +14,7 @@ smtp-missing-ms-secret = Client-Geheimnis: Geben Sie das Client-Geheimnis der Ap
 smtp-missing-certificate = Zertifikat: Fügen Sie das bei der App hinterlegte Zertifikat ein, passend zu ihrem privaten Schlüssel.
 smtp-missing-google-key = Dienstkonto-Schlüssel: Fügen Sie die JSON-Schlüsseldatei des Dienstkontos ein.
 smtp-missing-client-secret = Client-Geheimnis: Geben Sie das Client-Geheimnis ein.
+smtp-oauth-key-refused = Privater Schlüssel: { $error }. { $hint }
 smtp-set-by-env = SMTP ist über Umgebungsvariablen (LATCHKEY_SMTP_*) festgelegt; ändern Sie es dort.
 smtp-no-references = { $what ->
     [password] Passwort: Geben Sie das Passwort selbst ein.
@@ -67,11 +68,13 @@ oauth-control = { $what ->
 }: darf keine Zeilenumbrüche oder Steuerzeichen enthalten
 oauth-tenant-empty = Mandant: Geben Sie die Verzeichnis-ID (Mandanten-ID) der Entra-App oder die Domäne der Organisation ein
 oauth-tenant-bad = Mandant: eine Verzeichnis-ID (Mandanten-ID) wie 72f988bf-86f1-41af-91ab-2d7cd011db47 oder eine Domäne wie contoso.onmicrosoft.com
+oauth-tenant-shared = Mandant: „{ $value }“ ist für Apps, bei denen sich Personen anmelden; eine App, die sich selbst anmeldet, braucht die Verzeichnis-ID (Mandanten-ID) oder die Domäne der Organisation
 oauth-client-id-empty = Client-ID: Geben Sie die Anwendungs-ID (Client-ID) ein
 oauth-token-url-empty = Token-Adresse: Geben Sie den Token-Endpunkt von OAuth 2.0 ein (https://…)
 oauth-authority-not-url = Token-Adresse: „{ $value }“ ist keine URL
 oauth-authority-https = Token-Adresse: muss eine https://-URL sein (Tokens und Geheimnisse gehen nie unverschlüsselt über das Netz)
 oauth-authority-plain = Token-Adresse: muss eine einfache URL der Form https://host/pfad sein
+oauth-authority-host-only = Token-Adresse: nur der Anmelde-Host (etwa https://login.microsoftonline.com), ohne Pfad; der Mandant hat ein eigenes Feld
 oauth-certificate-pem = Zertifikat: Fügen Sie das Zertifikat der App als PEM ein (-----BEGIN CERTIFICATE-----…)
 
 ## Die Arten von Adressen, auf denen der Mailserver eines Mandanten nicht liegen darf (`non_public`

@@ -351,6 +351,7 @@ console-smtp-oauth-hint-microsoft = Microsoft 365: the Directory (tenant) ID, th
 console-smtp-oauth-hint-google = Google Workspace: the service account's JSON key file (domain-wide delegation with the scope { $scope }).
 console-smtp-oauth-tenant = Directory (tenant) ID
 console-smtp-for-microsoft = (Microsoft)
+console-smtp-oauth-client-id-hint = (Google: leave empty with a JSON key)
 console-smtp-oauth-client-id = Application (client) ID
 console-smtp-oauth-secret = Client secret
 console-smtp-for-microsoft-oauth2 = (Microsoft, OAuth 2.0)

@@ -14,6 +14,7 @@ smtp-missing-ms-secret = client secret: enter the app's client secret (or its ce
 smtp-missing-certificate = certificate: paste the certificate uploaded to the app, to go with its private key.
 smtp-missing-google-key = service account key: paste the service account's JSON key file.
 smtp-missing-client-secret = client secret: enter the client secret.
+smtp-oauth-key-refused = private key: { $error }. { $hint }
 smtp-set-by-env = SMTP is set by environment variables (LATCHKEY_SMTP_*); change them there.
 smtp-no-references = { $what ->
     [password] password: enter the password itself.
@@ -67,11 +68,13 @@ oauth-control = { $what ->
 }: must not contain line breaks or control characters
 oauth-tenant-empty = tenant: enter the Directory (tenant) ID of the Entra app, or the organisation's domain
 oauth-tenant-bad = tenant: a Directory (tenant) ID such as 72f988bf-86f1-41af-91ab-2d7cd011db47, or a domain such as contoso.onmicrosoft.com
+oauth-tenant-shared = tenant: `{ $value }` is for apps people sign in to; an app that signs in as itself needs the organisation's Directory (tenant) ID or domain
 oauth-client-id-empty = client id: enter the application (client) ID
 oauth-token-url-empty = token URL: enter the OAuth 2.0 token endpoint (https://…)
 oauth-authority-not-url = authority: `{ $value }` is not a URL
 oauth-authority-https = authority: must be an https:// URL (tokens and secrets never cross the network unencrypted)
 oauth-authority-plain = authority: must be a plain https://host/path URL
+oauth-authority-host-only = authority: only the login host (such as https://login.microsoftonline.com), without a path; the tenant has its own field
 oauth-certificate-pem = certificate: paste the app's certificate as PEM (-----BEGIN CERTIFICATE-----…)
 
 ## The kinds of address a tenant's mail server can't be on (`non_public` in `src/mail/host.rs`),

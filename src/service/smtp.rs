@@ -282,6 +282,23 @@ impl Core {
             next.oauth.private_key = None;
         }
         next.validate()?;
+        // A key typed in clear is checked now (a reference is read when it is used).
+        if let Some(key) = typed(&input.new_private_key).filter(|_| next.auth) {
+            if let StoredSecret::Encrypted(_) = StoredSecret::from_input(key, &self.master_key) {
+                crate::mail::oauth::token::check_key(
+                    next.sign_in,
+                    &next.oauth,
+                    key.expose_secret(),
+                )
+                .map_err(|e| {
+                    let hint = e.hint.unwrap_or_else(|| String::new().into());
+                    let m = Msg::new("smtp-oauth-key-refused")
+                        .arg("error", e.message)
+                        .arg("hint", hint);
+                    ServiceError::Invalid(m.into())
+                })?;
+            }
+        }
         if next.enabled && next.auth {
             let missing = match next.sign_in {
                 SignIn::Password if next.password.is_none() => Some("smtp-missing-password"),

@@ -303,7 +303,90 @@ async fn a_token_endpoint_outage_is_retried(backend: Backend) {
     r.app.stop().await;
 }
 
+/// Keys and names that can't work are refused when saved, each naming what to change (found by
+/// a review against Entra ID's and Google's own rules): Google's numeric Unique ID typed as the
+/// client id beside a JSON key (Google answers `invalid_grant`), a PEM key with no service
+/// account address, a key that isn't an RSA key, Entra's shared `common` tenant, an MSAL-style
+/// authority with the tenant in its path, a certificate that isn't one. Settings saved before
+/// with the Unique ID say the same at the check's Token step, without asking the endpoint.
+async fn keys_that_cant_work_are_refused_when_saved(backend: Backend) {
+    let r = rig(backend).await;
+    let refused = |i| async {
+        match r.app.core.save_smtp(&Actor::Cli, None, i, None).await {
+            Err(ServiceError::Invalid(m)) => m.to_string(),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    };
+    let unique_id = "104242424242424242424";
+    let mut i = input(&r, SignIn::Google);
+    i.settings.oauth.client_id = unique_id.into();
+    let e = refused(i).await;
+    assert!(
+        e.contains("not the service account this JSON key belongs to"),
+        "{e}"
+    );
+    assert!(e.contains(ep::GOOGLE_EMAIL), "{e}");
+    assert!(e.contains("Leave the client id empty"), "{e}");
+    let mut i = input(&r, SignIn::Google);
+    i.new_private_key = secret(ep::GOOGLE_KEY);
+    i.settings.oauth.client_id = unique_id.into();
+    let e = refused(i).await;
+    assert!(
+        e.contains("not the service account's e-mail address"),
+        "{e}"
+    );
+    let mut i = input(&r, SignIn::Google);
+    i.new_private_key = secret(ep::GOOGLE_KEY);
+    let e = refused(i).await;
+    assert!(e.contains("e-mail address is not set"), "{e}");
+    let mut i = crate::smtp_oauth::certificate_input(&r);
+    i.new_private_key =
+        secret("-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n");
+    let e = refused(i).await;
+    assert!(
+        e.starts_with("private key: the certificate's private key can't be used"),
+        "{e}"
+    );
+    let mut i = input(&r, SignIn::Microsoft);
+    i.settings.oauth.tenant = "common".into();
+    let e = refused(i).await;
+    assert!(e.contains("signs in as itself"), "{e}");
+    let mut i = input(&r, SignIn::Microsoft);
+    i.settings.oauth.authority = format!("{}/{}", r.endpoint.authority(), ep::MS_TENANT);
+    let e = refused(i).await;
+    assert!(e.contains("without a path"), "{e}");
+    let mut i = crate::smtp_oauth::certificate_input(&r);
+    i.settings.oauth.certificate_pem =
+        "-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----\n".into();
+    let e = refused(i).await;
+    assert!(e.starts_with("certificate"), "{e}");
+    // What works still saves: the JSON key alone, or with its own address as the client id.
+    save(&r, input(&r, SignIn::Google)).await;
+    let mut i = input(&r, SignIn::Google);
+    i.settings.oauth.client_id = ep::GOOGLE_EMAIL.to_uppercase();
+    save(&r, i).await;
+    // A check of settings with the Unique ID (as saved before this was refused) names it too.
+    let mut i = input(&r, SignIn::Google);
+    i.settings.oauth.client_id = unique_id.into();
+    let report = r
+        .app
+        .core
+        .check_smtp(&Actor::Cli, None, Some(i), None, None)
+        .await
+        .unwrap();
+    let t = step(&report, Step::Token);
+    assert!(!t.ok);
+    assert!(t.reply.to_string().contains(unique_id), "{}", t.reply);
+    assert_eq!(
+        r.endpoint.requests(),
+        0,
+        "nothing was asked of the endpoint"
+    );
+    r.app.stop().await;
+}
+
 crate::on_both_backends!(
+    keys_that_cant_work_are_refused_when_saved,
     a_token_endpoint_outage_is_retried,
     odd_lifetimes_do_not_stop_delivery,
     checks_do_not_take_tokens_away,

@@ -3,6 +3,8 @@
 //! domain-wide delegation) or any OAuth 2.0 token endpoint (client credentials).
 
 use serde::{Deserialize, Serialize};
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::CertificateDer;
 
 use crate::domain::{InvalidInput, Msg};
 
@@ -213,6 +215,14 @@ impl OAuthSettings {
             {
                 return bad("oauth-tenant-bad");
             }
+            // Entra's shared endpoints are for apps people sign in to: the client-credentials
+            // grant needs the organisation's own directory.
+            if ["common", "organizations", "consumers"]
+                .iter()
+                .any(|shared| t.eq_ignore_ascii_case(shared))
+            {
+                return Err(Msg::new("oauth-tenant-shared").arg("value", t).into());
+            }
         }
         if method != SignIn::Google && self.client_id.trim().is_empty() {
             return bad("oauth-client-id-empty");
@@ -235,9 +245,16 @@ impl OAuthSettings {
             {
                 return bad("oauth-authority-plain");
             }
+            // Microsoft's authority is the login host; the token URL is made from it and the
+            // tenant (an MSAL-style `https://login.microsoftonline.com/<tenant>` would double it).
+            if method == SignIn::Microsoft && (url.path() != "/" || url.query().is_some()) {
+                return bad("oauth-authority-host-only");
+            }
         }
         if !self.certificate_pem.trim().is_empty()
-            && !self.certificate_pem.contains("-----BEGIN CERTIFICATE-----")
+            && CertificateDer::pem_slice_iter(self.certificate_pem.as_bytes())
+                .next()
+                .is_none_or(|c| c.is_err())
         {
             return bad("oauth-certificate-pem");
         }
@@ -312,6 +329,53 @@ mod tests {
             .validate(SignIn::Oauth2)
             .unwrap_err();
         assert!(e.to_string().starts_with("client id"), "{e:?}");
+        for shared in ["common", "Organizations", "consumers"] {
+            let e = OAuthSettings {
+                tenant: shared.into(),
+                ..ms()
+            }
+            .validate(SignIn::Microsoft)
+            .unwrap_err();
+            assert!(
+                e.to_string().contains("signs in as itself"),
+                "{shared}: {e:?}"
+            );
+        }
+        for authority in [
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com",
+            "https://login.microsoftonline.com/?x=1",
+        ] {
+            let e = OAuthSettings {
+                authority: authority.into(),
+                ..ms()
+            }
+            .validate(SignIn::Microsoft)
+            .unwrap_err();
+            assert!(
+                e.to_string().contains("without a path"),
+                "{authority}: {e:?}"
+            );
+        }
+        // A trailing slash is the host alone; Google's and OAuth 2.0's authority is a token URL.
+        let host = OAuthSettings {
+            authority: "https://login.microsoftonline.com/".into(),
+            ..ms()
+        };
+        assert!(host.validate(SignIn::Microsoft).is_ok());
+        let token_url = OAuthSettings {
+            authority: "https://idp.example.org/oauth2/token".into(),
+            ..ms()
+        };
+        assert!(token_url.validate(SignIn::Oauth2).is_ok());
+        let e = OAuthSettings {
+            certificate_pem:
+                "-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n"
+                    .into(),
+            ..ms()
+        }
+        .validate(SignIn::Microsoft)
+        .unwrap_err();
+        assert!(e.to_string().starts_with("certificate"), "{e:?}");
         // Google needs no client id: a pasted JSON key carries it.
         assert!(OAuthSettings::default().validate(SignIn::Google).is_ok());
         assert!("m365".parse::<SignIn>().unwrap() == SignIn::Microsoft);

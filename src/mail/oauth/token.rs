@@ -119,6 +119,60 @@ fn rsa_key(pem: &str, what: &'static str) -> Result<EncodingKey, TokenError> {
     })
 }
 
+/// Who signs Google's assertion and with what, from the key typed (a JSON key file or a PEM
+/// private key) and the client id: the service account's address (`iss`), the key (PEM) and
+/// its id. A JSON key names its service account; a client id beside it must be that address
+/// (an admin who enters the account's numeric Unique ID there got Google's `invalid_grant`).
+fn google_signer(s: &OAuthSettings, key: &str) -> Result<(String, String, String), TokenError> {
+    let key = key.trim();
+    let client = s.client_id.trim();
+    if key.starts_with('{') {
+        let k: ServiceAccountKey = serde_json::from_str(key).map_err(|e| {
+            local(
+                Msg::new("oauth-err-service-key-json").arg("error", e.to_string()),
+                Some("oauth-hint-service-key-json"),
+            )
+        })?;
+        if !client.is_empty() && !client.eq_ignore_ascii_case(k.client_email.trim()) {
+            return Err(local(
+                Msg::new("oauth-err-service-address-differs")
+                    .arg("client", client)
+                    .arg("email", k.client_email.trim()),
+                Some("oauth-hint-service-address-json"),
+            ));
+        }
+        return Ok((k.client_email, k.private_key, k.private_key_id));
+    }
+    if client.is_empty() {
+        return Err(local(
+            Msg::new("oauth-err-no-service-address"),
+            Some("oauth-hint-service-address"),
+        ));
+    }
+    if !client.contains('@') {
+        return Err(local(
+            Msg::new("oauth-err-service-address-not-email").arg("client", client),
+            Some("oauth-hint-service-address"),
+        ));
+    }
+    Ok((client.to_owned(), key.to_owned(), String::new()))
+}
+
+/// Checks a private key typed for `method` as a token request would use it, without making
+/// one: that it is an RSA key in PEM (in Google's JSON key file, if that is what it is), and
+/// that Google's service account is named consistently. Saving asks, so a key that can't work
+/// is refused when it is typed, not found out at the Token step of the first mail.
+pub fn check_key(method: SignIn, s: &OAuthSettings, key: &str) -> Result<(), TokenError> {
+    match method {
+        SignIn::Microsoft => rsa_key(key.trim(), "certificate-key").map(drop),
+        SignIn::Google => {
+            let (_, pem, _) = google_signer(s, key)?;
+            rsa_key(&pem, "service-account-key").map(drop)
+        }
+        SignIn::Password | SignIn::Oauth2 => Ok(()),
+    }
+}
+
 /// The form fields of the token request for `o`.
 fn request_form(o: &ResolvedOAuth, token_url: &str) -> Result<Vec<(String, String)>, TokenError> {
     let s = &o.settings;
@@ -189,29 +243,7 @@ fn request_form(o: &ResolvedOAuth, token_url: &str) -> Result<Vec<(String, Strin
                     Some("oauth-hint-service-key"),
                 ));
             };
-            let key = key.expose_secret().trim();
-            let (iss, pem, kid) = if key.starts_with('{') {
-                let k: ServiceAccountKey = serde_json::from_str(key).map_err(|e| {
-                    local(
-                        Msg::new("oauth-err-service-key-json").arg("error", e.to_string()),
-                        Some("oauth-hint-service-key-json"),
-                    )
-                })?;
-                let iss = if s.client_id.trim().is_empty() {
-                    k.client_email
-                } else {
-                    s.client_id.trim().to_owned()
-                };
-                (iss, k.private_key, k.private_key_id)
-            } else {
-                (s.client_id.trim().to_owned(), key.to_owned(), String::new())
-            };
-            if iss.is_empty() {
-                return Err(local(
-                    Msg::new("oauth-err-no-service-address"),
-                    Some("oauth-hint-service-address"),
-                ));
-            }
+            let (iss, pem, kid) = google_signer(s, key.expose_secret())?;
             let mut header = Header::new(Algorithm::RS256);
             if !kid.is_empty() {
                 header.kid = Some(kid);
