@@ -336,6 +336,7 @@ console-people-err-import-directory = Die Personen dieser Organisation kommen au
 console-people-err-create-directory = Die Personen dieser Organisation kommen aus ihrem Verzeichnis: Legen Sie sie dort an; sie erscheinen hier mit der nächsten Synchronisierung (oder bei ihrer ersten Anmeldung).
 console-people-err-system-admin-tenant = System-Administratoren gehören zum Standard-Mandanten „{ $tenant }“
 console-people-err-lower-own-role = Sie können Ihre eigene Rolle nicht herabsetzen. Bitten Sie einen anderen Administrator.
+console-people-err-own-address = Ihre eigenen Adressen können Sie hier nicht ändern: Ändern Sie Ihre Reset-Adresse unter „Passwort und Anmeldung“ (dort wird Ihr aktuelles Passwort abgefragt), oder bitten Sie einen anderen Administrator.
 console-people-err-directory-system-admin = Eine Person aus dem Verzeichnis kann nicht System-Administrator werden: System-Administratoren sind lokale Konten, außerhalb der Reichweite des Verzeichnisses.
 console-people-err-disable-self = Sie können Ihr eigenes Konto nicht deaktivieren.
 console-people-err-account-taken = Dieser Mandant hat bereits ein Konto mit dem Benutzernamen „{ $username }“ oder dieser E-Mail-Adresse

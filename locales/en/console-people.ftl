@@ -337,6 +337,7 @@ console-people-err-import-directory = This organisation's people come from its d
 console-people-err-create-directory = This organisation's people come from its directory: add them there, and they appear here with the next sync (or when they first sign in).
 console-people-err-system-admin-tenant = system administrators belong to the default tenant `{ $tenant }`
 console-people-err-lower-own-role = You can't lower your own role. Ask another administrator.
+console-people-err-own-address = You can't change your own addresses here: change your reset address under Password and login (it asks for your current password), or ask another administrator.
 console-people-err-directory-system-admin = A person of the directory can't be made a system administrator: system administrators are local accounts, out of the directory's reach.
 console-people-err-disable-self = You can't disable your own account.
 console-people-err-account-taken = this tenant already has an account with the username `{ $username }` or that e-mail address

@@ -241,12 +241,29 @@ impl Core {
                     .into(),
             ));
         }
+        // One's own addresses change only where the current password is asked for ("Password
+        // and login"): a borrowed administrator's session must not send future reset mails
+        // elsewhere.
+        if let (true, Some(c)) = (is_self(actor, &account), &changes) {
+            let differs = |new: &Option<Option<EmailAddress>>, old: &Option<String>| {
+                new.as_ref()
+                    .is_some_and(|n| n.as_ref().map(EmailAddress::as_str) != old.as_deref())
+            };
+            if differs(&c.email, &account.email) || differs(&c.reset_email, &account.reset_email) {
+                return Err(ServiceError::Invalid(
+                    crate::i18n::Msg::new("console-people-err-own-address").into(),
+                ));
+            }
+        }
         if status == Some(AccountStatus::Disabled) && is_self(actor, &account) {
             return Err(ServiceError::Invalid(
                 crate::i18n::Msg::new("console-people-err-disable-self").into(),
             ));
         }
         let demoted = role.is_some_and(|r| role_rank(r) < role_rank(account.role));
+        let promoted_to_system =
+            role == Some(Role::SystemAdmin) && account.role != Role::SystemAdmin;
+        let before = account.clone();
         let mut changed = Vec::new();
         let profile = changes.is_some();
         if let Some(changes) = changes {
@@ -272,11 +289,13 @@ impl Core {
             &self.db,
             &store::accounts::AccountUpdate {
                 account: &account,
+                before: &before,
                 profile,
                 status,
                 // Reset links are bound to the address they went to.
                 cancel_links: changed.contains(&"reset_email") || changed.contains(&"email"),
                 revoke_keys: disabled || demoted,
+                promoted_to_system,
             },
             self.now(),
         )
@@ -289,7 +308,13 @@ impl Core {
                 target: Some(&account.username),
                 ip,
                 outcome: "success",
-                detail: serde_json::json!({ "changed": changed, "role": account.role }),
+                detail: if promoted_to_system {
+                    // What was sent to it through its tenant's server stopped working.
+                    serde_json::json!({ "changed": changed, "role": account.role,
+                        "ended": ["sessions", "reset_links", "temporary_password"] })
+                } else {
+                    serde_json::json!({ "changed": changed, "role": account.role })
+                },
             })
             .await;
         }

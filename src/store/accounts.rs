@@ -377,6 +377,10 @@ pub async fn count_system_admins(db: &Db) -> Result<i64> {
 pub struct AccountUpdate<'a> {
     /// The account, with the profile fields (name, addresses, role) as they should be.
     pub account: &'a Account,
+    /// The account as read before the change: only the profile fields that differ from it are
+    /// written, so a save of one field can't write back another that changed meanwhile (a
+    /// display name saved by an administrator being demoted must not restore the old role).
+    pub before: &'a Account,
     /// Write the profile fields of `account`.
     pub profile: bool,
     /// Enable or disable it; disabling ends its sessions and cancels its reset links.
@@ -386,6 +390,11 @@ pub struct AccountUpdate<'a> {
     /// Revoke the API keys the account created (it was disabled or lost an administrator's
     /// role).
     pub revoke_keys: bool,
+    /// It becomes a system administrator: what was sent to it or signed in as it before, when
+    /// its mail went through its tenant's server (which a tenant administrator may run), stops
+    /// working — its sessions end, its reset links are cancelled and a temporary password
+    /// expires.
+    pub promoted_to_system: bool,
 }
 
 /// Writes `u` in one transaction: either all of it lands or, on any error, none. Returns the
@@ -395,23 +404,40 @@ pub async fn update(
     u: &AccountUpdate<'_>,
     now: Timestamp,
 ) -> Result<Vec<super::api_keys::ApiKey>> {
-    let a = u.account;
+    let (a, old) = (u.account, u.before);
     let mut tx = db.write.begin().await?;
     if u.profile {
-        sql::execute(
-            &mut *tx,
-            "UPDATE accounts SET display_name = $2, email = $3, reset_email = $4, role = $5, updated_at = $6 WHERE id = $1",
-            (
-                a.id,
-                &a.display_name,
-                a.email.as_deref(),
-                a.reset_email.as_deref(),
-                a.role.as_str(),
-                now,
-            ),
-        )
-        .await
-        .map_err(conflict_as(duplicate_message(&a.username)))?;
+        let mut b = sql::Binds::default();
+        let mut sets = Vec::new();
+        if a.display_name != old.display_name {
+            sets.push(format!(
+                "display_name = {}",
+                b.add(a.display_name.as_str())?
+            ));
+        }
+        if a.email != old.email {
+            sets.push(format!("email = {}", b.add(a.email.as_deref())?));
+        }
+        if a.reset_email != old.reset_email {
+            sets.push(format!(
+                "reset_email = {}",
+                b.add(a.reset_email.as_deref())?
+            ));
+        }
+        if a.role != old.role {
+            sets.push(format!("role = {}", b.add(a.role.as_str())?));
+        }
+        if !sets.is_empty() {
+            sets.push(format!("updated_at = {}", b.add(now)?));
+            let statement = format!(
+                "UPDATE accounts SET {} WHERE id = {}",
+                sets.join(", "),
+                b.add(a.id)?
+            );
+            sql::execute(&mut *tx, &statement, b)
+                .await
+                .map_err(conflict_as(duplicate_message(&a.username)))?;
+        }
     }
     if let Some(status) = u.status {
         sql::execute(
@@ -424,7 +450,16 @@ pub async fn update(
             super::sessions::end_all(&mut *tx, a.id, None).await?;
         }
     }
-    if u.cancel_links || u.status == Some(AccountStatus::Disabled) {
+    if u.promoted_to_system {
+        super::sessions::end_all(&mut *tx, a.id, None).await?;
+        sql::execute(
+            &mut *tx,
+            "UPDATE accounts SET temp_password_expires_at = $2 WHERE id = $1 AND temp_password_expires_at > $2",
+            (a.id, now),
+        )
+        .await?;
+    }
+    if u.cancel_links || u.promoted_to_system || u.status == Some(AccountStatus::Disabled) {
         super::reset::cancel_for_account(&mut *tx, a.id, now).await?;
     }
     let revoked = if u.revoke_keys {

@@ -93,7 +93,7 @@ async fn wait_mails(srv: &SmtpServer, n: usize) -> Vec<ReceivedMail> {
 }
 
 /// `xxxxx-xxxxx-xxxxx-xxxxx` in a mail's text.
-fn temp_password_in(mail: &ReceivedMail) -> String {
+pub(crate) fn temp_password_in(mail: &ReceivedMail) -> String {
     mail_text(&mail.data)
         .split_whitespace()
         .map(|w| w.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '-'))

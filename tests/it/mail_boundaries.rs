@@ -26,6 +26,7 @@ use serde_json::json;
 const WAIT: Duration = Duration::from_secs(10);
 const ROOT_MAIL: &str = "root@sys.example";
 const BOB_MAIL: &str = "bob@default.example";
+const CAROL_MAIL: &str = "carol@default.example";
 const NEW_PASSWORD: &str = "velvet thunder across the quiet harbour";
 
 struct World {
@@ -191,12 +192,225 @@ async fn root_resets_through_the_system_server(w: &World) {
     }
 }
 
+/// What reached an account through its tenant's server before it was made a system
+/// administrator stops working then (found by an attack review): the tenant's administrators
+/// may run that server, so a reset link or temporary password they sent to a plain user, kept,
+/// would otherwise open a system administrator's account. Its sessions end too (one opened with
+/// such a temporary password would become a system administrator's), its links are cancelled
+/// and a temporary password expires; the audit event says so. Its own password still works.
+async fn what_was_sent_before_a_promotion_stops_working(backend: Backend) {
+    let w = world(backend).await;
+    let tadmin = account(&w, "tadmin").await;
+    let carol = w.app.user(&w.tenant, "carol", GOOD_PASSWORD).await;
+    with_address(&w.app, &w.tenant, carol, CAROL_MAIL).await;
+    let actor = Actor::Account {
+        id: tadmin.id,
+        label: "tadmin@default".into(),
+    };
+    for (who, kind) in [
+        ("bob", ResetKind::Link),
+        ("carol", ResetKind::TemporaryPassword),
+    ] {
+        let to = account(&w, who).await;
+        let reset = AdminReset {
+            kind,
+            when: When::Now,
+            valid_for_secs: 7 * 86400,
+            recipients: Recipients::Accounts(vec![to.id]),
+            custom: None,
+            may_reset_system_admins: false,
+        };
+        let made = w.app.core.create_campaign(&actor, &w.tenant, reset, None);
+        made.await.unwrap();
+    }
+    // Past the tenant's delay for administrators' resets, if any.
+    w.app.clock.advance(3600);
+    let link_mail = wait_for(&w.sys, BOB_MAIL, 1).await.remove(0);
+    let link = link_in(&link_mail.data, "reset?token=").expect("a link");
+    let path = link
+        .strip_prefix(w.app.core.config.public_url.as_str())
+        .unwrap()
+        .to_owned();
+    let temp = crate::campaigns::temp_password_in(&wait_for(&w.sys, CAROL_MAIL, 1).await[0]);
+    // Sessions: bob's own, and one opened with carol's temporary password.
+    let mut bob_session = signed_in(&w.app, "bob").await;
+    let mut with_temp = w.app.browser();
+    assert_eq!(with_temp.login("default", "carol", &temp).await.status, 303);
+    let (bob, carol) = (account(&w, "bob").await, account(&w, "carol").await);
+    let now = w.app.core.now();
+    let store = w.app.core.test_store();
+    for a in [&bob, &carol] {
+        let live = store.live_sessions(a.id, now, 86400).await.unwrap();
+        assert_eq!(live.len(), 1, "{}", a.username);
+    }
+    for a in [bob, carol] {
+        let changes = AccountChanges {
+            role: Some(Role::SystemAdmin),
+            ..Default::default()
+        };
+        let made = w
+            .app
+            .core
+            .update_account(&Actor::Cli, &w.tenant, a, changes);
+        made.await.unwrap();
+    }
+    let (bob, carol) = (account(&w, "bob").await, account(&w, "carol").await);
+    for a in [&bob, &carol] {
+        let live = store.live_sessions(a.id, now, 86400).await.unwrap();
+        assert!(live.is_empty(), "{}", a.username);
+    }
+    assert_ne!(bob_session.get("/t/default/account").await.status, 200);
+    assert_ne!(with_temp.get("/t/default/account").await.status, 200);
+    assert_eq!(w.app.browser().get(&path).await.status, 410, "the link");
+    let r = w.app.browser().login("default", "carol", &temp).await;
+    assert_ne!(r.status, 303, "the temporary password: {}", r.body);
+    // Bob's own password works, and the audit says what ended.
+    signed_in(&w.app, "bob").await;
+    let detail: String = sqlx::query_scalar(
+        "SELECT detail FROM audit_events WHERE action = 'account.updated' AND target = 'carol' \
+         ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(w.app.core.test_store().pool())
+    .await
+    .unwrap();
+    assert!(detail.contains("temporary_password"), "{detail}");
+}
+
+/// An administrator's own addresses don't change on the people page (found by an attack
+/// review): a borrowed session could otherwise send every future reset mail of the account
+/// elsewhere without the password "Password and login" asks for. The rest of their profile
+/// does change there, and another administrator may change their addresses.
+async fn own_addresses_need_the_password(backend: Backend) {
+    let w = world(backend).await;
+    let root = account(&w, "root").await;
+    let me = Actor::Account {
+        id: root.id,
+        label: "root@default".into(),
+    };
+    let evil = EmailAddress::parse("evil@attacker.example").unwrap();
+    for changes in [
+        AccountChanges {
+            reset_email: Some(Some(evil.clone())),
+            ..Default::default()
+        },
+        AccountChanges {
+            email: Some(Some(evil.clone())),
+            ..Default::default()
+        },
+        AccountChanges {
+            email: Some(None),
+            ..Default::default()
+        },
+    ] {
+        let e = w
+            .app
+            .core
+            .update_account(&me, &w.tenant, root.clone(), changes)
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("Password and login"), "{e}");
+    }
+    let root = account(&w, "root").await;
+    assert_eq!(
+        (root.email.as_deref(), root.reset_email.as_deref()),
+        (Some(ROOT_MAIL), None)
+    );
+    // The same addresses (a form sends them all) and another field: saved.
+    let changes = AccountChanges {
+        display_name: Some(latchkey::domain::DisplayName::parse("Root").unwrap()),
+        email: Some(Some(EmailAddress::parse(ROOT_MAIL).unwrap())),
+        reset_email: Some(None),
+        ..Default::default()
+    };
+    let saved = w
+        .app
+        .core
+        .update_account(&me, &w.tenant, root.clone(), changes);
+    assert_eq!(saved.await.unwrap().display_name, "Root");
+    // Through the console form too.
+    let mut b = signed_in(&w.app, "root").await;
+    let page = "/t/default/admin/users/root";
+    b.get(page).await;
+    let r = b
+        .post(
+            page,
+            &[
+                ("username", "root"),
+                ("display_name", "Root"),
+                ("email", ROOT_MAIL),
+                ("reset_email", "evil@attacker.example"),
+                ("role", "system-admin"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(account(&w, "root").await.reset_email, None);
+    let other = w
+        .app
+        .user_with(&w.tenant, "root2", GOOD_PASSWORD, Role::SystemAdmin)
+        .await;
+    let by_other = Actor::Account {
+        id: other.id,
+        label: "root2@default".into(),
+    };
+    let changes = AccountChanges {
+        reset_email: Some(Some(evil)),
+        ..Default::default()
+    };
+    let saved = w
+        .app
+        .core
+        .update_account(&by_other, &w.tenant, root, changes);
+    assert_eq!(
+        saved.await.unwrap().reset_email.as_deref(),
+        Some("evil@attacker.example")
+    );
+}
+
+/// A save that read the account before another administrator changed its role writes only
+/// what it changed (found by an attack review): an administrator being demoted who keeps
+/// saving their display name no longer writes their old role back.
+async fn a_stale_save_does_not_restore_a_role(backend: Backend) {
+    let w = world(backend).await;
+    let stale = account(&w, "tadmin").await;
+    let me = Actor::Account {
+        id: stale.id,
+        label: "tadmin@default".into(),
+    };
+    let demote = AccountChanges {
+        role: Some(Role::User),
+        ..Default::default()
+    };
+    let done = w
+        .app
+        .core
+        .update_account(&Actor::Cli, &w.tenant, stale.clone(), demote);
+    done.await.unwrap();
+    let rename = AccountChanges {
+        display_name: Some(latchkey::domain::DisplayName::parse("T. Admin").unwrap()),
+        ..Default::default()
+    };
+    w.app
+        .core
+        .update_account(&me, &w.tenant, stale, rename)
+        .await
+        .unwrap();
+    let now = account(&w, "tadmin").await;
+    assert_eq!(
+        (now.role, now.display_name.as_str()),
+        (Role::User, "T. Admin")
+    );
+}
+
 on_both_backends!(
     tenant_admin_of_default_cannot_steer_a_system_admins_mail,
     tenant_key_of_default_cannot_steer_a_system_admins_mail,
     stored_templates_cannot_send_the_link_elsewhere,
     tenant_keys_cannot_redo_or_cancel_a_system_admins_mail,
     a_reset_queued_before_a_promotion_is_not_sent,
+    what_was_sent_before_a_promotion_stops_working,
+    own_addresses_need_the_password,
+    a_stale_save_does_not_restore_a_role,
 );
 
 async fn tenant_admin_of_default_cannot_steer_a_system_admins_mail(backend: Backend) {
