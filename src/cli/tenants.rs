@@ -188,7 +188,7 @@ pub(super) async fn tenant_command(
         }
         TenantCommand::Set(set) => {
             let mut t = core.tenant(&set.slug).await?;
-            let before = t.settings.clone();
+            let before = t.clone();
             if let Some(n) = &set.name {
                 t.display_name = DisplayName::parse(n)?.as_str().to_owned();
             }

@@ -172,13 +172,14 @@ impl Core {
         Ok(t)
     }
 
-    /// Writes a tenant's name, public URL, enabled flag and settings after checking the bounds.
-    /// The default tenant can't be disabled: system administrators sign in there.
+    /// Writes what changed of a tenant's name, public URL, enabled flag and settings between
+    /// `before` (as the caller read it) and `tenant`, after checking the bounds. The default
+    /// tenant can't be disabled: system administrators sign in there.
     pub async fn update_tenant(
         &self,
         by: impl Into<Caller<'_>>,
         tenant: &Tenant,
-        before: &TenantSettings,
+        before: &Tenant,
     ) -> Result<()> {
         let Caller { actor, ip } = by.into();
         tenant
@@ -195,7 +196,7 @@ impl Core {
         let was_on = store::tenants::by_id(&self.db, tenant.id)
             .await?
             .is_some_and(|t| t.settings.password_reset_enabled);
-        let updated = store::tenants::update(&self.db, tenant, self.now()).await;
+        let updated = store::tenants::update(&self.db, tenant, before, self.now()).await;
         // Emptied even when the write failed: it may have committed before the error.
         self.tenant_cache.clear();
         updated?;
@@ -215,7 +216,7 @@ impl Core {
             target: Some(&tenant.slug),
             ip,
             outcome: "success",
-            detail: serde_json::json!({ "before": before, "after": tenant.settings, "enabled": tenant.enabled, "public_url": tenant.public_url, "display_name": tenant.display_name, "self_service_links_cancelled": links_cancelled }),
+            detail: serde_json::json!({ "before": before.settings, "after": tenant.settings, "enabled": tenant.enabled, "public_url": tenant.public_url, "display_name": tenant.display_name, "self_service_links_cancelled": links_cancelled }),
         })
         .await;
         Ok(())

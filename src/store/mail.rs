@@ -650,18 +650,16 @@ pub async fn readdress_failed(db: &Db, id: i64, recipient: &str, now: Timestamp)
     Ok(changed == 1)
 }
 
-/// Whether the last delivery attempt to `recipient` (in the mail of `tenant_id`) bounced: the
-/// server refused the address for good (a 5xx answer to RCPT TO or DATA).
-pub async fn last_attempt_bounced(
-    db: &Db,
-    tenant_id: Option<i64>,
-    recipient: &str,
-) -> Result<bool> {
+/// Whether the last delivery attempt of `account_id`'s mail to `recipient` bounced: the
+/// server refused the address for good (a 5xx answer to RCPT TO or DATA). Only the account's
+/// own mail counts: another account given the same address (addresses aren't unique), whose
+/// mail a tenant's own server refused, must not silence this account's notices.
+pub async fn last_attempt_bounced(db: &Db, account_id: i64, recipient: &str) -> Result<bool> {
     let last: Option<(i64, Option<i64>, Option<String>)> = sql::fetch_optional(
         &db.read,
-        "SELECT success, smtp_code, step FROM mail_log \
-         WHERE LOWER(recipient) = LOWER($1) AND ($2 = -1 OR tenant_id = $2) ORDER BY id DESC LIMIT 1",
-        (recipient, tenant_id.unwrap_or(-1)),
+        "SELECT l.success, l.smtp_code, l.step FROM mail_log l JOIN mail_tasks t ON t.id = l.task_id \
+         WHERE t.account_id = $1 AND LOWER(l.recipient) = LOWER($2) ORDER BY l.id DESC LIMIT 1",
+        (account_id, recipient),
     )
     .await?;
     Ok(matches!(last, Some((0, Some(code), Some(step)))

@@ -111,33 +111,65 @@ pub async fn list(db: &Db) -> Result<Vec<Tenant>> {
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
-/// Writes name, public URL, status and settings of `t`.
-pub async fn update(db: &Db, t: &Tenant, now: Timestamp) -> Result<()> {
-    let s = &t.settings;
+/// Writes what of name, public URL, status and settings differs in `t` from `before` (the
+/// tenant as the change read it): a save of some settings can't write back others that another
+/// administrator changed meanwhile — a tenant administrator's save must not re-enable a tenant
+/// an operator just disabled.
+pub async fn update(db: &Db, t: &Tenant, before: &Tenant, now: Timestamp) -> Result<()> {
+    let (s, old) = (&t.settings, &before.settings);
     let mut tx = db.write.begin().await?;
-    sql::execute(
-        &mut *tx,
-        "UPDATE tenants SET display_name = $2, public_url = $3, status = $4, password_reset_enabled = $5, \
-         reset_link_ttl_secs = $6, password_min_length = $7, admin_reset_delay_secs = $8, \
-         reset_fallback_to_primary = $9, default_language = $10, updated_at = $11, time_zone = $12 WHERE id = $1",
-        (
-            t.id,
-            &t.display_name,
-            t.public_url.as_deref(),
-            if t.enabled { "active" } else { "disabled" },
-            i64::from(s.password_reset_enabled),
-            s.reset_link_ttl_secs,
-            s.password_min_length,
-            s.admin_reset_delay_secs,
-            i64::from(s.reset_fallback_to_primary),
-            s.default_language.as_str(),
-            now,
-            s.time_zone.as_str(),
-        ),
-    )
-    .await?;
+    let mut b = sql::Binds::default();
+    let mut sets = Vec::new();
+    let mut set = |column: &str, mark: String| sets.push(format!("{column} = {mark}"));
+    if t.display_name != before.display_name {
+        set("display_name", b.add(t.display_name.as_str())?);
+    }
+    if t.public_url != before.public_url {
+        set("public_url", b.add(t.public_url.as_deref())?);
+    }
+    if t.enabled != before.enabled {
+        set(
+            "status",
+            b.add(if t.enabled { "active" } else { "disabled" })?,
+        );
+    }
+    if s.password_reset_enabled != old.password_reset_enabled {
+        set(
+            "password_reset_enabled",
+            b.add(i64::from(s.password_reset_enabled))?,
+        );
+    }
+    if s.reset_link_ttl_secs != old.reset_link_ttl_secs {
+        set("reset_link_ttl_secs", b.add(s.reset_link_ttl_secs)?);
+    }
+    if s.password_min_length != old.password_min_length {
+        set("password_min_length", b.add(s.password_min_length)?);
+    }
+    if s.admin_reset_delay_secs != old.admin_reset_delay_secs {
+        set("admin_reset_delay_secs", b.add(s.admin_reset_delay_secs)?);
+    }
+    if s.reset_fallback_to_primary != old.reset_fallback_to_primary {
+        set(
+            "reset_fallback_to_primary",
+            b.add(i64::from(s.reset_fallback_to_primary))?,
+        );
+    }
+    if s.default_language != old.default_language {
+        set("default_language", b.add(s.default_language.as_str())?);
+    }
+    if s.time_zone != old.time_zone {
+        set("time_zone", b.add(s.time_zone.as_str())?);
+    }
+    set("updated_at", b.add(now)?);
+    let statement = format!(
+        "UPDATE tenants SET {} WHERE id = {}",
+        sets.join(", "),
+        b.add(t.id)?
+    );
+    sql::execute(&mut *tx, &statement, b).await?;
     let scope = super::settings::tenant_scope(t.id);
     match &s.support_contact {
+        _ if s.support_contact == old.support_contact => {}
         Some(c) => {
             let value = serde_json::Value::String(c.as_str().to_owned()).to_string();
             super::settings::put_in(&mut *tx, &scope, SUPPORT_KEY, &value, now).await?;

@@ -243,7 +243,7 @@ async fn save_settings(
         Ok(v) => v,
         Err(e) => return refused(&e),
     };
-    let before = tenant.settings.clone();
+    let before = tenant.clone();
     tenant.settings = settings;
     // Links with one-time tokens are built from this URL: only a system administrator may
     // change it, or a tenant administrator could send other people's reset links to a host of

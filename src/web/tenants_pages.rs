@@ -246,7 +246,7 @@ async fn save(
         Ok(v) => v,
         Err(m) => return refused(&m),
     };
-    let before = t.settings.clone();
+    let before = t.clone();
     t.display_name = name.map_or_else(|| t.slug.clone(), |n| n.as_str().to_owned());
     t.public_url = url.map(|u| u.as_str().to_owned());
     t.enabled = typed.enabled;

@@ -22,6 +22,7 @@ on_both_backends!(
     anonymous_floods_add_few_audit_rows,
     switching_reset_off_ends_self_service_links,
     a_disabled_tenants_sessions_can_do_nothing,
+    a_stale_settings_save_does_not_undo_a_disable,
     records_past_their_retention_go,
     retention_zero_keeps_everything,
 );
@@ -63,7 +64,7 @@ async fn settle_requests(app: &TestApp) {
 
 async fn set_reset(app: &TestApp, tenant: &Tenant, on: bool) -> Tenant {
     let mut t = app.core.tenant(&tenant.slug).await.unwrap();
-    let before = t.settings.clone();
+    let before = t.clone();
     t.settings.password_reset_enabled = on;
     app.core
         .update_tenant(&Actor::Cli, &t, &before)
@@ -385,6 +386,42 @@ async fn password_hash_and_reset_email(app: &TestApp, id: i64) -> (Option<String
         .unwrap()
 }
 
+/// A tenant administrator's save that read the tenant before an operator disabled it (its
+/// cached copy, up to a second old, or a read just before the operator's commit) writes only
+/// the settings it changed (found by an attack review): the tenant stays disabled, and the
+/// operator's new public URL stays, while the administrator's setting lands.
+async fn a_stale_settings_save_does_not_undo_a_disable(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let acme = app
+        .core
+        .create_tenant(&Actor::Cli, &TenantSlug::parse("acme").unwrap(), None, None)
+        .await
+        .unwrap();
+    let boss = app
+        .user_with(&acme, "boss", GOOD_PASSWORD, Role::TenantAdmin)
+        .await;
+    let admin = Actor::Account {
+        id: boss.id,
+        label: "boss@acme".into(),
+    };
+    let stale = app.core.tenant("acme").await.unwrap();
+    assert!(stale.enabled);
+    let mut off = stale.clone();
+    off.enabled = false;
+    off.public_url = Some("https://acme.example.org".into());
+    let done = app.core.update_tenant(&Actor::Cli, &off, &stale);
+    done.await.unwrap();
+    let mut mine = stale.clone();
+    mine.settings.password_min_length = 20;
+    let done = app.core.update_tenant(&admin, &mine, &stale);
+    done.await.unwrap();
+    let now = app.core.tenant_by_id(acme.id).await.unwrap().unwrap();
+    assert!(!now.enabled, "still disabled");
+    assert_eq!(now.public_url.as_deref(), Some("https://acme.example.org"));
+    assert_eq!(now.settings.password_min_length, 20);
+    app.stop().await;
+}
+
 /// Once a tenant is disabled, the sessions opened in it can neither read nor change anything:
 /// not the account page, not a password change, not a reset-address change, not the console.
 async fn a_disabled_tenants_sessions_can_do_nothing(backend: Backend) {
@@ -406,10 +443,10 @@ async fn a_disabled_tenants_sessions_can_do_nothing(backend: Backend) {
     let before = password_hash_and_reset_email(&app, alice.id).await;
 
     let mut t = app.core.tenant("acme").await.unwrap();
-    let settings = t.settings.clone();
+    let read = t.clone();
     t.enabled = false;
     app.core
-        .update_tenant(&Actor::Cli, &t, &settings)
+        .update_tenant(&Actor::Cli, &t, &read)
         .await
         .unwrap();
 
@@ -459,10 +496,10 @@ async fn a_disabled_tenants_sessions_can_do_nothing(backend: Backend) {
 
     // Enabled again, the sessions live on (disabling a tenant is a switch, not a sign-out).
     let mut t = app.core.tenant("acme").await.unwrap();
-    let settings = t.settings.clone();
+    let read = t.clone();
     t.enabled = true;
     app.core
-        .update_tenant(&Actor::Cli, &t, &settings)
+        .update_tenant(&Actor::Cli, &t, &read)
         .await
         .unwrap();
     assert_eq!(b.get("/t/acme/account").await.status, 200);

@@ -699,7 +699,7 @@ async fn random_json_never_breaks_anything(backend: Backend) {
         .await;
     let mut rng = rand::rngs::StdRng::seed_from_u64(0x1a7c4);
     let mut t = a.acme.clone();
-    let before = t.settings.clone();
+    let before = t.clone();
     t.settings.password_reset_enabled = true;
     a.app
         .core
@@ -891,7 +891,7 @@ async fn self_service_endpoints(backend: Backend) {
         (403, "reset_disabled")
     );
     let mut t = a.acme.clone();
-    let before = t.settings.clone();
+    let before = t.clone();
     t.settings.password_reset_enabled = true;
     a.app
         .core

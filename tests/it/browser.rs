@@ -53,7 +53,7 @@ async fn world(backend: Backend) -> World {
     let app = TestApp::spawn_with(backend, |c| c.mail_poll_interval = "100ms".into()).await;
     let srv = common::plain_smtp(&app.core).await;
     let mut tenant = app.default_tenant().await;
-    let before = tenant.settings.clone();
+    let before = tenant.clone();
     tenant.settings.password_reset_enabled = true;
     app.core
         .update_tenant(&Actor::Cli, &tenant, &before)

@@ -32,7 +32,7 @@ async fn a_tenant_name_ending_in_a_full_stop_gets_no_second_one(backend: Backend
         .build()
         .await;
     let mut acme = w.acme.clone();
-    let before = acme.settings.clone();
+    let before = acme.clone();
     acme.display_name = "Corp Inc.".into();
     w.app
         .core
@@ -417,7 +417,7 @@ async fn redo_sends_to_the_corrected_address(backend: Backend) {
     assert_eq!(boss.login("acme", "boss", GOOD_PASSWORD).await.status, 303);
 
     let mut acme = w.acme.clone();
-    let before = acme.settings.clone();
+    let before = acme.clone();
     acme.settings.password_reset_enabled = true;
     w.app
         .core

@@ -61,7 +61,7 @@ async fn world_with(backend: Backend, opts: SlapdOptions) -> World {
     let mut t = tenant.clone();
     t.settings = on;
     app.core
-        .update_tenant(&Actor::Cli, &t, &tenant.settings)
+        .update_tenant(&Actor::Cli, &t, &tenant)
         .await
         .unwrap();
     let tenant = app.default_tenant().await;

@@ -93,7 +93,7 @@ async fn german_world(backend: Backend) -> World {
     t.display_name = "Beispiel GmbH".into();
     w.app
         .core
-        .update_tenant(&Actor::Cli, &t, &w.tenant.settings)
+        .update_tenant(&Actor::Cli, &t, &w.tenant)
         .await
         .unwrap();
     w
@@ -193,16 +193,8 @@ async fn public_pages_in_german_have_no_english_left(backend: Backend) {
     stranger.get("/language/de?next=/").await;
     assert_no_english("unknown tenant", &stranger.get("/t/nowhere/login").await);
     assert_no_english("unknown page", &stranger.get("/no/such/page").await);
-    let mut t = w.tenant.clone();
-    let before = w
-        .app
-        .core
-        .tenant_by_id(t.id)
-        .await
-        .unwrap()
-        .unwrap()
-        .settings;
-    t.settings = before.clone();
+    let before = w.app.core.tenant_by_id(w.tenant.id).await.unwrap().unwrap();
+    let mut t = before.clone();
     t.settings.password_reset_enabled = false;
     t.display_name = "Beispiel GmbH".into();
     w.app
@@ -250,7 +242,7 @@ async fn the_page_language_follows_the_precedence(backend: Backend) {
     t.settings.default_language = Language::De;
     w.app
         .core
-        .update_tenant(&Actor::Cli, &t, &w.tenant.settings)
+        .update_tenant(&Actor::Cli, &t, &w.tenant)
         .await
         .unwrap();
     let page = get_with_language(&b, "/t/default/login", "en-GB,en;q=0.9").await;
@@ -346,7 +338,7 @@ async fn a_person_reads_times_in_their_own_time_zone(backend: Backend) {
     t.settings.time_zone = ZoneName::parse("America/New_York").unwrap();
     w.app
         .core
-        .update_tenant(&Actor::Cli, &t, &w.tenant.settings)
+        .update_tenant(&Actor::Cli, &t, &w.tenant)
         .await
         .unwrap();
     let page = b.get("/t/default/account").await;
@@ -387,7 +379,7 @@ async fn a_person_reads_times_in_their_own_time_zone(backend: Backend) {
 async fn german_mail_says_durations_and_dates_in_german(backend: Backend) {
     let w = german_world(backend).await;
     let mut t = w.app.core.tenant_by_id(w.tenant.id).await.unwrap().unwrap();
-    let before = t.settings.clone();
+    let before = t.clone();
     t.settings.time_zone = ZoneName::parse("Europe/Berlin").unwrap();
     w.app
         .core

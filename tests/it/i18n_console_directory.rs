@@ -89,7 +89,7 @@ async fn the_directory_page_in_german_has_no_english_left() {
     let mut t = tenant.clone();
     t.settings.default_language = Language::De;
     app.core
-        .update_tenant(&Actor::Cli, &t, &tenant.settings)
+        .update_tenant(&Actor::Cli, &t, &tenant)
         .await
         .unwrap();
     app.user_with(&tenant, "root", GOOD_PASSWORD, Role::SystemAdmin)
@@ -254,7 +254,7 @@ async fn the_directorys_refusal_in_german() {
     t.settings.default_language = Language::De;
     w.app
         .core
-        .update_tenant(&Actor::Cli, &t, &w.tenant.settings)
+        .update_tenant(&Actor::Cli, &t, &w.tenant)
         .await
         .unwrap();
     sync(&w).await;

@@ -44,7 +44,7 @@ async fn world(backend: Backend) -> World {
     let mut german = tenant.clone();
     german.settings.default_language = latchkey::domain::Language::De;
     app.core
-        .update_tenant(&Actor::Cli, &german, &tenant.settings)
+        .update_tenant(&Actor::Cli, &german, &tenant)
         .await
         .unwrap();
     let tenant = german;

@@ -277,7 +277,7 @@ async fn every_page_reads_in_german(backend: Backend) {
     acme.display_name = "Beispiel GmbH".into();
     w.app
         .core
-        .update_tenant(&Actor::Cli, &acme, &w.acme.settings)
+        .update_tenant(&Actor::Cli, &acme, &w.acme)
         .await
         .unwrap();
 

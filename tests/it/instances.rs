@@ -234,7 +234,7 @@ async fn instances_on_one_postgres_behave_as_one_system() {
         boss.login("default", "boss", GOOD_PASSWORD).await.status,
         303
     );
-    let before = tenant.settings.clone();
+    let before = tenant.clone();
     tenant.settings.password_reset_enabled = true;
     tenant.settings.reset_fallback_to_primary = true;
     core.update_tenant(&Actor::Cli, &tenant, &before)
@@ -424,7 +424,7 @@ async fn tenant_changes_reach_other_processes(db_url: &str, dir: &Path) {
         .unwrap();
     async fn change(core: &latchkey::service::Core, f: impl Fn(&mut latchkey::store::Tenant)) {
         let mut t = core.tenant("acme").await.unwrap();
-        let before = t.settings.clone();
+        let before = t.clone();
         f(&mut t);
         core.update_tenant(&Actor::Cli, &t, &before).await.unwrap();
     }

@@ -366,7 +366,7 @@ async fn an_opening_a_second_after_delivery_is_a_likely_scanner(backend: Backend
 async fn self_service_links_and_temporary_passwords_have_a_life(backend: Backend) {
     let mut w = world(backend).await;
     let mut t = w.app.core.tenant("acme").await.unwrap();
-    let before = t.settings.clone();
+    let before = t.clone();
     t.settings.password_reset_enabled = true;
     w.app
         .core
@@ -543,7 +543,7 @@ async fn people_who_cannot_receive_reset_mail_are_flagged_with_the_reason(backen
     assert!(list.body.contains("Gar keine E-Mail-Adresse"));
     // With the fallback to the primary address, only carl is left.
     let mut t = w.app.core.tenant("acme").await.unwrap();
-    let before = t.settings.clone();
+    let before = t.clone();
     t.settings.reset_fallback_to_primary = true;
     w.app
         .core

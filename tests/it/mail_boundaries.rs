@@ -402,6 +402,59 @@ async fn a_stale_save_does_not_restore_a_role(backend: Backend) {
     );
 }
 
+/// A bounce of another account's mail to a system administrator's address doesn't silence
+/// the "reset address changed" notice to it (found by an attack review): a tenant
+/// administrator gives bob root's address as his reset address (addresses aren't unique) and
+/// has the mail to it refused; root's notice still goes out, since root's own mail never
+/// bounced.
+async fn anothers_bounce_does_not_silence_a_notice(backend: Backend) {
+    let w = world(backend).await;
+    let bob = account(&w, "bob").await;
+    let changes = AccountChanges {
+        reset_email: Some(Some(EmailAddress::parse(ROOT_MAIL).unwrap())),
+        ..Default::default()
+    };
+    let done = w
+        .app
+        .core
+        .update_account(&Actor::Cli, &w.tenant, bob, changes);
+    done.await.unwrap();
+    w.sys
+        .script(common::smtp::Step::RcptTo, "550 5.1.1 No such user here", 1);
+    forgot(&w.app, "bob").await;
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let bounced: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM mail_log WHERE recipient = $1 AND smtp_code = 550",
+        )
+        .bind(ROOT_MAIL)
+        .fetch_one(w.app.core.test_store().pool())
+        .await
+        .unwrap();
+        if bounced == 1 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no bounce logged");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let root = account(&w, "root").await;
+    let changes = AccountChanges {
+        reset_email: Some(Some(EmailAddress::parse("root@elsewhere.example").unwrap())),
+        ..Default::default()
+    };
+    let done = w
+        .app
+        .core
+        .admin_update_account(&Actor::Cli, &w.tenant, root, changes, None);
+    done.await.unwrap();
+    let notices: Vec<String> =
+        sqlx::query_scalar("SELECT recipient FROM mail_tasks WHERE kind = 'reset_email_changed'")
+            .fetch_all(w.app.core.test_store().pool())
+            .await
+            .unwrap();
+    assert_eq!(notices, [ROOT_MAIL]);
+}
+
 on_both_backends!(
     tenant_admin_of_default_cannot_steer_a_system_admins_mail,
     tenant_key_of_default_cannot_steer_a_system_admins_mail,
@@ -411,6 +464,7 @@ on_both_backends!(
     what_was_sent_before_a_promotion_stops_working,
     own_addresses_need_the_password,
     a_stale_save_does_not_restore_a_role,
+    anothers_bounce_does_not_silence_a_notice,
 );
 
 async fn tenant_admin_of_default_cannot_steer_a_system_admins_mail(backend: Backend) {

@@ -221,7 +221,7 @@ async fn smtp_saved_unticked_says_sending_is_off(backend: Backend) {
     assert_eq!(h["host"], "127.0.0.1");
     // In German too.
     let mut t = app.default_tenant().await;
-    let before = t.settings.clone();
+    let before = t.clone();
     t.settings.default_language = latchkey::domain::Language::De;
     app.core
         .update_tenant(&Actor::Cli, &t, &before)

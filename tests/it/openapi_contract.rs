@@ -105,7 +105,7 @@ async fn openapi_contract_holds(backend: Backend) {
     on.settings.password_reset_enabled = true;
     w.app
         .core
-        .update_tenant(&Actor::Cli, &on, &open.settings)
+        .update_tenant(&Actor::Cli, &on, &open)
         .await
         .unwrap();
     // `other` and a third tenant get a directory (nothing listens there: checks and syncs answer

@@ -414,7 +414,7 @@ async fn mail_goes_only_to_the_stored_address(backend: Backend) {
     assert_eq!(all[0].rcpt_to, vec!["alice.reset@example.net".to_owned()]);
     // With the fallback on, an account without a reset address gets mail at its primary one.
     let mut t = w.tenant.clone();
-    let before = t.settings.clone();
+    let before = t.clone();
     t.settings.reset_fallback_to_primary = true;
     w.app
         .core
@@ -965,7 +965,7 @@ async fn forwarded_for_is_only_believed_from_trusted_proxies(backend: Backend) {
 async fn reset_off_means_not_available_and_is_logged(backend: Backend) {
     let w = world(backend).await;
     let mut t = w.tenant.clone();
-    let before = t.settings.clone();
+    let before = t.clone();
     t.settings.password_reset_enabled = false;
     w.app
         .core

@@ -133,7 +133,7 @@ async fn a_reset_mail_goes_out_with_each_oauth_method(backend: Backend) {
     {
         let r = rig(backend).await;
         let mut tenant = r.app.default_tenant().await;
-        let before = tenant.settings.clone();
+        let before = tenant.clone();
         tenant.settings.password_reset_enabled = true;
         r.app
             .core
@@ -423,7 +423,7 @@ async fn a_campaign_shares_one_token_and_an_expired_token_is_refreshed_once(back
     let r = rig(backend).await;
     save(&r, input(&r, SignIn::Microsoft)).await;
     let mut tenant = r.app.default_tenant().await;
-    let before = tenant.settings.clone();
+    let before = tenant.clone();
     tenant.settings.reset_fallback_to_primary = true;
     r.app
         .core

@@ -55,8 +55,7 @@ impl Core {
             // bounced (the usual reason to change it: a mistyped address), nobody reads it, and
             // a mistyped address may belong to a stranger once it exists.
             if kind == MailKind::ResetEmailChanged
-                && store::mail::last_attempt_bounced(&self.db, Some(tenant.id), addr.as_str())
-                    .await?
+                && store::mail::last_attempt_bounced(&self.db, account.id, addr.as_str()).await?
             {
                 tracing::info!(
                     tenant = %tenant.slug,

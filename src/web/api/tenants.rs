@@ -219,7 +219,7 @@ pub(super) async fn put_settings(
     ApiJson(body): ApiJson<SettingsChange>,
 ) -> Result<Json<Settings>, ApiError> {
     let mut tenant = key.tenant(&state, &[Scope::SettingsWrite]).await?;
-    let before = tenant.settings.clone();
+    let before = tenant.clone();
     let s = &mut tenant.settings;
     if let Some(v) = body.password_reset_enabled {
         s.password_reset_enabled = v;

@@ -191,7 +191,7 @@ pub async fn change_default_tenant(
     change: impl FnOnce(&mut TenantSettings),
 ) -> Tenant {
     let mut tenant = core.tenant("default").await.expect("default tenant");
-    let before = tenant.settings.clone();
+    let before = tenant.clone();
     change(&mut tenant.settings);
     core.update_tenant(&Actor::Cli, &tenant, &before)
         .await

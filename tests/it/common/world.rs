@@ -93,7 +93,7 @@ impl World {
     /// Switches password reset on for acme (off by default).
     pub async fn reset_on(&self) {
         let mut acme = self.acme.clone();
-        let before = acme.settings.clone();
+        let before = acme.clone();
         acme.settings.password_reset_enabled = true;
         self.app
             .core
