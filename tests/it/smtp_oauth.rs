@@ -31,10 +31,19 @@ pub(crate) struct Rig {
 }
 
 pub(crate) async fn rig(backend: Backend) -> Rig {
+    rig_with(backend, |_| {}).await
+}
+
+/// [`rig`] with more of the configuration changed.
+pub(crate) async fn rig_with(
+    backend: Backend,
+    f: impl FnOnce(&mut latchkey::config::Config),
+) -> Rig {
     common::logs::init();
     let app = TestApp::spawn_with(backend, |c| {
         c.mail_poll_interval = "100ms".into();
         c.mail_retry_delay = "30s".into();
+        f(c);
     })
     .await;
     let ca = Arc::new(TestCa::new());
@@ -365,6 +374,18 @@ async fn the_check_shows_the_token_step_and_the_providers_errors(backend: Backen
             .as_deref()
             .unwrap()
             .contains("Add-MailboxPermission"));
+        // SMTP AUTH off for the whole organisation: Exchange's 535 5.7.139, and where to turn
+        // it on for the one mailbox.
+        r.srv.script(
+            SrvStep::Auth,
+            "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.",
+            1,
+        );
+        let report = check(input(&r, SignIn::Microsoft)).await;
+        let auth = step(&report, Step::Auth);
+        assert!(auth.reply.to_string().contains("5.7.139"), "{}", auth.reply);
+        let hint = auth.hint.as_ref().map(ToString::to_string).unwrap();
+        assert!(hint.contains("Authenticated SMTP"), "{hint}");
 
         // A password where Microsoft turned basic auth off: 550 5.7.30, with the way out.
         let plain = SmtpServer::start(SmtpOptions {

@@ -385,7 +385,70 @@ async fn keys_that_cant_work_are_refused_when_saved(backend: Backend) {
     r.app.stop().await;
 }
 
+/// The connections of one round share their token requests (found by a review): when the
+/// server refuses the cached token, one of four connections fetches a new one and the others
+/// take it, rather than each fetching its own; and when the token endpoint hangs, the
+/// connections queued behind the one request get its failure rather than each waiting out a
+/// request of their own (four timeouts one after the other). Counted at the endpoint.
+async fn connections_share_a_refreshed_token_and_a_failed_request(backend: Backend) {
+    let r = crate::smtp_oauth::rig_with(backend, |c| c.mail_connections_per_server = 4).await;
+    let mut i = input(&r, SignIn::Microsoft);
+    i.settings.timeout_secs = 2;
+    save(&r, i).await;
+    let id = queue(&r.app, "first@example.org").await;
+    wait_status(&r.app, id, "done").await;
+    assert_eq!(r.endpoint.requests(), 1);
+    // Refused by the server: four connections, one new token.
+    r.endpoint.expire_all();
+    crate::delivery::queue_many(&r.app, "refused", 40).await;
+    let id = queue(&r.app, "wake@example.org").await;
+    wait_status(&r.app, id, "done").await;
+    r.srv
+        .wait_for_messages(42, std::time::Duration::from_secs(30))
+        .await;
+    assert!(r.srv.connections() >= 4, "{}", r.srv.connections());
+    assert_eq!(
+        r.endpoint.requests(),
+        2,
+        "one new token for all connections"
+    );
+    // Refused again, and the endpoint hangs past the timeout: one request for the round.
+    r.endpoint.expire_all();
+    r.endpoint.set_stall(std::time::Duration::from_secs(4));
+    // Queued in one go: the worker's next poll takes them in one round.
+    let ids = crate::delivery::queue_many(&r.app, "stalled", 40).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let tried: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM mail_tasks WHERE recipient LIKE 'stalled%' AND attempts = 1 \
+             AND status = 'waiting' AND last_error LIKE '%Token%'",
+        )
+        .fetch_one(r.app.core.test_store().pool())
+        .await
+        .unwrap();
+        if tried == ids.len() as i64 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{tried} tried");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        r.endpoint.requests(),
+        3,
+        "one request for the hanging endpoint"
+    );
+    // Back: the mails go out on their retry, with one more token.
+    r.endpoint.set_stall(std::time::Duration::ZERO);
+    r.app.clock.advance(120);
+    r.srv
+        .wait_for_messages(82, std::time::Duration::from_secs(30))
+        .await;
+    assert_eq!(r.endpoint.requests(), 4);
+    r.app.stop().await;
+}
+
 crate::on_both_backends!(
+    connections_share_a_refreshed_token_and_a_failed_request,
     keys_that_cant_work_are_refused_when_saved,
     a_token_endpoint_outage_is_retried,
     odd_lifetimes_do_not_stop_delivery,

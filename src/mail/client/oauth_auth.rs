@@ -10,7 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::{offered_list, Reply, SmtpConnection, SmtpError, Step, Transcript};
 use crate::i18n::Msg;
-use crate::mail::oauth::{token, Mechanism, Origin, ResolvedOAuth, SignIn, TokenCache};
+use crate::mail::oauth::{token, Mechanism, Origin, ResolvedOAuth, SignIn, TokenCache, Want};
 use crate::mail::settings::ResolvedSmtp;
 
 /// The SASL initial response for `user` with `access`.
@@ -35,7 +35,9 @@ fn challenge_detail(r: &Reply) -> Option<String> {
 
 fn auth_hint(method: SignIn, r: &Reply) -> Msg {
     let text = r.text();
-    Msg::new(if text.contains("5.7.3") && method == SignIn::Microsoft {
+    Msg::new(if text.contains("5.7.139") && method == SignIn::Microsoft {
+        "smtp-hint-exchange-auth-off"
+    } else if text.contains("5.7.3") && method == SignIn::Microsoft {
         "smtp-hint-exchange-token"
     } else if method == SignIn::Google {
         "smtp-hint-gmail-token"
@@ -86,12 +88,18 @@ impl SmtpConnection {
             ));
         }
         let cache = TokenCache::shared();
-        let mut fresh = smtp.fresh_token;
+        // The cached token the server refused, once it has.
+        let mut refused: Option<SecretString> = None;
         loop {
+            let want = match &refused {
+                _ if smtp.fresh_token => Want::Fresh,
+                Some(r) => Want::Not(r),
+                None => Want::Cached,
+            };
             let started = Instant::now();
             let described = token::describe(o);
             let (access, origin) = match cache
-                .token(o, &smtp.settings.extra_ca_pem, smtp.timeout(), fresh)
+                .token(o, &smtp.settings.extra_ca_pem, smtp.timeout(), want)
                 .await
             {
                 Ok(x) => x,
@@ -156,10 +164,14 @@ impl SmtpConnection {
             if let Some(d) = detail {
                 r.lines.push(format!("({d})"));
             }
-            if matches!(origin, Origin::Cached(_)) && !fresh && r.code >= 500 {
+            if matches!(origin, Origin::Cached(_))
+                && refused.is_none()
+                && !smtp.fresh_token
+                && r.code >= 500
+            {
                 // The server refused a token we thought good (revoked, or expired early):
-                // forget it and try once with a new one.
-                cache.forget(o, &access).await;
+                // try once with another (a new one, or one another connection fetched
+                // meanwhile); asking for it drops the refused one.
                 t.record(
                     Step::Auth,
                     false,
@@ -168,7 +180,7 @@ impl SmtpConnection {
                     Some(Msg::new("smtp-hint-token-renewed").into()),
                     started,
                 );
-                fresh = true;
+                refused = Some(access);
                 continue;
             }
             let hint = auth_hint(o.method, &r);

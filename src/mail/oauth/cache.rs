@@ -17,7 +17,28 @@ struct Cached {
     good_until: Instant,
 }
 
-type Slot = Arc<tokio::sync::Mutex<Option<Cached>>>;
+/// One configuration's token, and its last request's failure.
+#[derive(Default)]
+struct State {
+    cached: Option<Cached>,
+    /// When the last request failed (it ended then), and how.
+    failed: Option<(Instant, TokenError)>,
+}
+
+type Slot = Arc<tokio::sync::Mutex<State>>;
+
+/// Which token a caller wants.
+#[derive(Clone, Copy)]
+pub enum Want<'a> {
+    /// The cached one while it is good.
+    Cached,
+    /// A new one ("Check SMTP configuration": a revoked secret shows at once).
+    Fresh,
+    /// Any good one but this, which the server refused (and which is dropped): the cached one
+    /// if another connection has fetched it since, else a new one — the connections of a round
+    /// that all had the refused token make one request, not one each.
+    Not(&'a SecretString),
+}
 
 /// Configurations kept before unused ones are dropped.
 const MAX_SLOTS: usize = 64;
@@ -85,33 +106,55 @@ impl TokenCache {
                 Arc::strong_count(slot) > 1
                     || slot
                         .try_lock()
-                        .is_ok_and(|c| c.as_ref().is_some_and(|c| c.good_until > now))
+                        .is_ok_and(|c| c.cached.as_ref().is_some_and(|c| c.good_until > now))
             });
         }
         slots.entry(key).or_default().clone()
     }
 
-    /// A token for `o`: the cached one while it is good, otherwise a new one (`fresh`: always a
-    /// new one, as "Check SMTP configuration" wants, so a revoked secret shows at once).
+    /// A token for `o`, as `want` says. Concurrent callers of one configuration wait for the
+    /// one request in flight; when it fails, those that were waiting get its failure instead of
+    /// each making (and, with a hanging endpoint, each waiting out) a request of their own.
     pub async fn token(
         &self,
         o: &ResolvedOAuth,
         extra_ca_pem: &str,
         timeout: Duration,
-        fresh: bool,
+        want: Want<'_>,
     ) -> Result<(SecretString, Origin), TokenError> {
+        let asked = Instant::now();
         let slot = self.slot(Self::key(o));
-        let mut cached = slot.lock().await;
+        let mut state = slot.lock().await;
         let now = Instant::now();
-        if let (Some(c), false) = (cached.as_ref(), fresh) {
-            if c.good_until > now {
+        if let Want::Not(refused) = want {
+            // The server refused it (expired or revoked early): nobody gets it again.
+            if state
+                .cached
+                .as_ref()
+                .is_some_and(|c| c.access.expose_secret() == refused.expose_secret())
+            {
+                state.cached = None;
+            }
+        }
+        if let Some(c) = state.cached.as_ref().filter(|c| c.good_until > now) {
+            if !matches!(want, Want::Fresh) {
                 return Ok((c.access.clone(), Origin::Cached(c.good_until - now)));
             }
         }
+        if let Some((_, e)) = state.failed.as_ref().filter(|(at, _)| *at >= asked) {
+            return Err(e.clone());
+        }
         // A failed request leaves a good cached token in place: a check that fails (or is
         // throttled) must not take delivery's token away.
-        let t = token::request(o, extra_ca_pem, timeout).await?;
-        *cached = now
+        let t = match token::request(o, extra_ca_pem, timeout).await {
+            Ok(t) => t,
+            Err(e) => {
+                state.failed = Some((Instant::now(), e.clone()));
+                return Err(e);
+            }
+        };
+        state.failed = None;
+        state.cached = now
             .checked_add(t.lifetime.saturating_sub(margin(t.lifetime)))
             .filter(|until| *until > now)
             .map(|good_until| Cached {
@@ -119,19 +162,6 @@ impl TokenCache {
                 good_until,
             });
         Ok((t.access, Origin::Fetched(t.lifetime)))
-    }
-
-    /// Drops `access` if it is still the cached token of `o` (the server refused it: expired
-    /// or revoked early), so the next caller fetches a new one.
-    pub async fn forget(&self, o: &ResolvedOAuth, access: &SecretString) {
-        let slot = self.slot(Self::key(o));
-        let mut cached = slot.lock().await;
-        if cached
-            .as_ref()
-            .is_some_and(|c| c.access.expose_secret() == access.expose_secret())
-        {
-            *cached = None;
-        }
     }
 }
 

@@ -5,6 +5,6 @@ pub mod cache;
 pub mod settings;
 pub mod token;
 
-pub use cache::{Origin, TokenCache};
+pub use cache::{Origin, TokenCache, Want};
 pub use settings::{Mechanism, OAuthSettings, SignIn};
 pub use token::{ResolvedOAuth, TokenError};

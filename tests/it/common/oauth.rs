@@ -106,6 +106,8 @@ struct EndpointState {
     down: Mutex<bool>,
     /// Say this `expires_in` instead of the real lifetime (a provider's odd answer).
     expires_in: Mutex<Option<u64>>,
+    /// Wait this long before answering (an endpoint that hangs).
+    stall: Mutex<Duration>,
 }
 
 pub struct TokenEndpoint {
@@ -176,6 +178,7 @@ impl TokenEndpoint {
             refused: AtomicUsize::new(0),
             down: Mutex::new(false),
             expires_in: Mutex::new(None),
+            stall: Mutex::new(Duration::ZERO),
         });
         let app = Router::new()
             .route("/{tenant}/oauth2/v2.0/token", post(microsoft))
@@ -238,6 +241,10 @@ impl TokenEndpoint {
     /// Answer `expires_in` with this value (the tokens still live as long as set).
     pub fn say_expires_in(&self, secs: Option<u64>) {
         *self.state.expires_in.lock().unwrap() = secs;
+    }
+    /// Answer every request only after `d` (zero: at once).
+    pub fn set_stall(&self, d: Duration) {
+        *self.state.stall.lock().unwrap() = d;
     }
     pub fn set_down(&self, down: bool) {
         *self.state.down.lock().unwrap() = down;
@@ -344,6 +351,13 @@ struct AssertionClaims {
     scope: String,
 }
 
+async fn stall(state: &EndpointState) {
+    let d = *state.stall.lock().unwrap();
+    if !d.is_zero() {
+        tokio::time::sleep(d).await;
+    }
+}
+
 fn begin(state: &EndpointState) -> Option<Response> {
     state.requests.fetch_add(1, Ordering::SeqCst);
     if *state.down.lock().unwrap() {
@@ -364,6 +378,7 @@ async fn microsoft(
     if let Some(r) = begin(&state) {
         return r;
     }
+    stall(&state).await;
     if tenant != MS_TENANT {
         return aad(StatusCode::BAD_REQUEST, "invalid_request", 90002, &format!("Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."));
     }
@@ -447,6 +462,7 @@ async fn google(State(state): State<Arc<EndpointState>>, Form(f): Form<GoogleFor
     if let Some(r) = begin(&state) {
         return r;
     }
+    stall(&state).await;
     if f.grant_type.as_deref() != Some("urn:ietf:params:oauth:grant-type:jwt-bearer") {
         return oauth_error(
             StatusCode::BAD_REQUEST,
@@ -496,6 +512,7 @@ async fn generic(State(state): State<Arc<EndpointState>>, Form(f): Form<GenericF
     if let Some(r) = begin(&state) {
         return r;
     }
+    stall(&state).await;
     if f.grant_type.as_deref() != Some("client_credentials") {
         return oauth_error(
             StatusCode::BAD_REQUEST,
