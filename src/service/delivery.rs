@@ -542,6 +542,7 @@ impl Core {
                         permanent: !matches!(e, ServiceError::Unavailable(_)),
                         refused: false,
                     };
+                    unsent().await?;
                     // Not the mail server's doing: no route (it doesn't count for its health).
                     return self.attempt_failed(owner, task, None, &e, started).await;
                 }
@@ -587,6 +588,7 @@ impl Core {
                     permanent: true,
                     refused: false,
                 };
+                unsent().await?;
                 // The message couldn't be made: not the server's doing, no route.
                 return self.attempt_failed(owner, task, None, &e, started).await;
             }

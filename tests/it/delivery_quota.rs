@@ -15,7 +15,8 @@ const WAIT: Duration = Duration::from_secs(10);
 crate::on_both_backends!(
     quota_makes_mail_wait_not_drop,
     an_unreachable_server_uses_none_of_the_quota,
-    a_count_given_back_leaves_a_later_window_alone
+    a_count_given_back_leaves_a_later_window_alone,
+    a_mail_that_could_not_be_made_uses_none_of_the_quota,
 );
 
 async fn quota_makes_mail_wait_not_drop(backend: Backend) {
@@ -125,5 +126,36 @@ async fn a_count_given_back_leaves_a_later_window_alone(backend: Backend) {
         0
     );
     db.close().await;
+    app.stop().await;
+}
+
+/// A mail that couldn't be made (here: a reset link whose one-time secret is gone) never
+/// reached the server either: it fails, and its count is given back, so the next mail still
+/// goes out within the hour's quota of one.
+async fn a_mail_that_could_not_be_made_uses_none_of_the_quota(backend: Backend) {
+    let app = app(backend, |c| c.mail_worker = false).await;
+    let srv = smtp(TlsMode::StartTls).await;
+    configure(&app, &srv, |s| s.max_per_hour = 1).await;
+    let tenant = app.default_tenant().await;
+    let data = serde_json::json!({});
+    let mut broken = super::abuse_limits::task(&tenant, "gone@example.org", &data, app.core.now());
+    broken.kind = latchkey::mail::templates::MailKind::ResetLink;
+    let store = app.core.test_store();
+    let broken = store.enqueue(&broken, app.core.now()).await.unwrap();
+    let good = queue(&app, "good@example.org").await;
+    let stop = Default::default();
+    assert_eq!(app.core.deliver_due("w", &stop).await.unwrap(), 2);
+    let failed = wait_status(&app, broken, "failed").await;
+    assert!(
+        failed
+            .last_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("no longer stored"),
+        "{failed:?}"
+    );
+    wait_status(&app, good, "done").await;
+    assert_eq!(srv.wait_for_messages(1, WAIT).await.len(), 1);
+    srv.stop().await;
     app.stop().await;
 }
