@@ -441,19 +441,27 @@ impl Directory {
                 return Err(result_error(&res));
             }
             if must_change {
-                let res = conn
+                // The password is set from here on: a mark that fails must not turn that into
+                // "nothing changed" (the temporary password would be lost, the old one gone).
+                // Latchkey itself still asks for a new password at the next sign-in; other
+                // systems that use the directory don't, which the operator is told.
+                let marked = conn
                     .op()
                     .modify(dn, vec![Mod::Replace("pwdReset", HashSet::from(["TRUE"]))])
-                    .await
-                    .map_err(op_error)?;
-                if res.rc != 0 {
-                    return Err(DirectoryError::Ldap {
-                        code: res.rc,
-                        text: format!(
-                            "the password was set, but marking it for change (pwdReset) failed: {}",
-                            server_text(&res)
-                        ),
-                    });
+                    .await;
+                let why = match &marked {
+                    Ok(res) if res.rc == 0 => None,
+                    Ok(res) => Some(format!("LDAP {}: {}", res.rc, server_text(res))),
+                    Err(e) => Some(e.to_string()),
+                };
+                if let Some(why) = why {
+                    tracing::warn!(
+                        dn,
+                        error = why,
+                        "a temporary password was set, but marking it for change (pwdReset) \
+                         failed: the service account needs write access to pwdReset (and the \
+                         ppolicy overlay) for the directory to ask for a new password"
+                    );
                 }
             }
             Ok(())

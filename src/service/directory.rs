@@ -543,16 +543,23 @@ impl Core {
             Err(e) => return Err(DirectoryError::Config(e.to_string())),
         };
         let outcome = dir.verify_password(dn, password).await?;
-        if matches!(outcome, BindOutcome::Ok | BindOutcome::MustChange)
-            && !same_person(&dir, account).await?
-        {
-            // Someone else holds this DN now (the person left, a new one got the name): their
-            // password must not open the old person's account. A sync sorts the accounts out.
-            tracing::warn!(
-                account = account.id,
-                "the DN of a directory account belongs to another person now"
-            );
-            return Ok(BindOutcome::Invalid);
+        if matches!(outcome, BindOutcome::Ok | BindOutcome::MustChange) {
+            match standing(&dir, account).await? {
+                Standing::Same => {}
+                // Someone else holds this DN now (the person left, a new one got the name):
+                // their password must not open the old person's account. A sync sorts the
+                // accounts out.
+                Standing::Other => {
+                    tracing::warn!(
+                        account = account.id,
+                        "the DN of a directory account belongs to another person now"
+                    );
+                    return Ok(BindOutcome::Invalid);
+                }
+                // Disabled by the directory's own attribute (a custom one binds all the same)
+                // since the last sync.
+                Standing::Disabled => return Ok(BindOutcome::Disabled),
+            }
         }
         Ok(outcome)
     }
@@ -606,22 +613,40 @@ pub(crate) fn directory_error(e: &DirectoryError) -> ServiceError {
     }
 }
 
-/// Whether the entry at `account`'s DN is still the person the account was linked to.
-async fn same_person(dir: &Directory, account: &Account) -> Result<bool, DirectoryError> {
+/// What the entry at an account's DN is now.
+enum Standing {
+    /// The person the account was linked to, enabled.
+    Same,
+    /// Nobody, or another person (or one the filter no longer matches).
+    Other,
+    /// The person, disabled in the directory since the last sync.
+    Disabled,
+}
+
+/// What the entry at `account`'s DN is now (re-read before a password is taken or written).
+async fn standing(dir: &Directory, account: &Account) -> Result<Standing, DirectoryError> {
     let dn = account.directory_dn.as_deref().unwrap_or_default();
-    Ok(dir
-        .person_at(dn)
-        .await?
-        .is_some_and(|p| Some(&p.stable_id) == account.directory_id.as_ref()))
+    Ok(match dir.person_at(dn).await? {
+        Some(p) if Some(&p.stable_id) != account.directory_id.as_ref() => Standing::Other,
+        Some(p) if p.disabled => Standing::Disabled,
+        Some(_) => Standing::Same,
+        None => Standing::Other,
+    })
 }
 
 impl Core {
-    /// Refuses to write a password to a DN another person holds now.
+    /// Refuses to write a password to a DN another person holds now, or for a person the
+    /// directory has disabled since the last sync: on OpenLDAP a password write lifts the
+    /// lock (ppolicy removes `pwdAccountLockedTime`), so a reset link would undo the
+    /// directory's own disabling.
     async fn still_same_person(&self, dir: &Directory, account: &Account) -> Result<()> {
-        match same_person(dir, account).await {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(ServiceError::Invalid(
-                "This person is no longer at the same place in the directory; the account is brought up to date by the next directory sync.".into(),
+        match standing(dir, account).await {
+            Ok(Standing::Same) => Ok(()),
+            Ok(Standing::Other) => Err(ServiceError::Invalid(
+                crate::i18n::Msg::new("directory-person-moved").into(),
+            )),
+            Ok(Standing::Disabled) => Err(ServiceError::Invalid(
+                crate::i18n::Msg::new("directory-person-disabled").into(),
             )),
             Err(e) => Err(directory_error(&e)),
         }

@@ -94,11 +94,15 @@ async fn wait_mails(srv: &SmtpServer, n: usize) -> Vec<ReceivedMail> {
 
 /// `xxxxx-xxxxx-xxxxx-xxxxx` in a mail's text.
 pub(crate) fn temp_password_in(mail: &ReceivedMail) -> String {
-    mail_text(&mail.data)
-        .split_whitespace()
+    temp_password_in_text(&mail_text(&mail.data))
+}
+
+/// `xxxxx-xxxxx-xxxxx-xxxxx` in a mail's decoded text.
+pub(crate) fn temp_password_in_text(text: &str) -> String {
+    text.split_whitespace()
         .map(|w| w.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '-'))
         .find(|w| w.len() == 23 && w.matches('-').count() == 3)
-        .unwrap_or_else(|| panic!("no temporary password in:\n{}", mail_text(&mail.data)))
+        .unwrap_or_else(|| panic!("no temporary password in:\n{text}"))
         .to_owned()
 }
 

@@ -26,8 +26,8 @@ pub(crate) const CAROL_PASSWORD: &str = "quiet orange bicycle lantern";
 
 pub(crate) struct World {
     pub(crate) app: TestApp,
-    srv: SmtpServer,
-    slapd: Slapd,
+    pub(crate) srv: SmtpServer,
+    pub(crate) slapd: Slapd,
     pub(crate) tenant: Tenant,
 }
 
@@ -45,7 +45,7 @@ pub(crate) async fn connect(app: &TestApp, tenant: &Tenant, settings: DirectoryS
         .expect("connect the directory");
 }
 
-async fn world_with(backend: Backend, opts: SlapdOptions) -> World {
+pub(crate) async fn world_with(backend: Backend, opts: SlapdOptions) -> World {
     common::logs::init();
     let slapd = Slapd::start_with(opts).await;
     let app = TestApp::spawn_with(backend, |c| {
@@ -98,7 +98,7 @@ fn mails_to(srv: &SmtpServer, to: &str) -> Vec<String> {
         .collect()
 }
 
-async fn wait_mail(srv: &SmtpServer, to: &str, n: usize) -> String {
+pub(crate) async fn wait_mail(srv: &SmtpServer, to: &str, n: usize) -> String {
     let deadline = std::time::Instant::now() + WAIT;
     loop {
         let mails = mails_to(srv, to);

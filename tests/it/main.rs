@@ -39,6 +39,7 @@ mod delivery_window;
 mod directory;
 mod directory_browser;
 mod directory_client;
+mod directory_review;
 mod hardening;
 mod i18n;
 mod i18n_audit;

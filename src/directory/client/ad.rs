@@ -276,14 +276,36 @@ async fn refused(conn: &mut Conn, text: &str) -> DirectoryError {
     })
 }
 
+/// What the answer to a `unicodePwd` write means.
+#[derive(Debug, PartialEq, Eq)]
+enum Written {
+    Done,
+    WrongOldPassword,
+    /// The domain's password rules refused it.
+    Refused,
+    Failed,
+}
+
+/// Samba answers a password its rules refuse with 19 (constraint violation); a Windows DC with
+/// 19, or with 53 (unwilling to perform) and `0000052D` — other 53s (`0000001F` no right,
+/// `00002077` not encrypted) are not about the password.
+fn written(rc: u32, text: &str) -> Written {
+    match rc {
+        0 => Written::Done,
+        19 | 53 if wrong_old_password(text) => Written::WrongOldPassword,
+        19 => Written::Refused,
+        53 if text.contains("0000052D") => Written::Refused,
+        _ => Written::Failed,
+    }
+}
+
 /// The answer to a `unicodePwd` write.
 async fn write_result(conn: &mut Conn, res: &ldap3::LdapResult) -> Result<(), DirectoryError> {
-    match res.rc {
-        0 => Ok(()),
-        19 if wrong_old_password(&res.text) => Err(DirectoryError::WrongPassword),
-        19 => Err(refused(conn, &res.text).await),
-        // "Unwilling": e.g. the connection is not encrypted after all.
-        _ => Err(result_error(res)),
+    match written(res.rc, &res.text) {
+        Written::Done => Ok(()),
+        Written::WrongOldPassword => Err(DirectoryError::WrongPassword),
+        Written::Refused => Err(refused(conn, &res.text).await),
+        Written::Failed => Err(result_error(res)),
     }
 }
 
@@ -405,6 +427,38 @@ mod tests {
             assert_eq!(bind_outcome(&t(c)), BindOutcome::Restricted, "{c}");
         }
         assert_eq!(bind_outcome("Invalid credentials"), BindOutcome::Invalid);
+    }
+
+    #[test]
+    fn windows_unwilling_with_052d_is_a_refusal() {
+        let windows = "0000052D: SvcErr: DSID-031A12D2, problem 5003 (WILL_NOT_PERFORM), data 0\n";
+        assert_eq!(written(53, windows), Written::Refused);
+        assert_eq!(
+            written(
+                19,
+                "0000052D: Constraint violation - check_password_restrictions"
+            ),
+            Written::Refused
+        );
+        assert_eq!(
+            written(
+                53,
+                "00002077: SvcErr: DSID-03190F4C, problem 5003 (WILL_NOT_PERFORM)"
+            ),
+            Written::Failed
+        );
+        assert_eq!(
+            written(
+                53,
+                "0000001F: SvcErr: DSID-031A12D2, problem 5003 (WILL_NOT_PERFORM)"
+            ),
+            Written::Failed
+        );
+        assert_eq!(
+            written(19, "00000056: AtrErr: DSID-03191083, #1"),
+            Written::WrongOldPassword
+        );
+        assert_eq!(written(0, ""), Written::Done);
     }
 
     #[test]

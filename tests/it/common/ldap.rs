@@ -65,6 +65,9 @@ pub struct SlapdOptions {
     pub service_pages_unlimited: bool,
     /// The service account may write `userPassword` (false: it may only read it).
     pub service_writes_passwords: bool,
+    /// The service account may write `pwdReset` (false: it may only read it, as where an
+    /// administrator granted `userPassword` alone).
+    pub service_marks_resets: bool,
 }
 
 impl Default for SlapdOptions {
@@ -74,6 +77,7 @@ impl Default for SlapdOptions {
             people: 0,
             service_pages_unlimited: true,
             service_writes_passwords: true,
+            service_marks_resets: true,
         }
     }
 }
@@ -232,6 +236,11 @@ impl Slapd {
         } else {
             "read"
         };
+        let service_reset_access = if self.opts.service_marks_resets {
+            "write"
+        } else {
+            "read"
+        };
         let conf = format!(
             r#"include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
@@ -266,7 +275,7 @@ access to attrs=userPassword
   by anonymous auth
   by * none
 access to attrs=pwdReset
-  by dn.exact="{SERVICE_DN}" write
+  by dn.exact="{SERVICE_DN}" {service_reset_access}
   by * read
 access to *
   by dn.exact="{SERVICE_DN}" read

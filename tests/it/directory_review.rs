@@ -1,0 +1,124 @@
+//! Directory writes after a review, against a real slapd, on both databases:
+//! - a person the directory has disabled since the last sync: OpenLDAP's ppolicy lifts an
+//!   account's lock whenever its password is written, so a reset link completed after the lock
+//!   would have undone the directory's own disabling (and the next sync would then have seen
+//!   nobody disabled). The write is refused and the lock stays; sign-in is refused too, also
+//!   where the disabled mark is an attribute the bind itself ignores;
+//! - a temporary password whose "must change" mark (`pwdReset`) the service account may not
+//!   write: the password is set all the same, so it is mailed (it used to be reported as "nothing
+//!   changed" — the person's old password gone, the new one known to nobody).
+
+use crate::common;
+
+use common::ldap::Slapd;
+use common::Backend;
+
+use common::ldap::SlapdOptions;
+use latchkey::service::admin_reset::{AdminReset, Recipients, ResetKind, When};
+use latchkey::service::Actor;
+
+use crate::directory::{choose, connect, open_link, sync, wait_mail, world, world_with};
+
+const NEW_PASSWORD: &str = "velvet thunder marmalade hill";
+const LOCKED: &str = "000001010000Z";
+
+crate::on_both_backends!(
+    a_link_cannot_undo_the_directorys_lock,
+    sign_in_refuses_a_person_the_directory_disabled,
+    a_temporary_password_the_directory_cant_mark_still_goes_out,
+);
+
+async fn a_link_cannot_undo_the_directorys_lock(backend: Backend) {
+    let w = world(backend).await;
+    sync(&w).await;
+    let mut b = open_link(&w, "bob", "bob@example.org").await;
+    // Offboarding: the directory's administrator locks bob while his link is open.
+    let dn = Slapd::dn("bob");
+    w.slapd.set_attr(&dn, "pwdAccountLockedTime", LOCKED).await;
+    let r = choose(&mut b, NEW_PASSWORD).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(
+        r.body.contains("disabled in your organisation"),
+        "{}",
+        r.body
+    );
+    assert_eq!(w.slapd.attr(&dn, "pwdAccountLockedTime").await, [LOCKED]);
+    assert!(!w.slapd.bind_ok(&dn, NEW_PASSWORD));
+    // The next sync disables the account in Latchkey as well.
+    sync(&w).await;
+    let bob = w
+        .app
+        .core
+        .account_by_username(&w.tenant, "bob")
+        .await
+        .unwrap();
+    assert_eq!(bob.status, latchkey::domain::AccountStatus::Disabled);
+}
+
+async fn sign_in_refuses_a_person_the_directory_disabled(backend: Backend) {
+    let w = world(backend).await;
+    // An organisation that marks leavers with `employeeType: Disabled`: the bind still works.
+    let mut settings = w.slapd.settings();
+    settings.mapping.disabled = "employeeType".into();
+    settings.mapping.disabled_value = "Disabled".into();
+    connect(&w.app, &w.tenant, settings).await;
+    sync(&w).await;
+    let ok = w
+        .app
+        .browser()
+        .login("default", "bob", common::ldap::BOB_PASSWORD)
+        .await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    let dn = Slapd::dn("bob");
+    w.slapd.set_attr(&dn, "employeeType", "Disabled").await;
+    assert!(w.slapd.bind_ok(&dn, common::ldap::BOB_PASSWORD));
+    let refused = w
+        .app
+        .browser()
+        .login("default", "bob", common::ldap::BOB_PASSWORD)
+        .await;
+    assert_ne!(refused.status, 303, "{}", refused.body);
+}
+
+async fn a_temporary_password_the_directory_cant_mark_still_goes_out(backend: Backend) {
+    let w = world_with(
+        backend,
+        SlapdOptions {
+            service_marks_resets: false,
+            ..SlapdOptions::default()
+        },
+    )
+    .await;
+    sync(&w).await;
+    let reset = AdminReset {
+        kind: ResetKind::TemporaryPassword,
+        when: When::Now,
+        valid_for_secs: 86_400,
+        recipients: Recipients::Identifiers(vec!["bob".into()]),
+        custom: None,
+        may_reset_system_admins: true,
+    };
+    let made = w
+        .app
+        .core
+        .create_campaign(&Actor::Cli, &w.tenant, reset, None);
+    made.await.unwrap();
+    w.app.clock.advance(3600);
+    let mail = wait_mail(&w.srv, "bob@example.org", 1).await;
+    let text = common::mail_text(&mail);
+    let temp = crate::campaigns::temp_password_in_text(&text);
+    let dn = Slapd::dn("bob");
+    assert!(
+        w.slapd.bind_ok(&dn, &temp),
+        "the mailed password is the directory's"
+    );
+    assert!(w.slapd.attr(&dn, "pwdReset").await.is_empty(), "not marked");
+    // Latchkey still asks for a new one at sign-in.
+    let signed = w.app.browser().login("default", "bob", &temp).await;
+    assert_eq!(signed.status, 303, "{}", signed.body);
+    assert!(
+        signed.location().contains("must-change"),
+        "{}",
+        signed.location()
+    );
+}
