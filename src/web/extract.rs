@@ -213,7 +213,7 @@ impl FromRequestParts<AppState> for MaybeSession {
         };
         let info = state.core.session(&secret).await?;
         if let Some(info) = &info {
-            super::locale::note_tenant(&info.tenant);
+            super::locale::note_home_tenant(&info.tenant);
             super::locale::note_person(&info.account);
         }
         Ok(MaybeSession {

@@ -30,6 +30,9 @@ struct Noted {
     tenant_zone: Option<String>,
     person_language: Option<Language>,
     person_zone: Option<String>,
+    /// The tenant noted is the signed-in reader's own: another tenant's page they look at
+    /// (a system administrator in another organisation's console) doesn't change their defaults.
+    home_tenant: bool,
     /// The tenants a system administrator can switch between, for the console's header.
     console_tenants: Vec<TenantChoice>,
     /// Where the console's "mail delivery is failing" banner links to, when it shows (noted by
@@ -81,12 +84,26 @@ pub async fn scope(req: Request, next: Next) -> Response {
     REQUEST.scope(locale, next.run(req)).await
 }
 
-/// Notes the tenant the page belongs to: its default language and time zone.
+/// Notes the tenant the page belongs to: its default language and time zone (unless the
+/// reader is signed in: then their own tenant's, [`note_home_tenant`]).
 pub fn note_tenant(tenant: &Tenant) {
+    let _ = REQUEST.try_with(|r| {
+        let mut n = r.noted.borrow_mut();
+        if !n.home_tenant {
+            n.tenant_language = Some(tenant.settings.default_language);
+            n.tenant_zone = Some(tenant.settings.time_zone.as_str().to_owned());
+        }
+    });
+}
+
+/// Notes the signed-in reader's own tenant: its defaults are theirs on every page they read,
+/// whichever tenant the page belongs to.
+pub fn note_home_tenant(tenant: &Tenant) {
     let _ = REQUEST.try_with(|r| {
         let mut n = r.noted.borrow_mut();
         n.tenant_language = Some(tenant.settings.default_language);
         n.tenant_zone = Some(tenant.settings.time_zone.as_str().to_owned());
+        n.home_tenant = true;
     });
 }
 

@@ -15,6 +15,7 @@ on_both_backends!(
     a_flood_events_fields_in_german,
     sync_errors_and_refused_passwords_in_german,
     failed_attempts_in_german,
+    a_system_administrator_keeps_their_own_defaults_elsewhere,
 );
 
 /// A browser signed in as `username` of the default tenant, whose saved language is `lang`.
@@ -330,5 +331,60 @@ async fn failed_attempts_in_german(backend: Backend) {
     assert!(!task.body.contains("<td>Connect</td>"), "{}", task.body);
     let task = en.get(&format!("/admin/tasks/{id}")).await;
     assert!(task.body.contains("<td>Connect</td>"), "{}", task.body);
+    app.stop().await;
+}
+
+/// A system administrator whose organisation reads German in Europe/Berlin keeps that in
+/// another organisation's console (English, UTC), without having chosen a language of their
+/// own (found by a German walk-through: `/t/acme/admin` was all English, its times in UTC);
+/// that organisation's own administrator still reads its defaults, and a visitor its login
+/// page in its language.
+async fn a_system_administrator_keeps_their_own_defaults_elsewhere(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let home = app.default_tenant().await;
+    let mut german = home.clone();
+    german.settings.default_language = latchkey::domain::Language::De;
+    german.settings.time_zone = latchkey::domain::ZoneName::parse("Europe/Berlin").unwrap();
+    let saved = app
+        .core
+        .update_tenant(&latchkey::service::Actor::Cli, &german, &home);
+    saved.await.unwrap();
+    let acme = app
+        .core
+        .create_tenant(
+            &latchkey::service::Actor::Cli,
+            &latchkey::domain::TenantSlug::parse("acme").unwrap(),
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    app.user_with(
+        &app.default_tenant().await,
+        "root",
+        GOOD_PASSWORD,
+        Role::SystemAdmin,
+    )
+    .await;
+    app.user_with(&acme, "boss", GOOD_PASSWORD, Role::TenantAdmin)
+        .await;
+    let mut root = app.browser();
+    assert_eq!(
+        root.login("default", "root", GOOD_PASSWORD).await.status,
+        303
+    );
+    for page in ["/t/acme/admin", "/t/acme/admin/audit"] {
+        let p = root.get(page).await;
+        assert_eq!(p.status, 200, "{page}");
+        assert!(p.body.contains("<html lang=\"de\">"), "{page}: {}", p.body);
+    }
+    let audit = root.get("/t/acme/admin/audit").await.body;
+    assert!(audit.contains("Zeiten in Europe&#x2f;Berlin"), "{audit}");
+    let mut boss = app.browser();
+    assert_eq!(boss.login("acme", "boss", GOOD_PASSWORD).await.status, 303);
+    let own = boss.get("/t/acme/admin").await;
+    assert!(own.body.contains("<html lang=\"en\">"), "{}", own.body);
+    let visitor = app.browser().get("/t/acme/login").await;
+    assert!(visitor.body.contains("<html lang=\"en\">"));
     app.stop().await;
 }
