@@ -68,3 +68,5 @@ two-sentences = { $first } { $then }
 
 # Eine entfernte Adresse für das Zurücksetzen, in der Mail an die alte Adresse.
 mail-address-removed = (entfernt)
+mail-smtp-test-subject = Latchkey: SMTP-Test
+mail-smtp-test-body = Dies ist eine Testnachricht von Latchkey. Wenn Sie sie lesen können, funktioniert die Mail-Zustellung.

@@ -68,3 +68,5 @@ two-sentences = { $first } { $then }
 
 # A reset address that was removed, in the mail that tells the old address of the change.
 mail-address-removed = (removed)
+mail-smtp-test-subject = Latchkey SMTP test
+mail-smtp-test-body = This is a test message from Latchkey. If you can read it, mail delivery works.

@@ -38,7 +38,9 @@ pub(super) enum TaskCommand {
         #[arg(long, value_name = "SLUG")]
         tenant: Option<String>,
     },
-    /// Queue a failed or done task again, due now with a fresh attempt budget.
+    /// Queue a failed task again (or a delivered one without a one-time secret: a delivered
+    /// reset link or temporary password is refused, send a new reset), due now with a fresh
+    /// attempt budget.
     /// A running `latchkey serve` sends it within its poll interval.
     Redo {
         /// Task ID, as shown by `latchkey task list`.

@@ -604,15 +604,24 @@ impl Core {
             self.hourly_quota(&format!("smtp-test:{}", t.id), TESTS_PER_HOUR, refusal)
                 .await?;
         }
+        // In the organisation's language (the system's: the default tenant's), as its mail is.
+        let language = match tenant {
+            Some(t) => t.settings.default_language,
+            None => self
+                .cached_tenant(&self.config.raw.default_tenant)
+                .await?
+                .map_or(crate::domain::Language::En, |t| t.settings.default_language),
+        };
         let test = send_to.as_ref().map(|to| {
+            let body = crate::i18n::tr(language, "mail-smtp-test-body");
             (
                 to,
                 Outgoing {
                     to: to.clone(),
                     to_name: String::new(),
-                    subject: "Latchkey SMTP test".into(),
-                    text: "This is a test message from Latchkey. If you can read it, mail delivery works.\n".into(),
-                    html: "<p>This is a test message from Latchkey. If you can read it, mail delivery works.</p>".into(),
+                    subject: crate::i18n::tr(language, "mail-smtp-test-subject"),
+                    html: format!("<p>{}</p>", ammonia::clean_text(&body)),
+                    text: body + "\n",
                 },
             )
         });

@@ -2,6 +2,7 @@
 //! a selection from the user list, all users, or a pasted list) and
 //! `/t/{tenant}/admin/campaigns[/{id}]` (each recipient's status, Cancel, Redo).
 
+use super::extract::PagePath;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -382,7 +383,7 @@ async fn list(
 }
 
 async fn show(
-    Path((_, id)): Path<(String, i64)>,
+    PagePath((_, id)): PagePath<(String, i64)>,
     Query(q): Query<ListQuery>,
     console: Console<TenantAdmin>,
 ) -> Result<Response, WebError> {
@@ -440,7 +441,7 @@ async fn show(
 }
 async fn campaign_action(
     State(state): State<AppState>,
-    Path((slug, id, action)): Path<(String, i64, String)>,
+    PagePath((slug, id, action)): PagePath<(String, i64, String)>,
     ClientIp(ip): ClientIp,
     GuardedForm(admin, form): GuardedForm<TenantAdmin>,
 ) -> Result<Response, WebError> {

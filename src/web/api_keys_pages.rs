@@ -6,9 +6,10 @@
 //! A tenant's console only ever sees, creates and revokes keys of that tenant; another tenant's
 //! key, or an all-tenants key, is "not found" there.
 
+use super::extract::PagePath;
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query};
+use axum::extract::Query;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -372,7 +373,7 @@ async fn create_submitted(
 }
 
 async fn system_confirm(
-    Path(id): Path<i64>,
+    PagePath(id): PagePath<i64>,
     console: Console<ConsoleAdmin>,
 ) -> Result<Response, WebError> {
     let key = find_key(&console.state, &console.scope, id).await?;
@@ -380,7 +381,7 @@ async fn system_confirm(
 }
 
 async fn tenant_confirm(
-    Path((_, id)): Path<(String, i64)>,
+    PagePath((_, id)): PagePath<(String, i64)>,
     console: Console<ConsoleAdmin>,
 ) -> Result<Response, WebError> {
     let key = find_key(&console.state, &console.scope, id).await?;
@@ -388,7 +389,7 @@ async fn tenant_confirm(
 }
 
 async fn system_revoke(
-    Path(id): Path<i64>,
+    PagePath(id): PagePath<i64>,
     ClientIp(ip): ClientIp,
     GuardedForm(console, _): GuardedForm<Console<ConsoleAdmin>>,
 ) -> Result<Response, WebError> {
@@ -396,7 +397,7 @@ async fn system_revoke(
 }
 
 async fn tenant_revoke(
-    Path((_, id)): Path<(String, i64)>,
+    PagePath((_, id)): PagePath<(String, i64)>,
     ClientIp(ip): ClientIp,
     GuardedForm(console, _): GuardedForm<Console<ConsoleAdmin>>,
 ) -> Result<Response, WebError> {

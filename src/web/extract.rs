@@ -757,6 +757,29 @@ fn console_layout(
     }
 }
 
+/// Path segments read into `T` on a page: one of the wrong type (a task id that isn't a number,
+/// `/admin/tasks/abc`) is the page "not found" in the reader's language, not axum's plain-text
+/// "Invalid URL: Cannot parse value…".
+pub struct PagePath<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Send> FromRequestParts<AppState> for PagePath<T> {
+    type Rejection = WebError;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(PagePath(v)),
+            Err(_) => {
+                // Refused before the page's guard has read the session: read it here, so the
+                // page speaks the signed-in reader's language.
+                let _ = MaybeSession::from_request_parts(parts, state).await;
+                Err(WebError::NotFound)
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

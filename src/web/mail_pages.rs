@@ -2,7 +2,8 @@
 //! administrators (all tenants), and `/t/{tenant}/admin/tasks`, `/t/{tenant}/admin/mail-log`
 //! for that tenant's administrators (only its own mail).
 
-use axum::extract::{Path, Query};
+use super::extract::PagePath;
+use axum::extract::Query;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -273,7 +274,7 @@ async fn tasks(
 }
 
 async fn system_task(
-    Path(id): Path<i64>,
+    PagePath(id): PagePath<i64>,
     Query(q): Query<ListQuery>,
     console: Console<ConsoleAdmin>,
 ) -> Result<Response, WebError> {
@@ -281,7 +282,7 @@ async fn system_task(
 }
 
 async fn tenant_task(
-    Path((_, id)): Path<(String, i64)>,
+    PagePath((_, id)): PagePath<(String, i64)>,
     Query(q): Query<ListQuery>,
     console: Console<ConsoleAdmin>,
 ) -> Result<Response, WebError> {
@@ -289,7 +290,7 @@ async fn tenant_task(
 }
 
 async fn system_task_action(
-    Path((id, action)): Path<(i64, String)>,
+    PagePath((id, action)): PagePath<(i64, String)>,
     ClientIp(ip): ClientIp,
     GuardedForm(console, form): GuardedForm<Console<ConsoleAdmin>>,
 ) -> Result<Response, WebError> {
@@ -297,7 +298,7 @@ async fn system_task_action(
 }
 
 async fn tenant_task_action(
-    Path((_, id, action)): Path<(String, i64, String)>,
+    PagePath((_, id, action)): PagePath<(String, i64, String)>,
     ClientIp(ip): ClientIp,
     GuardedForm(console, form): GuardedForm<Console<ConsoleAdmin>>,
 ) -> Result<Response, WebError> {

@@ -378,6 +378,16 @@ async fn a_system_administrator_keeps_their_own_defaults_elsewhere(backend: Back
         assert_eq!(p.status, 200, "{page}");
         assert!(p.body.contains("<html lang=\"de\">"), "{page}: {}", p.body);
     }
+    // A page address with a word where a number goes: the page "not found", in German.
+    for page in [
+        "/t/acme/admin/tasks/abc",
+        "/t/acme/admin/campaigns/abc",
+        "/admin/api-keys/abc/revoke",
+    ] {
+        let p = root.get(page).await;
+        assert_eq!(p.status, 404, "{page}: {}", p.body);
+        assert!(p.body.contains("<html lang=\"de\">"), "{page}: {}", p.body);
+    }
     let audit = root.get("/t/acme/admin/audit").await.body;
     assert!(audit.contains("Zeiten in Europe&#x2f;Berlin"), "{audit}");
     let mut boss = app.browser();

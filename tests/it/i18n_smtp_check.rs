@@ -18,6 +18,7 @@ on_both_backends!(
     settings_refused_in_german,
     unbuildable_test_message_in_german,
     sent_notes_in_german,
+    the_test_message_in_the_organisations_language,
 );
 
 const SMTP_USER: &str = "mailer";
@@ -358,6 +359,42 @@ async fn sent_notes_in_german(backend: Backend) {
         "{}",
         page.body
     );
+    srv.stop().await;
+    app.stop().await;
+}
+
+/// The test message of "Check SMTP configuration" is in the organisation's language (it was
+/// always English, and had no template to change that): here the system's, the default
+/// tenant's German.
+async fn the_test_message_in_the_organisations_language(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let srv = SmtpServer::start(SmtpOptions {
+        tls: TlsMode::StartTls,
+        auth: Some((SMTP_USER.to_owned(), SMTP_PASSWORD.to_owned())),
+        ..SmtpOptions::default()
+    })
+    .await;
+    let home = app.default_tenant().await;
+    let mut german = home.clone();
+    german.settings.default_language = latchkey::domain::Language::De;
+    let saved = app
+        .core
+        .update_tenant(&latchkey::service::Actor::Cli, &german, &home);
+    saved.await.unwrap();
+    let mut root = german_root(&app).await;
+    let mut fields = password_form(&srv, "starttls", SMTP_PASSWORD);
+    fields.push(("test_to", "admin@example.org".to_owned()));
+    check(&mut root, &fields).await;
+    let mails = srv
+        .wait_for_messages(1, std::time::Duration::from_secs(10))
+        .await;
+    assert!(
+        mails[0].data.contains("Subject: Latchkey: SMTP-Test"),
+        "{}",
+        mails[0].data
+    );
+    let text = common::mail_text(&mails[0].data);
+    assert!(text.contains("Dies ist eine Testnachricht"), "{text}");
     srv.stop().await;
     app.stop().await;
 }
