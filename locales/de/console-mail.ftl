@@ -8,7 +8,7 @@ console-mail-kind = { $kind ->
     [temporary_password] Temporäres Passwort
     [password_changed] Hinweis: Passwort geändert
     [reset_email_changed] Hinweis: Adresse für das Zurücksetzen geändert
-    [campaign] Kampagne
+    [campaign] Einladung, einen Link anzufordern
     [smtp_test] SMTP-Test
    *[other] { $kind }
 }

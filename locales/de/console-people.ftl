@@ -300,6 +300,12 @@ console-key-revoke-button = { $name } widerrufen
 
 ## Das Prüfprotokoll.
 console-audit-title = Prüfprotokoll
+console-audit-actor = { $who ->
+    [anonymous] nicht angemeldet
+    [system] Latchkey
+    [cli] Kommandozeile
+   *[other] { $who }
+}
 console-audit-hint = Sicherheitsereignisse: wer was bei wem getan hat, wann, von welcher Adresse und wie es ausging (grün: hat geklappt, rot: fehlgeschlagen, gelb: abgewiesen oder zurückgehalten). Neueste zuerst. Zeiten in { $zone } (auch die Daten des Filters sind Tage dort); zeigt man mit der Maus auf eine Zeit, erscheint sie in UTC.
 console-audit-hint-system = Sicherheitsereignisse aller Organisationen und des Systems: wer was bei wem getan hat, wann, von welcher Adresse und wie es ausging (grün: hat geklappt, rot: fehlgeschlagen, gelb: abgewiesen oder zurückgehalten). Neueste zuerst. Zeiten in { $zone } (auch die Daten des Filters sind Tage dort); zeigt man mit der Maus auf eine Zeit, erscheint sie in UTC.
 console-audit-filter-label = Ereignisse filtern
@@ -535,7 +541,7 @@ audit-value-kind-admin-reset-link = Link zum Zurücksetzen, von einem Administra
 audit-value-kind-temporary-password = temporäres Passwort
 audit-value-kind-password-changed = Hinweis: Passwort geändert
 audit-value-kind-reset-email-changed = Hinweis: Adresse für das Zurücksetzen geändert
-audit-value-kind-campaign = Kampagne
+audit-value-kind-campaign = Einladung, einen Link anzufordern
 audit-value-kind-smtp-test = SMTP-Test
 audit-value-kind-link = Link zum Zurücksetzen
 audit-value-kind-request-link = Einladung, einen Link anzufordern

@@ -9,7 +9,7 @@ console-mail-kind = { $kind ->
     [temporary_password] Temporary password
     [password_changed] Password changed notice
     [reset_email_changed] Reset address changed notice
-    [campaign] Campaign
+    [campaign] Invitation to ask for a link
     [smtp_test] SMTP test
    *[other] { $kind }
 }

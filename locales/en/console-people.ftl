@@ -300,6 +300,12 @@ console-key-revoke-button = Revoke { $name }
 
 ## The audit log.
 console-audit-title = Audit log
+console-audit-actor = { $who ->
+    [anonymous] not signed in
+    [system] Latchkey
+    [cli] command line
+   *[other] { $who }
+}
 console-audit-hint = Security events: who did what to whom, when, from which address, and how it ended (green: it worked, red: it failed, amber: refused or held back). Newest first. Times in { $zone } (the filter's dates are days there too); hover over a time for UTC.
 console-audit-hint-system = Security events of every organisation and the system: who did what to whom, when, from which address, and how it ended (green: it worked, red: it failed, amber: refused or held back). Newest first. Times in { $zone } (the filter's dates are days there too); hover over a time for UTC.
 console-audit-filter-label = Filter events
@@ -539,7 +545,7 @@ audit-value-kind-admin-reset-link = admin reset link
 audit-value-kind-temporary-password = temporary password
 audit-value-kind-password-changed = password changed
 audit-value-kind-reset-email-changed = reset email changed
-audit-value-kind-campaign = campaign
+audit-value-kind-campaign = invitation to ask for a link
 audit-value-kind-smtp-test = smtp test
 audit-value-kind-link = link
 audit-value-kind-request-link = request link

@@ -90,7 +90,7 @@ impl MailKind {
             MailKind::TemporaryPassword => "Temporary password",
             MailKind::PasswordChanged => "Password changed notice",
             MailKind::ResetEmailChanged => "Reset address changed notice",
-            MailKind::Campaign => "Campaign",
+            MailKind::Campaign => "Invitation to ask for a link",
             MailKind::SmtpTest => "SMTP test",
         }
     }

@@ -1421,7 +1421,7 @@ async fn audit_log_filters_and_pages(backend: Backend) {
     // The reason in words (issue 17), not the raw `wrong_password`.
     assert!(r.body.contains("<dt>Reason</dt><dd>wrong password</dd>"));
     let r = b.get("/t/acme/admin/audit?actor=TADMIN").await;
-    assert!(r.body.contains("account.disabled") && !r.body.contains("<td>anonymous</td>"));
+    assert!(r.body.contains("account.disabled") && !r.body.contains("<td>not signed in</td>"));
     let r = b
         .get("/t/acme/admin/audit?target=tadmin&action=login")
         .await;

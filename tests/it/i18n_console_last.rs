@@ -16,6 +16,7 @@ on_both_backends!(
     sync_errors_and_refused_passwords_in_german,
     failed_attempts_in_german,
     a_system_administrator_keeps_their_own_defaults_elsewhere,
+    actors_actions_and_kinds_in_words,
 );
 
 /// A browser signed in as `username` of the default tenant, whose saved language is `lang`.
@@ -396,5 +397,59 @@ async fn a_system_administrator_keeps_their_own_defaults_elsewhere(backend: Back
     assert!(own.body.contains("<html lang=\"en\">"), "{}", own.body);
     let visitor = app.browser().get("/t/acme/login").await;
     assert!(visitor.body.contains("<html lang=\"en\">"));
+    app.stop().await;
+}
+
+/// Who did it, on the audit pages: Latchkey's own actors in words ("nicht angemeldet",
+/// "Kommandozeile"), not their stored names; the Admin-Center's latest events name each
+/// action as the audit page does; an invitation mail's kind reads as one, not "Kampagne"
+/// (from a German walk-through).
+async fn actors_actions_and_kinds_in_words(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let home = app.default_tenant().await;
+    app.user_with(&home, "root", GOOD_PASSWORD, Role::SystemAdmin)
+        .await;
+    // A failed sign-in (not signed in) and a CLI action.
+    app.browser()
+        .login("default", "nobody", "wrong password here")
+        .await;
+    app.core
+        .create_tenant(
+            &latchkey::service::Actor::Cli,
+            &latchkey::domain::TenantSlug::parse("acme").unwrap(),
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    let mut root = app.browser();
+    assert_eq!(
+        root.login("default", "root", GOOD_PASSWORD).await.status,
+        303
+    );
+    let saved = root
+        .post(
+            "/t/default/account/preferences",
+            &[("language", "de"), ("time_zone", "")],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let audit = root.get("/admin/audit").await.body;
+    assert!(audit.contains("<td>nicht angemeldet</td>"), "{audit}");
+    assert!(audit.contains("<td>Kommandozeile</td>"), "{audit}");
+    assert!(!audit.contains("<td>anonymous</td>") && !audit.contains("<td>cli</td>"));
+    let overview = root.get("/admin").await.body;
+    assert!(overview.contains("<td>Kommandozeile</td>"), "{overview}");
+    assert!(
+        overview.contains("<code class=\"action\">tenant.created</code>"),
+        "{overview}"
+    );
+    let kinds = root.get("/t/default/admin/mail-log").await;
+    assert_eq!(kinds.status, 200);
+    assert!(
+        kinds.body.contains("Einladung, einen Link anzufordern"),
+        "the kind filter names the invitation: {}",
+        kinds.body
+    );
     app.stop().await;
 }
