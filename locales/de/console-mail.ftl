@@ -204,8 +204,8 @@ console-reset-no-recipient-first = Kein Empfänger hat eine verwendbare E-Mail-A
    *[no-address] keine E-Mail-Adresse
 }).
 console-reset-bad-date = Startzeit: `{ $value }` ist kein Datum mit Uhrzeit wie { $example }
-console-reset-gap = Startzeit: { $time } gibt es in { $zone } nicht: Die Uhren springen in dieser Nacht von UTC{ $before } auf UTC{ $after }. Wählen Sie eine andere Uhrzeit.
-console-reset-fold = Startzeit: { $time } gibt es in { $zone } zweimal (die Uhren werden in dieser Nacht von UTC{ $before } auf UTC{ $after } zurückgestellt). Wählen Sie eine Uhrzeit außerhalb dieser Stunde.
+console-reset-gap = Startzeit: { $time_de } gibt es in { $zone } nicht: Die Uhren springen in dieser Nacht von UTC{ $before } auf UTC{ $after }. Wählen Sie eine andere Uhrzeit.
+console-reset-fold = Startzeit: { $time_de } gibt es in { $zone } zweimal (die Uhren werden in dieser Nacht von UTC{ $before } auf UTC{ $after } zurückgestellt). Wählen Sie eine Uhrzeit außerhalb dieser Stunde.
 
 console-skip-no-such-user-here = kein solcher Benutzer in dieser Organisation
 console-skip-no-such-user = kein solcher Benutzer

@@ -109,6 +109,7 @@ pub fn local_to_unix(local: &str, zone_name: &str) -> Result<i64, InvalidInput> 
         AmbiguousOffset::Gap { before, after } => {
             return Err(Msg::new("console-reset-gap")
                 .arg("time", civil.strftime("%Y-%m-%d %H:%M").to_string())
+                .arg("time_de", civil.strftime("%d.%m.%Y %H:%M").to_string())
                 .arg("zone", name)
                 .arg("before", before.to_string())
                 .arg("after", after.to_string())
@@ -117,6 +118,7 @@ pub fn local_to_unix(local: &str, zone_name: &str) -> Result<i64, InvalidInput> 
         AmbiguousOffset::Fold { before, after } => {
             return Err(Msg::new("console-reset-fold")
                 .arg("time", civil.strftime("%Y-%m-%d %H:%M").to_string())
+                .arg("time_de", civil.strftime("%d.%m.%Y %H:%M").to_string())
                 .arg("zone", name)
                 .arg("before", before.to_string())
                 .arg("after", after.to_string())

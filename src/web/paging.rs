@@ -27,13 +27,32 @@ pub fn day(o: &Option<String>, end: bool) -> Result<Option<i64>, WebError> {
         return Ok(None);
     };
     let zone = super::locale::current().zone;
-    match crate::domain::local_time::day_in(&raw, &zone, end) {
+    match crate::domain::local_time::day_in(&iso_day(&raw), &zone, end) {
         Some(t) => Ok(Some(t)),
         None => Err(WebError::BadRequest(
             crate::i18n::Msg::new("console-audit-bad-date")
                 .arg("value", raw.escape_debug().to_string())
                 .into(),
         )),
+    }
+}
+
+/// A day typed the German way (`5.12.2026`, `05.12.2026`) as `2026-12-05`; anything else as it
+/// is (a browser's date field sends `2026-12-05` whatever its reader's language).
+fn iso_day(raw: &str) -> String {
+    let parts: Vec<&str> = raw.split('.').collect();
+    match parts.as_slice() {
+        [d, m, y]
+            if (1..=2).contains(&d.len())
+                && (1..=2).contains(&m.len())
+                && y.len() == 4
+                && [d, m, y]
+                    .iter()
+                    .all(|p| p.bytes().all(|b| b.is_ascii_digit())) =>
+        {
+            format!("{y}-{m:0>2}-{d:0>2}")
+        }
+        _ => raw.to_owned(),
     }
 }
 
@@ -98,6 +117,15 @@ fn link(filters: &Filters, page: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn german_days_read_as_iso() {
+        assert_eq!(super::iso_day("05.12.2026"), "2026-12-05");
+        assert_eq!(super::iso_day("5.1.2027"), "2027-01-05");
+        assert_eq!(super::iso_day("2026-12-05"), "2026-12-05");
+        assert_eq!(super::iso_day("5.12.26"), "5.12.26");
+        assert_eq!(super::iso_day("a.b.cdef"), "a.b.cdef");
+    }
+
     use super::*;
 
     #[test]

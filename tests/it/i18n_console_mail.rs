@@ -219,6 +219,13 @@ async fn resets_and_campaigns_in_german(backend: Backend) {
         "{}",
         gap.body
     );
+    // The date the German way, as on every German page.
+    let german_day = format!("{:02}.{:02}.{}", day.day(), day.month(), day.year());
+    assert!(
+        gap.body.contains(&format!("Startzeit: {german_day} 02:30")),
+        "{}",
+        gap.body
+    );
     refused(
         &mut w,
         "an unknown time zone",
