@@ -33,10 +33,10 @@ health-retrying-value = { $n ->
     [one] 1 Mail wartet auf einen neuen Versuch
    *[other] { $n } Mails warten auf einen neuen Versuch
 }
-health-waiting = Wartend
+health-waiting = Noch nicht gesendet
 health-waiting-value = { $n ->
-    [one] 1 Mail fällig,
-   *[other] { $n } Mails fällig,
+    [one] 1 Mail fällig (die auf einen neuen Versuch wartenden eingeschlossen),
+   *[other] { $n } Mails fällig (die auf einen neuen Versuch wartenden eingeschlossen),
 }
 health-oldest-since = die älteste seit
 health-waiting-none = nichts fällig

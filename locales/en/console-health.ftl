@@ -33,10 +33,10 @@ health-retrying-value = { $n ->
     [one] 1 mail waits for another attempt
    *[other] { $n } mails wait for another attempt
 }
-health-waiting = Waiting
+health-waiting = Not sent yet
 health-waiting-value = { $n ->
-    [one] 1 mail due,
-   *[other] { $n } mails due,
+    [one] 1 mail due (those waiting for another attempt included),
+   *[other] { $n } mails due (those waiting for another attempt included),
 }
 health-oldest-since = the oldest since
 health-waiting-none = nothing due
