@@ -424,6 +424,8 @@ async fn show(
             c => c,
             valid_for => c.valid_for_secs.max(60),
             tasks => tasks.iter().map(super::mail_pages::task_view).collect::<Vec<_>>(),
+            // The note on scanners only where a link's opening looks like one.
+            any_scanner => lives.iter().flatten().any(|l| l.likely_scanner),
             lives => lives,
             scanner_secs => crate::domain::link_life::SCANNER_WINDOW_SECS,
             waiting => counts.iter().any(|(s, n)| s.parse().is_ok_and(TaskStatus::is_pending) && *n > 0),
