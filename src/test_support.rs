@@ -71,6 +71,45 @@ impl<'a> TestStore<'a> {
         store::mail::claim(self.db, owner, batch, lease_secs, now).await
     }
 
+    /// A sign-in's session for `account_id`, opened only while the account still has `role`
+    /// and the hash `password_hash` (what the sign-in checked): whether it was opened.
+    pub async fn open_session_as_checked(
+        &self,
+        account_id: i64,
+        role: &str,
+        password_hash: Option<&str>,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let token = crate::domain::token::new_token();
+        let event = store::audit::NewEvent {
+            tenant_id: None,
+            actor: "test".into(),
+            action: "login".into(),
+            target: None,
+            ip: None,
+            outcome: "success".into(),
+            detail: serde_json::json!({}),
+        };
+        let session = store::sessions::NewSession {
+            token_hash: &token.hash,
+            account_id,
+            expires_at: now + 3600,
+            ip: "127.0.0.1",
+            user_agent: "test",
+        };
+        let checked = store::sessions::Checked {
+            role,
+            password_hash,
+        };
+        match store::sessions::open_after_sign_in(self.db, &[], &session, &checked, &event, now)
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(store::StoreError::Conflict(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Worker `owner` beginning the last attempt of task `id`, as just before handing it over.
     pub async fn begin_last_attempt(&self, id: i64, owner: &str, now: Timestamp) -> Result<bool> {
         store::mail::begin_last_attempt(self.db, id, owner, now).await

@@ -497,6 +497,7 @@ audit-code-restricted-in-directory = im Verzeichnis eingeschränkt
 audit-code-no-password = kein Passwort
 audit-code-wrong-password = falsches Passwort
 audit-code-temporary-password-expired = vorläufiges Passwort abgelaufen
+audit-code-changed-while-signing-in = das Konto hat sich während der Anmeldung geändert (erneut anmelden)
 audit-code-wrong-current-password = falsches aktuelles Passwort
 audit-code-unknown = unbekannt
 audit-code-expired = abgelaufen

@@ -501,6 +501,7 @@ audit-code-restricted-in-directory = restricted in directory
 audit-code-no-password = no password
 audit-code-wrong-password = wrong password
 audit-code-temporary-password-expired = temporary password expired
+audit-code-changed-while-signing-in = the account changed while signing in (sign in again)
 audit-code-wrong-current-password = wrong current password
 audit-code-unknown = unknown
 audit-code-expired = expired

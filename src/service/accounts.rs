@@ -244,7 +244,15 @@ impl Core {
         // One's own addresses change only where the current password is asked for ("Password
         // and login"): a borrowed administrator's session must not send future reset mails
         // elsewhere.
-        if let (true, Some(c)) = (is_self(actor, &account), &changes) {
+        let own = match actor {
+            _ if is_self(actor, &account) => true,
+            // An API key made by the account itself (made without the password) is the account.
+            Actor::Account { id, .. } if *id < 0 => store::api_keys::get(&self.db, -id)
+                .await?
+                .is_some_and(|k| k.created_by_account == Some(account.id)),
+            _ => false,
+        };
+        if let (true, Some(c)) = (own, &changes) {
             let differs = |new: &Option<Option<EmailAddress>>, old: &Option<String>| {
                 new.as_ref()
                     .is_some_and(|n| n.as_ref().map(EmailAddress::as_str) != old.as_deref())

@@ -245,6 +245,10 @@ impl Core {
         if let (Verified::YesRehashed(fresh), Some(old)) = (&verified, &account.password_hash) {
             store::accounts::upgrade_hash(&self.db, account.id, old, fresh).await?;
         }
+        let checked_hash = match (&verified, &account.password_hash) {
+            (Verified::YesRehashed(fresh), Some(_)) => Some(fresh.as_str()),
+            (_, hash) => hash.as_deref(),
+        };
         let token = new_token();
         let owner = Actor::Account {
             id: account.id,
@@ -261,7 +265,7 @@ impl Core {
         };
         // The sign-in's audit event in its transaction (one commit, and no session without it).
         let actor = success.actor.label();
-        store::sessions::open_after_sign_in(
+        let opened = store::sessions::open_after_sign_in(
             &self.db,
             &keys[1..],
             &NewSession {
@@ -271,10 +275,30 @@ impl Core {
                 ip,
                 user_agent: &user_agent.chars().take(200).collect::<String>(),
             },
+            &store::sessions::Checked {
+                role: account.role.as_str(),
+                password_hash: checked_hash,
+            },
             &success.clone().row(&actor),
             now,
         )
-        .await?;
+        .await;
+        if let Err(store::StoreError::Conflict(_)) = opened {
+            // Changed while the password was being checked: as if the password were wrong
+            // now (it may well be), and the person signs in again.
+            self.audit(AuditEntry {
+                tenant_id: Some(tenant.id),
+                actor: anonymous,
+                action,
+                target: Some(&account.username),
+                ip: Some(ip),
+                outcome: "failure",
+                detail: serde_json::json!({ "reason": "changed_while_signing_in" }),
+            })
+            .await;
+            return Ok(LoginOutcome::Invalid);
+        }
+        opened?;
         Self::log_committed(&[success]);
         Ok(LoginOutcome::Success {
             account: Box::new(account),

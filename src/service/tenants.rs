@@ -193,9 +193,23 @@ impl Core {
                     .into(),
             ));
         }
-        let was_on = store::tenants::by_id(&self.db, tenant.id)
-            .await?
+        // As stored now (the caller's copy may be a second old): what the save leaves of the
+        // switch and the enabled flag is decided from this and what the caller changed.
+        let stored = store::tenants::by_id(&self.db, tenant.id).await?;
+        let was_on = stored
+            .as_ref()
             .is_some_and(|t| t.settings.password_reset_enabled);
+        let is_on =
+            if tenant.settings.password_reset_enabled != before.settings.password_reset_enabled {
+                tenant.settings.password_reset_enabled
+            } else {
+                was_on
+            };
+        let enabled = if tenant.enabled != before.enabled {
+            tenant.enabled
+        } else {
+            stored.as_ref().is_some_and(|t| t.enabled)
+        };
         let updated = store::tenants::update(&self.db, tenant, before, self.now()).await;
         // Emptied even when the write failed: it may have committed before the error.
         self.tenant_cache.clear();
@@ -204,7 +218,7 @@ impl Core {
         // link issued in the instant of switching off, which opening and completing refuse
         // while it is off, must not come back to life). Links an administrator sent keep
         // working: the switch is about self-service.
-        let links_cancelled = if tenant.settings.password_reset_enabled && was_on {
+        let links_cancelled = if is_on && was_on {
             None
         } else {
             Some(store::reset::cancel_self_service(&self.db, tenant.id, self.now()).await?)
@@ -216,7 +230,7 @@ impl Core {
             target: Some(&tenant.slug),
             ip,
             outcome: "success",
-            detail: serde_json::json!({ "before": before.settings, "after": tenant.settings, "enabled": tenant.enabled, "public_url": tenant.public_url, "display_name": tenant.display_name, "self_service_links_cancelled": links_cancelled }),
+            detail: serde_json::json!({ "before": before.settings, "after": tenant.settings, "enabled": enabled, "public_url": tenant.public_url, "display_name": tenant.display_name, "self_service_links_cancelled": links_cancelled }),
         })
         .await;
         Ok(())

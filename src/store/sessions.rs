@@ -29,6 +29,14 @@ pub async fn create(db: &Db, new: &NewSession<'_>, now: Timestamp) -> Result<i64
     insert(&db.write, new, now).await
 }
 
+/// What a sign-in checked of the account: the session is opened only while it still holds.
+pub struct Checked<'a> {
+    pub role: &'a str,
+    /// The stored hash the password matched (after a rehash, the new one); `None` for a
+    /// directory account.
+    pub password_hash: Option<&'a str>,
+}
+
 /// A successful sign-in's writes in one transaction (one commit, not four): the failure
 /// counters `clear` dropped, the account's last sign-in time, the new session and its audit
 /// `event`. Its id.
@@ -36,18 +44,34 @@ pub async fn open_after_sign_in(
     db: &Db,
     clear: &[&str],
     new: &NewSession<'_>,
+    checked: &Checked<'_>,
     event: &super::audit::NewEvent<'_>,
     now: Timestamp,
 ) -> Result<i64> {
     let mut tx = db.write.begin().await?;
     // The account before the counters, as a completed reset takes them: two transactions that
-    // lock both in the same order can't deadlock each other.
-    sql::execute(
+    // lock both in the same order can't deadlock each other. Only as the sign-in checked it:
+    // a change committed while the password was being checked (a promotion that expired a
+    // temporary password, a new password, a disabling) must not be followed by a session
+    // opened with what it ended.
+    let still = sql::execute(
         &mut *tx,
-        "UPDATE accounts SET last_login_at = $1 WHERE id = $2",
-        (now, new.account_id),
+        "UPDATE accounts SET last_login_at = $1 WHERE id = $2 AND status = 'active' AND role = $3 \
+         AND COALESCE(password_hash, '') = $4 \
+         AND (temp_password_expires_at IS NULL OR temp_password_expires_at > $1)",
+        (
+            now,
+            new.account_id,
+            checked.role,
+            checked.password_hash.unwrap_or(""),
+        ),
     )
     .await?;
+    if still != 1 {
+        return Err(super::StoreError::Conflict(
+            "the account changed while signing in".into(),
+        ));
+    }
     if !clear.is_empty() {
         let mut b = sql::Binds::default();
         let keys = b.list(clear.iter().copied())?;

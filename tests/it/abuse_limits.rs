@@ -419,6 +419,15 @@ async fn a_stale_settings_save_does_not_undo_a_disable(backend: Backend) {
     assert!(!now.enabled, "still disabled");
     assert_eq!(now.public_url.as_deref(), Some("https://acme.example.org"));
     assert_eq!(now.settings.password_min_length, 20);
+    // The save's audit event says what the tenant is after it, not what the stale copy said.
+    let detail: String = sqlx::query_scalar(
+        "SELECT detail FROM audit_events WHERE action = 'tenant.updated' ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(app.core.test_store().pool())
+    .await
+    .unwrap();
+    let detail: serde_json::Value = serde_json::from_str(&detail).unwrap();
+    assert_eq!(detail["enabled"], false, "{detail}");
     app.stop().await;
 }
 

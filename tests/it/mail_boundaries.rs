@@ -264,6 +264,40 @@ async fn what_was_sent_before_a_promotion_stops_working(backend: Backend) {
     assert_eq!(w.app.browser().get(&path).await.status, 410, "the link");
     let r = w.app.browser().login("default", "carol", &temp).await;
     assert_ne!(r.status, 303, "the temporary password: {}", r.body);
+    // A sign-in that checked carol's temporary password before the promotion committed opens
+    // no session after it (found by a review of this change): its session is opened only
+    // while the account is as the sign-in checked it.
+    let store = w.app.core.test_store();
+    let read = account(&w, "carol").await;
+    let opened = store
+        .open_session_as_checked(read.id, "user", read.password_hash.as_deref(), now)
+        .await
+        .unwrap();
+    assert!(
+        !opened,
+        "a session for the role carol had when the check began"
+    );
+    let opened = store
+        .open_session_as_checked(read.id, "system-admin", read.password_hash.as_deref(), now)
+        .await
+        .unwrap();
+    assert!(!opened, "the temporary password expired with the promotion");
+    let bob_now = account(&w, "bob").await;
+    let opened = store
+        .open_session_as_checked(bob_now.id, "user", bob_now.password_hash.as_deref(), now)
+        .await
+        .unwrap();
+    assert!(!opened, "bob's password, checked while he was a user");
+    let opened = store
+        .open_session_as_checked(
+            bob_now.id,
+            "system-admin",
+            bob_now.password_hash.as_deref(),
+            w.app.core.now(),
+        )
+        .await
+        .unwrap();
+    assert!(opened, "bob's own password, checked as he is now");
     // Bob's own password works, and the audit says what ended.
     signed_in(&w.app, "bob").await;
     let detail: String = sqlx::query_scalar(
@@ -344,6 +378,26 @@ async fn own_addresses_need_the_password(backend: Backend) {
         )
         .await;
     assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(account(&w, "root").await.reset_email, None);
+    // Nor through an API key root made in the console (a key is made without the password).
+    let scopes = vec!["users:write".to_owned(), "settings:write".to_owned()];
+    let (_, own_key) = w
+        .app
+        .core
+        .create_api_key_from(&me, None, "mine", &scopes, None, Some(root.id), None)
+        .await
+        .unwrap();
+    let r = reqwest::Client::new()
+        .patch(format!("{}/api/v1/tenants/default/users/root", w.app.base))
+        .bearer_auth(own_key.expose_secret())
+        .json(&json!({"reset_email": "evil@attacker.example"}))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let body = r.text().await.unwrap();
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("Password and login"), "{body}");
     assert_eq!(account(&w, "root").await.reset_email, None);
     let other = w
         .app

@@ -123,7 +123,11 @@ impl TokenCache {
         want: Want<'_>,
     ) -> Result<(SecretString, Origin), TokenError> {
         let asked = Instant::now();
-        let slot = self.slot(Self::key(o));
+        // The CA too: a request through another CA may fail where this one wouldn't, so it
+        // doesn't share a slot (and so a failure) with it.
+        let mut key = Self::key(o).to_vec();
+        key.extend_from_slice(&Sha256::digest(extra_ca_pem.trim().as_bytes()));
+        let slot = self.slot(Sha256::digest(&key).into());
         let mut state = slot.lock().await;
         let now = Instant::now();
         if let Want::Not(refused) = want {

@@ -133,6 +133,12 @@ fn google_signer(s: &OAuthSettings, key: &str) -> Result<(String, String, String
                 Some("oauth-hint-service-key-json"),
             )
         })?;
+        if k.client_email.trim().is_empty() {
+            return Err(local(
+                Msg::new("oauth-err-no-service-address"),
+                Some("oauth-hint-service-key-json"),
+            ));
+        }
         if !client.is_empty() && !client.eq_ignore_ascii_case(k.client_email.trim()) {
             return Err(local(
                 Msg::new("oauth-err-service-address-differs")
