@@ -103,6 +103,8 @@ fn every_message_formats_without_errors_in_every_language() {
                 "start",
                 "reason",
                 "time",
+                // The same time written the German way (`console-reset-gap`, `-fold`).
+                "time_de",
                 "before",
                 "after",
                 "delay",
