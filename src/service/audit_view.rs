@@ -629,6 +629,20 @@ mod tests {
     }
 
     #[test]
+    fn a_language_change_reads_as_language_names() {
+        let f = fields(&json!({
+            "before": { "default_language": "en" },
+            "after": { "default_language": "de" },
+        }));
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].value.to_string(), "English → German");
+        assert_eq!(
+            f[0].value.in_lang(crate::domain::Language::De),
+            "Englisch → Deutsch"
+        );
+    }
+
+    #[test]
     fn the_keys_events_store_have_labels_in_german() {
         // Keys the service writes into events' details: each needs its label in the catalogue
         // (`console-audit-field-…`, found by its English).
