@@ -120,6 +120,10 @@ console-campaigns-by = Von
 console-campaigns-none = Noch keine Kampagnen.
 console-campaign-title = Kampagne
 console-campaign-heading = Kampagne { $id }
+console-campaign-unreachable = { $n ->
+    [one] Eine Person unter den Empfängern kann keine Mail von „Passwort vergessen?“ bekommen:
+   *[other] { $n } Personen unter den Empfängern können keine Mail von „Passwort vergessen?“ bekommen:
+}
 console-campaign-valid-for = Gültig für
 console-campaign-valid-from-sending = { $duration } ab dem Versand
 console-campaign-custom-subject = Eigener Betreff

@@ -122,6 +122,10 @@ console-campaigns-by = By
 console-campaigns-none = No campaigns yet.
 console-campaign-title = Campaign
 console-campaign-heading = Campaign { $id }
+console-campaign-unreachable = { $n ->
+    [one] One of its recipients can't receive a "Forgot password?" mail:
+   *[other] { $n } of its recipients can't receive a "Forgot password?" mail:
+}
 console-campaign-valid-for = Valid for
 console-campaign-valid-from-sending = { $duration } from sending
 console-campaign-custom-subject = Custom subject

@@ -210,6 +210,26 @@ impl Core {
         Ok(out)
     }
 
+    /// The active recipients of `tenant`'s campaign `campaign_id` whom "Forgot password?" can't
+    /// reach, by reason: for an invitation to ask for one's own link, the ones it leads
+    /// nowhere for (the console's form warns only for people ticked in the list).
+    pub async fn campaign_unreachable(
+        &self,
+        tenant: &Tenant,
+        campaign_id: i64,
+    ) -> Result<Unreachable> {
+        let (no_address, no_reset_address) = store::link_life::campaign_unreachable_counts(
+            &self.db,
+            campaign_id,
+            tenant.settings.reset_fallback_to_primary,
+        )
+        .await?;
+        Ok(Unreachable {
+            no_address,
+            no_reset_address,
+        })
+    }
+
     /// The active people of `tenant` who can't receive a "Forgot password?" mail, by reason.
     pub async fn unreachable_people(&self, tenant: &Tenant) -> Result<Unreachable> {
         let (no_address, no_reset_address) = store::link_life::unreachable_counts(

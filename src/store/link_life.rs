@@ -102,3 +102,19 @@ pub async fn unreachable_counts(
     .await?;
     Ok((none, if fallback_to_primary { 0 } else { no_reset }))
 }
+
+/// Of the active recipients of campaign `campaign_id`, how many have no e-mail address at all,
+/// and how many have no reset address (counted only without `fallback_to_primary`).
+pub async fn campaign_unreachable_counts(
+    db: &Db,
+    campaign_id: i64,
+    fallback_to_primary: bool,
+) -> Result<(i64, i64)> {
+    let (none, no_reset): (i64, i64) = sql::fetch_one(&db.read, "SELECT \
+         COALESCE(SUM(CASE WHEN COALESCE(a.reset_email, '') = '' AND COALESCE(a.email, '') = '' THEN 1 ELSE 0 END), 0), \
+         COALESCE(SUM(CASE WHEN COALESCE(a.reset_email, '') = '' AND COALESCE(a.email, '') <> '' THEN 1 ELSE 0 END), 0) \
+         FROM accounts a WHERE a.status = 'active' \
+         AND a.id IN (SELECT account_id FROM mail_tasks WHERE campaign_id = $1)", (campaign_id,))
+    .await?;
+    Ok((none, if fallback_to_primary { 0 } else { no_reset }))
+}

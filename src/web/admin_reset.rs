@@ -408,6 +408,13 @@ async fn show(
             },
         )
         .await?;
+    // An invitation to ask for one's own link leads nowhere for those "Forgot password?" can't
+    // reach: said on the campaign, whoever its recipients were typed as.
+    let unreachable = match c.kind.as_str() {
+        "campaign" => Some(state.core.campaign_unreachable(tenant, c.id).await?),
+        _ => None,
+    }
+    .filter(|u| u.total() > 0);
     let notice = match q.notice.as_deref() {
         Some("created") => Some("console-campaign-created"),
         Some("cancelled") => Some("console-campaign-cancelled"),
@@ -426,6 +433,7 @@ async fn show(
             tasks => tasks.iter().map(super::mail_pages::task_view).collect::<Vec<_>>(),
             // The note on scanners only where a link's opening looks like one.
             any_scanner => lives.iter().flatten().any(|l| l.likely_scanner),
+            unreachable => unreachable,
             lives => lives,
             scanner_secs => crate::domain::link_life::SCANNER_WINDOW_SECS,
             waiting => counts.iter().any(|(s, n)| s.parse().is_ok_and(TaskStatus::is_pending) && *n > 0),
