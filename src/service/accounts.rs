@@ -244,20 +244,23 @@ impl Core {
         // One's own addresses change only where the current password is asked for ("Password
         // and login"): a borrowed administrator's session must not send future reset mails
         // elsewhere.
-        let own = match actor {
-            _ if is_self(actor, &account) => true,
-            // An API key made by the account itself (made without the password) is the account.
-            Actor::Account { id, .. } if *id < 0 => store::api_keys::get(&self.db, -id)
-                .await?
-                .is_some_and(|k| k.created_by_account == Some(account.id)),
-            _ => false,
+        let differs = |new: &Option<Option<EmailAddress>>, old: &Option<String>| {
+            new.as_ref()
+                .is_some_and(|n| n.as_ref().map(EmailAddress::as_str) != old.as_deref())
         };
-        if let (true, Some(c)) = (own, &changes) {
-            let differs = |new: &Option<Option<EmailAddress>>, old: &Option<String>| {
-                new.as_ref()
-                    .is_some_and(|n| n.as_ref().map(EmailAddress::as_str) != old.as_deref())
+        let addresses_change = changes.as_ref().is_some_and(|c| {
+            differs(&c.email, &account.email) || differs(&c.reset_email, &account.reset_email)
+        });
+        if addresses_change {
+            let own = match actor {
+                _ if is_self(actor, &account) => true,
+                // An API key the account made itself (made without the password) is the account.
+                Actor::Account { id, .. } if *id < 0 => store::api_keys::get(&self.db, -id)
+                    .await?
+                    .is_some_and(|k| k.created_by_account == Some(account.id)),
+                _ => false,
             };
-            if differs(&c.email, &account.email) || differs(&c.reset_email, &account.reset_email) {
+            if own {
                 return Err(ServiceError::Invalid(
                     crate::i18n::Msg::new("console-people-err-own-address").into(),
                 ));

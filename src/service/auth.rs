@@ -223,17 +223,21 @@ impl Core {
             self.tenant_failure(tenant, TenantCap::SignIn, ip).await;
             return Ok(LoginOutcome::Invalid);
         };
-        if account.temp_password_expires_at.is_some_and(|t| t <= now) {
-            self.audit(AuditEntry {
+        // A sign-in refused for `reason` after the account was found.
+        let refused = async |username: &str, reason: &str| {
+            let entry = AuditEntry {
                 tenant_id: Some(tenant.id),
                 actor: anonymous,
                 action,
-                target: Some(&account.username),
+                target: Some(username),
                 ip: Some(ip),
                 outcome: "failure",
-                detail: serde_json::json!({ "reason": "temporary_password_expired" }),
-            })
-            .await;
+                detail: serde_json::json!({ "reason": reason }),
+            };
+            self.audit(entry).await;
+        };
+        if account.temp_password_expires_at.is_some_and(|t| t <= now) {
+            refused(&account.username, "temporary_password_expired").await;
             return Ok(LoginOutcome::TemporaryPasswordExpired);
         }
         if bound == Some(BindOutcome::MustChange) && !account.must_change_password {
@@ -286,16 +290,7 @@ impl Core {
         if let Err(store::StoreError::Conflict(_)) = opened {
             // Changed while the password was being checked: as if the password were wrong
             // now (it may well be), and the person signs in again.
-            self.audit(AuditEntry {
-                tenant_id: Some(tenant.id),
-                actor: anonymous,
-                action,
-                target: Some(&account.username),
-                ip: Some(ip),
-                outcome: "failure",
-                detail: serde_json::json!({ "reason": "changed_while_signing_in" }),
-            })
-            .await;
+            refused(&account.username, "changed_while_signing_in").await;
             return Ok(LoginOutcome::Invalid);
         }
         opened?;

@@ -70,11 +70,14 @@ impl TokenCache {
     }
 
     /// Everything that decides which token a request yields, secrets hashed: a changed secret
-    /// or key never reuses a token fetched with the old one.
-    fn key(o: &ResolvedOAuth) -> [u8; 32] {
+    /// or key never reuses a token fetched with the old one. And the extra CA the request
+    /// trusts: one through another CA may fail where this one wouldn't, so it shares no slot
+    /// (and so no failure) with it.
+    fn key(o: &ResolvedOAuth, extra_ca_pem: &str) -> [u8; 32] {
         let mut h = Sha256::new();
         let s = &o.settings;
         for part in [
+            extra_ca_pem.trim(),
             o.method.as_str(),
             &s.token_url(o.method),
             s.client_id.trim(),
@@ -123,11 +126,7 @@ impl TokenCache {
         want: Want<'_>,
     ) -> Result<(SecretString, Origin), TokenError> {
         let asked = Instant::now();
-        // The CA too: a request through another CA may fail where this one wouldn't, so it
-        // doesn't share a slot (and so a failure) with it.
-        let mut key = Self::key(o).to_vec();
-        key.extend_from_slice(&Sha256::digest(extra_ca_pem.trim().as_bytes()));
-        let slot = self.slot(Sha256::digest(&key).into());
+        let slot = self.slot(Self::key(o, extra_ca_pem));
         let mut state = slot.lock().await;
         let now = Instant::now();
         if let Want::Not(refused) = want {
