@@ -147,18 +147,32 @@ pub enum StoredSecret {
     File(String),
 }
 
+/// The reference `input` names, if it is one.
+fn reference(input: &SecretString) -> Option<StoredSecret> {
+    let s = input.expose_secret();
+    if let Some(name) = s.strip_prefix("env:").filter(|n| is_env_name(n)) {
+        Some(StoredSecret::Env(name.to_owned()))
+    } else {
+        s.strip_prefix("file:")
+            .filter(|p| p.starts_with('/'))
+            .map(|path| StoredSecret::File(path.to_owned()))
+    }
+}
+
 impl StoredSecret {
     /// What the person typed: `env:NAME` and `file:/path` are references, anything else is the
     /// secret itself and gets encrypted.
     pub fn from_input(input: &SecretString, key: &MasterKey) -> Self {
-        let s = input.expose_secret();
-        if let Some(name) = s.strip_prefix("env:").filter(|n| is_env_name(n)) {
-            StoredSecret::Env(name.to_owned())
-        } else if let Some(path) = s.strip_prefix("file:").filter(|p| p.starts_with('/')) {
-            StoredSecret::File(path.to_owned())
-        } else {
-            StoredSecret::Encrypted(key.encrypt(input))
+        match reference(input) {
+            Some(r) => r,
+            None => StoredSecret::Encrypted(key.encrypt(input)),
         }
+    }
+
+    /// Whether what the person typed names a reference (`env:NAME`, `file:/path`) rather than
+    /// being the secret itself.
+    pub fn is_reference(input: &SecretString) -> bool {
+        reference(input).is_some()
     }
 
     pub fn to_stored(&self) -> String {

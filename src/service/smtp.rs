@@ -284,7 +284,7 @@ impl Core {
         next.validate()?;
         // A key typed in clear is checked now (a reference is read when it is used).
         if let Some(key) = typed(&input.new_private_key).filter(|_| next.auth) {
-            if let StoredSecret::Encrypted(_) = StoredSecret::from_input(key, &self.master_key) {
+            if !StoredSecret::is_reference(key) {
                 crate::mail::oauth::token::check_key(
                     next.sign_in,
                     &next.oauth,
